@@ -1,0 +1,222 @@
+import { z } from 'zod';
+import {
+  dnsName, hostId, hostUid, isoTime, listQuery, page, resourceVersion, safeText, semver, siteName, tags,
+} from './common.js';
+
+// ---------- registration tokens ----------
+export const createTokenBody = z.strictObject({
+  name: safeText(100),
+  expiresAt: isoTime.optional(),
+  maxUses: z.number().int().min(1).max(100_000).optional(),
+  autoApprove: z.boolean().optional(),
+  allowReregistration: z.boolean().optional(),
+  site: siteName.optional(),
+  tags: tags.optional(),
+});
+export const registrationToken = z.object({
+  id: z.string(),
+  project: z.string(),
+  name: z.string(),
+  expiresAt: isoTime,
+  maxUses: z.number().int().optional(),
+  uses: z.number().int(),
+  autoApprove: z.boolean(),
+  allowReregistration: z.boolean(),
+  site: z.string().optional(),
+  tags: z.record(z.string(), z.string()).optional(),
+  revoked: z.boolean(),
+  createdAt: isoTime,
+  createdBy: z.string(),
+  /** Present only in the response that created the token. */
+  token: z.string().optional(),
+});
+export type RegistrationTokenView = z.infer<typeof registrationToken>;
+
+// ---------- user-data ----------
+export const userDataBody = z.strictObject({
+  tokenId: z.string().max(64).optional(),
+  token: z.string().max(256).optional(),
+  site: siteName,
+  tags: tags.optional(),
+  hostname: dnsName.optional(),
+  sshAuthorizedKeys: z.array(z.string().max(4096).regex(/^(ssh-|ecdsa-|sk-)[^\n\r]+$/, 'an OpenSSH public key on one line')).max(20).optional(),
+  network: z
+    .strictObject({
+      interface: z.string().max(15).regex(/^[a-zA-Z0-9._-]+$/).optional(),
+      dhcp: z.boolean().optional(),
+      address: z.string().max(43).regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, 'IPv4 CIDR such as 192.0.2.10/24').optional(),
+      gateway: z.ipv4().optional(),
+      dns: z.array(z.ipv4()).max(4).optional(),
+      proxy: z.url().max(512).optional(),
+    })
+    .optional(),
+  installDevice: z.string().max(64).regex(/^(auto|\/dev\/[a-zA-Z0-9/_-]+)$/).optional(),
+});
+
+// ---------- hosts ----------
+export const hostStatus = z.enum(['pre-registered', 'pending', 'approved', 'rejected', 'in-cluster', 'decommissioned']);
+export const hostPresence = z.enum(['online', 'offline', 'unknown']);
+
+export const createHostBody = z.strictObject({
+  uid: hostUid,
+  name: safeText(100).optional(),
+  site: siteName.optional(),
+  tags: tags.optional(),
+  clusterId: z.string().max(64).optional(),
+});
+export const batchHostsBody = z.strictObject({
+  hosts: z.array(createHostBody.omit({ clusterId: true })).min(1).max(10_000),
+});
+export const batchHostsResult = z.object({
+  created: z.number().int(),
+  existing: z.number().int(),
+  failed: z.array(z.object({ uid: z.string(), code: z.string(), detail: z.string() })),
+});
+export const patchHostBody = z.strictObject({
+  version: resourceVersion,
+  name: safeText(100).optional(),
+  site: siteName.optional(),
+  tags: tags.optional(),
+});
+export const approveHostBody = z.strictObject({
+  version: resourceVersion.optional(),
+  pairingCode: z.string().max(16).optional(),
+});
+export const rejectHostBody = z.strictObject({
+  version: resourceVersion.optional(),
+  reason: safeText(500).optional(),
+});
+export const listHostsQuery = listQuery.extend({
+  status: hostStatus.optional(),
+  site: siteName.optional(),
+  tag: z.string().max(130).regex(/^[^=]+=[^=]*$/, 'key=value').optional(),
+  clusterId: z.string().max(64).optional(),
+});
+export const host = z.object({
+  id: hostId,
+  uid: z.string(),
+  project: z.string(),
+  name: z.string().optional(),
+  site: z.string().optional(),
+  tags: z.record(z.string(), z.string()),
+  status: hostStatus,
+  statusReason: z.string().optional(),
+  presence: hostPresence,
+  clusterId: z.string().optional(),
+  targetClusterId: z.string().optional(),
+  version: z.number().int(),
+  createdAt: isoTime,
+  updatedAt: isoTime,
+  approvedAt: isoTime.optional(),
+});
+export type HostView = z.infer<typeof host>;
+
+// ---------- profiles ----------
+export const layerType = z.enum(['os', 'k8s', 'cni', 'csi', 'addon']);
+export const layer = z.strictObject({
+  type: layerType,
+  pack: dnsName,
+  version: z.string().min(1).max(64).regex(/^v?\d+(\.\d+){0,2}([-+][0-9A-Za-z.+-]+)?$/, 'a version such as 1.30.4 or v1.30.4+k3s1'),
+  image: z.string().max(512).regex(/^[a-z0-9][a-z0-9._\-/:@]*$/, 'an OCI image reference').optional(),
+  values: z.string().max(65_536).optional(),
+});
+export const createProfileBody = z.strictObject({
+  name: dnsName,
+  description: safeText(500).optional(),
+});
+export const createProfileVersionBody = z.strictObject({
+  version: semver,
+  layers: z.array(layer).min(2).max(20),
+  publish: z.boolean().optional(),
+});
+export const profile = z.object({
+  name: z.string(),
+  project: z.string(),
+  description: z.string().optional(),
+  latestVersion: z.string().optional(),
+  createdAt: isoTime,
+  updatedAt: isoTime,
+  version: z.number().int(),
+});
+export const profileVersion = z.object({
+  name: z.string(),
+  project: z.string(),
+  version: z.string(),
+  layers: z.array(layer),
+  status: z.enum(['draft', 'published']),
+  publishedAt: isoTime.optional(),
+  createdAt: isoTime,
+  createdBy: z.string(),
+});
+export type LayerView = z.infer<typeof layer>;
+
+// ---------- clusters ----------
+export const createClusterBody = z.strictObject({
+  name: dnsName,
+  profile: z.strictObject({ name: dnsName, version: semver }),
+  controlPlane: z.strictObject({ hostIds: z.array(hostId).min(1).max(5) }),
+  workers: z.array(z.strictObject({ name: dnsName, hostIds: z.array(hostId).min(1).max(90) })).max(10).optional(),
+  vip: z.ipv4().optional(),
+});
+export const clusterStatus = z.enum(['provisioning', 'running', 'upgrading', 'degraded', 'failed', 'deleting']);
+export const cluster = z.object({
+  id: z.string(),
+  project: z.string(),
+  name: z.string(),
+  profile: z.object({ name: z.string(), version: z.string() }),
+  controlPlane: z.object({ hostIds: z.array(z.string()) }),
+  workers: z.array(z.object({ name: z.string(), hostIds: z.array(z.string()) })),
+  vip: z.string().optional(),
+  status: clusterStatus,
+  statusReason: z.string().optional(),
+  operationId: z.string().optional(),
+  version: z.number().int(),
+  createdAt: isoTime,
+  updatedAt: isoTime,
+});
+export const listClustersQuery = listQuery;
+
+// ---------- operations ----------
+export const operationStatus = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled', 'paused']);
+export const operation = z.object({
+  id: z.string(),
+  project: z.string(),
+  type: z.string(),
+  target: z.object({ type: z.string(), id: z.string() }),
+  status: operationStatus,
+  step: z.string(),
+  hosts: z.record(z.string(), z.object({ status: z.string(), detail: z.string().optional() })),
+  reason: z.string().optional(),
+  startedAt: isoTime,
+  endedAt: isoTime.optional(),
+});
+export const listOperationsQuery = listQuery.extend({
+  targetType: z.enum(['cluster', 'host']).optional(),
+  targetId: z.string().max(64).optional(),
+});
+
+// ---------- audit ----------
+export const auditEvent = z.object({
+  id: z.string(),
+  project: z.string(),
+  time: isoTime,
+  actor: z.string(),
+  action: z.string(),
+  resource: z.string(),
+  outcome: z.enum(['success', 'denied', 'failed']),
+  requestId: z.string(),
+  detail: z.string().optional(),
+});
+export const listAuditQuery = listQuery.extend({
+  resource: z.string().max(200).optional(),
+  actor: z.string().max(200).optional(),
+  since: isoTime.optional(),
+});
+
+export const hostPage = page(host);
+export const tokenPage = page(registrationToken);
+export const profilePage = page(profile);
+export const profileVersionPage = page(profileVersion);
+export const clusterPage = page(cluster);
+export const operationPage = page(operation);
+export const auditPage = page(auditEvent);

@@ -1,0 +1,31 @@
+/**
+ * Physical DynamoDB layout shared by the CDK data construct (lib/) and the DynamoDB adapters.
+ * One definition: the local runtime creates its tables from the synthesized template, which
+ * is built from these names.
+ */
+export const STATE_TABLE = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  ttlAttribute: 'expiresAtEpoch',
+  /** Project listings (hosts sharded by HOST_LIST_SHARDS, tokens, profiles, clusters, operations). */
+  byProject: { name: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
+  /** Hosts by site; operations by target. */
+  bySecondary: { name: 'gsi2', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
+  /** Hosts by cluster. */
+  byCluster: { name: 'gsi3', partitionKey: 'gsi3pk', sortKey: 'gsi3sk' },
+} as const;
+
+export const AUDIT_TABLE = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  ttlAttribute: 'expiresAtEpoch',
+  byActor: { name: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
+  byDay: { name: 'gsi2', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
+} as const;
+
+/**
+ * Host listings are spread over this many GSI partitions per project so that a batch
+ * pre-registration of 10,000 hosts (or a morning of status changes) never concentrates on one
+ * partition key (1,000 writes/s each). Changing it needs a backfill.
+ */
+export const HOST_LIST_SHARDS = 8;

@@ -34,8 +34,7 @@ export type RegistrationTokenView = z.infer<typeof registrationToken>;
 
 // ---------- user-data ----------
 export const userDataBody = z.strictObject({
-  tokenId: z.string().max(64).optional(),
-  token: z.string().max(256).optional(),
+  token: z.string().min(1).max(256),
   site: siteName,
   tags: tags.optional(),
   hostname: dnsName.optional(),
@@ -55,7 +54,7 @@ export const userDataBody = z.strictObject({
 
 // ---------- hosts ----------
 export const hostStatus = z.enum(['pre-registered', 'pending', 'approved', 'rejected', 'in-cluster', 'decommissioned']);
-export const hostPresence = z.enum(['online', 'offline', 'unknown']);
+export const hostPresence = z.enum(['online', 'offline']);
 
 export const createHostBody = z.strictObject({
   uid: hostUid,

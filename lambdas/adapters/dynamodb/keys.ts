@@ -1,0 +1,34 @@
+import { createHash } from 'node:crypto';
+import { HOST_LIST_SHARDS } from '../../contracts/tables.js';
+
+/** Key layout of the state table. Every item also carries `kind` for debugging and exports. */
+export const keys = {
+  token: (id: string) => ({ pk: `TOKEN#${id}`, sk: 'TOKEN' }),
+  tokenList: (project: string) => `T#${project}`,
+  host: (id: string) => ({ pk: `HOST#${id}`, sk: 'HOST' }),
+  hostPresence: (id: string) => ({ pk: `HOST#${id}`, sk: 'PRESENCE' }),
+  hostList: (project: string, shard: number) => `H#${project}#${shard}`,
+  hostSite: (project: string, site: string) => `S#${project}#${site}`,
+  hostCluster: (clusterId: string) => `HC#${clusterId}`,
+  profile: (project: string, name: string) => ({ pk: `PROFILE#${project}#${name}`, sk: 'PROFILE' }),
+  profileVersion: (project: string, name: string, version: string) => ({ pk: `PROFILE#${project}#${name}`, sk: `V#${sortableSemver(version)}` }),
+  profileList: (project: string) => `PR#${project}`,
+  cluster: (id: string) => ({ pk: `CLUSTER#${id}`, sk: 'CLUSTER' }),
+  clusterName: (project: string, name: string) => ({ pk: `CLUSTERNAME#${project}#${name}`, sk: 'LOCK' }),
+  clusterList: (project: string) => `C#${project}`,
+  operation: (id: string) => ({ pk: `OP#${id}`, sk: 'OP' }),
+  operationList: (project: string) => `O#${project}`,
+  operationTarget: (type: string, id: string) => `OT#${type}#${id}`,
+  idempotency: (key: string) => ({ pk: `IDEM#${key}`, sk: 'IDEM' }),
+};
+
+export function hostShard(hostId: string): number {
+  return createHash('sha256').update(hostId).digest()[0]! % HOST_LIST_SHARDS;
+}
+
+/** "1.2.0" → "000001.000002.000000~", pre-releases ("1.2.0-rc1") sort before the release. */
+export function sortableSemver(v: string): string {
+  const [core, pre] = v.split('-', 2) as [string, string | undefined];
+  const padded = core.split('.').map((n) => n.padStart(6, '0')).join('.');
+  return pre === undefined ? `${padded}~` : `${padded}-${pre}`;
+}

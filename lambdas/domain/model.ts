@@ -1,0 +1,110 @@
+import type { HostStatus } from './host-lifecycle.js';
+import type { Layer } from './profile.js';
+
+/** Stored shapes of the domain's records (what repositories read and write). */
+export interface TokenRecord {
+  readonly id: string;
+  readonly project: string;
+  readonly name: string;
+  readonly secretHash: string;
+  readonly expiresAt: string;
+  readonly maxUses?: number;
+  readonly uses: number;
+  readonly autoApprove: boolean;
+  readonly allowReregistration: boolean;
+  readonly site?: string;
+  readonly tags?: Readonly<Record<string, string>>;
+  readonly revoked: boolean;
+  readonly createdAt: string;
+  readonly createdBy: string;
+}
+
+export type Presence = 'online' | 'offline';
+
+export interface HostRecord {
+  readonly id: string;
+  readonly uid: string;
+  readonly project: string;
+  readonly name?: string;
+  readonly site?: string;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly status: HostStatus;
+  readonly statusReason?: string;
+  readonly clusterId?: string;
+  readonly targetClusterId?: string;
+  readonly version: number;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly approvedAt?: string;
+}
+
+export interface HostWithPresence extends HostRecord {
+  readonly presence: Presence;
+}
+
+export interface ProfileRecord {
+  readonly name: string;
+  readonly project: string;
+  readonly description?: string;
+  readonly latestVersion?: string;
+  readonly version: number;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export interface ProfileVersionRecord {
+  readonly name: string;
+  readonly project: string;
+  readonly version: string;
+  readonly layers: readonly Layer[];
+  readonly status: 'draft' | 'published';
+  readonly publishedAt?: string;
+  readonly createdAt: string;
+  readonly createdBy: string;
+}
+
+export type ClusterStatus = 'provisioning' | 'running' | 'upgrading' | 'degraded' | 'failed' | 'deleting';
+
+export interface ClusterRecord {
+  readonly id: string;
+  readonly project: string;
+  readonly name: string;
+  readonly profile: { readonly name: string; readonly version: string };
+  readonly controlPlane: { readonly hostIds: readonly string[] };
+  readonly workers: readonly { readonly name: string; readonly hostIds: readonly string[] }[];
+  readonly vip?: string;
+  readonly status: ClusterStatus;
+  readonly statusReason?: string;
+  readonly operationId?: string;
+  readonly version: number;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export type OperationStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'paused';
+
+export interface OperationRecord {
+  readonly id: string;
+  readonly project: string;
+  readonly type: string;
+  readonly target: { readonly type: 'cluster' | 'host'; readonly id: string };
+  readonly status: OperationStatus;
+  readonly step: string;
+  readonly hosts: Readonly<Record<string, { readonly status: string; readonly detail?: string }>>;
+  readonly reason?: string;
+  readonly startedAt: string;
+  readonly endedAt?: string;
+}
+
+export interface AuditRecord {
+  readonly id: string;
+  readonly project: string;
+  readonly time: string;
+  readonly actor: string;
+  readonly action: string;
+  /** `type/id`, e.g. `host/abc`, `cluster/c-123`. */
+  readonly resource: string;
+  readonly outcome: 'success' | 'denied' | 'failed';
+  readonly requestId: string;
+  readonly detail?: string;
+}

@@ -1,0 +1,66 @@
+import { stringify } from 'yaml';
+
+export interface UserDataInput {
+  readonly apiUrl: string;
+  readonly registrationToken: string;
+  readonly project: string;
+  readonly site: string;
+  readonly tags?: Readonly<Record<string, string>>;
+  readonly hostname?: string;
+  readonly sshAuthorizedKeys?: readonly string[];
+  readonly network?: {
+    readonly interface?: string;
+    readonly dhcp?: boolean;
+    readonly address?: string;
+    readonly gateway?: string;
+    readonly dns?: readonly string[];
+    readonly proxy?: string;
+  };
+  readonly installDevice?: string;
+  readonly caBundle?: string;
+}
+
+/** Where the agent reads its settings on the installed host (persistent OEM partition). */
+export const AGENT_CONFIG_PATH = '/oem/edgefleet/agent.json';
+
+function networkFile(n: NonNullable<UserDataInput['network']>): string {
+  const lines = ['[Match]', `Name=${n.interface ?? 'e*'}`, '', '[Network]'];
+  if (n.dhcp !== false && !n.address) lines.push('DHCP=yes');
+  if (n.address) lines.push(`Address=${n.address}`);
+  if (n.gateway) lines.push(`Gateway=${n.gateway}`);
+  for (const d of n.dns ?? []) lines.push(`DNS=${d}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Renders the Kairos `#cloud-config` for a site: install block, the agent's settings written
+ * into /oem, network settings, users and SSH keys, and the agent service started at boot.
+ * Pure: the same input always renders the same document.
+ */
+export function renderUserData(i: UserDataInput): string {
+  const agent = {
+    apiUrl: i.apiUrl, registrationToken: i.registrationToken, project: i.project, site: i.site,
+    tags: i.tags ?? {}, ...(i.caBundle ? { caBundle: i.caBundle } : {}), ...(i.network?.proxy ? { proxy: i.network.proxy } : {}),
+  };
+  const boot: Record<string, unknown>[] = [
+    {
+      name: 'EdgeFleet agent configuration',
+      files: [{ path: AGENT_CONFIG_PATH, permissions: 0o600, content: `${JSON.stringify(agent, null, 2)}\n` }],
+    },
+    { name: 'EdgeFleet agent service', systemctl: { enable: ['edgefleet-agent'], start: ['edgefleet-agent'] } },
+  ];
+  const initramfs: Record<string, unknown>[] = [];
+  if (i.network && (i.network.address || i.network.interface || i.network.dns)) {
+    initramfs.push({ name: 'EdgeFleet site network', files: [{ path: '/etc/systemd/network/10-edgefleet.network', permissions: 0o644, content: networkFile(i.network) }] });
+  }
+  if (i.network?.proxy) {
+    initramfs.push({ name: 'EdgeFleet proxy', environment_file: '/etc/environment', environment: { HTTPS_PROXY: i.network.proxy, HTTP_PROXY: i.network.proxy, NO_PROXY: 'localhost,127.0.0.1,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,.svc,.cluster.local' } });
+  }
+  const doc: Record<string, unknown> = {
+    hostname: i.hostname ?? `${i.site.toLowerCase().replace(/[^a-z0-9-]/g, '-')}-{{ trunc 6 .MachineID }}`,
+    install: { auto: true, device: i.installDevice ?? 'auto', reboot: true },
+    users: [{ name: 'kairos', groups: ['admin'], ...(i.sshAuthorizedKeys?.length ? { ssh_authorized_keys: [...i.sshAuthorizedKeys] } : {}) }],
+    stages: { ...(initramfs.length ? { initramfs } : {}), boot },
+  };
+  return `#cloud-config\n${stringify(doc, { lineWidth: 0 })}`;
+}

@@ -1,0 +1,121 @@
+import type { HostStatus } from '../domain/host-lifecycle.js';
+import type {
+  AuditRecord, ClusterRecord, HostRecord, HostWithPresence, OperationRecord, ProfileRecord,
+  ProfileVersionRecord, TokenRecord,
+} from '../domain/model.js';
+
+/** Ports: what the use cases need from the outside world. Adapters implement them. */
+
+export interface Clock {
+  now(): Date;
+}
+
+export interface IdGenerator {
+  /** A short, URL-safe, lowercase unique id. */
+  newId(): string;
+  /** `bytes` of cryptographic randomness, base64url-encoded. */
+  secret(bytes: number): string;
+}
+
+export interface PageRequest {
+  readonly limit: number;
+  readonly cursor?: string;
+}
+export interface Page<T> {
+  readonly items: T[];
+  readonly nextCursor?: string;
+}
+
+export interface TokenRepository {
+  /** Fails with ConflictError if the id exists. */
+  create(token: TokenRecord): Promise<void>;
+  get(id: string): Promise<TokenRecord | undefined>;
+  list(project: string, page: PageRequest): Promise<Page<TokenRecord>>;
+  /** Marks revoked; idempotent. Returns the updated record, or undefined if absent. */
+  revoke(id: string): Promise<TokenRecord | undefined>;
+}
+
+export interface HostFilter {
+  readonly status?: HostStatus;
+  readonly site?: string;
+  readonly tag?: { readonly key: string; readonly value: string };
+  readonly clusterId?: string;
+}
+
+export type HostChanges = Partial<Pick<HostRecord, 'name' | 'site' | 'tags' | 'status' | 'statusReason' | 'approvedAt' | 'clusterId'>>;
+
+export interface HostRepository {
+  /** Conditional create: resolves `false` (and writes nothing) if a host with this id exists. */
+  create(host: HostRecord): Promise<boolean>;
+  get(id: string): Promise<HostWithPresence | undefined>;
+  list(project: string, filter: HostFilter, page: PageRequest): Promise<Page<HostWithPresence>>;
+  /**
+   * Applies `changes` if the stored version equals `expectedVersion`; bumps the version.
+   * Throws VersionMismatchError when it does not, NotFoundError when the host is gone.
+   */
+  update(id: string, expectedVersion: number, changes: HostChanges, now: string): Promise<HostWithPresence>;
+  /** Deletes if the stored version equals `expectedVersion`. */
+  delete(id: string, expectedVersion: number): Promise<void>;
+}
+
+export interface ProfileRepository {
+  create(profile: ProfileRecord): Promise<boolean>;
+  get(project: string, name: string): Promise<ProfileRecord | undefined>;
+  list(project: string, page: PageRequest): Promise<Page<ProfileRecord>>;
+  /** Creates a version; false if it exists. `setLatest` moves the profile's latestVersion to it. */
+  createVersion(v: ProfileVersionRecord, opts: { setLatest: boolean }): Promise<boolean>;
+  getVersion(project: string, name: string, version: string): Promise<ProfileVersionRecord | undefined>;
+  listVersions(project: string, name: string, page: PageRequest): Promise<Page<ProfileVersionRecord>>;
+  /** Draft → published, conditional on still being a draft. Returns false if already published. */
+  publishVersion(project: string, name: string, version: string, now: string, opts: { setLatest: boolean }): Promise<ProfileVersionRecord | false>;
+}
+
+/** Why a claim transaction failed, per host, when it can be told. */
+export interface ClaimFailure {
+  readonly hostId: string;
+  readonly reason: string;
+}
+
+export interface ClusterRepository {
+  /**
+   * Atomically: creates the cluster, reserves its name in the project, records the operation,
+   * and claims every host (each must still be at `expected[hostId]` version, status approved,
+   * unclaimed). Either all of it happens or none; on a lost race returns the failures.
+   */
+  createWithClaims(cluster: ClusterRecord, operation: OperationRecord, expected: Readonly<Record<string, number>>):
+    Promise<{ ok: true } | { ok: false; nameTaken?: boolean; failures: ClaimFailure[] }>;
+  get(id: string): Promise<ClusterRecord | undefined>;
+  list(project: string, page: PageRequest): Promise<Page<ClusterRecord>>;
+  /** Atomically deletes the cluster and its name lock and releases its hosts. */
+  deleteReleasing(cluster: ClusterRecord, endOperation?: { id: string; reason: string; at: string }): Promise<void>;
+}
+
+export interface OperationRepository {
+  get(id: string): Promise<OperationRecord | undefined>;
+  list(project: string, target: { type: string; id: string } | undefined, page: PageRequest): Promise<Page<OperationRecord>>;
+}
+
+export interface AuditFilter {
+  readonly resource?: string;
+  readonly actor?: string;
+  readonly since?: string;
+}
+
+export interface AuditLog {
+  record(event: AuditRecord): Promise<void>;
+  list(project: string, filter: AuditFilter, page: PageRequest): Promise<Page<AuditRecord>>;
+}
+
+export type IdempotencyBegin =
+  | { readonly state: 'new' }
+  | { readonly state: 'replay'; readonly status: number; readonly body: string; readonly headers: Record<string, string> }
+  | { readonly state: 'in-progress' }
+  | { readonly state: 'mismatch' };
+
+export interface IdempotencyStore {
+  /** Reserves `key` for a request with `fingerprint` (hash of method, path and body). */
+  begin(key: string, fingerprint: string, now: Date): Promise<IdempotencyBegin>;
+  complete(key: string, response: { status: number; body: string; headers: Record<string, string> }, now: Date): Promise<void>;
+  /** Releases a reservation after a failure the client may retry. */
+  release(key: string): Promise<void>;
+}

@@ -1,0 +1,87 @@
+import type { z } from 'zod';
+import type { createClusterBody } from '../contracts/api.js';
+import { allHostIds, validateTopology } from '../domain/cluster.js';
+import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.js';
+import { CLAIMABLE } from '../domain/host-lifecycle.js';
+import type { ClusterRecord, OperationRecord } from '../domain/model.js';
+import type { Page, PageRequest } from '../ports/index.js';
+import { mutate, read, visible, type Deps, type RequestContext } from './context.js';
+
+const clusterNotFound = (id: string) => () => new NotFoundError('cluster-not-found', `cluster ${id} does not exist in this project`);
+
+export interface CreatedCluster extends ClusterRecord {
+  readonly operationId: string;
+}
+
+/**
+ * create-cluster: records the desired state and claims its hosts in one transaction, so two
+ * clusters racing for a host cannot both win. Provisioning is the operation's job.
+ */
+export async function createCluster(deps: Deps, ctx: RequestContext, input: z.infer<typeof createClusterBody>): Promise<CreatedCluster> {
+  return mutate(deps, ctx, {
+    action: 'clusters:create', audit: 'cluster.create', resource: `cluster/${input.name}`,
+    run: async () => {
+      const errors = validateTopology(input);
+      if (errors.length > 0) throw new ValidationError('invalid-topology', `cluster ${input.name} cannot be built: ${errors.map((e) => e.message).join('; ')}`, { errors });
+      const pv = await deps.profiles.getVersion(ctx.project, input.profile.name, input.profile.version);
+      if (!pv || pv.project !== ctx.project) {
+        throw new ValidationError('profile-version-not-found', `profile ${input.profile.name}@${input.profile.version} does not exist in this project`, { errors: [{ path: 'profile', message: 'unknown profile version' }] });
+      }
+      if (pv.status !== 'published') {
+        throw new ValidationError('profile-version-draft', `profile ${input.profile.name}@${input.profile.version} is a draft; publish it before building clusters from it`, { errors: [{ path: 'profile.version', message: 'not published' }] });
+      }
+      const expected: Record<string, number> = {};
+      const problems: string[] = [];
+      for (const id of allHostIds(input)) {
+        const h = await deps.hosts.get(id);
+        if (!h || h.project !== ctx.project) problems.push(`host ${id} does not exist in this project`);
+        else if (h.clusterId) problems.push(`host ${id} already belongs to cluster ${h.clusterId}`);
+        else if (!CLAIMABLE.has(h.status)) problems.push(`host ${id} is ${h.status}, not approved`);
+        else expected[id] = h.version;
+      }
+      if (problems.length > 0) throw new ConflictError('hosts-unavailable', `cluster ${input.name} cannot claim its hosts: ${problems.join('; ')}`);
+      const now = deps.clock.now().toISOString();
+      const id = `c-${deps.ids.newId()}`;
+      const opId = `op-${deps.ids.newId()}`;
+      const cluster: ClusterRecord = {
+        id, project: ctx.project, name: input.name, profile: input.profile, controlPlane: input.controlPlane,
+        workers: input.workers ?? [], ...(input.vip ? { vip: input.vip } : {}), status: 'provisioning', operationId: opId,
+        version: 1, createdAt: now, updatedAt: now,
+      };
+      const operation: OperationRecord = {
+        id: opId, project: ctx.project, type: 'create-cluster', target: { type: 'cluster', id }, status: 'queued', step: 'queued',
+        hosts: Object.fromEntries(Object.keys(expected).map((h) => [h, { status: 'claimed' }])), startedAt: now,
+      };
+      const out = await deps.clusters.createWithClaims(cluster, operation, expected);
+      if (!out.ok) {
+        if (out.nameTaken) throw new ConflictError('cluster-name-taken', `a cluster named ${input.name} already exists in this project`);
+        throw new ConflictError('hosts-unavailable', `cluster ${input.name} lost the race for its hosts: ${out.failures.map((f) => `${f.hostId} ${f.reason}`).join('; ')}; nothing was claimed`);
+      }
+      return { ...cluster, operationId: opId };
+    },
+    describe: (c) => ({ resource: `cluster/${c.id}`, detail: c.name }),
+  });
+}
+
+export async function getCluster(deps: Deps, ctx: RequestContext, id: string): Promise<ClusterRecord> {
+  read(ctx, 'clusters:read');
+  return visible(ctx, await deps.clusters.get(id), clusterNotFound(id));
+}
+
+export async function listClusters(deps: Deps, ctx: RequestContext, page: PageRequest): Promise<Page<ClusterRecord>> {
+  read(ctx, 'clusters:read');
+  return deps.clusters.list(ctx.project, page);
+}
+
+/** delete-cluster: releases every host back to the approved pool and cancels a queued operation. */
+export async function deleteCluster(deps: Deps, ctx: RequestContext, id: string): Promise<void> {
+  await mutate(deps, ctx, {
+    action: 'clusters:delete', audit: 'cluster.delete', resource: `cluster/${id}`,
+    run: async () => {
+      const c = visible(ctx, await deps.clusters.get(id), clusterNotFound(id));
+      const op = c.operationId ? await deps.operations.get(c.operationId) : undefined;
+      const open = op && ['queued', 'running', 'paused'].includes(op.status);
+      await deps.clusters.deleteReleasing(c, open ? { id: op.id, reason: `cluster ${c.name} was deleted by ${ctx.principal.subject}`, at: deps.clock.now().toISOString() } : undefined);
+    },
+  });
+}

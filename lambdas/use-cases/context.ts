@@ -1,0 +1,64 @@
+import { authorize, type Action, type Principal } from '../domain/authz.js';
+import { EdgeFleetError, NotFoundError } from '../domain/errors.js';
+import type {
+  AuditLog, Clock, ClusterRepository, HostRepository, IdGenerator, OperationRepository, ProfileRepository, TokenRepository,
+} from '../ports/index.js';
+
+/** Who is asking, in which project, under which request id. */
+export interface RequestContext {
+  readonly principal: Principal;
+  readonly project: string;
+  readonly requestId: string;
+}
+
+export interface Deps {
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+  readonly tokens: TokenRepository;
+  readonly hosts: HostRepository;
+  readonly profiles: ProfileRepository;
+  readonly clusters: ClusterRepository;
+  readonly operations: OperationRepository;
+  readonly audit: AuditLog;
+}
+
+/** Reads check the permission, then hide objects of other projects behind "not found". */
+export function visible<T extends { project: string }>(ctx: RequestContext, item: T | undefined, notFound: () => NotFoundError): T {
+  if (!item || item.project !== ctx.project) throw notFound();
+  return item;
+}
+
+export interface Mutation<T> {
+  readonly action: Action;
+  /** Audit action name, e.g. `host.approve`. */
+  readonly audit: string;
+  /** `type/id`; may be refined from the result (ids created by the mutation). */
+  readonly resource: string;
+  readonly run: () => Promise<T>;
+  readonly describe?: (result: T) => { resource?: string; detail?: string };
+}
+
+/**
+ * Every mutation goes through here: authorize (a refusal is audited as `denied`), run, audit
+ * the success. Failures other than authorization are not audited: they changed nothing.
+ */
+export async function mutate<T>(deps: Pick<Deps, 'audit' | 'clock' | 'ids'>, ctx: RequestContext, m: Mutation<T>): Promise<T> {
+  const event = (outcome: 'success' | 'denied', resource: string, detail?: string) => deps.audit.record({
+    id: deps.ids.newId(), project: ctx.project, time: deps.clock.now().toISOString(), actor: ctx.principal.subject,
+    action: m.audit, resource, outcome, requestId: ctx.requestId, ...(detail ? { detail } : {}),
+  });
+  try {
+    authorize(ctx.principal, ctx.project, m.action);
+  } catch (e) {
+    await event('denied', m.resource, e instanceof EdgeFleetError ? e.message : undefined);
+    throw e;
+  }
+  const result = await m.run();
+  const d = m.describe?.(result) ?? {};
+  await event('success', d.resource ?? m.resource, d.detail);
+  return result;
+}
+
+export function read(ctx: RequestContext, action: Action): void {
+  authorize(ctx.principal, ctx.project, action);
+}

@@ -1,0 +1,34 @@
+import type { z } from 'zod';
+import type { userDataBody } from '../contracts/api.js';
+import { ValidationError } from '../domain/errors.js';
+import { parseToken, secretMatches, usability } from '../domain/registration-token.js';
+import { renderUserData } from '../domain/user-data.js';
+import { mutate, type Deps, type RequestContext } from './context.js';
+
+/**
+ * render-user-data: checks the registration token belongs to this project and is usable, then
+ * renders the site's cloud-config. Audited: the document carries a credential.
+ */
+export async function createUserData(deps: Deps, ctx: RequestContext, apiUrl: string, input: z.infer<typeof userDataBody>): Promise<string> {
+  const parsed = parseToken(input.token);
+  return mutate(deps, ctx, {
+    action: 'user-data:create', audit: 'user-data.create', resource: `registration-token/${parsed?.id ?? 'invalid'}`,
+    run: async () => {
+      const bad = (why: string) => new ValidationError('invalid-token', why, { errors: [{ path: 'token', message: why }] });
+      if (!parsed) throw bad('token is not an EdgeFleet registration token (eft_…); create one with POST /v1/registration-tokens');
+      const t = await deps.tokens.get(parsed.id);
+      if (!t || t.project !== ctx.project || !secretMatches(parsed.secret, t.secretHash)) throw bad('token does not match any registration token in this project');
+      const u = usability(t, deps.clock.now());
+      if (!u.ok) throw new ValidationError(u.code, u.reason, { errors: [{ path: 'token', message: u.reason }] });
+      return renderUserData({
+        apiUrl, registrationToken: input.token, project: ctx.project, site: input.site,
+        tags: { ...(t.tags ?? {}), ...(input.tags ?? {}) },
+        ...(input.hostname ? { hostname: input.hostname } : {}),
+        ...(input.sshAuthorizedKeys ? { sshAuthorizedKeys: input.sshAuthorizedKeys } : {}),
+        ...(input.network ? { network: input.network } : {}),
+        ...(input.installDevice ? { installDevice: input.installDevice } : {}),
+      });
+    },
+    describe: () => ({ detail: `site ${input.site}` }),
+  });
+}

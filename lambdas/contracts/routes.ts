@@ -1,0 +1,94 @@
+/**
+* The HTTP route table: one definition read by the CDK API construct (routes, integrations,
+ * authorizer, grants) and by the local runtime's HTTP server. Plain data; no CDK imports, so
+ * `local/` can use it without synthesizing.
+ */
+export type ApiGroup = 'meta' | 'tokens' | 'user-data' | 'hosts' | 'profiles' | 'clusters' | 'operations' | 'audit';
+export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+export type TableAccess = 'none' | 'read' | 'write' | 'readwrite';
+
+export interface ApiRoute {
+  readonly method: HttpMethod;
+  /** API Gateway path with `{param}` placeholders. */
+  readonly path: string;
+  readonly group: ApiGroup;
+  /** `jwt`: the JWT authorizer runs first; `none`: public (health, OpenAPI document). */
+  readonly auth: 'jwt' | 'none';
+}
+
+export interface ApiGroupSpec {
+  /** Handler module, relative to the repository root; it exports `handler`. */
+  readonly entry: string;
+  readonly stateTable: TableAccess;
+  readonly auditTable: TableAccess;
+  /** Request bodies above this many bytes are refused with 413 before parsing. */
+  readonly maxBodyBytes: number;
+  /** @default 10 */
+  readonly timeoutSeconds?: number;
+  /** @default 512 */
+  readonly memoryMb?: number;
+}
+
+const KB = 1024;
+
+export const API_GROUPS: Readonly<Record<ApiGroup, ApiGroupSpec>> = {
+  meta: { entry: 'lambdas/handlers/http/meta.ts', stateTable: 'none', auditTable: 'none', maxBodyBytes: 0 },
+  tokens: { entry: 'lambdas/handlers/http/tokens.ts', stateTable: 'readwrite', auditTable: 'write', maxBodyBytes: 16 * KB },
+  'user-data': { entry: 'lambdas/handlers/http/user-data.ts', stateTable: 'read', auditTable: 'write', maxBodyBytes: 64 * KB },
+  hosts: { entry: 'lambdas/handlers/http/hosts.ts', stateTable: 'readwrite', auditTable: 'write', maxBodyBytes: 4096 * KB, timeoutSeconds: 29, memoryMb: 1024 },
+  profiles: { entry: 'lambdas/handlers/http/profiles.ts', stateTable: 'readwrite', auditTable: 'write', maxBodyBytes: 512 * KB },
+  clusters: { entry: 'lambdas/handlers/http/clusters.ts', stateTable: 'readwrite', auditTable: 'write', maxBodyBytes: 64 * KB },
+  operations: { entry: 'lambdas/handlers/http/operations.ts', stateTable: 'read', auditTable: 'none', maxBodyBytes: 0 },
+  audit: { entry: 'lambdas/handlers/http/audit.ts', stateTable: 'none', auditTable: 'read', maxBodyBytes: 0 },
+};
+
+const r = (method: HttpMethod, path: string, group: ApiGroup, auth: 'jwt' | 'none' = 'jwt'): ApiRoute => ({ method, path, group, auth });
+
+export const API_ROUTES: readonly ApiRoute[] = [
+  r('GET', '/healthz', 'meta', 'none'),
+  r('GET', '/v1/openapi.json', 'meta', 'none'),
+
+  r('POST', '/v1/registration-tokens', 'tokens'),
+  r('GET', '/v1/registration-tokens', 'tokens'),
+  r('GET', '/v1/registration-tokens/{id}', 'tokens'),
+  r('DELETE', '/v1/registration-tokens/{id}', 'tokens'),
+
+  r('POST', '/v1/user-data', 'user-data'),
+
+  r('POST', '/v1/hosts', 'hosts'),
+  r('POST', '/v1/hosts/batch', 'hosts'),
+  r('GET', '/v1/hosts', 'hosts'),
+  r('GET', '/v1/hosts/{hostId}', 'hosts'),
+  r('PATCH', '/v1/hosts/{hostId}', 'hosts'),
+  r('DELETE', '/v1/hosts/{hostId}', 'hosts'),
+  r('POST', '/v1/hosts/{hostId}/approve', 'hosts'),
+  r('POST', '/v1/hosts/{hostId}/reject', 'hosts'),
+
+  r('POST', '/v1/profiles', 'profiles'),
+  r('GET', '/v1/profiles', 'profiles'),
+  r('GET', '/v1/profiles/{name}', 'profiles'),
+  r('POST', '/v1/profiles/{name}/versions', 'profiles'),
+  r('GET', '/v1/profiles/{name}/versions', 'profiles'),
+  r('GET', '/v1/profiles/{name}/versions/{version}', 'profiles'),
+  r('POST', '/v1/profiles/{name}/versions/{version}/publish', 'profiles'),
+
+  r('POST', '/v1/clusters', 'clusters'),
+  r('GET', '/v1/clusters', 'clusters'),
+  r('GET', '/v1/clusters/{clusterId}', 'clusters'),
+  r('DELETE', '/v1/clusters/{clusterId}', 'clusters'),
+
+  r('GET', '/v1/operations', 'operations'),
+  r('GET', '/v1/operations/{operationId}', 'operations'),
+
+  r('GET', '/v1/audit-events', 'audit'),
+];
+
+export const routeKey = (route: Pick<ApiRoute, 'method' | 'path'>): string => `${route.method} ${route.path}`;
+
+/** Environment variable names the handlers read (parsed once with zod at cold start). */
+export const HANDLER_ENV = {
+  stateTable: 'STATE_TABLE_NAME',
+  auditTable: 'AUDIT_TABLE_NAME',
+  apiUrl: 'EDGEFLEET_API_URL',
+  auditRetentionDays: 'AUDIT_RETENTION_DAYS',
+} as const;

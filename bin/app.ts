@@ -1,0 +1,17 @@
+#!/usr/bin/env node
+/** CDK app entry (`cdk.json`: `npx tsx bin/app.ts`). Stack name: context `edgefleet:stackName`. */
+import { App } from 'aws-cdk-lib';
+import { CONTEXT_KEYS, EdgeFleetStack } from '../lib/edgefleet-stack.js';
+import { addNagChecks } from '../lib/nag.js';
+
+const app = new App();
+const stackName = (app.node.tryGetContext(CONTEXT_KEYS.stackName) as string | undefined) ?? 'EdgeFleet';
+if (!/^[A-Za-z][A-Za-z0-9-]{0,127}$/.test(stackName)) {
+  throw new Error(`${CONTEXT_KEYS.stackName} must be a valid CloudFormation stack name, got '${stackName}'`);
+}
+
+new EdgeFleetStack(app, stackName, {
+  env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+});
+addNagChecks(app);
+app.synth();

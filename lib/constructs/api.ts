@@ -1,0 +1,210 @@
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import {
+  HttpApi, HttpMethod, HttpNoneAuthorizer, HttpStage, LogGroupLogDestination,
+  type IHttpRouteAuthorizer,
+} from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import {
+  API_GROUPS, API_ROUTES, HANDLER_ENV, routeKey, type ApiGroup, type TableAccess,
+} from '../api-routes.js';
+import { acknowledgeNag } from '../nag.js';
+import { bindTable, EdgeFunction, type LogLevel } from './edge-function.js';
+import { OperatorIdentity } from './operator-identity.js';
+
+/** An external OIDC issuer whose access tokens the API accepts instead of the built-in pool. */
+export interface JwtIssuerConfig {
+  /** `iss` claim, an https URL (its `/.well-known/openid-configuration` must be reachable). */
+  readonly issuer: string;
+  /** Accepted `aud` (or `client_id`) values; at least one. */
+  readonly audience: readonly string[];
+}
+
+export interface EdgeFleetApiProps {
+  readonly stateTable: ITable;
+  readonly auditTable: ITable;
+  /**
+   * JWT issuer and audience for `auth: 'jwt'` routes.
+   * @default - a Cognito user pool, app client and role groups created here (`OperatorIdentity`)
+   */
+  readonly jwt?: JwtIssuerConfig;
+  /**
+   * Default-stage burst limit (requests). At most 5000, the account default.
+   * @default 500
+   */
+  readonly throttlingBurstLimit?: number;
+  /**
+   * Default-stage steady rate limit (requests per second). At most 10000.
+   * @default 200
+   */
+  readonly throttlingRateLimit?: number;
+  /**
+   * Retention of the access log group.
+   * @default RetentionDays.THREE_MONTHS
+   */
+  readonly accessLogRetention?: RetentionDays;
+  /**
+   * Retention of each handler's log group.
+   * @default RetentionDays.ONE_MONTH
+   */
+  readonly functionLogRetention?: RetentionDays;
+  /**
+   * `POWERTOOLS_LOG_LEVEL` of every handler.
+   * @default 'INFO'
+   */
+  readonly logLevel?: LogLevel;
+  /**
+   * Days an audit event is kept (its TTL), passed to handlers that write audit events.
+   * @default 365
+   */
+  readonly auditRetentionDays?: number;
+}
+
+/** JSON access log line, one per request. */
+const ACCESS_LOG_FORMAT = JSON.stringify({
+  requestId: '$context.requestId',
+  ip: '$context.identity.sourceIp',
+  requestTime: '$context.requestTime',
+  routeKey: '$context.routeKey',
+  status: '$context.status',
+  protocol: '$context.protocol',
+  responseLength: '$context.responseLength',
+  latencyMs: '$context.responseLatency',
+  integrationLatencyMs: '$context.integrationLatency',
+  integrationError: '$context.integrationErrorMessage',
+  authorizerError: '$context.authorizer.error',
+  sub: '$context.authorizer.claims.sub',
+  userAgent: '$context.identity.userAgent',
+});
+
+const pascal = (s: string) => s.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase());
+
+const checkInt = (name: string, v: number, min: number, max: number): number => {
+  if (!Number.isInteger(v) || v < min || v > max) {
+    throw new Error(`EdgeFleetApi: ${name} must be an integer from ${min} to ${max}, got ${v}`);
+  }
+  return v;
+};
+
+/**
+ * The operator/device HTTP API: an HttpApi whose routes, handlers, table grants and
+ * authorization all come from `API_ROUTES` / `API_GROUPS` in `lib/api-routes.ts`.
+ */
+export class EdgeFleetApi extends Construct {
+  public readonly httpApi: HttpApi;
+  public readonly stage: HttpStage;
+  /** Base URL without a trailing slash, e.g. `https://abc.execute-api.eu-west-1.amazonaws.com`. */
+  public readonly url: string;
+  public readonly accessLogGroup: LogGroup;
+  public readonly authorizer: HttpJwtAuthorizer;
+  public readonly jwtIssuer: string;
+  public readonly jwtAudience: readonly string[];
+  /** Set when no external issuer is given. */
+  public readonly identity?: OperatorIdentity;
+  public readonly functions: Readonly<Record<ApiGroup, EdgeFunction>>;
+
+  constructor(scope: Construct, id: string, props: EdgeFleetApiProps) {
+    super(scope, id);
+    const burst = checkInt('throttlingBurstLimit', props.throttlingBurstLimit ?? 500, 1, 5000);
+    const rate = checkInt('throttlingRateLimit', props.throttlingRateLimit ?? 200, 1, 10000);
+    const auditRetentionDays = checkInt('auditRetentionDays', props.auditRetentionDays ?? 365, 1, 3650);
+
+    if (props.jwt) {
+      validateJwt(props.jwt);
+      this.jwtIssuer = props.jwt.issuer;
+      this.jwtAudience = [...props.jwt.audience];
+    } else {
+      this.identity = new OperatorIdentity(this, 'Identity');
+      this.jwtIssuer = this.identity.issuer;
+      this.jwtAudience = this.identity.audience;
+    }
+    this.authorizer = new HttpJwtAuthorizer('JwtAuthorizer', this.jwtIssuer, {
+      jwtAudience: [...this.jwtAudience],
+      identitySource: ['$request.header.Authorization'],
+    });
+
+    this.httpApi = new HttpApi(this, 'HttpApi', {
+      description: 'EdgeFleet control plane API',
+      createDefaultStage: false,
+    });
+    this.accessLogGroup = new LogGroup(this, 'AccessLogs', {
+      retention: props.accessLogRetention ?? RetentionDays.THREE_MONTHS,
+    });
+    this.stage = new HttpStage(this, 'DefaultStage', {
+      httpApi: this.httpApi,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { burstLimit: burst, rateLimit: rate },
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(this.accessLogGroup),
+        format: AccessLogFormat.custom(ACCESS_LOG_FORMAT),
+      },
+    });
+    this.url = this.httpApi.apiEndpoint;
+
+    const functions = {} as Record<ApiGroup, EdgeFunction>;
+    for (const [group, spec] of Object.entries(API_GROUPS) as [ApiGroup, (typeof API_GROUPS)[ApiGroup]][]) {
+      const fn = new EdgeFunction(this, `${pascal(group)}Handler`, {
+        entry: spec.entry,
+        serviceName: `edgefleet-api-${group}`,
+        description: `EdgeFleet HTTP API: ${group} routes`,
+        memoryMb: spec.memoryMb ?? 512,
+        timeoutSeconds: spec.timeoutSeconds ?? 10,
+        logRetention: props.functionLogRetention,
+        logLevel: props.logLevel,
+        environment: { [HANDLER_ENV.apiUrl]: this.url },
+      });
+      bindTable(fn, props.stateTable, HANDLER_ENV.stateTable, spec.stateTable);
+      bindTable(fn, props.auditTable, HANDLER_ENV.auditTable, spec.auditTable);
+      if (writes(spec.auditTable)) {
+        fn.function.addEnvironment(HANDLER_ENV.auditRetentionDays, String(auditRetentionDays));
+      }
+      functions[group] = fn;
+    }
+    this.functions = functions;
+
+    const integrations = new Map<ApiGroup, HttpLambdaIntegration>();
+    const integrationFor = (group: ApiGroup) => {
+      let integration = integrations.get(group);
+      if (!integration) {
+        // Never 'Default': that id collides with the API's default route.
+        integration = new HttpLambdaIntegration(`${pascal(group)}Integration`, functions[group].function);
+        integrations.set(group, integration);
+      }
+      return integration;
+    };
+    const none = new HttpNoneAuthorizer();
+    for (const route of API_ROUTES) {
+      const authorizer: IHttpRouteAuthorizer = route.auth === 'jwt' ? this.authorizer : none;
+      const [created] = this.httpApi.addRoutes({
+        path: route.path,
+        methods: [HttpMethod[route.method]],
+        integration: integrationFor(route.group),
+        authorizer,
+      });
+      if (route.auth === 'none') {
+        acknowledgeNag(created!, 'AwsSolutions-APIG4',
+          `${routeKey(route)} is public by design (auth: 'none' in lib/api-routes.ts): health ` +
+          'checks and the OpenAPI document carry no tenant data and must work without a token.');
+      }
+    }
+  }
+}
+
+const writes = (access: TableAccess) => access === 'write' || access === 'readwrite';
+
+function validateJwt(jwt: JwtIssuerConfig): void {
+  let url: URL;
+  try {
+    url = new URL(jwt.issuer);
+  } catch {
+    throw new Error(`EdgeFleetApi: jwt.issuer must be an https URL, got '${jwt.issuer}'`);
+  }
+  if (url.protocol !== 'https:') throw new Error(`EdgeFleetApi: jwt.issuer must use https, got '${jwt.issuer}'`);
+  if (jwt.audience.length === 0 || jwt.audience.some((a) => a.trim() === '')) {
+    throw new Error('EdgeFleetApi: jwt.audience must list at least one non-empty audience');
+  }
+}

@@ -1,0 +1,67 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { EdgeFleetApi, type EdgeFleetApiProps, type JwtIssuerConfig } from './constructs/api.js';
+import { DataTables, type DataTablesProps } from './constructs/data-tables.js';
+
+/** Context keys read by the stack (e.g. `cdk synth -c edgefleet:jwtIssuer=https://…`). */
+export const CONTEXT_KEYS = {
+  stackName: 'edgefleet:stackName',
+  jwtIssuer: 'edgefleet:jwtIssuer',
+  /** Comma-separated list of audiences. */
+  jwtAudience: 'edgefleet:jwtAudience',
+} as const;
+
+export interface EdgeFleetStackProps extends StackProps {
+  /** @default - DataTables defaults (retained, deletion protection, 35 days PITR) */
+  readonly data?: DataTablesProps;
+  /**
+   * API settings; `jwt` here wins over the `edgefleet:jwtIssuer`/`edgefleet:jwtAudience` context.
+   * @default - EdgeFleetApi defaults, JWT issuer from context or a new Cognito user pool
+   */
+  readonly api?: Omit<EdgeFleetApiProps, 'stateTable' | 'auditTable'>;
+}
+
+/** The EdgeFleet control plane: data tables and the HTTP API (workflows and IoT come next). */
+export class EdgeFleetStack extends Stack {
+  public readonly data: DataTables;
+  public readonly api: EdgeFleetApi;
+
+  constructor(scope: Construct, id: string, props: EdgeFleetStackProps = {}) {
+    super(scope, id, {
+      description: 'EdgeFleet control plane for edge Kubernetes hosts',
+      ...props,
+    });
+    // The ids 'Data', 'StateTable' and 'AuditTable' are a contract with the local runtime
+    // (lib/template-tables.ts finds the tables by their aws:cdk:path).
+    this.data = new DataTables(this, 'Data', props.data);
+    this.api = new EdgeFleetApi(this, 'Api', {
+      ...props.api,
+      jwt: props.api?.jwt ?? jwtFromContext(this),
+      stateTable: this.data.stateTable,
+      auditTable: this.data.auditTable,
+    });
+
+    new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the HTTP API' });
+    new CfnOutput(this, 'StateTableName', { value: this.data.stateTable.tableName });
+    new CfnOutput(this, 'AuditTableName', { value: this.data.auditTable.tableName });
+    new CfnOutput(this, 'JwtIssuer', { value: this.api.jwtIssuer, description: 'Accepted JWT issuer (iss)' });
+    if (this.api.identity) {
+      new CfnOutput(this, 'UserPoolId', { value: this.api.identity.userPool.userPoolId });
+      new CfnOutput(this, 'UserPoolClientId', { value: this.api.identity.client.userPoolClientId });
+    }
+  }
+}
+
+/** Reads an external issuer from context; both keys or neither. */
+export function jwtFromContext(scope: Construct): JwtIssuerConfig | undefined {
+  const issuer = scope.node.tryGetContext(CONTEXT_KEYS.jwtIssuer) as unknown;
+  const audience = scope.node.tryGetContext(CONTEXT_KEYS.jwtAudience) as unknown;
+  const present = (v: unknown) => v !== undefined && v !== null && v !== '';
+  if (!present(issuer) && !present(audience)) return undefined;
+  if (!present(issuer) || !present(audience)) {
+    throw new Error(`Set both ${CONTEXT_KEYS.jwtIssuer} and ${CONTEXT_KEYS.jwtAudience}, or neither`);
+  }
+  if (typeof issuer !== 'string') throw new Error(`${CONTEXT_KEYS.jwtIssuer} must be a string`);
+  const list = Array.isArray(audience) ? audience.map(String) : String(audience).split(',');
+  return { issuer: issuer.trim(), audience: list.map((a) => a.trim()).filter((a) => a.length > 0) };
+}

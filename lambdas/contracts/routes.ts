@@ -1,5 +1,5 @@
 /**
-* The HTTP route table: one definition read by the CDK API construct (routes, integrations,
+ * The HTTP route table: one definition read by the CDK API construct (routes, integrations,
  * authorizer, grants) and by the local runtime's HTTP server. Plain data; no CDK imports, so
  * `local/` can use it without synthesizing.
  */

@@ -1,0 +1,75 @@
+import { z } from 'zod';
+import * as api from './api.js';
+import { listQuery, problem } from './common.js';
+import { API_ROUTES, routeKey } from './routes.js';
+
+interface Doc {
+  readonly summary: string;
+  readonly body?: z.ZodType;
+  readonly query?: z.ZodObject;
+  readonly response?: z.ZodType;
+  readonly status?: number;
+}
+
+/** What each route takes and returns; a test keeps this in step with the route table. */
+export const ROUTE_DOCS: Readonly<Record<string, Doc>> = {
+  'GET /healthz': { summary: 'Liveness check' },
+  'GET /v1/openapi.json': { summary: 'This document' },
+  'POST /v1/registration-tokens': { summary: 'Create a registration token (the secret is returned once)', body: api.createTokenBody, response: api.registrationToken, status: 201 },
+  'GET /v1/registration-tokens': { summary: 'List registration tokens', query: listQuery, response: api.tokenPage },
+  'GET /v1/registration-tokens/{id}': { summary: 'Get a registration token', response: api.registrationToken },
+  'DELETE /v1/registration-tokens/{id}': { summary: 'Revoke a registration token', response: api.registrationToken },
+  'POST /v1/user-data': { summary: 'Render the Kairos #cloud-config for a site (text/cloud-config)', body: api.userDataBody },
+  'POST /v1/hosts': { summary: 'Pre-register a host', body: api.createHostBody, response: api.host, status: 201 },
+  'POST /v1/hosts/batch': { summary: 'Pre-register up to 10,000 hosts', body: api.batchHostsBody, response: api.batchHostsResult },
+  'GET /v1/hosts': { summary: 'List hosts', query: api.listHostsQuery, response: api.hostPage },
+  'GET /v1/hosts/{hostId}': { summary: 'Get a host', response: api.host },
+  'PATCH /v1/hosts/{hostId}': { summary: 'Change a host (name, site, tags)', body: api.patchHostBody, response: api.host },
+  'DELETE /v1/hosts/{hostId}': { summary: 'Delete a host, or decommission an approved one', response: api.host },
+  'POST /v1/hosts/{hostId}/approve': { summary: 'Approve a pending host', body: api.approveHostBody, response: api.host },
+  'POST /v1/hosts/{hostId}/reject': { summary: 'Reject a pending host', body: api.rejectHostBody, response: api.host },
+  'POST /v1/profiles': { summary: 'Create a cluster profile', body: api.createProfileBody, response: api.profile, status: 201 },
+  'GET /v1/profiles': { summary: 'List cluster profiles', query: listQuery, response: api.profilePage },
+  'GET /v1/profiles/{name}': { summary: 'Get a cluster profile', response: api.profile },
+  'POST /v1/profiles/{name}/versions': { summary: 'Add a profile version (layers); publish makes it immutable', body: api.createProfileVersionBody, response: api.profileVersion, status: 201 },
+  'GET /v1/profiles/{name}/versions': { summary: 'List profile versions, newest first', query: listQuery, response: api.profileVersionPage },
+  'GET /v1/profiles/{name}/versions/{version}': { summary: 'Get a profile version', response: api.profileVersion },
+  'POST /v1/profiles/{name}/versions/{version}/publish': { summary: 'Publish a draft profile version', response: api.profileVersion },
+  'POST /v1/clusters': { summary: 'Record a cluster (desired state) and claim its hosts', body: api.createClusterBody, response: api.cluster, status: 202 },
+  'GET /v1/clusters': { summary: 'List clusters', query: listQuery, response: api.clusterPage },
+  'GET /v1/clusters/{clusterId}': { summary: 'Get a cluster', response: api.cluster },
+  'DELETE /v1/clusters/{clusterId}': { summary: 'Delete a cluster and release its hosts' },
+  'GET /v1/operations': { summary: 'List operations', query: api.listOperationsQuery, response: api.operationPage },
+  'GET /v1/operations/{operationId}': { summary: 'Get an operation', response: api.operation },
+  'GET /v1/audit-events': { summary: 'List audit events', query: api.listAuditQuery, response: api.auditPage },
+};
+
+const json = (s: z.ZodType) => z.toJSONSchema(s, { unrepresentable: 'any', io: 'input' });
+
+/** OpenAPI 3.1 document generated from the route table and the zod schemas. */
+export function buildOpenApi(version: string): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const r of API_ROUTES) {
+    const doc = ROUTE_DOCS[routeKey(r)];
+    if (!doc) continue;
+    const params = [...r.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+    const query = doc.query ? Object.keys(doc.query.shape).map((name) => ({ name, in: 'query', required: false, schema: json((doc.query!.shape as Record<string, z.ZodType>)[name]!) })) : [];
+    paths[r.path] ??= {};
+    paths[r.path]![r.method.toLowerCase()] = {
+      summary: doc.summary,
+      ...(r.auth === 'jwt' ? { security: [{ bearer: [] }] } : { security: [] }),
+      parameters: [...params, ...query, ...(r.auth === 'jwt' ? [{ name: 'x-edgefleet-project', in: 'header', required: false, schema: { type: 'string', default: 'default' } }] : [])],
+      ...(doc.body ? { requestBody: { required: true, content: { 'application/json': { schema: json(doc.body) } } } } : {}),
+      responses: {
+        [String(doc.status ?? 200)]: { description: 'Success', ...(doc.response ? { content: { 'application/json': { schema: json(doc.response) } } } : {}) },
+        default: { description: 'Problem', content: { 'application/problem+json': { schema: json(problem) } } },
+      },
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info: { title: 'EdgeFleet API', version },
+    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+    paths,
+  };
+}

@@ -1,0 +1,158 @@
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { projectName } from '../../contracts/common.js';
+import { API_GROUPS, API_ROUTES, routeKey, type ApiGroup } from '../../contracts/routes.js';
+import { principalFromClaims } from '../../domain/authz.js';
+import {
+  ConflictError, NotFoundError, PayloadTooLargeError, UnauthenticatedError, UnsupportedMediaTypeError, ValidationError,
+} from '../../domain/errors.js';
+import type { RequestContext } from '../../use-cases/context.js';
+import type { HttpDeps } from '../wiring.js';
+import { problemResponse } from './problem.js';
+import { getLogger, getMetrics } from '../observability.js';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+
+export type ApiEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
+export type ApiResponse = APIGatewayProxyStructuredResultV2;
+
+export interface ApiRequest<B = unknown, Q = Record<string, unknown>> {
+  readonly ctx: RequestContext;
+  readonly params: Readonly<Record<string, string>>;
+  readonly query: Q;
+  readonly body: B;
+  readonly headers: Readonly<Record<string, string | undefined>>;
+}
+
+export interface ApiResult {
+  readonly status: number;
+  readonly body?: unknown;
+  /** Non-JSON bodies (e.g. text/cloud-config). */
+  readonly text?: { readonly contentType: string; readonly content: string };
+  readonly headers?: Record<string, string>;
+}
+
+export interface RouteSpec<B extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType> {
+  readonly body?: B;
+  readonly query?: Q;
+  /** Honours the Idempotency-Key header (creating POSTs). */
+  readonly idempotent?: boolean;
+  readonly run: (req: ApiRequest<z.infer<B>, z.infer<Q>>, deps: HttpDeps) => Promise<ApiResult>;
+}
+
+/** Keeps each route's body and query types attached to its `run` function. */
+export const route = <B extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType>(spec: RouteSpec<B, Q>): RouteSpec => spec as unknown as RouteSpec;
+
+export type RouteTable = Readonly<Record<string, RouteSpec>>;
+
+const noBody = z.strictObject({});
+const emptyQuery = z.strictObject({});
+const idempotencyKey = z.string().min(8).max(128).regex(/^[\x21-\x7e]+$/);
+/** Stored responses above this are not kept (DynamoDB items hold 400 KB); a retry re-runs. */
+const MAX_STORED_RESPONSE = 300 * 1024;
+
+export function validationError(error: z.ZodError, where: string): ValidationError {
+  const errors = error.issues.map((i) => ({
+    path: [where, ...i.path.map(String)].filter(Boolean).join('.'),
+    message: i.code === 'unrecognized_keys' ? `unknown field(s): ${(i as { keys: string[] }).keys.join(', ')}` : i.message,
+  }));
+  return new ValidationError('validation-failed', `the request ${where} is not valid: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, { errors });
+}
+
+function parseBody(event: ApiEvent, group: ApiGroup): unknown {
+  if (event.body === undefined || event.body === null || event.body === '') return {};
+  const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  const limit = API_GROUPS[group].maxBodyBytes;
+  const size = Buffer.byteLength(raw, 'utf8');
+  if (size > limit) throw new PayloadTooLargeError('body-too-large', `the request body is ${size} bytes; this endpoint accepts at most ${limit} bytes`);
+  const type = event.headers?.['content-type'] ?? '';
+  if (!/^application\/(merge-patch\+)?json\b/i.test(type)) {
+    throw new UnsupportedMediaTypeError('unsupported-media-type', `send the body as application/json (got "${type || 'no content-type'}")`);
+  }
+  try {
+    return JSON.parse(raw);
+  } catch (e) {
+    throw new ValidationError('malformed-json', `the request body is not valid JSON: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+function requestContext(event: ApiEvent): RequestContext {
+  const claims = event.requestContext.authorizer?.jwt?.claims;
+  if (!claims) throw new UnauthenticatedError('unauthenticated', 'this endpoint needs a bearer token; run `edgefleet login` or set EDGEFLEET_TOKEN');
+  const project = projectName.safeParse(event.headers?.['x-edgefleet-project'] ?? 'default');
+  if (!project.success) throw new ValidationError('invalid-project', 'the x-edgefleet-project header must be a project name (lowercase letters, digits and "-")');
+  return { principal: principalFromClaims(claims), project: project.data, requestId: event.requestContext.requestId };
+}
+
+function toResponse(result: ApiResult, requestId: string): ApiResponse {
+  const headers = { 'x-request-id': requestId, ...(result.headers ?? {}) };
+  if (result.text) return { statusCode: result.status, headers: { ...headers, 'content-type': result.text.contentType }, body: result.text.content };
+  if (result.body === undefined) return { statusCode: result.status, headers };
+  return { statusCode: result.status, headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(result.body) };
+}
+
+async function withIdempotency(event: ApiEvent, ctx: RequestContext, deps: HttpDeps, run: () => Promise<ApiResponse>): Promise<ApiResponse> {
+  const header = event.headers?.['idempotency-key'];
+  if (header === undefined) return run();
+  const key = idempotencyKey.safeParse(header);
+  if (!key.success) throw new ValidationError('invalid-idempotency-key', 'Idempotency-Key must be 8–128 printable characters, e.g. a UUID');
+  const scoped = `${ctx.project}#${ctx.principal.subject}#${key.data}`;
+  const fingerprint = createHash('sha256').update(`${event.routeKey}\n${JSON.stringify(event.pathParameters ?? {})}\n${event.body ?? ''}`).digest('hex');
+  const now = deps.clock.now();
+  const begun = await deps.idempotency.begin(scoped, fingerprint, now);
+  if (begun.state === 'replay') return { statusCode: begun.status, headers: { ...begun.headers, 'idempotent-replayed': 'true' }, body: begun.body };
+  if (begun.state === 'mismatch') throw new ConflictError('idempotency-key-reused', 'this Idempotency-Key was already used for a different request; use a new key for a new request');
+  if (begun.state === 'in-progress') throw new ConflictError('idempotency-in-progress', 'a request with this Idempotency-Key is still being processed; retry in a few seconds');
+  try {
+    const response = await run();
+    const body = typeof response.body === 'string' ? response.body : '';
+    if (response.statusCode! < 500 && body.length <= MAX_STORED_RESPONSE) {
+      await deps.idempotency.complete(scoped, { status: response.statusCode!, body, headers: (response.headers ?? {}) as Record<string, string> }, deps.clock.now());
+    } else {
+      await deps.idempotency.release(scoped);
+    }
+    return response;
+  } catch (e) {
+    await deps.idempotency.release(scoped);
+    throw e;
+  }
+}
+
+/**
+ * Builds the Lambda handler for one route group: match the route, authenticate, parse and
+ * validate, call the use case, map the result; every error becomes problem+json.
+ */
+export function createHttpHandler(group: ApiGroup, routes: RouteTable, getDeps: () => HttpDeps) {
+  const known = new Map(API_ROUTES.filter((r) => r.group === group).map((r) => [routeKey(r), r]));
+  for (const key of Object.keys(routes)) {
+    if (!known.has(key)) throw new Error(`route ${key} of group ${group} is not in the route table`);
+  }
+  const core = async (event: ApiEvent): Promise<ApiResponse> => {
+    const requestId = event.requestContext.requestId;
+    const def = known.get(event.routeKey);
+    const spec = routes[event.routeKey];
+    if (!def || !spec) throw new NotFoundError('route-not-found', `no route ${event.routeKey}`);
+    const deps = getDeps();
+    const ctx = def.auth === 'jwt' ? requestContext(event) : { principal: { subject: 'anonymous', roles: {} }, project: 'default', requestId };
+    const rawBody = def.method === 'POST' || def.method === 'PATCH' ? parseBody(event, group) : undefined;
+    const body = (spec.body ?? noBody).safeParse(rawBody ?? {});
+    if (rawBody !== undefined && !body.success) throw validationError(body.error, 'body');
+    const query = (spec.query ?? emptyQuery).safeParse(event.queryStringParameters ?? {});
+    if (!query.success) throw validationError(query.error, 'query');
+    const exec = async () => toResponse(await spec.run({
+      ctx, params: (event.pathParameters ?? {}) as Record<string, string>, query: query.data, body: body.success ? body.data : undefined, headers: event.headers ?? {},
+    }, deps), requestId);
+    return spec.idempotent && def.auth === 'jwt' ? withIdempotency(event, ctx, deps, exec) : exec();
+  };
+  return middy<ApiEvent, ApiResponse, Error, Context>()
+    .use(injectLambdaContext(getLogger()))
+    .use(logMetrics(getMetrics()))
+    .use({
+      onError: async (request) => {
+        request.response = problemResponse(request.error, request.event.requestContext?.requestId ?? 'unknown', request.event.rawPath);
+      },
+    })
+    .handler(core);
+}

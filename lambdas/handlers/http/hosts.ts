@@ -1,0 +1,60 @@
+import { approveHostBody, batchHostsBody, createHostBody, listHostsQuery, patchHostBody, rejectHostBody } from '../../contracts/api.js';
+import type { HostWithPresence } from '../../domain/model.js';
+import { approveHost, createHost, deleteHost, getHost, listHosts, rejectHost, updateHost } from '../../use-cases/hosts.js';
+import { importHosts } from '../../use-cases/import-hosts.js';
+import { awsHttpDeps, type HttpDeps } from '../wiring.js';
+import { createHttpHandler, route, type RouteTable } from './framework.js';
+import { pageOf } from './paging.js';
+
+/** What the API shows of a host (internal fields such as the pairing code stay inside). */
+export function hostView(h: HostWithPresence): Record<string, unknown> {
+  const { pairingCode: _p, ...rest } = h as HostWithPresence & { pairingCode?: string };
+  return rest;
+}
+
+export const routes: RouteTable = {
+  'POST /v1/hosts': route({
+    body: createHostBody, idempotent: true,
+    run: async (req, deps) => ({ status: 201, body: hostView(await createHost(deps, req.ctx, req.body)) }),
+  }),
+  'POST /v1/hosts/batch': route({
+    body: batchHostsBody, idempotent: true,
+    run: async (req, deps) => ({ status: 200, body: await importHosts(deps, req.ctx, req.body) }),
+  }),
+  'GET /v1/hosts': route({
+    query: listHostsQuery,
+    run: async (req, deps) => {
+      const { status, site, tag, clusterId } = req.query;
+      const [key, value] = tag ? tag.split('=', 2) as [string, string] : [];
+      const page = await listHosts(deps, req.ctx, {
+        ...(status ? { status } : {}), ...(site ? { site } : {}), ...(clusterId ? { clusterId } : {}),
+        ...(key !== undefined ? { tag: { key, value: value ?? '' } } : {}),
+      }, pageOf(req.query));
+      return { status: 200, body: { ...page, items: page.items.map(hostView) } };
+    },
+  }),
+  'GET /v1/hosts/{hostId}': route({
+    run: async (req, deps) => ({ status: 200, body: hostView(await getHost(deps, req.ctx, req.params.hostId!)) }),
+  }),
+  'PATCH /v1/hosts/{hostId}': route({
+    body: patchHostBody,
+    run: async (req, deps) => ({ status: 200, body: hostView(await updateHost(deps, req.ctx, req.params.hostId!, req.body)) }),
+  }),
+  'DELETE /v1/hosts/{hostId}': route({
+    run: async (req, deps) => {
+      const out = await deleteHost(deps, req.ctx, req.params.hostId!);
+      return out.host ? { status: 200, body: hostView(out.host) } : { status: 204 };
+    },
+  }),
+  'POST /v1/hosts/{hostId}/approve': route({
+    body: approveHostBody,
+    run: async (req, deps) => ({ status: 200, body: hostView(await approveHost(deps, req.ctx, req.params.hostId!, req.body)) }),
+  }),
+  'POST /v1/hosts/{hostId}/reject': route({
+    body: rejectHostBody,
+    run: async (req, deps) => ({ status: 200, body: hostView(await rejectHost(deps, req.ctx, req.params.hostId!, req.body)) }),
+  }),
+};
+
+export const makeHandler = (deps: () => HttpDeps) => createHttpHandler('hosts', routes, deps);
+export const handler = makeHandler(awsHttpDeps);

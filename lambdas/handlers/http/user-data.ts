@@ -1,0 +1,17 @@
+import { userDataBody } from '../../contracts/api.js';
+import { createUserData } from '../../use-cases/render-user-data.js';
+import { awsHttpDeps, type HttpDeps } from '../wiring.js';
+import { createHttpHandler, route, type RouteTable } from './framework.js';
+
+export const routes: RouteTable = {
+  'POST /v1/user-data': route({
+    body: userDataBody,
+    run: async (req, deps) => ({
+      status: 200,
+      text: { contentType: 'text/cloud-config; charset=utf-8', content: await createUserData(deps, req.ctx, deps.config.apiUrl, req.body) },
+    }),
+  }),
+};
+
+export const makeHandler = (deps: () => HttpDeps) => createHttpHandler('user-data', routes, deps);
+export const handler = makeHandler(awsHttpDeps);

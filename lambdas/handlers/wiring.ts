@@ -1,0 +1,76 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { HANDLER_ENV } from '../contracts/routes.js';
+import { DynamoAuditLog } from '../adapters/dynamodb/audit-log.js';
+import { makeDocClient, type DocClient } from '../adapters/dynamodb/client.js';
+import { DynamoClusterRepository, DynamoOperationRepository } from '../adapters/dynamodb/cluster-repository.js';
+import { DynamoHostRepository } from '../adapters/dynamodb/host-repository.js';
+import { DynamoIdempotencyStore } from '../adapters/dynamodb/idempotency-store.js';
+import { DynamoProfileRepository } from '../adapters/dynamodb/profile-repository.js';
+import { DynamoTokenRepository } from '../adapters/dynamodb/token-repository.js';
+import type { IdGenerator, IdempotencyStore } from '../ports/index.js';
+import type { Deps } from '../use-cases/context.js';
+
+export interface HttpConfig {
+  readonly stateTable: string;
+  readonly auditTable: string;
+  /** Public base URL of this API (written into user-data for the agents). */
+  readonly apiUrl: string;
+  readonly auditRetentionDays: number;
+}
+
+export interface HttpDeps extends Deps {
+  readonly idempotency: IdempotencyStore;
+  readonly config: HttpConfig;
+}
+
+const envSchema = z.object({
+  [HANDLER_ENV.stateTable]: z.string().min(3),
+  [HANDLER_ENV.auditTable]: z.string().min(3),
+  [HANDLER_ENV.apiUrl]: z.string().url(),
+  [HANDLER_ENV.auditRetentionDays]: z.coerce.number().int().min(1).max(3650).default(365),
+});
+
+/** Parses the handler configuration once; a missing variable fails the cold start loudly. */
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): HttpConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const missing = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`EdgeFleet handler configuration is invalid (${missing}); check the function's environment`);
+  }
+  const e = parsed.data;
+  return {
+    stateTable: e[HANDLER_ENV.stateTable] as string,
+    auditTable: e[HANDLER_ENV.auditTable] as string,
+    apiUrl: (e[HANDLER_ENV.apiUrl] as string).replace(/\/$/, ''),
+    auditRetentionDays: e[HANDLER_ENV.auditRetentionDays] as number,
+  };
+}
+
+export const cryptoIds: IdGenerator = {
+  newId: () => randomUUID().replace(/-/g, '').slice(0, 16),
+  secret: (bytes) => randomBytes(bytes).toString('base64url'),
+};
+
+/** Wires every port to DynamoDB. The local runtime passes its own client (DynamoDB Local). */
+export function makeHttpDeps(db: DocClient, config: HttpConfig, overrides: Partial<Pick<Deps, 'clock' | 'ids'>> = {}): HttpDeps {
+  return {
+    clock: overrides.clock ?? { now: () => new Date() },
+    ids: overrides.ids ?? cryptoIds,
+    tokens: new DynamoTokenRepository(db, config.stateTable),
+    hosts: new DynamoHostRepository(db, config.stateTable),
+    profiles: new DynamoProfileRepository(db, config.stateTable),
+    clusters: new DynamoClusterRepository(db, config.stateTable),
+    operations: new DynamoOperationRepository(db, config.stateTable),
+    audit: new DynamoAuditLog(db, config.auditTable, config.auditRetentionDays),
+    idempotency: new DynamoIdempotencyStore(db, config.stateTable),
+    config,
+  };
+}
+
+let awsDeps: HttpDeps | undefined;
+/** AWS wiring, created lazily on the first invocation (cold start). */
+export function awsHttpDeps(): HttpDeps {
+  awsDeps ??= makeHttpDeps(makeDocClient(), configFromEnv());
+  return awsDeps;
+}

@@ -1,7 +1,7 @@
 import { listAuditQuery } from '../../contracts/api.js';
 import { listAuditEvents } from '../../use-cases/queries.js';
 import { awsHttpDeps, type HttpDeps } from '../wiring.js';
-import { createHttpHandler, route, type RouteTable } from './framework.js';
+import { createHttpHandler, lazyHandler, route, type RouteTable } from './framework.js';
 import { pageOf } from './paging.js';
 
 export const routes: RouteTable = {
@@ -15,4 +15,4 @@ export const routes: RouteTable = {
 };
 
 export const makeHandler = (deps: () => HttpDeps) => createHttpHandler('audit', routes, deps);
-export const handler = makeHandler(awsHttpDeps);
+export const handler = lazyHandler(() => makeHandler(awsHttpDeps));

@@ -1,7 +1,7 @@
 import { createClusterBody, listClustersQuery } from '../../contracts/api.js';
 import { createCluster, deleteCluster, getCluster, listClusters } from '../../use-cases/clusters.js';
 import { awsHttpDeps, type HttpDeps } from '../wiring.js';
-import { createHttpHandler, route, type RouteTable } from './framework.js';
+import { createHttpHandler, lazyHandler, route, type RouteTable } from './framework.js';
 import { pageOf } from './paging.js';
 
 export const routes: RouteTable = {
@@ -28,4 +28,4 @@ export const routes: RouteTable = {
 };
 
 export const makeHandler = (deps: () => HttpDeps) => createHttpHandler('clusters', routes, deps);
-export const handler = makeHandler(awsHttpDeps);
+export const handler = lazyHandler(() => makeHandler(awsHttpDeps));

@@ -11,9 +11,8 @@ import {
 import type { RequestContext } from '../../use-cases/context.js';
 import type { HttpDeps } from '../wiring.js';
 import { problemResponse } from './problem.js';
-import { getLogger, getMetrics } from '../observability.js';
+import { getLogger } from '../observability.js';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 
 export type ApiEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
 export type ApiResponse = APIGatewayProxyStructuredResultV2;
@@ -148,11 +147,19 @@ export function createHttpHandler(group: ApiGroup, routes: RouteTable, getDeps: 
   };
   return middy<ApiEvent, ApiResponse, Error, Context>()
     .use(injectLambdaContext(getLogger()))
-    .use(logMetrics(getMetrics()))
     .use({
       onError: async (request) => {
         request.response = problemResponse(request.error, request.event.requestContext?.requestId ?? 'unknown', request.event.rawPath);
       },
     })
     .handler(core);
+}
+
+/**
+ * The Lambda entry point of a group: built on the first invocation, so importing a handler
+ * module reads no environment and creates nothing.
+ */
+export function lazyHandler(build: () => (event: ApiEvent, context: Context) => Promise<ApiResponse>) {
+  let built: ((event: ApiEvent, context: Context) => Promise<ApiResponse>) | undefined;
+  return (event: ApiEvent, context: Context): Promise<ApiResponse> => (built ??= build())(event, context);
 }

@@ -3,7 +3,7 @@ import type { HostWithPresence } from '../../domain/model.js';
 import { approveHost, createHost, deleteHost, getHost, listHosts, rejectHost, updateHost } from '../../use-cases/hosts.js';
 import { importHosts } from '../../use-cases/import-hosts.js';
 import { awsHttpDeps, type HttpDeps } from '../wiring.js';
-import { createHttpHandler, route, type RouteTable } from './framework.js';
+import { createHttpHandler, lazyHandler, route, type RouteTable } from './framework.js';
 import { pageOf } from './paging.js';
 
 /** What the API shows of a host (internal fields such as the pairing code stay inside). */
@@ -57,4 +57,4 @@ export const routes: RouteTable = {
 };
 
 export const makeHandler = (deps: () => HttpDeps) => createHttpHandler('hosts', routes, deps);
-export const handler = makeHandler(awsHttpDeps);
+export const handler = lazyHandler(() => makeHandler(awsHttpDeps));

@@ -1,5 +1,5 @@
 import { buildOpenApi } from '../../contracts/openapi.js';
-import { createHttpHandler, route, type RouteTable } from './framework.js';
+import { createHttpHandler, lazyHandler, route, type RouteTable } from './framework.js';
 import type { HttpDeps } from '../wiring.js';
 
 let openapi: Record<string, unknown> | undefined;
@@ -12,4 +12,4 @@ export const routes: RouteTable = {
 /** Health and the OpenAPI document need no table; the dependency factory is never called. */
 const noDeps = (): HttpDeps => new Proxy({}, { get: (_t, p) => { throw new Error(`meta routes have no dependency ${String(p)}`); } }) as HttpDeps;
 export const makeHandler = (deps: () => HttpDeps = noDeps) => createHttpHandler('meta', routes, deps);
-export const handler = makeHandler();
+export const handler = lazyHandler(() => makeHandler());

@@ -2,7 +2,7 @@ import { listOperationsQuery } from '../../contracts/api.js';
 import { ValidationError } from '../../domain/errors.js';
 import { getOperation, listOperations } from '../../use-cases/queries.js';
 import { awsHttpDeps, type HttpDeps } from '../wiring.js';
-import { createHttpHandler, route, type RouteTable } from './framework.js';
+import { createHttpHandler, lazyHandler, route, type RouteTable } from './framework.js';
 import { pageOf } from './paging.js';
 
 export const routes: RouteTable = {
@@ -23,4 +23,4 @@ export const routes: RouteTable = {
 };
 
 export const makeHandler = (deps: () => HttpDeps) => createHttpHandler('operations', routes, deps);
-export const handler = makeHandler(awsHttpDeps);
+export const handler = lazyHandler(() => makeHandler(awsHttpDeps));

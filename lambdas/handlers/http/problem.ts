@@ -41,7 +41,9 @@ export function problemResponse(error: unknown, requestId: string, instance?: st
       requestId, ...(instance ? { instance } : {}),
     };
   }
-  getMetrics().addMetric(`Problem${p.status}`, 'Count', 1);
+  const metrics = getMetrics();
+  metrics.addMetric(p.status >= 500 ? 'ServerErrors' : 'ClientErrors', 'Count', 1);
+  metrics.publishStoredMetrics();
   return {
     statusCode: p.status,
     headers: { 'content-type': 'application/problem+json', 'x-request-id': requestId, ...(p.status === 429 ? { 'retry-after': '2' } : {}) },

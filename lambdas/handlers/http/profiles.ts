@@ -4,7 +4,7 @@ import {
   createProfile, createProfileVersion, getProfile, getProfileVersion, listProfiles, listProfileVersions, publishProfileVersion,
 } from '../../use-cases/profiles.js';
 import { awsHttpDeps, type HttpDeps } from '../wiring.js';
-import { createHttpHandler, route, type RouteTable } from './framework.js';
+import { createHttpHandler, lazyHandler, route, type RouteTable } from './framework.js';
 import { pageOf } from './paging.js';
 
 export const routes: RouteTable = {
@@ -36,4 +36,4 @@ export const routes: RouteTable = {
 };
 
 export const makeHandler = (deps: () => HttpDeps) => createHttpHandler('profiles', routes, deps);
-export const handler = makeHandler(awsHttpDeps);
+export const handler = lazyHandler(() => makeHandler(awsHttpDeps));

@@ -2,7 +2,7 @@ import { createTokenBody } from '../../contracts/api.js';
 import { listQuery } from '../../contracts/common.js';
 import { createRegistrationToken, getRegistrationToken, listRegistrationTokens, revokeRegistrationToken } from '../../use-cases/registration-tokens.js';
 import { awsHttpDeps, type HttpDeps } from '../wiring.js';
-import { createHttpHandler, route, type RouteTable } from './framework.js';
+import { createHttpHandler, lazyHandler, route, type RouteTable } from './framework.js';
 import { pageOf } from './paging.js';
 
 export const routes: RouteTable = {
@@ -23,4 +23,4 @@ export const routes: RouteTable = {
 };
 
 export const makeHandler = (deps: () => HttpDeps) => createHttpHandler('tokens', routes, deps);
-export const handler = makeHandler(awsHttpDeps);
+export const handler = lazyHandler(() => makeHandler(awsHttpDeps));

@@ -1,7 +1,7 @@
 import { userDataBody } from '../../contracts/api.js';
 import { createUserData } from '../../use-cases/render-user-data.js';
 import { awsHttpDeps, type HttpDeps } from '../wiring.js';
-import { createHttpHandler, route, type RouteTable } from './framework.js';
+import { createHttpHandler, lazyHandler, route, type RouteTable } from './framework.js';
 
 export const routes: RouteTable = {
   'POST /v1/user-data': route({
@@ -14,4 +14,4 @@ export const routes: RouteTable = {
 };
 
 export const makeHandler = (deps: () => HttpDeps) => createHttpHandler('user-data', routes, deps);
-export const handler = makeHandler(awsHttpDeps);
+export const handler = lazyHandler(() => makeHandler(awsHttpDeps));

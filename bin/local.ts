@@ -1,0 +1,62 @@
+#!/usr/bin/env -S npx tsx
+/**
+ * `npm start`: the whole EdgeFleet control plane on this machine.
+ *   --port <n>        API port on 127.0.0.1 (default 8080; 0 = any free port)
+ *   --data-dir <dir>  where local data lives (default .edgefleet)
+ *   --simulate <n>    simulated edge hosts (arrives with the device agent; refused for now)
+ */
+import { parseArgs } from 'node:util';
+import path from 'node:path';
+import { startLocal } from '../local/runtime.js';
+
+function fail(message: string): never {
+  process.stderr.write(`edgefleet: ${message}\n`);
+  process.exit(2);
+}
+
+const { values } = (() => {
+  try {
+    return parseArgs({
+      options: {
+        port: { type: 'string', default: '8080' },
+        'data-dir': { type: 'string', default: '.edgefleet' },
+        simulate: { type: 'string' },
+        'log-level': { type: 'string', default: 'WARN' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    });
+  } catch (e) {
+    return fail(`${(e as Error).message}; see npm start -- --help`);
+  }
+})();
+
+if (values.help) {
+  process.stdout.write('usage: npm start -- [--port 8080] [--data-dir .edgefleet] [--log-level WARN]\n');
+  process.exit(0);
+}
+const port = Number(values.port);
+if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be a number from 0 to 65535, got "${values.port}"`);
+if (values.simulate !== undefined) {
+  fail('--simulate needs the device agent, which is not built yet (issue 3); start without it');
+}
+
+try {
+  const rt = await startLocal({ port, dataDir: values['data-dir'], logLevel: values['log-level'] });
+  const rel = path.relative(process.cwd(), rt.dataDir) || '.';
+  process.stdout.write(`EdgeFleet control plane is running.\n  API:        ${rt.url}\n  OpenAPI:    ${rt.url}/v1/openapi.json\n  Data:       ${rel}/\n`);
+  if (rt.firstStart) process.stdout.write(`  Admin token (first start; also saved in ${rel}/local.json):\n    ${rt.adminToken}\n`);
+  else process.stdout.write(`  Admin token: in ${rel}/local.json (run \`npm run edgefleet -- login\`)\n`);
+  process.stdout.write('Press Ctrl-C to stop.\n');
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`\n${signal}: stopping the control plane…\n`);
+    rt.stop().then(() => process.exit(0), (e: unknown) => { process.stderr.write(`edgefleet: clean stop failed: ${String(e)}\n`); process.exit(1); });
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+} catch (e) {
+  fail(`the control plane could not start: ${(e as Error).message}`);
+}

@@ -1,0 +1,138 @@
+import http from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { Context } from 'aws-lambda';
+import { API_ROUTES, routeKey, type ApiRoute, type ApiGroup } from '../lib/api-routes.js';
+import type { ApiEvent, ApiResponse } from '../lambdas/handlers/http/framework.js';
+import type { LocalIssuer } from './local-issuer.js';
+
+/** API Gateway's payload limit. */
+const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
+
+export type GroupHandler = (event: ApiEvent, context: Context) => Promise<ApiResponse>;
+
+interface CompiledRoute {
+  readonly route: ApiRoute;
+  readonly pattern: RegExp;
+  readonly params: string[];
+}
+
+/** Literal segments win over `{param}` segments, as in API Gateway. */
+function compile(routes: readonly ApiRoute[]): CompiledRoute[] {
+  return routes
+    .map((route) => {
+      const params: string[] = [];
+      const pattern = new RegExp(`^${route.path.replace(/\{(\w+)\}/g, (_m, name: string) => { params.push(name); return '([^/]+)'; })}$`);
+      return { route, pattern, params };
+    })
+    .sort((a, b) => a.params.length - b.params.length);
+}
+
+/** API Gateway HTTP APIs hand claims to Lambda as strings; arrays become "[a b]". */
+function flattenClaims(claims: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(claims)) out[k] = Array.isArray(v) ? `[${v.join(' ')}]` : typeof v === 'string' ? v : JSON.stringify(v);
+  return out;
+}
+
+function gatewayError(res: http.ServerResponse, status: number, message: string): void {
+  // API Gateway's own refusals are not problem+json; they look like this.
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({ message }));
+}
+
+function lambdaContext(group: ApiGroup, requestId: string): Context {
+  const functionName = `edgefleet-local-${group}`;
+  return {
+    callbackWaitsForEmptyEventLoop: false, functionName, functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`, memoryLimitInMB: '512',
+    awsRequestId: requestId, logGroupName: `/aws/lambda/${functionName}`, logStreamName: 'local',
+    getRemainingTimeInMillis: () => 29_000, done: () => undefined, fail: () => undefined, succeed: () => undefined,
+  };
+}
+
+/**
+ * A node:http server that behaves like the deployed HTTP API: the same route table, the JWT
+ * authorizer's checks (signature, issuer, audience, expiry), payload-2.0 events, and the same
+ * handler exports.
+ */
+export function createApiGateway(handlers: Readonly<Record<ApiGroup, GroupHandler>>, issuer: LocalIssuer): http.Server {
+  const compiled = compile(API_ROUTES);
+  return http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let refused = false;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_REQUEST_BYTES && !refused) {
+        refused = true;
+        gatewayError(res, 413, 'Request Entity Too Large');
+        req.destroy();
+      } else if (!refused) chunks.push(c);
+    });
+    req.on('end', () => {
+      if (refused) return;
+      handle(req, Buffer.concat(chunks).toString('utf8'), res).catch((e: unknown) => {
+        if (!res.headersSent) gatewayError(res, 500, 'Internal Server Error');
+        process.stderr.write(`${JSON.stringify({ level: 'ERROR', message: 'local gateway failure', error: String((e as Error)?.stack ?? e) })}\n`);
+      });
+    });
+    req.on('error', () => undefined);
+  });
+
+  async function handle(req: http.IncomingMessage, body: string, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://local');
+    const method = (req.method ?? 'GET').toUpperCase();
+    let match: { c: CompiledRoute; values: string[] } | undefined;
+    for (const c of compiled) {
+      if (c.route.method !== method) continue;
+      const m = c.pattern.exec(url.pathname);
+      if (m) { match = { c, values: m.slice(1) }; break; }
+    }
+    if (!match) return gatewayError(res, 404, 'Not Found');
+    const { route } = match.c;
+    const pathParameters: Record<string, string> = {};
+    try {
+      match.c.params.forEach((name, i) => { pathParameters[name] = decodeURIComponent(match!.values[i]!); });
+    } catch {
+      return gatewayError(res, 400, 'Bad Request');
+    }
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(',') : v;
+
+    let claims: Record<string, string> | undefined;
+    if (route.auth === 'jwt') {
+      const auth = headers.authorization ?? '';
+      const token = /^Bearer\s+(.+)$/i.exec(auth)?.[1];
+      if (!token) return gatewayError(res, 401, 'Unauthorized');
+      try {
+        claims = flattenClaims(await issuer.verify(token.trim()) as Record<string, unknown>);
+      } catch {
+        return gatewayError(res, 401, 'Unauthorized');
+      }
+    }
+    const query: Record<string, string> = {};
+    for (const [k, v] of url.searchParams) query[k] = query[k] === undefined ? v : `${query[k]},${v}`;
+    const requestId = randomUUID();
+    const now = new Date();
+    const event = {
+      version: '2.0',
+      routeKey: routeKey(route),
+      rawPath: url.pathname,
+      rawQueryString: url.search.slice(1),
+      headers,
+      ...(Object.keys(query).length ? { queryStringParameters: query } : {}),
+      ...(Object.keys(pathParameters).length ? { pathParameters } : {}),
+      ...(body.length ? { body } : {}),
+      isBase64Encoded: false,
+      requestContext: {
+        accountId: '000000000000', apiId: 'local', domainName: headers.host ?? 'localhost', domainPrefix: 'local',
+        http: { method, path: url.pathname, protocol: 'HTTP/1.1', sourceIp: req.socket.remoteAddress ?? '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
+        requestId, routeKey: routeKey(route), stage: '$default', time: now.toUTCString(), timeEpoch: now.getTime(),
+        ...(claims ? { authorizer: { jwt: { claims, scopes: null } } } : {}),
+      },
+    } as unknown as ApiEvent;
+    const out = await handlers[route.group](event, lambdaContext(route.group, requestId));
+    res.writeHead(out.statusCode ?? 200, { 'x-amzn-requestid': requestId, ...(out.headers as Record<string, string> | undefined) });
+    res.end(out.body ?? '');
+  }
+}

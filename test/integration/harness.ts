@@ -1,0 +1,67 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startLocal, type LocalRuntime } from '../../local/runtime.js';
+
+export interface Call {
+  readonly token?: string | null;
+  readonly body?: unknown;
+  readonly raw?: string;
+  readonly project?: string;
+  readonly headers?: Record<string, string>;
+}
+
+export interface Reply {
+  readonly status: number;
+  readonly body: any;
+  readonly text: string;
+  readonly headers: Headers;
+}
+
+export interface Harness {
+  readonly rt: LocalRuntime;
+  call(method: string, p: string, c?: Call): Promise<Reply>;
+  /** Signs a token for `subject` with `roles` like `default:viewer`. */
+  token(subject: string, roles: string[]): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** Starts the real local runtime (DynamoDB Local in memory, API on a free loopback port). */
+export async function startHarness(): Promise<Harness> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'edgefleet-it-'));
+  const rt = await startLocal({
+    port: 0, dataDir, inMemory: true, logLevel: 'CRITICAL',
+    templateCache: path.join(os.tmpdir(), 'edgefleet-test-template-cache.json'),
+  });
+  return {
+    rt,
+    async call(method, p, c = {}) {
+      const headers: Record<string, string> = { ...(c.headers ?? {}) };
+      const token = c.token === undefined ? rt.adminToken : c.token;
+      if (token) headers.authorization = `Bearer ${token}`;
+      if (c.project) headers['x-edgefleet-project'] = c.project;
+      let body: string | undefined = c.raw;
+      if (c.body !== undefined) body = JSON.stringify(c.body);
+      if (body !== undefined) headers['content-type'] ??= 'application/json';
+      const res = await fetch(`${rt.url}${p}`, { method, headers, body });
+      const text = await res.text();
+      let parsed: unknown;
+      try { parsed = text ? JSON.parse(text) : undefined; } catch { parsed = undefined; }
+      return { status: res.status, body: parsed, text, headers: res.headers };
+    },
+    token: (subject, roles) => rt.issuer.sign(subject, roles, 3600),
+    async stop() {
+      await rt.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Creates hosts directly in the approved state (the device registration path arrives later). */
+export async function seedApprovedHosts(h: Harness, project: string, ids: string[]): Promise<void> {
+  const now = new Date().toISOString();
+  for (const id of ids) {
+    const ok = await h.rt.deps.hosts.create({ id, uid: id.toUpperCase(), project, tags: {}, status: 'approved', version: 1, createdAt: now, updatedAt: now, approvedAt: now });
+    if (!ok) throw new Error(`seed host ${id} exists`);
+  }
+}

@@ -1,0 +1,226 @@
+/** `edgefleet hosts`: edge hosts — pre-register, import, list, inspect, update, approve, reject, delete. */
+import { Option, type Command } from 'commander';
+import type { z } from 'zod';
+import { hostStatus, type host } from '../../lambdas/contracts/api.js';
+import { seg } from '../client.js';
+import { IDEMPOTENCY_HELP, action, addCommonOptions, examples, type CliRuntime, type Session } from '../context.js';
+import { UsageError } from '../errors.js';
+import { formatTags, type Column } from '../output.js';
+import { collectStrings, collectTags, parsePositiveInt, parseTag, type Tags } from '../parse.js';
+import { registerHostsImport } from './hosts-import.js';
+
+type Host = z.infer<typeof host>;
+
+export const HOST_COLUMNS: Column<Host>[] = [
+  { header: 'ID', value: (h) => h.id },
+  { header: 'NAME', value: (h) => h.name },
+  { header: 'SITE', value: (h) => h.site },
+  { header: 'STATUS', value: (h) => h.status, status: true },
+  { header: 'PRESENCE', value: (h) => h.presence, status: true },
+  { header: 'CLUSTER', value: (h) => h.clusterId ?? h.targetClusterId },
+  { header: 'TAGS', value: (h) => formatTags(h.tags) },
+];
+
+export function showHost(s: Session, h: Host): void {
+  if (s.out.isJson) return s.out.json(h);
+  s.out.details([
+    ['ID', h.id],
+    ['UID', h.uid],
+    ['Name', h.name],
+    ['Site', h.site],
+    ['Status', h.status],
+    ['Reason', h.statusReason],
+    ['Presence', h.presence],
+    ['Cluster', h.clusterId],
+    ['Joining cluster', h.targetClusterId],
+    ['Tags', formatTags(h.tags)],
+    ['Project', h.project],
+    ['Version', h.version],
+    ['Created', h.createdAt],
+    ['Updated', h.updatedAt],
+    ['Approved', h.approvedAt],
+  ]);
+}
+
+const NOT_FOUND = 'list hosts with `edgefleet hosts list` (ids are the lowercased hardware uid) and check --project';
+const ID_ARG = ['<id>', 'host id (as shown by `edgefleet hosts list`)'] as const;
+
+interface ListOpts {
+  status?: string;
+  site?: string;
+  tag?: string;
+  cluster?: string;
+  limit?: number;
+  cursor?: string;
+  all?: boolean;
+}
+
+/** The query string for `hosts list`. */
+export function hostListQuery(o: ListOpts): Record<string, string | undefined> {
+  return { status: o.status, site: o.site, tag: o.tag, clusterId: o.cluster };
+}
+
+interface UpdateOpts {
+  name?: string;
+  site?: string;
+  tag?: Tags;
+  removeTag?: string[];
+}
+
+/** The PATCH body for `hosts update`: the read version plus only what changes; tags merged. */
+export function hostPatchBody(current: Pick<Host, 'version' | 'tags'>, o: UpdateOpts): Record<string, unknown> {
+  if (o.name === undefined && o.site === undefined && !o.tag && !o.removeTag?.length) {
+    throw new UsageError('nothing to update', ['pass --name, --site, --tag key=value or --remove-tag key (see `edgefleet hosts update --help`)']);
+  }
+  const body: Record<string, unknown> = { version: current.version };
+  if (o.name !== undefined) body.name = o.name;
+  if (o.site !== undefined) body.site = o.site;
+  if (o.tag || o.removeTag?.length) {
+    const tags: Tags = { ...current.tags, ...o.tag };
+    for (const k of o.removeTag ?? []) delete tags[k];
+    body.tags = tags;
+  }
+  return body;
+}
+
+export function registerHosts(program: Command, rt: CliRuntime): void {
+  const hosts = program
+    .command('hosts')
+    .description('edge hosts: pre-register, import, list, approve, reject, update, delete')
+    .addHelpText('after', examples('edgefleet hosts list --status pending', 'edgefleet hosts approve hw-0042', 'edgefleet hosts import fleet.csv'));
+
+  addCommonOptions(
+    hosts
+      .command('create')
+      .description('pre-register one host by its hardware uid (it is approved when it registers)')
+      .argument('<uid>', 'hardware id the device reports (e.g. serial or MAC)')
+      .option('--name <name>', 'a name for people')
+      .option('--site <site>', 'site the host is installed at')
+      .option('--tag <key=value>', 'tag (repeatable)', collectTags)
+      .option('--idempotency-key <key>', IDEMPOTENCY_HELP),
+  )
+    .addHelpText('after', examples('edgefleet hosts create hw-0042 --site shop-12 --tag env=prod --tag tier=pos'))
+    .action(
+      action<{ name?: string; site?: string; tag?: Tags; idempotencyKey?: string }, [string]>(rt, async (s, o, uid) => {
+        const h = await s.client.post<Host>('/v1/hosts', {
+          what: `create host "${uid}"`,
+          body: { uid, name: o.name, site: o.site, tags: o.tag },
+          idempotencyKey: s.idempotencyKey(o.idempotencyKey),
+          hints: { 409: `a host with uid "${uid}" already exists; see it with \`edgefleet hosts get <id>\`` },
+        });
+        if (s.out.isJson) return s.out.json(h);
+        s.out.line(`Created host ${h.id} (uid ${h.uid}), status ${h.status}.`);
+      }),
+    );
+
+  registerHostsImport(hosts, rt);
+
+  addCommonOptions(
+    hosts
+      .command('list')
+      .description('list hosts, optionally filtered')
+      .addOption(new Option('--status <status>', 'lifecycle status').choices(hostStatus.options))
+      .option('--site <site>', 'only hosts at this site')
+      .option('--tag <key=value>', 'only hosts with this tag', (v) => parseTag(v).join('='))
+      .option('--cluster <id>', 'only hosts in this cluster')
+      .option('--limit <n>', 'page size (max 100)', parsePositiveInt(100))
+      .option('--cursor <cursor>', 'continue from a previous page')
+      .option('--all', 'fetch every page'),
+  )
+    .addHelpText('after', examples('edgefleet hosts list --status pending --site shop-12', 'edgefleet hosts list --tag env=prod --all -o json'))
+    .action(
+      action<ListOpts>(rt, async (s, o) => {
+        const page = await s.client.list<Host>('/v1/hosts', {
+          what: 'list hosts',
+          query: hostListQuery(o),
+          limit: o.limit,
+          cursor: o.cursor,
+          all: o.all,
+        });
+        s.out.page(page, HOST_COLUMNS, 'No hosts match.');
+      }),
+    );
+
+  addCommonOptions(hosts.command('get').description('show one host').argument(...ID_ARG)).action(
+    action<object, [string]>(rt, async (s, _o, id) => {
+      showHost(s, await s.client.get<Host>(`/v1/hosts/${seg(id)}`, { what: `get host "${id}"`, hints: { 404: NOT_FOUND } }));
+    }),
+  );
+
+  addCommonOptions(
+    hosts
+      .command('update')
+      .description("change a host's name, site or tags (other tags are kept)")
+      .argument(...ID_ARG)
+      .option('--name <name>', 'new name')
+      .option('--site <site>', 'new site')
+      .option('--tag <key=value>', 'set a tag (repeatable)', collectTags)
+      .option('--remove-tag <key>', 'remove a tag (repeatable)', collectStrings),
+  )
+    .addHelpText('after', examples('edgefleet hosts update hw-0042 --site shop-13 --tag tier=kitchen --remove-tag temp'))
+    .action(
+      action<UpdateOpts, [string]>(rt, async (s, o, id) => {
+        const current = await s.client.get<Host>(`/v1/hosts/${seg(id)}`, { what: `read host "${id}"`, hints: { 404: NOT_FOUND } });
+        const h = await s.client.patch<Host>(`/v1/hosts/${seg(id)}`, {
+          what: `update host "${id}"`,
+          body: hostPatchBody(current, o),
+          hints: {
+            404: NOT_FOUND,
+            412: `host ${id} was changed by someone else after this command read it (version ${current.version}); run the same command again to apply your change on top`,
+          },
+        });
+        if (s.out.isJson) return s.out.json(h);
+        s.out.line(`Updated host ${h.id} (version ${h.version}).`);
+      }),
+    );
+
+  addCommonOptions(
+    hosts
+      .command('approve')
+      .description('approve a host that registered and waits for review')
+      .argument(...ID_ARG)
+      .option('--pairing-code <code>', 'the code shown on the host console, if your policy asks for one'),
+  )
+    .addHelpText('after', examples('edgefleet hosts list --status pending', 'edgefleet hosts approve hw-0042 --pairing-code 4K7Q-9ZD2'))
+    .action(
+      action<{ pairingCode?: string }, [string]>(rt, async (s, o, id) => {
+        const h = await s.client.post<Host>(`/v1/hosts/${seg(id)}/approve`, {
+          what: `approve host "${id}"`,
+          body: o.pairingCode ? { pairingCode: o.pairingCode } : {},
+          hints: { 404: NOT_FOUND, 409: `host ${id} cannot be approved in its current state; check it with \`edgefleet hosts get ${id}\`` },
+        });
+        if (s.out.isJson) return s.out.json(h);
+        s.out.line(`Approved host ${h.id}; status ${h.status}.`);
+      }),
+    );
+
+  addCommonOptions(
+    hosts
+      .command('reject')
+      .description('reject a host: it cannot join clusters')
+      .argument(...ID_ARG)
+      .option('--reason <text>', 'why (kept with the host and in the audit log)'),
+  ).action(
+    action<{ reason?: string }, [string]>(rt, async (s, o, id) => {
+      const h = await s.client.post<Host>(`/v1/hosts/${seg(id)}/reject`, {
+        what: `reject host "${id}"`,
+        body: o.reason ? { reason: o.reason } : {},
+        hints: { 404: NOT_FOUND },
+      });
+      if (s.out.isJson) return s.out.json(h);
+      s.out.line(`Rejected host ${h.id}.`);
+    }),
+  );
+
+  addCommonOptions(hosts.command('delete').description('delete a host (an approved host is decommissioned instead)').argument(...ID_ARG)).action(
+    action<object, [string]>(rt, async (s, _o, id) => {
+      const res = await s.client.delete<Host | undefined>(`/v1/hosts/${seg(id)}`, {
+        what: `delete host "${id}"`,
+        hints: { 404: NOT_FOUND, 409: `host ${id} is in a cluster; remove it from the cluster (or delete the cluster) first` },
+      });
+      if (s.out.isJson) return s.out.json(res ?? { id, deleted: true });
+      // An approved host is kept as decommissioned (its certificate is revoked); others are removed.
+      s.out.line(res?.status ? `Host ${id} is now ${res.status}.` : `Deleted host ${id}.`);
+    }),
+  );
+}

@@ -158,7 +158,8 @@ export class EdgeFleetApi extends Construct {
         environment: { [HANDLER_ENV.apiUrl]: this.url },
       });
       bindTable(fn, props.stateTable, HANDLER_ENV.stateTable, spec.stateTable);
-      bindTable(fn, props.auditTable, HANDLER_ENV.auditTable, spec.auditTable);
+      // Audit events are append-only: no handler may rewrite or delete one.
+      bindTable(fn, props.auditTable, HANDLER_ENV.auditTable, spec.auditTable, { appendOnly: true });
       if (writes(spec.auditTable)) {
         fn.function.addEnvironment(HANDLER_ENV.auditRetentionDays, String(auditRetentionDays));
       }

@@ -136,13 +136,28 @@ export class EdgeFunction extends Construct {
 
 /** Item-level write actions (no index ARNs: writes always go to the base table). */
 const WRITE_ACTIONS = ['dynamodb:BatchWriteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
+const APPEND_ACTIONS = ['dynamodb:PutItem'];
+
+export interface BindTableOptions {
+  /**
+   * Writes may only add items (`dynamodb:PutItem`): no update, delete or batch write (which can
+   * delete). For append-only tables such as the audit log; reads are unaffected.
+   * @default false
+   */
+  readonly appendOnly?: boolean;
+}
 
 /**
  * Gives `fn` exactly `access` to `table` and sets `envName` to the table name, in one place so
- * the grant and the variable cannot drift apart. `none` does neither.
+ * the grant and the variable cannot drift apart. `none` does neither. Write-only access covers
+ * the base table only (writes never address an index).
  */
-export function bindTable(fn: EdgeFunction, table: ITable, envName: string, access: TableAccess): void {
+export function bindTable(
+  fn: EdgeFunction, table: ITable, envName: string, access: TableAccess, options: BindTableOptions = {},
+): void {
   if (!/^[A-Z][A-Z0-9_]*$/.test(envName)) throw new Error(`bindTable: bad environment variable name '${envName}'`);
+  const writeActions = options.appendOnly ? APPEND_ACTIONS : WRITE_ACTIONS;
+  const grantWrite = () => Grant.addToPrincipal({ grantee: fn.function, actions: writeActions, resourceArns: [table.tableArn] });
   switch (access) {
     case 'none':
       return;
@@ -150,10 +165,15 @@ export function bindTable(fn: EdgeFunction, table: ITable, envName: string, acce
       table.grantReadData(fn.function);
       break;
     case 'write':
-      Grant.addToPrincipal({ grantee: fn.function, actions: WRITE_ACTIONS, resourceArns: [table.tableArn] });
+      grantWrite();
       break;
     case 'readwrite':
-      table.grantReadWriteData(fn.function);
+      if (options.appendOnly) {
+        table.grantReadData(fn.function);
+        grantWrite();
+      } else {
+        table.grantReadWriteData(fn.function);
+      }
       break;
     default:
       throw new Error(`bindTable: unknown access level '${String(access)}'`);

@@ -1,0 +1,177 @@
+import { Stack } from 'aws-cdk-lib';
+import { Capture, Match } from 'aws-cdk-lib/assertions';
+import { API_GROUPS, API_ROUTES, HANDLER_ENV, routeKey, type ApiGroup } from '../../lib/api-routes.js';
+import { EdgeFleetApi } from '../../lib/constructs/api.js';
+import { DataTables } from '../../lib/constructs/data-tables.js';
+import { EdgeFunction } from '../../lib/constructs/edge-function.js';
+import { functionIdOf, logicalIdOf, synthStack, testApp } from './helpers.js';
+
+const GROUPS = Object.keys(API_GROUPS) as ApiGroup[];
+
+describe('EdgeFleetApi (default: Cognito issuer)', () => {
+  const { stack, template } = synthStack();
+  const resources = template.toJSON().Resources as Record<string, any>;
+
+  it('has exactly one route per API_ROUTES entry', () => {
+    template.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
+    template.resourceCountIs('AWS::ApiGatewayV2::Route', API_ROUTES.length);
+    template.resourceCountIs('AWS::ApiGatewayV2::Integration', GROUPS.length);
+  });
+
+  it.each(API_ROUTES.map((r) => [routeKey(r), r] as const))('%s: authorization and handler group', (key, route) => {
+    const routes = template.findResources('AWS::ApiGatewayV2::Route', { Properties: { RouteKey: key } });
+    expect(Object.keys(routes)).toHaveLength(1);
+    const props = Object.values(routes)[0]!.Properties;
+    if (route.auth === 'jwt') {
+      expect(props.AuthorizationType).toBe('JWT');
+      expect(props.AuthorizerId).toEqual({ Ref: expect.any(String) });
+    } else {
+      expect(props.AuthorizationType).toBe('NONE');
+      expect(props.AuthorizerId).toBeUndefined();
+    }
+    // Route → integration → function: the function must be the route's group handler.
+    const integrationId: string = props.Target['Fn::Join'][1][1].Ref;
+    const uri = resources[integrationId].Properties.IntegrationUri;
+    expect(uri).toEqual({ 'Fn::GetAtt': [functionIdOf(template, route.group), 'Arn'] });
+  });
+
+  it('uses one JWT authorizer with the Cognito issuer and the app client as audience', () => {
+    template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 1);
+    const issuer = new Capture();
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'JWT',
+      IdentitySource: ['$request.header.Authorization'],
+      JwtConfiguration: { Audience: [{ Ref: logicalIdOf(stack.api.identity!.client) }], Issuer: issuer },
+    });
+    expect(issuer.asObject()).toEqual({
+      'Fn::Join': ['', ['https://cognito-idp.', { Ref: 'AWS::Region' }, '.amazonaws.com/', { Ref: logicalIdOf(stack.api.identity!.userPool) }]],
+    });
+  });
+
+  it('creates a locked-down user pool, one SRP client and the project:role groups', () => {
+    template.resourceCountIs('AWS::Cognito::UserPool', 1);
+    template.hasResourceProperties('AWS::Cognito::UserPool', {
+      AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
+      MfaConfiguration: 'ON',
+      EnabledMfas: ['SOFTWARE_TOKEN_MFA'],
+      Policies: { PasswordPolicy: Match.objectLike({ MinimumLength: 12, RequireSymbols: true }) },
+    });
+    template.resourceCountIs('AWS::Cognito::UserPoolClient', 1);
+    template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+      GenerateSecret: false,
+      ExplicitAuthFlows: Match.arrayWith(['ALLOW_USER_SRP_AUTH']),
+    });
+    for (const role of ['admin', 'operator', 'viewer']) {
+      template.hasResourceProperties('AWS::Cognito::UserPoolGroup', { GroupName: `default:${role}` });
+    }
+    template.resourceCountIs('AWS::Cognito::UserPoolGroup', 3);
+  });
+
+  it('throttles the $default stage and writes JSON access logs to a retained-period log group', () => {
+    template.resourceCountIs('AWS::ApiGatewayV2::Stage', 1);
+    const format = new Capture();
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingBurstLimit: 500, ThrottlingRateLimit: 200 },
+      AccessLogSettings: { DestinationArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ApiAccessLogs'), 'Arn'] }, Format: format },
+    });
+    expect(JSON.parse(format.asString())).toMatchObject({ requestId: '$context.requestId', status: '$context.status' });
+  });
+
+  it.each(GROUPS)('%s handler: nodejs22.x, arm64, active tracing, Powertools env, sized from API_GROUPS', (group) => {
+    const fn = resources[functionIdOf(template, group)].Properties;
+    const spec = API_GROUPS[group];
+    expect(fn).toMatchObject({
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      TracingConfig: { Mode: 'Active' },
+      MemorySize: spec.memoryMb ?? 512,
+      Timeout: spec.timeoutSeconds ?? 10,
+    });
+    expect(fn.Environment.Variables).toMatchObject({
+      POWERTOOLS_SERVICE_NAME: `edgefleet-api-${group}`,
+      POWERTOOLS_METRICS_NAMESPACE: 'EdgeFleet',
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+      [HANDLER_ENV.apiUrl]: { 'Fn::GetAtt': [expect.stringMatching(/^ApiHttpApi/), 'ApiEndpoint'] },
+    });
+    // Own log group with one-month retention.
+    const logGroupId: string = fn.LoggingConfig.LogGroup.Ref;
+    expect(resources[logGroupId]).toMatchObject({ Type: 'AWS::Logs::LogGroup', Properties: { RetentionInDays: 30 } });
+  });
+
+  it.each(GROUPS)('%s handler: table env vars exactly where API_GROUPS grants access', (group) => {
+    const vars = resources[functionIdOf(template, group)].Properties.Environment.Variables;
+    const spec = API_GROUPS[group];
+    expect(HANDLER_ENV.stateTable in vars).toBe(spec.stateTable !== 'none');
+    expect(HANDLER_ENV.auditTable in vars).toBe(spec.auditTable !== 'none');
+    expect(HANDLER_ENV.auditRetentionDays in vars).toBe(spec.auditTable === 'write' || spec.auditTable === 'readwrite');
+    if (spec.stateTable !== 'none') expect(vars[HANDLER_ENV.stateTable]).toEqual({ Ref: logicalIdOf(stack.data.stateTable) });
+    if (spec.auditTable !== 'none') expect(vars[HANDLER_ENV.auditTable]).toEqual({ Ref: logicalIdOf(stack.data.auditTable) });
+  });
+
+  it('uses execution roles without managed policies', () => {
+    const roles = Object.values(template.findResources('AWS::IAM::Role'));
+    expect(roles.length).toBeGreaterThanOrEqual(GROUPS.length);
+    for (const role of roles) expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+  });
+
+  it('outputs the API URL, table names, issuer and user pool ids', () => {
+    for (const name of ['ApiUrl', 'StateTableName', 'AuditTableName', 'JwtIssuer', 'UserPoolId', 'UserPoolClientId']) {
+      template.hasOutput(name, { Value: Match.anyValue() });
+    }
+  });
+});
+
+describe('EdgeFleetApi with an external issuer (context)', () => {
+  const { template } = synthStack({
+    'edgefleet:jwtIssuer': 'https://login.example.com/realms/edge',
+    'edgefleet:jwtAudience': 'edgefleet-cli, edgefleet-ui',
+  });
+
+  it('creates no user pool and trusts the given issuer and audiences', () => {
+    template.resourceCountIs('AWS::Cognito::UserPool', 0);
+    template.resourceCountIs('AWS::Cognito::UserPoolClient', 0);
+    template.resourceCountIs('AWS::Cognito::UserPoolGroup', 0);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      JwtConfiguration: { Issuer: 'https://login.example.com/realms/edge', Audience: ['edgefleet-cli', 'edgefleet-ui'] },
+    });
+    template.hasOutput('JwtIssuer', { Value: 'https://login.example.com/realms/edge' });
+    expect(template.findOutputs('UserPoolId')).toEqual({});
+  });
+});
+
+describe('bad configuration fails at synth', () => {
+  const api = (props: Partial<ConstructorParameters<typeof EdgeFleetApi>[2]>) => {
+    const stack = new Stack(testApp(), 'S');
+    const data = new DataTables(stack, 'Data');
+    return new EdgeFleetApi(stack, 'Api', { stateTable: data.stateTable, auditTable: data.auditTable, ...props });
+  };
+
+  it.each([
+    [{ throttlingBurstLimit: 0 }, /throttlingBurstLimit/],
+    [{ throttlingRateLimit: 20000 }, /throttlingRateLimit/],
+    [{ auditRetentionDays: 0 }, /auditRetentionDays/],
+    [{ jwt: { issuer: 'http://insecure.example.com', audience: ['a'] } }, /https/],
+    [{ jwt: { issuer: 'not a url', audience: ['a'] } }, /https URL/],
+    [{ jwt: { issuer: 'https://idp.example.com', audience: [] } }, /audience/],
+  ])('EdgeFleetApi %j', (props, error) => {
+    expect(() => api(props)).toThrow(error);
+  });
+
+  it('an issuer in context without an audience', () => {
+    expect(() => synthStack({ 'edgefleet:jwtIssuer': 'https://idp.example.com' })).toThrow(/jwtAudience/);
+  });
+
+  it.each([
+    [{ entry: 'lambdas/handlers/http/does-not-exist.ts' }, /entry file not found/],
+    [{ entry: 'README.md' }, /\.ts\/\.mts\/\.js\/\.mjs/],
+    [{ memoryMb: 64 }, /memoryMb/],
+    [{ timeoutSeconds: 901 }, /timeoutSeconds/],
+    [{ serviceName: 'has spaces' }, /serviceName/],
+  ])('EdgeFunction %j', (override, error) => {
+    const stack = new Stack(testApp(), 'F');
+    expect(() => new EdgeFunction(stack, 'Fn', { entry: API_GROUPS.meta.entry, serviceName: 'svc', ...override })).toThrow(error);
+  });
+});

@@ -1,0 +1,87 @@
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { AUDIT_TABLE, STATE_TABLE } from '../../lambdas/contracts/tables.js';
+import { DataTables } from '../../lib/constructs/data-tables.js';
+import { testApp } from './helpers.js';
+
+const keys = (pk: string, sk: string) => [
+  { AttributeName: pk, KeyType: 'HASH' },
+  { AttributeName: sk, KeyType: 'RANGE' },
+];
+const gsi = (ix: { name: string; partitionKey: string; sortKey: string }) => ({
+  IndexName: ix.name,
+  KeySchema: keys(ix.partitionKey, ix.sortKey),
+  Projection: { ProjectionType: 'ALL' },
+});
+const stringAttrs = (names: string[]) => names.map((n) => ({ AttributeName: n, AttributeType: 'S' }));
+
+const TABLES = [
+  {
+    name: 'state',
+    spec: STATE_TABLE,
+    indexes: [STATE_TABLE.byProject, STATE_TABLE.bySecondary, STATE_TABLE.byCluster],
+  },
+  {
+    name: 'audit',
+    spec: AUDIT_TABLE,
+    indexes: [AUDIT_TABLE.byActor, AUDIT_TABLE.byDay],
+  },
+] as const;
+
+describe('DataTables', () => {
+  const stack = new Stack(testApp(), 'Tables');
+  const data = new DataTables(stack, 'Data');
+  const template = Template.fromStack(stack);
+  const tableIds = {
+    state: stack.getLogicalId(data.stateTable.node.defaultChild as never),
+    audit: stack.getLogicalId(data.auditTable.node.defaultChild as never),
+  };
+
+  it('creates exactly two on-demand global tables', () => {
+    template.resourceCountIs('AWS::DynamoDB::GlobalTable', 2);
+    template.resourceCountIs('AWS::DynamoDB::Table', 0);
+    template.allResourcesProperties('AWS::DynamoDB::GlobalTable', { BillingMode: 'PAY_PER_REQUEST' });
+  });
+
+  it.each(TABLES)('$name table: String keys, GSIs (projection ALL) and TTL from tables.ts', ({ name, spec, indexes }) => {
+    const props = template.toJSON().Resources[tableIds[name]].Properties;
+    expect(props.KeySchema).toEqual(keys(spec.partitionKey, spec.sortKey));
+    expect(props.GlobalSecondaryIndexes).toEqual(indexes.map(gsi));
+    const attrs = [spec.partitionKey, spec.sortKey, ...indexes.flatMap((i) => [i.partitionKey, i.sortKey])];
+    expect(props.AttributeDefinitions).toEqual(expect.arrayContaining(stringAttrs(attrs)));
+    expect(props.AttributeDefinitions).toHaveLength(attrs.length);
+    expect(props.TimeToLiveSpecification).toEqual({ AttributeName: spec.ttlAttribute, Enabled: true });
+  });
+
+  it.each(TABLES)('$name table: PITR (35 days), deletion protection, retained', ({ name }) => {
+    const resource = template.toJSON().Resources[tableIds[name]];
+    expect(resource.DeletionPolicy).toBe('Retain');
+    expect(resource.UpdateReplacePolicy).toBe('Retain');
+    expect(resource.Properties.Replicas).toEqual([
+      expect.objectContaining({
+        DeletionProtectionEnabled: true,
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true, RecoveryPeriodInDays: 35 },
+      }),
+    ]);
+  });
+
+  it('honours removal policy, deletion protection and PITR window props', () => {
+    const s = new Stack(testApp(), 'Custom');
+    new DataTables(s, 'Data', { removalPolicy: RemovalPolicy.DESTROY, deletionProtection: false, pointInTimeRecoveryDays: 7 });
+    const t = Template.fromStack(s);
+    const tables = Object.values(t.findResources('AWS::DynamoDB::GlobalTable'));
+    expect(tables).toHaveLength(2);
+    for (const table of tables) {
+      expect(table.DeletionPolicy).toBe('Delete');
+      expect(table.Properties.Replicas[0]).toMatchObject({
+        DeletionProtectionEnabled: false,
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true, RecoveryPeriodInDays: 7 },
+      });
+    }
+  });
+
+  it.each([0, 36, 1.5, Number.NaN])('rejects pointInTimeRecoveryDays=%p at construct time', (days) => {
+    const s = new Stack(testApp(), 'Bad');
+    expect(() => new DataTables(s, 'Data', { pointInTimeRecoveryDays: days })).toThrow(/pointInTimeRecoveryDays/);
+  });
+});

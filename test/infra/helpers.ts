@@ -1,0 +1,61 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import type { CfnElement } from 'aws-cdk-lib';
+import { EdgeFleetStack, type EdgeFleetStackProps } from '../../lib/edgefleet-stack.js';
+import type { ApiGroup } from '../../lib/api-routes.js';
+
+/** A fast app: no esbuild bundling. */
+export const testApp = (context: Record<string, unknown> = {}): App =>
+  new App({ context: { 'aws:cdk:bundling-stacks': [], ...context } });
+
+export interface Synthesized {
+  readonly stack: EdgeFleetStack;
+  readonly template: Template;
+}
+
+export function synthStack(context: Record<string, unknown> = {}, props: EdgeFleetStackProps = {}): Synthesized {
+  const stack = new EdgeFleetStack(testApp(context), 'TestStack', props);
+  return { stack, template: Template.fromStack(stack) };
+}
+
+export const logicalIdOf = (construct: { node: { defaultChild?: unknown } }): string => {
+  const cfn = construct.node.defaultChild as CfnElement;
+  return Stack.of(cfn).getLogicalId(cfn);
+};
+
+/** Logical id of the Lambda function serving an API group, found by its Powertools service name. */
+export function functionIdOf(template: Template, group: ApiGroup): string {
+  const fns = template.findResources('AWS::Lambda::Function', {
+    Properties: { Environment: { Variables: { POWERTOOLS_SERVICE_NAME: `edgefleet-api-${group}` } } },
+  });
+  const ids = Object.keys(fns);
+  if (ids.length !== 1) throw new Error(`expected one function for ${group}, found ${ids.length}`);
+  return ids[0]!;
+}
+
+export interface Statement {
+  readonly Effect: string;
+  readonly Action: string | string[];
+  readonly Resource: unknown;
+}
+
+/** Every IAM statement attached (inline) to the execution role of `functionId`. */
+export function statementsOfFunction(template: Template, functionId: string): Statement[] {
+  const fn = template.toJSON().Resources[functionId];
+  const roleId: string = fn.Properties.Role['Fn::GetAtt'][0];
+  const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p: any) =>
+    (p.Properties.Roles as unknown[]).some((r: any) => r?.Ref === roleId));
+  return policies.flatMap((p: any) => p.Properties.PolicyDocument.Statement as Statement[]);
+}
+
+const refersTo = (value: unknown, logicalId: string): boolean => JSON.stringify(value).includes(`"${logicalId}"`);
+
+/** The DynamoDB actions a function may perform on a table (by the table's logical id). */
+export function tableActions(statements: readonly Statement[], tableId: string): Set<string> {
+  const out = new Set<string>();
+  for (const s of statements) {
+    if (s.Effect !== 'Allow' || !refersTo(s.Resource, tableId)) continue;
+    for (const a of [s.Action].flat()) out.add(a);
+  }
+  return out;
+}

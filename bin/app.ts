@@ -1,10 +1,17 @@
 #!/usr/bin/env node
-/** CDK app entry (`cdk.json`: `npx tsx bin/app.ts`). Stack name: context `edgefleet:stackName`. */
+/**
+ * CDK app entry (`cdk.json`: `npx tsx bin/app.ts`). Context: `edgefleet:stackName` (default
+ * `EdgeFleet`), `edgefleet:jwtIssuer` + `edgefleet:jwtAudience` (external issuer), and
+ * `edgefleet:skipBundling=true` for a quick synth without esbuild (the CLI refuses `-c aws:…`).
+ */
 import { App } from 'aws-cdk-lib';
 import { CONTEXT_KEYS, EdgeFleetStack } from '../lib/edgefleet-stack.js';
 import { addNagChecks } from '../lib/nag.js';
 
 const app = new App();
+if (String(app.node.tryGetContext(CONTEXT_KEYS.skipBundling)) === 'true') {
+  app.node.setContext('aws:cdk:bundling-stacks', []);
+}
 const stackName = (app.node.tryGetContext(CONTEXT_KEYS.stackName) as string | undefined) ?? 'EdgeFleet';
 if (!/^[A-Za-z][A-Za-z0-9-]{0,127}$/.test(stackName)) {
   throw new Error(`${CONTEXT_KEYS.stackName} must be a valid CloudFormation stack name, got '${stackName}'`);

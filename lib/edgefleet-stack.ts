@@ -9,6 +9,8 @@ export const CONTEXT_KEYS = {
   jwtIssuer: 'edgefleet:jwtIssuer',
   /** Comma-separated list of audiences. */
   jwtAudience: 'edgefleet:jwtAudience',
+  /** `true`: synthesize without esbuild bundling (bin/app.ts). */
+  skipBundling: 'edgefleet:skipBundling',
 } as const;
 
 export interface EdgeFleetStackProps extends StackProps {

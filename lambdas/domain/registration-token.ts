@@ -39,7 +39,8 @@ export type TokenUsability = { ok: true } | { ok: false; code: string; reason: s
 /** Whether a token may be used now. Checked on read too: TTL deletion is not immediate. */
 export function usability(policy: TokenPolicy, now: Date): TokenUsability {
   if (policy.revoked) return { ok: false, code: 'token-revoked', reason: 'the registration token was revoked; ask an operator for a new one' };
-  if (Date.parse(policy.expiresAt) <= now.getTime()) return { ok: false, code: 'token-expired', reason: `the registration token expired at ${policy.expiresAt}; ask an operator for a new one` };
+  // Fail closed: an unreadable expiry counts as expired (NaN compares false both ways).
+  if (!(Date.parse(policy.expiresAt) > now.getTime())) return { ok: false, code: 'token-expired', reason: `the registration token expired at ${policy.expiresAt}; ask an operator for a new one` };
   if (policy.maxUses !== undefined && policy.uses >= policy.maxUses) return { ok: false, code: 'token-used-up', reason: `the registration token was already used ${policy.uses} of ${policy.maxUses} times` };
   return { ok: true };
 }
@@ -51,6 +52,7 @@ export function resolveExpiry(requested: string | undefined, now: Date):
     return { ok: true, expiresAt: new Date(now.getTime() + DEFAULT_TOKEN_LIFETIME_DAYS * 86_400_000).toISOString() };
   }
   const t = Date.parse(requested);
+  if (Number.isNaN(t)) return { ok: false, reason: 'expiresAt must be an ISO 8601 date-time' };
   if (t <= now.getTime()) return { ok: false, reason: 'expiresAt must be in the future' };
   if (t > now.getTime() + MAX_TOKEN_LIFETIME_DAYS * 86_400_000) return { ok: false, reason: `expiresAt must be within ${MAX_TOKEN_LIFETIME_DAYS} days` };
   return { ok: true, expiresAt: new Date(t).toISOString() };

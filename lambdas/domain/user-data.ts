@@ -32,6 +32,24 @@ function networkFile(n: NonNullable<UserDataInput['network']>): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** Characters Kairos appends to the site-derived hostname: "-" and six of the machine id. */
+const MACHINE_SUFFIX = '-{{ trunc 6 .MachineID }}';
+const MACHINE_SUFFIX_LENGTH = 7;
+
+/**
+ * `<site>-<6 chars of machine id>`, kept a valid DNS label (at most 63 characters, no leading
+ * or trailing "-") because it becomes the Kubernetes node name.
+ */
+function defaultHostname(site: string): string {
+  const prefix = site
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '-')
+    .replace(/^-+/, '')
+    .slice(0, 63 - MACHINE_SUFFIX_LENGTH)
+    .replace(/-+$/, '');
+  return `${prefix || 'edge'}${MACHINE_SUFFIX}`;
+}
+
 /**
  * Renders the Kairos `#cloud-config` for a site: install block, the agent's settings written
  * into /oem, network settings, users and SSH keys, and the agent service started at boot.
@@ -57,7 +75,7 @@ export function renderUserData(i: UserDataInput): string {
     initramfs.push({ name: 'EdgeFleet proxy', environment_file: '/etc/environment', environment: { HTTPS_PROXY: i.network.proxy, HTTP_PROXY: i.network.proxy, NO_PROXY: 'localhost,127.0.0.1,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,.svc,.cluster.local' } });
   }
   const doc: Record<string, unknown> = {
-    hostname: i.hostname ?? `${i.site.toLowerCase().replace(/[^a-z0-9-]/g, '-')}-{{ trunc 6 .MachineID }}`,
+    hostname: i.hostname ?? defaultHostname(i.site),
     install: { auto: true, device: i.installDevice ?? 'auto', reboot: true },
     users: [{ name: 'kairos', groups: ['admin'], ...(i.sshAuthorizedKeys?.length ? { ssh_authorized_keys: [...i.sshAuthorizedKeys] } : {}) }],
     stages: { ...(initramfs.length ? { initramfs } : {}), boot },

@@ -42,17 +42,28 @@ export interface Mutation<T> {
  * Every mutation goes through here: authorize (a refusal is audited as `denied`), run, audit
  * the success. Failures other than authorization are not audited: they changed nothing.
  */
-export async function mutate<T>(deps: Pick<Deps, 'audit' | 'clock' | 'ids'>, ctx: RequestContext, m: Mutation<T>): Promise<T> {
-  const event = (outcome: 'success' | 'denied', resource: string, detail?: string) => deps.audit.record({
+type AuditDeps = Pick<Deps, 'audit' | 'clock' | 'ids'>;
+
+function auditEvent(deps: AuditDeps, ctx: RequestContext, action: string, outcome: 'success' | 'denied', resource: string, detail?: string) {
+  return deps.audit.record({
     id: deps.ids.newId(), project: ctx.project, time: deps.clock.now().toISOString(), actor: ctx.principal.subject,
-    action: m.audit, resource, outcome, requestId: ctx.requestId, ...(detail ? { detail } : {}),
+    action, resource, outcome, requestId: ctx.requestId, ...(detail ? { detail } : {}),
   });
+}
+
+/** Throws ForbiddenError unless allowed; a refusal is audited as `denied`. */
+export async function authorizeAudited(deps: AuditDeps, ctx: RequestContext, action: Action, auditAction: string, resource: string): Promise<void> {
   try {
-    authorize(ctx.principal, ctx.project, m.action);
+    authorize(ctx.principal, ctx.project, action);
   } catch (e) {
-    await event('denied', m.resource, e instanceof EdgeFleetError ? e.message : undefined);
+    await auditEvent(deps, ctx, auditAction, 'denied', resource, e instanceof EdgeFleetError ? e.message : undefined);
     throw e;
   }
+}
+
+export async function mutate<T>(deps: AuditDeps, ctx: RequestContext, m: Mutation<T>): Promise<T> {
+  const event = (outcome: 'success' | 'denied', resource: string, detail?: string) => auditEvent(deps, ctx, m.audit, outcome, resource, detail);
+  await authorizeAudited(deps, ctx, m.action, m.audit, m.resource);
   const result = await m.run();
   const d = m.describe?.(result) ?? {};
   await event('success', d.resource ?? m.resource, d.detail);

@@ -6,6 +6,7 @@ import { pageOf } from './paging.js';
 
 export const routes: RouteTable = {
   'POST /v1/clusters': route({
+    action: 'clusters:create',
     body: createClusterBody, idempotent: true,
     run: async (req, deps) => {
       const c = await createCluster(deps, req.ctx, req.body);
@@ -20,6 +21,7 @@ export const routes: RouteTable = {
     run: async (req, deps) => ({ status: 200, body: await getCluster(deps, req.ctx, req.params.clusterId!) }),
   }),
   'DELETE /v1/clusters/{clusterId}': route({
+    action: 'clusters:delete',
     run: async (req, deps) => {
       await deleteCluster(deps, req.ctx, req.params.clusterId!);
       return { status: 204 };

@@ -8,7 +8,8 @@ import { principalFromClaims } from '../../domain/authz.js';
 import {
   ConflictError, NotFoundError, PayloadTooLargeError, UnauthenticatedError, UnsupportedMediaTypeError, ValidationError,
 } from '../../domain/errors.js';
-import type { RequestContext } from '../../use-cases/context.js';
+import { authorizeAudited, type RequestContext } from '../../use-cases/context.js';
+import type { Action } from '../../domain/authz.js';
 import type { HttpDeps } from '../wiring.js';
 import { problemResponse } from './problem.js';
 import { getLogger } from '../observability.js';
@@ -38,6 +39,11 @@ export interface RouteSpec<B extends z.ZodType = z.ZodType, Q extends z.ZodType 
   readonly query?: Q;
   /** Honours the Idempotency-Key header (creating POSTs). */
   readonly idempotent?: boolean;
+  /**
+   * For mutations: checked before the body is even parsed, so a caller without the permission
+   * learns nothing about valid input. The use case checks again (and audits success).
+   */
+  readonly action?: Action;
   readonly run: (req: ApiRequest<z.infer<B>, z.infer<Q>>, deps: HttpDeps) => Promise<ApiResult>;
 }
 
@@ -135,6 +141,9 @@ export function createHttpHandler(group: ApiGroup, routes: RouteTable, getDeps: 
     if (!def || !spec) throw new NotFoundError('route-not-found', `no route ${event.routeKey}`);
     const deps = getDeps();
     const ctx = def.auth === 'jwt' ? requestContext(event) : { principal: { subject: 'anonymous', roles: {} }, project: 'default', requestId };
+    if (spec.action && def.auth === 'jwt') {
+      await authorizeAudited(deps, ctx, spec.action, `${def.method} ${def.path}`, event.rawPath);
+    }
     const rawBody = def.method === 'POST' || def.method === 'PATCH' ? parseBody(event, group) : undefined;
     const body = (spec.body ?? noBody).safeParse(rawBody ?? {});
     if (rawBody !== undefined && !body.success) throw validationError(body.error, 'body');

@@ -14,10 +14,12 @@ export function hostView(h: HostWithPresence): Record<string, unknown> {
 
 export const routes: RouteTable = {
   'POST /v1/hosts': route({
+    action: 'hosts:create',
     body: createHostBody, idempotent: true,
     run: async (req, deps) => ({ status: 201, body: hostView(await createHost(deps, req.ctx, req.body)) }),
   }),
   'POST /v1/hosts/batch': route({
+    action: 'hosts:create',
     body: batchHostsBody, idempotent: true,
     run: async (req, deps) => ({ status: 200, body: await importHosts(deps, req.ctx, req.body) }),
   }),
@@ -37,20 +39,24 @@ export const routes: RouteTable = {
     run: async (req, deps) => ({ status: 200, body: hostView(await getHost(deps, req.ctx, req.params.hostId!)) }),
   }),
   'PATCH /v1/hosts/{hostId}': route({
+    action: 'hosts:update',
     body: patchHostBody,
     run: async (req, deps) => ({ status: 200, body: hostView(await updateHost(deps, req.ctx, req.params.hostId!, req.body)) }),
   }),
   'DELETE /v1/hosts/{hostId}': route({
+    action: 'hosts:delete',
     run: async (req, deps) => {
       const out = await deleteHost(deps, req.ctx, req.params.hostId!);
       return out.host ? { status: 200, body: hostView(out.host) } : { status: 204 };
     },
   }),
   'POST /v1/hosts/{hostId}/approve': route({
+    action: 'hosts:approve',
     body: approveHostBody,
     run: async (req, deps) => ({ status: 200, body: hostView(await approveHost(deps, req.ctx, req.params.hostId!, req.body)) }),
   }),
   'POST /v1/hosts/{hostId}/reject': route({
+    action: 'hosts:approve',
     body: rejectHostBody,
     run: async (req, deps) => ({ status: 200, body: hostView(await rejectHost(deps, req.ctx, req.params.hostId!, req.body)) }),
   }),

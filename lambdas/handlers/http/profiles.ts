@@ -9,6 +9,7 @@ import { pageOf } from './paging.js';
 
 export const routes: RouteTable = {
   'POST /v1/profiles': route({
+    action: 'profiles:create',
     body: createProfileBody, idempotent: true,
     run: async (req, deps) => ({ status: 201, body: await createProfile(deps, req.ctx, req.body) }),
   }),
@@ -20,6 +21,7 @@ export const routes: RouteTable = {
     run: async (req, deps) => ({ status: 200, body: await getProfile(deps, req.ctx, req.params.name!) }),
   }),
   'POST /v1/profiles/{name}/versions': route({
+    action: 'profiles:create',
     body: createProfileVersionBody, idempotent: true,
     run: async (req, deps) => ({ status: 201, body: await createProfileVersion(deps, req.ctx, req.params.name!, req.body) }),
   }),
@@ -31,6 +33,7 @@ export const routes: RouteTable = {
     run: async (req, deps) => ({ status: 200, body: await getProfileVersion(deps, req.ctx, req.params.name!, req.params.version!) }),
   }),
   'POST /v1/profiles/{name}/versions/{version}/publish': route({
+    action: 'profiles:create',
     run: async (req, deps) => ({ status: 200, body: await publishProfileVersion(deps, req.ctx, req.params.name!, req.params.version!) }),
   }),
 };

@@ -7,6 +7,7 @@ import { pageOf } from './paging.js';
 
 export const routes: RouteTable = {
   'POST /v1/registration-tokens': route({
+    action: 'tokens:create',
     body: createTokenBody, idempotent: true,
     run: async (req, deps) => ({ status: 201, body: await createRegistrationToken(deps, req.ctx, req.body) }),
   }),
@@ -18,6 +19,7 @@ export const routes: RouteTable = {
     run: async (req, deps) => ({ status: 200, body: await getRegistrationToken(deps, req.ctx, req.params.id!) }),
   }),
   'DELETE /v1/registration-tokens/{id}': route({
+    action: 'tokens:revoke',
     run: async (req, deps) => ({ status: 200, body: await revokeRegistrationToken(deps, req.ctx, req.params.id!) }),
   }),
 };

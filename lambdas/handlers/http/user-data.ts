@@ -5,6 +5,7 @@ import { createHttpHandler, lazyHandler, route, type RouteTable } from './framew
 
 export const routes: RouteTable = {
   'POST /v1/user-data': route({
+    action: 'user-data:create',
     body: userDataBody,
     run: async (req, deps) => ({
       status: 200,

@@ -23,8 +23,8 @@ export const EXIT_CODE_TABLE: ReadonlyArray<readonly [ExitCode, string]> = [
   [EXIT.usage, 'usage error: unknown command, bad or missing flags, unreadable input file'],
   [EXIT.notFound, 'not found (HTTP 404)'],
   [EXIT.conflict, 'conflict or version mismatch (HTTP 409/412): re-read and retry'],
-  [EXIT.auth, 'not authenticated or forbidden (HTTP 401/403), or no API token configured'],
-  [EXIT.invalid, 'invalid request (HTTP 400/413/415/422), or rows refused by `hosts import`'],
+  [EXIT.auth, 'not authenticated or forbidden (HTTP 401/403), or no API URL/token configured'],
+  [EXIT.invalid, 'invalid request (HTTP 400/413/415/422), invalid import or layers file, or rows refused by `hosts import`'],
   [EXIT.unavailable, 'control plane unreachable, timed out, throttled (429) or failing (5xx)'],
 ];
 
@@ -137,8 +137,9 @@ export function describeError(err: unknown, ctx: ErrorContext = {}): { text: str
     exitCode = exitCodeForStatus(err.status);
     const p = err.problem;
     const code = p?.code ? `code ${p.code}, HTTP ${err.status}` : `HTTP ${err.status}`;
-    const detail = p ? p.detail || p.title : describeRawBody(err.rawBody);
-    lines.push(`error: cannot ${err.what}: ${detail} (${code})`);
+    const detail = p ? conciseDetail(p) : describeRawBody(err.rawBody);
+    // Server details often already say "cannot <do X>"; do not say it twice.
+    lines.push(/^cannot /i.test(detail) ? `error: ${detail} (${code})` : `error: cannot ${err.what}: ${detail} (${code})`);
     for (const fe of p?.errors ?? []) lines.push(`  - ${fe.path || '(body)'}: ${fe.message}`);
     const hint = err.hintsByStatus[err.status] ?? genericHint(err, ctx);
     if (hint) lines.push(`  what to do: ${hint}`);
@@ -164,6 +165,15 @@ export function describeError(err: unknown, ctx: ErrorContext = {}): { text: str
     lines.push('  this is a bug in the edgefleet CLI; please report it with the command you ran');
   }
   return { text: lines.join('\n') + '\n', exitCode };
+}
+
+/** The problem detail without the field errors it may repeat (they are listed below it). */
+function conciseDetail(p: Problem): string {
+  const detail = p.detail || p.title;
+  const first = p.errors?.[0];
+  if (!first) return detail;
+  const at = detail.indexOf(`${first.path}: ${first.message}`);
+  return at > 0 ? detail.slice(0, at).replace(/[\s:;,-]+$/, '') : detail;
 }
 
 function describeRawBody(body: string | undefined): string {

@@ -90,6 +90,7 @@ ${examples(
           idempotencyKey: s.idempotencyKey(o.idempotencyKey),
           hints: {
             404: `check the profile version (edgefleet profiles versions ${o.profile.name}) and the host ids (edgefleet hosts list)`,
+            409: 'every host must be approved and in no other cluster: see `edgefleet hosts list --status pending` and `edgefleet hosts approve <id>`; a taken name needs another --name',
           },
         });
         if (s.out.isJson) return s.out.json(c);

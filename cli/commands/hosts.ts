@@ -70,7 +70,7 @@ interface UpdateOpts {
 /** The PATCH body for `hosts update`: the read version plus only what changes; tags merged. */
 export function hostPatchBody(current: Pick<Host, 'version' | 'tags'>, o: UpdateOpts): Record<string, unknown> {
   if (o.name === undefined && o.site === undefined && !o.tag && !o.removeTag?.length) {
-    throw new UsageError('nothing to update', ['pass --name, --site, --tag key=value or --remove-tag key (see `edgefleet hosts update --help`)']);
+    throw new UsageError('nothing to update', ['pass --name, --site, --tag key=value or --remove-tag key']);
   }
   const body: Record<string, unknown> = { version: current.version };
   if (o.name !== undefined) body.name = o.name;

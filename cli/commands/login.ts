@@ -15,7 +15,7 @@ export function describeToken(token: string): { subject?: string; expiresAt?: st
     return {
       subject: typeof claims.sub === 'string' ? claims.sub : undefined,
       expiresAt: typeof claims.exp === 'number' ? new Date(claims.exp * 1000).toISOString() : undefined,
-      roles: roleClaim === undefined ? undefined : typeof roleClaim === 'string' ? roleClaim : JSON.stringify(roleClaim),
+      roles: roleClaim === undefined ? undefined : Array.isArray(roleClaim) ? roleClaim.join(', ') : typeof roleClaim === 'string' ? roleClaim : JSON.stringify(roleClaim),
     };
   } catch {
     return {};

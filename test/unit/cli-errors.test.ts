@@ -41,6 +41,13 @@ describe('error messages', () => {
     const { text, exitCode } = describeError(err);
     expect(exitCode).toBe(EXIT.invalid);
     expect(text).toContain('error: cannot import 4 hosts from fleet.csv: the request body is not valid (code validation-failed, HTTP 422)');
+    // A detail that repeats the field errors is cut; a detail that already says "cannot" is not prefixed.
+    const repeated = problem(400, 'validation-failed', 'the request body is not valid: body.site: bad site; body.uid: bad uid', {
+      errors: [{ path: 'body.site', message: 'bad site' }, { path: 'body.uid', message: 'bad uid' }],
+    });
+    expect(describeError(new ApiError('create host "x"', 400, repeated, undefined)).text).toMatch(/^error: cannot create host "x": the request body is not valid \(code/);
+    const own = problem(409, 'host-not-registered', 'cannot approve host hw-1: it has not registered yet');
+    expect(describeError(new ApiError('approve host "hw-1"', 409, own, undefined)).text).toMatch(/^error: cannot approve host hw-1: it has not registered yet \(code host-not-registered, HTTP 409\)/);
     expect(text).toContain('  - body.hosts.3.uid: printable ASCII without spaces');
     expect(text).toContain('request id: req-123');
   });

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +9,7 @@ import { parseLayersFile } from '../../cli/commands/profiles.js';
 import { buildTokenBody, tokenState } from '../../cli/commands/tokens.js';
 import { parseSshKeys, registrationSecret } from '../../cli/commands/user-data.js';
 import { buildUrl } from '../../cli/client.js';
-import { EXIT, UsageError } from '../../cli/errors.js';
+import { EXIT, EXIT_CODE_TABLE, UsageError } from '../../cli/errors.js';
 import { runCli } from '../../cli/program.js';
 
 let dir: string;
@@ -38,6 +38,12 @@ describe('runCli without an API', () => {
       expect(r.stdout).toContain(line);
     }
     expect(r.stdout).toContain('EDGEFLEET_URL/EDGEFLEET_TOKEN');
+  });
+
+  it('keeps the README section exit-code table in step with the CLI', () => {
+    const readme = readFileSync(new URL('../../cli/README-section.md', import.meta.url), 'utf8');
+    for (const [code] of EXIT_CODE_TABLE) expect(readme).toMatch(new RegExp(`^\\| ${code} \\| \\S`, 'm'));
+    expect(EXIT_CODE_TABLE.map(([c]) => c)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
   });
 
   it('has help with examples on every command', async () => {
@@ -186,7 +192,7 @@ describe('request builders', () => {
 
   it('shows who a JWT is for without verifying it', () => {
     const payload = Buffer.from(JSON.stringify({ sub: 'local-admin', exp: 1_900_000_000, roles: ['*:admin'] })).toString('base64url');
-    expect(describeToken(`h.${payload}.s`)).toEqual({ subject: 'local-admin', expiresAt: new Date(1_900_000_000_000).toISOString(), roles: '["*:admin"]' });
+    expect(describeToken(`h.${payload}.s`)).toEqual({ subject: 'local-admin', expiresAt: new Date(1_900_000_000_000).toISOString(), roles: '*:admin' });
     expect(describeToken('opaque')).toEqual({});
   });
 

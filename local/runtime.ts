@@ -12,6 +12,7 @@ import * as profiles from '../lambdas/handlers/http/profiles.js';
 import * as tokens from '../lambdas/handlers/http/tokens.js';
 import * as userData from '../lambdas/handlers/http/user-data.js';
 import { makeHttpDeps, type HttpDeps } from '../lambdas/handlers/wiring.js';
+import type { DocClient } from '../lambdas/adapters/dynamodb/client.js';
 import { createApiGateway, type GroupHandler } from './api-gateway.js';
 import { startDynamoLocal, ensureTables, type DynamoLocal } from './dynamodb-local.js';
 import { cachedTemplate } from './template-cache.js';
@@ -35,6 +36,8 @@ export interface LocalRuntime {
   readonly adminToken: string;
   readonly dataDir: string;
   readonly deps: HttpDeps;
+  /** The DynamoDB Local client the handlers use (benchmarks attach capacity accounting here). */
+  readonly dynamo: DocClient;
   readonly issuer: LocalIssuer;
   /** Whether this start created the data dir (first start). */
   readonly firstStart: boolean;
@@ -112,7 +115,7 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
 
     let stopped = false;
     return {
-      url, adminToken, dataDir, deps: getDeps(), issuer, firstStart,
+      url, adminToken, dataDir, deps: getDeps(), dynamo: db.client, issuer, firstStart,
       stop: async () => { if (stopped) return; stopped = true; await stopAll(); },
     };
   } catch (e) {

@@ -22,7 +22,7 @@ async function stateFingerprint(): Promise<string> {
   } while (start);
   return items.sort().join('\n');
 }
-const db = () => (h.rt.deps.hosts as unknown as { db: import('@aws-sdk/lib-dynamodb').DynamoDBDocumentClient }).db;
+const db = () => h.rt.dynamo;
 
 const fill = (p: string) => p.replace('{id}', ids.token!).replace('{hostId}', ids.host!).replace('{name}', 'victim-prof')
   .replace('{version}', '1.0.0').replace('{clusterId}', ids.cluster!).replace('{operationId}', ids.operation!);

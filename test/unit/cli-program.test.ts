@@ -40,8 +40,8 @@ describe('runCli without an API', () => {
     expect(r.stdout).toContain('EDGEFLEET_URL/EDGEFLEET_TOKEN');
   });
 
-  it('keeps the README section exit-code table in step with the CLI', () => {
-    const readme = readFileSync(new URL('../../cli/README-section.md', import.meta.url), 'utf8');
+  it('keeps the README exit-code table in step with the CLI', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
     for (const [code] of EXIT_CODE_TABLE) expect(readme).toMatch(new RegExp(`^\\| ${code} \\| \\S`, 'm'));
     expect(EXIT_CODE_TABLE.map(([c]) => c)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
   });

@@ -126,8 +126,10 @@ export class DynamoHostRepository implements HostRepository {
       throw new ValidationError('invalid-cursor', 'the cursor is not one this API issued; start again without a cursor');
     }
     const prefix = filter.status ? `${filter.status}#` : undefined;
+    // Each shard reads a share of the page (not a whole page): 8 shards × 50 would read 400 items.
+    const perShard = Math.max(2, Math.ceil((page.limit * 2) / HOST_LIST_SHARDS));
     const results = await Promise.all(state.map(async (resume, shard) => {
-      if (resume === null) return { shard, items: [] as Record<string, unknown>[], more: false };
+      if (resume === null) return { shard, items: [] as Record<string, unknown>[], lek: undefined };
       const input: QueryCommandInput = {
         TableName: this.table,
         IndexName: STATE_TABLE.byProject.name,
@@ -135,28 +137,32 @@ export class DynamoHostRepository implements HostRepository {
         FilterExpression: conditions.join(' AND '),
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: { ...values, ':pk': keys.hostList(project, shard), ...(prefix ? { ':prefix': prefix } : {}) },
-        Limit: page.limit,
+        Limit: perShard,
         ExclusiveStartKey: resume === 0 ? undefined : resume,
       };
       const out = await this.db.send(new QueryCommand(input)).catch((e) => mapDynamoError(e, 'listing hosts'));
-      return { shard, items: out.Items ?? [], more: out.LastEvaluatedKey !== undefined, lek: out.LastEvaluatedKey };
+      return { shard, items: out.Items ?? [], lek: out.LastEvaluatedKey };
     }));
 
+    // Merge in sort-key order, but only up to the lowest point every unfinished shard has
+    // reached: beyond it a shard may still hold smaller keys, which belong to the next page.
+    const sk = (k: Record<string, unknown> | undefined) => String(k?.gsi1sk ?? '');
+    const reached = results.filter((r) => r.lek).map((r) => sk(r.lek));
+    const bound = reached.length ? reached.reduce((a, b) => (a < b ? a : b)) : undefined;
     const merged = results
       .flatMap((r) => r.items.map((item) => ({ shard: r.shard, item })))
-      .sort((a, b) => String(a.item.gsi1sk).localeCompare(String(b.item.gsi1sk)));
+      .filter((t) => bound === undefined || sk(t.item) <= bound)
+      .sort((a, b) => sk(a.item).localeCompare(sk(b.item)));
     const taken = merged.slice(0, page.limit);
     const next: ShardState = state.slice();
     for (const r of results) {
       if (state[r.shard] === null) continue;
       const mine = taken.filter((t) => t.shard === r.shard);
-      const all = r.items.length;
-      if (mine.length === all) {
+      if (mine.length === r.items.length) {
         // Took everything this shard returned: resume where DynamoDB stopped, or mark it done.
-        next[r.shard] = r.more ? (r as { lek?: Key }).lek! : null;
-      } else {
-        const last = mine.length > 0 ? mine[mine.length - 1]!.item : undefined;
-        next[r.shard] = last ? pickKey(last) : state[r.shard]!;
+        next[r.shard] = r.lek ? r.lek : null;
+      } else if (mine.length > 0) {
+        next[r.shard] = pickKey(mine[mine.length - 1]!.item);
       }
     }
     const done = next.every((s) => s === null);

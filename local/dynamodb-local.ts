@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import path from 'node:path';
@@ -46,7 +46,12 @@ export async function startDynamoLocal(dbDir: string | undefined): Promise<Dynam
   } else {
     args.push('-inMemory');
   }
+  if (dbDir) killOrphan(dbDir);
   const child: ChildProcess = spawn('java', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Never leave Java behind: on any exit of this process (normal, uncaught error, process.exit).
+  const killOnExit = () => { child.kill('SIGKILL'); };
+  process.once('exit', killOnExit);
+  if (dbDir && child.pid) writeFileSync(path.join(dbDir, 'dynamodb.pid'), String(child.pid));
   let output = '';
   child.stdout?.on('data', (d: Buffer) => { output = (output + d.toString()).slice(-4000); });
   child.stderr?.on('data', (d: Buffer) => { output = (output + d.toString()).slice(-4000); });
@@ -59,6 +64,7 @@ export async function startDynamoLocal(dbDir: string | undefined): Promise<Dynam
   const endpoint = `http://127.0.0.1:${port}`;
   const client = makeDocClient({ endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS, maxAttempts: 3 });
   const stop = async () => {
+    process.removeListener('exit', killOnExit);
     client.destroy();
     if (child.exitCode !== null || child.signalCode !== null) return;
     const gone = new Promise<void>((r) => child.once('exit', () => r()));
@@ -101,4 +107,15 @@ export async function ensureTables(client: DocClient, tables: readonly CreateTab
       await client.send(new CreateTableCommand(t));
     }
   }
+}
+
+/** A DynamoDB Local left running by a control plane that was killed (SIGKILL) on this data dir. */
+function killOrphan(dbDir: string): void {
+  const file = path.join(dbDir, 'dynamodb.pid');
+  if (!existsSync(file)) return;
+  const pid = Number(readFileSync(file, 'utf8'));
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    if (cmdline.includes('DynamoDBLocal.jar') && cmdline.includes(dbDir)) process.kill(pid, 'SIGKILL');
+  } catch { /* gone already, or not Linux */ }
 }

@@ -31,7 +31,6 @@ export function statusColor(value: string): string | undefined {
 /** Makes an API value safe and single-line for a terminal. */
 export function cellText(v: Cell): string {
   if (v === undefined || v === null || v === '') return '-';
-  // eslint-disable-next-line no-control-regex
   return String(v).replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ');
 }
 

@@ -1,0 +1,61 @@
+import { z } from 'zod';
+import { isoTime } from './common.js';
+import { inventory } from './device.js';
+
+/** MQTT topics (thing name = host id). */
+export const TOPICS = {
+  status: (hostId: string) => `edgefleet/hosts/${hostId}/status`,
+  commands: (hostId: string) => `edgefleet/hosts/${hostId}/commands`,
+  pendingCommands: (hostId: string) => `edgefleet/hosts/${hostId}/commands/pending`,
+  results: (hostId: string) => `edgefleet/hosts/${hostId}/results`,
+  presence: (event: 'connected' | 'disconnected', clientId: string) => `$aws/events/presence/${event}/${clientId}`,
+} as const;
+
+/** The largest payload the cloud accepts on any device topic (IoT Core's own cap is 128 KB). */
+export const MAX_DEVICE_PAYLOAD_BYTES = 64 * 1024;
+
+export const bootState = z.enum(['active', 'passive', 'recovery', 'unknown']);
+
+/** device → cloud on change, plus a slow full report (hourly by default). */
+export const statusMessage = z.strictObject({
+  seq: z.number().int().min(0),
+  at: isoTime,
+  kind: z.enum(['change', 'full']),
+  boot: z.strictObject({ state: bootState, kairosVersion: z.string().max(64).optional(), osRelease: z.string().max(128).optional() }),
+  agentVersion: z.string().max(32),
+  kubernetes: z.strictObject({ role: z.enum(['init', 'control-plane', 'worker']).optional(), ready: z.boolean(), version: z.string().max(64).optional() }).optional(),
+  inventory: inventory.optional(),
+});
+export type StatusMessage = z.infer<typeof statusMessage>;
+
+/** The allow-list of operations an agent will run. Anything else is refused on the device too. */
+export const commandType = z.enum(['upgrade', 'reboot', 'reset', 'apply-cloud-config', 'report-state']);
+
+export const commandMessage = z.strictObject({
+  commandId: z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/),
+  type: commandType,
+  params: z.record(z.string(), z.union([z.string().max(65_536), z.number(), z.boolean()])),
+  deadline: isoTime,
+});
+export type CommandMessage = z.infer<typeof commandMessage>;
+
+export const pendingCommandsRequest = z.strictObject({ at: isoTime });
+
+export const resultMessage = z.strictObject({
+  commandId: z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/),
+  phase: z.enum(['accepted', 'progress', 'succeeded', 'failed']),
+  at: isoTime,
+  detail: z.string().max(4096).optional(),
+  progress: z.number().min(0).max(100).optional(),
+});
+export type ResultMessage = z.infer<typeof resultMessage>;
+
+/** AWS IoT lifecycle event (the fields EdgeFleet uses). */
+export const presenceEvent = z.object({
+  clientId: z.string().max(128),
+  timestamp: z.number().int(),
+  eventType: z.enum(['connected', 'disconnected']),
+  sessionIdentifier: z.string().max(128).optional(),
+  disconnectReason: z.string().max(64).optional(),
+  versionNumber: z.number().int().optional(),
+});

@@ -9,6 +9,7 @@ import { DynamoIdempotencyStore } from '../adapters/dynamodb/idempotency-store.j
 import { DynamoProfileRepository } from '../adapters/dynamodb/profile-repository.js';
 import { DynamoTokenRepository } from '../adapters/dynamodb/token-repository.js';
 import type { IdGenerator, IdempotencyStore } from '../ports/index.js';
+import { getTracer } from './observability.js';
 import type { Deps } from '../use-cases/context.js';
 
 export interface HttpConfig {
@@ -71,6 +72,6 @@ export function makeHttpDeps(db: DocClient, config: HttpConfig, overrides: Parti
 let awsDeps: HttpDeps | undefined;
 /** AWS wiring, created lazily on the first invocation (cold start). */
 export function awsHttpDeps(): HttpDeps {
-  awsDeps ??= makeHttpDeps(makeDocClient(), configFromEnv());
+  awsDeps ??= makeHttpDeps(makeDocClient({}, (c) => getTracer().captureAWSv3Client(c)), configFromEnv());
   return awsDeps;
 }

@@ -4,8 +4,8 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 export type DocClient = DynamoDBDocumentClient;
 
 /** The one way to build a DynamoDB document client (AWS default chain, or a local endpoint). */
-export function makeDocClient(config: DynamoDBClientConfig = {}): DocClient {
-  return DynamoDBDocumentClient.from(new DynamoDBClient({ maxAttempts: 5, ...config }), {
+export function makeDocClient(config: DynamoDBClientConfig = {}, instrument: (c: DynamoDBClient) => DynamoDBClient = (c) => c): DocClient {
+  return DynamoDBDocumentClient.from(instrument(new DynamoDBClient({ maxAttempts: 5, ...config })), {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
   });
 }

@@ -12,7 +12,8 @@ import { authorizeAudited, type RequestContext } from '../../use-cases/context.j
 import type { Action } from '../../domain/authz.js';
 import type { HttpDeps } from '../wiring.js';
 import { problemResponse } from './problem.js';
-import { getLogger } from '../observability.js';
+import { getLogger, getTracer } from '../observability.js';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 
 export type ApiEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
@@ -155,6 +156,7 @@ export function createHttpHandler(group: ApiGroup, routes: RouteTable, getDeps: 
     return spec.idempotent && def.auth === 'jwt' ? withIdempotency(event, ctx, deps, exec) : exec();
   };
   return middy<ApiEvent, ApiResponse, Error, Context>()
+    .use(captureLambdaHandler(getTracer()))
     .use(injectLambdaContext(getLogger()))
     .use({
       onError: async (request) => {

@@ -1,0 +1,88 @@
+/**
+ * The life of a command sent to a host: stored (queued) before it is published (sent), then
+ * driven by the device's results: accepted → progress… → succeeded | failed, or timed-out when
+ * its deadline passes first. Results are idempotent; a result for a finished command is ignored.
+ */
+export type CommandState = 'queued' | 'sent' | 'accepted' | 'progress' | 'succeeded' | 'failed' | 'timed-out';
+export type ResultPhase = 'accepted' | 'progress' | 'succeeded' | 'failed';
+
+export const TERMINAL: ReadonlySet<CommandState> = new Set(['succeeded', 'failed', 'timed-out']);
+/** States the device still has to see or finish (fetched again on reconnect). */
+export const UNFINISHED: readonly CommandState[] = ['queued', 'sent', 'accepted', 'progress'];
+
+export interface CommandRecord {
+  readonly hostId: string;
+  readonly commandId: string;
+  readonly type: string;
+  readonly params: Readonly<Record<string, string | number | boolean>>;
+  /** ISO time after which the command is timed out. */
+  readonly deadline: string;
+  readonly state: CommandState;
+  /** Optimistic-concurrency counter of the stored item. */
+  readonly version: number;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly sentAt?: string;
+  readonly endedAt?: string;
+  readonly progress?: number;
+  readonly detail?: string;
+  /** Why it ended without the device saying so (e.g. `deadline-passed`). */
+  readonly reason?: string;
+}
+
+export interface CommandResult {
+  readonly phase: ResultPhase;
+  readonly detail?: string;
+  readonly progress?: number;
+}
+
+export type ResultOutcome =
+  | { readonly kind: 'applied'; readonly next: CommandRecord }
+  | { readonly kind: 'timed-out'; readonly next: CommandRecord }
+  | { readonly kind: 'ignored'; readonly reason: 'unknown-command' | 'finished' | 'duplicate' | 'out-of-order' };
+
+const RANK: Record<CommandState, number> = {
+  queued: 0, sent: 1, accepted: 2, progress: 3, succeeded: 4, failed: 4, 'timed-out': 4,
+};
+
+export const isFinished = (c: Pick<CommandRecord, 'state'>): boolean => TERMINAL.has(c.state);
+export const isPastDeadline = (c: Pick<CommandRecord, 'deadline'>, now: Date): boolean => now.getTime() > Date.parse(c.deadline);
+
+const bump = (c: CommandRecord, now: Date, changes: Partial<CommandRecord>): CommandRecord =>
+  ({ ...c, ...changes, version: c.version + 1, updatedAt: now.toISOString() });
+
+/** An unfinished command past its deadline becomes timed-out; anything else stays as it is. */
+export function expire(c: CommandRecord, now: Date): CommandRecord | undefined {
+  if (isFinished(c) || !isPastDeadline(c, now)) return undefined;
+  return bump(c, now, { state: 'timed-out', endedAt: now.toISOString(), reason: 'deadline-passed' });
+}
+
+/** Queued → sent when published; an already-sent command is re-sent without a change. */
+export function markSent(c: CommandRecord, now: Date): CommandRecord | undefined {
+  if (c.state !== 'queued') return undefined;
+  return bump(c, now, { state: 'sent', sentAt: now.toISOString() });
+}
+
+/** Applies a device result to a stored command (or to `undefined`: an unknown command). */
+export function applyResult(c: CommandRecord | undefined, r: CommandResult, now: Date): ResultOutcome {
+  if (!c) return { kind: 'ignored', reason: 'unknown-command' };
+  if (isFinished(c)) return { kind: 'ignored', reason: 'finished' };
+  const timedOut = expire(c, now);
+  if (timedOut) return { kind: 'timed-out', next: timedOut };
+  const target: CommandState = r.phase;
+  if (RANK[target] < RANK[c.state]) return { kind: 'ignored', reason: 'out-of-order' };
+  if (target === c.state) {
+    const moved = target === 'progress' && r.progress !== undefined && r.progress > (c.progress ?? -1);
+    if (!moved) return { kind: 'ignored', reason: 'duplicate' };
+  }
+  const terminal = TERMINAL.has(target);
+  return {
+    kind: 'applied',
+    next: bump(c, now, {
+      state: target,
+      ...(r.progress !== undefined ? { progress: r.progress } : target === 'succeeded' ? { progress: 100 } : {}),
+      ...(r.detail !== undefined ? { detail: r.detail } : {}),
+      ...(terminal ? { endedAt: now.toISOString() } : {}),
+    }),
+  };
+}

@@ -1,0 +1,69 @@
+import {
+  applyResult, expire, markSent, type CommandRecord, type CommandResult, type CommandState,
+} from '../../../lambdas/domain/command.js';
+
+const NOW = new Date('2026-01-01T00:00:00Z');
+const cmd = (state: CommandState, extra: Partial<CommandRecord> = {}): CommandRecord => ({
+  hostId: 'h1', commandId: 'c1', type: 'reboot', params: {}, deadline: '2026-01-01T01:00:00Z',
+  state, version: 3, createdAt: '2025-12-31T23:00:00Z', updatedAt: '2025-12-31T23:00:00Z', ...extra,
+});
+const r = (phase: CommandResult['phase'], progress?: number): CommandResult => ({ phase, ...(progress !== undefined ? { progress } : {}) });
+
+describe('applyResult', () => {
+  it.each<[string, CommandRecord | undefined, CommandResult, string]>([
+    ['unknown command', undefined, r('accepted'), 'ignored:unknown-command'],
+    ['sent → accepted', cmd('sent'), r('accepted'), 'applied:accepted'],
+    ['queued → accepted (device got it before markSent)', cmd('queued'), r('accepted'), 'applied:accepted'],
+    ['accepted → progress', cmd('accepted'), r('progress', 10), 'applied:progress'],
+    ['progress → more progress', cmd('progress', { progress: 10 }), r('progress', 50), 'applied:progress'],
+    ['progress → same progress (duplicate)', cmd('progress', { progress: 50 }), r('progress', 50), 'ignored:duplicate'],
+    ['progress → less progress', cmd('progress', { progress: 50 }), r('progress', 20), 'ignored:duplicate'],
+    ['progress → succeeded', cmd('progress'), r('succeeded'), 'applied:succeeded'],
+    ['sent → failed', cmd('sent'), r('failed'), 'applied:failed'],
+    ['accepted again (duplicate)', cmd('accepted'), r('accepted'), 'ignored:duplicate'],
+    ['accepted after progress (out of order)', cmd('progress'), r('accepted'), 'ignored:out-of-order'],
+    ['succeeded again', cmd('succeeded'), r('succeeded'), 'ignored:finished'],
+    ['failed after succeeded', cmd('succeeded'), r('failed'), 'ignored:finished'],
+    ['anything after timed-out', cmd('timed-out'), r('succeeded'), 'ignored:finished'],
+    ['result past the deadline', cmd('progress', { deadline: '2025-12-31T23:59:59Z' }), r('succeeded'), 'timed-out:timed-out'],
+  ])('%s', (_n, c, result, expected) => {
+    const out = applyResult(c, result, NOW);
+    const label = out.kind === 'ignored' ? `ignored:${out.reason}` : `${out.kind}:${out.next.state}`;
+    expect(label).toBe(expected);
+    if (out.kind !== 'ignored') {
+      expect(out.next.version).toBe(c!.version + 1);
+      expect(out.next.updatedAt).toBe(NOW.toISOString());
+      if (['succeeded', 'failed', 'timed-out'].includes(out.next.state)) expect(out.next.endedAt).toBe(NOW.toISOString());
+    }
+  });
+
+  it('a whole lifecycle, with duplicates, ends succeeded at 100%', () => {
+    let c: CommandRecord = cmd('queued');
+    c = markSent(c, NOW)!;
+    for (const res of [r('accepted'), r('accepted'), r('progress', 30), r('progress', 30), r('succeeded'), r('failed')]) {
+      const out = applyResult(c, res, NOW);
+      if (out.kind !== 'ignored') c = out.next;
+    }
+    expect(c).toMatchObject({ state: 'succeeded', progress: 100, version: 3 + 1 + 3 });
+  });
+});
+
+describe('expire and markSent', () => {
+  it.each<[CommandState, string, string]>([
+    ['queued', '2025-12-31T23:00:00Z', 'timed-out'],
+    ['sent', '2025-12-31T23:00:00Z', 'timed-out'],
+    ['progress', '2025-12-31T23:00:00Z', 'timed-out'],
+    ['sent', '2026-01-01T00:00:00Z', 'unchanged'],
+    ['succeeded', '2025-12-31T23:00:00Z', 'unchanged'],
+    ['failed', '2025-12-31T23:00:00Z', 'unchanged'],
+  ])('%s with deadline %s → %s', (state, deadline, expected) => {
+    const out = expire(cmd(state, { deadline }), NOW);
+    expect(out?.state ?? 'unchanged').toBe(expected);
+    if (out) expect(out.reason).toBe('deadline-passed');
+  });
+
+  it('marks only a queued command sent', () => {
+    expect(markSent(cmd('queued'), NOW)).toMatchObject({ state: 'sent', sentAt: NOW.toISOString(), version: 4 });
+    for (const s of ['sent', 'accepted', 'succeeded'] as const) expect(markSent(cmd(s), NOW)).toBeUndefined();
+  });
+});

@@ -36,6 +36,17 @@ export interface HostRecord {
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly approvedAt?: string;
+  /** Shown on the device console while pending; an operator's approval must quote it. */
+  readonly pairingCode?: string;
+  /** The device certificate issued at registration (IoT certificateId) and its PEM. */
+  readonly certificateId?: string;
+  readonly certificatePem?: string;
+  /** Public key of the registration CSR (SPKI PEM): proof-of-possession on repeat calls. */
+  readonly publicKeyPem?: string;
+  /** Hardware inventory reported at registration (contracts/device.ts `inventory`). */
+  readonly inventory?: Readonly<Record<string, unknown>>;
+  readonly registeredAt?: string;
+  readonly registrationTokenId?: string;
 }
 
 export interface HostWithPresence extends HostRecord {

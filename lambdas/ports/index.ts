@@ -42,7 +42,8 @@ export interface HostFilter {
   readonly clusterId?: string;
 }
 
-export type HostChanges = Partial<Pick<HostRecord, 'name' | 'site' | 'tags' | 'status' | 'statusReason' | 'approvedAt' | 'clusterId'>>;
+export type HostChanges = Partial<Pick<HostRecord, 'name' | 'site' | 'tags' | 'status' | 'statusReason' | 'approvedAt' | 'clusterId'
+  | 'pairingCode' | 'certificateId' | 'certificatePem' | 'publicKeyPem' | 'inventory' | 'registeredAt' | 'registrationTokenId'>>;
 
 export interface HostRepository {
   /** Conditional create: resolves `false` (and writes nothing) if a host with this id exists. */

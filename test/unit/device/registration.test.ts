@@ -1,0 +1,145 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createPublicKey, verify } from 'node:crypto';
+import { deviceRegisterBody, type Inventory } from '../../../lambdas/contracts/device.js';
+import { createCsr, generateDeviceKey, publicKeyPem } from '../../../device/identity.js';
+import { printPairing, register, RegistrationRefused } from '../../../device/registration.js';
+
+/** A tiny stand-in for POST /v1/device/register that follows the contract. */
+type Reply = { status: number; body?: unknown; headers?: Record<string, string> } | 'drop';
+interface Fake { url: string; calls: Array<{ body: unknown; valid: boolean; proofOk: boolean }>; replies: Reply[]; server: Server }
+
+async function fakeServer(replies: Reply[]): Promise<Fake> {
+  const fake = { calls: [], replies } as unknown as Fake;
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    let raw = '';
+    req.on('data', (c) => (raw += c));
+    req.on('end', () => {
+      if (req.method !== 'POST' || req.url !== '/v1/device/register') {
+        res.writeHead(404).end();
+        return;
+      }
+      const body = JSON.parse(raw);
+      const parsed = deviceRegisterBody.safeParse(body);
+      let proofOk = false;
+      if (parsed.success && parsed.data.proof) {
+        const key = createPublicKey(publicKeyPem(KEY));
+        proofOk = verify('sha256', Buffer.from(`${parsed.data.uid}|${parsed.data.proof.at}`), { key, dsaEncoding: 'ieee-p1363' }, Buffer.from(parsed.data.proof.signature, 'base64'));
+      }
+      fake.calls.push({ body, valid: parsed.success, proofOk });
+      const r = fake.replies.shift() ?? { status: 500 };
+      if (r === 'drop') {
+        req.socket.destroy();
+        return;
+      }
+      const problem = r.status >= 400;
+      res.writeHead(r.status, { 'content-type': problem ? 'application/problem+json' : 'application/json', ...r.headers });
+      res.end(r.body === undefined ? '' : JSON.stringify(r.body));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  fake.server = server;
+  fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return fake;
+}
+
+const KEY = generateDeviceKey();
+let CSR: string;
+const inventory: Inventory = { arch: 'amd64', cpus: 4, memoryMb: 8192, disks: [{ name: 'sda', sizeGb: 128 }], nics: [{ name: 'eth0', mac: '52:54:00:12:34:56' }], os: { name: 'ubuntu', version: '24.04' }, agentVersion: '0.1.0' };
+const CERT = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+const approved = { status: 'approved', hostId: 'host-1', thingName: 'host-1', certificatePem: CERT, caPem: CERT, mqtt: { endpoint: 'localhost', port: 8883 } };
+const pending = (code = 'ABC234') => ({ status: 'pending', hostId: 'host-1', pairingCode: code, pollAfterSeconds: 30 });
+
+let fake: Fake | undefined;
+beforeAll(async () => {
+  CSR = await createCsr(KEY, 'host-1');
+});
+afterEach(async () => {
+  if (fake) await new Promise((r) => fake!.server.close(r));
+  fake = undefined;
+});
+
+function run(f: Fake, extra: { random?: () => number } = {}) {
+  const sleeps: number[] = [];
+  const shown: Array<{ hostId: string; pairingCode: string; qrText: string }> = [];
+  const logs: string[] = [];
+  const promise = register(
+    { apiUrl: `${f.url}/`, token: 'tok', uid: 'host-1', keyPem: KEY, csrPem: CSR, inventory, project: 'acme' },
+    { sleep: async (ms) => void sleeps.push(ms), random: extra.random ?? (() => 0.5), showPairing: (p) => shown.push(p), log: (_l, m) => logs.push(m) },
+  );
+  return { promise, sleeps, shown, logs };
+}
+
+describe('device registration', () => {
+  test('approved at once: one valid contract call with a verifying proof', async () => {
+    fake = await fakeServer([{ status: 200, body: approved }]);
+    const r = run(fake);
+    await expect(r.promise).resolves.toMatchObject({ status: 'approved', hostId: 'host-1', mqtt: { endpoint: 'localhost', port: 8883 } });
+    expect(fake.calls).toHaveLength(1);
+    expect(fake.calls[0]).toMatchObject({ valid: true, proofOk: true });
+    expect(r.sleeps).toEqual([]);
+  });
+
+  test('pending: polls with a fresh proof each time, shows the pairing code and QR once, then approved', async () => {
+    fake = await fakeServer([{ status: 202, body: pending() }, { status: 200, body: pending() }, { status: 200, body: pending() }, { status: 200, body: approved }]);
+    const r = run(fake, { random: () => 0 });
+    await expect(r.promise).resolves.toMatchObject({ status: 'approved' });
+    expect(fake.calls).toHaveLength(4);
+    expect(fake.calls.every((c) => c.valid && c.proofOk)).toBe(true);
+    expect(r.shown).toEqual([{ hostId: 'host-1', pairingCode: 'ABC234', qrText: 'edgefleet:pair?host=host-1&code=ABC234&project=acme' }]);
+    expect(r.sleeps).toEqual([30_000, 30_000, 30_000]);
+  });
+
+  test('network errors, 503 and 429 are retried with growing full-jitter delays; Retry-After is honoured', async () => {
+    fake = await fakeServer(['drop', { status: 503, body: { code: 'unavailable' } }, { status: 429, body: { code: 'throttled' }, headers: { 'retry-after': '20' } }, { status: 500 }, { status: 200, body: approved }]);
+    const r = run(fake, { random: () => 0.5 });
+    await expect(r.promise).resolves.toMatchObject({ status: 'approved' });
+    // base 1 s, full jitter at 0.5: 500, 1000, max(2000, 20 000), 4000
+    expect(r.sleeps).toEqual([500, 1000, 20_000, 4000]);
+    expect(r.logs.some((l) => l.includes('cannot reach'))).toBe(true);
+  });
+
+  test('a clock-skew refusal (proof-expired) is retried, not fatal', async () => {
+    fake = await fakeServer([{ status: 401, body: { code: 'proof-expired', detail: 'check the device clock' } }, { status: 200, body: approved }]);
+    await expect(run(fake).promise).resolves.toMatchObject({ status: 'approved' });
+  });
+
+  test.each([
+    ['token-expired', 403, /token has expired/],
+    ['host-rejected', 409, /operator rejected this host/],
+    ['invalid-token', 401, /Check "apiUrl" and "registrationToken"/],
+    ['something-new', 400, /Registration was refused/],
+  ])('terminal refusal %s stops with a message for the technician', async (code, status, hint) => {
+    fake = await fakeServer([{ status, body: { type: 'about:blank', title: 'refused', status, code, detail: 'because' } }]);
+    const err = await run(fake).promise.catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RegistrationRefused);
+    expect((err as RegistrationRefused).code).toBe(code);
+    expect((err as Error).message).toMatch(hint);
+    expect((err as Error).message).toContain('because');
+    expect(fake.calls).toHaveLength(1);
+  });
+
+  test('an answer that breaks the contract is retried', async () => {
+    fake = await fakeServer([{ status: 200, body: { status: 'approved' } }, { status: 200, body: approved }]);
+    await expect(run(fake).promise).resolves.toMatchObject({ status: 'approved' });
+    expect(fake.calls).toHaveLength(2);
+  });
+
+  test('aborting stops the loop and resolves undefined', async () => {
+    fake = await fakeServer([{ status: 200, body: pending() }]);
+    const c = new AbortController();
+    const p = register(
+      { apiUrl: fake.url, token: 'tok', uid: 'host-1', keyPem: KEY, csrPem: CSR, inventory },
+      { signal: c.signal, showPairing: () => c.abort() },
+    );
+    await expect(p).resolves.toBeUndefined();
+  });
+});
+
+test('printPairing writes the code and a QR code to the console', () => {
+  const out: string[] = [];
+  printPairing({ hostId: 'host-1', pairingCode: 'XY23ZK', qrText: 'edgefleet:pair?host=host-1&code=XY23ZK' }, (s) => out.push(s));
+  const text = out.join('');
+  expect(text).toContain('Pairing code: XY23ZK');
+  expect(text).toMatch(/[▀▄█]/);
+});

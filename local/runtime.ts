@@ -17,6 +17,7 @@ import { createApiGateway, type GroupHandler } from './api-gateway.js';
 import { startDynamoLocal, ensureTables, type DynamoLocal } from './dynamodb-local.js';
 import { cachedTemplate } from './template-cache.js';
 import { loadOrCreateIssuer, type LocalIssuer } from './local-issuer.js';
+import { startIot, type LocalIot } from './iot-runtime.js';
 
 export interface LocalOptions {
   /** 0 picks a free port. @default 8080 */
@@ -29,6 +30,8 @@ export interface LocalOptions {
   readonly logLevel?: string;
   /** Where the synthesized template is cached. @default '<dataDir>/template-cache.json' */
   readonly templateCache?: string;
+  /** MQTT (TLS) port of the local IoT broker; 0 picks a free one. @default 8883, or 0 when `port` is 0 */
+  readonly mqttPort?: number;
 }
 
 export interface LocalRuntime {
@@ -41,6 +44,8 @@ export interface LocalRuntime {
   readonly issuer: LocalIssuer;
   /** Whether this start created the data dir (first start). */
   readonly firstStart: boolean;
+  /** The MQTT plane: TLS broker enforcing the device policy, topic-rule router, command channel. */
+  readonly iot: LocalIot;
   stop(): Promise<void>;
 }
 
@@ -109,13 +114,20 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
     cleanups.push(() => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
+    // ---- MQTT plane (IoT Core on one machine): TLS broker + topic rules, stopped before DynamoDB ----
+    const iot = await startIot({
+      dataDir, dynamo: db.client, stateTable: tables.state.TableName!, port: opts.mqttPort ?? (opts.port === 0 ? 0 : 8883),
+    });
+    cleanups.push(() => iot.stop());
+    // ---- end MQTT plane ----
+
     const adminToken = await issuer.sign('local-admin', ['*:admin'], ADMIN_TOKEN_DAYS * 86_400);
     const stateFile = path.join(dataDir, LOCAL_STATE_FILE);
     writeFileSync(stateFile, JSON.stringify({ url, adminToken, pid: process.pid, startedAt: new Date().toISOString() }, null, 2), { mode: 0o600 });
 
     let stopped = false;
     return {
-      url, adminToken, dataDir, deps: getDeps(), dynamo: db.client, issuer, firstStart,
+      url, adminToken, dataDir, deps: getDeps(), dynamo: db.client, issuer, firstStart, iot,
       stop: async () => { if (stopped) return; stopped = true; await stopAll(); },
     };
   } catch (e) {

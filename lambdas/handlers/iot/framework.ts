@@ -1,0 +1,72 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { z } from 'zod';
+import { MAX_DEVICE_PAYLOAD_BYTES } from '../../contracts/mqtt.js';
+import type { IotRuleName } from '../../contracts/iot.js';
+import type { DeviceDeps } from '../../use-cases/device-messages.js';
+import { getLogger, getMetrics } from '../observability.js';
+
+/** What a topic rule delivers: the payload plus `hostId` (topic segment) and `receivedAt` (ms). */
+export type IotEvent = Record<string, unknown> & { hostId?: unknown; receivedAt?: unknown };
+
+export type IotOutcome =
+  | { readonly outcome: 'accepted'; readonly detail?: string }
+  | { readonly outcome: 'rejected'; readonly reason: string };
+
+const HOST_ID = /^[A-Za-z0-9:_-]{1,128}$/;
+
+/** Rejections are logged and counted (metric `IotMessageRejected`, dimension `rule`), never thrown. */
+function reject(rule: IotRuleName, reason: string, hostId: unknown): IotOutcome {
+  getLogger().warn('iot message rejected', { rule, reason, hostId: typeof hostId === 'string' ? hostId.slice(0, 128) : undefined });
+  const metrics = getMetrics();
+  metrics.addDimension('rule', rule);
+  metrics.addMetric('IotMessageRejected', MetricUnit.Count, 1);
+  metrics.publishStoredMetrics();
+  return { outcome: 'rejected', reason };
+}
+
+function accepted(rule: IotRuleName, detail?: string): IotOutcome {
+  const metrics = getMetrics();
+  metrics.addDimension('rule', rule);
+  metrics.addMetric('IotMessageAccepted', MetricUnit.Count, 1);
+  metrics.publishStoredMetrics();
+  return detail === undefined ? { outcome: 'accepted' } : { outcome: 'accepted', detail };
+}
+
+/**
+ * An IoT rule target: checks the size and the schema (strict: unknown fields are refused),
+ * then calls one use case. Bad input is rejected and counted and writes nothing; failures of
+ * the use case itself (e.g. the database) are thrown so IoT retries the asynchronous invoke.
+ */
+export function createIotHandler<S extends z.ZodType>(
+  rule: IotRuleName, schema: S,
+  run: (hostId: string, message: z.infer<S>, deps: DeviceDeps, event: IotEvent) => Promise<string | void>,
+  deps: () => DeviceDeps,
+): (event: unknown) => Promise<IotOutcome> {
+  return async (event) => {
+    if (event === null || typeof event !== 'object' || Array.isArray(event)) return reject(rule, 'not-a-json-object', undefined);
+    const { hostId, receivedAt: _r, ...payload } = event as IotEvent;
+    if (typeof hostId !== 'string' || !HOST_ID.test(hostId)) return reject(rule, 'bad-host-id', hostId);
+    let size: number;
+    try {
+      size = Buffer.byteLength(JSON.stringify(payload), 'utf8');
+    } catch {
+      return reject(rule, 'not-serializable', hostId);
+    }
+    if (size > MAX_DEVICE_PAYLOAD_BYTES) return reject(rule, 'payload-too-large', hostId);
+    const parsed = schema.safeParse(payload);
+    if (!parsed.success) {
+      return reject(rule, `invalid: ${parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(root)'} ${i.message}`).join('; ')}`, hostId);
+    }
+    const detail = await run(hostId, parsed.data, deps(), event as IotEvent);
+    return accepted(rule, detail ?? undefined);
+  };
+}
+
+/** Builds the Lambda handler on first use, so importing a handler module has no side effects. */
+export function lazyIotHandler(make: () => (event: unknown) => Promise<IotOutcome>): (event: unknown) => Promise<IotOutcome> {
+  let h: ((event: unknown) => Promise<IotOutcome>) | undefined;
+  return (event) => {
+    h ??= make();
+    return h(event);
+  };
+}

@@ -1,0 +1,38 @@
+import { DynamoCommandStore, DynamoPresenceWriter, DynamoStatusStore } from '../../adapters/dynamodb/device-plane-stores.js';
+import { makeDocClient, type DocClient } from '../../adapters/dynamodb/client.js';
+import { HANDLER_ENV } from '../../contracts/routes.js';
+import { UnavailableError } from '../../domain/errors.js';
+import type { CommandPublisher } from '../../ports/device-plane.js';
+import type { DeviceDeps } from '../../use-cases/device-messages.js';
+import { getTracer } from '../observability.js';
+
+/** Wires the MQTT-plane ports to DynamoDB; the publisher comes from the runtime (local broker or AWS). */
+export function makeDeviceDeps(db: DocClient, stateTable: string, publisher: CommandPublisher): DeviceDeps {
+  return {
+    clock: { now: () => new Date() },
+    presence: new DynamoPresenceWriter(db, stateTable),
+    status: new DynamoStatusStore(db, stateTable),
+    commands: new DynamoCommandStore(db, stateTable),
+    publisher,
+  };
+}
+
+/**
+ * On AWS commands are published through the IoT data plane (`iot:Publish` on
+ * edgefleet/hosts/<id>/commands). Its client (@aws-sdk/client-iot-data-plane) is not a
+ * dependency yet, so publishing fails loudly there; commands stay stored (queued) meanwhile.
+ */
+export const unavailablePublisher: CommandPublisher = {
+  publish: async (hostId) => {
+    throw new UnavailableError('command-publisher-unavailable', `cannot publish a command to ${hostId}: no IoT data-plane publisher is configured in this runtime`);
+  },
+};
+
+let awsDeps: DeviceDeps | undefined;
+/** AWS wiring, created lazily on the first invocation (cold start). */
+export function awsDeviceDeps(): DeviceDeps {
+  const table = process.env[HANDLER_ENV.stateTable];
+  if (!table) throw new Error(`EdgeFleet IoT handler configuration is invalid (${HANDLER_ENV.stateTable} is missing); check the function's environment`);
+  awsDeps ??= makeDeviceDeps(makeDocClient({}, (c) => getTracer().captureAWSv3Client(c)), table, unavailablePublisher);
+  return awsDeps;
+}

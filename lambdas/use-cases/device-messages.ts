@@ -1,0 +1,102 @@
+import { applyResult, expire, markSent, type CommandRecord, type CommandResult } from '../domain/command.js';
+import { canonicalJson, decideStatus, FULL_REPORT_INTERVAL_MS, type StatusDecision } from '../domain/device-status.js';
+import { nextPresence, type PresenceChange } from '../domain/presence.js';
+import type { Clock } from '../ports/index.js';
+import type { CommandEnvelope, CommandPublisher, CommandStore, PresenceWriter, StatusStore } from '../ports/device-plane.js';
+import { createHash } from 'node:crypto';
+
+/** What the MQTT-plane use cases need. */
+export interface DeviceDeps {
+  readonly clock: Clock;
+  readonly presence: PresenceWriter;
+  readonly status: StatusStore;
+  readonly commands: CommandStore;
+  readonly publisher: CommandPublisher;
+  /** @default FULL_REPORT_INTERVAL_MS (hourly) */
+  readonly fullReportIntervalMs?: number;
+}
+
+/** A lifecycle event: written only if newer than the stored one (the store re-checks atomically). */
+export async function recordPresence(deps: DeviceDeps, hostId: string, event: PresenceChange): Promise<boolean> {
+  const next = nextPresence(undefined, event);
+  return next ? deps.presence.apply(hostId, next) : false;
+}
+
+export interface StatusReport {
+  readonly at: string;
+  readonly seq: number;
+  readonly kind: 'change' | 'full';
+  readonly [field: string]: unknown;
+}
+
+/** Stores a status report only when it changed, or when the slow full refresh is due. */
+export async function recordStatus(deps: DeviceDeps, hostId: string, report: StatusReport): Promise<StatusDecision> {
+  const { at, seq, kind, ...content } = report;
+  const atMs = Date.parse(at);
+  const fingerprint = createHash('sha256').update(canonicalJson(content)).digest('base64url');
+  const now = deps.clock.now().getTime();
+  const stored = await deps.status.get(hostId);
+  const decision = decideStatus(stored, { at: atMs, seq, kind, content }, fingerprint, now, deps.fullReportIntervalMs ?? FULL_REPORT_INTERVAL_MS);
+  if (!decision.store) return decision;
+  const wrote = await deps.status.put(hostId, { at: atMs, seq, fingerprint, storedAt: now, content });
+  return wrote ? decision : { store: false, reason: 'stale' };
+}
+
+export type ResultHandling = ReturnType<typeof applyResult>['kind'] | 'ignored' | 'lost-race';
+
+/** Applies a device result; idempotent, and retried on a concurrent update of the same command. */
+export async function recordResult(deps: DeviceDeps, hostId: string, commandId: string, result: CommandResult): Promise<ResultHandling> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const current = await deps.commands.get(hostId, commandId);
+    const outcome = applyResult(current, result, deps.clock.now());
+    if (outcome.kind === 'ignored') return 'ignored';
+    if (await deps.commands.update(outcome.next)) return outcome.kind;
+  }
+  return 'lost-race';
+}
+
+const envelope = (c: CommandRecord): CommandEnvelope => ({ commandId: c.commandId, type: c.type, params: c.params, deadline: c.deadline });
+
+/**
+ * A command is stored before it is published. If publishing fails it stays queued and goes out
+ * when the device asks for pending commands on its next (re)connect.
+ */
+export async function issueCommand(
+  deps: DeviceDeps, hostId: string, command: Pick<CommandRecord, 'commandId' | 'type' | 'params' | 'deadline'>,
+): Promise<{ created: boolean; published: boolean }> {
+  const now = deps.clock.now();
+  const record: CommandRecord = { ...command, hostId, state: 'queued', version: 1, createdAt: now.toISOString(), updatedAt: now.toISOString() };
+  if (!(await deps.commands.create(record))) return { created: false, published: false };
+  try {
+    await deps.publisher.publish(hostId, envelope(record));
+  } catch {
+    return { created: true, published: false };
+  }
+  const sent = markSent(record, deps.clock.now());
+  if (sent) await deps.commands.update(sent);
+  return { created: true, published: true };
+}
+
+/**
+ * The device asks again on (re)connect: commands past their deadline become timed-out, the
+ * ones it has not acknowledged (queued, sent) are published again. The device runs a command
+ * id at most once, so a repeat is harmless.
+ */
+export async function sendPendingCommands(deps: DeviceDeps, hostId: string): Promise<{ sent: string[]; timedOut: string[] }> {
+  const sent: string[] = [];
+  const timedOut: string[] = [];
+  for (const c of await deps.commands.listUnfinished(hostId)) {
+    const now = deps.clock.now();
+    const expired = expire(c, now);
+    if (expired) {
+      if (await deps.commands.update(expired)) timedOut.push(c.commandId);
+      continue;
+    }
+    if (c.state !== 'queued' && c.state !== 'sent') continue;
+    await deps.publisher.publish(hostId, envelope(c));
+    const marked = markSent(c, now);
+    if (marked) await deps.commands.update(marked);
+    sent.push(c.commandId);
+  }
+  return { sent, timedOut };
+}

@@ -1,0 +1,84 @@
+import path from 'node:path';
+import type { IotRuleName } from '../lambdas/contracts/iot.js';
+import { commandMessage, TOPICS } from '../lambdas/contracts/mqtt.js';
+import type { DocClient } from '../lambdas/adapters/dynamodb/client.js';
+import * as pendingCommands from '../lambdas/handlers/iot/pending-commands.js';
+import * as presence from '../lambdas/handlers/iot/presence.js';
+import * as results from '../lambdas/handlers/iot/results.js';
+import * as status from '../lambdas/handlers/iot/status.js';
+import { makeDeviceDeps } from '../lambdas/handlers/iot/wiring.js';
+import { getLogger } from '../lambdas/handlers/observability.js';
+import type { CommandEnvelope, CommandPublisher } from '../lambdas/ports/device-plane.js';
+import { issueCommand, type DeviceDeps } from '../lambdas/use-cases/device-messages.js';
+import { loadOrCreateCa, type LocalCa } from './local-ca.js';
+import { startBroker, type BrokerStats } from './mqtt-broker.js';
+import { createIotRouter, type RuleHandler, type RuleStats } from './iot-router.js';
+
+export interface IotRuntimeOptions {
+  /** The CA lives in `<dataDir>/ca` unless `ca` is given (share the device registry's). */
+  readonly dataDir: string;
+  readonly ca?: LocalCa;
+  /** The DynamoDB client the rule handlers write with. */
+  readonly dynamo: DocClient;
+  readonly stateTable: string;
+  /** 0 picks a free port. @default 8883 */
+  readonly port?: number;
+  /** `iot:Connection.Thing.IsAttached` (the device registry); default: every issued certificate. */
+  readonly isAttached?: (thingName: string, certificateId: string) => boolean | Promise<boolean>;
+}
+
+export interface LocalIot {
+  readonly port: number;
+  /** `mqtts://127.0.0.1:<port>` */
+  readonly mqttUrl: string;
+  readonly ca: LocalCa;
+  /** The same ports the rule handlers use (commands stored before they are published). */
+  readonly deps: DeviceDeps;
+  /** The local CommandPublisher: QoS 1 to edgefleet/hosts/<hostId>/commands. */
+  readonly publisher: CommandPublisher;
+  /** Server-side publish to any topic (what IoT's data-plane Publish API does for the cloud). */
+  publish(topic: string, payload: string | Buffer, qos?: 0 | 1): Promise<void>;
+  /** Publishes a command as-is (no storing): the port's contract, for callers that stored it. */
+  publishCommand(hostId: string, command: CommandEnvelope): Promise<void>;
+  /** Stores the command, then publishes it (the issueCommand use case). */
+  sendCommand(hostId: string, command: CommandEnvelope): Promise<{ created: boolean; published: boolean }>;
+  readonly brokerStats: Readonly<BrokerStats>;
+  readonly ruleStats: Readonly<Record<IotRuleName, RuleStats>>;
+  /** Resolves when every message received so far went through its rule handler. */
+  whenIdle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** IoT Core on one machine: the TLS broker enforcing the device policy, plus the topic rules. */
+export async function startIot(opts: IotRuntimeOptions): Promise<LocalIot> {
+  const ca = opts.ca ?? await loadOrCreateCa(path.join(opts.dataDir, 'ca'));
+  const broker = await startBroker({ ca, port: opts.port ?? 8883, ...(opts.isAttached ? { isAttached: opts.isAttached } : {}) });
+  const publisher: CommandPublisher = {
+    publish: async (hostId, command) => {
+      const message = commandMessage.parse(command);
+      await broker.publish(TOPICS.commands(hostId), JSON.stringify(message), 1);
+    },
+  };
+  const deps = makeDeviceDeps(opts.dynamo, opts.stateTable, publisher);
+  const depsFn = () => deps;
+  const handlers: Record<IotRuleName, RuleHandler> = {
+    status: status.makeHandler(depsFn), results: results.makeHandler(depsFn),
+    'pending-commands': pendingCommands.makeHandler(depsFn), presence: presence.makeHandler(depsFn),
+  };
+  const logger = getLogger();
+  const router = createIotRouter(handlers, (level, message, detail) => logger[level](message, detail));
+  broker.onMessage((topic, payload) => router.route(topic, payload));
+
+  return {
+    port: broker.port, mqttUrl: broker.url, ca, deps, publisher,
+    publish: (topic, payload, qos) => broker.publish(topic, payload, qos),
+    publishCommand: (hostId, command) => publisher.publish(hostId, command),
+    sendCommand: (hostId, command) => issueCommand(deps, hostId, command),
+    brokerStats: broker.stats, ruleStats: router.stats,
+    whenIdle: () => router.whenIdle(),
+    stop: async () => {
+      await broker.stop();
+      await router.whenIdle();
+    },
+  };
+}

@@ -1,0 +1,174 @@
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import tls, { type TLSSocket } from 'node:tls';
+import { Aedes, type AedesPublishPacket, type AuthenticateError, type Client } from 'aedes';
+import { devicePolicyDocument } from '../lambdas/contracts/iot.js';
+import { MAX_DEVICE_PAYLOAD_BYTES, TOPICS } from '../lambdas/contracts/mqtt.js';
+import { certificateIdOf, type LocalCa } from './local-ca.js';
+import { isAllowed, type IotAction } from './iot-policy.js';
+
+export interface BrokerOptions {
+  readonly ca: LocalCa;
+  /** 0 picks a free port. @default 8883 */
+  readonly port?: number;
+  /** @default '127.0.0.1' */
+  readonly host?: string;
+  /**
+   * `iot:Connection.Thing.IsAttached`: is this certificate attached to this thing? The device
+   * registry provides it; without one every certificate the CA issued is treated as attached.
+   */
+  readonly isAttached?: (thingName: string, certificateId: string) => boolean | Promise<boolean>;
+  /** @default MAX_DEVICE_PAYLOAD_BYTES */
+  readonly maxPayloadBytes?: number;
+}
+
+export interface BrokerStats {
+  connected: number;
+  refusedConnections: number;
+  deniedPublishes: number;
+  deniedSubscribes: number;
+  droppedForwards: number;
+  oversizedPublishes: number;
+}
+
+/** A message that reached the broker: from a device (clientId) or from the broker itself. */
+export type MessageListener = (topic: string, payload: Buffer, clientId: string | undefined) => void;
+
+export interface LocalBroker {
+  readonly port: number;
+  readonly url: string;
+  readonly stats: Readonly<BrokerStats>;
+  onMessage(listener: MessageListener): void;
+  /** Server-side publish (the cloud's side of IoT Core: commands, lifecycle events). */
+  publish(topic: string, payload: string | Buffer, qos?: 0 | 1): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const THING_VAR = 'iot:Connection.Thing.ThingName';
+const ATTACHED = 'iot:Connection.Thing.IsAttached';
+
+const authError = (message: string): AuthenticateError => Object.assign(new Error(message), { returnCode: 5 as const }) as AuthenticateError;
+
+const derToPem = (der: Buffer): string =>
+  `-----BEGIN CERTIFICATE-----\n${der.toString('base64').match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----\n`;
+
+/**
+ * The local stand-in for IoT Core's broker: aedes (MQTT 3.1.1) on mutual TLS against the local
+ * CA. A device connects only as the thing named in its certificate (CN = clientId), with a
+ * certificate that is not revoked and is attached to the thing, and may then only do what
+ * devicePolicyDocument() allows it (evaluated with its thing name). Lifecycle events go to
+ * $aws/events/presence/... in IoT's shape.
+ */
+export async function startBroker(opts: BrokerOptions): Promise<LocalBroker> {
+  const policy = devicePolicyDocument();
+  const maxPayload = opts.maxPayloadBytes ?? MAX_DEVICE_PAYLOAD_BYTES;
+  const stats: BrokerStats = { connected: 0, refusedConnections: 0, deniedPublishes: 0, deniedSubscribes: 0, droppedForwards: 0, oversizedPublishes: 0 };
+  const identities = new WeakMap<Client, { thing: string; session: string }>();
+  const versions = new Map<string, number>();
+  const lastEventAt = new Map<string, number>();
+  const listeners: MessageListener[] = [];
+
+  const allowed = (client: Client | null, action: IotAction, resource: string): boolean => {
+    const id = client ? identities.get(client) : undefined;
+    if (!id) return false;
+    return isAllowed(policy, { action, resource, variables: { [THING_VAR]: id.thing }, context: { [ATTACHED]: 'true' } });
+  };
+
+  const aedes = await Aedes.createBroker({
+    maxClientsIdLength: 128,
+    authenticate: (client, _username, _password, done) => {
+      void (async () => {
+        const socket = client.conn as unknown as TLSSocket;
+        const cert = typeof socket.getPeerCertificate === 'function' ? socket.getPeerCertificate() : undefined;
+        const cn = cert?.subject?.CN;
+        if (!cert?.raw || typeof cn !== 'string') throw authError('no client certificate');
+        if (cn !== client.id) throw authError(`clientId ${client.id} is not the certificate's thing ${cn}`);
+        const certificateId = certificateIdOf(derToPem(cert.raw));
+        if (opts.ca.isRevoked(certificateId)) throw authError('the certificate is revoked');
+        const attached = opts.isAttached ? await opts.isAttached(cn, certificateId) : true;
+        const ok = isAllowed(policy, {
+          action: 'iot:Connect', resource: `client/${client.id}`, variables: { [THING_VAR]: cn }, context: { [ATTACHED]: String(attached) },
+        });
+        if (!ok) throw authError('iot:Connect is not allowed');
+        identities.set(client, { thing: cn, session: randomUUID() });
+      })().then(() => done(null, true), (e: Error) => {
+        stats.refusedConnections++;
+        done(authError(e.message), false);
+      });
+    },
+    authorizePublish: (client, packet, done) => {
+      if (!client) return done(null);
+      if (packet.payload.length > maxPayload) {
+        stats.oversizedPublishes++;
+        return done(new Error(`payload of ${packet.payload.length} bytes exceeds ${maxPayload}`));
+      }
+      if (!allowed(client, 'iot:Publish', `topic/${packet.topic}`)) {
+        stats.deniedPublishes++;
+        return done(new Error(`iot:Publish to ${packet.topic} is not allowed`));
+      }
+      done(null);
+    },
+    authorizeSubscribe: (client, sub, done) => {
+      if (!allowed(client, 'iot:Subscribe', `topicfilter/${sub.topic}`)) {
+        stats.deniedSubscribes++;
+        return done(null, null); // SUBACK 0x80 for this filter
+      }
+      done(null, sub);
+    },
+    authorizeForward: (client, packet) => {
+      if (allowed(client, 'iot:Receive', `topic/${packet.topic}`)) return packet;
+      stats.droppedForwards++;
+      return null;
+    },
+  });
+
+  const publish = (topic: string, payload: string | Buffer, qos: 0 | 1 = 1) => new Promise<void>((resolve, reject) => {
+    aedes.publish({ cmd: 'publish', topic, payload: Buffer.from(payload), qos, retain: false, dup: false }, (err) => (err ? reject(err) : resolve()));
+  });
+
+  const lifecycle = (client: Client, eventType: 'connected' | 'disconnected') => {
+    const id = identities.get(client);
+    if (!id) return;
+    // Strictly increasing per client, so connect/disconnect in the same millisecond keep their order.
+    const timestamp = Math.max(Date.now(), (lastEventAt.get(client.id) ?? 0) + 1);
+    lastEventAt.set(client.id, timestamp);
+    if (eventType === 'connected') versions.set(client.id, (versions.get(client.id) ?? 0) + 1);
+    const event = {
+      clientId: client.id, timestamp, eventType, sessionIdentifier: id.session, principalIdentifier: id.thing,
+      versionNumber: versions.get(client.id) ?? 0,
+      ...(eventType === 'disconnected' ? { clientInitiatedDisconnect: false, disconnectReason: 'CONNECTION_LOST' } : {}),
+    };
+    publish(TOPICS.presence(eventType, client.id), JSON.stringify(event), 1).catch(() => undefined);
+  };
+  aedes.on('clientReady', (client) => { stats.connected++; lifecycle(client, 'connected'); });
+  aedes.on('clientDisconnect', (client) => { stats.connected = Math.max(0, stats.connected - 1); lifecycle(client, 'disconnected'); });
+  aedes.on('publish', (packet: AedesPublishPacket, client: Client | null) => {
+    if (packet.topic.startsWith('$SYS/')) return;
+    for (const l of listeners) l(packet.topic, packet.payload as Buffer, client?.id);
+  });
+
+  const { keyPem, certPem } = await opts.ca.serverCertificate(['localhost', '127.0.0.1']);
+  const server = tls.createServer({
+    key: keyPem, cert: certPem, ca: [opts.ca.caPem], requestCert: true, rejectUnauthorized: true,
+    ALPNProtocols: ['x-amzn-mqtt-ca', 'mqtt'], minVersion: 'TLSv1.2',
+  }, (socket) => aedes.handle(socket as never));
+  server.on('tlsClientError', () => { stats.refusedConnections++; });
+  const host = opts.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'EADDRINUSE'
+      ? new Error(`MQTT port ${opts.port ?? 8883} is already in use; stop what is using it or choose another MQTT port`)
+      : e));
+    server.listen(opts.port ?? 8883, host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  return {
+    port, url: `mqtts://${host}:${port}`, stats,
+    onMessage: (l) => { listeners.push(l); },
+    publish,
+    stop: async () => {
+      await new Promise<void>((r) => aedes.close(() => r()));
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}

@@ -2,6 +2,7 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { EdgeFleetApi, type EdgeFleetApiProps, type JwtIssuerConfig } from './constructs/api.js';
 import { DataTables, type DataTablesProps } from './constructs/data-tables.js';
+import { IotRules } from './constructs/iot-rules.js';
 
 /** Context keys read by the stack (e.g. `cdk synth -c edgefleet:jwtIssuer=https://…`). */
 export const CONTEXT_KEYS = {
@@ -27,6 +28,7 @@ export interface EdgeFleetStackProps extends StackProps {
 export class EdgeFleetStack extends Stack {
   public readonly data: DataTables;
   public readonly api: EdgeFleetApi;
+  public readonly iotRules: IotRules;
 
   constructor(scope: Construct, id: string, props: EdgeFleetStackProps = {}) {
     super(scope, id, {
@@ -43,10 +45,13 @@ export class EdgeFleetStack extends Stack {
       auditTable: this.data.auditTable,
     });
 
+    this.iotRules = new IotRules(this, 'IotRules', { stateTable: this.data.stateTable });
+
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the HTTP API' });
     new CfnOutput(this, 'StateTableName', { value: this.data.stateTable.tableName });
     new CfnOutput(this, 'AuditTableName', { value: this.data.auditTable.tableName });
     new CfnOutput(this, 'JwtIssuer', { value: this.api.jwtIssuer, description: 'Accepted JWT issuer (iss)' });
+    new CfnOutput(this, 'DevicePolicyName', { value: this.api.devices.policyName, description: 'IoT policy attached to every device certificate' });
     if (this.api.identity) {
       new CfnOutput(this, 'UserPoolId', { value: this.api.identity.userPool.userPoolId });
       new CfnOutput(this, 'UserPoolClientId', { value: this.api.identity.client.userPoolClientId });

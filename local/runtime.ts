@@ -5,6 +5,7 @@ import type { ApiGroup } from '../lib/api-routes.js';
 import { tablesFromTemplate } from '../lib/template-tables.js';
 import * as audit from '../lambdas/handlers/http/audit.js';
 import * as clusters from '../lambdas/handlers/http/clusters.js';
+import * as device from '../lambdas/handlers/http/device.js';
 import * as hosts from '../lambdas/handlers/http/hosts.js';
 import * as meta from '../lambdas/handlers/http/meta.js';
 import * as operations from '../lambdas/handlers/http/operations.js';
@@ -17,6 +18,8 @@ import { createApiGateway, type GroupHandler } from './api-gateway.js';
 import { startDynamoLocal, ensureTables, type DynamoLocal } from './dynamodb-local.js';
 import { cachedTemplate } from './template-cache.js';
 import { loadOrCreateIssuer, type LocalIssuer } from './local-issuer.js';
+import { loadOrCreateCa, type LocalCa } from './local-ca.js';
+import { LocalDeviceRegistry } from './local-device-registry.js';
 import { startIot, type LocalIot } from './iot-runtime.js';
 
 export interface LocalOptions {
@@ -42,6 +45,9 @@ export interface LocalRuntime {
   /** The DynamoDB Local client the handlers use (benchmarks attach capacity accounting here). */
   readonly dynamo: DocClient;
   readonly issuer: LocalIssuer;
+  /** The local CA under `<dataDir>/ca` that signs device certificates (DeviceRegistry). */
+  readonly ca: LocalCa;
+  readonly registry: LocalDeviceRegistry;
   /** Whether this start created the data dir (first start). */
   readonly firstStart: boolean;
   /** The MQTT plane: TLS broker enforcing the device policy, topic-rule router, command channel. */
@@ -95,14 +101,16 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
     await ensureTables(db.client, [tables.state, tables.audit]);
 
     let url = '';
+    const ca = await loadOrCreateCa(path.join(dataDir, 'ca'));
+    const registry = new LocalDeviceRegistry(ca);
     const deps = makeHttpDeps(db.client, {
       stateTable: tables.state.TableName!, auditTable: tables.audit.TableName!, apiUrl: 'http://127.0.0.1', auditRetentionDays: 365,
-    });
+    }, { registry });
     const getDeps = (): HttpDeps => ({ ...deps, config: { ...deps.config, apiUrl: url } });
     const handlers: Record<ApiGroup, GroupHandler> = {
       meta: meta.makeHandler(), tokens: tokens.makeHandler(getDeps), 'user-data': userData.makeHandler(getDeps),
       hosts: hosts.makeHandler(getDeps), profiles: profiles.makeHandler(getDeps), clusters: clusters.makeHandler(getDeps),
-      operations: operations.makeHandler(getDeps), audit: audit.makeHandler(getDeps),
+      operations: operations.makeHandler(getDeps), audit: audit.makeHandler(getDeps), device: device.makeHandler(getDeps),
     };
     const server = createApiGateway(handlers, issuer);
     await new Promise<void>((resolve, reject) => {
@@ -116,9 +124,10 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
 
     // ---- MQTT plane (IoT Core on one machine): TLS broker + topic rules, stopped before DynamoDB ----
     const iot = await startIot({
-      dataDir, dynamo: db.client, stateTable: tables.state.TableName!, port: opts.mqttPort ?? (opts.port === 0 ? 0 : 8883),
+      dataDir, ca, dynamo: db.client, stateTable: tables.state.TableName!, port: opts.mqttPort ?? (opts.port === 0 ? 0 : 8883),
     });
     cleanups.push(() => iot.stop());
+    registry.setBroker({ endpoint: 'localhost', port: iot.port });
     // ---- end MQTT plane ----
 
     const adminToken = await issuer.sign('local-admin', ['*:admin'], ADMIN_TOKEN_DAYS * 86_400);
@@ -127,7 +136,7 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
 
     let stopped = false;
     return {
-      url, adminToken, dataDir, deps: getDeps(), dynamo: db.client, issuer, firstStart, iot,
+      url, adminToken, dataDir, deps: getDeps(), dynamo: db.client, issuer, ca, registry, firstStart, iot,
       stop: async () => { if (stopped) return; stopped = true; await stopAll(); },
     };
   } catch (e) {

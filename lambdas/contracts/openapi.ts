@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import * as api from './api.js';
+import { deviceRegisterBody, deviceRegisterResponse } from './device.js';
 import { listQuery, problem } from './common.js';
 import { API_ROUTES, routeKey } from './routes.js';
 
@@ -42,6 +43,7 @@ export const ROUTE_DOCS: Readonly<Record<string, Doc>> = {
   'GET /v1/operations': { summary: 'List operations', query: api.listOperationsQuery, response: api.operationPage },
   'GET /v1/operations/{operationId}': { summary: 'Get an operation', response: api.operation },
   'GET /v1/audit-events': { summary: 'List audit events', query: api.listAuditQuery, response: api.auditPage },
+  'POST /v1/device/register': { summary: 'Device registration (registration token, uid, CSR): 200 approved with its certificate, 202 pending approval', body: deviceRegisterBody, response: deviceRegisterResponse },
 };
 
 const json = (s: z.ZodType) => z.toJSONSchema(s, { unrepresentable: 'any', io: 'input' });

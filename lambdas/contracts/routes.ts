@@ -3,7 +3,7 @@
  * authorizer, grants) and by the local runtime's HTTP server. Plain data; no CDK imports, so
  * `local/` can use it without synthesizing.
  */
-export type ApiGroup = 'meta' | 'tokens' | 'user-data' | 'hosts' | 'profiles' | 'clusters' | 'operations' | 'audit';
+export type ApiGroup = 'meta' | 'tokens' | 'user-data' | 'hosts' | 'profiles' | 'clusters' | 'operations' | 'audit' | 'device';
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 export type TableAccess = 'none' | 'read' | 'write' | 'readwrite';
 
@@ -40,6 +40,7 @@ export const API_GROUPS: Readonly<Record<ApiGroup, ApiGroupSpec>> = {
   clusters: { entry: 'lambdas/handlers/http/clusters.ts', stateTable: 'readwrite', auditTable: 'write', maxBodyBytes: 64 * KB },
   operations: { entry: 'lambdas/handlers/http/operations.ts', stateTable: 'read', auditTable: 'none', maxBodyBytes: 0 },
   audit: { entry: 'lambdas/handlers/http/audit.ts', stateTable: 'none', auditTable: 'read', maxBodyBytes: 0 },
+  device: { entry: 'lambdas/handlers/http/device.ts', stateTable: 'readwrite', auditTable: 'write', maxBodyBytes: 32 * KB },
 };
 
 const r = (method: HttpMethod, path: string, group: ApiGroup, auth: 'jwt' | 'none' = 'jwt'): ApiRoute => ({ method, path, group, auth });
@@ -81,6 +82,8 @@ export const API_ROUTES: readonly ApiRoute[] = [
   r('GET', '/v1/operations/{operationId}', 'operations'),
 
   r('GET', '/v1/audit-events', 'audit'),
+
+  r('POST', '/v1/device/register', 'device', 'none'),
 ];
 
 export const routeKey = (route: Pick<ApiRoute, 'method' | 'path'>): string => `${route.method} ${route.path}`;
@@ -91,4 +94,6 @@ export const HANDLER_ENV = {
   auditTable: 'AUDIT_TABLE_NAME',
   apiUrl: 'EDGEFLEET_API_URL',
   auditRetentionDays: 'AUDIT_RETENTION_DAYS',
+  /** Name of the IoT device policy attached to every device certificate (device and hosts groups). */
+  iotPolicyName: 'IOT_POLICY_NAME',
 } as const;

@@ -8,7 +8,12 @@ import { DynamoHostRepository } from '../adapters/dynamodb/host-repository.js';
 import { DynamoIdempotencyStore } from '../adapters/dynamodb/idempotency-store.js';
 import { DynamoProfileRepository } from '../adapters/dynamodb/profile-repository.js';
 import { DynamoTokenRepository } from '../adapters/dynamodb/token-repository.js';
+import { DynamoRegistrationStore } from '../adapters/dynamodb/registration-store.js';
+import { IotDeviceRegistry } from '../adapters/iot/device-registry.js';
+import { x509CsrInspector } from '../adapters/x509/csr-inspector.js';
+import { IoTClient } from '@aws-sdk/client-iot';
 import type { IdGenerator, IdempotencyStore } from '../ports/index.js';
+import type { CsrInspector, DeviceRegistry, RegistrationStore } from '../ports/device-registry.js';
 import { getTracer } from './observability.js';
 import type { Deps } from '../use-cases/context.js';
 
@@ -18,11 +23,16 @@ export interface HttpConfig {
   /** Public base URL of this API (written into user-data for the agents). */
   readonly apiUrl: string;
   readonly auditRetentionDays: number;
+  /** IoT device policy name (functions that provision or decommission devices). */
+  readonly iotPolicyName?: string;
 }
 
 export interface HttpDeps extends Deps {
   readonly idempotency: IdempotencyStore;
   readonly config: HttpConfig;
+  readonly registry: DeviceRegistry;
+  readonly csr: CsrInspector;
+  readonly registrations: RegistrationStore;
 }
 
 const envSchema = z.object({
@@ -30,6 +40,7 @@ const envSchema = z.object({
   [HANDLER_ENV.auditTable]: z.string().min(3),
   [HANDLER_ENV.apiUrl]: z.string().url(),
   [HANDLER_ENV.auditRetentionDays]: z.coerce.number().int().min(1).max(3650).default(365),
+  [HANDLER_ENV.iotPolicyName]: z.string().min(1).optional(),
 });
 
 /** Parses the handler configuration once; a missing variable fails the cold start loudly. */
@@ -45,6 +56,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): HttpConfig 
     auditTable: e[HANDLER_ENV.auditTable] as string,
     apiUrl: (e[HANDLER_ENV.apiUrl] as string).replace(/\/$/, ''),
     auditRetentionDays: e[HANDLER_ENV.auditRetentionDays] as number,
+    ...(e[HANDLER_ENV.iotPolicyName] ? { iotPolicyName: e[HANDLER_ENV.iotPolicyName] as string } : {}),
   };
 }
 
@@ -54,7 +66,7 @@ export const cryptoIds: IdGenerator = {
 };
 
 /** Wires every port to DynamoDB. The local runtime passes its own client (DynamoDB Local). */
-export function makeHttpDeps(db: DocClient, config: HttpConfig, overrides: Partial<Pick<Deps, 'clock' | 'ids'>> = {}): HttpDeps {
+export function makeHttpDeps(db: DocClient, config: HttpConfig, overrides: Partial<Pick<HttpDeps, 'clock' | 'ids' | 'registry'>> = {}): HttpDeps {
   return {
     clock: overrides.clock ?? { now: () => new Date() },
     ids: overrides.ids ?? cryptoIds,
@@ -66,6 +78,10 @@ export function makeHttpDeps(db: DocClient, config: HttpConfig, overrides: Parti
     audit: new DynamoAuditLog(db, config.auditTable, config.auditRetentionDays),
     idempotency: new DynamoIdempotencyStore(db, config.stateTable),
     config,
+    // The IoT client sends nothing until a device is provisioned or decommissioned.
+    registry: overrides.registry ?? new IotDeviceRegistry(new IoTClient({ maxAttempts: 5 }), { policyName: config.iotPolicyName ?? '' }),
+    csr: x509CsrInspector,
+    registrations: new DynamoRegistrationStore(db, config.stateTable),
   };
 }
 

@@ -4,6 +4,7 @@ import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.
 import { hostIdFromUid, PURGEABLE, transition, type HostEvent } from '../domain/host-lifecycle.js';
 import type { HostRecord, HostWithPresence } from '../domain/model.js';
 import type { HostFilter, Page, PageRequest } from '../ports/index.js';
+import type { DeviceRegistry } from '../ports/device-registry.js';
 import { mutate, read, visible, type Deps, type RequestContext } from './context.js';
 
 export const hostNotFound = (id: string) => () => new NotFoundError('host-not-found', `host ${id} does not exist in this project`);
@@ -90,9 +91,10 @@ export async function rejectHost(deps: Deps, ctx: RequestContext, id: string, in
 
 /**
  * delete-host: hosts with nothing on them (pre-registered, pending, rejected, decommissioned) are
- * removed; an approved host is decommissioned first (a second DELETE removes the record).
+ * removed; an approved host is decommissioned first (a second DELETE removes the record): its
+ * certificate is revoked and its IoT thing deleted (both idempotent) before the status changes.
  */
-export async function deleteHost(deps: Deps, ctx: RequestContext, id: string): Promise<{ deleted: boolean; host?: HostWithPresence }> {
+export async function deleteHost(deps: Deps & { readonly registry: DeviceRegistry }, ctx: RequestContext, id: string): Promise<{ deleted: boolean; host?: HostWithPresence }> {
   return mutate(deps, ctx, {
     action: 'hosts:delete', audit: 'host.delete', resource: `host/${id}`,
     run: async () => {
@@ -102,6 +104,9 @@ export async function deleteHost(deps: Deps, ctx: RequestContext, id: string): P
         await deps.hosts.delete(id, host.version);
         return { deleted: true };
       }
+      const t = transition(host.status, { type: 'decommission' });
+      if (!t.ok) throw new ConflictError(t.code, `cannot decommission host ${id}: ${t.reason}`);
+      await deps.registry.deprovision(id, host.certificateId);
       return { deleted: false, host: await applyLifecycle(deps, ctx, id, { type: 'decommission' }, host.version, () => ({ statusReason: 'decommissioned by an operator' })) };
     },
     describe: (r) => ({ detail: r.deleted ? 'deleted' : 'decommissioned' }),

@@ -12,6 +12,7 @@ import {
   API_GROUPS, API_ROUTES, HANDLER_ENV, routeKey, type ApiGroup, type TableAccess,
 } from '../api-routes.js';
 import { acknowledgeNag } from '../nag.js';
+import { DeviceIdentity } from './device-identity.js';
 import { bindTable, EdgeFunction, type LogLevel } from './edge-function.js';
 import { OperatorIdentity } from './operator-identity.js';
 
@@ -105,6 +106,8 @@ export class EdgeFleetApi extends Construct {
   /** Set when no external issuer is given. */
   public readonly identity?: OperatorIdentity;
   public readonly functions: Readonly<Record<ApiGroup, EdgeFunction>>;
+  /** IoT device policy and the registry grants of the device (provision) and hosts (decommission) handlers. */
+  public readonly devices: DeviceIdentity;
 
   constructor(scope: Construct, id: string, props: EdgeFleetApiProps) {
     super(scope, id);
@@ -166,6 +169,10 @@ export class EdgeFleetApi extends Construct {
       functions[group] = fn;
     }
     this.functions = functions;
+    this.devices = new DeviceIdentity(this, 'DeviceIdentity');
+    this.devices.grantProvision(functions.device);
+    this.devices.grantDeprovision(functions.device);
+    this.devices.grantDeprovision(functions.hosts);
 
     const integrations = new Map<ApiGroup, HttpLambdaIntegration>();
     const integrationFor = (group: ApiGroup) => {
@@ -187,9 +194,11 @@ export class EdgeFleetApi extends Construct {
         authorizer,
       });
       if (route.auth === 'none') {
-        acknowledgeNag(created!, 'AwsSolutions-APIG4',
-          `${routeKey(route)} is public by design (auth: 'none' in lib/api-routes.ts): health ` +
-          'checks and the OpenAPI document carry no tenant data and must work without a token.');
+        acknowledgeNag(created!, 'AwsSolutions-APIG4', route.group === 'device'
+          ? `${routeKey(route)} is public by design (auth: 'none' in lib/api-routes.ts): devices have no ` +
+            'JWT; the registration token in the body authenticates them, checked by the handler before any write.'
+          : `${routeKey(route)} is public by design (auth: 'none' in lib/api-routes.ts): health ` +
+            'checks and the OpenAPI document carry no tenant data and must work without a token.');
       }
     }
   }

@@ -6,9 +6,9 @@ import { awsHttpDeps, type HttpDeps } from '../wiring.js';
 import { createHttpHandler, lazyHandler, route, type RouteTable } from './framework.js';
 import { pageOf } from './paging.js';
 
-/** What the API shows of a host (internal fields such as the pairing code stay inside). */
+/** What the API shows of a host (internal fields such as the pairing code and the device key stay inside). */
 export function hostView(h: HostWithPresence): Record<string, unknown> {
-  const { pairingCode: _p, ...rest } = h as HostWithPresence & { pairingCode?: string };
+  const { pairingCode: _p, publicKeyPem: _k, certificatePem: _c, ...rest } = h;
   return rest;
 }
 

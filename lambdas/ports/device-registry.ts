@@ -1,0 +1,55 @@
+import type { HostRecord } from '../domain/model.js';
+
+/** What a device needs to connect after its certificate was issued. */
+export interface ProvisionedDevice {
+  /** IoT certificateId (hex SHA-256 of the DER certificate). */
+  readonly certificateId: string;
+  readonly certificatePem: string;
+  /**
+   * CA bundle the device should trust for the broker. Empty on AWS unless configured: IoT Core's
+   * ATS endpoint chains to Amazon Root CA 1, which the OS trust store already holds.
+   */
+  readonly caPem: string;
+  readonly endpoint: string;
+  readonly port: number;
+}
+
+/**
+ * The device identity registry (AWS IoT things and certificates; locally a CA). Every method is
+ * idempotent: a retried provision of the same thing creates no second thing, a retried revoke
+ * or deprovision is a no-op.
+ */
+export interface DeviceRegistry {
+  /** Creates the thing (if absent), signs the CSR, attaches the device policy and the certificate. */
+  provision(thingName: string, csrPem: string, attributes: Readonly<Record<string, string>>): Promise<ProvisionedDevice>;
+  /** Where devices connect and what they trust (for a repeat call of an already provisioned device). */
+  connection(): Promise<Pick<ProvisionedDevice, 'caPem' | 'endpoint' | 'port'>>;
+  revoke(certificateId: string): Promise<void>;
+  /** Detaches the certificate (when given) and deletes the thing. */
+  deprovision(thingName: string, certificateId?: string): Promise<void>;
+}
+
+/**
+ * Checks a PKCS#10 request before anything is stored: it parses, its self-signature verifies,
+ * its key is ECDSA P-256. Throws ValidationError (invalid-csr, csr-signature-invalid,
+ * csr-key-unsupported); returns the public key as SPKI PEM.
+ */
+export interface CsrInspector {
+  inspect(csrPem: string): Promise<{ publicKeyPem: string }>;
+}
+
+export type RegistrationWriteResult =
+  | { readonly ok: true }
+  /** The token's condition failed (revoked, expired or used up meanwhile): read it again. */
+  | { readonly ok: false; readonly reason: 'token' }
+  /** The host changed meanwhile (created by a racing device, or its version moved). */
+  | { readonly ok: false; readonly reason: 'host' };
+
+/**
+ * One atomic write: take one use of the token (only while it is unrevoked, unexpired at `now`
+ * and below maxUses) and put the host (absent when `expectedVersion` is undefined, else at that
+ * version). Either both happen or neither.
+ */
+export interface RegistrationStore {
+  consumeTokenAndPutHost(tokenId: string, now: string, host: HostRecord, expectedVersion: number | undefined): Promise<RegistrationWriteResult>;
+}

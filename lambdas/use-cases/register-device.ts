@@ -1,0 +1,145 @@
+import type { DeviceRegisterBody, DeviceRegisterResponse } from '../contracts/device.js';
+import { ConflictError, ForbiddenError, UnauthenticatedError, ValidationError } from '../domain/errors.js';
+import { hostIdFromUid } from '../domain/host-lifecycle.js';
+import type { HostRecord, HostWithPresence, TokenRecord } from '../domain/model.js';
+import {
+  checkProof, decideRegistration, pairingCodeFrom, POLL_AFTER_SECONDS, type RegistrationDecision,
+} from '../domain/registration.js';
+import { parseToken, secretMatches } from '../domain/registration-token.js';
+import type { CsrInspector, DeviceRegistry, RegistrationStore } from '../ports/device-registry.js';
+import type { Deps } from './context.js';
+
+export interface RegisterDeviceDeps extends Deps {
+  readonly registry: DeviceRegistry;
+  readonly csr: CsrInspector;
+  readonly registrations: RegistrationStore;
+}
+
+const invalidToken = () => new UnauthenticatedError('invalid-token', 'the registration token is not valid: check the token in the install configuration');
+
+type Outcome = 'success' | 'denied' | 'failed';
+
+async function auditDevice(deps: RegisterDeviceDeps, project: string, hostId: string, requestId: string, action: string, outcome: Outcome, detail?: string) {
+  await deps.audit.record({
+    id: deps.ids.newId(), project, time: deps.clock.now().toISOString(), actor: `device:${hostId}`,
+    action, resource: `host/${hostId}`, outcome, requestId, ...(detail ? { detail } : {}),
+  });
+}
+
+function refusal(d: Extract<RegistrationDecision, { kind: 'refuse' }>, hostId: string) {
+  const message = `host ${hostId} cannot register: ${d.reason}`;
+  return d.http === 'forbidden' ? new ForbiddenError(d.code, message) : new ConflictError(d.code, message);
+}
+
+/** The authentic token, or 401 without saying whether the id or the secret was wrong. */
+async function authenticate(deps: RegisterDeviceDeps, token: string): Promise<TokenRecord> {
+  const parsed = parseToken(token);
+  if (!parsed) throw invalidToken();
+  const record = await deps.tokens.get(parsed.id);
+  if (!record || !secretMatches(parsed.secret, record.secretHash)) throw invalidToken();
+  return record;
+}
+
+const pairingCode = (deps: RegisterDeviceDeps) => pairingCodeFrom(Buffer.from(deps.ids.secret(6), 'base64url'));
+
+async function issueCertificate(deps: RegisterDeviceDeps, host: HostWithPresence | HostRecord, csrPem: string): Promise<DeviceRegisterResponse> {
+  const p = await deps.registry.provision(host.id, csrPem, { project: host.project, ...(host.site ? { site: host.site } : {}) });
+  try {
+    await deps.hosts.update(host.id, host.version, { certificateId: p.certificateId, certificatePem: p.certificatePem }, deps.clock.now().toISOString());
+  } catch (e) {
+    // A racing call stored its own certificate first: this one must not stay valid.
+    await deps.registry.revoke(p.certificateId);
+    throw new ConflictError('registration-in-progress', `another registration call for host ${host.id} is being processed; retry in a few seconds`, { cause: e });
+  }
+  return approved(host.id, p.certificatePem, p.caPem, p.endpoint, p.port);
+}
+
+const approved = (hostId: string, certificatePem: string, caPem: string, endpoint: string, port: number): DeviceRegisterResponse =>
+  ({ status: 'approved', hostId, thingName: hostId, certificatePem, caPem, mqtt: { endpoint, port } });
+
+const pending = (hostId: string, code: string): DeviceRegisterResponse => ({ status: 'pending', hostId, pairingCode: code, pollAfterSeconds: POLL_AFTER_SECONDS });
+
+/**
+ * register-device (POST /v1/device/register, no JWT): the registration token authenticates.
+ * Decides with the domain, writes the token use and the host in one transaction, issues the
+ * certificate once the host is approved. Nothing is written on a refusal.
+ */
+export async function registerDevice(deps: RegisterDeviceDeps, requestId: string, body: DeviceRegisterBody): Promise<DeviceRegisterResponse> {
+  const hostId = hostIdFromUid(body.uid);
+  if (!hostId) throw new ValidationError('invalid-uid', `uid "${body.uid}" has no letters or digits to form a host id`, { errors: [{ path: 'body.uid', message: 'needs a letter or digit' }] });
+  const token = await authenticate(deps, body.token);
+  const audit = (action: string, outcome: Outcome, detail?: string) => auditDevice(deps, token.project, hostId, requestId, action, outcome, detail);
+  const { publicKeyPem } = await deps.csr.inspect(body.csr).catch(async (e: unknown) => {
+    await audit('device.register', 'denied', `invalid CSR: ${(e as Error).message}`);
+    throw e;
+  });
+  const now = deps.clock.now();
+  const host = await deps.hosts.get(hostId);
+  const decision = decideRegistration(token, host, publicKeyPem, now);
+
+  if (decision.kind === 'refuse') {
+    // Another project's host is not this project's business: audit there would leak it.
+    if (decision.code !== 'wrong-project') await audit('device.register', 'denied', `${decision.code}: ${decision.reason}`);
+    throw refusal(decision, hostId);
+  }
+
+  if (decision.kind === 'repeat') {
+    const proof = checkProof(host!.publicKeyPem!, body.uid, body.proof, now);
+    if (!proof.ok) {
+      await audit('device.register', 'denied', `${proof.code}: ${proof.reason}`);
+      throw new UnauthenticatedError(proof.code, proof.reason);
+    }
+    if (decision.status === 'pending') return pending(hostId, host!.pairingCode ?? '');
+    if (!decision.needsCertificate) {
+      const p = await deps.registry.connection();
+      return approved(hostId, host!.certificatePem!, p.caPem, p.endpoint, p.port);
+    }
+    const out = await issueCertificate(deps, host!, body.csr);
+    await audit('device.certificate', 'success', 'certificate issued after approval');
+    return out;
+  }
+
+  const iso = now.toISOString();
+  const registration = {
+    publicKeyPem, inventory: body.inventory, registeredAt: iso, registrationTokenId: token.id,
+    pairingCode: pairingCode(deps), certificateId: undefined, certificatePem: undefined,
+  };
+  let record: HostRecord;
+  if (decision.kind === 'create') {
+    record = {
+      id: hostId, uid: body.uid, project: token.project, tags: { ...(token.tags ?? {}) }, status: decision.status, version: 1, createdAt: iso, updatedAt: iso,
+      ...(token.site ? { site: token.site } : {}), ...registration,
+      ...(decision.status === 'approved' ? { approvedAt: iso, statusReason: 'approved by its registration token' } : {}),
+    };
+  } else {
+    // Pre-registered (keeps site, tags, target cluster) or re-registered (keeps its identity).
+    const { presence: _presence, ...stored } = host!;
+    record = {
+      ...stored, ...registration, status: decision.status, version: stored.version + 1, updatedAt: iso,
+      ...(decision.status === 'approved' ? { approvedAt: iso } : { approvedAt: undefined }),
+      statusReason: decision.kind === 'reregister' ? 're-registered with a new key' : 'pre-registered host registered',
+    };
+  }
+  const written = await deps.registrations.consumeTokenAndPutHost(token.id, iso, record, decision.kind === 'create' ? undefined : host!.version);
+  if (!written.ok) {
+    if (written.reason === 'token') {
+      const again = await deps.tokens.get(token.id);
+      const d = again ? decideRegistration(again, host, publicKeyPem, now) : undefined;
+      const code = d?.kind === 'refuse' ? d.code : 'token-used-up';
+      await audit('device.register', 'denied', `${code}: lost the race for the token`);
+      throw new ForbiddenError(code, `host ${hostId} cannot register: ${d?.kind === 'refuse' ? d.reason : 'the registration token has no use left'}`);
+    }
+    throw new ConflictError('registration-in-progress', `host ${hostId} changed while registering (another registration of this uid?); retry in a few seconds`);
+  }
+  if (decision.kind === 'reregister' && decision.revokeCertificateId) {
+    await deps.registry.revoke(decision.revokeCertificateId);
+  }
+  const action = decision.kind === 'reregister' ? 'device.reregister' : 'device.register';
+  if (record.status === 'pending') {
+    await audit(action, 'success', 'pending approval');
+    return pending(hostId, record.pairingCode!);
+  }
+  const out = await issueCertificate(deps, { ...record }, body.csr);
+  await audit(action, 'success', `approved (${decision.kind === 'claim-pre-registered' ? 'pre-registered' : decision.kind === 'reregister' ? 're-registration' : 'token auto-approve'}); certificate issued`);
+  return out;
+}

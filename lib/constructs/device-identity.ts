@@ -1,0 +1,73 @@
+import { Aws, Stack } from 'aws-cdk-lib';
+import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { CfnPolicy } from 'aws-cdk-lib/aws-iot';
+import { Construct } from 'constructs';
+import { devicePolicyDocument } from '../../lambdas/contracts/iot.js';
+import { HANDLER_ENV } from '../api-routes.js';
+import { acknowledgeNag } from '../nag.js';
+import type { EdgeFunction } from './edge-function.js';
+
+/**
+ * Device identity on AWS IoT Core: the per-thing device policy (the same document the local
+ * broker enforces) and least-privilege grants for the functions that provision and retire
+ * devices (things, certificates from CSRs, policy attachment).
+ */
+export class DeviceIdentity extends Construct {
+  public readonly policy: CfnPolicy;
+  /** The IoT policy name (CloudFormation-generated). */
+  public readonly policyName: string;
+  public readonly policyArn: string;
+
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    this.policy = new CfnPolicy(this, 'DevicePolicy', {
+      policyDocument: devicePolicyDocument(Aws.PARTITION, Aws.REGION, Aws.ACCOUNT_ID),
+    });
+    this.policyName = this.policy.ref;
+    this.policyArn = this.policy.attrArn;
+  }
+
+  private arn(resource: string): string {
+    return Stack.of(this).formatArn({ service: 'iot', resource, resourceName: '*' });
+  }
+
+  /** Registration: create things, sign CSRs, attach the device policy and certificates; revoke on re-registration. */
+  grantProvision(fn: EdgeFunction): void {
+    fn.function.addEnvironment(HANDLER_ENV.iotPolicyName, this.policyName);
+    fn.role.addToPrincipalPolicy(new PolicyStatement({
+      effect: Effect.ALLOW,
+      actions: ['iot:CreateThing', 'iot:AttachThingPrincipal'],
+      resources: [this.arn('thing')],
+    }));
+    // AttachPolicy is authorized against the policy and the target certificate.
+    fn.role.addToPrincipalPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['iot:AttachPolicy'], resources: [this.policyArn, this.arn('cert')] }));
+    fn.role.addToPrincipalPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['iot:UpdateCertificate'], resources: [this.arn('cert')] }));
+    fn.role.addToPrincipalPolicy(new PolicyStatement({
+      effect: Effect.ALLOW,
+      actions: ['iot:CreateCertificateFromCsr', 'iot:DescribeEndpoint'],
+      resources: ['*'],
+    }));
+    this.acknowledgeWildcards(fn, 'CreateCertificateFromCsr and DescribeEndpoint');
+  }
+
+  /** Decommission: revoke the certificate, detach it and delete the thing. */
+  grantDeprovision(fn: EdgeFunction): void {
+    fn.function.addEnvironment(HANDLER_ENV.iotPolicyName, this.policyName);
+    fn.role.addToPrincipalPolicy(new PolicyStatement({
+      effect: Effect.ALLOW,
+      actions: ['iot:ListThingPrincipals', 'iot:DetachThingPrincipal', 'iot:DeleteThing'],
+      resources: [this.arn('thing')],
+    }));
+    fn.role.addToPrincipalPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['iot:UpdateCertificate'], resources: [this.arn('cert')] }));
+    this.acknowledgeWildcards(fn, 'thing and certificate names');
+  }
+
+  private acknowledgeWildcards(fn: EdgeFunction, what: string): void {
+    acknowledgeNag(fn.role, 'AwsSolutions-IAM5[Resource::*]',
+      `IoT ${what}: iot:CreateCertificateFromCsr and iot:DescribeEndpoint support no resource-level permissions, so IAM requires "*".`);
+    for (const kind of ['thing', 'cert']) {
+      acknowledgeNag(fn.role, `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iot:<AWS::Region>:<AWS::AccountId>:${kind}/*]`,
+        `IoT ${what}: devices register at run time with names (hardware ids) and certificate ids unknown at deploy time; the grant stays within this account and region.`);
+    }
+  }
+}

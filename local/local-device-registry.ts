@@ -1,0 +1,52 @@
+import { ValidationError } from '../lambdas/domain/errors.js';
+import type { DeviceRegistry, ProvisionedDevice } from '../lambdas/ports/device-registry.js';
+import type { LocalCa } from './local-ca.js';
+
+/** Port of the local MQTT broker when it is not known yet (IoT Core's port). */
+export const DEFAULT_LOCAL_MQTT_PORT = 8883;
+
+export interface LocalBrokerAddress {
+  readonly endpoint: string;
+  readonly port: number;
+}
+
+/**
+ * The DeviceRegistry on one machine: the local CA signs CSRs and keeps the revocation list;
+ * "things" are the set of provisioned names (the broker trusts the certificate's CN).
+ */
+export class LocalDeviceRegistry implements DeviceRegistry {
+  private readonly things = new Map<string, Set<string>>();
+
+  constructor(private readonly ca: LocalCa, private broker: LocalBrokerAddress = { endpoint: 'localhost', port: DEFAULT_LOCAL_MQTT_PORT }) {}
+
+  /** The broker may start after the registry (its port is chosen at listen time). */
+  setBroker(broker: LocalBrokerAddress): void {
+    this.broker = broker;
+  }
+
+  async provision(thingName: string, csrPem: string): Promise<ProvisionedDevice> {
+    let issued;
+    try {
+      issued = await this.ca.signCsr(csrPem, thingName);
+    } catch (e) {
+      throw new ValidationError('invalid-csr', (e as Error).message, { cause: e, errors: [{ path: 'body.csr', message: (e as Error).message }] });
+    }
+    const certs = this.things.get(thingName) ?? new Set<string>();
+    certs.add(issued.certificateId);
+    this.things.set(thingName, certs);
+    return { certificateId: issued.certificateId, certificatePem: issued.certificatePem, ...(await this.connection()) };
+  }
+
+  async connection() {
+    return { caPem: this.ca.caPem, endpoint: this.broker.endpoint, port: this.broker.port };
+  }
+
+  async revoke(certificateId: string): Promise<void> {
+    if (!this.ca.isRevoked(certificateId)) this.ca.revoke(certificateId);
+  }
+
+  async deprovision(thingName: string, certificateId?: string): Promise<void> {
+    if (certificateId) await this.revoke(certificateId);
+    this.things.delete(thingName);
+  }
+}

@@ -1,0 +1,70 @@
+import { devicePolicyDocument } from '../../lambdas/contracts/iot.js';
+import { HANDLER_ENV } from '../../lib/api-routes.js';
+import { functionIdOf, logicalIdOf, statementsOfFunction, synthStack, type Statement } from './helpers.js';
+
+const ARN = (kind: string) => ({
+  'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iot:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:${kind}/*`]],
+});
+
+describe('DeviceIdentity (IoT policy and registry grants)', () => {
+  const { stack, template } = synthStack();
+  const resources = template.toJSON().Resources;
+  const policyId = logicalIdOf({ node: { defaultChild: stack.api.devices.policy } });
+  const iot = (group: 'device' | 'hosts'): Statement[] =>
+    statementsOfFunction(template, functionIdOf(template, group)).filter((s) => [s.Action].flat().some((a) => a.startsWith('iot:')));
+  const actionsOn = (st: Statement[], resource: unknown) =>
+    st.filter((s) => [s.Resource].flat().some((r) => JSON.stringify(r) === JSON.stringify(resource))).flatMap((s) => [s.Action].flat()).sort();
+
+  it('creates exactly one IoT policy: the contract document with the stack partition, region and account', () => {
+    template.resourceCountIs('AWS::IoT::Policy', 1);
+    const doc = resources[policyId].Properties.PolicyDocument;
+    const expected = JSON.parse(JSON.stringify(devicePolicyDocument('PARTITION', 'REGION', 'ACCOUNT')));
+    const rendered = JSON.stringify(doc)
+      .replace(/\{"Fn::Join":\["",\[/g, '').replace(/\]\]\}/g, '');
+    expect(JSON.stringify(doc)).toContain('${iot:Connection.Thing.ThingName}');
+    expect(doc.Statement.map((s: { Action: string }) => s.Action)).toEqual(expected.Statement.map((s: { Action: string }) => s.Action));
+    expect(doc.Statement[0].Condition).toEqual({ Bool: { 'iot:Connection.Thing.IsAttached': 'true' } });
+    expect(rendered).toContain('AWS::Partition');
+    expect(rendered).not.toMatch(/iot:\*|"Action":"\*"/);
+  });
+
+  it('device handler: provisioning grants, scoped to things, certificates and the one device policy', () => {
+    const st = iot('device');
+    expect(st.every((s) => s.Effect === 'Allow')).toBe(true);
+    expect(actionsOn(st, ARN('thing'))).toEqual(['iot:AttachThingPrincipal', 'iot:CreateThing', 'iot:DeleteThing', 'iot:DetachThingPrincipal', 'iot:ListThingPrincipals']);
+    expect(actionsOn(st, ARN('cert'))).toEqual(['iot:AttachPolicy', 'iot:UpdateCertificate']);
+    expect(actionsOn(st, { 'Fn::GetAtt': [policyId, 'Arn'] })).toEqual(['iot:AttachPolicy']);
+    expect(actionsOn(st, '*')).toEqual(['iot:CreateCertificateFromCsr', 'iot:DescribeEndpoint']);
+    const all = st.flatMap((s) => [s.Action].flat());
+    for (const forbidden of ['iot:*', 'iot:CreatePolicy', 'iot:DeletePolicy', 'iot:Publish', 'iot:Connect', 'iot:DeleteCertificate']) {
+      expect(all).not.toContain(forbidden);
+    }
+  });
+
+  it('hosts handler: only what decommissioning needs (no provisioning, no wildcard)', () => {
+    const st = iot('hosts');
+    expect(actionsOn(st, ARN('thing'))).toEqual(['iot:DeleteThing', 'iot:DetachThingPrincipal', 'iot:ListThingPrincipals']);
+    expect(actionsOn(st, ARN('cert'))).toEqual(['iot:UpdateCertificate']);
+    expect(actionsOn(st, '*')).toEqual([]);
+    expect(st.flatMap((s) => [s.Action].flat())).not.toEqual(expect.arrayContaining(['iot:CreateThing']));
+  });
+
+  it.each(['meta', 'tokens', 'user-data', 'profiles', 'clusters', 'operations', 'audit'] as const)('%s handler has no IoT permission', (group) => {
+    const st = statementsOfFunction(template, functionIdOf(template, group));
+    expect(st.flatMap((s) => [s.Action].flat()).filter((a) => a.startsWith('iot:'))).toEqual([]);
+  });
+
+  it('passes the policy name to the device and hosts handlers only', () => {
+    for (const group of ['device', 'hosts'] as const) {
+      expect(resources[functionIdOf(template, group)].Properties.Environment.Variables[HANDLER_ENV.iotPolicyName]).toEqual({ Ref: policyId });
+    }
+    expect(HANDLER_ENV.iotPolicyName in resources[functionIdOf(template, 'tokens')].Properties.Environment.Variables).toBe(false);
+  });
+
+  it('routes POST /v1/device/register without the JWT authorizer and outputs the policy name', () => {
+    const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route', { Properties: { RouteKey: 'POST /v1/device/register' } }));
+    expect(routes).toHaveLength(1);
+    expect(routes[0].Properties.AuthorizationType).toBe('NONE');
+    template.hasOutput('DevicePolicyName', { Value: { Ref: policyId } });
+  });
+});

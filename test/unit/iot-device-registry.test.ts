@@ -1,0 +1,97 @@
+import {
+  AttachPolicyCommand, AttachThingPrincipalCommand, CreateCertificateFromCsrCommand, CreateThingCommand, DeleteThingCommand,
+  DescribeEndpointCommand, DetachThingPrincipalCommand, IoTClient, ListThingPrincipalsCommand, UpdateCertificateCommand,
+} from '@aws-sdk/client-iot';
+import { mockClient } from 'aws-sdk-client-mock';
+import { IotDeviceRegistry } from '../../lambdas/adapters/iot/device-registry.js';
+import { ThrottledError, UnavailableError, ValidationError } from '../../lambdas/domain/errors.js';
+
+const iot = mockClient(IoTClient);
+const err = (name: string, message = name) => Object.assign(new Error(message), { name });
+const CERT_ARN = 'arn:aws:iot:eu-west-1:123456789012:cert/abc';
+const registry = (over: Partial<ConstructorParameters<typeof IotDeviceRegistry>[1]> = {}) =>
+  new IotDeviceRegistry(new IoTClient({ region: 'eu-west-1' }), { policyName: 'EdgeFleetDevice', ...over });
+
+beforeEach(() => {
+  iot.reset();
+  iot.on(DescribeEndpointCommand).resolves({ endpointAddress: 'abc-ats.iot.eu-west-1.amazonaws.com' });
+  iot.on(CreateThingCommand).resolves({ thingName: 'h1' });
+  iot.on(CreateCertificateFromCsrCommand).resolves({ certificateArn: CERT_ARN, certificateId: 'abc', certificatePem: 'PEM' });
+  iot.on(AttachPolicyCommand).resolves({});
+  iot.on(AttachThingPrincipalCommand).resolves({});
+});
+
+describe('IotDeviceRegistry', () => {
+  it('provisions: thing, certificate from the CSR (active), device policy, thing principal; ATS endpoint on 8883', async () => {
+    const out = await registry().provision('h1', 'CSR', { project: 'p', site: 's' });
+    expect(out).toEqual({ certificateId: 'abc', certificatePem: 'PEM', caPem: '', endpoint: 'abc-ats.iot.eu-west-1.amazonaws.com', port: 8883 });
+    expect(iot.commandCalls(CreateThingCommand)[0]!.args[0].input).toEqual({ thingName: 'h1', attributePayload: { attributes: { project: 'p', site: 's' }, merge: true } });
+    expect(iot.commandCalls(CreateCertificateFromCsrCommand)[0]!.args[0].input).toEqual({ certificateSigningRequest: 'CSR', setAsActive: true });
+    expect(iot.commandCalls(AttachPolicyCommand)[0]!.args[0].input).toEqual({ policyName: 'EdgeFleetDevice', target: CERT_ARN });
+    expect(iot.commandCalls(AttachThingPrincipalCommand)[0]!.args[0].input).toEqual({ thingName: 'h1', principal: CERT_ARN });
+    expect(iot.commandCalls(DescribeEndpointCommand)[0]!.args[0].input).toEqual({ endpointType: 'iot:Data-ATS' });
+  });
+
+  it('a retried provision of an existing thing creates no second thing (ResourceAlreadyExists is fine)', async () => {
+    iot.on(CreateThingCommand).rejects(err('ResourceAlreadyExistsException'));
+    const r = registry({ caPem: 'ROOT', port: 443 });
+    await expect(r.provision('h1', 'CSR', {})).resolves.toMatchObject({ certificateId: 'abc', caPem: 'ROOT', port: 443 });
+    await r.provision('h1', 'CSR', {});
+    expect(iot.commandCalls(CreateThingCommand)).toHaveLength(2);
+    // The endpoint is described once per container.
+    expect(iot.commandCalls(DescribeEndpointCommand)).toHaveLength(1);
+  });
+
+  it('throttling → ThrottledError', async () => {
+    iot.on(CreateCertificateFromCsrCommand).rejects(err('ThrottlingException', 'Rate exceeded'));
+    await expect(registry().provision('h1', 'CSR', {})).rejects.toBeInstanceOf(ThrottledError);
+    iot.on(UpdateCertificateCommand).rejects(err('ThrottlingException'));
+    await expect(registry().revoke('abc')).rejects.toMatchObject({ code: 'throttled' });
+  });
+
+  it('invalid CSR → ValidationError invalid-csr, and nothing is attached', async () => {
+    iot.on(CreateCertificateFromCsrCommand).rejects(err('InvalidRequestException', 'The certificate signing request is not valid'));
+    await expect(registry().provision('h1', 'CSR', {})).rejects.toMatchObject({ constructor: ValidationError, code: 'invalid-csr' });
+    expect(iot.commandCalls(AttachPolicyCommand)).toHaveLength(0);
+    expect(iot.commandCalls(AttachThingPrincipalCommand)).toHaveLength(0);
+  });
+
+  it('refuses to provision without a policy name, and surfaces an unavailable service', async () => {
+    await expect(registry({ policyName: '' }).provision('h1', 'CSR', {})).rejects.toMatchObject({ code: 'iot-not-configured' });
+    iot.on(AttachPolicyCommand).rejects(err('ServiceUnavailableException'));
+    await expect(registry().provision('h1', 'CSR', {})).rejects.toBeInstanceOf(UnavailableError);
+  });
+
+  it('unknown errors are not swallowed', async () => {
+    iot.on(AttachThingPrincipalCommand).rejects(err('UnauthorizedException'));
+    await expect(registry().provision('h1', 'CSR', {})).rejects.toMatchObject({ name: 'UnauthorizedException' });
+  });
+
+  it('revoke sets REVOKED; a revoke of an unknown certificate is a no-op', async () => {
+    iot.on(UpdateCertificateCommand).resolves({});
+    await registry().revoke('abc');
+    expect(iot.commandCalls(UpdateCertificateCommand)[0]!.args[0].input).toEqual({ certificateId: 'abc', newStatus: 'REVOKED' });
+    iot.on(UpdateCertificateCommand).rejects(err('ResourceNotFoundException'));
+    await expect(registry().revoke('gone')).resolves.toBeUndefined();
+  });
+
+  it('deprovision revokes, detaches every principal and deletes the thing; twice is fine', async () => {
+    iot.on(UpdateCertificateCommand).resolves({});
+    iot.on(ListThingPrincipalsCommand).resolves({ principals: [CERT_ARN, `${CERT_ARN}-old`] });
+    iot.on(DetachThingPrincipalCommand).resolves({});
+    iot.on(DeleteThingCommand).resolves({});
+    await registry().deprovision('h1', 'abc');
+    expect(iot.commandCalls(DetachThingPrincipalCommand).map((c) => c.args[0].input.principal)).toEqual([CERT_ARN, `${CERT_ARN}-old`]);
+    expect(iot.commandCalls(DeleteThingCommand)[0]!.args[0].input).toEqual({ thingName: 'h1' });
+    iot.on(ListThingPrincipalsCommand).rejects(err('ResourceNotFoundException'));
+    iot.on(DeleteThingCommand).rejects(err('ResourceNotFoundException'));
+    await expect(registry().deprovision('h1')).resolves.toBeUndefined();
+  });
+
+  it('a failed endpoint lookup is retried on the next call (not cached)', async () => {
+    iot.on(DescribeEndpointCommand).rejectsOnce(err('ThrottlingException')).resolves({ endpointAddress: 'e' });
+    const r = registry();
+    await expect(r.connection()).rejects.toBeInstanceOf(ThrottledError);
+    await expect(r.connection()).resolves.toMatchObject({ endpoint: 'e' });
+  });
+});

@@ -1,0 +1,41 @@
+import { execFile } from 'node:child_process';
+
+export interface RunResult {
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface RunOptions {
+  /** Kill the process after this long (default 10 minutes). */
+  readonly timeoutMs?: number;
+}
+
+/** Runs one program with an argv array: never through a shell. */
+export interface CommandRunner {
+  run(file: string, args: readonly string[], options?: RunOptions): Promise<RunResult>;
+}
+
+export class CommandFailed extends Error {
+  override readonly name = 'CommandFailed';
+  constructor(readonly file: string, readonly args: readonly string[], readonly exitCode: number | string | null, readonly stderr: string, readonly timedOut: boolean) {
+    super(`${[file, ...args].join(' ')} ${timedOut ? 'timed out' : `failed (exit ${exitCode})`}${stderr.trim() ? `: ${stderr.trim().slice(-500)}` : ''}`);
+  }
+}
+
+/** The real runner: `child_process.execFile` with `shell: false`, a timeout and a bounded output. */
+export class ExecFileRunner implements CommandRunner {
+  run(file: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+    const timeout = options.timeoutMs ?? 10 * 60_000;
+    return new Promise((resolve, reject) => {
+      execFile(file, [...args], { shell: false, timeout, killSignal: 'SIGKILL', maxBuffer: 4 * 1024 * 1024, encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } }, (error, stdout, stderr) => {
+        if (error) {
+          const e = error as NodeJS.ErrnoException & { killed?: boolean; signal?: string };
+          const timedOut = e.killed === true && e.signal === 'SIGKILL';
+          reject(new CommandFailed(file, args, typeof e.code === 'number' || typeof e.code === 'string' ? e.code : null, String(stderr ?? ''), timedOut));
+          return;
+        }
+        resolve({ stdout: String(stdout), stderr: String(stderr) });
+      });
+    });
+  }
+}

@@ -1,0 +1,178 @@
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseDocument } from 'yaml';
+import type { CommandRunner } from './command-runner.js';
+import { writeFileAtomic } from './state-store.js';
+
+export type BootState = 'active' | 'passive' | 'recovery' | 'unknown';
+
+export interface KairosState {
+  readonly boot: BootState;
+  readonly kairosVersion?: string;
+  readonly flavor?: string;
+  readonly osRelease?: string;
+  readonly kubernetes?: { readonly ready: boolean; readonly version?: string; readonly role?: 'init' | 'control-plane' | 'worker' };
+}
+
+export interface UpgradeOptions {
+  /** Upgrade the recovery partition instead of active. */
+  readonly recovery?: boolean;
+}
+
+/**
+ * What happened after reboot(): a real host is going down (the agent will be killed and start
+ * again after boot); a simulated one has already come back.
+ */
+export type RebootOutcome = 'rebooting' | 'rebooted';
+
+/** The allow-listed OS operations: the only things the agent does to the host. */
+export interface KairosExecutor {
+  upgrade(image: string, options?: UpgradeOptions): Promise<void>;
+  reboot(): Promise<RebootOutcome>;
+  /** Factory reset from the active system: select the statereset boot entry, then reboot. */
+  reset(): Promise<RebootOutcome>;
+  applyCloudConfig(yaml: string): Promise<void>;
+  state(): Promise<KairosState>;
+}
+
+export class InvalidParameter extends Error {
+  override readonly name = 'InvalidParameter';
+}
+
+/**
+ * An OCI image reference: [registry[:port]/]path[:tag][@sha256:digest], lower-case path
+ * components. Nothing may start with "-" (no option injection), no whitespace, ≤ 255 chars.
+ */
+const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+const REGISTRY = '(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::[0-9]{1,5})?/)';
+const IMAGE_REF = new RegExp(`^${REGISTRY}?${COMPONENT}(?:/${COMPONENT})*(?::[A-Za-z0-9_][A-Za-z0-9._-]{0,127})?(?:@sha256:[a-f0-9]{64})?$`);
+
+export function validateImage(image: unknown): string {
+  if (typeof image !== 'string' || image.length === 0) throw new InvalidParameter('image: required, an OCI image reference');
+  if (image.startsWith('-')) throw new InvalidParameter('image: must not start with "-"');
+  if (image.length > 255 || !IMAGE_REF.test(image)) throw new InvalidParameter(`image: "${image.slice(0, 80)}" is not an OCI image reference such as quay.io/kairos/ubuntu:24.04-standard-amd64-generic-v3.4.2-k3sv1.32.3-k3s1`);
+  return image;
+}
+
+export const MAX_CLOUD_CONFIG_BYTES = 64 * 1024;
+
+/** A cloud-config document: YAML mapping, ≤ 64 KiB; returned with the `#cloud-config` header. */
+export function validateCloudConfig(text: unknown): string {
+  if (typeof text !== 'string' || !text.trim()) throw new InvalidParameter('cloudConfig: required, a YAML document');
+  if (Buffer.byteLength(text) > MAX_CLOUD_CONFIG_BYTES) throw new InvalidParameter(`cloudConfig: larger than ${MAX_CLOUD_CONFIG_BYTES} bytes`);
+  const doc = parseDocument(text);
+  if (doc.errors.length) throw new InvalidParameter(`cloudConfig: not valid YAML: ${doc.errors[0]!.message.split('\n')[0]}`);
+  const value: unknown = doc.toJS();
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new InvalidParameter('cloudConfig: must be a YAML mapping');
+  const body = text.replace(/^#cloud-config[^\n]*\n?/, '');
+  return `#cloud-config\n${body.endsWith('\n') ? body : `${body}\n`}`;
+}
+
+/** KEY="value" lines of /etc/kairos-release or /etc/os-release. */
+export function parseReleaseFile(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const m = /^\s*([A-Z0-9_]+)=(.*)$/.exec(line);
+    if (!m) continue;
+    let v = m[2]!.trim();
+    if ((v.startsWith('"') && v.endsWith('"')) || (v.startsWith("'") && v.endsWith("'"))) v = v.slice(1, -1);
+    out[m[1]!] = v;
+  }
+  return out;
+}
+
+/** `kairos-agent state get boot` prints active_boot | passive_boot | recovery_boot. */
+export function parseBootState(text: string): BootState {
+  const t = text.trim().toLowerCase();
+  if (t.startsWith('active')) return 'active';
+  if (t.startsWith('passive')) return 'passive';
+  if (t.startsWith('recovery')) return 'recovery';
+  return 'unknown';
+}
+
+export interface KairosPaths {
+  readonly runDir: string;
+  readonly kairosRelease: string;
+  readonly osRelease: string;
+  readonly oemDir: string;
+  readonly grubenv: string;
+}
+
+export const DEFAULT_PATHS: KairosPaths = {
+  runDir: '/run/cos',
+  kairosRelease: '/etc/kairos-release',
+  osRelease: '/etc/os-release',
+  oemDir: '/oem',
+  grubenv: '/oem/grubenv',
+};
+
+export const UPGRADE_TIMEOUT_MS = 60 * 60_000;
+
+async function exists(p: string): Promise<boolean> {
+  return stat(p).then(() => true, () => false);
+}
+
+/** The real host: kairos-agent, grub2-editenv and reboot, by argv, nothing else. */
+export class KairosCli implements KairosExecutor {
+  private readonly paths: KairosPaths;
+  constructor(private readonly runner: CommandRunner, paths: Partial<KairosPaths> = {}) {
+    this.paths = { ...DEFAULT_PATHS, ...paths };
+  }
+
+  async upgrade(image: string, options: UpgradeOptions = {}): Promise<void> {
+    const args = ['upgrade', '--source', `oci:${validateImage(image)}`];
+    if (options.recovery === true) args.push('--recovery');
+    await this.runner.run('kairos-agent', args, { timeoutMs: UPGRADE_TIMEOUT_MS });
+  }
+
+  async reboot(): Promise<RebootOutcome> {
+    await this.runner.run('reboot', [], { timeoutMs: 60_000 });
+    return 'rebooting';
+  }
+
+  async reset(): Promise<RebootOutcome> {
+    await this.runner.run('grub2-editenv', [this.paths.grubenv, 'set', 'next_entry=statereset'], { timeoutMs: 30_000 });
+    return this.reboot();
+  }
+
+  async applyCloudConfig(yaml: string): Promise<void> {
+    await writeFileAtomic(join(this.paths.oemDir, '90_edgefleet.yaml'), validateCloudConfig(yaml), 0o600);
+  }
+
+  async state(): Promise<KairosState> {
+    let boot: BootState = 'unknown';
+    for (const s of ['active', 'passive', 'recovery'] as const) {
+      if (await exists(join(this.paths.runDir, `${s}_mode`))) {
+        boot = s;
+        break;
+      }
+    }
+    if (boot === 'unknown') {
+      try {
+        boot = parseBootState((await this.runner.run('kairos-agent', ['state', 'get', 'boot'], { timeoutMs: 30_000 })).stdout);
+      } catch {
+        boot = 'unknown';
+      }
+    }
+    const kr = parseReleaseFile(await readFile(this.paths.kairosRelease, 'utf8').catch(() => ''));
+    const os = parseReleaseFile(await readFile(this.paths.osRelease, 'utf8').catch(() => ''));
+    const kairosVersion = kr.KAIROS_VERSION ?? kr.KAIROS_RELEASE;
+    const flavor = kr.KAIROS_FLAVOR;
+    const osRelease = kr.KAIROS_FLAVOR_RELEASE ? `${flavor ?? ''} ${kr.KAIROS_FLAVOR_RELEASE}`.trim() : os.PRETTY_NAME;
+    return {
+      boot,
+      ...(kairosVersion ? { kairosVersion: kairosVersion.slice(0, 64) } : {}),
+      ...(flavor ? { flavor: flavor.slice(0, 64) } : {}),
+      ...(osRelease ? { osRelease: osRelease.slice(0, 128) } : {}),
+    };
+  }
+}
+
+/** The Kairos version an image tag carries ("…-v3.4.2-k3sv1.32.3-k3s1" → "v3.4.2"), else the tag. */
+export function versionFromImage(image: string): string | undefined {
+  const last = image.split('@')[0]!.split('/').pop() ?? '';
+  const i = last.indexOf(':');
+  if (i < 0) return undefined;
+  const tag = last.slice(i + 1);
+  return /(?:^|[-_])(v\d+\.\d+\.\d+)(?=$|[-_])/.exec(tag)?.[1] ?? tag;
+}

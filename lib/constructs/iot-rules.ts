@@ -1,0 +1,95 @@
+import { Stack } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { CfnTopicRule } from 'aws-cdk-lib/aws-iot';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { IOT_RULES, ruleSql, type IotRuleName } from '../../lambdas/contracts/iot.js';
+import { HANDLER_ENV } from '../api-routes.js';
+import { bindTable, EdgeFunction, type LogLevel } from './edge-function.js';
+
+export interface IotRulesProps {
+  /** The state table the rule handlers read and write (presence, status, commands). */
+  readonly stateTable: ITable;
+  /**
+   * Retention of each handler's log group.
+   * @default RetentionDays.ONE_MONTH
+   */
+  readonly functionLogRetention?: RetentionDays;
+  /**
+   * Retention of the log group that receives messages a rule action failed to deliver.
+   * @default RetentionDays.THREE_MONTHS
+   */
+  readonly errorLogRetention?: RetentionDays;
+  /**
+   * `POWERTOOLS_LOG_LEVEL` of every handler.
+   * @default 'INFO'
+   */
+  readonly logLevel?: LogLevel;
+}
+
+/** The SQL version every rule uses (the one with `topic(n)` and nested-object support). */
+export const IOT_SQL_VERSION = '2016-03-23';
+
+const pascal = (s: string) => s.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase());
+
+/**
+ * IoT topic rules from IOT_RULES (the same table drives the local router): per rule one
+ * handler function (state table readwrite), a CfnTopicRule selecting `ruleSql(rule)` into it,
+ * a Lambda permission for iot.amazonaws.com scoped to that rule's ARN, and an error action
+ * writing undeliverable messages to one log group.
+ */
+export class IotRules extends Construct {
+  public readonly functions: Readonly<Record<IotRuleName, EdgeFunction>>;
+  public readonly rules: Readonly<Record<IotRuleName, CfnTopicRule>>;
+  public readonly errorLogGroup: LogGroup;
+  /** Assumed by IoT to write to the error log group (and nothing else). */
+  public readonly errorRole: Role;
+
+  constructor(scope: Construct, id: string, props: IotRulesProps) {
+    super(scope, id);
+    this.errorLogGroup = new LogGroup(this, 'ErrorLogs', { retention: props.errorLogRetention ?? RetentionDays.THREE_MONTHS });
+    this.errorRole = new Role(this, 'ErrorActionRole', {
+      assumedBy: new ServicePrincipal('iot.amazonaws.com'),
+      description: 'Lets the EdgeFleet IoT rules log messages their action could not deliver',
+    });
+    this.errorRole.addToPolicy(new PolicyStatement({
+      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      resources: [this.errorLogGroup.logGroupArn],
+    }));
+
+    const functions = {} as Record<IotRuleName, EdgeFunction>;
+    const rules = {} as Record<IotRuleName, CfnTopicRule>;
+    for (const rule of IOT_RULES) {
+      const name = pascal(rule.name);
+      const fn = new EdgeFunction(this, `${name}Handler`, {
+        entry: rule.entry,
+        serviceName: `edgefleet-iot-${rule.name}`,
+        description: `EdgeFleet IoT rule target: ${rule.topicFilter}`,
+        logRetention: props.functionLogRetention,
+        logLevel: props.logLevel,
+      });
+      bindTable(fn, props.stateTable, HANDLER_ENV.stateTable, 'readwrite');
+      const topicRule = new CfnTopicRule(this, `${name}Rule`, {
+        topicRulePayload: {
+          description: `EdgeFleet: ${rule.topicFilter} → ${rule.entry}`,
+          sql: ruleSql(rule),
+          awsIotSqlVersion: IOT_SQL_VERSION,
+          ruleDisabled: false,
+          actions: [{ lambda: { functionArn: fn.function.functionArn } }],
+          errorAction: { cloudwatchLogs: { logGroupName: this.errorLogGroup.logGroupName, roleArn: this.errorRole.roleArn } },
+        },
+      });
+      fn.function.addPermission(`${name}RuleInvoke`, {
+        principal: new ServicePrincipal('iot.amazonaws.com'),
+        action: 'lambda:InvokeFunction',
+        sourceArn: topicRule.attrArn,
+        sourceAccount: Stack.of(this).account,
+      });
+      functions[rule.name] = fn;
+      rules[rule.name] = topicRule;
+    }
+    this.functions = functions;
+    this.rules = rules;
+  }
+}

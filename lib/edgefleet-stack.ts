@@ -51,6 +51,7 @@ export class EdgeFleetStack extends Stack {
     new CfnOutput(this, 'StateTableName', { value: this.data.stateTable.tableName });
     new CfnOutput(this, 'AuditTableName', { value: this.data.auditTable.tableName });
     new CfnOutput(this, 'JwtIssuer', { value: this.api.jwtIssuer, description: 'Accepted JWT issuer (iss)' });
+    new CfnOutput(this, 'DevicePolicyName', { value: this.api.devices.policyName, description: 'IoT policy attached to every device certificate' });
     if (this.api.identity) {
       new CfnOutput(this, 'UserPoolId', { value: this.api.identity.userPool.userPoolId });
       new CfnOutput(this, 'UserPoolClientId', { value: this.api.identity.client.userPoolClientId });

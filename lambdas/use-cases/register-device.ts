@@ -1,5 +1,5 @@
 import type { DeviceRegisterBody, DeviceRegisterResponse } from '../contracts/device.js';
-import { ConflictError, ForbiddenError, UnauthenticatedError, ValidationError } from '../domain/errors.js';
+import { ConflictError, ForbiddenError, ThrottledError, UnauthenticatedError, ValidationError } from '../domain/errors.js';
 import { hostIdFromUid } from '../domain/host-lifecycle.js';
 import type { HostRecord, HostWithPresence, TokenRecord } from '../domain/model.js';
 import {
@@ -49,7 +49,8 @@ async function issueCertificate(deps: RegisterDeviceDeps, host: HostWithPresence
   } catch (e) {
     // A racing call stored its own certificate first: this one must not stay valid.
     await deps.registry.revoke(p.certificateId);
-    throw new ConflictError('registration-in-progress', `another registration call for host ${host.id} is being processed; retry in a few seconds`, { cause: e });
+    // 429: transient, the agent retries (with backoff) and then receives the stored certificate.
+    throw new ThrottledError('registration-in-progress', `another registration call for host ${host.id} is being processed; retry in a few seconds`, { cause: e });
   }
   return approved(host.id, p.certificatePem, p.caPem, p.endpoint, p.port);
 }
@@ -129,7 +130,7 @@ export async function registerDevice(deps: RegisterDeviceDeps, requestId: string
       await audit('device.register', 'denied', `${code}: lost the race for the token`);
       throw new ForbiddenError(code, `host ${hostId} cannot register: ${d?.kind === 'refuse' ? d.reason : 'the registration token has no use left'}`);
     }
-    throw new ConflictError('registration-in-progress', `host ${hostId} changed while registering (another registration of this uid?); retry in a few seconds`);
+    throw new ThrottledError('registration-in-progress', `host ${hostId} changed while registering (another registration of this uid?); retry in a few seconds`);
   }
   if (decision.kind === 'reregister' && decision.revokeCertificateId) {
     await deps.registry.revoke(decision.revokeCertificateId);

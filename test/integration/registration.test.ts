@@ -173,6 +173,22 @@ describe('POST /v1/device/register', () => {
     expect((await h.call('GET', `/v1/hosts/${loser}`)).status).toBe(404);
   });
 
+  it('one device calling twice at once: one registration, the other told to retry, then the same certificate', async () => {
+    const t = await newToken({ autoApprove: true });
+    const d = await device('TWICE-1');
+    const both = await Promise.all([register(t.token, d), register(t.token, d)]);
+    const statuses = both.map((r) => r.status).sort();
+    // The loser either lost the transaction (429, retry) or read the winner's host (401: a repeat needs proof).
+    expect([[200, 401], [200, 429]]).toContainEqual(statuses);
+    const loser = both.find((r) => r.status !== 200)!;
+    expect(loser.body.code).toBe(loser.status === 429 ? 'registration-in-progress' : 'proof-required');
+    const winner = both.find((r) => r.status === 200)!;
+    const again = await poll(t.token, d);
+    expect(again.status).toBe(200);
+    expect(certificateIdOf(again.body.certificatePem)).toBe(certificateIdOf(winner.body.certificatePem));
+    expect((await h.call('GET', `/v1/registration-tokens/${t.id}`)).body.uses).toBe(1);
+  });
+
   describe('refusals change nothing in the state table', () => {
     let usable: { id: string; token: string };
     beforeAll(async () => { usable = await newToken(); });

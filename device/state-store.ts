@@ -62,6 +62,15 @@ export interface Credentials {
   readonly caPem: string;
 }
 
+export interface Inflight {
+  readonly commandId: string;
+  readonly type: 'upgrade' | 'reboot' | 'reset';
+  readonly deadline: string;
+  readonly targetVersion?: string;
+  readonly image?: string;
+  readonly startedAt: string;
+}
+
 const FILES = {
   key: 'device-key.pem',
   csr: 'device.csr',
@@ -69,6 +78,7 @@ const FILES = {
   ca: 'ca.pem',
   registration: 'registration.json',
   commands: 'commands.json',
+  inflight: 'inflight.json',
 } as const;
 
 export const DEFAULT_MAX_COMMAND_IDS = 1000;
@@ -130,6 +140,23 @@ export class StateStore {
   }
   writeRegistration(r: Registration): Promise<void> {
     return writeFileAtomic(this.path(FILES.registration), `${JSON.stringify(r, null, 2)}\n`);
+  }
+
+  /** A command whose outcome is known only after a reboot (upgrade, reboot, reset). */
+  async readInflight(): Promise<Inflight | undefined> {
+    const text = await readIfExists(this.path(FILES.inflight));
+    try {
+      const v = text ? (JSON.parse(text) as Inflight) : undefined;
+      return v && typeof v.commandId === 'string' && typeof v.type === 'string' ? v : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  writeInflight(i: Inflight): Promise<void> {
+    return writeFileAtomic(this.path(FILES.inflight), `${JSON.stringify(i)}\n`);
+  }
+  async clearInflight(): Promise<void> {
+    await unlink(this.path(FILES.inflight)).catch(() => undefined);
   }
 
   private async ids(): Promise<string[]> {

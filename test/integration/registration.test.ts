@@ -139,6 +139,9 @@ describe('POST /v1/device/register', () => {
     const res = await poll(t.token, d);
     expect([res.status, res.body.code]).toEqual([409, 'host-rejected']);
     expect(await state()).toBe(before);
+    const audit = await h.call('GET', `/v1/audit-events?actor=${encodeURIComponent('device:rej-0001')}`);
+    const events = audit.body.items.map((e: { action: string; outcome: string; detail?: string }) => `${e.action}:${e.outcome}:${e.detail?.split(':')[0]}`);
+    expect(events).toEqual(expect.arrayContaining(['device.register:success:pending approval', 'device.register:denied:host-rejected']));
   });
 
   it('re-install: a new key is refused by default, allowed by an allowReregistration token (old certificate revoked)', async () => {

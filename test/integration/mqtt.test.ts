@@ -210,6 +210,17 @@ describe('convergence', () => {
     expect(await item(keys.hostPresence('conv-1'))).toMatchObject({ presence: 'offline', at: t + 400 });
   });
 
+  it('a thing that connects again (the old session is kicked) ends online', async () => {
+    const d = await device('conv-3');
+    const first = await connect(d);
+    await eventually(() => item(keys.hostPresence('conv-3')), (i) => i?.presence === 'online');
+    const second = await connect(d);
+    await closed(first);
+    await settle();
+    expect(second.connected).toBe(true);
+    expect((await item(keys.hostPresence('conv-3')))?.presence).toBe('online');
+  });
+
   it('status: an older report never overwrites a newer one; an unchanged one is not written', async () => {
     const c = await connect(await device('conv-2'));
     const t0 = Date.now();

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   dnsName, hostId, hostUid, isoTime, listQuery, page, resourceVersion, safeText, semver, siteName, tags,
 } from './common.js';
+import { inventory } from './device.js';
 
 // ---------- registration tokens ----------
 export const createTokenBody = z.strictObject({
@@ -107,6 +108,11 @@ export const host = z.object({
   createdAt: isoTime,
   updatedAt: isoTime,
   approvedAt: isoTime.optional(),
+  /** Set by device registration (POST /v1/device/register). */
+  registeredAt: isoTime.optional(),
+  registrationTokenId: z.string().optional(),
+  certificateId: z.string().optional(),
+  inventory: inventory.optional(),
 });
 export type HostView = z.infer<typeof host>;
 

@@ -2,6 +2,8 @@ import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { host as hostSchema } from '../../lambdas/contracts/api.js';
+import { deviceRegisterResponse } from '../../lambdas/contracts/device.js';
 import { formatToken, hashSecret } from '../../lambdas/domain/registration-token.js';
 import { certificateIdOf } from '../../local/local-ca.js';
 import { startHarness, type Harness } from './harness.js';
@@ -62,6 +64,7 @@ async function state(): Promise<string> {
 
 async function expectApprovedWithCert(res: Awaited<ReturnType<typeof register>>, d: Device, hostId: string) {
   expect(res.status).toBe(200);
+  expect(deviceRegisterResponse.safeParse(res.body).error).toBeUndefined();
   expect(res.body).toMatchObject({ status: 'approved', hostId, thingName: hostId, caPem: h.rt.ca.caPem, mqtt: { endpoint: 'localhost', port: expect.any(Number) } });
   const cert = new x509.X509Certificate(res.body.certificatePem);
   const ca = new x509.X509Certificate(h.rt.ca.caPem);
@@ -81,6 +84,7 @@ describe('POST /v1/device/register', () => {
     const certId = await expectApprovedWithCert(await register(t.token, d), d, 'pre-0001');
     const host = await h.call('GET', '/v1/hosts/pre-0001');
     expect(host.body).toMatchObject({ status: 'approved', site: 'shop-1', tags: { lane: '2' }, certificateId: certId, registrationTokenId: t.id, inventory: INVENTORY });
+    expect(hostSchema.strict().safeParse(host.body).error).toBeUndefined();
     expect(host.body.publicKeyPem).toBeUndefined();
     expect(host.body.pairingCode).toBeUndefined();
     expect((await h.call('GET', `/v1/registration-tokens/${t.id}`)).body.uses).toBe(1);
@@ -100,6 +104,7 @@ describe('POST /v1/device/register', () => {
     expect(first.status).toBe(202);
     expect(first.body).toMatchObject({ status: 'pending', hostId: 'onsite-0001', pollAfterSeconds: 30 });
     expect(first.body.pairingCode).toMatch(/^[A-HJ-NP-Z2-9]{6}$/);
+    expect(deviceRegisterResponse.safeParse(first.body).error).toBeUndefined();
     const stored = await h.call('GET', '/v1/hosts/onsite-0001');
     expect(stored.body).toMatchObject({ status: 'pending', site: 'shop-9', tags: { region: 'eu' } });
     expect(stored.body.pairingCode).toBeUndefined();

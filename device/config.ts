@@ -62,6 +62,8 @@ async function readTextIfExists(path: string): Promise<string | undefined> {
   }
 }
 
+const ENV_NAMES: Record<string, string> = { apiUrl: 'EDGEFLEET_API_URL', registrationToken: 'EDGEFLEET_REGISTRATION_TOKEN' };
+
 const UID_SOURCES = ['/sys/class/dmi/id/product_uuid', '/etc/machine-id'];
 
 /**
@@ -112,6 +114,10 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Agent
     const problems = result.error.issues.map((i) => {
       const field = i.path.join('.') || '(root)';
       if (field === 'uid' && i.code === 'invalid_type') return 'uid: no hardware id found (set "uid" in the config or EDGEFLEET_UID; /sys/class/dmi/id/product_uuid and /etc/machine-id gave nothing usable)';
+      if (i.code === 'invalid_type' && (merged as Record<string, unknown>)[String(i.path[0])] === undefined) {
+        const env = ENV_NAMES[field];
+        return `${field}: required (set "${field}" in the config file${env ? ` or ${env}` : ''})`;
+      }
       return `${field}: ${i.message}`;
     });
     throw new ConfigError(`invalid agent config (${text === undefined ? `${path} not found, environment only` : path}):\n  - ${problems.join('\n  - ')}`);

@@ -76,8 +76,9 @@ export class SdkMqttTransport implements MqttTransport {
     if (!this.reconnecting) {
       this.reconnecting = (async () => {
         while (!this.stopped && !this.connected) {
-          const c = this.build();
+          let c: mqtt.MqttClientConnection | undefined;
           try {
+            c = this.build();
             const sessionPresent = await c.connect();
             if (this.stopped) {
               await c.disconnect().catch(() => undefined);
@@ -93,7 +94,7 @@ export class SdkMqttTransport implements MqttTransport {
             for (const h of this.connectedHandlers) await h({ reconnect, sessionPresent });
             await this.flush();
           } catch (e) {
-            await c.disconnect().catch(() => undefined);
+            await c?.disconnect().catch(() => undefined);
             if (this.connection === c) this.connection = undefined;
             this.connected = false;
             if (this.stopped) return;

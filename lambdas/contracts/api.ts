@@ -86,6 +86,11 @@ export const rejectHostBody = z.strictObject({
   version: resourceVersion.optional(),
   reason: safeText(500).optional(),
 });
+/** POST /v1/hosts/{hostId}/decommission: revoke the certificate, delete the IoT thing, keep the record. */
+export const decommissionHostBody = z.strictObject({
+  version: resourceVersion.optional(),
+  reason: safeText(500).optional(),
+});
 export const listHostsQuery = listQuery.extend({
   status: hostStatus.optional(),
   site: siteName.optional(),

@@ -29,6 +29,7 @@ export const ROUTE_DOCS: Readonly<Record<string, Doc>> = {
   'DELETE /v1/hosts/{hostId}': { summary: 'Delete a host, or decommission an approved one', response: api.host },
   'POST /v1/hosts/{hostId}/approve': { summary: 'Approve a pending host', body: api.approveHostBody, response: api.host },
   'POST /v1/hosts/{hostId}/reject': { summary: 'Reject a pending host', body: api.rejectHostBody, response: api.host },
+  'POST /v1/hosts/{hostId}/decommission': { summary: 'Decommission a host: revoke its certificate and delete its IoT thing (the record stays until DELETE)', body: api.decommissionHostBody, response: api.host },
   'POST /v1/profiles': { summary: 'Create a cluster profile', body: api.createProfileBody, response: api.profile, status: 201 },
   'GET /v1/profiles': { summary: 'List cluster profiles', query: listQuery, response: api.profilePage },
   'GET /v1/profiles/{name}': { summary: 'Get a cluster profile', response: api.profile },

@@ -64,6 +64,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   r('DELETE', '/v1/hosts/{hostId}', 'hosts'),
   r('POST', '/v1/hosts/{hostId}/approve', 'hosts'),
   r('POST', '/v1/hosts/{hostId}/reject', 'hosts'),
+  r('POST', '/v1/hosts/{hostId}/decommission', 'hosts'),
 
   r('POST', '/v1/profiles', 'profiles'),
   r('GET', '/v1/profiles', 'profiles'),

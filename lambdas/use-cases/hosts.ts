@@ -1,6 +1,6 @@
 import type { z } from 'zod';
-import type { approveHostBody, createHostBody, patchHostBody, rejectHostBody } from '../contracts/api.js';
-import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.js';
+import type { approveHostBody, createHostBody, decommissionHostBody, patchHostBody, rejectHostBody } from '../contracts/api.js';
+import { ConflictError, NotFoundError, ValidationError, VersionMismatchError } from '../domain/errors.js';
 import { hostIdFromUid, PURGEABLE, transition, type HostEvent } from '../domain/host-lifecycle.js';
 import type { HostRecord, HostWithPresence } from '../domain/model.js';
 import type { HostFilter, Page, PageRequest } from '../ports/index.js';
@@ -89,12 +89,36 @@ export async function rejectHost(deps: Deps, ctx: RequestContext, id: string, in
   });
 }
 
+type RegistryDeps = Deps & { readonly registry: DeviceRegistry };
+
+/** Revokes the certificate and deletes the thing (idempotent), then records the decommission. */
+async function decommission(deps: RegistryDeps, ctx: RequestContext, host: HostWithPresence, expectedVersion: number, reason: string): Promise<HostWithPresence> {
+  if (host.clusterId) throw new ConflictError('host-in-cluster', `host ${host.id} belongs to cluster ${host.clusterId}; remove it from the cluster first`);
+  const t = transition(host.status, { type: 'decommission' });
+  if (!t.ok) throw new ConflictError(t.code, `cannot decommission host ${host.id}: ${t.reason}`);
+  // Checked before the certificate is revoked: a stale request must change nothing.
+  if (expectedVersion !== host.version) throw new VersionMismatchError(`host ${host.id}`, expectedVersion);
+  await deps.registry.deprovision(host.id, host.certificateId);
+  return applyLifecycle(deps, ctx, host.id, { type: 'decommission' }, expectedVersion, () => ({ statusReason: reason }));
+}
+
+/** decommission-host: explicit, for any host not in a cluster; the record stays (DELETE removes it). */
+export async function decommissionHost(deps: RegistryDeps, ctx: RequestContext, id: string, input: z.infer<typeof decommissionHostBody>): Promise<HostWithPresence> {
+  return mutate(deps, ctx, {
+    action: 'hosts:delete', audit: 'host.decommission', resource: `host/${id}`,
+    run: async () => {
+      const host = visible(ctx, await deps.hosts.get(id), hostNotFound(id));
+      return decommission(deps, ctx, host, input.version ?? host.version, input.reason ?? 'decommissioned by an operator');
+    },
+  });
+}
+
 /**
  * delete-host: hosts with nothing on them (pre-registered, pending, rejected, decommissioned) are
  * removed; an approved host is decommissioned first (a second DELETE removes the record): its
  * certificate is revoked and its IoT thing deleted (both idempotent) before the status changes.
  */
-export async function deleteHost(deps: Deps & { readonly registry: DeviceRegistry }, ctx: RequestContext, id: string): Promise<{ deleted: boolean; host?: HostWithPresence }> {
+export async function deleteHost(deps: RegistryDeps, ctx: RequestContext, id: string): Promise<{ deleted: boolean; host?: HostWithPresence }> {
   return mutate(deps, ctx, {
     action: 'hosts:delete', audit: 'host.delete', resource: `host/${id}`,
     run: async () => {
@@ -104,10 +128,7 @@ export async function deleteHost(deps: Deps & { readonly registry: DeviceRegistr
         await deps.hosts.delete(id, host.version);
         return { deleted: true };
       }
-      const t = transition(host.status, { type: 'decommission' });
-      if (!t.ok) throw new ConflictError(t.code, `cannot decommission host ${id}: ${t.reason}`);
-      await deps.registry.deprovision(id, host.certificateId);
-      return { deleted: false, host: await applyLifecycle(deps, ctx, id, { type: 'decommission' }, host.version, () => ({ statusReason: 'decommissioned by an operator' })) };
+      return { deleted: false, host: await decommission(deps, ctx, host, host.version, 'decommissioned by an operator') };
     },
     describe: (r) => ({ detail: r.deleted ? 'deleted' : 'decommissioned' }),
   });

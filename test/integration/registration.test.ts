@@ -197,6 +197,26 @@ describe('POST /v1/device/register', () => {
     expect((await h.call('GET', `/v1/registration-tokens/${t.id}`)).body.uses).toBe(1);
   });
 
+  it('POST /v1/hosts/{id}/decommission revokes the certificate and keeps the record; stale versions change nothing', async () => {
+    const t = await newToken({ autoApprove: true });
+    const d = await device('DECOM-EXPLICIT');
+    const certId = await expectApprovedWithCert(await register(t.token, d), d, 'decom-explicit');
+    const current = (await h.call('GET', '/v1/hosts/decom-explicit')).body;
+    const stale = await h.call('POST', '/v1/hosts/decom-explicit/decommission', { body: { version: current.version - 1 } });
+    expect([stale.status, stale.body.code]).toEqual([412, 'version-mismatch']);
+    expect(h.rt.ca.isRevoked(certId)).toBe(false);
+    const viewer = await h.token('viewer-1', ['default:viewer']);
+    expect((await h.call('POST', '/v1/hosts/decom-explicit/decommission', { token: viewer, body: {} })).status).toBe(403);
+    expect(h.rt.ca.isRevoked(certId)).toBe(false);
+    const ok = await h.call('POST', '/v1/hosts/decom-explicit/decommission', { body: { version: current.version, reason: 'stolen' } });
+    expect(ok.status).toBe(200);
+    expect(ok.body).toMatchObject({ status: 'decommissioned', statusReason: 'stolen' });
+    expect(h.rt.ca.isRevoked(certId)).toBe(true);
+    const twice = await h.call('POST', '/v1/hosts/decom-explicit/decommission', { body: {} });
+    expect([twice.status, twice.body.code]).toEqual([409, 'host-decommissioned']);
+    expect((await poll(t.token, d)).body.code).toBe('host-decommissioned');
+  });
+
   describe('refusals change nothing in the state table', () => {
     let usable: { id: string; token: string };
     beforeAll(async () => { usable = await newToken(); });

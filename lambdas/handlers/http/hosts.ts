@@ -1,6 +1,6 @@
-import { approveHostBody, batchHostsBody, createHostBody, listHostsQuery, patchHostBody, rejectHostBody } from '../../contracts/api.js';
+import { approveHostBody, batchHostsBody, createHostBody, decommissionHostBody, listHostsQuery, patchHostBody, rejectHostBody } from '../../contracts/api.js';
 import type { HostWithPresence } from '../../domain/model.js';
-import { approveHost, createHost, deleteHost, getHost, listHosts, rejectHost, updateHost } from '../../use-cases/hosts.js';
+import { approveHost, createHost, decommissionHost, deleteHost, getHost, listHosts, rejectHost, updateHost } from '../../use-cases/hosts.js';
 import { importHosts } from '../../use-cases/import-hosts.js';
 import { awsHttpDeps, type HttpDeps } from '../wiring.js';
 import { createHttpHandler, lazyHandler, route, type RouteTable } from './framework.js';
@@ -59,6 +59,11 @@ export const routes: RouteTable = {
     action: 'hosts:approve',
     body: rejectHostBody,
     run: async (req, deps) => ({ status: 200, body: hostView(await rejectHost(deps, req.ctx, req.params.hostId!, req.body)) }),
+  }),
+  'POST /v1/hosts/{hostId}/decommission': route({
+    action: 'hosts:delete',
+    body: decommissionHostBody,
+    run: async (req, deps) => ({ status: 200, body: hostView(await decommissionHost(deps, req.ctx, req.params.hostId!, req.body)) }),
   }),
 };
 

@@ -121,6 +121,10 @@ export async function registerDevice(deps: RegisterDeviceDeps, requestId: string
       statusReason: decision.kind === 'reregister' ? 're-registered with a new key' : 'pre-registered host registered',
     };
   }
+  if (decision.kind === 'reregister' && decision.revokeCertificateId) {
+    // Before the write: once the host forgets the old certificate id, a failed revoke could not be retried.
+    await deps.registry.revoke(decision.revokeCertificateId);
+  }
   const written = await deps.registrations.consumeTokenAndPutHost(token.id, iso, record, decision.kind === 'create' ? undefined : host!.version);
   if (!written.ok) {
     if (written.reason === 'token') {
@@ -131,9 +135,6 @@ export async function registerDevice(deps: RegisterDeviceDeps, requestId: string
       throw new ForbiddenError(code, `host ${hostId} cannot register: ${d?.kind === 'refuse' ? d.reason : 'the registration token has no use left'}`);
     }
     throw new ThrottledError('registration-in-progress', `host ${hostId} changed while registering (another registration of this uid?); retry in a few seconds`);
-  }
-  if (decision.kind === 'reregister' && decision.revokeCertificateId) {
-    await deps.registry.revoke(decision.revokeCertificateId);
   }
   const action = decision.kind === 'reregister' ? 'device.reregister' : 'device.register';
   if (record.status === 'pending') {

@@ -11,6 +11,7 @@ import type { Inventory } from '../../lambdas/contracts/device.js';
 import { startAgent, type AgentHandle } from '../../device/agent.js';
 import type { AgentConfig } from '../../device/config.js';
 import { SimulatedKairos } from '../../device/simulated-kairos.js';
+import { startSimulatedAgents } from '../../device/simulate.js';
 import { startHarness, type Harness } from './harness.js';
 
 let h: Harness;
@@ -120,5 +121,26 @@ describe('edge agent ↔ local runtime', () => {
     });
     expect(c.detail).toContain('90_edgefleet.yaml');
     expect(k.calls).toEqual(['apply-cloud-config']);
+  }, 90_000);
+
+  it('a simulated fleet of N agents in one process registers and goes online (npm start -- --simulate N)', async () => {
+    const fleet = startSimulatedAgents({ apiUrl: h.rt.url, registrationToken: await token({ autoApprove: true }), project: 'default', count: 4, stateDir: path.join(dir, 'fleet'), uidPrefix: 'fleet' });
+    try {
+      await eventually('all online', async () => fleet.hosts.every((x) => x.agent.state.phase === 'online'), 30_000);
+      expect(fleet.hosts.map((x) => x.agent.state.hostId).sort()).toEqual(['fleet-1', 'fleet-2', 'fleet-3', 'fleet-4']);
+      for (const id of ['fleet-1', 'fleet-4']) {
+        await eventually(`${id} online in the API`, async () => (await h.call('GET', `/v1/hosts/${id}`)).body?.presence === 'online');
+      }
+      // A failure injected into one simulated host shows up as a named failure of its command.
+      fleet.hosts[1]!.kairos.failures.bootFallback = true;
+      await h.rt.iot.sendCommand('fleet-2', { commandId: 'up-fleet-2', type: 'upgrade', params: { image: V2 }, deadline: new Date(Date.now() + 60_000).toISOString() });
+      const c = await eventually('upgrade failed', async () => {
+        const r = await command('fleet-2', 'up-fleet-2');
+        return r?.state === 'failed' && r;
+      });
+      expect(c.detail).toMatch(/booted into passive/);
+    } finally {
+      await fleet.stop();
+    }
   }, 90_000);
 });

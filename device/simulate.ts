@@ -1,0 +1,68 @@
+import { join } from 'node:path';
+import { startAgent, type AgentHandle } from './agent.js';
+import { agentConfig, type AgentConfig } from './config.js';
+import type { Log } from './registration.js';
+import { SimulatedKairos, type SimulatedKairosOptions } from './simulated-kairos.js';
+import type { TransportFactory } from './transport.js';
+
+export interface SimulatedFleetOptions {
+  readonly apiUrl: string;
+  readonly registrationToken: string;
+  readonly project: string;
+  readonly count: number;
+  /** Each agent keeps its key, certificate and simulated disk under `<stateDir>/<uid>`. */
+  readonly stateDir: string;
+  readonly site?: string;
+  readonly tags?: Record<string, string>;
+  /** Hardware ids are `<uidPrefix>-<n>` (1-based). @default 'sim' */
+  readonly uidPrefix?: string;
+  readonly kairos?: SimulatedKairosOptions;
+  readonly log?: Log;
+  readonly transportFactory?: TransportFactory;
+  readonly fullReportSeconds?: number;
+  readonly checkIntervalMs?: number;
+}
+
+export interface SimulatedHost {
+  readonly uid: string;
+  readonly agent: AgentHandle;
+  /** The host's simulated OS: inject failures (`kairos.failures.bootFallback = true`) or inspect it. */
+  readonly kairos: SimulatedKairos;
+}
+
+export interface SimulatedFleet {
+  readonly hosts: readonly SimulatedHost[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `count` edge agents in this process, each with a simulated Kairos host (A/B
+ * partitions, reboots) and the real registration and MQTT code. Pairing codes are logged
+ * rather than drawn as QR codes. Used by `npm start -- --simulate N`.
+ */
+export function startSimulatedAgents(o: SimulatedFleetOptions): SimulatedFleet {
+  const prefix = o.uidPrefix ?? 'sim';
+  const hosts: SimulatedHost[] = [];
+  for (let n = 1; n <= o.count; n++) {
+    const uid = `${prefix}-${n}`;
+    const stateDir = join(o.stateDir, uid);
+    const config: AgentConfig = agentConfig.parse({
+      apiUrl: o.apiUrl, registrationToken: o.registrationToken, project: o.project, site: o.site ?? 'simulated',
+      tags: o.tags ?? {}, stateDir, uid, ...(o.fullReportSeconds ? { fullReportSeconds: o.fullReportSeconds } : {}),
+    });
+    const kairos = new SimulatedKairos({ rebootDelayMs: 1000, k8sReadyDelayMs: 500, ...o.kairos, stateFile: join(stateDir, 'simulated-disk.json') });
+    const log: Log | undefined = o.log ? (level, message, fields) => o.log!(level, message, { simulated: uid, ...fields }) : undefined;
+    const agent = startAgent({
+      config, executor: kairos, log: log ?? (() => undefined), transportFactory: o.transportFactory, checkIntervalMs: o.checkIntervalMs,
+      showPairing: (p) => (log ?? ((_l, m) => process.stdout.write(`${m}\n`)))('info', `${uid}: waiting for approval of host ${p.hostId}, pairing code ${p.pairingCode}`),
+    });
+    hosts.push({ uid, agent, kairos });
+  }
+  return {
+    hosts,
+    async stop() {
+      for (const h of hosts) h.kairos.stop();
+      await Promise.all(hosts.map((h) => h.agent.stop()));
+    },
+  };
+}

@@ -62,6 +62,13 @@ describe('IotDeviceRegistry', () => {
     await expect(registry().provision('h1', 'CSR', {})).rejects.toBeInstanceOf(UnavailableError);
   });
 
+  it('a certificate whose attachment failed is revoked, so a retry leaves no active orphan', async () => {
+    iot.on(AttachThingPrincipalCommand).rejects(err('ThrottlingException'));
+    iot.on(UpdateCertificateCommand).resolves({});
+    await expect(registry().provision('h1', 'CSR', {})).rejects.toBeInstanceOf(ThrottledError);
+    expect(iot.commandCalls(UpdateCertificateCommand)[0]!.args[0].input).toEqual({ certificateId: 'abc', newStatus: 'REVOKED' });
+  });
+
   it('unknown errors are not swallowed', async () => {
     iot.on(AttachThingPrincipalCommand).rejects(err('UnauthorizedException'));
     await expect(registry().provision('h1', 'CSR', {})).rejects.toMatchObject({ name: 'UnauthorizedException' });

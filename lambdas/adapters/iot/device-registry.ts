@@ -68,10 +68,16 @@ export class IotDeviceRegistry implements DeviceRegistry {
     const cert = await this.iot.send(new CreateCertificateFromCsrCommand({ certificateSigningRequest: csrPem, setAsActive: true }))
       .catch((e: unknown) => mapIotError(e, `signing the CSR of ${thingName}`));
     if (!cert.certificateArn || !cert.certificateId || !cert.certificatePem) throw new UnavailableError('iot-certificate-missing', 'AWS IoT returned no certificate');
-    await this.iot.send(new AttachPolicyCommand({ policyName: this.config.policyName, target: cert.certificateArn }))
-      .catch((e: unknown) => mapIotError(e, `attaching the device policy to ${thingName}'s certificate`));
-    await this.iot.send(new AttachThingPrincipalCommand({ thingName, principal: cert.certificateArn }))
-      .catch((e: unknown) => mapIotError(e, `attaching the certificate to ${thingName}`));
+    try {
+      await this.iot.send(new AttachPolicyCommand({ policyName: this.config.policyName, target: cert.certificateArn }))
+        .catch((e: unknown) => mapIotError(e, `attaching the device policy to ${thingName}'s certificate`));
+      await this.iot.send(new AttachThingPrincipalCommand({ thingName, principal: cert.certificateArn }))
+        .catch((e: unknown) => mapIotError(e, `attaching the certificate to ${thingName}`));
+    } catch (e) {
+      // The caller retries with a new certificate: this one must not stay active (best effort).
+      await this.revoke(cert.certificateId).catch(() => undefined);
+      throw e;
+    }
     return { certificateId: cert.certificateId, certificatePem: cert.certificatePem, ...(await this.connection()) };
   }
 

@@ -3,7 +3,10 @@ import { ExecFileRunner } from './command-runner.js';
 import { ConfigError, loadConfig } from './config.js';
 import { KairosCli, type KairosExecutor } from './kairos.js';
 import { SimulatedKairos } from './simulated-kairos.js';
+import { spawn } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from './state-store.js';
 
 /** systemd: do not restart on a configuration problem or a terminal refusal (RestartPreventExitStatus). */
 export const EXIT_CONFIG = 78;
@@ -19,6 +22,7 @@ async function main(): Promise<number> {
     }
     throw e;
   }
+  if (config.caBundle && process.env.EDGEFLEET_CA_BUNDLE_APPLIED !== '1') return relaunchWithCaBundle(config.stateDir, config.caBundle);
   const executor: KairosExecutor = process.env.EDGEFLEET_SIMULATE === '1'
     ? new SimulatedKairos({ stateFile: join(config.stateDir, 'simulated-disk.json'), rebootDelayMs: 2000 })
     : new KairosCli(new ExecFileRunner());
@@ -38,6 +42,23 @@ async function main(): Promise<number> {
     return EXIT_CONFIG;
   }
   return agent.state.phase === 'failed' ? 1 : 0;
+}
+
+/**
+ * Node reads extra trusted CAs (NODE_EXTRA_CA_CERTS) only at start: write the config's
+ * caBundle (e.g. a TLS-inspecting proxy's CA) into the state dir and run the agent again as a
+ * child with it, forwarding stop signals.
+ */
+async function relaunchWithCaBundle(stateDir: string, caBundle: string): Promise<number> {
+  await mkdir(stateDir, { recursive: true, mode: 0o700 });
+  const bundle = join(stateDir, 'api-ca-bundle.pem');
+  await writeFileAtomic(bundle, caBundle.endsWith('\n') ? caBundle : `${caBundle}\n`);
+  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+    stdio: 'inherit',
+    env: { ...process.env, NODE_EXTRA_CA_CERTS: bundle, EDGEFLEET_CA_BUNDLE_APPLIED: '1' },
+  });
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => child.kill(signal));
+  return new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
 }
 
 main().then(

@@ -129,7 +129,8 @@ export async function register(input: RegistrationInput, deps: RegistrationDeps 
         res = await doFetch(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify(body), signal: deps.signal });
       } catch (e) {
         if (deps.signal?.aborted) return undefined;
-        await retry(`cannot reach ${url}: ${(e as Error).message}`);
+        const cause = (e as Error & { cause?: { message?: string; code?: string } }).cause;
+        await retry(`cannot reach ${url}: ${(e as Error).message}${cause ? ` (${cause.code ?? cause.message ?? ''})` : ''}`);
         continue;
       }
 

@@ -3,11 +3,13 @@
  * `npm start`: the whole EdgeFleet control plane on this machine.
  *   --port <n>        API port on 127.0.0.1 (default 8080; 0 = any free port)
  *   --data-dir <dir>  where local data lives (default .edgefleet)
- *   --simulate <n>    simulated edge hosts (arrives with the device agent; refused for now)
+ *   --simulate <n>    also start n simulated edge hosts (the real agent code with a simulated
+ *                     Kairos) that register through the real HTTP and MQTT paths
  */
 import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { startLocal } from '../local/runtime.js';
+import { startSimulatedAgents, type SimulatedFleet } from '../device/simulate.js';
 
 function fail(message: string): never {
   process.stderr.write(`edgefleet: ${message}\n`);
@@ -37,9 +39,8 @@ if (values.help) {
 }
 const port = Number(values.port);
 if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be a number from 0 to 65535, got "${values.port}"`);
-if (values.simulate !== undefined) {
-  fail('--simulate needs the device agent, which is not built yet (issue 3); start without it');
-}
+const simulate = values.simulate === undefined ? 0 : Number(values.simulate);
+if (!Number.isInteger(simulate) || simulate < 0 || simulate > 5000) fail(`--simulate must be a number of hosts from 0 to 5000, got "${values.simulate}"`);
 
 try {
   const rt = await startLocal({ port, dataDir: values['data-dir'], logLevel: values['log-level'] });
@@ -47,13 +48,29 @@ try {
   process.stdout.write(`EdgeFleet control plane is running.\n  API:        ${rt.url}\n  OpenAPI:    ${rt.url}/v1/openapi.json\n  Data:       ${rel}/\n`);
   if (rt.firstStart) process.stdout.write(`  Admin token (first start; also saved in ${rel}/local.json):\n    ${rt.adminToken}\n`);
   else process.stdout.write(`  Admin token: in ${rel}/local.json (run \`npm run edgefleet -- login\`)\n`);
+  process.stdout.write(`  MQTT:       ${rt.iot.mqttUrl}\n`);
+  let fleet: SimulatedFleet | undefined;
+  if (simulate > 0) {
+    // A real registration token, used by the real agent code over the real HTTP and MQTT paths.
+    const res = await fetch(`${rt.url}/v1/registration-tokens`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${rt.adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'npm start --simulate', autoApprove: true, allowReregistration: true, site: 'simulated', maxUses: simulate * 2 }),
+    });
+    if (!res.ok) throw new Error(`could not create the simulator's registration token: ${res.status} ${await res.text()}`);
+    const { token } = (await res.json()) as { token: string };
+    fleet = startSimulatedAgents({
+      apiUrl: rt.url, registrationToken: token, project: 'default', count: simulate, stateDir: path.join(rt.dataDir, 'simulated'), site: 'simulated',
+    });
+    process.stdout.write(`  Simulating: ${simulate} edge host(s) (sim-1 … sim-${simulate}); watch them with \`npm run edgefleet -- hosts watch\`\n`);
+  }
   process.stdout.write('Press Ctrl-C to stop.\n');
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
     process.stdout.write(`\n${signal}: stopping the control plane…\n`);
-    rt.stop().then(() => process.exit(0), (e: unknown) => { process.stderr.write(`edgefleet: clean stop failed: ${String(e)}\n`); process.exit(1); });
+    (fleet ? fleet.stop() : Promise.resolve()).then(() => rt.stop()).then(() => process.exit(0), (e: unknown) => { process.stderr.write(`edgefleet: clean stop failed: ${String(e)}\n`); process.exit(1); });
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));

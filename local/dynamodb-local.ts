@@ -47,7 +47,9 @@ export async function startDynamoLocal(dbDir: string | undefined): Promise<Dynam
     args.push('-inMemory');
   }
   if (dbDir) killOrphan(dbDir);
-  const child: ChildProcess = spawn('java', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group: a Ctrl-C in the terminal reaches this process, which then stops
+  // the agents and the broker while the database still takes their last writes.
+  const child: ChildProcess = spawn('java', args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   // Never leave Java behind: on any exit of this process (normal, uncaught error, process.exit).
   const killOnExit = () => { child.kill('SIGKILL'); };
   process.once('exit', killOnExit);

@@ -78,7 +78,12 @@ export async function startIot(opts: IotRuntimeOptions): Promise<LocalIot> {
     whenIdle: () => router.whenIdle(),
     stop: async () => {
       await broker.stop();
-      await router.whenIdle();
+      // Lifecycle events of the last disconnects are delivered asynchronously: let them land
+      // (the database is stopped after this) so presence is recorded as offline.
+      for (let i = 0; i < 3; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        await router.whenIdle();
+      }
     },
   };
 }

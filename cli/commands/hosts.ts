@@ -87,7 +87,7 @@ export function hostPatchBody(current: Pick<Host, 'version' | 'tags'>, o: Update
 export function registerHosts(program: Command, rt: CliRuntime): void {
   const hosts = program
     .command('hosts')
-    .description('edge hosts: pre-register, import, list, approve, reject, update, delete')
+    .description('edge hosts: pre-register, import, list, watch, approve, reject, update, decommission, delete')
     .addHelpText('after', examples('edgefleet hosts list --status pending', 'edgefleet hosts approve hw-0042', 'edgefleet hosts import fleet.csv'));
 
   addCommonOptions(
@@ -211,6 +211,24 @@ export function registerHosts(program: Command, rt: CliRuntime): void {
       });
       if (s.out.isJson) return s.out.json(h);
       s.out.line(`Rejected host ${h.id}.`);
+    }),
+  );
+
+  addCommonOptions(
+    hosts
+      .command('decommission')
+      .description("retire a host: its certificate is revoked and its IoT thing removed; it can no longer connect")
+      .argument(...ID_ARG)
+      .option('--reason <text>', 'why (kept with the host and in the audit log)'),
+  ).action(
+    action<{ reason?: string }, [string]>(rt, async (s, o, id) => {
+      const h = await s.client.post<Host>(`/v1/hosts/${seg(id)}/decommission`, {
+        what: `decommission host "${id}"`,
+        body: o.reason ? { reason: o.reason } : {},
+        hints: { 404: NOT_FOUND, 409: `host ${id} cannot be decommissioned now (for example it is in a cluster); check it with \`edgefleet hosts get ${id}\`` },
+      });
+      if (s.out.isJson) return s.out.json(h);
+      s.out.line(`Host ${h.id} is decommissioned; its certificate is revoked.`);
     }),
   );
 

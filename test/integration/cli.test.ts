@@ -161,6 +161,20 @@ describe('edgefleet CLI against the local runtime', () => {
     expect(await cliJson(['clusters', 'get', clusterId])).toMatchObject({ name: 'shop-9', workers: [{ name: 'pos', hostIds: ['hw-102'] }] });
   });
 
+  it('decommissions an approved host and follows fleet changes with hosts watch', async () => {
+    await seedApprovedHosts(h, 'default', ['retire-me']);
+    const watch = await cli(['hosts', 'watch', '--count', '1']);
+    expect(watch.code).toBe(EXIT.ok);
+    expect(watch.stdout).toMatch(/host\(s\); \d+ online\. Watching for changes/);
+    const r = await cli(['hosts', 'decommission', 'retire-me', '--reason', 'replaced by a new till']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(EXIT.ok);
+    expect(r.stdout).toContain('Host retire-me is decommissioned');
+    const host = await cliJson<{ status: string; statusReason: string }>(['hosts', 'get', 'retire-me']);
+    expect(host).toMatchObject({ status: 'decommissioned' });
+    expect((await cli(['hosts', 'decommission', 'retire-me'])).code).toBe(EXIT.conflict);
+  });
+
   it('shows the mutations in the audit log', async () => {
     const audit = await cliJson<{ items: { action: string; resource: string; outcome: string; actor: string }[] }>(['audit', 'list', '--since', '1h', '--all']);
     const seen = audit.items.map((e) => `${e.action} ${e.resource}`);

@@ -141,7 +141,7 @@ class Agent {
       const hostState = await executor.state();
       const inventory = await this.inventory(hostState);
       const approved = await register(
-        { apiUrl: config.apiUrl, token: config.registrationToken, uid: config.uid, keyPem, csrPem, inventory, project: config.project },
+        { apiUrl: config.apiUrl, token: config.registrationToken, uid: config.uid, keyPem, csrPem, inventory, project: config.project, site: config.site, tags: config.tags },
         { fetch: this.options.fetch, sleep: this.sleep, random: this.options.random, now: this.now, log: this.log, showPairing: this.options.showPairing, signal: this.abort.signal },
       );
       if (!approved) return;
@@ -230,7 +230,10 @@ class Agent {
     return t.publish(topic, JSON.stringify(body)).catch((e: unknown) => this.log('warn', `publish to ${topic} failed: ${(e as Error).message}`));
   }
 
-  private result(commandId: string, phase: ResultMessage['phase'], detail?: string, progress?: number): Promise<void> {
+  private async result(commandId: string, phase: ResultMessage['phase'], detail?: string, progress?: number, remember = true): Promise<void> {
+    if (remember && (phase === 'succeeded' || phase === 'failed')) {
+      await this.store.recordOutcome(commandId, { phase, ...(detail ? { detail: detail.slice(0, 4096) } : {}) }).catch((e: unknown) => this.log('warn', `cannot store the outcome of ${commandId}: ${(e as Error).message}`));
+    }
     const msg: ResultMessage = { commandId, phase, at: this.now().toISOString(), ...(detail ? { detail: detail.slice(0, 4096) } : {}), ...(progress !== undefined ? { progress } : {}) };
     this.log(phase === 'failed' ? 'warn' : 'info', `command ${commandId}: ${phase}${detail ? `: ${detail}` : ''}`);
     return this.publish(TOPICS.results(this.hostId), resultMessage.parse(msg));
@@ -280,7 +283,10 @@ class Agent {
     if (this.stopped || this.rebootPending) return;
     // At most once: the id is durable before anything runs; a redelivery is ignored.
     if (!(await this.store.recordCommand(cmd.commandId))) {
-      this.log('info', `command ${cmd.commandId} was already accepted; ignoring the redelivery`);
+      // Never run again; but the cloud redelivers only what it has no outcome for: tell it again.
+      const outcome = await this.store.outcomeOf(cmd.commandId);
+      this.log('info', `command ${cmd.commandId} was already accepted; not running it again${outcome ? `, repeating its result (${outcome.phase})` : ''}`);
+      if (outcome) await this.result(cmd.commandId, outcome.phase, outcome.detail, undefined, false);
       return;
     }
     const deadline = Date.parse(cmd.deadline);

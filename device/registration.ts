@@ -39,6 +39,9 @@ export interface RegistrationInput {
   readonly csrPem: string;
   readonly inventory: Inventory;
   readonly project?: string;
+  /** Site and tags from the install configuration. */
+  readonly site?: string;
+  readonly tags?: Record<string, string>;
 }
 
 export interface RegistrationDeps {
@@ -122,6 +125,7 @@ export async function register(input: RegistrationInput, deps: RegistrationDeps 
       if (deps.signal?.aborted) return undefined;
       const body: DeviceRegisterBody = {
         token: input.token, uid: input.uid, csr: input.csrPem, inventory: input.inventory,
+        ...(input.site ? { site: input.site } : {}), ...(input.tags && Object.keys(input.tags).length ? { tags: input.tags } : {}),
         proof: signProof(input.keyPem, input.uid, now().toISOString()),
       };
       let res: Response;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { hostId, hostUid, isoTime } from './common.js';
+import { hostId, hostUid, isoTime, siteName, tags } from './common.js';
 
 /** Inventory the agent reports at registration (and in full status reports). */
 export const inventory = z.strictObject({
@@ -28,6 +28,10 @@ export const deviceRegisterBody = z.strictObject({
   uid: hostUid,
   csr: csrPem,
   inventory,
+  /** The site and tags from the host's install configuration (user-data); used for hosts the
+   * control plane did not know in advance when the token names no site of its own. */
+  site: siteName.optional(),
+  tags: tags.optional(),
   proof: z.strictObject({ at: isoTime, signature: z.string().max(256) }).optional(),
 });
 export type DeviceRegisterBody = z.infer<typeof deviceRegisterBody>;

@@ -108,8 +108,9 @@ export async function registerDevice(deps: RegisterDeviceDeps, requestId: string
   let record: HostRecord;
   if (decision.kind === 'create') {
     record = {
-      id: hostId, uid: body.uid, project: token.project, tags: { ...(token.tags ?? {}) }, status: decision.status, version: 1, createdAt: iso, updatedAt: iso,
-      ...(token.site ? { site: token.site } : {}), ...registration,
+      // The operator's token wins over what the device's install configuration says.
+      id: hostId, uid: body.uid, project: token.project, tags: { ...(body.tags ?? {}), ...(token.tags ?? {}) }, status: decision.status, version: 1, createdAt: iso, updatedAt: iso,
+      ...(token.site ?? body.site ? { site: token.site ?? body.site } : {}), ...registration,
       ...(decision.status === 'approved' ? { approvedAt: iso, statusReason: 'approved by its registration token' } : {}),
     };
   } else {

@@ -62,6 +62,11 @@ export interface Credentials {
   readonly caPem: string;
 }
 
+export interface CommandOutcome {
+  readonly phase: 'succeeded' | 'failed';
+  readonly detail?: string;
+}
+
 export interface Inflight {
   readonly commandId: string;
   readonly type: 'upgrade' | 'reboot' | 'reset';
@@ -91,6 +96,7 @@ export const DEFAULT_MAX_COMMAND_IDS = 1000;
  */
 export class StateStore {
   private commandIds: string[] | undefined;
+  private outcomes: Record<string, CommandOutcome> = {};
 
   constructor(readonly dir: string, private readonly maxCommandIds = DEFAULT_MAX_COMMAND_IDS) {}
 
@@ -162,15 +168,23 @@ export class StateStore {
   private async ids(): Promise<string[]> {
     if (!this.commandIds) {
       const text = await readIfExists(this.path(FILES.commands));
-      let ids: unknown = [];
+      let parsed: { ids?: unknown; outcomes?: unknown } = {};
       try {
-        ids = text ? (JSON.parse(text) as { ids?: unknown }).ids : [];
+        parsed = text ? (JSON.parse(text) as typeof parsed) : {};
       } catch {
-        ids = [];
+        parsed = {};
       }
-      this.commandIds = Array.isArray(ids) ? ids.filter((x): x is string => typeof x === 'string') : [];
+      this.commandIds = Array.isArray(parsed.ids) ? parsed.ids.filter((x): x is string => typeof x === 'string') : [];
+      this.outcomes = typeof parsed.outcomes === 'object' && parsed.outcomes !== null ? (parsed.outcomes as Record<string, CommandOutcome>) : {};
     }
     return this.commandIds;
+  }
+
+  private async save(ids: string[], outcomes: Record<string, CommandOutcome>): Promise<void> {
+    const kept = Object.fromEntries(ids.filter((id) => outcomes[id]).map((id) => [id, outcomes[id]!]));
+    await writeFileAtomic(this.path(FILES.commands), `${JSON.stringify({ ids, outcomes: kept })}\n`);
+    this.commandIds = ids;
+    this.outcomes = kept;
   }
 
   async hasCommand(commandId: string): Promise<boolean> {
@@ -184,9 +198,19 @@ export class StateStore {
   async recordCommand(commandId: string): Promise<boolean> {
     const ids = await this.ids();
     if (ids.includes(commandId)) return false;
-    const next = [...ids, commandId].slice(-this.maxCommandIds);
-    await writeFileAtomic(this.path(FILES.commands), `${JSON.stringify({ ids: next })}\n`);
-    this.commandIds = next;
+    await this.save([...ids, commandId].slice(-this.maxCommandIds), this.outcomes);
     return true;
+  }
+
+  /** The final result of a recorded command, kept so that a redelivery can be answered again. */
+  async recordOutcome(commandId: string, outcome: CommandOutcome): Promise<void> {
+    const ids = await this.ids();
+    if (!ids.includes(commandId)) return;
+    await this.save(ids, { ...this.outcomes, [commandId]: outcome });
+  }
+
+  async outcomeOf(commandId: string): Promise<CommandOutcome | undefined> {
+    await this.ids();
+    return this.outcomes[commandId];
   }
 }

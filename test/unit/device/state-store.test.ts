@@ -64,4 +64,18 @@ describe('state store', () => {
     expect(await s.hasCommand('x')).toBe(false);
     expect(await s.recordCommand('x')).toBe(true);
   });
+
+  test('outcomes are kept with their ids and dropped with them', async () => {
+    const s = new StateStore(dir, 2);
+    await s.recordOutcome('nope', { phase: 'failed' });
+    expect(await s.outcomeOf('nope')).toBeUndefined();
+    await s.recordCommand('a');
+    await s.recordOutcome('a', { phase: 'succeeded', detail: 'done' });
+    expect(await new StateStore(dir, 2).outcomeOf('a')).toEqual({ phase: 'succeeded', detail: 'done' });
+    await s.recordCommand('b');
+    await s.recordCommand('c');
+    const again = new StateStore(dir, 2);
+    expect(await again.outcomeOf('a')).toBeUndefined();
+    expect(await again.hasCommand('c')).toBe(true);
+  });
 });

@@ -45,7 +45,7 @@ const restrict = (files, ...groups) => ({
 });
 
 export default defineConfig(
-  globalIgnores(['node_modules/', 'cdk.out/', '.edgefleet/', 'coverage/', 'bench/results/']),
+  globalIgnores(['node_modules/', 'cdk.out/', '.edgefleet/', 'coverage/', 'bench/results/', 'dist/']),
   tseslint.configs.recommended,
   {
     files: ['**/*.js', '**/*.mjs'],

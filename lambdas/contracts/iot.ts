@@ -13,12 +13,14 @@ export interface IotRule {
   readonly hostIdSegment: number;
   /** Handler module (exports `handler`), relative to the repository root. */
   readonly entry: string;
+  /** The handler publishes commands (needs iot:Publish on device command topics). */
+  readonly publishesCommands?: boolean;
 }
 
 export const IOT_RULES: readonly IotRule[] = [
   { name: 'status', topicFilter: 'edgefleet/hosts/+/status', hostIdSegment: 3, entry: 'lambdas/handlers/iot/status.ts' },
   { name: 'results', topicFilter: 'edgefleet/hosts/+/results', hostIdSegment: 3, entry: 'lambdas/handlers/iot/results.ts' },
-  { name: 'pending-commands', topicFilter: 'edgefleet/hosts/+/commands/pending', hostIdSegment: 3, entry: 'lambdas/handlers/iot/pending-commands.ts' },
+  { name: 'pending-commands', topicFilter: 'edgefleet/hosts/+/commands/pending', hostIdSegment: 3, entry: 'lambdas/handlers/iot/pending-commands.ts', publishesCommands: true },
   { name: 'presence', topicFilter: '$aws/events/presence/+/+', hostIdSegment: 5, entry: 'lambdas/handlers/iot/presence.ts' },
 ];
 

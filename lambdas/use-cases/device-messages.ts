@@ -1,3 +1,4 @@
+import { ConflictError } from '../domain/errors.js';
 import { applyResult, expire, markSent, type CommandRecord, type CommandResult } from '../domain/command.js';
 import { canonicalJson, decideStatus, FULL_REPORT_INTERVAL_MS, type StatusDecision } from '../domain/device-status.js';
 import { nextPresence, type PresenceChange } from '../domain/presence.js';
@@ -45,14 +46,20 @@ export async function recordStatus(deps: DeviceDeps, hostId: string, report: Sta
 export type ResultHandling = ReturnType<typeof applyResult>['kind'] | 'ignored' | 'lost-race';
 
 /** Applies a device result; idempotent, and retried on a concurrent update of the same command. */
+/** Results of one command arrive within milliseconds of each other and are applied concurrently. */
+const RESULT_ATTEMPTS = 12;
+
 export async function recordResult(deps: DeviceDeps, hostId: string, commandId: string, result: CommandResult): Promise<ResultHandling> {
-  for (let attempt = 0; attempt < 3; attempt++) {
+  for (let attempt = 0; attempt < RESULT_ATTEMPTS; attempt++) {
     const current = await deps.commands.get(hostId, commandId);
     const outcome = applyResult(current, result, deps.clock.now());
     if (outcome.kind === 'ignored') return 'ignored';
     if (await deps.commands.update(outcome.next)) return outcome.kind;
+    // Lost an optimistic-concurrency race with another result: re-read after a jittered pause.
+    await new Promise((r) => setTimeout(r, Math.random() * 10 * (attempt + 1)));
   }
-  return 'lost-race';
+  // Never drop a result silently: failing the invocation makes IoT/Lambda deliver it again.
+  throw new ConflictError('result-lost-race', `result ${result.phase} of command ${commandId} on ${hostId} lost ${RESULT_ATTEMPTS} update races; it will be delivered again`);
 }
 
 const envelope = (c: CommandRecord): CommandEnvelope => ({ commandId: c.commandId, type: c.type, params: c.params, deadline: c.deadline });

@@ -7,6 +7,7 @@ import { Construct } from 'constructs';
 import { IOT_RULES, ruleSql, type IotRuleName } from '../../lambdas/contracts/iot.js';
 import { HANDLER_ENV } from '../api-routes.js';
 import { bindTable, EdgeFunction, type LogLevel } from './edge-function.js';
+import { acknowledgeNag } from '../nag.js';
 
 export interface IotRulesProps {
   /** The state table the rule handlers read and write (presence, status, commands). */
@@ -70,6 +71,17 @@ export class IotRules extends Construct {
         logLevel: props.logLevel,
       });
       bindTable(fn, props.stateTable, HANDLER_ENV.stateTable, 'readwrite');
+      if (rule.publishesCommands) {
+        // Re-sends stored commands to the host that asked: publish on device command topics only.
+        const stack = Stack.of(this);
+        fn.function.addToRolePolicy(new PolicyStatement({
+          actions: ['iot:Publish'],
+          resources: [stack.formatArn({ service: 'iot', resource: 'topic', resourceName: 'edgefleet/hosts/*/commands' })],
+        }));
+        fn.function.addToRolePolicy(new PolicyStatement({ actions: ['iot:DescribeEndpoint'], resources: ['*'] }));
+        acknowledgeNag(fn.role, 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iot:<AWS::Region>:<AWS::AccountId>:topic/edgefleet/hosts/*/commands]',
+          'The handler re-sends stored commands to whichever host asks; the wildcard is the host id segment of the command topic only.');
+      }
       const topicRule = new CfnTopicRule(this, `${name}Rule`, {
         topicRulePayload: {
           description: `EdgeFleet: ${rule.topicFilter} → ${rule.entry}`,

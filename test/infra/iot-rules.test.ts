@@ -66,12 +66,17 @@ describe('IoT topic rules (from IOT_RULES)', () => {
   });
 
   it.each(IOT_RULES.map((r) => r.name))('%s: reads and writes the state table, nothing on the audit table', (name) => {
+    const rule = IOT_RULES.find((r) => r.name === name)!;
     const st = statementsOfFunction(template, fnIdOf(name));
     const onState = tableActions(st, stateId);
     for (const a of ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem']) expect(onState.has(a)).toBe(true);
     expect(tableActions(st, auditId).size).toBe(0);
     for (const s of st) {
-      if ([s.Resource].flat().includes('*')) expect([s.Action].flat().sort()).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+      // Wildcards only where the service has no resource-level permissions: X-Ray, and the IoT endpoint lookup of publishers.
+      if ([s.Resource].flat().includes('*')) {
+        expect([['xray:PutTelemetryRecords', 'xray:PutTraceSegments'], ...(rule.publishesCommands ? [['iot:DescribeEndpoint']] : [])])
+          .toContainEqual([s.Action].flat().sort());
+      }
     }
   });
 
@@ -82,5 +87,17 @@ describe('IoT topic rules (from IOT_RULES)', () => {
     const t = Template.fromStack(s);
     t.resourceCountIs('AWS::IoT::TopicRule', IOT_RULES.length);
     t.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 7 });
+  });
+});
+
+describe('command publishing grants', () => {
+  const publishActions = (name: string) => statementsOfFunction(template, fnIdOf(name))
+    .filter((s) => [s.Action].flat().includes('iot:Publish'));
+
+  it('lets only the pending-commands handler publish, and only on device command topics', () => {
+    const stmts = publishActions('pending-commands');
+    expect(stmts).toHaveLength(1);
+    expect(JSON.stringify(stmts[0]!.Resource)).toContain(':topic/edgefleet/hosts/*/commands');
+    for (const other of IOT_RULES.filter((r) => r.name !== 'pending-commands')) expect(publishActions(other.name)).toEqual([]);
   });
 });

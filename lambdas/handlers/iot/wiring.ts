@@ -5,6 +5,7 @@ import { UnavailableError } from '../../domain/errors.js';
 import type { CommandPublisher } from '../../ports/device-plane.js';
 import type { DeviceDeps } from '../../use-cases/device-messages.js';
 import { getTracer } from '../observability.js';
+import { IotCommandPublisher } from '../../adapters/iot/command-publisher.js';
 
 /** Wires the MQTT-plane ports to DynamoDB; the publisher comes from the runtime (local broker or AWS). */
 export function makeDeviceDeps(db: DocClient, stateTable: string, publisher: CommandPublisher): DeviceDeps {
@@ -17,11 +18,7 @@ export function makeDeviceDeps(db: DocClient, stateTable: string, publisher: Com
   };
 }
 
-/**
- * On AWS commands are published through the IoT data plane (`iot:Publish` on
- * edgefleet/hosts/<id>/commands). Its client (@aws-sdk/client-iot-data-plane) is not a
- * dependency yet, so publishing fails loudly there; commands stay stored (queued) meanwhile.
- */
+/** For runtimes without a way to publish: fails loudly; commands stay stored (queued). */
 export const unavailablePublisher: CommandPublisher = {
   publish: async (hostId) => {
     throw new UnavailableError('command-publisher-unavailable', `cannot publish a command to ${hostId}: no IoT data-plane publisher is configured in this runtime`);
@@ -29,10 +26,10 @@ export const unavailablePublisher: CommandPublisher = {
 };
 
 let awsDeps: DeviceDeps | undefined;
-/** AWS wiring, created lazily on the first invocation (cold start). */
+/** AWS wiring, created lazily on the first invocation (cold start); commands go out through the IoT data plane. */
 export function awsDeviceDeps(): DeviceDeps {
   const table = process.env[HANDLER_ENV.stateTable];
   if (!table) throw new Error(`EdgeFleet IoT handler configuration is invalid (${HANDLER_ENV.stateTable} is missing); check the function's environment`);
-  awsDeps ??= makeDeviceDeps(makeDocClient({}, (c) => getTracer().captureAWSv3Client(c)), table, unavailablePublisher);
+  awsDeps ??= makeDeviceDeps(makeDocClient({}, (c) => getTracer().captureAWSv3Client(c)), table, new IotCommandPublisher());
   return awsDeps;
 }

@@ -42,7 +42,10 @@ try {
     let cursor: string | undefined;
     let approved = 0;
     do {
-      const page = await (await fetch(`${rt.url}/v1/hosts?limit=100${cursor ? `&cursor=${cursor}` : ''}`, { headers: auth })).json() as { items: { id: string; presence: string; status: string }[]; nextCursor?: string };
+      // The observer's own requests compete with N registering agents: a refused poll is retried next round.
+      const page = await fetch(`${rt.url}/v1/hosts?limit=100${cursor ? `&cursor=${cursor}` : ''}`, { headers: auth })
+        .then((r) => r.json() as Promise<{ items: { id: string; presence: string; status: string }[]; nextCursor?: string }>)
+        .catch(() => ({ items: [], nextCursor: undefined }));
       for (const h of page.items) {
         if (h.status === 'approved') approved++;
         if (h.presence === 'online' && !onlineAt.has(h.id)) onlineAt.set(h.id, Date.now() - started);

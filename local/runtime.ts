@@ -125,6 +125,13 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
     // ---- MQTT plane (IoT Core on one machine): TLS broker + topic rules, stopped before DynamoDB ----
     const iot = await startIot({
       dataDir, ca, dynamo: db.client, stateTable: tables.state.TableName!, port: opts.mqttPort ?? (opts.port === 0 ? 0 : 8883),
+      // The policy's iot:Connection.Thing.IsAttached: the certificate must be the one the host
+      // record holds (a re-registered host's old certificate no longer is), and the host must
+      // not be retired.
+      isAttached: async (thing, certificateId) => {
+        const host = await deps.hosts.get(thing);
+        return !!host && host.certificateId === certificateId && host.status !== 'decommissioned' && host.status !== 'rejected';
+      },
     });
     cleanups.push(() => iot.stop());
     registry.setBroker({ endpoint: 'localhost', port: iot.port });

@@ -34,10 +34,21 @@ async function eventually<T>(probe: () => Promise<T> | T, ok: (v: T) => boolean,
 }
 const settle = async () => { await sleep(60); await rt.iot.whenIdle(); };
 
+/** What registration does: the host record holds the certificate attached to its thing. */
+async function attach(thing: string, certificateId: string): Promise<void> {
+  const now = new Date().toISOString();
+  const created = await rt.deps.hosts.create({ id: thing, uid: thing, project: 'default', tags: {}, status: 'approved', version: 1, createdAt: now, updatedAt: now, certificateId });
+  if (!created) {
+    const h = (await rt.deps.hosts.get(thing))!;
+    await rt.deps.hosts.update(thing, h.version, { certificateId }, now);
+  }
+}
+
 async function device(thing: string, ca: LocalCa = rt.iot.ca): Promise<Device> {
   const k = await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify']) as webcrypto.CryptoKeyPair;
   const csr = await x509.Pkcs10CertificateRequestGenerator.create({ name: `CN=${thing}`, keys: k, signingAlgorithm: EC });
   const issued = await ca.signCsr(csr.toString('pem'), thing);
+  if (ca === rt.iot.ca) await attach(thing, issued.certificateId);
   const keyPem = x509.PemConverter.encode(await webcrypto.subtle.exportKey('pkcs8', k.privateKey), 'PRIVATE KEY');
   return { thing, keyPem, certPem: issued.certificatePem, certificateId: issued.certificateId };
 }
@@ -108,6 +119,15 @@ describe('identity: who may connect', () => {
     const d = await device('id-revoked');
     rt.iot.ca.revoke(d.certificateId);
     await expect(connect(d)).rejects.toThrow(/Not authorized|closed/);
+  });
+
+  it('a certificate no longer attached to its thing (the host re-registered with a new key) is refused (IsAttached)', async () => {
+    const old = await device('reinstalled-1');
+    const fresh = await device('reinstalled-1');
+    await expect(connect(old)).rejects.toThrow();
+    const c = await connect(fresh);
+    expect(c.connected).toBe(true);
+    c.end(true);
   });
 
   it('a certificate from another CA, or none, is refused at the TLS handshake', async () => {

@@ -1,3 +1,4 @@
+import * as expireCommands from '../lambdas/handlers/scheduled/expire-commands.js';
 import path from 'node:path';
 import type { IotRuleName } from '../lambdas/contracts/iot.js';
 import { commandMessage, TOPICS } from '../lambdas/contracts/mqtt.js';
@@ -25,6 +26,8 @@ export interface IotRuntimeOptions {
   readonly port?: number;
   /** `iot:Connection.Thing.IsAttached` (the device registry); default: every issued certificate. */
   readonly isAttached?: (thingName: string, certificateId: string) => boolean | Promise<boolean>;
+  /** How often commands past their deadline are timed out. @default 10000 */
+  readonly sweepIntervalMs?: number;
 }
 
 export interface LocalIot {
@@ -68,6 +71,13 @@ export async function startIot(opts: IotRuntimeOptions): Promise<LocalIot> {
   const logger = getLogger();
   const router = createIotRouter(handlers, (level, message, detail) => logger[level](message, detail));
   broker.onMessage((topic, payload) => router.route(topic, payload));
+  // The deadline sweep (an EventBridge schedule on AWS): the same scheduled handler on a timer.
+  const sweep = expireCommands.makeHandler(depsFn);
+  let sweeping: Promise<unknown> = Promise.resolve();
+  const sweepTimer = setInterval(() => {
+    sweeping = sweep().catch((e: unknown) => logger.error('command deadline sweep failed', { error: e as Error }));
+  }, opts.sweepIntervalMs ?? 10_000);
+  sweepTimer.unref();
 
   return {
     port: broker.port, mqttUrl: broker.url, ca, deps, publisher,
@@ -77,6 +87,8 @@ export async function startIot(opts: IotRuntimeOptions): Promise<LocalIot> {
     brokerStats: broker.stats, ruleStats: router.stats,
     whenIdle: () => router.whenIdle(),
     stop: async () => {
+      clearInterval(sweepTimer);
+      await sweeping;
       await broker.stop();
       // Lifecycle events of the last disconnects are delivered asynchronously: let them land
       // (the database is stopped after this) so presence is recorded as offline.

@@ -31,6 +31,8 @@ export interface LocalOptions {
   readonly inMemory?: boolean;
   /** Log level of the handlers. @default 'WARN' */
   readonly logLevel?: string;
+  /** How often commands past their deadline are timed out. @default 10000 */
+  readonly commandSweepMs?: number;
   /** Where the synthesized template is cached. @default '<dataDir>/template-cache.json' */
   readonly templateCache?: string;
   /** MQTT (TLS) port of the local IoT broker; 0 picks a free one. @default 8883, or 0 when `port` is 0 */
@@ -125,6 +127,7 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
     // ---- MQTT plane (IoT Core on one machine): TLS broker + topic rules, stopped before DynamoDB ----
     const iot = await startIot({
       dataDir, ca, dynamo: db.client, stateTable: tables.state.TableName!, port: opts.mqttPort ?? (opts.port === 0 ? 0 : 8883),
+      ...(opts.commandSweepMs ? { sweepIntervalMs: opts.commandSweepMs } : {}),
       // The policy's iot:Connection.Thing.IsAttached: the certificate must be the one the host
       // record holds (a re-registered host's old certificate no longer is), and the host must
       // not be retired.

@@ -26,6 +26,8 @@ export interface CommandStore {
   update(next: CommandRecord): Promise<boolean>;
   /** Commands of the host that are not finished (queued, sent, accepted, progress), oldest first. */
   listUnfinished(hostId: string): Promise<CommandRecord[]>;
+  /** Unfinished commands of any host whose deadline is before `now` (up to `limit` per index shard). */
+  listOverdue(now: Date, limit: number): Promise<CommandRecord[]>;
 }
 
 /** What goes on the wire to the device (edgefleet/hosts/{hostId}/commands). */

@@ -107,3 +107,17 @@ export async function sendPendingCommands(deps: DeviceDeps, hostId: string): Pro
   }
   return { sent, timedOut };
 }
+
+/**
+ * The deadline sweep: a command whose host never comes back still ends in a named state
+ * (`timed-out`, reason deadline-passed). Runs on a schedule; safe to run concurrently (each
+ * expiry is a conditional update, a lost race means someone else finished it).
+ */
+export async function expireOverdueCommands(deps: DeviceDeps, batch = 100): Promise<{ timedOut: string[] }> {
+  const timedOut: string[] = [];
+  for (const c of await deps.commands.listOverdue(deps.clock.now(), batch)) {
+    const expired = expire(c, deps.clock.now());
+    if (expired && (await deps.commands.update(expired))) timedOut.push(`${c.hostId}/${c.commandId}`);
+  }
+  return { timedOut };
+}

@@ -1,4 +1,6 @@
-import { Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
+import { Rule as EventsRule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { CfnTopicRule } from 'aws-cdk-lib/aws-iot';
@@ -43,6 +45,9 @@ const pascal = (s: string) => s.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => 
 export class IotRules extends Construct {
   public readonly functions: Readonly<Record<IotRuleName, EdgeFunction>>;
   public readonly rules: Readonly<Record<IotRuleName, CfnTopicRule>>;
+  /** Times out commands past their deadline, every minute. */
+  public readonly commandSweeper: EdgeFunction;
+  public readonly sweepSchedule: EventsRule;
   public readonly errorLogGroup: LogGroup;
   /** Assumed by IoT to write to the error log group (and nothing else). */
   public readonly errorRole: Role;
@@ -103,5 +108,20 @@ export class IotRules extends Construct {
     }
     this.functions = functions;
     this.rules = rules;
+
+    // The deadline sweep: commands whose host never came back end as timed out.
+    this.commandSweeper = new EdgeFunction(this, 'CommandSweeper', {
+      entry: 'lambdas/handlers/scheduled/expire-commands.ts',
+      serviceName: 'edgefleet-command-sweeper',
+      description: 'EdgeFleet: times out commands past their deadline',
+      logRetention: props.functionLogRetention,
+      logLevel: props.logLevel,
+    });
+    bindTable(this.commandSweeper, props.stateTable, HANDLER_ENV.stateTable, 'readwrite');
+    this.sweepSchedule = new EventsRule(this, 'CommandSweepSchedule', {
+      description: 'EdgeFleet: time out commands past their deadline',
+      schedule: Schedule.rate(Duration.minutes(1)),
+      targets: [new LambdaFunction(this.commandSweeper.function, { retryAttempts: 0 })],
+    });
   }
 }

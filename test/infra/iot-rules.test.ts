@@ -1,5 +1,5 @@
 import { App, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { IOT_RULES, ruleSql } from '../../lambdas/contracts/iot.js';
 import { IOT_SQL_VERSION, IotRules } from '../../lib/constructs/iot-rules.js';
@@ -99,5 +99,19 @@ describe('command publishing grants', () => {
     expect(stmts).toHaveLength(1);
     expect(JSON.stringify(stmts[0]!.Resource)).toContain(':topic/edgefleet/hosts/*/commands');
     for (const other of IOT_RULES.filter((r) => r.name !== 'pending-commands')) expect(publishActions(other.name)).toEqual([]);
+  });
+});
+
+describe('command deadline sweep', () => {
+  it('runs the sweeper every minute, with read/write on the state table and nothing on the audit table', () => {
+    const sweeperId = logicalIdOf(stack.iotRules.commandSweeper.function);
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      Targets: Match.arrayWith([Match.objectLike({ Arn: { 'Fn::GetAtt': [sweeperId, 'Arn'] } })]),
+    });
+    const st = statementsOfFunction(template, sweeperId);
+    const onState = tableActions(st, stateId);
+    for (const a of ['dynamodb:Query', 'dynamodb:PutItem']) expect(onState.has(a)).toBe(true);
+    expect(tableActions(st, auditId).size).toBe(0);
   });
 });

@@ -5,7 +5,8 @@ import type { PresenceState } from '../../domain/presence.js';
 import type { CommandStore, PresenceWriter, StatusStore } from '../../ports/device-plane.js';
 import { toRecord, type DocClient } from './client.js';
 import { isConditionFailure, mapDynamoError } from './errors.js';
-import { keys } from './keys.js';
+import { hostShard, keys } from './keys.js';
+import { HOST_LIST_SHARDS, STATE_TABLE } from '../../contracts/tables.js';
 
 /** Items under the host's partition (pk HOST#<id>): sk STATUS, and sk CMD#<commandId>. */
 export const deviceKeys = {
@@ -64,6 +65,19 @@ export class DynamoStatusStore implements StatusStore {
   }
 }
 
+/**
+ * Unfinished commands are also indexed by deadline (gsi2, spread over HOST_LIST_SHARDS
+ * partitions) so a sweep can time out commands whose host never comes back. A finished
+ * command drops out of the index: the item is rewritten without those attributes.
+ */
+export function commandItem(c: CommandRecord): Record<string, unknown> {
+  const open = (UNFINISHED as readonly string[]).includes(c.state);
+  return {
+    ...c, ...deviceKeys.command(c.hostId, c.commandId), kind: 'command',
+    ...(open ? { gsi2pk: `CMDOPEN#${hostShard(c.hostId)}`, gsi2sk: `${c.deadline}#${c.hostId}#${c.commandId}` } : {}),
+  };
+}
+
 export class DynamoCommandStore implements CommandStore {
   constructor(private readonly db: DocClient, private readonly table: string) {}
 
@@ -71,7 +85,7 @@ export class DynamoCommandStore implements CommandStore {
     try {
       await this.db.send(new PutCommand({
         TableName: this.table,
-        Item: { ...command, ...deviceKeys.command(command.hostId, command.commandId), kind: 'command' },
+        Item: commandItem(command),
         ConditionExpression: 'attribute_not_exists(pk)',
       }));
       return true;
@@ -91,7 +105,7 @@ export class DynamoCommandStore implements CommandStore {
     try {
       await this.db.send(new PutCommand({
         TableName: this.table,
-        Item: { ...next, ...deviceKeys.command(next.hostId, next.commandId), kind: 'command' },
+        Item: commandItem(next),
         ConditionExpression: 'version = :v',
         ExpressionAttributeValues: { ':v': next.version - 1 },
       }));
@@ -100,6 +114,17 @@ export class DynamoCommandStore implements CommandStore {
       if (isConditionFailure(e)) return false;
       mapDynamoError(e, `updating command ${next.commandId}`);
     }
+  }
+
+  async listOverdue(now: Date, limit: number): Promise<CommandRecord[]> {
+    const outs = await Promise.all(Array.from({ length: HOST_LIST_SHARDS }, (_, shard) => this.db.send(new QueryCommand({
+      TableName: this.table,
+      IndexName: STATE_TABLE.bySecondary.name,
+      KeyConditionExpression: 'gsi2pk = :pk AND gsi2sk < :now',
+      ExpressionAttributeValues: { ':pk': `CMDOPEN#${shard}`, ':now': now.toISOString() },
+      Limit: limit,
+    })).catch((e) => mapDynamoError(e, 'listing overdue commands'))));
+    return outs.flatMap((o) => (o.Items ?? []).map((i) => toRecord<CommandRecord>(i)));
   }
 
   async listUnfinished(hostId: string): Promise<CommandRecord[]> {

@@ -3,7 +3,7 @@ import { AUDIT_TABLE } from '../../contracts/tables.js';
 import type { AuditRecord } from '../../domain/model.js';
 import type { AuditFilter, AuditLog, Page, PageRequest } from '../../ports/index.js';
 import { toRecord, type DocClient } from './client.js';
-import { decodeCursor, encodeCursor, queryFingerprint } from './cursor.js';
+import { decodeCursor, encodeCursor, pageFrom, queryFingerprint } from './cursor.js';
 import { mapDynamoError } from './errors.js';
 
 const DAY_MS = 86_400_000;
@@ -49,7 +49,7 @@ export class DynamoAuditLog implements AuditLog {
         ScanIndexForward: false, Limit: page.limit, ExclusiveStartKey: decodeCursor(page.cursor, f),
       };
       const out = await this.db.send(new QueryCommand(input)).catch((e) => mapDynamoError(e, 'listing audit events'));
-      return { items: (out.Items ?? []).map((i) => toRecord<AuditRecord>(i)), nextCursor: out.LastEvaluatedKey ? encodeCursor(f, out.LastEvaluatedKey) : undefined };
+      return pageFrom<AuditRecord>(out, f);
     }
 
     // Project-wide: walk day buckets from today back to `since`.

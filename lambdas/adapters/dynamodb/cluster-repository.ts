@@ -3,7 +3,7 @@ import { STATE_TABLE } from '../../contracts/tables.js';
 import type { ClusterRecord, OperationRecord } from '../../domain/model.js';
 import type { ClaimFailure, ClusterRepository, OperationRepository, Page, PageRequest } from '../../ports/index.js';
 import { toRecord, type DocClient } from './client.js';
-import { decodeCursor, encodeCursor, queryFingerprint } from './cursor.js';
+import { decodeCursor, pageFrom, queryFingerprint } from './cursor.js';
 import { mapDynamoError } from './errors.js';
 import { keys } from './keys.js';
 
@@ -84,7 +84,7 @@ export class DynamoClusterRepository implements ClusterRepository {
       KeyConditionExpression: 'gsi1pk = :pk', ExpressionAttributeValues: { ':pk': keys.clusterList(project) },
       Limit: page.limit, ExclusiveStartKey: decodeCursor(page.cursor, f),
     })).catch((e) => mapDynamoError(e, 'listing clusters'));
-    return { items: (out.Items ?? []).map((i) => toRecord<ClusterRecord>(i)), nextCursor: out.LastEvaluatedKey ? encodeCursor(f, out.LastEvaluatedKey) : undefined };
+    return pageFrom<ClusterRecord>(out, f);
   }
 
   async deleteReleasing(cluster: ClusterRecord, endOperation?: { id: string; reason: string; at: string }): Promise<void> {
@@ -138,6 +138,6 @@ export class DynamoOperationRepository implements OperationRepository {
       ExpressionAttributeValues: { ':pk': target ? keys.operationTarget(target.type, target.id) : keys.operationList(project), ':project': project },
       ScanIndexForward: false, Limit: page.limit, ExclusiveStartKey: decodeCursor(page.cursor, f),
     })).catch((e) => mapDynamoError(e, 'listing operations'));
-    return { items: (out.Items ?? []).map((i) => toRecord<OperationRecord>(i)), nextCursor: out.LastEvaluatedKey ? encodeCursor(f, out.LastEvaluatedKey) : undefined };
+    return pageFrom<OperationRecord>(out, f);
   }
 }

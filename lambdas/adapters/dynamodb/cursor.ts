@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ValidationError } from '../../domain/errors.js';
+import { toRecord } from './client.js';
 
 /**
  * Opaque pagination cursors: base64url JSON bound to the query they came from, so a cursor
@@ -26,4 +27,12 @@ export function decodeCursor<T>(cursor: string | undefined, fingerprint: string)
     throw new ValidationError('invalid-cursor', 'the cursor belongs to a different list or filter; start again without a cursor');
   }
   return p.s as T;
+}
+
+/** One Query's items as records plus the cursor to the next page (bound to `fingerprint`). */
+export function pageFrom<T>(out: { Items?: Record<string, unknown>[]; LastEvaluatedKey?: Record<string, unknown> }, fingerprint: string): { items: T[]; nextCursor?: string } {
+  return {
+    items: (out.Items ?? []).map((i) => toRecord<T>(i)),
+    nextCursor: out.LastEvaluatedKey ? encodeCursor(fingerprint, out.LastEvaluatedKey) : undefined,
+  };
 }

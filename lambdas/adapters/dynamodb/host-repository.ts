@@ -4,7 +4,7 @@ import { NotFoundError, ValidationError, VersionMismatchError } from '../../doma
 import type { HostRecord, HostWithPresence, Presence } from '../../domain/model.js';
 import type { HostChanges, HostFilter, HostRepository, Page, PageRequest } from '../../ports/index.js';
 import { toRecord, type DocClient } from './client.js';
-import { decodeCursor, encodeCursor, queryFingerprint } from './cursor.js';
+import { decodeCursor, encodeCursor, pageFrom, queryFingerprint } from './cursor.js';
 import { isConditionFailure, mapDynamoError } from './errors.js';
 import { hostShard, keys } from './keys.js';
 
@@ -114,10 +114,8 @@ export class DynamoHostRepository implements HostRepository {
         Limit: page.limit,
         ExclusiveStartKey: decodeCursor<Key>(page.cursor, f),
       })).catch((e) => mapDynamoError(e, 'listing hosts'));
-      return {
-        items: await this.withPresence((out.Items ?? []).map((i) => toRecord<HostRecord>(i))),
-        nextCursor: out.LastEvaluatedKey ? encodeCursor(f, out.LastEvaluatedKey) : undefined,
-      };
+      const found = pageFrom<HostRecord>(out, f);
+      return { items: await this.withPresence(found.items), nextCursor: found.nextCursor };
     }
 
     // The project listing is spread over HOST_LIST_SHARDS partitions: query each, merge by sort key.

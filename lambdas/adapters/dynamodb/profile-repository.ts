@@ -3,7 +3,7 @@ import { STATE_TABLE } from '../../contracts/tables.js';
 import type { ProfileRecord, ProfileVersionRecord } from '../../domain/model.js';
 import type { Page, PageRequest, ProfileRepository } from '../../ports/index.js';
 import { toRecord, type DocClient } from './client.js';
-import { decodeCursor, encodeCursor, queryFingerprint } from './cursor.js';
+import { decodeCursor, pageFrom, queryFingerprint } from './cursor.js';
 import { isConditionFailure, mapDynamoError } from './errors.js';
 import { keys } from './keys.js';
 
@@ -39,7 +39,7 @@ export class DynamoProfileRepository implements ProfileRepository {
       KeyConditionExpression: 'gsi1pk = :pk', ExpressionAttributeValues: { ':pk': keys.profileList(project) },
       Limit: page.limit, ExclusiveStartKey: decodeCursor(page.cursor, f),
     })).catch((e) => mapDynamoError(e, 'listing profiles'));
-    return { items: (out.Items ?? []).map((i) => toRecord<ProfileRecord>(i)), nextCursor: out.LastEvaluatedKey ? encodeCursor(f, out.LastEvaluatedKey) : undefined };
+    return pageFrom<ProfileRecord>(out, f);
   }
 
   async createVersion(v: ProfileVersionRecord, opts: { setLatest: boolean }): Promise<boolean> {
@@ -86,7 +86,7 @@ export class DynamoProfileRepository implements ProfileRepository {
       ExpressionAttributeValues: { ':pk': keys.profile(project, name).pk, ':v': 'V#' },
       ScanIndexForward: false, Limit: page.limit, ExclusiveStartKey: decodeCursor(page.cursor, f),
     })).catch((e) => mapDynamoError(e, 'listing profile versions'));
-    return { items: (out.Items ?? []).map((i) => toRecord<ProfileVersionRecord>(i)), nextCursor: out.LastEvaluatedKey ? encodeCursor(f, out.LastEvaluatedKey) : undefined };
+    return pageFrom<ProfileVersionRecord>(out, f);
   }
 
   async publishVersion(project: string, name: string, version: string, now: string, opts: { setLatest: boolean }): Promise<ProfileVersionRecord | false> {

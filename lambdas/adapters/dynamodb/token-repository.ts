@@ -3,7 +3,7 @@ import { STATE_TABLE } from '../../contracts/tables.js';
 import type { TokenRecord } from '../../domain/model.js';
 import type { Page, PageRequest, TokenRepository } from '../../ports/index.js';
 import { toRecord, type DocClient } from './client.js';
-import { decodeCursor, encodeCursor, queryFingerprint } from './cursor.js';
+import { decodeCursor, pageFrom, queryFingerprint } from './cursor.js';
 import { isConditionFailure, mapDynamoError } from './errors.js';
 import { keys } from './keys.js';
 import { ConflictError } from '../../domain/errors.js';
@@ -46,10 +46,7 @@ export class DynamoTokenRepository implements TokenRepository {
       Limit: page.limit,
       ExclusiveStartKey: decodeCursor(page.cursor, f),
     })).catch((e) => mapDynamoError(e, 'listing registration tokens'));
-    return {
-      items: (out.Items ?? []).map((i) => toRecord<TokenRecord>(i)),
-      nextCursor: out.LastEvaluatedKey ? encodeCursor(f, out.LastEvaluatedKey) : undefined,
-    };
+    return pageFrom<TokenRecord>(out, f);
   }
 
   async revoke(id: string): Promise<TokenRecord | undefined> {

@@ -14,7 +14,7 @@ import { SimulatedKairos } from '../../device/simulated-kairos.js';
 import { startSimulatedAgents } from '../../device/simulate.js';
 import type { TransportFactory } from '../../device/transport.js';
 import { sdkTransportFactory } from '../../device/transport-sdk.js';
-import { startHarness, type Harness } from './harness.js';
+import { eventually, startHarness, type Harness } from './harness.js';
 
 /**
  * The real SDK transport, recording what each agent publishes. Results are asserted as the
@@ -50,16 +50,6 @@ afterAll(async () => {
   await h?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined | false>, ms = 20_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function token(body: Record<string, unknown>): Promise<string> {
   const t = await h.call('POST', '/v1/registration-tokens', { body: { name: 'agent-it', ...body } });

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startLocal, type LocalRuntime } from '../../local/runtime.js';
+import { eventually } from './harness.js';
 
 let rt: LocalRuntime;
 let dataDir: string;
@@ -22,16 +23,6 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function eventually<T>(probe: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 it('times out a command sent to a host that never reconnects, and leaves others alone', async () => {
   const soon = new Date(Date.now() + 400).toISOString();
   const later = new Date(Date.now() + 600_000).toISOString();
@@ -40,7 +31,7 @@ it('times out a command sent to a host that never reconnects, and leaves others 
   await rt.iot.sendCommand('gone-host', { commandId: 'still-valid', type: 'reboot', params: {}, deadline: later });
   await rt.iot.sendCommand('other-host', { commandId: 'also-valid', type: 'report-state', params: {}, deadline: later });
 
-  const expired = await eventually(async () => {
+  const expired = await eventually('the command to time out', async () => {
     const c = await rt.iot.deps.commands.get('gone-host', 'will-expire');
     return c?.state === 'timed-out' ? c : undefined;
   });

@@ -65,3 +65,14 @@ export async function seedApprovedHosts(h: Harness, project: string, ids: string
     if (!ok) throw new Error(`seed host ${id} exists`);
   }
 }
+
+/** Polls `probe` until it returns something truthy (the value is returned) or `ms` pass. */
+export async function eventually<T>(what: string, probe: () => Promise<T | undefined | false>, ms = 20_000, everyMs = 50): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}

@@ -11,7 +11,10 @@ import { startAgent, type AgentHandle } from '../../device/agent.js';
 import { loadConfig } from '../../device/config.js';
 import { SimulatedKairos } from '../../device/simulated-kairos.js';
 import { AGENT_CONFIG_PATH } from '../../lambdas/domain/user-data.js';
-import { startHarness, type Harness } from './harness.js';
+import { eventually as poll, startHarness, type Harness } from './harness.js';
+
+/** Registration and MQTT connect take longer here than elsewhere: allow 30 s, poll every 100 ms. */
+const eventually = <T>(what: string, probe: () => Promise<T | undefined | false>) => poll(what, probe, 30_000, 100);
 
 let h: Harness;
 let dir: string;
@@ -28,16 +31,6 @@ afterAll(async () => {
   await h?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined | false>, ms = 30_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** What Kairos would do with the user-data: write the agent's file into /oem (here: a temp dir). */
 async function installFromUserData(uid: string, site: string, token: string): Promise<AgentHandle> {

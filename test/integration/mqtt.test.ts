@@ -288,7 +288,8 @@ describe('the command channel', () => {
     await a.publishAsync(TOPICS.pendingCommands('cmd-a'), JSON.stringify({ at: new Date().toISOString() }), { qos: 1 });
     await eventually(() => gotA, (g) => g.length === 3);
     expect(gotA.slice(1).map((m) => m.commandId).sort()).toEqual(['c-1', 'c-2']);
-    expect(await item(deviceKeys.command('cmd-a', 'c-2'))).toMatchObject({ state: 'sent' });
+    // The message is published before the record is marked: wait for the mark, don't race it.
+    await eventually(() => item(deviceKeys.command('cmd-a', 'c-2')), (i) => i?.state === 'sent');
     await sleep(100);
     expect(gotB).toEqual([]);
   });

@@ -168,7 +168,21 @@ export const createClusterBody = z.strictObject({
   workers: z.array(z.strictObject({ name: dnsName, hostIds: z.array(hostId).min(1).max(90) })).max(10).optional(),
   vip: z.ipv4().optional(),
 });
-export const clusterStatus = z.enum(['provisioning', 'running', 'upgrading', 'degraded', 'failed', 'deleting']);
+/** Day-2: add hosts to a pool (scale out) or remove hosts from it (scale in); one of the two. */
+export const scaleClusterBody = z.strictObject({
+  /** `control-plane`, or a worker pool name (a new pool is created when hosts are added to it). */
+  pool: dnsName,
+  add: z.array(hostId).min(1).max(90).optional(),
+  remove: z.array(hostId).min(1).max(90).optional(),
+}).refine((b) => (b.add === undefined) !== (b.remove === undefined), { message: 'give either add or remove (one operation scales one way)', path: ['add'] });
+export const CONTROL_PLANE_POOL = 'control-plane';
+
+/** Day-2: move the cluster to another published profile version (restart/reload changes only). */
+export const reconfigureClusterBody = z.strictObject({
+  profile: z.strictObject({ name: dnsName, version: semver }),
+});
+
+export const clusterStatus = z.enum(['provisioning', 'running', 'updating', 'upgrading', 'degraded', 'failed', 'deleting']);
 export const cluster = z.object({
   id: z.string(),
   project: z.string(),
@@ -180,6 +194,7 @@ export const cluster = z.object({
   status: clusterStatus,
   statusReason: z.string().optional(),
   operationId: z.string().optional(),
+  activeOperationId: z.string().optional(),
   version: z.number().int(),
   createdAt: isoTime,
   updatedAt: isoTime,
@@ -195,10 +210,16 @@ export const operation = z.object({
   target: z.object({ type: z.string(), id: z.string() }),
   status: operationStatus,
   step: z.string(),
-  hosts: z.record(z.string(), z.object({ status: z.string(), detail: z.string().optional() })),
+  hosts: z.record(z.string(), z.object({
+    status: z.string(), step: z.string().optional(), detail: z.string().optional(), commandId: z.string().optional(), at: isoTime.optional(),
+  })),
   reason: z.string().optional(),
   startedAt: isoTime,
   endedAt: isoTime.optional(),
+  updatedAt: isoTime.optional(),
+  deadline: isoTime.optional(),
+  input: z.record(z.string(), z.unknown()).optional(),
+  requestedBy: z.string().optional(),
 });
 export const listOperationsQuery = listQuery.extend({
   targetType: z.enum(['cluster', 'host']).optional(),

@@ -29,7 +29,29 @@ export const statusMessage = z.strictObject({
 export type StatusMessage = z.infer<typeof statusMessage>;
 
 /** The allow-list of operations an agent will run. Anything else is refused on the device too. */
-export const commandType = z.enum(['upgrade', 'reboot', 'reset', 'apply-cloud-config', 'report-state']);
+export const commandType = z.enum(['upgrade', 'reboot', 'reset', 'apply-cloud-config', 'kube-node', 'report-state']);
+
+/**
+ * Parameters of `apply-cloud-config` (checked again by the agent):
+ * - `cloudConfig` (required): the `#cloud-config` document, written to the OEM partition.
+ * - `mode`: `write` (default: Kairos applies it at the next boot), `bootstrap` (the provider
+ *   brings Kubernetes up / joins the cluster; succeeded only when the node reports Ready),
+ *   `restart` (restart the Kubernetes service, then wait for Ready) or `reload` (re-apply
+ *   manifests and add-ons; nothing restarts).
+ * - `reboot`: reboot after writing (the provider then bootstraps at boot). @default false
+ * - `readyTimeoutSeconds`: how long to wait for the node to report Ready.
+ */
+export const APPLY_MODES = ['write', 'bootstrap', 'restart', 'reload'] as const;
+export type ApplyMode = (typeof APPLY_MODES)[number];
+
+/**
+ * Parameters of `kube-node` (run on a control-plane host, which holds the admin kubeconfig):
+ * - `action`: `cordon` | `uncordon` | `drain` | `delete`
+ * - `node`: the Kubernetes node name (= the host id)
+ * - `timeoutSeconds`: drain timeout (PodDisruptionBudgets are respected until then).
+ */
+export const KUBE_NODE_ACTIONS = ['cordon', 'uncordon', 'drain', 'delete'] as const;
+export type KubeNodeAction = (typeof KUBE_NODE_ACTIONS)[number];
 
 export const commandMessage = z.strictObject({
   commandId: z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/),

@@ -78,6 +78,8 @@ export const API_ROUTES: readonly ApiRoute[] = [
   r('GET', '/v1/clusters', 'clusters'),
   r('GET', '/v1/clusters/{clusterId}', 'clusters'),
   r('DELETE', '/v1/clusters/{clusterId}', 'clusters'),
+  r('POST', '/v1/clusters/{clusterId}/scale', 'clusters'),
+  r('POST', '/v1/clusters/{clusterId}/reconfigure', 'clusters'),
 
   r('GET', '/v1/operations', 'operations'),
   r('GET', '/v1/operations/{operationId}', 'operations'),

@@ -28,6 +28,15 @@ export interface CommandRecord {
   readonly detail?: string;
   /** Why it ended without the device saying so (e.g. `deadline-passed`). */
   readonly reason?: string;
+  /** The operation (workflow) that sent it; its progress follows the command's results. */
+  readonly operationId?: string;
+  /** The workflow's task token: completed (success/failure) when the command finishes. */
+  readonly taskToken?: string;
+  /**
+   * Placeholders in `params` string values → names in the secret store. The stored command
+   * never holds the secret; it is filled in when the command is published.
+   */
+  readonly secrets?: Readonly<Record<string, string>>;
 }
 
 export interface CommandResult {

@@ -74,7 +74,7 @@ export interface ProfileVersionRecord {
   readonly createdBy: string;
 }
 
-export type ClusterStatus = 'provisioning' | 'running' | 'upgrading' | 'degraded' | 'failed' | 'deleting';
+export type ClusterStatus = 'provisioning' | 'running' | 'updating' | 'upgrading' | 'degraded' | 'failed' | 'deleting';
 
 export interface ClusterRecord {
   readonly id: string;
@@ -86,7 +86,10 @@ export interface ClusterRecord {
   readonly vip?: string;
   readonly status: ClusterStatus;
   readonly statusReason?: string;
+  /** The operation that created it (create) or last changed it. */
   readonly operationId?: string;
+  /** Set while a workflow runs on the cluster: one at a time. */
+  readonly activeOperationId?: string;
   readonly version: number;
   readonly createdAt: string;
   readonly updatedAt: string;
@@ -101,10 +104,29 @@ export interface OperationRecord {
   readonly target: { readonly type: 'cluster' | 'host'; readonly id: string };
   readonly status: OperationStatus;
   readonly step: string;
-  readonly hosts: Readonly<Record<string, { readonly status: string; readonly detail?: string }>>;
+  readonly hosts: Readonly<Record<string, HostProgress>>;
   readonly reason?: string;
   readonly startedAt: string;
   readonly endedAt?: string;
+  readonly updatedAt?: string;
+  /** After this time the operation is ended as failed (reason deadline-passed) by the sweep. */
+  readonly deadline?: string;
+  /** What the workflow works from (e.g. the hosts to add, the target profile version). */
+  readonly input?: Readonly<Record<string, unknown>>;
+  /** Who asked for it. */
+  readonly requestedBy?: string;
+}
+
+/**
+ * Per-host progress of an operation. `status`: claimed | pending | sent | accepted | progress |
+ * succeeded | failed | timed-out | skipped | released.
+ */
+export interface HostProgress {
+  readonly status: string;
+  readonly step?: string;
+  readonly detail?: string;
+  readonly commandId?: string;
+  readonly at?: string;
 }
 
 export interface AuditRecord {

@@ -1,6 +1,6 @@
 import type { HostStatus } from '../domain/host-lifecycle.js';
 import type {
-  AuditRecord, ClusterRecord, HostRecord, HostWithPresence, OperationRecord, ProfileRecord,
+  AuditRecord, ClusterRecord, HostProgress, HostRecord, HostWithPresence, OperationRecord, OperationStatus, ProfileRecord,
   ProfileVersionRecord, TokenRecord,
 } from '../domain/model.js';
 
@@ -89,11 +89,45 @@ export interface ClusterRepository {
   list(project: string, page: PageRequest): Promise<Page<ClusterRecord>>;
   /** Atomically deletes the cluster and its name lock and releases its hosts. */
   deleteReleasing(cluster: ClusterRecord, endOperation?: { id: string; reason: string; at: string }): Promise<void>;
+  /**
+   * Atomically: records `operation` (status queued), sets the cluster's `activeOperationId`
+   * and applies `changes` (conditional on `expectedVersion` and no active operation), and
+   * claims `claim` hosts (each at its expected version, approved, unclaimed, same project).
+   */
+  startOperation(cluster: ClusterRecord, operation: OperationRecord, changes: ClusterChanges, claim?: Readonly<Record<string, number>>):
+    Promise<{ ok: true; cluster: ClusterRecord } | { ok: false; busy?: boolean; stale?: boolean; failures: ClaimFailure[] }>;
+  /**
+   * Applies `changes` to the cluster if its activeOperationId is `operationId` (a finished or
+   * superseded workflow cannot touch it); `endOperation` also clears activeOperationId.
+   * Returns the updated cluster, or undefined when the condition failed.
+   */
+  updateForOperation(clusterId: string, operationId: string, changes: ClusterChanges, opts: { endOperation: boolean; now: string }): Promise<ClusterRecord | undefined>;
+  /** Marks claimed hosts in-cluster (status in-cluster, clusterId kept); idempotent. */
+  markJoined(clusterId: string, hostIds: readonly string[], now: string): Promise<void>;
+  /**
+   * Releases hosts claimed by `clusterId` back to the approved pool (status approved, no
+   * clusterId); hosts claimed by another cluster or gone are skipped; idempotent.
+   */
+  releaseHosts(clusterId: string, hostIds: readonly string[], now: string): Promise<void>;
 }
+
+export type ClusterChanges = Partial<Pick<ClusterRecord, 'status' | 'statusReason' | 'profile' | 'controlPlane' | 'workers' | 'operationId'>>;
+
+export type OperationChanges = Partial<Pick<OperationRecord, 'status' | 'step' | 'reason' | 'endedAt' | 'deadline'>>;
 
 export interface OperationRepository {
   get(id: string): Promise<OperationRecord | undefined>;
   list(project: string, target: { type: string; id: string } | undefined, page: PageRequest): Promise<Page<OperationRecord>>;
+  /**
+   * Applies `changes` (and sets updatedAt = now) if the stored status is one of `ifStatusIn`;
+   * returns the updated record, or undefined when the condition failed or the operation is gone.
+   * Ending an operation (status succeeded|failed|cancelled) removes it from the open index.
+   */
+  update(id: string, changes: OperationChanges, ifStatusIn: readonly OperationStatus[], now: string): Promise<OperationRecord | undefined>;
+  /** Sets one host's progress (an atomic per-host write: parallel hosts never overwrite each other). */
+  setHost(id: string, hostId: string, progress: HostProgress): Promise<void>;
+  /** Operations that are queued, running or paused (any project), oldest first, up to `limit`. */
+  listOpen(limit: number): Promise<OperationRecord[]>;
 }
 
 export interface AuditFilter {

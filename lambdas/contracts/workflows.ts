@@ -1,0 +1,137 @@
+import { z } from 'zod';
+
+/**
+ * The cluster workflows: one Step Functions state machine per operation type, all of one
+ * shape (lib/constructs/cluster-workflows.ts):
+ *
+ *   Begin (workflow-step: begin → a plan: host tasks per phase)
+ *     → for each phase: Map over its host tasks (MaxConcurrency per phase), each one a
+ *       `.waitForTaskToken` invocation of host-command, which sends the host a command through
+ *       the command channel; the result handler completes the token when the host reports
+ *     → Finish (workflow-step: finish) → Succeed
+ *   any error → Fail step (workflow-step: fail, records the step and reason) → Fail
+ *
+ * Plain data shared by lib/ (state machine definitions), the handlers and local/.
+ */
+export const workflowKind = z.enum(['create-cluster', 'scale-out', 'scale-in', 'reconfigure', 'delete-cluster']);
+export type WorkflowKind = z.infer<typeof workflowKind>;
+
+export interface WorkflowPhase {
+  /** Key of the phase's host tasks in the plan (`$.plan.phases.<id>`). */
+  readonly id: string;
+  /** Host tasks of this phase run at most this many at a time. */
+  readonly maxConcurrency: number;
+  /**
+   * A host task that fails is recorded on the operation and the phase goes on (delete: one
+   * unreachable host must not keep the others from being reset). @default false
+   */
+  readonly tolerateHostFailure?: boolean;
+}
+
+export interface WorkflowSpec {
+  /** Construct id of the state machine in lib/. */
+  readonly constructId: string;
+  readonly description: string;
+  readonly phases: readonly WorkflowPhase[];
+}
+
+export const WORKFLOWS: Readonly<Record<WorkflowKind, WorkflowSpec>> = {
+  'create-cluster': {
+    constructId: 'CreateCluster',
+    description: 'init the first control-plane node, join the other control-plane nodes one at a time, then the workers',
+    phases: [
+      { id: 'init', maxConcurrency: 1 },
+      { id: 'controlPlane', maxConcurrency: 1 },
+      { id: 'workers', maxConcurrency: 10 },
+    ],
+  },
+  'scale-out': {
+    constructId: 'ScaleOut',
+    description: 'join new control-plane nodes one at a time, new workers in parallel',
+    phases: [
+      { id: 'controlPlane', maxConcurrency: 1 },
+      { id: 'workers', maxConcurrency: 10 },
+    ],
+  },
+  'scale-in': {
+    constructId: 'ScaleIn',
+    description: 'cordon, drain and delete each leaving node (from a remaining control-plane node), then reset the leaving hosts',
+    phases: [
+      { id: 'drain', maxConcurrency: 1 },
+      { id: 'reset', maxConcurrency: 10 },
+    ],
+  },
+  reconfigure: {
+    constructId: 'Reconfigure',
+    description: 'apply restart/reload changes node by node: control plane first, then workers',
+    phases: [
+      { id: 'controlPlane', maxConcurrency: 1 },
+      { id: 'workers', maxConcurrency: 1 },
+    ],
+  },
+  'delete-cluster': {
+    constructId: 'DeleteCluster',
+    description: 'reset every host through the statereset boot entry, then release the hosts and remove the cluster',
+    phases: [{ id: 'reset', maxConcurrency: 10, tolerateHostFailure: true }],
+  },
+};
+
+/** What a host is asked to do in a workflow; the host-command handler turns it into a command. */
+export const hostStep = z.enum(['init', 'join-control-plane', 'join-worker', 'drain', 'reset', 'restart', 'reload']);
+export type HostStep = z.infer<typeof hostStep>;
+
+const id = z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/);
+
+export const hostTask = z.strictObject({
+  /** The host the command goes to. */
+  hostId: id,
+  step: hostStep,
+  /** The host the step is about when it differs (drain: the leaving node, run from a control-plane peer). */
+  subject: id.optional(),
+});
+export type HostTask = z.infer<typeof hostTask>;
+
+/** Input of every execution. The execution name is the operation id. */
+export const workflowInput = z.strictObject({ operationId: id });
+export type WorkflowInput = z.infer<typeof workflowInput>;
+
+/** What `begin` returns (stored at `$.plan`). */
+export const workflowPlan = z.strictObject({
+  phases: z.record(z.string(), z.array(hostTask)),
+  /** TimeoutSeconds of each host task (backstop; the command deadline normally ends it first). */
+  hostTimeoutSeconds: z.number().int().min(1).max(86_400),
+});
+export type WorkflowPlan = z.infer<typeof workflowPlan>;
+
+/** The error Step Functions puts at `$.error` when a Catch fires. */
+export const workflowError = z.object({ Error: z.string().optional(), Cause: z.string().optional() });
+
+export const workflowStepInput = z.discriminatedUnion('action', [
+  z.strictObject({ action: z.literal('begin'), operationId: id }),
+  z.strictObject({ action: z.literal('finish'), operationId: id }),
+  z.strictObject({ action: z.literal('fail'), operationId: id, error: workflowError }),
+]);
+export type WorkflowStepInput = z.infer<typeof workflowStepInput>;
+
+export const hostCommandInput = z.strictObject({
+  token: z.string().min(1).max(2048),
+  operationId: id,
+  phase: z.string().min(1).max(32),
+  task: hostTask,
+});
+export type HostCommandInput = z.infer<typeof hostCommandInput>;
+
+/** Error names a host task fails with (Catch matches them; the operation's reason quotes the cause). */
+export const WORKFLOW_ERRORS = {
+  hostFailed: 'EdgeFleet.HostFailed',
+  hostTimedOut: 'EdgeFleet.HostTimedOut',
+  invalid: 'EdgeFleet.Invalid',
+} as const;
+
+/** Environment of the workflow handlers and of every handler that starts or completes workflows. */
+export const WORKFLOW_ENV = {
+  /** JSON: { [kind]: stateMachineArn } */
+  stateMachines: 'STATE_MACHINE_ARNS',
+  /** Prefix of the Secrets Manager names of cluster secrets, e.g. `edgefleet/<stack>/`. */
+  secretPrefix: 'SECRET_PREFIX',
+} as const;

@@ -135,3 +135,16 @@ export const WORKFLOW_ENV = {
   /** Prefix of the Secrets Manager names of cluster secrets, e.g. `edgefleet/<stack>/`. */
   secretPrefix: 'SECRET_PREFIX',
 } as const;
+
+/**
+ * The two Lambda functions every state machine's Task states invoke. lib/ builds them from
+ * `entry` under `constructId`; the local runtime maps the synthesized Task resources back to
+ * the same handler modules by that construct id.
+ */
+export const WORKFLOW_FUNCTIONS = {
+  /** begin / finish / fail: synchronous steps that read and write the operation. */
+  step: { constructId: 'WorkflowStep', entry: 'lambdas/handlers/workflow/workflow-step.ts' },
+  /** `.waitForTaskToken`: sends one host its command, carrying the task token. */
+  hostCommand: { constructId: 'HostCommand', entry: 'lambdas/handlers/workflow/host-command.ts' },
+} as const;
+export type WorkflowFunction = keyof typeof WORKFLOW_FUNCTIONS;

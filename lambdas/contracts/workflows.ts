@@ -77,7 +77,7 @@ export const WORKFLOWS: Readonly<Record<WorkflowKind, WorkflowSpec>> = {
 };
 
 /** What a host is asked to do in a workflow; the host-command handler turns it into a command. */
-export const hostStep = z.enum(['init', 'join-control-plane', 'join-worker', 'drain', 'reset', 'restart', 'reload']);
+export const hostStep = z.enum(['init', 'join-control-plane', 'join-worker', 'drain', 'remove-node', 'reset', 'restart', 'reload']);
 export type HostStep = z.infer<typeof hostStep>;
 
 const id = z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/);

@@ -7,14 +7,14 @@ export type Action =
   | 'user-data:create'
   | 'hosts:create' | 'hosts:read' | 'hosts:update' | 'hosts:approve' | 'hosts:delete'
   | 'profiles:create' | 'profiles:read'
-  | 'clusters:create' | 'clusters:read' | 'clusters:delete'
+  | 'clusters:create' | 'clusters:read' | 'clusters:update' | 'clusters:delete'
   | 'operations:read'
   | 'audit:read';
 
 const READ: readonly Action[] = ['tokens:read', 'hosts:read', 'profiles:read', 'clusters:read', 'operations:read'];
 const OPERATE: readonly Action[] = [
   ...READ, 'user-data:create', 'hosts:create', 'hosts:update', 'hosts:approve',
-  'profiles:create', 'clusters:create', 'audit:read',
+  'profiles:create', 'clusters:create', 'clusters:update', 'audit:read',
 ];
 const ADMIN: readonly Action[] = [...OPERATE, 'tokens:create', 'tokens:revoke', 'hosts:delete', 'clusters:delete'];
 

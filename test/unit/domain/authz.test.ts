@@ -8,7 +8,7 @@ const ACTIONS: readonly Action[] = [
   'user-data:create',
   'hosts:create', 'hosts:read', 'hosts:update', 'hosts:approve', 'hosts:delete',
   'profiles:create', 'profiles:read',
-  'clusters:create', 'clusters:read', 'clusters:delete',
+  'clusters:create', 'clusters:read', 'clusters:update', 'clusters:delete',
   'operations:read',
   'audit:read',
 ];
@@ -29,6 +29,7 @@ const MATRIX: Record<Action, readonly [boolean, boolean, boolean]> = {
   'profiles:read': /*            */ [true, true, true],
   'clusters:create': /*          */ [false, true, true],
   'clusters:read': /*            */ [true, true, true],
+  'clusters:update': /*          */ [false, true, true],
   'clusters:delete': /*          */ [false, false, true],
   'operations:read': /*          */ [true, true, true],
   // The audit trail is for operators and admins; viewers see the fleet, not who did what.

@@ -1,20 +1,71 @@
-import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { STATE_TABLE } from '../../contracts/tables.js';
+import { ConflictError } from '../../domain/errors.js';
+import type { HostStatus } from '../../domain/host-lifecycle.js';
 import type { ClusterRecord, OperationRecord } from '../../domain/model.js';
-import type { ClaimFailure, ClusterRepository, OperationRepository, Page, PageRequest } from '../../ports/index.js';
+import type { ClaimFailure, ClusterChanges, ClusterRepository, Page, PageRequest } from '../../ports/index.js';
 import { toRecord, type DocClient } from './client.js';
 import { decodeCursor, pageFrom, queryFingerprint } from './cursor.js';
-import { mapDynamoError } from './errors.js';
+import { isConditionFailure, mapDynamoError } from './errors.js';
 import { keys } from './keys.js';
+import { assign, operationItem, type ExpressionParts } from './operation-repository.js';
 
+export { DynamoOperationRepository, operationItem } from './operation-repository.js';
+
+type TransactItems = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>;
 interface CancellationReason { Code?: string }
 
-export function operationItem(op: OperationRecord): Record<string, unknown> {
+/** Host writes run this many at a time (conditional per-host updates, not one transaction). */
+const HOST_WRITE_CONCURRENCY = 10;
+
+/** The cancellation reasons of a cancelled transaction (one per item, in order), or undefined for any other error. */
+function cancellationReasons(e: unknown): readonly CancellationReason[] | undefined {
+  if ((e as { name?: string }).name !== 'TransactionCanceledException') return undefined;
+  return (e as { CancellationReasons?: CancellationReason[] }).CancellationReasons ?? [];
+}
+
+const failed = (r: CancellationReason | undefined) => r?.Code === 'ConditionalCheckFailed';
+
+/** The transaction item that claims `hostId` for a cluster: still at `version`, approved, unclaimed, same project. */
+function claimItem(table: string, hostId: string, cluster: Pick<ClusterRecord, 'id' | 'project'>, version: number | undefined, now: string): TransactItems[number] {
   return {
-    ...op, ...keys.operation(op.id), kind: 'operation',
-    gsi1pk: keys.operationList(op.project), gsi1sk: `${op.startedAt}#${op.id}`,
-    gsi2pk: keys.operationTarget(op.target.type, op.target.id), gsi2sk: `${op.startedAt}#${op.id}`,
+    Update: {
+      TableName: table,
+      Key: keys.host(hostId),
+      UpdateExpression: 'SET clusterId = :cid, gsi3pk = :g3pk, gsi3sk = :id, version = version + :one, updatedAt = :now',
+      ConditionExpression: 'version = :v AND #status = :approved AND attribute_not_exists(clusterId) AND #project = :project',
+      ExpressionAttributeNames: { '#status': 'status', '#project': 'project' },
+      ExpressionAttributeValues: {
+        ':cid': cluster.id, ':g3pk': keys.hostCluster(cluster.id), ':id': hostId, ':one': 1, ':now': now,
+        ':v': version, ':approved': 'approved', ':project': cluster.project,
+      },
+    },
   };
+}
+
+/**
+ * Per-host failures of the claim items at `offset…` of a cancelled transaction. When nothing
+ * failed its condition but a write conflicted, every host is reported (the caller may retry).
+ */
+function claimFailures(hostIds: readonly string[], reasons: readonly CancellationReason[], offset: number, during: string): ClaimFailure[] {
+  const lost = hostIds
+    .filter((_, i) => failed(reasons[i + offset]))
+    .map((hostId) => ({ hostId, reason: `was claimed, changed or is no longer approved while ${during}` }));
+  if (lost.length === 0 && !reasons.some(failed) && reasons.some((r) => r.Code === 'TransactionConflict')) {
+    return hostIds.map((hostId) => ({ hostId, reason: 'another request was changing the same hosts at the same moment' }));
+  }
+  return lost;
+}
+
+/** The status-dependent index keys of a host item (see hostItem in host-repository.ts). */
+function hostStatusKeys(hostId: string, status: HostStatus): { status: HostStatus; gsi1sk: string } {
+  return { status, gsi1sk: `${status}#${hostId}` };
+}
+
+async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => { while (next < items.length) await fn(items[next++]!); };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 export class DynamoClusterRepository implements ClusterRepository {
@@ -23,7 +74,7 @@ export class DynamoClusterRepository implements ClusterRepository {
   async createWithClaims(cluster: ClusterRecord, operation: OperationRecord, expected: Readonly<Record<string, number>>):
     Promise<{ ok: true } | { ok: false; nameTaken?: boolean; failures: ClaimFailure[] }> {
     const hostIds = Object.keys(expected);
-    const items = [
+    const items: TransactItems = [
       {
         Put: {
           TableName: this.table,
@@ -39,35 +90,15 @@ export class DynamoClusterRepository implements ClusterRepository {
         },
       },
       { Put: { TableName: this.table, Item: operationItem(operation), ConditionExpression: 'attribute_not_exists(pk)' } },
-      ...hostIds.map((id) => ({
-        Update: {
-          TableName: this.table,
-          Key: keys.host(id),
-          UpdateExpression: 'SET clusterId = :cid, gsi3pk = :g3pk, gsi3sk = :id, version = version + :one, updatedAt = :now',
-          ConditionExpression: 'version = :v AND #status = :approved AND attribute_not_exists(clusterId) AND #project = :project',
-          ExpressionAttributeNames: { '#status': 'status', '#project': 'project' },
-          ExpressionAttributeValues: {
-            ':cid': cluster.id, ':g3pk': keys.hostCluster(cluster.id), ':id': id, ':one': 1, ':now': cluster.createdAt,
-            ':v': expected[id], ':approved': 'approved', ':project': cluster.project,
-          },
-        },
-      })),
+      ...hostIds.map((id) => claimItem(this.table, id, cluster, expected[id], cluster.createdAt)),
     ];
     try {
       await this.db.send(new TransactWriteCommand({ TransactItems: items }));
       return { ok: true };
     } catch (e) {
-      if ((e as { name?: string }).name !== 'TransactionCanceledException') mapDynamoError(e, `creating cluster ${cluster.name}`);
-      const reasons = ((e as { CancellationReasons?: CancellationReason[] }).CancellationReasons ?? []);
-      const nameTaken = reasons[1]?.Code === 'ConditionalCheckFailed';
-      const failures = hostIds
-        .map((id, i) => ({ id, code: reasons[i + 3]?.Code }))
-        .filter((r) => r.code === 'ConditionalCheckFailed')
-        .map((r) => ({ hostId: r.id, reason: 'was claimed, changed or is no longer approved while this cluster was being created' }));
-      if (!nameTaken && failures.length === 0 && reasons.some((r) => r.Code === 'TransactionConflict')) {
-        return { ok: false, failures: hostIds.map((hostId) => ({ hostId, reason: 'another request was changing the same hosts at the same moment' })) };
-      }
-      return { ok: false, nameTaken, failures };
+      const reasons = cancellationReasons(e);
+      if (!reasons) mapDynamoError(e, `creating cluster ${cluster.name}`);
+      return { ok: false, nameTaken: failed(reasons[1]), failures: claimFailures(hostIds, reasons, 3, 'this cluster was being created') };
     }
   }
 
@@ -90,24 +121,15 @@ export class DynamoClusterRepository implements ClusterRepository {
   async deleteReleasing(cluster: ClusterRecord, endOperation?: { id: string; reason: string; at: string }): Promise<void> {
     const hostIds = [...cluster.controlPlane.hostIds, ...cluster.workers.flatMap((w) => w.hostIds)];
     const now = endOperation?.at ?? new Date().toISOString();
-    const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [
+    const items: TransactItems = [
       { Delete: { TableName: this.table, Key: keys.cluster(cluster.id), ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': cluster.version } } },
       { Delete: { TableName: this.table, Key: keys.clusterName(cluster.project, cluster.name) } },
-      ...hostIds.map((id) => ({
-        Update: {
-          TableName: this.table,
-          Key: keys.host(id),
-          // A host record may have been removed meanwhile; only release hosts still claimed by this cluster.
-          UpdateExpression: 'REMOVE clusterId, gsi3pk, gsi3sk SET version = version + :one, updatedAt = :now',
-          ConditionExpression: 'clusterId = :cid',
-          ExpressionAttributeValues: { ':cid': cluster.id, ':one': 1, ':now': now },
-        },
-      })),
+      ...hostIds.map((id) => ({ Update: this.releaseUpdate(cluster.id, id, now) })),
       ...(endOperation ? [{
         Update: {
           TableName: this.table,
           Key: keys.operation(endOperation.id),
-          UpdateExpression: 'SET #status = :cancelled, reason = :reason, endedAt = :now, step = :step',
+          UpdateExpression: 'SET #status = :cancelled, reason = :reason, endedAt = :now, updatedAt = :now, step = :step REMOVE gsi3pk, gsi3sk',
           ConditionExpression: 'attribute_exists(pk) AND #status IN (:queued, :running, :paused)',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: { ':cancelled': 'cancelled', ':reason': endOperation.reason, ':now': now, ':step': 'cancelled', ':queued': 'queued', ':running': 'running', ':paused': 'paused' },
@@ -116,28 +138,104 @@ export class DynamoClusterRepository implements ClusterRepository {
     ];
     await this.db.send(new TransactWriteCommand({ TransactItems: items })).catch((e) => mapDynamoError(e, `deleting cluster ${cluster.id}`));
   }
+
+  async startOperation(cluster: ClusterRecord, operation: OperationRecord, changes: ClusterChanges, claim: Readonly<Record<string, number>> = {}):
+    Promise<{ ok: true; cluster: ClusterRecord } | { ok: false; busy?: boolean; stale?: boolean; failures: ClaimFailure[] }> {
+    const now = operation.startedAt;
+    const hostIds = Object.keys(claim);
+    const fields = defined({ ...changes, operationId: operation.id, activeOperationId: operation.id, updatedAt: now });
+    const parts: ExpressionParts = { names: {}, values: { ':v': cluster.version, ':one': 1 } };
+    const set = assign(fields, parts, 'c');
+    const items: TransactItems = [
+      {
+        Update: {
+          TableName: this.table,
+          Key: keys.cluster(cluster.id),
+          UpdateExpression: `SET ${set.join(', ')}, version = version + :one`,
+          ConditionExpression: 'version = :v AND attribute_not_exists(activeOperationId)',
+          ExpressionAttributeNames: parts.names,
+          ExpressionAttributeValues: parts.values,
+        },
+      },
+      { Put: { TableName: this.table, Item: operationItem(operation), ConditionExpression: 'attribute_not_exists(pk)' } },
+      ...hostIds.map((id) => claimItem(this.table, id, cluster, claim[id], now)),
+    ];
+    try {
+      await this.db.send(new TransactWriteCommand({ TransactItems: items }));
+    } catch (e) {
+      const reasons = cancellationReasons(e);
+      if (!reasons) mapDynamoError(e, `starting ${operation.type} on cluster ${cluster.id}`);
+      const failures = claimFailures(hostIds, reasons, 2, `this ${operation.type} was being started`);
+      if (failed(reasons[0])) {
+        const current = await this.get(cluster.id);
+        return { ok: false, busy: !!current?.activeOperationId, stale: !current || current.version !== cluster.version, failures };
+      }
+      if (failed(reasons[1])) {
+        throw new ConflictError('operation-exists', `operation ${operation.id} already exists; start the ${operation.type} again to get a new operation id`, { cause: e });
+      }
+      if (hostIds.length === 0 && reasons.some((r) => r.Code === 'TransactionConflict')) return { ok: false, stale: true, failures };
+      return { ok: false, failures };
+    }
+    return { ok: true, cluster: { ...cluster, ...fields, version: cluster.version + 1 } as ClusterRecord };
+  }
+
+  async updateForOperation(clusterId: string, operationId: string, changes: ClusterChanges, opts: { endOperation: boolean; now: string }): Promise<ClusterRecord | undefined> {
+    const parts: ExpressionParts = { names: {}, values: { ':op': operationId, ':one': 1 } };
+    const set = assign({ ...changes, updatedAt: opts.now }, parts, 'c');
+    try {
+      const out = await this.db.send(new UpdateCommand({
+        TableName: this.table,
+        Key: keys.cluster(clusterId),
+        UpdateExpression: `SET ${set.join(', ')}, version = version + :one${opts.endOperation ? ' REMOVE activeOperationId' : ''}`,
+        ConditionExpression: 'activeOperationId = :op',
+        ExpressionAttributeNames: parts.names,
+        ExpressionAttributeValues: parts.values,
+        ReturnValues: 'ALL_NEW',
+      }));
+      return toRecord<ClusterRecord>(out.Attributes ?? {});
+    } catch (e) {
+      if (isConditionFailure(e)) return undefined;
+      mapDynamoError(e, `updating cluster ${clusterId} for operation ${operationId}`);
+    }
+  }
+
+  async markJoined(clusterId: string, hostIds: readonly string[], now: string): Promise<void> {
+    await forEachLimited(hostIds, HOST_WRITE_CONCURRENCY, async (id) => {
+      const { status, gsi1sk } = hostStatusKeys(id, 'in-cluster');
+      await this.db.send(new UpdateCommand({
+        TableName: this.table,
+        Key: keys.host(id),
+        UpdateExpression: 'SET #status = :status, gsi1sk = :sk, version = version + :one, updatedAt = :now',
+        // Only a claimed, approved host joins: one already in-cluster is left as it is (no
+        // version bump), one that lost the claim or changed status meanwhile is skipped.
+        ConditionExpression: 'clusterId = :cid AND #status = :approved',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':status': status, ':sk': gsi1sk, ':one': 1, ':now': now, ':cid': clusterId, ':approved': 'approved' },
+      })).catch((e) => { if (!isConditionFailure(e)) mapDynamoError(e, `marking host ${id} as joined to cluster ${clusterId}`); });
+    });
+  }
+
+  async releaseHosts(clusterId: string, hostIds: readonly string[], now: string): Promise<void> {
+    await forEachLimited(hostIds, HOST_WRITE_CONCURRENCY, async (id) => {
+      await this.db.send(new UpdateCommand(this.releaseUpdate(clusterId, id, now)))
+        .catch((e) => { if (!isConditionFailure(e)) mapDynamoError(e, `releasing host ${id} from cluster ${clusterId}`); });
+    });
+  }
+
+  /** Back to the approved pool: no clusterId, out of the cluster's host index, status approved; only if still claimed by `clusterId`. */
+  private releaseUpdate(clusterId: string, hostId: string, now: string) {
+    const { status, gsi1sk } = hostStatusKeys(hostId, 'approved');
+    return {
+      TableName: this.table,
+      Key: keys.host(hostId),
+      UpdateExpression: 'REMOVE clusterId, gsi3pk, gsi3sk SET #status = :status, gsi1sk = :sk, version = version + :one, updatedAt = :now',
+      ConditionExpression: 'clusterId = :cid',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':cid': clusterId, ':status': status, ':sk': gsi1sk, ':one': 1, ':now': now },
+    };
+  }
 }
 
-export class DynamoOperationRepository implements OperationRepository {
-  constructor(private readonly db: DocClient, private readonly table: string) {}
-
-  async get(id: string): Promise<OperationRecord | undefined> {
-    const out = await this.db.send(new GetCommand({ TableName: this.table, Key: keys.operation(id), ConsistentRead: true }))
-      .catch((e) => mapDynamoError(e, `reading operation ${id}`));
-    return out.Item ? toRecord<OperationRecord>(out.Item) : undefined;
-  }
-
-  async list(project: string, target: { type: string; id: string } | undefined, page: PageRequest): Promise<Page<OperationRecord>> {
-    const f = queryFingerprint(['operations', project, target]);
-    const index = target ? STATE_TABLE.bySecondary : STATE_TABLE.byProject;
-    const out = await this.db.send(new QueryCommand({
-      TableName: this.table, IndexName: index.name,
-      KeyConditionExpression: `${index.partitionKey} = :pk`,
-      FilterExpression: '#project = :project',
-      ExpressionAttributeNames: { '#project': 'project' },
-      ExpressionAttributeValues: { ':pk': target ? keys.operationTarget(target.type, target.id) : keys.operationList(project), ':project': project },
-      ScanIndexForward: false, Limit: page.limit, ExclusiveStartKey: decodeCursor(page.cursor, f),
-    })).catch((e) => mapDynamoError(e, 'listing operations'));
-    return pageFrom<OperationRecord>(out, f);
-  }
+function defined<T extends Record<string, unknown>>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }

@@ -19,6 +19,15 @@ export const keys = {
   operation: (id: string) => ({ pk: `OP#${id}`, sk: 'OP' }),
   operationList: (project: string) => `O#${project}`,
   operationTarget: (type: string, id: string) => `OT#${type}#${id}`,
+  /**
+   * The open-operations index (gsi3 = STATE_TABLE.byCluster, free on operation items): every
+   * queued, running or paused operation of every project carries gsi3pk `OPOPEN` and gsi3sk
+   * `<startedAt>#<id>` (oldest first); both are removed when the operation ends, so the index
+   * only ever holds the open ones. It is written twice per operation (start, end): one
+   * partition is plenty.
+   */
+  operationsOpen: 'OPOPEN',
+  operationOpenSort: (startedAt: string, id: string) => `${startedAt}#${id}`,
   idempotency: (key: string) => ({ pk: `IDEM#${key}`, sk: 'IDEM' }),
 };
 

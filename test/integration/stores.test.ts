@@ -1,0 +1,295 @@
+/**
+ * The cluster and operation stores against DynamoDB Local with the synthesized state table:
+ * every conditional path of the workflow writes (busy, stale, lost claims, finished
+ * operations, hosts that moved on) and the indexes they maintain.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoClusterRepository, DynamoOperationRepository, operationItem } from '../../lambdas/adapters/dynamodb/cluster-repository.js';
+import { DynamoHostRepository } from '../../lambdas/adapters/dynamodb/host-repository.js';
+import { keys } from '../../lambdas/adapters/dynamodb/keys.js';
+import type { ClusterRecord, OperationRecord } from '../../lambdas/domain/model.js';
+import { tablesFromTemplate } from '../../lib/template-tables.js';
+import { ensureTables, startDynamoLocal, type DynamoLocal } from '../../local/dynamodb-local.js';
+import { cachedTemplate } from '../../local/template-cache.js';
+
+let db: DynamoLocal;
+let table: string;
+let clusters: DynamoClusterRepository;
+let operations: DynamoOperationRepository;
+let hosts: DynamoHostRepository;
+
+const project = 'stores';
+const T0 = '2026-01-01T00:00:00.000Z';
+const NOW = '2026-01-02T00:00:00.000Z';
+
+beforeAll(async () => {
+  const starting = startDynamoLocal(undefined);
+  const tables = tablesFromTemplate(cachedTemplate(path.join(os.tmpdir(), 'edgefleet-test-template-cache.json')));
+  db = await starting;
+  await ensureTables(db.client, [tables.state]);
+  table = tables.state.TableName!;
+  clusters = new DynamoClusterRepository(db.client, table);
+  operations = new DynamoOperationRepository(db.client, table);
+  hosts = new DynamoHostRepository(db.client, table);
+});
+afterAll(async () => { await db?.stop(); });
+
+const raw = async (key: Record<string, string>) =>
+  (await db.client.send(new GetCommand({ TableName: table, Key: key, ConsistentRead: true }))).Item;
+
+async function seedHosts(ids: string[]): Promise<void> {
+  for (const id of ids) {
+    expect(await hosts.create({ id, uid: id, project, tags: {}, status: 'approved', version: 1, createdAt: T0, updatedAt: T0, approvedAt: T0 })).toBe(true);
+  }
+}
+
+function op(id: string, over: Partial<OperationRecord> = {}): OperationRecord {
+  return { id, project, type: 'create', target: { type: 'cluster', id: `c-${id}` }, status: 'queued', step: 'queued', hosts: {}, startedAt: T0, ...over };
+}
+
+/** A cluster created through createWithClaims (its create operation `<id>-create`) owning `hostIds` as control plane. */
+async function createCluster(id: string, hostIds: string[]): Promise<ClusterRecord> {
+  await seedHosts(hostIds);
+  const cluster: ClusterRecord = {
+    id, project, name: id, profile: { name: 'p', version: '1.0.0' }, controlPlane: { hostIds }, workers: [],
+    status: 'provisioning', operationId: `${id}-create`, version: 1, createdAt: T0, updatedAt: T0,
+  };
+  const created = await clusters.createWithClaims(cluster, op(`${id}-create`, { target: { type: 'cluster', id } }), Object.fromEntries(hostIds.map((h) => [h, 1])));
+  expect(created).toEqual({ ok: true });
+  return cluster;
+}
+
+/** Ids of every host the repository lists for `filter` (all pages). */
+async function listed(filter: Parameters<DynamoHostRepository['list']>[1]): Promise<string[]> {
+  const ids: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await hosts.list(project, filter, { limit: 50, ...(cursor ? { cursor } : {}) });
+    ids.push(...page.items.map((h) => h.id));
+    cursor = page.nextCursor;
+  } while (cursor);
+  return ids.sort();
+}
+
+describe('open operations index', () => {
+  it('lists queued, running and paused operations of every project oldest first, and drops an operation when it ends', async () => {
+    const rows: [string, string, OperationRecord['status'], string][] = [
+      ['open-c', '2000-01-01T00:00:03.000Z', 'paused', 'other-project'],
+      ['open-a', '2000-01-01T00:00:01.000Z', 'queued', project],
+      ['open-done', '2000-01-01T00:00:00.000Z', 'succeeded', project],
+      ['open-b', '2000-01-01T00:00:02.000Z', 'running', 'other-project'],
+    ];
+    for (const [id, startedAt, status, p] of rows) {
+      await db.client.send(new PutCommand({ TableName: table, Item: operationItem(op(id, { startedAt, status, project: p })) }));
+    }
+    expect((await operations.listOpen(3)).map((o) => o.id)).toEqual(['open-a', 'open-b', 'open-c']);
+    expect((await operations.listOpen(1)).map((o) => o.id)).toEqual(['open-a']);
+    expect(await operations.listOpen(0)).toEqual([]);
+
+    const ended = await operations.update('open-a', { status: 'failed', reason: 'deadline-passed' }, ['queued', 'running', 'paused'], NOW);
+    expect(ended).toMatchObject({ id: 'open-a', status: 'failed', reason: 'deadline-passed', endedAt: NOW, updatedAt: NOW });
+    expect(ended).not.toHaveProperty('gsi3pk');
+    const item = await raw(keys.operation('open-a'));
+    expect(item?.gsi3pk).toBeUndefined();
+    expect(item?.gsi3sk).toBeUndefined();
+    expect(item?.gsi1pk).toBe(keys.operationList(project)); // still listed in its project
+    expect((await operations.listOpen(2)).map((o) => o.id)).toEqual(['open-b', 'open-c']);
+
+    // Paused → running stays open; an explicit endedAt is kept.
+    expect(await operations.update('open-c', { status: 'running' }, ['paused'], NOW)).toMatchObject({ status: 'running' });
+    expect((await operations.listOpen(2)).map((o) => o.id)).toEqual(['open-b', 'open-c']);
+    expect(await operations.update('open-b', { status: 'cancelled', endedAt: T0 }, ['running'], NOW)).toMatchObject({ status: 'cancelled', endedAt: T0 });
+    expect((await operations.listOpen(1)).map((o) => o.id)).toEqual(['open-c']);
+  });
+
+  it('a re-opened operation goes back into the index', async () => {
+    await db.client.send(new PutCommand({ TableName: table, Item: operationItem(op('reopen', { startedAt: '1999-01-01T00:00:00.000Z', status: 'failed' })) }));
+    expect((await operations.listOpen(1)).map((o) => o.id)).not.toContain('reopen');
+    expect(await operations.update('reopen', { status: 'running' }, ['failed'], NOW)).toMatchObject({ status: 'running' });
+    expect((await operations.listOpen(1)).map((o) => o.id)).toEqual(['reopen']);
+    await operations.update('reopen', { status: 'succeeded' }, ['running'], NOW);
+  });
+});
+
+describe('OperationRepository.update', () => {
+  it('refuses to change a finished operation and leaves it as it was', async () => {
+    await db.client.send(new PutCommand({ TableName: table, Item: operationItem(op('finished', { status: 'succeeded', endedAt: T0, step: 'done' })) }));
+    expect(await operations.update('finished', { status: 'failed', step: 'late' }, ['queued', 'running', 'paused'], NOW)).toBeUndefined();
+    expect(await operations.get('finished')).toMatchObject({ status: 'succeeded', step: 'done', endedAt: T0 });
+    expect(await operations.get('finished')).not.toHaveProperty('updatedAt');
+  });
+
+  it('returns undefined for an operation that does not exist, and creates nothing', async () => {
+    expect(await operations.update('never-was', { step: 'x' }, ['running'], NOW)).toBeUndefined();
+    expect(await operations.update('never-was', { step: 'x' }, [], NOW)).toBeUndefined();
+    expect(await raw(keys.operation('never-was'))).toBeUndefined();
+  });
+
+  it('sets only the given fields plus updatedAt', async () => {
+    await db.client.send(new PutCommand({ TableName: table, Item: operationItem(op('partial', { input: { add: ['h1'] }, reason: 'kept' })) }));
+    const next = await operations.update('partial', { step: 'claiming', deadline: NOW }, ['queued'], NOW);
+    expect(next).toEqual({ ...op('partial', { input: { add: ['h1'] }, reason: 'kept' }), step: 'claiming', deadline: NOW, updatedAt: NOW });
+  });
+});
+
+describe('OperationRepository.setHost', () => {
+  it('keeps every host of 20 parallel writers', async () => {
+    await db.client.send(new PutCommand({ TableName: table, Item: operationItem(op('fan-out')) }));
+    const ids = Array.from({ length: 20 }, (_, i) => `host.${i}/x`); // dots and slashes are map keys, not paths
+    await Promise.all(ids.map((h, i) => operations.setHost('fan-out', h, { status: 'sent', commandId: `cmd-${i}`, at: NOW })));
+    const stored = await operations.get('fan-out');
+    expect(Object.keys(stored!.hosts).sort()).toEqual([...ids].sort());
+    expect(stored!.hosts['host.7/x']).toEqual({ status: 'sent', commandId: 'cmd-7', at: NOW });
+    await operations.setHost('fan-out', 'host.7/x', { status: 'succeeded' });
+    expect((await operations.get('fan-out'))!.hosts['host.7/x']).toEqual({ status: 'succeeded' });
+  });
+
+  it('ignores an operation that is gone', async () => {
+    await expect(operations.setHost('gone-op', 'h1', { status: 'sent' })).resolves.toBeUndefined();
+    expect(await raw(keys.operation('gone-op'))).toBeUndefined();
+  });
+});
+
+describe('ClusterRepository.startOperation', () => {
+  it('records the operation, marks the cluster busy, applies the changes and claims the hosts', async () => {
+    const cluster = await createCluster('so-ok', ['so-ok-cp']);
+    await seedHosts(['so-ok-w1', 'so-ok-w2']);
+    const scale = op('so-ok-scale', { type: 'scale', startedAt: NOW, target: { type: 'cluster', id: cluster.id } });
+    const out = await clusters.startOperation(cluster, scale, { status: 'updating', statusReason: undefined }, { 'so-ok-w1': 1, 'so-ok-w2': 1 });
+    const expected = { ...cluster, status: 'updating', operationId: scale.id, activeOperationId: scale.id, version: 2, updatedAt: NOW };
+    expect(out).toEqual({ ok: true, cluster: expected });
+    expect(await clusters.get(cluster.id)).toEqual(expected);
+    expect(await operations.get(scale.id)).toEqual(scale);
+    expect((await operations.listOpen(1000)).map((o) => o.id)).toContain(scale.id);
+    expect(await listed({ clusterId: cluster.id })).toEqual(['so-ok-cp', 'so-ok-w1', 'so-ok-w2']);
+    expect((await hosts.get('so-ok-w1'))).toMatchObject({ clusterId: cluster.id, status: 'approved', version: 2, updatedAt: NOW });
+  });
+
+  it('is refused as busy while another operation is active, and changes nothing', async () => {
+    const cluster = await createCluster('so-busy', ['so-busy-cp']);
+    await seedHosts(['so-busy-w']);
+    const first = await clusters.startOperation(cluster, op('so-busy-1', { startedAt: NOW }), {});
+    if (!first.ok) throw new Error('first start failed');
+    const second = await clusters.startOperation(first.cluster, op('so-busy-2', { startedAt: NOW }), { status: 'upgrading' }, { 'so-busy-w': 1 });
+    expect(second).toEqual({ ok: false, busy: true, stale: false, failures: [] });
+    expect(await clusters.get(cluster.id)).toEqual(first.cluster);
+    expect(await operations.get('so-busy-2')).toBeUndefined();
+    expect((await hosts.get('so-busy-w'))).toMatchObject({ version: 1 });
+    expect((await hosts.get('so-busy-w'))?.clusterId).toBeUndefined();
+  });
+
+  it('is refused as stale when the cluster version moved', async () => {
+    const cluster = await createCluster('so-stale', ['so-stale-cp']);
+    const first = await clusters.startOperation(cluster, op('so-stale-1', { startedAt: NOW }), {});
+    expect(first.ok).toBe(true);
+    expect(await clusters.updateForOperation(cluster.id, 'so-stale-1', { status: 'running' }, { endOperation: true, now: NOW })).toMatchObject({ version: 3 });
+    const second = await clusters.startOperation(cluster, op('so-stale-2', { startedAt: NOW }), {});
+    expect(second).toEqual({ ok: false, busy: false, stale: true, failures: [] });
+    expect(await operations.get('so-stale-2')).toBeUndefined();
+  });
+
+  it('reports a cluster that is gone as stale', async () => {
+    const ghost = { ...(await createCluster('so-ghost', [])), id: 'so-never-created' };
+    expect(await clusters.startOperation(ghost, op('so-ghost-1'), {})).toEqual({ ok: false, busy: false, stale: true, failures: [] });
+  });
+
+  it('reports lost claims per host and rolls everything back', async () => {
+    const cluster = await createCluster('so-claim', ['so-claim-cp']);
+    await createCluster('so-rival', ['so-taken']);
+    await seedHosts(['so-free', 'so-moved']);
+    await hosts.update('so-moved', 1, { name: 'renamed' }, NOW); // version 2 now
+    const out = await clusters.startOperation(cluster, op('so-claim-1', { startedAt: NOW }), { status: 'updating' }, { 'so-free': 1, 'so-taken': 1, 'so-moved': 1 });
+    expect(out.ok).toBe(false);
+    if (out.ok) return;
+    expect(out.busy).toBeFalsy();
+    expect(out.stale).toBeFalsy();
+    expect(out.failures.map((f) => f.hostId).sort()).toEqual(['so-moved', 'so-taken']);
+    expect(out.failures[0]!.reason).toMatch(/claimed, changed or is no longer approved/);
+    expect(await clusters.get(cluster.id)).toEqual(cluster);
+    expect(await operations.get('so-claim-1')).toBeUndefined();
+    expect((await hosts.get('so-free'))?.clusterId).toBeUndefined();
+    expect((await hosts.get('so-taken'))?.clusterId).toBe('so-rival');
+  });
+});
+
+describe('ClusterRepository.updateForOperation', () => {
+  it('only the active operation may change the cluster; ending it frees the cluster', async () => {
+    const cluster = await createCluster('ufo', ['ufo-cp']);
+    expect(await clusters.updateForOperation(cluster.id, 'ufo-create', { status: 'running' }, { endOperation: true, now: NOW })).toBeUndefined();
+    const started = await clusters.startOperation(cluster, op('ufo-1', { startedAt: NOW }), { status: 'updating' });
+    expect(started.ok).toBe(true);
+    expect(await clusters.updateForOperation(cluster.id, 'someone-else', { status: 'failed' }, { endOperation: false, now: NOW })).toBeUndefined();
+    const mid = await clusters.updateForOperation(cluster.id, 'ufo-1', { statusReason: 'adding 2 workers', workers: [{ name: 'w', hostIds: ['x'] }] }, { endOperation: false, now: NOW });
+    expect(mid).toMatchObject({ status: 'updating', statusReason: 'adding 2 workers', activeOperationId: 'ufo-1', version: 3, workers: [{ name: 'w', hostIds: ['x'] }] });
+    expect(mid).not.toHaveProperty('pk');
+    const done = await clusters.updateForOperation(cluster.id, 'ufo-1', { status: 'running' }, { endOperation: true, now: '2026-01-03T00:00:00.000Z' });
+    expect(done).toMatchObject({ status: 'running', operationId: 'ufo-1', version: 4, updatedAt: '2026-01-03T00:00:00.000Z' });
+    expect(done).not.toHaveProperty('activeOperationId');
+    expect(await clusters.updateForOperation(cluster.id, 'ufo-1', { status: 'failed' }, { endOperation: true, now: NOW })).toBeUndefined();
+    expect(await clusters.get(cluster.id)).toEqual(done);
+    expect(await clusters.updateForOperation('ufo-missing', 'ufo-1', { status: 'failed' }, { endOperation: true, now: NOW })).toBeUndefined();
+    expect(await raw(keys.cluster('ufo-missing'))).toBeUndefined();
+  });
+});
+
+describe('markJoined and releaseHosts', () => {
+  const many = Array.from({ length: 25 }, (_, i) => `mj-${String(i).padStart(2, '0')}`);
+
+  it('marks claimed hosts in-cluster (listed by status), idempotently, skipping hosts it does not own', async () => {
+    const cluster = await createCluster('mj', many);
+    await createCluster('mj-other', ['mj-foreign']);
+    await clusters.markJoined(cluster.id, [...many, 'mj-foreign', 'mj-nobody'], NOW);
+    expect(await listed({ status: 'in-cluster', clusterId: cluster.id })).toEqual(many);
+    expect((await listed({ status: 'in-cluster' })).filter((id) => id.startsWith('mj'))).toEqual(many);
+    expect((await listed({ status: 'approved' })).filter((id) => id.startsWith('mj'))).toEqual(['mj-foreign']);
+    expect(await hosts.get('mj-03')).toMatchObject({ status: 'in-cluster', clusterId: cluster.id, version: 3, updatedAt: NOW });
+    expect(await hosts.get('mj-foreign')).toMatchObject({ status: 'approved', clusterId: 'mj-other', version: 2 });
+    expect(await raw(keys.host('mj-nobody'))).toBeUndefined();
+
+    await clusters.markJoined(cluster.id, many, '2026-01-05T00:00:00.000Z');
+    expect(await hosts.get('mj-03')).toMatchObject({ status: 'in-cluster', version: 3, updatedAt: NOW });
+  });
+
+  it('releases hosts back to approved, idempotently, skipping hosts of other clusters and gone hosts', async () => {
+    const released = many.slice(0, 12);
+    await clusters.releaseHosts('mj', [...released, 'mj-foreign', 'mj-nobody'], NOW);
+    expect(await listed({ clusterId: 'mj' })).toEqual(many.slice(12));
+    expect((await listed({ status: 'approved' })).filter((id) => id.startsWith('mj'))).toEqual([...released, 'mj-foreign']);
+    expect((await listed({ status: 'in-cluster' })).filter((id) => id.startsWith('mj'))).toEqual(many.slice(12));
+    const host = await hosts.get('mj-00');
+    expect(host).toMatchObject({ status: 'approved', version: 4, updatedAt: NOW });
+    expect(host?.clusterId).toBeUndefined();
+    const item = await raw(keys.host('mj-00'));
+    expect(item?.gsi3pk).toBeUndefined();
+    expect(item?.gsi1sk).toBe('approved#mj-00');
+    expect(await hosts.get('mj-foreign')).toMatchObject({ clusterId: 'mj-other', version: 2 });
+    expect(await raw(keys.host('mj-nobody'))).toBeUndefined();
+
+    await clusters.releaseHosts('mj', released, '2026-01-05T00:00:00.000Z');
+    expect(await hosts.get('mj-00')).toMatchObject({ version: 4, updatedAt: NOW });
+    await expect(clusters.releaseHosts('mj', [], NOW)).resolves.toBeUndefined();
+  });
+});
+
+describe('ClusterRepository.deleteReleasing', () => {
+  it('sets joined hosts back to approved and ends the active operation', async () => {
+    const cluster = await createCluster('del', ['del-cp', 'del-w']);
+    await clusters.markJoined(cluster.id, ['del-cp', 'del-w'], NOW);
+    const started = await clusters.startOperation(cluster, op('del-op', { startedAt: '1990-01-01T00:00:00.000Z' }), {});
+    if (!started.ok) throw new Error('start failed');
+    expect((await operations.listOpen(1)).map((o) => o.id)).toEqual(['del-op']);
+    await clusters.deleteReleasing(started.cluster, { id: 'del-op', reason: 'cluster deleted', at: NOW });
+    expect(await clusters.get(cluster.id)).toBeUndefined();
+    for (const id of ['del-cp', 'del-w']) {
+      const host = await hosts.get(id);
+      expect(host).toMatchObject({ status: 'approved', updatedAt: NOW });
+      expect(host?.clusterId).toBeUndefined();
+    }
+    expect((await listed({ status: 'approved' })).filter((id) => id.startsWith('del'))).toEqual(['del-cp', 'del-w']);
+    expect(await listed({ status: 'in-cluster' })).not.toContain('del-cp');
+    expect(await operations.get('del-op')).toMatchObject({ status: 'cancelled', reason: 'cluster deleted', endedAt: NOW, updatedAt: NOW });
+    expect((await operations.listOpen(1000)).map((o) => o.id)).not.toContain('del-op');
+  });
+});

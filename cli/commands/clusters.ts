@@ -1,15 +1,24 @@
-/** `edgefleet clusters`: create clusters from approved hosts and a published profile version. */
+/**
+ * `edgefleet clusters`: create clusters from approved hosts and a published profile version,
+ * scale pools out and in, reconfigure to another profile version, delete. Each change runs as
+ * an operation; `--watch` follows it live and exits with its outcome.
+ */
+import { createInterface } from 'node:readline/promises';
 import { InvalidArgumentError, type Command } from 'commander';
 import { z } from 'zod';
-import type { cluster, createClusterBody } from '../../lambdas/contracts/api.js';
+import type { cluster, createClusterBody, reconfigureClusterBody, scaleClusterBody } from '../../lambdas/contracts/api.js';
 import { seg } from '../client.js';
-import { IDEMPOTENCY_HELP, action, addCommonOptions, examples, type CliRuntime } from '../context.js';
-import { UsageError } from '../errors.js';
+import { IDEMPOTENCY_HELP, action, addCommonOptions, examples, type CliRuntime, type Session } from '../context.js';
+import { ApiError, CliError, EXIT, UsageError } from '../errors.js';
 import type { Column } from '../output.js';
+import { terminalText } from '../progress.js';
 import { collectWorkers, parseIdList, parsePositiveInt, parseProfileRef, type ProfileRef, type WorkerPool } from '../parse.js';
+import { INTERVAL_HELP, followOperation, parseInterval } from './operations-watch.js';
 
 type Cluster = z.infer<typeof cluster>;
 type ClusterBody = z.input<typeof createClusterBody>;
+type ScaleBody = z.input<typeof scaleClusterBody>;
+type ReconfigureBody = z.input<typeof reconfigureClusterBody>;
 
 const COLUMNS: Column<Cluster>[] = [
   { header: 'ID', value: (c) => c.id },
@@ -18,7 +27,7 @@ const COLUMNS: Column<Cluster>[] = [
   { header: 'STATUS', value: (c) => c.status, status: true },
   { header: 'CONTROL PLANE', value: (c) => c.controlPlane.hostIds.join(',') },
   { header: 'WORKERS', value: (c) => c.workers.map((w) => `${w.name}=${w.hostIds.length}`).join(' ') },
-  { header: 'OPERATION', value: (c) => c.operationId },
+  { header: 'OPERATION', value: (c) => c.activeOperationId ?? c.operationId },
 ];
 
 interface CreateOpts {
@@ -28,6 +37,8 @@ interface CreateOpts {
   workers?: WorkerPool[];
   vip?: string;
   idempotencyKey?: string;
+  watch?: boolean;
+  interval?: number;
 }
 
 /** The POST /v1/clusters body; refuses a host listed in two places. */
@@ -56,30 +67,140 @@ const parseVip = (v: string): string => {
 
 const NOT_FOUND = 'list clusters with `edgefleet clusters list` (and check --project)';
 
+
+interface WatchOpts {
+  watch?: boolean;
+  interval?: number;
+}
+
+/** Adds --watch and --interval to a command that starts an operation. */
+function addWatchOptions(cmd: Command): Command {
+  return cmd
+    .option('--watch', 'follow the operation live until it ends; exit 0 when it succeeds, 4 when it fails or is cancelled')
+    .option('--interval <duration>', INTERVAL_HELP, parseInterval);
+}
+
+/** The operation a 202 answer started: the active one, else the last one recorded. */
+export function startedOperation(c: Partial<Cluster> | undefined): string | undefined {
+  return c?.activeOperationId ?? c?.operationId;
+}
+
+/** Prints the started operation and how to follow it, then follows it when --watch is given. */
+async function reportOperation(s: Session, c: Partial<Cluster> | undefined, o: WatchOpts): Promise<void> {
+  const opId = startedOperation(c);
+  if (s.out.isJson) {
+    // With --watch the answer is the first of the JSON lines that follow.
+    if (o.watch) s.io.stdout(JSON.stringify(c ?? {}) + '\n');
+    else s.out.json(c ?? {});
+  } else if (opId) {
+    s.out.line(`Operation: ${opId}`);
+    if (!o.watch) {
+      s.out.line(`  follow live:  edgefleet operations watch ${opId}`);
+      s.out.line(`  details:      edgefleet operations get ${opId}`);
+    }
+  }
+  if (!o.watch) return;
+  if (!opId) throw new CliError('the control plane accepted the request but named no operation to watch', EXIT.unexpected, ['check the cluster with `edgefleet clusters get <id>` and `edgefleet operations list --cluster <id>`']);
+  if (!s.out.isJson) s.out.line('');
+  await followOperation(s, opId, { intervalMs: o.interval });
+}
+
+interface ScaleOpts extends WatchOpts {
+  pool: string;
+  add?: string[];
+  remove?: string[];
+  idempotencyKey?: string;
+}
+
+/** The POST /v1/clusters/{id}/scale body: exactly one of --add and --remove. */
+export function buildScaleBody(o: Pick<ScaleOpts, 'pool' | 'add' | 'remove'>): ScaleBody {
+  if (!o.add === !o.remove) {
+    throw new UsageError(o.add ? 'give either --add or --remove, not both: one operation scales one way' : 'say what to change: --add <host ids> (scale out) or --remove <host ids> (scale in)');
+  }
+  return o.add ? { pool: o.pool, add: o.add } : { pool: o.pool, remove: o.remove };
+}
+
+/**
+ * A 409 `reconfigure-needs-upgrade` as an operator reads it: the per-layer changes the control
+ * plane listed (one per line) and the way forward.
+ */
+export function needsUpgradeError(clusterId: string, profile: ProfileRef, err: ApiError): CliError {
+  const p = err.problem;
+  const detailLines = (p?.detail ?? '')
+    .split(/\r?\n|;\s+/)
+    .map((l) => terminalText(l))
+    .filter((l) => l !== '');
+  const hints = [
+    ...detailLines.map((l) => `  ${l}`),
+    ...(p?.errors ?? []).map((e) => `  - ${terminalText(e.path) || '(layer)'}: ${terminalText(e.message)}`),
+    `what to do: changes that repave or reboot nodes are applied by a rolling upgrade, not by reconfigure; move cluster ${clusterId} to ${profile.name}@${profile.version} with the upgrade API, or publish a version whose changes only restart or reload services`,
+  ];
+  if (err.requestId) hints.push(`request id: ${err.requestId}`);
+  return new CliError(
+    `cannot reconfigure cluster "${clusterId}" to ${profile.name}@${profile.version}: some changes need an upgrade (code reconfigure-needs-upgrade, HTTP 409):`,
+    EXIT.conflict,
+    hints,
+  );
+}
+
+/** Asks on the terminal before deleting; refuses without a terminal (use --yes). */
+async function confirmDelete(s: Session, id: string): Promise<void> {
+  if (!s.io.isTTY || !process.stdin.isTTY) {
+    throw new UsageError(`refusing to delete cluster ${id} without confirmation (no terminal to ask on)`, [
+      'deleting resets every host of the cluster (workloads and data on them are lost) and returns them to the pool; add --yes to confirm',
+    ]);
+  }
+  const c = await s.client.get<Cluster>(`/v1/clusters/${seg(id)}`, { what: `get cluster "${id}"`, hints: { 404: NOT_FOUND } });
+  const hosts = [...c.controlPlane.hostIds, ...c.workers.flatMap((w) => w.hostIds)];
+  s.out.note(`Cluster ${terminalText(c.name)} (${terminalText(c.id)}) has ${hosts.length} host(s): ${hosts.map(terminalText).join(', ')}.`);
+  s.out.note('Deleting it resets every host through its statereset boot entry (workloads and data on them are lost) and returns them to the pool.');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = (await rl.question(`Type the cluster id (${c.id}) to delete it: `)).trim();
+    if (answer !== c.id) throw new CliError(`cluster ${id} was not deleted: the confirmation did not match`, EXIT.usage);
+  } finally {
+    rl.close();
+  }
+}
+
+const BUSY = (id: string): string =>
+  `cluster ${id} is busy with another operation or not in a state that allows this; see \`edgefleet clusters get ${id}\` and \`edgefleet operations list --cluster ${id}\``;
+
 export function registerClusters(program: Command, rt: CliRuntime): void {
   const clusters = program
     .command('clusters')
-    .description('Kubernetes clusters on edge hosts')
-    .addHelpText('after', examples('edgefleet clusters create --name shop-12 --profile edge-k3s@1.0.0 --control-plane hw-1', 'edgefleet clusters list'));
+    .description('Kubernetes clusters on edge hosts: create, list, get, scale, reconfigure, delete')
+    .addHelpText(
+      'after',
+      examples(
+        'edgefleet clusters create --name shop-12 --profile edge-k3s@1.0.0 --control-plane hw-1 --watch',
+        'edgefleet clusters scale c-123 --pool pos --add hw-7,hw-8 --watch',
+        'edgefleet clusters list',
+      ),
+    );
 
   addCommonOptions(
-    clusters
-      .command('create')
-      .description('create a cluster; provisioning runs as an operation you can follow')
-      .requiredOption('--name <name>', 'cluster name (lowercase letters, digits and "-")')
-      .requiredOption('--profile <name@version>', 'a published profile version, e.g. edge-k3s@1.0.0', parseProfileRef)
-      .requiredOption('--control-plane <ids>', 'approved host ids for the control plane, comma separated (1, 3 or 5)', parseIdList)
-      .option('--workers <pool=ids>', 'a worker pool and its host ids, e.g. pos=hw-3,hw-4 (repeatable)', collectWorkers)
-      .option('--vip <ip>', 'virtual IP for the Kubernetes API (multi-node control planes)', parseVip)
-      .option('--idempotency-key <key>', IDEMPOTENCY_HELP),
+    addWatchOptions(
+      clusters
+        .command('create')
+        .description('create a cluster; provisioning runs as an operation you can follow (--watch)')
+        .requiredOption('--name <name>', 'cluster name (lowercase letters, digits and "-")')
+        .requiredOption('--profile <name@version>', 'a published profile version, e.g. edge-k3s@1.0.0', parseProfileRef)
+        .requiredOption('--control-plane <ids>', 'approved host ids for the control plane, comma separated (1, 3 or 5)', parseIdList)
+        .option('--workers <pool=ids>', 'a worker pool and its host ids, e.g. pos=hw-3,hw-4 (repeatable)', collectWorkers)
+        .option('--vip <ip>', 'virtual IP for the Kubernetes API (multi-node control planes)', parseVip)
+        .option('--idempotency-key <key>', IDEMPOTENCY_HELP),
+    ),
   )
     .addHelpText(
       'after',
       `
 The hosts must be approved first (edgefleet hosts list --status pending; edgefleet hosts approve <id>).
+Prints the cluster id and the operation id; with --watch, follows the operation and exits 0 when
+the cluster is running, 4 when provisioning failed (the step and reason are printed).
 ${examples(
   'edgefleet clusters create --name shop-12 --profile edge-k3s@1.0.0 --control-plane hw-1',
-  'edgefleet clusters create --name dc-1 --profile edge-rke2@2.1.0 --control-plane hw-1,hw-2,hw-3 --workers gpu=hw-4,hw-5 --vip 10.0.0.50',
+  'edgefleet clusters create --name dc-1 --profile edge-rke2@2.1.0 --control-plane hw-1,hw-2,hw-3 --workers gpu=hw-4,hw-5 --vip 10.0.0.50 --watch',
 )}`,
     )
     .action(
@@ -93,9 +214,85 @@ ${examples(
             409: 'every host must be approved and in no other cluster: see `edgefleet hosts list --status pending` and `edgefleet hosts approve <id>`; a taken name needs another --name',
           },
         });
-        if (s.out.isJson) return s.out.json(c);
-        s.out.line(`Cluster ${c.name} (${c.id}) accepted; status ${c.status}.`);
-        if (c.operationId) s.out.line(`Provisioning runs as operation ${c.operationId}. Follow it: edgefleet operations get ${c.operationId}`);
+        if (!s.out.isJson) s.out.line(`Cluster ${c.name} (${c.id}) accepted; status ${c.status}.`);
+        await reportOperation(s, c, o);
+      }),
+    );
+
+  addCommonOptions(
+    addWatchOptions(
+      clusters
+        .command('scale')
+        .description('add approved hosts to a pool (scale out) or remove hosts from it (scale in); runs as an operation')
+        .argument('<id>', 'cluster id')
+        .requiredOption('--pool <name>', 'the worker pool, or "control-plane" (which stays at 1, 3 or 5 nodes); adding to a new name creates the pool')
+        .option('--add <ids>', 'approved, free host ids to join, comma separated', parseIdList)
+        .option('--remove <ids>', 'host ids to drain, remove from Kubernetes, reset and return to the pool, comma separated', parseIdList)
+        .option('--idempotency-key <key>', IDEMPOTENCY_HELP),
+    ),
+  )
+    .addHelpText(
+      'after',
+      `
+Give exactly one of --add and --remove. Removed hosts are cordoned and drained, removed from
+Kubernetes, reset through their statereset boot entry and returned to the pool of approved hosts.
+${examples('edgefleet clusters scale c-123 --pool pos --add hw-7,hw-8 --watch', 'edgefleet clusters scale c-123 --pool pos --remove hw-8')}`,
+    )
+    .action(
+      action<ScaleOpts, [string]>(rt, async (s, o, id) => {
+        const body = buildScaleBody(o);
+        const c = await s.client.post<Cluster>(`/v1/clusters/${seg(id)}/scale`, {
+          what: `scale pool "${o.pool}" of cluster "${id}"`,
+          body,
+          idempotencyKey: s.idempotencyKey(o.idempotencyKey),
+          hints: {
+            404: `check the cluster id (edgefleet clusters list) and the host ids (edgefleet hosts list)`,
+            409: `${BUSY(id)}; hosts to add must be approved and in no cluster, and the control plane must stay at 1, 3 or 5 nodes`,
+          },
+        });
+        if (!s.out.isJson) {
+          const what = body.add ? `adding ${body.add.join(', ')} to` : `removing ${(body.remove ?? []).join(', ')} from`;
+          s.out.line(`Scaling cluster ${id}: ${what} pool ${o.pool}.`);
+        }
+        await reportOperation(s, c, o);
+      }),
+    );
+
+  addCommonOptions(
+    addWatchOptions(
+      clusters
+        .command('reconfigure')
+        .description('move a cluster to another profile version when its changes only restart or reload services')
+        .argument('<id>', 'cluster id')
+        .requiredOption('--profile <name@version>', 'the published profile version to apply, e.g. edge-k3s@1.1.0', parseProfileRef)
+        .option('--idempotency-key <key>', IDEMPOTENCY_HELP),
+    ),
+  )
+    .addHelpText(
+      'after',
+      `
+Each layer's change is classified (repave, reboot, service restart, reload, no-op); only restarts,
+reloads and no-ops are applied here. When a change needs a repave or reboot the command exits 4
+and lists the changes: apply that version with the upgrade API instead.
+${examples('edgefleet clusters reconfigure c-123 --profile edge-k3s@1.0.1 --watch')}`,
+    )
+    .action(
+      action<{ profile: ProfileRef; idempotencyKey?: string } & WatchOpts, [string]>(rt, async (s, o, id) => {
+        const body: ReconfigureBody = { profile: o.profile };
+        let c: Cluster;
+        try {
+          c = await s.client.post<Cluster>(`/v1/clusters/${seg(id)}/reconfigure`, {
+            what: `reconfigure cluster "${id}" to ${o.profile.name}@${o.profile.version}`,
+            body,
+            idempotencyKey: s.idempotencyKey(o.idempotencyKey),
+            hints: { 404: `check the cluster id (edgefleet clusters list) and the profile version (edgefleet profiles versions ${o.profile.name})`, 409: BUSY(id) },
+          });
+        } catch (err) {
+          if (err instanceof ApiError && err.status === 409 && err.problem?.code === 'reconfigure-needs-upgrade') throw needsUpgradeError(id, o.profile, err);
+          throw err;
+        }
+        if (!s.out.isJson) s.out.line(`Reconfiguring cluster ${id} to ${o.profile.name}@${o.profile.version}.`);
+        await reportOperation(s, c, o);
       }),
     );
 
@@ -126,6 +323,7 @@ ${examples(
         ...c.workers.map((w) => [`Workers ${w.name}`, w.hostIds.join(', ')] as const),
         ['VIP', c.vip],
         ['Operation', c.operationId],
+        ['Active operation', c.activeOperationId],
         ['Project', c.project],
         ['Version', c.version],
         ['Created', c.createdAt],
@@ -135,19 +333,32 @@ ${examples(
   );
 
   addCommonOptions(
-    clusters
-      .command('delete')
-      .description('delete a cluster: its hosts are reset and released (runs as an operation)')
-      .argument('<id>', 'cluster id'),
-  ).action(
-    action<object, [string]>(rt, async (s, _o, id) => {
-      const res = await s.client.delete<Partial<Cluster> | undefined>(`/v1/clusters/${seg(id)}`, {
-        what: `delete cluster "${id}"`,
-        hints: { 404: NOT_FOUND, 409: `cluster ${id} is busy with another operation; see \`edgefleet operations list --target-type cluster --target-id ${id}\`` },
-      });
-      if (s.out.isJson) return s.out.json(res ?? { id, deleting: true });
-      s.out.line(`Deleting cluster ${id}.`);
-      if (res?.operationId) s.out.line(`Follow it: edgefleet operations get ${res.operationId}`);
-    }),
-  );
+    addWatchOptions(
+      clusters
+        .command('delete')
+        .description('delete a cluster: every host is reset and returned to the pool (runs as an operation)')
+        .argument('<id>', 'cluster id')
+        .option('-y, --yes', 'do not ask for confirmation (needed when there is no terminal)'),
+    ),
+  )
+    .addHelpText(
+      'after',
+      `
+Asks you to type the cluster id unless --yes is given. Every host is reset through its statereset
+boot entry (workloads and data on it are lost), released and returned to the pool of approved hosts.
+${examples('edgefleet clusters delete c-123', 'edgefleet clusters delete c-123 --yes --watch')}`,
+    )
+    .action(
+      action<{ yes?: boolean } & WatchOpts, [string]>(rt, async (s, o, id) => {
+        if (!o.yes) await confirmDelete(s, id);
+        const res = await s.client.delete<Partial<Cluster> | undefined>(`/v1/clusters/${seg(id)}`, {
+          what: `delete cluster "${id}"`,
+          hints: { 404: NOT_FOUND, 409: BUSY(id) },
+        });
+        if (!s.out.isJson) {
+          s.out.line(`Deleting cluster ${id}: every host will be reset and returned to the pool of approved hosts.`);
+        }
+        await reportOperation(s, res ?? { id }, o);
+      }),
+    );
 }

@@ -7,8 +7,18 @@ import { action, addCommonOptions, examples, type CliRuntime } from '../context.
 import { UsageError } from '../errors.js';
 import type { Column } from '../output.js';
 import { parsePositiveInt } from '../parse.js';
+import { registerOperationsWatch } from './operations-watch.js';
 
 type Operation = z.infer<typeof operation>;
+type HostRow = Operation['hosts'][string] & { host: string };
+
+const HOST_COLUMNS: Column<HostRow>[] = [
+  { header: 'HOST', value: (h) => h.host },
+  { header: 'STATUS', value: (h) => h.status, status: true },
+  { header: 'STEP', value: (h) => h.step },
+  { header: 'AT', value: (h) => h.at },
+  { header: 'DETAIL', value: (h) => h.detail },
+];
 
 const COLUMNS: Column<Operation>[] = [
   { header: 'ID', value: (o) => o.id },
@@ -21,6 +31,8 @@ const COLUMNS: Column<Operation>[] = [
 ];
 
 interface ListOpts {
+  cluster?: string;
+  host?: string;
   targetType?: string;
   targetId?: string;
   limit?: number;
@@ -32,7 +44,7 @@ export function registerOperations(program: Command, rt: CliRuntime): void {
   const ops = program
     .command('operations')
     .description('operations: every workflow run, with its steps, per-host progress and reason')
-    .addHelpText('after', examples('edgefleet operations get op-123', 'edgefleet operations list --target-type cluster --target-id c-1'));
+    .addHelpText('after', examples('edgefleet operations watch op-123', 'edgefleet operations get op-123', 'edgefleet operations list --cluster c-1'));
 
   addCommonOptions(ops.command('get').description('show one operation and its per-host progress').argument('<id>', 'operation id')).action(
     action<object, [string]>(rt, async (s, _o, id) => {
@@ -48,45 +60,59 @@ export function registerOperations(program: Command, rt: CliRuntime): void {
         ['Status', op.status],
         ['Step', op.step],
         ['Reason', op.reason],
+        ['Requested by', op.requestedBy],
         ['Started', op.startedAt],
+        ['Updated', op.updatedAt],
+        ['Deadline', op.endedAt ? undefined : op.deadline],
         ['Ended', op.endedAt],
       ]);
-      const hosts = Object.entries(op.hosts).map(([host, h]) => ({ host, ...h }));
+      const hosts = Object.keys(op.hosts)
+        .sort()
+        .map((host) => ({ host, ...op.hosts[host]! }));
       if (hosts.length) {
         s.out.line('');
-        s.out.table(
-          hosts,
-          [
-            { header: 'HOST', value: (h) => h.host },
-            { header: 'STATUS', value: (h) => h.status, status: true },
-            { header: 'DETAIL', value: (h) => h.detail },
-          ],
-          '',
-        );
+        s.out.table(hosts, HOST_COLUMNS, '');
       }
+      if (op.status === 'queued' || op.status === 'running' || op.status === 'paused') s.out.note(`Follow it live: edgefleet operations watch ${op.id}`);
     }),
   );
+
+  registerOperationsWatch(ops, rt);
 
   addCommonOptions(
     ops
       .command('list')
       .description('list operations, optionally for one cluster or host')
-      .addOption(new Option('--target-type <type>', 'kind of target').choices(['cluster', 'host']))
-      .option('--target-id <id>', 'id of the cluster or host')
+      .option('--cluster <id>', 'only operations on this cluster')
+      .option('--host <id>', 'only operations on this host')
+      .addOption(new Option('--target-type <type>', 'kind of target (same as --cluster/--host with --target-id)').choices(['cluster', 'host']).hideHelp())
+      .addOption(new Option('--target-id <id>', 'id of the cluster or host').hideHelp())
       .option('--limit <n>', 'page size (max 100)', parsePositiveInt(100))
       .option('--cursor <cursor>', 'continue from a previous page')
       .option('--all', 'fetch every page'),
-  ).action(
-    action<ListOpts>(rt, async (s, o) => {
-      if (o.targetId && !o.targetType) throw new UsageError('--target-id needs --target-type cluster or --target-type host');
-      const page = await s.client.list<Operation>('/v1/operations', {
-        what: 'list operations',
-        query: { targetType: o.targetType, targetId: o.targetId },
-        limit: o.limit,
-        cursor: o.cursor,
-        all: o.all,
-      });
-      s.out.page(page, COLUMNS, 'No operations match.');
-    }),
-  );
+  )
+    .addHelpText('after', examples('edgefleet operations list --cluster c-1', 'edgefleet operations list --host hw-4 --all -o json'))
+    .action(
+      action<ListOpts>(rt, async (s, o) => {
+        const query = operationsQuery(o);
+        const page = await s.client.list<Operation>('/v1/operations', {
+          what: 'list operations',
+          query,
+          limit: o.limit,
+          cursor: o.cursor,
+          all: o.all,
+        });
+        s.out.page(page, COLUMNS, 'No operations match.');
+      }),
+    );
+}
+
+/** The targetType/targetId query from --cluster, --host or --target-type/--target-id (one target at most). */
+export function operationsQuery(o: Pick<ListOpts, 'cluster' | 'host' | 'targetType' | 'targetId'>): { targetType?: string; targetId?: string } {
+  const given = [o.cluster && '--cluster', o.host && '--host', (o.targetType || o.targetId) && '--target-type/--target-id'].filter(Boolean);
+  if (given.length > 1) throw new UsageError(`give one target: ${given.join(' or ')}, not both`);
+  if (o.cluster) return { targetType: 'cluster', targetId: o.cluster };
+  if (o.host) return { targetType: 'host', targetId: o.host };
+  if (o.targetId && !o.targetType) throw new UsageError('--target-id needs --target-type cluster or --target-type host (or use --cluster <id> / --host <id>)');
+  return { targetType: o.targetType, targetId: o.targetId };
 }

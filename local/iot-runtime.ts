@@ -12,6 +12,8 @@ import { getLogger } from '../lambdas/handlers/observability.js';
 import type { CommandEnvelope, CommandPublisher } from '../lambdas/ports/device-plane.js';
 import { issueCommand, type DeviceDeps } from '../lambdas/use-cases/device-messages.js';
 import { loadOrCreateCa, type LocalCa } from './local-ca.js';
+import type { SecretStore, WorkflowEngine } from '../lambdas/ports/workflow.js';
+import type { WorkflowDeps } from '../lambdas/use-cases/workflows/deps.js';
 import { startBroker, type BrokerStats } from './mqtt-broker.js';
 import { createIotRouter, type RuleHandler, type RuleStats } from './iot-router.js';
 
@@ -28,6 +30,11 @@ export interface IotRuntimeOptions {
   readonly isAttached?: (thingName: string, certificateId: string) => boolean | Promise<boolean>;
   /** How often commands past their deadline are timed out. @default 10000 */
   readonly sweepIntervalMs?: number;
+  /** Workflow commands: their secrets are filled in at publish, their results complete task tokens. */
+  readonly secrets?: SecretStore;
+  readonly workflows?: WorkflowEngine;
+  /** When given, the sweep also ends operations past their deadline and starts lost ones. */
+  readonly workflowDeps?: () => WorkflowDeps;
 }
 
 export interface LocalIot {
@@ -62,7 +69,9 @@ export async function startIot(opts: IotRuntimeOptions): Promise<LocalIot> {
       await broker.publish(TOPICS.commands(hostId), JSON.stringify(message), 1);
     },
   };
-  const deps = makeDeviceDeps(opts.dynamo, opts.stateTable, publisher);
+  const deps = makeDeviceDeps(opts.dynamo, opts.stateTable, publisher, {
+    ...(opts.secrets ? { secrets: opts.secrets } : {}), ...(opts.workflows ? { workflows: opts.workflows } : {}),
+  });
   const depsFn = () => deps;
   const handlers: Record<IotRuleName, RuleHandler> = {
     status: status.makeHandler(depsFn), results: results.makeHandler(depsFn),
@@ -72,7 +81,7 @@ export async function startIot(opts: IotRuntimeOptions): Promise<LocalIot> {
   const router = createIotRouter(handlers, (level, message, detail) => logger[level](message, detail));
   broker.onMessage((topic, payload) => router.route(topic, payload));
   // The deadline sweep (an EventBridge schedule on AWS): the same scheduled handler on a timer.
-  const sweep = expireCommands.makeHandler(depsFn);
+  const sweep = expireCommands.makeHandler(depsFn, opts.workflowDeps);
   let sweeping: Promise<unknown> = Promise.resolve();
   const sweepTimer = setInterval(() => {
     sweeping = sweep().catch((e: unknown) => logger.error('command deadline sweep failed', { error: e as Error }));

@@ -21,6 +21,16 @@ import { loadOrCreateIssuer, type LocalIssuer } from './local-issuer.js';
 import { loadOrCreateCa, type LocalCa } from './local-ca.js';
 import { LocalDeviceRegistry } from './local-device-registry.js';
 import { startIot, type LocalIot } from './iot-runtime.js';
+import { FileSecretStore } from './file-secret-store.js';
+import { LocalWorkflowEngine } from './step-functions.js';
+import * as hostCommand from '../lambdas/handlers/workflow/host-command.js';
+import * as workflowStep from '../lambdas/handlers/workflow/workflow-step.js';
+import { makeWorkflowDeps } from '../lambdas/handlers/workflow/wiring.js';
+import { getLogger } from '../lambdas/handlers/observability.js';
+import { UnavailableError } from '../lambdas/domain/errors.js';
+import type { WorkflowEngine } from '../lambdas/ports/workflow.js';
+import { DEFAULT_WORKFLOW_SETTINGS, type WorkflowDeps } from '../lambdas/use-cases/workflows/deps.js';
+import { resumeOperations } from '../lambdas/use-cases/workflows/sweep-operations.js';
 
 export interface LocalOptions {
   /** 0 picks a free port. @default 8080 */
@@ -37,6 +47,8 @@ export interface LocalOptions {
   readonly templateCache?: string;
   /** MQTT (TLS) port of the local IoT broker; 0 picks a free one. @default 8883, or 0 when `port` is 0 */
   readonly mqttPort?: number;
+  /** Seconds one host may take for one workflow step (join, drain, reset). @default 1800 */
+  readonly hostTimeoutSeconds?: number;
 }
 
 export interface LocalRuntime {
@@ -54,6 +66,11 @@ export interface LocalRuntime {
   readonly firstStart: boolean;
   /** The MQTT plane: TLS broker enforcing the device policy, topic-rule router, command channel. */
   readonly iot: LocalIot;
+  /** Step Functions on one machine: the synthesized state machines, the same task handlers. */
+  readonly workflows: LocalWorkflowEngine;
+  readonly workflowDeps: WorkflowDeps;
+  /** Operations whose workflows were started again at this start (they were running when it stopped). */
+  readonly resumed: readonly string[];
   stop(): Promise<void>;
 }
 
@@ -94,8 +111,10 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
     const starting = startDynamoLocal(opts.inMemory ? undefined : path.join(dataDir, 'dynamodb'));
     starting.then((d) => cleanups.push(() => d.stop()), () => undefined);
     let tables: ReturnType<typeof tablesFromTemplate>;
+    let template: ReturnType<typeof cachedTemplate>;
     try {
-      tables = tablesFromTemplate(cachedTemplate(opts.templateCache ?? path.join(dataDir, 'template-cache.json')));
+      template = cachedTemplate(opts.templateCache ?? path.join(dataDir, 'template-cache.json'));
+      tables = tablesFromTemplate(template);
     } finally {
       await starting.catch(() => undefined);
     }
@@ -105,9 +124,23 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
     let url = '';
     const ca = await loadOrCreateCa(path.join(dataDir, 'ca'));
     const registry = new LocalDeviceRegistry(ca);
+    // Workflows: the engine needs the task handlers, which need the ports: bound late through this proxy.
+    let engine: LocalWorkflowEngine | undefined;
+    const running = () => {
+      if (!engine) throw new UnavailableError('workflows-starting', 'the local workflow engine is still starting; retry in a moment');
+      return engine;
+    };
+    const workflows: WorkflowEngine = {
+      start: (kind, name, input) => running().start(kind, name, input),
+      sendTaskSuccess: (token, output) => running().sendTaskSuccess(token, output),
+      sendTaskFailure: (token, error, cause) => running().sendTaskFailure(token, error, cause),
+      stop: (kind, name, cause) => running().stop(kind, name, cause),
+    };
+    const workflowSettings = { hostTimeoutSeconds: opts.hostTimeoutSeconds ?? DEFAULT_WORKFLOW_SETTINGS.hostTimeoutSeconds };
+    const secrets = new FileSecretStore(path.join(dataDir, 'secrets'));
     const deps = makeHttpDeps(db.client, {
       stateTable: tables.state.TableName!, auditTable: tables.audit.TableName!, apiUrl: 'http://127.0.0.1', auditRetentionDays: 365,
-    }, { registry });
+    }, { registry, workflows, workflowSettings });
     const getDeps = (): HttpDeps => ({ ...deps, config: { ...deps.config, apiUrl: url } });
     const handlers: Record<ApiGroup, GroupHandler> = {
       meta: meta.makeHandler(), tokens: tokens.makeHandler(getDeps), 'user-data': userData.makeHandler(getDeps),
@@ -128,6 +161,7 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
     const iot = await startIot({
       dataDir, ca, dynamo: db.client, stateTable: tables.state.TableName!, port: opts.mqttPort ?? (opts.port === 0 ? 0 : 8883),
       ...(opts.commandSweepMs ? { sweepIntervalMs: opts.commandSweepMs } : {}),
+      secrets, workflows, workflowDeps: () => workflowDeps,
       // The policy's iot:Connection.Thing.IsAttached: the certificate must be the one the host
       // record holds (a re-registered host's old certificate no longer is), and the host must
       // not be retired.
@@ -140,6 +174,23 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
     registry.setBroker({ endpoint: 'localhost', port: iot.port });
     // ---- end MQTT plane ----
 
+    // ---- Step Functions: the synthesized state machines, Task states mapped to the same handlers ----
+    const workflowDeps = makeWorkflowDeps(db.client, { state: tables.state.TableName!, audit: tables.audit.TableName! }, iot.deps,
+      { secrets, workflows, settings: workflowSettings });
+    const wfLogger = getLogger();
+    engine = new LocalWorkflowEngine({
+      template,
+      handlers: { step: workflowStep.makeHandler(() => workflowDeps), hostCommand: hostCommand.makeHandler(() => workflowDeps) },
+      log: (level, message, fields) => wfLogger[level](message, fields),
+    });
+    const stopping = engine;
+    cleanups.push(() => stopping.close());
+    // Operations that were running when the runtime stopped: their workflows start again and
+    // pick up from the stored state (every step is idempotent).
+    const resumed = await resumeOperations(workflowDeps);
+    if (resumed.length > 0) wfLogger.info('resumed the workflows of operations that were running', { operations: resumed });
+    // ---- end Step Functions ----
+
     const adminToken = await issuer.sign('local-admin', ['*:admin'], ADMIN_TOKEN_DAYS * 86_400);
     const stateFile = path.join(dataDir, LOCAL_STATE_FILE);
     writeFileSync(stateFile, JSON.stringify({ url, adminToken, pid: process.pid, startedAt: new Date().toISOString() }, null, 2), { mode: 0o600 });
@@ -147,6 +198,7 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
     let stopped = false;
     return {
       url, adminToken, dataDir, deps: getDeps(), dynamo: db.client, issuer, ca, registry, firstStart, iot,
+      workflows: engine, workflowDeps, resumed,
       stop: async () => { if (stopped) return; stopped = true; await stopAll(); },
     };
   } catch (e) {

@@ -134,6 +134,8 @@ export const WORKFLOW_ENV = {
   stateMachines: 'STATE_MACHINE_ARNS',
   /** Prefix of the Secrets Manager names of cluster secrets, e.g. `edgefleet/<stack>/`. */
   secretPrefix: 'SECRET_PREFIX',
+  /** Seconds one host may take for one workflow step. @default 1800 */
+  hostTimeoutSeconds: 'HOST_TIMEOUT_SECONDS',
 } as const;
 
 /**

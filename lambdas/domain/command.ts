@@ -30,6 +30,9 @@ export interface CommandRecord {
   readonly reason?: string;
   /** The operation (workflow) that sent it; its progress follows the command's results. */
   readonly operationId?: string;
+  /** The workflow step it carries out (e.g. `init`, `drain`) and the host that step is about. */
+  readonly workflowStep?: string;
+  readonly subjectHostId?: string;
   /** The workflow's task token: completed (success/failure) when the command finishes. */
   readonly taskToken?: string;
   /**

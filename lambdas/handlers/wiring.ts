@@ -15,7 +15,10 @@ import { IoTClient } from '@aws-sdk/client-iot';
 import type { IdGenerator, IdempotencyStore } from '../ports/index.js';
 import type { CsrInspector, DeviceRegistry, RegistrationStore } from '../ports/device-registry.js';
 import { getTracer } from './observability.js';
-import type { Deps } from '../use-cases/context.js';
+import type { ClusterOpsDeps } from '../use-cases/cluster-operations.js';
+import type { WorkflowEngine } from '../ports/workflow.js';
+import { awsWorkflowEngine, workflowConfigFromEnv, unwiredEngine } from './workflow/wiring.js';
+import { DEFAULT_WORKFLOW_SETTINGS, type WorkflowSettings } from '../use-cases/workflows/deps.js';
 
 export interface HttpConfig {
   readonly stateTable: string;
@@ -27,7 +30,7 @@ export interface HttpConfig {
   readonly iotPolicyName?: string;
 }
 
-export interface HttpDeps extends Deps {
+export interface HttpDeps extends ClusterOpsDeps {
   readonly idempotency: IdempotencyStore;
   readonly config: HttpConfig;
   readonly registry: DeviceRegistry;
@@ -66,8 +69,11 @@ export const cryptoIds: IdGenerator = {
 };
 
 /** Wires every port to DynamoDB. The local runtime passes its own client (DynamoDB Local). */
-export function makeHttpDeps(db: DocClient, config: HttpConfig, overrides: Partial<Pick<HttpDeps, 'clock' | 'ids' | 'registry'>> = {}): HttpDeps {
+export function makeHttpDeps(db: DocClient, config: HttpConfig,
+  overrides: Partial<Pick<HttpDeps, 'clock' | 'ids' | 'registry'>> & { workflows?: WorkflowEngine; workflowSettings?: WorkflowSettings } = {}): HttpDeps {
   return {
+    workflows: overrides.workflows ?? unwiredEngine,
+    workflowSettings: overrides.workflowSettings ?? DEFAULT_WORKFLOW_SETTINGS,
     clock: overrides.clock ?? { now: () => new Date() },
     ids: overrides.ids ?? cryptoIds,
     tokens: new DynamoTokenRepository(db, config.stateTable),
@@ -88,6 +94,8 @@ export function makeHttpDeps(db: DocClient, config: HttpConfig, overrides: Parti
 let awsDeps: HttpDeps | undefined;
 /** AWS wiring, created lazily on the first invocation (cold start). */
 export function awsHttpDeps(): HttpDeps {
-  awsDeps ??= makeHttpDeps(makeDocClient({}, (c) => getTracer().captureAWSv3Client(c)), configFromEnv());
+  const wf = workflowConfigFromEnv();
+  awsDeps ??= makeHttpDeps(makeDocClient({}, (c) => getTracer().captureAWSv3Client(c)), configFromEnv(),
+    { workflows: awsWorkflowEngine(wf), workflowSettings: wf.settings });
   return awsDeps;
 }

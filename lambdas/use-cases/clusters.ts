@@ -3,7 +3,8 @@ import type { createClusterBody } from '../contracts/api.js';
 import { allHostIds, validateTopology } from '../domain/cluster.js';
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.js';
 import { CLAIMABLE } from '../domain/host-lifecycle.js';
-import type { ClusterRecord, OperationRecord } from '../domain/model.js';
+import type { ClusterRecord } from '../domain/model.js';
+import { newOperation, startWorkflow, type ClusterOpsDeps } from './cluster-operations.js';
 import type { Page, PageRequest } from '../ports/index.js';
 import { mutate, read, visible, type Deps, type RequestContext } from './context.js';
 
@@ -17,7 +18,7 @@ export interface CreatedCluster extends ClusterRecord {
  * create-cluster: records the desired state and claims its hosts in one transaction, so two
  * clusters racing for a host cannot both win. Provisioning is the operation's job.
  */
-export async function createCluster(deps: Deps, ctx: RequestContext, input: z.infer<typeof createClusterBody>): Promise<CreatedCluster> {
+export async function createCluster(deps: ClusterOpsDeps, ctx: RequestContext, input: z.infer<typeof createClusterBody>): Promise<CreatedCluster> {
   return mutate(deps, ctx, {
     action: 'clusters:create', audit: 'cluster.create', resource: `cluster/${input.name}`,
     run: async () => {
@@ -42,22 +43,22 @@ export async function createCluster(deps: Deps, ctx: RequestContext, input: z.in
       if (problems.length > 0) throw new ConflictError('hosts-unavailable', `cluster ${input.name} cannot claim its hosts: ${problems.join('; ')}`);
       const now = deps.clock.now().toISOString();
       const id = `c-${deps.ids.newId()}`;
-      const opId = `op-${deps.ids.newId()}`;
+      const workers = input.workers ?? [];
+      // Control-plane nodes join one at a time, workers ten at a time.
+      const steps = input.controlPlane.hostIds.length + workers.reduce((n, w) => n + Math.ceil(w.hostIds.length / 10), 0);
+      const operation = newOperation(deps, ctx, 'create-cluster', { id }, Object.keys(expected), steps, deps.workflowSettings);
       const cluster: ClusterRecord = {
         id, project: ctx.project, name: input.name, profile: input.profile, controlPlane: input.controlPlane,
-        workers: input.workers ?? [], ...(input.vip ? { vip: input.vip } : {}), status: 'provisioning', operationId: opId,
+        workers, ...(input.vip ? { vip: input.vip } : {}), status: 'provisioning', operationId: operation.id, activeOperationId: operation.id,
         version: 1, createdAt: now, updatedAt: now,
-      };
-      const operation: OperationRecord = {
-        id: opId, project: ctx.project, type: 'create-cluster', target: { type: 'cluster', id }, status: 'queued', step: 'queued',
-        hosts: Object.fromEntries(Object.keys(expected).map((h) => [h, { status: 'claimed' }])), startedAt: now,
       };
       const out = await deps.clusters.createWithClaims(cluster, operation, expected);
       if (!out.ok) {
         if (out.nameTaken) throw new ConflictError('cluster-name-taken', `a cluster named ${input.name} already exists in this project`);
         throw new ConflictError('hosts-unavailable', `cluster ${input.name} lost the race for its hosts: ${out.failures.map((f) => `${f.hostId} ${f.reason}`).join('; ')}; nothing was claimed`);
       }
-      return { ...cluster, operationId: opId };
+      await startWorkflow(deps, 'create-cluster', operation.id);
+      return { ...cluster, operationId: operation.id };
     },
     describe: (c) => ({ resource: `cluster/${c.id}`, detail: c.name }),
   });
@@ -71,17 +72,4 @@ export async function getCluster(deps: Deps, ctx: RequestContext, id: string): P
 export async function listClusters(deps: Deps, ctx: RequestContext, page: PageRequest): Promise<Page<ClusterRecord>> {
   read(ctx, 'clusters:read');
   return deps.clusters.list(ctx.project, page);
-}
-
-/** delete-cluster: releases every host back to the approved pool and cancels a queued operation. */
-export async function deleteCluster(deps: Deps, ctx: RequestContext, id: string): Promise<void> {
-  await mutate(deps, ctx, {
-    action: 'clusters:delete', audit: 'cluster.delete', resource: `cluster/${id}`,
-    run: async () => {
-      const c = visible(ctx, await deps.clusters.get(id), clusterNotFound(id));
-      const op = c.operationId ? await deps.operations.get(c.operationId) : undefined;
-      const open = op && ['queued', 'running', 'paused'].includes(op.status);
-      await deps.clusters.deleteReleasing(c, open ? { id: op.id, reason: `cluster ${c.name} was deleted by ${ctx.principal.subject}`, at: deps.clock.now().toISOString() } : undefined);
-    },
-  });
 }

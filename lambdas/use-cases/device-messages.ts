@@ -1,8 +1,10 @@
-import { ConflictError } from '../domain/errors.js';
+import { ConflictError, UnavailableError } from '../domain/errors.js';
 import { applyResult, expire, markSent, type CommandRecord, type CommandResult } from '../domain/command.js';
 import { canonicalJson, decideStatus, FULL_REPORT_INTERVAL_MS, type StatusDecision } from '../domain/device-status.js';
 import { nextPresence, type PresenceChange } from '../domain/presence.js';
-import type { Clock } from '../ports/index.js';
+import type { Clock, OperationRepository } from '../ports/index.js';
+import type { SecretStore, WorkflowEngine } from '../ports/workflow.js';
+import { commandChanged } from './workflows/command-changed.js';
 import type { CommandEnvelope, CommandPublisher, CommandStore, PresenceWriter, StatusStore } from '../ports/device-plane.js';
 import { createHash } from 'node:crypto';
 
@@ -15,6 +17,11 @@ export interface DeviceDeps {
   readonly publisher: CommandPublisher;
   /** @default FULL_REPORT_INTERVAL_MS (hourly) */
   readonly fullReportIntervalMs?: number;
+  /** Fills in secret placeholders of a command when it is published (commands of workflows). */
+  readonly secrets?: Pick<SecretStore, 'get'>;
+  /** Commands sent by a workflow report their progress to its operation and complete its task token. */
+  readonly operations?: Pick<OperationRepository, 'setHost'>;
+  readonly workflows?: Pick<WorkflowEngine, 'sendTaskSuccess' | 'sendTaskFailure'>;
 }
 
 /** A lifecycle event: written only if newer than the stored one (the store re-checks atomically). */
@@ -54,7 +61,10 @@ export async function recordResult(deps: DeviceDeps, hostId: string, commandId: 
     const current = await deps.commands.get(hostId, commandId);
     const outcome = applyResult(current, result, deps.clock.now());
     if (outcome.kind === 'ignored') return 'ignored';
-    if (await deps.commands.update(outcome.next)) return outcome.kind;
+    if (await deps.commands.update(outcome.next)) {
+      await commandChanged(deps, outcome.next);
+      return outcome.kind;
+    }
     // Lost an optimistic-concurrency race with another result: re-read after a jittered pause.
     await new Promise((r) => setTimeout(r, Math.random() * 10 * (attempt + 1)));
   }
@@ -62,7 +72,33 @@ export async function recordResult(deps: DeviceDeps, hostId: string, commandId: 
   throw new ConflictError('result-lost-race', `result ${result.phase} of command ${commandId} on ${hostId} lost ${RESULT_ATTEMPTS} update races; it will be delivered again`);
 }
 
-const envelope = (c: CommandRecord): CommandEnvelope => ({ commandId: c.commandId, type: c.type, params: c.params, deadline: c.deadline });
+/**
+ * What goes on the wire: the stored command with its secret placeholders filled in. The
+ * secret exists only in this message (TLS to the one device allowed to read the topic).
+ */
+async function envelope(deps: DeviceDeps, c: CommandRecord): Promise<CommandEnvelope> {
+  let params = c.params;
+  for (const [placeholder, name] of Object.entries(c.secrets ?? {})) {
+    const value = deps.secrets ? await deps.secrets.get(name) : undefined;
+    if (value === undefined) {
+      throw new UnavailableError('command-secret-missing', `command ${c.commandId} for ${c.hostId} needs the secret ${name}, which is missing; it stays queued`);
+    }
+    params = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, typeof v === 'string' ? v.split(placeholder).join(value) : v]));
+  }
+  return { commandId: c.commandId, type: c.type, params, deadline: c.deadline };
+}
+
+/** Publishes a stored command and marks it sent; a failure leaves it queued (fetched on reconnect). */
+export async function publishStored(deps: DeviceDeps, c: CommandRecord): Promise<boolean> {
+  try {
+    await deps.publisher.publish(c.hostId, await envelope(deps, c));
+  } catch {
+    return false;
+  }
+  const sent = markSent(c, deps.clock.now());
+  if (sent) await deps.commands.update(sent);
+  return true;
+}
 
 /**
  * A command is stored before it is published. If publishing fails it stays queued and goes out
@@ -74,14 +110,7 @@ export async function issueCommand(
   const now = deps.clock.now();
   const record: CommandRecord = { ...command, hostId, state: 'queued', version: 1, createdAt: now.toISOString(), updatedAt: now.toISOString() };
   if (!(await deps.commands.create(record))) return { created: false, published: false };
-  try {
-    await deps.publisher.publish(hostId, envelope(record));
-  } catch {
-    return { created: true, published: false };
-  }
-  const sent = markSent(record, deps.clock.now());
-  if (sent) await deps.commands.update(sent);
-  return { created: true, published: true };
+  return { created: true, published: await publishStored(deps, record) };
 }
 
 /**
@@ -96,11 +125,14 @@ export async function sendPendingCommands(deps: DeviceDeps, hostId: string): Pro
     const now = deps.clock.now();
     const expired = expire(c, now);
     if (expired) {
-      if (await deps.commands.update(expired)) timedOut.push(c.commandId);
+      if (await deps.commands.update(expired)) {
+        timedOut.push(c.commandId);
+        await commandChanged(deps, expired);
+      }
       continue;
     }
     if (c.state !== 'queued' && c.state !== 'sent') continue;
-    await deps.publisher.publish(hostId, envelope(c));
+    await deps.publisher.publish(hostId, await envelope(deps, c));
     const marked = markSent(c, now);
     if (marked) await deps.commands.update(marked);
     sent.push(c.commandId);
@@ -117,7 +149,10 @@ export async function expireOverdueCommands(deps: DeviceDeps, batch = 100): Prom
   const timedOut: string[] = [];
   for (const c of await deps.commands.listOverdue(deps.clock.now(), batch)) {
     const expired = expire(c, deps.clock.now());
-    if (expired && (await deps.commands.update(expired))) timedOut.push(`${c.hostId}/${c.commandId}`);
+    if (expired && (await deps.commands.update(expired))) {
+      timedOut.push(`${c.hostId}/${c.commandId}`);
+      await commandChanged(deps, expired);
+    }
   }
   return { timedOut };
 }

@@ -6,15 +6,22 @@ import type { CommandPublisher } from '../../ports/device-plane.js';
 import type { DeviceDeps } from '../../use-cases/device-messages.js';
 import { getTracer } from '../observability.js';
 import { IotCommandPublisher } from '../../adapters/iot/command-publisher.js';
+import { DynamoOperationRepository } from '../../adapters/dynamodb/operation-repository.js';
+import type { SecretStore, WorkflowEngine } from '../../ports/workflow.js';
+import { awsSecretStore, awsWorkflowEngine, workflowConfigFromEnv } from '../workflow/wiring.js';
 
 /** Wires the MQTT-plane ports to DynamoDB; the publisher comes from the runtime (local broker or AWS). */
-export function makeDeviceDeps(db: DocClient, stateTable: string, publisher: CommandPublisher): DeviceDeps {
+export function makeDeviceDeps(db: DocClient, stateTable: string, publisher: CommandPublisher,
+  workflow: { secrets?: SecretStore; workflows?: WorkflowEngine } = {}): DeviceDeps {
   return {
     clock: { now: () => new Date() },
     presence: new DynamoPresenceWriter(db, stateTable),
     status: new DynamoStatusStore(db, stateTable),
     commands: new DynamoCommandStore(db, stateTable),
+    operations: new DynamoOperationRepository(db, stateTable),
     publisher,
+    ...(workflow.secrets ? { secrets: workflow.secrets } : {}),
+    ...(workflow.workflows ? { workflows: workflow.workflows } : {}),
   };
 }
 
@@ -30,6 +37,8 @@ let awsDeps: DeviceDeps | undefined;
 export function awsDeviceDeps(): DeviceDeps {
   const table = process.env[HANDLER_ENV.stateTable];
   if (!table) throw new Error(`EdgeFleet IoT handler configuration is invalid (${HANDLER_ENV.stateTable} is missing); check the function's environment`);
-  awsDeps ??= makeDeviceDeps(makeDocClient({}, (c) => getTracer().captureAWSv3Client(c)), table, new IotCommandPublisher());
+  const config = workflowConfigFromEnv();
+  awsDeps ??= makeDeviceDeps(makeDocClient({}, (c) => getTracer().captureAWSv3Client(c)), table, new IotCommandPublisher(),
+    { secrets: awsSecretStore(config), workflows: awsWorkflowEngine(config) });
   return awsDeps;
 }

@@ -1,0 +1,164 @@
+import type { z } from 'zod';
+import type { reconfigureClusterBody, scaleClusterBody } from '../contracts/api.js';
+import type { WorkflowKind } from '../contracts/workflows.js';
+import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.js';
+import { CLAIMABLE } from '../domain/host-lifecycle.js';
+import type { ClusterRecord, ClusterStatus, OperationRecord } from '../domain/model.js';
+import { classifyChanges, RECONFIGURE_ALLOWED } from '../domain/reconfigure.js';
+import { planScale } from '../domain/scaling.js';
+import type { WorkflowEngine } from '../ports/workflow.js';
+import { mutate, visible, type Deps, type RequestContext } from './context.js';
+import { operationDeadline, type WorkflowSettings } from './workflows/deps.js';
+
+/** What the cluster HTTP use cases need beyond the repositories: a way to start workflows. */
+export interface ClusterOpsDeps extends Deps {
+  readonly workflows: Pick<WorkflowEngine, 'start' | 'stop'>;
+  readonly workflowSettings: WorkflowSettings;
+}
+
+export interface ClusterWithOperation extends ClusterRecord {
+  readonly operationId: string;
+}
+
+const clusterNotFound = (id: string) => () => new NotFoundError('cluster-not-found', `cluster ${id} does not exist in this project`);
+
+/**
+ * Starts the operation's workflow. A failure here loses nothing: the operation is stored as
+ * queued and the sweep starts it within a minute or two (the execution name is its id).
+ */
+export async function startWorkflow(deps: Pick<ClusterOpsDeps, 'workflows'>, kind: WorkflowKind, operationId: string): Promise<void> {
+  try {
+    await deps.workflows.start(kind, operationId, { operationId });
+  } catch {
+    /* left queued for the sweep */
+  }
+}
+
+export function newOperation(deps: Pick<Deps, 'ids' | 'clock'>, ctx: RequestContext, kind: WorkflowKind, cluster: Pick<ClusterRecord, 'id'>,
+  hostIds: readonly string[], sequentialSteps: number, settings: WorkflowSettings, input?: Record<string, unknown>): OperationRecord {
+  const now = deps.clock.now();
+  return {
+    id: `op-${deps.ids.newId()}`, project: ctx.project, type: kind, target: { type: 'cluster', id: cluster.id }, status: 'queued', step: 'queued',
+    hosts: Object.fromEntries(hostIds.map((h) => [h, { status: 'pending' }])), startedAt: now.toISOString(), updatedAt: now.toISOString(),
+    deadline: operationDeadline(now, sequentialSteps, settings), requestedBy: ctx.principal.subject, ...(input ? { input } : {}),
+  };
+}
+
+const hostsOf = (c: Pick<ClusterRecord, 'controlPlane' | 'workers'>) => [...c.controlPlane.hostIds, ...c.workers.flatMap((w) => w.hostIds)];
+
+function requireIdle(c: ClusterRecord, what: string): void {
+  if (c.activeOperationId) {
+    throw new ConflictError('cluster-busy', `cluster ${c.name} is running operation ${c.activeOperationId}; wait for it (edgefleet operations watch ${c.activeOperationId}) before you ${what}`);
+  }
+  const ok: readonly ClusterStatus[] = ['running', 'degraded'];
+  if (!ok.includes(c.status)) throw new ConflictError('cluster-not-running', `cluster ${c.name} is ${c.status}; only a running or degraded cluster can ${what}`);
+}
+
+async function start(deps: ClusterOpsDeps, cluster: ClusterRecord, op: OperationRecord, status: ClusterStatus, claim?: Record<string, number>): Promise<ClusterWithOperation> {
+  const out = await deps.clusters.startOperation(cluster, op, { status }, claim);
+  if (!out.ok) {
+    if (out.busy) throw new ConflictError('cluster-busy', `cluster ${cluster.name} started another operation at the same moment; look at it and retry`);
+    if (out.stale) throw new ConflictError('cluster-changed', `cluster ${cluster.name} changed while this request was checked; retry`);
+    throw new ConflictError('hosts-unavailable', `cluster ${cluster.name} cannot claim its new hosts: ${out.failures.map((f) => `${f.hostId} ${f.reason}`).join('; ')}; nothing was claimed`);
+  }
+  await startWorkflow(deps, op.type as WorkflowKind, op.id);
+  return { ...out.cluster, operationId: op.id };
+}
+
+/** scale: add approved hosts to a pool (claimed now, joined by the workflow) or remove hosts from it. */
+export async function scaleCluster(deps: ClusterOpsDeps, ctx: RequestContext, id: string, body: z.infer<typeof scaleClusterBody>): Promise<ClusterWithOperation> {
+  return mutate(deps, ctx, {
+    action: 'clusters:update', audit: 'cluster.scale', resource: `cluster/${id}`,
+    run: async () => {
+      const cluster = visible(ctx, await deps.clusters.get(id), clusterNotFound(id));
+      requireIdle(cluster, 'scale it');
+      const plan = planScale(cluster, body);
+      if (!plan.ok) throw new ValidationError(plan.code, plan.message, { errors: [{ path: body.add ? 'add' : 'remove', message: plan.message }] });
+      const after = { controlPlane: { hostIds: plan.controlPlane }, workers: plan.workers };
+      if (plan.direction === 'out') {
+        const expected: Record<string, number> = {};
+        const problems: string[] = [];
+        for (const h of plan.hostIds) {
+          const host = await deps.hosts.get(h);
+          if (!host || host.project !== ctx.project) problems.push(`host ${h} does not exist in this project`);
+          else if (host.clusterId) problems.push(`host ${h} already belongs to cluster ${host.clusterId}`);
+          else if (!CLAIMABLE.has(host.status)) problems.push(`host ${h} is ${host.status}, not approved`);
+          else expected[h] = host.version;
+        }
+        if (problems.length > 0) throw new ConflictError('hosts-unavailable', `cluster ${cluster.name} cannot add its hosts: ${problems.join('; ')}`);
+        const steps = plan.pool === 'control-plane' ? plan.hostIds.length : Math.ceil(plan.hostIds.length / 10);
+        const op = newOperation(deps, ctx, 'scale-out', cluster, plan.hostIds, steps, deps.workflowSettings, { pool: plan.pool, add: plan.hostIds, after });
+        return start(deps, cluster, op, 'updating', expected);
+      }
+      const op = newOperation(deps, ctx, 'scale-in', cluster, plan.hostIds, plan.hostIds.length * 2 + 1, deps.workflowSettings, { pool: plan.pool, remove: plan.hostIds, after });
+      return start(deps, cluster, op, 'updating');
+    },
+    describe: (c) => ({ detail: `${body.add ? 'add' : 'remove'} ${(body.add ?? body.remove ?? []).join(',')} (${body.pool}); operation ${c.operationId}` }),
+  });
+}
+
+/** reconfigure: a new profile version whose changes are restarts, reloads or nothing; the rest is the upgrade API's. */
+export async function reconfigureCluster(deps: ClusterOpsDeps, ctx: RequestContext, id: string, body: z.infer<typeof reconfigureClusterBody>): Promise<ClusterWithOperation> {
+  return mutate(deps, ctx, {
+    action: 'clusters:update', audit: 'cluster.reconfigure', resource: `cluster/${id}`,
+    run: async () => {
+      const cluster = visible(ctx, await deps.clusters.get(id), clusterNotFound(id));
+      requireIdle(cluster, 'reconfigure it');
+      if (body.profile.name !== cluster.profile.name) {
+        throw new ValidationError('profile-mismatch', `cluster ${cluster.name} is built from profile ${cluster.profile.name}; reconfigure moves it to another version of that profile, not to ${body.profile.name}`,
+          { errors: [{ path: 'profile.name', message: `must be ${cluster.profile.name}` }] });
+      }
+      const [from, to] = await Promise.all([
+        deps.profiles.getVersion(ctx.project, cluster.profile.name, cluster.profile.version),
+        deps.profiles.getVersion(ctx.project, body.profile.name, body.profile.version),
+      ]);
+      if (!to || to.project !== ctx.project) throw new ValidationError('profile-version-not-found', `profile ${body.profile.name}@${body.profile.version} does not exist in this project`, { errors: [{ path: 'profile.version', message: 'unknown profile version' }] });
+      if (to.status !== 'published') throw new ValidationError('profile-version-draft', `profile ${body.profile.name}@${body.profile.version} is a draft; publish it first`, { errors: [{ path: 'profile.version', message: 'not published' }] });
+      if (!from) throw new ConflictError('profile-version-missing', `the cluster's current profile version ${cluster.profile.name}@${cluster.profile.version} is gone; cannot compare`);
+      const plan = classifyChanges(from.layers, to.layers);
+      if (!RECONFIGURE_ALLOWED.has(plan.behaviour)) {
+        const list = plan.changes.filter((c) => !RECONFIGURE_ALLOWED.has(c.behaviour)).map((c) => `${c.layer} ${c.change} → ${c.behaviour} (${c.reason})`).join('; ');
+        throw new ConflictError('reconfigure-needs-upgrade',
+          `moving cluster ${cluster.name} to ${body.profile.name}@${body.profile.version} needs a ${plan.behaviour} of its nodes: ${list}. ` +
+          `Use the rolling upgrade instead: POST /v1/clusters/${cluster.id}/upgrades (edgefleet clusters upgrade ${cluster.id} --to ${body.profile.name}@${body.profile.version})`);
+      }
+      const hosts = plan.behaviour === 'no-op' ? [] : hostsOf(cluster);
+      const op = newOperation(deps, ctx, 'reconfigure', cluster, hosts, hosts.length, deps.workflowSettings,
+        { profile: body.profile, behaviour: plan.behaviour, changes: plan.changes.map((c) => ({ ...c })) });
+      return start(deps, cluster, op, 'updating');
+    },
+    describe: (c) => ({ detail: `to ${body.profile.name}@${body.profile.version}; operation ${c.operationId}` }),
+  });
+}
+
+/**
+ * delete: an operation resets every host through the statereset boot entry, releases it and
+ * removes the cluster. A workflow still running on the cluster (e.g. a create stuck on an
+ * offline host) is stopped and its operation cancelled first. Deleting a cluster that is
+ * already being deleted answers with that operation.
+ */
+export async function deleteCluster(deps: ClusterOpsDeps, ctx: RequestContext, id: string): Promise<ClusterWithOperation> {
+  return mutate(deps, ctx, {
+    action: 'clusters:delete', audit: 'cluster.delete', resource: `cluster/${id}`,
+    run: async () => {
+      let cluster = visible(ctx, await deps.clusters.get(id), clusterNotFound(id));
+      const active = cluster.activeOperationId ? await deps.operations.get(cluster.activeOperationId) : undefined;
+      if (active?.type === 'delete-cluster' && ['queued', 'running'].includes(active.status)) return { ...cluster, operationId: active.id };
+      if (cluster.activeOperationId) {
+        const now = deps.clock.now().toISOString();
+        const reason = `cancelled: cluster ${cluster.name} is being deleted (by ${ctx.principal.subject})`;
+        if (active) {
+          await deps.workflows.stop(active.type as WorkflowKind, active.id, reason).catch(() => undefined);
+          await deps.operations.update(active.id, { status: 'cancelled', reason, endedAt: now }, ['queued', 'running', 'paused'], now);
+        }
+        cluster = (await deps.clusters.updateForOperation(cluster.id, cluster.activeOperationId, {}, { endOperation: true, now })) ?? cluster;
+      }
+      // Only hosts still claimed by it: a failed create already released (and reset) its hosts.
+      const hosts: string[] = [];
+      for (const h of hostsOf(cluster)) if ((await deps.hosts.get(h))?.clusterId === cluster.id) hosts.push(h);
+      const op = newOperation(deps, ctx, 'delete-cluster', cluster, hosts, Math.ceil(hosts.length / 10), deps.workflowSettings);
+      return start(deps, cluster, op, 'deleting');
+    },
+    describe: (c) => ({ detail: `operation ${c.operationId}` }),
+  });
+}

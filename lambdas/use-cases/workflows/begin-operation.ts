@@ -1,0 +1,119 @@
+import type { HostTask, WorkflowPlan } from '../../contracts/workflows.js';
+import { ConflictError, NotFoundError } from '../../domain/errors.js';
+import type { ClusterRecord, OperationRecord } from '../../domain/model.js';
+import { joinTokenSecret, loadOperation, OPEN_STATUSES, type WorkflowDeps } from './deps.js';
+
+/** Seconds a host task may outlive its command's deadline before Step Functions times it out (a backstop). */
+const TASK_TIMEOUT_MARGIN_SECONDS = 60;
+
+export interface TopologyInput {
+  readonly controlPlane: { readonly hostIds: readonly string[] };
+  readonly workers: readonly { readonly name: string; readonly hostIds: readonly string[] }[];
+}
+
+/**
+ * `begin`: the operation starts running (again, after a restart: every step is idempotent),
+ * the hosts it needs are checked, and the plan — host tasks per phase — is returned to the
+ * state machine.
+ */
+export async function beginOperation(deps: WorkflowDeps, operationId: string): Promise<WorkflowPlan> {
+  const op = await loadOperation(deps, operationId);
+  const now = deps.clock.now().toISOString();
+  const running = await deps.operations.update(op.id, { status: 'running', step: 'begin' }, [...OPEN_STATUSES], now);
+  if (!running) throw new ConflictError('operation-ended', `operation ${op.id} already ended (${op.status}); nothing to do`);
+  const cluster = await deps.clusters.get(op.target.id);
+  if (!cluster) throw new NotFoundError('cluster-not-found', `cluster ${op.target.id} no longer exists`);
+  const phases = await planPhases(deps, running, cluster);
+  return { phases, hostTimeoutSeconds: deps.settings.hostTimeoutSeconds + TASK_TIMEOUT_MARGIN_SECONDS };
+}
+
+async function planPhases(deps: WorkflowDeps, op: OperationRecord, cluster: ClusterRecord): Promise<Record<string, HostTask[]>> {
+  const input = op.input ?? {};
+  switch (op.type) {
+    case 'create-cluster': {
+      const [first, ...rest] = cluster.controlPlane.hostIds;
+      const workers = cluster.workers.flatMap((w) => w.hostIds);
+      await requireOnline(deps, op, cluster, [...cluster.controlPlane.hostIds, ...workers]);
+      await ensureJoinToken(deps, cluster.id);
+      return {
+        init: first ? [{ hostId: first, step: 'init' }] : [],
+        controlPlane: rest.map((hostId) => ({ hostId, step: 'join-control-plane' })),
+        workers: workers.map((hostId) => ({ hostId, step: 'join-worker' })),
+      };
+    }
+    case 'scale-out': {
+      const add = (input.add as string[] | undefined) ?? [];
+      const toControlPlane = input.pool === 'control-plane';
+      await requireOnline(deps, op, cluster, add);
+      await ensureJoinToken(deps, cluster.id);
+      return {
+        controlPlane: toControlPlane ? add.map((hostId) => ({ hostId, step: 'join-control-plane' as const })) : [],
+        workers: toControlPlane ? [] : add.map((hostId) => ({ hostId, step: 'join-worker' as const })),
+      };
+    }
+    case 'scale-in': {
+      const remove = (input.remove as string[] | undefined) ?? [];
+      const peer = cluster.controlPlane.hostIds.find((h) => !remove.includes(h));
+      if (!peer) throw new ConflictError('no-control-plane-peer', `cluster ${cluster.name} would have no control-plane node left to drain from`);
+      await requireOnline(deps, op, cluster, [peer]);
+      return {
+        drain: remove.flatMap((h) => [{ hostId: peer, step: 'drain' as const, subject: h }, { hostId: peer, step: 'remove-node' as const, subject: h }]),
+        reset: remove.map((hostId) => ({ hostId, step: 'reset' as const })),
+      };
+    }
+    case 'reconfigure': {
+      const behaviour = input.behaviour as string | undefined;
+      const step = behaviour === 'service-restart' ? 'restart' as const : 'reload' as const;
+      if (behaviour === 'no-op') return { controlPlane: [], workers: [] };
+      const workers = cluster.workers.flatMap((w) => w.hostIds);
+      await requireOnline(deps, op, cluster, [...cluster.controlPlane.hostIds, ...workers]);
+      await ensureJoinToken(deps, cluster.id);
+      return {
+        controlPlane: cluster.controlPlane.hostIds.map((hostId) => ({ hostId, step })),
+        workers: workers.map((hostId) => ({ hostId, step })),
+      };
+    }
+    case 'delete-cluster': {
+      // Only hosts still claimed by this cluster: a failed create already released its hosts.
+      const hosts = [...cluster.controlPlane.hostIds, ...cluster.workers.flatMap((w) => w.hostIds)];
+      const claimed: string[] = [];
+      for (const h of hosts) if ((await deps.hosts.get(h))?.clusterId === cluster.id) claimed.push(h);
+      return { reset: claimed.map((hostId) => ({ hostId, step: 'reset' as const })) };
+    }
+    default:
+      throw new ConflictError('not-a-workflow', `operation ${op.id} is a ${op.type}, which no cluster workflow runs`);
+  }
+}
+
+/**
+ * The cluster's join token, in kubeadm's bootstrap-token shape (`[a-z0-9]{6}.[a-z0-9]{16}`),
+ * which k3s and rke2 accept as well. 22 characters of a 36-letter alphabet: ~113 bits.
+ */
+export function bootstrapToken(random: () => string): string {
+  let chars = '';
+  while (chars.length < 22) chars += random().toLowerCase().replace(/[^a-z0-9]/g, '');
+  return `${chars.slice(0, 6)}.${chars.slice(6, 22)}`;
+}
+
+async function ensureJoinToken(deps: WorkflowDeps, clusterId: string): Promise<void> {
+  await deps.secrets.ensure(joinTokenSecret(clusterId), () => bootstrapToken(() => deps.ids.secret(48)));
+}
+
+/**
+ * Every host a step needs must be claimed by this cluster and online now (a host that already
+ * finished its part in an earlier run of this operation is not asked again).
+ */
+async function requireOnline(deps: WorkflowDeps, op: OperationRecord, cluster: ClusterRecord, hostIds: readonly string[]): Promise<void> {
+  const problems: string[] = [];
+  for (const id of hostIds) {
+    if (op.hosts[id]?.status === 'succeeded') continue;
+    const h = await deps.hosts.get(id);
+    if (!h) problems.push(`host ${id} no longer exists`);
+    else if (h.clusterId !== cluster.id) problems.push(`host ${id} is not claimed by cluster ${cluster.name}`);
+    else if (h.presence !== 'online') problems.push(`host ${id} is offline`);
+  }
+  if (problems.length > 0) {
+    throw new ConflictError('hosts-not-ready', `${problems.join('; ')}. Bring the hosts online (check power and network at the site), then start the operation again`);
+  }
+}
+

@@ -1,0 +1,36 @@
+import { WORKFLOW_ERRORS } from '../../contracts/workflows.js';
+import { isFinished, type CommandRecord } from '../../domain/command.js';
+import type { DeviceDeps } from '../device-messages.js';
+
+/** The host an operation's progress row is about: the drained node for kube-node, else the command's host. */
+export const progressHost = (c: Pick<CommandRecord, 'hostId' | 'subjectHostId'>): string => c.subjectHostId ?? c.hostId;
+
+/**
+ * A workflow's command changed state: its operation's per-host progress follows, and when it
+ * finished, the waiting task token is completed — success, or a failure whose cause says what
+ * happened to which host and what to do.
+ */
+export async function commandChanged(deps: DeviceDeps, c: CommandRecord): Promise<void> {
+  if (!c.operationId) return;
+  const detail = c.detail ?? (c.reason === 'deadline-passed' ? `did not finish before ${c.deadline}` : c.reason);
+  await deps.operations?.setHost(c.operationId, progressHost(c), {
+    status: c.state, commandId: c.commandId, at: c.updatedAt,
+    ...(c.workflowStep ? { step: c.workflowStep } : {}), ...(detail ? { detail } : {}),
+  });
+  if (!c.taskToken || !isFinished(c) || !deps.workflows) return;
+  await completeToken(deps, c);
+}
+
+/** Completes the task token of a finished command (also used when a resumed workflow finds it done). */
+export async function completeToken(deps: DeviceDeps, c: CommandRecord): Promise<void> {
+  if (!c.taskToken || !deps.workflows) return;
+  const what = `${c.workflowStep ?? c.type}${c.subjectHostId ? ` of ${c.subjectHostId}` : ''}`;
+  if (c.state === 'succeeded') {
+    await deps.workflows.sendTaskSuccess(c.taskToken, { hostId: c.hostId, commandId: c.commandId, detail: c.detail ?? '' });
+  } else if (c.state === 'failed') {
+    await deps.workflows.sendTaskFailure(c.taskToken, WORKFLOW_ERRORS.hostFailed, `host ${c.hostId} failed ${what}: ${c.detail ?? 'no detail reported'}`);
+  } else if (c.state === 'timed-out') {
+    await deps.workflows.sendTaskFailure(c.taskToken, WORKFLOW_ERRORS.hostTimedOut,
+      `host ${c.hostId} did not finish ${what} before ${c.deadline} (command ${c.commandId}); it may be offline or stuck: check \`edgefleet hosts get ${c.hostId}\` and its network, then retry`);
+  }
+}

@@ -1,0 +1,68 @@
+import { ConflictError } from '../../domain/errors.js';
+import type { ClusterRecord, OperationRecord } from '../../domain/model.js';
+import type { ClusterChanges } from '../../ports/index.js';
+import { joinTokenSecret, loadOperation, OPEN_STATUSES, type WorkflowDeps } from './deps.js';
+
+const hostsOf = (c: Pick<ClusterRecord, 'controlPlane' | 'workers'>) => [...c.controlPlane.hostIds, ...c.workers.flatMap((w) => w.hostIds)];
+type Topology = Pick<ClusterRecord, 'controlPlane' | 'workers'>;
+
+/**
+ * `finish`: every host did its part; the cluster takes its new shape and the operation
+ * succeeds. Idempotent: a repeat finds the operation ended and the cluster already released.
+ */
+export async function finishOperation(deps: WorkflowDeps, operationId: string): Promise<{ status: string }> {
+  const op = await loadOperation(deps, operationId);
+  if (!(OPEN_STATUSES as readonly string[]).includes(op.status)) return { status: op.status };
+  const now = deps.clock.now().toISOString();
+  const cluster = await deps.clusters.get(op.target.id);
+  if (op.type === 'delete-cluster') return finishDelete(deps, op, cluster, now);
+  if (!cluster) throw new ConflictError('cluster-gone', `cluster ${op.target.id} disappeared while ${op.type} ran`);
+  const after = op.input?.after as Topology | undefined;
+  let changes: ClusterChanges = { status: 'running' };
+  switch (op.type) {
+    case 'create-cluster':
+      await deps.clusters.markJoined(cluster.id, hostsOf(cluster), now);
+      break;
+    case 'scale-out':
+      await deps.clusters.markJoined(cluster.id, (op.input?.add as string[] | undefined) ?? [], now);
+      if (after) changes = { ...changes, controlPlane: after.controlPlane, workers: after.workers };
+      break;
+    case 'scale-in':
+      await deps.clusters.releaseHosts(cluster.id, (op.input?.remove as string[] | undefined) ?? [], now);
+      if (after) changes = { ...changes, controlPlane: after.controlPlane, workers: after.workers };
+      break;
+    case 'reconfigure':
+      changes = { ...changes, profile: op.input?.profile as ClusterRecord['profile'] };
+      break;
+  }
+  await deps.clusters.updateForOperation(cluster.id, op.id, { ...changes, statusReason: '' }, { endOperation: true, now });
+  await deps.operations.update(op.id, { status: 'succeeded', step: 'done', endedAt: now }, [...OPEN_STATUSES], now);
+  return { status: 'succeeded' };
+}
+
+/** Delete: hosts whose reset was confirmed are released; any other keeps the cluster (failed) for a retry. */
+async function finishDelete(deps: WorkflowDeps, op: OperationRecord, cluster: ClusterRecord | undefined, now: string): Promise<{ status: string }> {
+  if (!cluster) {
+    await deps.operations.update(op.id, { status: 'succeeded', step: 'done', endedAt: now }, [...OPEN_STATUSES], now);
+    return { status: 'succeeded' };
+  }
+  const notReset: string[] = [];
+  const reset: string[] = [];
+  for (const h of hostsOf(cluster)) {
+    const p = op.hosts[h];
+    if (!p) continue; // not claimed any more: nothing was asked of it
+    (p.status === 'succeeded' ? reset : notReset).push(h);
+  }
+  if (notReset.length === 0) {
+    await deps.clusters.deleteReleasing(cluster);
+    await deps.secrets.delete(joinTokenSecret(cluster.id));
+    await deps.operations.update(op.id, { status: 'succeeded', step: 'done', endedAt: now }, [...OPEN_STATUSES], now);
+    return { status: 'succeeded' };
+  }
+  await deps.clusters.releaseHosts(cluster.id, reset, now);
+  const reason = `hosts ${notReset.join(', ')} did not confirm their reset; they stay with cluster ${cluster.name} so that nothing is left running unnoticed. ` +
+    'Bring them online and delete the cluster again (the reset is retried), or decommission them';
+  await deps.clusters.updateForOperation(cluster.id, op.id, { status: 'failed', statusReason: reason }, { endOperation: true, now });
+  await deps.operations.update(op.id, { status: 'failed', step: 'reset', reason, endedAt: now }, [...OPEN_STATUSES], now);
+  return { status: 'failed' };
+}

@@ -1,0 +1,107 @@
+import { createHash } from 'node:crypto';
+import type { HostCommandInput, HostTask } from '../../contracts/workflows.js';
+import { WORKFLOW_ERRORS } from '../../contracts/workflows.js';
+import { isFinished, type CommandRecord } from '../../domain/command.js';
+import { ConflictError, NotFoundError } from '../../domain/errors.js';
+import type { ClusterRecord, OperationRecord } from '../../domain/model.js';
+import { renderNodeConfig, type NodeRole } from '../../domain/node-config.js';
+import { publishStored } from '../device-messages.js';
+import { completeToken, progressHost } from './command-changed.js';
+import { JOIN_TOKEN_PLACEHOLDER, joinTokenSecret, loadOperation, OPEN_STATUSES, type WorkflowDeps } from './deps.js';
+
+/** A deterministic command id per (operation, phase, task): a retried or resumed step finds its command again. */
+export function taskCommandId(operationId: string, phase: string, task: HostTask): string {
+  const h = createHash('sha256').update(JSON.stringify([operationId, phase, task.hostId, task.step, task.subject ?? ''])).digest('base64url');
+  return `wf-${h.slice(0, 40)}`;
+}
+
+export type HostTaskOutcome = 'sent' | 'already-finished' | 'operation-ended';
+
+/**
+ * host-command (a `.waitForTaskToken` task): sends the host the command for its step, carrying
+ * the task token; the result handler completes the token when the host reports the end. A
+ * resumed workflow finds the command it sent before: finished → the token is completed now;
+ * unfinished → the command takes the new token and is sent again.
+ */
+export async function runHostTask(deps: WorkflowDeps, input: HostCommandInput): Promise<HostTaskOutcome> {
+  const op = await loadOperation(deps, input.operationId);
+  const now = deps.clock.now();
+  if (!(OPEN_STATUSES as readonly string[]).includes(op.status)) {
+    await deps.workflows.sendTaskFailure(input.token, WORKFLOW_ERRORS.invalid, `operation ${op.id} already ended (${op.status})`);
+    return 'operation-ended';
+  }
+  const commandId = taskCommandId(op.id, input.phase, input.task);
+  const existing = await deps.commands.get(input.task.hostId, commandId);
+  if (existing) {
+    const next: CommandRecord = { ...existing, taskToken: input.token, version: existing.version + 1, updatedAt: now.toISOString() };
+    if (!(await deps.commands.update(next))) {
+      throw new ConflictError('command-changed', `command ${commandId} on ${input.task.hostId} changed while the workflow resumed; the step is retried`);
+    }
+    if (isFinished(next)) {
+      await completeToken(deps, next);
+      return 'already-finished';
+    }
+    if (next.state === 'queued' || next.state === 'sent') await publishStored(deps, next);
+    return 'sent';
+  }
+  const cluster = await deps.clusters.get(op.target.id);
+  if (!cluster) throw new NotFoundError('cluster-not-found', `cluster ${op.target.id} no longer exists`);
+  const command = await commandFor(deps, op, cluster, input.task);
+  const record: CommandRecord = {
+    ...command, hostId: input.task.hostId, commandId, state: 'queued', version: 1,
+    deadline: new Date(now.getTime() + deps.settings.hostTimeoutSeconds * 1000).toISOString(),
+    createdAt: now.toISOString(), updatedAt: now.toISOString(),
+    operationId: op.id, taskToken: input.token, workflowStep: input.task.step,
+    ...(input.task.subject ? { subjectHostId: input.task.subject } : {}),
+  };
+  await deps.operations.update(op.id, { step: input.phase }, [...OPEN_STATUSES], now.toISOString());
+  await deps.operations.setHost(op.id, progressHost(record), { status: 'queued', step: input.task.step, commandId, at: now.toISOString() });
+  if (!(await deps.commands.create(record))) {
+    throw new ConflictError('command-exists', `command ${commandId} on ${input.task.hostId} was created concurrently; the step is retried`);
+  }
+  await publishStored(deps, record);
+  return 'sent';
+}
+
+type CommandSpec = Pick<CommandRecord, 'type' | 'params' | 'secrets'>;
+
+async function commandFor(deps: WorkflowDeps, op: OperationRecord, cluster: ClusterRecord, task: HostTask): Promise<CommandSpec> {
+  switch (task.step) {
+    case 'init': case 'join-control-plane': case 'join-worker':
+      return nodeConfigCommand(deps, op, cluster, task.hostId, roleOf(task.step), 'bootstrap');
+    case 'restart': case 'reload': {
+      const role: NodeRole = cluster.controlPlane.hostIds[0] === task.hostId ? 'init' : cluster.controlPlane.hostIds.includes(task.hostId) ? 'control-plane' : 'worker';
+      return nodeConfigCommand(deps, op, cluster, task.hostId, role, task.step);
+    }
+    case 'drain':
+      return { type: 'kube-node', params: { action: 'drain', node: task.subject ?? task.hostId, timeoutSeconds: Math.min(3600, Math.max(1, deps.settings.hostTimeoutSeconds - 30)) } };
+    case 'remove-node':
+      return { type: 'kube-node', params: { action: 'delete', node: task.subject ?? task.hostId } };
+    case 'reset':
+      return { type: 'reset', params: {} };
+  }
+}
+
+const roleOf = (step: 'init' | 'join-control-plane' | 'join-worker'): NodeRole =>
+  step === 'init' ? 'init' : step === 'join-control-plane' ? 'control-plane' : 'worker';
+
+async function nodeConfigCommand(
+  deps: WorkflowDeps, op: OperationRecord, cluster: ClusterRecord, hostId: string, role: NodeRole, mode: 'bootstrap' | 'restart' | 'reload',
+): Promise<CommandSpec> {
+  const target = (op.input?.profile as { name: string; version: string } | undefined) ?? cluster.profile;
+  const pv = await deps.profiles.getVersion(cluster.project, target.name, target.version);
+  if (!pv) throw new NotFoundError('profile-version-not-found', `profile ${target.name}@${target.version} of cluster ${cluster.name} no longer exists`);
+  const after = (op.input?.after as Pick<ClusterRecord, 'workers'> | undefined) ?? cluster;
+  const pool = role === 'worker' ? (after.workers.find((w) => w.hostIds.includes(hostId))?.name ?? 'workers') : 'control-plane';
+  const cloudConfig = renderNodeConfig({
+    clusterId: cluster.id, clusterName: cluster.name, hostId, role, pool, layers: pv.layers,
+    controlPlaneAddress: cluster.vip ?? cluster.controlPlane.hostIds[0] ?? hostId,
+    ...(cluster.vip ? { vip: cluster.vip } : {}),
+    tokenPlaceholder: JOIN_TOKEN_PLACEHOLDER,
+  });
+  return {
+    type: 'apply-cloud-config',
+    params: { cloudConfig, mode, readyTimeoutSeconds: deps.settings.hostTimeoutSeconds },
+    secrets: { [JOIN_TOKEN_PLACEHOLDER]: joinTokenSecret(cluster.id) },
+  };
+}

@@ -1,0 +1,56 @@
+import { WORKFLOW_ERRORS, workflowKind, type WorkflowKind } from '../../contracts/workflows.js';
+import type { OperationRecord } from '../../domain/model.js';
+import type { WorkflowDeps } from './deps.js';
+import { failOperation } from './fail-operation.js';
+
+/** A queued operation whose workflow has not started after this long is started (again) by the sweep. */
+export const START_GRACE_MS = 60_000;
+
+export interface SweepOutcome {
+  readonly started: string[];
+  readonly expired: string[];
+}
+
+const kindOf = (op: OperationRecord): WorkflowKind | undefined => {
+  const k = workflowKind.safeParse(op.type);
+  return k.success ? k.data : undefined;
+};
+
+/**
+ * Scheduled (every minute on AWS, a timer locally). No operation stays open forever:
+ * - past its deadline → failed (reason deadline-passed), its execution stopped;
+ * - still queued after START_GRACE_MS (the request's StartExecution was lost) → started;
+ *   the execution name is the operation id, so a start that did happen is not repeated.
+ */
+export async function sweepOperations(deps: WorkflowDeps, limit = 100): Promise<SweepOutcome> {
+  const now = deps.clock.now();
+  const started: string[] = [];
+  const expired: string[] = [];
+  for (const op of await deps.operations.listOpen(limit)) {
+    const kind = kindOf(op);
+    if (!kind) continue;
+    if (op.deadline && now.getTime() > Date.parse(op.deadline)) {
+      await failOperation(deps, op.id, { Error: WORKFLOW_ERRORS.hostTimedOut, Cause: `the operation did not finish by its deadline ${op.deadline}` });
+      await deps.workflows.stop(kind, op.id, `operation ${op.id} passed its deadline`);
+      expired.push(op.id);
+    } else if (op.status === 'queued' && now.getTime() - Date.parse(op.startedAt) > START_GRACE_MS) {
+      if ((await deps.workflows.start(kind, op.id, { operationId: op.id })).started) started.push(op.id);
+    }
+  }
+  return { started, expired };
+}
+
+/**
+ * After a restart of the local runtime (whose engine keeps executions in memory): every open
+ * operation's workflow is started again; its steps are idempotent, so it picks up where the
+ * stored state says it was.
+ */
+export async function resumeOperations(deps: WorkflowDeps, limit = 1000): Promise<string[]> {
+  const resumed: string[] = [];
+  for (const op of await deps.operations.listOpen(limit)) {
+    const kind = kindOf(op);
+    if (!kind || op.status === 'paused') continue;
+    if ((await deps.workflows.start(kind, op.id, { operationId: op.id })).started) resumed.push(op.id);
+  }
+  return resumed;
+}

@@ -4,9 +4,10 @@ import { sleep as defaultSleep, type Sleep } from './backoff.js';
 import type { AgentConfig } from './config.js';
 import { createCsr, generateDeviceKey } from './identity.js';
 import { collectInventory } from './inventory.js';
-import { InvalidParameter, validateImage, versionFromImage, type KairosExecutor, type KairosState } from './kairos.js';
+import { finishInflight, HANDLERS, type Abandoned, type CommandContext } from './commands.js';
+import { InvalidParameter, type KairosExecutor, type KairosState } from './kairos.js';
 import { register, RegistrationRefused, type Log } from './registration.js';
-import { StateStore, type Inflight } from './state-store.js';
+import { StateStore } from './state-store.js';
 import type { MqttTransport, TransportFactory } from './transport.js';
 import { AGENT_VERSION } from './version.js';
 
@@ -36,8 +37,10 @@ export interface AgentOptions {
   readonly now?: () => Date;
   /** How often the agent looks at the host for changes (a local read, not a message). Default 30 s. */
   readonly checkIntervalMs?: number;
-  /** How long after a reboot an upgrade waits for the Kubernetes node to be Ready. Default 10 min. */
+  /** How long a command waits for the Kubernetes node to be Ready when it names no timeout. Default 10 min. */
   readonly readyTimeoutMs?: number;
+  /** How often the node is looked at while waiting for Ready. Default 2 s. */
+  readonly readyPollMs?: number;
 }
 
 export interface AgentHandle {
@@ -90,6 +93,20 @@ class Agent {
     this.sleep = options.sleep ?? defaultSleep;
     this.now = options.now ?? (() => new Date());
     this.store = new StateStore(options.config.stateDir);
+  }
+
+  /** What the command handlers (commands.ts) may use. */
+  private get context(): CommandContext {
+    return {
+      executor: this.options.executor, store: this.store, now: this.now, hostId: this.hostId,
+      sleep: (ms) => this.sleep(ms, this.abort.signal),
+      stopped: () => this.stopped,
+      result: (id, phase, detail, progress) => this.result(id, phase, detail, progress),
+      report: (kind) => this.report(kind),
+      rebootThenVerify: (reboot, abandoned) => this.rebootThenVerify(reboot, abandoned),
+      readyTimeoutMs: this.options.readyTimeoutMs ?? 10 * 60_000,
+      readyPollMs: this.options.readyPollMs ?? 2000,
+    };
   }
 
   private get stopped() {
@@ -216,7 +233,7 @@ class Agent {
       seq, at: this.now().toISOString(), kind,
       boot: { state: s.boot, ...(s.kairosVersion ? { kairosVersion: s.kairosVersion } : {}), ...(s.osRelease ? { osRelease: s.osRelease } : {}) },
       agentVersion: AGENT_VERSION,
-      ...(s.kubernetes ? { kubernetes: s.kubernetes } : {}),
+      ...(s.kubernetes ? { kubernetes: { ready: s.kubernetes.ready, ...(s.kubernetes.role ? { role: s.kubernetes.role } : {}), ...(s.kubernetes.version ? { version: s.kubernetes.version } : {}) } } : {}),
       ...(kind === 'full' ? { inventory: await this.inventory(s) } : {}),
     };
     if (kind === 'full') this.lastFull = this.now().getTime();
@@ -303,7 +320,7 @@ class Agent {
     });
     const abandoned = { value: false };
     try {
-      await Promise.race([this.perform(cmd, abandoned), expired]);
+      await Promise.race([HANDLERS[cmd.type](cmd, this.context, abandoned), expired]);
     } catch (e) {
       abandoned.value = true;
       if (e instanceof DeadlinePassed) await this.result(cmd.commandId, 'failed', 'deadline passed');
@@ -314,58 +331,11 @@ class Agent {
     }
   }
 
-  private async perform(cmd: CommandMessage, abandoned: { value: boolean }): Promise<void> {
-    const { executor } = this.options;
-    const p = cmd.params;
-    const id = cmd.commandId;
-    switch (cmd.type) {
-      case 'upgrade': {
-        const image = validateImage(p.image);
-        if (p.recovery !== undefined && typeof p.recovery !== 'boolean') throw new InvalidParameter('recovery: must be true or false');
-        if (p.version !== undefined && (typeof p.version !== 'string' || p.version.startsWith('-'))) throw new InvalidParameter('version: must be a version string');
-        const recovery = p.recovery === true;
-        const targetVersion = typeof p.version === 'string' ? p.version : versionFromImage(image);
-        await this.result(id, 'progress', `pulling ${image} and writing the ${recovery ? 'recovery' : 'active'} partition`, 10);
-        await executor.upgrade(image, { recovery });
-        if (abandoned.value) return;
-        if (recovery) {
-          await this.result(id, 'succeeded', `recovery partition upgraded to ${image}`);
-          return;
-        }
-        await this.store.writeInflight({ commandId: id, type: 'upgrade', deadline: cmd.deadline, image, ...(targetVersion ? { targetVersion } : {}), startedAt: this.now().toISOString() });
-        await this.result(id, 'progress', 'image written; rebooting into the new active partition', 60);
-        await this.rebootThenVerify(() => executor.reboot(), abandoned);
-        return;
-      }
-      case 'reboot':
-        await this.store.writeInflight({ commandId: id, type: 'reboot', deadline: cmd.deadline, startedAt: this.now().toISOString() });
-        await this.result(id, 'progress', 'rebooting', 50);
-        await this.rebootThenVerify(() => executor.reboot(), abandoned);
-        return;
-      case 'reset':
-        await this.store.writeInflight({ commandId: id, type: 'reset', deadline: cmd.deadline, startedAt: this.now().toISOString() });
-        await this.result(id, 'progress', 'statereset boot entry selected; rebooting into the reset (the host registers again afterwards)', 50);
-        await this.rebootThenVerify(() => executor.reset(), abandoned);
-        return;
-      case 'apply-cloud-config': {
-        const text = p.cloudConfig ?? p.yaml;
-        if (typeof text !== 'string') throw new InvalidParameter('cloudConfig: required, a YAML document');
-        await executor.applyCloudConfig(text);
-        await this.result(id, 'succeeded', 'written to /oem/90_edgefleet.yaml; Kairos applies it at the next boot');
-        return;
-      }
-      case 'report-state':
-        await this.report('full');
-        await this.result(id, 'succeeded', 'full status report sent');
-        return;
-    }
-  }
-
   /**
    * A real host goes down now (the agent is killed; the check runs when it starts again).
    * A simulated host is already back: check right away.
    */
-  private async rebootThenVerify(reboot: () => Promise<'rebooting' | 'rebooted'>, abandoned: { value: boolean }): Promise<void> {
+  private async rebootThenVerify(reboot: () => Promise<'rebooting' | 'rebooted'>, abandoned: Abandoned): Promise<void> {
     if (abandoned.value) {
       await this.store.clearInflight();
       return;
@@ -386,35 +356,9 @@ class Agent {
     const inflight = await this.store.readInflight();
     if (!inflight) return;
     try {
-      await this.finish(inflight);
+      await finishInflight(inflight, this.context);
     } finally {
       await this.store.clearInflight();
     }
-  }
-
-  private async finish(i: Inflight): Promise<void> {
-    const { executor } = this.options;
-    let s = await executor.state();
-    if (i.type === 'reboot') return this.result(i.commandId, 'succeeded', `rebooted; booted ${s.boot} at ${s.kairosVersion ?? 'unknown version'}`);
-    if (i.type === 'reset') return this.result(i.commandId, 'succeeded', `reset done; booted ${s.boot}`);
-    if (s.boot === 'passive') {
-      return this.result(i.commandId, 'failed', `booted into passive at ${s.kairosVersion ?? 'unknown version'}: the new image did not boot and Kairos fell back`);
-    }
-    if (s.boot !== 'active' || (i.targetVersion && s.kairosVersion !== i.targetVersion)) {
-      return this.result(i.commandId, 'failed', `booted ${s.boot} at ${s.kairosVersion ?? 'unknown version'}, expected active at ${i.targetVersion ?? i.image}`);
-    }
-    if (s.kubernetes && !s.kubernetes.ready) {
-      await this.result(i.commandId, 'progress', `booted active at ${s.kairosVersion}; waiting for the Kubernetes node to be Ready`, 90);
-      const until = Math.min(Date.parse(i.deadline), this.now().getTime() + (this.options.readyTimeoutMs ?? 10 * 60_000));
-      while (!this.stopped && s.kubernetes && !s.kubernetes.ready && this.now().getTime() < until) {
-        await this.sleep(Math.min(5000, Math.max(1, until - this.now().getTime())), this.abort.signal);
-        s = await executor.state();
-      }
-      if (this.stopped) return;
-      if (s.kubernetes && !s.kubernetes.ready) {
-        return this.result(i.commandId, 'failed', `booted active at ${s.kairosVersion} but the Kubernetes node is not Ready`);
-      }
-    }
-    return this.result(i.commandId, 'succeeded', `booted active at ${s.kairosVersion ?? i.targetVersion ?? 'the new image'}${s.kubernetes ? '; Kubernetes node Ready' : ''}`);
   }
 }

@@ -1,8 +1,16 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, stat, unlink } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
+import type { KubeNodeAction } from '../lambdas/contracts/mqtt.js';
 import type { CommandRunner } from './command-runner.js';
+import {
+  clusterStanza, distributionFromRelease, InvalidParameter, isControlPlane, kubeNodeArgs, LAYOUTS, parseNodeJson, serviceFor, validateNodeName,
+  type Distribution, type KubernetesNodeState,
+} from './kubernetes.js';
 import { writeFileAtomic } from './state-store.js';
+
+export { InvalidParameter } from './kubernetes.js';
 
 export type BootState = 'active' | 'passive' | 'recovery' | 'unknown';
 
@@ -11,7 +19,8 @@ export interface KairosState {
   readonly kairosVersion?: string;
   readonly flavor?: string;
   readonly osRelease?: string;
-  readonly kubernetes?: { readonly ready: boolean; readonly version?: string; readonly role?: 'init' | 'control-plane' | 'worker' };
+  /** Absent while the host is not a Kubernetes node (no cluster configuration applied). */
+  readonly kubernetes?: KubernetesNodeState;
 }
 
 export interface UpgradeOptions {
@@ -33,10 +42,17 @@ export interface KairosExecutor {
   reset(): Promise<RebootOutcome>;
   applyCloudConfig(yaml: string): Promise<void>;
   state(): Promise<KairosState>;
-}
-
-export class InvalidParameter extends Error {
-  override readonly name = 'InvalidParameter';
+  /**
+   * Runs the Kubernetes provider on the running system for the applied cluster stanza (bring
+   * Kubernetes up / join the cluster). Returns when the provider has run, not when the node is Ready.
+   */
+  bootstrap(): Promise<void>;
+  /** Restarts the Kubernetes service of this node's distribution and role; returns the unit name. */
+  restartKubernetes(): Promise<string>;
+  /** Re-applies manifests and add-ons of the applied config; nothing restarts. */
+  reloadKubernetes(): Promise<void>;
+  /** cordon | uncordon | drain | delete another node, with this (control-plane) host's admin kubeconfig. */
+  kubeNode(action: KubeNodeAction, node: string, timeoutSeconds: number): Promise<void>;
 }
 
 /**
@@ -64,6 +80,7 @@ export function validateCloudConfig(text: unknown): string {
   if (doc.errors.length) throw new InvalidParameter(`cloudConfig: not valid YAML: ${doc.errors[0]!.message.split('\n')[0]}`);
   const value: unknown = doc.toJS();
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new InvalidParameter('cloudConfig: must be a YAML mapping');
+  clusterStanza(text);
   const body = text.replace(/^#cloud-config[^\n]*\n?/, '');
   return `#cloud-config\n${body.endsWith('\n') ? body : `${body}\n`}`;
 }
@@ -92,11 +109,26 @@ export function parseBootState(text: string): BootState {
 
 export interface KairosPaths {
   readonly runDir: string;
+  /** Overrides the detected distribution (KAIROS_SOFTWARE_VERSION_PREFIX of /etc/kairos-release). */
+  readonly distribution?: Distribution;
+  /** The kubelet's node name when the cloud-config names none (default: the host name). */
+  readonly nodeName?: string;
   readonly kairosRelease: string;
   readonly osRelease: string;
   readonly oemDir: string;
   readonly grubenv: string;
 }
+
+/** The file the agent writes cloud-configs to (a statereset keeps /oem, so reset removes it). */
+export const CLOUD_CONFIG_FILE = '90_edgefleet.yaml';
+
+/**
+ * A yip stage the rendered cloud-config repeats its manifests and add-ons in (besides `boot`),
+ * so that `reload` can re-apply them without running the provider (which restarts services).
+ */
+export const RELOAD_STAGE = 'edgefleet-reload';
+
+export const BOOTSTRAP_TIMEOUT_MS = 15 * 60_000;
 
 export const DEFAULT_PATHS: KairosPaths = {
   runDir: '/run/cos',
@@ -131,12 +163,79 @@ export class KairosCli implements KairosExecutor {
   }
 
   async reset(): Promise<RebootOutcome> {
+    // /oem survives a statereset: without this the provider would join the old cluster again at boot.
+    await unlink(join(this.paths.oemDir, CLOUD_CONFIG_FILE)).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'ENOENT') throw e;
+    });
     await this.runner.run('grub2-editenv', [this.paths.grubenv, 'set', 'next_entry=statereset'], { timeoutMs: 30_000 });
     return this.reboot();
   }
 
   async applyCloudConfig(yaml: string): Promise<void> {
-    await writeFileAtomic(join(this.paths.oemDir, '90_edgefleet.yaml'), validateCloudConfig(yaml), 0o600);
+    await writeFileAtomic(join(this.paths.oemDir, CLOUD_CONFIG_FILE), validateCloudConfig(yaml), 0o600);
+  }
+
+  /** The providers put their stages under `boot.before`; `run-stage boot` runs before, boot and after. */
+  async bootstrap(): Promise<void> {
+    if (!(await this.cluster())) throw new Error(`no cluster stanza in ${join(this.paths.oemDir, CLOUD_CONFIG_FILE)}: apply a cloud-config with "cluster:" first`);
+    await this.runner.run('kairos-agent', ['run-stage', 'boot'], { timeoutMs: BOOTSTRAP_TIMEOUT_MS });
+  }
+
+  async restartKubernetes(): Promise<string> {
+    const k = await this.kube();
+    if (!k) throw new Error('this host is not a Kubernetes node (no cluster stanza applied): nothing to restart');
+    const unit = serviceFor(k.distribution, k.role);
+    await this.runner.run('systemctl', ['restart', unit], { timeoutMs: 5 * 60_000 });
+    return unit;
+  }
+
+  async reloadKubernetes(): Promise<void> {
+    await this.runner.run('kairos-agent', ['run-stage', RELOAD_STAGE], { timeoutMs: 5 * 60_000 });
+  }
+
+  async kubeNode(action: KubeNodeAction, node: string, timeoutSeconds: number): Promise<void> {
+    validateNodeName(node);
+    const k = await this.kube();
+    if (!k || !isControlPlane(k.role)) throw new Error('this host holds no admin kubeconfig (not a control-plane node)');
+    const layout = LAYOUTS[k.distribution];
+    await this.runner.run(layout.kubectl, kubeNodeArgs(layout.adminKubeconfig, action, node, timeoutSeconds), { timeoutMs: (timeoutSeconds + 60) * 1000 });
+  }
+
+  private async cluster() {
+    return clusterStanza(await readFile(join(this.paths.oemDir, CLOUD_CONFIG_FILE), 'utf8').catch(() => undefined));
+  }
+
+  /** Role, distribution and node name of this host, from the applied cluster stanza and the image. */
+  private async kube(): Promise<{ role: NonNullable<KubernetesNodeState['role']>; distribution: Distribution; nodeName: string } | undefined> {
+    const c = await this.cluster().catch(() => undefined);
+    if (!c) return undefined;
+    const release = parseReleaseFile(await readFile(this.paths.kairosRelease, 'utf8').catch(() => ''));
+    const distribution = this.paths.distribution ?? c.distribution ?? distributionFromRelease(release) ?? (await this.distributionOnDisk()) ?? 'k3s';
+    return { role: c.role, distribution, nodeName: (c.nodeName ?? this.paths.nodeName ?? hostname()).toLowerCase() };
+  }
+
+  private async distributionOnDisk(): Promise<Distribution | undefined> {
+    for (const d of ['rke2', 'kubeadm', 'k3s'] as const) {
+      if ((await exists(LAYOUTS[d].adminKubeconfig)) || (await exists(LAYOUTS[d].kubeletKubeconfig))) return d;
+    }
+    return undefined;
+  }
+
+  /** `kubectl get node <name> -o json` with the admin (server) or kubelet (worker) kubeconfig. */
+  private async node(): Promise<KubernetesNodeState | undefined> {
+    const k = await this.kube();
+    if (!k) return undefined;
+    const layout = LAYOUTS[k.distribution];
+    const kubeconfig = isControlPlane(k.role) ? layout.adminKubeconfig : layout.kubeletKubeconfig;
+    const base = { role: k.role, distribution: k.distribution, nodeName: k.nodeName };
+    try {
+      validateNodeName(k.nodeName);
+      const out = await this.runner.run(layout.kubectl, ['--kubeconfig', kubeconfig, 'get', 'node', k.nodeName, '-o', 'json', '--request-timeout=10s'], { timeoutMs: 20_000 });
+      return { ...base, ...parseNodeJson(out.stdout) };
+    } catch {
+      // API not up yet, node not registered, kubeconfig not written yet: not Ready.
+      return { ...base, ready: false };
+    }
   }
 
   async state(): Promise<KairosState> {
@@ -159,11 +258,13 @@ export class KairosCli implements KairosExecutor {
     const kairosVersion = kr.KAIROS_VERSION ?? kr.KAIROS_RELEASE;
     const flavor = kr.KAIROS_FLAVOR;
     const osRelease = kr.KAIROS_FLAVOR_RELEASE ? `${flavor ?? ''} ${kr.KAIROS_FLAVOR_RELEASE}`.trim() : os.PRETTY_NAME;
+    const kubernetes = await this.node();
     return {
       boot,
       ...(kairosVersion ? { kairosVersion: kairosVersion.slice(0, 64) } : {}),
       ...(flavor ? { flavor: flavor.slice(0, 64) } : {}),
       ...(osRelease ? { osRelease: osRelease.slice(0, 128) } : {}),
+      ...(kubernetes ? { kubernetes } : {}),
     };
   }
 }

@@ -21,17 +21,30 @@ export interface SimulatedFleetOptions {
   readonly transportFactory?: TransportFactory;
   readonly fullReportSeconds?: number;
   readonly checkIntervalMs?: number;
+  /** Per-host simulated OS settings (failures, delays), merged over `kairos`. `n` is 1-based. */
+  readonly perHost?: (uid: string, n: number) => Partial<SimulatedKairosOptions> | undefined;
+  /** How often a waiting agent looks at its node for Ready. @default 100 */
+  readonly readyPollMs?: number;
 }
 
 export interface SimulatedHost {
   readonly uid: string;
+  /** The running agent (a new handle after `start()`). */
   readonly agent: AgentHandle;
   /** The host's simulated OS: inject failures (`kairos.failures.bootFallback = true`) or inspect it. */
   readonly kairos: SimulatedKairos;
+  /** True while the agent runs (false after `stop()`). */
+  readonly running: boolean;
+  /** The host goes offline: its agent stops (the simulated disk and the agent's state stay). */
+  stop(): Promise<void>;
+  /** The host comes back: a new agent on the same state (no new registration). */
+  start(): void;
 }
 
 export interface SimulatedFleet {
   readonly hosts: readonly SimulatedHost[];
+  /** The host with this hardware id (= host id for auto-approved hosts), or undefined. */
+  host(uid: string): SimulatedHost | undefined;
   stop(): Promise<void>;
 }
 
@@ -50,19 +63,39 @@ export function startSimulatedAgents(o: SimulatedFleetOptions): SimulatedFleet {
       apiUrl: o.apiUrl, registrationToken: o.registrationToken, project: o.project, site: o.site ?? 'simulated',
       tags: o.tags ?? {}, stateDir, uid, ...(o.fullReportSeconds ? { fullReportSeconds: o.fullReportSeconds } : {}),
     });
-    const kairos = new SimulatedKairos({ rebootDelayMs: 1000, k8sReadyDelayMs: 500, ...o.kairos, stateFile: join(stateDir, 'simulated-disk.json') });
+    const extra = o.perHost?.(uid, n) ?? {};
+    const kairos = new SimulatedKairos({
+      rebootDelayMs: 1000, k8sReadyDelayMs: 500, ...o.kairos, ...extra,
+      failures: { ...o.kairos?.failures, ...extra.failures }, stateFile: join(stateDir, 'simulated-disk.json'),
+    });
     const log: Log | undefined = o.log ? (level, message, fields) => o.log!(level, message, { simulated: uid, ...fields }) : undefined;
-    const agent = startAgent({
-      config, executor: kairos, log: log ?? (() => undefined), transportFactory: o.transportFactory, checkIntervalMs: o.checkIntervalMs,
+    const launch = () => startAgent({
+      config, executor: kairos, log: log ?? (() => undefined), transportFactory: o.transportFactory, checkIntervalMs: o.checkIntervalMs, readyPollMs: o.readyPollMs ?? 100,
       showPairing: (p) => (log ?? ((_l, m) => process.stdout.write(`${m}\n`)))('info', `${uid}: waiting for approval of host ${p.hostId}, pairing code ${p.pairingCode}`),
     });
-    hosts.push({ uid, agent, kairos });
+    let agent = launch();
+    let running = true;
+    hosts.push({
+      uid, kairos,
+      get agent() { return agent; },
+      get running() { return running; },
+      async stop() {
+        running = false;
+        await agent.stop();
+      },
+      start() {
+        if (running) return;
+        running = true;
+        agent = launch();
+      },
+    });
   }
   return {
     hosts,
+    host: (uid) => hosts.find((h) => h.uid === uid),
     async stop() {
       for (const h of hosts) h.kairos.stop();
-      await Promise.all(hosts.map((h) => h.agent.stop()));
+      await Promise.all(hosts.map((h) => h.stop()));
     },
   };
 }

@@ -1,8 +1,18 @@
 import { readFileSync } from 'node:fs';
+import type { KubeNodeAction } from '../lambdas/contracts/mqtt.js';
 import { writeFileAtomic } from './state-store.js';
 import { validateCloudConfig, validateImage, versionFromImage, type BootState, type KairosExecutor, type KairosState, type RebootOutcome, type UpgradeOptions } from './kairos.js';
+import { clusterStanza, isControlPlane, serviceFor, validateNodeName, type Distribution, type KubeRole } from './kubernetes.js';
 
 interface Slot { readonly image: string; readonly version: string }
+
+/** The simulated Kubernetes node (exists once the provider has bootstrapped it). */
+export interface SimulatedNode {
+  readonly role: KubeRole;
+  readonly distribution: Distribution;
+  readonly version: string;
+  readonly nodeName?: string;
+}
 
 /** The simulated host's persistent picture (saved to `stateFile` when given). */
 export interface SimulatedDisk {
@@ -16,6 +26,11 @@ export interface SimulatedDisk {
   cloudConfig?: string;
   nextEntry?: 'statereset';
   resets: number;
+  /** The Kubernetes node on this host; undefined before the cluster config is bootstrapped and after a reset. */
+  node?: SimulatedNode;
+  /** What this host, as a control plane, did to other nodes (kube-node commands). */
+  cordoned?: string[];
+  deletedNodes?: string[];
 }
 
 export interface SimulatedFailures {
@@ -25,6 +40,12 @@ export interface SimulatedFailures {
   bootFallback?: boolean;
   /** The next upgrade never finishes (until the executor is stopped). */
   hang?: boolean;
+  /** The provider cannot join/bring up Kubernetes, with this reason (stays until cleared). */
+  joinFailure?: string;
+  /** The node joins but never reports Ready (stays until cleared). */
+  neverReady?: boolean;
+  /** `kube-node drain` fails with this reason, e.g. a PodDisruptionBudget (stays until cleared). */
+  drainFailure?: string;
 }
 
 export interface SimulatedKairosOptions {
@@ -32,10 +53,16 @@ export interface SimulatedKairosOptions {
   readonly image?: string;
   readonly flavor?: string;
   readonly rebootDelayMs?: number;
-  /** Time from boot until the simulated Kubernetes node reports Ready. */
+  /** Time from kubelet start (boot, bootstrap, restart) until the simulated node reports Ready. */
   readonly k8sReadyDelayMs?: number;
+  /** How long the provider bootstrap takes. @default 0 */
+  readonly bootstrapDelayMs?: number;
+  /** The kubelet version when the cloud-config names none. */
   readonly k8sVersion?: string;
-  readonly k8sRole?: 'init' | 'control-plane' | 'worker';
+  /** When the cloud-config names no distribution (`cluster.distribution`). @default 'k3s' */
+  readonly k8sDistribution?: Distribution;
+  /** A host that is already a Kubernetes node with this role when it starts (no cluster config needed). */
+  readonly k8sRole?: KubeRole;
   readonly stateFile?: string;
   readonly failures?: SimulatedFailures;
   readonly now?: () => number;
@@ -44,10 +71,16 @@ export interface SimulatedKairosOptions {
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+function defaultVersion(d: Distribution): string {
+  return d === 'k3s' ? 'v1.32.3+k3s1' : d === 'rke2' ? 'v1.32.3+rke2r1' : 'v1.32.3';
+}
+
 /**
  * A Kairos host in memory: A/B (active/passive) and recovery partitions, upgrades that write
  * the new image to active and keep the old one as passive, reboots after a delay, the
- * statereset entry, boot fallback to passive, and a stub of Kubernetes node readiness.
+ * statereset entry, boot fallback to passive, and a Kubernetes node: none until the cluster
+ * stanza is bootstrapped (or the host reboots with it), NotReady then Ready `k8sReadyDelayMs`
+ * after each kubelet start, gone after a reset. Every operation is recorded in `calls`.
  */
 export class SimulatedKairos implements KairosExecutor {
   readonly failures: SimulatedFailures;
@@ -58,6 +91,8 @@ export class SimulatedKairos implements KairosExecutor {
   private readonly sleep: (ms: number) => Promise<void>;
   private hangRelease: (() => void) | undefined;
   private rebooting = false;
+  /** When the kubelet last started: Ready `k8sReadyDelayMs` later. */
+  private nodeStartedAt: number;
 
   constructor(private readonly options: SimulatedKairosOptions = {}) {
     this.failures = { ...options.failures };
@@ -67,7 +102,11 @@ export class SimulatedKairos implements KairosExecutor {
     const version = options.version ?? 'v3.4.2';
     const base: Slot = { image: options.image ?? `quay.io/kairos/ubuntu:24.04-standard-amd64-generic-${version}-k3sv1.32.3-k3s1`, version };
     const saved = options.stateFile ? SimulatedKairos.load(options.stateFile) : undefined;
-    this.disk = saved ?? { active: base, passive: base, recovery: base, booted: 'active', running: base, resets: 0 };
+    this.disk = saved ?? {
+      active: base, passive: base, recovery: base, booted: 'active', running: base, resets: 0,
+      ...(options.k8sRole ? { node: { role: options.k8sRole, distribution: options.k8sDistribution ?? 'k3s', version: options.k8sVersion ?? defaultVersion(options.k8sDistribution ?? 'k3s') } } : {}),
+    };
+    this.nodeStartedAt = this.bootedAt;
   }
 
   private static load(file: string): SimulatedDisk | undefined {
@@ -117,9 +156,13 @@ export class SimulatedKairos implements KairosExecutor {
     this.rebooting = true;
     await this.sleep(this.options.rebootDelayMs ?? 0);
     if (this.disk.nextEntry === 'statereset') {
-      // Reset: persistent state wiped, back on the active image.
+      // Reset: persistent state wiped (the Kubernetes node with it), back on the active image.
+      // The applied cluster config goes too (the real agent removes it from /oem before the reset).
       this.disk.nextEntry = undefined;
       this.disk.cloudConfig = undefined;
+      this.disk.node = undefined;
+      this.disk.cordoned = undefined;
+      this.disk.deletedNodes = undefined;
       this.disk.resets += 1;
       this.disk.booted = 'active';
       this.disk.running = this.disk.active;
@@ -132,6 +175,9 @@ export class SimulatedKairos implements KairosExecutor {
       this.disk.running = this.disk.active;
     }
     this.bootedAt = this.now();
+    this.nodeStartedAt = this.bootedAt;
+    // The provider runs at boot: a host with a cluster config and no node yet joins now.
+    if (!this.disk.node && !this.failures.joinFailure) this.disk.node = this.nodeFromConfig();
     this.rebooting = false;
     await this.save();
     return 'rebooted';
@@ -150,14 +196,70 @@ export class SimulatedKairos implements KairosExecutor {
     await this.save();
   }
 
+  /** The node the applied cloud-config's cluster stanza describes (undefined without one). */
+  private nodeFromConfig(): SimulatedNode | undefined {
+    const c = clusterStanza(this.disk.cloudConfig);
+    if (!c) return undefined;
+    const distribution = c.distribution ?? this.options.k8sDistribution ?? 'k3s';
+    return { role: c.role, distribution, version: c.version ?? this.options.k8sVersion ?? defaultVersion(distribution), ...(c.nodeName ? { nodeName: c.nodeName } : {}) };
+  }
+
+  async bootstrap(): Promise<void> {
+    this.calls.push('bootstrap');
+    const wanted = this.nodeFromConfig();
+    if (!wanted) throw new Error('no cluster stanza in /oem/90_edgefleet.yaml: apply a cloud-config with "cluster:" first');
+    await this.sleep(this.options.bootstrapDelayMs ?? 0);
+    if (this.failures.joinFailure) throw new Error(`the ${wanted.distribution} provider could not bring up the ${wanted.role} node: ${this.failures.joinFailure}`);
+    const before = this.disk.node;
+    this.disk.node = wanted;
+    if (!before || before.role !== wanted.role || before.version !== wanted.version) this.nodeStartedAt = this.now();
+    await this.save();
+  }
+
+  async restartKubernetes(): Promise<string> {
+    this.calls.push('restart-kubernetes');
+    const node = this.disk.node;
+    if (!node) throw new Error('this host is not a Kubernetes node (no cluster stanza bootstrapped): nothing to restart');
+    this.nodeStartedAt = this.now();
+    return serviceFor(node.distribution, node.role);
+  }
+
+  async reloadKubernetes(): Promise<void> {
+    this.calls.push('reload-kubernetes');
+  }
+
+  async kubeNode(action: KubeNodeAction, node: string, timeoutSeconds: number): Promise<void> {
+    validateNodeName(node);
+    this.calls.push(`kube-node ${action} ${node} ${timeoutSeconds}s`);
+    if (!isControlPlane(this.disk.node?.role)) throw new Error('this host holds no admin kubeconfig (not a control-plane node)');
+    const cordoned = new Set(this.disk.cordoned ?? []);
+    const deleted = new Set(this.disk.deletedNodes ?? []);
+    if (action === 'drain' && this.failures.drainFailure) {
+      cordoned.add(node);
+      this.disk.cordoned = [...cordoned];
+      await this.save();
+      throw new Error(`kubectl drain ${node} did not finish within ${timeoutSeconds}s: ${this.failures.drainFailure}`);
+    }
+    if (action === 'cordon' || action === 'drain') cordoned.add(node);
+    if (action === 'uncordon') cordoned.delete(node);
+    if (action === 'delete') {
+      cordoned.delete(node);
+      deleted.add(node);
+    }
+    this.disk.cordoned = [...cordoned];
+    this.disk.deletedNodes = [...deleted];
+    await this.save();
+  }
+
   async state(): Promise<KairosState> {
-    const ready = !this.rebooting && this.now() - this.bootedAt >= (this.options.k8sReadyDelayMs ?? 0);
+    const node = this.disk.node;
+    const ready = !!node && !this.rebooting && !this.failures.neverReady && this.now() - this.nodeStartedAt >= (this.options.k8sReadyDelayMs ?? 0);
     return {
       boot: this.disk.booted,
       kairosVersion: this.disk.running.version,
       flavor: this.options.flavor ?? 'ubuntu',
       osRelease: `${this.options.flavor ?? 'ubuntu'} 24.04`,
-      kubernetes: { ready, version: this.options.k8sVersion ?? 'v1.32.3+k3s1', ...(this.options.k8sRole ? { role: this.options.k8sRole } : {}) },
+      ...(node ? { kubernetes: { ready, version: node.version, role: node.role, distribution: node.distribution, ...(node.nodeName ? { nodeName: node.nodeName } : {}) } } : {}),
     };
   }
 

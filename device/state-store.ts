@@ -69,11 +69,15 @@ export interface CommandOutcome {
 
 export interface Inflight {
   readonly commandId: string;
-  readonly type: 'upgrade' | 'reboot' | 'reset';
+  /** `apply`: an apply-cloud-config with `reboot: true`. */
+  readonly type: 'upgrade' | 'reboot' | 'reset' | 'apply';
   readonly deadline: string;
   readonly targetVersion?: string;
   readonly image?: string;
   readonly startedAt: string;
+  /** apply: the config has a cluster stanza, so the node must be Ready after the boot. */
+  readonly expectKubernetes?: boolean;
+  readonly readyTimeoutSeconds?: number;
 }
 
 const FILES = {
@@ -148,7 +152,7 @@ export class StateStore {
     return writeFileAtomic(this.path(FILES.registration), `${JSON.stringify(r, null, 2)}\n`);
   }
 
-  /** A command whose outcome is known only after a reboot (upgrade, reboot, reset). */
+  /** A command whose outcome is known only after a reboot (upgrade, reboot, reset, apply with reboot). */
   async readInflight(): Promise<Inflight | undefined> {
     const text = await readIfExists(this.path(FILES.inflight));
     try {

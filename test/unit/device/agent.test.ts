@@ -207,7 +207,7 @@ describe('edge agent', () => {
   });
 
   test('upgrade waits for Kubernetes Ready after the reboot', async () => {
-    const a = start(sim({ k8sReadyDelayMs: 200 }));
+    const a = start(sim({ k8sReadyDelayMs: 200, k8sRole: 'worker' }));
     await a.online();
     a.t().deliver({ commandId: 'up-3', type: 'upgrade', params: { image: V2 }, deadline: future() });
     await waitFor(() => a.t().phases('up-3').includes('succeeded'), 'succeeded', 10_000);
@@ -244,6 +244,7 @@ describe('edge agent', () => {
     // Like a real host: reboot() returns while the machine goes down.
     const goingDown: KairosExecutor = {
       upgrade: (i, o) => k.upgrade(i, o), applyCloudConfig: (y) => k.applyCloudConfig(y), state: () => k.state(), reset: () => k.reset(),
+      bootstrap: () => k.bootstrap(), restartKubernetes: () => k.restartKubernetes(), reloadKubernetes: () => k.reloadKubernetes(), kubeNode: (a, n, t) => k.kubeNode(a, n, t),
       reboot: async (): Promise<RebootOutcome> => 'rebooting',
     };
     const a = start(goingDown);

@@ -7,7 +7,7 @@ const V2 = 'quay.io/kairos/ubuntu:24.04-standard-amd64-generic-v3.5.0-k3sv1.33.1
 
 describe('simulated Kairos', () => {
   test('upgrade writes active, keeps the old image as passive; the new version runs only after reboot', async () => {
-    const k = new SimulatedKairos({ version: 'v3.4.2' });
+    const k = new SimulatedKairos({ version: 'v3.4.2', k8sRole: 'worker' });
     await k.upgrade(V2);
     expect((await k.state()).kairosVersion).toBe('v3.4.2');
     expect(k.snapshot.passive.version).toBe('v3.4.2');
@@ -50,9 +50,9 @@ describe('simulated Kairos', () => {
     expect(k.calls).toEqual(['apply-cloud-config', 'reset', 'reboot']);
   });
 
-  test('Kubernetes readiness follows the boot with a delay; invalid images are refused', async () => {
+  test('a pre-provisioned node (k8sRole): readiness follows the boot with a delay; invalid images are refused', async () => {
     let t = 1000;
-    const k = new SimulatedKairos({ k8sReadyDelayMs: 500, now: () => t });
+    const k = new SimulatedKairos({ k8sReadyDelayMs: 500, k8sRole: 'init', now: () => t });
     expect((await k.state()).kubernetes?.ready).toBe(false);
     t += 500;
     expect((await k.state()).kubernetes?.ready).toBe(true);

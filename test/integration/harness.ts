@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startLocal, type LocalRuntime } from '../../local/runtime.js';
+import { startLocal, type LocalOptions, type LocalRuntime } from '../../local/runtime.js';
 
 export interface Call {
   readonly token?: string | null;
@@ -23,15 +23,17 @@ export interface Harness {
   call(method: string, p: string, c?: Call): Promise<Reply>;
   /** Signs a token for `subject` with `roles` like `default:viewer`. */
   token(subject: string, roles: string[]): Promise<string>;
-  stop(): Promise<void>;
+  /** Stops the runtime; the data dir is removed unless `keepData` (a restart test starts again on it). */
+  stop(opts?: { keepData?: boolean }): Promise<void>;
 }
 
 /** Starts the real local runtime (DynamoDB Local in memory, API on a free loopback port). */
-export async function startHarness(): Promise<Harness> {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'edgefleet-it-'));
+export async function startHarness(options: Partial<LocalOptions> = {}): Promise<Harness> {
+  const dataDir = options.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'edgefleet-it-'));
   const rt = await startLocal({
-    port: 0, dataDir, inMemory: true, logLevel: 'CRITICAL',
+    port: 0, inMemory: true, logLevel: 'CRITICAL',
     templateCache: path.join(os.tmpdir(), 'edgefleet-test-template-cache.json'),
+    ...options, dataDir,
   });
   return {
     rt,
@@ -50,9 +52,9 @@ export async function startHarness(): Promise<Harness> {
       return { status: res.status, body: parsed, text, headers: res.headers };
     },
     token: (subject, roles) => rt.issuer.sign(subject, roles, 3600),
-    async stop() {
+    async stop(opts = {}) {
       await rt.stop();
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!opts.keepData) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

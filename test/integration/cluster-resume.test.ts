@@ -1,0 +1,81 @@
+/**
+ * The local runtime stopped in the middle of a create and started again on the same data
+ * directory: the operation's workflow is started again from the stored state and finishes;
+ * no host is asked to bootstrap twice.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { startSimulatedAgents, type SimulatedFleet } from '../../device/simulate.js';
+import { sdkTransportFactory } from '../../device/transport-sdk.js';
+import { eventually, startHarness, type Harness } from './harness.js';
+
+const freePort = () => new Promise<number>((resolve, reject) => {
+  const s = createServer();
+  s.once('error', reject);
+  s.listen(0, '127.0.0.1', () => {
+    const { port } = s.address() as { port: number };
+    s.close(() => resolve(port));
+  });
+});
+
+let h: Harness | undefined;
+let fleet: SimulatedFleet | undefined;
+let dir: string;
+let dataDir: string;
+
+afterAll(async () => {
+  await fleet?.stop();
+  await h?.stop();
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+it('a create interrupted by a restart of the control plane resumes and finishes; nothing runs twice', async () => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'edgefleet-resume-agents-'));
+  dataDir = mkdtempSync(path.join(os.tmpdir(), 'edgefleet-resume-data-'));
+  const options = { port: await freePort(), mqttPort: await freePort(), inMemory: false, dataDir, hostTimeoutSeconds: 60, commandSweepMs: 300 };
+  h = await startHarness(options);
+  const t = await h.call('POST', '/v1/registration-tokens', { body: { name: 'resume', autoApprove: true } });
+  fleet = startSimulatedAgents({
+    apiUrl: h.rt.url, registrationToken: t.body.token, project: 'default', count: 3, stateDir: dir, uidPrefix: 'rs',
+    // Each node takes a while to be Ready, so the restart lands in the middle of the create.
+    kairos: { rebootDelayMs: 100, k8sReadyDelayMs: 1500 }, checkIntervalMs: 100, readyPollMs: 50,
+    transportFactory: (settings) => sdkTransportFactory({ ...settings, minReconnectMs: 200, maxReconnectMs: 1000 }),
+  });
+  const ids = ['rs-1', 'rs-2', 'rs-3'];
+  await eventually('hosts online', async () => {
+    for (const id of ids) if ((await h!.rt.deps.hosts.get(id))?.presence !== 'online') return false;
+    return true;
+  }, 60_000);
+  await h.call('POST', '/v1/profiles', { body: { name: 'edge' } });
+  await h.call('POST', '/v1/profiles/edge/versions', {
+    body: { version: '1.0.0', publish: true, layers: [{ type: 'os', pack: 'ubuntu', version: '24.04' }, { type: 'k8s', pack: 'k3s', version: '1.30.4' }] },
+  });
+  const r = await h.call('POST', '/v1/clusters', { body: { name: 'resumed', profile: { name: 'edge', version: '1.0.0' }, controlPlane: { hostIds: ids }, vip: '10.0.0.20' } });
+  expect(r.status).toBe(202);
+  const opId = r.body.operationId as string;
+
+  // The first node is Ready and the second was asked to join: stop everything now.
+  await eventually('second control-plane join sent', async () => {
+    const op = (await h!.call('GET', `/v1/operations/${opId}`)).body;
+    return op?.hosts?.['rs-1']?.status === 'succeeded' && op?.hosts?.['rs-2']?.commandId ? op : false;
+  }, 60_000, 50);
+  await h.stop({ keepData: true });
+  h = undefined;
+
+  h = await startHarness(options);
+  expect(h.rt.resumed).toContain(opId);
+  const op = await eventually('operation ends', async () => {
+    const o = (await h!.call('GET', `/v1/operations/${opId}`)).body;
+    return ['succeeded', 'failed'].includes(o?.status) ? o : false;
+  }, 90_000, 100);
+  expect(op.status).toBe('succeeded');
+  expect((await h.call('GET', `/v1/clusters/${r.body.id}`)).body.status).toBe('running');
+  for (const id of ids) {
+    const bootstraps = fleet.host(id)!.kairos.calls.filter((c) => c === 'bootstrap').length;
+    expect(bootstraps).toBe(1);
+    expect(await h.rt.deps.hosts.get(id)).toMatchObject({ status: 'in-cluster' });
+  }
+}, 180_000);

@@ -1,0 +1,290 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildScaleBody, needsUpgradeError, startedOperation } from '../../cli/commands/clusters.js';
+import { operationsQuery } from '../../cli/commands/operations.js';
+import { ApiError, EXIT, UsageError, describeError } from '../../cli/errors.js';
+import { runCli } from '../../cli/program.js';
+
+interface Req { method: string; path: string; query: Record<string, string>; body: unknown }
+interface Reply { status: number; body?: unknown; headers?: Record<string, string> }
+type Route = (r: Req) => Reply | undefined;
+
+const NOW = new Date().toISOString();
+const cluster = (over: Record<string, unknown> = {}) => ({
+  id: 'c-1', project: 'default', name: 'shop-9', profile: { name: 'edge-k3s', version: '1.0.0' },
+  controlPlane: { hostIds: ['hw-1'] }, workers: [{ name: 'pos', hostIds: ['hw-2'] }], status: 'provisioning',
+  operationId: 'op-7', version: 1, createdAt: NOW, updatedAt: NOW, ...over,
+});
+const operation = (status: string, over: Record<string, unknown> = {}) => ({
+  id: 'op-7', project: 'default', type: 'cluster.create', target: { type: 'cluster', id: 'c-1' }, status, step: 'finish',
+  hosts: { 'hw-1': { status: 'succeeded', step: 'init', detail: 'node Ready', at: NOW } }, startedAt: NOW, ...over,
+});
+const problem = (status: number, code: string, detail: string, errors?: { path: string; message: string }[]) => ({
+  status, body: { type: 'about:blank', title: 'Problem', status, code, detail, requestId: 'req-1', ...(errors ? { errors } : {}) },
+});
+
+let server: Server;
+let url = '';
+let dir = '';
+let routes: Route[] = [];
+const seen: Req[] = [];
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'ef-cli-clusters-'));
+  server = createServer((req, res) => {
+    let text = '';
+    req.on('data', (c: Buffer) => (text += c.toString()));
+    req.on('end', () => {
+      const u = new URL(req.url ?? '/', 'http://x');
+      const r: Req = { method: req.method ?? '', path: u.pathname, query: Object.fromEntries(u.searchParams), body: text ? JSON.parse(text) : undefined };
+      seen.push(r);
+      const reply = routes.map((f) => f(r)).find(Boolean) ?? problem(500, 'no-route', `no fake route for ${r.method} ${r.path}`);
+      res.writeHead(reply.status, { 'content-type': reply.status >= 400 ? 'application/problem+json' : 'application/json', ...reply.headers });
+      res.end(reply.body === undefined ? '' : JSON.stringify(reply.body));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  await new Promise((r) => server.close(r));
+  rmSync(dir, { recursive: true, force: true });
+});
+beforeEach(() => {
+  seen.length = 0;
+  routes = [];
+});
+
+const on = (method: string, path: string, reply: Reply | ((r: Req) => Reply)): Route => (r) =>
+  r.method === method && r.path === path ? (typeof reply === 'function' ? reply(r) : reply) : undefined;
+
+async function run(args: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runCli(args, {
+    env: { HOME: dir, EDGEFLEET_CONFIG: join(dir, 'none.json'), EDGEFLEET_URL: url, EDGEFLEET_TOKEN: 't' },
+    stdout: (s) => out.push(s),
+    stderr: (s) => err.push(s),
+    cwd: dir,
+  });
+  return { code, stdout: out.join(''), stderr: err.join('') };
+}
+
+describe('clusters create', () => {
+  it('sends the body and prints the cluster id and the operation to follow', async () => {
+    routes = [on('POST', '/v1/clusters', { status: 202, body: cluster() })];
+    const r = await run(['clusters', 'create', '--name', 'shop-9', '--profile', 'edge-k3s@1.0.0', '--control-plane', 'hw-1', '--workers', 'pos=hw-2', '--vip', '10.0.0.5']);
+    expect(r.code).toBe(EXIT.ok);
+    expect(seen[0]!.body).toEqual({ name: 'shop-9', profile: { name: 'edge-k3s', version: '1.0.0' }, controlPlane: { hostIds: ['hw-1'] }, workers: [{ name: 'pos', hostIds: ['hw-2'] }], vip: '10.0.0.5' });
+    expect(r.stdout).toContain('Cluster shop-9 (c-1) accepted; status provisioning.');
+    expect(r.stdout).toContain('Operation: op-7');
+    expect(r.stdout).toContain('edgefleet operations watch op-7');
+    // What test/integration/cli.test.ts reads from this output.
+    expect(/operations get (\S+)/.exec(r.stdout)![1]).toBe('op-7');
+    expect(/\((c-[^)]+)\)/.exec(r.stdout)![1]).toBe('c-1');
+  });
+
+  it.each([
+    ['succeeded', EXIT.ok, 'Succeeded after'],
+    ['failed', EXIT.conflict, 'Failed after'],
+  ])('with --watch follows the operation to %s and exits %d', async (status, code, outcome) => {
+    routes = [on('POST', '/v1/clusters', { status: 202, body: cluster() }), on('GET', '/v1/operations/op-7', { status: 200, body: operation(status, { reason: 'join failed on hw-1' }) })];
+    const r = await run(['clusters', 'create', '--name', 'shop-9', '--profile', 'edge-k3s@1.0.0', '--control-plane', 'hw-1', '--watch']);
+    expect(r.code).toBe(code);
+    expect(r.stdout).toContain('Operation: op-7');
+    expect(r.stdout).toContain(outcome);
+    expect(seen.map((q) => `${q.method} ${q.path}`)).toEqual(['POST /v1/clusters', 'GET /v1/operations/op-7']);
+  });
+
+  it('with --watch -o json writes only JSON lines: the answer first, then the changes and the outcome', async () => {
+    routes = [on('POST', '/v1/clusters', { status: 202, body: cluster() }), on('GET', '/v1/operations/op-7', { status: 200, body: operation('succeeded') })];
+    const r = await run(['clusters', 'create', '--name', 'shop-9', '--profile', 'edge-k3s@1.0.0', '--control-plane', 'hw-1', '--watch', '-o', 'json']);
+    expect(r.code).toBe(EXIT.ok);
+    const lines = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines[0]).toMatchObject({ id: 'c-1', operationId: 'op-7' });
+    expect(lines.at(-1)).toMatchObject({ what: 'outcome', status: 'succeeded' });
+  });
+});
+
+describe('clusters scale', () => {
+  it('adds hosts to a pool and prints the operation', async () => {
+    routes = [on('POST', '/v1/clusters/c-1/scale', { status: 202, body: cluster({ status: 'updating', activeOperationId: 'op-8' }) })];
+    const r = await run(['clusters', 'scale', 'c-1', '--pool', 'pos', '--add', 'hw-7,hw-8']);
+    expect(r.code).toBe(EXIT.ok);
+    expect(seen[0]!.body).toEqual({ pool: 'pos', add: ['hw-7', 'hw-8'] });
+    expect(r.stdout).toContain('Scaling cluster c-1: adding hw-7, hw-8 to pool pos.');
+    expect(r.stdout).toContain('Operation: op-8');
+  });
+
+  it.each([
+    [['--add', 'hw-1', '--remove', 'hw-2'], /either --add or --remove, not both/],
+    [[], /--add <host ids> \(scale out\) or --remove/],
+  ])('refuses %j before calling the API (exit 2)', async (flags, message) => {
+    const r = await run(['clusters', 'scale', 'c-1', '--pool', 'pos', ...flags]);
+    expect(r.code).toBe(EXIT.usage);
+    expect(r.stderr).toMatch(message);
+    expect(seen).toEqual([]);
+  });
+
+  it('explains a 409 from the control plane (exit 4)', async () => {
+    routes = [on('POST', '/v1/clusters/c-1/scale', problem(409, 'control-plane-size', 'the control plane must have 1, 3 or 5 nodes, not 2'))];
+    const r = await run(['clusters', 'scale', 'c-1', '--pool', 'control-plane', '--add', 'hw-9']);
+    expect(r.code).toBe(EXIT.conflict);
+    expect(r.stderr).toContain('the control plane must have 1, 3 or 5 nodes, not 2 (code control-plane-size, HTTP 409)');
+    expect(r.stderr).toContain('edgefleet operations list --cluster c-1');
+  });
+});
+
+describe('clusters reconfigure', () => {
+  it('sends the profile version and follows it with --watch', async () => {
+    routes = [
+      on('POST', '/v1/clusters/c-1/reconfigure', { status: 202, body: cluster({ status: 'updating', activeOperationId: 'op-9' }) }),
+      on('GET', '/v1/operations/op-9', { status: 200, body: operation('succeeded', { id: 'op-9', type: 'cluster.reconfigure' }) }),
+    ];
+    const r = await run(['clusters', 'reconfigure', 'c-1', '--profile', 'edge-k3s@1.0.1', '--watch', '--interval', '250ms']);
+    expect(r.code).toBe(EXIT.ok);
+    expect(seen[0]!.body).toEqual({ profile: { name: 'edge-k3s', version: '1.0.1' } });
+    expect(r.stdout).toContain('Reconfiguring cluster c-1 to edge-k3s@1.0.1.');
+  });
+
+  it('prints the per-layer changes and points to the upgrade API on reconfigure-needs-upgrade (exit 4)', async () => {
+    routes = [on('POST', '/v1/clusters/c-1/reconfigure', problem(409, 'reconfigure-needs-upgrade',
+      'layer os: image changed (repave); layer k8s: version 1.30 → 1.31 (reboot)\nuse the upgrade API'))];
+    const r = await run(['clusters', 'reconfigure', 'c-1', '--profile', 'edge-k3s@2.0.0']);
+    expect(r.code).toBe(EXIT.conflict);
+    expect(r.stderr).toContain('error: cannot reconfigure cluster "c-1" to edge-k3s@2.0.0: some changes need an upgrade (code reconfigure-needs-upgrade, HTTP 409):');
+    expect(r.stderr).toContain('\n    layer os: image changed (repave)\n    layer k8s: version 1.30 → 1.31 (reboot)\n    use the upgrade API\n');
+    expect(r.stderr).toContain('with the upgrade API');
+    expect(r.stderr).toContain('request id: req-1');
+  });
+
+  it('keeps the generic message for another 409 and a 404', async () => {
+    routes = [on('POST', '/v1/clusters/c-1/reconfigure', problem(409, 'busy', 'cluster c-1 has operation op-3 running'))];
+    const busy = await run(['clusters', 'reconfigure', 'c-1', '--profile', 'edge-k3s@1.0.1']);
+    expect(busy.code).toBe(EXIT.conflict);
+    expect(busy.stderr).toContain('cluster c-1 has operation op-3 running (code busy, HTTP 409)');
+    routes = [on('POST', '/v1/clusters/c-9/reconfigure', problem(404, 'not-found', 'cluster c-9 not found'))];
+    const missing = await run(['clusters', 'reconfigure', 'c-9', '--profile', 'edge-k3s@1.0.1']);
+    expect(missing.code).toBe(EXIT.notFound);
+  });
+});
+
+describe('clusters delete', () => {
+  it('refuses without --yes when there is no terminal to ask on, before calling the API (exit 2)', async () => {
+    const r = await run(['clusters', 'delete', 'c-1']);
+    expect(r.code).toBe(EXIT.usage);
+    expect(r.stderr).toContain('refusing to delete cluster c-1 without confirmation');
+    expect(r.stderr).toContain('add --yes');
+    expect(seen).toEqual([]);
+  });
+
+  it('with --yes answers 202: prints the operation and that hosts are reset and returned to the pool', async () => {
+    routes = [on('DELETE', '/v1/clusters/c-1', { status: 202, body: cluster({ status: 'deleting', activeOperationId: 'op-10' }), headers: { location: '/v1/operations/op-10' } })];
+    const r = await run(['clusters', 'delete', 'c-1', '--yes']);
+    expect(r.code).toBe(EXIT.ok);
+    expect(r.stdout).toContain('Deleting cluster c-1: every host will be reset and returned to the pool of approved hosts.');
+    expect(r.stdout).toContain('Operation: op-10');
+    expect(r.stdout).toContain('edgefleet operations watch op-10');
+    const json = await run(['clusters', 'delete', 'c-1', '-y', '-o', 'json']);
+    expect(JSON.parse(json.stdout)).toMatchObject({ id: 'c-1', status: 'deleting', activeOperationId: 'op-10' });
+  });
+
+  it('with --yes --watch exits 4 when the delete operation fails', async () => {
+    routes = [
+      on('DELETE', '/v1/clusters/c-1', { status: 202, body: cluster({ status: 'deleting', activeOperationId: 'op-10' }) }),
+      on('GET', '/v1/operations/op-10', { status: 200, body: operation('failed', { id: 'op-10', type: 'cluster.delete', reason: 'hw-1 did not confirm the reset' }) }),
+    ];
+    const r = await run(['clusters', 'delete', 'c-1', '--yes', '--watch']);
+    expect(r.code).toBe(EXIT.conflict);
+    expect(r.stdout).toContain('hw-1 did not confirm the reset');
+  });
+
+  it('exits 3 for an unknown cluster', async () => {
+    routes = [on('DELETE', '/v1/clusters/c-9', problem(404, 'not-found', 'cluster c-9 not found'))];
+    const r = await run(['clusters', 'delete', 'c-9', '--yes']);
+    expect(r.code).toBe(EXIT.notFound);
+    expect(r.stderr).toContain('edgefleet clusters list');
+  });
+});
+
+describe('operations list and get', () => {
+  it.each([
+    [['--cluster', 'c-1'], { targetType: 'cluster', targetId: 'c-1' }],
+    [['--host', 'hw-4'], { targetType: 'host', targetId: 'hw-4' }],
+    [['--target-type', 'cluster', '--target-id', 'c-2'], { targetType: 'cluster', targetId: 'c-2' }],
+    [[], {}],
+  ])('lists with %j as the target query', async (flags, query) => {
+    routes = [on('GET', '/v1/operations', { status: 200, body: { items: [operation('running')] } })];
+    const r = await run(['operations', 'list', ...flags]);
+    expect(r.code).toBe(EXIT.ok);
+    expect(seen[0]!.query).toEqual(query);
+    expect(r.stdout).toMatch(/^ID\s+TYPE\s+TARGET\s+STATUS\s+STEP/);
+  });
+
+  it('refuses two targets (exit 2)', async () => {
+    const r = await run(['operations', 'list', '--cluster', 'c-1', '--host', 'hw-1']);
+    expect(r.code).toBe(EXIT.usage);
+    expect(seen).toEqual([]);
+  });
+
+  it('shows step, reason, deadline and a per-host table', async () => {
+    routes = [on('GET', '/v1/operations/op-7', { status: 200, body: operation('running', { step: 'join-workers', deadline: '2030-01-01T00:00:00Z', reason: undefined }) })];
+    const r = await run(['operations', 'get', 'op-7']);
+    expect(r.code).toBe(EXIT.ok);
+    expect(r.stdout).toMatch(/Step:\s+join-workers/);
+    expect(r.stdout).toMatch(/Deadline:\s+2030-01-01T00:00:00Z/);
+    expect(r.stdout).toMatch(/HOST\s+STATUS\s+STEP\s+AT\s+DETAIL\nhw-1\s+succeeded\s+init\s+\S+\s+node Ready/);
+    expect(r.stderr).toContain('edgefleet operations watch op-7');
+  });
+});
+
+describe('pure helpers', () => {
+  it.each([
+    [{ pool: 'pos', add: ['a'] }, { pool: 'pos', add: ['a'] }],
+    [{ pool: 'pos', remove: ['b'] }, { pool: 'pos', remove: ['b'] }],
+  ])('builds the scale body %j', (o, body) => {
+    expect(buildScaleBody(o)).toEqual(body);
+  });
+
+  it('refuses a scale body with both or neither', () => {
+    expect(() => buildScaleBody({ pool: 'pos', add: ['a'], remove: ['b'] })).toThrow(UsageError);
+    expect(() => buildScaleBody({ pool: 'pos' })).toThrow(UsageError);
+  });
+
+  it.each([
+    [{ activeOperationId: 'op-2', operationId: 'op-1' }, 'op-2'],
+    [{ operationId: 'op-1' }, 'op-1'],
+    [undefined, undefined],
+  ])('finds the started operation in %j', (c, id) => {
+    expect(startedOperation(c)).toBe(id);
+  });
+
+  it('neutralizes escape sequences in a needs-upgrade detail and lists field errors', () => {
+    const err = new ApiError('reconfigure', 409, {
+      type: 'about:blank', title: 't', status: 409, code: 'reconfigure-needs-upgrade', detail: 'layer os\x1b[2J: repave',
+      errors: [{ path: 'layers.k8s', message: 'reboot' }],
+    }, undefined);
+    const { text, exitCode } = describeError(needsUpgradeError('c-1', { name: 'p', version: '2.0.0' }, err));
+    expect(exitCode).toBe(EXIT.conflict);
+    expect(text).toContain('    layer os: repave\n');
+    expect(text).toContain('    - layers.k8s: reboot\n');
+    expect(text).not.toContain('\x1b');
+  });
+
+  it('builds the operations query from one target', () => {
+    expect(operationsQuery({ host: 'hw-1' })).toEqual({ targetType: 'host', targetId: 'hw-1' });
+    expect(() => operationsQuery({ targetId: 'x' })).toThrow(/--target-id needs --target-type/);
+  });
+
+  it('has help with examples on the new commands', async () => {
+    for (const cmd of [['clusters', 'scale'], ['clusters', 'reconfigure'], ['clusters', 'delete'], ['operations', 'watch'], ['operations', 'list']]) {
+      const r = await run([...cmd, '--help']);
+      expect(r.code).toBe(EXIT.ok);
+      expect(r.stdout).toContain('Examples:');
+      expect(r.stdout).toContain('--output <format>');
+    }
+  });
+});

@@ -107,6 +107,7 @@ async function verdict(cmd: CommandMessage, ctx: CommandContext, p: { readyTimeo
 
 const applyCloudConfig: Handler = async (cmd, ctx, abandoned) => {
   const p: ApplyParams = parseApplyParams(cmd.params);
+  if (p.cloudConfig.includes('@@EDGEFLEET_SECRET_')) throw new InvalidParameter('cloudConfig: still holds a secret placeholder (@@EDGEFLEET_SECRET_…@@): the control plane did not fill in the secret; nothing was written');
   const cluster = clusterStanza(validateCloudConfig(p.cloudConfig));
   if (p.mode === 'bootstrap' && !cluster) throw new InvalidParameter('cloudConfig: mode bootstrap needs a "cluster:" stanza (role, cluster_token, control_plane_host) for the Kubernetes provider');
   const id = cmd.commandId;

@@ -62,10 +62,38 @@ export function clusterStanza(cloudConfig: string | undefined): ClusterStanza | 
     const v: unknown = inner.errors.length ? undefined : inner.toJS();
     if (v && typeof v === 'object' && !Array.isArray(v)) providerConfig = v as Record<string, unknown>;
   }
-  const nodeName = str(providerConfig['node-name'], 253) ?? str(root!.hostname, 253);
-  const distribution = DISTRIBUTIONS.find((d) => d === cluster.distribution);
-  const version = str(cluster.version, 64) ?? str(providerConfig.version, 64);
+  const info = nodeInfo(root!);
+  const kubeadmName = ['initConfiguration', 'joinConfiguration']
+    .map((k) => (providerConfig[k] as { nodeRegistration?: { name?: unknown } } | undefined)?.nodeRegistration?.name)
+    .find((n) => typeof n === 'string');
+  const nodeName = str(providerConfig['node-name'], 253) ?? str(kubeadmName, 253) ?? str(info.hostId, 253) ?? str(root!.hostname, 253);
+  const distribution = DISTRIBUTIONS.find((d) => d === cluster.distribution || d === info.distribution);
+  const version = str(cluster.version, 64) ?? str(info.kubernetesVersion, 64) ?? str(providerConfig.version, 64);
   return { role, ...(nodeName ? { nodeName: nodeName.toLowerCase() } : {}), ...(distribution ? { distribution } : {}), ...(version ? { version } : {}) };
+}
+
+/** The path of the node facts file EdgeFleet's rendered cloud-config writes (JSON: hostId, distribution, kubernetesVersion…). */
+export const NODE_INFO_PATH = '/etc/edgefleet/node.json';
+
+/** The node facts from the `stages.*[].files[]` entry that writes NODE_INFO_PATH, if any. */
+function nodeInfo(root: Record<string, unknown>): Record<string, unknown> {
+  const stages = root.stages;
+  if (!stages || typeof stages !== 'object') return {};
+  for (const steps of Object.values(stages as Record<string, unknown>)) {
+    for (const step of Array.isArray(steps) ? steps : []) {
+      for (const f of Array.isArray((step as { files?: unknown })?.files) ? ((step as { files: unknown[] }).files) : []) {
+        const file = f as { path?: unknown; content?: unknown };
+        if (file.path !== NODE_INFO_PATH || typeof file.content !== 'string') continue;
+        try {
+          const v: unknown = JSON.parse(file.content);
+          if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
+        } catch {
+          return {};
+        }
+      }
+    }
+  }
+  return {};
 }
 
 type Params = Readonly<Record<string, string | number | boolean>>;

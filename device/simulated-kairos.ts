@@ -201,7 +201,9 @@ export class SimulatedKairos implements KairosExecutor {
     const c = clusterStanza(this.disk.cloudConfig);
     if (!c) return undefined;
     const distribution = c.distribution ?? this.options.k8sDistribution ?? 'k3s';
-    return { role: c.role, distribution, version: c.version ?? this.options.k8sVersion ?? defaultVersion(distribution), ...(c.nodeName ? { nodeName: c.nodeName } : {}) };
+    const version = c.version ?? this.options.k8sVersion ?? defaultVersion(distribution);
+    // The kubelet reports its version with a "v" (v1.32.3, v1.32.3+k3s1).
+    return { role: c.role, distribution, version: version.startsWith('v') ? version : `v${version}`, ...(c.nodeName ? { nodeName: c.nodeName } : {}) };
   }
 
   async bootstrap(): Promise<void> {

@@ -1,66 +1,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Inventory } from '../../../lambdas/contracts/device.js';
 import { pendingCommandsRequest, resultMessage, statusMessage, TOPICS } from '../../../lambdas/contracts/mqtt.js';
 import { startAgent, type AgentHandle } from '../../../device/agent.js';
 import type { AgentConfig } from '../../../device/config.js';
 import type { KairosExecutor, RebootOutcome } from '../../../device/kairos.js';
 import { SimulatedKairos, type SimulatedKairosOptions } from '../../../device/simulated-kairos.js';
-import type { MqttTransport, TransportSettings } from '../../../device/transport.js';
+import { approved, CERT, inventory, MemoryTransport, waitFor } from './agent-harness.js';
 
-/** An in-memory MQTT link: records what the agent publishes, lets the test deliver commands. */
-class MemoryTransport implements MqttTransport {
-  readonly published: Array<{ topic: string; body: any }> = [];
-  readonly subscriptions = new Set<string>();
-  connects = 0;
-  private messageHandlers: Array<(t: string, p: string) => void> = [];
-  private connectedHandlers: Array<(i: { reconnect: boolean; sessionPresent: boolean }) => void | Promise<void>> = [];
-  private disconnectedHandlers: Array<(r: string) => void> = [];
-  constructor(readonly settings: TransportSettings) {}
-  async connect() {
-    await this.reconnect();
-  }
-  async reconnect() {
-    const reconnect = this.connects++ > 0;
-    for (const h of this.connectedHandlers) await h({ reconnect, sessionPresent: reconnect });
-  }
-  drop() {
-    for (const h of this.disconnectedHandlers) h('test');
-  }
-  async subscribe(t: string) {
-    this.subscriptions.add(t);
-  }
-  async publish(topic: string, payload: string) {
-    this.published.push({ topic, body: JSON.parse(payload) });
-  }
-  onMessage(h: (t: string, p: string) => void) {
-    this.messageHandlers.push(h);
-  }
-  onConnected(h: (i: { reconnect: boolean; sessionPresent: boolean }) => void | Promise<void>) {
-    this.connectedHandlers.push(h);
-  }
-  onDisconnected(h: (r: string) => void) {
-    this.disconnectedHandlers.push(h);
-  }
-  async disconnect() {}
-  deliver(body: unknown, topic = TOPICS.commands('host-1')) {
-    for (const h of this.messageHandlers) h(topic, typeof body === 'string' ? body : JSON.stringify(body));
-  }
-  results(commandId?: string) {
-    return this.published.filter((m) => m.topic === TOPICS.results('host-1') && (!commandId || m.body.commandId === commandId)).map((m) => m.body);
-  }
-  phases(commandId: string) {
-    return this.results(commandId).map((r) => r.phase);
-  }
-  statuses() {
-    return this.published.filter((m) => m.topic === TOPICS.status('host-1')).map((m) => m.body);
-  }
-}
-
-const CERT = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
-const approved = { status: 'approved', hostId: 'host-1', thingName: 'host-1', certificatePem: CERT, caPem: CERT, mqtt: { endpoint: 'localhost', port: 8883 } };
-const inventory: Inventory = { arch: 'amd64', cpus: 2, memoryMb: 4096, disks: [], nics: [], os: { name: 'ubuntu', version: '24.04' }, agentVersion: '0.1.0' };
 const V2 = 'quay.io/kairos/ubuntu:24.04-standard-amd64-generic-v3.5.0-k3sv1.33.1-k3s1';
 const future = () => new Date(Date.now() + 60 * 60_000).toISOString();
 
@@ -78,14 +25,6 @@ afterEach(async () => {
 });
 
 const config = (): AgentConfig => ({ apiUrl: 'http://127.0.0.1:1', registrationToken: 'tok', project: 'acme', site: 's1', tags: {}, stateDir: dir, uid: 'host-1', fullReportSeconds: 3600 });
-
-async function waitFor(cond: () => boolean, what: string, ms = 5000) {
-  const until = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 function start(executor: KairosExecutor, extra: { fetchReply?: () => Response } = {}) {
   let transport: MemoryTransport | undefined;

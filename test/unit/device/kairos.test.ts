@@ -97,6 +97,92 @@ describe('KairosCli argv', () => {
   });
 });
 
+describe('KairosCli Kubernetes', () => {
+  const NODE = JSON.stringify({ status: { conditions: [{ type: 'Ready', status: 'True' }], nodeInfo: { kubeletVersion: 'v1.31.4+rke2r1' } } });
+  async function host(cloudConfig: string | undefined, prefix = 'rke2') {
+    await mkdir(join(dir, 'oem'));
+    await mkdir(join(dir, 'run'));
+    await writeFile(join(dir, 'run', 'active_mode'), '');
+    if (cloudConfig) await writeFile(join(dir, 'oem', '90_edgefleet.yaml'), cloudConfig);
+    await writeFile(join(dir, 'kairos-release'), `KAIROS_VERSION="v3.4.2"\nKAIROS_SOFTWARE_VERSION_PREFIX="${prefix}"\n`);
+  }
+  const CP = 'cluster:\n  role: controlplane\n  config: |\n    node-name: cp-1\n';
+  const WORKER = 'cluster:\n  role: worker\n  config: |\n    node-name: w-1\n';
+
+  test('no cluster stanza: no kubernetes in the state, kubectl never runs; bootstrap and restart refuse', async () => {
+    await host(undefined);
+    const r = new RecordingRunner();
+    const k = new KairosCli(r, paths());
+    expect((await k.state()).kubernetes).toBeUndefined();
+    await expect(k.bootstrap()).rejects.toThrow(/no cluster stanza/);
+    await expect(k.restartKubernetes()).rejects.toThrow(/not a Kubernetes node/);
+    expect(r.calls).toEqual([]);
+  });
+
+  test('state reads the node with the admin kubeconfig on a control plane (rke2 kubectl path)', async () => {
+    await host(CP);
+    const r = new RecordingRunner((file) => ({ stdout: file.endsWith('kubectl') ? NODE : '', stderr: '' }));
+    expect((await new KairosCli(r, paths()).state()).kubernetes).toEqual({ ready: true, version: 'v1.31.4+rke2r1', role: 'control-plane', distribution: 'rke2', nodeName: 'cp-1' });
+    expect(r.argv).toEqual([['/var/lib/rancher/rke2/bin/kubectl', '--kubeconfig', '/etc/rancher/rke2/rke2.yaml', 'get', 'node', 'cp-1', '-o', 'json', '--request-timeout=10s']]);
+  });
+
+  test('a worker reads its own node with the kubelet kubeconfig; an API that is not up means not Ready', async () => {
+    await host(WORKER, 'k3s');
+    const r = new RecordingRunner(() => {
+      throw new CommandFailed('kubectl', [], 1, 'connection refused', false);
+    });
+    expect((await new KairosCli(r, paths()).state()).kubernetes).toEqual({ ready: false, role: 'worker', distribution: 'k3s', nodeName: 'w-1' });
+    expect(r.argv[0]!.slice(0, 3)).toEqual(['kubectl', '--kubeconfig', '/var/lib/rancher/k3s/agent/kubelet.kubeconfig']);
+  });
+
+  test('bootstrap runs the boot stage (the providers live in boot.before); reload runs the reload stage only', async () => {
+    await host(CP);
+    const r = new RecordingRunner();
+    const k = new KairosCli(r, paths());
+    await k.bootstrap();
+    await k.reloadKubernetes();
+    expect(r.argv).toEqual([['kairos-agent', 'run-stage', 'boot'], ['kairos-agent', 'run-stage', 'edgefleet-reload']]);
+  });
+
+  test.each([
+    ['rke2', CP, 'rke2-server'], ['rke2', WORKER, 'rke2-agent'], ['k3s', CP, 'k3s'], ['k3s', WORKER, 'k3s-agent'], ['kubeadm', WORKER, 'kubelet'],
+  ])('restart on %s restarts the unit of the role', async (prefix, cc, unit) => {
+    await host(cc, prefix);
+    const r = new RecordingRunner();
+    expect(await new KairosCli(r, paths()).restartKubernetes()).toBe(unit);
+    expect(r.argv).toEqual([['systemctl', 'restart', unit]]);
+  });
+
+  test.each([
+    ['k3s', ['kubectl', '--kubeconfig', '/etc/rancher/k3s/k3s.yaml']],
+    ['rke2', ['/var/lib/rancher/rke2/bin/kubectl', '--kubeconfig', '/etc/rancher/rke2/rke2.yaml']],
+    ['kubeadm', ['kubectl', '--kubeconfig', '/etc/kubernetes/admin.conf']],
+  ])('kube-node on %s uses the admin kubeconfig', async (prefix, head) => {
+    await host(CP, prefix);
+    const r = new RecordingRunner();
+    await new KairosCli(r, paths()).kubeNode('drain', 'w-1', 90);
+    expect(r.argv).toEqual([[...head, 'drain', 'w-1', '--ignore-daemonsets', '--delete-emptydir-data', '--timeout=90s']]);
+    expect(r.calls[0]!.timeoutMs).toBe(150_000);
+  });
+
+  test('kube-node refuses on a worker and refuses a hostile node name before anything runs', async () => {
+    await host(WORKER);
+    const r = new RecordingRunner();
+    const k = new KairosCli(r, paths());
+    await expect(k.kubeNode('cordon', 'cp-1', 10)).rejects.toThrow(/not a control-plane node/);
+    await expect(k.kubeNode('cordon', '--all', 10)).rejects.toThrow(InvalidParameter);
+    expect(r.calls).toEqual([]);
+  });
+
+  test('reset removes the applied cluster config from /oem (a statereset keeps /oem) before selecting statereset', async () => {
+    await host(CP);
+    const r = new RecordingRunner();
+    await new KairosCli(r, { ...paths(), grubenv: join(dir, 'oem', 'grubenv') }).reset();
+    await expect(stat(join(dir, 'oem', '90_edgefleet.yaml'))).rejects.toThrow(/ENOENT/);
+    expect(r.argv).toEqual([['grub2-editenv', join(dir, 'oem', 'grubenv'), 'set', 'next_entry=statereset'], ['reboot']]);
+  });
+});
+
 describe('ExecFileRunner', () => {
   test('runs argv without a shell: metacharacters stay literal', async () => {
     const r = await new ExecFileRunner().run('echo', ['$(id)', ';', '|', '*']);

@@ -71,4 +71,111 @@ describe('simulated Kairos', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  describe('Kubernetes node', () => {
+    const CP = 'cluster:\n  cluster_token: t\n  role: controlplane\n  config: |\n    node-name: cp-1\n';
+    const RKE2_WORKER = `cluster:\n  role: worker\nstages:\n  initramfs:\n    - files:\n        - path: /etc/edgefleet/node.json\n          content: '{"hostId":"w-2","distribution":"rke2","kubernetesVersion":"1.31.4"}'\n`;
+    let t = 0;
+    const clock = () => t;
+    beforeEach(() => (t = 10_000));
+
+    test('none before the cluster config; NotReady after bootstrap, Ready after the delay; role, distribution and version from the config', async () => {
+      const k = new SimulatedKairos({ k8sReadyDelayMs: 500, now: clock });
+      expect((await k.state()).kubernetes).toBeUndefined();
+      await k.applyCloudConfig(CP);
+      expect((await k.state()).kubernetes).toBeUndefined();
+      await k.bootstrap();
+      expect((await k.state()).kubernetes).toEqual({ ready: false, role: 'control-plane', distribution: 'k3s', version: 'v1.32.3+k3s1', nodeName: 'cp-1' });
+      t += 500;
+      expect((await k.state()).kubernetes?.ready).toBe(true);
+      expect(k.calls).toEqual(['apply-cloud-config', 'bootstrap']);
+    });
+
+    test('distribution and version from the node facts EdgeFleet renders (kubelet version with a v)', async () => {
+      const k = new SimulatedKairos({ now: clock });
+      await k.applyCloudConfig(RKE2_WORKER);
+      await k.bootstrap();
+      expect((await k.state()).kubernetes).toEqual({ ready: true, role: 'worker', distribution: 'rke2', version: 'v1.31.4', nodeName: 'w-2' });
+      expect(await k.restartKubernetes()).toBe('rke2-agent');
+    });
+
+    test('bootstrap without a cluster stanza and a join failure are named; the failure stays until cleared', async () => {
+      const k = new SimulatedKairos({ now: clock, failures: { joinFailure: 'etcd cluster join: connection refused' } });
+      await expect(k.bootstrap()).rejects.toThrow(/no cluster stanza/);
+      await k.applyCloudConfig(CP);
+      await expect(k.bootstrap()).rejects.toThrow(/k3s provider could not bring up the control-plane node: etcd cluster join: connection refused/);
+      await expect(k.bootstrap()).rejects.toThrow(/connection refused/);
+      expect((await k.state()).kubernetes).toBeUndefined();
+      k.failures.joinFailure = undefined;
+      await k.bootstrap();
+      expect((await k.state()).kubernetes?.role).toBe('control-plane');
+    });
+
+    test('neverReady: the node joins but stays NotReady', async () => {
+      const k = new SimulatedKairos({ now: clock, failures: { neverReady: true } });
+      await k.applyCloudConfig(CP);
+      await k.bootstrap();
+      t += 3_600_000;
+      expect((await k.state()).kubernetes).toMatchObject({ ready: false, role: 'control-plane' });
+    });
+
+    test('restart: NotReady, then Ready after the delay; a host without a node has nothing to restart', async () => {
+      const k = new SimulatedKairos({ k8sReadyDelayMs: 200, now: clock });
+      await expect(k.restartKubernetes()).rejects.toThrow(/not a Kubernetes node/);
+      await k.applyCloudConfig(CP);
+      await k.bootstrap();
+      t += 200;
+      expect((await k.state()).kubernetes?.ready).toBe(true);
+      expect(await k.restartKubernetes()).toBe('k3s');
+      expect((await k.state()).kubernetes?.ready).toBe(false);
+      t += 200;
+      expect((await k.state()).kubernetes?.ready).toBe(true);
+    });
+
+    test('a reboot with the cluster config brings the node up (the provider runs at boot)', async () => {
+      const k = new SimulatedKairos({ k8sReadyDelayMs: 100, now: clock });
+      await k.applyCloudConfig(CP);
+      await k.reboot();
+      expect((await k.state()).kubernetes).toMatchObject({ ready: false, role: 'control-plane' });
+      t += 100;
+      expect((await k.state()).kubernetes?.ready).toBe(true);
+    });
+
+    test('kube-node: cordon, drain, uncordon, delete on a control plane; drainFailure; refused on a worker', async () => {
+      const k = new SimulatedKairos({ now: clock });
+      await expect(k.kubeNode('cordon', 'w-1', 10)).rejects.toThrow(/not a control-plane node/);
+      await k.applyCloudConfig(CP);
+      await k.bootstrap();
+      await k.kubeNode('cordon', 'w-1', 10);
+      await k.kubeNode('drain', 'w-2', 10);
+      await k.kubeNode('uncordon', 'w-1', 10);
+      await k.kubeNode('delete', 'w-2', 10);
+      expect(k.snapshot).toMatchObject({ cordoned: [], deletedNodes: ['w-2'] });
+      k.failures.drainFailure = 'Cannot evict pod as it would violate the pod\'s disruption budget';
+      await expect(k.kubeNode('drain', 'w-3', 30)).rejects.toThrow(/kubectl drain w-3 did not finish within 30s: Cannot evict pod/);
+      expect(k.snapshot.cordoned).toEqual(['w-3']);
+      await expect(k.kubeNode('drain', '-x', 30)).rejects.toThrow(/DNS-1123/);
+      const worker = new SimulatedKairos({ k8sRole: 'worker' });
+      await expect(worker.kubeNode('drain', 'w-3', 30)).rejects.toThrow(/not a control-plane node/);
+    });
+
+    test('a reset removes the node and the cluster config; the disk (and node) survive a restart through the state file', async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'ef-sim-k8s-'));
+      try {
+        const file = join(dir, 'disk.json');
+        const k = new SimulatedKairos({ stateFile: file, now: clock });
+        await k.applyCloudConfig(CP);
+        await k.bootstrap();
+        expect((await new SimulatedKairos({ stateFile: file, now: clock }).state()).kubernetes?.role).toBe('control-plane');
+        await k.reset();
+        expect((await k.state()).kubernetes).toBeUndefined();
+        expect(k.snapshot.cloudConfig).toBeUndefined();
+        await k.reboot();
+        expect((await k.state()).kubernetes).toBeUndefined();
+        expect((await new SimulatedKairos({ stateFile: file }).state()).kubernetes).toBeUndefined();
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+  });
 });

@@ -69,6 +69,8 @@ export interface FrameOptions {
   readonly color?: boolean;
   /** A passing remark shown under the frame, e.g. "control plane busy; retrying in 4s". */
   readonly notice?: string;
+  /** Terminal height: when the hosts do not fit, the busiest ones are shown and the rest summed up. */
+  readonly maxLines?: number;
 }
 
 function elapsed(op: Operation, now: number): string {
@@ -102,13 +104,28 @@ export function renderOutcome(op: Operation, now: number): string {
   }
 }
 
-function hostRows(op: Operation): string[][] {
-  return Object.keys(op.hosts)
-    .sort()
-    .map((id) => {
-      const h = op.hosts[id]!;
-      return [hostSymbol(h.status), terminalText(id), terminalText(h.status), terminalText(h.step) || '-', terminalText(h.detail) || '-'];
-    });
+// Which hosts to keep when they do not all fit: trouble first, then work in flight, then the rest.
+const RANK: Record<string, number> = { failed: 0, 'timed-out': 0, progress: 1, accepted: 1, sent: 1, claimed: 2, pending: 2 };
+
+function hostRows(op: Operation, room: number): { rows: string[][]; hidden: string | undefined } {
+  const ids = Object.keys(op.hosts).sort();
+  let shown = ids;
+  let hidden: string | undefined;
+  if (ids.length > room) {
+    const keep = Math.max(0, room - 1);
+    const byRank = [...ids].sort((a, b) => (RANK[op.hosts[a]!.status] ?? 3) - (RANK[op.hosts[b]!.status] ?? 3));
+    const kept = new Set(byRank.slice(0, keep));
+    shown = ids.filter((id) => kept.has(id));
+    const counts = new Map<string, number>();
+    for (const id of ids) if (!kept.has(id)) counts.set(op.hosts[id]!.status, (counts.get(op.hosts[id]!.status) ?? 0) + 1);
+    const summary = [...counts].sort(([a], [b]) => a.localeCompare(b)).map(([st, n]) => `${n} ${terminalText(st)}`).join(', ');
+    hidden = `… ${ids.length - keep} more host(s): ${summary}`;
+  }
+  const rows = shown.map((id) => {
+    const h = op.hosts[id]!;
+    return [hostSymbol(h.status), terminalText(id), terminalText(h.status), terminalText(h.step) || '-', terminalText(h.detail) || '-'];
+  });
+  return { rows, hidden };
 }
 
 /**
@@ -128,8 +145,10 @@ export function renderOperationFrame(op: Operation, o: FrameOptions): string[] {
   lines.push({ text: `Status: ${status}  step: ${terminalText(op.step) || '-'}  elapsed: ${elapsed(op, o.now)}`, status });
   const deadline = deadlineText(op, o.now);
   if (deadline) lines.push({ text: `Deadline: ${deadline}` });
-  const rows = hostRows(op);
-  if (rows.length) {
+  // Rows left for hosts: the header lines so far, a blank and the table header, the outcome (2) and the notice.
+  const fixed = lines.length + 2 + (isTerminal(op.status) ? 2 : 0) + (o.notice ? 1 : 0);
+  const { rows, hidden } = hostRows(op, o.maxLines ? Math.max(1, o.maxLines - fixed) : Number.POSITIVE_INFINITY);
+  if (rows.length || hidden) {
     const header = ['', 'HOST', 'STATUS', 'STEP', 'DETAIL'];
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => Array.from(r[i]!).length)));
     const join = (cells: string[]): string =>
@@ -137,6 +156,7 @@ export function renderOperationFrame(op: Operation, o: FrameOptions): string[] {
     lines.push({ text: '' });
     lines.push({ text: join(header) });
     for (const r of rows) lines.push({ text: join(r), status: r[2], mark: 1 });
+    if (hidden) lines.push({ text: hidden });
   }
   if (isTerminal(op.status)) {
     lines.push({ text: '' });

@@ -129,11 +129,13 @@ export async function followOperation(s: Session, id: string, o: { intervalMs?: 
   });
   const live = s.io.isTTY === true && !s.out.isJson;
   const width = terminalWidth(s);
+  // Keep a frame shorter than the screen: the cursor cannot go back above its top row.
+  const height = live && process.stdout.rows ? process.stdout.rows - 1 : undefined;
   let prev: Operation | undefined;
   let drawn = 0;
   let notice: string | undefined;
   const draw = (op: Operation): void => {
-    const lines = renderOperationFrame(op, { now: Date.now(), width, color: s.out.color, notice });
+    const lines = renderOperationFrame(op, { now: Date.now(), width, color: s.out.color, notice, maxLines: height });
     s.io.stdout(redrawPrefix(drawn) + lines.join('\n') + '\n');
     drawn = lines.length;
   };

@@ -41,7 +41,7 @@ beforeAll(async () => {
       const u = new URL(req.url ?? '/', 'http://x');
       const r: Req = { method: req.method ?? '', path: u.pathname, query: Object.fromEntries(u.searchParams), body: text ? JSON.parse(text) : undefined };
       seen.push(r);
-      const reply = routes.map((f) => f(r)).find(Boolean) ?? problem(500, 'no-route', `no fake route for ${r.method} ${r.path}`);
+      const reply: Reply = routes.map((f) => f(r)).find(Boolean) ?? problem(500, 'no-route', `no fake route for ${r.method} ${r.path}`);
       res.writeHead(reply.status, { 'content-type': reply.status >= 400 ? 'application/problem+json' : 'application/json', ...reply.headers });
       res.end(reply.body === undefined ? '' : JSON.stringify(reply.body));
     });

@@ -66,6 +66,23 @@ describe('operation frames', () => {
     expect(lines.at(-1)).toMatch(/x…$/);
   });
 
+  it('keeps a frame within the terminal height: trouble and work in flight first, the rest summed up', () => {
+    const hosts: Operation['hosts'] = {};
+    for (let i = 1; i <= 20; i++) hosts[`hw-${String(i).padStart(2, '0')}`] = { status: 'succeeded' };
+    hosts['hw-07'] = { status: 'failed', detail: 'join failed' };
+    hosts['hw-15'] = { status: 'progress' };
+    const lines = renderOperationFrame(op({ status: 'running', hosts }), { now: T0, width: 80, maxLines: 8 });
+    expect(lines).toHaveLength(8);
+    expect(lines.slice(3)).toEqual([
+      '   HOST   STATUS     STEP  DETAIL',
+      '✔  hw-01  succeeded  -     -',
+      '✖  hw-07  failed     -     join failed',
+      '▸  hw-15  progress   -     -',
+      '… 17 more host(s): 17 succeeded',
+    ]);
+    expect(renderOperationFrame(op({ status: 'running', hosts }), { now: T0, width: 80 })).toHaveLength(24);
+  });
+
   it('colors only the status mark and words, after fitting, and only when asked', () => {
     const plain = renderOperationFrame(running, { now: T0, width: 100 });
     expect(plain.join('\n')).not.toContain('\x1b');

@@ -1,0 +1,192 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { resultMessage, statusMessage } from '../../../lambdas/contracts/mqtt.js';
+import { startAgent, type AgentHandle } from '../../../device/agent.js';
+import type { KairosExecutor, RebootOutcome } from '../../../device/kairos.js';
+import { SimulatedKairos, type SimulatedKairosOptions } from '../../../device/simulated-kairos.js';
+import { approved, inventory, MemoryTransport, waitFor } from './agent-harness.js';
+
+/** The agent's cluster commands (apply-cloud-config modes, kube-node) against a simulated host. */
+
+const INIT = 'cluster:\n  cluster_token: t0k3n\n  role: init\n  config: |\n    node-name: host-1\n';
+const WORKER = 'cluster:\n  cluster_token: t0k3n\n  control_plane_host: 10.0.0.1\n  role: worker\n';
+const future = () => new Date(Date.now() + 60 * 60_000).toISOString();
+
+let dir: string;
+let handles: AgentHandle[] = [];
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ef-agent-k8s-'));
+});
+afterEach(async () => {
+  for (const h of handles) await h.stop();
+  handles = [];
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function online(executor: KairosExecutor) {
+  let transport: MemoryTransport | undefined;
+  const h = startAgent({
+    config: { apiUrl: 'http://127.0.0.1:1', registrationToken: 'tok', project: 'acme', site: 's1', tags: {}, stateDir: dir, uid: 'host-1', fullReportSeconds: 3600 },
+    executor, transportFactory: (s) => (transport = new MemoryTransport(s)),
+    fetch: (async () => new Response(JSON.stringify(approved), { status: 200, headers: { 'content-type': 'application/json' } })) as typeof fetch,
+    inventory: async () => inventory, log: () => undefined, checkIntervalMs: 20, readyTimeoutMs: 2000, readyPollMs: 10,
+  });
+  handles.push(h);
+  await waitFor(() => h.state.phase === 'online' && (transport?.statuses().length ?? 0) > 0, 'online');
+  const t = transport!;
+  const run = async (commandId: string, type: string, params: Record<string, unknown>) => {
+    t.deliver({ commandId, type, params, deadline: future() });
+    await waitFor(() => t.phases(commandId).some((p) => p === 'succeeded' || p === 'failed'), `${commandId} outcome`, 8000);
+    for (const r of t.results(commandId)) expect(resultMessage.safeParse(r).success).toBe(true);
+    return { phases: t.phases(commandId), detail: t.results(commandId).at(-1).detail as string };
+  };
+  return { h, t, run };
+}
+
+const sim = (o: SimulatedKairosOptions = {}) => new SimulatedKairos({ k8sReadyDelayMs: 150, ...o });
+
+describe('apply-cloud-config', () => {
+  test('bootstrap: provider, NotReady, then Ready → succeeded naming the node, role and kubelet; the status report follows', async () => {
+    const k = sim();
+    const a = await online(k);
+    expect(a.t.statuses()[0].kubernetes).toBeUndefined();
+    const r = await a.run('b1', 'apply-cloud-config', { cloudConfig: INIT, mode: 'bootstrap' });
+    expect(r.phases).toEqual(['accepted', 'progress', 'progress', 'succeeded']);
+    expect(r.detail).toBe('Kubernetes node host-1 Ready: role init, kubelet v1.32.3+k3s1');
+    expect(k.calls).toEqual(['apply-cloud-config', 'bootstrap']);
+    await waitFor(() => a.t.statuses().some((s) => s.kubernetes?.ready === true), 'Ready in a status report');
+    const last = a.t.statuses().at(-1);
+    expect(statusMessage.parse(last).kubernetes).toEqual({ ready: true, role: 'init', version: 'v1.32.3+k3s1' });
+  });
+
+  test('a join failure fails with the reason', async () => {
+    const a = await online(sim({ failures: { joinFailure: 'cannot reach 10.0.0.1:6443' } }));
+    const r = await a.run('b2', 'apply-cloud-config', { cloudConfig: WORKER, mode: 'bootstrap' });
+    expect(r.phases.at(-1)).toBe('failed');
+    expect(r.detail).toBe('join failed: the k3s provider could not bring up the worker node: cannot reach 10.0.0.1:6443');
+  });
+
+  test('a node that never gets Ready fails after readyTimeoutSeconds, naming the node and what to look at', async () => {
+    const a = await online(sim({ failures: { neverReady: true } }));
+    const r = await a.run('b3', 'apply-cloud-config', { cloudConfig: INIT, mode: 'bootstrap', readyTimeoutSeconds: 1 });
+    expect(r.detail).toBe('Kubernetes node host-1 (init) not Ready within 1 s: check kubectl describe node host-1 and journalctl -u k3s');
+  });
+
+  test.each([
+    [{ cloudConfig: 'stages: {}', mode: 'bootstrap' }, /mode bootstrap needs a "cluster:" stanza/],
+    [{ cloudConfig: INIT, mode: '--force' }, /invalid parameter: mode: must be one of/],
+    [{ cloudConfig: INIT, readyTimeoutSeconds: 100_000 }, /readyTimeoutSeconds/],
+    [{ cloudConfig: INIT, argv: 'sh -c id' }, /unknown parameter "argv"/],
+    [{ cloudConfig: 'cluster:\n  cluster_token: "@@EDGEFLEET_SECRET_JOIN_TOKEN@@"\n', mode: 'bootstrap' }, /secret placeholder/],
+    [{ cloudConfig: 'cluster:\n  role: master\n', mode: 'bootstrap' }, /cluster.role "master"/],
+    [{ cloudConfig: `a: "${'é'.repeat(33_000)}"` }, /larger than 65536 bytes/],
+  ])('refused before anything is written: %#', async (params, why) => {
+    const k = sim();
+    const a = await online(k);
+    const r = await a.run('bad', 'apply-cloud-config', params);
+    expect(r.phases).toEqual(['accepted', 'failed']);
+    expect(r.detail).toMatch(why);
+    expect(k.calls).toEqual([]);
+  });
+
+  test('restart: restarts the unit of the role, NotReady then Ready → succeeded', async () => {
+    const k = sim();
+    const a = await online(k);
+    await a.run('r0', 'apply-cloud-config', { cloudConfig: WORKER, mode: 'bootstrap' });
+    const r = await a.run('r1', 'apply-cloud-config', { cloudConfig: WORKER, mode: 'restart' });
+    expect(r.phases).toEqual(['accepted', 'progress', 'succeeded']);
+    expect(r.detail).toBe('restarted k3s-agent; Kubernetes node host-1 Ready: role worker, kubelet v1.32.3+k3s1');
+    expect(k.calls).toEqual(['apply-cloud-config', 'bootstrap', 'apply-cloud-config', 'restart-kubernetes']);
+  });
+
+  test('restart on a host that is not a node fails; reload re-applies and restarts nothing; write as before', async () => {
+    const k = sim();
+    const a = await online(k);
+    expect((await a.run('x1', 'apply-cloud-config', { cloudConfig: INIT, mode: 'restart' })).detail).toMatch(/not a Kubernetes node/);
+    const reload = await a.run('x2', 'apply-cloud-config', { cloudConfig: INIT, mode: 'reload' });
+    expect(reload).toEqual({ phases: ['accepted', 'succeeded'], detail: 'written and re-applied (manifests and add-ons); nothing restarted' });
+    const write = await a.run('x3', 'apply-cloud-config', { cloudConfig: INIT });
+    expect(write.detail).toContain('Kairos applies it at the next boot');
+    expect(k.calls).toEqual(['apply-cloud-config', 'restart-kubernetes', 'apply-cloud-config', 'reload-kubernetes', 'apply-cloud-config']);
+    expect((await k.state()).kubernetes).toBeUndefined();
+  });
+
+  test('reboot: true → the provider runs at boot; succeeded only once the node is Ready after the reboot', async () => {
+    const k = sim({ rebootDelayMs: 20 });
+    const a = await online(k);
+    const r = await a.run('rb1', 'apply-cloud-config', { cloudConfig: INIT, mode: 'bootstrap', reboot: true, readyTimeoutSeconds: 5 });
+    expect(r.phases).toEqual(['accepted', 'progress', 'progress', 'succeeded']);
+    expect(r.detail).toBe('booted active with the new cloud-config; Kubernetes node host-1 Ready: role init, kubelet v1.32.3+k3s1');
+    expect(k.calls).toEqual(['apply-cloud-config', 'reboot']);
+  });
+
+  test('reboot: true on a real host: the agent that starts after the boot waits for Ready and decides', async () => {
+    const k = sim();
+    const goingDown: KairosExecutor = {
+      upgrade: (i, o) => k.upgrade(i, o), applyCloudConfig: (y) => k.applyCloudConfig(y), state: () => k.state(), reset: () => k.reset(),
+      bootstrap: () => k.bootstrap(), restartKubernetes: () => k.restartKubernetes(), reloadKubernetes: () => k.reloadKubernetes(), kubeNode: (x, n, s) => k.kubeNode(x, n, s),
+      reboot: async (): Promise<RebootOutcome> => 'rebooting',
+    };
+    const a = await online(goingDown);
+    a.t.deliver({ commandId: 'rb2', type: 'apply-cloud-config', params: { cloudConfig: WORKER, reboot: true }, deadline: future() });
+    await waitFor(() => a.h.state.phase === 'rebooting', 'rebooting');
+    await a.h.stop();
+    await k.reboot();
+    const b = await online(k);
+    await waitFor(() => b.t.phases('rb2').includes('succeeded'), 'decided after boot');
+    expect(b.t.results('rb2').at(-1).detail).toContain('Kubernetes node host-1 Ready: role worker');
+  });
+});
+
+describe('kube-node', () => {
+  async function controlPlane(o: SimulatedKairosOptions = {}) {
+    const k = sim({ k8sReadyDelayMs: 0, ...o });
+    await k.applyCloudConfig(INIT);
+    await k.bootstrap();
+    k.calls.length = 0;
+    return { k, a: await online(k) };
+  }
+
+  test.each([
+    ['cordon', 'node w-1 cordoned', ['accepted', 'succeeded']],
+    ['uncordon', 'node w-1 uncordoned', ['accepted', 'succeeded']],
+    ['drain', 'node w-1 drained', ['accepted', 'progress', 'succeeded']],
+    ['delete', 'node w-1 deleted from the cluster (if it was there)', ['accepted', 'succeeded']],
+  ])('%s on a control-plane host', async (action, detail, phases) => {
+    const { k, a } = await controlPlane();
+    const r = await a.run(`kn-${action}`, 'kube-node', { action, node: 'w-1', timeoutSeconds: 120 });
+    expect(r).toEqual({ phases, detail });
+    expect(k.calls).toEqual([`kube-node ${action} w-1 120s`]);
+  });
+
+  test('drain blocked by a PodDisruptionBudget fails with the reason; the node stays cordoned', async () => {
+    const { k, a } = await controlPlane({ failures: { drainFailure: 'Cannot evict pod web-0: would violate the disruption budget' } });
+    const r = await a.run('kn-pdb', 'kube-node', { action: 'drain', node: 'w-1' });
+    expect(r.detail).toBe('drain w-1 failed: kubectl drain w-1 did not finish within 300s: Cannot evict pod web-0: would violate the disruption budget');
+    expect(k.snapshot.cordoned).toEqual(['w-1']);
+  });
+
+  test('a worker refuses; so does a host that is no node; hostile names never reach kubectl', async () => {
+    const k = sim({ k8sRole: 'worker' });
+    const a = await online(k);
+    expect((await a.run('kw', 'kube-node', { action: 'drain', node: 'w-2' })).detail).toBe('this host is a worker; kube-node commands run on a control-plane host');
+    for (const [id, node] of [['h1', '-x'], ['h2', 'w-1\n--force'], ['h3', 'x'.repeat(300)]] as const) {
+      expect((await a.run(id, 'kube-node', { action: 'drain', node })).detail).toMatch(/^invalid parameter: node: .* is not a DNS-1123 name/);
+    }
+    const plain = await online(sim());
+    expect((await plain.run('kn0', 'kube-node', { action: 'cordon', node: 'w-2' })).detail).toMatch(/not a Kubernetes node .* run on a control-plane host/);
+    expect(k.calls).toEqual([]);
+  });
+});
+
+test('reset clears the node: the next status report has no kubernetes', async () => {
+  const k = sim({ rebootDelayMs: 10, k8sReadyDelayMs: 0 });
+  const a = await online(k);
+  await a.run('b', 'apply-cloud-config', { cloudConfig: INIT, mode: 'bootstrap' });
+  await waitFor(() => a.t.statuses().at(-1).kubernetes?.ready === true, 'Ready reported');
+  const r = await a.run('rs', 'reset', {});
+  expect(r.detail).toBe('reset done; booted active; no Kubernetes node on this host any more');
+  await waitFor(() => a.t.statuses().at(-1).kubernetes === undefined, 'node gone from the status');
+  expect(k.snapshot.cloudConfig).toBeUndefined();
+});

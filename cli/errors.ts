@@ -13,6 +13,8 @@ export const EXIT = {
   auth: 5,
   invalid: 6,
   unavailable: 7,
+  /** Ctrl-C stopped a watch (the shell convention 128 + SIGINT); the operation keeps running. */
+  interrupted: 130,
 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
@@ -22,10 +24,11 @@ export const EXIT_CODE_TABLE: ReadonlyArray<readonly [ExitCode, string]> = [
   [EXIT.unexpected, 'unexpected error (a bug, or a response the CLI does not understand)'],
   [EXIT.usage, 'usage error: unknown command, bad or missing flags, unreadable input file'],
   [EXIT.notFound, 'not found (HTTP 404)'],
-  [EXIT.conflict, 'conflict or version mismatch (HTTP 409/412): re-read and retry'],
+  [EXIT.conflict, 'conflict or version mismatch (HTTP 409/412): re-read and retry; or the watched operation failed or was cancelled'],
   [EXIT.auth, 'not authenticated or forbidden (HTTP 401/403), or no API URL/token configured'],
   [EXIT.invalid, 'invalid request (HTTP 400/413/415/422), invalid import or layers file, or rows refused by `hosts import`'],
   [EXIT.unavailable, 'control plane unreachable, timed out, throttled (429) or failing (5xx)'],
+  [EXIT.interrupted, 'Ctrl-C stopped a watch (the operation keeps running; watch it again to resume)'],
 ];
 
 /** An error with a message for the operator, extra lines of advice, and an exit code. */

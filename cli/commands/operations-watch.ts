@@ -8,7 +8,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { ApiClient } from '../client.js';
 import { requireConnection } from '../config.js';
 import { action, addCommonOptions, examples, type CliRuntime, type Session } from '../context.js';
-import { ApiError, UnreachableError, type ExitCode } from '../errors.js';
+import { ApiError, EXIT, UnreachableError, type ExitCode } from '../errors.js';
 import {
   describeOperationChange, diffOperation, isTerminal, outcomeExitCode, parseRetryAfter, redrawPrefix, renderOperationFrame, renderOutcome,
   type Operation,
@@ -20,7 +20,7 @@ const MAX_BACKOFF_MS = 30_000;
 /** Consecutive failed polls (throttled, 5xx, unreachable) before the watch gives up. */
 export const MAX_FAILED_POLLS = 12;
 /** Exit code when Ctrl-C stops the watch (128 + SIGINT, as shells report it). */
-export const EXIT_INTERRUPTED = 130 as ExitCode;
+export const EXIT_INTERRUPTED: ExitCode = EXIT.interrupted;
 
 /** `500ms`, `1s`, `2.5s`, `1m`, or a bare number of seconds; at least 250 ms, at most 60 s. */
 export function parseInterval(text: string): number {

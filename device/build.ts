@@ -41,7 +41,7 @@ ConditionPathExists=/oem/edgefleet/agent.json
 Type=simple
 Environment=NODE_ENV=production
 Environment=EDGEFLEET_AGENT_CONFIG=/oem/edgefleet/agent.json
-Environment=EDGEFLEET_STATE_DIR=/usr/local/.edgefleet
+Environment=EDGEFLEET_STATE_DIR=/oem/edgefleet/state
 ExecStart=/usr/bin/env node ${installDir}/edgefleet-agent.mjs
 Restart=on-failure
 RestartSec=10s

@@ -4,7 +4,12 @@ import { hostUid, projectName, siteName, tags } from '../lambdas/contracts/commo
 
 /** Where the cloud-config writes the agent's settings (see lambdas/domain/user-data.ts). */
 export const DEFAULT_CONFIG_PATH = '/oem/edgefleet/agent.json';
-export const DEFAULT_STATE_DIR = '/usr/local/.edgefleet';
+/**
+ * Under /oem, which Kairos' statereset keeps (it wipes the persistent partition, /usr/local):
+ * the host keeps its identity (key, certificate) and the in-flight record across a reset, so
+ * it reports the reset's result and stays in the pool without registering again. A few KB.
+ */
+export const DEFAULT_STATE_DIR = '/oem/edgefleet/state';
 export const DEFAULT_FULL_REPORT_SECONDS = 3600;
 
 /** The agent's settings after the file and the environment are merged and validated. */

@@ -292,4 +292,28 @@ describe('ClusterRepository.deleteReleasing', () => {
     expect(await operations.get('del-op')).toMatchObject({ status: 'cancelled', reason: 'cluster deleted', endedAt: NOW, updatedAt: NOW });
     expect((await operations.listOpen(1000)).map((o) => o.id)).not.toContain('del-op');
   });
+
+  it('releases only hosts still claimed: already released ones are skipped, claimed ones outside the topology are released too', async () => {
+    const cluster = await createCluster('del2', ['del2-cp', 'del2-gone']);
+    await clusters.releaseHosts(cluster.id, ['del2-gone'], NOW);
+    await seedHosts(['del2-adding']);
+    // A scale-out claimed a host that is not yet in the cluster's topology.
+    const started = await clusters.startOperation(cluster, op('del2-scale', { startedAt: NOW }), {}, { 'del2-adding': 1 });
+    if (!started.ok) throw new Error('start failed');
+    // The released host now belongs to another cluster: the delete must not touch it.
+    const rival = await createCluster('del2-rival', []);
+    expect((await clusters.startOperation(rival, op('del2-rival-op', { startedAt: NOW }), {}, { 'del2-gone': 3 })).ok).toBe(true);
+    await clusters.deleteReleasing(started.cluster, { id: 'del2-scale', reason: 'cluster deleted', at: NOW });
+    expect(await clusters.get(cluster.id)).toBeUndefined();
+    for (const id of ['del2-cp', 'del2-adding']) expect((await hosts.get(id))?.clusterId).toBeUndefined();
+    expect(await hosts.get('del2-gone')).toMatchObject({ clusterId: 'del2-rival', version: 4 });
+    expect(await operations.get('del2-scale')).toMatchObject({ status: 'cancelled' });
+  });
+
+  it('refuses a stale cluster version and changes nothing', async () => {
+    const cluster = await createCluster('del3', ['del3-cp']);
+    await expect(clusters.deleteReleasing({ ...cluster, version: 9 })).rejects.toMatchObject({ name: 'TransactionCanceledException' });
+    expect(await clusters.get(cluster.id)).toEqual(cluster);
+    expect((await hosts.get('del3-cp'))?.clusterId).toBe('del3');
+  });
 });

@@ -119,24 +119,61 @@ export class DynamoClusterRepository implements ClusterRepository {
   }
 
   async deleteReleasing(cluster: ClusterRecord, endOperation?: { id: string; reason: string; at: string }): Promise<void> {
-    const hostIds = [...cluster.controlPlane.hostIds, ...cluster.workers.flatMap((w) => w.hostIds)];
     const now = endOperation?.at ?? new Date().toISOString();
-    const items: TransactItems = [
-      { Delete: { TableName: this.table, Key: keys.cluster(cluster.id), ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': cluster.version } } },
-      { Delete: { TableName: this.table, Key: keys.clusterName(cluster.project, cluster.name) } },
-      ...hostIds.map((id) => ({ Update: this.releaseUpdate(cluster.id, id, now) })),
-      ...(endOperation ? [{
-        Update: {
-          TableName: this.table,
-          Key: keys.operation(endOperation.id),
-          UpdateExpression: 'SET #status = :cancelled, reason = :reason, endedAt = :now, updatedAt = :now, step = :step REMOVE gsi3pk, gsi3sk',
-          ConditionExpression: 'attribute_exists(pk) AND #status IN (:queued, :running, :paused)',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':cancelled': 'cancelled', ':reason': endOperation.reason, ':now': now, ':step': 'cancelled', ':queued': 'queued', ':running': 'running', ':paused': 'paused' },
-        },
-      }] : []),
-    ];
-    await this.db.send(new TransactWriteCommand({ TransactItems: items })).catch((e) => mapDynamoError(e, `deleting cluster ${cluster.id}`));
+    for (let attempt = 0; ; attempt++) {
+      // Only hosts still claimed by it (a failed create or a scale-in may have released some;
+      // a cancelled scale-out may have claimed hosts not yet in its topology): the transaction
+      // fails as a whole if any item's condition does.
+      const claimed = await this.claimedHosts(cluster);
+      const items: TransactItems = [
+        { Delete: { TableName: this.table, Key: keys.cluster(cluster.id), ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': cluster.version } } },
+        { Delete: { TableName: this.table, Key: keys.clusterName(cluster.project, cluster.name) } },
+        ...claimed.map((id) => ({ Update: this.releaseUpdate(cluster.id, id, now) })),
+        ...(endOperation ? [{
+          Update: {
+            TableName: this.table,
+            Key: keys.operation(endOperation.id),
+            UpdateExpression: 'SET #status = :cancelled, reason = :reason, endedAt = :now, updatedAt = :now, step = :step REMOVE gsi3pk, gsi3sk',
+            ConditionExpression: 'attribute_exists(pk) AND #status IN (:queued, :running, :paused)',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':cancelled': 'cancelled', ':reason': endOperation.reason, ':now': now, ':step': 'cancelled', ':queued': 'queued', ':running': 'running', ':paused': 'paused' },
+          },
+        }] : []),
+      ];
+      try {
+        await this.db.send(new TransactWriteCommand({ TransactItems: items }));
+        return;
+      } catch (e) {
+        const reasons = cancellationReasons(e);
+        // A host changed hands between the read and the write: read again (a few times).
+        const hostMoved = reasons && !failed(reasons[0]) && !failed(reasons[items.length - 1])
+          && reasons.slice(2, 2 + claimed.length).some((r) => failed(r) || r.Code === 'TransactionConflict');
+        if (!hostMoved || attempt >= 2) mapDynamoError(e, `deleting cluster ${cluster.id}`);
+      }
+    }
+  }
+
+  /** Hosts whose record says they belong to `cluster`: its topology plus its cluster index, read consistently. */
+  private async claimedHosts(cluster: ClusterRecord): Promise<string[]> {
+    const candidates = new Set([...cluster.controlPlane.hostIds, ...cluster.workers.flatMap((w) => w.hostIds)]);
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.db.send(new QueryCommand({
+        TableName: this.table, IndexName: STATE_TABLE.byCluster.name,
+        KeyConditionExpression: `${STATE_TABLE.byCluster.partitionKey} = :pk`,
+        ExpressionAttributeValues: { ':pk': keys.hostCluster(cluster.id) },
+        ProjectionExpression: 'gsi3sk', ExclusiveStartKey: start,
+      })).catch((e) => mapDynamoError(e, `listing the hosts of cluster ${cluster.id}`));
+      for (const i of out.Items ?? []) candidates.add(String(i.gsi3sk));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    const claimed: string[] = [];
+    await forEachLimited([...candidates], HOST_WRITE_CONCURRENCY, async (id) => {
+      const out = await this.db.send(new GetCommand({ TableName: this.table, Key: keys.host(id), ConsistentRead: true, ProjectionExpression: 'clusterId' }))
+        .catch((e) => mapDynamoError(e, `reading host ${id}`));
+      if (out.Item?.clusterId === cluster.id) claimed.push(id);
+    });
+    return claimed;
   }
 
   async startOperation(cluster: ClusterRecord, operation: OperationRecord, changes: ClusterChanges, claim: Readonly<Record<string, number>> = {}):

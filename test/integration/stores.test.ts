@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoClusterRepository, DynamoOperationRepository, operationItem } from '../../lambdas/adapters/dynamodb/cluster-repository.js';
+import { DynamoCommandStore } from '../../lambdas/adapters/dynamodb/device-plane-stores.js';
 import { DynamoHostRepository } from '../../lambdas/adapters/dynamodb/host-repository.js';
 import { keys } from '../../lambdas/adapters/dynamodb/keys.js';
 import type { ClusterRecord, OperationRecord } from '../../lambdas/domain/model.js';
@@ -315,5 +316,20 @@ describe('ClusterRepository.deleteReleasing', () => {
     await expect(clusters.deleteReleasing({ ...cluster, version: 9 })).rejects.toMatchObject({ name: 'TransactionCanceledException' });
     expect(await clusters.get(cluster.id)).toEqual(cluster);
     expect((await hosts.get('del3-cp'))?.clusterId).toBe('del3');
+  });
+});
+
+describe('command store and workflow fields', () => {
+  it('keeps operationId, taskToken and the secret placeholders of a command, through create and update', async () => {
+    const commands = new DynamoCommandStore(db.client, table);
+    const command = {
+      hostId: 'cmd-host', commandId: 'c-1', type: 'kube-node', params: { token: '${JOIN}', role: 'worker' }, deadline: NOW, state: 'queued' as const,
+      version: 1, createdAt: T0, updatedAt: T0, operationId: 'op-9', taskToken: 'AQCEAAAAKgAAAAMAAAAA…', secrets: { '${JOIN}': 'cluster/c1/join-token' },
+    };
+    expect(await commands.create(command)).toBe(true);
+    expect(await commands.get('cmd-host', 'c-1')).toEqual(command);
+    const sent = { ...command, state: 'sent' as const, version: 2, sentAt: NOW, updatedAt: NOW };
+    expect(await commands.update(sent)).toBe(true);
+    expect(await commands.get('cmd-host', 'c-1')).toEqual(sent);
   });
 });

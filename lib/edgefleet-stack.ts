@@ -2,7 +2,10 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { EdgeFleetApi, type EdgeFleetApiProps, type JwtIssuerConfig } from './constructs/api.js';
 import { DataTables, type DataTablesProps } from './constructs/data-tables.js';
+import { ClusterWorkflows, type ClusterWorkflowsProps } from './constructs/cluster-workflows.js';
 import { IotRules } from './constructs/iot-rules.js';
+import { acknowledgeNag } from './nag.js';
+import { WORKFLOW_ENV, WORKFLOWS, type WorkflowKind } from '../lambdas/contracts/workflows.js';
 
 /** Context keys read by the stack (e.g. `cdk synth -c edgefleet:jwtIssuer=https://…`). */
 export const CONTEXT_KEYS = {
@@ -22,13 +25,16 @@ export interface EdgeFleetStackProps extends StackProps {
    * @default - EdgeFleetApi defaults, JWT issuer from context or a new Cognito user pool
    */
   readonly api?: Omit<EdgeFleetApiProps, 'stateTable' | 'auditTable'>;
+  /** @default - ClusterWorkflows defaults (host timeout 30 min, execution timeout 24 h) */
+  readonly workflows?: Omit<ClusterWorkflowsProps, 'stateTable' | 'auditTable'>;
 }
 
-/** The EdgeFleet control plane: data tables and the HTTP API (workflows and IoT come next). */
+/** The EdgeFleet control plane: data tables, the HTTP API, the IoT rules and the cluster workflows. */
 export class EdgeFleetStack extends Stack {
   public readonly data: DataTables;
   public readonly api: EdgeFleetApi;
   public readonly iotRules: IotRules;
+  public readonly workflows: ClusterWorkflows;
 
   constructor(scope: Construct, id: string, props: EdgeFleetStackProps = {}) {
     super(scope, id, {
@@ -47,14 +53,51 @@ export class EdgeFleetStack extends Stack {
 
     this.iotRules = new IotRules(this, 'IotRules', { stateTable: this.data.stateTable });
 
+    // 'Workflows' and the state machine construct ids are a contract with local/step-functions.ts.
+    this.workflows = new ClusterWorkflows(this, 'Workflows', {
+      ...props.workflows,
+      stateTable: this.data.stateTable,
+      auditTable: this.data.auditTable,
+    });
+    this.wireWorkflows();
+
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the HTTP API' });
     new CfnOutput(this, 'StateTableName', { value: this.data.stateTable.tableName });
     new CfnOutput(this, 'AuditTableName', { value: this.data.auditTable.tableName });
     new CfnOutput(this, 'JwtIssuer', { value: this.api.jwtIssuer, description: 'Accepted JWT issuer (iss)' });
     new CfnOutput(this, 'DevicePolicyName', { value: this.api.devices.policyName, description: 'IoT policy attached to every device certificate' });
+    for (const [kind, machine] of Object.entries(this.workflows.stateMachines) as [WorkflowKind, { stateMachineArn: string }][]) {
+      new CfnOutput(this, `${WORKFLOWS[kind].constructId}StateMachineArn`, { value: machine.stateMachineArn, description: `State machine of ${kind}` });
+    }
     if (this.api.identity) {
       new CfnOutput(this, 'UserPoolId', { value: this.api.identity.userPool.userPoolId });
       new CfnOutput(this, 'UserPoolClientId', { value: this.api.identity.client.userPoolClientId });
+    }
+  }
+
+  /**
+   * Who may do what with the workflows: the clusters API starts them; the results handler
+   * completes host tasks; the command sweeper fails timed-out tasks, stops overdue executions
+   * and restarts lost ones.
+   */
+  private wireWorkflows(): void {
+    const wf = this.workflows;
+    const clusters = this.api.functions.clusters;
+    wf.grantStart(clusters.function);
+    for (const [k, v] of Object.entries(wf.environment())) clusters.function.addEnvironment(k, v);
+
+    const results = this.iotRules.functions.results;
+    wf.grantTaskResponse(results.function);
+    results.function.addEnvironment(WORKFLOW_ENV.stateMachines, wf.environment()[WORKFLOW_ENV.stateMachines]!);
+
+    const sweeper = this.iotRules.commandSweeper;
+    wf.grantStart(sweeper.function);
+    wf.grantStop(sweeper.function);
+    wf.grantTaskResponse(sweeper.function);
+    for (const [k, v] of Object.entries(wf.environment())) sweeper.function.addEnvironment(k, v);
+    for (const finding of wf.stopFindings()) {
+      acknowledgeNag(sweeper.role, finding,
+        'StopExecution is granted per execution; executions are named after operations, so the wildcard is the execution name under this one state machine.');
     }
   }
 }

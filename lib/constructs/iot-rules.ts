@@ -31,6 +31,21 @@ export interface IotRulesProps {
   readonly logLevel?: LogLevel;
 }
 
+/**
+ * Lets `fn` publish commands: iot:Publish on the device command topics only
+ * (`edgefleet/hosts/+/commands` in MQTT terms) and iot:DescribeEndpoint to find the data endpoint.
+ */
+export function grantCommandPublish(fn: EdgeFunction): void {
+  const stack = Stack.of(fn);
+  fn.function.addToRolePolicy(new PolicyStatement({
+    actions: ['iot:Publish'],
+    resources: [stack.formatArn({ service: 'iot', resource: 'topic', resourceName: 'edgefleet/hosts/*/commands' })],
+  }));
+  fn.function.addToRolePolicy(new PolicyStatement({ actions: ['iot:DescribeEndpoint'], resources: ['*'] }));
+  acknowledgeNag(fn.role, 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iot:<AWS::Region>:<AWS::AccountId>:topic/edgefleet/hosts/*/commands]',
+    'The function sends commands to whichever host a task or request is about; the wildcard is the host id segment of the command topic only.');
+}
+
 /** The SQL version every rule uses (the one with `topic(n)` and nested-object support). */
 export const IOT_SQL_VERSION = '2016-03-23';
 
@@ -77,15 +92,8 @@ export class IotRules extends Construct {
       });
       bindTable(fn, props.stateTable, HANDLER_ENV.stateTable, 'readwrite');
       if (rule.publishesCommands) {
-        // Re-sends stored commands to the host that asked: publish on device command topics only.
-        const stack = Stack.of(this);
-        fn.function.addToRolePolicy(new PolicyStatement({
-          actions: ['iot:Publish'],
-          resources: [stack.formatArn({ service: 'iot', resource: 'topic', resourceName: 'edgefleet/hosts/*/commands' })],
-        }));
-        fn.function.addToRolePolicy(new PolicyStatement({ actions: ['iot:DescribeEndpoint'], resources: ['*'] }));
-        acknowledgeNag(fn.role, 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iot:<AWS::Region>:<AWS::AccountId>:topic/edgefleet/hosts/*/commands]',
-          'The handler re-sends stored commands to whichever host asks; the wildcard is the host id segment of the command topic only.');
+        // Re-sends stored commands to the host that asked.
+        grantCommandPublish(fn);
       }
       const topicRule = new CfnTopicRule(this, `${name}Rule`, {
         topicRulePayload: {

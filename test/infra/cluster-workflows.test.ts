@@ -1,0 +1,204 @@
+import { createRequire } from 'node:module';
+import { Duration } from 'aws-cdk-lib';
+import { WORKFLOW_ENV, WORKFLOWS, type WorkflowKind } from '../../lambdas/contracts/workflows.js';
+import { scanTemplateAsl } from '../../lib/asl-guard.js';
+import { OPERATION_FAILED_ERROR } from '../../lib/constructs/cluster-workflows.js';
+import { functionIdOf, logicalIdOf, statementsOfFunction, synthStack, tableActions, type Statement } from './helpers.js';
+
+/** asl-validator 4 is CommonJS without type declarations: `validator(definition, options?)`. */
+const aslValidator = createRequire(import.meta.url)('asl-validator') as (definition: unknown) => { isValid: boolean; errorsText(separator?: string): string };
+
+const { stack, template } = synthStack();
+const json = template.toJSON();
+const resources = json.Resources as Record<string, any>;
+const KINDS = Object.keys(WORKFLOWS) as WorkflowKind[];
+const machineId = (kind: WorkflowKind) => logicalIdOf(stack.workflows.stateMachines[kind]);
+const stepId = logicalIdOf(stack.workflows.functions.step.function);
+const hostCommandId = logicalIdOf(stack.workflows.functions.hostCommand.function);
+
+/** The definition with intrinsics joined in: GetAtt → `arn:aws:lambda:…:function:<LogicalId>`, Ref → a fixed value. */
+function definitionOf(kind: WorkflowKind): any {
+  const part = (p: unknown): string => {
+    if (typeof p === 'string') return p;
+    const v = p as Record<string, any>;
+    if (v['Fn::GetAtt']) return `arn:aws:lambda:eu-west-1:123456789012:function:${v['Fn::GetAtt'][0]}`;
+    if (v.Ref === 'AWS::Partition') return 'aws';
+    if (v.Ref) return `ref-${v.Ref}`;
+    throw new Error(`unexpected intrinsic ${JSON.stringify(p)}`);
+  };
+  const ds = resources[machineId(kind)].Properties.DefinitionString;
+  return JSON.parse(typeof ds === 'string' ? ds : (ds['Fn::Join'][1] as unknown[]).map(part).join(ds['Fn::Join'][0]));
+}
+const fnArn = (id: string) => `arn:aws:lambda:eu-west-1:123456789012:function:${id}`;
+const actionsOn = (st: readonly Statement[], match: (resource: string) => boolean): Set<string> => new Set(st
+  .filter((s) => s.Effect === 'Allow' && [s.Resource].flat().some((r) => match(JSON.stringify(r))))
+  .flatMap((s) => [s.Action].flat()));
+const allActions = (st: readonly Statement[]) => new Set(st.flatMap((s) => [s.Action].flat()));
+
+describe('cluster workflows (WORKFLOWS → state machines)', () => {
+  it('one Standard state machine per workflow, traced, logging ALL to a log group with retention, with the execution timeout', () => {
+    expect(Object.keys(template.findResources('AWS::StepFunctions::StateMachine'))).toHaveLength(KINDS.length);
+    for (const kind of KINDS) {
+      const p = resources[machineId(kind)].Properties;
+      expect(p.StateMachineType).toBe('STANDARD');
+      expect(p.StateMachineName).toBe(`TestStack-${WORKFLOWS[kind].constructId}`);
+      expect(p.TracingConfiguration).toEqual({ Enabled: true });
+      expect(p.LoggingConfiguration.Level).toBe('ALL');
+      const logGroupId = p.LoggingConfiguration.Destinations[0].CloudWatchLogsLogGroup.LogGroupArn['Fn::GetAtt'][0];
+      expect(resources[logGroupId].Properties.RetentionInDays).toBe(90);
+      expect(definitionOf(kind).TimeoutSeconds).toBe(86_400);
+    }
+  });
+
+  it.each(KINDS)('%s: Begin → its phases in order → Finish → Succeeded; every step caught into RecordFailure → Fail', (kind) => {
+    const d = definitionOf(kind);
+    const spec = WORKFLOWS[kind];
+    const path = [d.StartAt];
+    while (d.States[path.at(-1)].Next) path.push(d.States[path.at(-1)].Next);
+    expect(path).toEqual(['Begin', ...spec.phases.map((p) => `Phase ${p.id}`), 'Finish', 'Succeeded']);
+    expect(d.States.Begin.Parameters).toEqual({ FunctionName: fnArn(stepId), Payload: { action: 'begin', 'operationId.$': '$.operationId' } });
+    expect(d.States.Begin.ResultPath).toBe('$.plan');
+    expect(d.States.Begin.ResultSelector).toEqual({ 'phases.$': '$.Payload.phases', 'hostTimeoutSeconds.$': '$.Payload.hostTimeoutSeconds' });
+    expect(d.States.Finish.Parameters.Payload).toEqual({ action: 'finish', 'operationId.$': '$.operationId' });
+    for (const name of path.slice(0, -1)) {
+      expect(d.States[name].Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'RecordFailure' }]);
+    }
+    expect(d.States.RecordFailure.Parameters).toEqual({
+      FunctionName: fnArn(stepId), Payload: { action: 'fail', 'operationId.$': '$.operationId', 'error.$': '$.error' },
+    });
+    expect(d.States.RecordFailure.Retry[0].ErrorEquals).toContain('Lambda.ServiceException');
+    expect(d.States.RecordFailure.Next).toBe('Failed');
+    expect(d.States.Failed).toEqual(expect.objectContaining({ Type: 'Fail', Error: OPERATION_FAILED_ERROR }));
+  });
+
+  it.each(KINDS.flatMap((kind) => WORKFLOWS[kind].phases.map((p) => [kind, p.id, p.maxConcurrency, !!p.tolerateHostFailure] as const)))(
+    '%s phase %s: Map over the plan with MaxConcurrency %d, each host a waitForTaskToken HostCommand (tolerant: %s)',
+    (kind, phase, maxConcurrency, tolerant) => {
+      const map = definitionOf(kind).States[`Phase ${phase}`];
+      expect(map).toEqual(expect.objectContaining({ Type: 'Map', ItemsPath: `$.plan.phases.${phase}`, MaxConcurrency: maxConcurrency, ResultPath: null }));
+      expect(map.ItemSelector).toEqual({
+        'operationId.$': '$.operationId', phase, 'hostTimeoutSeconds.$': '$.plan.hostTimeoutSeconds', 'task.$': '$$.Map.Item.Value',
+      });
+      const task = map.ItemProcessor.States[map.ItemProcessor.StartAt];
+      expect(task.Resource).toBe('arn:aws:states:::lambda:invoke.waitForTaskToken');
+      expect(task.TimeoutSecondsPath).toBe('$.hostTimeoutSeconds');
+      expect(task.Parameters).toEqual({
+        FunctionName: fnArn(hostCommandId),
+        Payload: { 'token.$': '$$.Task.Token', 'operationId.$': '$.operationId', 'phase.$': '$.phase', 'task.$': '$.task' },
+      });
+      if (tolerant) {
+        expect(task.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: `Host failed (${phase})` }]);
+        expect(map.ItemProcessor.States[`Host failed (${phase})`]).toEqual({ Type: 'Pass', End: true });
+      } else {
+        expect(task.Catch).toBeUndefined();
+      }
+    });
+
+  it('uses nothing the local engine cannot run (no JSONata, Assign, heartbeats)', () => {
+    const scan = scanTemplateAsl(json);
+    expect([...scan.scanned].sort()).toEqual(KINDS.map(machineId).sort());
+    expect(scan.findings).toEqual([]);
+  });
+
+  it.each(KINDS)('%s: the definition is valid ASL (asl-validator)', (kind) => {
+    const result = aslValidator(definitionOf(kind));
+    expect(result.errorsText('\n')).toBe('');
+    expect(result.isValid).toBe(true);
+  });
+
+  it('rejects an out-of-range hostTimeout and an executionTimeout below it', () => {
+    expect(() => synthStack({}, { workflows: { hostTimeout: Duration.seconds(30) } })).toThrow(/hostTimeout must be between 1 minute and 24 hours/);
+    expect(() => synthStack({}, { workflows: { hostTimeout: Duration.hours(2), executionTimeout: Duration.hours(1) } })).toThrow(/at least hostTimeout/);
+  });
+
+  it('outputs every state machine ARN', () => {
+    for (const kind of KINDS) {
+      expect(json.Outputs[`${WORKFLOWS[kind].constructId}StateMachineArn`].Value).toEqual({ Ref: machineId(kind) });
+    }
+  });
+});
+
+describe('who may drive the workflows', () => {
+  const stateId = logicalIdOf(stack.data.stateTable);
+  const auditId = logicalIdOf(stack.data.auditTable);
+  const refsMachine = (r: string) => KINDS.some((k) => r === `{"Ref":"${machineId(k)}"}`);
+  const machineArns = KINDS.map((k) => ({ Ref: machineId(k) }));
+  const env = (id: string) => resources[id].Properties.Environment.Variables;
+
+  it('the clusters API may start every workflow and knows their ARNs and the secret prefix', () => {
+    const id = functionIdOf(template, 'clusters');
+    const st = statementsOfFunction(template, id);
+    expect(actionsOn(st, refsMachine)).toEqual(new Set(['states:StartExecution']));
+    const started = st.filter((s) => [s.Action].flat().includes('states:StartExecution')).flatMap((s) => [s.Resource].flat());
+    expect(started).toEqual(expect.arrayContaining(machineArns));
+    expect(started).toHaveLength(machineArns.length);
+    expect(env(id)[WORKFLOW_ENV.secretPrefix]).toBe('edgefleet/TestStack/');
+    const arns = JSON.stringify(env(id)[WORKFLOW_ENV.stateMachines]);
+    for (const kind of KINDS) {
+      expect(arns).toContain(kind);
+      expect(arns).toContain(JSON.stringify({ Ref: machineId(kind) }));
+    }
+  });
+
+  it('no other API handler may start or complete workflows', () => {
+    for (const group of ['hosts', 'profiles', 'operations', 'device', 'tokens'] as const) {
+      const actions = [...allActions(statementsOfFunction(template, functionIdOf(template, group)))];
+      expect(actions.filter((a) => a.startsWith('states:'))).toEqual([]);
+    }
+  });
+
+  it('the IoT results handler may only complete tasks (SendTaskSuccess/Failure) of the workflows', () => {
+    const id = logicalIdOf(stack.iotRules.functions.results.function);
+    const st = statementsOfFunction(template, id);
+    expect([...allActions(st)].filter((a) => a.startsWith('states:')).sort()).toEqual(['states:SendTaskFailure', 'states:SendTaskSuccess']);
+    expect(actionsOn(st, refsMachine)).toEqual(new Set(['states:SendTaskFailure', 'states:SendTaskSuccess']));
+    expect(env(id)[WORKFLOW_ENV.stateMachines]).toBeDefined();
+  });
+
+  it('the command sweeper may start, stop and fail tasks of the workflows', () => {
+    const id = logicalIdOf(stack.iotRules.commandSweeper.function);
+    const st = statementsOfFunction(template, id);
+    expect([...allActions(st)].filter((a) => a.startsWith('states:')).sort())
+      .toEqual(['states:SendTaskFailure', 'states:SendTaskSuccess', 'states:StartExecution', 'states:StopExecution']);
+    const stop = st.find((s) => [s.Action].flat().includes('states:StopExecution'))!;
+    expect(JSON.stringify(stop.Resource)).toContain(':execution:TestStack-CreateCluster:*');
+    expect(JSON.stringify(stop.Resource)).not.toContain('stateMachine:*');
+    expect(env(id)[WORKFLOW_ENV.stateMachines]).toBeDefined();
+  });
+
+  it('HostCommand: publishes commands, reads secrets under the prefix, completes tasks; appends audit only', () => {
+    const st = statementsOfFunction(template, hostCommandId);
+    const stmt = (action: string) => st.find((s) => [s.Action].flat().includes(action))!;
+    expect(JSON.stringify(stmt('iot:Publish').Resource)).toContain(':topic/edgefleet/hosts/*/commands');
+    expect(stmt('secretsmanager:GetSecretValue').Action).toBe('secretsmanager:GetSecretValue');
+    expect(JSON.stringify(stmt('secretsmanager:GetSecretValue').Resource)).toContain(':secret:edgefleet/TestStack/*');
+    expect(JSON.stringify(stmt('states:SendTaskSuccess').Resource)).toContain(':stateMachine:TestStack-DeleteCluster');
+    expect([...allActions(st)].filter((a) => a.startsWith('states:')).sort()).toEqual(['states:SendTaskFailure', 'states:SendTaskSuccess']);
+    expect(tableActions(st, auditId)).toEqual(new Set(['dynamodb:PutItem']));
+    expect(tableActions(st, stateId).has('dynamodb:UpdateItem')).toBe(true);
+    expect(env(hostCommandId)[WORKFLOW_ENV.secretPrefix]).toBe('edgefleet/TestStack/');
+  });
+
+  it('WorkflowStep: creates, reads and deletes secrets under the prefix only; no IoT, no Step Functions', () => {
+    const st = statementsOfFunction(template, stepId);
+    const secrets = st.filter((s) => [s.Action].flat().some((a) => a.startsWith('secretsmanager:')));
+    expect(secrets).toHaveLength(1);
+    expect([secrets[0]!.Action].flat().sort()).toEqual(['secretsmanager:CreateSecret', 'secretsmanager:DeleteSecret', 'secretsmanager:GetSecretValue']);
+    expect(JSON.stringify(secrets[0]!.Resource)).toContain(':secret:edgefleet/TestStack/*');
+    expect([...allActions(st)].filter((a) => a.startsWith('iot:') || a.startsWith('states:'))).toEqual([]);
+    expect(tableActions(st, auditId)).toEqual(new Set(['dynamodb:PutItem']));
+    expect(env(stepId)[WORKFLOW_ENV.hostTimeoutSeconds]).toBe('1800');
+  });
+
+  it('each state machine may invoke exactly the two workflow functions', () => {
+    for (const kind of KINDS) {
+      const roleId = resources[machineId(kind)].Properties.RoleArn['Fn::GetAtt'][0];
+      const policies = Object.values(template.findResources('AWS::IAM::Policy'))
+        .filter((p: any) => (p.Properties.Roles as any[]).some((r) => r?.Ref === roleId));
+      const invoke = policies.flatMap((p: any) => p.Properties.PolicyDocument.Statement as Statement[])
+        .filter((s) => [s.Action].flat().includes('lambda:InvokeFunction'));
+      const targets = new Set(invoke.flatMap((s) => [s.Resource].flat()).map((r) => JSON.stringify(r).match(/"(Workflows\w+Function\w+)"/)?.[1]));
+      expect([...targets].sort()).toEqual([hostCommandId, stepId].sort());
+    }
+  });
+});

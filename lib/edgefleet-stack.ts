@@ -77,8 +77,9 @@ export class EdgeFleetStack extends Stack {
 
   /**
    * Who may do what with the workflows: the clusters API starts them; the results handler
-   * completes host tasks; the command sweeper fails timed-out tasks, stops overdue executions
-   * and restarts lost ones.
+   * completes host tasks; the pending-commands handler re-sends commands (reading the join
+   * token) and fails the tasks of expired ones; the command sweeper fails timed-out tasks,
+   * stops overdue executions and restarts lost ones.
    */
   private wireWorkflows(): void {
     const wf = this.workflows;
@@ -89,6 +90,12 @@ export class EdgeFleetStack extends Stack {
     const results = this.iotRules.functions.results;
     wf.grantTaskResponse(results.function);
     results.function.addEnvironment(WORKFLOW_ENV.stateMachines, wf.environment()[WORKFLOW_ENV.stateMachines]!);
+
+    // Re-sends stored commands (join tokens filled in) and times out overdue ones (fails their tasks).
+    const pending = this.iotRules.functions['pending-commands'];
+    wf.grantTaskResponse(pending.function);
+    wf.grantSecretRead(pending);
+    for (const [k, v] of Object.entries(wf.environment())) pending.function.addEnvironment(k, v);
 
     const sweeper = this.iotRules.commandSweeper;
     wf.grantStart(sweeper.function);

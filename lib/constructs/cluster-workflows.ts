@@ -113,16 +113,13 @@ export class ClusterWorkflows extends Construct {
     this.functions = { step, hostCommand };
 
     const secretArn = stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${this.secretPrefix}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
-    const secretFinding = `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${this.secretPrefix}*]`;
     step.function.addToRolePolicy(new PolicyStatement({
       actions: ['secretsmanager:CreateSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:DeleteSecret'],
       resources: [secretArn],
     }));
-    acknowledgeNag(step.role, secretFinding,
+    acknowledgeNag(step.role, secretFinding(this.secretPrefix),
       'Cluster join tokens are created and deleted per cluster under this stack\'s secret prefix; the wildcard is the cluster part of the name (plus the random suffix Secrets Manager appends).');
-    hostCommand.function.addToRolePolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [secretArn] }));
-    acknowledgeNag(hostCommand.role, secretFinding,
-      'Reads the join token of whichever cluster a host joins; the wildcard is the cluster part of the name under this stack\'s prefix (plus the random suffix).');
+    this.grantSecretRead(hostCommand);
     grantCommandPublish(hostCommand);
 
     this.logGroup = new LogGroup(this, 'ExecutionLogs', { retention: props.executionLogRetention ?? RetentionDays.THREE_MONTHS });
@@ -154,6 +151,20 @@ export class ClusterWorkflows extends Construct {
       actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
       resources: Object.values(namedArns),
     }));
+  }
+
+  /**
+   * secretsmanager:GetSecretValue on the cluster secrets (under the prefix): functions that
+   * publish commands fill the join token into them. Acknowledges the prefix wildcard on `fn`.
+   */
+  public grantSecretRead(fn: EdgeFunction): void {
+    const stack = Stack.of(this);
+    fn.function.addToRolePolicy(new PolicyStatement({
+      actions: ['secretsmanager:GetSecretValue'],
+      resources: [stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${this.secretPrefix}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+    }));
+    acknowledgeNag(fn.role, secretFinding(this.secretPrefix),
+      'Reads the join token of whichever cluster a command is for; the wildcard is the cluster part of the name under this stack\'s prefix (plus the random suffix Secrets Manager appends).');
   }
 
   /** states:StartExecution on every workflow (HTTP handlers that start operations). */
@@ -198,6 +209,9 @@ export class ClusterWorkflows extends Construct {
     };
   }
 }
+
+const secretFinding = (prefix: string) =>
+  `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${prefix}*]`;
 
 /** `<stack>-<constructId>`; state machine names are at most 80 characters. */
 export function stateMachineName(stackName: string, constructId: string): string {

@@ -155,6 +155,24 @@ describe('who may drive the workflows', () => {
     expect(env(id)[WORKFLOW_ENV.stateMachines]).toBeDefined();
   });
 
+  it('the pending-commands handler may complete tasks and read cluster secrets (it re-sends commands with the join token)', () => {
+    const id = logicalIdOf(stack.iotRules.functions['pending-commands'].function);
+    const st = statementsOfFunction(template, id);
+    expect([...allActions(st)].filter((a) => a.startsWith('states:')).sort()).toEqual(['states:SendTaskFailure', 'states:SendTaskSuccess']);
+    const secrets = st.filter((s) => [s.Action].flat().some((a) => a.startsWith('secretsmanager:')));
+    expect(secrets.map((s) => s.Action)).toEqual(['secretsmanager:GetSecretValue']);
+    expect(JSON.stringify(secrets[0]!.Resource)).toContain(':secret:edgefleet/TestStack/*');
+    expect(env(id)[WORKFLOW_ENV.secretPrefix]).toBe('edgefleet/TestStack/');
+    expect(env(id)[WORKFLOW_ENV.stateMachines]).toBeDefined();
+  });
+
+  it('the status and presence handlers have no workflow or secret access', () => {
+    for (const name of ['status', 'presence'] as const) {
+      const actions = [...allActions(statementsOfFunction(template, logicalIdOf(stack.iotRules.functions[name].function)))];
+      expect(actions.filter((a) => a.startsWith('states:') || a.startsWith('secretsmanager:'))).toEqual([]);
+    }
+  });
+
   it('the command sweeper may start, stop and fail tasks of the workflows', () => {
     const id = logicalIdOf(stack.iotRules.commandSweeper.function);
     const st = statementsOfFunction(template, id);

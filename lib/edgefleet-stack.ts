@@ -93,14 +93,14 @@ export class EdgeFleetStack extends Stack {
 
     // Re-sends stored commands (join tokens filled in) and times out overdue ones (fails their tasks).
     const pending = this.iotRules.functions['pending-commands'];
-    wf.grantTaskResponse(pending.function);
+    wf.grantTaskResponse(pending.function, { failureOnly: true });
     wf.grantSecretRead(pending);
     for (const [k, v] of Object.entries(wf.environment())) pending.function.addEnvironment(k, v);
 
     const sweeper = this.iotRules.commandSweeper;
     wf.grantStart(sweeper.function);
     wf.grantStop(sweeper.function);
-    wf.grantTaskResponse(sweeper.function);
+    wf.grantTaskResponse(sweeper.function, { failureOnly: true });
     for (const [k, v] of Object.entries(wf.environment())) sweeper.function.addEnvironment(k, v);
     for (const finding of wf.stopFindings()) {
       acknowledgeNag(sweeper.role, finding,

@@ -172,11 +172,14 @@ export class ClusterWorkflows extends Construct {
     for (const m of Object.values(this.stateMachines)) m.grantStartExecution(grantable);
   }
 
-  /** states:SendTaskSuccess/SendTaskFailure on every workflow (result and sweep handlers). */
-  public grantTaskResponse(grantable: IGrantable): void {
+  /**
+   * Completing host tasks on every workflow: SendTaskSuccess and SendTaskFailure (the results
+   * handler), or only SendTaskFailure with `failureOnly` (handlers that only time commands out).
+   */
+  public grantTaskResponse(grantable: IGrantable, options: { readonly failureOnly?: boolean } = {}): void {
     Grant.addToPrincipal({
       grantee: grantable,
-      actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
+      actions: options.failureOnly ? ['states:SendTaskFailure'] : ['states:SendTaskSuccess', 'states:SendTaskFailure'],
       resourceArns: Object.values(this.stateMachines).map((m) => m.stateMachineArn),
     });
   }

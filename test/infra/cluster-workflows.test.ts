@@ -155,10 +155,11 @@ describe('who may drive the workflows', () => {
     expect(env(id)[WORKFLOW_ENV.stateMachines]).toBeDefined();
   });
 
-  it('the pending-commands handler may complete tasks and read cluster secrets (it re-sends commands with the join token)', () => {
+  it('the pending-commands handler may fail tasks of expired commands and read cluster secrets (it re-sends commands with the join token)', () => {
     const id = logicalIdOf(stack.iotRules.functions['pending-commands'].function);
     const st = statementsOfFunction(template, id);
-    expect([...allActions(st)].filter((a) => a.startsWith('states:')).sort()).toEqual(['states:SendTaskFailure', 'states:SendTaskSuccess']);
+    expect([...allActions(st)].filter((a) => a.startsWith('states:'))).toEqual(['states:SendTaskFailure']);
+    expect(actionsOn(st, refsMachine)).toEqual(new Set(['states:SendTaskFailure']));
     const secrets = st.filter((s) => [s.Action].flat().some((a) => a.startsWith('secretsmanager:')));
     expect(secrets.map((s) => s.Action)).toEqual(['secretsmanager:GetSecretValue']);
     expect(JSON.stringify(secrets[0]!.Resource)).toContain(':secret:edgefleet/TestStack/*');
@@ -177,7 +178,7 @@ describe('who may drive the workflows', () => {
     const id = logicalIdOf(stack.iotRules.commandSweeper.function);
     const st = statementsOfFunction(template, id);
     expect([...allActions(st)].filter((a) => a.startsWith('states:')).sort())
-      .toEqual(['states:SendTaskFailure', 'states:SendTaskSuccess', 'states:StartExecution', 'states:StopExecution']);
+      .toEqual(['states:SendTaskFailure', 'states:StartExecution', 'states:StopExecution']);
     const stop = st.find((s) => [s.Action].flat().includes('states:StopExecution'))!;
     expect(JSON.stringify(stop.Resource)).toContain(':execution:TestStack-CreateCluster:*');
     expect(JSON.stringify(stop.Resource)).not.toContain('stateMachine:*');

@@ -125,10 +125,10 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
     const ca = await loadOrCreateCa(path.join(dataDir, 'ca'));
     const registry = new LocalDeviceRegistry(ca);
     // Workflows: the engine needs the task handlers, which need the ports: bound late through this proxy.
-    let engine: LocalWorkflowEngine | undefined;
+    const bound: { engine?: LocalWorkflowEngine } = {};
     const running = () => {
-      if (!engine) throw new UnavailableError('workflows-starting', 'the local workflow engine is still starting; retry in a moment');
-      return engine;
+      if (!bound.engine) throw new UnavailableError('workflows-starting', 'the local workflow engine is still starting; retry in a moment');
+      return bound.engine;
     };
     const workflows: WorkflowEngine = {
       start: (kind, name, input) => running().start(kind, name, input),
@@ -178,13 +178,13 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
     const workflowDeps = makeWorkflowDeps(db.client, { state: tables.state.TableName!, audit: tables.audit.TableName! }, iot.deps,
       { secrets, workflows, settings: workflowSettings });
     const wfLogger = getLogger();
-    engine = new LocalWorkflowEngine({
+    const engine = new LocalWorkflowEngine({
       template,
       handlers: { step: workflowStep.makeHandler(() => workflowDeps), hostCommand: hostCommand.makeHandler(() => workflowDeps) },
       log: (level, message, fields) => wfLogger[level](message, fields),
     });
-    const stopping = engine;
-    cleanups.push(() => stopping.close());
+    bound.engine = engine;
+    cleanups.push(() => engine.close());
     // Operations that were running when the runtime stopped: their workflows start again and
     // pick up from the stored state (every step is idempotent).
     const resumed = await resumeOperations(workflowDeps);

@@ -1,4 +1,4 @@
-import type { WorkflowInput, WorkflowKind } from '../contracts/workflows.js';
+import type { WorkflowInput, WorkflowKind } from '../domain/workflow.js';
 
 /**
  * The workflow engine: Step Functions on AWS, aws-local-stepfunctions running the same

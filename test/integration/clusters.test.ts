@@ -210,8 +210,9 @@ describe('Day-2', () => {
 
   it('control-plane pools stay at 1, 3 or 5', async () => {
     const r = await h.call('POST', `/v1/clusters/${clusterId}/scale`, { body: { pool: 'control-plane', add: ['cl-7'] } });
-    expect(r.status).toBe(422);
+    expect(r.status).toBe(400);
     expect(r.body.code).toBe('control-plane-size');
+    expect(r.body.detail).toMatch(/1, 3 or 5/);
   });
 
   it('reconfigure applies a service restart node by node; a repave is refused with a pointer to upgrades', async () => {

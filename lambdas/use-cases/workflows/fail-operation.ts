@@ -38,18 +38,21 @@ export async function failOperation(deps: WorkflowDeps, operationId: string, err
   if (!(OPEN_STATUSES as readonly string[]).includes(op.status)) return { status: op.status };
   const now = deps.clock.now().toISOString();
   const reason = `${op.type} failed during ${op.step}: ${readableCause(error)}`;
+  // Clean up first, end the operation last: whoever sees it failed sees the cluster and hosts
+  // as they are left. Every step is idempotent (a concurrent sweep and Catch may both run it).
+  const cluster = await deps.clusters.get(op.target.id);
+  if (cluster) {
+    if (op.type === 'create-cluster' || op.type === 'scale-out') {
+      const hosts = op.type === 'create-cluster'
+        ? [...cluster.controlPlane.hostIds, ...cluster.workers.flatMap((w) => w.hostIds)]
+        : ((op.input?.add as string[] | undefined) ?? []);
+      await resetConfigured(deps, op, hosts);
+      await deps.clusters.releaseHosts(cluster.id, hosts, now);
+    }
+    await deps.clusters.updateForOperation(cluster.id, op.id, { status: CLUSTER_AFTER_FAILURE[op.type] ?? 'degraded', statusReason: reason }, { endOperation: true, now });
+  }
   const ended = await deps.operations.update(op.id, { status: 'failed', reason, endedAt: now }, [...OPEN_STATUSES], now);
   if (!ended) return { status: (await deps.operations.get(op.id))?.status ?? 'failed' };
-  const cluster = await deps.clusters.get(op.target.id);
-  if (!cluster) return { status: 'failed' };
-  if (op.type === 'create-cluster' || op.type === 'scale-out') {
-    const hosts = op.type === 'create-cluster'
-      ? [...cluster.controlPlane.hostIds, ...cluster.workers.flatMap((w) => w.hostIds)]
-      : ((op.input?.add as string[] | undefined) ?? []);
-    await resetConfigured(deps, op, hosts);
-    await deps.clusters.releaseHosts(cluster.id, hosts, now);
-  }
-  await deps.clusters.updateForOperation(cluster.id, op.id, { status: CLUSTER_AFTER_FAILURE[op.type] ?? 'degraded', statusReason: reason }, { endOperation: true, now });
   return { status: 'failed' };
 }
 

@@ -52,3 +52,12 @@ describe('operationDeadline()', () => {
     expect(operationDeadline(now, 3, { hostTimeoutSeconds: 60 })).toBe('2026-01-01T00:05:00.000Z');
   });
 });
+
+describe('workflow kinds', () => {
+  it('the domain and the wire schema list the same kinds', async () => {
+    const { WORKFLOW_KINDS } = await import('../../../lambdas/domain/workflow.js');
+    const { workflowKind, WORKFLOWS } = await import('../../../lambdas/contracts/workflows.js');
+    expect([...workflowKind.options]).toEqual([...WORKFLOW_KINDS]);
+    expect(Object.keys(WORKFLOWS).sort()).toEqual([...WORKFLOW_KINDS].sort());
+  });
+});

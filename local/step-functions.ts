@@ -63,6 +63,11 @@ export class LocalWorkflowEngine implements WorkflowEngine {
   private readonly tokens = new Map<string, Pending>();
   private idleWaiters: (() => void)[] = [];
   private closed = false;
+  /**
+   * What the runs cost on AWS: Standard workflows bill per state transition (each state
+   * entered, Map iterations included), Lambda per invocation. Counted from the engine's events.
+   */
+  readonly stats = { executions: 0, stateTransitions: 0, lambdaInvocations: 0 };
 
   constructor(private readonly opts: LocalWorkflowEngineOptions) {
     const resources = (opts.template?.Resources ?? {}) as Record<string, CfnResource>;
@@ -104,6 +109,10 @@ export class LocalWorkflowEngine implements WorkflowEngine {
         Task: { Token: TOKEN_PLACEHOLDER },
       },
     });
+    this.stats.executions++;
+    void (async () => {
+      for await (const event of execution.eventLogs) if (event.type === 'StateEntered') this.stats.stateTransitions++;
+    })().catch(() => undefined);
     const entry: Running = { kind, abort: execution.abort, tokens, stopping: false };
     this.running.set(executionName, entry);
     this.log('info', 'workflow execution started', { kind, execution: executionName });
@@ -152,6 +161,7 @@ export class LocalWorkflowEngine implements WorkflowEngine {
 
   private async runTask(target: TaskTarget, input: TaskInput, execution: string, tokens: Set<string>): Promise<unknown> {
     const handler = this.opts.handlers[target.fn];
+    this.stats.lambdaInvocations++;
     if (target.pattern === 'invoke') return { StatusCode: 200, Payload: await invoke(handler, input?.Payload) };
     if (target.pattern === 'direct') return invoke(handler, input);
     // .waitForTaskToken: register a real token before the handler runs (it may complete it at once).

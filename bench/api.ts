@@ -9,6 +9,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { startLocal } from '../local/runtime.js';
+import { trackCapacity } from './capacity.js';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '15' }, connections: { type: 'string', default: '32' }, seed: { type: 'string', default: '2000' } } });
 const seconds = Number(values.seconds);
@@ -17,25 +18,7 @@ const seedCount = Number(values.seed);
 
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'edgefleet-bench-'));
 const rt = await startLocal({ port: 0, dataDir, inMemory: true, logLevel: 'CRITICAL' });
-const capacity = { read: 0, write: 0 };
-rt.dynamo.middlewareStack.add((next, context) => async (args) => {
-  const writes = /Put|Update|Delete|Write/.test(context.commandName ?? '');
-  (args.input as Record<string, unknown>).ReturnConsumedCapacity = 'TOTAL';
-  const out = await next(args);
-  const cc = (out.output as { ConsumedCapacity?: unknown }).ConsumedCapacity;
-  for (const c of (Array.isArray(cc) ? cc : cc ? [cc] : []) as { CapacityUnits?: number; ReadCapacityUnits?: number; WriteCapacityUnits?: number }[]) {
-    const units = c.CapacityUnits ?? 0;
-    if (c.ReadCapacityUnits !== undefined || c.WriteCapacityUnits !== undefined) {
-      capacity.read += c.ReadCapacityUnits ?? 0;
-      capacity.write += c.WriteCapacityUnits ?? 0;
-    } else if (writes) {
-      capacity.write += units;
-    } else {
-      capacity.read += units;
-    }
-  }
-  return out;
-}, { step: 'initialize', name: 'benchCapacity' });
+const capacity = trackCapacity(rt.dynamo);
 
 const auth = { authorization: `Bearer ${rt.adminToken}`, 'content-type': 'application/json', 'x-edgefleet-project': 'bench' };
 try {

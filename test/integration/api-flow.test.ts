@@ -1,5 +1,5 @@
 import { parse } from 'yaml';
-import { seedApprovedHosts, startHarness, type Harness } from './harness.js';
+import { eventually, seedApprovedHosts, startHarness, type Harness } from './harness.js';
 
 let h: Harness;
 beforeAll(async () => { h = await startHarness(); });
@@ -143,6 +143,9 @@ describe('clusters', () => {
     await h.call('POST', '/v1/profiles', { project: 'plant', body: { name: 'line' } });
     await h.call('POST', '/v1/profiles/line/versions', { project: 'plant', body: { version: '2.0.0', layers: layers(), publish: true } });
     await seedApprovedHosts(h, 'plant', ['cp-a', 'cp-b', 'cp-c', 'wk-a', 'wk-b']);
+    // Connected as far as the control plane knows (no agent answers): the create workflow
+    // sends the first node its configuration and waits for it.
+    for (const id of ['cp-a', 'cp-b', 'cp-c', 'wk-a', 'wk-b']) await h.rt.iot.deps.presence.apply(id, { presence: 'online', at: Date.now() });
   });
 
   it('records desired state, claims hosts atomically, and releases them on delete', async () => {
@@ -150,8 +153,13 @@ describe('clusters', () => {
     const c = await h.call('POST', '/v1/clusters', { project: 'plant', body });
     expect(c.status).toBe(202);
     expect(c.body).toMatchObject({ name: 'line-1', status: 'provisioning', operationId: expect.stringMatching(/^op-/) });
-    const op = await h.call('GET', `/v1/operations/${c.body.operationId}`, { project: 'plant' });
-    expect(op.body).toMatchObject({ type: 'create-cluster', status: 'queued', target: { type: 'cluster', id: c.body.id } });
+    const op = await eventually('the create workflow waits for the first node', async () => {
+      const o = (await h.call('GET', `/v1/operations/${c.body.operationId}`, { project: 'plant' })).body;
+      return o?.hosts?.['cp-a']?.commandId ? o : false;
+    });
+    expect(op).toMatchObject({ type: 'create-cluster', status: 'running', step: 'init', target: { type: 'cluster', id: c.body.id } });
+    expect(op.hosts['cp-a']).toMatchObject({ step: 'init' });
+    expect(Object.keys(op.hosts).sort()).toEqual(['cp-a', 'cp-b', 'cp-c', 'wk-a']);
     const members = await h.call('GET', `/v1/hosts?clusterId=${c.body.id}`, { project: 'plant' });
     expect(members.body.items.map((x: { id: string }) => x.id).sort()).toEqual(['cp-a', 'cp-b', 'cp-c', 'wk-a']);
     const sameName = await h.call('POST', '/v1/clusters', { project: 'plant', body: { ...body, controlPlane: { hostIds: ['wk-b'] }, workers: [], vip: undefined } });
@@ -163,11 +171,16 @@ describe('clusters', () => {
     expect(taken.body.detail).toMatch(/cp-a already belongs to cluster/);
     expect((await h.call('DELETE', '/v1/hosts/cp-a', { project: 'plant' })).body.code).toBe('host-in-cluster');
 
-    expect((await h.call('DELETE', `/v1/clusters/${c.body.id}`, { project: 'plant' })).status).toBe(204);
-    expect((await h.call('GET', `/v1/clusters/${c.body.id}`, { project: 'plant' })).status).toBe(404);
-    const released = await h.call('GET', '/v1/hosts/cp-a', { project: 'plant' });
-    expect(released.body.clusterId).toBeUndefined();
+    // Deleting a cluster that is still being created cancels the create and starts the delete
+    // (which resets every claimed host; no agent answers here, so it stays running).
+    const del = await h.call('DELETE', `/v1/clusters/${c.body.id}`, { project: 'plant' });
+    expect(del.status).toBe(202);
+    expect(del.body).toMatchObject({ status: 'deleting', activeOperationId: del.body.operationId });
     expect((await h.call('GET', `/v1/operations/${c.body.operationId}`, { project: 'plant' })).body).toMatchObject({ status: 'cancelled', reason: expect.stringMatching(/deleted/) });
+    const deleting = await h.call('GET', `/v1/operations/${del.body.operationId}`, { project: 'plant' });
+    expect(deleting.body).toMatchObject({ type: 'delete-cluster', target: { type: 'cluster', id: c.body.id } });
+    expect(Object.keys(deleting.body.hosts).sort()).toEqual(['cp-a', 'cp-b', 'cp-c', 'wk-a']);
+    expect((await h.call('DELETE', `/v1/clusters/${c.body.id}`, { project: 'plant' })).body.operationId).toBe(del.body.operationId);
   });
 
   it('refuses a draft profile version and hosts that are not approved', async () => {

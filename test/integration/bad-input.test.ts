@@ -151,7 +151,10 @@ describe('changes nothing on bad input', () => {
     it.each(jwtRoutes.filter((r) => r.path.includes('{')).map((r) => [routeKey(r), r] as const))(
       "%s on another project's object → 404, nothing revealed", async (_k, r) => {
         const attacker = await h.token('mallory', ['attacker:admin']);
-        const body = r.path.endsWith('/versions') && r.method === 'POST' ? { version: '9.9.9', layers } : r.method === 'PATCH' ? { version: 1, name: 'pwned' } : undefined;
+        const body = r.path.endsWith('/versions') && r.method === 'POST' ? { version: '9.9.9', layers }
+          : r.method === 'PATCH' ? { version: 1, name: 'pwned' }
+            : r.path.endsWith('/scale') ? { pool: 'edge', add: ['h-1'] }
+              : r.path.endsWith('/reconfigure') ? { profile: { name: 'p', version: '1.0.0' } } : undefined;
         const res = await h.call(r.method, fill(r.path), { token: attacker, project: 'attacker', body });
         expect(res.status).toBe(404);
         expect(res.body.detail).toMatch(/does not exist in this project|has no version/);

@@ -5,6 +5,7 @@
  *   --data-dir <dir>  where local data lives (default .edgefleet)
  *   --simulate <n>    also start n simulated edge hosts (the real agent code with a simulated
  *                     Kairos) that register through the real HTTP and MQTT paths
+ *   --host-timeout <s> seconds one host may take for one workflow step (default 1800)
  */
 import { parseArgs } from 'node:util';
 import path from 'node:path';
@@ -24,6 +25,7 @@ const { values } = (() => {
         'data-dir': { type: 'string', default: '.edgefleet' },
         simulate: { type: 'string' },
         'log-level': { type: 'string', default: 'WARN' },
+        'host-timeout': { type: 'string', default: '1800' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -34,7 +36,7 @@ const { values } = (() => {
 })();
 
 if (values.help) {
-  process.stdout.write('usage: npm start -- [--port 8080] [--data-dir .edgefleet] [--log-level WARN]\n');
+  process.stdout.write('usage: npm start -- [--port 8080] [--data-dir .edgefleet] [--log-level WARN] [--simulate N] [--host-timeout 1800]\n');
   process.exit(0);
 }
 const port = Number(values.port);
@@ -42,13 +44,17 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be a 
 const simulate = values.simulate === undefined ? 0 : Number(values.simulate);
 if (!Number.isInteger(simulate) || simulate < 0 || simulate > 5000) fail(`--simulate must be a number of hosts from 0 to 5000, got "${values.simulate}"`);
 
+const hostTimeoutSeconds = Number(values['host-timeout']);
+if (!Number.isInteger(hostTimeoutSeconds) || hostTimeoutSeconds < 10 || hostTimeoutSeconds > 86_400) fail(`--host-timeout must be a number of seconds from 10 to 86400, got "${values['host-timeout']}"`);
+
 try {
-  const rt = await startLocal({ port, dataDir: values['data-dir'], logLevel: values['log-level'] });
+  const rt = await startLocal({ port, dataDir: values['data-dir'], logLevel: values['log-level'], hostTimeoutSeconds });
   const rel = path.relative(process.cwd(), rt.dataDir) || '.';
   process.stdout.write(`EdgeFleet control plane is running.\n  API:        ${rt.url}\n  OpenAPI:    ${rt.url}/v1/openapi.json\n  Data:       ${rel}/\n`);
   if (rt.firstStart) process.stdout.write(`  Admin token (first start; also saved in ${rel}/local.json):\n    ${rt.adminToken}\n`);
   else process.stdout.write(`  Admin token: in ${rel}/local.json (run \`npm run edgefleet -- login\`)\n`);
   process.stdout.write(`  MQTT:       ${rt.iot.mqttUrl}\n`);
+  if (rt.resumed.length > 0) process.stdout.write(`  Resumed:    ${rt.resumed.length} operation(s) that were running when it stopped (${rt.resumed.join(', ')})\n`);
   let fleet: SimulatedFleet | undefined;
   if (simulate > 0) {
     // A real registration token, used by the real agent code over the real HTTP and MQTT paths.

@@ -55,7 +55,7 @@ try {
   await sleep(2000);
 
   // ---- measured: from the first POST until every operation ended ----
-  capacity.read = 0; capacity.write = 0; capacity.writeCalls = 0;
+  capacity.read = 0; capacity.write = 0; capacity.writeCalls = 0; capacity.writesByKind = {};
   const statsBefore = { ...rt.workflows.stats };
   const rulesBefore = rules();
   const started = Date.now();
@@ -98,6 +98,7 @@ try {
       workflowTaskInvocations: +(stats.taskInvocations / clusters).toFixed(1),
       iotRuleInvocations: +(ruleInvocations / clusters).toFixed(1),
       rcu: +(capacity.read / clusters).toFixed(1), wcu: +(capacity.write / clusters).toFixed(1), writeCalls: +(capacity.writeCalls / clusters).toFixed(1),
+      wcuByKind: Object.fromEntries(Object.entries(capacity.writesByKind).sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, +(v / clusters).toFixed(1)])),
     },
     machine: { cpus: os.cpus().length, node: process.version },
   };

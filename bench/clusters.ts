@@ -25,9 +25,11 @@ const dataDir = mkdtempSync(path.join(os.tmpdir(), 'edgefleet-bench-clusters-'))
 const rt = await startLocal({ port: 0, mqttPort: 0, dataDir, inMemory: true, logLevel: 'CRITICAL', hostTimeoutSeconds: 600, commandSweepMs: 5000 });
 const capacity = trackCapacity(rt.dynamo);
 const auth = { authorization: `Bearer ${rt.adminToken}`, 'content-type': 'application/json' };
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a benchmark reads a few fields of API answers
+type Json = Record<string, any>;
 const api = async (method: string, p: string, body?: unknown) => {
   const r = await fetch(`${rt.url}${p}`, { method, headers: auth, ...(body ? { body: JSON.stringify(body) } : {}) });
-  return { status: r.status, body: (await r.json().catch(() => undefined)) as any };
+  return { status: r.status, body: (await r.json().catch(() => undefined)) as Json };
 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pct = (xs: number[], p: number) => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! : NaN; };
@@ -66,7 +68,7 @@ try {
   const refused = created.filter((r) => r.status !== 202);
   if (refused.length > 0) throw new Error(`${refused.length} creates refused: ${JSON.stringify(refused[0]!.body)}`);
   const ops = created.map((r) => r.body.operationId as string);
-  const ended = new Map<string, any>();
+  const ended = new Map<string, { status: string; startedAt: string; endedAt?: string }>();
   while (ended.size < ops.length && Date.now() - started < timeoutMs) {
     for (const id of ops) {
       if (ended.has(id)) continue;
@@ -83,7 +85,7 @@ try {
     taskInvocations: rt.workflows.stats.lambdaInvocations - statsBefore.lambdaInvocations,
   };
   const ruleInvocations = rules() - rulesBefore;
-  const durations = [...ended.values()].map((o) => Date.parse(o.endedAt) - Date.parse(o.startedAt));
+  const durations = [...ended.values()].map((o) => Date.parse(o.endedAt ?? o.startedAt) - Date.parse(o.startedAt));
   const succeeded = [...ended.values()].filter((o) => o.status === 'succeeded').length;
   const minimumMs = 3 * readyMs;
   const result = {

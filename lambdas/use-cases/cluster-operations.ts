@@ -44,6 +44,24 @@ export function newOperation(deps: Pick<Deps, 'ids' | 'clock'>, ctx: RequestCont
   };
 }
 
+/**
+ * The hosts a cluster is about to claim, each at the version it was read at (the claim
+ * transaction re-checks it): they must exist in this project, be approved and unclaimed.
+ */
+export async function claimableHosts(deps: Pick<Deps, 'hosts'>, ctx: RequestContext, hostIds: readonly string[], what: string): Promise<Record<string, number>> {
+  const expected: Record<string, number> = {};
+  const problems: string[] = [];
+  for (const id of hostIds) {
+    const h = await deps.hosts.get(id);
+    if (!h || h.project !== ctx.project) problems.push(`host ${id} does not exist in this project`);
+    else if (h.clusterId) problems.push(`host ${id} already belongs to cluster ${h.clusterId}`);
+    else if (!CLAIMABLE.has(h.status)) problems.push(`host ${id} is ${h.status}, not approved`);
+    else expected[id] = h.version;
+  }
+  if (problems.length > 0) throw new ConflictError('hosts-unavailable', `${what}: ${problems.join('; ')}`);
+  return expected;
+}
+
 const hostsOf = (c: Pick<ClusterRecord, 'controlPlane' | 'workers'>) => [...c.controlPlane.hostIds, ...c.workers.flatMap((w) => w.hostIds)];
 
 function requireIdle(c: ClusterRecord, what: string): void {
@@ -76,16 +94,7 @@ export async function scaleCluster(deps: ClusterOpsDeps, ctx: RequestContext, id
       if (!plan.ok) throw new ValidationError(plan.code, plan.message, { errors: [{ path: body.add ? 'add' : 'remove', message: plan.message }] });
       const after = { controlPlane: { hostIds: plan.controlPlane }, workers: plan.workers };
       if (plan.direction === 'out') {
-        const expected: Record<string, number> = {};
-        const problems: string[] = [];
-        for (const h of plan.hostIds) {
-          const host = await deps.hosts.get(h);
-          if (!host || host.project !== ctx.project) problems.push(`host ${h} does not exist in this project`);
-          else if (host.clusterId) problems.push(`host ${h} already belongs to cluster ${host.clusterId}`);
-          else if (!CLAIMABLE.has(host.status)) problems.push(`host ${h} is ${host.status}, not approved`);
-          else expected[h] = host.version;
-        }
-        if (problems.length > 0) throw new ConflictError('hosts-unavailable', `cluster ${cluster.name} cannot add its hosts: ${problems.join('; ')}`);
+        const expected = await claimableHosts(deps, ctx, plan.hostIds, `cluster ${cluster.name} cannot add its hosts`);
         const steps = plan.pool === 'control-plane' ? plan.hostIds.length : Math.ceil(plan.hostIds.length / 10);
         const op = newOperation(deps, ctx, 'scale-out', cluster, plan.hostIds, steps, deps.workflowSettings, { pool: plan.pool, add: plan.hostIds, after });
         return start(deps, cluster, op, 'updating', expected);

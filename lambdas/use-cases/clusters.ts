@@ -2,9 +2,8 @@ import type { z } from 'zod';
 import type { createClusterBody } from '../contracts/api.js';
 import { allHostIds, validateTopology } from '../domain/cluster.js';
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.js';
-import { CLAIMABLE } from '../domain/host-lifecycle.js';
 import type { ClusterRecord } from '../domain/model.js';
-import { newOperation, startWorkflow, type ClusterOpsDeps } from './cluster-operations.js';
+import { claimableHosts, newOperation, startWorkflow, type ClusterOpsDeps } from './cluster-operations.js';
 import type { Page, PageRequest } from '../ports/index.js';
 import { mutate, read, visible, type Deps, type RequestContext } from './context.js';
 
@@ -31,16 +30,7 @@ export async function createCluster(deps: ClusterOpsDeps, ctx: RequestContext, i
       if (pv.status !== 'published') {
         throw new ValidationError('profile-version-draft', `profile ${input.profile.name}@${input.profile.version} is a draft; publish it before building clusters from it`, { errors: [{ path: 'profile.version', message: 'not published' }] });
       }
-      const expected: Record<string, number> = {};
-      const problems: string[] = [];
-      for (const id of allHostIds(input)) {
-        const h = await deps.hosts.get(id);
-        if (!h || h.project !== ctx.project) problems.push(`host ${id} does not exist in this project`);
-        else if (h.clusterId) problems.push(`host ${id} already belongs to cluster ${h.clusterId}`);
-        else if (!CLAIMABLE.has(h.status)) problems.push(`host ${id} is ${h.status}, not approved`);
-        else expected[id] = h.version;
-      }
-      if (problems.length > 0) throw new ConflictError('hosts-unavailable', `cluster ${input.name} cannot claim its hosts: ${problems.join('; ')}`);
+      const expected = await claimableHosts(deps, ctx, allHostIds(input), `cluster ${input.name} cannot claim its hosts`);
       const now = deps.clock.now().toISOString();
       const id = `c-${deps.ids.newId()}`;
       const workers = input.workers ?? [];

@@ -23,7 +23,7 @@ export async function beginOperation(deps: WorkflowDeps, operationId: string): P
   if (!running) throw new ConflictError('operation-ended', `operation ${op.id} already ended (${op.status}); nothing to do`);
   const cluster = await deps.clusters.get(op.target.id);
   if (!cluster) throw new NotFoundError('cluster-not-found', `cluster ${op.target.id} no longer exists`);
-  const phases = await planPhases(deps, running, cluster);
+  const phases = await planPhases(deps, { ...running, status: op.status }, cluster);
   return { phases, hostTimeoutSeconds: deps.settings.hostTimeoutSeconds + TASK_TIMEOUT_MARGIN_SECONDS };
 }
 
@@ -104,6 +104,9 @@ async function ensureJoinToken(deps: WorkflowDeps, clusterId: string): Promise<v
  * finished its part in an earlier run of this operation is not asked again).
  */
 async function requireOnline(deps: WorkflowDeps, op: OperationRecord, cluster: ClusterRecord, hostIds: readonly string[]): Promise<void> {
+  // A resumed run (the operation was already running, e.g. the control plane restarted): its
+  // hosts are reconnecting too; each step's host timeout gives them the time to come back.
+  if (op.status !== 'queued') return;
   const problems: string[] = [];
   for (const id of hostIds) {
     if (op.hosts[id]?.status === 'succeeded') continue;

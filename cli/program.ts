@@ -11,6 +11,7 @@ import { registerLogin } from './commands/login.js';
 import { registerOperations } from './commands/operations.js';
 import { registerProfiles } from './commands/profiles.js';
 import { registerTokens } from './commands/tokens.js';
+import { registerUpgrades } from './commands/upgrades.js';
 import { registerUserData } from './commands/user-data.js';
 import { CliRuntime, type CliIo } from './context.js';
 import { EXIT, EXIT_CODE_TABLE, describeError } from './errors.js';
@@ -75,6 +76,7 @@ export function buildProgram(rt: CliRuntime): Command {
   registerProfiles(program, rt);
   registerClusters(program, rt);
   registerOperations(program, rt);
+  registerUpgrades(program, rt);
   registerAudit(program, rt);
   registerUserData(program, rt);
   return program;

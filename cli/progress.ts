@@ -233,3 +233,185 @@ export function parseRetryAfter(value: string | null | undefined, now: number): 
   const at = Date.parse(v);
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
+
+// ---------- rolling upgrades (operation type `upgrade-cluster`) ----------
+
+export interface UpgradeNodePlan {
+  readonly hostId: string;
+  readonly role: string;
+  readonly pool: string;
+  readonly behaviour: string;
+  readonly steps: readonly { readonly step: string; readonly on?: string }[];
+}
+
+/** The parts of an upgrade operation's `input` the CLI shows; anything malformed is left out. */
+export interface UpgradeView {
+  readonly behaviour?: string;
+  readonly changes: readonly { readonly layer: string; readonly change: string; readonly behaviour: string; readonly reason?: string }[];
+  readonly controlPlane: readonly UpgradeNodePlan[];
+  readonly workers: readonly UpgradeNodePlan[];
+  readonly maxUnavailable?: number;
+  readonly downtime?: { readonly expected: boolean; readonly reason?: string; readonly estimatedSeconds?: number };
+  readonly skippedWorkers: readonly string[];
+  readonly from?: string;
+  readonly to?: string;
+  readonly onFailure?: string;
+  readonly rollbackOf?: string;
+  readonly rolledBackBy?: string;
+}
+
+const rec = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+const ref = (v: unknown): string | undefined => {
+  const r = rec(v);
+  return str(r.version) ? `${str(r.name) ? `${str(r.name)}@` : ''}${str(r.version)}` : undefined;
+};
+const nodes = (v: unknown): UpgradeNodePlan[] =>
+  arr(v).map(rec).filter((n) => str(n.hostId)).map((n) => ({
+    hostId: str(n.hostId)!, role: str(n.role) ?? '', pool: str(n.pool) ?? '', behaviour: str(n.behaviour) ?? '',
+    steps: arr(n.steps).map(rec).filter((s) => str(s.step)).map((s) => ({ step: str(s.step)!, on: str(s.on) })),
+  }));
+
+/** Reads the plan out of an upgrade operation's `input` without trusting its shape. Pure. */
+export function upgradeView(op: Operation): UpgradeView {
+  const input = rec(op.input);
+  const plan = rec(input.plan);
+  const d = rec(plan.downtime);
+  const rolledBackBy = input.rolledBackBy;
+  return {
+    behaviour: str(plan.behaviour),
+    changes: arr(plan.changes).map(rec).map((c) => ({ layer: str(c.layer) ?? '', change: str(c.change) ?? '', behaviour: str(c.behaviour) ?? '', reason: str(c.reason) })),
+    controlPlane: nodes(plan.controlPlane),
+    workers: nodes(plan.workers),
+    maxUnavailable: typeof plan.maxUnavailable === 'number' ? plan.maxUnavailable : undefined,
+    downtime: typeof d.expected === 'boolean' ? { expected: d.expected, reason: str(d.reason), estimatedSeconds: typeof d.estimatedSeconds === 'number' ? d.estimatedSeconds : undefined } : undefined,
+    skippedWorkers: arr(plan.skippedWorkers).map((w) => (typeof w === 'string' ? w : str(rec(w).hostId))).filter((w): w is string => !!w),
+    from: ref(input.from), to: ref(input.to), onFailure: str(input.onFailure),
+    rollbackOf: str(input.rollbackOf) ?? str(rec(input.rollbackOf).upgradeId),
+    rolledBackBy: str(rolledBackBy) ?? str(rec(rolledBackBy).upgradeId),
+  };
+}
+
+const DONE_HOST = new Set(['succeeded', 'skipped']);
+
+/** Steps done out of the node's planned steps: all when it succeeded, those before the current step otherwise. */
+export function nodeStepsDone(node: UpgradeNodePlan, h: HostProgress | undefined): { done: number; total: number } {
+  const total = node.steps.length;
+  if (!h) return { done: 0, total };
+  if (DONE_HOST.has(h.status)) return { done: total, total };
+  const at = h.step ? node.steps.findIndex((s) => s.step === h.step) : -1;
+  return { done: Math.max(0, at), total };
+}
+
+/** `[████░░░░░░]` for done/total (an empty plan counts as done). */
+export function progressBar(done: number, total: number, cells = 10): string {
+  const full = total <= 0 ? cells : Math.min(cells, Math.floor((done / total) * cells));
+  return `[${'█'.repeat(full)}${'░'.repeat(cells - full)}]`;
+}
+
+/** Ended, or paused because a node failed (the `onFailure: pause` policy): nothing more happens without the operator. */
+export function upgradeStopped(op: Operation): boolean {
+  if (isTerminal(op.status)) return true;
+  return op.status === 'paused' && Object.values(op.hosts).some((h) => h.status === 'failed' || h.status === 'timed-out');
+}
+
+/** What happened to the upgrade beyond its outcome: rollbacks and how to continue, as lines. */
+export function upgradeFollowUp(op: Operation, clusterId: string): string[] {
+  const v = upgradeView(op);
+  const c = terminalText(clusterId);
+  const out: string[] = [];
+  if (v.rolledBackBy) {
+    out.push(`Rolled back by upgrade ${terminalText(v.rolledBackBy)}: edgefleet upgrades get ${c} ${terminalText(v.rolledBackBy)}`);
+  }
+  if (v.rollbackOf) out.push(`This upgrade rolls back upgrade ${terminalText(v.rollbackOf)}.`);
+  if (op.status === 'paused') {
+    out.push(`Paused${op.reason ? `: ${terminalText(op.reason)}` : '.'}`);
+    out.push(`Continue from each node's state: edgefleet upgrades resume ${c} ${terminalText(op.id)}   or stop: edgefleet upgrades cancel ${c} ${terminalText(op.id)}`);
+  }
+  return out;
+}
+
+function downtimeNote(v: UpgradeView): string | undefined {
+  if (!v.downtime?.expected) return undefined;
+  const est = v.downtime.estimatedSeconds !== undefined ? ` (about ${formatDuration(v.downtime.estimatedSeconds * 1000)})` : '';
+  return `Downtime expected${est}: ${terminalText(v.downtime.reason) || 'the cluster cannot stay available during this upgrade'}`;
+}
+
+/**
+ * The live upgrade view as lines, none longer than `width`: a header (from → to, behaviour,
+ * maxUnavailable, status, elapsed, downtime note), then one progress bar per node, control
+ * plane first then workers in plan order, and the outcome with rollback/resume pointers.
+ */
+export function renderUpgradeFrame(op: Operation, o: FrameOptions): string[] {
+  const v = upgradeView(op);
+  const status = terminalText(op.status);
+  const lines: { text: string; status?: string; mark?: boolean }[] = [];
+  const cluster = terminalText(op.target.id);
+  lines.push({ text: `Upgrade ${terminalText(op.id)}  cluster ${cluster}  ${terminalText(v.from) || '?'} → ${terminalText(v.to) || '?'}` });
+  const head = [`Status: ${status}`, `behaviour: ${terminalText(v.behaviour) || '-'}`, `maxUnavailable: ${v.maxUnavailable ?? '-'}`];
+  if (v.onFailure) head.push(`on failure: ${terminalText(v.onFailure)}`);
+  head.push(`elapsed: ${elapsed(op, o.now)}`);
+  lines.push({ text: head.join('  '), status });
+  const downtime = downtimeNote(v);
+  if (downtime) lines.push({ text: downtime });
+  const groups: [string, readonly UpgradeNodePlan[]][] = [['Control plane', v.controlPlane], ['Workers', v.workers]];
+  const planned = new Set([...v.controlPlane, ...v.workers].map((n) => n.hostId));
+  // Hosts in the operation but not in the plan (an old or malformed plan) still show, without steps.
+  const extra = Object.keys(op.hosts).filter((h) => !planned.has(h)).sort().map((hostId) => ({ hostId, role: '', pool: '', behaviour: '', steps: [] }));
+  if (extra.length) groups.push(['Other hosts', extra]);
+  const idWidth = Math.max(0, ...[...planned, ...extra.map((e) => e.hostId)].map((h) => Array.from(terminalText(h)).length));
+  for (const [title, group] of groups) {
+    if (!group.length) continue;
+    lines.push({ text: '' });
+    lines.push({ text: title === 'Workers' && v.maxUnavailable ? `${title} (${v.maxUnavailable} at a time)` : title });
+    for (const n of group) {
+      const h = op.hosts[n.hostId];
+      const st = h?.status ?? 'queued';
+      const { done, total } = nodeStepsDone(n, h);
+      const id = terminalText(n.hostId);
+      const cells = [
+        hostSymbol(st), id + ' '.repeat(idWidth - Array.from(id).length), progressBar(done, total), `${done}/${total}`.padStart(5),
+        terminalText(st).padEnd(9), (terminalText(h?.step) || '-').padEnd(9), terminalText(n.behaviour) || '-',
+      ];
+      const detail = terminalText(h?.detail);
+      lines.push({ text: cells.join('  ') + (detail ? `  ${detail}` : ''), status: st, mark: true });
+    }
+  }
+  if (v.skippedWorkers.length) lines.push({ text: `Workers left at the current version (--skip-workers): ${v.skippedWorkers.map(terminalText).join(', ')}` });
+  if (isTerminal(op.status) || op.status === 'paused') {
+    lines.push({ text: '' });
+    if (isTerminal(op.status)) lines.push({ text: renderOutcome(op, o.now), status: op.status });
+    for (const l of upgradeFollowUp(op, op.target.id)) lines.push({ text: l, status: op.status === 'paused' && l.startsWith('Paused') ? 'paused' : undefined });
+  }
+  if (o.notice) lines.push({ text: `(${terminalText(o.notice)})` });
+  return lines.map(({ text, status: st, mark }) => {
+    const fitted = fitWidth(text, o.width);
+    if (!st || !o.color) return fitted;
+    const c = statusColor(st);
+    if (!c) return fitted;
+    if (mark) return fitted ? `${c}${Array.from(fitted)[0]!}${RESET}${Array.from(fitted).slice(1).join('')}` : fitted;
+    return `${c}${fitted}${RESET}`;
+  });
+}
+
+/** The plan as printed when an upgrade starts: behaviour and steps per node, in the order they run. */
+export function describeUpgradePlan(op: Operation): string[] {
+  const v = upgradeView(op);
+  const out: string[] = [];
+  const mu = v.maxUnavailable ? `, workers ${v.maxUnavailable} at a time` : '';
+  out.push(`Plan: ${terminalText(v.from) || '?'} → ${terminalText(v.to) || '?'}, behaviour ${terminalText(v.behaviour) || '-'}${mu}${v.onFailure ? `, on failure ${terminalText(v.onFailure)}` : ''}`);
+  for (const c of v.changes) {
+    out.push(`  change  ${terminalText(c.layer) || '-'}: ${terminalText(c.change) || '-'} → ${terminalText(c.behaviour) || '-'}${c.reason ? ` (${terminalText(c.reason)})` : ''}`);
+  }
+  const all = [...v.controlPlane, ...v.workers];
+  all.forEach((n, i) => {
+    const role = n.role === 'control-plane' || v.controlPlane.includes(n) ? 'control plane' : `worker ${terminalText(n.pool)}`;
+    const steps = n.steps.map((s) => terminalText(s.step) + (s.on === 'peer' ? '@peer' : '')).join(' → ') || 'nothing to do';
+    out.push(`  ${i + 1}. ${terminalText(n.hostId)}  ${role}  ${terminalText(n.behaviour) || '-'}: ${steps}`);
+  });
+  if (v.skippedWorkers.length) out.push(`  skipped (stay at the current version): ${v.skippedWorkers.map(terminalText).join(', ')}`);
+  const downtime = downtimeNote(v);
+  if (downtime) out.push(downtime);
+  return out;
+}

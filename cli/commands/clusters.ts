@@ -14,6 +14,7 @@ import type { Column } from '../output.js';
 import { terminalText } from '../progress.js';
 import { collectWorkers, parseIdList, parsePositiveInt, parseProfileRef, type ProfileRef, type WorkerPool } from '../parse.js';
 import { INTERVAL_HELP, followOperation, parseInterval } from './operations-watch.js';
+import { registerClusterUpgrade } from './upgrades.js';
 
 type Cluster = z.infer<typeof cluster>;
 type ClusterBody = z.input<typeof createClusterBody>;
@@ -331,6 +332,8 @@ ${examples('edgefleet clusters reconfigure c-123 --profile edge-k3s@1.0.1 --watc
       ]);
     }),
   );
+
+  registerClusterUpgrade(clusters, rt);
 
   addCommonOptions(
     addWatchOptions(

@@ -182,6 +182,23 @@ export const reconfigureClusterBody = z.strictObject({
   profile: z.strictObject({ name: dnsName, version: semver }),
 });
 
+/** Rolling upgrade to another published version of the cluster's profile. */
+export const createUpgradeBody = z.strictObject({
+  to: z.strictObject({ version: semver, name: dnsName.optional() }),
+  /** Worker nodes out at a time. @default 1 */
+  maxUnavailable: z.number().int().min(1).max(100).optional(),
+  /** What a failed node does to the upgrade. @default 'rollback' */
+  onFailure: z.enum(['rollback', 'pause']).optional(),
+  /** Required when the upgrade cannot avoid downtime (a single-node cluster that reboots). */
+  acknowledgeDowntime: z.boolean().optional(),
+  /** Alternatively: do it in this window (the upgrade waits for its start). */
+  maintenanceWindow: z.strictObject({ start: isoTime, end: isoTime }).optional(),
+  /** Upgrade the control plane only (allowed while workers stay within the version-skew rule). */
+  skipWorkers: z.boolean().optional(),
+  /** Seconds a drain may take (PodDisruptionBudgets respected); a drain that does not finish fails the node. @default 600 */
+  drainTimeoutSeconds: z.number().int().min(30).max(3600).optional(),
+});
+
 export const clusterStatus = z.enum(['provisioning', 'running', 'updating', 'upgrading', 'degraded', 'failed', 'deleting']);
 export const cluster = z.object({
   id: z.string(),

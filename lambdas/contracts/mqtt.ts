@@ -29,7 +29,21 @@ export const statusMessage = z.strictObject({
 export type StatusMessage = z.infer<typeof statusMessage>;
 
 /** The allow-list of operations an agent will run. Anything else is refused on the device too. */
-export const commandType = z.enum(['upgrade', 'reboot', 'reset', 'apply-cloud-config', 'kube-node', 'report-state']);
+export const commandType = z.enum(['upgrade', 'reboot', 'reset', 'apply-cloud-config', 'kube-node', 'preflight', 'report-state']);
+
+/**
+ * Parameters of `upgrade` (Kairos A/B): `image` (OCI reference), `version` (the Kairos version
+ * the image carries: /etc/kairos-release must say it after the reboot), `kubeletVersion` (e.g.
+ * `v1.31.2`: the node must report Ready at it), `recovery` (upgrade the recovery partition).
+ * Succeeded only after the post-boot health gate: booted *active* at `version`, Kubernetes node
+ * Ready at `kubeletVersion`, within the deadline. Booting *passive* means Kairos fell back.
+ *
+ * Parameters of `preflight` (before a node is touched): `image`, `requiredFreeMb` (the state
+ * partition must hold active + passive + transition images). Succeeded when the Kubernetes
+ * node is Ready, the state partition has the room and the image is reachable.
+ */
+export const UPGRADE_PARAMS = ['image', 'version', 'kubeletVersion', 'recovery'] as const;
+export const PREFLIGHT_PARAMS = ['image', 'requiredFreeMb'] as const;
 
 /**
  * Parameters of `apply-cloud-config` (checked again by the agent):

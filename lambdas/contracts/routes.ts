@@ -80,6 +80,11 @@ export const API_ROUTES: readonly ApiRoute[] = [
   r('DELETE', '/v1/clusters/{clusterId}', 'clusters'),
   r('POST', '/v1/clusters/{clusterId}/scale', 'clusters'),
   r('POST', '/v1/clusters/{clusterId}/reconfigure', 'clusters'),
+  r('POST', '/v1/clusters/{clusterId}/upgrades', 'clusters'),
+  r('GET', '/v1/clusters/{clusterId}/upgrades/{upgradeId}', 'clusters'),
+  r('POST', '/v1/clusters/{clusterId}/upgrades/{upgradeId}/pause', 'clusters'),
+  r('POST', '/v1/clusters/{clusterId}/upgrades/{upgradeId}/resume', 'clusters'),
+  r('POST', '/v1/clusters/{clusterId}/upgrades/{upgradeId}/cancel', 'clusters'),
 
   r('GET', '/v1/operations', 'operations'),
   r('GET', '/v1/operations/{operationId}', 'operations'),

@@ -13,7 +13,7 @@ import { z } from 'zod';
  *
  * Plain data shared by lib/ (state machine definitions), the handlers and local/.
  */
-export const workflowKind = z.enum(['create-cluster', 'scale-out', 'scale-in', 'reconfigure', 'delete-cluster']);
+export const workflowKind = z.enum(['create-cluster', 'scale-out', 'scale-in', 'reconfigure', 'delete-cluster', 'upgrade-cluster']);
 export type WorkflowKind = z.infer<typeof workflowKind>;
 
 export interface WorkflowPhase {
@@ -26,6 +26,14 @@ export interface WorkflowPhase {
    * unreachable host must not keep the others from being reset). @default false
    */
   readonly tolerateHostFailure?: boolean;
+  /**
+   * Items are node sequences (`{hostId, steps: HostTask[]}`): each node's steps run one after
+   * the other (an inner Map with MaxConcurrency 1), nodes run `maxConcurrency` at a time.
+   * @default false (items are single host tasks)
+   */
+  readonly sequence?: boolean;
+  /** Read the node concurrency from the plan instead (`$.plan.maxUnavailable`). */
+  readonly maxConcurrencyFromPlan?: boolean;
 }
 
 export interface WorkflowSpec {
@@ -74,10 +82,22 @@ export const WORKFLOWS: Readonly<Record<WorkflowKind, WorkflowSpec>> = {
     description: 'reset every host through the statereset boot entry, then release the hosts and remove the cluster',
     phases: [{ id: 'reset', maxConcurrency: 10, tolerateHostFailure: true }],
   },
+  'upgrade-cluster': {
+    constructId: 'UpgradeCluster',
+    description: 'node by node: preflight, cordon and drain, Kairos A/B upgrade and reboot, post-boot health gate, uncordon; control plane one at a time, then workers maxUnavailable at a time',
+    phases: [
+      { id: 'controlPlane', maxConcurrency: 1, sequence: true },
+      { id: 'workers', maxConcurrency: 1, sequence: true, maxConcurrencyFromPlan: true },
+    ],
+  },
 };
 
 /** What a host is asked to do in a workflow; the host-command handler turns it into a command. */
-export const hostStep = z.enum(['init', 'join-control-plane', 'join-worker', 'drain', 'remove-node', 'reset', 'restart', 'reload']);
+export const hostStep = z.enum([
+  'init', 'join-control-plane', 'join-worker', 'drain', 'remove-node', 'reset', 'restart', 'reload',
+  // upgrades: preflight and the upgrade run on the node; cordon/drain/uncordon on a control-plane peer
+  'preflight', 'cordon', 'upgrade', 'reboot', 'uncordon',
+]);
 export type HostStep = z.infer<typeof hostStep>;
 
 const id = z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/);
@@ -91,15 +111,24 @@ export const hostTask = z.strictObject({
 });
 export type HostTask = z.infer<typeof hostTask>;
 
+/** A node's steps in a sequence phase, run one after the other. */
+export const nodeSequence = z.strictObject({
+  hostId: id,
+  steps: z.array(hostTask).max(10),
+});
+export type NodeSequence = z.infer<typeof nodeSequence>;
+
 /** Input of every execution. The execution name is the operation id. */
 export const workflowInput = z.strictObject({ operationId: id });
 export type WorkflowInput = z.infer<typeof workflowInput>;
 
 /** What `begin` returns (stored at `$.plan`). */
 export const workflowPlan = z.strictObject({
-  phases: z.record(z.string(), z.array(hostTask)),
+  phases: z.record(z.string(), z.array(z.union([hostTask, nodeSequence]))),
   /** TimeoutSeconds of each host task (backstop; the command deadline normally ends it first). */
   hostTimeoutSeconds: z.number().int().min(1).max(86_400),
+  /** Nodes of a `maxConcurrencyFromPlan` phase at a time. */
+  maxUnavailable: z.number().int().min(1).max(1000).optional(),
 });
 export type WorkflowPlan = z.infer<typeof workflowPlan>;
 

@@ -115,6 +115,10 @@ export interface OperationRecord {
   readonly input?: Readonly<Record<string, unknown>>;
   /** Who asked for it. */
   readonly requestedBy?: string;
+  /** The current workflow execution's name (the operation id; `<id>-r<n>` after a resume). */
+  readonly execution?: string;
+  /** How many executions it has had (a resumed upgrade runs again). */
+  readonly runs?: number;
 }
 
 /**

@@ -15,7 +15,8 @@ import { IoTClient } from '@aws-sdk/client-iot';
 import type { IdGenerator, IdempotencyStore } from '../ports/index.js';
 import type { CsrInspector, DeviceRegistry, RegistrationStore } from '../ports/device-registry.js';
 import { getTracer } from './observability.js';
-import type { ClusterOpsDeps } from '../use-cases/cluster-operations.js';
+import type { UpgradeDeps } from '../use-cases/upgrades.js';
+import { DynamoStatusStore } from '../adapters/dynamodb/device-plane-stores.js';
 import type { WorkflowEngine } from '../ports/workflow.js';
 import { awsWorkflowEngine, workflowConfigFromEnv, unwiredEngine } from './workflow/wiring.js';
 import { DEFAULT_WORKFLOW_SETTINGS, type WorkflowSettings } from '../use-cases/workflows/deps.js';
@@ -30,7 +31,7 @@ export interface HttpConfig {
   readonly iotPolicyName?: string;
 }
 
-export interface HttpDeps extends ClusterOpsDeps {
+export interface HttpDeps extends UpgradeDeps {
   readonly idempotency: IdempotencyStore;
   readonly config: HttpConfig;
   readonly registry: DeviceRegistry;
@@ -78,6 +79,7 @@ export function makeHttpDeps(db: DocClient, config: HttpConfig,
     ids: overrides.ids ?? cryptoIds,
     tokens: new DynamoTokenRepository(db, config.stateTable),
     hosts: new DynamoHostRepository(db, config.stateTable),
+    status: new DynamoStatusStore(db, config.stateTable),
     profiles: new DynamoProfileRepository(db, config.stateTable),
     clusters: new DynamoClusterRepository(db, config.stateTable),
     operations: new DynamoOperationRepository(db, config.stateTable),

@@ -250,7 +250,9 @@ export function buildDefinition(scope: Construct, spec: WorkflowSpec, step: IFun
     stateName: 'Begin',
     lambdaFunction: step,
     payload: TaskInput.fromObject({ action: 'begin', operationId }),
-    resultSelector: { phases: JsonPath.objectAt('$.Payload.phases'), hostTimeoutSeconds: JsonPath.numberAt('$.Payload.hostTimeoutSeconds') },
+    resultSelector: spec.phases.some((p) => p.maxConcurrencyFromPlan)
+      ? { phases: JsonPath.objectAt('$.Payload.phases'), hostTimeoutSeconds: JsonPath.numberAt('$.Payload.hostTimeoutSeconds'), maxUnavailable: JsonPath.numberAt('$.Payload.maxUnavailable') }
+      : { phases: JsonPath.objectAt('$.Payload.phases'), hostTimeoutSeconds: JsonPath.numberAt('$.Payload.hostTimeoutSeconds') },
     resultPath: '$.plan',
   }));
   let chain: Chain = Chain.start(begin);
@@ -268,6 +270,22 @@ export function buildDefinition(scope: Construct, spec: WorkflowSpec, step: IFun
       // The item carries hostTimeoutSeconds (the plan is not visible inside the Map).
       taskTimeout: Timeout.at('$.hostTimeoutSeconds'),
     });
+    // A sequence phase: each item is a node with its steps, run one after the other (an inner
+    // Map with MaxConcurrency 1 over the node's steps; a failed step ends the node).
+    const processor = phase.sequence
+      ? new MapState(scope, `${id}-${phase.id}-NodeSteps`, {
+        stateName: `Node steps (${phase.id})`,
+        itemsPath: '$.task.steps',
+        maxConcurrency: 1,
+        itemSelector: {
+          operationId,
+          phase: JsonPath.stringAt('$.phase'),
+          hostTimeoutSeconds: JsonPath.numberAt('$.hostTimeoutSeconds'),
+          task: JsonPath.objectAt('$$.Map.Item.Value'),
+        },
+        resultPath: JsonPath.DISCARD,
+      }).itemProcessor(hostTask)
+      : hostTask;
     if (phase.tolerateHostFailure) {
       // The host's failure is already recorded by the handlers; the phase goes on.
       hostTask.addCatch(new Pass(scope, `${id}-${phase.id}-HostFailed`, { stateName: `Host failed (${phase.id})` }),
@@ -276,7 +294,7 @@ export function buildDefinition(scope: Construct, spec: WorkflowSpec, step: IFun
     const map = onError(new MapState(scope, `${id}-${phase.id}-Phase`, {
       stateName: `Phase ${phase.id}`,
       itemsPath: `$.plan.phases.${phase.id}`,
-      maxConcurrency: phase.maxConcurrency,
+      ...(phase.maxConcurrencyFromPlan ? { maxConcurrencyPath: '$.plan.maxUnavailable' } : { maxConcurrency: phase.maxConcurrency }),
       itemSelector: {
         operationId,
         phase: phase.id,
@@ -285,7 +303,7 @@ export function buildDefinition(scope: Construct, spec: WorkflowSpec, step: IFun
       },
       resultPath: JsonPath.DISCARD,
     }));
-    map.itemProcessor(hostTask);
+    map.itemProcessor(processor);
     chain = chain.next(map);
   }
   const finish = onError(new LambdaInvoke(scope, `${id}Finish`, {

@@ -58,7 +58,10 @@ describe('cluster workflows (WORKFLOWS → state machines)', () => {
     expect(path).toEqual(['Begin', ...spec.phases.map((p) => `Phase ${p.id}`), 'Finish', 'Succeeded']);
     expect(d.States.Begin.Parameters).toEqual({ FunctionName: fnArn(stepId), Payload: { action: 'begin', 'operationId.$': '$.operationId' } });
     expect(d.States.Begin.ResultPath).toBe('$.plan');
-    expect(d.States.Begin.ResultSelector).toEqual({ 'phases.$': '$.Payload.phases', 'hostTimeoutSeconds.$': '$.Payload.hostTimeoutSeconds' });
+    expect(d.States.Begin.ResultSelector).toEqual({
+      'phases.$': '$.Payload.phases', 'hostTimeoutSeconds.$': '$.Payload.hostTimeoutSeconds',
+      ...(spec.phases.some((p) => p.maxConcurrencyFromPlan) ? { 'maxUnavailable.$': '$.Payload.maxUnavailable' } : {}),
+    });
     expect(d.States.Finish.Parameters.Payload).toEqual({ action: 'finish', 'operationId.$': '$.operationId' });
     for (const name of path.slice(0, -1)) {
       expect(d.States[name].Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'RecordFailure' }]);
@@ -71,7 +74,8 @@ describe('cluster workflows (WORKFLOWS → state machines)', () => {
     expect(d.States.Failed).toEqual(expect.objectContaining({ Type: 'Fail', Error: OPERATION_FAILED_ERROR }));
   });
 
-  it.each(KINDS.flatMap((kind) => WORKFLOWS[kind].phases.map((p) => [kind, p.id, p.maxConcurrency, !!p.tolerateHostFailure] as const)))(
+  const simplePhases = KINDS.flatMap((kind) => WORKFLOWS[kind].phases.filter((p) => !p.sequence).map((p) => [kind, p.id, p.maxConcurrency, !!p.tolerateHostFailure] as const));
+  it.each(simplePhases)(
     '%s phase %s: Map over the plan with MaxConcurrency %d, each host a waitForTaskToken HostCommand (tolerant: %s)',
     (kind, phase, maxConcurrency, tolerant) => {
       const map = definitionOf(kind).States[`Phase ${phase}`];
@@ -92,6 +96,29 @@ describe('cluster workflows (WORKFLOWS → state machines)', () => {
       } else {
         expect(task.Catch).toBeUndefined();
       }
+    });
+
+  const sequencePhases = KINDS.flatMap((kind) => WORKFLOWS[kind].phases.filter((p) => p.sequence).map((p) => [kind, p.id, p.maxConcurrency, !!p.maxConcurrencyFromPlan] as const));
+  it.each(sequencePhases)(
+    '%s phase %s (node sequences): nodes %d at a time (from the plan: %s), each node\'s steps one after the other',
+    (kind, phase, maxConcurrency, fromPlan) => {
+      const map = definitionOf(kind).States[`Phase ${phase}`];
+      expect(map).toEqual(expect.objectContaining({ Type: 'Map', ItemsPath: `$.plan.phases.${phase}`, ResultPath: null }));
+      if (fromPlan) {
+        expect(map.MaxConcurrencyPath).toBe('$.plan.maxUnavailable');
+        expect(map.MaxConcurrency).toBeUndefined();
+      } else {
+        expect(map.MaxConcurrency).toBe(maxConcurrency);
+      }
+      const inner = map.ItemProcessor.States[map.ItemProcessor.StartAt];
+      expect(inner).toEqual(expect.objectContaining({ Type: 'Map', ItemsPath: '$.task.steps', MaxConcurrency: 1, ResultPath: null }));
+      expect(inner.ItemSelector).toEqual({
+        'operationId.$': '$.operationId', 'phase.$': '$.phase', 'hostTimeoutSeconds.$': '$.hostTimeoutSeconds', 'task.$': '$$.Map.Item.Value',
+      });
+      const task = inner.ItemProcessor.States[inner.ItemProcessor.StartAt];
+      expect(task.Resource).toBe('arn:aws:states:::lambda:invoke.waitForTaskToken');
+      expect(task.TimeoutSecondsPath).toBe('$.hostTimeoutSeconds');
+      expect(task.Catch).toBeUndefined();
     });
 
   it('uses nothing the local engine cannot run (no JSONata, Assign, heartbeats)', () => {

@@ -8,7 +8,7 @@ type Behaviour = (call: HostCall, engine: LocalWorkflowEngine) => void;
 interface HostCall { readonly token: string; readonly phase: string; readonly task: HostTask }
 
 /** A fake pair of handlers plus a record of what the workflows did. */
-function harness(plan: Record<string, HostTask[]>, behaviour: Behaviour, opts: { hostTimeoutSeconds?: number; beginError?: Error } = {}) {
+function harness(plan: Record<string, unknown[]>, behaviour: Behaviour, opts: { hostTimeoutSeconds?: number; beginError?: Error; maxUnavailable?: number } = {}) {
   const events: string[] = [];
   const stepCalls: any[] = [];
   const hostCalls: HostCall[] = [];
@@ -23,7 +23,7 @@ function harness(plan: Record<string, HostTask[]>, behaviour: Behaviour, opts: {
         events.push(payload.action);
         if (payload.action === 'begin') {
           if (opts.beginError) throw opts.beginError;
-          return { phases: plan, hostTimeoutSeconds: opts.hostTimeoutSeconds ?? 30 };
+          return { phases: plan, hostTimeoutSeconds: opts.hostTimeoutSeconds ?? 30, ...(opts.maxUnavailable ? { maxUnavailable: opts.maxUnavailable } : {}) };
         }
         return { status: payload.action };
       },
@@ -93,6 +93,25 @@ describe('LocalWorkflowEngine on the synthesized state machines', () => {
     expect(h.hostCalls.map((c) => c.task.hostId).sort()).toEqual(['a', 'b', 'c']);
     expect(h.events.at(-1)).toBe('finish');
     expect(h.events).not.toContain('fail');
+  });
+
+  it('upgrade-cluster: node sequences, each node\'s steps in order, control plane one node at a time, workers maxUnavailable at a time', async () => {
+    const seq = (node: string, peer: string) => ({ hostId: node, steps: [
+      { hostId: node, step: 'preflight', subject: node }, { hostId: peer, step: 'drain', subject: node },
+      { hostId: node, step: 'upgrade', subject: node }, { hostId: peer, step: 'uncordon', subject: node },
+    ] });
+    const h = harness({ controlPlane: [seq('cp1', 'cp2'), seq('cp2', 'cp1')], workers: [seq('w1', 'cp1'), seq('w2', 'cp1'), seq('w3', 'cp1')] }, later, { maxUnavailable: 2 });
+    await h.engine.start('upgrade-cluster', 'op-u', { operationId: 'op-u' });
+    await h.engine.whenIdle();
+    expect(h.ends[0]!.outcome.status).toBe('SUCCEEDED');
+    const of = (node: string) => h.hostCalls.filter((c) => c.task.subject === node).map((c) => c.task.step);
+    for (const n of ['cp1', 'cp2', 'w1', 'w2', 'w3']) expect(of(n)).toEqual(['preflight', 'drain', 'upgrade', 'uncordon']);
+    // The control plane goes one node at a time: cp1 is done before cp2 starts, and both before any worker.
+    const order = h.hostCalls.map((c) => `${c.task.subject}:${c.task.step}`);
+    expect(order.indexOf('cp1:uncordon')).toBeLessThan(order.indexOf('cp2:preflight'));
+    expect(order.indexOf('cp2:uncordon')).toBeLessThan(Math.min(...['w1', 'w2', 'w3'].map((w) => order.indexOf(`${w}:preflight`))));
+    expect(h.peak.controlPlane).toBe(1);
+    expect(h.peak.workers).toBe(2);
   });
 
   it('a host that never answers times out after the plan\'s hostTimeoutSeconds (TimeoutSecondsPath)', async () => {

@@ -1,4 +1,5 @@
-import { createClusterBody, listClustersQuery, reconfigureClusterBody, scaleClusterBody } from '../../contracts/api.js';
+import { createClusterBody, createUpgradeBody, listClustersQuery, reconfigureClusterBody, scaleClusterBody } from '../../contracts/api.js';
+import { cancelUpgrade, getUpgrade, pauseUpgrade, resumeUpgrade, startUpgrade } from '../../use-cases/upgrades.js';
 import { deleteCluster, reconfigureCluster, scaleCluster, type ClusterWithOperation } from '../../use-cases/cluster-operations.js';
 import { createCluster, getCluster, listClusters } from '../../use-cases/clusters.js';
 import { awsHttpDeps, type HttpDeps } from '../wiring.js';
@@ -34,6 +35,29 @@ export const routes: RouteTable = {
     action: 'clusters:update',
     body: reconfigureClusterBody, idempotent: true,
     run: async (req, deps) => accepted(await reconfigureCluster(deps, req.ctx, req.params.clusterId!, req.body)),
+  }),
+  'POST /v1/clusters/{clusterId}/upgrades': route({
+    action: 'clusters:update',
+    body: createUpgradeBody, idempotent: true,
+    run: async (req, deps) => {
+      const op = await startUpgrade(deps, req.ctx, req.params.clusterId!, req.body);
+      return { status: 202, body: op, headers: { location: `/v1/clusters/${op.target.id}/upgrades/${op.id}` } };
+    },
+  }),
+  'GET /v1/clusters/{clusterId}/upgrades/{upgradeId}': route({
+    run: async (req, deps) => ({ status: 200, body: await getUpgrade(deps, req.ctx, req.params.clusterId!, req.params.upgradeId!) }),
+  }),
+  'POST /v1/clusters/{clusterId}/upgrades/{upgradeId}/pause': route({
+    action: 'clusters:update',
+    run: async (req, deps) => ({ status: 200, body: await pauseUpgrade(deps, req.ctx, req.params.clusterId!, req.params.upgradeId!) }),
+  }),
+  'POST /v1/clusters/{clusterId}/upgrades/{upgradeId}/resume': route({
+    action: 'clusters:update',
+    run: async (req, deps) => ({ status: 202, body: await resumeUpgrade(deps, req.ctx, req.params.clusterId!, req.params.upgradeId!) }),
+  }),
+  'POST /v1/clusters/{clusterId}/upgrades/{upgradeId}/cancel': route({
+    action: 'clusters:update',
+    run: async (req, deps) => ({ status: 200, body: await cancelUpgrade(deps, req.ctx, req.params.clusterId!, req.params.upgradeId!) }),
   }),
 };
 

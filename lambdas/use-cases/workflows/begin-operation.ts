@@ -1,6 +1,7 @@
 import type { HostTask, WorkflowPlan } from '../../contracts/workflows.js';
 import { ConflictError, NotFoundError } from '../../domain/errors.js';
 import type { ClusterRecord, OperationRecord } from '../../domain/model.js';
+import { upgradePhases } from './upgrade-steps.js';
 import { joinTokenSecret, loadOperation, OPEN_STATUSES, type WorkflowDeps } from './deps.js';
 
 /** Seconds a host task may outlive its command's deadline before Step Functions times it out (a backstop). */
@@ -23,8 +24,13 @@ export async function beginOperation(deps: WorkflowDeps, operationId: string): P
   if (!running) throw new ConflictError('operation-ended', `operation ${op.id} already ended (${op.status}); nothing to do`);
   const cluster = await deps.clusters.get(op.target.id);
   if (!cluster) throw new NotFoundError('cluster-not-found', `cluster ${op.target.id} no longer exists`);
+  const hostTimeoutSeconds = deps.settings.hostTimeoutSeconds + TASK_TIMEOUT_MARGIN_SECONDS;
+  if (op.type === 'upgrade-cluster') {
+    const { phases, maxUnavailable } = await upgradePhases(deps, running, cluster);
+    return { phases, hostTimeoutSeconds, maxUnavailable };
+  }
   const phases = await planPhases(deps, { ...running, status: op.status }, cluster);
-  return { phases, hostTimeoutSeconds: deps.settings.hostTimeoutSeconds + TASK_TIMEOUT_MARGIN_SECONDS };
+  return { phases, hostTimeoutSeconds };
 }
 
 async function planPhases(deps: WorkflowDeps, op: OperationRecord, cluster: ClusterRecord): Promise<Record<string, HostTask[]>> {

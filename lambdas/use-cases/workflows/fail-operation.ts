@@ -1,6 +1,7 @@
 import type { ClusterStatus, OperationRecord } from '../../domain/model.js';
 import { issueCommand } from '../device-messages.js';
 import { loadOperation, OPEN_STATUSES, type WorkflowDeps } from './deps.js';
+import { failUpgrade } from './upgrade-steps.js';
 
 export interface WorkflowFailure {
   readonly Error?: string;
@@ -20,7 +21,7 @@ export function readableCause(e: WorkflowFailure): string {
 
 /** After a failure the cluster is left… (the stated cleanup policy, per operation type). */
 const CLUSTER_AFTER_FAILURE: Readonly<Record<string, ClusterStatus>> = {
-  'create-cluster': 'failed', 'scale-out': 'degraded', 'scale-in': 'degraded', reconfigure: 'degraded', 'delete-cluster': 'failed',
+  'create-cluster': 'failed', 'scale-out': 'degraded', 'scale-in': 'degraded', reconfigure: 'degraded', 'delete-cluster': 'failed', 'upgrade-cluster': 'degraded',
 };
 
 /**
@@ -38,6 +39,7 @@ export async function failOperation(deps: WorkflowDeps, operationId: string, err
   if (!(OPEN_STATUSES as readonly string[]).includes(op.status)) return { status: op.status };
   const now = deps.clock.now().toISOString();
   const reason = `${op.type} failed during ${op.step}: ${readableCause(error)}`;
+  if (op.type === 'upgrade-cluster') return failUpgrade(deps, op, reason);
   // Clean up first, end the operation last: whoever sees it failed sees the cluster and hosts
   // as they are left. Every step is idempotent (a concurrent sweep and Catch may both run it).
   const cluster = await deps.clusters.get(op.target.id);

@@ -1,6 +1,7 @@
 import { ConflictError } from '../../domain/errors.js';
 import type { ClusterRecord, OperationRecord } from '../../domain/model.js';
 import type { ClusterChanges } from '../../ports/index.js';
+import { upgradeFinishChanges } from './upgrade-steps.js';
 import { joinTokenSecret, loadOperation, OPEN_STATUSES, type WorkflowDeps } from './deps.js';
 
 const hostsOf = (c: Pick<ClusterRecord, 'controlPlane' | 'workers'>) => [...c.controlPlane.hostIds, ...c.workers.flatMap((w) => w.hostIds)];
@@ -34,8 +35,11 @@ export async function finishOperation(deps: WorkflowDeps, operationId: string): 
     case 'reconfigure':
       changes = { ...changes, profile: op.input?.profile as ClusterRecord['profile'] };
       break;
+    case 'upgrade-cluster':
+      changes = upgradeFinishChanges(op);
+      break;
   }
-  await deps.clusters.updateForOperation(cluster.id, op.id, { ...changes, statusReason: '' }, { endOperation: true, now });
+  await deps.clusters.updateForOperation(cluster.id, op.id, { statusReason: '', ...changes }, { endOperation: true, now });
   await deps.operations.update(op.id, { status: 'succeeded', step: 'done', endedAt: now }, [...OPEN_STATUSES], now);
   return { status: 'succeeded' };
 }

@@ -73,22 +73,53 @@ async function commandFor(deps: WorkflowDeps, op: OperationRecord, cluster: Clus
       const role: NodeRole = cluster.controlPlane.hostIds[0] === task.hostId ? 'init' : cluster.controlPlane.hostIds.includes(task.hostId) ? 'control-plane' : 'worker';
       return nodeConfigCommand(deps, op, cluster, task.hostId, role, task.step);
     }
-    case 'drain':
-      return { type: 'kube-node', params: { action: 'drain', node: task.subject ?? task.hostId, timeoutSeconds: Math.min(3600, Math.max(1, deps.settings.hostTimeoutSeconds - 30)) } };
+    case 'drain': {
+      const requested = typeof op.input?.drainTimeoutSeconds === 'number' ? op.input.drainTimeoutSeconds : undefined;
+      const timeoutSeconds = Math.min(3600, requested ?? Math.max(1, deps.settings.hostTimeoutSeconds - 30));
+      return { type: 'kube-node', params: { action: 'drain', node: task.subject ?? task.hostId, timeoutSeconds } };
+    }
     case 'remove-node':
       return { type: 'kube-node', params: { action: 'delete', node: task.subject ?? task.hostId } };
     case 'reset':
       return { type: 'reset', params: {} };
+    case 'cordon': case 'uncordon':
+      return { type: 'kube-node', params: { action: task.step, node: task.subject ?? task.hostId } };
+    case 'preflight': {
+      const t = upgradeTarget(op);
+      return { type: 'preflight', params: { ...(t.image ? { image: t.image } : {}), requiredFreeMb: REQUIRED_FREE_MB } };
+    }
+    case 'upgrade': {
+      const t = upgradeTarget(op);
+      if (!t.image) throw new ConflictError('image-required', `operation ${op.id} has no target image for ${task.hostId}`);
+      return { type: 'upgrade', params: { image: t.image, ...(t.kairosVersion ? { version: t.kairosVersion } : {}), kubeletVersion: t.kubeletVersion } };
+    }
+    case 'reboot': {
+      const role: NodeRole = cluster.controlPlane.hostIds[0] === task.hostId ? 'init' : cluster.controlPlane.hostIds.includes(task.hostId) ? 'control-plane' : 'worker';
+      return nodeConfigCommand(deps, op, cluster, task.hostId, role, 'write', { reboot: true });
+    }
   }
+}
+
+/**
+ * Room the state partition needs for an A/B upgrade: active + passive + the transition image
+ * (Kairos keeps all three during the upgrade), at up to 2 GiB each.
+ */
+export const REQUIRED_FREE_MB = 3 * 2048;
+
+function upgradeTarget(op: OperationRecord): { image?: string; kairosVersion?: string; kubeletVersion: string } {
+  const t = (op.input?.plan as { target?: { image?: string; kairosVersion?: string; kubeletVersion: string } } | undefined)?.target;
+  if (!t) throw new ConflictError('plan-missing', `operation ${op.id} has no upgrade plan`);
+  return t;
 }
 
 const roleOf = (step: 'init' | 'join-control-plane' | 'join-worker'): NodeRole =>
   step === 'init' ? 'init' : step === 'join-control-plane' ? 'control-plane' : 'worker';
 
 async function nodeConfigCommand(
-  deps: WorkflowDeps, op: OperationRecord, cluster: ClusterRecord, hostId: string, role: NodeRole, mode: 'bootstrap' | 'restart' | 'reload',
+  deps: WorkflowDeps, op: OperationRecord, cluster: ClusterRecord, hostId: string, role: NodeRole, mode: 'bootstrap' | 'restart' | 'reload' | 'write',
+  extra: Record<string, boolean> = {},
 ): Promise<CommandSpec> {
-  const target = (op.input?.profile as { name: string; version: string } | undefined) ?? cluster.profile;
+  const target = (op.input?.profile as { name: string; version: string } | undefined) ?? (op.input?.to as { name: string; version: string } | undefined) ?? cluster.profile;
   const pv = await deps.profiles.getVersion(cluster.project, target.name, target.version);
   if (!pv) throw new NotFoundError('profile-version-not-found', `profile ${target.name}@${target.version} of cluster ${cluster.name} no longer exists`);
   const after = (op.input?.after as Pick<ClusterRecord, 'workers'> | undefined) ?? cluster;
@@ -101,7 +132,7 @@ async function nodeConfigCommand(
   });
   return {
     type: 'apply-cloud-config',
-    params: { cloudConfig, mode, readyTimeoutSeconds: deps.settings.hostTimeoutSeconds },
+    params: { cloudConfig, mode, readyTimeoutSeconds: deps.settings.hostTimeoutSeconds, ...extra },
     secrets: { [JOIN_TOKEN_PLACEHOLDER]: joinTokenSecret(cluster.id) },
   };
 }

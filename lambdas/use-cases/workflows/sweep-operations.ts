@@ -31,10 +31,13 @@ export async function sweepOperations(deps: WorkflowDeps, limit = 100): Promise<
     if (!kind) continue;
     if (op.deadline && now.getTime() > Date.parse(op.deadline)) {
       await failOperation(deps, op.id, { Error: WORKFLOW_ERRORS.hostTimedOut, Cause: `the operation did not finish by its deadline ${op.deadline}` });
-      await deps.workflows.stop(kind, op.id, `operation ${op.id} passed its deadline`);
+      await deps.workflows.stop(kind, op.execution ?? op.id, `operation ${op.id} passed its deadline`);
       expired.push(op.id);
-    } else if (op.status === 'queued' && now.getTime() - Date.parse(op.startedAt) > START_GRACE_MS) {
-      if ((await deps.workflows.start(kind, op.id, { operationId: op.id })).started) started.push(op.id);
+    } else if (op.status === 'queued') {
+      // A maintenance window holds it until its start; otherwise the request's start was lost.
+      const notBefore = typeof op.input?.notBefore === 'string' ? Date.parse(op.input.notBefore) : undefined;
+      const due = notBefore !== undefined ? now.getTime() >= notBefore : now.getTime() - Date.parse(op.updatedAt ?? op.startedAt) > START_GRACE_MS;
+      if (due && (await deps.workflows.start(kind, op.execution ?? op.id, { operationId: op.id })).started) started.push(op.id);
     }
   }
   return { started, expired };
@@ -50,7 +53,8 @@ export async function resumeOperations(deps: WorkflowDeps, limit = 1000): Promis
   for (const op of await deps.operations.listOpen(limit)) {
     const kind = kindOf(op);
     if (!kind || op.status === 'paused') continue;
-    if ((await deps.workflows.start(kind, op.id, { operationId: op.id })).started) resumed.push(op.id);
+    if (op.status === 'queued' && typeof op.input?.notBefore === 'string' && Date.parse(op.input.notBefore) > deps.clock.now().getTime()) continue;
+    if ((await deps.workflows.start(kind, op.execution ?? op.id, { operationId: op.id })).started) resumed.push(op.id);
   }
   return resumed;
 }

@@ -9,7 +9,7 @@ import { executionArn, SfnWorkflowEngine } from '../../../lambdas/adapters/sfn/w
 const arn = (name: string) => `arn:aws-cn:states:cn-north-1:123456789012:stateMachine:${name}`;
 const ARNS: Record<WorkflowKind, string> = {
   'create-cluster': arn('EdgeFleet-CreateCluster'), 'scale-out': arn('EdgeFleet-ScaleOut'), 'scale-in': arn('EdgeFleet-ScaleIn'),
-  reconfigure: arn('EdgeFleet-Reconfigure'), 'delete-cluster': arn('EdgeFleet-DeleteCluster'),
+  reconfigure: arn('EdgeFleet-Reconfigure'), 'delete-cluster': arn('EdgeFleet-DeleteCluster'), 'upgrade-cluster': arn('EdgeFleet-UpgradeCluster'),
 };
 const meta = { $metadata: {} };
 

@@ -1,0 +1,190 @@
+import type { z } from 'zod';
+import type { createUpgradeBody } from '../contracts/api.js';
+import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.js';
+import type { ClusterRecord, OperationRecord } from '../domain/model.js';
+import { planUpgrade, type UpgradeNode, type UpgradePlan } from '../domain/upgrade-plan.js';
+import type { StatusStore } from '../ports/device-plane.js';
+import { newOperation, startWorkflow, type ClusterOpsDeps } from './cluster-operations.js';
+import { mutate, read, visible, type RequestContext } from './context.js';
+import { operationDeadline } from './workflows/deps.js';
+
+/** What the upgrade use cases need beyond the cluster operations: the hosts' reported status. */
+export interface UpgradeDeps extends ClusterOpsDeps {
+  readonly status: Pick<StatusStore, 'get'>;
+}
+
+const notFound = (what: string) => () => new NotFoundError('upgrade-not-found', `${what} does not exist in this project`);
+
+/** The kubelet version a host last reported (status report `kubernetes.version`). */
+export async function reportedKubelet(deps: Pick<UpgradeDeps, 'status'>, hostId: string): Promise<string | undefined> {
+  const s = await deps.status.get(hostId);
+  const k = (s?.content as { kubernetes?: { version?: unknown } } | undefined)?.kubernetes;
+  return typeof k?.version === 'string' ? k.version : undefined;
+}
+
+export async function clusterNodes(deps: Pick<UpgradeDeps, 'status'>, c: Pick<ClusterRecord, 'controlPlane' | 'workers'>): Promise<UpgradeNode[]> {
+  const nodes: UpgradeNode[] = [];
+  for (const hostId of c.controlPlane.hostIds) {
+    const v = await reportedKubelet(deps, hostId);
+    nodes.push({ hostId, role: 'control-plane', pool: 'control-plane', ...(v ? { kubeletVersion: v } : {}) });
+  }
+  for (const w of c.workers) {
+    for (const hostId of w.hostIds) {
+      const v = await reportedKubelet(deps, hostId);
+      nodes.push({ hostId, role: 'worker', pool: w.name, ...(v ? { kubeletVersion: v } : {}) });
+    }
+  }
+  return nodes;
+}
+
+/** Sequential host steps of a plan: every control-plane node, then worker batches. */
+export function sequentialSteps(plan: UpgradePlan): number {
+  const steps = (n: { steps: readonly unknown[] }) => Math.max(1, n.steps.length);
+  const cp = plan.controlPlane.reduce((t: number, n) => t + steps(n), 0);
+  const perBatch = Math.max(0, ...plan.workers.map(steps));
+  return cp + Math.ceil(plan.workers.length / plan.maxUnavailable) * perBatch;
+}
+
+/**
+ * POST /v1/clusters/{id}/upgrades: plans the rolling upgrade (pure planner: behaviour per node,
+ * control plane first one at a time, workers maxUnavailable at a time, version skew, downtime)
+ * and starts it as an operation. A plan that needs downtime is refused unless acknowledged.
+ * A maintenance window's start holds the operation queued until then (the sweep starts it).
+ */
+export async function startUpgrade(deps: UpgradeDeps, ctx: RequestContext, clusterId: string, body: z.infer<typeof createUpgradeBody>): Promise<OperationRecord> {
+  return mutate(deps, ctx, {
+    action: 'clusters:update', audit: 'cluster.upgrade', resource: `cluster/${clusterId}`,
+    run: async () => {
+      const cluster = visible(ctx, await deps.clusters.get(clusterId), () => new NotFoundError('cluster-not-found', `cluster ${clusterId} does not exist in this project`));
+      if (cluster.activeOperationId) {
+        throw new ConflictError('cluster-busy', `cluster ${cluster.name} is running operation ${cluster.activeOperationId}; wait for it (edgefleet operations watch ${cluster.activeOperationId}) before you upgrade it`);
+      }
+      if (!['running', 'degraded'].includes(cluster.status)) throw new ConflictError('cluster-not-running', `cluster ${cluster.name} is ${cluster.status}; only a running or degraded cluster can be upgraded`);
+      const name = body.to.name ?? cluster.profile.name;
+      if (name !== cluster.profile.name) {
+        throw new ValidationError('profile-mismatch', `cluster ${cluster.name} is built from profile ${cluster.profile.name}; upgrade it to another version of that profile`, { errors: [{ path: 'to.name', message: `must be ${cluster.profile.name}` }] });
+      }
+      const [from, to] = await Promise.all([
+        deps.profiles.getVersion(ctx.project, cluster.profile.name, cluster.profile.version),
+        deps.profiles.getVersion(ctx.project, name, body.to.version),
+      ]);
+      if (!to || to.project !== ctx.project) throw new ValidationError('profile-version-not-found', `profile ${name}@${body.to.version} does not exist in this project`, { errors: [{ path: 'to.version', message: 'unknown profile version' }] });
+      if (to.status !== 'published') throw new ValidationError('profile-version-draft', `profile ${name}@${body.to.version} is a draft; publish it first`, { errors: [{ path: 'to.version', message: 'not published' }] });
+      if (!from) throw new ConflictError('profile-version-missing', `the cluster's current profile version ${cluster.profile.name}@${cluster.profile.version} is gone; cannot plan an upgrade from it`);
+      const planned = planUpgrade({
+        from: from.layers, to: to.layers, nodes: await clusterNodes(deps, cluster), now: deps.clock.now(),
+        options: {
+          ...(body.maxUnavailable !== undefined ? { maxUnavailable: body.maxUnavailable } : {}),
+          ...(body.skipWorkers !== undefined ? { skipWorkers: body.skipWorkers } : {}),
+          ...(body.acknowledgeDowntime !== undefined ? { acknowledgeDowntime: body.acknowledgeDowntime } : {}),
+          ...(body.maintenanceWindow ? { maintenanceWindow: body.maintenanceWindow } : {}),
+        },
+      });
+      if (!planned.ok) {
+        const status = ['downtime-not-acknowledged', 'version-skew', 'downgrade', 'max-unavailable-too-high'].includes(planned.code) ? 'conflict' : 'validation';
+        if (status === 'conflict') throw new ConflictError(planned.code, planned.message);
+        throw new ValidationError(planned.code, planned.message, { errors: [{ path: 'to', message: planned.message }] });
+      }
+      return begin(deps, ctx, cluster, planned.plan, {
+        to: { name, version: body.to.version }, from: cluster.profile, onFailure: body.onFailure ?? 'rollback',
+        drainTimeoutSeconds: body.drainTimeoutSeconds ?? 600,
+        ...(body.maintenanceWindow ? { notBefore: body.maintenanceWindow.start, window: body.maintenanceWindow } : {}),
+      });
+    },
+    describe: (op) => ({ detail: `to ${body.to.version}; upgrade ${op.id}` }),
+  });
+}
+
+/** Records the upgrade operation (cluster → upgrading, one operation at a time) and starts its workflow. */
+export async function begin(deps: ClusterOpsDeps, ctx: RequestContext, cluster: ClusterRecord, plan: UpgradePlan, input: Record<string, unknown>): Promise<OperationRecord> {
+  const hosts = [...plan.controlPlane, ...plan.workers].map((n) => n.hostId);
+  const notBefore = input.notBefore as string | undefined;
+  const created = newOperation(deps, ctx, 'upgrade-cluster', cluster, hosts, sequentialSteps(plan), deps.workflowSettings, { ...input, plan: JSON.parse(JSON.stringify(plan)) as unknown });
+  // In a maintenance window the deadline counts from the window's start.
+  const op: OperationRecord = notBefore && Date.parse(notBefore) > deps.clock.now().getTime()
+    ? { ...created, deadline: operationDeadline(new Date(notBefore), sequentialSteps(plan), deps.workflowSettings) }
+    : created;
+  const out = await deps.clusters.startOperation(cluster, op, { status: 'upgrading' });
+  if (!out.ok) {
+    throw new ConflictError(out.busy ? 'cluster-busy' : 'cluster-changed', `cluster ${cluster.name} changed or started another operation while the upgrade was planned; look at it and retry`);
+  }
+  if (!notBefore || Date.parse(notBefore) <= deps.clock.now().getTime()) await startWorkflow(deps, 'upgrade-cluster', op.id);
+  return op;
+}
+
+async function loadUpgrade(deps: ClusterOpsDeps, ctx: RequestContext, clusterId: string, upgradeId: string): Promise<OperationRecord> {
+  const op = await deps.operations.get(upgradeId);
+  if (!op || op.project !== ctx.project || op.type !== 'upgrade-cluster' || op.target.id !== clusterId) throw notFound(`upgrade ${upgradeId} of cluster ${clusterId}`)();
+  return op;
+}
+
+export async function getUpgrade(deps: ClusterOpsDeps, ctx: RequestContext, clusterId: string, upgradeId: string): Promise<OperationRecord> {
+  read(ctx, 'clusters:read');
+  return loadUpgrade(deps, ctx, clusterId, upgradeId);
+}
+
+/**
+ * pause: the workflow stops; a host command already sent finishes on its host (an image being
+ * written is not interrupted) and its result is kept. The cluster stays `upgrading` until resume.
+ */
+export async function pauseUpgrade(deps: ClusterOpsDeps, ctx: RequestContext, clusterId: string, upgradeId: string): Promise<OperationRecord> {
+  return mutate(deps, ctx, {
+    action: 'clusters:update', audit: 'cluster.upgrade.pause', resource: `cluster/${clusterId}`,
+    run: async () => {
+      const op = await loadUpgrade(deps, ctx, clusterId, upgradeId);
+      if (op.status === 'paused') return op;
+      if (!['queued', 'running'].includes(op.status)) throw new ConflictError('upgrade-ended', `upgrade ${op.id} already ended (${op.status}); nothing to pause`);
+      const now = deps.clock.now().toISOString();
+      await deps.workflows.stop('upgrade-cluster', op.execution ?? op.id, `paused by ${ctx.principal.subject}`);
+      const paused = await deps.operations.update(op.id, { status: 'paused', reason: `paused by ${ctx.principal.subject}; resume to continue from each node's state` }, ['queued', 'running'], now);
+      if (!paused) throw new ConflictError('upgrade-changed', `upgrade ${op.id} changed while it was paused; look at it and retry`);
+      return paused;
+    },
+    describe: () => ({ detail: `upgrade ${upgradeId}` }),
+  });
+}
+
+/** resume: a new execution of the same operation; its plan starts from each node's real state. */
+export async function resumeUpgrade(deps: ClusterOpsDeps, ctx: RequestContext, clusterId: string, upgradeId: string): Promise<OperationRecord> {
+  return mutate(deps, ctx, {
+    action: 'clusters:update', audit: 'cluster.upgrade.resume', resource: `cluster/${clusterId}`,
+    run: async () => {
+      const op = await loadUpgrade(deps, ctx, clusterId, upgradeId);
+      if (op.status !== 'paused') throw new ConflictError('upgrade-not-paused', `upgrade ${op.id} is ${op.status}, not paused`);
+      const runs = (op.runs ?? 1) + 1;
+      const execution = `${op.id}-r${runs}`;
+      const now = deps.clock.now().toISOString();
+      const queued = await deps.operations.update(op.id, { status: 'queued', step: 'queued', reason: '', runs, execution }, ['paused'], now);
+      if (!queued) throw new ConflictError('upgrade-changed', `upgrade ${op.id} changed while it was resumed; look at it and retry`);
+      await deps.clusters.updateForOperation(clusterId, op.id, { status: 'upgrading', statusReason: '' }, { endOperation: false, now });
+      try {
+        await deps.workflows.start('upgrade-cluster', execution, { operationId: op.id });
+      } catch { /* the sweep starts a queued operation */ }
+      return queued;
+    },
+    describe: () => ({ detail: `upgrade ${upgradeId}` }),
+  });
+}
+
+/**
+ * cancel: the workflow stops and the operation ends `cancelled`. Nodes already upgraded stay
+ * upgraded; a node cordoned mid-upgrade stays cordoned: the cluster is `degraded` with that
+ * reason until an upgrade (or a rollback to the previous version) makes it consistent.
+ */
+export async function cancelUpgrade(deps: ClusterOpsDeps, ctx: RequestContext, clusterId: string, upgradeId: string): Promise<OperationRecord> {
+  return mutate(deps, ctx, {
+    action: 'clusters:update', audit: 'cluster.upgrade.cancel', resource: `cluster/${clusterId}`,
+    run: async () => {
+      const op = await loadUpgrade(deps, ctx, clusterId, upgradeId);
+      if (!['queued', 'running', 'paused'].includes(op.status)) throw new ConflictError('upgrade-ended', `upgrade ${op.id} already ended (${op.status}); nothing to cancel`);
+      const now = deps.clock.now().toISOString();
+      await deps.workflows.stop('upgrade-cluster', op.execution ?? op.id, `cancelled by ${ctx.principal.subject}`).catch(() => undefined);
+      const reason = `cancelled by ${ctx.principal.subject} during ${op.step}`;
+      const cancelled = await deps.operations.update(op.id, { status: 'cancelled', reason }, ['queued', 'running', 'paused'], now);
+      if (!cancelled) throw new ConflictError('upgrade-changed', `upgrade ${op.id} changed while it was cancelled; look at it and retry`);
+      await deps.clusters.updateForOperation(clusterId, op.id, { status: 'degraded', statusReason: `upgrade ${op.id} ${reason}; nodes may run different versions: upgrade again or roll back` }, { endOperation: true, now });
+      return cancelled;
+    },
+    describe: () => ({ detail: `upgrade ${upgradeId}` }),
+  });
+}

@@ -1,0 +1,132 @@
+import type { NodeSequence } from '../../contracts/workflows.js';
+import type { ClusterRecord, OperationRecord } from '../../domain/model.js';
+import { parseKubeVersion, planUpgrade, type NodePlan, type UpgradePlan } from '../../domain/upgrade-plan.js';
+import { begin } from '../upgrades.js';
+import type { WorkflowDeps } from './deps.js';
+import { OPEN_STATUSES } from './deps.js';
+
+type Target = UpgradePlan['target'];
+
+const planOf = (op: OperationRecord): UpgradePlan => op.input?.plan as UpgradePlan;
+
+/** Steps after which a node is drained and must be uncordoned before the upgrade moves on. */
+const DRAINED_STEPS = new Set(['drain', 'cordon', 'upgrade', 'reboot']);
+/** Steps whose success means the node runs the target image. */
+const UPGRADED_STEPS = new Set(['upgrade', 'reboot', 'uncordon']);
+
+function sameKube(a: string | undefined, b: string): boolean {
+  const x = a ? parseKubeVersion(a) : undefined;
+  const y = parseKubeVersion(b);
+  return !!x && !!y && x.major === y.major && x.minor === y.minor && x.patch === y.patch;
+}
+
+/** Whether the host's last status report says it already runs the target (booted active, version, kubelet, Ready). */
+export async function atTarget(deps: Pick<WorkflowDeps, 'status'>, hostId: string, target: Target): Promise<boolean> {
+  const c = (await deps.status.get(hostId))?.content as
+    { boot?: { state?: string; kairosVersion?: string }; kubernetes?: { ready?: boolean; version?: string } } | undefined;
+  if (!c || c.boot?.state !== 'active' || !c.kubernetes?.ready) return false;
+  if (target.kairosVersion && c.boot.kairosVersion !== target.kairosVersion) return false;
+  return sameKube(c.kubernetes.version, target.kubeletVersion);
+}
+
+/**
+ * The upgrade's host tasks from the stored plan and each node's real state: a repave whose
+ * node already runs the target (an earlier run got that far, or the node was upgraded before)
+ * is not done again; if it was left drained it is only uncordoned.
+ */
+export async function upgradePhases(deps: WorkflowDeps, op: OperationRecord, cluster: ClusterRecord): Promise<{ phases: Record<string, NodeSequence[]>; maxUnavailable: number }> {
+  const plan = planOf(op);
+  const cp = cluster.controlPlane.hostIds;
+  const peerFor = (hostId: string) => cp.find((h) => h !== hostId) ?? hostId;
+  const items = async (nodes: readonly NodePlan[]): Promise<NodeSequence[]> => {
+    const out: NodeSequence[] = [];
+    for (const n of nodes) {
+      const progress = op.hosts[n.hostId];
+      const versionChange = n.behaviour === 'repave';
+      let steps = n.steps.map((s) => ({ hostId: s.on === 'peer' ? peerFor(n.hostId) : n.hostId, step: s.step, subject: n.hostId }));
+      if (versionChange && await atTarget(deps, n.hostId, plan.target)) {
+        const drained = progress?.step !== undefined && DRAINED_STEPS.has(progress.step);
+        steps = drained ? steps.filter((s) => s.step === 'uncordon') : [];
+        if (steps.length === 0) {
+          await deps.operations.setHost(op.id, n.hostId, { status: 'succeeded', step: 'upgrade', detail: `already at ${plan.target.kairosVersion ?? plan.target.kubeletVersion}; not upgraded again`, at: deps.clock.now().toISOString() });
+        }
+      }
+      out.push({ hostId: n.hostId, steps });
+    }
+    return out;
+  };
+  return { phases: { controlPlane: await items(plan.controlPlane), workers: await items(plan.workers) }, maxUnavailable: plan.maxUnavailable };
+}
+
+/** Finish of an upgrade: the cluster is at the target version. */
+export function upgradeFinishChanges(op: OperationRecord): Partial<ClusterRecord> {
+  const to = op.input?.to as ClusterRecord['profile'];
+  const rollbackOf = op.input?.rollbackOf as string | undefined;
+  const plan = planOf(op);
+  const note = rollbackOf
+    ? `rolled back to ${to.name}@${to.version} after upgrade ${rollbackOf} failed (see that operation's reason)`
+    : plan.skippedWorkers ? `control plane at ${to.version}; workers were skipped and still run the previous version` : '';
+  return { profile: to, status: 'running', statusReason: note };
+}
+
+/**
+ * A failed upgrade, per its policy:
+ * - `pause`: the operation is paused with the reason (resume continues from each node's real state);
+ * - `rollback`: the nodes that were upgraded go back to the previous image through the same
+ *   verified per-node path, and a node left drained is uncordoned — in a new upgrade operation
+ *   (`input.rollbackOf`), started at once. A rollback that fails is not rolled back again.
+ * The cluster is `degraded` with the node and reason until then.
+ */
+export async function failUpgrade(deps: WorkflowDeps, op: OperationRecord, reason: string): Promise<{ status: string }> {
+  const now = deps.clock.now().toISOString();
+  const onFailure = op.input?.onFailure as string | undefined;
+  if (onFailure === 'pause') {
+    await deps.clusters.updateForOperation(op.target.id, op.id, { status: 'degraded', statusReason: `upgrade ${op.id} paused: ${reason}` }, { endOperation: false, now });
+    await deps.operations.update(op.id, { status: 'paused', reason: `${reason}; paused (policy pause): fix the node and resume, or cancel` }, [...OPEN_STATUSES], now);
+    return { status: 'paused' };
+  }
+  const cluster = await deps.clusters.get(op.target.id);
+  const rollback = !op.input?.rollbackOf && onFailure !== 'none' && cluster ? await planRollback(deps, op, cluster) : undefined;
+  await deps.clusters.updateForOperation(op.target.id, op.id, { status: 'degraded', statusReason: `upgrade ${op.id} failed: ${reason}` }, { endOperation: true, now });
+  let rolledBackBy: string | undefined;
+  if (rollback && cluster) {
+    const fresh = (await deps.clusters.get(cluster.id)) ?? cluster;
+    const ctx = { principal: { subject: op.requestedBy ?? 'edgefleet', roles: {} }, project: op.project, requestId: `rollback-${op.id}` };
+    const started = await begin({ ...deps, workflowSettings: deps.settings }, ctx, fresh, rollback, {
+      to: op.input?.from, from: op.input?.to, onFailure: 'none', rollbackOf: op.id, drainTimeoutSeconds: op.input?.drainTimeoutSeconds ?? 600,
+    }).catch(() => undefined);
+    rolledBackBy = started?.id;
+  }
+  const full = rolledBackBy
+    ? `${reason}; rolling back ${[...rollback!.controlPlane, ...rollback!.workers].map((n) => n.hostId).join(', ')} to ${(op.input?.from as ClusterRecord['profile']).version} in upgrade ${rolledBackBy}`
+    : reason;
+  await deps.operations.update(op.id, { status: 'failed', reason: full, ...(rolledBackBy ? { input: { ...op.input, rolledBackBy } } : {}) }, [...OPEN_STATUSES], now);
+  return { status: 'failed' };
+}
+
+/** The rollback plan: upgraded nodes back to the previous image; a drained node only uncordoned. */
+async function planRollback(deps: WorkflowDeps, op: OperationRecord, cluster: ClusterRecord): Promise<UpgradePlan | undefined> {
+  const plan = planOf(op);
+  const from = op.input?.from as ClusterRecord['profile'];
+  const to = op.input?.to as ClusterRecord['profile'];
+  const [prev, next] = await Promise.all([deps.profiles.getVersion(op.project, from.name, from.version), deps.profiles.getVersion(op.project, to.name, to.version)]);
+  if (!prev || !next) return undefined;
+  const nodes = [...plan.controlPlane, ...plan.workers];
+  const upgraded = nodes.filter((n) => {
+    const p = op.hosts[n.hostId];
+    return p?.step !== undefined && UPGRADED_STEPS.has(p.step) && (p.status === 'succeeded' || p.step === 'uncordon');
+  });
+  const drained = nodes.filter((n) => !upgraded.includes(n) && op.hosts[n.hostId]?.step !== undefined && DRAINED_STEPS.has(op.hosts[n.hostId]!.step!));
+  if (upgraded.length === 0 && drained.length === 0) return undefined;
+  const back = upgraded.length > 0
+    ? planUpgrade({ from: next.layers, to: prev.layers, nodes: upgraded.map((n) => ({ hostId: n.hostId, role: n.role, pool: n.pool })), options: { rollback: true, acknowledgeDowntime: true, maxUnavailable: 1 } })
+    : undefined;
+  if (back && !back.ok) return undefined;
+  const uncordon = (n: NodePlan): NodePlan => ({ ...n, steps: cluster.controlPlane.hostIds.length + cluster.workers.length > 1 ? [{ step: 'uncordon', on: 'peer' }] : [] });
+  const base: UpgradePlan = back?.ok ? back.plan : { ...plan, controlPlane: [], workers: [], changes: [], maxUnavailable: 1 };
+  return {
+    ...base,
+    controlPlane: [...base.controlPlane, ...drained.filter((n) => n.role === 'control-plane').map(uncordon)],
+    workers: [...base.workers, ...drained.filter((n) => n.role === 'worker').map(uncordon)],
+  };
+}

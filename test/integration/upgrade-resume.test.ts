@@ -1,0 +1,87 @@
+/**
+ * The local runtime killed in the middle of a rolling upgrade and started again on the same
+ * data directory: the upgrade resumes from the stored state and each node's real state and
+ * finishes; no node is upgraded twice, none is skipped.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { startSimulatedAgents, type SimulatedFleet } from '../../device/simulate.js';
+import { sdkTransportFactory } from '../../device/transport-sdk.js';
+import { eventually, startHarness, type Harness } from './harness.js';
+
+const freePort = () => new Promise<number>((resolve, reject) => {
+  const s = createServer();
+  s.once('error', reject);
+  s.listen(0, '127.0.0.1', () => {
+    const { port } = s.address() as { port: number };
+    s.close(() => resolve(port));
+  });
+});
+
+let h: Harness | undefined;
+let fleet: SimulatedFleet | undefined;
+let dir: string;
+let dataDir: string;
+
+afterAll(async () => {
+  await fleet?.stop();
+  await h?.stop();
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+it('an upgrade interrupted by a restart of the control plane resumes and finishes; no node upgraded twice', async () => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'edgefleet-upresume-agents-'));
+  dataDir = mkdtempSync(path.join(os.tmpdir(), 'edgefleet-upresume-data-'));
+  const options = { port: await freePort(), mqttPort: await freePort(), inMemory: false, dataDir, hostTimeoutSeconds: 60, commandSweepMs: 300 };
+  h = await startHarness(options);
+  const t = await h.call('POST', '/v1/registration-tokens', { body: { name: 'upresume', autoApprove: true } });
+  fleet = startSimulatedAgents({
+    apiUrl: h.rt.url, registrationToken: t.body.token, project: 'default', count: 3, stateDir: dir, uidPrefix: 'ur',
+    kairos: { version: 'v3.5.0', rebootDelayMs: 800, k8sReadyDelayMs: 400 }, checkIntervalMs: 100, readyPollMs: 50,
+    transportFactory: (settings) => sdkTransportFactory({ ...settings, minReconnectMs: 200, maxReconnectMs: 1000 }),
+  });
+  const ids = ['ur-1', 'ur-2', 'ur-3'];
+  await eventually('hosts online', async () => {
+    for (const id of ids) if ((await h!.rt.deps.hosts.get(id))?.presence !== 'online') return false;
+    return true;
+  }, 60_000);
+  const image = (k: string, v: string) => `quay.io/kairos/ubuntu:24.04-standard-amd64-generic-${k}-k3sv${v}-k3s1`;
+  await h.call('POST', '/v1/profiles', { body: { name: 'edge' } });
+  for (const [version, img, k3s] of [['1.0.0', image('v3.5.0', '1.30.4'), '1.30.4'], ['2.0.0', image('v3.6.0', '1.31.2'), '1.31.2']]) {
+    await h.call('POST', '/v1/profiles/edge/versions', { body: { version, publish: true, layers: [{ type: 'os', pack: 'ubuntu', version: '24.04', image: img }, { type: 'k8s', pack: 'k3s', version: k3s }] } });
+  }
+  const c = await h.call('POST', '/v1/clusters', { body: { name: 'ur', profile: { name: 'edge', version: '1.0.0' }, controlPlane: { hostIds: ids }, vip: '10.0.0.30' } });
+  await eventually('cluster running', async () => (await h!.call('GET', `/v1/clusters/${c.body.id}`)).body?.status === 'running', 60_000);
+  await eventually('kubelet versions reported', async () => {
+    for (const id of ids) if (!((await h!.rt.iot.deps.status.get(id))?.content as any)?.kubernetes?.version) return false;
+    return true;
+  });
+  const r = await h.call('POST', `/v1/clusters/${c.body.id}/upgrades`, { body: { to: { version: '2.0.0' } } });
+  expect(r.status).toBe(202);
+  const opId = r.body.id as string;
+
+  // The second node is being upgraded: stop everything now.
+  await eventually('second node upgrading', async () => {
+    const op = (await h!.call('GET', `/v1/operations/${opId}`)).body;
+    return op?.hosts?.['ur-2']?.step === 'upgrade' ? op : false;
+  }, 60_000, 20);
+  await h.stop({ keepData: true });
+  h = undefined;
+
+  h = await startHarness(options);
+  expect(h.rt.resumed).toContain(opId);
+  const op = await eventually('upgrade ends', async () => {
+    const o = (await h!.call('GET', `/v1/operations/${opId}`)).body;
+    return ['succeeded', 'failed', 'paused'].includes(o?.status) ? o : false;
+  }, 120_000, 100);
+  expect(op.status).toBe('succeeded');
+  expect((await h.call('GET', `/v1/clusters/${c.body.id}`)).body).toMatchObject({ status: 'running', profile: { version: '2.0.0' } });
+  for (const id of ids) {
+    const k = fleet.host(id)!.kairos;
+    expect(k.calls.filter((x) => x.startsWith('upgrade ')).length).toBe(1);
+    expect(await k.state()).toMatchObject({ boot: 'active', kairosVersion: 'v3.6.0' });
+  }
+}, 240_000);

@@ -53,7 +53,7 @@ export function formatDuration(ms: number): string {
 
 const SYMBOLS: Record<string, string> = {
   succeeded: '✔', released: '✔', failed: '✖', 'timed-out': '✖', skipped: '-',
-  claimed: '·', pending: '·', sent: '→', accepted: '▸', progress: '▸',
+  claimed: '·', pending: '·', queued: '·', sent: '→', accepted: '▸', progress: '▸',
 };
 
 /** A one-character mark for a per-host status (claimed · sent → accepted/progress ▸ succeeded ✔ failed ✖). */
@@ -360,7 +360,9 @@ export function renderUpgradeFrame(op: Operation, o: FrameOptions): string[] {
   // Hosts in the operation but not in the plan (an old or malformed plan) still show, without steps.
   const extra = Object.keys(op.hosts).filter((h) => !planned.has(h)).sort().map((hostId) => ({ hostId, role: '', pool: '', behaviour: '', steps: [] }));
   if (extra.length) groups.push(['Other hosts', extra]);
-  const idWidth = Math.max(0, ...[...planned, ...extra.map((e) => e.hostId)].map((h) => Array.from(terminalText(h)).length));
+  const all = [...v.controlPlane, ...v.workers, ...extra];
+  const idWidth = Math.max(0, ...all.map((n) => Array.from(terminalText(n.hostId)).length));
+  const countWidth = Math.max(0, ...all.map((n) => 2 * String(n.steps.length).length + 1));
   for (const [title, group] of groups) {
     if (!group.length) continue;
     lines.push({ text: '' });
@@ -371,7 +373,7 @@ export function renderUpgradeFrame(op: Operation, o: FrameOptions): string[] {
       const { done, total } = nodeStepsDone(n, h);
       const id = terminalText(n.hostId);
       const cells = [
-        hostSymbol(st), id + ' '.repeat(idWidth - Array.from(id).length), progressBar(done, total), `${done}/${total}`.padStart(5),
+        hostSymbol(st), id + ' '.repeat(idWidth - Array.from(id).length), progressBar(done, total), `${done}/${total}`.padStart(countWidth),
         terminalText(st).padEnd(9), (terminalText(h?.step) || '-').padEnd(9), terminalText(n.behaviour) || '-',
       ];
       const detail = terminalText(h?.detail);

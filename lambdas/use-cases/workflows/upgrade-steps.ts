@@ -124,9 +124,11 @@ async function planRollback(deps: WorkflowDeps, op: OperationRecord, cluster: Cl
   if (back && !back.ok) return undefined;
   const uncordon = (n: NodePlan): NodePlan => ({ ...n, steps: cluster.controlPlane.hostIds.length + cluster.workers.length > 1 ? [{ step: 'uncordon', on: 'peer' }] : [] });
   const base: UpgradePlan = back?.ok ? back.plan : { ...plan, controlPlane: [], workers: [], changes: [], maxUnavailable: 1 };
+  // Going back, workers first (one at a time), then the control plane: a kubelet must never be
+  // newer than its API server (version-skew policy). The first phase runs one node at a time.
   return {
     ...base,
-    controlPlane: [...base.controlPlane, ...drained.filter((n) => n.role === 'control-plane').map(uncordon)],
-    workers: [...base.workers, ...drained.filter((n) => n.role === 'worker').map(uncordon)],
+    controlPlane: [...drained.map(uncordon), ...base.workers, ...base.controlPlane],
+    workers: [],
   };
 }

@@ -248,6 +248,8 @@ class Agent {
   }
 
   private async result(commandId: string, phase: ResultMessage['phase'], detail?: string, progress?: number, remember = true): Promise<void> {
+    // A stopped agent (process killed, host dark) says nothing and records nothing: the next agent decides.
+    if (this.stopped) return;
     if (remember && (phase === 'succeeded' || phase === 'failed')) {
       await this.store.recordOutcome(commandId, { phase, ...(detail ? { detail: detail.slice(0, 4096) } : {}) }).catch((e: unknown) => this.log('warn', `cannot store the outcome of ${commandId}: ${(e as Error).message}`));
     }

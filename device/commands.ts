@@ -1,7 +1,8 @@
 import type { CommandMessage, ResultMessage } from '../lambdas/contracts/mqtt.js';
-import { InvalidParameter, validateCloudConfig, validateImage, versionFromImage, type KairosExecutor, type KairosState, type RebootOutcome } from './kairos.js';
+import { InvalidParameter, validateCloudConfig, type KairosExecutor, type KairosState, type RebootOutcome } from './kairos.js';
 import { clusterStanza, parseApplyParams, parseKubeNodeParams, serviceFor, type ApplyParams } from './kubernetes.js';
 import type { Inflight, StateStore } from './state-store.js';
+import { parsePreflightParams, parseUpgradeParams, sameKubelet } from './upgrade.js';
 
 /**
  * The command handlers, one function per allow-listed command type. The agent (agent.ts)
@@ -34,19 +35,45 @@ export interface CommandContext {
 type Handler = (cmd: CommandMessage, ctx: CommandContext, abandoned: Abandoned) => Promise<void>;
 
 const upgrade: Handler = async (cmd, ctx, abandoned) => {
-  const p = cmd.params;
-  const image = validateImage(p.image);
-  if (p.recovery !== undefined && typeof p.recovery !== 'boolean') throw new InvalidParameter('recovery: must be true or false');
-  if (p.version !== undefined && (typeof p.version !== 'string' || p.version.startsWith('-'))) throw new InvalidParameter('version: must be a version string');
-  const recovery = p.recovery === true;
-  const targetVersion = typeof p.version === 'string' ? p.version : versionFromImage(image);
-  await ctx.result(cmd.commandId, 'progress', `pulling ${image} and writing the ${recovery ? 'recovery' : 'active'} partition`, 10);
-  await ctx.executor.upgrade(image, { recovery });
+  const p = parseUpgradeParams(cmd.params);
+  await ctx.result(cmd.commandId, 'progress', `pulling ${p.image} and writing the ${p.recovery ? 'recovery' : 'active'} partition`, 10);
+  await ctx.executor.upgrade(p.image, { recovery: p.recovery });
   if (abandoned.value) return;
-  if (recovery) return ctx.result(cmd.commandId, 'succeeded', `recovery partition upgraded to ${image}`);
-  await ctx.store.writeInflight({ commandId: cmd.commandId, type: 'upgrade', deadline: cmd.deadline, image, ...(targetVersion ? { targetVersion } : {}), startedAt: ctx.now().toISOString() });
+  if (p.recovery) return ctx.result(cmd.commandId, 'succeeded', `recovery partition upgraded to ${p.image}`);
+  // Everything the post-boot gate needs is durable: an agent that starts after the boot applies the full gate.
+  await ctx.store.writeInflight({
+    commandId: cmd.commandId, type: 'upgrade', deadline: cmd.deadline, image: p.image, startedAt: ctx.now().toISOString(),
+    ...(p.version ? { targetVersion: p.version } : {}), ...(p.kubeletVersion ? { kubeletVersion: p.kubeletVersion } : {}),
+  });
   await ctx.result(cmd.commandId, 'progress', 'image written; rebooting into the new active partition', 60);
   await ctx.rebootThenVerify(() => ctx.executor.reboot(), abandoned);
+};
+
+/** Node Ready (when a cluster node), room on the state partition, image reachable: all checked, every failure named. */
+const preflight: Handler = async (cmd, ctx) => {
+  const p = parsePreflightParams(cmd.params);
+  const passed: string[] = [];
+  const failed: string[] = [];
+  const s = await ctx.executor.state();
+  const k = s.kubernetes;
+  if (!k) passed.push('not a Kubernetes node (no Ready check)');
+  else if (k.ready) passed.push(`Kubernetes node ${k.nodeName ?? ctx.hostId} Ready at kubelet ${k.version ?? 'unknown'}`);
+  else failed.push(`Kubernetes node ${k.nodeName ?? ctx.hostId} is not Ready (kubectl describe node ${k.nodeName ?? ctx.hostId})`);
+  try {
+    const free = await ctx.executor.stateFreeMb();
+    if (free >= p.requiredFreeMb) passed.push(`state partition ${free} MB free (needs ${p.requiredFreeMb} MB)`);
+    else failed.push(`state partition has ${free} MB free, needs ${p.requiredFreeMb} MB for the active, passive and transition images: free space on COS_STATE or use a smaller image`);
+  } catch (e) {
+    failed.push(`state partition free space unknown: ${(e as Error).message}`);
+  }
+  try {
+    await ctx.executor.checkImage(p.image);
+    passed.push(`image ${p.image} reachable`);
+  } catch (e) {
+    failed.push(`image ${p.image} not reachable: ${(e as Error).message}`);
+  }
+  if (failed.length) return ctx.result(cmd.commandId, 'failed', `preflight failed: ${failed.join('; ')}${passed.length ? ` (passed: ${passed.join('; ')})` : ''}`);
+  return ctx.result(cmd.commandId, 'succeeded', `preflight passed: ${passed.join('; ')}`);
 };
 
 const reboot: Handler = async (cmd, ctx, abandoned) => {
@@ -165,12 +192,12 @@ const kubeNode: Handler = async (cmd, ctx) => {
 };
 
 export const HANDLERS: Readonly<Record<CommandMessage['type'], Handler>> = {
-  upgrade, reboot, reset, 'apply-cloud-config': applyCloudConfig, 'kube-node': kubeNode, 'report-state': reportState,
+  upgrade, preflight, reboot, reset, 'apply-cloud-config': applyCloudConfig, 'kube-node': kubeNode, 'report-state': reportState,
 };
 
 /** Decides the outcome of the command that rebooted the host, once it is back. */
 export async function finishInflight(i: Inflight, ctx: CommandContext): Promise<void> {
-  let s = await ctx.executor.state();
+  const s = await ctx.executor.state();
   if (i.type === 'reboot') return ctx.result(i.commandId, 'succeeded', `rebooted; booted ${s.boot} at ${s.kairosVersion ?? 'unknown version'}`);
   if (i.type === 'reset') return ctx.result(i.commandId, 'succeeded', `reset done; booted ${s.boot}${s.kubernetes ? '' : '; no Kubernetes node on this host any more'}`);
   if (i.type === 'apply') {
@@ -178,19 +205,39 @@ export async function finishInflight(i: Inflight, ctx: CommandContext): Promise<
     if (!s.kubernetes?.ready) await ctx.result(i.commandId, 'progress', `booted ${s.boot}; waiting for the Kubernetes node to be Ready`, 80);
     return verdict({ commandId: i.commandId, type: 'apply-cloud-config', params: {}, deadline: i.deadline }, ctx, i, `booted ${s.boot} with the new cloud-config; `);
   }
-  if (s.boot === 'passive') {
-    return ctx.result(i.commandId, 'failed', `booted into passive at ${s.kairosVersion ?? 'unknown version'}: the new image did not boot and Kairos fell back`);
-  }
+  return upgradeGate(i, s, ctx);
+}
+
+/**
+ * The post-boot health gate of an upgrade: booted active, at the target Kairos version, and
+ * (when a target kubelet is named or the host is a cluster node) the Kubernetes node Ready at
+ * the target kubelet version, within the readiness timeout and the command deadline.
+ */
+async function upgradeGate(i: Inflight, first: KairosState, ctx: CommandContext): Promise<void> {
+  let s = first;
+  const at = s.kairosVersion ?? 'unknown version';
+  if (s.boot === 'passive') return ctx.result(i.commandId, 'failed', `booted passive at ${at}: the new image did not boot and Kairos fell back`);
   if (s.boot !== 'active' || (i.targetVersion && s.kairosVersion !== i.targetVersion)) {
-    return ctx.result(i.commandId, 'failed', `booted ${s.boot} at ${s.kairosVersion ?? 'unknown version'}, expected active at ${i.targetVersion ?? i.image}`);
+    return ctx.result(i.commandId, 'failed', `booted ${s.boot} at ${at}, expected active at ${i.targetVersion ?? i.image}`);
   }
-  if (s.kubernetes && !s.kubernetes.ready) {
-    await ctx.result(i.commandId, 'progress', `booted active at ${s.kairosVersion}; waiting for the Kubernetes node to be Ready`, 90);
-    s = await waitForReady(ctx, readyUntil(ctx, i.deadline, undefined).until);
-    if (ctx.stopped()) return;
-    if (s.kubernetes && !s.kubernetes.ready) {
-      return ctx.result(i.commandId, 'failed', `booted active at ${s.kairosVersion} but the Kubernetes node is not Ready`);
+  const want = i.kubeletVersion;
+  if (!want && !s.kubernetes) return ctx.result(i.commandId, 'succeeded', `booted active at ${s.kairosVersion ?? i.targetVersion ?? 'the new image'}`);
+  const passes = (x: KairosState) => !!x.kubernetes?.ready && (!want || sameKubelet(x.kubernetes.version, want));
+  const { until, seconds } = readyUntil(ctx, i.deadline, undefined);
+  if (!passes(s)) {
+    await ctx.result(i.commandId, 'progress', `booted active at ${at}; waiting for the Kubernetes node to be Ready${want ? ` at kubelet ${want}` : ''}`, 90);
+    s = await ctx.executor.state();
+    while (!ctx.stopped() && !passes(s) && ctx.now().getTime() < until) {
+      await ctx.sleep(Math.min(ctx.readyPollMs, Math.max(1, until - ctx.now().getTime())));
+      s = await ctx.executor.state();
     }
+    if (ctx.stopped()) return;
   }
-  return ctx.result(i.commandId, 'succeeded', `booted active at ${s.kairosVersion ?? i.targetVersion ?? 'the new image'}${s.kubernetes ? '; Kubernetes node Ready' : ''}`);
+  const k = s.kubernetes;
+  const name = k?.nodeName ?? ctx.hostId;
+  if (passes(s)) return ctx.result(i.commandId, 'succeeded', `booted active at ${at}; Kubernetes node ${name} Ready at kubelet ${k?.version ?? 'unknown'}`);
+  if (!k) return ctx.result(i.commandId, 'failed', `booted active at ${at} but there is no Kubernetes node on this host after ${seconds} s, expected kubelet ${want} Ready: the provider did not bring Kubernetes up (journalctl -u kairos-agent)`);
+  if (k.ready) return ctx.result(i.commandId, 'failed', `booted active at ${at} but the node reports kubelet ${k.version ?? 'unknown'}, expected ${want}: the image does not carry the target Kubernetes version`);
+  const unit = k.distribution && k.role ? ` and journalctl -u ${serviceFor(k.distribution, k.role)}` : '';
+  return ctx.result(i.commandId, 'failed', `booted active at ${at} but Kubernetes node ${name} was not Ready within ${seconds} s (kubelet ${k.version ?? 'unknown'}): check kubectl describe node ${name}${unit}`);
 }

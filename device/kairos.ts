@@ -1,4 +1,4 @@
-import { readFile, stat, unlink } from 'node:fs/promises';
+import { readFile, stat, statfs, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
@@ -8,6 +8,7 @@ import {
   clusterStanza, distributionFromRelease, InvalidParameter, isControlPlane, kubeNodeArgs, LAYOUTS, parseNodeJson, serviceFor, validateNodeName,
   type Distribution, type KubernetesNodeState,
 } from './kubernetes.js';
+import { checkImageReachable, type ReachabilityOptions } from './registry.js';
 import { writeFileAtomic } from './state-store.js';
 
 export { InvalidParameter } from './kubernetes.js';
@@ -53,6 +54,10 @@ export interface KairosExecutor {
   reloadKubernetes(): Promise<void>;
   /** cordon | uncordon | drain | delete another node, with this (control-plane) host's admin kubeconfig. */
   kubeNode(action: KubeNodeAction, node: string, timeoutSeconds: number): Promise<void>;
+  /** Free space on the state partition (COS_STATE: active, passive and transition images), in MiB. */
+  stateFreeMb(): Promise<number>;
+  /** Resolves when the image's manifest is reachable from this host; rejects with the reason. */
+  checkImage(image: string): Promise<void>;
 }
 
 /**
@@ -117,6 +122,10 @@ export interface KairosPaths {
   readonly osRelease: string;
   readonly oemDir: string;
   readonly grubenv: string;
+  /** Where Kairos (immucore) mounts the COS_STATE partition. */
+  readonly statePartition: string;
+  /** Registry reachability check (preflight). */
+  readonly registry?: ReachabilityOptions;
 }
 
 /** The file the agent writes cloud-configs to (a statereset keeps /oem, so reset removes it). */
@@ -136,7 +145,10 @@ export const DEFAULT_PATHS: KairosPaths = {
   osRelease: '/etc/os-release',
   oemDir: '/oem',
   grubenv: '/oem/grubenv',
+  statePartition: '/run/initramfs/cos-state',
 };
+
+export const IMAGE_CHECK_TIMEOUT_MS = 30_000;
 
 export const UPGRADE_TIMEOUT_MS = 60 * 60_000;
 
@@ -199,6 +211,17 @@ export class KairosCli implements KairosExecutor {
     if (!k || !isControlPlane(k.role)) throw new Error('this host holds no admin kubeconfig (not a control-plane node)');
     const layout = LAYOUTS[k.distribution];
     await this.runner.run(layout.kubectl, kubeNodeArgs(layout.adminKubeconfig, action, node, timeoutSeconds), { timeoutMs: (timeoutSeconds + 60) * 1000 });
+  }
+
+  async stateFreeMb(): Promise<number> {
+    const s = await statfs(this.paths.statePartition).catch((e: NodeJS.ErrnoException) => {
+      throw new Error(`cannot read the state partition at ${this.paths.statePartition} (${e.code ?? e.message}): is this a Kairos host?`);
+    });
+    return Math.floor((s.bavail * s.bsize) / (1024 * 1024));
+  }
+
+  async checkImage(image: string): Promise<void> {
+    await checkImageReachable(validateImage(image), { timeoutMs: IMAGE_CHECK_TIMEOUT_MS, ...this.paths.registry });
   }
 
   private async cluster() {

@@ -3,6 +3,7 @@ import { startAgent, type AgentHandle } from './agent.js';
 import { agentConfig, type AgentConfig } from './config.js';
 import type { Log } from './registration.js';
 import { SimulatedKairos, type SimulatedKairosOptions } from './simulated-kairos.js';
+import { SimulatedKubernetes, type SimulatedKubernetesOptions } from './simulated-kubernetes.js';
 import type { TransportFactory } from './transport.js';
 
 export interface SimulatedFleetOptions {
@@ -25,6 +26,10 @@ export interface SimulatedFleetOptions {
   readonly perHost?: (uid: string, n: number) => Partial<SimulatedKairosOptions> | undefined;
   /** How often a waiting agent looks at its node for Ready. @default 100 */
   readonly readyPollMs?: number;
+  /** How long an agent waits for Ready (also the upgrade gate) unless the deadline is earlier. @default 10 min */
+  readonly readyTimeoutMs?: number;
+  /** The fleet's shared Kubernetes API (drain delay). */
+  readonly kubernetes?: SimulatedKubernetesOptions;
 }
 
 export interface SimulatedHost {
@@ -43,6 +48,8 @@ export interface SimulatedHost {
 
 export interface SimulatedFleet {
   readonly hosts: readonly SimulatedHost[];
+  /** The Kubernetes API all hosts of this fleet share: nodes and the availability timeline. */
+  readonly kubernetes: SimulatedKubernetes;
   /** The host with this hardware id (= host id for auto-approved hosts), or undefined. */
   host(uid: string): SimulatedHost | undefined;
   stop(): Promise<void>;
@@ -56,6 +63,7 @@ export interface SimulatedFleet {
 export function startSimulatedAgents(o: SimulatedFleetOptions): SimulatedFleet {
   const prefix = o.uidPrefix ?? 'sim';
   const hosts: SimulatedHost[] = [];
+  const kubernetes = new SimulatedKubernetes(o.kubernetes);
   for (let n = 1; n <= o.count; n++) {
     const uid = `${prefix}-${n}`;
     const stateDir = join(o.stateDir, uid);
@@ -64,18 +72,22 @@ export function startSimulatedAgents(o: SimulatedFleetOptions): SimulatedFleet {
       tags: o.tags ?? {}, stateDir, uid, ...(o.fullReportSeconds ? { fullReportSeconds: o.fullReportSeconds } : {}),
     });
     const extra = o.perHost?.(uid, n) ?? {};
+    const self: { host?: SimulatedHost } = {};
     const kairos = new SimulatedKairos({
-      rebootDelayMs: 1000, k8sReadyDelayMs: 500, ...o.kairos, ...extra,
-      failures: { ...o.kairos?.failures, ...extra.failures }, stateFile: join(stateDir, 'simulated-disk.json'),
+      rebootDelayMs: 1000, k8sReadyDelayMs: 500, nodeName: uid, ...o.kairos, ...extra,
+      failures: { ...o.kairos?.failures, ...extra.failures }, stateFile: join(stateDir, 'simulated-disk.json'), kubernetes,
+      // A host that goes dark: its agent stops with it (no results, no status, offline).
+      onPowerOff: () => void self.host?.stop(),
     });
     const log: Log | undefined = o.log ? (level, message, fields) => o.log!(level, message, { simulated: uid, ...fields }) : undefined;
     const launch = () => startAgent({
       config, executor: kairos, log: log ?? (() => undefined), transportFactory: o.transportFactory, checkIntervalMs: o.checkIntervalMs, readyPollMs: o.readyPollMs ?? 100,
+      ...(o.readyTimeoutMs !== undefined ? { readyTimeoutMs: o.readyTimeoutMs } : {}),
       showPairing: (p) => (log ?? ((_l, m) => process.stdout.write(`${m}\n`)))('info', `${uid}: waiting for approval of host ${p.hostId}, pairing code ${p.pairingCode}`),
     });
     let agent = launch();
     let running = true;
-    hosts.push({
+    const host: SimulatedHost = {
       uid, kairos,
       get agent() { return agent; },
       get running() { return running; },
@@ -88,10 +100,12 @@ export function startSimulatedAgents(o: SimulatedFleetOptions): SimulatedFleet {
         running = true;
         agent = launch();
       },
-    });
+    };
+    self.host = host;
+    hosts.push(host);
   }
   return {
-    hosts,
+    hosts, kubernetes,
     host: (uid) => hosts.find((h) => h.uid === uid),
     async stop() {
       for (const h of hosts) h.kairos.stop();

@@ -3,8 +3,15 @@ import type { KubeNodeAction } from '../lambdas/contracts/mqtt.js';
 import { writeFileAtomic } from './state-store.js';
 import { validateCloudConfig, validateImage, versionFromImage, type BootState, type KairosExecutor, type KairosState, type RebootOutcome, type UpgradeOptions } from './kairos.js';
 import { clusterStanza, isControlPlane, serviceFor, validateNodeName, type Distribution, type KubeRole } from './kubernetes.js';
+import { SimulatedKubernetes } from './simulated-kubernetes.js';
+import { kubeletFromImage } from './upgrade.js';
 
-interface Slot { readonly image: string; readonly version: string }
+interface Slot {
+  readonly image: string;
+  readonly version: string;
+  /** The Kubernetes version the image carries (from its tag), when it names one. */
+  readonly kubeletVersion?: string;
+}
 
 /** The simulated Kubernetes node (exists once the provider has bootstrapped it). */
 export interface SimulatedNode {
@@ -46,6 +53,14 @@ export interface SimulatedFailures {
   neverReady?: boolean;
   /** `kube-node drain` fails with this reason, e.g. a PodDisruptionBudget (stays until cleared). */
   drainFailure?: string;
+  /** The host goes dark at its next reboot and never comes back (its agent stops; `stop()` ends the wait). */
+  neverReturns?: boolean;
+  /** Free space the state partition reports, in MB (stays until cleared). */
+  lowDiskMb?: number;
+  /** The preflight image check fails with this reason (true: a generic one) (stays until cleared). */
+  imageUnreachable?: string | boolean;
+  /** These images never boot: after an upgrade to one, Kairos falls back to passive (every time, until cleared). */
+  failImages?: readonly string[];
 }
 
 export interface SimulatedKairosOptions {
@@ -65,6 +80,14 @@ export interface SimulatedKairosOptions {
   readonly k8sRole?: KubeRole;
   readonly stateFile?: string;
   readonly failures?: SimulatedFailures;
+  /** The fleet's shared Kubernetes API; a host on its own gets a private one. */
+  readonly kubernetes?: SimulatedKubernetes;
+  /** The node name when the cluster config names none (the simulated host name). @default 'localhost' */
+  readonly nodeName?: string;
+  /** Free space on the state partition, in MB. @default 20000 */
+  readonly stateFreeMb?: number;
+  /** Called when the host goes dark (failure `neverReturns`): the fleet stops the host's agent. */
+  readonly onPowerOff?: () => void;
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
 }
@@ -85,6 +108,9 @@ function defaultVersion(d: Distribution): string {
 export class SimulatedKairos implements KairosExecutor {
   readonly failures: SimulatedFailures;
   readonly calls: string[] = [];
+  /** The Kubernetes API this host's node is registered in (shared by a simulated fleet). */
+  readonly kubernetes: SimulatedKubernetes;
+  private darkRelease: (() => void) | undefined;
   private disk: SimulatedDisk;
   private bootedAt: number;
   private readonly now: () => number;
@@ -107,6 +133,37 @@ export class SimulatedKairos implements KairosExecutor {
       ...(options.k8sRole ? { node: { role: options.k8sRole, distribution: options.k8sDistribution ?? 'k3s', version: options.k8sVersion ?? defaultVersion(options.k8sDistribution ?? 'k3s') } } : {}),
     };
     this.nodeStartedAt = this.bootedAt;
+    this.kubernetes = options.kubernetes ?? new SimulatedKubernetes({ now: this.now, sleep: this.sleep });
+    this.syncNode('register');
+  }
+
+  /** This host's node name in the Kubernetes API. */
+  get nodeName(): string {
+    return this.disk.node?.nodeName ?? this.options.nodeName ?? 'localhost';
+  }
+
+  private readyInMs(): number | undefined {
+    if (this.failures.neverReady) return undefined;
+    return Math.max(0, this.nodeStartedAt + (this.options.k8sReadyDelayMs ?? 0) - this.now());
+  }
+
+  /** Tells the Kubernetes API what happened to this host's node. */
+  private syncNode(what: 'register' | 'kubelet' | 'rebooting' | 'remove'): void {
+    const node = this.disk.node;
+    const name = this.nodeName;
+    if (what === 'remove' || !node) {
+      this.kubernetes.remove(name);
+      return;
+    }
+    if (what === 'rebooting') this.kubernetes.setRebooting(name, true);
+    else if (what === 'register' || !this.kubernetes.node(name)) this.kubernetes.register(name, { role: node.role, kubeletVersion: node.version, readyInMs: this.readyInMs() });
+    else this.kubernetes.kubeletStarted(name, this.readyInMs(), node.version);
+  }
+
+  /** Changes the injected failures mid-run (merged; `undefined` clears one). */
+  setFailures(change: Partial<SimulatedFailures>): void {
+    Object.assign(this.failures, change);
+    if ('neverReady' in change && this.disk.node && !this.rebooting) this.kubernetes.kubeletStarted(this.nodeName, this.readyInMs());
   }
 
   private static load(file: string): SimulatedDisk | undefined {
@@ -142,7 +199,8 @@ export class SimulatedKairos implements KairosExecutor {
       this.failures.download = false;
       throw new Error(`kairos-agent upgrade failed: error pulling oci:${image}: unexpected EOF`);
     }
-    const slot: Slot = { image, version: versionFromImage(image) ?? image };
+    const kubeletVersion = kubeletFromImage(image);
+    const slot: Slot = { image, version: versionFromImage(image) ?? image, ...(kubeletVersion ? { kubeletVersion } : {}) };
     if (options.recovery) this.disk.recovery = slot;
     else {
       this.disk.passive = this.disk.active;
@@ -154,6 +212,13 @@ export class SimulatedKairos implements KairosExecutor {
   async reboot(): Promise<RebootOutcome> {
     this.calls.push('reboot');
     this.rebooting = true;
+    if (this.disk.node) this.syncNode('rebooting');
+    if (this.failures.neverReturns) {
+      // Dark: no boot, no agent. Only stop() (the test or the fleet ending) ends the wait.
+      this.options.onPowerOff?.();
+      await new Promise<void>((resolve) => (this.darkRelease = resolve));
+      throw new Error('the host went dark during the reboot and never came back');
+    }
     await this.sleep(this.options.rebootDelayMs ?? 0);
     if (this.disk.nextEntry === 'statereset') {
       // Reset: persistent state wiped (the Kubernetes node with it), back on the active image.
@@ -166,7 +231,7 @@ export class SimulatedKairos implements KairosExecutor {
       this.disk.resets += 1;
       this.disk.booted = 'active';
       this.disk.running = this.disk.active;
-    } else if (this.failures.bootFallback && this.disk.active.image !== this.disk.running.image) {
+    } else if ((this.failures.bootFallback || this.failures.failImages?.includes(this.disk.active.image)) && this.disk.active.image !== this.disk.running.image) {
       this.failures.bootFallback = false;
       this.disk.booted = 'passive';
       this.disk.running = this.disk.passive;
@@ -177,14 +242,20 @@ export class SimulatedKairos implements KairosExecutor {
     this.bootedAt = this.now();
     this.nodeStartedAt = this.bootedAt;
     // The provider runs at boot: a host with a cluster config and no node yet joins now.
+    const hadNode = !!this.disk.node;
     if (!this.disk.node && !this.failures.joinFailure) this.disk.node = this.nodeFromConfig();
+    // The kubelet the booted image carries (a fallback boots the old one again).
+    if (this.disk.node && this.disk.running.kubeletVersion) this.disk.node = { ...this.disk.node, version: this.disk.running.kubeletVersion };
     this.rebooting = false;
+    if (this.disk.node) this.syncNode(hadNode ? 'kubelet' : 'register');
+    else this.syncNode('remove');
     await this.save();
     return 'rebooted';
   }
 
   async reset(): Promise<RebootOutcome> {
     this.calls.push('reset');
+    if (this.disk.node) this.syncNode('remove');
     this.disk.nextEntry = 'statereset';
     await this.save();
     return this.reboot();
@@ -214,7 +285,11 @@ export class SimulatedKairos implements KairosExecutor {
     if (this.failures.joinFailure) throw new Error(`the ${wanted.distribution} provider could not bring up the ${wanted.role} node: ${this.failures.joinFailure}`);
     const before = this.disk.node;
     this.disk.node = wanted;
-    if (!before || before.role !== wanted.role || before.version !== wanted.version) this.nodeStartedAt = this.now();
+    if (!before || before.role !== wanted.role || before.version !== wanted.version) {
+      this.nodeStartedAt = this.now();
+      if (before && before.nodeName !== wanted.nodeName) this.kubernetes.remove(before.nodeName ?? this.options.nodeName ?? 'localhost');
+      this.syncNode(before ? 'kubelet' : 'register');
+    }
     await this.save();
   }
 
@@ -223,6 +298,7 @@ export class SimulatedKairos implements KairosExecutor {
     const node = this.disk.node;
     if (!node) throw new Error('this host is not a Kubernetes node (no cluster stanza bootstrapped): nothing to restart');
     this.nodeStartedAt = this.now();
+    this.syncNode('kubelet');
     return serviceFor(node.distribution, node.role);
   }
 
@@ -239,9 +315,19 @@ export class SimulatedKairos implements KairosExecutor {
     if (action === 'drain' && this.failures.drainFailure) {
       cordoned.add(node);
       this.disk.cordoned = [...cordoned];
+      this.kubernetes.cordon(node);
       await this.save();
       throw new Error(`kubectl drain ${node} did not finish within ${timeoutSeconds}s: ${this.failures.drainFailure}`);
     }
+    // The shared Kubernetes API (a node that is not registered there is left alone, as before).
+    if (action === 'drain') await this.kubernetes.drain(node, timeoutSeconds).catch((e: Error) => {
+      cordoned.add(node);
+      this.disk.cordoned = [...cordoned];
+      throw e;
+    });
+    else if (action === 'cordon') this.kubernetes.cordon(node);
+    else if (action === 'uncordon') this.kubernetes.uncordon(node);
+    else this.kubernetes.remove(node);
     if (action === 'cordon' || action === 'drain') cordoned.add(node);
     if (action === 'uncordon') cordoned.delete(node);
     if (action === 'delete') {
@@ -265,9 +351,23 @@ export class SimulatedKairos implements KairosExecutor {
     };
   }
 
-  /** Ends a hanging upgrade (as a process kill would). */
+  async stateFreeMb(): Promise<number> {
+    this.calls.push('state-free-mb');
+    return this.failures.lowDiskMb ?? this.options.stateFreeMb ?? 20_000;
+  }
+
+  async checkImage(image: string): Promise<void> {
+    validateImage(image);
+    this.calls.push(`check-image ${image}`);
+    const u = this.failures.imageUnreachable;
+    if (u) throw new Error(typeof u === 'string' ? u : `HEAD https://${image.split('/')[0]}/v2/…/manifests: connection timed out`);
+  }
+
+  /** Ends a hanging upgrade or a dark reboot (as a process kill would). */
   stop(): void {
     this.hangRelease?.();
     this.hangRelease = undefined;
+    this.darkRelease?.();
+    this.darkRelease = undefined;
   }
 }

@@ -73,6 +73,8 @@ export interface Inflight {
   readonly type: 'upgrade' | 'reboot' | 'reset' | 'apply';
   readonly deadline: string;
   readonly targetVersion?: string;
+  /** upgrade: the kubelet version the node must report Ready at after the boot. */
+  readonly kubeletVersion?: string;
   readonly image?: string;
   readonly startedAt: string;
   /** apply: the config has a cluster stanza, so the node must be Ready after the boot. */

@@ -142,7 +142,7 @@ describe('edge agent', () => {
     await a.online();
     a.t().deliver({ commandId: 'up-2', type: 'upgrade', params: { image: V2 }, deadline: future() });
     await waitFor(() => a.t().phases('up-2').includes('failed'), 'failure');
-    expect(a.t().results('up-2').at(-1).detail).toMatch(/booted into passive at v3\.4\.2/);
+    expect(a.t().results('up-2').at(-1).detail).toMatch(/^booted passive at v3\.4\.2: the new image did not boot and Kairos fell back$/);
   });
 
   test('upgrade waits for Kubernetes Ready after the reboot', async () => {
@@ -184,6 +184,7 @@ describe('edge agent', () => {
     const goingDown: KairosExecutor = {
       upgrade: (i, o) => k.upgrade(i, o), applyCloudConfig: (y) => k.applyCloudConfig(y), state: () => k.state(), reset: () => k.reset(),
       bootstrap: () => k.bootstrap(), restartKubernetes: () => k.restartKubernetes(), reloadKubernetes: () => k.reloadKubernetes(), kubeNode: (a, n, t) => k.kubeNode(a, n, t),
+      stateFreeMb: () => k.stateFreeMb(), checkImage: (i) => k.checkImage(i),
       reboot: async (): Promise<RebootOutcome> => 'rebooting',
     };
     const a = start(goingDown);

@@ -1,0 +1,80 @@
+import { PREFLIGHT_PARAMS, UPGRADE_PARAMS } from '../lambdas/contracts/mqtt.js';
+import { validateImage, versionFromImage } from './kairos.js';
+import { InvalidParameter } from './kubernetes.js';
+
+/**
+ * Pure helpers of the `upgrade` and `preflight` commands: parameter checks (everything that
+ * could end up in an argv or a message is validated here) and kubelet version comparison.
+ */
+
+type Params = Readonly<Record<string, string | number | boolean>>;
+
+function onlyKnown(p: Params, allowed: readonly string[]): void {
+  for (const k of Object.keys(p)) {
+    if (!allowed.includes(k)) throw new InvalidParameter(`unknown parameter ${JSON.stringify(k.slice(0, 40))} (allowed: ${allowed.join(', ')})`);
+  }
+}
+
+/** `v1.31.2`, `1.31.2`, `v1.31.2+k3s1`, `v1.31.2+rke2r1`, `v1.31.2-rc.1`: what a kubelet reports. */
+const KUBELET_VERSION = /^v?(\d{1,4})\.(\d{1,4})\.(\d{1,6})(?:[-+][A-Za-z0-9.+-]{1,40})?$/;
+
+export function validateKubeletVersion(v: unknown): string {
+  if (typeof v !== 'string' || v.length === 0) throw new InvalidParameter('kubeletVersion: must be a Kubernetes version such as v1.31.2 or v1.31.2+k3s1');
+  if (v.startsWith('-')) throw new InvalidParameter('kubeletVersion: must not start with "-"');
+  if (v.length > 64 || !KUBELET_VERSION.test(v)) throw new InvalidParameter(`kubeletVersion: ${JSON.stringify(v.slice(0, 40))} is not a Kubernetes version such as v1.31.2 or v1.31.2+k3s1`);
+  return v;
+}
+
+/** major.minor.patch of a kubelet version ("v1.31.2+k3s1" → "1.31.2"), or undefined. */
+export function kubeletCore(v: string | undefined): string | undefined {
+  const m = v === undefined ? null : KUBELET_VERSION.exec(v.trim());
+  return m ? `${Number(m[1])}.${Number(m[2])}.${Number(m[3])}` : undefined;
+}
+
+/** Same major.minor.patch; distribution suffixes (+k3s1, +rke2r1) are ignored. */
+export function sameKubelet(reported: string | undefined, expected: string): boolean {
+  const a = kubeletCore(reported);
+  return a !== undefined && a === kubeletCore(expected);
+}
+
+/** The Kubernetes version a Kairos standard image tag carries (…-k3sv1.31.2-k3s1, …-rke2v1.31.2-rke2r1) → v1.31.2. */
+export function kubeletFromImage(image: string): string | undefined {
+  const tag = image.split('@')[0]!.split('/').pop()?.split(':')[1] ?? '';
+  const m = /(?:k3s|rke2|kubeadm)v?(\d+\.\d+\.\d+)/.exec(tag);
+  return m ? `v${m[1]}` : undefined;
+}
+
+export interface UpgradeParams {
+  readonly image: string;
+  /** The Kairos version /etc/kairos-release must report after the reboot (from the tag when not given). */
+  readonly version?: string;
+  readonly kubeletVersion?: string;
+  readonly recovery: boolean;
+}
+
+const KAIROS_VERSION = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
+
+export function parseUpgradeParams(p: Params): UpgradeParams {
+  onlyKnown(p, UPGRADE_PARAMS);
+  const image = validateImage(p.image);
+  if (p.recovery !== undefined && typeof p.recovery !== 'boolean') throw new InvalidParameter('recovery: must be true or false');
+  if (p.version !== undefined && (typeof p.version !== 'string' || !KAIROS_VERSION.test(p.version))) throw new InvalidParameter('version: must be a Kairos version such as v3.5.0 (letters, digits, ".", "_", "+", "-"; not starting with "-")');
+  const version = typeof p.version === 'string' ? p.version : versionFromImage(image);
+  const kubeletVersion = p.kubeletVersion === undefined ? undefined : validateKubeletVersion(p.kubeletVersion);
+  return { image, recovery: p.recovery === true, ...(version ? { version } : {}), ...(kubeletVersion ? { kubeletVersion } : {}) };
+}
+
+export interface PreflightParams {
+  readonly image: string;
+  readonly requiredFreeMb: number;
+}
+
+export const MAX_REQUIRED_FREE_MB = 1_048_576;
+
+export function parsePreflightParams(p: Params): PreflightParams {
+  onlyKnown(p, PREFLIGHT_PARAMS);
+  const image = validateImage(p.image);
+  const mb = p.requiredFreeMb;
+  if (typeof mb !== 'number' || !Number.isInteger(mb) || mb < 0 || mb > MAX_REQUIRED_FREE_MB) throw new InvalidParameter(`requiredFreeMb: must be a whole number of MB from 0 to ${MAX_REQUIRED_FREE_MB}`);
+  return { image, requiredFreeMb: mb };
+}

@@ -252,7 +252,8 @@ export interface UpgradeView {
   readonly workers: readonly UpgradeNodePlan[];
   readonly maxUnavailable?: number;
   readonly downtime?: { readonly expected: boolean; readonly reason?: string; readonly estimatedSeconds?: number };
-  readonly skippedWorkers: readonly string[];
+  /** Workers left at the current version (`--skip-workers`): the plan's flag, or their ids. */
+  readonly skippedWorkers: boolean | readonly string[];
   readonly from?: string;
   readonly to?: string;
   readonly onFailure?: string;
@@ -286,7 +287,7 @@ export function upgradeView(op: Operation): UpgradeView {
     workers: nodes(plan.workers),
     maxUnavailable: typeof plan.maxUnavailable === 'number' ? plan.maxUnavailable : undefined,
     downtime: typeof d.expected === 'boolean' ? { expected: d.expected, reason: str(d.reason), estimatedSeconds: typeof d.estimatedSeconds === 'number' ? d.estimatedSeconds : undefined } : undefined,
-    skippedWorkers: arr(plan.skippedWorkers).map((w) => (typeof w === 'string' ? w : str(rec(w).hostId))).filter((w): w is string => !!w),
+    skippedWorkers: plan.skippedWorkers === true || arr(plan.skippedWorkers).map((w) => (typeof w === 'string' ? w : str(rec(w).hostId))).filter((w): w is string => !!w),
     from: ref(input.from), to: ref(input.to), onFailure: str(input.onFailure),
     rollbackOf: str(input.rollbackOf) ?? str(rec(input.rollbackOf).upgradeId),
     rolledBackBy: str(rolledBackBy) ?? str(rec(rolledBackBy).upgradeId),
@@ -313,7 +314,10 @@ export function progressBar(done: number, total: number, cells = 10): string {
 /** Ended, or paused because a node failed (the `onFailure: pause` policy): nothing more happens without the operator. */
 export function upgradeStopped(op: Operation): boolean {
   if (isTerminal(op.status)) return true;
-  return op.status === 'paused' && Object.values(op.hosts).some((h) => h.status === 'failed' || h.status === 'timed-out');
+  if (op.status !== 'paused') return false;
+  if (Object.values(op.hosts).some((h) => h.status === 'failed' || h.status === 'timed-out')) return true;
+  // The failure policy paused it (an operator's pause reads "paused by <who>").
+  return upgradeView(op).onFailure === 'pause' && !!op.reason && !/^paused by /.test(op.reason);
 }
 
 /** What happened to the upgrade beyond its outcome: rollbacks and how to continue, as lines. */
@@ -324,12 +328,16 @@ export function upgradeFollowUp(op: Operation, clusterId: string): string[] {
   if (v.rolledBackBy) {
     out.push(`Rolled back by upgrade ${terminalText(v.rolledBackBy)}: edgefleet upgrades get ${c} ${terminalText(v.rolledBackBy)}`);
   }
-  if (v.rollbackOf) out.push(`This upgrade rolls back upgrade ${terminalText(v.rollbackOf)}.`);
   if (op.status === 'paused') {
     out.push(`Paused${op.reason ? `: ${terminalText(op.reason)}` : '.'}`);
     out.push(`Continue from each node's state: edgefleet upgrades resume ${c} ${terminalText(op.id)}   or stop: edgefleet upgrades cancel ${c} ${terminalText(op.id)}`);
   }
   return out;
+}
+
+function skippedNote(v: UpgradeView): string | undefined {
+  if (v.skippedWorkers === true) return 'Workers stay at the current version (--skip-workers): control plane only';
+  return v.skippedWorkers === false || !v.skippedWorkers.length ? undefined : `Workers staying at the current version (--skip-workers): ${v.skippedWorkers.map(terminalText).join(', ')}`;
 }
 
 function downtimeNote(v: UpgradeView): string | undefined {
@@ -353,6 +361,7 @@ export function renderUpgradeFrame(op: Operation, o: FrameOptions): string[] {
   if (v.onFailure) head.push(`on failure: ${terminalText(v.onFailure)}`);
   head.push(`elapsed: ${elapsed(op, o.now)}`);
   lines.push({ text: head.join('  '), status });
+  if (v.rollbackOf) lines.push({ text: `Rolls back upgrade ${terminalText(v.rollbackOf)} (edgefleet upgrades get ${cluster} ${terminalText(v.rollbackOf)})` });
   const downtime = downtimeNote(v);
   if (downtime) lines.push({ text: downtime });
   const groups: [string, readonly UpgradeNodePlan[]][] = [['Control plane', v.controlPlane], ['Workers', v.workers]];
@@ -380,7 +389,8 @@ export function renderUpgradeFrame(op: Operation, o: FrameOptions): string[] {
       lines.push({ text: cells.join('  ') + (detail ? `  ${detail}` : ''), status: st, mark: true });
     }
   }
-  if (v.skippedWorkers.length) lines.push({ text: `Workers left at the current version (--skip-workers): ${v.skippedWorkers.map(terminalText).join(', ')}` });
+  const skipped = skippedNote(v);
+  if (skipped) lines.push({ text: skipped });
   if (isTerminal(op.status) || op.status === 'paused') {
     lines.push({ text: '' });
     if (isTerminal(op.status)) lines.push({ text: renderOutcome(op, o.now), status: op.status });
@@ -412,7 +422,8 @@ export function describeUpgradePlan(op: Operation): string[] {
     const steps = n.steps.map((s) => terminalText(s.step) + (s.on === 'peer' ? '@peer' : '')).join(' → ') || 'nothing to do';
     out.push(`  ${i + 1}. ${terminalText(n.hostId)}  ${role}  ${terminalText(n.behaviour) || '-'}: ${steps}`);
   });
-  if (v.skippedWorkers.length) out.push(`  skipped (stay at the current version): ${v.skippedWorkers.map(terminalText).join(', ')}`);
+  const skipped = skippedNote(v);
+  if (skipped) out.push(`  ${skipped}`);
   const downtime = downtimeNote(v);
   if (downtime) out.push(downtime);
   return out;

@@ -14,7 +14,7 @@ const T0 = Date.parse('2026-11-24T10:00:00Z');
 const REPAVE = ['preflight', 'cordon', 'drain', 'upgrade', 'reboot', 'uncordon'].map((step) => ({ step, on: 'node' }));
 const node = (hostId: string, role = 'control-plane', pool = 'control-plane', behaviour = 'repave', steps = REPAVE): UpgradeNodePlan => ({ hostId, role, pool, behaviour, steps });
 
-interface PlanOver { controlPlane?: UpgradeNodePlan[]; workers?: UpgradeNodePlan[]; maxUnavailable?: number; downtime?: object; skippedWorkers?: string[] }
+interface PlanOver { controlPlane?: UpgradeNodePlan[]; workers?: UpgradeNodePlan[]; maxUnavailable?: number; downtime?: object; skippedWorkers?: boolean | string[] }
 function upgrade(over: Partial<Operation> = {}, plan: PlanOver = {}, input: Record<string, unknown> = {}): Operation {
   return {
     id: 'up-1', project: 'default', type: 'upgrade-cluster', target: { type: 'cluster', id: 'c-1' }, status: 'queued', step: 'queued',
@@ -24,7 +24,7 @@ function upgrade(over: Partial<Operation> = {}, plan: PlanOver = {}, input: Reco
       plan: {
         behaviour: 'repave', changes: [{ layer: 'os', change: 'image', behaviour: 'repave', reason: 'new OS image' }],
         controlPlane: [node('hw-1'), node('hw-2'), node('hw-3')], workers: [], maxUnavailable: 1,
-        target: { kubeletVersion: 'v1.31.2' }, downtime: { expected: false }, skippedWorkers: [], ...plan,
+        target: { kubeletVersion: 'v1.31.2' }, downtime: { expected: false }, skippedWorkers: false, ...plan,
       },
       ...input,
     },
@@ -103,6 +103,16 @@ describe('upgrade frames', () => {
     expect(renderUpgradeFrame(upgrade(), { now: T0, width: 100 }).join('\n')).not.toContain('Downtime');
   });
 
+  it('names the upgrade a rollback undoes', () => {
+    const op = upgrade({ id: 'up-2' }, {}, { rollbackOf: 'up-1', onFailure: 'none' });
+    expect(renderUpgradeFrame(op, { now: T0, width: 100 })[2]).toBe('Rolls back upgrade up-1 (edgefleet upgrades get c-1 up-1)');
+  });
+
+  it('says when workers are left out by --skip-workers', () => {
+    const op = upgrade({ hosts: {} }, { controlPlane: [node('cp-1')], skippedWorkers: true });
+    expect(renderUpgradeFrame(op, { now: T0, width: 100 }).at(-1)).toBe('Workers stay at the current version (--skip-workers): control plane only');
+  });
+
   it('groups control plane first, then workers in plan order with their batch size', () => {
     const op = upgrade({ hosts: {} }, { controlPlane: [node('cp-1')], workers: [node('w-9', 'worker', 'pos', 'reboot'), node('w-2', 'worker', 'pos', 'reboot')], maxUnavailable: 2 });
     const lines = renderUpgradeFrame(op, { now: T0, width: 100 });
@@ -158,6 +168,8 @@ describe('upgrade frames', () => {
 
   it.each([
     ['running', running, false], ['paused by the operator', upgrade({ status: 'paused' }), false], ['paused on a failed node', pausedOnFailure, true],
+    ['paused by its failure policy', upgrade({ status: 'paused', reason: 'hw-2 booted into passive; paused (policy pause): fix the node and resume, or cancel' }, {}, { onFailure: 'pause' }), true],
+    ['paused by the operator under a pause policy', upgrade({ status: 'paused', reason: 'paused by ops; resume to continue' }, {}, { onFailure: 'pause' }), false],
     ['failed', failed, true], ['succeeded', succeeded, true],
   ])('decides whether a watch of a %s upgrade stops', (_name, op, stops) => expect(upgradeStopped(op)).toBe(stops));
 
@@ -168,7 +180,7 @@ describe('upgrade frames', () => {
       '  change  os: image → repave (new OS image)',
       '  1. cp-1  control plane  repave: preflight → cordon → drain → upgrade → reboot → uncordon',
       '  2. w-1  worker pos  restart: restart',
-      '  skipped (stay at the current version): w-7',
+      '  Workers staying at the current version (--skip-workers): w-7',
     ]);
   });
 });

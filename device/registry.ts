@@ -55,6 +55,8 @@ export interface ReachabilityOptions {
   readonly scheme?: 'https' | 'http';
 }
 
+const seconds = (ms: number) => (ms >= 1000 ? `${Math.round(ms / 1000)} s` : `${ms} ms`);
+
 /** Resolves when the manifest exists; rejects with what went wrong (for the operator). */
 export async function checkImageReachable(image: string, o: ReachabilityOptions = {}): Promise<void> {
   const f = o.fetch ?? fetch;
@@ -81,7 +83,7 @@ export async function checkImageReachable(image: string, o: ReachabilityOptions 
     if (res.status === 401 || res.status === 403) throw new Error(`${ref.registry} refused an anonymous pull of ${ref.repository} (HTTP ${res.status})`);
     if (!res.ok) throw new Error(`${ref.registry} answered HTTP ${res.status}`);
   } catch (e) {
-    if ((e as Error).name === 'TimeoutError' || signal.aborted) throw new Error(`${ref.registry} did not answer within ${Math.round((o.timeoutMs ?? 30_000) / 1000)} s`);
+    if ((e as Error).name === 'TimeoutError' || signal.aborted) throw new Error(`${ref.registry} did not answer within ${seconds(o.timeoutMs ?? 30_000)}`);
     if ((e as Error).message.startsWith('fetch failed')) throw new Error(`cannot reach ${ref.registry}: ${String((e as { cause?: { code?: string; message?: string } }).cause?.code ?? (e as { cause?: Error }).cause?.message ?? 'network error')}`);
     throw e;
   }

@@ -189,7 +189,8 @@ describe('failures', () => {
     await eventually('up-10 back', async () => (await h.rt.deps.hosts.get('up-10'))?.presence === 'online');
     const resumed = await h.call('POST', `/v1/clusters/${id}/upgrades/${r.body.id}/resume`);
     expect(resumed.status).toBe(202);
-    expect((await ended(r.body.id)).status).toBe('succeeded');
+    const after = await ended(r.body.id);
+    expect({ status: after.status, reason: after.reason }).toEqual({ status: 'succeeded', reason: '' });
     for (const n of ['up-10', 'up-11', 'up-12']) await expectAtTarget(n, 'v3.6.0', 'v1.31.2');
   }, 150_000);
 

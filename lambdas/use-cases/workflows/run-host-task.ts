@@ -30,8 +30,19 @@ export async function runHostTask(deps: WorkflowDeps, input: HostCommandInput): 
     await deps.workflows.sendTaskFailure(input.token, WORKFLOW_ERRORS.invalid, `operation ${op.id} already ended (${op.status})`);
     return 'operation-ended';
   }
-  const commandId = taskCommandId(op.id, input.phase, input.task);
-  const existing = await deps.commands.get(input.task.hostId, commandId);
+  // The command of this step, as sent by this run or an earlier one: one that succeeded or is
+  // still running on the host is adopted (never sent twice); one an earlier run saw fail or
+  // time out is retried under this run's id (a resumed upgrade tries the node again).
+  const runs = op.runs ?? 1;
+  const base = taskCommandId(op.id, input.phase, input.task);
+  const idOf = (run: number) => (run === 1 ? base : `${base}-r${run}`);
+  let existing: CommandRecord | undefined;
+  for (let run = runs; run >= 1 && !existing; run--) {
+    const c = await deps.commands.get(input.task.hostId, idOf(run));
+    if (c && (run === runs || (c.state !== 'failed' && c.state !== 'timed-out'))) existing = c;
+    else if (c) break;
+  }
+  const commandId = idOf(runs);
   if (existing) {
     const next: CommandRecord = { ...existing, taskToken: input.token, version: existing.version + 1, updatedAt: now.toISOString() };
     if (!(await deps.commands.update(next))) {

@@ -11,7 +11,7 @@ const planOf = (op: OperationRecord): UpgradePlan => op.input?.plan as UpgradePl
 
 /** Steps after which a node is drained and must be uncordoned before the upgrade moves on. */
 const DRAINED_STEPS = new Set(['drain', 'cordon', 'upgrade', 'reboot']);
-/** Steps whose success means the node runs the target image. */
+/** Steps after which the node may run (or have tried to boot) the target image. */
 const UPGRADED_STEPS = new Set(['upgrade', 'reboot', 'uncordon']);
 
 function sameKube(a: string | undefined, b: string): boolean {
@@ -112,9 +112,12 @@ async function planRollback(deps: WorkflowDeps, op: OperationRecord, cluster: Cl
   const [prev, next] = await Promise.all([deps.profiles.getVersion(op.project, from.name, from.version), deps.profiles.getVersion(op.project, to.name, to.version)]);
   if (!prev || !next) return undefined;
   const nodes = [...plan.controlPlane, ...plan.workers];
+  // Nodes that reached the upgrade step go back to the previous image, including the one that
+  // failed it: a node that fell back boots *passive*, and its active partition holds the new
+  // image it could not boot; writing the previous image back makes it boot active again.
   const upgraded = nodes.filter((n) => {
     const p = op.hosts[n.hostId];
-    return p?.step !== undefined && UPGRADED_STEPS.has(p.step) && (p.status === 'succeeded' || p.step === 'uncordon');
+    return p?.step !== undefined && UPGRADED_STEPS.has(p.step);
   });
   const drained = nodes.filter((n) => !upgraded.includes(n) && op.hosts[n.hostId]?.step !== undefined && DRAINED_STEPS.has(op.hosts[n.hostId]!.step!));
   if (upgraded.length === 0 && drained.length === 0) return undefined;

@@ -134,7 +134,7 @@ export function needsUpgradeError(clusterId: string, profile: ProfileRef, err: A
   const hints = [
     ...detailLines.map((l) => `  ${l}`),
     ...(p?.errors ?? []).map((e) => `  - ${terminalText(e.path) || '(layer)'}: ${terminalText(e.message)}`),
-    `what to do: changes that repave or reboot nodes are applied by a rolling upgrade, not by reconfigure; move cluster ${clusterId} to ${profile.name}@${profile.version} with the upgrade API, or publish a version whose changes only restart or reload services`,
+    `what to do: changes that repave or reboot nodes are applied by a rolling upgrade, not by reconfigure; run: edgefleet clusters upgrade ${clusterId} --to ${profile.name}@${profile.version} (or publish a version whose changes only restart or reload services)`,
   ];
   if (err.requestId) hints.push(`request id: ${err.requestId}`);
   return new CliError(
@@ -170,7 +170,7 @@ const BUSY = (id: string): string =>
 export function registerClusters(program: Command, rt: CliRuntime): void {
   const clusters = program
     .command('clusters')
-    .description('Kubernetes clusters on edge hosts: create, list, get, scale, reconfigure, delete')
+    .description('Kubernetes clusters on edge hosts: create, list, get, scale, reconfigure, upgrade, delete')
     .addHelpText(
       'after',
       examples(
@@ -274,7 +274,7 @@ ${examples('edgefleet clusters scale c-123 --pool pos --add hw-7,hw-8 --watch', 
       `
 Each layer's change is classified (repave, reboot, service restart, reload, no-op); only restarts,
 reloads and no-ops are applied here. When a change needs a repave or reboot the command exits 4
-and lists the changes: apply that version with the upgrade API instead.
+and lists the changes: apply that version with: edgefleet clusters upgrade <id> --to <profile>@<version>
 ${examples('edgefleet clusters reconfigure c-123 --profile edge-k3s@1.0.1 --watch')}`,
     )
     .action(

@@ -157,7 +157,7 @@ describe('clusters reconfigure', () => {
     expect(r.code).toBe(EXIT.conflict);
     expect(r.stderr).toContain('error: cannot reconfigure cluster "c-1" to edge-k3s@2.0.0: some changes need an upgrade (code reconfigure-needs-upgrade, HTTP 409):');
     expect(r.stderr).toContain('\n    layer os: image changed (repave)\n    layer k8s: version 1.30 → 1.31 (reboot)\n    use the upgrade API\n');
-    expect(r.stderr).toContain('with the upgrade API');
+    expect(r.stderr).toContain('edgefleet clusters upgrade c-1 --to edge-k3s@2.0.0');
     expect(r.stderr).toContain('request id: req-1');
   });
 

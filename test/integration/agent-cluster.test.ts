@@ -87,12 +87,18 @@ describe('agent ↔ local runtime: Kubernetes nodes', () => {
     expect(await outcome('kc-1', drain)).toMatchObject({ phase: 'succeeded', detail: 'node kc-3 drained' });
     expect(fleet.host('kc-1')!.kairos.calls).toContain('kube-node drain kc-3 120s');
     expect(fleet.host('kc-1')!.kairos.snapshot.cordoned).toEqual(['kc-3']);
+    expect(fleet.kubernetes.node('kc-3')).toMatchObject({ cordoned: true, role: 'worker' });
   }, 60_000);
 
-  it('restart: the Kubernetes service restarts, the node is Ready again → succeeded', async () => {
+  it('restart: the Kubernetes service restarts, the node is Ready again → succeeded; the shared API saw it out and back', async () => {
+    const from = Date.now();
     const id = await send('kc-1', 'apply-cloud-config', { cloudConfig: node('init', 'kc-1'), mode: 'restart', readyTimeoutSeconds: 30 });
     expect(await outcome('kc-1', id)).toMatchObject({ phase: 'succeeded', detail: 'restarted k3s; Kubernetes node kc-1 Ready: role init, kubelet v1.32.3+k3s1' });
     expect(fleet.host('kc-1')!.kairos.calls.filter((c) => c === 'restart-kubernetes')).toHaveLength(1);
+    const kc1 = fleet.kubernetes.timeline.filter((e) => e.node === 'kc-1' && e.at >= from);
+    expect(kc1.map((e) => e.available)).toEqual([false, true]);
+    expect(kc1[1]!.at - kc1[0]!.at).toBeGreaterThanOrEqual(300);
+    expect(fleet.kubernetes.node('kc-1')).toMatchObject({ ready: true, role: 'init' });
   }, 60_000);
 
   it('a host that was offline gets its reset on reconnect; the reset clears the node and its cluster config', async () => {
@@ -105,6 +111,7 @@ describe('agent ↔ local runtime: Kubernetes nodes', () => {
     expect(host.kairos.snapshot).toMatchObject({ resets: 1 });
     expect(host.kairos.snapshot.node).toBeUndefined();
     expect(host.kairos.snapshot.cloudConfig).toBeUndefined();
+    expect(fleet.kubernetes.node('kc-3')).toBeUndefined();
     await eventually('status without a node', async () => lastStatus('kc-3') && lastStatus('kc-3').kubernetes === undefined);
     // The agent kept its identity: same host, no second registration.
     expect(host.agent.state.hostId).toBe('kc-3');

@@ -154,11 +154,21 @@ export class SimulatedKubernetes {
     return names.filter((n) => state.get(n) !== true).sort();
   }
 
-  /** The instants at which availability may change within [from, to], plus `from`. */
-  private instants(from: number, to: number): number[] {
-    const ts = new Set<number>([from]);
-    for (const e of this.events) if (e.at >= from && e.at <= to) ts.add(e.at);
-    return [...ts].sort((a, b) => a - b);
+  /**
+   * Walks the timeline once: calls `visit` with each node's availability at `from` and after
+   * every instant within [from, to] at which something changed (simultaneous changes together).
+   */
+  private sweep(from: number, to: number, visit: (state: ReadonlyMap<string, boolean>) => void): void {
+    const events = this.timeline;
+    const state = new Map<string, boolean>();
+    let i = 0;
+    while (i < events.length && events[i]!.at <= from) state.set(events[i]!.node, events[i++]!.available);
+    visit(state);
+    while (i < events.length && events[i]!.at <= to) {
+      const at = events[i]!.at;
+      while (i < events.length && events[i]!.at === at) state.set(events[i]!.node, events[i++]!.available);
+      visit(state);
+    }
   }
 
   /**
@@ -166,19 +176,21 @@ export class SimulatedKubernetes {
    * counts from its first event (a node that has not joined yet is not "out").
    */
   maxConcurrentUnavailable(nodes?: readonly string[], from = -Infinity, to = Infinity): number {
-    const first = this.events.length ? Math.min(...this.events.map((e) => e.at)) : 0;
     let max = 0;
-    for (const t of this.instants(Math.max(from, first), to)) {
-      const out = nodes ? this.unavailableAt(t).filter((n) => nodes.includes(n)) : this.unavailableAt(t);
-      max = Math.max(max, out.length);
-    }
+    this.sweep(from, to, (state) => {
+      let out = 0;
+      for (const [node, available] of state) if (!available && (!nodes || nodes.includes(node))) out++;
+      max = Math.max(max, out);
+    });
     return max;
   }
 
   /** The fewest of `nodes` available at the same instant within [from, to] (a node not joined yet counts as unavailable). */
   minAvailable(nodes: readonly string[], from: number, to: number): number {
     let min = nodes.length;
-    for (const t of this.instants(from, to)) min = Math.min(min, nodes.length - this.unavailableAt(t, nodes).length);
+    this.sweep(from, to, (state) => {
+      min = Math.min(min, nodes.filter((n) => state.get(n) === true).length);
+    });
     return min;
   }
 }

@@ -44,10 +44,7 @@ export async function runHostTask(deps: WorkflowDeps, input: HostCommandInput): 
   }
   const commandId = idOf(runs);
   if (existing) {
-    const next: CommandRecord = { ...existing, taskToken: input.token, version: existing.version + 1, updatedAt: now.toISOString() };
-    if (!(await deps.commands.update(next))) {
-      throw new ConflictError('command-changed', `command ${commandId} on ${input.task.hostId} changed while the workflow resumed; the step is retried`);
-    }
+    const next = await adopt(deps, existing, input.token, now);
     if (isFinished(next)) {
       await completeToken(deps, next);
       return 'already-finished';
@@ -72,6 +69,21 @@ export async function runHostTask(deps: WorkflowDeps, input: HostCommandInput): 
   }
   await publishStored(deps, record);
   return 'sent';
+}
+
+/** Results of the command may land at the same moment: re-read and try again (they are few). */
+const ADOPT_ATTEMPTS = 12;
+
+/** The command takes this task's token (the earlier run's token is dead); retried on a concurrent result. */
+async function adopt(deps: WorkflowDeps, found: CommandRecord, token: string, now: Date): Promise<CommandRecord> {
+  let current: CommandRecord | undefined = found;
+  for (let attempt = 0; attempt < ADOPT_ATTEMPTS && current; attempt++) {
+    const next: CommandRecord = { ...current, taskToken: token, version: current.version + 1, updatedAt: now.toISOString() };
+    if (await deps.commands.update(next)) return next;
+    await new Promise((r) => setTimeout(r, Math.random() * 10 * (attempt + 1)));
+    current = await deps.commands.get(found.hostId, found.commandId);
+  }
+  throw new ConflictError('command-changed', `command ${found.commandId} on ${found.hostId} kept changing while the workflow resumed; the step is retried`);
 }
 
 type CommandSpec = Pick<CommandRecord, 'type' | 'params' | 'secrets'>;

@@ -25,7 +25,7 @@ async function stateFingerprint(): Promise<string> {
 const db = () => h.rt.dynamo;
 
 const fill = (p: string) => p.replace('{id}', ids.token!).replace('{hostId}', ids.host!).replace('{name}', 'victim-prof')
-  .replace('{version}', '1.0.0').replace('{clusterId}', ids.cluster!).replace('{operationId}', ids.operation!);
+  .replace('{version}', '1.0.0').replace('{clusterId}', ids.cluster!).replace('{operationId}', ids.operation!).replace('{upgradeId}', ids.operation!);
 
 const jwtRoutes = API_ROUTES.filter((r) => r.auth === 'jwt');
 const bodyRoutes = API_ROUTES.filter((r) => ROUTE_DOCS[routeKey(r)]?.body);
@@ -154,7 +154,8 @@ describe('changes nothing on bad input', () => {
         const body = r.path.endsWith('/versions') && r.method === 'POST' ? { version: '9.9.9', layers }
           : r.method === 'PATCH' ? { version: 1, name: 'pwned' }
             : r.path.endsWith('/scale') ? { pool: 'edge', add: ['h-1'] }
-              : r.path.endsWith('/reconfigure') ? { profile: { name: 'p', version: '1.0.0' } } : undefined;
+              : r.path.endsWith('/reconfigure') ? { profile: { name: 'p', version: '1.0.0' } }
+                : r.path.endsWith('/upgrades') ? { to: { version: '1.0.0' } } : undefined;
         const res = await h.call(r.method, fill(r.path), { token: attacker, project: 'attacker', body });
         expect(res.status).toBe(404);
         expect(res.body.detail).toMatch(/does not exist in this project|has no version/);

@@ -111,22 +111,28 @@ function terminalWidth(s: Session): number {
   return cols && cols > 0 ? cols : 100;
 }
 
+/** An API client for a watch loop that remembers the last Retry-After header (for back-off). */
+export function watchClient(s: Session): { client: ApiClient; retryAfter: () => string | null } {
+  const { url, token } = requireConnection(s.config);
+  const baseFetch = s.io.fetch ?? globalThis.fetch;
+  let last: string | null = null;
+  const client = new ApiClient({
+    url, token, project: s.config.project,
+    fetch: async (input, init) => {
+      const res = await baseFetch(input, init);
+      last = res.headers.get('retry-after');
+      return res;
+    },
+  });
+  return { client, retryAfter: () => last };
+}
+
 /**
  * Follows an operation to its end and sets the exit code: 0 succeeded, EXIT.conflict (4)
  * failed or cancelled, 130 when Ctrl-C stopped the watch (the operation keeps running).
  */
 export async function followOperation(s: Session, id: string, o: { intervalMs?: number } = {}): Promise<void> {
-  const { url, token } = requireConnection(s.config);
-  const baseFetch = s.io.fetch ?? globalThis.fetch;
-  let lastRetryAfter: string | null = null;
-  const client = new ApiClient({
-    url, token, project: s.config.project,
-    fetch: async (input, init) => {
-      const res = await baseFetch(input, init);
-      lastRetryAfter = res.headers.get('retry-after');
-      return res;
-    },
-  });
+  const { client, retryAfter } = watchClient(s);
   const live = s.io.isTTY === true && !s.out.isJson;
   const width = terminalWidth(s);
   // Keep a frame shorter than the screen: the cursor cannot go back above its top row.
@@ -150,7 +156,7 @@ export async function followOperation(s: Session, id: string, o: { intervalMs?: 
         what: `get operation "${id}"`,
         hints: { 404: 'list operations with `edgefleet operations list` (and check --project)' },
       }),
-      retryAfter: () => lastRetryAfter,
+      retryAfter,
       sleep: abortableSleep,
       intervalMs: o.intervalMs ?? 1000,
       signal: ac.signal,

@@ -9,8 +9,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import type { z } from 'zod';
 import type { createUpgradeBody } from '../../lambdas/contracts/api.js';
 import { semver } from '../../lambdas/contracts/common.js';
-import { ApiClient, seg } from '../client.js';
-import { requireConnection } from '../config.js';
+import { seg } from '../client.js';
 import { IDEMPOTENCY_HELP, action, addCommonOptions, examples, type CliRuntime, type Session } from '../context.js';
 import { ApiError, CliError, EXIT, UsageError, exitCodeForStatus } from '../errors.js';
 import { parsePositiveInt, parseProfileRef } from '../parse.js';
@@ -18,7 +17,7 @@ import {
   describeOperationChange, describeUpgradePlan, diffOperation, isTerminal, outcomeExitCode, redrawPrefix, renderOutcome, renderUpgradeFrame,
   terminalText, upgradeFollowUp, upgradeStopped, upgradeView, type Operation,
 } from '../progress.js';
-import { INTERVAL_HELP, abortableSleep, parseInterval, pollOperation } from './operations-watch.js';
+import { INTERVAL_HELP, abortableSleep, parseInterval, pollOperation, watchClient } from './operations-watch.js';
 
 type UpgradeBody = z.input<typeof createUpgradeBody>;
 
@@ -122,17 +121,7 @@ const NOT_FOUND = (clusterId: string) => `check the cluster and upgrade ids: \`e
  * 130 when Ctrl-C stopped watching (the upgrade continues).
  */
 export async function followUpgrade(s: Session, clusterId: string, upgradeId: string, o: { intervalMs?: number } = {}): Promise<void> {
-  const { url, token } = requireConnection(s.config);
-  const baseFetch = s.io.fetch ?? globalThis.fetch;
-  let lastRetryAfter: string | null = null;
-  const client = new ApiClient({
-    url, token, project: s.config.project,
-    fetch: async (input, init) => {
-      const res = await baseFetch(input, init);
-      lastRetryAfter = res.headers.get('retry-after');
-      return res;
-    },
-  });
+  const { client, retryAfter } = watchClient(s);
   const live = s.io.isTTY === true && !s.out.isJson;
   const width = terminalWidth(s);
   let prev: Operation | undefined;
@@ -153,7 +142,7 @@ export async function followUpgrade(s: Session, clusterId: string, upgradeId: st
   try {
     final = await pollOperation({
       get: () => client.get<Operation>(upgradePath(clusterId, upgradeId), { what: `get upgrade "${upgradeId}" of cluster "${clusterId}"`, hints: { 404: NOT_FOUND(clusterId) } }),
-      retryAfter: () => lastRetryAfter,
+      retryAfter,
       sleep: abortableSleep,
       intervalMs: o.intervalMs ?? 1000,
       signal: ac.signal,

@@ -4,21 +4,10 @@
  * no host is asked to bootstrap twice.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { startSimulatedAgents, type SimulatedFleet } from '../../device/simulate.js';
-import { sdkTransportFactory } from '../../device/transport-sdk.js';
-import { eventually, startHarness, type Harness } from './harness.js';
-
-const freePort = () => new Promise<number>((resolve, reject) => {
-  const s = createServer();
-  s.once('error', reject);
-  s.listen(0, '127.0.0.1', () => {
-    const { port } = s.address() as { port: number };
-    s.close(() => resolve(port));
-  });
-});
+import type { SimulatedFleet } from '../../device/simulate.js';
+import { eventually, freePort, startFleet, startHarness, type Harness } from './harness.js';
 
 let h: Harness | undefined;
 let fleet: SimulatedFleet | undefined;
@@ -37,18 +26,8 @@ it('a create interrupted by a restart of the control plane resumes and finishes;
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'edgefleet-resume-data-'));
   const options = { port: await freePort(), mqttPort: await freePort(), inMemory: false, dataDir, hostTimeoutSeconds: 60, commandSweepMs: 300 };
   h = await startHarness(options);
-  const t = await h.call('POST', '/v1/registration-tokens', { body: { name: 'resume', autoApprove: true } });
-  fleet = startSimulatedAgents({
-    apiUrl: h.rt.url, registrationToken: t.body.token, project: 'default', count: 3, stateDir: dir, uidPrefix: 'rs',
-    // Each node takes a while to be Ready, so the restart lands in the middle of the create.
-    kairos: { rebootDelayMs: 100, k8sReadyDelayMs: 1500 }, checkIntervalMs: 100, readyPollMs: 50,
-    transportFactory: (settings) => sdkTransportFactory({ ...settings, minReconnectMs: 200, maxReconnectMs: 1000 }),
-  });
-  const ids = ['rs-1', 'rs-2', 'rs-3'];
-  await eventually('hosts online', async () => {
-    for (const id of ids) if ((await h!.rt.deps.hosts.get(id))?.presence !== 'online') return false;
-    return true;
-  }, 60_000);
+  let ids: string[];
+  ({ fleet, ids } = await startFleet(h, { count: 3, prefix: 'rs', stateDir: dir, kairos: { rebootDelayMs: 100, k8sReadyDelayMs: 1500 } }));
   await h.call('POST', '/v1/profiles', { body: { name: 'edge' } });
   await h.call('POST', '/v1/profiles/edge/versions', {
     body: { version: '1.0.0', publish: true, layers: [{ type: 'os', pack: 'ubuntu', version: '24.04' }, { type: 'k8s', pack: 'k3s', version: '1.30.4' }] },

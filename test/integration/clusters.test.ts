@@ -6,14 +6,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startSimulatedAgents, type SimulatedFleet } from '../../device/simulate.js';
-import { eventually, startHarness, type Harness } from './harness.js';
+import type { SimulatedFleet } from '../../device/simulate.js';
+import { eventually, startFleet, startHarness, type Harness } from './harness.js';
 
 let h: Harness;
 let fleet: SimulatedFleet;
 let dir: string;
 const N = 10;
-const ids = Array.from({ length: N }, (_, i) => `cl-${i + 1}`);
 
 const LAYERS = [
   { type: 'os', pack: 'ubuntu', version: '24.04', image: 'quay.io/kairos/ubuntu:24.04-standard-amd64-generic-v3.5.0' },
@@ -24,20 +23,14 @@ const LAYERS = [
 beforeAll(async () => {
   h = await startHarness({ hostTimeoutSeconds: 6, commandSweepMs: 300 });
   dir = mkdtempSync(path.join(os.tmpdir(), 'edgefleet-clusters-it-'));
-  const t = await h.call('POST', '/v1/registration-tokens', { body: { name: 'clusters-it', autoApprove: true, maxUses: 100 } });
-  fleet = startSimulatedAgents({
-    apiUrl: h.rt.url, registrationToken: t.body.token, project: 'default', count: N, stateDir: dir, uidPrefix: 'cl',
-    kairos: { rebootDelayMs: 100, k8sReadyDelayMs: 150 }, checkIntervalMs: 100, readyPollMs: 50,
+  ({ fleet } = await startFleet(h, {
+    count: N, prefix: 'cl', stateDir: dir, kairos: { rebootDelayMs: 100, k8sReadyDelayMs: 150 },
     perHost: (_uid, n) => {
       if (n === 10) return { failures: { joinFailure: 'kubelet cannot reach the API server at 10.0.0.10:6443' } };
       if (n === 9) return { k8sReadyDelayMs: 120_000 }; // a node that is slow to become Ready
       return undefined;
     },
-  });
-  await eventually('all hosts online', async () => {
-    for (const id of ids) if ((await h.rt.deps.hosts.get(id))?.presence !== 'online') return false;
-    return true;
-  }, 60_000);
+  }));
   expect((await h.call('POST', '/v1/profiles', { body: { name: 'edge' } })).status).toBe(201);
   expect((await h.call('POST', '/v1/profiles/edge/versions', { body: { version: '1.0.0', layers: LAYERS, publish: true } })).status).toBe(201);
   const restart = LAYERS.map((l) => (l.type === 'k8s' ? { ...l, values: 'node-label:\n  - zone=a\n' } : l));

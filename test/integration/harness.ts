@@ -1,6 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { createServer } from 'node:net';
+import { startSimulatedAgents, type SimulatedFleet, type SimulatedFleetOptions } from '../../device/simulate.js';
+import { sdkTransportFactory } from '../../device/transport-sdk.js';
 import { startLocal, type LocalOptions, type LocalRuntime } from '../../local/runtime.js';
 
 export interface Call {
@@ -77,4 +80,38 @@ export async function eventually<T>(what: string, probe: () => Promise<T | undef
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/** A free loopback port (for a runtime that must come back on the same ports after a restart). */
+export function freePort(): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Simulated hosts running the real agent against the harness, registered with an
+ * auto-approving token; resolves once every one is online. Reconnects are quick so that a
+ * restarted runtime sees them again within a second or two.
+ */
+export async function startFleet(h: Harness, o: { count: number; prefix: string; stateDir: string } & Partial<SimulatedFleetOptions>): Promise<{ fleet: SimulatedFleet; ids: string[] }> {
+  const t = await h.call('POST', '/v1/registration-tokens', { body: { name: `fleet-${o.prefix}`, autoApprove: true, maxUses: o.count * 4 } });
+  const { count, prefix, stateDir, ...rest } = o;
+  const fleet = startSimulatedAgents({
+    apiUrl: h.rt.url, registrationToken: t.body.token, project: 'default', count, stateDir, uidPrefix: prefix,
+    checkIntervalMs: 100, readyPollMs: 50,
+    transportFactory: (settings) => sdkTransportFactory({ ...settings, minReconnectMs: 200, maxReconnectMs: 1000 }),
+    ...rest,
+  });
+  const ids = Array.from({ length: count }, (_, i) => `${prefix}-${i + 1}`);
+  await eventually('all simulated hosts online', async () => {
+    for (const id of ids) if ((await h.rt.deps.hosts.get(id))?.presence !== 'online') return false;
+    return true;
+  }, 60_000);
+  return { fleet, ids };
 }

@@ -4,21 +4,10 @@
  * finishes; no node is upgraded twice, none is skipped.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { startSimulatedAgents, type SimulatedFleet } from '../../device/simulate.js';
-import { sdkTransportFactory } from '../../device/transport-sdk.js';
-import { eventually, startHarness, type Harness } from './harness.js';
-
-const freePort = () => new Promise<number>((resolve, reject) => {
-  const s = createServer();
-  s.once('error', reject);
-  s.listen(0, '127.0.0.1', () => {
-    const { port } = s.address() as { port: number };
-    s.close(() => resolve(port));
-  });
-});
+import type { SimulatedFleet } from '../../device/simulate.js';
+import { eventually, freePort, startFleet, startHarness, type Harness } from './harness.js';
 
 let h: Harness | undefined;
 let fleet: SimulatedFleet | undefined;
@@ -37,17 +26,8 @@ it('an upgrade interrupted by a restart of the control plane resumes and finishe
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'edgefleet-upresume-data-'));
   const options = { port: await freePort(), mqttPort: await freePort(), inMemory: false, dataDir, hostTimeoutSeconds: 60, commandSweepMs: 300 };
   h = await startHarness(options);
-  const t = await h.call('POST', '/v1/registration-tokens', { body: { name: 'upresume', autoApprove: true } });
-  fleet = startSimulatedAgents({
-    apiUrl: h.rt.url, registrationToken: t.body.token, project: 'default', count: 3, stateDir: dir, uidPrefix: 'ur',
-    kairos: { version: 'v3.5.0', rebootDelayMs: 800, k8sReadyDelayMs: 400 }, checkIntervalMs: 100, readyPollMs: 50,
-    transportFactory: (settings) => sdkTransportFactory({ ...settings, minReconnectMs: 200, maxReconnectMs: 1000 }),
-  });
-  const ids = ['ur-1', 'ur-2', 'ur-3'];
-  await eventually('hosts online', async () => {
-    for (const id of ids) if ((await h!.rt.deps.hosts.get(id))?.presence !== 'online') return false;
-    return true;
-  }, 60_000);
+  let ids: string[];
+  ({ fleet, ids } = await startFleet(h, { count: 3, prefix: 'ur', stateDir: dir, kairos: { version: 'v3.5.0', rebootDelayMs: 800, k8sReadyDelayMs: 400 } }));
   const image = (k: string, v: string) => `quay.io/kairos/ubuntu:24.04-standard-amd64-generic-${k}-k3sv${v}-k3s1`;
   await h.call('POST', '/v1/profiles', { body: { name: 'edge' } });
   for (const [version, img, k3s] of [['1.0.0', image('v3.5.0', '1.30.4'), '1.30.4'], ['2.0.0', image('v3.6.0', '1.31.2'), '1.31.2']]) {

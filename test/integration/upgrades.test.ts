@@ -6,14 +6,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startSimulatedAgents, type SimulatedFleet } from '../../device/simulate.js';
-import { eventually, startHarness, type Harness } from './harness.js';
+import type { SimulatedFleet } from '../../device/simulate.js';
+import { eventually, startFleet, startHarness, type Harness } from './harness.js';
 
 let h: Harness;
 let fleet: SimulatedFleet;
 let dir: string;
 const N = 12;
-const ids = Array.from({ length: N }, (_, i) => `up-${i + 1}`);
 
 const image = (kairos: string, k3s: string) => `quay.io/kairos/ubuntu:24.04-standard-amd64-generic-${kairos}-k3sv${k3s}-k3s1`;
 const OLD = image('v3.5.0', '1.30.4');
@@ -26,15 +25,7 @@ const layers = (img: string, k3s: string, values?: string) => [
 beforeAll(async () => {
   h = await startHarness({ hostTimeoutSeconds: 8, commandSweepMs: 300 });
   dir = mkdtempSync(path.join(os.tmpdir(), 'edgefleet-upgrades-it-'));
-  const t = await h.call('POST', '/v1/registration-tokens', { body: { name: 'upgrades-it', autoApprove: true, maxUses: 100 } });
-  fleet = startSimulatedAgents({
-    apiUrl: h.rt.url, registrationToken: t.body.token, project: 'default', count: N, stateDir: dir, uidPrefix: 'up',
-    kairos: { version: 'v3.5.0', rebootDelayMs: 150, k8sReadyDelayMs: 200 }, checkIntervalMs: 100, readyPollMs: 50,
-  });
-  await eventually('all hosts online', async () => {
-    for (const id of ids) if ((await h.rt.deps.hosts.get(id))?.presence !== 'online') return false;
-    return true;
-  }, 60_000);
+  ({ fleet } = await startFleet(h, { count: N, prefix: 'up', stateDir: dir, kairos: { version: 'v3.5.0', rebootDelayMs: 150, k8sReadyDelayMs: 200 } }));
   await h.call('POST', '/v1/profiles', { body: { name: 'edge' } });
   for (const [version, l] of [['1.0.0', layers(OLD, '1.30.4')], ['2.0.0', layers(NEW, '1.31.2')], ['2.1.0', layers(NEW, '1.31.2', 'node-label:\n  - tier=b\n')]] as const) {
     expect((await h.call('POST', '/v1/profiles/edge/versions', { body: { version, layers: l, publish: true } })).status).toBe(201);

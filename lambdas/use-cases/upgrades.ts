@@ -154,7 +154,9 @@ export async function resumeUpgrade(deps: ClusterOpsDeps, ctx: RequestContext, c
       const runs = (op.runs ?? 1) + 1;
       const execution = `${op.id}-r${runs}`;
       const now = deps.clock.now().toISOString();
-      const queued = await deps.operations.update(op.id, { status: 'queued', step: 'queued', reason: '', runs, execution }, ['paused'], now);
+      const plan = op.input?.plan as UpgradePlan | undefined;
+      const deadline = plan ? operationDeadline(deps.clock.now(), sequentialSteps(plan), deps.workflowSettings) : op.deadline;
+      const queued = await deps.operations.update(op.id, { status: 'queued', step: 'queued', reason: '', runs, execution, ...(deadline ? { deadline } : {}) }, ['paused'], now);
       if (!queued) throw new ConflictError('upgrade-changed', `upgrade ${op.id} changed while it was resumed; look at it and retry`);
       await deps.clusters.updateForOperation(clusterId, op.id, { status: 'upgrading', statusReason: '' }, { endOperation: false, now });
       try {

@@ -29,7 +29,8 @@ export async function sweepOperations(deps: WorkflowDeps, limit = 100): Promise<
   for (const op of await deps.operations.listOpen(limit)) {
     const kind = kindOf(op);
     if (!kind) continue;
-    if (op.deadline && now.getTime() > Date.parse(op.deadline)) {
+    // A paused operation waits for its operator (resume or cancel): its deadline starts again on resume.
+    if (op.status !== 'paused' && op.deadline && now.getTime() > Date.parse(op.deadline)) {
       await failOperation(deps, op.id, { Error: WORKFLOW_ERRORS.hostTimedOut, Cause: `the operation did not finish by its deadline ${op.deadline}` });
       await deps.workflows.stop(kind, op.execution ?? op.id, `operation ${op.id} passed its deadline`);
       expired.push(op.id);

@@ -151,6 +151,12 @@ export class ClusterWorkflows extends Construct {
       actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
       resources: Object.values(namedArns),
     }));
+    // WorkflowStep starts the rollback of a failed upgrade (a new upgrade-cluster execution),
+    // and RecordFailure may complete tasks; same reason for the named ARN.
+    step.function.addToRolePolicy(new PolicyStatement({
+      actions: ['states:StartExecution'],
+      resources: [namedArns['upgrade-cluster']],
+    }));
   }
 
   /**

@@ -225,13 +225,16 @@ describe('who may drive the workflows', () => {
     expect(env(hostCommandId)[WORKFLOW_ENV.secretPrefix]).toBe('edgefleet/TestStack/');
   });
 
-  it('WorkflowStep: creates, reads and deletes secrets under the prefix only; no IoT, no Step Functions', () => {
+  it('WorkflowStep: creates, reads and deletes secrets under the prefix only; no IoT; starts only upgrade executions (rollbacks)', () => {
     const st = statementsOfFunction(template, stepId);
     const secrets = st.filter((s) => [s.Action].flat().some((a) => a.startsWith('secretsmanager:')));
     expect(secrets).toHaveLength(1);
     expect([secrets[0]!.Action].flat().sort()).toEqual(['secretsmanager:CreateSecret', 'secretsmanager:DeleteSecret', 'secretsmanager:GetSecretValue']);
     expect(JSON.stringify(secrets[0]!.Resource)).toContain(':secret:edgefleet/TestStack/*');
-    expect([...allActions(st)].filter((a) => a.startsWith('iot:') || a.startsWith('states:'))).toEqual([]);
+    expect([...allActions(st)].filter((a) => a.startsWith('iot:'))).toEqual([]);
+    const sfn = st.filter((s) => [s.Action].flat().some((a) => a.startsWith('states:')));
+    expect(sfn.map((s) => [s.Action].flat())).toEqual([['states:StartExecution']]);
+    expect(JSON.stringify(sfn[0]!.Resource)).toMatch(/stateMachine:TestStack-UpgradeCluster"/);
     expect(tableActions(st, auditId)).toEqual(new Set(['dynamodb:PutItem']));
     expect(env(stepId)[WORKFLOW_ENV.hostTimeoutSeconds]).toBe('1800');
   });

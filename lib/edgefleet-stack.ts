@@ -85,6 +85,8 @@ export class EdgeFleetStack extends Stack {
     const wf = this.workflows;
     const clusters = this.api.functions.clusters;
     wf.grantStart(clusters.function);
+    // Pause and cancel of an upgrade, and deleting a cluster whose create still runs, stop executions.
+    wf.grantStop(clusters.function);
     for (const [k, v] of Object.entries(wf.environment())) clusters.function.addEnvironment(k, v);
 
     const results = this.iotRules.functions.results;
@@ -103,8 +105,10 @@ export class EdgeFleetStack extends Stack {
     wf.grantTaskResponse(sweeper.function, { failureOnly: true });
     for (const [k, v] of Object.entries(wf.environment())) sweeper.function.addEnvironment(k, v);
     for (const finding of wf.stopFindings()) {
-      acknowledgeNag(sweeper.role, finding,
-        'StopExecution is granted per execution; executions are named after operations, so the wildcard is the execution name under this one state machine.');
+      for (const role of [sweeper.role, clusters.role]) {
+        acknowledgeNag(role, finding,
+          'StopExecution is granted per execution; executions are named after operations, so the wildcard is the execution name under this one state machine.');
+      }
     }
   }
 }

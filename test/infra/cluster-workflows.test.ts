@@ -152,6 +152,14 @@ describe('who may drive the workflows', () => {
   const machineArns = KINDS.map((k) => ({ Ref: machineId(k) }));
   const env = (id: string) => resources[id].Properties.Environment.Variables;
 
+  it('the clusters API may stop executions of its workflows (pause, cancel, delete during create), nothing else', () => {
+    const st = statementsOfFunction(template, functionIdOf(template, 'clusters'));
+    const stops = st.filter((s) => [s.Action].flat().includes('states:StopExecution'));
+    expect(stops.flatMap((s) => [s.Action].flat())).toEqual(['states:StopExecution']);
+    const resources = JSON.stringify(stops.flatMap((s) => [s.Resource].flat()));
+    for (const kind of KINDS) expect(resources).toContain(`:execution:TestStack-${WORKFLOWS[kind].constructId}:*`);
+  });
+
   it('the clusters API may start every workflow and knows their ARNs and the secret prefix', () => {
     const id = functionIdOf(template, 'clusters');
     const st = statementsOfFunction(template, id);

@@ -185,6 +185,19 @@ describe('failures', () => {
     for (const n of ['up-10', 'up-11', 'up-12']) await expectAtTarget(n, 'v3.6.0', 'v1.31.2');
   }, 150_000);
 
+  it('a maintenance window holds the upgrade until its start', async () => {
+    const list = (await h.call('GET', '/v1/clusters')).body.items;
+    const id = list.find((c: any) => c.name === 'five').id;
+    const start = new Date(Date.now() + 3000).toISOString();
+    const r = await upgrade(id, { to: { version: '2.0.0' }, maintenanceWindow: { start, end: new Date(Date.now() + 600_000).toISOString() } });
+    expect(r.status).toBe(202);
+    await new Promise((res) => setTimeout(res, 1000));
+    expect((await h.call('GET', `/v1/operations/${r.body.id}`)).body).toMatchObject({ status: 'queued', step: 'queued' });
+    const op = await ended(r.body.id);
+    expect(op.status).toBe('succeeded');
+    expect(Date.parse(op.updatedAt)).toBeGreaterThanOrEqual(Date.parse(start));
+  }, 60_000);
+
   it('cancel stops an upgrade; the cluster says it is degraded and why', async () => {
     const list = (await h.call('GET', '/v1/clusters')).body.items;
     const id = list.find((c: any) => c.name === 'single').id;

@@ -34,6 +34,10 @@ export async function sweepOperations(deps: WorkflowDeps, limit = 100): Promise<
       await failOperation(deps, op.id, { Error: WORKFLOW_ERRORS.hostTimedOut, Cause: `the operation did not finish by its deadline ${op.deadline}` });
       await deps.workflows.stop(kind, op.execution ?? op.id, `operation ${op.id} passed its deadline`);
       expired.push(op.id);
+    } else if (op.status === 'queued' && windowMissed(op, now)) {
+      // Never start outside the window it was given: it ends, and says why.
+      await failOperation(deps, op.id, { Error: 'EdgeFleet.WindowMissed', Cause: `its maintenance window ended (${String((op.input?.window as { end?: unknown })?.end)}) before it could start; request it again with a new window` });
+      expired.push(op.id);
     } else if (op.status === 'queued') {
       // A maintenance window holds it until its start; otherwise the request's start was lost.
       const notBefore = typeof op.input?.notBefore === 'string' ? Date.parse(op.input.notBefore) : undefined;
@@ -42,6 +46,12 @@ export async function sweepOperations(deps: WorkflowDeps, limit = 100): Promise<
     }
   }
   return { started, expired };
+}
+
+/** A queued operation whose maintenance window ended before it started. */
+function windowMissed(op: OperationRecord, now: Date): boolean {
+  const end = (op.input?.window as { end?: unknown } | undefined)?.end;
+  return typeof end === 'string' && now.getTime() > Date.parse(end);
 }
 
 /**

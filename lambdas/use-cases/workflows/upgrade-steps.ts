@@ -87,7 +87,10 @@ export async function failUpgrade(deps: WorkflowDeps, op: OperationRecord, reaso
   }
   const cluster = await deps.clusters.get(op.target.id);
   const rollback = !op.input?.rollbackOf && onFailure !== 'none' && cluster ? await planRollback(deps, op, cluster) : undefined;
-  await deps.clusters.updateForOperation(op.target.id, op.id, { status: 'degraded', statusReason: `upgrade ${op.id} failed: ${reason}` }, { endOperation: true, now });
+  // No node was touched (e.g. its maintenance window passed first): the cluster is as it was.
+  const touched = Object.values(op.hosts).some((h) => h.status !== 'pending');
+  await deps.clusters.updateForOperation(op.target.id, op.id,
+    { status: touched ? 'degraded' : 'running', statusReason: `upgrade ${op.id} ${touched ? 'failed' : 'did not run'}: ${reason}` }, { endOperation: true, now });
   let rolledBackBy: string | undefined;
   if (rollback && cluster) {
     const fresh = (await deps.clusters.get(cluster.id)) ?? cluster;

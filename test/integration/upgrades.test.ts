@@ -175,6 +175,7 @@ describe('failures', () => {
     expect((await h.call('GET', `/v1/clusters/${id}`)).body.status).toBe('degraded');
     // The host comes back; resume continues from its real state: it is not upgraded again.
     node('up-10').setFailures({ neverReturns: false });
+    node('up-10').stop(); // power-cycled: the process that hung in the dark reboot is gone
     await fleet.host('up-10')!.stop();
     fleet.host('up-10')!.start();
     await eventually('up-10 back', async () => (await h.rt.deps.hosts.get('up-10'))?.presence === 'online');

@@ -5,7 +5,7 @@ import { generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
 import { API_GROUPS, API_ROUTES, routeKey } from '../../lib/api-routes.js';
 import { ROUTE_DOCS } from '../../lambdas/contracts/openapi.js';
 import { LOCAL_AUDIENCE, LOCAL_ISSUER } from '../../local/local-issuer.js';
-import { seedApprovedHosts, startHarness, type Harness } from './harness.js';
+import { eventually, seedApprovedHosts, startHarness, type Harness } from './harness.js';
 
 let h: Harness;
 const ids: Record<string, string> = {};
@@ -42,6 +42,12 @@ beforeAll(async () => {
   const c = await h.call('POST', '/v1/clusters', { project: 'victim', body: { name: 'victim-c', profile: { name: 'victim-prof', version: '1.0.0' }, controlPlane: { hostIds: ['victim-cp'] } } });
   ids.cluster = c.body.id;
   ids.operation = c.body.operationId;
+  // Its workflow finds the seeded host offline and ends the create (releasing the claim): let
+  // it finish before the tests take their before/after snapshots of the state table.
+  await eventually('the victim create ends', async () => {
+    const op = await h.rt.deps.operations.get(c.body.operationId);
+    return op && !['queued', 'running'].includes(op.status);
+  });
   expect(Object.values(ids).every(Boolean)).toBe(true);
   const attacker = await h.token('mallory', ['attacker:admin']);
   await h.call('POST', '/v1/profiles', { token: attacker, project: 'attacker', body: { name: 'p' } });

@@ -1,3 +1,4 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { UNFINISHED, type CommandRecord } from '../../domain/command.js';
 import type { StoredStatus } from '../../domain/device-status.js';
@@ -72,10 +73,26 @@ export class DynamoStatusStore implements StatusStore {
  */
 export function commandItem(c: CommandRecord): Record<string, unknown> {
   const open = (UNFINISHED as readonly string[]).includes(c.state);
+  const { params, ...rest } = c;
+  const json = JSON.stringify(params);
   return {
-    ...c, ...deviceKeys.command(c.hostId, c.commandId), kind: 'command',
+    ...rest, ...deviceKeys.command(c.hostId, c.commandId), kind: 'command',
+    ...(Buffer.byteLength(json, 'utf8') > COMPRESS_PARAMS_BYTES ? { paramsGz: gzipSync(json) } : { params }),
     ...(open ? { gsi2pk: `CMDOPEN#${hostShard(c.hostId)}`, gsi2sk: `${c.deadline}#${c.hostId}#${c.commandId}` } : {}),
   };
+}
+
+/**
+ * Parameters above this size (a rendered node cloud-config is ~4 KB) are stored gzipped: a
+ * command is written about five times in its life and billed by item size, twice while it is
+ * in the deadline index.
+ */
+export const COMPRESS_PARAMS_BYTES = 1024;
+
+export function commandFromItem(item: Record<string, unknown>): CommandRecord {
+  const { paramsGz, ...rest } = toRecord<Record<string, unknown>>(item);
+  if (!(paramsGz instanceof Uint8Array)) return rest as unknown as CommandRecord;
+  return { ...rest, params: JSON.parse(gunzipSync(paramsGz).toString('utf8')) as CommandRecord['params'] } as unknown as CommandRecord;
 }
 
 export class DynamoCommandStore implements CommandStore {
@@ -98,7 +115,7 @@ export class DynamoCommandStore implements CommandStore {
   async get(hostId: string, commandId: string): Promise<CommandRecord | undefined> {
     const out = await this.db.send(new GetCommand({ TableName: this.table, Key: deviceKeys.command(hostId, commandId), ConsistentRead: true }))
       .catch((e) => mapDynamoError(e, `reading command ${commandId}`));
-    return out.Item ? toRecord<CommandRecord>(out.Item) : undefined;
+    return out.Item ? commandFromItem(out.Item) : undefined;
   }
 
   async update(next: CommandRecord): Promise<boolean> {
@@ -124,7 +141,7 @@ export class DynamoCommandStore implements CommandStore {
       ExpressionAttributeValues: { ':pk': `CMDOPEN#${shard}`, ':now': now.toISOString() },
       Limit: limit,
     })).catch((e) => mapDynamoError(e, 'listing overdue commands'))));
-    return outs.flatMap((o) => (o.Items ?? []).map((i) => toRecord<CommandRecord>(i)));
+    return outs.flatMap((o) => (o.Items ?? []).map((i) => commandFromItem(i)));
   }
 
   async listUnfinished(hostId: string): Promise<CommandRecord[]> {
@@ -141,7 +158,7 @@ export class DynamoCommandStore implements CommandStore {
         ConsistentRead: true,
         ExclusiveStartKey: start,
       })).catch((e) => mapDynamoError(e, `listing the commands of host ${hostId}`));
-      items.push(...(out.Items ?? []).map((i) => toRecord<CommandRecord>(i)));
+      items.push(...(out.Items ?? []).map((i) => commandFromItem(i)));
       start = out.LastEvaluatedKey;
     } while (start);
     return items.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));

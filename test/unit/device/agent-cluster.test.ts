@@ -1,48 +1,14 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { resultMessage, statusMessage } from '../../../lambdas/contracts/mqtt.js';
-import { startAgent, type AgentHandle } from '../../../device/agent.js';
+import { statusMessage } from '../../../lambdas/contracts/mqtt.js';
 import type { KairosExecutor, RebootOutcome } from '../../../device/kairos.js';
 import { SimulatedKairos, type SimulatedKairosOptions } from '../../../device/simulated-kairos.js';
-import { approved, inventory, MemoryTransport, waitFor } from './agent-harness.js';
+import { agentFixture, waitFor } from './agent-harness.js';
 
 /** The agent's cluster commands (apply-cloud-config modes, kube-node) against a simulated host. */
 
 const INIT = 'cluster:\n  cluster_token: t0k3n\n  role: init\n  config: |\n    node-name: host-1\n';
 const WORKER = 'cluster:\n  cluster_token: t0k3n\n  control_plane_host: 10.0.0.1\n  role: worker\n';
-const future = () => new Date(Date.now() + 60 * 60_000).toISOString();
-
-let dir: string;
-let handles: AgentHandle[] = [];
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'ef-agent-k8s-'));
-});
-afterEach(async () => {
-  for (const h of handles) await h.stop();
-  handles = [];
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function online(executor: KairosExecutor) {
-  let transport: MemoryTransport | undefined;
-  const h = startAgent({
-    config: { apiUrl: 'http://127.0.0.1:1', registrationToken: 'tok', project: 'acme', site: 's1', tags: {}, stateDir: dir, uid: 'host-1', fullReportSeconds: 3600 },
-    executor, transportFactory: (s) => (transport = new MemoryTransport(s)),
-    fetch: (async () => new Response(JSON.stringify(approved), { status: 200, headers: { 'content-type': 'application/json' } })) as typeof fetch,
-    inventory: async () => inventory, log: () => undefined, checkIntervalMs: 20, readyTimeoutMs: 2000, readyPollMs: 10,
-  });
-  handles.push(h);
-  await waitFor(() => h.state.phase === 'online' && (transport?.statuses().length ?? 0) > 0, 'online');
-  const t = transport!;
-  const run = async (commandId: string, type: string, params: Record<string, unknown>) => {
-    t.deliver({ commandId, type, params, deadline: future() });
-    await waitFor(() => t.phases(commandId).some((p) => p === 'succeeded' || p === 'failed'), `${commandId} outcome`, 8000);
-    for (const r of t.results(commandId)) expect(resultMessage.safeParse(r).success).toBe(true);
-    return { phases: t.phases(commandId), detail: t.results(commandId).at(-1).detail as string };
-  };
-  return { h, t, run };
-}
+const fixture = agentFixture('ef-agent-k8s-', { readyTimeoutMs: 2000 });
+const { online, future } = fixture;
 
 const sim = (o: SimulatedKairosOptions = {}) => new SimulatedKairos({ k8sReadyDelayMs: 150, ...o });
 

@@ -1,5 +1,10 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Inventory } from '../../../lambdas/contracts/device.js';
-import { TOPICS } from '../../../lambdas/contracts/mqtt.js';
+import { resultMessage, TOPICS } from '../../../lambdas/contracts/mqtt.js';
+import { startAgent, type AgentHandle } from '../../../device/agent.js';
+import type { KairosExecutor } from '../../../device/kairos.js';
 import type { MqttTransport, TransportSettings } from '../../../device/transport.js';
 
 /* Shared by the agent unit tests (not a test file itself). */
@@ -63,4 +68,44 @@ export async function waitFor(cond: () => boolean, what: string, ms = 5000): Pro
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));
   }
+}
+
+/**
+ * An agent brought online against a fresh state dir per test (registration answered
+ * `approved`, an in-memory MQTT link), with `run(commandId, type, params)` that delivers a
+ * command and resolves with its result phases and final detail. Registers its own
+ * beforeEach/afterEach; `dir()` is the current test's state dir.
+ */
+export function agentFixture(prefix: string, o: { readyTimeoutMs: number }) {
+  let dir = '';
+  let handles: AgentHandle[] = [];
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), prefix));
+  });
+  afterEach(async () => {
+    for (const h of handles) await h.stop();
+    handles = [];
+    await rm(dir, { recursive: true, force: true });
+  });
+  const future = () => new Date(Date.now() + 60 * 60_000).toISOString();
+  async function online(executor: KairosExecutor) {
+    let transport: MemoryTransport | undefined;
+    const h = startAgent({
+      config: { apiUrl: 'http://127.0.0.1:1', registrationToken: 'tok', project: 'acme', site: 's1', tags: {}, stateDir: dir, uid: 'host-1', fullReportSeconds: 3600 },
+      executor, transportFactory: (s) => (transport = new MemoryTransport(s)),
+      fetch: (async () => new Response(JSON.stringify(approved), { status: 200, headers: { 'content-type': 'application/json' } })) as typeof fetch,
+      inventory: async () => inventory, log: () => undefined, checkIntervalMs: 20, readyTimeoutMs: o.readyTimeoutMs, readyPollMs: 10,
+    });
+    handles.push(h);
+    await waitFor(() => h.state.phase === 'online' && (transport?.statuses().length ?? 0) > 0, 'online');
+    const t = transport!;
+    const run = async (commandId: string, type: string, params: Record<string, unknown>) => {
+      t.deliver({ commandId, type, params, deadline: future() });
+      await waitFor(() => t.phases(commandId).some((p) => p === 'succeeded' || p === 'failed'), `${commandId} outcome`, 8000);
+      for (const r of t.results(commandId)) expect(resultMessage.safeParse(r).success).toBe(true);
+      return { phases: t.phases(commandId), detail: t.results(commandId).at(-1).detail as string };
+    };
+    return { h, t, run };
+  }
+  return { dir: () => dir, online, future };
 }

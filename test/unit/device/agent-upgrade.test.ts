@@ -1,49 +1,14 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { resultMessage } from '../../../lambdas/contracts/mqtt.js';
-import { startAgent, type AgentHandle } from '../../../device/agent.js';
 import type { KairosExecutor, RebootOutcome } from '../../../device/kairos.js';
 import { SimulatedKairos, type SimulatedKairosOptions } from '../../../device/simulated-kairos.js';
 import { StateStore } from '../../../device/state-store.js';
-import { approved, inventory, MemoryTransport, waitFor } from './agent-harness.js';
+import { agentFixture, waitFor } from './agent-harness.js';
 
 /** upgrade with the post-boot health gate (kubelet version) and preflight, against a simulated host. */
 
 const IMG = (kairos: string, k8s: string) => `quay.io/kairos/ubuntu:24.04-standard-amd64-generic-${kairos}-k3sv${k8s}-k3s1`;
 const NEW = IMG('v3.5.0', '1.33.1');
-const future = () => new Date(Date.now() + 60 * 60_000).toISOString();
-
-let dir: string;
-let handles: AgentHandle[] = [];
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'ef-agent-upgrade-'));
-});
-afterEach(async () => {
-  for (const h of handles) await h.stop();
-  handles = [];
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function online(executor: KairosExecutor) {
-  let transport: MemoryTransport | undefined;
-  const h = startAgent({
-    config: { apiUrl: 'http://127.0.0.1:1', registrationToken: 'tok', project: 'acme', site: 's1', tags: {}, stateDir: dir, uid: 'host-1', fullReportSeconds: 3600 },
-    executor, transportFactory: (s) => (transport = new MemoryTransport(s)),
-    fetch: (async () => new Response(JSON.stringify(approved), { status: 200, headers: { 'content-type': 'application/json' } })) as typeof fetch,
-    inventory: async () => inventory, log: () => undefined, checkIntervalMs: 20, readyTimeoutMs: 600, readyPollMs: 10,
-  });
-  handles.push(h);
-  await waitFor(() => h.state.phase === 'online' && (transport?.statuses().length ?? 0) > 0, 'online');
-  const t = transport!;
-  const run = async (commandId: string, type: string, params: Record<string, unknown>) => {
-    t.deliver({ commandId, type, params, deadline: future() });
-    await waitFor(() => t.phases(commandId).some((p) => p === 'succeeded' || p === 'failed'), `${commandId} outcome`, 8000);
-    for (const r of t.results(commandId)) expect(resultMessage.safeParse(r).success).toBe(true);
-    return { phases: t.phases(commandId), detail: t.results(commandId).at(-1).detail as string };
-  };
-  return { h, t, run };
-}
+const fixture = agentFixture('ef-agent-upgrade-', { readyTimeoutMs: 600 });
+const { online, future } = fixture;
 
 const node = (o: SimulatedKairosOptions = {}) => new SimulatedKairos({ k8sRole: 'worker', nodeName: 'host-1', k8sReadyDelayMs: 100, ...o });
 
@@ -104,19 +69,19 @@ describe('upgrade: the post-boot health gate', () => {
     const a = await online(goingDown);
     a.t.deliver({ commandId: 'gr1', type: 'upgrade', params: { image: IMG('v3.5.0', '1.30.4'), kubeletVersion: 'v1.31.2' }, deadline: future() });
     await waitFor(() => a.h.state.phase === 'rebooting', 'rebooting');
-    expect(await new StateStore(dir).readInflight()).toMatchObject({ commandId: 'gr1', type: 'upgrade', targetVersion: 'v3.5.0', kubeletVersion: 'v1.31.2' });
+    expect(await new StateStore(fixture.dir()).readInflight()).toMatchObject({ commandId: 'gr1', type: 'upgrade', targetVersion: 'v3.5.0', kubeletVersion: 'v1.31.2' });
     await a.h.stop();
     await k.reboot();
     const b = await online(k);
     await waitFor(() => b.t.phases('gr1').includes('failed'), 'decided after boot');
     expect(b.t.results('gr1').at(-1).detail).toBe('booted active at v3.5.0 but the node reports kubelet v1.30.4, expected v1.31.2: the image does not carry the target Kubernetes version');
-    expect(await new StateStore(dir).readInflight()).toBeUndefined();
+    expect(await new StateStore(fixture.dir()).readInflight()).toBeUndefined();
   });
 
   test('agent restart after the reboot: Ready at the target kubelet → succeeded, after waiting for Ready', async () => {
     const k = node({ k8sReadyDelayMs: 200 });
     await k.upgrade(NEW);
-    const store = new StateStore(dir);
+    const store = new StateStore(fixture.dir());
     await store.init();
     await store.writeInflight({ commandId: 'gr2', type: 'upgrade', deadline: future(), image: NEW, targetVersion: 'v3.5.0', kubeletVersion: 'v1.33.1+k3s1', startedAt: new Date().toISOString() });
     await k.reboot();

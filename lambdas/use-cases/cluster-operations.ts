@@ -3,7 +3,7 @@ import type { reconfigureClusterBody, scaleClusterBody } from '../contracts/api.
 import type { WorkflowKind } from '../contracts/workflows.js';
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.js';
 import { CLAIMABLE } from '../domain/host-lifecycle.js';
-import type { ClusterRecord, ClusterStatus, OperationRecord } from '../domain/model.js';
+import type { ClusterRecord, ClusterStatus, OperationRecord, ProfileVersionRecord } from '../domain/model.js';
 import { classifyChanges, RECONFIGURE_ALLOWED } from '../domain/reconfigure.js';
 import { planScale } from '../domain/scaling.js';
 import type { WorkflowEngine } from '../ports/workflow.js';
@@ -64,22 +64,48 @@ export async function claimableHosts(deps: Pick<Deps, 'hosts'>, ctx: RequestCont
 
 const hostsOf = (c: Pick<ClusterRecord, 'controlPlane' | 'workers'>) => [...c.controlPlane.hostIds, ...c.workers.flatMap((w) => w.hostIds)];
 
-function requireIdle(c: ClusterRecord, what: string): void {
+/** One operation at a time, on a cluster that is up: what every Day-2 request checks first. */
+export function requireIdle(c: ClusterRecord, what: string): void {
   if (c.activeOperationId) {
     throw new ConflictError('cluster-busy', `cluster ${c.name} is running operation ${c.activeOperationId}; wait for it (edgefleet operations watch ${c.activeOperationId}) before you ${what}`);
   }
   const ok: readonly ClusterStatus[] = ['running', 'degraded'];
-  if (!ok.includes(c.status)) throw new ConflictError('cluster-not-running', `cluster ${c.name} is ${c.status}; only a running or degraded cluster can ${what}`);
+  if (!ok.includes(c.status)) throw new ConflictError('cluster-not-running', `cluster ${c.name} is ${c.status}; wait until it is running or degraded before you ${what}`);
 }
 
-async function start(deps: ClusterOpsDeps, cluster: ClusterRecord, op: OperationRecord, status: ClusterStatus, claim?: Record<string, number>): Promise<ClusterWithOperation> {
+/**
+ * The cluster's current profile version and the published target version of the same profile
+ * (reconfigure and upgrade move a cluster between versions of its profile). `path` names the
+ * request field in errors (`profile`, `to`).
+ */
+export async function targetVersions(deps: Pick<Deps, 'profiles'>, ctx: RequestContext, cluster: ClusterRecord, target: { name: string; version: string }, path: string):
+  Promise<{ from: ProfileVersionRecord; to: ProfileVersionRecord }> {
+  if (target.name !== cluster.profile.name) {
+    throw new ValidationError('profile-mismatch', `cluster ${cluster.name} is built from profile ${cluster.profile.name}; move it to another version of that profile, not to ${target.name}`,
+      { errors: [{ path: `${path}.name`, message: `must be ${cluster.profile.name}` }] });
+  }
+  const [from, to] = await Promise.all([
+    deps.profiles.getVersion(ctx.project, cluster.profile.name, cluster.profile.version),
+    deps.profiles.getVersion(ctx.project, target.name, target.version),
+  ]);
+  if (!to || to.project !== ctx.project) throw new ValidationError('profile-version-not-found', `profile ${target.name}@${target.version} does not exist in this project`, { errors: [{ path: `${path}.version`, message: 'unknown profile version' }] });
+  if (to.status !== 'published') throw new ValidationError('profile-version-draft', `profile ${target.name}@${target.version} is a draft; publish it first`, { errors: [{ path: `${path}.version`, message: 'not published' }] });
+  if (!from) throw new ConflictError('profile-version-missing', `the cluster's current profile version ${cluster.profile.name}@${cluster.profile.version} is gone; cannot compare it with the target`);
+  return { from, to };
+}
+
+/**
+ * Records the operation with the cluster change and any new claims (one transaction) and
+ * starts its workflow — unless `startNow` is false (a maintenance window: the sweep starts it).
+ */
+export async function start(deps: ClusterOpsDeps, cluster: ClusterRecord, op: OperationRecord, status: ClusterStatus, claim?: Record<string, number>, startNow = true): Promise<ClusterWithOperation> {
   const out = await deps.clusters.startOperation(cluster, op, { status }, claim);
   if (!out.ok) {
     if (out.busy) throw new ConflictError('cluster-busy', `cluster ${cluster.name} started another operation at the same moment; look at it and retry`);
     if (out.stale) throw new ConflictError('cluster-changed', `cluster ${cluster.name} changed while this request was checked; retry`);
     throw new ConflictError('hosts-unavailable', `cluster ${cluster.name} cannot claim its new hosts: ${out.failures.map((f) => `${f.hostId} ${f.reason}`).join('; ')}; nothing was claimed`);
   }
-  await startWorkflow(deps, op.type as WorkflowKind, op.id);
+  if (startNow) await startWorkflow(deps, op.type as WorkflowKind, op.id);
   return { ...out.cluster, operationId: op.id };
 }
 
@@ -113,17 +139,7 @@ export async function reconfigureCluster(deps: ClusterOpsDeps, ctx: RequestConte
     run: async () => {
       const cluster = visible(ctx, await deps.clusters.get(id), clusterNotFound(id));
       requireIdle(cluster, 'reconfigure it');
-      if (body.profile.name !== cluster.profile.name) {
-        throw new ValidationError('profile-mismatch', `cluster ${cluster.name} is built from profile ${cluster.profile.name}; reconfigure moves it to another version of that profile, not to ${body.profile.name}`,
-          { errors: [{ path: 'profile.name', message: `must be ${cluster.profile.name}` }] });
-      }
-      const [from, to] = await Promise.all([
-        deps.profiles.getVersion(ctx.project, cluster.profile.name, cluster.profile.version),
-        deps.profiles.getVersion(ctx.project, body.profile.name, body.profile.version),
-      ]);
-      if (!to || to.project !== ctx.project) throw new ValidationError('profile-version-not-found', `profile ${body.profile.name}@${body.profile.version} does not exist in this project`, { errors: [{ path: 'profile.version', message: 'unknown profile version' }] });
-      if (to.status !== 'published') throw new ValidationError('profile-version-draft', `profile ${body.profile.name}@${body.profile.version} is a draft; publish it first`, { errors: [{ path: 'profile.version', message: 'not published' }] });
-      if (!from) throw new ConflictError('profile-version-missing', `the cluster's current profile version ${cluster.profile.name}@${cluster.profile.version} is gone; cannot compare`);
+      const { from, to } = await targetVersions(deps, ctx, cluster, body.profile, 'profile');
       const plan = classifyChanges(from.layers, to.layers);
       if (!RECONFIGURE_ALLOWED.has(plan.behaviour)) {
         const list = plan.changes.filter((c) => !RECONFIGURE_ALLOWED.has(c.behaviour)).map((c) => `${c.layer} ${c.change} → ${c.behaviour} (${c.reason})`).join('; ');

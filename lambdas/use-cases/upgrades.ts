@@ -4,7 +4,7 @@ import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.
 import type { ClusterRecord, OperationRecord } from '../domain/model.js';
 import { planUpgrade, type UpgradeNode, type UpgradePlan } from '../domain/upgrade-plan.js';
 import type { StatusStore } from '../ports/device-plane.js';
-import { newOperation, startWorkflow, type ClusterOpsDeps } from './cluster-operations.js';
+import { newOperation, requireIdle, start, targetVersions, type ClusterOpsDeps } from './cluster-operations.js';
 import { mutate, read, visible, type RequestContext } from './context.js';
 import { operationDeadline } from './workflows/deps.js';
 
@@ -12,6 +12,9 @@ import { operationDeadline } from './workflows/deps.js';
 export interface UpgradeDeps extends ClusterOpsDeps {
   readonly status: Pick<StatusStore, 'get'>;
 }
+
+/** Plans refused because of the cluster's state (409); the rest are bad requests (400). */
+const PLAN_CONFLICTS: ReadonlySet<string> = new Set(['downtime-not-acknowledged', 'version-skew', 'downgrade', 'max-unavailable-too-high']);
 
 const notFound = (what: string) => () => new NotFoundError('upgrade-not-found', `${what} does not exist in this project`);
 
@@ -56,21 +59,9 @@ export async function startUpgrade(deps: UpgradeDeps, ctx: RequestContext, clust
     action: 'clusters:update', audit: 'cluster.upgrade', resource: `cluster/${clusterId}`,
     run: async () => {
       const cluster = visible(ctx, await deps.clusters.get(clusterId), () => new NotFoundError('cluster-not-found', `cluster ${clusterId} does not exist in this project`));
-      if (cluster.activeOperationId) {
-        throw new ConflictError('cluster-busy', `cluster ${cluster.name} is running operation ${cluster.activeOperationId}; wait for it (edgefleet operations watch ${cluster.activeOperationId}) before you upgrade it`);
-      }
-      if (!['running', 'degraded'].includes(cluster.status)) throw new ConflictError('cluster-not-running', `cluster ${cluster.name} is ${cluster.status}; only a running or degraded cluster can be upgraded`);
+      requireIdle(cluster, 'upgrade it');
       const name = body.to.name ?? cluster.profile.name;
-      if (name !== cluster.profile.name) {
-        throw new ValidationError('profile-mismatch', `cluster ${cluster.name} is built from profile ${cluster.profile.name}; upgrade it to another version of that profile`, { errors: [{ path: 'to.name', message: `must be ${cluster.profile.name}` }] });
-      }
-      const [from, to] = await Promise.all([
-        deps.profiles.getVersion(ctx.project, cluster.profile.name, cluster.profile.version),
-        deps.profiles.getVersion(ctx.project, name, body.to.version),
-      ]);
-      if (!to || to.project !== ctx.project) throw new ValidationError('profile-version-not-found', `profile ${name}@${body.to.version} does not exist in this project`, { errors: [{ path: 'to.version', message: 'unknown profile version' }] });
-      if (to.status !== 'published') throw new ValidationError('profile-version-draft', `profile ${name}@${body.to.version} is a draft; publish it first`, { errors: [{ path: 'to.version', message: 'not published' }] });
-      if (!from) throw new ConflictError('profile-version-missing', `the cluster's current profile version ${cluster.profile.name}@${cluster.profile.version} is gone; cannot plan an upgrade from it`);
+      const { from, to } = await targetVersions(deps, ctx, cluster, { name, version: body.to.version }, 'to');
       const planned = planUpgrade({
         from: from.layers, to: to.layers, nodes: await clusterNodes(deps, cluster), now: deps.clock.now(),
         options: {
@@ -81,8 +72,7 @@ export async function startUpgrade(deps: UpgradeDeps, ctx: RequestContext, clust
         },
       });
       if (!planned.ok) {
-        const status = ['downtime-not-acknowledged', 'version-skew', 'downgrade', 'max-unavailable-too-high'].includes(planned.code) ? 'conflict' : 'validation';
-        if (status === 'conflict') throw new ConflictError(planned.code, planned.message);
+        if (PLAN_CONFLICTS.has(planned.code)) throw new ConflictError(planned.code, planned.message);
         throw new ValidationError(planned.code, planned.message, { errors: [{ path: 'to', message: planned.message }] });
       }
       return begin(deps, ctx, cluster, planned.plan, {
@@ -104,11 +94,7 @@ export async function begin(deps: ClusterOpsDeps, ctx: RequestContext, cluster: 
   const op: OperationRecord = notBefore && Date.parse(notBefore) > deps.clock.now().getTime()
     ? { ...created, deadline: operationDeadline(new Date(notBefore), sequentialSteps(plan), deps.workflowSettings) }
     : created;
-  const out = await deps.clusters.startOperation(cluster, op, { status: 'upgrading' });
-  if (!out.ok) {
-    throw new ConflictError(out.busy ? 'cluster-busy' : 'cluster-changed', `cluster ${cluster.name} changed or started another operation while the upgrade was planned; look at it and retry`);
-  }
-  if (!notBefore || Date.parse(notBefore) <= deps.clock.now().getTime()) await startWorkflow(deps, 'upgrade-cluster', op.id);
+  await start(deps, cluster, op, 'upgrading', undefined, !notBefore || Date.parse(notBefore) <= deps.clock.now().getTime());
   return op;
 }
 

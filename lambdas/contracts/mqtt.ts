@@ -16,12 +16,31 @@ export const MAX_DEVICE_PAYLOAD_BYTES = 64 * 1024;
 
 export const bootState = z.enum(['active', 'passive', 'recovery', 'unknown']);
 
-/** device → cloud on change, plus a slow full report (hourly by default). */
+/** An OCI image reference as Kairos records it (KAIROS_IMAGE_REPO: registry/repo:tag). */
+const imageRef = z.string().min(1).max(255).regex(/^[^\s@]+$/, 'an image reference (registry/repo:tag) without a digest');
+/** The manifest digest of an image. */
+export const imageDigest = z.string().regex(/^sha256:[a-f0-9]{64}$/, 'a sha256 manifest digest');
+/** What a partition holds: the image written to it (and its digest when known). */
+export const partitionImage = z.strictObject({ image: imageRef, digest: imageDigest.optional() });
+
+/**
+ * device → cloud on change, plus a slow full report (hourly by default).
+ *
+ * `boot` is what the host runs now: the booted partition (`state`), and the running image's
+ * identity from its /etc/kairos-release: `image` (KAIROS_IMAGE_REPO, repo:tag), `digest` (when
+ * known), `flavor` (KAIROS_FLAVOR), `kairosVersion` (KAIROS_VERSION). `partitions` is what the
+ * active and passive partitions hold: after a fallback (booted passive) the active partition
+ * still holds the image that failed to boot.
+ */
 export const statusMessage = z.strictObject({
   seq: z.number().int().min(0),
   at: isoTime,
   kind: z.enum(['change', 'full']),
-  boot: z.strictObject({ state: bootState, kairosVersion: z.string().max(64).optional(), osRelease: z.string().max(128).optional() }),
+  boot: z.strictObject({
+    state: bootState, kairosVersion: z.string().max(64).optional(), osRelease: z.string().max(128).optional(),
+    image: imageRef.optional(), digest: imageDigest.optional(), flavor: z.string().max(64).optional(),
+    partitions: z.strictObject({ active: partitionImage.optional(), passive: partitionImage.optional() }).optional(),
+  }),
   agentVersion: z.string().max(32),
   kubernetes: z.strictObject({ role: z.enum(['init', 'control-plane', 'worker']).optional(), ready: z.boolean(), version: z.string().max(64).optional() }).optional(),
   inventory: inventory.optional(),

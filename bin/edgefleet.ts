@@ -1,4 +1,3 @@
-#!/usr/bin/env -S npx tsx
 /** The `edgefleet` CLI entry point: all behaviour lives in cli/; this only binds the process. */
 import { runCli } from '../cli/program.js';
 

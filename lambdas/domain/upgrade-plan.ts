@@ -15,6 +15,10 @@ import { compareVersions, compareSemver, parseVersion, type NumericVersion } fro
  *   kubelets may not be newer than the API server and at most 3 minors older (2 below 1.25).
  * - Downtime: a single-node cluster, or a lone control-plane node, that reboots takes its
  *   workloads or the Kubernetes API down for one reboot; that needs an acknowledgement.
+ * - No downgrade from what the nodes run: outside a rollback, a node that reports a newer
+ *   kubelet or a newer Kairos image than the target is refused (`node-newer-than-target`).
+ * - A subset (`options.only`, e.g. a rollback of the nodes an upgrade touched) is planned with
+ *   drains, peers, downtime and quorum judged from the whole cluster (`nodes`).
  */
 
 export type NodeRole = 'control-plane' | 'worker';
@@ -24,6 +28,8 @@ export interface UpgradeNode {
   readonly pool: string;
   /** current kubelet version, e.g. 'v1.30.4' or 'v1.30.4+k3s1', when known */
   readonly kubeletVersion?: string;
+  /** What the node reports running (its status report), when known. */
+  readonly running?: { readonly image?: string; readonly kairosVersion?: string };
 }
 export interface UpgradeOptions {
   /** @default 1 (worker nodes out at a time) */
@@ -33,6 +39,11 @@ export interface UpgradeOptions {
   readonly maintenanceWindow?: { readonly start: string; readonly end: string };
   /** Rolling back to an older version after a failed upgrade: downgrades allowed. */
   readonly rollback?: boolean;
+  /**
+   * Plan only these hosts (each must be in `nodes`); `nodes` stays the whole cluster, so
+   * drains run from a peer, and downtime, maxUnavailable and quorum are judged from all nodes.
+   */
+  readonly only?: readonly string[];
 }
 export type NodeStep = 'preflight' | 'cordon' | 'drain' | 'upgrade' | 'reboot' | 'uncordon' | 'restart' | 'reload';
 export interface PlannedStep {
@@ -55,7 +66,7 @@ export interface UpgradePlan {
   /** upgraded maxUnavailable at a time, in this order */
   readonly workers: readonly NodePlan[];
   readonly maxUnavailable: number;
-  readonly target: { readonly image?: string; readonly kairosVersion?: string; readonly kubeletVersion: string };
+  readonly target: { readonly image?: string; readonly kairosVersion?: string; readonly flavor?: string; readonly kubeletVersion: string };
   readonly downtime: { readonly expected: boolean; readonly reason?: string; readonly estimatedSeconds?: number };
   readonly skippedWorkers: boolean;
 }
@@ -85,6 +96,15 @@ export function parseKubeVersion(v: string): { major: number; minor: number; pat
 }
 
 type Kube = NonNullable<ReturnType<typeof parseKubeVersion>>;
+
+/** The Kairos version a node runs: its report, else its running image's tag. */
+const runningKairos = (n: UpgradeNode): string | undefined => n.running?.kairosVersion ?? (n.running?.image ? kairosVersionOfImage(n.running.image) : undefined);
+const KAIROS_SEMVER = /^v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
+/** Whether Kairos version `a` is newer than `b` (false when either is not a version). */
+function kairosNewer(a: string | undefined, b: string): boolean {
+  if (!a || !KAIROS_SEMVER.test(a) || !KAIROS_SEMVER.test(b)) return false;
+  return compareSemver(a.replace(/^v/, ''), b.replace(/^v/, '')) > 0;
+}
 const fail = (code: string, message: string): PlanResult => ({ ok: false, code, message });
 const tuple = (k: Kube): NumericVersion => [k.major, k.minor, k.patch];
 const show = (k: Kube) => `${k.major}.${k.minor}.${k.patch}`;
@@ -113,6 +133,9 @@ function checkInput(nodes: readonly UpgradeNode[], options: UpgradeOptions, now:
   const seen = new Set<string>();
   const dup = nodes.find((n) => (seen.has(n.hostId) ? true : (seen.add(n.hostId), false)));
   if (dup) return fail('invalid-upgrade', `host ${dup.hostId} is listed twice in the upgrade; each host is upgraded once: fix the cluster's host lists`);
+  const only = options.only;
+  const stranger = only?.find((id) => !seen.has(id));
+  if (only && (only.length === 0 || stranger !== undefined)) return fail('invalid-upgrade', only.length === 0 ? 'the upgrade plans a subset of no hosts (options.only is empty); name at least one of the cluster\'s hosts' : `host ${stranger} is not one of the cluster's hosts (${list(nodes.map((n) => n.hostId))}), so it cannot be planned; fix the hosts named in options.only`);
   if (!nodes.some((n) => n.role === 'control-plane')) return fail('invalid-upgrade', `none of the hosts (${list(nodes.map((n) => n.hostId))}) is a control-plane node; the control plane is upgraded first, so the upgrade cannot start: fix the cluster's control plane`);
   const m = options.maxUnavailable;
   if (m !== undefined && (!Number.isInteger(m) || m < 1)) return fail('invalid-upgrade', `maxUnavailable must be a whole number of at least 1 (worker nodes out at a time); got ${m}`);
@@ -135,13 +158,15 @@ function checkInput(nodes: readonly UpgradeNode[], options: UpgradeOptions, now:
 }
 
 function checkSkew(nodes: readonly Checked[], current: Kube, target: Kube, options: UpgradeOptions): PlanResult | undefined {
-  const upgraded = nodes.filter((c) => c.node.role === 'control-plane' || !options.skipWorkers);
+  const upgraded = nodes.filter((c) => (c.node.role === 'control-plane' || !options.skipWorkers) && (!options.only || options.only.includes(c.node.hostId)));
   const at = (c: Checked) => c.version ?? current;
   // Name the cluster's version when the profile itself is the problem, else the hosts that differ from it.
   const who = (bad: readonly Checked[], profileBad: boolean) => (profileBad ? `the cluster (Kubernetes ${show(current)})` : list(bad.filter((c) => c.version).map((c) => `${c.node.hostId} (${show(at(c))})`)));
   const newer = upgraded.filter((c) => compareVersions(tuple(at(c)), tuple(target)) > 0);
   if (!options.rollback && newer.length > 0) {
-    return fail('downgrade', `the target Kubernetes ${show(target)} is older than what ${who(newer, compareVersions(tuple(current), tuple(target)) > 0)} runs: Kubernetes downgrades are refused; pick a profile version at or above the current one, or pass rollback when recovering from a failed upgrade`);
+    const profileBad = compareVersions(tuple(current), tuple(target)) > 0;
+    if (profileBad) return fail('downgrade', `the target Kubernetes ${show(target)} is older than what ${who(newer, true)} runs: Kubernetes downgrades are refused; pick a profile version at or above the current one, or pass rollback when recovering from a failed upgrade`);
+    return fail('node-newer-than-target', `host ${who(newer, false)} already runs a kubelet newer than the target Kubernetes ${show(target)}: upgrading would downgrade it, which is refused; pick a profile version at or above what the host runs, or remove the host from the cluster and reinstall it at the cluster's version`);
   }
   // kube-apiserver instances stay within one minor of each other: the control plane moves one minor per upgrade.
   const tooFar = (v: Kube) => Math.abs(minorsBehind(v, target)) > 1;
@@ -162,8 +187,10 @@ function checkSkew(nodes: readonly Checked[], current: Kube, target: Kube, optio
   return fail('version-skew', `skipping workers would leave ${list(ids)} outside the kubelet version-skew policy against an API server at ${show(target)} (a kubelet may not be newer than the API server, nor more than 3 minor versions older; 2 below 1.25); upgrade the workers too (drop skipWorkers)`);
 }
 
-function downtimeOf(behaviour: ChangeBehaviour, nodes: readonly UpgradeNode[], cps: readonly UpgradeNode[]): string | undefined {
+function downtimeOf(behaviour: ChangeBehaviour, nodes: readonly UpgradeNode[], cps: readonly UpgradeNode[], planned: (n: UpgradeNode) => boolean): string | undefined {
   if (!DRAINING.has(behaviour)) return undefined;
+  // Only a node that is planned reboots: a subset without the lone control plane keeps the API up.
+  if (cps.length === 1 && !planned(cps[0]!)) return undefined;
   const what = behaviour === 'repave' ? 'is repaved and reboots' : 'reboots';
   if (nodes.length === 1) {
     return `the cluster has a single node (${nodes[0]!.hostId}); it ${what}, so the cluster's workloads and its Kubernetes API are down for one reboot (about ${REBOOT_DOWNTIME_SECONDS / 60} minutes)`;
@@ -193,6 +220,7 @@ export function planUpgrade(input: { from: readonly Layer[]; to: readonly Layer[
     return fail('image-required', 'this upgrade repaves every node, but the target profile version\'s os layer has no image for kairos-agent to upgrade to; publish a profile version whose os layer sets image (an OCI reference to the Kairos image)');
   }
   const kairosVersion = image ? kairosVersionOfImage(image) : undefined;
+  const flavor = to.find((l) => l.type === 'os')?.pack;
   const fromImage = from.find((l) => l.type === 'os')?.image;
   const fromKairos = fromImage ? kairosVersionOfImage(fromImage) : undefined;
   if (!options.rollback && kairosVersion && fromKairos && compareSemver(kairosVersion.slice(1), fromKairos.slice(1)) < 0) {
@@ -200,16 +228,24 @@ export function planUpgrade(input: { from: readonly Layer[]; to: readonly Layer[
   }
   const skew = checkSkew(checked, current, target, options);
   if (skew) return skew;
+  const planned = (n: UpgradeNode) => !options.only || options.only.includes(n.hostId);
+  if (!options.rollback && behaviour === 'repave' && kairosVersion) {
+    const newer = nodes.filter((n) => planned(n) && (n.role === 'control-plane' || !options.skipWorkers) && kairosNewer(runningKairos(n), kairosVersion));
+    if (newer.length > 0) {
+      const what = list(newer.map((n) => `${n.hostId} (Kairos ${runningKairos(n)}${n.running?.image ? `, image ${n.running.image}` : ''})`));
+      return fail('node-newer-than-target', `host ${what} already runs an OS newer than the target Kairos ${kairosVersion} (image ${image}): upgrading would downgrade it, which is refused; pick a profile version whose os image is at or above what the host runs, or remove the host from the cluster and reinstall it at the cluster's version`);
+    }
+  }
 
   const cps = nodes.filter((n) => n.role === 'control-plane');
   const allWorkers = nodes.filter((n) => n.role === 'worker');
-  const workers = options.skipWorkers ? [] : allWorkers;
+  const workers = options.skipWorkers ? [] : allWorkers.filter(planned);
   const maxUnavailable = options.maxUnavailable ?? 1;
   const reasons: string[] = [];
-  const outage = downtimeOf(behaviour, nodes, cps);
+  const outage = downtimeOf(behaviour, nodes, cps, planned);
   if (outage) reasons.push(outage);
-  if (workers.length > 0 && DRAINING.has(behaviour) && maxUnavailable >= workers.length) {
-    const allOut = `maxUnavailable ${maxUnavailable} takes all ${workers.length} worker${workers.length === 1 ? '' : 's'} (${list(workers.map((w) => w.hostId))}) out at once, so workloads that do not fit on the control plane are down while they are drained`;
+  if (workers.length > 0 && DRAINING.has(behaviour) && Math.min(maxUnavailable, workers.length) >= allWorkers.length) {
+    const allOut = `maxUnavailable ${maxUnavailable} takes all ${allWorkers.length} worker${allWorkers.length === 1 ? '' : 's'} (${list(workers.map((w) => w.hostId))}) out at once, so workloads that do not fit on the control plane are down while they are drained`;
     if (!options.acknowledgeDowntime) {
       const fix = workers.length > 1 ? `lower maxUnavailable below ${workers.length}, or set acknowledgeDowntime: true` : 'add a worker first, or set acknowledgeDowntime: true';
       return fail('max-unavailable-too-high', `${allOut}; ${fix}`);
@@ -230,9 +266,9 @@ export function planUpgrade(input: { from: readonly Layer[]; to: readonly Layer[
     ok: true,
     plan: {
       behaviour, changes, maxUnavailable,
-      controlPlane: cps.map(plan),
+      controlPlane: cps.filter(planned).map(plan),
       workers: workers.map(plan),
-      target: { ...(image ? { image } : {}), ...(kairosVersion ? { kairosVersion } : {}), kubeletVersion: toK8s.version.startsWith('v') ? toK8s.version : `v${toK8s.version}` },
+      target: { ...(image ? { image } : {}), ...(kairosVersion ? { kairosVersion } : {}), ...(flavor ? { flavor } : {}), kubeletVersion: toK8s.version.startsWith('v') ? toK8s.version : `v${toK8s.version}` },
       downtime: expected ? { expected, reason: reasons.join('; '), ...(outage ? { estimatedSeconds: REBOOT_DOWNTIME_SECONDS } : {}) } : { expected: false },
       skippedWorkers: Boolean(options.skipWorkers),
     },

@@ -7,6 +7,7 @@ import type { StatusStore } from '../ports/device-plane.js';
 import { newOperation, requireIdle, start, targetVersions, type ClusterOpsDeps } from './cluster-operations.js';
 import { mutate, read, visible, type RequestContext } from './context.js';
 import { operationDeadline } from './workflows/deps.js';
+import { reportedNode } from './workflows/node-state.js';
 
 /** What the upgrade use cases need beyond the cluster operations: the hosts' reported status. */
 export interface UpgradeDeps extends ClusterOpsDeps {
@@ -14,28 +15,27 @@ export interface UpgradeDeps extends ClusterOpsDeps {
 }
 
 /** Plans refused because of the cluster's state (409); the rest are bad requests (400). */
-const PLAN_CONFLICTS: ReadonlySet<string> = new Set(['downtime-not-acknowledged', 'version-skew', 'downgrade', 'max-unavailable-too-high']);
+const PLAN_CONFLICTS: ReadonlySet<string> = new Set(['downtime-not-acknowledged', 'version-skew', 'downgrade', 'node-newer-than-target', 'max-unavailable-too-high']);
 
 const notFound = (what: string) => () => new NotFoundError('upgrade-not-found', `${what} does not exist in this project`);
 
 /** The kubelet version a host last reported (status report `kubernetes.version`). */
 export async function reportedKubelet(deps: Pick<UpgradeDeps, 'status'>, hostId: string): Promise<string | undefined> {
-  const s = await deps.status.get(hostId);
-  const k = (s?.content as { kubernetes?: { version?: unknown } } | undefined)?.kubernetes;
-  return typeof k?.version === 'string' ? k.version : undefined;
+  return (await reportedNode(deps, hostId))?.kubernetes?.version;
 }
 
+/** The cluster's nodes with what each reports running (kubelet, Kairos version and image): the planner refuses downgrades from it. */
 export async function clusterNodes(deps: Pick<UpgradeDeps, 'status'>, c: Pick<ClusterRecord, 'controlPlane' | 'workers'>): Promise<UpgradeNode[]> {
+  const node = async (hostId: string, role: UpgradeNode['role'], pool: string): Promise<UpgradeNode> => {
+    const r = await reportedNode(deps, hostId);
+    const v = r?.kubernetes?.version;
+    const running = r ? { ...(r.boot.image ? { image: r.boot.image } : {}), ...(r.boot.kairosVersion ? { kairosVersion: r.boot.kairosVersion } : {}) } : {};
+    return { hostId, role, pool, ...(v ? { kubeletVersion: v } : {}), ...(Object.keys(running).length ? { running } : {}) };
+  };
   const nodes: UpgradeNode[] = [];
-  for (const hostId of c.controlPlane.hostIds) {
-    const v = await reportedKubelet(deps, hostId);
-    nodes.push({ hostId, role: 'control-plane', pool: 'control-plane', ...(v ? { kubeletVersion: v } : {}) });
-  }
+  for (const hostId of c.controlPlane.hostIds) nodes.push(await node(hostId, 'control-plane', 'control-plane'));
   for (const w of c.workers) {
-    for (const hostId of w.hostIds) {
-      const v = await reportedKubelet(deps, hostId);
-      nodes.push({ hostId, role: 'worker', pool: w.name, ...(v ? { kubeletVersion: v } : {}) });
-    }
+    for (const hostId of w.hostIds) nodes.push(await node(hostId, 'worker', w.name));
   }
   return nodes;
 }

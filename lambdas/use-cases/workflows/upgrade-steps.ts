@@ -1,11 +1,10 @@
 import type { NodeSequence } from '../../contracts/workflows.js';
 import type { ClusterRecord, OperationRecord } from '../../domain/model.js';
-import { parseKubeVersion, planUpgrade, type NodePlan, type UpgradePlan } from '../../domain/upgrade-plan.js';
+import { planUpgrade, type NodePlan, type UpgradePlan } from '../../domain/upgrade-plan.js';
 import { begin } from '../upgrades.js';
 import type { WorkflowDeps } from './deps.js';
 import { OPEN_STATUSES } from './deps.js';
-
-type Target = UpgradePlan['target'];
+import { atTarget } from './node-state.js';
 
 const planOf = (op: OperationRecord): UpgradePlan => op.input?.plan as UpgradePlan;
 
@@ -14,20 +13,8 @@ const DRAINED_STEPS = new Set(['drain', 'cordon', 'upgrade', 'reboot']);
 /** Steps after which the node may run (or have tried to boot) the target image. */
 const UPGRADED_STEPS = new Set(['upgrade', 'reboot', 'uncordon']);
 
-function sameKube(a: string | undefined, b: string): boolean {
-  const x = a ? parseKubeVersion(a) : undefined;
-  const y = parseKubeVersion(b);
-  return !!x && !!y && x.major === y.major && x.minor === y.minor && x.patch === y.patch;
-}
-
-/** Whether the host's last status report says it already runs the target (booted active, version, kubelet, Ready). */
-export async function atTarget(deps: Pick<WorkflowDeps, 'status'>, hostId: string, target: Target): Promise<boolean> {
-  const c = (await deps.status.get(hostId))?.content as
-    { boot?: { state?: string; kairosVersion?: string }; kubernetes?: { ready?: boolean; version?: string } } | undefined;
-  if (!c || c.boot?.state !== 'active' || !c.kubernetes?.ready) return false;
-  if (target.kairosVersion && c.boot.kairosVersion !== target.kairosVersion) return false;
-  return sameKube(c.kubernetes.version, target.kubeletVersion);
-}
+/** Whether the host runs the target: judged from its reported running image identity (see node-state.ts). */
+export { atTarget };
 
 /**
  * The upgrade's host tasks from the stored plan and each node's real state: a repave whose

@@ -85,8 +85,8 @@ describe('planUpgrade(): steps per behaviour and cluster shape', () => {
   it('carries the changes and the target image, Kairos version and kubelet version', () => {
     const p = plan(TO.repave, SHAPES['3+2']!);
     expect(p.changes.map((c) => c.layer)).toEqual(['os:ubuntu', 'k8s:k3s']);
-    expect(p.target).toEqual({ image: IMG_NEW, kairosVersion: 'v3.5.0', kubeletVersion: 'v1.31.2' });
-    expect(plan(TO.reload, SHAPES['3']!).target).toEqual({ image: IMG_OLD, kairosVersion: 'v3.4.0', kubeletVersion: 'v1.30.4' });
+    expect(p.target).toEqual({ image: IMG_NEW, kairosVersion: 'v3.5.0', flavor: 'ubuntu', kubeletVersion: 'v1.31.2' });
+    expect(plan(TO.reload, SHAPES['3']!).target).toEqual({ image: IMG_OLD, kairosVersion: 'v3.4.0', flavor: 'ubuntu', kubeletVersion: 'v1.30.4' });
   });
 
   it('a repave whose os layer has no image is refused', () => {
@@ -202,9 +202,11 @@ describe('planUpgrade(): Kubernetes version skew', () => {
     expect(r.message).not.toMatch(/c1/);
   });
 
-  it('a node already newer than the target is a downgrade unless rolling back', () => {
+  it('a node already newer than the target is refused (node-newer-than-target, naming it) unless rolling back', () => {
     const nodes = [cp('c1', 'v1.31.2+k3s1'), cp('c2'), cp('c3')];
-    expect(refusal(toK8s('1.31.0'), nodes, {}, fromK8s('1.30.4')).code).toBe('downgrade');
+    expect(refusal(toK8s('1.31.0'), nodes, {}, fromK8s('1.30.4'))).toEqual({
+      ok: false, code: 'node-newer-than-target', message: expect.stringMatching(/^host c1 \(1\.31\.2\) already runs a kubelet newer than the target Kubernetes 1\.31\.0/),
+    });
     expect(plan(toK8s('1.31.0'), nodes, { rollback: true }, fromK8s('1.30.4')).controlPlane).toHaveLength(3);
   });
 
@@ -343,5 +345,75 @@ describe('parseKubeVersion()', () => {
     ['', undefined],
   ] as [string, ReturnType<typeof parseKubeVersion>][])('%j → %j', (v, parsed) => {
     expect(parseKubeVersion(v)).toEqual(parsed);
+  });
+});
+
+describe('planUpgrade(): no OS downgrade from what any node runs', () => {
+  const IMG = (kairos: string) => `quay.io/kairos/ubuntu:24.04-standard-amd64-generic-${kairos}-k3sv1.31.2-k3s1`;
+  const to = (kairos: string): Layer[] => [{ ...os, image: IMG(kairos) }, { ...k8s, version: '1.31.2' }, cni];
+  const runs = (n: UpgradeNode, running: UpgradeNode['running']): UpgradeNode => ({ ...n, running });
+
+  it.each<[string, UpgradeNode[], UpgradeOptions, string | undefined]>([
+    ['a pool host at v3.6.0 joined a v3.5.0 cluster; target v3.5.5', [cp('c1'), runs(cp('c2'), { kairosVersion: 'v3.6.0', image: IMG('v3.6.0') }), cp('c3')], {},
+      `host c2 (Kairos v3.6.0, image ${IMG('v3.6.0')}) already runs an OS newer than the target Kairos v3.5.5`],
+    ['the Kairos version read from the running image tag when the report has none', [cp('c1'), cp('c2'), cp('c3'), runs(wk('w1'), { image: IMG('v3.7.1') })], { maxUnavailable: 1 },
+      `host w1 (Kairos v3.7.1, image ${IMG('v3.7.1')}) already runs an OS newer`],
+    ['nodes at or below the target are fine', [runs(cp('c1'), { kairosVersion: 'v3.5.5' }), runs(cp('c2'), { kairosVersion: 'v3.5.0' }), cp('c3')], {}, undefined],
+    ['a pre-release below its release is older', [runs(cp('c1'), { kairosVersion: 'v3.5.5-rc.1' }), cp('c2'), cp('c3')], {}, undefined],
+    ['an unparsable reported version is not taken for newer', [runs(cp('c1'), { kairosVersion: 'master' }), cp('c2'), cp('c3')], {}, undefined],
+    ['a rollback may go down', [runs(cp('c1'), { kairosVersion: 'v3.6.0' }), cp('c2'), cp('c3')], { rollback: true }, undefined],
+    ['a skipped worker is not touched, so not downgraded', [cp('c1'), cp('c2'), cp('c3'), runs(wk('w1', 'v1.31.2'), { kairosVersion: 'v3.6.0' })], { skipWorkers: true }, undefined],
+    ['a host outside the planned subset is not touched', [runs(cp('c1'), { kairosVersion: 'v3.6.0' }), cp('c2'), cp('c3')], { only: ['c2'] }, undefined],
+  ])('%s', (_name, nodes, options, message) => {
+    const r = planUpgrade({ from: base, to: to('v3.5.5'), nodes, options, now: NOW });
+    if (message === undefined) expect(r).toMatchObject({ ok: true });
+    else expect(r).toEqual({ ok: false, code: 'node-newer-than-target', message: expect.stringContaining(message) });
+    if (!r.ok) expect(r.message).toMatch(/remove the host from the cluster and reinstall it/);
+  });
+
+  it('an OS-preserving change does not write an image, so a newer node is no downgrade', () => {
+    const nodes = [runs(cp('c1'), { kairosVersion: 'v3.6.0' }), cp('c2'), cp('c3')];
+    expect(planUpgrade({ from: base, to: TO.reload, nodes, options: {}, now: NOW })).toMatchObject({ ok: true });
+  });
+});
+
+describe('planUpgrade(): a subset of the cluster (options.only), judged from the whole cluster', () => {
+  const ids = (ns: readonly { hostId: string }[]) => ns.map((n) => n.hostId);
+
+  it('one upgraded control-plane node of 3 is drained and uncordoned from a peer; no downtime claimed', () => {
+    const p = plan(TO.repave, SHAPES['3']!, { only: ['c2'] });
+    expect(ids(p.controlPlane)).toEqual(['c2']);
+    expect(steps(p.controlPlane[0]!)).toEqual(['preflight@node', 'drain@peer', 'upgrade@node', 'uncordon@peer']);
+    expect(p.downtime).toEqual({ expected: false });
+  });
+
+  it.each<[string, string, UpgradeOptions, string[], string[], boolean]>([
+    ['a worker of 3+2', '3+2', { only: ['w2'] }, [], ['w2'], false],
+    ['a control-plane node and a worker of 3+2', '3+2', { only: ['w1', 'c3'] }, ['c3'], ['w1'], false],
+    // The lone control plane is not in the subset: the API stays up, no acknowledgement needed.
+    ['a worker of 1+2', '1+2', { only: ['w1'] }, [], ['w1'], false],
+    ['the lone control plane of 1+2', '1+2', { only: ['c1'], acknowledgeDowntime: true }, ['c1'], [], true],
+  ])('%s', (_name, shape, options, cps, workers, downtime) => {
+    const p = plan(TO.repave, SHAPES[shape]!, options);
+    expect(ids(p.controlPlane)).toEqual(cps);
+    expect(ids(p.workers)).toEqual(workers);
+    expect(p.downtime.expected).toBe(downtime);
+  });
+
+  it('the lone control plane in the subset still needs the acknowledgement', () => {
+    expect(refusal(TO.repave, SHAPES['1+2']!, { only: ['c1'] }).code).toBe('downtime-not-acknowledged');
+  });
+
+  it('maxUnavailable is judged against all the cluster\'s workers, not the subset', () => {
+    // 2 of 3 workers with maxUnavailable 2: one worker always stays up.
+    expect(plan(TO.repave, SHAPES['5+3']!, { only: ['w1', 'w2'], maxUnavailable: 2 }).workers).toHaveLength(2);
+    expect(refusal(TO.repave, SHAPES['3+2']!, { only: ['w1', 'w2'], maxUnavailable: 2 }).code).toBe('max-unavailable-too-high');
+  });
+
+  it.each([
+    [[], /options\.only is empty/],
+    [['c9'], /host c9 is not one of the cluster's hosts \(c1, c2, c3\)/],
+  ])('only %j is refused', (only, message) => {
+    expect(refusal(TO.repave, SHAPES['3']!, { only })).toEqual({ ok: false, code: 'invalid-upgrade', message: expect.stringMatching(message) });
   });
 });

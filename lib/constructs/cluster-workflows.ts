@@ -14,6 +14,7 @@ import {
 } from '../../lambdas/contracts/workflows.js';
 import { HANDLER_ENV } from '../api-routes.js';
 import { acknowledgeNag } from '../nag.js';
+import { deployArn, wildcardFinding, type ArnParts } from '../arns.js';
 import { bindTable, EdgeFunction, type LogLevel } from './edge-function.js';
 import { grantCommandPublish } from './iot-rules.js';
 
@@ -85,7 +86,7 @@ export class ClusterWorkflows extends Construct {
       throw new Error(`ClusterWorkflows: secretPrefix may only contain A-Z a-z 0-9 / _ + = . @ - (at most 200), got '${this.secretPrefix}'`);
     }
 
-    const namedArns = Object.fromEntries((Object.entries(WORKFLOWS) as [WorkflowKind, WorkflowSpec][]).map(([kind, spec]) => [kind, stack.formatArn({
+    const namedArns = Object.fromEntries((Object.entries(WORKFLOWS) as [WorkflowKind, WorkflowSpec][]).map(([kind, spec]) => [kind, deployArn({
       service: 'states', resource: 'stateMachine', resourceName: stateMachineName(stack.stackName, spec.constructId), arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     })])) as Record<WorkflowKind, string>;
     const fn = (name: WorkflowFunction, description: string, timeoutSeconds: number): EdgeFunction => {
@@ -112,7 +113,7 @@ export class ClusterWorkflows extends Construct {
     const hostCommand = fn('hostCommand', 'EdgeFleet workflow host task: sends one host its command (task token)', 30);
     this.functions = { step, hostCommand };
 
-    const secretArn = stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${this.secretPrefix}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    const secretArn = deployArn(secretParts(this.secretPrefix));
     step.function.addToRolePolicy(new PolicyStatement({
       actions: ['secretsmanager:CreateSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:DeleteSecret'],
       resources: [secretArn],
@@ -167,7 +168,7 @@ export class ClusterWorkflows extends Construct {
     const stack = Stack.of(this);
     fn.function.addToRolePolicy(new PolicyStatement({
       actions: ['secretsmanager:GetSecretValue'],
-      resources: [stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${this.secretPrefix}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+      resources: [deployArn(secretParts(this.secretPrefix))],
     }));
     acknowledgeNag(fn.role, secretFinding(this.secretPrefix),
       'Reads the join token of whichever cluster a command is for; the wildcard is the cluster part of the name under this stack\'s prefix (plus the random suffix Secrets Manager appends).');
@@ -196,17 +197,14 @@ export class ClusterWorkflows extends Construct {
     Grant.addToPrincipal({
       grantee: grantable,
       actions: ['states:StopExecution'],
-      resourceArns: Object.values(WORKFLOWS).map((s) => stack.formatArn({
-        service: 'states', resource: 'execution', resourceName: `${stateMachineName(stack.stackName, s.constructId)}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-      })),
+      resourceArns: Object.values(WORKFLOWS).map((s) => deployArn(executionParts(stack.stackName, s.constructId))),
     });
   }
 
   /** The nag finding ids `grantStop` causes (one per workflow), for the grantee to acknowledge. */
   public stopFindings(): string[] {
     const stackName = Stack.of(this).stackName;
-    return Object.values(WORKFLOWS).map((s) =>
-      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${stateMachineName(stackName, s.constructId)}:*]`);
+    return Object.values(WORKFLOWS).map((s) => wildcardFinding(executionParts(stackName, s.constructId)));
   }
 
   /** `{ STATE_MACHINE_ARNS: '{"create-cluster":"arn:…",…}', SECRET_PREFIX }` for handlers that start or stop workflows. */
@@ -219,8 +217,11 @@ export class ClusterWorkflows extends Construct {
   }
 }
 
-const secretFinding = (prefix: string) =>
-  `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${prefix}*]`;
+const secretParts = (prefix: string): ArnParts =>
+  ({ service: 'secretsmanager', resource: 'secret', resourceName: `${prefix}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+const secretFinding = (prefix: string) => wildcardFinding(secretParts(prefix));
+const executionParts = (stackName: string, constructId: string): ArnParts =>
+  ({ service: 'states', resource: 'execution', resourceName: `${stateMachineName(stackName, constructId)}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
 
 /** `<stack>-<constructId>`; state machine names are at most 80 characters. */
 export function stateMachineName(stackName: string, constructId: string): string {
@@ -236,11 +237,13 @@ export function stateMachineName(stackName: string, constructId: string): string
 export function buildDefinition(scope: Construct, spec: WorkflowSpec, step: IFunction, hostCommand: IFunction): IChainable {
   const id = spec.constructId;
   const operationId = JsonPath.stringAt('$.operationId');
+  // Every step names its execution: only the operation's current run may act (run-host-task, begin, finish, fail).
+  const execution = JsonPath.stringAt('$$.Execution.Name');
   // Like every LambdaInvoke here, RecordFailure retries Lambda service errors (CDK's retryOnServiceExceptions).
   const recordFailure = new LambdaInvoke(scope, `${id}RecordFailure`, {
     stateName: 'RecordFailure',
     lambdaFunction: step,
-    payload: TaskInput.fromObject({ action: 'fail', operationId, error: JsonPath.objectAt('$.error') }),
+    payload: TaskInput.fromObject({ action: 'fail', operationId, execution, error: JsonPath.objectAt('$.error') }),
     resultPath: JsonPath.DISCARD,
   });
   recordFailure.next(new Fail(scope, `${id}Failed`, {
@@ -255,7 +258,7 @@ export function buildDefinition(scope: Construct, spec: WorkflowSpec, step: IFun
   const begin = onError(new LambdaInvoke(scope, `${id}Begin`, {
     stateName: 'Begin',
     lambdaFunction: step,
-    payload: TaskInput.fromObject({ action: 'begin', operationId }),
+    payload: TaskInput.fromObject({ action: 'begin', operationId, execution }),
     resultSelector: spec.phases.some((p) => p.maxConcurrencyFromPlan)
       ? { phases: JsonPath.objectAt('$.Payload.phases'), hostTimeoutSeconds: JsonPath.numberAt('$.Payload.hostTimeoutSeconds'), maxUnavailable: JsonPath.numberAt('$.Payload.maxUnavailable') }
       : { phases: JsonPath.objectAt('$.Payload.phases'), hostTimeoutSeconds: JsonPath.numberAt('$.Payload.hostTimeoutSeconds') },
@@ -270,6 +273,7 @@ export function buildDefinition(scope: Construct, spec: WorkflowSpec, step: IFun
       payload: TaskInput.fromObject({
         token: JsonPath.taskToken,
         operationId,
+        execution,
         phase: JsonPath.stringAt('$.phase'),
         task: JsonPath.objectAt('$.task'),
       }),
@@ -315,7 +319,7 @@ export function buildDefinition(scope: Construct, spec: WorkflowSpec, step: IFun
   const finish = onError(new LambdaInvoke(scope, `${id}Finish`, {
     stateName: 'Finish',
     lambdaFunction: step,
-    payload: TaskInput.fromObject({ action: 'finish', operationId }),
+    payload: TaskInput.fromObject({ action: 'finish', operationId, execution }),
     resultPath: JsonPath.DISCARD,
   }));
   return chain.next(finish).next(new Succeed(scope, `${id}Succeeded`, { stateName: 'Succeeded' }));

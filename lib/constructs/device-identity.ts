@@ -1,10 +1,11 @@
-import { Aws, Stack } from 'aws-cdk-lib';
+import { Aws } from 'aws-cdk-lib';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { CfnPolicy } from 'aws-cdk-lib/aws-iot';
 import { Construct } from 'constructs';
 import { devicePolicyDocument } from '../../lambdas/contracts/iot.js';
 import { HANDLER_ENV } from '../api-routes.js';
 import { acknowledgeNag } from '../nag.js';
+import { deployArn, wildcardFinding } from '../arns.js';
 import type { EdgeFunction } from './edge-function.js';
 
 /**
@@ -28,7 +29,7 @@ export class DeviceIdentity extends Construct {
   }
 
   private arn(resource: string): string {
-    return Stack.of(this).formatArn({ service: 'iot', resource, resourceName: '*' });
+    return deployArn({ service: 'iot', resource, resourceName: '*' });
   }
 
   /** Registration: create things, sign CSRs, attach the device policy and certificates; revoke on re-registration. */
@@ -66,7 +67,7 @@ export class DeviceIdentity extends Construct {
     acknowledgeNag(fn.role, 'AwsSolutions-IAM5[Resource::*]',
       `IoT ${what}: iot:CreateCertificateFromCsr and iot:DescribeEndpoint support no resource-level permissions, so IAM requires "*".`);
     for (const kind of ['thing', 'cert']) {
-      acknowledgeNag(fn.role, `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iot:<AWS::Region>:<AWS::AccountId>:${kind}/*]`,
+      acknowledgeNag(fn.role, wildcardFinding({ service: 'iot', resource: kind, resourceName: '*' }),
         `IoT ${what}: devices register at run time with names (hardware ids) and certificate ids unknown at deploy time; the grant stays within this account and region.`);
     }
   }

@@ -10,6 +10,7 @@ import { IOT_RULES, ruleSql, type IotRuleName } from '../../lambdas/contracts/io
 import { HANDLER_ENV } from '../api-routes.js';
 import { bindTable, EdgeFunction, type LogLevel } from './edge-function.js';
 import { acknowledgeNag } from '../nag.js';
+import { deployArn, wildcardFinding } from '../arns.js';
 
 export interface IotRulesProps {
   /** The state table the rule handlers read and write (presence, status, commands). */
@@ -36,13 +37,10 @@ export interface IotRulesProps {
  * (`edgefleet/hosts/+/commands` in MQTT terms) and iot:DescribeEndpoint to find the data endpoint.
  */
 export function grantCommandPublish(fn: EdgeFunction): void {
-  const stack = Stack.of(fn);
-  fn.function.addToRolePolicy(new PolicyStatement({
-    actions: ['iot:Publish'],
-    resources: [stack.formatArn({ service: 'iot', resource: 'topic', resourceName: 'edgefleet/hosts/*/commands' })],
-  }));
+  const topics = { service: 'iot', resource: 'topic', resourceName: 'edgefleet/hosts/*/commands' };
+  fn.function.addToRolePolicy(new PolicyStatement({ actions: ['iot:Publish'], resources: [deployArn(topics)] }));
   fn.function.addToRolePolicy(new PolicyStatement({ actions: ['iot:DescribeEndpoint'], resources: ['*'] }));
-  acknowledgeNag(fn.role, 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iot:<AWS::Region>:<AWS::AccountId>:topic/edgefleet/hosts/*/commands]',
+  acknowledgeNag(fn.role, wildcardFinding(topics),
     'The function sends commands to whichever host a task or request is about; the wildcard is the host id segment of the command topic only.');
 }
 

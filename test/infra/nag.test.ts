@@ -35,15 +35,22 @@ function synthWithNag(build: (app: App) => void, context: Record<string, unknown
 
 const summary = (run: NagRun) => run.violations.map((v) => `${v.ruleName} @ ${v.violatingConstructs.map((c) => c.constructPath).join(', ')}`);
 
+/** `cdk deploy` always resolves both (CDK_DEFAULT_ACCOUNT/REGION); in-process synth leaves them tokens. */
+const ENVIRONMENTS = [
+  ['environment-agnostic', undefined],
+  ['for account 123456789012 in eu-west-1 (as cdk deploy)', { account: '123456789012', region: 'eu-west-1' }],
+  ['for account 210987654321 in us-gov-west-1', { account: '210987654321', region: 'us-gov-west-1' }],
+] as const;
+
 describe('cdk-nag AwsSolutions', () => {
-  it('the EdgeFleet stack (Cognito issuer) has zero unacknowledged findings', () => {
-    const run = synthWithNag((app) => new EdgeFleetStack(app, 'NagStack'));
+  it.each(ENVIRONMENTS)('the EdgeFleet stack (Cognito issuer) synthesized %s has zero unacknowledged findings', (_label, env) => {
+    const run = synthWithNag((app) => new EdgeFleetStack(app, 'NagStack', { env }));
     expect(summary(run)).toEqual([]);
     expect(run.error).toBeUndefined();
   });
 
-  it('the EdgeFleet stack with an external issuer has zero unacknowledged findings', () => {
-    const run = synthWithNag((app) => new EdgeFleetStack(app, 'NagStack'), {
+  it.each(ENVIRONMENTS)('the EdgeFleet stack with an external issuer synthesized %s has zero unacknowledged findings', (_label, env) => {
+    const run = synthWithNag((app) => new EdgeFleetStack(app, 'NagStack', { env }), {
       'edgefleet:jwtIssuer': 'https://idp.example.com', 'edgefleet:jwtAudience': 'cli',
     });
     expect(summary(run)).toEqual([]);

@@ -1,14 +1,19 @@
+import { z } from 'zod';
 import { PutCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { AUDIT_TABLE } from '../../contracts/tables.js';
 import type { AuditRecord } from '../../domain/model.js';
 import type { AuditFilter, AuditLog, Page, PageRequest } from '../../ports/index.js';
 import { toRecord, type DocClient } from './client.js';
-import { decodeCursor, encodeCursor, pageFrom, queryFingerprint } from './cursor.js';
+import { decodeCursor, dynamoKey, encodeCursor, pageFrom, queryFingerprint } from './cursor.js';
+import { auditWindow, DAY_MS, daysToRead } from '../../domain/audit-window.js';
+import { ValidationError } from '../../domain/errors.js';
 import { mapDynamoError } from './errors.js';
 
-const DAY_MS = 86_400_000;
-/** Without `since`, a project-wide listing looks back this many days. */
-export const DEFAULT_AUDIT_LOOKBACK_DAYS = 7;
+/** A project-wide walk's position: the day partition it is in, and where in it. */
+const auditDayCursor = z.strictObject({
+  day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).refine((d) => Number.isFinite(Date.parse(`${d}T00:00:00Z`)), 'not a day'),
+  key: dynamoKey.optional(),
+});
 
 /**
  * Audit events: by resource (table key), by actor (gsi1), by project and day (gsi2).
@@ -33,6 +38,9 @@ export class DynamoAuditLog implements AuditLog {
 
   async list(project: string, filter: AuditFilter, page: PageRequest): Promise<Page<AuditRecord>> {
     const f = queryFingerprint(['audit', project, filter]);
+    const now = Date.now();
+    const window = auditWindow(filter.since, now, this.retentionDays);
+    if (!window.ok) throw new ValidationError(window.code, window.reason, { errors: [{ path: 'query.since', message: `on or after ${window.earliest}` }] });
     const since = filter.since ?? '0000';
     if (filter.resource || filter.actor) {
       const byResource = filter.resource !== undefined;
@@ -52,27 +60,32 @@ export class DynamoAuditLog implements AuditLog {
       return pageFrom<AuditRecord>(out, f);
     }
 
-    // Project-wide: walk day buckets from today back to `since`.
-    const now = Date.now();
-    const oldest = filter.since ? Date.parse(filter.since) : now - DEFAULT_AUDIT_LOOKBACK_DAYS * DAY_MS;
-    let state = decodeCursor<{ day: string; key?: Record<string, unknown> }>(page.cursor, f) ?? { day: new Date(now).toISOString().slice(0, 10) };
+    // Project-wide: walk day buckets from the cursor's day (today first) back to `since`,
+    // at most AUDIT_DAYS_PER_REQUEST of them per request; the cursor continues the walk.
+    const state = decodeCursor(page.cursor, f, auditDayCursor) ?? { day: new Date(now).toISOString().slice(0, 10) };
+    const days = daysToRead(state.day, window.oldest);
     const items: AuditRecord[] = [];
-    const oldestDay = new Date(oldest).toISOString().slice(0, 10);
-    while (items.length < page.limit) {
+    let key: Record<string, unknown> | undefined = state.key;
+    let i = 0;
+    while (i < days.length) {
+      const day = days[i]!;
       const out = await this.db.send(new QueryCommand({
         TableName: this.table, IndexName: AUDIT_TABLE.byDay.name,
         KeyConditionExpression: 'gsi2pk = :pk AND gsi2sk >= :since',
-        ExpressionAttributeValues: { ':pk': `D#${project}#${state.day}`, ':since': since },
-        ScanIndexForward: false, Limit: page.limit - items.length, ExclusiveStartKey: state.key,
+        ExpressionAttributeValues: { ':pk': `D#${project}#${day}`, ':since': since },
+        ScanIndexForward: false, Limit: page.limit - items.length, ExclusiveStartKey: key,
       })).catch((e) => mapDynamoError(e, 'listing audit events'));
-      items.push(...(out.Items ?? []).map((i) => toRecord<AuditRecord>(i)));
-      if (out.LastEvaluatedKey) {
-        state = { day: state.day, key: out.LastEvaluatedKey };
-        continue;
+      items.push(...(out.Items ?? []).map((item) => toRecord<AuditRecord>(item)));
+      key = out.LastEvaluatedKey;
+      if (!key) i++;
+      if (items.length >= page.limit) {
+        if (key) return { items, nextCursor: encodeCursor(f, { day, key }) };
+        break;
       }
-      if (state.day <= oldestDay) return { items };
-      state = { day: new Date(Date.parse(state.day) - DAY_MS).toISOString().slice(0, 10) };
     }
-    return { items, nextCursor: encodeCursor(f, state) };
+    // The next unread day: the rest of this request's days, or the day before its last one.
+    const next = i < days.length ? days[i]! : new Date(Date.parse(`${days.at(-1) ?? state.day}T00:00:00Z`) - DAY_MS).toISOString().slice(0, 10);
+    const done = days.length === 0 || next < new Date(window.oldest).toISOString().slice(0, 10);
+    return done ? { items } : { items, nextCursor: encodeCursor(f, { day: next }) };
   }
 }

@@ -4,7 +4,7 @@ import { NotFoundError, ValidationError, VersionMismatchError } from '../../doma
 import type { HostRecord, HostWithPresence, Presence } from '../../domain/model.js';
 import type { HostChanges, HostFilter, HostRepository, Page, PageRequest } from '../../ports/index.js';
 import { toRecord, type DocClient } from './client.js';
-import { decodeCursor, encodeCursor, pageFrom, queryFingerprint } from './cursor.js';
+import { decodeCursor, encodeCursor, pageFrom, queryFingerprint, shardCursor } from './cursor.js';
 import { isConditionFailure, mapDynamoError } from './errors.js';
 import { hostShard, keys } from './keys.js';
 
@@ -112,14 +112,14 @@ export class DynamoHostRepository implements HostRepository {
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: { ...values, ':pk': pkValue },
         Limit: page.limit,
-        ExclusiveStartKey: decodeCursor<Key>(page.cursor, f),
+        ExclusiveStartKey: decodeCursor(page.cursor, f),
       })).catch((e) => mapDynamoError(e, 'listing hosts'));
       const found = pageFrom<HostRecord>(out, f);
       return { items: await this.withPresence(found.items), nextCursor: found.nextCursor };
     }
 
     // The project listing is spread over HOST_LIST_SHARDS partitions: query each, merge by sort key.
-    const state: ShardState = decodeCursor<ShardState>(page.cursor, f) ?? new Array(HOST_LIST_SHARDS).fill(0);
+    const state: ShardState = decodeCursor(page.cursor, f, shardCursor(HOST_LIST_SHARDS)) ?? new Array(HOST_LIST_SHARDS).fill(0);
     if (!Array.isArray(state) || state.length !== HOST_LIST_SHARDS) {
       throw new ValidationError('invalid-cursor', 'the cursor is not one this API issued; start again without a cursor');
     }

@@ -41,6 +41,12 @@ export interface RouteSpec<B extends z.ZodType = z.ZodType, Q extends z.ZodType 
   /** Honours the Idempotency-Key header (creating POSTs). */
   readonly idempotent?: boolean;
   /**
+   * A top-level response field holding a secret shown only once (e.g. a registration token).
+   * It is never written to the Idempotency-Key record: a replay returns the same resource
+   * without it, with an `edgefleet-secret-omitted` header saying so.
+   */
+  readonly oneTimeSecret?: string;
+  /**
    * For mutations: checked before the body is even parsed, so a caller without the permission
    * learns nothing about valid input. The use case checks again (and audits success).
    */
@@ -99,7 +105,21 @@ function toResponse(result: ApiResult, requestId: string): ApiResponse {
   return { statusCode: result.status, headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(result.body) };
 }
 
-async function withIdempotency(event: ApiEvent, ctx: RequestContext, deps: HttpDeps, run: () => Promise<ApiResponse>): Promise<ApiResponse> {
+/** What the Idempotency-Key record keeps of a response: never a one-time secret. */
+function storable(response: ApiResponse, body: string, secretField: string | undefined): { status: number; body: string; headers: Record<string, string> } {
+  const headers = (response.headers ?? {}) as Record<string, string>;
+  const status = response.statusCode!;
+  if (!secretField) return { status, body, headers };
+  const parsed: unknown = body ? JSON.parse(body) : undefined;
+  if (parsed === null || typeof parsed !== 'object' || !(secretField in parsed)) return { status, body, headers };
+  const { [secretField]: _secret, ...rest } = parsed as Record<string, unknown>;
+  return {
+    status, body: JSON.stringify(rest),
+    headers: { ...headers, 'edgefleet-secret-omitted': `${secretField}; it is shown only once, in the response that created the resource; if it was lost, revoke the resource and create another` },
+  };
+}
+
+async function withIdempotency(event: ApiEvent, ctx: RequestContext, deps: HttpDeps, run: () => Promise<ApiResponse>, secretField?: string): Promise<ApiResponse> {
   const header = event.headers?.['idempotency-key'];
   if (header === undefined) return run();
   const key = idempotencyKey.safeParse(header);
@@ -115,7 +135,7 @@ async function withIdempotency(event: ApiEvent, ctx: RequestContext, deps: HttpD
     const response = await run();
     const body = typeof response.body === 'string' ? response.body : '';
     if (response.statusCode! < 500 && body.length <= MAX_STORED_RESPONSE) {
-      await deps.idempotency.complete(scoped, { status: response.statusCode!, body, headers: (response.headers ?? {}) as Record<string, string> }, deps.clock.now());
+      await deps.idempotency.complete(scoped, storable(response, body, secretField), deps.clock.now());
     } else {
       await deps.idempotency.release(scoped);
     }
@@ -153,7 +173,7 @@ export function createHttpHandler(group: ApiGroup, routes: RouteTable, getDeps: 
     const exec = async () => toResponse(await spec.run({
       ctx, params: (event.pathParameters ?? {}) as Record<string, string>, query: query.data, body: body.success ? body.data : undefined, headers: event.headers ?? {},
     }, deps), requestId);
-    return spec.idempotent && def.auth === 'jwt' ? withIdempotency(event, ctx, deps, exec) : exec();
+    return spec.idempotent && def.auth === 'jwt' ? withIdempotency(event, ctx, deps, exec, spec.oneTimeSecret) : exec();
   };
   return middy<ApiEvent, ApiResponse, Error, Context>()
     .use(captureLambdaHandler(getTracer()))

@@ -8,7 +8,7 @@ import { pageOf } from './paging.js';
 export const routes: RouteTable = {
   'POST /v1/registration-tokens': route({
     action: 'tokens:create',
-    body: createTokenBody, idempotent: true,
+    body: createTokenBody, idempotent: true, oneTimeSecret: 'token',
     run: async (req, deps) => ({ status: 201, body: await createRegistrationToken(deps, req.ctx, req.body) }),
   }),
   'GET /v1/registration-tokens': route({

@@ -135,16 +135,23 @@ export type WorkflowPlan = z.infer<typeof workflowPlan>;
 /** The error Step Functions puts at `$.error` when a Catch fires. */
 export const workflowError = z.object({ Error: z.string().optional(), Cause: z.string().optional() });
 
+/**
+ * The execution a step belongs to (`$$.Execution.Name`): only the operation's current run may
+ * act (optional for executions started before the field existed).
+ */
+const execution = z.string().min(1).max(80).regex(/^[A-Za-z0-9_.:-]+$/).optional();
+
 export const workflowStepInput = z.discriminatedUnion('action', [
-  z.strictObject({ action: z.literal('begin'), operationId: id }),
-  z.strictObject({ action: z.literal('finish'), operationId: id }),
-  z.strictObject({ action: z.literal('fail'), operationId: id, error: workflowError }),
+  z.strictObject({ action: z.literal('begin'), operationId: id, execution }),
+  z.strictObject({ action: z.literal('finish'), operationId: id, execution }),
+  z.strictObject({ action: z.literal('fail'), operationId: id, execution, error: workflowError }),
 ]);
 export type WorkflowStepInput = z.infer<typeof workflowStepInput>;
 
 export const hostCommandInput = z.strictObject({
   token: z.string().min(1).max(2048),
   operationId: id,
+  execution,
   phase: z.string().min(1).max(32),
   task: hostTask,
 });

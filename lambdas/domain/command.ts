@@ -3,10 +3,10 @@
  * driven by the device's results: accepted → progress… → succeeded | failed, or timed-out when
  * its deadline passes first. Results are idempotent; a result for a finished command is ignored.
  */
-export type CommandState = 'queued' | 'sent' | 'accepted' | 'progress' | 'succeeded' | 'failed' | 'timed-out';
+export type CommandState = 'queued' | 'sent' | 'accepted' | 'progress' | 'succeeded' | 'failed' | 'timed-out' | 'superseded';
 export type ResultPhase = 'accepted' | 'progress' | 'succeeded' | 'failed';
 
-export const TERMINAL: ReadonlySet<CommandState> = new Set(['succeeded', 'failed', 'timed-out']);
+export const TERMINAL: ReadonlySet<CommandState> = new Set(['succeeded', 'failed', 'timed-out', 'superseded']);
 /** States the device still has to see or finish (fetched again on reconnect). */
 export const UNFINISHED: readonly CommandState[] = ['queued', 'sent', 'accepted', 'progress'];
 
@@ -30,6 +30,8 @@ export interface CommandRecord {
   readonly reason?: string;
   /** The operation (workflow) that sent it; its progress follows the command's results. */
   readonly operationId?: string;
+  /** The workflow execution (run) of that operation that sent it: only that run may deliver it. */
+  readonly execution?: string;
   /** The workflow step it carries out (e.g. `init`, `drain`) and the host that step is about. */
   readonly workflowStep?: string;
   readonly subjectHostId?: string;
@@ -54,7 +56,7 @@ export type ResultOutcome =
   | { readonly kind: 'ignored'; readonly reason: 'unknown-command' | 'finished' | 'duplicate' | 'out-of-order' };
 
 const RANK: Record<CommandState, number> = {
-  queued: 0, sent: 1, accepted: 2, progress: 3, succeeded: 4, failed: 4, 'timed-out': 4,
+  queued: 0, sent: 1, accepted: 2, progress: 3, succeeded: 4, failed: 4, 'timed-out': 4, superseded: 4,
 };
 
 export const isFinished = (c: Pick<CommandRecord, 'state'>): boolean => TERMINAL.has(c.state);
@@ -67,6 +69,17 @@ const bump = (c: CommandRecord, now: Date, changes: Partial<CommandRecord>): Com
 export function expire(c: CommandRecord, now: Date): CommandRecord | undefined {
   if (isFinished(c) || !isPastDeadline(c, now)) return undefined;
   return bump(c, now, { state: 'timed-out', endedAt: now.toISOString(), reason: 'deadline-passed' });
+}
+
+/**
+ * A command the device has not acknowledged (queued, sent) whose workflow run ended (failed,
+ * paused, cancelled, or replaced by a resumed run) is superseded: it is never delivered, also
+ * not when the host reconnects. One the device already accepted is left to finish (an image
+ * being written is not interrupted); its result is recorded.
+ */
+export function supersede(c: CommandRecord, now: Date, reason: string): CommandRecord | undefined {
+  if (c.state !== 'queued' && c.state !== 'sent') return undefined;
+  return bump(c, now, { state: 'superseded', endedAt: now.toISOString(), reason });
 }
 
 /** Queued → sent when published; an already-sent command is re-sent without a change. */

@@ -119,6 +119,11 @@ export interface OperationRecord {
   readonly execution?: string;
   /** How many executions it has had (a resumed upgrade runs again). */
   readonly runs?: number;
+  /**
+   * Set (with the reason) the moment the operation starts to end (a failure's cleanup, the
+   * deadline sweep): from then on no run of it sends a command, before its status changes.
+   */
+  readonly ending?: string;
 }
 
 /**

@@ -113,7 +113,7 @@ export interface ClusterRepository {
 
 export type ClusterChanges = Partial<Pick<ClusterRecord, 'status' | 'statusReason' | 'profile' | 'controlPlane' | 'workers' | 'operationId'>>;
 
-export type OperationChanges = Partial<Pick<OperationRecord, 'status' | 'step' | 'reason' | 'endedAt' | 'deadline' | 'execution' | 'runs' | 'input'>>;
+export type OperationChanges = Partial<Pick<OperationRecord, 'status' | 'step' | 'reason' | 'endedAt' | 'deadline' | 'execution' | 'runs' | 'input' | 'ending'>>;
 
 export interface OperationRepository {
   get(id: string): Promise<OperationRecord | undefined>;

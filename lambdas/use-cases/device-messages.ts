@@ -1,5 +1,6 @@
 import { ConflictError, UnavailableError } from '../domain/errors.js';
-import { applyResult, expire, markSent, type CommandRecord, type CommandResult } from '../domain/command.js';
+import { applyResult, expire, markSent, supersede, type CommandRecord, type CommandResult } from '../domain/command.js';
+import { runEnded } from '../domain/workflow.js';
 import { canonicalJson, decideStatus, FULL_REPORT_INTERVAL_MS, type StatusDecision } from '../domain/device-status.js';
 import { nextPresence, type PresenceChange } from '../domain/presence.js';
 import type { Clock, OperationRepository } from '../ports/index.js';
@@ -7,6 +8,7 @@ import type { SecretStore, WorkflowEngine } from '../ports/workflow.js';
 import { commandChanged } from './workflows/command-changed.js';
 import type { CommandEnvelope, CommandPublisher, CommandStore, PresenceWriter, StatusStore } from '../ports/device-plane.js';
 import { createHash } from 'node:crypto';
+import type { HostLifecycleReader } from '../domain/device-admission.js';
 
 /** What the MQTT-plane use cases need. */
 export interface DeviceDeps {
@@ -15,12 +17,14 @@ export interface DeviceDeps {
   readonly status: StatusStore;
   readonly commands: CommandStore;
   readonly publisher: CommandPublisher;
+  /** The IoT rules process messages only from hosts that are registered and active. */
+  readonly hosts: HostLifecycleReader;
   /** @default FULL_REPORT_INTERVAL_MS (hourly) */
   readonly fullReportIntervalMs?: number;
   /** Fills in secret placeholders of a command when it is published (commands of workflows). */
   readonly secrets?: Pick<SecretStore, 'get'>;
   /** Commands sent by a workflow report their progress to its operation and complete its task token. */
-  readonly operations?: Pick<OperationRepository, 'setHost'>;
+  readonly operations?: Pick<OperationRepository, 'setHost' | 'get'>;
   readonly workflows?: Pick<WorkflowEngine, 'sendTaskSuccess' | 'sendTaskFailure'>;
 }
 
@@ -132,12 +136,28 @@ export async function sendPendingCommands(deps: DeviceDeps, hostId: string): Pro
       continue;
     }
     if (c.state !== 'queued' && c.state !== 'sent') continue;
+    if (await supersededByRun(deps, c, now)) continue;
     await deps.publisher.publish(hostId, await envelope(deps, c));
     const marked = markSent(c, now);
     if (marked) await deps.commands.update(marked);
     sent.push(c.commandId);
   }
   return { sent, timedOut };
+}
+
+/**
+ * A workflow's command whose run ended (the operation failed, paused, was cancelled, or a
+ * resume replaced the run) is superseded instead of delivered: a host that reconnects late
+ * never runs a step of a run that is over.
+ */
+async function supersededByRun(deps: DeviceDeps, c: CommandRecord, now: Date): Promise<boolean> {
+  if (!c.operationId || !deps.operations) return false;
+  const op = await deps.operations.get(c.operationId);
+  const ended = op ? runEnded(op, c.execution) : `operation ${c.operationId} no longer exists`;
+  if (!ended) return false;
+  const next = supersede(c, now, ended);
+  if (next && (await deps.commands.update(next))) await commandChanged(deps, next);
+  return true;
 }
 
 /**

@@ -86,10 +86,11 @@ export async function startUpgrade(deps: UpgradeDeps, ctx: RequestContext, clust
 }
 
 /** Records the upgrade operation (cluster → upgrading, one operation at a time) and starts its workflow. */
-export async function begin(deps: ClusterOpsDeps, ctx: RequestContext, cluster: ClusterRecord, plan: UpgradePlan, input: Record<string, unknown>): Promise<OperationRecord> {
+export async function begin(deps: ClusterOpsDeps, ctx: RequestContext, cluster: ClusterRecord, plan: UpgradePlan, input: Record<string, unknown>, id?: string): Promise<OperationRecord> {
   const hosts = [...plan.controlPlane, ...plan.workers].map((n) => n.hostId);
   const notBefore = input.notBefore as string | undefined;
-  const created = newOperation(deps, ctx, 'upgrade-cluster', cluster, hosts, sequentialSteps(plan), deps.workflowSettings, { ...input, plan: JSON.parse(JSON.stringify(plan)) as unknown });
+  const made = newOperation(deps, ctx, 'upgrade-cluster', cluster, hosts, sequentialSteps(plan), deps.workflowSettings, { ...input, plan: JSON.parse(JSON.stringify(plan)) as unknown });
+  const created = id ? { ...made, id } : made;
   // In a maintenance window the deadline counts from the window's start.
   const op: OperationRecord = notBefore && Date.parse(notBefore) > deps.clock.now().getTime()
     ? { ...created, deadline: operationDeadline(new Date(notBefore), sequentialSteps(plan), deps.workflowSettings) }
@@ -121,9 +122,10 @@ export async function pauseUpgrade(deps: ClusterOpsDeps, ctx: RequestContext, cl
       if (op.status === 'paused') return op;
       if (!['queued', 'running'].includes(op.status)) throw new ConflictError('upgrade-ended', `upgrade ${op.id} already ended (${op.status}); nothing to pause`);
       const now = deps.clock.now().toISOString();
-      await deps.workflows.stop('upgrade-cluster', op.execution ?? op.id, `paused by ${ctx.principal.subject}`);
+      // Status first (no step of the run sends anything from now on), then the run is stopped.
       const paused = await deps.operations.update(op.id, { status: 'paused', reason: `paused by ${ctx.principal.subject}; resume to continue from each node's state` }, ['queued', 'running'], now);
       if (!paused) throw new ConflictError('upgrade-changed', `upgrade ${op.id} changed while it was paused; look at it and retry`);
+      await deps.workflows.stop('upgrade-cluster', op.execution ?? op.id, `paused by ${ctx.principal.subject}`);
       return paused;
     },
     describe: () => ({ detail: `upgrade ${upgradeId}` }),
@@ -142,7 +144,7 @@ export async function resumeUpgrade(deps: ClusterOpsDeps, ctx: RequestContext, c
       const now = deps.clock.now().toISOString();
       const plan = op.input?.plan as UpgradePlan | undefined;
       const deadline = plan ? operationDeadline(deps.clock.now(), sequentialSteps(plan), deps.workflowSettings) : op.deadline;
-      const queued = await deps.operations.update(op.id, { status: 'queued', step: 'queued', reason: '', runs, execution, ...(deadline ? { deadline } : {}) }, ['paused'], now);
+      const queued = await deps.operations.update(op.id, { status: 'queued', step: 'queued', reason: '', ending: '', runs, execution, ...(deadline ? { deadline } : {}) }, ['paused'], now);
       if (!queued) throw new ConflictError('upgrade-changed', `upgrade ${op.id} changed while it was resumed; look at it and retry`);
       await deps.clusters.updateForOperation(clusterId, op.id, { status: 'upgrading', statusReason: '' }, { endOperation: false, now });
       try {
@@ -166,10 +168,11 @@ export async function cancelUpgrade(deps: ClusterOpsDeps, ctx: RequestContext, c
       const op = await loadUpgrade(deps, ctx, clusterId, upgradeId);
       if (!['queued', 'running', 'paused'].includes(op.status)) throw new ConflictError('upgrade-ended', `upgrade ${op.id} already ended (${op.status}); nothing to cancel`);
       const now = deps.clock.now().toISOString();
-      await deps.workflows.stop('upgrade-cluster', op.execution ?? op.id, `cancelled by ${ctx.principal.subject}`).catch(() => undefined);
       const reason = `cancelled by ${ctx.principal.subject} during ${op.step}`;
+      // Status first (no step of the run sends anything from now on), then the run is stopped.
       const cancelled = await deps.operations.update(op.id, { status: 'cancelled', reason }, ['queued', 'running', 'paused'], now);
       if (!cancelled) throw new ConflictError('upgrade-changed', `upgrade ${op.id} changed while it was cancelled; look at it and retry`);
+      await deps.workflows.stop('upgrade-cluster', op.execution ?? op.id, `cancelled by ${ctx.principal.subject}`).catch(() => undefined); // its steps send nothing any more (run-host-task checks the status)
       await deps.clusters.updateForOperation(clusterId, op.id, { status: 'degraded', statusReason: `upgrade ${op.id} ${reason}; nodes may run different versions: upgrade again or roll back` }, { endOperation: true, now });
       return cancelled;
     },

@@ -9,9 +9,9 @@ import { workflowHandler } from './framework.js';
 /** Task `workflow-step`: begin (→ the plan), finish, fail. Parses, calls one use case, returns its result. */
 export const makeHandler = (deps: () => WorkflowDeps) => workflowHandler('workflow-step', workflowStepInput, async (input, d): Promise<WorkflowPlan | { status: string }> => {
   switch (input.action) {
-    case 'begin': return beginOperation(d, input.operationId);
-    case 'finish': return finishOperation(d, input.operationId);
-    case 'fail': return failOperation(d, input.operationId, input.error);
+    case 'begin': return beginOperation(d, input.operationId, input.execution);
+    case 'finish': return finishOperation(d, input.operationId, input.execution);
+    case 'fail': return failOperation(d, input.operationId, input.error, input.execution);
   }
 }, deps);
 

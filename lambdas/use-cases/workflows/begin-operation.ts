@@ -2,7 +2,7 @@ import type { HostTask, WorkflowPlan } from '../../contracts/workflows.js';
 import { ConflictError, NotFoundError } from '../../domain/errors.js';
 import type { ClusterRecord, OperationRecord } from '../../domain/model.js';
 import { upgradePhases } from './upgrade-steps.js';
-import { joinTokenSecret, loadOperation, OPEN_STATUSES, type WorkflowDeps } from './deps.js';
+import { joinTokenSecret, loadOperation, type WorkflowDeps } from './deps.js';
 
 /** Seconds a host task may outlive its command's deadline before Step Functions times it out (a backstop). */
 const TASK_TIMEOUT_MARGIN_SECONDS = 60;
@@ -17,11 +17,15 @@ export interface TopologyInput {
  * the hosts it needs are checked, and the plan — host tasks per phase — is returned to the
  * state machine.
  */
-export async function beginOperation(deps: WorkflowDeps, operationId: string): Promise<WorkflowPlan> {
+export async function beginOperation(deps: WorkflowDeps, operationId: string, execution?: string): Promise<WorkflowPlan> {
   const op = await loadOperation(deps, operationId);
   const now = deps.clock.now().toISOString();
-  const running = await deps.operations.update(op.id, { status: 'running', step: 'begin' }, [...OPEN_STATUSES], now);
-  if (!running) throw new ConflictError('operation-ended', `operation ${op.id} already ended (${op.status}); nothing to do`);
+  if (execution !== undefined && execution !== (op.execution ?? op.id)) {
+    throw new ConflictError('run-replaced', `run ${execution} of operation ${op.id} was replaced by run ${op.execution ?? op.id}; this run does nothing`);
+  }
+  // A paused operation starts again only through resume (which queues it); a stale run may not revive it.
+  const running = op.ending ? undefined : await deps.operations.update(op.id, { status: 'running', step: 'begin' }, ['queued', 'running'], now);
+  if (!running) throw new ConflictError('operation-ended', `operation ${op.id} is ${op.ending ? `ending (${op.ending})` : op.status}; this run does nothing`);
   const cluster = await deps.clusters.get(op.target.id);
   if (!cluster) throw new NotFoundError('cluster-not-found', `cluster ${op.target.id} no longer exists`);
   const hostTimeoutSeconds = deps.settings.hostTimeoutSeconds + TASK_TIMEOUT_MARGIN_SECONDS;

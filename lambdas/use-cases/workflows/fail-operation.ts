@@ -1,6 +1,7 @@
 import type { ClusterStatus, OperationRecord } from '../../domain/model.js';
 import { issueCommand } from '../device-messages.js';
 import { loadOperation, OPEN_STATUSES, type WorkflowDeps } from './deps.js';
+import { runEnded } from '../../domain/workflow.js';
 import { failUpgrade } from './upgrade-steps.js';
 
 export interface WorkflowFailure {
@@ -34,12 +35,16 @@ const CLUSTER_AFTER_FAILURE: Readonly<Record<string, ClusterStatus>> = {
  * - delete-cluster: the cluster stays `failed`; deleting again retries the remaining hosts.
  * Idempotent: an operation that already ended is left as it is.
  */
-export async function failOperation(deps: WorkflowDeps, operationId: string, error: WorkflowFailure): Promise<{ status: string }> {
-  const op = await loadOperation(deps, operationId);
-  if (!(OPEN_STATUSES as readonly string[]).includes(op.status)) return { status: op.status };
+export async function failOperation(deps: WorkflowDeps, operationId: string, error: WorkflowFailure, execution?: string): Promise<{ status: string }> {
+  const loaded = await loadOperation(deps, operationId);
+  if (!(OPEN_STATUSES as readonly string[]).includes(loaded.status)) return { status: loaded.status };
+  // A run that was paused or replaced fails nothing: only the live run (or the sweep, which names none) ends it.
+  if (execution !== undefined && runEnded({ ...loaded, ending: undefined }, execution)) return { status: loaded.status };
   const now = deps.clock.now().toISOString();
-  const reason = `${op.type} failed during ${op.step}: ${readableCause(error)}`;
-  if (op.type === 'upgrade-cluster') return failUpgrade(deps, op, reason);
+  const reason = `${loaded.type} failed during ${loaded.step}: ${readableCause(error)}`;
+  // From here on no run of it sends a command (run-host-task checks `ending`), before anything is undone.
+  const op = (await deps.operations.update(loaded.id, { ending: reason }, [...OPEN_STATUSES], now)) ?? loaded;
+  if (op.type === 'upgrade-cluster') return failUpgrade(deps, { ...op, type: loaded.type }, reason);
   // Clean up first, end the operation last: whoever sees it failed sees the cluster and hosts
   // as they are left. Every step is idempotent (a concurrent sweep and Catch may both run it).
   const cluster = await deps.clusters.get(op.target.id);

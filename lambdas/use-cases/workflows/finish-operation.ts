@@ -3,6 +3,7 @@ import type { ClusterRecord, OperationRecord } from '../../domain/model.js';
 import type { ClusterChanges } from '../../ports/index.js';
 import { upgradeFinishChanges } from './upgrade-steps.js';
 import { joinTokenSecret, loadOperation, OPEN_STATUSES, type WorkflowDeps } from './deps.js';
+import { runEnded } from '../../domain/workflow.js';
 
 const hostsOf = (c: Pick<ClusterRecord, 'controlPlane' | 'workers'>) => [...c.controlPlane.hostIds, ...c.workers.flatMap((w) => w.hostIds)];
 type Topology = Pick<ClusterRecord, 'controlPlane' | 'workers'>;
@@ -11,9 +12,10 @@ type Topology = Pick<ClusterRecord, 'controlPlane' | 'workers'>;
  * `finish`: every host did its part; the cluster takes its new shape and the operation
  * succeeds. Idempotent: a repeat finds the operation ended and the cluster already released.
  */
-export async function finishOperation(deps: WorkflowDeps, operationId: string): Promise<{ status: string }> {
+export async function finishOperation(deps: WorkflowDeps, operationId: string, execution?: string): Promise<{ status: string }> {
   const op = await loadOperation(deps, operationId);
-  if (!(OPEN_STATUSES as readonly string[]).includes(op.status)) return { status: op.status };
+  // Only the live run finishes it: not a run that was paused, stopped or replaced.
+  if (runEnded(op, execution)) return { status: op.status };
   const now = deps.clock.now().toISOString();
   const cluster = await deps.clusters.get(op.target.id);
   if (op.type === 'delete-cluster') return finishDelete(deps, op, cluster, now);

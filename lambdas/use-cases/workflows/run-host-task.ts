@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto';
 import type { HostCommandInput, HostTask } from '../../contracts/workflows.js';
 import { WORKFLOW_ERRORS } from '../../contracts/workflows.js';
-import { isFinished, type CommandRecord } from '../../domain/command.js';
+import { isFinished, supersede, type CommandRecord } from '../../domain/command.js';
 import { ConflictError, NotFoundError } from '../../domain/errors.js';
 import type { ClusterRecord, OperationRecord } from '../../domain/model.js';
 import { renderNodeConfig, type NodeRole } from '../../domain/node-config.js';
+import { runEnded } from '../../domain/workflow.js';
 import { publishStored } from '../device-messages.js';
 import { completeToken, progressHost } from './command-changed.js';
-import { JOIN_TOKEN_PLACEHOLDER, joinTokenSecret, loadOperation, OPEN_STATUSES, type WorkflowDeps } from './deps.js';
+import { JOIN_TOKEN_PLACEHOLDER, joinTokenSecret, loadOperation, type WorkflowDeps } from './deps.js';
 
 /** A deterministic command id per (operation, phase, task): a retried or resumed step finds its command again. */
 export function taskCommandId(operationId: string, phase: string, task: HostTask): string {
@@ -26,8 +27,11 @@ export type HostTaskOutcome = 'sent' | 'already-finished' | 'operation-ended';
 export async function runHostTask(deps: WorkflowDeps, input: HostCommandInput): Promise<HostTaskOutcome> {
   const op = await loadOperation(deps, input.operationId);
   const now = deps.clock.now();
-  if (!(OPEN_STATUSES as readonly string[]).includes(op.status)) {
-    await deps.workflows.sendTaskFailure(input.token, WORKFLOW_ERRORS.invalid, `operation ${op.id} already ended (${op.status})`);
+  // Only the operation's live run sends anything: not after a failure, pause, cancel or stop,
+  // not from a run that a resume replaced (defence in depth behind the engine's own stop).
+  const ended = runEnded(op, input.execution);
+  if (ended) {
+    await deps.workflows.sendTaskFailure(input.token, WORKFLOW_ERRORS.invalid, `${ended}; ${input.task.step} of ${input.task.subject ?? input.task.hostId} not sent`);
     return 'operation-ended';
   }
   // The command of this step, as sent by this run or an earlier one: one that succeeded or is
@@ -39,17 +43,17 @@ export async function runHostTask(deps: WorkflowDeps, input: HostCommandInput): 
   let existing: CommandRecord | undefined;
   for (let run = runs; run >= 1 && !existing; run--) {
     const c = await deps.commands.get(input.task.hostId, idOf(run));
-    if (c && (run === runs || (c.state !== 'failed' && c.state !== 'timed-out'))) existing = c;
+    if (c && (run === runs || (c.state !== 'failed' && c.state !== 'timed-out' && c.state !== 'superseded'))) existing = c;
     else if (c) break;
   }
   const commandId = idOf(runs);
   if (existing) {
-    const next = await adopt(deps, existing, input.token, now);
+    const next = await adopt(deps, existing, input, now);
     if (isFinished(next)) {
       await completeToken(deps, next);
       return 'already-finished';
     }
-    if (next.state === 'queued' || next.state === 'sent') await publishStored(deps, next);
+    if (next.state === 'queued' || next.state === 'sent') return (await publishIfLive(deps, next, input)) ? 'sent' : 'operation-ended';
     return 'sent';
   }
   const cluster = await deps.clusters.get(op.target.id);
@@ -59,26 +63,44 @@ export async function runHostTask(deps: WorkflowDeps, input: HostCommandInput): 
     ...command, hostId: input.task.hostId, commandId, state: 'queued', version: 1,
     deadline: new Date(now.getTime() + deps.settings.hostTimeoutSeconds * 1000).toISOString(),
     createdAt: now.toISOString(), updatedAt: now.toISOString(),
-    operationId: op.id, taskToken: input.token, workflowStep: input.task.step,
+    operationId: op.id, ...(input.execution ? { execution: input.execution } : {}), taskToken: input.token, workflowStep: input.task.step,
     ...(input.task.subject ? { subjectHostId: input.task.subject } : {}),
   };
-  await deps.operations.update(op.id, { step: input.phase }, [...OPEN_STATUSES], now.toISOString());
+  await deps.operations.update(op.id, { step: input.phase }, ['running'], now.toISOString());
   await deps.operations.setHost(op.id, progressHost(record), { status: 'queued', step: input.task.step, commandId, at: now.toISOString() });
   if (!(await deps.commands.create(record))) {
     throw new ConflictError('command-exists', `command ${commandId} on ${input.task.hostId} was created concurrently; the step is retried`);
   }
-  await publishStored(deps, record);
-  return 'sent';
+  return (await publishIfLive(deps, record, input)) ? 'sent' : 'operation-ended';
+}
+
+/**
+ * The run may have ended while the command was prepared: look once more right before it goes
+ * out. A command of an ended run is superseded (never delivered, also not on reconnect).
+ */
+async function publishIfLive(deps: WorkflowDeps, record: CommandRecord, input: HostCommandInput): Promise<boolean> {
+  const fresh = await deps.operations.get(record.operationId ?? input.operationId);
+  const ended = fresh ? runEnded(fresh, input.execution) : `operation ${input.operationId} no longer exists`;
+  if (!ended) {
+    await publishStored(deps, record);
+    return true;
+  }
+  const superseded = supersede(record, deps.clock.now(), ended);
+  if (superseded) await deps.commands.update(superseded);
+  await deps.workflows.sendTaskFailure(input.token, WORKFLOW_ERRORS.invalid, `${ended}; ${input.task.step} of ${input.task.subject ?? input.task.hostId} not sent`);
+  return false;
 }
 
 /** Results of the command may land at the same moment: re-read and try again (they are few). */
 const ADOPT_ATTEMPTS = 12;
 
-/** The command takes this task's token (the earlier run's token is dead); retried on a concurrent result. */
-async function adopt(deps: WorkflowDeps, found: CommandRecord, token: string, now: Date): Promise<CommandRecord> {
+/** The command takes this task's token and run (the earlier run is dead); retried on a concurrent result. */
+async function adopt(deps: WorkflowDeps, found: CommandRecord, input: HostCommandInput, now: Date): Promise<CommandRecord> {
   let current: CommandRecord | undefined = found;
   for (let attempt = 0; attempt < ADOPT_ATTEMPTS && current; attempt++) {
-    const next: CommandRecord = { ...current, taskToken: token, version: current.version + 1, updatedAt: now.toISOString() };
+    const next: CommandRecord = {
+      ...current, taskToken: input.token, ...(input.execution ? { execution: input.execution } : {}), version: current.version + 1, updatedAt: now.toISOString(),
+    };
     if (await deps.commands.update(next)) return next;
     await new Promise((r) => setTimeout(r, Math.random() * 10 * (attempt + 1)));
     current = await deps.commands.get(found.hostId, found.commandId);

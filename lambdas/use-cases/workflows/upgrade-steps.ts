@@ -67,30 +67,37 @@ export function upgradeFinishChanges(op: OperationRecord): Partial<ClusterRecord
 export async function failUpgrade(deps: WorkflowDeps, op: OperationRecord, reason: string): Promise<{ status: string }> {
   const now = deps.clock.now().toISOString();
   const onFailure = op.input?.onFailure as string | undefined;
+  // The operation's status changes first: from then on no step of this run sends anything.
   if (onFailure === 'pause') {
+    await deps.operations.update(op.id, { status: 'paused', ending: '', reason: `${reason}; paused (policy pause): fix the node and resume, or cancel` }, [...OPEN_STATUSES], now);
     await deps.clusters.updateForOperation(op.target.id, op.id, { status: 'degraded', statusReason: `upgrade ${op.id} paused: ${reason}` }, { endOperation: false, now });
-    await deps.operations.update(op.id, { status: 'paused', reason: `${reason}; paused (policy pause): fix the node and resume, or cancel` }, [...OPEN_STATUSES], now);
     return { status: 'paused' };
   }
   const cluster = await deps.clusters.get(op.target.id);
   const rollback = !op.input?.rollbackOf && onFailure !== 'none' && cluster ? await planRollback(deps, op, cluster) : undefined;
+  // The rollback's id is known before the failure is recorded: whoever sees the upgrade failed sees what undoes it.
+  const rolledBackBy = rollback ? `op-${deps.ids.newId()}` : undefined;
+  const full = rollback && rolledBackBy
+    ? `${reason}; rolling back ${[...rollback.controlPlane, ...rollback.workers].map((n) => n.hostId).join(', ')} to ${(op.input?.from as ClusterRecord['profile']).version} in upgrade ${rolledBackBy}`
+    : reason;
+  const failed = await deps.operations.update(op.id, { status: 'failed', reason: full, ...(rolledBackBy ? { input: { ...op.input, rolledBackBy } } : {}) }, [...OPEN_STATUSES], now);
+  if (!failed) return { status: (await deps.operations.get(op.id))?.status ?? 'failed' };
   // No node was touched (e.g. its maintenance window passed first): the cluster is as it was.
   const touched = Object.values(op.hosts).some((h) => h.status !== 'pending');
   await deps.clusters.updateForOperation(op.target.id, op.id,
     { status: touched ? 'degraded' : 'running', statusReason: `upgrade ${op.id} ${touched ? 'failed' : 'did not run'}: ${reason}` }, { endOperation: true, now });
-  let rolledBackBy: string | undefined;
-  if (rollback && cluster) {
+  if (rollback && cluster && rolledBackBy) {
     const fresh = (await deps.clusters.get(cluster.id)) ?? cluster;
     const ctx = { principal: { subject: op.requestedBy ?? 'edgefleet', roles: {} }, project: op.project, requestId: `rollback-${op.id}` };
-    const started = await begin({ ...deps, workflowSettings: deps.settings }, ctx, fresh, rollback, {
-      to: op.input?.from, from: op.input?.to, onFailure: 'none', rollbackOf: op.id, drainTimeoutSeconds: op.input?.drainTimeoutSeconds ?? 600,
-    }).catch(() => undefined);
-    rolledBackBy = started?.id;
+    try {
+      await begin({ ...deps, workflowSettings: deps.settings }, ctx, fresh, rollback, {
+        to: op.input?.from, from: op.input?.to, onFailure: 'none', rollbackOf: op.id, drainTimeoutSeconds: op.input?.drainTimeoutSeconds ?? 600,
+      }, rolledBackBy);
+    } catch (e) {
+      const { rolledBackBy: _none, ...input } = op.input ?? {};
+      await deps.operations.update(op.id, { reason: `${reason}; the rollback could not start (${(e as Error).message}): roll back with a new upgrade to ${(op.input?.from as ClusterRecord['profile']).version}`, input }, ['failed'], now);
+    }
   }
-  const full = rolledBackBy
-    ? `${reason}; rolling back ${[...rollback!.controlPlane, ...rollback!.workers].map((n) => n.hostId).join(', ')} to ${(op.input?.from as ClusterRecord['profile']).version} in upgrade ${rolledBackBy}`
-    : reason;
-  await deps.operations.update(op.id, { status: 'failed', reason: full, ...(rolledBackBy ? { input: { ...op.input, rolledBackBy } } : {}) }, [...OPEN_STATUSES], now);
   return { status: 'failed' };
 }
 

@@ -1,5 +1,5 @@
 import {
-  applyResult, expire, markSent, type CommandRecord, type CommandResult, type CommandState,
+  applyResult, expire, markSent, supersede, type CommandRecord, type CommandResult, type CommandState,
 } from '../../../lambdas/domain/command.js';
 
 const NOW = new Date('2026-01-01T00:00:00Z');
@@ -65,5 +65,24 @@ describe('expire and markSent', () => {
   it('marks only a queued command sent', () => {
     expect(markSent(cmd('queued'), NOW)).toMatchObject({ state: 'sent', sentAt: NOW.toISOString(), version: 4 });
     for (const s of ['sent', 'accepted', 'succeeded'] as const) expect(markSent(cmd(s), NOW)).toBeUndefined();
+  });
+});
+
+describe('supersede: a command of an ended run is never delivered', () => {
+  it.each<[CommandState, boolean]>([
+    ['queued', true], ['sent', true],
+    // the device has it: it finishes (an image being written is not interrupted), its result is kept
+    ['accepted', false], ['progress', false],
+    ['succeeded', false], ['failed', false], ['timed-out', false], ['superseded', false],
+  ])('%s → superseded: %s', (state, changes) => {
+    const out = supersede(cmd(state), NOW, 'operation op-1 is paused');
+    if (!changes) return expect(out).toBeUndefined();
+    expect(out).toMatchObject({ state: 'superseded', reason: 'operation op-1 is paused', endedAt: NOW.toISOString(), version: 4 });
+  });
+
+  it('a superseded command ignores late results (it is finished)', () => {
+    const out = supersede(cmd('sent'), NOW, 'run replaced')!;
+    expect(applyResult(out, r('accepted'), NOW)).toEqual({ kind: 'ignored', reason: 'finished' });
+    expect(expire(out, new Date('2027-01-01T00:00:00Z'))).toBeUndefined();
   });
 });

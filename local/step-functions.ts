@@ -6,6 +6,7 @@ import {
   WORKFLOW_FUNCTIONS, WORKFLOWS, type WorkflowFunction, type WorkflowInput, type WorkflowKind,
 } from '../lambdas/contracts/workflows.js';
 import type { WorkflowEngine } from '../lambdas/ports/workflow.js';
+import { ExecutionClosedError, ExecutionGuard, guardContext, installGuard, type GuardFrame, type GuardTrace } from './step-functions-guard.js';
 
 // aws-local-stepfunctions 3 uses Promise.withResolvers (Node 22); Node 20 lacks it.
 type WithResolvers = { withResolvers?: <T>() => { promise: Promise<T>; resolve: (v: T) => void; reject: (e: unknown) => void } };
@@ -35,7 +36,12 @@ export interface LocalWorkflowEngineOptions {
   readonly log?: (level: WorkflowLogLevel, message: string, fields: Record<string, unknown>) => void;
   /** Called once when an execution ends. */
   readonly onEnd?: (kind: WorkflowKind, executionName: string, outcome: ExecutionOutcome) => void;
+  /** Every state entered, retried or refused (after the execution died), in order; for tests and debugging. */
+  readonly trace?: (executionName: string, event: GuardTrace) => void;
 }
+
+/** What AWS answers SendTaskSuccess/SendTaskFailure with; the port ignores both refusals, as the AWS adapter does. */
+export type TaskTokenVerdict = 'accepted' | 'TaskTimedOut' | 'InvalidToken';
 
 const PARTITION = 'aws';
 const REGION = 'local-1';
@@ -45,8 +51,13 @@ const TOKEN_PLACEHOLDER = '__EDGEFLEET_LOCAL_TASK_TOKEN__';
 /** Where a Task's TimeoutSecondsPath is copied to (see `localizeTimeoutPaths`). */
 const LOCAL_TIMEOUT_KEY = '__localTimeoutSeconds';
 
-interface Pending { readonly resolve: (v: unknown) => void; readonly reject: (e: Error) => void; readonly execution: string }
-interface Running { readonly kind: WorkflowKind; readonly abort: () => void; readonly tokens: Set<string>; stopping: boolean }
+interface Pending {
+  readonly resolve: (v: unknown) => void; readonly reject: (e: Error) => void; readonly execution: string;
+  readonly guard: ExecutionGuard; readonly frame: GuardFrame | undefined;
+}
+interface Running { readonly kind: WorkflowKind; readonly abort: () => void; readonly tokens: Set<string>; readonly guard: ExecutionGuard; stopping: boolean }
+/** Closed task tokens remembered (to answer TaskTimedOut rather than InvalidToken), newest kept. */
+const CLOSED_TOKENS_KEPT = 10_000;
 
 const namedError = (name: string, message: string): Error => Object.assign(new Error(message), { name });
 
@@ -61,7 +72,12 @@ export class LocalWorkflowEngine implements WorkflowEngine {
   private readonly running = new Map<string, Running>();
   private readonly ended = new Set<string>();
   private readonly tokens = new Map<string, Pending>();
+  /** Tokens whose task closed (completed, failed, or its execution/iteration died) → the execution. */
+  private readonly closedTokens = new Map<string, string>();
   private idleWaiters: (() => void)[] = [];
+  private quietWaiters: (() => void)[] = [];
+  /** Runs (root executions, Map iterations, Parallel branches) whose state loop has not returned yet. */
+  private frames = 0;
   private closed = false;
   /**
    * What the runs cost on AWS: Standard workflows bill per state transition (each state
@@ -70,6 +86,7 @@ export class LocalWorkflowEngine implements WorkflowEngine {
   readonly stats = { executions: 0, stateTransitions: 0, lambdaInvocations: 0 };
 
   constructor(private readonly opts: LocalWorkflowEngineOptions) {
+    installGuard();
     const resources = (opts.template?.Resources ?? {}) as Record<string, CfnResource>;
     const functions = lambdaFunctions(resources);
     for (const [kind, spec] of Object.entries(WORKFLOWS) as [WorkflowKind, (typeof WORKFLOWS)[WorkflowKind]][]) {
@@ -97,23 +114,32 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     if (!machine) throw new Error(`unknown workflow '${kind}'`);
     if (this.running.has(executionName) || this.ended.has(executionName)) return { started: false };
     const tokens = new Set<string>();
-    const overrides: Record<string, (input: JSONValue) => Promise<JSONValue>> = {};
-    for (const [stateName, target] of machine.tasks) overrides[stateName] = (taskInput) => this.runTask(target, taskInput as TaskInput, executionName, tokens) as Promise<JSONValue>;
-    const executionArn = machine.arn.replace(':stateMachine:', ':execution:') + `:${executionName}`;
     const sm = new StateMachine(machine.definition, { validationOptions: { checkArn: false, checkPaths: true } });
-    const execution = sm.run({ ...input }, {
-      overrides: { taskResourceLocalHandlers: overrides },
-      context: {
-        Execution: { Id: executionArn, Name: executionName, RoleArn: `arn:${PARTITION}:iam::${ACCOUNT}:role/local` },
-        StateMachine: { Id: machine.arn, Name: machine.arn.split(':').pop()! },
-        Task: { Token: TOKEN_PLACEHOLDER },
-      },
+    const trace = this.opts.trace;
+    const guard = new ExecutionGuard(sm, {
+      // Dead (failed, stopped, timed out): close its open tasks; nothing they answer runs anything.
+      onDead: () => queueMicrotask(() => this.closeTokens(executionName, 'States.Aborted', `execution ${executionName} ended`)),
+      // A Map iteration failed: the tasks of its sibling iterations are closed with it.
+      onFrameFailed: () => queueMicrotask(() => this.closeTokens(executionName, 'States.Aborted', 'another iteration of its Map state failed')),
+      onFrameCount: (delta) => this.countFrame(delta),
+      ...(trace ? { trace: (event: GuardTrace) => trace(executionName, event) } : {}),
     });
+    const overrides: Record<string, (input: JSONValue) => Promise<JSONValue>> = {};
+    for (const [stateName, target] of machine.tasks) {
+      overrides[stateName] = (taskInput) => this.runTask(target, taskInput as TaskInput, executionName, stateName, guard, tokens) as Promise<JSONValue>;
+    }
+    const executionArn = machine.arn.replace(':stateMachine:', ':execution:') + `:${executionName}`;
+    const context = guardContext({
+      Execution: { Id: executionArn, Name: executionName, RoleArn: `arn:${PARTITION}:iam::${ACCOUNT}:role/local` },
+      StateMachine: { Id: machine.arn, Name: machine.arn.split(':').pop()! },
+      Task: { Token: TOKEN_PLACEHOLDER },
+    }, guard);
+    const execution = sm.run({ ...input }, { overrides: { taskResourceLocalHandlers: overrides }, context });
     this.stats.executions++;
     void (async () => {
       for await (const event of execution.eventLogs) if (event.type === 'StateEntered') this.stats.stateTransitions++;
     })().catch(() => undefined);
-    const entry: Running = { kind, abort: execution.abort, tokens, stopping: false };
+    const entry: Running = { kind, abort: execution.abort, tokens, guard, stopping: false };
     this.running.set(executionName, entry);
     this.log('info', 'workflow execution started', { kind, execution: executionName });
     execution.result.then(
@@ -123,33 +149,60 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     return { started: true };
   }
 
+  /** Completes a `.waitForTaskToken` task. A closed or unknown token is refused (logged) and changes nothing. */
   async sendTaskSuccess(token: string, output: Readonly<Record<string, unknown>>): Promise<void> {
-    const pending = this.tokens.get(token);
-    if (!pending) return;
-    this.tokens.delete(token);
-    pending.resolve(output);
+    this.settleToken(token, (p) => p.resolve(output));
   }
 
+  /** Fails a `.waitForTaskToken` task. A closed or unknown token is refused (logged) and changes nothing. */
   async sendTaskFailure(token: string, error: string, cause: string): Promise<void> {
-    const pending = this.tokens.get(token);
-    if (!pending) return;
-    this.tokens.delete(token);
-    pending.reject(namedError(error, cause));
+    this.settleToken(token, (p) => p.reject(namedError(error, cause)));
   }
 
+  /**
+   * What AWS would answer SendTaskSuccess/SendTaskFailure on `token` now, without settling it:
+   * `TaskTimedOut` ("the task associated with the token has already been closed": completed,
+   * timed out, or its execution failed, was stopped or timed out), `InvalidToken` (never issued).
+   */
+  taskTokenVerdict(token: string): TaskTokenVerdict {
+    const pending = this.tokens.get(token);
+    if (pending) return pending.guard.whyDead(pending.frame) === undefined ? 'accepted' : 'TaskTimedOut';
+    return this.closedTokens.has(token) ? 'TaskTimedOut' : 'InvalidToken';
+  }
+
+  /**
+   * StopExecution: from this call on no state of the execution runs (no queued Map iteration,
+   * no Retry, no Catch, no Task handler); its open task tokens are closed (TaskTimedOut).
+   */
   async stop(kind: WorkflowKind, executionName: string, cause: string): Promise<void> {
     const entry = this.running.get(executionName);
     if (!entry || entry.kind !== kind || entry.stopping) return;
     entry.stopping = true;
+    // Dead first, then abort, then settle the waiting tasks: whatever the library schedules in
+    // reaction to the abort or the rejected tokens is refused by the guard.
+    entry.guard.kill(`the execution was stopped: ${cause}`);
     this.log('info', 'workflow execution stopped', { kind, execution: executionName, cause });
     entry.abort();
-    this.rejectTokens(entry, 'States.Aborted', `execution stopped: ${cause}`);
+    this.closeTokens(executionName, 'States.Aborted', `execution stopped: ${cause}`);
   }
 
   /** Resolves once no execution is running. */
   whenIdle(): Promise<void> {
     if (this.running.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /**
+   * Resolves once no execution is running AND every Map iteration / Parallel branch of them has
+   * returned (checked again after the event loop's pending callbacks ran): nothing left to run.
+   */
+  async whenQuiet(): Promise<void> {
+    for (;;) {
+      await this.whenIdle();
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (this.running.size === 0 && this.frames === 0) return;
+      if (this.frames > 0) await new Promise<void>((resolve) => this.quietWaiters.push(resolve));
+    }
   }
 
   /** Aborts every execution and waits for them to end; later starts fail. */
@@ -159,7 +212,11 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     await this.whenIdle();
   }
 
-  private async runTask(target: TaskTarget, input: TaskInput, execution: string, tokens: Set<string>): Promise<unknown> {
+  private async runTask(target: TaskTarget, input: TaskInput, execution: string, stateName: string, guard: ExecutionGuard, tokens: Set<string>): Promise<unknown> {
+    // Called synchronously right after the guard let this state in; refuse anyway if the run died.
+    const frame = guard.frameOf(stateName);
+    const why = guard.whyDead(frame);
+    if (why !== undefined) throw new ExecutionClosedError(stateName, why);
     const handler = this.opts.handlers[target.fn];
     this.stats.lambdaInvocations++;
     if (target.pattern === 'invoke') return { StatusCode: 200, Payload: await invoke(handler, input?.Payload) };
@@ -168,12 +225,12 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     const token = randomUUID();
     const { promise, resolve, reject } = (Promise as WithResolvers).withResolvers!<unknown>();
     promise.catch(() => undefined);
-    this.tokens.set(token, { resolve, reject, execution });
+    this.tokens.set(token, { resolve, reject, execution, guard, frame });
     tokens.add(token);
     try {
       await invoke(handler, replaceDeep(input?.Payload, TOKEN_PLACEHOLDER, token));
     } catch (e) {
-      this.tokens.delete(token);
+      this.closeToken(token, execution);
       tokens.delete(token);
       throw e;
     }
@@ -181,24 +238,60 @@ export class LocalWorkflowEngine implements WorkflowEngine {
       return await promise;
     } finally {
       tokens.delete(token);
-      this.tokens.delete(token);
+      this.closeToken(token, execution);
     }
   }
 
-  private rejectTokens(entry: Running, error: string, cause: string): void {
-    for (const token of entry.tokens) {
-      const pending = this.tokens.get(token);
-      this.tokens.delete(token);
-      pending?.reject(namedError(error, cause));
+  private settleToken(token: string, settle: (pending: Pending) => void): void {
+    const pending = this.tokens.get(token);
+    const why = pending ? pending.guard.whyDead(pending.frame) : undefined;
+    if (pending && why === undefined) {
+      this.closeToken(token, pending.execution);
+      settle(pending);
+      return;
     }
-    entry.tokens.clear();
+    const error: TaskTokenVerdict = pending || this.closedTokens.has(token) ? 'TaskTimedOut' : 'InvalidToken';
+    this.log('info', 'task token refused: its task is already closed (completed, or its execution or Map iteration ended) or was never issued; the answer changes nothing', {
+      error, execution: pending?.execution ?? this.closedTokens.get(token), reason: why,
+    });
+    if (pending) this.closeTokens(pending.execution, 'States.Aborted', why ?? 'its execution ended');
+  }
+
+  /** Closes the open tokens of `executionName` whose run is dead, rejecting their tasks (the guard refuses what follows). */
+  private closeTokens(executionName: string, error: string, cause: string): void {
+    const entry = this.running.get(executionName);
+    const open = entry ? [...entry.tokens] : [...this.tokens].filter(([, p]) => p.execution === executionName).map(([t]) => t);
+    for (const token of open) {
+      const pending = this.tokens.get(token);
+      if (!pending || pending.guard.whyDead(pending.frame) === undefined) continue;
+      entry?.tokens.delete(token);
+      this.closeToken(token, executionName);
+      pending.reject(namedError(error, cause));
+    }
+  }
+
+  private closeToken(token: string, execution: string): void {
+    this.tokens.delete(token);
+    this.closedTokens.delete(token);
+    this.closedTokens.set(token, execution);
+    if (this.closedTokens.size > CLOSED_TOKENS_KEPT) this.closedTokens.delete(this.closedTokens.keys().next().value!);
+  }
+
+  private countFrame(delta: 1 | -1): void {
+    this.frames += delta;
+    if (this.frames === 0) {
+      const waiters = this.quietWaiters;
+      this.quietWaiters = [];
+      for (const w of waiters) w();
+    }
   }
 
   private finish(executionName: string, outcome: ExecutionOutcome): void {
     const entry = this.running.get(executionName);
     if (!entry) return;
-    // Host tasks still waiting (execution timeout, abort): settle them so no timer is left behind.
-    this.rejectTokens(entry, 'States.Aborted', `execution ended: ${outcome.status}`);
+    // Normally dead already (the guard saw the end first); tasks still waiting are closed.
+    entry.guard.kill(`the execution ended: ${outcome.status}`);
+    this.closeTokens(executionName, 'States.Aborted', `execution ended: ${outcome.status}`);
     this.running.delete(executionName);
     this.ended.add(executionName);
     this.log(outcome.status === 'SUCCEEDED' ? 'info' : 'warn', 'workflow execution ended', { kind: entry.kind, execution: executionName, ...outcome });

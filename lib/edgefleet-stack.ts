@@ -4,6 +4,8 @@ import { EdgeFleetApi, type EdgeFleetApiProps, type JwtIssuerConfig } from './co
 import { DataTables, type DataTablesProps } from './constructs/data-tables.js';
 import { ClusterWorkflows, type ClusterWorkflowsProps } from './constructs/cluster-workflows.js';
 import { IotRules } from './constructs/iot-rules.js';
+import { cliSignInEnvironment } from './constructs/operator-identity.js';
+import { AUTH_ENV } from '../lambdas/contracts/auth-config.js';
 import { acknowledgeNag } from './nag.js';
 import { WORKFLOW_ENV, WORKFLOWS, type WorkflowKind } from '../lambdas/contracts/workflows.js';
 
@@ -72,7 +74,13 @@ export class EdgeFleetStack extends Stack {
     if (this.api.identity) {
       new CfnOutput(this, 'UserPoolId', { value: this.api.identity.userPool.userPoolId });
       new CfnOutput(this, 'UserPoolClientId', { value: this.api.identity.client.userPoolClientId });
+      new CfnOutput(this, 'LoginDomain', { value: this.api.identity.domainUrl, description: 'Managed login pages of the user pool' });
     }
+    // `edgefleet login --url <ApiUrl>` reads these from GET /v1/auth/config.
+    const signIn = cliSignInEnvironment(this, this.api.jwtIssuer, this.api.jwtAudience, this.api.identity);
+    for (const [k, v] of Object.entries(signIn)) this.api.functions.meta.function.addEnvironment(k, v);
+    new CfnOutput(this, 'CliClientId', { value: signIn[AUTH_ENV.clientId]!, description: 'Public OIDC client that `edgefleet login` signs in with (PKCE, loopback redirect)' });
+    new CfnOutput(this, 'LoginCommand', { value: `edgefleet login --url ${this.api.url}`, description: 'How an operator signs in' });
   }
 
   /**

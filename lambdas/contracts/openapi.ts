@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import * as api from './api.js';
+import { authConfig } from './auth-config.js';
 import { deviceRegisterBody, deviceRegisterResponse } from './device.js';
 import { listQuery, problem } from './common.js';
 import { API_ROUTES, routeKey } from './routes.js';
@@ -16,6 +17,7 @@ interface Doc {
 export const ROUTE_DOCS: Readonly<Record<string, Doc>> = {
   'GET /healthz': { summary: 'Liveness check' },
   'GET /v1/openapi.json': { summary: 'This document' },
+  'GET /v1/auth/config': { summary: 'How operators sign in (OIDC issuer, CLI client id, scopes): read by `edgefleet login --url`', response: authConfig },
   'POST /v1/registration-tokens': { summary: 'Create a registration token (the secret is returned once)', body: api.createTokenBody, response: api.registrationToken, status: 201 },
   'GET /v1/registration-tokens': { summary: 'List registration tokens', query: listQuery, response: api.tokenPage },
   'GET /v1/registration-tokens/{id}': { summary: 'Get a registration token', response: api.registrationToken },

@@ -48,6 +48,7 @@ const r = (method: HttpMethod, path: string, group: ApiGroup, auth: 'jwt' | 'non
 export const API_ROUTES: readonly ApiRoute[] = [
   r('GET', '/healthz', 'meta', 'none'),
   r('GET', '/v1/openapi.json', 'meta', 'none'),
+  r('GET', '/v1/auth/config', 'meta', 'none'),
 
   r('POST', '/v1/registration-tokens', 'tokens'),
   r('GET', '/v1/registration-tokens', 'tokens'),

@@ -1,8 +1,10 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import {
-  AccountRecovery, FeaturePlan, Mfa, UserPool, UserPoolClient, UserPoolGroup,
+  AccountRecovery, CfnManagedLoginBranding, FeaturePlan, ManagedLoginVersion, Mfa, OAuthScope, UserPool,
+  UserPoolClient, UserPoolClientIdentityProvider, UserPoolDomain, UserPoolGroup,
 } from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
+import { AUTH_ENV, CLI_CALLBACK_PATH, DEFAULT_CLI_REDIRECT_PORT } from '../../lambdas/contracts/auth-config.js';
 import { acknowledgeNag } from '../nag.js';
 
 /** Roles, highest first; Cognito group names are `project:role` (see lambdas/domain/authz.ts). */
@@ -24,13 +26,28 @@ export interface OperatorIdentityProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Prefix of the managed login domain `https://<prefix>.auth.<region>.amazoncognito.com`
+   * (lowercase letters, digits and hyphens, unique in the region; may not contain aws, amazon
+   * or cognito).
+   * @default - `edgefleet-<account id>-<8 characters of this construct's address>`
+   */
+  readonly domainPrefix?: string;
+  /**
+   * Loopback port of the CLI's redirect URI. Cognito matches callback URLs exactly, port
+   * included, so `edgefleet login` listens on this port (it learns it from `GET /v1/auth/config`).
+   * @default 8976
+   */
+  readonly cliRedirectPort?: number;
 }
 
 /**
  * The default JWT issuer: a Cognito user pool for operators (no self sign-up, strong passwords,
- * TOTP MFA), one public app client for the CLI (SRP sign-in), and the role groups.
- * The issuer is `https://cognito-idp.<region>.amazonaws.com/<poolId>`; the audience is the
- * client id (HTTP API JWT authorizers match it against the access token's `client_id`).
+ * TOTP MFA), its managed login domain, one public app client for the CLI (authorization code
+ * grant with PKCE through managed login and a loopback redirect, RFC 8252; SRP for SDKs), and
+ * the role groups. The issuer is `https://cognito-idp.<region>.amazonaws.com/<poolId>`; the
+ * audience is the client id (HTTP API JWT authorizers match it against the access token's
+ * `client_id`).
  */
 export class OperatorIdentity extends Construct {
   public readonly userPool: UserPool;
@@ -38,6 +55,12 @@ export class OperatorIdentity extends Construct {
   public readonly groups: readonly UserPoolGroup[];
   public readonly issuer: string;
   public readonly audience: readonly string[];
+  public readonly domain: UserPoolDomain;
+  /** Base URL of the managed login pages, e.g. `https://edgefleet-….auth.eu-west-1.amazoncognito.com`. */
+  public readonly domainUrl: string;
+  /** What `edgefleet login` asks for: `openid` (Cognito issues a refresh token with every code grant). */
+  public readonly cliScopes: readonly string[] = ['openid', 'email', 'profile'];
+  public readonly cliRedirectPort: number;
 
   constructor(scope: Construct, id: string, props: OperatorIdentityProps = {}) {
     super(scope, id);
@@ -67,15 +90,43 @@ export class OperatorIdentity extends Construct {
     acknowledgeNag(this.userPool, 'AwsSolutions-COG8',
       'The Plus feature plan (threat protection) is billed per monthly active user; the pool only ' +
       'holds a handful of operators with TOTP MFA required. Enable Plus per deployment if wanted.');
+    this.cliRedirectPort = props.cliRedirectPort ?? DEFAULT_CLI_REDIRECT_PORT;
+    if (!Number.isInteger(this.cliRedirectPort) || this.cliRedirectPort < 1024 || this.cliRedirectPort > 65535) {
+      throw new Error(`OperatorIdentity: cliRedirectPort must be an integer from 1024 to 65535, got ${this.cliRedirectPort}`);
+    }
+    const prefix = props.domainPrefix ?? `edgefleet-${Stack.of(this).account}-${this.node.addr.slice(0, 8)}`;
+    if (!Token.isUnresolved(prefix) && (!/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(prefix) || /aws|amazon|cognito/.test(prefix))) {
+      throw new Error(`OperatorIdentity: domainPrefix must be lowercase letters, digits and hyphens without aws, amazon or cognito, got '${prefix}'`);
+    }
+    this.domain = this.userPool.addDomain('Domain', {
+      cognitoDomain: { domainPrefix: prefix },
+      managedLoginVersion: ManagedLoginVersion.NEWER_MANAGED_LOGIN,
+    });
+    this.domainUrl = this.domain.baseUrl();
     this.client = this.userPool.addClient('CliClient', {
       authFlows: { userSrp: true },
       generateSecret: false,
-      disableOAuth: true,
+      // Loopback redirects (RFC 8252 §7.3); Cognito allows plain http only for these hosts.
+      oAuth: {
+        flows: { authorizationCodeGrant: true },
+        scopes: [OAuthScope.OPENID, OAuthScope.EMAIL, OAuthScope.PROFILE],
+        callbackUrls: [
+          `http://127.0.0.1:${this.cliRedirectPort}${CLI_CALLBACK_PATH}`,
+          `http://localhost:${this.cliRedirectPort}${CLI_CALLBACK_PATH}`,
+        ],
+      },
+      supportedIdentityProviders: [UserPoolClientIdentityProvider.COGNITO],
       preventUserExistenceErrors: true,
       enableTokenRevocation: true,
       accessTokenValidity: Duration.hours(1),
       idTokenValidity: Duration.hours(1),
       refreshTokenValidity: Duration.days(30),
+    });
+    // Managed login (v2) shows a page only for app clients with a branding style: Cognito's default one.
+    new CfnManagedLoginBranding(this, 'CliLoginBranding', {
+      userPoolId: this.userPool.userPoolId,
+      clientId: this.client.userPoolClientId,
+      useCognitoProvidedValues: true,
     });
     this.groups = OPERATOR_ROLES.map((role, precedence) => new UserPoolGroup(this, `Group-${role}`, {
       userPool: this.userPool,
@@ -86,4 +137,27 @@ export class OperatorIdentity extends Construct {
     this.issuer = `https://cognito-idp.${Stack.of(this).region}.amazonaws.com/${this.userPool.userPoolId}`;
     this.audience = [this.client.userPoolClientId];
   }
+}
+
+/** Context key naming the CLI's public client at an external issuer (default: its first audience). */
+export const CLI_CLIENT_ID_CONTEXT = 'edgefleet:cliClientId';
+
+/**
+ * What `GET /v1/auth/config` serves (as the meta handler's environment): the stack's Cognito
+ * app client, or for an external issuer the client named by `edgefleet:cliClientId` (default
+ * the first audience) with `openid offline_access` (refresh tokens) and any loopback port.
+ */
+export function cliSignInEnvironment(scope: Construct, issuer: string, audience: readonly string[], identity?: OperatorIdentity): Record<string, string> {
+  if (identity) {
+    return {
+      [AUTH_ENV.issuer]: issuer,
+      [AUTH_ENV.clientId]: identity.client.userPoolClientId,
+      [AUTH_ENV.scopes]: identity.cliScopes.join(' '),
+      [AUTH_ENV.redirectPort]: String(identity.cliRedirectPort),
+    };
+  }
+  const named = scope.node.tryGetContext(CLI_CLIENT_ID_CONTEXT) as unknown;
+  const clientId = typeof named === 'string' && named.trim() !== '' ? named.trim() : audience[0];
+  if (!clientId) throw new Error(`Set ${CLI_CLIENT_ID_CONTEXT} to the public OIDC client the CLI signs in with`);
+  return { [AUTH_ENV.issuer]: issuer, [AUTH_ENV.clientId]: clientId, [AUTH_ENV.scopes]: 'openid offline_access' };
 }

@@ -3,9 +3,12 @@ import { ExecutionAbortedError, ExecutionError, ExecutionTimeoutError, StateMach
 
 type JSONValue = Parameters<StateMachine['run']>[0];
 import {
-  WORKFLOW_FUNCTIONS, WORKFLOWS, type WorkflowFunction, type WorkflowInput, type WorkflowKind,
+  WORKFLOWS, type WorkflowFunction, type WorkflowInput, type WorkflowKind,
 } from '../lambdas/contracts/workflows.js';
 import type { WorkflowEngine } from '../lambdas/ports/workflow.js';
+import {
+  ACCOUNT, collectTasks, lambdaFunctions, localizeTimeoutPaths, PARTITION, REGION, resolveIntrinsics, type AslNode, type CfnResource, type TaskTarget,
+} from './step-functions-template.js';
 import { ExecutionClosedError, ExecutionGuard, guardContext, installGuard, type GuardFrame, type GuardTrace } from './step-functions-guard.js';
 
 // aws-local-stepfunctions 3 uses Promise.withResolvers (Node 22); Node 20 lacks it.
@@ -18,6 +21,8 @@ if (!(Promise as WithResolvers).withResolvers) {
     return { promise, resolve, reject };
   };
 }
+
+export { resolveIntrinsics };
 
 export type WorkflowLogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type WorkflowHandler = (payload: unknown) => Promise<unknown>;
@@ -43,13 +48,8 @@ export interface LocalWorkflowEngineOptions {
 /** What AWS answers SendTaskSuccess/SendTaskFailure with; the port ignores both refusals, as the AWS adapter does. */
 export type TaskTokenVerdict = 'accepted' | 'TaskTimedOut' | 'InvalidToken';
 
-const PARTITION = 'aws';
-const REGION = 'local-1';
-const ACCOUNT = '000000000000';
 /** The context's `$$.Task.Token`; each waitForTaskToken task swaps it for a fresh token. */
 const TOKEN_PLACEHOLDER = '__EDGEFLEET_LOCAL_TASK_TOKEN__';
-/** Where a Task's TimeoutSecondsPath is copied to (see `localizeTimeoutPaths`). */
-const LOCAL_TIMEOUT_KEY = '__localTimeoutSeconds';
 
 interface Pending {
   readonly resolve: (v: unknown) => void; readonly reject: (e: Error) => void; readonly execution: string;
@@ -330,90 +330,7 @@ function outcomeOf(e: unknown): ExecutionOutcome {
   return { status: 'FAILED', error: err?.name ?? 'Error', cause: err?.message ?? String(e) };
 }
 
-interface CfnResource { readonly Type?: string; readonly Metadata?: Record<string, unknown>; readonly Properties?: Record<string, unknown> }
-interface AslState {
-  Type?: string; Resource?: string; Parameters?: Record<string, unknown>; TimeoutSecondsPath?: string;
-  ItemProcessor?: AslNode; Iterator?: AslNode; Branches?: AslNode[];
-}
-interface AslNode { States?: Record<string, AslState> }
 interface TaskInput { readonly Payload?: unknown }
-
-interface TaskTarget { readonly fn: WorkflowFunction; readonly pattern: 'invoke' | 'token' | 'direct' }
-
-/** Lambda ARN (as resolved below) → workflow function, by the function's construct path. */
-function lambdaFunctions(resources: Record<string, CfnResource>): Map<string, WorkflowFunction> {
-  const out = new Map<string, WorkflowFunction>();
-  for (const [logicalId, r] of Object.entries(resources)) {
-    if (r?.Type !== 'AWS::Lambda::Function') continue;
-    const p = String(r?.Metadata?.['aws:cdk:path'] ?? '');
-    for (const [fn, spec] of Object.entries(WORKFLOW_FUNCTIONS) as [WorkflowFunction, { constructId: string }][]) {
-      if (p.includes(`/Workflows/${spec.constructId}/`)) out.set(lambdaArn(logicalId), fn);
-    }
-  }
-  return out;
-}
-
-const lambdaArn = (logicalId: string) => `arn:${PARTITION}:lambda:${REGION}:${ACCOUNT}:function:${logicalId}`;
-
-/** Resolves the intrinsics CDK puts into a DefinitionString. */
-export function resolveIntrinsics(value: unknown, resources: Readonly<Record<string, CfnResource>>, at: string): unknown {
-  if (value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map((v, i) => resolveIntrinsics(v, resources, `${at}[${i}]`));
-  const v = value as Record<string, unknown>;
-  if ('Fn::Join' in v) {
-    const [sep, parts] = v['Fn::Join'] as [string, unknown[]];
-    return parts.map((p, i) => String(resolveIntrinsics(p, resources, `${at}.Fn::Join[${i}]`))).join(sep);
-  }
-  if ('Ref' in v) {
-    const refs: Record<string, string> = {
-      'AWS::Partition': PARTITION, 'AWS::Region': REGION, 'AWS::AccountId': ACCOUNT, 'AWS::URLSuffix': 'amazonaws.com', 'AWS::StackName': 'EdgeFleet',
-    };
-    const ref = String(v.Ref);
-    if (ref in refs) return refs[ref];
-    throw new Error(`${at}: cannot resolve { Ref: ${ref} } locally`);
-  }
-  if ('Fn::GetAtt' in v) {
-    const [id, attr] = v['Fn::GetAtt'] as [string, string];
-    if (attr === 'Arn' && resources[id]?.Type === 'AWS::Lambda::Function') return lambdaArn(id);
-    throw new Error(`${at}: cannot resolve { Fn::GetAtt: [${id}, ${attr}] } locally (only Lambda ARNs)`);
-  }
-  throw new Error(`${at}: unsupported intrinsic ${Object.keys(v).join(', ')}`);
-}
-
-/** Every Task state (nested Maps and Parallels included) → the local function it calls. */
-function collectTasks(machine: AslNode | undefined, functions: Map<string, WorkflowFunction>, out: Map<string, TaskTarget>, where: string): void {
-  for (const [name, state] of Object.entries(machine?.States ?? {})) {
-    if (state.Type === 'Task') {
-      const resource = String(state.Resource);
-      let target: TaskTarget | undefined;
-      if (resource.endsWith(':states:::lambda:invoke') || resource.endsWith(':states:::lambda:invoke.waitForTaskToken')) {
-        const fn = functions.get(String(state.Parameters?.['FunctionName']));
-        if (fn) target = { fn, pattern: resource.endsWith('.waitForTaskToken') ? 'token' : 'invoke' };
-      } else if (functions.has(resource)) {
-        target = { fn: functions.get(resource)!, pattern: 'direct' };
-      }
-      if (!target) throw new Error(`${where}: task '${name}' calls ${resource} ${String(state.Parameters?.['FunctionName'] ?? '')}, which has no local handler`);
-      if (out.has(name)) throw new Error(`${where}: task state name '${name}' is used twice; local overrides are keyed by state name`);
-      out.set(name, target);
-    }
-    for (const sub of [state.ItemProcessor, state.Iterator, ...(state.Branches ?? [])]) if (sub) collectTasks(sub, functions, out, where);
-  }
-}
-
-/**
- * AWS reads TimeoutSecondsPath from the state input; aws-local-stepfunctions reads it from the
- * effective input (after Parameters). Copy the value into Parameters under a reserved key so
- * both agree; the local handlers only look at Payload.
- */
-function localizeTimeoutPaths(machine: AslNode | undefined): void {
-  for (const state of Object.values(machine?.States ?? {})) {
-    if (state.Type === 'Task' && typeof state.TimeoutSecondsPath === 'string' && state.Parameters) {
-      state.Parameters[`${LOCAL_TIMEOUT_KEY}.$`] = state.TimeoutSecondsPath;
-      state.TimeoutSecondsPath = `$.${LOCAL_TIMEOUT_KEY}`;
-    }
-    for (const sub of [state.ItemProcessor, state.Iterator, ...(state.Branches ?? [])]) if (sub) localizeTimeoutPaths(sub);
-  }
-}
 
 function replaceDeep(value: unknown, from: string, to: string): unknown {
   if (value === from) return to;

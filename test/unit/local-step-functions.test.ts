@@ -60,7 +60,7 @@ describe('LocalWorkflowEngine on the synthesized state machines', () => {
     expect(h.events.slice(4, 8).sort()).toEqual(['workers:w1', 'workers:w2', 'workers:w3', 'workers:w4']);
     expect(h.events[8]).toBe('finish');
     expect(h.peak).toEqual({ init: 1, controlPlane: 1, workers: 4 });
-    expect(h.stepCalls[0]).toEqual({ action: 'begin', operationId: 'op-1' });
+    expect(h.stepCalls[0]).toEqual({ action: 'begin', operationId: 'op-1', execution: 'op-1' });
     // Every host task got its own real token and exactly the contract's fields.
     expect(new Set(h.hostCalls.map((c) => c.token)).size).toBe(7);
     expect(h.hostCalls[0]!.token).toMatch(/^[0-9a-f-]{36}$/);
@@ -78,7 +78,7 @@ describe('LocalWorkflowEngine on the synthesized state machines', () => {
     await h.engine.whenIdle();
     expect(h.ends[0]!.outcome).toEqual(expect.objectContaining({ status: 'FAILED', error: 'EdgeFleet.OperationFailed' }));
     const fail = h.stepCalls.find((c) => c.action === 'fail');
-    expect(fail).toEqual({ action: 'fail', operationId: 'op-2', error: { Error: 'EdgeFleet.HostFailed', Cause: 'w2: kubeadm join exited 1' } });
+    expect(fail).toEqual({ action: 'fail', operationId: 'op-2', execution: 'op-2', error: { Error: 'EdgeFleet.HostFailed', Cause: 'w2: kubeadm join exited 1' } });
     expect(h.events).not.toContain('finish');
   });
 
@@ -128,7 +128,7 @@ describe('LocalWorkflowEngine on the synthesized state machines', () => {
     const h = harness({}, later, { beginError: Object.assign(new Error('operation op-5 does not exist'), { name: 'NotFoundError' }) });
     await h.engine.start('reconfigure', 'op-5', { operationId: 'op-5' });
     await h.engine.whenIdle();
-    expect(h.stepCalls.at(-1)).toEqual({ action: 'fail', operationId: 'op-5', error: { Error: 'NotFoundError', Cause: 'operation op-5 does not exist' } });
+    expect(h.stepCalls.at(-1)).toEqual({ action: 'fail', operationId: 'op-5', execution: 'op-5', error: { Error: 'NotFoundError', Cause: 'operation op-5 does not exist' } });
     expect(h.ends[0]!.outcome.status).toBe('FAILED');
   });
 

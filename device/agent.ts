@@ -5,7 +5,7 @@ import type { AgentConfig } from './config.js';
 import { createCsr, generateDeviceKey } from './identity.js';
 import { collectInventory } from './inventory.js';
 import { finishInflight, HANDLERS, type Abandoned, type CommandContext } from './commands.js';
-import { InvalidParameter, type KairosExecutor, type KairosState } from './kairos.js';
+import { InvalidParameter, type KairosExecutor, type KairosState, type PartitionImage } from './kairos.js';
 import { register, RegistrationRefused, type Log } from './registration.js';
 import { StateStore } from './state-store.js';
 import type { MqttTransport, TransportFactory } from './transport.js';
@@ -57,7 +57,20 @@ export const consoleLog: Log = (level, message, fields) => {
 
 /** What a status message compares to decide whether anything changed. */
 function fingerprint(s: KairosState): string {
-  return JSON.stringify([s.boot, s.kairosVersion, s.osRelease, s.kubernetes?.ready, s.kubernetes?.version, s.kubernetes?.role]);
+  return JSON.stringify([s.boot, s.kairosVersion, s.osRelease, s.image, s.digest, s.flavor, s.partitions, s.kubernetes?.ready, s.kubernetes?.version, s.kubernetes?.role]);
+}
+
+/** The status report's `boot`: booted partition, running image identity and what the partitions hold. */
+function bootReport(s: KairosState): StatusMessage['boot'] {
+  const part = (p: PartitionImage | undefined) => (p ? { image: p.image, ...(p.digest ? { digest: p.digest } : {}) } : undefined);
+  const active = part(s.partitions?.active);
+  const passive = part(s.partitions?.passive);
+  return {
+    state: s.boot,
+    ...(s.kairosVersion ? { kairosVersion: s.kairosVersion } : {}), ...(s.osRelease ? { osRelease: s.osRelease } : {}),
+    ...(s.image ? { image: s.image } : {}), ...(s.digest ? { digest: s.digest } : {}), ...(s.flavor ? { flavor: s.flavor.slice(0, 64) } : {}),
+    ...(active || passive ? { partitions: { ...(active ? { active } : {}), ...(passive ? { passive } : {}) } } : {}),
+  };
 }
 
 class DeadlinePassed extends Error {}
@@ -231,7 +244,7 @@ class Agent {
     this.lastSeq = seq;
     const msg: StatusMessage = {
       seq, at: this.now().toISOString(), kind,
-      boot: { state: s.boot, ...(s.kairosVersion ? { kairosVersion: s.kairosVersion } : {}), ...(s.osRelease ? { osRelease: s.osRelease } : {}) },
+      boot: bootReport(s),
       agentVersion: AGENT_VERSION,
       ...(s.kubernetes ? { kubernetes: { ready: s.kubernetes.ready, ...(s.kubernetes.role ? { role: s.kubernetes.role } : {}), ...(s.kubernetes.version ? { version: s.kubernetes.version } : {}) } } : {}),
       ...(kind === 'full' ? { inventory: await this.inventory(s) } : {}),

@@ -2,7 +2,7 @@ import type { CommandMessage, ResultMessage } from '../lambdas/contracts/mqtt.js
 import { InvalidParameter, validateCloudConfig, type KairosExecutor, type KairosState, type RebootOutcome } from './kairos.js';
 import { clusterStanza, parseApplyParams, parseKubeNodeParams, serviceFor, type ApplyParams } from './kubernetes.js';
 import type { Inflight, StateStore } from './state-store.js';
-import { parsePreflightParams, parseUpgradeParams, sameKubelet } from './upgrade.js';
+import { freshSinceBoot, parsePreflightParams, parseUpgradeParams, sameImage, sameKubelet } from './upgrade.js';
 
 /**
  * The command handlers, one function per allow-listed command type. The agent (agent.ts)
@@ -209,25 +209,37 @@ export async function finishInflight(i: Inflight, ctx: CommandContext): Promise<
 }
 
 /**
- * The post-boot health gate of an upgrade: booted active, at the target Kairos version, and
- * (when a target kubelet is named or the host is a cluster node) the Kubernetes node Ready at
- * the target kubelet version, within the readiness timeout and the command deadline.
+ * The post-boot health gate of an upgrade: booted active, into the target image (its identity
+ * from /etc/kairos-release, the digest when known) at the target Kairos version, and (when a
+ * target kubelet is named or the host is a cluster node) the Kubernetes node Ready at the
+ * target kubelet version, within the readiness timeout and the command deadline. It fails at
+ * once when the truth is already known: booted passive (Kairos fell back), booted into another
+ * image, or Ready at another kubelet (a status posted after this boot) — waiting cannot fix those.
  */
 async function upgradeGate(i: Inflight, first: KairosState, ctx: CommandContext): Promise<void> {
   let s = first;
   const at = s.kairosVersion ?? 'unknown version';
-  if (s.boot === 'passive') return ctx.result(i.commandId, 'failed', `booted passive at ${at}: the new image did not boot and Kairos fell back`);
+  const running = s.image ? `${s.image}${s.digest ? `@${s.digest}` : ''}` : undefined;
+  if (s.boot === 'passive') {
+    const held = s.partitions?.active ? `; the active partition still holds ${s.partitions.active.image}` : '';
+    return ctx.result(i.commandId, 'failed', `booted passive at ${at}: the new image did not boot and Kairos fell back${s.image ? ` to ${s.image}` : ''}${held}`);
+  }
   if (s.boot !== 'active' || (i.targetVersion && s.kairosVersion !== i.targetVersion)) {
     return ctx.result(i.commandId, 'failed', `booted ${s.boot} at ${at}, expected active at ${i.targetVersion ?? i.image}`);
+  }
+  if (i.image && s.image && !sameImage({ image: s.image, ...(s.digest ? { digest: s.digest } : {}) }, i.image)) {
+    return ctx.result(i.commandId, 'failed', `booted active into ${running}, expected ${i.image}: the image written is not the one asked for (check what the registry serves under that reference)`);
   }
   const want = i.kubeletVersion;
   if (!want && !s.kubernetes) return ctx.result(i.commandId, 'succeeded', `booted active at ${s.kairosVersion ?? i.targetVersion ?? 'the new image'}`);
   const passes = (x: KairosState) => !!x.kubernetes?.ready && (!want || sameKubelet(x.kubernetes.version, want));
+  // Ready at another kubelet, posted after this boot: the image carries another Kubernetes; no wait changes that.
+  const wrongKubelet = (x: KairosState) => !!want && !!x.kubernetes?.ready && !sameKubelet(x.kubernetes.version, want) && freshSinceBoot(x.kubernetes.heartbeatAt, x.bootedAt);
   const { until, seconds } = readyUntil(ctx, i.deadline, undefined);
-  if (!passes(s)) {
+  if (!passes(s) && !wrongKubelet(s)) {
     await ctx.result(i.commandId, 'progress', `booted active at ${at}; waiting for the Kubernetes node to be Ready${want ? ` at kubelet ${want}` : ''}`, 90);
     s = await ctx.executor.state();
-    while (!ctx.stopped() && !passes(s) && ctx.now().getTime() < until) {
+    while (!ctx.stopped() && !passes(s) && !wrongKubelet(s) && ctx.now().getTime() < until) {
       await ctx.sleep(Math.min(ctx.readyPollMs, Math.max(1, until - ctx.now().getTime())));
       s = await ctx.executor.state();
     }

@@ -1,5 +1,5 @@
 import { readFile, stat, statfs, unlink } from 'node:fs/promises';
-import { hostname } from 'node:os';
+import { hostname, uptime } from 'node:os';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { KubeNodeAction } from '../lambdas/contracts/mqtt.js';
@@ -15,13 +15,27 @@ export { InvalidParameter } from './kubernetes.js';
 
 export type BootState = 'active' | 'passive' | 'recovery' | 'unknown';
 
+/** What a partition holds: the image written to it, and its manifest digest when known. */
+export interface PartitionImage {
+  readonly image: string;
+  readonly digest?: string;
+}
+
 export interface KairosState {
   readonly boot: BootState;
   readonly kairosVersion?: string;
   readonly flavor?: string;
   readonly osRelease?: string;
+  /** The running image (KAIROS_IMAGE_REPO of /etc/kairos-release: registry/repo:tag), without digest. */
+  readonly image?: string;
+  /** The running image's manifest digest, when known. */
+  readonly digest?: string;
+  /** What the A/B partitions hold (after a fallback, active still holds the image that failed to boot). */
+  readonly partitions?: { readonly active?: PartitionImage; readonly passive?: PartitionImage };
+  /** When the running system booted (epoch ms). */
+  readonly bootedAt?: number;
   /** Absent while the host is not a Kubernetes node (no cluster configuration applied). */
-  readonly kubernetes?: KubernetesNodeState;
+  readonly kubernetes?: KubernetesNodeState & { readonly heartbeatAt?: number };
 }
 
 export interface UpgradeOptions {
@@ -128,6 +142,13 @@ export interface KairosPaths {
   readonly registry?: ReachabilityOptions;
 }
 
+/**
+ * What the agent wrote to the A/B partitions (JSON, under /oem): Kairos records the running
+ * image in /etc/kairos-release but not what the other partition holds, so the agent keeps the
+ * record of each successful `kairos-agent upgrade` (active ← the image, passive ← the old active).
+ */
+export const PARTITIONS_FILE = 'edgefleet-partitions.json';
+
 /** The file the agent writes cloud-configs to (a statereset keeps /oem, so reset removes it). */
 export const CLOUD_CONFIG_FILE = '90_edgefleet.yaml';
 
@@ -166,7 +187,38 @@ export class KairosCli implements KairosExecutor {
   async upgrade(image: string, options: UpgradeOptions = {}): Promise<void> {
     const args = ['upgrade', '--source', `oci:${validateImage(image)}`];
     if (options.recovery === true) args.push('--recovery');
+    // Upgrades run from the active system: without a record, what runs is what active holds.
+    const before = options.recovery === true ? undefined : await this.partitions(await this.identity(), 'active');
     await this.runner.run('kairos-agent', args, { timeoutMs: UPGRADE_TIMEOUT_MS });
+    if (before) {
+      // The image is written: the upgrade succeeded whatever happens to the record. A record that
+      // cannot be written is removed, so the report says less rather than something false.
+      const file = join(this.paths.oemDir, PARTITIONS_FILE);
+      await writeFileAtomic(file, `${JSON.stringify({ active: splitDigest(image), ...(before.active ? { passive: before.active } : {}) })}\n`)
+        .catch(() => unlink(file).catch(() => undefined));
+    }
+  }
+
+  /** The partitions record (see PARTITIONS_FILE); with none, a host booted active runs what its active partition holds. */
+  private async partitions(running: PartitionImage | undefined, boot: BootState): Promise<{ active?: PartitionImage; passive?: PartitionImage }> {
+    const text = await readFile(join(this.paths.oemDir, PARTITIONS_FILE), 'utf8').catch(() => undefined);
+    try {
+      const v = text ? (JSON.parse(text) as { active?: unknown; passive?: unknown }) : {};
+      const slot = (x: unknown): PartitionImage | undefined => {
+        const o = x as { image?: unknown; digest?: unknown } | undefined;
+        return typeof o?.image === 'string' ? { image: o.image, ...(typeof o.digest === 'string' ? { digest: o.digest } : {}) } : undefined;
+      };
+      const active = slot(v.active);
+      const passive = slot(v.passive);
+      if (active || passive) return { ...(active ? { active } : {}), ...(passive ? { passive } : {}) };
+    } catch { /* a damaged record is no record */ }
+    return running && boot === 'active' ? { active: running } : {};
+  }
+
+  /** The running image from /etc/kairos-release: KAIROS_IMAGE_REPO, else registry/org + flavour + label. */
+  private async identity(): Promise<PartitionImage | undefined> {
+    const { image, digest } = imageFromRelease(parseReleaseFile(await readFile(this.paths.kairosRelease, 'utf8').catch(() => '')));
+    return image ? { image, ...(digest ? { digest } : {}) } : undefined;
   }
 
   async reboot(): Promise<RebootOutcome> {
@@ -261,29 +313,33 @@ export class KairosCli implements KairosExecutor {
     }
   }
 
-  async state(): Promise<KairosState> {
-    let boot: BootState = 'unknown';
+  private async bootState(): Promise<BootState> {
     for (const s of ['active', 'passive', 'recovery'] as const) {
-      if (await exists(join(this.paths.runDir, `${s}_mode`))) {
-        boot = s;
-        break;
-      }
+      if (await exists(join(this.paths.runDir, `${s}_mode`))) return s;
     }
-    if (boot === 'unknown') {
-      try {
-        boot = parseBootState((await this.runner.run('kairos-agent', ['state', 'get', 'boot'], { timeoutMs: 30_000 })).stdout);
-      } catch {
-        boot = 'unknown';
-      }
+    try {
+      return parseBootState((await this.runner.run('kairos-agent', ['state', 'get', 'boot'], { timeoutMs: 30_000 })).stdout);
+    } catch {
+      return 'unknown';
     }
+  }
+
+  async state(): Promise<KairosState> {
+    const boot = await this.bootState();
     const kr = parseReleaseFile(await readFile(this.paths.kairosRelease, 'utf8').catch(() => ''));
     const os = parseReleaseFile(await readFile(this.paths.osRelease, 'utf8').catch(() => ''));
     const kairosVersion = kr.KAIROS_VERSION ?? kr.KAIROS_RELEASE;
     const flavor = kr.KAIROS_FLAVOR;
     const osRelease = kr.KAIROS_FLAVOR_RELEASE ? `${flavor ?? ''} ${kr.KAIROS_FLAVOR_RELEASE}`.trim() : os.PRETTY_NAME;
     const kubernetes = await this.node();
+    const { image, digest } = imageFromRelease(kr);
+    const running = image ? { image, ...(digest ? { digest } : {}) } : undefined;
+    const partitions = await this.partitions(running, boot);
     return {
       boot,
+      ...(image ? { image } : {}), ...(digest ? { digest } : {}),
+      ...(partitions.active || partitions.passive ? { partitions } : {}),
+      bootedAt: Date.now() - Math.round(uptime() * 1000),
       ...(kairosVersion ? { kairosVersion: kairosVersion.slice(0, 64) } : {}),
       ...(flavor ? { flavor: flavor.slice(0, 64) } : {}),
       ...(osRelease ? { osRelease: osRelease.slice(0, 128) } : {}),
@@ -299,4 +355,24 @@ export function versionFromImage(image: string): string | undefined {
   if (i < 0) return undefined;
   const tag = last.slice(i + 1);
   return /(?:^|[-_])(v\d+\.\d+\.\d+)(?=$|[-_])/.exec(tag)?.[1] ?? tag;
+}
+
+/** 'repo:tag@sha256:…' → { image: 'repo:tag', digest: 'sha256:…' }. */
+export function splitDigest(ref: string): PartitionImage {
+  const [image, digest] = ref.split('@', 2) as [string, string | undefined];
+  return { image, ...(digest && /^sha256:[a-f0-9]{64}$/.test(digest) ? { digest } : {}) };
+}
+
+/**
+ * The running image's identity from /etc/kairos-release: KAIROS_IMAGE_REPO (the full
+ * reference, e.g. quay.io/kairos/ubuntu:24.04-standard-amd64-generic-v3.4.2-k3sv1.32.3-k3s1),
+ * else KAIROS_REGISTRY_AND_ORG/KAIROS_FLAVOR:KAIROS_IMAGE_LABEL. A digest only when the
+ * reference is pinned by one (Kairos does not record the manifest digest).
+ */
+export function imageFromRelease(kr: Readonly<Record<string, string>>): { image?: string; digest?: string } {
+  const composed = kr.KAIROS_REGISTRY_AND_ORG && kr.KAIROS_FLAVOR && kr.KAIROS_IMAGE_LABEL ? `${kr.KAIROS_REGISTRY_AND_ORG}/${kr.KAIROS_FLAVOR}:${kr.KAIROS_IMAGE_LABEL}` : undefined;
+  const ref = kr.KAIROS_IMAGE_REPO || composed;
+  if (!ref || ref.length > 255 || /\s/.test(ref)) return {};
+  const { image, digest } = splitDigest(ref);
+  return { image, ...(digest ? { digest } : {}) };
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { KubeNodeAction } from '../lambdas/contracts/mqtt.js';
 import { writeFileAtomic } from './state-store.js';
@@ -6,12 +7,27 @@ import { clusterStanza, isControlPlane, serviceFor, validateNodeName, type Distr
 import { SimulatedKubernetes } from './simulated-kubernetes.js';
 import { kubeletFromImage } from './upgrade.js';
 
+/**
+ * What a partition holds: the identity of the image actually written (its /etc/kairos-release
+ * and manifest digest), which is not always what the upgrade command asked for.
+ */
 interface Slot {
   readonly image: string;
   readonly version: string;
   /** The Kubernetes version the image carries (from its tag), when it names one. */
   readonly kubeletVersion?: string;
+  /** The manifest digest of the contents written (older saved disks have none: derived from the image). */
+  readonly digest?: string;
+  /** KAIROS_FLAVOR of the contents (older saved disks have none: the repository's last path component). */
+  readonly flavor?: string;
 }
+
+/** The simulated registry's digest of an image's contents (stable per reference). */
+export function simulatedDigest(image: string): string {
+  return `sha256:${createHash('sha256').update(image).digest('hex')}`;
+}
+
+const flavorOf = (image: string) => image.split('@')[0]!.split(':')[0]!.split('/').pop() ?? 'unknown';
 
 /** The simulated Kubernetes node (exists once the provider has bootstrapped it). */
 export interface SimulatedNode {
@@ -61,6 +77,13 @@ export interface SimulatedFailures {
   imageUnreachable?: string | boolean;
   /** These images never boot: after an upgrade to one, Kairos falls back to passive (every time, until cleared). */
   failImages?: readonly string[];
+  /**
+   * The registry serves other contents under a reference (a moved or mis-pushed tag): an
+   * upgrade to a key writes the image named by its value (its release file, digest, kubelet).
+   */
+  imageContents?: Readonly<Record<string, string>>;
+  /** After boot the kubelet reports this version, whatever the image carries (stays until cleared). */
+  kubeletVersion?: string;
 }
 
 export interface SimulatedKairosOptions {
@@ -126,7 +149,8 @@ export class SimulatedKairos implements KairosExecutor {
     this.sleep = options.sleep ?? defaultSleep;
     this.bootedAt = this.now();
     const version = options.version ?? 'v3.4.2';
-    const base: Slot = { image: options.image ?? `quay.io/kairos/ubuntu:24.04-standard-amd64-generic-${version}-k3sv1.32.3-k3s1`, version };
+    const baseImage = options.image ?? `quay.io/kairos/${options.flavor ?? 'ubuntu'}:24.04-standard-amd64-generic-${version}-k3sv1.32.3-k3s1`;
+    const base: Slot = { image: baseImage, version, digest: simulatedDigest(baseImage), flavor: options.flavor ?? flavorOf(baseImage) };
     const saved = options.stateFile ? SimulatedKairos.load(options.stateFile) : undefined;
     this.disk = saved ?? {
       active: base, passive: base, recovery: base, booted: 'active', running: base, resets: 0,
@@ -199,8 +223,10 @@ export class SimulatedKairos implements KairosExecutor {
       this.failures.download = false;
       throw new Error(`kairos-agent upgrade failed: error pulling oci:${image}: unexpected EOF`);
     }
-    const kubeletVersion = kubeletFromImage(image);
-    const slot: Slot = { image, version: versionFromImage(image) ?? image, ...(kubeletVersion ? { kubeletVersion } : {}) };
+    // What is written is what the registry serves under the reference, not what was asked.
+    const contents = this.failures.imageContents?.[image] ?? image;
+    const kubeletVersion = kubeletFromImage(contents);
+    const slot: Slot = { image: contents.split('@')[0]!, version: versionFromImage(contents) ?? contents, digest: simulatedDigest(contents), flavor: flavorOf(contents), ...(kubeletVersion ? { kubeletVersion } : {}) };
     if (options.recovery) this.disk.recovery = slot;
     else {
       this.disk.passive = this.disk.active;
@@ -244,8 +270,9 @@ export class SimulatedKairos implements KairosExecutor {
     // The provider runs at boot: a host with a cluster config and no node yet joins now.
     const hadNode = !!this.disk.node;
     if (!this.disk.node && !this.failures.joinFailure) this.disk.node = this.nodeFromConfig();
-    // The kubelet the booted image carries (a fallback boots the old one again).
-    if (this.disk.node && this.disk.running.kubeletVersion) this.disk.node = { ...this.disk.node, version: this.disk.running.kubeletVersion };
+    // The kubelet the booted image carries (a fallback boots the old one again), unless a fault says otherwise.
+    const kubelet = this.failures.kubeletVersion ?? this.disk.running.kubeletVersion;
+    if (this.disk.node && kubelet) this.disk.node = { ...this.disk.node, version: kubelet };
     this.rebooting = false;
     if (this.disk.node) this.syncNode(hadNode ? 'kubelet' : 'register');
     else this.syncNode('remove');
@@ -342,11 +369,18 @@ export class SimulatedKairos implements KairosExecutor {
   async state(): Promise<KairosState> {
     const node = this.disk.node;
     const ready = !!node && !this.rebooting && !this.failures.neverReady && this.now() - this.nodeStartedAt >= (this.options.k8sReadyDelayMs ?? 0);
+    const id = (slot: Slot) => ({ image: slot.image, digest: slot.digest ?? simulatedDigest(slot.image) });
+    const running = id(this.disk.running);
+    const flavor = this.disk.running.flavor ?? flavorOf(this.disk.running.image);
     return {
       boot: this.disk.booted,
       kairosVersion: this.disk.running.version,
-      flavor: this.options.flavor ?? 'ubuntu',
-      osRelease: `${this.options.flavor ?? 'ubuntu'} 24.04`,
+      image: running.image,
+      digest: running.digest,
+      flavor,
+      osRelease: `${flavor} 24.04`,
+      partitions: { active: id(this.disk.active), passive: id(this.disk.passive) },
+      bootedAt: this.bootedAt,
       ...(node ? { kubernetes: { ready, version: node.version, role: node.role, distribution: node.distribution, ...(node.nodeName ? { nodeName: node.nodeName } : {}) } } : {}),
     };
   }

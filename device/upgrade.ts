@@ -78,3 +78,37 @@ export function parsePreflightParams(p: Params): PreflightParams {
   if (typeof mb !== 'number' || !Number.isInteger(mb) || mb < 0 || mb > MAX_REQUIRED_FREE_MB) throw new InvalidParameter(`requiredFreeMb: must be a whole number of MB from 0 to ${MAX_REQUIRED_FREE_MB}`);
   return { image, requiredFreeMb: mb };
 }
+
+/** An image reference's repository and tag (Docker Hub names normalized) and digest, for identity comparison. */
+function refParts(ref: string): { name: string; tag: string; digest?: string } {
+  const [withTag, digest] = ref.trim().split('@', 2) as [string, string | undefined];
+  const slash = withTag.lastIndexOf('/');
+  const colon = withTag.lastIndexOf(':');
+  let name = colon > slash ? withTag.slice(0, colon) : withTag;
+  const tag = colon > slash ? withTag.slice(colon + 1) : 'latest';
+  const first = name.split('/', 1)[0]!;
+  if (!name.includes('/')) name = `docker.io/library/${name}`;
+  else if (!/[.:]/.test(first) && first !== 'localhost') name = `docker.io/${name}`;
+  return { name: name.toLowerCase(), tag, ...(digest ? { digest } : {}) };
+}
+
+/**
+ * Whether the running image is the one asked for: equal digests when both are known, else the
+ * same repository and tag. (The control plane judges the same way from the status report.)
+ */
+export function sameImage(running: { image: string; digest?: string }, wanted: string): boolean {
+  const a = refParts(running.image);
+  const b = refParts(wanted);
+  const da = running.digest ?? a.digest;
+  if (da && b.digest) return da === b.digest;
+  return a.name === b.name && a.tag === b.tag;
+}
+
+/**
+ * Whether a Ready node's kubelet version is a fresh fact of this boot: a Node status last
+ * posted before the boot is the previous kubelet's (the node controller has not marked it
+ * yet), so a version seen there decides nothing.
+ */
+export function freshSinceBoot(heartbeatAt: number | undefined, bootedAt: number | undefined): boolean {
+  return heartbeatAt === undefined || bootedAt === undefined || heartbeatAt >= bootedAt;
+}

@@ -24,7 +24,7 @@ describe('upgrade: the post-boot health gate', () => {
 
   test.each([
     ['passive fallback', { failures: { bootFallback: true } }, { image: NEW, kubeletVersion: 'v1.33.1' },
-      'booted passive at v3.4.2: the new image did not boot and Kairos fell back'],
+      `booted passive at v3.4.2: the new image did not boot and Kairos fell back to ${IMG('v3.4.2', '1.32.3')}; the active partition still holds ${NEW}`],
     ['wrong Kairos version', {}, { image: NEW, version: 'v3.6.0', kubeletVersion: 'v1.33.1' },
       'booted active at v3.5.0, expected active at v3.6.0'],
     ['wrong kubelet', {}, { image: IMG('v3.5.0', '1.30.4'), kubeletVersion: 'v1.31.2' },
@@ -85,8 +85,21 @@ describe('upgrade: the post-boot health gate', () => {
     await store.init();
     await store.writeInflight({ commandId: 'gr2', type: 'upgrade', deadline: future(), image: NEW, targetVersion: 'v3.5.0', kubeletVersion: 'v1.33.1+k3s1', startedAt: new Date().toISOString() });
     await k.reboot();
-    const b = await online(k);
-    await waitFor(() => b.t.phases('gr2').includes('succeeded'), 'succeeded after boot');
+    // Not Ready at the gate's first look; Ready from its third (counted reads, not a race against a delay).
+    k.setFailures({ neverReady: true });
+    let reads = 0;
+    const counted: KairosExecutor = {
+      upgrade: (i, o) => k.upgrade(i, o), reboot: () => k.reboot(), reset: () => k.reset(), applyCloudConfig: (y) => k.applyCloudConfig(y),
+      bootstrap: () => k.bootstrap(), restartKubernetes: () => k.restartKubernetes(), reloadKubernetes: () => k.reloadKubernetes(),
+      kubeNode: (x, n, t) => k.kubeNode(x, n, t), stateFreeMb: () => k.stateFreeMb(), checkImage: (i) => k.checkImage(i),
+      state: async () => {
+        const s = await k.state();
+        if (++reads === 3) k.setFailures({ neverReady: undefined });
+        return s;
+      },
+    };
+    const b = await online(counted);
+    await waitFor(() => b.t.phases('gr2').includes('succeeded'), `succeeded after boot: ${JSON.stringify(b.t.results('gr2'))}`);
     expect(b.t.results('gr2').map((r) => r.phase)).toEqual(['progress', 'succeeded']);
     expect(b.t.results('gr2').at(-1).detail).toBe('booted active at v3.5.0; Kubernetes node host-1 Ready at kubelet v1.33.1');
   });

@@ -27,6 +27,47 @@ afterEach(async () => {
 });
 const paths = () => ({ runDir: join(dir, 'run'), kairosRelease: join(dir, 'kairos-release'), osRelease: join(dir, 'os-release'), oemDir: join(dir, 'oem'), grubenv: '/oem/grubenv' });
 
+const OTHER = 'quay.io/kairos/ubuntu:24.04-standard-amd64-generic-v3.5.0-k3sv1.33.1-k3s1';
+const RELEASE = (image: string) => `KAIROS_VERSION="v3.4.2"\nKAIROS_FLAVOR="ubuntu"\nKAIROS_IMAGE_LABEL="${image.split(':')[1]}"\nKAIROS_REGISTRY_AND_ORG="quay.io/kairos"\nKAIROS_IMAGE_REPO="${image}"\n`;
+
+describe('KairosCli: the running image identity and what the partitions hold', () => {
+  test('the running image comes from KAIROS_IMAGE_REPO; booted active with no record, the active partition holds it', async () => {
+    await mkdir(join(dir, 'run'), { recursive: true });
+    await writeFile(join(dir, 'run', 'active_mode'), '');
+    await writeFile(join(dir, 'kairos-release'), RELEASE(IMG));
+    const s = await new KairosCli(new RecordingRunner(), paths()).state();
+    expect(s).toMatchObject({ boot: 'active', image: IMG, flavor: 'ubuntu', partitions: { active: { image: IMG } } });
+    expect(s.digest).toBeUndefined();
+  });
+
+  test('without KAIROS_IMAGE_REPO the reference is registry/org + flavour + label; a pinned reference gives the digest', async () => {
+    const { imageFromRelease } = await import('../../../device/kairos.js');
+    expect(imageFromRelease({ KAIROS_REGISTRY_AND_ORG: 'quay.io/kairos', KAIROS_FLAVOR: 'ubuntu', KAIROS_IMAGE_LABEL: '24.04-standard-amd64-generic-v3.4.2' }))
+      .toEqual({ image: 'quay.io/kairos/ubuntu:24.04-standard-amd64-generic-v3.4.2' });
+    expect(imageFromRelease({ KAIROS_IMAGE_REPO: `r.io/os:1@sha256:${'b'.repeat(64)}` })).toEqual({ image: 'r.io/os:1', digest: `sha256:${'b'.repeat(64)}` });
+    expect(imageFromRelease({ KAIROS_VERSION: 'v3.4.2' })).toEqual({});
+  });
+
+  test('after an upgrade the record says active = the new image, passive = the old; after a fallback active still holds the failed image', async () => {
+    await mkdir(join(dir, 'run'), { recursive: true });
+    await mkdir(join(dir, 'oem'), { recursive: true });
+    await writeFile(join(dir, 'run', 'active_mode'), '');
+    await writeFile(join(dir, 'kairos-release'), RELEASE(IMG));
+    const cli = new KairosCli(new RecordingRunner(), paths());
+    await cli.upgrade(OTHER);
+    // The new image did not boot: Kairos fell back to passive (the old image runs again).
+    await rm(join(dir, 'run', 'active_mode'));
+    await writeFile(join(dir, 'run', 'passive_mode'), '');
+    expect(await cli.state()).toMatchObject({ boot: 'passive', image: IMG, partitions: { active: { image: OTHER }, passive: { image: IMG } } });
+  });
+
+  test('a record that cannot be written does not fail the upgrade (the image was written)', async () => {
+    const r = new RecordingRunner();
+    await new KairosCli(r, { ...paths(), oemDir: join(dir, 'missing') }).upgrade(OTHER);
+    expect(r.argv).toEqual([['kairos-agent', 'upgrade', '--source', `oci:${OTHER}`]]);
+  });
+});
+
 describe('KairosCli argv', () => {
   test('upgrade: kairos-agent upgrade --source oci:<image>, with a long timeout', async () => {
     const r = new RecordingRunner();
@@ -79,14 +120,14 @@ describe('KairosCli argv', () => {
     await writeFile(join(dir, 'run', 'passive_mode'), '');
     await writeFile(join(dir, 'kairos-release'), 'KAIROS_NAME="kairos-ubuntu"\nKAIROS_VERSION="v3.4.2"\nKAIROS_FLAVOR="ubuntu"\nKAIROS_FLAVOR_RELEASE="24.04"\n');
     const r = new RecordingRunner();
-    expect(await new KairosCli(r, paths()).state()).toEqual({ boot: 'passive', kairosVersion: 'v3.4.2', flavor: 'ubuntu', osRelease: 'ubuntu 24.04' });
+    expect(await new KairosCli(r, paths()).state()).toEqual({ boot: 'passive', kairosVersion: 'v3.4.2', flavor: 'ubuntu', osRelease: 'ubuntu 24.04', bootedAt: expect.any(Number) });
     expect(r.calls).toEqual([]);
   });
 
   test('state: falls back to kairos-agent state get boot, then os-release', async () => {
     await writeFile(join(dir, 'os-release'), 'PRETTY_NAME="Ubuntu 24.04 LTS"\n');
     const r = new RecordingRunner(() => ({ stdout: 'active_boot\n', stderr: '' }));
-    expect(await new KairosCli(r, paths()).state()).toEqual({ boot: 'active', osRelease: 'Ubuntu 24.04 LTS' });
+    expect(await new KairosCli(r, paths()).state()).toEqual({ boot: 'active', osRelease: 'Ubuntu 24.04 LTS', bootedAt: expect.any(Number) });
     expect(r.argv).toEqual([['kairos-agent', 'state', 'get', 'boot']]);
   });
 

@@ -14,7 +14,7 @@ import { issueCommand, type DeviceDeps } from '../lambdas/use-cases/device-messa
 import { loadOrCreateCa, type LocalCa } from './local-ca.js';
 import type { SecretStore, WorkflowEngine } from '../lambdas/ports/workflow.js';
 import type { WorkflowDeps } from '../lambdas/use-cases/workflows/deps.js';
-import { startBroker, type BrokerStats } from './mqtt-broker.js';
+import { startBroker, type BrokerStats, type SessionMatch } from './mqtt-broker.js';
 import { createIotRouter, type RuleHandler, type RuleStats } from './iot-router.js';
 
 export interface IotRuntimeOptions {
@@ -53,6 +53,8 @@ export interface LocalIot {
   /** Stores the command, then publishes it (the issueCommand use case). */
   sendCommand(hostId: string, command: CommandEnvelope): Promise<{ created: boolean; published: boolean }>;
   readonly brokerStats: Readonly<BrokerStats>;
+  /** Closes live device sessions (a revoked certificate, a retired thing); returns how many. */
+  closeSessions(match: SessionMatch): number;
   readonly ruleStats: Readonly<Record<IotRuleName, RuleStats>>;
   /** Resolves when every message received so far went through its rule handler. */
   whenIdle(): Promise<void>;
@@ -94,6 +96,7 @@ export async function startIot(opts: IotRuntimeOptions): Promise<LocalIot> {
     publishCommand: (hostId, command) => publisher.publish(hostId, command),
     sendCommand: (hostId, command) => issueCommand(deps, hostId, command),
     brokerStats: broker.stats, ruleStats: router.stats,
+    closeSessions: (match) => broker.closeSessions(match),
     whenIdle: () => router.whenIdle(),
     stop: async () => {
       clearInterval(sweepTimer);

@@ -8,6 +8,8 @@ export const DEFAULT_LOCAL_MQTT_PORT = 8883;
 export interface LocalBrokerAddress {
   readonly endpoint: string;
   readonly port: number;
+  /** Closes live sessions of a revoked certificate or a deleted thing (the local broker). */
+  readonly closeSessions?: (match: { thing: string } | { certificateId: string }) => number;
 }
 
 /**
@@ -41,12 +43,16 @@ export class LocalDeviceRegistry implements DeviceRegistry {
     return { caPem: this.ca.caPem, endpoint: this.broker.endpoint, port: this.broker.port };
   }
 
+  /** Revokes the certificate and closes every live session using it (as IoT Core does). */
   async revoke(certificateId: string): Promise<void> {
     if (!this.ca.isRevoked(certificateId)) this.ca.revoke(certificateId);
+    this.broker.closeSessions?.({ certificateId });
   }
 
+  /** Revokes the certificate (when given), deletes the thing and closes its live session. */
   async deprovision(thingName: string, certificateId?: string): Promise<void> {
     if (certificateId) await this.revoke(certificateId);
     this.things.delete(thingName);
+    this.broker.closeSessions?.({ thing: thingName });
   }
 }

@@ -29,7 +29,12 @@ export interface BrokerStats {
   deniedSubscribes: number;
   droppedForwards: number;
   oversizedPublishes: number;
+  /** Live sessions closed because their certificate was revoked or their thing retired. */
+  closedSessions: number;
 }
+
+/** Which live sessions to close: a thing's, or every one using a certificate. */
+export type SessionMatch = { readonly thing: string } | { readonly certificateId: string };
 
 /** A message that reached the broker: from a device (clientId) or from the broker itself. */
 export type MessageListener = (topic: string, payload: Buffer, clientId: string | undefined) => void;
@@ -41,6 +46,11 @@ export interface LocalBroker {
   onMessage(listener: MessageListener): void;
   /** Server-side publish (the cloud's side of IoT Core: commands, lifecycle events). */
   publish(topic: string, payload: string | Buffer, qos?: 0 | 1): Promise<void>;
+  /**
+   * Closes matching live sessions now (IoT Core drops the connections of a revoked
+   * certificate within minutes, and DeleteConnection closes one at once); returns how many.
+   */
+  closeSessions(match: SessionMatch): number;
   stop(): Promise<void>;
 }
 
@@ -62,9 +72,11 @@ const derToPem = (der: Buffer): string =>
 export async function startBroker(opts: BrokerOptions): Promise<LocalBroker> {
   const policy = devicePolicyDocument();
   const maxPayload = opts.maxPayloadBytes ?? MAX_DEVICE_PAYLOAD_BYTES;
-  const stats: BrokerStats = { connected: 0, refusedConnections: 0, deniedPublishes: 0, deniedSubscribes: 0, droppedForwards: 0, oversizedPublishes: 0 };
-  const identities = new WeakMap<Client, { thing: string; session: string }>();
+  const stats: BrokerStats = { connected: 0, refusedConnections: 0, deniedPublishes: 0, deniedSubscribes: 0, droppedForwards: 0, oversizedPublishes: 0, closedSessions: 0 };
+  const identities = new WeakMap<Client, { thing: string; session: string; certificateId: string }>();
   const versions = new Map<string, number>();
+  /** Connected clients (aedes keeps its own map, but does not type it). */
+  const live = new Set<Client>();
   const lastEventAt = new Map<string, number>();
   const listeners: MessageListener[] = [];
 
@@ -90,7 +102,7 @@ export async function startBroker(opts: BrokerOptions): Promise<LocalBroker> {
           action: 'iot:Connect', resource: `client/${client.id}`, variables: { [THING_VAR]: cn }, context: { [ATTACHED]: String(attached) },
         });
         if (!ok) throw authError('iot:Connect is not allowed');
-        identities.set(client, { thing: cn, session: randomUUID() });
+        identities.set(client, { thing: cn, session: randomUUID(), certificateId });
       })().then(() => done(null, true), (e: Error) => {
         stats.refusedConnections++;
         done(authError(e.message), false);
@@ -140,8 +152,8 @@ export async function startBroker(opts: BrokerOptions): Promise<LocalBroker> {
     };
     publish(TOPICS.presence(eventType, client.id), JSON.stringify(event), 1).catch(() => undefined);
   };
-  aedes.on('clientReady', (client) => { stats.connected++; lifecycle(client, 'connected'); });
-  aedes.on('clientDisconnect', (client) => { stats.connected = Math.max(0, stats.connected - 1); lifecycle(client, 'disconnected'); });
+  aedes.on('clientReady', (client) => { live.add(client); stats.connected++; lifecycle(client, 'connected'); });
+  aedes.on('clientDisconnect', (client) => { live.delete(client); stats.connected = Math.max(0, stats.connected - 1); lifecycle(client, 'disconnected'); });
   aedes.on('publish', (packet: AedesPublishPacket, client: Client | null) => {
     if (packet.topic.startsWith('$SYS/')) return;
     for (const l of listeners) l(packet.topic, packet.payload as Buffer, client?.id);
@@ -166,6 +178,18 @@ export async function startBroker(opts: BrokerOptions): Promise<LocalBroker> {
     port, url: `mqtts://${host}:${port}`, stats,
     onMessage: (l) => { listeners.push(l); },
     publish,
+    closeSessions: (match) => {
+      let closed = 0;
+      for (const client of [...live]) {
+        const id = identities.get(client);
+        if (!id) continue;
+        if ('thing' in match ? id.thing !== match.thing : id.certificateId !== match.certificateId) continue;
+        client.close();
+        closed++;
+      }
+      stats.closedSessions += closed;
+      return closed;
+    },
     stop: async () => {
       await new Promise<void>((r) => aedes.close(() => r()));
       await new Promise<void>((r) => server.close(() => r()));

@@ -171,7 +171,7 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
       },
     });
     cleanups.push(() => iot.stop());
-    registry.setBroker({ endpoint: 'localhost', port: iot.port });
+    registry.setBroker({ endpoint: 'localhost', port: iot.port, closeSessions: (match) => iot.closeSessions(match) });
     // ---- end MQTT plane ----
 
     // ---- Step Functions: the synthesized state machines, Task states mapped to the same handlers ----

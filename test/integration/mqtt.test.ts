@@ -219,6 +219,8 @@ describe('convergence', () => {
     JSON.stringify({ clientId: 'conv-1', timestamp, eventType, sessionIdentifier: `s-${timestamp}`, versionNumber: 1 });
 
   it('duplicate and out-of-order presence events converge on the newest', async () => {
+    // The rules drop messages of hosts that do not exist: conv-1 is a registered host.
+    await attach('conv-1', 'cert-of-conv-1');
     const t = Date.now();
     for (const [type, at] of [['connected', t + 300], ['disconnected', t + 200], ['connected', t + 300], ['connected', t + 100]] as const) {
       await rt.iot.publish(TOPICS.presence(type, 'conv-1'), presenceEvent(type, at));

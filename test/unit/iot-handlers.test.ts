@@ -16,6 +16,7 @@ function fakeDeps() {
     status: { get: async () => undefined, put: async (h, s) => { calls.push(`status ${h} ${s.seq}`); return true; } },
     commands: { create: async () => true, get: async () => undefined, update: async () => true, listUnfinished: async () => [], listOverdue: async () => [] },
     publisher: { publish: async () => undefined },
+    hostLifecycle: { lifecycle: async (h) => (h.startsWith('gone') ? { status: 'decommissioned' } : h.startsWith('nobody') ? undefined : { status: 'approved' }) },
   };
   return { deps, calls };
 }
@@ -92,5 +93,21 @@ describe('local router', () => {
     router.route('edgefleet/hosts/h1/status', Buffer.from('{}'));
     await router.whenIdle();
     expect(router.stats.status.failed).toBe(1);
+  });
+});
+
+describe('IoT rule handlers: messages of hosts that are not registered and active are dropped', () => {
+  it.each<[string, string]>([['gone-1', 'host-decommissioned'], ['nobody-1', 'unknown-host']])('status of %s → rejected %s, nothing written', async (hostId, reason) => {
+    const { deps, calls } = fakeDeps();
+    expect(await status.makeHandler(() => deps)({ ...status1, hostId })).toEqual({ outcome: 'rejected', reason });
+    expect(calls).toEqual([]);
+  });
+
+  it('presence: a decommissioned host\'s disconnect is recorded, its connect is not', async () => {
+    const { deps, calls } = fakeDeps();
+    const h = presence.makeHandler(() => deps);
+    expect((await h({ clientId: 'gone-1', timestamp: 5, eventType: 'connected', hostId: 'gone-1' })).outcome).toBe('rejected');
+    expect((await h({ clientId: 'gone-1', timestamp: 6, eventType: 'disconnected', hostId: 'gone-1' })).outcome).toBe('accepted');
+    expect(calls).toEqual(['presence gone-1 offline 6']);
   });
 });

@@ -4,6 +4,7 @@ import { MAX_DEVICE_PAYLOAD_BYTES } from '../../contracts/mqtt.js';
 import type { IotRuleName } from '../../contracts/iot.js';
 import type { DeviceDeps } from '../../use-cases/device-messages.js';
 import { getLogger, getMetrics } from '../observability.js';
+import { admitDeviceMessage } from '../../domain/device-admission.js';
 
 /** What a topic rule delivers: the payload plus `hostId` (topic segment) and `receivedAt` (ms). */
 export type IotEvent = Record<string, unknown> & { hostId?: unknown; receivedAt?: unknown };
@@ -24,6 +25,22 @@ function reject(rule: IotRuleName, reason: string, hostId: unknown): IotOutcome 
   return { outcome: 'rejected', reason };
 }
 
+/**
+ * A well-formed message from a host that is not registered and active (unknown, rejected,
+ * decommissioned): nothing is written; logged and counted (metric `IotMessageFromInactiveHost`).
+ */
+function dropInactive(rule: IotRuleName, reason: string, hostId: string): IotOutcome {
+  getLogger().warn('iot message dropped: the sending host is not registered and active', {
+    rule, hostId, reason,
+    action: 'nothing was stored; if this host should be in the fleet, register it again (a new certificate); otherwise its session is closed and its certificate revoked',
+  });
+  const metrics = getMetrics();
+  metrics.addDimension('rule', rule);
+  metrics.addMetric('IotMessageFromInactiveHost', MetricUnit.Count, 1);
+  metrics.publishStoredMetrics();
+  return { outcome: 'rejected', reason };
+}
+
 function accepted(rule: IotRuleName, detail?: string): IotOutcome {
   const metrics = getMetrics();
   metrics.addDimension('rule', rule);
@@ -34,7 +51,7 @@ function accepted(rule: IotRuleName, detail?: string): IotOutcome {
 
 /**
  * An IoT rule target: checks the size and the schema (strict: unknown fields are refused),
- * then calls one use case. Bad input is rejected and counted and writes nothing; failures of
+ * then checks the sending host is registered and active, then calls one use case. Bad input is rejected and counted and writes nothing; failures of
  * the use case itself (e.g. the database) are thrown so IoT retries the asynchronous invoke.
  */
 export function createIotHandler<S extends z.ZodType>(
@@ -57,7 +74,11 @@ export function createIotHandler<S extends z.ZodType>(
     if (!parsed.success) {
       return reject(rule, `invalid: ${parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(root)'} ${i.message}`).join('; ')}`, hostId);
     }
-    const detail = await run(hostId, parsed.data, deps(), event as IotEvent);
+    const d = deps();
+    const eventType = payload.eventType;
+    const admission = admitDeviceMessage(await d.hostLifecycle.lifecycle(hostId), rule, typeof eventType === 'string' ? eventType : undefined);
+    if (!admission.admit) return dropInactive(rule, admission.reason, hostId);
+    const detail = await run(hostId, parsed.data, d, event as IotEvent);
     return accepted(rule, detail ?? undefined);
   };
 }

@@ -6,6 +6,7 @@ import type { CommandPublisher } from '../../ports/device-plane.js';
 import type { DeviceDeps } from '../../use-cases/device-messages.js';
 import { getTracer } from '../observability.js';
 import { IotCommandPublisher } from '../../adapters/iot/command-publisher.js';
+import { DynamoHostLifecycleReader } from '../../adapters/dynamodb/host-lifecycle-reader.js';
 import { DynamoOperationRepository } from '../../adapters/dynamodb/operation-repository.js';
 import type { SecretStore, WorkflowEngine } from '../../ports/workflow.js';
 import { awsSecretStore, awsWorkflowEngine, workflowConfigFromEnv } from '../workflow/wiring.js';
@@ -20,6 +21,7 @@ export function makeDeviceDeps(db: DocClient, stateTable: string, publisher: Com
     commands: new DynamoCommandStore(db, stateTable),
     operations: new DynamoOperationRepository(db, stateTable),
     publisher,
+    hostLifecycle: new DynamoHostLifecycleReader(db, stateTable),
     ...(workflow.secrets ? { secrets: workflow.secrets } : {}),
     ...(workflow.workflows ? { workflows: workflow.workflows } : {}),
   };

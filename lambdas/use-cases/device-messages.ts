@@ -18,7 +18,7 @@ export interface DeviceDeps {
   readonly commands: CommandStore;
   readonly publisher: CommandPublisher;
   /** The IoT rules process messages only from hosts that are registered and active. */
-  readonly hosts: HostLifecycleReader;
+  readonly hostLifecycle: HostLifecycleReader;
   /** @default FULL_REPORT_INTERVAL_MS (hourly) */
   readonly fullReportIntervalMs?: number;
   /** Fills in secret placeholders of a command when it is published (commands of workflows). */

@@ -19,9 +19,13 @@ export const DISTRIBUTIONS: readonly Distribution[] = ['k3s', 'rke2', 'kubeadm']
 export interface KubernetesNodeState {
   readonly ready: boolean;
   readonly version?: string;
+  /** `spec.unschedulable`: cordoned by a drain or by anyone with kubectl. */
+  readonly cordoned?: boolean;
   readonly role?: KubeRole;
   readonly distribution?: Distribution;
   readonly nodeName?: string;
+  /** When the kubelet last posted the Ready condition (epoch ms): older than the boot means a stale status. */
+  readonly heartbeatAt?: number;
 }
 
 /** The `cluster:` stanza a Kairos provider (provider-k3s, provider-rke2, provider-kubeadm) reads. */
@@ -196,12 +200,20 @@ export function kubeNodeArgs(kubeconfig: string, action: KubeNodeAction, node: s
   }
 }
 
-/** Ready condition and kubelet version out of `kubectl get node <name> -o json`. */
-export function parseNodeJson(text: string): { ready: boolean; version?: string } {
-  const node = JSON.parse(text) as { status?: { conditions?: Array<{ type?: string; status?: string }>; nodeInfo?: { kubeletVersion?: string } } };
-  const ready = node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
+/** Ready condition (and when it was last posted), cordon (`spec.unschedulable`) and kubelet version out of `kubectl get node <name> -o json`. */
+export function parseNodeJson(text: string): { ready: boolean; cordoned: boolean; version?: string; heartbeatAt?: number } {
+  const node = JSON.parse(text) as {
+    spec?: { unschedulable?: boolean };
+    status?: { conditions?: Array<{ type?: string; status?: string; lastHeartbeatTime?: string }>; nodeInfo?: { kubeletVersion?: string } };
+  };
+  const cond = node.status?.conditions?.find((c) => c.type === 'Ready');
+  const ready = cond?.status === 'True';
+  const heartbeatAt = typeof cond?.lastHeartbeatTime === 'string' ? Date.parse(cond.lastHeartbeatTime) : NaN;
   const version = node.status?.nodeInfo?.kubeletVersion;
-  return { ready, ...(typeof version === 'string' && version ? { version: version.slice(0, 64) } : {}) };
+  return {
+    ready, cordoned: node.spec?.unschedulable === true,
+    ...(typeof version === 'string' && version ? { version: version.slice(0, 64) } : {}), ...(Number.isNaN(heartbeatAt) ? {} : { heartbeatAt }),
+  };
 }
 
 /** `k3s` / `rke2` / `kubeadm` out of /etc/kairos-release's KAIROS_SOFTWARE_VERSION_PREFIX (standard images). */

@@ -42,7 +42,11 @@ export const statusMessage = z.strictObject({
     partitions: z.strictObject({ active: partitionImage.optional(), passive: partitionImage.optional() }).optional(),
   }),
   agentVersion: z.string().max(32),
-  kubernetes: z.strictObject({ role: z.enum(['init', 'control-plane', 'worker']).optional(), ready: z.boolean(), version: z.string().max(64).optional() }).optional(),
+  kubernetes: z.strictObject({
+    role: z.enum(['init', 'control-plane', 'worker']).optional(), ready: z.boolean(), version: z.string().max(64).optional(),
+    /** The node is unschedulable (cordoned: by a drain, or by anyone with kubectl). */
+    cordoned: z.boolean().optional(),
+  }).optional(),
   inventory: inventory.optional(),
 });
 export type StatusMessage = z.infer<typeof statusMessage>;

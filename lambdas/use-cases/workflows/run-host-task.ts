@@ -6,6 +6,8 @@ import { ConflictError, NotFoundError } from '../../domain/errors.js';
 import type { ClusterRecord, OperationRecord } from '../../domain/model.js';
 import { renderNodeConfig, type NodeRole } from '../../domain/node-config.js';
 import { runEnded } from '../../domain/workflow.js';
+import { checkDrain, choosePeer, whyOut, type NodeView } from '../../domain/availability.js';
+import { clusterView } from './cluster-view.js';
 import { publishStored } from '../device-messages.js';
 import { completeToken, progressHost } from './command-changed.js';
 import { JOIN_TOKEN_PLACEHOLDER, joinTokenSecret, loadOperation, type WorkflowDeps } from './deps.js';
@@ -24,16 +26,21 @@ export type HostTaskOutcome = 'sent' | 'already-finished' | 'operation-ended';
  * resumed workflow finds the command it sent before: finished → the token is completed now;
  * unfinished → the command takes the new token and is sent again.
  */
-export async function runHostTask(deps: WorkflowDeps, input: HostCommandInput): Promise<HostTaskOutcome> {
-  const op = await loadOperation(deps, input.operationId);
+export async function runHostTask(deps: WorkflowDeps, request: HostCommandInput): Promise<HostTaskOutcome> {
+  const op = await loadOperation(deps, request.operationId);
   const now = deps.clock.now();
   // Only the operation's live run sends anything: not after a failure, pause, cancel or stop,
   // not from a run that a resume replaced (defence in depth behind the engine's own stop).
-  const ended = runEnded(op, input.execution);
+  const ended = runEnded(op, request.execution);
   if (ended) {
-    await deps.workflows.sendTaskFailure(input.token, WORKFLOW_ERRORS.invalid, `${ended}; ${input.task.step} of ${input.task.subject ?? input.task.hostId} not sent`);
+    await deps.workflows.sendTaskFailure(request.token, WORKFLOW_ERRORS.invalid, `${ended}; ${request.task.step} of ${request.task.subject ?? request.task.hostId} not sent`);
     return 'operation-ended';
   }
+  // An upgrade's peer step (drain, uncordon) runs from a control-plane node that is online and
+  // Ready now, and a drain only when the whole cluster's availability allows it.
+  const view = op.type === 'upgrade-cluster' && request.task.subject && request.task.subject !== request.task.hostId
+    ? await clusterView(deps, await requireCluster(deps, op), op) : undefined;
+  const input: HostCommandInput = view ? { ...request, task: { ...request.task, hostId: livePeer(view, request.task) } } : request;
   // The command of this step, as sent by this run or an earlier one: one that succeeded or is
   // still running on the host is adopted (never sent twice); one an earlier run saw fail or
   // time out is retried under this run's id (a resumed upgrade tries the node again).
@@ -56,8 +63,11 @@ export async function runHostTask(deps: WorkflowDeps, input: HostCommandInput): 
     if (next.state === 'queued' || next.state === 'sent') return (await publishIfLive(deps, next, input)) ? 'sent' : 'operation-ended';
     return 'sent';
   }
-  const cluster = await deps.clusters.get(op.target.id);
-  if (!cluster) throw new NotFoundError('cluster-not-found', `cluster ${op.target.id} no longer exists`);
+  const cluster = await requireCluster(deps, op);
+  if (view && input.task.step === 'drain') {
+    const verdict = checkDrain({ nodes: view, subject: input.task.subject ?? input.task.hostId, maxUnavailable: upgradeBudget(op) });
+    if (!verdict.ok) throw new ConflictError('availability', `not draining: ${verdict.reason}`);
+  }
   const command = await commandFor(deps, op, cluster, input.task);
   const record: CommandRecord = {
     ...command, hostId: input.task.hostId, commandId, state: 'queued', version: 1,
@@ -89,6 +99,30 @@ async function publishIfLive(deps: WorkflowDeps, record: CommandRecord, input: H
   if (superseded) await deps.commands.update(superseded);
   await deps.workflows.sendTaskFailure(input.token, WORKFLOW_ERRORS.invalid, `${ended}; ${input.task.step} of ${input.task.subject ?? input.task.hostId} not sent`);
   return false;
+}
+
+async function requireCluster(deps: WorkflowDeps, op: OperationRecord): Promise<ClusterRecord> {
+  const cluster = await deps.clusters.get(op.target.id);
+  if (!cluster) throw new NotFoundError('cluster-not-found', `cluster ${op.target.id} no longer exists`);
+  return cluster;
+}
+
+/** The planned peer if it can act now, else another online, Ready control-plane node. */
+function livePeer(view: readonly NodeView[], task: HostTask): string {
+  const planned = view.find((n) => n.hostId === task.hostId);
+  const subject = task.subject ?? task.hostId;
+  if (planned && planned.role === 'control-plane' && choosePeer([planned], subject) === planned.hostId) return planned.hostId;
+  const other = choosePeer(view, subject);
+  if (!other) {
+    throw new ConflictError('no-peer', `no control-plane node of the cluster is online and Ready to ${task.step} ${subject} from (${task.hostId}, the planned one, is ${planned ? whyOut(planned) ?? 'busy' : 'gone'}); bring one back and resume`);
+  }
+  return other;
+}
+
+/** Nodes an upgrade may have out at once (its plan's maxUnavailable, at least 1). */
+function upgradeBudget(op: OperationRecord): number {
+  const m = (op.input?.plan as { maxUnavailable?: unknown } | undefined)?.maxUnavailable;
+  return typeof m === 'number' && m >= 1 ? m : 1;
 }
 
 /** Results of the command may land at the same moment: re-read and try again (they are few). */

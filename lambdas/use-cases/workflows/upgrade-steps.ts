@@ -5,13 +5,15 @@ import { begin } from '../upgrades.js';
 import type { WorkflowDeps } from './deps.js';
 import { OPEN_STATUSES } from './deps.js';
 import { atTarget } from './node-state.js';
+import { clusterView } from './cluster-view.js';
+import { choosePeer, whyOut, type NodeView } from '../../domain/availability.js';
 
 const planOf = (op: OperationRecord): UpgradePlan => op.input?.plan as UpgradePlan;
 
 /** Steps after which a node is drained and must be uncordoned before the upgrade moves on. */
 const DRAINED_STEPS = new Set(['drain', 'cordon', 'upgrade', 'reboot']);
-/** Steps after which the node may run (or have tried to boot) the target image. */
-const UPGRADED_STEPS = new Set(['upgrade', 'reboot', 'uncordon']);
+/** Steps after which the node may run (or have tried to boot) the target image (`verified`: found at the target). */
+const UPGRADED_STEPS = new Set(['upgrade', 'reboot', 'uncordon', 'verified']);
 
 /** Whether the host runs the target: judged from its reported running image identity (see node-state.ts). */
 export { atTarget };
@@ -24,18 +26,23 @@ export { atTarget };
 export async function upgradePhases(deps: WorkflowDeps, op: OperationRecord, cluster: ClusterRecord): Promise<{ phases: Record<string, NodeSequence[]>; maxUnavailable: number }> {
   const plan = planOf(op);
   const cp = cluster.controlPlane.hostIds;
-  const peerFor = (hostId: string) => cp.find((h) => h !== hostId) ?? hostId;
-  const items = async (nodes: readonly NodePlan[]): Promise<NodeSequence[]> => {
+  const view = await clusterView(deps, cluster, op);
+  const viewOf = (hostId: string) => view.find((v) => v.hostId === hostId);
+  // Peers are chosen again when each step runs (run-host-task); this is the first choice.
+  const peerFor = (hostId: string) => choosePeer(view, hostId) ?? cp.find((h) => h !== hostId) ?? hostId;
+  const items = async (planned: readonly NodePlan[]): Promise<NodeSequence[]> => {
     const out: NodeSequence[] = [];
-    for (const n of nodes) {
+    for (const n of outFirst(planned, view)) {
       const progress = op.hosts[n.hostId];
       const versionChange = n.behaviour === 'repave';
       let steps = n.steps.map((s) => ({ hostId: s.on === 'peer' ? peerFor(n.hostId) : n.hostId, step: s.step, subject: n.hostId }));
       if (versionChange && await atTarget(deps, n.hostId, plan.target)) {
-        const drained = progress?.step !== undefined && DRAINED_STEPS.has(progress.step);
+        // Left drained by this operation, or found cordoned from any earlier one: uncordoned
+        // (it passed its gate: it runs the target, booted active, Ready), never left out.
+        const drained = (progress?.step !== undefined && DRAINED_STEPS.has(progress.step)) || viewOf(n.hostId)?.report?.cordoned === true;
         steps = drained ? steps.filter((s) => s.step === 'uncordon') : [];
         if (steps.length === 0) {
-          await deps.operations.setHost(op.id, n.hostId, { status: 'succeeded', step: 'upgrade', detail: `already at ${plan.target.kairosVersion ?? plan.target.kubeletVersion}; not upgraded again`, at: deps.clock.now().toISOString() });
+          await deps.operations.setHost(op.id, n.hostId, { status: 'succeeded', step: 'verified', detail: `already at ${plan.target.kairosVersion ?? plan.target.kubeletVersion}; not upgraded again`, at: deps.clock.now().toISOString() });
         }
       }
       out.push({ hostId: n.hostId, steps });
@@ -43,6 +50,27 @@ export async function upgradePhases(deps: WorkflowDeps, op: OperationRecord, clu
     return out;
   };
   return { phases: { controlPlane: await items(plan.controlPlane), workers: await items(plan.workers) }, maxUnavailable: plan.maxUnavailable };
+}
+
+/**
+ * Within each run of same-role nodes, the nodes that are already out (cordoned, not Ready)
+ * go first: they cost no availability, and a node left out would otherwise block every other
+ * node's drain. Roles keep their order (control plane first; a rollback's workers first).
+ */
+export function outFirst(nodes: readonly NodePlan[], view: readonly NodeView[]): NodePlan[] {
+  const isOut = (n: NodePlan) => {
+    const v = view.find((x) => x.hostId === n.hostId);
+    return v ? whyOut({ ...v, progress: undefined }) !== undefined : false;
+  };
+  const out: NodePlan[] = [];
+  for (let i = 0; i < nodes.length;) {
+    let j = i;
+    while (j < nodes.length && nodes[j]!.role === nodes[i]!.role) j++;
+    const group = nodes.slice(i, j);
+    out.push(...group.filter(isOut), ...group.filter((n) => !isOut(n)));
+    i = j;
+  }
+  return out;
 }
 
 /** Finish of an upgrade: the cluster is at the target version. */
@@ -118,11 +146,17 @@ async function planRollback(deps: WorkflowDeps, op: OperationRecord, cluster: Cl
   });
   const drained = nodes.filter((n) => !upgraded.includes(n) && op.hosts[n.hostId]?.step !== undefined && DRAINED_STEPS.has(op.hosts[n.hostId]!.step!));
   if (upgraded.length === 0 && drained.length === 0) return undefined;
+  // The upgraded nodes are planned against the whole cluster: in a multi-node cluster each one
+  // is drained from a peer and uncordoned again, like any upgrade.
+  const all = [
+    ...cluster.controlPlane.hostIds.map((hostId) => ({ hostId, role: 'control-plane' as const, pool: 'control-plane' })),
+    ...cluster.workers.flatMap((w) => w.hostIds.map((hostId) => ({ hostId, role: 'worker' as const, pool: w.name }))),
+  ];
   const back = upgraded.length > 0
-    ? planUpgrade({ from: next.layers, to: prev.layers, nodes: upgraded.map((n) => ({ hostId: n.hostId, role: n.role, pool: n.pool })), options: { rollback: true, acknowledgeDowntime: true, maxUnavailable: 1 } })
+    ? planUpgrade({ from: next.layers, to: prev.layers, nodes: all, options: { rollback: true, acknowledgeDowntime: true, maxUnavailable: 1, only: upgraded.map((n) => n.hostId) } })
     : undefined;
   if (back && !back.ok) return undefined;
-  const uncordon = (n: NodePlan): NodePlan => ({ ...n, steps: cluster.controlPlane.hostIds.length + cluster.workers.length > 1 ? [{ step: 'uncordon', on: 'peer' }] : [] });
+  const uncordon = (n: NodePlan): NodePlan => ({ ...n, steps: all.length > 1 ? [{ step: 'uncordon', on: 'peer' }] : [] });
   const base: UpgradePlan = back?.ok ? back.plan : { ...plan, controlPlane: [], workers: [], changes: [], maxUnavailable: 1 };
   // Going back, workers first (one at a time), then the control plane: a kubelet must never be
   // newer than its API server (version-skew policy). The first phase runs one node at a time.

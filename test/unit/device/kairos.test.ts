@@ -163,7 +163,7 @@ describe('KairosCli Kubernetes', () => {
   test('state reads the node with the admin kubeconfig on a control plane (rke2 kubectl path)', async () => {
     await host(CP);
     const r = new RecordingRunner((file) => ({ stdout: file.endsWith('kubectl') ? NODE : '', stderr: '' }));
-    expect((await new KairosCli(r, paths()).state()).kubernetes).toEqual({ ready: true, version: 'v1.31.4+rke2r1', role: 'control-plane', distribution: 'rke2', nodeName: 'cp-1' });
+    expect((await new KairosCli(r, paths()).state()).kubernetes).toEqual({ ready: true, cordoned: false, version: 'v1.31.4+rke2r1', role: 'control-plane', distribution: 'rke2', nodeName: 'cp-1' });
     expect(r.argv).toEqual([['/var/lib/rancher/rke2/bin/kubectl', '--kubeconfig', '/etc/rancher/rke2/rke2.yaml', 'get', 'node', 'cp-1', '-o', 'json', '--request-timeout=10s']]);
   });
 

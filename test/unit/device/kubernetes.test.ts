@@ -99,9 +99,16 @@ describe('services, releases and node JSON', () => {
 
   test('Ready condition and kubelet version', () => {
     const node = (status: string) => JSON.stringify({ status: { conditions: [{ type: 'MemoryPressure', status: 'False' }, { type: 'Ready', status }], nodeInfo: { kubeletVersion: 'v1.32.3+k3s1' } } });
-    expect(parseNodeJson(node('True'))).toEqual({ ready: true, version: 'v1.32.3+k3s1' });
-    expect(parseNodeJson(node('Unknown'))).toEqual({ ready: false, version: 'v1.32.3+k3s1' });
-    expect(parseNodeJson('{}')).toEqual({ ready: false });
+    expect(parseNodeJson(node('True'))).toEqual({ ready: true, cordoned: false, version: 'v1.32.3+k3s1' });
+    expect(parseNodeJson(node('Unknown'))).toEqual({ ready: false, cordoned: false, version: 'v1.32.3+k3s1' });
+    expect(parseNodeJson('{}')).toEqual({ ready: false, cordoned: false });
+  });
+
+  test('a cordoned node (spec.unschedulable, set by kubectl cordon or drain) says so', () => {
+    const node = (spec: object) => JSON.stringify({ spec, status: { conditions: [{ type: 'Ready', status: 'True' }] } });
+    expect(parseNodeJson(node({ unschedulable: true }))).toMatchObject({ ready: true, cordoned: true });
+    expect(parseNodeJson(node({ unschedulable: false }))).toMatchObject({ cordoned: false });
+    expect(parseNodeJson(node({}))).toMatchObject({ cordoned: false });
   });
 });
 

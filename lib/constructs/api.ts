@@ -1,6 +1,6 @@
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
-  HttpApi, HttpMethod, HttpNoneAuthorizer, HttpStage, LogGroupLogDestination,
+  CfnStage, HttpApi, HttpMethod, HttpNoneAuthorizer, HttpStage, LogGroupLogDestination,
   type IHttpRouteAuthorizer,
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -43,6 +43,13 @@ export interface EdgeFleetApiProps {
    */
   readonly throttlingRateLimit?: number;
   /**
+   * Throttle of the public, unauthenticated `POST /v1/device/register` route: each call signs
+   * a certificate and creates a thing (AWS IoT registry APIs take ~10–15 requests/s), and
+   * thousands of devices may boot at once. Devices back off with jitter on 429.
+   * @default { rateLimit: 10, burstLimit: 20 }
+   */
+  readonly registerThrottle?: { readonly rateLimit: number; readonly burstLimit: number };
+  /**
    * Retention of the access log group.
    * @default RetentionDays.THREE_MONTHS
    */
@@ -63,6 +70,9 @@ export interface EdgeFleetApiProps {
    */
   readonly auditRetentionDays?: number;
 }
+
+/** The public device-facing route with its own, lower throttle. */
+export const REGISTER_ROUTE = 'POST /v1/device/register';
 
 /** JSON access log line, one per request. */
 const ACCESS_LOG_FORMAT = JSON.stringify({
@@ -113,6 +123,8 @@ export class EdgeFleetApi extends Construct {
     super(scope, id);
     const burst = checkInt('throttlingBurstLimit', props.throttlingBurstLimit ?? 500, 1, 5000);
     const rate = checkInt('throttlingRateLimit', props.throttlingRateLimit ?? 200, 1, 10000);
+    const registerRate = checkInt('registerThrottle.rateLimit', props.registerThrottle?.rateLimit ?? 10, 1, rate);
+    const registerBurst = checkInt('registerThrottle.burstLimit', props.registerThrottle?.burstLimit ?? 20, 1, burst);
     const auditRetentionDays = checkInt('auditRetentionDays', props.auditRetentionDays ?? 365, 1, 3650);
 
     if (props.jwt) {
@@ -162,7 +174,11 @@ export class EdgeFleetApi extends Construct {
       });
       bindTable(fn, props.stateTable, HANDLER_ENV.stateTable, spec.stateTable);
       // Audit events are append-only: no handler may rewrite or delete one.
-      bindTable(fn, props.auditTable, HANDLER_ENV.auditTable, spec.auditTable, { appendOnly: true });
+      // Audit events are only ever queried (by actor, by day) and appended.
+      bindTable(fn, props.auditTable, HANDLER_ENV.auditTable, spec.auditTable, {
+        appendOnly: true,
+        ...(spec.auditTable === 'read' ? { actions: ['dynamodb:Query'] } : {}),
+      });
       if (writes(spec.auditTable)) {
         fn.function.addEnvironment(HANDLER_ENV.auditRetentionDays, String(auditRetentionDays));
       }
@@ -193,6 +209,13 @@ export class EdgeFleetApi extends Construct {
         integration: integrationFor(route.group),
         authorizer,
       });
+      if (routeKey(route) === REGISTER_ROUTE) {
+        const cfnStage = this.stage.node.defaultChild as CfnStage;
+        // RouteSettings is free-form JSON in the L1: the keys are CloudFormation's own spelling.
+        cfnStage.routeSettings = { [REGISTER_ROUTE]: { ThrottlingRateLimit: registerRate, ThrottlingBurstLimit: registerBurst } };
+        // Route settings may only name a route that exists.
+        cfnStage.node.addDependency(created!);
+      }
       if (route.auth === 'none') {
         acknowledgeNag(created!, 'AwsSolutions-APIG4', route.group === 'device'
           ? `${routeKey(route)} is public by design (auth: 'none' in lib/api-routes.ts): devices have no ` +

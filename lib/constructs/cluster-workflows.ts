@@ -122,6 +122,8 @@ export class ClusterWorkflows extends Construct {
       'Cluster join tokens are created and deleted per cluster under this stack\'s secret prefix; the wildcard is the cluster part of the name (plus the random suffix Secrets Manager appends).');
     this.grantSecretRead(hostCommand);
     grantCommandPublish(hostCommand);
+    // A failed create or scale-out (RecordFailure) sends reset commands to the hosts it configured.
+    grantCommandPublish(step);
 
     this.logGroup = new LogGroup(this, 'ExecutionLogs', { retention: props.executionLogRetention ?? RetentionDays.THREE_MONTHS });
     const machines = {} as Record<WorkflowKind, StateMachine>;
@@ -133,7 +135,9 @@ export class ClusterWorkflows extends Construct {
         definitionBody: DefinitionBody.fromChainable(buildDefinition(this, spec, step.function, hostCommand.function)),
         timeout: executionTimeout,
         tracingEnabled: true,
-        logs: { destination: this.logGroup, level: SfnLogLevel.ALL, includeExecutionData: true },
+        // No execution data: inputs and outputs carry task tokens (which complete tasks) and
+        // operation inputs; the functions log what an operator needs, by operation id.
+        logs: { destination: this.logGroup, level: SfnLogLevel.ALL, includeExecutionData: false },
       });
       acknowledgeNag(machine.role, 'AwsSolutions-IAM5[Resource::*]',
         'CloudWatch Logs delivery (logs:CreateLogDelivery, …) and X-Ray (xray:PutTraceSegments, …) support no resource-level permissions; CDK adds exactly those statements for logging and tracing.');

@@ -1,4 +1,4 @@
-import { Aws } from 'aws-cdk-lib';
+import { Aws, RemovalPolicy } from 'aws-cdk-lib';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { CfnPolicy } from 'aws-cdk-lib/aws-iot';
 import { Construct } from 'constructs';
@@ -24,6 +24,11 @@ export class DeviceIdentity extends Construct {
     this.policy = new CfnPolicy(this, 'DevicePolicy', {
       policyDocument: devicePolicyDocument(Aws.PARTITION, Aws.REGION, Aws.ACCOUNT_ID),
     });
+    // An IoT policy attached to a certificate cannot be deleted (DeleteConflictException), and
+    // every registered device's certificate has it: deleting it with the stack would either
+    // fail the stack deletion or, if detached first, cut every device off. It is retained; the
+    // README ("Deleting the stack") says how to remove it once the devices are gone.
+    this.policy.applyRemovalPolicy(RemovalPolicy.RETAIN);
     this.policyName = this.policy.ref;
     this.policyArn = this.policy.attrArn;
   }
@@ -32,17 +37,20 @@ export class DeviceIdentity extends Construct {
     return deployArn({ service: 'iot', resource, resourceName: '*' });
   }
 
-  /** Registration: create things, sign CSRs, attach the device policy and certificates; revoke on re-registration. */
+  /**
+   * Registration: create things, sign CSRs, attach the device policy and certificates; revoke on
+   * re-registration. Resource types as AWS's service authorization reference gives them:
+   * AttachThingPrincipal and AttachPolicy are authorized on the certificate (`cert`), not on
+   * the thing or the policy; CreateThing on the thing.
+   */
   grantProvision(fn: EdgeFunction): void {
     fn.function.addEnvironment(HANDLER_ENV.iotPolicyName, this.policyName);
+    fn.role.addToPrincipalPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['iot:CreateThing'], resources: [this.arn('thing')] }));
     fn.role.addToPrincipalPolicy(new PolicyStatement({
       effect: Effect.ALLOW,
-      actions: ['iot:CreateThing', 'iot:AttachThingPrincipal'],
-      resources: [this.arn('thing')],
+      actions: ['iot:AttachPolicy', 'iot:AttachThingPrincipal', 'iot:UpdateCertificate'],
+      resources: [this.arn('cert')],
     }));
-    // AttachPolicy is authorized against the policy and the target certificate.
-    fn.role.addToPrincipalPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['iot:AttachPolicy'], resources: [this.policyArn, this.arn('cert')] }));
-    fn.role.addToPrincipalPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['iot:UpdateCertificate'], resources: [this.arn('cert')] }));
     fn.role.addToPrincipalPolicy(new PolicyStatement({
       effect: Effect.ALLOW,
       actions: ['iot:CreateCertificateFromCsr', 'iot:DescribeEndpoint'],
@@ -51,15 +59,17 @@ export class DeviceIdentity extends Construct {
     this.acknowledgeWildcards(fn, 'CreateCertificateFromCsr and DescribeEndpoint');
   }
 
-  /** Decommission: revoke the certificate, detach it and delete the thing. */
+  /** Decommission: revoke the certificate, detach it (authorized on the `cert`) and delete the thing. */
   grantDeprovision(fn: EdgeFunction): void {
     fn.function.addEnvironment(HANDLER_ENV.iotPolicyName, this.policyName);
     fn.role.addToPrincipalPolicy(new PolicyStatement({
       effect: Effect.ALLOW,
-      actions: ['iot:ListThingPrincipals', 'iot:DetachThingPrincipal', 'iot:DeleteThing'],
+      actions: ['iot:ListThingPrincipals', 'iot:DeleteThing'],
       resources: [this.arn('thing')],
     }));
-    fn.role.addToPrincipalPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['iot:UpdateCertificate'], resources: [this.arn('cert')] }));
+    fn.role.addToPrincipalPolicy(new PolicyStatement({
+      effect: Effect.ALLOW, actions: ['iot:DetachThingPrincipal', 'iot:UpdateCertificate'], resources: [this.arn('cert')],
+    }));
     this.acknowledgeWildcards(fn, 'thing and certificate names');
   }
 

@@ -7,6 +7,7 @@ import { Grant, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { TableAccess } from '../api-routes.js';
 import { acknowledgeNag } from '../nag.js';
@@ -53,6 +54,12 @@ export interface EdgeFunctionProps {
    * @default - none
    */
   readonly environment?: Readonly<Record<string, string>>;
+  /**
+   * Where asynchronous invocations (IoT rules, schedules) that still fail after Lambda's
+   * retries go. The role gets sqs:SendMessage on it and nothing more.
+   * @default - none (synchronous callers see the error themselves)
+   */
+  readonly deadLetterQueue?: IQueue;
 }
 
 /**
@@ -105,6 +112,7 @@ export class EdgeFunction extends Construct {
       tracing: Tracing.ACTIVE,
       role: this.role,
       logGroup: this.logGroup,
+      deadLetterQueue: props.deadLetterQueue,
       projectRoot: REPO_ROOT,
       depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
       environment: {
@@ -134,52 +142,57 @@ export class EdgeFunction extends Construct {
   }
 }
 
-/** Item-level write actions (no index ARNs: writes always go to the base table). */
-const WRITE_ACTIONS = ['dynamodb:BatchWriteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
+/**
+ * Exactly the DynamoDB actions the adapters send (lambdas/handlers/aws-calls.ts pins them to the
+ * code): reads are GetItem, BatchGetItem and Query (also on the indexes); writes are PutItem,
+ * UpdateItem and DeleteItem, which also authorize TransactWriteItems' Put/Update/Delete items.
+ * No Scan, no BatchWriteItem, no streams, no DescribeTable: nothing sends them.
+ */
+export const TABLE_READ_ACTIONS = ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query'] as const;
+export const TABLE_WRITE_ACTIONS = ['dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] as const;
 const APPEND_ACTIONS = ['dynamodb:PutItem'];
 
 export interface BindTableOptions {
   /**
-   * Writes may only add items (`dynamodb:PutItem`): no update, delete or batch write (which can
-   * delete). For append-only tables such as the audit log; reads are unaffected.
+   * Writes may only add items (`dynamodb:PutItem`): no update or delete. For append-only
+   * tables such as the audit log; reads are unaffected.
    * @default false
    */
   readonly appendOnly?: boolean;
+  /**
+   * Exactly these item actions instead of the ones `access` implies, for functions whose
+   * adapters send fewer (e.g. only Query on the audit table). Each must belong to `access`.
+   * @default - TABLE_READ_ACTIONS and/or TABLE_WRITE_ACTIONS (PutItem only when appendOnly)
+   */
+  readonly actions?: readonly string[];
 }
 
 /**
  * Gives `fn` exactly `access` to `table` and sets `envName` to the table name, in one place so
- * the grant and the variable cannot drift apart. `none` does neither. Write-only access covers
- * the base table only (writes never address an index).
+ * the grant and the variable cannot drift apart. `none` does neither. Writes cover the base
+ * table only (writes never address an index); reads add Query on `<table>/index/*`.
  */
 export function bindTable(
   fn: EdgeFunction, table: ITable, envName: string, access: TableAccess, options: BindTableOptions = {},
 ): void {
   if (!/^[A-Z][A-Z0-9_]*$/.test(envName)) throw new Error(`bindTable: bad environment variable name '${envName}'`);
-  const writeActions = options.appendOnly ? APPEND_ACTIONS : WRITE_ACTIONS;
-  const grantWrite = () => Grant.addToPrincipal({ grantee: fn.function, actions: writeActions, resourceArns: [table.tableArn] });
-  switch (access) {
-    case 'none':
-      return;
-    case 'read':
-      table.grantReadData(fn.function);
-      break;
-    case 'write':
-      grantWrite();
-      break;
-    case 'readwrite':
-      if (options.appendOnly) {
-        table.grantReadData(fn.function);
-        grantWrite();
-      } else {
-        table.grantReadWriteData(fn.function);
-      }
-      break;
-    default:
-      throw new Error(`bindTable: unknown access level '${String(access)}'`);
+  if (!['none', 'read', 'write', 'readwrite'].includes(access)) throw new Error(`bindTable: unknown access level '${String(access)}'`);
+  if (access === 'none') return;
+  const grant = (actions: readonly string[], resourceArns: string[]) =>
+    Grant.addToPrincipal({ grantee: fn.function, actions: [...actions], resourceArns });
+  const reads = access === 'read' || access === 'readwrite';
+  const writes = access === 'write' || access === 'readwrite';
+  const allowed = [...(reads ? TABLE_READ_ACTIONS : []), ...(writes ? (options.appendOnly ? APPEND_ACTIONS : TABLE_WRITE_ACTIONS) : [])];
+  const outside = (options.actions ?? []).filter((a) => !allowed.includes(a));
+  if (outside.length > 0 || options.actions?.length === 0) {
+    throw new Error(`bindTable: ${fn.node.path} asks for ${outside.join(', ') || 'no action'} on ${table.node.path}, outside its '${access}' access`);
+  }
+  grant([...new Set(options.actions ?? allowed)].sort(), [table.tableArn]);
+  if (reads && (options.actions ?? allowed).includes('dynamodb:Query')) {
+    grant(['dynamodb:Query'], [`${table.tableArn}/index/*`]);
+    acknowledgeIndexWildcard(fn, table);
   }
   fn.function.addEnvironment(envName, table.tableName);
-  if (access !== 'write') acknowledgeIndexWildcard(fn, table);
 }
 
 /** Reads need `<table>/index/*` to Query the GSIs; acknowledge exactly that finding. */

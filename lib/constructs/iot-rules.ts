@@ -5,6 +5,7 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { CfnTopicRule } from 'aws-cdk-lib/aws-iot';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { IOT_RULES, ruleSql, type IotRuleName } from '../../lambdas/contracts/iot.js';
 import { HANDLER_ENV } from '../api-routes.js';
@@ -44,6 +45,15 @@ export function grantCommandPublish(fn: EdgeFunction): void {
     'The function sends commands to whichever host a task or request is about; the wildcard is the host id segment of the command topic only.');
 }
 
+/** Timeout of one command sweep run (it runs every minute). */
+export const SWEEP_TIMEOUT_SECONDS = 50;
+
+/**
+ * What the rule handlers' adapters send to the state table (device-plane stores, operations,
+ * host lifecycle): no BatchGetItem, no DeleteItem.
+ */
+export const DEVICE_PLANE_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'] as const;
+
 /** The SQL version every rule uses (the one with `topic(n)` and nested-object support). */
 export const IOT_SQL_VERSION = '2016-03-23';
 
@@ -64,6 +74,8 @@ export class IotRules extends Construct {
   public readonly errorLogGroup: LogGroup;
   /** Assumed by IoT to write to the error log group (and nothing else). */
   public readonly errorRole: Role;
+  /** Events the rule handlers and the sweep failed on after their retries (14 days). */
+  public readonly failedEvents: Queue;
 
   constructor(scope: Construct, id: string, props: IotRulesProps) {
     super(scope, id);
@@ -72,10 +84,20 @@ export class IotRules extends Construct {
       assumedBy: new ServicePrincipal('iot.amazonaws.com'),
       description: 'Lets the EdgeFleet IoT rules log messages their action could not deliver',
     });
+    // The CloudWatch Logs rule action needs DescribeLogStreams too (AWS IoT developer guide).
     this.errorRole.addToPolicy(new PolicyStatement({
-      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      actions: ['logs:CreateLogStream', 'logs:DescribeLogStreams', 'logs:PutLogEvents'],
       resources: [this.errorLogGroup.logGroupArn],
     }));
+    // IoT invokes the rule handlers asynchronously, and so does the sweep schedule: an event that
+    // still fails after Lambda's retries (or that EventBridge cannot deliver) lands here, never dropped.
+    this.failedEvents = new Queue(this, 'FailedEvents', {
+      retentionPeriod: Duration.days(14),
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+    acknowledgeNag(this.failedEvents, 'AwsSolutions-SQS3',
+      'This queue is itself the dead-letter destination of the IoT rule handlers and the command sweep; a queue behind it would only move the problem.');
 
     const functions = {} as Record<IotRuleName, EdgeFunction>;
     const rules = {} as Record<IotRuleName, CfnTopicRule>;
@@ -87,8 +109,10 @@ export class IotRules extends Construct {
         description: `EdgeFleet IoT rule target: ${rule.topicFilter}`,
         logRetention: props.functionLogRetention,
         logLevel: props.logLevel,
+        deadLetterQueue: this.failedEvents,
       });
-      bindTable(fn, props.stateTable, HANDLER_ENV.stateTable, 'readwrite');
+      bindTable(fn, props.stateTable, HANDLER_ENV.stateTable, 'readwrite', { actions: DEVICE_PLANE_TABLE_ACTIONS });
+      fn.function.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(1) });
       if (rule.publishesCommands) {
         // Re-sends stored commands to the host that asked.
         grantCommandPublish(fn);
@@ -115,19 +139,28 @@ export class IotRules extends Construct {
     this.functions = functions;
     this.rules = rules;
 
-    // The deadline sweep: commands whose host never came back end as timed out.
+    // The deadline sweep: commands whose host never came back end as timed out. One run handles
+    // up to 100 open operations (each: a few DynamoDB writes, a StopExecution, reset commands to
+    // its hosts) plus the overdue commands, at tens of milliseconds per call with SDK retries:
+    // 50 s leaves room for that and ends before the next run starts a minute later.
     this.commandSweeper = new EdgeFunction(this, 'CommandSweeper', {
       entry: 'lambdas/handlers/scheduled/expire-commands.ts',
       serviceName: 'edgefleet-command-sweeper',
       description: 'EdgeFleet: times out commands past their deadline',
+      timeoutSeconds: SWEEP_TIMEOUT_SECONDS,
       logRetention: props.functionLogRetention,
       logLevel: props.logLevel,
+      deadLetterQueue: this.failedEvents,
     });
     bindTable(this.commandSweeper, props.stateTable, HANDLER_ENV.stateTable, 'readwrite');
+    // Failing an expired create or scale-out sends its hosts reset commands.
+    grantCommandPublish(this.commandSweeper);
+    // A failed run is not retried (the next one a minute later does the same work) but recorded.
+    this.commandSweeper.function.configureAsyncInvoke({ retryAttempts: 0 });
     this.sweepSchedule = new EventsRule(this, 'CommandSweepSchedule', {
       description: 'EdgeFleet: time out commands past their deadline',
       schedule: Schedule.rate(Duration.minutes(1)),
-      targets: [new LambdaFunction(this.commandSweeper.function, { retryAttempts: 0 })],
+      targets: [new LambdaFunction(this.commandSweeper.function, { retryAttempts: 0, deadLetterQueue: this.failedEvents })],
     });
   }
 }

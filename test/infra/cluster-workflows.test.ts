@@ -56,18 +56,18 @@ describe('cluster workflows (WORKFLOWS → state machines)', () => {
     const path = [d.StartAt];
     while (d.States[path.at(-1)].Next) path.push(d.States[path.at(-1)].Next);
     expect(path).toEqual(['Begin', ...spec.phases.map((p) => `Phase ${p.id}`), 'Finish', 'Succeeded']);
-    expect(d.States.Begin.Parameters).toEqual({ FunctionName: fnArn(stepId), Payload: { action: 'begin', 'operationId.$': '$.operationId' } });
+    expect(d.States.Begin.Parameters).toEqual({ FunctionName: fnArn(stepId), Payload: { action: 'begin', 'operationId.$': '$.operationId', 'execution.$': '$$.Execution.Name' } });
     expect(d.States.Begin.ResultPath).toBe('$.plan');
     expect(d.States.Begin.ResultSelector).toEqual({
       'phases.$': '$.Payload.phases', 'hostTimeoutSeconds.$': '$.Payload.hostTimeoutSeconds',
       ...(spec.phases.some((p) => p.maxConcurrencyFromPlan) ? { 'maxUnavailable.$': '$.Payload.maxUnavailable' } : {}),
     });
-    expect(d.States.Finish.Parameters.Payload).toEqual({ action: 'finish', 'operationId.$': '$.operationId' });
+    expect(d.States.Finish.Parameters.Payload).toEqual({ action: 'finish', 'operationId.$': '$.operationId', 'execution.$': '$$.Execution.Name' });
     for (const name of path.slice(0, -1)) {
       expect(d.States[name].Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'RecordFailure' }]);
     }
     expect(d.States.RecordFailure.Parameters).toEqual({
-      FunctionName: fnArn(stepId), Payload: { action: 'fail', 'operationId.$': '$.operationId', 'error.$': '$.error' },
+      FunctionName: fnArn(stepId), Payload: { action: 'fail', 'operationId.$': '$.operationId', 'execution.$': '$$.Execution.Name', 'error.$': '$.error' },
     });
     expect(d.States.RecordFailure.Retry[0].ErrorEquals).toContain('Lambda.ServiceException');
     expect(d.States.RecordFailure.Next).toBe('Failed');
@@ -88,7 +88,7 @@ describe('cluster workflows (WORKFLOWS → state machines)', () => {
       expect(task.TimeoutSecondsPath).toBe('$.hostTimeoutSeconds');
       expect(task.Parameters).toEqual({
         FunctionName: fnArn(hostCommandId),
-        Payload: { 'token.$': '$$.Task.Token', 'operationId.$': '$.operationId', 'phase.$': '$.phase', 'task.$': '$.task' },
+        Payload: { 'token.$': '$$.Task.Token', 'operationId.$': '$.operationId', 'execution.$': '$$.Execution.Name', 'phase.$': '$.phase', 'task.$': '$.task' },
       });
       if (tolerant) {
         expect(task.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: `Host failed (${phase})` }]);
@@ -233,13 +233,14 @@ describe('who may drive the workflows', () => {
     expect(env(hostCommandId)[WORKFLOW_ENV.secretPrefix]).toBe('edgefleet/TestStack/');
   });
 
-  it('WorkflowStep: creates, reads and deletes secrets under the prefix only; no IoT; starts only upgrade executions (rollbacks)', () => {
+  it('WorkflowStep: creates, reads and deletes secrets under the prefix only; publishes commands (resets of a failed create); starts only upgrade executions (rollbacks)', () => {
     const st = statementsOfFunction(template, stepId);
     const secrets = st.filter((s) => [s.Action].flat().some((a) => a.startsWith('secretsmanager:')));
     expect(secrets).toHaveLength(1);
     expect([secrets[0]!.Action].flat().sort()).toEqual(['secretsmanager:CreateSecret', 'secretsmanager:DeleteSecret', 'secretsmanager:GetSecretValue']);
     expect(JSON.stringify(secrets[0]!.Resource)).toContain(':secret:edgefleet/TestStack/*');
-    expect([...allActions(st)].filter((a) => a.startsWith('iot:'))).toEqual([]);
+    expect([...allActions(st)].filter((a) => a.startsWith('iot:')).sort()).toEqual(['iot:DescribeEndpoint', 'iot:Publish']);
+    expect(JSON.stringify(st.find((s) => s.Action === 'iot:Publish')!.Resource)).toContain(':topic/edgefleet/hosts/*/commands');
     const sfn = st.filter((s) => [s.Action].flat().some((a) => a.startsWith('states:')));
     expect(sfn.map((s) => [s.Action].flat())).toEqual([['states:StartExecution']]);
     expect(JSON.stringify(sfn[0]!.Resource)).toMatch(/stateMachine:TestStack-UpgradeCluster"/);

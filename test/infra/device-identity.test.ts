@@ -28,12 +28,17 @@ describe('DeviceIdentity (IoT policy and registry grants)', () => {
     expect(rendered).not.toMatch(/iot:\*|"Action":"\*"/);
   });
 
+  it('the device policy is retained on stack deletion (a policy attached to certificates cannot be deleted)', () => {
+    expect(resources[policyId].DeletionPolicy).toBe('Retain');
+    expect(resources[policyId].UpdateReplacePolicy).toBe('Retain');
+  });
+
   it('device handler: provisioning grants, scoped to things, certificates and the one device policy', () => {
     const st = iot('device');
     expect(st.every((s) => s.Effect === 'Allow')).toBe(true);
-    expect(actionsOn(st, ARN('thing'))).toEqual(['iot:AttachThingPrincipal', 'iot:CreateThing', 'iot:DeleteThing', 'iot:DetachThingPrincipal', 'iot:ListThingPrincipals']);
-    expect(actionsOn(st, ARN('cert'))).toEqual(['iot:AttachPolicy', 'iot:UpdateCertificate']);
-    expect(actionsOn(st, { 'Fn::GetAtt': [policyId, 'Arn'] })).toEqual(['iot:AttachPolicy']);
+    // AWS's service authorization reference: Attach/DetachThingPrincipal and AttachPolicy are on `cert`.
+    expect(actionsOn(st, ARN('thing'))).toEqual(['iot:CreateThing', 'iot:DeleteThing', 'iot:ListThingPrincipals']);
+    expect(actionsOn(st, ARN('cert'))).toEqual(['iot:AttachPolicy', 'iot:AttachThingPrincipal', 'iot:DetachThingPrincipal', 'iot:UpdateCertificate', 'iot:UpdateCertificate']);
     expect(actionsOn(st, '*')).toEqual(['iot:CreateCertificateFromCsr', 'iot:DescribeEndpoint']);
     const all = st.flatMap((s) => [s.Action].flat());
     for (const forbidden of ['iot:*', 'iot:CreatePolicy', 'iot:DeletePolicy', 'iot:Publish', 'iot:Connect', 'iot:DeleteCertificate']) {
@@ -43,8 +48,8 @@ describe('DeviceIdentity (IoT policy and registry grants)', () => {
 
   it('hosts handler: only what decommissioning needs (no provisioning, no wildcard)', () => {
     const st = iot('hosts');
-    expect(actionsOn(st, ARN('thing'))).toEqual(['iot:DeleteThing', 'iot:DetachThingPrincipal', 'iot:ListThingPrincipals']);
-    expect(actionsOn(st, ARN('cert'))).toEqual(['iot:UpdateCertificate']);
+    expect(actionsOn(st, ARN('thing'))).toEqual(['iot:DeleteThing', 'iot:ListThingPrincipals']);
+    expect(actionsOn(st, ARN('cert'))).toEqual(['iot:DetachThingPrincipal', 'iot:UpdateCertificate']);
     expect(actionsOn(st, '*')).toEqual([]);
     expect(st.flatMap((s) => [s.Action].flat())).not.toEqual(expect.arrayContaining(['iot:CreateThing']));
   });

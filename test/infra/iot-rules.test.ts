@@ -61,7 +61,7 @@ describe('IoT topic rules (from IOT_RULES)', () => {
     const policies = Object.values(template.findResources('AWS::IAM::Policy'))
       .filter((p: any) => (p.Properties.Roles as any[]).some((r) => r?.Ref === roleId));
     expect(policies.flatMap((p: any) => p.Properties.PolicyDocument.Statement)).toEqual([
-      { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: { 'Fn::GetAtt': [logGroupId, 'Arn'] } },
+      { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:DescribeLogStreams', 'logs:PutLogEvents'], Resource: { 'Fn::GetAtt': [logGroupId, 'Arn'] } },
     ]);
   });
 

@@ -19,7 +19,25 @@ export interface ClientOptions {
   /** Per request; the hosts batch handler may take up to 29 s. @default 60000 */
   timeoutMs?: number;
   userAgent?: string;
+  /** Renews the access token of an OIDC sign-in (`edgefleet login --url`). */
+  renewal?: TokenRenewal;
 }
+
+/**
+ * How the client gets a new access token: before a request when the current one expires
+ * within RENEW_EARLY_MS, and once after a 401 when it has expired (or expires within
+ * RENEW_SKEW_MS: the API's clock may run ahead of ours, or its expiry is unknown).
+ */
+export interface TokenRenewal {
+  /** When `token` stops working, ms since the epoch; undefined when unknown. */
+  expiresAt(token: string): number | undefined;
+  /** A fresh access token (saved for later commands); throws a CliError when none can be had. */
+  renew(): Promise<string>;
+  now?: () => number;
+}
+
+export const RENEW_EARLY_MS = 30_000;
+export const RENEW_SKEW_MS = 60_000;
 
 export interface RequestOptions {
   /** What the CLI is doing, for error messages: e.g. `get host "hw-1"`. */
@@ -60,9 +78,20 @@ export function buildUrl(base: string, path: string, query?: Query): string {
 
 export class ApiClient {
   private readonly fetchFn: FetchFn;
+  private token: string;
 
   constructor(readonly options: ClientOptions) {
     this.fetchFn = options.fetch ?? globalThis.fetch;
+    this.token = options.token;
+  }
+
+  /** True when the renewal says the current token expires within `withinMs`. */
+  private expiring(withinMs: number, unknown: boolean): boolean {
+    const r = this.options.renewal;
+    if (!r) return false;
+    const at = r.expiresAt(this.token);
+    if (at === undefined) return unknown;
+    return at - withinMs <= (r.now ?? Date.now)();
   }
 
   get url(): string {
@@ -70,9 +99,19 @@ export class ApiClient {
   }
 
   async request<T>(method: string, path: string, opts: RequestOptions): Promise<T> {
+    if (this.expiring(RENEW_EARLY_MS, false)) this.token = await this.options.renewal!.renew();
+    const first = await this.send(method, path, opts);
+    if (first.res.status === 401 && this.expiring(RENEW_SKEW_MS, true)) {
+      this.token = await this.options.renewal!.renew();
+      return this.finish<T>(await this.send(method, path, opts), opts);
+    }
+    return this.finish<T>(first, opts);
+  }
+
+  private async send(method: string, path: string, opts: RequestOptions): Promise<{ res: Response; text: string }> {
     const url = buildUrl(this.options.url, path, opts.query);
     const headers: Record<string, string> = {
-      authorization: `Bearer ${this.options.token}`,
+      authorization: `Bearer ${this.token}`,
       [PROJECT_HEADER]: this.options.project,
       accept: opts.responseType === 'text' ? 'text/cloud-config, text/plain, application/problem+json' : 'application/json, application/problem+json',
       'user-agent': this.options.userAgent ?? 'edgefleet-cli',
@@ -97,7 +136,10 @@ export class ApiClient {
     } catch (err) {
       throw new UnreachableError(opts.what, this.options.url, networkReason(err));
     }
+    return { res, text };
+  }
 
+  private finish<T>({ res, text }: { res: Response; text: string }, opts: RequestOptions): T {
     if (!res.ok) {
       throw new ApiError(opts.what, res.status, parseProblem(text), text, opts.hints ?? {}, res.headers.get('x-request-id') ?? res.headers.get('apigw-requestid') ?? undefined);
     }

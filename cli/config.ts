@@ -19,11 +19,22 @@ export interface GlobalFlags {
   project?: string;
 }
 
+/** How to renew the saved access token: written by `edgefleet login --url` (OIDC sign-in). */
+export interface SavedSignIn {
+  issuer: string;
+  clientId: string;
+  tokenEndpoint: string;
+  refreshToken: string;
+}
+
 export interface SavedConfig {
   url: string;
   token: string;
   project?: string;
   savedAt?: string;
+  /** When the access token stops working (ISO time), if known. */
+  tokenExpiresAt?: string;
+  signIn?: SavedSignIn;
 }
 
 export interface LocalRuntimeInfo {
@@ -38,6 +49,8 @@ export interface ResolvedConfig {
   urlSource?: string;
   tokenSource?: string;
   projectSource: string;
+  /** Set when the token is the config file's and can be refreshed (OIDC sign-in). */
+  signIn?: { path: string; saved: SavedConfig & { signIn: SavedSignIn } };
   /** Every place that was consulted, in order, for "not configured" messages. */
   searched: string[];
 }
@@ -81,7 +94,19 @@ export function readSavedConfig(path: string): Partial<SavedConfig> | undefined 
     ]);
   }
   const o = raw as Record<string, unknown>;
-  return { url: str(o.url), token: str(o.token), project: str(o.project) };
+  const si = typeof o.signIn === 'object' && o.signIn !== null ? (o.signIn as Record<string, unknown>) : undefined;
+  const issuer = str(si?.issuer);
+  const clientId = str(si?.clientId);
+  const tokenEndpoint = str(si?.tokenEndpoint);
+  const refreshToken = str(si?.refreshToken);
+  return {
+    url: str(o.url),
+    token: str(o.token),
+    project: str(o.project),
+    savedAt: str(o.savedAt),
+    tokenExpiresAt: str(o.tokenExpiresAt),
+    ...(issuer && clientId && tokenEndpoint && refreshToken ? { signIn: { issuer, clientId, tokenEndpoint, refreshToken } } : {}),
+  };
 }
 
 /** Reads `<dataDir>/local.json` written by the local runtime; undefined if absent. */
@@ -139,6 +164,10 @@ export function resolveConfig(input: { flags: GlobalFlags; env: Env; cwd: string
   // A project saved by `login` belongs to the control plane saved with it.
   else if (saved?.project && out.urlSource === cfgPath) [out.project, out.projectSource] = [saved.project, cfgPath];
   if (out.url) out.url = out.url.replace(/\/+$/, '');
+  // The saved refresh token belongs to the saved access token (and its control plane).
+  if (saved?.signIn && saved.url && saved.token && out.tokenSource === cfgPath) {
+    out.signIn = { path: cfgPath, saved: { ...saved, url: saved.url, token: saved.token, signIn: saved.signIn } };
+  }
   return out;
 }
 

@@ -6,10 +6,11 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { ApiClient, type FetchFn } from './client.js';
+import { ApiClient, type FetchFn, type TokenRenewal } from './client.js';
 import { requireConnection, resolveConfig, type Env, type GlobalFlags, type ResolvedConfig } from './config.js';
 import { type ErrorContext, type ExitCode, EXIT } from './errors.js';
 import { FORMATS, Output, type Format } from './output.js';
+import { savedTokenRenewal } from './sign-in.js';
 
 export interface CliIo {
   env: Env;
@@ -105,14 +106,16 @@ export class Session {
   get client(): ApiClient {
     if (!this.apiClient) {
       const { url, token } = requireConnection(this.config);
-      this.apiClient = this.makeClient(url, token, this.config.project);
+      const signIn = this.config.signIn;
+      const renewal = signIn ? savedTokenRenewal(signIn.path, signIn.saved, this.io.fetch ?? globalThis.fetch) : undefined;
+      this.apiClient = this.makeClient(url, token, this.config.project, renewal);
     }
     return this.apiClient;
   }
 
-  makeClient(url: string, token: string, project: string): ApiClient {
+  makeClient(url: string, token: string, project: string, renewal?: TokenRenewal): ApiClient {
     Object.assign(this.rt.errorContext, { url, project });
-    return new ApiClient({ url, token, project, fetch: this.io.fetch });
+    return new ApiClient({ url, token, project, fetch: this.io.fetch, renewal });
   }
 
   /** The Idempotency-Key for this invocation: the given one, or a fresh UUID. */

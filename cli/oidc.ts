@@ -69,6 +69,8 @@ export function authorizationUrl(req: AuthorizationRequest): string {
   url.searchParams.set('nonce', req.nonce);
   url.searchParams.set('code_challenge', req.pkce.challenge);
   url.searchParams.set('code_challenge_method', req.pkce.method);
+  // OIDC Core §11: offline_access (a refresh token) is honoured only with prompt=consent.
+  if (req.scopes.includes('offline_access')) url.searchParams.set('prompt', 'consent');
   return url.toString();
 }
 

@@ -57,7 +57,7 @@ export const consoleLog: Log = (level, message, fields) => {
 
 /** What a status message compares to decide whether anything changed. */
 function fingerprint(s: KairosState): string {
-  return JSON.stringify([s.boot, s.kairosVersion, s.osRelease, s.image, s.digest, s.flavor, s.partitions, s.kubernetes?.ready, s.kubernetes?.version, s.kubernetes?.role]);
+  return JSON.stringify([s.boot, s.kairosVersion, s.osRelease, s.image, s.digest, s.flavor, s.partitions, s.kubernetes?.ready, s.kubernetes?.version, s.kubernetes?.role, s.kubernetes?.cordoned]);
 }
 
 /** The status report's `boot`: booted partition, running image identity and what the partitions hold. */
@@ -246,7 +246,12 @@ class Agent {
       seq, at: this.now().toISOString(), kind,
       boot: bootReport(s),
       agentVersion: AGENT_VERSION,
-      ...(s.kubernetes ? { kubernetes: { ready: s.kubernetes.ready, ...(s.kubernetes.role ? { role: s.kubernetes.role } : {}), ...(s.kubernetes.version ? { version: s.kubernetes.version } : {}) } } : {}),
+      ...(s.kubernetes ? {
+        kubernetes: {
+          ready: s.kubernetes.ready, ...(s.kubernetes.role ? { role: s.kubernetes.role } : {}), ...(s.kubernetes.version ? { version: s.kubernetes.version } : {}),
+          ...(s.kubernetes.cordoned !== undefined ? { cordoned: s.kubernetes.cordoned } : {}),
+        },
+      } : {}),
       ...(kind === 'full' ? { inventory: await this.inventory(s) } : {}),
     };
     if (kind === 'full') this.lastFull = this.now().getTime();

@@ -381,7 +381,13 @@ export class SimulatedKairos implements KairosExecutor {
       osRelease: `${flavor} 24.04`,
       partitions: { active: id(this.disk.active), passive: id(this.disk.passive) },
       bootedAt: this.bootedAt,
-      ...(node ? { kubernetes: { ready, version: node.version, role: node.role, distribution: node.distribution, ...(node.nodeName ? { nodeName: node.nodeName } : {}) } } : {}),
+      ...(node ? {
+        kubernetes: {
+          ready, version: node.version, role: node.role, distribution: node.distribution, ...(node.nodeName ? { nodeName: node.nodeName } : {}),
+          // From the shared Kubernetes API: whoever cordoned the node (a peer's drain, an operator).
+          cordoned: this.kubernetes.node(node.nodeName ?? this.nodeName)?.cordoned === true,
+        },
+      } : {}),
     };
   }
 

@@ -57,6 +57,18 @@ try {
     { name: 'edgefleet hosts list (tsx source)', file: tsx, args: [path.join(root, 'bin', 'edgefleet.ts'), 'hosts', 'list'], check: listed, n: tsxRuns },
   ];
   const rows: Record<string, string | number>[] = [];
+  // What the API itself takes for the same request (no process start): the CLI's share is the rest.
+  {
+    const ms: number[] = [];
+    for (let i = 0; i <= runs; i++) {
+      const t0 = performance.now();
+      const r = await fetch(`${rt.url}/v1/hosts`, { headers: { authorization: `Bearer ${rt.adminToken}` } });
+      await r.text();
+      if (i > 0) ms.push(performance.now() - t0);
+    }
+    ms.sort((a, b) => a - b);
+    rows.push({ command: 'GET /v1/hosts in-process (no CLI)', runs, minMs: Math.round(ms[0]), p50Ms: Math.round(ms[Math.floor(ms.length / 2)]), p90Ms: Math.round(ms[Math.min(ms.length - 1, Math.floor(0.9 * ms.length))]), maxMs: Math.round(ms[ms.length - 1]) });
+  }
   for (const c of cases) {
     await once(c.file, c.args, c.check); // warm the file cache
     const ms: number[] = [];

@@ -39,6 +39,7 @@ it('an upgrade interrupted by a restart of the control plane resumes and finishe
     for (const id of ids) if (!((await h!.rt.iot.deps.status.get(id))?.content as any)?.kubernetes?.version) return false;
     return true;
   });
+  const t0 = Date.now();
   const r = await h.call('POST', `/v1/clusters/${c.body.id}/upgrades`, { body: { to: { version: '2.0.0' } } });
   expect(r.status).toBe(202);
   const opId = r.body.id as string;
@@ -64,4 +65,9 @@ it('an upgrade interrupted by a restart of the control plane resumes and finishe
     expect(k.calls.filter((x) => x.startsWith('upgrade ')).length).toBe(1);
     expect(await k.state()).toMatchObject({ boot: 'active', kairosVersion: 'v3.6.0' });
   }
+  // Over the whole run, the restart included, for every node: at most one out, quorum kept,
+  // and none left cordoned now that the cluster says running.
+  expect(fleet.kubernetes.maxConcurrentUnavailable(ids, t0, Date.now())).toBeLessThanOrEqual(1);
+  expect(fleet.kubernetes.minAvailable(ids, t0, Date.now())).toBeGreaterThanOrEqual(2);
+  for (const id of ids) expect({ id, cordoned: fleet.kubernetes.node(id)?.cordoned }).toEqual({ id, cordoned: false });
 }, 240_000);

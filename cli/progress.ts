@@ -52,7 +52,7 @@ export function formatDuration(ms: number): string {
 }
 
 const SYMBOLS: Record<string, string> = {
-  succeeded: '✔', released: '✔', failed: '✖', 'timed-out': '✖', skipped: '-',
+  succeeded: '✔', released: '✔', failed: '✖', 'timed-out': '✖', skipped: '-', superseded: '-',
   claimed: '·', pending: '·', queued: '·', sent: '→', accepted: '▸', progress: '▸',
 };
 

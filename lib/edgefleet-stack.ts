@@ -98,19 +98,19 @@ export class EdgeFleetStack extends Stack {
     for (const [k, v] of Object.entries(wf.environment())) clusters.function.addEnvironment(k, v);
 
     const results = this.iotRules.functions.results;
-    wf.grantTaskResponse(results.function);
+    wf.grantTaskResponse(results);
     results.function.addEnvironment(WORKFLOW_ENV.stateMachines, wf.environment()[WORKFLOW_ENV.stateMachines]!);
 
     // Re-sends stored commands (join tokens filled in) and times out overdue ones (fails their tasks).
     const pending = this.iotRules.functions['pending-commands'];
-    wf.grantTaskResponse(pending.function, { failureOnly: true });
+    wf.grantTaskResponse(pending, { failureOnly: true });
     wf.grantSecretRead(pending);
     for (const [k, v] of Object.entries(wf.environment())) pending.function.addEnvironment(k, v);
 
     const sweeper = this.iotRules.commandSweeper;
     wf.grantStart(sweeper.function);
     wf.grantStop(sweeper.function);
-    wf.grantTaskResponse(sweeper.function, { failureOnly: true });
+    wf.grantTaskResponse(sweeper, { failureOnly: true });
     for (const [k, v] of Object.entries(wf.environment())) sweeper.function.addEnvironment(k, v);
     for (const finding of wf.stopFindings()) {
       for (const role of [sweeper.role, clusters.role]) {

@@ -186,8 +186,8 @@ export class EdgeFleetApi extends Construct {
     }
     this.functions = functions;
     this.devices = new DeviceIdentity(this, 'DeviceIdentity');
+    // Registration provisions and revokes; only decommission (hosts) retires things.
     this.devices.grantProvision(functions.device);
-    this.devices.grantDeprovision(functions.device);
     this.devices.grantDeprovision(functions.hosts);
 
     const integrations = new Map<ApiGroup, HttpLambdaIntegration>();

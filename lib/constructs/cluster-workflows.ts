@@ -149,13 +149,8 @@ export class ClusterWorkflows extends Construct {
     }
     this.stateMachines = machines;
 
-    // HostCommand may complete its own task (e.g. the host already did the step). A separate
-    // statement on ARNs built from the names: a Ref would make the machines (which invoke this
-    // function) depend on its policy and close a cycle.
-    hostCommand.function.addToRolePolicy(new PolicyStatement({
-      actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
-      resources: Object.values(namedArns),
-    }));
+    // HostCommand may complete its own task (e.g. the host already did the step).
+    this.grantTaskResponse(hostCommand);
     // WorkflowStep starts the rollback of a failed upgrade (a new upgrade-cluster execution),
     // and RecordFailure may complete tasks; same reason for the named ARN.
     step.function.addToRolePolicy(new PolicyStatement({
@@ -169,7 +164,6 @@ export class ClusterWorkflows extends Construct {
    * publish commands fill the join token into them. Acknowledges the prefix wildcard on `fn`.
    */
   public grantSecretRead(fn: EdgeFunction): void {
-    const stack = Stack.of(this);
     fn.function.addToRolePolicy(new PolicyStatement({
       actions: ['secretsmanager:GetSecretValue'],
       resources: [deployArn(secretParts(this.secretPrefix))],
@@ -184,15 +178,18 @@ export class ClusterWorkflows extends Construct {
   }
 
   /**
-   * Completing host tasks on every workflow: SendTaskSuccess and SendTaskFailure (the results
-   * handler), or only SendTaskFailure with `failureOnly` (handlers that only time commands out).
+   * Completing host tasks: SendTaskSuccess and SendTaskFailure (the results handler), or only
+   * SendTaskFailure with `failureOnly` (handlers that only time commands out). AWS's service
+   * authorization reference gives these actions no resource type (the task token is the
+   * capability), so a statement naming a state machine ARN would never match: IAM needs "*".
    */
-  public grantTaskResponse(grantable: IGrantable, options: { readonly failureOnly?: boolean } = {}): void {
-    Grant.addToPrincipal({
-      grantee: grantable,
-      actions: options.failureOnly ? ['states:SendTaskFailure'] : ['states:SendTaskSuccess', 'states:SendTaskFailure'],
-      resourceArns: Object.values(this.stateMachines).map((m) => m.stateMachineArn),
-    });
+  public grantTaskResponse(fn: EdgeFunction, options: { readonly failureOnly?: boolean } = {}): void {
+    fn.function.addToRolePolicy(new PolicyStatement({
+      actions: options.failureOnly ? ['states:SendTaskFailure'] : ['states:SendTaskFailure', 'states:SendTaskSuccess'],
+      resources: ['*'],
+    }));
+    acknowledgeNag(fn.role, 'AwsSolutions-IAM5[Resource::*]',
+      'states:SendTaskSuccess/SendTaskFailure support no resource-level permissions (AWS service authorization reference); the task token itself names the task.');
   }
 
   /** states:StopExecution on every execution of every workflow (the deadline sweep). */

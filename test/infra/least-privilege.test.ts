@@ -1,7 +1,6 @@
 import { API_GROUPS, type ApiGroup, type TableAccess } from '../../lib/api-routes.js';
 import { functionIdOf, logicalIdOf, statementsOfFunction, synthStack, tableActions, type Statement } from './helpers.js';
 
-const READ = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem'];
 const MUTATE = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
 const GROUPS = Object.keys(API_GROUPS) as ApiGroup[];
 

@@ -1,0 +1,140 @@
+/**
+ * The AWS API calls each Lambda function makes, and on what: one list per function (found in
+ * the synthesized template by its POWERTOOLS_SERVICE_NAME), kept next to the wiring that
+ * creates the clients. test/infra/iam-simulation.test.ts evaluates every call against the
+ * function's synthesized role with AWS's own authorization data (both directions: every call
+ * allowed, every granted action called); test/unit/adapters/adapter-actions.test.ts pins
+ * ADAPTER_ACTIONS to the SDK commands each adapter module can send. Plain data, no imports
+ * beyond the contracts: nothing here runs in a handler.
+ *
+ * Resource templates: `{partition}`, `{region}`, `{account}`; `{env:NAME}` is the function's
+ * environment variable NAME (e.g. the table name); `{stateMachine:<kind>}` and
+ * `{execution:<kind>}` come from its STATE_MACHINE_ARNS; `{logGroup}` is its own log group;
+ * `{deadLetterQueue}` its dead-letter queue. Sample ids (h-1, c0ffee…) stand for any.
+ */
+import { HANDLER_ENV } from '../contracts/routes.js';
+import { WORKFLOW_ENV, type WorkflowKind } from '../contracts/workflows.js';
+
+export interface AwsCall {
+  readonly action: string;
+  readonly resource: string;
+  /** Adapter module (key of ADAPTER_ACTIONS) that sends it, or `lambda` for what the Lambda service does with the role. */
+  readonly via: AdapterName | 'lambda';
+}
+
+/**
+ * IAM actions each adapter module sends (SDK command → action; TransactWriteItems items are
+ * authorized as PutItem/UpdateItem/DeleteItem/ConditionCheckItem per item).
+ */
+export const ADAPTER_ACTIONS = {
+  'dynamodb/audit-log': ['dynamodb:PutItem', 'dynamodb:Query'],
+  'dynamodb/cluster-repository': ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+  'dynamodb/device-plane-stores': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+  'dynamodb/host-lifecycle-reader': ['dynamodb:GetItem'],
+  'dynamodb/host-repository': ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+  'dynamodb/idempotency-store': ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+  'dynamodb/operation-repository': ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+  'dynamodb/profile-repository': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+  'dynamodb/registration-store': ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+  'dynamodb/token-repository': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+  'iot/command-publisher': ['iot:DescribeEndpoint', 'iot:Publish'],
+  'iot/device-registry': [
+    'iot:AttachPolicy', 'iot:AttachThingPrincipal', 'iot:CreateCertificateFromCsr', 'iot:CreateThing', 'iot:DeleteThing',
+    'iot:DescribeEndpoint', 'iot:DetachThingPrincipal', 'iot:ListThingPrincipals', 'iot:UpdateCertificate',
+  ],
+  'secrets/secrets-manager-store': ['secretsmanager:CreateSecret', 'secretsmanager:DeleteSecret', 'secretsmanager:GetSecretValue'],
+  'sfn/workflow-engine': ['states:SendTaskFailure', 'states:SendTaskSuccess', 'states:StartExecution', 'states:StopExecution'],
+} as const satisfies Record<string, readonly string[]>;
+export type AdapterName = keyof typeof ADAPTER_ACTIONS;
+
+const ARN = 'arn:{partition}';
+const table = (env: string) => `${ARN}:dynamodb:{region}:{account}:table/{env:${env}}`;
+
+/** DynamoDB calls of `adapters` on the table named by `env`: Query on the table and its indexes. */
+export function tableCalls(env: string, adapters: readonly AdapterName[], only?: readonly string[]): AwsCall[] {
+  const out: AwsCall[] = [];
+  for (const via of adapters) {
+    for (const action of ADAPTER_ACTIONS[via]) {
+      if (!action.startsWith('dynamodb:') || (only && !only.includes(action))) continue;
+      out.push({ action, resource: table(env), via });
+      if (action === 'dynamodb:Query') out.push({ action, resource: `${table(env)}/index/gsi1`, via });
+    }
+  }
+  return out;
+}
+
+/** What every function's role is used for by Lambda itself: its log group and X-Ray. */
+export const RUNTIME_CALLS: readonly AwsCall[] = [
+  { action: 'logs:CreateLogStream', resource: `${ARN}:logs:{region}:{account}:log-group:{logGroup}:log-stream:2026/01/01/[$LATEST]abc`, via: 'lambda' },
+  { action: 'logs:PutLogEvents', resource: `${ARN}:logs:{region}:{account}:log-group:{logGroup}:log-stream:2026/01/01/[$LATEST]abc`, via: 'lambda' },
+  { action: 'xray:PutTraceSegments', resource: '*', via: 'lambda' },
+  { action: 'xray:PutTelemetryRecords', resource: '*', via: 'lambda' },
+];
+
+/** Asynchronously invoked functions: Lambda sends events that failed all retries to the dead-letter queue. */
+export const DEAD_LETTER_CALLS: readonly AwsCall[] = [{ action: 'sqs:SendMessage', resource: '{deadLetterQueue}', via: 'lambda' }];
+
+export const COMMAND_PUBLISH_CALLS: readonly AwsCall[] = [
+  { action: 'iot:DescribeEndpoint', resource: '*', via: 'iot/command-publisher' },
+  { action: 'iot:Publish', resource: `${ARN}:iot:{region}:{account}:topic/edgefleet/hosts/h-1/commands`, via: 'iot/command-publisher' },
+];
+
+export const secretCalls = (actions: readonly string[]): AwsCall[] => actions.map((action) => ({
+  action, resource: `${ARN}:secretsmanager:{region}:{account}:secret:{env:${WORKFLOW_ENV.secretPrefix}}c0ffee-join-token-AbCdEf`, via: 'secrets/secrets-manager-store',
+}));
+
+const KINDS: readonly WorkflowKind[] = ['create-cluster', 'scale-out', 'scale-in', 'reconfigure', 'delete-cluster', 'upgrade-cluster'];
+
+/**
+ * Step Functions calls of the workflow engine: StartExecution on a machine, StopExecution on an
+ * execution; SendTaskSuccess/Failure have no resource (the task token names the task): "*".
+ */
+export function workflowCalls(action: string, kinds: readonly WorkflowKind[] = KINDS): AwsCall[] {
+  if (action === 'states:SendTaskSuccess' || action === 'states:SendTaskFailure') return [{ action, resource: '*', via: 'sfn/workflow-engine' }];
+  return kinds.map((kind) => ({
+    action, resource: action === 'states:StopExecution' ? `{execution:${kind}}` : `{stateMachine:${kind}}`, via: 'sfn/workflow-engine',
+  }));
+}
+
+/** The HTTP API's wiring (makeHttpDeps): every repository on the state table, the audit log, the IoT registry. */
+const HTTP_STATE_ADAPTERS: readonly AdapterName[] = [
+  'dynamodb/token-repository', 'dynamodb/host-repository', 'dynamodb/device-plane-stores', 'dynamodb/profile-repository',
+  'dynamodb/cluster-repository', 'dynamodb/operation-repository', 'dynamodb/idempotency-store', 'dynamodb/registration-store',
+];
+const READS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
+const state = HANDLER_ENV.stateTable;
+const audit = HANDLER_ENV.auditTable;
+const appendAudit = tableCalls(audit, ['dynamodb/audit-log'], ['dynamodb:PutItem']);
+
+const DEPROVISION: readonly AwsCall[] = [
+  { action: 'iot:UpdateCertificate', resource: `${ARN}:iot:{region}:{account}:cert/c0ffee`, via: 'iot/device-registry' },
+  { action: 'iot:ListThingPrincipals', resource: `${ARN}:iot:{region}:{account}:thing/h-1`, via: 'iot/device-registry' },
+  { action: 'iot:DetachThingPrincipal', resource: `${ARN}:iot:{region}:{account}:cert/c0ffee`, via: 'iot/device-registry' },
+  { action: 'iot:DeleteThing', resource: `${ARN}:iot:{region}:{account}:thing/h-1`, via: 'iot/device-registry' },
+];
+const PROVISION: readonly AwsCall[] = [
+  { action: 'iot:CreateThing', resource: `${ARN}:iot:{region}:{account}:thing/h-1`, via: 'iot/device-registry' },
+  { action: 'iot:CreateCertificateFromCsr', resource: '*', via: 'iot/device-registry' },
+  { action: 'iot:AttachPolicy', resource: `${ARN}:iot:{region}:{account}:cert/c0ffee`, via: 'iot/device-registry' },
+  { action: 'iot:AttachThingPrincipal', resource: `${ARN}:iot:{region}:{account}:cert/c0ffee`, via: 'iot/device-registry' },
+  { action: 'iot:UpdateCertificate', resource: `${ARN}:iot:{region}:{account}:cert/c0ffee`, via: 'iot/device-registry' },
+  { action: 'iot:DescribeEndpoint', resource: '*', via: 'iot/device-registry' },
+];
+
+/** The HTTP API functions, by POWERTOOLS_SERVICE_NAME. */
+export const HTTP_AWS_CALLS: Readonly<Record<string, readonly AwsCall[]>> = {
+  'edgefleet-api-meta': [...RUNTIME_CALLS],
+  'edgefleet-api-tokens': [...RUNTIME_CALLS, ...tableCalls(state, HTTP_STATE_ADAPTERS), ...appendAudit],
+  'edgefleet-api-user-data': [...RUNTIME_CALLS, ...tableCalls(state, HTTP_STATE_ADAPTERS, READS), ...appendAudit],
+  'edgefleet-api-hosts': [...RUNTIME_CALLS, ...tableCalls(state, HTTP_STATE_ADAPTERS), ...appendAudit, ...DEPROVISION],
+  'edgefleet-api-profiles': [...RUNTIME_CALLS, ...tableCalls(state, HTTP_STATE_ADAPTERS), ...appendAudit],
+  'edgefleet-api-clusters': [
+    ...RUNTIME_CALLS, ...tableCalls(state, HTTP_STATE_ADAPTERS), ...appendAudit,
+    // Create, scale, reconfigure, upgrade start workflows; pause, cancel, delete-during-create stop them.
+    ...workflowCalls('states:StartExecution'), ...workflowCalls('states:StopExecution'),
+  ],
+  'edgefleet-api-operations': [...RUNTIME_CALLS, ...tableCalls(state, HTTP_STATE_ADAPTERS, READS)],
+  'edgefleet-api-audit': [...RUNTIME_CALLS, ...tableCalls(audit, ['dynamodb/audit-log'], ['dynamodb:Query'])],
+  // Registration provisions (a refused or superseded certificate is revoked: UpdateCertificate).
+  'edgefleet-api-device': [...RUNTIME_CALLS, ...tableCalls(state, HTTP_STATE_ADAPTERS), ...appendAudit, ...PROVISION],
+};

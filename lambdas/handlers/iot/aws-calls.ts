@@ -1,0 +1,27 @@
+/**
+ * AWS calls of the IoT rule handlers (see ../aws-calls.ts for the format and the test that
+ * proves them against the synthesized roles). The wiring (makeDeviceDeps) gives each handler
+ * the device-plane stores, the operation repository and the host lifecycle reader on the
+ * state table, the command publisher, and — where its environment has them — the workflow
+ * engine and the secret store.
+ */
+import { HANDLER_ENV } from '../../contracts/routes.js';
+import {
+  COMMAND_PUBLISH_CALLS, DEAD_LETTER_CALLS, RUNTIME_CALLS, secretCalls, tableCalls, workflowCalls, type AdapterName, type AwsCall,
+} from '../aws-calls.js';
+
+export const DEVICE_PLANE_ADAPTERS: readonly AdapterName[] = [
+  'dynamodb/device-plane-stores', 'dynamodb/operation-repository', 'dynamodb/host-lifecycle-reader',
+];
+const base: readonly AwsCall[] = [...RUNTIME_CALLS, ...DEAD_LETTER_CALLS, ...tableCalls(HANDLER_ENV.stateTable, DEVICE_PLANE_ADAPTERS)];
+
+export const IOT_AWS_CALLS: Readonly<Record<string, readonly AwsCall[]>> = {
+  'edgefleet-iot-status': [...base],
+  'edgefleet-iot-presence': [...base],
+  // A host's result completes (or fails) the workflow task waiting on it.
+  'edgefleet-iot-results': [...base, ...workflowCalls('states:SendTaskSuccess'), ...workflowCalls('states:SendTaskFailure')],
+  // Re-sends stored commands (join tokens filled in from their secret); fails the tasks of expired ones.
+  'edgefleet-iot-pending-commands': [
+    ...base, ...COMMAND_PUBLISH_CALLS, ...secretCalls(['secretsmanager:GetSecretValue']), ...workflowCalls('states:SendTaskFailure'),
+  ],
+};

@@ -1,6 +1,14 @@
 /** The `edgefleet` CLI entry point: all behaviour lives in cli/; this only binds the process. */
 import { runCli } from '../cli/program.js';
 
+// `edgefleet hosts list | head`: a closed pipe ends the command quietly, like other CLIs.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
+
 process.exitCode = await runCli(process.argv.slice(2), {
   env: process.env,
   stdout: (s) => process.stdout.write(s),

@@ -5,11 +5,10 @@
  * that issuer and its CLI client.
  */
 import { Match } from 'aws-cdk-lib/assertions';
-import { App } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import { AUTH_ENV, DEFAULT_CLI_REDIRECT_PORT } from '../../lambdas/contracts/auth-config.js';
 import { OperatorIdentity } from '../../lib/constructs/operator-identity.js';
-import { EdgeFleetStack } from '../../lib/edgefleet-stack.js';
-import { functionIdOf, logicalIdOf, synthStack } from './helpers.js';
+import { functionIdOf, logicalIdOf, synthStack, testApp } from './helpers.js';
 
 const metaEnv = (t: ReturnType<typeof synthStack>['template']): Record<string, unknown> =>
   t.toJSON().Resources[functionIdOf(t, 'meta')].Properties.Environment.Variables;
@@ -62,8 +61,7 @@ describe('OperatorIdentity: sign-in with the CLI (Cognito)', () => {
   });
 
   it('refuses a redirect port Cognito or the CLI cannot use and a domain prefix Cognito refuses', () => {
-    const app = new App();
-    const stack = new EdgeFleetStack(app, 'S');
+    const stack = new Stack(testApp(), 'S');
     expect(() => new OperatorIdentity(stack, 'A', { cliRedirectPort: 80 })).toThrow(/cliRedirectPort must be an integer from 1024/);
     expect(() => new OperatorIdentity(stack, 'B', { domainPrefix: 'my-cognito-login' })).toThrow(/domainPrefix/);
     expect(() => new OperatorIdentity(stack, 'C', { domainPrefix: 'Edge' })).toThrow(/domainPrefix/);

@@ -54,6 +54,9 @@ export async function runHostTask(deps: WorkflowDeps, request: HostCommandInput)
     else if (c) break;
   }
   const commandId = idOf(runs);
+  // The operation names the phase it is in (a failure's reason quotes it), also when a resumed
+  // run adopts its commands; written only when it changes.
+  if (op.step !== input.phase) await deps.operations.update(op.id, { step: input.phase }, ['running'], now.toISOString());
   if (existing) {
     const next = await adopt(deps, existing, input, now);
     if (isFinished(next)) {
@@ -76,7 +79,6 @@ export async function runHostTask(deps: WorkflowDeps, request: HostCommandInput)
     operationId: op.id, ...(input.execution ? { execution: input.execution } : {}), taskToken: input.token, workflowStep: input.task.step,
     ...(input.task.subject ? { subjectHostId: input.task.subject } : {}),
   };
-  await deps.operations.update(op.id, { step: input.phase }, ['running'], now.toISOString());
   await deps.operations.setHost(op.id, progressHost(record), { status: 'queued', step: input.task.step, commandId, at: now.toISOString() });
   if (!(await deps.commands.create(record))) {
     throw new ConflictError('command-exists', `command ${commandId} on ${input.task.hostId} was created concurrently; the step is retried`);

@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { ApiGroup } from '../lib/api-routes.js';
 import { tablesFromTemplate } from '../lib/template-tables.js';
@@ -21,6 +21,7 @@ import { loadOrCreateIssuer, type LocalIssuer } from './local-issuer.js';
 import { loadOrCreateCa, type LocalCa } from './local-ca.js';
 import { LocalDeviceRegistry } from './local-device-registry.js';
 import { startIot, type LocalIot } from './iot-runtime.js';
+import { resetPresence } from './presence-reset.js';
 import { FileSecretStore } from './file-secret-store.js';
 import { LocalWorkflowEngine } from './step-functions.js';
 import * as hostCommand from '../lambdas/handlers/workflow/host-command.js';
@@ -74,6 +75,39 @@ export interface LocalRuntime {
   stop(): Promise<void>;
 }
 
+/** The MQTT port of this data dir: chosen once, reused on every restart (agents keep the port they registered with). */
+export const MQTT_PORT_FILE = 'mqtt-port.json';
+
+function readMqttPort(dir: string): number | undefined {
+  const file = path.join(dir, MQTT_PORT_FILE);
+  if (!existsSync(file)) return undefined;
+  let port: unknown;
+  try { port = (JSON.parse(readFileSync(file, 'utf8')) as { port?: unknown }).port; } catch { port = undefined; }
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new Error(`${file} does not hold an MQTT port ({"port": 1-65535}); fix it to the port your hosts registered with, or delete it to choose a new port`);
+  }
+  return port;
+}
+
+const mqttPortTaken = (port: number, file: string) => new Error(`MQTT port ${port} is already in use. The hosts of this data dir were given that port when they registered (it is kept in ${file}), `
+  + 'so the control plane listens on it again: stop what is using it (another EdgeFleet control plane?) and start again. '
+  + 'To move to another port, delete that file: hosts registered before keep the old port until they register again.');
+
+/** Fails in milliseconds (before DynamoDB Local starts) when the kept MQTT port is taken. */
+async function ensureMqttPortFree(dir: string, explicit: number | undefined): Promise<void> {
+  const kept = explicit === undefined ? readMqttPort(dir) : undefined;
+  if (kept === undefined) return;
+  await new Promise<void>((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'EADDRINUSE' ? mqttPortTaken(kept, path.join(dir, MQTT_PORT_FILE)) : e));
+    probe.listen(kept, '127.0.0.1', () => probe.close(() => resolve()));
+  });
+}
+
+function writeMqttPort(dir: string, port: number): void {
+  writeFileSync(path.join(dir, MQTT_PORT_FILE), JSON.stringify({ port }, null, 2), { mode: 0o600 });
+}
+
 /** The file the CLI reads to find a running local control plane. */
 export const LOCAL_STATE_FILE = 'local.json';
 const ADMIN_TOKEN_DAYS = 365;
@@ -103,6 +137,12 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
   const firstStart = !existsSync(path.join(dataDir, 'jwt-key.json'));
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const releaseLock = acquireLock(dataDir);
+  try {
+    await ensureMqttPortFree(dataDir, opts.mqttPort);
+  } catch (e) {
+    releaseLock();
+    throw e;
+  }
   const cleanups: (() => Promise<void> | void)[] = [releaseLock];
   const stopAll = async () => { for (const c of cleanups.reverse()) await c(); };
   try {
@@ -158,8 +198,12 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
     // ---- MQTT plane (IoT Core on one machine): TLS broker + topic rules, stopped before DynamoDB ----
+    // Nobody is connected yet: hosts left online by the last run are offline until they reconnect.
+    const offline = await resetPresence(db.client, tables.state.TableName!, Date.now());
+    if (offline.length > 0) getLogger().info('hosts marked offline until they reconnect (local restart)', { hosts: offline.length });
+    const keptMqttPort = readMqttPort(dataDir);
     const iot = await startIot({
-      dataDir, ca, dynamo: db.client, stateTable: tables.state.TableName!, port: opts.mqttPort ?? (opts.port === 0 ? 0 : 8883),
+      dataDir, ca, dynamo: db.client, stateTable: tables.state.TableName!, port: opts.mqttPort ?? keptMqttPort ?? (opts.port === 0 ? 0 : 8883),
       ...(opts.commandSweepMs ? { sweepIntervalMs: opts.commandSweepMs } : {}),
       secrets, workflows, workflowDeps: () => workflowDeps,
       // The policy's iot:Connection.Thing.IsAttached: the certificate must be the one the host
@@ -169,8 +213,12 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
         const host = await deps.hosts.get(thing);
         return !!host && host.certificateId === certificateId && host.status !== 'decommissioned' && host.status !== 'rejected';
       },
+    }).catch((e: Error) => {
+      if (opts.mqttPort !== undefined || keptMqttPort === undefined || !/already in use/.test(e.message)) throw e;
+      throw Object.assign(mqttPortTaken(keptMqttPort, path.join(dataDir, MQTT_PORT_FILE)), { cause: e });
     });
     cleanups.push(() => iot.stop());
+    writeMqttPort(dataDir, iot.port);
     registry.setBroker({ endpoint: 'localhost', port: iot.port, closeSessions: (match) => iot.closeSessions(match) });
     // ---- end MQTT plane ----
 

@@ -8,6 +8,7 @@ import { classifyChanges, RECONFIGURE_ALLOWED } from '../domain/reconfigure.js';
 import { planScale } from '../domain/scaling.js';
 import type { WorkflowEngine } from '../ports/workflow.js';
 import { mutate, visible, type Deps, type RequestContext } from './context.js';
+import { reportSwallowed } from './swallowed-failure.js';
 import { operationDeadline, type WorkflowSettings } from './workflows/deps.js';
 
 /** What the cluster HTTP use cases need beyond the repositories: a way to start workflows. */
@@ -29,8 +30,13 @@ const clusterNotFound = (id: string) => () => new NotFoundError('cluster-not-fou
 export async function startWorkflow(deps: Pick<ClusterOpsDeps, 'workflows'>, kind: WorkflowKind, operationId: string): Promise<void> {
   try {
     await deps.workflows.start(kind, operationId, { operationId });
-  } catch {
-    /* left queued for the sweep */
+  } catch (error) {
+    // Left queued for the sweep: the request still succeeds.
+    reportSwallowed({
+      metric: 'WorkflowStartFailed', error, operationId, workflow: kind,
+      message: `the ${kind} workflow of operation ${operationId} did not start; the operation stays queued and the sweep starts it within a few minutes`,
+      action: 'if the operation stays queued, check the state machine exists and the API role may call states:StartExecution on it',
+    });
   }
 }
 

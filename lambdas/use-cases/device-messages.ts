@@ -9,6 +9,7 @@ import { commandChanged } from './workflows/command-changed.js';
 import type { CommandEnvelope, CommandPublisher, CommandStore, PresenceWriter, StatusStore } from '../ports/device-plane.js';
 import { createHash } from 'node:crypto';
 import type { HostLifecycleReader } from '../domain/device-admission.js';
+import { reportSwallowed } from './swallowed-failure.js';
 
 /** What the MQTT-plane use cases need. */
 export interface DeviceDeps {
@@ -96,7 +97,12 @@ async function envelope(deps: DeviceDeps, c: CommandRecord): Promise<CommandEnve
 export async function publishStored(deps: DeviceDeps, c: CommandRecord): Promise<boolean> {
   try {
     await deps.publisher.publish(c.hostId, await envelope(deps, c));
-  } catch {
+  } catch (error) {
+    reportSwallowed({
+      metric: 'CommandPublishFailed', error, hostId: c.hostId, commandId: c.commandId, operationId: c.operationId,
+      message: `command ${c.commandId} (${c.type}) for host ${c.hostId} is stored but was not published; it stays queued and is sent when the host asks for pending commands on its next (re)connect`,
+      action: 'if this repeats while the host is online, check the IoT data-plane endpoint and the publishing role (iot:Publish), or a missing command secret',
+    });
     return false;
   }
   const sent = markSent(c, deps.clock.now());

@@ -67,6 +67,10 @@ export class EdgeFleetStack extends Stack {
     new CfnOutput(this, 'StateTableName', { value: this.data.stateTable.tableName });
     new CfnOutput(this, 'AuditTableName', { value: this.data.auditTable.tableName });
     new CfnOutput(this, 'JwtIssuer', { value: this.api.jwtIssuer, description: 'Accepted JWT issuer (iss)' });
+    new CfnOutput(this, 'FailedEventsQueueUrl', {
+      value: this.iotRules.failedEvents.queueUrl,
+      description: 'Device messages and sweep runs that failed after their retries (kept 14 days); alarm on its depth',
+    });
     new CfnOutput(this, 'DevicePolicyName', { value: this.api.devices.policyName, description: 'IoT policy attached to every device certificate' });
     for (const [kind, machine] of Object.entries(this.workflows.stateMachines) as [WorkflowKind, { stateMachineArn: string }][]) {
       new CfnOutput(this, `${WORKFLOWS[kind].constructId}StateMachineArn`, { value: machine.stateMachineArn, description: `State machine of ${kind}` });

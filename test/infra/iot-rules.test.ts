@@ -72,9 +72,11 @@ describe('IoT topic rules (from IOT_RULES)', () => {
     for (const a of ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem']) expect(onState.has(a)).toBe(true);
     expect(tableActions(st, auditId).size).toBe(0);
     for (const s of st) {
-      // Wildcards only where the service has no resource-level permissions: X-Ray, and the IoT endpoint lookup of publishers.
+      // Wildcards only where the service has no resource-level permissions: X-Ray, the IoT endpoint
+      // lookup of publishers, and task responses (results: success and failure; pending-commands: failure).
       if ([s.Resource].flat().includes('*')) {
-        expect([['xray:PutTelemetryRecords', 'xray:PutTraceSegments'], ...(rule.publishesCommands ? [['iot:DescribeEndpoint']] : [])])
+        const taskResponses = { results: [['states:SendTaskFailure', 'states:SendTaskSuccess']], 'pending-commands': [['states:SendTaskFailure']] } as Record<string, string[][]>;
+        expect([['xray:PutTelemetryRecords', 'xray:PutTraceSegments'], ...(rule.publishesCommands ? [['iot:DescribeEndpoint']] : []), ...(taskResponses[name] ?? [])])
           .toContainEqual([s.Action].flat().sort());
       }
     }

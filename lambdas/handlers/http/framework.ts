@@ -106,11 +106,12 @@ function toResponse(result: ApiResult, requestId: string): ApiResponse {
 }
 
 /** What the Idempotency-Key record keeps of a response: never a one-time secret. */
-function storable(response: ApiResponse, body: string, secretField: string | undefined): { status: number; body: string; headers: Record<string, string> } {
+function storable(response: ApiResponse, body: string, secretField: string | undefined): { status: number; body: string; headers: Record<string, string> } | undefined {
   const headers = (response.headers ?? {}) as Record<string, string>;
   const status = response.statusCode!;
   if (!secretField) return { status, body, headers };
-  const parsed: unknown = body ? JSON.parse(body) : undefined;
+  let parsed: unknown;
+  try { parsed = body ? JSON.parse(body) : undefined; } catch { return undefined; /* cannot tell where the secret is: keep nothing */ }
   if (parsed === null || typeof parsed !== 'object' || !(secretField in parsed)) return { status, body, headers };
   const { [secretField]: _secret, ...rest } = parsed as Record<string, unknown>;
   return {
@@ -134,8 +135,9 @@ async function withIdempotency(event: ApiEvent, ctx: RequestContext, deps: HttpD
   try {
     const response = await run();
     const body = typeof response.body === 'string' ? response.body : '';
-    if (response.statusCode! < 500 && body.length <= MAX_STORED_RESPONSE) {
-      await deps.idempotency.complete(scoped, storable(response, body, secretField), deps.clock.now());
+    const kept = response.statusCode! < 500 && body.length <= MAX_STORED_RESPONSE ? storable(response, body, secretField) : undefined;
+    if (kept) {
+      await deps.idempotency.complete(scoped, kept, deps.clock.now());
     } else {
       await deps.idempotency.release(scoped);
     }

@@ -5,6 +5,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { IotDeviceRegistry } from '../../lambdas/adapters/iot/device-registry.js';
 import { ThrottledError, UnavailableError, ValidationError } from '../../lambdas/domain/errors.js';
+import { ADAPTER_ACTIONS } from '../../lambdas/handlers/aws-calls.js';
 
 const iot = mockClient(IoTClient);
 const err = (name: string, message = name) => Object.assign(new Error(message), { name });
@@ -93,6 +94,21 @@ describe('IotDeviceRegistry', () => {
     iot.on(ListThingPrincipalsCommand).rejects(err('ResourceNotFoundException'));
     iot.on(DeleteThingCommand).rejects(err('ResourceNotFoundException'));
     await expect(registry().deprovision('h1')).resolves.toBeUndefined();
+  });
+
+  it('sends exactly the IoT actions listed for it in ADAPTER_ACTIONS (the IAM proof\'s adapter column)', async () => {
+    iot.on(UpdateCertificateCommand).resolves({});
+    iot.on(ListThingPrincipalsCommand).resolves({ principals: [CERT_ARN] });
+    iot.on(DetachThingPrincipalCommand).resolves({});
+    iot.on(DeleteThingCommand).resolves({});
+    const r = registry();
+    await r.provision('h1', 'CSR', {});
+    await r.revoke('abc');
+    await r.deprovision('h1', 'abc');
+    const sent = new Set(iot.calls().map((c) => `iot:${(c.args[0] as object).constructor.name.replace(/Command$/, '')}`));
+    expect([...sent].sort()).toEqual([...ADAPTER_ACTIONS['iot/device-registry']].sort());
+    // The principal attached and detached is the certificate: IAM authorizes both on `cert`.
+    expect(iot.commandCalls(AttachThingPrincipalCommand)[0]!.args[0].input.principal).toMatch(/:cert\//);
   });
 
   it('a failed endpoint lookup is retried on the next call (not cached)', async () => {

@@ -49,6 +49,11 @@ export class LocalDeviceRegistry implements DeviceRegistry {
     this.broker.closeSessions?.({ certificateId });
   }
 
+  /** Closes the thing's live session (a rejected host); its certificate stays valid. */
+  async disconnect(thingName: string): Promise<void> {
+    this.broker.closeSessions?.({ thing: thingName });
+  }
+
   /** Revokes the certificate (when given), deletes the thing and closes its live session. */
   async deprovision(thingName: string, certificateId?: string): Promise<void> {
     if (certificateId) await this.revoke(certificateId);

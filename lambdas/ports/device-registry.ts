@@ -27,6 +27,13 @@ export interface DeviceRegistry {
   revoke(certificateId: string): Promise<void>;
   /** Detaches the certificate (when given) and deletes the thing. */
   deprovision(thingName: string, certificateId?: string): Promise<void>;
+  /**
+   * Closes the thing's live MQTT session now, if it has one (a rejected host: its certificate
+   * stays valid so that a later approval works, but nothing of it may run meanwhile). The local
+   * broker does it; on AWS this is the IoT data plane's DeleteConnection, not wired yet (the
+   * rules drop such a host's messages either way).
+   */
+  disconnect?(thingName: string): Promise<void>;
 }
 
 /**

@@ -82,10 +82,15 @@ export async function approveHost(deps: Deps, ctx: RequestContext, id: string, i
   });
 }
 
-export async function rejectHost(deps: Deps, ctx: RequestContext, id: string, input: z.infer<typeof rejectHostBody>): Promise<HostWithPresence> {
+export async function rejectHost(deps: Deps & { readonly registry?: Pick<DeviceRegistry, 'disconnect'> }, ctx: RequestContext, id: string, input: z.infer<typeof rejectHostBody>): Promise<HostWithPresence> {
   return mutate(deps, ctx, {
     action: 'hosts:approve', audit: 'host.reject', resource: `host/${id}`,
-    run: () => applyLifecycle(deps, ctx, id, { type: 'reject' }, input.version, () => ({ statusReason: input.reason ?? 'rejected by an operator' })),
+    run: async () => {
+      const rejected = await applyLifecycle(deps, ctx, id, { type: 'reject' }, input.version, () => ({ statusReason: input.reason ?? 'rejected by an operator' }));
+      // After the status changed (a reconnect is then refused): its open session ends now.
+      await deps.registry?.disconnect?.(id);
+      return rejected;
+    },
   });
 }
 

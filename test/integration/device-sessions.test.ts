@@ -26,12 +26,12 @@ const clients: MqttClient[] = [];
 interface Device { readonly thing: string; readonly keyPem: string; readonly certPem: string; readonly certificateId: string }
 
 /** What registration leaves behind: an approved host holding the certificate of its thing. */
-async function device(thing: string): Promise<Device> {
+async function device(thing: string, status: 'approved' | 'pending' = 'approved'): Promise<Device> {
   const k = await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify']) as webcrypto.CryptoKeyPair;
   const csr = await x509.Pkcs10CertificateRequestGenerator.create({ name: `CN=${thing}`, keys: k, signingAlgorithm: EC });
   const issued = await rt.registry.provision(thing, csr.toString('pem'));
   const now = new Date().toISOString();
-  await rt.deps.hosts.create({ id: thing, uid: thing, project: 'default', tags: {}, status: 'approved', version: 1, createdAt: now, updatedAt: now, approvedAt: now, certificateId: issued.certificateId });
+  await rt.deps.hosts.create({ id: thing, uid: thing, project: 'default', tags: {}, status, version: 1, createdAt: now, updatedAt: now, ...(status === 'approved' ? { approvedAt: now } : {}), certificateId: issued.certificateId });
   const keyPem = x509.PemConverter.encode(await webcrypto.subtle.exportKey('pkcs8', k.privateKey), 'PRIVATE KEY');
   return { thing, keyPem, certPem: issued.certificatePem, certificateId: issued.certificateId };
 }
@@ -84,6 +84,23 @@ describe('retiring a host closes its live session', () => {
     await expect(connect(d)).rejects.toThrow();
     // The disconnect of a retired host still marks it offline.
     await eventually(`${d.thing} offline`, async () => (await rt.deps.hosts.get(d.thing))?.presence === 'offline');
+  });
+
+  it('reject: a pending host\'s open session is closed and a reconnect refused; its certificate stays valid for a later approval', async () => {
+    const d = await device('sess-reject', 'pending');
+    const c = await connect(d);
+    await online(d.thing);
+    const wasClosed = closed(c);
+    const res = await api('POST', `/v1/hosts/${d.thing}/reject`, { reason: 'not ours' });
+    expect(res.status).toBe(200);
+    expect(res.body.status).toBe('rejected');
+    await expect(wasClosed).resolves.toBe(true);
+    await expect(connect(d)).rejects.toThrow();
+    expect(rt.iot.ca.isRevoked(d.certificateId)).toBe(false);
+    const approved = await api('POST', `/v1/hosts/${d.thing}/approve`, {});
+    expect(approved.body.status).toBe('approved');
+    const again = await connect(d);
+    expect(again.connected).toBe(true);
   });
 
   it('revoking a certificate closes every session using it', async () => {

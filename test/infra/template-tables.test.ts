@@ -21,15 +21,12 @@ const expected = (name: string, spec: { partitionKey: string; sortKey: string },
 
 describe('synthesizeTemplate + tablesFromTemplate', () => {
   let template: Record<string, any>;
-  let ms = 0;
   beforeAll(() => {
-    const t0 = performance.now();
     template = synthesizeTemplate();
-    ms = performance.now() - t0;
   });
 
-  it('synthesizes in-process, quickly, with path metadata on the tables', () => {
-    expect(ms).toBeLessThan(15_000); // ~2–3 s on the dev machine; generous for slow CI
+  // Its speed is not asserted here (a timed test flakes on a loaded machine).
+  it('synthesizes in-process, with path metadata on the tables', () => {
     const paths = Object.values<any>(template.Resources).map((r) => r.Metadata?.['aws:cdk:path']);
     expect(paths).toContain(`${LOCAL_STACK_NAME}${TABLE_PATH_SUFFIX.state}`);
     expect(paths).toContain(`${LOCAL_STACK_NAME}${TABLE_PATH_SUFFIX.audit}`);

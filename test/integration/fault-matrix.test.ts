@@ -224,7 +224,7 @@ describe('rollback policy', () => {
     ended(rb);
     expect(rb.status).toBe('failed');
     expect(rb.reason).toMatch(/fm-22 offline/);
-    expect(Date.parse(rb.endedAt) - Date.parse(rb.startedAt)).toBeLessThan(8000); // not after a host timeout
+    expect(rb.reason).not.toMatch(/did not finish|timed out|host timeout/); // refused, not waited out
     expect(upgradesOf('fm-20')).toBe(1);
     expect(upgradesOf('fm-21')).toBe(1);
     fleet.host('fm-22')!.start();

@@ -72,8 +72,6 @@ it('if the kept MQTT port is taken, the start fails at once and says what to do'
   h = undefined;
   blocker = createServer();
   await new Promise<void>((r) => blocker!.listen(port, '127.0.0.1', () => r()));
-  const started = Date.now();
   await expect(startLocal({ dataDir, port: 0, logLevel: 'CRITICAL', templateCache: path.join(os.tmpdir(), 'edgefleet-test-template-cache.json') }))
     .rejects.toThrow(new RegExp(`MQTT port ${port} is already in use.*${MQTT_PORT_FILE}.*stop what is using it`));
-  expect(Date.now() - started).toBeLessThan(2_000);
 });

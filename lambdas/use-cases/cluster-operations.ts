@@ -40,6 +40,24 @@ export async function startWorkflow(deps: Pick<ClusterOpsDeps, 'workflows'>, kin
   }
 }
 
+/**
+ * Stops an operation's current run, after its status already changed (so none of its steps
+ * sends anything any more, stopped or not). A failure is reported, never thrown: the request
+ * that ended the operation succeeded.
+ */
+export async function stopRun(deps: Pick<ClusterOpsDeps, 'workflows'>, op: Pick<OperationRecord, 'id' | 'type' | 'execution'>, cause: string): Promise<void> {
+  const kind = op.type as WorkflowKind;
+  try {
+    await deps.workflows.stop(kind, op.execution ?? op.id, cause);
+  } catch (error) {
+    reportSwallowed({
+      metric: 'WorkflowStopFailed', error, operationId: op.id, execution: op.execution ?? op.id, workflow: kind,
+      message: `the ${kind} run ${op.execution ?? op.id} of operation ${op.id} could not be stopped (${cause}); its operation has ended, so its steps send nothing`,
+      action: 'no action needed for the hosts; if it repeats, check the role may call states:StopExecution on the workflow\'s executions',
+    });
+  }
+}
+
 export function newOperation(deps: Pick<Deps, 'ids' | 'clock'>, ctx: RequestContext, kind: WorkflowKind, cluster: Pick<ClusterRecord, 'id'>,
   hostIds: readonly string[], sequentialSteps: number, settings: WorkflowSettings, input?: Record<string, unknown>): OperationRecord {
   const now = deps.clock.now();
@@ -179,8 +197,9 @@ export async function deleteCluster(deps: ClusterOpsDeps, ctx: RequestContext, i
         const now = deps.clock.now().toISOString();
         const reason = `cancelled: cluster ${cluster.name} is being deleted (by ${ctx.principal.subject})`;
         if (active) {
-          await deps.workflows.stop(active.type as WorkflowKind, active.id, reason).catch(() => undefined);
+          // Status first (no step of the run sends anything from now on), then the run is stopped.
           await deps.operations.update(active.id, { status: 'cancelled', reason, endedAt: now }, ['queued', 'running', 'paused'], now);
+          await stopRun(deps, active, reason);
         }
         cluster = (await deps.clusters.updateForOperation(cluster.id, cluster.activeOperationId, {}, { endOperation: true, now })) ?? cluster;
       }

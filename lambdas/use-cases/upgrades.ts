@@ -4,7 +4,7 @@ import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.
 import type { ClusterRecord, OperationRecord } from '../domain/model.js';
 import { planUpgrade, type UpgradeNode, type UpgradePlan } from '../domain/upgrade-plan.js';
 import type { StatusStore } from '../ports/device-plane.js';
-import { newOperation, requireIdle, start, targetVersions, type ClusterOpsDeps } from './cluster-operations.js';
+import { newOperation, requireIdle, start, stopRun, targetVersions, type ClusterOpsDeps } from './cluster-operations.js';
 import { mutate, read, visible, type RequestContext } from './context.js';
 import { operationDeadline } from './workflows/deps.js';
 import { reportedNode } from './workflows/node-state.js';
@@ -125,7 +125,7 @@ export async function pauseUpgrade(deps: ClusterOpsDeps, ctx: RequestContext, cl
       // Status first (no step of the run sends anything from now on), then the run is stopped.
       const paused = await deps.operations.update(op.id, { status: 'paused', reason: `paused by ${ctx.principal.subject}; resume to continue from each node's state` }, ['queued', 'running'], now);
       if (!paused) throw new ConflictError('upgrade-changed', `upgrade ${op.id} changed while it was paused; look at it and retry`);
-      await deps.workflows.stop('upgrade-cluster', op.execution ?? op.id, `paused by ${ctx.principal.subject}`);
+      await stopRun(deps, op, `paused by ${ctx.principal.subject}`);
       return paused;
     },
     describe: () => ({ detail: `upgrade ${upgradeId}` }),
@@ -172,7 +172,7 @@ export async function cancelUpgrade(deps: ClusterOpsDeps, ctx: RequestContext, c
       // Status first (no step of the run sends anything from now on), then the run is stopped.
       const cancelled = await deps.operations.update(op.id, { status: 'cancelled', reason }, ['queued', 'running', 'paused'], now);
       if (!cancelled) throw new ConflictError('upgrade-changed', `upgrade ${op.id} changed while it was cancelled; look at it and retry`);
-      await deps.workflows.stop('upgrade-cluster', op.execution ?? op.id, `cancelled by ${ctx.principal.subject}`).catch(() => undefined); // its steps send nothing any more (run-host-task checks the status)
+      await stopRun(deps, op, `cancelled by ${ctx.principal.subject}`);
       await deps.clusters.updateForOperation(clusterId, op.id, { status: 'degraded', statusReason: `upgrade ${op.id} ${reason}; nodes may run different versions: upgrade again or roll back` }, { endOperation: true, now });
       return cancelled;
     },

@@ -2,6 +2,7 @@ import { WORKFLOW_ERRORS, workflowKind, type WorkflowKind } from '../../contract
 import type { OperationRecord } from '../../domain/model.js';
 import type { WorkflowDeps } from './deps.js';
 import { failOperation } from './fail-operation.js';
+import { stopRun } from '../cluster-operations.js';
 
 /** A queued operation whose workflow has not started after this long is started (again) by the sweep. */
 export const START_GRACE_MS = 60_000;
@@ -32,7 +33,7 @@ export async function sweepOperations(deps: WorkflowDeps, limit = 100): Promise<
     // A paused operation waits for its operator (resume or cancel): its deadline starts again on resume.
     if (op.status !== 'paused' && op.deadline && now.getTime() > Date.parse(op.deadline)) {
       await failOperation(deps, op.id, { Error: WORKFLOW_ERRORS.hostTimedOut, Cause: `the operation did not finish by its deadline ${op.deadline}` });
-      await deps.workflows.stop(kind, op.execution ?? op.id, `operation ${op.id} passed its deadline`);
+      await stopRun(deps, op, `operation ${op.id} passed its deadline`);
       expired.push(op.id);
     } else if (op.status === 'queued' && windowMissed(op, now)) {
       // Never start outside the window it was given: it ends, and says why.

@@ -38,8 +38,8 @@ export async function runHostTask(deps: WorkflowDeps, request: HostCommandInput)
   }
   // An upgrade's peer step (drain, uncordon) runs from a control-plane node that is online and
   // Ready now, and a drain only when the whole cluster's availability allows it.
-  const view = op.type === 'upgrade-cluster' && request.task.subject && request.task.subject !== request.task.hostId
-    ? await clusterView(deps, await requireCluster(deps, op), op) : undefined;
+  const peerStep = op.type === 'upgrade-cluster' && request.task.subject !== undefined && request.task.subject !== request.task.hostId;
+  const view = peerStep ? await peerStepView(deps, op, request.task) : undefined;
   const input: HostCommandInput = view ? { ...request, task: { ...request.task, hostId: livePeer(view, request.task) } } : request;
   // The command of this step, as sent by this run or an earlier one: one that succeeded or is
   // still running on the host is adopted (never sent twice); one an earlier run saw fail or
@@ -67,7 +67,7 @@ export async function runHostTask(deps: WorkflowDeps, request: HostCommandInput)
     return 'sent';
   }
   const cluster = await requireCluster(deps, op);
-  if (view && input.task.step === 'drain') {
+  if (peerStep && input.task.step === 'drain' && view) {
     const verdict = checkDrain({ nodes: view, subject: input.task.subject ?? input.task.hostId, maxUnavailable: upgradeBudget(op) });
     if (!verdict.ok) throw new ConflictError('availability', `not draining: ${verdict.reason}`);
   }
@@ -107,6 +107,19 @@ async function requireCluster(deps: WorkflowDeps, op: OperationRecord): Promise<
   const cluster = await deps.clusters.get(op.target.id);
   if (!cluster) throw new NotFoundError('cluster-not-found', `cluster ${op.target.id} no longer exists`);
   return cluster;
+}
+
+/**
+ * What a peer step needs to see: a drain, every node of the cluster (the availability check);
+ * an uncordon, only its planned peer while that one can act (two reads), else every node.
+ */
+async function peerStepView(deps: WorkflowDeps, op: OperationRecord, task: HostTask): Promise<NodeView[]> {
+  const cluster = await requireCluster(deps, op);
+  if (task.step !== 'drain' && cluster.controlPlane.hostIds.includes(task.hostId)) {
+    const planned = await clusterView(deps, { controlPlane: { hostIds: [task.hostId] }, workers: [] }, op);
+    if (choosePeer(planned, task.subject ?? task.hostId) === task.hostId) return planned;
+  }
+  return clusterView(deps, cluster, op);
 }
 
 /** The planned peer if it can act now, else another online, Ready control-plane node. */

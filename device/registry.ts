@@ -1,4 +1,4 @@
-import { validateImage } from './kairos.js';
+import { validateImage } from './image-ref.js';
 
 /**
  * Is an OCI image reachable from this host? A manifest HEAD against the registry's v2 API

@@ -1,4 +1,3 @@
-import { randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { HANDLER_ENV } from '../contracts/routes.js';
 import { DynamoAuditLog } from '../adapters/dynamodb/audit-log.js';
@@ -12,13 +11,13 @@ import { DynamoRegistrationStore } from '../adapters/dynamodb/registration-store
 import { IotDeviceRegistry } from '../adapters/iot/device-registry.js';
 import { x509CsrInspector } from '../adapters/x509/csr-inspector.js';
 import { IoTClient } from '@aws-sdk/client-iot';
-import type { IdGenerator, IdempotencyStore } from '../ports/index.js';
+import type { IdempotencyStore } from '../ports/index.js';
 import type { CsrInspector, DeviceRegistry, RegistrationStore } from '../ports/device-registry.js';
 import { getTracer } from './observability.js';
 import type { UpgradeDeps } from '../use-cases/upgrades.js';
 import { DynamoStatusStore } from '../adapters/dynamodb/device-plane-stores.js';
 import type { WorkflowEngine } from '../ports/workflow.js';
-import { awsWorkflowEngine, workflowConfigFromEnv, unwiredEngine } from './workflow/wiring.js';
+import { awsWorkflowEngine, cryptoIds, workflowConfigFromEnv, unwiredEngine } from './aws-building-blocks.js';
 import { DEFAULT_WORKFLOW_SETTINGS, type WorkflowSettings } from '../use-cases/workflows/deps.js';
 
 export interface HttpConfig {
@@ -63,11 +62,6 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): HttpConfig 
     ...(e[HANDLER_ENV.iotPolicyName] ? { iotPolicyName: e[HANDLER_ENV.iotPolicyName] as string } : {}),
   };
 }
-
-export const cryptoIds: IdGenerator = {
-  newId: () => randomUUID().replace(/-/g, '').slice(0, 16),
-  secret: (bytes) => randomBytes(bytes).toString('base64url'),
-};
 
 /** Wires every port to DynamoDB. The local runtime passes its own client (DynamoDB Local). */
 export function makeHttpDeps(db: DocClient, config: HttpConfig,

@@ -3,31 +3,14 @@ import { applyResult, expire, markSent, supersede, type CommandRecord, type Comm
 import { runEnded } from '../domain/workflow.js';
 import { canonicalJson, decideStatus, FULL_REPORT_INTERVAL_MS, type StatusDecision } from '../domain/device-status.js';
 import { nextPresence, type PresenceChange } from '../domain/presence.js';
-import type { Clock, OperationRepository } from '../ports/index.js';
-import type { SecretStore, WorkflowEngine } from '../ports/workflow.js';
 import { commandChanged } from './workflows/command-changed.js';
-import type { CommandEnvelope, CommandPublisher, CommandStore, PresenceWriter, StatusStore } from '../ports/device-plane.js';
+import type { CommandEnvelope } from '../ports/device-plane.js';
 import { createHash } from 'node:crypto';
-import type { HostLifecycleReader } from '../domain/device-admission.js';
 import { reportSwallowed } from './swallowed-failure.js';
+import type { DeviceDeps } from './device-deps.js';
 
-/** What the MQTT-plane use cases need. */
-export interface DeviceDeps {
-  readonly clock: Clock;
-  readonly presence: PresenceWriter;
-  readonly status: StatusStore;
-  readonly commands: CommandStore;
-  readonly publisher: CommandPublisher;
-  /** The IoT rules process messages only from hosts that are registered and active. */
-  readonly hostLifecycle: HostLifecycleReader;
-  /** @default FULL_REPORT_INTERVAL_MS (hourly) */
-  readonly fullReportIntervalMs?: number;
-  /** Fills in secret placeholders of a command when it is published (commands of workflows). */
-  readonly secrets?: Pick<SecretStore, 'get'>;
-  /** Commands sent by a workflow report their progress to its operation and complete its task token. */
-  readonly operations?: Pick<OperationRepository, 'setHost' | 'get'>;
-  readonly workflows?: Pick<WorkflowEngine, 'sendTaskSuccess' | 'sendTaskFailure'>;
-}
+/** Re-exported: importers know it from here. */
+export type { DeviceDeps } from './device-deps.js';
 
 /** A lifecycle event: written only if newer than the stored one (the store re-checks atomically). */
 export async function recordPresence(deps: DeviceDeps, hostId: string, event: PresenceChange): Promise<boolean> {

@@ -1,9 +1,9 @@
 /**
  * AWS calls of the IoT rule handlers (see ../aws-calls.ts for the format and the test that
- * proves them against the synthesized roles). The wiring (makeDeviceDeps) gives each handler
- * the device-plane stores, the operation repository and the host lifecycle reader on the
- * state table, the command publisher, and — where its environment has them — the workflow
- * engine and the secret store.
+ * proves them against the synthesized roles). The wiring (makeDeviceDeps, in
+ * ../aws-building-blocks.ts) gives each handler the device-plane stores, the operation
+ * repository and the host lifecycle reader on the state table, the command publisher, and —
+ * where its environment has them — the workflow engine and the secret store.
  */
 import { HANDLER_ENV } from '../../contracts/routes.js';
 import {

@@ -1,31 +1,14 @@
-import { DynamoCommandStore, DynamoPresenceWriter, DynamoStatusStore } from '../../adapters/dynamodb/device-plane-stores.js';
-import { makeDocClient, type DocClient } from '../../adapters/dynamodb/client.js';
+import { makeDocClient } from '../../adapters/dynamodb/client.js';
 import { HANDLER_ENV } from '../../contracts/routes.js';
 import { UnavailableError } from '../../domain/errors.js';
 import type { CommandPublisher } from '../../ports/device-plane.js';
-import type { DeviceDeps } from '../../use-cases/device-messages.js';
+import type { DeviceDeps } from '../../use-cases/device-deps.js';
 import { getTracer } from '../observability.js';
 import { IotCommandPublisher } from '../../adapters/iot/command-publisher.js';
-import { DynamoHostLifecycleReader } from '../../adapters/dynamodb/host-lifecycle-reader.js';
-import { DynamoOperationRepository } from '../../adapters/dynamodb/operation-repository.js';
-import type { SecretStore, WorkflowEngine } from '../../ports/workflow.js';
-import { awsSecretStore, awsWorkflowEngine, workflowConfigFromEnv } from '../workflow/wiring.js';
+import { awsSecretStore, awsWorkflowEngine, makeDeviceDeps, workflowConfigFromEnv } from '../aws-building-blocks.js';
 
-/** Wires the MQTT-plane ports to DynamoDB; the publisher comes from the runtime (local broker or AWS). */
-export function makeDeviceDeps(db: DocClient, stateTable: string, publisher: CommandPublisher,
-  workflow: { secrets?: SecretStore; workflows?: WorkflowEngine } = {}): DeviceDeps {
-  return {
-    clock: { now: () => new Date() },
-    presence: new DynamoPresenceWriter(db, stateTable),
-    status: new DynamoStatusStore(db, stateTable),
-    commands: new DynamoCommandStore(db, stateTable),
-    operations: new DynamoOperationRepository(db, stateTable),
-    publisher,
-    hostLifecycle: new DynamoHostLifecycleReader(db, stateTable),
-    ...(workflow.secrets ? { secrets: workflow.secrets } : {}),
-    ...(workflow.workflows ? { workflows: workflow.workflows } : {}),
-  };
-}
+/** Re-exported for the local runtime, which knows it from here. */
+export { makeDeviceDeps } from '../aws-building-blocks.js';
 
 /** For runtimes without a way to publish: fails loudly; commands stay stored (queued). */
 export const unavailablePublisher: CommandPublisher = {

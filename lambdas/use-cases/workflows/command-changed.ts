@@ -1,6 +1,6 @@
 import { WORKFLOW_ERRORS } from '../../contracts/workflows.js';
 import { isFinished, type CommandRecord } from '../../domain/command.js';
-import type { DeviceDeps } from '../device-messages.js';
+import type { DeviceDeps } from '../device-deps.js';
 
 /** The host an operation's progress row is about: the drained node for kube-node, else the command's host. */
 export const progressHost = (c: Pick<CommandRecord, 'hostId' | 'subjectHostId'>): string => c.subjectHostId ?? c.hostId;

@@ -4,7 +4,7 @@ import { NotFoundError, ValidationError } from '../../domain/errors.js';
 import type { OperationRecord } from '../../domain/model.js';
 import type { SecretStore, WorkflowEngine } from '../../ports/workflow.js';
 import type { Deps } from '../context.js';
-import type { DeviceDeps } from '../device-messages.js';
+import type { DeviceDeps } from '../device-deps.js';
 
 export interface WorkflowSettings {
   /** How long one host may take for one step (join, drain, reset…) before it fails the step. */

@@ -1,0 +1,22 @@
+import type { HostLifecycleReader } from '../domain/device-admission.js';
+import type { Clock, OperationRepository } from '../ports/index.js';
+import type { CommandPublisher, CommandStore, PresenceWriter, StatusStore } from '../ports/device-plane.js';
+import type { SecretStore, WorkflowEngine } from '../ports/workflow.js';
+
+/** What the MQTT-plane use cases need. */
+export interface DeviceDeps {
+  readonly clock: Clock;
+  readonly presence: PresenceWriter;
+  readonly status: StatusStore;
+  readonly commands: CommandStore;
+  readonly publisher: CommandPublisher;
+  /** The IoT rules process messages only from hosts that are registered and active. */
+  readonly hostLifecycle: HostLifecycleReader;
+  /** @default FULL_REPORT_INTERVAL_MS (hourly) */
+  readonly fullReportIntervalMs?: number;
+  /** Fills in secret placeholders of a command when it is published (commands of workflows). */
+  readonly secrets?: Pick<SecretStore, 'get'>;
+  /** Commands sent by a workflow report their progress to its operation and complete its task token. */
+  readonly operations?: Pick<OperationRepository, 'setHost' | 'get'>;
+  readonly workflows?: Pick<WorkflowEngine, 'sendTaskSuccess' | 'sendTaskFailure'>;
+}

@@ -23,7 +23,7 @@ describe('apply-cloud-config', () => {
     expect(k.calls).toEqual(['apply-cloud-config', 'bootstrap']);
     await waitFor(() => a.t.statuses().some((s) => s.kubernetes?.ready === true), 'Ready in a status report');
     const last = a.t.statuses().at(-1);
-    expect(statusMessage.parse(last).kubernetes).toEqual({ ready: true, role: 'init', version: 'v1.32.3+k3s1' });
+    expect(statusMessage.parse(last).kubernetes).toEqual({ ready: true, cordoned: false, role: 'init', version: 'v1.32.3+k3s1' });
   });
 
   test('a join failure fails with the reason', async () => {

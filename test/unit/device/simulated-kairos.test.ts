@@ -85,7 +85,7 @@ describe('simulated Kairos', () => {
       await k.applyCloudConfig(CP);
       expect((await k.state()).kubernetes).toBeUndefined();
       await k.bootstrap();
-      expect((await k.state()).kubernetes).toEqual({ ready: false, role: 'control-plane', distribution: 'k3s', version: 'v1.32.3+k3s1', nodeName: 'cp-1' });
+      expect((await k.state()).kubernetes).toEqual({ ready: false, cordoned: false, role: 'control-plane', distribution: 'k3s', version: 'v1.32.3+k3s1', nodeName: 'cp-1' });
       t += 500;
       expect((await k.state()).kubernetes?.ready).toBe(true);
       expect(k.calls).toEqual(['apply-cloud-config', 'bootstrap']);
@@ -95,8 +95,18 @@ describe('simulated Kairos', () => {
       const k = new SimulatedKairos({ now: clock });
       await k.applyCloudConfig(RKE2_WORKER);
       await k.bootstrap();
-      expect((await k.state()).kubernetes).toEqual({ ready: true, role: 'worker', distribution: 'rke2', version: 'v1.31.4', nodeName: 'w-2' });
+      expect((await k.state()).kubernetes).toEqual({ ready: true, cordoned: false, role: 'worker', distribution: 'rke2', version: 'v1.31.4', nodeName: 'w-2' });
       expect(await k.restartKubernetes()).toBe('rke2-agent');
+    });
+
+    test('the cordon it reports is the shared Kubernetes API\'s (whoever cordoned it: a peer\'s drain, an operator)', async () => {
+      const k = new SimulatedKairos({ now: clock });
+      await k.applyCloudConfig(RKE2_WORKER);
+      await k.bootstrap();
+      k.kubernetes.cordon('w-2');
+      expect((await k.state()).kubernetes?.cordoned).toBe(true);
+      k.kubernetes.uncordon('w-2');
+      expect((await k.state()).kubernetes?.cordoned).toBe(false);
     });
 
     test('bootstrap without a cluster stanza and a join failure are named; the failure stays until cleared', async () => {

@@ -70,6 +70,14 @@ describe('IotDeviceRegistry', () => {
     expect(iot.commandCalls(UpdateCertificateCommand)[0]!.args[0].input).toEqual({ certificateId: 'abc', newStatus: 'REVOKED' });
   });
 
+  it('a certificate that cannot be revoked after a failed attachment is named in the error, with the command that revokes it', async () => {
+    iot.on(AttachThingPrincipalCommand).rejects(err('ThrottlingException'));
+    iot.on(UpdateCertificateCommand).rejects(err('ServiceUnavailableException', 'try later'));
+    const e = await registry().provision('h1', 'CSR', {}).catch((x: Error) => x);
+    expect(e).toBeInstanceOf(ThrottledError);
+    expect((e as Error).message).toMatch(/certificate abc could not be revoked either .*aws iot update-certificate --certificate-id abc --new-status REVOKED/);
+  });
+
   it('unknown errors are not swallowed', async () => {
     iot.on(AttachThingPrincipalCommand).rejects(err('UnauthorizedException'));
     await expect(registry().provision('h1', 'CSR', {})).rejects.toMatchObject({ name: 'UnauthorizedException' });

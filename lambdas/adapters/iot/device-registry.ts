@@ -74,8 +74,13 @@ export class IotDeviceRegistry implements DeviceRegistry {
       await this.iot.send(new AttachThingPrincipalCommand({ thingName, principal: cert.certificateArn }))
         .catch((e: unknown) => mapIotError(e, `attaching the certificate to ${thingName}`));
     } catch (e) {
-      // The caller retries with a new certificate: this one must not stay active (best effort).
-      await this.revoke(cert.certificateId).catch(() => undefined);
+      // The caller retries with a new certificate: this one must not stay active. If revoking it
+      // fails too, the error says so (nothing is swallowed): the operator revokes it by hand.
+      const notRevoked = await this.revoke(cert.certificateId).then(() => undefined, (r: unknown) => (r instanceof Error ? r.message : String(r)));
+      if (notRevoked !== undefined && e instanceof Error) {
+        e.message += `; the new certificate ${cert.certificateId} could not be revoked either (${notRevoked}): ` +
+          `revoke it with \`aws iot update-certificate --certificate-id ${cert.certificateId} --new-status REVOKED\``;
+      }
       throw e;
     }
     return { certificateId: cert.certificateId, certificatePem: cert.certificatePem, ...(await this.connection()) };

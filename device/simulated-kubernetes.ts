@@ -61,8 +61,7 @@ export class SimulatedKubernetes {
   }
 
   /** Records the node's availability from now on (replacing what was foreseen for the future). */
-  private record(name: string): void {
-    const t = this.now();
+  private record(name: string, t = this.now()): void {
     for (let i = this.events.length - 1; i >= 0; i--) if (this.events[i]!.node === name && this.events[i]!.at > t) this.events.splice(i, 1);
     const e = this.entries.get(name);
     const push = (at: number, available: boolean) => {
@@ -74,27 +73,30 @@ export class SimulatedKubernetes {
     if (e && e.registered && !e.rebooting && !e.cordoned && e.readyAt !== undefined && e.readyAt > t) push(e.readyAt, true);
   }
 
-  private update(name: string, change: Partial<Entry>): boolean {
+  /** `t`: the instant of the change (one clock reading for the change and its record). */
+  private update(name: string, change: Partial<Entry>, t = this.now()): boolean {
     const e = this.entries.get(name);
     if (!e) return false;
     Object.assign(e, change);
-    this.record(name);
+    this.record(name, t);
     return true;
   }
 
   /** A host's node joins (or re-joins) the cluster; Ready `readyInMs` from now (undefined = not Ready). */
   register(name: string, node: { role: KubeRole; kubeletVersion: string; readyInMs?: number | undefined }): void {
     const old = this.entries.get(name);
+    const t = this.now();
     this.entries.set(name, {
-      role: node.role, kubeletVersion: node.kubeletVersion, readyAt: node.readyInMs === undefined ? undefined : this.now() + node.readyInMs,
+      role: node.role, kubeletVersion: node.kubeletVersion, readyAt: node.readyInMs === undefined ? undefined : t + node.readyInMs,
       cordoned: old?.registered ? old.cordoned : false, rebooting: false, registered: true,
     });
-    this.record(name);
+    this.record(name, t);
   }
 
   /** The kubelet (re)started (after a boot too): NotReady, then Ready `readyInMs` later (undefined = stays NotReady). */
   kubeletStarted(name: string, readyInMs: number | undefined, kubeletVersion?: string): boolean {
-    return this.update(name, { rebooting: false, readyAt: readyInMs === undefined ? undefined : this.now() + readyInMs, ...(kubeletVersion ? { kubeletVersion } : {}) });
+    const t = this.now();
+    return this.update(name, { rebooting: false, readyAt: readyInMs === undefined ? undefined : t + readyInMs, ...(kubeletVersion ? { kubeletVersion } : {}) }, t);
   }
 
   setRebooting(name: string, rebooting: boolean): boolean {

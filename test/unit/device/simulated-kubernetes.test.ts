@@ -181,3 +181,16 @@ describe('simulated hosts on a shared Kubernetes API', () => {
     await expect(h.checkImage(IMG('v3.5.0', '1.33.1'))).rejects.toThrow('quay.io: connection refused');
   });
 });
+
+describe('one clock reading per change', () => {
+  it('NotReady → Ready is exactly the kubelet delay, even when the clock moves between readings', () => {
+    let t = 1000;
+    const k = new SimulatedKubernetes({ now: () => t++ }); // every reading is 1 ms later
+    k.register('n1', { role: 'worker', kubeletVersion: 'v1.31.2', readyInMs: 0 });
+    t += 5000; // Ready for a while, then the kubelet restarts
+    k.kubeletStarted('n1', 300);
+    const [out, back] = k.timeline.filter((e) => e.node === 'n1').slice(-2);
+    expect([out!.available, back!.available]).toEqual([false, true]);
+    expect(back!.at - out!.at).toBe(300);
+  });
+});

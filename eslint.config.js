@@ -39,6 +39,17 @@ const LAMBDAS_EXCEPT_CONTRACTS = group(
   '**/lambdas/*', '!**/lambdas/contracts',
 );
 
+/** The simulator (simulated Kairos, Kubernetes, fleets): never part of the shipped agent. */
+const SIMULATOR = group(
+  'device/ is the shipped agent: it must not import the simulator (simulator/, simulated-*); the simulator imports the agent, not the reverse.',
+  '**/simulator', '**/simulator/**', '**/simulated-*',
+);
+/** The agent and the simulator run on their own: nothing of the deployment, the local runtime, the CLI or the entry points. */
+const OUTSIDE_AGENT = group(
+  'The agent and the simulator use only device/ and lambdas/contracts: not lib/, local/, cli/ or bin/.',
+  '**/lib/*', '../**/local/**', '../**/cli/**', '../**/bin/**',
+);
+
 const restrict = (files, ...groups) => ({
   files,
   rules: { 'no-restricted-imports': ['error', { patterns: groups }] },
@@ -74,8 +85,8 @@ export default defineConfig(
   restrict(['lambdas/contracts/**'], DOMAIN, PORTS, ADAPTERS, HANDLERS, USE_CASES, AWS_SDK, CDK, OUTSIDE_LAMBDAS),
   restrict(['lambdas/handlers/**'], CDK, OUTSIDE_LAMBDAS),
   restrict(['lib/**'], LAMBDAS_EXCEPT_CONTRACTS),
-  restrict(['device/**'], LAMBDAS_EXCEPT_CONTRACTS, CDK,
-    group('The agent uses nothing from lib/ (the CDK app).', '**/lib/*')),
+  restrict(['device/**'], LAMBDAS_EXCEPT_CONTRACTS, CDK, OUTSIDE_AGENT, SIMULATOR),
+  restrict(['simulator/**'], LAMBDAS_EXCEPT_CONTRACTS, CDK, OUTSIDE_AGENT),
   restrict(['cli/**'], LAMBDAS_EXCEPT_CONTRACTS, CDK,
     group('The CLI may use only the route table from lib/ (lib/api-routes).', '**/lib/*', '!**/lib/api-routes.js', '!**/lib/api-routes')),
   // local/, bin/, test/ and bench/ may import anything.

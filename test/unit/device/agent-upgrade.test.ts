@@ -1,5 +1,5 @@
 import type { KairosExecutor, RebootOutcome } from '../../../device/kairos.js';
-import { SimulatedKairos, type SimulatedKairosOptions } from '../../../device/simulated-kairos.js';
+import { SimulatedKairos, type SimulatedKairosOptions } from '../../../simulator/index.js';
 import { StateStore } from '../../../device/state-store.js';
 import { agentFixture, waitFor } from './agent-harness.js';
 

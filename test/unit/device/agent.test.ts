@@ -5,7 +5,7 @@ import { pendingCommandsRequest, resultMessage, statusMessage, TOPICS } from '..
 import { startAgent, type AgentHandle } from '../../../device/agent.js';
 import type { AgentConfig } from '../../../device/config.js';
 import type { KairosExecutor, RebootOutcome } from '../../../device/kairos.js';
-import { SimulatedKairos, type SimulatedKairosOptions } from '../../../device/simulated-kairos.js';
+import { SimulatedKairos, type SimulatedKairosOptions } from '../../../simulator/index.js';
 import { approved, CERT, inventory, MemoryTransport, waitFor } from './agent-harness.js';
 
 const V2 = 'quay.io/kairos/ubuntu:24.04-standard-amd64-generic-v3.5.0-k3sv1.33.1-k3s1';

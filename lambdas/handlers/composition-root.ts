@@ -75,7 +75,7 @@ const systemClock: Clock = { now: () => new Date() };
  * variable (IAM would refuse the call anyway; this says why).
  */
 function unconfigured<T extends object>(name: RequiredSetting): T {
-  const fail = () => { throw new ConfigError(`EdgeFleet configuration lacks ${SETTING_ENV[name]}: this function was deployed without that table, so it cannot use it`); };
+  const fail = async () => { throw new ConfigError(`EdgeFleet configuration lacks ${SETTING_ENV[name]}: this function was deployed without that table, so it cannot use it`); };
   return new Proxy({}, { get: (_t, p) => (p === 'then' ? undefined : fail) }) as T;
 }
 

@@ -1,4 +1,5 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { MAX_DEVICE_PAYLOAD_BYTES } from '../../contracts/mqtt.js';
 import type { IotRuleName } from '../../contracts/iot.js';
@@ -60,7 +61,7 @@ export function createIotHandler<S extends z.ZodType>(
   rule: IotRuleName, schema: S,
   run: (hostId: string, message: z.infer<S>, deps: DeviceDeps, event: IotEvent) => Promise<string | void>,
   deps: () => DeviceDeps,
-): (event: unknown) => Promise<IotOutcome> {
+): (event: unknown, context?: Context) => Promise<IotOutcome> {
   // The topic's host id (and the command id of a result) label every line of the invocation.
   return entryPoint<unknown, IotOutcome>({
     kind: 'iot', name: `edgefleet-iot-${rule}`, correlate: (event) => correlationIds(event, ['hostId', 'commandId']),

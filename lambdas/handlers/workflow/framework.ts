@@ -1,3 +1,4 @@
+import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { WORKFLOW_ERRORS } from '../../contracts/workflows.js';
 import { EdgeFleetError } from '../../domain/errors.js';
@@ -18,7 +19,7 @@ export class InvalidTaskInput extends Error {
  */
 export function workflowHandler<S extends z.ZodType, R, D>(
   task: string, schema: S, run: (input: z.infer<S>, deps: D) => Promise<R>, deps: () => D,
-): (event: unknown) => Promise<R> {
+): (event: unknown, context?: Context) => Promise<R> {
   // The payload's operation (and, for a host task, its host) label every line of the invocation.
   return entryPoint<unknown, R>({
     kind: 'workflow', name: `edgefleet-workflow-${task}`,

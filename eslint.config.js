@@ -9,6 +9,7 @@
  * The rule sees static `import`/`export … from` (type-only ones too), not dynamic `import()`.
  */
 import { defineConfig, globalIgnores } from 'eslint/config';
+import { createNodeResolver, importX } from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 
 /** One restricted group: gitignore-style patterns matched against the import specifier. */
@@ -39,6 +40,17 @@ const LAMBDAS_EXCEPT_CONTRACTS = group(
   '**/lambdas/*', '!**/lambdas/contracts',
 );
 
+/** The simulator (simulated Kairos, Kubernetes, fleets): never part of the shipped agent. */
+const SIMULATOR = group(
+  'device/ is the shipped agent: it must not import the simulator (simulator/, simulated-*); the simulator imports the agent, not the reverse.',
+  '**/simulator', '**/simulator/**', '**/simulated-*',
+);
+/** The agent and the simulator run on their own: nothing of the deployment, the local runtime, the CLI or the entry points. */
+const OUTSIDE_AGENT = group(
+  'The agent and the simulator use only device/ and lambdas/contracts: not lib/, local/, cli/ or bin/.',
+  '**/lib/*', '../**/local/**', '../**/cli/**', '../**/bin/**',
+);
+
 const restrict = (files, ...groups) => ({
   files,
   rules: { 'no-restricted-imports': ['error', { patterns: groups }] },
@@ -66,6 +78,20 @@ export default defineConfig(
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
 
+  // ---- no import cycles in the shipped code (type-only imports are left to the madge test,
+  // test/unit/import-cycles.test.ts, which sees them too) ----
+  {
+    files: ['lambdas/**/*.ts', 'device/**/*.ts', 'simulator/**/*.ts', 'local/**/*.ts', 'lib/**/*.ts', 'cli/**/*.ts', 'bin/**/*.ts'],
+    plugins: { 'import-x': importX },
+    settings: {
+      // NodeNext specifiers name the emitted `.js`; the sources are `.ts`, parsed as TypeScript.
+      'import-x/resolver-next': [createNodeResolver({ extensionAlias: { '.js': ['.ts', '.js'] } })],
+      'import-x/extensions': ['.ts', '.js'],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
+    },
+    rules: { 'import-x/no-cycle': ['error', { ignoreExternal: true }] },
+  },
+
   // ---- import boundaries (DESIGN.md, "may import") ----
   restrict(['lambdas/domain/**'], PORTS, ADAPTERS, HANDLERS, USE_CASES, CONTRACTS, AWS_SDK, CDK, OUTSIDE_LAMBDAS, IO),
   restrict(['lambdas/ports/**'], ADAPTERS, HANDLERS, USE_CASES, CONTRACTS, AWS_SDK, CDK, OUTSIDE_LAMBDAS),
@@ -74,8 +100,8 @@ export default defineConfig(
   restrict(['lambdas/contracts/**'], DOMAIN, PORTS, ADAPTERS, HANDLERS, USE_CASES, AWS_SDK, CDK, OUTSIDE_LAMBDAS),
   restrict(['lambdas/handlers/**'], CDK, OUTSIDE_LAMBDAS),
   restrict(['lib/**'], LAMBDAS_EXCEPT_CONTRACTS),
-  restrict(['device/**'], LAMBDAS_EXCEPT_CONTRACTS, CDK,
-    group('The agent uses nothing from lib/ (the CDK app).', '**/lib/*')),
+  restrict(['device/**'], LAMBDAS_EXCEPT_CONTRACTS, CDK, OUTSIDE_AGENT, SIMULATOR),
+  restrict(['simulator/**'], LAMBDAS_EXCEPT_CONTRACTS, CDK, OUTSIDE_AGENT),
   restrict(['cli/**'], LAMBDAS_EXCEPT_CONTRACTS, CDK,
     group('The CLI may use only the route table from lib/ (lib/api-routes).', '**/lib/*', '!**/lib/api-routes.js', '!**/lib/api-routes')),
   // local/, bin/, test/ and bench/ may import anything.

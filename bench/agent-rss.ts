@@ -1,7 +1,8 @@
 /**
  * `npm run bench:agent-rss`: the memory of ONE real agent process. Builds the single-file
- * agent (`npm run device:build`), starts the local runtime, runs the bundle with plain `node`
- * (simulated Kairos, EDGEFLEET_SIMULATE=1) until its host is online, then samples its RSS
+ * agent (`npm run device:build`) and, next to it, the same bundle of the simulator's process
+ * entry (simulator/agent-main.ts: the agent process on a simulated Kairos), starts the local
+ * runtime, runs that bundle with plain `node` until its host is online, then samples its RSS
  * from /proc for a while. Linux only.
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -9,11 +10,14 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bundleAgent } from '../device/build.js';
 import { startLocal } from '../local/runtime.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 execFileSync('npm', ['run', '--silent', 'device:build'], { cwd: root, stdio: 'ignore' });
-const bundle = path.join(root, 'dist', 'device', 'edgefleet-agent.mjs');
+// Next to the shipped bundle, so that the same banner finds the same aws-crt native addon.
+const bundle = path.join(root, 'dist', 'device', 'edgefleet-agent-simulated.mjs');
+await bundleAgent({ entry: path.join(root, 'simulator', 'agent-main.ts'), outfile: bundle });
 
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'edgefleet-bench-rss-'));
 const rt = await startLocal({ port: 0, mqttPort: 0, dataDir, inMemory: true, logLevel: 'CRITICAL' });
@@ -27,7 +31,7 @@ try {
   const configFile = path.join(dataDir, 'agent.json');
   writeFileSync(configFile, JSON.stringify({ apiUrl: rt.url, registrationToken: token, project: 'default', site: 'bench', tags: {} }));
   child = spawn(process.execPath, [bundle], {
-    env: { PATH: process.env.PATH, EDGEFLEET_AGENT_CONFIG: configFile, EDGEFLEET_STATE_DIR: stateDir, EDGEFLEET_UID: 'RSS-PROBE-1', EDGEFLEET_SIMULATE: '1' },
+    env: { PATH: process.env.PATH, EDGEFLEET_AGENT_CONFIG: configFile, EDGEFLEET_STATE_DIR: stateDir, EDGEFLEET_UID: 'RSS-PROBE-1' },
     stdio: 'ignore',
   });
   const started = Date.now();

@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { startSimulatedAgents } from '../device/simulate.js';
+import { startSimulatedAgents } from '../simulator/index.js';
 import { startLocal } from '../local/runtime.js';
 
 const { values } = parseArgs({ options: { hosts: { type: 'string', default: '200' }, idle: { type: 'string', default: '60' }, timeout: { type: 'string', default: '600' } } });

@@ -5,8 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startSimulatedAgents, type SimulatedFleet } from '../device/simulate.js';
-import type { SimulatedKairosOptions } from '../device/simulated-kairos.js';
+import { startSimulatedAgents, type SimulatedFleet, type SimulatedKairosOptions } from '../simulator/index.js';
 import { startLocal, type LocalRuntime } from '../local/runtime.js';
 import { trackCapacity, type Capacity } from './capacity.js';
 

@@ -10,7 +10,7 @@
 import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { startLocal } from '../local/runtime.js';
-import { startSimulatedAgents, type SimulatedFleet } from '../device/simulate.js';
+import { startSimulatedAgents, type SimulatedFleet } from '../simulator/index.js';
 
 function fail(message: string): never {
   process.stderr.write(`edgefleet: ${message}\n`);

@@ -100,13 +100,30 @@ ${indent(systemdUnit(installDir), 12)}
 `;
 }
 
-export async function buildAgent(): Promise<{ outfile: string; bytes: number }> {
-  await rm(out, { recursive: true, force: true });
-  await mkdir(out, { recursive: true });
-  const outfile = join(out, 'edgefleet-agent.mjs');
-  await build({
-    entryPoints: [join(root, 'device', 'main.ts')],
-    outfile,
+/** The shipped agent's entry: the only root of the bundle. */
+export const AGENT_ENTRY = join(root, 'device', 'main.ts');
+
+export interface BundleOptions {
+  /** @default AGENT_ENTRY (bench:agent-rss bundles simulator/agent-main.ts the same way) */
+  readonly entry?: string;
+  readonly outfile: string;
+  /** false: nothing is written; the code comes back in `text` (for tests). @default true */
+  readonly write?: boolean;
+}
+
+export interface Bundle {
+  /** The bundled source files, relative to the repository root (esbuild's metafile inputs). */
+  readonly inputs: readonly string[];
+  /** The bundle's code when `write` is false. */
+  readonly text?: string;
+}
+
+/** Bundles one agent entry into one ESM file for Node ≥ 20 (all JS dependencies included). */
+export async function bundleAgent(o: BundleOptions): Promise<Bundle> {
+  const result = await build({
+    entryPoints: [o.entry ?? AGENT_ENTRY],
+    outfile: o.outfile,
+    absWorkingDir: root,
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -114,7 +131,17 @@ export async function buildAgent(): Promise<{ outfile: string; bytes: number }> 
     banner: { js: BANNER },
     legalComments: 'none',
     logLevel: 'warning',
+    metafile: true,
+    write: o.write ?? true,
   });
+  return { inputs: Object.keys(result.metafile.inputs), ...(o.write === false ? { text: result.outputFiles?.[0]?.text ?? '' } : {}) };
+}
+
+export async function buildAgent(): Promise<{ outfile: string; bytes: number }> {
+  await rm(out, { recursive: true, force: true });
+  await mkdir(out, { recursive: true });
+  const outfile = join(out, 'edgefleet-agent.mjs');
+  await bundleAgent({ outfile });
   for (const platformDir of ['linux-x64-glibc', 'linux-arm64-glibc']) {
     const dest = join(out, 'native', platformDir);
     await mkdir(dest, { recursive: true });

@@ -1,70 +1,10 @@
-import { consoleLog, startAgent } from './agent.js';
-import { ExecFileRunner } from './command-runner.js';
-import { ConfigError, loadConfig } from './config.js';
-import { KairosCli, type KairosExecutor } from './kairos.js';
-import { SimulatedKairos } from './simulated-kairos.js';
-import { spawn } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import { writeFileAtomic } from './state-store.js';
-
-/** systemd: do not restart on a configuration problem or a terminal refusal (RestartPreventExitStatus). */
-export const EXIT_CONFIG = 78;
-
-async function main(): Promise<number> {
-  let config;
-  try {
-    config = await loadConfig();
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      process.stderr.write(`edgefleet-agent: ${e.message}\n`);
-      return EXIT_CONFIG;
-    }
-    throw e;
-  }
-  if (config.caBundle && process.env.EDGEFLEET_CA_BUNDLE_APPLIED !== '1') return relaunchWithCaBundle(config.stateDir, config.caBundle);
-  const executor: KairosExecutor = process.env.EDGEFLEET_SIMULATE === '1'
-    ? new SimulatedKairos({ stateFile: join(config.stateDir, 'simulated-disk.json'), rebootDelayMs: 2000 })
-    : new KairosCli(new ExecFileRunner());
-  const agent = startAgent({ config, executor, log: consoleLog });
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    consoleLog('info', `${signal}: stopping`);
-    void agent.stop();
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
-  await agent.done;
-  if (agent.state.phase === 'refused') {
-    process.stderr.write(`\nedgefleet-agent: ${agent.state.message}\n`);
-    return EXIT_CONFIG;
-  }
-  return agent.state.phase === 'failed' ? 1 : 0;
-}
-
 /**
- * Node reads extra trusted CAs (NODE_EXTRA_CA_CERTS) only at start: write the config's
- * caBundle (e.g. a TLS-inspecting proxy's CA) into the state dir and run the agent again as a
- * child with it, forwarding stop signals.
+ * The shipped agent's entry (bundled by build.ts into dist/device/edgefleet-agent.mjs): the
+ * agent process on the real Kairos CLI. Simulated hosts have their own entry
+ * (simulator/agent-main.ts); nothing here can select one.
  */
-async function relaunchWithCaBundle(stateDir: string, caBundle: string): Promise<number> {
-  await mkdir(stateDir, { recursive: true, mode: 0o700 });
-  const bundle = join(stateDir, 'api-ca-bundle.pem');
-  await writeFileAtomic(bundle, caBundle.endsWith('\n') ? caBundle : `${caBundle}\n`);
-  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
-    stdio: 'inherit',
-    env: { ...process.env, NODE_EXTRA_CA_CERTS: bundle, EDGEFLEET_CA_BUNDLE_APPLIED: '1' },
-  });
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => child.kill(signal));
-  return new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
-}
+import { ExecFileRunner } from './command-runner.js';
+import { KairosCli } from './kairos.js';
+import { runAgentProcess } from './run-agent-process.js';
 
-main().then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    process.stderr.write(`edgefleet-agent: ${(e as Error).stack ?? e}\n`);
-    process.exit(1);
-  },
-);
+runAgentProcess(() => new KairosCli(new ExecFileRunner()));

@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startSimulatedAgents, type SimulatedFleet } from '../../device/simulate.js';
+import { startSimulatedAgents, type SimulatedFleet } from '../../simulator/index.js';
 import type { TransportFactory } from '../../device/transport.js';
 import { sdkTransportFactory } from '../../device/transport-sdk.js';
 import { eventually, startHarness, type Harness } from './harness.js';

@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { SimulatedFleet } from '../../device/simulate.js';
+import type { SimulatedFleet } from '../../simulator/index.js';
 import { eventually, startFleet, startHarness, type Harness } from './harness.js';
 
 let h: Harness;

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createServer } from 'node:net';
-import { startSimulatedAgents, type SimulatedFleet, type SimulatedFleetOptions } from '../../device/simulate.js';
+import { startSimulatedAgents, type SimulatedFleet, type SimulatedFleetOptions } from '../../simulator/index.js';
 import { sdkTransportFactory } from '../../device/transport-sdk.js';
 import { startLocal, type LocalOptions, type LocalRuntime } from '../../local/runtime.js';
 

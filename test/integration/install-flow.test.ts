@@ -9,7 +9,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { startAgent, type AgentHandle } from '../../device/agent.js';
 import { loadConfig } from '../../device/config.js';
-import { SimulatedKairos } from '../../device/simulated-kairos.js';
+import { SimulatedKairos } from '../../simulator/index.js';
 import { AGENT_CONFIG_PATH } from '../../lambdas/domain/user-data.js';
 import { eventually as poll, startHarness, type Harness } from './harness.js';
 

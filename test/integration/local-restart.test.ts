@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../../lambdas/adapters/dynamodb/keys.js';
-import type { SimulatedFleet } from '../../device/simulate.js';
+import type { SimulatedFleet } from '../../simulator/index.js';
 import { MQTT_PORT_FILE, startLocal } from '../../local/runtime.js';
 import { eventually, seedApprovedHosts, startFleet, startHarness, type Harness } from './harness.js';
 

@@ -61,6 +61,22 @@ describe('import boundaries (eslint no-restricted-imports)', () => {
     ['device/agent.ts', '../lambdas/domain/host-lifecycle.js'],
     ['device/agent.ts', '../lib/api-routes.js'],
     ['device/agent.ts', 'aws-cdk-lib'],
+    // the agent never reaches the simulator (nor the local runtime, the CLI, the entry points)
+    ['device/main.ts', '../simulator/index.js'],
+    ['device/main.ts', '../simulator/simulated-kairos.js'],
+    ['device/agent.ts', './simulated-kairos.js'],
+    ['device/features/session.ts', '../../simulator/simulated-fleet.js'],
+    ['device/agent.ts', '../local/runtime.js'],
+    ['device/agent.ts', '../cli/program.js'],
+    ['device/agent.ts', '../bin/local.js'],
+    ['device/agent.ts', '../simulator/index.js', 'import type { SimulatedFleet } from \'../simulator/index.js\';\nexport type { SimulatedFleet };'],
+    // the simulator: device/ and lambdas/contracts only
+    ['simulator/simulated-fleet.ts', '../lambdas/domain/host-lifecycle.js'],
+    ['simulator/simulated-fleet.ts', '../lambdas/adapters/dynamodb/client.js'],
+    ['simulator/simulated-fleet.ts', '../lib/api-routes.js'],
+    ['simulator/simulated-fleet.ts', '../local/runtime.js'],
+    ['simulator/simulated-fleet.ts', '../cli/program.js'],
+    ['simulator/simulated-fleet.ts', 'aws-cdk-lib'],
     ['cli/commands/hosts.ts', '../../lambdas/domain/errors.js'],
     ['cli/commands/hosts.ts', '../../lambdas/handlers/wiring.js'],
     ['cli/commands/hosts.ts', '../../lib/edgefleet-stack.js'],
@@ -93,6 +109,14 @@ describe('import boundaries (eslint no-restricted-imports)', () => {
     ['lib/constructs/api.ts', 'aws-cdk-lib'],
     ['lib/edgefleet-stack.ts', './constructs/api.js'],
     ['device/agent.ts', '../lambdas/contracts/api.js'],
+    ['device/agent.ts', './features/session.js'],
+    ['simulator/simulated-fleet.ts', '../device/agent.js'],
+    ['simulator/simulated-fleet.ts', './simulated-kairos.js'],
+    ['simulator/simulated-kairos.ts', '../lambdas/contracts/mqtt.js'],
+    ['simulator/agent-main.ts', '../device/run-agent-process.js'],
+    ['bin/local.ts', '../simulator/index.js'],
+    ['bench/fleet.ts', '../simulator/index.js'],
+    ['test/unit/device/agent.test.ts', '../../../simulator/index.js'],
     ['cli/commands/hosts.ts', '../../lambdas/contracts/api.js'],
     ['cli/program.ts', '../lib/api-routes.js'],
     ['cli/program.ts', './commands/hosts.js'],
@@ -108,5 +132,7 @@ describe('import boundaries (eslint no-restricted-imports)', () => {
   it('names the rule that was broken', async () => {
     const [message] = await violations('lambdas/domain/host.ts', imp('../adapters/dynamodb/client.js'));
     expect(message).toMatch(/lambdas\/adapters is off limits/);
+    const [simulator] = await violations('device/main.ts', imp('../simulator/index.js'));
+    expect(simulator).toMatch(/must not import the simulator/);
   });
 });

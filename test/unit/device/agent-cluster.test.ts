@@ -1,6 +1,6 @@
 import { statusMessage } from '../../../lambdas/contracts/mqtt.js';
 import type { KairosExecutor, RebootOutcome } from '../../../device/kairos.js';
-import { SimulatedKairos, type SimulatedKairosOptions } from '../../../device/simulated-kairos.js';
+import { SimulatedKairos, type SimulatedKairosOptions } from '../../../simulator/index.js';
 import { agentFixture, waitFor } from './agent-harness.js';
 
 /** The agent's cluster commands (apply-cloud-config modes, kube-node) against a simulated host. */

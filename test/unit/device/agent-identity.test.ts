@@ -1,6 +1,6 @@
 import { statusMessage } from '../../../lambdas/contracts/mqtt.js';
 import type { KairosExecutor, KairosState } from '../../../device/kairos.js';
-import { SimulatedKairos, simulatedDigest, type SimulatedKairosOptions } from '../../../device/simulated-kairos.js';
+import { SimulatedKairos, simulatedDigest, type SimulatedKairosOptions } from '../../../simulator/index.js';
 import { freshSinceBoot, sameImage } from '../../../device/upgrade.js';
 import { agentFixture, waitFor } from './agent-harness.js';
 

@@ -1,5 +1,4 @@
-import { SimulatedKairos } from '../../../device/simulated-kairos.js';
-import { SimulatedKubernetes, type AvailabilityEvent } from '../../../device/simulated-kubernetes.js';
+import { SimulatedKairos, SimulatedKubernetes, type AvailabilityEvent } from '../../../simulator/index.js';
 
 /** The shared simulated Kubernetes API: nodes, kube-node actions, the availability timeline and its helpers. */
 

@@ -1,10 +1,10 @@
 import { join } from 'node:path';
-import { startAgent, type AgentHandle } from './agent.js';
-import { agentConfig, type AgentConfig } from './config.js';
-import type { Log } from './registration.js';
+import { startAgent, type AgentHandle } from '../device/agent.js';
+import { agentConfig, type AgentConfig } from '../device/config.js';
+import type { Log } from '../device/registration.js';
 import { SimulatedKairos, type SimulatedKairosOptions } from './simulated-kairos.js';
 import { SimulatedKubernetes, type SimulatedKubernetesOptions } from './simulated-kubernetes.js';
-import type { TransportFactory } from './transport.js';
+import type { TransportFactory } from '../device/transport.js';
 
 export interface SimulatedFleetOptions {
   readonly apiUrl: string;

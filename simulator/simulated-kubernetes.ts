@@ -1,4 +1,4 @@
-import type { KubeRole } from './kubernetes.js';
+import type { KubeRole } from '../device/kubernetes.js';
 
 /**
  * The Kubernetes API of one simulated fleet, shared by its simulated hosts: each host

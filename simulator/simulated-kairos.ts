@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { KubeNodeAction } from '../lambdas/contracts/mqtt.js';
-import { writeFileAtomic } from './state-store.js';
-import { validateCloudConfig, validateImage, versionFromImage, type BootState, type KairosExecutor, type KairosState, type RebootOutcome, type UpgradeOptions } from './kairos.js';
-import { clusterStanza, isControlPlane, serviceFor, validateNodeName, type Distribution, type KubeRole } from './kubernetes.js';
+import { writeFileAtomic } from '../device/state-store.js';
+import { validateCloudConfig, validateImage, versionFromImage, type BootState, type KairosExecutor, type KairosState, type RebootOutcome, type UpgradeOptions } from '../device/kairos.js';
+import { clusterStanza, isControlPlane, serviceFor, validateNodeName, type Distribution, type KubeRole } from '../device/kubernetes.js';
 import { SimulatedKubernetes } from './simulated-kubernetes.js';
-import { kubeletFromImage } from './upgrade.js';
+import { kubeletFromImage } from '../device/upgrade.js';
 
 /**
  * What a partition holds: the identity of the image actually written (its /etc/kairos-release

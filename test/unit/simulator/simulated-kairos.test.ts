@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SimulatedKairos } from '../../../device/simulated-kairos.js';
+import { SimulatedKairos } from '../../../simulator/index.js';
 
 const V2 = 'quay.io/kairos/ubuntu:24.04-standard-amd64-generic-v3.5.0-k3sv1.33.1-k3s1';
 

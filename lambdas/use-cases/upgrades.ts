@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { createUpgradeBody } from '../contracts/api.js';
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.js';
 import type { ClusterRecord, OperationRecord, UpgradeInput, UpgradeOperation } from '../domain/model.js';
+import { refusalKind } from '../domain/plan-refusal.js';
 import { planUpgrade, type UpgradeNode, type UpgradePlan } from '../domain/upgrade-plan.js';
 import type { StatusStore } from '../ports/device-plane.js';
 import { newOperation, requireIdle, start, stopRun, targetVersions, type ClusterOpsDeps } from './cluster-operations.js';
@@ -14,8 +15,6 @@ export interface UpgradeDeps extends ClusterOpsDeps {
   readonly status: Pick<StatusStore, 'get'>;
 }
 
-/** Plans refused because of the cluster's state (409); the rest are bad requests (400). */
-const PLAN_CONFLICTS: ReadonlySet<string> = new Set(['downtime-not-acknowledged', 'version-skew', 'downgrade', 'node-newer-than-target', 'max-unavailable-too-high']);
 
 const notFound = (what: string) => () => new NotFoundError('upgrade-not-found', `${what} does not exist in this project`);
 
@@ -72,7 +71,7 @@ export async function startUpgrade(deps: UpgradeDeps, ctx: RequestContext, clust
         },
       });
       if (!planned.ok) {
-        if (PLAN_CONFLICTS.has(planned.code)) throw new ConflictError(planned.code, planned.message);
+        if (refusalKind(planned.code) === 'conflict') throw new ConflictError(planned.code, planned.message);
         throw new ValidationError(planned.code, planned.message, { errors: [{ path: 'to', message: planned.message }] });
       }
       return begin(deps, ctx, cluster, planned.plan, {

@@ -65,6 +65,11 @@ export class CommandRunnerFeature implements Feature {
     return this.verifiedInflight;
   }
 
+  /** Settles once every command queued so far has been handled. */
+  get idle(): Promise<void> {
+    return this.queue;
+  }
+
   async stop(): Promise<void> {
     if (!this.stopped) this.abort.abort();
     for (const d of this.deadlines) {

@@ -74,6 +74,8 @@ export class SessionFeature implements Feature {
 
   /** QoS 1 (waits in the outbox while offline); a failure is logged, never thrown. */
   publish(topic: string, body: unknown): Promise<void> {
-    return this.transport.publish(topic, JSON.stringify(body)).catch((e: unknown) => this.o.log('warn', `publish to ${topic} failed: ${(e as Error).message}`));
+    return this.transport.publish(topic, JSON.stringify(body)).catch((e: unknown) => {
+      this.o.log('warn', `publish to ${topic} failed: ${(e as Error).message}`);
+    });
   }
 }

@@ -9,6 +9,7 @@
  * The rule sees static `import`/`export … from` (type-only ones too), not dynamic `import()`.
  */
 import { defineConfig, globalIgnores } from 'eslint/config';
+import { createNodeResolver, importX } from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 
 /** One restricted group: gitignore-style patterns matched against the import specifier. */
@@ -75,6 +76,20 @@ export default defineConfig(
     // Synthesized CloudFormation templates are untyped JSON; these files walk them as such.
     files: ['test/**', 'lib/synth.ts', 'lib/template-tables.ts', 'lib/asl-guard.ts', 'local/template-cache.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
+  },
+
+  // ---- no import cycles in the shipped code (type-only imports are left to the madge test,
+  // test/unit/import-cycles.test.ts, which sees them too) ----
+  {
+    files: ['lambdas/**/*.ts', 'device/**/*.ts', 'simulator/**/*.ts', 'local/**/*.ts', 'lib/**/*.ts', 'cli/**/*.ts', 'bin/**/*.ts'],
+    plugins: { 'import-x': importX },
+    settings: {
+      // NodeNext specifiers name the emitted `.js`; the sources are `.ts`, parsed as TypeScript.
+      'import-x/resolver-next': [createNodeResolver({ extensionAlias: { '.js': ['.ts', '.js'] } })],
+      'import-x/extensions': ['.ts', '.js'],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
+    },
+    rules: { 'import-x/no-cycle': ['error', { ignoreExternal: true }] },
   },
 
   // ---- import boundaries (DESIGN.md, "may import") ----

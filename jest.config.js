@@ -1,11 +1,20 @@
-/** @type {import('jest').Config} */
-export default {
+/**
+ * Three projects, selectable one at a time (`npm run test:unit`, `test:integration`, `test:infra`);
+ * `npm test` runs all three. Unit tests need no Java, no DynamoDB Local and no broker process.
+ */
+const shared = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/test'],
-  testMatch: ['**/*.test.ts'],
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true }] },
+  testTimeout: 60000,
+};
+
+const project = (name) => ({ ...shared, displayName: name, roots: [`<rootDir>/test/${name}`], testMatch: ['**/*.test.ts'] });
+
+/** @type {import('jest').Config} */
+export default {
+  projects: [project('unit'), project('integration'), project('infra')],
   testTimeout: 60000,
   maxWorkers: 2,
 };

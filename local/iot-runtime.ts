@@ -2,17 +2,14 @@ import * as expireCommands from '../lambdas/handlers/scheduled/expire-commands.j
 import path from 'node:path';
 import type { IotRuleName } from '../lambdas/contracts/iot.js';
 import { commandMessage, TOPICS } from '../lambdas/contracts/mqtt.js';
-import type { DocClient } from '../lambdas/adapters/dynamodb/client.js';
 import * as pendingCommands from '../lambdas/handlers/iot/pending-commands.js';
 import * as presence from '../lambdas/handlers/iot/presence.js';
 import * as results from '../lambdas/handlers/iot/results.js';
 import * as status from '../lambdas/handlers/iot/status.js';
-import { makeDeviceDeps } from '../lambdas/handlers/iot/wiring.js';
 import { getLogger } from '../lambdas/handlers/observability.js';
 import type { CommandEnvelope, CommandPublisher } from '../lambdas/ports/device-plane.js';
 import { issueCommand, type DeviceDeps } from '../lambdas/use-cases/device-messages.js';
 import { loadOrCreateCa, type LocalCa } from './local-ca.js';
-import type { SecretStore, WorkflowEngine } from '../lambdas/ports/workflow.js';
 import type { WorkflowDeps } from '../lambdas/use-cases/workflows/deps.js';
 import { startBroker, type BrokerStats, type SessionMatch } from './mqtt-broker.js';
 import { createIotRouter, type RuleHandler, type RuleStats } from './iot-router.js';
@@ -21,18 +18,16 @@ export interface IotRuntimeOptions {
   /** The CA lives in `<dataDir>/ca` unless `ca` is given (share the device registry's). */
   readonly dataDir: string;
   readonly ca?: LocalCa;
-  /** The DynamoDB client the rule handlers write with. */
-  readonly dynamo: DocClient;
-  readonly stateTable: string;
+  /** The device-plane ports of the composition root (the same ones the rule handlers get). */
+  readonly deps: DeviceDeps;
+  /** Receives the broker's publisher once the broker listens, before any message is routed (the root's publisher forwards to it). */
+  readonly bindPublisher: (publisher: CommandPublisher) => void;
   /** 0 picks a free port. @default 8883 */
   readonly port?: number;
   /** `iot:Connection.Thing.IsAttached` (the device registry); default: every issued certificate. */
   readonly isAttached?: (thingName: string, certificateId: string) => boolean | Promise<boolean>;
   /** How often commands past their deadline are timed out. @default 10000 */
   readonly sweepIntervalMs?: number;
-  /** Workflow commands: their secrets are filled in at publish, their results complete task tokens. */
-  readonly secrets?: SecretStore;
-  readonly workflows?: WorkflowEngine;
   /** When given, the sweep also ends operations past their deadline and starts lost ones. */
   readonly workflowDeps?: () => WorkflowDeps;
 }
@@ -71,9 +66,8 @@ export async function startIot(opts: IotRuntimeOptions): Promise<LocalIot> {
       await broker.publish(TOPICS.commands(hostId), JSON.stringify(message), 1);
     },
   };
-  const deps = makeDeviceDeps(opts.dynamo, opts.stateTable, publisher, {
-    ...(opts.secrets ? { secrets: opts.secrets } : {}), ...(opts.workflows ? { workflows: opts.workflows } : {}),
-  });
+  opts.bindPublisher(publisher);
+  const { deps } = opts;
   const depsFn = () => deps;
   const handlers: Record<IotRuleName, RuleHandler> = {
     status: status.makeHandler(depsFn), results: results.makeHandler(depsFn),
@@ -86,7 +80,7 @@ export async function startIot(opts: IotRuntimeOptions): Promise<LocalIot> {
   const sweep = expireCommands.makeHandler(depsFn, opts.workflowDeps);
   let sweeping: Promise<unknown> = Promise.resolve();
   const sweepTimer = setInterval(() => {
-    sweeping = sweep().catch((e: unknown) => logger.error('command deadline sweep failed', { error: e as Error }));
+    sweeping = sweep({}).catch((e: unknown) => logger.error('command deadline sweep failed', { error: e as Error }));
   }, opts.sweepIntervalMs ?? 10_000);
   sweepTimer.unref();
 

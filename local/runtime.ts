@@ -12,7 +12,10 @@ import * as operations from '../lambdas/handlers/http/operations.js';
 import * as profiles from '../lambdas/handlers/http/profiles.js';
 import * as tokens from '../lambdas/handlers/http/tokens.js';
 import * as userData from '../lambdas/handlers/http/user-data.js';
-import { makeHttpDeps, type HttpDeps } from '../lambdas/handlers/wiring.js';
+import { composeRoot, type HttpDeps } from '../lambdas/handlers/composition-root.js';
+import { loadConfig } from '../lambdas/handlers/config.js';
+import { HANDLER_ENV } from '../lambdas/contracts/routes.js';
+import type { CommandPublisher } from '../lambdas/ports/device-plane.js';
 import type { DocClient } from '../lambdas/adapters/dynamodb/client.js';
 import { createApiGateway, type GroupHandler } from './api-gateway.js';
 import { startDynamoLocal, ensureTables, type DynamoLocal } from './dynamodb-local.js';
@@ -26,7 +29,6 @@ import { FileSecretStore } from './file-secret-store.js';
 import { LocalWorkflowEngine } from './step-functions.js';
 import * as hostCommand from '../lambdas/handlers/workflow/host-command.js';
 import * as workflowStep from '../lambdas/handlers/workflow/workflow-step.js';
-import { makeWorkflowDeps } from '../lambdas/handlers/workflow/wiring.js';
 import { getLogger } from '../lambdas/handlers/observability.js';
 import { UnavailableError } from '../lambdas/domain/errors.js';
 import type { WorkflowEngine } from '../lambdas/ports/workflow.js';
@@ -165,7 +167,8 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
     const ca = await loadOrCreateCa(path.join(dataDir, 'ca'));
     const registry = new LocalDeviceRegistry(ca);
     // Workflows: the engine needs the task handlers, which need the ports: bound late through this proxy.
-    const bound: { engine?: LocalWorkflowEngine } = {};
+    // So does the command publisher (the broker starts after the API).
+    const bound: { engine?: LocalWorkflowEngine; publisher?: CommandPublisher } = {};
     const running = () => {
       if (!bound.engine) throw new UnavailableError('workflows-starting', 'the local workflow engine is still starting; retry in a moment');
       return bound.engine;
@@ -176,11 +179,24 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
       sendTaskFailure: (token, error, cause) => running().sendTaskFailure(token, error, cause),
       stop: (kind, name, cause) => running().stop(kind, name, cause),
     };
-    const workflowSettings = { hostTimeoutSeconds: opts.hostTimeoutSeconds ?? DEFAULT_WORKFLOW_SETTINGS.hostTimeoutSeconds };
-    const secrets = new FileSecretStore(path.join(dataDir, 'secrets'));
-    const deps = makeHttpDeps(db.client, {
-      stateTable: tables.state.TableName!, auditTable: tables.audit.TableName!, apiUrl: 'http://127.0.0.1', auditRetentionDays: 365,
-    }, { registry, workflows, workflowSettings });
+    const publisher: CommandPublisher = {
+      publish: (hostId, command) => {
+        if (!bound.publisher) throw new UnavailableError('command-publisher-starting', 'the local IoT broker is still starting; the command stays queued');
+        return bound.publisher.publish(hostId, command);
+      },
+    };
+    // The same configuration schema and composition root as the Lambda functions, with this
+    // machine's adapters; the host timeout may be shorter here than a deployment allows (tests).
+    const config = {
+      ...loadConfig({
+        [HANDLER_ENV.stateTable]: tables.state.TableName, [HANDLER_ENV.auditTable]: tables.audit.TableName, [HANDLER_ENV.apiUrl]: 'http://127.0.0.1',
+      }, ['stateTable', 'auditTable', 'apiUrl']),
+      workflowSettings: { hostTimeoutSeconds: opts.hostTimeoutSeconds ?? DEFAULT_WORKFLOW_SETTINGS.hostTimeoutSeconds },
+    };
+    const root = composeRoot(config, {
+      db: db.client, publisher, registry, workflows, secrets: new FileSecretStore(path.join(dataDir, 'secrets')),
+    });
+    const deps = root.http;
     const getDeps = (): HttpDeps => ({ ...deps, config: { ...deps.config, apiUrl: url } });
     const handlers: Record<ApiGroup, GroupHandler> = {
       meta: meta.makeHandler(), tokens: tokens.makeHandler(getDeps), 'user-data': userData.makeHandler(getDeps),
@@ -203,9 +219,10 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
     if (offline.length > 0) getLogger().info('hosts marked offline until they reconnect (local restart)', { hosts: offline.length });
     const keptMqttPort = readMqttPort(dataDir);
     const iot = await startIot({
-      dataDir, ca, dynamo: db.client, stateTable: tables.state.TableName!, port: opts.mqttPort ?? keptMqttPort ?? (opts.port === 0 ? 0 : 8883),
+      dataDir, ca, port: opts.mqttPort ?? keptMqttPort ?? (opts.port === 0 ? 0 : 8883),
+      deps: root.device, bindPublisher: (p) => { bound.publisher = p; },
       ...(opts.commandSweepMs ? { sweepIntervalMs: opts.commandSweepMs } : {}),
-      secrets, workflows, workflowDeps: () => workflowDeps,
+      workflowDeps: () => workflowDeps,
       // The policy's iot:Connection.Thing.IsAttached: the certificate must be the one the host
       // record holds (a re-registered host's old certificate no longer is), and the host must
       // not be retired.
@@ -223,8 +240,7 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
     // ---- end MQTT plane ----
 
     // ---- Step Functions: the synthesized state machines, Task states mapped to the same handlers ----
-    const workflowDeps = makeWorkflowDeps(db.client, { state: tables.state.TableName!, audit: tables.audit.TableName! }, iot.deps,
-      { secrets, workflows, settings: workflowSettings });
+    const workflowDeps = root.workflow;
     const wfLogger = getLogger();
     const engine = new LocalWorkflowEngine({
       template,

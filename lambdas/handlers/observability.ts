@@ -1,17 +1,66 @@
-import { Logger } from '@aws-lambda-powertools/logger';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { LogFormatter, LogItem, Logger } from '@aws-lambda-powertools/logger';
+import type { LogAttributes, UnformattedAttributes } from '@aws-lambda-powertools/logger/types';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 
 /**
  * The one logger, metrics sink and tracer (Powertools): structured JSON to stdout, CloudWatch EMF for
  * metrics. Created on first use so importing a handler has no side effects.
+ *
+ * Correlation keys (`requestId`, `operationId`, `hostId`, `clusterId`, …) belong to one
+ * invocation. The handler kit opens a scope per invocation; every line the logger writes inside
+ * it carries that scope's keys (a key given on the line itself wins). The scope lives in an
+ * AsyncLocalStorage, not in the logger's shared temporary keys, because the local runtime runs
+ * many invocations of one handler at once in one process: shared keys would bleed between them.
  */
+export type CorrelationKeys = Readonly<Record<string, string>>;
+
+const scope = new AsyncLocalStorage<Record<string, string>>();
+
+/** Runs `fn` with its own correlation keys (nested scopes start from the outer scope's keys). */
+export function withCorrelation<T>(keys: CorrelationKeys, fn: () => T): T {
+  return scope.run({ ...(scope.getStore() ?? {}), ...keys }, fn);
+}
+
+/** Adds keys learnt during the invocation (e.g. the cluster of an operation) to the current scope. */
+export function appendCorrelation(keys: CorrelationKeys): void {
+  const store = scope.getStore();
+  if (store) Object.assign(store, keys);
+}
+
+/** The keys of the current invocation ({} outside one). */
+export function correlation(): CorrelationKeys {
+  return { ...(scope.getStore() ?? {}) };
+}
+
+/** Powertools' standard JSON layout, plus the correlation keys of the current invocation. */
+class CorrelatedFormatter extends LogFormatter {
+  formatAttributes(attributes: UnformattedAttributes, additional: LogAttributes): LogItem {
+    return new LogItem({
+      attributes: {
+        level: attributes.logLevel,
+        message: attributes.message,
+        timestamp: this.formatTimestamp(attributes.timestamp),
+        service: attributes.serviceName,
+        cold_start: attributes.lambdaContext?.coldStart,
+        function_arn: attributes.lambdaContext?.invokedFunctionArn,
+        function_memory_size: attributes.lambdaContext?.memoryLimitInMB,
+        function_name: attributes.lambdaContext?.functionName,
+        function_request_id: attributes.lambdaContext?.awsRequestId,
+        sampling_rate: attributes.sampleRateValue,
+        xray_trace_id: attributes.xRayTraceId,
+      },
+    }).addAttributes({ ...correlation(), ...additional });
+  }
+}
+
 let logger: Logger | undefined;
 let metrics: Metrics | undefined;
 let tracer: Tracer | undefined;
 
 export function getLogger(): Logger {
-  logger ??= new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'edgefleet' });
+  logger ??= new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'edgefleet', logFormatter: new CorrelatedFormatter() });
   return logger;
 }
 

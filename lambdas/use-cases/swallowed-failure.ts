@@ -21,6 +21,19 @@ const QUIET = new Set(['ERROR', 'CRITICAL', 'SILENT']);
 export type FailureSink = (line: string) => void;
 let sink: FailureSink = (line) => { process.stdout.write(`${line}\n`); };
 
+/**
+ * The correlation keys of the invocation running now (request, operation, host, cluster): the
+ * handler kit installs its source; the line's own keys win over these.
+ */
+export type FailureContext = () => Readonly<Record<string, unknown>>;
+let context: FailureContext = () => ({});
+
+export function setFailureContext(next: FailureContext): FailureContext {
+  const previous = context;
+  context = next;
+  return previous;
+}
+
 /** Tests read what would be written. Returns the previous sink. */
 export function setFailureSink(next: FailureSink): FailureSink {
   const previous = sink;
@@ -34,7 +47,8 @@ export function reportSwallowed(f: SwallowedFailure): void {
   const err = error instanceof Error ? { name: error.name, message: error.message } : { message: String(error) };
   sink(JSON.stringify({
     level: 'WARN', timestamp: new Date().toISOString(), service: process.env.POWERTOOLS_SERVICE_NAME ?? 'edgefleet',
-    ...fields, error: err,
+    // A key the line leaves undefined (e.g. a command of no operation) keeps the invocation's value.
+    ...context(), ...Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)), error: err,
     _aws: { Timestamp: Date.now(), CloudWatchMetrics: [{ Namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'EdgeFleet', Dimensions: [[]], Metrics: [{ Name: metric, Unit: 'Count' }] }] },
     [metric]: 1,
   }));

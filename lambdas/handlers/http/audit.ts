@@ -1,7 +1,8 @@
 import { listAuditQuery } from '../../contracts/api.js';
 import { listAuditEvents } from '../../use-cases/queries.js';
-import { awsHttpDeps, type HttpDeps } from '../wiring.js';
-import { createHttpHandler, lazyHandler, route, type RouteTable } from './framework.js';
+import type { HttpDeps } from '../composition-root.js';
+import { lazy } from '../kit.js';
+import { awsHttpDeps, createHttpHandler, route, type RouteTable } from './framework.js';
 import { pageOf } from './paging.js';
 
 export const routes: RouteTable = {
@@ -15,4 +16,4 @@ export const routes: RouteTable = {
 };
 
 export const makeHandler = (deps: () => HttpDeps) => createHttpHandler('audit', routes, deps);
-export const handler = lazyHandler(() => makeHandler(awsHttpDeps));
+export const handler = lazy(() => makeHandler(awsHttpDeps('audit')));

@@ -2,8 +2,9 @@ import { createClusterBody, createUpgradeBody, listClustersQuery, reconfigureClu
 import { cancelUpgrade, getUpgrade, pauseUpgrade, resumeUpgrade, startUpgrade } from '../../use-cases/upgrades.js';
 import { deleteCluster, reconfigureCluster, scaleCluster, type ClusterWithOperation } from '../../use-cases/cluster-operations.js';
 import { createCluster, getCluster, listClusters } from '../../use-cases/clusters.js';
-import { awsHttpDeps, type HttpDeps } from '../wiring.js';
-import { createHttpHandler, lazyHandler, route, type RouteTable } from './framework.js';
+import type { HttpDeps } from '../composition-root.js';
+import { lazy } from '../kit.js';
+import { awsHttpDeps, createHttpHandler, route, type RouteTable } from './framework.js';
 import { pageOf } from './paging.js';
 
 /** 202 Accepted: the work is an operation; `location` is where to follow it. */
@@ -62,4 +63,4 @@ export const routes: RouteTable = {
 };
 
 export const makeHandler = (deps: () => HttpDeps) => createHttpHandler('clusters', routes, deps);
-export const handler = lazyHandler(() => makeHandler(awsHttpDeps));
+export const handler = lazy(() => makeHandler(awsHttpDeps('clusters')));

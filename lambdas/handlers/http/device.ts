@@ -1,7 +1,8 @@
 import { deviceRegisterBody } from '../../contracts/device.js';
 import { registerDevice } from '../../use-cases/register-device.js';
-import { awsHttpDeps, type HttpDeps } from '../wiring.js';
-import { createHttpHandler, lazyHandler, route, type RouteTable } from './framework.js';
+import type { HttpDeps } from '../composition-root.js';
+import { lazy } from '../kit.js';
+import { awsHttpDeps, createHttpHandler, route, type RouteTable } from './framework.js';
 
 /**
  * Device-facing routes (no JWT: the registration token in the body authenticates). Kept cheap:
@@ -18,4 +19,4 @@ export const routes: RouteTable = {
 };
 
 export const makeHandler = (deps: () => HttpDeps) => createHttpHandler('device', routes, deps);
-export const handler = lazyHandler(() => makeHandler(awsHttpDeps));
+export const handler = lazy(() => makeHandler(awsHttpDeps('device')));

@@ -1,5 +1,4 @@
-import middy from '@middy/core';
-import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { projectName } from '../../contracts/common.js';
@@ -10,11 +9,10 @@ import {
 } from '../../domain/errors.js';
 import { authorizeAudited, type RequestContext } from '../../use-cases/context.js';
 import type { Action } from '../../domain/authz.js';
-import type { HttpDeps } from '../wiring.js';
+import { awsRoot, type HttpDeps } from '../composition-root.js';
+import type { RequiredSetting } from '../config.js';
+import { correlationIds, entryPoint } from '../kit.js';
 import { problemResponse } from './problem.js';
-import { getLogger, getTracer } from '../observability.js';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 
 export type ApiEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
 export type ApiResponse = APIGatewayProxyStructuredResultV2;
@@ -177,22 +175,30 @@ export function createHttpHandler(group: ApiGroup, routes: RouteTable, getDeps: 
     }, deps), requestId);
     return spec.idempotent && def.auth === 'jwt' ? withIdempotency(event, ctx, deps, exec, spec.oneTimeSecret) : exec();
   };
-  return middy<ApiEvent, ApiResponse, Error, Context>()
-    .use(captureLambdaHandler(getTracer()))
-    .use(injectLambdaContext(getLogger()))
-    .use({
+  return entryPoint<ApiEvent, ApiResponse>({
+    kind: 'http',
+    name: `edgefleet-api-${group}`,
+    // API Gateway's request id (the one in x-request-id, problem bodies and audit events) and the path's ids.
+    correlate: (event) => ({
+      ...(event.requestContext?.requestId ? { requestId: event.requestContext.requestId } : {}), ...correlationIds(event.pathParameters),
+    }),
+    middlewares: [{
       onError: async (request) => {
         request.response = problemResponse(request.error, request.event.requestContext?.requestId ?? 'unknown', request.event.rawPath);
       },
-    })
-    .handler(core);
+    }],
+  }, core);
 }
 
-/**
- * The Lambda entry point of a group: built on the first invocation, so importing a handler
- * module reads no environment and creates nothing.
- */
-export function lazyHandler(build: () => (event: ApiEvent, context: Context) => Promise<ApiResponse>) {
-  let built: ((event: ApiEvent, context: Context) => Promise<ApiResponse>) | undefined;
-  return (event: ApiEvent, context: Context): Promise<ApiResponse> => (built ??= build())(event, context);
+/** What a route group cannot run without: the tables lib/ binds to it (API_GROUPS) and the API's URL. */
+export function httpRequirements(group: ApiGroup): RequiredSetting[] {
+  const spec = API_GROUPS[group];
+  return [
+    ...(spec.stateTable !== 'none' ? ['stateTable' as const] : []),
+    ...(spec.auditTable !== 'none' ? ['auditTable' as const] : []),
+    'apiUrl',
+  ];
 }
+
+/** The AWS dependencies of a route group, from the composition root (built at cold start). */
+export const awsHttpDeps = (group: ApiGroup) => (): HttpDeps => awsRoot(httpRequirements(group)).http;

@@ -2,8 +2,9 @@ import { approveHostBody, batchHostsBody, createHostBody, decommissionHostBody, 
 import type { HostWithPresence } from '../../domain/model.js';
 import { approveHost, createHost, decommissionHost, deleteHost, getHost, listHosts, rejectHost, updateHost } from '../../use-cases/hosts.js';
 import { importHosts } from '../../use-cases/import-hosts.js';
-import { awsHttpDeps, type HttpDeps } from '../wiring.js';
-import { createHttpHandler, lazyHandler, route, type RouteTable } from './framework.js';
+import type { HttpDeps } from '../composition-root.js';
+import { lazy } from '../kit.js';
+import { awsHttpDeps, createHttpHandler, route, type RouteTable } from './framework.js';
 import { pageOf } from './paging.js';
 
 /** What the API shows of a host (internal fields such as the pairing code and the device key stay inside). */
@@ -68,4 +69,4 @@ export const routes: RouteTable = {
 };
 
 export const makeHandler = (deps: () => HttpDeps) => createHttpHandler('hosts', routes, deps);
-export const handler = lazyHandler(() => makeHandler(awsHttpDeps));
+export const handler = lazy(() => makeHandler(awsHttpDeps('hosts')));

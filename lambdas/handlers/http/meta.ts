@@ -1,8 +1,9 @@
 import { authConfigFromEnv, type AuthConfig } from '../../contracts/auth-config.js';
 import { buildOpenApi } from '../../contracts/openapi.js';
 import { NotFoundError } from '../../domain/errors.js';
-import { createHttpHandler, lazyHandler, route, type RouteTable } from './framework.js';
-import type { HttpDeps } from '../wiring.js';
+import { createHttpHandler, route, type RouteTable } from './framework.js';
+import type { HttpDeps } from '../composition-root.js';
+import { lazy } from '../kit.js';
 
 let openapi: Record<string, unknown> | undefined;
 let signIn: { config: AuthConfig | undefined } | undefined;
@@ -26,4 +27,4 @@ export const routes: RouteTable = {
 /** Health, the OpenAPI document and the sign-in settings need no table; the dependency factory is never called. */
 const noDeps = (): HttpDeps => new Proxy({}, { get: (_t, p) => { throw new Error(`meta routes have no dependency ${String(p)}`); } }) as HttpDeps;
 export const makeHandler = (deps: () => HttpDeps = noDeps) => createHttpHandler('meta', routes, deps);
-export const handler = lazyHandler(() => makeHandler());
+export const handler = lazy(() => makeHandler());

@@ -1,8 +1,9 @@
 import { listOperationsQuery } from '../../contracts/api.js';
 import { ValidationError } from '../../domain/errors.js';
 import { getOperation, listOperations } from '../../use-cases/queries.js';
-import { awsHttpDeps, type HttpDeps } from '../wiring.js';
-import { createHttpHandler, lazyHandler, route, type RouteTable } from './framework.js';
+import type { HttpDeps } from '../composition-root.js';
+import { lazy } from '../kit.js';
+import { awsHttpDeps, createHttpHandler, route, type RouteTable } from './framework.js';
 import { pageOf } from './paging.js';
 
 export const routes: RouteTable = {
@@ -23,4 +24,4 @@ export const routes: RouteTable = {
 };
 
 export const makeHandler = (deps: () => HttpDeps) => createHttpHandler('operations', routes, deps);
-export const handler = lazyHandler(() => makeHandler(awsHttpDeps));
+export const handler = lazy(() => makeHandler(awsHttpDeps('operations')));

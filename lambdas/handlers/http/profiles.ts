@@ -3,8 +3,9 @@ import { listQuery } from '../../contracts/common.js';
 import {
   createProfile, createProfileVersion, getProfile, getProfileVersion, listProfiles, listProfileVersions, publishProfileVersion,
 } from '../../use-cases/profiles.js';
-import { awsHttpDeps, type HttpDeps } from '../wiring.js';
-import { createHttpHandler, lazyHandler, route, type RouteTable } from './framework.js';
+import type { HttpDeps } from '../composition-root.js';
+import { lazy } from '../kit.js';
+import { awsHttpDeps, createHttpHandler, route, type RouteTable } from './framework.js';
 import { pageOf } from './paging.js';
 
 export const routes: RouteTable = {
@@ -39,4 +40,4 @@ export const routes: RouteTable = {
 };
 
 export const makeHandler = (deps: () => HttpDeps) => createHttpHandler('profiles', routes, deps);
-export const handler = lazyHandler(() => makeHandler(awsHttpDeps));
+export const handler = lazy(() => makeHandler(awsHttpDeps('profiles')));

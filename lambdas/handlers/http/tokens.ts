@@ -1,8 +1,9 @@
 import { createTokenBody } from '../../contracts/api.js';
 import { listQuery } from '../../contracts/common.js';
 import { createRegistrationToken, getRegistrationToken, listRegistrationTokens, revokeRegistrationToken } from '../../use-cases/registration-tokens.js';
-import { awsHttpDeps, type HttpDeps } from '../wiring.js';
-import { createHttpHandler, lazyHandler, route, type RouteTable } from './framework.js';
+import type { HttpDeps } from '../composition-root.js';
+import { lazy } from '../kit.js';
+import { awsHttpDeps, createHttpHandler, route, type RouteTable } from './framework.js';
 import { pageOf } from './paging.js';
 
 export const routes: RouteTable = {
@@ -25,4 +26,4 @@ export const routes: RouteTable = {
 };
 
 export const makeHandler = (deps: () => HttpDeps) => createHttpHandler('tokens', routes, deps);
-export const handler = lazyHandler(() => makeHandler(awsHttpDeps));
+export const handler = lazy(() => makeHandler(awsHttpDeps('tokens')));

@@ -1,10 +1,13 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { MAX_DEVICE_PAYLOAD_BYTES } from '../../contracts/mqtt.js';
 import type { IotRuleName } from '../../contracts/iot.js';
 import type { DeviceDeps } from '../../use-cases/device-messages.js';
 import { getLogger, getMetrics } from '../observability.js';
 import { admitDeviceMessage } from '../../domain/device-admission.js';
+import { awsRoot } from '../composition-root.js';
+import { correlationIds, entryPoint } from '../kit.js';
 
 /** What a topic rule delivers: the payload plus `hostId` (topic segment) and `receivedAt` (ms). */
 export type IotEvent = Record<string, unknown> & { hostId?: unknown; receivedAt?: unknown };
@@ -58,8 +61,11 @@ export function createIotHandler<S extends z.ZodType>(
   rule: IotRuleName, schema: S,
   run: (hostId: string, message: z.infer<S>, deps: DeviceDeps, event: IotEvent) => Promise<string | void>,
   deps: () => DeviceDeps,
-): (event: unknown) => Promise<IotOutcome> {
-  return async (event) => {
+): (event: unknown, context?: Context) => Promise<IotOutcome> {
+  // The topic's host id (and the command id of a result) label every line of the invocation.
+  return entryPoint<unknown, IotOutcome>({
+    kind: 'iot', name: `edgefleet-iot-${rule}`, correlate: (event) => correlationIds(event, ['hostId', 'commandId']),
+  }, async (event) => {
     if (event === null || typeof event !== 'object' || Array.isArray(event)) return reject(rule, 'not-a-json-object', undefined);
     const { hostId, receivedAt: _r, ...payload } = event as IotEvent;
     if (typeof hostId !== 'string' || !HOST_ID.test(hostId)) return reject(rule, 'bad-host-id', hostId);
@@ -80,14 +86,8 @@ export function createIotHandler<S extends z.ZodType>(
     if (!admission.admit) return dropInactive(rule, admission.reason, hostId);
     const detail = await run(hostId, parsed.data, d, event as IotEvent);
     return accepted(rule, detail ?? undefined);
-  };
+  });
 }
 
-/** Builds the Lambda handler on first use, so importing a handler module has no side effects. */
-export function lazyIotHandler(make: () => (event: unknown) => Promise<IotOutcome>): (event: unknown) => Promise<IotOutcome> {
-  let h: ((event: unknown) => Promise<IotOutcome>) | undefined;
-  return (event) => {
-    h ??= make();
-    return h(event);
-  };
-}
+/** The AWS dependencies of a rule target, from the composition root (built at cold start). */
+export const awsDeviceDeps = (): DeviceDeps => awsRoot(['stateTable']).device;

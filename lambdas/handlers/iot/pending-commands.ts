@@ -1,7 +1,7 @@
 import { pendingCommandsRequest } from '../../contracts/mqtt.js';
 import { sendPendingCommands, type DeviceDeps } from '../../use-cases/device-messages.js';
-import { createIotHandler, lazyIotHandler } from './framework.js';
-import { awsDeviceDeps } from './wiring.js';
+import { lazy } from '../kit.js';
+import { awsDeviceDeps, createIotHandler } from './framework.js';
 
 /** Rule `pending-commands` (edgefleet/hosts/+/commands/pending): re-send what the device has not acknowledged. */
 export const makeHandler = (deps: () => DeviceDeps) => createIotHandler('pending-commands', pendingCommandsRequest, async (hostId, _msg, d) => {
@@ -9,4 +9,4 @@ export const makeHandler = (deps: () => DeviceDeps) => createIotHandler('pending
   return `sent:${out.sent.length} timed-out:${out.timedOut.length}`;
 }, deps);
 
-export const handler = lazyIotHandler(() => makeHandler(awsDeviceDeps));
+export const handler = lazy(() => makeHandler(awsDeviceDeps));

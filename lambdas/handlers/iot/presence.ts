@@ -1,7 +1,7 @@
 import { presenceEvent } from '../../contracts/mqtt.js';
 import { recordPresence, type DeviceDeps } from '../../use-cases/device-messages.js';
-import { createIotHandler, lazyIotHandler } from './framework.js';
-import { awsDeviceDeps } from './wiring.js';
+import { lazy } from '../kit.js';
+import { awsDeviceDeps, createIotHandler } from './framework.js';
 
 /**
  * Rule `presence` ($aws/events/presence/+/+): online/offline with the timestamp guard. The
@@ -16,4 +16,4 @@ export const makeHandler = (deps: () => DeviceDeps) => createIotHandler('presenc
   return wrote ? `stored:${msg.eventType}` : 'skipped:stale';
 }, deps);
 
-export const handler = lazyIotHandler(() => makeHandler(awsDeviceDeps));
+export const handler = lazy(() => makeHandler(awsDeviceDeps));

@@ -1,7 +1,7 @@
 import { resultMessage } from '../../contracts/mqtt.js';
 import { recordResult, type DeviceDeps } from '../../use-cases/device-messages.js';
-import { createIotHandler, lazyIotHandler } from './framework.js';
-import { awsDeviceDeps } from './wiring.js';
+import { lazy } from '../kit.js';
+import { awsDeviceDeps, createIotHandler } from './framework.js';
 
 /** Rule `results` (edgefleet/hosts/+/results): drive the command's lifecycle; idempotent. */
 export const makeHandler = (deps: () => DeviceDeps) => createIotHandler('results', resultMessage, async (hostId, msg, d) => {
@@ -9,4 +9,4 @@ export const makeHandler = (deps: () => DeviceDeps) => createIotHandler('results
   return recordResult(d, hostId, commandId, { phase, ...(detail !== undefined ? { detail } : {}), ...(progress !== undefined ? { progress } : {}) });
 }, deps);
 
-export const handler = lazyIotHandler(() => makeHandler(awsDeviceDeps));
+export const handler = lazy(() => makeHandler(awsDeviceDeps));

@@ -1,7 +1,7 @@
 import { statusMessage } from '../../contracts/mqtt.js';
 import { recordStatus, type DeviceDeps } from '../../use-cases/device-messages.js';
-import { createIotHandler, lazyIotHandler } from './framework.js';
-import { awsDeviceDeps } from './wiring.js';
+import { lazy } from '../kit.js';
+import { awsDeviceDeps, createIotHandler } from './framework.js';
 
 /** Rule `status` (edgefleet/hosts/+/status): store the report when it changed or a full refresh is due. */
 export const makeHandler = (deps: () => DeviceDeps) => createIotHandler('status', statusMessage, async (hostId, msg, d) => {
@@ -9,4 +9,4 @@ export const makeHandler = (deps: () => DeviceDeps) => createIotHandler('status'
   return `${decision.store ? 'stored' : 'skipped'}:${decision.reason}`;
 }, deps);
 
-export const handler = lazyIotHandler(() => makeHandler(awsDeviceDeps));
+export const handler = lazy(() => makeHandler(awsDeviceDeps));

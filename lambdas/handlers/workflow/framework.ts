@@ -1,6 +1,10 @@
+import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { WORKFLOW_ERRORS } from '../../contracts/workflows.js';
 import { EdgeFleetError } from '../../domain/errors.js';
+import type { WorkflowDeps } from '../../use-cases/workflows/deps.js';
+import { awsRoot } from '../composition-root.js';
+import { correlationIds, entryPoint } from '../kit.js';
 import { getLogger } from '../observability.js';
 
 /** An invalid task input: the state machine's Catch sees the name, the operation's reason the message. */
@@ -15,8 +19,15 @@ export class InvalidTaskInput extends Error {
  */
 export function workflowHandler<S extends z.ZodType, R, D>(
   task: string, schema: S, run: (input: z.infer<S>, deps: D) => Promise<R>, deps: () => D,
-): (event: unknown) => Promise<R> {
-  return async (event) => {
+): (event: unknown, context?: Context) => Promise<R> {
+  // The payload's operation (and, for a host task, its host) label every line of the invocation.
+  return entryPoint<unknown, R>({
+    kind: 'workflow', name: `edgefleet-workflow-${task}`,
+    correlate: (event) => ({
+      ...correlationIds(event, ['operationId']),
+      ...(event !== null && typeof event === 'object' ? correlationIds(Reflect.get(event, 'task'), ['hostId']) : {}),
+    }),
+  }, async (event) => {
     const parsed = schema.safeParse(event);
     if (!parsed.success) {
       const why = parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(root)'} ${i.message}`).join('; ');
@@ -31,5 +42,8 @@ export function workflowHandler<S extends z.ZodType, R, D>(
       log('workflow task failed', { task, error: { name: err.name, message: err.message, ...(e instanceof EdgeFleetError ? { code: e.code } : {}) } });
       throw e;
     }
-  };
+  });
 }
+
+/** The AWS dependencies of a workflow task, from the composition root (built at cold start). */
+export const awsWorkflowDeps = (): WorkflowDeps => awsRoot(['stateTable', 'auditTable']).workflow;

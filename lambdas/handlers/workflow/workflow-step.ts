@@ -3,8 +3,8 @@ import { beginOperation } from '../../use-cases/workflows/begin-operation.js';
 import type { WorkflowDeps } from '../../use-cases/workflows/deps.js';
 import { failOperation } from '../../use-cases/workflows/fail-operation.js';
 import { finishOperation } from '../../use-cases/workflows/finish-operation.js';
-import { awsWorkflowDeps } from './wiring.js';
-import { workflowHandler } from './framework.js';
+import { lazy } from '../kit.js';
+import { awsWorkflowDeps, workflowHandler } from './framework.js';
 
 /** Task `workflow-step`: begin (→ the plan), finish, fail. Parses, calls one use case, returns its result. */
 export const makeHandler = (deps: () => WorkflowDeps) => workflowHandler('workflow-step', workflowStepInput, async (input, d): Promise<WorkflowPlan | { status: string }> => {
@@ -15,4 +15,4 @@ export const makeHandler = (deps: () => WorkflowDeps) => workflowHandler('workfl
   }
 }, deps);
 
-export const handler = makeHandler(awsWorkflowDeps);
+export const handler = lazy(() => makeHandler(awsWorkflowDeps));

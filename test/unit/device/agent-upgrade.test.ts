@@ -124,7 +124,9 @@ describe('preflight', () => {
   ])('%s → failed naming the failing check', async (_name, options, prefix) => {
     const k = node(options as SimulatedKairosOptions);
     const a = await online(k);
-    await new Promise((r) => setTimeout(r, 150));
+    // The node's kubelet comes up after boot: wait for Ready (a fixed sleep is load-dependent),
+    // except in the case where it never will.
+    if (!('neverReady' in options.failures)) await waitFor(() => k.kubernetes.node('host-1')?.ready === true, 'Ready');
     const r = await a.run(`p-${_name.replace(/\W+/g, '-')}`, 'preflight', params);
     expect(r.phases).toEqual(['accepted', 'failed']);
     expect(r.detail.startsWith(prefix)).toBe(true);

@@ -1,0 +1,53 @@
+import type { HostProgress, OperationRecord, OperationStatus } from '../../domain/model.js';
+import type { OperationChanges, OperationRepository, Page, PageRequest } from '../../ports/index.js';
+import { fingerprint, pageOf } from './page.js';
+import { copy, withoutUndefined, type MemoryState } from './state.js';
+
+const OPEN: readonly OperationStatus[] = ['queued', 'running', 'paused'];
+
+/** Operations in memory: status-conditional updates, per-host progress, the open list oldest first. */
+export class MemoryOperationRepository implements OperationRepository {
+  constructor(private readonly state: MemoryState) {}
+
+  /** Records a new operation (the cluster repository does it inside its transactions). */
+  put(op: OperationRecord): void {
+    this.state.operations.set(op.id, withoutUndefined(op));
+  }
+
+  async get(id: string): Promise<OperationRecord | undefined> {
+    const op = this.state.operations.get(id);
+    return op ? copy(op) : undefined;
+  }
+
+  async list(project: string, target: { type: string; id: string } | undefined, page: PageRequest): Promise<Page<OperationRecord>> {
+    const matches = [...this.state.operations.values()].filter((o) => o.project === project
+      && (target === undefined || (o.target.type === target.type && o.target.id === target.id)));
+    const found = pageOf(matches, (o) => `${o.startedAt}#${o.id}`, page, fingerprint(['operations', project, target]), 'desc');
+    return { ...found, items: found.items.map(copy) };
+  }
+
+  async update(id: string, changes: OperationChanges, ifStatusIn: readonly OperationStatus[], now: string): Promise<OperationRecord | undefined> {
+    const current = this.state.operations.get(id);
+    if (!current || !ifStatusIn.includes(current.status)) return undefined;
+    const ends = changes.status !== undefined && !OPEN.includes(changes.status);
+    const defined = withoutUndefined(changes);
+    const next: OperationRecord = { ...current, ...defined, updatedAt: now, ...(ends && changes.endedAt === undefined ? { endedAt: now } : {}) };
+    this.state.operations.set(id, next);
+    return copy(next);
+  }
+
+  async setHost(id: string, hostId: string, progress: HostProgress): Promise<void> {
+    const current = this.state.operations.get(id);
+    if (!current) return; // the operation is gone: nothing to record against
+    this.state.operations.set(id, { ...current, hosts: { ...current.hosts, [hostId]: withoutUndefined(progress) } });
+  }
+
+  async listOpen(limit: number): Promise<OperationRecord[]> {
+    if (limit <= 0) return [];
+    return [...this.state.operations.values()]
+      .filter((o) => OPEN.includes(o.status))
+      .sort((a, b) => `${a.startedAt}#${a.id}`.localeCompare(`${b.startedAt}#${b.id}`))
+      .slice(0, limit)
+      .map(copy);
+  }
+}

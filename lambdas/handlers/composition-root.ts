@@ -1,0 +1,141 @@
+/**
+ * The composition root: every adapter is built here, once, and shared by the HTTP routes, the
+ * IoT rule targets, the workflow tasks and the schedule. A runtime brings what differs (the
+ * DynamoDB client, the command publisher, the device registry, the workflow engine, the
+ * secret store): `awsRoot` the AWS ones, created lazily at cold start; `local/runtime.ts` its
+ * own (DynamoDB Local, the local broker, the local CA, aws-local-stepfunctions, files).
+ */
+import { IoTClient } from '@aws-sdk/client-iot';
+import { DynamoAuditLog } from '../adapters/dynamodb/audit-log.js';
+import { makeDocClient, type DocClient } from '../adapters/dynamodb/client.js';
+import { DynamoClusterRepository } from '../adapters/dynamodb/cluster-repository.js';
+import { DynamoCommandStore, DynamoPresenceWriter, DynamoStatusStore } from '../adapters/dynamodb/device-plane-stores.js';
+import { DynamoHostLifecycleReader } from '../adapters/dynamodb/host-lifecycle-reader.js';
+import { DynamoHostRepository } from '../adapters/dynamodb/host-repository.js';
+import { DynamoIdempotencyStore } from '../adapters/dynamodb/idempotency-store.js';
+import { DynamoOperationRepository } from '../adapters/dynamodb/operation-repository.js';
+import { DynamoProfileRepository } from '../adapters/dynamodb/profile-repository.js';
+import { DynamoRegistrationStore } from '../adapters/dynamodb/registration-store.js';
+import { DynamoTokenRepository } from '../adapters/dynamodb/token-repository.js';
+import { IotCommandPublisher } from '../adapters/iot/command-publisher.js';
+import { IotDeviceRegistry } from '../adapters/iot/device-registry.js';
+import { x509CsrInspector } from '../adapters/x509/csr-inspector.js';
+import type { AuditLog, Clock, IdempotencyStore, IdGenerator } from '../ports/index.js';
+import type { CommandPublisher } from '../ports/device-plane.js';
+import type { CsrInspector, DeviceRegistry, RegistrationStore } from '../ports/device-registry.js';
+import type { SecretStore, WorkflowEngine } from '../ports/workflow.js';
+import type { DeviceDeps } from '../use-cases/device-deps.js';
+import type { UpgradeDeps } from '../use-cases/upgrades.js';
+import type { WorkflowDeps } from '../use-cases/workflows/deps.js';
+import { awsSecretStore, awsWorkflowEngine, cryptoIds } from './aws-building-blocks.js';
+import { ConfigError, loadConfig, setting, SETTING_ENV, type EdgeFleetConfig, type RequiredSetting } from './config.js';
+import { getTracer } from './observability.js';
+
+export interface HttpConfig {
+  readonly stateTable: string;
+  readonly auditTable: string;
+  /** Public base URL of this API (written into user-data for the agents). */
+  readonly apiUrl: string;
+  readonly auditRetentionDays: number;
+  /** IoT device policy name (functions that provision or decommission devices). */
+  readonly iotPolicyName?: string;
+}
+
+export interface HttpDeps extends UpgradeDeps {
+  readonly idempotency: IdempotencyStore;
+  readonly config: HttpConfig;
+  readonly registry: DeviceRegistry;
+  readonly csr: CsrInspector;
+  readonly registrations: RegistrationStore;
+}
+
+/** What a runtime brings; everything else is built from the configuration. */
+export interface RuntimeAdapters {
+  readonly db: DocClient;
+  readonly publisher: CommandPublisher;
+  readonly registry: DeviceRegistry;
+  readonly workflows: WorkflowEngine;
+  readonly secrets: SecretStore;
+  readonly clock?: Clock;
+  readonly ids?: IdGenerator;
+}
+
+/** The dependencies of each kind of entry point, over one set of adapters. */
+export interface Root {
+  readonly config: EdgeFleetConfig;
+  readonly http: HttpDeps;
+  readonly device: DeviceDeps;
+  readonly workflow: WorkflowDeps;
+}
+
+const systemClock: Clock = { now: () => new Date() };
+
+/**
+ * An adapter on a table this function was deployed without: any use fails naming the
+ * variable (IAM would refuse the call anyway; this says why).
+ */
+function unconfigured<T extends object>(name: RequiredSetting): T {
+  const fail = async () => { throw new ConfigError(`EdgeFleet configuration lacks ${SETTING_ENV[name]}: this function was deployed without that table, so it cannot use it`); };
+  return new Proxy({}, { get: (_t, p) => (p === 'then' ? undefined : fail) }) as T;
+}
+
+export function composeRoot(config: EdgeFleetConfig, adapters: RuntimeAdapters): Root {
+  const { db, publisher, registry, workflows, secrets } = adapters;
+  const clock = adapters.clock ?? systemClock;
+  const ids = adapters.ids ?? cryptoIds;
+  const onState = <T extends object>(make: (table: string) => T): T => (config.stateTable ? make(config.stateTable) : unconfigured<T>('stateTable'));
+
+  const tokens = onState((t) => new DynamoTokenRepository(db, t));
+  const hosts = onState((t) => new DynamoHostRepository(db, t));
+  const profiles = onState((t) => new DynamoProfileRepository(db, t));
+  const clusters = onState((t) => new DynamoClusterRepository(db, t));
+  const operations = onState((t) => new DynamoOperationRepository(db, t));
+  const status = onState((t) => new DynamoStatusStore(db, t));
+  const presence = onState((t) => new DynamoPresenceWriter(db, t));
+  const commands = onState((t) => new DynamoCommandStore(db, t));
+  const hostLifecycle = onState((t) => new DynamoHostLifecycleReader(db, t));
+  const idempotency = onState((t) => new DynamoIdempotencyStore(db, t));
+  const registrations = onState((t) => new DynamoRegistrationStore(db, t));
+  const audit = config.auditTable
+    ? new DynamoAuditLog(db, config.auditTable, config.auditRetentionDays)
+    : unconfigured<AuditLog>('auditTable');
+
+  const device: DeviceDeps = { clock, presence, status, commands, operations, publisher, hostLifecycle, secrets, workflows };
+  const workflow: WorkflowDeps = {
+    ...device, ids, tokens, hosts, profiles, clusters, operations, audit, secrets, workflows, settings: config.workflowSettings,
+  };
+  const httpConfig: HttpConfig = {
+    // Read when used: a function without the table never asks for its name.
+    get stateTable() { return setting(config, 'stateTable'); },
+    get auditTable() { return setting(config, 'auditTable'); },
+    get apiUrl() { return setting(config, 'apiUrl'); },
+    auditRetentionDays: config.auditRetentionDays,
+    ...(config.iotPolicyName ? { iotPolicyName: config.iotPolicyName } : {}),
+  };
+  const http: HttpDeps = {
+    workflows, workflowSettings: config.workflowSettings, clock, ids,
+    tokens, hosts, status, profiles, clusters, operations, audit, idempotency,
+    config: httpConfig, registry, csr: x509CsrInspector, registrations,
+  };
+  return { config, http, device, workflow };
+}
+
+let aws: Root | undefined;
+
+/**
+ * The AWS root, composed on the first invocation (cold start) from the function's environment;
+ * `required` names what this entry point cannot run without (checked then, before any work).
+ * No client sends anything until a use case calls it.
+ */
+export function awsRoot(required: readonly RequiredSetting[]): Root {
+  if (aws) return aws;
+  const config = loadConfig(process.env, required);
+  aws = composeRoot(config, {
+    db: makeDocClient({}, (c) => getTracer().captureAWSv3Client(c)),
+    publisher: new IotCommandPublisher(),
+    registry: new IotDeviceRegistry(new IoTClient({ maxAttempts: 5 }), { policyName: config.iotPolicyName ?? '' }),
+    workflows: awsWorkflowEngine(config),
+    secrets: awsSecretStore(config),
+  });
+  return aws;
+}

@@ -1,0 +1,99 @@
+/**
+ * The one configuration of every Lambda entry point: one zod schema over the environment that
+ * lib/ sets (HANDLER_ENV, WORKFLOW_ENV), parsed once at cold start. An invalid value, or a
+ * variable the function needs but lacks, fails the cold start with a message naming the
+ * variable. No other module reads `process.env` for configuration.
+ */
+import { z } from 'zod';
+import { HANDLER_ENV } from '../contracts/routes.js';
+import { WORKFLOW_ENV, workflowKind, type WorkflowKind } from '../contracts/workflows.js';
+import { DEFAULT_WORKFLOW_SETTINGS, type WorkflowSettings } from '../use-cases/workflows/deps.js';
+
+/** Audit events are kept this long unless AUDIT_RETENTION_DAYS says otherwise (lib/ sets the same default). */
+export const DEFAULT_AUDIT_RETENTION_DAYS = 365;
+
+export interface EdgeFleetConfig {
+  readonly stateTable?: string;
+  readonly auditTable?: string;
+  /** Public base URL of this API, without a trailing slash (written into user-data for the agents). */
+  readonly apiUrl?: string;
+  readonly auditRetentionDays: number;
+  /** IoT device policy name (functions that provision or decommission devices). */
+  readonly iotPolicyName?: string;
+  readonly stateMachineArns?: Readonly<Record<WorkflowKind, string>>;
+  readonly secretPrefix?: string;
+  readonly workflowSettings: WorkflowSettings;
+}
+
+/** A setting an entry point cannot run without (checked at cold start, before any request). */
+export type RequiredSetting = 'stateTable' | 'auditTable' | 'apiUrl';
+
+/** The environment variable behind each setting, for messages. */
+export const SETTING_ENV: Readonly<Record<RequiredSetting, string>> = {
+  stateTable: HANDLER_ENV.stateTable, auditTable: HANDLER_ENV.auditTable, apiUrl: HANDLER_ENV.apiUrl,
+};
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+const arnMap = z.string().transform((s, ctx) => {
+  let json: unknown;
+  try {
+    json = JSON.parse(s);
+  } catch {
+    json = undefined;
+  }
+  const parsed = z.record(workflowKind, z.string().startsWith('arn:')).safeParse(json);
+  if (parsed.success) return parsed.data;
+  ctx.addIssue({ code: 'custom', message: 'must be a JSON object {kind: stateMachineArn} covering every workflow' });
+  return z.NEVER;
+});
+
+const tableName = z.string().min(3).max(255);
+
+const envSchema = z.object({
+  [HANDLER_ENV.stateTable]: tableName.optional(),
+  [HANDLER_ENV.auditTable]: tableName.optional(),
+  [HANDLER_ENV.apiUrl]: z.url().optional(),
+  [HANDLER_ENV.auditRetentionDays]: z.coerce.number().int().min(1).max(3650).default(DEFAULT_AUDIT_RETENTION_DAYS),
+  [HANDLER_ENV.iotPolicyName]: z.string().min(1).optional(),
+  [WORKFLOW_ENV.stateMachines]: arnMap.optional(),
+  [WORKFLOW_ENV.secretPrefix]: z.string().min(1).max(200).optional(),
+  [WORKFLOW_ENV.hostTimeoutSeconds]: z.coerce.number().int().min(10).max(86_400).optional(),
+});
+
+const invalid = (problems: readonly string[]) =>
+  new ConfigError(`EdgeFleet configuration is invalid (${problems.join('; ')}); check the function's environment`);
+
+/**
+ * Parses the configuration; `required` names the settings this entry point cannot run without.
+ * Empty variables count as absent.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv, required: readonly RequiredSetting[] = []): EdgeFleetConfig {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) throw invalid(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  const e = parsed.data;
+  const apiUrl = e[HANDLER_ENV.apiUrl]?.replace(/\/$/, '');
+  const config: EdgeFleetConfig = {
+    ...(e[HANDLER_ENV.stateTable] ? { stateTable: e[HANDLER_ENV.stateTable] } : {}),
+    ...(e[HANDLER_ENV.auditTable] ? { auditTable: e[HANDLER_ENV.auditTable] } : {}),
+    ...(apiUrl ? { apiUrl } : {}),
+    auditRetentionDays: e[HANDLER_ENV.auditRetentionDays],
+    ...(e[HANDLER_ENV.iotPolicyName] ? { iotPolicyName: e[HANDLER_ENV.iotPolicyName] } : {}),
+    ...(e[WORKFLOW_ENV.stateMachines] ? { stateMachineArns: e[WORKFLOW_ENV.stateMachines] } : {}),
+    ...(e[WORKFLOW_ENV.secretPrefix] ? { secretPrefix: e[WORKFLOW_ENV.secretPrefix] } : {}),
+    workflowSettings: { hostTimeoutSeconds: e[WORKFLOW_ENV.hostTimeoutSeconds] ?? DEFAULT_WORKFLOW_SETTINGS.hostTimeoutSeconds },
+  };
+  const missing = required.filter((s) => config[s] === undefined).map((s) => `${SETTING_ENV[s]}: is missing`);
+  if (missing.length > 0) throw invalid(missing);
+  return config;
+}
+
+/** A setting an adapter needs: its value, or a ConfigError naming the variable. */
+export function setting(config: EdgeFleetConfig, name: RequiredSetting): string {
+  const value = config[name];
+  if (value === undefined) throw new ConfigError(`EdgeFleet configuration lacks ${SETTING_ENV[name]}: this function was deployed without it, so it cannot use what it names`);
+  return value;
+}

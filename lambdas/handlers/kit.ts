@@ -1,0 +1,89 @@
+/**
+ * The handler kit: every Lambda entry point — HTTP routes, IoT rule targets, workflow tasks,
+ * the schedule — is a middy handler with the Powertools tracer, logger (Lambda context) and
+ * metrics, run inside its own correlation scope (see ./observability.ts): `requestId` plus the
+ * `operationId`, `hostId` and `clusterId` its event names, on every log line it writes.
+ * The runtimes that call a handler without a Lambda context (the local runtime, unit tests) get
+ * one made up for the call.
+ */
+import { randomUUID } from 'node:crypto';
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import type { Context } from 'aws-lambda';
+import { setFailureContext } from '../use-cases/swallowed-failure.js';
+import { correlation, getLogger, getMetrics, getTracer, withCorrelation } from './observability.js';
+
+export type EntryKind = 'http' | 'iot' | 'workflow' | 'schedule';
+
+/** The correlation keys the kit looks for in an event. */
+export const CORRELATION_KEYS = ['operationId', 'hostId', 'clusterId'] as const;
+
+/** Ids fit for a log key: short strings of id characters (the event is not validated yet). */
+const ID = /^[A-Za-z0-9:._-]{1,128}$/;
+
+/** Picks the well-formed correlation ids out of a record (path parameters, a payload). */
+export function correlationIds(source: unknown, keys: readonly string[] = CORRELATION_KEYS): Record<string, string> {
+  if (source === null || typeof source !== 'object') return {};
+  const out: Record<string, string> = {};
+  for (const key of keys) {
+    const value: unknown = Reflect.get(source, key);
+    if (typeof value === 'string' && ID.test(value)) out[key] = value;
+  }
+  return out;
+}
+
+export interface EntrySpec<E, R> {
+  readonly kind: EntryKind;
+  /** The function name used where Lambda gives none (local runtime, tests). */
+  readonly name: string;
+  /** The correlation keys this event carries (requestId included where the event has its own). */
+  readonly correlate?: (event: E) => Record<string, string>;
+  /** This kind's own middlewares (e.g. HTTP's problem+json), innermost. */
+  readonly middlewares?: readonly middy.MiddlewareObj<E, R, Error, Context>[];
+}
+
+/** Flushes what the invocation counted (Powertools' logMetrics warns on every invocation that counted nothing). */
+function flushMetrics<E, R>(metrics: Metrics): middy.MiddlewareObj<E, R, Error, Context> {
+  const flush = async () => { if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics(); };
+  return { after: flush, onError: flush };
+}
+
+/** A Lambda context for runtimes that call a handler directly (as the local runtime's API gateway does). */
+export function syntheticContext(functionName: string, awsRequestId: string = randomUUID()): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: false, functionName, functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`, memoryLimitInMB: '512',
+    awsRequestId, logGroupName: `/aws/lambda/${functionName}`, logStreamName: 'local',
+    getRemainingTimeInMillis: () => 30_000, done: () => undefined, fail: () => undefined, succeed: () => undefined,
+  };
+}
+
+/** Builds one entry point. The returned function takes the context Lambda passes, or none. */
+export function entryPoint<E, R>(spec: EntrySpec<E, R>, core: (event: E, context: Context) => Promise<R>): (event: E, context?: Context) => Promise<R> {
+  // Swallowed failures (use cases) carry the invocation's keys too.
+  setFailureContext(correlation);
+  const chain = middy<E, R, Error, Context>()
+    .use(captureLambdaHandler(getTracer()))
+    .use(injectLambdaContext(getLogger()))
+    .use(flushMetrics(getMetrics()));
+  for (const m of spec.middlewares ?? []) chain.use(m);
+  const handler = chain.handler(core);
+  return (event, context) => {
+    const ctx = context ?? syntheticContext(spec.name);
+    let keys: Record<string, string>;
+    try {
+      keys = { requestId: ctx.awsRequestId, ...(spec.correlate?.(event) ?? {}) };
+    } catch {
+      keys = { requestId: ctx.awsRequestId };
+    }
+    return withCorrelation(keys, () => handler(event, ctx));
+  };
+}
+
+/** The Lambda `handler` export: built on the first invocation, so importing a handler module reads no environment and creates nothing. */
+export function lazy<A extends unknown[], R>(build: () => (...args: A) => R): (...args: A) => R {
+  let built: ((...args: A) => R) | undefined;
+  return (...args) => (built ??= build())(...args);
+}

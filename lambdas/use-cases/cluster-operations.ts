@@ -58,15 +58,22 @@ export async function stopRun(deps: Pick<ClusterOpsDeps, 'workflows'>, op: Pick<
   }
 }
 
+/** Whom an operation belongs to: a request's project and principal, or (a rollback) the failed operation's. */
+export interface OperationOwner {
+  readonly project: string;
+  readonly requestedBy: string;
+}
+export const ownerOf = (ctx: RequestContext): OperationOwner => ({ project: ctx.project, requestedBy: ctx.principal.subject });
+
 /** A new queued operation of `spec`'s kind, with its typed input, on the cluster; every host pending. */
-export function newOperation(deps: Pick<Deps, 'ids' | 'clock'>, ctx: Pick<RequestContext, 'project' | 'principal'>, spec: OperationSpec, cluster: Pick<ClusterRecord, 'id'>,
+export function newOperation(deps: Pick<Deps, 'ids' | 'clock'>, owner: OperationOwner, spec: OperationSpec, cluster: Pick<ClusterRecord, 'id'>,
   hostIds: readonly string[], sequentialSteps: number, settings: WorkflowSettings): OperationRecord {
   const now = deps.clock.now();
   const pending: HostProgress = { status: 'pending' };
   return {
-    id: `op-${deps.ids.newId()}`, project: ctx.project, target: { type: 'cluster', id: cluster.id }, status: 'queued', step: 'queued',
+    id: `op-${deps.ids.newId()}`, project: owner.project, target: { type: 'cluster', id: cluster.id }, status: 'queued', step: 'queued',
     hosts: Object.fromEntries(hostIds.map((h) => [h, pending])), startedAt: now.toISOString(), updatedAt: now.toISOString(),
-    deadline: operationDeadline(now, sequentialSteps, settings), requestedBy: ctx.principal.subject, ...spec,
+    deadline: operationDeadline(now, sequentialSteps, settings), requestedBy: owner.requestedBy, ...spec,
   };
 }
 
@@ -148,10 +155,10 @@ export async function scaleCluster(deps: ClusterOpsDeps, ctx: RequestContext, id
       if (plan.direction === 'out') {
         const expected = await claimableHosts(deps, ctx, plan.hostIds, `cluster ${cluster.name} cannot add its hosts`);
         const steps = plan.pool === 'control-plane' ? plan.hostIds.length : Math.ceil(plan.hostIds.length / 10);
-        const op = newOperation(deps, ctx, { type: 'scale-out', input: { pool: plan.pool, add: plan.hostIds, after } }, cluster, plan.hostIds, steps, deps.workflowSettings);
+        const op = newOperation(deps, ownerOf(ctx), { type: 'scale-out', input: { pool: plan.pool, add: plan.hostIds, after } }, cluster, plan.hostIds, steps, deps.workflowSettings);
         return start(deps, cluster, op, 'updating', expected);
       }
-      const op = newOperation(deps, ctx, { type: 'scale-in', input: { pool: plan.pool, remove: plan.hostIds, after } }, cluster, plan.hostIds, plan.hostIds.length * 2 + 1, deps.workflowSettings);
+      const op = newOperation(deps, ownerOf(ctx), { type: 'scale-in', input: { pool: plan.pool, remove: plan.hostIds, after } }, cluster, plan.hostIds, plan.hostIds.length * 2 + 1, deps.workflowSettings);
       return start(deps, cluster, op, 'updating');
     },
     describe: (c) => ({ detail: `${body.add ? 'add' : 'remove'} ${(body.add ?? body.remove ?? []).join(',')} (${body.pool}); operation ${c.operationId}` }),
@@ -174,7 +181,7 @@ export async function reconfigureCluster(deps: ClusterOpsDeps, ctx: RequestConte
           `Use the rolling upgrade instead: POST /v1/clusters/${cluster.id}/upgrades (edgefleet clusters upgrade ${cluster.id} --to ${body.profile.name}@${body.profile.version})`);
       }
       const hosts = plan.behaviour === 'no-op' ? [] : hostsOf(cluster);
-      const op = newOperation(deps, ctx, { type: 'reconfigure', input: { profile: body.profile, behaviour: plan.behaviour, changes: plan.changes.map((c) => ({ ...c })) } },
+      const op = newOperation(deps, ownerOf(ctx), { type: 'reconfigure', input: { profile: body.profile, behaviour: plan.behaviour, changes: plan.changes.map((c) => ({ ...c })) } },
         cluster, hosts, hosts.length, deps.workflowSettings);
       return start(deps, cluster, op, 'updating');
     },
@@ -208,7 +215,7 @@ export async function deleteCluster(deps: ClusterOpsDeps, ctx: RequestContext, i
       // Only hosts still claimed by it: a failed create already released (and reset) its hosts.
       const hosts: string[] = [];
       for (const h of hostsOf(cluster)) if ((await deps.hosts.get(h))?.clusterId === cluster.id) hosts.push(h);
-      const op = newOperation(deps, ctx, { type: 'delete-cluster' }, cluster, hosts, Math.ceil(hosts.length / 10), deps.workflowSettings);
+      const op = newOperation(deps, ownerOf(ctx), { type: 'delete-cluster' }, cluster, hosts, Math.ceil(hosts.length / 10), deps.workflowSettings);
       return start(deps, cluster, op, 'deleting');
     },
     describe: (c) => ({ detail: `operation ${c.operationId}` }),

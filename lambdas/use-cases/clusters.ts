@@ -3,7 +3,7 @@ import type { createClusterBody } from '../contracts/api.js';
 import { allHostIds, validateTopology } from '../domain/cluster.js';
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.js';
 import type { ClusterRecord } from '../domain/model.js';
-import { claimableHosts, newOperation, startWorkflow, type ClusterOpsDeps } from './cluster-operations.js';
+import { claimableHosts, newOperation, ownerOf, startWorkflow, type ClusterOpsDeps } from './cluster-operations.js';
 import type { Page, PageRequest } from '../ports/index.js';
 import { mutate, read, visible, type Deps, type RequestContext } from './context.js';
 
@@ -36,7 +36,7 @@ export async function createCluster(deps: ClusterOpsDeps, ctx: RequestContext, i
       const workers = input.workers ?? [];
       // Control-plane nodes join one at a time, workers ten at a time.
       const steps = input.controlPlane.hostIds.length + workers.reduce((n, w) => n + Math.ceil(w.hostIds.length / 10), 0);
-      const operation = newOperation(deps, ctx, { type: 'create-cluster' }, { id }, Object.keys(expected), steps, deps.workflowSettings);
+      const operation = newOperation(deps, ownerOf(ctx), { type: 'create-cluster' }, { id }, Object.keys(expected), steps, deps.workflowSettings);
       const cluster: ClusterRecord = {
         id, project: ctx.project, name: input.name, profile: input.profile, controlPlane: input.controlPlane,
         workers, ...(input.vip ? { vip: input.vip } : {}), status: 'provisioning', operationId: operation.id, activeOperationId: operation.id,

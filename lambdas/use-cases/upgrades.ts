@@ -5,7 +5,7 @@ import type { ClusterRecord, OperationRecord, UpgradeInput, UpgradeOperation } f
 import { refusalKind } from '../domain/plan-refusal.js';
 import { planUpgrade, type UpgradeNode, type UpgradePlan } from '../domain/upgrade-plan.js';
 import type { StatusStore } from '../ports/device-plane.js';
-import { newOperation, requireIdle, start, stopRun, targetVersions, type ClusterOpsDeps } from './cluster-operations.js';
+import { newOperation, ownerOf, requireIdle, start, stopRun, targetVersions, type ClusterOpsDeps, type OperationOwner } from './cluster-operations.js';
 import { mutate, read, visible, type RequestContext } from './context.js';
 import { operationDeadline } from './workflows/deps.js';
 import { reportedNode } from './workflows/node-state.js';
@@ -74,7 +74,7 @@ export async function startUpgrade(deps: UpgradeDeps, ctx: RequestContext, clust
         if (refusalKind(planned.code) === 'conflict') throw new ConflictError(planned.code, planned.message);
         throw new ValidationError(planned.code, planned.message, { errors: [{ path: 'to', message: planned.message }] });
       }
-      return begin(deps, ctx, cluster, planned.plan, {
+      return recordUpgrade(deps, ownerOf(ctx), cluster, planned.plan, {
         to: { name, version: body.to.version }, from: cluster.profile, onFailure: body.onFailure ?? 'rollback',
         drainTimeoutSeconds: body.drainTimeoutSeconds ?? 600,
         ...(body.maintenanceWindow ? { notBefore: body.maintenanceWindow.start, window: body.maintenanceWindow } : {}),
@@ -84,13 +84,16 @@ export async function startUpgrade(deps: UpgradeDeps, ctx: RequestContext, clust
   });
 }
 
-/** Records the upgrade operation (cluster → upgrading, one operation at a time) and starts its workflow. */
-export async function begin(deps: ClusterOpsDeps, ctx: Pick<RequestContext, 'project' | 'principal'>, cluster: ClusterRecord, plan: UpgradePlan, input: Omit<UpgradeInput, 'plan'>, id?: string): Promise<OperationRecord> {
+/**
+ * Records the upgrade operation (cluster → upgrading, one operation at a time) and starts its
+ * workflow (a request's upgrade, or a failed upgrade's rollback: start-rollback.ts).
+ */
+export async function recordUpgrade(deps: ClusterOpsDeps, owner: OperationOwner, cluster: ClusterRecord, plan: UpgradePlan, input: Omit<UpgradeInput, 'plan'>, id?: string): Promise<OperationRecord> {
   const hosts = [...plan.controlPlane, ...plan.workers].map((n) => n.hostId);
   const notBefore = input.notBefore;
   // Stored as plain data (no undefined fields), as it is read back.
   const stored: UpgradePlan = JSON.parse(JSON.stringify(plan));
-  const made = newOperation(deps, ctx, { type: 'upgrade-cluster', input: { ...input, plan: stored } }, cluster, hosts, sequentialSteps(plan), deps.workflowSettings);
+  const made = newOperation(deps, owner, { type: 'upgrade-cluster', input: { ...input, plan: stored } }, cluster, hosts, sequentialSteps(plan), deps.workflowSettings);
   const created = id ? { ...made, id } : made;
   // In a maintenance window the deadline counts from the window's start.
   const op: OperationRecord = notBefore && Date.parse(notBefore) > deps.clock.now().getTime()

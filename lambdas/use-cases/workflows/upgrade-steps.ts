@@ -1,7 +1,8 @@
 import type { NodeSequence } from '../../contracts/workflows.js';
 import type { ClusterRecord, UpgradeOperation } from '../../domain/model.js';
-import { planUpgrade, type NodePlan, type UpgradePlan } from '../../domain/upgrade-plan.js';
-import { begin } from '../upgrades.js';
+import type { NodePlan, UpgradePlan } from '../../domain/upgrade-plan.js';
+import { leftDrained, planRollback } from '../../domain/upgrade-rollback.js';
+import { startRollback } from './start-rollback.js';
 import type { WorkflowDeps } from './deps.js';
 import { OPEN_STATUSES } from './deps.js';
 import { atTarget } from './node-state.js';
@@ -10,10 +11,6 @@ import { choosePeer, whyOut, type NodeView } from '../../domain/availability.js'
 
 const planOf = (op: UpgradeOperation): UpgradePlan => op.input.plan;
 
-/** Steps after which a node is drained and must be uncordoned before the upgrade moves on. */
-const DRAINED_STEPS = new Set(['drain', 'cordon', 'upgrade', 'reboot']);
-/** Steps after which the node may run (or have tried to boot) the target image (`verified`: found at the target). */
-const UPGRADED_STEPS = new Set(['upgrade', 'reboot', 'uncordon', 'verified']);
 
 /** Whether the host runs the target: judged from its reported running image identity (see node-state.ts). */
 export { atTarget };
@@ -39,7 +36,7 @@ export async function upgradePhases(deps: WorkflowDeps, op: UpgradeOperation, cl
       if (versionChange && await atTarget(deps, n.hostId, plan.target)) {
         // Left drained by this operation, or found cordoned from any earlier one: uncordoned
         // (it passed its gate: it runs the target, booted active, Ready), never left out.
-        const drained = (progress?.step !== undefined && DRAINED_STEPS.has(progress.step)) || viewOf(n.hostId)?.report?.cordoned === true;
+        const drained = leftDrained(progress) || viewOf(n.hostId)?.report?.cordoned === true;
         steps = drained ? steps.filter((s) => s.step === 'uncordon') : [];
         if (steps.length === 0) {
           await deps.operations.setHost(op.id, n.hostId, { status: 'succeeded', step: 'verified', detail: `already at ${plan.target.kairosVersion ?? plan.target.kubeletVersion}; not upgraded again`, at: deps.clock.now().toISOString() });
@@ -101,7 +98,7 @@ export async function failUpgrade(deps: WorkflowDeps, op: UpgradeOperation, reas
     return { status: 'paused' };
   }
   const cluster = await deps.clusters.get(op.target.id);
-  const rollback = !op.input.rollbackOf && onFailure !== 'none' && cluster ? await planRollback(deps, op, cluster) : undefined;
+  const rollback = !op.input.rollbackOf && onFailure !== 'none' && cluster ? await rollbackPlan(deps, op, cluster) : undefined;
   // The rollback's id is known before the failure is recorded: whoever sees the upgrade failed sees what undoes it.
   const rolledBackBy = rollback ? `op-${deps.ids.newId()}` : undefined;
   const full = rollback && rolledBackBy
@@ -115,11 +112,8 @@ export async function failUpgrade(deps: WorkflowDeps, op: UpgradeOperation, reas
     { status: touched ? 'degraded' : 'running', statusReason: `upgrade ${op.id} ${touched ? 'failed' : 'did not run'}: ${reason}` }, { endOperation: true, now });
   if (rollback && cluster && rolledBackBy) {
     const fresh = (await deps.clusters.get(cluster.id)) ?? cluster;
-    const ctx = { principal: { subject: op.requestedBy ?? 'edgefleet', roles: {} }, project: op.project, requestId: `rollback-${op.id}` };
     try {
-      await begin({ ...deps, workflowSettings: deps.settings }, ctx, fresh, rollback, {
-        to: op.input.from, from: op.input.to, onFailure: 'none', rollbackOf: op.id, drainTimeoutSeconds: op.input.drainTimeoutSeconds ?? 600,
-      }, rolledBackBy);
+      await startRollback(deps, op, fresh, rollback, rolledBackBy);
     } catch (e) {
       const { rolledBackBy: _none, ...input } = op.input;
       const why = e instanceof Error ? e.message : String(e);
@@ -129,39 +123,10 @@ export async function failUpgrade(deps: WorkflowDeps, op: UpgradeOperation, reas
   return { status: 'failed' };
 }
 
-/** The rollback plan: upgraded nodes back to the previous image; a drained node only uncordoned. */
-async function planRollback(deps: WorkflowDeps, op: UpgradeOperation, cluster: ClusterRecord): Promise<UpgradePlan | undefined> {
-  const plan = planOf(op);
+/** The rollback plan of a failed upgrade (domain/upgrade-rollback.ts), from the profile versions it moved between. */
+async function rollbackPlan(deps: WorkflowDeps, op: UpgradeOperation, cluster: ClusterRecord): Promise<UpgradePlan | undefined> {
   const { from, to } = op.input;
   const [prev, next] = await Promise.all([deps.profiles.getVersion(op.project, from.name, from.version), deps.profiles.getVersion(op.project, to.name, to.version)]);
   if (!prev || !next) return undefined;
-  const nodes = [...plan.controlPlane, ...plan.workers];
-  // Nodes that reached the upgrade step go back to the previous image, including the one that
-  // failed it: a node that fell back boots *passive*, and its active partition holds the new
-  // image it could not boot; writing the previous image back makes it boot active again.
-  const upgraded = nodes.filter((n) => {
-    const p = op.hosts[n.hostId];
-    return p?.step !== undefined && UPGRADED_STEPS.has(p.step);
-  });
-  const drained = nodes.filter((n) => !upgraded.includes(n) && op.hosts[n.hostId]?.step !== undefined && DRAINED_STEPS.has(op.hosts[n.hostId]!.step!));
-  if (upgraded.length === 0 && drained.length === 0) return undefined;
-  // The upgraded nodes are planned against the whole cluster: in a multi-node cluster each one
-  // is drained from a peer and uncordoned again, like any upgrade.
-  const all = [
-    ...cluster.controlPlane.hostIds.map((hostId) => ({ hostId, role: 'control-plane' as const, pool: 'control-plane' })),
-    ...cluster.workers.flatMap((w) => w.hostIds.map((hostId) => ({ hostId, role: 'worker' as const, pool: w.name }))),
-  ];
-  const back = upgraded.length > 0
-    ? planUpgrade({ from: next.layers, to: prev.layers, nodes: all, options: { rollback: true, acknowledgeDowntime: true, maxUnavailable: 1, only: upgraded.map((n) => n.hostId) } })
-    : undefined;
-  if (back && !back.ok) return undefined;
-  const uncordon = (n: NodePlan): NodePlan => ({ ...n, steps: all.length > 1 ? [{ step: 'uncordon', on: 'peer' }] : [] });
-  const base: UpgradePlan = back?.ok ? back.plan : { ...plan, controlPlane: [], workers: [], changes: [], maxUnavailable: 1 };
-  // Going back, workers first (one at a time), then the control plane: a kubelet must never be
-  // newer than its API server (version-skew policy). The first phase runs one node at a time.
-  return {
-    ...base,
-    controlPlane: [...drained.map(uncordon), ...base.workers, ...base.controlPlane],
-    workers: [],
-  };
+  return planRollback({ plan: planOf(op), hosts: op.hosts, cluster, upgradedTo: next.layers, previous: prev.layers });
 }

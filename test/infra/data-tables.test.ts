@@ -1,8 +1,8 @@
 import { RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Capture, Match, Template } from 'aws-cdk-lib/assertions';
 import { AUDIT_TABLE, STATE_TABLE } from '../../lambdas/contracts/tables.js';
 import { DataTables } from '../../lib/constructs/data-tables.js';
-import { testApp } from './helpers.js';
+import { expectResource, testApp } from './helpers.js';
 
 const keys = (pk: string, sk: string) => [
   { AttributeName: pk, KeyType: 'HASH' },
@@ -44,40 +44,47 @@ describe('DataTables', () => {
   });
 
   it.each(TABLES)('$name table: String keys, GSIs (projection ALL) and TTL from tables.ts', ({ name, spec, indexes }) => {
-    const props = template.toJSON().Resources[tableIds[name]].Properties;
-    expect(props.KeySchema).toEqual(keys(spec.partitionKey, spec.sortKey));
-    expect(props.GlobalSecondaryIndexes).toEqual(indexes.map(gsi));
     const attrs = [spec.partitionKey, spec.sortKey, ...indexes.flatMap((i) => [i.partitionKey, i.sortKey])];
-    expect(props.AttributeDefinitions).toEqual(expect.arrayContaining(stringAttrs(attrs)));
-    expect(props.AttributeDefinitions).toHaveLength(attrs.length);
-    expect(props.TimeToLiveSpecification).toEqual({ AttributeName: spec.ttlAttribute, Enabled: true });
+    const definitions = new Capture(Match.arrayWith(stringAttrs(attrs)));
+    expectResource(template, 'AWS::DynamoDB::GlobalTable', tableIds[name], {
+      KeySchema: Match.exact(keys(spec.partitionKey, spec.sortKey)),
+      GlobalSecondaryIndexes: Match.exact(indexes.map(gsi)),
+      AttributeDefinitions: definitions,
+      TimeToLiveSpecification: Match.objectEquals({ AttributeName: spec.ttlAttribute, Enabled: true }),
+    });
+    expect(definitions.asArray()).toHaveLength(attrs.length);
   });
 
   it.each(TABLES)('$name table: PITR (35 days), deletion protection, retained', ({ name }) => {
-    const resource = template.toJSON().Resources[tableIds[name]];
-    expect(resource.DeletionPolicy).toBe('Retain');
-    expect(resource.UpdateReplacePolicy).toBe('Retain');
-    expect(resource.Properties.Replicas).toEqual([
-      expect.objectContaining({
-        DeletionProtectionEnabled: true,
-        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true, RecoveryPeriodInDays: 35 },
-      }),
-    ]);
+    const retained = template.findResources('AWS::DynamoDB::GlobalTable', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: {
+        Replicas: [Match.objectLike({
+          DeletionProtectionEnabled: true,
+          PointInTimeRecoverySpecification: Match.objectEquals({ PointInTimeRecoveryEnabled: true, RecoveryPeriodInDays: 35 }),
+        })],
+      },
+    });
+    expect(retained).toHaveProperty(tableIds[name]);
   });
 
   it('honours removal policy, deletion protection and PITR window props', () => {
     const s = new Stack(testApp(), 'Custom');
     new DataTables(s, 'Data', { removalPolicy: RemovalPolicy.DESTROY, deletionProtection: false, pointInTimeRecoveryDays: 7 });
     const t = Template.fromStack(s);
-    const tables = Object.values(t.findResources('AWS::DynamoDB::GlobalTable'));
-    expect(tables).toHaveLength(2);
-    for (const table of tables) {
-      expect(table.DeletionPolicy).toBe('Delete');
-      expect(table.Properties.Replicas[0]).toMatchObject({
-        DeletionProtectionEnabled: false,
-        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true, RecoveryPeriodInDays: 7 },
-      });
-    }
+    t.resourceCountIs('AWS::DynamoDB::GlobalTable', 2);
+    // Both tables, with their first replica as asked.
+    const custom = t.findResources('AWS::DynamoDB::GlobalTable', {
+      DeletionPolicy: 'Delete',
+      Properties: {
+        Replicas: Match.arrayWith([Match.objectLike({
+          DeletionProtectionEnabled: false,
+          PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true, RecoveryPeriodInDays: 7 },
+        })]),
+      },
+    });
+    expect(Object.keys(custom)).toHaveLength(2);
   });
 
   it.each([0, 36, 1.5, Number.NaN])('rejects pointInTimeRecoveryDays=%p at construct time', (days) => {

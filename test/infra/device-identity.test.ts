@@ -1,3 +1,4 @@
+import { Capture, Match } from 'aws-cdk-lib/assertions';
 import { devicePolicyDocument } from '../../lambdas/contracts/iot.js';
 import { HANDLER_ENV } from '../../lib/api-routes.js';
 import { functionIdOf, logicalIdOf, statementsOfFunction, synthStack, type Statement } from './helpers.js';
@@ -8,7 +9,6 @@ const ARN = (kind: string) => ({
 
 describe('DeviceIdentity (IoT policy and registry grants)', () => {
   const { stack, template } = synthStack();
-  const resources = template.toJSON().Resources;
   const policyId = logicalIdOf({ node: { defaultChild: stack.api.devices.policy } });
   const iot = (group: 'device' | 'hosts'): Statement[] =>
     statementsOfFunction(template, functionIdOf(template, group)).filter((s) => [s.Action].flat().some((a) => a.startsWith('iot:')));
@@ -17,7 +17,9 @@ describe('DeviceIdentity (IoT policy and registry grants)', () => {
 
   it('creates exactly one IoT policy: the contract document with the stack partition, region and account', () => {
     template.resourceCountIs('AWS::IoT::Policy', 1);
-    const doc = resources[policyId].Properties.PolicyDocument;
+    const captured = new Capture();
+    template.hasResourceProperties('AWS::IoT::Policy', { PolicyDocument: captured });
+    const doc = captured.asObject();
     const expected = JSON.parse(JSON.stringify(devicePolicyDocument('PARTITION', 'REGION', 'ACCOUNT')));
     const rendered = JSON.stringify(doc)
       .replace(/\{"Fn::Join":\["",\[/g, '').replace(/\]\]\}/g, '');
@@ -29,8 +31,7 @@ describe('DeviceIdentity (IoT policy and registry grants)', () => {
   });
 
   it('the device policy is retained on stack deletion (a policy attached to certificates cannot be deleted)', () => {
-    expect(resources[policyId].DeletionPolicy).toBe('Retain');
-    expect(resources[policyId].UpdateReplacePolicy).toBe('Retain');
+    expect(template.findResources('AWS::IoT::Policy', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' })).toHaveProperty(policyId);
   });
 
   it('device handler: provisioning grants, scoped to things, certificates and the one device policy', () => {
@@ -60,16 +61,15 @@ describe('DeviceIdentity (IoT policy and registry grants)', () => {
   });
 
   it('passes the policy name to the device and hosts handlers only', () => {
-    for (const group of ['device', 'hosts'] as const) {
-      expect(resources[functionIdOf(template, group)].Properties.Environment.Variables[HANDLER_ENV.iotPolicyName]).toEqual({ Ref: policyId });
-    }
-    expect(HANDLER_ENV.iotPolicyName in resources[functionIdOf(template, 'tokens')].Properties.Environment.Variables).toBe(false);
+    const withPolicy = template.findResources('AWS::Lambda::Function', { Properties: { Environment: { Variables: { [HANDLER_ENV.iotPolicyName]: Match.objectEquals({ Ref: policyId }) } } } });
+    for (const group of ['device', 'hosts'] as const) expect(withPolicy).toHaveProperty(functionIdOf(template, group));
+    const without = template.findResources('AWS::Lambda::Function', { Properties: { Environment: { Variables: { [HANDLER_ENV.iotPolicyName]: Match.absent() } } } });
+    expect(without).toHaveProperty(functionIdOf(template, 'tokens'));
   });
 
   it('routes POST /v1/device/register without the JWT authorizer and outputs the policy name', () => {
-    const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route', { Properties: { RouteKey: 'POST /v1/device/register' } }));
-    expect(routes).toHaveLength(1);
-    expect(routes[0].Properties.AuthorizationType).toBe('NONE');
+    template.resourcePropertiesCountIs('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /v1/device/register' }, 1);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /v1/device/register', AuthorizationType: 'NONE' });
     template.hasOutput('DevicePolicyName', { Value: { Ref: policyId } });
   });
 });

@@ -59,3 +59,14 @@ export function tableActions(statements: readonly Statement[], tableId: string):
   }
   return out;
 }
+
+/**
+ * Asserts that the resource `logicalId` (of `type`) matches `properties` with the assertions
+ * library's matching (objects objectLike at every level, arrays exact; `Match.*` where given).
+ */
+export function expectResource(template: Template, type: string, logicalId: string, properties: Record<string, unknown>): void {
+  const matching = Object.keys(template.findResources(type, { Properties: properties }));
+  if (!matching.includes(logicalId)) {
+    throw new Error(`${type} ${logicalId} does not match ${JSON.stringify(properties)}; it is ${JSON.stringify(template.findResources(type)[logicalId]?.Properties)}`);
+  }
+}

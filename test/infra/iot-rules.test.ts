@@ -3,10 +3,9 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { IOT_RULES, ruleSql } from '../../lambdas/contracts/iot.js';
 import { IOT_SQL_VERSION, IotRules } from '../../lib/constructs/iot-rules.js';
-import { logicalIdOf, statementsOfFunction, synthStack, tableActions } from './helpers.js';
+import { expectResource, logicalIdOf, statementsOfFunction, synthStack, tableActions } from './helpers.js';
 
 const { stack, template } = synthStack();
-const resources = template.toJSON().Resources as Record<string, any>;
 const stateId = logicalIdOf(stack.data.stateTable);
 const auditId = logicalIdOf(stack.data.auditTable);
 const fnIdOf = (name: string) => logicalIdOf(stack.iotRules.functions[name as keyof typeof stack.iotRules.functions].function);
@@ -14,53 +13,51 @@ const ruleIdOf = (name: string) => stack.getLogicalId(stack.iotRules.rules[name 
 
 describe('IoT topic rules (from IOT_RULES)', () => {
   it('one rule and one handler per IOT_RULES entry, and no other topic rule', () => {
-    expect(Object.keys(template.findResources('AWS::IoT::TopicRule'))).toHaveLength(IOT_RULES.length);
-    const services = Object.values(template.findResources('AWS::Lambda::Function'))
-      .map((f: any) => f.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME as string)
-      .filter((s) => s.startsWith('edgefleet-iot-'));
-    expect(services.sort()).toEqual(IOT_RULES.map((r) => `edgefleet-iot-${r.name}`).sort());
+    template.resourceCountIs('AWS::IoT::TopicRule', IOT_RULES.length);
+    const service = (name: unknown) => ({ Environment: { Variables: { POWERTOOLS_SERVICE_NAME: name } } });
+    template.resourcePropertiesCountIs('AWS::Lambda::Function', service(Match.stringLikeRegexp('^edgefleet-iot-')), IOT_RULES.length);
+    for (const r of IOT_RULES) template.resourcePropertiesCountIs('AWS::Lambda::Function', service(`edgefleet-iot-${r.name}`), 1);
   });
 
   it.each(IOT_RULES.map((r) => [r.name, r] as const))('%s: SQL from ruleSql, version 2016-03-23, Lambda action to its handler', (name, rule) => {
-    const payload = resources[ruleIdOf(name)].Properties.TopicRulePayload;
-    expect(payload.Sql).toBe(ruleSql(rule));
-    expect(payload.AwsIotSqlVersion).toBe(IOT_SQL_VERSION);
-    expect(payload.RuleDisabled).toBe(false);
-    expect(payload.Actions).toEqual([{ Lambda: { FunctionArn: { 'Fn::GetAtt': [fnIdOf(name), 'Arn'] } } }]);
-    const fn = resources[fnIdOf(name)];
-    expect(fn.Properties.Runtime).toBe('nodejs22.x');
-    expect(fn.Properties.Architectures).toEqual(['arm64']);
-    expect(fn.Properties.Environment.Variables.STATE_TABLE_NAME).toEqual({ Ref: stateId });
+    expectResource(template, 'AWS::IoT::TopicRule', ruleIdOf(name), {
+      TopicRulePayload: {
+        Sql: ruleSql(rule), AwsIotSqlVersion: IOT_SQL_VERSION, RuleDisabled: false,
+        Actions: Match.exact([{ Lambda: { FunctionArn: { 'Fn::GetAtt': [fnIdOf(name), 'Arn'] } } }]),
+      },
+    });
+    expectResource(template, 'AWS::Lambda::Function', fnIdOf(name), {
+      Runtime: 'nodejs22.x', Architectures: Match.exact(['arm64']), Environment: { Variables: { STATE_TABLE_NAME: Match.objectEquals({ Ref: stateId }) } },
+    });
   });
 
   it.each(IOT_RULES.map((r) => r.name))('%s: only iot.amazonaws.com, from this rule and this account, may invoke the handler', (name) => {
-    const perms = Object.values(template.findResources('AWS::Lambda::Permission'))
-      .filter((p: any) => JSON.stringify(p.Properties.FunctionName).includes(`"${fnIdOf(name)}"`));
-    expect(perms).toHaveLength(1);
-    expect(perms[0].Properties).toEqual({
+    const byArn = { FunctionName: { 'Fn::GetAtt': [fnIdOf(name), 'Arn'] } };
+    template.resourcePropertiesCountIs('AWS::Lambda::Permission', byArn, 1);
+    template.resourcePropertiesCountIs('AWS::Lambda::Permission', { FunctionName: { Ref: fnIdOf(name) } }, 0);
+    template.hasResourceProperties('AWS::Lambda::Permission', Match.objectEquals({
       Action: 'lambda:InvokeFunction',
       FunctionName: { 'Fn::GetAtt': [fnIdOf(name), 'Arn'] },
       Principal: 'iot.amazonaws.com',
       SourceArn: { 'Fn::GetAtt': [ruleIdOf(name), 'Arn'] },
       SourceAccount: { Ref: 'AWS::AccountId' },
-    });
+    }));
   });
 
   it('a failed action goes to one error log group, through a role that may only write there', () => {
     const logGroupId = logicalIdOf(stack.iotRules.errorLogGroup);
     const roleId = logicalIdOf(stack.iotRules.errorRole);
     for (const rule of IOT_RULES) {
-      expect(resources[ruleIdOf(rule.name)].Properties.TopicRulePayload.ErrorAction).toEqual({
-        CloudwatchLogs: { LogGroupName: { Ref: logGroupId }, RoleArn: { 'Fn::GetAtt': [roleId, 'Arn'] } },
+      expectResource(template, 'AWS::IoT::TopicRule', ruleIdOf(rule.name), {
+        TopicRulePayload: { ErrorAction: Match.objectEquals({ CloudwatchLogs: { LogGroupName: { Ref: logGroupId }, RoleArn: { 'Fn::GetAtt': [roleId, 'Arn'] } } }) },
       });
     }
-    expect(resources[logGroupId].Properties.RetentionInDays).toBe(90);
-    expect(resources[roleId].Properties.AssumeRolePolicyDocument.Statement).toEqual([
-      { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'iot.amazonaws.com' } },
-    ]);
-    const policies = Object.values(template.findResources('AWS::IAM::Policy'))
-      .filter((p: any) => (p.Properties.Roles as any[]).some((r) => r?.Ref === roleId));
-    expect(policies.flatMap((p: any) => p.Properties.PolicyDocument.Statement)).toEqual([
+    expectResource(template, 'AWS::Logs::LogGroup', logGroupId, { RetentionInDays: 90 });
+    expectResource(template, 'AWS::IAM::Role', roleId, {
+      AssumeRolePolicyDocument: { Statement: Match.exact([{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'iot.amazonaws.com' } }]) },
+    });
+    const policies = Object.values(template.findResources('AWS::IAM::Policy', { Properties: { Roles: Match.arrayWith([{ Ref: roleId }]) } }));
+    expect(policies.flatMap((p) => p.Properties.PolicyDocument.Statement)).toEqual([
       { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:DescribeLogStreams', 'logs:PutLogEvents'], Resource: { 'Fn::GetAtt': [logGroupId, 'Arn'] } },
     ]);
   });

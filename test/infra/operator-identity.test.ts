@@ -4,14 +4,19 @@
  * and the meta handler's environment behind GET /v1/auth/config; or, with an external issuer,
  * that issuer and its CLI client.
  */
-import { Match } from 'aws-cdk-lib/assertions';
+import { Capture, Match } from 'aws-cdk-lib/assertions';
 import { Stack } from 'aws-cdk-lib';
 import { AUTH_ENV, DEFAULT_CLI_REDIRECT_PORT } from '../../lambdas/contracts/auth-config.js';
 import { OperatorIdentity } from '../../lib/constructs/operator-identity.js';
 import { functionIdOf, logicalIdOf, synthStack, testApp } from './helpers.js';
 
-const metaEnv = (t: ReturnType<typeof synthStack>['template']): Record<string, unknown> =>
-  t.toJSON().Resources[functionIdOf(t, 'meta')].Properties.Environment.Variables;
+/** The meta handler's environment (the function found by its service name, its variables captured). */
+function metaEnv(t: ReturnType<typeof synthStack>['template']): Record<string, unknown> {
+  functionIdOf(t, 'meta'); // exactly one
+  const vars = new Capture(Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'edgefleet-api-meta' }));
+  t.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: vars } });
+  return vars.asObject();
+}
 
 describe('OperatorIdentity: sign-in with the CLI (Cognito)', () => {
   const { stack, template } = synthStack();
@@ -29,8 +34,7 @@ describe('OperatorIdentity: sign-in with the CLI (Cognito)', () => {
       EnableTokenRevocation: true,
     });
     // No implicit grant: tokens never travel in a browser URL.
-    const client = Object.values(template.findResources('AWS::Cognito::UserPoolClient'))[0]!;
-    expect(client.Properties.AllowedOAuthFlows).not.toContain('implicit');
+    template.resourcePropertiesCountIs('AWS::Cognito::UserPoolClient', { AllowedOAuthFlows: Match.arrayWith(['implicit']) }, 0);
   });
 
   it('creates a managed login domain with a branding style for the CLI client', () => {
@@ -38,8 +42,10 @@ describe('OperatorIdentity: sign-in with the CLI (Cognito)', () => {
       ManagedLoginVersion: 2,
       UserPoolId: { Ref: logicalIdOf(identity.userPool) },
     });
-    const domain = Object.values(template.findResources('AWS::Cognito::UserPoolDomain'))[0]!;
-    expect(JSON.stringify(domain.Properties.Domain)).toMatch(/"edgefleet-"|"edgefleet-[0-9]+-[0-9a-f]{8}"/);
+    const domain = new Capture();
+    template.hasResourceProperties('AWS::Cognito::UserPoolDomain', { Domain: domain });
+    const value: unknown = (() => { try { return domain.asString(); } catch { return domain.asObject(); } })();
+    expect(JSON.stringify(value)).toMatch(/"edgefleet-"|"edgefleet-[0-9]+-[0-9a-f]{8}"/);
     template.hasResourceProperties('AWS::Cognito::ManagedLoginBranding', {
       ClientId: { Ref: logicalIdOf(identity.client) },
       UseCognitoProvidedValues: true,

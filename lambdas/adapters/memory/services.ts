@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { WorkflowInput, WorkflowKind } from '../../domain/workflow.js';
 import type { Clock, IdGenerator } from '../../ports/index.js';
 import type { CommandEnvelope, CommandPublisher } from '../../ports/device-plane.js';
@@ -13,12 +14,20 @@ export class ManualClock implements Clock {
   advance(ms: number): void { this.ms += ms; }
 }
 
-/** Predictable ids: `<prefix>1`, `<prefix>2`, …; secrets are unique and base64url. */
+/**
+ * Predictable ids in the shape of the real ones (lowercase, 8+ characters): `<prefix>00000001`,
+ * `<prefix>00000002`, …; secrets are distinct and base64url.
+ */
 export class SequentialIds implements IdGenerator {
   private n = 0;
   constructor(private readonly prefix = 'id') {}
-  newId(): string { return `${this.prefix}${++this.n}`; }
-  secret(bytes: number): string { return Buffer.alloc(bytes, ++this.n % 256).toString('base64url'); }
+  newId(): string { return `${this.prefix}${String(++this.n).padStart(8, '0')}`; }
+  secret(bytes: number): string {
+    const seed = `secret-${++this.n}`;
+    const out = Buffer.alloc(bytes);
+    for (let i = 0; i < bytes; i += 32) createHash('sha256').update(`${seed}-${i}`).digest().copy(out, i);
+    return out.toString('base64url');
+  }
 }
 
 export interface StartedExecution { readonly kind: WorkflowKind; readonly name: string; readonly input: WorkflowInput }

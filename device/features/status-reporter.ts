@@ -1,0 +1,91 @@
+import type { Inventory } from '../../lambdas/contracts/device.js';
+import { statusMessage, TOPICS } from '../../lambdas/contracts/mqtt.js';
+import type { Sleep } from '../backoff.js';
+import type { KairosState } from '../kairos.js';
+import type { Log } from '../registration.js';
+import { dueReport, fingerprint, nextSeq, statusReport } from '../status-report.js';
+import type { AgentState, Feature, Publish } from './feature.js';
+
+export interface StatusReporterOptions {
+  readonly hostId: string;
+  readonly readState: () => Promise<KairosState>;
+  readonly inventory: (s: KairosState) => Promise<Inventory>;
+  readonly publish: Publish;
+  readonly state: AgentState;
+  readonly log: Log;
+  readonly now: () => Date;
+  readonly sleep: Sleep;
+  /** How often the host is looked at for changes (a local read, not a message). */
+  readonly checkIntervalMs: number;
+  /** A full report (with inventory) at least this often. */
+  readonly fullReportSeconds: number;
+}
+
+/**
+ * Status on change, plus a slow full report; never a heartbeat. `start()` sends a full report
+ * (its failure fails the start) and then looks at the host every `checkIntervalMs`: a
+ * `change` report when something the cloud cares about changed, a `full` one when
+ * `fullReportSeconds` passed. An idle healthy host sends nothing between full reports.
+ */
+export class StatusReporter implements Feature {
+  private readonly abort = new AbortController();
+  private lastFingerprint: string | undefined;
+  private lastSeq = 0;
+  private lastFull = 0;
+  private loop: Promise<void> | undefined;
+
+  constructor(private readonly o: StatusReporterOptions) {}
+
+  getName(): string {
+    return 'status reporter';
+  }
+
+  private get stopped(): boolean {
+    return this.abort.signal.aborted;
+  }
+
+  async start(): Promise<void> {
+    await this.report('full');
+    if (!this.stopped) this.loop = this.checkPeriodically();
+  }
+
+  /** Settles when the periodic checks have ended (after stop()). */
+  get finished(): Promise<void> {
+    return this.loop ?? Promise.resolve();
+  }
+
+  async stop(): Promise<void> {
+    if (!this.stopped) this.abort.abort();
+    await this.loop;
+  }
+
+  /** Reads the host and sends a `change` report if anything differs from the last report. */
+  async reportIfChanged(): Promise<void> {
+    const s = await this.o.readState();
+    if (fingerprint(s) !== this.lastFingerprint) await this.report('change', s);
+  }
+
+  async report(kind: 'change' | 'full', known?: KairosState): Promise<void> {
+    const s = known ?? (await this.o.readState());
+    this.lastFingerprint = fingerprint(s);
+    const seq = nextSeq(this.lastSeq, this.o.now().getTime());
+    this.lastSeq = seq;
+    const msg = statusReport(s, { kind, seq, at: this.o.now(), ...(kind === 'full' ? { inventory: await this.o.inventory(s) } : {}) });
+    if (kind === 'full') this.lastFull = this.o.now().getTime();
+    this.o.state.statusSent += 1;
+    await this.o.publish(TOPICS.status(this.o.hostId), statusMessage.parse(msg));
+  }
+
+  private async checkPeriodically(): Promise<void> {
+    while (!this.stopped) {
+      await this.o.sleep(this.o.checkIntervalMs, this.abort.signal);
+      if (this.stopped) break;
+      try {
+        if (dueReport(this.o.now().getTime(), this.lastFull, this.o.fullReportSeconds) === 'full') await this.report('full');
+        else await this.reportIfChanged();
+      } catch (e) {
+        this.o.log('warn', `status check failed: ${(e as Error).message}`);
+      }
+    }
+  }
+}

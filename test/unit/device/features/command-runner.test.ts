@@ -1,0 +1,140 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { resultMessage, TOPICS } from '../../../../lambdas/contracts/mqtt.js';
+import { sleep } from '../../../../device/backoff.js';
+import { CommandRunnerFeature } from '../../../../device/features/command-runner-feature.js';
+import { StateStore } from '../../../../device/state-store.js';
+import { waitFor } from '../agent-harness.js';
+import { activeTimeouts, agentState, fakeHost, type FakeHost } from './feature-harness.js';
+
+let dir: string;
+let runners: CommandRunnerFeature[] = [];
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ef-runner-'));
+});
+afterEach(async () => {
+  for (const r of runners) await r.stop();
+  runners = [];
+  await rm(dir, { recursive: true, force: true });
+});
+
+const future = () => new Date(Date.now() + 60 * 60_000).toISOString();
+const cmd = (commandId: string, type: string, params: Record<string, unknown> = {}) => JSON.stringify({ commandId, type, params, deadline: future() });
+
+async function runner(host: FakeHost = fakeHost()) {
+  const store = new StateStore(dir);
+  await store.init();
+  const results: any[] = [];
+  const reports: string[] = [];
+  const state = agentState();
+  const r = new CommandRunnerFeature({
+    hostId: 'host-1', executor: host, store, state, log: () => undefined, now: () => new Date(), sleep,
+    publish: async (topic, body) => {
+      expect(topic).toBe(TOPICS.results('host-1'));
+      expect(resultMessage.safeParse(body).success).toBe(true);
+      results.push(body);
+    },
+    report: async (kind) => void reports.push(kind),
+    reportIfChanged: async () => void reports.push('if-changed'),
+    readyTimeoutMs: 1000, readyPollMs: 10,
+  });
+  runners.push(r);
+  await r.start();
+  await r.verified;
+  const phases = (id: string) => results.filter((x) => x.commandId === id).map((x) => x.phase);
+  const outcome = (id: string) => waitFor(() => phases(id).some((p) => p === 'succeeded' || p === 'failed'), `${id} outcome`);
+  return { r, host, store, results, reports, state, phases, outcome };
+}
+
+describe('command runner feature', () => {
+  test('runs a command id at most once: a redelivery repeats the stored result and runs nothing', async () => {
+    const x = await runner();
+    x.r.accept(cmd('r-1', 'report-state'));
+    x.r.accept(cmd('r-1', 'report-state'));
+    await waitFor(() => x.phases('r-1').length === 3, 'three results');
+    expect(x.reports).toEqual(['full']);
+    expect(x.phases('r-1')).toEqual(['accepted', 'succeeded', 'succeeded']);
+    expect(x.state.commandsRun).toBe(1);
+  });
+
+  test('at most once across a restart: a new runner on the same state dir does not run it again', async () => {
+    const a = await runner();
+    a.r.accept(cmd('a-1', 'apply-cloud-config', { cloudConfig: 'stages: {}' }));
+    await a.outcome('a-1');
+    await a.r.stop();
+    const b = await runner(a.host);
+    b.r.accept(cmd('a-1', 'apply-cloud-config', { cloudConfig: 'stages: {}' }));
+    await b.outcome('a-1');
+    expect(a.host.calls).toEqual(['apply-cloud-config']);
+    expect(b.phases('a-1')).toEqual(['succeeded']);
+  });
+
+  test('refuses a type outside the allow-list, records the id, and runs nothing', async () => {
+    const x = await runner();
+    x.r.accept(JSON.stringify({ commandId: 'evil-1', type: 'exec', params: { argv: 'rm -rf /' }, deadline: future() }));
+    await x.outcome('evil-1');
+    expect(x.results).toEqual([expect.objectContaining({ commandId: 'evil-1', phase: 'failed', detail: expect.stringContaining('"exec" is not allowed') })]);
+    // The refused id never runs later, whatever type it comes back with.
+    x.r.accept(cmd('evil-1', 'reboot'));
+    await waitFor(() => x.phases('evil-1').length === 2, 'the repeated refusal');
+    expect(x.phases('evil-1')).toEqual(['failed', 'failed']);
+    expect(x.host.calls).toEqual([]);
+    expect(x.state.commandsRun).toBe(0);
+  });
+
+  test('drops what it cannot answer (no JSON, no usable id) with a log line', async () => {
+    const logs: string[] = [];
+    const x = await runner();
+    const r = new CommandRunnerFeature({
+      hostId: 'host-1', executor: x.host, store: x.store, state: agentState(), log: (_l, m) => logs.push(m), now: () => new Date(), sleep,
+      publish: async (_t, body) => void x.results.push(body), report: async () => undefined, reportIfChanged: async () => undefined, readyTimeoutMs: 1000, readyPollMs: 10,
+    });
+    runners.push(r);
+    await r.start();
+    r.accept('not json');
+    r.accept(JSON.stringify({ type: 'exec' }));
+    expect(logs).toEqual(['dropped a command that is not JSON', 'dropped a command of a type that is not allowed and without a usable id']);
+    expect(x.results).toEqual([]);
+  });
+
+  test('start() first decides the command that rebooted the host, before any command delivered meanwhile', async () => {
+    const store = new StateStore(dir);
+    await store.init();
+    await store.writeInflight({ commandId: 'boot-1', type: 'reboot', deadline: future(), startedAt: new Date().toISOString() });
+    const x = await runner();
+    x.r.accept(cmd('r-2', 'report-state'));
+    await x.outcome('r-2');
+    expect(x.results.map((r) => `${r.commandId} ${r.phase}`)).toEqual(['boot-1 succeeded', 'r-2 accepted', 'r-2 succeeded']);
+    expect(await x.store.readInflight()).toBeUndefined();
+  });
+
+  test('a command past its deadline while running fails with "deadline passed"', async () => {
+    const host = fakeHost();
+    host.hangUpgrade = true;
+    const x = await runner(host);
+    x.r.accept(JSON.stringify({ commandId: 'h-1', type: 'upgrade', params: { image: 'quay.io/kairos/ubuntu:v3.5.0' }, deadline: new Date(Date.now() + 200).toISOString() }));
+    await x.outcome('h-1');
+    expect(x.phases('h-1')).toEqual(['accepted', 'progress', 'failed']);
+    expect(x.results.at(-1).detail).toBe('deadline passed');
+  });
+
+  test('stop() ends the deadline timer of a running command, and a stopped runner publishes nothing', async () => {
+    const host = fakeHost();
+    host.hangUpgrade = true;
+    const x = await runner(host);
+    const before = activeTimeouts();
+    x.r.accept(cmd('h-2', 'upgrade', { image: 'quay.io/kairos/ubuntu:v3.5.0' }));
+    await waitFor(() => x.phases('h-2').includes('progress') && host.calls.length === 1, 'the upgrade running');
+    expect(activeTimeouts()).toBe(before + 1);
+    await x.r.stop();
+    expect(activeTimeouts()).toBe(before);
+    x.r.accept(cmd('r-3', 'report-state'));
+    await x.r.idle;
+    expect(x.phases('h-2')).toEqual(['accepted', 'progress']);
+    expect(x.phases('r-3')).toEqual([]);
+    expect(x.reports).toEqual([]);
+    // Not recorded either: the agent that runs next may still run it.
+    expect(await x.store.recordCommand('r-3')).toBe(true);
+  });
+});

@@ -3,12 +3,12 @@
  * a full frame for a terminal that is redrawn in place, change events for logs and JSON lines,
  * and the final outcome. No I/O here; every value from the API goes through `terminalText`.
  */
-import type { z } from 'zod';
-import type { operation } from '../lambdas/contracts/api.js';
+import { nodePlanView, plannedStepView, upgradeInputView, type OperationView } from '../lambdas/contracts/operations.js';
 import { EXIT, type ExitCode } from './errors.js';
 import { statusColor } from './output.js';
 
-export type Operation = z.infer<typeof operation>;
+/** An operation as the API serves it (any server version: kind-specific parts are read with the contract's views). */
+export type Operation = OperationView;
 type HostProgress = Operation['hosts'][string];
 
 const RESET = '\x1b[0m';
@@ -261,36 +261,38 @@ export interface UpgradeView {
   readonly rolledBackBy?: string;
 }
 
-const rec = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
-const ref = (v: unknown): string | undefined => {
-  const r = rec(v);
-  return str(r.version) ? `${str(r.name) ? `${str(r.name)}@` : ''}${str(r.version)}` : undefined;
+const ref = (r: { name?: string; version: string } | undefined): string | undefined => (r ? `${r.name ? `${r.name}@` : ''}${r.version}` : undefined);
+/** Plan nodes through the contract's view: nodes without a host id and steps without a name are left out. */
+const nodes = (items: readonly unknown[]): UpgradeNodePlan[] => items.flatMap((item) => {
+  const n = nodePlanView.safeParse(item);
+  if (!n.success) return [];
+  const steps = n.data.steps.flatMap((s) => {
+    const p = plannedStepView.safeParse(s);
+    return p.success ? [{ step: p.data.step, on: p.data.on }] : [];
+  });
+  return [{ hostId: n.data.hostId, role: n.data.role, pool: n.data.pool, behaviour: n.data.behaviour, steps }];
+});
+const workerId = (w: unknown): string | undefined => {
+  const p = nodePlanView.pick({ hostId: true }).safeParse(w);
+  return typeof w === 'string' ? w : p.success ? p.data.hostId : undefined;
 };
-const nodes = (v: unknown): UpgradeNodePlan[] =>
-  arr(v).map(rec).filter((n) => str(n.hostId)).map((n) => ({
-    hostId: str(n.hostId)!, role: str(n.role) ?? '', pool: str(n.pool) ?? '', behaviour: str(n.behaviour) ?? '',
-    steps: arr(n.steps).map(rec).filter((s) => str(s.step)).map((s) => ({ step: str(s.step)!, on: str(s.on) })),
-  }));
 
-/** Reads the plan out of an upgrade operation's `input` without trusting its shape. Pure. */
+/** Reads the plan out of an upgrade operation's `input` with the contract's tolerant view (parts that do not fit are left out). Pure. */
 export function upgradeView(op: Operation): UpgradeView {
-  const input = rec(op.input);
-  const plan = rec(input.plan);
-  const d = rec(plan.downtime);
-  const rolledBackBy = input.rolledBackBy;
+  const input = upgradeInputView.parse(op.input);
+  const plan = input.plan;
+  const skipped = plan?.skippedWorkers ?? false;
   return {
-    behaviour: str(plan.behaviour),
-    changes: arr(plan.changes).map(rec).map((c) => ({ layer: str(c.layer) ?? '', change: str(c.change) ?? '', behaviour: str(c.behaviour) ?? '', reason: str(c.reason) })),
-    controlPlane: nodes(plan.controlPlane),
-    workers: nodes(plan.workers),
-    maxUnavailable: typeof plan.maxUnavailable === 'number' ? plan.maxUnavailable : undefined,
-    downtime: typeof d.expected === 'boolean' ? { expected: d.expected, reason: str(d.reason), estimatedSeconds: typeof d.estimatedSeconds === 'number' ? d.estimatedSeconds : undefined } : undefined,
-    skippedWorkers: plan.skippedWorkers === true || arr(plan.skippedWorkers).map((w) => (typeof w === 'string' ? w : str(rec(w).hostId))).filter((w): w is string => !!w),
-    from: ref(input.from), to: ref(input.to), onFailure: str(input.onFailure),
-    rollbackOf: str(input.rollbackOf) ?? str(rec(input.rollbackOf).upgradeId),
-    rolledBackBy: str(rolledBackBy) ?? str(rec(rolledBackBy).upgradeId),
+    behaviour: plan?.behaviour,
+    changes: plan?.changes ?? [],
+    controlPlane: nodes(plan?.controlPlane ?? []),
+    workers: nodes(plan?.workers ?? []),
+    maxUnavailable: plan?.maxUnavailable,
+    downtime: plan?.downtime,
+    skippedWorkers: skipped === true || (Array.isArray(skipped) ? skipped.map(workerId).filter((w): w is string => !!w) : []),
+    from: ref(input.from), to: ref(input.to), onFailure: input.onFailure,
+    rollbackOf: input.rollbackOf,
+    rolledBackBy: input.rolledBackBy,
   };
 }
 

@@ -1,7 +1,6 @@
 /** `edgefleet operations`: workflow runs (provisioning, upgrades, deletes) with steps and reasons. */
 import { Option, type Command } from 'commander';
-import type { z } from 'zod';
-import type { operation } from '../../lambdas/contracts/api.js';
+import type { OperationView as Operation } from '../../lambdas/contracts/operations.js';
 import { seg } from '../client.js';
 import { action, addCommonOptions, examples, type CliRuntime } from '../context.js';
 import { UsageError } from '../errors.js';
@@ -9,7 +8,6 @@ import type { Column } from '../output.js';
 import { parsePositiveInt } from '../parse.js';
 import { registerOperationsWatch } from './operations-watch.js';
 
-type Operation = z.infer<typeof operation>;
 type HostRow = Operation['hosts'][string] & { host: string };
 
 const HOST_COLUMNS: Column<HostRow>[] = [

@@ -3,6 +3,7 @@ import {
   dnsName, hostId, hostUid, isoTime, listQuery, page, resourceVersion, safeText, semver, siteName, tags,
 } from './common.js';
 import { inventory } from './device.js';
+import { operationRecord as operation } from './operations.js';
 
 // ---------- registration tokens ----------
 export const createTokenBody = z.strictObject({
@@ -219,25 +220,8 @@ export const cluster = z.object({
 export const listClustersQuery = listQuery;
 
 // ---------- operations ----------
-export const operationStatus = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled', 'paused']);
-export const operation = z.object({
-  id: z.string(),
-  project: z.string(),
-  type: z.string(),
-  target: z.object({ type: z.string(), id: z.string() }),
-  status: operationStatus,
-  step: z.string(),
-  hosts: z.record(z.string(), z.object({
-    status: z.string(), step: z.string().optional(), detail: z.string().optional(), commandId: z.string().optional(), at: isoTime.optional(),
-  })),
-  reason: z.string().optional(),
-  startedAt: isoTime,
-  endedAt: isoTime.optional(),
-  updatedAt: isoTime.optional(),
-  deadline: isoTime.optional(),
-  input: z.record(z.string(), z.unknown()).optional(),
-  requestedBy: z.string().optional(),
-});
+/** An operation: a discriminated union by `type`, each kind with its typed input (contracts/operations.ts). */
+export { operationStatus, operationRecord as operation } from './operations.js';
 export const listOperationsQuery = listQuery.extend({
   targetType: z.enum(['cluster', 'host']).optional(),
   targetId: z.string().max(64).optional(),

@@ -1,5 +1,7 @@
 import type { HostStatus } from './host-lifecycle.js';
 import type { Layer } from './profile.js';
+import type { ChangeBehaviour, LayerChange } from './reconfigure.js';
+import type { UpgradePlan } from './upgrade-plan.js';
 
 /** Stored shapes of the domain's records (what repositories read and write). */
 export interface TokenRecord {
@@ -97,10 +99,14 @@ export interface ClusterRecord {
 
 export type OperationStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'paused';
 
-export interface OperationRecord {
+/**
+ * What every operation has. The kinds below add their typed `input`; the wire schema
+ * (contracts/operations.ts `operationRecord`) is the same union, kept equal by a compile-time
+ * test (test/unit/contracts/operations.test.ts). A new kind is one more member in both.
+ */
+interface OperationBase {
   readonly id: string;
   readonly project: string;
-  readonly type: string;
   readonly target: { readonly type: 'cluster' | 'host'; readonly id: string };
   readonly status: OperationStatus;
   readonly step: string;
@@ -111,8 +117,6 @@ export interface OperationRecord {
   readonly updatedAt?: string;
   /** After this time the operation is ended as failed (reason deadline-passed) by the sweep. */
   readonly deadline?: string;
-  /** What the workflow works from (e.g. the hosts to add, the target profile version). */
-  readonly input?: Readonly<Record<string, unknown>>;
   /** Who asked for it. */
   readonly requestedBy?: string;
   /** The current workflow execution's name (the operation id; `<id>-r<n>` after a resume). */
@@ -126,12 +130,84 @@ export interface OperationRecord {
   readonly ending?: string;
 }
 
+export interface ProfileRef {
+  readonly name: string;
+  readonly version: string;
+}
+
+/** A cluster's nodes: what a scale leaves it with. */
+export interface Topology {
+  readonly controlPlane: { readonly hostIds: readonly string[] };
+  readonly workers: readonly { readonly name: string; readonly hostIds: readonly string[] }[];
+}
+
+export interface ScaleOutInput {
+  readonly pool: string;
+  readonly add: readonly string[];
+  readonly after: Topology;
+}
+
+export interface ScaleInInput {
+  readonly pool: string;
+  readonly remove: readonly string[];
+  readonly after: Topology;
+}
+
+export interface ReconfigureInput {
+  readonly profile: ProfileRef;
+  readonly behaviour: ChangeBehaviour;
+  readonly changes: readonly LayerChange[];
+}
+
+/** What a failed upgrade does: roll back (the default), pause, or nothing (a rollback is not rolled back). */
+export type UpgradeFailurePolicy = 'rollback' | 'pause' | 'none';
+
+export interface UpgradeInput {
+  readonly to: ProfileRef;
+  readonly from: ProfileRef;
+  /** @default 'rollback' */
+  readonly onFailure?: UpgradeFailurePolicy;
+  /** @default 600 */
+  readonly drainTimeoutSeconds?: number;
+  /** A maintenance window's start: the operation stays queued until then. */
+  readonly notBefore?: string;
+  readonly window?: { readonly start: string; readonly end: string };
+  readonly plan: UpgradePlan;
+  /** The failed upgrade this one rolls back. */
+  readonly rollbackOf?: string;
+  /** The rollback upgrade started when this one failed. */
+  readonly rolledBackBy?: string;
+}
+
+export interface CreateClusterOperation extends OperationBase { readonly type: 'create-cluster' }
+export interface ScaleOutOperation extends OperationBase { readonly type: 'scale-out'; readonly input: ScaleOutInput }
+export interface ScaleInOperation extends OperationBase { readonly type: 'scale-in'; readonly input: ScaleInInput }
+export interface ReconfigureOperation extends OperationBase { readonly type: 'reconfigure'; readonly input: ReconfigureInput }
+export interface DeleteClusterOperation extends OperationBase { readonly type: 'delete-cluster' }
+export interface UpgradeOperation extends OperationBase { readonly type: 'upgrade-cluster'; readonly input: UpgradeInput }
+
+/** An operation: one member per workflow kind (`type`), each with its typed input. */
+export type OperationRecord =
+  | CreateClusterOperation | ScaleOutOperation | ScaleInOperation | ReconfigureOperation | DeleteClusterOperation | UpgradeOperation;
+export type OperationType = OperationRecord['type'];
+/** The input of any kind (what an update may replace). */
+export type OperationInput = ScaleOutInput | ScaleInInput | ReconfigureInput | UpgradeInput;
+export type OperationOf<K extends OperationType> = Extract<OperationRecord, { readonly type: K }>;
+/** A new operation's kind and input, as its use case states it. */
+export type OperationSpec = OperationRecord extends infer O ? O extends OperationRecord ? Pick<O, Extract<keyof O, 'type' | 'input'>> : never : never;
+
 /**
- * Per-host progress of an operation. `status`: claimed | pending | sent | accepted | progress |
- * succeeded | failed | timed-out | skipped | released.
+ * Where a host stands in an operation: `pending` (planned), `queued` (its command is stored),
+ * then its command's states (sent → accepted → progress → succeeded | failed | timed-out |
+ * superseded); `claimed`, `skipped` and `released` appear in older records.
  */
+export type HostProgressStatus =
+  | 'pending' | 'claimed' | 'queued' | 'sent' | 'accepted' | 'progress' | 'succeeded' | 'failed' | 'timed-out' | 'superseded' | 'skipped' | 'released';
+
+/** Per-host progress of an operation. */
 export interface HostProgress {
-  readonly status: string;
+  readonly status: HostProgressStatus;
+  /** The workflow step the host is at (a host step, or `verified` when found at the target). */
   readonly step?: string;
   readonly detail?: string;
   readonly commandId?: string;

@@ -70,7 +70,11 @@ export interface UpgradePlan {
   readonly downtime: { readonly expected: boolean; readonly reason?: string; readonly estimatedSeconds?: number };
   readonly skippedWorkers: boolean;
 }
-export type PlanResult = { ok: true; plan: UpgradePlan } | { ok: false; code: string; message: string };
+/** Why the planner refuses an upgrade (plan-refusal.ts says which are conflicts with the cluster's state). */
+export type PlanRefusalCode =
+  | 'invalid-upgrade' | 'invalid-maintenance-window' | 'downgrade' | 'node-newer-than-target' | 'version-skew'
+  | 'image-required' | 'max-unavailable-too-high' | 'downtime-not-acknowledged';
+export type PlanResult = { ok: true; plan: UpgradePlan } | { ok: false; code: PlanRefusalCode; message: string };
 
 /** One reboot of an edge host, from shutdown to Kubernetes Ready: the downtime we state. */
 export const REBOOT_DOWNTIME_SECONDS = 300;
@@ -105,7 +109,7 @@ function kairosNewer(a: string | undefined, b: string): boolean {
   if (!a || !KAIROS_SEMVER.test(a) || !KAIROS_SEMVER.test(b)) return false;
   return compareSemver(a.replace(/^v/, ''), b.replace(/^v/, '')) > 0;
 }
-const fail = (code: string, message: string): PlanResult => ({ ok: false, code, message });
+const fail = (code: PlanRefusalCode, message: string): PlanResult => ({ ok: false, code, message });
 const tuple = (k: Kube): NumericVersion => [k.major, k.minor, k.patch];
 const show = (k: Kube) => `${k.major}.${k.minor}.${k.patch}`;
 const minorsBehind = (older: Kube, newer: Kube) => (newer.major - older.major) * 1000 + newer.minor - older.minor;

@@ -28,7 +28,7 @@ import type { DeviceDeps } from '../use-cases/device-deps.js';
 import type { UpgradeDeps } from '../use-cases/upgrades.js';
 import type { WorkflowDeps } from '../use-cases/workflows/deps.js';
 import { awsSecretStore, awsWorkflowEngine, cryptoIds } from './aws-building-blocks.js';
-import { ConfigError, loadConfig, setting, SETTING_ENV, type EdgeFleetConfig, type RequiredSetting } from './config.js';
+import { ConfigError, loadConfig, loadConfigRequirements, setting, SETTING_ENV, type EdgeFleetConfig, type RequiredSetting } from './config.js';
 import { getTracer } from './observability.js';
 
 export interface HttpConfig {
@@ -121,6 +121,15 @@ export function composeRoot(config: EdgeFleetConfig, adapters: RuntimeAdapters):
 }
 
 let aws: Root | undefined;
+let awsConfigCache: EdgeFleetConfig | undefined;
+
+/** The function's configuration, parsed from its environment once (the only read of `process.env`). */
+export function awsConfig(required: readonly RequiredSetting[] = []): EdgeFleetConfig {
+  awsConfigCache ??= loadConfig(process.env);
+  // The requirements of this entry point, checked on the parsed values (same message as loadConfig).
+  loadConfigRequirements(awsConfigCache, required);
+  return awsConfigCache;
+}
 
 /**
  * The AWS root, composed on the first invocation (cold start) from the function's environment;
@@ -129,7 +138,7 @@ let aws: Root | undefined;
  */
 export function awsRoot(required: readonly RequiredSetting[]): Root {
   if (aws) return aws;
-  const config = loadConfig(process.env, required);
+  const config = awsConfig(required);
   aws = composeRoot(config, {
     db: makeDocClient({}, (c) => getTracer().captureAWSv3Client(c)),
     publisher: new IotCommandPublisher(),

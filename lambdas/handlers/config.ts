@@ -5,6 +5,7 @@
  * variable. No other module reads `process.env` for configuration.
  */
 import { z } from 'zod';
+import { authConfigFromEnv, type AuthConfig } from '../contracts/auth-config.js';
 import { HANDLER_ENV } from '../contracts/routes.js';
 import { WORKFLOW_ENV, workflowKind, type WorkflowKind } from '../contracts/workflows.js';
 import { DEFAULT_WORKFLOW_SETTINGS, type WorkflowSettings } from '../use-cases/workflows/deps.js';
@@ -23,6 +24,8 @@ export interface EdgeFleetConfig {
   readonly stateMachineArns?: Readonly<Record<WorkflowKind, string>>;
   readonly secretPrefix?: string;
   readonly workflowSettings: WorkflowSettings;
+  /** The OIDC client operators sign in with (GET /v1/auth/config), when the stack names one. */
+  readonly signIn?: AuthConfig;
 }
 
 /** A setting an entry point cannot run without (checked at cold start, before any request). */
@@ -76,6 +79,12 @@ export function loadConfig(env: NodeJS.ProcessEnv, required: readonly RequiredSe
   if (!parsed.success) throw invalid(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
   const e = parsed.data;
   const apiUrl = e[HANDLER_ENV.apiUrl]?.replace(/\/$/, '');
+  let signIn: AuthConfig | undefined;
+  try {
+    signIn = authConfigFromEnv(present);
+  } catch (error) {
+    throw new ConfigError(error instanceof Error ? error.message : String(error));
+  }
   const config: EdgeFleetConfig = {
     ...(e[HANDLER_ENV.stateTable] ? { stateTable: e[HANDLER_ENV.stateTable] } : {}),
     ...(e[HANDLER_ENV.auditTable] ? { auditTable: e[HANDLER_ENV.auditTable] } : {}),
@@ -85,10 +94,16 @@ export function loadConfig(env: NodeJS.ProcessEnv, required: readonly RequiredSe
     ...(e[WORKFLOW_ENV.stateMachines] ? { stateMachineArns: e[WORKFLOW_ENV.stateMachines] } : {}),
     ...(e[WORKFLOW_ENV.secretPrefix] ? { secretPrefix: e[WORKFLOW_ENV.secretPrefix] } : {}),
     workflowSettings: { hostTimeoutSeconds: e[WORKFLOW_ENV.hostTimeoutSeconds] ?? DEFAULT_WORKFLOW_SETTINGS.hostTimeoutSeconds },
+    ...(signIn ? { signIn } : {}),
   };
+  loadConfigRequirements(config, required);
+  return config;
+}
+
+/** Throws the ConfigError of loadConfig when a required setting is absent. */
+export function loadConfigRequirements(config: EdgeFleetConfig, required: readonly RequiredSetting[]): void {
   const missing = required.filter((s) => config[s] === undefined).map((s) => `${SETTING_ENV[s]}: is missing`);
   if (missing.length > 0) throw invalid(missing);
-  return config;
 }
 
 /** A setting an adapter needs: its value, or a ConfigError naming the variable. */

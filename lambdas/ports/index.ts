@@ -1,6 +1,6 @@
 import type { HostStatus } from '../domain/host-lifecycle.js';
 import type {
-  AuditRecord, ClusterRecord, HostProgress, HostRecord, HostWithPresence, OperationRecord, OperationStatus, ProfileRecord,
+  AuditRecord, ClusterRecord, HostProgress, HostRecord, HostWithPresence, OperationInput, OperationRecord, OperationStatus, ProfileRecord,
   ProfileVersionRecord, TokenRecord,
 } from '../domain/model.js';
 
@@ -113,7 +113,10 @@ export interface ClusterRepository {
 
 export type ClusterChanges = Partial<Pick<ClusterRecord, 'status' | 'statusReason' | 'profile' | 'controlPlane' | 'workers' | 'operationId'>>;
 
-export type OperationChanges = Partial<Pick<OperationRecord, 'status' | 'step' | 'reason' | 'endedAt' | 'deadline' | 'execution' | 'runs' | 'input' | 'ending'>>;
+export type OperationChanges = Partial<Pick<OperationRecord, 'status' | 'step' | 'reason' | 'endedAt' | 'deadline' | 'execution' | 'runs' | 'ending'>> & {
+  /** Replaces the input (of the operation's own kind: an upgrade's input stays an upgrade's). */
+  readonly input?: OperationInput;
+};
 
 export interface OperationRepository {
   get(id: string): Promise<OperationRecord | undefined>;

@@ -3,7 +3,7 @@ import type { reconfigureClusterBody, scaleClusterBody } from '../contracts/api.
 import type { WorkflowKind } from '../contracts/workflows.js';
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.js';
 import { CLAIMABLE } from '../domain/host-lifecycle.js';
-import type { ClusterRecord, ClusterStatus, OperationRecord, ProfileVersionRecord } from '../domain/model.js';
+import type { ClusterRecord, ClusterStatus, HostProgress, OperationRecord, OperationSpec, ProfileVersionRecord } from '../domain/model.js';
 import { classifyChanges, RECONFIGURE_ALLOWED } from '../domain/reconfigure.js';
 import { planScale } from '../domain/scaling.js';
 import type { WorkflowEngine } from '../ports/workflow.js';
@@ -46,7 +46,7 @@ export async function startWorkflow(deps: Pick<ClusterOpsDeps, 'workflows'>, kin
  * that ended the operation succeeded.
  */
 export async function stopRun(deps: Pick<ClusterOpsDeps, 'workflows'>, op: Pick<OperationRecord, 'id' | 'type' | 'execution'>, cause: string): Promise<void> {
-  const kind = op.type as WorkflowKind;
+  const kind: WorkflowKind = op.type;
   try {
     await deps.workflows.stop(kind, op.execution ?? op.id, cause);
   } catch (error) {
@@ -58,13 +58,15 @@ export async function stopRun(deps: Pick<ClusterOpsDeps, 'workflows'>, op: Pick<
   }
 }
 
-export function newOperation(deps: Pick<Deps, 'ids' | 'clock'>, ctx: RequestContext, kind: WorkflowKind, cluster: Pick<ClusterRecord, 'id'>,
-  hostIds: readonly string[], sequentialSteps: number, settings: WorkflowSettings, input?: Record<string, unknown>): OperationRecord {
+/** A new queued operation of `spec`'s kind, with its typed input, on the cluster; every host pending. */
+export function newOperation(deps: Pick<Deps, 'ids' | 'clock'>, ctx: Pick<RequestContext, 'project' | 'principal'>, spec: OperationSpec, cluster: Pick<ClusterRecord, 'id'>,
+  hostIds: readonly string[], sequentialSteps: number, settings: WorkflowSettings): OperationRecord {
   const now = deps.clock.now();
+  const pending: HostProgress = { status: 'pending' };
   return {
-    id: `op-${deps.ids.newId()}`, project: ctx.project, type: kind, target: { type: 'cluster', id: cluster.id }, status: 'queued', step: 'queued',
-    hosts: Object.fromEntries(hostIds.map((h) => [h, { status: 'pending' }])), startedAt: now.toISOString(), updatedAt: now.toISOString(),
-    deadline: operationDeadline(now, sequentialSteps, settings), requestedBy: ctx.principal.subject, ...(input ? { input } : {}),
+    id: `op-${deps.ids.newId()}`, project: ctx.project, target: { type: 'cluster', id: cluster.id }, status: 'queued', step: 'queued',
+    hosts: Object.fromEntries(hostIds.map((h) => [h, pending])), startedAt: now.toISOString(), updatedAt: now.toISOString(),
+    deadline: operationDeadline(now, sequentialSteps, settings), requestedBy: ctx.principal.subject, ...spec,
   };
 }
 
@@ -129,7 +131,7 @@ export async function start(deps: ClusterOpsDeps, cluster: ClusterRecord, op: Op
     if (out.stale) throw new ConflictError('cluster-changed', `cluster ${cluster.name} changed while this request was checked; retry`);
     throw new ConflictError('hosts-unavailable', `cluster ${cluster.name} cannot claim its new hosts: ${out.failures.map((f) => `${f.hostId} ${f.reason}`).join('; ')}; nothing was claimed`);
   }
-  if (startNow) await startWorkflow(deps, op.type as WorkflowKind, op.id);
+  if (startNow) await startWorkflow(deps, op.type, op.id);
   return { ...out.cluster, operationId: op.id };
 }
 
@@ -146,10 +148,10 @@ export async function scaleCluster(deps: ClusterOpsDeps, ctx: RequestContext, id
       if (plan.direction === 'out') {
         const expected = await claimableHosts(deps, ctx, plan.hostIds, `cluster ${cluster.name} cannot add its hosts`);
         const steps = plan.pool === 'control-plane' ? plan.hostIds.length : Math.ceil(plan.hostIds.length / 10);
-        const op = newOperation(deps, ctx, 'scale-out', cluster, plan.hostIds, steps, deps.workflowSettings, { pool: plan.pool, add: plan.hostIds, after });
+        const op = newOperation(deps, ctx, { type: 'scale-out', input: { pool: plan.pool, add: plan.hostIds, after } }, cluster, plan.hostIds, steps, deps.workflowSettings);
         return start(deps, cluster, op, 'updating', expected);
       }
-      const op = newOperation(deps, ctx, 'scale-in', cluster, plan.hostIds, plan.hostIds.length * 2 + 1, deps.workflowSettings, { pool: plan.pool, remove: plan.hostIds, after });
+      const op = newOperation(deps, ctx, { type: 'scale-in', input: { pool: plan.pool, remove: plan.hostIds, after } }, cluster, plan.hostIds, plan.hostIds.length * 2 + 1, deps.workflowSettings);
       return start(deps, cluster, op, 'updating');
     },
     describe: (c) => ({ detail: `${body.add ? 'add' : 'remove'} ${(body.add ?? body.remove ?? []).join(',')} (${body.pool}); operation ${c.operationId}` }),
@@ -172,8 +174,8 @@ export async function reconfigureCluster(deps: ClusterOpsDeps, ctx: RequestConte
           `Use the rolling upgrade instead: POST /v1/clusters/${cluster.id}/upgrades (edgefleet clusters upgrade ${cluster.id} --to ${body.profile.name}@${body.profile.version})`);
       }
       const hosts = plan.behaviour === 'no-op' ? [] : hostsOf(cluster);
-      const op = newOperation(deps, ctx, 'reconfigure', cluster, hosts, hosts.length, deps.workflowSettings,
-        { profile: body.profile, behaviour: plan.behaviour, changes: plan.changes.map((c) => ({ ...c })) });
+      const op = newOperation(deps, ctx, { type: 'reconfigure', input: { profile: body.profile, behaviour: plan.behaviour, changes: plan.changes.map((c) => ({ ...c })) } },
+        cluster, hosts, hosts.length, deps.workflowSettings);
       return start(deps, cluster, op, 'updating');
     },
     describe: (c) => ({ detail: `to ${body.profile.name}@${body.profile.version}; operation ${c.operationId}` }),
@@ -206,7 +208,7 @@ export async function deleteCluster(deps: ClusterOpsDeps, ctx: RequestContext, i
       // Only hosts still claimed by it: a failed create already released (and reset) its hosts.
       const hosts: string[] = [];
       for (const h of hostsOf(cluster)) if ((await deps.hosts.get(h))?.clusterId === cluster.id) hosts.push(h);
-      const op = newOperation(deps, ctx, 'delete-cluster', cluster, hosts, Math.ceil(hosts.length / 10), deps.workflowSettings);
+      const op = newOperation(deps, ctx, { type: 'delete-cluster' }, cluster, hosts, Math.ceil(hosts.length / 10), deps.workflowSettings);
       return start(deps, cluster, op, 'deleting');
     },
     describe: (c) => ({ detail: `operation ${c.operationId}` }),

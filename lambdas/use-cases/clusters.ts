@@ -36,7 +36,7 @@ export async function createCluster(deps: ClusterOpsDeps, ctx: RequestContext, i
       const workers = input.workers ?? [];
       // Control-plane nodes join one at a time, workers ten at a time.
       const steps = input.controlPlane.hostIds.length + workers.reduce((n, w) => n + Math.ceil(w.hostIds.length / 10), 0);
-      const operation = newOperation(deps, ctx, 'create-cluster', { id }, Object.keys(expected), steps, deps.workflowSettings);
+      const operation = newOperation(deps, ctx, { type: 'create-cluster' }, { id }, Object.keys(expected), steps, deps.workflowSettings);
       const cluster: ClusterRecord = {
         id, project: ctx.project, name: input.name, profile: input.profile, controlPlane: input.controlPlane,
         workers, ...(input.vip ? { vip: input.vip } : {}), status: 'provisioning', operationId: operation.id, activeOperationId: operation.id,

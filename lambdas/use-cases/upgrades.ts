@@ -1,7 +1,8 @@
 import type { z } from 'zod';
 import type { createUpgradeBody } from '../contracts/api.js';
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.js';
-import type { ClusterRecord, OperationRecord } from '../domain/model.js';
+import type { ClusterRecord, OperationRecord, UpgradeInput, UpgradeOperation } from '../domain/model.js';
+import { refusalKind } from '../domain/plan-refusal.js';
 import { planUpgrade, type UpgradeNode, type UpgradePlan } from '../domain/upgrade-plan.js';
 import type { StatusStore } from '../ports/device-plane.js';
 import { newOperation, requireIdle, start, stopRun, targetVersions, type ClusterOpsDeps } from './cluster-operations.js';
@@ -14,8 +15,6 @@ export interface UpgradeDeps extends ClusterOpsDeps {
   readonly status: Pick<StatusStore, 'get'>;
 }
 
-/** Plans refused because of the cluster's state (409); the rest are bad requests (400). */
-const PLAN_CONFLICTS: ReadonlySet<string> = new Set(['downtime-not-acknowledged', 'version-skew', 'downgrade', 'node-newer-than-target', 'max-unavailable-too-high']);
 
 const notFound = (what: string) => () => new NotFoundError('upgrade-not-found', `${what} does not exist in this project`);
 
@@ -72,7 +71,7 @@ export async function startUpgrade(deps: UpgradeDeps, ctx: RequestContext, clust
         },
       });
       if (!planned.ok) {
-        if (PLAN_CONFLICTS.has(planned.code)) throw new ConflictError(planned.code, planned.message);
+        if (refusalKind(planned.code) === 'conflict') throw new ConflictError(planned.code, planned.message);
         throw new ValidationError(planned.code, planned.message, { errors: [{ path: 'to', message: planned.message }] });
       }
       return begin(deps, ctx, cluster, planned.plan, {
@@ -86,10 +85,12 @@ export async function startUpgrade(deps: UpgradeDeps, ctx: RequestContext, clust
 }
 
 /** Records the upgrade operation (cluster → upgrading, one operation at a time) and starts its workflow. */
-export async function begin(deps: ClusterOpsDeps, ctx: RequestContext, cluster: ClusterRecord, plan: UpgradePlan, input: Record<string, unknown>, id?: string): Promise<OperationRecord> {
+export async function begin(deps: ClusterOpsDeps, ctx: Pick<RequestContext, 'project' | 'principal'>, cluster: ClusterRecord, plan: UpgradePlan, input: Omit<UpgradeInput, 'plan'>, id?: string): Promise<OperationRecord> {
   const hosts = [...plan.controlPlane, ...plan.workers].map((n) => n.hostId);
-  const notBefore = input.notBefore as string | undefined;
-  const made = newOperation(deps, ctx, 'upgrade-cluster', cluster, hosts, sequentialSteps(plan), deps.workflowSettings, { ...input, plan: JSON.parse(JSON.stringify(plan)) as unknown });
+  const notBefore = input.notBefore;
+  // Stored as plain data (no undefined fields), as it is read back.
+  const stored: UpgradePlan = JSON.parse(JSON.stringify(plan));
+  const made = newOperation(deps, ctx, { type: 'upgrade-cluster', input: { ...input, plan: stored } }, cluster, hosts, sequentialSteps(plan), deps.workflowSettings);
   const created = id ? { ...made, id } : made;
   // In a maintenance window the deadline counts from the window's start.
   const op: OperationRecord = notBefore && Date.parse(notBefore) > deps.clock.now().getTime()
@@ -99,7 +100,7 @@ export async function begin(deps: ClusterOpsDeps, ctx: RequestContext, cluster: 
   return op;
 }
 
-async function loadUpgrade(deps: ClusterOpsDeps, ctx: RequestContext, clusterId: string, upgradeId: string): Promise<OperationRecord> {
+async function loadUpgrade(deps: ClusterOpsDeps, ctx: RequestContext, clusterId: string, upgradeId: string): Promise<UpgradeOperation> {
   const op = await deps.operations.get(upgradeId);
   if (!op || op.project !== ctx.project || op.type !== 'upgrade-cluster' || op.target.id !== clusterId) throw notFound(`upgrade ${upgradeId} of cluster ${clusterId}`)();
   return op;
@@ -142,9 +143,8 @@ export async function resumeUpgrade(deps: ClusterOpsDeps, ctx: RequestContext, c
       const runs = (op.runs ?? 1) + 1;
       const execution = `${op.id}-r${runs}`;
       const now = deps.clock.now().toISOString();
-      const plan = op.input?.plan as UpgradePlan | undefined;
-      const deadline = plan ? operationDeadline(deps.clock.now(), sequentialSteps(plan), deps.workflowSettings) : op.deadline;
-      const queued = await deps.operations.update(op.id, { status: 'queued', step: 'queued', reason: '', ending: '', runs, execution, ...(deadline ? { deadline } : {}) }, ['paused'], now);
+      const deadline = operationDeadline(deps.clock.now(), sequentialSteps(op.input.plan), deps.workflowSettings);
+      const queued = await deps.operations.update(op.id, { status: 'queued', step: 'queued', reason: '', ending: '', runs, execution, deadline }, ['paused'], now);
       if (!queued) throw new ConflictError('upgrade-changed', `upgrade ${op.id} changed while it was resumed; look at it and retry`);
       await deps.clusters.updateForOperation(clusterId, op.id, { status: 'upgrading', statusReason: '' }, { endOperation: false, now });
       try {

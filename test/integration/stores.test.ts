@@ -10,7 +10,7 @@ import { DynamoClusterRepository, DynamoOperationRepository, operationItem } fro
 import { DynamoCommandStore } from '../../lambdas/adapters/dynamodb/device-plane-stores.js';
 import { DynamoHostRepository } from '../../lambdas/adapters/dynamodb/host-repository.js';
 import { keys } from '../../lambdas/adapters/dynamodb/keys.js';
-import type { ClusterRecord, OperationRecord } from '../../lambdas/domain/model.js';
+import type { ClusterRecord, CreateClusterOperation, OperationRecord, ScaleOutOperation } from '../../lambdas/domain/model.js';
 import { tablesFromTemplate } from '../../lib/template-tables.js';
 import { ensureTables, startDynamoLocal, type DynamoLocal } from '../../local/dynamodb-local.js';
 import { cachedTemplate } from '../../local/template-cache.js';
@@ -46,8 +46,14 @@ async function seedHosts(ids: string[]): Promise<void> {
   }
 }
 
-function op(id: string, over: Partial<OperationRecord> = {}): OperationRecord {
-  return { id, project, type: 'create', target: { type: 'cluster', id: `c-${id}` }, status: 'queued', step: 'queued', hosts: {}, startedAt: T0, ...over };
+function op(id: string, over: Partial<CreateClusterOperation> = {}): CreateClusterOperation {
+  return { id, project, type: 'create-cluster', target: { type: 'cluster', id: `c-${id}` }, status: 'queued', step: 'queued', hosts: {}, startedAt: T0, ...over };
+}
+
+/** A scale-out operation (a kind with an input). */
+function scaleOp(id: string, over: Partial<ScaleOutOperation> = {}): ScaleOutOperation {
+  const input = { pool: 'workers', add: ['h1'], after: { controlPlane: { hostIds: ['h0'] }, workers: [{ name: 'workers', hostIds: ['h1'] }] } };
+  return { ...op(id), type: 'scale-out', input, ...over };
 }
 
 /** A cluster created through createWithClaims (its create operation `<id>-create`) owning `hostIds` as control plane. */
@@ -129,9 +135,9 @@ describe('OperationRepository.update', () => {
   });
 
   it('sets only the given fields plus updatedAt', async () => {
-    await db.client.send(new PutCommand({ TableName: table, Item: operationItem(op('partial', { input: { add: ['h1'] }, reason: 'kept' })) }));
+    await db.client.send(new PutCommand({ TableName: table, Item: operationItem(scaleOp('partial', { reason: 'kept' })) }));
     const next = await operations.update('partial', { step: 'claiming', deadline: NOW }, ['queued'], NOW);
-    expect(next).toEqual({ ...op('partial', { input: { add: ['h1'] }, reason: 'kept' }), step: 'claiming', deadline: NOW, updatedAt: NOW });
+    expect(next).toEqual({ ...scaleOp('partial', { reason: 'kept' }), step: 'claiming', deadline: NOW, updatedAt: NOW });
   });
 });
 
@@ -157,7 +163,7 @@ describe('ClusterRepository.startOperation', () => {
   it('records the operation, marks the cluster busy, applies the changes and claims the hosts', async () => {
     const cluster = await createCluster('so-ok', ['so-ok-cp']);
     await seedHosts(['so-ok-w1', 'so-ok-w2']);
-    const scale = op('so-ok-scale', { type: 'scale', startedAt: NOW, target: { type: 'cluster', id: cluster.id } });
+    const scale = scaleOp('so-ok-scale', { startedAt: NOW, target: { type: 'cluster', id: cluster.id } });
     const out = await clusters.startOperation(cluster, scale, { status: 'updating', statusReason: undefined }, { 'so-ok-w1': 1, 'so-ok-w2': 1 });
     const expected = { ...cluster, status: 'updating', operationId: scale.id, activeOperationId: scale.id, version: 2, updatedAt: NOW };
     expect(out).toEqual({ ok: true, cluster: expected });

@@ -5,7 +5,7 @@
  * use-case unit tests behave as the real ones where it matters to callers.
  */
 import { NotFoundError, ValidationError, VersionMismatchError } from '../../lambdas/domain/errors.js';
-import type { ClusterRecord, HostRecord, OperationRecord } from '../../lambdas/domain/model.js';
+import type { ClusterRecord, HostRecord, CreateClusterOperation } from '../../lambdas/domain/model.js';
 import type { PresenceWriter } from '../../lambdas/ports/device-plane.js';
 import type { ClusterRepository, HostRepository, OperationRepository } from '../../lambdas/ports/index.js';
 
@@ -24,8 +24,8 @@ export function repositoryContract(repos: () => ContractRepos, unique: () => str
   const host = (id: string, project: string, over: Partial<HostRecord> = {}): HostRecord => ({
     id, uid: id, project, tags: {}, status: 'approved', version: 1, createdAt: T0, updatedAt: T0, ...over,
   });
-  const operation = (id: string, project: string, over: Partial<OperationRecord> = {}): OperationRecord => ({
-    id, project, type: 'upgrade-cluster', target: { type: 'cluster', id: `c-${id}` }, status: 'queued', step: 'queued', hosts: {}, startedAt: T0, ...over,
+  const operation = (id: string, project: string, over: Partial<CreateClusterOperation> = {}): CreateClusterOperation => ({
+    id, project, type: 'create-cluster', target: { type: 'cluster', id: `c-${id}` }, status: 'queued', step: 'queued', hosts: {}, startedAt: T0, ...over,
   });
   const cluster = (id: string, project: string, hostIds: string[]): ClusterRecord => ({
     id, project, name: id, profile: { name: 'p', version: '1.0.0' }, controlPlane: { hostIds }, workers: [], status: 'provisioning', version: 1, createdAt: T0, updatedAt: T0,

@@ -1,9 +1,11 @@
 import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { operationRecord } from '../../contracts/operations.js';
 import { STATE_TABLE } from '../../contracts/tables.js';
+import { InternalError } from '../../domain/errors.js';
 import type { HostProgress, OperationRecord, OperationStatus } from '../../domain/model.js';
 import type { OperationChanges, OperationRepository, Page, PageRequest } from '../../ports/index.js';
 import { toRecord, type DocClient } from './client.js';
-import { decodeCursor, pageFrom, queryFingerprint } from './cursor.js';
+import { decodeCursor, encodeCursor, queryFingerprint } from './cursor.js';
 import { isConditionFailure, mapDynamoError } from './errors.js';
 import { keys } from './keys.js';
 
@@ -18,6 +20,18 @@ export function operationItem(op: OperationRecord): Record<string, unknown> {
     gsi2pk: keys.operationTarget(op.target.type, op.target.id), gsi2sk: `${op.startedAt}#${op.id}`,
     ...(isOpenOperation(op.status) ? { gsi3pk: keys.operationsOpen, gsi3sk: keys.operationOpenSort(op.startedAt, op.id) } : {}),
   };
+}
+
+/**
+ * An operation as read from the table, checked once against the operation schema: a stored
+ * item that does not fit is an error that names the operation and the fields, here, instead of
+ * a wrong value further on.
+ */
+export function operationFromItem(item: Record<string, unknown>): OperationRecord {
+  const parsed = operationRecord.safeParse(toRecord<Record<string, unknown>>(item));
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(item)'}: ${i.message}`).join('; ');
+  throw new InternalError('stored-operation-invalid', `stored operation ${String(item.id ?? item.pk)} does not match the operation schema (${problems})`);
 }
 
 /** Names and values of an update expression, built up by `assign` and `placeholder`. */
@@ -51,7 +65,7 @@ export class DynamoOperationRepository implements OperationRepository {
   async get(id: string): Promise<OperationRecord | undefined> {
     const out = await this.db.send(new GetCommand({ TableName: this.table, Key: keys.operation(id), ConsistentRead: true }))
       .catch((e) => mapDynamoError(e, `reading operation ${id}`));
-    return out.Item ? toRecord<OperationRecord>(out.Item) : undefined;
+    return out.Item ? operationFromItem(out.Item) : undefined;
   }
 
   async list(project: string, target: { type: string; id: string } | undefined, page: PageRequest): Promise<Page<OperationRecord>> {
@@ -65,7 +79,10 @@ export class DynamoOperationRepository implements OperationRepository {
       ExpressionAttributeValues: { ':pk': target ? keys.operationTarget(target.type, target.id) : keys.operationList(project), ':project': project },
       ScanIndexForward: false, Limit: page.limit, ExclusiveStartKey: decodeCursor(page.cursor, f),
     })).catch((e) => mapDynamoError(e, 'listing operations'));
-    return pageFrom<OperationRecord>(out, f);
+    return {
+      items: (out.Items ?? []).map(operationFromItem),
+      nextCursor: out.LastEvaluatedKey ? encodeCursor(f, out.LastEvaluatedKey) : undefined,
+    };
   }
 
   async update(id: string, changes: OperationChanges, ifStatusIn: readonly OperationStatus[], now: string): Promise<OperationRecord | undefined> {
@@ -87,7 +104,7 @@ export class DynamoOperationRepository implements OperationRepository {
         ReturnValues: 'ALL_NEW',
       }));
       const item = out.Attributes ?? {};
-      const record = toRecord<OperationRecord>(item);
+      const record = operationFromItem(item);
       // Re-opened (e.g. a finished operation allowed back to running): put it back in the index.
       if (isOpenOperation(record.status) && item.gsi3pk === undefined) await this.reindexOpen(record);
       return record;
@@ -125,7 +142,7 @@ export class DynamoOperationRepository implements OperationRepository {
         ExpressionAttributeValues: { ':pk': keys.operationsOpen },
         ScanIndexForward: true, Limit: limit - found.length, ExclusiveStartKey: start,
       })).catch((e) => mapDynamoError(e, 'listing open operations'));
-      found.push(...(out.Items ?? []).map((i) => toRecord<OperationRecord>(i)));
+      found.push(...(out.Items ?? []).map(operationFromItem));
       start = out.LastEvaluatedKey;
     } while (start && found.length < limit);
     return found;

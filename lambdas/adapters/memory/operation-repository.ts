@@ -1,3 +1,4 @@
+import { parseOperation } from '../../contracts/operations.js';
 import type { HostProgress, OperationRecord, OperationStatus } from '../../domain/model.js';
 import type { OperationChanges, OperationRepository, Page, PageRequest } from '../../ports/index.js';
 import { fingerprint, pageOf } from './page.js';
@@ -31,7 +32,8 @@ export class MemoryOperationRepository implements OperationRepository {
     if (!current || !ifStatusIn.includes(current.status)) return undefined;
     const ends = changes.status !== undefined && !OPEN.includes(changes.status);
     const defined = withoutUndefined(changes);
-    const next: OperationRecord = { ...current, ...defined, updatedAt: now, ...(ends && changes.endedAt === undefined ? { endedAt: now } : {}) };
+    // Checked like a stored item read back: an input of another kind is refused here too.
+    const next: OperationRecord = parseOperation({ ...current, ...defined, updatedAt: now, ...(ends && changes.endedAt === undefined ? { endedAt: now } : {}) });
     this.state.operations.set(id, next);
     return copy(next);
   }

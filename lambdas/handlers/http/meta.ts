@@ -1,8 +1,8 @@
-import { authConfigFromEnv, type AuthConfig } from '../../contracts/auth-config.js';
+import type { AuthConfig } from '../../contracts/auth-config.js';
 import { buildOpenApi } from '../../contracts/openapi.js';
 import { NotFoundError } from '../../domain/errors.js';
 import { createHttpHandler, route, type RouteTable } from './framework.js';
-import type { HttpDeps } from '../composition-root.js';
+import { awsConfig, type HttpDeps } from '../composition-root.js';
 import { lazy } from '../kit.js';
 
 let openapi: Record<string, unknown> | undefined;
@@ -13,7 +13,7 @@ export const routes: RouteTable = {
   'GET /v1/openapi.json': route({ run: async () => ({ status: 200, body: (openapi ??= buildOpenApi('1')) }) }),
   'GET /v1/auth/config': route({
     run: async () => {
-      signIn ??= { config: authConfigFromEnv(process.env) };
+      signIn ??= { config: awsConfig().signIn };
       if (!signIn.config) {
         throw new NotFoundError('sign-in-not-configured',
           'this control plane names no OIDC client for operators to sign in with; use a token instead (`edgefleet login --token <jwt>`; ' +

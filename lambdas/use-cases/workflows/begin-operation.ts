@@ -29,7 +29,7 @@ export async function beginOperation(deps: WorkflowDeps, operationId: string, ex
   const cluster = await deps.clusters.get(op.target.id);
   if (!cluster) throw new NotFoundError('cluster-not-found', `cluster ${op.target.id} no longer exists`);
   const hostTimeoutSeconds = deps.settings.hostTimeoutSeconds + TASK_TIMEOUT_MARGIN_SECONDS;
-  if (op.type === 'upgrade-cluster') {
+  if (running.type === 'upgrade-cluster') {
     const { phases, maxUnavailable } = await upgradePhases(deps, running, cluster);
     return { phases, hostTimeoutSeconds, maxUnavailable };
   }
@@ -38,7 +38,6 @@ export async function beginOperation(deps: WorkflowDeps, operationId: string, ex
 }
 
 async function planPhases(deps: WorkflowDeps, op: OperationRecord, cluster: ClusterRecord): Promise<Record<string, HostTask[]>> {
-  const input = op.input ?? {};
   switch (op.type) {
     case 'create-cluster': {
       const [first, ...rest] = cluster.controlPlane.hostIds;
@@ -52,8 +51,8 @@ async function planPhases(deps: WorkflowDeps, op: OperationRecord, cluster: Clus
       };
     }
     case 'scale-out': {
-      const add = (input.add as string[] | undefined) ?? [];
-      const toControlPlane = input.pool === 'control-plane';
+      const add = op.input.add;
+      const toControlPlane = op.input.pool === 'control-plane';
       await requireOnline(deps, op, cluster, add);
       await ensureJoinToken(deps, cluster.id);
       return {
@@ -62,7 +61,7 @@ async function planPhases(deps: WorkflowDeps, op: OperationRecord, cluster: Clus
       };
     }
     case 'scale-in': {
-      const remove = (input.remove as string[] | undefined) ?? [];
+      const remove = op.input.remove;
       const peer = cluster.controlPlane.hostIds.find((h) => !remove.includes(h));
       if (!peer) throw new ConflictError('no-control-plane-peer', `cluster ${cluster.name} would have no control-plane node left to drain from`);
       await requireOnline(deps, op, cluster, [peer]);
@@ -72,7 +71,7 @@ async function planPhases(deps: WorkflowDeps, op: OperationRecord, cluster: Clus
       };
     }
     case 'reconfigure': {
-      const behaviour = input.behaviour as string | undefined;
+      const behaviour = op.input.behaviour;
       const step = behaviour === 'service-restart' ? 'restart' as const : 'reload' as const;
       if (behaviour === 'no-op') return { controlPlane: [], workers: [] };
       const workers = cluster.workers.flatMap((w) => w.hostIds);
@@ -90,8 +89,8 @@ async function planPhases(deps: WorkflowDeps, op: OperationRecord, cluster: Clus
       for (const h of hosts) if ((await deps.hosts.get(h))?.clusterId === cluster.id) claimed.push(h);
       return { reset: claimed.map((hostId) => ({ hostId, step: 'reset' as const })) };
     }
-    default:
-      throw new ConflictError('not-a-workflow', `operation ${op.id} is a ${op.type}, which no cluster workflow runs`);
+    case 'upgrade-cluster':
+      throw new ConflictError('not-a-workflow', `operation ${op.id} is an upgrade, planned from its stored plan`);
   }
 }
 

@@ -1,6 +1,4 @@
-import type { WorkflowKind } from '../../contracts/workflows.js';
-import { workflowKind } from '../../contracts/workflows.js';
-import { NotFoundError, ValidationError } from '../../domain/errors.js';
+import { NotFoundError } from '../../domain/errors.js';
 import type { OperationRecord } from '../../domain/model.js';
 import type { SecretStore, WorkflowEngine } from '../../ports/workflow.js';
 import type { Deps } from '../context.js';
@@ -26,12 +24,11 @@ export const JOIN_TOKEN_PLACEHOLDER = '@@EDGEFLEET_SECRET_JOIN_TOKEN@@';
 
 export const OPEN_STATUSES = ['queued', 'running', 'paused'] as const;
 
-export async function loadOperation(deps: Pick<Deps, 'operations'>, id: string): Promise<OperationRecord & { type: WorkflowKind }> {
+/** The operation a workflow step works on (its kind is one of the workflow kinds: the repository parses what it reads). */
+export async function loadOperation(deps: Pick<Deps, 'operations'>, id: string): Promise<OperationRecord> {
   const op = await deps.operations.get(id);
   if (!op) throw new NotFoundError('operation-not-found', `operation ${id} does not exist; the workflow has nothing to work on`);
-  const kind = workflowKind.safeParse(op.type);
-  if (!kind.success) throw new ValidationError('not-a-workflow', `operation ${id} is a ${op.type}, which no cluster workflow runs`);
-  return op as OperationRecord & { type: WorkflowKind };
+  return op;
 }
 
 /** The deadline of a whole operation: every sequential host step may take the host timeout. */

@@ -44,7 +44,7 @@ export async function failOperation(deps: WorkflowDeps, operationId: string, err
   const reason = `${loaded.type} failed during ${loaded.step}: ${readableCause(error)}`;
   // From here on no run of it sends a command (run-host-task checks `ending`), before anything is undone.
   const op = (await deps.operations.update(loaded.id, { ending: reason }, [...OPEN_STATUSES], now)) ?? loaded;
-  if (op.type === 'upgrade-cluster') return failUpgrade(deps, { ...op, type: loaded.type }, reason);
+  if (op.type === 'upgrade-cluster') return failUpgrade(deps, op, reason);
   // Clean up first, end the operation last: whoever sees it failed sees the cluster and hosts
   // as they are left. Every step is idempotent (a concurrent sweep and Catch may both run it).
   const cluster = await deps.clusters.get(op.target.id);
@@ -52,7 +52,7 @@ export async function failOperation(deps: WorkflowDeps, operationId: string, err
     if (op.type === 'create-cluster' || op.type === 'scale-out') {
       const hosts = op.type === 'create-cluster'
         ? [...cluster.controlPlane.hostIds, ...cluster.workers.flatMap((w) => w.hostIds)]
-        : ((op.input?.add as string[] | undefined) ?? []);
+        : op.input.add;
       await resetConfigured(deps, op, hosts);
       await deps.clusters.releaseHosts(cluster.id, hosts, now);
     }

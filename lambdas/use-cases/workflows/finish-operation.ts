@@ -6,7 +6,6 @@ import { joinTokenSecret, loadOperation, OPEN_STATUSES, type WorkflowDeps } from
 import { runEnded } from '../../domain/workflow.js';
 
 const hostsOf = (c: Pick<ClusterRecord, 'controlPlane' | 'workers'>) => [...c.controlPlane.hostIds, ...c.workers.flatMap((w) => w.hostIds)];
-type Topology = Pick<ClusterRecord, 'controlPlane' | 'workers'>;
 
 /**
  * `finish`: every host did its part; the cluster takes its new shape and the operation
@@ -20,22 +19,21 @@ export async function finishOperation(deps: WorkflowDeps, operationId: string, e
   const cluster = await deps.clusters.get(op.target.id);
   if (op.type === 'delete-cluster') return finishDelete(deps, op, cluster, now);
   if (!cluster) throw new ConflictError('cluster-gone', `cluster ${op.target.id} disappeared while ${op.type} ran`);
-  const after = op.input?.after as Topology | undefined;
   let changes: ClusterChanges = { status: 'running' };
   switch (op.type) {
     case 'create-cluster':
       await deps.clusters.markJoined(cluster.id, hostsOf(cluster), now);
       break;
     case 'scale-out':
-      await deps.clusters.markJoined(cluster.id, (op.input?.add as string[] | undefined) ?? [], now);
-      if (after) changes = { ...changes, controlPlane: after.controlPlane, workers: after.workers };
+      await deps.clusters.markJoined(cluster.id, op.input.add, now);
+      changes = { ...changes, controlPlane: op.input.after.controlPlane, workers: op.input.after.workers };
       break;
     case 'scale-in':
-      await deps.clusters.releaseHosts(cluster.id, (op.input?.remove as string[] | undefined) ?? [], now);
-      if (after) changes = { ...changes, controlPlane: after.controlPlane, workers: after.workers };
+      await deps.clusters.releaseHosts(cluster.id, op.input.remove, now);
+      changes = { ...changes, controlPlane: op.input.after.controlPlane, workers: op.input.after.workers };
       break;
     case 'reconfigure':
-      changes = { ...changes, profile: op.input?.profile as ClusterRecord['profile'] };
+      changes = { ...changes, profile: op.input.profile };
       break;
     case 'upgrade-cluster':
       changes = upgradeFinishChanges(op);

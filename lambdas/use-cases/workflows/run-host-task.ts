@@ -136,8 +136,8 @@ function livePeer(view: readonly NodeView[], task: HostTask): string {
 
 /** Nodes an upgrade may have out at once (its plan's maxUnavailable, at least 1). */
 function upgradeBudget(op: OperationRecord): number {
-  const m = (op.input?.plan as { maxUnavailable?: unknown } | undefined)?.maxUnavailable;
-  return typeof m === 'number' && m >= 1 ? m : 1;
+  const m = op.type === 'upgrade-cluster' ? op.input.plan.maxUnavailable : undefined;
+  return m !== undefined && m >= 1 ? m : 1;
 }
 
 /** Results of the command may land at the same moment: re-read and try again (they are few). */
@@ -168,7 +168,7 @@ async function commandFor(deps: WorkflowDeps, op: OperationRecord, cluster: Clus
       return nodeConfigCommand(deps, op, cluster, task.hostId, role, task.step);
     }
     case 'drain': {
-      const requested = typeof op.input?.drainTimeoutSeconds === 'number' ? op.input.drainTimeoutSeconds : undefined;
+      const requested = op.type === 'upgrade-cluster' ? op.input.drainTimeoutSeconds : undefined;
       const timeoutSeconds = Math.min(3600, requested ?? Math.max(1, deps.settings.hostTimeoutSeconds - 30));
       return { type: 'kube-node', params: { action: 'drain', node: task.subject ?? task.hostId, timeoutSeconds } };
     }
@@ -201,9 +201,8 @@ async function commandFor(deps: WorkflowDeps, op: OperationRecord, cluster: Clus
 export const REQUIRED_FREE_MB = 3 * 2048;
 
 function upgradeTarget(op: OperationRecord): { image?: string; kairosVersion?: string; kubeletVersion: string } {
-  const t = (op.input?.plan as { target?: { image?: string; kairosVersion?: string; kubeletVersion: string } } | undefined)?.target;
-  if (!t) throw new ConflictError('plan-missing', `operation ${op.id} has no upgrade plan`);
-  return t;
+  if (op.type !== 'upgrade-cluster') throw new ConflictError('plan-missing', `operation ${op.id} has no upgrade plan`);
+  return op.input.plan.target;
 }
 
 const roleOf = (step: 'init' | 'join-control-plane' | 'join-worker'): NodeRole =>
@@ -213,10 +212,10 @@ async function nodeConfigCommand(
   deps: WorkflowDeps, op: OperationRecord, cluster: ClusterRecord, hostId: string, role: NodeRole, mode: 'bootstrap' | 'restart' | 'reload' | 'write',
   extra: Record<string, boolean> = {},
 ): Promise<CommandSpec> {
-  const target = (op.input?.profile as { name: string; version: string } | undefined) ?? (op.input?.to as { name: string; version: string } | undefined) ?? cluster.profile;
+  const target = op.type === 'reconfigure' ? op.input.profile : op.type === 'upgrade-cluster' ? op.input.to : cluster.profile;
   const pv = await deps.profiles.getVersion(cluster.project, target.name, target.version);
   if (!pv) throw new NotFoundError('profile-version-not-found', `profile ${target.name}@${target.version} of cluster ${cluster.name} no longer exists`);
-  const after = (op.input?.after as Pick<ClusterRecord, 'workers'> | undefined) ?? cluster;
+  const after = op.type === 'scale-out' || op.type === 'scale-in' ? op.input.after : cluster;
   const pool = role === 'worker' ? (after.workers.find((w) => w.hostIds.includes(hostId))?.name ?? 'workers') : 'control-plane';
   const cloudConfig = renderNodeConfig({
     clusterId: cluster.id, clusterName: cluster.name, hostId, role, pool, layers: pv.layers,

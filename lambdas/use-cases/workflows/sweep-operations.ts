@@ -17,6 +17,11 @@ const kindOf = (op: OperationRecord): WorkflowKind | undefined => {
   return k.success ? k.data : undefined;
 };
 
+/** The maintenance window of an operation (upgrades may have one). */
+const windowOf = (op: OperationRecord) => (op.type === 'upgrade-cluster' ? op.input.window : undefined);
+/** The time before which a queued operation does not start (a maintenance window's start). */
+const notBeforeOf = (op: OperationRecord) => (op.type === 'upgrade-cluster' ? op.input.notBefore : undefined);
+
 /**
  * Scheduled (every minute on AWS, a timer locally). No operation stays open forever:
  * - past its deadline → failed (reason deadline-passed), its execution stopped;
@@ -37,11 +42,12 @@ export async function sweepOperations(deps: WorkflowDeps, limit = 100): Promise<
       expired.push(op.id);
     } else if (op.status === 'queued' && windowMissed(op, now)) {
       // Never start outside the window it was given: it ends, and says why.
-      await failOperation(deps, op.id, { Error: 'EdgeFleet.WindowMissed', Cause: `its maintenance window ended (${String((op.input?.window as { end?: unknown })?.end)}) before it could start; request it again with a new window` });
+      await failOperation(deps, op.id, { Error: 'EdgeFleet.WindowMissed', Cause: `its maintenance window ended (${String(windowOf(op)?.end)}) before it could start; request it again with a new window` });
       expired.push(op.id);
     } else if (op.status === 'queued') {
       // A maintenance window holds it until its start; otherwise the request's start was lost.
-      const notBefore = typeof op.input?.notBefore === 'string' ? Date.parse(op.input.notBefore) : undefined;
+      const start = notBeforeOf(op);
+      const notBefore = typeof start === 'string' ? Date.parse(start) : undefined;
       const due = notBefore !== undefined ? now.getTime() >= notBefore : now.getTime() - Date.parse(op.updatedAt ?? op.startedAt) > START_GRACE_MS;
       if (due && (await deps.workflows.start(kind, op.execution ?? op.id, { operationId: op.id })).started) started.push(op.id);
     }
@@ -51,7 +57,7 @@ export async function sweepOperations(deps: WorkflowDeps, limit = 100): Promise<
 
 /** A queued operation whose maintenance window ended before it started. */
 function windowMissed(op: OperationRecord, now: Date): boolean {
-  const end = (op.input?.window as { end?: unknown } | undefined)?.end;
+  const end = windowOf(op)?.end;
   return typeof end === 'string' && now.getTime() > Date.parse(end);
 }
 
@@ -65,7 +71,8 @@ export async function resumeOperations(deps: WorkflowDeps, limit = 1000): Promis
   for (const op of await deps.operations.listOpen(limit)) {
     const kind = kindOf(op);
     if (!kind || op.status === 'paused') continue;
-    if (op.status === 'queued' && typeof op.input?.notBefore === 'string' && Date.parse(op.input.notBefore) > deps.clock.now().getTime()) continue;
+    const notBefore = notBeforeOf(op);
+    if (op.status === 'queued' && typeof notBefore === 'string' && Date.parse(notBefore) > deps.clock.now().getTime()) continue;
     if ((await deps.workflows.start(kind, op.execution ?? op.id, { operationId: op.id })).started) resumed.push(op.id);
   }
   return resumed;

@@ -1,5 +1,5 @@
 import type { NodeSequence } from '../../contracts/workflows.js';
-import type { ClusterRecord, OperationRecord } from '../../domain/model.js';
+import type { ClusterRecord, UpgradeOperation } from '../../domain/model.js';
 import { planUpgrade, type NodePlan, type UpgradePlan } from '../../domain/upgrade-plan.js';
 import { begin } from '../upgrades.js';
 import type { WorkflowDeps } from './deps.js';
@@ -8,7 +8,7 @@ import { atTarget } from './node-state.js';
 import { clusterView } from './cluster-view.js';
 import { choosePeer, whyOut, type NodeView } from '../../domain/availability.js';
 
-const planOf = (op: OperationRecord): UpgradePlan => op.input?.plan as UpgradePlan;
+const planOf = (op: UpgradeOperation): UpgradePlan => op.input.plan;
 
 /** Steps after which a node is drained and must be uncordoned before the upgrade moves on. */
 const DRAINED_STEPS = new Set(['drain', 'cordon', 'upgrade', 'reboot']);
@@ -23,7 +23,7 @@ export { atTarget };
  * node already runs the target (an earlier run got that far, or the node was upgraded before)
  * is not done again; if it was left drained it is only uncordoned.
  */
-export async function upgradePhases(deps: WorkflowDeps, op: OperationRecord, cluster: ClusterRecord): Promise<{ phases: Record<string, NodeSequence[]>; maxUnavailable: number }> {
+export async function upgradePhases(deps: WorkflowDeps, op: UpgradeOperation, cluster: ClusterRecord): Promise<{ phases: Record<string, NodeSequence[]>; maxUnavailable: number }> {
   const plan = planOf(op);
   const cp = cluster.controlPlane.hostIds;
   const view = await clusterView(deps, cluster, op);
@@ -74,9 +74,8 @@ export function outFirst(nodes: readonly NodePlan[], view: readonly NodeView[]):
 }
 
 /** Finish of an upgrade: the cluster is at the target version. */
-export function upgradeFinishChanges(op: OperationRecord): Partial<ClusterRecord> {
-  const to = op.input?.to as ClusterRecord['profile'];
-  const rollbackOf = op.input?.rollbackOf as string | undefined;
+export function upgradeFinishChanges(op: UpgradeOperation): Partial<ClusterRecord> {
+  const { to, rollbackOf } = op.input;
   const plan = planOf(op);
   const note = rollbackOf
     ? `rolled back to ${to.name}@${to.version} after upgrade ${rollbackOf} failed (see that operation's reason)`
@@ -92,9 +91,9 @@ export function upgradeFinishChanges(op: OperationRecord): Partial<ClusterRecord
  *   (`input.rollbackOf`), started at once. A rollback that fails is not rolled back again.
  * The cluster is `degraded` with the node and reason until then.
  */
-export async function failUpgrade(deps: WorkflowDeps, op: OperationRecord, reason: string): Promise<{ status: string }> {
+export async function failUpgrade(deps: WorkflowDeps, op: UpgradeOperation, reason: string): Promise<{ status: string }> {
   const now = deps.clock.now().toISOString();
-  const onFailure = op.input?.onFailure as string | undefined;
+  const onFailure = op.input.onFailure;
   // The operation's status changes first: from then on no step of this run sends anything.
   if (onFailure === 'pause') {
     await deps.operations.update(op.id, { status: 'paused', ending: '', reason: `${reason}; paused (policy pause): fix the node and resume, or cancel` }, [...OPEN_STATUSES], now);
@@ -102,11 +101,11 @@ export async function failUpgrade(deps: WorkflowDeps, op: OperationRecord, reaso
     return { status: 'paused' };
   }
   const cluster = await deps.clusters.get(op.target.id);
-  const rollback = !op.input?.rollbackOf && onFailure !== 'none' && cluster ? await planRollback(deps, op, cluster) : undefined;
+  const rollback = !op.input.rollbackOf && onFailure !== 'none' && cluster ? await planRollback(deps, op, cluster) : undefined;
   // The rollback's id is known before the failure is recorded: whoever sees the upgrade failed sees what undoes it.
   const rolledBackBy = rollback ? `op-${deps.ids.newId()}` : undefined;
   const full = rollback && rolledBackBy
-    ? `${reason}; rolling back ${[...rollback.controlPlane, ...rollback.workers].map((n) => n.hostId).join(', ')} to ${(op.input?.from as ClusterRecord['profile']).version} in upgrade ${rolledBackBy}`
+    ? `${reason}; rolling back ${[...rollback.controlPlane, ...rollback.workers].map((n) => n.hostId).join(', ')} to ${op.input.from.version} in upgrade ${rolledBackBy}`
     : reason;
   const failed = await deps.operations.update(op.id, { status: 'failed', reason: full, ...(rolledBackBy ? { input: { ...op.input, rolledBackBy } } : {}) }, [...OPEN_STATUSES], now);
   if (!failed) return { status: (await deps.operations.get(op.id))?.status ?? 'failed' };
@@ -119,21 +118,21 @@ export async function failUpgrade(deps: WorkflowDeps, op: OperationRecord, reaso
     const ctx = { principal: { subject: op.requestedBy ?? 'edgefleet', roles: {} }, project: op.project, requestId: `rollback-${op.id}` };
     try {
       await begin({ ...deps, workflowSettings: deps.settings }, ctx, fresh, rollback, {
-        to: op.input?.from, from: op.input?.to, onFailure: 'none', rollbackOf: op.id, drainTimeoutSeconds: op.input?.drainTimeoutSeconds ?? 600,
+        to: op.input.from, from: op.input.to, onFailure: 'none', rollbackOf: op.id, drainTimeoutSeconds: op.input.drainTimeoutSeconds ?? 600,
       }, rolledBackBy);
     } catch (e) {
-      const { rolledBackBy: _none, ...input } = op.input ?? {};
-      await deps.operations.update(op.id, { reason: `${reason}; the rollback could not start (${(e as Error).message}): roll back with a new upgrade to ${(op.input?.from as ClusterRecord['profile']).version}`, input }, ['failed'], now);
+      const { rolledBackBy: _none, ...input } = op.input;
+      const why = e instanceof Error ? e.message : String(e);
+      await deps.operations.update(op.id, { reason: `${reason}; the rollback could not start (${why}): roll back with a new upgrade to ${op.input.from.version}`, input }, ['failed'], now);
     }
   }
   return { status: 'failed' };
 }
 
 /** The rollback plan: upgraded nodes back to the previous image; a drained node only uncordoned. */
-async function planRollback(deps: WorkflowDeps, op: OperationRecord, cluster: ClusterRecord): Promise<UpgradePlan | undefined> {
+async function planRollback(deps: WorkflowDeps, op: UpgradeOperation, cluster: ClusterRecord): Promise<UpgradePlan | undefined> {
   const plan = planOf(op);
-  const from = op.input?.from as ClusterRecord['profile'];
-  const to = op.input?.to as ClusterRecord['profile'];
+  const { from, to } = op.input;
   const [prev, next] = await Promise.all([deps.profiles.getVersion(op.project, from.name, from.version), deps.profiles.getVersion(op.project, to.name, to.version)]);
   if (!prev || !next) return undefined;
   const nodes = [...plan.controlPlane, ...plan.workers];

@@ -1,11 +1,11 @@
 import type { CommandRecord } from '../../../lambdas/domain/command.js';
-import type { OperationRecord } from '../../../lambdas/domain/model.js';
+import type { CreateClusterOperation } from '../../../lambdas/domain/model.js';
 import { sendPendingCommands, type DeviceDeps } from '../../../lambdas/use-cases/device-messages.js';
 
 const NOW = new Date('2026-11-30T10:00:00Z');
 
 /** The device reconnects and asks for pending commands: only a live run's commands go out. */
-function world(op: Partial<OperationRecord> | undefined, command: Partial<CommandRecord>) {
+function world(op: Partial<CreateClusterOperation> | undefined, command: Partial<CommandRecord>) {
   const stored = new Map<string, CommandRecord>();
   const c: CommandRecord = {
     hostId: 'h1', commandId: 'wf-1', type: 'kube-node', params: { action: 'drain', node: 'h2' }, deadline: '2026-11-30T11:00:00Z',
@@ -28,7 +28,7 @@ function world(op: Partial<OperationRecord> | undefined, command: Partial<Comman
     publisher: { publish: async (_h, e) => { published.push(e.commandId); } },
     hostLifecycle: { lifecycle: async () => ({ status: 'in-cluster' }) },
     operations: {
-      get: async (id) => (op && id === 'op-1' ? { id: 'op-1', project: 'p', type: 'upgrade-cluster', target: { type: 'cluster', id: 'c' }, status: 'running', step: 's', hosts: {}, startedAt: NOW.toISOString(), ...op } : undefined),
+      get: async (id) => (op && id === 'op-1' ? { id: 'op-1', project: 'p', type: 'create-cluster', target: { type: 'cluster', id: 'c' }, status: 'running', step: 's', hosts: {}, startedAt: NOW.toISOString(), ...op } : undefined),
       setHost: async (_id, h, p) => { progress.push(`${h} ${p.status}`); },
     },
   };
@@ -36,7 +36,7 @@ function world(op: Partial<OperationRecord> | undefined, command: Partial<Comman
 }
 
 describe('sendPendingCommands: a reconnecting host never gets a step of a run that is over', () => {
-  it.each<[string, Partial<OperationRecord> | undefined, Partial<CommandRecord>, boolean]>([
+  it.each<[string, Partial<CreateClusterOperation> | undefined, Partial<CommandRecord>, boolean]>([
     ['the live run: re-sent', {}, {}, true],
     ['the live run after a resume: re-sent', { execution: 'op-1-r2' }, { execution: 'op-1-r2' }, true],
     ['a plain command (no operation): re-sent', undefined, { operationId: undefined, execution: undefined }, true],

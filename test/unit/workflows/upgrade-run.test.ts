@@ -123,7 +123,7 @@ describe('upgrade workflow steps on the in-memory adapters', () => {
     await w.operations.setHost(op.id, CP, { status: 'failed', step: 'upgrade', detail: 'did not boot' });
     expect(await failOperation(w.deps, op.id, { Error: 'EdgeFleet.HostFailed', Cause: 'host h1 failed upgrade: did not boot' })).toEqual({ status: 'failed' });
     const failed = await w.operations.get(op.id);
-    const rollbackId = failed?.input?.rolledBackBy;
+    const rollbackId = failed?.type === 'upgrade-cluster' ? failed.input.rolledBackBy : undefined;
     expect(typeof rollbackId).toBe('string');
     expect(failed?.reason).toContain(`rolling back h1 to 1.0.0 in upgrade ${String(rollbackId)}`);
     const rollback = await w.operations.get(String(rollbackId));

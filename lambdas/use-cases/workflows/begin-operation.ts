@@ -1,6 +1,7 @@
 import type { HostTask, WorkflowPlan } from '../../contracts/workflows.js';
 import { ConflictError, NotFoundError } from '../../domain/errors.js';
 import type { ClusterRecord, OperationRecord } from '../../domain/model.js';
+import { planPhases } from '../../domain/workflow-phases.js';
 import { upgradePhases } from './upgrade-steps.js';
 import { joinTokenSecret, loadOperation, type WorkflowDeps } from './deps.js';
 
@@ -33,65 +34,21 @@ export async function beginOperation(deps: WorkflowDeps, operationId: string, ex
     const { phases, maxUnavailable } = await upgradePhases(deps, running, cluster);
     return { phases, hostTimeoutSeconds, maxUnavailable };
   }
-  const phases = await planPhases(deps, { ...running, status: op.status }, cluster);
+  const phases = await kindPhases(deps, { ...running, status: op.status }, cluster);
   return { phases, hostTimeoutSeconds };
 }
 
-async function planPhases(deps: WorkflowDeps, op: OperationRecord, cluster: ClusterRecord): Promise<Record<string, HostTask[]>> {
-  switch (op.type) {
-    case 'create-cluster': {
-      const [first, ...rest] = cluster.controlPlane.hostIds;
-      const workers = cluster.workers.flatMap((w) => w.hostIds);
-      await requireOnline(deps, op, cluster, [...cluster.controlPlane.hostIds, ...workers]);
-      await ensureJoinToken(deps, cluster.id);
-      return {
-        init: first ? [{ hostId: first, step: 'init' }] : [],
-        controlPlane: rest.map((hostId) => ({ hostId, step: 'join-control-plane' })),
-        workers: workers.map((hostId) => ({ hostId, step: 'join-worker' })),
-      };
-    }
-    case 'scale-out': {
-      const add = op.input.add;
-      const toControlPlane = op.input.pool === 'control-plane';
-      await requireOnline(deps, op, cluster, add);
-      await ensureJoinToken(deps, cluster.id);
-      return {
-        controlPlane: toControlPlane ? add.map((hostId) => ({ hostId, step: 'join-control-plane' as const })) : [],
-        workers: toControlPlane ? [] : add.map((hostId) => ({ hostId, step: 'join-worker' as const })),
-      };
-    }
-    case 'scale-in': {
-      const remove = op.input.remove;
-      const peer = cluster.controlPlane.hostIds.find((h) => !remove.includes(h));
-      if (!peer) throw new ConflictError('no-control-plane-peer', `cluster ${cluster.name} would have no control-plane node left to drain from`);
-      await requireOnline(deps, op, cluster, [peer]);
-      return {
-        drain: remove.flatMap((h) => [{ hostId: peer, step: 'drain' as const, subject: h }, { hostId: peer, step: 'remove-node' as const, subject: h }]),
-        reset: remove.map((hostId) => ({ hostId, step: 'reset' as const })),
-      };
-    }
-    case 'reconfigure': {
-      const behaviour = op.input.behaviour;
-      const step = behaviour === 'service-restart' ? 'restart' as const : 'reload' as const;
-      if (behaviour === 'no-op') return { controlPlane: [], workers: [] };
-      const workers = cluster.workers.flatMap((w) => w.hostIds);
-      await requireOnline(deps, op, cluster, [...cluster.controlPlane.hostIds, ...workers]);
-      await ensureJoinToken(deps, cluster.id);
-      return {
-        controlPlane: cluster.controlPlane.hostIds.map((hostId) => ({ hostId, step })),
-        workers: workers.map((hostId) => ({ hostId, step })),
-      };
-    }
-    case 'delete-cluster': {
-      // Only hosts still claimed by this cluster: a failed create already released its hosts.
-      const hosts = [...cluster.controlPlane.hostIds, ...cluster.workers.flatMap((w) => w.hostIds)];
-      const claimed: string[] = [];
-      for (const h of hosts) if ((await deps.hosts.get(h))?.clusterId === cluster.id) claimed.push(h);
-      return { reset: claimed.map((hostId) => ({ hostId, step: 'reset' as const })) };
-    }
-    case 'upgrade-cluster':
-      throw new ConflictError('not-a-workflow', `operation ${op.id} is an upgrade, planned from its stored plan`);
+/** The kind's phases (domain/workflow-phases.ts), after the hosts they need are checked and the join token exists. */
+async function kindPhases(deps: WorkflowDeps, op: OperationRecord, cluster: ClusterRecord): Promise<Record<string, HostTask[]>> {
+  const claimed = new Set<string>();
+  if (op.type === 'delete-cluster') {
+    for (const h of [...cluster.controlPlane.hostIds, ...cluster.workers.flatMap((w) => w.hostIds)]) if ((await deps.hosts.get(h))?.clusterId === cluster.id) claimed.add(h);
   }
+  const plan = planPhases(op, cluster, claimed);
+  if (!plan.ok) throw new ConflictError(plan.code, plan.message);
+  if (plan.needOnline.length > 0) await requireOnline(deps, op, cluster, plan.needOnline);
+  if (plan.joinToken) await ensureJoinToken(deps, cluster.id);
+  return plan.phases;
 }
 
 /**

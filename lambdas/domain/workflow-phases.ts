@@ -1,0 +1,74 @@
+import type { ClusterRecord, OperationRecord } from './model.js';
+
+/** A host task of a phase (contracts/workflows.ts `hostTask`). */
+export interface PhaseTask {
+  readonly hostId: string;
+  readonly step: 'init' | 'join-control-plane' | 'join-worker' | 'drain' | 'remove-node' | 'reset' | 'restart' | 'reload';
+  readonly subject?: string;
+}
+
+/** What a (non-upgrade) workflow does: its host tasks per phase, the hosts that must be online first, and whether it needs the join token. */
+export type PhasePlan =
+  | { readonly ok: true; readonly phases: Record<string, PhaseTask[]>; readonly needOnline: readonly string[]; readonly joinToken: boolean }
+  | { readonly ok: false; readonly code: 'no-control-plane-peer' | 'not-a-workflow'; readonly message: string };
+
+/**
+ * The phases of each workflow kind (the upgrade's come from its stored plan). Pure: `claimed`
+ * says whether a host is still claimed by the cluster (a delete resets only those).
+ */
+export function planPhases(op: OperationRecord, cluster: Pick<ClusterRecord, 'name' | 'controlPlane' | 'workers'>, claimed: ReadonlySet<string>): PhasePlan {
+  const workers = cluster.workers.flatMap((w) => w.hostIds);
+  switch (op.type) {
+    case 'create-cluster': {
+      const [first, ...rest] = cluster.controlPlane.hostIds;
+      return {
+        ok: true, needOnline: [...cluster.controlPlane.hostIds, ...workers], joinToken: true,
+        phases: {
+          init: first ? [{ hostId: first, step: 'init' }] : [],
+          controlPlane: rest.map((hostId) => ({ hostId, step: 'join-control-plane' })),
+          workers: workers.map((hostId) => ({ hostId, step: 'join-worker' })),
+        },
+      };
+    }
+    case 'scale-out': {
+      const { add } = op.input;
+      const toControlPlane = op.input.pool === 'control-plane';
+      return {
+        ok: true, needOnline: add, joinToken: true,
+        phases: {
+          controlPlane: toControlPlane ? add.map((hostId) => ({ hostId, step: 'join-control-plane' })) : [],
+          workers: toControlPlane ? [] : add.map((hostId) => ({ hostId, step: 'join-worker' })),
+        },
+      };
+    }
+    case 'scale-in': {
+      const { remove } = op.input;
+      const peer = cluster.controlPlane.hostIds.find((h) => !remove.includes(h));
+      if (!peer) return { ok: false, code: 'no-control-plane-peer', message: `cluster ${cluster.name} would have no control-plane node left to drain from` };
+      return {
+        ok: true, needOnline: [peer], joinToken: false,
+        phases: {
+          drain: remove.flatMap((h) => [{ hostId: peer, step: 'drain' as const, subject: h }, { hostId: peer, step: 'remove-node' as const, subject: h }]),
+          reset: remove.map((hostId) => ({ hostId, step: 'reset' })),
+        },
+      };
+    }
+    case 'reconfigure': {
+      const { behaviour } = op.input;
+      if (behaviour === 'no-op') return { ok: true, needOnline: [], joinToken: false, phases: { controlPlane: [], workers: [] } };
+      const step = behaviour === 'service-restart' ? 'restart' : 'reload';
+      return {
+        ok: true, needOnline: [...cluster.controlPlane.hostIds, ...workers], joinToken: true,
+        phases: {
+          controlPlane: cluster.controlPlane.hostIds.map((hostId) => ({ hostId, step })),
+          workers: workers.map((hostId) => ({ hostId, step })),
+        },
+      };
+    }
+    case 'delete-cluster':
+      // Only hosts still claimed by this cluster: a failed create already released its hosts.
+      return { ok: true, needOnline: [], joinToken: false, phases: { reset: [...cluster.controlPlane.hostIds, ...workers].filter((h) => claimed.has(h)).map((hostId) => ({ hostId, step: 'reset' })) } };
+    case 'upgrade-cluster':
+      return { ok: false, code: 'not-a-workflow', message: `operation ${op.id} is an upgrade, planned from its stored plan` };
+  }
+}

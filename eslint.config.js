@@ -2,7 +2,7 @@
 /**
  * Lint config: typescript-eslint's recommended rules (syntax only, no type information, so
  * `npm run lint` stays fast) plus the import boundaries of the "may import" column in
- * /work/shared/DESIGN.md, enforced with `no-restricted-imports` per folder.
+ * README's "Folders" table, enforced with `no-restricted-imports` per folder.
  *
  * Flat config replaces (does not merge) a rule's options when two blocks match one file, so
  * every folder gets exactly one `no-restricted-imports` block, built from the groups below.

@@ -1,7 +1,7 @@
 import { ESLint } from 'eslint';
 
 /**
- * The "may import" column of DESIGN.md, checked through the real eslint.config.js: each case
+ * The "may import" column of the README's "Folders" table, checked through the real eslint.config.js: each case
  * lints a one-line module as if it lived at `filePath` and expects the boundary rule to fire
  * (or not).
  */

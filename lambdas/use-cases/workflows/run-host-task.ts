@@ -4,7 +4,7 @@ import { WORKFLOW_ERRORS } from '../../contracts/workflows.js';
 import { isFinished, supersede, type CommandRecord } from '../../domain/command.js';
 import { ConflictError, NotFoundError } from '../../domain/errors.js';
 import type { ClusterRecord, OperationRecord } from '../../domain/model.js';
-import { renderNodeConfig, type NodeRole } from '../../domain/node-config.js';
+import { commandFor as decideCommand, needsNodeConfig, profileTargetOf, type CommandSpec } from '../../domain/host-command.js';
 import { runEnded } from '../../domain/workflow.js';
 import { checkDrain, choosePeer, whyOut, type NodeView } from '../../domain/availability.js';
 import { clusterView } from './cluster-view.js';
@@ -157,75 +157,17 @@ async function adopt(deps: WorkflowDeps, found: CommandRecord, input: HostComman
   throw new ConflictError('command-changed', `command ${found.commandId} on ${found.hostId} kept changing while the workflow resumed; the step is retried`);
 }
 
-type CommandSpec = Pick<CommandRecord, 'type' | 'params' | 'secrets'>;
-
+/** Reads the profile layers a node-configuration step needs, then asks the domain for the step's command. */
 async function commandFor(deps: WorkflowDeps, op: OperationRecord, cluster: ClusterRecord, task: HostTask): Promise<CommandSpec> {
-  switch (task.step) {
-    case 'init': case 'join-control-plane': case 'join-worker':
-      return nodeConfigCommand(deps, op, cluster, task.hostId, roleOf(task.step), 'bootstrap');
-    case 'restart': case 'reload': {
-      const role: NodeRole = cluster.controlPlane.hostIds[0] === task.hostId ? 'init' : cluster.controlPlane.hostIds.includes(task.hostId) ? 'control-plane' : 'worker';
-      return nodeConfigCommand(deps, op, cluster, task.hostId, role, task.step);
-    }
-    case 'drain': {
-      const requested = op.type === 'upgrade-cluster' ? op.input.drainTimeoutSeconds : undefined;
-      const timeoutSeconds = Math.min(3600, requested ?? Math.max(1, deps.settings.hostTimeoutSeconds - 30));
-      return { type: 'kube-node', params: { action: 'drain', node: task.subject ?? task.hostId, timeoutSeconds } };
-    }
-    case 'remove-node':
-      return { type: 'kube-node', params: { action: 'delete', node: task.subject ?? task.hostId } };
-    case 'reset':
-      return { type: 'reset', params: {} };
-    case 'cordon': case 'uncordon':
-      return { type: 'kube-node', params: { action: task.step, node: task.subject ?? task.hostId } };
-    case 'preflight': {
-      const t = upgradeTarget(op);
-      return { type: 'preflight', params: { ...(t.image ? { image: t.image } : {}), requiredFreeMb: REQUIRED_FREE_MB } };
-    }
-    case 'upgrade': {
-      const t = upgradeTarget(op);
-      if (!t.image) throw new ConflictError('image-required', `operation ${op.id} has no target image for ${task.hostId}`);
-      return { type: 'upgrade', params: { image: t.image, ...(t.kairosVersion ? { version: t.kairosVersion } : {}), kubeletVersion: t.kubeletVersion } };
-    }
-    case 'reboot': {
-      const role: NodeRole = cluster.controlPlane.hostIds[0] === task.hostId ? 'init' : cluster.controlPlane.hostIds.includes(task.hostId) ? 'control-plane' : 'worker';
-      return nodeConfigCommand(deps, op, cluster, task.hostId, role, 'write', { reboot: true });
-    }
+  let layers;
+  if (needsNodeConfig(task.step)) {
+    const target = profileTargetOf(op, cluster);
+    const pv = await deps.profiles.getVersion(cluster.project, target.name, target.version);
+    if (!pv) throw new NotFoundError('profile-version-not-found', `profile ${target.name}@${target.version} of cluster ${cluster.name} no longer exists`);
+    layers = pv.layers;
   }
-}
-
-/**
- * Room the state partition needs for an A/B upgrade: active + passive + the transition image
- * (Kairos keeps all three during the upgrade), at up to 2 GiB each.
- */
-export const REQUIRED_FREE_MB = 3 * 2048;
-
-function upgradeTarget(op: OperationRecord): { image?: string; kairosVersion?: string; kubeletVersion: string } {
-  if (op.type !== 'upgrade-cluster') throw new ConflictError('plan-missing', `operation ${op.id} has no upgrade plan`);
-  return op.input.plan.target;
-}
-
-const roleOf = (step: 'init' | 'join-control-plane' | 'join-worker'): NodeRole =>
-  step === 'init' ? 'init' : step === 'join-control-plane' ? 'control-plane' : 'worker';
-
-async function nodeConfigCommand(
-  deps: WorkflowDeps, op: OperationRecord, cluster: ClusterRecord, hostId: string, role: NodeRole, mode: 'bootstrap' | 'restart' | 'reload' | 'write',
-  extra: Record<string, boolean> = {},
-): Promise<CommandSpec> {
-  const target = op.type === 'reconfigure' ? op.input.profile : op.type === 'upgrade-cluster' ? op.input.to : cluster.profile;
-  const pv = await deps.profiles.getVersion(cluster.project, target.name, target.version);
-  if (!pv) throw new NotFoundError('profile-version-not-found', `profile ${target.name}@${target.version} of cluster ${cluster.name} no longer exists`);
-  const after = op.type === 'scale-out' || op.type === 'scale-in' ? op.input.after : cluster;
-  const pool = role === 'worker' ? (after.workers.find((w) => w.hostIds.includes(hostId))?.name ?? 'workers') : 'control-plane';
-  const cloudConfig = renderNodeConfig({
-    clusterId: cluster.id, clusterName: cluster.name, hostId, role, pool, layers: pv.layers,
-    controlPlaneAddress: cluster.vip ?? cluster.controlPlane.hostIds[0] ?? hostId,
-    ...(cluster.vip ? { vip: cluster.vip } : {}),
-    tokenPlaceholder: JOIN_TOKEN_PLACEHOLDER,
+  return decideCommand({
+    op, cluster, task, ...(layers ? { layers } : {}), hostTimeoutSeconds: deps.settings.hostTimeoutSeconds,
+    joinToken: { placeholder: JOIN_TOKEN_PLACEHOLDER, secret: joinTokenSecret(cluster.id) },
   });
-  return {
-    type: 'apply-cloud-config',
-    params: { cloudConfig, mode, readyTimeoutSeconds: deps.settings.hostTimeoutSeconds, ...extra },
-    secrets: { [JOIN_TOKEN_PLACEHOLDER]: joinTokenSecret(cluster.id) },
-  };
 }

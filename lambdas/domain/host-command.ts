@@ -1,0 +1,110 @@
+import type { CommandRecord } from './command.js';
+import { ConflictError } from './errors.js';
+import type { ClusterRecord, OperationRecord } from './model.js';
+import { renderNodeConfig, type NodeRole } from './node-config.js';
+import type { Layer } from './profile.js';
+
+/** The command a workflow step sends (what the host runs; the id, token and deadline come from the use case). */
+export type CommandSpec = Pick<CommandRecord, 'type' | 'params' | 'secrets'>;
+
+/** Every step a host task can be (contracts/workflows.ts `hostStep`). */
+export type TaskStep =
+  | 'init' | 'join-control-plane' | 'join-worker' | 'drain' | 'remove-node' | 'reset' | 'restart' | 'reload'
+  | 'cordon' | 'uncordon' | 'preflight' | 'upgrade' | 'reboot';
+
+/** A host task (contracts/workflows.ts `hostTask`). */
+export interface StepTask {
+  readonly hostId: string;
+  readonly step: TaskStep;
+  readonly subject?: string;
+}
+
+/**
+ * Room the state partition needs for an A/B upgrade: active + passive + the transition image
+ * (Kairos keeps all three during the upgrade), at up to 2 GiB each.
+ */
+export const REQUIRED_FREE_MB = 3 * 2048;
+
+/** The steps whose command is the node's rendered configuration (they need the profile's layers). */
+const NODE_CONFIG_STEPS: ReadonlySet<TaskStep> = new Set(['init', 'join-control-plane', 'join-worker', 'restart', 'reload', 'reboot']);
+
+export const needsNodeConfig = (step: TaskStep): boolean => NODE_CONFIG_STEPS.has(step);
+
+/** The profile version a node configuration of this operation is rendered from. */
+export function profileTargetOf(op: OperationRecord, cluster: Pick<ClusterRecord, 'profile'>): { readonly name: string; readonly version: string } {
+  return op.type === 'reconfigure' ? op.input.profile : op.type === 'upgrade-cluster' ? op.input.to : cluster.profile;
+}
+
+/** A node's role in the cluster: the first control-plane host initialised it. */
+export function roleIn(cluster: Pick<ClusterRecord, 'controlPlane'>, hostId: string): NodeRole {
+  return cluster.controlPlane.hostIds[0] === hostId ? 'init' : cluster.controlPlane.hostIds.includes(hostId) ? 'control-plane' : 'worker';
+}
+
+export interface CommandInputs {
+  readonly op: OperationRecord;
+  readonly cluster: ClusterRecord;
+  readonly task: StepTask;
+  /** The layers of `profileTargetOf(op, cluster)`; required when `needsNodeConfig(task.step)`. */
+  readonly layers?: readonly Layer[];
+  /** The per-host step timeout (a drain ends 30 s before it; a node waits this long for Ready). */
+  readonly hostTimeoutSeconds: number;
+  /** The placeholder the device replaces with the join token, and the secret's name. */
+  readonly joinToken: { readonly placeholder: string; readonly secret: string };
+}
+
+/** The command for each step of each workflow kind. Pure: throws a ConflictError when the operation cannot supply it. */
+export function commandFor(i: CommandInputs): CommandSpec {
+  const { op, cluster, task } = i;
+  const node = task.subject ?? task.hostId;
+  switch (task.step) {
+    case 'init': case 'join-control-plane': case 'join-worker':
+      return nodeConfig(i, task.step === 'init' ? 'init' : task.step === 'join-control-plane' ? 'control-plane' : 'worker', 'bootstrap');
+    case 'restart': case 'reload':
+      return nodeConfig(i, roleIn(cluster, task.hostId), task.step);
+    case 'reboot':
+      return nodeConfig(i, roleIn(cluster, task.hostId), 'write', { reboot: true });
+    case 'drain': {
+      const requested = op.type === 'upgrade-cluster' ? op.input.drainTimeoutSeconds : undefined;
+      const timeoutSeconds = Math.min(3600, requested ?? Math.max(1, i.hostTimeoutSeconds - 30));
+      return { type: 'kube-node', params: { action: 'drain', node, timeoutSeconds } };
+    }
+    case 'remove-node':
+      return { type: 'kube-node', params: { action: 'delete', node } };
+    case 'reset':
+      return { type: 'reset', params: {} };
+    case 'cordon': case 'uncordon':
+      return { type: 'kube-node', params: { action: task.step, node } };
+    case 'preflight': {
+      const t = upgradeTarget(op);
+      return { type: 'preflight', params: { ...(t.image ? { image: t.image } : {}), requiredFreeMb: REQUIRED_FREE_MB } };
+    }
+    case 'upgrade': {
+      const t = upgradeTarget(op);
+      if (!t.image) throw new ConflictError('image-required', `operation ${op.id} has no target image for ${task.hostId}`);
+      return { type: 'upgrade', params: { image: t.image, ...(t.kairosVersion ? { version: t.kairosVersion } : {}), kubeletVersion: t.kubeletVersion } };
+    }
+  }
+}
+
+function upgradeTarget(op: OperationRecord): { image?: string; kairosVersion?: string; kubeletVersion: string } {
+  if (op.type !== 'upgrade-cluster') throw new ConflictError('plan-missing', `operation ${op.id} has no upgrade plan`);
+  return op.input.plan.target;
+}
+
+function nodeConfig(i: CommandInputs, role: NodeRole, mode: 'bootstrap' | 'restart' | 'reload' | 'write', extra: Record<string, boolean> = {}): CommandSpec {
+  const { op, cluster, task } = i;
+  if (!i.layers) throw new ConflictError('layers-required', `the ${task.step} command of operation ${op.id} needs its profile's layers`);
+  const after = op.type === 'scale-out' || op.type === 'scale-in' ? op.input.after : cluster;
+  const pool = role === 'worker' ? (after.workers.find((w) => w.hostIds.includes(task.hostId))?.name ?? 'workers') : 'control-plane';
+  const cloudConfig = renderNodeConfig({
+    clusterId: cluster.id, clusterName: cluster.name, hostId: task.hostId, role, pool, layers: i.layers,
+    controlPlaneAddress: cluster.vip ?? cluster.controlPlane.hostIds[0] ?? task.hostId,
+    ...(cluster.vip ? { vip: cluster.vip } : {}),
+    tokenPlaceholder: i.joinToken.placeholder,
+  });
+  return {
+    type: 'apply-cloud-config',
+    params: { cloudConfig, mode, readyTimeoutSeconds: i.hostTimeoutSeconds, ...extra },
+    secrets: { [i.joinToken.placeholder]: i.joinToken.secret },
+  };
+}

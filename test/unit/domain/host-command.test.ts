@@ -1,0 +1,93 @@
+import type { HostStep } from '../../../lambdas/contracts/workflows.js';
+import { ConflictError } from '../../../lambdas/domain/errors.js';
+import { commandFor, needsNodeConfig, profileTargetOf, REQUIRED_FREE_MB, roleIn, type StepTask, type TaskStep } from '../../../lambdas/domain/host-command.js';
+import type { ClusterRecord, OperationRecord, UpgradeOperation } from '../../../lambdas/domain/model.js';
+import type { Layer } from '../../../lambdas/domain/profile.js';
+
+const T0 = '2026-01-01T00:00:00.000Z';
+const cluster: ClusterRecord = {
+  id: 'c-1', project: 'p', name: 'shop', profile: { name: 'edge', version: '1.0.0' },
+  controlPlane: { hostIds: ['c1', 'c2'] }, workers: [{ name: 'pos', hostIds: ['w1'] }],
+  status: 'running', version: 1, createdAt: T0, updatedAt: T0,
+};
+const base = { id: 'op-1', project: 'p', target: { type: 'cluster' as const, id: 'c-1' }, status: 'running' as const, step: 'run', hosts: {}, startedAt: T0 };
+const create: OperationRecord = { ...base, type: 'create-cluster' };
+const plan = (target: UpgradeOperation['input']['plan']['target']): UpgradeOperation['input']['plan'] => ({
+  behaviour: 'reboot', changes: [], controlPlane: [], workers: [], maxUnavailable: 1, target, downtime: { expected: false }, skippedWorkers: false,
+});
+const upgrade = (over: Partial<UpgradeOperation['input']> = {}, target: UpgradeOperation['input']['plan']['target'] = { image: 'img:v2', kairosVersion: 'v3.5.0', kubeletVersion: 'v1.32.3+k3s1' }): OperationRecord => ({
+  ...base, type: 'upgrade-cluster', input: { to: { name: 'edge', version: '2.0.0' }, from: { name: 'edge', version: '1.0.0' }, plan: plan(target), ...over },
+});
+const layers: Layer[] = [
+  { type: 'os', pack: 'ubuntu', version: '24.04', image: 'img:v1' },
+  { type: 'k8s', pack: 'k3s', version: '1.32.3+k3s1' },
+];
+const JOIN = { placeholder: '@@JOIN@@', secret: 'clusters/c-1/join-token' };
+const run = (op: OperationRecord, task: StepTask, over: { layers?: Layer[]; hostTimeoutSeconds?: number } = {}) =>
+  commandFor({ op, cluster, task, layers, hostTimeoutSeconds: 600, joinToken: JOIN, ...over });
+
+// The domain's step union is the wire's (contracts/workflows.ts): `tsc` fails if they drift.
+const sameSteps: [HostStep] extends [TaskStep] ? ([TaskStep] extends [HostStep] ? true : false) : false = true;
+
+describe('commandFor(): the command of each step', () => {
+  it('knows every step the workflows send', () => expect(sameSteps).toBe(true));
+
+  it.each<[string, OperationRecord, StepTask, { type: string; params: Record<string, unknown> }]>([
+    ['drain from a peer, 30 s inside the step timeout', create, { hostId: 'c2', step: 'drain', subject: 'c1' }, { type: 'kube-node', params: { action: 'drain', node: 'c1', timeoutSeconds: 570 } }],
+    ['an upgrade drains with its own timeout', upgrade({ drainTimeoutSeconds: 120 }), { hostId: 'c2', step: 'drain', subject: 'c1' }, { type: 'kube-node', params: { action: 'drain', node: 'c1', timeoutSeconds: 120 } }],
+    ['a drain timeout is capped at one hour', upgrade({ drainTimeoutSeconds: 99999 }), { hostId: 'c2', step: 'drain', subject: 'c1' }, { type: 'kube-node', params: { action: 'drain', node: 'c1', timeoutSeconds: 3600 } }],
+    ['remove the leaving node from a peer', create, { hostId: 'c2', step: 'remove-node', subject: 'c1' }, { type: 'kube-node', params: { action: 'delete', node: 'c1' } }],
+    ['cordon the node itself when no subject', upgrade(), { hostId: 'w1', step: 'cordon' }, { type: 'kube-node', params: { action: 'cordon', node: 'w1' } }],
+    ['uncordon', upgrade(), { hostId: 'c1', step: 'uncordon', subject: 'w1' }, { type: 'kube-node', params: { action: 'uncordon', node: 'w1' } }],
+    ['reset', create, { hostId: 'w1', step: 'reset' }, { type: 'reset', params: {} }],
+    ['preflight checks the image and room for three images', upgrade(), { hostId: 'w1', step: 'preflight' }, { type: 'preflight', params: { image: 'img:v2', requiredFreeMb: REQUIRED_FREE_MB } }],
+    ['preflight of a Kubernetes-only upgrade has no image to check', upgrade({}, { kubeletVersion: 'v1.33.0+k3s1' }), { hostId: 'w1', step: 'preflight' }, { type: 'preflight', params: { requiredFreeMb: REQUIRED_FREE_MB } }],
+    ['upgrade to the planned image and versions', upgrade(), { hostId: 'w1', step: 'upgrade' }, { type: 'upgrade', params: { image: 'img:v2', version: 'v3.5.0', kubeletVersion: 'v1.32.3+k3s1' } }],
+  ])('%s', (_name, op, task, expected) => {
+    expect(run(op, task)).toEqual(expected);
+  });
+
+  it.each<[string, TaskStep, string, string, Record<string, unknown>]>([
+    ['init bootstraps the first control-plane node', 'init', 'c1', 'init', { mode: 'bootstrap' }],
+    ['a joining control-plane node', 'join-control-plane', 'c2', 'control-plane', { mode: 'bootstrap' }],
+    ['a joining worker, in its pool', 'join-worker', 'w1', 'worker', { mode: 'bootstrap' }],
+    ['restart keeps the node its role', 'restart', 'c2', 'control-plane', { mode: 'restart' }],
+    ['reload', 'reload', 'w1', 'worker', { mode: 'reload' }],
+    ['an upgrade reboot writes the configuration and reboots', 'reboot', 'c1', 'init', { mode: 'write', reboot: true }],
+  ])('%s: the rendered node configuration', (_name, step, hostId, role, params) => {
+    const c = run(create, { hostId, step });
+    expect(c.type).toBe('apply-cloud-config');
+    expect(c.params).toEqual({ cloudConfig: expect.any(String), readyTimeoutSeconds: 600, ...params });
+    expect(c.params.cloudConfig).toContain(role === 'worker' ? 'pos' : 'control-plane');
+    expect(c.params.cloudConfig).toContain(JOIN.placeholder);
+    expect(c.secrets).toEqual({ [JOIN.placeholder]: JOIN.secret });
+    expect(roleIn(cluster, hostId)).toBe(role);
+  });
+
+  it.each<[string, OperationRecord, StepTask, string]>([
+    ['preflight outside an upgrade', create, { hostId: 'w1', step: 'preflight' }, 'plan-missing'],
+    ['an upgrade without a target image', upgrade({}, { kubeletVersion: 'v1.33.0+k3s1' }), { hostId: 'w1', step: 'upgrade' }, 'image-required'],
+  ])('refuses %s', (_name, op, task, code) => {
+    expect(() => run(op, task)).toThrow(ConflictError);
+    expect(() => run(op, task)).toThrow(expect.objectContaining({ code }));
+  });
+
+  it('a node-configuration step without the layers is refused, not rendered empty', () => {
+    expect(() => commandFor({ op: create, cluster, task: { hostId: 'c1', step: 'init' }, hostTimeoutSeconds: 600, joinToken: JOIN })).toThrow(expect.objectContaining({ code: 'layers-required' }));
+  });
+
+  it.each<[TaskStep, boolean]>([
+    ['init', true], ['join-control-plane', true], ['join-worker', true], ['restart', true], ['reload', true], ['reboot', true],
+    ['drain', false], ['remove-node', false], ['reset', false], ['cordon', false], ['uncordon', false], ['preflight', false], ['upgrade', false],
+  ])('%s needs the profile layers: %s', (step, needs) => {
+    expect(needsNodeConfig(step)).toBe(needs);
+  });
+
+  it.each<[string, OperationRecord, string]>([
+    ['create renders the cluster profile', create, '1.0.0'],
+    ['an upgrade renders its target', upgrade(), '2.0.0'],
+    ['a reconfigure renders its new version', { ...base, type: 'reconfigure', input: { profile: { name: 'edge', version: '1.1.0' }, behaviour: 'reload', changes: [] } }, '1.1.0'],
+  ])('%s', (_name, op, version) => {
+    expect(profileTargetOf(op, cluster)).toEqual({ name: 'edge', version });
+  });
+});

@@ -2,14 +2,8 @@
 import { ConflictError } from '../../../lambdas/domain/errors.js';
 import type { WorkflowEngine } from '../../../lambdas/ports/workflow.js';
 import { deleteCluster, stopRun } from '../../../lambdas/use-cases/cluster-operations.js';
-import { cancelUpgrade, pauseUpgrade, resumeUpgrade, startUpgrade } from '../../../lambdas/use-cases/upgrades.js';
-import { ADMIN, CLUSTER_ID, world } from './world.js';
-
-async function upgrading() {
-  const w = await world();
-  const op = await startUpgrade(w.deps, ADMIN, CLUSTER_ID, { to: { version: '2.0.0' }, acknowledgeDowntime: true });
-  return { w, op };
-}
+import { cancelUpgrade, pauseUpgrade, resumeUpgrade } from '../../../lambdas/use-cases/upgrades.js';
+import { ADMIN, CLUSTER_ID, upgrading } from './world.js';
 
 describe('pause, resume and cancel an upgrade', () => {
   it('pause: the operation is paused (status first), its run stopped, the cluster still upgrading; a second pause changes nothing', async () => {

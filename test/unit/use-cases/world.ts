@@ -7,6 +7,7 @@ import { memoryAdapters } from '../../../lambdas/adapters/memory/index.js';
 import type { Layer } from '../../../lambdas/domain/profile.js';
 import type { ClusterRecord, HostRecord } from '../../../lambdas/domain/model.js';
 import type { RequestContext } from '../../../lambdas/use-cases/context.js';
+import { startUpgrade } from '../../../lambdas/use-cases/upgrades.js';
 import { DEFAULT_WORKFLOW_SETTINGS } from '../../../lambdas/use-cases/workflows/deps.js';
 
 export const PROJECT = 'p';
@@ -66,4 +67,11 @@ export async function report(a: Pick<World, 'status' | 'clock'>, hostId: string,
     kubernetes: { ready: extra.ready ?? true, version: kubelet, ...(extra.cordoned !== undefined ? { cordoned: extra.cordoned } : {}) },
   };
   await a.status.put(hostId, { at: a.clock.now().getTime() + ++seq, seq, fingerprint: `f${seq}`, storedAt: a.clock.now().getTime(), content });
+}
+
+/** A world whose cluster has an upgrade to 2.0.0 started (queued, its run started). */
+export async function upgrading() {
+  const w = await world();
+  const op = await startUpgrade(w.deps, ADMIN, CLUSTER_ID, { to: { version: '2.0.0' }, acknowledgeDowntime: true });
+  return { w, op };
 }

@@ -1,13 +1,7 @@
 /** The scheduled sweep on the in-memory adapters: past-deadline operations fail and stop; lost starts are retried. */
 import { startUpgrade, pauseUpgrade } from '../../../lambdas/use-cases/upgrades.js';
 import { START_GRACE_MS, sweepOperations } from '../../../lambdas/use-cases/workflows/sweep-operations.js';
-import { ADMIN, CLUSTER_ID, world } from '../use-cases/world.js';
-
-async function upgrading() {
-  const w = await world();
-  const op = await startUpgrade(w.deps, ADMIN, CLUSTER_ID, { to: { version: '2.0.0' }, acknowledgeDowntime: true });
-  return { w, op };
-}
+import { ADMIN, CLUSTER_ID, world, upgrading } from '../use-cases/world.js';
 
 describe('sweepOperations', () => {
   it('fails an operation past its deadline (reason quotes it), stops its run and frees the cluster', async () => {

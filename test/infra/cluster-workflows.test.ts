@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { Duration } from 'aws-cdk-lib';
+import { Capture, Match } from 'aws-cdk-lib/assertions';
 import { WORKFLOW_ENV, WORKFLOWS, type WorkflowKind } from '../../lambdas/contracts/workflows.js';
 import { scanTemplateAsl } from '../../lib/asl-guard.js';
 import { OPERATION_FAILED_ERROR } from '../../lib/constructs/cluster-workflows.js';
@@ -37,15 +38,17 @@ const allActions = (st: readonly Statement[]) => new Set(st.flatMap((s) => [s.Ac
 
 describe('cluster workflows (WORKFLOWS → state machines)', () => {
   it('one Standard state machine per workflow, traced, logging ALL to a log group with retention, with the execution timeout', () => {
-    expect(Object.keys(template.findResources('AWS::StepFunctions::StateMachine'))).toHaveLength(KINDS.length);
+    template.resourceCountIs('AWS::StepFunctions::StateMachine', KINDS.length);
+    const retained = Object.keys(template.findResources('AWS::Logs::LogGroup', { Properties: { RetentionInDays: 90 } }));
     for (const kind of KINDS) {
-      const p = resources[machineId(kind)].Properties;
-      expect(p.StateMachineType).toBe('STANDARD');
-      expect(p.StateMachineName).toBe(`TestStack-${WORKFLOWS[kind].constructId}`);
-      expect(p.TracingConfiguration).toEqual({ Enabled: true });
-      expect(p.LoggingConfiguration.Level).toBe('ALL');
-      const logGroupId = p.LoggingConfiguration.Destinations[0].CloudWatchLogsLogGroup.LogGroupArn['Fn::GetAtt'][0];
-      expect(resources[logGroupId].Properties.RetentionInDays).toBe(90);
+      const logGroup = new Capture();
+      template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+        StateMachineName: `TestStack-${WORKFLOWS[kind].constructId}`,
+        StateMachineType: 'STANDARD',
+        TracingConfiguration: { Enabled: true },
+        LoggingConfiguration: Match.objectLike({ Level: 'ALL', Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [logGroup, 'Arn'] } } }] }),
+      });
+      expect(retained).toContain(logGroup.asString());
       expect(definitionOf(kind).TimeoutSeconds).toBe(86_400);
     }
   });

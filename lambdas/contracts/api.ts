@@ -3,6 +3,7 @@ import {
   dnsName, hostId, hostUid, isoTime, listQuery, page, resourceVersion, safeText, semver, siteName, tags,
 } from './common.js';
 import { inventory } from './device.js';
+import { chartRef, packStatus } from './packs.js';
 import { operationRecord as operation } from './operations.js';
 
 // ---------- registration tokens ----------
@@ -129,8 +130,35 @@ export const layer = z.strictObject({
   pack: dnsName,
   version: z.string().min(1).max(64).regex(/^v?\d+(\.\d+){0,2}([-+][0-9A-Za-z.+-]+)?$/, 'a version such as 1.30.4 or v1.30.4+k3s1'),
   image: z.string().max(512).regex(/^[a-z0-9][a-z0-9._\-/:@]*$/, 'an OCI image reference').optional(),
+  /** YAML: the distribution's configuration (k8s), the chart's values (cni/csi/addon); may use `{{ .vars.NAME }}`. */
   values: z.string().max(65_536).optional(),
+  /** os layer: the Kubernetes version the image carries, when its tag and labels do not say (e.g. a custom image). */
+  kubernetesVersion: z.string().min(1).max(64).regex(/^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.+-]+)?$/, 'a Kubernetes version such as 1.31.2 or v1.31.2+k3s1').optional(),
+  /** cni/csi/addon: the Helm chart the pack installs. */
+  chart: chartRef.optional(),
+  /** cni/csi/addon: plain Kubernetes manifests (multi-document YAML) the pack applies. */
+  manifests: z.string().max(65_536).optional(),
+  /** cni/csi/addon: the namespace the chart is installed into. @default the pack name */
+  namespace: dnsName.optional(),
 });
+
+/** A profile variable, used in layer values as `{{ .vars.NAME }}`; a cluster supplies its value. */
+export const variableName = z.string().min(1).max(63).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'letters, digits and "_", starting with a letter or "_"');
+export const variableValue = z.union([z.string().max(4096), z.number(), z.boolean()]);
+export const profileVariable = z.strictObject({
+  name: variableName,
+  type: z.enum(['string', 'number', 'boolean']).optional(),
+  description: safeText(500).optional(),
+  default: variableValue.optional(),
+  /** A cluster must supply a value (or the variable has a default). @default false */
+  required: z.boolean().optional(),
+  /** The value is a secret: stored in the secret store, never in the state table, never shown. @default false */
+  secret: z.boolean().optional(),
+  /** A JavaScript regular expression a string value must match in full. */
+  regex: z.string().min(1).max(256).optional(),
+});
+/** Values for a profile's variables, by name. */
+export const variableValues = z.record(variableName, variableValue).refine((v) => Object.keys(v).length <= 100, 'at most 100 variables');
 export const createProfileBody = z.strictObject({
   name: dnsName,
   description: safeText(500).optional(),
@@ -138,6 +166,7 @@ export const createProfileBody = z.strictObject({
 export const createProfileVersionBody = z.strictObject({
   version: semver,
   layers: z.array(layer).min(2).max(20),
+  variables: z.array(profileVariable).max(100).optional(),
   publish: z.boolean().optional(),
 });
 export const profile = z.object({
@@ -154,6 +183,7 @@ export const profileVersion = z.object({
   project: z.string(),
   version: z.string(),
   layers: z.array(layer),
+  variables: z.array(profileVariable).optional(),
   status: z.enum(['draft', 'published']),
   publishedAt: isoTime.optional(),
   createdAt: isoTime,
@@ -209,6 +239,8 @@ export const cluster = z.object({
   controlPlane: z.object({ hostIds: z.array(z.string()) }),
   workers: z.array(z.object({ name: z.string(), hostIds: z.array(z.string()) })),
   vip: z.string().optional(),
+  /** Each CNI, CSI and add-on pack's state, as the init node last reported it. */
+  packs: z.array(packStatus).optional(),
   status: clusterStatus,
   statusReason: z.string().optional(),
   operationId: z.string().optional(),

@@ -7,7 +7,11 @@ export const inventory = z.strictObject({
   cpus: z.number().int().min(1).max(4096),
   memoryMb: z.number().int().min(1).max(16 * 1024 * 1024),
   disks: z.array(z.strictObject({ name: z.string().max(64), sizeGb: z.number().min(0).max(1_000_000) })).max(64),
-  nics: z.array(z.strictObject({ name: z.string().max(32), mac: z.string().regex(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i) })).max(64),
+  nics: z.array(z.strictObject({
+    name: z.string().max(32), mac: z.string().regex(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i),
+    /** The interface's IP addresses (IPv4 and IPv6, no prefix length). */
+    ips: z.array(z.union([z.ipv4(), z.ipv6()])).max(16).optional(),
+  })).max(64),
   os: z.strictObject({ name: z.string().max(64), version: z.string().max(64) }),
   kairos: z.strictObject({ version: z.string().max(64), flavor: z.string().max(64) }).optional(),
   agentVersion: z.string().max(32),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { isoTime } from './common.js';
 import { inventory } from './device.js';
+import { nicAddresses, packStatus } from './packs.js';
 
 /** MQTT topics (thing name = host id). */
 export const TOPICS = {
@@ -48,6 +49,10 @@ export const statusMessage = z.strictObject({
     cordoned: z.boolean().optional(),
   }).optional(),
   inventory: inventory.optional(),
+  /** The host's IP addresses per network interface (sent on change). */
+  addresses: z.array(nicAddresses).max(64).optional(),
+  /** On the init node: each pack of the applied profile and its state (sent on change). */
+  packs: z.array(packStatus).max(64).optional(),
 });
 export type StatusMessage = z.infer<typeof statusMessage>;
 

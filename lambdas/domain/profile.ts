@@ -9,6 +9,30 @@ export interface Layer {
   readonly version: string;
   readonly image?: string;
   readonly values?: string;
+  /** os layer: the Kubernetes version the image carries when its tag and labels do not say. */
+  readonly kubernetesVersion?: string;
+  /** cni/csi/addon: the Helm chart the pack installs. */
+  readonly chart?: ChartRef;
+  /** cni/csi/addon: plain manifests (multi-document YAML). */
+  readonly manifests?: string;
+  /** cni/csi/addon: the namespace the chart is installed into (default: the pack name). */
+  readonly namespace?: string;
+}
+
+/** A Helm chart from a repository, or from an OCI registry (contracts/packs.ts `chartRef`). */
+export type ChartRef =
+  | { readonly repo: string; readonly name: string; readonly version: string }
+  | { readonly oci: string; readonly version: string };
+
+/** A profile variable (contracts/api.ts `profileVariable`). */
+export interface ProfileVariable {
+  readonly name: string;
+  readonly type?: 'string' | 'number' | 'boolean';
+  readonly description?: string;
+  readonly default?: string | number | boolean;
+  readonly required?: boolean;
+  readonly secret?: boolean;
+  readonly regex?: string;
 }
 
 const ORDER: Record<LayerType, number> = { os: 0, k8s: 1, cni: 2, csi: 3, addon: 4 };

@@ -141,8 +141,10 @@ export const PARTITIONS_FILE = 'edgefleet-partitions.json';
 export const CLOUD_CONFIG_FILE = '90_edgefleet.yaml';
 
 /**
- * A yip stage the rendered cloud-config repeats its manifests and add-ons in (besides `boot`),
- * so that `reload` can re-apply them without running the provider (which restarts services).
+ * A yip stage the rendered cloud-config (lambdas/domain/node-config.ts) repeats its files in
+ * (node.json, kube-vip, the pack files; besides `initramfs`), so that `reload` can re-apply
+ * them without running the provider (which restarts services): k3s's and rke2's deploy
+ * controllers apply a changed manifest file; on kubeadm the agent installs the packs after it.
  */
 export const RELOAD_STAGE = 'edgefleet-reload';
 
@@ -227,9 +229,15 @@ export class KairosCli implements KairosExecutor {
     await writeFileAtomic(join(this.paths.oemDir, CLOUD_CONFIG_FILE), validateCloudConfig(yaml), 0o600);
   }
 
-  /** The providers put their stages under `boot.before`; `run-stage boot` runs before, boot and after. */
+  /**
+   * The providers put their stages under `boot.before`; `run-stage boot` runs before, boot and
+   * after. The node's files (node.json, kube-vip, the pack files) are written by the `initramfs`
+   * stage, which only runs at boot: on a live bootstrap the reload stage (the same files) writes
+   * them first, so the distribution finds its packs when it starts.
+   */
   async bootstrap(): Promise<void> {
     if (!(await this.cluster())) throw new Error(`no cluster stanza in ${join(this.paths.oemDir, CLOUD_CONFIG_FILE)}: apply a cloud-config with "cluster:" first`);
+    await this.runner.run('kairos-agent', ['run-stage', RELOAD_STAGE], { timeoutMs: 5 * 60_000 });
     await this.runner.run('kairos-agent', ['run-stage', 'boot'], { timeoutMs: BOOTSTRAP_TIMEOUT_MS });
   }
 

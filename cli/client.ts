@@ -113,7 +113,7 @@ export class ApiClient {
     const headers: Record<string, string> = {
       authorization: `Bearer ${this.token}`,
       [PROJECT_HEADER]: this.options.project,
-      accept: opts.responseType === 'text' ? 'text/cloud-config, text/plain, application/problem+json' : 'application/json, application/problem+json',
+      accept: opts.responseType === 'text' ? 'text/cloud-config, application/yaml, text/plain, application/problem+json' : 'application/json, application/problem+json',
       'user-agent': this.options.userAgent ?? 'edgefleet-cli',
     };
     let body: string | undefined;

@@ -1,6 +1,7 @@
 import type { CommandMessage, ResultMessage } from '../lambdas/contracts/mqtt.js';
 import { InvalidParameter, validateCloudConfig, type KairosExecutor, type KairosState, type RebootOutcome } from './kairos.js';
 import { clusterStanza, parseApplyParams, parseKubeNodeParams, serviceFor, type ApplyParams } from './kubernetes.js';
+import { parseExportKubeconfigParams, rewriteKubeconfigServer } from './kubeconfig.js';
 import type { Inflight, StateStore } from './state-store.js';
 import { freshSinceBoot, parsePreflightParams, parseUpgradeParams, sameImage, sameKubelet } from './upgrade.js';
 
@@ -22,7 +23,8 @@ export interface CommandContext {
   /** Sleeps, cut short when the agent stops. */
   readonly sleep: (ms: number) => Promise<void>;
   readonly stopped: () => boolean;
-  readonly result: (commandId: string, phase: ResultMessage['phase'], detail?: string, progress?: number) => Promise<void>;
+  /** Publishes a result; `secret.kubeconfig` rides only on the message (never recorded on the host). */
+  readonly result: (commandId: string, phase: ResultMessage['phase'], detail?: string, progress?: number, secret?: { readonly kubeconfig?: string }) => Promise<void>;
   readonly report: (kind: 'full') => Promise<void>;
   /** Reboots; on a simulated host (already back) decides the in-flight command right away. */
   readonly rebootThenVerify: (reboot: () => Promise<RebootOutcome>, abandoned: Abandoned) => Promise<void>;
@@ -175,6 +177,15 @@ const applyCloudConfig: Handler = async (cmd, ctx, abandoned) => {
   }
 };
 
+/** The admin kubeconfig of this control-plane node, pointed at the control-plane address, back to the cloud (once, after a create). */
+const exportKubeconfig: Handler = async (cmd, ctx) => {
+  const { server } = parseExportKubeconfigParams(cmd.params);
+  const role = (await ctx.executor.state()).kubernetes?.role;
+  if (role === 'worker') throw new Error('this host is a worker; export-kubeconfig runs on the init node');
+  const kubeconfig = rewriteKubeconfigServer(await ctx.executor.exportKubeconfig(), server);
+  await ctx.result(cmd.commandId, 'succeeded', `admin kubeconfig exported (server ${server})`, undefined, { kubeconfig });
+};
+
 const PAST: Record<string, string> = { cordon: 'cordoned', uncordon: 'uncordoned', drain: 'drained', delete: 'deleted from the cluster (if it was there)' };
 
 const kubeNode: Handler = async (cmd, ctx) => {
@@ -193,6 +204,7 @@ const kubeNode: Handler = async (cmd, ctx) => {
 
 export const HANDLERS: Readonly<Record<CommandMessage['type'], Handler>> = {
   upgrade, preflight, reboot, reset, 'apply-cloud-config': applyCloudConfig, 'kube-node': kubeNode, 'report-state': reportState,
+  'export-kubeconfig': exportKubeconfig,
 };
 
 /** Decides the outcome of the command that rebooted the host, once it is back. */

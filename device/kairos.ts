@@ -74,6 +74,8 @@ export interface KairosExecutor {
   kubeNode(action: KubeNodeAction, node: string, timeoutSeconds: number): Promise<void>;
   /** Free space on the state partition (COS_STATE: active, passive and transition images), in MiB. */
   stateFreeMb(): Promise<number>;
+  /** The distribution's admin kubeconfig as written on this (control-plane) host; rejects on a worker or a host without one. */
+  exportKubeconfig(): Promise<string>;
   /** Resolves when the image's manifest is reachable from this host; rejects with the reason. */
   checkImage(image: string): Promise<void>;
 }
@@ -129,6 +131,8 @@ export interface KairosPaths {
   readonly statePartition: string;
   /** Registry reachability check (preflight). */
   readonly registry?: ReachabilityOptions;
+  /** Overrides where the distribution's admin kubeconfig is read from (tests). */
+  readonly adminKubeconfig?: string;
   /** The node facts the rendered configuration writes (/etc/edgefleet/node.json). */
   readonly nodeInfo: string;
   /** kubeadm: where the rendered configuration writes the pack files. */
@@ -285,6 +289,15 @@ export class KairosCli implements KairosExecutor {
     if (!k || !isControlPlane(k.role)) throw new Error('this host holds no admin kubeconfig (not a control-plane node)');
     const layout = LAYOUTS[k.distribution];
     await this.runner.run(layout.kubectl, kubeNodeArgs(layout.adminKubeconfig, action, node, timeoutSeconds), { timeoutMs: (timeoutSeconds + 60) * 1000 });
+  }
+
+  async exportKubeconfig(): Promise<string> {
+    const k = await this.kube();
+    if (!k || !isControlPlane(k.role)) throw new Error('this host holds no admin kubeconfig (not a control-plane node): export-kubeconfig runs on the init node');
+    const file = this.paths.adminKubeconfig ?? LAYOUTS[k.distribution].adminKubeconfig;
+    return readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
+      throw new Error(`cannot read the ${k.distribution} admin kubeconfig ${file} (${e.code ?? e.message}): has the provider brought Kubernetes up? (journalctl -u ${serviceFor(k.distribution, k.role)})`);
+    });
   }
 
   async stateFreeMb(): Promise<number> {

@@ -36,6 +36,8 @@ export interface ClusterStanza {
   /** Optional hints: `cluster.distribution` / `cluster.version` (or the k8s `version` in the provider config). */
   readonly distribution?: Distribution;
   readonly version?: string;
+  /** The EdgeFleet cluster id, from node.json (when the cloud-config carries it). */
+  readonly clusterId?: string;
 }
 
 /** Kairos spells the role `controlplane`; the contract says `control-plane`. */
@@ -73,7 +75,11 @@ export function clusterStanza(cloudConfig: string | undefined): ClusterStanza | 
   const nodeName = str(providerConfig['node-name'], 253) ?? str(kubeadmName, 253) ?? str(info.hostId, 253) ?? str(root!.hostname, 253);
   const distribution = DISTRIBUTIONS.find((d) => d === cluster.distribution || d === info.distribution);
   const version = str(cluster.version, 64) ?? str(info.kubernetesVersion, 64) ?? str(providerConfig.version, 64);
-  return { role, ...(nodeName ? { nodeName: nodeName.toLowerCase() } : {}), ...(distribution ? { distribution } : {}), ...(version ? { version } : {}) };
+  const clusterId = str(info.clusterId, 64);
+  return {
+    role, ...(nodeName ? { nodeName: nodeName.toLowerCase() } : {}), ...(distribution ? { distribution } : {}), ...(version ? { version } : {}),
+    ...(clusterId ? { clusterId } : {}),
+  };
 }
 
 /** The path of the node facts file EdgeFleet's rendered cloud-config writes (JSON: hostId, distribution, kubernetesVersion…). */

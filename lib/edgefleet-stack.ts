@@ -100,9 +100,12 @@ export class EdgeFleetStack extends Stack {
     // Pause and cancel of an upgrade, and deleting a cluster whose create still runs, stop executions.
     wf.grantStop(clusters.function);
     for (const [k, v] of Object.entries(wf.environment())) clusters.function.addEnvironment(k, v);
+    // GET /v1/clusters/{id}/kubeconfig reads it; the results handler stores what the init node returns.
+    wf.grantKubeconfig(clusters, 'read');
 
     const results = this.iotRules.functions.results;
     wf.grantTaskResponse(results);
+    wf.grantKubeconfig(results, 'write');
     results.function.addEnvironment(WORKFLOW_ENV.stateMachines, wf.environment()[WORKFLOW_ENV.stateMachines]!);
 
     // Re-sends stored commands (join tokens filled in) and times out overdue ones (fails their tasks).

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { stringify } from 'yaml';
 import type { KubeNodeAction } from '../lambdas/contracts/mqtt.js';
 import { writeFileAtomic } from '../device/state-store.js';
 import { validateCloudConfig, validateImage, versionFromImage, type BootState, type KairosExecutor, type KairosState, type RebootOutcome, type UpgradeOptions } from '../device/kairos.js';
@@ -389,6 +390,29 @@ export class SimulatedKairos implements KairosExecutor {
         },
       } : {}),
     };
+  }
+
+  /**
+   * The admin kubeconfig the distribution wrote when this host's control plane came up: only on
+   * a bootstrapped control-plane node, with the cluster's own CA and admin credentials (from
+   * the cluster id of the applied configuration), the server as the file on a host says it.
+   */
+  async exportKubeconfig(): Promise<string> {
+    this.calls.push('export-kubeconfig');
+    const node = this.disk.node;
+    if (!node || !isControlPlane(node.role)) throw new Error('this host holds no admin kubeconfig (not a control-plane node): export-kubeconfig runs on the init node');
+    const stanza = clusterStanza(this.disk.cloudConfig);
+    const c = this.kubernetes.credentials(stanza?.clusterId ?? `host:${this.nodeName}`);
+    const name = node.distribution === 'kubeadm' ? 'kubernetes' : 'default';
+    const user = node.distribution === 'kubeadm' ? 'kubernetes-admin' : 'default';
+    return stringify({
+      apiVersion: 'v1', kind: 'Config',
+      clusters: [{ name, cluster: { 'certificate-authority-data': c.caData, server: 'https://127.0.0.1:6443' } }],
+      contexts: [{ name, context: { cluster: name, user } }],
+      'current-context': name,
+      preferences: {},
+      users: [{ name: user, user: { 'client-certificate-data': c.clientCertData, 'client-key-data': c.clientKeyData } }],
+    });
   }
 
   async stateFreeMb(): Promise<number> {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { KubeRole } from '../device/kubernetes.js';
 
 /**
@@ -39,6 +40,13 @@ interface Entry {
   cordoned: boolean;
   rebooting: boolean;
   registered: boolean;
+}
+
+/** base64 PEM data as a kubeconfig carries it. */
+export interface ClusterCredentials {
+  readonly caData: string;
+  readonly clientCertData: string;
+  readonly clientKeyData: string;
 }
 
 export class SimulatedKubernetes {
@@ -83,6 +91,22 @@ export class SimulatedKubernetes {
   }
 
   /** A host's node joins (or re-joins) the cluster; Ready `readyInMs` from now (undefined = not Ready). */
+  private readonly clusterCredentials = new Map<string, ClusterCredentials>();
+
+  /**
+   * A cluster's certificate authority and admin client credentials, generated the first time
+   * its control plane comes up (random, per cluster: two clusters never share them).
+   */
+  credentials(clusterId: string): ClusterCredentials {
+    let c = this.clusterCredentials.get(clusterId);
+    if (!c) {
+      const pem = (label: string) => Buffer.from(`-----BEGIN ${label}-----\n${randomBytes(96).toString('base64')}\n-----END ${label}-----\n`).toString('base64');
+      c = { caData: pem('CERTIFICATE'), clientCertData: pem('CERTIFICATE'), clientKeyData: pem('EC PRIVATE KEY') };
+      this.clusterCredentials.set(clusterId, c);
+    }
+    return c;
+  }
+
   register(name: string, node: { role: KubeRole; kubeletVersion: string; readyInMs?: number | undefined }): void {
     const old = this.entries.get(name);
     const t = this.now();

@@ -14,6 +14,7 @@ import type { Column } from '../output.js';
 import { terminalText } from '../progress.js';
 import { collectWorkers, parseIdList, parsePositiveInt, parseProfileRef, type ProfileRef, type WorkerPool } from '../parse.js';
 import { INTERVAL_HELP, followOperation, parseInterval } from './operations-watch.js';
+import { registerClusterKubeconfig } from './kubeconfig.js';
 import { registerClusterUpgrade } from './upgrades.js';
 
 type Cluster = z.infer<typeof cluster>;
@@ -323,6 +324,7 @@ ${examples('edgefleet clusters reconfigure c-123 --profile edge-k3s@1.0.1 --watc
         ['Control plane', c.controlPlane.hostIds.join(', ')],
         ...c.workers.map((w) => [`Workers ${w.name}`, w.hostIds.join(', ')] as const),
         ['VIP', c.vip],
+        ['Kubeconfig', c.kubeconfigStoredAt ? `stored at ${c.kubeconfigStoredAt} (edgefleet clusters kubeconfig ${c.id})` : undefined],
         ['Operation', c.operationId],
         ['Active operation', c.activeOperationId],
         ['Project', c.project],
@@ -333,6 +335,7 @@ ${examples('edgefleet clusters reconfigure c-123 --profile edge-k3s@1.0.1 --watc
     }),
   );
 
+  registerClusterKubeconfig(clusters, rt);
   registerClusterUpgrade(clusters, rt);
 
   addCommonOptions(

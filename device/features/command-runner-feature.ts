@@ -93,7 +93,7 @@ export class CommandRunnerFeature implements Feature {
       executor: this.o.executor, store: this.o.store, now: this.o.now, hostId: this.o.hostId,
       sleep: (ms) => this.o.sleep(ms, this.abort.signal),
       stopped: () => this.stopped,
-      result: (id, phase, detail, progress) => this.result(id, phase, detail, progress),
+      result: (id, phase, detail, progress, secret) => this.result(id, phase, detail, progress, true, secret),
       report: (kind) => this.o.report(kind),
       rebootThenVerify: (reboot, abandoned) => this.rebootThenVerify(reboot, abandoned),
       readyTimeoutMs: this.o.readyTimeoutMs,
@@ -108,13 +108,17 @@ export class CommandRunnerFeature implements Feature {
     return this.queue;
   }
 
-  private async result(commandId: string, phase: ResultMessage['phase'], detail?: string, progress?: number, remember = true): Promise<void> {
+  private async result(commandId: string, phase: ResultMessage['phase'], detail?: string, progress?: number, remember = true, secret?: { readonly kubeconfig?: string }): Promise<void> {
     // A stopped agent (process killed, host dark) says nothing and records nothing: the next agent decides.
     if (this.stopped) return;
     if (remember && (phase === 'succeeded' || phase === 'failed')) {
       await this.o.store.recordOutcome(commandId, { phase, ...(detail ? { detail: detail.slice(0, 4096) } : {}) }).catch((e: unknown) => this.o.log('warn', `cannot store the outcome of ${commandId}: ${(e as Error).message}`));
     }
-    const msg: ResultMessage = { commandId, phase, at: this.o.now().toISOString(), ...(detail ? { detail: detail.slice(0, 4096) } : {}), ...(progress !== undefined ? { progress } : {}) };
+    // The kubeconfig rides on the message only: not in the recorded outcome, not in the log line.
+    const msg: ResultMessage = {
+      commandId, phase, at: this.o.now().toISOString(), ...(detail ? { detail: detail.slice(0, 4096) } : {}), ...(progress !== undefined ? { progress } : {}),
+      ...(secret?.kubeconfig && phase === 'succeeded' ? { kubeconfig: secret.kubeconfig } : {}),
+    };
     this.o.log(phase === 'failed' ? 'warn' : 'info', `command ${commandId}: ${phase}${detail ? `: ${detail}` : ''}`);
     return this.o.publish(TOPICS.results(this.o.hostId), resultMessage.parse(msg));
   }

@@ -239,6 +239,8 @@ export const cluster = z.object({
   controlPlane: z.object({ hostIds: z.array(z.string()) }),
   workers: z.array(z.object({ name: z.string(), hostIds: z.array(z.string()) })),
   vip: z.string().optional(),
+  /** When the cluster's kubeconfig was fetched from the init node and stored (GET /v1/clusters/{id}/kubeconfig). */
+  kubeconfigStoredAt: isoTime.optional(),
   /** Each CNI, CSI and add-on pack's state, as the init node last reported it. */
   packs: z.array(packStatus).optional(),
   status: clusterStatus,

@@ -57,7 +57,7 @@ export const statusMessage = z.strictObject({
 export type StatusMessage = z.infer<typeof statusMessage>;
 
 /** The allow-list of operations an agent will run. Anything else is refused on the device too. */
-export const commandType = z.enum(['upgrade', 'reboot', 'reset', 'apply-cloud-config', 'kube-node', 'preflight', 'report-state']);
+export const commandType = z.enum(['upgrade', 'reboot', 'reset', 'apply-cloud-config', 'kube-node', 'preflight', 'report-state', 'export-kubeconfig']);
 
 /**
  * Parameters of `upgrade` (Kairos A/B): `image` (OCI reference), `version` (the Kairos version
@@ -95,6 +95,18 @@ export type ApplyMode = (typeof APPLY_MODES)[number];
 export const KUBE_NODE_ACTIONS = ['cordon', 'uncordon', 'drain', 'delete'] as const;
 export type KubeNodeAction = (typeof KUBE_NODE_ACTIONS)[number];
 
+/**
+ * Parameters of `export-kubeconfig` (run once on the init node after a create): `address`, the
+ * control-plane address (the VIP, else the init node's address: an IPv4, IPv6 or DNS name). The
+ * agent reads the distribution's admin kubeconfig (k3s /etc/rancher/k3s/k3s.yaml, rke2
+ * /etc/rancher/rke2/rke2.yaml, kubeadm /etc/kubernetes/admin.conf), points its server at
+ * `https://<address>:6443` and returns it in the succeeded result's `kubeconfig`, which the
+ * results handler moves straight into the secret store (never stored in the state table).
+ */
+export const EXPORT_KUBECONFIG_PARAMS = ['address'] as const;
+/** The largest kubeconfig a host may return. */
+export const MAX_KUBECONFIG_BYTES = 32 * 1024;
+
 export const commandMessage = z.strictObject({
   commandId: z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/),
   type: commandType,
@@ -111,6 +123,8 @@ export const resultMessage = z.strictObject({
   at: isoTime,
   detail: z.string().max(4096).optional(),
   progress: z.number().min(0).max(100).optional(),
+  /** `export-kubeconfig`, phase succeeded: the cluster's admin kubeconfig (a secret: goes to the secret store only). */
+  kubeconfig: z.string().min(1).max(MAX_KUBECONFIG_BYTES).optional(),
 });
 export type ResultMessage = z.infer<typeof resultMessage>;
 

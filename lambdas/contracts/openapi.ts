@@ -10,6 +10,8 @@ interface Doc {
   readonly body?: z.ZodType;
   readonly query?: z.ZodObject;
   readonly response?: z.ZodType;
+  /** A non-JSON response body: its media type (a string schema). */
+  readonly text?: string;
   readonly status?: number;
 }
 
@@ -42,6 +44,10 @@ export const ROUTE_DOCS: Readonly<Record<string, Doc>> = {
   'POST /v1/clusters': { summary: 'Create a cluster: claim its hosts and start the create-cluster workflow (follow operationId)', body: api.createClusterBody, response: api.cluster, status: 202 },
   'GET /v1/clusters': { summary: 'List clusters', query: listQuery, response: api.clusterPage },
   'GET /v1/clusters/{clusterId}': { summary: 'Get a cluster', response: api.cluster },
+  'GET /v1/clusters/{clusterId}/kubeconfig': {
+    summary: "The cluster's admin kubeconfig (application/yaml; admin only, audited): fetched from the init node once after the create, kept in the secret store; 409 kubeconfig-not-ready until then",
+    text: 'application/yaml',
+  },
   'DELETE /v1/clusters/{clusterId}': { summary: 'Delete a cluster: reset every host (statereset), release the hosts, remove the cluster (follow operationId)', response: api.cluster, status: 202 },
   'POST /v1/clusters/{clusterId}/scale': { summary: 'Scale a pool out (add approved hosts) or in (drain, remove and reset hosts)', body: api.scaleClusterBody, response: api.cluster, status: 202 },
   'POST /v1/clusters/{clusterId}/reconfigure': { summary: 'Move the cluster to another profile version when every change is a restart, reload or no-op (repaves and reboots go through upgrades)', body: api.reconfigureClusterBody, response: api.cluster, status: 202 },
@@ -73,7 +79,11 @@ export function buildOpenApi(version: string): Record<string, unknown> {
       parameters: [...params, ...query, ...(r.auth === 'jwt' ? [{ name: 'x-edgefleet-project', in: 'header', required: false, schema: { type: 'string', default: 'default' } }] : [])],
       ...(doc.body ? { requestBody: { required: true, content: { 'application/json': { schema: json(doc.body) } } } } : {}),
       responses: {
-        [String(doc.status ?? 200)]: { description: 'Success', ...(doc.response ? { content: { 'application/json': { schema: json(doc.response) } } } : {}) },
+        [String(doc.status ?? 200)]: {
+          description: 'Success',
+          ...(doc.response ? { content: { 'application/json': { schema: json(doc.response) } } } : {}),
+          ...(doc.text ? { content: { [doc.text]: { schema: { type: 'string' } } } } : {}),
+        },
         default: { description: 'Problem', content: { 'application/problem+json': { schema: json(problem) } } },
       },
     };

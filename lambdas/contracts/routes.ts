@@ -78,6 +78,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   r('POST', '/v1/clusters', 'clusters'),
   r('GET', '/v1/clusters', 'clusters'),
   r('GET', '/v1/clusters/{clusterId}', 'clusters'),
+  r('GET', '/v1/clusters/{clusterId}/kubeconfig', 'clusters'),
   r('DELETE', '/v1/clusters/{clusterId}', 'clusters'),
   r('POST', '/v1/clusters/{clusterId}/scale', 'clusters'),
   r('POST', '/v1/clusters/{clusterId}/reconfigure', 'clusters'),

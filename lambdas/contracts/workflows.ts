@@ -46,11 +46,13 @@ export interface WorkflowSpec {
 export const WORKFLOWS: Readonly<Record<WorkflowKind, WorkflowSpec>> = {
   'create-cluster': {
     constructId: 'CreateCluster',
-    description: 'init the first control-plane node, join the other control-plane nodes one at a time, then the workers',
+    description: 'init the first control-plane node, join the other control-plane nodes one at a time, then the workers, then fetch the kubeconfig from the init node',
     phases: [
       { id: 'init', maxConcurrency: 1 },
       { id: 'controlPlane', maxConcurrency: 1 },
       { id: 'workers', maxConcurrency: 10 },
+      // The init node's admin kubeconfig, once, into the secret store (GET /v1/clusters/{id}/kubeconfig).
+      { id: 'kubeconfig', maxConcurrency: 1 },
     ],
   },
   'scale-out': {
@@ -97,6 +99,8 @@ export const hostStep = z.enum([
   'init', 'join-control-plane', 'join-worker', 'drain', 'remove-node', 'reset', 'restart', 'reload',
   // upgrades: preflight and the upgrade run on the node; cordon/drain/uncordon on a control-plane peer
   'preflight', 'cordon', 'upgrade', 'reboot', 'uncordon',
+  // create: the init node's admin kubeconfig, once
+  'export-kubeconfig',
 ]);
 export type HostStep = z.infer<typeof hostStep>;
 

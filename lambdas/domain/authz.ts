@@ -7,7 +7,7 @@ export type Action =
   | 'user-data:create'
   | 'hosts:create' | 'hosts:read' | 'hosts:update' | 'hosts:approve' | 'hosts:delete'
   | 'profiles:create' | 'profiles:read'
-  | 'clusters:create' | 'clusters:read' | 'clusters:update' | 'clusters:delete'
+  | 'clusters:create' | 'clusters:read' | 'clusters:update' | 'clusters:delete' | 'clusters:kubeconfig'
   | 'operations:read'
   | 'audit:read';
 
@@ -16,7 +16,8 @@ const OPERATE: readonly Action[] = [
   ...READ, 'user-data:create', 'hosts:create', 'hosts:update', 'hosts:approve',
   'profiles:create', 'clusters:create', 'clusters:update', 'audit:read',
 ];
-const ADMIN: readonly Action[] = [...OPERATE, 'tokens:create', 'tokens:revoke', 'hosts:delete', 'clusters:delete'];
+/** `clusters:kubeconfig`: the cluster's admin credentials, so admins only. */
+const ADMIN: readonly Action[] = [...OPERATE, 'tokens:create', 'tokens:revoke', 'hosts:delete', 'clusters:delete', 'clusters:kubeconfig'];
 
 export const ROLE_ACTIONS: Readonly<Record<Role, ReadonlySet<Action>>> = {
   viewer: new Set(READ),

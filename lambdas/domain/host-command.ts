@@ -10,7 +10,7 @@ export type CommandSpec = Pick<CommandRecord, 'type' | 'params' | 'secrets'>;
 /** Every step a host task can be (contracts/workflows.ts `hostStep`). */
 export type TaskStep =
   | 'init' | 'join-control-plane' | 'join-worker' | 'drain' | 'remove-node' | 'reset' | 'restart' | 'reload'
-  | 'cordon' | 'uncordon' | 'preflight' | 'upgrade' | 'reboot';
+  | 'cordon' | 'uncordon' | 'preflight' | 'upgrade' | 'reboot' | 'export-kubeconfig';
 
 /** A host task (contracts/workflows.ts `hostTask`). */
 export interface StepTask {
@@ -33,6 +33,11 @@ export const needsNodeConfig = (step: TaskStep): boolean => NODE_CONFIG_STEPS.ha
 /** The profile version a node configuration of this operation is rendered from. */
 export function profileTargetOf(op: OperationRecord, cluster: Pick<ClusterRecord, 'profile'>): { readonly name: string; readonly version: string } {
   return op.type === 'reconfigure' ? op.input.profile : op.type === 'upgrade-cluster' ? op.input.to : cluster.profile;
+}
+
+/** Where nodes (and kubectl) reach the API server: the VIP when there is one, else the init node. */
+export function controlPlaneAddressOf(cluster: Pick<ClusterRecord, 'vip' | 'controlPlane'>, fallback: string): string {
+  return cluster.vip ?? cluster.controlPlane.hostIds[0] ?? fallback;
 }
 
 /** A node's role in the cluster: the first control-plane host initialised it. */
@@ -74,6 +79,8 @@ export function commandFor(i: CommandInputs): CommandSpec {
       return { type: 'reset', params: {} };
     case 'cordon': case 'uncordon':
       return { type: 'kube-node', params: { action: task.step, node } };
+    case 'export-kubeconfig':
+      return { type: 'export-kubeconfig', params: { address: controlPlaneAddressOf(cluster, task.hostId) } };
     case 'preflight': {
       const t = upgradeTarget(op);
       return { type: 'preflight', params: { ...(t.image ? { image: t.image } : {}), requiredFreeMb: REQUIRED_FREE_MB } };
@@ -98,7 +105,7 @@ function nodeConfig(i: CommandInputs, role: NodeRole, mode: 'bootstrap' | 'resta
   const pool = role === 'worker' ? (after.workers.find((w) => w.hostIds.includes(task.hostId))?.name ?? 'workers') : 'control-plane';
   const cloudConfig = renderNodeConfig({
     clusterId: cluster.id, clusterName: cluster.name, hostId: task.hostId, role, pool, layers: i.layers,
-    controlPlaneAddress: cluster.vip ?? cluster.controlPlane.hostIds[0] ?? task.hostId,
+    controlPlaneAddress: controlPlaneAddressOf(cluster, task.hostId),
     ...(cluster.vip ? { vip: cluster.vip } : {}),
     tokenPlaceholder: i.joinToken.placeholder,
   });

@@ -92,6 +92,8 @@ export interface ClusterRecord {
   readonly operationId?: string;
   /** Set while a workflow runs on the cluster: one at a time. */
   readonly activeOperationId?: string;
+  /** When the init node's admin kubeconfig was stored in the secret store (the value never is here). */
+  readonly kubeconfigStoredAt?: string;
   readonly version: number;
   readonly createdAt: string;
   readonly updatedAt: string;

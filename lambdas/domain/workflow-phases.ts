@@ -3,7 +3,7 @@ import type { ClusterRecord, OperationRecord } from './model.js';
 /** A host task of a phase (contracts/workflows.ts `hostTask`). */
 export interface PhaseTask {
   readonly hostId: string;
-  readonly step: 'init' | 'join-control-plane' | 'join-worker' | 'drain' | 'remove-node' | 'reset' | 'restart' | 'reload';
+  readonly step: 'init' | 'join-control-plane' | 'join-worker' | 'drain' | 'remove-node' | 'reset' | 'restart' | 'reload' | 'export-kubeconfig';
   readonly subject?: string;
 }
 
@@ -27,6 +27,7 @@ export function planPhases(op: OperationRecord, cluster: Pick<ClusterRecord, 'na
           init: first ? [{ hostId: first, step: 'init' }] : [],
           controlPlane: rest.map((hostId) => ({ hostId, step: 'join-control-plane' })),
           workers: workers.map((hostId) => ({ hostId, step: 'join-worker' })),
+          kubeconfig: first ? [{ hostId: first, step: 'export-kubeconfig' }] : [],
         },
       };
     }

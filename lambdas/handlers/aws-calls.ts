@@ -42,7 +42,7 @@ export const ADAPTER_ACTIONS = {
     'iot:AttachPolicy', 'iot:AttachThingPrincipal', 'iot:CreateCertificateFromCsr', 'iot:CreateThing', 'iot:DeleteThing',
     'iot:DescribeEndpoint', 'iot:DetachThingPrincipal', 'iot:ListThingPrincipals', 'iot:UpdateCertificate',
   ],
-  'secrets/secrets-manager-store': ['secretsmanager:CreateSecret', 'secretsmanager:DeleteSecret', 'secretsmanager:GetSecretValue'],
+  'secrets/secrets-manager-store': ['secretsmanager:CreateSecret', 'secretsmanager:DeleteSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'],
   'sfn/workflow-engine': ['states:SendTaskFailure', 'states:SendTaskSuccess', 'states:StartExecution', 'states:StopExecution'],
 } as const satisfies Record<string, readonly string[]>;
 export type AdapterName = keyof typeof ADAPTER_ACTIONS;
@@ -81,6 +81,11 @@ export const COMMAND_PUBLISH_CALLS: readonly AwsCall[] = [
 
 export const secretCalls = (actions: readonly string[]): AwsCall[] => actions.map((action) => ({
   action, resource: `${ARN}:secretsmanager:{region}:{account}:secret:{env:${WORKFLOW_ENV.secretPrefix}}c0ffee-join-token-AbCdEf`, via: 'secrets/secrets-manager-store',
+}));
+
+/** Calls on a cluster's kubeconfig secret (`<prefix>clusters/<id>/kubeconfig`). */
+export const kubeconfigSecretCalls = (actions: readonly string[]): AwsCall[] => actions.map((action) => ({
+  action, resource: `${ARN}:secretsmanager:{region}:{account}:secret:{env:${WORKFLOW_ENV.secretPrefix}}clusters/c0ffee/kubeconfig-AbCdEf`, via: 'secrets/secrets-manager-store',
 }));
 
 const KINDS: readonly WorkflowKind[] = ['create-cluster', 'scale-out', 'scale-in', 'reconfigure', 'delete-cluster', 'upgrade-cluster'];
@@ -132,6 +137,8 @@ export const HTTP_AWS_CALLS: Readonly<Record<string, readonly AwsCall[]>> = {
     ...RUNTIME_CALLS, ...tableCalls(state, HTTP_STATE_ADAPTERS), ...appendAudit,
     // Create, scale, reconfigure, upgrade start workflows; pause, cancel, delete-during-create stop them.
     ...workflowCalls('states:StartExecution'), ...workflowCalls('states:StopExecution'),
+    // GET /v1/clusters/{id}/kubeconfig.
+    ...kubeconfigSecretCalls(['secretsmanager:GetSecretValue']),
   ],
   'edgefleet-api-operations': [...RUNTIME_CALLS, ...tableCalls(state, HTTP_STATE_ADAPTERS, READS)],
   'edgefleet-api-audit': [...RUNTIME_CALLS, ...tableCalls(audit, ['dynamodb/audit-log'], ['dynamodb:Query'])],

@@ -24,6 +24,8 @@ export interface SecretStore {
   /** The secret called `name`; created from `generate()` when absent (idempotent, race-safe). */
   ensure(name: string, generate: () => string): Promise<string>;
   get(name: string): Promise<string | undefined>;
+  /** Creates the secret `name` with `value`, or replaces its value (idempotent). */
+  put(name: string, value: string): Promise<void>;
   /** Removes the secret; absent is fine. */
   delete(name: string): Promise<void>;
 }

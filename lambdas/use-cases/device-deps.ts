@@ -1,5 +1,5 @@
 import type { HostLifecycleReader } from '../domain/device-admission.js';
-import type { Clock, OperationRepository } from '../ports/index.js';
+import type { ClusterRepository, Clock, OperationRepository } from '../ports/index.js';
 import type { CommandPublisher, CommandStore, PresenceWriter, StatusStore } from '../ports/device-plane.js';
 import type { SecretStore, WorkflowEngine } from '../ports/workflow.js';
 
@@ -14,8 +14,13 @@ export interface DeviceDeps {
   readonly hostLifecycle: HostLifecycleReader;
   /** @default FULL_REPORT_INTERVAL_MS (hourly) */
   readonly fullReportIntervalMs?: number;
-  /** Fills in secret placeholders of a command when it is published (commands of workflows). */
-  readonly secrets?: Pick<SecretStore, 'get'>;
+  /**
+   * Fills in secret placeholders of a command when it is published (commands of workflows), and
+   * takes the kubeconfig an init node returns (`put`).
+   */
+  readonly secrets?: Pick<SecretStore, 'get' | 'put'>;
+  /** Records on the cluster when its kubeconfig was stored. */
+  readonly clusters?: Pick<ClusterRepository, 'updateForOperation'>;
   /** Commands sent by a workflow report their progress to its operation and complete its task token. */
   readonly operations?: Pick<OperationRepository, 'setHost' | 'get'>;
   readonly workflows?: Pick<WorkflowEngine, 'sendTaskSuccess' | 'sendTaskFailure'>;

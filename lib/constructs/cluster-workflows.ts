@@ -172,6 +172,22 @@ export class ClusterWorkflows extends Construct {
       'Reads the join token of whichever cluster a command is for; the wildcard is the cluster part of the name under this stack\'s prefix (plus the random suffix Secrets Manager appends).');
   }
 
+  /**
+   * The clusters' kubeconfig secrets only (`<prefix>clusters/<id>/kubeconfig`): the results
+   * handler writes the one an init node returns (PutSecretValue, CreateSecret the first time),
+   * the clusters API reads it for GET /v1/clusters/{id}/kubeconfig.
+   */
+  public grantKubeconfig(fn: EdgeFunction, access: 'read' | 'write'): void {
+    const parts = kubeconfigParts(this.secretPrefix);
+    fn.function.addToRolePolicy(new PolicyStatement({
+      actions: access === 'read' ? ['secretsmanager:GetSecretValue'] : ['secretsmanager:PutSecretValue', 'secretsmanager:CreateSecret'],
+      resources: [deployArn(parts)],
+    }));
+    fn.function.addEnvironment(WORKFLOW_ENV.secretPrefix, this.secretPrefix);
+    acknowledgeNag(fn.role, wildcardFinding(parts),
+      'Only kubeconfig secrets: the wildcards are the cluster id in the name under this stack\'s prefix and the random suffix Secrets Manager appends.');
+  }
+
   /** states:StartExecution on every workflow (HTTP handlers that start operations). */
   public grantStart(grantable: IGrantable): void {
     for (const m of Object.values(this.stateMachines)) m.grantStartExecution(grantable);
@@ -221,6 +237,8 @@ export class ClusterWorkflows extends Construct {
 const secretParts = (prefix: string): ArnParts =>
   ({ service: 'secretsmanager', resource: 'secret', resourceName: `${prefix}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
 const secretFinding = (prefix: string) => wildcardFinding(secretParts(prefix));
+const kubeconfigParts = (prefix: string): ArnParts =>
+  ({ service: 'secretsmanager', resource: 'secret', resourceName: `${prefix}clusters/*/kubeconfig-*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
 const executionParts = (stackName: string, constructId: string): ArnParts =>
   ({ service: 'states', resource: 'execution', resourceName: `${stateMachineName(stackName, constructId)}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
 

@@ -33,6 +33,15 @@ describe('FileSecretStore', () => {
     expect(readdirSync(dir)).toHaveLength(1);
   });
 
+  it('put creates a secret or replaces its value (0600, nothing left behind)', async () => {
+    await store.put('clusters/c1/kubeconfig', 'first');
+    expect(await store.get('clusters/c1/kubeconfig')).toBe('first');
+    await store.put('clusters/c1/kubeconfig', 'second');
+    expect(await new FileSecretStore(dir).get('clusters/c1/kubeconfig')).toBe('second');
+    expect(readdirSync(dir)).toHaveLength(1);
+    for (const f of readdirSync(dir)) expect(statSync(path.join(dir, f)).mode & 0o777).toBe(0o600);
+  });
+
   it('keeps the directory 0700 and every secret 0600', async () => {
     await store.ensure('perm', () => 'x');
     expect(statSync(dir).mode & 0o777).toBe(0o700);

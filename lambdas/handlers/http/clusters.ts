@@ -2,6 +2,7 @@ import { createClusterBody, createUpgradeBody, listClustersQuery, reconfigureClu
 import { cancelUpgrade, getUpgrade, pauseUpgrade, resumeUpgrade, startUpgrade } from '../../use-cases/upgrades.js';
 import { deleteCluster, reconfigureCluster, scaleCluster, type ClusterWithOperation } from '../../use-cases/cluster-operations.js';
 import { createCluster, getCluster, listClusters } from '../../use-cases/clusters.js';
+import { getKubeconfig } from '../../use-cases/get-kubeconfig.js';
 import type { HttpDeps } from '../composition-root.js';
 import { lazy } from '../kit.js';
 import { awsHttpDeps, createHttpHandler, route, type RouteTable } from './framework.js';
@@ -22,6 +23,15 @@ export const routes: RouteTable = {
   }),
   'GET /v1/clusters/{clusterId}': route({
     run: async (req, deps) => ({ status: 200, body: await getCluster(deps, req.ctx, req.params.clusterId!) }),
+  }),
+  'GET /v1/clusters/{clusterId}/kubeconfig': route({
+    // Authorized (admin only) and audited by the use case, with the cluster as the resource.
+    run: async (req, deps) => ({
+      status: 200,
+      text: { contentType: 'application/yaml; charset=utf-8', content: await getKubeconfig(deps, req.ctx, req.params.clusterId!) },
+      // Credentials: no cache keeps a copy.
+      headers: { 'cache-control': 'no-store' },
+    }),
   }),
   'DELETE /v1/clusters/{clusterId}': route({
     action: 'clusters:delete',

@@ -7,7 +7,7 @@
  */
 import { HANDLER_ENV } from '../../contracts/routes.js';
 import {
-  COMMAND_PUBLISH_CALLS, DEAD_LETTER_CALLS, RUNTIME_CALLS, secretCalls, tableCalls, workflowCalls, type AdapterName, type AwsCall,
+  COMMAND_PUBLISH_CALLS, DEAD_LETTER_CALLS, kubeconfigSecretCalls, RUNTIME_CALLS, secretCalls, tableCalls, workflowCalls, type AdapterName, type AwsCall,
 } from '../aws-calls.js';
 
 export const DEVICE_PLANE_ADAPTERS: readonly AdapterName[] = [
@@ -19,7 +19,12 @@ export const IOT_AWS_CALLS: Readonly<Record<string, readonly AwsCall[]>> = {
   'edgefleet-iot-status': [...base],
   'edgefleet-iot-presence': [...base],
   // A host's result completes (or fails) the workflow task waiting on it.
-  'edgefleet-iot-results': [...base, ...workflowCalls('states:SendTaskSuccess'), ...workflowCalls('states:SendTaskFailure')],
+  // An init node's kubeconfig goes to its secret (PutSecretValue; CreateSecret the first time) and the cluster records when.
+  'edgefleet-iot-results': [
+    ...base, ...workflowCalls('states:SendTaskSuccess'), ...workflowCalls('states:SendTaskFailure'),
+    ...kubeconfigSecretCalls(['secretsmanager:PutSecretValue', 'secretsmanager:CreateSecret']),
+    ...tableCalls(HANDLER_ENV.stateTable, ['dynamodb/cluster-repository'], ['dynamodb:UpdateItem']),
+  ],
   // Re-sends stored commands (join tokens filled in from their secret); fails the tasks of expired ones.
   'edgefleet-iot-pending-commands': [
     ...base, ...COMMAND_PUBLISH_CALLS, ...secretCalls(['secretsmanager:GetSecretValue']), ...workflowCalls('states:SendTaskFailure'),

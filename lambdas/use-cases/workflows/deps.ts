@@ -12,7 +12,7 @@ export interface WorkflowSettings {
 export const DEFAULT_WORKFLOW_SETTINGS: WorkflowSettings = { hostTimeoutSeconds: 30 * 60 };
 
 /** What the workflow steps need: the control plane's repositories plus the command channel. */
-export interface WorkflowDeps extends Deps, Omit<DeviceDeps, 'operations' | 'workflows' | 'secrets'> {
+export interface WorkflowDeps extends Deps, Omit<DeviceDeps, 'operations' | 'workflows' | 'secrets' | 'clusters'> {
   readonly secrets: SecretStore;
   readonly workflows: WorkflowEngine;
   readonly settings: WorkflowSettings;
@@ -21,6 +21,8 @@ export interface WorkflowDeps extends Deps, Omit<DeviceDeps, 'operations' | 'wor
 /** The join token of a cluster, in the secret store; a placeholder stands in for it everywhere else. */
 export const joinTokenSecret = (clusterId: string) => `clusters/${clusterId}/join-token`;
 export const JOIN_TOKEN_PLACEHOLDER = '@@EDGEFLEET_SECRET_JOIN_TOKEN@@';
+/** The cluster's admin kubeconfig (fetched from the init node once), in the secret store only. */
+export const kubeconfigSecret = (clusterId: string) => `clusters/${clusterId}/kubeconfig`;
 
 export const OPEN_STATUSES = ['queued', 'running', 'paused'] as const;
 

@@ -2,7 +2,7 @@ import { ConflictError } from '../../domain/errors.js';
 import type { ClusterRecord, OperationRecord } from '../../domain/model.js';
 import type { ClusterChanges } from '../../ports/index.js';
 import { upgradeFinishChanges } from './upgrade-steps.js';
-import { joinTokenSecret, loadOperation, OPEN_STATUSES, type WorkflowDeps } from './deps.js';
+import { joinTokenSecret, kubeconfigSecret, loadOperation, OPEN_STATUSES, type WorkflowDeps } from './deps.js';
 import { runEnded } from '../../domain/workflow.js';
 
 const hostsOf = (c: Pick<ClusterRecord, 'controlPlane' | 'workers'>) => [...c.controlPlane.hostIds, ...c.workers.flatMap((w) => w.hostIds)];
@@ -60,6 +60,7 @@ async function finishDelete(deps: WorkflowDeps, op: OperationRecord, cluster: Cl
   if (notReset.length === 0) {
     await deps.clusters.deleteReleasing(cluster);
     await deps.secrets.delete(joinTokenSecret(cluster.id));
+    await deps.secrets.delete(kubeconfigSecret(cluster.id));
     await deps.operations.update(op.id, { status: 'succeeded', step: 'done', endedAt: now }, [...OPEN_STATUSES], now);
     return { status: 'succeeded' };
   }

@@ -1,5 +1,5 @@
 import {
-  CreateSecretCommand, DeleteSecretCommand, GetSecretValueCommand, SecretsManagerClient,
+  CreateSecretCommand, DeleteSecretCommand, GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { creationToken, SecretsManagerSecretStore } from '../../../lambdas/adapters/secrets/secrets-manager-store.js';
@@ -12,6 +12,37 @@ const VALUE = 'K10-super-secret-join-token';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 beforeEach(() => { sm.reset(); });
+
+describe('SecretsManagerSecretStore.put', () => {
+  it('puts a new value on an existing secret', async () => {
+    sm.on(PutSecretValueCommand).resolves({});
+    await store().put('clusters/c1/kubeconfig', VALUE);
+    expect(sm.commandCalls(PutSecretValueCommand)[0]!.args[0].input).toEqual({ SecretId: 'edgefleet/prod/clusters/c1/kubeconfig', SecretString: VALUE });
+    expect(sm.commandCalls(CreateSecretCommand)).toHaveLength(0);
+  });
+
+  it('creates the secret with the value when it does not exist yet', async () => {
+    sm.on(PutSecretValueCommand).rejects(err('ResourceNotFoundException'));
+    sm.on(CreateSecretCommand).resolves({});
+    await store().put('clusters/c1/kubeconfig', VALUE);
+    expect(sm.commandCalls(CreateSecretCommand)[0]!.args[0].input).toEqual({ Name: 'edgefleet/prod/clusters/c1/kubeconfig', SecretString: VALUE });
+  });
+
+  it('puts on top of a secret created concurrently', async () => {
+    sm.on(PutSecretValueCommand).rejectsOnce(err('ResourceNotFoundException')).resolves({});
+    sm.on(CreateSecretCommand).rejects(err('ResourceExistsException'));
+    await store().put('clusters/c1/kubeconfig', VALUE);
+    expect(sm.commandCalls(PutSecretValueCommand)).toHaveLength(2);
+  });
+
+  it('a denied write names the prefix, never the value', async () => {
+    sm.on(PutSecretValueCommand).rejects(err('AccessDeniedException'));
+    const e = await store().put('clusters/c1/kubeconfig', VALUE).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(UnavailableError);
+    expect((e as Error).message).toMatch(/edgefleet\/prod\//);
+    expect((e as Error).message).not.toContain(VALUE);
+  });
+});
 
 describe('SecretsManagerSecretStore.ensure', () => {
   it('returns an existing secret without generating or creating one', async () => {

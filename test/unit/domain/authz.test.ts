@@ -8,7 +8,7 @@ const ACTIONS: readonly Action[] = [
   'user-data:create',
   'hosts:create', 'hosts:read', 'hosts:update', 'hosts:approve', 'hosts:delete',
   'profiles:create', 'profiles:read',
-  'clusters:create', 'clusters:read', 'clusters:update', 'clusters:delete',
+  'clusters:create', 'clusters:read', 'clusters:update', 'clusters:delete', 'clusters:kubeconfig',
   'operations:read',
   'audit:read',
 ];
@@ -31,6 +31,7 @@ const MATRIX: Record<Action, readonly [boolean, boolean, boolean]> = {
   'clusters:read': /*            */ [true, true, true],
   'clusters:update': /*          */ [false, true, true],
   'clusters:delete': /*          */ [false, false, true],
+  'clusters:kubeconfig': /*      */ [false, false, true],
   'operations:read': /*          */ [true, true, true],
   // The audit trail is for operators and admins; viewers see the fleet, not who did what.
   'audit:read': /*               */ [false, true, true],

@@ -12,8 +12,8 @@ const tasks = (phases: Record<string, { hostId: string; step: string; subject?: 
 
 describe('planPhases(): the phases of each workflow kind', () => {
   it.each<[string, OperationRecord, Set<string>, Record<string, string[]>, string[], boolean]>([
-    ['create: init the first control-plane node, join the others, then the workers', { ...base, type: 'create-cluster' }, new Set(),
-      { init: ['init@c1'], controlPlane: ['join-control-plane@c2'], workers: ['join-worker@w1', 'join-worker@w2'] }, ['c1', 'c2', 'w1', 'w2'], true],
+    ['create: init the first control-plane node, join the others, then the workers, then the kubeconfig from the init node', { ...base, type: 'create-cluster' }, new Set(),
+      { init: ['init@c1'], controlPlane: ['join-control-plane@c2'], workers: ['join-worker@w1', 'join-worker@w2'], kubeconfig: ['export-kubeconfig@c1'] }, ['c1', 'c2', 'w1', 'w2'], true],
     ['scale-out of workers: join the new hosts as workers', { ...base, type: 'scale-out', input: { pool: 'pos', add: ['w3'], after } }, new Set(),
       { controlPlane: [], workers: ['join-worker@w3'] }, ['w3'], true],
     ['scale-out of the control plane', { ...base, type: 'scale-out', input: { pool: 'control-plane', add: ['c3'], after } }, new Set(),

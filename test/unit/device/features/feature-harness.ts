@@ -44,6 +44,10 @@ export function fakeHost(current: KairosState = { boot: 'active', kairosVersion:
     async kubeNode(action, node) { host.calls.push(`kube-node ${action} ${node}`); },
     async stateFreeMb() { return 100_000; },
     async checkImage() {},
+    async exportKubeconfig() {
+      host.calls.push('export-kubeconfig');
+      return 'apiVersion: v1\nkind: Config\nclusters:\n  - name: default\n    cluster:\n      server: https://127.0.0.1:6443\n';
+    },
   };
   return host;
 }

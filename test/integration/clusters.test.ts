@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { taskCommandId } from '../../lambdas/use-cases/workflows/run-host-task.js';
 import type { SimulatedFleet } from '../../simulator/index.js';
 import { eventually, startFleet, startHarness, type Harness } from './harness.js';
 
@@ -68,7 +69,8 @@ describe('create cluster', () => {
     expect(r.headers.get('location')).toBe(`/v1/operations/${r.body.operationId}`);
     const op = await finished(r.body.operationId);
     expect(op).toMatchObject({ type: 'create-cluster', status: 'succeeded', step: 'done', target: { type: 'cluster', id: r.body.id } });
-    expect(op.hosts['cl-1']).toMatchObject({ status: 'succeeded', step: 'init' });
+    // The init node's last step: its kubeconfig, fetched once the cluster is up.
+    expect(op.hosts['cl-1']).toMatchObject({ status: 'succeeded', step: 'export-kubeconfig' });
     const c = await h.call('GET', `/v1/clusters/${r.body.id}`);
     expect(c.body).toMatchObject({ status: 'running' });
     expect(c.body.activeOperationId).toBeUndefined();
@@ -87,7 +89,9 @@ describe('create cluster', () => {
     expect((await node('cl-6').state()).kubernetes?.role).toBe('worker');
     // The order of the joins: the stored commands' creation times.
     const created = async (id: string) => {
-      const c = await h.rt.iot.deps.commands.get(id, op.hosts[id].commandId);
+      // The init node's row ends at export-kubeconfig: its join is the init command.
+      const commandId = id === 'cl-2' ? taskCommandId(op.id, 'init', { hostId: id, step: 'init' }) : op.hosts[id].commandId;
+      const c = await h.rt.iot.deps.commands.get(id, commandId);
       return Date.parse(c!.createdAt);
     };
     const [a, b, c3, w1, w2] = await Promise.all(['cl-2', 'cl-3', 'cl-4', 'cl-5', 'cl-6'].map(created));

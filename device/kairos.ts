@@ -3,12 +3,14 @@ import { hostname, uptime } from 'node:os';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { KubeNodeAction } from '../lambdas/contracts/mqtt.js';
+import type { PackStatus } from '../lambdas/contracts/packs.js';
 import type { CommandRunner } from './command-runner.js';
 import {
-  clusterStanza, distributionFromRelease, InvalidParameter, isControlPlane, kubeNodeArgs, LAYOUTS, parseNodeJson, serviceFor, validateNodeName,
+  clusterStanza, distributionFromRelease, InvalidParameter, isControlPlane, kubeNodeArgs, LAYOUTS, NODE_INFO_PATH, parseNodeJson, serviceFor, validateNodeName,
   type Distribution, type KubernetesNodeState,
 } from './kubernetes.js';
 import { validateImage } from './image-ref.js';
+import { nodePacksOf, readPackStates } from './pack-reader.js';
 import { checkImageReachable, type ReachabilityOptions } from './registry.js';
 import { writeFileAtomic } from './state-store.js';
 
@@ -75,6 +77,11 @@ export interface KairosExecutor {
   stateFreeMb(): Promise<number>;
   /** Resolves when the image's manifest is reachable from this host; rejects with the reason. */
   checkImage(image: string): Promise<void>;
+  /**
+   * Each pack (CNI, CSI, add-on) of the applied node configuration and its state, as this
+   * control-plane node sees it in the cluster; empty on a worker or a host without packs.
+   */
+  packs(): Promise<PackStatus[]>;
 }
 
 export const MAX_CLOUD_CONFIG_BYTES = 64 * 1024;
@@ -128,6 +135,8 @@ export interface KairosPaths {
   readonly statePartition: string;
   /** Registry reachability check (preflight). */
   readonly registry?: ReachabilityOptions;
+  /** The node facts the rendered configuration writes (packs among them). */
+  readonly nodeInfo: string;
 }
 
 /**
@@ -155,6 +164,7 @@ export const DEFAULT_PATHS: KairosPaths = {
   oemDir: '/oem',
   grubenv: '/oem/grubenv',
   statePartition: '/run/initramfs/cos-state',
+  nodeInfo: NODE_INFO_PATH,
 };
 
 export const IMAGE_CHECK_TIMEOUT_MS = 30_000;
@@ -262,6 +272,18 @@ export class KairosCli implements KairosExecutor {
 
   async checkImage(image: string): Promise<void> {
     await checkImageReachable(validateImage(image), { timeoutMs: IMAGE_CHECK_TIMEOUT_MS, ...this.paths.registry });
+  }
+
+  async packs(): Promise<PackStatus[]> {
+    const k = await this.kube();
+    if (!k || !isControlPlane(k.role)) return [];
+    const packs = nodePacksOf(await readFile(this.paths.nodeInfo, 'utf8').catch(() => undefined));
+    if (packs.length === 0) return [];
+    if (k.distribution === 'kubeadm') {
+      // The agent installs kubeadm's packs itself (device/pack-install.ts); until it reports its results here, say so.
+      return packs.map((p) => ({ name: p.name, type: p.type, state: 'pending', version: p.chart?.version ?? p.version, reason: 'kubeadm pack installation not available yet' }));
+    }
+    return readPackStates(this.runner, k.distribution, packs);
   }
 
   private async cluster() {

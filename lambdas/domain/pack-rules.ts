@@ -11,14 +11,15 @@ import type { FieldError } from './errors.js';
  * | distribution | ships itself                                       | how it is selected                                                                                   |
  * |--------------|----------------------------------------------------|------------------------------------------------------------------------------------------------------|
  * | k3s          | cni `flannel`, csi `local-path`                     | on by default (https://docs.k3s.io/networking/basic-network-options, https://docs.k3s.io/storage); a CNI layer other than flannel turns flannel off (`flannel-backend: none`), so it must bring its chart or manifests |
- * | rke2         | cni `canal`, `calico`, `cilium`, `flannel`          | rke2's `cni:` setting (https://docs.rke2.io/networking/basic_network_options); it deploys the pack's chart itself |
+ * | rke2         | cni `canal`, `calico`, `cilium`                     | rke2's `cni:` setting (https://docs.rke2.io/networking/basic_network_options); it deploys the pack's chart itself |
  * | kubeadm      | nothing                                             | every CNI, CSI and add-on brings its chart or manifests                                              |
  *
- * Every other pack brings a Helm chart, plain manifests, or both.
+ * Every other pack brings a Helm chart, plain manifests, or both. The CNI column is the one the
+ * node configuration installs by name (node-packs.ts `BUILTIN_CNIS`; a test keeps them equal).
  */
 export const BUILT_IN_PACKS: Readonly<Record<string, Readonly<Partial<Record<'cni' | 'csi' | 'addon', readonly string[]>>>>> = {
   k3s: { cni: ['flannel'], csi: ['local-path'] },
-  rke2: { cni: ['canal', 'calico', 'cilium', 'flannel'] },
+  rke2: { cni: ['canal', 'calico', 'cilium'] },
   kubeadm: {},
 };
 

@@ -1,4 +1,6 @@
 import type { FieldError } from '../../../lambdas/domain/errors.js';
+import { BUILTIN_CNIS } from '../../../lambdas/domain/node-packs.js';
+import { BUILT_IN_PACKS } from '../../../lambdas/domain/pack-rules.js';
 import { validateLayers, type Layer } from '../../../lambdas/domain/profile.js';
 
 const os: Layer = { type: 'os', pack: 'ubuntu', version: '22.04' };
@@ -183,5 +185,11 @@ describe('validateLayers(): variables', () => {
     const r = validateLayers(stack('a: 1\n'), variables);
     expect(r.errors).toEqual([{ path, message: expect.stringMatching(message) }]);
     expect(r.code).toBe('invalid-variables');
+  });
+});
+
+describe('BUILT_IN_PACKS', () => {
+  it('names the same built-in CNIs the node configuration installs by name', () => {
+    for (const dist of ['k3s', 'rke2', 'kubeadm'] as const) expect([...(BUILT_IN_PACKS[dist]?.cni ?? [])].sort()).toEqual([...BUILTIN_CNIS[dist]].sort());
   });
 });

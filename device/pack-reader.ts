@@ -1,8 +1,7 @@
-import { z } from 'zod';
-import { nodePack, type NodePack, type PackStatus } from '../lambdas/contracts/packs.js';
+import type { NodePack, PackStatus } from '../lambdas/contracts/packs.js';
 import type { CommandRunner } from './command-runner.js';
 import { LAYOUTS, type Distribution } from './kubernetes.js';
-import { addonName, packStatusOf, type PackObservation } from './pack-status.js';
+import { addonName, packStatusOf, type PackObjects, type PackObservation } from './pack-status.js';
 
 /**
  * Reads each pack's objects on the init node with kubectl (argv, the admin kubeconfig, a
@@ -10,18 +9,8 @@ import { addonName, packStatusOf, type PackObservation } from './pack-status.js'
  * changed.
  */
 
-const nodeJsonPacks = z.object({ packs: z.array(nodePack).max(64).optional() });
-
-/** The packs /etc/edgefleet/node.json lists (none when it lists none or cannot be read as JSON). */
-export function nodePacksOf(text: string | undefined): NodePack[] {
-  if (!text) return [];
-  try {
-    const parsed = nodeJsonPacks.safeParse(JSON.parse(text));
-    return parsed.success ? (parsed.data.packs ?? []) : [];
-  } catch {
-    return [];
-  }
-}
+/** Re-exported: the packs /etc/edgefleet/node.json lists (device/pack-install.ts). */
+export { nodePacksOf } from './pack-install.js';
 
 const KUBECTL_TIMEOUT_MS = 20_000;
 
@@ -31,12 +20,23 @@ async function getJson(runner: CommandRunner, kubectl: string, kubeconfig: strin
   return out.stdout.trim() ? (JSON.parse(out.stdout) as unknown) : undefined;
 }
 
+/**
+ * The objects a pack is: ours (`edgefleet-<pack>` Addon, HelmChart `<pack>`, its namespace), or
+ * for a CNI rke2 installs itself, rke2's own (`rke2-<pack>` Addon, HelmChart and release in
+ * kube-system: https://docs.rke2.io/networking/basic_network_options).
+ */
+export function packObjects(distribution: Exclude<Distribution, 'kubeadm'>, pack: NodePack): PackObjects {
+  if (pack.builtin && distribution === 'rke2') return { addon: `rke2-${pack.name}`, helmChart: `rke2-${pack.name}`, namespace: 'kube-system', release: `rke2-${pack.name}`, chart: true };
+  return { addon: addonName(pack), helmChart: pack.name, namespace: pack.namespace, release: pack.name, chart: !!pack.chart };
+}
+
 /** Everything pack-status.ts needs to decide one pack's state. */
 export async function observePack(runner: CommandRunner, distribution: Exclude<Distribution, 'kubeadm'>, pack: NodePack): Promise<PackObservation> {
   const { kubectl, adminKubeconfig: kc } = LAYOUTS[distribution];
   const get = (args: readonly string[]) => getJson(runner, kubectl, kc, args);
+  const objects = packObjects(distribution, pack);
   try {
-    const addon = addonName(pack);
+    const addon = objects.addon;
     const [addonObject, addonEvents] = await Promise.all([
       get(['addons.k3s.cattle.io', '-n', 'kube-system', addon]),
       get(['events', '-n', 'kube-system', '--field-selector', `involvedObject.kind=Addon,involvedObject.name=${addon},type=Warning`]),
@@ -44,8 +44,8 @@ export async function observePack(runner: CommandRunner, distribution: Exclude<D
     let helmChart: unknown;
     let job: unknown;
     let jobLog: string | undefined;
-    if (pack.chart) {
-      helmChart = await get(['helmcharts.helm.cattle.io', '-n', 'kube-system', pack.name]);
+    if (objects.chart) {
+      helmChart = await get(['helmcharts.helm.cattle.io', '-n', 'kube-system', objects.helmChart]);
       const jobName = (helmChart as { status?: { jobName?: unknown } } | undefined)?.status?.jobName;
       if (typeof jobName === 'string' && /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(jobName)) {
         job = await get(['job', '-n', 'kube-system', jobName]);
@@ -56,13 +56,13 @@ export async function observePack(runner: CommandRunner, distribution: Exclude<D
         }
       }
     }
-    const selector = (label: string) => ['deployments,daemonsets,statefulsets', '-n', pack.namespace, '-l', `${label}=${pack.name}`];
+    const selector = (label: string) => ['deployments,daemonsets,statefulsets', '-n', objects.namespace, '-l', `${label}=${objects.release}`];
     const [byInstance, byRelease] = await Promise.all([get(selector('app.kubernetes.io/instance')), get(selector('release'))]);
     // A workload labelled both ways counts once.
     const items = [...new Map([...listItems(byInstance), ...listItems(byRelease)].map((i) => [workloadKey(i), i])).values()];
-    return { pack, addon: addonObject, addonEvents, helmChart, job, ...(jobLog !== undefined ? { jobLog } : {}), workloads: { items } };
+    return { pack, objects, addon: addonObject, addonEvents, helmChart, job, ...(jobLog !== undefined ? { jobLog } : {}), workloads: { items } };
   } catch (e) {
-    return { pack, readError: (e as Error).message };
+    return { pack, objects, readError: (e as Error).message };
   }
 }
 
@@ -80,6 +80,10 @@ function listItems(list: unknown): unknown[] {
 export async function readPackStates(runner: CommandRunner, distribution: Exclude<Distribution, 'kubeadm'>, packs: readonly NodePack[]): Promise<PackStatus[]> {
   const out: PackStatus[] = [];
   // One pack at a time: a handful of kubectl calls each, on a small edge box.
-  for (const pack of packs) out.push(packStatusOf(await observePack(runner, distribution, pack)));
+  for (const pack of packs) {
+    // k3s's flannel is part of k3s itself: there is nothing of it to install or watch.
+    if (pack.builtin && distribution === 'k3s') out.push({ name: pack.name, type: pack.type, state: 'ready', version: pack.version });
+    else out.push(packStatusOf(await observePack(runner, distribution, pack)));
+  }
   return out;
 }

@@ -17,9 +17,21 @@ import type { NodePack, PackStatus } from '../lambdas/contracts/packs.js';
  *   (Helm's recommended label) or `release=<name>` (older charts) in the pack's namespace.
  */
 
+/** The Kubernetes objects a pack is made of (pack-reader.ts packObjects). */
+export interface PackObjects {
+  readonly addon: string;
+  readonly helmChart: string;
+  readonly namespace: string;
+  readonly release: string;
+  /** Whether it is installed through a HelmChart. */
+  readonly chart: boolean;
+}
+
 /** What the agent read for one pack (each `undefined` when kubectl found nothing). */
 export interface PackObservation {
   readonly pack: NodePack;
+  /** Which objects were read (default: ours, named after the pack). */
+  readonly objects?: PackObjects;
   /** `kubectl get addon -n kube-system edgefleet-<pack> -o json`. */
   readonly addon?: unknown;
   /** Warning events on that Addon (`kubectl get events … -o json`: a List). */
@@ -92,20 +104,21 @@ const status = (pack: NodePack, state: PackStatus['state'], reason?: string): Pa
 /** One pack's state and, when it is not ready, a reason an operator can act on. */
 export function packStatusOf(o: PackObservation): PackStatus {
   const { pack } = o;
-  const addon = addonName(pack);
+  const objects = o.objects ?? { addon: addonName(pack), helmChart: pack.name, namespace: pack.namespace, release: pack.name, chart: !!pack.chart };
+  const addon = objects.addon;
   if (o.readError) return status(pack, 'pending', `cannot read the pack's state yet: ${clip(o.readError, 300)}`);
   const warning = addonWarning(o.addonEvents);
   if (warning) return status(pack, 'error', `applying ${pack.file ?? `${addon}.yaml`} failed (${clip(warning)}); fix the pack in a new profile version, or see kubectl describe addon -n kube-system ${addon}`);
   if (!o.addon) return status(pack, 'pending', `manifest ${addon}.yaml not applied yet (the distribution's deploy controller applies it once the API server is up)`);
-  if (pack.chart) {
-    if (!o.helmChart) return status(pack, 'pending', `HelmChart kube-system/${pack.name} not created yet`);
+  if (objects.chart) {
+    if (!o.helmChart) return status(pack, 'pending', `HelmChart kube-system/${objects.helmChart} not created yet`);
     const chartFailed = isTrue(o.helmChart, 'Failed');
     const jobName = str(obj(obj(o.helmChart).status).jobName);
-    const logs = `kubectl logs -n kube-system job/${jobName ?? `helm-install-${pack.name}`}`;
+    const logs = `kubectl logs -n kube-system job/${jobName ?? `helm-install-${objects.helmChart}`}`;
     const tail = o.jobLog?.trim() ? `: ${clip(o.jobLog.trim().split('\n').slice(-3).join(' | '))}` : '';
     if (!jobName || !o.job) {
-      if (chartFailed) return status(pack, 'error', `helm install of ${pack.name} failed: ${chartFailed.message ?? chartFailed.reason ?? 'no message'} (${logs})`);
-      return status(pack, 'installing', `waiting for the helm-controller to start the install job of ${pack.name}`);
+      if (chartFailed) return status(pack, 'error', `helm install of ${objects.helmChart} failed: ${chartFailed.message ?? chartFailed.reason ?? 'no message'} (${logs})`);
+      return status(pack, 'installing', `waiting for the helm-controller to start the install job of ${objects.helmChart}`);
     }
     const jobStatus = obj(obj(o.job).status);
     const failedJob = isTrue(o.job, 'Failed');
@@ -119,7 +132,7 @@ export function packStatusOf(o: PackObservation): PackStatus {
     }
   }
   const unready = unreadyWorkloads(o.workloads);
-  if (unready.length > 0) return status(pack, 'installing', `in namespace ${pack.namespace}: ${unready.slice(0, 5).join(', ')}${unready.length > 5 ? ` and ${unready.length - 5} more` : ''}`);
+  if (unready.length > 0) return status(pack, 'installing', `in namespace ${objects.namespace}: ${unready.slice(0, 5).join(', ')}${unready.length > 5 ? ` and ${unready.length - 5} more` : ''}`);
   return status(pack, 'ready');
 }
 

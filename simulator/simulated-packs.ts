@@ -119,6 +119,8 @@ export function simulatedPackStates(i: PackStatesInput): { packs: PackStatus[]; 
   const out = packs.map((pack): PackStatus => {
     const base = { name: pack.name, type: pack.type, version: pack.chart?.version ?? pack.version };
     if (i.apiUpSince === undefined || i.apiUpSince > i.now) return { ...base, state: 'pending', reason: 'cannot read the pack\'s state yet: the Kubernetes API is not up on this node' };
+    // A CNI the distribution installs itself (k3s's flannel, rke2's canal/calico/cilium) comes with it once the API is up.
+    if (pack.builtin) return i.distribution === 'k3s' || i.now >= i.apiUpSince + i.installDelayMs ? { ...base, state: 'ready' } : { ...base, state: 'installing', reason: `helm install job helm-install-rke2-${pack.name} running` };
     const path = pack.file ?? `${SIMULATED_PACK_DIRS[i.distribution]}/edgefleet-${pack.name}.yaml`;
     const file = i.files[path];
     if (!file) return { ...base, state: 'pending', reason: `manifest ${path.split('/').pop()!.replace(/\.ya?ml$/, '')}.yaml not applied yet (not written to ${path})` };

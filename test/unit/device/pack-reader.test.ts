@@ -66,12 +66,27 @@ describe('KairosCli.packs(): node.json\'s packs, read with kubectl on the init n
     expect(k.argv[0]!.slice(0, 3)).toEqual(['/var/lib/rancher/rke2/bin/kubectl', '--kubeconfig', '/etc/rancher/rke2/rke2.yaml']);
   });
 
-  test('a worker reports no packs and runs nothing; kubeadm says its installation is not available yet', async () => {
+  test('a worker reports no packs and runs nothing; kubeadm reads the agent\'s install results under /oem (pending until recorded)', async () => {
     await host('worker', 'k3s', [calico]);
     const k = new FakeKubectl({});
     expect(await new KairosCli(k, paths()).packs()).toEqual([]);
     expect(k.argv).toEqual([]);
     await host('init', 'kubeadm', [calico]);
-    expect(await new KairosCli(k, paths()).packs()).toEqual([{ name: 'calico', type: 'cni', state: 'pending', version: 'v3.29.1', reason: 'kubeadm pack installation not available yet' }]);
+    expect(await new KairosCli(k, paths()).packs()).toEqual([{ name: 'calico', type: 'cni', state: 'pending', version: 'v3.29.1' }]);
+    await writeFile(join(dir, 'oem', 'edgefleet-packs.json'), JSON.stringify({ packs: { calico: { state: 'error', reason: 'helm: chart not found', at: '2026-11-30T21:00:00Z' } } }));
+    expect(await new KairosCli(k, paths()).packs()).toEqual([{ name: 'calico', type: 'cni', state: 'error', version: 'v3.29.1', reason: 'helm: chart not found' }]);
+    expect(k.argv).toEqual([]);
+  });
+
+  test('k3s\'s built-in flannel is ready with the node; rke2\'s own CNI is read as rke2-<pack> in kube-system', async () => {
+    const canal: NodePack = { name: 'canal', type: 'cni', version: '3.29.1', namespace: 'kube-system', manifests: false, builtin: true };
+    await host('init', 'k3s', [{ ...canal, name: 'flannel' }]);
+    const k = new FakeKubectl({});
+    expect(await new KairosCli(k, paths()).packs()).toEqual([{ name: 'flannel', type: 'cni', state: 'ready', version: '3.29.1' }]);
+    expect(k.argv).toEqual([]);
+    await host('init', 'rke2', [canal]);
+    const r = new FakeKubectl({ 'addons.k3s.cattle.io/rke2-canal': { kind: 'Addon' }, 'helmcharts.helm.cattle.io/rke2-canal': { kind: 'HelmChart', status: {} } });
+    expect(await new KairosCli(r, paths()).packs()).toMatchObject([{ name: 'canal', state: 'installing', reason: 'waiting for the helm-controller to start the install job of rke2-canal' }]);
+    expect(r.argv.find((a) => a.includes('-l'))).toEqual(expect.arrayContaining(['-n', 'kube-system', 'app.kubernetes.io/instance=rke2-canal']));
   });
 });

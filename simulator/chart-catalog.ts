@@ -22,6 +22,7 @@ export const CHART_CATALOG: readonly CatalogChart[] = [
   { repo: 'https://metallb.github.io/metallb', name: 'metallb', versions: ['0.14.8', '0.14.9', '0.15.2'], workloads: ['deployment/metallb-controller', 'daemonset/metallb-speaker'] },
   { repo: 'https://kubernetes.github.io/ingress-nginx', name: 'ingress-nginx', versions: ['4.11.3', '4.12.0', '4.12.1'], workloads: ['deployment/ingress-nginx-controller'] },
   { repo: 'https://charts.jetstack.io', name: 'cert-manager', versions: ['v1.15.3', 'v1.16.2', 'v1.17.0'], workloads: ['deployment/cert-manager', 'deployment/cert-manager-cainjector', 'deployment/cert-manager-webhook'] },
+  { repo: 'https://kubernetes-sigs.github.io/metrics-server', name: 'metrics-server', versions: ['3.12.1', '3.12.2', '3.13.0'], workloads: ['deployment/metrics-server'] },
   { repo: 'https://prometheus-community.github.io/helm-charts', name: 'kube-prometheus-stack', versions: ['65.1.1', '66.3.0'], workloads: ['deployment/kube-prometheus-stack-operator'] },
   { repo: 'oci://registry-1.docker.io/bitnamicharts', name: 'nginx', versions: ['18.2.5', '18.3.1'], workloads: ['deployment/nginx'] },
 ];

@@ -37,10 +37,10 @@ export function sameKubelet(reported: string | undefined, expected: string): boo
   return a !== undefined && a === kubeletCore(expected);
 }
 
-/** The Kubernetes version a Kairos standard image tag carries (…-k3sv1.31.2-k3s1, …-rke2v1.31.2-rke2r1) → v1.31.2. */
+/** The Kubernetes version a Kairos standard image tag carries (…-k3sv1.31.2-k3s1, …-k3s-v1.33.2-k3s1, …-rke2v1.31.2-rke2r1) → v1.31.2; kept equal to lambdas/domain/image-tag.ts by test/unit/domain/image-tag.test.ts. */
 export function kubeletFromImage(image: string): string | undefined {
   const tag = image.split('@')[0]!.split('/').pop()?.split(':')[1] ?? '';
-  const m = /(?:k3s|rke2|kubeadm)v?(\d+\.\d+\.\d+)/.exec(tag);
+  const m = /(?:k3s|rke2|kubeadm)-?v?(\d+\.\d+\.\d+)/.exec(tag);
   return m ? `v${m[1]}` : undefined;
 }
 

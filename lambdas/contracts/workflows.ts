@@ -46,13 +46,15 @@ export interface WorkflowSpec {
 export const WORKFLOWS: Readonly<Record<WorkflowKind, WorkflowSpec>> = {
   'create-cluster': {
     constructId: 'CreateCluster',
-    description: 'init the first control-plane node, join the other control-plane nodes one at a time, then the workers, then fetch the kubeconfig from the init node',
+    description: 'init the first control-plane node, join the other control-plane nodes one at a time, then the workers, then fetch the kubeconfig from the init node, then wait on the init node until every pack is ready',
     phases: [
       { id: 'init', maxConcurrency: 1 },
       { id: 'controlPlane', maxConcurrency: 1 },
       { id: 'workers', maxConcurrency: 10 },
       // The init node's admin kubeconfig, once, into the secret store (GET /v1/clusters/{id}/kubeconfig).
       { id: 'kubeconfig', maxConcurrency: 1 },
+      // The init node waits until every CNI, CSI and add-on pack is ready (none without packs).
+      { id: 'packs', maxConcurrency: 1 },
     ],
   },
   'scale-out': {
@@ -73,10 +75,11 @@ export const WORKFLOWS: Readonly<Record<WorkflowKind, WorkflowSpec>> = {
   },
   reconfigure: {
     constructId: 'Reconfigure',
-    description: 'apply restart/reload changes node by node: control plane first, then workers',
+    description: 'apply restart/reload changes node by node: control plane first, then workers, then wait on the init node until every pack is ready',
     phases: [
       { id: 'controlPlane', maxConcurrency: 1 },
       { id: 'workers', maxConcurrency: 1 },
+      { id: 'packs', maxConcurrency: 1 },
     ],
   },
   'delete-cluster': {
@@ -101,6 +104,8 @@ export const hostStep = z.enum([
   'preflight', 'cordon', 'upgrade', 'reboot', 'uncordon',
   // create: the init node's admin kubeconfig, once
   'export-kubeconfig',
+  // create and reconfigure: the init node waits until every pack of the profile is ready
+  'wait-packs',
 ]);
 export type HostStep = z.infer<typeof hostStep>;
 

@@ -2,6 +2,7 @@ import type { CommandRecord } from './command.js';
 import { ConflictError } from './errors.js';
 import type { ClusterRecord, OperationRecord } from './model.js';
 import { renderNodeConfig, type NodeRole } from './node-config.js';
+import { packNames } from './packs.js';
 import type { Layer } from './profile.js';
 
 /** The command a workflow step sends (what the host runs; the id, token and deadline come from the use case). */
@@ -10,7 +11,7 @@ export type CommandSpec = Pick<CommandRecord, 'type' | 'params' | 'secrets'>;
 /** Every step a host task can be (contracts/workflows.ts `hostStep`). */
 export type TaskStep =
   | 'init' | 'join-control-plane' | 'join-worker' | 'drain' | 'remove-node' | 'reset' | 'restart' | 'reload'
-  | 'cordon' | 'uncordon' | 'preflight' | 'upgrade' | 'reboot' | 'export-kubeconfig';
+  | 'cordon' | 'uncordon' | 'preflight' | 'upgrade' | 'reboot' | 'wait-packs' | 'export-kubeconfig';
 
 /** A host task (contracts/workflows.ts `hostTask`). */
 export interface StepTask {
@@ -29,6 +30,12 @@ export const REQUIRED_FREE_MB = 3 * 2048;
 const NODE_CONFIG_STEPS: ReadonlySet<TaskStep> = new Set(['init', 'join-control-plane', 'join-worker', 'restart', 'reload', 'reboot']);
 
 export const needsNodeConfig = (step: TaskStep): boolean => NODE_CONFIG_STEPS.has(step);
+
+/** The steps whose command is built from the profile's layers: the node configurations, and the wait for the packs. */
+export const needsLayers = (step: TaskStep): boolean => needsNodeConfig(step) || step === 'wait-packs';
+
+/** How long the wait for the packs may take: 30 s inside the step timeout, so the host names what is not ready before the deadline. */
+export const packWaitSeconds = (hostTimeoutSeconds: number): number => Math.max(1, hostTimeoutSeconds - 30);
 
 /** The profile version a node configuration of this operation is rendered from. */
 export function profileTargetOf(op: OperationRecord, cluster: Pick<ClusterRecord, 'profile'>): { readonly name: string; readonly version: string } {
@@ -49,7 +56,7 @@ export interface CommandInputs {
   readonly op: OperationRecord;
   readonly cluster: ClusterRecord;
   readonly task: StepTask;
-  /** The layers of `profileTargetOf(op, cluster)`; required when `needsNodeConfig(task.step)`. */
+  /** The layers of `profileTargetOf(op, cluster)`; required when `needsLayers(task.step)`. */
   readonly layers?: readonly Layer[];
   /** The per-host step timeout (a drain ends 30 s before it; a node waits this long for Ready). */
   readonly hostTimeoutSeconds: number;
@@ -84,6 +91,12 @@ export function commandFor(i: CommandInputs): CommandSpec {
     case 'preflight': {
       const t = upgradeTarget(op);
       return { type: 'preflight', params: { ...(t.image ? { image: t.image } : {}), requiredFreeMb: REQUIRED_FREE_MB } };
+    }
+    case 'wait-packs': {
+      if (!i.layers) throw new ConflictError('layers-required', `the wait-packs command of operation ${op.id} needs its profile's layers`);
+      const packs = packNames(i.layers);
+      if (packs.length === 0) throw new ConflictError('no-packs', `profile ${profileTargetOf(op, cluster).name}@${profileTargetOf(op, cluster).version} has no CNI, CSI or add-on pack to wait for`);
+      return { type: 'wait-packs', params: { packs: packs.join(','), timeoutSeconds: packWaitSeconds(i.hostTimeoutSeconds) } };
     }
     case 'upgrade': {
       const t = upgradeTarget(op);

@@ -1,5 +1,6 @@
 import type { HostStatus } from './host-lifecycle.js';
-import type { Layer } from './profile.js';
+import type { PackStatus } from './packs.js';
+import type { Layer, ProfileVariable } from './profile.js';
 import type { ChangeBehaviour, LayerChange } from './reconfigure.js';
 import type { UpgradePlan } from './upgrade-plan.js';
 
@@ -70,6 +71,8 @@ export interface ProfileVersionRecord {
   readonly project: string;
   readonly version: string;
   readonly layers: readonly Layer[];
+  /** Variables the layers' values use as `{{ .vars.NAME }}` (domain/profile-variables.ts). */
+  readonly variables?: readonly ProfileVariable[];
   readonly status: 'draft' | 'published';
   readonly publishedAt?: string;
   readonly createdAt: string;
@@ -86,6 +89,10 @@ export interface ClusterRecord {
   readonly controlPlane: { readonly hostIds: readonly string[] };
   readonly workers: readonly { readonly name: string; readonly hostIds: readonly string[] }[];
   readonly vip?: string;
+  /** Values of the profile's non-secret variables this cluster sets (the rest render their defaults). */
+  readonly variables?: Readonly<Record<string, string | number | boolean>>;
+  /** Names of the secret variables this cluster sets; their values are in the secret store (clusters/<id>/vars/<NAME>), never here. */
+  readonly secretVariables?: readonly string[];
   readonly status: ClusterStatus;
   readonly statusReason?: string;
   /** The operation that created it (create) or last changed it. */
@@ -94,6 +101,10 @@ export interface ClusterRecord {
   readonly activeOperationId?: string;
   /** When the init node's admin kubeconfig was stored in the secret store (the value never is here). */
   readonly kubeconfigStoredAt?: string;
+  /** Each pack's state as the init node last reported it (written on change only, never by an operator). */
+  readonly packs?: readonly PackStatus[];
+  /** The init node's time of that report. */
+  readonly packsReportedAt?: string;
   readonly version: number;
   readonly createdAt: string;
   readonly updatedAt: string;

@@ -1,5 +1,5 @@
 import type { HostLifecycleReader } from '../domain/device-admission.js';
-import type { ClusterRepository, Clock, OperationRepository } from '../ports/index.js';
+import type { Clock, ClusterRepository, OperationRepository } from '../ports/index.js';
 import type { CommandPublisher, CommandStore, PresenceWriter, StatusStore } from '../ports/device-plane.js';
 import type { SecretStore, WorkflowEngine } from '../ports/workflow.js';
 
@@ -19,9 +19,12 @@ export interface DeviceDeps {
    * takes the kubeconfig an init node returns (`put`).
    */
   readonly secrets?: Pick<SecretStore, 'get' | 'put'>;
-  /** Records on the cluster when its kubeconfig was stored. */
-  readonly clusters?: Pick<ClusterRepository, 'updateForOperation'>;
   /** Commands sent by a workflow report their progress to its operation and complete its task token. */
   readonly operations?: Pick<OperationRepository, 'setHost' | 'get'>;
   readonly workflows?: Pick<WorkflowEngine, 'sendTaskSuccess' | 'sendTaskFailure'>;
+  /**
+   * The init node's pack reports are stored on its cluster (on change only); the cluster records
+   * when its kubeconfig was stored (updateForOperation).
+   */
+  readonly clusters?: Pick<ClusterRepository, 'get' | 'recordPacks' | 'updateForOperation'>;
 }

@@ -16,9 +16,9 @@ let dir: string;
 const N = 10;
 
 const LAYERS = [
-  { type: 'os', pack: 'ubuntu', version: '24.04', image: 'quay.io/kairos/ubuntu:24.04-standard-amd64-generic-v3.5.0' },
+  { type: 'os', pack: 'ubuntu', version: '24.04', image: 'quay.io/kairos/ubuntu:24.04-standard-amd64-generic-v3.5.0-k3sv1.30.4-k3s1' },
   { type: 'k8s', pack: 'k3s', version: '1.30.4' },
-  { type: 'addon', pack: 'metrics-server', version: '0.7.2', values: 'replicas: 1\n' },
+  { type: 'addon', pack: 'metrics-server', version: '0.7.2', values: 'replicas: 1\n', chart: { repo: 'https://kubernetes-sigs.github.io/metrics-server/', name: 'metrics-server', version: '3.12.2' } },
 ];
 
 beforeAll(async () => {
@@ -36,7 +36,7 @@ beforeAll(async () => {
   expect((await h.call('POST', '/v1/profiles/edge/versions', { body: { version: '1.0.0', layers: LAYERS, publish: true } })).status).toBe(201);
   const restart = LAYERS.map((l) => (l.type === 'k8s' ? { ...l, values: 'node-label:\n  - zone=a\n' } : l));
   expect((await h.call('POST', '/v1/profiles/edge/versions', { body: { version: '1.1.0', layers: restart, publish: true } })).status).toBe(201);
-  const repave = LAYERS.map((l) => (l.type === 'k8s' ? { ...l, version: '1.31.1' } : l));
+  const repave = LAYERS.map((l) => (l.type === 'k8s' ? { ...l, version: '1.31.1' } : l.type === 'os' ? { ...l, image: 'quay.io/kairos/ubuntu:24.04-standard-amd64-generic-v3.5.0-k3sv1.31.1-k3s1' } : l));
   expect((await h.call('POST', '/v1/profiles/edge/versions', { body: { version: '2.0.0', layers: repave, publish: true } })).status).toBe(201);
 }, 120_000);
 
@@ -69,8 +69,8 @@ describe('create cluster', () => {
     expect(r.headers.get('location')).toBe(`/v1/operations/${r.body.operationId}`);
     const op = await finished(r.body.operationId);
     expect(op).toMatchObject({ type: 'create-cluster', status: 'succeeded', step: 'done', target: { type: 'cluster', id: r.body.id } });
-    // The init node's last step: its kubeconfig, fetched once the cluster is up.
-    expect(op.hosts['cl-1']).toMatchObject({ status: 'succeeded', step: 'export-kubeconfig' });
+    // The init node's last step: it waited for the profile's packs (metrics-server) to be ready.
+    expect(op.hosts['cl-1']).toMatchObject({ status: 'succeeded', step: 'wait-packs', detail: 'every pack ready: metrics-server 3.12.2' });
     const c = await h.call('GET', `/v1/clusters/${r.body.id}`);
     expect(c.body).toMatchObject({ status: 'running' });
     expect(c.body.activeOperationId).toBeUndefined();
@@ -89,7 +89,7 @@ describe('create cluster', () => {
     expect((await node('cl-6').state()).kubernetes?.role).toBe('worker');
     // The order of the joins: the stored commands' creation times.
     const created = async (id: string) => {
-      // The init node's row ends at export-kubeconfig: its join is the init command.
+      // The init node's last command is its wait for the packs: its join is the init step's.
       const commandId = id === 'cl-2' ? taskCommandId(op.id, 'init', { hostId: id, step: 'init' }) : op.hosts[id].commandId;
       const c = await h.rt.iot.deps.commands.get(id, commandId);
       return Date.parse(c!.createdAt);
@@ -218,7 +218,9 @@ describe('Day-2', () => {
     const op = await finished(r.body.operationId);
     expect(op.status).toBe('succeeded');
     expect(op.input.behaviour).toBe('service-restart');
-    for (const id of ['cl-2', 'cl-3', 'cl-4', 'cl-5', 'cl-6']) expect(op.hosts[id]).toMatchObject({ status: 'succeeded', step: 'restart' });
+    for (const id of ['cl-3', 'cl-4', 'cl-5', 'cl-6']) expect(op.hosts[id]).toMatchObject({ status: 'succeeded', step: 'restart' });
+    // The init node restarted first, then waited for the packs.
+    expect(op.hosts['cl-2']).toMatchObject({ status: 'succeeded', step: 'wait-packs' });
     expect((await h.call('GET', `/v1/clusters/${clusterId}`)).body.profile).toEqual({ name: 'edge', version: '1.1.0' });
 
     const refused = await h.call('POST', `/v1/clusters/${clusterId}/reconfigure`, { body: { profile: { name: 'edge', version: '2.0.0' } } });

@@ -151,7 +151,7 @@ class Agent {
     });
     const publish = (topic: string, body: unknown): Promise<void> => session.publish(topic, body);
     const status: StatusReporter = new StatusReporter({
-      ...common, hostId: this.hostId, readState, inventory, publish,
+      ...common, hostId: this.hostId, readState, inventory, publish, readPacks: () => executor.packs(),
       checkIntervalMs: this.options.checkIntervalMs ?? 30_000, fullReportSeconds: config.fullReportSeconds,
     });
     const commands: CommandRunnerFeature = new CommandRunnerFeature({

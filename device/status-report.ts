@@ -1,5 +1,6 @@
 import type { StatusMessage } from '../lambdas/contracts/mqtt.js';
 import type { Inventory } from '../lambdas/contracts/device.js';
+import type { PackStatus } from '../lambdas/contracts/packs.js';
 import type { KairosState, PartitionImage } from './kairos.js';
 import { AGENT_VERSION } from './version.js';
 
@@ -37,8 +38,8 @@ export function bootReport(s: KairosState): StatusMessage['boot'] {
   };
 }
 
-/** The status message for a host state; a full report carries the inventory. */
-export function statusReport(s: KairosState, r: { kind: 'change' | 'full'; seq: number; at: Date; inventory?: Inventory }): StatusMessage {
+/** The status message for a host state; a full report carries the inventory; the init node's carries its packs. */
+export function statusReport(s: KairosState, r: { kind: 'change' | 'full'; seq: number; at: Date; inventory?: Inventory; packs?: readonly PackStatus[] }): StatusMessage {
   return {
     seq: r.seq, at: r.at.toISOString(), kind: r.kind,
     boot: bootReport(s),
@@ -50,5 +51,6 @@ export function statusReport(s: KairosState, r: { kind: 'change' | 'full'; seq: 
       },
     } : {}),
     ...(r.kind === 'full' && r.inventory ? { inventory: r.inventory } : {}),
+    ...(r.packs ? { packs: r.packs.slice(0, 64) } : {}),
   };
 }

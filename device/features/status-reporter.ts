@@ -1,14 +1,18 @@
 import type { Inventory } from '../../lambdas/contracts/device.js';
+import type { PackStatus } from '../../lambdas/contracts/packs.js';
 import { statusMessage, TOPICS } from '../../lambdas/contracts/mqtt.js';
 import type { Sleep } from '../backoff.js';
 import type { KairosState } from '../kairos.js';
 import type { Log } from '../registration.js';
+import { packsFingerprint } from '../pack-status.js';
 import { dueReport, fingerprint, nextSeq, statusReport } from '../status-report.js';
 import type { AgentState, Feature, Publish } from './feature.js';
 
 export interface StatusReporterOptions {
   readonly hostId: string;
   readonly readState: () => Promise<KairosState>;
+  /** The packs and their states (read on the init node only, at the same cadence as the state). */
+  readonly readPacks?: () => Promise<PackStatus[]>;
   readonly inventory: (s: KairosState) => Promise<Inventory>;
   readonly publish: Publish;
   readonly state: AgentState;
@@ -62,15 +66,30 @@ export class StatusReporter implements Feature {
   /** Reads the host and sends a `change` report if anything differs from the last report. */
   async reportIfChanged(): Promise<void> {
     const s = await this.o.readState();
-    if (fingerprint(s) !== this.lastFingerprint) await this.report('change', s);
+    const packs = await this.packsOf(s);
+    if (this.fingerprintOf(s, packs) !== this.lastFingerprint) await this.report('change', { state: s, packs });
   }
 
-  async report(kind: 'change' | 'full', known?: KairosState): Promise<void> {
-    const s = known ?? (await this.o.readState());
-    this.lastFingerprint = fingerprint(s);
+  /** On the init node: its packs (a failed read sends none rather than something false). */
+  private async packsOf(s: KairosState): Promise<PackStatus[] | undefined> {
+    if (s.kubernetes?.role !== 'init' || !this.o.readPacks) return undefined;
+    return this.o.readPacks().catch((e: unknown) => {
+      this.o.log('warn', `reading the packs failed: ${(e as Error).message}`);
+      return undefined;
+    });
+  }
+
+  private fingerprintOf(s: KairosState, packs: readonly PackStatus[] | undefined): string {
+    return `${fingerprint(s)}|${packs ? packsFingerprint(packs) : '-'}`;
+  }
+
+  async report(kind: 'change' | 'full', known?: { state: KairosState; packs: PackStatus[] | undefined }): Promise<void> {
+    const s = known?.state ?? (await this.o.readState());
+    const packs = known ? known.packs : await this.packsOf(s);
+    this.lastFingerprint = this.fingerprintOf(s, packs);
     const seq = nextSeq(this.lastSeq, this.o.now().getTime());
     this.lastSeq = seq;
-    const msg = statusReport(s, { kind, seq, at: this.o.now(), ...(kind === 'full' ? { inventory: await this.o.inventory(s) } : {}) });
+    const msg = statusReport(s, { kind, seq, at: this.o.now(), ...(kind === 'full' ? { inventory: await this.o.inventory(s) } : {}), ...(packs ? { packs } : {}) });
     if (kind === 'full') this.lastFull = this.o.now().getTime();
     this.o.state.statusSent += 1;
     await this.o.publish(TOPICS.status(this.o.hostId), statusMessage.parse(msg));

@@ -46,11 +46,13 @@ export interface WorkflowSpec {
 export const WORKFLOWS: Readonly<Record<WorkflowKind, WorkflowSpec>> = {
   'create-cluster': {
     constructId: 'CreateCluster',
-    description: 'init the first control-plane node, join the other control-plane nodes one at a time, then the workers',
+    description: 'init the first control-plane node, join the other control-plane nodes one at a time, then the workers, then wait on the init node until every pack is ready',
     phases: [
       { id: 'init', maxConcurrency: 1 },
       { id: 'controlPlane', maxConcurrency: 1 },
       { id: 'workers', maxConcurrency: 10 },
+      // The init node waits until every CNI, CSI and add-on pack is ready (none without packs).
+      { id: 'packs', maxConcurrency: 1 },
     ],
   },
   'scale-out': {
@@ -71,10 +73,11 @@ export const WORKFLOWS: Readonly<Record<WorkflowKind, WorkflowSpec>> = {
   },
   reconfigure: {
     constructId: 'Reconfigure',
-    description: 'apply restart/reload changes node by node: control plane first, then workers',
+    description: 'apply restart/reload changes node by node: control plane first, then workers, then wait on the init node until every pack is ready',
     phases: [
       { id: 'controlPlane', maxConcurrency: 1 },
       { id: 'workers', maxConcurrency: 1 },
+      { id: 'packs', maxConcurrency: 1 },
     ],
   },
   'delete-cluster': {
@@ -97,6 +100,8 @@ export const hostStep = z.enum([
   'init', 'join-control-plane', 'join-worker', 'drain', 'remove-node', 'reset', 'restart', 'reload',
   // upgrades: preflight and the upgrade run on the node; cordon/drain/uncordon on a control-plane peer
   'preflight', 'cordon', 'upgrade', 'reboot', 'uncordon',
+  // create and reconfigure: the init node waits until every pack of the profile is ready
+  'wait-packs',
 ]);
 export type HostStep = z.infer<typeof hostStep>;
 

@@ -2,6 +2,7 @@ import type { CommandRecord } from './command.js';
 import { ConflictError } from './errors.js';
 import type { ClusterRecord, OperationRecord } from './model.js';
 import { renderNodeConfig, type NodeRole } from './node-config.js';
+import { packNames } from './packs.js';
 import type { Layer, ProfileVariable } from './profile.js';
 import { substituteLayers, type ClusterVariables } from './profile-variables.js';
 
@@ -11,7 +12,7 @@ export type CommandSpec = Pick<CommandRecord, 'type' | 'params' | 'secrets'>;
 /** Every step a host task can be (contracts/workflows.ts `hostStep`). */
 export type TaskStep =
   | 'init' | 'join-control-plane' | 'join-worker' | 'drain' | 'remove-node' | 'reset' | 'restart' | 'reload'
-  | 'cordon' | 'uncordon' | 'preflight' | 'upgrade' | 'reboot';
+  | 'cordon' | 'uncordon' | 'preflight' | 'upgrade' | 'reboot' | 'wait-packs';
 
 /** A host task (contracts/workflows.ts `hostTask`). */
 export interface StepTask {
@@ -30,6 +31,12 @@ export const REQUIRED_FREE_MB = 3 * 2048;
 const NODE_CONFIG_STEPS: ReadonlySet<TaskStep> = new Set(['init', 'join-control-plane', 'join-worker', 'restart', 'reload', 'reboot']);
 
 export const needsNodeConfig = (step: TaskStep): boolean => NODE_CONFIG_STEPS.has(step);
+
+/** The steps whose command is built from the profile's layers: the node configurations, and the wait for the packs. */
+export const needsLayers = (step: TaskStep): boolean => needsNodeConfig(step) || step === 'wait-packs';
+
+/** How long the wait for the packs may take: 30 s inside the step timeout, so the host names what is not ready before the deadline. */
+export const packWaitSeconds = (hostTimeoutSeconds: number): number => Math.max(1, hostTimeoutSeconds - 30);
 
 /** The profile version a node configuration of this operation is rendered from. */
 export function profileTargetOf(op: OperationRecord, cluster: Pick<ClusterRecord, 'profile'>): { readonly name: string; readonly version: string } {
@@ -51,7 +58,7 @@ export interface CommandInputs {
   readonly op: OperationRecord;
   readonly cluster: ClusterRecord;
   readonly task: StepTask;
-  /** The layers of `profileTargetOf(op, cluster)`; required when `needsNodeConfig(task.step)`. */
+  /** The layers of `profileTargetOf(op, cluster)`; required when `needsLayers(task.step)`. */
   readonly layers?: readonly Layer[];
   /** The variables that profile version declares (their values: `variablesOf(op, cluster)`). */
   readonly variables?: readonly ProfileVariable[];
@@ -86,6 +93,12 @@ export function commandFor(i: CommandInputs): CommandSpec {
     case 'preflight': {
       const t = upgradeTarget(op);
       return { type: 'preflight', params: { ...(t.image ? { image: t.image } : {}), requiredFreeMb: REQUIRED_FREE_MB } };
+    }
+    case 'wait-packs': {
+      if (!i.layers) throw new ConflictError('layers-required', `the wait-packs command of operation ${op.id} needs its profile's layers`);
+      const packs = packNames(i.layers);
+      if (packs.length === 0) throw new ConflictError('no-packs', `profile ${profileTargetOf(op, cluster).name}@${profileTargetOf(op, cluster).version} has no CNI, CSI or add-on pack to wait for`);
+      return { type: 'wait-packs', params: { packs: packs.join(','), timeoutSeconds: packWaitSeconds(i.hostTimeoutSeconds) } };
     }
     case 'upgrade': {
       const t = upgradeTarget(op);

@@ -3,7 +3,7 @@ import type { ClusterRecord, OperationRecord } from './model.js';
 /** A host task of a phase (contracts/workflows.ts `hostTask`). */
 export interface PhaseTask {
   readonly hostId: string;
-  readonly step: 'init' | 'join-control-plane' | 'join-worker' | 'drain' | 'remove-node' | 'reset' | 'restart' | 'reload';
+  readonly step: 'init' | 'join-control-plane' | 'join-worker' | 'drain' | 'remove-node' | 'reset' | 'restart' | 'reload' | 'wait-packs';
   readonly subject?: string;
 }
 
@@ -14,10 +14,15 @@ export type PhasePlan =
 
 /**
  * The phases of each workflow kind (the upgrade's come from its stored plan). Pure: `claimed`
- * says whether a host is still claimed by the cluster (a delete resets only those).
+ * says whether a host is still claimed by the cluster (a delete resets only those); `packs`
+ * names the packs (CNI, CSI, add-ons) of the profile version the operation applies: a create
+ * or a reconfigure that changes something ends with the init node waiting until every one of
+ * them is ready (the `packs` phase, empty when the profile has none).
  */
-export function planPhases(op: OperationRecord, cluster: Pick<ClusterRecord, 'name' | 'controlPlane' | 'workers'>, claimed: ReadonlySet<string>): PhasePlan {
+export function planPhases(op: OperationRecord, cluster: Pick<ClusterRecord, 'name' | 'controlPlane' | 'workers'>, claimed: ReadonlySet<string>, packs: readonly string[]): PhasePlan {
   const workers = cluster.workers.flatMap((w) => w.hostIds);
+  const initNode = cluster.controlPlane.hostIds[0];
+  const waitPacks: PhaseTask[] = packs.length > 0 && initNode ? [{ hostId: initNode, step: 'wait-packs' }] : [];
   switch (op.type) {
     case 'create-cluster': {
       const [first, ...rest] = cluster.controlPlane.hostIds;
@@ -27,6 +32,7 @@ export function planPhases(op: OperationRecord, cluster: Pick<ClusterRecord, 'na
           init: first ? [{ hostId: first, step: 'init' }] : [],
           controlPlane: rest.map((hostId) => ({ hostId, step: 'join-control-plane' })),
           workers: workers.map((hostId) => ({ hostId, step: 'join-worker' })),
+          packs: waitPacks,
         },
       };
     }
@@ -55,13 +61,14 @@ export function planPhases(op: OperationRecord, cluster: Pick<ClusterRecord, 'na
     }
     case 'reconfigure': {
       const { behaviour } = op.input;
-      if (behaviour === 'no-op') return { ok: true, needOnline: [], joinToken: false, phases: { controlPlane: [], workers: [] } };
+      if (behaviour === 'no-op') return { ok: true, needOnline: [], joinToken: false, phases: { controlPlane: [], workers: [], packs: [] } };
       const step = behaviour === 'service-restart' ? 'restart' : 'reload';
       return {
         ok: true, needOnline: [...cluster.controlPlane.hostIds, ...workers], joinToken: true,
         phases: {
           controlPlane: cluster.controlPlane.hostIds.map((hostId) => ({ hostId, step })),
           workers: workers.map((hostId) => ({ hostId, step })),
+          packs: waitPacks,
         },
       };
     }

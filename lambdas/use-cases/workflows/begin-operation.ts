@@ -1,6 +1,8 @@
 import type { HostTask, WorkflowPlan } from '../../contracts/workflows.js';
 import { ConflictError, NotFoundError } from '../../domain/errors.js';
 import type { ClusterRecord, OperationRecord } from '../../domain/model.js';
+import { profileTargetOf } from '../../domain/host-command.js';
+import { packNames } from '../../domain/packs.js';
 import { planPhases } from '../../domain/workflow-phases.js';
 import { upgradePhases } from './upgrade-steps.js';
 import { joinTokenSecret, loadOperation, type WorkflowDeps } from './deps.js';
@@ -44,11 +46,21 @@ async function kindPhases(deps: WorkflowDeps, op: OperationRecord, cluster: Clus
   if (op.type === 'delete-cluster') {
     for (const h of [...cluster.controlPlane.hostIds, ...cluster.workers.flatMap((w) => w.hostIds)]) if ((await deps.hosts.get(h))?.clusterId === cluster.id) claimed.add(h);
   }
-  const plan = planPhases(op, cluster, claimed);
+  const plan = planPhases(op, cluster, claimed, await profilePacks(deps, op, cluster));
   if (!plan.ok) throw new ConflictError(plan.code, plan.message);
   if (plan.needOnline.length > 0) await requireOnline(deps, op, cluster, plan.needOnline);
   if (plan.joinToken) await ensureJoinToken(deps, cluster.id);
   return plan.phases;
+}
+
+/** The packs of the profile version a create or reconfigure applies (the init node waits for them at the end). */
+async function profilePacks(deps: WorkflowDeps, op: OperationRecord, cluster: ClusterRecord): Promise<string[]> {
+  if (op.type !== 'create-cluster' && op.type !== 'reconfigure') return [];
+  if (op.type === 'reconfigure' && op.input.behaviour === 'no-op') return [];
+  const target = profileTargetOf(op, cluster);
+  const pv = await deps.profiles.getVersion(cluster.project, target.name, target.version);
+  if (!pv) throw new NotFoundError('profile-version-not-found', `profile ${target.name}@${target.version} of cluster ${cluster.name} no longer exists`);
+  return packNames(pv.layers);
 }
 
 /**

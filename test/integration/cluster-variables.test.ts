@@ -25,7 +25,7 @@ const LAYERS = [
   { type: 'k8s', pack: 'k3s', version: '1.31.2', values: 'node-label:\n  - site={{ .vars.SITE }}\n' },
   {
     type: 'addon', pack: 'shop-app', version: '1.0.0', namespace: 'shop',
-    chart: { repo: 'https://charts.example.com/shop', name: 'shop-app', version: '1.0.0' },
+    chart: { repo: 'https://kubernetes.github.io/ingress-nginx', name: 'ingress-nginx', version: '4.12.0' },
     values: 'replicas: {{ .vars.REPLICAS }}\ndb:\n  password: {{ .vars.DB_PASSWORD }}\n',
   },
 ];
@@ -109,7 +109,9 @@ describe('profile variables', () => {
     expect(r.status).toBe(202);
     clusterId = r.body.id;
     expect(r.body.variables).toEqual({ SITE: 'shop-1', REPLICAS: 2, DB_PASSWORD: '********' });
-    expect((await finished(r.body.operationId)).status).toBe('succeeded');
+    const created = await finished(r.body.operationId);
+    expect(created.reason ?? '').toBe('');
+    expect(created.status).toBe('succeeded');
 
     expect(valueOf('va-1', 'password')).toEqual([SECRET]);
     expect(valueOf('va-1', 'replicas')).toEqual([2]);

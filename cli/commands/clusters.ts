@@ -30,7 +30,26 @@ const COLUMNS: Column<Cluster>[] = [
   { header: 'STATUS', value: (c) => c.status, status: true },
   { header: 'CONTROL PLANE', value: (c) => c.controlPlane.hostIds.join(',') },
   { header: 'WORKERS', value: (c) => c.workers.map((w) => `${w.name}=${w.hostIds.length}`).join(' ') },
+  { header: 'PACKS', value: (c) => packsSummary(c.packs) },
   { header: 'OPERATION', value: (c) => c.activeOperationId ?? c.operationId },
+];
+
+type PackStatus = NonNullable<Cluster['packs']>[number];
+
+/** "3/4 ready" (and how many are in error); empty before the init node reported any. */
+export function packsSummary(packs: readonly PackStatus[] | undefined): string {
+  if (!packs || packs.length === 0) return '';
+  const ready = packs.filter((p) => p.state === 'ready').length;
+  const errors = packs.filter((p) => p.state === 'error').length;
+  return `${ready}/${packs.length} ready${errors ? `, ${errors} error` : ''}`;
+}
+
+const PACK_COLUMNS: Column<PackStatus>[] = [
+  { header: 'PACK', value: (p) => p.name },
+  { header: 'TYPE', value: (p) => p.type },
+  { header: 'VERSION', value: (p) => p.version ?? '' },
+  { header: 'STATE', value: (p) => p.state, status: true },
+  { header: 'REASON', value: (p) => p.reason ?? '' },
 ];
 
 interface VarOpts {
@@ -373,7 +392,12 @@ ${examples('edgefleet clusters reconfigure c-123 --profile edge-k3s@1.0.1 --watc
         ['Version', c.version],
         ['Created', c.createdAt],
         ['Updated', c.updatedAt],
+        ['Packs', c.packs?.length ? `${packsSummary(c.packs)} (reported ${c.packsReportedAt ?? 'at an unknown time'} by ${c.controlPlane.hostIds[0] ?? 'the init node'})` : undefined],
       ]);
+      if (c.packs?.length) {
+        s.out.line();
+        s.out.table(c.packs, PACK_COLUMNS, '');
+      }
     }),
   );
 

@@ -250,6 +250,8 @@ export const cluster = z.object({
   secretVariables: z.array(z.string()).optional(),
   /** Each CNI, CSI and add-on pack's state, as the init node last reported it. */
   packs: z.array(packStatus).optional(),
+  /** When the init node reported them (its clock). */
+  packsReportedAt: isoTime.optional(),
   status: clusterStatus,
   statusReason: z.string().optional(),
   operationId: z.string().optional(),

@@ -1,4 +1,5 @@
 import type { HostStatus } from './host-lifecycle.js';
+import type { PackStatus } from './packs.js';
 import type { Layer, ProfileVariable } from './profile.js';
 import type { ChangeBehaviour, LayerChange } from './reconfigure.js';
 import type { UpgradePlan } from './upgrade-plan.js';
@@ -98,6 +99,10 @@ export interface ClusterRecord {
   readonly operationId?: string;
   /** Set while a workflow runs on the cluster: one at a time. */
   readonly activeOperationId?: string;
+  /** Each pack's state as the init node last reported it (written on change only, never by an operator). */
+  readonly packs?: readonly PackStatus[];
+  /** The init node's time of that report. */
+  readonly packsReportedAt?: string;
   readonly version: number;
   readonly createdAt: string;
   readonly updatedAt: string;

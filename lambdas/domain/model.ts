@@ -164,10 +164,21 @@ export interface ScaleInInput {
   readonly after: Topology;
 }
 
+/** A reconfigure's variables (contracts/operations.ts `reconfigureVariables`). */
+export interface ReconfigureVariables {
+  /** Non-secret values after the reconfigure (the cluster takes them when it succeeds). */
+  readonly values: Readonly<Record<string, string | number | boolean>>;
+  /** Names of the secret variables set after it (values in the secret store). */
+  readonly secrets: readonly string[];
+  /** Names of the variables this reconfigure changes, secret ones included. */
+  readonly changed: readonly string[];
+}
+
 export interface ReconfigureInput {
   readonly profile: ProfileRef;
   readonly behaviour: ChangeBehaviour;
   readonly changes: readonly LayerChange[];
+  readonly variables?: ReconfigureVariables;
 }
 
 /** What a failed upgrade does: roll back (the default), pause, or nothing (a rollback is not rolled back). */

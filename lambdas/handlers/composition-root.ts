@@ -115,7 +115,7 @@ export function composeRoot(config: EdgeFleetConfig, adapters: RuntimeAdapters):
   const http: HttpDeps = {
     workflows, workflowSettings: config.workflowSettings, clock, ids,
     tokens, hosts, status, profiles, clusters, operations, audit, idempotency,
-    config: httpConfig, registry, csr: x509CsrInspector, registrations,
+    config: httpConfig, registry, csr: x509CsrInspector, registrations, secrets,
   };
   return { config, http, device, workflow };
 }

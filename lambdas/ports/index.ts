@@ -119,7 +119,7 @@ export interface ClusterRepository {
   releaseHosts(clusterId: string, hostIds: readonly string[], now: string): Promise<void>;
 }
 
-export type ClusterChanges = Partial<Pick<ClusterRecord, 'status' | 'statusReason' | 'profile' | 'controlPlane' | 'workers' | 'operationId'>>;
+export type ClusterChanges = Partial<Pick<ClusterRecord, 'status' | 'statusReason' | 'profile' | 'controlPlane' | 'workers' | 'operationId' | 'variables' | 'secretVariables'>>;
 
 export type OperationChanges = Partial<Pick<OperationRecord, 'status' | 'step' | 'reason' | 'endedAt' | 'deadline' | 'execution' | 'runs' | 'ending'>> & {
   /** Replaces the input (of the operation's own kind: an upgrade's input stays an upgrade's). */

@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildScaleBody, needsUpgradeError, startedOperation } from '../../cli/commands/clusters.js';
+import { buildScaleBody, buildVariables, needsUpgradeError, startedOperation } from '../../cli/commands/clusters.js';
+import { collectVars } from '../../cli/parse.js';
 import { operationsQuery } from '../../cli/commands/operations.js';
 import { ApiError, EXIT, UsageError, describeError } from '../../cli/errors.js';
 import { runCli } from '../../cli/program.js';
@@ -315,5 +316,22 @@ describe('pack status in clusters get and list', () => {
     const list = await run(['clusters', 'list']);
     expect(list.stdout).toMatch(/PACKS/);
     expect(list.stdout).toMatch(/c-1\s.*3\/3 ready/);
+  });
+});
+
+describe('--var and --var-file', () => {
+  it('collects NAME=value (the first "=" splits) and refuses a name given twice or a bad name', () => {
+    expect(collectVars('DSN=user=a;b', collectVars('SITE=shop-1', undefined))).toEqual({ SITE: 'shop-1', DSN: 'user=a;b' });
+    expect(() => collectVars('SITE=b', { SITE: 'a' })).toThrow(/SITE is given twice/);
+    expect(() => collectVars('no-equals', undefined)).toThrow(/expected NAME=value/);
+    expect(() => collectVars('9X=1', undefined)).toThrow(/expected NAME=value/);
+  });
+
+  it('merges a YAML file with --var; a name in both is refused; nothing given is undefined', () => {
+    const read = () => 'PASSWORD: "s3cr3t"\nREPLICAS: 3\n';
+    expect(buildVariables({ varFile: 'v.yaml', var: { SITE: 'a' } }, read)).toEqual({ PASSWORD: 's3cr3t', REPLICAS: 3, SITE: 'a' });
+    expect(() => buildVariables({ varFile: 'v.yaml', var: { REPLICAS: '4' } }, read)).toThrow(/REPLICAS is given both/);
+    expect(() => buildVariables({ varFile: 'v.yaml' }, () => '- a\n')).toThrow(/must map variable names to values/);
+    expect(buildVariables({})).toBeUndefined();
   });
 });

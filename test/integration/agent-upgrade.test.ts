@@ -73,7 +73,7 @@ describe('agent ↔ local runtime: upgrades with the post-boot gate', () => {
     expect(await run('ku-1', 'kube-node', { action: 'drain', node: 'ku-2', timeoutSeconds: 60 })).toMatchObject({ phase: 'succeeded', detail: 'node ku-2 drained' });
     expect(fleet.kubernetes.node('ku-2')?.cordoned).toBe(true);
     const id = await send('ku-2', 'upgrade', { image: target, kubeletVersion: 'v1.33.1' });
-    expect(await outcome('ku-2', id)).toMatchObject({ phase: 'succeeded', detail: 'booted active at v3.5.0; Kubernetes node ku-2 Ready at kubelet v1.33.1' });
+    expect(await outcome('ku-2', id)).toMatchObject({ phase: 'succeeded', detail: 'booted active at v3.5.0; Kubernetes node ku-2 Ready at kubelet v1.33.1+k3s1' });
     expect(results('ku-2', id).map((r) => r.phase)).toEqual(['accepted', 'progress', 'progress', 'progress', 'succeeded']);
     expect(await run('ku-1', 'kube-node', { action: 'uncordon', node: 'ku-2' })).toMatchObject({ phase: 'succeeded' });
     const to = Date.now();
@@ -98,7 +98,7 @@ describe('agent ↔ local runtime: upgrades with the post-boot gate', () => {
 
   it('an image that carries another Kubernetes version: the gate fails naming the kubelet found and the one expected', async () => {
     expect(await run('ku-3', 'upgrade', { image: IMG('v3.5.0', '1.30.4'), kubeletVersion: 'v1.31.2' })).toMatchObject({
-      phase: 'failed', detail: 'booted active at v3.5.0 but the node reports kubelet v1.30.4, expected v1.31.2: the image does not carry the target Kubernetes version',
+      phase: 'failed', detail: 'booted active at v3.5.0 but the node reports kubelet v1.30.4+k3s1, expected v1.31.2: the image does not carry the target Kubernetes version',
     });
   }, 60_000);
 

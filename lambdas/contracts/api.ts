@@ -239,6 +239,8 @@ export const cluster = z.object({
   controlPlane: z.object({ hostIds: z.array(z.string()) }),
   workers: z.array(z.object({ name: z.string(), hostIds: z.array(z.string()) })),
   vip: z.string().optional(),
+  /** Without a VIP: the init node's reported address the nodes join through (control_plane_host), fixed when the create began. */
+  controlPlaneAddress: z.string().optional(),
   /** Each CNI, CSI and add-on pack's state, as the init node last reported it. */
   packs: z.array(packStatus).optional(),
   status: clusterStatus,

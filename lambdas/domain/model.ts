@@ -86,6 +86,12 @@ export interface ClusterRecord {
   readonly controlPlane: { readonly hostIds: readonly string[] };
   readonly workers: readonly { readonly name: string; readonly hostIds: readonly string[] }[];
   readonly vip?: string;
+  /**
+   * Without a VIP: the address the nodes reach the Kubernetes API at (`control_plane_host`,
+   * kubeadm's controlPlaneEndpoint): the init node's reported address, stored when the create
+   * begins and kept for every later join (domain/control-plane-address.ts).
+   */
+  readonly controlPlaneAddress?: string;
   readonly status: ClusterStatus;
   readonly statusReason?: string;
   /** The operation that created it (create) or last changed it. */
@@ -128,6 +134,15 @@ interface OperationBase {
    * deadline sweep): from then on no run of it sends a command, before its status changes.
    */
   readonly ending?: string;
+  /** Steps a host did not need, with the reason (a create's repave of a host already at the profile's image). */
+  readonly skipped?: readonly SkippedStep[];
+}
+
+/** A host step an operation left out, and why. */
+export interface SkippedStep {
+  readonly hostId: string;
+  readonly step: string;
+  readonly reason: string;
 }
 
 export interface ProfileRef {

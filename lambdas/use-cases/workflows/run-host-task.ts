@@ -4,7 +4,7 @@ import { WORKFLOW_ERRORS } from '../../contracts/workflows.js';
 import { isFinished, supersede, type CommandRecord } from '../../domain/command.js';
 import { ConflictError, NotFoundError } from '../../domain/errors.js';
 import type { ClusterRecord, OperationRecord } from '../../domain/model.js';
-import { commandFor as decideCommand, needsNodeConfig, profileTargetOf, type CommandSpec } from '../../domain/host-command.js';
+import { commandFor as decideCommand, needsLayers, profileTargetOf, type CommandSpec } from '../../domain/host-command.js';
 import { runEnded } from '../../domain/workflow.js';
 import { checkDrain, choosePeer, whyOut, type NodeView } from '../../domain/availability.js';
 import { clusterView } from './cluster-view.js';
@@ -160,7 +160,7 @@ async function adopt(deps: WorkflowDeps, found: CommandRecord, input: HostComman
 /** Reads the profile layers a node-configuration step needs, then asks the domain for the step's command. */
 async function commandFor(deps: WorkflowDeps, op: OperationRecord, cluster: ClusterRecord, task: HostTask): Promise<CommandSpec> {
   let layers;
-  if (needsNodeConfig(task.step)) {
+  if (needsLayers(op, task.step)) {
     const target = profileTargetOf(op, cluster);
     const pv = await deps.profiles.getVersion(cluster.project, target.name, target.version);
     if (!pv) throw new NotFoundError('profile-version-not-found', `profile ${target.name}@${target.version} of cluster ${cluster.name} no longer exists`);

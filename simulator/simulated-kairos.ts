@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import type { NetworkInterfaceInfo } from 'node:os';
 import type { KubeNodeAction } from '../lambdas/contracts/mqtt.js';
 import { writeFileAtomic } from '../device/state-store.js';
 import { validateCloudConfig, validateImage, versionFromImage, type BootState, type KairosExecutor, type KairosState, type RebootOutcome, type UpgradeOptions } from '../device/kairos.js';
 import { clusterStanza, isControlPlane, serviceFor, validateNodeName, type Distribution, type KubeRole } from '../device/kubernetes.js';
 import { SimulatedKubernetes } from './simulated-kubernetes.js';
 import { kubernetesFromImage } from '../device/upgrade.js';
+import type { NetworkInterfaces } from '../device/inventory.js';
 
 /**
  * What a partition holds: the identity of the image actually written (its /etc/kairos-release
@@ -29,6 +31,20 @@ export function simulatedDigest(image: string): string {
 }
 
 const flavorOf = (image: string) => image.split('@')[0]!.split(':')[0]!.split('/').pop() ?? 'unknown';
+
+/** A simulated network interface. */
+export interface SimulatedNic {
+  readonly name: string;
+  readonly mac?: string;
+  readonly ips: readonly string[];
+}
+
+/** The default interface of a simulated host: eth0, a MAC and a 10.x.y.z address from its name, plus a link-local IPv6 one. */
+export function defaultNics(nodeName: string): SimulatedNic[] {
+  const b = createHash('sha256').update(nodeName).digest();
+  const hex = (n: number) => n.toString(16).padStart(2, '0');
+  return [{ name: 'eth0', mac: `52:54:00:${hex(b[3]!)}:${hex(b[4]!)}:${hex(b[5]!)}`, ips: [`10.${b[0]!}.${b[1]!}.${(b[2]! % 253) + 1}`, `fe80::5054:ff:fe${hex(b[4]!)}:${hex(b[5]!)}${hex(b[6]!)}`] }];
+}
 
 /** What a simulated image carries of Kubernetes (an entry of the simulated image catalog). */
 export interface SimulatedImage {
@@ -124,6 +140,12 @@ export interface SimulatedKairosOptions {
   readonly kubernetes?: SimulatedKubernetes;
   /** The node name when the cluster config names none (the simulated host name). @default 'localhost' */
   readonly nodeName?: string;
+  /**
+   * The host's network interfaces and their addresses. @default one `eth0` with an IPv4 address
+   * in 10.0.0.0/8 and a link-local IPv6 one, derived from the node name (deterministic; only
+   * reported strings, no traffic goes anywhere). `[]`: a host without any address.
+   */
+  readonly nics?: readonly SimulatedNic[];
   /** Free space on the state partition, in MB. @default 20000 */
   readonly stateFreeMb?: number;
   /** Called when the host goes dark (failure `neverReturns`): the fleet stops the host's agent. */
@@ -153,11 +175,13 @@ export class SimulatedKairos implements KairosExecutor {
   private readonly sleep: (ms: number) => Promise<void>;
   private hangRelease: (() => void) | undefined;
   private rebooting = false;
+  private nics: readonly SimulatedNic[] | undefined;
   /** When the kubelet last started: Ready `k8sReadyDelayMs` later. */
   private nodeStartedAt: number;
 
   constructor(private readonly options: SimulatedKairosOptions = {}) {
     this.failures = { ...options.failures };
+    this.nics = options.nics;
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? defaultSleep;
     this.bootedAt = this.now();
@@ -188,6 +212,24 @@ export class SimulatedKairos implements KairosExecutor {
   private kubeOf(slot: Slot): { distribution: Distribution; kubeletVersion: string } | undefined {
     if (slot.kubeletVersion && slot.distribution) return { distribution: slot.distribution, kubeletVersion: slot.kubeletVersion };
     return imageKubernetes(slot.image, this.options.images);
+  }
+
+  /** The host's interfaces, in the shape of os.networkInterfaces() (what the agent reads on a real host). */
+  networkInterfaces(): NetworkInterfaces {
+    const nics = this.nics ?? defaultNics(this.options.nodeName ?? 'localhost');
+    const out: NetworkInterfaces = {};
+    for (const nic of nics) {
+      const mac = nic.mac ?? '52:54:00:00:00:01';
+      out[nic.name] = nic.ips.map((address): NetworkInterfaceInfo => (address.includes(':')
+        ? { address, netmask: 'ffff:ffff:ffff:ffff::', family: 'IPv6', mac, internal: false, cidr: `${address}/64`, scopeid: 0 }
+        : { address, netmask: '255.0.0.0', family: 'IPv4', mac, internal: false, cidr: `${address}/8` }));
+    }
+    return out;
+  }
+
+  /** The host's interfaces change (a new DHCP lease, a cable moved): the agent reports it with its next check. */
+  setNics(nics: readonly SimulatedNic[]): void {
+    this.nics = nics;
   }
 
   /** This host's node name in the Kubernetes API. */

@@ -1,4 +1,5 @@
 import type { Inventory } from '../../lambdas/contracts/device.js';
+import type { NicAddresses } from '../../lambdas/contracts/packs.js';
 import { statusMessage, TOPICS } from '../../lambdas/contracts/mqtt.js';
 import type { Sleep } from '../backoff.js';
 import type { KairosState } from '../kairos.js';
@@ -10,6 +11,8 @@ export interface StatusReporterOptions {
   readonly hostId: string;
   readonly readState: () => Promise<KairosState>;
   readonly inventory: (s: KairosState) => Promise<Inventory>;
+  /** The host's IP addresses per interface (device/inventory.ts `nicAddresses`), in every report; a change sends one. */
+  readonly addresses: () => readonly NicAddresses[];
   readonly publish: Publish;
   readonly state: AgentState;
   readonly log: Log;
@@ -62,15 +65,16 @@ export class StatusReporter implements Feature {
   /** Reads the host and sends a `change` report if anything differs from the last report. */
   async reportIfChanged(): Promise<void> {
     const s = await this.o.readState();
-    if (fingerprint(s) !== this.lastFingerprint) await this.report('change', s);
+    if (fingerprint(s, this.o.addresses()) !== this.lastFingerprint) await this.report('change', s);
   }
 
   async report(kind: 'change' | 'full', known?: KairosState): Promise<void> {
     const s = known ?? (await this.o.readState());
-    this.lastFingerprint = fingerprint(s);
+    const addresses = this.o.addresses();
+    this.lastFingerprint = fingerprint(s, addresses);
     const seq = nextSeq(this.lastSeq, this.o.now().getTime());
     this.lastSeq = seq;
-    const msg = statusReport(s, { kind, seq, at: this.o.now(), ...(kind === 'full' ? { inventory: await this.o.inventory(s) } : {}) });
+    const msg = statusReport(s, { kind, seq, at: this.o.now(), addresses, ...(kind === 'full' ? { inventory: await this.o.inventory(s) } : {}) });
     if (kind === 'full') this.lastFull = this.o.now().getTime();
     this.o.state.statusSent += 1;
     await this.o.publish(TOPICS.status(this.o.hostId), statusMessage.parse(msg));

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { nicAddresses } from '../../../device/inventory.js';
 import { SimulatedKairos } from '../../../simulator/index.js';
 
 const V2 = 'quay.io/kairos/ubuntu:24.04-standard-amd64-generic-v3.5.0-k3sv1.33.1-k3s1';
@@ -70,6 +71,17 @@ describe('simulated Kairos', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  test('addresses: deterministic per host (an IPv4 in 10.0.0.0/8 on eth0), as the agent reads them; `nics` sets them, [] means none', () => {
+    const a = nicAddresses(new SimulatedKairos({ nodeName: 'sim-1' }).networkInterfaces());
+    expect(a).toEqual(nicAddresses(new SimulatedKairos({ nodeName: 'sim-1' }).networkInterfaces()));
+    expect(a).toEqual([{ name: 'eth0', ips: [expect.stringMatching(/^10\.\d+\.\d+\.\d+$/)] }]);
+    expect(a).not.toEqual(nicAddresses(new SimulatedKairos({ nodeName: 'sim-2' }).networkInterfaces()));
+    const k = new SimulatedKairos({ nics: [{ name: 'enp1s0', ips: ['192.168.7.5'] }] });
+    expect(nicAddresses(k.networkInterfaces())).toEqual([{ name: 'enp1s0', ips: ['192.168.7.5'] }]);
+    k.setNics([]);
+    expect(nicAddresses(k.networkInterfaces())).toEqual([]);
   });
 
   describe('Kubernetes node', () => {

@@ -21,7 +21,7 @@ const timeoutMs = Number(values.timeout) * 1000;
 const b = await startBench({ hosts: clusters * 3, kairos: { rebootDelayMs: 100, k8sReadyDelayMs: readyMs }, timeoutMs });
 try {
   await b.api('POST', '/v1/profiles', { name: 'bench' });
-  await b.api('POST', '/v1/profiles/bench/versions', { version: '1.0.0', publish: true, layers: [{ type: 'os', pack: 'ubuntu', version: '24.04' }, { type: 'k8s', pack: 'k3s', version: '1.30.4' }] });
+  await b.api('POST', '/v1/profiles/bench/versions', { version: '1.0.0', publish: true, layers: [{ type: 'os', pack: 'ubuntu', version: '24.04', image: 'quay.io/kairos/ubuntu:24.04-standard-amd64-generic-v3.5.0-k3sv1.30.4-k3s1' }, { type: 'k8s', pack: 'k3s', version: '1.30.4' }] });
   await b.rt.iot.whenIdle();
   await sleep(2000);
 

@@ -39,3 +39,25 @@ export class ExecFileRunner implements CommandRunner {
     });
   }
 }
+
+/**
+ * The programs the agent runs on a host, and nothing else: Kairos (`kairos-agent`,
+ * `grub2-editenv`, `reboot`), the Kubernetes service (`systemctl`), `kubectl` (k3s/kubeadm on
+ * the PATH, rke2's own) and `helm` (kubeadm pack installation, device/pack-install.ts).
+ */
+export const AGENT_PROGRAMS: readonly string[] = ['kairos-agent', 'grub2-editenv', 'reboot', 'systemctl', 'kubectl', '/var/lib/rancher/rke2/bin/kubectl', 'helm'];
+
+export class ProgramNotAllowed extends Error {
+  override readonly name = 'ProgramNotAllowed';
+}
+
+/** Refuses any program outside the allow-list before the inner runner sees it. */
+export class AllowListRunner implements CommandRunner {
+  constructor(private readonly inner: CommandRunner, private readonly allowed: readonly string[] = AGENT_PROGRAMS) {}
+  run(file: string, args: readonly string[], options?: RunOptions): Promise<RunResult> {
+    if (!this.allowed.includes(file)) {
+      return Promise.reject(new ProgramNotAllowed(`${JSON.stringify(file.slice(0, 80))} is not a program the agent runs (allowed: ${this.allowed.join(', ')})`));
+    }
+    return this.inner.run(file, args, options);
+  }
+}

@@ -5,10 +5,11 @@ import { parseDocument } from 'yaml';
 import type { KubeNodeAction } from '../lambdas/contracts/mqtt.js';
 import type { CommandRunner } from './command-runner.js';
 import {
-  clusterStanza, distributionFromRelease, InvalidParameter, isControlPlane, kubeNodeArgs, LAYOUTS, parseNodeJson, serviceFor, validateNodeName,
+  clusterStanza, distributionFromRelease, InvalidParameter, isControlPlane, kubeNodeArgs, LAYOUTS, NODE_INFO_PATH, parseNodeJson, serviceFor, validateNodeName,
   type Distribution, type KubernetesNodeState,
 } from './kubernetes.js';
 import { validateImage } from './image-ref.js';
+import { installPacks, KUBEADM_PACK_DIR } from './pack-install.js';
 import { checkImageReachable, type ReachabilityOptions } from './registry.js';
 import { writeFileAtomic } from './state-store.js';
 
@@ -128,6 +129,12 @@ export interface KairosPaths {
   readonly statePartition: string;
   /** Registry reachability check (preflight). */
   readonly registry?: ReachabilityOptions;
+  /** The node facts the rendered configuration writes (/etc/edgefleet/node.json). */
+  readonly nodeInfo: string;
+  /** kubeadm: where the rendered configuration writes the pack files. */
+  readonly packDir: string;
+  /** kubeadm: scratch space for pack values and manifests while they are installed (tmpfs). */
+  readonly packWorkDir: string;
 }
 
 /**
@@ -141,8 +148,10 @@ export const PARTITIONS_FILE = 'edgefleet-partitions.json';
 export const CLOUD_CONFIG_FILE = '90_edgefleet.yaml';
 
 /**
- * A yip stage the rendered cloud-config repeats its manifests and add-ons in (besides `boot`),
- * so that `reload` can re-apply them without running the provider (which restarts services).
+ * A yip stage the rendered cloud-config (lambdas/domain/node-config.ts) repeats its files in
+ * (node.json, kube-vip, the pack files; besides `initramfs`), so that `reload` can re-apply
+ * them without running the provider (which restarts services): k3s's and rke2's deploy
+ * controllers apply a changed manifest file; on kubeadm the agent installs the packs after it.
  */
 export const RELOAD_STAGE = 'edgefleet-reload';
 
@@ -155,6 +164,9 @@ export const DEFAULT_PATHS: KairosPaths = {
   oemDir: '/oem',
   grubenv: '/oem/grubenv',
   statePartition: '/run/initramfs/cos-state',
+  nodeInfo: NODE_INFO_PATH,
+  packDir: KUBEADM_PACK_DIR,
+  packWorkDir: '/run/edgefleet/packs',
 };
 
 export const IMAGE_CHECK_TIMEOUT_MS = 30_000;
@@ -227,10 +239,31 @@ export class KairosCli implements KairosExecutor {
     await writeFileAtomic(join(this.paths.oemDir, CLOUD_CONFIG_FILE), validateCloudConfig(yaml), 0o600);
   }
 
-  /** The providers put their stages under `boot.before`; `run-stage boot` runs before, boot and after. */
+  /**
+   * The providers put their stages under `boot.before`; `run-stage boot` runs before, boot and
+   * after. The node's files (node.json, kube-vip, the pack files) are written by the `initramfs`
+   * stage, which only runs at boot: on a live bootstrap the reload stage (the same files) writes
+   * them first, so the distribution finds its packs when it starts.
+   */
   async bootstrap(): Promise<void> {
     if (!(await this.cluster())) throw new Error(`no cluster stanza in ${join(this.paths.oemDir, CLOUD_CONFIG_FILE)}: apply a cloud-config with "cluster:" first`);
+    await this.runner.run('kairos-agent', ['run-stage', RELOAD_STAGE], { timeoutMs: 5 * 60_000 });
     await this.runner.run('kairos-agent', ['run-stage', 'boot'], { timeoutMs: BOOTSTRAP_TIMEOUT_MS });
+    await this.installKubeadmPacks();
+  }
+
+  /**
+   * kubeadm has no helm-controller: on the init node the agent installs the packs itself
+   * (device/pack-install.ts), after the provider brought Kubernetes up and after each reload.
+   * A pack that fails is recorded (the pack status says which and why); the node still joined.
+   */
+  private async installKubeadmPacks(): Promise<void> {
+    const k = await this.kube();
+    if (k?.distribution !== 'kubeadm' || k.role !== 'init') return;
+    await installPacks(this.runner, {
+      nodeInfo: this.paths.nodeInfo, packDir: this.paths.packDir, workDir: this.paths.packWorkDir, oemDir: this.paths.oemDir,
+      kubeconfig: LAYOUTS.kubeadm.adminKubeconfig, kubectl: LAYOUTS.kubeadm.kubectl,
+    });
   }
 
   async restartKubernetes(): Promise<string> {
@@ -243,6 +276,7 @@ export class KairosCli implements KairosExecutor {
 
   async reloadKubernetes(): Promise<void> {
     await this.runner.run('kairos-agent', ['run-stage', RELOAD_STAGE], { timeoutMs: 5 * 60_000 });
+    await this.installKubeadmPacks();
   }
 
   async kubeNode(action: KubeNodeAction, node: string, timeoutSeconds: number): Promise<void> {

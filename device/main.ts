@@ -3,8 +3,8 @@
  * agent process on the real Kairos CLI. Simulated hosts have their own entry
  * (simulator/agent-main.ts); nothing here can select one.
  */
-import { ExecFileRunner } from './command-runner.js';
+import { AllowListRunner, ExecFileRunner } from './command-runner.js';
 import { KairosCli } from './kairos.js';
 import { runAgentProcess } from './run-agent-process.js';
 
-runAgentProcess(() => new KairosCli(new ExecFileRunner()));
+runAgentProcess(() => new KairosCli(new AllowListRunner(new ExecFileRunner())));

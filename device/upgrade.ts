@@ -58,7 +58,10 @@ export function kubernetesFromImage(image: string): ImageKubernetes | undefined 
   return { distribution: m[1] as ImageKubernetes['distribution'], kubeletVersion: `v${m[2]}${m[3] ? `+${m[3]}` : ''}` };
 }
 
-/** The Kubernetes version an image tag carries (…-k3sv1.31.2-k3s1, …-rke2v1.31.2-rke2r1, k3s-1.32.1-…) → v1.31.2. */
+/**
+ * The Kubernetes version an image tag carries (…-k3sv1.31.2-k3s1, …-k3s-v1.33.2-k3s1, …-rke2v1.31.2-rke2r1,
+ * k3s-1.32.1-…) → v1.31.2; kept equal to lambdas/domain/image-tag.ts by test/unit/domain/image-tag.test.ts.
+ */
 export function kubeletFromImage(image: string): string | undefined {
   const k = kubernetesFromImage(image);
   return k ? `v${kubeletCore(k.kubeletVersion)}` : undefined;

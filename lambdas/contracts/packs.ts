@@ -10,9 +10,20 @@ import { z } from 'zod';
  *   (`/var/lib/rancher/k3s/server/manifests/`, `/var/lib/rancher/rke2/server/manifests/`),
  *   named `edgefleet-<pack>.yaml`, holding a `helm.cattle.io/v1` `HelmChart` (namespace
  *   `kube-system`, name = the pack) when the layer has a chart, then the layer's manifests.
+ *   `spec.targetNamespace` = the layer's namespace (default: the pack), `spec.createNamespace`,
+ *   `spec.repo` + `spec.chart` + `spec.version` (repository chart) or `spec.chart: oci://…` +
+ *   `spec.version` (OCI chart), `spec.valuesContent` = the layer's values.
+ * - A CNI the distribution installs itself (rke2's canal, calico, cilium through `cni:` in its
+ *   config.yaml; k3s's flannel) when the layer brings no chart: `builtin` in node.json; on rke2 a
+ *   layer with values gets them as a `HelmChartConfig` `rke2-<pack>` in the same directory.
  * - kubeadm control-plane nodes: the same file content under `/etc/edgefleet/packs/`; the agent
- *   on the init node installs it (charts with helm, manifests with kubectl apply).
- * - Every node's `/etc/edgefleet/node.json` lists the packs as `packs: NodePack[]`, in layer order.
+ *   on the init node installs it (charts with helm, manifests with kubectl apply) and records
+ *   each pack's result in `/oem/edgefleet-packs.json` (device/pack-install.ts).
+ * - Workers get no pack file.
+ * - Every node's `/etc/edgefleet/node.json` lists the packs as `packs: NodePack[]`, in layer order
+ *   (absent when the profile has none).
+ * - The files are written at boot (`initramfs` stage) and again by the `edgefleet-reload` stage
+ *   (reconfigure's reload: `kairos-agent run-stage edgefleet-reload`).
  */
 
 /** A Helm chart from a chart repository (`repo` + `name`) or an OCI registry (`oci`). */
@@ -56,6 +67,8 @@ export const nodePack = z.strictObject({
   chart: chartRef.optional(),
   /** Whether the file holds plain manifests (besides the HelmChart, if any). */
   manifests: z.boolean(),
+  /** The distribution installs this CNI itself (rke2's canal/calico/cilium, k3s's flannel); no chart of ours. */
+  builtin: z.boolean().optional(),
 });
 export type NodePack = z.infer<typeof nodePack>;
 

@@ -4,6 +4,7 @@
  */
 export type ErrorKind =
   | 'validation'
+  | 'unprocessable'
   | 'unauthenticated'
   | 'forbidden'
   | 'not-found'
@@ -37,6 +38,13 @@ export abstract class EdgeFleetError extends Error {
 
 export class ValidationError extends EdgeFleetError {
   readonly kind = 'validation' as const;
+}
+/**
+ * The request is well-formed but breaks a rule of what it refers to (a profile version whose
+ * OS image carries another Kubernetes, a variable the profile does not declare): 422.
+ */
+export class UnprocessableError extends EdgeFleetError {
+  readonly kind = 'unprocessable' as const;
 }
 export class UnauthenticatedError extends EdgeFleetError {
   readonly kind = 'unauthenticated' as const;

@@ -1,5 +1,5 @@
 import type { HostStatus } from './host-lifecycle.js';
-import type { Layer } from './profile.js';
+import type { Layer, ProfileVariable } from './profile.js';
 import type { ChangeBehaviour, LayerChange } from './reconfigure.js';
 import type { UpgradePlan } from './upgrade-plan.js';
 
@@ -70,6 +70,8 @@ export interface ProfileVersionRecord {
   readonly project: string;
   readonly version: string;
   readonly layers: readonly Layer[];
+  /** Variables the layers' values use as `{{ .vars.NAME }}` (domain/profile-variables.ts). */
+  readonly variables?: readonly ProfileVariable[];
   readonly status: 'draft' | 'published';
   readonly publishedAt?: string;
   readonly createdAt: string;
@@ -92,6 +94,10 @@ export interface ClusterRecord {
    * begins and kept for every later join (domain/control-plane-address.ts).
    */
   readonly controlPlaneAddress?: string;
+  /** Values of the profile's non-secret variables this cluster sets (the rest render their defaults). */
+  readonly variables?: Readonly<Record<string, string | number | boolean>>;
+  /** Names of the secret variables this cluster sets; their values are in the secret store (clusters/<id>/vars/<NAME>), never here. */
+  readonly secretVariables?: readonly string[];
   readonly status: ClusterStatus;
   readonly statusReason?: string;
   /** The operation that created it (create) or last changed it. */

@@ -1,5 +1,6 @@
 import { isMap, parseDocument, stringify } from 'yaml';
 import { ValidationError } from './errors.js';
+import { renderPacks, type RenderedPacks } from './node-packs.js';
 import type { Layer } from './profile.js';
 
 /**
@@ -19,7 +20,16 @@ import type { Layer } from './profile.js';
  *   a Kairos `stages.initramfs` file entry into the distribution's static-pod directory, so the
  *   VIP exists before the API server is needed through it (kube-vip's documented static-pod way).
  * - Every node also gets /etc/edgefleet/node.json (no secret) so the agent knows which cluster,
- *   pool, role and Kubernetes version it was configured for.
+ *   pool, role and Kubernetes version it was configured for, and which packs (CNI, CSI, add-ons)
+ *   the profile delivers (`packs`, in layer order; see node-packs.ts for where each distribution
+ *   takes them from).
+ * - The files are written by the `initramfs` stage (before the distribution starts at boot) and
+ *   again by the `edgefleet-reload` stage, the same list (a YAML alias of it): `kairos-agent
+ *   run-stage edgefleet-reload` runs a stage of that name from the cloud-configs under /oem
+ *   (Kairos runs any yip stage by name: https://kairos.io/docs/architecture/cloud-init/ "Stages",
+ *   and `kairos-agent run-stage <stage>`), so a reload rewrites the pack files, which k3s's and
+ *   rke2's deploy controllers apply on change, without restarting anything. The agent runs the
+ *   stage before the provider on a live bootstrap too (the initramfs stage only runs at boot).
  *
  * The cluster token is never rendered: `tokenPlaceholder` stands where it goes (only there) and
  * the real token is substituted when the command is published. Every value goes through the
@@ -99,6 +109,7 @@ const asObject = (v: unknown): Record<string, unknown> => (v && typeof v === 'ob
 
 interface NodeFacts {
   readonly input: NodeConfigInput;
+  readonly packs: RenderedPacks;
   readonly labels: Readonly<Record<string, string>>;
   readonly taints: readonly Taint[];
   readonly sans: readonly string[];
@@ -123,9 +134,10 @@ function rancherConfig(f: NodeFacts, dist: 'k3s' | 'rke2'): Record<string, unkno
   if (taints.length) config['node-taint'] = taints;
   if (f.server) {
     config['tls-san'] = uniq([...asList(base['tls-san']).map(String), ...f.sans]);
-    // The CNI layer picks the network: rke2 installs it by name; k3s drops its flannel for another one.
-    if (cni && dist === 'rke2' && base.cni === undefined) config.cni = cni.pack;
-    if (cni && dist === 'k3s' && cni.pack !== 'flannel' && base['flannel-backend'] === undefined) {
+    // The CNI layer picks the network: rke2 installs its own CNIs by name (any other comes as a
+    // pack: `cni: none`); k3s drops its flannel for another one, delivered as a pack.
+    if (cni && dist === 'rke2' && base.cni === undefined && f.packs.rke2Cni) config.cni = f.packs.rke2Cni;
+    if (cni && dist === 'k3s' && f.packs.k3sDisableFlannel && base['flannel-backend'] === undefined) {
       config['flannel-backend'] = 'none';
       config['disable-network-policy'] = true;
     }
@@ -208,14 +220,20 @@ function kubeVipPod(vip: string, kubeconfig: string): Record<string, unknown> {
 
 const KAIROS_ROLE: Record<NodeRole, string> = { init: 'init', 'control-plane': 'controlplane', worker: 'worker' };
 
+/** The yip stage `reload` runs (device/kairos.ts RELOAD_STAGE): it writes the node's files again. */
+export const RELOAD_STAGE = 'edgefleet-reload';
+/** The rendered document stays below the agent's 64 KiB limit, with room for the secrets filled in at publish. */
+export const MAX_NODE_CONFIG_BYTES = 60 * 1024;
+
 /** One node's Kairos cloud-config; starts with "#cloud-config\n". Pure. */
 export function renderNodeConfig(input: NodeConfigInput): string {
   const dist = distributionOf(input.layers);
   const k8s = input.layers.find((l) => l.type === 'k8s')!;
   const server = input.role !== 'worker';
   if (!input.tokenPlaceholder) throw new ValidationError('invalid-node-config', `no token placeholder was given for host ${input.hostId}; the join token cannot be placed`);
+  const packs = renderPacks(input.layers, dist, server);
   const facts: NodeFacts = {
-    input, k8s, server,
+    input, k8s, server, packs,
     labels: { ...input.labels, [CLUSTER_LABEL]: input.clusterId, [POOL_LABEL]: input.pool },
     taints: (input.taints ?? []).map(parseTaint),
     sans: uniq([input.vip, input.controlPlaneAddress].filter((s): s is string => !!s)),
@@ -225,6 +243,7 @@ export function renderNodeConfig(input: NodeConfigInput): string {
   const nodeInfo = {
     clusterId: input.clusterId, clusterName: input.clusterName, hostId: input.hostId, role: input.role, pool: input.pool,
     distribution: dist, kubernetesVersion: k8s.version, controlPlaneAddress: input.controlPlaneAddress, ...(input.vip ? { vip: input.vip } : {}),
+    ...(packs.packs.length ? { packs: packs.packs } : {}),
   };
   const files: Record<string, unknown>[] = [{ path: NODE_INFO_PATH, permissions: 0o644, content: `${JSON.stringify(nodeInfo, null, 2)}\n` }];
   if (server && input.vip) {
@@ -233,6 +252,7 @@ export function renderNodeConfig(input: NodeConfigInput): string {
       content: stringify(kubeVipPod(input.vip, kubeVipKubeconfig(dist, input.role, k8s.version)), { lineWidth: 0 }),
     });
   }
+  files.push(...packs.files.map((f) => ({ ...f })));
   const doc = {
     cluster: {
       cluster_token: input.tokenPlaceholder,
@@ -240,7 +260,16 @@ export function renderNodeConfig(input: NodeConfigInput): string {
       role: KAIROS_ROLE[input.role],
       config: stringify(config, { lineWidth: 0 }),
     },
-    stages: { initramfs: [{ name: 'EdgeFleet node configuration', files }] },
+    // One list, two stages: the serializer writes it once (an anchor) and aliases it in the reload stage.
+    stages: {
+      initramfs: [{ name: 'EdgeFleet node configuration', files }],
+      [RELOAD_STAGE]: [{ name: 'EdgeFleet node configuration (reload)', files }],
+    },
   };
-  return `#cloud-config\n${stringify(doc, { lineWidth: 0 })}`;
+  const text = `#cloud-config\n${stringify(doc, { lineWidth: 0 })}`;
+  const bytes = new TextEncoder().encode(text).length;
+  if (bytes > MAX_NODE_CONFIG_BYTES) {
+    throw new ValidationError('node-config-too-large', `the node configuration of host ${input.hostId} is ${bytes} bytes, more than the ${MAX_NODE_CONFIG_BYTES} a host accepts: shorten the profile's pack values and manifests (or move large manifests into a Helm chart) in a new profile version`);
+  }
+  return text;
 }

@@ -1,4 +1,5 @@
 import type { Layer } from './profile.js';
+import { kairosVersionOfImage } from './image-tag.js';
 import { classifyChanges, type ChangeBehaviour, type LayerChange } from './reconfigure.js';
 import { compareVersions, compareSemver, parseVersion, type NumericVersion } from './versions.js';
 
@@ -79,18 +80,8 @@ export type PlanResult = { ok: true; plan: UpgradePlan } | { ok: false; code: Pl
 /** One reboot of an edge host, from shutdown to Kubernetes Ready: the downtime we state. */
 export const REBOOT_DOWNTIME_SECONDS = 300;
 
-/** The Kairos version an OS image carries, from its tag: '…-generic-v3.5.0-k3sv1.31.2-k3s1' → 'v3.5.0'; undefined when the tag does not say. */
-export function kairosVersionOfImage(image: string): string | undefined {
-  const ref = image.trim().split('@', 1)[0]!;
-  const name = ref.slice(ref.lastIndexOf('/') + 1);
-  const colon = name.indexOf(':');
-  if (colon < 0) return undefined;
-  const tag = name.slice(colon + 1);
-  // Kairos tags: <flavor_release>-<variant>-<arch>-<device>-<version>[-<k8s>] or legacy v<version>[-<k8s>].
-  // The Kairos version starts the tag or follows a '-' ('k3sv1.31.2' is the k3s version, not it).
-  const m = /(?:^|-)(v\d+\.\d+\.\d+(?:-(?:alpha|beta|rc)[.\d]*)?)(?=-|$)/.exec(tag);
-  return m?.[1];
-}
+/** The Kairos version an OS image carries, from its tag (domain/image-tag.ts, the one tag parser). */
+export { kairosVersionOfImage };
 
 /** 'v1.31.2+k3s1' and '1.31.2' → { major: 1, minor: 31, patch: 2 } (undefined if unparsable). */
 export function parseKubeVersion(v: string): { major: number; minor: number; patch: number } | undefined {

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { createProfileBody, createProfileVersionBody } from '../contracts/api.js';
-import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.js';
+import { ConflictError, NotFoundError, UnprocessableError } from '../domain/errors.js';
 import type { ProfileRecord, ProfileVersionRecord } from '../domain/model.js';
 import { validateLayers } from '../domain/profile.js';
 import { compareSemver } from '../domain/versions.js';
@@ -40,12 +40,12 @@ export async function createProfileVersion(deps: Deps, ctx: RequestContext, name
     action: 'profiles:create', audit: 'profile.version.create', resource: `profile/${name}@${input.version}`,
     run: async () => {
       const profile = visible(ctx, await deps.profiles.get(ctx.project, name), profileNotFound(name));
-      const { errors, ordered } = validateLayers(input.layers);
-      if (errors.length > 0) throw new ValidationError('invalid-layers', `profile version ${input.version} is not valid: ${errors.map((e) => e.message).join('; ')}`, { errors });
+      const { errors, ordered, code } = validateLayers(input.layers, input.variables ?? []);
+      if (errors.length > 0) throw new UnprocessableError(code, `profile version ${input.version} is not valid: ${errors.map((e) => e.message).join('; ')}`, { errors });
       const now = deps.clock.now().toISOString();
       const published = input.publish === true;
       const v: ProfileVersionRecord = {
-        name, project: ctx.project, version: input.version, layers: ordered, status: published ? 'published' : 'draft',
+        name, project: ctx.project, version: input.version, layers: ordered, ...(input.variables?.length ? { variables: input.variables } : {}), status: published ? 'published' : 'draft',
         ...(published ? { publishedAt: now } : {}), createdAt: now, createdBy: ctx.principal.subject,
       };
       if (!(await deps.profiles.createVersion(v, { setLatest: published && isNewest(profile, v.version) }))) {
@@ -61,7 +61,12 @@ export async function publishProfileVersion(deps: Deps, ctx: RequestContext, nam
     action: 'profiles:create', audit: 'profile.version.publish', resource: `profile/${name}@${version}`,
     run: async () => {
       const profile = visible(ctx, await deps.profiles.get(ctx.project, name), profileNotFound(name));
-      visible(ctx, await deps.profiles.getVersion(ctx.project, name, version), versionNotFound(name, version));
+      const draft = visible(ctx, await deps.profiles.getVersion(ctx.project, name, version), versionNotFound(name, version));
+      // A draft stored before today's rules is checked again: only a valid version is published.
+      const { errors, code } = validateLayers(draft.layers, draft.variables ?? []);
+      if (draft.status === 'draft' && errors.length > 0) {
+        throw new UnprocessableError(code, `profile ${name}@${version} cannot be published: ${errors.map((e) => e.message).join('; ')}; create a new version that fixes it`, { errors });
+      }
       const out = await deps.profiles.publishVersion(ctx.project, name, version, deps.clock.now().toISOString(), { setLatest: isNewest(profile, version) });
       if (!out) throw new ConflictError('profile-version-published', `profile ${name}@${version} is already published and cannot change`);
       return out;

@@ -6,9 +6,9 @@ beforeAll(async () => { h = await startHarness(); });
 afterAll(async () => { await h?.stop(); });
 
 const layers = (k3s = '1.30.4') => [
-  { type: 'os', pack: 'ubuntu', version: '24.04', image: 'quay.io/kairos/ubuntu:24.04-standard-amd64-generic-v3.5.0' },
+  { type: 'os', pack: 'ubuntu', version: '24.04', image: `quay.io/kairos/ubuntu:24.04-standard-amd64-generic-v3.5.0-k3sv${k3s}-k3s1` },
   { type: 'k8s', pack: 'k3s', version: k3s },
-  { type: 'addon', pack: 'metrics-server', version: '0.7.2', values: 'replicas: 1\n' },
+  { type: 'addon', pack: 'metrics-server', version: '0.7.2', values: 'replicas: 1\n', chart: { repo: 'https://kubernetes-sigs.github.io/metrics-server/', name: 'metrics-server', version: '3.12.2' } },
 ];
 
 describe('registration tokens', () => {
@@ -118,9 +118,19 @@ describe('profiles', () => {
   it('validates layers against the matrix and keeps published versions immutable', async () => {
     expect((await h.call('POST', '/v1/profiles', { body: { name: 'retail', description: 'store edge' } })).status).toBe(201);
     const bad = await h.call('POST', '/v1/profiles/retail/versions', { body: { version: '1.0.0', layers: [{ type: 'os', pack: 'alpine', version: '3.20' }, { type: 'k8s', pack: 'rke2', version: '1.30.2' }] } });
-    expect(bad.status).toBe(400);
+    expect(bad.status).toBe(422);
     expect(bad.body.code).toBe('invalid-layers');
     expect(bad.body.detail).toMatch(/systemd/);
+    // The OS image must carry the Kubernetes the k8s layer names (issue 11): refused, naming the layer, nothing stored.
+    const mismatch = await h.call('POST', '/v1/profiles/retail/versions', { body: { version: '0.9.0', layers: layers().map((l) => (l.type === 'k8s' ? { ...l, version: '1.31.2' } : l)), publish: true } });
+    expect(mismatch.status).toBe(422);
+    expect(mismatch.headers.get('content-type')).toMatch(/application\/problem\+json/);
+    expect(mismatch.body.code).toBe('image-version-mismatch');
+    expect(mismatch.body.errors).toEqual([{ path: 'layers.0.image', message: expect.stringMatching(/layer 0 \(os ubuntu\): image .*k3sv1\.30\.4-k3s1 carries k3s 1\.30\.4, but the k8s layer is k3s 1\.31\.2/) }]);
+    const noChart = await h.call('POST', '/v1/profiles/retail/versions', { body: { version: '0.9.0', layers: [...layers(), { type: 'cni', pack: 'calico', version: '3.28.0' }] } });
+    expect(noChart.status).toBe(422);
+    expect(noChart.body.errors).toContainEqual({ path: 'layers.3.chart', message: expect.stringMatching(/needs a chart or manifests.*k3s ships only flannel/) });
+    expect((await h.call('GET', '/v1/profiles/retail/versions/0.9.0')).status).toBe(404);
     const draft = await h.call('POST', '/v1/profiles/retail/versions', { body: { version: '1.0.0', layers: layers() } });
     expect(draft.status).toBe(201);
     expect(draft.body.status).toBe('draft');

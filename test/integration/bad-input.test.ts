@@ -9,7 +9,7 @@ import { eventually, seedApprovedHosts, startHarness, type Harness } from './har
 
 let h: Harness;
 const ids: Record<string, string> = {};
-const layers = [{ type: 'os', pack: 'ubuntu', version: '24.04' }, { type: 'k8s', pack: 'k3s', version: '1.30.4' }];
+const layers = [{ type: 'os', pack: 'ubuntu', version: '24.04', image: 'quay.io/kairos/ubuntu:24.04-standard-amd64-generic-v3.5.0-k3sv1.30.4-k3s1' }, { type: 'k8s', pack: 'k3s', version: '1.30.4' }];
 
 /** Every state-table item (keys + version): a request that "changes nothing" leaves this equal. */
 async function stateFingerprint(): Promise<string> {

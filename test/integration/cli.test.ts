@@ -126,7 +126,7 @@ describe('edgefleet CLI against the local runtime', () => {
     expect((await cli(['profiles', 'create', 'edge-k3s', '--description', 'k3s on Ubuntu'])).code).toBe(EXIT.ok);
     writeFileSync(
       join(work, 'layers.yaml'),
-      'layers:\n  - {type: os, pack: ubuntu, version: "24.04"}\n  - {type: k8s, pack: k3s, version: 1.30.4}\n',
+      'layers:\n  - {type: os, pack: ubuntu, version: "24.04", image: "quay.io/kairos/ubuntu:24.04-standard-amd64-generic-v3.5.0-k3sv1.30.4-k3s1"}\n  - {type: k8s, pack: k3s, version: 1.30.4}\n',
     );
     const added = await cli(['profiles', 'add-version', 'edge-k3s', '--version', '1.0.0', '--file', 'layers.yaml', '--publish']);
     expect(added.code).toBe(EXIT.ok);

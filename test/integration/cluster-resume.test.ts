@@ -30,7 +30,7 @@ it('a create interrupted by a restart of the control plane resumes and finishes;
   ({ fleet, ids } = await startFleet(h, { count: 3, prefix: 'rs', stateDir: dir, kairos: { rebootDelayMs: 100, k8sReadyDelayMs: 1500 } }));
   await h.call('POST', '/v1/profiles', { body: { name: 'edge' } });
   await h.call('POST', '/v1/profiles/edge/versions', {
-    body: { version: '1.0.0', publish: true, layers: [{ type: 'os', pack: 'ubuntu', version: '24.04' }, { type: 'k8s', pack: 'k3s', version: '1.30.4' }] },
+    body: { version: '1.0.0', publish: true, layers: [{ type: 'os', pack: 'ubuntu', version: '24.04', image: 'quay.io/kairos/ubuntu:24.04-standard-amd64-generic-v3.5.0-k3sv1.30.4-k3s1' }, { type: 'k8s', pack: 'k3s', version: '1.30.4' }] },
   });
   const r = await h.call('POST', '/v1/clusters', { body: { name: 'resumed', profile: { name: 'edge', version: '1.0.0' }, controlPlane: { hostIds: ids }, vip: '10.0.0.20' } });
   expect(r.status).toBe(202);

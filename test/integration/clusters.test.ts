@@ -15,9 +15,9 @@ let dir: string;
 const N = 10;
 
 const LAYERS = [
-  { type: 'os', pack: 'ubuntu', version: '24.04', image: 'quay.io/kairos/ubuntu:24.04-standard-amd64-generic-v3.5.0' },
+  { type: 'os', pack: 'ubuntu', version: '24.04', image: 'quay.io/kairos/ubuntu:24.04-standard-amd64-generic-v3.5.0-k3sv1.30.4-k3s1' },
   { type: 'k8s', pack: 'k3s', version: '1.30.4' },
-  { type: 'addon', pack: 'metrics-server', version: '0.7.2', values: 'replicas: 1\n' },
+  { type: 'addon', pack: 'metrics-server', version: '0.7.2', values: 'replicas: 1\n', chart: { repo: 'https://kubernetes-sigs.github.io/metrics-server/', name: 'metrics-server', version: '3.12.2' } },
 ];
 
 beforeAll(async () => {
@@ -35,7 +35,7 @@ beforeAll(async () => {
   expect((await h.call('POST', '/v1/profiles/edge/versions', { body: { version: '1.0.0', layers: LAYERS, publish: true } })).status).toBe(201);
   const restart = LAYERS.map((l) => (l.type === 'k8s' ? { ...l, values: 'node-label:\n  - zone=a\n' } : l));
   expect((await h.call('POST', '/v1/profiles/edge/versions', { body: { version: '1.1.0', layers: restart, publish: true } })).status).toBe(201);
-  const repave = LAYERS.map((l) => (l.type === 'k8s' ? { ...l, version: '1.31.1' } : l));
+  const repave = LAYERS.map((l) => (l.type === 'k8s' ? { ...l, version: '1.31.1' } : l.type === 'os' ? { ...l, image: 'quay.io/kairos/ubuntu:24.04-standard-amd64-generic-v3.5.0-k3sv1.31.1-k3s1' } : l));
   expect((await h.call('POST', '/v1/profiles/edge/versions', { body: { version: '2.0.0', layers: repave, publish: true } })).status).toBe(201);
 }, 120_000);
 

@@ -2,7 +2,7 @@ import { seedApprovedHosts, startHarness, type Harness } from './harness.js';
 
 let h: Harness;
 const project = 'race';
-const layers = [{ type: 'os', pack: 'debian', version: '12' }, { type: 'k8s', pack: 'kubeadm', version: '1.31.2' }];
+const layers = [{ type: 'os', pack: 'debian', version: '12', image: 'quay.io/kairos/debian:bookworm-standard-amd64-generic-v3.5.0-kubeadmv1.31.2' }, { type: 'k8s', pack: 'kubeadm', version: '1.31.2' }];
 
 beforeAll(async () => {
   h = await startHarness();

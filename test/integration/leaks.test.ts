@@ -7,7 +7,7 @@ import { startHarness, type Harness } from './harness.js';
  * audit time ranges are bounded. Runs on the real local runtime (DynamoDB Local).
  */
 let h: Harness;
-const layers = [{ type: 'os', pack: 'ubuntu', version: '24.04' }, { type: 'k8s', pack: 'k3s', version: '1.30.4' }];
+const layers = [{ type: 'os', pack: 'ubuntu', version: '24.04', image: 'quay.io/kairos/ubuntu:24.04-standard-amd64-generic-v3.5.0-k3sv1.30.4-k3s1' }, { type: 'k8s', pack: 'k3s', version: '1.30.4' }];
 
 /** Every item of both tables, as JSON text (what an attacker with table read access sees). */
 async function everyStoredItem(): Promise<string[]> {

@@ -5,6 +5,7 @@ import { getLogger, getMetrics } from '../observability.js';
 
 export const STATUS_BY_KIND: Readonly<Record<ErrorKind, number>> = {
   validation: 400,
+  unprocessable: 422,
   unauthenticated: 401,
   forbidden: 403,
   'not-found': 404,
@@ -18,7 +19,7 @@ export const STATUS_BY_KIND: Readonly<Record<ErrorKind, number>> = {
 };
 
 const TITLES: Readonly<Record<number, string>> = {
-  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 412: 'Precondition Failed',
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 412: 'Precondition Failed', 422: 'Unprocessable Content',
   413: 'Content Too Large', 415: 'Unsupported Media Type', 429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable',
 };
 

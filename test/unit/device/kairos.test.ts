@@ -176,13 +176,13 @@ describe('KairosCli Kubernetes', () => {
     expect(r.argv[0]!.slice(0, 3)).toEqual(['kubectl', '--kubeconfig', '/var/lib/rancher/k3s/agent/kubelet.kubeconfig']);
   });
 
-  test('bootstrap runs the boot stage (the providers live in boot.before); reload runs the reload stage only', async () => {
+  test('bootstrap writes the node files (reload stage) then runs the boot stage (the providers live in boot.before); reload runs the reload stage only', async () => {
     await host(CP);
     const r = new RecordingRunner();
     const k = new KairosCli(r, paths());
     await k.bootstrap();
     await k.reloadKubernetes();
-    expect(r.argv).toEqual([['kairos-agent', 'run-stage', 'boot'], ['kairos-agent', 'run-stage', 'edgefleet-reload']]);
+    expect(r.argv).toEqual([['kairos-agent', 'run-stage', 'edgefleet-reload'], ['kairos-agent', 'run-stage', 'boot'], ['kairos-agent', 'run-stage', 'edgefleet-reload']]);
   });
 
   test.each([

@@ -77,7 +77,7 @@ describe('agent ↔ local runtime: upgrades with the post-boot gate', () => {
     expect(results('ku-2', id).map((r) => r.phase)).toEqual(['accepted', 'progress', 'progress', 'progress', 'succeeded']);
     expect(await run('ku-1', 'kube-node', { action: 'uncordon', node: 'ku-2' })).toMatchObject({ phase: 'succeeded' });
     const to = Date.now();
-    expect(fleet.kubernetes.node('ku-2')).toMatchObject({ ready: true, cordoned: false, kubeletVersion: 'v1.33.1' });
+    expect(fleet.kubernetes.node('ku-2')).toMatchObject({ ready: true, cordoned: false, kubeletVersion: 'v1.33.1+k3s1' });
     expect(fleet.kubernetes.maxConcurrentUnavailable(NODES, from, to)).toBe(1);
     expect(fleet.kubernetes.minAvailable(NODES, from, to)).toBe(3);
     expect(fleet.kubernetes.unavailableAt(to)).toEqual([]);
@@ -93,7 +93,7 @@ describe('agent ↔ local runtime: upgrades with the post-boot gate', () => {
       phase: 'failed', detail: expect.stringMatching(new RegExp(`^booted passive at v3\\.5\\.0: the new image did not boot and Kairos fell back to \\S+v3\\.5\\.0\\S+; the active partition still holds ${bad.replace(/[.]/g, '\\.')}$`)),
     });
     await eventually('ku-2 Ready again', async () => fleet.kubernetes.node('ku-2')?.ready === true);
-    expect(fleet.kubernetes.node('ku-2')?.kubeletVersion).toBe('v1.33.1');
+    expect(fleet.kubernetes.node('ku-2')?.kubeletVersion).toBe('v1.33.1+k3s1');
   }, 60_000);
 
   it('an image that carries another Kubernetes version: the gate fails naming the kubelet found and the one expected', async () => {

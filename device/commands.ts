@@ -1,6 +1,7 @@
 import type { CommandMessage, ResultMessage } from '../lambdas/contracts/mqtt.js';
 import { InvalidParameter, validateCloudConfig, type KairosExecutor, type KairosState, type RebootOutcome } from './kairos.js';
-import { clusterStanza, parseApplyParams, parseKubeNodeParams, serviceFor, type ApplyParams } from './kubernetes.js';
+import { clusterStanza, parseApplyParams, parseKubeNodeParams, parseWaitPacksParams, serviceFor, type ApplyParams } from './kubernetes.js';
+import { packWait } from './pack-status.js';
 import type { Inflight, StateStore } from './state-store.js';
 import { freshSinceBoot, parsePreflightParams, parseUpgradeParams, sameImage, sameKubelet } from './upgrade.js';
 
@@ -24,6 +25,8 @@ export interface CommandContext {
   readonly stopped: () => boolean;
   readonly result: (commandId: string, phase: ResultMessage['phase'], detail?: string, progress?: number) => Promise<void>;
   readonly report: (kind: 'full') => Promise<void>;
+  /** A status report if anything changed (packs that just became ready reach the cloud before the result). */
+  readonly reportIfChanged: () => Promise<void>;
   /** Reboots; on a simulated host (already back) decides the in-flight command right away. */
   readonly rebootThenVerify: (reboot: () => Promise<RebootOutcome>, abandoned: Abandoned) => Promise<void>;
   /** Default wait for Kubernetes Ready when the command names none. */
@@ -208,8 +211,42 @@ const kubeNode: Handler = async (cmd, ctx) => {
   await ctx.result(cmd.commandId, 'succeeded', `node ${p.node} ${PAST[p.action]}`);
 };
 
+const clipDetail = (s: string) => (s.length > 4000 ? `${s.slice(0, 3999)}…` : s);
+
+/**
+ * Waits on the init node until every named pack is ready (succeeded), one is in error (failed
+ * at once, naming it and its reason) or the time is up (failed, naming the packs not ready and
+ * their states). Progress is published when what it waits for changes; the status report with
+ * the packs goes out before the verdict.
+ */
+const waitPacks: Handler = async (cmd, ctx) => {
+  const p = parseWaitPacksParams(cmd.params);
+  const role = (await ctx.executor.state()).kubernetes?.role;
+  if (role !== 'init' && role !== 'control-plane') {
+    throw new Error(`this host is ${role ? 'a worker' : 'not a Kubernetes node'}; wait-packs runs on the cluster's init node, which installs the packs and holds the admin kubeconfig`);
+  }
+  const { until, seconds } = readyUntil(ctx, cmd.deadline, p.timeoutSeconds);
+  await ctx.result(cmd.commandId, 'progress', `waiting up to ${seconds} s for packs ${p.packs.join(', ')} to be ready`, 5);
+  let last = '';
+  for (;;) {
+    const packs = await ctx.executor.packs();
+    const w = packWait(p.packs, packs, ctx.now().getTime() >= until, seconds);
+    if (ctx.stopped()) return;
+    if (w.done) {
+      await ctx.reportIfChanged().catch(() => undefined);
+      return ctx.result(cmd.commandId, w.ok ? 'succeeded' : 'failed', clipDetail(w.detail));
+    }
+    if (w.detail !== last) {
+      last = w.detail;
+      const ready = p.packs.filter((n) => packs.some((x) => x.name === n && x.state === 'ready')).length;
+      await ctx.result(cmd.commandId, 'progress', clipDetail(w.detail), Math.round(5 + (90 * ready) / p.packs.length));
+    }
+    await ctx.sleep(Math.min(ctx.readyPollMs, Math.max(1, until - ctx.now().getTime())));
+  }
+};
+
 export const HANDLERS: Readonly<Record<CommandMessage['type'], Handler>> = {
-  upgrade, preflight, reboot, reset, 'apply-cloud-config': applyCloudConfig, 'kube-node': kubeNode, 'report-state': reportState,
+  upgrade, preflight, reboot, reset, 'apply-cloud-config': applyCloudConfig, 'kube-node': kubeNode, 'report-state': reportState, 'wait-packs': waitPacks,
 };
 
 /** Decides the outcome of the command that rebooted the host, once it is back. */

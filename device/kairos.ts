@@ -3,13 +3,15 @@ import { hostname, uptime } from 'node:os';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { KubeNodeAction } from '../lambdas/contracts/mqtt.js';
+import type { PackStatus } from '../lambdas/contracts/packs.js';
 import type { CommandRunner } from './command-runner.js';
 import {
   clusterStanza, distributionFromRelease, InvalidParameter, isControlPlane, kubeNodeArgs, LAYOUTS, NODE_INFO_PATH, parseNodeJson, serviceFor, validateNodeName,
   type Distribution, type KubernetesNodeState,
 } from './kubernetes.js';
 import { validateImage } from './image-ref.js';
-import { installPacks, KUBEADM_PACK_DIR } from './pack-install.js';
+import { installPacks, kubeadmPackStates, KUBEADM_PACK_DIR, nodePacksOf, PACK_RESULTS_FILE } from './pack-install.js';
+import { readPackStates } from './pack-reader.js';
 import { checkImageReachable, type ReachabilityOptions } from './registry.js';
 import { writeFileAtomic } from './state-store.js';
 
@@ -76,6 +78,11 @@ export interface KairosExecutor {
   stateFreeMb(): Promise<number>;
   /** Resolves when the image's manifest is reachable from this host; rejects with the reason. */
   checkImage(image: string): Promise<void>;
+  /**
+   * Each pack (CNI, CSI, add-on) of the applied node configuration and its state, as this
+   * control-plane node sees it in the cluster; empty on a worker or a host without packs.
+   */
+  packs(): Promise<PackStatus[]>;
 }
 
 export const MAX_CLOUD_CONFIG_BYTES = 64 * 1024;
@@ -296,6 +303,18 @@ export class KairosCli implements KairosExecutor {
 
   async checkImage(image: string): Promise<void> {
     await checkImageReachable(validateImage(image), { timeoutMs: IMAGE_CHECK_TIMEOUT_MS, ...this.paths.registry });
+  }
+
+  async packs(): Promise<PackStatus[]> {
+    const k = await this.kube();
+    if (!k || !isControlPlane(k.role)) return [];
+    const packs = nodePacksOf(await readFile(this.paths.nodeInfo, 'utf8').catch(() => undefined));
+    if (packs.length === 0) return [];
+    if (k.distribution === 'kubeadm') {
+      // The agent installs kubeadm's packs itself (device/pack-install.ts) and records each outcome under /oem.
+      return kubeadmPackStates(await readFile(join(this.paths.oemDir, PACK_RESULTS_FILE), 'utf8').catch(() => undefined), packs);
+    }
+    return readPackStates(this.runner, k.distribution, packs);
   }
 
   private async cluster() {

@@ -1,5 +1,5 @@
 import { parseDocument } from 'yaml';
-import { APPLY_MODES, APPLY_PARAMS, KUBE_NODE_ACTIONS, type ApplyMode, type KubeNodeAction } from '../lambdas/contracts/mqtt.js';
+import { APPLY_MODES, APPLY_PARAMS, KUBE_NODE_ACTIONS, waitPacksParams, type ApplyMode, type KubeNodeAction } from '../lambdas/contracts/mqtt.js';
 
 /**
  * The Kubernetes side of a Kairos host: pure helpers (no I/O) shared by the real executor
@@ -173,6 +173,21 @@ export function parseKubeNodeParams(p: Params): KubeNodeParams {
   const action = p.action;
   if (typeof action !== 'string' || !(KUBE_NODE_ACTIONS as readonly string[]).includes(action)) throw new InvalidParameter(`action: must be one of ${KUBE_NODE_ACTIONS.join(', ')}`);
   return { action: action as KubeNodeAction, node: validateNodeName(p.node), timeoutSeconds: intIn(p, 'timeoutSeconds', 1, 3600) ?? DEFAULT_KUBE_NODE_TIMEOUT_SECONDS };
+}
+
+export interface WaitPacksParams {
+  readonly packs: readonly string[];
+  readonly timeoutSeconds: number;
+}
+
+/** `wait-packs` parameters (contracts/mqtt.ts `waitPacksParams`): the pack names, and how long to wait. */
+export function parseWaitPacksParams(p: Params): WaitPacksParams {
+  onlyKnown(p, ['packs', 'timeoutSeconds']);
+  const parsed = waitPacksParams.safeParse(p);
+  if (!parsed.success) {
+    throw new InvalidParameter(parsed.error.issues.slice(0, 2).map((i) => `${i.path.join('.') || 'params'}: ${i.message}`).join('; '));
+  }
+  return { packs: [...new Set(parsed.data.packs.split(','))], timeoutSeconds: parsed.data.timeoutSeconds };
 }
 
 /** Where each distribution keeps its binaries, kubeconfigs and services on a Kairos host. */

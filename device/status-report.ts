@@ -1,6 +1,6 @@
 import type { StatusMessage } from '../lambdas/contracts/mqtt.js';
 import type { Inventory } from '../lambdas/contracts/device.js';
-import type { NicAddresses } from '../lambdas/contracts/packs.js';
+import type { NicAddresses, PackStatus } from '../lambdas/contracts/packs.js';
 import type { KairosState, PartitionImage } from './kairos.js';
 import { AGENT_VERSION } from './version.js';
 
@@ -38,8 +38,8 @@ export function bootReport(s: KairosState): StatusMessage['boot'] {
   };
 }
 
-/** The status message for a host state; a full report carries the inventory. */
-export function statusReport(s: KairosState, r: { kind: 'change' | 'full'; seq: number; at: Date; inventory?: Inventory; addresses?: readonly NicAddresses[] }): StatusMessage {
+/** The status message for a host state; a full report carries the inventory; the init node's carries its packs; every report the host's addresses. */
+export function statusReport(s: KairosState, r: { kind: 'change' | 'full'; seq: number; at: Date; inventory?: Inventory; packs?: readonly PackStatus[]; addresses?: readonly NicAddresses[] }): StatusMessage {
   return {
     seq: r.seq, at: r.at.toISOString(), kind: r.kind,
     boot: bootReport(s),
@@ -52,5 +52,6 @@ export function statusReport(s: KairosState, r: { kind: 'change' | 'full'; seq: 
     } : {}),
     ...(r.kind === 'full' && r.inventory ? { inventory: r.inventory } : {}),
     ...(r.addresses ? { addresses: r.addresses.map((n) => ({ name: n.name, ips: [...n.ips] })) } : {}),
+    ...(r.packs ? { packs: r.packs.slice(0, 64) } : {}),
   };
 }

@@ -2,10 +2,12 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { NetworkInterfaceInfo } from 'node:os';
 import type { KubeNodeAction } from '../lambdas/contracts/mqtt.js';
+import type { PackStatus } from '../lambdas/contracts/packs.js';
 import { writeFileAtomic } from '../device/state-store.js';
-import { validateCloudConfig, validateImage, versionFromImage, type BootState, type KairosExecutor, type KairosState, type RebootOutcome, type UpgradeOptions } from '../device/kairos.js';
+import { RELOAD_STAGE, validateCloudConfig, validateImage, versionFromImage, type BootState, type KairosExecutor, type KairosState, type RebootOutcome, type UpgradeOptions } from '../device/kairos.js';
 import { clusterStanza, isControlPlane, serviceFor, validateNodeName, type Distribution, type KubeRole } from '../device/kubernetes.js';
 import { SimulatedKubernetes } from './simulated-kubernetes.js';
+import { packRelevant, runsAtBoot, simulatedPackStates, stageFiles, type PackRecord, type WrittenFiles } from './simulated-packs.js';
 import { kubernetesFromImage } from '../device/upgrade.js';
 import type { NetworkInterfaces } from '../device/inventory.js';
 
@@ -86,6 +88,10 @@ export interface SimulatedDisk {
   /** What this host, as a control plane, did to other nodes (kube-node commands). */
   cordoned?: string[];
   deletedNodes?: string[];
+  /** What the node configuration's stages wrote that packs depend on (node.json, the pack files). */
+  files?: WrittenFiles;
+  /** The init node's pack installs: which content of each pack, since when. */
+  packRecords?: Record<string, PackRecord>;
 }
 
 export interface SimulatedFailures {
@@ -116,6 +122,8 @@ export interface SimulatedFailures {
   imageContents?: Readonly<Record<string, string>>;
   /** After boot the kubelet reports this version, whatever the image carries (stays until cleared). */
   kubeletVersion?: string;
+  /** These packs (by name) fail to install with this reason, whatever was written (stays until cleared). */
+  packFailure?: Readonly<Record<string, string>>;
 }
 
 export interface SimulatedKairosOptions {
@@ -146,6 +154,8 @@ export interface SimulatedKairosOptions {
    * reported strings, no traffic goes anywhere). `[]`: a host without any address.
    */
   readonly nics?: readonly SimulatedNic[];
+  /** How long a pack installs on the init node (from its file written and the API up) before ready or error. @default 300 */
+  readonly packInstallDelayMs?: number;
   /** Free space on the state partition, in MB. @default 20000 */
   readonly stateFreeMb?: number;
   /** Called when the host goes dark (failure `neverReturns`): the fleet stops the host's agent. */
@@ -324,6 +334,8 @@ export class SimulatedKairos implements KairosExecutor {
       this.disk.node = undefined;
       this.disk.cordoned = undefined;
       this.disk.deletedNodes = undefined;
+      this.disk.files = undefined;
+      this.disk.packRecords = undefined;
       this.disk.resets += 1;
       this.disk.booted = 'active';
       this.disk.running = this.disk.active;
@@ -337,6 +349,8 @@ export class SimulatedKairos implements KairosExecutor {
     }
     this.bootedAt = this.now();
     this.nodeStartedAt = this.bootedAt;
+    // The boot stages write the node configuration's files (node.json, the pack files).
+    this.writeStages(runsAtBoot);
     // The provider runs at boot: a host with a cluster config and no node yet joins now.
     const hadNode = !!this.disk.node;
     if (!this.disk.node && !this.failures.joinFailure) this.disk.node = this.nodeFromConfig().node;
@@ -389,6 +403,8 @@ export class SimulatedKairos implements KairosExecutor {
     this.calls.push('bootstrap');
     const c = clusterStanza(this.disk.cloudConfig);
     if (!c) throw new Error('no cluster stanza in /oem/90_edgefleet.yaml: apply a cloud-config with "cluster:" first');
+    // As the real executor does: the reload stage writes the node's files, then `run-stage boot` runs the provider.
+    this.writeStages((stage) => stage === RELOAD_STAGE || (runsAtBoot(stage) && stage.startsWith('boot')));
     const { node: wanted, missing } = this.nodeFromConfig();
     await this.sleep(this.options.bootstrapDelayMs ?? 0);
     const provider = wanted?.distribution ?? c.distribution ?? 'Kubernetes';
@@ -415,6 +431,35 @@ export class SimulatedKairos implements KairosExecutor {
 
   async reloadKubernetes(): Promise<void> {
     this.calls.push('reload-kubernetes');
+    // `kairos-agent run-stage edgefleet-reload`: the stage's files are written again; a changed pack installs again.
+    this.writeStages((stage) => stage === RELOAD_STAGE);
+    await this.save();
+  }
+
+  /** Writes the files of the applied cloud-config's selected stages that packs depend on (now). */
+  private writeStages(select: (stage: string) => boolean): void {
+    const at = this.now();
+    for (const f of stageFiles(this.disk.cloudConfig, select)) {
+      if (packRelevant(f.path)) this.disk.files = { ...this.disk.files, [f.path]: { content: f.content, at } };
+    }
+  }
+
+  /** On the init node with its API up: each pack of node.json, from the files written (simulated-packs.ts). */
+  async packs(): Promise<PackStatus[]> {
+    const node = this.disk.node;
+    if (!node || node.role !== 'init') return [];
+    const up = !this.rebooting && !this.failures.neverReady;
+    const { packs, records } = simulatedPackStates({
+      files: this.disk.files ?? {}, distribution: node.distribution, now: this.now(),
+      apiUpSince: up ? this.nodeStartedAt + (this.options.k8sReadyDelayMs ?? 0) : undefined,
+      installDelayMs: this.options.packInstallDelayMs ?? 300, records: this.disk.packRecords ?? {},
+      ...(this.failures.packFailure ? { failures: this.failures.packFailure } : {}),
+    });
+    if (JSON.stringify(records) !== JSON.stringify(this.disk.packRecords ?? {}) && Object.keys(records).length > 0) {
+      this.disk.packRecords = { ...this.disk.packRecords, ...records };
+      await this.save();
+    }
+    return packs;
   }
 
   async kubeNode(action: KubeNodeAction, node: string, timeoutSeconds: number): Promise<void> {

@@ -95,6 +95,7 @@ export class CommandRunnerFeature implements Feature {
       stopped: () => this.stopped,
       result: (id, phase, detail, progress) => this.result(id, phase, detail, progress),
       report: (kind) => this.o.report(kind),
+      reportIfChanged: () => this.o.reportIfChanged(),
       rebootThenVerify: (reboot, abandoned) => this.rebootThenVerify(reboot, abandoned),
       readyTimeoutMs: this.o.readyTimeoutMs,
       readyPollMs: this.o.readyPollMs,

@@ -1,15 +1,18 @@
 import type { Inventory } from '../../lambdas/contracts/device.js';
-import type { NicAddresses } from '../../lambdas/contracts/packs.js';
+import type { NicAddresses, PackStatus } from '../../lambdas/contracts/packs.js';
 import { statusMessage, TOPICS } from '../../lambdas/contracts/mqtt.js';
 import type { Sleep } from '../backoff.js';
 import type { KairosState } from '../kairos.js';
 import type { Log } from '../registration.js';
+import { packsFingerprint } from '../pack-status.js';
 import { dueReport, fingerprint, nextSeq, statusReport } from '../status-report.js';
 import type { AgentState, Feature, Publish } from './feature.js';
 
 export interface StatusReporterOptions {
   readonly hostId: string;
   readonly readState: () => Promise<KairosState>;
+  /** The packs and their states (read on the init node only, at the same cadence as the state). */
+  readonly readPacks?: () => Promise<PackStatus[]>;
   readonly inventory: (s: KairosState) => Promise<Inventory>;
   /** The host's IP addresses per interface (device/inventory.ts `nicAddresses`), in every report; a change sends one. */
   readonly addresses: () => readonly NicAddresses[];
@@ -65,16 +68,31 @@ export class StatusReporter implements Feature {
   /** Reads the host and sends a `change` report if anything differs from the last report. */
   async reportIfChanged(): Promise<void> {
     const s = await this.o.readState();
-    if (fingerprint(s, this.o.addresses()) !== this.lastFingerprint) await this.report('change', s);
+    const packs = await this.packsOf(s);
+    if (this.fingerprintOf(s, packs, this.o.addresses()) !== this.lastFingerprint) await this.report('change', { state: s, packs });
   }
 
-  async report(kind: 'change' | 'full', known?: KairosState): Promise<void> {
-    const s = known ?? (await this.o.readState());
+  /** On the init node: its packs (a failed read sends none rather than something false). */
+  private async packsOf(s: KairosState): Promise<PackStatus[] | undefined> {
+    if (s.kubernetes?.role !== 'init' || !this.o.readPacks) return undefined;
+    return this.o.readPacks().catch((e: unknown) => {
+      this.o.log('warn', `reading the packs failed: ${(e as Error).message}`);
+      return undefined;
+    });
+  }
+
+  private fingerprintOf(s: KairosState, packs: readonly PackStatus[] | undefined, addresses: readonly NicAddresses[]): string {
+    return `${fingerprint(s, addresses)}|${packs ? packsFingerprint(packs) : '-'}`;
+  }
+
+  async report(kind: 'change' | 'full', known?: { state: KairosState; packs: PackStatus[] | undefined }): Promise<void> {
+    const s = known?.state ?? (await this.o.readState());
+    const packs = known ? known.packs : await this.packsOf(s);
     const addresses = this.o.addresses();
-    this.lastFingerprint = fingerprint(s, addresses);
+    this.lastFingerprint = this.fingerprintOf(s, packs, addresses);
     const seq = nextSeq(this.lastSeq, this.o.now().getTime());
     this.lastSeq = seq;
-    const msg = statusReport(s, { kind, seq, at: this.o.now(), addresses, ...(kind === 'full' ? { inventory: await this.o.inventory(s) } : {}) });
+    const msg = statusReport(s, { kind, seq, at: this.o.now(), addresses, ...(kind === 'full' ? { inventory: await this.o.inventory(s) } : {}), ...(packs ? { packs } : {}) });
     if (kind === 'full') this.lastFull = this.o.now().getTime();
     this.o.state.statusSent += 1;
     await this.o.publish(TOPICS.status(this.o.hostId), statusMessage.parse(msg));

@@ -57,7 +57,7 @@ export const statusMessage = z.strictObject({
 export type StatusMessage = z.infer<typeof statusMessage>;
 
 /** The allow-list of operations an agent will run. Anything else is refused on the device too. */
-export const commandType = z.enum(['upgrade', 'reboot', 'reset', 'apply-cloud-config', 'kube-node', 'preflight', 'report-state']);
+export const commandType = z.enum(['upgrade', 'reboot', 'reset', 'apply-cloud-config', 'kube-node', 'preflight', 'report-state', 'wait-packs']);
 
 /**
  * Parameters of `upgrade` (Kairos A/B): `image` (OCI reference), `version` (the Kairos version
@@ -98,6 +98,19 @@ export type ApplyMode = (typeof APPLY_MODES)[number];
  */
 export const KUBE_NODE_ACTIONS = ['cordon', 'uncordon', 'drain', 'delete'] as const;
 export type KubeNodeAction = (typeof KUBE_NODE_ACTIONS)[number];
+
+/**
+ * Parameters of `wait-packs` (run on the cluster's init node, which holds the admin kubeconfig):
+ * - `packs`: the pack names to wait for, comma-separated (the profile's CNI, CSI and add-on layers).
+ * - `timeoutSeconds`: how long to wait for every one of them to be `ready`.
+ * Succeeded when every named pack is ready; failed at once when one is in `error` (naming it
+ * and its reason), or when the time runs out (naming the packs not ready and their states).
+ */
+export const waitPacksParams = z.strictObject({
+  packs: z.string().min(1).max(4096).regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(,[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, 'pack names (DNS labels), comma-separated'),
+  timeoutSeconds: z.number().int().min(1).max(86_400),
+});
+export type WaitPacksParams = z.infer<typeof waitPacksParams>;
 
 export const commandMessage = z.strictObject({
   commandId: z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/),

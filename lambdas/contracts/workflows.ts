@@ -46,12 +46,14 @@ export interface WorkflowSpec {
 export const WORKFLOWS: Readonly<Record<WorkflowKind, WorkflowSpec>> = {
   'create-cluster': {
     constructId: 'CreateCluster',
-    description: 'repave the hosts that do not run the profile\'s OS image (preflight, verified A/B upgrade), init the first control-plane node, join the other control-plane nodes one at a time, then the workers',
+    description: 'repave the hosts that do not run the profile\'s OS image (preflight, verified A/B upgrade), init the first control-plane node, join the other control-plane nodes one at a time, then the workers, then wait on the init node until every pack is ready',
     phases: [
       { id: 'repave', maxConcurrency: 10, sequence: true },
       { id: 'init', maxConcurrency: 1 },
       { id: 'controlPlane', maxConcurrency: 1 },
       { id: 'workers', maxConcurrency: 10 },
+      // The init node waits until every CNI, CSI and add-on pack is ready (none without packs).
+      { id: 'packs', maxConcurrency: 1 },
     ],
   },
   'scale-out': {
@@ -73,10 +75,11 @@ export const WORKFLOWS: Readonly<Record<WorkflowKind, WorkflowSpec>> = {
   },
   reconfigure: {
     constructId: 'Reconfigure',
-    description: 'apply restart/reload changes node by node: control plane first, then workers',
+    description: 'apply restart/reload changes node by node: control plane first, then workers, then wait on the init node until every pack is ready',
     phases: [
       { id: 'controlPlane', maxConcurrency: 1 },
       { id: 'workers', maxConcurrency: 1 },
+      { id: 'packs', maxConcurrency: 1 },
     ],
   },
   'delete-cluster': {
@@ -99,6 +102,8 @@ export const hostStep = z.enum([
   'init', 'join-control-plane', 'join-worker', 'drain', 'remove-node', 'reset', 'restart', 'reload',
   // upgrades: preflight and the upgrade run on the node; cordon/drain/uncordon on a control-plane peer
   'preflight', 'cordon', 'upgrade', 'reboot', 'uncordon',
+  // create and reconfigure: the init node waits until every pack of the profile is ready
+  'wait-packs',
 ]);
 export type HostStep = z.infer<typeof hostStep>;
 

@@ -2,6 +2,7 @@ import type { CommandRecord } from './command.js';
 import { ConflictError } from './errors.js';
 import type { ClusterRecord, OperationRecord } from './model.js';
 import { renderNodeConfig, type NodeRole } from './node-config.js';
+import { packNames } from './packs.js';
 import type { Layer } from './profile.js';
 import { osTargetOf } from './repave.js';
 
@@ -11,7 +12,7 @@ export type CommandSpec = Pick<CommandRecord, 'type' | 'params' | 'secrets'>;
 /** Every step a host task can be (contracts/workflows.ts `hostStep`). */
 export type TaskStep =
   | 'init' | 'join-control-plane' | 'join-worker' | 'drain' | 'remove-node' | 'reset' | 'restart' | 'reload'
-  | 'cordon' | 'uncordon' | 'preflight' | 'upgrade' | 'reboot';
+  | 'cordon' | 'uncordon' | 'preflight' | 'upgrade' | 'reboot' | 'wait-packs';
 
 /** A host task (contracts/workflows.ts `hostTask`). */
 export interface StepTask {
@@ -31,12 +32,15 @@ const NODE_CONFIG_STEPS: ReadonlySet<TaskStep> = new Set(['init', 'join-control-
 
 export const needsNodeConfig = (step: TaskStep): boolean => NODE_CONFIG_STEPS.has(step);
 
-/** Whether the step's command is built from the profile's layers: a node configuration, or a create's or scale-out's repave (the os layer's image). */
+/** Whether the step's command is built from the profile's layers: a node configuration, the wait for the packs, or a create's or scale-out's repave (the os layer's image). */
 export const needsLayers = (op: Pick<OperationRecord, 'type'>, step: TaskStep): boolean =>
-  needsNodeConfig(step) || (REPAVES_BEFORE_JOIN.has(op.type) && (step === 'preflight' || step === 'upgrade'));
+  needsNodeConfig(step) || step === 'wait-packs' || (REPAVES_BEFORE_JOIN.has(op.type) && (step === 'preflight' || step === 'upgrade'));
 
 /** The kinds that repave joining hosts to the profile's image first (domain/repave.ts). */
 const REPAVES_BEFORE_JOIN: ReadonlySet<OperationRecord['type']> = new Set(['create-cluster', 'scale-out']);
+
+/** How long the wait for the packs may take: 30 s inside the step timeout, so the host names what is not ready before the deadline. */
+export const packWaitSeconds = (hostTimeoutSeconds: number): number => Math.max(1, hostTimeoutSeconds - 30);
 
 /** The profile version a node configuration of this operation is rendered from. */
 export function profileTargetOf(op: OperationRecord, cluster: Pick<ClusterRecord, 'profile'>): { readonly name: string; readonly version: string } {
@@ -85,6 +89,12 @@ export function commandFor(i: CommandInputs): CommandSpec {
     case 'preflight': {
       const t = imageTarget(i);
       return { type: 'preflight', params: { ...(t.image ? { image: t.image } : {}), requiredFreeMb: REQUIRED_FREE_MB } };
+    }
+    case 'wait-packs': {
+      if (!i.layers) throw new ConflictError('layers-required', `the wait-packs command of operation ${op.id} needs its profile's layers`);
+      const packs = packNames(i.layers);
+      if (packs.length === 0) throw new ConflictError('no-packs', `profile ${profileTargetOf(op, cluster).name}@${profileTargetOf(op, cluster).version} has no CNI, CSI or add-on pack to wait for`);
+      return { type: 'wait-packs', params: { packs: packs.join(','), timeoutSeconds: packWaitSeconds(i.hostTimeoutSeconds) } };
     }
     case 'upgrade': {
       const t = imageTarget(i);

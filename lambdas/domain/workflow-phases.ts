@@ -4,7 +4,7 @@ import type { RepaveDecision } from './repave.js';
 /** A host task of a phase (contracts/workflows.ts `hostTask`). */
 export interface PhaseTask {
   readonly hostId: string;
-  readonly step: 'init' | 'join-control-plane' | 'join-worker' | 'drain' | 'remove-node' | 'reset' | 'restart' | 'reload' | 'preflight' | 'upgrade';
+  readonly step: 'init' | 'join-control-plane' | 'join-worker' | 'drain' | 'remove-node' | 'reset' | 'restart' | 'reload' | 'wait-packs' | 'preflight' | 'upgrade';
   readonly subject?: string;
 }
 
@@ -25,6 +25,8 @@ export interface PhaseFacts {
   readonly claimed?: ReadonlySet<string>;
   /** Create and scale-out: which joining hosts are repaved to the profile's image first (domain/repave.ts). */
   readonly repave?: Pick<RepaveDecision, 'repave'>;
+  /** Create and reconfigure: the packs of the profile version the operation applies. */
+  readonly packs?: readonly string[];
 }
 
 /** Each repaved host's sequence: preflight (disk room, image reachable), then the verified A/B upgrade into the profile's image. */
@@ -33,11 +35,16 @@ const repaveSequences = (facts: PhaseFacts): PhaseSequence[] =>
 
 /**
  * The phases of each workflow kind (the upgrade's come from its stored plan). Pure: every fact
- * that is read (claims, which hosts need a repave) comes in `facts`.
+ * that is read comes in `facts`: the claims (a delete resets only hosts still claimed), which
+ * joining hosts need a repave, and the packs (CNI, CSI, add-ons) of the profile version the
+ * operation applies: a create or a reconfigure that changes something ends with the init node
+ * waiting until every one of them is ready (the `packs` phase, empty when the profile has none).
  */
 export function planPhases(op: OperationRecord, cluster: Pick<ClusterRecord, 'name' | 'controlPlane' | 'workers'>, facts: PhaseFacts = {}): PhasePlan {
   const workers = cluster.workers.flatMap((w) => w.hostIds);
   const claimed = facts.claimed ?? new Set<string>();
+  const initNode = cluster.controlPlane.hostIds[0];
+  const waitPacks: PhaseTask[] = (facts.packs ?? []).length > 0 && initNode ? [{ hostId: initNode, step: 'wait-packs' }] : [];
   switch (op.type) {
     case 'create-cluster': {
       const [first, ...rest] = cluster.controlPlane.hostIds;
@@ -48,6 +55,7 @@ export function planPhases(op: OperationRecord, cluster: Pick<ClusterRecord, 'na
           init: first ? [{ hostId: first, step: 'init' }] : [],
           controlPlane: rest.map((hostId) => ({ hostId, step: 'join-control-plane' })),
           workers: workers.map((hostId) => ({ hostId, step: 'join-worker' })),
+          packs: waitPacks,
         },
       };
     }
@@ -77,13 +85,14 @@ export function planPhases(op: OperationRecord, cluster: Pick<ClusterRecord, 'na
     }
     case 'reconfigure': {
       const { behaviour } = op.input;
-      if (behaviour === 'no-op') return { ok: true, needOnline: [], joinToken: false, phases: { controlPlane: [], workers: [] } };
+      if (behaviour === 'no-op') return { ok: true, needOnline: [], joinToken: false, phases: { controlPlane: [], workers: [], packs: [] } };
       const step = behaviour === 'service-restart' ? 'restart' : 'reload';
       return {
         ok: true, needOnline: [...cluster.controlPlane.hostIds, ...workers], joinToken: true,
         phases: {
           controlPlane: cluster.controlPlane.hostIds.map((hostId) => ({ hostId, step })),
           workers: workers.map((hostId) => ({ hostId, step })),
+          packs: waitPacks,
         },
       };
     }

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { SimulatedFleet } from '../../simulator/index.js';
+import { taskCommandId } from '../../lambdas/use-cases/workflows/run-host-task.js';
 import { eventually, startFleet, startHarness, type Harness } from './harness.js';
 
 let h: Harness;
@@ -68,7 +69,8 @@ describe('create cluster', () => {
     expect(r.headers.get('location')).toBe(`/v1/operations/${r.body.operationId}`);
     const op = await finished(r.body.operationId);
     expect(op).toMatchObject({ type: 'create-cluster', status: 'succeeded', step: 'done', target: { type: 'cluster', id: r.body.id } });
-    expect(op.hosts['cl-1']).toMatchObject({ status: 'succeeded', step: 'init' });
+    // The init node's last step: it waited for the profile's packs (metrics-server) to be ready.
+    expect(op.hosts['cl-1']).toMatchObject({ status: 'succeeded', step: 'wait-packs', detail: 'every pack ready: metrics-server 3.12.2' });
     const c = await h.call('GET', `/v1/clusters/${r.body.id}`);
     expect(c.body).toMatchObject({ status: 'running' });
     expect(c.body.activeOperationId).toBeUndefined();
@@ -87,7 +89,9 @@ describe('create cluster', () => {
     expect((await node('cl-6').state()).kubernetes?.role).toBe('worker');
     // The order of the joins: the stored commands' creation times.
     const created = async (id: string) => {
-      const c = await h.rt.iot.deps.commands.get(id, op.hosts[id].commandId);
+      // The init node's last command is its wait for the packs: its join is the init step's.
+      const commandId = id === 'cl-2' ? taskCommandId(op.id, 'init', { hostId: id, step: 'init' }) : op.hosts[id].commandId;
+      const c = await h.rt.iot.deps.commands.get(id, commandId);
       return Date.parse(c!.createdAt);
     };
     const [a, b, c3, w1, w2] = await Promise.all(['cl-2', 'cl-3', 'cl-4', 'cl-5', 'cl-6'].map(created));
@@ -214,7 +218,9 @@ describe('Day-2', () => {
     const op = await finished(r.body.operationId);
     expect(op.status).toBe('succeeded');
     expect(op.input.behaviour).toBe('service-restart');
-    for (const id of ['cl-2', 'cl-3', 'cl-4', 'cl-5', 'cl-6']) expect(op.hosts[id]).toMatchObject({ status: 'succeeded', step: 'restart' });
+    for (const id of ['cl-3', 'cl-4', 'cl-5', 'cl-6']) expect(op.hosts[id]).toMatchObject({ status: 'succeeded', step: 'restart' });
+    // The init node restarted first, then waited for the packs.
+    expect(op.hosts['cl-2']).toMatchObject({ status: 'succeeded', step: 'wait-packs' });
     expect((await h.call('GET', `/v1/clusters/${clusterId}`)).body.profile).toEqual({ name: 'edge', version: '1.1.0' });
 
     const refused = await h.call('POST', `/v1/clusters/${clusterId}/reconfigure`, { body: { profile: { name: 'edge', version: '2.0.0' } } });

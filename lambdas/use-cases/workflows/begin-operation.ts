@@ -4,6 +4,8 @@ import { ConflictError, NotFoundError } from '../../domain/errors.js';
 import type { ReportedNode } from '../../domain/node-identity.js';
 import type { ClusterRecord, OperationRecord } from '../../domain/model.js';
 import { decideRepave, osTargetOf, type RepaveDecision } from '../../domain/repave.js';
+import { profileTargetOf } from '../../domain/host-command.js';
+import { packNames } from '../../domain/packs.js';
 import { planPhases } from '../../domain/workflow-phases.js';
 import { upgradePhases } from './upgrade-steps.js';
 import { joinTokenSecret, loadOperation, type WorkflowDeps } from './deps.js';
@@ -56,10 +58,20 @@ async function kindPhases(deps: WorkflowDeps, op: OperationRecord, read: Cluster
   const rendersConfig = op.type === 'create-cluster' || op.type === 'scale-out' || (op.type === 'reconfigure' && op.input.behaviour !== 'no-op');
   const cluster = rendersConfig ? await ensureControlPlaneAddress(deps, op, read) : read;
   const repave = op.type === 'create-cluster' || op.type === 'scale-out' ? await repaveDecision(deps, op, cluster) : undefined;
-  const plan = repave ? planPhases(op, cluster, { claimed, repave }) : first;
+  const plan = planPhases(op, cluster, { claimed, ...(repave ? { repave } : {}), packs: await profilePacks(deps, op, cluster) });
   if (!plan.ok) throw new ConflictError(plan.code, plan.message);
   if (plan.joinToken) await ensureJoinToken(deps, cluster.id);
   return plan.phases;
+}
+
+/** The packs of the profile version a create or reconfigure applies (the init node waits for them at the end). */
+async function profilePacks(deps: WorkflowDeps, op: OperationRecord, cluster: ClusterRecord): Promise<string[]> {
+  if (op.type !== 'create-cluster' && op.type !== 'reconfigure') return [];
+  if (op.type === 'reconfigure' && op.input.behaviour === 'no-op') return [];
+  const target = profileTargetOf(op, cluster);
+  const pv = await deps.profiles.getVersion(cluster.project, target.name, target.version);
+  if (!pv) throw new NotFoundError('profile-version-not-found', `profile ${target.name}@${target.version} of cluster ${cluster.name} no longer exists`);
+  return packNames(pv.layers);
 }
 
 /**

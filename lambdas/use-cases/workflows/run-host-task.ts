@@ -157,7 +157,7 @@ async function adopt(deps: WorkflowDeps, found: CommandRecord, input: HostComman
   throw new ConflictError('command-changed', `command ${found.commandId} on ${found.hostId} kept changing while the workflow resumed; the step is retried`);
 }
 
-/** Reads the profile layers a node-configuration step needs, then asks the domain for the step's command. */
+/** Reads the profile layers a node-configuration or wait-packs step needs, then asks the domain for the step's command. */
 async function commandFor(deps: WorkflowDeps, op: OperationRecord, cluster: ClusterRecord, task: HostTask): Promise<CommandSpec> {
   let layers;
   if (needsLayers(op, task.step)) {

@@ -120,7 +120,7 @@ describe('apply-cloud-config', () => {
     const goingDown: KairosExecutor = {
       upgrade: (i, o) => k.upgrade(i, o), applyCloudConfig: (y) => k.applyCloudConfig(y), state: () => k.state(), reset: () => k.reset(),
       bootstrap: () => k.bootstrap(), restartKubernetes: () => k.restartKubernetes(), reloadKubernetes: () => k.reloadKubernetes(), kubeNode: (x, n, s) => k.kubeNode(x, n, s),
-      stateFreeMb: () => k.stateFreeMb(), checkImage: (i) => k.checkImage(i),
+      stateFreeMb: () => k.stateFreeMb(), checkImage: (i) => k.checkImage(i), packs: () => k.packs(),
       reboot: async (): Promise<RebootOutcome> => 'rebooting',
     };
     const a = await online(goingDown);

@@ -78,7 +78,7 @@ describe('upgrade gate: fails fast when waiting cannot help', () => {
     const stale: KairosExecutor = {
       upgrade: (i, o) => k.upgrade(i, o), reboot: () => k.reboot(), reset: () => k.reset(), applyCloudConfig: (y) => k.applyCloudConfig(y),
       bootstrap: () => k.bootstrap(), restartKubernetes: () => k.restartKubernetes(), reloadKubernetes: () => k.reloadKubernetes(),
-      kubeNode: (x, n, t) => k.kubeNode(x, n, t), stateFreeMb: () => k.stateFreeMb(), checkImage: (i) => k.checkImage(i),
+      kubeNode: (x, n, t) => k.kubeNode(x, n, t), stateFreeMb: () => k.stateFreeMb(), checkImage: (i) => k.checkImage(i), packs: () => k.packs(),
       state: async (): Promise<KairosState> => {
         const s = await k.state();
         if (!k.calls.includes('reboot') || reads++ > 3 || !s.bootedAt) return s;

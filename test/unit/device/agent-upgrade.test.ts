@@ -63,7 +63,7 @@ describe('upgrade: the post-boot health gate', () => {
     const goingDown: KairosExecutor = {
       upgrade: (i, o) => k.upgrade(i, o), applyCloudConfig: (y) => k.applyCloudConfig(y), state: () => k.state(), reset: () => k.reset(),
       bootstrap: () => k.bootstrap(), restartKubernetes: () => k.restartKubernetes(), reloadKubernetes: () => k.reloadKubernetes(), kubeNode: (x, n, s) => k.kubeNode(x, n, s),
-      stateFreeMb: () => k.stateFreeMb(), checkImage: (i) => k.checkImage(i),
+      stateFreeMb: () => k.stateFreeMb(), checkImage: (i) => k.checkImage(i), packs: () => k.packs(),
       reboot: async (): Promise<RebootOutcome> => 'rebooting',
     };
     const a = await online(goingDown);
@@ -91,7 +91,7 @@ describe('upgrade: the post-boot health gate', () => {
     const counted: KairosExecutor = {
       upgrade: (i, o) => k.upgrade(i, o), reboot: () => k.reboot(), reset: () => k.reset(), applyCloudConfig: (y) => k.applyCloudConfig(y),
       bootstrap: () => k.bootstrap(), restartKubernetes: () => k.restartKubernetes(), reloadKubernetes: () => k.reloadKubernetes(),
-      kubeNode: (x, n, t) => k.kubeNode(x, n, t), stateFreeMb: () => k.stateFreeMb(), checkImage: (i) => k.checkImage(i),
+      kubeNode: (x, n, t) => k.kubeNode(x, n, t), stateFreeMb: () => k.stateFreeMb(), checkImage: (i) => k.checkImage(i), packs: () => k.packs(),
       state: async () => {
         const s = await k.state();
         if (++reads === 3) k.setFailures({ neverReady: undefined });

@@ -186,7 +186,7 @@ describe('edge agent', () => {
     const goingDown: KairosExecutor = {
       upgrade: (i, o) => k.upgrade(i, o), applyCloudConfig: (y) => k.applyCloudConfig(y), state: () => k.state(), reset: () => k.reset(),
       bootstrap: () => k.bootstrap(), restartKubernetes: () => k.restartKubernetes(), reloadKubernetes: () => k.reloadKubernetes(), kubeNode: (a, n, t) => k.kubeNode(a, n, t),
-      stateFreeMb: () => k.stateFreeMb(), checkImage: (i) => k.checkImage(i),
+      stateFreeMb: () => k.stateFreeMb(), checkImage: (i) => k.checkImage(i), packs: () => k.packs(),
       reboot: async (): Promise<RebootOutcome> => 'rebooting',
     };
     const a = start(goingDown);

@@ -95,10 +95,27 @@ describe('commandFor(): the command of each step', () => {
 
   it.each<[TaskStep, boolean]>([
     ['init', true], ['join-control-plane', true], ['join-worker', true], ['restart', true], ['reload', true], ['reboot', true],
-    ['drain', false], ['remove-node', false], ['reset', false], ['cordon', false], ['uncordon', false], ['preflight', false], ['upgrade', false],
-  ])('%s needs the profile layers: %s', (step, needs) => {
+    ['drain', false], ['remove-node', false], ['reset', false], ['cordon', false], ['uncordon', false], ['preflight', false], ['upgrade', false], ['wait-packs', false],
+  ])('%s is a node configuration: %s', (step, needs) => {
     expect(needsNodeConfig(step)).toBe(needs);
-    expect(needsLayers(upgrade(), step)).toBe(needs);
+    expect(needsLayers(upgrade(), step)).toBe(needs || step === 'wait-packs');
+  });
+
+  const withPacks: Layer[] = [
+    ...layers,
+    { type: 'cni', pack: 'calico', version: '3.29.1', chart: { repo: 'https://docs.tigera.io/calico/charts', name: 'tigera-operator', version: 'v3.29.1' } },
+    { type: 'addon', pack: 'ingress', version: '1.0.0', manifests: 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ingress\n' },
+  ];
+  it.each<[string, OperationRecord]>([
+    ['create', create],
+    ['reconfigure', { ...base, type: 'reconfigure', input: { profile: { name: 'edge', version: '1.1.0' }, behaviour: 'reload', changes: [] } }],
+  ])('%s: wait-packs on the init node names every pack of the profile, 30 s inside the step timeout', (_name, op) => {
+    expect(run(op, { hostId: 'c1', step: 'wait-packs' }, { layers: withPacks })).toEqual({ type: 'wait-packs', params: { packs: 'calico,ingress', timeoutSeconds: 570 } });
+  });
+
+  it('wait-packs is refused for a profile without packs and without its layers', () => {
+    expect(() => run(create, { hostId: 'c1', step: 'wait-packs' })).toThrow(expect.objectContaining({ code: 'no-packs' }));
+    expect(() => commandFor({ op: create, cluster, task: { hostId: 'c1', step: 'wait-packs' }, hostTimeoutSeconds: 600, joinToken: JOIN })).toThrow(expect.objectContaining({ code: 'layers-required' }));
   });
 
   it.each<[string, OperationRecord, boolean]>([['create', create, true], ['scale-out', scaleOut, true], ['upgrade (its plan names the image)', upgrade(), false]])(

@@ -137,4 +137,50 @@ describe('command runner feature', () => {
     // Not recorded either: the agent that runs next may still run it.
     expect(await x.store.recordCommand('r-3')).toBe(true);
   });
+
+  describe('wait-packs', () => {
+    const init = (): FakeHost => fakeHost({ boot: 'active', kairosVersion: 'v3.4.2', kubernetes: { ready: true, role: 'init', version: 'v1.31.2+k3s1' } });
+    const detail = (x: Awaited<ReturnType<typeof runner>>, id: string) => x.results.filter((r) => r.commandId === id && (r.phase === 'succeeded' || r.phase === 'failed')).map((r) => `${r.phase}: ${r.detail}`)[0];
+
+    test('succeeds once every named pack is ready, after progress naming what it waits for; the status goes out first', async () => {
+      const host = init();
+      host.currentPacks = [{ name: 'calico', type: 'cni', state: 'installing', reason: 'helm install job helm-install-calico running' }, { name: 'nfs', type: 'csi', state: 'ready', version: 'v4.9.0' }];
+      const x = await runner(host);
+      x.r.accept(cmd('w-1', 'wait-packs', { packs: 'calico,nfs', timeoutSeconds: 30 }));
+      await waitFor(() => x.results.some((r) => r.commandId === 'w-1' && r.phase === 'progress' && /calico installing \(helm install job/.test(r.detail)), 'progress naming calico');
+      host.currentPacks = [{ name: 'calico', type: 'cni', state: 'ready', version: 'v3.29.1' }, host.currentPacks[1]!];
+      await x.outcome('w-1');
+      expect(detail(x, 'w-1')).toBe('succeeded: every pack ready: calico v3.29.1, nfs v4.9.0');
+      expect(x.reports).toContain('if-changed');
+    });
+
+    test('fails at once when a pack is in error, naming it and its reason', async () => {
+      const host = init();
+      host.currentPacks = [{ name: 'calico', type: 'cni', state: 'error', reason: 'chart tigera-operator version v9.9.9 not found in https://docs.tigera.io/calico/charts' }];
+      const x = await runner(host);
+      x.r.accept(cmd('w-2', 'wait-packs', { packs: 'calico', timeoutSeconds: 3600 }));
+      await x.outcome('w-2');
+      expect(detail(x, 'w-2')).toBe('failed: pack calico failed: chart tigera-operator version v9.9.9 not found in https://docs.tigera.io/calico/charts');
+    });
+
+    test('fails when the time is up, naming the packs not ready and their states', async () => {
+      const host = init();
+      host.currentPacks = [{ name: 'calico', type: 'cni', state: 'pending', reason: 'manifest edgefleet-calico.yaml not applied yet' }];
+      const x = await runner(host);
+      x.r.accept(cmd('w-3', 'wait-packs', { packs: 'calico', timeoutSeconds: 1 }));
+      await x.outcome('w-3');
+      expect(detail(x, 'w-3')).toBe('failed: packs not ready within 1 s: calico pending (manifest edgefleet-calico.yaml not applied yet)');
+    });
+
+    test('is refused on a worker and with bad parameters (nothing waited for)', async () => {
+      const worker = fakeHost({ boot: 'active', kubernetes: { ready: true, role: 'worker' } });
+      const x = await runner(worker);
+      x.r.accept(cmd('w-4', 'wait-packs', { packs: 'calico', timeoutSeconds: 5 }));
+      x.r.accept(cmd('w-5', 'wait-packs', { packs: 'Calico;rm -rf', timeoutSeconds: 5 }));
+      await x.outcome('w-4');
+      await x.outcome('w-5');
+      expect(detail(x, 'w-4')).toMatch(/^failed: this host is a worker; wait-packs runs on the cluster's init node/);
+      expect(detail(x, 'w-5')).toMatch(/^failed: .*packs: pack names \(DNS labels\), comma-separated/);
+    });
+  });
 });

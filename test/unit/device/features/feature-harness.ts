@@ -1,3 +1,4 @@
+import type { PackStatus } from '../../../../lambdas/contracts/packs.js';
 import type { AgentState } from '../../../../device/features/feature.js';
 import type { KairosExecutor, KairosState, RebootOutcome } from '../../../../device/kairos.js';
 
@@ -15,12 +16,14 @@ export interface FakeHost extends KairosExecutor {
   reads: number;
   /** upgrade() never settles (a hung `kairos-agent upgrade`). */
   hangUpgrade: boolean;
+  /** What packs() answers. */
+  currentPacks: PackStatus[];
 }
 
 /** A host that records what it was asked to do and answers from `current`. */
 export function fakeHost(current: KairosState = { boot: 'active', kairosVersion: 'v3.4.2' }): FakeHost {
   const host: FakeHost = {
-    calls: [], current, reads: 0, hangUpgrade: false,
+    calls: [], current, reads: 0, hangUpgrade: false, currentPacks: [],
     async state() {
       host.reads += 1;
       return host.current;
@@ -44,6 +47,7 @@ export function fakeHost(current: KairosState = { boot: 'active', kairosVersion:
     async kubeNode(action, node) { host.calls.push(`kube-node ${action} ${node}`); },
     async stateFreeMb() { return 100_000; },
     async checkImage() {},
+    async packs() { return host.currentPacks; },
   };
   return host;
 }

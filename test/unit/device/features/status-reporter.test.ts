@@ -80,6 +80,26 @@ describe('status reporter feature', () => {
     expect(x.kinds()).toEqual(['full', 'change']);
   });
 
+  test('the init node sends its packs on change only: a change of a state or reason is reported once; a worker sends none', async () => {
+    const x = reporter({ checkIntervalMs: 60 * 60_000 });
+    x.host.current = { ...x.host.current, kubernetes: { ready: true, role: 'init', version: 'v1.31.2' } };
+    x.host.currentPacks = [{ name: 'calico', type: 'cni', state: 'installing', reason: 'helm install job helm-install-calico running' }];
+    const y = await started({ ...x, r: new StatusReporter({
+      hostId: 'host-1', readState: () => x.host.state(), readPacks: () => x.host.packs(), inventory: async () => inventory, addresses: () => x.nics.list,
+      publish: async (topic, body) => void x.published.push({ topic, body }), state: x.state, log: () => undefined, now: () => new Date(), sleep, checkIntervalMs: 60 * 60_000, fullReportSeconds: 3600,
+    }) });
+    expect(statusMessage.parse(y.published[0]!.body).packs).toEqual(x.host.currentPacks);
+    await y.r.reportIfChanged();
+    expect(y.kinds()).toEqual(['full']);
+    x.host.currentPacks = [{ name: 'calico', type: 'cni', state: 'ready', version: 'v3.29.1' }];
+    await y.r.reportIfChanged();
+    await y.r.reportIfChanged();
+    expect(y.kinds()).toEqual(['full', 'change']);
+    expect(y.published[1]!.body.packs).toEqual([{ name: 'calico', type: 'cni', state: 'ready', version: 'v3.29.1' }]);
+    const w = await started(reporter({ readPacks: async () => [{ name: 'calico', type: 'cni', state: 'ready' }] }));
+    expect(w.published[0]!.body).not.toHaveProperty('packs');
+  });
+
   test('a failing check is logged and the checks go on', async () => {
     const logs: string[] = [];
     const x = await started(reporter({ log: (_l, m) => logs.push(m) }));

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, link, mkdir, open, readFile, unlink } from 'node:fs/promises';
+import { chmod, link, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { ValidationError } from '../lambdas/domain/errors.js';
 import type { SecretStore } from '../lambdas/ports/workflow.js';
@@ -53,6 +53,26 @@ export class FileSecretStore implements SecretStore {
     } catch (e) {
       if (code(e) === 'ENOENT') return undefined;
       throw e;
+    }
+  }
+
+  async put(name: string, value: string): Promise<void> {
+    const file = this.fileFor(name);
+    await this.prepare();
+    const tmp = path.join(this.dir, `.tmp-${randomBytes(8).toString('hex')}`);
+    const handle = await open(tmp, 'wx', 0o600);
+    try {
+      await handle.writeFile(value, 'utf8');
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    try {
+      // rename replaces atomically: a reader sees the old value or the new one, never half of one.
+      await rename(tmp, file);
+      await this.syncDir();
+    } finally {
+      await unlink(tmp).catch(() => undefined);
     }
   }
 

@@ -3,7 +3,9 @@
  * scale pools out and in, reconfigure to another profile version, delete. Each change runs as
  * an operation; `--watch` follows it live and exits with its outcome.
  */
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
+import { parse as parseYaml } from 'yaml';
 import { InvalidArgumentError, type Command } from 'commander';
 import { z } from 'zod';
 import type { cluster, createClusterBody, reconfigureClusterBody, scaleClusterBody } from '../../lambdas/contracts/api.js';
@@ -12,7 +14,7 @@ import { IDEMPOTENCY_HELP, action, addCommonOptions, examples, type CliRuntime, 
 import { ApiError, CliError, EXIT, UsageError } from '../errors.js';
 import type { Column } from '../output.js';
 import { terminalText } from '../progress.js';
-import { collectWorkers, parseIdList, parsePositiveInt, parseProfileRef, type ProfileRef, type WorkerPool } from '../parse.js';
+import { collectVars, collectWorkers, parseIdList, parsePositiveInt, parseProfileRef, type ProfileRef, type Vars, type WorkerPool } from '../parse.js';
 import { INTERVAL_HELP, followOperation, parseInterval } from './operations-watch.js';
 import { registerClusterUpgrade } from './upgrades.js';
 
@@ -28,10 +30,60 @@ const COLUMNS: Column<Cluster>[] = [
   { header: 'STATUS', value: (c) => c.status, status: true },
   { header: 'CONTROL PLANE', value: (c) => c.controlPlane.hostIds.join(',') },
   { header: 'WORKERS', value: (c) => c.workers.map((w) => `${w.name}=${w.hostIds.length}`).join(' ') },
+  { header: 'PACKS', value: (c) => packsSummary(c.packs) },
   { header: 'OPERATION', value: (c) => c.activeOperationId ?? c.operationId },
 ];
 
-interface CreateOpts {
+type PackStatus = NonNullable<Cluster['packs']>[number];
+
+/** "3/4 ready" (and how many are in error); empty before the init node reported any. */
+export function packsSummary(packs: readonly PackStatus[] | undefined): string {
+  if (!packs || packs.length === 0) return '';
+  const ready = packs.filter((p) => p.state === 'ready').length;
+  const errors = packs.filter((p) => p.state === 'error').length;
+  return `${ready}/${packs.length} ready${errors ? `, ${errors} error` : ''}`;
+}
+
+const PACK_COLUMNS: Column<PackStatus>[] = [
+  { header: 'PACK', value: (p) => p.name },
+  { header: 'TYPE', value: (p) => p.type },
+  { header: 'VERSION', value: (p) => p.version ?? '' },
+  { header: 'STATE', value: (p) => p.state, status: true },
+  { header: 'REASON', value: (p) => p.reason ?? '' },
+];
+
+interface VarOpts {
+  var?: Vars;
+  varFile?: string;
+}
+
+const VAR_HELP = 'a value of a profile variable, NAME=value (repeatable); secret variables are stored in the secret store only';
+const VAR_FILE_HELP = 'a YAML or JSON file mapping variable names to values (keeps secret values out of the shell history)';
+
+/**
+ * The variable values of --var-file and --var (a name in both is refused), or undefined when
+ * neither is given. `read` reads the file (tests pass their own).
+ */
+export function buildVariables(o: VarOpts, read: (file: string) => string = (f) => readFileSync(f, 'utf8')): Record<string, string | number | boolean> | undefined {
+  if (!o.varFile && !o.var) return undefined;
+  let fromFile: Record<string, string | number | boolean> = {};
+  if (o.varFile) {
+    let doc: unknown;
+    try {
+      doc = parseYaml(read(o.varFile));
+    } catch (err) {
+      throw new CliError(`${o.varFile} is not valid YAML or JSON: ${(err as Error).message}`, EXIT.invalid);
+    }
+    const parsed = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).safeParse(doc);
+    if (!parsed.success) throw new CliError(`${o.varFile} must map variable names to values (text, numbers or true/false), e.g. "HOST: shop-12.example"; nothing was sent`, EXIT.invalid);
+    fromFile = parsed.data;
+  }
+  const both = Object.keys(o.var ?? {}).filter((n) => n in fromFile);
+  if (both.length > 0) throw new UsageError(`variable ${both.join(', ')} is given both in ${o.varFile} and by --var; give each once`);
+  return { ...fromFile, ...(o.var ?? {}) };
+}
+
+interface CreateOpts extends VarOpts {
   name: string;
   profile: ProfileRef;
   controlPlane: string[];
@@ -58,6 +110,7 @@ export function buildClusterBody(o: CreateOpts): ClusterBody {
     controlPlane: { hostIds: o.controlPlane },
     workers: o.workers?.length ? o.workers : undefined,
     vip: o.vip,
+    variables: buildVariables(o),
   };
 }
 
@@ -190,6 +243,8 @@ export function registerClusters(program: Command, rt: CliRuntime): void {
         .requiredOption('--control-plane <ids>', 'approved host ids for the control plane, comma separated (1, 3 or 5)', parseIdList)
         .option('--workers <pool=ids>', 'a worker pool and its host ids, e.g. pos=hw-3,hw-4 (repeatable)', collectWorkers)
         .option('--vip <ip>', 'virtual IP for the Kubernetes API (multi-node control planes)', parseVip)
+        .option('--var <NAME=value>', VAR_HELP, collectVars)
+        .option('--var-file <file>', VAR_FILE_HELP)
         .option('--idempotency-key <key>', IDEMPOTENCY_HELP),
     ),
   )
@@ -202,6 +257,7 @@ the cluster is running, 4 when provisioning failed (the step and reason are prin
 ${examples(
   'edgefleet clusters create --name shop-12 --profile edge-k3s@1.0.0 --control-plane hw-1',
   'edgefleet clusters create --name dc-1 --profile edge-rke2@2.1.0 --control-plane hw-1,hw-2,hw-3 --workers gpu=hw-4,hw-5 --vip 10.0.0.50 --watch',
+  'edgefleet clusters create --name shop-13 --profile edge-k3s@1.2.0 --control-plane hw-9 --var SITE=shop-13 --var-file secrets.yaml',
 )}`,
     )
     .action(
@@ -263,9 +319,11 @@ ${examples('edgefleet clusters scale c-123 --pool pos --add hw-7,hw-8 --watch', 
     addWatchOptions(
       clusters
         .command('reconfigure')
-        .description('move a cluster to another profile version when its changes only restart or reload services')
+        .description('move a cluster to another profile version, or give it new variable values, when the changes only restart or reload services')
         .argument('<id>', 'cluster id')
-        .requiredOption('--profile <name@version>', 'the published profile version to apply, e.g. edge-k3s@1.1.0', parseProfileRef)
+        .option('--profile <name@version>', 'the published profile version to apply, e.g. edge-k3s@1.1.0 (default: the one it runs)', parseProfileRef)
+        .option('--var <NAME=value>', `${VAR_HELP}; a variable not given keeps its value`, collectVars)
+        .option('--var-file <file>', VAR_FILE_HELP)
         .option('--idempotency-key <key>', IDEMPOTENCY_HELP),
     ),
   )
@@ -275,24 +333,28 @@ ${examples('edgefleet clusters scale c-123 --pool pos --add hw-7,hw-8 --watch', 
 Each layer's change is classified (repave, reboot, service restart, reload, no-op); only restarts,
 reloads and no-ops are applied here. When a change needs a repave or reboot the command exits 4
 and lists the changes: apply that version with: edgefleet clusters upgrade <id> --to <profile>@<version>
-${examples('edgefleet clusters reconfigure c-123 --profile edge-k3s@1.0.1 --watch')}`,
+Give --profile, new values (--var, --var-file), or both.
+${examples('edgefleet clusters reconfigure c-123 --profile edge-k3s@1.0.1 --watch', 'edgefleet clusters reconfigure c-123 --var REPLICAS=3 --watch')}`,
     )
     .action(
-      action<{ profile: ProfileRef; idempotencyKey?: string } & WatchOpts, [string]>(rt, async (s, o, id) => {
-        const body: ReconfigureBody = { profile: o.profile };
+      action<{ profile?: ProfileRef; idempotencyKey?: string } & VarOpts & WatchOpts, [string]>(rt, async (s, o, id) => {
+        const variables = buildVariables(o);
+        if (!o.profile && !variables) throw new UsageError('give --profile <name@version>, new values with --var/--var-file, or both');
+        const body: ReconfigureBody = { ...(o.profile ? { profile: o.profile } : {}), ...(variables ? { variables } : {}) };
+        const what = [o.profile ? `to ${o.profile.name}@${o.profile.version}` : '', variables ? `with new values of ${Object.keys(variables).join(', ')}` : ''].filter(Boolean).join(' ');
         let c: Cluster;
         try {
           c = await s.client.post<Cluster>(`/v1/clusters/${seg(id)}/reconfigure`, {
-            what: `reconfigure cluster "${id}" to ${o.profile.name}@${o.profile.version}`,
+            what: `reconfigure cluster "${id}" ${what}`,
             body,
             idempotencyKey: s.idempotencyKey(o.idempotencyKey),
-            hints: { 404: `check the cluster id (edgefleet clusters list) and the profile version (edgefleet profiles versions ${o.profile.name})`, 409: BUSY(id) },
+            hints: { 404: `check the cluster id (edgefleet clusters list)${o.profile ? ` and the profile version (edgefleet profiles versions ${o.profile.name})` : ''}`, 409: BUSY(id) },
           });
         } catch (err) {
-          if (err instanceof ApiError && err.status === 409 && err.problem?.code === 'reconfigure-needs-upgrade') throw needsUpgradeError(id, o.profile, err);
+          if (err instanceof ApiError && err.status === 409 && err.problem?.code === 'reconfigure-needs-upgrade') throw needsUpgradeError(id, o.profile ?? { name: '<profile>', version: '<version>' }, err);
           throw err;
         }
-        if (!s.out.isJson) s.out.line(`Reconfiguring cluster ${id} to ${o.profile.name}@${o.profile.version}.`);
+        if (!s.out.isJson) s.out.line(`Reconfiguring cluster ${id} ${what}.`);
         await reportOperation(s, c, o);
       }),
     );
@@ -323,13 +385,19 @@ ${examples('edgefleet clusters reconfigure c-123 --profile edge-k3s@1.0.1 --watc
         ['Control plane', c.controlPlane.hostIds.join(', ')],
         ...c.workers.map((w) => [`Workers ${w.name}`, w.hostIds.join(', ')] as const),
         ['VIP', c.vip],
+        ['Variables', c.variables ? Object.entries(c.variables).map(([k, v]) => `${k}=${String(v)}`).join(', ') : undefined],
         ['Operation', c.operationId],
         ['Active operation', c.activeOperationId],
         ['Project', c.project],
         ['Version', c.version],
         ['Created', c.createdAt],
         ['Updated', c.updatedAt],
+        ['Packs', c.packs?.length ? `${packsSummary(c.packs)} (reported ${c.packsReportedAt ?? 'at an unknown time'} by ${c.controlPlane.hostIds[0] ?? 'the init node'})` : undefined],
       ]);
+      if (c.packs?.length) {
+        s.out.line();
+        s.out.table(c.packs, PACK_COLUMNS, '');
+      }
     }),
   );
 

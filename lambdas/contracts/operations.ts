@@ -73,7 +73,16 @@ export const upgradePlan = z.object({
 
 export const scaleOutInput = z.object({ pool: z.string(), add: z.array(z.string()), after: topology });
 export const scaleInInput = z.object({ pool: z.string(), remove: z.array(z.string()), after: topology });
-export const reconfigureInput = z.object({ profile: profileRef, behaviour: changeBehaviour, changes: z.array(layerChange) });
+/** A reconfigure's variables: the cluster's values after it, and which variables it changes (names only). */
+export const reconfigureVariables = z.object({
+  /** Non-secret values after the reconfigure (the cluster takes them when it succeeds). */
+  values: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+  /** Names of the secret variables set after it (values in the secret store). */
+  secrets: z.array(z.string()),
+  /** Names of the variables this reconfigure changes, secret ones included. */
+  changed: z.array(z.string()),
+});
+export const reconfigureInput = z.object({ profile: profileRef, behaviour: changeBehaviour, changes: z.array(layerChange), variables: reconfigureVariables.optional() });
 export const upgradeInput = z.object({
   to: profileRef,
   from: profileRef,

@@ -2,7 +2,7 @@ import type { HostStatus } from './host-lifecycle.js';
 
 /** What the IoT rule handlers read about the sending host: its lifecycle status, if it exists. */
 export interface HostLifecycleReader {
-  lifecycle(hostId: string): Promise<{ readonly status: HostStatus } | undefined>;
+  lifecycle(hostId: string): Promise<{ readonly status: HostStatus; readonly clusterId?: string } | undefined>;
 }
 
 export type Admission =

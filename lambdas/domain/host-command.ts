@@ -3,7 +3,8 @@ import { ConflictError } from './errors.js';
 import type { ClusterRecord, OperationRecord } from './model.js';
 import { renderNodeConfig, type NodeRole } from './node-config.js';
 import { packNames } from './packs.js';
-import type { Layer } from './profile.js';
+import type { Layer, ProfileVariable } from './profile.js';
+import { substituteLayers, type ClusterVariables } from './profile-variables.js';
 import { osTargetOf } from './repave.js';
 
 /** The command a workflow step sends (what the host runs; the id, token and deadline come from the use case). */
@@ -47,6 +48,12 @@ export function profileTargetOf(op: OperationRecord, cluster: Pick<ClusterRecord
   return op.type === 'reconfigure' ? op.input.profile : op.type === 'upgrade-cluster' ? op.input.to : cluster.profile;
 }
 
+/** The variable values a node configuration of this operation renders: a reconfigure's new ones, else the cluster's. */
+export function variablesOf(op: OperationRecord, cluster: Pick<ClusterRecord, 'variables' | 'secretVariables'>): ClusterVariables {
+  if (op.type === 'reconfigure' && op.input.variables) return { values: op.input.variables.values, secrets: op.input.variables.secrets };
+  return { values: cluster.variables ?? {}, secrets: cluster.secretVariables ?? [] };
+}
+
 /** A node's role in the cluster: the first control-plane host initialised it. */
 export function roleIn(cluster: Pick<ClusterRecord, 'controlPlane'>, hostId: string): NodeRole {
   return cluster.controlPlane.hostIds[0] === hostId ? 'init' : cluster.controlPlane.hostIds.includes(hostId) ? 'control-plane' : 'worker';
@@ -58,6 +65,8 @@ export interface CommandInputs {
   readonly task: StepTask;
   /** The layers of `profileTargetOf(op, cluster)`; required when `needsLayers(op, task.step)`. */
   readonly layers?: readonly Layer[];
+  /** The variables that profile version declares (their values: `variablesOf(op, cluster)`). */
+  readonly variables?: readonly ProfileVariable[];
   /** The per-host step timeout (a drain ends 30 s before it; a node waits this long for Ready). */
   readonly hostTimeoutSeconds: number;
   /** The placeholder the device replaces with the join token, and the secret's name. */
@@ -135,8 +144,11 @@ function nodeConfig(i: CommandInputs, role: NodeRole, mode: 'bootstrap' | 'resta
   if (!controlPlaneAddress) {
     throw new ConflictError('no-control-plane-address', `cluster ${cluster.name} has no VIP and no control-plane address recorded, so ${task.hostId} would have nowhere to join; the create records the init node's reported address when it begins: check that host's network, or recreate the cluster with a vip`);
   }
+  // The profile's variables are filled in first (secret ones as placeholders the publish fills in).
+  const vars = substituteLayers(i.layers, i.variables ?? [], variablesOf(op, cluster), cluster.id);
+  if (vars.problems.length > 0) throw new ConflictError('variables-unrenderable', `the ${task.step} command of operation ${op.id} cannot fill in the profile's variables: ${vars.problems.join('; ')}`);
   const cloudConfig = renderNodeConfig({
-    clusterId: cluster.id, clusterName: cluster.name, hostId: task.hostId, role, pool, layers: i.layers,
+    clusterId: cluster.id, clusterName: cluster.name, hostId: task.hostId, role, pool, layers: vars.layers,
     controlPlaneAddress,
     ...(cluster.vip ? { vip: cluster.vip } : {}),
     tokenPlaceholder: i.joinToken.placeholder,
@@ -146,6 +158,6 @@ function nodeConfig(i: CommandInputs, role: NodeRole, mode: 'bootstrap' | 'resta
   return {
     type: 'apply-cloud-config',
     params: { cloudConfig, mode, readyTimeoutSeconds: i.hostTimeoutSeconds, ...extra, ...(kubeletVersion ? { kubeletVersion } : {}) },
-    secrets: { [i.joinToken.placeholder]: i.joinToken.secret },
+    secrets: { [i.joinToken.placeholder]: i.joinToken.secret, ...vars.secrets },
   };
 }

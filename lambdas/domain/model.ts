@@ -1,4 +1,5 @@
 import type { HostStatus } from './host-lifecycle.js';
+import type { PackStatus } from './packs.js';
 import type { Layer, ProfileVariable } from './profile.js';
 import type { ChangeBehaviour, LayerChange } from './reconfigure.js';
 import type { UpgradePlan } from './upgrade-plan.js';
@@ -104,6 +105,10 @@ export interface ClusterRecord {
   readonly operationId?: string;
   /** Set while a workflow runs on the cluster: one at a time. */
   readonly activeOperationId?: string;
+  /** Each pack's state as the init node last reported it (written on change only, never by an operator). */
+  readonly packs?: readonly PackStatus[];
+  /** The init node's time of that report. */
+  readonly packsReportedAt?: string;
   readonly version: number;
   readonly createdAt: string;
   readonly updatedAt: string;
@@ -174,10 +179,21 @@ export interface ScaleInInput {
   readonly after: Topology;
 }
 
+/** A reconfigure's variables (contracts/operations.ts `reconfigureVariables`). */
+export interface ReconfigureVariables {
+  /** Non-secret values after the reconfigure (the cluster takes them when it succeeds). */
+  readonly values: Readonly<Record<string, string | number | boolean>>;
+  /** Names of the secret variables set after it (values in the secret store). */
+  readonly secrets: readonly string[];
+  /** Names of the variables this reconfigure changes, secret ones included. */
+  readonly changed: readonly string[];
+}
+
 export interface ReconfigureInput {
   readonly profile: ProfileRef;
   readonly behaviour: ChangeBehaviour;
   readonly changes: readonly LayerChange[];
+  readonly variables?: ReconfigureVariables;
 }
 
 /** What a failed upgrade does: roll back (the default), pause, or nothing (a rollback is not rolled back). */

@@ -33,7 +33,7 @@ export const unwiredEngine: WorkflowEngine = {
   sendTaskFailure: notWired('complete workflow tasks'), stop: notWired('stop workflows'),
 };
 
-export const unwiredSecrets: SecretStore = { ensure: notWired('create secrets'), get: notWired('read secrets'), delete: notWired('delete secrets') };
+export const unwiredSecrets: SecretStore = { ensure: notWired('create secrets'), get: notWired('read secrets'), put: notWired('write secrets'), delete: notWired('delete secrets') };
 
 /** For runtimes without a way to publish: fails loudly; commands stay stored (queued). */
 export const unavailablePublisher: CommandPublisher = {

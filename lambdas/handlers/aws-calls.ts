@@ -42,7 +42,7 @@ export const ADAPTER_ACTIONS = {
     'iot:AttachPolicy', 'iot:AttachThingPrincipal', 'iot:CreateCertificateFromCsr', 'iot:CreateThing', 'iot:DeleteThing',
     'iot:DescribeEndpoint', 'iot:DetachThingPrincipal', 'iot:ListThingPrincipals', 'iot:UpdateCertificate',
   ],
-  'secrets/secrets-manager-store': ['secretsmanager:CreateSecret', 'secretsmanager:DeleteSecret', 'secretsmanager:GetSecretValue'],
+  'secrets/secrets-manager-store': ['secretsmanager:CreateSecret', 'secretsmanager:DeleteSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'],
   'sfn/workflow-engine': ['states:SendTaskFailure', 'states:SendTaskSuccess', 'states:StartExecution', 'states:StopExecution'],
 } as const satisfies Record<string, readonly string[]>;
 export type AdapterName = keyof typeof ADAPTER_ACTIONS;
@@ -132,6 +132,8 @@ export const HTTP_AWS_CALLS: Readonly<Record<string, readonly AwsCall[]>> = {
     ...RUNTIME_CALLS, ...tableCalls(state, HTTP_STATE_ADAPTERS), ...appendAudit,
     // Create, scale, reconfigure, upgrade start workflows; pause, cancel, delete-during-create stop them.
     ...workflowCalls('states:StartExecution'), ...workflowCalls('states:StopExecution'),
+    // Create and reconfigure store the cluster's secret variables (clusters/<id>/vars/<NAME>).
+    ...secretCalls(['secretsmanager:CreateSecret', 'secretsmanager:PutSecretValue']),
   ],
   'edgefleet-api-operations': [...RUNTIME_CALLS, ...tableCalls(state, HTTP_STATE_ADAPTERS, READS)],
   'edgefleet-api-audit': [...RUNTIME_CALLS, ...tableCalls(audit, ['dynamodb/audit-log'], ['dynamodb:Query'])],

@@ -100,7 +100,7 @@ export function composeRoot(config: EdgeFleetConfig, adapters: RuntimeAdapters):
     ? new DynamoAuditLog(db, config.auditTable, config.auditRetentionDays)
     : unconfigured<AuditLog>('auditTable');
 
-  const device: DeviceDeps = { clock, presence, status, commands, operations, publisher, hostLifecycle, secrets, workflows };
+  const device: DeviceDeps = { clock, presence, status, commands, operations, publisher, hostLifecycle, secrets, workflows, clusters };
   const workflow: WorkflowDeps = {
     ...device, ids, tokens, hosts, profiles, clusters, operations, audit, secrets, workflows, settings: config.workflowSettings,
   };
@@ -115,7 +115,7 @@ export function composeRoot(config: EdgeFleetConfig, adapters: RuntimeAdapters):
   const http: HttpDeps = {
     workflows, workflowSettings: config.workflowSettings, clock, ids,
     tokens, hosts, status, profiles, clusters, operations, audit, idempotency,
-    config: httpConfig, registry, csr: x509CsrInspector, registrations,
+    config: httpConfig, registry, csr: x509CsrInspector, registrations, secrets,
   };
   return { config, http, device, workflow };
 }

@@ -1,4 +1,5 @@
 import type { HostStatus } from '../domain/host-lifecycle.js';
+import type { PackStatus } from '../domain/packs.js';
 import type {
   AuditRecord, ClusterRecord, HostProgress, HostRecord, HostWithPresence, OperationInput, OperationRecord, OperationStatus, ProfileRecord,
   ProfileVersionRecord, TokenRecord,
@@ -102,6 +103,13 @@ export interface ClusterRepository {
    * Returns the updated cluster, or undefined when the condition failed.
    */
   updateForOperation(clusterId: string, operationId: string, changes: ClusterChanges, opts: { endOperation: boolean; now: string }): Promise<ClusterRecord | undefined>;
+  /**
+   * Stores the packs the cluster's init node reported, only if `initHostId` is still the
+   * cluster's first control-plane host and no newer report is stored (`at` is the report's
+   * time). Neither the version nor updatedAt change: a device report is not an operator's
+   * change. Returns false when the condition failed (or the cluster is gone).
+   */
+  recordPacks(clusterId: string, initHostId: string, packs: readonly PackStatus[], at: string): Promise<boolean>;
   /** Marks claimed hosts in-cluster (status in-cluster, clusterId kept); idempotent. */
   markJoined(clusterId: string, hostIds: readonly string[], now: string): Promise<void>;
   /**
@@ -111,7 +119,7 @@ export interface ClusterRepository {
   releaseHosts(clusterId: string, hostIds: readonly string[], now: string): Promise<void>;
 }
 
-export type ClusterChanges = Partial<Pick<ClusterRecord, 'status' | 'statusReason' | 'profile' | 'controlPlane' | 'workers' | 'operationId' | 'controlPlaneAddress'>>;
+export type ClusterChanges = Partial<Pick<ClusterRecord, 'status' | 'statusReason' | 'profile' | 'controlPlane' | 'workers' | 'operationId' | 'variables' | 'secretVariables' | 'controlPlaneAddress'>>;
 
 export type OperationChanges = Partial<Pick<OperationRecord, 'status' | 'step' | 'reason' | 'endedAt' | 'deadline' | 'execution' | 'runs' | 'ending' | 'skipped'>> & {
   /** Replaces the input (of the operation's own kind: an upgrade's input stays an upgrade's). */

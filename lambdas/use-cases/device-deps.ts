@@ -1,5 +1,5 @@
 import type { HostLifecycleReader } from '../domain/device-admission.js';
-import type { Clock, OperationRepository } from '../ports/index.js';
+import type { Clock, ClusterRepository, OperationRepository } from '../ports/index.js';
 import type { CommandPublisher, CommandStore, PresenceWriter, StatusStore } from '../ports/device-plane.js';
 import type { SecretStore, WorkflowEngine } from '../ports/workflow.js';
 
@@ -19,4 +19,6 @@ export interface DeviceDeps {
   /** Commands sent by a workflow report their progress to its operation and complete its task token. */
   readonly operations?: Pick<OperationRepository, 'setHost' | 'get'>;
   readonly workflows?: Pick<WorkflowEngine, 'sendTaskSuccess' | 'sendTaskFailure'>;
+  /** The init node's pack reports are stored on its cluster (on change only). */
+  readonly clusters?: Pick<ClusterRepository, 'get' | 'recordPacks'>;
 }

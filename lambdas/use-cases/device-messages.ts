@@ -8,6 +8,8 @@ import type { CommandEnvelope } from '../ports/device-plane.js';
 import { createHash } from 'node:crypto';
 import { reportSwallowed } from './swallowed-failure.js';
 import type { DeviceDeps } from './device-deps.js';
+import type { PackStatus } from '../domain/packs.js';
+import { recordClusterPacks } from './record-cluster-packs.js';
 
 /** Re-exported: importers know it from here. */
 export type { DeviceDeps } from './device-deps.js';
@@ -22,11 +24,24 @@ export interface StatusReport {
   readonly at: string;
   readonly seq: number;
   readonly kind: 'change' | 'full';
+  /** The init node's packs (stored on its cluster as well, on change). */
+  readonly packs?: readonly PackStatus[];
   readonly [field: string]: unknown;
 }
 
-/** Stores a status report only when it changed, or when the slow full refresh is due. */
+/**
+ * Stores a status report only when it changed, or when the slow full refresh is due; the init
+ * node's packs go to its cluster when they differ from the cluster's (an older report never).
+ */
 export async function recordStatus(deps: DeviceDeps, hostId: string, report: StatusReport): Promise<StatusDecision> {
+  const decision = await recordHostStatus(deps, hostId, report);
+  // Whatever the host's own decision: a redelivered report whose cluster write failed the first
+  // time still reaches the cluster (the decision there is change-only and never older over newer).
+  if (report.packs) await recordClusterPacks(deps, hostId, report.packs, report.at);
+  return decision;
+}
+
+async function recordHostStatus(deps: DeviceDeps, hostId: string, report: StatusReport): Promise<StatusDecision> {
   const { at, seq, kind, ...content } = report;
   const atMs = Date.parse(at);
   const fingerprint = createHash('sha256').update(canonicalJson(content)).digest('base64url');

@@ -172,6 +172,19 @@ export class ClusterWorkflows extends Construct {
       'Reads the join token of whichever cluster a command is for; the wildcard is the cluster part of the name under this stack\'s prefix (plus the random suffix Secrets Manager appends).');
   }
 
+  /**
+   * secretsmanager:CreateSecret and PutSecretValue on the cluster secrets (under the prefix):
+   * the clusters API stores secret profile variables (`clusters/<id>/vars/<NAME>`) and never reads them.
+   */
+  public grantSecretWrite(fn: EdgeFunction): void {
+    fn.function.addToRolePolicy(new PolicyStatement({
+      actions: ['secretsmanager:CreateSecret', 'secretsmanager:PutSecretValue'],
+      resources: [deployArn(secretParts(this.secretPrefix))],
+    }));
+    acknowledgeNag(fn.role, secretFinding(this.secretPrefix),
+      'Writes the secret variables of whichever cluster is created or reconfigured; the wildcard is the cluster part of the name under this stack\'s prefix (plus the random suffix Secrets Manager appends).');
+  }
+
   /** states:StartExecution on every workflow (HTTP handlers that start operations). */
   public grantStart(grantable: IGrantable): void {
     for (const m of Object.values(this.stateMachines)) m.grantStartExecution(grantable);

@@ -203,6 +203,21 @@ export function repositoryContract(repos: () => ContractRepos, unique: () => str
       expect(await clusters.startOperation(stored, operation(`${p}-up3`, p), {})).toMatchObject({ ok: false, stale: true });
     });
 
+    it('records the init node\'s packs only from the first control-plane host and never older over newer; the version stays', async () => {
+      const { clusters } = repos();
+      const p = unique();
+      const c = cluster(`${p}-c`, p, [`${p}-a`, `${p}-b`]);
+      await clusters.createWithClaims(c, operation(`${p}-create`, p), {});
+      const installing = [{ name: 'calico', type: 'cni' as const, state: 'installing' as const, reason: 'helm install job running' }];
+      const ready = [{ name: 'calico', type: 'cni' as const, state: 'ready' as const, version: 'v3.29.1' }];
+      expect(await clusters.recordPacks(c.id, `${p}-b`, ready, T1)).toBe(false);
+      expect(await clusters.recordPacks(c.id, `${p}-a`, installing, T0)).toBe(true);
+      expect(await clusters.recordPacks(c.id, `${p}-a`, ready, T1)).toBe(true);
+      expect(await clusters.recordPacks(c.id, `${p}-a`, installing, T0)).toBe(false);
+      expect(await clusters.recordPacks(`${p}-gone`, `${p}-a`, ready, T1)).toBe(false);
+      expect(await clusters.get(c.id)).toMatchObject({ packs: ready, packsReportedAt: T1, version: 1, updatedAt: T0 });
+    });
+
     it('releases only its own hosts, and deletes releasing every claimed host', async () => {
       const { clusters, hosts } = repos();
       const p = unique();

@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildScaleBody, needsUpgradeError, startedOperation } from '../../cli/commands/clusters.js';
+import { buildScaleBody, buildVariables, needsUpgradeError, startedOperation } from '../../cli/commands/clusters.js';
+import { collectVars } from '../../cli/parse.js';
 import { operationsQuery } from '../../cli/commands/operations.js';
 import { ApiError, EXIT, UsageError, describeError } from '../../cli/errors.js';
 import { runCli } from '../../cli/program.js';
@@ -286,5 +287,47 @@ describe('pure helpers', () => {
       expect(r.stdout).toContain('Examples:');
       expect(r.stdout).toContain('--output <format>');
     }
+  });
+});
+
+describe('pack status in clusters get and list', () => {
+  const packs = [
+    { name: 'calico', type: 'cni', state: 'ready', version: 'v3.29.1' },
+    { name: 'nfs', type: 'csi', state: 'error', version: 'v4.99.0', reason: 'chart csi-driver-nfs version v4.99.0 not found in https://raw.githubusercontent.com/kubernetes-csi/csi-driver-nfs/master/charts' },
+    { name: 'quotas', type: 'addon', state: 'installing', version: '1.0.0', reason: 'applying edgefleet-quotas.yaml' },
+  ];
+  it('get: a summary line and a PACKS table (name, type, version, state, reason)', async () => {
+    routes = [on('GET', '/v1/clusters/c-1', { status: 200, body: cluster({ packs, packsReportedAt: '2026-11-30T21:00:00.000Z' }) })];
+    const r = await run(['clusters', 'get', 'c-1']);
+    expect(r.code).toBe(EXIT.ok);
+    expect(r.stdout).toMatch(/Packs:\s+1\/3 ready, 1 error \(reported 2026-11-30T21:00:00.000Z by hw-1\)/);
+    expect(r.stdout).toMatch(/PACK\s+TYPE\s+VERSION\s+STATE\s+REASON\ncalico\s+cni\s+v3.29.1\s+ready\s+-\nnfs\s+csi\s+v4.99.0\s+error\s+chart csi-driver-nfs version v4.99.0 not found/);
+    expect(r.stdout).toMatch(/quotas\s+addon\s+1.0.0\s+installing\s+applying edgefleet-quotas.yaml/);
+  });
+
+  it('get without a pack report shows no packs; list has a PACKS column', async () => {
+    routes = [on('GET', '/v1/clusters/c-1', { status: 200, body: cluster() }),
+      on('GET', '/v1/clusters', { status: 200, body: { items: [cluster({ packs: packs.map((p) => ({ ...p, state: 'ready' })) }), cluster({ id: 'c-2', name: 'bare' })] } })];
+    expect((await run(['clusters', 'get', 'c-1'])).stdout).not.toMatch(/Packs|PACK/);
+    const list = await run(['clusters', 'list']);
+    expect(list.stdout).toMatch(/PACKS/);
+    expect(list.stdout).toMatch(/c-1\s.*3\/3 ready/);
+  });
+});
+
+describe('--var and --var-file', () => {
+  it('collects NAME=value (the first "=" splits) and refuses a name given twice or a bad name', () => {
+    expect(collectVars('DSN=user=a;b', collectVars('SITE=shop-1', undefined))).toEqual({ SITE: 'shop-1', DSN: 'user=a;b' });
+    expect(() => collectVars('SITE=b', { SITE: 'a' })).toThrow(/SITE is given twice/);
+    expect(() => collectVars('no-equals', undefined)).toThrow(/expected NAME=value/);
+    expect(() => collectVars('9X=1', undefined)).toThrow(/expected NAME=value/);
+  });
+
+  it('merges a YAML file with --var; a name in both is refused; nothing given is undefined', () => {
+    const read = () => 'PASSWORD: "s3cr3t"\nREPLICAS: 3\n';
+    expect(buildVariables({ varFile: 'v.yaml', var: { SITE: 'a' } }, read)).toEqual({ PASSWORD: 's3cr3t', REPLICAS: 3, SITE: 'a' });
+    expect(() => buildVariables({ varFile: 'v.yaml', var: { REPLICAS: '4' } }, read)).toThrow(/REPLICAS is given both/);
+    expect(() => buildVariables({ varFile: 'v.yaml' }, () => '- a\n')).toThrow(/must map variable names to values/);
+    expect(buildVariables({})).toBeUndefined();
   });
 });

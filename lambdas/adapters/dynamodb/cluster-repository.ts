@@ -3,6 +3,7 @@ import { STATE_TABLE } from '../../contracts/tables.js';
 import { ConflictError } from '../../domain/errors.js';
 import type { HostStatus } from '../../domain/host-lifecycle.js';
 import type { ClusterRecord, OperationRecord } from '../../domain/model.js';
+import type { PackStatus } from '../../domain/packs.js';
 import type { ClaimFailure, ClusterChanges, ClusterRepository, Page, PageRequest } from '../../ports/index.js';
 import { toRecord, type DocClient } from './client.js';
 import { decodeCursor, pageFrom, queryFingerprint } from './cursor.js';
@@ -214,6 +215,23 @@ export class DynamoClusterRepository implements ClusterRepository {
       return { ok: false, failures };
     }
     return { ok: true, cluster: { ...cluster, ...fields, version: cluster.version + 1 } as ClusterRecord };
+  }
+
+  async recordPacks(clusterId: string, initHostId: string, packs: readonly PackStatus[], at: string): Promise<boolean> {
+    try {
+      await this.db.send(new UpdateCommand({
+        TableName: this.table,
+        Key: keys.cluster(clusterId),
+        UpdateExpression: 'SET packs = :packs, packsReportedAt = :at',
+        // Only the cluster's init node speaks for its packs, and never an older report over a newer one.
+        ConditionExpression: 'attribute_exists(pk) AND controlPlane.hostIds[0] = :init AND (attribute_not_exists(packsReportedAt) OR packsReportedAt <= :at)',
+        ExpressionAttributeValues: { ':packs': packs.map((p) => defined({ ...p })), ':at': at, ':init': initHostId },
+      }));
+      return true;
+    } catch (e) {
+      if (isConditionFailure(e)) return false;
+      mapDynamoError(e, `recording the packs of cluster ${clusterId}`);
+    }
   }
 
   async updateForOperation(clusterId: string, operationId: string, changes: ClusterChanges, opts: { endOperation: boolean; now: string }): Promise<ClusterRecord | undefined> {

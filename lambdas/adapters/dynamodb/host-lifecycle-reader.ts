@@ -15,14 +15,15 @@ const isHostStatus = (s: unknown): s is HostStatus => STATUSES.some((known) => k
 export class DynamoHostLifecycleReader implements HostLifecycleReader {
   constructor(private readonly db: DocClient, private readonly table: string) {}
 
-  async lifecycle(hostId: string): Promise<{ status: HostStatus } | undefined> {
+  async lifecycle(hostId: string): Promise<{ status: HostStatus; clusterId?: string } | undefined> {
     const out = await this.db.send(new GetCommand({
       TableName: this.table, Key: keys.host(hostId), ConsistentRead: true,
-      ProjectionExpression: '#status', ExpressionAttributeNames: { '#status': 'status' },
+      ProjectionExpression: '#status, clusterId', ExpressionAttributeNames: { '#status': 'status' },
     })).catch((e) => mapDynamoError(e, `reading the status of host ${hostId}`));
     const status = out.Item?.status;
     if (out.Item === undefined) return undefined;
+    const clusterId = typeof out.Item.clusterId === 'string' ? { clusterId: out.Item.clusterId } : {};
     // A host item without a known status is treated like a retired one (nothing gets through).
-    return isHostStatus(status) ? { status } : { status: 'decommissioned' };
+    return isHostStatus(status) ? { status, ...clusterId } : { status: 'decommissioned' };
   }
 }

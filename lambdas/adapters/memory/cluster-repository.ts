@@ -1,5 +1,6 @@
 import { ConflictError } from '../../domain/errors.js';
 import type { ClusterRecord, HostRecord, OperationRecord } from '../../domain/model.js';
+import type { PackStatus } from '../../domain/packs.js';
 import type { ClaimFailure, ClusterChanges, ClusterRepository, Page, PageRequest } from '../../ports/index.js';
 import { fingerprint, pageOf } from './page.js';
 import { copy, withoutUndefined, type MemoryState } from './state.js';
@@ -71,6 +72,14 @@ export class MemoryClusterRepository implements ClusterRepository {
     this.state.operations.set(operation.id, withoutUndefined(operation));
     this.claim(cluster, claim, now);
     return { ok: true, cluster: copy(next) };
+  }
+
+  async recordPacks(clusterId: string, initHostId: string, packs: readonly PackStatus[], at: string): Promise<boolean> {
+    const current = this.state.clusters.get(clusterId);
+    if (!current || current.controlPlane.hostIds[0] !== initHostId) return false;
+    if (current.packsReportedAt !== undefined && current.packsReportedAt > at) return false;
+    this.state.clusters.set(clusterId, { ...current, packs: packs.map((p) => withoutUndefined({ ...p })), packsReportedAt: at });
+    return true;
   }
 
   async updateForOperation(clusterId: string, operationId: string, changes: ClusterChanges, opts: { endOperation: boolean; now: string }): Promise<ClusterRecord | undefined> {

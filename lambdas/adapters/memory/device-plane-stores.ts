@@ -82,9 +82,9 @@ export class MemoryCommandStore implements CommandStore {
 export class MemoryHostLifecycleReader implements HostLifecycleReader {
   constructor(private readonly state: MemoryState) {}
 
-  async lifecycle(hostId: string): Promise<{ status: HostStatus } | undefined> {
+  async lifecycle(hostId: string): Promise<{ status: HostStatus; clusterId?: string } | undefined> {
     const h = this.state.hosts.get(hostId);
-    return h ? { status: h.status } : undefined;
+    return h ? { status: h.status, ...(h.clusterId ? { clusterId: h.clusterId } : {}) } : undefined;
   }
 }
 

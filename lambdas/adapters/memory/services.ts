@@ -87,6 +87,7 @@ export class MemorySecretStore implements SecretStore {
     return value;
   }
   async get(name: string): Promise<string | undefined> { return this.secrets.get(name); }
+  async put(name: string, value: string): Promise<void> { this.secrets.set(name, value); }
   async delete(name: string): Promise<void> { this.secrets.delete(name); }
 }
 

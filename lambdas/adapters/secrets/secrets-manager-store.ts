@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import {
-  CreateSecretCommand, DeleteSecretCommand, GetSecretValueCommand, type SecretsManagerClient,
+  CreateSecretCommand, DeleteSecretCommand, GetSecretValueCommand, PutSecretValueCommand, type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { ConflictError, ThrottledError, UnavailableError, ValidationError } from '../../domain/errors.js';
 import type { SecretStore } from '../../ports/workflow.js';
@@ -56,6 +56,26 @@ export class SecretsManagerSecretStore implements SecretStore {
 
   async get(name: string): Promise<string | undefined> {
     return this.read(this.fullName(name));
+  }
+
+  async put(name: string, value: string): Promise<void> {
+    const id = this.fullName(name);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        await this.client.send(new PutSecretValueCommand({ SecretId: id, SecretString: value }));
+        return;
+      } catch (e) {
+        if (errorName(e) !== 'ResourceNotFoundException') this.fail(e, `setting secret ${id}`);
+      }
+      try {
+        await this.client.send(new CreateSecretCommand({ Name: id, SecretString: value }));
+        return;
+      } catch (e) {
+        // Created by a concurrent put in between: set the value on it.
+        if (errorName(e) !== 'ResourceExistsException') this.fail(e, `creating secret ${id}`);
+      }
+    }
+    throw new UnavailableError('secret-unwritable', `secret ${id} kept appearing and disappearing while it was set; retry in a few seconds`);
   }
 
   async delete(name: string): Promise<void> {

@@ -16,7 +16,8 @@ export const DEVICE_PLANE_ADAPTERS: readonly AdapterName[] = [
 const base: readonly AwsCall[] = [...RUNTIME_CALLS, ...DEAD_LETTER_CALLS, ...tableCalls(HANDLER_ENV.stateTable, DEVICE_PLANE_ADAPTERS)];
 
 export const IOT_AWS_CALLS: Readonly<Record<string, readonly AwsCall[]>> = {
-  'edgefleet-iot-status': [...base],
+  // The init node's packs are stored on its cluster (a read and a conditional update).
+  'edgefleet-iot-status': [...base, ...tableCalls(HANDLER_ENV.stateTable, ['dynamodb/cluster-repository'], ['dynamodb:GetItem', 'dynamodb:UpdateItem'])],
   'edgefleet-iot-presence': [...base],
   // A host's result completes (or fails) the workflow task waiting on it.
   'edgefleet-iot-results': [...base, ...workflowCalls('states:SendTaskSuccess'), ...workflowCalls('states:SendTaskFailure')],

@@ -12,7 +12,7 @@ export interface WorkflowSettings {
 export const DEFAULT_WORKFLOW_SETTINGS: WorkflowSettings = { hostTimeoutSeconds: 30 * 60 };
 
 /** What the workflow steps need: the control plane's repositories plus the command channel. */
-export interface WorkflowDeps extends Deps, Omit<DeviceDeps, 'operations' | 'workflows' | 'secrets'> {
+export interface WorkflowDeps extends Deps, Omit<DeviceDeps, 'operations' | 'workflows' | 'secrets' | 'clusters'> {
   readonly secrets: SecretStore;
   readonly workflows: WorkflowEngine;
   readonly settings: WorkflowSettings;

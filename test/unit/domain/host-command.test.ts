@@ -132,3 +132,29 @@ describe('commandFor(): the command of each step', () => {
     expect(profileTargetOf(op, cluster)).toEqual({ name: 'edge', version });
   });
 });
+
+describe('commandFor(): profile variables in the node configuration', () => {
+  const withVars: Layer[] = [
+    ...layers.map((l) => (l.type === 'k8s' ? { ...l, values: 'node-label:\n  - site={{ .vars.SITE }}\n' } : l)),
+    { type: 'addon', pack: 'app', version: '1.0.0', chart: { repo: 'https://charts.example.com', name: 'app', version: '1.0.0' }, values: 'password: {{ .vars.PASSWORD }}\nreplicas: {{ .vars.REPLICAS }}\n' },
+  ];
+  const variables = [{ name: 'SITE' }, { name: 'PASSWORD', secret: true }, { name: 'REPLICAS', type: 'number' as const, default: 1 }];
+  const withValues: ClusterRecord = { ...cluster, variables: { SITE: 'shop-7' }, secretVariables: ['PASSWORD'] };
+  const PH = '@@EDGEFLEET_SECRET_VAR_PASSWORD@@';
+
+  it('fills in the cluster\'s values; a secret is its placeholder, filled in from the secret store on publish', () => {
+    const c = commandFor({ op: create, cluster: withValues, task: { hostId: 'c1', step: 'init' }, layers: withVars, variables, hostTimeoutSeconds: 600, joinToken: JOIN });
+    const cloudConfig = String(c.params.cloudConfig);
+    expect(cloudConfig).toContain('site=shop-7');
+    expect(cloudConfig).toContain(PH);
+    expect(cloudConfig).not.toContain('{{ .vars.');
+    expect(c.secrets).toEqual({ [JOIN.placeholder]: JOIN.secret, [PH]: 'clusters/c-1/vars/PASSWORD' });
+  });
+
+  it('a reconfigure renders its new values, not the cluster\'s', () => {
+    const op: OperationRecord = { ...base, type: 'reconfigure', input: { profile: cluster.profile, behaviour: 'service-restart', changes: [], variables: { values: { SITE: 'shop-8' }, secrets: ['PASSWORD'], changed: ['SITE'] } } };
+    const c = commandFor({ op, cluster: withValues, task: { hostId: 'c1', step: 'restart' }, layers: withVars, variables, hostTimeoutSeconds: 600, joinToken: JOIN });
+    expect(String(c.params.cloudConfig)).toContain('site=shop-8');
+    expect(String(c.params.cloudConfig)).not.toContain('shop-7');
+  });
+});

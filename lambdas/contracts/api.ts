@@ -244,6 +244,8 @@ export const cluster = z.object({
   controlPlane: z.object({ hostIds: z.array(z.string()) }),
   workers: z.array(z.object({ name: z.string(), hostIds: z.array(z.string()) })),
   vip: z.string().optional(),
+  /** Without a VIP: the init node's reported address the nodes join through (control_plane_host), fixed when the create began. */
+  controlPlaneAddress: z.string().optional(),
   /** The values of the profile's variables this cluster sets; a secret one shows as `********`. */
   variables: z.record(z.string(), variableValue).optional(),
   /** Names of the secret variables this cluster sets (their values are only in the secret store). */

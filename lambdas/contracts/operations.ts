@@ -125,6 +125,8 @@ const base = {
   runs: z.number().optional(),
   /** Set (with the reason) the moment the operation starts to end: no run of it sends a command any more. */
   ending: z.string().optional(),
+  /** Steps a host did not need, with the reason (a create's repave of a host already at the profile's image). */
+  skipped: z.array(z.object({ hostId: z.string(), step: z.string(), reason: z.string() })).optional(),
 };
 
 export const createClusterOperation = z.object({ ...base, type: z.literal('create-cluster') });
@@ -172,6 +174,7 @@ export const operationView = z.object({
   deadline: z.string().optional(),
   input: z.unknown().optional(),
   requestedBy: z.string().optional(),
+  skipped: z.array(z.object({ hostId: z.string(), step: z.string(), reason: z.string() })).optional().catch(undefined),
 });
 export type OperationView = z.infer<typeof operationView>;
 

@@ -161,7 +161,7 @@ async function adopt(deps: WorkflowDeps, found: CommandRecord, input: HostComman
 async function commandFor(deps: WorkflowDeps, op: OperationRecord, cluster: ClusterRecord, task: HostTask): Promise<CommandSpec> {
   let layers;
   let variables;
-  if (needsLayers(task.step)) {
+  if (needsLayers(op, task.step)) {
     const target = profileTargetOf(op, cluster);
     const pv = await deps.profiles.getVersion(cluster.project, target.name, target.version);
     if (!pv) throw new NotFoundError('profile-version-not-found', `profile ${target.name}@${target.version} of cluster ${cluster.name} no longer exists`);

@@ -127,3 +127,17 @@ export function parseExpiry(text: string, now: number = Date.now()): string {
   if (Date.parse(iso) <= now) throw new InvalidArgumentError(`the expiry ${iso} is in the past`);
   return iso;
 }
+
+/** Profile variable values given on the command line (`--var NAME=value`), by name; values are text (the API converts numbers and booleans). */
+export type Vars = Record<string, string>;
+
+/** `--var NAME=value` (repeatable): the first "=" splits; a name given twice is refused. */
+export function collectVars(text: string, previous: Vars | undefined): Vars {
+  const eq = text.indexOf('=');
+  const name = eq < 0 ? text : text.slice(0, eq);
+  if (eq <= 0 || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+    throw new InvalidArgumentError(`expected NAME=value with NAME of letters, digits and "_" (got "${text.slice(0, 40)}")`);
+  }
+  if (previous && name in previous) throw new InvalidArgumentError(`variable ${name} is given twice`);
+  return { ...(previous ?? {}), [name]: text.slice(eq + 1) };
+}

@@ -6,7 +6,7 @@ import type { AgentPhase, AgentState, Feature } from './features/feature.js';
 import { RegistrationFeature } from './features/registration-feature.js';
 import { SessionFeature } from './features/session.js';
 import { StatusReporter } from './features/status-reporter.js';
-import { collectInventory } from './inventory.js';
+import { collectInventory, nicAddresses, type NetworkInterfaces } from './inventory.js';
 import type { KairosExecutor, KairosState } from './kairos.js';
 import { RegistrationRefused, type Log } from './registration.js';
 import { StateStore } from './state-store.js';
@@ -22,6 +22,8 @@ export interface AgentOptions {
   readonly fetch?: typeof fetch;
   readonly log?: Log;
   readonly inventory?: (state: KairosState) => Promise<Inventory>;
+  /** The host's network interfaces (os.networkInterfaces() by default; a simulated host supplies its own). */
+  readonly networkInterfaces?: () => NetworkInterfaces;
   readonly showPairing?: (p: { hostId: string; pairingCode: string; qrText: string }) => void;
   readonly random?: () => number;
   readonly sleep?: Sleep;
@@ -124,7 +126,9 @@ class Agent {
   private async main(): Promise<void> {
     const { config, executor } = this.options;
     const readState = () => executor.state();
-    const inventory = (s: KairosState) => (this.options.inventory ?? collectInventory)(s);
+    const interfaces = this.options.networkInterfaces;
+    const inventory = (s: KairosState) => (this.options.inventory ? this.options.inventory(s) : collectInventory(s, interfaces?.()));
+    const addresses = () => nicAddresses(interfaces?.());
     const common = { state: this.state, log: this.log, now: this.now, sleep: this.sleep };
 
     const registration = await this.begin(new RegistrationFeature({
@@ -151,7 +155,7 @@ class Agent {
     });
     const publish = (topic: string, body: unknown): Promise<void> => session.publish(topic, body);
     const status: StatusReporter = new StatusReporter({
-      ...common, hostId: this.hostId, readState, inventory, publish, readPacks: () => executor.packs(),
+      ...common, hostId: this.hostId, readState, inventory, addresses, publish, readPacks: () => executor.packs(),
       checkIntervalMs: this.options.checkIntervalMs ?? 30_000, fullReportSeconds: config.fullReportSeconds,
     });
     const commands: CommandRunnerFeature = new CommandRunnerFeature({

@@ -128,12 +128,27 @@ export function notReadyDetail(s: KairosState, hostId: string, seconds: number):
   return `Kubernetes node ${name} (${k.role ?? 'unknown role'}) not Ready within ${seconds} s: check kubectl describe node ${name}${unit}`;
 }
 
-/** Waits for Ready and publishes the outcome. */
-async function verdict(cmd: CommandMessage, ctx: CommandContext, p: { readyTimeoutSeconds?: number }, prefix: string): Promise<void> {
+/**
+ * Waits for Ready (at `kubeletVersion` when named) and publishes the outcome. A node Ready at
+ * another kubelet, in a status posted since `since` (this boot or this command), fails at once
+ * naming both versions: the image carries another Kubernetes, and no wait changes that.
+ */
+async function verdict(cmd: CommandMessage, ctx: CommandContext, p: { readyTimeoutSeconds?: number; kubeletVersion?: string }, prefix: string, since?: number): Promise<void> {
   const { until, seconds } = readyUntil(ctx, cmd.deadline, p.readyTimeoutSeconds);
-  const s = await waitForReady(ctx, until);
+  const want = p.kubeletVersion;
+  const wrong = (x: KairosState) => !!want && !!x.kubernetes?.ready && !sameKubelet(x.kubernetes.version, want) && freshSinceBoot(x.kubernetes.heartbeatAt, since);
+  const passes = (x: KairosState) => !!x.kubernetes?.ready && (!want || sameKubelet(x.kubernetes.version, want));
+  let s = await ctx.executor.state();
+  while (!ctx.stopped() && !passes(s) && !wrong(s) && ctx.now().getTime() < until) {
+    await ctx.sleep(Math.min(ctx.readyPollMs, Math.max(1, until - ctx.now().getTime())));
+    s = await ctx.executor.state();
+  }
   if (ctx.stopped()) return;
-  if (s.kubernetes?.ready) return ctx.result(cmd.commandId, 'succeeded', `${prefix}${readyDetail(s, ctx.hostId)}`);
+  if (passes(s)) return ctx.result(cmd.commandId, 'succeeded', `${prefix}${readyDetail(s, ctx.hostId)}`);
+  if (s.kubernetes?.ready && want) {
+    const name = s.kubernetes.nodeName ?? ctx.hostId;
+    return ctx.result(cmd.commandId, 'failed', `Kubernetes node ${name} is Ready at kubelet ${s.kubernetes.version ?? 'unknown'}, expected ${want}: the image it runs (${s.image ?? 'unknown image'}) does not carry the profile's Kubernetes version; publish a profile whose os image carries ${want}, or fix the k8s layer's version`);
+  }
   return ctx.result(cmd.commandId, 'failed', notReadyDetail(s, ctx.hostId, p.readyTimeoutSeconds ?? seconds));
 }
 
@@ -148,7 +163,7 @@ const applyCloudConfig: Handler = async (cmd, ctx, abandoned) => {
   if (p.reboot) {
     await ctx.store.writeInflight({
       commandId: id, type: 'apply', deadline: cmd.deadline, startedAt: ctx.now().toISOString(), expectKubernetes: !!cluster,
-      ...(p.readyTimeoutSeconds !== undefined ? { readyTimeoutSeconds: p.readyTimeoutSeconds } : {}),
+      ...(p.readyTimeoutSeconds !== undefined ? { readyTimeoutSeconds: p.readyTimeoutSeconds } : {}), ...(p.kubeletVersion ? { kubeletVersion: p.kubeletVersion } : {}),
     });
     await ctx.result(id, 'progress', `written to /oem/90_edgefleet.yaml; rebooting${cluster ? ' (the provider brings Kubernetes up at boot)' : ''}`, 30);
     await ctx.rebootThenVerify(() => ctx.executor.reboot(), abandoned);
@@ -158,6 +173,7 @@ const applyCloudConfig: Handler = async (cmd, ctx, abandoned) => {
     case 'write':
       return ctx.result(id, 'succeeded', 'written to /oem/90_edgefleet.yaml; Kairos applies it at the next boot');
     case 'bootstrap': {
+      const since = ctx.now().getTime();
       await ctx.result(id, 'progress', `written; running the Kubernetes provider for the ${cluster!.role} node`, 20);
       try {
         await ctx.executor.bootstrap();
@@ -165,14 +181,15 @@ const applyCloudConfig: Handler = async (cmd, ctx, abandoned) => {
         throw new Error(`join failed: ${(e as Error).message}`);
       }
       if (abandoned.value) return;
-      await ctx.result(id, 'progress', 'provider done; waiting for the Kubernetes node to be Ready', 60);
-      return verdict(cmd, ctx, p, '');
+      await ctx.result(id, 'progress', `provider done; waiting for the Kubernetes node to be Ready${p.kubeletVersion ? ` at kubelet ${p.kubeletVersion}` : ''}`, 60);
+      return verdict(cmd, ctx, p, '', since);
     }
     case 'restart': {
+      const since = ctx.now().getTime();
       const unit = await ctx.executor.restartKubernetes();
       if (abandoned.value) return;
       await ctx.result(id, 'progress', `written; restarted ${unit}; waiting for the Kubernetes node to be Ready`, 50);
-      return verdict(cmd, ctx, p, `restarted ${unit}; `);
+      return verdict(cmd, ctx, p, `restarted ${unit}; `, since);
     }
     case 'reload':
       await ctx.executor.reloadKubernetes();
@@ -252,7 +269,7 @@ export async function finishInflight(i: Inflight, ctx: CommandContext): Promise<
   if (i.type === 'apply') {
     if (!i.expectKubernetes) return ctx.result(i.commandId, 'succeeded', `rebooted with the new cloud-config; booted ${s.boot} at ${s.kairosVersion ?? 'unknown version'}`);
     if (!s.kubernetes?.ready) await ctx.result(i.commandId, 'progress', `booted ${s.boot}; waiting for the Kubernetes node to be Ready`, 80);
-    return verdict({ commandId: i.commandId, type: 'apply-cloud-config', params: {}, deadline: i.deadline }, ctx, i, `booted ${s.boot} with the new cloud-config; `);
+    return verdict({ commandId: i.commandId, type: 'apply-cloud-config', params: {}, deadline: i.deadline }, ctx, i, `booted ${s.boot} with the new cloud-config; `, s.bootedAt);
   }
   return upgradeGate(i, s, ctx);
 }

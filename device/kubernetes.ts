@@ -1,5 +1,5 @@
 import { parseDocument } from 'yaml';
-import { APPLY_MODES, KUBE_NODE_ACTIONS, waitPacksParams, type ApplyMode, type KubeNodeAction } from '../lambdas/contracts/mqtt.js';
+import { APPLY_MODES, APPLY_PARAMS, KUBE_NODE_ACTIONS, waitPacksParams, type ApplyMode, type KubeNodeAction } from '../lambdas/contracts/mqtt.js';
 
 /**
  * The Kubernetes side of a Kairos host: pure helpers (no I/O) shared by the real executor
@@ -126,18 +126,34 @@ export interface ApplyParams {
   readonly mode: ApplyMode;
   readonly reboot: boolean;
   readonly readyTimeoutSeconds?: number;
+  /** The kubelet version the node must be Ready at (validated by the caller: device/upgrade.ts validateKubeletVersion). */
+  readonly kubeletVersion?: string;
 }
 
 /** `apply-cloud-config` parameters (the cloud-config itself is checked by validateCloudConfig). */
 export function parseApplyParams(p: Params): ApplyParams {
-  onlyKnown(p, ['cloudConfig', 'yaml', 'mode', 'reboot', 'readyTimeoutSeconds']);
+  onlyKnown(p, APPLY_PARAMS);
   const cloudConfig = p.cloudConfig ?? p.yaml;
   if (typeof cloudConfig !== 'string') throw new InvalidParameter('cloudConfig: required, a YAML document');
   const mode = p.mode ?? 'write';
   if (typeof mode !== 'string' || !(APPLY_MODES as readonly string[]).includes(mode)) throw new InvalidParameter(`mode: must be one of ${APPLY_MODES.join(', ')}`);
   if (p.reboot !== undefined && typeof p.reboot !== 'boolean') throw new InvalidParameter('reboot: must be true or false');
   const readyTimeoutSeconds = intIn(p, 'readyTimeoutSeconds', 1, 86_400);
-  return { cloudConfig, mode: mode as ApplyMode, reboot: p.reboot === true, ...(readyTimeoutSeconds !== undefined ? { readyTimeoutSeconds } : {}) };
+  const kubeletVersion = p.kubeletVersion === undefined ? undefined : kubeletVersionParam(p.kubeletVersion);
+  return {
+    cloudConfig, mode: mode as ApplyMode, reboot: p.reboot === true,
+    ...(readyTimeoutSeconds !== undefined ? { readyTimeoutSeconds } : {}), ...(kubeletVersion ? { kubeletVersion } : {}),
+  };
+}
+
+/** `v1.31.2`, `1.31.2`, `v1.31.2+k3s1`: what a kubelet reports (the same rule as upgrade's kubeletVersion). */
+const KUBELET_VERSION = /^v?\d{1,4}\.\d{1,4}\.\d{1,6}(?:[-+][A-Za-z0-9.+-]{1,40})?$/;
+
+function kubeletVersionParam(v: unknown): string {
+  if (typeof v !== 'string' || v.length > 64 || !KUBELET_VERSION.test(v)) {
+    throw new InvalidParameter(`kubeletVersion: ${JSON.stringify(String(v).slice(0, 40))} is not a Kubernetes version such as v1.31.2 or v1.31.2+k3s1`);
+  }
+  return v;
 }
 
 /** RFC 1123 subdomain, as Kubernetes names nodes: lower case, ≤ 253, labels ≤ 63, no leading "-". */

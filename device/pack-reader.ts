@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import type { NodePack, PackStatus } from '../lambdas/contracts/packs.js';
 import type { CommandRunner } from './command-runner.js';
 import { LAYOUTS, type Distribution } from './kubernetes.js';
@@ -13,6 +15,8 @@ import { addonName, packStatusOf, type PackObjects, type PackObservation } from 
 export { nodePacksOf } from './pack-install.js';
 
 const KUBECTL_TIMEOUT_MS = 20_000;
+
+const readText = (path: string): Promise<string | undefined> => readFile(path, 'utf8').catch(() => undefined);
 
 /** kubectl get … -o json --ignore-not-found: the object, or undefined when there is none. */
 async function getJson(runner: CommandRunner, kubectl: string, kubeconfig: string, args: readonly string[]): Promise<unknown> {
@@ -31,7 +35,7 @@ export function packObjects(distribution: Exclude<Distribution, 'kubeadm'>, pack
 }
 
 /** Everything pack-status.ts needs to decide one pack's state. */
-export async function observePack(runner: CommandRunner, distribution: Exclude<Distribution, 'kubeadm'>, pack: NodePack): Promise<PackObservation> {
+export async function observePack(runner: CommandRunner, distribution: Exclude<Distribution, 'kubeadm'>, pack: NodePack, readFileText: (path: string) => Promise<string | undefined> = readText): Promise<PackObservation> {
   const { kubectl, adminKubeconfig: kc } = LAYOUTS[distribution];
   const get = (args: readonly string[]) => getJson(runner, kubectl, kc, args);
   const objects = packObjects(distribution, pack);
@@ -60,7 +64,9 @@ export async function observePack(runner: CommandRunner, distribution: Exclude<D
     const [byInstance, byRelease] = await Promise.all([get(selector('app.kubernetes.io/instance')), get(selector('release'))]);
     // A workload labelled both ways counts once.
     const items = [...new Map([...listItems(byInstance), ...listItems(byRelease)].map((i) => [workloadKey(i), i])).values()];
-    return { pack, objects, addon: addonObject, addonEvents, helmChart, job, ...(jobLog !== undefined ? { jobLog } : {}), workloads: { items } };
+    const content = pack.file && !pack.builtin ? await readFileText(pack.file) : undefined;
+    const fileChecksum = content === undefined ? {} : { fileChecksum: createHash('sha256').update(content).digest('hex') };
+    return { pack, objects, addon: addonObject, addonEvents, helmChart, job, ...(jobLog !== undefined ? { jobLog } : {}), workloads: { items }, ...fileChecksum };
   } catch (e) {
     return { pack, objects, readError: (e as Error).message };
   }
@@ -77,13 +83,13 @@ function listItems(list: unknown): unknown[] {
 }
 
 /** Each pack's state on a k3s or rke2 init node. */
-export async function readPackStates(runner: CommandRunner, distribution: Exclude<Distribution, 'kubeadm'>, packs: readonly NodePack[]): Promise<PackStatus[]> {
+export async function readPackStates(runner: CommandRunner, distribution: Exclude<Distribution, 'kubeadm'>, packs: readonly NodePack[], readFileText?: (path: string) => Promise<string | undefined>): Promise<PackStatus[]> {
   const out: PackStatus[] = [];
   // One pack at a time: a handful of kubectl calls each, on a small edge box.
   for (const pack of packs) {
     // k3s's flannel is part of k3s itself: there is nothing of it to install or watch.
     if (pack.builtin && distribution === 'k3s') out.push({ name: pack.name, type: pack.type, state: 'ready', version: pack.version });
-    else out.push(packStatusOf(await observePack(runner, distribution, pack)));
+    else out.push(packStatusOf(await observePack(runner, distribution, pack, readFileText)));
   }
   return out;
 }

@@ -9,6 +9,8 @@ import type { NodePack, PackStatus } from '../lambdas/contracts/packs.js';
  *   `edgefleet-<pack>.yaml`, so its Addon is `edgefleet-<pack>`; apply errors are recorded as
  *   Warning events on that Addon (https://docs.k3s.io/installation/packaged-components,
  *   "Auto-Deploying Manifests (AddOns)"; https://docs.rke2.io/install/packaged_components).
+ * - The Addon's `spec.checksum` is the sha256 of the file content the deploy controller applied
+ *   (k3s pkg/deploy): a different checksum on disk means a changed file not applied yet.
  * - A chart is a `HelmChart` (helm.cattle.io/v1, kube-system, name = the pack) that the
  *   embedded helm-controller installs through a Job (`status.jobName`, usually
  *   `helm-install-<name>`), retried on failure (https://docs.k3s.io/helm, "Using the Helm
@@ -46,6 +48,8 @@ export interface PackObservation {
   readonly workloads?: unknown;
   /** A kubectl call failed (API not reachable, …): the pack's state is unknown for now. */
   readonly readError?: string;
+  /** sha256 (hex) of the pack's file as it is on disk now: the Addon's `spec.checksum` once applied. */
+  readonly fileChecksum?: string;
 }
 
 /** A Job that failed this many times (helm-controller retries it) counts as an error. */
@@ -110,6 +114,10 @@ export function packStatusOf(o: PackObservation): PackStatus {
   const warning = addonWarning(o.addonEvents);
   if (warning) return status(pack, 'error', `applying ${pack.file ?? `${addon}.yaml`} failed (${clip(warning)}); fix the pack in a new profile version, or see kubectl describe addon -n kube-system ${addon}`);
   if (!o.addon) return status(pack, 'pending', `manifest ${addon}.yaml not applied yet (the distribution's deploy controller applies it once the API server is up)`);
+  // The deploy controller records the sha256 of the content it applied: another one means the
+  // file changed (a reload) and the change is not applied yet, whatever the old objects say.
+  const applied = str(obj(obj(o.addon).spec).checksum);
+  if (o.fileChecksum && applied && applied !== o.fileChecksum) return status(pack, 'installing', `the change to ${addon}.yaml is not applied yet (the deploy controller applies a changed file within a minute)`);
   if (objects.chart) {
     if (!o.helmChart) return status(pack, 'pending', `HelmChart kube-system/${objects.helmChart} not created yet`);
     const chartFailed = isTrue(o.helmChart, 'Failed');

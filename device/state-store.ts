@@ -73,7 +73,7 @@ export interface Inflight {
   readonly type: 'upgrade' | 'reboot' | 'reset' | 'apply';
   readonly deadline: string;
   readonly targetVersion?: string;
-  /** upgrade: the kubelet version the node must report Ready at after the boot. */
+  /** upgrade, apply: the kubelet version the node must report Ready at after the boot. */
   readonly kubeletVersion?: string;
   readonly image?: string;
   readonly startedAt: string;

@@ -1,6 +1,6 @@
 import type { StatusMessage } from '../lambdas/contracts/mqtt.js';
 import type { Inventory } from '../lambdas/contracts/device.js';
-import type { PackStatus } from '../lambdas/contracts/packs.js';
+import type { NicAddresses, PackStatus } from '../lambdas/contracts/packs.js';
 import type { KairosState, PartitionImage } from './kairos.js';
 import { AGENT_VERSION } from './version.js';
 
@@ -10,9 +10,9 @@ import { AGENT_VERSION } from './version.js';
  * (features/status-reporter.ts) does the reading, the timing and the sending.
  */
 
-/** What a status message compares to decide whether anything changed. */
-export function fingerprint(s: KairosState): string {
-  return JSON.stringify([s.boot, s.kairosVersion, s.osRelease, s.image, s.digest, s.flavor, s.partitions, s.kubernetes?.ready, s.kubernetes?.version, s.kubernetes?.role, s.kubernetes?.cordoned]);
+/** What a status message compares to decide whether anything changed (the host's addresses too). */
+export function fingerprint(s: KairosState, addresses?: readonly NicAddresses[]): string {
+  return JSON.stringify([s.boot, s.kairosVersion, s.osRelease, s.image, s.digest, s.flavor, s.partitions, s.kubernetes?.ready, s.kubernetes?.version, s.kubernetes?.role, s.kubernetes?.cordoned, addresses ?? null]);
 }
 
 /** Which report a periodic check sends: a full one when `fullReportSeconds` passed since the last, else one only on change. */
@@ -38,8 +38,8 @@ export function bootReport(s: KairosState): StatusMessage['boot'] {
   };
 }
 
-/** The status message for a host state; a full report carries the inventory; the init node's carries its packs. */
-export function statusReport(s: KairosState, r: { kind: 'change' | 'full'; seq: number; at: Date; inventory?: Inventory; packs?: readonly PackStatus[] }): StatusMessage {
+/** The status message for a host state; a full report carries the inventory; the init node's carries its packs; every report the host's addresses. */
+export function statusReport(s: KairosState, r: { kind: 'change' | 'full'; seq: number; at: Date; inventory?: Inventory; packs?: readonly PackStatus[]; addresses?: readonly NicAddresses[] }): StatusMessage {
   return {
     seq: r.seq, at: r.at.toISOString(), kind: r.kind,
     boot: bootReport(s),
@@ -51,6 +51,7 @@ export function statusReport(s: KairosState, r: { kind: 'change' | 'full'; seq: 
       },
     } : {}),
     ...(r.kind === 'full' && r.inventory ? { inventory: r.inventory } : {}),
+    ...(r.addresses ? { addresses: r.addresses.map((n) => ({ name: n.name, ips: [...n.ips] })) } : {}),
     ...(r.packs ? { packs: r.packs.slice(0, 64) } : {}),
   };
 }

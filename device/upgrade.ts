@@ -37,11 +37,34 @@ export function sameKubelet(reported: string | undefined, expected: string): boo
   return a !== undefined && a === kubeletCore(expected);
 }
 
-/** The Kubernetes version a Kairos standard image tag carries (…-k3sv1.31.2-k3s1, …-k3s-v1.33.2-k3s1, …-rke2v1.31.2-rke2r1) → v1.31.2; kept equal to lambdas/domain/image-tag.ts by test/unit/domain/image-tag.test.ts. */
-export function kubeletFromImage(image: string): string | undefined {
+/** What an OS image carries of Kubernetes, from its tag: the distribution and the kubelet version it reports. */
+export interface ImageKubernetes {
+  readonly distribution: 'k3s' | 'rke2' | 'kubeadm';
+  /** `v1.31.2`, with the distribution's build suffix when the tag names one (`v1.31.2+k3s1`), as the kubelet reports it. */
+  readonly kubeletVersion: string;
+}
+
+/**
+ * The Kubernetes an image tag carries. Two tag shapes are understood:
+ * - Kairos standard images (https://kairos.io/docs/reference/image_matrix/):
+ *   `<flavor_release>-standard-<arch>-<model>-<kairos>-k3sv1.31.2-k3s1`, `…-rke2v1.31.2-rke2r1`;
+ * - CanvOS provider images (https://github.com/spectrocloud/CanvOS): `k3s-1.32.1-v4.5.7-demo`.
+ * A "core" image (no distribution in its tag) carries none: undefined.
+ */
+export function kubernetesFromImage(image: string): ImageKubernetes | undefined {
   const tag = image.split('@')[0]!.split('/').pop()?.split(':')[1] ?? '';
-  const m = /(?:k3s|rke2|kubeadm)-?v?(\d+\.\d+\.\d+)/.exec(tag);
-  return m ? `v${m[1]}` : undefined;
+  const m = /(?:^|[-_])(k3s|rke2|kubeadm)[-_]?v?(\d+\.\d+\.\d+)(?:[-_]((?:k3s|rke2r)\d+))?(?=$|[-_])/.exec(tag);
+  if (!m) return undefined;
+  return { distribution: m[1] as ImageKubernetes['distribution'], kubeletVersion: `v${m[2]}${m[3] ? `+${m[3]}` : ''}` };
+}
+
+/**
+ * The Kubernetes version an image tag carries (…-k3sv1.31.2-k3s1, …-k3s-v1.33.2-k3s1, …-rke2v1.31.2-rke2r1,
+ * k3s-1.32.1-…) → v1.31.2; kept equal to lambdas/domain/image-tag.ts by test/unit/domain/image-tag.test.ts.
+ */
+export function kubeletFromImage(image: string): string | undefined {
+  const k = kubernetesFromImage(image);
+  return k ? `v${kubeletCore(k.kubeletVersion)}` : undefined;
 }
 
 export interface UpgradeParams {

@@ -99,6 +99,8 @@ export class EdgeFleetStack extends Stack {
     wf.grantStart(clusters.function);
     // Pause and cancel of an upgrade, and deleting a cluster whose create still runs, stop executions.
     wf.grantStop(clusters.function);
+    // Create and reconfigure store a cluster's secret profile variables.
+    wf.grantSecretWrite(clusters);
     for (const [k, v] of Object.entries(wf.environment())) clusters.function.addEnvironment(k, v);
     // GET /v1/clusters/{id}/kubeconfig reads it; the results handler stores what the init node returns.
     wf.grantKubeconfig(clusters, 'read');

@@ -56,7 +56,6 @@ export class FileSecretStore implements SecretStore {
     }
   }
 
-  /** Writes a temporary 0600 file and renames it over the secret (atomic: a reader sees the old or the new value). */
   async put(name: string, value: string): Promise<void> {
     const file = this.fileFor(name);
     await this.prepare();
@@ -69,11 +68,11 @@ export class FileSecretStore implements SecretStore {
       await handle.close();
     }
     try {
+      // rename replaces atomically: a reader sees the old value or the new one, never half of one.
       await rename(tmp, file);
       await this.syncDir();
-    } catch (e) {
+    } finally {
       await unlink(tmp).catch(() => undefined);
-      throw e;
     }
   }
 

@@ -6,7 +6,7 @@
  */
 export { startSimulatedAgents, type SimulatedFleet, type SimulatedFleetOptions, type SimulatedHost } from './simulated-fleet.js';
 export {
-  SimulatedKairos, simulatedDigest,
-  type SimulatedDisk, type SimulatedFailures, type SimulatedKairosOptions, type SimulatedNode,
+  SimulatedKairos, simulatedDigest, defaultNics, imageKubernetes,
+  type SimulatedDisk, type SimulatedFailures, type SimulatedImage, type SimulatedKairosOptions, type SimulatedNic, type SimulatedNode,
 } from './simulated-kairos.js';
 export { SimulatedKubernetes, type AvailabilityEvent, type SimulatedKubeNode, type SimulatedKubernetesOptions } from './simulated-kubernetes.js';

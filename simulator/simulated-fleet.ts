@@ -81,7 +81,7 @@ export function startSimulatedAgents(o: SimulatedFleetOptions): SimulatedFleet {
     });
     const log: Log | undefined = o.log ? (level, message, fields) => o.log!(level, message, { simulated: uid, ...fields }) : undefined;
     const launch = () => startAgent({
-      config, executor: kairos, log: log ?? (() => undefined), transportFactory: o.transportFactory, checkIntervalMs: o.checkIntervalMs, readyPollMs: o.readyPollMs ?? 100,
+      config, executor: kairos, networkInterfaces: () => kairos.networkInterfaces(), log: log ?? (() => undefined), transportFactory: o.transportFactory, checkIntervalMs: o.checkIntervalMs, readyPollMs: o.readyPollMs ?? 100,
       ...(o.readyTimeoutMs !== undefined ? { readyTimeoutMs: o.readyTimeoutMs } : {}),
       showPairing: (p) => (log ?? ((_l, m) => process.stdout.write(`${m}\n`)))('info', `${uid}: waiting for approval of host ${p.hostId}, pairing code ${p.pairingCode}`),
     });

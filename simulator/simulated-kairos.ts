@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { stringify } from 'yaml';
+import type { NetworkInterfaceInfo } from 'node:os';
 import type { KubeNodeAction } from '../lambdas/contracts/mqtt.js';
 import type { PackStatus } from '../lambdas/contracts/packs.js';
 import { writeFileAtomic } from '../device/state-store.js';
@@ -8,7 +9,8 @@ import { RELOAD_STAGE, validateCloudConfig, validateImage, versionFromImage, typ
 import { clusterStanza, isControlPlane, serviceFor, validateNodeName, type Distribution, type KubeRole } from '../device/kubernetes.js';
 import { SimulatedKubernetes } from './simulated-kubernetes.js';
 import { packRelevant, runsAtBoot, simulatedPackStates, stageFiles, type PackRecord, type WrittenFiles } from './simulated-packs.js';
-import { kubeletFromImage } from '../device/upgrade.js';
+import { kubernetesFromImage } from '../device/upgrade.js';
+import type { NetworkInterfaces } from '../device/inventory.js';
 
 /**
  * What a partition holds: the identity of the image actually written (its /etc/kairos-release
@@ -17,8 +19,9 @@ import { kubeletFromImage } from '../device/upgrade.js';
 interface Slot {
   readonly image: string;
   readonly version: string;
-  /** The Kubernetes version the image carries (from its tag), when it names one. */
+  /** The Kubernetes the image carries (its tag, or the simulated image catalog), when it carries one. */
   readonly kubeletVersion?: string;
+  readonly distribution?: Distribution;
   /** The manifest digest of the contents written (older saved disks have none: derived from the image). */
   readonly digest?: string;
   /** KAIROS_FLAVOR of the contents (older saved disks have none: the repository's last path component). */
@@ -31,6 +34,35 @@ export function simulatedDigest(image: string): string {
 }
 
 const flavorOf = (image: string) => image.split('@')[0]!.split(':')[0]!.split('/').pop() ?? 'unknown';
+
+/** A simulated network interface. */
+export interface SimulatedNic {
+  readonly name: string;
+  readonly mac?: string;
+  readonly ips: readonly string[];
+}
+
+/** The default interface of a simulated host: eth0, a MAC and a 10.x.y.z address from its name, plus a link-local IPv6 one. */
+export function defaultNics(nodeName: string): SimulatedNic[] {
+  const b = createHash('sha256').update(nodeName).digest();
+  const hex = (n: number) => n.toString(16).padStart(2, '0');
+  return [{ name: 'eth0', mac: `52:54:00:${hex(b[3]!)}:${hex(b[4]!)}:${hex(b[5]!)}`, ips: [`10.${b[0]!}.${b[1]!}.${(b[2]! % 253) + 1}`, `fe80::5054:ff:fe${hex(b[4]!)}:${hex(b[5]!)}${hex(b[6]!)}`] }];
+}
+
+/** What a simulated image carries of Kubernetes (an entry of the simulated image catalog). */
+export interface SimulatedImage {
+  readonly distribution: Distribution;
+  /** The kubelet version it reports, e.g. v1.31.2+k3s1. */
+  readonly kubernetesVersion: string;
+}
+
+/** The Kubernetes an image carries: the catalog's entry for it, else its tag; undefined for a core image. */
+export function imageKubernetes(image: string, catalog: Readonly<Record<string, SimulatedImage>> = {}): { distribution: Distribution; kubeletVersion: string } | undefined {
+  const ref = image.split('@')[0]!;
+  const entry = catalog[image] ?? catalog[ref];
+  if (entry) return { distribution: entry.distribution, kubeletVersion: entry.kubernetesVersion.startsWith('v') ? entry.kubernetesVersion : `v${entry.kubernetesVersion}` };
+  return kubernetesFromImage(ref);
+}
 
 /** The simulated Kubernetes node (exists once the provider has bootstrapped it). */
 export interface SimulatedNode {
@@ -104,11 +136,12 @@ export interface SimulatedKairosOptions {
   readonly k8sReadyDelayMs?: number;
   /** How long the provider bootstrap takes. @default 0 */
   readonly bootstrapDelayMs?: number;
-  /** The kubelet version when the cloud-config names none. */
-  readonly k8sVersion?: string;
-  /** When the cloud-config names no distribution (`cluster.distribution`). @default 'k3s' */
-  readonly k8sDistribution?: Distribution;
-  /** A host that is already a Kubernetes node with this role when it starts (no cluster config needed). */
+  /**
+   * The simulated registry's catalog: what images whose tag does not say carry (a custom or
+   * CanvOS image with labels only). An image in neither its tag nor here carries no Kubernetes.
+   */
+  readonly images?: Readonly<Record<string, SimulatedImage>>;
+  /** A host that is already a Kubernetes node with this role when it starts (no cluster config needed; the image's Kubernetes). */
   readonly k8sRole?: KubeRole;
   readonly stateFile?: string;
   readonly failures?: SimulatedFailures;
@@ -116,6 +149,12 @@ export interface SimulatedKairosOptions {
   readonly kubernetes?: SimulatedKubernetes;
   /** The node name when the cluster config names none (the simulated host name). @default 'localhost' */
   readonly nodeName?: string;
+  /**
+   * The host's network interfaces and their addresses. @default one `eth0` with an IPv4 address
+   * in 10.0.0.0/8 and a link-local IPv6 one, derived from the node name (deterministic; only
+   * reported strings, no traffic goes anywhere). `[]`: a host without any address.
+   */
+  readonly nics?: readonly SimulatedNic[];
   /** How long a pack installs on the init node (from its file written and the API up) before ready or error. @default 300 */
   readonly packInstallDelayMs?: number;
   /** Free space on the state partition, in MB. @default 20000 */
@@ -127,10 +166,6 @@ export interface SimulatedKairosOptions {
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-function defaultVersion(d: Distribution): string {
-  return d === 'k3s' ? 'v1.32.3+k3s1' : d === 'rke2' ? 'v1.32.3+rke2r1' : 'v1.32.3';
-}
 
 /**
  * A Kairos host in memory: A/B (active/passive) and recovery partitions, upgrades that write
@@ -151,25 +186,61 @@ export class SimulatedKairos implements KairosExecutor {
   private readonly sleep: (ms: number) => Promise<void>;
   private hangRelease: (() => void) | undefined;
   private rebooting = false;
+  private nics: readonly SimulatedNic[] | undefined;
   /** When the kubelet last started: Ready `k8sReadyDelayMs` later. */
   private nodeStartedAt: number;
 
   constructor(private readonly options: SimulatedKairosOptions = {}) {
     this.failures = { ...options.failures };
+    this.nics = options.nics;
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? defaultSleep;
     this.bootedAt = this.now();
     const version = options.version ?? 'v3.4.2';
     const baseImage = options.image ?? `quay.io/kairos/${options.flavor ?? 'ubuntu'}:24.04-standard-amd64-generic-${version}-k3sv1.32.3-k3s1`;
-    const base: Slot = { image: baseImage, version, digest: simulatedDigest(baseImage), flavor: options.flavor ?? flavorOf(baseImage) };
+    const base: Slot = { ...this.slotOf(baseImage), version, flavor: options.flavor ?? flavorOf(baseImage) };
     const saved = options.stateFile ? SimulatedKairos.load(options.stateFile) : undefined;
+    const kube = this.kubeOf(base);
     this.disk = saved ?? {
       active: base, passive: base, recovery: base, booted: 'active', running: base, resets: 0,
-      ...(options.k8sRole ? { node: { role: options.k8sRole, distribution: options.k8sDistribution ?? 'k3s', version: options.k8sVersion ?? defaultVersion(options.k8sDistribution ?? 'k3s') } } : {}),
+      ...(options.k8sRole && kube ? { node: { role: options.k8sRole, distribution: kube.distribution, version: kube.kubeletVersion } } : {}),
     };
     this.nodeStartedAt = this.bootedAt;
     this.kubernetes = options.kubernetes ?? new SimulatedKubernetes({ now: this.now, sleep: this.sleep });
     this.syncNode('register');
+  }
+
+  /** The identity of an image as written: its reference, Kairos version, digest, flavour and the Kubernetes it carries. */
+  private slotOf(contents: string): Slot {
+    const kube = imageKubernetes(contents, this.options.images);
+    return {
+      image: contents.split('@')[0]!, version: versionFromImage(contents) ?? contents, digest: simulatedDigest(contents), flavor: flavorOf(contents),
+      ...(kube ? { kubeletVersion: kube.kubeletVersion, distribution: kube.distribution } : {}),
+    };
+  }
+
+  /** The Kubernetes a partition's image carries (older saved disks recorded none: from the image). */
+  private kubeOf(slot: Slot): { distribution: Distribution; kubeletVersion: string } | undefined {
+    if (slot.kubeletVersion && slot.distribution) return { distribution: slot.distribution, kubeletVersion: slot.kubeletVersion };
+    return imageKubernetes(slot.image, this.options.images);
+  }
+
+  /** The host's interfaces, in the shape of os.networkInterfaces() (what the agent reads on a real host). */
+  networkInterfaces(): NetworkInterfaces {
+    const nics = this.nics ?? defaultNics(this.options.nodeName ?? 'localhost');
+    const out: NetworkInterfaces = {};
+    for (const nic of nics) {
+      const mac = nic.mac ?? '52:54:00:00:00:01';
+      out[nic.name] = nic.ips.map((address): NetworkInterfaceInfo => (address.includes(':')
+        ? { address, netmask: 'ffff:ffff:ffff:ffff::', family: 'IPv6', mac, internal: false, cidr: `${address}/64`, scopeid: 0 }
+        : { address, netmask: '255.0.0.0', family: 'IPv4', mac, internal: false, cidr: `${address}/8` }));
+    }
+    return out;
+  }
+
+  /** The host's interfaces change (a new DHCP lease, a cable moved): the agent reports it with its next check. */
+  setNics(nics: readonly SimulatedNic[]): void {
+    this.nics = nics;
   }
 
   /** This host's node name in the Kubernetes API. */
@@ -236,8 +307,7 @@ export class SimulatedKairos implements KairosExecutor {
     }
     // What is written is what the registry serves under the reference, not what was asked.
     const contents = this.failures.imageContents?.[image] ?? image;
-    const kubeletVersion = kubeletFromImage(contents);
-    const slot: Slot = { image: contents.split('@')[0]!, version: versionFromImage(contents) ?? contents, digest: simulatedDigest(contents), flavor: flavorOf(contents), ...(kubeletVersion ? { kubeletVersion } : {}) };
+    const slot = this.slotOf(contents);
     if (options.recovery) this.disk.recovery = slot;
     else {
       this.disk.passive = this.disk.active;
@@ -284,10 +354,13 @@ export class SimulatedKairos implements KairosExecutor {
     this.writeStages(runsAtBoot);
     // The provider runs at boot: a host with a cluster config and no node yet joins now.
     const hadNode = !!this.disk.node;
-    if (!this.disk.node && !this.failures.joinFailure) this.disk.node = this.nodeFromConfig();
-    // The kubelet the booted image carries (a fallback boots the old one again), unless a fault says otherwise.
-    const kubelet = this.failures.kubeletVersion ?? this.disk.running.kubeletVersion;
-    if (this.disk.node && kubelet) this.disk.node = { ...this.disk.node, version: kubelet };
+    if (!this.disk.node && !this.failures.joinFailure) this.disk.node = this.nodeFromConfig().node;
+    // The Kubernetes the booted image carries (a fallback boots the old one again), unless a
+    // fault says otherwise; an image without Kubernetes runs no kubelet: no node on this host.
+    const kube = this.kubeOf(this.disk.running);
+    if (this.disk.node && !kube) this.disk.node = undefined;
+    const kubelet = this.failures.kubeletVersion ?? kube?.kubeletVersion;
+    if (this.disk.node && kube && kubelet) this.disk.node = { ...this.disk.node, distribution: kube.distribution, version: kubelet };
     this.rebooting = false;
     if (this.disk.node) this.syncNode(hadNode ? 'kubelet' : 'register');
     else this.syncNode('remove');
@@ -309,24 +382,35 @@ export class SimulatedKairos implements KairosExecutor {
     await this.save();
   }
 
-  /** The node the applied cloud-config's cluster stanza describes (undefined without one). */
-  private nodeFromConfig(): SimulatedNode | undefined {
+  /**
+   * The node the provider brings up for the applied cloud-config's cluster stanza: its role and
+   * name from the stanza, its distribution and kubelet version from the image running (never
+   * from the stanza: a provider runs what the image carries). Without a stanza, none; on an
+   * image that carries no Kubernetes (or another distribution than the stanza asks for), none,
+   * with the reason the provider fails.
+   */
+  private nodeFromConfig(): { node?: SimulatedNode; missing?: string } {
     const c = clusterStanza(this.disk.cloudConfig);
-    if (!c) return undefined;
-    const distribution = c.distribution ?? this.options.k8sDistribution ?? 'k3s';
-    const version = c.version ?? this.options.k8sVersion ?? defaultVersion(distribution);
-    // The kubelet reports its version with a "v" (v1.32.3, v1.32.3+k3s1).
-    return { role: c.role, distribution, version: version.startsWith('v') ? version : `v${version}`, ...(c.nodeName ? { nodeName: c.nodeName } : {}) };
+    if (!c) return {};
+    const kube = this.kubeOf(this.disk.running);
+    const image = this.disk.running.image;
+    if (!kube) return { missing: `no ${c.distribution ?? 'Kubernetes distribution'} in image ${image}` };
+    if (c.distribution && c.distribution !== kube.distribution) return { missing: `no ${c.distribution} in image ${image} (it carries ${kube.distribution} ${kube.kubeletVersion})` };
+    const version = this.failures.kubeletVersion ?? kube.kubeletVersion;
+    return { node: { role: c.role, distribution: kube.distribution, version, ...(c.nodeName ? { nodeName: c.nodeName } : {}) } };
   }
 
   async bootstrap(): Promise<void> {
     this.calls.push('bootstrap');
-    const wanted = this.nodeFromConfig();
-    if (!wanted) throw new Error('no cluster stanza in /oem/90_edgefleet.yaml: apply a cloud-config with "cluster:" first');
+    const c = clusterStanza(this.disk.cloudConfig);
+    if (!c) throw new Error('no cluster stanza in /oem/90_edgefleet.yaml: apply a cloud-config with "cluster:" first');
     // As the real executor does: the reload stage writes the node's files, then `run-stage boot` runs the provider.
     this.writeStages((stage) => stage === RELOAD_STAGE || (runsAtBoot(stage) && stage.startsWith('boot')));
+    const { node: wanted, missing } = this.nodeFromConfig();
     await this.sleep(this.options.bootstrapDelayMs ?? 0);
-    if (this.failures.joinFailure) throw new Error(`the ${wanted.distribution} provider could not bring up the ${wanted.role} node: ${this.failures.joinFailure}`);
+    const provider = wanted?.distribution ?? c.distribution ?? 'Kubernetes';
+    if (this.failures.joinFailure) throw new Error(`the ${provider} provider could not bring up the ${c.role} node: ${this.failures.joinFailure}`);
+    if (!wanted) throw new Error(`the ${provider} provider could not bring up the ${c.role} node: ${missing}`);
     const before = this.disk.node;
     this.disk.node = wanted;
     if (!before || before.role !== wanted.role || before.version !== wanted.version) {

@@ -3,7 +3,9 @@
  * scale pools out and in, reconfigure to another profile version, delete. Each change runs as
  * an operation; `--watch` follows it live and exits with its outcome.
  */
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
+import { parse as parseYaml } from 'yaml';
 import { InvalidArgumentError, type Command } from 'commander';
 import { z } from 'zod';
 import type { cluster, createClusterBody, reconfigureClusterBody, scaleClusterBody } from '../../lambdas/contracts/api.js';
@@ -12,7 +14,7 @@ import { IDEMPOTENCY_HELP, action, addCommonOptions, examples, type CliRuntime, 
 import { ApiError, CliError, EXIT, UsageError } from '../errors.js';
 import type { Column } from '../output.js';
 import { terminalText } from '../progress.js';
-import { collectWorkers, parseIdList, parsePositiveInt, parseProfileRef, type ProfileRef, type WorkerPool } from '../parse.js';
+import { collectVars, collectWorkers, parseIdList, parsePositiveInt, parseProfileRef, type ProfileRef, type Vars, type WorkerPool } from '../parse.js';
 import { INTERVAL_HELP, followOperation, parseInterval } from './operations-watch.js';
 import { registerClusterKubeconfig } from './kubeconfig.js';
 import { registerClusterUpgrade } from './upgrades.js';
@@ -51,7 +53,38 @@ const PACK_COLUMNS: Column<PackStatus>[] = [
   { header: 'REASON', value: (p) => p.reason ?? '' },
 ];
 
-interface CreateOpts {
+interface VarOpts {
+  var?: Vars;
+  varFile?: string;
+}
+
+const VAR_HELP = 'a value of a profile variable, NAME=value (repeatable); secret variables are stored in the secret store only';
+const VAR_FILE_HELP = 'a YAML or JSON file mapping variable names to values (keeps secret values out of the shell history)';
+
+/**
+ * The variable values of --var-file and --var (a name in both is refused), or undefined when
+ * neither is given. `read` reads the file (tests pass their own).
+ */
+export function buildVariables(o: VarOpts, read: (file: string) => string = (f) => readFileSync(f, 'utf8')): Record<string, string | number | boolean> | undefined {
+  if (!o.varFile && !o.var) return undefined;
+  let fromFile: Record<string, string | number | boolean> = {};
+  if (o.varFile) {
+    let doc: unknown;
+    try {
+      doc = parseYaml(read(o.varFile));
+    } catch (err) {
+      throw new CliError(`${o.varFile} is not valid YAML or JSON: ${(err as Error).message}`, EXIT.invalid);
+    }
+    const parsed = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).safeParse(doc);
+    if (!parsed.success) throw new CliError(`${o.varFile} must map variable names to values (text, numbers or true/false), e.g. "HOST: shop-12.example"; nothing was sent`, EXIT.invalid);
+    fromFile = parsed.data;
+  }
+  const both = Object.keys(o.var ?? {}).filter((n) => n in fromFile);
+  if (both.length > 0) throw new UsageError(`variable ${both.join(', ')} is given both in ${o.varFile} and by --var; give each once`);
+  return { ...fromFile, ...(o.var ?? {}) };
+}
+
+interface CreateOpts extends VarOpts {
   name: string;
   profile: ProfileRef;
   controlPlane: string[];
@@ -78,6 +111,7 @@ export function buildClusterBody(o: CreateOpts): ClusterBody {
     controlPlane: { hostIds: o.controlPlane },
     workers: o.workers?.length ? o.workers : undefined,
     vip: o.vip,
+    variables: buildVariables(o),
   };
 }
 
@@ -106,8 +140,11 @@ export function startedOperation(c: Partial<Cluster> | undefined): string | unde
   return c?.activeOperationId ?? c?.operationId;
 }
 
-/** Prints the started operation and how to follow it, then follows it when --watch is given. */
-async function reportOperation(s: Session, c: Partial<Cluster> | undefined, o: WatchOpts): Promise<void> {
+/**
+ * Prints the started operation and how to follow it, then follows it when --watch is given;
+ * `packs`: then shows the cluster's packs as its init node last reported them (create, reconfigure).
+ */
+async function reportOperation(s: Session, c: Partial<Cluster> | undefined, o: WatchOpts, packs = false): Promise<void> {
   const opId = startedOperation(c);
   if (s.out.isJson) {
     // With --watch the answer is the first of the JSON lines that follow.
@@ -124,6 +161,16 @@ async function reportOperation(s: Session, c: Partial<Cluster> | undefined, o: W
   if (!opId) throw new CliError('the control plane accepted the request but named no operation to watch', EXIT.unexpected, ['check the cluster with `edgefleet clusters get <id>` and `edgefleet operations list --cluster <id>`']);
   if (!s.out.isJson) s.out.line('');
   await followOperation(s, opId, { intervalMs: o.interval });
+  if (packs && !s.out.isJson && c?.id) await showPacks(s, c.id);
+}
+
+/** The packs table of a cluster (nothing when it has none or cannot be read now). */
+async function showPacks(s: Session, id: string): Promise<void> {
+  const c = await s.client.get<Cluster>(`/v1/clusters/${seg(id)}`, { what: `get cluster "${id}"` }).catch(() => undefined);
+  if (!c?.packs?.length) return;
+  s.out.line('');
+  s.out.line(`Packs: ${packsSummary(c.packs)}`);
+  s.out.table(c.packs, PACK_COLUMNS, '');
 }
 
 interface ScaleOpts extends WatchOpts {
@@ -210,6 +257,8 @@ export function registerClusters(program: Command, rt: CliRuntime): void {
         .requiredOption('--control-plane <ids>', 'approved host ids for the control plane, comma separated (1, 3 or 5)', parseIdList)
         .option('--workers <pool=ids>', 'a worker pool and its host ids, e.g. pos=hw-3,hw-4 (repeatable)', collectWorkers)
         .option('--vip <ip>', 'virtual IP for the Kubernetes API (multi-node control planes)', parseVip)
+        .option('--var <NAME=value>', VAR_HELP, collectVars)
+        .option('--var-file <file>', VAR_FILE_HELP)
         .option('--idempotency-key <key>', IDEMPOTENCY_HELP),
     ),
   )
@@ -222,6 +271,7 @@ the cluster is running, 4 when provisioning failed (the step and reason are prin
 ${examples(
   'edgefleet clusters create --name shop-12 --profile edge-k3s@1.0.0 --control-plane hw-1',
   'edgefleet clusters create --name dc-1 --profile edge-rke2@2.1.0 --control-plane hw-1,hw-2,hw-3 --workers gpu=hw-4,hw-5 --vip 10.0.0.50 --watch',
+  'edgefleet clusters create --name shop-13 --profile edge-k3s@1.2.0 --control-plane hw-9 --var SITE=shop-13 --var-file secrets.yaml',
 )}`,
     )
     .action(
@@ -236,7 +286,7 @@ ${examples(
           },
         });
         if (!s.out.isJson) s.out.line(`Cluster ${c.name} (${c.id}) accepted; status ${c.status}.`);
-        await reportOperation(s, c, o);
+        await reportOperation(s, c, o, true);
       }),
     );
 
@@ -283,9 +333,11 @@ ${examples('edgefleet clusters scale c-123 --pool pos --add hw-7,hw-8 --watch', 
     addWatchOptions(
       clusters
         .command('reconfigure')
-        .description('move a cluster to another profile version when its changes only restart or reload services')
+        .description('move a cluster to another profile version, or give it new variable values, when the changes only restart or reload services')
         .argument('<id>', 'cluster id')
-        .requiredOption('--profile <name@version>', 'the published profile version to apply, e.g. edge-k3s@1.1.0', parseProfileRef)
+        .option('--profile <name@version>', 'the published profile version to apply, e.g. edge-k3s@1.1.0 (default: the one it runs)', parseProfileRef)
+        .option('--var <NAME=value>', `${VAR_HELP}; a variable not given keeps its value`, collectVars)
+        .option('--var-file <file>', VAR_FILE_HELP)
         .option('--idempotency-key <key>', IDEMPOTENCY_HELP),
     ),
   )
@@ -295,25 +347,29 @@ ${examples('edgefleet clusters scale c-123 --pool pos --add hw-7,hw-8 --watch', 
 Each layer's change is classified (repave, reboot, service restart, reload, no-op); only restarts,
 reloads and no-ops are applied here. When a change needs a repave or reboot the command exits 4
 and lists the changes: apply that version with: edgefleet clusters upgrade <id> --to <profile>@<version>
-${examples('edgefleet clusters reconfigure c-123 --profile edge-k3s@1.0.1 --watch')}`,
+Give --profile, new values (--var, --var-file), or both.
+${examples('edgefleet clusters reconfigure c-123 --profile edge-k3s@1.0.1 --watch', 'edgefleet clusters reconfigure c-123 --var REPLICAS=3 --watch')}`,
     )
     .action(
-      action<{ profile: ProfileRef; idempotencyKey?: string } & WatchOpts, [string]>(rt, async (s, o, id) => {
-        const body: ReconfigureBody = { profile: o.profile };
+      action<{ profile?: ProfileRef; idempotencyKey?: string } & VarOpts & WatchOpts, [string]>(rt, async (s, o, id) => {
+        const variables = buildVariables(o);
+        if (!o.profile && !variables) throw new UsageError('give --profile <name@version>, new values with --var/--var-file, or both');
+        const body: ReconfigureBody = { ...(o.profile ? { profile: o.profile } : {}), ...(variables ? { variables } : {}) };
+        const what = [o.profile ? `to ${o.profile.name}@${o.profile.version}` : '', variables ? `with new values of ${Object.keys(variables).join(', ')}` : ''].filter(Boolean).join(' ');
         let c: Cluster;
         try {
           c = await s.client.post<Cluster>(`/v1/clusters/${seg(id)}/reconfigure`, {
-            what: `reconfigure cluster "${id}" to ${o.profile.name}@${o.profile.version}`,
+            what: `reconfigure cluster "${id}" ${what}`,
             body,
             idempotencyKey: s.idempotencyKey(o.idempotencyKey),
-            hints: { 404: `check the cluster id (edgefleet clusters list) and the profile version (edgefleet profiles versions ${o.profile.name})`, 409: BUSY(id) },
+            hints: { 404: `check the cluster id (edgefleet clusters list)${o.profile ? ` and the profile version (edgefleet profiles versions ${o.profile.name})` : ''}`, 409: BUSY(id) },
           });
         } catch (err) {
-          if (err instanceof ApiError && err.status === 409 && err.problem?.code === 'reconfigure-needs-upgrade') throw needsUpgradeError(id, o.profile, err);
+          if (err instanceof ApiError && err.status === 409 && err.problem?.code === 'reconfigure-needs-upgrade') throw needsUpgradeError(id, o.profile ?? { name: '<profile>', version: '<version>' }, err);
           throw err;
         }
-        if (!s.out.isJson) s.out.line(`Reconfiguring cluster ${id} to ${o.profile.name}@${o.profile.version}.`);
-        await reportOperation(s, c, o);
+        if (!s.out.isJson) s.out.line(`Reconfiguring cluster ${id} ${what}.`);
+        await reportOperation(s, c ?? { id }, o, true);
       }),
     );
 
@@ -344,6 +400,7 @@ ${examples('edgefleet clusters reconfigure c-123 --profile edge-k3s@1.0.1 --watc
         ...c.workers.map((w) => [`Workers ${w.name}`, w.hostIds.join(', ')] as const),
         ['VIP', c.vip],
         ['Kubeconfig', c.kubeconfigStoredAt ? `stored at ${c.kubeconfigStoredAt} (edgefleet clusters kubeconfig ${c.id})` : undefined],
+        ['Variables', c.variables ? Object.entries(c.variables).map(([k, v]) => `${k}=${String(v)}`).join(', ') : undefined],
         ['Operation', c.operationId],
         ['Active operation', c.activeOperationId],
         ['Project', c.project],

@@ -12,12 +12,30 @@ import { registerHostsWatch } from './hosts-watch.js';
 
 type Host = z.infer<typeof host>;
 
+const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
+
+/** The host's address: the first IPv4 address of the first network interface that has one (as the host reported it). */
+export function hostAddress(h: Pick<Host, 'inventory'>): string | undefined {
+  for (const nic of h.inventory?.nics ?? []) {
+    const ip = (nic.ips ?? []).find((a) => IPV4.test(a));
+    if (ip) return ip;
+  }
+  return undefined;
+}
+
+/** Every reported address, per interface: `eth0 192.168.1.20, fd00::20; wlan0 10.0.0.5`. */
+export function hostAddresses(h: Pick<Host, 'inventory'>): string | undefined {
+  const parts = (h.inventory?.nics ?? []).filter((n) => n.ips?.length).map((n) => `${n.name} ${n.ips!.join(', ')}`);
+  return parts.length ? parts.join('; ') : undefined;
+}
+
 export const HOST_COLUMNS: Column<Host>[] = [
   { header: 'ID', value: (h) => h.id },
   { header: 'NAME', value: (h) => h.name },
   { header: 'SITE', value: (h) => h.site },
   { header: 'STATUS', value: (h) => h.status, status: true },
   { header: 'PRESENCE', value: (h) => h.presence, status: true },
+  { header: 'ADDRESS', value: hostAddress },
   { header: 'CLUSTER', value: (h) => h.clusterId ?? h.targetClusterId },
   { header: 'TAGS', value: (h) => formatTags(h.tags) },
 ];
@@ -32,6 +50,7 @@ export function showHost(s: Session, h: Host): void {
     ['Status', h.status],
     ['Reason', h.statusReason],
     ['Presence', h.presence],
+    ['Addresses', hostAddresses(h)],
     ['Cluster', h.clusterId],
     ['Joining cluster', h.targetClusterId],
     ['Tags', formatTags(h.tags)],

@@ -46,11 +46,13 @@ export function parseLayersFile(text: string, file: string, version: string, pub
     throw new CliError(`${file} must hold a list of layers, or an object with "layers:"`, EXIT.invalid, [
       'example:',
       '  layers:',
-      '    - {type: os, pack: ubuntu, version: "22.04"}',
-      '    - {type: k8s, pack: k3s, version: 1.30.4}',
+      '    - {type: os, pack: ubuntu, version: "24.04", image: "quay.io/kairos/ubuntu:24.04-standard-amd64-generic-v3.5.0-k3sv1.31.2-k3s1"}',
+      '    - {type: k8s, pack: k3s, version: 1.31.2}',
     ]);
   }
-  const parsed = createProfileVersionBody.safeParse({ version, layers, publish: publish || undefined });
+  // Profile variables (issue 11) sit next to the layers: `variables: [{name, type, default, required, secret, regex}]`.
+  const variables = Array.isArray(doc) ? undefined : (doc as { variables?: unknown }).variables;
+  const parsed = createProfileVersionBody.safeParse({ version, layers, ...(variables !== undefined ? { variables } : {}), publish: publish || undefined });
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => {
       const [head, index, ...rest] = i.path.map(String);

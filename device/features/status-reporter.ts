@@ -1,5 +1,5 @@
 import type { Inventory } from '../../lambdas/contracts/device.js';
-import type { PackStatus } from '../../lambdas/contracts/packs.js';
+import type { NicAddresses, PackStatus } from '../../lambdas/contracts/packs.js';
 import { statusMessage, TOPICS } from '../../lambdas/contracts/mqtt.js';
 import type { Sleep } from '../backoff.js';
 import type { KairosState } from '../kairos.js';
@@ -14,6 +14,8 @@ export interface StatusReporterOptions {
   /** The packs and their states (read on the init node only, at the same cadence as the state). */
   readonly readPacks?: () => Promise<PackStatus[]>;
   readonly inventory: (s: KairosState) => Promise<Inventory>;
+  /** The host's IP addresses per interface (device/inventory.ts `nicAddresses`), in every report; a change sends one. */
+  readonly addresses: () => readonly NicAddresses[];
   readonly publish: Publish;
   readonly state: AgentState;
   readonly log: Log;
@@ -67,7 +69,7 @@ export class StatusReporter implements Feature {
   async reportIfChanged(): Promise<void> {
     const s = await this.o.readState();
     const packs = await this.packsOf(s);
-    if (this.fingerprintOf(s, packs) !== this.lastFingerprint) await this.report('change', { state: s, packs });
+    if (this.fingerprintOf(s, packs, this.o.addresses()) !== this.lastFingerprint) await this.report('change', { state: s, packs });
   }
 
   /** On the init node: its packs (a failed read sends none rather than something false). */
@@ -79,17 +81,18 @@ export class StatusReporter implements Feature {
     });
   }
 
-  private fingerprintOf(s: KairosState, packs: readonly PackStatus[] | undefined): string {
-    return `${fingerprint(s)}|${packs ? packsFingerprint(packs) : '-'}`;
+  private fingerprintOf(s: KairosState, packs: readonly PackStatus[] | undefined, addresses: readonly NicAddresses[]): string {
+    return `${fingerprint(s, addresses)}|${packs ? packsFingerprint(packs) : '-'}`;
   }
 
   async report(kind: 'change' | 'full', known?: { state: KairosState; packs: PackStatus[] | undefined }): Promise<void> {
     const s = known?.state ?? (await this.o.readState());
     const packs = known ? known.packs : await this.packsOf(s);
-    this.lastFingerprint = this.fingerprintOf(s, packs);
+    const addresses = this.o.addresses();
+    this.lastFingerprint = this.fingerprintOf(s, packs, addresses);
     const seq = nextSeq(this.lastSeq, this.o.now().getTime());
     this.lastSeq = seq;
-    const msg = statusReport(s, { kind, seq, at: this.o.now(), ...(kind === 'full' ? { inventory: await this.o.inventory(s) } : {}), ...(packs ? { packs } : {}) });
+    const msg = statusReport(s, { kind, seq, at: this.o.now(), addresses, ...(kind === 'full' ? { inventory: await this.o.inventory(s) } : {}), ...(packs ? { packs } : {}) });
     if (kind === 'full') this.lastFull = this.o.now().getTime();
     this.o.state.statusSent += 1;
     await this.o.publish(TOPICS.status(this.o.hostId), statusMessage.parse(msg));

@@ -198,6 +198,8 @@ export const createClusterBody = z.strictObject({
   controlPlane: z.strictObject({ hostIds: z.array(hostId).min(1).max(5) }),
   workers: z.array(z.strictObject({ name: dnsName, hostIds: z.array(hostId).min(1).max(90) })).max(10).optional(),
   vip: z.ipv4().optional(),
+  /** Values of the profile version's variables; secret ones go to the secret store, never the state table. */
+  variables: variableValues.optional(),
 });
 /** Day-2: add hosts to a pool (scale out) or remove hosts from it (scale in); one of the two. */
 export const scaleClusterBody = z.strictObject({
@@ -210,8 +212,11 @@ export const CONTROL_PLANE_POOL = 'control-plane';
 
 /** Day-2: move the cluster to another published profile version (restart/reload changes only). */
 export const reconfigureClusterBody = z.strictObject({
-  profile: z.strictObject({ name: dnsName, version: semver }),
-});
+  /** Another published version of the cluster's profile. @default the cluster's current version */
+  profile: z.strictObject({ name: dnsName, version: semver }).optional(),
+  /** New values of the profile's variables; a variable not named keeps its value. */
+  variables: variableValues.optional(),
+}).refine((b) => b.profile !== undefined || b.variables !== undefined, { message: 'give a new profile version, new variable values, or both', path: ['profile'] });
 
 /** Rolling upgrade to another published version of the cluster's profile. */
 export const createUpgradeBody = z.strictObject({
@@ -241,6 +246,12 @@ export const cluster = z.object({
   vip: z.string().optional(),
   /** When the cluster's kubeconfig was fetched from the init node and stored (GET /v1/clusters/{id}/kubeconfig). */
   kubeconfigStoredAt: isoTime.optional(),
+  /** Without a VIP: the init node's reported address the nodes join through (control_plane_host), fixed when the create began. */
+  controlPlaneAddress: z.string().optional(),
+  /** The values of the profile's variables this cluster sets; a secret one shows as `********`. */
+  variables: z.record(z.string(), variableValue).optional(),
+  /** Names of the secret variables this cluster sets (their values are only in the secret store). */
+  secretVariables: z.array(z.string()).optional(),
   /** Each CNI, CSI and add-on pack's state, as the init node last reported it. */
   packs: z.array(packStatus).optional(),
   /** When the init node reported them (its clock). */

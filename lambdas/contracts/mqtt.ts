@@ -82,8 +82,12 @@ export const PREFLIGHT_PARAMS = ['image', 'requiredFreeMb'] as const;
  *   manifests and add-ons; nothing restarts).
  * - `reboot`: reboot after writing (the provider then bootstraps at boot). @default false
  * - `readyTimeoutSeconds`: how long to wait for the node to report Ready.
+ * - `kubeletVersion` (e.g. `v1.31.2`): the node counts only when Ready at this version (the
+ *   profile's k8s layer); Ready at another version after this boot or bootstrap fails at once,
+ *   naming both (the image carries another Kubernetes than the profile says).
  */
 export const APPLY_MODES = ['write', 'bootstrap', 'restart', 'reload'] as const;
+export const APPLY_PARAMS = ['cloudConfig', 'yaml', 'mode', 'reboot', 'readyTimeoutSeconds', 'kubeletVersion'] as const;
 export type ApplyMode = (typeof APPLY_MODES)[number];
 
 /**

@@ -73,7 +73,16 @@ export const upgradePlan = z.object({
 
 export const scaleOutInput = z.object({ pool: z.string(), add: z.array(z.string()), after: topology });
 export const scaleInInput = z.object({ pool: z.string(), remove: z.array(z.string()), after: topology });
-export const reconfigureInput = z.object({ profile: profileRef, behaviour: changeBehaviour, changes: z.array(layerChange) });
+/** A reconfigure's variables: the cluster's values after it, and which variables it changes (names only). */
+export const reconfigureVariables = z.object({
+  /** Non-secret values after the reconfigure (the cluster takes them when it succeeds). */
+  values: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+  /** Names of the secret variables set after it (values in the secret store). */
+  secrets: z.array(z.string()),
+  /** Names of the variables this reconfigure changes, secret ones included. */
+  changed: z.array(z.string()),
+});
+export const reconfigureInput = z.object({ profile: profileRef, behaviour: changeBehaviour, changes: z.array(layerChange), variables: reconfigureVariables.optional() });
 export const upgradeInput = z.object({
   to: profileRef,
   from: profileRef,
@@ -116,6 +125,8 @@ const base = {
   runs: z.number().optional(),
   /** Set (with the reason) the moment the operation starts to end: no run of it sends a command any more. */
   ending: z.string().optional(),
+  /** Steps a host did not need, with the reason (a create's repave of a host already at the profile's image). */
+  skipped: z.array(z.object({ hostId: z.string(), step: z.string(), reason: z.string() })).optional(),
 };
 
 export const createClusterOperation = z.object({ ...base, type: z.literal('create-cluster') });
@@ -163,6 +174,7 @@ export const operationView = z.object({
   deadline: z.string().optional(),
   input: z.unknown().optional(),
   requestedBy: z.string().optional(),
+  skipped: z.array(z.object({ hostId: z.string(), step: z.string(), reason: z.string() })).optional().catch(undefined),
 });
 export type OperationView = z.infer<typeof operationView>;
 

@@ -46,8 +46,9 @@ export interface WorkflowSpec {
 export const WORKFLOWS: Readonly<Record<WorkflowKind, WorkflowSpec>> = {
   'create-cluster': {
     constructId: 'CreateCluster',
-    description: 'init the first control-plane node, join the other control-plane nodes one at a time, then the workers, then fetch the kubeconfig from the init node, then wait on the init node until every pack is ready',
+    description: 'repave the hosts that do not run the profile\'s OS image (preflight, verified A/B upgrade), init the first control-plane node, join the other control-plane nodes one at a time, then the workers, then fetch the kubeconfig from the init node, then wait on the init node until every pack is ready',
     phases: [
+      { id: 'repave', maxConcurrency: 10, sequence: true },
       { id: 'init', maxConcurrency: 1 },
       { id: 'controlPlane', maxConcurrency: 1 },
       { id: 'workers', maxConcurrency: 10 },
@@ -59,8 +60,9 @@ export const WORKFLOWS: Readonly<Record<WorkflowKind, WorkflowSpec>> = {
   },
   'scale-out': {
     constructId: 'ScaleOut',
-    description: 'join new control-plane nodes one at a time, new workers in parallel',
+    description: 'repave the new hosts that do not run the profile\'s OS image, join new control-plane nodes one at a time, new workers in parallel',
     phases: [
+      { id: 'repave', maxConcurrency: 10, sequence: true },
       { id: 'controlPlane', maxConcurrency: 1 },
       { id: 'workers', maxConcurrency: 10 },
     ],

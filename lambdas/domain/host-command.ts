@@ -3,7 +3,9 @@ import { ConflictError } from './errors.js';
 import type { ClusterRecord, OperationRecord } from './model.js';
 import { renderNodeConfig, type NodeRole } from './node-config.js';
 import { packNames } from './packs.js';
-import type { Layer } from './profile.js';
+import type { Layer, ProfileVariable } from './profile.js';
+import { substituteLayers, type ClusterVariables } from './profile-variables.js';
+import { osTargetOf } from './repave.js';
 
 /** The command a workflow step sends (what the host runs; the id, token and deadline come from the use case). */
 export type CommandSpec = Pick<CommandRecord, 'type' | 'params' | 'secrets'>;
@@ -31,8 +33,12 @@ const NODE_CONFIG_STEPS: ReadonlySet<TaskStep> = new Set(['init', 'join-control-
 
 export const needsNodeConfig = (step: TaskStep): boolean => NODE_CONFIG_STEPS.has(step);
 
-/** The steps whose command is built from the profile's layers: the node configurations, and the wait for the packs. */
-export const needsLayers = (step: TaskStep): boolean => needsNodeConfig(step) || step === 'wait-packs';
+/** Whether the step's command is built from the profile's layers: a node configuration, the wait for the packs, or a create's or scale-out's repave (the os layer's image). */
+export const needsLayers = (op: Pick<OperationRecord, 'type'>, step: TaskStep): boolean =>
+  needsNodeConfig(step) || step === 'wait-packs' || (REPAVES_BEFORE_JOIN.has(op.type) && (step === 'preflight' || step === 'upgrade'));
+
+/** The kinds that repave joining hosts to the profile's image first (domain/repave.ts). */
+const REPAVES_BEFORE_JOIN: ReadonlySet<OperationRecord['type']> = new Set(['create-cluster', 'scale-out']);
 
 /** How long the wait for the packs may take: 30 s inside the step timeout, so the host names what is not ready before the deadline. */
 export const packWaitSeconds = (hostTimeoutSeconds: number): number => Math.max(1, hostTimeoutSeconds - 30);
@@ -42,9 +48,19 @@ export function profileTargetOf(op: OperationRecord, cluster: Pick<ClusterRecord
   return op.type === 'reconfigure' ? op.input.profile : op.type === 'upgrade-cluster' ? op.input.to : cluster.profile;
 }
 
-/** Where nodes (and kubectl) reach the API server: the VIP when there is one, else the init node. */
-export function controlPlaneAddressOf(cluster: Pick<ClusterRecord, 'vip' | 'controlPlane'>, fallback: string): string {
-  return cluster.vip ?? cluster.controlPlane.hostIds[0] ?? fallback;
+/** Where nodes (and kubectl) reach the API server: the VIP, else the init node's reported address recorded when the create began. */
+export function controlPlaneAddressOf(cluster: Pick<ClusterRecord, 'vip' | 'controlPlaneAddress' | 'name'>, hostId: string): string {
+  const address = cluster.vip ?? cluster.controlPlaneAddress;
+  if (!address) {
+    throw new ConflictError('no-control-plane-address', `cluster ${cluster.name} has no VIP and no control-plane address recorded, so ${hostId} would have nowhere to join; the create records the init node's reported address when it begins: check that host's network, or recreate the cluster with a vip`);
+  }
+  return address;
+}
+
+/** The variable values a node configuration of this operation renders: a reconfigure's new ones, else the cluster's. */
+export function variablesOf(op: OperationRecord, cluster: Pick<ClusterRecord, 'variables' | 'secretVariables'>): ClusterVariables {
+  if (op.type === 'reconfigure' && op.input.variables) return { values: op.input.variables.values, secrets: op.input.variables.secrets };
+  return { values: cluster.variables ?? {}, secrets: cluster.secretVariables ?? [] };
 }
 
 /** A node's role in the cluster: the first control-plane host initialised it. */
@@ -56,8 +72,10 @@ export interface CommandInputs {
   readonly op: OperationRecord;
   readonly cluster: ClusterRecord;
   readonly task: StepTask;
-  /** The layers of `profileTargetOf(op, cluster)`; required when `needsLayers(task.step)`. */
+  /** The layers of `profileTargetOf(op, cluster)`; required when `needsLayers(op, task.step)`. */
   readonly layers?: readonly Layer[];
+  /** The variables that profile version declares (their values: `variablesOf(op, cluster)`). */
+  readonly variables?: readonly ProfileVariable[];
   /** The per-host step timeout (a drain ends 30 s before it; a node waits this long for Ready). */
   readonly hostTimeoutSeconds: number;
   /** The placeholder the device replaces with the join token, and the secret's name. */
@@ -89,7 +107,7 @@ export function commandFor(i: CommandInputs): CommandSpec {
     case 'export-kubeconfig':
       return { type: 'export-kubeconfig', params: { address: controlPlaneAddressOf(cluster, task.hostId) } };
     case 'preflight': {
-      const t = upgradeTarget(op);
+      const t = imageTarget(i);
       return { type: 'preflight', params: { ...(t.image ? { image: t.image } : {}), requiredFreeMb: REQUIRED_FREE_MB } };
     }
     case 'wait-packs': {
@@ -99,16 +117,32 @@ export function commandFor(i: CommandInputs): CommandSpec {
       return { type: 'wait-packs', params: { packs: packs.join(','), timeoutSeconds: packWaitSeconds(i.hostTimeoutSeconds) } };
     }
     case 'upgrade': {
-      const t = upgradeTarget(op);
+      const t = imageTarget(i);
       if (!t.image) throw new ConflictError('image-required', `operation ${op.id} has no target image for ${task.hostId}`);
-      return { type: 'upgrade', params: { image: t.image, ...(t.kairosVersion ? { version: t.kairosVersion } : {}), kubeletVersion: t.kubeletVersion } };
+      return { type: 'upgrade', params: { image: t.image, ...(t.kairosVersion ? { version: t.kairosVersion } : {}), ...(t.kubeletVersion ? { kubeletVersion: t.kubeletVersion } : {}) } };
     }
   }
 }
 
-function upgradeTarget(op: OperationRecord): { image?: string; kairosVersion?: string; kubeletVersion: string } {
-  if (op.type !== 'upgrade-cluster') throw new ConflictError('plan-missing', `operation ${op.id} has no upgrade plan`);
-  return op.input.plan.target;
+/**
+ * What a preflight or an upgrade moves the host to: an upgrade's plan target; for a create or
+ * scale-out, the profile's os layer (image, Kairos version from its tag) and no kubelet — the
+ * host is not a node yet, so its post-boot gate is booted active into the image.
+ */
+function imageTarget(i: CommandInputs): { image?: string; kairosVersion?: string; kubeletVersion?: string } {
+  const { op } = i;
+  if (op.type === 'upgrade-cluster') return op.input.plan.target;
+  if (!REPAVES_BEFORE_JOIN.has(op.type)) throw new ConflictError('plan-missing', `operation ${op.id} has no upgrade plan`);
+  if (!i.layers) throw new ConflictError('layers-required', `the ${i.task.step} command of operation ${op.id} needs its profile's layers`);
+  const t = osTargetOf(i.layers);
+  if (!t) throw new ConflictError('image-required', `the profile of operation ${op.id} has no os image to repave ${i.task.hostId} to`);
+  return { image: t.image, ...(t.kairosVersion ? { kairosVersion: t.kairosVersion } : {}) };
+}
+
+/** The kubelet version a node must be Ready at: the k8s layer's, as a kubelet reports it (with a "v"). */
+function kubeletOf(layers: readonly Layer[]): string | undefined {
+  const v = layers.find((l) => l.type === 'k8s')?.version;
+  return v ? (v.startsWith('v') ? v : `v${v}`) : undefined;
 }
 
 function nodeConfig(i: CommandInputs, role: NodeRole, mode: 'bootstrap' | 'restart' | 'reload' | 'write', extra: Record<string, boolean> = {}): CommandSpec {
@@ -116,15 +150,25 @@ function nodeConfig(i: CommandInputs, role: NodeRole, mode: 'bootstrap' | 'resta
   if (!i.layers) throw new ConflictError('layers-required', `the ${task.step} command of operation ${op.id} needs its profile's layers`);
   const after = op.type === 'scale-out' || op.type === 'scale-in' ? op.input.after : cluster;
   const pool = role === 'worker' ? (after.workers.find((w) => w.hostIds.includes(task.hostId))?.name ?? 'workers') : 'control-plane';
+  // The VIP, else the init node's reported address stored on the cluster when the create began (never a host id).
+  const controlPlaneAddress = cluster.vip ?? cluster.controlPlaneAddress;
+  if (!controlPlaneAddress) {
+    throw new ConflictError('no-control-plane-address', `cluster ${cluster.name} has no VIP and no control-plane address recorded, so ${task.hostId} would have nowhere to join; the create records the init node's reported address when it begins: check that host's network, or recreate the cluster with a vip`);
+  }
+  // The profile's variables are filled in first (secret ones as placeholders the publish fills in).
+  const vars = substituteLayers(i.layers, i.variables ?? [], variablesOf(op, cluster), cluster.id);
+  if (vars.problems.length > 0) throw new ConflictError('variables-unrenderable', `the ${task.step} command of operation ${op.id} cannot fill in the profile's variables: ${vars.problems.join('; ')}`);
   const cloudConfig = renderNodeConfig({
-    clusterId: cluster.id, clusterName: cluster.name, hostId: task.hostId, role, pool, layers: i.layers,
-    controlPlaneAddress: controlPlaneAddressOf(cluster, task.hostId),
+    clusterId: cluster.id, clusterName: cluster.name, hostId: task.hostId, role, pool, layers: vars.layers,
+    controlPlaneAddress,
     ...(cluster.vip ? { vip: cluster.vip } : {}),
     tokenPlaceholder: i.joinToken.placeholder,
   });
+  // A node counts only when Ready at the profile's Kubernetes version (a reload waits for nothing).
+  const kubeletVersion = mode === 'reload' || (mode === 'write' && !extra.reboot) ? undefined : kubeletOf(i.layers);
   return {
     type: 'apply-cloud-config',
-    params: { cloudConfig, mode, readyTimeoutSeconds: i.hostTimeoutSeconds, ...extra },
-    secrets: { [i.joinToken.placeholder]: i.joinToken.secret },
+    params: { cloudConfig, mode, readyTimeoutSeconds: i.hostTimeoutSeconds, ...extra, ...(kubeletVersion ? { kubeletVersion } : {}) },
+    secrets: { [i.joinToken.placeholder]: i.joinToken.secret, ...vars.secrets },
   };
 }

@@ -89,6 +89,12 @@ export interface ClusterRecord {
   readonly controlPlane: { readonly hostIds: readonly string[] };
   readonly workers: readonly { readonly name: string; readonly hostIds: readonly string[] }[];
   readonly vip?: string;
+  /**
+   * Without a VIP: the address the nodes reach the Kubernetes API at (`control_plane_host`,
+   * kubeadm's controlPlaneEndpoint): the init node's reported address, stored when the create
+   * begins and kept for every later join (domain/control-plane-address.ts).
+   */
+  readonly controlPlaneAddress?: string;
   /** Values of the profile's non-secret variables this cluster sets (the rest render their defaults). */
   readonly variables?: Readonly<Record<string, string | number | boolean>>;
   /** Names of the secret variables this cluster sets; their values are in the secret store (clusters/<id>/vars/<NAME>), never here. */
@@ -141,6 +147,15 @@ interface OperationBase {
    * deadline sweep): from then on no run of it sends a command, before its status changes.
    */
   readonly ending?: string;
+  /** Steps a host did not need, with the reason (a create's repave of a host already at the profile's image). */
+  readonly skipped?: readonly SkippedStep[];
+}
+
+/** A host step an operation left out, and why. */
+export interface SkippedStep {
+  readonly hostId: string;
+  readonly step: string;
+  readonly reason: string;
 }
 
 export interface ProfileRef {
@@ -166,10 +181,21 @@ export interface ScaleInInput {
   readonly after: Topology;
 }
 
+/** A reconfigure's variables (contracts/operations.ts `reconfigureVariables`). */
+export interface ReconfigureVariables {
+  /** Non-secret values after the reconfigure (the cluster takes them when it succeeds). */
+  readonly values: Readonly<Record<string, string | number | boolean>>;
+  /** Names of the secret variables set after it (values in the secret store). */
+  readonly secrets: readonly string[];
+  /** Names of the variables this reconfigure changes, secret ones included. */
+  readonly changed: readonly string[];
+}
+
 export interface ReconfigureInput {
   readonly profile: ProfileRef;
   readonly behaviour: ChangeBehaviour;
   readonly changes: readonly LayerChange[];
+  readonly variables?: ReconfigureVariables;
 }
 
 /** What a failed upgrade does: roll back (the default), pause, or nothing (a rollback is not rolled back). */

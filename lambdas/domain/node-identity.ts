@@ -76,11 +76,12 @@ export function sameKubelet(reported: string | undefined, expected: string): boo
 const show = (i: ImageIdentity) => `${i.image}${i.digest ? `@${i.digest}` : ''}`;
 
 /**
- * Whether the node runs the target: booted *active*, running the target image (digest or
- * repo:tag) of the target flavour, its active partition holding that image, and its
- * Kubernetes node Ready at the target kubelet. The reason names what differs.
+ * Whether the host runs an OS image, whatever its Kubernetes: booted *active*, running the
+ * image (digest or repo:tag) of the flavour, its active partition holding that image. Used
+ * before a host joins (a create or scale-out repaves a host that does not run the profile's
+ * image) and as the OS half of judgeAtTarget. The reason names what differs.
  */
-export function judgeAtTarget(hostId: string, report: ReportedNode | undefined, target: NodeTarget): TargetVerdict {
+export function judgeImage(hostId: string, report: ReportedNode | undefined, target: Omit<NodeTarget, 'kubeletVersion'>): TargetVerdict {
   const no = (reason: string): TargetVerdict => ({ at: false, reason: `${hostId} ${reason}` });
   if (!report) return no('has not reported its status yet');
   const b = report.boot;
@@ -99,7 +100,19 @@ export function judgeAtTarget(hostId: string, report: ReportedNode | undefined, 
     return no(`runs Kairos ${b.kairosVersion ?? 'unknown'}, not ${target.kairosVersion}`);
   }
   if (target.flavor && b.flavor && b.flavor.toLowerCase() !== target.flavor.toLowerCase()) return no(`runs the ${b.flavor} flavour, not ${target.flavor}`);
-  const k = report.kubernetes;
+  return { at: true };
+}
+
+/**
+ * Whether the node runs the target: booted *active*, running the target image (digest or
+ * repo:tag) of the target flavour, its active partition holding that image, and its
+ * Kubernetes node Ready at the target kubelet. The reason names what differs.
+ */
+export function judgeAtTarget(hostId: string, report: ReportedNode | undefined, target: NodeTarget): TargetVerdict {
+  const os = judgeImage(hostId, report, target);
+  if (!os.at) return os;
+  const no = (reason: string): TargetVerdict => ({ at: false, reason: `${hostId} ${reason}` });
+  const k = report!.kubernetes;
   if (!k?.ready) return no(`is not Ready in Kubernetes${k ? '' : ' (no Kubernetes node reported)'}`);
   if (!sameKubelet(k.version, target.kubeletVersion)) return no(`is Ready at kubelet ${k.version ?? 'unknown'}, not ${target.kubeletVersion}`);
   return { at: true };

@@ -270,3 +270,29 @@ export function substituteLayers<L extends ValuesLayer>(layers: readonly L[], de
   });
   return { layers: out, secrets, problems };
 }
+
+/** The variables whose value differs between `before` and `after` (secrets: those given a new value). */
+export function changedVariables(before: ClusterVariables, after: ClusterVariables, newSecrets: readonly string[]): string[] {
+  const names = new Set([...Object.keys(before.values), ...Object.keys(after.values)]);
+  const changed = [...names].filter((n) => before.values[n] !== after.values[n]);
+  const secretSetChanged = [...before.secrets, ...after.secrets].filter((n) => before.secrets.includes(n) !== after.secrets.includes(n));
+  return [...new Set([...changed, ...secretSetChanged, ...newSecrets])].sort();
+}
+
+/**
+ * The layers as a node would get them, for comparing two states of a cluster (reconfigure's
+ * classification): values filled in; a secret stands as its placeholder, marked when it is
+ * given a new value, so that a new secret value changes the layers that use it.
+ */
+export function layersForComparison<L extends ValuesLayer>(layers: readonly L[], declared: readonly VariableDeclaration[], vars: ClusterVariables, newSecrets: readonly string[] = []): L[] {
+  const base = resolverFor(declared, vars);
+  const resolve = (name: string): Resolved => {
+    const r = base(name);
+    return r && 'secret' in r && newSecrets.includes(name) ? { secret: `${r.secret}(new value)` } : r;
+  };
+  return layers.map((l) => {
+    if (!l.values || referencedVariables(l.values).length === 0) return l;
+    const r = renderTemplate(l.values, resolve);
+    return r.ok ? { ...l, values: r.text } : l;
+  });
+}

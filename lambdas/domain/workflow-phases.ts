@@ -1,34 +1,57 @@
 import type { ClusterRecord, OperationRecord } from './model.js';
+import type { RepaveDecision } from './repave.js';
 
 /** A host task of a phase (contracts/workflows.ts `hostTask`). */
 export interface PhaseTask {
   readonly hostId: string;
-  readonly step: 'init' | 'join-control-plane' | 'join-worker' | 'drain' | 'remove-node' | 'reset' | 'restart' | 'reload' | 'wait-packs' | 'export-kubeconfig';
+  readonly step: 'init' | 'join-control-plane' | 'join-worker' | 'drain' | 'remove-node' | 'reset' | 'restart' | 'reload' | 'wait-packs' | 'preflight' | 'upgrade' | 'export-kubeconfig';
   readonly subject?: string;
+}
+
+/** A node's tasks in a sequence phase, run one after the other (contracts/workflows.ts `nodeSequence`). */
+export interface PhaseSequence {
+  readonly hostId: string;
+  readonly steps: PhaseTask[];
 }
 
 /** What a (non-upgrade) workflow does: its host tasks per phase, the hosts that must be online first, and whether it needs the join token. */
 export type PhasePlan =
-  | { readonly ok: true; readonly phases: Record<string, PhaseTask[]>; readonly needOnline: readonly string[]; readonly joinToken: boolean }
+  | { readonly ok: true; readonly phases: Record<string, (PhaseTask | PhaseSequence)[]>; readonly needOnline: readonly string[]; readonly joinToken: boolean }
   | { readonly ok: false; readonly code: 'no-control-plane-peer' | 'not-a-workflow'; readonly message: string };
 
+/** The facts a plan needs beyond the operation and the cluster (read by the begin step). */
+export interface PhaseFacts {
+  /** Hosts still claimed by the cluster (a delete resets only those). */
+  readonly claimed?: ReadonlySet<string>;
+  /** Create and scale-out: which joining hosts are repaved to the profile's image first (domain/repave.ts). */
+  readonly repave?: Pick<RepaveDecision, 'repave'>;
+  /** Create and reconfigure: the packs of the profile version the operation applies. */
+  readonly packs?: readonly string[];
+}
+
+/** Each repaved host's sequence: preflight (disk room, image reachable), then the verified A/B upgrade into the profile's image. */
+const repaveSequences = (facts: PhaseFacts): PhaseSequence[] =>
+  (facts.repave?.repave ?? []).map((hostId) => ({ hostId, steps: [{ hostId, step: 'preflight' }, { hostId, step: 'upgrade' }] }));
+
 /**
- * The phases of each workflow kind (the upgrade's come from its stored plan). Pure: `claimed`
- * says whether a host is still claimed by the cluster (a delete resets only those); `packs`
- * names the packs (CNI, CSI, add-ons) of the profile version the operation applies: a create
- * or a reconfigure that changes something ends with the init node waiting until every one of
- * them is ready (the `packs` phase, empty when the profile has none).
+ * The phases of each workflow kind (the upgrade's come from its stored plan). Pure: every fact
+ * that is read comes in `facts`: the claims (a delete resets only hosts still claimed), which
+ * joining hosts need a repave, and the packs (CNI, CSI, add-ons) of the profile version the
+ * operation applies: a create or a reconfigure that changes something ends with the init node
+ * waiting until every one of them is ready (the `packs` phase, empty when the profile has none).
  */
-export function planPhases(op: OperationRecord, cluster: Pick<ClusterRecord, 'name' | 'controlPlane' | 'workers'>, claimed: ReadonlySet<string>, packs: readonly string[]): PhasePlan {
+export function planPhases(op: OperationRecord, cluster: Pick<ClusterRecord, 'name' | 'controlPlane' | 'workers'>, facts: PhaseFacts = {}): PhasePlan {
   const workers = cluster.workers.flatMap((w) => w.hostIds);
+  const claimed = facts.claimed ?? new Set<string>();
   const initNode = cluster.controlPlane.hostIds[0];
-  const waitPacks: PhaseTask[] = packs.length > 0 && initNode ? [{ hostId: initNode, step: 'wait-packs' }] : [];
+  const waitPacks: PhaseTask[] = (facts.packs ?? []).length > 0 && initNode ? [{ hostId: initNode, step: 'wait-packs' }] : [];
   switch (op.type) {
     case 'create-cluster': {
       const [first, ...rest] = cluster.controlPlane.hostIds;
       return {
         ok: true, needOnline: [...cluster.controlPlane.hostIds, ...workers], joinToken: true,
         phases: {
+          repave: repaveSequences(facts),
           init: first ? [{ hostId: first, step: 'init' }] : [],
           controlPlane: rest.map((hostId) => ({ hostId, step: 'join-control-plane' })),
           workers: workers.map((hostId) => ({ hostId, step: 'join-worker' })),
@@ -43,6 +66,7 @@ export function planPhases(op: OperationRecord, cluster: Pick<ClusterRecord, 'na
       return {
         ok: true, needOnline: add, joinToken: true,
         phases: {
+          repave: repaveSequences(facts),
           controlPlane: toControlPlane ? add.map((hostId) => ({ hostId, step: 'join-control-plane' })) : [],
           workers: toControlPlane ? [] : add.map((hostId) => ({ hostId, step: 'join-worker' })),
         },

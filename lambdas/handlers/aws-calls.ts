@@ -137,6 +137,8 @@ export const HTTP_AWS_CALLS: Readonly<Record<string, readonly AwsCall[]>> = {
     ...RUNTIME_CALLS, ...tableCalls(state, HTTP_STATE_ADAPTERS), ...appendAudit,
     // Create, scale, reconfigure, upgrade start workflows; pause, cancel, delete-during-create stop them.
     ...workflowCalls('states:StartExecution'), ...workflowCalls('states:StopExecution'),
+    // Create and reconfigure store the cluster's secret variables (clusters/<id>/vars/<NAME>).
+    ...secretCalls(['secretsmanager:CreateSecret', 'secretsmanager:PutSecretValue']),
     // GET /v1/clusters/{id}/kubeconfig.
     ...kubeconfigSecretCalls(['secretsmanager:GetSecretValue']),
   ],

@@ -44,7 +44,7 @@ export interface HttpConfig {
 export interface HttpDeps extends UpgradeDeps {
   readonly idempotency: IdempotencyStore;
   /** Reads the clusters' kubeconfigs (GET /v1/clusters/{id}/kubeconfig). */
-  readonly secrets: Pick<SecretStore, 'get'>;
+  readonly secrets: Pick<SecretStore, 'get' | 'put'>;
   readonly config: HttpConfig;
   readonly registry: DeviceRegistry;
   readonly csr: CsrInspector;

@@ -119,9 +119,9 @@ export interface ClusterRepository {
   releaseHosts(clusterId: string, hostIds: readonly string[], now: string): Promise<void>;
 }
 
-export type ClusterChanges = Partial<Pick<ClusterRecord, 'status' | 'statusReason' | 'profile' | 'controlPlane' | 'workers' | 'operationId' | 'kubeconfigStoredAt'>>;
+export type ClusterChanges = Partial<Pick<ClusterRecord, 'status' | 'statusReason' | 'profile' | 'controlPlane' | 'workers' | 'operationId' | 'variables' | 'secretVariables' | 'controlPlaneAddress' | 'kubeconfigStoredAt'>>;
 
-export type OperationChanges = Partial<Pick<OperationRecord, 'status' | 'step' | 'reason' | 'endedAt' | 'deadline' | 'execution' | 'runs' | 'ending'>> & {
+export type OperationChanges = Partial<Pick<OperationRecord, 'status' | 'step' | 'reason' | 'endedAt' | 'deadline' | 'execution' | 'runs' | 'ending' | 'skipped'>> & {
   /** Replaces the input (of the operation's own kind: an upgrade's input stays an upgrade's). */
   readonly input?: OperationInput;
 };

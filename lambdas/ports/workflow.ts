@@ -17,14 +17,14 @@ export interface WorkflowEngine {
 }
 
 /**
- * Secrets of clusters (the join token): Secrets Manager on AWS, a 0600 file under the data
+ * Secrets of clusters (the join token, secret profile variables): Secrets Manager on AWS, a 0600 file under the data
  * directory locally. Values never reach the state table, the logs or the audit trail.
  */
 export interface SecretStore {
   /** The secret called `name`; created from `generate()` when absent (idempotent, race-safe). */
   ensure(name: string, generate: () => string): Promise<string>;
   get(name: string): Promise<string | undefined>;
-  /** Creates the secret `name` with `value`, or replaces its value (idempotent). */
+  /** Sets the secret called `name` to `value`, creating it when absent (a later put wins). */
   put(name: string, value: string): Promise<void>;
   /** Removes the secret; absent is fine. */
   delete(name: string): Promise<void>;

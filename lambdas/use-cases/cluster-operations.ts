@@ -1,12 +1,13 @@
 import type { z } from 'zod';
 import type { reconfigureClusterBody, scaleClusterBody } from '../contracts/api.js';
 import type { WorkflowKind } from '../contracts/workflows.js';
-import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.js';
+import { ConflictError, NotFoundError, UnprocessableError, ValidationError } from '../domain/errors.js';
+import { changedVariables, checkValues, layersForComparison, secretVariableName, type ClusterVariables } from '../domain/profile-variables.js';
 import { CLAIMABLE } from '../domain/host-lifecycle.js';
 import type { ClusterRecord, ClusterStatus, HostProgress, OperationRecord, OperationSpec, ProfileVersionRecord } from '../domain/model.js';
 import { classifyChanges, RECONFIGURE_ALLOWED } from '../domain/reconfigure.js';
 import { planScale } from '../domain/scaling.js';
-import type { WorkflowEngine } from '../ports/workflow.js';
+import type { SecretStore, WorkflowEngine } from '../ports/workflow.js';
 import { mutate, visible, type Deps, type RequestContext } from './context.js';
 import { reportSwallowed } from './swallowed-failure.js';
 import { operationDeadline, type WorkflowSettings } from './workflows/deps.js';
@@ -15,6 +16,8 @@ import { operationDeadline, type WorkflowSettings } from './workflows/deps.js';
 export interface ClusterOpsDeps extends Deps {
   readonly workflows: Pick<WorkflowEngine, 'start' | 'stop'>;
   readonly workflowSettings: WorkflowSettings;
+  /** Where create and reconfigure keep a cluster's secret variables (written, never read, here). */
+  readonly secrets: Pick<SecretStore, 'put'>;
 }
 
 export interface ClusterWithOperation extends ClusterRecord {
@@ -165,27 +168,46 @@ export async function scaleCluster(deps: ClusterOpsDeps, ctx: RequestContext, id
   });
 }
 
-/** reconfigure: a new profile version whose changes are restarts, reloads or nothing; the rest is the upgrade API's. */
+const variablesOfCluster = (c: ClusterRecord): ClusterVariables => ({ values: c.variables ?? {}, secrets: c.secretVariables ?? [] });
+
+/**
+ * reconfigure: a new profile version, new variable values, or both, whose changes are
+ * restarts, reloads or nothing; the rest is the upgrade API's. New values are classified like
+ * any layer change: the layers are compared with the variables filled in (a new secret value
+ * changes the layers that use it).
+ */
 export async function reconfigureCluster(deps: ClusterOpsDeps, ctx: RequestContext, id: string, body: z.infer<typeof reconfigureClusterBody>): Promise<ClusterWithOperation> {
+  let changed: readonly string[] = [];
   return mutate(deps, ctx, {
     action: 'clusters:update', audit: 'cluster.reconfigure', resource: `cluster/${id}`,
     run: async () => {
       const cluster = visible(ctx, await deps.clusters.get(id), clusterNotFound(id));
       requireIdle(cluster, 'reconfigure it');
-      const { from, to } = await targetVersions(deps, ctx, cluster, body.profile, 'profile');
-      const plan = classifyChanges(from.layers, to.layers);
+      const target = body.profile ?? cluster.profile;
+      const { from, to } = await targetVersions(deps, ctx, cluster, target, 'profile');
+      const current = variablesOfCluster(cluster);
+      const checked = checkValues(to.variables ?? [], body.variables ?? {}, current);
+      if (!checked.ok) {
+        throw new UnprocessableError('invalid-variables', `cluster ${cluster.name} cannot move to ${target.name}@${target.version} with these variables: ${checked.errors.map((e) => e.message).join('; ')}`, { errors: checked.errors });
+      }
+      const newSecrets = Object.keys(checked.secretValues);
+      changed = changedVariables(current, checked.variables, newSecrets);
+      const plan = classifyChanges(layersForComparison(from.layers, from.variables ?? [], current), layersForComparison(to.layers, to.variables ?? [], checked.variables, newSecrets));
       if (!RECONFIGURE_ALLOWED.has(plan.behaviour)) {
         const list = plan.changes.filter((c) => !RECONFIGURE_ALLOWED.has(c.behaviour)).map((c) => `${c.layer} ${c.change} → ${c.behaviour} (${c.reason})`).join('; ');
         throw new ConflictError('reconfigure-needs-upgrade',
-          `moving cluster ${cluster.name} to ${body.profile.name}@${body.profile.version} needs a ${plan.behaviour} of its nodes: ${list}. ` +
-          `Use the rolling upgrade instead: POST /v1/clusters/${cluster.id}/upgrades (edgefleet clusters upgrade ${cluster.id} --to ${body.profile.name}@${body.profile.version})`);
+          `moving cluster ${cluster.name} to ${target.name}@${target.version} needs a ${plan.behaviour} of its nodes: ${list}. ` +
+          `Use the rolling upgrade instead: POST /v1/clusters/${cluster.id}/upgrades (edgefleet clusters upgrade ${cluster.id} --to ${target.name}@${target.version})`);
       }
+      for (const [name, value] of Object.entries(checked.secretValues)) await deps.secrets.put(secretVariableName(cluster.id, name), value);
       const hosts = plan.behaviour === 'no-op' ? [] : hostsOf(cluster);
-      const op = newOperation(deps, ownerOf(ctx), { type: 'reconfigure', input: { profile: body.profile, behaviour: plan.behaviour, changes: plan.changes.map((c) => ({ ...c })) } },
-        cluster, hosts, hosts.length, deps.workflowSettings);
+      const variables = body.variables || changed.length > 0 ? { values: checked.variables.values, secrets: [...checked.variables.secrets], changed: [...changed] } : undefined;
+      const op = newOperation(deps, ownerOf(ctx), {
+        type: 'reconfigure', input: { profile: target, behaviour: plan.behaviour, changes: plan.changes.map((c) => ({ ...c })), ...(variables ? { variables } : {}) },
+      }, cluster, hosts, hosts.length, deps.workflowSettings);
       return start(deps, cluster, op, 'updating');
     },
-    describe: (c) => ({ detail: `to ${body.profile.name}@${body.profile.version}; operation ${c.operationId}` }),
+    describe: (c) => ({ detail: `to ${(body.profile ?? c.profile).name}@${(body.profile ?? c.profile).version}${changed.length > 0 ? `, variables ${changed.join(', ')}` : ''}; operation ${c.operationId}` }),
   });
 }
 

@@ -1,7 +1,8 @@
 import type { z } from 'zod';
 import type { createClusterBody } from '../contracts/api.js';
 import { allHostIds, validateTopology } from '../domain/cluster.js';
-import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.js';
+import { ConflictError, NotFoundError, UnprocessableError, ValidationError } from '../domain/errors.js';
+import { checkValues, secretVariableName } from '../domain/profile-variables.js';
 import type { ClusterRecord } from '../domain/model.js';
 import { claimableHosts, newOperation, ownerOf, startWorkflow, type ClusterOpsDeps } from './cluster-operations.js';
 import type { Page, PageRequest } from '../ports/index.js';
@@ -30,16 +31,25 @@ export async function createCluster(deps: ClusterOpsDeps, ctx: RequestContext, i
       if (pv.status !== 'published') {
         throw new ValidationError('profile-version-draft', `profile ${input.profile.name}@${input.profile.version} is a draft; publish it before building clusters from it`, { errors: [{ path: 'profile.version', message: 'not published' }] });
       }
+      const checked = checkValues(pv.variables ?? [], input.variables ?? {});
+      if (!checked.ok) {
+        throw new UnprocessableError('invalid-variables', `cluster ${input.name} cannot be built from ${input.profile.name}@${input.profile.version}: ${checked.errors.map((e) => e.message).join('; ')}`, { errors: checked.errors });
+      }
       const expected = await claimableHosts(deps, ctx, allHostIds(input), `cluster ${input.name} cannot claim its hosts`);
       const now = deps.clock.now().toISOString();
       const id = `c-${deps.ids.newId()}`;
+      // Secret values go to the secret store before anything can render them; the record keeps their names only.
+      for (const [name, value] of Object.entries(checked.secretValues)) await deps.secrets.put(secretVariableName(id, name), value);
+      const { values, secrets } = checked.variables;
       const workers = input.workers ?? [];
       // Control-plane nodes join one at a time, workers ten at a time.
       const steps = input.controlPlane.hostIds.length + workers.reduce((n, w) => n + Math.ceil(w.hostIds.length / 10), 0);
       const operation = newOperation(deps, ownerOf(ctx), { type: 'create-cluster' }, { id }, Object.keys(expected), steps, deps.workflowSettings);
       const cluster: ClusterRecord = {
         id, project: ctx.project, name: input.name, profile: input.profile, controlPlane: input.controlPlane,
-        workers, ...(input.vip ? { vip: input.vip } : {}), status: 'provisioning', operationId: operation.id, activeOperationId: operation.id,
+        workers, ...(input.vip ? { vip: input.vip } : {}),
+        ...(Object.keys(values).length > 0 ? { variables: values } : {}), ...(secrets.length > 0 ? { secretVariables: secrets } : {}),
+        status: 'provisioning', operationId: operation.id, activeOperationId: operation.id,
         version: 1, createdAt: now, updatedAt: now,
       };
       const out = await deps.clusters.createWithClaims(cluster, operation, expected);

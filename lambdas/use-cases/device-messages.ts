@@ -31,11 +31,13 @@ export interface StatusReport {
 
 /**
  * Stores a status report only when it changed, or when the slow full refresh is due; the init
- * node's packs go to its cluster when they changed (a report that changed nothing writes nothing).
+ * node's packs go to its cluster when they differ from the cluster's (an older report never).
  */
 export async function recordStatus(deps: DeviceDeps, hostId: string, report: StatusReport): Promise<StatusDecision> {
   const decision = await recordHostStatus(deps, hostId, report);
-  if (decision.store && report.packs) await recordClusterPacks(deps, hostId, report.packs, report.at);
+  // Whatever the host's own decision: a redelivered report whose cluster write failed the first
+  // time still reaches the cluster (the decision there is change-only and never older over newer).
+  if (report.packs) await recordClusterPacks(deps, hostId, report.packs, report.at);
   return decision;
 }
 

@@ -173,6 +173,19 @@ export class ClusterWorkflows extends Construct {
   }
 
   /**
+   * secretsmanager:CreateSecret and PutSecretValue on the cluster secrets (under the prefix):
+   * the clusters API stores secret profile variables (`clusters/<id>/vars/<NAME>`) and never reads them.
+   */
+  public grantSecretWrite(fn: EdgeFunction): void {
+    fn.function.addToRolePolicy(new PolicyStatement({
+      actions: ['secretsmanager:CreateSecret', 'secretsmanager:PutSecretValue'],
+      resources: [deployArn(secretParts(this.secretPrefix))],
+    }));
+    acknowledgeNag(fn.role, secretFinding(this.secretPrefix),
+      'Writes the secret variables of whichever cluster is created or reconfigured; the wildcard is the cluster part of the name under this stack\'s prefix (plus the random suffix Secrets Manager appends).');
+  }
+
+  /**
    * The clusters' kubeconfig secrets only (`<prefix>clusters/<id>/kubeconfig`): the results
    * handler writes the one an init node returns (PutSecretValue, CreateSecret the first time),
    * the clusters API reads it for GET /v1/clusters/{id}/kubeconfig.

@@ -73,11 +73,11 @@ describe('agent ↔ local runtime: upgrades with the post-boot gate', () => {
     expect(await run('ku-1', 'kube-node', { action: 'drain', node: 'ku-2', timeoutSeconds: 60 })).toMatchObject({ phase: 'succeeded', detail: 'node ku-2 drained' });
     expect(fleet.kubernetes.node('ku-2')?.cordoned).toBe(true);
     const id = await send('ku-2', 'upgrade', { image: target, kubeletVersion: 'v1.33.1' });
-    expect(await outcome('ku-2', id)).toMatchObject({ phase: 'succeeded', detail: 'booted active at v3.5.0; Kubernetes node ku-2 Ready at kubelet v1.33.1' });
+    expect(await outcome('ku-2', id)).toMatchObject({ phase: 'succeeded', detail: 'booted active at v3.5.0; Kubernetes node ku-2 Ready at kubelet v1.33.1+k3s1' });
     expect(results('ku-2', id).map((r) => r.phase)).toEqual(['accepted', 'progress', 'progress', 'progress', 'succeeded']);
     expect(await run('ku-1', 'kube-node', { action: 'uncordon', node: 'ku-2' })).toMatchObject({ phase: 'succeeded' });
     const to = Date.now();
-    expect(fleet.kubernetes.node('ku-2')).toMatchObject({ ready: true, cordoned: false, kubeletVersion: 'v1.33.1' });
+    expect(fleet.kubernetes.node('ku-2')).toMatchObject({ ready: true, cordoned: false, kubeletVersion: 'v1.33.1+k3s1' });
     expect(fleet.kubernetes.maxConcurrentUnavailable(NODES, from, to)).toBe(1);
     expect(fleet.kubernetes.minAvailable(NODES, from, to)).toBe(3);
     expect(fleet.kubernetes.unavailableAt(to)).toEqual([]);
@@ -93,12 +93,12 @@ describe('agent ↔ local runtime: upgrades with the post-boot gate', () => {
       phase: 'failed', detail: expect.stringMatching(new RegExp(`^booted passive at v3\\.5\\.0: the new image did not boot and Kairos fell back to \\S+v3\\.5\\.0\\S+; the active partition still holds ${bad.replace(/[.]/g, '\\.')}$`)),
     });
     await eventually('ku-2 Ready again', async () => fleet.kubernetes.node('ku-2')?.ready === true);
-    expect(fleet.kubernetes.node('ku-2')?.kubeletVersion).toBe('v1.33.1');
+    expect(fleet.kubernetes.node('ku-2')?.kubeletVersion).toBe('v1.33.1+k3s1');
   }, 60_000);
 
   it('an image that carries another Kubernetes version: the gate fails naming the kubelet found and the one expected', async () => {
     expect(await run('ku-3', 'upgrade', { image: IMG('v3.5.0', '1.30.4'), kubeletVersion: 'v1.31.2' })).toMatchObject({
-      phase: 'failed', detail: 'booted active at v3.5.0 but the node reports kubelet v1.30.4, expected v1.31.2: the image does not carry the target Kubernetes version',
+      phase: 'failed', detail: 'booted active at v3.5.0 but the node reports kubelet v1.30.4+k3s1, expected v1.31.2: the image does not carry the target Kubernetes version',
     });
   }, 60_000);
 

@@ -27,8 +27,9 @@ it('an upgrade interrupted by a restart of the control plane resumes and finishe
   const options = { port: await freePort(), mqttPort: await freePort(), inMemory: false, dataDir, hostTimeoutSeconds: 60, commandSweepMs: 300 };
   h = await startHarness(options);
   let ids: string[];
-  ({ fleet, ids } = await startFleet(h, { count: 3, prefix: 'ur', stateDir: dir, kairos: { version: 'v3.5.0', rebootDelayMs: 800, k8sReadyDelayMs: 400 } }));
   const image = (k: string, v: string) => `quay.io/kairos/ubuntu:24.04-standard-amd64-generic-${k}-k3sv${v}-k3s1`;
+  // Installed with the 1.0.0 image: the create finds them at it (no repave).
+  ({ fleet, ids } = await startFleet(h, { count: 3, prefix: 'ur', stateDir: dir, kairos: { version: 'v3.5.0', image: image('v3.5.0', '1.30.4'), rebootDelayMs: 800, k8sReadyDelayMs: 400 } }));
   await h.call('POST', '/v1/profiles', { body: { name: 'edge' } });
   for (const [version, img, k3s] of [['1.0.0', image('v3.5.0', '1.30.4'), '1.30.4'], ['2.0.0', image('v3.6.0', '1.31.2'), '1.31.2']]) {
     await h.call('POST', '/v1/profiles/edge/versions', { body: { version, publish: true, layers: [{ type: 'os', pack: 'ubuntu', version: '24.04', image: img }, { type: 'k8s', pack: 'k3s', version: k3s }] } });

@@ -25,7 +25,8 @@ const layers = (img: string, k3s: string, values?: string) => [
 beforeAll(async () => {
   h = await startHarness({ hostTimeoutSeconds: 8, commandSweepMs: 300 });
   dir = mkdtempSync(path.join(os.tmpdir(), 'edgefleet-upgrades-it-'));
-  ({ fleet } = await startFleet(h, { count: N, prefix: 'up', stateDir: dir, kairos: { version: 'v3.5.0', rebootDelayMs: 150, k8sReadyDelayMs: 200 } }));
+  // Installed with the 1.0.0 image: a create finds them at it (no repave).
+  ({ fleet } = await startFleet(h, { count: N, prefix: 'up', stateDir: dir, kairos: { version: 'v3.5.0', image: OLD, rebootDelayMs: 150, k8sReadyDelayMs: 200 } }));
   await h.call('POST', '/v1/profiles', { body: { name: 'edge' } });
   for (const [version, l] of [['1.0.0', layers(OLD, '1.30.4')], ['2.0.0', layers(NEW, '1.31.2')], ['2.1.0', layers(NEW, '1.31.2', 'node-label:\n  - tier=b\n')]] as const) {
     expect((await h.call('POST', '/v1/profiles/edge/versions', { body: { version, layers: l, publish: true } })).status).toBe(201);

@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildScaleBody, needsUpgradeError, startedOperation } from '../../cli/commands/clusters.js';
+import { buildScaleBody, buildVariables, needsUpgradeError, startedOperation } from '../../cli/commands/clusters.js';
+import { collectVars } from '../../cli/parse.js';
 import { operationsQuery } from '../../cli/commands/operations.js';
 import { ApiError, EXIT, UsageError, describeError } from '../../cli/errors.js';
 import { runCli } from '../../cli/program.js';
@@ -91,12 +92,16 @@ describe('clusters create', () => {
     ['succeeded', EXIT.ok, 'Succeeded after'],
     ['failed', EXIT.conflict, 'Failed after'],
   ])('with --watch follows the operation to %s and exits %d', async (status, code, outcome) => {
-    routes = [on('POST', '/v1/clusters', { status: 202, body: cluster() }), on('GET', '/v1/operations/op-7', { status: 200, body: operation(status, { reason: 'join failed on hw-1' }) })];
+    const packs = [{ name: 'calico', type: 'cni', state: status === 'succeeded' ? 'ready' : 'error', version: 'v3.29.1', ...(status === 'succeeded' ? {} : { reason: 'chart not found' }) }];
+    routes = [on('POST', '/v1/clusters', { status: 202, body: cluster() }), on('GET', '/v1/operations/op-7', { status: 200, body: operation(status, { reason: 'join failed on hw-1' }) }),
+      on('GET', '/v1/clusters/c-1', { status: 200, body: cluster({ packs }) })];
     const r = await run(['clusters', 'create', '--name', 'shop-9', '--profile', 'edge-k3s@1.0.0', '--control-plane', 'hw-1', '--watch']);
     expect(r.code).toBe(code);
     expect(r.stdout).toContain('Operation: op-7');
     expect(r.stdout).toContain(outcome);
-    expect(seen.map((q) => `${q.method} ${q.path}`)).toEqual(['POST /v1/clusters', 'GET /v1/operations/op-7']);
+    // Then the packs as the init node last reported them.
+    expect(r.stdout).toMatch(status === 'succeeded' ? /Packs: 1\/1 ready\nPACK[\s\S]*calico\s+cni\s+v3.29.1\s+ready/ : /Packs: 0\/1 ready, 1 error[\s\S]*calico\s+cni\s+v3.29.1\s+error\s+chart not found/);
+    expect(seen.map((q) => `${q.method} ${q.path}`)).toEqual(['POST /v1/clusters', 'GET /v1/operations/op-7', 'GET /v1/clusters/c-1']);
   });
 
   it('with --watch -o json writes only JSON lines: the answer first, then the changes and the outcome', async () => {
@@ -311,5 +316,22 @@ describe('pack status in clusters get and list', () => {
     const list = await run(['clusters', 'list']);
     expect(list.stdout).toMatch(/PACKS/);
     expect(list.stdout).toMatch(/c-1\s.*3\/3 ready/);
+  });
+});
+
+describe('--var and --var-file', () => {
+  it('collects NAME=value (the first "=" splits) and refuses a name given twice or a bad name', () => {
+    expect(collectVars('DSN=user=a;b', collectVars('SITE=shop-1', undefined))).toEqual({ SITE: 'shop-1', DSN: 'user=a;b' });
+    expect(() => collectVars('SITE=b', { SITE: 'a' })).toThrow(/SITE is given twice/);
+    expect(() => collectVars('no-equals', undefined)).toThrow(/expected NAME=value/);
+    expect(() => collectVars('9X=1', undefined)).toThrow(/expected NAME=value/);
+  });
+
+  it('merges a YAML file with --var; a name in both is refused; nothing given is undefined', () => {
+    const read = () => 'PASSWORD: "s3cr3t"\nREPLICAS: 3\n';
+    expect(buildVariables({ varFile: 'v.yaml', var: { SITE: 'a' } }, read)).toEqual({ PASSWORD: 's3cr3t', REPLICAS: 3, SITE: 'a' });
+    expect(() => buildVariables({ varFile: 'v.yaml', var: { REPLICAS: '4' } }, read)).toThrow(/REPLICAS is given both/);
+    expect(() => buildVariables({ varFile: 'v.yaml' }, () => '- a\n')).toThrow(/must map variable names to values/);
+    expect(buildVariables({})).toBeUndefined();
   });
 });

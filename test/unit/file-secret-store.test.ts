@@ -16,6 +16,15 @@ beforeEach(() => {
 afterEach(() => { rmSync(root, { recursive: true, force: true }); });
 
 describe('FileSecretStore', () => {
+  it('put creates or replaces a secret (0600), and a later put wins', async () => {
+    await store.put('clusters/c1/vars/PASSWORD', 'first');
+    expect(await store.get('clusters/c1/vars/PASSWORD')).toBe('first');
+    await store.put('clusters/c1/vars/PASSWORD', 'second');
+    expect(await new FileSecretStore(dir).get('clusters/c1/vars/PASSWORD')).toBe('second');
+    expect(readdirSync(dir)).toHaveLength(1);
+    expect(statSync(path.join(dir, readdirSync(dir)[0]!)).mode & 0o777).toBe(0o600);
+  });
+
   it('creates a secret once and returns the stored value afterwards', async () => {
     let n = 0;
     const generate = () => `value-${++n}`;

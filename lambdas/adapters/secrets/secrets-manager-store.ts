@@ -58,7 +58,6 @@ export class SecretsManagerSecretStore implements SecretStore {
     return this.read(this.fullName(name));
   }
 
-  /** PutSecretValue (a new current version); a secret that does not exist yet is created with the value. */
   async put(name: string, value: string): Promise<void> {
     const id = this.fullName(name);
     for (let attempt = 0; attempt < 3; attempt++) {
@@ -66,17 +65,17 @@ export class SecretsManagerSecretStore implements SecretStore {
         await this.client.send(new PutSecretValueCommand({ SecretId: id, SecretString: value }));
         return;
       } catch (e) {
-        if (errorName(e) !== 'ResourceNotFoundException') this.fail(e, `writing secret ${id}`);
+        if (errorName(e) !== 'ResourceNotFoundException') this.fail(e, `setting secret ${id}`);
       }
       try {
         await this.client.send(new CreateSecretCommand({ Name: id, SecretString: value }));
         return;
       } catch (e) {
-        // Created concurrently: put the value on top of it.
+        // Created by a concurrent put in between: set the value on it.
         if (errorName(e) !== 'ResourceExistsException') this.fail(e, `creating secret ${id}`);
       }
     }
-    throw new UnavailableError('secret-unwritable', `secret ${id} could not be written (created and deleted concurrently); retry in a few seconds`);
+    throw new UnavailableError('secret-unwritable', `secret ${id} kept appearing and disappearing while it was set; retry in a few seconds`);
   }
 
   async delete(name: string): Promise<void> {

@@ -2,14 +2,24 @@ import { createClusterBody, createUpgradeBody, listClustersQuery, reconfigureClu
 import { cancelUpgrade, getUpgrade, pauseUpgrade, resumeUpgrade, startUpgrade } from '../../use-cases/upgrades.js';
 import { deleteCluster, reconfigureCluster, scaleCluster, type ClusterWithOperation } from '../../use-cases/cluster-operations.js';
 import { createCluster, getCluster, listClusters } from '../../use-cases/clusters.js';
+import type { ClusterRecord } from '../../domain/model.js';
 import { getKubeconfig } from '../../use-cases/get-kubeconfig.js';
 import type { HttpDeps } from '../composition-root.js';
 import { lazy } from '../kit.js';
 import { awsHttpDeps, createHttpHandler, route, type RouteTable } from './framework.js';
 import { pageOf } from './paging.js';
 
+/** A secret variable's value as the API shows it (the value itself is only in the secret store). */
+export const MASKED = '********';
+
+/** The cluster as the API shows it: every variable it sets, secret ones masked. */
+export function clusterView<C extends ClusterRecord>(c: C): C {
+  if (!c.secretVariables?.length) return c;
+  return { ...c, variables: { ...(c.variables ?? {}), ...Object.fromEntries(c.secretVariables.map((n) => [n, MASKED])) } };
+}
+
 /** 202 Accepted: the work is an operation; `location` is where to follow it. */
-const accepted = (c: ClusterWithOperation) => ({ status: 202, body: c, headers: { location: `/v1/operations/${c.operationId}` } });
+const accepted = (c: ClusterWithOperation) => ({ status: 202, body: clusterView(c), headers: { location: `/v1/operations/${c.operationId}` } });
 
 export const routes: RouteTable = {
   'POST /v1/clusters': route({
@@ -19,10 +29,13 @@ export const routes: RouteTable = {
   }),
   'GET /v1/clusters': route({
     query: listClustersQuery,
-    run: async (req, deps) => ({ status: 200, body: await listClusters(deps, req.ctx, pageOf(req.query)) }),
+    run: async (req, deps) => {
+      const page = await listClusters(deps, req.ctx, pageOf(req.query));
+      return { status: 200, body: { ...page, items: page.items.map(clusterView) } };
+    },
   }),
   'GET /v1/clusters/{clusterId}': route({
-    run: async (req, deps) => ({ status: 200, body: await getCluster(deps, req.ctx, req.params.clusterId!) }),
+    run: async (req, deps) => ({ status: 200, body: clusterView(await getCluster(deps, req.ctx, req.params.clusterId!)) }),
   }),
   'GET /v1/clusters/{clusterId}/kubeconfig': route({
     // Authorized (admin only) and audited by the use case, with the cluster as the resource.

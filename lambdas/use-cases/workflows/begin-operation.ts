@@ -1,11 +1,15 @@
-import type { HostTask, WorkflowPlan } from '../../contracts/workflows.js';
+import type { WorkflowPlan } from '../../contracts/workflows.js';
+import { chooseControlPlaneAddress } from '../../domain/control-plane-address.js';
 import { ConflictError, NotFoundError } from '../../domain/errors.js';
+import type { ReportedNode } from '../../domain/node-identity.js';
 import type { ClusterRecord, OperationRecord } from '../../domain/model.js';
+import { decideRepave, osTargetOf, type RepaveDecision } from '../../domain/repave.js';
 import { profileTargetOf } from '../../domain/host-command.js';
 import { packNames } from '../../domain/packs.js';
 import { planPhases } from '../../domain/workflow-phases.js';
 import { upgradePhases } from './upgrade-steps.js';
 import { joinTokenSecret, loadOperation, type WorkflowDeps } from './deps.js';
+import { hostAddresses, reportedNode } from './node-state.js';
 
 /** Seconds a host task may outlive its command's deadline before Step Functions times it out (a backstop). */
 const TASK_TIMEOUT_MARGIN_SECONDS = 60;
@@ -33,6 +37,8 @@ export async function beginOperation(deps: WorkflowDeps, operationId: string, ex
   if (!cluster) throw new NotFoundError('cluster-not-found', `cluster ${op.target.id} no longer exists`);
   const hostTimeoutSeconds = deps.settings.hostTimeoutSeconds + TASK_TIMEOUT_MARGIN_SECONDS;
   if (running.type === 'upgrade-cluster') {
+    const behaviour = running.input.plan.behaviour;
+    if (behaviour !== 'repave' && behaviour !== 'no-op') await ensureControlPlaneAddress(deps, running, cluster);
     const { phases, maxUnavailable } = await upgradePhases(deps, running, cluster);
     return { phases, hostTimeoutSeconds, maxUnavailable };
   }
@@ -40,15 +46,20 @@ export async function beginOperation(deps: WorkflowDeps, operationId: string, ex
   return { phases, hostTimeoutSeconds };
 }
 
-/** The kind's phases (domain/workflow-phases.ts), after the hosts they need are checked and the join token exists. */
-async function kindPhases(deps: WorkflowDeps, op: OperationRecord, cluster: ClusterRecord): Promise<Record<string, HostTask[]>> {
+/** The kind's phases (domain/workflow-phases.ts), after the hosts they need are checked, the control-plane address is fixed and the join token exists. */
+async function kindPhases(deps: WorkflowDeps, op: OperationRecord, read: ClusterRecord): Promise<WorkflowPlan['phases']> {
   const claimed = new Set<string>();
   if (op.type === 'delete-cluster') {
-    for (const h of [...cluster.controlPlane.hostIds, ...cluster.workers.flatMap((w) => w.hostIds)]) if ((await deps.hosts.get(h))?.clusterId === cluster.id) claimed.add(h);
+    for (const h of [...read.controlPlane.hostIds, ...read.workers.flatMap((w) => w.hostIds)]) if ((await deps.hosts.get(h))?.clusterId === read.id) claimed.add(h);
   }
-  const plan = planPhases(op, cluster, claimed, await profilePacks(deps, op, cluster));
+  const first = planPhases(op, read, { claimed });
+  if (!first.ok) throw new ConflictError(first.code, first.message);
+  if (first.needOnline.length > 0) await requireOnline(deps, op, read, first.needOnline);
+  const rendersConfig = op.type === 'create-cluster' || op.type === 'scale-out' || (op.type === 'reconfigure' && op.input.behaviour !== 'no-op');
+  const cluster = rendersConfig ? await ensureControlPlaneAddress(deps, op, read) : read;
+  const repave = op.type === 'create-cluster' || op.type === 'scale-out' ? await repaveDecision(deps, op, cluster) : undefined;
+  const plan = planPhases(op, cluster, { claimed, ...(repave ? { repave } : {}), packs: await profilePacks(deps, op, cluster) });
   if (!plan.ok) throw new ConflictError(plan.code, plan.message);
-  if (plan.needOnline.length > 0) await requireOnline(deps, op, cluster, plan.needOnline);
   if (plan.joinToken) await ensureJoinToken(deps, cluster.id);
   return plan.phases;
 }
@@ -61,6 +72,39 @@ async function profilePacks(deps: WorkflowDeps, op: OperationRecord, cluster: Cl
   const pv = await deps.profiles.getVersion(cluster.project, target.name, target.version);
   if (!pv) throw new NotFoundError('profile-version-not-found', `profile ${target.name}@${target.version} of cluster ${cluster.name} no longer exists`);
   return packNames(pv.layers);
+}
+
+/**
+ * Without a VIP, the nodes join through the init node's reported address: chosen from its
+ * latest status report (or inventory) when the operation first begins, stored on the cluster
+ * and kept (a resumed run, a later scale-out use the same). No address: refused before any
+ * command is sent, naming the host and what to do.
+ */
+async function ensureControlPlaneAddress(deps: WorkflowDeps, op: OperationRecord, cluster: ClusterRecord): Promise<ClusterRecord> {
+  if (cluster.vip || cluster.controlPlaneAddress) return cluster;
+  const init = cluster.controlPlane.hostIds[0];
+  const choice = chooseControlPlaneAddress(cluster, init ? await hostAddresses(deps, init) : undefined);
+  if (!choice.ok) throw new ConflictError(choice.code, choice.message);
+  const now = deps.clock.now().toISOString();
+  const updated = await deps.clusters.updateForOperation(cluster.id, op.id, { controlPlaneAddress: choice.address }, { endOperation: false, now });
+  if (!updated) throw new ConflictError('operation-ended', `cluster ${cluster.name} is no longer run by operation ${op.id}; this run does nothing`);
+  return updated;
+}
+
+/**
+ * Which joining hosts are repaved to the profile's image first (domain/repave.ts), from each
+ * host's reported running image; the hosts left out are recorded on the operation with why.
+ */
+async function repaveDecision(deps: WorkflowDeps, op: OperationRecord, cluster: ClusterRecord): Promise<RepaveDecision> {
+  const joining = op.type === 'scale-out' ? op.input.add : [...cluster.controlPlane.hostIds, ...cluster.workers.flatMap((w) => w.hostIds)];
+  const pv = await deps.profiles.getVersion(cluster.project, cluster.profile.name, cluster.profile.version);
+  if (!pv) throw new NotFoundError('profile-version-not-found', `profile ${cluster.profile.name}@${cluster.profile.version} of cluster ${cluster.name} no longer exists`);
+  const reported = new Map<string, ReportedNode | undefined>();
+  for (const h of joining) reported.set(h, await reportedNode(deps, h));
+  const decision = decideRepave(joining, osTargetOf(pv.layers), reported);
+  const skipped = decision.skipped.map((s) => ({ hostId: s.hostId, step: 'repave', reason: s.reason }));
+  await deps.operations.update(op.id, { skipped }, ['running'], deps.clock.now().toISOString());
+  return decision;
 }
 
 /**

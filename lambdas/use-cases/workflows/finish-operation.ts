@@ -1,5 +1,6 @@
 import { ConflictError } from '../../domain/errors.js';
 import type { ClusterRecord, OperationRecord } from '../../domain/model.js';
+import { secretVariableName } from '../../domain/profile-variables.js';
 import type { ClusterChanges } from '../../ports/index.js';
 import { upgradeFinishChanges } from './upgrade-steps.js';
 import { joinTokenSecret, kubeconfigSecret, loadOperation, OPEN_STATUSES, type WorkflowDeps } from './deps.js';
@@ -33,7 +34,10 @@ export async function finishOperation(deps: WorkflowDeps, operationId: string, e
       changes = { ...changes, controlPlane: op.input.after.controlPlane, workers: op.input.after.workers };
       break;
     case 'reconfigure':
-      changes = { ...changes, profile: op.input.profile };
+      changes = {
+        ...changes, profile: op.input.profile,
+        ...(op.input.variables ? { variables: op.input.variables.values, secretVariables: op.input.variables.secrets } : {}),
+      };
       break;
     case 'upgrade-cluster':
       changes = upgradeFinishChanges(op);
@@ -61,6 +65,7 @@ async function finishDelete(deps: WorkflowDeps, op: OperationRecord, cluster: Cl
     await deps.clusters.deleteReleasing(cluster);
     await deps.secrets.delete(joinTokenSecret(cluster.id));
     await deps.secrets.delete(kubeconfigSecret(cluster.id));
+    for (const name of cluster.secretVariables ?? []) await deps.secrets.delete(secretVariableName(cluster.id, name));
     await deps.operations.update(op.id, { status: 'succeeded', step: 'done', endedAt: now }, [...OPEN_STATUSES], now);
     return { status: 'succeeded' };
   }

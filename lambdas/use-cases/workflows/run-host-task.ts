@@ -160,14 +160,16 @@ async function adopt(deps: WorkflowDeps, found: CommandRecord, input: HostComman
 /** Reads the profile layers a node-configuration or wait-packs step needs, then asks the domain for the step's command. */
 async function commandFor(deps: WorkflowDeps, op: OperationRecord, cluster: ClusterRecord, task: HostTask): Promise<CommandSpec> {
   let layers;
-  if (needsLayers(task.step)) {
+  let variables;
+  if (needsLayers(op, task.step)) {
     const target = profileTargetOf(op, cluster);
     const pv = await deps.profiles.getVersion(cluster.project, target.name, target.version);
     if (!pv) throw new NotFoundError('profile-version-not-found', `profile ${target.name}@${target.version} of cluster ${cluster.name} no longer exists`);
     layers = pv.layers;
+    variables = pv.variables;
   }
   return decideCommand({
-    op, cluster, task, ...(layers ? { layers } : {}), hostTimeoutSeconds: deps.settings.hostTimeoutSeconds,
+    op, cluster, task, ...(layers ? { layers } : {}), ...(variables ? { variables } : {}), hostTimeoutSeconds: deps.settings.hostTimeoutSeconds,
     joinToken: { placeholder: JOIN_TOKEN_PLACEHOLDER, secret: joinTokenSecret(cluster.id) },
   });
 }

@@ -133,6 +133,31 @@ describe('SecretsManagerSecretStore.get and delete', () => {
   });
 });
 
+describe('SecretsManagerSecretStore.put', () => {
+  it('sets a new value on an existing secret', async () => {
+    sm.on(PutSecretValueCommand).resolves({});
+    await store().put('clusters/c1/vars/PASSWORD', VALUE);
+    expect(sm.commandCalls(PutSecretValueCommand)[0]!.args[0].input).toEqual({ SecretId: 'edgefleet/prod/clusters/c1/vars/PASSWORD', SecretString: VALUE });
+    expect(sm.commandCalls(CreateSecretCommand)).toHaveLength(0);
+  });
+
+  it('creates an absent secret; a concurrent create makes it set the value on the winner\'s secret', async () => {
+    sm.on(PutSecretValueCommand).rejectsOnce(err('ResourceNotFoundException')).resolves({});
+    sm.on(CreateSecretCommand).rejectsOnce(err('ResourceExistsException'));
+    await store().put('clusters/c1/vars/PASSWORD', VALUE);
+    expect(sm.commandCalls(CreateSecretCommand)[0]!.args[0].input).toEqual({ Name: 'edgefleet/prod/clusters/c1/vars/PASSWORD', SecretString: VALUE });
+    expect(sm.commandCalls(PutSecretValueCommand)).toHaveLength(2);
+  });
+
+  it('reports a denial naming the secret, never the value', async () => {
+    sm.on(PutSecretValueCommand).rejects(err('AccessDeniedException'));
+    const e = await store().put('clusters/c1/vars/PASSWORD', VALUE).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(UnavailableError);
+    expect(String((e as Error).message)).toContain('clusters/c1/vars/PASSWORD');
+    expect(String((e as Error).message)).not.toContain(VALUE);
+  });
+});
+
 describe('creationToken', () => {
   it('is a stable UUID-shaped hash of the name', () => {
     expect(creationToken('a')).toBe(creationToken('a'));

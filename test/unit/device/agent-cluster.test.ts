@@ -26,6 +26,34 @@ describe('apply-cloud-config', () => {
     expect(statusMessage.parse(last).kubernetes).toEqual({ ready: true, cordoned: false, role: 'init', version: 'v1.32.3+k3s1' });
   });
 
+  test('done only at the target kubelet: bootstrap Ready at the version asked for → succeeded; at another → failed at once naming both', async () => {
+    const ok = await online(sim());
+    const r = await ok.run('kv1', 'apply-cloud-config', { cloudConfig: INIT, mode: 'bootstrap', kubeletVersion: 'v1.32.3' });
+    expect(r.detail).toBe('Kubernetes node host-1 Ready: role init, kubelet v1.32.3+k3s1');
+    const k = sim();
+    const bad = await online(k);
+    const started = Date.now();
+    const wrong = await bad.run('kv2', 'apply-cloud-config', { cloudConfig: INIT, mode: 'bootstrap', kubeletVersion: 'v1.31.2', readyTimeoutSeconds: 60 });
+    expect(wrong.phases.at(-1)).toBe('failed');
+    expect(wrong.detail).toBe('Kubernetes node host-1 is Ready at kubelet v1.32.3+k3s1, expected v1.31.2: the image it runs (quay.io/kairos/ubuntu:24.04-standard-amd64-generic-v3.4.2-k3sv1.32.3-k3s1) does not carry the profile\'s Kubernetes version; publish a profile whose os image carries v1.31.2, or fix the k8s layer\'s version');
+    expect(Date.now() - started).toBeLessThan(30_000);
+  });
+
+  test('done only at the target kubelet after a reboot too (the provider at boot)', async () => {
+    const a = await online(sim({ rebootDelayMs: 20 }));
+    const r = await a.run('kv3', 'apply-cloud-config', { cloudConfig: INIT, mode: 'bootstrap', reboot: true, kubeletVersion: '1.30.4', readyTimeoutSeconds: 60 });
+    expect(r.phases.at(-1)).toBe('failed');
+    expect(r.detail).toMatch(/^Kubernetes node host-1 is Ready at kubelet v1\.32\.3\+k3s1, expected 1\.30\.4: /);
+  });
+
+  test('a kubeletVersion that is not a version is refused before anything is written', async () => {
+    const k = sim();
+    const a = await online(k);
+    const r = await a.run('kv4', 'apply-cloud-config', { cloudConfig: INIT, mode: 'bootstrap', kubeletVersion: '--all' });
+    expect(r.detail).toBe('invalid parameter: kubeletVersion: "--all" is not a Kubernetes version such as v1.31.2 or v1.31.2+k3s1');
+    expect(k.calls).toEqual([]);
+  });
+
   test('a join failure fails with the reason', async () => {
     const a = await online(sim({ failures: { joinFailure: 'cannot reach 10.0.0.1:6443' } }));
     const r = await a.run('b2', 'apply-cloud-config', { cloudConfig: WORKER, mode: 'bootstrap' });

@@ -87,7 +87,7 @@ describe('upgrade gate: fails fast when waiting cannot help', () => {
     };
     const a = await online(stale);
     const r = await a.run('stale-1', 'upgrade', { image: NEW, kubeletVersion: 'v1.33.1' });
-    expect(r.detail).toBe('booted active at v3.5.0; Kubernetes node host-1 Ready at kubelet v1.33.1');
+    expect(r.detail).toBe('booted active at v3.5.0; Kubernetes node host-1 Ready at kubelet v1.33.1+k3s1');
   });
 
   test('the device-side identity rules', () => {

@@ -18,8 +18,8 @@ describe('upgrade: the post-boot health gate', () => {
     const a = await online(k);
     const r = await a.run('g1', 'upgrade', { image: NEW, kubeletVersion: 'v1.33.1' });
     expect(r.phases).toEqual(['accepted', 'progress', 'progress', 'progress', 'succeeded']);
-    expect(r.detail).toBe('booted active at v3.5.0; Kubernetes node host-1 Ready at kubelet v1.33.1');
-    expect(k.kubernetes.node('host-1')).toMatchObject({ ready: true, kubeletVersion: 'v1.33.1' });
+    expect(r.detail).toBe('booted active at v3.5.0; Kubernetes node host-1 Ready at kubelet v1.33.1+k3s1');
+    expect(k.kubernetes.node('host-1')).toMatchObject({ ready: true, kubeletVersion: 'v1.33.1+k3s1' });
   });
 
   test.each([
@@ -28,9 +28,9 @@ describe('upgrade: the post-boot health gate', () => {
     ['wrong Kairos version', {}, { image: NEW, version: 'v3.6.0', kubeletVersion: 'v1.33.1' },
       'booted active at v3.5.0, expected active at v3.6.0'],
     ['wrong kubelet', {}, { image: IMG('v3.5.0', '1.30.4'), kubeletVersion: 'v1.31.2' },
-      'booted active at v3.5.0 but the node reports kubelet v1.30.4, expected v1.31.2: the image does not carry the target Kubernetes version'],
+      'booted active at v3.5.0 but the node reports kubelet v1.30.4+k3s1, expected v1.31.2: the image does not carry the target Kubernetes version'],
     ['not Ready', { failures: { neverReady: true } }, { image: NEW, kubeletVersion: 'v1.33.1' },
-      'booted active at v3.5.0 but Kubernetes node host-1 was not Ready within 1 s (kubelet v1.33.1): check kubectl describe node host-1 and journalctl -u k3s-agent'],
+      'booted active at v3.5.0 but Kubernetes node host-1 was not Ready within 1 s (kubelet v1.33.1+k3s1): check kubectl describe node host-1 and journalctl -u k3s-agent'],
     ['no node at all while a kubelet is expected', { k8sRole: undefined }, { image: NEW, kubeletVersion: 'v1.33.1' },
       'booted active at v3.5.0 but there is no Kubernetes node on this host after 1 s, expected kubelet v1.33.1 Ready: the provider did not bring Kubernetes up (journalctl -u kairos-agent)'],
   ])('%s → failed with what was found', async (_name, options, params, detail) => {
@@ -74,7 +74,7 @@ describe('upgrade: the post-boot health gate', () => {
     await k.reboot();
     const b = await online(k);
     await waitFor(() => b.t.phases('gr1').includes('failed'), 'decided after boot');
-    expect(b.t.results('gr1').at(-1).detail).toBe('booted active at v3.5.0 but the node reports kubelet v1.30.4, expected v1.31.2: the image does not carry the target Kubernetes version');
+    expect(b.t.results('gr1').at(-1).detail).toBe('booted active at v3.5.0 but the node reports kubelet v1.30.4+k3s1, expected v1.31.2: the image does not carry the target Kubernetes version');
     expect(await new StateStore(fixture.dir()).readInflight()).toBeUndefined();
   });
 
@@ -101,7 +101,7 @@ describe('upgrade: the post-boot health gate', () => {
     const b = await online(counted);
     await waitFor(() => b.t.phases('gr2').includes('succeeded'), `succeeded after boot: ${JSON.stringify(b.t.results('gr2'))}`);
     expect(b.t.results('gr2').map((r) => r.phase)).toEqual(['progress', 'succeeded']);
-    expect(b.t.results('gr2').at(-1).detail).toBe('booted active at v3.5.0; Kubernetes node host-1 Ready at kubelet v1.33.1');
+    expect(b.t.results('gr2').at(-1).detail).toBe('booted active at v3.5.0; Kubernetes node host-1 Ready at kubelet v1.33.1+k3s1');
   });
 });
 

@@ -78,3 +78,13 @@ describe('packWait(): waiting for packs', () => {
     expect(w.detail).toMatch(expected.detail);
   });
 });
+
+describe('a changed pack file not applied yet', () => {
+  it('an Addon checksum other than the file on disk is installing, whatever the old Job says', () => {
+    const o: PackObservation = {
+      pack: calico, addon: { ...addon('edgefleet-calico'), spec: { checksum: 'a'.repeat(64) } }, helmChart: helmChart({ jobName: 'helm-install-calico' }), job: complete, workloads: list(),
+    };
+    expect(packStatusOf({ ...o, fileChecksum: 'b'.repeat(64) })).toMatchObject({ state: 'installing', reason: expect.stringContaining('the change to edgefleet-calico.yaml is not applied yet') });
+    expect(packStatusOf({ ...o, fileChecksum: 'a'.repeat(64) })).toMatchObject({ state: 'ready' });
+  });
+});

@@ -1,4 +1,4 @@
-import { kubeletCore, kubeletFromImage, parsePreflightParams, parseUpgradeParams, sameKubelet, validateKubeletVersion } from '../../../device/upgrade.js';
+import { kubeletCore, kubeletFromImage, kubernetesFromImage, parsePreflightParams, parseUpgradeParams, sameKubelet, validateKubeletVersion } from '../../../device/upgrade.js';
 
 /** upgrade / preflight parameters and kubelet version rules (pure). */
 
@@ -82,6 +82,18 @@ describe('kubelet versions', () => {
     ['registry.local:5000/os@sha256:' + 'a'.repeat(64), undefined],
   ])('%s carries kubelet %s', (image, v) => {
     expect(kubeletFromImage(image)).toBe(v);
+  });
+
+  it.each([
+    [IMG, { distribution: 'k3s', kubeletVersion: 'v1.31.2+k3s1' }],
+    ['quay.io/kairos/opensuse:leap-15.6-standard-amd64-generic-v3.5.0-rke2v1.31.2-rke2r1', { distribution: 'rke2', kubeletVersion: 'v1.31.2+rke2r1' }],
+    ['quay.io/kairos/ubuntu:24.04-standard-amd64-generic-v3.5.0-k3sv1.33.1', { distribution: 'k3s', kubeletVersion: 'v1.33.1' }],
+    ['oci.example.com/canvos/ubuntu:k3s-1.32.1-v4.5.7-demo', { distribution: 'k3s', kubeletVersion: 'v1.32.1' }],
+    ['oci.example.com/canvos/ubuntu:kubeadm-1.31.4-v4.5.7', { distribution: 'kubeadm', kubeletVersion: 'v1.31.4' }],
+    ['quay.io/kairos/ubuntu:24.04-core-amd64-generic-v3.5.0', undefined],
+    ['quay.io/kairos/ubuntu:24.04-standard-amd64-generic-v3.5.0', undefined],
+  ])('%s carries Kubernetes %j', (image, k) => {
+    expect(kubernetesFromImage(image)).toEqual(k);
   });
 
   it('validateKubeletVersion returns the value as given', () => {

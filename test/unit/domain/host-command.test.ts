@@ -7,11 +7,13 @@ import type { Layer } from '../../../lambdas/domain/profile.js';
 const T0 = '2026-01-01T00:00:00.000Z';
 const cluster: ClusterRecord = {
   id: 'c-1', project: 'p', name: 'shop', profile: { name: 'edge', version: '1.0.0' },
-  controlPlane: { hostIds: ['c1', 'c2'] }, workers: [{ name: 'pos', hostIds: ['w1'] }],
+  controlPlane: { hostIds: ['c1', 'c2'] }, workers: [{ name: 'pos', hostIds: ['w1'] }], controlPlaneAddress: '192.0.2.10',
   status: 'running', version: 1, createdAt: T0, updatedAt: T0,
 };
+const OS_IMAGE = 'quay.io/kairos/ubuntu:24.04-standard-amd64-generic-v3.5.0-k3sv1.32.3-k3s1';
 const base = { id: 'op-1', project: 'p', target: { type: 'cluster' as const, id: 'c-1' }, status: 'running' as const, step: 'run', hosts: {}, startedAt: T0 };
 const create: OperationRecord = { ...base, type: 'create-cluster' };
+const scaleOut: OperationRecord = { ...base, type: 'scale-out', input: { pool: 'pos', add: ['w2'], after: { controlPlane: cluster.controlPlane, workers: [{ name: 'pos', hostIds: ['w1', 'w2'] }] } } };
 const plan = (target: UpgradeOperation['input']['plan']['target']): UpgradeOperation['input']['plan'] => ({
   behaviour: 'reboot', changes: [], controlPlane: [], workers: [], maxUnavailable: 1, target, downtime: { expected: false }, skippedWorkers: false,
 });
@@ -19,11 +21,11 @@ const upgrade = (over: Partial<UpgradeOperation['input']> = {}, target: UpgradeO
   ...base, type: 'upgrade-cluster', input: { to: { name: 'edge', version: '2.0.0' }, from: { name: 'edge', version: '1.0.0' }, plan: plan(target), ...over },
 });
 const layers: Layer[] = [
-  { type: 'os', pack: 'ubuntu', version: '24.04', image: 'img:v1' },
+  { type: 'os', pack: 'ubuntu', version: '24.04', image: OS_IMAGE },
   { type: 'k8s', pack: 'k3s', version: '1.32.3+k3s1' },
 ];
 const JOIN = { placeholder: '@@JOIN@@', secret: 'clusters/c-1/join-token' };
-const run = (op: OperationRecord, task: StepTask, over: { layers?: Layer[]; hostTimeoutSeconds?: number } = {}) =>
+const run = (op: OperationRecord, task: StepTask, over: { layers?: Layer[]; hostTimeoutSeconds?: number; cluster?: ClusterRecord } = {}) =>
   commandFor({ op, cluster, task, layers, hostTimeoutSeconds: 600, joinToken: JOIN, ...over });
 
 // The domain's step union is the wire's (contracts/workflows.ts): `tsc` fails if they drift.
@@ -44,6 +46,9 @@ describe('commandFor(): the command of each step', () => {
     ['preflight checks the image and room for three images', upgrade(), { hostId: 'w1', step: 'preflight' }, { type: 'preflight', params: { image: 'img:v2', requiredFreeMb: REQUIRED_FREE_MB } }],
     ['preflight of a Kubernetes-only upgrade has no image to check', upgrade({}, { kubeletVersion: 'v1.33.0+k3s1' }), { hostId: 'w1', step: 'preflight' }, { type: 'preflight', params: { requiredFreeMb: REQUIRED_FREE_MB } }],
     ['upgrade to the planned image and versions', upgrade(), { hostId: 'w1', step: 'upgrade' }, { type: 'upgrade', params: { image: 'img:v2', version: 'v3.5.0', kubeletVersion: 'v1.32.3+k3s1' } }],
+    ['a create\'s repave: preflight of the profile\'s os image', create, { hostId: 'w1', step: 'preflight' }, { type: 'preflight', params: { image: OS_IMAGE, requiredFreeMb: REQUIRED_FREE_MB } }],
+    ['a create\'s repave: upgrade to the os image at the Kairos version of its tag, no kubelet (not a node yet)', create, { hostId: 'w1', step: 'upgrade' }, { type: 'upgrade', params: { image: OS_IMAGE, version: 'v3.5.0' } }],
+    ['a scale-out\'s repave: the same', scaleOut, { hostId: 'w2', step: 'upgrade' }, { type: 'upgrade', params: { image: OS_IMAGE, version: 'v3.5.0' } }],
   ])('%s', (_name, op, task, expected) => {
     expect(run(op, task)).toEqual(expected);
   });
@@ -54,16 +59,17 @@ describe('commandFor(): the command of each step', () => {
   });
 
   it.each<[string, TaskStep, string, string, Record<string, unknown>]>([
-    ['init bootstraps the first control-plane node', 'init', 'c1', 'init', { mode: 'bootstrap' }],
-    ['a joining control-plane node', 'join-control-plane', 'c2', 'control-plane', { mode: 'bootstrap' }],
-    ['a joining worker, in its pool', 'join-worker', 'w1', 'worker', { mode: 'bootstrap' }],
-    ['restart keeps the node its role', 'restart', 'c2', 'control-plane', { mode: 'restart' }],
-    ['reload', 'reload', 'w1', 'worker', { mode: 'reload' }],
-    ['an upgrade reboot writes the configuration and reboots', 'reboot', 'c1', 'init', { mode: 'write', reboot: true }],
+    ['init bootstraps the first control-plane node, done only at the k8s layer\'s kubelet', 'init', 'c1', 'init', { mode: 'bootstrap', kubeletVersion: 'v1.32.3+k3s1' }],
+    ['a joining control-plane node', 'join-control-plane', 'c2', 'control-plane', { mode: 'bootstrap', kubeletVersion: 'v1.32.3+k3s1' }],
+    ['a joining worker, in its pool', 'join-worker', 'w1', 'worker', { mode: 'bootstrap', kubeletVersion: 'v1.32.3+k3s1' }],
+    ['restart keeps the node its role', 'restart', 'c2', 'control-plane', { mode: 'restart', kubeletVersion: 'v1.32.3+k3s1' }],
+    ['reload (waits for nothing)', 'reload', 'w1', 'worker', { mode: 'reload' }],
+    ['an upgrade reboot writes the configuration and reboots', 'reboot', 'c1', 'init', { mode: 'write', reboot: true, kubeletVersion: 'v1.32.3+k3s1' }],
   ])('%s: the rendered node configuration', (_name, step, hostId, role, params) => {
     const c = run(create, { hostId, step });
     expect(c.type).toBe('apply-cloud-config');
     expect(c.params).toEqual({ cloudConfig: expect.any(String), readyTimeoutSeconds: 600, ...params });
+    expect(c.params.cloudConfig).toContain('control_plane_host: 192.0.2.10');
     expect(c.params.cloudConfig).toContain(role === 'worker' ? 'pos' : 'control-plane');
     expect(c.params.cloudConfig).toContain(JOIN.placeholder);
     expect(c.secrets).toEqual({ [JOIN.placeholder]: JOIN.secret });
@@ -71,11 +77,22 @@ describe('commandFor(): the command of each step', () => {
   });
 
   it.each<[string, OperationRecord, StepTask, string]>([
-    ['preflight outside an upgrade', create, { hostId: 'w1', step: 'preflight' }, 'plan-missing'],
+    ['preflight outside an upgrade, a create or a scale-out', { ...base, type: 'delete-cluster' }, { hostId: 'w1', step: 'preflight' }, 'plan-missing'],
     ['an upgrade without a target image', upgrade({}, { kubeletVersion: 'v1.33.0+k3s1' }), { hostId: 'w1', step: 'upgrade' }, 'image-required'],
   ])('refuses %s', (_name, op, task, code) => {
     expect(() => run(op, task)).toThrow(ConflictError);
     expect(() => run(op, task)).toThrow(expect.objectContaining({ code }));
+  });
+
+  it('a create\'s repave of a profile without an os image is refused (the begin step plans none)', () => {
+    expect(() => run(create, { hostId: 'w1', step: 'upgrade' }, { layers: [layers[1]!] })).toThrow(expect.objectContaining({ code: 'image-required' }));
+  });
+
+  it('a node configuration joins through the VIP, else the stored control-plane address — never a host id; with neither it is refused', () => {
+    const vip = run(create, { hostId: 'w1', step: 'join-worker' }, { cluster: { ...cluster, vip: '192.0.2.100' } });
+    expect(vip.params.cloudConfig).toContain('control_plane_host: 192.0.2.100');
+    const { controlPlaneAddress: _none, ...bare } = cluster;
+    expect(() => run(create, { hostId: 'w1', step: 'join-worker' }, { cluster: bare })).toThrow(expect.objectContaining({ code: 'no-control-plane-address' }));
   });
 
   it('a node-configuration step without the layers is refused, not rendered empty', () => {
@@ -87,7 +104,7 @@ describe('commandFor(): the command of each step', () => {
     ['drain', false], ['remove-node', false], ['reset', false], ['cordon', false], ['uncordon', false], ['preflight', false], ['upgrade', false], ['wait-packs', false], ['export-kubeconfig', false],
   ])('%s is a node configuration: %s', (step, needs) => {
     expect(needsNodeConfig(step)).toBe(needs);
-    expect(needsLayers(step)).toBe(needs || step === 'wait-packs');
+    expect(needsLayers(upgrade(), step)).toBe(needs || step === 'wait-packs');
   });
 
   const withPacks: Layer[] = [
@@ -107,11 +124,43 @@ describe('commandFor(): the command of each step', () => {
     expect(() => commandFor({ op: create, cluster, task: { hostId: 'c1', step: 'wait-packs' }, hostTimeoutSeconds: 600, joinToken: JOIN })).toThrow(expect.objectContaining({ code: 'layers-required' }));
   });
 
+  it.each<[string, OperationRecord, boolean]>([['create', create, true], ['scale-out', scaleOut, true], ['upgrade (its plan names the image)', upgrade(), false]])(
+    'preflight and upgrade of a %s need the profile layers: %s', (_name, op, needs) => {
+      expect(needsLayers(op, 'preflight')).toBe(needs);
+      expect(needsLayers(op, 'upgrade')).toBe(needs);
+    });
+
   it.each<[string, OperationRecord, string]>([
     ['create renders the cluster profile', create, '1.0.0'],
     ['an upgrade renders its target', upgrade(), '2.0.0'],
     ['a reconfigure renders its new version', { ...base, type: 'reconfigure', input: { profile: { name: 'edge', version: '1.1.0' }, behaviour: 'reload', changes: [] } }, '1.1.0'],
   ])('%s', (_name, op, version) => {
     expect(profileTargetOf(op, cluster)).toEqual({ name: 'edge', version });
+  });
+});
+
+describe('commandFor(): profile variables in the node configuration', () => {
+  const withVars: Layer[] = [
+    ...layers.map((l) => (l.type === 'k8s' ? { ...l, values: 'node-label:\n  - site={{ .vars.SITE }}\n' } : l)),
+    { type: 'addon', pack: 'app', version: '1.0.0', chart: { repo: 'https://charts.example.com', name: 'app', version: '1.0.0' }, values: 'password: {{ .vars.PASSWORD }}\nreplicas: {{ .vars.REPLICAS }}\n' },
+  ];
+  const variables = [{ name: 'SITE' }, { name: 'PASSWORD', secret: true }, { name: 'REPLICAS', type: 'number' as const, default: 1 }];
+  const withValues: ClusterRecord = { ...cluster, variables: { SITE: 'shop-7' }, secretVariables: ['PASSWORD'] };
+  const PH = '@@EDGEFLEET_SECRET_VAR_PASSWORD@@';
+
+  it('fills in the cluster\'s values; a secret is its placeholder, filled in from the secret store on publish', () => {
+    const c = commandFor({ op: create, cluster: withValues, task: { hostId: 'c1', step: 'init' }, layers: withVars, variables, hostTimeoutSeconds: 600, joinToken: JOIN });
+    const cloudConfig = String(c.params.cloudConfig);
+    expect(cloudConfig).toContain('site=shop-7');
+    expect(cloudConfig).toContain(PH);
+    expect(cloudConfig).not.toContain('{{ .vars.');
+    expect(c.secrets).toEqual({ [JOIN.placeholder]: JOIN.secret, [PH]: 'clusters/c-1/vars/PASSWORD' });
+  });
+
+  it('a reconfigure renders its new values, not the cluster\'s', () => {
+    const op: OperationRecord = { ...base, type: 'reconfigure', input: { profile: cluster.profile, behaviour: 'service-restart', changes: [], variables: { values: { SITE: 'shop-8' }, secrets: ['PASSWORD'], changed: ['SITE'] } } };
+    const c = commandFor({ op, cluster: withValues, task: { hostId: 'c1', step: 'restart' }, layers: withVars, variables, hostTimeoutSeconds: 600, joinToken: JOIN });
+    expect(String(c.params.cloudConfig)).toContain('site=shop-8');
+    expect(String(c.params.cloudConfig)).not.toContain('shop-7');
   });
 });

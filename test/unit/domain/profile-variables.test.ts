@@ -1,6 +1,7 @@
 import { parse } from 'yaml';
+import { classifyChanges } from '../../../lambdas/domain/reconfigure.js';
 import {
-  checkValues, renderTemplate, resolverFor, secretVariablePlaceholder, substituteLayers, type VariableDeclaration,
+  changedVariables, checkValues, layersForComparison, renderTemplate, resolverFor, secretVariablePlaceholder, substituteLayers, type VariableDeclaration,
 } from '../../../lambdas/domain/profile-variables.js';
 
 const DECLARED: VariableDeclaration[] = [
@@ -113,5 +114,29 @@ describe('substituteLayers()', () => {
     expect(parse(r.layers[1]!.values!)).toEqual({ password: secretVariablePlaceholder('PASSWORD') });
     expect(r.layers[2]).toBe(layers[2]);
     expect(r.secrets).toEqual({ [secretVariablePlaceholder('PASSWORD')]: 'clusters/c-1/vars/PASSWORD' });
+  });
+});
+
+describe('reconfigure with new values: classified like a layer value change', () => {
+  // The classification itself is domain/reconfigure.ts classifyChanges over the filled-in layers.
+  const LAYERS = [
+    { type: 'os' as const, pack: 'ubuntu', version: '24.04' },
+    { type: 'k8s' as const, pack: 'k3s', version: '1.31.2', values: 'node-label:\n  - site={{ .vars.HOST }}\n' },
+    { type: 'addon' as const, pack: 'app', version: '1.0.0', values: 'replicas: {{ .vars.REPLICAS }}\npassword: {{ .vars.PASSWORD }}\n' },
+  ];
+  const before = { values: { HOST: 'a', REPLICAS: 1 }, secrets: ['PASSWORD'] };
+  const classify = (after: typeof before, newSecrets: string[] = []) =>
+    classifyChanges(layersForComparison(LAYERS, DECLARED, before), layersForComparison(LAYERS, DECLARED, after, newSecrets));
+
+  it.each([
+    ['an add-on value → reload', { ...before, values: { HOST: 'a', REPLICAS: 3 } }, [], 'reload', ['addon:app'], ['REPLICAS']],
+    ['a k8s value → service restart', { ...before, values: { HOST: 'b', REPLICAS: 1 } }, [], 'service-restart', ['k8s:k3s'], ['HOST']],
+    ['a new secret value → reload of the layers using it', before, ['PASSWORD'], 'reload', ['addon:app'], ['PASSWORD']],
+    ['the same values → no-op', before, [], 'no-op', [], []],
+  ] as const)('%s', (_label, after, newSecrets, behaviour, layers, changed) => {
+    const plan = classify(after, [...newSecrets]);
+    expect(plan.behaviour).toBe(behaviour);
+    expect(plan.changes.map((c) => c.layer)).toEqual(layers);
+    expect(changedVariables(before, after, newSecrets)).toEqual(changed);
   });
 });

@@ -417,3 +417,17 @@ describe('planUpgrade(): a subset of the cluster (options.only), judged from the
     expect(refusal(TO.repave, SHAPES['3']!, { only })).toEqual({ ok: false, code: 'invalid-upgrade', message: expect.stringMatching(message) });
   });
 });
+
+describe('an OS-flavour-only change (same Kairos, same Kubernetes, another flavour\'s image)', () => {
+  const OPENSUSE = 'quay.io/kairos/opensuse:leap-15.6-standard-amd64-generic-v3.4.0-k3sv1.30.4-k3s1';
+  const to: Layer[] = [{ type: 'os', pack: 'opensuse', version: '15.6', image: OPENSUSE }, k8s, cni];
+  it.each(Object.keys(SHAPES))('repaves every node of a %s cluster, none skipped, into the new flavour\'s image', (shape) => {
+    const nodes = SHAPES[shape]!.map((n) => ({ ...n, kubeletVersion: 'v1.30.4+k3s1', running: { image: IMG_OLD, kairosVersion: 'v3.4.0' } }));
+    const p = plan(to, nodes, { acknowledgeDowntime: true, maxUnavailable: 1 });
+    expect(p.behaviour).toBe('repave');
+    expect(p.target).toEqual({ image: OPENSUSE, kairosVersion: 'v3.4.0', flavor: 'opensuse', kubeletVersion: 'v1.30.4' });
+    const planned = [...p.controlPlane, ...p.workers];
+    expect(planned.map((n) => n.hostId)).toEqual(nodes.map((n) => n.hostId));
+    for (const n of planned) expect(n.steps.map((s) => s.step)).toContain('upgrade');
+  });
+});

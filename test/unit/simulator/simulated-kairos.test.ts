@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { nicAddresses } from '../../../device/inventory.js';
 import { SimulatedKairos } from '../../../simulator/index.js';
 
 const V2 = 'quay.io/kairos/ubuntu:24.04-standard-amd64-generic-v3.5.0-k3sv1.33.1-k3s1';
@@ -72,6 +73,17 @@ describe('simulated Kairos', () => {
     }
   });
 
+  test('addresses: deterministic per host (an IPv4 in 10.0.0.0/8 on eth0), as the agent reads them; `nics` sets them, [] means none', () => {
+    const a = nicAddresses(new SimulatedKairos({ nodeName: 'sim-1' }).networkInterfaces());
+    expect(a).toEqual(nicAddresses(new SimulatedKairos({ nodeName: 'sim-1' }).networkInterfaces()));
+    expect(a).toEqual([{ name: 'eth0', ips: [expect.stringMatching(/^10\.\d+\.\d+\.\d+$/)] }]);
+    expect(a).not.toEqual(nicAddresses(new SimulatedKairos({ nodeName: 'sim-2' }).networkInterfaces()));
+    const k = new SimulatedKairos({ nics: [{ name: 'enp1s0', ips: ['192.168.7.5'] }] });
+    expect(nicAddresses(k.networkInterfaces())).toEqual([{ name: 'enp1s0', ips: ['192.168.7.5'] }]);
+    k.setNics([]);
+    expect(nicAddresses(k.networkInterfaces())).toEqual([]);
+  });
+
   describe('Kubernetes node', () => {
     const CP = 'cluster:\n  cluster_token: t\n  role: controlplane\n  config: |\n    node-name: cp-1\n';
     const RKE2_WORKER = `cluster:\n  role: worker\nstages:\n  initramfs:\n    - files:\n        - path: /etc/edgefleet/node.json\n          content: '{"hostId":"w-2","distribution":"rke2","kubernetesVersion":"1.31.4"}'\n`;
@@ -91,16 +103,59 @@ describe('simulated Kairos', () => {
       expect(k.calls).toEqual(['apply-cloud-config', 'bootstrap']);
     });
 
-    test('distribution and version from the node facts EdgeFleet renders (kubelet version with a v)', async () => {
-      const k = new SimulatedKairos({ now: clock });
+    const RKE2_IMAGE = 'quay.io/kairos/opensuse:leap-15.6-standard-amd64-generic-v3.5.0-rke2v1.31.4-rke2r1';
+    const CORE_IMAGE = 'quay.io/kairos/ubuntu:24.04-core-amd64-generic-v3.5.0';
+
+    test('distribution and version come from the image running, never from the cloud-config (which asks for rke2 1.31.4)', async () => {
+      const k = new SimulatedKairos({ now: clock, image: RKE2_IMAGE });
       await k.applyCloudConfig(RKE2_WORKER);
       await k.bootstrap();
-      expect((await k.state()).kubernetes).toEqual({ ready: true, cordoned: false, role: 'worker', distribution: 'rke2', version: 'v1.31.4', nodeName: 'w-2' });
+      expect((await k.state()).kubernetes).toEqual({ ready: true, cordoned: false, role: 'worker', distribution: 'rke2', version: 'v1.31.4+rke2r1', nodeName: 'w-2' });
       expect(await k.restartKubernetes()).toBe('rke2-agent');
     });
 
-    test('the cordon it reports is the shared Kubernetes API\'s (whoever cordoned it: a peer\'s drain, an operator)', async () => {
+    test('the cloud-config names another version than the image carries: the node runs what the image carries', async () => {
       const k = new SimulatedKairos({ now: clock });
+      await k.applyCloudConfig(RKE2_WORKER.replace('"rke2"', '"k3s"'));
+      await k.bootstrap();
+      expect((await k.state()).kubernetes).toMatchObject({ distribution: 'k3s', version: 'v1.32.3+k3s1' });
+    });
+
+    test('an image without Kubernetes (core) brings no node up; another distribution than the image carries neither', async () => {
+      const core = new SimulatedKairos({ now: clock, image: CORE_IMAGE });
+      await core.applyCloudConfig(CP);
+      await expect(core.bootstrap()).rejects.toThrow(`the Kubernetes provider could not bring up the control-plane node: no Kubernetes distribution in image ${CORE_IMAGE}`);
+      expect((await core.state()).kubernetes).toBeUndefined();
+      const k3s = new SimulatedKairos({ now: clock });
+      await k3s.applyCloudConfig(RKE2_WORKER);
+      await expect(k3s.bootstrap()).rejects.toThrow(/no rke2 in image quay\.io\/kairos\/ubuntu:24\.04-standard-amd64-generic-v3\.4\.2-k3sv1\.32\.3-k3s1 \(it carries k3s v1\.32\.3\+k3s1\)/);
+      // Rebooting with the config (the provider at boot) brings no node up either.
+      await core.reboot();
+      expect((await core.state()).kubernetes).toBeUndefined();
+    });
+
+    test('the simulated image catalog says what a label-only image carries', async () => {
+      const k = new SimulatedKairos({ now: clock, image: CORE_IMAGE, images: { [CORE_IMAGE]: { distribution: 'k3s', kubernetesVersion: '1.31.2+k3s1' } } });
+      await k.applyCloudConfig(CP);
+      await k.bootstrap();
+      expect((await k.state()).kubernetes).toMatchObject({ distribution: 'k3s', version: 'v1.31.2+k3s1' });
+    });
+
+    test('a repave: the node comes back at the kubelet of the image written (the slot records it); a core image leaves no node', async () => {
+      const k = new SimulatedKairos({ now: clock });
+      await k.applyCloudConfig(CP);
+      await k.bootstrap();
+      await k.upgrade(V2);
+      expect(k.snapshot.active).toMatchObject({ image: V2, kubeletVersion: 'v1.33.1+k3s1', distribution: 'k3s' });
+      await k.reboot();
+      expect((await k.state()).kubernetes).toMatchObject({ version: 'v1.33.1+k3s1' });
+      await k.upgrade(CORE_IMAGE);
+      await k.reboot();
+      expect((await k.state()).kubernetes).toBeUndefined();
+    });
+
+    test('the cordon it reports is the shared Kubernetes API\'s (whoever cordoned it: a peer\'s drain, an operator)', async () => {
+      const k = new SimulatedKairos({ now: clock, image: RKE2_IMAGE });
       await k.applyCloudConfig(RKE2_WORKER);
       await k.bootstrap();
       k.kubernetes.cordon('w-2');

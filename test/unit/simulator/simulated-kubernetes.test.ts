@@ -103,8 +103,8 @@ describe('simulated hosts on a shared Kubernetes API', () => {
     const t0 = c.now();
     await b.upgrade(IMG('v3.5.0', '1.33.1'));
     await b.reboot();
-    expect(kubernetes.node('b')).toMatchObject({ ready: false, kubeletVersion: 'v1.33.1' });
-    expect((await b.state()).kubernetes?.version).toBe('v1.33.1');
+    expect(kubernetes.node('b')).toMatchObject({ ready: false, kubeletVersion: 'v1.33.1+k3s1' });
+    expect((await b.state()).kubernetes?.version).toBe('v1.33.1+k3s1');
     c.advance(100);
     expect(kubernetes.node('b')?.ready).toBe(true);
     expect(kubernetes.maxConcurrentUnavailable(['a', 'b'], t0, c.now())).toBe(1);
@@ -146,7 +146,7 @@ describe('simulated hosts on a shared Kubernetes API', () => {
     h.setFailures({ failImages: undefined });
     await h.upgrade(old);
     await h.reboot();
-    expect(await h.state()).toMatchObject({ boot: 'active', kairosVersion: 'v3.4.2', kubernetes: { version: 'v1.32.3' } });
+    expect(await h.state()).toMatchObject({ boot: 'active', kairosVersion: 'v3.4.2', kubernetes: { version: 'v1.32.3+k3s1' } });
   });
 
   it('neverReturns: the host goes dark (powered-off hook), stays out on the timeline; stop() ends the wait', async () => {

@@ -47,7 +47,7 @@ function cloudConfig(role: 'init' | 'worker', files: Record<string, string>, pac
 describe('simulated host: packs from what was written', () => {
   let t = 1_000_000;
   const now = () => t;
-  const host = (over: ConstructorParameters<typeof SimulatedKairos>[0] = {}) => new SimulatedKairos({ now, sleep: async () => undefined, k8sReadyDelayMs: 100, packInstallDelayMs: 300, k8sDistribution: 'k3s', ...over });
+  const host = (over: ConstructorParameters<typeof SimulatedKairos>[0] = {}) => new SimulatedKairos({ now, sleep: async () => undefined, k8sReadyDelayMs: 100, packInstallDelayMs: 300, ...over });
   const states = async (k: SimulatedKairos) => Object.fromEntries((await k.packs()).map((p) => [p.name, p.state]));
 
   it('init node: pending until the API is up, installing for the delay, then ready; a bad version ends in error', async () => {

@@ -49,3 +49,17 @@ describe('pack reports reach the cluster', () => {
     expect(writes).toEqual([at(1)]);
   });
 });
+
+describe('a redelivered report', () => {
+  it('reaches the cluster when its first delivery stored the host status but failed to write the cluster', async () => {
+    const s = setup();
+    const record = s.a.clusters.recordPacks.bind(s.a.clusters);
+    s.a.clusters.recordPacks = async () => { throw new Error('ProvisionedThroughputExceeded'); };
+    const r = s.report(1, [{ name: 'calico', type: 'cni', state: 'ready' }]);
+    await expect(recordStatus(s.deps, 'cp1', r)).rejects.toThrow(/Provisioned/);
+    s.a.clusters.recordPacks = record;
+    // IoT delivers the same message again (same seq and time: stale for the host's status).
+    expect(await recordStatus(s.deps, 'cp1', r)).toEqual({ store: false, reason: 'stale' });
+    expect(s.cluster().packs).toEqual([{ name: 'calico', type: 'cni', state: 'ready' }]);
+  });
+});

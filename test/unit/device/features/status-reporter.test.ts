@@ -5,15 +5,16 @@ import { inventory, waitFor } from '../agent-harness.js';
 import { activeTimeouts, agentState, fakeHost } from './feature-harness.js';
 
 function reporter(over: Partial<StatusReporterOptions> = {}) {
+  const nics = { list: [{ name: 'eth0', ips: ['10.1.2.3'] }] };
   const host = fakeHost({ boot: 'active', kairosVersion: 'v3.4.2', kubernetes: { ready: true, role: 'worker', version: 'v1.31.2' } });
   const published: Array<{ topic: string; body: any }> = [];
   const state = agentState();
   const r = new StatusReporter({
-    hostId: 'host-1', readState: () => host.state(), inventory: async () => inventory,
+    hostId: 'host-1', readState: () => host.state(), inventory: async () => inventory, addresses: () => nics.list,
     publish: async (topic, body) => void published.push({ topic, body }),
     state, log: () => undefined, now: () => new Date(), sleep, checkIntervalMs: 5, fullReportSeconds: 3600, ...over,
   });
-  return { r, host, published, state, kinds: () => published.map((p) => p.body.kind) };
+  return { r, host, nics, published, state, kinds: () => published.map((p) => p.body.kind) };
 }
 
 let running: StatusReporter[] = [];
@@ -34,6 +35,14 @@ describe('status reporter feature', () => {
     expect(x.published[0]!.topic).toBe(TOPICS.status('host-1'));
     expect(statusMessage.parse(x.published[0]!.body)).toMatchObject({ kind: 'full', inventory, boot: { state: 'active', kairosVersion: 'v3.4.2' } });
     expect(x.state.statusSent).toBe(1);
+  });
+
+  test('every report carries the host\'s addresses; an address change alone sends a change report with the new ones', async () => {
+    const x = await started(reporter());
+    expect(statusMessage.parse(x.published[0]!.body).addresses).toEqual([{ name: 'eth0', ips: ['10.1.2.3'] }]);
+    x.nics.list = [{ name: 'eth0', ips: ['10.1.2.4'] }];
+    await waitFor(() => x.published.length === 2, 'a change report');
+    expect(x.published[1]!.body).toMatchObject({ kind: 'change', addresses: [{ name: 'eth0', ips: ['10.1.2.4'] }] });
   });
 
   test('sends only on change: many checks of an unchanged host send nothing; a change sends one change report', async () => {
@@ -76,7 +85,7 @@ describe('status reporter feature', () => {
     x.host.current = { ...x.host.current, kubernetes: { ready: true, role: 'init', version: 'v1.31.2' } };
     x.host.currentPacks = [{ name: 'calico', type: 'cni', state: 'installing', reason: 'helm install job helm-install-calico running' }];
     const y = await started({ ...x, r: new StatusReporter({
-      hostId: 'host-1', readState: () => x.host.state(), readPacks: () => x.host.packs(), inventory: async () => inventory,
+      hostId: 'host-1', readState: () => x.host.state(), readPacks: () => x.host.packs(), inventory: async () => inventory, addresses: () => x.nics.list,
       publish: async (topic, body) => void x.published.push({ topic, body }), state: x.state, log: () => undefined, now: () => new Date(), sleep, checkIntervalMs: 60 * 60_000, fullReportSeconds: 3600,
     }) });
     expect(statusMessage.parse(y.published[0]!.body).packs).toEqual(x.host.currentPacks);

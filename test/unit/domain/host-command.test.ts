@@ -42,7 +42,7 @@ describe('commandFor(): the command of each step', () => {
     ['cordon the node itself when no subject', upgrade(), { hostId: 'w1', step: 'cordon' }, { type: 'kube-node', params: { action: 'cordon', node: 'w1' } }],
     ['uncordon', upgrade(), { hostId: 'c1', step: 'uncordon', subject: 'w1' }, { type: 'kube-node', params: { action: 'uncordon', node: 'w1' } }],
     ['reset', create, { hostId: 'w1', step: 'reset' }, { type: 'reset', params: {} }],
-    ['export the kubeconfig from the init node, pointed at the control-plane address (no VIP: the init node)', create, { hostId: 'c1', step: 'export-kubeconfig' }, { type: 'export-kubeconfig', params: { address: 'c1' } }],
+    ['export the kubeconfig from the init node, pointed at the control-plane address (no VIP: the init node\'s recorded address)', create, { hostId: 'c1', step: 'export-kubeconfig' }, { type: 'export-kubeconfig', params: { address: '192.0.2.10' } }],
     ['preflight checks the image and room for three images', upgrade(), { hostId: 'w1', step: 'preflight' }, { type: 'preflight', params: { image: 'img:v2', requiredFreeMb: REQUIRED_FREE_MB } }],
     ['preflight of a Kubernetes-only upgrade has no image to check', upgrade({}, { kubeletVersion: 'v1.33.0+k3s1' }), { hostId: 'w1', step: 'preflight' }, { type: 'preflight', params: { requiredFreeMb: REQUIRED_FREE_MB } }],
     ['upgrade to the planned image and versions', upgrade(), { hostId: 'w1', step: 'upgrade' }, { type: 'upgrade', params: { image: 'img:v2', version: 'v3.5.0', kubeletVersion: 'v1.32.3+k3s1' } }],

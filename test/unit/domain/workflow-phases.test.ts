@@ -17,9 +17,9 @@ describe('planPhases(): the phases of each workflow kind', () => {
   const reconfigure = (behaviour: 'reload' | 'service-restart' | 'no-op'): OperationRecord => ({ ...base, type: 'reconfigure', input: { profile: { name: 'p', version: '2' }, behaviour, changes: [] } });
   it.each<[string, OperationRecord, string[], Record<string, string[]>]>([
     ['create with packs: the init node waits for every pack at the end', { ...base, type: 'create-cluster' }, ['calico', 'longhorn'],
-      { repave: [], init: ['init@c1'], controlPlane: ['join-control-plane@c2'], workers: ['join-worker@w1', 'join-worker@w2'], packs: ['wait-packs@c1'] }],
+      { repave: [], init: ['init@c1'], controlPlane: ['join-control-plane@c2'], workers: ['join-worker@w1', 'join-worker@w2'], kubeconfig: ['export-kubeconfig@c1'], packs: ['wait-packs@c1'] }],
     ['create without packs: an empty packs phase', { ...base, type: 'create-cluster' }, [],
-      { repave: [], init: ['init@c1'], controlPlane: ['join-control-plane@c2'], workers: ['join-worker@w1', 'join-worker@w2'], packs: [] }],
+      { repave: [], init: ['init@c1'], controlPlane: ['join-control-plane@c2'], workers: ['join-worker@w1', 'join-worker@w2'], kubeconfig: ['export-kubeconfig@c1'], packs: [] }],
     ['reconfigure (reload) with packs: reload every node, then the init node waits for the packs', reconfigure('reload'), ['calico'],
       { controlPlane: ['reload@c1', 'reload@c2'], workers: ['reload@w1', 'reload@w2'], packs: ['wait-packs@c1'] }],
     ['reconfigure (restart) with packs', reconfigure('service-restart'), ['calico'],

@@ -52,7 +52,7 @@ const later: Behaviour = (c, e) => { setTimeout(() => void e.sendTaskSuccess(c.t
 describe('LocalWorkflowEngine on the synthesized state machines', () => {
   it('create-cluster: begin, then each phase in order within its concurrency, waiting for the tokens, then finish', async () => {
     const workers = ['w1', 'w2', 'w3', 'w4'].map((h) => host(h, 'join-worker'));
-    const h = harness({ init: [host('cp1', 'init')], controlPlane: [host('cp2', 'join-control-plane'), host('cp3', 'join-control-plane')], workers, kubeconfig: [host('cp1', 'export-kubeconfig')], packs: [] }, later);
+    const h = harness({ repave: [], init: [host('cp1', 'init')], controlPlane: [host('cp2', 'join-control-plane'), host('cp3', 'join-control-plane')], workers, kubeconfig: [host('cp1', 'export-kubeconfig')], packs: [] }, later);
     await expect(h.engine.start('create-cluster', 'op-1', { operationId: 'op-1' })).resolves.toEqual({ started: true });
     await h.engine.whenIdle();
     expect(h.ends).toEqual([{ kind: 'create-cluster', name: 'op-1', outcome: { status: 'SUCCEEDED' } }]);
@@ -64,13 +64,13 @@ describe('LocalWorkflowEngine on the synthesized state machines', () => {
     // Every host task got its own real token and exactly the contract's fields.
     expect(new Set(h.hostCalls.map((c) => c.token)).size).toBe(8);
     expect(h.hostCalls[0]!.token).toMatch(/^[0-9a-f-]{36}$/);
-    // What it would cost on AWS: states entered = Begin, 5 Maps (packs empty) + 8 host tasks, Finish, Succeed.
+    // What it would cost on AWS: states entered = Begin, 6 Maps (repave and packs empty) + 8 host tasks, Finish, Succeed.
     await new Promise((r) => setTimeout(r, 10));
-    expect(h.engine.stats).toEqual({ executions: 1, stateTransitions: 16, lambdaInvocations: 10 });
+    expect(h.engine.stats).toEqual({ executions: 1, stateTransitions: 17, lambdaInvocations: 10 });
   });
 
   it('a host failure ends in RecordFailure with its error name and cause, and the execution fails', async () => {
-    const h = harness({ controlPlane: [], workers: [host('w1', 'join-worker'), host('w2', 'join-worker')] }, (c, e) => {
+    const h = harness({ repave: [], controlPlane: [], workers: [host('w1', 'join-worker'), host('w2', 'join-worker')] }, (c, e) => {
       if (c.task.hostId === 'w2') void e.sendTaskFailure(c.token, 'EdgeFleet.HostFailed', 'w2: kubeadm join exited 1');
       else later(c, e);
     });
@@ -133,7 +133,7 @@ describe('LocalWorkflowEngine on the synthesized state machines', () => {
   });
 
   it('a second start of a running or finished execution name is not started; unknown tokens are ignored', async () => {
-    const h = harness({ init: [host('cp1', 'init')], controlPlane: [], workers: [], kubeconfig: [], packs: [] }, () => undefined);
+    const h = harness({ repave: [], init: [host('cp1', 'init')], controlPlane: [], workers: [], kubeconfig: [], packs: [] }, () => undefined);
     expect(await h.engine.start('create-cluster', 'op-6', { operationId: 'op-6' })).toEqual({ started: true });
     expect(await h.engine.start('create-cluster', 'op-6', { operationId: 'op-6' })).toEqual({ started: false });
     await waitFor(() => h.hostCalls.length === 1);
@@ -145,7 +145,7 @@ describe('LocalWorkflowEngine on the synthesized state machines', () => {
   });
 
   it('stop aborts a waiting execution (idempotent); close aborts the rest and refuses new starts', async () => {
-    const h = harness({ init: [host('cp1', 'init')], controlPlane: [], workers: [], kubeconfig: [], packs: [] }, () => undefined);
+    const h = harness({ repave: [], init: [host('cp1', 'init')], controlPlane: [], workers: [], kubeconfig: [], packs: [] }, () => undefined);
     await h.engine.start('create-cluster', 'op-7', { operationId: 'op-7' });
     await h.engine.start('create-cluster', 'op-8', { operationId: 'op-8' });
     await waitFor(() => h.hostCalls.length === 2);

@@ -139,8 +139,11 @@ export function startedOperation(c: Partial<Cluster> | undefined): string | unde
   return c?.activeOperationId ?? c?.operationId;
 }
 
-/** Prints the started operation and how to follow it, then follows it when --watch is given. */
-async function reportOperation(s: Session, c: Partial<Cluster> | undefined, o: WatchOpts): Promise<void> {
+/**
+ * Prints the started operation and how to follow it, then follows it when --watch is given;
+ * `packs`: then shows the cluster's packs as its init node last reported them (create, reconfigure).
+ */
+async function reportOperation(s: Session, c: Partial<Cluster> | undefined, o: WatchOpts, packs = false): Promise<void> {
   const opId = startedOperation(c);
   if (s.out.isJson) {
     // With --watch the answer is the first of the JSON lines that follow.
@@ -157,6 +160,16 @@ async function reportOperation(s: Session, c: Partial<Cluster> | undefined, o: W
   if (!opId) throw new CliError('the control plane accepted the request but named no operation to watch', EXIT.unexpected, ['check the cluster with `edgefleet clusters get <id>` and `edgefleet operations list --cluster <id>`']);
   if (!s.out.isJson) s.out.line('');
   await followOperation(s, opId, { intervalMs: o.interval });
+  if (packs && !s.out.isJson && c?.id) await showPacks(s, c.id);
+}
+
+/** The packs table of a cluster (nothing when it has none or cannot be read now). */
+async function showPacks(s: Session, id: string): Promise<void> {
+  const c = await s.client.get<Cluster>(`/v1/clusters/${seg(id)}`, { what: `get cluster "${id}"` }).catch(() => undefined);
+  if (!c?.packs?.length) return;
+  s.out.line('');
+  s.out.line(`Packs: ${packsSummary(c.packs)}`);
+  s.out.table(c.packs, PACK_COLUMNS, '');
 }
 
 interface ScaleOpts extends WatchOpts {
@@ -272,7 +285,7 @@ ${examples(
           },
         });
         if (!s.out.isJson) s.out.line(`Cluster ${c.name} (${c.id}) accepted; status ${c.status}.`);
-        await reportOperation(s, c, o);
+        await reportOperation(s, c, o, true);
       }),
     );
 
@@ -355,7 +368,7 @@ ${examples('edgefleet clusters reconfigure c-123 --profile edge-k3s@1.0.1 --watc
           throw err;
         }
         if (!s.out.isJson) s.out.line(`Reconfiguring cluster ${id} ${what}.`);
-        await reportOperation(s, c, o);
+        await reportOperation(s, c ?? { id }, o, true);
       }),
     );
 

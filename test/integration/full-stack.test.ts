@@ -3,7 +3,8 @@
  * with a CNI chart (calico's tigera-operator), a CSI chart (longhorn) and two add-ons (plain
  * manifests, and the ingress-nginx chart) creates a 3-node cluster that is `running` only once
  * the init node reported every pack ready; a pack that cannot install fails the create, naming
- * it; a reconfigure of an add-on's values reaches the node's files and installs that pack again.
+ * it; a reconfigure of an add-on's values (a new profile version, or a new value of the profile
+ * variable they use) reaches the node's files and installs that pack again.
  * The simulated hosts install packs only from the files their stages wrote (simulator/).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -27,11 +28,13 @@ const layers = (ingress: { version?: string; values?: string } = {}) => [
   { type: 'csi', pack: 'longhorn', version: '1.7.2', namespace: 'longhorn-system', chart: { repo: 'https://charts.longhorn.io', name: 'longhorn', version: '1.7.2' } },
   { type: 'addon', pack: 'quotas', version: '1.0.0', manifests: QUOTAS },
   {
-    type: 'addon', pack: 'ingress-nginx', version: '1.12.0', namespace: 'ingress-nginx', values: ingress.values ?? 'controller:\n  replicaCount: 1\n',
+    type: 'addon', pack: 'ingress-nginx', version: '1.12.0', namespace: 'ingress-nginx', values: ingress.values ?? 'controller:\n  replicaCount: {{ .vars.INGRESS_REPLICAS }}\n',
     chart: { repo: 'https://kubernetes.github.io/ingress-nginx', name: 'ingress-nginx', version: ingress.version ?? '4.12.0' },
   },
 ];
 const PACKS = ['calico', 'longhorn', 'quotas', 'ingress-nginx'];
+const VARIABLES = [{ name: 'INGRESS_REPLICAS', type: 'number', required: true, description: 'ingress controller replicas' }];
+const VARS = { INGRESS_REPLICAS: 1 };
 const MANIFESTS = '/var/lib/rancher/k3s/server/manifests';
 
 /** Every pack list the status handler stored on a cluster, in order. */
@@ -53,11 +56,11 @@ beforeAll(async () => {
   }));
   expect((await h.call('POST', '/v1/profiles', { body: { name: 'full' } })).status).toBe(201);
   const publish = async (version: string, l: unknown[]) => {
-    const r = await h.call('POST', '/v1/profiles/full/versions', { body: { version, layers: l, publish: true } });
+    const r = await h.call('POST', '/v1/profiles/full/versions', { body: { version, layers: l, variables: VARIABLES, publish: true } });
     expect([r.status, r.body?.detail]).toEqual([201, undefined]);
   };
   await publish('1.0.0', layers());
-  await publish('1.1.0', layers({ values: 'controller:\n  replicaCount: 2\n' }));
+  await publish('1.1.0', layers({ values: 'controller:\n  replicaCount: {{ .vars.INGRESS_REPLICAS }}\n  service:\n    type: NodePort\n' }));
   await publish('1.0.1', layers({ version: '9.9.9' }));
 }, 120_000);
 
@@ -79,7 +82,7 @@ let clusterId = '';
 
 describe('a full profile on a 3-node cluster', () => {
   it('create reaches running only after the init node reported every pack ready; the view and the CLI show them', async () => {
-    const r = await h.call('POST', '/v1/clusters', { body: { name: 'full', profile: { name: 'full', version: '1.0.0' }, controlPlane: { hostIds: ['fs-1'] }, workers: [{ name: 'pos', hostIds: ['fs-2', 'fs-3'] }] } });
+    const r = await h.call('POST', '/v1/clusters', { body: { name: 'full', profile: { name: 'full', version: '1.0.0' }, controlPlane: { hostIds: ['fs-1'] }, workers: [{ name: 'pos', hostIds: ['fs-2', 'fs-3'] }], variables: VARS } });
     expect(r.status).toBe(202);
     clusterId = r.body.id;
     const op = await finished(r.body.operationId);
@@ -102,7 +105,8 @@ describe('a full profile on a 3-node cluster', () => {
       { name: 'ingress-nginx', type: 'addon', state: 'ready', version: '4.12.0' },
     ]);
     // What was written: the HelmChart files on the server, none on the workers.
-    expect(files('fs-1')[`${MANIFESTS}/edgefleet-ingress-nginx.yaml`]?.content).toMatch(/kind: HelmChart[\s\S]*replicaCount: 1/);
+    // The variable's value, filled in on the node.
+    expect(files('fs-1')[`${MANIFESTS}/edgefleet-ingress-nginx.yaml`]?.content).toMatch(/kind: HelmChart[\s\S]*replicaCount: "?1"?\n/);
     expect(Object.keys(files('fs-2')).filter((p) => p.startsWith(MANIFESTS))).toEqual([]);
     expect(await fleet.host('fs-2')!.kairos.packs()).toEqual([]);
 
@@ -124,7 +128,7 @@ describe('a full profile on a 3-node cluster', () => {
     const op = await finished(r.body.operationId);
     expect([op.status, op.reason, op.input.behaviour]).toEqual(['succeeded', undefined, 'reload']);
     expect(op.hosts['fs-1']).toMatchObject({ status: 'succeeded', step: 'wait-packs' });
-    expect(files('fs-1')[`${MANIFESTS}/edgefleet-ingress-nginx.yaml`]?.content).toMatch(/replicaCount: 2/);
+    expect(files('fs-1')[`${MANIFESTS}/edgefleet-ingress-nginx.yaml`]?.content).toMatch(/type: NodePort/);
     const after = fleet.host('fs-1')!.kairos.snapshot.packRecords!;
     expect(after['ingress-nginx']!.since).toBeGreaterThan(before['ingress-nginx']!.since);
     expect(after.calico).toEqual(before.calico);
@@ -136,6 +140,22 @@ describe('a full profile on a 3-node cluster', () => {
       return c.profile.version === '1.1.0' && c.packs?.every((p: PackStatus) => p.state === 'ready');
     });
   }, 90_000);
+
+  it('reconfigure with a new value of the variable the add-on uses reaches the node and the pack status', async () => {
+    const before = fleet.host('fs-1')!.kairos.snapshot.packRecords!;
+    const from = stored.length;
+    const r = await h.call('POST', `/v1/clusters/${clusterId}/reconfigure`, { body: { variables: { INGRESS_REPLICAS: 3 } } });
+    expect(r.status).toBe(202);
+    const op = await finished(r.body.operationId);
+    expect([op.status, op.reason, op.input.behaviour]).toEqual(['succeeded', undefined, 'reload']);
+    expect(files('fs-1')[`${MANIFESTS}/edgefleet-ingress-nginx.yaml`]?.content).toMatch(/replicaCount: "?3"?\n/);
+    const after = fleet.host('fs-1')!.kairos.snapshot.packRecords!;
+    expect(after['ingress-nginx']!.since).toBeGreaterThan(before['ingress-nginx']!.since);
+    expect(after.longhorn).toEqual(before.longhorn);
+    const states = stored.slice(from).filter((s) => s.clusterId === clusterId).map((s) => s.packs.find((p) => p.name === 'ingress-nginx')?.state);
+    expect(states).toContain('installing');
+    expect(states.at(-1)).toBe('ready');
+  }, 90_000);
 });
 
 describe('a pack that cannot install fails the create, naming it', () => {
@@ -143,7 +163,7 @@ describe('a pack that cannot install fails the create, naming it', () => {
     ['a chart version the repository does not have', 'fs-4', '1.0.1', /pack ingress-nginx failed: helm install of ingress-nginx failed: chart ingress-nginx version 9.9.9 not found in https:\/\/kubernetes.github.io\/ingress-nginx/],
     ['an add-on the cluster refuses (injected)', 'fs-5', '1.0.0', /pack quotas failed: admission webhook "quota.example.com" denied the request/],
   ])('%s', async (_name, hostId, version, reason) => {
-    const r = await h.call('POST', '/v1/clusters', { body: { name: `bad-${hostId}`, profile: { name: 'full', version }, controlPlane: { hostIds: [hostId] } } });
+    const r = await h.call('POST', '/v1/clusters', { body: { name: `bad-${hostId}`, profile: { name: 'full', version }, controlPlane: { hostIds: [hostId] }, variables: VARS } });
     expect(r.status).toBe(202);
     const op = await finished(r.body.operationId);
     expect(op.status).toBe('failed');

@@ -92,12 +92,16 @@ describe('clusters create', () => {
     ['succeeded', EXIT.ok, 'Succeeded after'],
     ['failed', EXIT.conflict, 'Failed after'],
   ])('with --watch follows the operation to %s and exits %d', async (status, code, outcome) => {
-    routes = [on('POST', '/v1/clusters', { status: 202, body: cluster() }), on('GET', '/v1/operations/op-7', { status: 200, body: operation(status, { reason: 'join failed on hw-1' }) })];
+    const packs = [{ name: 'calico', type: 'cni', state: status === 'succeeded' ? 'ready' : 'error', version: 'v3.29.1', ...(status === 'succeeded' ? {} : { reason: 'chart not found' }) }];
+    routes = [on('POST', '/v1/clusters', { status: 202, body: cluster() }), on('GET', '/v1/operations/op-7', { status: 200, body: operation(status, { reason: 'join failed on hw-1' }) }),
+      on('GET', '/v1/clusters/c-1', { status: 200, body: cluster({ packs }) })];
     const r = await run(['clusters', 'create', '--name', 'shop-9', '--profile', 'edge-k3s@1.0.0', '--control-plane', 'hw-1', '--watch']);
     expect(r.code).toBe(code);
     expect(r.stdout).toContain('Operation: op-7');
     expect(r.stdout).toContain(outcome);
-    expect(seen.map((q) => `${q.method} ${q.path}`)).toEqual(['POST /v1/clusters', 'GET /v1/operations/op-7']);
+    // Then the packs as the init node last reported them.
+    expect(r.stdout).toMatch(status === 'succeeded' ? /Packs: 1\/1 ready\nPACK[\s\S]*calico\s+cni\s+v3.29.1\s+ready/ : /Packs: 0\/1 ready, 1 error[\s\S]*calico\s+cni\s+v3.29.1\s+error\s+chart not found/);
+    expect(seen.map((q) => `${q.method} ${q.path}`)).toEqual(['POST /v1/clusters', 'GET /v1/operations/op-7', 'GET /v1/clusters/c-1']);
   });
 
   it('with --watch -o json writes only JSON lines: the answer first, then the changes and the outcome', async () => {

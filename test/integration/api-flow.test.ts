@@ -167,8 +167,10 @@ describe('clusters', () => {
       const o = (await h.call('GET', `/v1/operations/${c.body.operationId}`, { project: 'plant' })).body;
       return o?.hosts?.['cp-a']?.commandId ? o : false;
     });
-    expect(op).toMatchObject({ type: 'create-cluster', status: 'running', step: 'init', target: { type: 'cluster', id: c.body.id } });
-    expect(op.hosts['cp-a']).toMatchObject({ step: 'init' });
+    // These hosts were seeded, not booted: they never reported a running image, so the create
+    // repaves them to the profile's image first (preflight, then the verified upgrade) before init.
+    expect(op).toMatchObject({ type: 'create-cluster', status: 'running', step: 'repave', target: { type: 'cluster', id: c.body.id } });
+    expect(op.hosts['cp-a']).toMatchObject({ step: 'preflight' });
     expect(Object.keys(op.hosts).sort()).toEqual(['cp-a', 'cp-b', 'cp-c', 'wk-a']);
     const members = await h.call('GET', `/v1/hosts?clusterId=${c.body.id}`, { project: 'plant' });
     expect(members.body.items.map((x: { id: string }) => x.id).sort()).toEqual(['cp-a', 'cp-b', 'cp-c', 'wk-a']);

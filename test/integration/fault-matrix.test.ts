@@ -323,12 +323,17 @@ describe('stale state from earlier operations', () => {
     expect(fleet.kubernetes.node('fm-24')?.cordoned).toBe(false);
   }, 150_000);
 
-  it('a pool host newer than the profile: an upgrade that would take it down to an older OS is refused, naming it', async () => {
+  it('a pool host newer than the profile: the create repaves it to the profile\'s image; taken to a newer OS by hand afterwards, an upgrade that would take it down is refused, naming it', async () => {
     const id = await cluster('newer', [NEWER_POOL_HOST]);
+    expect(kairos(NEWER_POOL_HOST).snapshot.running.image).toBe(OLD);
+    // Someone at the site installs a newer image by hand; the agent reports what runs.
+    await kairos(NEWER_POOL_HOST).upgrade(NEW);
+    await kairos(NEWER_POOL_HOST).reboot();
+    await eventually('the newer image reported', async () => ((await h.rt.iot.deps.status.get(NEWER_POOL_HOST))?.content as any)?.boot?.image === NEW);
     const r = await upgrade(id, { to: { version: '1.5.0' }, acknowledgeDowntime: true });
     expect(r.status).toBe(409);
     expect(r.body.code).toBe('node-newer-than-target');
     expect(r.body.detail).toContain(NEWER_POOL_HOST);
-    expect(upgradesOf(NEWER_POOL_HOST)).toBe(0);
+    expect(kairos(NEWER_POOL_HOST).calls).not.toContain(`upgrade ${MID}`);
   }, 120_000);
 });

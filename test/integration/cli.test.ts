@@ -109,7 +109,7 @@ describe('edgefleet CLI against the local runtime', () => {
 
     const table = await cli(['hosts', 'list', '--site', 'shop-2']);
     expect(table.stdout.split('\n')[0]).toMatch(/^ID\s+NAME\s+SITE\s+STATUS\s+PRESENCE\s+ADDRESS\s+CLUSTER\s+TAGS$/);
-    expect(table.stdout).toMatch(/^hw-004\s+-\s+shop-2\s+pre-registered\s+offline\s+-\s+env=dev$/m);
+    expect(table.stdout).toMatch(/^hw-004\s+-\s+shop-2\s+pre-registered\s+offline\s+-\s+-\s+env=dev$/m);
   });
 
   it('updates a host with its current version, keeping other tags', async () => {

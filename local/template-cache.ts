@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { synthesizeTemplate } from '../lib/synth.js';
@@ -24,8 +24,18 @@ export function sourceDigest(): string {
 }
 
 /**
+ * The tests' cache, inside this checkout (`node_modules/.cache`, never committed). Not in the
+ * shared temporary directory: two checkouts on one machine (a worktree, a clean clone) with the
+ * same sources but different module states must not hand each other a template.
+ */
+export const CHECKOUT_TEMPLATE_CACHE = path.join(ROOT, 'node_modules', '.cache', 'edgefleet', 'template-cache.json');
+
+/**
  * The synthesized template, reused from `cacheFile` while lib/ and the contracts are unchanged
- * (synthesis costs seconds on a small machine), synthesized afresh otherwise.
+ * (synthesis costs seconds on a small machine), synthesized afresh otherwise. A template is
+ * cached only when the sources did not change while it was synthesized (the digest is taken
+ * before and after), and written whole (temporary file, then rename), so a concurrent reader
+ * never sees half of one and an edit during a run never stores a template under the wrong digest.
  */
 export function cachedTemplate(cacheFile: string): Record<string, any> {
   const digest = sourceDigest();
@@ -36,6 +46,11 @@ export function cachedTemplate(cacheFile: string): Record<string, any> {
     } catch { /* unreadable cache: synthesize again */ }
   }
   const template = synthesizeTemplate();
-  writeFileSync(cacheFile, JSON.stringify({ digest, template }));
+  if (sourceDigest() === digest) {
+    mkdirSync(path.dirname(cacheFile), { recursive: true });
+    const tmp = `${cacheFile}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify({ digest, template }));
+    renameSync(tmp, cacheFile);
+  }
   return template;
 }

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startLocal, type LocalRuntime } from '../../local/runtime.js';
+import { CHECKOUT_TEMPLATE_CACHE } from '../../local/template-cache.js';
 import { eventually } from './harness.js';
 
 let rt: LocalRuntime;
@@ -15,7 +16,7 @@ beforeAll(async () => {
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'edgefleet-deadline-'));
   rt = await startLocal({
     port: 0, dataDir, inMemory: true, logLevel: 'CRITICAL', commandSweepMs: 150,
-    templateCache: path.join(os.tmpdir(), 'edgefleet-test-template-cache.json'),
+    templateCache: CHECKOUT_TEMPLATE_CACHE,
   });
 });
 afterAll(async () => {

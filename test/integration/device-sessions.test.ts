@@ -9,6 +9,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { TOPICS } from '../../lambdas/contracts/mqtt.js';
 import { deviceKeys } from '../../lambdas/adapters/dynamodb/device-plane-stores.js';
 import { startLocal, type LocalRuntime } from '../../local/runtime.js';
+import { CHECKOUT_TEMPLATE_CACHE } from '../../local/template-cache.js';
 import { eventually } from './harness.js';
 
 /**
@@ -59,7 +60,7 @@ async function api(method: string, p: string, body?: unknown) {
 
 beforeAll(async () => {
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'edgefleet-sessions-'));
-  rt = await startLocal({ port: 0, dataDir, inMemory: true, logLevel: 'CRITICAL', templateCache: path.join(os.tmpdir(), 'edgefleet-test-template-cache.json') });
+  rt = await startLocal({ port: 0, dataDir, inMemory: true, logLevel: 'CRITICAL', templateCache: CHECKOUT_TEMPLATE_CACHE });
 });
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.endAsync(true).catch(() => undefined)));

@@ -3,14 +3,12 @@
  * on DynamoDB Local with the synthesized state table: the same assertions the in-memory
  * adapters pass in the unit tests.
  */
-import os from 'node:os';
-import path from 'node:path';
 import { DynamoClusterRepository, DynamoOperationRepository } from '../../lambdas/adapters/dynamodb/cluster-repository.js';
 import { DynamoPresenceWriter } from '../../lambdas/adapters/dynamodb/device-plane-stores.js';
 import { DynamoHostRepository } from '../../lambdas/adapters/dynamodb/host-repository.js';
 import { tablesFromTemplate } from '../../lib/template-tables.js';
 import { ensureTables, startDynamoLocal, type DynamoLocal } from '../../local/dynamodb-local.js';
-import { cachedTemplate } from '../../local/template-cache.js';
+import { CHECKOUT_TEMPLATE_CACHE, cachedTemplate } from '../../local/template-cache.js';
 import { repositoryContract, type ContractRepos } from '../support/repository-contract.js';
 
 let db: DynamoLocal;
@@ -18,7 +16,7 @@ let repos: ContractRepos;
 
 beforeAll(async () => {
   const starting = startDynamoLocal(undefined);
-  const tables = tablesFromTemplate(cachedTemplate(path.join(os.tmpdir(), 'edgefleet-test-template-cache.json')));
+  const tables = tablesFromTemplate(cachedTemplate(CHECKOUT_TEMPLATE_CACHE));
   db = await starting;
   await ensureTables(db.client, [tables.state]);
   const table = tables.state.TableName!;

@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { startSimulatedAgents, type SimulatedFleet, type SimulatedFleetOptions } from '../../simulator/index.js';
 import { sdkTransportFactory } from '../../device/transport-sdk.js';
 import { startLocal, type LocalOptions, type LocalRuntime } from '../../local/runtime.js';
+import { CHECKOUT_TEMPLATE_CACHE } from '../../local/template-cache.js';
 
 export interface Call {
   readonly token?: string | null;
@@ -35,7 +36,7 @@ export async function startHarness(options: Partial<LocalOptions> = {}): Promise
   const dataDir = options.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'edgefleet-it-'));
   const rt = await startLocal({
     port: 0, inMemory: true, logLevel: 'CRITICAL',
-    templateCache: path.join(os.tmpdir(), 'edgefleet-test-template-cache.json'),
+    templateCache: CHECKOUT_TEMPLATE_CACHE,
     ...options, dataDir,
   });
   return {

@@ -1,5 +1,6 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { API_ROUTES, routeKey } from '../../lambdas/contracts/routes.js';
+import { ROUTE_DOCS } from '../../lambdas/contracts/openapi.js';
 import { startHarness, type Harness } from './harness.js';
 
 /**
@@ -66,7 +67,8 @@ describe('registration token secrets are never stored', () => {
 });
 
 describe('tampered list cursors are a 400 invalid-cursor on every list route', () => {
-  const listRoutes = API_ROUTES.filter((r) => r.method === 'GET' && r.auth === 'jwt' && !/\{[^}]+\}$/.test(r.path));
+  /** A list route is one that takes a cursor (its documented query has one). */
+  const listRoutes = API_ROUTES.filter((r) => r.method === 'GET' && r.auth === 'jwt' && ROUTE_DOCS[routeKey(r)]?.query?.shape.cursor !== undefined);
   const variants: [string, string][] = [
     ['GET /v1/registration-tokens', '/v1/registration-tokens'],
     ['GET /v1/hosts', '/v1/hosts'],

@@ -6,6 +6,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../../lambdas/adapters/dynamodb/keys.js';
 import type { SimulatedFleet } from '../../simulator/index.js';
 import { MQTT_PORT_FILE, startLocal } from '../../local/runtime.js';
+import { CHECKOUT_TEMPLATE_CACHE } from '../../local/template-cache.js';
 import { eventually, seedApprovedHosts, startFleet, startHarness, type Harness } from './harness.js';
 
 /**
@@ -72,6 +73,6 @@ it('if the kept MQTT port is taken, the start fails at once and says what to do'
   h = undefined;
   blocker = createServer();
   await new Promise<void>((r) => blocker!.listen(port, '127.0.0.1', () => r()));
-  await expect(startLocal({ dataDir, port: 0, logLevel: 'CRITICAL', templateCache: path.join(os.tmpdir(), 'edgefleet-test-template-cache.json') }))
+  await expect(startLocal({ dataDir, port: 0, logLevel: 'CRITICAL', templateCache: CHECKOUT_TEMPLATE_CACHE }))
     .rejects.toThrow(new RegExp(`MQTT port ${port} is already in use.*${MQTT_PORT_FILE}.*stop what is using it`));
 });

@@ -11,6 +11,7 @@ import { keys } from '../../lambdas/adapters/dynamodb/keys.js';
 import { deviceKeys } from '../../lambdas/adapters/dynamodb/device-plane-stores.js';
 import { loadOrCreateCa, type LocalCa } from '../../local/local-ca.js';
 import { startLocal, type LocalRuntime } from '../../local/runtime.js';
+import { CHECKOUT_TEMPLATE_CACHE } from '../../local/template-cache.js';
 
 x509.cryptoProvider.set(webcrypto as never);
 const EC = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
@@ -78,7 +79,7 @@ beforeAll(async () => {
   otherDir = mkdtempSync(path.join(os.tmpdir(), 'edgefleet-rogue-ca-'));
   rt = await startLocal({
     port: 0, dataDir, inMemory: true, logLevel: 'CRITICAL',
-    templateCache: path.join(os.tmpdir(), 'edgefleet-test-template-cache.json'),
+    templateCache: CHECKOUT_TEMPLATE_CACHE,
   });
   rt.dynamo.middlewareStack.add((next, context) => async (args) => {
     if (/Put|Update|Delete|Write/.test(context.commandName ?? '')) {

@@ -3,8 +3,6 @@
  * every conditional path of the workflow writes (busy, stale, lost claims, finished
  * operations, hosts that moved on) and the indexes they maintain.
  */
-import os from 'node:os';
-import path from 'node:path';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoClusterRepository, DynamoOperationRepository, operationItem } from '../../lambdas/adapters/dynamodb/cluster-repository.js';
 import { DynamoCommandStore } from '../../lambdas/adapters/dynamodb/device-plane-stores.js';
@@ -13,7 +11,7 @@ import { keys } from '../../lambdas/adapters/dynamodb/keys.js';
 import type { ClusterRecord, CreateClusterOperation, OperationRecord, ScaleOutOperation } from '../../lambdas/domain/model.js';
 import { tablesFromTemplate } from '../../lib/template-tables.js';
 import { ensureTables, startDynamoLocal, type DynamoLocal } from '../../local/dynamodb-local.js';
-import { cachedTemplate } from '../../local/template-cache.js';
+import { CHECKOUT_TEMPLATE_CACHE, cachedTemplate } from '../../local/template-cache.js';
 
 let db: DynamoLocal;
 let table: string;
@@ -27,7 +25,7 @@ const NOW = '2026-01-02T00:00:00.000Z';
 
 beforeAll(async () => {
   const starting = startDynamoLocal(undefined);
-  const tables = tablesFromTemplate(cachedTemplate(path.join(os.tmpdir(), 'edgefleet-test-template-cache.json')));
+  const tables = tablesFromTemplate(cachedTemplate(CHECKOUT_TEMPLATE_CACHE));
   db = await starting;
   await ensureTables(db.client, [tables.state]);
   table = tables.state.TableName!;

@@ -39,7 +39,7 @@ export function bootReport(s: KairosState): StatusMessage['boot'] {
 }
 
 /** The status message for a host state; a full report carries the inventory; the init node's carries its packs; every report the host's addresses. */
-export function statusReport(s: KairosState, r: { kind: 'change' | 'full'; seq: number; at: Date; inventory?: Inventory; packs?: readonly PackStatus[]; addresses?: readonly NicAddresses[] }): StatusMessage {
+export function statusReport(s: KairosState, r: { kind: 'change' | 'full'; seq: number; at: Date; inventory?: Inventory; packs?: readonly PackStatus[]; addresses?: readonly NicAddresses[]; stateFreeMb?: number }): StatusMessage {
   return {
     seq: r.seq, at: r.at.toISOString(), kind: r.kind,
     boot: bootReport(s),
@@ -53,5 +53,6 @@ export function statusReport(s: KairosState, r: { kind: 'change' | 'full'; seq: 
     ...(r.kind === 'full' && r.inventory ? { inventory: r.inventory } : {}),
     ...(r.addresses ? { addresses: r.addresses.map((n) => ({ name: n.name, ips: [...n.ips] })) } : {}),
     ...(r.packs ? { packs: r.packs.slice(0, 64) } : {}),
+    ...(r.stateFreeMb !== undefined ? { storage: { stateFreeMb: r.stateFreeMb } } : {}),
   };
 }

@@ -26,6 +26,7 @@ import { LocalDeviceRegistry } from './local-device-registry.js';
 import { startIot, type LocalIot } from './iot-runtime.js';
 import { resetPresence } from './presence-reset.js';
 import { FileSecretStore } from './file-secret-store.js';
+import { LocalEventBus } from './event-bus.js';
 import { LocalWorkflowEngine } from './step-functions.js';
 import * as hostCommand from '../lambdas/handlers/workflow/host-command.js';
 import * as workflowStep from '../lambdas/handlers/workflow/workflow-step.js';
@@ -72,6 +73,8 @@ export interface LocalRuntime {
   /** Step Functions on one machine: the synthesized state machines, the same task handlers. */
   readonly workflows: LocalWorkflowEngine;
   readonly workflowDeps: WorkflowDeps;
+  /** Health-change events (EventBridge on one machine): the alert dispatcher subscribes. */
+  readonly events: LocalEventBus;
   /** Operations whose workflows were started again at this start (they were running when it stopped). */
   readonly resumed: readonly string[];
   stop(): Promise<void>;
@@ -193,8 +196,10 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
       }, ['stateTable', 'auditTable', 'apiUrl']),
       workflowSettings: { hostTimeoutSeconds: opts.hostTimeoutSeconds ?? DEFAULT_WORKFLOW_SETTINGS.hostTimeoutSeconds },
     };
+    const events = new LocalEventBus();
+    cleanups.push(() => events.idle());
     const root = composeRoot(config, {
-      db: db.client, publisher, registry, workflows, secrets: new FileSecretStore(path.join(dataDir, 'secrets')),
+      db: db.client, publisher, registry, workflows, secrets: new FileSecretStore(path.join(dataDir, 'secrets')), events,
     });
     const deps = root.http;
     const getDeps = (): HttpDeps => ({ ...deps, config: { ...deps.config, apiUrl: url } });
@@ -262,7 +267,7 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
     let stopped = false;
     return {
       url, adminToken, dataDir, deps: getDeps(), dynamo: db.client, issuer, ca, registry, firstStart, iot,
-      workflows: engine, workflowDeps, resumed,
+      workflows: engine, workflowDeps, resumed, events,
       stop: async () => { if (stopped) return; stopped = true; await stopAll(); },
     };
   } catch (e) {

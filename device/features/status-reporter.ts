@@ -1,6 +1,6 @@
 import type { Inventory } from '../../lambdas/contracts/device.js';
 import type { NicAddresses, PackStatus } from '../../lambdas/contracts/packs.js';
-import { statusMessage, TOPICS } from '../../lambdas/contracts/mqtt.js';
+import { STATE_FREE_STEP_MB, statusMessage, TOPICS } from '../../lambdas/contracts/mqtt.js';
 import type { Sleep } from '../backoff.js';
 import type { KairosState } from '../kairos.js';
 import type { Log } from '../registration.js';
@@ -16,6 +16,8 @@ export interface StatusReporterOptions {
   readonly inventory: (s: KairosState) => Promise<Inventory>;
   /** The host's IP addresses per interface (device/inventory.ts `nicAddresses`), in every report; a change sends one. */
   readonly addresses: () => readonly NicAddresses[];
+  /** Free space on the state partition in MiB (Kairos executor); reported in STATE_FREE_STEP_MB steps. */
+  readonly stateFreeMb?: () => Promise<number>;
   readonly publish: Publish;
   readonly state: AgentState;
   readonly log: Log;
@@ -69,7 +71,17 @@ export class StatusReporter implements Feature {
   async reportIfChanged(): Promise<void> {
     const s = await this.o.readState();
     const packs = await this.packsOf(s);
-    if (this.fingerprintOf(s, packs, this.o.addresses()) !== this.lastFingerprint) await this.report('change', { state: s, packs });
+    const freeMb = await this.freeOf();
+    if (this.fingerprintOf(s, packs, this.o.addresses(), freeMb) !== this.lastFingerprint) await this.report('change', { state: s, packs, freeMb });
+  }
+
+  /** The state partition's free space, rounded down to a step (a failed read reports none rather than something false). */
+  private async freeOf(): Promise<number | undefined> {
+    if (!this.o.stateFreeMb) return undefined;
+    return this.o.stateFreeMb().then((mb) => Math.floor(mb / STATE_FREE_STEP_MB) * STATE_FREE_STEP_MB, (e: unknown) => {
+      this.o.log('warn', `reading the state partition's free space failed: ${(e as Error).message}`);
+      return undefined;
+    });
   }
 
   /** On the init node: its packs (a failed read sends none rather than something false). */
@@ -81,18 +93,19 @@ export class StatusReporter implements Feature {
     });
   }
 
-  private fingerprintOf(s: KairosState, packs: readonly PackStatus[] | undefined, addresses: readonly NicAddresses[]): string {
-    return `${fingerprint(s, addresses)}|${packs ? packsFingerprint(packs) : '-'}`;
+  private fingerprintOf(s: KairosState, packs: readonly PackStatus[] | undefined, addresses: readonly NicAddresses[], freeMb: number | undefined): string {
+    return `${fingerprint(s, addresses)}|${packs ? packsFingerprint(packs) : '-'}|${freeMb ?? '-'}`;
   }
 
-  async report(kind: 'change' | 'full', known?: { state: KairosState; packs: PackStatus[] | undefined }): Promise<void> {
+  async report(kind: 'change' | 'full', known?: { state: KairosState; packs: PackStatus[] | undefined; freeMb: number | undefined }): Promise<void> {
     const s = known?.state ?? (await this.o.readState());
     const packs = known ? known.packs : await this.packsOf(s);
+    const freeMb = known ? known.freeMb : await this.freeOf();
     const addresses = this.o.addresses();
-    this.lastFingerprint = this.fingerprintOf(s, packs, addresses);
+    this.lastFingerprint = this.fingerprintOf(s, packs, addresses, freeMb);
     const seq = nextSeq(this.lastSeq, this.o.now().getTime());
     this.lastSeq = seq;
-    const msg = statusReport(s, { kind, seq, at: this.o.now(), addresses, ...(kind === 'full' ? { inventory: await this.o.inventory(s) } : {}), ...(packs ? { packs } : {}) });
+    const msg = statusReport(s, { kind, seq, at: this.o.now(), addresses, ...(kind === 'full' ? { inventory: await this.o.inventory(s) } : {}), ...(packs ? { packs } : {}), ...(freeMb !== undefined ? { stateFreeMb: freeMb } : {}) });
     if (kind === 'full') this.lastFull = this.o.now().getTime();
     this.o.state.statusSent += 1;
     await this.o.publish(TOPICS.status(this.o.hostId), statusMessage.parse(msg));

@@ -3,6 +3,7 @@ import {
   dnsName, hostId, hostUid, isoTime, listQuery, page, resourceVersion, safeText, semver, siteName, tags,
 } from './common.js';
 import { inventory } from './device.js';
+import { statusMessage } from './mqtt.js';
 import { chartRef, packStatus } from './packs.js';
 import { operationRecord as operation } from './operations.js';
 
@@ -93,8 +94,20 @@ export const decommissionHostBody = z.strictObject({
   version: resourceVersion.optional(),
   reason: safeText(500).optional(),
 });
+/** Derived health (domain/host-health.ts), stored when it changes. */
+export const hostHealthState = z.enum(['healthy', 'unhealthy', 'unknown']);
+export const hostHealth = z.object({
+  state: hostHealthState,
+  /** Why, for an operator ("offline since …", "Kubernetes NotReady", …); empty when healthy. */
+  reasons: z.array(z.string()),
+  /** When the host entered this state (absent: never evaluated). */
+  since: isoTime.optional(),
+});
+/** What the host last reported (its stored status report, change-only) and when (its clock). */
+export const reportedState = statusMessage.omit({ seq: true, kind: true, at: true }).extend({ reportedAt: isoTime });
 export const listHostsQuery = listQuery.extend({
   status: hostStatus.optional(),
+  health: hostHealthState.optional(),
   site: siteName.optional(),
   tag: z.string().max(130).regex(/^[^=]+=[^=]*$/, 'key=value').optional(),
   clusterId: z.string().max(64).optional(),
@@ -120,6 +133,8 @@ export const host = z.object({
   registrationTokenId: z.string().optional(),
   certificateId: z.string().optional(),
   inventory: inventory.optional(),
+  reported: reportedState.optional(),
+  health: hostHealth,
 });
 export type HostView = z.infer<typeof host>;
 
@@ -235,6 +250,8 @@ export const createUpgradeBody = z.strictObject({
   drainTimeoutSeconds: z.number().int().min(30).max(3600).optional(),
 });
 
+export const clusterHealthState = z.enum(['healthy', 'degraded', 'unreachable', 'unknown']);
+export const clusterHealth = z.object({ state: clusterHealthState, reasons: z.array(z.string()), since: isoTime.optional() });
 export const clusterStatus = z.enum(['provisioning', 'running', 'updating', 'upgrading', 'degraded', 'failed', 'deleting']);
 export const cluster = z.object({
   id: z.string(),
@@ -258,13 +275,15 @@ export const cluster = z.object({
   packsReportedAt: isoTime.optional(),
   status: clusterStatus,
   statusReason: z.string().optional(),
+  /** Derived from the nodes' health and the packs (domain/cluster-health.ts), stored when it changes. */
+  health: clusterHealth,
   operationId: z.string().optional(),
   activeOperationId: z.string().optional(),
   version: z.number().int(),
   createdAt: isoTime,
   updatedAt: isoTime,
 });
-export const listClustersQuery = listQuery;
+export const listClustersQuery = listQuery.extend({ health: clusterHealthState.optional() });
 
 // ---------- operations ----------
 /** An operation: a discriminated union by `type`, each kind with its typed input (contracts/operations.ts). */

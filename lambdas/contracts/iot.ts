@@ -15,13 +15,15 @@ export interface IotRule {
   readonly entry: string;
   /** The handler publishes commands (needs iot:Publish on device command topics). */
   readonly publishesCommands?: boolean;
+  /** The handler derives health after its writes (BatchGetItem on the state table, events:PutEvents on the default bus). */
+  readonly derivesHealth?: boolean;
 }
 
 export const IOT_RULES: readonly IotRule[] = [
-  { name: 'status', topicFilter: 'edgefleet/hosts/+/status', hostIdSegment: 3, entry: 'lambdas/handlers/iot/status.ts' },
+  { name: 'status', topicFilter: 'edgefleet/hosts/+/status', hostIdSegment: 3, entry: 'lambdas/handlers/iot/status.ts', derivesHealth: true },
   { name: 'results', topicFilter: 'edgefleet/hosts/+/results', hostIdSegment: 3, entry: 'lambdas/handlers/iot/results.ts' },
   { name: 'pending-commands', topicFilter: 'edgefleet/hosts/+/commands/pending', hostIdSegment: 3, entry: 'lambdas/handlers/iot/pending-commands.ts', publishesCommands: true },
-  { name: 'presence', topicFilter: '$aws/events/presence/+/+', hostIdSegment: 5, entry: 'lambdas/handlers/iot/presence.ts' },
+  { name: 'presence', topicFilter: '$aws/events/presence/+/+', hostIdSegment: 5, entry: 'lambdas/handlers/iot/presence.ts', derivesHealth: true },
 ];
 
 /** IoT SQL for a rule: the whole payload plus the host id and the broker's receive time. */

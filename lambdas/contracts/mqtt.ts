@@ -15,6 +15,9 @@ export const TOPICS = {
 /** The largest payload the cloud accepts on any device topic (IoT Core's own cap is 128 KB). */
 export const MAX_DEVICE_PAYLOAD_BYTES = 64 * 1024;
 
+/** The agent reports the state partition's free space in steps of this many MiB (a change is a step). */
+export const STATE_FREE_STEP_MB = 256;
+
 export const bootState = z.enum(['active', 'passive', 'recovery', 'unknown']);
 
 /** An OCI image reference as Kairos records it (KAIROS_IMAGE_REPO: registry/repo:tag). */
@@ -49,6 +52,11 @@ export const statusMessage = z.strictObject({
     cordoned: z.boolean().optional(),
   }).optional(),
   inventory: inventory.optional(),
+  /**
+   * Free space on the state partition (active, passive and transition images), in MiB, rounded
+   * down to STATE_FREE_STEP_MB so a slowly filling disk does not make every report a change.
+   */
+  storage: z.strictObject({ stateFreeMb: z.number().int().min(0).max(1_000_000_000) }).optional(),
   /** The host's IP addresses per network interface (sent on change). */
   addresses: z.array(nicAddresses).max(64).optional(),
   /** On the init node: each pack of the applied profile and its state (sent on change). */

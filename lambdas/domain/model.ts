@@ -1,3 +1,5 @@
+import type { StoredHostHealth } from './host-health.js';
+import type { StoredClusterHealth } from './cluster-health.js';
 import type { HostStatus } from './host-lifecycle.js';
 import type { PackStatus } from './packs.js';
 import type { Layer, ProfileVariable } from './profile.js';
@@ -54,6 +56,10 @@ export interface HostRecord {
 
 export interface HostWithPresence extends HostRecord {
   readonly presence: Presence;
+  /** The stored derived health (absent: never derived: the host has not connected or reported since). */
+  readonly health?: StoredHostHealth;
+  /** The last stored status report (device time `at`, epoch ms) and its content (contracts/mqtt.ts statusMessage). */
+  readonly reported?: { readonly at: number; readonly content: Readonly<Record<string, unknown>> };
 }
 
 export interface ProfileRecord {
@@ -111,6 +117,8 @@ export interface ClusterRecord {
   readonly packs?: readonly PackStatus[];
   /** The init node's time of that report. */
   readonly packsReportedAt?: string;
+  /** Derived from its nodes' health and packs (domain/cluster-health.ts), stored when it changes. */
+  readonly health?: StoredClusterHealth;
   readonly version: number;
   readonly createdAt: string;
   readonly updatedAt: string;

@@ -31,12 +31,14 @@ export const ADAPTER_ACTIONS = {
   'dynamodb/cluster-repository': ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
   'dynamodb/device-plane-stores': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
   'dynamodb/host-lifecycle-reader': ['dynamodb:GetItem'],
-  'dynamodb/host-repository': ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+  'dynamodb/health-store': ['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+  'dynamodb/host-repository': ['dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:Query'],
   'dynamodb/idempotency-store': ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
   'dynamodb/operation-repository': ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
   'dynamodb/profile-repository': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
   'dynamodb/registration-store': ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
   'dynamodb/token-repository': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+  'events/eventbridge-publisher': ['events:PutEvents'],
   'iot/command-publisher': ['iot:DescribeEndpoint', 'iot:Publish'],
   'iot/device-registry': [
     'iot:AttachPolicy', 'iot:AttachThingPrincipal', 'iot:CreateCertificateFromCsr', 'iot:CreateThing', 'iot:DeleteThing',
@@ -79,6 +81,11 @@ export const COMMAND_PUBLISH_CALLS: readonly AwsCall[] = [
   { action: 'iot:Publish', resource: `${ARN}:iot:{region}:{account}:topic/edgefleet/hosts/h-1/commands`, via: 'iot/command-publisher' },
 ];
 
+/** Health changes go to the account's default event bus (contracts/events.ts). */
+export const HEALTH_EVENT_CALLS: readonly AwsCall[] = [
+  { action: 'events:PutEvents', resource: `${ARN}:events:{region}:{account}:event-bus/default`, via: 'events/eventbridge-publisher' },
+];
+
 export const secretCalls = (actions: readonly string[]): AwsCall[] => actions.map((action) => ({
   action, resource: `${ARN}:secretsmanager:{region}:{account}:secret:{env:${WORKFLOW_ENV.secretPrefix}}c0ffee-join-token-AbCdEf`, via: 'secrets/secrets-manager-store',
 }));
@@ -103,7 +110,7 @@ export function workflowCalls(action: string, kinds: readonly WorkflowKind[] = K
 
 /** The HTTP API's wiring (makeHttpDeps): every repository on the state table, the audit log, the IoT registry. */
 const HTTP_STATE_ADAPTERS: readonly AdapterName[] = [
-  'dynamodb/token-repository', 'dynamodb/host-repository', 'dynamodb/device-plane-stores', 'dynamodb/profile-repository',
+  'dynamodb/token-repository', 'dynamodb/host-repository', 'dynamodb/health-store', 'dynamodb/device-plane-stores', 'dynamodb/profile-repository',
   'dynamodb/cluster-repository', 'dynamodb/operation-repository', 'dynamodb/idempotency-store', 'dynamodb/registration-store',
 ];
 const READS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];

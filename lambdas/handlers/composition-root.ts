@@ -5,7 +5,12 @@
  * secret store): `awsRoot` the AWS ones, created lazily at cold start; `local/runtime.ts` its
  * own (DynamoDB Local, the local broker, the local CA, aws-local-stepfunctions, files).
  */
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IoTClient } from '@aws-sdk/client-iot';
+import { EventBridgePublisher } from '../adapters/events/eventbridge-publisher.js';
+import { DynamoHealthStore } from '../adapters/dynamodb/health-store.js';
+import type { EventPublisher } from '../ports/health.js';
+import type { HealthDeps } from '../use-cases/refresh-health.js';
 import { DynamoAuditLog } from '../adapters/dynamodb/audit-log.js';
 import { makeDocClient, type DocClient } from '../adapters/dynamodb/client.js';
 import { DynamoClusterRepository } from '../adapters/dynamodb/cluster-repository.js';
@@ -58,6 +63,8 @@ export interface RuntimeAdapters {
   readonly registry: DeviceRegistry;
   readonly workflows: WorkflowEngine;
   readonly secrets: SecretStore;
+  /** Where health changes go (EventBridge on AWS; the local alert dispatcher locally). @default dropped (runtimes without alerting) */
+  readonly events?: EventPublisher;
   readonly clock?: Clock;
   readonly ids?: IdGenerator;
 }
@@ -98,11 +105,13 @@ export function composeRoot(config: EdgeFleetConfig, adapters: RuntimeAdapters):
   const hostLifecycle = onState((t) => new DynamoHostLifecycleReader(db, t));
   const idempotency = onState((t) => new DynamoIdempotencyStore(db, t));
   const registrations = onState((t) => new DynamoRegistrationStore(db, t));
+  const healthStore = onState((t) => new DynamoHealthStore(db, t));
   const audit = config.auditTable
     ? new DynamoAuditLog(db, config.auditTable, config.auditRetentionDays)
     : unconfigured<AuditLog>('auditTable');
 
-  const device: DeviceDeps = { clock, presence, status, commands, operations, publisher, hostLifecycle, secrets, workflows, clusters };
+  const health: HealthDeps = { clock, store: healthStore, events: adapters.events ?? { publish: async () => undefined }, clusters };
+  const device: DeviceDeps = { clock, presence, status, commands, operations, publisher, hostLifecycle, secrets, workflows, clusters, health };
   const workflow: WorkflowDeps = {
     ...device, ids, tokens, hosts, profiles, clusters, operations, audit, secrets, workflows, settings: config.workflowSettings,
   };
@@ -147,6 +156,7 @@ export function awsRoot(required: readonly RequiredSetting[]): Root {
     registry: new IotDeviceRegistry(new IoTClient({ maxAttempts: 5 }), { policyName: config.iotPolicyName ?? '' }),
     workflows: awsWorkflowEngine(config),
     secrets: awsSecretStore(config),
+    events: new EventBridgePublisher(new EventBridgeClient({ maxAttempts: 5 })),
   });
   return aws;
 }

@@ -1,3 +1,5 @@
+import type { ClusterHealthState } from '../domain/cluster-health.js';
+import type { HostHealthState } from '../domain/host-health.js';
 import type { HostStatus } from '../domain/host-lifecycle.js';
 import type { PackStatus } from '../domain/packs.js';
 import type {
@@ -38,6 +40,8 @@ export interface TokenRepository {
 
 export interface HostFilter {
   readonly status?: HostStatus;
+  /** The stored derived health (hosts whose health was never derived have none, and match no health filter). */
+  readonly health?: HostHealthState;
   readonly site?: string;
   readonly tag?: { readonly key: string; readonly value: string };
   readonly clusterId?: string;
@@ -78,6 +82,11 @@ export interface ClaimFailure {
   readonly reason: string;
 }
 
+export interface ClusterFilter {
+  /** The stored derived health (a cluster never evaluated counts as unknown). */
+  readonly health?: ClusterHealthState;
+}
+
 export interface ClusterRepository {
   /**
    * Atomically: creates the cluster, reserves its name in the project, records the operation,
@@ -87,7 +96,7 @@ export interface ClusterRepository {
   createWithClaims(cluster: ClusterRecord, operation: OperationRecord, expected: Readonly<Record<string, number>>):
     Promise<{ ok: true } | { ok: false; nameTaken?: boolean; failures: ClaimFailure[] }>;
   get(id: string): Promise<ClusterRecord | undefined>;
-  list(project: string, page: PageRequest): Promise<Page<ClusterRecord>>;
+  list(project: string, page: PageRequest, filter?: ClusterFilter): Promise<Page<ClusterRecord>>;
   /** Atomically deletes the cluster and its name lock and releases its hosts. */
   deleteReleasing(cluster: ClusterRecord, endOperation?: { id: string; reason: string; at: string }): Promise<void>;
   /**

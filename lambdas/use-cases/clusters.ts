@@ -5,7 +5,7 @@ import { ConflictError, NotFoundError, UnprocessableError, ValidationError } fro
 import { checkValues, secretVariableName } from '../domain/profile-variables.js';
 import type { ClusterRecord } from '../domain/model.js';
 import { claimableHosts, newOperation, ownerOf, startWorkflow, type ClusterOpsDeps } from './cluster-operations.js';
-import type { Page, PageRequest } from '../ports/index.js';
+import type { ClusterFilter, Page, PageRequest } from '../ports/index.js';
 import { mutate, read, visible, type Deps, type RequestContext } from './context.js';
 
 const clusterNotFound = (id: string) => () => new NotFoundError('cluster-not-found', `cluster ${id} does not exist in this project`);
@@ -69,7 +69,7 @@ export async function getCluster(deps: Deps, ctx: RequestContext, id: string): P
   return visible(ctx, await deps.clusters.get(id), clusterNotFound(id));
 }
 
-export async function listClusters(deps: Deps, ctx: RequestContext, page: PageRequest): Promise<Page<ClusterRecord>> {
+export async function listClusters(deps: Deps, ctx: RequestContext, page: PageRequest, filter: ClusterFilter = {}): Promise<Page<ClusterRecord>> {
   read(ctx, 'clusters:read');
-  return deps.clusters.list(ctx.project, page);
+  return deps.clusters.list(ctx.project, page, filter);
 }

@@ -10,6 +10,7 @@ import { reportSwallowed } from './swallowed-failure.js';
 import type { DeviceDeps } from './device-deps.js';
 import type { PackStatus } from '../domain/packs.js';
 import { recordClusterPacks } from './record-cluster-packs.js';
+import { refreshClusterHealth, refreshHostHealth } from './refresh-health.js';
 
 /** Re-exported: importers know it from here. */
 export type { DeviceDeps } from './device-deps.js';
@@ -17,7 +18,28 @@ export type { DeviceDeps } from './device-deps.js';
 /** A lifecycle event: written only if newer than the stored one (the store re-checks atomically). */
 export async function recordPresence(deps: DeviceDeps, hostId: string, event: PresenceChange): Promise<boolean> {
   const next = nextPresence(undefined, event);
-  return next ? deps.presence.apply(hostId, next) : false;
+  const wrote = next ? await deps.presence.apply(hostId, next) : false;
+  if (wrote) await healthAfterWrite(deps, hostId);
+  return wrote;
+}
+
+/**
+ * After a presence or status write: the host's (and its cluster's) derived health, stored and
+ * published when it changed. A failure here is reported, not thrown: the write it follows is
+ * done, and the next change derives the health again.
+ */
+async function healthAfterWrite(deps: DeviceDeps, hostId: string, clusterOnly?: string): Promise<void> {
+  if (!deps.health) return;
+  try {
+    if (clusterOnly) await refreshClusterHealth(deps.health, clusterOnly);
+    else await refreshHostHealth(deps.health, hostId);
+  } catch (error) {
+    reportSwallowed({
+      metric: 'HealthRefreshFailed', error, hostId,
+      message: `the report of host ${hostId} was stored but its derived health was not updated; the API may show an older health until its next change`,
+      action: 'check the state table\'s availability and the function\'s permissions; the next status or presence change of the host derives it again',
+    });
+  }
 }
 
 export interface StatusReport {
@@ -35,9 +57,13 @@ export interface StatusReport {
  */
 export async function recordStatus(deps: DeviceDeps, hostId: string, report: StatusReport): Promise<StatusDecision> {
   const decision = await recordHostStatus(deps, hostId, report);
+  if (decision.store) await healthAfterWrite(deps, hostId);
   // Whatever the host's own decision: a redelivered report whose cluster write failed the first
   // time still reaches the cluster (the decision there is change-only and never older over newer).
-  if (report.packs) await recordClusterPacks(deps, hostId, report.packs, report.at);
+  if (report.packs) {
+    const packs = await recordClusterPacks(deps, hostId, report.packs, report.at);
+    if (packs.store && packs.clusterId) await healthAfterWrite(deps, hostId, packs.clusterId);
+  }
   return decision;
 }
 

@@ -45,6 +45,16 @@ export function grantCommandPublish(fn: EdgeFunction): void {
     'The function sends commands to whichever host a task or request is about; the wildcard is the host id segment of the command topic only.');
 }
 
+/**
+ * Lets `fn` publish health changes: events:PutEvents on the account's default bus only (the
+ * alert rule matches source `edgefleet` there; contracts/events.ts).
+ */
+export function grantHealthEvents(fn: EdgeFunction): void {
+  fn.function.addToRolePolicy(new PolicyStatement({
+    actions: ['events:PutEvents'], resources: [deployArn({ service: 'events', resource: 'event-bus', resourceName: 'default' })],
+  }));
+}
+
 /** Timeout of one command sweep run (it runs every minute). */
 export const SWEEP_TIMEOUT_SECONDS = 50;
 
@@ -111,7 +121,10 @@ export class IotRules extends Construct {
         logLevel: props.logLevel,
         deadLetterQueue: this.failedEvents,
       });
-      bindTable(fn, props.stateTable, HANDLER_ENV.stateTable, 'readwrite', { actions: DEVICE_PLANE_TABLE_ACTIONS });
+      bindTable(fn, props.stateTable, HANDLER_ENV.stateTable, 'readwrite', {
+        actions: rule.derivesHealth ? [...DEVICE_PLANE_TABLE_ACTIONS, 'dynamodb:BatchGetItem'] : DEVICE_PLANE_TABLE_ACTIONS,
+      });
+      if (rule.derivesHealth) grantHealthEvents(fn);
       fn.function.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(1) });
       if (rule.publishesCommands) {
         // Re-sends stored commands to the host that asked.

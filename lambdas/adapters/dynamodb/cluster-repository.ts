@@ -4,12 +4,20 @@ import { ConflictError } from '../../domain/errors.js';
 import type { HostStatus } from '../../domain/host-lifecycle.js';
 import type { ClusterRecord, OperationRecord } from '../../domain/model.js';
 import type { PackStatus } from '../../domain/packs.js';
-import type { ClaimFailure, ClusterChanges, ClusterRepository, Page, PageRequest } from '../../ports/index.js';
+import type { ClaimFailure, ClusterChanges, ClusterFilter, ClusterRepository, Page, PageRequest } from '../../ports/index.js';
+import { parseClusterHealth } from './health-store.js';
 import { toRecord, type DocClient } from './client.js';
 import { decodeCursor, pageFrom, queryFingerprint } from './cursor.js';
 import { isConditionFailure, mapDynamoError } from './errors.js';
 import { keys } from './keys.js';
 import { assign, operationItem, type ExpressionParts } from './operation-repository.js';
+
+/** A cluster item as a record; its derived health is read through its schema (dropped when it does not parse). */
+function clusterFrom(item: Record<string, unknown>): ClusterRecord {
+  const { health, ...rest } = toRecord<Record<string, unknown>>(item);
+  const parsed = parseClusterHealth(health);
+  return { ...toRecord<ClusterRecord>(rest), ...(parsed ? { health: parsed } : {}) };
+}
 
 export { DynamoOperationRepository, operationItem } from './operation-repository.js';
 
@@ -106,17 +114,27 @@ export class DynamoClusterRepository implements ClusterRepository {
   async get(id: string): Promise<ClusterRecord | undefined> {
     const out = await this.db.send(new GetCommand({ TableName: this.table, Key: keys.cluster(id), ConsistentRead: true }))
       .catch((e) => mapDynamoError(e, `reading cluster ${id}`));
-    return out.Item ? toRecord<ClusterRecord>(out.Item) : undefined;
+    return out.Item ? clusterFrom(out.Item) : undefined;
   }
 
-  async list(project: string, page: PageRequest): Promise<Page<ClusterRecord>> {
-    const f = queryFingerprint(['clusters', project]);
+  /**
+   * A health filter is a FilterExpression on the stored `health.state` (bounded: DynamoDB reads
+   * `limit` items and filters those; a page may be short and still have a nextCursor). A
+   * cluster whose health was never derived counts as `unknown`.
+   */
+  async list(project: string, page: PageRequest, filter: ClusterFilter = {}): Promise<Page<ClusterRecord>> {
+    const f = queryFingerprint(['clusters', project, ...(filter.health ? [filter.health] : [])]);
     const out = await this.db.send(new QueryCommand({
       TableName: this.table, IndexName: STATE_TABLE.byProject.name,
-      KeyConditionExpression: 'gsi1pk = :pk', ExpressionAttributeValues: { ':pk': keys.clusterList(project) },
+      KeyConditionExpression: 'gsi1pk = :pk', ExpressionAttributeValues: { ':pk': keys.clusterList(project), ...(filter.health ? { ':h': filter.health } : {}) },
+      ...(filter.health ? {
+        FilterExpression: filter.health === 'unknown' ? '(health.#state = :h OR attribute_not_exists(health))' : 'health.#state = :h',
+        ExpressionAttributeNames: { '#state': 'state' },
+      } : {}),
       Limit: page.limit, ExclusiveStartKey: decodeCursor(page.cursor, f),
     })).catch((e) => mapDynamoError(e, 'listing clusters'));
-    return pageFrom<ClusterRecord>(out, f);
+    const found = pageFrom<Record<string, unknown>>(out, f);
+    return { items: found.items.map(clusterFrom), ...(found.nextCursor ? { nextCursor: found.nextCursor } : {}) };
   }
 
   async deleteReleasing(cluster: ClusterRecord, endOperation?: { id: string; reason: string; at: string }): Promise<void> {

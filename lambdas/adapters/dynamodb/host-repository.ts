@@ -1,7 +1,8 @@
-import { BatchGetCommand, DeleteCommand, PutCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { HOST_LIST_SHARDS, STATE_TABLE } from '../../contracts/tables.js';
 import { NotFoundError, ValidationError, VersionMismatchError } from '../../domain/errors.js';
-import type { HostRecord, HostWithPresence, Presence } from '../../domain/model.js';
+import type { HostRecord, HostWithPresence } from '../../domain/model.js';
+import { batchGet, healthKeys, parseHostHealth } from './health-store.js';
 import type { HostChanges, HostFilter, HostRepository, Page, PageRequest } from '../../ports/index.js';
 import { toRecord, type DocClient } from './client.js';
 import { decodeCursor, encodeCursor, pageFrom, queryFingerprint, shardCursor } from './cursor.js';
@@ -48,15 +49,14 @@ export class DynamoHostRepository implements HostRepository {
     const items = out.Items ?? [];
     const host = items.find((i) => i.sk === 'HOST');
     if (!host) return undefined;
-    const presence = items.find((i) => i.sk === 'PRESENCE');
-    return { ...toRecord<HostRecord>(host), presence: (presence?.presence as Presence | undefined) ?? 'offline' };
+    return joined(toRecord<HostRecord>(host), (sk) => items.find((i) => i.sk === sk));
   }
 
   async update(id: string, expectedVersion: number, changes: HostChanges, now: string): Promise<HostWithPresence> {
     const current = await this.get(id);
     if (!current) throw new NotFoundError('host-not-found', `host ${id} does not exist`);
     if (current.version !== expectedVersion) throw new VersionMismatchError(`host ${id}`, expectedVersion);
-    const { presence, ...record } = current;
+    const { presence, health: _h, reported: _r, ...record } = current;
     const next: HostRecord = { ...record, ...changes, version: expectedVersion + 1, updatedAt: now };
     const cleaned = Object.fromEntries(Object.entries(next).filter(([, v]) => v !== undefined)) as unknown as HostRecord;
     try {
@@ -70,7 +70,7 @@ export class DynamoHostRepository implements HostRepository {
       if (isConditionFailure(e)) throw new VersionMismatchError(`host ${id}`, expectedVersion, { cause: e });
       mapDynamoError(e, `updating host ${id}`);
     }
-    return { ...cleaned, presence };
+    return { ...cleaned, presence, ...(current.health ? { health: current.health } : {}), ...(current.reported ? { reported: current.reported } : {}) };
   }
 
   async delete(id: string, expectedVersion: number): Promise<void> {
@@ -79,6 +79,9 @@ export class DynamoHostRepository implements HostRepository {
         TableName: this.table, Key: keys.host(id), ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': expectedVersion },
       }));
       await this.db.send(new DeleteCommand({ TableName: this.table, Key: keys.hostPresence(id) }));
+      // Its derived health and last report go with it (a deleted host must not stay in a health listing).
+      await this.db.send(new DeleteCommand({ TableName: this.table, Key: healthKeys.host(id) }));
+      await this.db.send(new DeleteCommand({ TableName: this.table, Key: { pk: keys.host(id).pk, sk: 'STATUS' } }));
     } catch (e) {
       if (isConditionFailure(e)) throw new VersionMismatchError(`host ${id}`, expectedVersion, { cause: e });
       mapDynamoError(e, `deleting host ${id}`);
@@ -118,33 +121,66 @@ export class DynamoHostRepository implements HostRepository {
       return { items: await this.withPresence(found.items), nextCursor: found.nextCursor };
     }
 
+    if (filter.health) return this.listByHealth(project, filter, filter.health, page, f);
+
     // The project listing is spread over HOST_LIST_SHARDS partitions: query each, merge by sort key.
+    const prefix = filter.status ? `${filter.status}#` : undefined;
+    const found = await this.shardedPage(page, f, 'gsi1sk', (shard) => ({
+      TableName: this.table,
+      IndexName: STATE_TABLE.byProject.name,
+      KeyConditionExpression: prefix ? 'gsi1pk = :pk AND begins_with(gsi1sk, :prefix)' : 'gsi1pk = :pk',
+      FilterExpression: conditions.join(' AND '),
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: { ...values, ':pk': keys.hostList(project, shard), ...(prefix ? { ':prefix': prefix } : {}) },
+    }));
+    return { items: await this.withPresence(found.items.map((i) => toRecord<HostRecord>(i))), nextCursor: found.nextCursor };
+  }
+
+  /**
+   * `?health=`: the stored health items (gsi2 `HH#<project>#<shard>`, sort `<state>#<hostId>`,
+   * domain health stored on change: adapters/dynamodb/health-store.ts) name the hosts, which are
+   * then read by key; the other filters apply to what was read (a page may be short).
+   */
+  private async listByHealth(project: string, filter: HostFilter, health: string, page: PageRequest, f: string): Promise<Page<HostWithPresence>> {
+    const found = await this.shardedPage(page, f, 'gsi2sk', (shard) => ({
+      TableName: this.table,
+      IndexName: STATE_TABLE.bySecondary.name,
+      KeyConditionExpression: 'gsi2pk = :pk AND begins_with(gsi2sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': healthKeys.list(project, shard), ':prefix': `${health}#` },
+    }));
+    const ids = found.items.map((i) => String(i.pk).slice('HOST#'.length));
+    const byId = new Map((await batchGet(this.db, this.table, ids.map((id) => keys.host(id)), 'reading hosts')).map((i) => [String(i.id), toRecord<HostRecord>(i)]));
+    const hosts = ids.map((id) => byId.get(id)).filter((h): h is HostRecord => !!h && h.project === project
+      && (filter.status === undefined || h.status === filter.status)
+      && (filter.site === undefined || h.site === filter.site)
+      && (filter.clusterId === undefined || h.clusterId === filter.clusterId)
+      && (filter.tag === undefined || h.tags[filter.tag.key] === filter.tag.value));
+    return { items: await this.withPresence(hosts), nextCursor: found.nextCursor };
+  }
+
+  /**
+   * One page of a listing spread over HOST_LIST_SHARDS index partitions: each shard reads a
+   * share of the page, the results merge in sort-key order up to the lowest point every
+   * unfinished shard has reached, and the cursor keeps each shard's resume key.
+   */
+  private async shardedPage(page: PageRequest, f: string, skAttr: 'gsi1sk' | 'gsi2sk', input: (shard: number) => QueryCommandInput):
+    Promise<{ items: Record<string, unknown>[]; nextCursor?: string }> {
     const state: ShardState = decodeCursor(page.cursor, f, shardCursor(HOST_LIST_SHARDS)) ?? new Array(HOST_LIST_SHARDS).fill(0);
     if (!Array.isArray(state) || state.length !== HOST_LIST_SHARDS) {
       throw new ValidationError('invalid-cursor', 'the cursor is not one this API issued; start again without a cursor');
     }
-    const prefix = filter.status ? `${filter.status}#` : undefined;
     // Each shard reads a share of the page (not a whole page): 8 shards × 50 would read 400 items.
     const perShard = Math.max(2, Math.ceil((page.limit * 2) / HOST_LIST_SHARDS));
     const results = await Promise.all(state.map(async (resume, shard) => {
       if (resume === null) return { shard, items: [] as Record<string, unknown>[], lek: undefined };
-      const input: QueryCommandInput = {
-        TableName: this.table,
-        IndexName: STATE_TABLE.byProject.name,
-        KeyConditionExpression: prefix ? 'gsi1pk = :pk AND begins_with(gsi1sk, :prefix)' : 'gsi1pk = :pk',
-        FilterExpression: conditions.join(' AND '),
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: { ...values, ':pk': keys.hostList(project, shard), ...(prefix ? { ':prefix': prefix } : {}) },
-        Limit: perShard,
-        ExclusiveStartKey: resume === 0 ? undefined : resume,
-      };
-      const out = await this.db.send(new QueryCommand(input)).catch((e) => mapDynamoError(e, 'listing hosts'));
+      const out = await this.db.send(new QueryCommand({ ...input(shard), Limit: perShard, ExclusiveStartKey: resume === 0 ? undefined : resume }))
+        .catch((e) => mapDynamoError(e, 'listing hosts'));
       return { shard, items: out.Items ?? [], lek: out.LastEvaluatedKey };
     }));
 
     // Merge in sort-key order, but only up to the lowest point every unfinished shard has
     // reached: beyond it a shard may still hold smaller keys, which belong to the next page.
-    const sk = (k: Record<string, unknown> | undefined) => String(k?.gsi1sk ?? '');
+    const sk = (k: Record<string, unknown> | undefined) => String(k?.[skAttr] ?? '');
     const reached = results.filter((r) => r.lek).map((r) => sk(r.lek));
     const bound = reached.length ? reached.reduce((a, b) => (a < b ? a : b)) : undefined;
     const merged = results
@@ -160,37 +196,39 @@ export class DynamoHostRepository implements HostRepository {
         // Took everything this shard returned: resume where DynamoDB stopped, or mark it done.
         next[r.shard] = r.lek ? r.lek : null;
       } else if (mine.length > 0) {
-        next[r.shard] = pickKey(mine[mine.length - 1]!.item);
+        next[r.shard] = pickKey(mine[mine.length - 1]!.item, skAttr);
       }
     }
     const done = next.every((s) => s === null);
-    return {
-      items: await this.withPresence(taken.map((t) => toRecord<HostRecord>(t.item))),
-      nextCursor: done ? undefined : encodeCursor(f, next),
-    };
+    return { items: taken.map((t) => t.item), ...(done ? {} : { nextCursor: encodeCursor(f, next) }) };
   }
 
+  /** Joins each host's presence, stored health and last status report (one BatchGetItem per 33 hosts). */
   private async withPresence(hosts: HostRecord[]): Promise<HostWithPresence[]> {
     if (hosts.length === 0) return [];
-    const presence = new Map<string, Presence>();
-    for (let i = 0; i < hosts.length; i += 100) {
-      let request: Record<string, { Keys: Key[] }> | undefined = {
-        [this.table]: { Keys: hosts.slice(i, i + 100).map((h) => keys.hostPresence(h.id)) },
-      };
-      for (let attempt = 0; request && Object.keys(request).length > 0 && attempt < 5; attempt++) {
-        const out = await this.db.send(new BatchGetCommand({ RequestItems: request }))
-          .catch((e) => mapDynamoError(e, 'reading host presence'));
-        for (const item of out.Responses?.[this.table] ?? []) {
-          presence.set(String(item.pk).slice('HOST#'.length), item.presence as Presence);
-        }
-        request = out.UnprocessedKeys as typeof request;
-        if (request && Object.keys(request).length > 0) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
-      }
-    }
-    return hosts.map((h) => ({ ...h, presence: presence.get(h.id) ?? 'offline' }));
+    const items = await batchGet(this.db, this.table,
+      hosts.flatMap((h) => [keys.hostPresence(h.id), healthKeys.host(h.id), { pk: keys.host(h.id).pk, sk: 'STATUS' }]), 'reading host presence and health');
+    const bySk = new Map(items.map((i) => [`${String(i.pk)}|${String(i.sk)}`, i]));
+    return hosts.map((h) => joined(h, (sk) => bySk.get(`${keys.host(h.id).pk}|${sk}`)));
   }
 }
 
-function pickKey(item: Record<string, unknown>): Key {
-  return { pk: item.pk, sk: item.sk, gsi1pk: item.gsi1pk, gsi1sk: item.gsi1sk };
+/** A host record with its presence, stored health and last stored status report (items of its partition). */
+function joined(host: HostRecord, item: (sk: string) => Record<string, unknown> | undefined): HostWithPresence {
+  const presence = item('PRESENCE')?.presence;
+  const health = parseHostHealth(item('HEALTH'));
+  const status = item('STATUS');
+  const content = status?.content;
+  return {
+    ...host, presence: presence === 'online' ? 'online' : 'offline',
+    ...(health ? { health } : {}),
+    ...(status && typeof status.at === 'number' && content !== null && typeof content === 'object' && !Array.isArray(content)
+      ? { reported: { at: status.at, content: Object.fromEntries(Object.entries(content)) } } : {}),
+  };
+}
+
+function pickKey(item: Record<string, unknown>, skAttr: 'gsi1sk' | 'gsi2sk'): Key {
+  return skAttr === 'gsi1sk'
+    ? { pk: item.pk, sk: item.sk, gsi1pk: item.gsi1pk, gsi1sk: item.gsi1sk }
+    : { pk: item.pk, sk: item.sk, gsi2pk: item.gsi2pk, gsi2sk: item.gsi2sk };
 }

@@ -1,7 +1,7 @@
 import { ConflictError } from '../../domain/errors.js';
 import type { ClusterRecord, HostRecord, OperationRecord } from '../../domain/model.js';
 import type { PackStatus } from '../../domain/packs.js';
-import type { ClaimFailure, ClusterChanges, ClusterRepository, Page, PageRequest } from '../../ports/index.js';
+import type { ClaimFailure, ClusterChanges, ClusterFilter, ClusterRepository, Page, PageRequest } from '../../ports/index.js';
 import { fingerprint, pageOf } from './page.js';
 import { copy, withoutUndefined, type MemoryState } from './state.js';
 
@@ -33,8 +33,10 @@ export class MemoryClusterRepository implements ClusterRepository {
     return c ? copy(c) : undefined;
   }
 
-  async list(project: string, page: PageRequest): Promise<Page<ClusterRecord>> {
-    const found = pageOf([...this.state.clusters.values()].filter((c) => c.project === project), (c) => c.name, page, fingerprint(['clusters', project]));
+  async list(project: string, page: PageRequest, filter: ClusterFilter = {}): Promise<Page<ClusterRecord>> {
+    const matches = [...this.state.clusters.values()].filter((c) => c.project === project
+      && (filter.health === undefined || (c.health?.state ?? 'unknown') === filter.health));
+    const found = pageOf(matches, (c) => c.name, page, fingerprint(['clusters', project, ...(filter.health ? [filter.health] : [])]));
     return { ...found, items: found.items.map(copy) };
   }
 

@@ -22,6 +22,7 @@ export class MemoryHostRepository implements HostRepository {
   async list(project: string, filter: HostFilter, page: PageRequest): Promise<Page<HostWithPresence>> {
     const matches = [...this.state.hosts.values()].filter((h) => h.project === project
       && (filter.status === undefined || h.status === filter.status)
+      && (filter.health === undefined || this.state.health.get(h.id)?.state === filter.health)
       && (filter.site === undefined || h.site === filter.site)
       && (filter.clusterId === undefined || h.clusterId === filter.clusterId)
       && (filter.tag === undefined || h.tags[filter.tag.key] === filter.tag.value));
@@ -46,9 +47,16 @@ export class MemoryHostRepository implements HostRepository {
     if (!current || current.version !== expectedVersion) throw new VersionMismatchError(`host ${id}`, expectedVersion);
     this.state.hosts.delete(id);
     this.state.presence.delete(id);
+    this.state.health.delete(id);
+    this.state.status.delete(id);
   }
 
   private withPresence(host: HostRecord): HostWithPresence {
-    return { ...copy(host), presence: this.state.presence.get(host.id)?.presence ?? 'offline' };
+    const health = this.state.health.get(host.id);
+    const status = this.state.status.get(host.id);
+    return {
+      ...copy(host), presence: this.state.presence.get(host.id)?.presence ?? 'offline',
+      ...(health ? { health: copy(health) } : {}), ...(status ? { reported: { at: status.at, content: copy(status.content) } } : {}),
+    };
   }
 }

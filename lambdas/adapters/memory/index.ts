@@ -4,6 +4,7 @@ import {
   MemoryCommandStore, MemoryHostLifecycleReader, MemoryPresenceWriter, MemoryRegistrationStore, MemoryStatusStore,
 } from './device-plane-stores.js';
 import { MemoryHostRepository } from './host-repository.js';
+import { MemoryHealthStore, RecordingEventPublisher } from './health-store.js';
 import { MemoryIdempotencyStore } from './idempotency-store.js';
 import { MemoryOperationRepository } from './operation-repository.js';
 import {
@@ -14,6 +15,7 @@ import { MemoryState } from './state.js';
 export * from './catalog-repositories.js';
 export * from './cluster-repository.js';
 export * from './device-plane-stores.js';
+export * from './health-store.js';
 export * from './host-repository.js';
 export * from './idempotency-store.js';
 export * from './operation-repository.js';
@@ -49,6 +51,8 @@ export function memoryAdapters(opts: { now?: Date | string; idPrefix?: string; a
     secrets: new MemorySecretStore(),
     registry: new MemoryDeviceRegistry(),
     csr: new MemoryCsrInspector(),
+    healthStore: new MemoryHealthStore(state),
+    events: new RecordingEventPublisher(),
   };
 }
 

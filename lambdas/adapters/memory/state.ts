@@ -1,6 +1,7 @@
 import type { CommandRecord } from '../../domain/command.js';
 import type { StoredStatus } from '../../domain/device-status.js';
 import type { PresenceState } from '../../domain/presence.js';
+import type { StoredHostHealth } from '../../domain/host-health.js';
 import type {
   AuditRecord, ClusterRecord, HostRecord, OperationRecord, ProfileRecord, ProfileVersionRecord, TokenRecord,
 } from '../../domain/model.js';
@@ -32,6 +33,8 @@ export class MemoryState {
   readonly audit: AuditRecord[] = [];
   readonly idempotency = new Map<string, IdempotencyEntry>();
   readonly status = new Map<string, StoredStatus>();
+  /** Derived host health, stored on change. */
+  readonly health = new Map<string, StoredHostHealth>();
   /** Commands by `hostId#commandId`. */
   readonly commands = new Map<string, CommandRecord>();
 

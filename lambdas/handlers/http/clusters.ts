@@ -13,9 +13,13 @@ import { pageOf } from './paging.js';
 export const MASKED = '********';
 
 /** The cluster as the API shows it: every variable it sets, secret ones masked. */
-export function clusterView<C extends ClusterRecord>(c: C): C {
-  if (!c.secretVariables?.length) return c;
-  return { ...c, variables: { ...(c.variables ?? {}), ...Object.fromEntries(c.secretVariables.map((n) => [n, MASKED])) } };
+export function clusterView<C extends ClusterRecord>(c: C): Omit<C, 'health'> & { health: { state: string; reasons: readonly string[]; since?: string } } {
+  // The stored derived health without its bookkeeping (rev, changedAt); never derived: unknown.
+  const health = c.health
+    ? { state: c.health.state, reasons: c.health.reasons, since: c.health.since }
+    : { state: 'unknown', reasons: ['no node of it has reported its health yet'] };
+  if (!c.secretVariables?.length) return { ...c, health };
+  return { ...c, health, variables: { ...(c.variables ?? {}), ...Object.fromEntries(c.secretVariables.map((n) => [n, MASKED])) } };
 }
 
 /** 202 Accepted: the work is an operation; `location` is where to follow it. */
@@ -30,7 +34,7 @@ export const routes: RouteTable = {
   'GET /v1/clusters': route({
     query: listClustersQuery,
     run: async (req, deps) => {
-      const page = await listClusters(deps, req.ctx, pageOf(req.query));
+      const page = await listClusters(deps, req.ctx, pageOf(req.query), req.query.health ? { health: req.query.health } : {});
       return { status: 200, body: { ...page, items: page.items.map(clusterView) } };
     },
   }),

@@ -1,5 +1,6 @@
-import { approveHostBody, batchHostsBody, createHostBody, decommissionHostBody, listHostsQuery, patchHostBody, rejectHostBody } from '../../contracts/api.js';
+import { reportedState, approveHostBody, batchHostsBody, createHostBody, decommissionHostBody, listHostsQuery, patchHostBody, rejectHostBody } from '../../contracts/api.js';
 import type { HostWithPresence } from '../../domain/model.js';
+import { deriveHostHealth } from '../../domain/host-health.js';
 import { approveHost, createHost, decommissionHost, deleteHost, getHost, listHosts, rejectHost, updateHost } from '../../use-cases/hosts.js';
 import { importHosts } from '../../use-cases/import-hosts.js';
 import type { HttpDeps } from '../composition-root.js';
@@ -9,8 +10,14 @@ import { pageOf } from './paging.js';
 
 /** What the API shows of a host (internal fields such as the pairing code and the device key stay inside). */
 export function hostView(h: HostWithPresence): Record<string, unknown> {
-  const { pairingCode: _p, publicKeyPem: _k, certificatePem: _c, ...rest } = h;
-  return rest;
+  const { pairingCode: _p, publicKeyPem: _k, certificatePem: _c, health: stored, reported: last, ...rest } = h;
+  // The stored derived health without its bookkeeping; never derived yet: what the lifecycle alone says.
+  const health = stored
+    ? { state: stored.state, reasons: stored.reasons, since: stored.since }
+    : deriveHostHealth({ status: h.status, ...(h.clusterId ? { clusterId: h.clusterId } : {}) });
+  // What the host last reported, read through its wire schema (a report that no longer parses is left out).
+  const reported = last ? reportedState.safeParse({ ...last.content, reportedAt: new Date(last.at).toISOString() }) : undefined;
+  return { ...rest, health, ...(reported?.success ? { reported: reported.data } : {}) };
 }
 
 export const routes: RouteTable = {
@@ -27,10 +34,10 @@ export const routes: RouteTable = {
   'GET /v1/hosts': route({
     query: listHostsQuery,
     run: async (req, deps) => {
-      const { status, site, tag, clusterId } = req.query;
+      const { status, site, tag, clusterId, health } = req.query;
       const [key, value] = tag ? tag.split('=', 2) as [string, string] : [];
       const page = await listHosts(deps, req.ctx, {
-        ...(status ? { status } : {}), ...(site ? { site } : {}), ...(clusterId ? { clusterId } : {}),
+        ...(status ? { status } : {}), ...(site ? { site } : {}), ...(clusterId ? { clusterId } : {}), ...(health ? { health } : {}),
         ...(key !== undefined ? { tag: { key, value: value ?? '' } } : {}),
       }, pageOf(req.query));
       return { status: 200, body: { ...page, items: page.items.map(hostView) } };

@@ -7,7 +7,7 @@
  */
 import { HANDLER_ENV } from '../../contracts/routes.js';
 import {
-  COMMAND_PUBLISH_CALLS, DEAD_LETTER_CALLS, kubeconfigSecretCalls, RUNTIME_CALLS, secretCalls, tableCalls, workflowCalls, type AdapterName, type AwsCall,
+  COMMAND_PUBLISH_CALLS, DEAD_LETTER_CALLS, HEALTH_EVENT_CALLS, kubeconfigSecretCalls, RUNTIME_CALLS, secretCalls, tableCalls, workflowCalls, type AdapterName, type AwsCall,
 } from '../aws-calls.js';
 
 export const DEVICE_PLANE_ADAPTERS: readonly AdapterName[] = [
@@ -15,10 +15,19 @@ export const DEVICE_PLANE_ADAPTERS: readonly AdapterName[] = [
 ];
 const base: readonly AwsCall[] = [...RUNTIME_CALLS, ...DEAD_LETTER_CALLS, ...tableCalls(HANDLER_ENV.stateTable, DEVICE_PLANE_ADAPTERS)];
 
+/**
+ * After a status or presence write: the host's health inputs read at once (BatchGetItem), its
+ * health and its cluster's stored on change (health store), the cluster read, the change published.
+ */
+const health: readonly AwsCall[] = [
+  ...tableCalls(HANDLER_ENV.stateTable, ['dynamodb/health-store']), ...tableCalls(HANDLER_ENV.stateTable, ['dynamodb/cluster-repository'], ['dynamodb:GetItem']),
+  ...HEALTH_EVENT_CALLS,
+];
+
 export const IOT_AWS_CALLS: Readonly<Record<string, readonly AwsCall[]>> = {
   // The init node's packs are stored on its cluster (a read and a conditional update).
-  'edgefleet-iot-status': [...base, ...tableCalls(HANDLER_ENV.stateTable, ['dynamodb/cluster-repository'], ['dynamodb:GetItem', 'dynamodb:UpdateItem'])],
-  'edgefleet-iot-presence': [...base],
+  'edgefleet-iot-status': [...base, ...health, ...tableCalls(HANDLER_ENV.stateTable, ['dynamodb/cluster-repository'], ['dynamodb:GetItem', 'dynamodb:UpdateItem'])],
+  'edgefleet-iot-presence': [...base, ...health],
   // A host's result completes (or fails) the workflow task waiting on it.
   // An init node's kubeconfig goes to its secret (PutSecretValue; CreateSecret the first time) and the cluster records when.
   'edgefleet-iot-results': [

@@ -14,6 +14,7 @@ const ROOT = path.resolve('lambdas/adapters');
 const SERVICE: Record<string, string> = {
   '@aws-sdk/client-dynamodb': 'dynamodb', '@aws-sdk/lib-dynamodb': 'dynamodb', '@aws-sdk/client-iot': 'iot',
   '@aws-sdk/client-iot-data-plane': 'iot', '@aws-sdk/client-sfn': 'states', '@aws-sdk/client-secrets-manager': 'secretsmanager',
+  '@aws-sdk/client-eventbridge': 'events', '@aws-sdk/client-sns': 'sns',
 };
 /** lib-dynamodb document commands → the DynamoDB actions IAM authorizes them as. */
 const DOCUMENT: Record<string, string[]> = {

@@ -1,0 +1,128 @@
+import { deriveClusterHealth, type ClusterHealth, type MemberHealth } from '../domain/cluster-health.js';
+import { deriveHostHealth, sameHealth, type HostHealth, type ReportedState } from '../domain/host-health.js';
+import type { HostStatus } from '../domain/host-lifecycle.js';
+import type { PackStatus } from '../domain/packs.js';
+import type { Clock, ClusterRepository } from '../ports/index.js';
+import type { EventPublisher, HealthStore, HostHealthSnapshot, StoredClusterHealth, StoredHostHealth } from '../ports/health.js';
+import { reportSwallowed } from './swallowed-failure.js';
+
+/** What health derivation needs (part of DeviceDeps: the status and presence handlers call it). */
+export interface HealthDeps {
+  readonly clock: Clock;
+  readonly store: HealthStore;
+  readonly events: EventPublisher;
+  readonly clusters: Pick<ClusterRepository, 'get'>;
+}
+
+/** Concurrent handlers of one host (status and presence) race on `rev`: the loser derives again. */
+const ATTEMPTS = 4;
+
+const PACK_STATES: readonly PackStatus['state'][] = ['pending', 'installing', 'ready', 'error'];
+const BOOT_STATES: readonly NonNullable<NonNullable<ReportedState['boot']>['state']>[] = ['active', 'passive', 'recovery', 'unknown'];
+const packState = (s: unknown) => PACK_STATES.find((k) => k === s);
+const bootState = (s: unknown) => BOOT_STATES.find((k) => k === s);
+
+/** The fields health reads, taken from the stored report by shape (a stored report is the device's, validated on arrival). */
+export function reportedOf(content: Readonly<Record<string, unknown>>): ReportedState {
+  const obj = (v: unknown): Record<string, unknown> | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v)) : undefined);
+  const boot = obj(content.boot);
+  const k8s = obj(content.kubernetes);
+  const storage = obj(content.storage);
+  const packs: PackStatus[] = [];
+  for (const p of Array.isArray(content.packs) ? content.packs : []) {
+    const o = obj(p);
+    const state = packState(o?.state);
+    if (o && state && typeof o.name === 'string' && (o.type === 'cni' || o.type === 'csi' || o.type === 'addon')) {
+      packs.push({ name: o.name, type: o.type, state, ...(typeof o.reason === 'string' ? { reason: o.reason } : {}) });
+    }
+  }
+  return {
+    ...(bootState(boot?.state) ? { boot: { state: bootState(boot?.state) } } : {}),
+    ...(k8s ? { kubernetes: { ready: k8s.ready === true, ...(typeof k8s.role === 'string' ? { role: k8s.role } : {}) } } : {}),
+    ...(storage && typeof storage.stateFreeMb === 'number' ? { storage: { stateFreeMb: storage.stateFreeMb } } : {}),
+    ...(packs.length ? { packs } : {}),
+  };
+}
+
+/** The health of a snapshot, as the API shows it when none is stored yet and as the handlers store it. */
+export function healthOf(s: Pick<HostHealthSnapshot, 'presence' | 'status'> & { host: { status: HostStatus; clusterId?: string } }): HostHealth {
+  return deriveHostHealth({
+    status: s.host.status, ...(s.host.clusterId ? { clusterId: s.host.clusterId } : {}),
+    ...(s.presence ? { presence: s.presence } : {}), ...(s.status ? { reported: reportedOf(s.status.content) } : {}),
+  });
+}
+
+async function publish(deps: HealthDeps, event: Parameters<EventPublisher['publish']>[0]): Promise<void> {
+  try {
+    await deps.events.publish(event);
+  } catch (error) {
+    const id = event.kind === 'host' ? event.hostId : event.clusterId;
+    reportSwallowed({
+      metric: 'HealthEventPublishFailed', error, ...(event.kind === 'host' ? { hostId: id } : { clusterId: id }),
+      message: `the health of ${event.kind} ${id} changed to ${event.state} and was stored, but the event was not published: no alert goes out for this change`,
+      action: 'check the event bus and the function\'s events:PutEvents permission; GET the resource to see its health',
+    });
+  }
+}
+
+/**
+ * After a status or presence write: derive the host's health, store it when it changed
+ * (conditional on `rev`), publish the change, then refresh its cluster. An unchanged health
+ * writes nothing. Returns the new health when it changed.
+ */
+export async function refreshHostHealth(deps: HealthDeps, hostId: string): Promise<HostHealth | undefined> {
+  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+    const snap = await deps.store.hostSnapshot(hostId);
+    if (!snap) return undefined;
+    const derived = healthOf(snap);
+    const online = snap.presence?.presence === 'online';
+    if (sameHealth(snap.health, derived) && snap.health?.online === online) return undefined;
+    const now = deps.clock.now().toISOString();
+    const next: StoredHostHealth = {
+      ...derived, reasons: [...derived.reasons], online, changedAt: now, rev: (snap.health?.rev ?? 0) + 1,
+      since: snap.health && snap.health.state === derived.state ? snap.health.since : now,
+    };
+    if (!(await deps.store.putHostHealth(snap.host, next, snap.health?.rev))) continue;
+    if (snap.health?.state !== next.state || !sameHealth(snap.health, derived)) {
+      const h = snap.host;
+      await publish(deps, {
+        kind: 'host', project: h.project, hostId: h.id, tags: h.tags, state: next.state, reasons: next.reasons, since: next.since, at: now,
+        ...(h.name ? { name: h.name } : {}), ...(h.site ? { site: h.site } : {}), ...(h.clusterId ? { clusterId: h.clusterId } : {}),
+        ...(snap.health ? { previousState: snap.health.state } : {}),
+      });
+    }
+    if (snap.host.clusterId) await refreshClusterHealth(deps, snap.host.clusterId);
+    return derived;
+  }
+  return undefined;
+}
+
+/** Derives the cluster's health from its members' stored health and its packs; stores and publishes a change. */
+export async function refreshClusterHealth(deps: HealthDeps, clusterId: string): Promise<ClusterHealth | undefined> {
+  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+    const cluster = await deps.clusters.get(clusterId);
+    if (!cluster) return undefined;
+    const cp = new Set(cluster.controlPlane.hostIds);
+    const ids = [...cluster.controlPlane.hostIds, ...cluster.workers.flatMap((w) => w.hostIds)];
+    const healths = await deps.store.hostHealths(ids);
+    const members: MemberHealth[] = ids.map((hostId) => {
+      const h = healths.get(hostId);
+      return { hostId, controlPlane: cp.has(hostId), ...(h ? { health: { state: h.state, reasons: h.reasons, online: h.online } } : {}) };
+    });
+    const derived = deriveClusterHealth(members, cluster.packs ?? []);
+    const stored = cluster.health;
+    if (stored && stored.state === derived.state && stored.reasons.length === derived.reasons.length && stored.reasons.every((r, i) => r === derived.reasons[i])) return undefined;
+    const now = deps.clock.now().toISOString();
+    const next: StoredClusterHealth = {
+      ...derived, reasons: [...derived.reasons], changedAt: now, rev: (stored?.rev ?? 0) + 1,
+      since: stored && stored.state === derived.state ? stored.since : now,
+    };
+    if (!(await deps.store.putClusterHealth(cluster, next, stored?.rev))) continue;
+    await publish(deps, {
+      kind: 'cluster', project: cluster.project, clusterId: cluster.id, name: cluster.name, state: next.state, reasons: next.reasons,
+      since: next.since, at: now, ...(stored ? { previousState: stored.state } : {}),
+    });
+    return derived;
+  }
+  return undefined;
+}

@@ -17,9 +17,9 @@ export interface Column<T> {
 
 const ANSI = { bold: '\x1b[1m', green: '\x1b[32m', yellow: '\x1b[33m', red: '\x1b[31m', reset: '\x1b[0m' } as const;
 
-const GOOD = new Set(['approved', 'in-cluster', 'running', 'succeeded', 'online', 'success', 'published', 'active', 'released', 'ready']);
+const GOOD = new Set(['healthy', 'approved', 'in-cluster', 'running', 'succeeded', 'online', 'success', 'published', 'active', 'released', 'ready']);
 const WAIT = new Set(['pending', 'pre-registered', 'provisioning', 'upgrading', 'queued', 'paused', 'draft', 'deleting', 'updating', 'claimed', 'sent', 'accepted', 'progress', 'installing']);
-const BAD = new Set(['rejected', 'failed', 'degraded', 'denied', 'offline', 'revoked', 'expired', 'cancelled', 'decommissioned', 'timed-out', 'error']);
+const BAD = new Set(['unhealthy', 'unreachable', 'rejected', 'failed', 'degraded', 'denied', 'offline', 'revoked', 'expired', 'cancelled', 'decommissioned', 'timed-out', 'error']);
 
 export function statusColor(value: string): string | undefined {
   if (GOOD.has(value)) return ANSI.green;

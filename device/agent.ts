@@ -156,7 +156,7 @@ class Agent {
     const publish = (topic: string, body: unknown): Promise<void> => session.publish(topic, body);
     const status: StatusReporter = new StatusReporter({
       ...common, hostId: this.hostId, readState, inventory, addresses, publish, readPacks: () => executor.packs(),
-      stateFreeMb: () => executor.stateFreeMb(),
+      ...(executor.storage ? { stateFreeMb: async () => (await executor.storage!()).stateFreeMb } : {}),
       checkIntervalMs: this.options.checkIntervalMs ?? 30_000, fullReportSeconds: config.fullReportSeconds,
     });
     const commands: CommandRunnerFeature = new CommandRunnerFeature({

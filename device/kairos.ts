@@ -76,6 +76,8 @@ export interface KairosExecutor {
   kubeNode(action: KubeNodeAction, node: string, timeoutSeconds: number): Promise<void>;
   /** Free space on the state partition (COS_STATE: active, passive and transition images), in MiB. */
   stateFreeMb(): Promise<number>;
+  /** The same free space, read for the status report (a read like `state()`, not a check). */
+  storage?(): Promise<{ stateFreeMb: number }>;
   /** The distribution's admin kubeconfig as written on this (control-plane) host; rejects on a worker or a host without one. */
   exportKubeconfig(): Promise<string>;
   /** Resolves when the image's manifest is reachable from this host; rejects with the reason. */
@@ -312,6 +314,10 @@ export class KairosCli implements KairosExecutor {
       throw new Error(`cannot read the state partition at ${this.paths.statePartition} (${e.code ?? e.message}): is this a Kairos host?`);
     });
     return Math.floor((s.bavail * s.bsize) / (1024 * 1024));
+  }
+
+  async storage(): Promise<{ stateFreeMb: number }> {
+    return { stateFreeMb: await this.stateFreeMb() };
   }
 
   async checkImage(image: string): Promise<void> {

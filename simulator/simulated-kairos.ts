@@ -544,6 +544,11 @@ export class SimulatedKairos implements KairosExecutor {
     });
   }
 
+  /** Read for the status report (not recorded in `calls`, like `state()`). */
+  async storage(): Promise<{ stateFreeMb: number }> {
+    return { stateFreeMb: this.failures.lowDiskMb ?? this.options.stateFreeMb ?? 20_000 };
+  }
+
   async stateFreeMb(): Promise<number> {
     this.calls.push('state-free-mb');
     return this.failures.lowDiskMb ?? this.options.stateFreeMb ?? 20_000;

@@ -6,9 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { parse as parseYaml } from 'yaml';
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { z } from 'zod';
-import type { cluster, createClusterBody, reconfigureClusterBody, scaleClusterBody } from '../../lambdas/contracts/api.js';
+import { clusterHealthState, type cluster, type createClusterBody, type reconfigureClusterBody, type scaleClusterBody } from '../../lambdas/contracts/api.js';
 import { seg } from '../client.js';
 import { IDEMPOTENCY_HELP, action, addCommonOptions, examples, type CliRuntime, type Session } from '../context.js';
 import { ApiError, CliError, EXIT, UsageError } from '../errors.js';
@@ -18,6 +18,7 @@ import { collectVars, collectWorkers, parseIdList, parsePositiveInt, parseProfil
 import { INTERVAL_HELP, followOperation, parseInterval } from './operations-watch.js';
 import { registerClusterKubeconfig } from './kubeconfig.js';
 import { registerClusterUpgrade } from './upgrades.js';
+import { healthLine } from './hosts.js';
 
 type Cluster = z.infer<typeof cluster>;
 type ClusterBody = z.input<typeof createClusterBody>;
@@ -29,6 +30,7 @@ const COLUMNS: Column<Cluster>[] = [
   { header: 'NAME', value: (c) => c.name },
   { header: 'PROFILE', value: (c) => `${c.profile.name}@${c.profile.version}` },
   { header: 'STATUS', value: (c) => c.status, status: true },
+  { header: 'HEALTH', value: (c) => c.health.state, status: true },
   { header: 'CONTROL PLANE', value: (c) => c.controlPlane.hostIds.join(',') },
   { header: 'WORKERS', value: (c) => c.workers.map((w) => `${w.name}=${w.hostIds.length}`).join(' ') },
   { header: 'PACKS', value: (c) => packsSummary(c.packs) },
@@ -377,12 +379,13 @@ ${examples('edgefleet clusters reconfigure c-123 --profile edge-k3s@1.0.1 --watc
     clusters
       .command('list')
       .description('list clusters')
+      .addOption(new Option('--health <state>', 'derived health (stored when it changes)').choices(clusterHealthState.options))
       .option('--limit <n>', 'page size (max 100)', parsePositiveInt(100))
       .option('--cursor <cursor>', 'continue from a previous page')
       .option('--all', 'fetch every page'),
-  ).action(
-    action<{ limit?: number; cursor?: string; all?: boolean }>(rt, async (s, o) => {
-      s.out.page(await s.client.list<Cluster>('/v1/clusters', { what: 'list clusters', ...o }), COLUMNS, 'No clusters.');
+  ).addHelpText('after', examples('edgefleet clusters list --health degraded')).action(
+    action<{ health?: string; limit?: number; cursor?: string; all?: boolean }>(rt, async (s, { health, ...o }) => {
+      s.out.page(await s.client.list<Cluster>('/v1/clusters', { what: 'list clusters', query: { health }, ...o }), COLUMNS, 'No clusters.');
     }),
   );
 
@@ -395,6 +398,8 @@ ${examples('edgefleet clusters reconfigure c-123 --profile edge-k3s@1.0.1 --watc
         ['Name', c.name],
         ['Status', c.status],
         ['Reason', c.statusReason],
+        ['Health', healthLine(c.health)],
+        ['Health since', c.health.since],
         ['Profile', `${c.profile.name}@${c.profile.version}`],
         ['Control plane', c.controlPlane.hostIds.join(', ')],
         ...c.workers.map((w) => [`Workers ${w.name}`, w.hostIds.join(', ')] as const),

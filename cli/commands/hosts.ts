@@ -1,7 +1,7 @@
 /** `edgefleet hosts`: edge hosts — pre-register, import, list, inspect, update, approve, reject, delete. */
 import { Option, type Command } from 'commander';
 import type { z } from 'zod';
-import { hostStatus, type host } from '../../lambdas/contracts/api.js';
+import { hostHealthState, hostStatus, type host } from '../../lambdas/contracts/api.js';
 import { seg } from '../client.js';
 import { IDEMPOTENCY_HELP, action, addCommonOptions, examples, type CliRuntime, type Session } from '../context.js';
 import { UsageError } from '../errors.js';
@@ -35,14 +35,37 @@ export const HOST_COLUMNS: Column<Host>[] = [
   { header: 'SITE', value: (h) => h.site },
   { header: 'STATUS', value: (h) => h.status, status: true },
   { header: 'PRESENCE', value: (h) => h.presence, status: true },
+  { header: 'HEALTH', value: (h) => h.health.state, status: true },
   { header: 'ADDRESS', value: hostAddress },
   { header: 'CLUSTER', value: (h) => h.clusterId ?? h.targetClusterId },
   { header: 'TAGS', value: (h) => formatTags(h.tags) },
 ];
 
+/** The health line: `unhealthy: offline since …; Kubernetes NotReady`. */
+export function healthLine(h: { state: string; reasons: readonly string[] }): string {
+  return h.reasons.length ? `${h.state}: ${h.reasons.join('; ')}` : h.state;
+}
+
+/** What the host last reported, as detail rows (none when it never reported). */
+export function reportedRows(r: Host['reported']): [string, string | number | undefined][] {
+  if (!r) return [['Reported', 'never']];
+  const k = r.kubernetes;
+  return [
+    ['Reported', r.reportedAt],
+    ['Boot', [r.boot.state, r.boot.image].filter(Boolean).join(' ')],
+    ['Kairos', r.boot.kairosVersion],
+    ['Kubernetes', k ? [k.ready ? 'Ready' : 'NotReady', k.version, k.role, k.cordoned ? 'cordoned' : undefined].filter(Boolean).join(' ') : undefined],
+    ['State free', r.storage ? `${r.storage.stateFreeMb} MiB` : undefined],
+    ['Agent', r.agentVersion],
+    ['Packs', r.packs?.length ? r.packs.map((p) => `${p.name} ${p.state}${p.reason ? ` (${p.reason})` : ''}`).join('; ') : undefined],
+  ];
+}
+
 export function showHost(s: Session, h: Host): void {
   if (s.out.isJson) return s.out.json(h);
   s.out.details([
+    ['Health', healthLine(h.health)],
+    ['Health since', h.health.since],
     ['ID', h.id],
     ['UID', h.uid],
     ['Name', h.name],
@@ -59,6 +82,7 @@ export function showHost(s: Session, h: Host): void {
     ['Created', h.createdAt],
     ['Updated', h.updatedAt],
     ['Approved', h.approvedAt],
+    ...reportedRows(h.reported),
   ]);
 }
 
@@ -67,6 +91,7 @@ const ID_ARG = ['<id>', 'host id (as shown by `edgefleet hosts list`)'] as const
 
 interface ListOpts {
   status?: string;
+  health?: string;
   site?: string;
   tag?: string;
   cluster?: string;
@@ -77,7 +102,7 @@ interface ListOpts {
 
 /** The query string for `hosts list`. */
 export function hostListQuery(o: ListOpts): Record<string, string | undefined> {
-  return { status: o.status, site: o.site, tag: o.tag, clusterId: o.cluster };
+  return { status: o.status, health: o.health, site: o.site, tag: o.tag, clusterId: o.cluster };
 }
 
 interface UpdateOpts {
@@ -141,6 +166,7 @@ export function registerHosts(program: Command, rt: CliRuntime): void {
       .command('list')
       .description('list hosts, optionally filtered')
       .addOption(new Option('--status <status>', 'lifecycle status').choices(hostStatus.options))
+      .addOption(new Option('--health <state>', 'derived health (stored when it changes)').choices(hostHealthState.options))
       .option('--site <site>', 'only hosts at this site')
       .option('--tag <key=value>', 'only hosts with this tag', (v) => parseTag(v).join('='))
       .option('--cluster <id>', 'only hosts in this cluster')
@@ -148,7 +174,7 @@ export function registerHosts(program: Command, rt: CliRuntime): void {
       .option('--cursor <cursor>', 'continue from a previous page')
       .option('--all', 'fetch every page'),
   )
-    .addHelpText('after', examples('edgefleet hosts list --status pending --site shop-12', 'edgefleet hosts list --tag env=prod --all -o json'))
+    .addHelpText('after', examples('edgefleet hosts list --status pending --site shop-12', 'edgefleet hosts list --health unhealthy', 'edgefleet hosts list --tag env=prod --all -o json'))
     .action(
       action<ListOpts>(rt, async (s, o) => {
         const page = await s.client.list<Host>('/v1/hosts', {

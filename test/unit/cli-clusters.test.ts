@@ -17,7 +17,7 @@ const NOW = new Date().toISOString();
 const cluster = (over: Record<string, unknown> = {}) => ({
   id: 'c-1', project: 'default', name: 'shop-9', profile: { name: 'edge-k3s', version: '1.0.0' },
   controlPlane: { hostIds: ['hw-1'] }, workers: [{ name: 'pos', hostIds: ['hw-2'] }], status: 'provisioning',
-  operationId: 'op-7', version: 1, createdAt: NOW, updatedAt: NOW, ...over,
+  operationId: 'op-7', health: { state: 'degraded', reasons: ['node hw-2: Kubernetes NotReady'] }, version: 1, createdAt: NOW, updatedAt: NOW, ...over,
 });
 const operation = (status: string, over: Record<string, unknown> = {}) => ({
   id: 'op-7', project: 'default', type: 'cluster.create', target: { type: 'cluster', id: 'c-1' }, status, step: 'finish',
@@ -333,5 +333,23 @@ describe('--var and --var-file', () => {
     expect(() => buildVariables({ varFile: 'v.yaml', var: { REPLICAS: '4' } }, read)).toThrow(/REPLICAS is given both/);
     expect(() => buildVariables({ varFile: 'v.yaml' }, () => '- a\n')).toThrow(/must map variable names to values/);
     expect(buildVariables({})).toBeUndefined();
+  });
+});
+
+describe('health in clusters get and list', () => {
+  it('get shows the health with its reasons; list has a HEALTH column and passes --health as the filter', async () => {
+    routes = [on('GET', '/v1/clusters/c-1', { status: 200, body: cluster() }),
+      on('GET', '/v1/clusters', { status: 200, body: { items: [cluster()] } })];
+    expect((await run(['clusters', 'get', 'c-1'])).stdout).toMatch(/Health:\s+degraded: node hw-2: Kubernetes NotReady/);
+    const list = await run(['clusters', 'list', '--health', 'degraded']);
+    expect(list.stdout).toMatch(/STATUS\s+HEALTH\s+CONTROL PLANE/);
+    expect(list.stdout).toMatch(/c-1\s.*provisioning\s+degraded\s/);
+    expect(seen.at(-1)?.query).toMatchObject({ health: 'degraded' });
+  });
+
+  it('refuses a health state that does not exist, naming the valid ones', async () => {
+    const r = await run(['clusters', 'list', '--health', 'sick']);
+    expect(r.code).not.toBe(EXIT.ok);
+    expect(r.stderr).toMatch(/healthy, degraded, unreachable, unknown/);
   });
 });

@@ -29,6 +29,18 @@ const started = async (x: ReturnType<typeof reporter>) => {
 };
 
 describe('status reporter feature', () => {
+  test('reports the state partition\'s free space in 256 MiB steps: a change within a step sends nothing, crossing one sends a change', async () => {
+    const disk = { mb: 5000 };
+    const x = await started(reporter({ stateFreeMb: async () => disk.mb }));
+    expect(x.published[0]!.body.storage).toEqual({ stateFreeMb: 4864 });
+    disk.mb = 4900;
+    await new Promise((r) => setTimeout(r, 40));
+    expect(x.kinds()).toEqual(['full']);
+    disk.mb = 1000;
+    await waitFor(() => x.published.length === 2, 'a change report');
+    expect(x.published[1]!.body).toMatchObject({ kind: 'change', storage: { stateFreeMb: 768 } });
+  });
+
   test('start() sends one full report with the inventory on the status topic', async () => {
     const x = await started(reporter());
     expect(x.published).toHaveLength(1);

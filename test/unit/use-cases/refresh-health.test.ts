@@ -1,0 +1,82 @@
+/** Health derived after status and presence writes (in-memory adapters): stored on change only, published once per change. */
+import { recordPresence, recordStatus } from '../../../lambdas/use-cases/device-messages.js';
+import { refreshHostHealth, type HealthDeps } from '../../../lambdas/use-cases/refresh-health.js';
+import { CLUSTER_ID, CP, IMG_OLD, T0, world, WORKERS } from './world.js';
+
+async function healthWorld() {
+  const w = await world();
+  const health: HealthDeps = { clock: w.clock, store: w.healthStore, events: w.events, clusters: w.clusters };
+  const deps = { ...w.deps, health };
+  // Every host evaluated once (online, Ready): the starting point of a healthy fleet.
+  for (const id of [CP, ...WORKERS]) await refreshHostHealth(health, id);
+  w.events.events.length = 0;
+  return { w, deps, health };
+}
+
+const at = (ms: number) => Date.parse(T0) + ms;
+const report = (seq: number, ready: boolean) => ({
+  at: new Date(at(seq * 1000)).toISOString(), seq, kind: 'change' as const,
+  boot: { state: 'active', image: IMG_OLD }, agentVersion: '1.0.0', kubernetes: { ready, version: 'v1.30.4+k3s1' },
+});
+
+describe('refreshHostHealth', () => {
+  it('a healthy fleet is stored healthy, its cluster healthy; deriving again writes nothing and publishes nothing', async () => {
+    const { w, health } = await healthWorld();
+    expect(w.state.health.get(CP)).toMatchObject({ state: 'healthy', reasons: [], online: true, rev: 1 });
+    expect(w.state.clusters.get(CLUSTER_ID)?.health).toMatchObject({ state: 'healthy', reasons: [] });
+    const before = structuredClone([...w.state.health.entries()]);
+    for (const id of [CP, ...WORKERS]) expect(await refreshHostHealth(health, id)).toBeUndefined();
+    expect([...w.state.health.entries()]).toEqual(before);
+    expect(w.events.events).toEqual([]);
+  });
+
+  it('a worker that goes offline: its health and its cluster change and are published once each; a repeated event changes nothing', async () => {
+    const { w, deps } = await healthWorld();
+    expect(await recordPresence(deps, WORKERS[0]!, { eventType: 'disconnected', at: at(60_000) })).toBe(true);
+    const since = new Date(at(60_000)).toISOString();
+    expect(w.events.events).toEqual([
+      expect.objectContaining({ kind: 'host', hostId: WORKERS[0], clusterId: CLUSTER_ID, state: 'unhealthy', previousState: 'healthy', reasons: [`offline since ${since}`] }),
+      expect.objectContaining({ kind: 'cluster', clusterId: CLUSTER_ID, name: 'shop', state: 'degraded', previousState: 'healthy', reasons: [`node ${WORKERS[0]}: offline since ${since}`] }),
+    ]);
+    expect(await recordPresence(deps, WORKERS[0]!, { eventType: 'disconnected', at: at(60_000) })).toBe(false);
+    expect(w.events.events).toHaveLength(2);
+  });
+
+  it('the control-plane node offline makes the cluster unreachable; back online and Ready makes both healthy again', async () => {
+    const { w, deps } = await healthWorld();
+    await recordPresence(deps, CP, { eventType: 'disconnected', at: at(1000) });
+    expect(w.state.clusters.get(CLUSTER_ID)?.health?.state).toBe('unreachable');
+    await recordPresence(deps, CP, { eventType: 'connected', at: at(2000) });
+    expect(w.state.health.get(CP)?.state).toBe('healthy');
+    expect(w.state.clusters.get(CLUSTER_ID)?.health?.state).toBe('healthy');
+    expect(w.events.events.map((e) => `${e.kind}:${e.state}`)).toEqual(['host:unhealthy', 'cluster:unreachable', 'host:healthy', 'cluster:healthy']);
+  });
+
+  it('a NotReady report: unhealthy with the reason; the `since` of a state is kept while its reasons change', async () => {
+    const { w, deps } = await healthWorld();
+    w.clock.advance(5000);
+    await recordStatus(deps, WORKERS[1]!, report(100, false));
+    const first = w.state.health.get(WORKERS[1]!);
+    expect(first).toMatchObject({ state: 'unhealthy', reasons: ['Kubernetes NotReady'] });
+    w.clock.advance(5000);
+    await recordPresence(deps, WORKERS[1]!, { eventType: 'disconnected', at: at(200_000) });
+    expect(w.state.health.get(WORKERS[1]!)).toMatchObject({ state: 'unhealthy', since: first!.since, reasons: [`offline since ${new Date(at(200_000)).toISOString()}`] });
+  });
+
+  it('an unchanged status report derives nothing (the status is not even stored)', async () => {
+    const { w, deps } = await healthWorld();
+    await recordStatus(deps, WORKERS[1]!, report(100, true));
+    const events = w.events.events.length;
+    const rev = w.state.health.get(WORKERS[1]!)?.rev;
+    expect((await recordStatus(deps, WORKERS[1]!, report(101, true))).store).toBe(false);
+    expect(w.events.events).toHaveLength(events);
+    expect(w.state.health.get(WORKERS[1]!)?.rev).toBe(rev);
+  });
+
+  it('a publishing failure does not fail the handler: the health is stored', async () => {
+    const { w, deps } = await healthWorld();
+    const failing = { ...deps, health: { ...deps.health, events: { publish: async () => { throw new Error('bus down'); } } } };
+    expect(await recordPresence(failing, CP, { eventType: 'disconnected', at: at(1000) })).toBe(true);
+    expect(w.state.health.get(CP)?.state).toBe('unhealthy');
+  });
+});

@@ -9,15 +9,19 @@ export type Action =
   | 'profiles:create' | 'profiles:read'
   | 'clusters:create' | 'clusters:read' | 'clusters:update' | 'clusters:delete' | 'clusters:kubeconfig'
   | 'operations:read'
-  | 'audit:read';
+  | 'audit:read'
+  | 'alerts:read' | 'alerts:manage';
 
-const READ: readonly Action[] = ['tokens:read', 'hosts:read', 'profiles:read', 'clusters:read', 'operations:read'];
+const READ: readonly Action[] = ['tokens:read', 'hosts:read', 'profiles:read', 'clusters:read', 'operations:read', 'alerts:read'];
 const OPERATE: readonly Action[] = [
   ...READ, 'user-data:create', 'hosts:create', 'hosts:update', 'hosts:approve',
   'profiles:create', 'clusters:create', 'clusters:update', 'audit:read',
 ];
-/** `clusters:kubeconfig`: the cluster's admin credentials, so admins only. */
-const ADMIN: readonly Action[] = [...OPERATE, 'tokens:create', 'tokens:revoke', 'hosts:delete', 'clusters:delete', 'clusters:kubeconfig'];
+/**
+ * `clusters:kubeconfig`: the cluster's admin credentials, so admins only. `alerts:manage`: an
+ * alert rule sends host names, sites and tags to a URL of its creator's choosing, so admins only.
+ */
+const ADMIN: readonly Action[] = [...OPERATE, 'tokens:create', 'tokens:revoke', 'hosts:delete', 'clusters:delete', 'clusters:kubeconfig', 'alerts:manage'];
 
 export const ROLE_ACTIONS: Readonly<Record<Role, ReadonlySet<Action>>> = {
   viewer: new Set(READ),

@@ -35,6 +35,8 @@ const MATRIX: Record<Action, readonly [boolean, boolean, boolean]> = {
   'operations:read': /*          */ [true, true, true],
   // The audit trail is for operators and admins; viewers see the fleet, not who did what.
   'audit:read': /*               */ [false, true, true],
+  'alerts:read': /*              */ [true, true, true],
+  'alerts:manage': /*            */ [false, false, true],
 };
 const ROLES: readonly Role[] = ['viewer', 'operator', 'admin'];
 

@@ -3,7 +3,10 @@ import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { ApiGroup } from '../lib/api-routes.js';
 import { tablesFromTemplate } from '../lib/template-tables.js';
+import * as alertRules from '../lambdas/handlers/http/alert-rules.js';
 import * as audit from '../lambdas/handlers/http/audit.js';
+import { HttpWebhookSender } from '../lambdas/adapters/http/webhook-sender.js';
+import { dispatchHealthEvent } from '../lambdas/use-cases/dispatch-alerts.js';
 import * as clusters from '../lambdas/handlers/http/clusters.js';
 import * as device from '../lambdas/handlers/http/device.js';
 import * as hosts from '../lambdas/handlers/http/hosts.js';
@@ -200,13 +203,18 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
     cleanups.push(() => events.idle());
     const root = composeRoot(config, {
       db: db.client, publisher, registry, workflows, secrets: new FileSecretStore(path.join(dataDir, 'secrets')), events,
+      // Locally the runtime delivers webhooks itself, to loopback receivers too; there is no SNS.
+      notify: { webhooks: new HttpWebhookSender({ allowLoopback: true }), allowLoopbackWebhooks: true },
     });
+    // EventBridge's rule on one machine: every health event goes to the same dispatcher use case.
+    events.subscribe(async (e) => { await dispatchHealthEvent(root.alerts, e); });
     const deps = root.http;
     const getDeps = (): HttpDeps => ({ ...deps, config: { ...deps.config, apiUrl: url } });
     const handlers: Record<ApiGroup, GroupHandler> = {
       meta: meta.makeHandler(), tokens: tokens.makeHandler(getDeps), 'user-data': userData.makeHandler(getDeps),
       hosts: hosts.makeHandler(getDeps), profiles: profiles.makeHandler(getDeps), clusters: clusters.makeHandler(getDeps),
       operations: operations.makeHandler(getDeps), audit: audit.makeHandler(getDeps), device: device.makeHandler(getDeps),
+      alerts: alertRules.makeHandler(getDeps),
     };
     const server = createApiGateway(handlers, issuer);
     await new Promise<void>((resolve, reject) => {

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import * as api from './api.js';
 import { authConfig } from './auth-config.js';
 import { deviceRegisterBody, deviceRegisterResponse } from './device.js';
-import { listQuery, problem } from './common.js';
+import { listQuery, page, problem } from './common.js';
+import * as alerts from './alerts.js';
 import { API_ROUTES, routeKey } from './routes.js';
 
 interface Doc {
@@ -24,6 +25,10 @@ export const ROUTE_DOCS: Readonly<Record<string, Doc>> = {
   'GET /v1/registration-tokens': { summary: 'List registration tokens', query: listQuery, response: api.tokenPage },
   'GET /v1/registration-tokens/{id}': { summary: 'Get a registration token', response: api.registrationToken },
   'DELETE /v1/registration-tokens/{id}': { summary: 'Revoke a registration token', response: api.registrationToken },
+  'POST /v1/alert-rules': { summary: 'Create an alert rule (a webhook rule\'s HMAC key is returned once, as `secret`)', body: alerts.createAlertRuleBody, response: alerts.alertRule, status: 201 },
+  'GET /v1/alert-rules': { summary: 'List alert rules', query: listQuery, response: page(alerts.alertRule) },
+  'GET /v1/alert-rules/{ruleId}': { summary: 'Get an alert rule', response: alerts.alertRule },
+  'DELETE /v1/alert-rules/{ruleId}': { summary: 'Delete an alert rule and its webhook key', status: 204 },
   'POST /v1/user-data': { summary: 'Render the Kairos #cloud-config for a site (text/cloud-config)', body: api.userDataBody },
   'POST /v1/hosts': { summary: 'Pre-register a host', body: api.createHostBody, response: api.host, status: 201 },
   'POST /v1/hosts/batch': { summary: 'Pre-register up to 10,000 hosts', body: api.batchHostsBody, response: api.batchHostsResult },

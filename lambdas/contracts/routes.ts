@@ -3,7 +3,7 @@
  * authorizer, grants) and by the local runtime's HTTP server. Plain data; no CDK imports, so
  * `local/` can use it without synthesizing.
  */
-export type ApiGroup = 'meta' | 'tokens' | 'user-data' | 'hosts' | 'profiles' | 'clusters' | 'operations' | 'audit' | 'device';
+export type ApiGroup = 'meta' | 'tokens' | 'user-data' | 'hosts' | 'profiles' | 'clusters' | 'operations' | 'audit' | 'device' | 'alerts';
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 export type TableAccess = 'none' | 'read' | 'write' | 'readwrite';
 
@@ -41,6 +41,7 @@ export const API_GROUPS: Readonly<Record<ApiGroup, ApiGroupSpec>> = {
   operations: { entry: 'lambdas/handlers/http/operations.ts', stateTable: 'read', auditTable: 'none', maxBodyBytes: 0 },
   audit: { entry: 'lambdas/handlers/http/audit.ts', stateTable: 'none', auditTable: 'read', maxBodyBytes: 0 },
   device: { entry: 'lambdas/handlers/http/device.ts', stateTable: 'readwrite', auditTable: 'write', maxBodyBytes: 32 * KB },
+  alerts: { entry: 'lambdas/handlers/http/alert-rules.ts', stateTable: 'readwrite', auditTable: 'write', maxBodyBytes: 16 * KB },
 };
 
 const r = (method: HttpMethod, path: string, group: ApiGroup, auth: 'jwt' | 'none' = 'jwt'): ApiRoute => ({ method, path, group, auth });
@@ -93,6 +94,11 @@ export const API_ROUTES: readonly ApiRoute[] = [
 
   r('GET', '/v1/audit-events', 'audit'),
 
+  r('POST', '/v1/alert-rules', 'alerts'),
+  r('GET', '/v1/alert-rules', 'alerts'),
+  r('GET', '/v1/alert-rules/{ruleId}', 'alerts'),
+  r('DELETE', '/v1/alert-rules/{ruleId}', 'alerts'),
+
   r('POST', '/v1/device/register', 'device', 'none'),
 ];
 
@@ -106,4 +112,6 @@ export const HANDLER_ENV = {
   auditRetentionDays: 'AUDIT_RETENTION_DAYS',
   /** Name of the IoT device policy attached to every device certificate (device and hosts groups). */
   iotPolicyName: 'IOT_POLICY_NAME',
+  /** The stack's SNS alert topic: the one topic an alert rule's SNS target may name (alerts group, dispatcher). */
+  alertTopicArn: 'ALERT_TOPIC_ARN',
 } as const;

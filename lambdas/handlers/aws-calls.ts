@@ -27,6 +27,7 @@ export interface AwsCall {
  * authorized as PutItem/UpdateItem/DeleteItem/ConditionCheckItem per item).
  */
 export const ADAPTER_ACTIONS = {
+  'dynamodb/alert-store': ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
   'dynamodb/audit-log': ['dynamodb:PutItem', 'dynamodb:Query'],
   'dynamodb/cluster-repository': ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
   'dynamodb/device-plane-stores': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
@@ -45,6 +46,7 @@ export const ADAPTER_ACTIONS = {
     'iot:DescribeEndpoint', 'iot:DetachThingPrincipal', 'iot:ListThingPrincipals', 'iot:UpdateCertificate',
   ],
   'secrets/secrets-manager-store': ['secretsmanager:CreateSecret', 'secretsmanager:DeleteSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'],
+  'sns/sns-publisher': ['sns:Publish'],
   'sfn/workflow-engine': ['states:SendTaskFailure', 'states:SendTaskSuccess', 'states:StartExecution', 'states:StopExecution'],
 } as const satisfies Record<string, readonly string[]>;
 export type AdapterName = keyof typeof ADAPTER_ACTIONS;

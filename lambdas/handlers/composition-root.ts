@@ -11,6 +11,13 @@ import { EventBridgePublisher } from '../adapters/events/eventbridge-publisher.j
 import { DynamoHealthStore } from '../adapters/dynamodb/health-store.js';
 import type { EventPublisher } from '../ports/health.js';
 import type { HealthDeps } from '../use-cases/refresh-health.js';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { DynamoAlertRuleRepository, DynamoNotificationLedger } from '../adapters/dynamodb/alert-store.js';
+import { HttpWebhookSender } from '../adapters/http/webhook-sender.js';
+import { AwsSnsPublisher } from '../adapters/sns/sns-publisher.js';
+import type { AlertRuleRepository, SnsPublisher, WebhookSender } from '../ports/alerts.js';
+import type { AlertingSettings } from '../use-cases/alert-rules.js';
+import type { DispatchDeps } from '../use-cases/dispatch-alerts.js';
 import { DynamoAuditLog } from '../adapters/dynamodb/audit-log.js';
 import { makeDocClient, type DocClient } from '../adapters/dynamodb/client.js';
 import { DynamoClusterRepository } from '../adapters/dynamodb/cluster-repository.js';
@@ -48,12 +55,14 @@ export interface HttpConfig {
 
 export interface HttpDeps extends UpgradeDeps {
   readonly idempotency: IdempotencyStore;
-  /** Reads the clusters' kubeconfigs (GET /v1/clusters/{id}/kubeconfig). */
-  readonly secrets: Pick<SecretStore, 'get' | 'put'>;
+  /** Reads the clusters' kubeconfigs (GET /v1/clusters/{id}/kubeconfig); keeps the alert rules' webhook keys. */
+  readonly secrets: Pick<SecretStore, 'get' | 'put' | 'delete'>;
   readonly config: HttpConfig;
   readonly registry: DeviceRegistry;
   readonly csr: CsrInspector;
   readonly registrations: RegistrationStore;
+  readonly alertRules: AlertRuleRepository;
+  readonly alerting: AlertingSettings;
 }
 
 /** What a runtime brings; everything else is built from the configuration. */
@@ -65,6 +74,8 @@ export interface RuntimeAdapters {
   readonly secrets: SecretStore;
   /** Where health changes go (EventBridge on AWS; the local alert dispatcher locally). @default dropped (runtimes without alerting) */
   readonly events?: EventPublisher;
+  /** How alert notifications leave (webhooks; SNS on AWS). @default webhooks to public https addresses only, no SNS */
+  readonly notify?: { readonly webhooks: WebhookSender; readonly sns?: SnsPublisher; readonly allowLoopbackWebhooks: boolean };
   readonly clock?: Clock;
   readonly ids?: IdGenerator;
 }
@@ -75,6 +86,8 @@ export interface Root {
   readonly http: HttpDeps;
   readonly device: DeviceDeps;
   readonly workflow: WorkflowDeps;
+  /** The alert dispatcher (EventBridge rule target on AWS; the local event bus's subscriber). */
+  readonly alerts: DispatchDeps;
 }
 
 const systemClock: Clock = { now: () => new Date() };
@@ -106,6 +119,10 @@ export function composeRoot(config: EdgeFleetConfig, adapters: RuntimeAdapters):
   const idempotency = onState((t) => new DynamoIdempotencyStore(db, t));
   const registrations = onState((t) => new DynamoRegistrationStore(db, t));
   const healthStore = onState((t) => new DynamoHealthStore(db, t));
+  const alertRules = onState((t) => new DynamoAlertRuleRepository(db, t));
+  const ledger = onState((t) => new DynamoNotificationLedger(db, t));
+  const notify = adapters.notify ?? { webhooks: new HttpWebhookSender({ allowLoopback: false }), allowLoopbackWebhooks: false };
+  const alerting: AlertingSettings = { allowLoopbackWebhooks: notify.allowLoopbackWebhooks, ...(config.alertTopicArn ? { snsTopicArn: config.alertTopicArn } : {}) };
   const audit = config.auditTable
     ? new DynamoAuditLog(db, config.auditTable, config.auditRetentionDays)
     : unconfigured<AuditLog>('auditTable');
@@ -126,9 +143,10 @@ export function composeRoot(config: EdgeFleetConfig, adapters: RuntimeAdapters):
   const http: HttpDeps = {
     workflows, workflowSettings: config.workflowSettings, clock, ids,
     tokens, hosts, status, profiles, clusters, operations, audit, idempotency,
-    config: httpConfig, registry, csr: x509CsrInspector, registrations, secrets,
+    config: httpConfig, registry, csr: x509CsrInspector, registrations, secrets, alertRules, alerting,
   };
-  return { config, http, device, workflow };
+  const alerts: DispatchDeps = { clock, ids, alertRules, ledger, secrets, webhooks: notify.webhooks, ...(notify.sns ? { sns: notify.sns } : {}) };
+  return { config, http, device, workflow, alerts };
 }
 
 let aws: Root | undefined;
@@ -157,6 +175,7 @@ export function awsRoot(required: readonly RequiredSetting[]): Root {
     workflows: awsWorkflowEngine(config),
     secrets: awsSecretStore(config),
     events: new EventBridgePublisher(new EventBridgeClient({ maxAttempts: 5 })),
+    notify: { webhooks: new HttpWebhookSender({ allowLoopback: false }), sns: new AwsSnsPublisher(new SNSClient({ maxAttempts: 5 })), allowLoopbackWebhooks: false },
   });
   return aws;
 }

@@ -24,6 +24,8 @@ export interface EdgeFleetConfig {
   readonly stateMachineArns?: Readonly<Record<WorkflowKind, string>>;
   readonly secretPrefix?: string;
   readonly workflowSettings: WorkflowSettings;
+  /** The stack's SNS alert topic (alert rules with an SNS target must name it). */
+  readonly alertTopicArn?: string;
   /** The OIDC client operators sign in with (GET /v1/auth/config), when the stack names one. */
   readonly signIn?: AuthConfig;
 }
@@ -61,6 +63,7 @@ const envSchema = z.object({
   [HANDLER_ENV.apiUrl]: z.url().optional(),
   [HANDLER_ENV.auditRetentionDays]: z.coerce.number().int().min(1).max(3650).default(DEFAULT_AUDIT_RETENTION_DAYS),
   [HANDLER_ENV.iotPolicyName]: z.string().min(1).optional(),
+  [HANDLER_ENV.alertTopicArn]: z.string().startsWith('arn:').optional(),
   [WORKFLOW_ENV.stateMachines]: arnMap.optional(),
   [WORKFLOW_ENV.secretPrefix]: z.string().min(1).max(200).optional(),
   [WORKFLOW_ENV.hostTimeoutSeconds]: z.coerce.number().int().min(10).max(86_400).optional(),
@@ -91,6 +94,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, required: readonly RequiredSe
     ...(apiUrl ? { apiUrl } : {}),
     auditRetentionDays: e[HANDLER_ENV.auditRetentionDays],
     ...(e[HANDLER_ENV.iotPolicyName] ? { iotPolicyName: e[HANDLER_ENV.iotPolicyName] } : {}),
+    ...(e[HANDLER_ENV.alertTopicArn] ? { alertTopicArn: e[HANDLER_ENV.alertTopicArn] } : {}),
     ...(e[WORKFLOW_ENV.stateMachines] ? { stateMachineArns: e[WORKFLOW_ENV.stateMachines] } : {}),
     ...(e[WORKFLOW_ENV.secretPrefix] ? { secretPrefix: e[WORKFLOW_ENV.secretPrefix] } : {}),
     workflowSettings: { hostTimeoutSeconds: e[WORKFLOW_ENV.hostTimeoutSeconds] ?? DEFAULT_WORKFLOW_SETTINGS.hostTimeoutSeconds },

@@ -15,7 +15,7 @@ import type { Context } from 'aws-lambda';
 import { setFailureContext } from '../use-cases/swallowed-failure.js';
 import { correlation, getLogger, getMetrics, getTracer, withCorrelation } from './observability.js';
 
-export type EntryKind = 'http' | 'iot' | 'workflow' | 'schedule';
+export type EntryKind = 'http' | 'iot' | 'workflow' | 'schedule' | 'event';
 
 /** The correlation keys the kit looks for in an event. */
 export const CORRELATION_KEYS = ['operationId', 'hostId', 'clusterId'] as const;

@@ -101,6 +101,9 @@ export class DynamoHostRepository implements HostRepository {
     }
     const f = queryFingerprint(['hosts', project, filter]);
 
+    // A health filter reads the health index (the other filters apply to what it names).
+    if (filter.health) return this.listByHealth(project, filter, filter.health, page, f);
+
     // Narrow, unsharded indexes first: a cluster's hosts, a site's hosts.
     if (filter.clusterId || filter.site) {
       const index = filter.clusterId ? STATE_TABLE.byCluster : STATE_TABLE.bySecondary;
@@ -120,8 +123,6 @@ export class DynamoHostRepository implements HostRepository {
       const found = pageFrom<HostRecord>(out, f);
       return { items: await this.withPresence(found.items), nextCursor: found.nextCursor };
     }
-
-    if (filter.health) return this.listByHealth(project, filter, filter.health, page, f);
 
     // The project listing is spread over HOST_LIST_SHARDS partitions: query each, merge by sort key.
     const prefix = filter.status ? `${filter.status}#` : undefined;

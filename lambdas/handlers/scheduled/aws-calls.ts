@@ -5,11 +5,11 @@
  */
 import { HANDLER_ENV } from '../../contracts/routes.js';
 import { COMMAND_PUBLISH_CALLS, DEAD_LETTER_CALLS, RUNTIME_CALLS, tableCalls, workflowCalls, type AwsCall } from '../aws-calls.js';
-import { WORKFLOW_STATE_ADAPTERS } from '../workflow/aws-calls.js';
+import { HOST_JOIN_CALLS, WORKFLOW_STATE_ADAPTERS } from '../workflow/aws-calls.js';
 
 export const SCHEDULED_AWS_CALLS: Readonly<Record<string, readonly AwsCall[]>> = {
   'edgefleet-command-sweeper': [
-    ...RUNTIME_CALLS, ...DEAD_LETTER_CALLS, ...tableCalls(HANDLER_ENV.stateTable, WORKFLOW_STATE_ADAPTERS), ...COMMAND_PUBLISH_CALLS,
+    ...RUNTIME_CALLS, ...DEAD_LETTER_CALLS, ...tableCalls(HANDLER_ENV.stateTable, WORKFLOW_STATE_ADAPTERS), ...HOST_JOIN_CALLS, ...COMMAND_PUBLISH_CALLS,
     ...workflowCalls('states:SendTaskFailure'), ...workflowCalls('states:StartExecution'), ...workflowCalls('states:StopExecution'),
   ],
 };

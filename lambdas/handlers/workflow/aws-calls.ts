@@ -13,8 +13,10 @@ export const WORKFLOW_STATE_ADAPTERS: readonly AdapterName[] = [
   ...DEVICE_PLANE_ADAPTERS, 'dynamodb/token-repository', 'dynamodb/host-repository', 'dynamodb/profile-repository',
   'dynamodb/cluster-repository', 'dynamodb/operation-repository',
 ];
+/** The host repository joins each host's presence, health and last report with the health store's BatchGetItem. */
+export const HOST_JOIN_CALLS: readonly AwsCall[] = tableCalls(HANDLER_ENV.stateTable, ['dynamodb/health-store'], ['dynamodb:BatchGetItem']);
 const base: readonly AwsCall[] = [
-  ...RUNTIME_CALLS, ...tableCalls(HANDLER_ENV.stateTable, WORKFLOW_STATE_ADAPTERS),
+  ...RUNTIME_CALLS, ...tableCalls(HANDLER_ENV.stateTable, WORKFLOW_STATE_ADAPTERS), ...HOST_JOIN_CALLS,
   ...tableCalls(HANDLER_ENV.auditTable, ['dynamodb/audit-log'], ['dynamodb:PutItem']),
 ];
 

@@ -101,7 +101,7 @@ describe('buildOpenApi()', () => {
 
   it('documents query parameters for list routes', () => {
     const names = op('GET', '/v1/hosts')!.parameters.filter((p) => p.in === 'query').map((p) => p.name);
-    expect(names.sort()).toEqual(['clusterId', 'cursor', 'limit', 'site', 'status', 'tag']);
+    expect(names.sort()).toEqual(['clusterId', 'cursor', 'health', 'limit', 'site', 'status', 'tag']);
     const limit = op('GET', '/v1/hosts')!.parameters.find((p) => p.name === 'limit')!;
     expect(limit).toMatchObject({ required: false, schema: { type: 'integer', minimum: 1, maximum: 100 } });
     const status = op('GET', '/v1/hosts')!.parameters.find((p) => p.name === 'status')!;

@@ -9,7 +9,7 @@ const ACTIONS: readonly Action[] = [
   'hosts:create', 'hosts:read', 'hosts:update', 'hosts:approve', 'hosts:delete',
   'profiles:create', 'profiles:read',
   'clusters:create', 'clusters:read', 'clusters:update', 'clusters:delete', 'clusters:kubeconfig',
-  'operations:read',
+  'operations:read', 'alerts:read', 'alerts:manage',
   'audit:read',
 ];
 

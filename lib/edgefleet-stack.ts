@@ -4,6 +4,8 @@ import { EdgeFleetApi, type EdgeFleetApiProps, type JwtIssuerConfig } from './co
 import { DataTables, type DataTablesProps } from './constructs/data-tables.js';
 import { ClusterWorkflows, type ClusterWorkflowsProps } from './constructs/cluster-workflows.js';
 import { IotRules } from './constructs/iot-rules.js';
+import { Alerts } from './constructs/alerts.js';
+import { HANDLER_ENV } from './api-routes.js';
 import { cliSignInEnvironment } from './constructs/operator-identity.js';
 import { AUTH_ENV } from '../lambdas/contracts/auth-config.js';
 import { acknowledgeNag } from './nag.js';
@@ -37,6 +39,7 @@ export class EdgeFleetStack extends Stack {
   public readonly api: EdgeFleetApi;
   public readonly iotRules: IotRules;
   public readonly workflows: ClusterWorkflows;
+  public readonly alerts: Alerts;
 
   constructor(scope: Construct, id: string, props: EdgeFleetStackProps = {}) {
     super(scope, id, {
@@ -62,6 +65,12 @@ export class EdgeFleetStack extends Stack {
       auditTable: this.data.auditTable,
     });
     this.wireWorkflows();
+
+    this.alerts = new Alerts(this, 'Alerts', { stateTable: this.data.stateTable, deadLetterQueue: this.iotRules.failedEvents });
+    this.workflows.grantAlertSecrets(this.alerts.dispatcher, 'read');
+    this.workflows.grantAlertSecrets(this.api.functions.alerts, 'manage');
+    this.api.functions.alerts.function.addEnvironment(HANDLER_ENV.alertTopicArn, this.alerts.topic.topicArn);
+    new CfnOutput(this, 'AlertTopicArn', { value: this.alerts.topic.topicArn, description: 'SNS topic alert rules may target (subscribe e-mail, SQS, chat bridges to it)' });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the HTTP API' });
     new CfnOutput(this, 'StateTableName', { value: this.data.stateTable.tableName });

@@ -92,6 +92,11 @@ export const secretCalls = (actions: readonly string[]): AwsCall[] => actions.ma
   action, resource: `${ARN}:secretsmanager:{region}:{account}:secret:{env:${WORKFLOW_ENV.secretPrefix}}c0ffee-join-token-AbCdEf`, via: 'secrets/secrets-manager-store',
 }));
 
+/** Calls on an alert rule's webhook key (`<prefix>alert-rules/<id>/webhook-secret`). */
+export const alertSecretCalls = (actions: readonly string[]): AwsCall[] => actions.map((action) => ({
+  action, resource: `${ARN}:secretsmanager:{region}:{account}:secret:{env:${WORKFLOW_ENV.secretPrefix}}alert-rules/c0ffee/webhook-secret-AbCdEf`, via: 'secrets/secrets-manager-store',
+}));
+
 /** Calls on a cluster's kubeconfig secret (`<prefix>clusters/<id>/kubeconfig`). */
 export const kubeconfigSecretCalls = (actions: readonly string[]): AwsCall[] => actions.map((action) => ({
   action, resource: `${ARN}:secretsmanager:{region}:{account}:secret:{env:${WORKFLOW_ENV.secretPrefix}}clusters/c0ffee/kubeconfig-AbCdEf`, via: 'secrets/secrets-manager-store',
@@ -153,6 +158,11 @@ export const HTTP_AWS_CALLS: Readonly<Record<string, readonly AwsCall[]>> = {
   ],
   'edgefleet-api-operations': [...RUNTIME_CALLS, ...tableCalls(state, HTTP_STATE_ADAPTERS, READS)],
   'edgefleet-api-audit': [...RUNTIME_CALLS, ...tableCalls(audit, ['dynamodb/audit-log'], ['dynamodb:Query'])],
+  // Alert rules (and the project's rule count) on the state table; webhook keys created and deleted.
+  'edgefleet-api-alerts': [
+    ...RUNTIME_CALLS, ...tableCalls(state, [...HTTP_STATE_ADAPTERS, 'dynamodb/alert-store']), ...appendAudit,
+    ...alertSecretCalls(['secretsmanager:CreateSecret', 'secretsmanager:PutSecretValue', 'secretsmanager:DeleteSecret']),
+  ],
   // Registration provisions (a refused or superseded certificate is revoked: UpdateCertificate).
   'edgefleet-api-device': [...RUNTIME_CALLS, ...tableCalls(state, HTTP_STATE_ADAPTERS), ...appendAudit, ...PROVISION],
 };

@@ -201,6 +201,21 @@ export class ClusterWorkflows extends Construct {
       'Only kubeconfig secrets: the wildcards are the cluster id in the name under this stack\'s prefix and the random suffix Secrets Manager appends.');
   }
 
+  /**
+   * The alert rules' webhook keys (`alert-rules/<id>/webhook-secret` under the prefix): the alert
+   * API creates and deletes them, the dispatcher reads them.
+   */
+  public grantAlertSecrets(fn: EdgeFunction, access: 'manage' | 'read'): void {
+    const parts = alertSecretParts(this.secretPrefix);
+    fn.function.addToRolePolicy(new PolicyStatement({
+      actions: access === 'read' ? ['secretsmanager:GetSecretValue'] : ['secretsmanager:CreateSecret', 'secretsmanager:DeleteSecret', 'secretsmanager:PutSecretValue'],
+      resources: [deployArn(parts)],
+    }));
+    fn.function.addEnvironment(WORKFLOW_ENV.secretPrefix, this.secretPrefix);
+    acknowledgeNag(fn.role, wildcardFinding(parts),
+      'Only alert rules\' webhook keys: the wildcards are the rule id in the name under this stack\'s prefix and the random suffix Secrets Manager appends.');
+  }
+
   /** states:StartExecution on every workflow (HTTP handlers that start operations). */
   public grantStart(grantable: IGrantable): void {
     for (const m of Object.values(this.stateMachines)) m.grantStartExecution(grantable);
@@ -252,6 +267,8 @@ const secretParts = (prefix: string): ArnParts =>
 const secretFinding = (prefix: string) => wildcardFinding(secretParts(prefix));
 const kubeconfigParts = (prefix: string): ArnParts =>
   ({ service: 'secretsmanager', resource: 'secret', resourceName: `${prefix}clusters/*/kubeconfig-*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+const alertSecretParts = (prefix: string): ArnParts =>
+  ({ service: 'secretsmanager', resource: 'secret', resourceName: `${prefix}alert-rules/*/webhook-secret-*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
 const executionParts = (stackName: string, constructId: string): ArnParts =>
   ({ service: 'states', resource: 'execution', resourceName: `${stateMachineName(stackName, constructId)}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
 

@@ -5,6 +5,7 @@ import { HTTP_AWS_CALLS, ADAPTER_ACTIONS, type AwsCall } from '../../lambdas/han
 import { IOT_AWS_CALLS } from '../../lambdas/handlers/iot/aws-calls.js';
 import { SCHEDULED_AWS_CALLS } from '../../lambdas/handlers/scheduled/aws-calls.js';
 import { WORKFLOW_AWS_CALLS } from '../../lambdas/handlers/workflow/aws-calls.js';
+import { EVENT_AWS_CALLS } from '../../lambdas/handlers/events/aws-calls.js';
 import { WORKFLOW_ENV } from '../../lambdas/contracts/workflows.js';
 import { EdgeFleetStack } from '../../lib/edgefleet-stack.js';
 import { SERVICE_ROLE_CALLS } from '../../lib/service-role-calls.js';
@@ -18,7 +19,7 @@ import { TemplateResolver, type Environment } from './template-resolver.js';
  */
 const ENV: Environment = { account: '123456789012', region: 'eu-west-1', partition: 'aws' };
 const FUNCTION_CALLS: Readonly<Record<string, readonly AwsCall[]>> = {
-  ...HTTP_AWS_CALLS, ...IOT_AWS_CALLS, ...WORKFLOW_AWS_CALLS, ...SCHEDULED_AWS_CALLS,
+  ...HTTP_AWS_CALLS, ...IOT_AWS_CALLS, ...WORKFLOW_AWS_CALLS, ...SCHEDULED_AWS_CALLS, ...EVENT_AWS_CALLS,
 };
 
 const stack = new EdgeFleetStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'EdgeFleet', { env: ENV });

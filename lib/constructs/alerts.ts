@@ -1,0 +1,64 @@
+import { Duration } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Rule as EventsRule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Alias } from 'aws-cdk-lib/aws-kms';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { CLUSTER_EVENT, EVENT_SOURCE, HOST_EVENT } from '../../lambdas/contracts/events.js';
+import { HANDLER_ENV } from '../api-routes.js';
+import { bindTable, EdgeFunction, type LogLevel } from './edge-function.js';
+
+export interface AlertsProps {
+  readonly stateTable: ITable;
+  /** Events the dispatcher failed on after its retries. */
+  readonly deadLetterQueue: IQueue;
+  readonly functionLogRetention?: RetentionDays;
+  readonly logLevel?: LogLevel;
+}
+
+/** What the dispatcher sends to the state table: rules (Query), the notification ledger (Get, conditional Put and Delete). */
+export const DISPATCHER_TABLE_ACTIONS = ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'] as const;
+
+/**
+ * Alerting: an EventBridge rule on the default bus (source `edgefleet`, detail types
+ * `edgefleet.host` / `edgefleet.cluster`, published by the status and presence handlers) that
+ * invokes the dispatcher, which notifies the matching alert rules (webhooks, and this stack's
+ * SNS topic, encrypted with the AWS-managed SNS key, TLS enforced).
+ */
+export class Alerts extends Construct {
+  public readonly topic: Topic;
+  public readonly dispatcher: EdgeFunction;
+  public readonly rule: EventsRule;
+
+  constructor(scope: Construct, id: string, props: AlertsProps) {
+    super(scope, id);
+    this.topic = new Topic(this, 'AlertTopic', {
+      displayName: 'EdgeFleet alerts',
+      masterKey: Alias.fromAliasName(this, 'SnsKey', 'alias/aws/sns'),
+      enforceSSL: true,
+    });
+    // One webhook takes at most 3 attempts of 5 s plus 3 s of pauses; up to 100 rules run in parallel.
+    this.dispatcher = new EdgeFunction(this, 'Dispatcher', {
+      entry: 'lambdas/handlers/events/alert-dispatcher.ts',
+      serviceName: 'edgefleet-alert-dispatcher',
+      description: 'EdgeFleet: notifies the alert rules that match a health change',
+      timeoutSeconds: 60,
+      logRetention: props.functionLogRetention,
+      logLevel: props.logLevel,
+      deadLetterQueue: props.deadLetterQueue,
+      environment: { [HANDLER_ENV.alertTopicArn]: this.topic.topicArn },
+    });
+    bindTable(this.dispatcher, props.stateTable, HANDLER_ENV.stateTable, 'readwrite', { actions: DISPATCHER_TABLE_ACTIONS });
+    this.dispatcher.function.addToRolePolicy(new PolicyStatement({ actions: ['sns:Publish'], resources: [this.topic.topicArn] }));
+    this.dispatcher.function.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(1) });
+    this.rule = new EventsRule(this, 'HealthChanges', {
+      description: 'EdgeFleet: health changes of hosts and clusters → the alert dispatcher',
+      eventPattern: { source: [EVENT_SOURCE], detailType: [HOST_EVENT, CLUSTER_EVENT] },
+      targets: [new LambdaFunction(this.dispatcher.function, { retryAttempts: 2, maxEventAge: Duration.hours(1), deadLetterQueue: props.deadLetterQueue })],
+    });
+  }
+}

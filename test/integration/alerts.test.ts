@@ -1,0 +1,130 @@
+/**
+ * Alerts on the real local runtime: a webhook rule, a simulated host that is stopped (its agent
+ * disconnects: the broker's lifecycle event), the presence handler derives the health change,
+ * the local event bus hands it to the dispatcher, which POSTs a signed notification to a
+ * loopback receiver — once. Bad input is refused; the webhook key is never in DynamoDB.
+ */
+import { createHmac } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { SimulatedFleet } from '../../simulator/index.js';
+import { eventually, startFleet, startHarness, type Harness } from './harness.js';
+
+interface Received { readonly at: number; readonly body: string; readonly signature: string }
+
+let h: Harness;
+let dir: string;
+let fleet: SimulatedFleet;
+let ids: string[] = [];
+let receiver: Server;
+let receiverUrl = '';
+const received: Received[] = [];
+
+beforeAll(async () => {
+  receiver = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      received.push({ at: Date.now(), body, signature: String(req.headers['edgefleet-signature'] ?? '') });
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  receiverUrl = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hooks/edgefleet`;
+  h = await startHarness();
+  dir = mkdtempSync(path.join(os.tmpdir(), 'edgefleet-alerts-it-'));
+  ({ fleet, ids } = await startFleet(h, { count: 2, prefix: 'al', stateDir: dir }));
+  for (const id of ids) await eventually(`${id} healthy`, async () => (await h.call('GET', `/v1/hosts/${id}`)).body?.health?.state === 'healthy');
+}, 120_000);
+afterAll(async () => {
+  await fleet?.stop();
+  await h?.stop();
+  await new Promise<void>((r) => (receiver ? receiver.close(() => r()) : r()));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+let secret = '';
+let ruleId = '';
+
+describe('alert rules', () => {
+  it('creates a webhook rule; its HMAC key is shown once and is nowhere in DynamoDB', async () => {
+    const r = await h.call('POST', '/v1/alert-rules', {
+      body: { name: 'shops down', match: { states: ['unhealthy'], kinds: ['host'], site: 'simulated' }, target: { type: 'webhook', url: receiverUrl } },
+      headers: { 'idempotency-key': 'alert-rule-0001' },
+    });
+    expect({ status: r.status, body: r.status === 201 ? undefined : r.body }).toEqual({ status: 201, body: undefined });
+    expect(r.body).toMatchObject({ name: 'shops down', target: { type: 'webhook', url: receiverUrl }, renotifyMinutes: 240 });
+    secret = r.body.secret;
+    ruleId = r.body.id;
+    expect(secret).toMatch(/^[A-Za-z0-9_-]{40,}$/);
+    const again = await h.call('GET', `/v1/alert-rules/${ruleId}`);
+    expect(again.body.secret).toBeUndefined();
+    const replay = await h.call('POST', '/v1/alert-rules', {
+      body: { name: 'shops down', match: { states: ['unhealthy'], kinds: ['host'], site: 'simulated' }, target: { type: 'webhook', url: receiverUrl } },
+      headers: { 'idempotency-key': 'alert-rule-0001' },
+    });
+    expect(replay.body.id).toBe(ruleId);
+    expect(replay.body.secret).toBeUndefined();
+    expect(replay.headers.get('edgefleet-secret-omitted')).toMatch(/^secret; /);
+    const items = await h.rt.dynamo.send(new ScanCommand({ TableName: h.rt.deps.config.stateTable }));
+    expect(JSON.stringify(items.Items)).not.toContain(secret);
+    const listed = await h.call('GET', '/v1/alert-rules');
+    expect(listed.body.items.map((x: { id: string }) => x.id)).toEqual([ruleId]);
+    const audit = await h.call('GET', `/v1/audit-events?resource=${encodeURIComponent(`alert-rule/${ruleId}`)}`);
+    expect(audit.body.items).toEqual([expect.objectContaining({ action: 'alert-rule.create', outcome: 'success' })]);
+  });
+
+  it('a stopped host reaches the webhook once, signed, within the bound', async () => {
+    const stoppedAt = Date.now();
+    await fleet.host(ids[0]!)!.stop();
+    const first = await eventually('the webhook delivery', async () => received[0], 120_000);
+    expect(first.at - stoppedAt).toBeLessThan(120_000);
+    const [t, v1] = first.signature.split(',').map((p) => p.split('=', 2)[1]);
+    expect(Math.abs(Number(t) - Date.now() / 1000)).toBeLessThan(300);
+    expect(v1).toBe(createHmac('sha256', secret).update(`${t}.${first.body}`).digest('hex'));
+    const body = JSON.parse(first.body);
+    expect(body).toMatchObject({
+      ruleId, ruleName: 'shops down', reason: 'first',
+      event: { kind: 'host', hostId: ids[0], site: 'simulated', state: 'unhealthy', previousState: 'healthy', reasons: [expect.stringMatching(/^offline since /)] },
+    });
+    // Not twice: the same host in the same state is not re-sent (the other host stays healthy).
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(received).toHaveLength(1);
+  }, 150_000);
+
+  it('refuses bad input with specific problems and changes nothing', async () => {
+    const before = (await h.call('GET', '/v1/alert-rules')).body.items.length;
+    const cases: [unknown, number, string][] = [
+      [{ name: 'x', match: { states: ['sick'] }, target: { type: 'webhook', url: receiverUrl } }, 400, 'match.states'],
+      [{ name: 'x', match: { states: [] }, target: { type: 'webhook', url: receiverUrl } }, 400, 'match.states'],
+      [{ name: 'x', match: { states: ['unhealthy'] }, target: { type: 'webhook', url: 'ftp://example.com/x' } }, 400, 'target.url'],
+      [{ name: 'x', match: { states: ['unhealthy'] }, target: { type: 'webhook', url: 'http://10.0.0.5/hook' } }, 400, 'target.url'],
+      [{ name: 'x', match: { states: ['unhealthy'] }, target: { type: 'webhook', url: 'http://169.254.169.254/latest' } }, 400, 'target.url'],
+      [{ name: 'x', match: { states: ['unhealthy'] }, target: { type: 'sns', topicArn: 'arn:aws:sns:eu-west-1:123456789012:alerts' } }, 400, 'target.type'],
+      [{ name: 'x', match: { states: ['unhealthy'] }, target: { type: 'email', to: 'a@b' } }, 400, 'target'],
+      [{ name: 'x', match: { states: ['unhealthy'] }, target: { type: 'webhook', url: receiverUrl }, renotifyMinutes: 1 }, 400, 'renotifyMinutes'],
+      [{ name: 'x', match: { states: ['unhealthy'], extra: 1 }, target: { type: 'webhook', url: receiverUrl } }, 400, 'match'],
+    ];
+    for (const [body, status, where] of cases) {
+      const r = await h.call('POST', '/v1/alert-rules', { body });
+      expect({ body, status: r.status }).toEqual({ body, status });
+      expect(r.headers.get('content-type')).toContain('application/problem+json');
+      expect(JSON.stringify(r.body.errors ?? [])).toContain(where);
+    }
+    const viewer = await h.token('val', ['default:viewer']);
+    const denied = await h.call('POST', '/v1/alert-rules', { token: viewer, body: { name: 'x', match: { states: ['unhealthy'] }, target: { type: 'webhook', url: receiverUrl } } });
+    expect(denied.status).toBe(403);
+    expect((await h.call('GET', '/v1/alert-rules', { token: viewer })).status).toBe(200);
+    expect((await h.call('GET', '/v1/alert-rules/nope')).status).toBe(404);
+    expect((await h.call('GET', '/v1/alert-rules')).body.items.length).toBe(before);
+  });
+
+  it('deletes a rule and its key (a deleted rule notifies nobody)', async () => {
+    expect((await h.call('DELETE', `/v1/alert-rules/${ruleId}`)).status).toBe(204);
+    expect((await h.call('GET', `/v1/alert-rules/${ruleId}`)).status).toBe(404);
+    expect(await h.rt.deps.secrets.get(`alert-rules/${ruleId}/webhook-secret`)).toBeUndefined();
+  });
+});

@@ -104,6 +104,13 @@ export function isBlockedAddress(ip: string): boolean {
   if (!s.includes(':')) return false;
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(s);
   if (mapped) return isBlockedAddress(mapped[1]!);
+  // The same, as the URL parser writes it: ::ffff:a00:1 is 10.0.0.1.
+  const hex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(s);
+  if (hex) {
+    const hi = parseInt(hex[1]!, 16);
+    const lo = parseInt(hex[2]!, 16);
+    return isBlockedAddress(`${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`);
+  }
   // Loopback, unspecified, unique local (fc00::/7), link-local (fe80::/10), multicast (ff00::/8).
   return s === '::1' || s === '::' || /^f[cd]/.test(s) || /^fe[89ab]/.test(s) || s.startsWith('ff');
 }

@@ -27,6 +27,8 @@ export interface DestinationOptions {
   readonly log?: (level: 'info' | 'warn', message: string) => void;
   /** Extra CA certificates for the endpoint's TLS (from the agent's caBundle). */
   readonly ca?: string;
+  /** Disconnect after this long without data either way. */
+  readonly idleMs?: number;
 }
 
 export interface DestinationSession {
@@ -45,7 +47,19 @@ export function connectDestination(o: DestinationOptions): DestinationSession {
   /** A V2 peer: its STREAM_START carried no connection id. */
   let v2 = false;
 
-  const send = (m: TunnelMessage) => { if (ws.readyState === WebSocket.OPEN) ws.send(encodeFrame(m)); };
+  let idleTimer: NodeJS.Timeout | undefined;
+  let idled = false;
+  const touch = () => {
+    if (!o.idleMs) return;
+    if (idleTimer) clearTimeout(idleTimer);
+    idleTimer = setTimeout(() => { idled = true; ws.close(1000, 'idle timeout'); }, o.idleMs);
+    idleTimer.unref();
+  };
+  touch();
+  const send = (m: TunnelMessage) => {
+    if (m.type === 'DATA') touch();
+    if (ws.readyState === WebSocket.OPEN) ws.send(encodeFrame(m));
+  };
   const ids = (cid: number) => ({ streamId: stream!, serviceId: o.serviceId, ...(v2 ? {} : { connectionId: cid }) });
 
   function dropAll(): void {
@@ -93,6 +107,7 @@ export function connectDestination(o: DestinationOptions): DestinationSession {
         if (m.streamId === stream && !v2) open(cid);
         return;
       case 'DATA':
+        touch();
         if (m.streamId === stream && m.payload) conns.get(v2 ? 1 : cid)?.write(m.payload);
         return;
       case 'CONNECTION_RESET': {
@@ -129,9 +144,10 @@ export function connectDestination(o: DestinationOptions): DestinationSession {
     ws.on('unexpected-response', (_req, res) => { resolve(`the tunnel service refused the connection (HTTP ${res.statusCode})`); ws.terminate(); });
     ws.on('error', (e) => resolve(`tunnel connection failed: ${e.message}`));
     ws.on('close', (code, reason) => {
+      if (idleTimer) clearTimeout(idleTimer);
       stream = undefined;
       dropAll();
-      resolve(`tunnel closed (${code}${reason.length ? ` ${reason.toString()}` : ''})`);
+      resolve(idled ? 'idle timeout' : `tunnel closed (${code}${reason.length ? ` ${reason.toString()}` : ''})`);
     });
   });
 

@@ -157,7 +157,8 @@ class Agent {
     });
     const session: SessionFeature = new SessionFeature({
       ...common, identity, transportFactory, random: this.options.random,
-      onTunnelNotify: (payload) => tunnels.onNotify(payload),
+      // Remote access switched off by the install configuration: not even subscribed.
+      ...(config.remoteAccess !== false ? { onTunnelNotify: (payload: string) => tunnels.onNotify(payload) } : {}),
       connectedPhase: (): AgentPhase => (commands.rebootPending ? 'rebooting' : 'online'),
       onCommand: (payload) => commands.accept(payload),
       onConnected: ({ reconnect }) => {

@@ -276,7 +276,9 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
     if (resumed.length > 0) wfLogger.info('resumed the workflows of operations that were running', { operations: resumed });
     // ---- end Step Functions ----
 
-    const adminToken = await issuer.sign('local-admin', ['*:admin'], ADMIN_TOKEN_DAYS * 86_400);
+    // The local admin also holds the remote-shell grant (explicit in its claims), so that
+    // `hosts shell` works against `npm start`; on AWS no role includes it.
+    const adminToken = await issuer.sign('local-admin', ['*:admin', '*:troubleshoot'], ADMIN_TOKEN_DAYS * 86_400);
     const stateFile = path.join(dataDir, LOCAL_STATE_FILE);
     writeFileSync(stateFile, JSON.stringify({ url, adminToken, pid: process.pid, startedAt: new Date().toISOString() }, null, 2), { mode: 0o600 });
 

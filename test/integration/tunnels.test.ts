@@ -19,6 +19,7 @@ let echo: Server;
 let dir: string;
 let operator: string;
 let viewer: string;
+let admin: string;
 const key = () => generateSshKeyPair('it').publicKey;
 
 beforeAll(async () => {
@@ -34,6 +35,7 @@ beforeAll(async () => {
   }));
   operator = await h.token('alice', ['default:operator', 'default:troubleshoot']);
   viewer = await h.token('victor', ['default:viewer', 'default:troubleshoot']);
+  admin = await h.token('root', ['default:admin']);
 }, 120_000);
 
 afterAll(async () => {
@@ -109,7 +111,7 @@ describe('remote shell through a secure tunnel (local runtime)', () => {
 
   it.each([
     ['a viewer (even with the grant)', () => viewer, /role "viewer".*hosts:troubleshoot/],
-    ['an admin without the grant', () => h.rt.adminToken, /without the troubleshoot grant.*"default:troubleshoot"/],
+    ['an admin without the grant', () => admin, /without the troubleshoot grant.*"default:troubleshoot"/],
   ])('refuses %s (403, audited, nothing opened)', async (_who, token, message) => {
     const res = await h.call('POST', '/v1/hosts/tn-2/tunnels', { token: token(), body: { reason: 'look', publicKey: key() } });
     expect(res.status).toBe(403);

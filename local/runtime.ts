@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -16,6 +17,7 @@ import * as userData from '../lambdas/handlers/http/user-data.js';
 import { composeRoot, type HttpDeps } from '../lambdas/handlers/composition-root.js';
 import { loadConfig } from '../lambdas/handlers/config.js';
 import { HANDLER_ENV } from '../lambdas/contracts/routes.js';
+import { IDEMPOTENCY_KEY_SECRET } from '../lambdas/contracts/workflows.js';
 import type { CommandPublisher } from '../lambdas/ports/device-plane.js';
 import type { DocClient } from '../lambdas/adapters/dynamodb/client.js';
 import { createApiGateway, type GroupHandler } from './api-gateway.js';
@@ -203,6 +205,9 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
       }, ['stateTable', 'auditTable', 'apiUrl']),
       workflowSettings: { hostTimeoutSeconds: opts.hostTimeoutSeconds ?? DEFAULT_WORKFLOW_SETTINGS.hostTimeoutSeconds },
     };
+    const secrets = new FileSecretStore(path.join(dataDir, 'secrets'));
+    // What the stack creates on AWS: the Idempotency-Key fingerprint key (kept across restarts).
+    await secrets.ensure(IDEMPOTENCY_KEY_SECRET, () => randomBytes(32).toString('base64url'));
     // Secure Tunneling: the relay on loopback; IoT Core's notify goes out through the broker (bound late, like commands).
     const relay = await startTunnelRelay();
     cleanups.push(() => relay.stop());
@@ -212,9 +217,7 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
       return bound.iot.publish(topic, payload, 1);
     });
     const tunnelService = { ...service, open: (thing: string, services: readonly string[], minutes: number) => service.open(thing, services, minutes * scale) };
-    const root = composeRoot(config, {
-      db: db.client, publisher, registry, workflows, secrets: new FileSecretStore(path.join(dataDir, 'secrets')), tunnelService,
-    });
+    const root = composeRoot(config, { db: db.client, publisher, registry, workflows, secrets, tunnelService });
     const deps = root.http;
     const getDeps = (): HttpDeps => ({ ...deps, config: { ...deps.config, apiUrl: url } });
     const handlers: Record<ApiGroup, GroupHandler> = {

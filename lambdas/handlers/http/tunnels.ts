@@ -16,7 +16,9 @@ export function tunnelView(t: TunnelRecord): Record<string, unknown> {
 export const routes: RouteTable = {
   'POST /v1/hosts/{hostId}/tunnels': route({
     action: 'hosts:troubleshoot',
-    body: openTunnelBody, idempotent: true, oneTimeSecret: 'sourceAccessToken',
+    // Not idempotent by key: the source token cannot be shown twice, and a retry finds the
+    // host's tunnel already open (409 tunnel-already-open) instead of opening a second one.
+    body: openTunnelBody,
     run: async (req, deps) => {
       const out = await openTunnel(deps.tunnels, req.ctx, req.params.hostId!, req.body);
       return { status: 201, body: { ...tunnelView(out.tunnel), endpoint: out.endpoint, sourceAccessToken: out.sourceAccessToken } };

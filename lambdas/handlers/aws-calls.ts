@@ -155,8 +155,8 @@ export const HTTP_AWS_CALLS: Readonly<Record<string, readonly AwsCall[]>> = {
   // Remote shell: Secure Tunneling (a tunnel's id is the service's), and the troubleshoot-user command.
   'edgefleet-api-tunnels': [
     ...RUNTIME_CALLS, ...tableCalls(state, HTTP_STATE_ADAPTERS), ...appendAudit, ...COMMAND_PUBLISH_CALLS,
-    { action: 'iot:OpenTunnel', resource: `${ARN}:iot:{region}:{account}:tunnel/0b1e2c3d-aaaa-bbbb-cccc-1234567890ab`, via: 'iot/secure-tunneling' },
-    { action: 'iot:OpenTunnel', resource: `${ARN}:iot:{region}:{account}:thing/h-1`, via: 'iot/secure-tunneling' },
+    // OpenTunnel has no resource type (IAM: "*"); the role limits it to the SSH service by condition.
+    { action: 'iot:OpenTunnel', resource: '*', via: 'iot/secure-tunneling' },
     { action: 'iot:CloseTunnel', resource: `${ARN}:iot:{region}:{account}:tunnel/0b1e2c3d-aaaa-bbbb-cccc-1234567890ab`, via: 'iot/secure-tunneling' },
     { action: 'iot:DescribeTunnel', resource: `${ARN}:iot:{region}:{account}:tunnel/0b1e2c3d-aaaa-bbbb-cccc-1234567890ab`, via: 'iot/secure-tunneling' },
   ],

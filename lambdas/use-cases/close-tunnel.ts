@@ -1,6 +1,7 @@
 import { NotFoundError } from '../domain/errors.js';
 import { canClose, effectiveTunnel, type TunnelRecord } from '../domain/tunnel.js';
-import { mutate, type RequestContext } from './context.js';
+import { mutate, visible, type RequestContext } from './context.js';
+import { hostNotFound } from './hosts.js';
 import { issueCommand } from './device-messages.js';
 import type { TunnelDeps } from './tunnel-deps.js';
 
@@ -16,6 +17,7 @@ export async function closeTunnel(deps: TunnelDeps, ctx: RequestContext, hostId:
   return mutate(deps, ctx, {
     action: 'hosts:troubleshoot', audit: 'tunnel.close', resource: `tunnel/${id}`,
     run: async () => {
+      visible(ctx, await deps.hosts.get(hostId), hostNotFound(hostId));
       const stored = await deps.tunnels.get(id);
       if (!stored || stored.project !== ctx.project || stored.hostId !== hostId) throw tunnelNotFound(hostId, id);
       const now = deps.clock.now();

@@ -53,6 +53,8 @@ export const userDataBody = z.strictObject({
     })
     .optional(),
   installDevice: z.string().max(64).regex(/^(auto|\/dev\/[a-zA-Z0-9/_-]+)$/).optional(),
+  /** false: the host refuses remote-shell tunnels entirely (the agent is told in its settings). @default true */
+  remoteAccess: z.boolean().optional(),
 });
 
 // ---------- hosts ----------

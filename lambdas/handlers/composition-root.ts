@@ -6,6 +6,7 @@
  * own (DynamoDB Local, the local broker, the local CA, aws-local-stepfunctions, files).
  */
 import { IoTClient } from '@aws-sdk/client-iot';
+import { IoTSecureTunnelingClient } from '@aws-sdk/client-iotsecuretunneling';
 import { DynamoAuditLog } from '../adapters/dynamodb/audit-log.js';
 import { makeDocClient, type DocClient } from '../adapters/dynamodb/client.js';
 import { DynamoClusterRepository } from '../adapters/dynamodb/cluster-repository.js';
@@ -17,6 +18,8 @@ import { DynamoOperationRepository } from '../adapters/dynamodb/operation-reposi
 import { DynamoProfileRepository } from '../adapters/dynamodb/profile-repository.js';
 import { DynamoRegistrationStore } from '../adapters/dynamodb/registration-store.js';
 import { DynamoTokenRepository } from '../adapters/dynamodb/token-repository.js';
+import { DynamoTunnelRepository } from '../adapters/dynamodb/tunnel-repository.js';
+import { AwsTunnelService } from '../adapters/iot/secure-tunneling.js';
 import { IotCommandPublisher } from '../adapters/iot/command-publisher.js';
 import { IotDeviceRegistry } from '../adapters/iot/device-registry.js';
 import { x509CsrInspector } from '../adapters/x509/csr-inspector.js';
@@ -24,6 +27,8 @@ import type { AuditLog, Clock, IdempotencyStore, IdGenerator } from '../ports/in
 import type { CommandPublisher } from '../ports/device-plane.js';
 import type { CsrInspector, DeviceRegistry, RegistrationStore } from '../ports/device-registry.js';
 import type { SecretStore, WorkflowEngine } from '../ports/workflow.js';
+import type { TunnelService } from '../ports/tunnels.js';
+import type { TunnelDeps } from '../use-cases/tunnel-deps.js';
 import { IDEMPOTENCY_KEY_SECRET } from '../contracts/workflows.js';
 import type { DeviceDeps } from '../use-cases/device-deps.js';
 import type { UpgradeDeps } from '../use-cases/upgrades.js';
@@ -31,6 +36,7 @@ import type { WorkflowDeps } from '../use-cases/workflows/deps.js';
 import { awsSecretStore, awsWorkflowEngine, cryptoIds } from './aws-building-blocks.js';
 import { ConfigError, loadConfig, loadConfigRequirements, setting, SETTING_ENV, type EdgeFleetConfig, type RequiredSetting } from './config.js';
 import { getTracer } from './observability.js';
+import { UnavailableError } from '../domain/errors.js';
 
 export interface HttpConfig {
   readonly stateTable: string;
@@ -52,6 +58,8 @@ export interface HttpDeps extends UpgradeDeps {
   readonly registry: DeviceRegistry;
   readonly csr: CsrInspector;
   readonly registrations: RegistrationStore;
+  /** Remote shell: the tunnel records, AWS IoT Secure Tunneling (or the local relay), the command channel. */
+  readonly tunnels: TunnelDeps;
 }
 
 /** What a runtime brings; everything else is built from the configuration. */
@@ -61,6 +69,8 @@ export interface RuntimeAdapters {
   readonly registry: DeviceRegistry;
   readonly workflows: WorkflowEngine;
   readonly secrets: SecretStore;
+  /** AWS IoT Secure Tunneling, or the local relay; without it opening a tunnel fails (503). */
+  readonly tunnelService?: TunnelService;
   readonly clock?: Clock;
   readonly ids?: IdGenerator;
 }
@@ -74,6 +84,11 @@ export interface Root {
 }
 
 const systemClock: Clock = { now: () => new Date() };
+
+const noTunnels = async (): Promise<never> => {
+  throw new UnavailableError('tunnels-not-configured', 'this runtime has no Secure Tunneling service wired: remote shell is unavailable here');
+};
+const unwiredTunnels: TunnelService = { open: noTunnels, close: noTunnels, describe: noTunnels, endpoint: noTunnels };
 
 /**
  * An adapter on a table this function was deployed without: any use fails naming the
@@ -117,10 +132,15 @@ export function composeRoot(config: EdgeFleetConfig, adapters: RuntimeAdapters):
     auditRetentionDays: config.auditRetentionDays,
     ...(config.iotPolicyName ? { iotPolicyName: config.iotPolicyName } : {}),
   };
+  const tunnels: TunnelDeps = {
+    clock, ids, hosts, audit, status, commands, publisher, secrets,
+    tunnels: onState((t) => new DynamoTunnelRepository(db, t)),
+    tunnelService: adapters.tunnelService ?? unwiredTunnels,
+  };
   const http: HttpDeps = {
     workflows, workflowSettings: config.workflowSettings, clock, ids,
     tokens, hosts, status, profiles, clusters, operations, audit, idempotency, fingerprintKey: fingerprintKeyLoader(secrets),
-    config: httpConfig, registry, csr: x509CsrInspector, registrations, secrets,
+    config: httpConfig, registry, csr: x509CsrInspector, registrations, secrets, tunnels,
   };
   return { config, http, device, workflow };
 }
@@ -159,6 +179,7 @@ export function awsRoot(required: readonly RequiredSetting[]): Root {
     registry: new IotDeviceRegistry(new IoTClient({ maxAttempts: 5 }), { policyName: config.iotPolicyName ?? '' }),
     workflows: awsWorkflowEngine(config),
     secrets: awsSecretStore(config),
+    tunnelService: new AwsTunnelService(new IoTSecureTunnelingClient({ maxAttempts: 3 })),
   });
   return aws;
 }

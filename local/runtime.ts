@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -14,10 +15,12 @@ import * as meta from '../lambdas/handlers/http/meta.js';
 import * as operations from '../lambdas/handlers/http/operations.js';
 import * as profiles from '../lambdas/handlers/http/profiles.js';
 import * as tokens from '../lambdas/handlers/http/tokens.js';
+import * as tunnelRoutes from '../lambdas/handlers/http/tunnels.js';
 import * as userData from '../lambdas/handlers/http/user-data.js';
 import { composeRoot, type HttpDeps } from '../lambdas/handlers/composition-root.js';
 import { loadConfig } from '../lambdas/handlers/config.js';
 import { HANDLER_ENV } from '../lambdas/contracts/routes.js';
+import { IDEMPOTENCY_KEY_SECRET } from '../lambdas/contracts/workflows.js';
 import type { CommandPublisher } from '../lambdas/ports/device-plane.js';
 import type { DocClient } from '../lambdas/adapters/dynamodb/client.js';
 import { createApiGateway, type GroupHandler } from './api-gateway.js';
@@ -30,6 +33,8 @@ import { startIot, type LocalIot } from './iot-runtime.js';
 import { resetPresence } from './presence-reset.js';
 import { FileSecretStore } from './file-secret-store.js';
 import { LocalEventBus } from './event-bus.js';
+import { localTunnelService } from './local-tunnel-service.js';
+import { startTunnelRelay, type TunnelRelay } from './tunnel-relay.js';
 import { LocalWorkflowEngine } from './step-functions.js';
 import * as hostCommand from '../lambdas/handlers/workflow/host-command.js';
 import * as workflowStep from '../lambdas/handlers/workflow/workflow-step.js';
@@ -56,6 +61,11 @@ export interface LocalOptions {
   readonly mqttPort?: number;
   /** Seconds one host may take for one workflow step (join, drain, reset). @default 1800 */
   readonly hostTimeoutSeconds?: number;
+  /**
+   * A tunnel's lifetime is its `durationMinutes` times this (tests use short tunnels: e.g.
+   * 1/60 closes a 1-minute tunnel after a second). @default 1
+   */
+  readonly tunnelTimeScale?: number;
 }
 
 export interface LocalRuntime {
@@ -80,6 +90,8 @@ export interface LocalRuntime {
   readonly events: LocalEventBus;
   /** Operations whose workflows were started again at this start (they were running when it stopped). */
   readonly resumed: readonly string[];
+  /** The Secure Tunneling service on one machine (its `endpoint` goes into simulated agents' config). */
+  readonly tunnelRelay: TunnelRelay;
   stop(): Promise<void>;
 }
 
@@ -174,7 +186,7 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
     const registry = new LocalDeviceRegistry(ca);
     // Workflows: the engine needs the task handlers, which need the ports: bound late through this proxy.
     // So does the command publisher (the broker starts after the API).
-    const bound: { engine?: LocalWorkflowEngine; publisher?: CommandPublisher } = {};
+    const bound: { engine?: LocalWorkflowEngine; publisher?: CommandPublisher; iot?: LocalIot } = {};
     const running = () => {
       if (!bound.engine) throw new UnavailableError('workflows-starting', 'the local workflow engine is still starting; retry in a moment');
       return bound.engine;
@@ -199,10 +211,22 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
       }, ['stateTable', 'auditTable', 'apiUrl']),
       workflowSettings: { hostTimeoutSeconds: opts.hostTimeoutSeconds ?? DEFAULT_WORKFLOW_SETTINGS.hostTimeoutSeconds },
     };
+    const secrets = new FileSecretStore(path.join(dataDir, 'secrets'));
+    // What the stack creates on AWS: the Idempotency-Key fingerprint key (kept across restarts).
+    await secrets.ensure(IDEMPOTENCY_KEY_SECRET, () => randomBytes(32).toString('base64url'));
+    // Secure Tunneling: the relay on loopback; IoT Core's notify goes out through the broker (bound late, like commands).
+    const relay = await startTunnelRelay();
+    cleanups.push(() => relay.stop());
+    const scale = opts.tunnelTimeScale ?? 1;
+    const service = localTunnelService(relay, (topic, payload) => {
+      if (!bound.iot) throw new UnavailableError('iot-starting', 'the local IoT broker is still starting; retry in a moment');
+      return bound.iot.publish(topic, payload, 1);
+    });
+    const tunnelService = { ...service, open: (thing: string, services: readonly string[], minutes: number) => service.open(thing, services, minutes * scale) };
     const events = new LocalEventBus();
     cleanups.push(() => events.idle());
     const root = composeRoot(config, {
-      db: db.client, publisher, registry, workflows, secrets: new FileSecretStore(path.join(dataDir, 'secrets')), events,
+      db: db.client, publisher, registry, workflows, secrets, tunnelService, events,
       // Locally the runtime delivers webhooks itself, to loopback receivers too; there is no SNS.
       notify: { webhooks: new HttpWebhookSender({ allowLoopback: true }), allowLoopbackWebhooks: true },
     });
@@ -215,6 +239,7 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
       hosts: hosts.makeHandler(getDeps), profiles: profiles.makeHandler(getDeps), clusters: clusters.makeHandler(getDeps),
       operations: operations.makeHandler(getDeps), audit: audit.makeHandler(getDeps), device: device.makeHandler(getDeps),
       alerts: alertRules.makeHandler(getDeps),
+      tunnels: tunnelRoutes.makeHandler(getDeps),
     };
     const server = createApiGateway(handlers, issuer);
     await new Promise<void>((resolve, reject) => {
@@ -248,6 +273,7 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
       throw Object.assign(mqttPortTaken(keptMqttPort, path.join(dataDir, MQTT_PORT_FILE)), { cause: e });
     });
     cleanups.push(() => iot.stop());
+    bound.iot = iot;
     writeMqttPort(dataDir, iot.port);
     registry.setBroker({ endpoint: 'localhost', port: iot.port, closeSessions: (match) => iot.closeSessions(match) });
     // ---- end MQTT plane ----
@@ -268,14 +294,16 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
     if (resumed.length > 0) wfLogger.info('resumed the workflows of operations that were running', { operations: resumed });
     // ---- end Step Functions ----
 
-    const adminToken = await issuer.sign('local-admin', ['*:admin'], ADMIN_TOKEN_DAYS * 86_400);
+    // The local admin also holds the remote-shell grant (explicit in its claims), so that
+    // `hosts shell` works against `npm start`; on AWS no role includes it.
+    const adminToken = await issuer.sign('local-admin', ['*:admin', '*:troubleshoot'], ADMIN_TOKEN_DAYS * 86_400);
     const stateFile = path.join(dataDir, LOCAL_STATE_FILE);
     writeFileSync(stateFile, JSON.stringify({ url, adminToken, pid: process.pid, startedAt: new Date().toISOString() }, null, 2), { mode: 0o600 });
 
     let stopped = false;
     return {
       url, adminToken, dataDir, deps: getDeps(), dynamo: db.client, issuer, ca, registry, firstStart, iot,
-      workflows: engine, workflowDeps, resumed, events,
+      workflows: engine, workflowDeps, resumed, tunnelRelay: relay, events,
       stop: async () => { if (stopped) return; stopped = true; await stopAll(); },
     };
   } catch (e) {

@@ -8,6 +8,7 @@ import { UsageError } from '../errors.js';
 import { formatTags, type Column } from '../output.js';
 import { collectStrings, collectTags, parsePositiveInt, parseTag, type Tags } from '../parse.js';
 import { registerHostsImport } from './hosts-import.js';
+import { registerHostsShell } from './hosts-shell.js';
 import { registerHostsWatch } from './hosts-watch.js';
 
 type Host = z.infer<typeof host>;
@@ -160,6 +161,7 @@ export function registerHosts(program: Command, rt: CliRuntime): void {
 
   registerHostsImport(hosts, rt);
   registerHostsWatch(hosts, rt);
+  registerHostsShell(hosts, rt);
 
   addCommonOptions(
     hosts

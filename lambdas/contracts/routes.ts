@@ -3,7 +3,7 @@
  * authorizer, grants) and by the local runtime's HTTP server. Plain data; no CDK imports, so
  * `local/` can use it without synthesizing.
  */
-export type ApiGroup = 'meta' | 'tokens' | 'user-data' | 'hosts' | 'profiles' | 'clusters' | 'operations' | 'audit' | 'device' | 'alerts';
+export type ApiGroup = 'meta' | 'tokens' | 'user-data' | 'hosts' | 'profiles' | 'clusters' | 'operations' | 'audit' | 'device' | 'tunnels' | 'alerts';
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 export type TableAccess = 'none' | 'read' | 'write' | 'readwrite';
 
@@ -42,6 +42,8 @@ export const API_GROUPS: Readonly<Record<ApiGroup, ApiGroupSpec>> = {
   audit: { entry: 'lambdas/handlers/http/audit.ts', stateTable: 'none', auditTable: 'read', maxBodyBytes: 0 },
   device: { entry: 'lambdas/handlers/http/device.ts', stateTable: 'readwrite', auditTable: 'write', maxBodyBytes: 32 * KB },
   alerts: { entry: 'lambdas/handlers/http/alert-rules.ts', stateTable: 'readwrite', auditTable: 'write', maxBodyBytes: 16 * KB },
+  /** Remote shell: Secure Tunneling (OpenTunnel, CloseTunnel) and the troubleshoot-user command. */
+  tunnels: { entry: 'lambdas/handlers/http/tunnels.ts', stateTable: 'readwrite', auditTable: 'write', maxBodyBytes: 8 * KB },
 };
 
 const r = (method: HttpMethod, path: string, group: ApiGroup, auth: 'jwt' | 'none' = 'jwt'): ApiRoute => ({ method, path, group, auth });
@@ -67,6 +69,9 @@ export const API_ROUTES: readonly ApiRoute[] = [
   r('POST', '/v1/hosts/{hostId}/approve', 'hosts'),
   r('POST', '/v1/hosts/{hostId}/reject', 'hosts'),
   r('POST', '/v1/hosts/{hostId}/decommission', 'hosts'),
+  r('POST', '/v1/hosts/{hostId}/tunnels', 'tunnels'),
+  r('GET', '/v1/hosts/{hostId}/tunnels', 'tunnels'),
+  r('DELETE', '/v1/hosts/{hostId}/tunnels/{tunnelId}', 'tunnels'),
 
   r('POST', '/v1/profiles', 'profiles'),
   r('GET', '/v1/profiles', 'profiles'),

@@ -13,7 +13,7 @@
  * `{deadLetterQueue}` its dead-letter queue. Sample ids (h-1, c0ffee…) stand for any.
  */
 import { HANDLER_ENV } from '../contracts/routes.js';
-import { WORKFLOW_ENV, type WorkflowKind } from '../contracts/workflows.js';
+import { IDEMPOTENCY_KEY_SECRET, WORKFLOW_ENV, type WorkflowKind } from '../contracts/workflows.js';
 
 export interface AwsCall {
   readonly action: string;
@@ -40,7 +40,9 @@ export const ADAPTER_ACTIONS = {
   'dynamodb/registration-store': ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
   'dynamodb/token-repository': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
   'events/eventbridge-publisher': ['events:PutEvents'],
+  'dynamodb/tunnel-repository': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
   'iot/command-publisher': ['iot:DescribeEndpoint', 'iot:Publish'],
+  'iot/secure-tunneling': ['iot:CloseTunnel', 'iot:DescribeTunnel', 'iot:OpenTunnel'],
   'iot/device-registry': [
     'iot:AttachPolicy', 'iot:AttachThingPrincipal', 'iot:CreateCertificateFromCsr', 'iot:CreateThing', 'iot:DeleteThing',
     'iot:DescribeEndpoint', 'iot:DetachThingPrincipal', 'iot:ListThingPrincipals', 'iot:UpdateCertificate',
@@ -102,6 +104,11 @@ export const kubeconfigSecretCalls = (actions: readonly string[]): AwsCall[] => 
   action, resource: `${ARN}:secretsmanager:{region}:{account}:secret:{env:${WORKFLOW_ENV.secretPrefix}}clusters/c0ffee/kubeconfig-AbCdEf`, via: 'secrets/secrets-manager-store',
 }));
 
+/** The Idempotency-Key fingerprint key (routes that take an Idempotency-Key). */
+export const FINGERPRINT_KEY_CALLS: readonly AwsCall[] = [{
+  action: 'secretsmanager:GetSecretValue', resource: `${ARN}:secretsmanager:{region}:{account}:secret:{env:${WORKFLOW_ENV.secretPrefix}}${IDEMPOTENCY_KEY_SECRET}-AbCdEf`, via: 'secrets/secrets-manager-store',
+}];
+
 const KINDS: readonly WorkflowKind[] = ['create-cluster', 'scale-out', 'scale-in', 'reconfigure', 'delete-cluster', 'upgrade-cluster'];
 
 /**
@@ -119,6 +126,7 @@ export function workflowCalls(action: string, kinds: readonly WorkflowKind[] = K
 const HTTP_STATE_ADAPTERS: readonly AdapterName[] = [
   'dynamodb/token-repository', 'dynamodb/host-repository', 'dynamodb/health-store', 'dynamodb/device-plane-stores', 'dynamodb/profile-repository',
   'dynamodb/cluster-repository', 'dynamodb/operation-repository', 'dynamodb/idempotency-store', 'dynamodb/registration-store',
+  'dynamodb/tunnel-repository',
 ];
 const READS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
 const state = HANDLER_ENV.stateTable;
@@ -143,12 +151,12 @@ const PROVISION: readonly AwsCall[] = [
 /** The HTTP API functions, by POWERTOOLS_SERVICE_NAME. */
 export const HTTP_AWS_CALLS: Readonly<Record<string, readonly AwsCall[]>> = {
   'edgefleet-api-meta': [...RUNTIME_CALLS],
-  'edgefleet-api-tokens': [...RUNTIME_CALLS, ...tableCalls(state, HTTP_STATE_ADAPTERS), ...appendAudit],
+  'edgefleet-api-tokens': [...RUNTIME_CALLS, ...tableCalls(state, HTTP_STATE_ADAPTERS), ...appendAudit, ...FINGERPRINT_KEY_CALLS],
   'edgefleet-api-user-data': [...RUNTIME_CALLS, ...tableCalls(state, HTTP_STATE_ADAPTERS, READS), ...appendAudit],
-  'edgefleet-api-hosts': [...RUNTIME_CALLS, ...tableCalls(state, HTTP_STATE_ADAPTERS), ...appendAudit, ...DEPROVISION],
-  'edgefleet-api-profiles': [...RUNTIME_CALLS, ...tableCalls(state, HTTP_STATE_ADAPTERS), ...appendAudit],
+  'edgefleet-api-hosts': [...RUNTIME_CALLS, ...tableCalls(state, HTTP_STATE_ADAPTERS), ...appendAudit, ...DEPROVISION, ...FINGERPRINT_KEY_CALLS],
+  'edgefleet-api-profiles': [...RUNTIME_CALLS, ...tableCalls(state, HTTP_STATE_ADAPTERS), ...appendAudit, ...FINGERPRINT_KEY_CALLS],
   'edgefleet-api-clusters': [
-    ...RUNTIME_CALLS, ...tableCalls(state, HTTP_STATE_ADAPTERS), ...appendAudit,
+    ...RUNTIME_CALLS, ...tableCalls(state, HTTP_STATE_ADAPTERS), ...appendAudit, ...FINGERPRINT_KEY_CALLS,
     // Create, scale, reconfigure, upgrade start workflows; pause, cancel, delete-during-create stop them.
     ...workflowCalls('states:StartExecution'), ...workflowCalls('states:StopExecution'),
     // Create and reconfigure store the cluster's secret variables (clusters/<id>/vars/<NAME>).
@@ -162,6 +170,14 @@ export const HTTP_AWS_CALLS: Readonly<Record<string, readonly AwsCall[]>> = {
   'edgefleet-api-alerts': [
     ...RUNTIME_CALLS, ...tableCalls(state, [...HTTP_STATE_ADAPTERS, 'dynamodb/alert-store']), ...appendAudit,
     ...alertSecretCalls(['secretsmanager:CreateSecret', 'secretsmanager:PutSecretValue', 'secretsmanager:DeleteSecret']),
+  ],
+  // Remote shell: Secure Tunneling (a tunnel's id is the service's), and the troubleshoot-user command.
+  'edgefleet-api-tunnels': [
+    ...RUNTIME_CALLS, ...tableCalls(state, HTTP_STATE_ADAPTERS), ...appendAudit, ...COMMAND_PUBLISH_CALLS,
+    // OpenTunnel has no resource type (IAM: "*"); the role limits it to the SSH service by condition.
+    { action: 'iot:OpenTunnel', resource: '*', via: 'iot/secure-tunneling' },
+    { action: 'iot:CloseTunnel', resource: `${ARN}:iot:{region}:{account}:tunnel/0b1e2c3d-aaaa-bbbb-cccc-1234567890ab`, via: 'iot/secure-tunneling' },
+    { action: 'iot:DescribeTunnel', resource: `${ARN}:iot:{region}:{account}:tunnel/0b1e2c3d-aaaa-bbbb-cccc-1234567890ab`, via: 'iot/secure-tunneling' },
   ],
   // Registration provisions (a refused or superseded certificate is revoked: UpdateCertificate).
   'edgefleet-api-device': [...RUNTIME_CALLS, ...tableCalls(state, HTTP_STATE_ADAPTERS), ...appendAudit, ...PROVISION],

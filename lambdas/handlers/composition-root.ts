@@ -18,6 +18,7 @@ import { AwsSnsPublisher } from '../adapters/sns/sns-publisher.js';
 import type { AlertRuleRepository, SnsPublisher, WebhookSender } from '../ports/alerts.js';
 import type { AlertingSettings } from '../use-cases/alert-rules.js';
 import type { DispatchDeps } from '../use-cases/dispatch-alerts.js';
+import { IoTSecureTunnelingClient } from '@aws-sdk/client-iotsecuretunneling';
 import { DynamoAuditLog } from '../adapters/dynamodb/audit-log.js';
 import { makeDocClient, type DocClient } from '../adapters/dynamodb/client.js';
 import { DynamoClusterRepository } from '../adapters/dynamodb/cluster-repository.js';
@@ -29,6 +30,8 @@ import { DynamoOperationRepository } from '../adapters/dynamodb/operation-reposi
 import { DynamoProfileRepository } from '../adapters/dynamodb/profile-repository.js';
 import { DynamoRegistrationStore } from '../adapters/dynamodb/registration-store.js';
 import { DynamoTokenRepository } from '../adapters/dynamodb/token-repository.js';
+import { DynamoTunnelRepository } from '../adapters/dynamodb/tunnel-repository.js';
+import { AwsTunnelService } from '../adapters/iot/secure-tunneling.js';
 import { IotCommandPublisher } from '../adapters/iot/command-publisher.js';
 import { IotDeviceRegistry } from '../adapters/iot/device-registry.js';
 import { x509CsrInspector } from '../adapters/x509/csr-inspector.js';
@@ -36,12 +39,16 @@ import type { AuditLog, Clock, IdempotencyStore, IdGenerator } from '../ports/in
 import type { CommandPublisher } from '../ports/device-plane.js';
 import type { CsrInspector, DeviceRegistry, RegistrationStore } from '../ports/device-registry.js';
 import type { SecretStore, WorkflowEngine } from '../ports/workflow.js';
+import type { TunnelService } from '../ports/tunnels.js';
+import type { TunnelDeps } from '../use-cases/tunnel-deps.js';
+import { IDEMPOTENCY_KEY_SECRET } from '../contracts/workflows.js';
 import type { DeviceDeps } from '../use-cases/device-deps.js';
 import type { UpgradeDeps } from '../use-cases/upgrades.js';
 import type { WorkflowDeps } from '../use-cases/workflows/deps.js';
 import { awsSecretStore, awsWorkflowEngine, cryptoIds } from './aws-building-blocks.js';
 import { ConfigError, loadConfig, loadConfigRequirements, setting, SETTING_ENV, type EdgeFleetConfig, type RequiredSetting } from './config.js';
 import { getTracer } from './observability.js';
+import { UnavailableError } from '../domain/errors.js';
 
 export interface HttpConfig {
   readonly stateTable: string;
@@ -55,6 +62,8 @@ export interface HttpConfig {
 
 export interface HttpDeps extends UpgradeDeps {
   readonly idempotency: IdempotencyStore;
+  /** The deployment's HMAC key for Idempotency-Key fingerprints (read once per process, from the secret store). */
+  readonly fingerprintKey: () => Promise<string>;
   /** Reads the clusters' kubeconfigs (GET /v1/clusters/{id}/kubeconfig); keeps the alert rules' webhook keys. */
   readonly secrets: Pick<SecretStore, 'get' | 'put' | 'delete'>;
   readonly config: HttpConfig;
@@ -63,6 +72,8 @@ export interface HttpDeps extends UpgradeDeps {
   readonly registrations: RegistrationStore;
   readonly alertRules: AlertRuleRepository;
   readonly alerting: AlertingSettings;
+  /** Remote shell: the tunnel records, AWS IoT Secure Tunneling (or the local relay), the command channel. */
+  readonly tunnels: TunnelDeps;
 }
 
 /** What a runtime brings; everything else is built from the configuration. */
@@ -76,6 +87,8 @@ export interface RuntimeAdapters {
   readonly events?: EventPublisher;
   /** How alert notifications leave (webhooks; SNS on AWS). @default webhooks to public https addresses only, no SNS */
   readonly notify?: { readonly webhooks: WebhookSender; readonly sns?: SnsPublisher; readonly allowLoopbackWebhooks: boolean };
+  /** AWS IoT Secure Tunneling, or the local relay; without it opening a tunnel fails (503). */
+  readonly tunnelService?: TunnelService;
   readonly clock?: Clock;
   readonly ids?: IdGenerator;
 }
@@ -91,6 +104,11 @@ export interface Root {
 }
 
 const systemClock: Clock = { now: () => new Date() };
+
+const noTunnels = async (): Promise<never> => {
+  throw new UnavailableError('tunnels-not-configured', 'this runtime has no Secure Tunneling service wired: remote shell is unavailable here');
+};
+const unwiredTunnels: TunnelService = { open: noTunnels, close: noTunnels, describe: noTunnels, endpoint: noTunnels };
 
 /**
  * An adapter on a table this function was deployed without: any use fails naming the
@@ -140,13 +158,27 @@ export function composeRoot(config: EdgeFleetConfig, adapters: RuntimeAdapters):
     auditRetentionDays: config.auditRetentionDays,
     ...(config.iotPolicyName ? { iotPolicyName: config.iotPolicyName } : {}),
   };
+  const tunnels: TunnelDeps = {
+    clock, ids, hosts, audit, status, commands, publisher, secrets,
+    tunnels: onState((t) => new DynamoTunnelRepository(db, t)),
+    tunnelService: adapters.tunnelService ?? unwiredTunnels,
+  };
   const http: HttpDeps = {
     workflows, workflowSettings: config.workflowSettings, clock, ids,
-    tokens, hosts, status, profiles, clusters, operations, audit, idempotency,
-    config: httpConfig, registry, csr: x509CsrInspector, registrations, secrets, alertRules, alerting,
+    tokens, hosts, status, profiles, clusters, operations, audit, idempotency, fingerprintKey: fingerprintKeyLoader(secrets),
+    config: httpConfig, registry, csr: x509CsrInspector, registrations, secrets, tunnels, alertRules, alerting,
   };
   const alerts: DispatchDeps = { clock, ids, alertRules, ledger, secrets, webhooks: notify.webhooks, ...(notify.sns ? { sns: notify.sns } : {}) };
   return { config, http, device, workflow, alerts };
+}
+
+/** Reads the fingerprint key once (a failed read is retried by the next request); a missing key is a deployment error. */
+function fingerprintKeyLoader(secrets: Pick<SecretStore, 'get'>): () => Promise<string> {
+  let loading: Promise<string> | undefined;
+  return () => (loading ??= secrets.get(IDEMPOTENCY_KEY_SECRET).then((v) => {
+    if (!v) throw new ConfigError(`the secret ${IDEMPOTENCY_KEY_SECRET} (under the stack's secret prefix) is missing: the stack creates it; redeploy the stack`);
+    return v;
+  }).catch((e: unknown) => { loading = undefined; throw e; }));
 }
 
 let aws: Root | undefined;
@@ -176,6 +208,7 @@ export function awsRoot(required: readonly RequiredSetting[]): Root {
     secrets: awsSecretStore(config),
     events: new EventBridgePublisher(new EventBridgeClient({ maxAttempts: 5 })),
     notify: { webhooks: new HttpWebhookSender({ allowLoopback: false }), sns: new AwsSnsPublisher(new SNSClient({ maxAttempts: 5 })), allowLoopbackWebhooks: false },
+    tunnelService: new AwsTunnelService(new IoTSecureTunnelingClient({ maxAttempts: 3 })),
   });
   return aws;
 }

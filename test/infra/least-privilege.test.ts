@@ -66,6 +66,10 @@ describe('least privilege of the API handlers', () => {
           const actions = [s.Action].flat().sort();
           if (group === 'device' && actions.every((a) => a.startsWith('iot:'))) {
             expect(actions).toEqual(['iot:CreateCertificateFromCsr', 'iot:DescribeEndpoint']);
+          } else if (group === 'tunnels' && actions.every((a) => a.startsWith('iot:'))) {
+            // The command publisher finds the data endpoint; OpenTunnel has no resource type (SSH only, by condition).
+            expect([['iot:DescribeEndpoint'], ['iot:OpenTunnel']]).toContainEqual(actions);
+            if (actions[0] === 'iot:OpenTunnel') expect(JSON.stringify(s)).toMatch(/"ForAllValues:StringEquals":\{"iot:TunnelDestinationService":\[?"SSH"\]?\}/);
           } else {
             expect(actions).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
           }

@@ -143,7 +143,7 @@ export class EdgeFleetStack extends Stack {
 }
 
 /** The API groups with routes that honour Idempotency-Key (a unit test holds this equal to the handlers' route specs). */
-export const IDEMPOTENT_GROUPS = ['tokens', 'hosts', 'profiles', 'clusters'] as const;
+export const IDEMPOTENT_GROUPS = ['tokens', 'hosts', 'profiles', 'clusters', 'alerts'] as const;
 
 /** Reads an external issuer from context; both keys or neither. */
 export function jwtFromContext(scope: Construct): JwtIssuerConfig | undefined {

@@ -168,7 +168,7 @@ export const HTTP_AWS_CALLS: Readonly<Record<string, readonly AwsCall[]>> = {
   'edgefleet-api-audit': [...RUNTIME_CALLS, ...tableCalls(audit, ['dynamodb/audit-log'], ['dynamodb:Query'])],
   // Alert rules (and the project's rule count) on the state table; webhook keys created and deleted.
   'edgefleet-api-alerts': [
-    ...RUNTIME_CALLS, ...tableCalls(state, [...HTTP_STATE_ADAPTERS, 'dynamodb/alert-store']), ...appendAudit,
+    ...RUNTIME_CALLS, ...tableCalls(state, [...HTTP_STATE_ADAPTERS, 'dynamodb/alert-store']), ...appendAudit, ...FINGERPRINT_KEY_CALLS,
     ...alertSecretCalls(['secretsmanager:CreateSecret', 'secretsmanager:PutSecretValue', 'secretsmanager:DeleteSecret']),
   ],
   // Remote shell: Secure Tunneling (a tunnel's id is the service's), and the troubleshoot-user command.

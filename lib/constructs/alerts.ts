@@ -1,4 +1,5 @@
-import { Duration } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import { deployArn } from '../arns.js';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule as EventsRule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
@@ -33,10 +34,15 @@ export class Alerts extends Construct {
   public readonly topic: Topic;
   public readonly dispatcher: EdgeFunction;
   public readonly rule: EventsRule;
+  /** The topic's ARN spelled with the pseudo parameters (the grant and the functions' environment). */
+  public readonly topicArn: string;
 
   constructor(scope: Construct, id: string, props: AlertsProps) {
     super(scope, id);
+    const topicName = `${Stack.of(this).stackName}-alerts`;
+    this.topicArn = deployArn({ service: 'sns', resource: topicName, arnFormat: ArnFormat.NO_RESOURCE_NAME });
     this.topic = new Topic(this, 'AlertTopic', {
+      topicName,
       displayName: 'EdgeFleet alerts',
       masterKey: Alias.fromAliasName(this, 'SnsKey', 'alias/aws/sns'),
       enforceSSL: true,
@@ -50,10 +56,10 @@ export class Alerts extends Construct {
       logRetention: props.functionLogRetention,
       logLevel: props.logLevel,
       deadLetterQueue: props.deadLetterQueue,
-      environment: { [HANDLER_ENV.alertTopicArn]: this.topic.topicArn },
+      environment: { [HANDLER_ENV.alertTopicArn]: this.topicArn },
     });
     bindTable(this.dispatcher, props.stateTable, HANDLER_ENV.stateTable, 'readwrite', { actions: DISPATCHER_TABLE_ACTIONS });
-    this.dispatcher.function.addToRolePolicy(new PolicyStatement({ actions: ['sns:Publish'], resources: [this.topic.topicArn] }));
+    this.dispatcher.function.addToRolePolicy(new PolicyStatement({ actions: ['sns:Publish'], resources: [this.topicArn] }));
     this.dispatcher.function.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(1) });
     this.rule = new EventsRule(this, 'HealthChanges', {
       description: 'EdgeFleet: health changes of hosts and clusters → the alert dispatcher',

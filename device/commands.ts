@@ -3,6 +3,7 @@ import { InvalidParameter, validateCloudConfig, type KairosExecutor, type Kairos
 import { clusterStanza, parseApplyParams, parseKubeNodeParams, parseWaitPacksParams, serviceFor, type ApplyParams } from './kubernetes.js';
 import { parseExportKubeconfigParams, rewriteKubeconfigServer } from './kubeconfig.js';
 import { packWait } from './pack-status.js';
+import { runDiagnostics } from './diagnostics/run-diagnostics.js';
 import type { Inflight, StateStore } from './state-store.js';
 import { freshSinceBoot, parsePreflightParams, parseUpgradeParams, sameImage, sameKubelet } from './upgrade.js';
 
@@ -11,6 +12,12 @@ import { freshSinceBoot, parsePreflightParams, parseUpgradeParams, sameImage, sa
  * owns at-most-once, deadlines and the queue; these decide what a command does and when it
  * has succeeded.
  */
+
+/** What a succeeded result may carry besides its detail. */
+export interface ResultExtra {
+  readonly kubeconfig?: string;
+  readonly bundle?: { readonly bytes: number; readonly sha256: string };
+}
 
 export interface Abandoned {
   value: boolean;
@@ -24,8 +31,11 @@ export interface CommandContext {
   /** Sleeps, cut short when the agent stops. */
   readonly sleep: (ms: number) => Promise<void>;
   readonly stopped: () => boolean;
-  /** Publishes a result; `secret.kubeconfig` rides only on the message (never recorded on the host). */
-  readonly result: (commandId: string, phase: ResultMessage['phase'], detail?: string, progress?: number, secret?: { readonly kubeconfig?: string }) => Promise<void>;
+  /**
+   * Publishes a result; `extra.kubeconfig` rides only on the message (never recorded on the
+   * host); `extra.bundle` (collect-diagnostics) is recorded with the outcome.
+   */
+  readonly result: (commandId: string, phase: ResultMessage['phase'], detail?: string, progress?: number, extra?: ResultExtra) => Promise<void>;
   readonly report: (kind: 'full') => Promise<void>;
   /** A status report if anything changed (packs that just became ready reach the cloud before the result). */
   readonly reportIfChanged: () => Promise<void>;
@@ -256,9 +266,18 @@ const waitPacks: Handler = async (cmd, ctx) => {
   }
 };
 
+/** Collects the allow-listed diagnostics, redacted, as a tar.gz with its manifest, and uploads it to the presigned URL. */
+const collectDiagnostics: Handler = async (cmd, ctx) => {
+  const { detail, bundle } = await runDiagnostics(ctx.executor.diagnostics?.(), cmd.params, {
+    hostId: ctx.hostId, commandId: cmd.commandId, deadline: cmd.deadline, now: ctx.now,
+    progress: (d, percent) => ctx.result(cmd.commandId, 'progress', d, percent),
+  });
+  await ctx.result(cmd.commandId, 'succeeded', detail, undefined, { bundle });
+};
+
 export const HANDLERS: Readonly<Record<CommandMessage['type'], Handler>> = {
   upgrade, preflight, reboot, reset, 'apply-cloud-config': applyCloudConfig, 'kube-node': kubeNode, 'report-state': reportState, 'wait-packs': waitPacks,
-  'export-kubeconfig': exportKubeconfig,
+  'export-kubeconfig': exportKubeconfig, 'collect-diagnostics': collectDiagnostics,
 };
 
 /** Decides the outcome of the command that rebooted the host, once it is back. */

@@ -12,6 +12,8 @@ import * as operations from '../lambdas/handlers/http/operations.js';
 import * as profiles from '../lambdas/handlers/http/profiles.js';
 import * as tokens from '../lambdas/handlers/http/tokens.js';
 import * as userData from '../lambdas/handlers/http/user-data.js';
+import * as diagnostics from '../lambdas/handlers/http/diagnostics.js';
+import { LocalBundleStore } from './local-bundle-store.js';
 import { composeRoot, type HttpDeps } from '../lambdas/handlers/composition-root.js';
 import { loadConfig } from '../lambdas/handlers/config.js';
 import { HANDLER_ENV } from '../lambdas/contracts/routes.js';
@@ -193,8 +195,10 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
       }, ['stateTable', 'auditTable', 'apiUrl']),
       workflowSettings: { hostTimeoutSeconds: opts.hostTimeoutSeconds ?? DEFAULT_WORKFLOW_SETTINGS.hostTimeoutSeconds },
     };
+    // The diagnostics bucket: presigned uploads and downloads on this server (its URL is known once it listens).
+    const bundles = new LocalBundleStore(dataDir, () => url);
     const root = composeRoot(config, {
-      db: db.client, publisher, registry, workflows, secrets: new FileSecretStore(path.join(dataDir, 'secrets')),
+      db: db.client, publisher, registry, workflows, secrets: new FileSecretStore(path.join(dataDir, 'secrets')), bundles,
     });
     const deps = root.http;
     const getDeps = (): HttpDeps => ({ ...deps, config: { ...deps.config, apiUrl: url } });
@@ -202,8 +206,9 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
       meta: meta.makeHandler(), tokens: tokens.makeHandler(getDeps), 'user-data': userData.makeHandler(getDeps),
       hosts: hosts.makeHandler(getDeps), profiles: profiles.makeHandler(getDeps), clusters: clusters.makeHandler(getDeps),
       operations: operations.makeHandler(getDeps), audit: audit.makeHandler(getDeps), device: device.makeHandler(getDeps),
+      diagnostics: diagnostics.makeHandler(getDeps),
     };
-    const server = createApiGateway(handlers, issuer);
+    const server = createApiGateway(handlers, issuer, (req, res) => bundles.handle(req, res));
     await new Promise<void>((resolve, reject) => {
       server.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'EADDRINUSE'
         ? new Error(`port ${opts.port ?? 8080} is already in use; stop what is using it or start with --port <another>`)

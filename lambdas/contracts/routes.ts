@@ -3,7 +3,8 @@
  * authorizer, grants) and by the local runtime's HTTP server. Plain data; no CDK imports, so
  * `local/` can use it without synthesizing.
  */
-export type ApiGroup = 'meta' | 'tokens' | 'user-data' | 'hosts' | 'profiles' | 'clusters' | 'operations' | 'audit' | 'device';
+export type ApiGroup = 'meta' | 'tokens' | 'user-data' | 'hosts' | 'profiles' | 'clusters' | 'operations' | 'audit' | 'device'
+  | 'diagnostics';
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 export type TableAccess = 'none' | 'read' | 'write' | 'readwrite';
 
@@ -41,6 +42,8 @@ export const API_GROUPS: Readonly<Record<ApiGroup, ApiGroupSpec>> = {
   operations: { entry: 'lambdas/handlers/http/operations.ts', stateTable: 'read', auditTable: 'none', maxBodyBytes: 0 },
   audit: { entry: 'lambdas/handlers/http/audit.ts', stateTable: 'none', auditTable: 'read', maxBodyBytes: 0 },
   device: { entry: 'lambdas/handlers/http/device.ts', stateTable: 'readwrite', auditTable: 'write', maxBodyBytes: 32 * KB },
+  /** Its own function: the only one that may presign bundle uploads and downloads (s3 on the bundle prefix). */
+  diagnostics: { entry: 'lambdas/handlers/http/diagnostics.ts', stateTable: 'readwrite', auditTable: 'write', maxBodyBytes: 4 * KB },
 };
 
 const r = (method: HttpMethod, path: string, group: ApiGroup, auth: 'jwt' | 'none' = 'jwt'): ApiRoute => ({ method, path, group, auth });
@@ -94,6 +97,9 @@ export const API_ROUTES: readonly ApiRoute[] = [
   r('GET', '/v1/audit-events', 'audit'),
 
   r('POST', '/v1/device/register', 'device', 'none'),
+
+  r('POST', '/v1/hosts/{hostId}/diagnostics', 'diagnostics'),
+  r('GET', '/v1/hosts/{hostId}/diagnostics/{diagnosticsId}', 'diagnostics'),
 ];
 
 export const routeKey = (route: Pick<ApiRoute, 'method' | 'path'>): string => `${route.method} ${route.path}`;
@@ -106,4 +112,6 @@ export const HANDLER_ENV = {
   auditRetentionDays: 'AUDIT_RETENTION_DAYS',
   /** Name of the IoT device policy attached to every device certificate (device and hosts groups). */
   iotPolicyName: 'IOT_POLICY_NAME',
+  /** The S3 bucket of diagnostics bundles (the diagnostics routes presign uploads and downloads in it). */
+  diagnosticsBucket: 'DIAGNOSTICS_BUCKET',
 } as const;

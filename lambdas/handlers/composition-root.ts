@@ -6,6 +6,7 @@
  * own (DynamoDB Local, the local broker, the local CA, aws-local-stepfunctions, files).
  */
 import { IoTClient } from '@aws-sdk/client-iot';
+import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoAuditLog } from '../adapters/dynamodb/audit-log.js';
 import { makeDocClient, type DocClient } from '../adapters/dynamodb/client.js';
 import { DynamoClusterRepository } from '../adapters/dynamodb/cluster-repository.js';
@@ -20,8 +21,11 @@ import { DynamoTokenRepository } from '../adapters/dynamodb/token-repository.js'
 import { IotCommandPublisher } from '../adapters/iot/command-publisher.js';
 import { IotDeviceRegistry } from '../adapters/iot/device-registry.js';
 import { x509CsrInspector } from '../adapters/x509/csr-inspector.js';
+import { DynamoDiagnosticsRepository } from '../adapters/dynamodb/diagnostics-repository.js';
+import { S3BundleStore } from '../adapters/s3/bundle-store.js';
+import type { BundleStore, DiagnosticsRepository } from '../ports/diagnostics.js';
 import type { AuditLog, Clock, IdempotencyStore, IdGenerator } from '../ports/index.js';
-import type { CommandPublisher } from '../ports/device-plane.js';
+import type { CommandPublisher, CommandStore } from '../ports/device-plane.js';
 import type { CsrInspector, DeviceRegistry, RegistrationStore } from '../ports/device-registry.js';
 import type { SecretStore, WorkflowEngine } from '../ports/workflow.js';
 import type { DeviceDeps } from '../use-cases/device-deps.js';
@@ -49,6 +53,11 @@ export interface HttpDeps extends UpgradeDeps {
   readonly registry: DeviceRegistry;
   readonly csr: CsrInspector;
   readonly registrations: RegistrationStore;
+  /** Diagnostics requests, the bundles' presigned URLs, and the command they send the host. */
+  readonly diagnostics: DiagnosticsRepository;
+  readonly bundles: BundleStore;
+  readonly commands: CommandStore;
+  readonly publisher: CommandPublisher;
 }
 
 /** What a runtime brings; everything else is built from the configuration. */
@@ -58,6 +67,8 @@ export interface RuntimeAdapters {
   readonly registry: DeviceRegistry;
   readonly workflows: WorkflowEngine;
   readonly secrets: SecretStore;
+  /** Where diagnostics bundles go; without one, asking for a bundle fails naming DIAGNOSTICS_BUCKET. */
+  readonly bundles?: BundleStore;
   readonly clock?: Clock;
   readonly ids?: IdGenerator;
 }
@@ -81,6 +92,12 @@ function unconfigured<T extends object>(name: RequiredSetting): T {
   return new Proxy({}, { get: (_t, p) => (p === 'then' ? undefined : fail) }) as T;
 }
 
+/** No bucket configured: presigning fails naming the variable. */
+function unconfiguredBucket(): BundleStore {
+  const fail = async (): Promise<never> => { throw new ConfigError('EdgeFleet configuration lacks DIAGNOSTICS_BUCKET: this function was deployed without the diagnostics bucket, so it cannot presign bundle uploads or downloads'); };
+  return { presignUpload: fail, presignDownload: fail };
+}
+
 export function composeRoot(config: EdgeFleetConfig, adapters: RuntimeAdapters): Root {
   const { db, publisher, registry, workflows, secrets } = adapters;
   const clock = adapters.clock ?? systemClock;
@@ -98,11 +115,13 @@ export function composeRoot(config: EdgeFleetConfig, adapters: RuntimeAdapters):
   const hostLifecycle = onState((t) => new DynamoHostLifecycleReader(db, t));
   const idempotency = onState((t) => new DynamoIdempotencyStore(db, t));
   const registrations = onState((t) => new DynamoRegistrationStore(db, t));
+  const diagnostics = onState((t) => new DynamoDiagnosticsRepository(db, t));
+  const bundles = adapters.bundles ?? unconfiguredBucket();
   const audit = config.auditTable
     ? new DynamoAuditLog(db, config.auditTable, config.auditRetentionDays)
     : unconfigured<AuditLog>('auditTable');
 
-  const device: DeviceDeps = { clock, presence, status, commands, operations, publisher, hostLifecycle, secrets, workflows, clusters };
+  const device: DeviceDeps = { clock, presence, status, commands, operations, publisher, hostLifecycle, secrets, workflows, clusters, diagnostics };
   const workflow: WorkflowDeps = {
     ...device, ids, tokens, hosts, profiles, clusters, operations, audit, secrets, workflows, settings: config.workflowSettings,
   };
@@ -117,7 +136,7 @@ export function composeRoot(config: EdgeFleetConfig, adapters: RuntimeAdapters):
   const http: HttpDeps = {
     workflows, workflowSettings: config.workflowSettings, clock, ids,
     tokens, hosts, status, profiles, clusters, operations, audit, idempotency,
-    config: httpConfig, registry, csr: x509CsrInspector, registrations, secrets,
+    config: httpConfig, registry, csr: x509CsrInspector, registrations, secrets, diagnostics, bundles, commands, publisher,
   };
   return { config, http, device, workflow };
 }
@@ -147,6 +166,7 @@ export function awsRoot(required: readonly RequiredSetting[]): Root {
     registry: new IotDeviceRegistry(new IoTClient({ maxAttempts: 5 }), { policyName: config.iotPolicyName ?? '' }),
     workflows: awsWorkflowEngine(config),
     secrets: awsSecretStore(config),
+    ...(config.diagnosticsBucket ? { bundles: new S3BundleStore(new S3Client({ maxAttempts: 3 }), config.diagnosticsBucket) } : {}),
   });
   return aws;
 }

@@ -79,7 +79,10 @@ export async function recordResult(deps: DeviceDeps, hostId: string, commandId: 
  * What goes on the wire: the stored command with its secret placeholders filled in. The
  * secret exists only in this message (TLS to the one device allowed to read the topic).
  */
-async function envelope(deps: DeviceDeps, c: CommandRecord): Promise<CommandEnvelope> {
+/** What storing and publishing a command needs (the HTTP routes that send one have no more). */
+export type IssueDeps = Pick<DeviceDeps, 'clock' | 'commands' | 'publisher' | 'secrets'>;
+
+async function envelope(deps: IssueDeps, c: CommandRecord): Promise<CommandEnvelope> {
   let params = c.params;
   for (const [placeholder, name] of Object.entries(c.secrets ?? {})) {
     const value = deps.secrets ? await deps.secrets.get(name) : undefined;
@@ -92,7 +95,7 @@ async function envelope(deps: DeviceDeps, c: CommandRecord): Promise<CommandEnve
 }
 
 /** Publishes a stored command and marks it sent; a failure leaves it queued (fetched on reconnect). */
-export async function publishStored(deps: DeviceDeps, c: CommandRecord): Promise<boolean> {
+export async function publishStored(deps: IssueDeps, c: CommandRecord): Promise<boolean> {
   try {
     await deps.publisher.publish(c.hostId, await envelope(deps, c));
   } catch (error) {
@@ -113,7 +116,7 @@ export async function publishStored(deps: DeviceDeps, c: CommandRecord): Promise
  * when the device asks for pending commands on its next (re)connect.
  */
 export async function issueCommand(
-  deps: DeviceDeps, hostId: string, command: Pick<CommandRecord, 'commandId' | 'type' | 'params' | 'deadline'>,
+  deps: IssueDeps, hostId: string, command: Pick<CommandRecord, 'commandId' | 'type' | 'params' | 'deadline'>,
 ): Promise<{ created: boolean; published: boolean }> {
   const now = deps.clock.now();
   const record: CommandRecord = { ...command, hostId, state: 'queued', version: 1, createdAt: now.toISOString(), updatedAt: now.toISOString() };

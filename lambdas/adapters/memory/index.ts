@@ -10,6 +10,7 @@ import {
   ManualClock, MemoryCsrInspector, MemoryDeviceRegistry, MemorySecretStore, RecordingCommandPublisher, RecordingWorkflowEngine, SequentialIds,
 } from './services.js';
 import { MemoryState } from './state.js';
+import { MemoryBundleStore, MemoryDiagnosticsRepository } from './diagnostics.js';
 
 export * from './catalog-repositories.js';
 export * from './cluster-repository.js';
@@ -18,6 +19,7 @@ export * from './host-repository.js';
 export * from './idempotency-store.js';
 export * from './operation-repository.js';
 export * from './services.js';
+export * from './diagnostics.js';
 export { MemoryState } from './state.js';
 
 /**
@@ -49,6 +51,8 @@ export function memoryAdapters(opts: { now?: Date | string; idPrefix?: string; a
     secrets: new MemorySecretStore(),
     registry: new MemoryDeviceRegistry(),
     csr: new MemoryCsrInspector(),
+    diagnostics: new MemoryDiagnosticsRepository(),
+    bundles: new MemoryBundleStore(),
   };
 }
 

@@ -25,6 +25,8 @@ const MATRIX: Record<Action, readonly [boolean, boolean, boolean]> = {
   'hosts:update': /*             */ [false, true, true],
   'hosts:approve': /*            */ [false, true, true],
   'hosts:delete': /*             */ [false, false, true],
+  // A host's logs and state (redacted): operators and admins collect and download them.
+  'hosts:diagnose': /*           */ [false, true, true],
   'profiles:create': /*          */ [false, true, true],
   'profiles:read': /*            */ [true, true, true],
   'clusters:create': /*          */ [false, true, true],

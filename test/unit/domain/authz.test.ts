@@ -7,6 +7,7 @@ const ACTIONS: readonly Action[] = [
   'tokens:create', 'tokens:read', 'tokens:revoke',
   'user-data:create',
   'hosts:create', 'hosts:read', 'hosts:update', 'hosts:approve', 'hosts:delete',
+  'hosts:diagnose',
   'profiles:create', 'profiles:read',
   'clusters:create', 'clusters:read', 'clusters:update', 'clusters:delete', 'clusters:kubeconfig',
   'operations:read',

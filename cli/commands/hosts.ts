@@ -9,6 +9,7 @@ import { formatTags, type Column } from '../output.js';
 import { collectStrings, collectTags, parsePositiveInt, parseTag, type Tags } from '../parse.js';
 import { registerHostsImport } from './hosts-import.js';
 import { registerHostsWatch } from './hosts-watch.js';
+import { registerHostsDiagnose } from './hosts-diagnose.js';
 
 type Host = z.infer<typeof host>;
 
@@ -135,6 +136,7 @@ export function registerHosts(program: Command, rt: CliRuntime): void {
 
   registerHostsImport(hosts, rt);
   registerHostsWatch(hosts, rt);
+  registerHostsDiagnose(hosts, rt);
 
   addCommonOptions(
     hosts

@@ -3,7 +3,8 @@ import type { Construct } from 'constructs';
 import { EdgeFleetApi, type EdgeFleetApiProps, type JwtIssuerConfig } from './constructs/api.js';
 import { DataTables, type DataTablesProps } from './constructs/data-tables.js';
 import { ClusterWorkflows, type ClusterWorkflowsProps } from './constructs/cluster-workflows.js';
-import { IotRules } from './constructs/iot-rules.js';
+import { grantCommandPublish, IotRules } from './constructs/iot-rules.js';
+import { DiagnosticsBucket, type DiagnosticsBucketProps } from './constructs/diagnostics-bucket.js';
 import { cliSignInEnvironment } from './constructs/operator-identity.js';
 import { AUTH_ENV } from '../lambdas/contracts/auth-config.js';
 import { acknowledgeNag } from './nag.js';
@@ -29,6 +30,8 @@ export interface EdgeFleetStackProps extends StackProps {
   readonly api?: Omit<EdgeFleetApiProps, 'stateTable' | 'auditTable'>;
   /** @default - ClusterWorkflows defaults (host timeout 30 min, execution timeout 24 h) */
   readonly workflows?: Omit<ClusterWorkflowsProps, 'stateTable' | 'auditTable'>;
+  /** @default - bundles kept 7 days */
+  readonly diagnostics?: DiagnosticsBucketProps;
 }
 
 /** The EdgeFleet control plane: data tables, the HTTP API, the IoT rules and the cluster workflows. */
@@ -37,6 +40,7 @@ export class EdgeFleetStack extends Stack {
   public readonly api: EdgeFleetApi;
   public readonly iotRules: IotRules;
   public readonly workflows: ClusterWorkflows;
+  public readonly diagnostics: DiagnosticsBucket;
 
   constructor(scope: Construct, id: string, props: EdgeFleetStackProps = {}) {
     super(scope, id, {
@@ -63,6 +67,11 @@ export class EdgeFleetStack extends Stack {
     });
     this.wireWorkflows();
 
+    // Diagnostics bundles: the diagnostics routes presign uploads and downloads and send the host its command.
+    this.diagnostics = new DiagnosticsBucket(this, 'Diagnostics', props.diagnostics);
+    this.diagnostics.grantPresign(this.api.functions.diagnostics);
+    grantCommandPublish(this.api.functions.diagnostics);
+
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the HTTP API' });
     new CfnOutput(this, 'StateTableName', { value: this.data.stateTable.tableName });
     new CfnOutput(this, 'AuditTableName', { value: this.data.auditTable.tableName });
@@ -71,6 +80,7 @@ export class EdgeFleetStack extends Stack {
       value: this.iotRules.failedEvents.queueUrl,
       description: 'Device messages and sweep runs that failed after their retries (kept 14 days); alarm on its depth',
     });
+    new CfnOutput(this, 'DiagnosticsBucketName', { value: this.diagnostics.bucket.bucketName, description: 'Diagnostics bundles (presigned upload and download; expire after days)' });
     new CfnOutput(this, 'DevicePolicyName', { value: this.api.devices.policyName, description: 'IoT policy attached to every device certificate' });
     for (const [kind, machine] of Object.entries(this.workflows.stateMachines) as [WorkflowKind, { stateMachineArn: string }][]) {
       new CfnOutput(this, `${WORKFLOWS[kind].constructId}StateMachineArn`, { value: machine.stateMachineArn, description: `State machine of ${kind}` });

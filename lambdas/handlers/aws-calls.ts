@@ -30,6 +30,7 @@ export const ADAPTER_ACTIONS = {
   'dynamodb/audit-log': ['dynamodb:PutItem', 'dynamodb:Query'],
   'dynamodb/cluster-repository': ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
   'dynamodb/device-plane-stores': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+  'dynamodb/diagnostics-repository': ['dynamodb:GetItem', 'dynamodb:PutItem'],
   'dynamodb/host-lifecycle-reader': ['dynamodb:GetItem'],
   'dynamodb/host-repository': ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:Query'],
   'dynamodb/idempotency-store': ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
@@ -38,6 +39,8 @@ export const ADAPTER_ACTIONS = {
   'dynamodb/registration-store': ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
   'dynamodb/token-repository': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
   'iot/command-publisher': ['iot:DescribeEndpoint', 'iot:Publish'],
+  /** Presigning signs offline (no request): the URL carries these actions of the role. */
+  's3/bundle-store': ['s3:GetObject', 's3:PutObject'],
   'iot/device-registry': [
     'iot:AttachPolicy', 'iot:AttachThingPrincipal', 'iot:CreateCertificateFromCsr', 'iot:CreateThing', 'iot:DeleteThing',
     'iot:DescribeEndpoint', 'iot:DetachThingPrincipal', 'iot:ListThingPrincipals', 'iot:UpdateCertificate',
@@ -144,6 +147,13 @@ export const HTTP_AWS_CALLS: Readonly<Record<string, readonly AwsCall[]>> = {
   ],
   'edgefleet-api-operations': [...RUNTIME_CALLS, ...tableCalls(state, HTTP_STATE_ADAPTERS, READS)],
   'edgefleet-api-audit': [...RUNTIME_CALLS, ...tableCalls(audit, ['dynamodb/audit-log'], ['dynamodb:Query'])],
+  // Asks a host for a bundle (records it, sends the command), presigns its upload and download.
+  'edgefleet-api-diagnostics': [
+    ...RUNTIME_CALLS, ...tableCalls(state, [...HTTP_STATE_ADAPTERS, 'dynamodb/diagnostics-repository']), ...appendAudit, ...COMMAND_PUBLISH_CALLS,
+    ...(['s3:PutObject', 's3:GetObject'] as const).map((action): AwsCall => ({
+      action, resource: `${ARN}:s3:::{env:${HANDLER_ENV.diagnosticsBucket}}/diagnostics/default/h-1/c0ffee.tar.gz`, via: 's3/bundle-store',
+    })),
+  ],
   // Registration provisions (a refused or superseded certificate is revoked: UpdateCertificate).
   'edgefleet-api-device': [...RUNTIME_CALLS, ...tableCalls(state, HTTP_STATE_ADAPTERS), ...appendAudit, ...PROVISION],
 };

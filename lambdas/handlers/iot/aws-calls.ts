@@ -12,6 +12,8 @@ import {
 
 export const DEVICE_PLANE_ADAPTERS: readonly AdapterName[] = [
   'dynamodb/device-plane-stores', 'dynamodb/operation-repository', 'dynamodb/host-lifecycle-reader',
+  // A collect-diagnostics result (or timeout) moves its request along.
+  'dynamodb/diagnostics-repository',
 ];
 const base: readonly AwsCall[] = [...RUNTIME_CALLS, ...DEAD_LETTER_CALLS, ...tableCalls(HANDLER_ENV.stateTable, DEVICE_PLANE_ADAPTERS)];
 

@@ -71,6 +71,8 @@ export class EdgeFleetStack extends Stack {
     this.diagnostics = new DiagnosticsBucket(this, 'Diagnostics', props.diagnostics);
     this.diagnostics.grantPresign(this.api.functions.diagnostics);
     grantCommandPublish(this.api.functions.diagnostics);
+    // A collect-diagnostics command re-sent on reconnect gets its upload form presigned then (never stored).
+    this.diagnostics.grantPresign(this.iotRules.functions['pending-commands'], ['s3:PutObject']);
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the HTTP API' });
     new CfnOutput(this, 'StateTableName', { value: this.data.stateTable.tableName });

@@ -121,7 +121,8 @@ export function composeRoot(config: EdgeFleetConfig, adapters: RuntimeAdapters):
     ? new DynamoAuditLog(db, config.auditTable, config.auditRetentionDays)
     : unconfigured<AuditLog>('auditTable');
 
-  const device: DeviceDeps = { clock, presence, status, commands, operations, publisher, hostLifecycle, secrets, workflows, clusters, diagnostics };
+  const device: DeviceDeps = { clock, presence, status, commands, operations, publisher, hostLifecycle, secrets, workflows, clusters, diagnostics,
+    ...(adapters.bundles ? { bundles: adapters.bundles } : {}) };
   const workflow: WorkflowDeps = {
     ...device, ids, tokens, hosts, profiles, clusters, operations, audit, secrets, workflows, settings: config.workflowSettings,
   };

@@ -2,7 +2,7 @@ import type { HostLifecycleReader } from '../domain/device-admission.js';
 import type { Clock, ClusterRepository, OperationRepository } from '../ports/index.js';
 import type { CommandPublisher, CommandStore, PresenceWriter, StatusStore } from '../ports/device-plane.js';
 import type { SecretStore, WorkflowEngine } from '../ports/workflow.js';
-import type { DiagnosticsRepository } from '../ports/diagnostics.js';
+import type { BundleStore, DiagnosticsRepository } from '../ports/diagnostics.js';
 
 /** What the MQTT-plane use cases need. */
 export interface DeviceDeps {
@@ -30,4 +30,6 @@ export interface DeviceDeps {
   readonly clusters?: Pick<ClusterRepository, 'get' | 'recordPacks' | 'updateForOperation'>;
   /** A `collect-diagnostics` command's request follows the command (collecting, uploaded, failed). */
   readonly diagnostics?: Pick<DiagnosticsRepository, 'get' | 'update'>;
+  /** Presigns a collect-diagnostics command's upload form when it is published (never stored). */
+  readonly bundles?: Pick<BundleStore, 'presignUpload'>;
 }

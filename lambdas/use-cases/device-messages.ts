@@ -10,6 +10,7 @@ import { reportSwallowed } from './swallowed-failure.js';
 import type { DeviceDeps } from './device-deps.js';
 import type { PackStatus } from '../domain/packs.js';
 import { recordClusterPacks } from './record-cluster-packs.js';
+import { withUploadForm } from './diagnostics-upload.js';
 
 /** Re-exported: importers know it from here. */
 export type { DeviceDeps } from './device-deps.js';
@@ -80,7 +81,7 @@ export async function recordResult(deps: DeviceDeps, hostId: string, commandId: 
  * secret exists only in this message (TLS to the one device allowed to read the topic).
  */
 /** What storing and publishing a command needs (the HTTP routes that send one have no more). */
-export type IssueDeps = Pick<DeviceDeps, 'clock' | 'commands' | 'publisher' | 'secrets'>;
+export type IssueDeps = Pick<DeviceDeps, 'clock' | 'commands' | 'publisher' | 'secrets' | 'bundles'>;
 
 async function envelope(deps: IssueDeps, c: CommandRecord): Promise<CommandEnvelope> {
   let params = c.params;
@@ -91,7 +92,7 @@ async function envelope(deps: IssueDeps, c: CommandRecord): Promise<CommandEnvel
     }
     params = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, typeof v === 'string' ? v.split(placeholder).join(value) : v]));
   }
-  return { commandId: c.commandId, type: c.type, params, deadline: c.deadline };
+  return { commandId: c.commandId, type: c.type, params: await withUploadForm(deps, c, params), deadline: c.deadline };
 }
 
 /** Publishes a stored command and marks it sent; a failure leaves it queued (fetched on reconnect). */

@@ -20,9 +20,9 @@ export interface DiagnosticsRequest {
 }
 
 /**
- * request-diagnostics: records the request (conditional create), presigns the bundle's upload
- * (bounded size, expires with the command), then stores and sends the host its
- * `collect-diagnostics` command. A host offline now gets it when it reconnects, until the
+ * request-diagnostics: records the request (conditional create), then stores and sends the host
+ * its `collect-diagnostics` command, whose upload form is presigned as it is published (bounded
+ * size, expires with the command). A host offline now gets it when it reconnects, until the
  * deadline; after that the request ends failed, saying so.
  */
 export async function requestDiagnostics(deps: DiagnosticsDeps, ctx: RequestContext, hostId: string, input: DiagnosticsRequest): Promise<DiagnosticsRecord> {
@@ -40,11 +40,11 @@ export async function requestDiagnostics(deps: DiagnosticsDeps, ctx: RequestCont
         ...(input.reason ? { reason: input.reason } : {}), requestedBy: ctx.principal.subject, requestedAt: now.toISOString(), updatedAt: now.toISOString(),
         commandId: diagnosticsCommandId(id), deadline: deadline.toISOString(), objectKey: bundleKey(ctx.project, hostId, id), maxBytes: MAX_BUNDLE_BYTES, version: 1,
       };
-      const upload = await deps.bundles.presignUpload(record.objectKey, { maxBytes: record.maxBytes, expiresAt: deadline });
       if (!(await deps.diagnostics.create(record))) throw new ConflictError('diagnostics-exists', `diagnostics request ${id} exists already; retry`);
       const sent = await issueCommand(deps, hostId, {
         commandId: record.commandId, type: COLLECT_DIAGNOSTICS, deadline: record.deadline,
-        params: { since: record.since, uploadUrl: upload.url, uploadFields: JSON.stringify(upload.fields), maxBytes: record.maxBytes },
+        // The upload form is presigned when the command is published (device-messages.ts), not stored.
+        params: { since: record.since, objectKey: record.objectKey, maxBytes: record.maxBytes },
       });
       if (!sent.created) throw new UnavailableError('diagnostics-command-exists', `the command for diagnostics request ${id} exists already; retry`);
       return record;

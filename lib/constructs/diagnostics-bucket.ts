@@ -46,11 +46,11 @@ export class DiagnosticsBucket extends Construct {
   }
 
   /**
-   * Lets `fn` presign bundle uploads (s3:PutObject) and downloads (s3:GetObject) under the
+   * Lets `fn` presign bundle uploads (s3:PutObject) and/or downloads (s3:GetObject) under the
    * bundle prefix; a presigned URL carries exactly these permissions of the signer's role.
    */
-  grantPresign(fn: EdgeFunction): void {
-    fn.function.addToRolePolicy(new PolicyStatement({ actions: ['s3:PutObject', 's3:GetObject'], resources: [this.bucket.arnForObjects(`${BUNDLE_PREFIX}*`)] }));
+  grantPresign(fn: EdgeFunction, actions: readonly ('s3:PutObject' | 's3:GetObject')[] = ['s3:PutObject', 's3:GetObject']): void {
+    fn.function.addToRolePolicy(new PolicyStatement({ actions: [...actions], resources: [this.bucket.arnForObjects(`${BUNDLE_PREFIX}*`)] }));
     fn.function.addEnvironment(HANDLER_ENV.diagnosticsBucket, this.bucket.bucketName);
     acknowledgeNag(fn.role, `AwsSolutions-IAM5[Resource::<DiagnosticsBundlesBucket.Arn>/${BUNDLE_PREFIX}*]`,
       'Bundle keys are diagnostics/<project>/<host>/<id>.tar.gz, made per request; the wildcard is the key below the bundle prefix of this one bucket.');

@@ -1,7 +1,7 @@
 /** request-diagnostics, get-diagnostics and the record following its command, on the in-memory adapters. */
 import { memoryAdapters } from '../../../lambdas/adapters/memory/index.js';
 import { ForbiddenError } from '../../../lambdas/domain/errors.js';
-import { expireOverdueCommands, recordResult } from '../../../lambdas/use-cases/device-messages.js';
+import { expireOverdueCommands, recordResult, sendPendingCommands } from '../../../lambdas/use-cases/device-messages.js';
 import { getDiagnostics } from '../../../lambdas/use-cases/get-diagnostics.js';
 import { requestDiagnostics } from '../../../lambdas/use-cases/request-diagnostics.js';
 import { ctxOf } from './world.js';
@@ -29,8 +29,21 @@ describe('request-diagnostics', () => {
     const [sent] = a.publisher.to('h1');
     expect(sent).toMatchObject({ commandId: `diag-${r.id}`, type: 'collect-diagnostics', deadline: r.deadline, params: { since: r.since, maxBytes: r.maxBytes, uploadUrl: 'https://bundles.invalid/' } });
     expect(JSON.parse(String(sent!.params.uploadFields))).toEqual({ key: `diagnostics/p/h1/${r.id}.tar.gz`, policy: 'memory' });
+    // The upload form exists only on the wire: the stored command holds the key and the bound.
+    expect((await a.commands.get('h1', r.commandId))!.params).toEqual({ since: r.since, objectKey: r.objectKey, maxBytes: r.maxBytes });
     const audit = (await a.audit.list(PROJECT, {}, { limit: 10 })).items;
     expect(audit).toEqual([expect.objectContaining({ action: 'host.diagnostics.request', outcome: 'success', actor: 'alice', resource: `host/h1/diagnostics/${r.id}`, detail: 'window 1h; reason: POS freezes' })]);
+  });
+
+  it('a host that reconnects gets the command again with a freshly signed upload form', async () => {
+    const { a, deps, device } = await world();
+    const r = await requestDiagnostics(deps, operator, 'h1', REQ);
+    await sendPendingCommands(device, 'h1');
+    const sent = a.publisher.to('h1');
+    expect(sent).toHaveLength(2);
+    expect(sent[1]!.params).toMatchObject({ uploadUrl: 'https://bundles.invalid/', since: r.since, maxBytes: r.maxBytes });
+    expect(sent[1]!.params).not.toHaveProperty('objectKey');
+    expect(a.bundles.uploads).toHaveLength(2);
   });
 
   it('a viewer is refused (audited as denied) and nothing is recorded or sent', async () => {

@@ -25,11 +25,13 @@ export interface HostFacts {
 export const AGENT_UNIT = 'edgefleet-agent';
 export const KAIROS_UNIT = 'kairos-agent';
 const RUN_TIMEOUT_MS = 60_000;
+const JOURNAL_LINES = 20_000;
 export const CONNECT_TIMEOUT_MS = 5_000;
 
 const journal = (unit: string, sinceEpochSeconds: number): DiagnosticItem => ({
   kind: 'run', file: `journal/${unit}.log`, program: 'journalctl',
-  args: ['--no-pager', '--utc', '--output=short-iso', `--unit=${unit}`, `--since=@${sinceEpochSeconds}`], timeoutMs: RUN_TIMEOUT_MS,
+  // The newest lines of the window, bounded: the runner keeps at most 4 MiB of output.
+  args: ['--no-pager', '--utc', '--output=short-iso', `--unit=${unit}`, `--since=@${sinceEpochSeconds}`, `--lines=${JOURNAL_LINES}`], timeoutMs: RUN_TIMEOUT_MS,
 });
 
 /** Every item of the bundle, in order. */

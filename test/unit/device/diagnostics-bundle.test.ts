@@ -101,7 +101,7 @@ describe('collectBundle', () => {
     }
     // The journals of the agent, kairos-agent and k3s, over the window; kubectl on a control plane.
     expect(host.ran).toEqual(expect.arrayContaining([
-      `journalctl --no-pager --utc --output=short-iso --unit=k3s --since=@${SINCE.getTime() / 1000}`,
+      `journalctl --no-pager --utc --output=short-iso --unit=k3s --since=@${SINCE.getTime() / 1000} --lines=20000`,
       'kubectl --kubeconfig /etc/rancher/k3s/k3s.yaml get nodes,pods -A -o wide --request-timeout=20s',
       'kubectl --kubeconfig /etc/rancher/k3s/k3s.yaml describe node shop-1 --request-timeout=20s',
     ]));

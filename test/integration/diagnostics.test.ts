@@ -86,7 +86,7 @@ describe('diagnostics bundle from a simulated host', () => {
     expect(audit.body.items.map((e: { action: string }) => e.action)).toEqual(expect.arrayContaining(['host.diagnostics.request', 'host.diagnostics.download']));
   }, 90_000);
 
-  it('a viewer is refused (403, audited) and no request is recorded', async () => {
+  it('a viewer is refused (403, audited), in the API and the CLI', async () => {
     const viewer = await h.token('diag-viewer', ['default:viewer']);
     const r = await h.call('POST', `/v1/hosts/${HOST}/diagnostics`, { token: viewer, body: { since: '1h' } });
     expect(r.status).toBe(403);

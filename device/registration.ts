@@ -94,8 +94,8 @@ function retryAfterMs(res: Response): number | undefined {
 
 /**
  * Registers the host: POST /v1/device/register with the CSR and a fresh proof on every call,
- * until approved. Network errors, 408, 429 and 5xx back off with full jitter (honouring a
- * longer Retry-After); while pending it polls every `pollAfterSeconds` and shows the pairing
+ * until approved. Network errors, 408, 429 and 5xx back off with full jitter (a Retry-After is
+ * honoured as a floor and spread with jitter over [RA, 2·RA)); while pending it polls every `pollAfterSeconds` and shows the pairing
  * code once; a terminal refusal throws RegistrationRefused with a message for the technician.
  * Resolves undefined when the signal aborts.
  */
@@ -115,7 +115,10 @@ export async function register(input: RegistrationInput, deps: RegistrationDeps 
     if (deps.signal?.aborted) throw new Aborted();
   };
   const retry = async (reason: string, res?: Response) => {
-    const delay = Math.max(backoff.next(), res ? retryAfterMs(res) ?? 0 : 0);
+    // A Retry-After is a floor, spread over [RA, 2·RA) with jitter: thousands of hosts told "2 s"
+    // at once must not all come back in the same instant.
+    const ra = res ? retryAfterMs(res) : undefined;
+    const delay = Math.round(Math.max(backoff.next(), ra === undefined ? 0 : ra + random() * ra));
     log('warn', `registration: ${reason}; retrying in ${Math.round(delay / 1000)} s`, { attempt: backoff.attempts, delayMs: delay });
     await wait(delay);
   };

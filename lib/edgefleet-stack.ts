@@ -117,6 +117,9 @@ export class EdgeFleetStack extends Stack {
     // GET /v1/clusters/{id}/kubeconfig reads it; the results handler stores what the init node returns.
     wf.grantKubeconfig(clusters, 'read');
 
+    // Routes that take an Idempotency-Key fingerprint requests with the deployment's HMAC key.
+    for (const group of IDEMPOTENT_GROUPS) wf.grantFingerprintKey(this.api.functions[group]);
+
     const results = this.iotRules.functions.results;
     wf.grantTaskResponse(results);
     wf.grantKubeconfig(results, 'write');
@@ -141,6 +144,9 @@ export class EdgeFleetStack extends Stack {
     }
   }
 }
+
+/** The API groups with routes that honour Idempotency-Key (a unit test holds this equal to the handlers' route specs). */
+export const IDEMPOTENT_GROUPS = ['tokens', 'hosts', 'profiles', 'clusters', 'diagnostics'] as const;
 
 /** Reads an external issuer from context; both keys or neither. */
 export function jwtFromContext(scope: Construct): JwtIssuerConfig | undefined {

@@ -24,16 +24,8 @@ export class FileSecretStore implements SecretStore {
     const file = this.fileFor(name);
     const existing = await this.get(name);
     if (existing !== undefined) return existing;
-    await this.prepare();
-    const tmp = path.join(this.dir, `.tmp-${randomBytes(8).toString('hex')}`);
     const value = generate();
-    const handle = await open(tmp, 'wx', 0o600);
-    try {
-      await handle.writeFile(value, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+    const tmp = await this.writeTemp(value);
     try {
       await link(tmp, file);
       await this.syncDir();
@@ -58,15 +50,7 @@ export class FileSecretStore implements SecretStore {
 
   async put(name: string, value: string): Promise<void> {
     const file = this.fileFor(name);
-    await this.prepare();
-    const tmp = path.join(this.dir, `.tmp-${randomBytes(8).toString('hex')}`);
-    const handle = await open(tmp, 'wx', 0o600);
-    try {
-      await handle.writeFile(value, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+    const tmp = await this.writeTemp(value);
     try {
       // rename replaces atomically: a reader sees the old value or the new one, never half of one.
       await rename(tmp, file);
@@ -82,6 +66,20 @@ export class FileSecretStore implements SecretStore {
     } catch (e) {
       if (code(e) !== 'ENOENT') throw e;
     }
+  }
+
+  /** `value` in a new 0600 temporary file of the directory, synced: the one write path of `ensure` and `put`. */
+  private async writeTemp(value: string): Promise<string> {
+    await this.prepare();
+    const tmp = path.join(this.dir, `.tmp-${randomBytes(8).toString('hex')}`);
+    const handle = await open(tmp, 'wx', 0o600);
+    try {
+      await handle.writeFile(value, 'utf8');
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    return tmp;
   }
 
   private fileFor(name: string): string {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -17,6 +18,7 @@ import { LocalBundleStore } from './local-bundle-store.js';
 import { composeRoot, type HttpDeps } from '../lambdas/handlers/composition-root.js';
 import { loadConfig } from '../lambdas/handlers/config.js';
 import { HANDLER_ENV } from '../lambdas/contracts/routes.js';
+import { IDEMPOTENCY_KEY_SECRET } from '../lambdas/contracts/workflows.js';
 import type { CommandPublisher } from '../lambdas/ports/device-plane.js';
 import type { DocClient } from '../lambdas/adapters/dynamodb/client.js';
 import { createApiGateway, type GroupHandler } from './api-gateway.js';
@@ -195,11 +197,12 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
       }, ['stateTable', 'auditTable', 'apiUrl']),
       workflowSettings: { hostTimeoutSeconds: opts.hostTimeoutSeconds ?? DEFAULT_WORKFLOW_SETTINGS.hostTimeoutSeconds },
     };
+    const secrets = new FileSecretStore(path.join(dataDir, 'secrets'));
+    // What the stack creates on AWS: the Idempotency-Key fingerprint key (kept across restarts).
+    await secrets.ensure(IDEMPOTENCY_KEY_SECRET, () => randomBytes(32).toString('base64url'));
     // The diagnostics bucket: presigned uploads and downloads on this server (its URL is known once it listens).
     const bundles = new LocalBundleStore(dataDir, () => url);
-    const root = composeRoot(config, {
-      db: db.client, publisher, registry, workflows, secrets: new FileSecretStore(path.join(dataDir, 'secrets')), bundles,
-    });
+    const root = composeRoot(config, { db: db.client, publisher, registry, workflows, secrets, bundles });
     const deps = root.http;
     const getDeps = (): HttpDeps => ({ ...deps, config: { ...deps.config, apiUrl: url } });
     const handlers: Record<ApiGroup, GroupHandler> = {

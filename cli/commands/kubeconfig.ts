@@ -1,9 +1,8 @@
 /** `edgefleet clusters kubeconfig`: the cluster's admin kubeconfig, from the secret store (admins only). */
-import { chmodSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { seg } from '../client.js';
 import { action, addCommonOptions, examples, type CliRuntime } from '../context.js';
-import { CliError, EXIT } from '../errors.js';
+import { writePrivateFile } from '../private-file.js';
 
 const NOT_FOUND = 'list clusters with `edgefleet clusters list` (and check --project)';
 
@@ -36,12 +35,7 @@ ${examples('edgefleet clusters kubeconfig c-123 --out ~/.kube/shop-12.yaml', 'KU
         });
         if (o.out) {
           const path = s.path(o.out);
-          try {
-            writeFileSync(path, text, { mode: 0o600 });
-            chmodSync(path, 0o600);
-          } catch (err) {
-            throw new CliError(`cannot write ${o.out}: ${(err as Error).message}`, EXIT.usage);
-          }
+          writePrivateFile(path, text, o.out);
           s.out.note(`Wrote the kubeconfig of cluster ${id} to ${o.out} (mode 0600: it holds cluster-admin credentials).`);
           if (s.out.isJson) s.out.json({ clusterId: id, file: path, bytes: Buffer.byteLength(text) });
           return;

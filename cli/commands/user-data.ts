@@ -1,10 +1,10 @@
 /** `edgefleet user-data`: the #cloud-config that installs Kairos + agent and registers a host. */
-import { chmodSync, writeFileSync } from 'node:fs';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { z } from 'zod';
 import type { userDataBody } from '../../lambdas/contracts/api.js';
 import { action, addCommonOptions, examples, type CliRuntime } from '../context.js';
-import { CliError, EXIT, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
+import { writePrivateFile } from '../private-file.js';
 import { collectStrings, collectTags, type Tags } from '../parse.js';
 import { readInputFile } from './hosts-import.js';
 
@@ -105,12 +105,7 @@ ${examples(
         });
         if (o.out) {
           const path = s.path(o.out);
-          try {
-            writeFileSync(path, text, { mode: 0o600 });
-            chmodSync(path, 0o600);
-          } catch (err) {
-            throw new CliError(`cannot write ${o.out}: ${(err as Error).message}`, EXIT.usage);
-          }
+          writePrivateFile(path, text, o.out);
           s.out.note(`Wrote user-data for site ${o.site} to ${o.out} (mode 0600: it contains a registration secret).`);
           if (s.out.isJson) s.out.json({ site: o.site, file: path, bytes: Buffer.byteLength(text) });
           return;

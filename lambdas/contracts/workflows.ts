@@ -186,6 +186,15 @@ export const WORKFLOW_ENV = {
 } as const;
 
 /**
+ * Name (under the secret prefix) of the deployment's HMAC key for Idempotency-Key records: a
+ * record keeps HMAC-SHA256(key, request) rather than a plain hash, because a request body may
+ * carry secret values (secret profile variables) that a plain hash would let anyone who reads
+ * the table confirm by guessing. On AWS the stack creates it; the local runtime creates it on
+ * first start (under its data directory, 0600).
+ */
+export const IDEMPOTENCY_KEY_SECRET = 'idempotency-fingerprint-key';
+
+/**
  * The two Lambda functions every state machine's Task states invoke. lib/ builds them from
  * `entry` under `constructId`; the local runtime maps the synthesized Task resources back to
  * the same handler modules by that construct id.

@@ -13,7 +13,7 @@
  * `{deadLetterQueue}` its dead-letter queue. Sample ids (h-1, c0ffee…) stand for any.
  */
 import { HANDLER_ENV } from '../contracts/routes.js';
-import { WORKFLOW_ENV, type WorkflowKind } from '../contracts/workflows.js';
+import { IDEMPOTENCY_KEY_SECRET, WORKFLOW_ENV, type WorkflowKind } from '../contracts/workflows.js';
 
 export interface AwsCall {
   readonly action: string;
@@ -91,6 +91,11 @@ export const kubeconfigSecretCalls = (actions: readonly string[]): AwsCall[] => 
   action, resource: `${ARN}:secretsmanager:{region}:{account}:secret:{env:${WORKFLOW_ENV.secretPrefix}}clusters/c0ffee/kubeconfig-AbCdEf`, via: 'secrets/secrets-manager-store',
 }));
 
+/** The Idempotency-Key fingerprint key (routes that take an Idempotency-Key). */
+export const FINGERPRINT_KEY_CALLS: readonly AwsCall[] = [{
+  action: 'secretsmanager:GetSecretValue', resource: `${ARN}:secretsmanager:{region}:{account}:secret:{env:${WORKFLOW_ENV.secretPrefix}}${IDEMPOTENCY_KEY_SECRET}-AbCdEf`, via: 'secrets/secrets-manager-store',
+}];
+
 const KINDS: readonly WorkflowKind[] = ['create-cluster', 'scale-out', 'scale-in', 'reconfigure', 'delete-cluster', 'upgrade-cluster'];
 
 /**
@@ -132,12 +137,12 @@ const PROVISION: readonly AwsCall[] = [
 /** The HTTP API functions, by POWERTOOLS_SERVICE_NAME. */
 export const HTTP_AWS_CALLS: Readonly<Record<string, readonly AwsCall[]>> = {
   'edgefleet-api-meta': [...RUNTIME_CALLS],
-  'edgefleet-api-tokens': [...RUNTIME_CALLS, ...tableCalls(state, HTTP_STATE_ADAPTERS), ...appendAudit],
+  'edgefleet-api-tokens': [...RUNTIME_CALLS, ...tableCalls(state, HTTP_STATE_ADAPTERS), ...appendAudit, ...FINGERPRINT_KEY_CALLS],
   'edgefleet-api-user-data': [...RUNTIME_CALLS, ...tableCalls(state, HTTP_STATE_ADAPTERS, READS), ...appendAudit],
-  'edgefleet-api-hosts': [...RUNTIME_CALLS, ...tableCalls(state, HTTP_STATE_ADAPTERS), ...appendAudit, ...DEPROVISION],
-  'edgefleet-api-profiles': [...RUNTIME_CALLS, ...tableCalls(state, HTTP_STATE_ADAPTERS), ...appendAudit],
+  'edgefleet-api-hosts': [...RUNTIME_CALLS, ...tableCalls(state, HTTP_STATE_ADAPTERS), ...appendAudit, ...DEPROVISION, ...FINGERPRINT_KEY_CALLS],
+  'edgefleet-api-profiles': [...RUNTIME_CALLS, ...tableCalls(state, HTTP_STATE_ADAPTERS), ...appendAudit, ...FINGERPRINT_KEY_CALLS],
   'edgefleet-api-clusters': [
-    ...RUNTIME_CALLS, ...tableCalls(state, HTTP_STATE_ADAPTERS), ...appendAudit,
+    ...RUNTIME_CALLS, ...tableCalls(state, HTTP_STATE_ADAPTERS), ...appendAudit, ...FINGERPRINT_KEY_CALLS,
     // Create, scale, reconfigure, upgrade start workflows; pause, cancel, delete-during-create stop them.
     ...workflowCalls('states:StartExecution'), ...workflowCalls('states:StopExecution'),
     // Create and reconfigure store the cluster's secret variables (clusters/<id>/vars/<NAME>).
@@ -150,6 +155,7 @@ export const HTTP_AWS_CALLS: Readonly<Record<string, readonly AwsCall[]>> = {
   // Asks a host for a bundle (records it, sends the command), presigns its upload and download.
   'edgefleet-api-diagnostics': [
     ...RUNTIME_CALLS, ...tableCalls(state, [...HTTP_STATE_ADAPTERS, 'dynamodb/diagnostics-repository']), ...appendAudit, ...COMMAND_PUBLISH_CALLS,
+    ...FINGERPRINT_KEY_CALLS,
     ...(['s3:PutObject', 's3:GetObject'] as const).map((action): AwsCall => ({
       action, resource: `${ARN}:s3:::{env:${HANDLER_ENV.diagnosticsBucket}}/diagnostics/default/h-1/c0ffee.tar.gz`, via: 's3/bundle-store',
     })),

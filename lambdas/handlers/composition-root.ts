@@ -28,6 +28,7 @@ import type { AuditLog, Clock, IdempotencyStore, IdGenerator } from '../ports/in
 import type { CommandPublisher, CommandStore } from '../ports/device-plane.js';
 import type { CsrInspector, DeviceRegistry, RegistrationStore } from '../ports/device-registry.js';
 import type { SecretStore, WorkflowEngine } from '../ports/workflow.js';
+import { IDEMPOTENCY_KEY_SECRET } from '../contracts/workflows.js';
 import type { DeviceDeps } from '../use-cases/device-deps.js';
 import type { UpgradeDeps } from '../use-cases/upgrades.js';
 import type { WorkflowDeps } from '../use-cases/workflows/deps.js';
@@ -47,6 +48,8 @@ export interface HttpConfig {
 
 export interface HttpDeps extends UpgradeDeps {
   readonly idempotency: IdempotencyStore;
+  /** The deployment's HMAC key for Idempotency-Key fingerprints (read once per process, from the secret store). */
+  readonly fingerprintKey: () => Promise<string>;
   /** Reads the clusters' kubeconfigs (GET /v1/clusters/{id}/kubeconfig). */
   readonly secrets: Pick<SecretStore, 'get' | 'put'>;
   readonly config: HttpConfig;
@@ -136,10 +139,19 @@ export function composeRoot(config: EdgeFleetConfig, adapters: RuntimeAdapters):
   };
   const http: HttpDeps = {
     workflows, workflowSettings: config.workflowSettings, clock, ids,
-    tokens, hosts, status, profiles, clusters, operations, audit, idempotency,
+    tokens, hosts, status, profiles, clusters, operations, audit, idempotency, fingerprintKey: fingerprintKeyLoader(secrets),
     config: httpConfig, registry, csr: x509CsrInspector, registrations, secrets, diagnostics, bundles, commands, publisher,
   };
   return { config, http, device, workflow };
+}
+
+/** Reads the fingerprint key once (a failed read is retried by the next request); a missing key is a deployment error. */
+function fingerprintKeyLoader(secrets: Pick<SecretStore, 'get'>): () => Promise<string> {
+  let loading: Promise<string> | undefined;
+  return () => (loading ??= secrets.get(IDEMPOTENCY_KEY_SECRET).then((v) => {
+    if (!v) throw new ConfigError(`the secret ${IDEMPOTENCY_KEY_SECRET} (under the stack's secret prefix) is missing: the stack creates it; redeploy the stack`);
+    return v;
+  }).catch((e: unknown) => { loading = undefined; throw e; }));
 }
 
 let aws: Root | undefined;

@@ -59,4 +59,12 @@ export type RegistrationWriteResult =
  */
 export interface RegistrationStore {
   consumeTokenAndPutHost(tokenId: string, now: string, host: HostRecord, expectedVersion: number | undefined): Promise<RegistrationWriteResult>;
+  /**
+   * For a token WITHOUT a use limit: puts the host alone (same host condition), leaving the
+   * token item out of the write, so thousands of devices sharing one token never contend on it.
+   * The token was checked (unrevoked, unexpired) when the request was authenticated.
+   */
+  putHost(host: HostRecord, expectedVersion: number | undefined): Promise<RegistrationWriteResult>;
+  /** Adds one to the token's `uses` (a statistic for unlimited tokens: commutative, never conditional on the count). */
+  countUse(tokenId: string): Promise<void>;
 }

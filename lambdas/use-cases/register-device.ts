@@ -8,6 +8,7 @@ import {
 import { parseToken, secretMatches } from '../domain/registration-token.js';
 import type { CsrInspector, DeviceRegistry, RegistrationStore } from '../ports/device-registry.js';
 import type { Deps } from './context.js';
+import { reportSwallowed } from './swallowed-failure.js';
 
 export interface RegisterDeviceDeps extends Deps {
   readonly registry: DeviceRegistry;
@@ -126,7 +127,18 @@ export async function registerDevice(deps: RegisterDeviceDeps, requestId: string
     // Before the write: once the host forgets the old certificate id, a failed revoke could not be retried.
     await deps.registry.revoke(decision.revokeCertificateId);
   }
-  const written = await deps.registrations.consumeTokenAndPutHost(token.id, iso, record, decision.kind === 'create' ? undefined : host!.version);
+  const expectedVersion = decision.kind === 'create' ? undefined : host!.version;
+  // Only a limited token is part of the write (its last use can be raced for); an unlimited one
+  // is counted afterwards, so a storm on one token never contends on its item.
+  const written = token.maxUses === undefined
+    ? await deps.registrations.putHost(record, expectedVersion)
+    : await deps.registrations.consumeTokenAndPutHost(token.id, iso, record, expectedVersion);
+  if (written.ok && token.maxUses === undefined) {
+    await deps.registrations.countUse(token.id).catch((error: unknown) => reportSwallowed({
+      metric: 'TokenUseNotCounted', message: `host ${hostId} registered, but the use of registration token ${token.id} was not counted`,
+      action: 'none needed: the count of an unlimited token is a statistic; the host is registered', error, hostId,
+    }));
+  }
   if (!written.ok) {
     if (written.reason === 'token') {
       const again = await deps.tokens.get(token.id);

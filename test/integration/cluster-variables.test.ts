@@ -4,10 +4,11 @@
  * the values (the secret filled in only on the way to the host), the state and audit tables
  * never hold the secret, and a reconfigure with new values only reaches the node.
  */
+import { createHash, createHmac } from 'node:crypto';
+import { IDEMPOTENCY_KEY_SECRET } from '../../lambdas/contracts/workflows.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { parseAllDocuments } from 'yaml';
 import type { SimulatedFleet } from '../../simulator/index.js';
 import { eventually, startFleet, startHarness, type Harness } from './harness.js';
@@ -57,19 +58,8 @@ async function finished(operationId: string): Promise<any> {
   }, 60_000, 100);
 }
 
-/** Every item of the state and audit tables, as JSON text. */
-async function everyStoredItem(): Promise<string> {
-  const out: string[] = [];
-  for (const table of [h.rt.deps.config.stateTable, h.rt.deps.config.auditTable]) {
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await h.rt.dynamo.send(new ScanCommand({ TableName: table, ExclusiveStartKey: start }));
-      for (const i of page.Items ?? []) out.push(JSON.stringify(i));
-      start = page.LastEvaluatedKey;
-    } while (start);
-  }
-  return out.join('\n');
-}
+/** Every item of both tables, as one JSON text. */
+const everyStoredItem = async (): Promise<string> => (await h.storedItems()).join('\n');
 
 /** Every key: value of a YAML text, descending into strings that are YAML documents themselves (files, HelmChart values). */
 function leaves(text: string, out: [string, unknown][] = []): [string, unknown][] {
@@ -102,10 +92,8 @@ describe('profile variables', () => {
       { path: 'variables.DB_PASSWORD', message: expect.stringMatching(/DB_PASSWORD is required/) },
     ]));
 
-    const r = await h.call('POST', '/v1/clusters', {
-      headers: { 'idempotency-key': 'create-shop-1-with-vars' },
-      body: { name: 'shop-1', profile: { name: 'shop', version: '1.0.0' }, controlPlane: { hostIds: ['va-1'] }, variables: { SITE: 'shop-1', REPLICAS: 2, DB_PASSWORD: SECRET } },
-    });
+    const createBody = { name: 'shop-1', profile: { name: 'shop', version: '1.0.0' }, controlPlane: { hostIds: ['va-1'] }, variables: { SITE: 'shop-1', REPLICAS: 2, DB_PASSWORD: SECRET } };
+    const r = await h.call('POST', '/v1/clusters', { headers: { 'idempotency-key': 'create-shop-1-with-vars' }, body: createBody });
     expect(r.status).toBe(202);
     clusterId = r.body.id;
     expect(r.body.variables).toEqual({ SITE: 'shop-1', REPLICAS: 2, DB_PASSWORD: '********' });
@@ -121,6 +109,11 @@ describe('profile variables', () => {
     const stored = await everyStoredItem();
     expect(stored).toContain('@@EDGEFLEET_SECRET_VAR_DB_PASSWORD@@'); // the stored command holds the placeholder…
     expect(stored).not.toContain(SECRET); // …and no item of either table the value
+    // The Idempotency-Key record keeps a keyed fingerprint: the plain SHA-256 of the request,
+    // which a table reader could recompute from a guessed password, is in no item.
+    const request = `POST /v1/clusters\n{}\n${JSON.stringify(createBody)}`;
+    expect(stored).not.toContain(createHash('sha256').update(request).digest('hex'));
+    expect(stored).toContain(createHmac('sha256', (await h.rt.deps.secrets.get(IDEMPOTENCY_KEY_SECRET))!).update(request).digest('hex'));
     const got = await h.call('GET', `/v1/clusters/${clusterId}`);
     expect(got.body).toMatchObject({ variables: { SITE: 'shop-1', REPLICAS: 2, DB_PASSWORD: '********' }, secretVariables: ['DB_PASSWORD'] });
     expect(got.text).not.toContain(SECRET);

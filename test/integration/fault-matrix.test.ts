@@ -92,7 +92,9 @@ async function cluster(name: string, cp: string[], workers: string[] = [], versi
     },
   });
   expect(r.status).toBe(202);
-  expect((await settled(r.body.operationId)).status).toBe('succeeded');
+  // The reason is part of the comparison so that a failure says why.
+  const created = await settled(r.body.operationId);
+  expect({ status: created.status, reason: created.reason }).toEqual({ status: 'succeeded', reason: undefined });
   await eventually(`${name}: every node reported Kubernetes`, async () => {
     for (const id of [...cp, ...workers]) if (!((await h.rt.iot.deps.status.get(id))?.content as any)?.kubernetes?.version) return false;
     return true;

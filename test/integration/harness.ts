@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createServer } from 'node:net';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { startSimulatedAgents, type SimulatedFleet, type SimulatedFleetOptions } from '../../simulator/index.js';
 import { sdkTransportFactory } from '../../device/transport-sdk.js';
 import { startLocal, type LocalOptions, type LocalRuntime } from '../../local/runtime.js';
@@ -27,6 +28,8 @@ export interface Harness {
   call(method: string, p: string, c?: Call): Promise<Reply>;
   /** Signs a token for `subject` with `roles` like `default:viewer`. */
   token(subject: string, roles: string[]): Promise<string>;
+  /** Every item of the state and audit tables, as JSON text: what anyone with table read access sees. */
+  storedItems(): Promise<string[]>;
   /** Stops the runtime; the data dir is removed unless `keepData` (a restart test starts again on it). */
   stop(opts?: { keepData?: boolean }): Promise<void>;
 }
@@ -56,6 +59,18 @@ export async function startHarness(options: Partial<LocalOptions> = {}): Promise
       return { status: res.status, body: parsed, text, headers: res.headers };
     },
     token: (subject, roles) => rt.issuer.sign(subject, roles, 3600),
+    async storedItems() {
+      const out: string[] = [];
+      for (const table of [rt.deps.config.stateTable, rt.deps.config.auditTable]) {
+        let start: Record<string, unknown> | undefined;
+        do {
+          const page = await rt.dynamo.send(new ScanCommand({ TableName: table, ExclusiveStartKey: start }));
+          for (const i of page.Items ?? []) out.push(JSON.stringify(i));
+          start = page.LastEvaluatedKey;
+        } while (start);
+      }
+      return out;
+    },
     async stop(opts = {}) {
       await rt.stop();
       if (!opts.keepData) rmSync(dataDir, { recursive: true, force: true });

@@ -7,7 +7,6 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { parse } from 'yaml';
 import { runCli } from '../../cli/program.js';
 import type { SimulatedFleet } from '../../simulator/index.js';
@@ -48,19 +47,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Every item of both tables, as JSON text. */
-async function everyStoredItem(): Promise<string> {
-  const out: string[] = [];
-  for (const table of [h.rt.deps.config.stateTable, h.rt.deps.config.auditTable]) {
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await h.rt.dynamo.send(new ScanCommand({ TableName: table, ExclusiveStartKey: start }));
-      for (const i of page.Items ?? []) out.push(JSON.stringify(i));
-      start = page.LastEvaluatedKey;
-    } while (start);
-  }
-  return out.join('\n');
-}
+/** Every item of both tables, as one JSON text. */
+const everyStoredItem = async (): Promise<string> => (await h.storedItems()).join('\n');
 
 describe('GET /v1/clusters/{id}/kubeconfig', () => {
   it('the create fetched it from the init node as its last phase; the cluster says when', async () => {

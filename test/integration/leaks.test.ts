@@ -1,4 +1,3 @@
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { API_ROUTES, routeKey } from '../../lambdas/contracts/routes.js';
 import { ROUTE_DOCS } from '../../lambdas/contracts/openapi.js';
 import { startHarness, type Harness } from './harness.js';
@@ -10,19 +9,7 @@ import { startHarness, type Harness } from './harness.js';
 let h: Harness;
 const layers = [{ type: 'os', pack: 'ubuntu', version: '24.04', image: 'quay.io/kairos/ubuntu:24.04-standard-amd64-generic-v3.5.0-k3sv1.30.4-k3s1' }, { type: 'k8s', pack: 'k3s', version: '1.30.4' }];
 
-/** Every item of both tables, as JSON text (what an attacker with table read access sees). */
-async function everyStoredItem(): Promise<string[]> {
-  const out: string[] = [];
-  for (const table of [h.rt.deps.config.stateTable, h.rt.deps.config.auditTable]) {
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await h.rt.dynamo.send(new ScanCommand({ TableName: table, ExclusiveStartKey: start }));
-      for (const i of page.Items ?? []) out.push(JSON.stringify(i));
-      start = page.LastEvaluatedKey;
-    } while (start);
-  }
-  return out;
-}
+const everyStoredItem = (): Promise<string[]> => h.storedItems();
 
 beforeAll(async () => {
   h = await startHarness();

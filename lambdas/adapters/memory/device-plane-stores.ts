@@ -102,4 +102,16 @@ export class MemoryRegistrationStore implements RegistrationStore {
     this.state.hosts.set(host.id, withoutUndefined(host));
     return { ok: true };
   }
+
+  async putHost(host: HostRecord, expectedVersion: number | undefined): Promise<RegistrationWriteResult> {
+    const stored = this.state.hosts.get(host.id);
+    if (expectedVersion === undefined ? stored !== undefined : stored?.version !== expectedVersion) return { ok: false, reason: 'host' };
+    this.state.hosts.set(host.id, withoutUndefined(host));
+    return { ok: true };
+  }
+
+  async countUse(tokenId: string): Promise<void> {
+    const token = this.state.tokens.get(tokenId);
+    if (token) this.state.tokens.set(tokenId, { ...token, uses: token.uses + 1 });
+  }
 }

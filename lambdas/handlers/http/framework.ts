@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 import { projectName } from '../../contracts/common.js';
 import { API_GROUPS, API_ROUTES, routeKey, type ApiGroup } from '../../contracts/routes.js';
@@ -124,7 +124,8 @@ async function withIdempotency(event: ApiEvent, ctx: RequestContext, deps: HttpD
   const key = idempotencyKey.safeParse(header);
   if (!key.success) throw new ValidationError('invalid-idempotency-key', 'Idempotency-Key must be 8–128 printable characters, e.g. a UUID');
   const scoped = `${ctx.project}#${ctx.principal.subject}#${key.data}`;
-  const fingerprint = createHash('sha256').update(`${event.routeKey}\n${JSON.stringify(event.pathParameters ?? {})}\n${event.body ?? ''}`).digest('hex');
+  // Keyed: the body may hold secret values, and a plain hash would let a table reader confirm guesses.
+  const fingerprint = createHmac('sha256', await deps.fingerprintKey()).update(`${event.routeKey}\n${JSON.stringify(event.pathParameters ?? {})}\n${event.body ?? ''}`).digest('hex');
   const now = deps.clock.now();
   const begun = await deps.idempotency.begin(scoped, fingerprint, now);
   if (begun.state === 'replay') return { statusCode: begun.status, headers: { ...begun.headers, 'idempotent-replayed': 'true' }, body: begun.body };

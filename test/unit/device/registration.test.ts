@@ -94,9 +94,16 @@ describe('device registration', () => {
     fake = await fakeServer(['drop', { status: 503, body: { code: 'unavailable' } }, { status: 429, body: { code: 'throttled' }, headers: { 'retry-after': '20' } }, { status: 500 }, { status: 200, body: approved }]);
     const r = run(fake, { random: () => 0.5 });
     await expect(r.promise).resolves.toMatchObject({ status: 'approved' });
-    // base 1 s, full jitter at 0.5: 500, 1000, max(2000, 20 000), 4000
-    expect(r.sleeps).toEqual([500, 1000, 20_000, 4000]);
+    // base 1 s, full jitter at 0.5: 500, 1000, max(2000, 20 000 + 0.5 × 20 000), 4000
+    expect(r.sleeps).toEqual([500, 1000, 30_000, 4000]);
     expect(r.logs.some((l) => l.includes('cannot reach'))).toBe(true);
+  });
+
+  test.each([[0, 2000], [0.25, 2500], [0.999, 3998]])('a 429 with Retry-After: 2 is spread over [2 s, 4 s): random %d → %d ms', async (rnd, ms) => {
+    fake = await fakeServer([{ status: 429, body: { code: 'throttled' }, headers: { 'retry-after': '2' } }, { status: 200, body: approved }]);
+    const r = run(fake, { random: () => rnd });
+    await expect(r.promise).resolves.toMatchObject({ status: 'approved' });
+    expect(r.sleeps).toEqual([ms]);
   });
 
   test('a clock-skew refusal (proof-expired) is retried, not fatal', async () => {

@@ -49,4 +49,43 @@ describe('registerDevice', () => {
     await expect(registerDevice(w.deps, 'r1', { token: t, uid: 'box-2', csr: CSR, inventory })).rejects.toBeInstanceOf(type);
     expect(await w.hosts.get('box-2')).toBeUndefined();
   });
+
+  it.each<[string, number | undefined, string[]]>([
+    ['an unlimited token stays out of the host write (no contention on it), its use counted after', undefined, ['putHost', 'countUse']],
+    ['a limited token is taken in the same atomic write as the host', 5, ['consumeTokenAndPutHost']],
+  ])('%s', async (_what, maxUses, calls) => {
+    const w = await world();
+    const seen: string[] = [];
+    const r = w.deps.registrations;
+    const registrations = {
+      putHost: (...a: Parameters<typeof r.putHost>) => { seen.push('putHost'); return r.putHost(...a); },
+      countUse: (...a: Parameters<typeof r.countUse>) => { seen.push('countUse'); return r.countUse(...a); },
+      consumeTokenAndPutHost: (...a: Parameters<typeof r.consumeTokenAndPutHost>) => { seen.push('consumeTokenAndPutHost'); return r.consumeTokenAndPutHost(...a); },
+    };
+    const t = await token(w, maxUses ? { maxUses } : {});
+    await registerDevice({ ...w.deps, registrations }, 'r1', { token: t, uid: 'box-9', csr: CSR, inventory });
+    expect(seen).toEqual(calls);
+    expect(await w.hosts.get('box-9')).toMatchObject({ status: 'pending' });
+    expect([...w.state.tokens.values()][0]?.uses).toBe(1);
+  });
+
+  it('an unlimited token whose use cannot be counted still registers the host (the count is a statistic), and says so', async () => {
+    const w = await world();
+    const t = await token(w);
+    const r = w.deps.registrations;
+    const registrations = { consumeTokenAndPutHost: r.consumeTokenAndPutHost.bind(r), putHost: r.putHost.bind(r), countUse: async () => { throw new Error('throttled'); } };
+    const out = await registerDevice({ ...w.deps, registrations }, 'r1', { token: t, uid: 'box-10', csr: CSR, inventory });
+    expect(out).toMatchObject({ status: 'pending', hostId: 'box-10' });
+    expect(await w.hosts.get('box-10')).toBeDefined();
+  });
+
+  it('two registrations of one new uid on an unlimited token: one host, the other told to retry, one use', async () => {
+    const w = await world();
+    const t = await token(w, { autoApprove: true });
+    const both = await Promise.allSettled([0, 1].map(() => registerDevice(w.deps, 'r', { token: t, uid: 'twin', csr: CSR, inventory })));
+    expect(both.filter((b) => b.status === 'fulfilled')).toHaveLength(1);
+    const lost = both.find((b) => b.status === 'rejected') as PromiseRejectedResult;
+    expect(lost.reason).toMatchObject({ code: 'registration-in-progress' });
+    expect([...w.state.tokens.values()][0]?.uses).toBe(1);
+  });
 });

@@ -67,6 +67,7 @@ try {
     const { token } = (await res.json()) as { token: string };
     fleet = startSimulatedAgents({
       apiUrl: rt.url, registrationToken: token, project: 'default', count: simulate, stateDir: path.join(rt.dataDir, 'simulated'), site: 'simulated',
+      tunnelEndpoint: rt.tunnelRelay.endpoint,
     });
     process.stdout.write(`  Simulating: ${simulate} edge host(s) (sim-1 … sim-${simulate}); watch them with \`npm run edgefleet -- hosts watch\`\n`);
   }

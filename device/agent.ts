@@ -1,7 +1,9 @@
 import type { Inventory } from '../lambdas/contracts/device.js';
 import { sleep as defaultSleep, type Sleep } from './backoff.js';
-import type { AgentConfig } from './config.js';
+import { DEFAULT_AUTHORIZED_KEYS_DIR, type AgentConfig } from './config.js';
+import { AllowListRunner, ExecFileRunner, type CommandRunner } from './command-runner.js';
 import { CommandRunnerFeature } from './features/command-runner-feature.js';
+import { TUNNEL_PROGRAMS, TunnelFeature } from './features/tunnel-feature.js';
 import type { AgentPhase, AgentState, Feature } from './features/feature.js';
 import { RegistrationFeature } from './features/registration-feature.js';
 import { SessionFeature } from './features/session.js';
@@ -34,6 +36,8 @@ export interface AgentOptions {
   readonly readyTimeoutMs?: number;
   /** How often the node is looked at while waiting for Ready. Default 2 s. */
   readonly readyPollMs?: number;
+  /** Runs the remote-shell feature's programs (useradd, userdel) behind its allow-list. Default: execFile. */
+  readonly tunnelRunner?: CommandRunner;
 }
 
 export interface AgentHandle {
@@ -145,8 +149,16 @@ class Agent {
     const transportFactory = this.options.transportFactory ?? (await import('./transport-sdk.js')).sdkTransportFactory;
     // Wired before anything starts; each reaches the others only through these closures
     // (called once the session connects, when all three exist).
+    const tunnels = new TunnelFeature({
+      enabled: config.remoteAccess !== false, sshPort: config.sshPort ?? 22, authorizedKeysDir: config.authorizedKeysDir ?? DEFAULT_AUTHORIZED_KEYS_DIR,
+      runner: new AllowListRunner(this.options.tunnelRunner ?? new ExecFileRunner(), TUNNEL_PROGRAMS),
+      log: this.log, now: this.now, ...(config.tunnelEndpoint ? { endpoint: config.tunnelEndpoint } : {}),
+      ...(config.caBundle ? { caPem: config.caBundle } : {}),
+    });
     const session: SessionFeature = new SessionFeature({
       ...common, identity, transportFactory, random: this.options.random,
+      // Remote access switched off by the install configuration: not even subscribed.
+      ...(config.remoteAccess !== false ? { onTunnelNotify: (payload: string) => tunnels.onNotify(payload) } : {}),
       connectedPhase: (): AgentPhase => (commands.rebootPending ? 'rebooting' : 'online'),
       onCommand: (payload) => commands.accept(payload),
       onConnected: ({ reconnect }) => {
@@ -157,16 +169,19 @@ class Agent {
     const status: StatusReporter = new StatusReporter({
       ...common, hostId: this.hostId, readState, inventory, addresses, publish, readPacks: () => executor.packs(),
       checkIntervalMs: this.options.checkIntervalMs ?? 30_000, fullReportSeconds: config.fullReportSeconds,
+      remoteAccess: config.remoteAccess,
     });
     const commands: CommandRunnerFeature = new CommandRunnerFeature({
       ...common, hostId: this.hostId, executor, store: this.store, publish,
       report: (kind): Promise<void> => status.report(kind), reportIfChanged: (): Promise<void> => status.reportIfChanged(),
       readyTimeoutMs: this.options.readyTimeoutMs ?? 10 * 60_000, readyPollMs: this.options.readyPollMs ?? 2000,
+      troubleshoot: tunnels,
     });
 
     // The session exists (its outbox takes results) before the runner decides the command
     // that rebooted the host; that decision is queued first, so no command delivered on
     // connect runs before it.
+    await this.begin(tunnels);
     await this.begin(session, false);
     await this.begin(commands);
     if (this.stopped) return;

@@ -1,4 +1,6 @@
 import type { CommandMessage, ResultMessage } from '../lambdas/contracts/mqtt.js';
+import { troubleshootUserParams } from '../lambdas/contracts/tunnels.js';
+import type { TroubleshootAccess } from './features/tunnel-feature.js';
 import { InvalidParameter, validateCloudConfig, type KairosExecutor, type KairosState, type RebootOutcome } from './kairos.js';
 import { clusterStanza, parseApplyParams, parseKubeNodeParams, parseWaitPacksParams, serviceFor, type ApplyParams } from './kubernetes.js';
 import { parseExportKubeconfigParams, rewriteKubeconfigServer } from './kubeconfig.js';
@@ -45,6 +47,8 @@ export interface CommandContext {
   readonly readyTimeoutMs: number;
   /** How often the node is looked at while waiting for Ready. */
   readonly readyPollMs: number;
+  /** The remote-shell feature (temporary users). */
+  readonly troubleshoot?: TroubleshootAccess;
 }
 
 type Handler = (cmd: CommandMessage, ctx: CommandContext, abandoned: Abandoned) => Promise<void>;
@@ -275,9 +279,19 @@ const collectDiagnostics: Handler = async (cmd, ctx) => {
   await ctx.result(cmd.commandId, 'succeeded', detail, undefined, { bundle });
 };
 
+/** Adds or removes the temporary user of a remote-shell tunnel (the key is the operator's one-time public key). */
+const troubleshootUser: Handler = async (cmd, ctx) => {
+  const parsed = troubleshootUserParams.safeParse(cmd.params);
+  if (!parsed.success) throw new InvalidParameter(parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '));
+  if (!ctx.troubleshoot) throw new Error('this agent has no remote-shell feature');
+  const p = parsed.data;
+  const detail = p.action === 'add' ? await ctx.troubleshoot.addUser(p) : await ctx.troubleshoot.removeUser(p.user, `tunnel ${p.tunnelId} closed`);
+  await ctx.result(cmd.commandId, 'succeeded', detail);
+};
+
 export const HANDLERS: Readonly<Record<CommandMessage['type'], Handler>> = {
   upgrade, preflight, reboot, reset, 'apply-cloud-config': applyCloudConfig, 'kube-node': kubeNode, 'report-state': reportState, 'wait-packs': waitPacks,
-  'export-kubeconfig': exportKubeconfig, 'collect-diagnostics': collectDiagnostics,
+  'export-kubeconfig': exportKubeconfig, 'collect-diagnostics': collectDiagnostics, 'troubleshoot-user': troubleshootUser,
 };
 
 /** Decides the outcome of the command that rebooted the host, once it is back. */

@@ -11,6 +11,8 @@ export const DEFAULT_CONFIG_PATH = '/oem/edgefleet/agent.json';
  */
 export const DEFAULT_STATE_DIR = '/oem/edgefleet/state';
 export const DEFAULT_FULL_REPORT_SECONDS = 3600;
+/** Under /run: a reboot forgets every temporary key. */
+export const DEFAULT_AUTHORIZED_KEYS_DIR = '/run/edgefleet/authorized-keys';
 
 /** The agent's settings after the file and the environment are merged and validated. */
 export const agentConfig = z.strictObject({
@@ -25,6 +27,14 @@ export const agentConfig = z.strictObject({
   uid: hostUid,
   /** Seconds between full status reports (changes are sent as they happen). */
   fullReportSeconds: z.number().int().min(60).max(7 * 24 * 3600).default(DEFAULT_FULL_REPORT_SECONDS),
+  /** Remote shell through a secure tunnel (default on); false (install configuration) switches it off entirely. */
+  remoteAccess: z.boolean().optional(),
+  /** sshd's port on 127.0.0.1: where a tunnel leads. @default 22 */
+  sshPort: z.number().int().min(1).max(65535).optional(),
+  /** The Secure Tunneling data endpoint (default: the region's, from the notification). */
+  tunnelEndpoint: z.url({ protocol: /^wss?$/ }).optional(),
+  /** Where the temporary users' keys go (default DEFAULT_AUTHORIZED_KEYS_DIR; sshd: `AuthorizedKeysFile .ssh/authorized_keys /run/edgefleet/authorized-keys/%u`). */
+  authorizedKeysDir: z.string().min(1).optional(),
 });
 export type AgentConfig = z.infer<typeof agentConfig>;
 

@@ -12,6 +12,7 @@ import * as meta from '../lambdas/handlers/http/meta.js';
 import * as operations from '../lambdas/handlers/http/operations.js';
 import * as profiles from '../lambdas/handlers/http/profiles.js';
 import * as tokens from '../lambdas/handlers/http/tokens.js';
+import * as tunnelRoutes from '../lambdas/handlers/http/tunnels.js';
 import * as userData from '../lambdas/handlers/http/user-data.js';
 import * as diagnostics from '../lambdas/handlers/http/diagnostics.js';
 import { LocalBundleStore } from './local-bundle-store.js';
@@ -30,6 +31,8 @@ import { LocalDeviceRegistry } from './local-device-registry.js';
 import { startIot, type LocalIot } from './iot-runtime.js';
 import { resetPresence } from './presence-reset.js';
 import { FileSecretStore } from './file-secret-store.js';
+import { localTunnelService } from './local-tunnel-service.js';
+import { startTunnelRelay, type TunnelRelay } from './tunnel-relay.js';
 import { LocalWorkflowEngine } from './step-functions.js';
 import * as hostCommand from '../lambdas/handlers/workflow/host-command.js';
 import * as workflowStep from '../lambdas/handlers/workflow/workflow-step.js';
@@ -56,6 +59,11 @@ export interface LocalOptions {
   readonly mqttPort?: number;
   /** Seconds one host may take for one workflow step (join, drain, reset). @default 1800 */
   readonly hostTimeoutSeconds?: number;
+  /**
+   * A tunnel's lifetime is its `durationMinutes` times this (tests use short tunnels: e.g.
+   * 1/60 closes a 1-minute tunnel after a second). @default 1
+   */
+  readonly tunnelTimeScale?: number;
 }
 
 export interface LocalRuntime {
@@ -78,6 +86,8 @@ export interface LocalRuntime {
   readonly workflowDeps: WorkflowDeps;
   /** Operations whose workflows were started again at this start (they were running when it stopped). */
   readonly resumed: readonly string[];
+  /** The Secure Tunneling service on one machine (its `endpoint` goes into simulated agents' config). */
+  readonly tunnelRelay: TunnelRelay;
   stop(): Promise<void>;
 }
 
@@ -172,7 +182,7 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
     const registry = new LocalDeviceRegistry(ca);
     // Workflows: the engine needs the task handlers, which need the ports: bound late through this proxy.
     // So does the command publisher (the broker starts after the API).
-    const bound: { engine?: LocalWorkflowEngine; publisher?: CommandPublisher } = {};
+    const bound: { engine?: LocalWorkflowEngine; publisher?: CommandPublisher; iot?: LocalIot } = {};
     const running = () => {
       if (!bound.engine) throw new UnavailableError('workflows-starting', 'the local workflow engine is still starting; retry in a moment');
       return bound.engine;
@@ -202,7 +212,16 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
     await secrets.ensure(IDEMPOTENCY_KEY_SECRET, () => randomBytes(32).toString('base64url'));
     // The diagnostics bucket: presigned uploads and downloads on this server (its URL is known once it listens).
     const bundles = new LocalBundleStore(dataDir, () => url);
-    const root = composeRoot(config, { db: db.client, publisher, registry, workflows, secrets, bundles });
+    // Secure Tunneling: the relay on loopback; IoT Core's notify goes out through the broker (bound late, like commands).
+    const relay = await startTunnelRelay();
+    cleanups.push(() => relay.stop());
+    const scale = opts.tunnelTimeScale ?? 1;
+    const service = localTunnelService(relay, (topic, payload) => {
+      if (!bound.iot) throw new UnavailableError('iot-starting', 'the local IoT broker is still starting; retry in a moment');
+      return bound.iot.publish(topic, payload, 1);
+    });
+    const tunnelService = { ...service, open: (thing: string, services: readonly string[], minutes: number) => service.open(thing, services, minutes * scale) };
+    const root = composeRoot(config, { db: db.client, publisher, registry, workflows, secrets, tunnelService, bundles });
     const deps = root.http;
     const getDeps = (): HttpDeps => ({ ...deps, config: { ...deps.config, apiUrl: url } });
     const handlers: Record<ApiGroup, GroupHandler> = {
@@ -210,6 +229,7 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
       hosts: hosts.makeHandler(getDeps), profiles: profiles.makeHandler(getDeps), clusters: clusters.makeHandler(getDeps),
       operations: operations.makeHandler(getDeps), audit: audit.makeHandler(getDeps), device: device.makeHandler(getDeps),
       diagnostics: diagnostics.makeHandler(getDeps),
+      tunnels: tunnelRoutes.makeHandler(getDeps),
     };
     const server = createApiGateway(handlers, issuer, (req, res) => bundles.handle(req, res));
     await new Promise<void>((resolve, reject) => {
@@ -243,6 +263,7 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
       throw Object.assign(mqttPortTaken(keptMqttPort, path.join(dataDir, MQTT_PORT_FILE)), { cause: e });
     });
     cleanups.push(() => iot.stop());
+    bound.iot = iot;
     writeMqttPort(dataDir, iot.port);
     registry.setBroker({ endpoint: 'localhost', port: iot.port, closeSessions: (match) => iot.closeSessions(match) });
     // ---- end MQTT plane ----
@@ -263,14 +284,16 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
     if (resumed.length > 0) wfLogger.info('resumed the workflows of operations that were running', { operations: resumed });
     // ---- end Step Functions ----
 
-    const adminToken = await issuer.sign('local-admin', ['*:admin'], ADMIN_TOKEN_DAYS * 86_400);
+    // The local admin also holds the remote-shell grant (explicit in its claims), so that
+    // `hosts shell` works against `npm start`; on AWS no role includes it.
+    const adminToken = await issuer.sign('local-admin', ['*:admin', '*:troubleshoot'], ADMIN_TOKEN_DAYS * 86_400);
     const stateFile = path.join(dataDir, LOCAL_STATE_FILE);
     writeFileSync(stateFile, JSON.stringify({ url, adminToken, pid: process.pid, startedAt: new Date().toISOString() }, null, 2), { mode: 0o600 });
 
     let stopped = false;
     return {
       url, adminToken, dataDir, deps: getDeps(), dynamo: db.client, issuer, ca, registry, firstStart, iot,
-      workflows: engine, workflowDeps, resumed,
+      workflows: engine, workflowDeps, resumed, tunnelRelay: relay,
       stop: async () => { if (stopped) return; stopped = true; await stopAll(); },
     };
   } catch (e) {

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { startAgent, type AgentHandle } from '../device/agent.js';
 import { agentConfig, type AgentConfig } from '../device/config.js';
 import type { Log } from '../device/registration.js';
+import { SimulatedAccounts } from './simulated-accounts.js';
 import { SimulatedKairos, type SimulatedKairosOptions } from './simulated-kairos.js';
 import { SimulatedKubernetes, type SimulatedKubernetesOptions } from './simulated-kubernetes.js';
 import type { TransportFactory } from '../device/transport.js';
@@ -30,6 +31,12 @@ export interface SimulatedFleetOptions {
   readonly readyTimeoutMs?: number;
   /** The fleet's shared Kubernetes API (drain delay). */
   readonly kubernetes?: SimulatedKubernetesOptions;
+  /** The Secure Tunneling data endpoint the agents connect to (the runtime's local relay). */
+  readonly tunnelEndpoint?: string;
+  /** The port a tunnel leads to on 127.0.0.1 (a stand-in for sshd). @default 22 */
+  readonly sshPort?: number;
+  /** The install configuration's remote-access switch, per host. @default true */
+  readonly remoteAccess?: (uid: string, n: number) => boolean;
 }
 
 export interface SimulatedHost {
@@ -38,6 +45,8 @@ export interface SimulatedHost {
   readonly agent: AgentHandle;
   /** The host's simulated OS: inject failures (`kairos.failures.bootFallback = true`) or inspect it. */
   readonly kairos: SimulatedKairos;
+  /** The host's user accounts (the remote-shell feature's useradd / userdel). */
+  readonly accounts: SimulatedAccounts;
   /** True while the agent runs (false after `stop()`). */
   readonly running: boolean;
   /** The host goes offline: its agent stops (the simulated disk and the agent's state stay). */
@@ -70,7 +79,11 @@ export function startSimulatedAgents(o: SimulatedFleetOptions): SimulatedFleet {
     const config: AgentConfig = agentConfig.parse({
       apiUrl: o.apiUrl, registrationToken: o.registrationToken, project: o.project, site: o.site ?? 'simulated',
       tags: o.tags ?? {}, stateDir, uid, ...(o.fullReportSeconds ? { fullReportSeconds: o.fullReportSeconds } : {}),
+      authorizedKeysDir: join(stateDir, 'authorized-keys'),
+      ...(o.tunnelEndpoint ? { tunnelEndpoint: o.tunnelEndpoint } : {}), ...(o.sshPort ? { sshPort: o.sshPort } : {}),
+      ...(o.remoteAccess && !o.remoteAccess(uid, n) ? { remoteAccess: false } : {}),
     });
+    const accounts = new SimulatedAccounts();
     const extra = o.perHost?.(uid, n) ?? {};
     const self: { host?: SimulatedHost } = {};
     const kairos = new SimulatedKairos({
@@ -81,14 +94,14 @@ export function startSimulatedAgents(o: SimulatedFleetOptions): SimulatedFleet {
     });
     const log: Log | undefined = o.log ? (level, message, fields) => o.log!(level, message, { simulated: uid, ...fields }) : undefined;
     const launch = () => startAgent({
-      config, executor: kairos, networkInterfaces: () => kairos.networkInterfaces(), log: log ?? (() => undefined), transportFactory: o.transportFactory, checkIntervalMs: o.checkIntervalMs, readyPollMs: o.readyPollMs ?? 100,
+      config, executor: kairos, tunnelRunner: accounts, networkInterfaces: () => kairos.networkInterfaces(), log: log ?? (() => undefined), transportFactory: o.transportFactory, checkIntervalMs: o.checkIntervalMs, readyPollMs: o.readyPollMs ?? 100,
       ...(o.readyTimeoutMs !== undefined ? { readyTimeoutMs: o.readyTimeoutMs } : {}),
       showPairing: (p) => (log ?? ((_l, m) => process.stdout.write(`${m}\n`)))('info', `${uid}: waiting for approval of host ${p.hostId}, pairing code ${p.pairingCode}`),
     });
     let agent = launch();
     let running = true;
     const host: SimulatedHost = {
-      uid, kairos,
+      uid, kairos, accounts,
       get agent() { return agent; },
       get running() { return running; },
       async stop() {

@@ -3,9 +3,7 @@
  * scale pools out and in, reconfigure to another profile version, delete. Each change runs as
  * an operation; `--watch` follows it live and exits with its outcome.
  */
-import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
-import { parse as parseYaml } from 'yaml';
 import { InvalidArgumentError, type Command } from 'commander';
 import { z } from 'zod';
 import type { cluster, createClusterBody, reconfigureClusterBody, scaleClusterBody } from '../../lambdas/contracts/api.js';
@@ -14,10 +12,11 @@ import { IDEMPOTENCY_HELP, action, addCommonOptions, examples, type CliRuntime, 
 import { ApiError, CliError, EXIT, UsageError } from '../errors.js';
 import type { Column } from '../output.js';
 import { terminalText } from '../progress.js';
-import { collectVars, collectWorkers, parseIdList, parsePositiveInt, parseProfileRef, type ProfileRef, type Vars, type WorkerPool } from '../parse.js';
+import { collectVars, collectWorkers, parseIdList, parsePositiveInt, parseProfileRef, type ProfileRef, type WorkerPool } from '../parse.js';
 import { INTERVAL_HELP, followOperation, parseInterval } from './operations-watch.js';
 import { registerClusterKubeconfig } from './kubeconfig.js';
 import { registerClusterUpgrade } from './upgrades.js';
+import { VAR_FILE_HELP, VAR_HELP, buildVariables, type VarOpts } from '../variables.js';
 
 type Cluster = z.infer<typeof cluster>;
 type ClusterBody = z.input<typeof createClusterBody>;
@@ -53,36 +52,7 @@ const PACK_COLUMNS: Column<PackStatus>[] = [
   { header: 'REASON', value: (p) => p.reason ?? '' },
 ];
 
-interface VarOpts {
-  var?: Vars;
-  varFile?: string;
-}
 
-const VAR_HELP = 'a value of a profile variable, NAME=value (repeatable); secret variables are stored in the secret store only';
-const VAR_FILE_HELP = 'a YAML or JSON file mapping variable names to values (keeps secret values out of the shell history)';
-
-/**
- * The variable values of --var-file and --var (a name in both is refused), or undefined when
- * neither is given. `read` reads the file (tests pass their own).
- */
-export function buildVariables(o: VarOpts, read: (file: string) => string = (f) => readFileSync(f, 'utf8')): Record<string, string | number | boolean> | undefined {
-  if (!o.varFile && !o.var) return undefined;
-  let fromFile: Record<string, string | number | boolean> = {};
-  if (o.varFile) {
-    let doc: unknown;
-    try {
-      doc = parseYaml(read(o.varFile));
-    } catch (err) {
-      throw new CliError(`${o.varFile} is not valid YAML or JSON: ${(err as Error).message}`, EXIT.invalid);
-    }
-    const parsed = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).safeParse(doc);
-    if (!parsed.success) throw new CliError(`${o.varFile} must map variable names to values (text, numbers or true/false), e.g. "HOST: shop-12.example"; nothing was sent`, EXIT.invalid);
-    fromFile = parsed.data;
-  }
-  const both = Object.keys(o.var ?? {}).filter((n) => n in fromFile);
-  if (both.length > 0) throw new UsageError(`variable ${both.join(', ')} is given both in ${o.varFile} and by --var; give each once`);
-  return { ...fromFile, ...(o.var ?? {}) };
-}
 
 interface CreateOpts extends VarOpts {
   name: string;

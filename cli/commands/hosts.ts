@@ -8,6 +8,7 @@ import { UsageError } from '../errors.js';
 import { formatTags, type Column } from '../output.js';
 import { collectStrings, collectTags, parsePositiveInt, parseTag, type Tags } from '../parse.js';
 import { registerHostsImport } from './hosts-import.js';
+import { registerHostsShell } from './hosts-shell.js';
 import { registerHostsWatch } from './hosts-watch.js';
 import { registerHostsDiagnose } from './hosts-diagnose.js';
 
@@ -137,6 +138,7 @@ export function registerHosts(program: Command, rt: CliRuntime): void {
   registerHostsImport(hosts, rt);
   registerHostsWatch(hosts, rt);
   registerHostsDiagnose(hosts, rt);
+  registerHostsShell(hosts, rt);
 
   addCommonOptions(
     hosts

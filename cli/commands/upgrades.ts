@@ -12,7 +12,8 @@ import { semver } from '../../lambdas/contracts/common.js';
 import { seg } from '../client.js';
 import { IDEMPOTENCY_HELP, action, addCommonOptions, examples, type CliRuntime, type Session } from '../context.js';
 import { ApiError, CliError, EXIT, UsageError, exitCodeForStatus } from '../errors.js';
-import { parsePositiveInt, parseProfileRef } from '../parse.js';
+import { collectVars, parsePositiveInt, parseProfileRef } from '../parse.js';
+import { VAR_FILE_HELP, VAR_HELP, buildVariables, type VarOpts } from '../variables.js';
 import {
   describeOperationChange, describeUpgradePlan, diffOperation, isTerminal, outcomeExitCode, redrawPrefix, renderOutcome, renderUpgradeFrame,
   terminalText, upgradeFollowUp, upgradeStopped, upgradeView, type Operation,
@@ -48,7 +49,7 @@ export function parseDrainTimeout(text: string): number {
   return seconds;
 }
 
-export interface UpgradeOpts {
+export interface UpgradeOpts extends VarOpts {
   to: { name?: string; version: string };
   maxUnavailable?: number;
   onFailure?: 'rollback' | 'pause';
@@ -62,7 +63,8 @@ export interface UpgradeOpts {
 }
 
 /** The POST /v1/clusters/{id}/upgrades body; only what was given (the server applies the defaults). */
-export function buildUpgradeBody(o: UpgradeOpts): UpgradeBody {
+export function buildUpgradeBody(o: UpgradeOpts, read?: (file: string) => string): UpgradeBody {
+  const variables = buildVariables(o, read);
   return {
     to: o.to,
     ...(o.maxUnavailable !== undefined ? { maxUnavailable: o.maxUnavailable } : {}),
@@ -71,6 +73,7 @@ export function buildUpgradeBody(o: UpgradeOpts): UpgradeBody {
     ...(o.window ? { maintenanceWindow: o.window } : {}),
     ...(o.skipWorkers ? { skipWorkers: true } : {}),
     ...(o.drainTimeout !== undefined ? { drainTimeoutSeconds: o.drainTimeout } : {}),
+    ...(variables ? { variables } : {}),
   };
 }
 
@@ -207,6 +210,8 @@ export function registerClusterUpgrade(clusters: Command, rt: CliRuntime): void 
       .option('--window <start/end>', 'run in this maintenance window instead (ISO times, e.g. 2026-12-01T02:00:00Z/2026-12-01T05:00:00Z)', parseWindow)
       .option('--skip-workers', 'upgrade the control plane only (refused if workers would break the version-skew rule)')
       .option('--drain-timeout <duration>', 'time a drain may take, respecting PodDisruptionBudgets (default 10m, 30s to 1h)', parseDrainTimeout)
+      .option('--var <NAME=value>', `${VAR_HELP}; e.g. one the target version newly requires; a variable not given keeps its value`, collectVars)
+      .option('--var-file <file>', VAR_FILE_HELP)
       .option('--idempotency-key <key>', IDEMPOTENCY_HELP)
       .option('--watch', 'follow the upgrade live; exit 0 when it succeeds, 4 when it fails, is cancelled or pauses on a failure')
       .option('--interval <duration>', INTERVAL_HELP, parseInterval),

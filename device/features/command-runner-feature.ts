@@ -1,3 +1,4 @@
+import type { TroubleshootAccess } from './tunnel-feature.js';
 import { resultMessage, TOPICS, type CommandMessage, type ResultMessage } from '../../lambdas/contracts/mqtt.js';
 import type { Sleep } from '../backoff.js';
 import { classifyCommand } from '../classify-command.js';
@@ -25,6 +26,8 @@ export interface CommandRunnerOptions {
   readonly readyTimeoutMs: number;
   /** How often the node is looked at while waiting for Ready. */
   readonly readyPollMs: number;
+  /** The remote-shell feature, for `troubleshoot-user`. */
+  readonly troubleshoot?: TroubleshootAccess;
 }
 
 class DeadlinePassed extends Error {}
@@ -100,6 +103,7 @@ export class CommandRunnerFeature implements Feature {
       rebootThenVerify: (reboot, abandoned) => this.rebootThenVerify(reboot, abandoned),
       readyTimeoutMs: this.o.readyTimeoutMs,
       readyPollMs: this.o.readyPollMs,
+      ...(this.o.troubleshoot ? { troubleshoot: this.o.troubleshoot } : {}),
     };
   }
 

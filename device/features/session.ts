@@ -1,4 +1,5 @@
 import { TOPICS } from '../../lambdas/contracts/mqtt.js';
+import { tunnelNotifyTopic } from '../../lambdas/contracts/tunnels.js';
 import type { Log } from '../registration.js';
 import type { Credentials, Registration } from '../state-store.js';
 import type { MqttTransport, TransportFactory } from '../transport.js';
@@ -22,6 +23,8 @@ export interface SessionOptions {
   readonly connectedPhase: () => AgentPhase;
   /** A message on this host's commands topic (other topics are dropped). */
   readonly onCommand: (payload: string) => void;
+  /** A Secure Tunneling notification for this thing (subscribed only when given). */
+  readonly onTunnelNotify?: (payload: string) => void;
   /** After every (re)connect, once subscribed and the pending commands were asked for. */
   readonly onConnected?: (info: { readonly reconnect: boolean }) => void;
 }
@@ -36,6 +39,7 @@ export interface SessionOptions {
 export class SessionFeature implements Feature {
   private readonly transport: MqttTransport;
   private readonly hostId: string;
+  private readonly notifyTopic: string;
 
   constructor(private readonly o: SessionOptions) {
     const { registration, credentials, keyPem } = o.identity;
@@ -44,12 +48,15 @@ export class SessionFeature implements Feature {
       endpoint: registration.mqtt.endpoint, port: registration.mqtt.port, clientId: registration.thingName,
       certificatePem: credentials.certificatePem, keyPem, caPem: credentials.caPem, log: o.log, random: o.random,
     });
+    this.notifyTopic = tunnelNotifyTopic(registration.thingName);
     this.transport.onMessage((topic, payload) => {
       if (topic === TOPICS.commands(this.hostId)) o.onCommand(payload);
+      else if (topic === this.notifyTopic) o.onTunnelNotify?.(payload);
     });
     this.transport.onConnected(async ({ reconnect }) => {
       o.state.phase = o.connectedPhase();
       await this.transport.subscribe(TOPICS.commands(this.hostId));
+      if (o.onTunnelNotify) await this.transport.subscribe(this.notifyTopic);
       void this.publish(TOPICS.pendingCommands(this.hostId), { at: o.now().toISOString() });
       o.onConnected?.({ reconnect });
     });
@@ -65,6 +72,7 @@ export class SessionFeature implements Feature {
   /** Resolves once connected the first time. */
   async start(): Promise<void> {
     await this.transport.subscribe(TOPICS.commands(this.hostId));
+    if (this.o.onTunnelNotify) await this.transport.subscribe(this.notifyTopic);
     await this.transport.connect();
   }
 

@@ -25,6 +25,8 @@ export interface StatusReporterOptions {
   readonly checkIntervalMs: number;
   /** A full report (with inventory) at least this often. */
   readonly fullReportSeconds: number;
+  /** false: every report says remote access is off (install configuration), so the cloud refuses tunnels. */
+  readonly remoteAccess?: boolean;
 }
 
 /**
@@ -93,6 +95,7 @@ export class StatusReporter implements Feature {
     const seq = nextSeq(this.lastSeq, this.o.now().getTime());
     this.lastSeq = seq;
     const msg = statusReport(s, { kind, seq, at: this.o.now(), addresses, ...(kind === 'full' ? { inventory: await this.o.inventory(s) } : {}), ...(packs ? { packs } : {}) });
+    if (this.o.remoteAccess === false) msg.remoteAccess = false;
     if (kind === 'full') this.lastFull = this.o.now().getTime();
     this.o.state.statusSent += 1;
     await this.o.publish(TOPICS.status(this.o.hostId), statusMessage.parse(msg));

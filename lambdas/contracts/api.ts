@@ -53,6 +53,8 @@ export const userDataBody = z.strictObject({
     })
     .optional(),
   installDevice: z.string().max(64).regex(/^(auto|\/dev\/[a-zA-Z0-9/_-]+)$/).optional(),
+  /** false: the host refuses remote-shell tunnels entirely (the agent is told in its settings). @default true */
+  remoteAccess: z.boolean().optional(),
 });
 
 // ---------- hosts ----------
@@ -233,6 +235,8 @@ export const createUpgradeBody = z.strictObject({
   skipWorkers: z.boolean().optional(),
   /** Seconds a drain may take (PodDisruptionBudgets respected); a drain that does not finish fails the node. @default 600 */
   drainTimeoutSeconds: z.number().int().min(30).max(3600).optional(),
+  /** Values of the target version's variables (e.g. one it newly requires); a variable not named keeps its value. */
+  variables: variableValues.optional(),
 });
 
 export const clusterStatus = z.enum(['provisioning', 'running', 'updating', 'upgrading', 'degraded', 'failed', 'deleting']);

@@ -32,7 +32,8 @@ const THING = '${iot:Connection.Thing.ThingName}';
 
 /**
  * Per-thing policy: a device connects only as its own thing (and only while its certificate is
- * attached to it), and touches only edgefleet/hosts/<itself>/...
+ * attached to it), and touches only edgefleet/hosts/<itself>/... and its own Secure Tunneling
+ * notify topic (`$aws/things/<itself>/tunnels/notify`, receive only).
  */
 export function devicePolicyDocument(partition = 'aws', region = '*', account = '*'): Record<string, unknown> {
   const arn = (kind: string, rest: string) => `arn:${partition}:iot:${region}:${account}:${kind}/${rest}`;
@@ -47,8 +48,15 @@ export function devicePolicyDocument(partition = 'aws', region = '*', account = 
         Effect: 'Allow', Action: 'iot:Publish',
         Resource: ['status', 'results', 'commands/pending'].map((t) => arn('topic', `edgefleet/hosts/${THING}/${t}`)),
       },
-      { Effect: 'Allow', Action: 'iot:Subscribe', Resource: arn('topicfilter', `edgefleet/hosts/${THING}/commands`) },
-      { Effect: 'Allow', Action: 'iot:Receive', Resource: arn('topic', `edgefleet/hosts/${THING}/commands`) },
+      // Its commands, and the Secure Tunneling notification IoT Core sends its own thing when a tunnel opens.
+      {
+        Effect: 'Allow', Action: 'iot:Subscribe',
+        Resource: [arn('topicfilter', `edgefleet/hosts/${THING}/commands`), arn('topicfilter', `$aws/things/${THING}/tunnels/notify`)],
+      },
+      {
+        Effect: 'Allow', Action: 'iot:Receive',
+        Resource: [arn('topic', `edgefleet/hosts/${THING}/commands`), arn('topic', `$aws/things/${THING}/tunnels/notify`)],
+      },
     ],
   };
 }

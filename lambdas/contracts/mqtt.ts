@@ -53,11 +53,16 @@ export const statusMessage = z.strictObject({
   addresses: z.array(nicAddresses).max(64).optional(),
   /** On the init node: each pack of the applied profile and its state (sent on change). */
   packs: z.array(packStatus).max(64).optional(),
+  /** false when the install configuration switched remote access (tunnels) off. */
+  remoteAccess: z.boolean().optional(),
 });
 export type StatusMessage = z.infer<typeof statusMessage>;
 
 /** The allow-list of operations an agent will run. Anything else is refused on the device too. */
-export const commandType = z.enum(['upgrade', 'reboot', 'reset', 'apply-cloud-config', 'kube-node', 'preflight', 'report-state', 'wait-packs', 'export-kubeconfig', 'collect-diagnostics']);
+export const commandType = z.enum([
+  'upgrade', 'reboot', 'reset', 'apply-cloud-config', 'kube-node', 'preflight', 'report-state', 'wait-packs', 'export-kubeconfig', 'collect-diagnostics',
+  'troubleshoot-user',
+]);
 
 /**
  * Parameters of `upgrade` (Kairos A/B): `image` (OCI reference), `version` (the Kairos version

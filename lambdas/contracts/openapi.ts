@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import * as api from './api.js';
+import * as tunnels from './tunnels.js';
 import { authConfig } from './auth-config.js';
 import { deviceRegisterBody, deviceRegisterResponse } from './device.js';
 import { createDiagnosticsBody, diagnosticsView } from './diagnostics.js';
@@ -35,6 +36,9 @@ export const ROUTE_DOCS: Readonly<Record<string, Doc>> = {
   'POST /v1/hosts/{hostId}/approve': { summary: 'Approve a pending host', body: api.approveHostBody, response: api.host },
   'POST /v1/hosts/{hostId}/reject': { summary: 'Reject a pending host', body: api.rejectHostBody, response: api.host },
   'POST /v1/hosts/{hostId}/decommission': { summary: 'Decommission a host: revoke its certificate and delete its IoT thing (the record stays until DELETE)', body: api.decommissionHostBody, response: api.host },
+  'POST /v1/hosts/{hostId}/tunnels': { summary: 'Open a remote-shell tunnel (AWS IoT Secure Tunneling) to a host; needs hosts:troubleshoot; the source access token is returned once', body: tunnels.openTunnelBody, response: tunnels.openedTunnel, status: 201 },
+  'GET /v1/hosts/{hostId}/tunnels': { summary: "A host's tunnels, newest first (an expired one shows closed: expired)", query: tunnels.listTunnelsQuery, response: tunnels.tunnelList },
+  'DELETE /v1/hosts/{hostId}/tunnels/{tunnelId}': { summary: 'Close a tunnel: both sides are disconnected and the temporary user removed', response: tunnels.tunnel },
   'POST /v1/profiles': { summary: 'Create a cluster profile', body: api.createProfileBody, response: api.profile, status: 201 },
   'GET /v1/profiles': { summary: 'List cluster profiles', query: listQuery, response: api.profilePage },
   'GET /v1/profiles/{name}': { summary: 'Get a cluster profile', response: api.profile },

@@ -96,6 +96,8 @@ export const upgradeInput = z.object({
   plan: upgradePlan,
   /** The failed upgrade this one rolls back. */
   rollbackOf: z.string().optional(),
+  /** The cluster's variables after the upgrade, when it sets any (as a reconfigure's). */
+  variables: reconfigureVariables.optional(),
   /** The rollback upgrade started when this one failed. */
   rolledBackBy: z.string().optional(),
 });

@@ -3,7 +3,7 @@
  * authorizer, grants) and by the local runtime's HTTP server. Plain data; no CDK imports, so
  * `local/` can use it without synthesizing.
  */
-export type ApiGroup = 'meta' | 'tokens' | 'user-data' | 'hosts' | 'profiles' | 'clusters' | 'operations' | 'audit' | 'device'
+export type ApiGroup = 'meta' | 'tokens' | 'user-data' | 'hosts' | 'profiles' | 'clusters' | 'operations' | 'audit' | 'device' | 'tunnels'
   | 'diagnostics';
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 export type TableAccess = 'none' | 'read' | 'write' | 'readwrite';
@@ -44,6 +44,8 @@ export const API_GROUPS: Readonly<Record<ApiGroup, ApiGroupSpec>> = {
   device: { entry: 'lambdas/handlers/http/device.ts', stateTable: 'readwrite', auditTable: 'write', maxBodyBytes: 32 * KB },
   /** Its own function: the only one that may presign bundle uploads and downloads (s3 on the bundle prefix). */
   diagnostics: { entry: 'lambdas/handlers/http/diagnostics.ts', stateTable: 'readwrite', auditTable: 'write', maxBodyBytes: 4 * KB },
+  /** Remote shell: Secure Tunneling (OpenTunnel, CloseTunnel) and the troubleshoot-user command. */
+  tunnels: { entry: 'lambdas/handlers/http/tunnels.ts', stateTable: 'readwrite', auditTable: 'write', maxBodyBytes: 8 * KB },
 };
 
 const r = (method: HttpMethod, path: string, group: ApiGroup, auth: 'jwt' | 'none' = 'jwt'): ApiRoute => ({ method, path, group, auth });
@@ -69,6 +71,9 @@ export const API_ROUTES: readonly ApiRoute[] = [
   r('POST', '/v1/hosts/{hostId}/approve', 'hosts'),
   r('POST', '/v1/hosts/{hostId}/reject', 'hosts'),
   r('POST', '/v1/hosts/{hostId}/decommission', 'hosts'),
+  r('POST', '/v1/hosts/{hostId}/tunnels', 'tunnels'),
+  r('GET', '/v1/hosts/{hostId}/tunnels', 'tunnels'),
+  r('DELETE', '/v1/hosts/{hostId}/tunnels/{tunnelId}', 'tunnels'),
 
   r('POST', '/v1/profiles', 'profiles'),
   r('GET', '/v1/profiles', 'profiles'),

@@ -11,7 +11,9 @@ export type Action =
   | 'profiles:create' | 'profiles:read'
   | 'clusters:create' | 'clusters:read' | 'clusters:update' | 'clusters:delete' | 'clusters:kubeconfig'
   | 'operations:read'
-  | 'audit:read';
+  | 'audit:read'
+  /** Remote shell on a host: in no role; needs the `<project>:troubleshoot` grant (see `can`). */
+  | 'hosts:troubleshoot';
 
 const READ: readonly Action[] = ['tokens:read', 'hosts:read', 'profiles:read', 'clusters:read', 'operations:read'];
 const OPERATE: readonly Action[] = [
@@ -33,6 +35,12 @@ export interface Principal {
   readonly subject: string;
   /** Role per project; the key `*` applies to every project. */
   readonly roles: Readonly<Record<string, Role>>;
+  /**
+   * Projects where the holder was granted remote troubleshooting (`<project>:troubleshoot`
+   * claim entries; `*` for every project). No role includes it, admin neither: an admin who
+   * wants a shell grants it to themself in the identity provider, which is visible there.
+   */
+  readonly troubleshoot?: readonly string[];
 }
 
 const ROLE_RANK: Record<Role, number> = { viewer: 1, operator: 2, admin: 3 };
@@ -49,13 +57,16 @@ export function principalFromClaims(claims: Readonly<Record<string, unknown>>): 
   }
   const raw = claims['edgefleet:roles'] ?? claims['cognito:groups'];
   const roles: Record<string, Role> = {};
+  const troubleshoot: string[] = [];
   for (const entry of claimList(raw)) {
+    const g = /^([a-z0-9*][a-z0-9-]*):troubleshoot$/.exec(entry);
+    if (g) { troubleshoot.push(g[1]!); continue; }
     const m = /^([a-z0-9*][a-z0-9-]*):(viewer|operator|admin)$/.exec(entry);
     if (!m) continue;
     const [, project, role] = m as unknown as [string, string, Role];
     if (!roles[project] || ROLE_RANK[role] > ROLE_RANK[roles[project]]) roles[project] = role;
   }
-  return { subject: sub, roles };
+  return { subject: sub, roles, ...(troubleshoot.length ? { troubleshoot } : {}) };
 }
 
 function claimList(raw: unknown): string[] {
@@ -80,8 +91,14 @@ export function roleIn(principal: Principal, project: string): Role | undefined 
   return direct ?? wildcard;
 }
 
+export function hasTroubleshootGrant(principal: Principal, project: string): boolean {
+  return (principal.troubleshoot ?? []).some((p) => p === project || p === '*');
+}
+
+/** `hosts:troubleshoot` needs both the grant and the operator or admin role in the project. */
 export function can(principal: Principal, project: string, action: Action): boolean {
   const role = roleIn(principal, project);
+  if (action === 'hosts:troubleshoot') return (role === 'operator' || role === 'admin') && hasTroubleshootGrant(principal, project);
   return role !== undefined && ROLE_ACTIONS[role].has(action);
 }
 
@@ -89,6 +106,11 @@ export function can(principal: Principal, project: string, action: Action): bool
 export function authorize(principal: Principal, project: string, action: Action): void {
   if (can(principal, project, action)) return;
   const role = roleIn(principal, project);
+  if (action === 'hosts:troubleshoot' && role) {
+    throw new ForbiddenError('forbidden', role === 'viewer'
+      ? `your role "viewer" in project "${project}" does not allow hosts:troubleshoot: a remote shell needs the operator or admin role and the troubleshoot grant`
+      : `your role "${role}" in project "${project}" does not allow hosts:troubleshoot without the troubleshoot grant in project "${project}", which no role includes; ask a project admin to add "${project}:troubleshoot" to your groups (edgefleet:roles or cognito:groups)`);
+  }
   throw new ForbiddenError(
     'forbidden',
     role

@@ -59,7 +59,7 @@ export function controlPlaneAddressOf(cluster: Pick<ClusterRecord, 'vip' | 'cont
 
 /** The variable values a node configuration of this operation renders: a reconfigure's new ones, else the cluster's. */
 export function variablesOf(op: OperationRecord, cluster: Pick<ClusterRecord, 'variables' | 'secretVariables'>): ClusterVariables {
-  if (op.type === 'reconfigure' && op.input.variables) return { values: op.input.variables.values, secrets: op.input.variables.secrets };
+  if ((op.type === 'reconfigure' || op.type === 'upgrade-cluster') && op.input.variables) return { values: op.input.variables.values, secrets: op.input.variables.secrets };
   return { values: cluster.variables ?? {}, secrets: cluster.secretVariables ?? [] };
 }
 

@@ -216,6 +216,8 @@ export interface UpgradeInput {
   readonly rollbackOf?: string;
   /** The rollback upgrade started when this one failed. */
   readonly rolledBackBy?: string;
+  /** The cluster's variables after the upgrade, when it sets any (as a reconfigure's). */
+  readonly variables?: ReconfigureVariables;
 }
 
 export interface CreateClusterOperation extends OperationBase { readonly type: 'create-cluster' }

@@ -18,7 +18,16 @@ export interface UserDataInput {
   };
   readonly installDevice?: string;
   readonly caBundle?: string;
+  /** false: the agent refuses remote-shell tunnels entirely (and says so in its status). @default true */
+  readonly remoteAccess?: boolean;
 }
+
+/**
+ * Where the agent puts a tunnel's temporary key (`<dir>/<user>`), and the sshd drop-in that
+ * makes sshd read it next to the users' own authorized_keys.
+ */
+export const TUNNEL_KEYS_DIR = '/run/edgefleet/authorized-keys';
+export const SSHD_DROP_IN = '/etc/ssh/sshd_config.d/50-edgefleet-tunnels.conf';
 
 /** Where the agent reads its settings on the installed host (persistent OEM partition). */
 export const AGENT_CONFIG_PATH = '/oem/edgefleet/agent.json';
@@ -59,6 +68,7 @@ export function renderUserData(i: UserDataInput): string {
   const agent = {
     apiUrl: i.apiUrl, registrationToken: i.registrationToken, project: i.project, site: i.site,
     tags: i.tags ?? {}, ...(i.caBundle ? { caBundle: i.caBundle } : {}), ...(i.network?.proxy ? { proxy: i.network.proxy } : {}),
+    ...(i.remoteAccess === false ? { remoteAccess: false } : {}),
   };
   const boot: Record<string, unknown>[] = [
     {
@@ -67,6 +77,12 @@ export function renderUserData(i: UserDataInput): string {
     },
     { name: 'EdgeFleet agent service', systemctl: { enable: ['edgefleet-agent'], start: ['edgefleet-agent'] } },
   ];
+  if (i.remoteAccess !== false) {
+    boot.unshift({
+      name: 'EdgeFleet remote shell keys',
+      files: [{ path: SSHD_DROP_IN, permissions: 0o644, content: `AuthorizedKeysFile .ssh/authorized_keys ${TUNNEL_KEYS_DIR}/%u\n` }],
+    });
+  }
   const initramfs: Record<string, unknown>[] = [];
   if (i.network && (i.network.address || i.network.interface || i.network.dns)) {
     initramfs.push({ name: 'EdgeFleet site network', files: [{ path: '/etc/systemd/network/10-edgefleet.network', permissions: 0o644, content: networkFile(i.network) }] });

@@ -38,9 +38,11 @@ export const ADAPTER_ACTIONS = {
   'dynamodb/profile-repository': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
   'dynamodb/registration-store': ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
   'dynamodb/token-repository': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+  'dynamodb/tunnel-repository': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
   'iot/command-publisher': ['iot:DescribeEndpoint', 'iot:Publish'],
   /** Presigning signs offline (no request): the URL carries these actions of the role. */
   's3/bundle-store': ['s3:GetObject', 's3:PutObject'],
+  'iot/secure-tunneling': ['iot:CloseTunnel', 'iot:DescribeTunnel', 'iot:OpenTunnel'],
   'iot/device-registry': [
     'iot:AttachPolicy', 'iot:AttachThingPrincipal', 'iot:CreateCertificateFromCsr', 'iot:CreateThing', 'iot:DeleteThing',
     'iot:DescribeEndpoint', 'iot:DetachThingPrincipal', 'iot:ListThingPrincipals', 'iot:UpdateCertificate',
@@ -113,6 +115,7 @@ export function workflowCalls(action: string, kinds: readonly WorkflowKind[] = K
 const HTTP_STATE_ADAPTERS: readonly AdapterName[] = [
   'dynamodb/token-repository', 'dynamodb/host-repository', 'dynamodb/device-plane-stores', 'dynamodb/profile-repository',
   'dynamodb/cluster-repository', 'dynamodb/operation-repository', 'dynamodb/idempotency-store', 'dynamodb/registration-store',
+  'dynamodb/tunnel-repository',
 ];
 const READS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
 const state = HANDLER_ENV.stateTable;
@@ -159,6 +162,14 @@ export const HTTP_AWS_CALLS: Readonly<Record<string, readonly AwsCall[]>> = {
     ...(['s3:PutObject', 's3:GetObject'] as const).map((action): AwsCall => ({
       action, resource: `${ARN}:s3:::{env:${HANDLER_ENV.diagnosticsBucket}}/diagnostics/default/h-1/c0ffee.tar.gz`, via: 's3/bundle-store',
     })),
+  ],
+  // Remote shell: Secure Tunneling (a tunnel's id is the service's), and the troubleshoot-user command.
+  'edgefleet-api-tunnels': [
+    ...RUNTIME_CALLS, ...tableCalls(state, HTTP_STATE_ADAPTERS), ...appendAudit, ...COMMAND_PUBLISH_CALLS,
+    // OpenTunnel has no resource type (IAM: "*"); the role limits it to the SSH service by condition.
+    { action: 'iot:OpenTunnel', resource: '*', via: 'iot/secure-tunneling' },
+    { action: 'iot:CloseTunnel', resource: `${ARN}:iot:{region}:{account}:tunnel/0b1e2c3d-aaaa-bbbb-cccc-1234567890ab`, via: 'iot/secure-tunneling' },
+    { action: 'iot:DescribeTunnel', resource: `${ARN}:iot:{region}:{account}:tunnel/0b1e2c3d-aaaa-bbbb-cccc-1234567890ab`, via: 'iot/secure-tunneling' },
   ],
   // Registration provisions (a refused or superseded certificate is revoked: UpdateCertificate).
   'edgefleet-api-device': [...RUNTIME_CALLS, ...tableCalls(state, HTTP_STATE_ADAPTERS), ...appendAudit, ...PROVISION],

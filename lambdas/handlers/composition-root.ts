@@ -7,6 +7,7 @@
  */
 import { IoTClient } from '@aws-sdk/client-iot';
 import { S3Client } from '@aws-sdk/client-s3';
+import { IoTSecureTunnelingClient } from '@aws-sdk/client-iotsecuretunneling';
 import { DynamoAuditLog } from '../adapters/dynamodb/audit-log.js';
 import { makeDocClient, type DocClient } from '../adapters/dynamodb/client.js';
 import { DynamoClusterRepository } from '../adapters/dynamodb/cluster-repository.js';
@@ -18,6 +19,8 @@ import { DynamoOperationRepository } from '../adapters/dynamodb/operation-reposi
 import { DynamoProfileRepository } from '../adapters/dynamodb/profile-repository.js';
 import { DynamoRegistrationStore } from '../adapters/dynamodb/registration-store.js';
 import { DynamoTokenRepository } from '../adapters/dynamodb/token-repository.js';
+import { DynamoTunnelRepository } from '../adapters/dynamodb/tunnel-repository.js';
+import { AwsTunnelService } from '../adapters/iot/secure-tunneling.js';
 import { IotCommandPublisher } from '../adapters/iot/command-publisher.js';
 import { IotDeviceRegistry } from '../adapters/iot/device-registry.js';
 import { x509CsrInspector } from '../adapters/x509/csr-inspector.js';
@@ -28,6 +31,8 @@ import type { AuditLog, Clock, IdempotencyStore, IdGenerator } from '../ports/in
 import type { CommandPublisher, CommandStore } from '../ports/device-plane.js';
 import type { CsrInspector, DeviceRegistry, RegistrationStore } from '../ports/device-registry.js';
 import type { SecretStore, WorkflowEngine } from '../ports/workflow.js';
+import type { TunnelService } from '../ports/tunnels.js';
+import type { TunnelDeps } from '../use-cases/tunnel-deps.js';
 import { IDEMPOTENCY_KEY_SECRET } from '../contracts/workflows.js';
 import type { DeviceDeps } from '../use-cases/device-deps.js';
 import type { UpgradeDeps } from '../use-cases/upgrades.js';
@@ -35,6 +40,7 @@ import type { WorkflowDeps } from '../use-cases/workflows/deps.js';
 import { awsSecretStore, awsWorkflowEngine, cryptoIds } from './aws-building-blocks.js';
 import { ConfigError, loadConfig, loadConfigRequirements, setting, SETTING_ENV, type EdgeFleetConfig, type RequiredSetting } from './config.js';
 import { getTracer } from './observability.js';
+import { UnavailableError } from '../domain/errors.js';
 
 export interface HttpConfig {
   readonly stateTable: string;
@@ -61,6 +67,8 @@ export interface HttpDeps extends UpgradeDeps {
   readonly bundles: BundleStore;
   readonly commands: CommandStore;
   readonly publisher: CommandPublisher;
+  /** Remote shell: the tunnel records, AWS IoT Secure Tunneling (or the local relay), the command channel. */
+  readonly tunnels: TunnelDeps;
 }
 
 /** What a runtime brings; everything else is built from the configuration. */
@@ -72,6 +80,8 @@ export interface RuntimeAdapters {
   readonly secrets: SecretStore;
   /** Where diagnostics bundles go; without one, asking for a bundle fails naming DIAGNOSTICS_BUCKET. */
   readonly bundles?: BundleStore;
+  /** AWS IoT Secure Tunneling, or the local relay; without it opening a tunnel fails (503). */
+  readonly tunnelService?: TunnelService;
   readonly clock?: Clock;
   readonly ids?: IdGenerator;
 }
@@ -85,6 +95,11 @@ export interface Root {
 }
 
 const systemClock: Clock = { now: () => new Date() };
+
+const noTunnels = async (): Promise<never> => {
+  throw new UnavailableError('tunnels-not-configured', 'this runtime has no Secure Tunneling service wired: remote shell is unavailable here');
+};
+const unwiredTunnels: TunnelService = { open: noTunnels, close: noTunnels, describe: noTunnels, endpoint: noTunnels };
 
 /**
  * An adapter on a table this function was deployed without: any use fails naming the
@@ -137,10 +152,15 @@ export function composeRoot(config: EdgeFleetConfig, adapters: RuntimeAdapters):
     auditRetentionDays: config.auditRetentionDays,
     ...(config.iotPolicyName ? { iotPolicyName: config.iotPolicyName } : {}),
   };
+  const tunnels: TunnelDeps = {
+    clock, ids, hosts, audit, status, commands, publisher, secrets,
+    tunnels: onState((t) => new DynamoTunnelRepository(db, t)),
+    tunnelService: adapters.tunnelService ?? unwiredTunnels,
+  };
   const http: HttpDeps = {
     workflows, workflowSettings: config.workflowSettings, clock, ids,
     tokens, hosts, status, profiles, clusters, operations, audit, idempotency, fingerprintKey: fingerprintKeyLoader(secrets),
-    config: httpConfig, registry, csr: x509CsrInspector, registrations, secrets, diagnostics, bundles, commands, publisher,
+    config: httpConfig, registry, csr: x509CsrInspector, registrations, secrets, tunnels, diagnostics, bundles, commands, publisher,
   };
   return { config, http, device, workflow };
 }
@@ -180,6 +200,7 @@ export function awsRoot(required: readonly RequiredSetting[]): Root {
     workflows: awsWorkflowEngine(config),
     secrets: awsSecretStore(config),
     ...(config.diagnosticsBucket ? { bundles: new S3BundleStore(new S3Client({ maxAttempts: 3 }), config.diagnosticsBucket) } : {}),
+    tunnelService: new AwsTunnelService(new IoTSecureTunnelingClient({ maxAttempts: 3 })),
   });
   return aws;
 }

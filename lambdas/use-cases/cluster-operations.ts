@@ -2,9 +2,9 @@ import type { z } from 'zod';
 import type { reconfigureClusterBody, scaleClusterBody } from '../contracts/api.js';
 import type { WorkflowKind } from '../contracts/workflows.js';
 import { ConflictError, NotFoundError, UnprocessableError, ValidationError } from '../domain/errors.js';
-import { changedVariables, checkValues, layersForComparison, secretVariableName, type ClusterVariables } from '../domain/profile-variables.js';
+import { changedVariables, checkValues, layersForComparison, secretVariableName, type ClusterVariables, type VariableValue } from '../domain/profile-variables.js';
 import { CLAIMABLE } from '../domain/host-lifecycle.js';
-import type { ClusterRecord, ClusterStatus, HostProgress, OperationRecord, OperationSpec, ProfileVersionRecord } from '../domain/model.js';
+import type { ClusterRecord, ClusterStatus, HostProgress, OperationRecord, OperationSpec, ProfileVersionRecord, ReconfigureVariables } from '../domain/model.js';
 import { classifyChanges, RECONFIGURE_ALLOWED } from '../domain/reconfigure.js';
 import { planScale } from '../domain/scaling.js';
 import type { SecretStore, WorkflowEngine } from '../ports/workflow.js';
@@ -170,6 +170,45 @@ export async function scaleCluster(deps: ClusterOpsDeps, ctx: RequestContext, id
 
 const variablesOfCluster = (c: ClusterRecord): ClusterVariables => ({ values: c.variables ?? {}, secrets: c.secretVariables ?? [] });
 
+/** A move of a cluster between profile versions with new variable values, checked; nothing written yet. */
+export interface VariablesMove {
+  /** The two versions' layers with the variables filled in (a new secret value shows as changed), to classify or plan. */
+  readonly fromLayers: ProfileVersionRecord['layers'];
+  readonly toLayers: ProfileVersionRecord['layers'];
+  /** Names of the variables the move changes, secret ones included. */
+  readonly changed: readonly string[];
+  /** The new secret values: for the secret store only (`storeSecretVariables`). */
+  readonly secretValues: Readonly<Record<string, string>>;
+  /** The operation's `input.variables` when it sets any. */
+  readonly input?: ReconfigureVariables;
+}
+
+/**
+ * Checks `supplied` against the variables `to` declares, keeping the cluster's other values
+ * (422 invalid-variables naming each problem), and fills them into both versions' layers so the
+ * change is classified like any layer change. Shared by reconfigure and upgrade.
+ */
+export function moveVariables(cluster: ClusterRecord, from: ProfileVersionRecord, to: ProfileVersionRecord, supplied: Readonly<Record<string, VariableValue>> | undefined): VariablesMove {
+  const current = variablesOfCluster(cluster);
+  const checked = checkValues(to.variables ?? [], supplied ?? {}, current);
+  if (!checked.ok) {
+    throw new UnprocessableError('invalid-variables', `cluster ${cluster.name} cannot move to ${to.name}@${to.version} with these variables: ${checked.errors.map((e) => e.message).join('; ')}`, { errors: checked.errors });
+  }
+  const newSecrets = Object.keys(checked.secretValues);
+  const changed = changedVariables(current, checked.variables, newSecrets);
+  return {
+    fromLayers: layersForComparison(from.layers, from.variables ?? [], current),
+    toLayers: layersForComparison(to.layers, to.variables ?? [], checked.variables, newSecrets),
+    changed, secretValues: checked.secretValues,
+    ...(supplied || changed.length > 0 ? { input: { values: checked.variables.values, secrets: [...checked.variables.secrets], changed: [...changed] } } : {}),
+  };
+}
+
+/** Puts a move's new secret values into the secret store (`clusters/<id>/vars/<NAME>`). */
+export async function storeSecretVariables(deps: Pick<ClusterOpsDeps, 'secrets'>, clusterId: string, move: VariablesMove): Promise<void> {
+  for (const [name, value] of Object.entries(move.secretValues)) await deps.secrets.put(secretVariableName(clusterId, name), value);
+}
+
 /**
  * reconfigure: a new profile version, new variable values, or both, whose changes are
  * restarts, reloads or nothing; the rest is the upgrade API's. New values are classified like
@@ -185,25 +224,19 @@ export async function reconfigureCluster(deps: ClusterOpsDeps, ctx: RequestConte
       requireIdle(cluster, 'reconfigure it');
       const target = body.profile ?? cluster.profile;
       const { from, to } = await targetVersions(deps, ctx, cluster, target, 'profile');
-      const current = variablesOfCluster(cluster);
-      const checked = checkValues(to.variables ?? [], body.variables ?? {}, current);
-      if (!checked.ok) {
-        throw new UnprocessableError('invalid-variables', `cluster ${cluster.name} cannot move to ${target.name}@${target.version} with these variables: ${checked.errors.map((e) => e.message).join('; ')}`, { errors: checked.errors });
-      }
-      const newSecrets = Object.keys(checked.secretValues);
-      changed = changedVariables(current, checked.variables, newSecrets);
-      const plan = classifyChanges(layersForComparison(from.layers, from.variables ?? [], current), layersForComparison(to.layers, to.variables ?? [], checked.variables, newSecrets));
+      const move = moveVariables(cluster, from, to, body.variables);
+      changed = move.changed;
+      const plan = classifyChanges(move.fromLayers, move.toLayers);
       if (!RECONFIGURE_ALLOWED.has(plan.behaviour)) {
         const list = plan.changes.filter((c) => !RECONFIGURE_ALLOWED.has(c.behaviour)).map((c) => `${c.layer} ${c.change} → ${c.behaviour} (${c.reason})`).join('; ');
         throw new ConflictError('reconfigure-needs-upgrade',
           `moving cluster ${cluster.name} to ${target.name}@${target.version} needs a ${plan.behaviour} of its nodes: ${list}. ` +
-          `Use the rolling upgrade instead: POST /v1/clusters/${cluster.id}/upgrades (edgefleet clusters upgrade ${cluster.id} --to ${target.name}@${target.version})`);
+          `Use the rolling upgrade instead: POST /v1/clusters/${cluster.id}/upgrades (edgefleet clusters upgrade ${cluster.id} --to ${target.name}@${target.version}${Object.keys(body.variables ?? {}).length ? ' with the same variables' : ''})`);
       }
-      for (const [name, value] of Object.entries(checked.secretValues)) await deps.secrets.put(secretVariableName(cluster.id, name), value);
+      await storeSecretVariables(deps, cluster.id, move);
       const hosts = plan.behaviour === 'no-op' ? [] : hostsOf(cluster);
-      const variables = body.variables || changed.length > 0 ? { values: checked.variables.values, secrets: [...checked.variables.secrets], changed: [...changed] } : undefined;
       const op = newOperation(deps, ownerOf(ctx), {
-        type: 'reconfigure', input: { profile: target, behaviour: plan.behaviour, changes: plan.changes.map((c) => ({ ...c })), ...(variables ? { variables } : {}) },
+        type: 'reconfigure', input: { profile: target, behaviour: plan.behaviour, changes: plan.changes.map((c) => ({ ...c })), ...(move.input ? { variables: move.input } : {}) },
       }, cluster, hosts, hosts.length, deps.workflowSettings);
       return start(deps, cluster, op, 'updating');
     },

@@ -76,14 +76,17 @@ export async function recordResult(deps: DeviceDeps, hostId: string, commandId: 
   throw new ConflictError('result-lost-race', `result ${result.phase} of command ${commandId} on ${hostId} lost ${RESULT_ATTEMPTS} update races; it will be delivered again`);
 }
 
+/** What storing and publishing a command needs. */
+export type CommandDeps = Pick<DeviceDeps, 'clock' | 'commands' | 'publisher' | 'secrets' | 'bundles'>;
+
 /**
  * What goes on the wire: the stored command with its secret placeholders filled in. The
  * secret exists only in this message (TLS to the one device allowed to read the topic).
  */
-/** What storing and publishing a command needs (the HTTP routes that send one have no more). */
-export type IssueDeps = Pick<DeviceDeps, 'clock' | 'commands' | 'publisher' | 'secrets' | 'bundles'>;
+/** Kept for the diagnostics use case: the same as CommandDeps. */
+export type IssueDeps = CommandDeps;
 
-async function envelope(deps: IssueDeps, c: CommandRecord): Promise<CommandEnvelope> {
+async function envelope(deps: CommandDeps, c: CommandRecord): Promise<CommandEnvelope> {
   let params = c.params;
   for (const [placeholder, name] of Object.entries(c.secrets ?? {})) {
     const value = deps.secrets ? await deps.secrets.get(name) : undefined;
@@ -96,7 +99,7 @@ async function envelope(deps: IssueDeps, c: CommandRecord): Promise<CommandEnvel
 }
 
 /** Publishes a stored command and marks it sent; a failure leaves it queued (fetched on reconnect). */
-export async function publishStored(deps: IssueDeps, c: CommandRecord): Promise<boolean> {
+export async function publishStored(deps: CommandDeps, c: CommandRecord): Promise<boolean> {
   try {
     await deps.publisher.publish(c.hostId, await envelope(deps, c));
   } catch (error) {
@@ -117,7 +120,7 @@ export async function publishStored(deps: IssueDeps, c: CommandRecord): Promise<
  * when the device asks for pending commands on its next (re)connect.
  */
 export async function issueCommand(
-  deps: IssueDeps, hostId: string, command: Pick<CommandRecord, 'commandId' | 'type' | 'params' | 'deadline'>,
+  deps: CommandDeps, hostId: string, command: Pick<CommandRecord, 'commandId' | 'type' | 'params' | 'deadline'>,
 ): Promise<{ created: boolean; published: boolean }> {
   const now = deps.clock.now();
   const record: CommandRecord = { ...command, hostId, state: 'queued', version: 1, createdAt: now.toISOString(), updatedAt: now.toISOString() };

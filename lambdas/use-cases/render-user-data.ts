@@ -27,6 +27,7 @@ export async function createUserData(deps: Deps, ctx: RequestContext, apiUrl: st
         ...(input.sshAuthorizedKeys ? { sshAuthorizedKeys: input.sshAuthorizedKeys } : {}),
         ...(input.network ? { network: input.network } : {}),
         ...(input.installDevice ? { installDevice: input.installDevice } : {}),
+        ...(input.remoteAccess === false ? { remoteAccess: false } : {}),
       });
     },
     describe: () => ({ detail: `site ${input.site}` }),

@@ -5,7 +5,7 @@ import type { ClusterRecord, OperationRecord, UpgradeInput, UpgradeOperation } f
 import { refusalKind } from '../domain/plan-refusal.js';
 import { planUpgrade, type UpgradeNode, type UpgradePlan } from '../domain/upgrade-plan.js';
 import type { StatusStore } from '../ports/device-plane.js';
-import { newOperation, ownerOf, requireIdle, start, stopRun, targetVersions, type ClusterOpsDeps, type OperationOwner } from './cluster-operations.js';
+import { moveVariables, newOperation, ownerOf, requireIdle, start, stopRun, storeSecretVariables, targetVersions, type ClusterOpsDeps, type OperationOwner } from './cluster-operations.js';
 import { mutate, read, visible, type RequestContext } from './context.js';
 import { operationDeadline } from './workflows/deps.js';
 import { reportedNode } from './workflows/node-state.js';
@@ -61,8 +61,11 @@ export async function startUpgrade(deps: UpgradeDeps, ctx: RequestContext, clust
       requireIdle(cluster, 'upgrade it');
       const name = body.to.name ?? cluster.profile.name;
       const { from, to } = await targetVersions(deps, ctx, cluster, { name, version: body.to.version }, 'to');
+      // The target version's variables (one it newly requires needs a value here), filled in so
+      // that a changed value is planned like any other layer change.
+      const move = moveVariables(cluster, from, to, body.variables);
       const planned = planUpgrade({
-        from: from.layers, to: to.layers, nodes: await clusterNodes(deps, cluster), now: deps.clock.now(),
+        from: move.fromLayers, to: move.toLayers, nodes: await clusterNodes(deps, cluster), now: deps.clock.now(),
         options: {
           ...(body.maxUnavailable !== undefined ? { maxUnavailable: body.maxUnavailable } : {}),
           ...(body.skipWorkers !== undefined ? { skipWorkers: body.skipWorkers } : {}),
@@ -74,13 +77,14 @@ export async function startUpgrade(deps: UpgradeDeps, ctx: RequestContext, clust
         if (refusalKind(planned.code) === 'conflict') throw new ConflictError(planned.code, planned.message);
         throw new ValidationError(planned.code, planned.message, { errors: [{ path: 'to', message: planned.message }] });
       }
+      await storeSecretVariables(deps, cluster.id, move);
       return recordUpgrade(deps, ownerOf(ctx), cluster, planned.plan, {
         to: { name, version: body.to.version }, from: cluster.profile, onFailure: body.onFailure ?? 'rollback',
-        drainTimeoutSeconds: body.drainTimeoutSeconds ?? 600,
+        drainTimeoutSeconds: body.drainTimeoutSeconds ?? 600, ...(move.input ? { variables: move.input } : {}),
         ...(body.maintenanceWindow ? { notBefore: body.maintenanceWindow.start, window: body.maintenanceWindow } : {}),
       });
     },
-    describe: (op) => ({ detail: `to ${body.to.version}; upgrade ${op.id}` }),
+    describe: (op) => ({ detail: `to ${body.to.version}${op.type === 'upgrade-cluster' && op.input.variables?.changed.length ? `, variables ${op.input.variables.changed.join(', ')}` : ''}; upgrade ${op.id}` }),
   });
 }
 

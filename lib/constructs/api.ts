@@ -13,6 +13,8 @@ import {
 } from '../api-routes.js';
 import { acknowledgeNag } from '../nag.js';
 import { DeviceIdentity } from './device-identity.js';
+import { grantCommandPublish } from './iot-rules.js';
+import { grantSecureTunneling } from './secure-tunneling.js';
 import { bindTable, EdgeFunction, type LogLevel } from './edge-function.js';
 import { OperatorIdentity } from './operator-identity.js';
 
@@ -189,6 +191,9 @@ export class EdgeFleetApi extends Construct {
     // Registration provisions and revokes; only decommission (hosts) retires things.
     this.devices.grantProvision(functions.device);
     this.devices.grantDeprovision(functions.hosts);
+    // Remote shell: Secure Tunneling, and the troubleshoot-user command to the host.
+    grantSecureTunneling(functions.tunnels);
+    grantCommandPublish(functions.tunnels);
 
     const integrations = new Map<ApiGroup, HttpLambdaIntegration>();
     const integrationFor = (group: ApiGroup) => {

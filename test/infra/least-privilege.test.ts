@@ -69,6 +69,10 @@ describe('least privilege of the API handlers', () => {
           } else if (group === 'diagnostics' && actions.every((a) => a.startsWith('iot:'))) {
             // It sends the host its collect-diagnostics command: DescribeEndpoint has no resource-level permission.
             expect(actions).toEqual(['iot:DescribeEndpoint']);
+          } else if (group === 'tunnels' && actions.every((a) => a.startsWith('iot:'))) {
+            // The command publisher finds the data endpoint; OpenTunnel has no resource type (SSH only, by condition).
+            expect([['iot:DescribeEndpoint'], ['iot:OpenTunnel']]).toContainEqual(actions);
+            if (actions[0] === 'iot:OpenTunnel') expect(JSON.stringify(s)).toMatch(/"ForAllValues:StringEquals":\{"iot:TunnelDestinationService":\[?"SSH"\]?\}/);
           } else {
             expect(actions).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
           }

@@ -6,6 +6,7 @@ import { API_GROUPS, API_ROUTES, routeKey } from '../../lib/api-routes.js';
 import { ROUTE_DOCS } from '../../lambdas/contracts/openapi.js';
 import { LOCAL_AUDIENCE, LOCAL_ISSUER } from '../../local/local-issuer.js';
 import { eventually, seedApprovedHosts, startHarness, type Harness } from './harness.js';
+import { generateSshKeyPair } from '../../cli/ssh-keys.js';
 
 let h: Harness;
 const ids: Record<string, string> = {};
@@ -25,7 +26,7 @@ async function stateFingerprint(): Promise<string> {
 const db = () => h.rt.dynamo;
 
 const fill = (p: string) => p.replace('{id}', ids.token!).replace('{hostId}', ids.host!).replace('{name}', 'victim-prof')
-  .replace('{version}', '1.0.0').replace('{clusterId}', ids.cluster!).replace('{operationId}', ids.operation!).replace('{upgradeId}', ids.operation!);
+  .replace('{version}', '1.0.0').replace('{clusterId}', ids.cluster!).replace('{operationId}', ids.operation!).replace('{upgradeId}', ids.operation!).replace('{tunnelId}', 'tunnel-nope');
 
 const jwtRoutes = API_ROUTES.filter((r) => r.auth === 'jwt');
 const bodyRoutes = API_ROUTES.filter((r) => ROUTE_DOCS[routeKey(r)]?.body);
@@ -156,8 +157,10 @@ describe('changes nothing on bad input', () => {
 
     it.each(jwtRoutes.filter((r) => r.path.includes('{')).map((r) => [routeKey(r), r] as const))(
       "%s on another project's object → 404, nothing revealed", async (_k, r) => {
-        const attacker = await h.token('mallory', ['attacker:admin']);
+        // With the remote-shell grant too: the refusal must come from the object, not the permission.
+        const attacker = await h.token('mallory', ['attacker:admin', 'attacker:troubleshoot']);
         const body = r.path.endsWith('/versions') && r.method === 'POST' ? { version: '9.9.9', layers }
+          : r.path.endsWith('/tunnels') && r.method === 'POST' ? { reason: 'steal a shell', publicKey: generateSshKeyPair('x').publicKey }
           : r.method === 'PATCH' ? { version: 1, name: 'pwned' }
             : r.path.endsWith('/scale') ? { pool: 'edge', add: ['h-1'] }
               : r.path.endsWith('/reconfigure') ? { profile: { name: 'p', version: '1.0.0' } }

@@ -211,6 +211,13 @@ describe('upgrade flags', () => {
       maintenanceWindow: { start: 'a', end: 'b' }, skipWorkers: true, drainTimeoutSeconds: 120,
     });
   });
+
+  it('sends --var and --var-file values (a version that newly requires a variable), a name in both refused', () => {
+    const read = () => 'PASSWORD: s3cret\nREPLICAS: 2\n';
+    expect(buildUpgradeBody({ to: { version: '2.0.0' }, var: { SITE: 'shop-1' }, varFile: 'v.yaml' }, read))
+      .toEqual({ to: { version: '2.0.0' }, variables: { PASSWORD: 's3cret', REPLICAS: 2, SITE: 'shop-1' } });
+    expect(() => buildUpgradeBody({ to: { version: '2.0.0' }, var: { REPLICAS: '3' }, varFile: 'v.yaml' }, read)).toThrow(/REPLICAS is given both/);
+  });
 });
 
 // ---------- commands against a fake loopback API ----------

@@ -77,7 +77,8 @@ export function upgradeFinishChanges(op: UpgradeOperation): Partial<ClusterRecor
   const note = rollbackOf
     ? `rolled back to ${to.name}@${to.version} after upgrade ${rollbackOf} failed (see that operation's reason)`
     : plan.skippedWorkers ? `control plane at ${to.version}; workers were skipped and still run the previous version` : '';
-  return { profile: to, status: 'running', statusReason: note };
+  const vars = op.input.variables;
+  return { profile: to, status: 'running', statusReason: note, ...(vars ? { variables: vars.values, secretVariables: vars.secrets } : {}) };
 }
 
 /**

@@ -55,7 +55,8 @@ describe('edge agent', () => {
     const t = a.t();
     expect(t.settings).toMatchObject({ endpoint: 'localhost', port: 8883, clientId: 'host-1', certificatePem: CERT, caPem: CERT });
     expect(t.settings.keyPem).toMatch(/BEGIN PRIVATE KEY/);
-    expect([...t.subscriptions]).toEqual([TOPICS.commands('host-1')]);
+    // Its commands, and the Secure Tunneling notifications of its thing (remote access is on by default).
+    expect([...t.subscriptions]).toEqual([TOPICS.commands('host-1'), '$aws/things/host-1/tunnels/notify']);
     const pending = t.published.filter((m) => m.topic === TOPICS.pendingCommands('host-1'));
     expect(pending).toHaveLength(1);
     expect(pendingCommandsRequest.safeParse(pending[0]!.body).success).toBe(true);

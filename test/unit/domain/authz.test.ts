@@ -12,6 +12,7 @@ const ACTIONS: readonly Action[] = [
   'clusters:create', 'clusters:read', 'clusters:update', 'clusters:delete', 'clusters:kubeconfig',
   'operations:read',
   'audit:read',
+  'hosts:troubleshoot',
 ];
 
 // Expected permissions, written by hand. ✓ = allowed.
@@ -38,6 +39,8 @@ const MATRIX: Record<Action, readonly [boolean, boolean, boolean]> = {
   'operations:read': /*          */ [true, true, true],
   // The audit trail is for operators and admins; viewers see the fleet, not who did what.
   'audit:read': /*               */ [false, true, true],
+  // A remote shell is in no role: without the troubleshoot grant nobody has it, admin neither.
+  'hosts:troubleshoot': /*       */ [false, false, false],
 };
 const ROLES: readonly Role[] = ['viewer', 'operator', 'admin'];
 
@@ -197,5 +200,31 @@ describe('can() and authorize(): every role × action', () => {
   it('a principal with no roles at all is forbidden everywhere', () => {
     const p = principalFromClaims({ sub: 'u' });
     for (const action of ACTIONS) expect(can(p, 'default', action)).toBe(false);
+  });
+});
+
+describe('the troubleshoot grant (hosts:troubleshoot)', () => {
+  const withGrant = (roles: Record<string, Role>, troubleshoot: string[]): Principal => ({ subject: 'user-1', roles, troubleshoot });
+
+  it('is read from `<project>:troubleshoot` entries next to the roles', () => {
+    expect(principalFromClaims({ sub: 'u-1', 'edgefleet:roles': ['shop:operator', 'shop:troubleshoot', '*:troubleshoot'] }))
+      .toEqual({ subject: 'u-1', roles: { shop: 'operator' }, troubleshoot: ['shop', '*'] });
+  });
+
+  it.each<[string, Record<string, Role>, string[], boolean]>([
+    ['operator with the grant', { shop: 'operator' }, ['shop'], true],
+    ['admin with the grant', { shop: 'admin' }, ['shop'], true],
+    ['admin with the wildcard grant', { shop: 'admin' }, ['*'], true],
+    ['admin without the grant', { shop: 'admin' }, [], false],
+    ['viewer with the grant', { shop: 'viewer' }, ['shop'], false],
+    ['grant in another project', { shop: 'operator' }, ['lab'], false],
+    ['grant without any role', {}, ['shop'], false],
+  ])('%s → %s', (_label, roles, grants, allowed) => {
+    expect(can(withGrant(roles, grants), 'shop', 'hosts:troubleshoot')).toBe(allowed);
+  });
+
+  it('a refusal names what is missing: the grant for an admin, the role for a viewer', () => {
+    expect(() => authorize(withGrant({ shop: 'admin' }, []), 'shop', 'hosts:troubleshoot')).toThrow(/without the troubleshoot grant in project "shop".*"shop:troubleshoot"/);
+    expect(() => authorize(withGrant({ shop: 'viewer' }, ['shop']), 'shop', 'hosts:troubleshoot')).toThrow(/role "viewer".*operator or admin role/);
   });
 });

@@ -1,5 +1,5 @@
 import { parse, stringify } from 'yaml';
-import { AGENT_CONFIG_PATH, renderUserData, type UserDataInput } from '../../../lambdas/domain/user-data.js';
+import { AGENT_CONFIG_PATH, renderUserData, SSHD_DROP_IN, TUNNEL_KEYS_DIR, type UserDataInput } from '../../../lambdas/domain/user-data.js';
 
 interface FileEntry { path: string; permissions: number; content: string }
 interface Stage { name: string; files?: FileEntry[]; systemctl?: { enable: string[]; start: string[] }; environment?: Record<string, string> }
@@ -83,7 +83,7 @@ describe('renderUserData()', () => {
   it('renders a static network file only when given', () => {
     const without = doc(render());
     expect(without.stages.initramfs).toBeUndefined();
-    expect(files(without).map((f) => f.path)).toEqual([AGENT_CONFIG_PATH]);
+    expect(files(without).map((f) => f.path)).toEqual([SSHD_DROP_IN, AGENT_CONFIG_PATH]);
 
     const file = files(doc(render({ network: STATIC }))).find((f) => f.path === NETWORK_PATH)!;
     expect(file.content.split('\n')).toEqual([
@@ -166,5 +166,19 @@ describe('renderUserData()', () => {
       if (h.registrationToken) expect(cfg.registrationToken).toBe(h.registrationToken);
       if (h.apiUrl) expect(cfg.apiUrl).toBe(h.apiUrl);
     });
+  });
+});
+
+describe('renderUserData(): the remote-access switch', () => {
+  it('by default lets sshd read the temporary keys of remote-shell tunnels, and the agent keeps remote access on', () => {
+    const d = doc(render());
+    expect(files(d).find((f) => f.path === SSHD_DROP_IN)!.content).toBe(`AuthorizedKeysFile .ssh/authorized_keys ${TUNNEL_KEYS_DIR}/%u\n`);
+    expect(JSON.parse(files(d).find((f) => f.path === AGENT_CONFIG_PATH)!.content).remoteAccess).toBeUndefined();
+  });
+
+  it('remoteAccess: false tells the agent and leaves sshd alone', () => {
+    const d = doc(render({ remoteAccess: false }));
+    expect(files(d).map((f) => f.path)).not.toContain(SSHD_DROP_IN);
+    expect(JSON.parse(files(d).find((f) => f.path === AGENT_CONFIG_PATH)!.content).remoteAccess).toBe(false);
   });
 });

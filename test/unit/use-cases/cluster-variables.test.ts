@@ -3,7 +3,9 @@ import type { HostRecord } from '../../../lambdas/domain/model.js';
 import type { Layer, ProfileVariable } from '../../../lambdas/domain/profile.js';
 import { reconfigureCluster } from '../../../lambdas/use-cases/cluster-operations.js';
 import { createCluster } from '../../../lambdas/use-cases/clusters.js';
-import { ADMIN, BASE, CLUSTER_ID, PROJECT, T0, world, type World } from './world.js';
+import { startUpgrade } from '../../../lambdas/use-cases/upgrades.js';
+import { upgradeFinishChanges } from '../../../lambdas/use-cases/workflows/upgrade-steps.js';
+import { ADMIN, BASE, CLUSTER_ID, PROJECT, REPAVE, T0, world, type World } from './world.js';
 
 const VARS: ProfileVariable[] = [
   { name: 'SITE', required: true, regex: '[a-z0-9-]+' },
@@ -79,5 +81,41 @@ describe('reconfigureCluster with variables', () => {
     const w = await running();
     await expect(reconfigureCluster(w.deps, ADMIN, CLUSTER_ID, { variables: { NOPE: 'x' } })).rejects.toMatchObject({ kind: 'unprocessable', code: 'invalid-variables' });
     expect(w.workflows.started).toEqual([]);
+  });
+});
+
+describe('startUpgrade with variables', () => {
+  /** The cluster runs 1.0.0 (no variables); 2.5.0 repaves and adds an app that needs SITE and PASSWORD. */
+  async function withNewRequirements(): Promise<World> {
+    const w = await world();
+    await w.profiles.createVersion({ name: 'edge', project: PROJECT, version: '2.5.0', layers: [...REPAVE, APP], variables: VARS, status: 'published', publishedAt: T0, createdAt: T0, createdBy: 'alice' }, { setLatest: true });
+    return w;
+  }
+  const upgrade = (w: World, variables?: Record<string, string | number | boolean>) =>
+    startUpgrade(w.deps, ADMIN, CLUSTER_ID, { to: { version: '2.5.0' }, acknowledgeDowntime: true, ...(variables ? { variables } : {}) });
+
+  it('a version that newly requires variables is refused without their values (422 naming each), and nothing is started or stored', async () => {
+    const w = await withNewRequirements();
+    const err = await upgrade(w).catch((e: unknown) => e);
+    expect(err).toMatchObject({ kind: 'unprocessable', code: 'invalid-variables' });
+    expect((err as { errors: { path: string }[] }).errors.map((e) => e.path).sort()).toEqual(['variables.PASSWORD', 'variables.SITE']);
+    expect(w.workflows.started).toHaveLength(0);
+    expect((await w.clusters.get(CLUSTER_ID))?.status).toBe('running');
+  });
+
+  it('with them: the upgrade carries the values (secret ones by name; the value in the secret store only) and the cluster takes them when it succeeds', async () => {
+    const w = await withNewRequirements();
+    const op = await upgrade(w, { SITE: 'shop-1', PASSWORD: SECRET });
+    expect(op.type === 'upgrade-cluster' && op.input.variables).toEqual({ values: { SITE: 'shop-1' }, secrets: ['PASSWORD'], changed: ['PASSWORD', 'SITE'] });
+    expect(w.secrets.secrets.get(`clusters/${CLUSTER_ID}/vars/PASSWORD`)).toBe(SECRET);
+    expect(JSON.stringify([await w.operations.get(op.id), await w.clusters.get(CLUSTER_ID), await w.audit.list(PROJECT, {}, { limit: 100 })])).not.toContain(SECRET);
+    expect(op.type === 'upgrade-cluster' && upgradeFinishChanges(op)).toMatchObject({ profile: { version: '2.5.0' }, variables: { SITE: 'shop-1' }, secretVariables: ['PASSWORD'] });
+  });
+
+  it('an upgrade without variables carries none, and finishing it leaves the cluster\'s values as they are', async () => {
+    const w = await world();
+    const op = await startUpgrade(w.deps, ADMIN, CLUSTER_ID, { to: { version: '2.0.0' }, acknowledgeDowntime: true });
+    expect(op.type === 'upgrade-cluster' && op.input.variables).toBeUndefined();
+    expect(op.type === 'upgrade-cluster' && upgradeFinishChanges(op)).not.toHaveProperty('variables');
   });
 });

@@ -1,0 +1,115 @@
+/** `edgefleet hosts shell`: a remote shell on a host through a secure tunnel (AWS IoT Secure Tunneling). */
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { MAX_TUNNEL_MINUTES, openedTunnel, TUNNEL_SERVICE } from '../../lambdas/contracts/tunnels.js';
+import { seg } from '../client.js';
+import { action, addCommonOptions, examples, type CliRuntime, type Session } from '../context.js';
+import { UsageError } from '../errors.js';
+import { generateSshKeyPair } from '../ssh-keys.js';
+import { startSource } from '../tunnel-source.js';
+
+/** `90`, `90m`, `2h`, `1h30m` → minutes (1..720). */
+export function parseDuration(flag: string) {
+  return (v: string): number => {
+    const m = /^(?:(\d+)h)?(?:(\d+)m?)?$/.exec(v.trim());
+    const minutes = m && (m[1] || m[2]) ? Number(m[1] ?? 0) * 60 + Number(m[2] ?? 0) : NaN;
+    if (!Number.isInteger(minutes) || minutes < 1 || minutes > MAX_TUNNEL_MINUTES) {
+      throw new UsageError(`${flag} "${v}" is not a duration between 1m and 12h`, ['write it as minutes (90 or 90m), hours (2h) or both (1h30m)']);
+    }
+    return minutes;
+  };
+}
+
+interface ShellOpts { reason: string; duration?: number; idleTimeout?: number; ssh?: boolean; port?: number }
+
+/** Runs ssh (argv, no shell) until it exits; retries while the host is still adding the user (exit 255 within 15 s). */
+async function runSsh(s: Session, args: string[]): Promise<number> {
+  const started = Date.now();
+  for (let attempt = 1; ; attempt++) {
+    const code = await new Promise<number>((resolve) => {
+      const child = spawn('ssh', args, { stdio: 'inherit' });
+      child.on('error', (e) => { s.io.stderr(`edgefleet: cannot start ssh: ${e.message}; install the OpenSSH client, or use --no-ssh and your own client\n`); resolve(127); });
+      child.on('exit', (c) => resolve(c ?? 1));
+    });
+    if (code !== 255 || attempt >= 4 || Date.now() - started > 15_000) return code;
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+}
+
+export function registerHostsShell(hosts: Command, rt: CliRuntime): void {
+  addCommonOptions(
+    hosts
+      .command('shell')
+      .description('open a remote shell on a host through a secure tunnel (needs the troubleshoot grant; every session is audited)')
+      .argument('<id>', 'host id (as shown by `edgefleet hosts list`)')
+      .requiredOption('--reason <text>', 'why you need the shell (recorded in the audit trail)')
+      .option('--duration <time>', 'how long the tunnel lives at most: 90m, 2h (default 60m, max 12h)', parseDuration('--duration'))
+      .option('--idle-timeout <time>', 'end the session after this long without traffic (default 30m or the duration)', parseDuration('--idle-timeout'))
+      .option('--port <port>', 'loopback port for the tunnel (default: a free one)', (v) => Number(v))
+      .option('--no-ssh', 'do not start ssh: print the port and key, keep the tunnel until it closes (Ctrl-C closes it)'),
+  )
+    .addHelpText('after', examples(
+      'edgefleet hosts shell shop-12-pos --reason "kubelet keeps restarting, ticket 4711"',
+      'edgefleet hosts shell shop-12-pos --reason "disk full" --duration 2h --no-ssh',
+    ))
+    .action(
+      action<ShellOpts, [string]>(rt, async (s, o, id) => {
+        const dir = mkdtempSync(join(tmpdir(), 'edgefleet-shell-'));
+        const keyFile = join(dir, 'id_ed25519');
+        const keys = generateSshKeyPair(`edgefleet-${id}`);
+        writeFileSync(keyFile, keys.privateKey, { mode: 0o600 });
+        let tunnelId: string | undefined;
+        const closeTunnel = async () => {
+          if (!tunnelId) return;
+          const t = tunnelId;
+          tunnelId = undefined;
+          await s.client.delete(`/v1/hosts/${seg(id)}/tunnels/${seg(t)}`, { what: `close tunnel ${t} on host "${id}"` })
+            .catch((e: unknown) => s.io.stderr(`edgefleet: could not close tunnel ${t}: ${(e as Error).message}; it closes by itself at its expiry\n`));
+        };
+        try {
+          const raw = await s.client.post<unknown>(`/v1/hosts/${seg(id)}/tunnels`, {
+            what: `open a tunnel to host "${id}"`,
+            body: { reason: o.reason, durationMinutes: o.duration ?? 60, ...(o.idleTimeout ? { idleTimeoutMinutes: o.idleTimeout } : {}), publicKey: keys.publicKey },
+            hints: {
+              403: 'a remote shell needs the operator or admin role and the troubleshoot grant ("<project>:troubleshoot" in your groups); ask a project admin',
+              409: 'see why above; `edgefleet hosts get <id>` shows whether the host is online',
+            },
+          });
+          const t = openedTunnel.parse(raw);
+          tunnelId = t.id;
+          const source = await startSource({ endpoint: t.endpoint, accessToken: t.sourceAccessToken, serviceId: TUNNEL_SERVICE, ...(o.port ? { port: o.port } : {}) });
+          const sshArgs = [
+            '-i', keyFile, '-p', String(source.port), '-o', 'IdentitiesOnly=yes', '-o', `HostKeyAlias=edgefleet-${id}`,
+            '-o', 'StrictHostKeyChecking=accept-new', '-o', `UserKnownHostsFile=${knownHostsFile(s)}`, `${t.user}@127.0.0.1`,
+          ];
+          s.io.stderr(`Tunnel ${t.id} to ${id} open until ${t.expiresAt} (user ${t.user}, idle limit ${t.idleTimeoutMinutes} min).\n`);
+          if (o.ssh === false) {
+            s.out.line(`port ${source.port}`);
+            s.out.line(`connect: ssh ${sshArgs.join(' ')}`);
+            const onInt = () => { void source.close(); };
+            process.once('SIGINT', onInt);
+            const why = await source.ended;
+            process.removeListener('SIGINT', onInt);
+            s.io.stderr(`Tunnel ${t.id} ended: ${why}.\n`);
+          } else {
+            const code = await runSsh(s, sshArgs);
+            await source.close();
+            if (code !== 0) s.fail(code === 255 ? 7 : 1);
+          }
+        } finally {
+          await closeTunnel();
+          rmSync(dir, { recursive: true, force: true });
+        }
+      }),
+    );
+}
+
+/** Host keys seen through tunnels, per host id (trust on first use), next to the CLI's config. */
+function knownHostsFile(s: Session): string {
+  const dir = join(s.io.env.HOME ?? tmpdir(), '.config', 'edgefleet');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return join(dir, 'known_hosts');
+}

@@ -1,0 +1,38 @@
+import { listTunnelsQuery, openTunnelBody } from '../../contracts/tunnels.js';
+import type { TunnelRecord } from '../../domain/tunnel.js';
+import { closeTunnel } from '../../use-cases/close-tunnel.js';
+import { listTunnels } from '../../use-cases/list-tunnels.js';
+import { openTunnel } from '../../use-cases/open-tunnel.js';
+import type { HttpDeps } from '../composition-root.js';
+import { lazy } from '../kit.js';
+import { awsHttpDeps, createHttpHandler, route, type RouteTable } from './framework.js';
+
+/** What the API shows of a tunnel (the service's own tunnel id stays inside). */
+export function tunnelView(t: TunnelRecord): Record<string, unknown> {
+  const { serviceTunnelId: _s, version: _v, ...rest } = t;
+  return rest;
+}
+
+export const routes: RouteTable = {
+  'POST /v1/hosts/{hostId}/tunnels': route({
+    action: 'hosts:troubleshoot',
+    // Not idempotent by key: the source token cannot be shown twice, and a retry finds the
+    // host's tunnel already open (409 tunnel-already-open) instead of opening a second one.
+    body: openTunnelBody,
+    run: async (req, deps) => {
+      const out = await openTunnel(deps.tunnels, req.ctx, req.params.hostId!, req.body);
+      return { status: 201, body: { ...tunnelView(out.tunnel), endpoint: out.endpoint, sourceAccessToken: out.sourceAccessToken } };
+    },
+  }),
+  'GET /v1/hosts/{hostId}/tunnels': route({
+    query: listTunnelsQuery,
+    run: async (req, deps) => ({ status: 200, body: { items: (await listTunnels(deps.tunnels, req.ctx, req.params.hostId!, req.query.state)).map(tunnelView) } }),
+  }),
+  'DELETE /v1/hosts/{hostId}/tunnels/{tunnelId}': route({
+    action: 'hosts:troubleshoot',
+    run: async (req, deps) => ({ status: 200, body: tunnelView(await closeTunnel(deps.tunnels, req.ctx, req.params.hostId!, req.params.tunnelId!)) }),
+  }),
+};
+
+export const makeHandler = (deps: () => HttpDeps) => createHttpHandler('tunnels', routes, deps);
+export const handler = lazy(() => makeHandler(awsHttpDeps('tunnels')));

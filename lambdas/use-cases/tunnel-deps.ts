@@ -1,0 +1,14 @@
+import type { StatusStore } from '../ports/device-plane.js';
+import type { TunnelRepository, TunnelService } from '../ports/tunnels.js';
+import type { Deps } from './context.js';
+import type { CommandDeps } from './device-messages.js';
+
+/** What the tunnel use cases need. */
+export interface TunnelDeps extends Pick<Deps, 'clock' | 'ids' | 'hosts' | 'audit'>, CommandDeps {
+  readonly tunnels: TunnelRepository;
+  readonly tunnelService: TunnelService;
+  readonly status: Pick<StatusStore, 'get'>;
+}
+
+/** How many of a host's tunnels a list shows (newest first). */
+export const TUNNEL_LIST_LIMIT = 50;

@@ -43,9 +43,10 @@ export class ExecFileRunner implements CommandRunner {
 /**
  * The programs the agent runs on a host, and nothing else: Kairos (`kairos-agent`,
  * `grub2-editenv`, `reboot`), the Kubernetes service (`systemctl`), `kubectl` (k3s/kubeadm on
- * the PATH, rke2's own) and `helm` (kubeadm pack installation, device/pack-install.ts).
+ * the PATH, rke2's own) and `helm` (kubeadm pack installation, device/pack-install.ts); for
+ * diagnostics bundles (device/diagnostics/plan.ts) `journalctl`, `df` and `ip`, read-only.
  */
-export const AGENT_PROGRAMS: readonly string[] = ['kairos-agent', 'grub2-editenv', 'reboot', 'systemctl', 'kubectl', '/var/lib/rancher/rke2/bin/kubectl', 'helm'];
+export const AGENT_PROGRAMS: readonly string[] = ['kairos-agent', 'grub2-editenv', 'reboot', 'systemctl', 'kubectl', '/var/lib/rancher/rke2/bin/kubectl', 'helm', 'journalctl', 'df', 'ip'];
 
 export class ProgramNotAllowed extends Error {
   override readonly name = 'ProgramNotAllowed';

@@ -5,6 +5,7 @@ import { InvalidParameter, validateCloudConfig, type KairosExecutor, type Kairos
 import { clusterStanza, parseApplyParams, parseKubeNodeParams, parseWaitPacksParams, serviceFor, type ApplyParams } from './kubernetes.js';
 import { parseExportKubeconfigParams, rewriteKubeconfigServer } from './kubeconfig.js';
 import { packWait } from './pack-status.js';
+import { runDiagnostics } from './diagnostics/run-diagnostics.js';
 import type { Inflight, StateStore } from './state-store.js';
 import { freshSinceBoot, parsePreflightParams, parseUpgradeParams, sameImage, sameKubelet } from './upgrade.js';
 
@@ -13,6 +14,12 @@ import { freshSinceBoot, parsePreflightParams, parseUpgradeParams, sameImage, sa
  * owns at-most-once, deadlines and the queue; these decide what a command does and when it
  * has succeeded.
  */
+
+/** What a succeeded result may carry besides its detail. */
+export interface ResultExtra {
+  readonly kubeconfig?: string;
+  readonly bundle?: { readonly bytes: number; readonly sha256: string };
+}
 
 export interface Abandoned {
   value: boolean;
@@ -26,8 +33,11 @@ export interface CommandContext {
   /** Sleeps, cut short when the agent stops. */
   readonly sleep: (ms: number) => Promise<void>;
   readonly stopped: () => boolean;
-  /** Publishes a result; `secret.kubeconfig` rides only on the message (never recorded on the host). */
-  readonly result: (commandId: string, phase: ResultMessage['phase'], detail?: string, progress?: number, secret?: { readonly kubeconfig?: string }) => Promise<void>;
+  /**
+   * Publishes a result; `extra.kubeconfig` rides only on the message (never recorded on the
+   * host); `extra.bundle` (collect-diagnostics) is recorded with the outcome.
+   */
+  readonly result: (commandId: string, phase: ResultMessage['phase'], detail?: string, progress?: number, extra?: ResultExtra) => Promise<void>;
   readonly report: (kind: 'full') => Promise<void>;
   /** A status report if anything changed (packs that just became ready reach the cloud before the result). */
   readonly reportIfChanged: () => Promise<void>;
@@ -260,6 +270,15 @@ const waitPacks: Handler = async (cmd, ctx) => {
   }
 };
 
+/** Collects the allow-listed diagnostics, redacted, as a tar.gz with its manifest, and uploads it to the presigned URL. */
+const collectDiagnostics: Handler = async (cmd, ctx) => {
+  const { detail, bundle } = await runDiagnostics(ctx.executor.diagnostics?.(), cmd.params, {
+    hostId: ctx.hostId, commandId: cmd.commandId, deadline: cmd.deadline, now: ctx.now,
+    progress: (d, percent) => ctx.result(cmd.commandId, 'progress', d, percent),
+  });
+  await ctx.result(cmd.commandId, 'succeeded', detail, undefined, { bundle });
+};
+
 /** Adds or removes the temporary user of a remote-shell tunnel (the key is the operator's one-time public key). */
 const troubleshootUser: Handler = async (cmd, ctx) => {
   const parsed = troubleshootUserParams.safeParse(cmd.params);
@@ -272,7 +291,7 @@ const troubleshootUser: Handler = async (cmd, ctx) => {
 
 export const HANDLERS: Readonly<Record<CommandMessage['type'], Handler>> = {
   upgrade, preflight, reboot, reset, 'apply-cloud-config': applyCloudConfig, 'kube-node': kubeNode, 'report-state': reportState, 'wait-packs': waitPacks,
-  'export-kubeconfig': exportKubeconfig, 'troubleshoot-user': troubleshootUser,
+  'export-kubeconfig': exportKubeconfig, 'collect-diagnostics': collectDiagnostics, 'troubleshoot-user': troubleshootUser,
 };
 
 /** Decides the outcome of the command that rebooted the host, once it is back. */

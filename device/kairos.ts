@@ -14,6 +14,8 @@ import { installPacks, kubeadmPackStates, KUBEADM_PACK_DIR, nodePacksOf, PACK_RE
 import { readPackStates } from './pack-reader.js';
 import { checkImageReachable, type ReachabilityOptions } from './registry.js';
 import { writeFileAtomic } from './state-store.js';
+import type { DiagnosticsSource } from './diagnostics/collect.js';
+import { hostDiagnostics } from './diagnostics/host-source.js';
 
 export { InvalidParameter } from './kubernetes.js';
 /** Re-exported for the importers that know it from here (the agent, the simulator, tests). */
@@ -87,6 +89,11 @@ export interface KairosExecutor {
    * control-plane node sees it in the cluster; empty on a worker or a host without packs.
    */
   packs(): Promise<PackStatus[]>;
+  /**
+   * What a diagnostics collection may use on this host (device/diagnostics/): the allow-listed
+   * runner, file reads, TCP connects and the host's facts. Absent: the host cannot collect.
+   */
+  diagnostics?(): DiagnosticsSource;
 }
 
 export const MAX_CLOUD_CONFIG_BYTES = 64 * 1024;
@@ -334,6 +341,13 @@ export class KairosCli implements KairosExecutor {
       return kubeadmPackStates(await readFile(join(this.paths.oemDir, PACK_RESULTS_FILE), 'utf8').catch(() => undefined), packs);
     }
     return readPackStates(this.runner, k.distribution, packs);
+  }
+
+  diagnostics(): DiagnosticsSource {
+    return hostDiagnostics(this.runner, {
+      nodeInfo: this.paths.nodeInfo, kairosRelease: this.paths.kairosRelease,
+      kube: () => this.kube(),
+    });
   }
 
   private async cluster() {

@@ -65,6 +65,8 @@ export interface Credentials {
 export interface CommandOutcome {
   readonly phase: 'succeeded' | 'failed';
   readonly detail?: string;
+  /** collect-diagnostics: what was uploaded (repeated with the result on a redelivery). */
+  readonly bundle?: { readonly bytes: number; readonly sha256: string };
 }
 
 export interface Inflight {

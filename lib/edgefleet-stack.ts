@@ -3,9 +3,10 @@ import type { Construct } from 'constructs';
 import { EdgeFleetApi, type EdgeFleetApiProps, type JwtIssuerConfig } from './constructs/api.js';
 import { DataTables, type DataTablesProps } from './constructs/data-tables.js';
 import { ClusterWorkflows, type ClusterWorkflowsProps } from './constructs/cluster-workflows.js';
-import { IotRules } from './constructs/iot-rules.js';
 import { Alerts } from './constructs/alerts.js';
 import { HANDLER_ENV } from './api-routes.js';
+import { grantCommandPublish, IotRules } from './constructs/iot-rules.js';
+import { DiagnosticsBucket, type DiagnosticsBucketProps } from './constructs/diagnostics-bucket.js';
 import { cliSignInEnvironment } from './constructs/operator-identity.js';
 import { AUTH_ENV } from '../lambdas/contracts/auth-config.js';
 import { acknowledgeNag } from './nag.js';
@@ -31,6 +32,8 @@ export interface EdgeFleetStackProps extends StackProps {
   readonly api?: Omit<EdgeFleetApiProps, 'stateTable' | 'auditTable'>;
   /** @default - ClusterWorkflows defaults (host timeout 30 min, execution timeout 24 h) */
   readonly workflows?: Omit<ClusterWorkflowsProps, 'stateTable' | 'auditTable'>;
+  /** @default - bundles kept 7 days */
+  readonly diagnostics?: DiagnosticsBucketProps;
 }
 
 /** The EdgeFleet control plane: data tables, the HTTP API, the IoT rules and the cluster workflows. */
@@ -40,6 +43,7 @@ export class EdgeFleetStack extends Stack {
   public readonly iotRules: IotRules;
   public readonly workflows: ClusterWorkflows;
   public readonly alerts: Alerts;
+  public readonly diagnostics: DiagnosticsBucket;
 
   constructor(scope: Construct, id: string, props: EdgeFleetStackProps = {}) {
     super(scope, id, {
@@ -71,6 +75,12 @@ export class EdgeFleetStack extends Stack {
     this.workflows.grantAlertSecrets(this.api.functions.alerts, 'manage');
     this.api.functions.alerts.function.addEnvironment(HANDLER_ENV.alertTopicArn, this.alerts.topicArn);
     new CfnOutput(this, 'AlertTopicArn', { value: this.alerts.topic.topicArn, description: 'SNS topic alert rules may target (subscribe e-mail, SQS, chat bridges to it)' });
+    // Diagnostics bundles: the diagnostics routes presign uploads and downloads and send the host its command.
+    this.diagnostics = new DiagnosticsBucket(this, 'Diagnostics', props.diagnostics);
+    this.diagnostics.grantPresign(this.api.functions.diagnostics);
+    grantCommandPublish(this.api.functions.diagnostics);
+    // A collect-diagnostics command re-sent on reconnect gets its upload form presigned then (never stored).
+    this.diagnostics.grantPresign(this.iotRules.functions['pending-commands'], ['s3:PutObject']);
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the HTTP API' });
     new CfnOutput(this, 'StateTableName', { value: this.data.stateTable.tableName });
@@ -80,6 +90,7 @@ export class EdgeFleetStack extends Stack {
       value: this.iotRules.failedEvents.queueUrl,
       description: 'Device messages and sweep runs that failed after their retries (kept 14 days); alarm on its depth',
     });
+    new CfnOutput(this, 'DiagnosticsBucketName', { value: this.diagnostics.bucket.bucketName, description: 'Diagnostics bundles (presigned upload and download; expire after days)' });
     new CfnOutput(this, 'DevicePolicyName', { value: this.api.devices.policyName, description: 'IoT policy attached to every device certificate' });
     for (const [kind, machine] of Object.entries(this.workflows.stateMachines) as [WorkflowKind, { stateMachineArn: string }][]) {
       new CfnOutput(this, `${WORKFLOWS[kind].constructId}StateMachineArn`, { value: machine.stateMachineArn, description: `State machine of ${kind}` });
@@ -143,7 +154,7 @@ export class EdgeFleetStack extends Stack {
 }
 
 /** The API groups with routes that honour Idempotency-Key (a unit test holds this equal to the handlers' route specs). */
-export const IDEMPOTENT_GROUPS = ['tokens', 'hosts', 'profiles', 'clusters', 'alerts'] as const;
+export const IDEMPOTENT_GROUPS = ['tokens', 'hosts', 'profiles', 'clusters', 'diagnostics', 'alerts'] as const;
 
 /** Reads an external issuer from context; both keys or neither. */
 export function jwtFromContext(scope: Construct): JwtIssuerConfig | undefined {

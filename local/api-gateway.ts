@@ -55,9 +55,14 @@ function lambdaContext(group: ApiGroup, requestId: string): Context {
  * authorizer's checks (signature, issuer, audience, expiry), payload-2.0 events, and the same
  * handler exports.
  */
-export function createApiGateway(handlers: Readonly<Record<ApiGroup, GroupHandler>>, issuer: LocalIssuer): http.Server {
+export function createApiGateway(
+  handlers: Readonly<Record<ApiGroup, GroupHandler>>, issuer: LocalIssuer,
+  /** Other services on the same port (e.g. the local bundle bucket); true when it took the request. */
+  intercept?: (req: http.IncomingMessage, res: http.ServerResponse) => boolean,
+): http.Server {
   const compiled = compile(API_ROUTES);
   return http.createServer((req, res) => {
+    if (intercept?.(req, res)) return;
     const chunks: Buffer[] = [];
     let size = 0;
     let refused = false;

@@ -17,6 +17,8 @@ import * as profiles from '../lambdas/handlers/http/profiles.js';
 import * as tokens from '../lambdas/handlers/http/tokens.js';
 import * as tunnelRoutes from '../lambdas/handlers/http/tunnels.js';
 import * as userData from '../lambdas/handlers/http/user-data.js';
+import * as diagnostics from '../lambdas/handlers/http/diagnostics.js';
+import { LocalBundleStore } from './local-bundle-store.js';
 import { composeRoot, type HttpDeps } from '../lambdas/handlers/composition-root.js';
 import { loadConfig } from '../lambdas/handlers/config.js';
 import { HANDLER_ENV } from '../lambdas/contracts/routes.js';
@@ -214,6 +216,8 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
     const secrets = new FileSecretStore(path.join(dataDir, 'secrets'));
     // What the stack creates on AWS: the Idempotency-Key fingerprint key (kept across restarts).
     await secrets.ensure(IDEMPOTENCY_KEY_SECRET, () => randomBytes(32).toString('base64url'));
+    // The diagnostics bucket: presigned uploads and downloads on this server (its URL is known once it listens).
+    const bundles = new LocalBundleStore(dataDir, () => url);
     // Secure Tunneling: the relay on loopback; IoT Core's notify goes out through the broker (bound late, like commands).
     const relay = await startTunnelRelay();
     cleanups.push(() => relay.stop());
@@ -226,7 +230,7 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
     const events = new LocalEventBus();
     cleanups.push(() => events.idle());
     const root = composeRoot(config, {
-      db: db.client, publisher, registry, workflows, secrets, tunnelService, events,
+      db: db.client, publisher, registry, workflows, secrets, tunnelService, bundles, events,
       // Locally the runtime delivers webhooks itself, to loopback receivers too; there is no SNS.
       notify: { webhooks: new HttpWebhookSender({ allowLoopback: true }), allowLoopbackWebhooks: true },
     });
@@ -239,9 +243,10 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
       hosts: hosts.makeHandler(getDeps), profiles: profiles.makeHandler(getDeps), clusters: clusters.makeHandler(getDeps),
       operations: operations.makeHandler(getDeps), audit: audit.makeHandler(getDeps), device: device.makeHandler(getDeps),
       alerts: alertRules.makeHandler(getDeps),
+      diagnostics: diagnostics.makeHandler(getDeps),
       tunnels: tunnelRoutes.makeHandler(getDeps),
     };
-    const server = createApiGateway(handlers, issuer);
+    const server = createApiGateway(handlers, issuer, (req, res) => bundles.handle(req, res));
     await new Promise<void>((resolve, reject) => {
       server.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'EADDRINUSE'
         ? new Error(`port ${opts.port ?? 8080} is already in use; stop what is using it or start with --port <another>`)

@@ -11,6 +11,8 @@ import { SimulatedKubernetes } from './simulated-kubernetes.js';
 import { packRelevant, runsAtBoot, simulatedPackStates, stageFiles, type PackRecord, type WrittenFiles } from './simulated-packs.js';
 import { kubernetesFromImage } from '../device/upgrade.js';
 import type { NetworkInterfaces } from '../device/inventory.js';
+import type { DiagnosticsSource } from '../device/diagnostics/collect.js';
+import { simulatedDiagnostics, type JournalEntry } from './simulated-diagnostics.js';
 
 /**
  * What a partition holds: the identity of the image actually written (its /etc/kairos-release
@@ -189,6 +191,8 @@ export class SimulatedKairos implements KairosExecutor {
   private nics: readonly SimulatedNic[] | undefined;
   /** When the kubelet last started: Ready `k8sReadyDelayMs` later. */
   private nodeStartedAt: number;
+  /** What the host's services wrote to the journal (kairos-agent, the Kubernetes service), in memory. */
+  private readonly journal: JournalEntry[] = [];
 
   constructor(private readonly options: SimulatedKairosOptions = {}) {
     this.failures = { ...options.failures };
@@ -261,6 +265,7 @@ export class SimulatedKairos implements KairosExecutor {
       this.kubernetes.remove(name);
       return;
     }
+    if (what !== 'rebooting') this.writeJournal(serviceFor(node.distribution, node.role), `Starting ${node.distribution} ${node.version} (${node.role}) as node ${name}`);
     if (what === 'rebooting') this.kubernetes.setRebooting(name, true);
     else if (what === 'register' || !this.kubernetes.node(name)) this.kubernetes.register(name, { role: node.role, kubeletVersion: node.version, readyInMs: this.readyInMs() });
     else this.kubernetes.kubeletStarted(name, this.readyInMs(), node.version);
@@ -362,6 +367,7 @@ export class SimulatedKairos implements KairosExecutor {
     const kubelet = this.failures.kubeletVersion ?? kube?.kubeletVersion;
     if (this.disk.node && kube && kubelet) this.disk.node = { ...this.disk.node, distribution: kube.distribution, version: kubelet };
     this.rebooting = false;
+    this.writeJournal('kairos-agent', `booted ${this.disk.booted} from ${this.disk.running.image} (${this.disk.running.version})`);
     if (this.disk.node) this.syncNode(hadNode ? 'kubelet' : 'register');
     else this.syncNode('remove');
     await this.save();
@@ -379,6 +385,7 @@ export class SimulatedKairos implements KairosExecutor {
   async applyCloudConfig(yaml: string): Promise<void> {
     this.disk.cloudConfig = validateCloudConfig(yaml);
     this.calls.push('apply-cloud-config');
+    this.writeJournal('kairos-agent', 'cloud-config written to /oem/90_edgefleet.yaml');
     await this.save();
   }
 
@@ -559,6 +566,23 @@ export class SimulatedKairos implements KairosExecutor {
     this.calls.push(`check-image ${image}`);
     const u = this.failures.imageUnreachable;
     if (u) throw new Error(typeof u === 'string' ? u : `HEAD https://${image.split('/')[0]}/v2/…/manifests: connection timed out`);
+  }
+
+  /** A service writes a line to the host's journal (tests plant what a real service might print). */
+  writeJournal(unit: string, message: string): void {
+    this.journal.push({ at: this.now(), unit, message });
+    if (this.journal.length > 5000) this.journal.splice(0, this.journal.length - 5000);
+  }
+
+  /** What a diagnostics collection sees on this host: its journal, state, files, interfaces and the shared API. */
+  diagnostics(): DiagnosticsSource {
+    return simulatedDiagnostics({
+      hostname: this.options.nodeName ?? 'localhost', now: this.now, journal: () => this.journal, state: () => this.state(),
+      node: () => (this.disk.node ? { role: this.disk.node.role, distribution: this.disk.node.distribution, nodeName: this.nodeName } : undefined),
+      files: () => this.disk.files ?? {}, interfaces: () => this.networkInterfaces(),
+      stateFreeMb: () => this.failures.lowDiskMb ?? this.options.stateFreeMb ?? 20_000, kubernetes: this.kubernetes,
+      registryUnreachable: () => { const u = this.failures.imageUnreachable; return u ? (typeof u === 'string' ? u : 'connection timed out') : undefined; },
+    });
   }
 
   /** Ends a hanging upgrade or a dark reboot (as a process kill would). */

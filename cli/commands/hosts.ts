@@ -10,6 +10,7 @@ import { collectStrings, collectTags, parsePositiveInt, parseTag, type Tags } fr
 import { registerHostsImport } from './hosts-import.js';
 import { registerHostsShell } from './hosts-shell.js';
 import { registerHostsWatch } from './hosts-watch.js';
+import { registerHostsDiagnose } from './hosts-diagnose.js';
 
 type Host = z.infer<typeof host>;
 
@@ -161,6 +162,7 @@ export function registerHosts(program: Command, rt: CliRuntime): void {
 
   registerHostsImport(hosts, rt);
   registerHostsWatch(hosts, rt);
+  registerHostsDiagnose(hosts, rt);
   registerHostsShell(hosts, rt);
 
   addCommonOptions(

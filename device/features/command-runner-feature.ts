@@ -7,6 +7,7 @@ import { InvalidParameter, type KairosExecutor } from '../kairos.js';
 import type { Log } from '../registration.js';
 import type { StateStore } from '../state-store.js';
 import type { AgentState, Feature, Publish } from './feature.js';
+import type { ResultExtra } from '../commands.js';
 
 export interface CommandRunnerOptions {
   readonly hostId: string;
@@ -96,7 +97,7 @@ export class CommandRunnerFeature implements Feature {
       executor: this.o.executor, store: this.o.store, now: this.o.now, hostId: this.o.hostId,
       sleep: (ms) => this.o.sleep(ms, this.abort.signal),
       stopped: () => this.stopped,
-      result: (id, phase, detail, progress, secret) => this.result(id, phase, detail, progress, true, secret),
+      result: (id, phase, detail, progress, extra) => this.result(id, phase, detail, progress, true, extra),
       report: (kind) => this.o.report(kind),
       reportIfChanged: () => this.o.reportIfChanged(),
       rebootThenVerify: (reboot, abandoned) => this.rebootThenVerify(reboot, abandoned),
@@ -113,16 +114,18 @@ export class CommandRunnerFeature implements Feature {
     return this.queue;
   }
 
-  private async result(commandId: string, phase: ResultMessage['phase'], detail?: string, progress?: number, remember = true, secret?: { readonly kubeconfig?: string }): Promise<void> {
+  private async result(commandId: string, phase: ResultMessage['phase'], detail?: string, progress?: number, remember = true, secret?: ResultExtra): Promise<void> {
     // A stopped agent (process killed, host dark) says nothing and records nothing: the next agent decides.
     if (this.stopped) return;
+    const bundle = phase === 'succeeded' ? secret?.bundle : undefined;
     if (remember && (phase === 'succeeded' || phase === 'failed')) {
-      await this.o.store.recordOutcome(commandId, { phase, ...(detail ? { detail: detail.slice(0, 4096) } : {}) }).catch((e: unknown) => this.o.log('warn', `cannot store the outcome of ${commandId}: ${(e as Error).message}`));
+      await this.o.store.recordOutcome(commandId, { phase, ...(detail ? { detail: detail.slice(0, 4096) } : {}), ...(bundle ? { bundle } : {}) }).catch((e: unknown) => this.o.log('warn', `cannot store the outcome of ${commandId}: ${(e as Error).message}`));
     }
     // The kubeconfig rides on the message only: not in the recorded outcome, not in the log line.
     const msg: ResultMessage = {
       commandId, phase, at: this.o.now().toISOString(), ...(detail ? { detail: detail.slice(0, 4096) } : {}), ...(progress !== undefined ? { progress } : {}),
       ...(secret?.kubeconfig && phase === 'succeeded' ? { kubeconfig: secret.kubeconfig } : {}),
+      ...(bundle ? { bundle } : {}),
     };
     this.o.log(phase === 'failed' ? 'warn' : 'info', `command ${commandId}: ${phase}${detail ? `: ${detail}` : ''}`);
     return this.o.publish(TOPICS.results(this.o.hostId), resultMessage.parse(msg));
@@ -141,7 +144,7 @@ export class CommandRunnerFeature implements Feature {
       // Never run again; but the cloud redelivers only what it has no outcome for: tell it again.
       const outcome = await this.o.store.outcomeOf(cmd.commandId);
       this.o.log('info', `command ${cmd.commandId} was already accepted; not running it again${outcome ? `, repeating its result (${outcome.phase})` : ''}`);
-      if (outcome) await this.result(cmd.commandId, outcome.phase, outcome.detail, undefined, false);
+      if (outcome) await this.result(cmd.commandId, outcome.phase, outcome.detail, undefined, false, outcome.bundle ? { bundle: outcome.bundle } : undefined);
       return;
     }
     const deadline = Date.parse(cmd.deadline);

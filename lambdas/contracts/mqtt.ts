@@ -67,7 +67,10 @@ export const statusMessage = z.strictObject({
 export type StatusMessage = z.infer<typeof statusMessage>;
 
 /** The allow-list of operations an agent will run. Anything else is refused on the device too. */
-export const commandType = z.enum(['upgrade', 'reboot', 'reset', 'apply-cloud-config', 'kube-node', 'preflight', 'report-state', 'wait-packs', 'export-kubeconfig', 'troubleshoot-user']);
+export const commandType = z.enum([
+  'upgrade', 'reboot', 'reset', 'apply-cloud-config', 'kube-node', 'preflight', 'report-state', 'wait-packs', 'export-kubeconfig', 'collect-diagnostics',
+  'troubleshoot-user',
+]);
 
 /**
  * Parameters of `upgrade` (Kairos A/B): `image` (OCI reference), `version` (the Kairos version
@@ -134,6 +137,23 @@ export const waitPacksParams = z.strictObject({
 });
 export type WaitPacksParams = z.infer<typeof waitPacksParams>;
 
+/**
+ * Parameters of `collect-diagnostics` (an allow-listed collection on the host, no shell):
+ * - `since`: the start of the journal window (ISO time).
+ * - `uploadUrl` + `uploadFields` (a JSON object of form fields): a presigned S3 POST (the
+ *   fields carry the signed policy: key, expiry, content-length range); the bundle is the
+ *   `file` field, last.
+ * - `maxBytes`: the bundle's bound (the policy refuses more; the agent cuts items to fit).
+ * Succeeded when the bundle was uploaded: the result's `bundle` says its size and sha256.
+ */
+export const collectDiagnosticsParams = z.strictObject({
+  since: isoTime,
+  uploadUrl: z.url({ protocol: /^https?$/ }).max(2048),
+  uploadFields: z.string().min(2).max(16_384),
+  maxBytes: z.number().int().min(1024).max(256 * 1024 * 1024),
+});
+export type CollectDiagnosticsParams = z.infer<typeof collectDiagnosticsParams>;
+
 export const commandMessage = z.strictObject({
   commandId: z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/),
   type: commandType,
@@ -152,6 +172,8 @@ export const resultMessage = z.strictObject({
   progress: z.number().min(0).max(100).optional(),
   /** `export-kubeconfig`, phase succeeded: the cluster's admin kubeconfig (a secret: goes to the secret store only). */
   kubeconfig: z.string().min(1).max(MAX_KUBECONFIG_BYTES).optional(),
+  /** `collect-diagnostics`, phase succeeded: the uploaded bundle's size and sha256 (hex). */
+  bundle: z.strictObject({ bytes: z.number().int().min(1), sha256: z.string().regex(/^[a-f0-9]{64}$/) }).optional(),
 });
 export type ResultMessage = z.infer<typeof resultMessage>;
 

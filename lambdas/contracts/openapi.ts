@@ -5,6 +5,7 @@ import { authConfig } from './auth-config.js';
 import { deviceRegisterBody, deviceRegisterResponse } from './device.js';
 import { listQuery, page, problem } from './common.js';
 import * as alerts from './alerts.js';
+import { createDiagnosticsBody, diagnosticsView } from './diagnostics.js';
 import { API_ROUTES, routeKey } from './routes.js';
 
 interface Doc {
@@ -68,6 +69,11 @@ export const ROUTE_DOCS: Readonly<Record<string, Doc>> = {
   'GET /v1/operations': { summary: 'List operations', query: api.listOperationsQuery, response: api.operationPage },
   'GET /v1/operations/{operationId}': { summary: 'Get an operation', response: api.operation },
   'GET /v1/audit-events': { summary: 'List audit events', query: api.listAuditQuery, response: api.auditPage },
+  'POST /v1/hosts/{hostId}/diagnostics': {
+    summary: 'Ask a host for a diagnostics bundle (journals over the window, Kairos state, disk, network, Kubernetes; secrets redacted on the host): 202, then follow GET …/diagnostics/{id}',
+    body: createDiagnosticsBody, response: diagnosticsView, status: 202,
+  },
+  'GET /v1/hosts/{hostId}/diagnostics/{diagnosticsId}': { summary: 'A diagnostics request: requested, collecting, uploaded (with a short-lived download URL, audited) or failed with the reason', response: diagnosticsView },
   'POST /v1/device/register': { summary: 'Device registration (registration token, uid, CSR): 200 approved with its certificate, 202 pending approval', body: deviceRegisterBody, response: deviceRegisterResponse },
 };
 

@@ -3,7 +3,8 @@
  * authorizer, grants) and by the local runtime's HTTP server. Plain data; no CDK imports, so
  * `local/` can use it without synthesizing.
  */
-export type ApiGroup = 'meta' | 'tokens' | 'user-data' | 'hosts' | 'profiles' | 'clusters' | 'operations' | 'audit' | 'device' | 'tunnels' | 'alerts';
+export type ApiGroup = 'meta' | 'tokens' | 'user-data' | 'hosts' | 'profiles' | 'clusters' | 'operations' | 'audit' | 'device' | 'tunnels' | 'alerts'
+  | 'diagnostics';
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 export type TableAccess = 'none' | 'read' | 'write' | 'readwrite';
 
@@ -42,6 +43,8 @@ export const API_GROUPS: Readonly<Record<ApiGroup, ApiGroupSpec>> = {
   audit: { entry: 'lambdas/handlers/http/audit.ts', stateTable: 'none', auditTable: 'read', maxBodyBytes: 0 },
   device: { entry: 'lambdas/handlers/http/device.ts', stateTable: 'readwrite', auditTable: 'write', maxBodyBytes: 32 * KB },
   alerts: { entry: 'lambdas/handlers/http/alert-rules.ts', stateTable: 'readwrite', auditTable: 'write', maxBodyBytes: 16 * KB },
+  /** Its own function: the only one that may presign bundle uploads and downloads (s3 on the bundle prefix). */
+  diagnostics: { entry: 'lambdas/handlers/http/diagnostics.ts', stateTable: 'readwrite', auditTable: 'write', maxBodyBytes: 4 * KB },
   /** Remote shell: Secure Tunneling (OpenTunnel, CloseTunnel) and the troubleshoot-user command. */
   tunnels: { entry: 'lambdas/handlers/http/tunnels.ts', stateTable: 'readwrite', auditTable: 'write', maxBodyBytes: 8 * KB },
 };
@@ -105,6 +108,9 @@ export const API_ROUTES: readonly ApiRoute[] = [
   r('DELETE', '/v1/alert-rules/{ruleId}', 'alerts'),
 
   r('POST', '/v1/device/register', 'device', 'none'),
+
+  r('POST', '/v1/hosts/{hostId}/diagnostics', 'diagnostics'),
+  r('GET', '/v1/hosts/{hostId}/diagnostics/{diagnosticsId}', 'diagnostics'),
 ];
 
 export const routeKey = (route: Pick<ApiRoute, 'method' | 'path'>): string => `${route.method} ${route.path}`;
@@ -119,4 +125,6 @@ export const HANDLER_ENV = {
   iotPolicyName: 'IOT_POLICY_NAME',
   /** The stack's SNS alert topic: the one topic an alert rule's SNS target may name (alerts group, dispatcher). */
   alertTopicArn: 'ALERT_TOPIC_ARN',
+  /** The S3 bucket of diagnostics bundles (the diagnostics routes presign uploads and downloads in it). */
+  diagnosticsBucket: 'DIAGNOSTICS_BUCKET',
 } as const;

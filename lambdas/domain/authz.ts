@@ -6,6 +6,8 @@ export type Action =
   | 'tokens:create' | 'tokens:read' | 'tokens:revoke'
   | 'user-data:create'
   | 'hosts:create' | 'hosts:read' | 'hosts:update' | 'hosts:approve' | 'hosts:delete'
+  /** Collect a diagnostics bundle from a host and download it (its logs and state, redacted). */
+  | 'hosts:diagnose'
   | 'profiles:create' | 'profiles:read'
   | 'clusters:create' | 'clusters:read' | 'clusters:update' | 'clusters:delete' | 'clusters:kubeconfig'
   | 'operations:read'
@@ -18,6 +20,7 @@ const READ: readonly Action[] = ['tokens:read', 'hosts:read', 'profiles:read', '
 const OPERATE: readonly Action[] = [
   ...READ, 'user-data:create', 'hosts:create', 'hosts:update', 'hosts:approve',
   'profiles:create', 'clusters:create', 'clusters:update', 'audit:read',
+  'hosts:diagnose',
 ];
 /**
  * `clusters:kubeconfig`: the cluster's admin credentials, so admins only. `alerts:manage`: an

@@ -42,12 +42,16 @@ export interface CommandRecord {
    * never holds the secret; it is filled in when the command is published.
    */
   readonly secrets?: Readonly<Record<string, string>>;
+  /** `collect-diagnostics`: the uploaded bundle's size and sha256, from the succeeded result. */
+  readonly bundle?: { readonly bytes: number; readonly sha256: string };
 }
 
 export interface CommandResult {
   readonly phase: ResultPhase;
   readonly detail?: string;
   readonly progress?: number;
+  /** `collect-diagnostics`, succeeded: what was uploaded. */
+  readonly bundle?: { readonly bytes: number; readonly sha256: string };
 }
 
 export type ResultOutcome =
@@ -107,6 +111,7 @@ export function applyResult(c: CommandRecord | undefined, r: CommandResult, now:
       state: target,
       ...(r.progress !== undefined ? { progress: r.progress } : target === 'succeeded' ? { progress: 100 } : {}),
       ...(r.detail !== undefined ? { detail: r.detail } : {}),
+      ...(r.bundle && target === 'succeeded' ? { bundle: r.bundle } : {}),
       ...(terminal ? { endedAt: now.toISOString() } : {}),
     }),
   };

@@ -31,6 +31,7 @@ export const ADAPTER_ACTIONS = {
   'dynamodb/audit-log': ['dynamodb:PutItem', 'dynamodb:Query'],
   'dynamodb/cluster-repository': ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
   'dynamodb/device-plane-stores': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+  'dynamodb/diagnostics-repository': ['dynamodb:GetItem', 'dynamodb:PutItem'],
   'dynamodb/host-lifecycle-reader': ['dynamodb:GetItem'],
   'dynamodb/health-store': ['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
   'dynamodb/host-repository': ['dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:Query'],
@@ -42,6 +43,8 @@ export const ADAPTER_ACTIONS = {
   'events/eventbridge-publisher': ['events:PutEvents'],
   'dynamodb/tunnel-repository': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
   'iot/command-publisher': ['iot:DescribeEndpoint', 'iot:Publish'],
+  /** Presigning signs offline (no request): the URL carries these actions of the role. */
+  's3/bundle-store': ['s3:GetObject', 's3:PutObject'],
   'iot/secure-tunneling': ['iot:CloseTunnel', 'iot:DescribeTunnel', 'iot:OpenTunnel'],
   'iot/device-registry': [
     'iot:AttachPolicy', 'iot:AttachThingPrincipal', 'iot:CreateCertificateFromCsr', 'iot:CreateThing', 'iot:DeleteThing',
@@ -170,6 +173,14 @@ export const HTTP_AWS_CALLS: Readonly<Record<string, readonly AwsCall[]>> = {
   'edgefleet-api-alerts': [
     ...RUNTIME_CALLS, ...tableCalls(state, [...HTTP_STATE_ADAPTERS, 'dynamodb/alert-store']), ...appendAudit, ...FINGERPRINT_KEY_CALLS,
     ...alertSecretCalls(['secretsmanager:CreateSecret', 'secretsmanager:PutSecretValue', 'secretsmanager:DeleteSecret']),
+  ],
+  // Asks a host for a bundle (records it, sends the command), presigns its upload and download.
+  'edgefleet-api-diagnostics': [
+    ...RUNTIME_CALLS, ...tableCalls(state, [...HTTP_STATE_ADAPTERS, 'dynamodb/diagnostics-repository']), ...appendAudit, ...COMMAND_PUBLISH_CALLS,
+    ...FINGERPRINT_KEY_CALLS,
+    ...(['s3:PutObject', 's3:GetObject'] as const).map((action): AwsCall => ({
+      action, resource: `${ARN}:s3:::{env:${HANDLER_ENV.diagnosticsBucket}}/diagnostics/default/h-1/c0ffee.tar.gz`, via: 's3/bundle-store',
+    })),
   ],
   // Remote shell: Secure Tunneling (a tunnel's id is the service's), and the troubleshoot-user command.
   'edgefleet-api-tunnels': [

@@ -18,6 +18,7 @@ import { AwsSnsPublisher } from '../adapters/sns/sns-publisher.js';
 import type { AlertRuleRepository, SnsPublisher, WebhookSender } from '../ports/alerts.js';
 import type { AlertingSettings } from '../use-cases/alert-rules.js';
 import type { DispatchDeps } from '../use-cases/dispatch-alerts.js';
+import { S3Client } from '@aws-sdk/client-s3';
 import { IoTSecureTunnelingClient } from '@aws-sdk/client-iotsecuretunneling';
 import { DynamoAuditLog } from '../adapters/dynamodb/audit-log.js';
 import { makeDocClient, type DocClient } from '../adapters/dynamodb/client.js';
@@ -35,8 +36,11 @@ import { AwsTunnelService } from '../adapters/iot/secure-tunneling.js';
 import { IotCommandPublisher } from '../adapters/iot/command-publisher.js';
 import { IotDeviceRegistry } from '../adapters/iot/device-registry.js';
 import { x509CsrInspector } from '../adapters/x509/csr-inspector.js';
+import { DynamoDiagnosticsRepository } from '../adapters/dynamodb/diagnostics-repository.js';
+import { S3BundleStore } from '../adapters/s3/bundle-store.js';
+import type { BundleStore, DiagnosticsRepository } from '../ports/diagnostics.js';
 import type { AuditLog, Clock, IdempotencyStore, IdGenerator } from '../ports/index.js';
-import type { CommandPublisher } from '../ports/device-plane.js';
+import type { CommandPublisher, CommandStore } from '../ports/device-plane.js';
 import type { CsrInspector, DeviceRegistry, RegistrationStore } from '../ports/device-registry.js';
 import type { SecretStore, WorkflowEngine } from '../ports/workflow.js';
 import type { TunnelService } from '../ports/tunnels.js';
@@ -72,6 +76,11 @@ export interface HttpDeps extends UpgradeDeps {
   readonly registrations: RegistrationStore;
   readonly alertRules: AlertRuleRepository;
   readonly alerting: AlertingSettings;
+  /** Diagnostics requests, the bundles' presigned URLs, and the command they send the host. */
+  readonly diagnostics: DiagnosticsRepository;
+  readonly bundles: BundleStore;
+  readonly commands: CommandStore;
+  readonly publisher: CommandPublisher;
   /** Remote shell: the tunnel records, AWS IoT Secure Tunneling (or the local relay), the command channel. */
   readonly tunnels: TunnelDeps;
 }
@@ -87,6 +96,8 @@ export interface RuntimeAdapters {
   readonly events?: EventPublisher;
   /** How alert notifications leave (webhooks; SNS on AWS). @default webhooks to public https addresses only, no SNS */
   readonly notify?: { readonly webhooks: WebhookSender; readonly sns?: SnsPublisher; readonly allowLoopbackWebhooks: boolean };
+  /** Where diagnostics bundles go; without one, asking for a bundle fails naming DIAGNOSTICS_BUCKET. */
+  readonly bundles?: BundleStore;
   /** AWS IoT Secure Tunneling, or the local relay; without it opening a tunnel fails (503). */
   readonly tunnelService?: TunnelService;
   readonly clock?: Clock;
@@ -119,6 +130,12 @@ function unconfigured<T extends object>(name: RequiredSetting): T {
   return new Proxy({}, { get: (_t, p) => (p === 'then' ? undefined : fail) }) as T;
 }
 
+/** No bucket configured: presigning fails naming the variable. */
+function unconfiguredBucket(): BundleStore {
+  const fail = async (): Promise<never> => { throw new ConfigError('EdgeFleet configuration lacks DIAGNOSTICS_BUCKET: this function was deployed without the diagnostics bucket, so it cannot presign bundle uploads or downloads'); };
+  return { presignUpload: fail, presignDownload: fail };
+}
+
 export function composeRoot(config: EdgeFleetConfig, adapters: RuntimeAdapters): Root {
   const { db, publisher, registry, workflows, secrets } = adapters;
   const clock = adapters.clock ?? systemClock;
@@ -141,12 +158,15 @@ export function composeRoot(config: EdgeFleetConfig, adapters: RuntimeAdapters):
   const ledger = onState((t) => new DynamoNotificationLedger(db, t));
   const notify = adapters.notify ?? { webhooks: new HttpWebhookSender({ allowLoopback: false }), allowLoopbackWebhooks: false };
   const alerting: AlertingSettings = { allowLoopbackWebhooks: notify.allowLoopbackWebhooks, ...(config.alertTopicArn ? { snsTopicArn: config.alertTopicArn } : {}) };
+  const diagnostics = onState((t) => new DynamoDiagnosticsRepository(db, t));
+  const bundles = adapters.bundles ?? unconfiguredBucket();
   const audit = config.auditTable
     ? new DynamoAuditLog(db, config.auditTable, config.auditRetentionDays)
     : unconfigured<AuditLog>('auditTable');
 
   const health: HealthDeps = { clock, store: healthStore, events: adapters.events ?? { publish: async () => undefined }, clusters };
-  const device: DeviceDeps = { clock, presence, status, commands, operations, publisher, hostLifecycle, secrets, workflows, clusters, health };
+  const device: DeviceDeps = { clock, presence, status, commands, operations, publisher, hostLifecycle, secrets, workflows, clusters, diagnostics, health,
+    ...(adapters.bundles ? { bundles: adapters.bundles } : {}) };
   const workflow: WorkflowDeps = {
     ...device, ids, tokens, hosts, profiles, clusters, operations, audit, secrets, workflows, settings: config.workflowSettings,
   };
@@ -166,7 +186,7 @@ export function composeRoot(config: EdgeFleetConfig, adapters: RuntimeAdapters):
   const http: HttpDeps = {
     workflows, workflowSettings: config.workflowSettings, clock, ids,
     tokens, hosts, status, profiles, clusters, operations, audit, idempotency, fingerprintKey: fingerprintKeyLoader(secrets),
-    config: httpConfig, registry, csr: x509CsrInspector, registrations, secrets, tunnels, alertRules, alerting,
+    config: httpConfig, registry, csr: x509CsrInspector, registrations, secrets, tunnels, diagnostics, bundles, commands, publisher, alertRules, alerting,
   };
   const alerts: DispatchDeps = { clock, ids, alertRules, ledger, secrets, webhooks: notify.webhooks, ...(notify.sns ? { sns: notify.sns } : {}) };
   return { config, http, device, workflow, alerts };
@@ -208,6 +228,7 @@ export function awsRoot(required: readonly RequiredSetting[]): Root {
     secrets: awsSecretStore(config),
     events: new EventBridgePublisher(new EventBridgeClient({ maxAttempts: 5 })),
     notify: { webhooks: new HttpWebhookSender({ allowLoopback: false }), sns: new AwsSnsPublisher(new SNSClient({ maxAttempts: 5 })), allowLoopbackWebhooks: false },
+    ...(config.diagnosticsBucket ? { bundles: new S3BundleStore(new S3Client({ maxAttempts: 3 }), config.diagnosticsBucket) } : {}),
     tunnelService: new AwsTunnelService(new IoTSecureTunnelingClient({ maxAttempts: 3 })),
   });
   return aws;

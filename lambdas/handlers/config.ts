@@ -28,6 +28,8 @@ export interface EdgeFleetConfig {
   readonly alertTopicArn?: string;
   /** The OIDC client operators sign in with (GET /v1/auth/config), when the stack names one. */
   readonly signIn?: AuthConfig;
+  /** The diagnostics bundles' bucket (the diagnostics routes). */
+  readonly diagnosticsBucket?: string;
 }
 
 /** A setting an entry point cannot run without (checked at cold start, before any request). */
@@ -67,6 +69,7 @@ const envSchema = z.object({
   [WORKFLOW_ENV.stateMachines]: arnMap.optional(),
   [WORKFLOW_ENV.secretPrefix]: z.string().min(1).max(200).optional(),
   [WORKFLOW_ENV.hostTimeoutSeconds]: z.coerce.number().int().min(10).max(86_400).optional(),
+  [HANDLER_ENV.diagnosticsBucket]: z.string().min(3).max(63).regex(/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/, 'an S3 bucket name').optional(),
 });
 
 const invalid = (problems: readonly string[]) =>
@@ -99,6 +102,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, required: readonly RequiredSe
     ...(e[WORKFLOW_ENV.secretPrefix] ? { secretPrefix: e[WORKFLOW_ENV.secretPrefix] } : {}),
     workflowSettings: { hostTimeoutSeconds: e[WORKFLOW_ENV.hostTimeoutSeconds] ?? DEFAULT_WORKFLOW_SETTINGS.hostTimeoutSeconds },
     ...(signIn ? { signIn } : {}),
+    ...(e[HANDLER_ENV.diagnosticsBucket] ? { diagnosticsBucket: e[HANDLER_ENV.diagnosticsBucket] } : {}),
   };
   loadConfigRequirements(config, required);
   return config;

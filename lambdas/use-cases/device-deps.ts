@@ -3,6 +3,7 @@ import type { Clock, ClusterRepository, OperationRepository } from '../ports/ind
 import type { CommandPublisher, CommandStore, PresenceWriter, StatusStore } from '../ports/device-plane.js';
 import type { SecretStore, WorkflowEngine } from '../ports/workflow.js';
 import type { HealthDeps } from './refresh-health.js';
+import type { BundleStore, DiagnosticsRepository } from '../ports/diagnostics.js';
 
 /** What the MQTT-plane use cases need. */
 export interface DeviceDeps {
@@ -30,4 +31,8 @@ export interface DeviceDeps {
   readonly clusters?: Pick<ClusterRepository, 'get' | 'recordPacks' | 'updateForOperation'>;
   /** Derived health, stored on change and published (absent: health is not tracked, e.g. in unit tests of other things). */
   readonly health?: HealthDeps;
+  /** A `collect-diagnostics` command's request follows the command (collecting, uploaded, failed). */
+  readonly diagnostics?: Pick<DiagnosticsRepository, 'get' | 'update'>;
+  /** Presigns a collect-diagnostics command's upload form when it is published (never stored). */
+  readonly bundles?: Pick<BundleStore, 'presignUpload'>;
 }

@@ -11,6 +11,7 @@ import type { DeviceDeps } from './device-deps.js';
 import type { PackStatus } from '../domain/packs.js';
 import { recordClusterPacks } from './record-cluster-packs.js';
 import { refreshClusterHealth, refreshHostHealth } from './refresh-health.js';
+import { withUploadForm } from './diagnostics-upload.js';
 
 /** Re-exported: importers know it from here. */
 export type { DeviceDeps } from './device-deps.js';
@@ -102,12 +103,15 @@ export async function recordResult(deps: DeviceDeps, hostId: string, commandId: 
 }
 
 /** What storing and publishing a command needs. */
-export type CommandDeps = Pick<DeviceDeps, 'clock' | 'commands' | 'publisher' | 'secrets'>;
+export type CommandDeps = Pick<DeviceDeps, 'clock' | 'commands' | 'publisher' | 'secrets' | 'bundles'>;
 
 /**
  * What goes on the wire: the stored command with its secret placeholders filled in. The
  * secret exists only in this message (TLS to the one device allowed to read the topic).
  */
+/** Kept for the diagnostics use case: the same as CommandDeps. */
+export type IssueDeps = CommandDeps;
+
 async function envelope(deps: CommandDeps, c: CommandRecord): Promise<CommandEnvelope> {
   let params = c.params;
   for (const [placeholder, name] of Object.entries(c.secrets ?? {})) {
@@ -117,7 +121,7 @@ async function envelope(deps: CommandDeps, c: CommandRecord): Promise<CommandEnv
     }
     params = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, typeof v === 'string' ? v.split(placeholder).join(value) : v]));
   }
-  return { commandId: c.commandId, type: c.type, params, deadline: c.deadline };
+  return { commandId: c.commandId, type: c.type, params: await withUploadForm(deps, c, params), deadline: c.deadline };
 }
 
 /** Publishes a stored command and marks it sent; a failure leaves it queued (fetched on reconnect). */

@@ -59,13 +59,16 @@ describe('least privilege of the API handlers', () => {
     }
   });
 
-  it('every wildcard resource is X-Ray only, or the device handler\'s resource-less IoT actions', () => {
+  it('every wildcard resource is X-Ray only, or the device and diagnostics handlers\' resource-less IoT actions', () => {
     for (const group of GROUPS) {
       for (const s of statements(group)) {
         if ([s.Resource].flat().includes('*')) {
           const actions = [s.Action].flat().sort();
           if (group === 'device' && actions.every((a) => a.startsWith('iot:'))) {
             expect(actions).toEqual(['iot:CreateCertificateFromCsr', 'iot:DescribeEndpoint']);
+          } else if (group === 'diagnostics' && actions.every((a) => a.startsWith('iot:'))) {
+            // It sends the host its collect-diagnostics command: DescribeEndpoint has no resource-level permission.
+            expect(actions).toEqual(['iot:DescribeEndpoint']);
           } else if (group === 'tunnels' && actions.every((a) => a.startsWith('iot:'))) {
             // The command publisher finds the data endpoint; OpenTunnel has no resource type (SSH only, by condition).
             expect([['iot:DescribeEndpoint'], ['iot:OpenTunnel']]).toContainEqual(actions);

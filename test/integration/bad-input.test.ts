@@ -164,7 +164,8 @@ describe('changes nothing on bad input', () => {
           : r.method === 'PATCH' ? { version: 1, name: 'pwned' }
             : r.path.endsWith('/scale') ? { pool: 'edge', add: ['h-1'] }
               : r.path.endsWith('/reconfigure') ? { profile: { name: 'p', version: '1.0.0' } }
-                : r.path.endsWith('/upgrades') ? { to: { version: '1.0.0' } } : undefined;
+                : r.path.endsWith('/upgrades') ? { to: { version: '1.0.0' } }
+                  : r.path.endsWith('/diagnostics') ? { since: '1h' } : undefined;
         const res = await h.call(r.method, fill(r.path), { token: attacker, project: 'attacker', body });
         expect(res.status).toBe(404);
         expect(res.body.detail).toMatch(/does not exist in this project|has no version/);

@@ -11,6 +11,7 @@ import {
   ManualClock, MemoryCsrInspector, MemoryDeviceRegistry, MemorySecretStore, RecordingCommandPublisher, RecordingWorkflowEngine, SequentialIds,
 } from './services.js';
 import { MemoryState } from './state.js';
+import { MemoryBundleStore, MemoryDiagnosticsRepository } from './diagnostics.js';
 
 export * from './catalog-repositories.js';
 export * from './cluster-repository.js';
@@ -20,6 +21,7 @@ export * from './host-repository.js';
 export * from './idempotency-store.js';
 export * from './operation-repository.js';
 export * from './services.js';
+export * from './diagnostics.js';
 export { MemoryState } from './state.js';
 
 /**
@@ -53,6 +55,8 @@ export function memoryAdapters(opts: { now?: Date | string; idPrefix?: string; a
     csr: new MemoryCsrInspector(),
     healthStore: new MemoryHealthStore(state),
     events: new RecordingEventPublisher(),
+    diagnostics: new MemoryDiagnosticsRepository(),
+    bundles: new MemoryBundleStore(),
   };
 }
 

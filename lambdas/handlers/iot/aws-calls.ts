@@ -12,6 +12,8 @@ import {
 
 export const DEVICE_PLANE_ADAPTERS: readonly AdapterName[] = [
   'dynamodb/device-plane-stores', 'dynamodb/operation-repository', 'dynamodb/host-lifecycle-reader',
+  // A collect-diagnostics result (or timeout) moves its request along.
+  'dynamodb/diagnostics-repository',
 ];
 const base: readonly AwsCall[] = [...RUNTIME_CALLS, ...DEAD_LETTER_CALLS, ...tableCalls(HANDLER_ENV.stateTable, DEVICE_PLANE_ADAPTERS)];
 
@@ -38,5 +40,7 @@ export const IOT_AWS_CALLS: Readonly<Record<string, readonly AwsCall[]>> = {
   // Re-sends stored commands (join tokens filled in from their secret); fails the tasks of expired ones.
   'edgefleet-iot-pending-commands': [
     ...base, ...COMMAND_PUBLISH_CALLS, ...secretCalls(['secretsmanager:GetSecretValue']), ...workflowCalls('states:SendTaskFailure'),
+    // A re-sent collect-diagnostics command gets a fresh presigned upload form.
+    { action: 's3:PutObject', resource: `arn:{partition}:s3:::{env:${HANDLER_ENV.diagnosticsBucket}}/diagnostics/default/h-1/c0ffee.tar.gz`, via: 's3/bundle-store' },
   ],
 };

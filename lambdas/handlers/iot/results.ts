@@ -9,8 +9,10 @@ import { awsDeviceDeps, createIotHandler } from './framework.js';
  * init node's kubeconfig (export-kubeconfig) goes to the secret store, never further.
  */
 export const makeHandler = (deps: () => DeviceDeps) => createIotHandler('results', resultMessage, async (hostId, msg, d) => {
-  const { commandId, phase, detail, progress, kubeconfig } = msg;
-  return recordResultWithSecrets(d, hostId, commandId, { phase, ...(detail !== undefined ? { detail } : {}), ...(progress !== undefined ? { progress } : {}) }, kubeconfig ? { kubeconfig } : {});
+  const { commandId, phase, detail, progress, kubeconfig, bundle } = msg;
+  return recordResultWithSecrets(d, hostId, commandId, {
+    phase, ...(detail !== undefined ? { detail } : {}), ...(progress !== undefined ? { progress } : {}), ...(bundle ? { bundle } : {}),
+  }, kubeconfig ? { kubeconfig } : {});
 }, deps);
 
 export const handler = lazy(() => makeHandler(awsDeviceDeps));

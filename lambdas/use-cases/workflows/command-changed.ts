@@ -1,6 +1,7 @@
 import { WORKFLOW_ERRORS } from '../../contracts/workflows.js';
 import { isFinished, type CommandRecord } from '../../domain/command.js';
 import type { DeviceDeps } from '../device-deps.js';
+import { recordDiagnosticsProgress } from '../record-diagnostics-progress.js';
 
 /** The host an operation's progress row is about: the drained node for kube-node, else the command's host. */
 export const progressHost = (c: Pick<CommandRecord, 'hostId' | 'subjectHostId'>): string => c.subjectHostId ?? c.hostId;
@@ -11,6 +12,7 @@ export const progressHost = (c: Pick<CommandRecord, 'hostId' | 'subjectHostId'>)
  * happened to which host and what to do.
  */
 export async function commandChanged(deps: DeviceDeps, c: CommandRecord): Promise<void> {
+  await recordDiagnosticsProgress(deps, c);
   if (!c.operationId) return;
   const detail = c.detail ?? (c.reason === 'deadline-passed' ? `did not finish before ${c.deadline}` : c.reason);
   await deps.operations?.setHost(c.operationId, progressHost(c), {

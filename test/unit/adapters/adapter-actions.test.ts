@@ -15,6 +15,7 @@ const SERVICE: Record<string, string> = {
   '@aws-sdk/client-dynamodb': 'dynamodb', '@aws-sdk/lib-dynamodb': 'dynamodb', '@aws-sdk/client-iot': 'iot',
   '@aws-sdk/client-iot-data-plane': 'iot', '@aws-sdk/client-sfn': 'states', '@aws-sdk/client-secrets-manager': 'secretsmanager',
   '@aws-sdk/client-eventbridge': 'events', '@aws-sdk/client-sns': 'sns',
+  '@aws-sdk/client-s3': 's3',
   // AWS IoT Secure Tunneling's actions are in the iot: namespace (iot:OpenTunnel…).
   '@aws-sdk/client-iotsecuretunneling': 'iot',
 };
@@ -27,6 +28,8 @@ const DOCUMENT: Record<string, string[]> = {
 /** The IAM actions `source` can cause, from the commands it constructs. */
 function actionsOf(source: string): string[] {
   const out = new Set<string>();
+  // A presigned POST is a PutObject the holder of the form sends with this role's signature.
+  if (/\bcreatePresignedPost\(/.test(source)) out.add('s3:PutObject');
   for (const m of source.matchAll(/import\s*\{([^}]*)\}\s*from\s*'(@aws-sdk\/[^']+)'/g)) {
     const service = SERVICE[m[2]!];
     const names = m[1]!.split(',').map((n) => n.replace(/^\s*type\s+/, '').trim()).filter((n) => n.endsWith('Command'));

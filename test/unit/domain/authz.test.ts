@@ -7,6 +7,7 @@ const ACTIONS: readonly Action[] = [
   'tokens:create', 'tokens:read', 'tokens:revoke',
   'user-data:create',
   'hosts:create', 'hosts:read', 'hosts:update', 'hosts:approve', 'hosts:delete',
+  'hosts:diagnose',
   'profiles:create', 'profiles:read',
   'clusters:create', 'clusters:read', 'clusters:update', 'clusters:delete', 'clusters:kubeconfig',
   'operations:read', 'alerts:read', 'alerts:manage',
@@ -26,6 +27,8 @@ const MATRIX: Record<Action, readonly [boolean, boolean, boolean]> = {
   'hosts:update': /*             */ [false, true, true],
   'hosts:approve': /*            */ [false, true, true],
   'hosts:delete': /*             */ [false, false, true],
+  // A host's logs and state (redacted): operators and admins collect and download them.
+  'hosts:diagnose': /*           */ [false, true, true],
   'profiles:create': /*          */ [false, true, true],
   'profiles:read': /*            */ [true, true, true],
   'clusters:create': /*          */ [false, true, true],

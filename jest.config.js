@@ -17,4 +17,7 @@ export default {
   projects: [project('unit'), project('integration'), project('infra')],
   testTimeout: 60000,
   maxWorkers: 2,
+  // Tags every DynamoDB Local of the run and kills what a hung, SIGKILLed worker left behind.
+  globalSetup: '<rootDir>/test/global-setup.js',
+  globalTeardown: '<rootDir>/test/global-teardown.js',
 };

@@ -39,7 +39,9 @@ const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 export async function startDynamoLocal(dbDir: string | undefined): Promise<DynamoLocal> {
   const port = await freePort();
   const dir = jarDir();
-  const args = [`-Djava.library.path=${path.join(dir, 'DynamoDBLocal_lib')}`, '-Xmx512m', '-jar', path.join(dir, 'DynamoDBLocal.jar'), '-port', String(port), '-sharedDb', '-disableTelemetry'];
+  // A test run's tag (test/java-reaper.js): its teardown kills what a killed worker left behind.
+  const tag = process.env.EDGEFLEET_JAVA_TAG;
+  const args = [...(tag && /^[\w-]{1,80}$/.test(tag) ? [`-Dedgefleet.tag=${tag}`] : []), `-Djava.library.path=${path.join(dir, 'DynamoDBLocal_lib')}`, '-Xmx512m', '-jar', path.join(dir, 'DynamoDBLocal.jar'), '-port', String(port), '-sharedDb', '-disableTelemetry'];
   if (dbDir) {
     mkdirSync(dbDir, { recursive: true });
     args.push('-dbPath', dbDir);

@@ -1,0 +1,2 @@
+import { setup } from './java-reaper.js';
+export default setup;

@@ -1,0 +1,2 @@
+import { teardown } from './java-reaper.js';
+export default teardown;

@@ -61,19 +61,11 @@ export const diagnosticsRecord = z.strictObject({
 
 /** What the API shows; `download` only when uploaded (a short-lived URL, made per request). */
 export const diagnosticsView = z.object({
+  ...diagnosticsRecord.pick({
+    hostId: true, status: true, statusReason: true, since: true, window: true, reason: true,
+    requestedBy: true, requestedAt: true, updatedAt: true, deadline: true, maxBytes: true, bundle: true,
+  }).shape,
   id: z.string(),
-  hostId: z.string(),
-  status: diagnosticsStatus,
-  statusReason: z.string().optional(),
-  since: isoTime,
-  window: z.string(),
-  reason: z.string().optional(),
-  requestedBy: z.string(),
-  requestedAt: isoTime,
-  updatedAt: isoTime,
-  deadline: isoTime,
-  maxBytes: z.number().int(),
-  bundle: bundleFacts.optional(),
   download: z.object({ url: z.string(), expiresAt: isoTime }).optional(),
 });
 export type DiagnosticsView = z.infer<typeof diagnosticsView>;

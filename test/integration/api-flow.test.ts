@@ -1,3 +1,4 @@
+import { AGENT_CONFIG_PATH } from '../../lambdas/domain/user-data.js';
 import { parse } from 'yaml';
 import { eventually, seedApprovedHosts, startHarness, type Harness } from './harness.js';
 
@@ -41,7 +42,7 @@ describe('registration tokens', () => {
     expect(ud.headers.get('content-type')).toMatch(/^text\/cloud-config/);
     expect(ud.text.startsWith('#cloud-config\n')).toBe(true);
     const doc = parse(ud.text);
-    const file = doc.stages.boot[0].files[0];
+    const file = doc.stages.boot.flatMap((st: { files?: { path: string }[] }) => st.files ?? []).find((f: { path: string }) => f.path === AGENT_CONFIG_PATH);
     expect(JSON.parse(file.content)).toMatchObject({ apiUrl: h.rt.url, registrationToken: t.body.token, site: 'shop-7', tags: { region: 'eu', lane: '3' } });
     await h.call('DELETE', `/v1/registration-tokens/${t.body.id}`);
     const refused = await h.call('POST', '/v1/user-data', { body: { token: t.body.token, site: 'shop-7' } });

@@ -29,13 +29,14 @@ const detail = (t: Pick<TunnelRecord, 'reason' | 'durationMinutes' | 'user'>, ex
 export async function openTunnel(deps: TunnelDeps, ctx: RequestContext, hostId: string, input: z.infer<typeof openTunnelBody>): Promise<OpenedTunnel> {
   const resource = `host/${hostId}`;
   await authorizeAudited(deps, ctx, 'hosts:troubleshoot', 'tunnel.open', resource);
+  // The host first: another project's host is a 404 whatever the caller holds.
+  const host = visible(ctx, await deps.hosts.get(hostId), hostNotFound(hostId));
   try {
     await requireGrant(deps, ctx);
   } catch (e) {
     await auditEvent(deps, ctx, 'tunnel.open', 'denied', resource, (e as Error).message);
     throw e;
   }
-  const host = visible(ctx, await deps.hosts.get(hostId), hostNotFound(hostId));
   const now = deps.clock.now();
   const reported = (await deps.status.get(hostId))?.content.remoteAccess;
   const open = (await currentTunnels(deps, hostId)).filter((t) => t.state !== 'closed');

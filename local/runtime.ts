@@ -18,6 +18,7 @@ import * as tokens from '../lambdas/handlers/http/tokens.js';
 import * as tunnelRoutes from '../lambdas/handlers/http/tunnels.js';
 import * as tunnelSweep from '../lambdas/handlers/scheduled/sweep-tunnels.js';
 import { grantIdFor } from '../lambdas/domain/troubleshoot-grant.js';
+import { APPROVAL_WAIT_MINUTES } from '../lambdas/domain/tunnel.js';
 import * as userData from '../lambdas/handlers/http/user-data.js';
 import * as diagnostics from '../lambdas/handlers/http/diagnostics.js';
 import { LocalBundleStore } from './local-bundle-store.js';
@@ -248,7 +249,8 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
     });
     // EventBridge's rule on one machine: every health event goes to the same dispatcher use case.
     events.subscribe(async (e) => { await dispatchHealthEvent(root.alerts, e); });
-    const deps = root.http;
+    // The approval wait scales with the tunnels' lifetimes (tests use short ones).
+    const deps: HttpDeps = { ...root.http, tunnels: { ...root.http.tunnels, approvalWaitMs: APPROVAL_WAIT_MINUTES * 60_000 * scale } };
     const getDeps = (): HttpDeps => ({ ...deps, config: { ...deps.config, apiUrl: url } });
     const handlers: Record<ApiGroup, GroupHandler> = {
       meta: meta.makeHandler(), tokens: tokens.makeHandler(getDeps), 'user-data': userData.makeHandler(getDeps),

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { MAX_TUNNEL_MINUTES, openedTunnel, TUNNEL_SERVICE, tunnelList } from '../../lambdas/contracts/tunnels.js';
+import { MAX_TUNNEL_MINUTES, openedTunnel, TUNNEL_SERVICE, tunnel as tunnelSchema, tunnelList } from '../../lambdas/contracts/tunnels.js';
 import { seg } from '../client.js';
 import { action, addCommonOptions, examples, type CliRuntime, type Session } from '../context.js';
 import { UsageError } from '../errors.js';
@@ -39,6 +39,28 @@ async function runSsh(s: Session, args: string[]): Promise<number> {
   }
 }
 
+/**
+ * The project requires a second person's approval: says so, polls the request every 2 s until
+ * it is approved (then starts it: the source token comes to this requester only) or closes.
+ */
+async function waitForApproval(s: Session, hostId: string, tunnelId: string, until: string) {
+  s.io.stderr(`Tunnel ${tunnelId} to ${hostId} waits for a second person's approval (until ${until}). Ask a project admin, or a colleague `
+    + `holding a troubleshoot grant, to run:\n  edgefleet hosts approve-shell ${hostId} ${tunnelId}\n`);
+  for (;;) {
+    const raw = await s.client.get<unknown>(`/v1/hosts/${seg(hostId)}/tunnels`, { what: `read the tunnels of host "${hostId}"` });
+    const t = tunnelList.parse(raw).items.find((x) => x.id === tunnelId);
+    if (!t || t.state === 'closed') {
+      s.io.stderr(`edgefleet: tunnel ${tunnelId} was not approved in time (${t?.closeReason ?? 'gone'}); request a new one\n`);
+      return undefined;
+    }
+    if (t.state === 'approved') {
+      s.io.stderr(`Approved by ${t.approvedBy}; opening the tunnel.\n`);
+      return openedTunnel.parse(await s.client.post<unknown>(`/v1/hosts/${seg(hostId)}/tunnels/${seg(tunnelId)}/start`, { what: `start tunnel ${tunnelId}`, body: {} }));
+    }
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+}
+
 /** How long `hosts shell` waits for the host to connect its side of the tunnel. */
 export const DESTINATION_WAIT_MS = 60_000;
 
@@ -60,6 +82,7 @@ async function waitForDestination(s: Session, hostId: string, tunnelId: string, 
 }
 
 export function registerHostsShell(hosts: Command, rt: CliRuntime): void {
+  registerApproveShell(hosts, rt);
   addCommonOptions(
     hosts
       .command('shell')
@@ -98,8 +121,10 @@ export function registerHostsShell(hosts: Command, rt: CliRuntime): void {
               409: 'see why above; `edgefleet hosts get <id>` shows whether the host is online',
             },
           });
-          const t = openedTunnel.parse(raw);
-          tunnelId = t.id;
+          const requested = tunnelSchema.parse(raw);
+          tunnelId = requested.id;
+          const t = requested.state === 'pending-approval' ? await waitForApproval(s, id, requested.id, requested.expiresAt) : openedTunnel.parse(raw);
+          if (!t) { s.fail(1); return; }
           const source = await startSource({ endpoint: t.endpoint, accessToken: t.sourceAccessToken, serviceId: TUNNEL_SERVICE, ...(o.port ? { port: o.port } : {}) });
           const sshArgs = [
             '-i', keyFile, '-p', String(source.port), '-o', 'IdentitiesOnly=yes', '-o', `HostKeyAlias=edgefleet-${id}`,
@@ -132,6 +157,24 @@ export function registerHostsShell(hosts: Command, rt: CliRuntime): void {
         }
       }),
     );
+}
+
+/** `edgefleet hosts approve-shell <host> <tunnelId>`: the second person approves someone else's tunnel request. */
+function registerApproveShell(hosts: Command, rt: CliRuntime): void {
+  addCommonOptions(
+    hosts
+      .command('approve-shell')
+      .description("approve another operator's pending remote-shell request (admins, or operators holding a troubleshoot grant; never your own)")
+      .argument('<id>', 'host id')
+      .argument('<tunnelId>', 'the tunnel id the requester was shown'),
+  ).action(action<Record<string, never>, [string, string]>(rt, async (s, _o, id, tunnelId) => {
+    const raw = await s.client.post<unknown>(`/v1/hosts/${seg(id)}/tunnels/${seg(tunnelId)}/approve`, {
+      what: `approve tunnel ${tunnelId} on host "${id}"`, body: {},
+      hints: { 403: 'you cannot approve your own request; approving needs the admin role, or the operator role and a troubleshoot grant' },
+    });
+    const t = tunnelSchema.parse(raw);
+    s.out.line(`Approved tunnel ${t.id} to ${id} requested by ${t.actor} (reason: ${t.reason}); they have until ${t.expiresAt} to start it.`);
+  }));
 }
 
 /** Host keys seen through tunnels, per host id (trust on first use), next to the CLI's config. */

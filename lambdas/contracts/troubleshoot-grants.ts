@@ -30,3 +30,10 @@ export const grantList = page(troubleshootGrant);
 
 /** DELETE's answer: the grant removed and the tunnels that closed because of it. */
 export const revokedGrant = troubleshootGrant.extend({ closedTunnels: z.array(z.string()) });
+
+/** Per-project remote-shell settings (`PUT /v1/troubleshoot-settings`, admin). */
+export const troubleshootSettings = z.strictObject({
+  /** `required`: a tunnel request waits until a second person approves it. @default none */
+  approval: z.enum(['required', 'none']),
+});
+export type TroubleshootSettings = z.infer<typeof troubleshootSettings>;

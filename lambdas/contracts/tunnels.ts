@@ -25,7 +25,7 @@ export const openTunnelBody = z.strictObject({
   publicKey: sshEd25519PublicKey,
 });
 
-export const tunnelState = z.enum(['requested', 'open', 'closed']);
+export const tunnelState = z.enum(['pending-approval', 'approved', 'requested', 'open', 'closed']);
 export const tunnelCloseReason = z.enum(['deleted', 'expired', 'revoked', 'idle', 'failed']);
 
 export const tunnel = z.object({
@@ -44,6 +44,9 @@ export const tunnel = z.object({
   closedAt: isoTime.optional(),
   closeReason: tunnelCloseReason.optional(),
   closedBy: z.string().optional(),
+  /** Second-person approval: who approved the request, and when. */
+  approvedBy: z.string().optional(),
+  approvedAt: isoTime.optional(),
   /** Whether the operator's side (source) and the host's side (destination) are connected (as of the read, for an open tunnel). */
   sourceConnected: z.boolean().optional(),
   destinationConnected: z.boolean().optional(),

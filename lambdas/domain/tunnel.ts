@@ -1,6 +1,10 @@
 /**
  * Remote shell tunnels: the record and the decisions about it, pure.
  *
+ * With second-person approval (a project setting): pending-approval (nothing opened, no token;
+ * `expiresAt` is the request's deadline) → approved (by someone else) → the requester starts it:
+ * requested → open, as without approval.
+ *
  * requested (stored before the Secure Tunneling service is asked) → open (the service opened
  * it and the host was told to add the temporary user) → closed (deleted | expired | revoked |
  * idle | failed). Expiry is decided on read as well: a record whose `expiresAt` passed is closed
@@ -8,7 +12,7 @@
  */
 import type { HostStatus } from './host-lifecycle.js';
 
-export type TunnelState = 'requested' | 'open' | 'closed';
+export type TunnelState = 'pending-approval' | 'approved' | 'requested' | 'open' | 'closed';
 export type TunnelCloseReason = 'deleted' | 'expired' | 'revoked' | 'idle' | 'failed';
 
 export interface TunnelRecord {
@@ -30,6 +34,11 @@ export interface TunnelRecord {
   readonly closedAt?: string;
   readonly closeReason?: TunnelCloseReason;
   readonly closedBy?: string;
+  /** Who approved it and when (second-person approval). */
+  readonly approvedBy?: string;
+  readonly approvedAt?: string;
+  /** The one-time public key, kept while the tunnel waits for approval (a public key is no secret). */
+  readonly publicKey?: string;
   /** Whether each side was connected when the control plane last looked (connect/disconnect are audited on change). */
   readonly sourceConnected?: boolean;
   readonly destinationConnected?: boolean;
@@ -83,4 +92,33 @@ export function decideOpen(hostId: string, target: TunnelTarget, openTunnels: nu
 /** Which reasons may close a tunnel in which state: a closed tunnel stays closed with its first reason. */
 export function canClose(t: TunnelRecord): boolean {
   return t.state !== 'closed';
+}
+
+/** How long a tunnel request waits for approval, and then how long the requester has to start it. */
+export const APPROVAL_WAIT_MINUTES = 15;
+
+export interface Approver {
+  readonly subject: string;
+  readonly role: 'viewer' | 'operator' | 'admin' | undefined;
+  /** Holds an active troubleshoot grant in the project. */
+  readonly grant: boolean;
+}
+
+/**
+ * May `approver` approve tunnel `t` now? Only a pending request, not expired, by someone other
+ * than its requester who is an admin of the project or an operator holding a troubleshoot
+ * grant. Refusals carry their HTTP kind: 403 (who), 409 (state).
+ */
+export function decideApproval(t: TunnelRecord, approver: Approver, now: Date): { kind: 'forbidden' | 'conflict'; code: string; message: string } | undefined {
+  if (approver.subject === t.actor) {
+    return { kind: 'forbidden', code: 'self-approval', message: `you requested tunnel ${t.id} yourself: a second person must approve it (a project admin, or an operator holding a troubleshoot grant)` };
+  }
+  if (approver.role !== 'admin' && !(approver.role === 'operator' && approver.grant)) {
+    return { kind: 'forbidden', code: 'forbidden', message: `approving a tunnel needs the admin role in the project, or the operator role and a troubleshoot grant; your role: ${approver.role ?? 'none'}${approver.grant ? '' : ', no grant'}` };
+  }
+  const current = effectiveTunnel(t, now);
+  if (current.state !== 'pending-approval') {
+    return { kind: 'conflict', code: 'tunnel-not-pending', message: `tunnel ${t.id} is ${current.state}${current.closeReason ? ` (${current.closeReason})` : ''}, not waiting for approval; only a pending request can be approved` };
+  }
+  return undefined;
 }

@@ -34,4 +34,7 @@ export interface TroubleshootGrantRepository {
   list(project: string, page: PageRequest): Promise<Page<TroubleshootGrant>>;
   /** Removes it; false when there was none. */
   delete(project: string, subject: string): Promise<boolean>;
+  /** The project's remote-shell settings (undefined: never set, i.e. no approval). */
+  getSettings(project: string): Promise<{ approval: 'required' | 'none' } | undefined>;
+  putSettings(project: string, settings: { approval: 'required' | 'none' }): Promise<void>;
 }

@@ -28,7 +28,8 @@ export async function endTunnel(
     sourceConnected: false, destinationConnected: false, version: stored.version + 1,
   };
   if (!(await deps.tunnels.update(closed))) return undefined;
-  await issueCommand(deps, stored.hostId, {
+  // A request that never opened (pending approval, approved, not started) added no user.
+  if (stored.state === 'open' || stored.state === 'requested') await issueCommand(deps, stored.hostId, {
     commandId: `tunnel-${stored.id}-remove`, type: 'troubleshoot-user', deadline: new Date(now.getTime() + 10 * 60_000).toISOString(),
     params: { action: 'remove', user: stored.user, tunnelId: stored.id },
   });

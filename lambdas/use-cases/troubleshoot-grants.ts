@@ -71,3 +71,18 @@ export async function requireGrant(deps: TunnelDeps, ctx: RequestContext): Promi
     ? `your troubleshoot grant in project "${ctx.project}" expired at ${g.expiresAt}; ask a project admin for a new one (POST /v1/troubleshoot-grants {"subject": "${ctx.principal.subject}"})`
     : `you (${ctx.principal.subject}) hold no troubleshoot grant in project "${ctx.project}", which no role includes; ask a project admin to grant it (POST /v1/troubleshoot-grants {"subject": "${ctx.principal.subject}"})`);
 }
+
+/** The project's remote-shell settings (anyone with a role reads them). */
+export async function getTroubleshootSettings(deps: TunnelDeps, ctx: RequestContext): Promise<{ approval: 'required' | 'none' }> {
+  read(ctx, 'hosts:read');
+  return (await deps.grants.getSettings(ctx.project)) ?? { approval: 'none' };
+}
+
+/** update-troubleshoot-settings (admin): e.g. require a second person's approval for every tunnel. */
+export async function updateTroubleshootSettings(deps: TunnelDeps, ctx: RequestContext, settings: { approval: 'required' | 'none' }): Promise<{ approval: 'required' | 'none' }> {
+  return mutate(deps, ctx, {
+    action: 'grants:manage', audit: 'troubleshoot-settings.update', resource: `troubleshoot-settings/${ctx.project}`,
+    run: async () => { await deps.grants.putSettings(ctx.project, settings); return settings; },
+    describe: (x) => ({ detail: `tunnel approval: ${x.approval}` }),
+  });
+}

@@ -9,6 +9,8 @@ export interface TunnelDeps extends Pick<Deps, 'clock' | 'ids' | 'hosts' | 'audi
   readonly tunnelService: TunnelService;
   /** Stored troubleshoot grants (who may open a remote shell in a project). */
   readonly grants: TroubleshootGrantRepository;
+  /** How long a request waits for approval, and then for its requester to start it. @default APPROVAL_WAIT_MINUTES (the local runtime scales it in tests) */
+  readonly approvalWaitMs?: number;
   readonly status: Pick<StatusStore, 'get'>;
 }
 

@@ -228,4 +228,87 @@ describe('remote shell through a secure tunnel (local runtime)', () => {
       expect(res.body.detail).toMatch(message);
     }
   });
+
+  describe('second-person approval (PATCH /v1/troubleshoot-settings {approval: required})', () => {
+    beforeAll(async () => {
+      expect((await h.call('PATCH', '/v1/troubleshoot-settings', { token: operator, body: { approval: 'required' } })).status).toBe(403);
+      const set = await h.call('PATCH', '/v1/troubleshoot-settings', { token: admin, body: { approval: 'required' } });
+      expect(set.body).toEqual({ approval: 'required' });
+      expect((await h.call('GET', '/v1/troubleshoot-settings', { token: viewer })).body).toEqual({ approval: 'required' });
+    });
+    afterAll(async () => { await h.call('PATCH', '/v1/troubleshoot-settings', { token: admin, body: { approval: 'none' } }); });
+
+    it('a request waits (202, no token, nothing opened); self-approval is refused (403, audited); another person approves; only the requester starts it, once', async () => {
+      const host = fleet.host('tn-1')!;
+      const req = await h.call('POST', '/v1/hosts/tn-1/tunnels', { token: operator, body: { reason: 'needs a second pair of eyes', publicKey: key() } });
+      expect(req.status).toBe(202);
+      expect(req.body).toMatchObject({ state: 'pending-approval', actor: 'alice' });
+      expect(JSON.stringify(req.body)).not.toMatch(/AccessToken|publicKey|ssh-ed25519/);
+      const id = req.body.id;
+      expect(host.accounts.calls.filter((c) => c.includes(req.body.user))).toEqual([]);
+
+      const self = await h.call('POST', `/v1/hosts/tn-1/tunnels/${id}/approve`, { token: operator });
+      expect(self.status).toBe(403);
+      expect(self.body).toMatchObject({ code: 'self-approval' });
+      expect((await audit('tunnel.approve')).some((e: { outcome: string; actor: string; resource: string }) => e.outcome === 'denied' && e.actor === 'alice' && e.resource === `tunnel/${id}`)).toBe(true);
+      // A viewer cannot approve (role), even holding a grant.
+      expect((await h.call('POST', `/v1/hosts/tn-1/tunnels/${id}/approve`, { token: viewer })).status).toBe(403);
+      // Starting before approval: 409.
+      expect((await h.call('POST', `/v1/hosts/tn-1/tunnels/${id}/start`, { token: operator })).body).toMatchObject({ code: 'tunnel-not-approved' });
+
+      const approved = await h.call('POST', `/v1/hosts/tn-1/tunnels/${id}/approve`, { token: admin });
+      expect(approved.status).toBe(200);
+      expect(approved.body).toMatchObject({ state: 'approved', approvedBy: 'root' });
+      expect(JSON.stringify(approved.body)).not.toMatch(/AccessToken/);
+      expect((await h.call('POST', `/v1/hosts/tn-1/tunnels/${id}/start`, { token: admin })).body).toMatchObject({ code: 'not-requester' });
+
+      const started = await h.call('POST', `/v1/hosts/tn-1/tunnels/${id}/start`, { token: operator });
+      expect(started.status).toBe(201);
+      expect(started.body).toMatchObject({ id, state: 'open', approvedBy: 'root', sourceAccessToken: expect.any(String) });
+      expect((await h.call('POST', `/v1/hosts/tn-1/tunnels/${id}/start`, { token: operator })).status).toBe(409);
+      await eventually('the temporary user is added', async () => host.accounts.users.length === 1, 30_000);
+      expect((await audit('tunnel.open')).find((e: { resource: string; outcome: string }) => e.resource === `tunnel/${id}` && e.outcome === 'success')?.detail).toMatch(/approved by root/);
+      expect((await h.call('DELETE', `/v1/hosts/tn-1/tunnels/${id}`, { token: operator })).body).toMatchObject({ state: 'closed', closeReason: 'deleted' });
+      await eventually('the temporary user is removed', async () => host.accounts.users.length === 0, 30_000);
+    }, 90_000);
+
+    it('hosts shell says it waits for approval, and connects once another person approves', async () => {
+      const out: string[] = [];
+      const err: string[] = [];
+      const running = runCli(['hosts', 'shell', 'tn-1', '--reason', 'approved look', '--no-ssh'], {
+        env: { HOME: dir, EDGEFLEET_URL: h.rt.url, EDGEFLEET_TOKEN: operator, EDGEFLEET_CONFIG: join(dir, 'none.json') },
+        stdout: (x) => out.push(x), stderr: (x) => err.push(x), cwd: dir,
+      });
+      const [tunnelId] = await eventually('the CLI says it waits', async () => {
+        const m = /Tunnel (\S+) to tn-1 waits for a second person's approval[\s\S]*edgefleet hosts approve-shell tn-1 \S+/.exec(err.join(''));
+        return m ? [m[1]!] : undefined;
+      }, 30_000);
+      const approver: string[] = [];
+      expect(await runCli(['hosts', 'approve-shell', 'tn-1', tunnelId], {
+        env: { HOME: dir, EDGEFLEET_URL: h.rt.url, EDGEFLEET_TOKEN: admin, EDGEFLEET_CONFIG: join(dir, 'none.json') },
+        stdout: (x) => approver.push(x), stderr: () => undefined, cwd: dir,
+      })).toBe(0);
+      expect(approver.join('')).toContain(`Approved tunnel ${tunnelId} to tn-1 requested by alice`);
+      const port = await eventually('the CLI prints its port', async () => {
+        const m = /port (\d+)/.exec(out.join(''));
+        return m ? Number(m[1]) : undefined;
+      }, 30_000);
+      const bytes = Buffer.from('SSH-2.0-approved\r\n');
+      expect((await roundTrip(port, bytes)).equals(bytes)).toBe(true);
+      expect((await h.call('DELETE', `/v1/hosts/tn-1/tunnels/${tunnelId}`, { token: operator })).status).toBe(200);
+      expect(await running).toBe(0);
+    }, 90_000);
+
+    it('a request nobody approves expires (closed: expired) and adds no user', async () => {
+      const req = await h.call('POST', '/v1/hosts/tn-1/tunnels', { token: operator, body: { reason: 'nobody around', publicKey: key() } });
+      expect(req.status).toBe(202);
+      const t = await eventually('the pending request expires', async () => {
+        const [x] = (await h.call('GET', '/v1/hosts/tn-1/tunnels')).body.items;
+        return x.id === req.body.id && x.state === 'closed' ? x : undefined;
+      }, 60_000);
+      expect(t.closeReason).toBe('expired');
+      expect((await h.call('POST', `/v1/hosts/tn-1/tunnels/${req.body.id}/approve`, { token: admin })).body).toMatchObject({ code: 'tunnel-not-pending' });
+      expect(fleet.host('tn-1')!.accounts.calls.filter((c) => c.includes(req.body.user))).toEqual([]);
+    }, 90_000);
+  });
 });

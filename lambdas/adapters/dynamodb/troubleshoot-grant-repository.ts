@@ -20,6 +20,9 @@ const grantFrom = (item: Record<string, unknown> | undefined): TroubleshootGrant
   return { ...rest, ...(expiresAt ? { expiresAt } : {}) };
 };
 
+const settingsKey = (project: string) => ({ pk: `TSSETTINGS#${project}`, sk: 'SETTINGS' });
+const storedSettings = z.object({ approval: z.enum(['required', 'none']) });
+
 export class DynamoTroubleshootGrantRepository implements TroubleshootGrantRepository {
   constructor(private readonly db: DocClient, private readonly table: string) {}
 
@@ -66,5 +69,17 @@ export class DynamoTroubleshootGrantRepository implements TroubleshootGrantRepos
       if (isConditionFailure(e)) return false;
       mapDynamoError(e, 'removing a troubleshoot grant');
     }
+  }
+
+  async getSettings(project: string): Promise<{ approval: 'required' | 'none' } | undefined> {
+    const out = await this.db.send(new GetCommand({ TableName: this.table, Key: settingsKey(project), ConsistentRead: true }))
+      .catch((e) => mapDynamoError(e, 'reading the remote-shell settings'));
+    const parsed = storedSettings.safeParse(out.Item);
+    return parsed.success ? { approval: parsed.data.approval } : undefined;
+  }
+
+  async putSettings(project: string, settings: { approval: 'required' | 'none' }): Promise<void> {
+    await this.db.send(new PutCommand({ TableName: this.table, Item: { ...settingsKey(project), kind: 'troubleshoot-settings', project, approval: settings.approval } }))
+      .catch((e) => mapDynamoError(e, 'storing the remote-shell settings'));
   }
 }

@@ -1,11 +1,14 @@
 import { listQuery } from '../../contracts/common.js';
-import { createGrantBody } from '../../contracts/troubleshoot-grants.js';
+import { createGrantBody, troubleshootSettings } from '../../contracts/troubleshoot-grants.js';
 import { listTunnelsQuery, openTunnelBody } from '../../contracts/tunnels.js';
 import type { TunnelRecord } from '../../domain/tunnel.js';
 import { closeTunnel } from '../../use-cases/close-tunnel.js';
 import { listTunnels } from '../../use-cases/list-tunnels.js';
 import { openTunnel } from '../../use-cases/open-tunnel.js';
-import { createTroubleshootGrant, listTroubleshootGrants, revokeTroubleshootGrant } from '../../use-cases/troubleshoot-grants.js';
+import { approveTunnel, startTunnel } from '../../use-cases/approve-tunnel.js';
+import {
+  createTroubleshootGrant, getTroubleshootSettings, listTroubleshootGrants, revokeTroubleshootGrant, updateTroubleshootSettings,
+} from '../../use-cases/troubleshoot-grants.js';
 import type { HttpDeps } from '../composition-root.js';
 import { lazy } from '../kit.js';
 import { awsHttpDeps, createHttpHandler, route, type RouteTable } from './framework.js';
@@ -13,7 +16,7 @@ import { pageOf } from './paging.js';
 
 /** What the API shows of a tunnel (the service's own tunnel id stays inside). */
 export function tunnelView(t: TunnelRecord): Record<string, unknown> {
-  const { serviceTunnelId: _s, version: _v, ...rest } = t;
+  const { serviceTunnelId: _s, version: _v, publicKey: _k, ...rest } = t;
   return rest;
 }
 
@@ -25,6 +28,19 @@ export const routes: RouteTable = {
     body: openTunnelBody,
     run: async (req, deps) => {
       const out = await openTunnel(deps.tunnels, req.ctx, req.params.hostId!, req.body);
+      // Waiting for a second person's approval: 202 with the request, no token.
+      if (!out.sourceAccessToken) return { status: 202, body: tunnelView(out.tunnel) };
+      return { status: 201, body: { ...tunnelView(out.tunnel), endpoint: out.endpoint, sourceAccessToken: out.sourceAccessToken } };
+    },
+  }),
+  'POST /v1/hosts/{hostId}/tunnels/{tunnelId}/approve': route({
+    action: 'hosts:troubleshoot',
+    run: async (req, deps) => ({ status: 200, body: tunnelView(await approveTunnel(deps.tunnels, req.ctx, req.params.hostId!, req.params.tunnelId!)) }),
+  }),
+  'POST /v1/hosts/{hostId}/tunnels/{tunnelId}/start': route({
+    action: 'hosts:troubleshoot',
+    run: async (req, deps) => {
+      const out = await startTunnel(deps.tunnels, req.ctx, req.params.hostId!, req.params.tunnelId!);
       return { status: 201, body: { ...tunnelView(out.tunnel), endpoint: out.endpoint, sourceAccessToken: out.sourceAccessToken } };
     },
   }),
@@ -45,6 +61,14 @@ export const routes: RouteTable = {
   'GET /v1/troubleshoot-grants': route({
     query: listQuery,
     run: async (req, deps) => ({ status: 200, body: await listTroubleshootGrants(deps.tunnels, req.ctx, pageOf(req.query)) }),
+  }),
+  'GET /v1/troubleshoot-settings': route({
+    run: async (req, deps) => ({ status: 200, body: await getTroubleshootSettings(deps.tunnels, req.ctx) }),
+  }),
+  'PATCH /v1/troubleshoot-settings': route({
+    action: 'grants:manage',
+    body: troubleshootSettings,
+    run: async (req, deps) => ({ status: 200, body: await updateTroubleshootSettings(deps.tunnels, req.ctx, req.body) }),
   }),
   'DELETE /v1/troubleshoot-grants/{grantId}': route({
     action: 'grants:manage',

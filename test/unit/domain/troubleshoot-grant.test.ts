@@ -1,5 +1,5 @@
 import { decideSweep, grantActive, grantIdFor, subjectOfGrantId, type ServiceView, type TroubleshootGrant } from '../../../lambdas/domain/troubleshoot-grant.js';
-import type { TunnelRecord } from '../../../lambdas/domain/tunnel.js';
+import { decideApproval, type Approver, type TunnelRecord } from '../../../lambdas/domain/tunnel.js';
 
 const now = new Date('2026-12-01T10:00:00Z');
 const tunnel = (over: Partial<TunnelRecord> = {}): TunnelRecord => ({
@@ -60,5 +60,22 @@ describe('decideSweep()', () => {
   it('reports changes of a tunnel already closed but decides nothing', () => {
     expect(decideSweep(tunnel({ state: 'closed', destinationConnected: true }), { now, grant: false, hostOnline: true, service: svc(false, false) }))
       .toEqual({ changes: [{ side: 'destination', connected: false }] });
+  });
+});
+
+describe('decideApproval()', () => {
+  const pending = tunnel({ state: 'pending-approval', expiresAt: '2026-12-01T10:10:00Z', serviceTunnelId: undefined });
+  it.each<[string, TunnelRecord, Approver, string | undefined]>([
+    ['an admin, not the requester', pending, { subject: 'root', role: 'admin', grant: false }, undefined],
+    ['an operator with a grant', pending, { subject: 'bob', role: 'operator', grant: true }, undefined],
+    ['the requester (admin, granted)', pending, { subject: 'alice', role: 'admin', grant: true }, 'self-approval'],
+    ['an operator without a grant', pending, { subject: 'bob', role: 'operator', grant: false }, 'forbidden'],
+    ['a viewer with a grant', pending, { subject: 'vic', role: 'viewer', grant: true }, 'forbidden'],
+    ['no role', pending, { subject: 'eve', role: undefined, grant: true }, 'forbidden'],
+    ['a request past its wait', tunnel({ state: 'pending-approval', expiresAt: '2026-12-01T09:59:00Z' }), { subject: 'root', role: 'admin', grant: false }, 'tunnel-not-pending'],
+    ['an approved one', tunnel({ state: 'approved' }), { subject: 'root', role: 'admin', grant: false }, 'tunnel-not-pending'],
+    ['an open one', tunnel(), { subject: 'root', role: 'admin', grant: false }, 'tunnel-not-pending'],
+  ])('%s → %s', (_n, t, approver, code) => {
+    expect(decideApproval(t, approver, now)?.code).toBe(code);
   });
 });

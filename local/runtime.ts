@@ -35,6 +35,7 @@ import { startIot, type LocalIot } from './iot-runtime.js';
 import { resetPresence } from './presence-reset.js';
 import { FileSecretStore } from './file-secret-store.js';
 import { LocalEventBus } from './event-bus.js';
+import { startAlerting } from './alert-sweep.js';
 import { localTunnelService } from './local-tunnel-service.js';
 import { startTunnelRelay, type TunnelRelay } from './tunnel-relay.js';
 import { LocalWorkflowEngine } from './step-functions.js';
@@ -68,6 +69,10 @@ export interface LocalOptions {
    * 1/60 closes a 1-minute tunnel after a second). @default 1
    */
   readonly tunnelTimeScale?: number;
+  /** How often open alerts are notified again when due (an EventBridge schedule on AWS). @default 60000 */
+  readonly alertSweepMs?: number;
+  /** An alert rule's re-notify interval is its `renotifyMinutes` times this (tests). @default 1 */
+  readonly alertTimeScale?: number;
 }
 
 export interface LocalRuntime {
@@ -234,8 +239,11 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
       // Locally the runtime delivers webhooks itself, to loopback receivers too; there is no SNS.
       notify: { webhooks: new HttpWebhookSender({ allowLoopback: true }), allowLoopbackWebhooks: true },
     });
-    // EventBridge's rule on one machine: every health event goes to the same dispatcher use case.
-    events.subscribe(async (e) => { await dispatchHealthEvent(root.alerts, e); });
+    // EventBridge's rule on one machine: every health event goes to the same dispatcher use case;
+    // the re-notify schedule is a timer (local/alert-sweep.ts).
+    const alerting = startAlerting(root, { sweepMs: opts.alertSweepMs ?? 60_000, timeScale: opts.alertTimeScale ?? 1 });
+    cleanups.push(() => alerting.stop());
+    events.subscribe(async (e) => { await dispatchHealthEvent(alerting.dispatch, e); });
     const deps = root.http;
     const getDeps = (): HttpDeps => ({ ...deps, config: { ...deps.config, apiUrl: url } });
     const handlers: Record<ApiGroup, GroupHandler> = {

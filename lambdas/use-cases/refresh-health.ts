@@ -1,5 +1,6 @@
 import { deriveClusterHealth, type ClusterHealth, type MemberHealth } from '../domain/cluster-health.js';
 import { deriveHostHealth, sameHealth, type HostHealth, type ReportedState } from '../domain/host-health.js';
+import { clusterHealthEvent, hostHealthEvent } from '../domain/health-events.js';
 import type { HostStatus } from '../domain/host-lifecycle.js';
 import type { PackStatus } from '../domain/packs.js';
 import type { Clock, ClusterRepository } from '../ports/index.js';
@@ -84,12 +85,7 @@ export async function refreshHostHealth(deps: HealthDeps, hostId: string): Promi
     };
     if (!(await deps.store.putHostHealth(snap.host, next, snap.health?.rev))) continue;
     if (snap.health?.state !== next.state || !sameHealth(snap.health, derived)) {
-      const h = snap.host;
-      await publish(deps, {
-        kind: 'host', project: h.project, hostId: h.id, tags: h.tags, state: next.state, reasons: next.reasons, since: next.since, at: now,
-        ...(h.name ? { name: h.name } : {}), ...(h.site ? { site: h.site } : {}), ...(h.clusterId ? { clusterId: h.clusterId } : {}),
-        ...(snap.health ? { previousState: snap.health.state } : {}),
-      });
+      await publish(deps, hostHealthEvent(snap.host, next, now, snap.health?.state));
     }
     if (snap.host.clusterId) await refreshClusterHealth(deps, snap.host.clusterId);
     return derived;
@@ -118,10 +114,7 @@ export async function refreshClusterHealth(deps: HealthDeps, clusterId: string):
       since: stored && stored.state === derived.state ? stored.since : now,
     };
     if (!(await deps.store.putClusterHealth(cluster, next, stored?.rev))) continue;
-    await publish(deps, {
-      kind: 'cluster', project: cluster.project, clusterId: cluster.id, name: cluster.name, state: next.state, reasons: next.reasons,
-      since: next.since, at: now, ...(stored ? { previousState: stored.state } : {}),
-    });
+    await publish(deps, clusterHealthEvent(cluster, next, now, stored?.state));
     return derived;
   }
   return undefined;

@@ -10,6 +10,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CLUSTER_EVENT, EVENT_SOURCE, HOST_EVENT } from '../../lambdas/contracts/events.js';
+import { STATE_TABLE } from '../../lambdas/contracts/tables.js';
 import { HANDLER_ENV } from '../api-routes.js';
 import { bindTable, EdgeFunction, type LogLevel } from './edge-function.js';
 
@@ -24,8 +25,8 @@ export interface AlertsProps {
 /** What the dispatcher sends to the state table: rules (Query), the notification ledger (Get, conditional Put and Delete). */
 export const DISPATCHER_TABLE_ACTIONS = ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'] as const;
 
-/** What the re-notify sweep sends to the state table: due alerts (Query on gsi3), rules and ledger (Get, Put, Delete), health (BatchGet). */
-export const SWEEPER_TABLE_ACTIONS = ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'] as const;
+/** What the re-notify sweep sends to the state table: rules and ledger (Get, Put, Delete), health (BatchGet); due alerts are a Query on gsi3 only. */
+export const SWEEPER_TABLE_ACTIONS = ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem'] as const;
 /** Timeout of one re-notify sweep run (it runs every minute). */
 export const ALERT_SWEEP_TIMEOUT_SECONDS = 50;
 
@@ -83,6 +84,7 @@ export class Alerts extends Construct {
       environment: { [HANDLER_ENV.alertTopicArn]: this.topicArn },
     });
     bindTable(this.sweeper, props.stateTable, HANDLER_ENV.stateTable, 'readwrite', { actions: SWEEPER_TABLE_ACTIONS });
+    this.sweeper.function.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:Query'], resources: [`${props.stateTable.tableArn}/index/${STATE_TABLE.byCluster.name}`] }));
     this.sweeper.function.addToRolePolicy(new PolicyStatement({ actions: ['sns:Publish'], resources: [this.topicArn] }));
     // A failed run is not retried (the next one a minute later finds the same due alerts) but recorded.
     this.sweeper.function.configureAsyncInvoke({ retryAttempts: 0 });

@@ -36,8 +36,9 @@ describe('deployment hardening', () => {
     const statements = new Capture();
     template.hasResourceProperties('AWS::SQS::QueuePolicy', { PolicyDocument: { Statement: statements } });
     const allows = (statements.asArray() as { Effect: string; Principal: unknown }[]).filter((s) => s.Effect === 'Allow');
-    // Two EventBridge rules dead-letter here: the sweep schedule and the alert rule (contracts/events.ts).
-    expect(allows.map((s) => s.Principal)).toEqual([{ Service: 'events.amazonaws.com' }, { Service: 'events.amazonaws.com' }]);
+    // Three EventBridge rules dead-letter here: the command sweep schedule, the alert rule (contracts/events.ts)
+    // and the alert re-notify schedule.
+    expect(allows.map((s) => s.Principal)).toEqual(Array(3).fill({ Service: 'events.amazonaws.com' }));
   });
 
   it('the failed-events queue is encrypted, TLS-only and keeps messages 14 days', () => {

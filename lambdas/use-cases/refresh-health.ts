@@ -119,3 +119,23 @@ export async function refreshClusterHealth(deps: HealthDeps, clusterId: string):
   }
   return undefined;
 }
+
+/**
+ * After a cluster's membership or its hosts' lifecycle changed (a workflow ended: hosts joined,
+ * were added, removed or released): each host's health (its lifecycle status is an input), then
+ * the cluster's (its members are), each stored and published only when it changed. A failure is
+ * reported, not thrown: the operation's own writes are done, and the next report derives again.
+ */
+export async function refreshAfterMembership(deps: HealthDeps | undefined, clusterId: string, hostIds: readonly string[]): Promise<void> {
+  if (!deps) return;
+  try {
+    for (const id of hostIds) await refreshHostHealth(deps, id);
+    await refreshClusterHealth(deps, clusterId);
+  } catch (error) {
+    reportSwallowed({
+      metric: 'HealthRefreshFailed', error, clusterId,
+      message: `the members of cluster ${clusterId} changed but its derived health (or its hosts') was not updated; the API may show an older health until the next report`,
+      action: 'check the state table\'s availability and the function\'s permissions; the next status or presence change of a member derives it again',
+    });
+  }
+}

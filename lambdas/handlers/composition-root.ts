@@ -84,6 +84,8 @@ export interface HttpDeps extends UpgradeDeps {
   readonly publisher: CommandPublisher;
   /** Remote shell: the tunnel records, AWS IoT Secure Tunneling (or the local relay), the command channel. */
   readonly tunnels: TunnelDeps;
+  /** Registrations admitted to the IoT registry per second (POST /v1/device/register); undefined: unlimited. */
+  readonly admissionPerSecond?: number;
 }
 
 /** What a runtime brings; everything else is built from the configuration. */
@@ -190,6 +192,7 @@ export function composeRoot(config: EdgeFleetConfig, adapters: RuntimeAdapters):
     workflows, workflowSettings: config.workflowSettings, clock, ids,
     tokens, hosts, status, profiles, clusters, operations, audit, idempotency, fingerprintKey: fingerprintKeyLoader(secrets),
     config: httpConfig, registry, csr: x509CsrInspector, registrations, secrets, tunnels, diagnostics, bundles, commands, publisher, alertRules, alerting,
+    ...(config.registerAdmissionPerSecond ? { admissionPerSecond: config.registerAdmissionPerSecond } : {}),
   };
   const alerts: DispatchDeps = { clock, ids, alertRules, ledger, secrets, webhooks: notify.webhooks, ...(notify.sns ? { sns: notify.sns } : {}) };
   const alertSweep: AlertSweepDeps = {

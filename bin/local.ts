@@ -12,7 +12,7 @@
 import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { startLocal } from '../local/runtime.js';
-import { startSimulatedAgents, type SimulatedFleet } from '../simulator/index.js';
+import { SIMULATOR_CONTROL_PREFIX, simulatorControl, startSimulatedAgents, type SimulatedFleet } from '../simulator/index.js';
 
 function fail(message: string): never {
   process.stderr.write(`edgefleet: ${message}\n`);
@@ -76,6 +76,8 @@ try {
       tunnelEndpoint: rt.tunnelRelay.endpoint,
     });
     process.stdout.write(`  Simulating: ${simulate} edge host(s) (sim-1 … sim-${simulate}); watch them with \`npm run edgefleet -- hosts watch\`\n`);
+    rt.addLocalRoute(simulatorControl(fleet, rt.adminToken));
+    process.stdout.write(`  Stop/start one: curl -X POST -H "authorization: Bearer $TOKEN" ${rt.url}${SIMULATOR_CONTROL_PREFIX}sim-2/stop (or /start)\n`);
   }
   process.stdout.write('Press Ctrl-C to stop.\n');
   let stopping = false;

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import type { ApiGroup } from '../lib/api-routes.js';
 import { tablesFromTemplate } from '../lib/template-tables.js';
@@ -104,8 +105,13 @@ export interface LocalRuntime {
   readonly resumed: readonly string[];
   /** The Secure Tunneling service on one machine (its `endpoint` goes into simulated agents' config). */
   readonly tunnelRelay: TunnelRelay;
+  /** Serves a local-only route on the API's port (not an API route: no JWT, not on AWS), e.g. the simulator's controls. */
+  addLocalRoute(route: LocalRoute): void;
   stop(): Promise<void>;
 }
+
+/** A local-only handler on the API's port: true when it took the request. */
+export type LocalRoute = (req: IncomingMessage, res: ServerResponse) => boolean;
 
 /** The MQTT port of this data dir: chosen once, reused on every restart (agents keep the port they registered with). */
 export const MQTT_PORT_FILE = 'mqtt-port.json';
@@ -260,7 +266,9 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
       diagnostics: diagnostics.makeHandler(getDeps),
       tunnels: tunnelRoutes.makeHandler(getDeps),
     };
-    const server = createApiGateway(handlers, issuer, (req, res) => bundles.handle(req, res));
+    // Other local-only services on the same port: the bundle bucket, and what `addLocalRoute` adds (the simulator's controls).
+    const localRoutes: LocalRoute[] = [(req, res) => bundles.handle(req, res)];
+    const server = createApiGateway(handlers, issuer, (req, res) => localRoutes.some((route) => route(req, res)));
     await new Promise<void>((resolve, reject) => {
       server.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'EADDRINUSE'
         ? new Error(`port ${opts.port ?? 8080} is already in use; stop what is using it or start with --port <another>`)
@@ -322,7 +330,7 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
     let stopped = false;
     return {
       url, adminToken, dataDir, deps: getDeps(), dynamo: db.client, issuer, ca, registry, firstStart, iot,
-      workflows: engine, workflowDeps, resumed, tunnelRelay: relay, events,
+      workflows: engine, workflowDeps, resumed, tunnelRelay: relay, events, addLocalRoute: (route) => { localRoutes.push(route); },
       stop: async () => { if (stopped) return; stopped = true; await stopAll(); },
     };
   } catch (e) {

@@ -10,7 +10,7 @@ import { createServer, type Server } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import type { SimulatedFleet } from '../../simulator/index.js';
+import { simulatorControl, type SimulatedFleet } from '../../simulator/index.js';
 import { eventually, startFleet, startHarness, type Harness } from './harness.js';
 
 interface Received { readonly at: number; readonly path: string; readonly body: string; readonly signature: string }
@@ -39,7 +39,13 @@ beforeAll(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'edgefleet-alerts-it-'));
   ({ fleet, ids } = await startFleet(h, { count: 3, prefix: 'al', stateDir: dir, kairos: { rebootDelayMs: 100, k8sReadyDelayMs: 150 } }));
   for (const id of ids) await eventually(`${id} healthy`, async () => (await h.call('GET', `/v1/hosts/${id}`)).body?.health?.state === 'healthy');
+  // What `npm start -- --simulate N` serves: stop and start one simulated host (README "Alerts").
+  h.rt.addLocalRoute(simulatorControl(fleet, h.rt.adminToken));
 }, 120_000);
+
+const control = (id: string, action: string, token: string | undefined = h.rt.adminToken) => fetch(`${h.rt.url}/_local/simulator/hosts/${id}/${action}`, {
+  method: 'POST', headers: token ? { authorization: `Bearer ${token}` } : {},
+});
 afterAll(async () => {
   await fleet?.stop();
   await h?.stop();
@@ -79,8 +85,15 @@ describe('alert rules', () => {
   });
 
   it('a stopped host reaches the webhook once, signed, within the bound', async () => {
+    // The local control refuses without the admin token and names unknown hosts.
+    expect((await control(ids[0]!, 'stop', undefined)).status).toBe(401);
+    expect((await control(ids[0]!, 'stop', await h.token('vic', ['default:viewer']))).status).toBe(401);
+    const unknown = await control('nope', 'stop');
+    expect({ status: unknown.status, detail: ((await unknown.json()) as { detail: string }).detail }).toEqual({ status: 404, detail: expect.stringContaining('no simulated host nope') });
+    expect(fleet.host(ids[0]!)!.running).toBe(true);
     const stoppedAt = Date.now();
-    await fleet.host(ids[0]!)!.stop();
+    const stopped = await control(ids[0]!, 'stop');
+    expect({ status: stopped.status, body: await stopped.json() }).toEqual({ status: 200, body: { hostId: ids[0], running: false } });
     const first = await eventually('the webhook delivery', async () => received[0], 120_000);
     expect(first.at - stoppedAt).toBeLessThan(120_000);
     const [t, v1] = first.signature.split(',').map((p) => p.split('=', 2)[1]);
@@ -104,7 +117,7 @@ describe('alert rules', () => {
     expect(JSON.parse(again.body)).toMatchObject({
       ruleId, reason: 'renotify-due', event: { kind: 'host', hostId: ids[0], state: 'unhealthy', reasons: [expect.stringMatching(/^offline since /)] },
     });
-    fleet.host(ids[0]!)!.start();
+    expect((await control(ids[0]!, 'start')).status).toBe(200);
     const resolved = await eventually('the resolved notification', async () => received.find((r) => JSON.parse(r.body).reason === 'resolved'), 60_000);
     expect(JSON.parse(resolved.body)).toMatchObject({ ruleId, event: { kind: 'host', hostId: ids[0], state: 'healthy', previousState: 'unhealthy' } });
     const [t, v1] = resolved.signature.split(',').map((p) => p.split('=', 2)[1]);

@@ -43,7 +43,7 @@ beforeAll(async () => {
   h.rt.addLocalRoute(simulatorControl(fleet, h.rt.adminToken));
 }, 120_000);
 
-const control = (id: string, action: string, token: string | undefined = h.rt.adminToken) => fetch(`${h.rt.url}/_local/simulator/hosts/${id}/${action}`, {
+const control = (id: string, action: string, token: string | null = h.rt.adminToken) => fetch(`${h.rt.url}/_local/simulator/hosts/${id}/${action}`, {
   method: 'POST', headers: token ? { authorization: `Bearer ${token}` } : {},
 });
 afterAll(async () => {
@@ -86,7 +86,7 @@ describe('alert rules', () => {
 
   it('a stopped host reaches the webhook once, signed, within the bound', async () => {
     // The local control refuses without the admin token and names unknown hosts.
-    expect((await control(ids[0]!, 'stop', undefined)).status).toBe(401);
+    expect((await control(ids[0]!, 'stop', null)).status).toBe(401);
     expect((await control(ids[0]!, 'stop', await h.token('vic', ['default:viewer']))).status).toBe(401);
     const unknown = await control('nope', 'stop');
     expect({ status: unknown.status, detail: ((await unknown.json()) as { detail: string }).detail }).toEqual({ status: 404, detail: expect.stringContaining('no simulated host nope') });

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import path from 'node:path';
 import type { ApiGroup } from '../lib/api-routes.js';
 import { tablesFromTemplate } from '../lib/template-tables.js';
@@ -99,6 +100,8 @@ export interface LocalRuntime {
   readonly resumed: readonly string[];
   /** The Secure Tunneling service on one machine (its `endpoint` goes into simulated agents' config). */
   readonly tunnelRelay: TunnelRelay;
+  /** The API's HTTP server (benchmarks count its answers by status). */
+  readonly server: Server;
   stop(): Promise<void>;
 }
 
@@ -314,7 +317,7 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
     let stopped = false;
     return {
       url, adminToken, dataDir, deps: getDeps(), dynamo: db.client, issuer, ca, registry, firstStart, iot,
-      workflows: engine, workflowDeps, resumed, tunnelRelay: relay, events,
+      workflows: engine, workflowDeps, resumed, tunnelRelay: relay, events, server,
       stop: async () => { if (stopped) return; stopped = true; await stopAll(); },
     };
   } catch (e) {

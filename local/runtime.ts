@@ -17,6 +17,8 @@ import * as operations from '../lambdas/handlers/http/operations.js';
 import * as profiles from '../lambdas/handlers/http/profiles.js';
 import * as tokens from '../lambdas/handlers/http/tokens.js';
 import * as tunnelRoutes from '../lambdas/handlers/http/tunnels.js';
+import * as tunnelSweep from '../lambdas/handlers/scheduled/sweep-tunnels.js';
+import { grantIdFor } from '../lambdas/domain/troubleshoot-grant.js';
 import * as userData from '../lambdas/handlers/http/user-data.js';
 import * as diagnostics from '../lambdas/handlers/http/diagnostics.js';
 import { LocalBundleStore } from './local-bundle-store.js';
@@ -74,6 +76,8 @@ export interface LocalOptions {
    * 1/60 closes a 1-minute tunnel after a second). @default 1
    */
   readonly tunnelTimeScale?: number;
+  /** How often the tunnel sweep runs (EventBridge rate(1 minute) on AWS). @default 60000 */
+  readonly tunnelSweepMs?: number;
 }
 
 export interface LocalRuntime {
@@ -141,6 +145,8 @@ function writeMqttPort(dir: string, port: number): void {
 /** The file the CLI reads to find a running local control plane. */
 export const LOCAL_STATE_FILE = 'local.json';
 const ADMIN_TOKEN_DAYS = 365;
+/** The subject of the admin token `npm start` prints. */
+export const LOCAL_ADMIN = 'local-admin';
 
 function acquireLock(dir: string): () => void {
   const lock = path.join(dir, 'runtime.pid');
@@ -308,9 +314,24 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
     if (resumed.length > 0) wfLogger.info('resumed the workflows of operations that were running', { operations: resumed });
     // ---- end Step Functions ----
 
-    // The local admin also holds the remote-shell grant (explicit in its claims), so that
-    // `hosts shell` works against `npm start`; on AWS no role includes it.
-    const adminToken = await issuer.sign('local-admin', ['*:admin', '*:troubleshoot'], ADMIN_TOKEN_DAYS * 86_400);
+    // The tunnel sweep (EventBridge rate(1 minute) on AWS): the same handler on a timer, one run at a time.
+    const sweepTunnels = tunnelSweep.makeHandler(() => deps.tunnels);
+    let sweeping: Promise<unknown> | undefined;
+    const sweepTimer = setInterval(() => {
+      sweeping ??= sweepTunnels({}).catch((e: unknown) => getLogger().warn('the tunnel sweep failed; the next run tries again', { error: (e as Error).message }))
+        .finally(() => { sweeping = undefined; });
+    }, opts.tunnelSweepMs ?? 60_000);
+    sweepTimer.unref();
+    cleanups.push(async () => { clearInterval(sweepTimer); await sweeping; });
+
+    // On first start the local admin is granted remote shell in the default project (a stored
+    // troubleshoot grant, as an admin would create with POST /v1/troubleshoot-grants), so that
+    // `hosts shell` works against `npm start`; on AWS no one holds one until an admin grants it.
+    if (firstStart) {
+      const now = new Date().toISOString();
+      await deps.tunnels.grants.create({ id: grantIdFor(LOCAL_ADMIN), project: 'default', subject: LOCAL_ADMIN, createdAt: now, createdBy: LOCAL_ADMIN });
+    }
+    const adminToken = await issuer.sign(LOCAL_ADMIN, ['*:admin'], ADMIN_TOKEN_DAYS * 86_400);
     const stateFile = path.join(dataDir, LOCAL_STATE_FILE);
     writeFileSync(stateFile, JSON.stringify({ url, adminToken, pid: process.pid, startedAt: new Date().toISOString() }, null, 2), { mode: 0o600 });
 

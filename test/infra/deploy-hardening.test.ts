@@ -37,9 +37,20 @@ describe('deployment hardening', () => {
     const statements = new Capture();
     template.hasResourceProperties('AWS::SQS::QueuePolicy', { PolicyDocument: { Statement: statements } });
     const allows = (statements.asArray() as { Effect: string; Principal: unknown }[]).filter((s) => s.Effect === 'Allow');
-    // Three EventBridge rules dead-letter here: the command sweep schedule, the alert rule (contracts/events.ts)
-    // and the alert re-notify schedule.
-    expect(allows.map((s) => s.Principal)).toEqual(Array(3).fill({ Service: 'events.amazonaws.com' }));
+    // Four EventBridge rules dead-letter here: the command and tunnel sweep schedules, the alert rule
+    // (contracts/events.ts) and the alert re-notify schedule.
+    expect(allows.map((s) => s.Principal)).toEqual(Array(4).fill({ Service: 'events.amazonaws.com' }));
+  });
+
+  it('the tunnel sweep: every minute, no retries, failed runs and undeliverable events to the same queue', () => {
+    const sweeperId = logicalIdOf(stack.tunnelSweep.sweeper.function);
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { FunctionName: { Ref: sweeperId }, MaximumRetryAttempts: 0 });
+    expect(template.findResources('AWS::Lambda::Function', {
+      Properties: { DeadLetterConfig: Match.objectEquals({ TargetArn: queueArn }), Timeout: SWEEP_TIMEOUT_SECONDS },
+    })).toHaveProperty(sweeperId);
+    expect(template.findResources('AWS::Events::Rule', {
+      Properties: { ScheduleExpression: 'rate(1 minute)', Targets: [Match.objectLike({ DeadLetterConfig: Match.objectEquals({ Arn: queueArn }) })] },
+    })).toHaveProperty(logicalIdOf(stack.tunnelSweep.schedule));
   });
 
   it('the failed-events queue is encrypted, TLS-only and keeps messages 14 days', () => {

@@ -35,6 +35,8 @@ import { DynamoTunnelRepository } from '../adapters/dynamodb/tunnel-repository.j
 import { AwsTunnelService } from '../adapters/iot/secure-tunneling.js';
 import { IotCommandPublisher } from '../adapters/iot/command-publisher.js';
 import { IotDeviceRegistry } from '../adapters/iot/device-registry.js';
+import { DynamoSiteStatusStore, DynamoTemplateRepository } from '../adapters/dynamodb/template-store.js';
+import type { SiteStatusStore, TemplateRepository } from '../ports/templates.js';
 import { x509CsrInspector } from '../adapters/x509/csr-inspector.js';
 import { DynamoDiagnosticsRepository } from '../adapters/dynamodb/diagnostics-repository.js';
 import { S3BundleStore } from '../adapters/s3/bundle-store.js';
@@ -83,6 +85,9 @@ export interface HttpDeps extends UpgradeDeps {
   readonly publisher: CommandPublisher;
   /** Remote shell: the tunnel records, AWS IoT Secure Tunneling (or the local relay), the command channel. */
   readonly tunnels: TunnelDeps;
+  /** Cluster templates and the sites' zero-touch status. */
+  readonly templates: TemplateRepository;
+  readonly sites: SiteStatusStore;
 }
 
 /** What a runtime brings; everything else is built from the configuration. */
@@ -159,6 +164,8 @@ export function composeRoot(config: EdgeFleetConfig, adapters: RuntimeAdapters):
   const notify = adapters.notify ?? { webhooks: new HttpWebhookSender({ allowLoopback: false }), allowLoopbackWebhooks: false };
   const alerting: AlertingSettings = { allowLoopbackWebhooks: notify.allowLoopbackWebhooks, ...(config.alertTopicArn ? { snsTopicArn: config.alertTopicArn } : {}) };
   const diagnostics = onState((t) => new DynamoDiagnosticsRepository(db, t));
+  const templates = onState((t) => new DynamoTemplateRepository(db, t));
+  const sites = onState((t) => new DynamoSiteStatusStore(db, t));
   const bundles = adapters.bundles ?? unconfiguredBucket();
   const audit = config.auditTable
     ? new DynamoAuditLog(db, config.auditTable, config.auditRetentionDays)
@@ -187,6 +194,7 @@ export function composeRoot(config: EdgeFleetConfig, adapters: RuntimeAdapters):
     workflows, workflowSettings: config.workflowSettings, clock, ids,
     tokens, hosts, status, profiles, clusters, operations, audit, idempotency, fingerprintKey: fingerprintKeyLoader(secrets),
     config: httpConfig, registry, csr: x509CsrInspector, registrations, secrets, tunnels, diagnostics, bundles, commands, publisher, alertRules, alerting,
+    templates, sites,
   };
   const alerts: DispatchDeps = { clock, ids, alertRules, ledger, secrets, webhooks: notify.webhooks, ...(notify.sns ? { sns: notify.sns } : {}) };
   return { config, http, device, workflow, alerts };

@@ -32,7 +32,8 @@ export const templateTopology = z.strictObject({
   workerPool: dnsName.optional(),
   /** The VIP is the value of this host tag at the site (e.g. `vip`, set by the site's registration token): a per-site value. */
   vipTag: tagKey.optional(),
-});
+}).refine((t) => t.vipTag !== undefined || t.controlPlane.every((r) => r.size === 1),
+  { message: 'a control plane of more than one node needs a VIP: set vipTag (the host tag that carries each site\'s VIP)', path: ['vipTag'] });
 
 export const weekday = z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']);
 /** Stored for the rollouts of a later build; validated, not acted on yet. */

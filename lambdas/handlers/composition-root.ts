@@ -37,6 +37,7 @@ import { IotCommandPublisher } from '../adapters/iot/command-publisher.js';
 import { IotDeviceRegistry } from '../adapters/iot/device-registry.js';
 import { DynamoSiteStatusStore, DynamoTemplateRepository } from '../adapters/dynamodb/template-store.js';
 import type { SiteStatusStore, TemplateRepository } from '../ports/templates.js';
+import { checkHostSite, type SiteClusterDeps } from '../use-cases/site-clusters.js';
 import { x509CsrInspector } from '../adapters/x509/csr-inspector.js';
 import { DynamoDiagnosticsRepository } from '../adapters/dynamodb/diagnostics-repository.js';
 import { S3BundleStore } from '../adapters/s3/bundle-store.js';
@@ -172,8 +173,11 @@ export function composeRoot(config: EdgeFleetConfig, adapters: RuntimeAdapters):
     : unconfigured<AuditLog>('auditTable');
 
   const health: HealthDeps = { clock, store: healthStore, events: adapters.events ?? { publish: async () => undefined }, clusters };
+  const siteClusters: SiteClusterDeps = {
+    clock, ids, tokens, hosts, profiles, clusters, operations, audit, workflows, workflowSettings: config.workflowSettings, secrets, templates, sites,
+  };
   const device: DeviceDeps = { clock, presence, status, commands, operations, publisher, hostLifecycle, secrets, workflows, clusters, diagnostics, health,
-    ...(adapters.bundles ? { bundles: adapters.bundles } : {}) };
+    ...(adapters.bundles ? { bundles: adapters.bundles } : {}), checkSite: (hostId) => checkHostSite(siteClusters, hostId) };
   const workflow: WorkflowDeps = {
     ...device, ids, tokens, hosts, profiles, clusters, operations, audit, secrets, workflows, settings: config.workflowSettings,
   };

@@ -6,6 +6,8 @@
  *   --simulate <n>    also start n simulated edge hosts (the real agent code with a simulated
  *                     Kairos) that register through the real HTTP and MQTT paths
  *   --host-timeout <s> seconds one host may take for one workflow step (default 1800)
+ *   --register-rate <n> registrations admitted to the registry per second (default unlimited;
+ *                     the stack's default on AWS is 10, the IoT registry's rate)
  */
 import { parseArgs } from 'node:util';
 import path from 'node:path';
@@ -26,6 +28,7 @@ const { values } = (() => {
         simulate: { type: 'string' },
         'log-level': { type: 'string', default: 'WARN' },
         'host-timeout': { type: 'string', default: '1800' },
+        'register-rate': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -36,7 +39,7 @@ const { values } = (() => {
 })();
 
 if (values.help) {
-  process.stdout.write('usage: npm start -- [--port 8080] [--data-dir .edgefleet] [--log-level WARN] [--simulate N] [--host-timeout 1800]\n');
+  process.stdout.write('usage: npm start -- [--port 8080] [--data-dir .edgefleet] [--log-level WARN] [--simulate N] [--host-timeout 1800] [--register-rate N]\n');
   process.exit(0);
 }
 const port = Number(values.port);
@@ -47,8 +50,11 @@ if (!Number.isInteger(simulate) || simulate < 0 || simulate > 5000) fail(`--simu
 const hostTimeoutSeconds = Number(values['host-timeout']);
 if (!Number.isInteger(hostTimeoutSeconds) || hostTimeoutSeconds < 10 || hostTimeoutSeconds > 86_400) fail(`--host-timeout must be a number of seconds from 10 to 86400, got "${values['host-timeout']}"`);
 
+const registerRate = values['register-rate'] === undefined ? undefined : Number(values['register-rate']);
+if (registerRate !== undefined && (!Number.isInteger(registerRate) || registerRate < 1 || registerRate > 10_000)) fail(`--register-rate must be a number of registrations per second from 1 to 10000, got "${values['register-rate']}"`);
+
 try {
-  const rt = await startLocal({ port, dataDir: values['data-dir'], logLevel: values['log-level'], hostTimeoutSeconds });
+  const rt = await startLocal({ port, dataDir: values['data-dir'], logLevel: values['log-level'], hostTimeoutSeconds, ...(registerRate !== undefined ? { registerAdmissionPerSecond: registerRate } : {}) });
   const rel = path.relative(process.cwd(), rt.dataDir) || '.';
   process.stdout.write(`EdgeFleet control plane is running.\n  API:        ${rt.url}\n  OpenAPI:    ${rt.url}/v1/openapi.json\n  Data:       ${rel}/\n`);
   if (rt.firstStart) process.stdout.write(`  Admin token (first start; also saved in ${rel}/local.json):\n    ${rt.adminToken}\n`);

@@ -64,6 +64,11 @@ export interface LocalOptions {
   /** Seconds one host may take for one workflow step (join, drain, reset). @default 1800 */
   readonly hostTimeoutSeconds?: number;
   /**
+   * Registrations admitted to the (local) IoT registry per second, as the stack's
+   * `registerAdmission` does on AWS; the rest get 429 with a spreading Retry-After. @default unlimited
+   */
+  readonly registerAdmissionPerSecond?: number;
+  /**
    * A tunnel's lifetime is its `durationMinutes` times this (tests use short tunnels: e.g.
    * 1/60 closes a 1-minute tunnel after a second). @default 1
    */
@@ -210,6 +215,7 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
     const config = {
       ...loadConfig({
         [HANDLER_ENV.stateTable]: tables.state.TableName, [HANDLER_ENV.auditTable]: tables.audit.TableName, [HANDLER_ENV.apiUrl]: 'http://127.0.0.1',
+        ...(opts.registerAdmissionPerSecond !== undefined ? { [HANDLER_ENV.registerAdmissionPerSecond]: String(opts.registerAdmissionPerSecond) } : {}),
       }, ['stateTable', 'auditTable', 'apiUrl']),
       workflowSettings: { hostTimeoutSeconds: opts.hostTimeoutSeconds ?? DEFAULT_WORKFLOW_SETTINGS.hostTimeoutSeconds },
     };

@@ -127,6 +127,8 @@ export interface SimulatedFailures {
   kubeletVersion?: string;
   /** These packs (by name) fail to install with this reason, whatever was written (stays until cleared). */
   packFailure?: Readonly<Record<string, string>>;
+  /** These packs' install jobs never finish: they stay `installing`, whatever was written (stays until cleared). */
+  packHang?: readonly string[];
 }
 
 export interface SimulatedKairosOptions {
@@ -462,6 +464,7 @@ export class SimulatedKairos implements KairosExecutor {
       apiUpSince: up ? this.nodeStartedAt + (this.options.k8sReadyDelayMs ?? 0) : undefined,
       installDelayMs: this.options.packInstallDelayMs ?? 300, records: this.disk.packRecords ?? {},
       ...(this.failures.packFailure ? { failures: this.failures.packFailure } : {}),
+      ...(this.failures.packHang ? { hung: this.failures.packHang } : {}),
     });
     if (JSON.stringify(records) !== JSON.stringify(this.disk.packRecords ?? {}) && Object.keys(records).length > 0) {
       this.disk.packRecords = { ...this.disk.packRecords, ...records };

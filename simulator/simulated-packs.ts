@@ -108,6 +108,8 @@ export interface PackStatesInput {
   readonly installDelayMs: number;
   /** Injected: these packs fail with this reason. */
   readonly failures?: Readonly<Record<string, string>>;
+  /** Injected: these packs' install jobs never finish (they stay installing). */
+  readonly hung?: readonly string[];
   readonly records: Readonly<Record<string, PackRecord>>;
   readonly catalog?: readonly CatalogChart[];
 }
@@ -129,7 +131,7 @@ export function simulatedPackStates(i: PackStatesInput): { packs: PackStatus[]; 
     const known = i.records[pack.name];
     const record = known && known.digest === digest ? known : { digest, since: Math.max(file.at, i.apiUpSince) };
     records[pack.name] = record;
-    if (i.now < record.since + i.installDelayMs) {
+    if (i.now < record.since + i.installDelayMs || i.hung?.includes(pack.name)) {
       return { ...base, state: 'installing', reason: pack.chart ? `helm install job helm-install-${pack.name} running` : `applying ${path.split('/').pop()}` };
     }
     if (injected) return { ...base, state: 'error', reason: injected };

@@ -134,4 +134,6 @@ export const HANDLER_ENV = {
   alertTopicArn: 'ALERT_TOPIC_ARN',
   /** The S3 bucket of diagnostics bundles (the diagnostics routes presign uploads and downloads in it). */
   diagnosticsBucket: 'DIAGNOSTICS_BUCKET',
+  /** Registrations admitted to the IoT registry per second (device group); unset: unlimited. */
+  registerAdmissionPerSecond: 'REGISTER_ADMISSION_PER_SECOND',
 } as const;

@@ -73,6 +73,12 @@ export class UnsupportedMediaTypeError extends EdgeFleetError {
 }
 export class ThrottledError extends EdgeFleetError {
   readonly kind = 'throttled' as const;
+  /** When to come back (the `Retry-After` header); @default 2 */
+  readonly retryAfterSeconds?: number;
+  constructor(code: string, message: string, options: ErrorOptions & { readonly retryAfterSeconds?: number } = {}) {
+    super(code, message, options);
+    if (options.retryAfterSeconds !== undefined) this.retryAfterSeconds = options.retryAfterSeconds;
+  }
 }
 export class UnavailableError extends EdgeFleetError {
   readonly kind = 'unavailable' as const;

@@ -89,6 +89,8 @@ export interface HttpDeps extends UpgradeDeps {
   /** Cluster templates and the sites' zero-touch status. */
   readonly templates: TemplateRepository;
   readonly sites: SiteStatusStore;
+  /** Registrations admitted to the IoT registry per second (POST /v1/device/register); undefined: unlimited. */
+  readonly admissionPerSecond?: number;
 }
 
 /** What a runtime brings; everything else is built from the configuration. */
@@ -199,6 +201,7 @@ export function composeRoot(config: EdgeFleetConfig, adapters: RuntimeAdapters):
     tokens, hosts, status, profiles, clusters, operations, audit, idempotency, fingerprintKey: fingerprintKeyLoader(secrets),
     config: httpConfig, registry, csr: x509CsrInspector, registrations, secrets, tunnels, diagnostics, bundles, commands, publisher, alertRules, alerting,
     templates, sites,
+    ...(config.registerAdmissionPerSecond ? { admissionPerSecond: config.registerAdmissionPerSecond } : {}),
   };
   const alerts: DispatchDeps = { clock, ids, alertRules, ledger, secrets, webhooks: notify.webhooks, ...(notify.sns ? { sns: notify.sns } : {}) };
   return { config, http, device, workflow, alerts };

@@ -30,6 +30,8 @@ export interface EdgeFleetConfig {
   readonly signIn?: AuthConfig;
   /** The diagnostics bundles' bucket (the diagnostics routes). */
   readonly diagnosticsBucket?: string;
+  /** Registrations admitted to the IoT registry per second (domain/admission.ts); undefined: unlimited. */
+  readonly registerAdmissionPerSecond?: number;
 }
 
 /** A setting an entry point cannot run without (checked at cold start, before any request). */
@@ -70,6 +72,7 @@ const envSchema = z.object({
   [WORKFLOW_ENV.secretPrefix]: z.string().min(1).max(200).optional(),
   [WORKFLOW_ENV.hostTimeoutSeconds]: z.coerce.number().int().min(10).max(86_400).optional(),
   [HANDLER_ENV.diagnosticsBucket]: z.string().min(3).max(63).regex(/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/, 'an S3 bucket name').optional(),
+  [HANDLER_ENV.registerAdmissionPerSecond]: z.coerce.number().int().min(1).max(10_000).optional(),
 });
 
 const invalid = (problems: readonly string[]) =>
@@ -103,6 +106,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, required: readonly RequiredSe
     workflowSettings: { hostTimeoutSeconds: e[WORKFLOW_ENV.hostTimeoutSeconds] ?? DEFAULT_WORKFLOW_SETTINGS.hostTimeoutSeconds },
     ...(signIn ? { signIn } : {}),
     ...(e[HANDLER_ENV.diagnosticsBucket] ? { diagnosticsBucket: e[HANDLER_ENV.diagnosticsBucket] } : {}),
+    ...(e[HANDLER_ENV.registerAdmissionPerSecond] ? { registerAdmissionPerSecond: e[HANDLER_ENV.registerAdmissionPerSecond] } : {}),
   };
   loadConfigRequirements(config, required);
   return config;

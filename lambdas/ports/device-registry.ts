@@ -67,4 +67,9 @@ export interface RegistrationStore {
   putHost(host: HostRecord, expectedVersion: number | undefined): Promise<RegistrationWriteResult>;
   /** Adds one to the token's `uses` (a statistic for unlimited tokens: commutative, never conditional on the count). */
   countUse(tokenId: string): Promise<void>;
+  /**
+   * Takes the next place in registration admission window `second` (epoch seconds) and returns
+   * it, 1-based (domain/admission.ts decides). Commutative: never conditional, never lost.
+   */
+  takeAdmissionPlace(second: number): Promise<number>;
 }

@@ -1,4 +1,5 @@
 import type { DeviceRegisterBody, DeviceRegisterResponse } from '../contracts/device.js';
+import { admissionWindow, decideAdmission } from '../domain/admission.js';
 import { ConflictError, ForbiddenError, ThrottledError, UnauthenticatedError, ValidationError } from '../domain/errors.js';
 import { hostIdFromUid } from '../domain/host-lifecycle.js';
 import type { HostRecord, HostWithPresence, TokenRecord } from '../domain/model.js';
@@ -14,6 +15,8 @@ export interface RegisterDeviceDeps extends Deps {
   readonly registry: DeviceRegistry;
   readonly csr: CsrInspector;
   readonly registrations: RegistrationStore;
+  /** Registrations admitted to the IoT registry per second (domain/admission.ts); undefined: unlimited. */
+  readonly admissionPerSecond?: number;
 }
 
 const invalidToken = () => new UnauthenticatedError('invalid-token', 'the registration token is not valid: check the token in the install configuration');
@@ -39,6 +42,18 @@ async function authenticate(deps: RegisterDeviceDeps, token: string): Promise<To
   const record = await deps.tokens.get(parsed.id);
   if (!record || !secretMatches(parsed.secret, record.secretHash)) throw invalidToken();
   return record;
+}
+
+/**
+ * Before anything that calls the IoT registry (and before any write): a place in this second's
+ * admission window, or 429 with the Retry-After of that place. Nothing is written but the counter.
+ */
+async function admit(deps: RegisterDeviceDeps, hostId: string): Promise<void> {
+  if (deps.admissionPerSecond === undefined) return;
+  const place = await deps.registrations.takeAdmissionPlace(admissionWindow(deps.clock.now()));
+  const d = decideAdmission(place, deps.admissionPerSecond);
+  if (d.admitted) return;
+  throw new ThrottledError('registration-rate-limited', `host ${hostId} cannot register this second: the control plane admits ${deps.admissionPerSecond} registrations per second (the AWS IoT registry's rate) and ${place - 1} came first; retry after ${d.retryAfterSeconds} s (the agent does this by itself)`, { retryAfterSeconds: d.retryAfterSeconds });
 }
 
 const pairingCode = (deps: RegisterDeviceDeps) => pairingCodeFrom(Buffer.from(deps.ids.secret(6), 'base64url'));
@@ -96,11 +111,13 @@ export async function registerDevice(deps: RegisterDeviceDeps, requestId: string
       const p = await deps.registry.connection();
       return approved(hostId, host!.certificatePem!, p.caPem, p.endpoint, p.port);
     }
+    await admit(deps, hostId);
     const out = await issueCertificate(deps, host!, body.csr);
     await audit('device.certificate', 'success', 'certificate issued after approval');
     return out;
   }
 
+  if (decision.status === 'approved' || (decision.kind === 'reregister' && decision.revokeCertificateId)) await admit(deps, hostId);
   const iso = now.toISOString();
   const registration = {
     publicKeyPem, inventory: body.inventory, registeredAt: iso, registrationTokenId: token.id,

@@ -45,12 +45,21 @@ export interface EdgeFleetApiProps {
    */
   readonly throttlingRateLimit?: number;
   /**
-   * Throttle of the public, unauthenticated `POST /v1/device/register` route: each call signs
-   * a certificate and creates a thing (AWS IoT registry APIs take ~10–15 requests/s), and
-   * thousands of devices may boot at once. Devices back off with jitter on 429.
-   * @default { rateLimit: 10, burstLimit: 20 }
+   * API Gateway's throttle of the public, unauthenticated `POST /v1/device/register` route: the
+   * safety net above `registerAdmission` (its 429 carries no Retry-After; devices then back off
+   * with full jitter). At least `registerAdmission.perSecond`.
+   * @default { rateLimit: 50, burstLimit: 100 }
    */
   readonly registerThrottle?: { readonly rateLimit: number; readonly burstLimit: number };
+  /**
+   * Registrations per second the control plane lets through to the AWS IoT registry
+   * (CreateThing, CreateCertificateFromCsr, AttachPolicy… have account rate limits of ~10–15
+   * requests/s): the rest are answered 429 with a Retry-After that spreads a storm of devices
+   * booting at once over the seconds it needs (domain/admission.ts). Registrations that wait for
+   * approval call no registry and are not counted.
+   * @default { perSecond: 10 }
+   */
+  readonly registerAdmission?: { readonly perSecond: number };
   /**
    * Retention of the access log group.
    * @default RetentionDays.THREE_MONTHS
@@ -125,8 +134,9 @@ export class EdgeFleetApi extends Construct {
     super(scope, id);
     const burst = checkInt('throttlingBurstLimit', props.throttlingBurstLimit ?? 500, 1, 5000);
     const rate = checkInt('throttlingRateLimit', props.throttlingRateLimit ?? 200, 1, 10000);
-    const registerRate = checkInt('registerThrottle.rateLimit', props.registerThrottle?.rateLimit ?? 10, 1, rate);
-    const registerBurst = checkInt('registerThrottle.burstLimit', props.registerThrottle?.burstLimit ?? 20, 1, burst);
+    const registerRate = checkInt('registerThrottle.rateLimit', props.registerThrottle?.rateLimit ?? 50, 1, rate);
+    const registerBurst = checkInt('registerThrottle.burstLimit', props.registerThrottle?.burstLimit ?? 100, 1, burst);
+    const admission = checkInt('registerAdmission.perSecond', props.registerAdmission?.perSecond ?? 10, 1, registerRate);
     const auditRetentionDays = checkInt('auditRetentionDays', props.auditRetentionDays ?? 365, 1, 3650);
 
     if (props.jwt) {
@@ -190,6 +200,7 @@ export class EdgeFleetApi extends Construct {
     this.devices = new DeviceIdentity(this, 'DeviceIdentity');
     // Registration provisions and revokes; only decommission (hosts) retires things.
     this.devices.grantProvision(functions.device);
+    functions.device.function.addEnvironment(HANDLER_ENV.registerAdmissionPerSecond, String(admission));
     this.devices.grantDeprovision(functions.hosts);
     // Remote shell: Secure Tunneling, and the troubleshoot-user command to the host.
     grantSecureTunneling(functions.tunnels);

@@ -1,5 +1,6 @@
 import { Capture, Match } from 'aws-cdk-lib/assertions';
 import { IOT_RULES } from '../../lambdas/contracts/iot.js';
+import { HANDLER_ENV } from '../../lambdas/contracts/routes.js';
 import { REGISTER_ROUTE } from '../../lib/constructs/api.js';
 import { SWEEP_TIMEOUT_SECONDS } from '../../lib/constructs/iot-rules.js';
 import { logicalIdOf, synthStack } from './helpers.js';
@@ -48,12 +49,23 @@ describe('deployment hardening', () => {
     const routeId = Object.keys(template.findResources('AWS::ApiGatewayV2::Route', { Properties: { RouteKey: REGISTER_ROUTE } }))[0]!;
     const stages = template.findResources('AWS::ApiGatewayV2::Stage', {
       Properties: {
-        RouteSettings: Match.objectEquals({ [REGISTER_ROUTE]: { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 } }),
+        RouteSettings: Match.objectEquals({ [REGISTER_ROUTE]: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 } }),
         DefaultRouteSettings: Match.objectEquals({ ThrottlingRateLimit: 200, ThrottlingBurstLimit: 500 }),
       },
       DependsOn: Match.arrayWith([routeId]),
     });
     expect(stages).toHaveProperty(logicalIdOf(stack.api.stage));
+  });
+
+  it('the registration function admits 10 registrations per second to the IoT registry (its rate), under the route throttle', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ [HANDLER_ENV.registerAdmissionPerSecond]: '10' }) },
+      Description: 'EdgeFleet HTTP API: device routes',
+    });
+    const withIt = template.findResources('AWS::Lambda::Function', { Properties: { Environment: { Variables: Match.objectLike({ [HANDLER_ENV.registerAdmissionPerSecond]: Match.anyValue() }) } } });
+    expect(Object.keys(withIt)).toHaveLength(1);
+    expect(() => synthStack({}, { api: { registerThrottle: { rateLimit: 20, burstLimit: 40 }, registerAdmission: { perSecond: 30 } } }))
+      .toThrow(/registerAdmission.perSecond must be an integer from 1 to 20, got 30/);
   });
 
   it('a registration throttle above the stage limits is refused at synth', () => {

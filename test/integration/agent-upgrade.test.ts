@@ -72,9 +72,13 @@ describe('agent ↔ local runtime: upgrades with the post-boot gate', () => {
     });
     expect(await run('ku-1', 'kube-node', { action: 'drain', node: 'ku-2', timeoutSeconds: 60 })).toMatchObject({ phase: 'succeeded', detail: 'node ku-2 drained' });
     expect(fleet.kubernetes.node('ku-2')?.cordoned).toBe(true);
+    // Held NotReady (an injected fault) until the gate said it waits for Ready: the waiting is seen however loaded the machine.
+    fleet.host('ku-2')!.kairos.setFailures({ neverReady: true });
     const id = await send('ku-2', 'upgrade', { image: target, kubeletVersion: 'v1.33.1' });
+    await eventually('the gate waits for ku-2 Ready', async () => results('ku-2', id).some((r) => r.phase === 'progress' && r.progress === 90), 30_000, 20);
+    fleet.host('ku-2')!.kairos.setFailures({ neverReady: undefined });
     expect(await outcome('ku-2', id)).toMatchObject({ phase: 'succeeded', detail: 'booted active at v3.5.0; Kubernetes node ku-2 Ready at kubelet v1.33.1+k3s1' });
-    expect(results('ku-2', id).map((r) => r.phase)).toEqual(['accepted', 'progress', 'progress', 'progress', 'succeeded']);
+    expect(results('ku-2', id).map((r) => [r.phase, r.progress])).toEqual([['accepted', undefined], ['progress', 10], ['progress', 60], ['progress', 90], ['succeeded', undefined]]);
     expect(await run('ku-1', 'kube-node', { action: 'uncordon', node: 'ku-2' })).toMatchObject({ phase: 'succeeded' });
     const to = Date.now();
     expect(fleet.kubernetes.node('ku-2')).toMatchObject({ ready: true, cordoned: false, kubeletVersion: 'v1.33.1+k3s1' });

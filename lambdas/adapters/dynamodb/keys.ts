@@ -31,6 +31,8 @@ export const keys = {
   operationsOpen: 'OPOPEN',
   operationOpenSort: (startedAt: string, id: string) => `${startedAt}#${id}`,
   idempotency: (key: string) => ({ pk: `IDEM#${key}`, sk: 'IDEM' }),
+  /** One registration admission counter per second (its own partition: hot for one second only). */
+  admission: (second: number) => ({ pk: `ADMIT#${second}`, sk: 'ADMIT' }),
 };
 
 export function hostShard(hostId: string): number {

@@ -114,4 +114,11 @@ export class MemoryRegistrationStore implements RegistrationStore {
     const token = this.state.tokens.get(tokenId);
     if (token) this.state.tokens.set(tokenId, { ...token, uses: token.uses + 1 });
   }
+
+  private readonly places = new Map<number, number>();
+  async takeAdmissionPlace(second: number): Promise<number> {
+    const place = (this.places.get(second) ?? 0) + 1;
+    this.places.set(second, place);
+    return place;
+  }
 }

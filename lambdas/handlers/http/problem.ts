@@ -1,6 +1,6 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { Problem } from '../../contracts/common.js';
-import { EdgeFleetError, type ErrorKind } from '../../domain/errors.js';
+import { EdgeFleetError, ThrottledError, type ErrorKind } from '../../domain/errors.js';
 import { getLogger, getMetrics } from '../observability.js';
 
 export const STATUS_BY_KIND: Readonly<Record<ErrorKind, number>> = {
@@ -26,6 +26,7 @@ const TITLES: Readonly<Record<number, string>> = {
 /** The one mapping from the error hierarchy to RFC 9457 problem+json. */
 export function problemResponse(error: unknown, requestId: string, instance?: string): APIGatewayProxyStructuredResultV2 {
   let p: Problem;
+  const retryAfter = error instanceof ThrottledError ? error.retryAfterSeconds ?? 2 : 2;
   if (error instanceof EdgeFleetError) {
     const status = STATUS_BY_KIND[error.kind];
     p = {
@@ -47,7 +48,7 @@ export function problemResponse(error: unknown, requestId: string, instance?: st
   metrics.publishStoredMetrics();
   return {
     statusCode: p.status,
-    headers: { 'content-type': 'application/problem+json', 'x-request-id': requestId, ...(p.status === 429 ? { 'retry-after': '2' } : {}) },
+    headers: { 'content-type': 'application/problem+json', 'x-request-id': requestId, ...(p.status === 429 ? { 'retry-after': String(retryAfter) } : {}) },
     body: JSON.stringify(p),
   };
 }

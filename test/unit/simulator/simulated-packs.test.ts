@@ -83,6 +83,17 @@ describe('simulated host: packs from what was written', () => {
     expect(await states(k)).toEqual({ calico: 'ready', quotas: 'ready' });
   });
 
+  it('an injected packHang keeps the pack installing however long it takes; cleared, it ends as its file says', async () => {
+    const k = host({ failures: { packHang: ['calico'] } });
+    await k.applyCloudConfig(cloudConfig('init', { [calico.file!]: CALICO, [quotas.file!]: QUOTAS }, [calico, quotas]));
+    await k.bootstrap();
+    t += 10_000;
+    expect((await k.packs()).find((p) => p.name === 'calico')).toMatchObject({ state: 'installing', reason: 'helm install job helm-install-calico running' });
+    expect(await states(k)).toEqual({ calico: 'installing', quotas: 'ready' });
+    k.setFailures({ packHang: undefined });
+    expect(await states(k)).toEqual({ calico: 'ready', quotas: 'ready' });
+  });
+
   it('an injected packFailure ends the pack in error with that reason; a worker reports no packs; a reset wipes them', async () => {
     const k = host({ failures: { packFailure: { quotas: 'admission webhook denied the request' } } });
     await k.applyCloudConfig(cloudConfig('init', { [calico.file!]: CALICO, [quotas.file!]: QUOTAS }, [calico, quotas]));

@@ -1,6 +1,6 @@
 /** register-device on the in-memory adapters: what a token admits, what is written, what is refused. */
 import type { Inventory } from '../../../lambdas/contracts/device.js';
-import { ForbiddenError, UnauthenticatedError } from '../../../lambdas/domain/errors.js';
+import { ForbiddenError, ThrottledError, UnauthenticatedError } from '../../../lambdas/domain/errors.js';
 import { createRegistrationToken } from '../../../lambdas/use-cases/registration-tokens.js';
 import { registerDevice } from '../../../lambdas/use-cases/register-device.js';
 import { ADMIN, world, type World } from './world.js';
@@ -61,6 +61,7 @@ describe('registerDevice', () => {
       putHost: (...a: Parameters<typeof r.putHost>) => { seen.push('putHost'); return r.putHost(...a); },
       countUse: (...a: Parameters<typeof r.countUse>) => { seen.push('countUse'); return r.countUse(...a); },
       consumeTokenAndPutHost: (...a: Parameters<typeof r.consumeTokenAndPutHost>) => { seen.push('consumeTokenAndPutHost'); return r.consumeTokenAndPutHost(...a); },
+      takeAdmissionPlace: r.takeAdmissionPlace.bind(r),
     };
     const t = await token(w, maxUses ? { maxUses } : {});
     await registerDevice({ ...w.deps, registrations }, 'r1', { token: t, uid: 'box-9', csr: CSR, inventory });
@@ -73,7 +74,7 @@ describe('registerDevice', () => {
     const w = await world();
     const t = await token(w);
     const r = w.deps.registrations;
-    const registrations = { consumeTokenAndPutHost: r.consumeTokenAndPutHost.bind(r), putHost: r.putHost.bind(r), countUse: async () => { throw new Error('throttled'); } };
+    const registrations = { consumeTokenAndPutHost: r.consumeTokenAndPutHost.bind(r), putHost: r.putHost.bind(r), countUse: async () => { throw new Error('throttled'); }, takeAdmissionPlace: r.takeAdmissionPlace.bind(r) };
     const out = await registerDevice({ ...w.deps, registrations }, 'r1', { token: t, uid: 'box-10', csr: CSR, inventory });
     expect(out).toMatchObject({ status: 'pending', hostId: 'box-10' });
     expect(await w.hosts.get('box-10')).toBeDefined();
@@ -87,5 +88,42 @@ describe('registerDevice', () => {
     const lost = both.find((b) => b.status === 'rejected') as PromiseRejectedResult;
     expect(lost.reason).toMatchObject({ code: 'registration-in-progress' });
     expect([...w.state.tokens.values()][0]?.uses).toBe(1);
+  });
+  describe('admission at a configured rate (the IoT registry\'s)', () => {
+    it('past the rate in one second: 429 with the Retry-After of its place, nothing written, no registry call; the next second admits it', async () => {
+      const w = await world();
+      const deps = { ...w.deps, admissionPerSecond: 2 };
+      const t = await token(w, { autoApprove: true });
+      for (const uid of ['a-1', 'a-2']) expect(await registerDevice(deps, 'r', { token: t, uid, csr: CSR, inventory })).toMatchObject({ status: 'approved' });
+      const refused = await registerDevice(deps, 'r', { token: t, uid: 'a-3', csr: CSR, inventory }).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(ThrottledError);
+      expect(refused).toMatchObject({ code: 'registration-rate-limited', retryAfterSeconds: 1, message: expect.stringMatching(/^host a-3 cannot register this second: the control plane admits 2 registrations per second .* retry after 1 s/) });
+      const far = await registerDevice(deps, 'r', { token: t, uid: 'a-9', csr: CSR, inventory }).catch((e: unknown) => e);
+      expect(far).toMatchObject({ code: 'registration-rate-limited', retryAfterSeconds: 1 });
+      for (const uid of ['a-4', 'a-5', 'a-6']) await registerDevice(deps, 'r', { token: t, uid, csr: CSR, inventory }).catch(() => undefined);
+      // Place 7 of 2 per second: its turn is ~3 s later.
+      expect(await registerDevice(deps, 'r', { token: t, uid: 'a-7', csr: CSR, inventory }).catch((e: unknown) => e)).toMatchObject({ retryAfterSeconds: 3 });
+      expect(await w.hosts.get('a-3')).toBeUndefined();
+      expect([...w.registry.things.keys()].sort()).toEqual(['a-1', 'a-2']);
+      expect([...w.state.tokens.values()][0]?.uses).toBe(2);
+      w.clock.advance(1000);
+      expect(await registerDevice(deps, 'r', { token: t, uid: 'a-3', csr: CSR, inventory })).toMatchObject({ status: 'approved', hostId: 'a-3' });
+    });
+
+    it('a registration that waits for approval calls no registry: it is not counted against the rate', async () => {
+      const w = await world();
+      const deps = { ...w.deps, admissionPerSecond: 1 };
+      const t = await token(w);
+      for (const uid of ['p-1', 'p-2', 'p-3']) expect(await registerDevice(deps, 'r', { token: t, uid, csr: CSR, inventory })).toMatchObject({ status: 'pending' });
+    });
+
+    it('unlimited (no rate configured) never takes a place', async () => {
+      const w = await world();
+      const t = await token(w, { autoApprove: true });
+      const r = w.deps.registrations;
+      const never = async (): Promise<number> => { throw new Error('must not be called'); };
+      const deps = { ...w.deps, registrations: { putHost: r.putHost.bind(r), countUse: r.countUse.bind(r), consumeTokenAndPutHost: r.consumeTokenAndPutHost.bind(r), takeAdmissionPlace: never } };
+      for (const uid of ['u-1', 'u-2', 'u-3']) expect(await registerDevice(deps, 'r', { token: t, uid, csr: CSR, inventory })).toMatchObject({ status: 'approved' });
+    });
   });
 });

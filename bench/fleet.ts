@@ -1,39 +1,63 @@
 /**
- * `npm run bench:fleet [-- --hosts 1000 --idle 60]`: registers and connects N simulated hosts
- * (the real agent code with a simulated Kairos, in this process) against the local runtime,
- * then measures an idle interval. Records registrations per second, p50/p99 time from agent
- * start to online, memory per connected host, and database writes per host per idle hour.
+ * `npm run bench:fleet [-- --hosts 1000 --procs 4 --idle 60 --rate N]`: N simulated hosts (the
+ * real agent code on a simulated Kairos) boot at once on ONE unlimited, auto-approving
+ * registration token against the local runtime, split over `--procs` worker processes (1: in
+ * this process). Records registrations per second sustained, p50/p99 start→online, duplicates
+ * (registry provisions past one per host: must be 0), failures (hosts not online by the
+ * timeout, agents that gave up: must be 0), 429s answered, memory per simulated host, and
+ * database writes over an idle interval once all are online (must be 0).
+ * `--rate` turns on registration admission at that many per second (default: off, as locally).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { startSimulatedAgents } from '../simulator/index.js';
+import { startProcessFleet, startSimulatedAgents, type ProcessFleet, type SimulatedFleet } from '../simulator/index.js';
 import { startLocal } from '../local/runtime.js';
 
-const { values } = parseArgs({ options: { hosts: { type: 'string', default: '200' }, idle: { type: 'string', default: '60' }, timeout: { type: 'string', default: '600' } } });
+const { values } = parseArgs({
+  options: {
+    hosts: { type: 'string', default: '200' }, procs: { type: 'string', default: '1' }, idle: { type: 'string', default: '60' },
+    timeout: { type: 'string', default: '900' }, rate: { type: 'string' },
+  },
+});
 const count = Number(values.hosts);
+const procs = Number(values.procs);
 const idleSeconds = Number(values.idle);
 const timeoutMs = Number(values.timeout) * 1000;
+const rate = values.rate === undefined ? undefined : Number(values.rate);
 
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'edgefleet-bench-fleet-'));
-const rt = await startLocal({ port: 0, mqttPort: 0, dataDir, inMemory: true, logLevel: 'CRITICAL' });
+const rt = await startLocal({ port: 0, mqttPort: 0, dataDir, inMemory: true, logLevel: 'CRITICAL', ...(rate ? { registerAdmissionPerSecond: rate } : {}) });
 let writes = 0;
 rt.dynamo.middlewareStack.add((next, context) => async (args) => {
   if (/Put|Update|Delete|Write/.test(context.commandName ?? '')) writes++;
   return next(args);
 }, { step: 'initialize', name: 'benchWrites' });
+const answers = new Map<number, number>();
+rt.server.on('request', (req, res) => res.on('finish', () => {
+  if (req.url?.startsWith('/v1/device/register')) answers.set(res.statusCode, (answers.get(res.statusCode) ?? 0) + 1);
+}));
+const provisions = new Map<string, number>();
+const provision = rt.registry.provision.bind(rt.registry);
+rt.registry.provision = (thing: string, csr: string) => {
+  provisions.set(thing, (provisions.get(thing) ?? 0) + 1);
+  return provision(thing, csr);
+};
 
 const auth = { authorization: `Bearer ${rt.adminToken}`, 'content-type': 'application/json' };
 const pct = (xs: number[], p: number) => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! : NaN; };
-let fleet: ReturnType<typeof startSimulatedAgents> | undefined;
+let inProcess: SimulatedFleet | undefined;
+let split: ProcessFleet | undefined;
 try {
-  const res = await fetch(`${rt.url}/v1/registration-tokens`, { method: 'POST', headers: auth, body: JSON.stringify({ name: 'bench', autoApprove: true, maxUses: count }) });
+  const res = await fetch(`${rt.url}/v1/registration-tokens`, { method: 'POST', headers: auth, body: JSON.stringify({ name: 'bench', autoApprove: true }) });
   const { token } = (await res.json()) as { token: string };
   global.gc?.();
   const rssBefore = process.memoryUsage().rss;
+  const stateDir = path.join(dataDir, 'sim');
   const started = Date.now();
-  fleet = startSimulatedAgents({ apiUrl: rt.url, registrationToken: token, project: 'default', count, stateDir: path.join(dataDir, 'sim'), log: () => undefined });
+  if (procs > 1) split = await startProcessFleet({ apiUrl: rt.url, registrationToken: token, project: 'default', count, procs, stateDir, uidPrefix: 'sim' });
+  else inProcess = startSimulatedAgents({ apiUrl: rt.url, registrationToken: token, project: 'default', count, stateDir, log: () => undefined });
 
   const onlineAt = new Map<string, number>();
   let approvedAt = 0;
@@ -54,7 +78,8 @@ try {
     } while (cursor);
     if (approved >= count && !approvedAt) approvedAt = Date.now() - started;
   }
-  const rssOnline = process.memoryUsage().rss;
+  const agentRss = split ? split.stats().agentRssBytes : process.memoryUsage().rss - rssBefore;
+  const gaveUp = split ? split.stats().refused : inProcess!.hosts.filter((h) => h.agent.state.phase === 'refused' || h.agent.state.phase === 'failed').length;
   // Let the connect-time status reports land, then count writes over a quiet interval.
   await new Promise((r) => setTimeout(r, 5000));
   await rt.iot.whenIdle();
@@ -64,12 +89,18 @@ try {
   const times = [...onlineAt.values()];
   const row = {
     hosts: count,
+    procs,
+    admissionPerSecond: rate ?? 'off',
     online: onlineAt.size,
+    failures: count - onlineAt.size + gaveUp,
+    duplicates: [...provisions.values()].reduce((s, n) => s + Math.max(0, n - 1), 0),
+    answered429: answers.get(429) ?? 0,
+    answered5xx: [...answers].filter(([s]) => s >= 500).reduce((n, [, c]) => n + c, 0),
     allApprovedSeconds: +(approvedAt / 1000).toFixed(1),
     registrationsPerSecond: approvedAt ? +(count / (approvedAt / 1000)).toFixed(1) : 0,
     startToOnlineP50s: +(pct(times, 50) / 1000).toFixed(1),
     startToOnlineP99s: +(pct(times, 99) / 1000).toFixed(1),
-    rssPerHostKb: Math.round((rssOnline - rssBefore) / 1024 / count),
+    rssPerHostKb: Math.round(agentRss / 1024 / count),
     idleSeconds,
     idleWrites,
     writesPerHostPerIdleHour: +((idleWrites / count) * (3600 / idleSeconds)).toFixed(3),
@@ -81,7 +112,8 @@ try {
   writeFileSync(file, JSON.stringify({ when: new Date().toISOString(), node: process.version, cpus: os.cpus().length, row }, null, 2));
   console.log(`results written to ${path.relative(process.cwd(), file)}`);
 } finally {
-  await fleet?.stop();
+  await split?.stop();
+  await inProcess?.stop();
   await rt.stop();
   rmSync(dataDir, { recursive: true, force: true });
 }

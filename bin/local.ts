@@ -6,13 +6,14 @@
  *   --simulate <n>    also start n simulated edge hosts (the real agent code with a simulated
  *                     Kairos) that register through the real HTTP and MQTT paths
  *   --host-timeout <s> seconds one host may take for one workflow step (default 1800)
+ *   --simulate-procs <p> run the simulated hosts in p worker processes (default 1: in this one)
  *   --register-rate <n> registrations admitted to the registry per second (default unlimited;
  *                     the stack's default on AWS is 10, the IoT registry's rate)
  */
 import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { startLocal } from '../local/runtime.js';
-import { startSimulatedAgents, type SimulatedFleet } from '../simulator/index.js';
+import { startProcessFleet, startSimulatedAgents, type SimulatedFleet } from '../simulator/index.js';
 
 function fail(message: string): never {
   process.stderr.write(`edgefleet: ${message}\n`);
@@ -29,6 +30,7 @@ const { values } = (() => {
         'log-level': { type: 'string', default: 'WARN' },
         'host-timeout': { type: 'string', default: '1800' },
         'register-rate': { type: 'string' },
+        'simulate-procs': { type: 'string', default: '1' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -39,13 +41,16 @@ const { values } = (() => {
 })();
 
 if (values.help) {
-  process.stdout.write('usage: npm start -- [--port 8080] [--data-dir .edgefleet] [--log-level WARN] [--simulate N] [--host-timeout 1800] [--register-rate N]\n');
+  process.stdout.write('usage: npm start -- [--port 8080] [--data-dir .edgefleet] [--log-level WARN] [--simulate N [--simulate-procs P]] [--host-timeout 1800] [--register-rate N]\n');
   process.exit(0);
 }
 const port = Number(values.port);
 if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be a number from 0 to 65535, got "${values.port}"`);
 const simulate = values.simulate === undefined ? 0 : Number(values.simulate);
 if (!Number.isInteger(simulate) || simulate < 0 || simulate > 5000) fail(`--simulate must be a number of hosts from 0 to 5000, got "${values.simulate}"`);
+
+const simulateProcs = Number(values['simulate-procs']);
+if (!Number.isInteger(simulateProcs) || simulateProcs < 1 || simulateProcs > 64) fail(`--simulate-procs must be a number of processes from 1 to 64, got "${values['simulate-procs']}"`);
 
 const hostTimeoutSeconds = Number(values['host-timeout']);
 if (!Number.isInteger(hostTimeoutSeconds) || hostTimeoutSeconds < 10 || hostTimeoutSeconds > 86_400) fail(`--host-timeout must be a number of seconds from 10 to 86400, got "${values['host-timeout']}"`);
@@ -62,6 +67,7 @@ try {
   process.stdout.write(`  MQTT:       ${rt.iot.mqttUrl}\n`);
   if (rt.resumed.length > 0) process.stdout.write(`  Resumed:    ${rt.resumed.length} operation(s) that were running when it stopped (${rt.resumed.join(', ')})\n`);
   let fleet: SimulatedFleet | undefined;
+  let stopFleet: () => Promise<void> = async () => undefined;
   if (simulate > 0) {
     // A real registration token, used by the real agent code over the real HTTP and MQTT paths.
     const res = await fetch(`${rt.url}/v1/registration-tokens`, {
@@ -71,11 +77,24 @@ try {
     });
     if (!res.ok) throw new Error(`could not create the simulator's registration token: ${res.status} ${await res.text()}`);
     const { token } = (await res.json()) as { token: string };
-    fleet = startSimulatedAgents({
-      apiUrl: rt.url, registrationToken: token, project: 'default', count: simulate, stateDir: path.join(rt.dataDir, 'simulated'), site: 'simulated',
-      tunnelEndpoint: rt.tunnelRelay.endpoint,
-    });
-    process.stdout.write(`  Simulating: ${simulate} edge host(s) (sim-1 … sim-${simulate}); watch them with \`npm run edgefleet -- hosts watch\`\n`);
+    const common = { apiUrl: rt.url, registrationToken: token, project: 'default', count: simulate, stateDir: path.join(rt.dataDir, 'simulated'), site: 'simulated', tunnelEndpoint: rt.tunnelRelay.endpoint };
+    if (simulateProcs > 1) {
+      const split = await startProcessFleet({ ...common, procs: simulateProcs, uidPrefix: 'sim' });
+      stopFleet = () => split.stop();
+      const started = Date.now();
+      // Memory per simulated host, once they are all online (or after 10 minutes, whatever is online then).
+      const timer = setInterval(() => {
+        const s = split.stats();
+        if (s.online < simulate && Date.now() - started < 600_000) return;
+        clearInterval(timer);
+        process.stdout.write(`  Simulated:  ${s.online}/${simulate} online in ${simulateProcs} processes, ${Math.round(s.agentRssBytes / 1024 / Math.max(1, s.online))} KB of memory per simulated host\n`);
+      }, 1000);
+      timer.unref();
+    } else {
+      fleet = startSimulatedAgents(common);
+      stopFleet = () => fleet?.stop() ?? Promise.resolve();
+    }
+    process.stdout.write(`  Simulating: ${simulate} edge host(s) (sim-1 … sim-${simulate})${simulateProcs > 1 ? ` in ${simulateProcs} processes` : ''}; watch them with \`npm run edgefleet -- hosts watch\`\n`);
   }
   process.stdout.write('Press Ctrl-C to stop.\n');
   let stopping = false;
@@ -83,7 +102,7 @@ try {
     if (stopping) return;
     stopping = true;
     process.stdout.write(`\n${signal}: stopping the control plane…\n`);
-    (fleet ? fleet.stop() : Promise.resolve()).then(() => rt.stop()).then(() => process.exit(0), (e: unknown) => { process.stderr.write(`edgefleet: clean stop failed: ${String(e)}\n`); process.exit(1); });
+    stopFleet().then(() => rt.stop()).then(() => process.exit(0), (e: unknown) => { process.stderr.write(`edgefleet: clean stop failed: ${String(e)}\n`); process.exit(1); });
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));

@@ -6,6 +6,7 @@ import { ClusterWorkflows, type ClusterWorkflowsProps } from './constructs/clust
 import { Alerts } from './constructs/alerts.js';
 import { HANDLER_ENV } from './api-routes.js';
 import { grantCommandPublish, IotRules } from './constructs/iot-rules.js';
+import { TunnelSweep } from './constructs/secure-tunneling.js';
 import { DiagnosticsBucket, type DiagnosticsBucketProps } from './constructs/diagnostics-bucket.js';
 import { cliSignInEnvironment } from './constructs/operator-identity.js';
 import { AUTH_ENV } from '../lambdas/contracts/auth-config.js';
@@ -42,6 +43,7 @@ export class EdgeFleetStack extends Stack {
   public readonly data: DataTables;
   public readonly api: EdgeFleetApi;
   public readonly iotRules: IotRules;
+  public readonly tunnelSweep: TunnelSweep;
   public readonly workflows: ClusterWorkflows;
   public readonly alerts: Alerts;
   public readonly diagnostics: DiagnosticsBucket;
@@ -62,6 +64,10 @@ export class EdgeFleetStack extends Stack {
     });
 
     this.iotRules = new IotRules(this, 'IotRules', { stateTable: this.data.stateTable });
+    // Remote shell: closes tunnels whose grant lapsed, expired or went idle, every minute.
+    this.tunnelSweep = new TunnelSweep(this, 'TunnelSweep', {
+      stateTable: this.data.stateTable, auditTable: this.data.auditTable, deadLetterQueue: this.iotRules.failedEvents,
+    });
 
     // 'Workflows' and the state machine construct ids are a contract with local/step-functions.ts.
     this.workflows = new ClusterWorkflows(this, 'Workflows', {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import path from 'node:path';
 import type { ApiGroup } from '../lib/api-routes.js';
 import { tablesFromTemplate } from '../lib/template-tables.js';
@@ -16,6 +17,8 @@ import * as operations from '../lambdas/handlers/http/operations.js';
 import * as profiles from '../lambdas/handlers/http/profiles.js';
 import * as tokens from '../lambdas/handlers/http/tokens.js';
 import * as tunnelRoutes from '../lambdas/handlers/http/tunnels.js';
+import * as tunnelSweep from '../lambdas/handlers/scheduled/sweep-tunnels.js';
+import { grantIdFor } from '../lambdas/domain/troubleshoot-grant.js';
 import * as userData from '../lambdas/handlers/http/user-data.js';
 import * as diagnostics from '../lambdas/handlers/http/diagnostics.js';
 import { LocalBundleStore } from './local-bundle-store.js';
@@ -73,6 +76,8 @@ export interface LocalOptions {
    * 1/60 closes a 1-minute tunnel after a second). @default 1
    */
   readonly tunnelTimeScale?: number;
+  /** How often the tunnel sweep runs (EventBridge rate(1 minute) on AWS). @default 60000 */
+  readonly tunnelSweepMs?: number;
 }
 
 export interface LocalRuntime {
@@ -99,6 +104,8 @@ export interface LocalRuntime {
   readonly resumed: readonly string[];
   /** The Secure Tunneling service on one machine (its `endpoint` goes into simulated agents' config). */
   readonly tunnelRelay: TunnelRelay;
+  /** The API's HTTP server (benchmarks count its answers by status). */
+  readonly server: Server;
   stop(): Promise<void>;
 }
 
@@ -138,6 +145,8 @@ function writeMqttPort(dir: string, port: number): void {
 /** The file the CLI reads to find a running local control plane. */
 export const LOCAL_STATE_FILE = 'local.json';
 const ADMIN_TOKEN_DAYS = 365;
+/** The subject of the admin token `npm start` prints. */
+export const LOCAL_ADMIN = 'local-admin';
 
 function acquireLock(dir: string): () => void {
   const lock = path.join(dir, 'runtime.pid');
@@ -305,16 +314,31 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
     if (resumed.length > 0) wfLogger.info('resumed the workflows of operations that were running', { operations: resumed });
     // ---- end Step Functions ----
 
-    // The local admin also holds the remote-shell grant (explicit in its claims), so that
-    // `hosts shell` works against `npm start`; on AWS no role includes it.
-    const adminToken = await issuer.sign('local-admin', ['*:admin', '*:troubleshoot'], ADMIN_TOKEN_DAYS * 86_400);
+    // The tunnel sweep (EventBridge rate(1 minute) on AWS): the same handler on a timer, one run at a time.
+    const sweepTunnels = tunnelSweep.makeHandler(() => deps.tunnels);
+    let sweeping: Promise<unknown> | undefined;
+    const sweepTimer = setInterval(() => {
+      sweeping ??= sweepTunnels({}).catch((e: unknown) => getLogger().warn('the tunnel sweep failed; the next run tries again', { error: (e as Error).message }))
+        .finally(() => { sweeping = undefined; });
+    }, opts.tunnelSweepMs ?? 60_000);
+    sweepTimer.unref();
+    cleanups.push(async () => { clearInterval(sweepTimer); await sweeping; });
+
+    // On first start the local admin is granted remote shell in the default project (a stored
+    // troubleshoot grant, as an admin would create with POST /v1/troubleshoot-grants), so that
+    // `hosts shell` works against `npm start`; on AWS no one holds one until an admin grants it.
+    if (firstStart) {
+      const now = new Date().toISOString();
+      await deps.tunnels.grants.create({ id: grantIdFor(LOCAL_ADMIN), project: 'default', subject: LOCAL_ADMIN, createdAt: now, createdBy: LOCAL_ADMIN });
+    }
+    const adminToken = await issuer.sign(LOCAL_ADMIN, ['*:admin'], ADMIN_TOKEN_DAYS * 86_400);
     const stateFile = path.join(dataDir, LOCAL_STATE_FILE);
     writeFileSync(stateFile, JSON.stringify({ url, adminToken, pid: process.pid, startedAt: new Date().toISOString() }, null, 2), { mode: 0o600 });
 
     let stopped = false;
     return {
       url, adminToken, dataDir, deps: getDeps(), dynamo: db.client, issuer, ca, registry, firstStart, iot,
-      workflows: engine, workflowDeps, resumed, tunnelRelay: relay, events,
+      workflows: engine, workflowDeps, resumed, tunnelRelay: relay, events, server,
       stop: async () => { if (stopped) return; stopped = true; await stopAll(); },
     };
   } catch (e) {

@@ -10,3 +10,4 @@ export {
   type SimulatedDisk, type SimulatedFailures, type SimulatedImage, type SimulatedKairosOptions, type SimulatedNic, type SimulatedNode,
 } from './simulated-kairos.js';
 export { SimulatedKubernetes, type AvailabilityEvent, type SimulatedKubeNode, type SimulatedKubernetesOptions } from './simulated-kubernetes.js';
+export { startProcessFleet, type ProcessFleet, type ProcessFleetOptions, type ProcessFleetStats } from './process-fleet.js';

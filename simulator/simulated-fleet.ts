@@ -18,6 +18,8 @@ export interface SimulatedFleetOptions {
   readonly tags?: Record<string, string>;
   /** Hardware ids are `<uidPrefix>-<n>` (1-based). @default 'sim' */
   readonly uidPrefix?: string;
+  /** The first `n` (a worker process of a split fleet starts past the others'). @default 1 */
+  readonly firstIndex?: number;
   readonly kairos?: SimulatedKairosOptions;
   readonly log?: Log;
   readonly transportFactory?: TransportFactory;
@@ -73,7 +75,8 @@ export function startSimulatedAgents(o: SimulatedFleetOptions): SimulatedFleet {
   const prefix = o.uidPrefix ?? 'sim';
   const hosts: SimulatedHost[] = [];
   const kubernetes = new SimulatedKubernetes(o.kubernetes);
-  for (let n = 1; n <= o.count; n++) {
+  const first = o.firstIndex ?? 1;
+  for (let n = first; n < first + o.count; n++) {
     const uid = `${prefix}-${n}`;
     const stateDir = join(o.stateDir, uid);
     const config: AgentConfig = agentConfig.parse({

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { MAX_TUNNEL_MINUTES, openedTunnel, TUNNEL_SERVICE } from '../../lambdas/contracts/tunnels.js';
+import { MAX_TUNNEL_MINUTES, openedTunnel, TUNNEL_SERVICE, tunnelList } from '../../lambdas/contracts/tunnels.js';
 import { seg } from '../client.js';
 import { action, addCommonOptions, examples, type CliRuntime, type Session } from '../context.js';
 import { UsageError } from '../errors.js';
@@ -25,7 +25,7 @@ export function parseDuration(flag: string) {
 
 interface ShellOpts { reason: string; duration?: number; idleTimeout?: number; ssh?: boolean; port?: number }
 
-/** Runs ssh (argv, no shell) until it exits; retries while the host is still adding the user (exit 255 within 15 s). */
+/** Runs ssh (argv, no shell) until it exits; once more if it fails at once (exit 255 within 5 s: the user was still being added). */
 async function runSsh(s: Session, args: string[]): Promise<number> {
   const started = Date.now();
   for (let attempt = 1; ; attempt++) {
@@ -34,8 +34,28 @@ async function runSsh(s: Session, args: string[]): Promise<number> {
       child.on('error', (e) => { s.io.stderr(`edgefleet: cannot start ssh: ${e.message}; install the OpenSSH client, or use --no-ssh and your own client\n`); resolve(127); });
       child.on('exit', (c) => resolve(c ?? 1));
     });
-    if (code !== 255 || attempt >= 4 || Date.now() - started > 15_000) return code;
-    await new Promise((r) => setTimeout(r, 2000));
+    if (code !== 255 || attempt >= 2 || Date.now() - started > 5_000) return code;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+/** How long `hosts shell` waits for the host to connect its side of the tunnel. */
+export const DESTINATION_WAIT_MS = 60_000;
+
+/**
+ * Waits until the tunnel's destination (the host's agent) is connected, as the API reports it
+ * (DescribeTunnel's destination connection state), polling once a second; false when the wait
+ * ran out or the tunnel closed.
+ */
+async function waitForDestination(s: Session, hostId: string, tunnelId: string, timeoutMs = DESTINATION_WAIT_MS): Promise<boolean> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const raw = await s.client.get<unknown>(`/v1/hosts/${seg(hostId)}/tunnels`, { what: `read the tunnels of host "${hostId}"` });
+    const t = tunnelList.parse(raw).items.find((x) => x.id === tunnelId);
+    if (!t || t.state === 'closed') return false;
+    if (t.destinationConnected) return true;
+    if (Date.now() >= until) return false;
+    await new Promise((r) => setTimeout(r, 1000));
   }
 }
 
@@ -74,7 +94,7 @@ export function registerHostsShell(hosts: Command, rt: CliRuntime): void {
             what: `open a tunnel to host "${id}"`,
             body: { reason: o.reason, durationMinutes: o.duration ?? 60, ...(o.idleTimeout ? { idleTimeoutMinutes: o.idleTimeout } : {}), publicKey: keys.publicKey },
             hints: {
-              403: 'a remote shell needs the operator or admin role and the troubleshoot grant ("<project>:troubleshoot" in your groups); ask a project admin',
+              403: 'a remote shell needs the operator or admin role and a troubleshoot grant; ask a project admin (POST /v1/troubleshoot-grants {"subject": "<your token subject>"})',
               409: 'see why above; `edgefleet hosts get <id>` shows whether the host is online',
             },
           });
@@ -85,7 +105,14 @@ export function registerHostsShell(hosts: Command, rt: CliRuntime): void {
             '-i', keyFile, '-p', String(source.port), '-o', 'IdentitiesOnly=yes', '-o', `HostKeyAlias=edgefleet-${id}`,
             '-o', 'StrictHostKeyChecking=accept-new', '-o', `UserKnownHostsFile=${knownHostsFile(s)}`, `${t.user}@127.0.0.1`,
           ];
-          s.io.stderr(`Tunnel ${t.id} to ${id} open until ${t.expiresAt} (user ${t.user}, idle limit ${t.idleTimeoutMinutes} min).\n`);
+          s.io.stderr(`Tunnel ${t.id} to ${id} open until ${t.expiresAt} (user ${t.user}, idle limit ${t.idleTimeoutMinutes} min); waiting for the host to connect its side…\n`);
+          if (!(await waitForDestination(s, id, t.id))) {
+            s.io.stderr(`edgefleet: host "${id}" did not connect its side of tunnel ${t.id} within ${DESTINATION_WAIT_MS / 1000} s (or the tunnel closed); `
+              + 'check that it is online and its agent runs (`edgefleet hosts get ' + id + '`), then try again. The tunnel is being closed.\n');
+            await source.close();
+            s.fail(1);
+            return;
+          }
           if (o.ssh === false) {
             s.out.line(`port ${source.port}`);
             s.out.line(`connect: ssh ${sshArgs.join(' ')}`);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import * as api from './api.js';
+import * as grants from './troubleshoot-grants.js';
 import * as tunnels from './tunnels.js';
 import { authConfig } from './auth-config.js';
 import { deviceRegisterBody, deviceRegisterResponse } from './device.js';
@@ -45,6 +46,9 @@ export const ROUTE_DOCS: Readonly<Record<string, Doc>> = {
   'POST /v1/hosts/{hostId}/tunnels': { summary: 'Open a remote-shell tunnel (AWS IoT Secure Tunneling) to a host; needs hosts:troubleshoot; the source access token is returned once', body: tunnels.openTunnelBody, response: tunnels.openedTunnel, status: 201 },
   'GET /v1/hosts/{hostId}/tunnels': { summary: "A host's tunnels, newest first (an expired one shows closed: expired)", query: tunnels.listTunnelsQuery, response: tunnels.tunnelList },
   'DELETE /v1/hosts/{hostId}/tunnels/{tunnelId}': { summary: 'Close a tunnel: both sides are disconnected and the temporary user removed', response: tunnels.tunnel },
+  'POST /v1/troubleshoot-grants': { summary: 'Grant remote shell (hosts:troubleshoot) in this project to a token subject, optionally until a time (admin)', body: grants.createGrantBody, response: grants.troubleshootGrant, status: 201 },
+  'GET /v1/troubleshoot-grants': { summary: "The project's troubleshoot grants (admin)", query: listQuery, response: grants.grantList },
+  'DELETE /v1/troubleshoot-grants/{grantId}': { summary: "Revoke a troubleshoot grant: the holder's open tunnels in the project close at once (reason revoked) and their temporary users are removed (admin)", response: grants.revokedGrant },
   'POST /v1/profiles': { summary: 'Create a cluster profile', body: api.createProfileBody, response: api.profile, status: 201 },
   'GET /v1/profiles': { summary: 'List cluster profiles', query: listQuery, response: api.profilePage },
   'GET /v1/profiles/{name}': { summary: 'Get a cluster profile', response: api.profile },

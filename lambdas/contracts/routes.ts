@@ -75,6 +75,9 @@ export const API_ROUTES: readonly ApiRoute[] = [
   r('POST', '/v1/hosts/{hostId}/tunnels', 'tunnels'),
   r('GET', '/v1/hosts/{hostId}/tunnels', 'tunnels'),
   r('DELETE', '/v1/hosts/{hostId}/tunnels/{tunnelId}', 'tunnels'),
+  r('POST', '/v1/troubleshoot-grants', 'tunnels'),
+  r('GET', '/v1/troubleshoot-grants', 'tunnels'),
+  r('DELETE', '/v1/troubleshoot-grants/{grantId}', 'tunnels'),
 
   r('POST', '/v1/profiles', 'profiles'),
   r('GET', '/v1/profiles', 'profiles'),

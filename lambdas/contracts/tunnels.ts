@@ -44,6 +44,9 @@ export const tunnel = z.object({
   closedAt: isoTime.optional(),
   closeReason: tunnelCloseReason.optional(),
   closedBy: z.string().optional(),
+  /** Whether the operator's side (source) and the host's side (destination) are connected (as of the read, for an open tunnel). */
+  sourceConnected: z.boolean().optional(),
+  destinationConnected: z.boolean().optional(),
 });
 
 /** POST's answer: the tunnel plus what the source side needs, shown once. */

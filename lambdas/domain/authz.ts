@@ -13,7 +13,12 @@ export type Action =
   | 'operations:read'
   | 'audit:read'
   | 'alerts:read' | 'alerts:manage'
-  /** Remote shell on a host: in no role; needs the `<project>:troubleshoot` grant (see `can`). */
+  /** Grant and revoke remote troubleshooting (stored troubleshoot grants): admins only. */
+  | 'grants:manage'
+  /**
+   * Remote shell on a host: the operator or admin role here, plus a stored troubleshoot grant
+   * that the use case checks (lambdas/use-cases/troubleshoot-grants.ts), which no role includes.
+   */
   | 'hosts:troubleshoot';
 
 const READ: readonly Action[] = ['tokens:read', 'hosts:read', 'profiles:read', 'clusters:read', 'operations:read', 'alerts:read'];
@@ -26,7 +31,7 @@ const OPERATE: readonly Action[] = [
  * `clusters:kubeconfig`: the cluster's admin credentials, so admins only. `alerts:manage`: an
  * alert rule sends host names, sites and tags to a URL of its creator's choosing, so admins only.
  */
-const ADMIN: readonly Action[] = [...OPERATE, 'tokens:create', 'tokens:revoke', 'hosts:delete', 'clusters:delete', 'clusters:kubeconfig', 'alerts:manage'];
+const ADMIN: readonly Action[] = [...OPERATE, 'tokens:create', 'tokens:revoke', 'hosts:delete', 'clusters:delete', 'clusters:kubeconfig', 'alerts:manage', 'grants:manage'];
 
 export const ROLE_ACTIONS: Readonly<Record<Role, ReadonlySet<Action>>> = {
   viewer: new Set(READ),
@@ -39,12 +44,6 @@ export interface Principal {
   readonly subject: string;
   /** Role per project; the key `*` applies to every project. */
   readonly roles: Readonly<Record<string, Role>>;
-  /**
-   * Projects where the holder was granted remote troubleshooting (`<project>:troubleshoot`
-   * claim entries; `*` for every project). No role includes it, admin neither: an admin who
-   * wants a shell grants it to themself in the identity provider, which is visible there.
-   */
-  readonly troubleshoot?: readonly string[];
 }
 
 const ROLE_RANK: Record<Role, number> = { viewer: 1, operator: 2, admin: 3 };
@@ -61,16 +60,13 @@ export function principalFromClaims(claims: Readonly<Record<string, unknown>>): 
   }
   const raw = claims['edgefleet:roles'] ?? claims['cognito:groups'];
   const roles: Record<string, Role> = {};
-  const troubleshoot: string[] = [];
   for (const entry of claimList(raw)) {
-    const g = /^([a-z0-9*][a-z0-9-]*):troubleshoot$/.exec(entry);
-    if (g) { troubleshoot.push(g[1]!); continue; }
     const m = /^([a-z0-9*][a-z0-9-]*):(viewer|operator|admin)$/.exec(entry);
     if (!m) continue;
     const [, project, role] = m as unknown as [string, string, Role];
     if (!roles[project] || ROLE_RANK[role] > ROLE_RANK[roles[project]]) roles[project] = role;
   }
-  return { subject: sub, roles, ...(troubleshoot.length ? { troubleshoot } : {}) };
+  return { subject: sub, roles };
 }
 
 function claimList(raw: unknown): string[] {
@@ -95,14 +91,14 @@ export function roleIn(principal: Principal, project: string): Role | undefined 
   return direct ?? wildcard;
 }
 
-export function hasTroubleshootGrant(principal: Principal, project: string): boolean {
-  return (principal.troubleshoot ?? []).some((p) => p === project || p === '*');
-}
-
-/** `hosts:troubleshoot` needs both the grant and the operator or admin role in the project. */
+/**
+ * `hosts:troubleshoot` needs the operator or admin role in the project here; the stored grant is
+ * checked by the use case (a token claim cannot be withdrawn before the token expires, so the
+ * `<project>:troubleshoot` claim no longer grants anything).
+ */
 export function can(principal: Principal, project: string, action: Action): boolean {
   const role = roleIn(principal, project);
-  if (action === 'hosts:troubleshoot') return (role === 'operator' || role === 'admin') && hasTroubleshootGrant(principal, project);
+  if (action === 'hosts:troubleshoot') return role === 'operator' || role === 'admin';
   return role !== undefined && ROLE_ACTIONS[role].has(action);
 }
 
@@ -111,9 +107,7 @@ export function authorize(principal: Principal, project: string, action: Action)
   if (can(principal, project, action)) return;
   const role = roleIn(principal, project);
   if (action === 'hosts:troubleshoot' && role) {
-    throw new ForbiddenError('forbidden', role === 'viewer'
-      ? `your role "viewer" in project "${project}" does not allow hosts:troubleshoot: a remote shell needs the operator or admin role and the troubleshoot grant`
-      : `your role "${role}" in project "${project}" does not allow hosts:troubleshoot without the troubleshoot grant in project "${project}", which no role includes; ask a project admin to add "${project}:troubleshoot" to your groups (edgefleet:roles or cognito:groups)`);
+    throw new ForbiddenError('forbidden', `your role "${role}" in project "${project}" does not allow hosts:troubleshoot: a remote shell needs the operator or admin role and a troubleshoot grant`);
   }
   throw new ForbiddenError(
     'forbidden',

@@ -30,6 +30,9 @@ export interface TunnelRecord {
   readonly closedAt?: string;
   readonly closeReason?: TunnelCloseReason;
   readonly closedBy?: string;
+  /** Whether each side was connected when the control plane last looked (connect/disconnect are audited on change). */
+  readonly sourceConnected?: boolean;
+  readonly destinationConnected?: boolean;
   readonly version: number;
 }
 

@@ -43,6 +43,7 @@ export const ADAPTER_ACTIONS = {
   'events/eventbridge-publisher': ['events:PutEvents'],
   'dynamodb/tunnel-repository': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
   'dynamodb/template-store': ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+  'dynamodb/troubleshoot-grant-repository': ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
   'iot/command-publisher': ['iot:DescribeEndpoint', 'iot:Publish'],
   /** Presigning signs offline (no request): the URL carries these actions of the role. */
   's3/bundle-store': ['s3:GetObject', 's3:PutObject'],
@@ -72,6 +73,14 @@ export function tableCalls(env: string, adapters: readonly AdapterName[], only?:
   }
   return out;
 }
+
+/** A Query on another index of the table named by `env` (tableCalls covers the table and gsi1). */
+export const indexQuery = (env: string, index: string, via: AdapterName): AwsCall => ({ action: 'dynamodb:Query', resource: `${table(env)}/index/${index}`, via });
+
+/** Secure Tunneling on a tunnel (its id is the service's: any). */
+export const TUNNEL_CALLS: readonly AwsCall[] = (['iot:CloseTunnel', 'iot:DescribeTunnel'] as const).map((action) => ({
+  action, resource: `${ARN}:iot:{region}:{account}:tunnel/0b1e2c3d-aaaa-bbbb-cccc-1234567890ab`, via: 'iot/secure-tunneling' as const,
+}));
 
 /** What every function's role is used for by Lambda itself: its log group and X-Ray. */
 export const RUNTIME_CALLS: readonly AwsCall[] = [
@@ -187,11 +196,12 @@ export const HTTP_AWS_CALLS: Readonly<Record<string, readonly AwsCall[]>> = {
   ],
   // Remote shell: Secure Tunneling (a tunnel's id is the service's), and the troubleshoot-user command.
   'edgefleet-api-tunnels': [
-    ...RUNTIME_CALLS, ...tableCalls(state, HTTP_STATE_ADAPTERS), ...appendAudit, ...COMMAND_PUBLISH_CALLS,
+    ...RUNTIME_CALLS, ...tableCalls(state, [...HTTP_STATE_ADAPTERS, 'dynamodb/troubleshoot-grant-repository']), ...appendAudit, ...COMMAND_PUBLISH_CALLS,
+    // Revoking a grant finds its holder's open tunnels (gsi2: the tunnels not closed).
+    indexQuery(state, 'gsi2', 'dynamodb/tunnel-repository'),
     // OpenTunnel has no resource type (IAM: "*"); the role limits it to the SSH service by condition.
     { action: 'iot:OpenTunnel', resource: '*', via: 'iot/secure-tunneling' },
-    { action: 'iot:CloseTunnel', resource: `${ARN}:iot:{region}:{account}:tunnel/0b1e2c3d-aaaa-bbbb-cccc-1234567890ab`, via: 'iot/secure-tunneling' },
-    { action: 'iot:DescribeTunnel', resource: `${ARN}:iot:{region}:{account}:tunnel/0b1e2c3d-aaaa-bbbb-cccc-1234567890ab`, via: 'iot/secure-tunneling' },
+    ...TUNNEL_CALLS,
   ],
   // Registration provisions (a refused or superseded certificate is revoked: UpdateCertificate).
   'edgefleet-api-device': [...RUNTIME_CALLS, ...tableCalls(state, HTTP_STATE_ADAPTERS), ...appendAudit, ...PROVISION],

@@ -31,6 +31,7 @@ import { DynamoOperationRepository } from '../adapters/dynamodb/operation-reposi
 import { DynamoProfileRepository } from '../adapters/dynamodb/profile-repository.js';
 import { DynamoRegistrationStore } from '../adapters/dynamodb/registration-store.js';
 import { DynamoTokenRepository } from '../adapters/dynamodb/token-repository.js';
+import { DynamoTroubleshootGrantRepository } from '../adapters/dynamodb/troubleshoot-grant-repository.js';
 import { DynamoTunnelRepository } from '../adapters/dynamodb/tunnel-repository.js';
 import { AwsTunnelService } from '../adapters/iot/secure-tunneling.js';
 import { IotCommandPublisher } from '../adapters/iot/command-publisher.js';
@@ -195,6 +196,7 @@ export function composeRoot(config: EdgeFleetConfig, adapters: RuntimeAdapters):
     clock, ids, hosts, audit, status, commands, publisher, secrets,
     tunnels: onState((t) => new DynamoTunnelRepository(db, t)),
     tunnelService: adapters.tunnelService ?? unwiredTunnels,
+    grants: onState((t) => new DynamoTroubleshootGrantRepository(db, t)),
   };
   const http: HttpDeps = {
     workflows, workflowSettings: config.workflowSettings, clock, ids,

@@ -1,4 +1,6 @@
+import type { TroubleshootGrant } from '../domain/troubleshoot-grant.js';
 import type { TunnelRecord } from '../domain/tunnel.js';
+import type { Page, PageRequest } from './index.js';
 
 /** AWS IoT Secure Tunneling (OpenTunnel, CloseTunnel, DescribeTunnel), or the local relay. */
 export interface TunnelService {
@@ -20,4 +22,16 @@ export interface TunnelRepository {
   listByHost(hostId: string, limit: number): Promise<TunnelRecord[]>;
   /** Replaces the record if the stored version is `next.version - 1`; false on a lost race. */
   update(next: TunnelRecord): Promise<boolean>;
+  /** Tunnels not recorded closed, in every project, soonest expiry first (bounded; the sweep's read). */
+  listUnclosed(limit: number): Promise<TunnelRecord[]>;
+}
+
+/** Stored troubleshoot grants: one per (project, subject). */
+export interface TroubleshootGrantRepository {
+  /** Conditional create; false when the subject already holds one in the project. */
+  create(g: TroubleshootGrant): Promise<boolean>;
+  get(project: string, subject: string): Promise<TroubleshootGrant | undefined>;
+  list(project: string, page: PageRequest): Promise<Page<TroubleshootGrant>>;
+  /** Removes it; false when there was none. */
+  delete(project: string, subject: string): Promise<boolean>;
 }

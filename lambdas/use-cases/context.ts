@@ -44,7 +44,7 @@ export interface Mutation<T> {
  */
 type AuditDeps = Pick<Deps, 'audit' | 'clock' | 'ids'>;
 
-function auditEvent(deps: AuditDeps, ctx: RequestContext, action: string, outcome: 'success' | 'denied', resource: string, detail?: string) {
+export function auditEvent(deps: AuditDeps, ctx: RequestContext, action: string, outcome: 'success' | 'denied', resource: string, detail?: string) {
   return deps.audit.record({
     id: deps.ids.newId(), project: ctx.project, time: deps.clock.now().toISOString(), actor: ctx.principal.subject,
     action, resource, outcome, requestId: ctx.requestId, ...(detail ? { detail } : {}),

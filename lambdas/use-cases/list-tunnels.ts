@@ -6,7 +6,8 @@ import { TUNNEL_LIST_LIMIT, type TunnelDeps } from './tunnel-deps.js';
 /**
  * list-tunnels: a host's tunnels, newest first, as of now. An open one past its expiry shows
  * closed (expired); so does an open one the Secure Tunneling service no longer has open (its
- * lifetime ran out there): a host has at most one open tunnel, so that is one DescribeTunnel.
+ * lifetime ran out there): a host has at most one open tunnel, so that is one DescribeTunnel,
+ * which also says whether each side is connected now (`sourceConnected`, `destinationConnected`).
  */
 export async function listTunnels(deps: TunnelDeps, ctx: RequestContext, hostId: string, state?: TunnelState): Promise<TunnelRecord[]> {
   read(ctx, 'hosts:read');
@@ -22,6 +23,8 @@ export async function currentTunnels(deps: TunnelDeps, hostId: string): Promise<
     const t = effectiveTunnel(stored, now);
     if (t.state !== 'open' || !t.serviceTunnelId) return t;
     const service = await deps.tunnelService.describe(t.serviceTunnelId);
-    return service?.status === 'OPEN' ? t : { ...t, state: 'closed' as const, closeReason: 'expired' as const };
+    return service?.status === 'OPEN'
+      ? { ...t, sourceConnected: service.sourceConnected, destinationConnected: service.destinationConnected }
+      : { ...t, state: 'closed' as const, closeReason: 'expired' as const, sourceConnected: false, destinationConnected: false };
   }));
 }

@@ -2,10 +2,11 @@ import type { z } from 'zod';
 import { TUNNEL_SERVICE, type openTunnelBody } from '../contracts/tunnels.js';
 import { ConflictError } from '../domain/errors.js';
 import { decideOpen, tempUserFor, type TunnelRecord } from '../domain/tunnel.js';
-import { authorizeAudited, visible, type RequestContext } from './context.js';
+import { auditEvent, authorizeAudited, visible, type RequestContext } from './context.js';
 import { issueCommand } from './device-messages.js';
 import { hostNotFound } from './hosts.js';
 import { currentTunnels } from './list-tunnels.js';
+import { requireGrant } from './troubleshoot-grants.js';
 import type { TunnelDeps } from './tunnel-deps.js';
 
 export interface OpenedTunnel {
@@ -19,7 +20,7 @@ const detail = (t: Pick<TunnelRecord, 'reason' | 'durationMinutes' | 'user'>, ex
   `reason: ${t.reason}; duration ${t.durationMinutes} min; user ${t.user}${extra}`;
 
 /**
- * open-tunnel: checks the grant (a refusal is audited), the host (approved, online, remote access
+ * open-tunnel: checks the role and the stored troubleshoot grant (a refusal is audited), the host (approved, online, remote access
  * not switched off, no other open tunnel: a refusal is audited too), records the tunnel as
  * requested, opens it on the Secure Tunneling service (IoT Core tells the device on its notify
  * topic), sends the host the `troubleshoot-user` command with the one-time public key, and
@@ -28,7 +29,14 @@ const detail = (t: Pick<TunnelRecord, 'reason' | 'durationMinutes' | 'user'>, ex
 export async function openTunnel(deps: TunnelDeps, ctx: RequestContext, hostId: string, input: z.infer<typeof openTunnelBody>): Promise<OpenedTunnel> {
   const resource = `host/${hostId}`;
   await authorizeAudited(deps, ctx, 'hosts:troubleshoot', 'tunnel.open', resource);
+  // The host first: another project's host is a 404 whatever the caller holds.
   const host = visible(ctx, await deps.hosts.get(hostId), hostNotFound(hostId));
+  try {
+    await requireGrant(deps, ctx);
+  } catch (e) {
+    await auditEvent(deps, ctx, 'tunnel.open', 'denied', resource, (e as Error).message);
+    throw e;
+  }
   const now = deps.clock.now();
   const reported = (await deps.status.get(hostId))?.content.remoteAccess;
   const open = (await currentTunnels(deps, hostId)).filter((t) => t.state !== 'closed');

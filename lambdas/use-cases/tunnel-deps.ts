@@ -1,5 +1,5 @@
 import type { StatusStore } from '../ports/device-plane.js';
-import type { TunnelRepository, TunnelService } from '../ports/tunnels.js';
+import type { TroubleshootGrantRepository, TunnelRepository, TunnelService } from '../ports/tunnels.js';
 import type { Deps } from './context.js';
 import type { CommandDeps } from './device-messages.js';
 
@@ -7,6 +7,8 @@ import type { CommandDeps } from './device-messages.js';
 export interface TunnelDeps extends Pick<Deps, 'clock' | 'ids' | 'hosts' | 'audit'>, CommandDeps {
   readonly tunnels: TunnelRepository;
   readonly tunnelService: TunnelService;
+  /** Stored troubleshoot grants (who may open a remote shell in a project). */
+  readonly grants: TroubleshootGrantRepository;
   readonly status: Pick<StatusStore, 'get'>;
 }
 

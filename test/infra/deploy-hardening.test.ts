@@ -37,8 +37,19 @@ describe('deployment hardening', () => {
     const statements = new Capture();
     template.hasResourceProperties('AWS::SQS::QueuePolicy', { PolicyDocument: { Statement: statements } });
     const allows = (statements.asArray() as { Effect: string; Principal: unknown }[]).filter((s) => s.Effect === 'Allow');
-    // Two EventBridge rules dead-letter here: the sweep schedule and the alert rule (contracts/events.ts).
-    expect(allows.map((s) => s.Principal)).toEqual([{ Service: 'events.amazonaws.com' }, { Service: 'events.amazonaws.com' }]);
+    // Three EventBridge rules dead-letter here: the two sweep schedules and the alert rule (contracts/events.ts).
+    expect(allows.map((s) => s.Principal)).toEqual([{ Service: 'events.amazonaws.com' }, { Service: 'events.amazonaws.com' }, { Service: 'events.amazonaws.com' }]);
+  });
+
+  it('the tunnel sweep: every minute, no retries, failed runs and undeliverable events to the same queue', () => {
+    const sweeperId = logicalIdOf(stack.tunnelSweep.sweeper.function);
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { FunctionName: { Ref: sweeperId }, MaximumRetryAttempts: 0 });
+    expect(template.findResources('AWS::Lambda::Function', {
+      Properties: { DeadLetterConfig: Match.objectEquals({ TargetArn: queueArn }), Timeout: SWEEP_TIMEOUT_SECONDS },
+    })).toHaveProperty(sweeperId);
+    expect(template.findResources('AWS::Events::Rule', {
+      Properties: { ScheduleExpression: 'rate(1 minute)', Targets: [Match.objectLike({ DeadLetterConfig: Match.objectEquals({ Arn: queueArn }) })] },
+    })).toHaveProperty(logicalIdOf(stack.tunnelSweep.schedule));
   });
 
   it('the failed-events queue is encrypted, TLS-only and keeps messages 14 days', () => {

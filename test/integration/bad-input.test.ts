@@ -27,6 +27,7 @@ const db = () => h.rt.dynamo;
 
 const fill = (p: string) => p.replace('{id}', ids.token!).replace('{hostId}', ids.host!).replace('{name}', 'victim-prof')
   .replace('{version}', '1.0.0').replace('{clusterId}', ids.cluster!).replace('{operationId}', ids.operation!).replace('{upgradeId}', ids.operation!).replace('{tunnelId}', 'tunnel-nope')
+  .replace('{grantId}', ids.grant!)
   .replace('{templateId}', 'victim-tpl');
 
 const jwtRoutes = API_ROUTES.filter((r) => r.auth === 'jwt');
@@ -38,6 +39,7 @@ beforeAll(async () => {
   const t = await h.call('POST', '/v1/registration-tokens', { project: 'victim', body: { name: 'victim token' } });
   ids.token = t.body.id;
   ids.host = (await h.call('POST', '/v1/hosts', { project: 'victim', body: { uid: 'victim-host' } })).body.id;
+  ids.grant = (await h.call('POST', '/v1/troubleshoot-grants', { project: 'victim', body: { subject: 'victim-operator' } })).body.id;
   await h.call('POST', '/v1/profiles', { project: 'victim', body: { name: 'victim-prof' } });
   await h.call('POST', '/v1/profiles/victim-prof/versions', { project: 'victim', body: { version: '1.0.0', layers, publish: true } });
   await seedApprovedHosts(h, 'victim', ['victim-cp']);

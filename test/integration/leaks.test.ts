@@ -63,6 +63,7 @@ describe('tampered list cursors are a 400 invalid-cursor on every list route', (
     ['GET /v1/hosts', '/v1/hosts?status=pre-registered'],
     ['GET /v1/hosts', '/v1/hosts?health=unhealthy'],
     ['GET /v1/alert-rules', '/v1/alert-rules'],
+    ['GET /v1/troubleshoot-grants', '/v1/troubleshoot-grants'],
     ['GET /v1/profiles', '/v1/profiles'],
     ['GET /v1/profiles/{name}/versions', '/v1/profiles/prof-1/versions'],
     ['GET /v1/clusters', '/v1/clusters'],

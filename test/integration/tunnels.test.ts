@@ -28,14 +28,19 @@ beforeAll(async () => {
   await new Promise<void>((r) => echo.listen(0, '127.0.0.1', () => r()));
   const sshPort = (echo.address() as { port: number }).port;
   // A tunnel lives durationMinutes seconds here (1/60): expiry is testable.
-  h = await startHarness({ tunnelTimeScale: 1 / 60 });
+  // The sweep runs every second here (every minute on AWS).
+  h = await startHarness({ tunnelTimeScale: 1 / 60, tunnelSweepMs: 1000 });
   ({ fleet } = await startFleet(h, {
     count: 3, prefix: 'tn', stateDir: join(dir, 'fleet'), tunnelEndpoint: h.rt.tunnelRelay.endpoint, sshPort,
     remoteAccess: (_uid, n) => n !== 3,
   }));
-  operator = await h.token('alice', ['default:operator', 'default:troubleshoot']);
-  viewer = await h.token('victor', ['default:viewer', 'default:troubleshoot']);
+  operator = await h.token('alice', ['default:operator']);
+  viewer = await h.token('victor', ['default:viewer']);
   admin = await h.token('root', ['default:admin']);
+  // The stored grant is what lets alice (and victor, who still lacks the role) open a shell.
+  for (const subject of ['alice', 'victor']) {
+    expect((await h.call('POST', '/v1/troubleshoot-grants', { token: admin, body: { subject } })).status).toBe(201);
+  }
 }, 120_000);
 
 afterAll(async () => {
@@ -78,6 +83,16 @@ describe('remote shell through a secure tunnel (local runtime)', () => {
 
     const bytes = Buffer.from(`SSH-2.0-test ${'x'.repeat(100_000)}\r\n`);
     expect((await roundTrip(port, bytes)).equals(bytes)).toBe(true);
+    const [live] = (await h.call('GET', '/v1/hosts/tn-1/tunnels?state=open', { token: viewer })).body.items;
+    expect(live).toMatchObject({ sourceConnected: true, destinationConnected: true });
+    // The sweep audits each side's connect (who, which host, when after opening).
+    await eventually('both sides\' connects are audited', async () => {
+      const connects = (await audit('tunnel.connect')).filter((e: { resource: string }) => e.resource === `tunnel/${live.id}`);
+      return connects.length === 2 ? connects : undefined;
+    }, 20_000).then((connects) => {
+      expect(connects.map((e: { actor: string }) => e.actor).sort()).toEqual(['alice', 'device:tn-1']);
+      expect(connects.find((e: { actor: string }) => e.actor === 'alice').detail).toMatch(/the operator's side \(alice\) connected; host tn-1; user ef-[0-9a-f]{8}; reason: kubelet restarts/);
+    });
 
     const [tunnel] = (await h.call('GET', '/v1/hosts/tn-1/tunnels?state=open', { token: viewer })).body.items;
     expect(tunnel).toMatchObject({ hostId: 'tn-1', state: 'open', actor: 'alice', reason: 'kubelet restarts, ticket 4711', durationMinutes: 30, user });
@@ -112,14 +127,14 @@ describe('remote shell through a secure tunnel (local runtime)', () => {
 
   it.each([
     ['a viewer (even with the grant)', () => viewer, /role "viewer".*hosts:troubleshoot/],
-    ['an admin without the grant', () => admin, /without the troubleshoot grant.*"default:troubleshoot"/],
+    ['an admin without a stored grant', () => admin, /you \(root\) hold no troubleshoot grant in project "default".*POST \/v1\/troubleshoot-grants/],
   ])('refuses %s (403, audited, nothing opened)', async (_who, token, message) => {
     const res = await h.call('POST', '/v1/hosts/tn-2/tunnels', { token: token(), body: { reason: 'look', publicKey: key() } });
     expect(res.status).toBe(403);
     expect(res.body.detail).toMatch(message);
-    // Refused before the body is read (the route's permission check), audited as denied on the host's tunnels.
+    // Refused and audited as denied (the role by the route, the grant by the use case).
     expect((await audit()).some((e: { outcome: string; resource: string; detail?: string }) =>
-      e.outcome === 'denied' && e.resource.includes('/v1/hosts/tn-2/tunnels') && message.test(e.detail ?? ''))).toBe(true);
+      e.outcome === 'denied' && e.resource.includes('tn-2') && message.test(e.detail ?? ''))).toBe(true);
     expect((await h.call('GET', '/v1/hosts/tn-2/tunnels?state=open')).body.items).toEqual([]);
   });
 
@@ -151,5 +166,66 @@ describe('remote shell through a secure tunnel (local runtime)', () => {
     expect((await h.call('GET', '/v1/hosts/nope/tunnels')).status).toBe(404);
     expect((await h.call('DELETE', '/v1/hosts/tn-1/tunnels/nope', { token: operator })).status).toBe(404);
     expect((await h.call('GET', '/v1/hosts/tn-1/tunnels?state=weird')).status).toBe(400);
+  });
+
+  it('revoking the grant closes the holder\'s open tunnel at once (revoked) and removes the temporary user', async () => {
+    const carol = await h.token('carol', ['default:operator']);
+    const granted = await h.call('POST', '/v1/troubleshoot-grants', { token: admin, body: { subject: 'carol' } });
+    expect(granted.status).toBe(201);
+    expect(granted.body).toMatchObject({ subject: 'carol', project: 'default', createdBy: 'root' });
+    const host = fleet.host('tn-1')!;
+    const opened = await h.call('POST', '/v1/hosts/tn-1/tunnels', { token: carol, body: { reason: 'look at the disk', durationMinutes: 600, publicKey: key() } });
+    expect(opened.status).toBe(201);
+    await eventually('the temporary user is added', async () => host.accounts.users.length === 1, 30_000);
+
+    const revoked = await h.call('DELETE', `/v1/troubleshoot-grants/${granted.body.id}`, { token: admin });
+    expect(revoked.status).toBe(200);
+    expect(revoked.body.closedTunnels).toEqual([opened.body.id]);
+    const [t] = (await h.call('GET', '/v1/hosts/tn-1/tunnels')).body.items;
+    expect(t).toMatchObject({ id: opened.body.id, state: 'closed', closeReason: 'revoked', closedBy: 'root' });
+    await eventually('the temporary user is removed', async () => host.accounts.users.length === 0, 30_000);
+    expect((await audit('tunnel.close')).find((e: { resource: string }) => e.resource === `tunnel/${t.id}`)?.detail).toMatch(/opened by carol; reason: look at the disk; open \d+ min; closed revoked/);
+    expect((await audit('troubleshoot-grant.revoke')).some((e: { actor: string; detail?: string }) => e.actor === 'root' && /carol/.test(e.detail ?? ''))).toBe(true);
+    // Without the grant carol cannot open another one.
+    expect((await h.call('POST', '/v1/hosts/tn-1/tunnels', { token: carol, body: { reason: 'again', publicKey: key() } })).status).toBe(403);
+  }, 90_000);
+
+  it('a grant that lapses closes its holder\'s tunnel within the sweep interval (revoked)', async () => {
+    const dave = await h.token('dave', ['default:operator']);
+    const expiresAt = new Date(Date.now() + 8_000).toISOString();
+    expect((await h.call('POST', '/v1/troubleshoot-grants', { token: admin, body: { subject: 'dave', expiresAt } })).status).toBe(201);
+    const host = fleet.host('tn-1')!;
+    const opened = await h.call('POST', '/v1/hosts/tn-1/tunnels', { token: dave, body: { reason: 'short grant', durationMinutes: 600, publicKey: key() } });
+    expect(opened.status).toBe(201);
+    await eventually('the temporary user is added', async () => host.accounts.users.length === 1, 30_000);
+    const t = await eventually('the sweep closes it once the grant lapsed', async () => {
+      const [x] = (await h.call('GET', '/v1/hosts/tn-1/tunnels')).body.items;
+      return x.id === opened.body.id && x.state === 'closed' ? x : undefined;
+    }, 60_000);
+    expect(t).toMatchObject({ closeReason: 'revoked', closedBy: 'edgefleet' });
+    expect(Date.parse(t.closedAt)).toBeGreaterThanOrEqual(Date.parse(expiresAt));
+    await eventually('the temporary user is removed', async () => host.accounts.users.length === 0, 30_000);
+  }, 120_000);
+
+  it('troubleshoot grants: admin only, listed, 409 on a second, 404 on an unknown id, 400 naming the field', async () => {
+    expect((await h.call('POST', '/v1/troubleshoot-grants', { token: operator, body: { subject: 'mallory' } })).status).toBe(403);
+    expect((await h.call('GET', '/v1/troubleshoot-grants', { token: operator })).status).toBe(403);
+    const list = await h.call('GET', '/v1/troubleshoot-grants?limit=1', { token: admin });
+    expect(list.status).toBe(200);
+    expect(list.body.items).toHaveLength(1);
+    expect(list.body.nextCursor).toEqual(expect.any(String));
+    const again = await h.call('POST', '/v1/troubleshoot-grants', { token: admin, body: { subject: 'alice' } });
+    expect(again.status).toBe(409);
+    expect(again.body).toMatchObject({ code: 'grant-exists' });
+    expect((await h.call('DELETE', '/v1/troubleshoot-grants/bm9ib2R5', { token: admin })).status).toBe(404);
+    expect((await h.call('DELETE', '/v1/troubleshoot-grants/not!ours', { token: admin })).status).toBe(404);
+    for (const [body, message] of [
+      [{}, /subject/], [{ subject: 'has space' }, /subject/], [{ subject: 'x', expiresAt: 'tomorrow' }, /expiresAt/],
+      [{ subject: 'x', expiresAt: '2020-01-01T00:00:00Z' }, /expiresAt .* is not in the future/], [{ subject: 'x', role: 'admin' }, /unknown field\(s\): role/],
+    ] as const) {
+      const res = await h.call('POST', '/v1/troubleshoot-grants', { token: admin, body });
+      expect(res.status).toBe(400);
+      expect(res.body.detail).toMatch(message);
+    }
   });
 });

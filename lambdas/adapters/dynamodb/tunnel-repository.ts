@@ -7,6 +7,8 @@ import { isConditionFailure, mapDynamoError } from './errors.js';
 
 const key = (id: string) => ({ pk: `TUNNEL#${id}`, sk: 'TUNNEL' });
 const hostList = (hostId: string) => `TN#${hostId}`;
+/** gsi2: the tunnels not recorded closed (a host has at most one, so this is bounded by the fleet). */
+const UNCLOSED = 'TUNNELS#UNCLOSED';
 /** Closed tunnel records are kept this long after their expiry (the audit log keeps the trail). */
 const KEEP_SECONDS = 90 * 86_400;
 
@@ -18,6 +20,8 @@ export class DynamoTunnelRepository implements TunnelRepository {
     return {
       ...t, ...key(t.id), kind: 'tunnel', gsi1pk: hostList(t.hostId), gsi1sk: `${t.createdAt}#${t.id}`,
       expiresAtEpoch: Math.floor(Date.parse(t.expiresAt) / 1000) + KEEP_SECONDS,
+      // Sparse: only tunnels not closed are on the sweep's list.
+      ...(t.state === 'closed' ? {} : { gsi2pk: UNCLOSED, gsi2sk: `${t.expiresAt}#${t.id}` }),
     };
   }
 
@@ -44,6 +48,21 @@ export class DynamoTunnelRepository implements TunnelRepository {
       ScanIndexForward: false, Limit: limit,
     })).catch((e) => mapDynamoError(e, 'listing tunnels'));
     return (out.Items ?? []).map((i) => toRecord<TunnelRecord>(i));
+  }
+
+  async listUnclosed(limit: number): Promise<TunnelRecord[]> {
+    const items: TunnelRecord[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.db.send(new QueryCommand({
+        TableName: this.table, IndexName: STATE_TABLE.bySecondary.name,
+        KeyConditionExpression: 'gsi2pk = :pk', ExpressionAttributeValues: { ':pk': UNCLOSED },
+        Limit: limit - items.length, ExclusiveStartKey: start,
+      })).catch((e) => mapDynamoError(e, 'listing open tunnels'));
+      items.push(...(out.Items ?? []).map((i) => toRecord<TunnelRecord>(i)));
+      start = out.LastEvaluatedKey;
+    } while (start && items.length < limit);
+    return items;
   }
 
   async update(next: TunnelRecord): Promise<boolean> {

@@ -1,11 +1,15 @@
+import { listQuery } from '../../contracts/common.js';
+import { createGrantBody } from '../../contracts/troubleshoot-grants.js';
 import { listTunnelsQuery, openTunnelBody } from '../../contracts/tunnels.js';
 import type { TunnelRecord } from '../../domain/tunnel.js';
 import { closeTunnel } from '../../use-cases/close-tunnel.js';
 import { listTunnels } from '../../use-cases/list-tunnels.js';
 import { openTunnel } from '../../use-cases/open-tunnel.js';
+import { createTroubleshootGrant, listTroubleshootGrants, revokeTroubleshootGrant } from '../../use-cases/troubleshoot-grants.js';
 import type { HttpDeps } from '../composition-root.js';
 import { lazy } from '../kit.js';
 import { awsHttpDeps, createHttpHandler, route, type RouteTable } from './framework.js';
+import { pageOf } from './paging.js';
 
 /** What the API shows of a tunnel (the service's own tunnel id stays inside). */
 export function tunnelView(t: TunnelRecord): Record<string, unknown> {
@@ -31,6 +35,20 @@ export const routes: RouteTable = {
   'DELETE /v1/hosts/{hostId}/tunnels/{tunnelId}': route({
     action: 'hosts:troubleshoot',
     run: async (req, deps) => ({ status: 200, body: tunnelView(await closeTunnel(deps.tunnels, req.ctx, req.params.hostId!, req.params.tunnelId!)) }),
+  }),
+  // Troubleshoot grants live with the tunnels: revoking one closes its holder's tunnels (CloseTunnel).
+  'POST /v1/troubleshoot-grants': route({
+    action: 'grants:manage',
+    body: createGrantBody,
+    run: async (req, deps) => ({ status: 201, body: await createTroubleshootGrant(deps.tunnels, req.ctx, req.body) }),
+  }),
+  'GET /v1/troubleshoot-grants': route({
+    query: listQuery,
+    run: async (req, deps) => ({ status: 200, body: await listTroubleshootGrants(deps.tunnels, req.ctx, pageOf(req.query)) }),
+  }),
+  'DELETE /v1/troubleshoot-grants/{grantId}': route({
+    action: 'grants:manage',
+    run: async (req, deps) => ({ status: 200, body: await revokeTroubleshootGrant(deps.tunnels, req.ctx, req.params.grantId!) }),
   }),
 };
 

@@ -12,7 +12,7 @@ const ACTIONS: readonly Action[] = [
   'clusters:create', 'clusters:read', 'clusters:update', 'clusters:delete', 'clusters:kubeconfig',
   'operations:read', 'alerts:read', 'alerts:manage',
   'audit:read',
-  'hosts:troubleshoot',
+  'hosts:troubleshoot', 'grants:manage',
 ];
 
 // Expected permissions, written by hand. ✓ = allowed.
@@ -41,8 +41,9 @@ const MATRIX: Record<Action, readonly [boolean, boolean, boolean]> = {
   'audit:read': /*               */ [false, true, true],
   'alerts:read': /*              */ [true, true, true],
   'alerts:manage': /*            */ [false, false, true],
-  // A remote shell is in no role: without the troubleshoot grant nobody has it, admin neither.
-  'hosts:troubleshoot': /*       */ [false, false, false],
+  // The role part of a remote shell; the stored troubleshoot grant is checked by the use case.
+  'hosts:troubleshoot': /*       */ [false, true, true],
+  'grants:manage': /*            */ [false, false, true],
 };
 const ROLES: readonly Role[] = ['viewer', 'operator', 'admin'];
 
@@ -205,28 +206,24 @@ describe('can() and authorize(): every role × action', () => {
   });
 });
 
-describe('the troubleshoot grant (hosts:troubleshoot)', () => {
-  const withGrant = (roles: Record<string, Role>, troubleshoot: string[]): Principal => ({ subject: 'user-1', roles, troubleshoot });
-
-  it('is read from `<project>:troubleshoot` entries next to the roles', () => {
+describe('hosts:troubleshoot (the role part; the stored grant is checked by the use case)', () => {
+  it('ignores `<project>:troubleshoot` claim entries: a token claim cannot be withdrawn, so it grants nothing', () => {
     expect(principalFromClaims({ sub: 'u-1', 'edgefleet:roles': ['shop:operator', 'shop:troubleshoot', '*:troubleshoot'] }))
-      .toEqual({ subject: 'u-1', roles: { shop: 'operator' }, troubleshoot: ['shop', '*'] });
+      .toEqual({ subject: 'u-1', roles: { shop: 'operator' } });
   });
 
-  it.each<[string, Record<string, Role>, string[], boolean]>([
-    ['operator with the grant', { shop: 'operator' }, ['shop'], true],
-    ['admin with the grant', { shop: 'admin' }, ['shop'], true],
-    ['admin with the wildcard grant', { shop: 'admin' }, ['*'], true],
-    ['admin without the grant', { shop: 'admin' }, [], false],
-    ['viewer with the grant', { shop: 'viewer' }, ['shop'], false],
-    ['grant in another project', { shop: 'operator' }, ['lab'], false],
-    ['grant without any role', {}, ['shop'], false],
-  ])('%s → %s', (_label, roles, grants, allowed) => {
-    expect(can(withGrant(roles, grants), 'shop', 'hosts:troubleshoot')).toBe(allowed);
+  it.each<[string, Record<string, Role>, boolean]>([
+    ['operator', { shop: 'operator' }, true],
+    ['admin', { shop: 'admin' }, true],
+    ['wildcard admin', { '*': 'admin' }, true],
+    ['viewer', { shop: 'viewer' }, false],
+    ['operator of another project', { lab: 'operator' }, false],
+    ['no role', {}, false],
+  ])('%s → %s', (_label, roles, allowed) => {
+    expect(can({ subject: 'user-1', roles }, 'shop', 'hosts:troubleshoot')).toBe(allowed);
   });
 
-  it('a refusal names what is missing: the grant for an admin, the role for a viewer', () => {
-    expect(() => authorize(withGrant({ shop: 'admin' }, []), 'shop', 'hosts:troubleshoot')).toThrow(/without the troubleshoot grant in project "shop".*"shop:troubleshoot"/);
-    expect(() => authorize(withGrant({ shop: 'viewer' }, ['shop']), 'shop', 'hosts:troubleshoot')).toThrow(/role "viewer".*operator or admin role/);
+  it('a viewer\'s refusal names the role needed and the grant', () => {
+    expect(() => authorize({ subject: 'user-1', roles: { shop: 'viewer' } }, 'shop', 'hosts:troubleshoot')).toThrow(/role "viewer".*operator or admin role and a troubleshoot grant/);
   });
 });

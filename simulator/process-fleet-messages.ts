@@ -1,0 +1,22 @@
+/** What a split fleet's parent and its worker processes say to each other over IPC. */
+import { z } from 'zod';
+
+export const workerStart = z.object({
+  type: z.literal('start'),
+  apiUrl: z.string(),
+  registrationToken: z.string(),
+  project: z.string(),
+  count: z.number().int().min(0),
+  firstIndex: z.number().int().min(1),
+  stateDir: z.string(),
+  uidPrefix: z.string(),
+  site: z.string().optional(),
+  tunnelEndpoint: z.string().optional(),
+  checkIntervalMs: z.number().int().positive().optional(),
+});
+export type WorkerStart = z.infer<typeof workerStart>;
+
+export type WorkerReport =
+  | { readonly type: 'ready' }
+  | { readonly type: 'status'; readonly online: number; readonly refused: number; readonly rss: number; readonly baselineRss: number }
+  | { readonly type: 'stopped' };

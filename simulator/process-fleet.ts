@@ -1,0 +1,106 @@
+/**
+ * A simulated fleet split over worker processes (`npm start -- --simulate N --simulate-procs P`,
+ * `npm run bench:fleet -- --procs P`): each process runs its share of the agents
+ * (fleet-worker.ts), so a large fleet on one machine measures the control plane rather than one
+ * event loop of agents. The parent sees how many are online and the memory they take.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { WorkerReport, WorkerStart } from './process-fleet-messages.js';
+
+export interface ProcessFleetOptions extends Omit<WorkerStart, 'type' | 'count' | 'firstIndex'> {
+  readonly count: number;
+  /** Worker processes (hosts are dealt out in contiguous ranges). */
+  readonly procs: number;
+}
+
+export interface ProcessFleetStats {
+  readonly online: number;
+  /** Agents that gave up (registration refused or failed). */
+  readonly refused: number;
+  /** The workers' resident memory, all of it. */
+  readonly rssBytes: number;
+  /** What the agents added to their workers' memory (each worker's RSS less its RSS before it started any). */
+  readonly agentRssBytes: number;
+}
+
+export interface ProcessFleet {
+  readonly procs: number;
+  /** The worker processes' ids. */
+  readonly pids: readonly number[];
+  stats(): ProcessFleetStats;
+  stop(): Promise<void>;
+}
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const WORKER = path.join(HERE, 'fleet-worker.ts');
+
+interface Worker {
+  readonly child: ChildProcess;
+  last?: Extract<WorkerReport, { type: 'status' }>;
+  readonly exited: Promise<void>;
+}
+
+function spawnWorker(): Promise<Worker> {
+  // tsx is resolved from the repository root, as `npm start` and the benchmarks run it.
+  const child = fork(WORKER, [], { cwd: path.dirname(HERE), execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return new Promise((resolve, reject) => {
+    const w: Worker = { child, exited };
+    const onExit = (code: number | null) => reject(new Error(`a simulator worker process exited before it was ready (exit code ${code ?? 'none'})`));
+    child.once('exit', onExit);
+    child.on('message', (m: WorkerReport) => {
+      if (m.type === 'ready') {
+        child.off('exit', onExit);
+        resolve(w);
+      } else if (m.type === 'status') {
+        w.last = m;
+      }
+    });
+  });
+}
+
+/** Starts `procs` workers and deals them `count` agents, `<uidPrefix>-1` … `<uidPrefix>-<count>` in order. */
+export async function startProcessFleet(o: ProcessFleetOptions): Promise<ProcessFleet> {
+  if (!Number.isInteger(o.procs) || o.procs < 1) throw new Error(`procs must be a whole number of processes, at least 1, got ${o.procs}`);
+  const { procs, count, ...common } = o;
+  const workers: Worker[] = [];
+  try {
+    for (let i = 0; i < procs; i++) workers.push(await spawnWorker());
+  } catch (e) {
+    for (const w of workers) w.child.kill('SIGKILL');
+    throw e;
+  }
+  const share = Math.ceil(count / procs);
+  workers.forEach((w, i) => {
+    const firstIndex = i * share + 1;
+    const mine = Math.max(0, Math.min(share, count - i * share));
+    const start: WorkerStart = { type: 'start', ...common, count: mine, firstIndex };
+    w.child.send(start);
+  });
+  return {
+    procs,
+    pids: workers.map((w) => w.child.pid ?? -1),
+    stats() {
+      const s = workers.map((w) => w.last);
+      return {
+        online: s.reduce((n, x) => n + (x?.online ?? 0), 0),
+        refused: s.reduce((n, x) => n + (x?.refused ?? 0), 0),
+        rssBytes: s.reduce((n, x) => n + (x?.rss ?? 0), 0),
+        agentRssBytes: s.reduce((n, x) => n + Math.max(0, (x?.rss ?? 0) - (x?.baselineRss ?? 0)), 0),
+      };
+    },
+    async stop() {
+      await Promise.all(workers.map(async (w) => {
+        if (w.child.exitCode !== null || w.child.signalCode !== null) return;
+        if (w.child.connected) w.child.send({ type: 'stop' });
+        else w.child.kill('SIGTERM');
+        // Agents close their MQTT sessions cleanly; one that does not within 15 s is killed.
+        const timer = setTimeout(() => w.child.kill('SIGKILL'), 15_000);
+        await w.exited;
+        clearTimeout(timer);
+      }));
+    },
+  };
+}

@@ -14,6 +14,7 @@ import { MemoryState } from './state.js';
 import { MemoryBundleStore, MemoryDiagnosticsRepository } from './diagnostics.js';
 import { MemorySiteStatusStore, MemoryTemplateRepository } from './templates.js';
 
+export * from './alerts.js';
 export * from './catalog-repositories.js';
 export * from './cluster-repository.js';
 export * from './device-plane-stores.js';

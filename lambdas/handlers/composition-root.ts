@@ -169,6 +169,7 @@ export function composeRoot(config: EdgeFleetConfig, adapters: RuntimeAdapters):
 
   const health: HealthDeps = { clock, store: healthStore, events: adapters.events ?? { publish: async () => undefined }, clusters };
   const device: DeviceDeps = { clock, presence, status, commands, operations, publisher, hostLifecycle, secrets, workflows, clusters, diagnostics, health,
+    ...(config.fullReportIntervalMs ? { fullReportIntervalMs: config.fullReportIntervalMs } : {}),
     ...(adapters.bundles ? { bundles: adapters.bundles } : {}) };
   const workflow: WorkflowDeps = {
     ...device, ids, tokens, hosts, profiles, clusters, operations, audit, secrets, workflows, settings: config.workflowSettings,

@@ -13,7 +13,7 @@
 import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { startLocal } from '../local/runtime.js';
-import { startProcessFleet, startSimulatedAgents, type SimulatedFleet } from '../simulator/index.js';
+import { SIMULATOR_CONTROL_PREFIX, simulatorControl, startProcessFleet, startSimulatedAgents, type SimulatedFleet } from '../simulator/index.js';
 
 function fail(message: string): never {
   process.stderr.write(`edgefleet: ${message}\n`);
@@ -93,8 +93,11 @@ try {
     } else {
       fleet = startSimulatedAgents(common);
       stopFleet = () => fleet?.stop() ?? Promise.resolve();
+      // Local only: stop or start one simulated host (e.g. to see an alert fire; README "Alerts").
+      rt.addLocalRoute(simulatorControl(fleet, rt.adminToken));
     }
     process.stdout.write(`  Simulating: ${simulate} edge host(s) (sim-1 … sim-${simulate})${simulateProcs > 1 ? ` in ${simulateProcs} processes` : ''}; watch them with \`npm run edgefleet -- hosts watch\`\n`);
+    if (fleet) process.stdout.write(`  Stop/start one: curl -X POST -H "authorization: Bearer $TOKEN" ${rt.url}${SIMULATOR_CONTROL_PREFIX}sim-2/stop (or /start)\n`);
   }
   process.stdout.write('Press Ctrl-C to stop.\n');
   let stopping = false;

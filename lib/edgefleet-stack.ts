@@ -78,6 +78,7 @@ export class EdgeFleetStack extends Stack {
 
     this.alerts = new Alerts(this, 'Alerts', { stateTable: this.data.stateTable, deadLetterQueue: this.iotRules.failedEvents });
     this.workflows.grantAlertSecrets(this.alerts.dispatcher, 'read');
+    this.workflows.grantAlertSecrets(this.alerts.sweeper, 'read');
     this.workflows.grantAlertSecrets(this.api.functions.alerts, 'manage');
     this.api.functions.alerts.function.addEnvironment(HANDLER_ENV.alertTopicArn, this.alerts.topicArn);
     new CfnOutput(this, 'AlertTopicArn', { value: this.alerts.topic.topicArn, description: 'SNS topic alert rules may target (subscribe e-mail, SQS, chat bridges to it)' });

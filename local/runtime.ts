@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import path from 'node:path';
 import type { ApiGroup } from '../lib/api-routes.js';
 import { tablesFromTemplate } from '../lib/template-tables.js';
@@ -38,6 +38,7 @@ import { startIot, type LocalIot } from './iot-runtime.js';
 import { resetPresence } from './presence-reset.js';
 import { FileSecretStore } from './file-secret-store.js';
 import { LocalEventBus } from './event-bus.js';
+import { startAlerting } from './alert-sweep.js';
 import { localTunnelService } from './local-tunnel-service.js';
 import { startTunnelRelay, type TunnelRelay } from './tunnel-relay.js';
 import { LocalWorkflowEngine } from './step-functions.js';
@@ -78,6 +79,10 @@ export interface LocalOptions {
    * 1/60 closes a 1-minute tunnel after a second). @default 1
    */
   readonly tunnelTimeScale?: number;
+  /** How often open alerts are notified again when due (an EventBridge schedule on AWS). @default 60000 */
+  readonly alertSweepMs?: number;
+  /** An alert rule's re-notify interval is its `renotifyMinutes` times this (tests). @default 1 */
+  readonly alertTimeScale?: number;
   /** How often the tunnel sweep runs (EventBridge rate(1 minute) on AWS). @default 60000 */
   readonly tunnelSweepMs?: number;
 }
@@ -106,10 +111,15 @@ export interface LocalRuntime {
   readonly resumed: readonly string[];
   /** The Secure Tunneling service on one machine (its `endpoint` goes into simulated agents' config). */
   readonly tunnelRelay: TunnelRelay;
+  /** Serves a local-only route on the API's port (not an API route: no JWT, not on AWS), e.g. the simulator's controls. */
+  addLocalRoute(route: LocalRoute): void;
   /** The API's HTTP server (benchmarks count its answers by status). */
   readonly server: Server;
   stop(): Promise<void>;
 }
+
+/** A local-only handler on the API's port: true when it took the request. */
+export type LocalRoute = (req: IncomingMessage, res: ServerResponse) => boolean;
 
 /** The MQTT port of this data dir: chosen once, reused on every restart (agents keep the port they registered with). */
 export const MQTT_PORT_FILE = 'mqtt-port.json';
@@ -252,8 +262,11 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
       // Locally the runtime delivers webhooks itself, to loopback receivers too; there is no SNS.
       notify: { webhooks: new HttpWebhookSender({ allowLoopback: true }), allowLoopbackWebhooks: true },
     });
-    // EventBridge's rule on one machine: every health event goes to the same dispatcher use case.
-    events.subscribe(async (e) => { await dispatchHealthEvent(root.alerts, e); });
+    // EventBridge's rule on one machine: every health event goes to the same dispatcher use case;
+    // the re-notify schedule is a timer (local/alert-sweep.ts).
+    const alerting = startAlerting(root, { sweepMs: opts.alertSweepMs ?? 60_000, timeScale: opts.alertTimeScale ?? 1 });
+    cleanups.push(() => alerting.stop());
+    events.subscribe(async (e) => { await dispatchHealthEvent(alerting.dispatch, e); });
     const deps = root.http;
     const getDeps = (): HttpDeps => ({ ...deps, config: { ...deps.config, apiUrl: url } });
     const handlers: Record<ApiGroup, GroupHandler> = {
@@ -264,7 +277,9 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
       diagnostics: diagnostics.makeHandler(getDeps),
       tunnels: tunnelRoutes.makeHandler(getDeps),
     };
-    const server = createApiGateway(handlers, issuer, (req, res) => bundles.handle(req, res));
+    // Other local-only services on the same port: the bundle bucket, and what `addLocalRoute` adds (the simulator's controls).
+    const localRoutes: LocalRoute[] = [(req, res) => bundles.handle(req, res)];
+    const server = createApiGateway(handlers, issuer, (req, res) => localRoutes.some((route) => route(req, res)));
     await new Promise<void>((resolve, reject) => {
       server.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'EADDRINUSE'
         ? new Error(`port ${opts.port ?? 8080} is already in use; stop what is using it or start with --port <another>`)
@@ -341,7 +356,7 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
     let stopped = false;
     return {
       url, adminToken, dataDir, deps: getDeps(), dynamo: db.client, issuer, ca, registry, firstStart, iot,
-      workflows: engine, workflowDeps, resumed, tunnelRelay: relay, events, server,
+      workflows: engine, workflowDeps, resumed, tunnelRelay: relay, events, server, addLocalRoute: (route) => { localRoutes.push(route); },
       stop: async () => { if (stopped) return; stopped = true; await stopAll(); },
     };
   } catch (e) {

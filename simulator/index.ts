@@ -4,6 +4,7 @@
  * (bin/local.ts), the tests and the benchmarks; never by the shipped agent (device/), which
  * the lint rules keep from importing this folder. It may import device/ and lambdas/contracts.
  */
+export { simulatorControl, SIMULATOR_CONTROL_PREFIX } from './control-routes.js';
 export { startSimulatedAgents, type SimulatedFleet, type SimulatedFleetOptions, type SimulatedHost } from './simulated-fleet.js';
 export {
   SimulatedKairos, simulatedDigest, defaultNics, imageKubernetes,

@@ -53,8 +53,11 @@ export const alertNotification = z.strictObject({
   id: z.string(),
   ruleId: z.string(),
   ruleName: z.string(),
-  /** first | state-changed | renotify-due */
-  reason: z.enum(['first', 'state-changed', 'renotify-due']),
+  /**
+   * first | state-changed | renotify-due (still in the state, the rule's interval passed) |
+   * resolved (the resource left the states the rule matches: `event` is its health now)
+   */
+  reason: z.enum(['first', 'state-changed', 'renotify-due', 'resolved']),
   sentAt: isoTime,
   event: healthEvent,
 });

@@ -11,7 +11,7 @@ export const STATE_TABLE = {
   byProject: { name: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
   /** Hosts by site; operations by target. */
   bySecondary: { name: 'gsi2', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
-  /** Hosts by cluster. */
+  /** Hosts by cluster; open alerts by due time (`ALERTDUE#<shard>`, the re-notify sweep). */
   byCluster: { name: 'gsi3', partitionKey: 'gsi3pk', sortKey: 'gsi3sk' },
 } as const;
 

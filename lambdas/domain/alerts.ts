@@ -38,10 +38,14 @@ export interface AlertRule {
 export const DEFAULT_RENOTIFY_MINUTES = 240;
 
 export function matchesRule(rule: AlertRule, e: HealthEvent): boolean {
+  return rule.match.states.includes(e.state) && matchesResource(rule, e);
+}
+
+/** Whether the rule is about this resource (project, kind, cluster, site, tags), whatever its state. */
+export function matchesResource(rule: AlertRule, e: HealthEvent): boolean {
   const m = rule.match;
   if (rule.project !== e.project) return false;
   if (m.kinds && m.kinds.length > 0 && !m.kinds.includes(e.kind)) return false;
-  if (!m.states.includes(e.state)) return false;
   if (m.clusterId !== undefined && e.clusterId !== m.clusterId) return false;
   if (m.site !== undefined && (e.kind !== 'host' || e.site !== m.site)) return false;
   if (m.tags && Object.keys(m.tags).length > 0) {
@@ -56,11 +60,62 @@ export interface LastNotified {
   readonly state: string;
   /** Epoch ms. */
   readonly sentAt: number;
+  /**
+   * Epoch ms: when the re-notify sweep sends it again if its state persists. Set while the alert
+   * is open (the state is one the rule matches and not `healthy`); absent once resolved.
+   */
+  readonly dueAt?: number;
 }
 
+export type NotifyReason = 'first' | 'state-changed' | 'renotify-due' | 'resolved';
+
 export type NotifyDecision =
-  | { readonly send: true; readonly reason: 'first' | 'state-changed' | 'renotify-due' }
+  | { readonly send: true; readonly reason: NotifyReason }
   | { readonly send: false; readonly reason: 'duplicate' };
+
+/**
+ * An alert is open while its resource is in a state the rule matches other than `healthy`:
+ * the re-notify sweep sends it again every `renotifyMinutes` until it is resolved.
+ */
+export function isOpenAlert(rule: Pick<AlertRule, 'match'>, state: string): boolean {
+  return state !== 'healthy' && rule.match.states.includes(state);
+}
+
+/** The ledger entry recorded when notifying `state` at `now` (with its re-notify time while open). */
+export function notifiedEntry(rule: Pick<AlertRule, 'match' | 'renotifyMinutes'>, state: string, now: number): LastNotified {
+  return { state, sentAt: now, ...(isOpenAlert(rule, state) ? { dueAt: now + rule.renotifyMinutes * 60_000 } : {}) };
+}
+
+/**
+ * A health change the rule does not match (e.g. back to healthy, for a rule on `unhealthy`):
+ * one `resolved` notification when the last one sent was a state the rule matches, else none.
+ */
+export function decideResolved(rule: Pick<AlertRule, 'match'>, last: LastNotified | undefined, state: string): boolean {
+  return !!last && last.state !== state && rule.match.states.includes(last.state) && !rule.match.states.includes(state);
+}
+
+export type SweepDecision =
+  /** Send again: `renotify-due` (the state persists), `state-changed` (a change the event path missed) or `resolved`. */
+  | { readonly action: 'send'; readonly reason: 'renotify-due' | 'state-changed' | 'resolved' }
+  /** Not due yet (e.g. the rule's interval was lengthened): leave it. */
+  | { readonly action: 'wait' }
+  /** The rule or the resource is gone, or the rule no longer matches the resource: drop the entry, send nothing. */
+  | { readonly action: 'drop' };
+
+/**
+ * The re-notify sweep's decision for one open ledger entry, from the resource's health now
+ * (undefined: the resource or its health is gone) and the rule (undefined: deleted).
+ */
+export function decideSweep(
+  entry: LastNotified, rule: Pick<AlertRule, 'match' | 'renotifyMinutes'> | undefined, current: { readonly state: string; readonly matchesResource: boolean } | undefined, now: number,
+): SweepDecision {
+  if (!rule || !current || !current.matchesResource) return { action: 'drop' };
+  if (current.state === entry.state) {
+    return now - entry.sentAt >= rule.renotifyMinutes * 60_000 ? { action: 'send', reason: 'renotify-due' } : { action: 'wait' };
+  }
+  if (rule.match.states.includes(current.state)) return { action: 'send', reason: 'state-changed' };
+  return rule.match.states.includes(entry.state) ? { action: 'send', reason: 'resolved' } : { action: 'drop' };
+}
 
 /**
  * De-duplication: a resource in the state it was last notified in is not notified again until

@@ -18,6 +18,7 @@ import { AwsSnsPublisher } from '../adapters/sns/sns-publisher.js';
 import type { AlertRuleRepository, SnsPublisher, WebhookSender } from '../ports/alerts.js';
 import type { AlertingSettings } from '../use-cases/alert-rules.js';
 import type { DispatchDeps } from '../use-cases/dispatch-alerts.js';
+import type { AlertSweepDeps } from '../use-cases/renotify-alerts.js';
 import { S3Client } from '@aws-sdk/client-s3';
 import { IoTSecureTunnelingClient } from '@aws-sdk/client-iotsecuretunneling';
 import { DynamoAuditLog } from '../adapters/dynamodb/audit-log.js';
@@ -115,6 +116,8 @@ export interface Root {
   readonly workflow: WorkflowDeps;
   /** The alert dispatcher (EventBridge rule target on AWS; the local event bus's subscriber). */
   readonly alerts: DispatchDeps;
+  /** The re-notify sweep of open alerts (an EventBridge schedule on AWS; a timer locally). */
+  readonly alertSweep: AlertSweepDeps;
 }
 
 const systemClock: Clock = { now: () => new Date() };
@@ -195,7 +198,10 @@ export function composeRoot(config: EdgeFleetConfig, adapters: RuntimeAdapters):
     ...(config.registerAdmissionPerSecond ? { admissionPerSecond: config.registerAdmissionPerSecond } : {}),
   };
   const alerts: DispatchDeps = { clock, ids, alertRules, ledger, secrets, webhooks: notify.webhooks, ...(notify.sns ? { sns: notify.sns } : {}) };
-  return { config, http, device, workflow, alerts };
+  const alertSweep: AlertSweepDeps = {
+    clock, ids, alertRules, ledger, secrets, webhooks: notify.webhooks, health: healthStore, clusters, ...(notify.sns ? { sns: notify.sns } : {}),
+  };
+  return { config, http, device, workflow, alerts, alertSweep };
 }
 
 /** Reads the fingerprint key once (a failed read is retried by the next request); a missing key is a deployment error. */

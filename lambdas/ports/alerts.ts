@@ -21,6 +21,19 @@ export interface NotificationLedger {
   claim(ruleId: string, resource: string, next: LastNotified, expected: LastNotified | undefined): Promise<boolean>;
   /** Puts `previous` back (or removes the entry) after a delivery failed, if `claimed` is still stored. */
   release(ruleId: string, resource: string, claimed: LastNotified, previous: LastNotified | undefined): Promise<void>;
+  /**
+   * Open alerts whose `dueAt` is at or before `now`, earliest first, at most `limit` (the
+   * re-notify sweep's bounded read; what is left is found by the next run).
+   */
+  due(now: number, limit: number): Promise<DueNotification[]>;
+  /** Removes the entry if it is still `expected` (its rule or its resource is gone). */
+  drop(ruleId: string, resource: string, expected: LastNotified): Promise<void>;
+}
+
+/** An open alert whose re-notify time has come. */
+export interface DueNotification extends LastNotified {
+  readonly ruleId: string;
+  readonly resource: string;
 }
 
 export interface WebhookResponse {

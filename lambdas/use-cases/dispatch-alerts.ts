@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { decideNotify, matchesRule, resourceOf, type AlertRule, type LastNotified, type NotifyDecision } from '../domain/alerts.js';
+import { decideNotify, decideResolved, matchesResource, notifiedEntry, resourceOf, type AlertRule, type NotifyDecision, type NotifyReason } from '../domain/alerts.js';
 import type { HealthEvent } from '../domain/health-events.js';
 import type { AlertRuleRepository, NotificationLedger, SnsPublisher, WebhookSender } from '../ports/alerts.js';
 import type { Clock, IdGenerator } from '../ports/index.js';
@@ -26,6 +26,7 @@ export const WEBHOOK_ATTEMPTS = 3;
 export const WEBHOOK_TIMEOUT_MS = 5000;
 
 export type DeliveryOutcome = NotifyDecision['reason'] | 'delivered' | 'failed' | 'lost-race';
+/** `detail` of a delivered one: why it was sent (first, state-changed, renotify-due, resolved). */
 export interface Delivery {
   readonly ruleId: string;
   readonly outcome: DeliveryOutcome;
@@ -39,44 +40,69 @@ export function signature(key: string, body: string, unixSeconds: number): strin
 
 /**
  * A health change: every rule of its project that matches it is notified, unless the same
- * resource in the same state was notified within the rule's re-notify interval. The ledger
- * entry is claimed (conditional write) before sending, so concurrent dispatchers of the same
- * event send once; a delivery that fails after its retries puts the entry back.
+ * resource in the same state was notified within the rule's re-notify interval; a rule about
+ * the resource that no longer matches its state (e.g. back to healthy) and last notified a state
+ * it matches gets one `resolved` notification. The ledger entry is claimed (conditional write)
+ * before sending, so concurrent dispatchers of the same event send once; a delivery that fails
+ * after its retries puts the entry back. An open alert's entry carries its re-notify time
+ * (renotify-alerts.ts sends it again while the state persists).
  */
 export async function dispatchHealthEvent(deps: DispatchDeps, event: HealthEvent): Promise<Delivery[]> {
-  const rules = (await deps.alertRules.listAll(event.project, MAX_RULES_PER_PROJECT)).filter((r) => matchesRule(r, event));
-  return Promise.all(rules.map((rule) => notify(deps, rule, event)));
+  const rules = (await deps.alertRules.listAll(event.project, MAX_RULES_PER_PROJECT)).filter((r) => matchesResource(r, event));
+  const out = await Promise.all(rules.map((rule) => notify(deps, rule, event)));
+  return out.filter((d): d is Delivery => d !== undefined);
 }
 
-async function notify(deps: DispatchDeps, rule: AlertRule, event: HealthEvent): Promise<Delivery> {
+async function notify(deps: DispatchDeps, rule: AlertRule, event: HealthEvent): Promise<Delivery | undefined> {
   const resource = resourceOf(event);
   const previous = await deps.ledger.get(rule.id, resource);
   const now = deps.clock.now().getTime();
-  const decision = decideNotify(previous, event.state, now, rule.renotifyMinutes);
-  if (!decision.send) return { ruleId: rule.id, outcome: decision.reason };
-  const claimed: LastNotified = { state: event.state, sentAt: now };
+  let reason: NotifyReason;
+  if (rule.match.states.includes(event.state)) {
+    const decision = decideNotify(previous, event.state, now, rule.renotifyMinutes);
+    if (!decision.send) return { ruleId: rule.id, outcome: decision.reason };
+    reason = decision.reason;
+  } else if (decideResolved(rule, previous, event.state)) {
+    reason = 'resolved';
+  } else {
+    return undefined;
+  }
+  const claimed = notifiedEntry(rule, event.state, now);
   if (!(await deps.ledger.claim(rule.id, resource, claimed, previous))) return { ruleId: rule.id, outcome: 'lost-race' };
-  const body = JSON.stringify({ id: deps.ids.newId(), ruleId: rule.id, ruleName: rule.name, reason: decision.reason, sentAt: new Date(now).toISOString(), event });
   try {
-    if (rule.target.type === 'webhook') await deliverWebhook(deps, rule.target.url, rule.target.secretName, body);
-    else {
-      if (!deps.sns) throw new Error('this runtime has no SNS publisher');
-      await deps.sns.publish(rule.target.topicArn, `EdgeFleet: ${resource} is ${event.state}`.slice(0, 99), body);
-    }
-    return { ruleId: rule.id, outcome: 'delivered' };
+    await sendNotification(deps, rule, reason, event, now);
+    return { ruleId: rule.id, outcome: 'delivered', detail: reason };
   } catch (error) {
     await deps.ledger.release(rule.id, resource, claimed, previous);
-    const where = rule.target.type === 'webhook' ? rule.target.url : rule.target.topicArn;
-    reportSwallowed({
-      metric: 'AlertDeliveryFailed', error, ruleId: rule.id,
-      message: `alert rule ${rule.id} (${rule.name}) could not notify ${where} that ${resource} is ${event.state}: ${(error as Error).message}`,
-      action: 'check that the receiver is up and answers 2xx within 5 s (and, for SNS, the topic); the next health change of the resource is notified again',
-    });
+    reportDeliveryFailure(rule, resource, event.state, error, 'the next health change of the resource is notified again');
     return { ruleId: rule.id, outcome: 'failed', detail: (error as Error).message };
   }
 }
 
-async function deliverWebhook(deps: DispatchDeps, url: string, secretName: string, body: string): Promise<void> {
+/** What notifying needs (the dispatcher's and the re-notify sweep's). */
+export type SendDeps = Pick<DispatchDeps, 'ids' | 'clock' | 'secrets' | 'webhooks' | 'sns' | 'webhookAttempts' | 'retryDelayMs'>;
+
+/** Delivers one notification to the rule's target (webhook, signed; or SNS); throws when it could not. */
+export async function sendNotification(deps: SendDeps, rule: AlertRule, reason: NotifyReason, event: HealthEvent, now: number): Promise<void> {
+  const body = JSON.stringify({ id: deps.ids.newId(), ruleId: rule.id, ruleName: rule.name, reason, sentAt: new Date(now).toISOString(), event });
+  if (rule.target.type === 'webhook') await deliverWebhook(deps, rule.target.url, rule.target.secretName, body);
+  else {
+    if (!deps.sns) throw new Error('this runtime has no SNS publisher');
+    const what = reason === 'resolved' ? `${resourceOf(event)} resolved: ${event.state}` : `${resourceOf(event)} is ${event.state}`;
+    await deps.sns.publish(rule.target.topicArn, `EdgeFleet: ${what}`.slice(0, 99), body);
+  }
+}
+
+export function reportDeliveryFailure(rule: AlertRule, resource: string, state: string, error: unknown, next: string): void {
+  const where = rule.target.type === 'webhook' ? rule.target.url : rule.target.topicArn;
+  reportSwallowed({
+    metric: 'AlertDeliveryFailed', error, ruleId: rule.id,
+    message: `alert rule ${rule.id} (${rule.name}) could not notify ${where} that ${resource} is ${state}: ${(error as Error).message}`,
+    action: `check that the receiver is up and answers 2xx within 5 s (and, for SNS, the topic); ${next}`,
+  });
+}
+
+async function deliverWebhook(deps: SendDeps, url: string, secretName: string, body: string): Promise<void> {
   const key = await deps.secrets.get(secretName);
   if (key === undefined) throw new Error(`its signing key ${secretName} is missing from the secret store; delete the rule and create it again`);
   const attempts = deps.webhookAttempts ?? WEBHOOK_ATTEMPTS;

@@ -1,5 +1,6 @@
 import { deriveClusterHealth, type ClusterHealth, type MemberHealth } from '../domain/cluster-health.js';
 import { deriveHostHealth, sameHealth, type HostHealth, type ReportedState } from '../domain/host-health.js';
+import { clusterHealthEvent, hostHealthEvent } from '../domain/health-events.js';
 import type { HostStatus } from '../domain/host-lifecycle.js';
 import type { PackStatus } from '../domain/packs.js';
 import type { Clock, ClusterRepository } from '../ports/index.js';
@@ -84,12 +85,7 @@ export async function refreshHostHealth(deps: HealthDeps, hostId: string): Promi
     };
     if (!(await deps.store.putHostHealth(snap.host, next, snap.health?.rev))) continue;
     if (snap.health?.state !== next.state || !sameHealth(snap.health, derived)) {
-      const h = snap.host;
-      await publish(deps, {
-        kind: 'host', project: h.project, hostId: h.id, tags: h.tags, state: next.state, reasons: next.reasons, since: next.since, at: now,
-        ...(h.name ? { name: h.name } : {}), ...(h.site ? { site: h.site } : {}), ...(h.clusterId ? { clusterId: h.clusterId } : {}),
-        ...(snap.health ? { previousState: snap.health.state } : {}),
-      });
+      await publish(deps, hostHealthEvent(snap.host, next, now, snap.health?.state));
     }
     if (snap.host.clusterId) await refreshClusterHealth(deps, snap.host.clusterId);
     return derived;
@@ -118,11 +114,28 @@ export async function refreshClusterHealth(deps: HealthDeps, clusterId: string):
       since: stored && stored.state === derived.state ? stored.since : now,
     };
     if (!(await deps.store.putClusterHealth(cluster, next, stored?.rev))) continue;
-    await publish(deps, {
-      kind: 'cluster', project: cluster.project, clusterId: cluster.id, name: cluster.name, state: next.state, reasons: next.reasons,
-      since: next.since, at: now, ...(stored ? { previousState: stored.state } : {}),
-    });
+    await publish(deps, clusterHealthEvent(cluster, next, now, stored?.state));
     return derived;
   }
   return undefined;
+}
+
+/**
+ * After a cluster's membership or its hosts' lifecycle changed (a workflow ended: hosts joined,
+ * were added, removed or released): each host's health (its lifecycle status is an input), then
+ * the cluster's (its members are), each stored and published only when it changed. A failure is
+ * reported, not thrown: the operation's own writes are done, and the next report derives again.
+ */
+export async function refreshAfterMembership(deps: HealthDeps | undefined, clusterId: string, hostIds: readonly string[]): Promise<void> {
+  if (!deps) return;
+  try {
+    for (const id of hostIds) await refreshHostHealth(deps, id);
+    await refreshClusterHealth(deps, clusterId);
+  } catch (error) {
+    reportSwallowed({
+      metric: 'HealthRefreshFailed', error, clusterId,
+      message: `the members of cluster ${clusterId} changed but its derived health (or its hosts') was not updated; the API may show an older health until the next report`,
+      action: 'check the state table\'s availability and the function\'s permissions; the next status or presence change of a member derives it again',
+    });
+  }
 }

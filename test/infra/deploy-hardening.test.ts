@@ -37,8 +37,9 @@ describe('deployment hardening', () => {
     const statements = new Capture();
     template.hasResourceProperties('AWS::SQS::QueuePolicy', { PolicyDocument: { Statement: statements } });
     const allows = (statements.asArray() as { Effect: string; Principal: unknown }[]).filter((s) => s.Effect === 'Allow');
-    // Three EventBridge rules dead-letter here: the two sweep schedules and the alert rule (contracts/events.ts).
-    expect(allows.map((s) => s.Principal)).toEqual([{ Service: 'events.amazonaws.com' }, { Service: 'events.amazonaws.com' }, { Service: 'events.amazonaws.com' }]);
+    // Four EventBridge rules dead-letter here: the command and tunnel sweep schedules, the alert rule
+    // (contracts/events.ts) and the alert re-notify schedule.
+    expect(allows.map((s) => s.Principal)).toEqual(Array(4).fill({ Service: 'events.amazonaws.com' }));
   });
 
   it('the tunnel sweep: every minute, no retries, failed runs and undeliverable events to the same queue', () => {

@@ -1,13 +1,18 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { createAlertRuleBody } from '../../contracts/alerts.js';
-import { STATE_TABLE } from '../../contracts/tables.js';
+import { HOST_LIST_SHARDS, STATE_TABLE } from '../../contracts/tables.js';
 import type { AlertRule, LastNotified } from '../../domain/alerts.js';
-import type { AlertRuleRepository, NotificationLedger } from '../../ports/alerts.js';
+import type { AlertRuleRepository, DueNotification, NotificationLedger } from '../../ports/alerts.js';
 import type { Page, PageRequest } from '../../ports/index.js';
 import { toRecord, type DocClient } from './client.js';
 import { decodeCursor, pageFrom, queryFingerprint } from './cursor.js';
 import { isConditionFailure, mapDynamoError } from './errors.js';
+import { hostShard } from './keys.js';
+
+/** A ledger entry as the port knows it (no absent-but-undefined fields). */
+const entryOf = (e: { state: string; sentAt: number; dueAt?: number | undefined }): LastNotified =>
+  ({ state: e.state, sentAt: e.sentAt, ...(e.dueAt === undefined ? {} : { dueAt: e.dueAt }) });
 
 /**
  * Alert rules (pk ALERTRULE#<id>, listed on gsi1 `AR#<project>` by creation) and the
@@ -17,6 +22,13 @@ import { isConditionFailure, mapDynamoError } from './errors.js';
 const ruleKey = (id: string) => ({ pk: `ALERTRULE#${id}`, sk: 'RULE' });
 const ruleList = (project: string) => `AR#${project}`;
 const ledgerKey = (ruleId: string, resource: string) => ({ pk: `ALERTSENT#${ruleId}`, sk: resource });
+/**
+ * Open alerts (a `dueAt`) are in the sparse gsi3 under `ALERTDUE#<shard>` (HOST_LIST_SHARDS
+ * partitions: a site's power cut opens thousands at once), sorted by due time; a resolved entry
+ * is written without the keys and leaves the index.
+ */
+const duePartition = (shard: number) => `ALERTDUE#${shard}`;
+const dueSort = (dueAt: number, ruleId: string, resource: string) => `${String(dueAt).padStart(15, '0')}#${ruleId}#${resource}`;
 
 /** A stored rule, read through its schema (the webhook's secret is never on the item: only its name). */
 const storedRule = z.object({
@@ -31,7 +43,8 @@ const ruleFrom = (item: Record<string, unknown>): AlertRule | undefined => {
   const parsed = storedRule.safeParse(toRecord(item));
   return parsed.success ? parsed.data : undefined;
 };
-const notified = z.object({ state: z.string(), sentAt: z.number() });
+const notified = z.object({ state: z.string(), sentAt: z.number(), dueAt: z.number().optional() });
+const dueEntry = notified.extend({ pk: z.string().startsWith('ALERTSENT#'), sk: z.string() });
 
 export class DynamoAlertRuleRepository implements AlertRuleRepository {
   constructor(private readonly db: DocClient, private readonly table: string) {}
@@ -97,7 +110,39 @@ export class DynamoNotificationLedger implements NotificationLedger {
     const out = await this.db.send(new GetCommand({ TableName: this.table, Key: ledgerKey(ruleId, resource), ConsistentRead: true }))
       .catch((e) => mapDynamoError(e, `reading what alert rule ${ruleId} notified`));
     const parsed = out.Item ? notified.safeParse(out.Item) : undefined;
-    return parsed?.success ? parsed.data : undefined;
+    return parsed?.success ? entryOf(parsed.data) : undefined;
+  }
+
+  async due(now: number, limit: number): Promise<DueNotification[]> {
+    const shards = await Promise.all(Array.from({ length: HOST_LIST_SHARDS }, (_, shard) => this.db.send(new QueryCommand({
+      TableName: this.table, IndexName: STATE_TABLE.byCluster.name,
+      KeyConditionExpression: 'gsi3pk = :pk AND gsi3sk <= :now',
+      ExpressionAttributeValues: { ':pk': duePartition(shard), ':now': `${String(now).padStart(15, '0')}#~` },
+      Limit: limit,
+    })).catch((e) => mapDynamoError(e, 'listing the alerts due to be notified again'))));
+    const found: DueNotification[] = [];
+    for (const out of shards) {
+      for (const item of out.Items ?? []) {
+        const parsed = dueEntry.safeParse(item);
+        if (parsed.success && parsed.data.dueAt !== undefined) {
+          const { pk, sk, ...entry } = parsed.data;
+          found.push({ ...entryOf(entry), ruleId: pk.slice('ALERTSENT#'.length), resource: sk });
+        }
+      }
+    }
+    return found.sort((a, b) => (a.dueAt ?? 0) - (b.dueAt ?? 0)).slice(0, limit);
+  }
+
+  async drop(ruleId: string, resource: string, expected: LastNotified): Promise<void> {
+    try {
+      await this.db.send(new DeleteCommand({
+        TableName: this.table, Key: ledgerKey(ruleId, resource),
+        ConditionExpression: '#state = :s AND sentAt = :t', ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: { ':s': expected.state, ':t': expected.sentAt },
+      }));
+    } catch (e) {
+      if (!isConditionFailure(e)) mapDynamoError(e, `dropping what alert rule ${ruleId} notified about ${resource}`);
+    }
   }
 
   async claim(ruleId: string, resource: string, next: LastNotified, expected: LastNotified | undefined): Promise<boolean> {
@@ -124,7 +169,12 @@ export class DynamoNotificationLedger implements NotificationLedger {
     try {
       await this.db.send(new PutCommand({
         TableName: this.table,
-        Item: { ...ledgerKey(ruleId, resource), kind: 'alert-sent', state: next.state, sentAt: next.sentAt },
+        Item: {
+          ...ledgerKey(ruleId, resource), kind: 'alert-sent', state: next.state, sentAt: next.sentAt,
+          ...(next.dueAt === undefined ? {} : {
+            dueAt: next.dueAt, gsi3pk: duePartition(hostShard(`${ruleId}#${resource}`)), gsi3sk: dueSort(next.dueAt, ruleId, resource),
+          }),
+        },
         ConditionExpression: expected ? '#state = :s AND sentAt = :t' : 'attribute_not_exists(pk)',
         ...(expected ? { ExpressionAttributeNames: { '#state': 'state' }, ExpressionAttributeValues: { ':s': expected.state, ':t': expected.sentAt } } : {}),
       }));

@@ -13,6 +13,7 @@ import {
 import { MemoryState } from './state.js';
 import { MemoryBundleStore, MemoryDiagnosticsRepository } from './diagnostics.js';
 
+export * from './alerts.js';
 export * from './catalog-repositories.js';
 export * from './cluster-repository.js';
 export * from './device-plane-stores.js';

@@ -1,11 +1,11 @@
 /**
- * AWS calls of the command sweep (see ../aws-calls.ts). It runs with the device-plane and the
- * workflow wiring: times out commands (failing their tasks), fails operations past their
+ * AWS calls of the scheduled functions (see ../aws-calls.ts). The command sweep runs with the
+ * device-plane and the workflow wiring: times out commands (failing their tasks), fails operations past their
  * deadline (stopping their executions, resetting hosts of a failed create), starts lost ones.
  */
 import { HANDLER_ENV } from '../../contracts/routes.js';
 import {
-  COMMAND_PUBLISH_CALLS, DEAD_LETTER_CALLS, indexQuery, RUNTIME_CALLS, tableCalls, TUNNEL_CALLS, workflowCalls, type AwsCall,
+  alertSecretCalls, COMMAND_PUBLISH_CALLS, DEAD_LETTER_CALLS, indexQuery, RUNTIME_CALLS, tableCalls, TUNNEL_CALLS, workflowCalls, type AwsCall,
 } from '../aws-calls.js';
 import { HOST_JOIN_CALLS, WORKFLOW_STATE_ADAPTERS } from '../workflow/aws-calls.js';
 
@@ -25,5 +25,15 @@ export const SCHEDULED_AWS_CALLS: Readonly<Record<string, readonly AwsCall[]>> =
     ...tableCalls(HANDLER_ENV.stateTable, TUNNEL_SWEEP_STATE_ADAPTERS, TUNNEL_SWEEP_TABLE_ACTIONS),
     indexQuery(HANDLER_ENV.stateTable, 'gsi2', 'dynamodb/tunnel-repository'),
     ...tableCalls(HANDLER_ENV.auditTable, ['dynamodb/audit-log'], ['dynamodb:PutItem']),
+  ],
+  // The re-notify sweep: due alerts on gsi3 (Query), their rules and the ledger (Get, conditional
+  // Put, Delete), the resources' health (BatchGet; a cluster's by Get), the webhook keys, SNS.
+  'edgefleet-alert-sweeper': [
+    ...RUNTIME_CALLS, ...DEAD_LETTER_CALLS,
+    ...tableCalls(HANDLER_ENV.stateTable, ['dynamodb/alert-store', 'dynamodb/health-store', 'dynamodb/cluster-repository'],
+      ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:BatchGetItem']),
+    indexQuery(HANDLER_ENV.stateTable, 'gsi3', 'dynamodb/alert-store'),
+    ...alertSecretCalls(['secretsmanager:GetSecretValue']),
+    { action: 'sns:Publish', resource: `{env:${HANDLER_ENV.alertTopicArn}}`, via: 'sns/sns-publisher' },
   ],
 };

@@ -1,4 +1,5 @@
 import type { ClusterStatus, OperationRecord } from '../../domain/model.js';
+import { refreshAfterMembership } from '../refresh-health.js';
 import { issueCommand } from '../device-messages.js';
 import { loadOperation, OPEN_STATUSES, type WorkflowDeps } from './deps.js';
 import { runEnded } from '../../domain/workflow.js';
@@ -49,14 +50,17 @@ export async function failOperation(deps: WorkflowDeps, operationId: string, err
   // as they are left. Every step is idempotent (a concurrent sweep and Catch may both run it).
   const cluster = await deps.clusters.get(op.target.id);
   if (cluster) {
+    let released: readonly string[] = [];
     if (op.type === 'create-cluster' || op.type === 'scale-out') {
-      const hosts = op.type === 'create-cluster'
+      released = op.type === 'create-cluster'
         ? [...cluster.controlPlane.hostIds, ...cluster.workers.flatMap((w) => w.hostIds)]
         : op.input.add;
-      await resetConfigured(deps, op, hosts);
-      await deps.clusters.releaseHosts(cluster.id, hosts, now);
+      await resetConfigured(deps, op, released);
+      await deps.clusters.releaseHosts(cluster.id, released, now);
     }
     await deps.clusters.updateForOperation(cluster.id, op.id, { status: CLUSTER_AFTER_FAILURE[op.type] ?? 'degraded', statusReason: reason }, { endOperation: true, now });
+    // Released hosts left the cluster: their health and the cluster's are derived again.
+    if (released.length > 0) await refreshAfterMembership(deps.health, cluster.id, released);
   }
   const ended = await deps.operations.update(op.id, { status: 'failed', reason, endedAt: now }, [...OPEN_STATUSES], now);
   if (!ended) return { status: (await deps.operations.get(op.id))?.status ?? 'failed' };

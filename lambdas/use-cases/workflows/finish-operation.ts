@@ -5,6 +5,7 @@ import type { ClusterChanges } from '../../ports/index.js';
 import { upgradeFinishChanges } from './upgrade-steps.js';
 import { joinTokenSecret, kubeconfigSecret, loadOperation, OPEN_STATUSES, type WorkflowDeps } from './deps.js';
 import { runEnded } from '../../domain/workflow.js';
+import { refreshAfterMembership } from '../refresh-health.js';
 
 const hostsOf = (c: Pick<ClusterRecord, 'controlPlane' | 'workers'>) => [...c.controlPlane.hostIds, ...c.workers.flatMap((w) => w.hostIds)];
 
@@ -45,6 +46,9 @@ export async function finishOperation(deps: WorkflowDeps, operationId: string, e
   }
   await deps.clusters.updateForOperation(cluster.id, op.id, { statusReason: '', ...changes }, { endOperation: true, now });
   await deps.operations.update(op.id, { status: 'succeeded', step: 'done', endedAt: now }, [...OPEN_STATUSES], now);
+  // Members joined, were added or removed: their health and the cluster's are derived again.
+  const changed = op.type === 'create-cluster' ? hostsOf(cluster) : op.type === 'scale-out' ? op.input.add : op.type === 'scale-in' ? op.input.remove : [];
+  if (changed.length > 0) await refreshAfterMembership(deps.health, cluster.id, changed);
   return { status: 'succeeded' };
 }
 
@@ -63,6 +67,8 @@ async function finishDelete(deps: WorkflowDeps, op: OperationRecord, cluster: Cl
   }
   if (notReset.length === 0) {
     await deps.clusters.deleteReleasing(cluster);
+    // The released hosts' health (no cluster any more); the cluster is gone, its health with it.
+    await refreshAfterMembership(deps.health, cluster.id, hostsOf(cluster));
     await deps.secrets.delete(joinTokenSecret(cluster.id));
     await deps.secrets.delete(kubeconfigSecret(cluster.id));
     for (const name of cluster.secretVariables ?? []) await deps.secrets.delete(secretVariableName(cluster.id, name));
@@ -70,6 +76,7 @@ async function finishDelete(deps: WorkflowDeps, op: OperationRecord, cluster: Cl
     return { status: 'succeeded' };
   }
   await deps.clusters.releaseHosts(cluster.id, reset, now);
+  await refreshAfterMembership(deps.health, cluster.id, reset);
   const reason = `hosts ${notReset.join(', ')} did not confirm their reset; they stay with cluster ${cluster.name} so that nothing is left running unnoticed. ` +
     'Bring them online and delete the cluster again (the reset is retried), or decommission them';
   await deps.clusters.updateForOperation(cluster.id, op.id, { status: 'failed', statusReason: reason }, { endOperation: true, now });

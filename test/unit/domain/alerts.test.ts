@@ -1,4 +1,6 @@
-import { checkWebhookUrl, decideNotify, isBlockedAddress, matchesRule, type AlertRule } from '../../../lambdas/domain/alerts.js';
+import {
+  checkWebhookUrl, decideNotify, decideResolved, decideSweep, isBlockedAddress, isOpenAlert, matchesResource, matchesRule, notifiedEntry, type AlertRule,
+} from '../../../lambdas/domain/alerts.js';
 import type { HealthEvent } from '../../../lambdas/domain/health-events.js';
 
 const rule = (match: AlertRule['match'], project = 'p'): AlertRule => ({
@@ -45,6 +47,60 @@ describe('decideNotify (de-duplication and re-notify)', () => {
     ['another state', { state: 'unhealthy', sentAt: 0 }, 'healthy', 1, true, 'state-changed'],
   ])('%s', (_n, last, state, now, send, reason) => {
     expect(decideNotify(last, state, now, 240)).toEqual({ send, reason });
+  });
+});
+
+describe('matchesResource (the rule is about the resource, whatever its state)', () => {
+  it.each<[string, AlertRule, HealthEvent, boolean]>([
+    ['state not matched but the same resource', rule({ states: ['unknown'] }), host, true],
+    ['another site', rule({ states: ['unhealthy'], site: 'shop-2' }), host, false],
+    ['kinds: host only, a cluster event', rule({ states: ['degraded'], kinds: ['host'] }), cluster, false],
+  ])('%s', (_n, r, e, expected) => {
+    expect(matchesResource(r, e)).toBe(expected);
+  });
+});
+
+describe('open alerts, resolved and the re-notify sweep', () => {
+  const M = 60_000;
+  const onUnhealthy = { match: { states: ['unhealthy'] }, renotifyMinutes: 5 };
+  const onBoth = { match: { states: ['unhealthy', 'healthy'] }, renotifyMinutes: 5 };
+
+  it.each<[string, typeof onUnhealthy, string, boolean]>([
+    ['a matched problem state is open', onUnhealthy, 'unhealthy', true],
+    ['healthy is never open, even when matched', onBoth, 'healthy', false],
+    ['a state the rule does not match is not open', onUnhealthy, 'unknown', false],
+  ])('isOpenAlert: %s', (_n, r, state, open) => {
+    expect(isOpenAlert(r, state)).toBe(open);
+  });
+
+  it.each<[string, typeof onUnhealthy, string, ReturnType<typeof notifiedEntry>]>([
+    ['open: due after the interval', onUnhealthy, 'unhealthy', { state: 'unhealthy', sentAt: 1000, dueAt: 1000 + 5 * M }],
+    ['resolved or healthy: no due time (leaves the index)', onBoth, 'healthy', { state: 'healthy', sentAt: 1000 }],
+  ])('notifiedEntry: %s', (_n, r, state, entry) => {
+    expect(notifiedEntry(r, state, 1000)).toEqual(entry);
+  });
+
+  it.each<[string, typeof onUnhealthy, Parameters<typeof decideResolved>[1], string, boolean]>([
+    ['back to healthy after an unhealthy notification', onUnhealthy, { state: 'unhealthy', sentAt: 0 }, 'healthy', true],
+    ['to a state the rule does not match (decommissioned: unknown)', onUnhealthy, { state: 'unhealthy', sentAt: 0 }, 'unknown', true],
+    ['never notified: nothing to resolve', onUnhealthy, undefined, 'healthy', false],
+    ['already resolved (last sent healthy)', onUnhealthy, { state: 'healthy', sentAt: 0 }, 'healthy', false],
+    ['the rule matches the new state too: a state change, not resolved', onBoth, { state: 'unhealthy', sentAt: 0 }, 'healthy', false],
+  ])('decideResolved: %s', (_n, r, last, state, expected) => {
+    expect(decideResolved(r, last, state)).toBe(expected);
+  });
+
+  const open = { state: 'unhealthy', sentAt: 0, dueAt: 5 * M };
+  it.each<[string, Parameters<typeof decideSweep>[1], Parameters<typeof decideSweep>[2], number, ReturnType<typeof decideSweep>]>([
+    ['the state persists past the interval: sent again', onUnhealthy, { state: 'unhealthy', matchesResource: true }, 5 * M, { action: 'send', reason: 'renotify-due' }],
+    ['the state persists, the interval (lengthened) not passed: wait', { ...onUnhealthy, renotifyMinutes: 60 }, { state: 'unhealthy', matchesResource: true }, 5 * M, { action: 'wait' }],
+    ['healthy now (the event path missed it): resolved', onUnhealthy, { state: 'healthy', matchesResource: true }, 5 * M, { action: 'send', reason: 'resolved' }],
+    ['another matched state now: state-changed', { ...onUnhealthy, match: { states: ['unhealthy', 'unknown'] } }, { state: 'unknown', matchesResource: true }, 5 * M, { action: 'send', reason: 'state-changed' }],
+    ['the rule was deleted: dropped', undefined, { state: 'unhealthy', matchesResource: true }, 5 * M, { action: 'drop' }],
+    ['the resource (or its health) is gone: dropped', onUnhealthy, undefined, 5 * M, { action: 'drop' }],
+    ['the host moved out of the rule\'s site: dropped', onUnhealthy, { state: 'unhealthy', matchesResource: false }, 5 * M, { action: 'drop' }],
+  ])('decideSweep: %s', (_n, r, current, now, expected) => {
+    expect(decideSweep(open, r, current, now)).toEqual(expected);
   });
 });
 

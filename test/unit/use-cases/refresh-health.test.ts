@@ -1,6 +1,6 @@
 /** Health derived after status and presence writes (in-memory adapters): stored on change only, published once per change. */
 import { recordPresence, recordStatus } from '../../../lambdas/use-cases/device-messages.js';
-import { refreshHostHealth, type HealthDeps } from '../../../lambdas/use-cases/refresh-health.js';
+import { refreshAfterMembership, refreshHostHealth, type HealthDeps } from '../../../lambdas/use-cases/refresh-health.js';
 import { CLUSTER_ID, CP, IMG_OLD, T0, world, WORKERS } from './world.js';
 
 async function healthWorld() {
@@ -78,5 +78,47 @@ describe('refreshHostHealth', () => {
     const failing = { ...deps, health: { ...deps.health, events: { publish: async () => { throw new Error('bus down'); } } } };
     expect(await recordPresence(failing, CP, { eventType: 'disconnected', at: at(1000) })).toBe(true);
     expect(w.state.health.get(CP)?.state).toBe('unhealthy');
+  });
+});
+
+describe('cluster health is derived again from every input it depends on', () => {
+  type Deps = Awaited<ReturnType<typeof healthWorld>>;
+  it.each<[string, (x: Deps) => Promise<void>, string, string[]]>([
+    ['a member goes offline (presence)', async ({ deps }) => { await recordPresence(deps, WORKERS[0]!, { eventType: 'disconnected', at: at(60_000) }); },
+      'degraded', [`node ${WORKERS[0]}: offline since ${new Date(at(60_000)).toISOString()}`]],
+    ['the control-plane node goes offline', async ({ deps }) => { await recordPresence(deps, CP, { eventType: 'disconnected', at: at(60_000) }); },
+      'unreachable', [`control-plane node ${CP}: offline since ${new Date(at(60_000)).toISOString()}`]],
+    ['a member reports NotReady', async ({ deps }) => { await recordStatus(deps, WORKERS[1]!, report(100, false)); },
+      'degraded', [`node ${WORKERS[1]}: Kubernetes NotReady`]],
+    ['the init node reports a pack in error (named once)', async ({ deps }) => {
+      await recordStatus(deps, CP, { ...report(100, true), packs: [{ name: 'calico', type: 'cni', state: 'error', reason: 'ImagePullBackOff' }] });
+    }, 'degraded', [`node ${CP}: pack calico error: ImagePullBackOff`]],
+    ['a worker\'s pack report is not the cluster\'s (only its own health)', async ({ deps }) => {
+      await recordStatus(deps, WORKERS[0]!, { ...report(100, true), packs: [{ name: 'calico', type: 'cni', state: 'error', reason: 'x' }] });
+    }, 'degraded', [`node ${WORKERS[0]}: pack calico error: x`]],
+    ['a member is added that never reported (membership)', async ({ w, health }) => {
+      const c = w.state.clusters.get(CLUSTER_ID)!;
+      await w.hosts.create({ id: 'h4', uid: 'h4', project: 'p', tags: {}, status: 'in-cluster', clusterId: CLUSTER_ID, version: 1, createdAt: T0, updatedAt: T0 });
+      w.state.clusters.set(CLUSTER_ID, { ...c, workers: [{ name: 'w', hostIds: [...WORKERS, 'h4'] }] });
+      await refreshAfterMembership(health, CLUSTER_ID, ['h4']);
+    }, 'degraded', ['node h4: health unknown (never connected)']],
+    ['an unhealthy member is removed (membership)', async ({ w, deps, health }) => {
+      await recordStatus(deps, WORKERS[1]!, report(100, false));
+      const c = w.state.clusters.get(CLUSTER_ID)!;
+      w.state.clusters.set(CLUSTER_ID, { ...c, workers: [{ name: 'w', hostIds: [WORKERS[0]!] }] });
+      const h = w.state.hosts.get(WORKERS[1]!)!;
+      w.state.hosts.set(WORKERS[1]!, { ...h, status: 'approved', clusterId: undefined });
+      await refreshAfterMembership(health, CLUSTER_ID, [WORKERS[1]!]);
+    }, 'healthy', []],
+  ])('%s', async (_n, change, state, reasons) => {
+    const x = await healthWorld();
+    await change(x);
+    expect(x.w.state.clusters.get(CLUSTER_ID)?.health).toMatchObject({ state, reasons });
+    // Change-only: deriving again, with nothing changed, writes and publishes nothing.
+    const events = x.w.events.events.length;
+    const stored = structuredClone(x.w.state.clusters.get(CLUSTER_ID)?.health);
+    await refreshAfterMembership(x.health, CLUSTER_ID, [CP, ...WORKERS]);
+    expect(x.w.events.events).toHaveLength(events);
+    expect(x.w.state.clusters.get(CLUSTER_ID)?.health).toEqual(stored);
   });
 });

@@ -183,6 +183,7 @@ export function composeRoot(config: EdgeFleetConfig, adapters: RuntimeAdapters):
     clock, ids, tokens, hosts, profiles, clusters, operations, audit, workflows, workflowSettings: config.workflowSettings, secrets, templates, sites,
   };
   const device: DeviceDeps = { clock, presence, status, commands, operations, publisher, hostLifecycle, secrets, workflows, clusters, diagnostics, health,
+    ...(config.fullReportIntervalMs ? { fullReportIntervalMs: config.fullReportIntervalMs } : {}),
     ...(adapters.bundles ? { bundles: adapters.bundles } : {}), checkSite: (hostId) => checkHostSite(siteClusters, hostId) };
   const workflow: WorkflowDeps = {
     ...device, ids, tokens, hosts, profiles, clusters, operations, audit, secrets, workflows, settings: config.workflowSettings,

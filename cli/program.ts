@@ -10,6 +10,7 @@ import { registerHosts } from './commands/hosts.js';
 import { registerLogin } from './commands/login.js';
 import { registerOperations } from './commands/operations.js';
 import { registerProfiles } from './commands/profiles.js';
+import { registerTemplates } from './commands/templates.js';
 import { registerTokens } from './commands/tokens.js';
 import { registerUpgrades } from './commands/upgrades.js';
 import { registerUserData } from './commands/user-data.js';
@@ -75,6 +76,7 @@ export function buildProgram(rt: CliRuntime): Command {
   registerHosts(program, rt);
   registerProfiles(program, rt);
   registerClusters(program, rt);
+  registerTemplates(program, rt);
   registerOperations(program, rt);
   registerUpgrades(program, rt);
   registerAudit(program, rt);

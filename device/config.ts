@@ -10,7 +10,7 @@ export const DEFAULT_CONFIG_PATH = '/oem/edgefleet/agent.json';
  * it reports the reset's result and stays in the pool without registering again. A few KB.
  */
 export const DEFAULT_STATE_DIR = '/oem/edgefleet/state';
-export const DEFAULT_FULL_REPORT_SECONDS = 3600;
+export const DEFAULT_FULL_REPORT_SECONDS = 21_600;
 /** Under /run: a reboot forgets every temporary key. */
 export const DEFAULT_AUTHORIZED_KEYS_DIR = '/run/edgefleet/authorized-keys';
 

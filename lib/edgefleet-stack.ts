@@ -11,6 +11,7 @@ import { DiagnosticsBucket, type DiagnosticsBucketProps } from './constructs/dia
 import { cliSignInEnvironment } from './constructs/operator-identity.js';
 import { AUTH_ENV } from '../lambdas/contracts/auth-config.js';
 import { acknowledgeNag } from './nag.js';
+import { bindTable } from './constructs/edge-function.js';
 import { WORKFLOW_ENV, WORKFLOWS, type WorkflowKind } from '../lambdas/contracts/workflows.js';
 
 /** Context keys read by the stack (e.g. `cdk synth -c edgefleet:jwtIssuer=https://…`). */
@@ -145,6 +146,16 @@ export class EdgeFleetStack extends Stack {
     wf.grantTaskResponse(pending, { failureOnly: true });
     wf.grantSecretRead(pending);
     for (const [k, v] of Object.entries(wf.environment())) pending.function.addEnvironment(k, v);
+
+    // Zero-touch: a site host's connect or disconnect checks its site; the check builds the site's
+    // cluster from its template (create) or adds new hosts as workers (scale-out), audited, and
+    // copies the template's secret variables to the cluster's (read, then written).
+    const presence = this.iotRules.functions.presence;
+    wf.grantStartOf(presence.function, ['create-cluster', 'scale-out']);
+    wf.grantSecretRead(presence);
+    wf.grantSecretWrite(presence);
+    for (const [k, v] of Object.entries(wf.environment())) presence.function.addEnvironment(k, v);
+    bindTable(presence, this.data.auditTable, HANDLER_ENV.auditTable, 'write', { appendOnly: true });
 
     const sweeper = this.iotRules.commandSweeper;
     wf.grantStart(sweeper.function);

@@ -8,6 +8,8 @@ export interface RuleStats {
   rejected: number;
   /** The handler threw (e.g. the database failed); IoT would retry the invoke. */
   failed: number;
+  /** Time spent in the handler, all invocations (what Lambda would bill as duration, measured in-process). */
+  durationMs: number;
 }
 
 export interface IotRouter {
@@ -39,7 +41,7 @@ export type RouterLog = (level: 'warn' | 'error', message: string, detail: Recor
  * object never reaches a handler (counted as rejected), as IoT's `SELECT *` cannot read it.
  */
 export function createIotRouter(handlers: Readonly<Record<IotRuleName, RuleHandler>>, log: RouterLog = () => undefined, rules: readonly IotRule[] = IOT_RULES): IotRouter {
-  const stats = Object.fromEntries(rules.map((r) => [r.name, { accepted: 0, rejected: 0, failed: 0 }])) as Record<IotRuleName, RuleStats>;
+  const stats = Object.fromEntries(rules.map((r) => [r.name, { accepted: 0, rejected: 0, failed: 0, durationMs: 0 }])) as Record<IotRuleName, RuleStats>;
   let inflight = 0;
   let waiters: (() => void)[] = [];
   const settle = () => {
@@ -66,13 +68,17 @@ export function createIotRouter(handlers: Readonly<Record<IotRuleName, RuleHandl
     }
     const event = { ...(body as Record<string, unknown>), hostId: topic.split('/')[rule.hostIdSegment - 1], receivedAt: Date.now() };
     inflight++;
+    const began = performance.now();
     handlers[rule.name](event).then((out) => {
       if (out.outcome === 'accepted') s.accepted++;
       else s.rejected++;
     }, (e: Error) => {
       s.failed++;
       log('error', 'iot rule handler failed', { rule: rule.name, topic, error: e.message });
-    }).finally(settle);
+    }).finally(() => {
+      s.durationMs += performance.now() - began;
+      settle();
+    });
   };
 
   return {

@@ -31,7 +31,18 @@ export interface BrokerStats {
   oversizedPublishes: number;
   /** Live sessions closed because their certificate was revoked or their thing retired. */
   closedSessions: number;
+  /**
+   * What AWS IoT Core would meter as messages (its "additional metering details": 5 KB units of
+   * topic + payload): PUBLISH received from devices, PUBLISH sent by the service (commands,
+   * tunnel notifications, lifecycle events), PUBACKs received from devices (MQTT 3.1.1: one
+   * 5 KB message each), CONNECTs and SUBSCRIBEs. PINGREQ/PINGRESP, CONNACK, SUBACK, DISCONNECT
+   * and the service's PUBACKs are free.
+   */
+  metered: { publishesIn: number; publishesOut: number; pubacksIn: number; connects: number; subscribes: number };
 }
+
+/** IoT Core meters a message in 5 KB units of its topic and payload. */
+export const meteredUnits = (topic: string, payload: Buffer | string): number => Math.max(1, Math.ceil((Buffer.byteLength(topic) + Buffer.byteLength(payload)) / 5120));
 
 /** Which live sessions to close: a thing's, or every one using a certificate. */
 export type SessionMatch = { readonly thing: string } | { readonly certificateId: string };
@@ -72,7 +83,7 @@ const derToPem = (der: Buffer): string =>
 export async function startBroker(opts: BrokerOptions): Promise<LocalBroker> {
   const policy = devicePolicyDocument();
   const maxPayload = opts.maxPayloadBytes ?? MAX_DEVICE_PAYLOAD_BYTES;
-  const stats: BrokerStats = { connected: 0, refusedConnections: 0, deniedPublishes: 0, deniedSubscribes: 0, droppedForwards: 0, oversizedPublishes: 0, closedSessions: 0 };
+  const stats: BrokerStats = { connected: 0, refusedConnections: 0, deniedPublishes: 0, deniedSubscribes: 0, droppedForwards: 0, oversizedPublishes: 0, closedSessions: 0, metered: { publishesIn: 0, publishesOut: 0, pubacksIn: 0, connects: 0, subscribes: 0 } };
   const identities = new WeakMap<Client, { thing: string; session: string; certificateId: string }>();
   const versions = new Map<string, number>();
   /** Connected clients (aedes keeps its own map, but does not type it). */
@@ -152,10 +163,15 @@ export async function startBroker(opts: BrokerOptions): Promise<LocalBroker> {
     };
     publish(TOPICS.presence(eventType, client.id), JSON.stringify(event), 1).catch(() => undefined);
   };
-  aedes.on('clientReady', (client) => { live.add(client); stats.connected++; lifecycle(client, 'connected'); });
+  aedes.on('clientReady', (client) => { live.add(client); stats.connected++; stats.metered.connects++; lifecycle(client, 'connected'); });
+  aedes.on('subscribe', (subscriptions) => { stats.metered.subscribes += subscriptions.length; });
+  aedes.on('ack', (_packet, client) => { if (client) stats.metered.pubacksIn++; });
   aedes.on('clientDisconnect', (client) => { live.delete(client); stats.connected = Math.max(0, stats.connected - 1); lifecycle(client, 'disconnected'); });
   aedes.on('publish', (packet: AedesPublishPacket, client: Client | null) => {
     if (packet.topic.startsWith('$SYS/')) return;
+    const units = meteredUnits(packet.topic, packet.payload as Buffer);
+    if (client) stats.metered.publishesIn += units;
+    else stats.metered.publishesOut += units;
     for (const l of listeners) l(packet.topic, packet.payload as Buffer, client?.id);
   });
 

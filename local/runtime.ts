@@ -73,6 +73,8 @@ export interface LocalOptions {
    * `registerAdmission` does on AWS; the rest get 429 with a spreading Retry-After. @default unlimited
    */
   readonly registerAdmissionPerSecond?: number;
+  /** How often the cloud refreshes an unchanged status (benchmarks shorten it with the agents' full-report cadence). @default hourly */
+  readonly fullReportIntervalMs?: number;
   /**
    * A tunnel's lifetime is its `durationMinutes` times this (tests use short tunnels: e.g.
    * 1/60 closes a 1-minute tunnel after a second). @default 1
@@ -238,6 +240,7 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
         ...(opts.registerAdmissionPerSecond !== undefined ? { [HANDLER_ENV.registerAdmissionPerSecond]: String(opts.registerAdmissionPerSecond) } : {}),
       }, ['stateTable', 'auditTable', 'apiUrl']),
       workflowSettings: { hostTimeoutSeconds: opts.hostTimeoutSeconds ?? DEFAULT_WORKFLOW_SETTINGS.hostTimeoutSeconds },
+      ...(opts.fullReportIntervalMs ? { fullReportIntervalMs: opts.fullReportIntervalMs } : {}),
     };
     const secrets = new FileSecretStore(path.join(dataDir, 'secrets'));
     // What the stack creates on AWS: the Idempotency-Key fingerprint key (kept across restarts).

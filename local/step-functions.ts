@@ -83,7 +83,8 @@ export class LocalWorkflowEngine implements WorkflowEngine {
    * What the runs cost on AWS: Standard workflows bill per state transition (each state
    * entered, Map iterations included), Lambda per invocation. Counted from the engine's events.
    */
-  readonly stats = { executions: 0, stateTransitions: 0, lambdaInvocations: 0 };
+  /** `lambdaMs`: time in the task handlers (direct and invoke patterns), measured in-process. */
+  readonly stats = { executions: 0, stateTransitions: 0, lambdaInvocations: 0, lambdaMs: 0 };
 
   constructor(private readonly opts: LocalWorkflowEngineOptions) {
     installGuard();
@@ -219,8 +220,16 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     if (why !== undefined) throw new ExecutionClosedError(stateName, why);
     const handler = this.opts.handlers[target.fn];
     this.stats.lambdaInvocations++;
-    if (target.pattern === 'invoke') return { StatusCode: 200, Payload: await invoke(handler, input?.Payload) };
-    if (target.pattern === 'direct') return invoke(handler, input);
+    const began = performance.now();
+    const timed = async <T>(p: Promise<T>): Promise<T> => {
+      try {
+        return await p;
+      } finally {
+        this.stats.lambdaMs += performance.now() - began;
+      }
+    };
+    if (target.pattern === 'invoke') return { StatusCode: 200, Payload: await timed(invoke(handler, input?.Payload)) };
+    if (target.pattern === 'direct') return timed(invoke(handler, input));
     // .waitForTaskToken: register a real token before the handler runs (it may complete it at once).
     const token = randomUUID();
     const { promise, resolve, reject } = (Promise as WithResolvers).withResolvers!<unknown>();

@@ -283,6 +283,10 @@ export const cluster = z.object({
   health: clusterHealth,
   operationId: z.string().optional(),
   activeOperationId: z.string().optional(),
+  /** The cluster template that built it and manages it (absent once detached). */
+  templateId: z.string().optional(),
+  /** The site its template built it for. */
+  site: z.string().optional(),
   version: z.number().int(),
   createdAt: isoTime,
   updatedAt: isoTime,

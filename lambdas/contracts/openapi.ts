@@ -6,6 +6,7 @@ import { authConfig } from './auth-config.js';
 import { deviceRegisterBody, deviceRegisterResponse } from './device.js';
 import { listQuery, page, problem } from './common.js';
 import * as alerts from './alerts.js';
+import * as templates from './templates.js';
 import { createDiagnosticsBody, diagnosticsView } from './diagnostics.js';
 import { API_ROUTES, routeKey } from './routes.js';
 
@@ -74,6 +75,13 @@ export const ROUTE_DOCS: Readonly<Record<string, Doc>> = {
   'POST /v1/clusters/{clusterId}/upgrades/{upgradeId}/pause': { summary: 'Pause an upgrade after the node in progress', response: api.operation },
   'POST /v1/clusters/{clusterId}/upgrades/{upgradeId}/resume': { summary: 'Resume a paused upgrade from each node\'s real state', response: api.operation, status: 202 },
   'POST /v1/clusters/{clusterId}/upgrades/{upgradeId}/cancel': { summary: 'Cancel an upgrade (nodes already upgraded stay upgraded; the cluster is degraded until it is consistent)', response: api.operation },
+  'POST /v1/clusters/{clusterId}/detach': { summary: 'Detach a cluster from its template (it keeps running; no rollout of the template reaches it)', body: templates.detachClusterBody, response: api.cluster },
+  'POST /v1/cluster-templates': { summary: 'Create a cluster template (profile or version channel, variables, topology rules, selector, upgrade policy)', body: templates.createTemplateBody, response: templates.clusterTemplate, status: 201 },
+  'GET /v1/cluster-templates': { summary: 'List cluster templates', query: listQuery, response: page(templates.clusterTemplate) },
+  'GET /v1/cluster-templates/{templateId}': { summary: 'Get a cluster template (secret variables masked)', response: templates.clusterTemplate },
+  'PATCH /v1/cluster-templates/{templateId}': { summary: 'Change a cluster template (what it builds next; attached clusters are unchanged)', body: templates.patchTemplateBody, response: templates.clusterTemplate },
+  'DELETE /v1/cluster-templates/{templateId}': { summary: 'Delete a cluster template (refused while clusters are attached, unless ?detach=true)', query: templates.deleteTemplateQuery, response: z.object({ detached: z.array(z.string()) }) },
+  'GET /v1/sites': { summary: 'Sites: hosts seen, the template that matches, the cluster, or why there is none yet', query: templates.listSitesQuery, response: page(templates.siteStatus) },
   'GET /v1/operations': { summary: 'List operations', query: api.listOperationsQuery, response: api.operationPage },
   'GET /v1/operations/{operationId}': { summary: 'Get an operation', response: api.operation },
   'GET /v1/audit-events': { summary: 'List audit events', query: api.listAuditQuery, response: api.auditPage },

@@ -103,6 +103,13 @@ export const API_ROUTES: readonly ApiRoute[] = [
   r('POST', '/v1/clusters/{clusterId}/upgrades/{upgradeId}/pause', 'clusters'),
   r('POST', '/v1/clusters/{clusterId}/upgrades/{upgradeId}/resume', 'clusters'),
   r('POST', '/v1/clusters/{clusterId}/upgrades/{upgradeId}/cancel', 'clusters'),
+  r('POST', '/v1/clusters/{clusterId}/detach', 'clusters'),
+  r('POST', '/v1/cluster-templates', 'clusters'),
+  r('GET', '/v1/cluster-templates', 'clusters'),
+  r('GET', '/v1/cluster-templates/{templateId}', 'clusters'),
+  r('PATCH', '/v1/cluster-templates/{templateId}', 'clusters'),
+  r('DELETE', '/v1/cluster-templates/{templateId}', 'clusters'),
+  r('GET', '/v1/sites', 'clusters'),
 
   r('GET', '/v1/operations', 'operations'),
   r('GET', '/v1/operations/{operationId}', 'operations'),

@@ -21,8 +21,12 @@ export type StatusDecision =
   | { readonly store: true; readonly reason: 'first' | 'changed' | 'full-due' }
   | { readonly store: false; readonly reason: 'stale' | 'unchanged' };
 
-/** By default the cloud refreshes an unchanged status at most hourly (the device's full report). */
-export const FULL_REPORT_INTERVAL_MS = 3_600_000;
+/**
+ * By default the cloud refreshes an unchanged status at most every 6 hours (the device's full
+ * report, device/config.ts): each refresh is a message, a rule, an invocation and a write per
+ * host, the largest idle cost after IoT connectivity (bench:cost prices both cadences).
+ */
+export const FULL_REPORT_INTERVAL_MS = 21_600_000;
 
 /** Key-order independent JSON, so `{a,b}` and `{b,a}` have one fingerprint. */
 export function canonicalJson(value: unknown): string {

@@ -119,6 +119,10 @@ export interface ClusterRecord {
   readonly packsReportedAt?: string;
   /** Derived from its nodes' health and packs (domain/cluster-health.ts), stored when it changes. */
   readonly health?: StoredClusterHealth;
+  /** The cluster template that built it (zero-touch) and still manages it; cleared by detach. */
+  readonly templateId?: string;
+  /** The site it was built for by its template. */
+  readonly site?: string;
   readonly version: number;
   readonly createdAt: string;
   readonly updatedAt: string;

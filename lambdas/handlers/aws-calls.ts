@@ -42,6 +42,7 @@ export const ADAPTER_ACTIONS = {
   'dynamodb/token-repository': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
   'events/eventbridge-publisher': ['events:PutEvents'],
   'dynamodb/tunnel-repository': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+  'dynamodb/template-store': ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
   'dynamodb/troubleshoot-grant-repository': ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
   'iot/command-publisher': ['iot:DescribeEndpoint', 'iot:Publish'],
   /** Presigning signs offline (no request): the URL carries these actions of the role. */
@@ -138,7 +139,7 @@ export function workflowCalls(action: string, kinds: readonly WorkflowKind[] = K
 const HTTP_STATE_ADAPTERS: readonly AdapterName[] = [
   'dynamodb/token-repository', 'dynamodb/host-repository', 'dynamodb/health-store', 'dynamodb/device-plane-stores', 'dynamodb/profile-repository',
   'dynamodb/cluster-repository', 'dynamodb/operation-repository', 'dynamodb/idempotency-store', 'dynamodb/registration-store',
-  'dynamodb/tunnel-repository',
+  'dynamodb/tunnel-repository', 'dynamodb/template-store',
 ];
 const READS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
 const state = HANDLER_ENV.stateTable;
@@ -175,6 +176,8 @@ export const HTTP_AWS_CALLS: Readonly<Record<string, readonly AwsCall[]>> = {
     ...secretCalls(['secretsmanager:CreateSecret', 'secretsmanager:PutSecretValue']),
     // GET /v1/clusters/{id}/kubeconfig.
     ...kubeconfigSecretCalls(['secretsmanager:GetSecretValue']),
+    // Deleting a cluster template finds its attached clusters (gsi2).
+    { action: 'dynamodb:Query', resource: `${table(state)}/index/gsi2`, via: 'dynamodb/cluster-repository' },
   ],
   'edgefleet-api-operations': [...RUNTIME_CALLS, ...tableCalls(state, HTTP_STATE_ADAPTERS, READS)],
   'edgefleet-api-audit': [...RUNTIME_CALLS, ...tableCalls(audit, ['dynamodb/audit-log'], ['dynamodb:Query'])],

@@ -37,6 +37,9 @@ import { DynamoTunnelRepository } from '../adapters/dynamodb/tunnel-repository.j
 import { AwsTunnelService } from '../adapters/iot/secure-tunneling.js';
 import { IotCommandPublisher } from '../adapters/iot/command-publisher.js';
 import { IotDeviceRegistry } from '../adapters/iot/device-registry.js';
+import { DynamoSiteStatusStore, DynamoTemplateRepository } from '../adapters/dynamodb/template-store.js';
+import type { SiteStatusStore, TemplateRepository } from '../ports/templates.js';
+import { checkHostSite, type SiteClusterDeps } from '../use-cases/site-clusters.js';
 import { x509CsrInspector } from '../adapters/x509/csr-inspector.js';
 import { DynamoDiagnosticsRepository } from '../adapters/dynamodb/diagnostics-repository.js';
 import { S3BundleStore } from '../adapters/s3/bundle-store.js';
@@ -85,6 +88,9 @@ export interface HttpDeps extends UpgradeDeps {
   readonly publisher: CommandPublisher;
   /** Remote shell: the tunnel records, AWS IoT Secure Tunneling (or the local relay), the command channel. */
   readonly tunnels: TunnelDeps;
+  /** Cluster templates and the sites' zero-touch status. */
+  readonly templates: TemplateRepository;
+  readonly sites: SiteStatusStore;
   /** Registrations admitted to the IoT registry per second (POST /v1/device/register); undefined: unlimited. */
   readonly admissionPerSecond?: number;
 }
@@ -165,14 +171,20 @@ export function composeRoot(config: EdgeFleetConfig, adapters: RuntimeAdapters):
   const notify = adapters.notify ?? { webhooks: new HttpWebhookSender({ allowLoopback: false }), allowLoopbackWebhooks: false };
   const alerting: AlertingSettings = { allowLoopbackWebhooks: notify.allowLoopbackWebhooks, ...(config.alertTopicArn ? { snsTopicArn: config.alertTopicArn } : {}) };
   const diagnostics = onState((t) => new DynamoDiagnosticsRepository(db, t));
+  const templates = onState((t) => new DynamoTemplateRepository(db, t));
+  const sites = onState((t) => new DynamoSiteStatusStore(db, t));
   const bundles = adapters.bundles ?? unconfiguredBucket();
   const audit = config.auditTable
     ? new DynamoAuditLog(db, config.auditTable, config.auditRetentionDays)
     : unconfigured<AuditLog>('auditTable');
 
   const health: HealthDeps = { clock, store: healthStore, events: adapters.events ?? { publish: async () => undefined }, clusters };
+  const siteClusters: SiteClusterDeps = {
+    clock, ids, tokens, hosts, profiles, clusters, operations, audit, workflows, workflowSettings: config.workflowSettings, secrets, templates, sites,
+  };
   const device: DeviceDeps = { clock, presence, status, commands, operations, publisher, hostLifecycle, secrets, workflows, clusters, diagnostics, health,
-    ...(adapters.bundles ? { bundles: adapters.bundles } : {}) };
+    ...(config.fullReportIntervalMs ? { fullReportIntervalMs: config.fullReportIntervalMs } : {}),
+    ...(adapters.bundles ? { bundles: adapters.bundles } : {}), checkSite: (hostId) => checkHostSite(siteClusters, hostId) };
   const workflow: WorkflowDeps = {
     ...device, ids, tokens, hosts, profiles, clusters, operations, audit, secrets, workflows, settings: config.workflowSettings,
   };
@@ -194,6 +206,7 @@ export function composeRoot(config: EdgeFleetConfig, adapters: RuntimeAdapters):
     workflows, workflowSettings: config.workflowSettings, clock, ids,
     tokens, hosts, status, profiles, clusters, operations, audit, idempotency, fingerprintKey: fingerprintKeyLoader(secrets),
     config: httpConfig, registry, csr: x509CsrInspector, registrations, secrets, tunnels, diagnostics, bundles, commands, publisher, alertRules, alerting,
+    templates, sites,
     ...(config.registerAdmissionPerSecond ? { admissionPerSecond: config.registerAdmissionPerSecond } : {}),
   };
   const alerts: DispatchDeps = { clock, ids, alertRules, ledger, secrets, webhooks: notify.webhooks, ...(notify.sns ? { sns: notify.sns } : {}) };

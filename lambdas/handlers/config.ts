@@ -32,6 +32,8 @@ export interface EdgeFleetConfig {
   readonly diagnosticsBucket?: string;
   /** Registrations admitted to the IoT registry per second (domain/admission.ts); undefined: unlimited. */
   readonly registerAdmissionPerSecond?: number;
+  /** How often an unchanged status is refreshed (set by the local runtime for benchmarks; Lambda keeps the hourly default). */
+  readonly fullReportIntervalMs?: number;
 }
 
 /** A setting an entry point cannot run without (checked at cold start, before any request). */

@@ -126,6 +126,10 @@ export interface ClusterRepository {
    * clusterId); hosts claimed by another cluster or gone are skipped; idempotent.
    */
   releaseHosts(clusterId: string, hostIds: readonly string[], now: string): Promise<void>;
+  /** Clusters attached to a template (indexed: gsi2 `CT#<project>#<templateId>`), at most `limit`. */
+  attachedTo(project: string, templateId: string, limit: number): Promise<ClusterRecord[]>;
+  /** Clears the cluster's templateId (and its index keys) if it is still at `expectedVersion`; undefined when it moved. */
+  detach(clusterId: string, expectedVersion: number, now: string): Promise<ClusterRecord | undefined>;
 }
 
 export type ClusterChanges = Partial<Pick<ClusterRecord, 'status' | 'statusReason' | 'profile' | 'controlPlane' | 'workers' | 'operationId' | 'variables' | 'secretVariables' | 'controlPlaneAddress' | 'kubeconfigStoredAt'>>;

@@ -18,7 +18,8 @@ export interface CreatedCluster extends ClusterRecord {
  * create-cluster: records the desired state and claims its hosts in one transaction, so two
  * clusters racing for a host cannot both win. Provisioning is the operation's job.
  */
-export async function createCluster(deps: ClusterOpsDeps, ctx: RequestContext, input: z.infer<typeof createClusterBody>): Promise<CreatedCluster> {
+export async function createCluster(deps: ClusterOpsDeps, ctx: RequestContext, input: z.infer<typeof createClusterBody>,
+  from?: { readonly id: string; readonly templateId: string; readonly site: string }): Promise<CreatedCluster> {
   return mutate(deps, ctx, {
     action: 'clusters:create', audit: 'cluster.create', resource: `cluster/${input.name}`,
     run: async () => {
@@ -37,7 +38,8 @@ export async function createCluster(deps: ClusterOpsDeps, ctx: RequestContext, i
       }
       const expected = await claimableHosts(deps, ctx, allHostIds(input), `cluster ${input.name} cannot claim its hosts`);
       const now = deps.clock.now().toISOString();
-      const id = `c-${deps.ids.newId()}`;
+      // A template's site cluster has one id per site and template: a second create loses the transaction.
+      const id = from?.id ?? `c-${deps.ids.newId()}`;
       // Secret values go to the secret store before anything can render them; the record keeps their names only.
       for (const [name, value] of Object.entries(checked.secretValues)) await deps.secrets.put(secretVariableName(id, name), value);
       const { values, secrets } = checked.variables;
@@ -49,6 +51,7 @@ export async function createCluster(deps: ClusterOpsDeps, ctx: RequestContext, i
         id, project: ctx.project, name: input.name, profile: input.profile, controlPlane: input.controlPlane,
         workers, ...(input.vip ? { vip: input.vip } : {}),
         ...(Object.keys(values).length > 0 ? { variables: values } : {}), ...(secrets.length > 0 ? { secretVariables: secrets } : {}),
+        ...(from ? { templateId: from.templateId, site: from.site } : {}),
         status: 'provisioning', operationId: operation.id, activeOperationId: operation.id,
         version: 1, createdAt: now, updatedAt: now,
       };

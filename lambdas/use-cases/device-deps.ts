@@ -35,4 +35,6 @@ export interface DeviceDeps {
   readonly diagnostics?: Pick<DiagnosticsRepository, 'get' | 'update'>;
   /** Presigns a collect-diagnostics command's upload form when it is published (never stored). */
   readonly bundles?: Pick<BundleStore, 'presignUpload'>;
+  /** Zero-touch: a site host's connect or disconnect checks its site (absent: not wired, e.g. other rules' functions). */
+  readonly checkSite?: (hostId: string) => Promise<unknown>;
 }

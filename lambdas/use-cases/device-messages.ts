@@ -21,7 +21,26 @@ export async function recordPresence(deps: DeviceDeps, hostId: string, event: Pr
   const next = nextPresence(undefined, event);
   const wrote = next ? await deps.presence.apply(hostId, next) : false;
   if (wrote) await healthAfterWrite(deps, hostId);
+  if (wrote) await siteAfterPresence(deps, hostId);
   return wrote;
+}
+
+/**
+ * After a presence write: the zero-touch check of the host's site (its cluster built, or new
+ * hosts added). A failure is reported, not thrown: the presence is stored, and the site's next
+ * connect or disconnect checks it again.
+ */
+async function siteAfterPresence(deps: DeviceDeps, hostId: string): Promise<void> {
+  if (!deps.checkSite) return;
+  try {
+    await deps.checkSite(hostId);
+  } catch (error) {
+    reportSwallowed({
+      metric: 'SiteCheckFailed', error, hostId,
+      message: `the presence of host ${hostId} was stored but its site was not checked for its template's cluster`,
+      action: 'look at GET /v1/sites; the next connect or disconnect of a host of the site checks it again',
+    });
+  }
 }
 
 /**

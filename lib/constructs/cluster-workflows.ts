@@ -240,6 +240,11 @@ export class ClusterWorkflows extends Construct {
       'Only alert rules\' webhook keys: the wildcards are the rule id in the name under this stack\'s prefix and the random suffix Secrets Manager appends.');
   }
 
+  /** states:StartExecution on the workflows of `kinds` only (zero-touch: create and scale-out). */
+  public grantStartOf(grantable: IGrantable, kinds: readonly WorkflowKind[]): void {
+    for (const kind of kinds) this.stateMachines[kind].grantStartExecution(grantable);
+  }
+
   /** states:StartExecution on every workflow (HTTP handlers that start operations). */
   public grantStart(grantable: IGrantable): void {
     for (const m of Object.values(this.stateMachines)) m.grantStartExecution(grantable);

@@ -206,11 +206,19 @@ describe('who may drive the workflows', () => {
     expect(env(id)[WORKFLOW_ENV.stateMachines]).toBeDefined();
   });
 
-  it('the status and presence handlers have no workflow or secret access', () => {
-    for (const name of ['status', 'presence'] as const) {
-      const actions = [...allActions(statementsOfFunction(template, logicalIdOf(stack.iotRules.functions[name].function)))];
-      expect(actions.filter((a) => a.startsWith('states:') || a.startsWith('secretsmanager:'))).toEqual([]);
-    }
+  it('the status handler has no workflow or secret access', () => {
+    const actions = [...allActions(statementsOfFunction(template, logicalIdOf(stack.iotRules.functions.status.function)))];
+    expect(actions.filter((a) => a.startsWith('states:') || a.startsWith('secretsmanager:'))).toEqual([]);
+  });
+
+  it('the presence handler (zero-touch site clusters) starts only create and scale-out, and reads and writes cluster secrets only', () => {
+    const st = statementsOfFunction(template, logicalIdOf(stack.iotRules.functions.presence.function));
+    expect([...allActions(st)].filter((a) => a.startsWith('states:'))).toEqual(['states:StartExecution']);
+    const started = JSON.stringify(st.filter((s) => [s.Action].flat().includes('states:StartExecution')).map((s) => s.Resource));
+    for (const kind of ['create-cluster', 'scale-out'] as const) expect(started).toContain(logicalIdOf(stack.workflows.stateMachines[kind]));
+    for (const kind of ['scale-in', 'reconfigure', 'delete-cluster', 'upgrade-cluster'] as const) expect(started).not.toContain(logicalIdOf(stack.workflows.stateMachines[kind]));
+    const secrets = st.filter((s) => [s.Action].flat().some((a) => a.startsWith('secretsmanager:')));
+    for (const s of secrets) expect(JSON.stringify(s.Resource)).toContain(':secret:edgefleet/TestStack/*');
   });
 
   it('the command sweeper may start, stop and fail tasks of the workflows', () => {

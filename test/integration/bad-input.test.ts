@@ -27,7 +27,8 @@ const db = () => h.rt.dynamo;
 
 const fill = (p: string) => p.replace('{id}', ids.token!).replace('{hostId}', ids.host!).replace('{name}', 'victim-prof')
   .replace('{version}', '1.0.0').replace('{clusterId}', ids.cluster!).replace('{operationId}', ids.operation!).replace('{upgradeId}', ids.operation!).replace('{tunnelId}', 'tunnel-nope')
-  .replace('{grantId}', ids.grant!);
+  .replace('{grantId}', ids.grant!)
+  .replace('{templateId}', 'victim-tpl');
 
 const jwtRoutes = API_ROUTES.filter((r) => r.auth === 'jwt');
 const bodyRoutes = API_ROUTES.filter((r) => ROUTE_DOCS[routeKey(r)]?.body);
@@ -42,6 +43,10 @@ beforeAll(async () => {
   await h.call('POST', '/v1/profiles', { project: 'victim', body: { name: 'victim-prof' } });
   await h.call('POST', '/v1/profiles/victim-prof/versions', { project: 'victim', body: { version: '1.0.0', layers, publish: true } });
   await seedApprovedHosts(h, 'victim', ['victim-cp']);
+  const tpl = await h.call('POST', '/v1/cluster-templates', { project: 'victim', body: {
+    name: 'victim-tpl', profile: { name: 'victim-prof', version: '1.x' }, topology: { controlPlane: [{ hosts: 1, size: 1 }] }, selector: { site: 'victim-site' },
+  } });
+  expect(tpl.status).toBe(201);
   const c = await h.call('POST', '/v1/clusters', { project: 'victim', body: { name: 'victim-c', profile: { name: 'victim-prof', version: '1.0.0' }, controlPlane: { hostIds: ['victim-cp'] } } });
   ids.cluster = c.body.id;
   ids.operation = c.body.operationId;
@@ -105,6 +110,10 @@ describe('changes nothing on bad input', () => {
     ['a script in a site', '/v1/user-data', { token: 'eft_x', site: '<script>alert(1)</script>' }],
     ['a YAML document in an SSH key', '/v1/user-data', { token: 'eft_x', site: 's', sshAuthorizedKeys: ['ssh-ed25519 AAA\nruncmd: [reboot]'] }],
     ['a negative maxUses', '/v1/registration-tokens', { name: 'n', maxUses: -1 }],
+    ['a template channel that is not one', '/v1/cluster-templates', { name: 't', profile: { name: 'victim-prof', version: '1.y' }, topology: { controlPlane: [{ hosts: 1, size: 1 }] }, selector: {} }],
+    ['a template rule of 3 control-plane nodes for 2 hosts', '/v1/cluster-templates', { name: 't', profile: { name: 'victim-prof', version: '1.x' }, topology: { controlPlane: [{ hosts: 2, size: 3 }] }, selector: {} }],
+    ['a template maintenance window at 25:00', '/v1/cluster-templates', { name: 't', profile: { name: 'victim-prof', version: '1.x' }, topology: { controlPlane: [{ hosts: 1, size: 1 }] }, selector: {}, upgradePolicy: { maintenanceWindow: { start: '25:00', durationMinutes: 60 } } }],
+    ['a template selector site with a path', '/v1/cluster-templates', { name: 't', profile: { name: 'victim-prof', version: '1.x' }, topology: { controlPlane: [{ hosts: 1, size: 1 }] }, selector: { site: '../x' } }],
     ['a control plane of 2', '/v1/clusters', { name: 'two', profile: { name: 'victim-prof', version: '1.0.0' }, controlPlane: { hostIds: ['a', 'b'] }, vip: '192.0.2.1' }],
   ])('hostile or impossible input: %s → 400', async (_name, p, body) => {
     const res = await h.call('POST', p, { project: 'victim', body });
@@ -163,6 +172,7 @@ describe('changes nothing on bad input', () => {
         const attacker = await h.token('mallory', ['attacker:admin', 'attacker:troubleshoot']);
         const body = r.path.endsWith('/versions') && r.method === 'POST' ? { version: '9.9.9', layers }
           : r.path.endsWith('/tunnels') && r.method === 'POST' ? { reason: 'steal a shell', publicKey: generateSshKeyPair('x').publicKey }
+          : r.method === 'PATCH' && r.path.startsWith('/v1/cluster-templates') ? { version: 1, description: 'pwned' }
           : r.method === 'PATCH' ? { version: 1, name: 'pwned' }
             : r.path.endsWith('/scale') ? { pool: 'edge', add: ['h-1'] }
               : r.path.endsWith('/reconfigure') ? { profile: { name: 'p', version: '1.0.0' } }

@@ -68,6 +68,8 @@ describe('tampered list cursors are a 400 invalid-cursor on every list route', (
     ['GET /v1/profiles/{name}/versions', '/v1/profiles/prof-1/versions'],
     ['GET /v1/clusters', '/v1/clusters'],
     ['GET /v1/clusters', '/v1/clusters?health=degraded'],
+    ['GET /v1/cluster-templates', '/v1/cluster-templates'],
+    ['GET /v1/sites', '/v1/sites'],
     ['GET /v1/operations', '/v1/operations'],
     ['GET /v1/audit-events', '/v1/audit-events'],
     ['GET /v1/audit-events', '/v1/audit-events?actor=local-admin'],

@@ -331,3 +331,30 @@ describe('an idle fleet', () => {
     expect(fleet.every((c) => c.connected)).toBe(true);
   });
 });
+
+describe('metering: what IoT Core would bill as messages (5 KB units)', () => {
+  it('CONNECT, SUBSCRIBE, a device PUBLISH by its size, a service PUBLISH and the device PUBACK of it are counted; pings are not', async () => {
+    const d = await device('meter-1');
+    const before = { ...rt.iot.brokerStats.metered };
+    const c = await connect(d, undefined, { keepalive: 1 });
+    await c.subscribeAsync(TOPICS.commands('meter-1'), { qos: 1 });
+    // A 6 KB status report is two 5 KB units.
+    await c.publishAsync(TOPICS.status('meter-1'), statusBody(1, new Date().toISOString(), { note: 'x'.repeat(6000) }), { qos: 1 });
+    const got: string[] = [];
+    c.on('message', (topic) => got.push(topic));
+    await rt.iot.publishCommand('meter-1', { commandId: 'm1', type: 'reboot', params: {}, deadline: new Date(Date.now() + 60_000).toISOString() });
+    await eventually(() => got, (g) => g.length === 1);
+    await eventually(() => rt.iot.brokerStats.metered.pubacksIn, (n) => n > before.pubacksIn);
+    // Keep-alive pings go by (keepalive 1 s) without being metered.
+    await sleep(2500);
+    const m = rt.iot.brokerStats.metered;
+    expect(m.connects - before.connects).toBe(1);
+    expect(m.subscribes - before.subscribes).toBe(1);
+    expect(m.publishesIn - before.publishesIn).toBe(2);
+    expect(m.pubacksIn - before.pubacksIn).toBe(1);
+    // The command, and the broker's own lifecycle event (connected) — counted as IoT Core's are
+    // (other tests' clients may add their own lifecycle events meanwhile).
+    expect(m.publishesOut - before.publishesOut).toBeGreaterThanOrEqual(2);
+    c.end(true);
+  });
+});

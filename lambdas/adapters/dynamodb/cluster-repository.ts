@@ -87,7 +87,10 @@ export class DynamoClusterRepository implements ClusterRepository {
       {
         Put: {
           TableName: this.table,
-          Item: { ...cluster, ...keys.cluster(cluster.id), kind: 'cluster', gsi1pk: keys.clusterList(cluster.project), gsi1sk: cluster.name },
+          Item: {
+            ...cluster, ...keys.cluster(cluster.id), kind: 'cluster', gsi1pk: keys.clusterList(cluster.project), gsi1sk: cluster.name,
+            ...(cluster.templateId ? { gsi2pk: keys.clusterTemplate(cluster.project, cluster.templateId), gsi2sk: cluster.id } : {}),
+          },
           ConditionExpression: 'attribute_not_exists(pk)',
         },
       },
@@ -296,6 +299,29 @@ export class DynamoClusterRepository implements ClusterRepository {
   }
 
   /** Back to the approved pool: no clusterId, out of the cluster's host index, status approved; only if still claimed by `clusterId`. */
+  async attachedTo(project: string, templateId: string, limit: number): Promise<ClusterRecord[]> {
+    const out = await this.db.send(new QueryCommand({
+      TableName: this.table, IndexName: STATE_TABLE.bySecondary.name,
+      KeyConditionExpression: 'gsi2pk = :pk', ExpressionAttributeValues: { ':pk': keys.clusterTemplate(project, templateId) }, Limit: limit,
+    })).catch((e) => mapDynamoError(e, `listing the clusters of template ${templateId}`));
+    return (out.Items ?? []).map(clusterFrom);
+  }
+
+  async detach(clusterId: string, expectedVersion: number, now: string): Promise<ClusterRecord | undefined> {
+    try {
+      const out = await this.db.send(new UpdateCommand({
+        TableName: this.table, Key: keys.cluster(clusterId),
+        UpdateExpression: 'REMOVE templateId, gsi2pk, gsi2sk SET version = version + :one, updatedAt = :now',
+        ConditionExpression: 'attribute_exists(pk) AND version = :v',
+        ExpressionAttributeValues: { ':one': 1, ':now': now, ':v': expectedVersion }, ReturnValues: 'ALL_NEW',
+      }));
+      return out.Attributes ? clusterFrom(out.Attributes) : undefined;
+    } catch (e) {
+      if (isConditionFailure(e)) return undefined;
+      mapDynamoError(e, `detaching cluster ${clusterId}`);
+    }
+  }
+
   private releaseUpdate(clusterId: string, hostId: string, now: string) {
     const { status, gsi1sk } = hostStatusKeys(hostId, 'approved');
     return {

@@ -16,6 +16,8 @@ export const keys = {
   cluster: (id: string) => ({ pk: `CLUSTER#${id}`, sk: 'CLUSTER' }),
   clusterName: (project: string, name: string) => ({ pk: `CLUSTERNAME#${project}#${name}`, sk: 'LOCK' }),
   clusterList: (project: string) => `C#${project}`,
+  /** Clusters attached to a template (gsi2, free on cluster items): what a rollout of the template targets. */
+  clusterTemplate: (project: string, templateId: string) => `CT#${project}#${templateId}`,
   operation: (id: string) => ({ pk: `OP#${id}`, sk: 'OP' }),
   operationList: (project: string) => `O#${project}`,
   operationTarget: (type: string, id: string) => `OT#${type}#${id}`,

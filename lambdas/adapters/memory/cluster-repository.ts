@@ -105,6 +105,19 @@ export class MemoryClusterRepository implements ClusterRepository {
     this.release(clusterId, hostIds, now);
   }
 
+  async attachedTo(project: string, templateId: string, limit: number): Promise<ClusterRecord[]> {
+    return [...this.state.clusters.values()].filter((c) => c.project === project && c.templateId === templateId).slice(0, limit).map(copy);
+  }
+
+  async detach(clusterId: string, expectedVersion: number, now: string): Promise<ClusterRecord | undefined> {
+    const c = this.state.clusters.get(clusterId);
+    if (!c || c.version !== expectedVersion) return undefined;
+    const { templateId: _t, ...rest } = c;
+    const next = { ...rest, version: c.version + 1, updatedAt: now };
+    this.state.clusters.set(clusterId, next);
+    return copy(next);
+  }
+
   private release(clusterId: string, hostIds: readonly string[], now: string): void {
     for (const id of hostIds) {
       const h = this.state.hosts.get(id);

@@ -12,6 +12,7 @@ import {
 } from './services.js';
 import { MemoryState } from './state.js';
 import { MemoryBundleStore, MemoryDiagnosticsRepository } from './diagnostics.js';
+import { MemorySiteStatusStore, MemoryTemplateRepository } from './templates.js';
 
 export * from './alerts.js';
 export * from './catalog-repositories.js';
@@ -23,6 +24,7 @@ export * from './idempotency-store.js';
 export * from './operation-repository.js';
 export * from './services.js';
 export * from './diagnostics.js';
+export * from './templates.js';
 export { MemoryState } from './state.js';
 
 /**
@@ -58,6 +60,8 @@ export function memoryAdapters(opts: { now?: Date | string; idPrefix?: string; a
     events: new RecordingEventPublisher(),
     diagnostics: new MemoryDiagnosticsRepository(),
     bundles: new MemoryBundleStore(),
+    templates: new MemoryTemplateRepository(),
+    sites: new MemorySiteStatusStore(),
   };
 }
 

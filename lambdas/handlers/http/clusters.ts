@@ -8,6 +8,9 @@ import type { HttpDeps } from '../composition-root.js';
 import { lazy } from '../kit.js';
 import { awsHttpDeps, createHttpHandler, route, type RouteTable } from './framework.js';
 import { pageOf } from './paging.js';
+import { templateRoutes } from './cluster-templates.js';
+import { detachClusterBody } from '../../contracts/templates.js';
+import { detachCluster } from '../../use-cases/cluster-templates.js';
 
 /** A secret variable's value as the API shows it (the value itself is only in the secret store). */
 export const MASKED = '********';
@@ -87,6 +90,12 @@ export const routes: RouteTable = {
     action: 'clusters:update',
     run: async (req, deps) => ({ status: 200, body: await cancelUpgrade(deps, req.ctx, req.params.clusterId!, req.params.upgradeId!) }),
   }),
+  'POST /v1/clusters/{clusterId}/detach': route({
+    action: 'clusters:update',
+    body: detachClusterBody,
+    run: async (req, deps) => ({ status: 200, body: clusterView(await detachCluster(deps, req.ctx, req.params.clusterId!, req.body)) }),
+  }),
+  ...templateRoutes,
 };
 
 export const makeHandler = (deps: () => HttpDeps) => createHttpHandler('clusters', routes, deps);

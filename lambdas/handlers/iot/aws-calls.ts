@@ -29,7 +29,17 @@ const health: readonly AwsCall[] = [
 export const IOT_AWS_CALLS: Readonly<Record<string, readonly AwsCall[]>> = {
   // The init node's packs are stored on its cluster (a read and a conditional update).
   'edgefleet-iot-status': [...base, ...health, ...tableCalls(HANDLER_ENV.stateTable, ['dynamodb/cluster-repository'], ['dynamodb:GetItem', 'dynamodb:UpdateItem'])],
-  'edgefleet-iot-presence': [...base, ...health],
+  // Zero-touch: the site's hosts (gsi2), the project's templates and sites (gsi1), the site's
+  // cluster built (one transaction) or scaled out, the workflow started, audited; the template's
+  // secret variables read and written as the cluster's.
+  'edgefleet-iot-presence': [
+    ...base, ...health,
+    ...tableCalls(HANDLER_ENV.stateTable, ['dynamodb/cluster-repository', 'dynamodb/profile-repository', 'dynamodb/template-store'], ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query']),
+    { action: 'dynamodb:Query', resource: `arn:{partition}:dynamodb:{region}:{account}:table/{env:${HANDLER_ENV.stateTable}}/index/gsi2`, via: 'dynamodb/host-repository' },
+    ...tableCalls(HANDLER_ENV.auditTable, ['dynamodb/audit-log'], ['dynamodb:PutItem']),
+    ...workflowCalls('states:StartExecution', ['create-cluster', 'scale-out']),
+    ...secretCalls(['secretsmanager:GetSecretValue', 'secretsmanager:CreateSecret', 'secretsmanager:PutSecretValue']),
+  ],
   // A host's result completes (or fails) the workflow task waiting on it.
   // An init node's kubeconfig goes to its secret (PutSecretValue; CreateSecret the first time) and the cluster records when.
   'edgefleet-iot-results': [

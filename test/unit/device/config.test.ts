@@ -6,7 +6,7 @@ const base = { apiUrl: 'https://api.example.com/', registrationToken: 'tok', pro
 describe('agent config', () => {
   test('reads the JSON file, applies defaults, trims the API URL', async () => {
     const c = await loadConfig({ env: {}, readText: files({ '/oem/edgefleet/agent.json': JSON.stringify(base), '/sys/class/dmi/id/product_uuid': '4C4C4544-0051-3510-8052-B4C04F4E3332\n' }) });
-    expect(c).toEqual({ ...base, apiUrl: 'https://api.example.com', stateDir: '/oem/edgefleet/state', uid: '4c4c4544-0051-3510-8052-b4c04f4e3332', fullReportSeconds: 3600 });
+    expect(c).toEqual({ ...base, apiUrl: 'https://api.example.com', stateDir: '/oem/edgefleet/state', uid: '4c4c4544-0051-3510-8052-b4c04f4e3332', fullReportSeconds: 21_600 });
   });
 
   test('environment overrides the file, including the config path', async () => {

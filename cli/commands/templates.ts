@@ -1,0 +1,149 @@
+/** `edgefleet templates` (cluster templates), `edgefleet sites list` and `edgefleet clusters detach` (issue 13). */
+import type { Command } from 'commander';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import type { cluster } from '../../lambdas/contracts/api.js';
+import { createTemplateBody, type clusterTemplate, type siteStatus } from '../../lambdas/contracts/templates.js';
+import { seg } from '../client.js';
+import { IDEMPOTENCY_HELP, action, addCommonOptions, examples, type CliRuntime } from '../context.js';
+import { CliError, EXIT } from '../errors.js';
+import type { Column } from '../output.js';
+import { parsePositiveInt } from '../parse.js';
+import { readInputFile } from './hosts-import.js';
+
+type Template = z.infer<typeof clusterTemplate>;
+type Site = z.infer<typeof siteStatus>;
+type Cluster = z.infer<typeof cluster>;
+
+const TEMPLATE_COLUMNS: Column<Template>[] = [
+  { header: 'NAME', value: (t) => t.name },
+  { header: 'PROFILE', value: (t) => `${t.profile.name}@${t.profile.version}` },
+  { header: 'SELECTOR', value: (t) => [t.selector.site ? `site=${t.selector.site}` : '', ...Object.entries(t.selector.tags ?? {}).map(([k, v]) => `${k}=${v}`)].filter(Boolean).join(',') || '(every site)' },
+  { header: 'MIN HOSTS', value: (t) => String(t.topology.minHosts ?? 1) },
+  { header: 'VERSION', value: (t) => String(t.version) },
+];
+const SITE_COLUMNS: Column<Site>[] = [
+  { header: 'SITE', value: (s) => s.site },
+  { header: 'HOSTS', value: (s) => `${s.hosts.seen} seen, ${s.hosts.online} online` },
+  { header: 'TEMPLATE', value: (s) => s.template },
+  { header: 'CLUSTER', value: (s) => s.clusterId },
+  { header: 'STATE', value: (s) => s.state, status: true },
+  { header: 'WHY', value: (s) => s.reason },
+];
+
+/** A template file (YAML or JSON) checked against the API schema; problems name the field. */
+export function parseTemplateFile(text: string, file: string): z.infer<typeof createTemplateBody> {
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    throw new CliError(`${file} is not valid YAML or JSON: ${(err as Error).message}`, EXIT.invalid);
+  }
+  const parsed = createTemplateBody.safeParse(doc);
+  if (!parsed.success) {
+    throw new CliError(`${file}: the cluster template is not valid; nothing was sent`, EXIT.invalid,
+      parsed.error.issues.map((i) => `- ${i.path.join('.') || '(file)'}: ${i.message}`));
+  }
+  return parsed.data;
+}
+
+export function registerTemplates(program: Command, rt: CliRuntime): void {
+  const templates = program
+    .command('templates')
+    .description('cluster templates: build and manage the cluster of every matching site (zero-touch)')
+    .addHelpText('after', examples('edgefleet templates create --file shop.yaml', 'edgefleet templates list', 'edgefleet sites list'));
+
+  addCommonOptions(
+    templates
+      .command('create')
+      .description('create a cluster template from a YAML or JSON file')
+      .requiredOption('--file <path>', 'the template: name, profile, variables?, topology, selector, upgradePolicy?')
+      .option('--idempotency-key <key>', IDEMPOTENCY_HELP),
+  ).action(
+    action<{ file: string; idempotencyKey?: string }>(rt, async (s, o) => {
+      const body = parseTemplateFile(readInputFile(s.path(o.file), o.file), o.file);
+      const t = await s.client.post<Template>('/v1/cluster-templates', {
+        what: `create cluster template "${body.name}"`, body, idempotencyKey: s.idempotencyKey(o.idempotencyKey),
+        hints: { 409: `a template named "${body.name}" exists; see it with \`edgefleet templates get ${body.name}\`` },
+      });
+      if (s.out.isJson) return s.out.json(t);
+      s.out.line(`Created cluster template ${t.name} (${t.profile.name}@${t.profile.version}). Sites whose hosts match build their cluster when a host connects; follow them with: edgefleet sites list`);
+    }),
+  );
+
+  addCommonOptions(
+    templates
+      .command('list')
+      .description('list cluster templates')
+      .option('--limit <n>', 'page size (max 100)', parsePositiveInt(100))
+      .option('--cursor <cursor>', 'continue from a previous page')
+      .option('--all', 'fetch every page'),
+  ).action(
+    action<{ limit?: number; cursor?: string; all?: boolean }>(rt, async (s, o) => {
+      s.out.page(await s.client.list<Template>('/v1/cluster-templates', { what: 'list cluster templates', ...o }), TEMPLATE_COLUMNS,
+        'No cluster templates. Create one with `edgefleet templates create --file template.yaml`.');
+    }),
+  );
+
+  addCommonOptions(
+    templates.command('get').description('show a cluster template').argument('<name>', 'template name'),
+  ).action(
+    action<object, [string]>(rt, async (s, _o, name) => {
+      const t = await s.client.get<Template>(`/v1/cluster-templates/${seg(name)}`, { what: `get cluster template "${name}"`, hints: { 404: 'list them with `edgefleet templates list` (and check --project)' } });
+      if (s.out.isJson) return s.out.json(t);
+      s.out.details([
+        ['Name', t.name], ['Description', t.description], ['Profile', `${t.profile.name}@${t.profile.version}`],
+        ['Selector', JSON.stringify(t.selector)], ['Topology', JSON.stringify(t.topology)],
+        ['Variables', t.variables ? JSON.stringify(t.variables) : undefined], ['Upgrade policy', t.upgradePolicy ? JSON.stringify(t.upgradePolicy) : undefined],
+        ['Version', String(t.version)], ['Created', `${t.createdAt} by ${t.createdBy}`], ['Updated', t.updatedAt],
+      ]);
+    }),
+  );
+
+  addCommonOptions(
+    templates
+      .command('delete')
+      .description('delete a cluster template (refused while clusters are attached, unless --detach)')
+      .argument('<name>', 'template name')
+      .option('--detach', 'detach its clusters first (they keep running, no longer managed by the template)'),
+  ).action(
+    action<{ detach?: boolean }, [string]>(rt, async (s, o, name) => {
+      const res = await s.client.delete<{ detached: string[] }>(`/v1/cluster-templates/${seg(name)}`, {
+        what: `delete cluster template "${name}"`, ...(o.detach ? { query: { detach: 'true' } } : {}),
+        hints: { 409: `detach its clusters with \`edgefleet clusters detach <id>\`, or repeat with --detach`, 404: 'list them with `edgefleet templates list`' },
+      });
+      if (s.out.isJson) return s.out.json(res);
+      s.out.line(`Deleted cluster template ${name}${res.detached.length ? `; detached ${res.detached.join(', ')}` : ''}.`);
+    }),
+  );
+
+  const sites = program.command('sites').description('sites: hosts seen, the template that matches, the cluster, or why not yet');
+  addCommonOptions(
+    sites
+      .command('list')
+      .description('list sites as their last check saw them')
+      .option('--limit <n>', 'page size (max 100)', parsePositiveInt(100))
+      .option('--cursor <cursor>', 'continue from a previous page')
+      .option('--all', 'fetch every page'),
+  ).action(
+    action<{ limit?: number; cursor?: string; all?: boolean }>(rt, async (s, o) => {
+      s.out.page(await s.client.list<Site>('/v1/sites', { what: 'list sites', ...o }), SITE_COLUMNS,
+        'No sites yet: a site appears once one of its approved hosts connects.');
+    }),
+  );
+
+  const clusters = program.commands.find((c) => c.name() === 'clusters');
+  if (!clusters) return;
+  addCommonOptions(
+    clusters
+      .command('detach')
+      .description('detach a cluster from its template (it keeps running; no rollout of the template reaches it)')
+      .argument('<id>', 'cluster id'),
+  ).action(
+    action<object, [string]>(rt, async (s, _o, id) => {
+      const c = await s.client.post<Cluster>(`/v1/clusters/${seg(id)}/detach`, { what: `detach cluster "${id}"`, hints: { 404: 'list clusters with `edgefleet clusters list`' } });
+      if (s.out.isJson) return s.out.json(c);
+      s.out.line(`Detached cluster ${c.name} (${c.id}) from its template; it keeps running as it is.`);
+    }),
+  );
+}

@@ -10,7 +10,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import WebSocket from 'ws';
 import {
-  encodeFrame, FrameReader, MAX_TUNNEL_PAYLOAD, TUNNEL_PATH, TUNNEL_SUBPROTOCOLS, type TunnelMessage,
+  encodeFrame, FrameReader, MAX_TUNNEL_PAYLOAD, messageBytes, TUNNEL_PATH, TUNNEL_SUBPROTOCOLS, type TunnelMessage,
 } from '../lambdas/contracts/tunnel-frames.js';
 
 export interface SourceOptions {
@@ -70,7 +70,7 @@ export async function startSource(o: SourceOptions): Promise<SourceSession> {
     ws.on('message', (data, isBinary) => {
       if (!isBinary) { ws.close(1003, 'text frame'); return; }
       try {
-        for (const m of reader.push(Buffer.isBuffer(data) ? data : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]))) handle(m);
+        for (const m of reader.push(messageBytes(data))) handle(m);
       } catch (e) {
         ws.close(1002, `malformed frame: ${(e as Error).message}`.slice(0, 120));
       }

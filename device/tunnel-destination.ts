@@ -13,7 +13,7 @@
 import { connect, type Socket } from 'node:net';
 import WebSocket from 'ws';
 import {
-  encodeFrame, FrameReader, MAX_TUNNEL_PAYLOAD, TUNNEL_PATH, TUNNEL_SUBPROTOCOLS, type TunnelMessage,
+  encodeFrame, FrameReader, MAX_TUNNEL_PAYLOAD, messageBytes, TUNNEL_PATH, TUNNEL_SUBPROTOCOLS, type TunnelMessage,
 } from '../lambdas/contracts/tunnel-frames.js';
 
 export interface DestinationOptions {
@@ -135,7 +135,7 @@ export function connectDestination(o: DestinationOptions): DestinationSession {
     ws.on('message', (data, isBinary) => {
       if (!isBinary) { ws.close(1003, 'text frame'); return; }
       try {
-        for (const m of reader.push(Buffer.isBuffer(data) ? data : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]))) handle(m);
+        for (const m of reader.push(messageBytes(data))) handle(m);
       } catch (e) {
         log('warn', `malformed tunnel frame, closing: ${(e as Error).message}`);
         ws.close(1002, 'malformed frame');

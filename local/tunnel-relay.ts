@@ -22,7 +22,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import {
-  encodeFrame, FrameReader, TUNNEL_PATH, TUNNEL_SUBPROTOCOLS, type TunnelMessage,
+  encodeFrame, FrameReader, messageBytes, TUNNEL_PATH, TUNNEL_SUBPROTOCOLS, type TunnelMessage,
 } from '../lambdas/contracts/tunnel-frames.js';
 
 export type TunnelMode = 'source' | 'destination';
@@ -112,7 +112,7 @@ export async function startTunnelRelay(opts: { port?: number; now?: () => Date }
       if (!isBinary) return refuse('text frames are not accepted');
       let messages: TunnelMessage[];
       try {
-        messages = reader.push(toBytes(data));
+        messages = reader.push(messageBytes(data));
       } catch (e) {
         return refuse(`malformed tunnel frame: ${(e as Error).message}`);
       }
@@ -181,8 +181,3 @@ export async function startTunnelRelay(opts: { port?: number; now?: () => Date }
   };
 }
 
-function toBytes(data: import('ws').RawData): Uint8Array {
-  if (Buffer.isBuffer(data)) return data;
-  if (Array.isArray(data)) return Buffer.concat(data);
-  return new Uint8Array(data);
-}

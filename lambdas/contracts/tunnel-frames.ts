@@ -181,6 +181,13 @@ export function encodeFrame(m: TunnelMessage): Uint8Array {
   return out;
 }
 
+/** The bytes of one WebSocket message as the `ws` package hands it over (a Buffer, an ArrayBuffer, or fragments). */
+export function messageBytes(data: Buffer | ArrayBuffer | readonly Buffer[]): Uint8Array {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return new Uint8Array(data as ArrayBuffer);
+}
+
 /**
  * Reassembles frames from a byte stream whose chunks (WebSocket messages) need not align with
  * frames. `push` returns the complete messages so far; a malformed one throws.

@@ -1,5 +1,5 @@
 import {
-  decodeMessage, encodeFrame, encodeMessage, FrameReader, MAX_TUNNEL_PAYLOAD, TunnelFrameError, type TunnelMessage,
+  decodeMessage, encodeFrame, encodeMessage, FrameReader, MAX_TUNNEL_PAYLOAD, messageBytes, TunnelFrameError, type TunnelMessage,
 } from '../../../lambdas/contracts/tunnel-frames.js';
 
 const hex = (s: string) => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
@@ -94,5 +94,13 @@ describe('frames: 2-byte big-endian length prefix, reassembled across chunk boun
   it('refuses a zero-length frame and a frame whose message is malformed', () => {
     expect(() => new FrameReader().push(hex('0000'))).toThrow(/empty frame/);
     expect(() => new FrameReader().push(hex('0002 4001'))).toThrow(/unknown field/);
+  });
+});
+
+describe('messageBytes', () => {
+  it('a Buffer, an ArrayBuffer and fragments of one WebSocket message give the same bytes', () => {
+    const whole = Buffer.from([0, 3, 8, 1, 16]);
+    const ab = whole.buffer.slice(whole.byteOffset, whole.byteOffset + whole.length);
+    for (const data of [whole, ab, [whole.subarray(0, 2), whole.subarray(2)]]) expect(Buffer.from(messageBytes(data))).toEqual(whole);
   });
 });

@@ -18,7 +18,7 @@ import { startLocal } from '../local/runtime.js';
 const { values } = parseArgs({
   options: {
     hosts: { type: 'string', default: '200' }, procs: { type: 'string', default: '1' }, idle: { type: 'string', default: '60' },
-    timeout: { type: 'string', default: '900' }, rate: { type: 'string' },
+    timeout: { type: 'string', default: '900' }, rate: { type: 'string' }, 'log-level': { type: 'string', default: 'CRITICAL' },
   },
 });
 const count = Number(values.hosts);
@@ -28,7 +28,7 @@ const timeoutMs = Number(values.timeout) * 1000;
 const rate = values.rate === undefined ? undefined : Number(values.rate);
 
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'edgefleet-bench-fleet-'));
-const rt = await startLocal({ port: 0, mqttPort: 0, dataDir, inMemory: true, logLevel: 'CRITICAL', ...(rate ? { registerAdmissionPerSecond: rate } : {}) });
+const rt = await startLocal({ port: 0, mqttPort: 0, dataDir, inMemory: true, logLevel: values['log-level'], ...(rate ? { registerAdmissionPerSecond: rate } : {}) });
 let writes = 0;
 rt.dynamo.middlewareStack.add((next, context) => async (args) => {
   if (/Put|Update|Delete|Write/.test(context.commandName ?? '')) writes++;
@@ -68,7 +68,7 @@ try {
     do {
       // The observer's own requests compete with N registering agents: a refused poll is retried next round.
       const page = await fetch(`${rt.url}/v1/hosts?limit=100${cursor ? `&cursor=${cursor}` : ''}`, { headers: auth })
-        .then((r) => r.json() as Promise<{ items: { id: string; presence: string; status: string }[]; nextCursor?: string }>)
+        .then(async (r) => (r.ok ? r.json() as Promise<{ items: { id: string; presence: string; status: string }[]; nextCursor?: string }> : { items: [], nextCursor: undefined }))
         .catch(() => ({ items: [], nextCursor: undefined }));
       for (const h of page.items) {
         if (h.status === 'approved') approved++;

@@ -166,7 +166,8 @@ export const HTTP_AWS_CALLS: Readonly<Record<string, readonly AwsCall[]>> = {
   'edgefleet-api-meta': [...RUNTIME_CALLS],
   'edgefleet-api-tokens': [...RUNTIME_CALLS, ...tableCalls(state, HTTP_STATE_ADAPTERS), ...appendAudit, ...FINGERPRINT_KEY_CALLS],
   'edgefleet-api-user-data': [...RUNTIME_CALLS, ...tableCalls(state, HTTP_STATE_ADAPTERS, READS), ...appendAudit],
-  'edgefleet-api-hosts': [...RUNTIME_CALLS, ...tableCalls(state, HTTP_STATE_ADAPTERS), ...appendAudit, ...DEPROVISION, ...FINGERPRINT_KEY_CALLS],
+  // Create, approve, reject and decommission derive the host's health (a change is published).
+  'edgefleet-api-hosts': [...RUNTIME_CALLS, ...tableCalls(state, HTTP_STATE_ADAPTERS), ...appendAudit, ...DEPROVISION, ...FINGERPRINT_KEY_CALLS, ...HEALTH_EVENT_CALLS],
   'edgefleet-api-profiles': [...RUNTIME_CALLS, ...tableCalls(state, HTTP_STATE_ADAPTERS), ...appendAudit, ...FINGERPRINT_KEY_CALLS],
   'edgefleet-api-clusters': [
     ...RUNTIME_CALLS, ...tableCalls(state, HTTP_STATE_ADAPTERS), ...appendAudit, ...FINGERPRINT_KEY_CALLS,
@@ -204,5 +205,6 @@ export const HTTP_AWS_CALLS: Readonly<Record<string, readonly AwsCall[]>> = {
     ...TUNNEL_CALLS,
   ],
   // Registration provisions (a refused or superseded certificate is revoked: UpdateCertificate).
-  'edgefleet-api-device': [...RUNTIME_CALLS, ...tableCalls(state, HTTP_STATE_ADAPTERS), ...appendAudit, ...PROVISION],
+  // A registration derives the host's health (unknown until it connects; a change is published).
+  'edgefleet-api-device': [...RUNTIME_CALLS, ...tableCalls(state, HTTP_STATE_ADAPTERS), ...appendAudit, ...PROVISION, ...HEALTH_EVENT_CALLS],
 };

@@ -205,7 +205,7 @@ export function composeRoot(config: EdgeFleetConfig, adapters: RuntimeAdapters):
   const http: HttpDeps = {
     workflows, workflowSettings: config.workflowSettings, clock, ids,
     tokens, hosts, status, profiles, clusters, operations, audit, idempotency, fingerprintKey: fingerprintKeyLoader(secrets),
-    config: httpConfig, registry, csr: x509CsrInspector, registrations, secrets, tunnels, diagnostics, bundles, commands, publisher, alertRules, alerting,
+    config: httpConfig, registry, csr: x509CsrInspector, registrations, secrets, tunnels, diagnostics, bundles, commands, publisher, alertRules, alerting, health,
     templates, sites,
     ...(config.registerAdmissionPerSecond ? { admissionPerSecond: config.registerAdmissionPerSecond } : {}),
   };

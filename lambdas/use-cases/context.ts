@@ -3,6 +3,7 @@ import { EdgeFleetError, NotFoundError } from '../domain/errors.js';
 import type {
   AuditLog, Clock, ClusterRepository, HostRepository, IdGenerator, OperationRepository, ProfileRepository, TokenRepository,
 } from '../ports/index.js';
+import type { HealthDeps } from './refresh-health.js';
 
 /** Who is asking, in which project, under which request id. */
 export interface RequestContext {
@@ -20,6 +21,8 @@ export interface Deps {
   readonly clusters: ClusterRepository;
   readonly operations: OperationRepository;
   readonly audit: AuditLog;
+  /** Health derivation after a host's lifecycle changes (absent where a runtime wires no health store). */
+  readonly health?: HealthDeps;
 }
 
 /** Reads check the permission, then hide objects of other projects behind "not found". */

@@ -6,6 +6,7 @@ import type { HostRecord, HostWithPresence } from '../domain/model.js';
 import type { HostFilter, Page, PageRequest } from '../ports/index.js';
 import type { DeviceRegistry } from '../ports/device-registry.js';
 import { mutate, read, visible, type Deps, type RequestContext } from './context.js';
+import { refreshAfterLifecycle } from './refresh-health.js';
 
 export const hostNotFound = (id: string) => () => new NotFoundError('host-not-found', `host ${id} does not exist in this project`);
 
@@ -33,6 +34,7 @@ export async function createHost(deps: Deps, ctx: RequestContext, input: z.infer
       if (!(await deps.hosts.create(record))) {
         throw new ConflictError('host-exists', `a host with id ${record.id} (from uid "${input.uid}") is already registered; use PATCH to change it, or DELETE it first`);
       }
+      await refreshAfterLifecycle(deps.health, record.id);
       return { ...record, presence: 'offline' as const };
     },
   });
@@ -65,7 +67,9 @@ async function applyLifecycle(deps: Deps, ctx: RequestContext, id: string, event
   const host = visible(ctx, await deps.hosts.get(id), hostNotFound(id));
   const t = transition(host.status, event);
   if (!t.ok) throw new ConflictError(t.code, `cannot ${event.type} host ${id}: ${t.reason}`);
-  return deps.hosts.update(id, expectedVersion ?? host.version, { status: t.status, ...extra(host) }, deps.clock.now().toISOString());
+  const updated = await deps.hosts.update(id, expectedVersion ?? host.version, { status: t.status, ...extra(host) }, deps.clock.now().toISOString());
+  await refreshAfterLifecycle(deps.health, id);
+  return updated;
 }
 
 /** approve-host: a pending host becomes approved (the pairing code must match when the host shows one). */

@@ -93,6 +93,21 @@ export async function refreshHostHealth(deps: HealthDeps, hostId: string): Promi
   return undefined;
 }
 
+/**
+ * After a lifecycle change made through the API or registration (created, registered, approved,
+ * rejected, decommissioned): the host's health follows its new status even before it ever
+ * connects (`unknown`: "never connected", "host is pending: …"), so `?health=unknown` finds it.
+ * Best effort: the change itself is done; a failed derivation is reported, and the next presence
+ * or status write derives it again.
+ */
+export async function refreshAfterLifecycle(deps: HealthDeps | undefined, hostId: string): Promise<void> {
+  if (!deps) return;
+  await refreshHostHealth(deps, hostId).catch((error: unknown) => reportSwallowed({
+    metric: 'HealthNotDerived', message: `the health of host ${hostId} was not derived after its lifecycle change`,
+    action: 'none needed: the host\'s next status report or connection derives it again', error, hostId,
+  }));
+}
+
 /** Derives the cluster's health from its members' stored health and its packs; stores and publishes a change. */
 export async function refreshClusterHealth(deps: HealthDeps, clusterId: string): Promise<ClusterHealth | undefined> {
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {

@@ -9,6 +9,7 @@ import {
 import { parseToken, secretMatches } from '../domain/registration-token.js';
 import type { CsrInspector, DeviceRegistry, RegistrationStore } from '../ports/device-registry.js';
 import type { Deps } from './context.js';
+import { refreshAfterLifecycle } from './refresh-health.js';
 import { reportSwallowed } from './swallowed-failure.js';
 
 export interface RegisterDeviceDeps extends Deps {
@@ -166,6 +167,7 @@ export async function registerDevice(deps: RegisterDeviceDeps, requestId: string
     }
     throw new ThrottledError('registration-in-progress', `host ${hostId} changed while registering (another registration of this uid?); retry in a few seconds`);
   }
+  await refreshAfterLifecycle(deps.health, hostId);
   const action = decision.kind === 'reregister' ? 'device.reregister' : 'device.register';
   if (record.status === 'pending') {
     await audit(action, 'success', 'pending approval');

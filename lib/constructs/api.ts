@@ -13,7 +13,7 @@ import {
 } from '../api-routes.js';
 import { acknowledgeNag } from '../nag.js';
 import { DeviceIdentity } from './device-identity.js';
-import { grantCommandPublish } from './iot-rules.js';
+import { grantCommandPublish, grantHealthEvents } from './iot-rules.js';
 import { grantSecureTunneling } from './secure-tunneling.js';
 import { bindTable, EdgeFunction, type LogLevel } from './edge-function.js';
 import { OperatorIdentity } from './operator-identity.js';
@@ -202,6 +202,9 @@ export class EdgeFleetApi extends Construct {
     this.devices.grantProvision(functions.device);
     functions.device.function.addEnvironment(HANDLER_ENV.registerAdmissionPerSecond, String(admission));
     this.devices.grantDeprovision(functions.hosts);
+    // Lifecycle changes (registration; create, approve, reject, decommission) derive the host's health.
+    grantHealthEvents(functions.device);
+    grantHealthEvents(functions.hosts);
     // Remote shell: Secure Tunneling, and the troubleshoot-user command to the host.
     grantSecureTunneling(functions.tunnels);
     grantCommandPublish(functions.tunnels);

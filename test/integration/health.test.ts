@@ -114,6 +114,13 @@ describe('host health', () => {
     expect((await h.call('GET', '/v1/hosts?health=unhealthy')).body.items).toEqual([]);
   });
 
+  it('a host that never connected is stored unknown with why; ?health=unknown finds exactly it', async () => {
+    expect((await h.call('POST', '/v1/hosts', { body: { uid: 'never-1', site: 'north' } })).status).toBe(201);
+    const listed = (await h.call('GET', '/v1/hosts?health=unknown')).body.items;
+    expect(listed.map((x: { id: string }) => x.id)).toEqual(['never-1']);
+    expect(listed[0].health).toMatchObject({ state: 'unknown', reasons: ['host is pre-registered: it is not expected to report'] });
+  });
+
   it('refuses a health filter that is not a health state, naming the valid ones', async () => {
     const r = await h.call('GET', '/v1/hosts?health=sick');
     expect(r.status).toBe(400);

@@ -141,11 +141,19 @@ export function registerHostsShell(hosts: Command, rt: CliRuntime): void {
           if (o.ssh === false) {
             s.out.line(`port ${source.port}`);
             s.out.line(`connect: ssh ${sshArgs.join(' ')}`);
-            const onInt = () => { void source.close(); };
-            process.once('SIGINT', onInt);
-            const why = await source.ended;
-            process.removeListener('SIGINT', onInt);
-            s.io.stderr(`Tunnel ${t.id} ended: ${why}.\n`);
+            // Ctrl-C (often delivered twice: by the terminal and by npm/npx forwarding it), a closed
+            // terminal or a kill: end the session; the `finally` below deletes the tunnel, and
+            // repeated signals must not kill the process before it has.
+            const onSignal = () => { void source.close(); };
+            const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+            for (const sig of signals) process.on(sig, onSignal);
+            try {
+              const why = await source.ended;
+              s.io.stderr(`Tunnel ${t.id} ended: ${why}.\n`);
+              await closeTunnel();
+            } finally {
+              for (const sig of signals) process.removeListener(sig, onSignal);
+            }
           } else {
             const code = await runSsh(s, sshArgs);
             await source.close();

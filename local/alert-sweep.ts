@@ -1,9 +1,9 @@
 import * as renotifyAlerts from '../lambdas/handlers/scheduled/renotify-alerts.js';
 import type { AlertRule } from '../lambdas/domain/alerts.js';
-import { getLogger } from '../lambdas/handlers/observability.js';
 import type { AlertRuleRepository } from '../lambdas/ports/alerts.js';
 import type { DispatchDeps } from '../lambdas/use-cases/dispatch-alerts.js';
 import type { AlertSweepDeps } from '../lambdas/use-cases/renotify-alerts.js';
+import { startSchedule } from './schedule.js';
 
 export interface LocalAlerting {
   /** The dispatcher's dependencies (the local event bus's subscriber), with the time scale applied. */
@@ -14,10 +14,8 @@ export interface LocalAlerting {
 /**
  * Alerting on one machine: the re-notify sweep, which on AWS an EventBridge schedule
  * (`rate(1 minute)`, https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-rule-schedule.html)
- * invokes, is the same scheduled handler on a timer. As there, a run starts on time even if the
- * last one has not ended (EventBridge invokes a Lambda target asynchronously,
- * https://docs.aws.amazon.com/lambda/latest/dg/invocation-async.html); the ledger's conditional
- * claims keep overlapping runs from sending twice. `timeScale` shortens
+ * invokes, is the same scheduled handler on a timer (schedule.ts): runs may overlap, as there;
+ * the ledger's conditional claims keep overlapping runs from sending twice. `timeScale` shortens
  * every rule's re-notify interval for tests (5 minutes × 1/60 = 5 s), as `tunnelTimeScale` does
  * tunnels; it is 1 under `npm start`.
  */
@@ -30,17 +28,6 @@ export function startAlerting(root: { readonly alerts: DispatchDeps; readonly al
   const dispatch: DispatchDeps = { ...root.alerts, alertRules: rules };
   const sweepDeps: AlertSweepDeps = { ...root.alertSweep, alertRules: rules };
   const sweep = renotifyAlerts.makeHandler(() => sweepDeps);
-  const running = new Set<Promise<unknown>>();
-  const timer = setInterval(() => {
-    const run = sweep({}).catch((e: unknown) => getLogger().error('alert re-notify sweep failed', { error: e as Error })).finally(() => running.delete(run));
-    running.add(run);
-  }, opts.sweepMs);
-  timer.unref();
-  return {
-    dispatch,
-    stop: async () => {
-      clearInterval(timer);
-      while (running.size > 0) await Promise.all([...running]);
-    },
-  };
+  const schedule = startSchedule({ name: 'alert re-notify sweep', everyMs: opts.sweepMs, run: () => sweep({}), overlap: 'allowed' });
+  return { dispatch, stop: () => schedule.stop() };
 }

@@ -13,6 +13,7 @@ import { loadOrCreateCa, type LocalCa } from './local-ca.js';
 import type { WorkflowDeps } from '../lambdas/use-cases/workflows/deps.js';
 import { startBroker, type BrokerStats, type SessionMatch } from './mqtt-broker.js';
 import { createIotRouter, type RuleHandler, type RuleStats } from './iot-router.js';
+import { startSchedule } from './schedule.js';
 
 export interface IotRuntimeOptions {
   /** The CA lives in `<dataDir>/ca` unless `ca` is given (share the device registry's). */
@@ -78,11 +79,7 @@ export async function startIot(opts: IotRuntimeOptions): Promise<LocalIot> {
   broker.onMessage((topic, payload) => router.route(topic, payload));
   // The deadline sweep (an EventBridge schedule on AWS): the same scheduled handler on a timer.
   const sweep = expireCommands.makeHandler(depsFn, opts.workflowDeps);
-  let sweeping: Promise<unknown> = Promise.resolve();
-  const sweepTimer = setInterval(() => {
-    sweeping = sweep({}).catch((e: unknown) => logger.error('command deadline sweep failed', { error: e as Error }));
-  }, opts.sweepIntervalMs ?? 10_000);
-  sweepTimer.unref();
+  const deadlines = startSchedule({ name: 'command deadline sweep', everyMs: opts.sweepIntervalMs ?? 10_000, run: () => sweep({}), overlap: 'allowed' });
 
   return {
     port: broker.port, mqttUrl: broker.url, ca, deps, publisher,
@@ -93,8 +90,7 @@ export async function startIot(opts: IotRuntimeOptions): Promise<LocalIot> {
     closeSessions: (match) => broker.closeSessions(match),
     whenIdle: () => router.whenIdle(),
     stop: async () => {
-      clearInterval(sweepTimer);
-      await sweeping;
+      await deadlines.stop();
       await broker.stop();
       // Lifecycle events of the last disconnects are delivered asynchronously: let them land
       // (the database is stopped after this) so presence is recorded as offline.

@@ -40,6 +40,7 @@ import { resetPresence } from './presence-reset.js';
 import { FileSecretStore } from './file-secret-store.js';
 import { LocalEventBus } from './event-bus.js';
 import { startAlerting } from './alert-sweep.js';
+import { startSchedule } from './schedule.js';
 import { localTunnelService } from './local-tunnel-service.js';
 import { startTunnelRelay, type TunnelRelay } from './tunnel-relay.js';
 import { LocalWorkflowEngine } from './step-functions.js';
@@ -334,15 +335,11 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
     if (resumed.length > 0) wfLogger.info('resumed the workflows of operations that were running', { operations: resumed });
     // ---- end Step Functions ----
 
-    // The tunnel sweep (EventBridge rate(1 minute) on AWS): the same handler on a timer, one run at a time.
+    // The tunnel sweep (EventBridge rate(1 minute) on AWS): one run at a time, as its audits of
+    // connection changes are not claimed conditionally.
     const sweepTunnels = tunnelSweep.makeHandler(() => deps.tunnels);
-    let sweeping: Promise<unknown> | undefined;
-    const sweepTimer = setInterval(() => {
-      sweeping ??= sweepTunnels({}).catch((e: unknown) => getLogger().warn('the tunnel sweep failed; the next run tries again', { error: (e as Error).message }))
-        .finally(() => { sweeping = undefined; });
-    }, opts.tunnelSweepMs ?? 60_000);
-    sweepTimer.unref();
-    cleanups.push(async () => { clearInterval(sweepTimer); await sweeping; });
+    const tunnelSchedule = startSchedule({ name: 'the tunnel sweep', everyMs: opts.tunnelSweepMs ?? 60_000, run: () => sweepTunnels({}), overlap: 'skip' });
+    cleanups.push(() => tunnelSchedule.stop());
 
     // On first start the local admin is granted remote shell in the default project (a stored
     // troubleshoot grant, as an admin would create with POST /v1/troubleshoot-grants), so that

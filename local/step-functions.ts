@@ -3,7 +3,7 @@ import { ExecutionAbortedError, ExecutionError, ExecutionTimeoutError, StateMach
 
 type JSONValue = Parameters<StateMachine['run']>[0];
 import {
-  WORKFLOWS, type WorkflowFunction, type WorkflowInput, type WorkflowKind,
+  ROLLOUT_MACHINE, WORKFLOWS, type MachineKind, type WorkflowFunction, type WorkflowInput, type WorkflowKind,
 } from '../lambdas/contracts/workflows.js';
 import type { WorkflowEngine } from '../lambdas/ports/workflow.js';
 import {
@@ -40,7 +40,7 @@ export interface LocalWorkflowEngineOptions {
   readonly handlers: Readonly<Record<WorkflowFunction, WorkflowHandler>>;
   readonly log?: (level: WorkflowLogLevel, message: string, fields: Record<string, unknown>) => void;
   /** Called once when an execution ends. */
-  readonly onEnd?: (kind: WorkflowKind, executionName: string, outcome: ExecutionOutcome) => void;
+  readonly onEnd?: (kind: MachineKind, executionName: string, outcome: ExecutionOutcome) => void;
   /** Every state entered, retried or refused (after the execution died), in order; for tests and debugging. */
   readonly trace?: (executionName: string, event: GuardTrace) => void;
 }
@@ -55,7 +55,7 @@ interface Pending {
   readonly resolve: (v: unknown) => void; readonly reject: (e: Error) => void; readonly execution: string;
   readonly guard: ExecutionGuard; readonly frame: GuardFrame | undefined;
 }
-interface Running { readonly kind: WorkflowKind; readonly abort: () => void; readonly tokens: Set<string>; readonly guard: ExecutionGuard; stopping: boolean }
+interface Running { readonly kind: MachineKind; readonly abort: () => void; readonly tokens: Set<string>; readonly guard: ExecutionGuard; stopping: boolean }
 /** Closed task tokens remembered (to answer TaskTimedOut rather than InvalidToken), newest kept. */
 const CLOSED_TOKENS_KEPT = 10_000;
 
@@ -68,7 +68,7 @@ const namedError = (name: string, message: string): Error => Object.assign(new E
  * lives in memory only: after a restart the caller starts the executions again.
  */
 export class LocalWorkflowEngine implements WorkflowEngine {
-  private readonly machines = new Map<WorkflowKind, { definition: StateMachineDefinition; arn: string; tasks: Map<string, TaskTarget> }>();
+  private readonly machines = new Map<MachineKind, { definition: StateMachineDefinition; arn: string; tasks: Map<string, TaskTarget> }>();
   private readonly running = new Map<string, Running>();
   private readonly ended = new Set<string>();
   private readonly tokens = new Map<string, Pending>();
@@ -90,7 +90,8 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     installGuard();
     const resources = (opts.template?.Resources ?? {}) as Record<string, CfnResource>;
     const functions = lambdaFunctions(resources);
-    for (const [kind, spec] of Object.entries(WORKFLOWS) as [WorkflowKind, (typeof WORKFLOWS)[WorkflowKind]][]) {
+    const specs: [MachineKind, { readonly constructId: string }][] = [...(Object.entries(WORKFLOWS) as [WorkflowKind, (typeof WORKFLOWS)[WorkflowKind]][]), ['rollout', ROLLOUT_MACHINE]];
+    for (const [kind, spec] of specs) {
       const suffix = `/Workflows/${spec.constructId}/Resource`;
       const found = Object.entries(resources).find(([, r]) => r?.Type === 'AWS::StepFunctions::StateMachine'
         && String(r?.Metadata?.['aws:cdk:path'] ?? '').endsWith(suffix));
@@ -109,7 +110,7 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     }
   }
 
-  async start(kind: WorkflowKind, executionName: string, input: WorkflowInput): Promise<{ started: boolean }> {
+  async start(kind: MachineKind, executionName: string, input: WorkflowInput): Promise<{ started: boolean }> {
     if (this.closed) throw new Error('the local workflow engine is closed; start the local runtime again');
     const machine = this.machines.get(kind);
     if (!machine) throw new Error(`unknown workflow '${kind}'`);
@@ -175,7 +176,7 @@ export class LocalWorkflowEngine implements WorkflowEngine {
    * StopExecution: from this call on no state of the execution runs (no queued Map iteration,
    * no Retry, no Catch, no Task handler); its open task tokens are closed (TaskTimedOut).
    */
-  async stop(kind: WorkflowKind, executionName: string, cause: string): Promise<void> {
+  async stop(kind: MachineKind, executionName: string, cause: string): Promise<void> {
     const entry = this.running.get(executionName);
     if (!entry || entry.kind !== kind || entry.stopping) return;
     entry.stopping = true;

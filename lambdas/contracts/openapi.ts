@@ -7,6 +7,7 @@ import { deviceRegisterBody, deviceRegisterResponse } from './device.js';
 import { listQuery, page, problem } from './common.js';
 import * as alerts from './alerts.js';
 import * as templates from './templates.js';
+import * as rollouts from './rollouts.js';
 import { createDiagnosticsBody, diagnosticsView } from './diagnostics.js';
 import { API_ROUTES, routeKey } from './routes.js';
 
@@ -82,6 +83,15 @@ export const ROUTE_DOCS: Readonly<Record<string, Doc>> = {
   'PATCH /v1/cluster-templates/{templateId}': { summary: 'Change a cluster template (what it builds next; attached clusters are unchanged)', body: templates.patchTemplateBody, response: templates.clusterTemplate },
   'DELETE /v1/cluster-templates/{templateId}': { summary: 'Delete a cluster template (refused while clusters are attached, unless ?detach=true)', query: templates.deleteTemplateQuery, response: z.object({ detached: z.array(z.string()) }) },
   'GET /v1/sites': { summary: 'Sites: hosts seen, the template that matches, the cluster, or why there is none yet', query: templates.listSitesQuery, response: page(templates.siteStatus) },
+  'PATCH /v1/sites/{site}': { summary: "Set a site's IANA time zone: maintenance windows of rollouts are evaluated in it", body: rollouts.patchSiteBody, response: rollouts.siteSettings },
+  'POST /v1/rollouts': { summary: 'Roll a profile version out over many clusters (a template\'s, cluster ids, or a site/tag selector): canary wave, growing waves, abort thresholds, windows, deferral', body: rollouts.createRolloutBody, response: rollouts.rolloutView, status: 202 },
+  'GET /v1/rollouts': { summary: 'List rollouts, newest first', query: rollouts.listRolloutsQuery, response: page(rollouts.rolloutView) },
+  'GET /v1/rollouts/{rolloutId}': { summary: 'A rollout: counts per state and per wave, ETA, failed and deferred clusters with their reasons', response: rollouts.rolloutView },
+  'GET /v1/rollouts/{rolloutId}/clusters': { summary: "A rollout's target clusters with their state and reason", query: rollouts.listRolloutTargetsQuery, response: page(rollouts.rolloutTarget) },
+  'POST /v1/rollouts/{rolloutId}/pause': { summary: 'Pause: running cluster upgrades finish, no new one starts', body: rollouts.rolloutActionBody, response: rollouts.rolloutView },
+  'POST /v1/rollouts/{rolloutId}/resume': { summary: 'Resume a paused rollout', body: rollouts.rolloutActionBody, response: rollouts.rolloutView },
+  'POST /v1/rollouts/{rolloutId}/cancel': { summary: 'Cancel: running cluster upgrades finish, no new one starts; the rollout ends cancelled', body: rollouts.rolloutActionBody, response: rollouts.rolloutView },
+  'POST /v1/rollouts/{rolloutId}/promote': { summary: 'Promote past the canary wave (policy promotion: manual)', body: rollouts.rolloutActionBody, response: rollouts.rolloutView },
   'GET /v1/operations': { summary: 'List operations', query: api.listOperationsQuery, response: api.operationPage },
   'GET /v1/operations/{operationId}': { summary: 'Get an operation', response: api.operation },
   'GET /v1/audit-events': { summary: 'List audit events', query: api.listAuditQuery, response: api.auditPage },

@@ -15,6 +15,22 @@ import { z } from 'zod';
  */
 export const workflowKind = z.enum(['create-cluster', 'scale-out', 'scale-in', 'reconfigure', 'delete-cluster', 'upgrade-cluster']);
 export type WorkflowKind = z.infer<typeof workflowKind>;
+/** Every state machine: the cluster workflows and the fleet rollout. */
+export const machineKind = z.enum([...workflowKind.options, 'rollout']);
+export type MachineKind = z.infer<typeof machineKind>;
+
+/**
+ * The fleet rollout (issue 13): one Standard state machine looping Tick → Wait, the tick being
+ * workflow-step's `rollout-tick` (lambdas/use-cases/workflows/rollout-tick.ts); any error →
+ * `rollout-fail` → Fail. Each tick is about 10 history events; after TICKS_PER_EXECUTION ticks
+ * the rollout continues as a new execution, so no execution nears 25,000 events whatever the
+ * fleet size. Cluster upgrades are their own upgrade-cluster executions (started by the tick),
+ * not children: a rollout's history does not grow with its clusters.
+ */
+export const ROLLOUT_MACHINE = {
+  constructId: 'Rollout',
+  description: 'fleet rollout: plan the target clusters, then tick (settle running cluster upgrades, judge abort thresholds, start the next wave within windows and the concurrency cap) and wait, until it ends',
+} as const;
 
 export interface WorkflowPhase {
   /** Key of the phase's host tasks in the plan (`$.plan.phases.<id>`). */
@@ -129,9 +145,11 @@ export const nodeSequence = z.strictObject({
 });
 export type NodeSequence = z.infer<typeof nodeSequence>;
 
-/** Input of every execution. The execution name is the operation id. */
+/** Input of every cluster workflow execution. The execution name is the operation id. */
 export const workflowInput = z.strictObject({ operationId: id });
-export type WorkflowInput = z.infer<typeof workflowInput>;
+/** Input of a rollout execution. */
+export const rolloutInput = z.strictObject({ rolloutId: id });
+export type WorkflowInput = z.infer<typeof workflowInput> | z.infer<typeof rolloutInput>;
 
 /** What `begin` returns (stored at `$.plan`). */
 export const workflowPlan = z.strictObject({
@@ -156,6 +174,8 @@ export const workflowStepInput = z.discriminatedUnion('action', [
   z.strictObject({ action: z.literal('begin'), operationId: id, execution }),
   z.strictObject({ action: z.literal('finish'), operationId: id, execution }),
   z.strictObject({ action: z.literal('fail'), operationId: id, execution, error: workflowError }),
+  z.strictObject({ action: z.literal('rollout-tick'), rolloutId: id, execution: z.string().min(1).max(80).regex(/^[A-Za-z0-9_.:-]+$/) }),
+  z.strictObject({ action: z.literal('rollout-fail'), rolloutId: id, execution: z.string().min(1).max(80).regex(/^[A-Za-z0-9_.:-]+$/), error: workflowError }),
 ]);
 export type WorkflowStepInput = z.infer<typeof workflowStepInput>;
 

@@ -6,10 +6,12 @@
 export const WORKFLOW_KINDS = ['create-cluster', 'scale-out', 'scale-in', 'reconfigure', 'delete-cluster', 'upgrade-cluster'] as const;
 export type WorkflowKind = (typeof WORKFLOW_KINDS)[number];
 
-/** Input of every execution; the execution name is the operation id. */
-export interface WorkflowInput {
-  readonly operationId: string;
-}
+/** Every state machine: the cluster workflows, and the fleet rollout (which is no operation: it runs many). */
+export const MACHINE_KINDS = [...WORKFLOW_KINDS, 'rollout'] as const;
+export type MachineKind = (typeof MACHINE_KINDS)[number];
+
+/** Input of a cluster workflow's execution (named after the operation), or of a rollout's ({rolloutId}). */
+export type WorkflowInput = { readonly operationId: string } | { readonly rolloutId: string };
 
 /** The operation fields that say which workflow run is alive. */
 export interface RunState {

@@ -39,6 +39,9 @@ import { IotCommandPublisher } from '../adapters/iot/command-publisher.js';
 import { IotDeviceRegistry } from '../adapters/iot/device-registry.js';
 import { DynamoSiteStatusStore, DynamoTemplateRepository } from '../adapters/dynamodb/template-store.js';
 import type { SiteStatusStore, TemplateRepository } from '../ports/templates.js';
+import type { RolloutStore, SiteSettingsStore } from '../ports/rollouts.js';
+import { DynamoRolloutStore, DynamoSiteSettingsStore } from '../adapters/dynamodb/rollout-store.js';
+import type { RolloutDeps } from '../use-cases/rollout-deps.js';
 import { checkHostSite, type SiteClusterDeps } from '../use-cases/site-clusters.js';
 import { x509CsrInspector } from '../adapters/x509/csr-inspector.js';
 import { DynamoDiagnosticsRepository } from '../adapters/dynamodb/diagnostics-repository.js';
@@ -91,6 +94,9 @@ export interface HttpDeps extends UpgradeDeps {
   /** Cluster templates and the sites' zero-touch status. */
   readonly templates: TemplateRepository;
   readonly sites: SiteStatusStore;
+  /** Fleet rollouts and the sites' settings (time zone). */
+  readonly rollouts: RolloutStore;
+  readonly siteSettings: SiteSettingsStore;
   /** Registrations admitted to the IoT registry per second (POST /v1/device/register); undefined: unlimited. */
   readonly admissionPerSecond?: number;
 }
@@ -119,7 +125,7 @@ export interface Root {
   readonly config: EdgeFleetConfig;
   readonly http: HttpDeps;
   readonly device: DeviceDeps;
-  readonly workflow: WorkflowDeps;
+  readonly workflow: RolloutDeps;
   /** The alert dispatcher (EventBridge rule target on AWS; the local event bus's subscriber). */
   readonly alerts: DispatchDeps;
   /** The re-notify sweep of open alerts (an EventBridge schedule on AWS; a timer locally). */
@@ -173,6 +179,8 @@ export function composeRoot(config: EdgeFleetConfig, adapters: RuntimeAdapters):
   const diagnostics = onState((t) => new DynamoDiagnosticsRepository(db, t));
   const templates = onState((t) => new DynamoTemplateRepository(db, t));
   const sites = onState((t) => new DynamoSiteStatusStore(db, t));
+  const rollouts = onState((t) => new DynamoRolloutStore(db, t));
+  const siteSettings = onState((t) => new DynamoSiteSettingsStore(db, t));
   const bundles = adapters.bundles ?? unconfiguredBucket();
   const audit = config.auditTable
     ? new DynamoAuditLog(db, config.auditTable, config.auditRetentionDays)
@@ -185,8 +193,9 @@ export function composeRoot(config: EdgeFleetConfig, adapters: RuntimeAdapters):
   const device: DeviceDeps = { clock, presence, status, commands, operations, publisher, hostLifecycle, secrets, workflows, clusters, diagnostics, health,
     ...(config.fullReportIntervalMs ? { fullReportIntervalMs: config.fullReportIntervalMs } : {}),
     ...(adapters.bundles ? { bundles: adapters.bundles } : {}), checkSite: (hostId) => checkHostSite(siteClusters, hostId) };
-  const workflow: WorkflowDeps = {
+  const workflow: RolloutDeps = {
     ...device, ids, tokens, hosts, profiles, clusters, operations, audit, secrets, workflows, settings: config.workflowSettings,
+    rollouts, siteSettings, templates,
   };
   const httpConfig: HttpConfig = {
     // Read when used: a function without the table never asks for its name.
@@ -206,7 +215,7 @@ export function composeRoot(config: EdgeFleetConfig, adapters: RuntimeAdapters):
     workflows, workflowSettings: config.workflowSettings, clock, ids,
     tokens, hosts, status, profiles, clusters, operations, audit, idempotency, fingerprintKey: fingerprintKeyLoader(secrets),
     config: httpConfig, registry, csr: x509CsrInspector, registrations, secrets, tunnels, diagnostics, bundles, commands, publisher, alertRules, alerting, health,
-    templates, sites,
+    templates, sites, rollouts, siteSettings,
     ...(config.registerAdmissionPerSecond ? { admissionPerSecond: config.registerAdmissionPerSecond } : {}),
   };
   const alerts: DispatchDeps = { clock, ids, alertRules, ledger, secrets, webhooks: notify.webhooks, ...(notify.sns ? { sns: notify.sns } : {}) };

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { authConfigFromEnv, type AuthConfig } from '../contracts/auth-config.js';
 import { HANDLER_ENV } from '../contracts/routes.js';
-import { WORKFLOW_ENV, workflowKind, type WorkflowKind } from '../contracts/workflows.js';
+import { machineKind, WORKFLOW_ENV, type MachineKind } from '../contracts/workflows.js';
 import { DEFAULT_WORKFLOW_SETTINGS, type WorkflowSettings } from '../use-cases/workflows/deps.js';
 
 /** Audit events are kept this long unless AUDIT_RETENTION_DAYS says otherwise (lib/ sets the same default). */
@@ -21,7 +21,7 @@ export interface EdgeFleetConfig {
   readonly auditRetentionDays: number;
   /** IoT device policy name (functions that provision or decommission devices). */
   readonly iotPolicyName?: string;
-  readonly stateMachineArns?: Readonly<Record<WorkflowKind, string>>;
+  readonly stateMachineArns?: Readonly<Record<MachineKind, string>>;
   readonly secretPrefix?: string;
   readonly workflowSettings: WorkflowSettings;
   /** The stack's SNS alert topic (alert rules with an SNS target must name it). */
@@ -55,7 +55,7 @@ const arnMap = z.string().transform((s, ctx) => {
   } catch {
     json = undefined;
   }
-  const parsed = z.record(workflowKind, z.string().startsWith('arn:')).safeParse(json);
+  const parsed = z.record(machineKind, z.string().startsWith('arn:')).safeParse(json);
   if (parsed.success) return parsed.data;
   ctx.addIssue({ code: 'custom', message: 'must be a JSON object {kind: stateMachineArn} covering every workflow' });
   return z.NEVER;

@@ -128,6 +128,8 @@ export interface ClusterRepository {
   releaseHosts(clusterId: string, hostIds: readonly string[], now: string): Promise<void>;
   /** Clusters attached to a template (indexed: gsi2 `CT#<project>#<templateId>`), at most `limit`. */
   attachedTo(project: string, templateId: string, limit: number): Promise<ClusterRecord[]>;
+  /** The clusters attached to a template, a page at a time (a rollout's targets), in cluster id order. */
+  attachedPage(project: string, templateId: string, page: PageRequest): Promise<Page<ClusterRecord>>;
   /** Clears the cluster's templateId (and its index keys) if it is still at `expectedVersion`; undefined when it moved. */
   detach(clusterId: string, expectedVersion: number, now: string): Promise<ClusterRecord | undefined>;
 }

@@ -1,4 +1,4 @@
-import type { WorkflowInput, WorkflowKind } from '../domain/workflow.js';
+import type { MachineKind, WorkflowInput } from '../domain/workflow.js';
 
 /**
  * The workflow engine: Step Functions on AWS, aws-local-stepfunctions running the same
@@ -7,13 +7,13 @@ import type { WorkflowInput, WorkflowKind } from '../domain/workflow.js';
  */
 export interface WorkflowEngine {
   /** Starts `kind` named `executionName`; `started: false` when that execution already exists. */
-  start(kind: WorkflowKind, executionName: string, input: WorkflowInput): Promise<{ started: boolean }>;
+  start(kind: MachineKind, executionName: string, input: WorkflowInput): Promise<{ started: boolean }>;
   /** Completes a `.waitForTaskToken` task. An unknown, finished or timed-out token is ignored. */
   sendTaskSuccess(token: string, output: Readonly<Record<string, unknown>>): Promise<void>;
   /** Fails a `.waitForTaskToken` task with `error` (matched by Catch) and a readable `cause`. */
   sendTaskFailure(token: string, error: string, cause: string): Promise<void>;
   /** Stops a running execution (overall deadline passed, cluster deleted); idempotent. */
-  stop(kind: WorkflowKind, executionName: string, cause: string): Promise<void>;
+  stop(kind: MachineKind, executionName: string, cause: string): Promise<void>;
 }
 
 /**

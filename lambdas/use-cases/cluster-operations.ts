@@ -114,7 +114,7 @@ export function requireIdle(c: ClusterRecord, what: string): void {
  * (reconfigure and upgrade move a cluster between versions of its profile). `path` names the
  * request field in errors (`profile`, `to`).
  */
-export async function targetVersions(deps: Pick<Deps, 'profiles'>, ctx: RequestContext, cluster: ClusterRecord, target: { name: string; version: string }, path: string):
+export async function targetVersions(deps: Pick<Deps, 'profiles'>, ctx: Pick<RequestContext, 'project'>, cluster: ClusterRecord, target: { name: string; version: string }, path: string):
   Promise<{ from: ProfileVersionRecord; to: ProfileVersionRecord }> {
   if (target.name !== cluster.profile.name) {
     throw new ValidationError('profile-mismatch', `cluster ${cluster.name} is built from profile ${cluster.profile.name}; move it to another version of that profile, not to ${target.name}`,

@@ -58,34 +58,42 @@ export async function startUpgrade(deps: UpgradeDeps, ctx: RequestContext, clust
     action: 'clusters:update', audit: 'cluster.upgrade', resource: `cluster/${clusterId}`,
     run: async () => {
       const cluster = visible(ctx, await deps.clusters.get(clusterId), () => new NotFoundError('cluster-not-found', `cluster ${clusterId} does not exist in this project`));
-      requireIdle(cluster, 'upgrade it');
-      const name = body.to.name ?? cluster.profile.name;
-      const { from, to } = await targetVersions(deps, ctx, cluster, { name, version: body.to.version }, 'to');
-      // The target version's variables (one it newly requires needs a value here), filled in so
-      // that a changed value is planned like any other layer change.
-      const move = moveVariables(cluster, from, to, body.variables);
-      const planned = planUpgrade({
-        from: move.fromLayers, to: move.toLayers, nodes: await clusterNodes(deps, cluster), now: deps.clock.now(),
-        options: {
-          ...(body.maxUnavailable !== undefined ? { maxUnavailable: body.maxUnavailable } : {}),
-          ...(body.skipWorkers !== undefined ? { skipWorkers: body.skipWorkers } : {}),
-          ...(body.acknowledgeDowntime !== undefined ? { acknowledgeDowntime: body.acknowledgeDowntime } : {}),
-          ...(body.maintenanceWindow ? { maintenanceWindow: body.maintenanceWindow } : {}),
-        },
-      });
-      if (!planned.ok) {
-        if (refusalKind(planned.code) === 'conflict') throw new ConflictError(planned.code, planned.message);
-        throw new ValidationError(planned.code, planned.message, { errors: [{ path: 'to', message: planned.message }] });
-      }
-      await storeSecretVariables(deps, cluster.id, move);
-      return recordUpgrade(deps, ownerOf(ctx), cluster, planned.plan, {
-        to: { name, version: body.to.version }, from: cluster.profile, onFailure: body.onFailure ?? 'rollback',
-        drainTimeoutSeconds: body.drainTimeoutSeconds ?? 600, ...(move.input ? { variables: move.input } : {}),
-        ...(body.maintenanceWindow ? { notBefore: body.maintenanceWindow.start, window: body.maintenanceWindow } : {}),
-      });
+      return upgradeCluster(deps, ownerOf(ctx), cluster, body);
     },
     describe: (op) => ({ detail: `to ${body.to.version}${op.type === 'upgrade-cluster' && op.input.variables?.changed.length ? `, variables ${op.input.variables.changed.join(', ')}` : ''}; upgrade ${op.id}` }),
   });
+}
+
+/**
+ * Plans a cluster's upgrade and starts it as an operation on behalf of `owner`: the request's
+ * (startUpgrade) or a rollout's (rollout-tick). Refusals throw (conflict or invalid).
+ */
+export async function upgradeCluster(deps: UpgradeDeps, owner: OperationOwner, cluster: ClusterRecord, body: z.infer<typeof createUpgradeBody>, id?: string): Promise<OperationRecord> {
+  requireIdle(cluster, 'upgrade it');
+  const name = body.to.name ?? cluster.profile.name;
+  const { from, to } = await targetVersions(deps, owner, cluster, { name, version: body.to.version }, 'to');
+  // The target version's variables (one it newly requires needs a value here), filled in so
+  // that a changed value is planned like any other layer change.
+  const move = moveVariables(cluster, from, to, body.variables);
+  const planned = planUpgrade({
+    from: move.fromLayers, to: move.toLayers, nodes: await clusterNodes(deps, cluster), now: deps.clock.now(),
+    options: {
+      ...(body.maxUnavailable !== undefined ? { maxUnavailable: body.maxUnavailable } : {}),
+      ...(body.skipWorkers !== undefined ? { skipWorkers: body.skipWorkers } : {}),
+      ...(body.acknowledgeDowntime !== undefined ? { acknowledgeDowntime: body.acknowledgeDowntime } : {}),
+      ...(body.maintenanceWindow ? { maintenanceWindow: body.maintenanceWindow } : {}),
+    },
+  });
+  if (!planned.ok) {
+    if (refusalKind(planned.code) === 'conflict') throw new ConflictError(planned.code, planned.message);
+    throw new ValidationError(planned.code, planned.message, { errors: [{ path: 'to', message: planned.message }] });
+  }
+  await storeSecretVariables(deps, cluster.id, move);
+  return recordUpgrade(deps, owner, cluster, planned.plan, {
+    to: { name, version: body.to.version }, from: cluster.profile, onFailure: body.onFailure ?? 'rollback',
+    drainTimeoutSeconds: body.drainTimeoutSeconds ?? 600, ...(move.input ? { variables: move.input } : {}),
+    ...(body.maintenanceWindow ? { notBefore: body.maintenanceWindow.start, window: body.maintenanceWindow } : {}),
+  }, id);
 }
 
 /**

@@ -5,13 +5,13 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import {
-  Chain, DefinitionBody, Fail, IntegrationPattern, JsonPath, LogLevel as SfnLogLevel, Map as MapState, Pass,
-  StateMachine, StateMachineType, Succeed, TaskInput, Timeout, type IChainable,
+  Chain, Choice, Condition, DefinitionBody, Fail, IntegrationPattern, JsonPath, LogLevel as SfnLogLevel, Map as MapState, Pass,
+  StateMachine, StateMachineType, Succeed, TaskInput, Timeout, Wait, WaitTime, type IChainable,
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import {
-  IDEMPOTENCY_KEY_SECRET, WORKFLOW_ENV, WORKFLOW_FUNCTIONS, WORKFLOWS, type WorkflowFunction, type WorkflowKind, type WorkflowSpec,
+  IDEMPOTENCY_KEY_SECRET, ROLLOUT_MACHINE, WORKFLOW_ENV, WORKFLOW_FUNCTIONS, WORKFLOWS, type MachineKind, type WorkflowFunction, type WorkflowKind, type WorkflowSpec,
 } from '../../lambdas/contracts/workflows.js';
 import { HANDLER_ENV } from '../api-routes.js';
 import { acknowledgeNag } from '../nag.js';
@@ -64,7 +64,7 @@ export const OPERATION_FAILED_ERROR = 'EdgeFleet.OperationFailed';
  */
 export class ClusterWorkflows extends Construct {
   public readonly functions: Readonly<Record<WorkflowFunction, EdgeFunction>>;
-  public readonly stateMachines: Readonly<Record<WorkflowKind, StateMachine>>;
+  public readonly stateMachines: Readonly<Record<MachineKind, StateMachine>>;
   public readonly logGroup: LogGroup;
   public readonly secretPrefix: string;
   public readonly hostTimeout: Duration;
@@ -89,9 +89,9 @@ export class ClusterWorkflows extends Construct {
       throw new Error(`ClusterWorkflows: secretPrefix may only contain A-Z a-z 0-9 / _ + = . @ - (at most 200), got '${this.secretPrefix}'`);
     }
 
-    const namedArns = Object.fromEntries((Object.entries(WORKFLOWS) as [WorkflowKind, WorkflowSpec][]).map(([kind, spec]) => [kind, deployArn({
+    const namedArns = Object.fromEntries(machineSpecs().map(([kind, spec]) => [kind, deployArn({
       service: 'states', resource: 'stateMachine', resourceName: stateMachineName(stack.stackName, spec.constructId), arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    })])) as Record<WorkflowKind, string>;
+    })])) as Record<MachineKind, string>;
     const fn = (name: WorkflowFunction, description: string, timeoutSeconds: number): EdgeFunction => {
       const spec = WORKFLOW_FUNCTIONS[name];
       const f = new EdgeFunction(this, spec.constructId, {
@@ -129,14 +129,17 @@ export class ClusterWorkflows extends Construct {
     grantCommandPublish(step);
 
     this.logGroup = new LogGroup(this, 'ExecutionLogs', { retention: props.executionLogRetention ?? RetentionDays.THREE_MONTHS });
-    const machines = {} as Record<WorkflowKind, StateMachine>;
-    for (const [kind, spec] of Object.entries(WORKFLOWS) as [WorkflowKind, WorkflowSpec][]) {
+    const machines = {} as Record<MachineKind, StateMachine>;
+    for (const [kind, spec] of machineSpecs()) {
       const machine = new StateMachine(this, spec.constructId, {
         stateMachineName: stateMachineName(stack.stackName, spec.constructId),
         stateMachineType: StateMachineType.STANDARD,
         comment: `EdgeFleet ${kind}: ${spec.description}`,
-        definitionBody: DefinitionBody.fromChainable(buildDefinition(this, spec, step.function, hostCommand.function)),
-        timeout: executionTimeout,
+        definitionBody: DefinitionBody.fromChainable(kind === 'rollout'
+          ? buildRolloutDefinition(this, step.function)
+          : buildDefinition(this, WORKFLOWS[kind], step.function, hostCommand.function)),
+        // A rollout continues as a new execution long before this (TICKS_PER_EXECUTION ticks of at most 10 minutes).
+        timeout: kind === 'rollout' ? Duration.days(30) : executionTimeout,
         tracingEnabled: true,
         // No execution data: inputs and outputs carry task tokens (which complete tasks) and
         // operation inputs; the functions log what an operator needs, by operation id.
@@ -165,9 +168,10 @@ export class ClusterWorkflows extends Construct {
     this.grantTaskResponse(hostCommand);
     // WorkflowStep starts the rollback of a failed upgrade (a new upgrade-cluster execution),
     // and RecordFailure may complete tasks; same reason for the named ARN.
+    // A rollout's tick starts its clusters' upgrades, and continues the rollout as a new execution.
     step.function.addToRolePolicy(new PolicyStatement({
       actions: ['states:StartExecution'],
-      resources: [namedArns['upgrade-cluster']],
+      resources: [namedArns['upgrade-cluster'], namedArns.rollout],
     }));
   }
 
@@ -271,14 +275,14 @@ export class ClusterWorkflows extends Construct {
     Grant.addToPrincipal({
       grantee: grantable,
       actions: ['states:StopExecution'],
-      resourceArns: Object.values(WORKFLOWS).map((s) => deployArn(executionParts(stack.stackName, s.constructId))),
+      resourceArns: machineSpecs().map(([, s]) => deployArn(executionParts(stack.stackName, s.constructId))),
     });
   }
 
   /** The nag finding ids `grantStop` causes (one per workflow), for the grantee to acknowledge. */
   public stopFindings(): string[] {
     const stackName = Stack.of(this).stackName;
-    return Object.values(WORKFLOWS).map((s) => wildcardFinding(executionParts(stackName, s.constructId)));
+    return machineSpecs().map(([, s]) => wildcardFinding(executionParts(stackName, s.constructId)));
   }
 
   /** `{ STATE_MACHINE_ARNS: '{"create-cluster":"arn:…",…}', SECRET_PREFIX }` for handlers that start or stop workflows. */
@@ -300,6 +304,47 @@ const alertSecretParts = (prefix: string): ArnParts =>
   ({ service: 'secretsmanager', resource: 'secret', resourceName: `${prefix}alert-rules/*/webhook-secret-*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
 const executionParts = (stackName: string, constructId: string): ArnParts =>
   ({ service: 'states', resource: 'execution', resourceName: `${stateMachineName(stackName, constructId)}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+
+/** Every state machine with its construct id and description: the cluster workflows, then the rollout. */
+export function machineSpecs(): [MachineKind, { readonly constructId: string; readonly description: string }][] {
+  return [...(Object.entries(WORKFLOWS) as [WorkflowKind, WorkflowSpec][]), ['rollout', ROLLOUT_MACHINE]];
+}
+
+/**
+ * The rollout: Tick → Done? → (Wait $.tick.waitSeconds → Tick) | Succeed; a tick that still
+ * fails after its retries → RecordFailure (rollout-fail) → Fail. About 10 history events per
+ * tick; the tick continues the rollout as a new execution every TICKS_PER_EXECUTION ticks.
+ */
+export function buildRolloutDefinition(scope: Construct, step: IFunction): IChainable {
+  const rolloutId = JsonPath.stringAt('$.rolloutId');
+  const execution = JsonPath.stringAt('$$.Execution.Name');
+  const recordFailure = new LambdaInvoke(scope, 'RolloutRecordFailure', {
+    stateName: 'RecordFailure',
+    lambdaFunction: step,
+    payload: TaskInput.fromObject({ action: 'rollout-fail', rolloutId, execution, error: JsonPath.objectAt('$.error') }),
+    resultPath: JsonPath.DISCARD,
+  });
+  recordFailure.next(new Fail(scope, 'RolloutFailed', {
+    stateName: 'Failed', error: 'EdgeFleet.RolloutFailed',
+    cause: 'The rollout failed; its reason is recorded on the rollout (edgefleet rollouts get <id>).',
+  }));
+  const tick = new LambdaInvoke(scope, 'RolloutTick', {
+    stateName: 'Tick',
+    lambdaFunction: step,
+    payload: TaskInput.fromObject({ action: 'rollout-tick', rolloutId, execution }),
+    resultSelector: { done: JsonPath.stringAt('$.Payload.done'), waitSeconds: JsonPath.numberAt('$.Payload.waitSeconds') },
+    resultPath: '$.tick',
+  });
+  // A tick is safe to repeat (every move is conditional): transient errors are retried before the rollout fails.
+  tick.addRetry({ errors: ['States.ALL'], interval: Duration.seconds(5), maxAttempts: 3, backoffRate: 2 });
+  tick.addCatch(recordFailure, { errors: ['States.ALL'], resultPath: '$.error' });
+  const wait = new Wait(scope, 'RolloutWait', { stateName: 'Wait', time: WaitTime.secondsPath('$.tick.waitSeconds') });
+  wait.next(tick);
+  const done = new Choice(scope, 'RolloutDone', { stateName: 'Done?' })
+    .when(Condition.booleanEquals('$.tick.done', true), new Succeed(scope, 'RolloutSucceeded', { stateName: 'Ended' }))
+    .otherwise(wait);
+  return tick.next(done);
+}
 
 /** `<stack>-<constructId>`; state machine names are at most 80 characters. */
 export function stateMachineName(stackName: string, constructId: string): string {

@@ -1,5 +1,5 @@
 import { synthesizeTemplate } from '../../lib/synth.js';
-import type { HostTask, WorkflowKind } from '../../lambdas/contracts/workflows.js';
+import type { HostTask, MachineKind } from '../../lambdas/contracts/workflows.js';
 import { LocalWorkflowEngine, type ExecutionOutcome } from '../../local/step-functions.js';
 
 const template = synthesizeTemplate();
@@ -14,7 +14,7 @@ function harness(plan: Record<string, unknown[]>, behaviour: Behaviour, opts: { 
   const hostCalls: HostCall[] = [];
   const active: Record<string, number> = {};
   const peak: Record<string, number> = {};
-  const ends: { kind: WorkflowKind; name: string; outcome: ExecutionOutcome }[] = [];
+  const ends: { kind: MachineKind; name: string; outcome: ExecutionOutcome }[] = [];
   const engine: LocalWorkflowEngine = new LocalWorkflowEngine({
     template,
     handlers: {

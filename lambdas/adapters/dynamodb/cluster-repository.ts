@@ -307,6 +307,17 @@ export class DynamoClusterRepository implements ClusterRepository {
     return (out.Items ?? []).map(clusterFrom);
   }
 
+  async attachedPage(project: string, templateId: string, page: PageRequest): Promise<Page<ClusterRecord>> {
+    const f = queryFingerprint(['clusters-of-template', project, templateId]);
+    const out = await this.db.send(new QueryCommand({
+      TableName: this.table, IndexName: STATE_TABLE.bySecondary.name,
+      KeyConditionExpression: 'gsi2pk = :pk', ExpressionAttributeValues: { ':pk': keys.clusterTemplate(project, templateId) },
+      Limit: page.limit, ExclusiveStartKey: decodeCursor(page.cursor, f),
+    })).catch((e) => mapDynamoError(e, `listing the clusters of template ${templateId}`));
+    const found = pageFrom<Record<string, unknown>>(out, f);
+    return { items: found.items.map(clusterFrom), ...(found.nextCursor ? { nextCursor: found.nextCursor } : {}) };
+  }
+
   async detach(clusterId: string, expectedVersion: number, now: string): Promise<ClusterRecord | undefined> {
     try {
       const out = await this.db.send(new UpdateCommand({

@@ -109,6 +109,12 @@ export class MemoryClusterRepository implements ClusterRepository {
     return [...this.state.clusters.values()].filter((c) => c.project === project && c.templateId === templateId).slice(0, limit).map(copy);
   }
 
+  async attachedPage(project: string, templateId: string, page: PageRequest): Promise<Page<ClusterRecord>> {
+    const all = [...this.state.clusters.values()].filter((c) => c.project === project && c.templateId === templateId);
+    const found = pageOf(all, (c) => c.id, page, fingerprint(['clusters-of-template', project, templateId]));
+    return { ...found, items: found.items.map(copy) };
+  }
+
   async detach(clusterId: string, expectedVersion: number, now: string): Promise<ClusterRecord | undefined> {
     const c = this.state.clusters.get(clusterId);
     if (!c || c.version !== expectedVersion) return undefined;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { WorkflowInput, WorkflowKind } from '../../domain/workflow.js';
+import type { MachineKind, WorkflowInput } from '../../domain/workflow.js';
 import type { Clock, IdGenerator } from '../../ports/index.js';
 import type { CommandEnvelope, CommandPublisher } from '../../ports/device-plane.js';
 import type { CsrInspector, DeviceRegistry, ProvisionedDevice } from '../../ports/device-registry.js';
@@ -30,7 +30,7 @@ export class SequentialIds implements IdGenerator {
   }
 }
 
-export interface StartedExecution { readonly kind: WorkflowKind; readonly name: string; readonly input: WorkflowInput }
+export interface StartedExecution { readonly kind: MachineKind; readonly name: string; readonly input: WorkflowInput }
 export interface TaskOutcome { readonly token: string; readonly output?: Readonly<Record<string, unknown>>; readonly error?: string; readonly cause?: string }
 
 /**
@@ -40,10 +40,10 @@ export interface TaskOutcome { readonly token: string; readonly output?: Readonl
  */
 export class RecordingWorkflowEngine implements WorkflowEngine {
   readonly started: StartedExecution[] = [];
-  readonly stopped: { kind: WorkflowKind; name: string; cause: string }[] = [];
+  readonly stopped: { kind: MachineKind; name: string; cause: string }[] = [];
   readonly completed: TaskOutcome[] = [];
 
-  async start(kind: WorkflowKind, executionName: string, input: WorkflowInput): Promise<{ started: boolean }> {
+  async start(kind: MachineKind, executionName: string, input: WorkflowInput): Promise<{ started: boolean }> {
     if (this.started.some((e) => e.name === executionName)) return { started: false };
     this.started.push({ kind, name: executionName, input: structuredClone(input) });
     return { started: true };
@@ -57,7 +57,7 @@ export class RecordingWorkflowEngine implements WorkflowEngine {
     if (!this.completed.some((t) => t.token === token)) this.completed.push({ token, error, cause });
   }
 
-  async stop(kind: WorkflowKind, executionName: string, cause: string): Promise<void> {
+  async stop(kind: MachineKind, executionName: string, cause: string): Promise<void> {
     if (!this.stopped.some((s) => s.name === executionName)) this.stopped.push({ kind, name: executionName, cause });
   }
 

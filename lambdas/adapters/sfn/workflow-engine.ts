@@ -2,7 +2,7 @@ import {
   ExecutionAlreadyExists, ExecutionDoesNotExist, InvalidToken, SendTaskFailureCommand, SendTaskSuccessCommand,
   StartExecutionCommand, StopExecutionCommand, TaskDoesNotExist, TaskTimedOut, type SFNClient,
 } from '@aws-sdk/client-sfn';
-import type { WorkflowInput, WorkflowKind } from '../../contracts/workflows.js';
+import type { MachineKind, WorkflowInput } from '../../contracts/workflows.js';
 import type { WorkflowEngine } from '../../ports/workflow.js';
 
 /** API limits of SendTaskFailure / StopExecution (characters). */
@@ -21,16 +21,16 @@ export function executionArn(stateMachineArn: string, executionName: string): st
 export class SfnWorkflowEngine implements WorkflowEngine {
   constructor(
     private readonly client: SFNClient,
-    private readonly stateMachineArns: Readonly<Record<WorkflowKind, string>>,
+    private readonly stateMachineArns: Readonly<Record<MachineKind, string>>,
   ) {}
 
-  private arnOf(kind: WorkflowKind): string {
+  private arnOf(kind: MachineKind): string {
     const arn = this.stateMachineArns[kind];
     if (!arn) throw new Error(`no state machine ARN configured for workflow '${kind}'; check STATE_MACHINE_ARNS in the function's environment`);
     return arn;
   }
 
-  async start(kind: WorkflowKind, executionName: string, input: WorkflowInput): Promise<{ started: boolean }> {
+  async start(kind: MachineKind, executionName: string, input: WorkflowInput): Promise<{ started: boolean }> {
     try {
       await this.client.send(new StartExecutionCommand({
         stateMachineArn: this.arnOf(kind), name: executionName, input: JSON.stringify(input),
@@ -53,7 +53,7 @@ export class SfnWorkflowEngine implements WorkflowEngine {
     })));
   }
 
-  async stop(kind: WorkflowKind, executionName: string, cause: string): Promise<void> {
+  async stop(kind: MachineKind, executionName: string, cause: string): Promise<void> {
     try {
       await this.client.send(new StopExecutionCommand({
         executionArn: executionArn(this.arnOf(kind), executionName), cause: clip(cause, SFN_LIMITS.cause),

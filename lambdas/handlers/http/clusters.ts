@@ -9,6 +9,7 @@ import { lazy } from '../kit.js';
 import { awsHttpDeps, createHttpHandler, route, type RouteTable } from './framework.js';
 import { pageOf } from './paging.js';
 import { templateRoutes } from './cluster-templates.js';
+import { rolloutRoutes } from './rollouts.js';
 import { detachClusterBody } from '../../contracts/templates.js';
 import { detachCluster } from '../../use-cases/cluster-templates.js';
 
@@ -96,6 +97,7 @@ export const routes: RouteTable = {
     run: async (req, deps) => ({ status: 200, body: clusterView(await detachCluster(deps, req.ctx, req.params.clusterId!, req.body)) }),
   }),
   ...templateRoutes,
+  ...rolloutRoutes,
 };
 
 export const makeHandler = (deps: () => HttpDeps) => createHttpHandler('clusters', routes, deps);

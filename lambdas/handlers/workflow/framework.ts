@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { WORKFLOW_ERRORS } from '../../contracts/workflows.js';
 import { EdgeFleetError } from '../../domain/errors.js';
 import type { WorkflowDeps } from '../../use-cases/workflows/deps.js';
+import type { RolloutDeps } from '../../use-cases/rollout-deps.js';
 import { awsRoot } from '../composition-root.js';
 import { correlationIds, entryPoint } from '../kit.js';
 import { getLogger } from '../observability.js';
@@ -46,4 +47,4 @@ export function workflowHandler<S extends z.ZodType, R, D>(
 }
 
 /** The AWS dependencies of a workflow task, from the composition root (built at cold start). */
-export const awsWorkflowDeps = (): WorkflowDeps => awsRoot(['stateTable', 'auditTable']).workflow;
+export const awsWorkflowDeps = (): RolloutDeps => awsRoot(['stateTable', 'auditTable']).workflow;

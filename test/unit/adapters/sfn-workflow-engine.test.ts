@@ -3,13 +3,13 @@ import {
   StartExecutionCommand, StopExecutionCommand, TaskDoesNotExist, TaskTimedOut,
 } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
-import type { WorkflowKind } from '../../../lambdas/contracts/workflows.js';
+import type { MachineKind } from '../../../lambdas/contracts/workflows.js';
 import { executionArn, SfnWorkflowEngine } from '../../../lambdas/adapters/sfn/workflow-engine.js';
 
 const arn = (name: string) => `arn:aws-cn:states:cn-north-1:123456789012:stateMachine:${name}`;
-const ARNS: Record<WorkflowKind, string> = {
+const ARNS: Record<MachineKind, string> = {
   'create-cluster': arn('EdgeFleet-CreateCluster'), 'scale-out': arn('EdgeFleet-ScaleOut'), 'scale-in': arn('EdgeFleet-ScaleIn'),
-  reconfigure: arn('EdgeFleet-Reconfigure'), 'delete-cluster': arn('EdgeFleet-DeleteCluster'), 'upgrade-cluster': arn('EdgeFleet-UpgradeCluster'),
+  reconfigure: arn('EdgeFleet-Reconfigure'), 'delete-cluster': arn('EdgeFleet-DeleteCluster'), 'upgrade-cluster': arn('EdgeFleet-UpgradeCluster'), rollout: arn('EdgeFleet-Rollout'),
 };
 const meta = { $metadata: {} };
 

@@ -2,7 +2,7 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { EdgeFleetApi, type EdgeFleetApiProps, type JwtIssuerConfig } from './constructs/api.js';
 import { DataTables, type DataTablesProps } from './constructs/data-tables.js';
-import { ClusterWorkflows, type ClusterWorkflowsProps } from './constructs/cluster-workflows.js';
+import { ClusterWorkflows, machineSpecs, type ClusterWorkflowsProps } from './constructs/cluster-workflows.js';
 import { Alerts } from './constructs/alerts.js';
 import { HANDLER_ENV } from './api-routes.js';
 import { grantCommandPublish, IotRules } from './constructs/iot-rules.js';
@@ -12,7 +12,7 @@ import { cliSignInEnvironment } from './constructs/operator-identity.js';
 import { AUTH_ENV } from '../lambdas/contracts/auth-config.js';
 import { acknowledgeNag } from './nag.js';
 import { bindTable } from './constructs/edge-function.js';
-import { WORKFLOW_ENV, WORKFLOWS, type WorkflowKind } from '../lambdas/contracts/workflows.js';
+import { WORKFLOW_ENV } from '../lambdas/contracts/workflows.js';
 
 /** Context keys read by the stack (e.g. `cdk synth -c edgefleet:jwtIssuer=https://…`). */
 export const CONTEXT_KEYS = {
@@ -100,8 +100,8 @@ export class EdgeFleetStack extends Stack {
     });
     new CfnOutput(this, 'DiagnosticsBucketName', { value: this.diagnostics.bucket.bucketName, description: 'Diagnostics bundles (presigned upload and download; expire after days)' });
     new CfnOutput(this, 'DevicePolicyName', { value: this.api.devices.policyName, description: 'IoT policy attached to every device certificate' });
-    for (const [kind, machine] of Object.entries(this.workflows.stateMachines) as [WorkflowKind, { stateMachineArn: string }][]) {
-      new CfnOutput(this, `${WORKFLOWS[kind].constructId}StateMachineArn`, { value: machine.stateMachineArn, description: `State machine of ${kind}` });
+    for (const [kind, spec] of machineSpecs()) {
+      new CfnOutput(this, `${spec.constructId}StateMachineArn`, { value: this.workflows.stateMachines[kind].stateMachineArn, description: `State machine of ${kind}` });
     }
     if (this.api.identity) {
       new CfnOutput(this, 'UserPoolId', { value: this.api.identity.userPool.userPoolId });

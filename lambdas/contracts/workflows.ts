@@ -22,7 +22,7 @@ export type MachineKind = z.infer<typeof machineKind>;
 /**
  * The fleet rollout (issue 13): one Standard state machine looping Tick → Wait, the tick being
  * workflow-step's `rollout-tick` (lambdas/use-cases/workflows/rollout-tick.ts); any error →
- * `rollout-fail` → Fail. Each tick is about 10 history events; after TICKS_PER_EXECUTION ticks
+ * `rollout-fail` → Fail. Each tick is about 10 history events; after TICKS_PER_EXECUTION (500) ticks
  * the rollout continues as a new execution, so no execution nears 25,000 events whatever the
  * fleet size. Cluster upgrades are their own upgrade-cluster executions (started by the tick),
  * not children: a rollout's history does not grow with its clusters.

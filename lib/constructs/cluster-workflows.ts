@@ -138,8 +138,9 @@ export class ClusterWorkflows extends Construct {
         definitionBody: DefinitionBody.fromChainable(kind === 'rollout'
           ? buildRolloutDefinition(this, step.function)
           : buildDefinition(this, WORKFLOWS[kind], step.function, hostCommand.function)),
-        // A rollout continues as a new execution long before this (TICKS_PER_EXECUTION ticks of at most 10 minutes).
-        timeout: kind === 'rollout' ? Duration.days(30) : executionTimeout,
+        // A rollout continues as a new execution before this (TICKS_PER_EXECUTION = 500 ticks of at most 10 minutes:
+        // 3.5 days). Not more than 24.8 days in any case: Node's timers (the local engine's) overflow beyond 2^31 - 1 ms.
+        timeout: kind === 'rollout' ? Duration.days(7) : executionTimeout,
         tracingEnabled: true,
         // No execution data: inputs and outputs carry task tokens (which complete tasks) and
         // operation inputs; the functions log what an operator needs, by operation id.

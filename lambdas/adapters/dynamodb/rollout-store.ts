@@ -113,8 +113,9 @@ export class DynamoRolloutStore implements RolloutStore {
     try {
       await this.db.send(new UpdateCommand({
         TableName: this.table, Key: rolloutKey(id),
-        UpdateExpression: plan.planCursor ? 'SET total = :t, planCursor = :c, updatedAt = :now' : 'SET total = :t, updatedAt = :now REMOVE planCursor',
-        ConditionExpression: 'total = :e',
+        // TOTAL is a DynamoDB reserved word: named.
+        UpdateExpression: plan.planCursor ? 'SET #t = :t, planCursor = :c, updatedAt = :now' : 'SET #t = :t, updatedAt = :now REMOVE planCursor',
+        ConditionExpression: '#t = :e', ExpressionAttributeNames: { '#t': 'total' },
         ExpressionAttributeValues: { ':t': plan.expectedTotal + targets.length, ':e': plan.expectedTotal, ':now': now, ...(plan.planCursor ? { ':c': plan.planCursor } : {}) },
       }));
       return true;

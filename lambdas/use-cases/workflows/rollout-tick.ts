@@ -8,7 +8,7 @@ import { upgradeCluster } from '../upgrades.js';
 import { planTargets, rolloutDefaults, type RolloutDeps } from '../rollout-deps.js';
 
 /** A rollout execution continues as a new one after this many ticks (about 10 history events each: far below 25,000). */
-export const TICKS_PER_EXECUTION = 1000;
+export const TICKS_PER_EXECUTION = 500;
 /** Earlier waves whose deferred or waiting clusters are retried in one tick. */
 const RETRY_WAVES_PER_TICK = 3;
 

@@ -5,14 +5,20 @@ export interface Capacity {
   write: number;
   /** Calls that wrote (Put, Update, Delete, batch/transact writes). */
   writeCalls: number;
-  /** Write units by `<command> <item kind>` (the partition key's prefix), to see where they go. */
+  /**
+   * Write units by `<command> <item kind>` (the key prefixes, `pk/sk`, e.g. `UpdateItem OP/HOST`),
+   * the part paid for the indexes as `<kind> +gsi`, to see where they go.
+   */
   writesByKind: Record<string, number>;
+  /** Write calls by the same kinds (without the `+gsi` split). */
+  writeCallsByKind: Record<string, number>;
 }
 
 function kindOf(commandName: string, input: Record<string, unknown>): string {
-  const item = (input.Item ?? input.Key) as { pk?: unknown } | undefined;
-  const pk = typeof item?.pk === 'string' ? item.pk.split('#')[0] : 'multi';
-  return `${commandName.replace(/Command$/, '')} ${pk}`;
+  const item = (input.Item ?? input.Key) as { pk?: unknown; sk?: unknown } | undefined;
+  const prefix = (k: unknown) => (typeof k === 'string' ? /^[A-Za-z_-]*/.exec(k)![0] : '');
+  const key = typeof item?.pk === 'string' ? `${prefix(item.pk)}/${prefix(item.sk)}` : 'multi';
+  return `${commandName.replace(/Command$/, '')} ${key}`;
 }
 
 /**
@@ -20,14 +26,19 @@ function kindOf(commandName: string, input: Record<string, unknown>): string {
  * TOTAL on each call): what the same traffic would be billed on-demand on AWS.
  */
 export function trackCapacity(client: DocClient, name = 'benchCapacity'): Capacity {
-  const capacity: Capacity = { read: 0, write: 0, writeCalls: 0, writesByKind: {} };
+  const capacity: Capacity = { read: 0, write: 0, writeCalls: 0, writesByKind: {}, writeCallsByKind: {} };
   client.middlewareStack.add((next, context) => async (args) => {
     const writes = /Put|Update|Delete|Write/.test(context.commandName ?? '');
-    if (writes) capacity.writeCalls++;
-    (args.input as Record<string, unknown>).ReturnConsumedCapacity = 'TOTAL';
+    if (writes) {
+      capacity.writeCalls++;
+      const kind = kindOf(context.commandName ?? '', args.input as Record<string, unknown>);
+      capacity.writeCallsByKind[kind] = (capacity.writeCallsByKind[kind] ?? 0) + 1;
+    }
+    (args.input as Record<string, unknown>).ReturnConsumedCapacity = 'INDEXES';
     const out = await next(args);
     const cc = (out.output as { ConsumedCapacity?: unknown }).ConsumedCapacity;
-    for (const c of (Array.isArray(cc) ? cc : cc ? [cc] : []) as { CapacityUnits?: number; ReadCapacityUnits?: number; WriteCapacityUnits?: number }[]) {
+    type Units = { CapacityUnits?: number; ReadCapacityUnits?: number; WriteCapacityUnits?: number; GlobalSecondaryIndexes?: Record<string, { CapacityUnits?: number }> };
+    for (const c of (Array.isArray(cc) ? cc : cc ? [cc] : []) as Units[]) {
       const units = c.CapacityUnits ?? 0;
       if (c.ReadCapacityUnits !== undefined || c.WriteCapacityUnits !== undefined) {
         capacity.read += c.ReadCapacityUnits ?? 0;
@@ -35,7 +46,9 @@ export function trackCapacity(client: DocClient, name = 'benchCapacity'): Capaci
       } else if (writes) {
         capacity.write += units;
         const kind = kindOf(context.commandName ?? '', args.input as Record<string, unknown>);
-        capacity.writesByKind[kind] = (capacity.writesByKind[kind] ?? 0) + units;
+        const indexUnits = Object.values(c.GlobalSecondaryIndexes ?? {}).reduce((n, i) => n + (i.CapacityUnits ?? 0), 0);
+        capacity.writesByKind[kind] = (capacity.writesByKind[kind] ?? 0) + units - indexUnits;
+        if (indexUnits > 0) capacity.writesByKind[`${kind} +gsi`] = (capacity.writesByKind[`${kind} +gsi`] ?? 0) + indexUnits;
       } else {
         capacity.read += units;
       }

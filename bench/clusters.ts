@@ -56,6 +56,7 @@ try {
       workflowTaskInvocations: per(tasks), iotRuleInvocations: per(rules),
       rcu: per(b.capacity.read), wcu: per(b.capacity.write), writeCalls: per(b.capacity.writeCalls),
       wcuByKind: Object.fromEntries(Object.entries(b.capacity.writesByKind).sort((x, y) => y[1] - x[1]).map(([k, v]) => [k, per(v)])),
+      writeCallsByKind: Object.fromEntries(Object.entries(b.capacity.writeCallsByKind).sort((x, y) => y[1] - x[1]).map(([k, v]) => [k, per(v)])),
     },
     machine: { cpus: os.cpus().length, node: process.version },
   };

@@ -81,6 +81,6 @@ export async function startBench(o: { hosts: number; kairos: SimulatedKairosOpti
 
 /** Resets the counters just before the measured part. */
 export function resetCounters(b: Bench): { transitions: number; tasks: number; rules: number } {
-  b.capacity.read = 0; b.capacity.write = 0; b.capacity.writeCalls = 0; b.capacity.writesByKind = {};
+  b.capacity.read = 0; b.capacity.write = 0; b.capacity.writeCalls = 0; b.capacity.writesByKind = {}; b.capacity.writeCallsByKind = {};
   return { transitions: b.rt.workflows.stats.stateTransitions, tasks: b.rt.workflows.stats.lambdaInvocations, rules: b.ruleInvocations() };
 }

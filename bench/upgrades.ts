@@ -75,6 +75,7 @@ try {
       workflowTaskInvocations: perNode(tasks), iotRuleInvocations: perNode(rules),
       rcu: perNode(b.capacity.read), wcu: perNode(b.capacity.write), writeCalls: perNode(b.capacity.writeCalls),
       wcuByKind: Object.fromEntries(Object.entries(b.capacity.writesByKind).sort((x, y) => y[1] - x[1]).map(([k, v]) => [k, perNode(v)])),
+      writeCallsByKind: Object.fromEntries(Object.entries(b.capacity.writeCallsByKind).sort((x, y) => y[1] - x[1]).map(([k, v]) => [k, perNode(v)])),
     },
     machine: { cpus: os.cpus().length, node: process.version },
   };

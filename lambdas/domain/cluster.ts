@@ -1,7 +1,7 @@
 import type { FieldError } from './errors.js';
 
 export const CONTROL_PLANE_SIZES: readonly number[] = [1, 3, 5];
-/** One TransactWriteItems call holds 100 items; the cluster, its name lock and operation take 3. */
+/** One TransactWriteItems call holds 100 items; the cluster, its name lock and the operation (2 items) take 4. */
 export const MAX_HOSTS_PER_CLUSTER = 90;
 
 export interface ClusterTopology {

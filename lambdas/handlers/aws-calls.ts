@@ -36,7 +36,7 @@ export const ADAPTER_ACTIONS = {
   'dynamodb/health-store': ['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
   'dynamodb/host-repository': ['dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:Query'],
   'dynamodb/idempotency-store': ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
-  'dynamodb/operation-repository': ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+  'dynamodb/operation-repository': ['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
   'dynamodb/profile-repository': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
   'dynamodb/registration-store': ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
   'dynamodb/token-repository': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],

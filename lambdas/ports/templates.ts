@@ -28,6 +28,7 @@ export interface SiteStatusRecord {
 }
 
 export interface SiteStatusStore {
+  get(project: string, site: string): Promise<SiteStatusRecord | undefined>;
   put(s: SiteStatusRecord): Promise<void>;
   list(project: string, page: PageRequest): Promise<Page<SiteStatusRecord>>;
 }

@@ -34,12 +34,25 @@ const asSiteHost = (h: HostWithPresence): SiteHost => ({
 /**
  * After a host of `hostId` connects or disconnects: if it is approved and at a site, check the
  * site (zero-touch). Returns what the site's status now says, or undefined when the host is not
- * a site host.
+ * a site host or there is nothing to check.
+ *
+ * Zero-touch builds clusters only from templates, so in a project without any template a
+ * presence event reads no site and writes no site status (one template read instead of up to
+ * SITE_HOSTS_READ hosts and a write). A host pre-registered for a cluster and not yet in it
+ * still checks its site: that is how it joins its cluster, templates or not.
  */
 export async function checkHostSite(deps: SiteClusterDeps, hostId: string): Promise<SiteStatusRecord | undefined> {
   const host = await deps.hosts.get(hostId);
   if (!host?.site || !ACTIVE.has(host.status)) return undefined;
+  const joining = !!host.targetClusterId && !host.clusterId;
+  if (!joining && (await deps.templates.listAll(host.project, 1)).length === 0) return undefined;
   return checkSite(deps, host.project, host.site);
+}
+
+/** Whether two statuses of a site say the same (the time of the check aside). */
+function sameSiteStatus(a: SiteStatusRecord, b: SiteStatusRecord): boolean {
+  return a.state === b.state && a.reason === b.reason && a.template === b.template && a.clusterId === b.clusterId
+    && a.hosts.seen === b.hosts.seen && a.hosts.approved === b.hosts.approved && a.hosts.online === b.hosts.online && a.hosts.matching === b.hosts.matching;
 }
 
 /**
@@ -59,7 +72,10 @@ export async function checkSite(deps: SiteClusterDeps, project: string, site: st
   };
   const status = async (s: Omit<SiteStatusRecord, 'project' | 'site' | 'hosts' | 'checkedAt'>, matching = 0) => {
     const rec: SiteStatusRecord = { project, site, hosts: { ...counts, matching }, checkedAt: now.toISOString(), ...s };
-    await deps.sites.put(rec);
+    // Written only when it changed: a presence event that changes nothing at the site writes nothing
+    // (the stored checkedAt is then when the site last changed).
+    const stored = await deps.sites.get(project, site);
+    if (!stored || !sameSiteStatus(stored, rec)) await deps.sites.put(rec);
     return rec;
   };
 
@@ -127,7 +143,7 @@ async function joinTargetClusters(deps: SiteClusterDeps, project: string, site: 
   }
 }
 
-/** GET /v1/sites: each site as its last check saw it (a site appears once one of its approved hosts connects). */
+/** GET /v1/sites: each site as its checks last saw it change (a site appears once one of its approved hosts connects, in a project with a template). */
 export async function listSites(deps: Pick<SiteClusterDeps, 'sites'>, ctx: RequestContext, page: PageRequest): Promise<Page<SiteStatusRecord>> {
   read(ctx, 'hosts:read');
   return deps.sites.list(ctx.project, page);

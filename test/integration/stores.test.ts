@@ -4,7 +4,7 @@
  * operations, hosts that moved on) and the indexes they maintain.
  */
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { DynamoClusterRepository, DynamoOperationRepository, operationItem } from '../../lambdas/adapters/dynamodb/cluster-repository.js';
+import { DynamoClusterRepository, DynamoOperationRepository, operationItems } from '../../lambdas/adapters/dynamodb/cluster-repository.js';
 import { DynamoCommandStore } from '../../lambdas/adapters/dynamodb/device-plane-stores.js';
 import { DynamoHostRepository } from '../../lambdas/adapters/dynamodb/host-repository.js';
 import { keys } from '../../lambdas/adapters/dynamodb/keys.js';
@@ -35,6 +35,10 @@ beforeAll(async () => {
 });
 afterAll(async () => { await db?.stop(); });
 
+/** Stores an operation as the repositories do (head and plan items). */
+const putOperation = async (o: OperationRecord) => {
+  for (const Item of operationItems(o)) await db.client.send(new PutCommand({ TableName: table, Item }));
+};
 const raw = async (key: Record<string, string>) =>
   (await db.client.send(new GetCommand({ TableName: table, Key: key, ConsistentRead: true }))).Item;
 
@@ -87,7 +91,7 @@ describe('open operations index', () => {
       ['open-b', '2000-01-01T00:00:02.000Z', 'running', 'other-project'],
     ];
     for (const [id, startedAt, status, p] of rows) {
-      await db.client.send(new PutCommand({ TableName: table, Item: operationItem(op(id, { startedAt, status, project: p })) }));
+      await putOperation(op(id, { startedAt, status, project: p }));
     }
     expect((await operations.listOpen(3)).map((o) => o.id)).toEqual(['open-a', 'open-b', 'open-c']);
     expect((await operations.listOpen(1)).map((o) => o.id)).toEqual(['open-a']);
@@ -110,7 +114,7 @@ describe('open operations index', () => {
   });
 
   it('a re-opened operation goes back into the index', async () => {
-    await db.client.send(new PutCommand({ TableName: table, Item: operationItem(op('reopen', { startedAt: '1999-01-01T00:00:00.000Z', status: 'failed' })) }));
+    await putOperation(op('reopen', { startedAt: '1999-01-01T00:00:00.000Z', status: 'failed' }));
     expect((await operations.listOpen(1)).map((o) => o.id)).not.toContain('reopen');
     expect(await operations.update('reopen', { status: 'running' }, ['failed'], NOW)).toMatchObject({ status: 'running' });
     expect((await operations.listOpen(1)).map((o) => o.id)).toEqual(['reopen']);
@@ -120,7 +124,7 @@ describe('open operations index', () => {
 
 describe('OperationRepository.update', () => {
   it('refuses to change a finished operation and leaves it as it was', async () => {
-    await db.client.send(new PutCommand({ TableName: table, Item: operationItem(op('finished', { status: 'succeeded', endedAt: T0, step: 'done' })) }));
+    await putOperation(op('finished', { status: 'succeeded', endedAt: T0, step: 'done' }));
     expect(await operations.update('finished', { status: 'failed', step: 'late' }, ['queued', 'running', 'paused'], NOW)).toBeUndefined();
     expect(await operations.get('finished')).toMatchObject({ status: 'succeeded', step: 'done', endedAt: T0 });
     expect(await operations.get('finished')).not.toHaveProperty('updatedAt');
@@ -133,7 +137,7 @@ describe('OperationRepository.update', () => {
   });
 
   it('sets only the given fields plus updatedAt', async () => {
-    await db.client.send(new PutCommand({ TableName: table, Item: operationItem(scaleOp('partial', { reason: 'kept' })) }));
+    await putOperation(scaleOp('partial', { reason: 'kept' }));
     const next = await operations.update('partial', { step: 'claiming', deadline: NOW }, ['queued'], NOW);
     expect(next).toEqual({ ...scaleOp('partial', { reason: 'kept' }), step: 'claiming', deadline: NOW, updatedAt: NOW });
   });
@@ -141,7 +145,7 @@ describe('OperationRepository.update', () => {
 
 describe('OperationRepository.setHost', () => {
   it('keeps every host of 20 parallel writers', async () => {
-    await db.client.send(new PutCommand({ TableName: table, Item: operationItem(op('fan-out')) }));
+    await putOperation(op('fan-out'));
     const ids = Array.from({ length: 20 }, (_, i) => `host.${i}/x`); // dots and slashes are map keys, not paths
     await Promise.all(ids.map((h, i) => operations.setHost('fan-out', h, { status: 'sent', commandId: `cmd-${i}`, at: NOW })));
     const stored = await operations.get('fan-out');

@@ -10,7 +10,7 @@ import { toRecord, type DocClient } from './client.js';
 import { decodeCursor, pageFrom, queryFingerprint } from './cursor.js';
 import { isConditionFailure, mapDynamoError } from './errors.js';
 import { keys } from './keys.js';
-import { assign, operationItem, type ExpressionParts } from './operation-repository.js';
+import { assign, operationItems, type ExpressionParts } from './operation-repository.js';
 
 /** A cluster item as a record; its derived health is read through its schema (dropped when it does not parse). */
 function clusterFrom(item: Record<string, unknown>): ClusterRecord {
@@ -19,7 +19,7 @@ function clusterFrom(item: Record<string, unknown>): ClusterRecord {
   return { ...toRecord<ClusterRecord>(rest), ...(parsed ? { health: parsed } : {}) };
 }
 
-export { DynamoOperationRepository, operationItem } from './operation-repository.js';
+export { DynamoOperationRepository, operationItems } from './operation-repository.js';
 
 type TransactItems = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>;
 interface CancellationReason { Code?: string }
@@ -83,6 +83,7 @@ export class DynamoClusterRepository implements ClusterRepository {
   async createWithClaims(cluster: ClusterRecord, operation: OperationRecord, expected: Readonly<Record<string, number>>):
     Promise<{ ok: true } | { ok: false; nameTaken?: boolean; failures: ClaimFailure[] }> {
     const hostIds = Object.keys(expected);
+    const opItems = operationItems(operation).map((Item) => ({ Put: { TableName: this.table, Item, ConditionExpression: 'attribute_not_exists(pk)' } }));
     const items: TransactItems = [
       {
         Put: {
@@ -101,7 +102,7 @@ export class DynamoClusterRepository implements ClusterRepository {
           ConditionExpression: 'attribute_not_exists(pk)',
         },
       },
-      { Put: { TableName: this.table, Item: operationItem(operation), ConditionExpression: 'attribute_not_exists(pk)' } },
+      ...opItems,
       ...hostIds.map((id) => claimItem(this.table, id, cluster, expected[id], cluster.createdAt)),
     ];
     try {
@@ -110,7 +111,7 @@ export class DynamoClusterRepository implements ClusterRepository {
     } catch (e) {
       const reasons = cancellationReasons(e);
       if (!reasons) mapDynamoError(e, `creating cluster ${cluster.name}`);
-      return { ok: false, nameTaken: failed(reasons[1]), failures: claimFailures(hostIds, reasons, 3, 'this cluster was being created') };
+      return { ok: false, nameTaken: failed(reasons[1]), failures: claimFailures(hostIds, reasons, 2 + opItems.length, 'this cluster was being created') };
     }
   }
 
@@ -205,6 +206,7 @@ export class DynamoClusterRepository implements ClusterRepository {
     const fields = defined({ ...changes, operationId: operation.id, activeOperationId: operation.id, updatedAt: now });
     const parts: ExpressionParts = { names: {}, values: { ':v': cluster.version, ':one': 1 } };
     const set = assign(fields, parts, 'c');
+    const opItems = operationItems(operation).map((Item) => ({ Put: { TableName: this.table, Item, ConditionExpression: 'attribute_not_exists(pk)' } }));
     const items: TransactItems = [
       {
         Update: {
@@ -216,7 +218,7 @@ export class DynamoClusterRepository implements ClusterRepository {
           ExpressionAttributeValues: parts.values,
         },
       },
-      { Put: { TableName: this.table, Item: operationItem(operation), ConditionExpression: 'attribute_not_exists(pk)' } },
+      ...opItems,
       ...hostIds.map((id) => claimItem(this.table, id, cluster, claim[id], now)),
     ];
     try {
@@ -224,7 +226,7 @@ export class DynamoClusterRepository implements ClusterRepository {
     } catch (e) {
       const reasons = cancellationReasons(e);
       if (!reasons) mapDynamoError(e, `starting ${operation.type} on cluster ${cluster.id}`);
-      const failures = claimFailures(hostIds, reasons, 2, `this ${operation.type} was being started`);
+      const failures = claimFailures(hostIds, reasons, 1 + opItems.length, `this ${operation.type} was being started`);
       if (failed(reasons[0])) {
         const current = await this.get(cluster.id);
         return { ok: false, busy: !!current?.activeOperationId, stale: !current || current.version !== cluster.version, failures };

@@ -19,6 +19,10 @@ export const keys = {
   /** Clusters attached to a template (gsi2, free on cluster items): what a rollout of the template targets. */
   clusterTemplate: (project: string, templateId: string) => `CT#${project}#${templateId}`,
   operation: (id: string) => ({ pk: `OP#${id}`, sk: 'OP' }),
+  /** An operation's input (plan) and initial per-host rows: written once, not indexed. */
+  operationPlan: (id: string) => ({ pk: `OP#${id}`, sk: 'PLAN' }),
+  /** One host's progress in an operation: a small item, so a progress write is one write unit. */
+  operationHost: (id: string, hostId: string) => ({ pk: `OP#${id}`, sk: `HOST#${hostId}` }),
   operationList: (project: string) => `O#${project}`,
   operationTarget: (type: string, id: string) => `OT#${type}#${id}`,
   /**

@@ -1,4 +1,4 @@
-import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { operationRecord } from '../../contracts/operations.js';
 import { STATE_TABLE } from '../../contracts/tables.js';
 import { InternalError } from '../../domain/errors.js';
@@ -13,13 +13,47 @@ import { keys } from './keys.js';
 export const OPEN_OPERATION_STATUSES: readonly OperationStatus[] = ['queued', 'running', 'paused'];
 export const isOpenOperation = (status: OperationStatus): boolean => OPEN_OPERATION_STATUSES.includes(status);
 
-export function operationItem(op: OperationRecord): Record<string, unknown> {
-  return {
-    ...op, ...keys.operation(op.id), kind: 'operation',
+/** Operations whose items are read at the same time when a list or the open index is filled in. */
+const READ_CONCURRENCY = 10;
+
+/**
+ * An operation is stored as up to three kinds of items under `OP#<id>`, so that what changes
+ * often is small and what is large is written once:
+ * - `OP`, the head: status, step, reason, times… and the index keys (project list, target list,
+ *   open index). An update rewrites only the head and its index copies.
+ * - `PLAN`: the input (an upgrade's whole plan) and the hosts' rows at creation. Written with
+ *   the head, rewritten only when the input changes (rare), in no index.
+ * - `HOST#<hostId>`: one host's progress, one small item (one write unit a write), in no index.
+ * A Query of the partition reads them back as one record. Items written before this layout
+ * (`input` and `hosts` on the head) read the same.
+ */
+export function operationItems(op: OperationRecord): Record<string, unknown>[] {
+  const head = Object.fromEntries(Object.entries(op).filter(([k]) => k !== 'input' && k !== 'hosts'));
+  const input = 'input' in op ? op.input : undefined;
+  const plan = input !== undefined || Object.keys(op.hosts).length > 0
+    ? [{ ...keys.operationPlan(op.id), kind: 'operation-plan', hosts: op.hosts, ...(input !== undefined ? { input } : {}) }]
+    : [];
+  return [{
+    ...head, ...keys.operation(op.id), kind: 'operation',
     gsi1pk: keys.operationList(op.project), gsi1sk: `${op.startedAt}#${op.id}`,
     gsi2pk: keys.operationTarget(op.target.type, op.target.id), gsi2sk: `${op.startedAt}#${op.id}`,
     ...(isOpenOperation(op.status) ? { gsi3pk: keys.operationsOpen, gsi3sk: keys.operationOpenSort(op.startedAt, op.id) } : {}),
-  };
+  }, ...plan];
+}
+
+const asMap = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? { ...v } : {});
+
+/** The record of an operation's items (head, plan, host rows), or undefined when there is no head. */
+export function operationFromItems(items: readonly Record<string, unknown>[]): OperationRecord | undefined {
+  const head = items.find((i) => i.sk === 'OP');
+  if (!head) return undefined;
+  const plan = items.find((i) => i.sk === 'PLAN');
+  const hosts: Record<string, unknown> = { ...asMap(head.hosts), ...asMap(plan?.hosts) };
+  for (const i of items) {
+    if (typeof i.sk === 'string' && i.sk.startsWith('HOST#') && typeof i.hostId === 'string') hosts[i.hostId] = i.progress;
+  }
+  const input = plan?.input ?? head.input;
+  return operationFromItem({ ...head, hosts, ...(input !== undefined ? { input } : {}) });
 }
 
 /**
@@ -63,9 +97,7 @@ export class DynamoOperationRepository implements OperationRepository {
   constructor(private readonly db: DocClient, private readonly table: string) {}
 
   async get(id: string): Promise<OperationRecord | undefined> {
-    const out = await this.db.send(new GetCommand({ TableName: this.table, Key: keys.operation(id), ConsistentRead: true }))
-      .catch((e) => mapDynamoError(e, `reading operation ${id}`));
-    return out.Item ? operationFromItem(out.Item) : undefined;
+    return operationFromItems(await this.items(id));
   }
 
   async list(project: string, target: { type: string; id: string } | undefined, page: PageRequest): Promise<Page<OperationRecord>> {
@@ -80,60 +112,67 @@ export class DynamoOperationRepository implements OperationRepository {
       ScanIndexForward: false, Limit: page.limit, ExclusiveStartKey: decodeCursor(page.cursor, f),
     })).catch((e) => mapDynamoError(e, 'listing operations'));
     return {
-      items: (out.Items ?? []).map(operationFromItem),
+      items: await this.complete(out.Items ?? []),
       nextCursor: out.LastEvaluatedKey ? encodeCursor(f, out.LastEvaluatedKey) : undefined,
     };
   }
 
   async update(id: string, changes: OperationChanges, ifStatusIn: readonly OperationStatus[], now: string): Promise<OperationRecord | undefined> {
     if (ifStatusIn.length === 0) return undefined;
+    const { input, ...headChanges } = changes;
     const ends = changes.status !== undefined && !isOpenOperation(changes.status);
     const parts: ExpressionParts = { names: { '#status': 'status' }, values: {} };
-    const fields: Record<string, unknown> = { ...changes, updatedAt: now };
+    const fields: Record<string, unknown> = { ...headChanges, updatedAt: now };
     if (ends && changes.endedAt === undefined) fields.endedAt = now;
     const set = assign(fields, parts, 'f');
     const allowed = ifStatusIn.map((s, i) => { parts.values[`:if${i}`] = s; return `:if${i}`; });
+    const head = {
+      TableName: this.table,
+      Key: keys.operation(id),
+      UpdateExpression: `SET ${set.join(', ')}${ends ? ' REMOVE gsi3pk, gsi3sk' : ''}`,
+      ConditionExpression: `#status IN (${allowed.join(', ')})`,
+      ExpressionAttributeNames: parts.names,
+      ExpressionAttributeValues: parts.values,
+    };
     try {
-      const out = await this.db.send(new UpdateCommand({
-        TableName: this.table,
-        Key: keys.operation(id),
-        UpdateExpression: `SET ${set.join(', ')}${ends ? ' REMOVE gsi3pk, gsi3sk' : ''}`,
-        ConditionExpression: `#status IN (${allowed.join(', ')})`,
-        ExpressionAttributeNames: parts.names,
-        ExpressionAttributeValues: parts.values,
-        ReturnValues: 'ALL_NEW',
-      }));
-      const item = out.Attributes ?? {};
-      const record = operationFromItem(item);
-      // Re-opened (e.g. a finished operation allowed back to running): put it back in the index.
-      if (isOpenOperation(record.status) && item.gsi3pk === undefined) await this.reindexOpen(record);
-      return record;
+      // A new input goes to the plan item in the same transaction (rare: a rollback's bookkeeping).
+      if (input === undefined) await this.db.send(new UpdateCommand(head));
+      else {
+        await this.db.send(new TransactWriteCommand({
+          TransactItems: [{ Update: head }, {
+            Update: {
+              TableName: this.table, Key: keys.operationPlan(id),
+              UpdateExpression: 'SET #input = :input, kind = if_not_exists(kind, :kind)',
+              ExpressionAttributeNames: { '#input': 'input' }, ExpressionAttributeValues: { ':input': input, ':kind': 'operation-plan' },
+            },
+          }],
+        }));
+      }
     } catch (e) {
-      if (isConditionFailure(e)) return undefined;
+      if (isConditionFailure(e) || isCancelledByCondition(e)) return undefined;
       mapDynamoError(e, `updating operation ${id}`);
     }
+    const items = await this.items(id);
+    const record = operationFromItems(items);
+    if (!record) return undefined;
+    // Re-opened (e.g. a finished operation allowed back to running): put it back in the index.
+    if (isOpenOperation(record.status) && items.find((i) => i.sk === 'OP')?.gsi3pk === undefined) await this.reindexOpen(record);
+    return record;
   }
 
   async setHost(id: string, hostId: string, progress: HostProgress): Promise<void> {
-    try {
-      await this.db.send(new UpdateCommand({
-        TableName: this.table,
-        Key: keys.operation(id),
-        // One map entry per host: parallel writers for different hosts never overwrite each other.
-        UpdateExpression: 'SET #hosts.#h = :p',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeNames: { '#hosts': 'hosts', '#h': hostId },
-        ExpressionAttributeValues: { ':p': progress },
-      }));
-    } catch (e) {
-      if (isConditionFailure(e)) return; // the operation is gone: nothing to record against
-      mapDynamoError(e, `recording the progress of host ${hostId} in operation ${id}`);
-    }
+    // Its own item: parallel writers for different hosts never overwrite each other, and the
+    // operation's head and plan are not rewritten. A row for an operation that is gone is never
+    // read (a record needs its head).
+    await this.db.send(new PutCommand({
+      TableName: this.table,
+      Item: { ...keys.operationHost(id, hostId), kind: 'operation-host', hostId, progress },
+    })).catch((e) => mapDynamoError(e, `recording the progress of host ${hostId} in operation ${id}`));
   }
 
   async listOpen(limit: number): Promise<OperationRecord[]> {
     if (limit <= 0) return [];
-    const found: OperationRecord[] = [];
+    const found: Record<string, unknown>[] = [];
     let start: Record<string, unknown> | undefined;
     do {
       const out = await this.db.send(new QueryCommand({
@@ -142,10 +181,39 @@ export class DynamoOperationRepository implements OperationRepository {
         ExpressionAttributeValues: { ':pk': keys.operationsOpen },
         ScanIndexForward: true, Limit: limit - found.length, ExclusiveStartKey: start,
       })).catch((e) => mapDynamoError(e, 'listing open operations'));
-      found.push(...(out.Items ?? []).map(operationFromItem));
+      found.push(...(out.Items ?? []));
       start = out.LastEvaluatedKey;
     } while (start && found.length < limit);
-    return found;
+    return this.complete(found);
+  }
+
+  /** Every item of operation `id` (head, plan, host rows), read consistently. */
+  private async items(id: string): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.db.send(new QueryCommand({
+        TableName: this.table, KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': keys.operation(id).pk }, ConsistentRead: true, ExclusiveStartKey: start,
+      })).catch((e) => mapDynamoError(e, `reading operation ${id}`));
+      items.push(...(out.Items ?? []));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return items;
+  }
+
+  /** Full records for heads found in an index: each read again with its plan and host rows (one that vanished in between is left out). */
+  private async complete(heads: readonly Record<string, unknown>[]): Promise<OperationRecord[]> {
+    const out: (OperationRecord | undefined)[] = new Array(heads.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < heads.length) {
+        const i = next++;
+        out[i] = operationFromItems(await this.items(String(heads[i]!.id)));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, heads.length) }, worker));
+    return out.filter((o): o is OperationRecord => o !== undefined);
   }
 
   private async reindexOpen(op: OperationRecord): Promise<void> {
@@ -158,4 +226,10 @@ export class DynamoOperationRepository implements OperationRepository {
       ExpressionAttributeValues: { ':pk': keys.operationsOpen, ':sk': keys.operationOpenSort(op.startedAt, op.id), ':queued': 'queued', ':running': 'running', ':paused': 'paused' },
     })).catch((e) => { if (!isConditionFailure(e)) mapDynamoError(e, `indexing open operation ${op.id}`); });
   }
+}
+
+/** A transaction cancelled because one of its conditions failed (not a conflict). */
+function isCancelledByCondition(e: unknown): boolean {
+  return (e as { name?: string }).name === 'TransactionCanceledException'
+    && ((e as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed');
 }

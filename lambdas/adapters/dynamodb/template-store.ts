@@ -113,6 +113,12 @@ export class DynamoTemplateRepository implements TemplateRepository {
 export class DynamoSiteStatusStore implements SiteStatusStore {
   constructor(private readonly db: DocClient, private readonly table: string) {}
 
+  async get(project: string, site: string): Promise<SiteStatusRecord | undefined> {
+    const out = await this.db.send(new GetCommand({ TableName: this.table, Key: siteKey(project, site) }))
+      .catch((e) => mapDynamoError(e, `reading the status of site ${site}`));
+    return out.Item ? siteFrom(out.Item) : undefined;
+  }
+
   async put(s: SiteStatusRecord): Promise<void> {
     await this.db.send(new PutCommand({
       TableName: this.table, Item: { ...s, ...siteKey(s.project, s.site), kind: 'site', gsi1pk: siteList(s.project), gsi1sk: s.site },

@@ -49,6 +49,11 @@ export class MemoryTemplateRepository implements TemplateRepository {
 export class MemorySiteStatusStore implements SiteStatusStore {
   readonly items = new Map<string, SiteStatusRecord>();
 
+  async get(project: string, site: string): Promise<SiteStatusRecord | undefined> {
+    const s = this.items.get(key(project, site));
+    return s ? copy(s) : undefined;
+  }
+
   async put(s: SiteStatusRecord): Promise<void> {
     this.items.set(key(s.project, s.site), withoutUndefined(s));
   }

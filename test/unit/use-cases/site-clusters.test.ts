@@ -1,10 +1,10 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import type { HostRecord } from '../../../lambdas/domain/model.js';
 import { siteClusterId } from '../../../lambdas/domain/templates.js';
 import { createTemplate, deleteTemplate, detachCluster, getTemplate } from '../../../lambdas/use-cases/cluster-templates.js';
 import { checkHostSite, checkSite } from '../../../lambdas/use-cases/site-clusters.js';
 import { recordPresence } from '../../../lambdas/use-cases/device-messages.js';
-import { ADMIN, PROJECT, T0, world } from './world.js';
+import { ADMIN, CLUSTER_ID, PROJECT, T0, world } from './world.js';
 
 const template = {
   name: 'shop', profile: { name: 'edge', version: '1.x' }, variables: {},
@@ -82,6 +82,38 @@ describe('zero-touch site clusters (checkSite)', () => {
     await expect(detachCluster(w.deps, ADMIN, clusterId, {})).rejects.toMatchObject({ code: 'cluster-not-attached' });
     expect(await deleteTemplate(w.deps, ADMIN, 'shop', { detach: false })).toEqual({ detached: [] });
     await expect(getTemplate(w.deps, ADMIN, 'shop')).rejects.toMatchObject({ code: 'cluster-template-not-found' });
+  });
+
+  it('costs a project without templates no site read and no site status write on a presence event', async () => {
+    const w = await world({ hosts: 1 });
+    await w.hosts.create({ id: 'x1', uid: 'x1', project: PROJECT, site: 'shop-7', tags: {}, status: 'approved', version: 1, createdAt: T0, updatedAt: T0 });
+    const list = jest.spyOn(w.deps.hosts, 'list');
+    const put = jest.spyOn(w.deps.sites, 'put');
+    await recordPresence({ ...w, checkSite: (id: string) => checkHostSite(w.deps, id) }, 'x1', { eventType: 'connected', at: Date.parse(T0) + 5 });
+    expect(await checkHostSite(w.deps, 'x1')).toBeUndefined();
+    expect(list).not.toHaveBeenCalled();
+    expect(put).not.toHaveBeenCalled();
+    expect((await w.sites.list(PROJECT, { limit: 10 })).items).toEqual([]);
+
+    // A host pre-registered for a cluster still checks its site (that is how it joins), templates or not.
+    await w.hosts.create({ id: 'x2', uid: 'x2', project: PROJECT, site: 'shop-7', tags: {}, status: 'approved', targetClusterId: CLUSTER_ID, version: 1, createdAt: T0, updatedAt: T0 });
+    expect(await checkHostSite(w.deps, 'x2')).toMatchObject({ state: 'no-template' });
+    expect(list).toHaveBeenCalledTimes(1);
+  });
+
+  it('writes a site\'s status only when it changed', async () => {
+    const { w, host, online } = await siteWorld();
+    await host('s1'); await online('s1');
+    const put = jest.spyOn(w.deps.sites, 'put');
+    const first = await checkSite(w.deps, PROJECT, 'shop-7');
+    expect(first).toMatchObject({ state: 'waiting', hosts: { seen: 1, online: 1 } });
+    w.clock.advance(60_000);
+    expect(await checkSite(w.deps, PROJECT, 'shop-7')).toMatchObject({ state: 'waiting', reason: first.reason, hosts: first.hosts });
+    expect(put).toHaveBeenCalledTimes(1);
+    await host('s2'); await online('s2');
+    expect(await checkSite(w.deps, PROJECT, 'shop-7')).toMatchObject({ state: 'waiting', hosts: { seen: 2, online: 2 } });
+    expect(put).toHaveBeenCalledTimes(2);
+    expect((await w.sites.list(PROJECT, { limit: 10 })).items).toEqual([expect.objectContaining({ site: 'shop-7', hosts: expect.objectContaining({ seen: 2 }) })]);
   });
 
   it('validates a template against the version its channel resolves to', async () => {

@@ -1,0 +1,190 @@
+/**
+ * Fleet rollouts (issue 13, Build 3–4): one profile version rolled out over many clusters in
+ * waves (a canary wave, then waves growing exponentially up to a concurrency cap), each cluster
+ * through its own verified upgrade, with abort thresholds, per-site maintenance windows and
+ * deferral of offline or busy clusters. One zod schema per wire shape, shared by the API, the
+ * workflow, the CLI and the OpenAPI document.
+ */
+import { z } from 'zod';
+import { dnsName, isoTime, listQuery, safeText, semver, siteName, tags } from './common.js';
+import { versionChannel, weekday } from './templates.js';
+
+const clusterId = z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/, 'a cluster id');
+export const rolloutId = z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/, 'a rollout id');
+
+/** A site's maintenance window, in the site's own time zone (PATCH /v1/sites/{site} sets it). */
+export const siteWindow = z.strictObject({
+  /** Days the window starts on (site-local calendar). @default every day */
+  days: z.array(weekday).min(1).max(7).optional(),
+  /** Site-local start, `HH:MM` (24 h). */
+  start: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time of day such as 02:00'),
+  durationMinutes: z.number().int().min(30).max(1440),
+});
+
+export const wavePolicy = z.strictObject({
+  /** The canary wave: a number of clusters or a percentage of the targets (rounded up). @default {clusters: 1} */
+  canary: z.union([
+    z.strictObject({ clusters: z.number().int().min(1).max(10_000) }),
+    z.strictObject({ percent: z.number().min(0.01).max(100) }),
+  ]).optional(),
+  /** Minutes to wait after the canary wave succeeded before the next wave. @default 0 */
+  soakMinutes: z.number().int().min(0).max(10_080).optional(),
+  /** `manual`: the rollout waits after the canary wave until `POST /v1/rollouts/{id}/promote`. @default auto */
+  promotion: z.enum(['auto', 'manual']).optional(),
+  /** Each later wave is the previous one times this. @default 2 */
+  growth: z.number().min(1).max(10).optional(),
+  /** No wave has more clusters than this: at most this many cluster upgrades run at once. @default 50 */
+  maxConcurrent: z.number().int().min(1).max(1000).optional(),
+});
+
+export const abortPolicy = z.strictObject({
+  /** Abort when more than this percentage of the finished clusters failed. @default 20 */
+  failurePercent: z.number().min(0).max(100).optional(),
+  /** Abort once this many clusters failed. @default none */
+  failureCount: z.number().int().min(1).max(100_000).optional(),
+  /** The thresholds apply from this many finished clusters on. @default min(5, targets) */
+  minFinished: z.number().int().min(1).max(100_000).optional(),
+});
+
+export const deferralPolicy = z.strictObject({
+  /** A cluster that was offline or busy is tried again after this many minutes. @default 5 */
+  retryMinutes: z.number().min(0.01).max(1440).optional(),
+  /** After this many minutes deferred, a cluster is skipped (reported, never upgraded by this rollout). @default 1440 */
+  giveUpMinutes: z.number().min(0.01).max(10_080).optional(),
+});
+
+/** How each cluster's own upgrade runs (the cluster upgrade API's options). */
+export const clusterUpgradeOptions = z.strictObject({
+  /** @default 'rollback' */
+  onFailure: z.enum(['rollback', 'pause']).optional(),
+  maxUnavailable: z.number().int().min(1).max(100).optional(),
+  /** Single-node clusters reboot once per OS upgrade: required to roll out to them. */
+  acknowledgeDowntime: z.boolean().optional(),
+  drainTimeoutSeconds: z.number().int().min(30).max(3600).optional(),
+});
+
+/** Everything about how a rollout proceeds; also a template's `upgradePolicy.rollout`. */
+export const rolloutPolicy = z.strictObject({
+  waves: wavePolicy.optional(),
+  abort: abortPolicy.optional(),
+  deferral: deferralPolicy.optional(),
+  upgrade: clusterUpgradeOptions.optional(),
+  /** Clusters upgrade only inside this window, evaluated in each site's time zone (sites without one: UTC). Overrides the template's. */
+  maintenanceWindow: siteWindow.optional(),
+  /** Seconds between two looks at the running clusters. @default 30 */
+  tickSeconds: z.number().int().min(1).max(600).optional(),
+});
+export type RolloutPolicy = z.infer<typeof rolloutPolicy>;
+
+/** Which clusters: the clusters attached to a template, or a selector over the project's clusters. */
+export const rolloutTargets = z.union([
+  z.strictObject({ template: dnsName }),
+  z.strictObject({ clusterIds: z.array(clusterId).min(1).max(1000) }),
+  z.strictObject({ site: z.string().max(64).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*\*?$/, 'a site name, or a prefix ending in * (shop-*)').optional(), tags: tags.optional() })
+    .refine((s) => s.site !== undefined || s.tags !== undefined, 'name a template, cluster ids, a site (prefix) or tags'),
+]);
+
+export const createRolloutBody = z.strictObject({
+  name: safeText(100).optional(),
+  targets: rolloutTargets,
+  /** The profile version (or channel: its highest published version now) every target moves to. */
+  to: z.strictObject({ version: z.union([semver, versionChannel]), name: dnsName.optional() }),
+  policy: rolloutPolicy.optional(),
+});
+
+export const rolloutStatus = z.enum(['planning', 'running', 'paused', 'aborting', 'cancelling', 'succeeded', 'incomplete', 'aborted', 'cancelled', 'superseded', 'failed']);
+export type RolloutStatus = z.infer<typeof rolloutStatus>;
+export const ROLLOUT_ENDED: readonly RolloutStatus[] = ['succeeded', 'incomplete', 'aborted', 'cancelled', 'superseded', 'failed'];
+
+/**
+ * One target cluster's state in the rollout: `pending` (not started), `waiting` (outside its
+ * maintenance window), `deferred` (offline or busy; tried again), `running` (its upgrade runs,
+ * or its rollback after a failure), `succeeded` (passed its upgrade gate), `failed` (its upgrade
+ * failed, rolled back or paused by its policy), `skipped` (deleted, detached, or deferred too long).
+ */
+export const targetState = z.enum(['pending', 'waiting', 'deferred', 'running', 'succeeded', 'failed', 'skipped']);
+export type TargetState = z.infer<typeof targetState>;
+export const TARGET_STATES = targetState.options;
+export const targetCounts = z.object(Object.fromEntries(TARGET_STATES.map((s) => [s, z.number().int()])) as Record<TargetState, z.ZodNumber>);
+export type TargetCounts = z.infer<typeof targetCounts>;
+
+export const rolloutWave = z.object({
+  index: z.number().int(),
+  size: z.number().int(),
+  counts: targetCounts,
+  startedAt: isoTime.optional(),
+  endedAt: isoTime.optional(),
+});
+
+export const rolloutTarget = z.object({
+  clusterId: z.string(),
+  position: z.number().int(),
+  wave: z.number().int(),
+  state: targetState,
+  operationId: z.string().optional(),
+  rollbackOperationId: z.string().optional(),
+  site: z.string().optional(),
+  reason: z.string().optional(),
+  /** deferred / waiting: when it is tried again. */
+  retryAt: isoTime.optional(),
+  deferredSince: isoTime.optional(),
+  startedAt: isoTime.optional(),
+  endedAt: isoTime.optional(),
+});
+export type RolloutTarget = z.infer<typeof rolloutTarget>;
+
+/** The stored rollout (small and of constant size: counts live per wave, targets per cluster). */
+export const rolloutRecord = z.object({
+  id: z.string(),
+  project: z.string(),
+  name: z.string().optional(),
+  targets: rolloutTargets,
+  to: z.object({ name: z.string(), version: z.string() }),
+  /** What was asked for (a version or a channel). */
+  requested: z.string(),
+  policy: rolloutPolicy,
+  status: rolloutStatus,
+  reason: z.string(),
+  createdBy: z.string(),
+  createdAt: isoTime,
+  updatedAt: isoTime,
+  endedAt: isoTime.optional(),
+  /** Targets found (planning) and the wave sizes once planned. */
+  total: z.number().int(),
+  waveSizes: z.array(z.number().int()),
+  /** The wave clusters are started from (earlier waves only retry deferred ones). */
+  currentWave: z.number().int(),
+  /** Manual promotion: waves up to this index may start. */
+  promotedThrough: z.number().int().optional(),
+  /** The execution allowed to act (continue-as-new replaces it). */
+  execution: z.string(),
+  ticks: z.number().int(),
+  /** Planning: where the enumeration of targets stopped (opaque). */
+  planCursor: z.string().optional(),
+  /** Mean milliseconds of a finished cluster upgrade (ETA). */
+  meanClusterMs: z.number().optional(),
+  finishedClusters: z.number().int().optional(),
+  supersededBy: z.string().optional(),
+  version: z.number().int(),
+});
+export type RolloutRecord = z.infer<typeof rolloutRecord>;
+
+/** GET /v1/rollouts/{id}: the rollout with counts overall and per wave, the ETA, and the clusters that failed or were deferred. */
+export const rolloutView = rolloutRecord.omit({ planCursor: true, execution: true, ticks: true, version: true }).extend({
+  counts: targetCounts,
+  waves: z.array(rolloutWave),
+  eta: isoTime.optional(),
+  failed: z.array(rolloutTarget),
+  deferred: z.array(rolloutTarget),
+  version: z.number().int(),
+});
+export type RolloutView = z.infer<typeof rolloutView>;
+
+export const listRolloutsQuery = listQuery.extend({ status: rolloutStatus.optional() });
+export const listRolloutTargetsQuery = listQuery.extend({ state: targetState.optional(), wave: z.coerce.number().int().min(0).max(100_000).optional() });
+export const rolloutActionBody = z.strictObject({ reason: safeText(200).optional() }).optional();
+
+/** PATCH /v1/sites/{site}: the site's time zone (maintenance windows are evaluated in it). */
+export const patchSiteBody = z.strictObject({ timezone: z.string().min(1).max(64) });
+export const siteSettings = z.object({ site: z.string(), project: z.string(), timezone: z.string(), updatedAt: isoTime });
+export const siteParam = siteName;

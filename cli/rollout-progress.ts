@@ -250,8 +250,8 @@ export function renderRolloutFrame(v: RolloutView, o: RolloutFrameOptions): stri
 function outcomeLine(v: RolloutView, now: number): string {
   const id = terminalText(v.id);
   const took = elapsed(v, now);
-  const reason = terminalText(v.reason);
-  const because = reason ? `: ${reason}` : '.';
+  const reason = terminalText(v.reason).replace(/\.+$/, '');
+  const because = reason ? `: ${reason}.` : '.';
   const c = v.counts;
   switch (v.status) {
     case 'succeeded':

@@ -72,7 +72,7 @@ export async function pollRollout(d: RolloutPollDeps): Promise<RolloutView | und
     } catch (err) {
       const why = retryable(err, seen !== undefined);
       if (!why || ++failures >= MAX_FAILED_POLLS) throw err;
-      wait = parseRetryAfter(d.retryAfter(), now()) ?? Math.min(cap, d.intervalMs * 2 ** failures);
+      wait = Math.max(MIN_INTERVAL_MS, parseRetryAfter(d.retryAfter(), now()) ?? Math.min(cap, d.intervalMs * 2 ** failures));
       d.onRetry(why, wait);
     }
     await d.sleep(Math.max(MIN_INTERVAL_MS, wait), d.signal);

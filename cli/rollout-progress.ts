@@ -197,8 +197,9 @@ function waveRows(waves: readonly Wave[], room: number): { shown: Wave[]; before
 /**
  * The rollout as lines, none longer than `width` and none containing a newline: the headline,
  * the summary line (status, counts, ETA, reason), a gate note (promotion, soak), one bar per
- * wave, the failed and deferred clusters (the first few), the final summary once it ended, and
- * the notice. Colors (when asked) only paint the summary line.
+ * wave, the failed and deferred clusters while it runs (the first few), and the notice. Once it
+ * ended the summary line says how; renderRolloutOutcome (printed below, unwrapped) says the rest.
+ * Colors (when asked) only paint the summary line.
  */
 export function renderRolloutFrame(v: RolloutView, o: RolloutFrameOptions): string[] {
   const lines: { text: string; status?: string }[] = [];
@@ -214,13 +215,12 @@ export function renderRolloutFrame(v: RolloutView, o: RolloutFrameOptions): stri
     if (v.failed.length) tail.push(`Failed (${v.counts.failed}): ${v.failed.slice(0, listed).map(targetText).join('; ')}${v.counts.failed > listed ? '; …' : ''}`);
     if (v.deferred.length) tail.push(`Deferred (${v.counts.deferred}): ${v.deferred.slice(0, listed).map(deferredText).join('; ')}${v.counts.deferred > listed ? '; …' : ''}`);
   }
-  const outcome = ended ? renderRolloutOutcome(v, o.now, { listed }) : [];
   const footer = o.live && !ended ? ['(Ctrl-C stops watching; the rollout continues)'] : [];
   if (!v.waves.length) {
     lines.push({ text: '' });
     lines.push({ text: v.status === 'planning' ? `Planning: ${v.total} target cluster(s) found so far` : 'No waves planned.' });
   } else {
-    const fixed = lines.length + 1 + (tail.length ? tail.length + 1 : 0) + (outcome.length ? outcome.length + 1 : 0) + footer.length + (o.notice ? 1 : 0);
+    const fixed = lines.length + 1 + (tail.length ? tail.length + 1 : 0) + footer.length + (o.notice ? 1 : 0);
     const { shown, before, after } = waveRows(v.waves, o.maxLines ? Math.max(3, o.maxLines - fixed) : Number.POSITIVE_INFINITY);
     const labelWidth = Math.max(...shown.map((w) => waveLabel(w).length));
     const sizeWidth = Math.max(...shown.map((w) => String(w.size).length));
@@ -233,10 +233,6 @@ export function renderRolloutFrame(v: RolloutView, o: RolloutFrameOptions): stri
     lines.push({ text: '' });
     for (const t of tail) lines.push({ text: t });
   }
-  if (outcome.length) {
-    lines.push({ text: '' });
-    outcome.forEach((t, i) => lines.push({ text: t, status: i === 0 ? v.status : undefined }));
-  }
   for (const f of footer) lines.push({ text: f });
   if (o.notice) lines.push({ text: `(${terminalText(o.notice)})` });
   return lines.map(({ text, status }) => {
@@ -246,8 +242,8 @@ export function renderRolloutFrame(v: RolloutView, o: RolloutFrameOptions): stri
   });
 }
 
-/** How a rollout ended, as its first summary line. */
-function outcomeLine(v: RolloutView, now: number): string {
+/** How a rollout ended: the outcome line, and for an abort what that means. */
+function outcomeLines(v: RolloutView, now: number): string[] {
   const id = terminalText(v.id);
   const took = elapsed(v, now);
   const reason = terminalText(v.reason).replace(/\.+$/, '');
@@ -255,17 +251,17 @@ function outcomeLine(v: RolloutView, now: number): string {
   const c = v.counts;
   switch (v.status) {
     case 'succeeded':
-      return `Rollout ${id} succeeded after ${took}: all ${c.succeeded} cluster(s) passed their upgrade gate.`;
+      return [`Rollout ${id} succeeded after ${took}: all ${c.succeeded} cluster(s) passed their upgrade gate.`];
     case 'incomplete':
-      return `Rollout ${id} ended incomplete after ${took}: ${c.succeeded} of ${v.total} cluster(s) upgraded, ${c.skipped} skipped, ${c.failed} failed${because}`;
+      return [`Rollout ${id} ended incomplete after ${took}${because}`, `${c.succeeded} of ${v.total} cluster(s) upgraded; the others were skipped or failed.`];
     case 'aborted':
-      return `Rollout ${id} aborted after ${took}${because} No new cluster was started; clusters already running finished, failed ones were handled by their on-failure policy.`;
+      return [`Rollout ${id} aborted after ${took}${because}`, 'No new cluster was started; upgrades already running finished; failed clusters were handled by their on-failure policy.'];
     case 'cancelled':
-      return `Rollout ${id} cancelled after ${took}${because} ${c.succeeded} of ${v.total} cluster(s) had been upgraded.`;
+      return [`Rollout ${id} cancelled after ${took}${because}`, `${c.succeeded} of ${v.total} cluster(s) had been upgraded.`];
     case 'superseded':
-      return `Rollout ${id} superseded${v.supersededBy ? ` by rollout ${terminalText(v.supersededBy)}` : ''} after ${took}${because}`;
+      return [`Rollout ${id} superseded${v.supersededBy ? ` by rollout ${terminalText(v.supersededBy)}` : ''} after ${took}${because}`];
     default:
-      return `Rollout ${id} failed after ${took}${because}`;
+      return [`Rollout ${id} failed after ${took}${because}`];
   }
 }
 
@@ -276,89 +272,23 @@ function outcomeLine(v: RolloutView, now: number): string {
 export function renderRolloutOutcome(v: RolloutView, now: number, o: { listed?: number } = {}): string[] {
   const id = terminalText(v.id);
   const listed = o.listed ?? 10;
-  const out = [outcomeLine(v, now), `Clusters: ${countsText(v.counts)} (of ${v.total}).`];
+  const out = [...outcomeLines(v, now), `Clusters: ${countsText(v.counts)} (of ${v.total}).`];
   if (v.failed.length) {
     out.push(`Failed (${v.counts.failed}):`);
     for (const t of v.failed.slice(0, listed)) out.push(`  ${targetText(t)}`);
     if (v.counts.failed > Math.min(listed, v.failed.length)) out.push(`  … ${v.counts.failed - Math.min(listed, v.failed.length)} more`);
   }
   if (v.deferred.length) {
-    out.push(`Deferred (${v.counts.deferred}), not upgraded by this rollout:`);
+    out.push(`Deferred (${v.deferred.length}), not upgraded by this rollout:`);
     for (const t of v.deferred.slice(0, listed)) out.push(`  ${deferredText(t)}`);
   }
   const next: string[] = [];
-  if (v.counts.failed) next.push(`edgefleet rollouts clusters ${id} --state failed`);
-  if (v.counts.skipped) next.push(`edgefleet rollouts clusters ${id} --state skipped`);
-  if (v.counts.deferred) next.push(`edgefleet rollouts clusters ${id} --state deferred`);
-  if (next.length) out.push(`Next: see why with ${next.join('  and  ')}`);
-  if (v.status === 'aborted' || v.status === 'incomplete' || v.status === 'cancelled') {
-    if (v.counts.succeeded < v.total) out.push(`Once the cause is fixed, start a new rollout for the clusters left behind (edgefleet rollouts create … --to ${terminalText(v.to.version)}); clusters already at the version have nothing to do.`);
+  if (v.counts.failed) next.push(`  edgefleet rollouts clusters ${id} --state failed     # why each one failed`);
+  if (v.counts.skipped) next.push(`  edgefleet rollouts clusters ${id} --state skipped    # which were never upgraded, and why`);
+  if (v.counts.deferred) next.push(`  edgefleet rollouts clusters ${id} --state deferred   # offline or busy ones`);
+  if (v.status !== 'succeeded' && v.status !== 'superseded' && v.counts.succeeded < v.total) {
+    next.push(`  once the cause is fixed: edgefleet rollouts create … --to ${terminalText(v.to.version)}   # clusters already there have nothing to do`);
   }
+  if (next.length) out.push('Next:', ...next);
   return out;
-}
-
-// ---------- change events (logs, non-terminal output, JSON lines) ----------
-
-export type RolloutChange =
-  | { readonly what: 'started'; readonly status: string; readonly total: number; readonly to: string; readonly waves: number }
-  | { readonly what: 'status'; readonly from: string; readonly to: string; readonly reason?: string }
-  | { readonly what: 'reason'; readonly reason: string }
-  | { readonly what: 'wave'; readonly wave: number; readonly size: number; readonly event: 'started' | 'ended'; readonly counts: TargetCounts }
-  | { readonly what: 'progress'; readonly done: number; readonly total: number; readonly counts: TargetCounts; readonly eta?: string }
-  | { readonly what: 'cluster'; readonly clusterId: string; readonly state: 'failed' | 'deferred'; readonly site?: string; readonly reason?: string; readonly retryAt?: string }
-  | { readonly what: 'gate'; readonly note: string };
-
-const sameCounts = (a: TargetCounts, b: TargetCounts): boolean => (Object.keys(b) as (keyof TargetCounts)[]).every((k) => a[k] === b[k]);
-
-/** What changed since the previous poll (the start, when there was none). Pure. */
-export function diffRollout(prev: RolloutView | undefined, next: RolloutView, now: number): RolloutChange[] {
-  const out: RolloutChange[] = [];
-  if (!prev) {
-    out.push({ what: 'started', status: next.status, total: next.total, to: `${next.to.name}@${next.to.version}`, waves: next.waves.length });
-  } else if (prev.status !== next.status) {
-    out.push({ what: 'status', from: prev.status, to: next.status, ...(next.reason ? { reason: next.reason } : {}) });
-  } else if (next.reason && next.reason !== prev.reason) {
-    out.push({ what: 'reason', reason: next.reason });
-  }
-  for (const w of next.waves) {
-    const before = prev?.waves.find((p) => p.index === w.index);
-    if (w.startedAt && !before?.startedAt && !(prev === undefined && w.endedAt)) out.push({ what: 'wave', wave: w.index, size: w.size, event: 'started', counts: w.counts });
-    if (w.endedAt && !before?.endedAt) out.push({ what: 'wave', wave: w.index, size: w.size, event: 'ended', counts: w.counts });
-  }
-  const seenFailed = new Set(prev?.failed.map((t) => t.clusterId));
-  for (const t of next.failed) if (!seenFailed.has(t.clusterId)) out.push({ what: 'cluster', clusterId: t.clusterId, state: 'failed', site: t.site, reason: t.reason });
-  const seenDeferred = new Map(prev?.deferred.map((t) => [t.clusterId, t.retryAt]));
-  for (const t of next.deferred) {
-    if (!seenDeferred.has(t.clusterId) || seenDeferred.get(t.clusterId) !== t.retryAt) out.push({ what: 'cluster', clusterId: t.clusterId, state: 'deferred', site: t.site, reason: t.reason, retryAt: t.retryAt });
-  }
-  if (prev && !sameCounts(prev.counts, next.counts)) {
-    out.push({ what: 'progress', done: finished(next.counts), total: next.total, counts: next.counts, ...(next.eta ? { eta: next.eta } : {}) });
-  }
-  const gate = gateNote(next, now);
-  if (gate && gate.split(' (in ')[0] !== (prev ? gateNote(prev, now)?.split(' (in ')[0] : undefined)) out.push({ what: 'gate', note: gate });
-  return out;
-}
-
-/** A change as one log line, e.g. `14:03:07  wave 1 ended: 4/4 done (4 succeeded)`. */
-export function describeRolloutChange(c: RolloutChange, at: Date): string {
-  const t = at.toISOString().slice(11, 19);
-  switch (c.what) {
-    case 'started':
-      return `${t}  rollout of ${terminalText(c.to)} to ${c.total} cluster(s) in ${c.waves} wave(s): ${terminalText(c.status)}`;
-    case 'status':
-      return `${t}  status ${terminalText(c.from)} → ${terminalText(c.to)}${c.reason ? `: ${terminalText(c.reason)}` : ''}`;
-    case 'reason':
-      return `${t}  reason: ${terminalText(c.reason)}`;
-    case 'wave':
-      return `${t}  wave ${c.wave}${c.wave === 0 ? ' (canary)' : ''} ${c.event}: ${c.event === 'started' ? `${c.size} cluster(s)` : `${finished(c.counts)}/${c.size} done (${countsText(c.counts)})`}`;
-    case 'progress':
-      return `${t}  ${c.done}/${c.total} done: ${countsText(c.counts)}${c.eta ? `; ETA ${clock(c.eta)}` : ''}`;
-    case 'cluster': {
-      const site = c.site ? ` (${terminalText(c.site)})` : '';
-      const retry = c.retryAt ? `; tried again at ${clock(c.retryAt)}` : '';
-      return `${t}  cluster ${terminalText(c.clusterId)}${site} ${c.state}: ${terminalText(c.reason) || (c.state === 'failed' ? 'no reason recorded' : 'offline or busy')}${retry}`;
-    }
-    case 'gate':
-      return `${t}  ${terminalText(c.note)}`;
-  }
 }

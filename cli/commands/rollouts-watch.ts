@@ -9,7 +9,8 @@ import { seg } from '../client.js';
 import type { Session } from '../context.js';
 import { ApiError, EXIT, UnreachableError } from '../errors.js';
 import { parseRetryAfter, redrawPrefix } from '../progress.js';
-import { describeRolloutChange, diffRollout, renderRolloutFrame, renderRolloutOutcome, rolloutEnded, rolloutExitCode } from '../rollout-progress.js';
+import { describeRolloutChange, diffRollout } from '../rollout-changes.js';
+import { renderRolloutFrame, renderRolloutOutcome, rolloutEnded, rolloutExitCode } from '../rollout-progress.js';
 import { MAX_FAILED_POLLS, MIN_INTERVAL_MS, abortableSleep, watchClient } from './operations-watch.js';
 
 /** Polls back off to this while nothing changes or the API throttles. */
@@ -155,7 +156,7 @@ export async function followRollout(s: Session, id: string, o: { intervalMs?: nu
       failed: final.failed.map((t) => ({ clusterId: t.clusterId, reason: t.reason })),
       deferred: final.deferred.map((t) => ({ clusterId: t.clusterId, reason: t.reason })),
     });
-  } else if (!live) {
+  } else {
     s.out.line('');
     for (const l of renderRolloutOutcome(final, Date.now())) s.out.line(l);
   }

@@ -253,7 +253,7 @@ describe('edgefleet rollouts watch', () => {
     expect(log).toContain('status running → aborted: 2 of 5 finished clusters failed (40 % > 20 %)');
     expect(log).toContain('cluster c-5 (shop-5) failed: boot state passive after reboot');
     expect(log).toContain('  c-6 (shop-6): node not Ready within 10m');
-    expect(log).toContain('Next: see why with edgefleet rollouts clusters ro-1 --state failed  and  edgefleet rollouts clusters ro-1 --state skipped');
+    expect(log).toContain('  edgefleet rollouts clusters ro-1 --state failed     # why each one failed');
     expect(r.stdout).not.toContain('\x1b[');
     expect(r.stderr).toContain('Watching rollout ro-1 (Ctrl-C stops watching; the rollout continues).');
     expect(r.stderr).toContain('Details: edgefleet rollouts get ro-1');
@@ -286,6 +286,7 @@ describe('edgefleet rollouts watch', () => {
     expect(r.stdout).toContain('evil injected');
     expect(r.stdout).toContain('(Ctrl-C stops watching; the rollout continues)');
     expect(r.stdout).not.toContain('\x1b[2J');
+    expect(r.stdout.trimEnd().split('\n').at(-1)).toBe('Clusters: 20 succeeded (of 20).');
   });
 
   it('-o json writes JSON lines ending with the outcome, the failed clusters and the exit code', async () => {

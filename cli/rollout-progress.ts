@@ -101,14 +101,15 @@ export function targetsText(t: RolloutView['targets']): string {
   return `the clusters with ${parts.join(' and ')}`;
 }
 
-/** The summary line: status, counts, ETA and reason, e.g. `running  8/20 done: 7 succeeded, 1 failed, …  ETA 14:32:05 UTC (in 18m00s)`. */
+/** The summary line: status, done, ETA, counts and reason, e.g. `running  8/20 done  ETA 14:32:05 UTC (in 18m00s)  7 ok, 1 failed, 3 running, 9 waiting`. */
 export function summaryLine(v: RolloutView, now: number): string {
   const eta = etaText(v, now);
   const reason = terminalText(v.reason);
   return [
     `${terminalText(v.status)}`,
-    `${finished(v.counts)}/${v.total} done: ${countsText(v.counts)}`,
+    `${finished(v.counts)}/${v.total} done`,
     eta ? `ETA ${eta}` : '',
+    shortCounts(v.counts).join(', '),
     reason ? `— ${reason}` : '',
   ].filter(Boolean).join('  ');
 }
@@ -132,9 +133,8 @@ function waveLabel(w: Wave): string {
   return w.index === 0 ? `Wave 0 canary` : `Wave ${w.index}`;
 }
 
-/** One wave: label, bar, done of size, then the non-zero states. */
-export function waveLine(w: Wave, labelWidth: number, sizeWidth: number): string {
-  const c = w.counts;
+/** `39 ok, 1 failed, 17 running, 2 deferred, 281 waiting`: the non-zero states, short (waiting = pending or outside its window). */
+export function shortCounts(c: TargetCounts): string[] {
   const parts: string[] = [];
   if (c.succeeded) parts.push(`${c.succeeded} ok`);
   if (c.failed) parts.push(`${c.failed} failed`);
@@ -142,6 +142,13 @@ export function waveLine(w: Wave, labelWidth: number, sizeWidth: number): string
   if (c.running) parts.push(`${c.running} running`);
   if (c.deferred) parts.push(`${c.deferred} deferred`);
   if (waitingCount(c)) parts.push(`${waitingCount(c)} waiting`);
+  return parts;
+}
+
+/** One wave: label, bar, done of size, then the non-zero states. */
+export function waveLine(w: Wave, labelWidth: number, sizeWidth: number): string {
+  const c = w.counts;
+  const parts = shortCounts(c);
   const state = w.endedAt ? 'ended' : w.startedAt ? '' : 'not started';
   const done = `${String(finished(c)).padStart(sizeWidth)}/${String(w.size).padEnd(sizeWidth)}`;
   return [waveLabel(w).padEnd(labelWidth), waveBar(c, w.size), done, [state, parts.join(', ')].filter(Boolean).join(': ')].join('  ').trimEnd();
@@ -171,7 +178,7 @@ export interface RolloutFrameOptions {
   readonly notice?: string;
   /** Terminal height: when the waves do not fit, ended and unstarted waves are summed up. */
   readonly maxLines?: number;
-  /** Failed and deferred clusters listed in the frame before "… N more". @default 5 */
+  /** Failed and deferred clusters listed in the frame before "… N more". @default 3 */
   readonly listed?: number;
   /** The live view's footer: Ctrl-C stops watching only. */
   readonly live?: boolean;
@@ -208,12 +215,18 @@ export function renderRolloutFrame(v: RolloutView, o: RolloutFrameOptions): stri
   lines.push({ text: summaryLine(v, o.now), status: v.status });
   const gate = gateNote(v, o.now);
   if (gate) lines.push({ text: gate });
-  const listed = o.listed ?? 5;
+  const listed = o.listed ?? 3;
   const ended = rolloutEnded(v.status);
   const tail: string[] = [];
   if (!ended) {
-    if (v.failed.length) tail.push(`Failed (${v.counts.failed}): ${v.failed.slice(0, listed).map(targetText).join('; ')}${v.counts.failed > listed ? '; …' : ''}`);
-    if (v.deferred.length) tail.push(`Deferred (${v.counts.deferred}): ${v.deferred.slice(0, listed).map(deferredText).join('; ')}${v.counts.deferred > listed ? '; …' : ''}`);
+    const list = (title: string, total: number, items: readonly RolloutTarget[], text: (t: RolloutTarget) => string, state: string): void => {
+      if (!items.length) return;
+      tail.push(`${title} (${total}):`);
+      for (const t of items.slice(0, listed)) tail.push(`  ${text(t)}`);
+      if (total > Math.min(listed, items.length)) tail.push(`  … ${total - Math.min(listed, items.length)} more: edgefleet rollouts clusters ${terminalText(v.id)} --state ${state}`);
+    };
+    list('Failed', v.counts.failed, v.failed, targetText, 'failed');
+    list('Deferred', v.counts.deferred, v.deferred, deferredText, 'deferred');
   }
   const footer = o.live && !ended ? ['(Ctrl-C stops watching; the rollout continues)'] : [];
   if (!v.waves.length) {

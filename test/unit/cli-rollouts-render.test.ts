@@ -30,7 +30,7 @@ describe('rollout frame', () => {
   it('draws the headline, a live summary line, one bar per wave and the deferred clusters', () => {
     expect(renderRolloutFrame(rollout(), { now: T0 + 6 * 60_000, width: 140, live: true })).toEqual([
       'Rollout ro-1  edge-k3s@1.3.0 (asked 1.x) to the clusters of template shop  elapsed 6m00s',
-      'running  3/20 done: 3 succeeded, 3 running, 1 deferred, 13 pending  ETA 10:20:00 UTC (in 14m00s)',
+      'running  3/20 done  ETA 10:20:00 UTC (in 14m00s)  3 ok, 3 running, 1 deferred, 13 waiting',
       '',
       'Wave 0 canary  [████████████████████]  1/1  ended: 1 ok',
       'Wave 1         [████████████████████]  2/2  ended: 2 ok',
@@ -38,14 +38,15 @@ describe('rollout frame', () => {
       'Wave 3         [░░░░░░░░░░░░░░░░░░░░]  0/8  not started: 8 waiting',
       'Wave 4         [░░░░░░░░░░░░░░░░░░░░]  0/5  not started: 5 waiting',
       '',
-      'Deferred (1): c-9 (shop-9): offline since 09:40, tried again at 10:10:00 UTC, deferred since 10:04:00 UTC',
+      'Deferred (1):',
+      '  c-9 (shop-9): offline since 09:40, tried again at 10:10:00 UTC, deferred since 10:04:00 UTC',
       '(Ctrl-C stops watching; the rollout continues)',
     ]);
   });
 
   it('ends with a summary naming the failed clusters and what to do next, and no Ctrl-C footer', () => {
     const lines = renderRolloutFrame(aborted, { now: T0 + 60 * 60_000, width: 200, live: true });
-    expect(lines[1]).toBe('aborted  20/20 done: 3 succeeded, 2 failed, 15 skipped  — 2 of 5 finished clusters failed (40 % > 20 %)');
+    expect(lines[1]).toBe('aborted  20/20 done  3 ok, 2 failed, 15 skipped  — 2 of 5 finished clusters failed (40 % > 20 %)');
     expect(lines.at(-1)).toBe('Wave 4         [--------------------]  5/5  not started: 5 skipped');
     expect(lines.join('\n')).not.toContain('Ctrl-C');
     expect(renderRolloutOutcome(aborted, T0)).toEqual([
@@ -59,6 +60,15 @@ describe('rollout frame', () => {
       '  edgefleet rollouts clusters ro-1 --state failed     # why each one failed',
       '  edgefleet rollouts clusters ro-1 --state skipped    # which were never upgraded, and why',
       '  once the cause is fixed: edgefleet rollouts create … --to 1.3.0   # clusters already there have nothing to do',
+    ]);
+  });
+
+  it('lists the first failed clusters in the live frame and points at the rest', () => {
+    const failed = ['c-1', 'c-2', 'c-3', 'c-4'].map((id) => target(id, { reason: 'health gate timed out' }));
+    const lines = renderRolloutFrame(rollout({ counts: counts({ succeeded: 3, failed: 7, running: 3, deferred: 1, pending: 6 }), failed, deferred: [] }), { now: T0, width: 120 });
+    expect(lines.slice(lines.indexOf('Failed (7):'))).toEqual([
+      'Failed (7):', '  c-1 (shop-1): health gate timed out', '  c-2 (shop-2): health gate timed out', '  c-3 (shop-3): health gate timed out',
+      '  … 4 more: edgefleet rollouts clusters ro-1 --state failed',
     ]);
   });
 
@@ -97,7 +107,7 @@ describe('rollout frame', () => {
 
   it('shows planning before the waves exist', () => {
     const v = rollout({ status: 'planning', waves: [], waveSizes: [], total: 340, counts: counts({ pending: 340 }), deferred: [], eta: undefined });
-    expect(renderRolloutFrame(v, { now: T0, width: 100 }).slice(1)).toEqual(['planning  0/340 done: 0 succeeded, 340 pending', '', 'Planning: 340 target cluster(s) found so far']);
+    expect(renderRolloutFrame(v, { now: T0, width: 100 }).slice(1)).toEqual(['planning  0/340 done  340 waiting', '', 'Planning: 340 target cluster(s) found so far']);
   });
 
   it('sums up the waves that do not fit the terminal, keeping those in flight', () => {

@@ -165,7 +165,7 @@ export function targetText(t: RolloutTarget): string {
 /** `c-3 (shop-3): offline, tried again at 14:05:00 UTC, deferred since 13:55:00 UTC`. */
 export function deferredText(t: RolloutTarget): string {
   const site = t.site ? ` (${terminalText(t.site)})` : '';
-  const retry = t.retryAt ? `, tried again at ${clock(t.retryAt)}` : '';
+  const retry = t.retryAt && (t.state === 'deferred' || t.state === 'waiting') ? `, tried again at ${clock(t.retryAt)}` : '';
   const since = t.deferredSince ? `, deferred since ${clock(t.deferredSince)}` : '';
   return `${terminalText(t.clusterId)}${site}: ${terminalText(t.reason) || 'offline or busy'}${retry}${since}`;
 }

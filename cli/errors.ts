@@ -13,6 +13,12 @@ export const EXIT = {
   auth: 5,
   invalid: 6,
   unavailable: 7,
+  /** A watched rollout ended `incomplete`: the clusters it reached succeeded, others were skipped (deferred too long, deleted, detached). */
+  rolloutIncomplete: 8,
+  /** A watched rollout was `aborted` by its failure thresholds. */
+  rolloutAborted: 9,
+  /** A watched rollout was `cancelled`, or `superseded` by a newer one. */
+  rolloutCancelled: 10,
   /** Ctrl-C stopped a watch (the shell convention 128 + SIGINT); the operation keeps running. */
   interrupted: 130,
 } as const;
@@ -28,6 +34,9 @@ export const EXIT_CODE_TABLE: ReadonlyArray<readonly [ExitCode, string]> = [
   [EXIT.auth, 'not authenticated or forbidden (HTTP 401/403), or no API URL/token configured'],
   [EXIT.invalid, 'invalid request (HTTP 400/413/415/422), invalid import or layers file, or rows refused by `hosts import`'],
   [EXIT.unavailable, 'control plane unreachable, timed out, throttled (429) or failing (5xx)'],
+  [EXIT.rolloutIncomplete, '`rollouts watch`: the rollout ended incomplete (some clusters skipped: deferred too long, deleted or detached)'],
+  [EXIT.rolloutAborted, '`rollouts watch`: the rollout was aborted by its failure thresholds'],
+  [EXIT.rolloutCancelled, '`rollouts watch`: the rollout was cancelled or superseded by a newer one'],
   [EXIT.interrupted, 'Ctrl-C stopped a watch (the operation keeps running; watch it again to resume)'],
 ];
 

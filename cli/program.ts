@@ -10,6 +10,7 @@ import { registerHosts } from './commands/hosts.js';
 import { registerLogin } from './commands/login.js';
 import { registerOperations } from './commands/operations.js';
 import { registerProfiles } from './commands/profiles.js';
+import { registerRollouts } from './commands/rollouts.js';
 import { registerTemplates } from './commands/templates.js';
 import { registerTokens } from './commands/tokens.js';
 import { registerUpgrades } from './commands/upgrades.js';
@@ -77,6 +78,7 @@ export function buildProgram(rt: CliRuntime): Command {
   registerProfiles(program, rt);
   registerClusters(program, rt);
   registerTemplates(program, rt);
+  registerRollouts(program, rt);
   registerOperations(program, rt);
   registerUpgrades(program, rt);
   registerAudit(program, rt);

@@ -1,19 +1,54 @@
 /** `edgefleet templates` (cluster templates), `edgefleet sites list` and `edgefleet clusters detach` (issue 13). */
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import type { cluster } from '../../lambdas/contracts/api.js';
+import { siteName } from '../../lambdas/contracts/common.js';
+import type { siteSettings } from '../../lambdas/contracts/rollouts.js';
 import { createTemplateBody, type clusterTemplate, type siteStatus } from '../../lambdas/contracts/templates.js';
 import { seg } from '../client.js';
 import { IDEMPOTENCY_HELP, action, addCommonOptions, examples, type CliRuntime } from '../context.js';
 import { CliError, EXIT } from '../errors.js';
 import type { Column } from '../output.js';
 import { parsePositiveInt } from '../parse.js';
+import { terminalText } from '../progress.js';
 import { readInputFile } from './hosts-import.js';
+import { INTERVAL_HELP, parseInterval } from './operations-watch.js';
+import { parseRolloutVersion } from './rollouts-create.js';
+import { followRollout } from './rollouts-watch.js';
 
 type Template = z.infer<typeof clusterTemplate>;
 type Site = z.infer<typeof siteStatus>;
 type Cluster = z.infer<typeof cluster>;
+type SiteSettings = z.infer<typeof siteSettings>;
+
+/** A site name as the API accepts it. */
+export function parseSiteName(text: string): string {
+  const r = siteName.safeParse(text);
+  if (!r.success) throw new InvalidArgumentError(`site "${text.slice(0, 70)}": ${r.error.issues[0]?.message ?? 'invalid'}`);
+  return text;
+}
+
+/**
+ * An IANA time zone (`Europe/Berlin`, `America/New_York`, `UTC`), in its canonical spelling.
+ * Fixed offsets (`+01:00`) and abbreviations the runtime does not know (`CEST`) are refused:
+ * a site's windows must follow its daylight-saving changes.
+ */
+export function parseTimeZone(text: string): string {
+  const t = text.trim();
+  const hint = 'expected an IANA time zone name such as Europe/Berlin, America/New_York or UTC (see `timedatectl list-timezones`)';
+  if (!/^[A-Za-z][A-Za-z0-9_+\-]*(\/[A-Za-z0-9_+\-]+)*$/.test(t) || t.length > 64) throw new InvalidArgumentError(`${hint} (got "${text.slice(0, 70)}")`);
+  try {
+    return new Intl.DateTimeFormat('en-US', { timeZone: t }).resolvedOptions().timeZone;
+  } catch {
+    throw new InvalidArgumentError(`"${t}" is not a known time zone; ${hint}`);
+  }
+}
+
+/** `Tue 14:03` in the zone, for the confirmation line. */
+export function localTimeIn(zone: string, now: number): string {
+  return new Intl.DateTimeFormat('en-GB', { timeZone: zone, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(now)).replace(',', '');
+}
 
 const TEMPLATE_COLUMNS: Column<Template>[] = [
   { header: 'NAME', value: (t) => t.name },
@@ -131,6 +166,69 @@ export function registerTemplates(program: Command, rt: CliRuntime): void {
         'No sites yet: a site appears once one of its approved hosts connects.');
     }),
   );
+
+  addCommonOptions(
+    sites
+      .command('set-timezone')
+      .description('set the time zone rollout maintenance windows of the site\'s clusters are evaluated in')
+      .argument('<site>', 'site name', parseSiteName)
+      .argument('<zone>', 'IANA time zone, e.g. Europe/Berlin', parseTimeZone),
+  ).addHelpText('after', `\nSites without a time zone use UTC.\n${examples('edgefleet sites set-timezone shop-12 Europe/Berlin', 'edgefleet sites set-timezone ship-3 UTC')}`)
+    .action(
+      action<object, [string, string]>(rt, async (s, _o, site, zone) => {
+        const res = await s.client.patch<SiteSettings>(`/v1/sites/${seg(site)}`, {
+          what: `set the time zone of site "${site}" to ${zone}`, body: { timezone: zone },
+          hints: { 404: 'list sites with `edgefleet sites list` (a site appears once one of its approved hosts connects)' },
+        });
+        if (s.out.isJson) return s.out.json(res);
+        const tz = terminalText(res.timezone) || zone;
+        let local = '';
+        try {
+          local = ` (${localTimeIn(tz, Date.now())} there now)`;
+        } catch {
+          /* a zone this machine does not know: leave the local time out */
+        }
+        s.out.line(`Site ${terminalText(res.site) || site} uses time zone ${tz}${local}; rollout maintenance windows of its clusters are evaluated in it.`);
+      }),
+    );
+
+  addCommonOptions(
+    templates
+      .command('upgrade')
+      .description('move a template to another profile version: new site clusters get it, and a rollout takes its attached clusters there')
+      .argument('<name>', 'template name')
+      .requiredOption('--to <version|channel>', 'the published version (1.3.0) or a channel (1.x)', parseRolloutVersion)
+      .option('--watch', 'follow the rollout it starts; exit 0 only when it succeeds')
+      .option('--interval <duration>', INTERVAL_HELP, parseInterval),
+  ).addHelpText('after', `
+Reads the template, then PATCHes its profile version (with the version read, so a concurrent
+change is refused: exit 4, run it again). The rollout follows the template's upgrade policy.
+${examples('edgefleet templates upgrade shop --to 1.3.0 --watch', 'edgefleet templates upgrade shop --to 1.x')}`)
+    .action(
+      action<{ to: string; watch?: boolean; interval?: number }, [string]>(rt, async (s, o, name) => {
+        const hints = { 404: 'list templates with `edgefleet templates list` (and check --project)' };
+        const t = await s.client.get<Template>(`/v1/cluster-templates/${seg(name)}`, { what: `get cluster template "${name}"`, hints });
+        const res = await s.client.patch<Template & { rolloutId?: unknown }>(`/v1/cluster-templates/${seg(name)}`, {
+          what: `move cluster template "${name}" to ${t.profile.name}@${o.to}`,
+          body: { version: t.version, profile: { name: t.profile.name, version: o.to } },
+          hints: { ...hints, 409: `a rollout of template ${name} may still be running: see \`edgefleet rollouts list --status running\`` },
+        });
+        const rolloutId = typeof res.rolloutId === 'string' ? res.rolloutId : undefined;
+        if (s.out.isJson) {
+          if (o.watch && rolloutId) s.io.stdout(JSON.stringify(res) + '\n');
+          else s.out.json(res);
+        } else {
+          s.out.line(`Cluster template ${name} now builds ${terminalText(res.profile.name)}@${terminalText(res.profile.version)}.`);
+          if (rolloutId) {
+            s.out.line(`Rollout ${terminalText(rolloutId)} started for its attached clusters.`);
+            if (!o.watch) s.out.line(`  follow live:  edgefleet rollouts watch ${rolloutId}`);
+          } else {
+            s.out.line('No rollout was started (no attached cluster needs this version); sites built from now on get it.');
+          }
+        }
+        if (o.watch && rolloutId) await followRollout(s, rolloutId, { intervalMs: o.interval });
+      }),
+    );
 
   const clusters = program.commands.find((c) => c.name() === 'clusters');
   if (!clusters) return;

@@ -43,11 +43,11 @@ describe('runCli without an API', () => {
   it('keeps the README exit-code table in step with the CLI', () => {
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
     for (const [code] of EXIT_CODE_TABLE) expect(readme).toMatch(new RegExp(`^\\| ${code} \\| \\S`, 'm'));
-    expect(EXIT_CODE_TABLE.map(([c]) => c)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 130]);
+    expect(EXIT_CODE_TABLE.map(([c]) => c)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 130]);
   });
 
   it('has help with examples on every command', async () => {
-    for (const cmd of [['hosts', 'list'], ['hosts', 'import'], ['tokens', 'create'], ['clusters', 'create'], ['profiles', 'add-version'], ['user-data'], ['login'], ['audit', 'list']]) {
+    for (const cmd of [['hosts', 'list'], ['hosts', 'import'], ['tokens', 'create'], ['clusters', 'create'], ['profiles', 'add-version'], ['user-data'], ['login'], ['audit', 'list'], ['rollouts', 'create'], ['rollouts', 'watch'], ['rollouts', 'pause'], ['sites', 'set-timezone'], ['templates', 'upgrade']]) {
       const r = await run([...cmd, '--help']);
       expect(r.code).toBe(EXIT.ok);
       expect(r.stdout).toContain('Examples:');

@@ -12,14 +12,27 @@ export interface ServiceRoleCall {
 const ARN = 'arn:{partition}';
 
 /** Keyed by the service principal that assumes the role. */
+const MACHINE_OBSERVABILITY: readonly ServiceRoleCall[] = [
+  ...['CreateLogDelivery', 'GetLogDelivery', 'UpdateLogDelivery', 'DeleteLogDelivery', 'ListLogDeliveries',
+    'PutResourcePolicy', 'DescribeResourcePolicies', 'DescribeLogGroups'].map((a) => ({ action: `logs:${a}`, resource: '*' })),
+  ...['PutTraceSegments', 'PutTelemetryRecords', 'GetSamplingRules', 'GetSamplingTargets'].map((a) => ({ action: `xray:${a}`, resource: '*' })),
+];
+
+/** The key of a service role's calls: the service, except the rollout machine (`states.amazonaws.com:rollout`), whose only task is the step function. */
+export const serviceRoleKey = (roleLogicalId: string, service: string): string =>
+  service === 'states.amazonaws.com' && roleLogicalId.startsWith('WorkflowsRolloutRole') ? `${service}:rollout` : service;
+
 export const SERVICE_ROLE_CALLS: Readonly<Record<string, readonly ServiceRoleCall[]>> = {
-  // Every state machine: its Lambda tasks, vended log delivery to its log group, X-Ray tracing.
+  // Every cluster workflow machine: its Lambda tasks, vended log delivery to its log group, X-Ray tracing.
   'states.amazonaws.com': [
     { action: 'lambda:InvokeFunction', resource: '{function:edgefleet-workflow-step}' },
     { action: 'lambda:InvokeFunction', resource: '{function:edgefleet-workflow-host-command}' },
-    ...['CreateLogDelivery', 'GetLogDelivery', 'UpdateLogDelivery', 'DeleteLogDelivery', 'ListLogDeliveries',
-      'PutResourcePolicy', 'DescribeResourcePolicies', 'DescribeLogGroups'].map((a) => ({ action: `logs:${a}`, resource: '*' })),
-    ...['PutTraceSegments', 'PutTelemetryRecords', 'GetSamplingRules', 'GetSamplingTargets'].map((a) => ({ action: `xray:${a}`, resource: '*' })),
+    ...MACHINE_OBSERVABILITY,
+  ],
+  // The rollout machine: only the step function (its tick and fail).
+  'states.amazonaws.com:rollout': [
+    { action: 'lambda:InvokeFunction', resource: '{function:edgefleet-workflow-step}' },
+    ...MACHINE_OBSERVABILITY,
   ],
   // The IoT rules' CloudWatch Logs error action: finds or creates a stream, then writes.
   'iot.amazonaws.com': ['CreateLogStream', 'DescribeLogStreams', 'PutLogEvents'].map((a) => ({

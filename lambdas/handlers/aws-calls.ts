@@ -13,7 +13,7 @@
  * `{deadLetterQueue}` its dead-letter queue. Sample ids (h-1, c0ffee…) stand for any.
  */
 import { HANDLER_ENV } from '../contracts/routes.js';
-import { IDEMPOTENCY_KEY_SECRET, WORKFLOW_ENV, type WorkflowKind } from '../contracts/workflows.js';
+import { IDEMPOTENCY_KEY_SECRET, WORKFLOW_ENV, type MachineKind } from '../contracts/workflows.js';
 
 export interface AwsCall {
   readonly action: string;
@@ -43,6 +43,7 @@ export const ADAPTER_ACTIONS = {
   'events/eventbridge-publisher': ['events:PutEvents'],
   'dynamodb/tunnel-repository': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
   'dynamodb/template-store': ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+  'dynamodb/rollout-store': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
   'dynamodb/troubleshoot-grant-repository': ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
   'iot/command-publisher': ['iot:DescribeEndpoint', 'iot:Publish'],
   /** Presigning signs offline (no request): the URL carries these actions of the role. */
@@ -122,13 +123,13 @@ export const FINGERPRINT_KEY_CALLS: readonly AwsCall[] = [{
   action: 'secretsmanager:GetSecretValue', resource: `${ARN}:secretsmanager:{region}:{account}:secret:{env:${WORKFLOW_ENV.secretPrefix}}${IDEMPOTENCY_KEY_SECRET}-AbCdEf`, via: 'secrets/secrets-manager-store',
 }];
 
-const KINDS: readonly WorkflowKind[] = ['create-cluster', 'scale-out', 'scale-in', 'reconfigure', 'delete-cluster', 'upgrade-cluster'];
+const KINDS: readonly MachineKind[] = ['create-cluster', 'scale-out', 'scale-in', 'reconfigure', 'delete-cluster', 'upgrade-cluster', 'rollout'];
 
 /**
  * Step Functions calls of the workflow engine: StartExecution on a machine, StopExecution on an
  * execution; SendTaskSuccess/Failure have no resource (the task token names the task): "*".
  */
-export function workflowCalls(action: string, kinds: readonly WorkflowKind[] = KINDS): AwsCall[] {
+export function workflowCalls(action: string, kinds: readonly MachineKind[] = KINDS): AwsCall[] {
   if (action === 'states:SendTaskSuccess' || action === 'states:SendTaskFailure') return [{ action, resource: '*', via: 'sfn/workflow-engine' }];
   return kinds.map((kind) => ({
     action, resource: action === 'states:StopExecution' ? `{execution:${kind}}` : `{stateMachine:${kind}}`, via: 'sfn/workflow-engine',
@@ -139,7 +140,7 @@ export function workflowCalls(action: string, kinds: readonly WorkflowKind[] = K
 const HTTP_STATE_ADAPTERS: readonly AdapterName[] = [
   'dynamodb/token-repository', 'dynamodb/host-repository', 'dynamodb/health-store', 'dynamodb/device-plane-stores', 'dynamodb/profile-repository',
   'dynamodb/cluster-repository', 'dynamodb/operation-repository', 'dynamodb/idempotency-store', 'dynamodb/registration-store',
-  'dynamodb/tunnel-repository', 'dynamodb/template-store',
+  'dynamodb/tunnel-repository', 'dynamodb/template-store', 'dynamodb/rollout-store',
 ];
 const READS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
 const state = HANDLER_ENV.stateTable;

@@ -148,7 +148,7 @@ export class ClusterWorkflows extends Construct {
       });
       acknowledgeNag(machine.role, 'AwsSolutions-IAM5[Resource::*]',
         'CloudWatch Logs delivery (logs:CreateLogDelivery, …) and X-Ray (xray:PutTraceSegments, …) support no resource-level permissions; CDK adds exactly those statements for logging and tracing.');
-      for (const f of [step, hostCommand]) {
+      for (const f of kind === 'rollout' ? [step] : [step, hostCommand]) {
         acknowledgeNag(machine.role, `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(f.function.node.defaultChild as never)}.Arn>:*]`,
           'lambda:InvokeFunction on the function\'s versions/aliases (<arn>:*) as CDK grants for LambdaInvoke; limited to this one workflow function.');
       }

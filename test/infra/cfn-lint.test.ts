@@ -17,8 +17,8 @@ if (!available) console.warn('cfn-lint is not installed: test/infra/cfn-lint.tes
   const templateFile = path.join(outdir, assembly.getStackByName(stack.stackName).templateFile);
   const machines = extractStateMachines(templateFile, path.join(outdir, 'state-machines'));
 
-  it('reports no error on the template and the six state machine definitions', () => {
-    expect(machines).toHaveLength(6);
+  it('reports no error on the template and the seven state machine definitions (six cluster workflows and the rollout)', () => {
+    expect(machines).toHaveLength(7);
     const result = cfnLint([templateFile, ...machines]);
     expect({ errors: result.errors, output: result.output.split('\n').filter((l) => /:E\d{4}:/.test(l)) }).toEqual({ errors: false, output: [] });
   }, 120_000);

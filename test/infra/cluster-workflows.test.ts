@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { Duration } from 'aws-cdk-lib';
 import { Capture, Match } from 'aws-cdk-lib/assertions';
-import { WORKFLOW_ENV, WORKFLOWS, type WorkflowKind } from '../../lambdas/contracts/workflows.js';
+import { WORKFLOW_ENV, WORKFLOWS, type MachineKind, type WorkflowKind } from '../../lambdas/contracts/workflows.js';
 import { scanTemplateAsl } from '../../lib/asl-guard.js';
 import { OPERATION_FAILED_ERROR } from '../../lib/constructs/cluster-workflows.js';
 import { functionIdOf, logicalIdOf, statementsOfFunction, synthStack, tableActions, type Statement } from './helpers.js';
@@ -13,12 +13,13 @@ const { stack, template } = synthStack();
 const json = template.toJSON();
 const resources = json.Resources as Record<string, any>;
 const KINDS = Object.keys(WORKFLOWS) as WorkflowKind[];
-const machineId = (kind: WorkflowKind) => logicalIdOf(stack.workflows.stateMachines[kind]);
+const machineId = (kind: MachineKind) => logicalIdOf(stack.workflows.stateMachines[kind]);
+const ALL: MachineKind[] = [...KINDS, 'rollout'];
 const stepId = logicalIdOf(stack.workflows.functions.step.function);
 const hostCommandId = logicalIdOf(stack.workflows.functions.hostCommand.function);
 
 /** The definition with intrinsics joined in: GetAtt → `arn:aws:lambda:…:function:<LogicalId>`, Ref → a fixed value. */
-function definitionOf(kind: WorkflowKind): any {
+function definitionOf(kind: MachineKind): any {
   const part = (p: unknown): string => {
     if (typeof p === 'string') return p;
     const v = p as Record<string, any>;
@@ -38,7 +39,7 @@ const allActions = (st: readonly Statement[]) => new Set(st.flatMap((s) => [s.Ac
 
 describe('cluster workflows (WORKFLOWS → state machines)', () => {
   it('one Standard state machine per workflow, traced, logging ALL to a log group with retention, with the execution timeout', () => {
-    template.resourceCountIs('AWS::StepFunctions::StateMachine', KINDS.length);
+    template.resourceCountIs('AWS::StepFunctions::StateMachine', KINDS.length + 1);
     const retained = Object.keys(template.findResources('AWS::Logs::LogGroup', { Properties: { RetentionInDays: 90 } }));
     for (const kind of KINDS) {
       const logGroup = new Capture();
@@ -124,9 +125,32 @@ describe('cluster workflows (WORKFLOWS → state machines)', () => {
       expect(task.Catch).toBeUndefined();
     });
 
+  it('the rollout: Tick (retried, caught into RecordFailure → Fail) → Done? → Wait $.tick.waitSeconds → Tick; 7-day timeout; valid ASL', () => {
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineName: 'TestStack-Rollout', StateMachineType: 'STANDARD', TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: false }),
+    });
+    const d = definitionOf('rollout');
+    expect(d.TimeoutSeconds).toBe(7 * 86_400);
+    expect(d.StartAt).toBe('Tick');
+    const tick = d.States.Tick;
+    expect(tick).toMatchObject({ Type: 'Task', Next: 'Done?', ResultPath: '$.tick' });
+    expect(tick.Parameters.FunctionName).toBe(fnArn(stepId));
+    expect(tick.Parameters.Payload).toEqual({ action: 'rollout-tick', 'rolloutId.$': '$.rolloutId', 'execution.$': '$$.Execution.Name' });
+    expect(tick.Retry).toEqual(expect.arrayContaining([expect.objectContaining({ ErrorEquals: ['States.ALL'], MaxAttempts: 3 })]));
+    expect(tick.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'RecordFailure' }]);
+    expect(d.States['Done?']).toMatchObject({ Type: 'Choice', Default: 'Wait', Choices: [{ Variable: '$.tick.done', BooleanEquals: true, Next: 'Ended' }] });
+    expect(d.States.Wait).toEqual({ Type: 'Wait', SecondsPath: '$.tick.waitSeconds', Next: 'Tick' });
+    expect(d.States.RecordFailure.Parameters.Payload).toMatchObject({ action: 'rollout-fail' });
+    expect(d.States.Failed).toMatchObject({ Type: 'Fail', Error: 'EdgeFleet.RolloutFailed' });
+    // Only the step function: the rollout sends no host command itself.
+    expect(JSON.stringify(d)).not.toContain(hostCommandId);
+    expect(aslValidator(d).errorsText('\n')).toBe('');
+  });
+
   it('uses nothing the local engine cannot run (no JSONata, Assign, heartbeats)', () => {
     const scan = scanTemplateAsl(json);
-    expect([...scan.scanned].sort()).toEqual(KINDS.map(machineId).sort());
+    expect([...scan.scanned].sort()).toEqual(ALL.map(machineId).sort());
     expect(scan.findings).toEqual([]);
   });
 
@@ -152,7 +176,7 @@ describe('who may drive the workflows', () => {
   const stateId = logicalIdOf(stack.data.stateTable);
   const auditId = logicalIdOf(stack.data.auditTable);
   const refsMachine = (r: string) => KINDS.some((k) => r === `{"Ref":"${machineId(k)}"}`);
-  const machineArns = KINDS.map((k) => ({ Ref: machineId(k) }));
+  const machineArns = ALL.map((k) => ({ Ref: machineId(k) }));
   const env = (id: string) => resources[id].Properties.Environment.Variables;
 
   it('the clusters API may stop executions of its workflows (pause, cancel, delete during create), nothing else', () => {

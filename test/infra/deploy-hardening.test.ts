@@ -86,8 +86,8 @@ describe('deployment hardening', () => {
   });
 
   it('state machine logs keep no execution data (task tokens, operation inputs)', () => {
-    template.resourceCountIs('AWS::StepFunctions::StateMachine', 6);
-    template.resourcePropertiesCountIs('AWS::StepFunctions::StateMachine', { LoggingConfiguration: { IncludeExecutionData: false } }, 6);
+    template.resourceCountIs('AWS::StepFunctions::StateMachine', 7);
+    template.resourcePropertiesCountIs('AWS::StepFunctions::StateMachine', { LoggingConfiguration: { IncludeExecutionData: false } }, 7);
   });
 
   it('the device policy survives stack deletion (attached to every device certificate)', () => {

@@ -8,7 +8,7 @@ import { WORKFLOW_AWS_CALLS } from '../../lambdas/handlers/workflow/aws-calls.js
 import { EVENT_AWS_CALLS } from '../../lambdas/handlers/events/aws-calls.js';
 import { WORKFLOW_ENV } from '../../lambdas/contracts/workflows.js';
 import { EdgeFleetStack } from '../../lib/edgefleet-stack.js';
-import { SERVICE_ROLE_CALLS } from '../../lib/service-role-calls.js';
+import { SERVICE_ROLE_CALLS, serviceRoleKey } from '../../lib/service-role-calls.js';
 import { TemplateResolver, type Environment } from './template-resolver.js';
 
 /**
@@ -132,8 +132,8 @@ describe('IAM proven against AWS authorization data (stack for 123456789012 / eu
     .map(([id, r]) => [id, r.Properties.AssumeRolePolicyDocument.Statement[0].Principal.Service as string] as const)
     .filter(([, service]) => service !== 'lambda.amazonaws.com');
 
-  it('the service roles are the six state machines\' and the IoT rules\' error action role', () => {
-    expect(serviceRoles.map(([, s]) => s).sort()).toEqual([...Array(6).fill('states.amazonaws.com'), 'iot.amazonaws.com'].sort());
+  it('the service roles are the seven state machines\' (six cluster workflows and the rollout) and the IoT rules\' error action role', () => {
+    expect(serviceRoles.map(([, s]) => s).sort()).toEqual([...Array(7).fill('states.amazonaws.com'), 'iot.amazonaws.com'].sort());
   });
 
   it.each(serviceRoles)('%s (%s): every call allowed, every granted action called', async (roleId, service) => {
@@ -147,7 +147,7 @@ describe('IAM proven against AWS authorization data (stack for 123456789012 / eu
       if (!fnArn) throw new Error(`unknown placeholder {${v}}`);
       return fnArn;
     };
-    const calls = SERVICE_ROLE_CALLS[service]!.map((c) => ({ action: c.action, resource: fill(c.resource, vars) }));
+    const calls = SERVICE_ROLE_CALLS[serviceRoleKey(roleId, service)]!.map((c) => ({ action: c.action, resource: fill(c.resource, vars) }));
     const { denied, unused } = await prove(resolver.getAtt(roleId, 'Arn'), policiesOf(roleId), calls);
     expect({ roleId, denied }).toEqual({ roleId, denied: [] });
     expect({ roleId, unused }).toEqual({ roleId, unused: [] });

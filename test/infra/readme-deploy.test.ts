@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { WORKFLOWS } from '../../lambdas/contracts/workflows.js';
+import { machineSpecs } from '../../lib/constructs/cluster-workflows.js';
 import { synthStack } from './helpers.js';
 
 /** README "Deploying to AWS" must match the synthesized default stack (Cognito issuer). */
@@ -42,10 +42,10 @@ describe('README "Deploying to AWS" matches the template', () => {
     expect(documented).toEqual(byRetention);
   });
 
-  it('names all six state machines', () => {
+  it('names all seven state machines', () => {
     const section = readme.slice(readme.indexOf('## Deploying to AWS'), readme.indexOf('### First sign-in'));
-    for (const spec of Object.values(WORKFLOWS)) expect(section).toContain(`\`<stack>-${spec.constructId}\``);
-    expect(Object.keys(WORKFLOWS)).toHaveLength(6);
+    for (const [, spec] of machineSpecs()) expect(section).toContain(`\`<stack>-${spec.constructId}\``);
+    expect(machineSpecs()).toHaveLength(7);
   });
 
   it('keeps the first sign-in section', () => {

@@ -1,4 +1,4 @@
-import { BatchWriteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { rolloutRecord, rolloutTarget, TARGET_STATES, targetCounts, type RolloutRecord, type RolloutStatus, type RolloutTarget, type TargetState } from '../../contracts/rollouts.js';
 import { STATE_TABLE } from '../../contracts/tables.js';
@@ -100,15 +100,13 @@ export class DynamoRolloutStore implements RolloutStore {
   }
 
   async addTargets(id: string, targets: readonly RolloutTarget[], plan: { expectedTotal: number; planCursor?: string }, now: string): Promise<boolean> {
-    // Each position is written once: a retried planning page writes the same targets again (no-op).
-    for (let i = 0; i < targets.length; i += 25) {
-      let items: Record<string, unknown>[] = targets.slice(i, i + 25).map((t) => ({ PutRequest: { Item: { ...t, ...targetKey(id, t.position), kind: 'rollout-target' } } }));
-      for (let attempt = 0; items.length > 0; attempt++) {
-        const out = await this.db.send(new BatchWriteCommand({ RequestItems: { [this.table]: items } }))
-          .catch((e) => mapDynamoError(e, `recording the targets of rollout ${id}`));
-        items = (out.UnprocessedItems?.[this.table] ?? []) as Record<string, unknown>[];
-        if (items.length > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt)));
-      }
+    // Each position is written once: a retried planning page finds its targets there (no-op).
+    // One PutItem each (no BatchWriteItem: the functions are granted item actions only); a page is at most PLAN_PAGE.
+    for (const t of targets) {
+      const { wave: _w, ...item } = t;
+      await this.db.send(new PutCommand({
+        TableName: this.table, Item: { ...item, ...targetKey(id, t.position), kind: 'rollout-target' }, ConditionExpression: 'attribute_not_exists(pk)',
+      })).catch((e) => { if (!isConditionFailure(e)) mapDynamoError(e, `recording the targets of rollout ${id}`); });
     }
     try {
       await this.db.send(new UpdateCommand({
@@ -176,10 +174,11 @@ export class DynamoRolloutStore implements RolloutStore {
       } });
     }
     if (move.whileRollout) {
+      // A no-op update conditioned on the rollout's state (an UpdateItem, which the functions are granted, not a ConditionCheckItem).
       const vals = Object.fromEntries(move.whileRollout.map((s, i) => [`:s${i}`, s]));
-      items.push({ ConditionCheck: {
-        TableName: this.table, Key: rolloutKey(id), ConditionExpression: `#st IN (${Object.keys(vals).join(', ')})`,
-        ExpressionAttributeNames: { '#st': 'status' }, ExpressionAttributeValues: vals,
+      items.push({ Update: {
+        TableName: this.table, Key: rolloutKey(id), UpdateExpression: 'SET #u = #u', ConditionExpression: `#st IN (${Object.keys(vals).join(', ')})`,
+        ExpressionAttributeNames: { '#st': 'status', '#u': 'updatedAt' }, ExpressionAttributeValues: vals,
       } });
     }
     try {

@@ -11,7 +11,7 @@ import { DEVICE_PLANE_ADAPTERS } from '../iot/aws-calls.js';
 
 export const WORKFLOW_STATE_ADAPTERS: readonly AdapterName[] = [
   ...DEVICE_PLANE_ADAPTERS, 'dynamodb/token-repository', 'dynamodb/host-repository', 'dynamodb/profile-repository',
-  'dynamodb/cluster-repository', 'dynamodb/operation-repository',
+  'dynamodb/cluster-repository', 'dynamodb/operation-repository', 'dynamodb/rollout-store', 'dynamodb/template-store',
 ];
 /** The host repository joins each host's presence, health and last report with the health store's BatchGetItem. */
 export const HOST_JOIN_CALLS: readonly AwsCall[] = tableCalls(HANDLER_ENV.stateTable, ['dynamodb/health-store'], ['dynamodb:BatchGetItem']);
@@ -26,7 +26,8 @@ export const WORKFLOW_AWS_CALLS: Readonly<Record<string, readonly AwsCall[]>> = 
   'edgefleet-workflow-step': [
     ...base, ...COMMAND_PUBLISH_CALLS,
     ...secretCalls(['secretsmanager:CreateSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:DeleteSecret']),
-    ...workflowCalls('states:StartExecution', ['upgrade-cluster']),
+    // A failed upgrade starts its rollback; a rollout tick starts cluster upgrades and continues the rollout as a new execution.
+    ...workflowCalls('states:StartExecution', ['upgrade-cluster', 'rollout']),
   ],
   // Sends one host its command (join token from the secret) and may complete its own task.
   'edgefleet-workflow-host-command': [

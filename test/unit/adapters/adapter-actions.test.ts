@@ -22,7 +22,7 @@ const SERVICE: Record<string, string> = {
 /** lib-dynamodb document commands → the DynamoDB actions IAM authorizes them as. */
 const DOCUMENT: Record<string, string[]> = {
   Get: ['GetItem'], Put: ['PutItem'], Update: ['UpdateItem'], Delete: ['DeleteItem'], Query: ['Query'], Scan: ['Scan'],
-  BatchGet: ['BatchGetItem'], BatchWrite: ['PutItem', 'DeleteItem'], TransactGet: ['GetItem'],
+  BatchGet: ['BatchGetItem'], BatchWrite: ['BatchWriteItem'], TransactGet: ['GetItem'],
 };
 
 /** The IAM actions `source` can cause, from the commands it constructs. */

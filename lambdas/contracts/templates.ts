@@ -6,6 +6,9 @@
 import { z } from 'zod';
 import { dnsName, isoTime, listQuery, resourceVersion, safeText, semver, tagKey, tags } from './common.js';
 import { variableValue, variableValues } from './api.js';
+import { rolloutPolicy, weekday } from './rollout-policy.js';
+
+export { weekday } from './rollout-policy.js';
 
 /** `1.x` or `1.4.x`: the highest published version of the profile matching it. */
 export const versionChannel = z.string().max(32).regex(/^\d+\.(x|\d+\.x)$/, 'a version channel such as 1.x or 1.4.x');
@@ -35,11 +38,19 @@ export const templateTopology = z.strictObject({
 }).refine((t) => t.vipTag !== undefined || t.controlPlane.every((r) => r.size === 1),
   { message: 'a control plane of more than one node needs a VIP: set vipTag (the host tag that carries each site\'s VIP)', path: ['vipTag'] });
 
-export const weekday = z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']);
-/** Stored for the rollouts of a later build; validated, not acted on yet. */
+/**
+ * How the template's clusters are upgraded when its profile version changes: the rollout that a
+ * PATCH of `profile` starts (waves, abort thresholds, deferral), each cluster's upgrade options,
+ * the maintenance window (in each site's time zone), and what a new version does while a
+ * rollout of the template still runs (`refuse`: 409; `supersede`: the running one stops
+ * starting clusters and ends `superseded`).
+ */
 export const upgradePolicy = z.strictObject({
   maxUnavailable: z.number().int().min(1).max(100).optional(),
   onFailure: z.enum(['rollback', 'pause']).optional(),
+  rollout: rolloutPolicy.optional(),
+  /** @default refuse */
+  onNewVersion: z.enum(['refuse', 'supersede']).optional(),
   maintenanceWindow: z.strictObject({
     days: z.array(weekday).min(1).max(7).optional(),
     /** Local time of the site, `HH:MM` (24 h). */
@@ -87,6 +98,8 @@ export const clusterTemplate = z.object({
   topology: templateTopology,
   selector: templateSelector,
   upgradePolicy: upgradePolicy.optional(),
+  /** The rollout its last profile change started (GET /v1/rollouts/{id}). */
+  rolloutId: z.string().optional(),
   createdBy: z.string(),
   version: z.number().int(),
   createdAt: isoTime,

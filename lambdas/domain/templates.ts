@@ -17,6 +17,9 @@ export interface UpgradePolicy {
   readonly maxUnavailable?: number;
   readonly onFailure?: 'rollback' | 'pause';
   readonly maintenanceWindow?: { readonly days?: readonly string[]; readonly start: string; readonly durationMinutes: number };
+  /** The rollout policy (contracts/rollout-policy.ts), parsed where a rollout starts. */
+  readonly rollout?: object;
+  readonly onNewVersion?: 'refuse' | 'supersede';
 }
 
 export interface TemplateRecord {
@@ -33,6 +36,8 @@ export interface TemplateRecord {
   readonly topology: TemplateTopology;
   readonly selector: TemplateSelector;
   readonly upgradePolicy?: UpgradePolicy;
+  /** The rollout its last profile change started. */
+  readonly rolloutId?: string;
   readonly createdBy: string;
   readonly version: number;
   readonly createdAt: string;

@@ -8,6 +8,11 @@ import type { Page, PageRequest } from '../ports/index.js';
 import type { SecretStore } from '../ports/workflow.js';
 import type { SiteStatusStore, TemplateRepository } from '../ports/templates.js';
 import { mutate, read, visible, type Deps, type RequestContext } from './context.js';
+import { resolveTemplateProfile } from './profile-versions.js';
+import type { RolloutApiDeps } from './rollout-deps.js';
+import { plannedBump, startBumpRollout } from './template-rollout.js';
+
+export { publishedVersions, resolveTemplateProfile } from './profile-versions.js';
 
 export interface TemplateDeps extends Deps {
   readonly templates: TemplateRepository;
@@ -19,7 +24,6 @@ export interface TemplateDeps extends Deps {
 /** The zero-touch check reads every template of a project for each event: a project has at most this many. */
 export const MAX_TEMPLATES_PER_PROJECT = 50;
 /** Published versions a channel is resolved among (the newest of the first this many). */
-const MAX_VERSIONS_READ = 500;
 /** A delete with ?detach=true detaches at most this many clusters per request (then repeat it). */
 const DETACH_PER_REQUEST = 100;
 
@@ -27,34 +31,6 @@ export const templateNotFound = (id: string) => () =>
   new NotFoundError('cluster-template-not-found', `cluster template ${id} does not exist in this project; list them with GET /v1/cluster-templates (edgefleet templates list)`);
 const clusterNotFound = (id: string) => () => new NotFoundError('cluster-not-found', `cluster ${id} does not exist in this project`);
 
-/** Published versions of a profile (bounded read). */
-export async function publishedVersions(deps: Pick<Deps, 'profiles'>, project: string, profile: string): Promise<ProfileVersionRecord[]> {
-  const out: ProfileVersionRecord[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await deps.profiles.listVersions(project, profile, { limit: 100, ...(cursor ? { cursor } : {}) });
-    out.push(...page.items.filter((v) => v.status === 'published'));
-    cursor = page.nextCursor;
-  } while (cursor && out.length < MAX_VERSIONS_READ);
-  return out;
-}
-
-/** The published profile version a template's version or channel means now; 422 naming what is missing. */
-export async function resolveTemplateProfile(deps: Pick<Deps, 'profiles'>, project: string, spec: { name: string; version: string }, path = 'profile'): Promise<ProfileVersionRecord> {
-  const profile = await deps.profiles.get(project, spec.name);
-  if (!profile || profile.project !== project) {
-    throw new ValidationError('profile-not-found', `profile ${spec.name} does not exist in this project; create it first (edgefleet profiles create)`, { errors: [{ path: `${path}.name`, message: 'unknown profile' }] });
-  }
-  const published = await publishedVersions(deps, project, spec.name);
-  const version = resolveVersion(spec.version, published.map((v) => v.version));
-  const pv = published.find((v) => v.version === version);
-  if (!pv) {
-    const known = published.map((v) => v.version).slice(0, 10).join(', ') || 'none';
-    throw new UnprocessableError('profile-version-unresolved', `no published version of profile ${spec.name} matches ${spec.version} (published: ${known}); publish one or name another version`,
-      { errors: [{ path: `${path}.version`, message: `no published version matches ${spec.version}` }] });
-  }
-  return pv;
-}
 
 type Values = Readonly<Record<string, string | number | boolean>>;
 
@@ -106,8 +82,14 @@ export async function listTemplates(deps: TemplateDeps, ctx: RequestContext, pag
   return deps.templates.list(ctx.project, page);
 }
 
-/** update-cluster-template: what it builds next; attached clusters are not changed (a rollout's job, later). */
-export async function updateTemplate(deps: TemplateDeps, ctx: RequestContext, id: string, input: z.infer<typeof patchTemplateBody>): Promise<TemplateRecord> {
+/**
+ * update-cluster-template: what it builds next. A change of the profile version (or channel) that
+ * resolves to another published version starts a rollout of the attached clusters to it, with the
+ * template's upgrade policy (`upgradePolicy.rollout`); while one of its rollouts still runs, a new
+ * version is refused (409) or supersedes it (`onNewVersion: supersede`: it stops starting clusters
+ * and ends `superseded`).
+ */
+export async function updateTemplate(deps: TemplateDeps & RolloutApiDeps, ctx: RequestContext, id: string, input: z.infer<typeof patchTemplateBody>): Promise<TemplateRecord> {
   return mutate(deps, ctx, {
     action: 'clusters:create', audit: 'cluster-template.update', resource: `cluster-template/${id}`,
     run: async () => {
@@ -115,6 +97,7 @@ export async function updateTemplate(deps: TemplateDeps, ctx: RequestContext, id
       if (cur.version !== input.version) throw new VersionMismatchError(`cluster template ${id}`, input.version);
       const profile = input.profile ?? cur.profile;
       const pv = await resolveTemplateProfile(deps, ctx.project, profile);
+      const bump = input.profile ? await plannedBump(deps, cur, pv.version) : undefined;
       const checked = checkTemplateValues(cur, pv, input.variables ?? {}, cur);
       for (const [name, value] of Object.entries(checked.secretValues)) await deps.secrets.put(templateSecretName(ctx.project, id, name), value);
       const { values, secrets } = checked.variables;
@@ -124,9 +107,11 @@ export async function updateTemplate(deps: TemplateDeps, ctx: RequestContext, id
         ...(Object.keys(values).length ? { variables: values } : {}), ...(secrets.length ? { secretVariables: [...secrets] } : {}),
         topology: input.topology ?? cur.topology, selector: input.selector ?? cur.selector,
         ...(input.upgradePolicy ? { upgradePolicy: input.upgradePolicy } : {}), updatedAt: deps.clock.now().toISOString(),
+        ...(bump ? { rolloutId: bump.rolloutId } : {}),
       };
       const out = await deps.templates.replace(next, input.version);
       if (!out) throw new VersionMismatchError(`cluster template ${id}`, input.version);
+      if (bump) await startBumpRollout(deps, ctx, out, bump);
       return out;
     },
     describe: (t) => ({ detail: `version ${t.version}` }),

@@ -5,7 +5,7 @@ import { sumCounts } from '../domain/rollout.js';
 import { estimateEnd, isTimeZone, planWaves, waveOf } from '../domain/rollout-rules.js';
 import type { Page, PageRequest } from '../ports/index.js';
 import type { SiteSettingsRecord } from '../ports/rollouts.js';
-import { resolveTemplateProfile } from './cluster-templates.js';
+import { resolveTemplateProfile } from './profile-versions.js';
 import { mutate, read, visible, type RequestContext } from './context.js';
 import { wavePolicyOf, type RolloutApiDeps } from './rollout-deps.js';
 
@@ -30,7 +30,7 @@ export async function createRollout(deps: RolloutApiDeps, ctx: RequestContext, b
   });
 }
 
-export async function startRollout(deps: RolloutApiDeps, owner: { project: string; requestedBy: string }, body: z.infer<typeof createRolloutBody>): Promise<RolloutRecord> {
+export async function startRollout(deps: RolloutApiDeps, owner: { project: string; requestedBy: string }, body: z.infer<typeof createRolloutBody>, rolloutId?: string): Promise<RolloutRecord> {
   const policy: RolloutPolicy = body.policy ?? {};
   checkPolicy(policy);
   let profileName = body.to.name;
@@ -42,7 +42,7 @@ export async function startRollout(deps: RolloutApiDeps, owner: { project: strin
   if (!profileName) throw new ValidationError('profile-required', 'name the profile (to.name) when the targets are not a template', { errors: [{ path: 'to.name', message: 'required unless targets.template is given' }] });
   const pv = await resolveTemplateProfile(deps, owner.project, { name: profileName, version: body.to.version }, 'to');
   const now = deps.clock.now().toISOString();
-  const id = `ro-${deps.ids.newId()}`;
+  const id = rolloutId ?? `ro-${deps.ids.newId()}`;
   const r: RolloutRecord = {
     id, project: owner.project, ...(body.name ? { name: body.name } : {}), targets: body.targets, to: { name: pv.name, version: pv.version },
     requested: body.to.version, policy, status: 'planning', reason: 'finding the target clusters', createdBy: owner.requestedBy,

@@ -78,6 +78,46 @@ it('a site waits for its third host, then gets exactly one cluster from the temp
   expect(await siteClusters()).toHaveLength(1);
   expect((await h.call('GET', '/v1/hosts/zt-c-1')).body).toMatchObject({ status: 'in-cluster', clusterId: created.id });
 
+  // A template bump rolls out to its attached cluster, in the template's window, in the site's time zone.
+  const IMG2 = IMG.replace('v3.5.0', 'v3.6.0');
+  for (const version of ['1.1.0', '1.2.0']) {
+    expect((await h.call('POST', '/v1/profiles/edge/versions', { body: { version, layers: [{ ...LAYERS[0], image: IMG2 }, LAYERS[1]], publish: true } })).status).toBe(201);
+  }
+  expect((await h.call('PATCH', `/v1/sites/${SITE}`, { body: { timezone: 'Asia/Kolkata' } })).body.timezone).toBe('Asia/Kolkata');
+  // A window on a day that is not today or tomorrow anywhere: the cluster waits for it.
+  const days = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
+  const closedDay = days[(new Date().getUTCDay() + 3) % 7]!;
+  let tpl = (await h.call('GET', '/v1/cluster-templates/shops')).body;
+  const rolloutPolicy = { waves: { canary: { clusters: 1 } }, upgrade: { maxUnavailable: 1 }, tickSeconds: 1 };
+  tpl = (await h.call('PATCH', '/v1/cluster-templates/shops', { body: { version: tpl.version, upgradePolicy: { onFailure: 'rollback', maintenanceWindow: { days: [closedDay], start: '02:00', durationMinutes: 60 }, rollout: rolloutPolicy } } })).body;
+  const bumped = await h.call('PATCH', '/v1/cluster-templates/shops', { body: { version: tpl.version, profile: { name: 'edge', version: '1.1.0' } } });
+  expect(bumped.status).toBe(200);
+  expect(bumped.body.rolloutId).toMatch(/^ro-/);
+  const first = bumped.body.rolloutId;
+  const waitingTarget = await eventually('the cluster waits for its window', async () => {
+    const ts = (await h.call('GET', `/v1/rollouts/${first}/clusters`)).body.items;
+    return ts?.[0]?.state === 'waiting' ? ts[0] : false;
+  }, 60_000, 200);
+  expect(waitingTarget.reason).toMatch(/outside its maintenance window/);
+  // 02:00 in Kolkata (+05:30) is 20:30 UTC the day before.
+  expect(waitingTarget.retryAt).toMatch(/T20:30:00\.000Z$/);
+  expect(new Date(Date.parse(waitingTarget.retryAt) + 5.5 * 3600_000).getUTCDay()).toBe(days.indexOf(closedDay));
+  // A new version while it rolls out is refused by default.
+  const refused = await h.call('PATCH', '/v1/cluster-templates/shops', { body: { version: bumped.body.version, profile: { name: 'edge', version: '1.2.0' } } });
+  expect(refused.status).toBe(409);
+  expect(refused.body.code).toBe('rollout-in-progress');
+  // supersede: the waiting rollout ends superseded, the new one (window always open) upgrades the cluster.
+  tpl = (await h.call('PATCH', '/v1/cluster-templates/shops', { body: { version: bumped.body.version, upgradePolicy: { onFailure: 'rollback', onNewVersion: 'supersede', maintenanceWindow: { start: '00:00', durationMinutes: 1440 }, rollout: rolloutPolicy } } })).body;
+  const second = (await h.call('PATCH', '/v1/cluster-templates/shops', { body: { version: tpl.version, profile: { name: 'edge', version: '1.2.0' } } })).body.rolloutId;
+  expect(second).not.toBe(first);
+  const ended = await eventually('the second rollout ends', async () => {
+    const r = (await h.call('GET', `/v1/rollouts/${second}`)).body;
+    return ['succeeded', 'incomplete', 'aborted', 'cancelled', 'failed'].includes(r.status) ? r : false;
+  }, 180_000, 200);
+  expect(ended).toMatchObject({ status: 'succeeded', to: { version: '1.2.0' }, counts: { succeeded: 1 } });
+  expect((await h.call('GET', `/v1/rollouts/${first}`)).body).toMatchObject({ status: 'superseded', supersededBy: second });
+  expect((await h.call('GET', `/v1/clusters/${created.id}`)).body.profile.version).toBe('1.2.0');
+
   // Attached: the template cannot go while the cluster is; detach, then it can.
   expect((await h.call('DELETE', '/v1/cluster-templates/shops')).status).toBe(409);
   expect((await h.call('POST', `/v1/clusters/${created.id}/detach`, { body: {} })).body.templateId).toBeUndefined();

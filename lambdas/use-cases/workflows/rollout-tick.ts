@@ -52,7 +52,9 @@ export async function tickRollout(deps: RolloutDeps, id: string, execution: stri
   const phase = current.status as RolloutPhase;
   const last = waves.length - 1;
   const allStarted = current.currentWave >= last && waves[last]?.startedAt !== undefined;
-  const end = rolloutEnd(phase, counts, allStarted, current.reason);
+  const judged = rolloutEnd(phase, counts, allStarted, current.reason);
+  // Cancelled because a newer version of its template superseded it.
+  const end = judged.end && judged.status === 'cancelled' && current.supersededBy ? { ...judged, status: 'superseded' as const } : judged;
   const mean = settled.durations.length
     ? (((current.meanClusterMs ?? 0) * (current.finishedClusters ?? 0)) + settled.durations.reduce((a, b) => a + b, 0)) / ((current.finishedClusters ?? 0) + settled.durations.length)
     : current.meanClusterMs;
@@ -159,8 +161,11 @@ async function startTargets(deps: RolloutDeps, r: RolloutRecord, waves: readonly
       if (!claimed) continue;
       capacity--;
       try {
+        // Inside its maintenance window the upgrade runs as a windowed one: a downtime it cannot avoid (a single
+        // control-plane node) is accepted there, and it must finish before the window closes.
         await upgradeCluster({ ...deps, workflowSettings: deps.settings }, { project: r.project, requestedBy: r.createdBy }, cluster!, {
           to: { version: r.to.version, name: r.to.name }, ...(r.policy.upgrade ?? {}),
+          ...(facts.windowClosesAt ? { maintenanceWindow: { start: at, end: facts.windowClosesAt.toISOString() } } : {}),
         }, operationId);
         await audit(deps, r, 'rollout.cluster-upgrade', `cluster/${t.clusterId}`, `rollout ${r.id} wave ${t.wave + 1}: upgrade ${operationId} to ${r.to.version}`);
       } catch (e) {
@@ -188,7 +193,7 @@ async function startTargets(deps: RolloutDeps, r: RolloutRecord, waves: readonly
 
 const retryAt = (r: RolloutRecord, now: Date) => new Date(now.getTime() + (r.policy.deferral?.retryMinutes ?? rolloutDefaults.retryMinutes) * 60_000).toISOString();
 
-async function clusterFacts(deps: RolloutDeps, r: RolloutRecord, c: ClusterRecord | undefined, window: RolloutRecord['policy']['maintenanceWindow'], zones: Map<string, string>, now: Date): Promise<ClusterFacts> {
+async function clusterFacts(deps: RolloutDeps, r: RolloutRecord, c: ClusterRecord | undefined, window: RolloutRecord['policy']['maintenanceWindow'], zones: Map<string, string>, now: Date): Promise<ClusterFacts & { readonly windowClosesAt?: Date }> {
   if (!c || c.project !== r.project) return { exists: false, inScope: false, offlineHosts: [] };
   const inScope = 'template' in r.targets ? c.templateId === r.targets.template : true;
   const hostIds = [...c.controlPlane.hostIds, ...c.workers.flatMap((w) => w.hostIds)];
@@ -198,15 +203,17 @@ async function clusterFacts(deps: RolloutDeps, r: RolloutRecord, c: ClusterRecor
     if (!host || host.presence !== 'online') offline.push(h);
   }
   let windowOpensAt: Date | undefined;
+  let windowClosesAt: Date | undefined;
   if (window) {
     const site = c.site ?? '';
     if (!zones.has(site)) zones.set(site, (site ? (await deps.siteSettings.get(r.project, site))?.timezone : undefined) ?? 'UTC');
     const state = windowState(window, zones.get(site)!, now);
-    if (!state.open) windowOpensAt = state.opensAt;
+    if (state.open) windowClosesAt = state.closesAt;
+    else windowOpensAt = state.opensAt;
   }
   return {
     exists: true, name: c.name, inScope, status: c.status, profileVersion: c.profile.version, offlineHosts: offline,
-    ...(c.activeOperationId ? { activeOperationId: c.activeOperationId } : {}), ...(windowOpensAt ? { windowOpensAt } : {}),
+    ...(c.activeOperationId ? { activeOperationId: c.activeOperationId } : {}), ...(windowOpensAt ? { windowOpensAt } : {}), ...(windowClosesAt ? { windowClosesAt } : {}),
   };
 }
 

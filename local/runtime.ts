@@ -51,6 +51,7 @@ import { UnavailableError } from '../lambdas/domain/errors.js';
 import type { WorkflowEngine } from '../lambdas/ports/workflow.js';
 import { DEFAULT_WORKFLOW_SETTINGS, type WorkflowDeps } from '../lambdas/use-cases/workflows/deps.js';
 import { resumeOperations } from '../lambdas/use-cases/workflows/sweep-operations.js';
+import { resumeRollouts } from '../lambdas/use-cases/workflows/rollout-tick.js';
 
 export interface LocalOptions {
   /** 0 picks a free port. @default 8080 */
@@ -332,6 +333,8 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
     // Operations that were running when the runtime stopped: their workflows start again and
     // pick up from the stored state (every step is idempotent).
     const resumed = await resumeOperations(workflowDeps);
+    const resumedRollouts = await resumeRollouts(workflowDeps);
+    if (resumedRollouts.length > 0) wfLogger.info('resumed the rollouts that were running', { rollouts: resumedRollouts });
     if (resumed.length > 0) wfLogger.info('resumed the workflows of operations that were running', { operations: resumed });
     // ---- end Step Functions ----
 

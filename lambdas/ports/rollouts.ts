@@ -36,6 +36,8 @@ export interface RolloutStore {
   create(r: RolloutRecord): Promise<boolean>;
   get(id: string): Promise<RolloutRecord | undefined>;
   list(project: string, page: PageRequest, status?: RolloutStatus): Promise<Page<RolloutRecord>>;
+  /** Rollouts not ended yet, of every project, oldest first (at most `limit`): what a local restart resumes. */
+  listOpen(limit: number): Promise<RolloutRecord[]>;
   /** Applies `change` when the status is one of `statusIn` (and the execution matches when given); undefined when not. */
   update(id: string, change: RolloutChange, cond: { readonly statusIn: readonly RolloutStatus[]; readonly execution?: string }, now: string): Promise<RolloutRecord | undefined>;
   /** Planning: writes targets (idempotent: a position is written once) and advances the plan (total, cursor) if still at `expectedTotal`. */

@@ -1,6 +1,6 @@
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { rolloutRecord, rolloutTarget, TARGET_STATES, targetCounts, type RolloutRecord, type RolloutStatus, type RolloutTarget, type TargetState } from '../../contracts/rollouts.js';
+import { ROLLOUT_ENDED, rolloutRecord, rolloutTarget, TARGET_STATES, targetCounts, type RolloutRecord, type RolloutStatus, type RolloutTarget, type TargetState } from '../../contracts/rollouts.js';
 import { STATE_TABLE } from '../../contracts/tables.js';
 import { InternalError } from '../../domain/errors.js';
 import type { Page, PageRequest } from '../../ports/index.js';
@@ -13,6 +13,8 @@ import { isConditionFailure, mapDynamoError } from './errors.js';
  * Rollouts in the state table: `ROLLOUT#<id>` holds the rollout (sk `ROLLOUT`, listed on gsi1
  * `RO#<project>` newest first), one item per wave (sk `W#<index>`: counts per state) and one per
  * target (sk `T#<position>`). A target's move and its wave's counts change in one transaction.
+ * An open rollout is also on gsi3 `ROOPEN` (oldest first), removed when it ends: what a local
+ * restart resumes.
  */
 const pk = (id: string) => `ROLLOUT#${id}`;
 const pad = (n: number) => String(n).padStart(6, '0');
@@ -20,6 +22,7 @@ const rolloutKey = (id: string) => ({ pk: pk(id), sk: 'ROLLOUT' });
 const waveKey = (id: string, index: number) => ({ pk: pk(id), sk: `W#${pad(index)}` });
 const targetKey = (id: string, position: number) => ({ pk: pk(id), sk: `T#${pad(position)}` });
 const listKey = (project: string) => `RO#${project}`;
+const OPEN = 'ROOPEN';
 
 /** Targets are stored without their wave (known once planning ends); the use cases derive it from the position. */
 const storedTarget = rolloutTarget.extend({ wave: z.number().int().default(-1) });
@@ -31,7 +34,7 @@ function parsed<T>(schema: z.ZodType<T>, item: Record<string, unknown>, what: st
   return out.data;
 }
 const strip = (item: Record<string, unknown>) => {
-  const { pk: _p, sk: _s, kind: _k, gsi1pk: _g, gsi1sk: _h, ...rest } = item;
+  const { pk: _p, sk: _s, kind: _k, gsi1pk: _g, gsi1sk: _h, gsi3pk: _i, gsi3sk: _j, ...rest } = item;
   return rest;
 };
 
@@ -42,7 +45,7 @@ export class DynamoRolloutStore implements RolloutStore {
     try {
       await this.db.send(new PutCommand({
         TableName: this.table,
-        Item: { ...r, ...rolloutKey(r.id), kind: 'rollout', gsi1pk: listKey(r.project), gsi1sk: `${r.createdAt}#${r.id}` },
+        Item: { ...r, ...rolloutKey(r.id), kind: 'rollout', gsi1pk: listKey(r.project), gsi1sk: `${r.createdAt}#${r.id}`, ...(ROLLOUT_ENDED.includes(r.status) ? {} : { gsi3pk: OPEN, gsi3sk: `${r.createdAt}#${r.id}` }) },
         ConditionExpression: 'attribute_not_exists(pk)',
       }));
       return true;
@@ -87,9 +90,11 @@ export class DynamoRolloutStore implements RolloutStore {
       values[':ex'] = cond.execution;
       condition += ' AND #ex = :ex';
     }
+    // An ended rollout leaves the open index.
+    const ends = change.status !== undefined && ROLLOUT_ENDED.includes(change.status);
     try {
       const out = await this.db.send(new UpdateCommand({
-        TableName: this.table, Key: rolloutKey(id), UpdateExpression: `SET ${sets.join(', ')}`,
+        TableName: this.table, Key: rolloutKey(id), UpdateExpression: `SET ${sets.join(', ')}${ends ? ' REMOVE gsi3pk, gsi3sk' : ''}`,
         ConditionExpression: `attribute_exists(pk) AND ${condition}`, ExpressionAttributeNames: names, ExpressionAttributeValues: values, ReturnValues: 'ALL_NEW',
       }));
       return out.Attributes ? parsed(rolloutRecord, strip(out.Attributes), `rollout ${id}`) : undefined;
@@ -97,6 +102,14 @@ export class DynamoRolloutStore implements RolloutStore {
       if (isConditionFailure(e)) return undefined;
       mapDynamoError(e, `updating rollout ${id}`);
     }
+  }
+
+  async listOpen(limit: number): Promise<RolloutRecord[]> {
+    const out = await this.db.send(new QueryCommand({
+      TableName: this.table, IndexName: STATE_TABLE.byCluster.name, KeyConditionExpression: 'gsi3pk = :pk',
+      ExpressionAttributeValues: { ':pk': OPEN }, Limit: limit,
+    })).catch((e) => mapDynamoError(e, 'listing open rollouts'));
+    return (out.Items ?? []).map((i) => parsed(rolloutRecord, strip(i), 'an open rollout'));
   }
 
   async addTargets(id: string, targets: readonly RolloutTarget[], plan: { expectedTotal: number; planCursor?: string }, now: string): Promise<boolean> {

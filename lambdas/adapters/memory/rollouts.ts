@@ -1,4 +1,4 @@
-import type { RolloutRecord, RolloutStatus, RolloutTarget, TargetState } from '../../contracts/rollouts.js';
+import { ROLLOUT_ENDED, type RolloutRecord, type RolloutStatus, type RolloutTarget, type TargetState } from '../../contracts/rollouts.js';
 import type { Page, PageRequest } from '../../ports/index.js';
 import type { RolloutChange, RolloutStore, RolloutWaveRecord, SiteSettingsRecord, SiteSettingsStore, TargetMove } from '../../ports/rollouts.js';
 import { fingerprint, pageOf } from './page.js';
@@ -27,6 +27,10 @@ export class MemoryRolloutStore implements RolloutStore {
     const all = [...this.rollouts.values()].filter((r) => r.project === project && (!status || r.status === status));
     const found = pageOf(all, (r) => `${r.createdAt}#${r.id}`, page, fingerprint(['rollouts', project, status ?? '']), 'desc');
     return { ...found, items: found.items.map(copy) };
+  }
+
+  async listOpen(limit: number): Promise<RolloutRecord[]> {
+    return [...this.rollouts.values()].filter((r) => !ROLLOUT_ENDED.includes(r.status)).sort((a, b) => (`${a.createdAt}#${a.id}` < `${b.createdAt}#${b.id}` ? -1 : 1)).slice(0, limit).map(copy);
   }
 
   async update(id: string, change: RolloutChange, cond: { statusIn: readonly RolloutStatus[]; execution?: string }, now: string): Promise<RolloutRecord | undefined> {

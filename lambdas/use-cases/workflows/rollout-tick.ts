@@ -233,6 +233,19 @@ async function continueAsNew(deps: RolloutDeps, r: RolloutRecord, bookkeeping: {
   }
 }
 
+/**
+ * After a restart of the local runtime (whose engine keeps executions in memory), as Step Functions
+ * keeps them on AWS: every open rollout's current execution is started again; its ticks are
+ * idempotent and carry on from the stored state.
+ */
+export async function resumeRollouts(deps: RolloutDeps, limit = 1000): Promise<string[]> {
+  const resumed: string[] = [];
+  for (const r of await deps.rollouts.listOpen(limit)) {
+    if ((await deps.workflows.start('rollout', r.execution, { rolloutId: r.id })).started) resumed.push(r.id);
+  }
+  return resumed;
+}
+
 export async function audit(deps: RolloutDeps, r: RolloutRecord, action: string, resource: string, detail: string): Promise<void> {
   await deps.audit.record({ id: deps.ids.newId(), project: r.project, time: deps.clock.now().toISOString(), actor: r.createdBy, action, resource, outcome: 'success', requestId: `rollout-${r.id}`, detail });
 }

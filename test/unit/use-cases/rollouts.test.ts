@@ -8,7 +8,7 @@ import { planWaves } from '../../../lambdas/domain/rollout-rules.js';
 import { actOnRollout, createRollout, getRollout } from '../../../lambdas/use-cases/rollouts.js';
 import { PLAN_PAGE } from '../../../lambdas/use-cases/rollout-deps.js';
 import { rolloutWorld } from './rollout-world.js';
-import { ADMIN } from './world.js';
+import { ADMIN, T0 } from './world.js';
 
 const MIN = 60_000;
 
@@ -186,6 +186,25 @@ describe('tickRollout: abort thresholds', () => {
     await x.tick(id);
     expect(await x.rollout(id)).toMatchObject({ status: 'aborted' });
     expect(x.upgrades()).toHaveLength(2);
+  });
+  it('retries no deferred cluster once aborting: it stays not started', async () => {
+    const x = await rolloutWorld(3);
+    const id = await x.create({ targets: { clusterIds: x.clusterIds }, policy: { waves: { canary: { clusters: 3 } }, abort: { failureCount: 1 }, deferral: { retryMinutes: 1 } } });
+    await x.plan(id);
+    await x.w.presence.apply('h003', { presence: 'offline', at: Date.parse(T0) + 1 });
+    await x.tick(id);
+    expect((await x.byCluster(id)).get('c003')?.state).toBe('deferred');
+    await x.fail('c001');
+    await x.tick(id);
+    expect((await x.rollout(id)).status).toBe('aborting');
+    await x.w.presence.apply('h003', { presence: 'online', at: Date.parse(T0) + 2 });
+    x.w.clock.advance(2 * MIN);
+    await x.tick(id);
+    expect((await x.byCluster(id)).get('c003')?.state).toBe('deferred');
+    await x.succeed('c002');
+    await x.tick(id);
+    expect(await x.rollout(id)).toMatchObject({ status: 'aborted', reason: expect.stringMatching(/1 of 3 clusters upgraded, 1 failed, 0 skipped, 1 not started$/) });
+    expect(x.upgrades().map((o) => o.target.id).sort()).toEqual(['c001', 'c002']);
   });
 });
 

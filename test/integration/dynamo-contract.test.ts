@@ -1,18 +1,22 @@
 /**
  * The repository contract (test/support/repository-contract.ts) against the DynamoDB adapters
  * on DynamoDB Local with the synthesized state table: the same assertions the in-memory
- * adapters pass in the unit tests.
+ * adapters pass in the unit tests; and the rollout store contract (test/support/rollout-store-contract.ts).
  */
 import { DynamoClusterRepository, DynamoOperationRepository } from '../../lambdas/adapters/dynamodb/cluster-repository.js';
 import { DynamoPresenceWriter } from '../../lambdas/adapters/dynamodb/device-plane-stores.js';
 import { DynamoHostRepository } from '../../lambdas/adapters/dynamodb/host-repository.js';
+import { DynamoRolloutStore } from '../../lambdas/adapters/dynamodb/rollout-store.js';
+import type { RolloutStore } from '../../lambdas/ports/rollouts.js';
 import { tablesFromTemplate } from '../../lib/template-tables.js';
 import { ensureTables, startDynamoLocal, type DynamoLocal } from '../../local/dynamodb-local.js';
 import { CHECKOUT_TEMPLATE_CACHE, cachedTemplate } from '../../local/template-cache.js';
 import { repositoryContract, type ContractRepos } from '../support/repository-contract.js';
+import { rolloutStoreContract } from '../support/rollout-store-contract.js';
 
 let db: DynamoLocal;
 let repos: ContractRepos;
+let rollouts: RolloutStore;
 
 beforeAll(async () => {
   const starting = startDynamoLocal(undefined);
@@ -26,8 +30,10 @@ beforeAll(async () => {
     clusters: new DynamoClusterRepository(db.client, table),
     presence: new DynamoPresenceWriter(db.client, table),
   };
+  rollouts = new DynamoRolloutStore(db.client, table);
 });
 afterAll(async () => { await db?.stop(); });
 
 let n = 0;
 repositoryContract(() => repos, () => `ddb${Date.now().toString(36)}${++n}`);
+rolloutStoreContract(() => rollouts, () => `ddb-ro${Date.now().toString(36)}${++n}`);

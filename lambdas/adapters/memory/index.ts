@@ -13,6 +13,7 @@ import {
 import { MemoryState } from './state.js';
 import { MemoryBundleStore, MemoryDiagnosticsRepository } from './diagnostics.js';
 import { MemorySiteStatusStore, MemoryTemplateRepository } from './templates.js';
+import { MemoryRolloutStore, MemorySiteSettingsStore } from './rollouts.js';
 
 export * from './alerts.js';
 export * from './catalog-repositories.js';
@@ -25,6 +26,7 @@ export * from './operation-repository.js';
 export * from './services.js';
 export * from './diagnostics.js';
 export * from './templates.js';
+export * from './rollouts.js';
 export { MemoryState } from './state.js';
 
 /**
@@ -62,6 +64,8 @@ export function memoryAdapters(opts: { now?: Date | string; idPrefix?: string; a
     bundles: new MemoryBundleStore(),
     templates: new MemoryTemplateRepository(),
     sites: new MemorySiteStatusStore(),
+    rollouts: new MemoryRolloutStore(),
+    siteSettings: new MemorySiteSettingsStore(),
   };
 }
 

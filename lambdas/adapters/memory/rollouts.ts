@@ -36,7 +36,8 @@ export class MemoryRolloutStore implements RolloutStore {
   async update(id: string, change: RolloutChange, cond: { statusIn: readonly RolloutStatus[]; execution?: string }, now: string): Promise<RolloutRecord | undefined> {
     const cur = this.rollouts.get(id);
     if (!cur || !cond.statusIn.includes(cur.status) || (cond.execution !== undefined && cur.execution !== cond.execution)) return undefined;
-    const next = withoutUndefined({ ...cur, ...change, updatedAt: now, version: cur.version + 1 });
+    // An undefined field in the change leaves the stored one as it is (DynamoDB's SET skips it).
+    const next = withoutUndefined({ ...cur, ...withoutUndefined(change), updatedAt: now, version: cur.version + 1 });
     this.rollouts.set(id, next);
     return copy(next);
   }
@@ -44,7 +45,8 @@ export class MemoryRolloutStore implements RolloutStore {
   async addTargets(id: string, targets: readonly RolloutTarget[], plan: { expectedTotal: number; planCursor?: string }, now: string): Promise<boolean> {
     const map = this.targets.get(id) ?? new Map<number, RolloutTarget>();
     this.targets.set(id, map);
-    for (const t of targets) map.set(t.position, copy(t));
+    // Each position is written once (as DynamoDB's attribute_not_exists put): a retried page changes nothing.
+    for (const t of targets) if (!map.has(t.position)) map.set(t.position, withoutUndefined(copy(t)));
     const cur = this.rollouts.get(id);
     if (!cur || cur.total !== plan.expectedTotal) return false;
     const { planCursor: _c, ...rest } = cur;
@@ -71,7 +73,7 @@ export class MemoryRolloutStore implements RolloutStore {
     const r = this.rollouts.get(id);
     if (!t || t.state !== move.from) return false;
     if (move.whileRollout && (!r || !move.whileRollout.includes(r.status))) return false;
-    const next: Record<string, unknown> = { ...t, ...(move.set ?? {}), state: move.to };
+    const next: Record<string, unknown> = { ...t, ...withoutUndefined(move.set ?? {}), state: move.to };
     for (const k of move.remove ?? []) if (!(k in (move.set ?? {}))) delete next[k];
     this.targets.get(id)!.set(target.position, withoutUndefined(next as RolloutTarget));
     if (move.from !== move.to) {

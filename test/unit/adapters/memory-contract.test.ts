@@ -1,6 +1,8 @@
 import { memoryAdapters } from '../../../lambdas/adapters/memory/index.js';
 import { repositoryContract } from '../../support/repository-contract.js';
+import { rolloutStoreContract } from '../../support/rollout-store-contract.js';
 
 /** The in-memory repositories keep the DynamoDB adapters' contract (the same assertions run on DynamoDB Local in test/integration). */
 let n = 0;
 repositoryContract(() => memoryAdapters(), () => `mem${++n}`);
+rolloutStoreContract(() => memoryAdapters().rollouts, () => `mem-ro${++n}`);

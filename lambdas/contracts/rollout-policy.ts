@@ -20,7 +20,7 @@ export const wavePolicy = z.strictObject({
   /** The canary wave: a number of clusters or a percentage of the targets (rounded up). @default {clusters: 1} */
   canary: z.union([
     z.strictObject({ clusters: z.number().int().min(1).max(10_000) }),
-    z.strictObject({ percent: z.number().min(0.01).max(100) }),
+    z.strictObject({ percent: z.number().min(1).max(100) }),
   ]).optional(),
   /** Minutes to wait after the canary wave succeeded before the next wave. @default 0 */
   soakMinutes: z.number().int().min(0).max(10_080).optional(),

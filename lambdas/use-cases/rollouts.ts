@@ -12,6 +12,8 @@ import { wavePolicyOf, type RolloutApiDeps } from './rollout-deps.js';
 const notFound = (id: string) => () => new NotFoundError('rollout-not-found', `rollout ${id} does not exist in this project`);
 /** Failed and deferred clusters shown on the rollout itself (the rest: GET /v1/rollouts/{id}/clusters). */
 const LISTED = 50;
+/** Pages of targets read per state for the view (a rollout of 10,000 targets: half of them). */
+const MAX_VIEW_PAGES = 25;
 
 /** The execution name of a rollout's first run (continue-as-new adds `-g<n>`). */
 export const firstExecution = (id: string) => id;
@@ -104,8 +106,15 @@ async function viewOf(deps: RolloutApiDeps, r: RolloutRecord, opts: { lists: boo
   if (opts.lists && counts.failed + counts.deferred + counts.waiting + counts.skipped > 0) {
     for (const state of ['failed', 'deferred', 'waiting', 'skipped'] as const) {
       if (counts[state] === 0) continue;
-      const page = await deps.rollouts.listTargets(r.id, { state }, { limit: LISTED });
-      (state === 'failed' ? failed : deferred).push(...page.items.map((t) => withWave(r, t)));
+      // DynamoDB filters a page after reading it: follow the cursor (bounded) until LISTED are found.
+      const into = state === 'failed' ? failed : deferred;
+      let cursor: string | undefined;
+      for (let pages = 0; pages < MAX_VIEW_PAGES && into.length < LISTED; pages++) {
+        const page = await deps.rollouts.listTargets(r.id, { state }, { limit: 200, ...(cursor ? { cursor } : {}) });
+        into.push(...page.items.slice(0, LISTED - into.length).map((t) => withWave(r, t)));
+        cursor = page.nextCursor;
+        if (!cursor) break;
+      }
     }
   }
   const ended = ROLLOUT_ENDED.includes(r.status);

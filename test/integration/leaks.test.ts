@@ -71,10 +71,26 @@ describe('tampered list cursors are a 400 invalid-cursor on every list route', (
     ['GET /v1/cluster-templates', '/v1/cluster-templates'],
     ['GET /v1/sites', '/v1/sites'],
     ['GET /v1/operations', '/v1/operations'],
+    ['GET /v1/rollouts', '/v1/rollouts'],
+    ['GET /v1/rollouts', '/v1/rollouts?status=succeeded'],
+    ['GET /v1/rollouts/{rolloutId}/clusters', '/v1/rollouts/{rollout}/clusters'],
+    ['GET /v1/rollouts/{rolloutId}/clusters', '/v1/rollouts/{rollout}/clusters?state=failed'],
     ['GET /v1/audit-events', '/v1/audit-events'],
     ['GET /v1/audit-events', '/v1/audit-events?actor=local-admin'],
     ['GET /v1/audit-events', '/v1/audit-events?resource=registration-token/*'],
   ];
+
+  /** Two rollouts (their targets do not exist: each ends at once, with none): lists with more than one page. */
+  let rolloutId = '';
+  beforeAll(async () => {
+    expect((await h.call('POST', '/v1/profiles/prof-1/versions', { body: { version: '2.0.0', layers, publish: true } })).status).toBe(201);
+    for (const n of [1, 2]) {
+      const r = await h.call('POST', '/v1/rollouts', { body: { targets: { clusterIds: [`c-none-${n}`] }, to: { name: 'prof-1', version: '2.0.0' } } });
+      expect(r.status).toBe(202);
+      rolloutId = r.body.id;
+    }
+  });
+  const at = (url: string) => url.replace('{rollout}', rolloutId);
 
   it('the variants cover every list route of the route table', () => {
     expect(new Set(variants.map(([k]) => k))).toEqual(new Set(listRoutes.map(routeKey)));
@@ -83,7 +99,7 @@ describe('tampered list cursors are a 400 invalid-cursor on every list route', (
   const b64 = (v: unknown) => Buffer.from(JSON.stringify(v), 'utf8').toString('base64url');
   /** A real cursor of `url`, with its inner state replaced. */
   async function tampered(url: string, s: unknown): Promise<string> {
-    const first = await h.call('GET', `${url}${url.includes('?') ? '&' : '?'}limit=1`);
+    const first = await h.call('GET', `${at(url)}${url.includes('?') ? '&' : '?'}limit=1`);
     expect(first.status).toBe(200);
     const real = first.body.nextCursor ?? b64({ f: 'none', s: {} });
     const inner = JSON.parse(Buffer.from(real, 'base64url').toString('utf8'));
@@ -97,7 +113,7 @@ describe('tampered list cursors are a 400 invalid-cursor on every list route', (
   ];
   describe.each(variants)('%s (%s)', (_key, url) => {
     const expect400 = async (cursor: string) => {
-      const res = await h.call('GET', `${url}${url.includes('?') ? '&' : '?'}cursor=${encodeURIComponent(cursor)}`);
+      const res = await h.call('GET', `${at(url)}${url.includes('?') ? '&' : '?'}cursor=${encodeURIComponent(cursor)}`);
       expect({ status: res.status, code: res.body?.code }).toEqual({ status: 400, code: 'invalid-cursor' });
       expect(res.headers.get('content-type')).toBe('application/problem+json');
     };
@@ -108,12 +124,12 @@ describe('tampered list cursors are a 400 invalid-cursor on every list route', (
       await expect400(other.body.nextCursor);
     });
     it('a cursor of another project', async () => {
-      const first = await h.call('GET', `${url}${url.includes('?') ? '&' : '?'}limit=1`);
+      const first = await h.call('GET', `${at(url)}${url.includes('?') ? '&' : '?'}limit=1`);
       const cursor = first.body.nextCursor ?? b64({ f: 'none', s: { pk: 'x', sk: 'y' } });
-      const res = await h.call('GET', `${url}${url.includes('?') ? '&' : '?'}cursor=${encodeURIComponent(cursor)}`, { project: 'other' });
+      const res = await h.call('GET', `${at(url)}${url.includes('?') ? '&' : '?'}cursor=${encodeURIComponent(cursor)}`, { project: 'other' });
       // A list under a resource of the first project is a 404 there (the resource is not visible).
-      expect({ status: res.status, code: res.body?.code }).toEqual(url.startsWith('/v1/profiles/')
-        ? { status: 404, code: 'profile-not-found' } : { status: 400, code: 'invalid-cursor' });
+      expect({ status: res.status, code: res.body?.code }).toEqual(url.startsWith('/v1/profiles/') ? { status: 404, code: 'profile-not-found' }
+        : url.startsWith('/v1/rollouts/') ? { status: 404, code: 'rollout-not-found' } : { status: 400, code: 'invalid-cursor' });
     });
   });
 });

@@ -10,6 +10,7 @@ import { ApiClient, type FetchFn, type TokenRenewal } from './client.js';
 import { requireConnection, resolveConfig, type Env, type GlobalFlags, type ResolvedConfig } from './config.js';
 import { type ErrorContext, type ExitCode, EXIT } from './errors.js';
 import { FORMATS, Output, type Format } from './output.js';
+import { parsePositiveInt } from './parse.js';
 import { savedTokenRenewal } from './sign-in.js';
 
 export interface CliIo {
@@ -39,6 +40,21 @@ export function addCommonOptions(cmd: Command, opts: { apiToken?: boolean } = {}
   cmd.option('--project <name>', 'project (or EDGEFLEET_PROJECT; default "default")');
   cmd.addOption(new Option('-o, --output <format>', 'output format').choices(FORMATS));
   return cmd;
+}
+
+/** The flags of a paged list: --limit, --cursor, --all. */
+export interface PageOpts {
+  limit?: number;
+  cursor?: string;
+  all?: boolean;
+}
+
+/** Adds --limit/--cursor/--all (PageOpts) to a list command. */
+export function addPageOptions(cmd: Command): Command {
+  return cmd
+    .option('--limit <n>', 'page size (max 100)', parsePositiveInt(100))
+    .option('--cursor <cursor>', 'continue from a previous page')
+    .option('--all', 'fetch every page');
 }
 
 function rootOf(cmd: Command): Command {

@@ -2,9 +2,9 @@
 import type { Command } from 'commander';
 import type { z } from 'zod';
 import type { auditEvent } from '../../lambdas/contracts/api.js';
-import { action, addCommonOptions, examples, type CliRuntime } from '../context.js';
+import { action, addCommonOptions, addPageOptions, examples, type CliRuntime } from '../context.js';
 import type { Column } from '../output.js';
-import { parsePositiveInt, parseSince } from '../parse.js';
+import { parseSince } from '../parse.js';
 
 type AuditEvent = z.infer<typeof auditEvent>;
 
@@ -29,16 +29,13 @@ interface ListOpts {
 export function registerAudit(program: Command, rt: CliRuntime): void {
   const audit = program.command('audit').description('the audit log: every mutation, with actor, outcome and request id');
 
-  addCommonOptions(
+  addCommonOptions(addPageOptions(
     audit
       .command('list')
       .description('list audit events, newest first')
       .option('--resource <resource>', 'only events about this resource (e.g. host/hw-0042, profile/edge-k3s)')
       .option('--actor <actor>', 'only events by this actor')
-      .option('--since <time>', 'ISO time, date, or a duration back from now such as 30m, 6h, 7d', (v) => parseSince(v))
-      .option('--limit <n>', 'page size (max 100)', parsePositiveInt(100))
-      .option('--cursor <cursor>', 'continue from a previous page')
-      .option('--all', 'fetch every page'),
+      .option('--since <time>', 'ISO time, date, or a duration back from now such as 30m, 6h, 7d', (v) => parseSince(v))),
   )
     .addHelpText('after', examples('edgefleet audit list --since 24h', 'edgefleet audit list --resource host/hw-0042 -o json'))
     .action(

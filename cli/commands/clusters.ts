@@ -8,11 +8,11 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { z } from 'zod';
 import { clusterHealthState, type cluster, type createClusterBody, type reconfigureClusterBody, type scaleClusterBody } from '../../lambdas/contracts/api.js';
 import { seg } from '../client.js';
-import { IDEMPOTENCY_HELP, action, addCommonOptions, examples, type CliRuntime, type Session } from '../context.js';
+import { IDEMPOTENCY_HELP, action, addCommonOptions, addPageOptions, examples, type CliRuntime, type PageOpts, type Session } from '../context.js';
 import { ApiError, CliError, EXIT, UsageError } from '../errors.js';
 import type { Column } from '../output.js';
 import { terminalText } from '../progress.js';
-import { collectVars, collectWorkers, parseIdList, parsePositiveInt, parseProfileRef, type ProfileRef, type WorkerPool } from '../parse.js';
+import { collectVars, collectWorkers, parseIdList, parseProfileRef, type ProfileRef, type WorkerPool } from '../parse.js';
 import { INTERVAL_HELP, followOperation, parseInterval } from './operations-watch.js';
 import { registerClusterKubeconfig } from './kubeconfig.js';
 import { registerClusterUpgrade } from './upgrades.js';
@@ -345,16 +345,13 @@ ${examples('edgefleet clusters reconfigure c-123 --profile edge-k3s@1.0.1 --watc
       }),
     );
 
-  addCommonOptions(
+  addCommonOptions(addPageOptions(
     clusters
       .command('list')
       .description('list clusters')
-      .addOption(new Option('--health <state>', 'derived health (stored when it changes)').choices(clusterHealthState.options))
-      .option('--limit <n>', 'page size (max 100)', parsePositiveInt(100))
-      .option('--cursor <cursor>', 'continue from a previous page')
-      .option('--all', 'fetch every page'),
+      .addOption(new Option('--health <state>', 'derived health (stored when it changes)').choices(clusterHealthState.options))),
   ).addHelpText('after', examples('edgefleet clusters list --health degraded')).action(
-    action<{ health?: string; limit?: number; cursor?: string; all?: boolean }>(rt, async (s, { health, ...o }) => {
+    action<{ health?: string } & PageOpts>(rt, async (s, { health, ...o }) => {
       s.out.page(await s.client.list<Cluster>('/v1/clusters', { what: 'list clusters', query: { health }, ...o }), COLUMNS, 'No clusters.');
     }),
   );

@@ -3,10 +3,10 @@ import { Option, type Command } from 'commander';
 import type { z } from 'zod';
 import { hostHealthState, hostStatus, type host } from '../../lambdas/contracts/api.js';
 import { seg } from '../client.js';
-import { IDEMPOTENCY_HELP, action, addCommonOptions, examples, type CliRuntime, type Session } from '../context.js';
+import { IDEMPOTENCY_HELP, action, addCommonOptions, addPageOptions, examples, type CliRuntime, type Session } from '../context.js';
 import { UsageError } from '../errors.js';
 import { formatTags, type Column } from '../output.js';
-import { collectStrings, collectTags, parsePositiveInt, parseTag, type Tags } from '../parse.js';
+import { collectStrings, collectTags, parseTag, type Tags } from '../parse.js';
 import { registerHostsImport } from './hosts-import.js';
 import { registerHostsShell } from './hosts-shell.js';
 import { registerHostsWatch } from './hosts-watch.js';
@@ -165,7 +165,7 @@ export function registerHosts(program: Command, rt: CliRuntime): void {
   registerHostsDiagnose(hosts, rt);
   registerHostsShell(hosts, rt);
 
-  addCommonOptions(
+  addCommonOptions(addPageOptions(
     hosts
       .command('list')
       .description('list hosts, optionally filtered')
@@ -173,10 +173,7 @@ export function registerHosts(program: Command, rt: CliRuntime): void {
       .addOption(new Option('--health <state>', 'derived health (stored when it changes)').choices(hostHealthState.options))
       .option('--site <site>', 'only hosts at this site')
       .option('--tag <key=value>', 'only hosts with this tag', (v) => parseTag(v).join('='))
-      .option('--cluster <id>', 'only hosts in this cluster')
-      .option('--limit <n>', 'page size (max 100)', parsePositiveInt(100))
-      .option('--cursor <cursor>', 'continue from a previous page')
-      .option('--all', 'fetch every page'),
+      .option('--cluster <id>', 'only hosts in this cluster')),
   )
     .addHelpText('after', examples('edgefleet hosts list --status pending --site shop-12', 'edgefleet hosts list --health unhealthy', 'edgefleet hosts list --tag env=prod --all -o json'))
     .action(

@@ -2,10 +2,9 @@
 import { Option, type Command } from 'commander';
 import type { OperationView as Operation } from '../../lambdas/contracts/operations.js';
 import { seg } from '../client.js';
-import { action, addCommonOptions, examples, type CliRuntime } from '../context.js';
+import { action, addCommonOptions, addPageOptions, examples, type CliRuntime } from '../context.js';
 import { UsageError } from '../errors.js';
 import type { Column } from '../output.js';
-import { parsePositiveInt } from '../parse.js';
 import { registerOperationsWatch } from './operations-watch.js';
 
 type HostRow = Operation['hosts'][string] & { host: string };
@@ -77,17 +76,14 @@ export function registerOperations(program: Command, rt: CliRuntime): void {
 
   registerOperationsWatch(ops, rt);
 
-  addCommonOptions(
+  addCommonOptions(addPageOptions(
     ops
       .command('list')
       .description('list operations, optionally for one cluster or host')
       .option('--cluster <id>', 'only operations on this cluster')
       .option('--host <id>', 'only operations on this host')
       .addOption(new Option('--target-type <type>', 'kind of target (same as --cluster/--host with --target-id)').choices(['cluster', 'host']).hideHelp())
-      .addOption(new Option('--target-id <id>', 'id of the cluster or host').hideHelp())
-      .option('--limit <n>', 'page size (max 100)', parsePositiveInt(100))
-      .option('--cursor <cursor>', 'continue from a previous page')
-      .option('--all', 'fetch every page'),
+      .addOption(new Option('--target-id <id>', 'id of the cluster or host').hideHelp())),
   )
     .addHelpText('after', examples('edgefleet operations list --cluster c-1', 'edgefleet operations list --host hw-4 --all -o json'))
     .action(

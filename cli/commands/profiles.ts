@@ -5,10 +5,10 @@ import type { z } from 'zod';
 import { createProfileVersionBody, type profile, type profileVersion } from '../../lambdas/contracts/api.js';
 import { semver } from '../../lambdas/contracts/common.js';
 import { seg } from '../client.js';
-import { IDEMPOTENCY_HELP, action, addCommonOptions, examples, type CliRuntime, type Session } from '../context.js';
+import { IDEMPOTENCY_HELP, action, addCommonOptions, addPageOptions, examples, type CliRuntime, type PageOpts, type Session } from '../context.js';
 import { CliError, EXIT } from '../errors.js';
 import type { Column } from '../output.js';
-import { parsePositiveInt, parseProfileRef } from '../parse.js';
+import { parseProfileRef } from '../parse.js';
 import { readInputFile } from './hosts-import.js';
 
 type Profile = z.infer<typeof profile>;
@@ -114,15 +114,12 @@ export function registerProfiles(program: Command, rt: CliRuntime): void {
     }),
   );
 
-  addCommonOptions(
+  addCommonOptions(addPageOptions(
     profiles
       .command('list')
-      .description('list profiles')
-      .option('--limit <n>', 'page size (max 100)', parsePositiveInt(100))
-      .option('--cursor <cursor>', 'continue from a previous page')
-      .option('--all', 'fetch every page'),
+      .description('list profiles')),
   ).action(
-    action<{ limit?: number; cursor?: string; all?: boolean }>(rt, async (s, o) => {
+    action<PageOpts>(rt, async (s, o) => {
       s.out.page(await s.client.list<Profile>('/v1/profiles', { what: 'list profiles', ...o }), PROFILE_COLUMNS, 'No profiles. Create one with `edgefleet profiles create <name>`.');
     }),
   );
@@ -157,16 +154,13 @@ export function registerProfiles(program: Command, rt: CliRuntime): void {
       }),
     );
 
-  addCommonOptions(
+  addCommonOptions(addPageOptions(
     profiles
       .command('versions')
       .description("list a profile's versions")
-      .argument('<name>', 'profile name')
-      .option('--limit <n>', 'page size (max 100)', parsePositiveInt(100))
-      .option('--cursor <cursor>', 'continue from a previous page')
-      .option('--all', 'fetch every page'),
+      .argument('<name>', 'profile name')),
   ).action(
-    action<{ limit?: number; cursor?: string; all?: boolean }, [string]>(rt, async (s, o, name) => {
+    action<PageOpts, [string]>(rt, async (s, o, name) => {
       const page = await s.client.list<ProfileVersion>(`/v1/profiles/${seg(name)}/versions`, { what: `list versions of profile "${name}"`, ...o });
       s.out.page(page, VERSION_COLUMNS, `Profile ${name} has no versions yet.`);
     }),

@@ -5,7 +5,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { TARGET_STATES, rolloutStatus, type RolloutTarget, type RolloutView } from '../../lambdas/contracts/rollouts.js';
 import { dnsName } from '../../lambdas/contracts/common.js';
-import { IDEMPOTENCY_HELP, action, addCommonOptions, examples, type CliRuntime, type Session } from '../context.js';
+import { IDEMPOTENCY_HELP, action, addCommonOptions, addPageOptions, examples, type CliRuntime, type PageOpts, type Session } from '../context.js';
 import type { Column } from '../output.js';
 import { collectTags, parsePositiveInt } from '../parse.js';
 import { terminalText } from '../progress.js';
@@ -162,17 +162,14 @@ export function registerRollouts(program: Command, rt: CliRuntime): void {
     .addHelpText('after', examples('edgefleet rollouts create --template shop --to 1.3.0 --watch', 'edgefleet rollouts list --status running', 'edgefleet rollouts watch ro-123', 'edgefleet rollouts clusters ro-123 --state failed'));
   registerCreate(rollouts, rt);
 
-  addCommonOptions(
+  addCommonOptions(addPageOptions(
     rollouts
       .command('list')
       .description('list rollouts, newest first')
-      .addOption(new Option('--status <status>', 'only rollouts in this status').choices(rolloutStatus.options))
-      .option('--limit <n>', 'page size (max 100)', parsePositiveInt(100))
-      .option('--cursor <cursor>', 'continue from a previous page')
-      .option('--all', 'fetch every page'),
+      .addOption(new Option('--status <status>', 'only rollouts in this status').choices(rolloutStatus.options))),
   ).addHelpText('after', examples('edgefleet rollouts list', 'edgefleet rollouts list --status running -o json'))
     .action(
-      action<{ status?: string; limit?: number; cursor?: string; all?: boolean }>(rt, async (s, o) => {
+      action<{ status?: string } & PageOpts>(rt, async (s, o) => {
         const page = await s.client.list<RolloutView>('/v1/rollouts', { what: 'list rollouts', query: { status: o.status }, limit: o.limit, cursor: o.cursor, all: o.all });
         s.out.page(page, ROLLOUT_COLUMNS, o.status ? `No ${o.status} rollouts.` : 'No rollouts. Start one with `edgefleet rollouts create --template <name> --to <version>`.');
       }),
@@ -188,19 +185,16 @@ export function registerRollouts(program: Command, rt: CliRuntime): void {
       }),
     );
 
-  addCommonOptions(
+  addCommonOptions(addPageOptions(
     rollouts
       .command('clusters')
       .description('list a rollout\'s target clusters with their state, wave and reason')
       .argument('<id>', 'rollout id')
       .addOption(new Option('--state <state>', 'only clusters in this state').choices(TARGET_STATES))
-      .option('--wave <n>', 'only clusters of this wave (0 is the canary)', parseNumber(0, 100_000, { int: true }))
-      .option('--limit <n>', 'page size (max 100)', parsePositiveInt(100))
-      .option('--cursor <cursor>', 'continue from a previous page')
-      .option('--all', 'fetch every page'),
+      .option('--wave <n>', 'only clusters of this wave (0 is the canary)', parseNumber(0, 100_000, { int: true }))),
   ).addHelpText('after', examples('edgefleet rollouts clusters ro-123 --state failed', 'edgefleet rollouts clusters ro-123 --wave 0', 'edgefleet rollouts clusters ro-123 --state deferred --all'))
     .action(
-      action<{ state?: string; wave?: number; limit?: number; cursor?: string; all?: boolean }, [string]>(rt, async (s, o, id) => {
+      action<{ state?: string; wave?: number } & PageOpts, [string]>(rt, async (s, o, id) => {
         const page = await s.client.list<RolloutTarget>(rolloutPath(id, 'clusters'), {
           what: `list the clusters of rollout "${id}"`, query: { state: o.state, wave: o.wave }, limit: o.limit, cursor: o.cursor, all: o.all,
         });

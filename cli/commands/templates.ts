@@ -7,10 +7,9 @@ import { siteName } from '../../lambdas/contracts/common.js';
 import type { siteSettings } from '../../lambdas/contracts/rollouts.js';
 import { createTemplateBody, type clusterTemplate, type siteStatus } from '../../lambdas/contracts/templates.js';
 import { seg } from '../client.js';
-import { IDEMPOTENCY_HELP, action, addCommonOptions, examples, type CliRuntime } from '../context.js';
+import { IDEMPOTENCY_HELP, action, addCommonOptions, addPageOptions, examples, type CliRuntime, type PageOpts } from '../context.js';
 import { CliError, EXIT } from '../errors.js';
 import type { Column } from '../output.js';
-import { parsePositiveInt } from '../parse.js';
 import { terminalText } from '../progress.js';
 import { readInputFile } from './hosts-import.js';
 import { INTERVAL_HELP, parseInterval } from './operations-watch.js';
@@ -106,15 +105,12 @@ export function registerTemplates(program: Command, rt: CliRuntime): void {
     }),
   );
 
-  addCommonOptions(
+  addCommonOptions(addPageOptions(
     templates
       .command('list')
-      .description('list cluster templates')
-      .option('--limit <n>', 'page size (max 100)', parsePositiveInt(100))
-      .option('--cursor <cursor>', 'continue from a previous page')
-      .option('--all', 'fetch every page'),
+      .description('list cluster templates')),
   ).action(
-    action<{ limit?: number; cursor?: string; all?: boolean }>(rt, async (s, o) => {
+    action<PageOpts>(rt, async (s, o) => {
       s.out.page(await s.client.list<Template>('/v1/cluster-templates', { what: 'list cluster templates', ...o }), TEMPLATE_COLUMNS,
         'No cluster templates. Create one with `edgefleet templates create --file template.yaml`.');
     }),
@@ -153,15 +149,12 @@ export function registerTemplates(program: Command, rt: CliRuntime): void {
   );
 
   const sites = program.command('sites').description('sites: hosts seen, the template that matches, the cluster, or why not yet');
-  addCommonOptions(
+  addCommonOptions(addPageOptions(
     sites
       .command('list')
-      .description('list sites as their last check saw them')
-      .option('--limit <n>', 'page size (max 100)', parsePositiveInt(100))
-      .option('--cursor <cursor>', 'continue from a previous page')
-      .option('--all', 'fetch every page'),
+      .description('list sites as their last check saw them')),
   ).action(
-    action<{ limit?: number; cursor?: string; all?: boolean }>(rt, async (s, o) => {
+    action<PageOpts>(rt, async (s, o) => {
       s.out.page(await s.client.list<Site>('/v1/sites', { what: 'list sites', ...o }), SITE_COLUMNS,
         'No sites yet: a site appears once one of its approved hosts connects.');
     }),

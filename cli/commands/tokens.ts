@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { z } from 'zod';
 import type { createTokenBody, registrationToken } from '../../lambdas/contracts/api.js';
 import { seg } from '../client.js';
-import { IDEMPOTENCY_HELP, action, addCommonOptions, examples, type CliRuntime, type Session } from '../context.js';
+import { IDEMPOTENCY_HELP, action, addCommonOptions, addPageOptions, examples, type CliRuntime, type PageOpts, type Session } from '../context.js';
 import { formatTags, type Column } from '../output.js';
 import { collectTags, parseExpiry, parsePositiveInt, type Tags } from '../parse.js';
 
@@ -108,15 +108,12 @@ export function registerTokens(program: Command, rt: CliRuntime): void {
       }),
     );
 
-  addCommonOptions(
+  addCommonOptions(addPageOptions(
     tokens
       .command('list')
-      .description('list registration tokens (secrets are never shown)')
-      .option('--limit <n>', 'page size (max 100)', parsePositiveInt(100))
-      .option('--cursor <cursor>', 'continue from a previous page')
-      .option('--all', 'fetch every page'),
+      .description('list registration tokens (secrets are never shown)')),
   ).action(
-    action<{ limit?: number; cursor?: string; all?: boolean }>(rt, async (s, o) => {
+    action<PageOpts>(rt, async (s, o) => {
       const page = await s.client.list<Token>('/v1/registration-tokens', { what: 'list registration tokens', ...o });
       s.out.page(page, COLUMNS, 'No registration tokens. Create one with `edgefleet tokens create --name <name>`.');
     }),

@@ -15,10 +15,11 @@ import { ApiError, CliError, EXIT, UsageError, exitCodeForStatus } from '../erro
 import { collectVars, parsePositiveInt, parseProfileRef } from '../parse.js';
 import { VAR_FILE_HELP, VAR_HELP, buildVariables, type VarOpts } from '../variables.js';
 import {
-  describeOperationChange, describeUpgradePlan, diffOperation, isTerminal, outcomeExitCode, redrawPrefix, renderOutcome, renderUpgradeFrame,
+  describeOperationChange, describeUpgradePlan, diffOperation, isTerminal, outcomeExitCode, renderOutcome, renderUpgradeFrame,
   terminalText, upgradeFollowUp, upgradeStopped, upgradeView, type Operation,
 } from '../progress.js';
-import { INTERVAL_HELP, abortableSleep, parseInterval, pollOperation, watchClient } from './operations-watch.js';
+import { terminalWidth, untilInterrupted, watchView } from '../watch-view.js';
+import { INTERVAL_HELP, parseInterval, pollOperation } from './operations-watch.js';
 
 type UpgradeBody = z.input<typeof createUpgradeBody>;
 
@@ -107,13 +108,6 @@ export function upgradeRefusal(id: string, to: string, err: ApiError): CliError 
   return new CliError(`cannot upgrade cluster "${id}" to ${to}: ${detail} (code ${terminalText(code)}, HTTP ${err.status})`, exitCodeForStatus(err.status), hints);
 }
 
-function terminalWidth(s: Session): number {
-  const fromEnv = Number(s.io.env.COLUMNS);
-  if (Number.isInteger(fromEnv) && fromEnv > 0) return fromEnv;
-  const cols = s.io.isTTY ? process.stdout.columns : undefined;
-  return cols && cols > 0 ? cols : 100;
-}
-
 const upgradePath = (clusterId: string, upgradeId: string, verb = ''): string =>
   `/v1/clusters/${seg(clusterId)}/upgrades/${seg(upgradeId)}${verb ? `/${verb}` : ''}`;
 const NOT_FOUND = (clusterId: string) => `check the cluster and upgrade ids: \`edgefleet operations list --cluster ${clusterId}\` lists its upgrades (type upgrade-cluster)`;
@@ -124,56 +118,30 @@ const NOT_FOUND = (clusterId: string) => `check the cluster and upgrade ids: \`e
  * 130 when Ctrl-C stopped watching (the upgrade continues).
  */
 export async function followUpgrade(s: Session, clusterId: string, upgradeId: string, o: { intervalMs?: number } = {}): Promise<void> {
-  const { client, retryAfter } = watchClient(s);
-  const live = s.io.isTTY === true && !s.out.isJson;
-  const width = terminalWidth(s);
-  let prev: Operation | undefined;
-  let drawn = 0;
-  let notice: string | undefined;
-  const draw = (op: Operation): void => {
-    const lines = renderUpgradeFrame(op, { now: Date.now(), width, color: s.out.color, notice });
-    s.io.stdout(redrawPrefix(drawn) + lines.join('\n') + '\n');
-    drawn = lines.length;
-  };
   const jsonLine = (v: object): void => s.io.stdout(JSON.stringify({ at: new Date().toISOString(), upgradeId, clusterId, ...v }) + '\n');
-
-  const ac = new AbortController();
+  const view = watchView<Operation>(s, {
+    frame: renderUpgradeFrame,
+    jsonLine,
+    changes: (prev, op, at) => {
+      for (const c of diffOperation(prev, op)) {
+        if (s.out.isJson) jsonLine(c);
+        else s.out.line(describeOperationChange(c, at));
+      }
+    },
+  });
   let stopped: Operation | undefined;
-  const onSigint = (): void => ac.abort();
-  process.on('SIGINT', onSigint);
-  let final: Operation | undefined;
-  try {
-    final = await pollOperation({
-      get: () => client.get<Operation>(upgradePath(clusterId, upgradeId), { what: `get upgrade "${upgradeId}" of cluster "${clusterId}"`, hints: { 404: NOT_FOUND(clusterId) } }),
-      retryAfter,
-      sleep: abortableSleep,
-      intervalMs: o.intervalMs ?? 1000,
-      signal: ac.signal,
-      onRetry: (why, waitMs) => {
-        notice = `${why}; retrying in ${Math.ceil(waitMs / 1000)}s`;
-        if (live && prev) draw(prev);
-        else if (s.out.isJson) jsonLine({ what: 'retry', why, waitMs });
-        else s.out.note(`note: ${notice}`);
-      },
-      onUpdate: (op) => {
-        notice = undefined;
-        const at = new Date();
-        if (live) draw(op);
-        else for (const c of diffOperation(prev, op)) {
-          if (s.out.isJson) jsonLine(c);
-          else s.out.line(describeOperationChange(c, at));
-        }
-        prev = op;
-        // Paused on a failed node: nothing happens until the operator acts, so the watch ends here.
-        if (!isTerminal(op.status) && upgradeStopped(op)) {
-          stopped = op;
-          ac.abort();
-        }
-      },
-    });
-  } finally {
-    process.off('SIGINT', onSigint);
-  }
+  let final = await untilInterrupted((ac) => pollOperation({
+    ...view.deps(ac.signal, o.intervalMs),
+    get: () => view.client.get<Operation>(upgradePath(clusterId, upgradeId), { what: `get upgrade "${upgradeId}" of cluster "${clusterId}"`, hints: { 404: NOT_FOUND(clusterId) } }),
+    onUpdate: (op) => {
+      view.onUpdate(op);
+      // Paused on a failed node: nothing happens until the operator acts, so the watch ends here.
+      if (!isTerminal(op.status) && upgradeStopped(op)) {
+        stopped = op;
+        ac.abort();
+      }
+    },
+  }));
   final ??= stopped;
   if (!final) {
     s.out.note(`\nStopped watching upgrade ${upgradeId}; it keeps running (nothing was paused or cancelled).`);
@@ -185,7 +153,7 @@ export async function followUpgrade(s: Session, clusterId: string, upgradeId: st
   if (s.out.isJson) {
     const { status, step, reason, endedAt } = final;
     jsonLine({ what: 'outcome', status, step, reason, endedAt, ...(v.rolledBackBy ? { rolledBackBy: v.rolledBackBy } : {}) });
-  } else if (!live) {
+  } else if (!view.live) {
     if (isTerminal(final.status)) s.out.line(renderOutcome(final, Date.now()));
     for (const l of upgradeFollowUp(final, clusterId)) s.out.line(l);
   }

@@ -1,18 +1,12 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { buildScaleBody, needsUpgradeError, startedOperation } from '../../cli/commands/clusters.js';
 import { buildVariables } from '../../cli/variables.js';
 import { collectVars } from '../../cli/parse.js';
 import { operationsQuery } from '../../cli/commands/operations.js';
 import { ApiError, EXIT, UsageError, describeError } from '../../cli/errors.js';
-import { runCli } from '../../cli/program.js';
+import { fakeApi, on, type FakeRequest, type FakeRoute } from './cli-fake-api.js';
 
-interface Req { method: string; path: string; query: Record<string, string>; body: unknown }
-interface Reply { status: number; body?: unknown; headers?: Record<string, string> }
-type Route = (r: Req) => Reply | undefined;
+type Req = FakeRequest<Record<string, string>>;
+type Route = FakeRoute<Record<string, string>>;
 
 const NOW = new Date().toISOString();
 const cluster = (over: Record<string, unknown> = {}) => ({
@@ -28,52 +22,13 @@ const problem = (status: number, code: string, detail: string, errors?: { path: 
   status, body: { type: 'about:blank', title: 'Problem', status, code, detail, requestId: 'req-1', ...(errors ? { errors } : {}) },
 });
 
-let server: Server;
-let url = '';
-let dir = '';
 let routes: Route[] = [];
 const seen: Req[] = [];
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'ef-cli-clusters-'));
-  server = createServer((req, res) => {
-    let text = '';
-    req.on('data', (c: Buffer) => (text += c.toString()));
-    req.on('end', () => {
-      const u = new URL(req.url ?? '/', 'http://x');
-      const r: Req = { method: req.method ?? '', path: u.pathname, query: Object.fromEntries(u.searchParams), body: text ? JSON.parse(text) : undefined };
-      seen.push(r);
-      const reply: Reply = routes.map((f) => f(r)).find(Boolean) ?? problem(500, 'no-route', `no fake route for ${r.method} ${r.path}`);
-      res.writeHead(reply.status, { 'content-type': reply.status >= 400 ? 'application/problem+json' : 'application/json', ...reply.headers });
-      res.end(reply.body === undefined ? '' : JSON.stringify(reply.body));
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-afterAll(async () => {
-  await new Promise((r) => server.close(r));
-  rmSync(dir, { recursive: true, force: true });
-});
+const { run } = fakeApi({ name: 'ef-cli-clusters-', routes: () => routes, seen, query: (p) => Object.fromEntries(p) });
 beforeEach(() => {
   seen.length = 0;
   routes = [];
 });
-
-const on = (method: string, path: string, reply: Reply | ((r: Req) => Reply)): Route => (r) =>
-  r.method === method && r.path === path ? (typeof reply === 'function' ? reply(r) : reply) : undefined;
-
-async function run(args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(args, {
-    env: { HOME: dir, EDGEFLEET_CONFIG: join(dir, 'none.json'), EDGEFLEET_URL: url, EDGEFLEET_TOKEN: 't' },
-    stdout: (s) => out.push(s),
-    stderr: (s) => err.push(s),
-    cwd: dir,
-  });
-  return { code, stdout: out.join(''), stderr: err.join('') };
-}
 
 describe('clusters create', () => {
   it('sends the body and prints the cluster id and the operation to follow', async () => {

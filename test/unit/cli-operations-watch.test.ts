@@ -9,7 +9,7 @@ import {
   describeOperationChange, diffOperation, fitWidth, formatDuration, outcomeExitCode, parseRetryAfter, redrawPrefix, renderOperationFrame,
   terminalText, type Operation,
 } from '../../cli/progress.js';
-import { runCli } from '../../cli/program.js';
+import { runCliAt } from './cli-fake-api.js';
 
 const T0 = Date.parse('2026-11-24T10:00:00Z');
 
@@ -252,18 +252,7 @@ describe('edgefleet operations watch against a fake API', () => {
     seen.length = 0;
   });
 
-  async function run(args: string[], opts: { isTTY?: boolean } = {}) {
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = await runCli(args, {
-      env: { HOME: dir, EDGEFLEET_CONFIG: join(dir, 'none.json'), EDGEFLEET_URL: url, EDGEFLEET_TOKEN: 't', COLUMNS: '80' },
-      stdout: (s) => out.push(s),
-      stderr: (s) => err.push(s),
-      cwd: dir,
-      isTTY: opts.isTTY,
-    });
-    return { code, stdout: out.join(''), stderr: err.join('') };
-  }
+  const run = (args: string[], opts: { isTTY?: boolean } = {}) => runCliAt({ url, dir, columns: '80' }, args, opts);
 
   const ok = (body: Operation) => ({ status: 200, body });
 

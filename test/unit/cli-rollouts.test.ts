@@ -1,17 +1,12 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   buildRolloutBody, parseClusterIds, parseNumber, parseRolloutVersion, parseSiteSelector, parseTimeOfDay, parseWeekdays, type RolloutCreateOpts,
 } from '../../cli/commands/rollouts-create.js';
 import { parseTimeZone } from '../../cli/commands/templates.js';
 import { EXIT } from '../../cli/errors.js';
-import { runCli } from '../../cli/program.js';
 import { renderRolloutFrame } from '../../cli/rollout-progress.js';
 import type { RolloutView } from '../../lambdas/contracts/rollouts.js';
 import { aborted, at, counts, rollout, target } from './cli-rollout-fixtures.js';
+import { fakeApi, on, problem, sequence, type FakeRequest, type FakeRoute } from './cli-fake-api.js';
 
 // ---------- flags → body (pure) ----------
 
@@ -104,68 +99,16 @@ describe('rollouts create: flags → body', () => {
 
 // ---------- commands against a fake loopback API ----------
 
-interface Req { method: string; path: string; query: URLSearchParams; headers: Record<string, string | string[] | undefined>; body: unknown }
-interface Reply { status: number; body?: unknown; headers?: Record<string, string> }
-type Route = (r: Req) => Reply | undefined;
-
-let server: Server;
-let url = '';
-let dir = '';
-let routes: Route[] = [];
-const seen: Req[] = [];
+let routes: FakeRoute[] = [];
+const seen: FakeRequest[] = [];
 const sigintListeners = process.listenerCount('SIGINT');
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'ef-cli-rollouts-'));
-  server = createServer((req, res) => {
-    let text = '';
-    req.on('data', (c: Buffer) => (text += c.toString()));
-    req.on('end', () => {
-      const u = new URL(req.url ?? '/', 'http://x');
-      const r: Req = { method: req.method ?? '', path: u.pathname, query: u.searchParams, headers: req.headers, body: text ? JSON.parse(text) : undefined };
-      seen.push(r);
-      const reply = routes.map((f) => f(r)).find(Boolean) ?? problem(500, 'no-route', `no fake route for ${r.method} ${r.path}`);
-      res.writeHead(reply.status, { 'content-type': reply.status >= 400 ? 'application/problem+json' : 'application/json', ...reply.headers });
-      res.end(reply.body === undefined ? '' : JSON.stringify(reply.body));
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-afterAll(async () => {
-  await new Promise((r) => server.close(r));
-  rmSync(dir, { recursive: true, force: true });
-});
+const { run, gets } = fakeApi({ name: 'ef-cli-rollouts-', routes: () => routes, seen, query: (p) => p, columns: '160' });
 beforeEach(() => {
   seen.length = 0;
   routes = [];
 });
 
-function problem(status: number, code: string, detail: string): Reply {
-  return { status, body: { type: 'about:blank', title: 'Problem', status, code, detail, requestId: 'req-9' } };
-}
-const on = (method: string, path: string, reply: Reply | ((r: Req) => Reply)): Route => (r) =>
-  r.method === method && r.path === path ? (typeof reply === 'function' ? reply(r) : reply) : undefined;
-/** Answers a GET with each body in turn, then keeps answering the last. */
-const sequence = (path: string, ...views: RolloutView[]): Route => {
-  let i = 0;
-  return on('GET', path, () => ({ status: 200, body: views[Math.min(i++, views.length - 1)] }));
-};
 const RO = '/v1/rollouts/ro-1';
-const gets = () => seen.filter((r) => r.method === 'GET').length;
-
-async function run(args: string[], opts: { isTTY?: boolean } = {}) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(args, {
-    env: { HOME: dir, EDGEFLEET_CONFIG: join(dir, 'none.json'), EDGEFLEET_URL: url, EDGEFLEET_TOKEN: 't', COLUMNS: '160' },
-    stdout: (s) => out.push(s),
-    stderr: (s) => err.push(s),
-    cwd: dir,
-    isTTY: opts.isTTY,
-  });
-  return { code, stdout: out.join(''), stderr: err.join('') };
-}
 const W = ['--interval', '250ms'];
 const planning = rollout({ status: 'planning', waves: [], waveSizes: [], counts: counts({ pending: 20 }), deferred: [], eta: undefined });
 const succeeded = rollout({

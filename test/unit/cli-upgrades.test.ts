@@ -1,14 +1,9 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { buildUpgradeBody, parseDrainTimeout, parseUpgradeTarget, parseWindow } from '../../cli/commands/upgrades.js';
 import { EXIT } from '../../cli/errors.js';
 import {
   describeUpgradePlan, nodeStepsDone, progressBar, renderUpgradeFrame, upgradeStopped, type Operation, type UpgradeNodePlan,
 } from '../../cli/progress.js';
-import { runCli } from '../../cli/program.js';
+import { fakeApi, on, problem, sequence, type FakeRequest, type FakeRoute } from './cli-fake-api.js';
 
 const T0 = Date.parse('2026-11-24T10:00:00Z');
 const REPAVE = ['preflight', 'cordon', 'drain', 'upgrade', 'reboot', 'uncordon'].map((step) => ({ step, on: 'node' }));
@@ -222,67 +217,16 @@ describe('upgrade flags', () => {
 
 // ---------- commands against a fake loopback API ----------
 
-interface Req { method: string; path: string; headers: Record<string, string | string[] | undefined>; body: unknown }
-interface Reply { status: number; body?: unknown }
-type Route = (r: Req) => Reply | undefined;
-
-let server: Server;
-let url = '';
-let dir = '';
-let routes: Route[] = [];
-const seen: Req[] = [];
+let routes: FakeRoute[] = [];
+const seen: FakeRequest[] = [];
 const sigintListeners = process.listenerCount('SIGINT');
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'ef-cli-upgrades-'));
-  server = createServer((req, res) => {
-    let text = '';
-    req.on('data', (c: Buffer) => (text += c.toString()));
-    req.on('end', () => {
-      const r: Req = { method: req.method ?? '', path: new URL(req.url ?? '/', 'http://x').pathname, headers: req.headers, body: text ? JSON.parse(text) : undefined };
-      seen.push(r);
-      const reply = routes.map((f) => f(r)).find(Boolean) ?? problem(500, 'no-route', `no fake route for ${r.method} ${r.path}`);
-      res.writeHead(reply.status, { 'content-type': reply.status >= 400 ? 'application/problem+json' : 'application/json' });
-      res.end(reply.body === undefined ? '' : JSON.stringify(reply.body));
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-afterAll(async () => {
-  await new Promise((r) => server.close(r));
-  rmSync(dir, { recursive: true, force: true });
-});
+const { run, gets } = fakeApi({ name: 'ef-cli-upgrades-', routes: () => routes, seen, query: (p) => p, columns: '120' });
 beforeEach(() => {
   seen.length = 0;
   routes = [];
 });
 
-function problem(status: number, code: string, detail: string): Reply {
-  return { status, body: { type: 'about:blank', title: 'Problem', status, code, detail, requestId: 'req-9' } };
-}
-const on = (method: string, path: string, reply: Reply | ((r: Req) => Reply)): Route => (r) =>
-  r.method === method && r.path === path ? (typeof reply === 'function' ? reply(r) : reply) : undefined;
-/** Answers a GET with each body in turn, then keeps answering the last. */
-const sequence = (path: string, ...ops: Operation[]): Route => {
-  let i = 0;
-  return on('GET', path, () => ({ status: 200, body: ops[Math.min(i++, ops.length - 1)] }));
-};
 const UP = '/v1/clusters/c-1/upgrades/up-1';
-const gets = () => seen.filter((r) => r.method === 'GET').length;
-
-async function run(args: string[], opts: { isTTY?: boolean } = {}) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(args, {
-    env: { HOME: dir, EDGEFLEET_CONFIG: join(dir, 'none.json'), EDGEFLEET_URL: url, EDGEFLEET_TOKEN: 't', COLUMNS: '120' },
-    stdout: (s) => out.push(s),
-    stderr: (s) => err.push(s),
-    cwd: dir,
-    isTTY: opts.isTTY,
-  });
-  return { code, stdout: out.join(''), stderr: err.join('') };
-}
 const W = ['--interval', '250ms'];
 
 describe('edgefleet clusters upgrade', () => {

@@ -9,6 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { SimulatedFleet } from '../../simulator/index.js';
+import { EXIT } from '../../cli/errors.js';
+import { runCli } from '../../cli/program.js';
 import { eventually, startFleet, startHarness, type Harness } from './harness.js';
 
 let h: Harness;
@@ -152,6 +154,17 @@ describe('fleet rollouts', () => {
       }
     }
     for (const x of offline) fleet.host(x)!.start();
+    // The CLI against the real API: watch of an ended rollout prints the summary and exits 8 (incomplete).
+    const out: string[] = [];
+    const code = await runCli(['rollouts', 'watch', id], {
+      env: { EDGEFLEET_URL: h.rt.url, EDGEFLEET_TOKEN: h.rt.adminToken, HOME: dir, EDGEFLEET_CONFIG: path.join(dir, 'cli.json') },
+      stdout: (x) => out.push(x), stderr: (x) => out.push(x), cwd: dir,
+    });
+    expect(code).toBe(EXIT.rolloutIncomplete);
+    const text = out.join('');
+    expect(text).toContain('incomplete');
+    for (const x of offline) expect(text).toContain(clusterOf.get(x)!);
+    expect(text).toContain(`edgefleet rollouts clusters ${id} --state skipped`);
     // The audit trail names the rollout's actions.
     const audit = (await h.call('GET', `/v1/audit-events?resource=rollout/${id}`)).body.items.map((e: any) => e.action);
     expect(audit).toEqual(expect.arrayContaining(['rollout.create', 'rollout.pause', 'rollout.promote', 'rollout.resume', 'rollout.incomplete']));

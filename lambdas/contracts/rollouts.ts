@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import { dnsName, isoTime, listQuery, safeText, semver, siteName, tags } from './common.js';
 import { versionChannel } from './templates.js';
-import { rolloutPolicy, siteWindow } from './rollout-policy.js';
+import { rolloutPolicy } from './rollout-policy.js';
 
 export { abortPolicy, clusterUpgradeOptions, deferralPolicy, rolloutPolicy, siteWindow, wavePolicy, weekday, type RolloutPolicy } from './rollout-policy.js';
 

@@ -127,3 +127,67 @@ export function rolloutEnd(phase: RolloutPhase, counts: Counts, allWavesStarted:
 
 /** A wave is settled when none of its targets is pending or running (deferred and waiting ones never block it). */
 export const waveSettled = (c: Counts) => c.pending === 0 && c.running === 0;
+
+/* ---- The stored shapes (the wire schemas in contracts/rollouts.ts are the same: a compile-time test keeps them equal). ---- */
+
+export type RolloutStatusName = 'planning' | 'running' | 'paused' | 'aborting' | 'cancelling' | 'succeeded' | 'incomplete' | 'aborted' | 'cancelled' | 'superseded' | 'failed';
+type Day = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
+
+export interface RolloutPolicyData {
+  waves?: {
+    canary?: { clusters: number } | { percent: number };
+    soakMinutes?: number;
+    promotion?: 'auto' | 'manual';
+    growth?: number;
+    maxConcurrent?: number;
+  };
+  abort?: { failurePercent?: number; failureCount?: number; minFinished?: number };
+  deferral?: { retryMinutes?: number; giveUpMinutes?: number };
+  upgrade?: { onFailure?: 'rollback' | 'pause'; maxUnavailable?: number; acknowledgeDowntime?: boolean; drainTimeoutSeconds?: number };
+  maintenanceWindow?: { days?: Day[]; start: string; durationMinutes: number };
+  tickSeconds?: number;
+}
+
+export type RolloutTargets = { template: string } | { clusterIds: string[] } | { site?: string; tags?: Record<string, string> };
+
+export interface RolloutTargetRecord {
+  clusterId: string;
+  position: number;
+  wave: number;
+  state: TargetStateName;
+  operationId?: string;
+  rollbackOperationId?: string;
+  site?: string;
+  reason?: string;
+  retryAt?: string;
+  deferredSince?: string;
+  startedAt?: string;
+  endedAt?: string;
+}
+
+export interface StoredRollout {
+  id: string;
+  project: string;
+  name?: string;
+  targets: RolloutTargets;
+  to: { name: string; version: string };
+  requested: string;
+  policy: RolloutPolicyData;
+  status: RolloutStatusName;
+  reason: string;
+  createdBy: string;
+  createdAt: string;
+  updatedAt: string;
+  endedAt?: string;
+  total: number;
+  waveSizes: number[];
+  currentWave: number;
+  promotedThrough?: number;
+  execution: string;
+  ticks: number;
+  planCursor?: string;
+  meanClusterMs?: number;
+  finishedClusters?: number;
+  supersededBy?: string;
+  version: number;
+}

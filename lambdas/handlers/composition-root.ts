@@ -56,7 +56,6 @@ import type { TunnelDeps } from '../use-cases/tunnel-deps.js';
 import { IDEMPOTENCY_KEY_SECRET } from '../contracts/workflows.js';
 import type { DeviceDeps } from '../use-cases/device-deps.js';
 import type { UpgradeDeps } from '../use-cases/upgrades.js';
-import type { WorkflowDeps } from '../use-cases/workflows/deps.js';
 import { awsSecretStore, awsWorkflowEngine, cryptoIds } from './aws-building-blocks.js';
 import { ConfigError, loadConfig, loadConfigRequirements, setting, SETTING_ENV, type EdgeFleetConfig, type RequiredSetting } from './config.js';
 import { getTracer } from './observability.js';

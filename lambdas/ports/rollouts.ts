@@ -1,4 +1,4 @@
-import type { RolloutRecord, RolloutStatus, RolloutTarget, TargetCounts, TargetState } from '../contracts/rollouts.js';
+import type { Counts, RolloutStatusName as RolloutStatus, RolloutTargetRecord as RolloutTarget, StoredRollout as RolloutRecord, TargetStateName as TargetState } from '../domain/rollout.js';
 import type { Page, PageRequest } from './index.js';
 
 /** One wave's bookkeeping: its positions and how many of its targets are in each state. */
@@ -7,7 +7,7 @@ export interface RolloutWaveRecord {
   /** First target position of the wave; the wave is [start, start + size). */
   readonly start: number;
   readonly size: number;
-  readonly counts: TargetCounts;
+  readonly counts: Counts;
   readonly startedAt?: string;
   readonly endedAt?: string;
 }

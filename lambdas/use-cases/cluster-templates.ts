@@ -1,9 +1,9 @@
 import type { z } from 'zod';
 import type { createTemplateBody, patchTemplateBody } from '../contracts/templates.js';
-import { ConflictError, NotFoundError, UnprocessableError, ValidationError, VersionMismatchError } from '../domain/errors.js';
+import { ConflictError, NotFoundError, UnprocessableError, VersionMismatchError } from '../domain/errors.js';
 import { checkValues } from '../domain/profile-variables.js';
 import type { ClusterRecord, ProfileVersionRecord } from '../domain/model.js';
-import { resolveVersion, templateSecretName, type TemplateRecord } from '../domain/templates.js';
+import { templateSecretName, type TemplateRecord } from '../domain/templates.js';
 import type { Page, PageRequest } from '../ports/index.js';
 import type { SecretStore } from '../ports/workflow.js';
 import type { SiteStatusStore, TemplateRepository } from '../ports/templates.js';

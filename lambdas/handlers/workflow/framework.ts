@@ -2,7 +2,6 @@ import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { WORKFLOW_ERRORS } from '../../contracts/workflows.js';
 import { EdgeFleetError } from '../../domain/errors.js';
-import type { WorkflowDeps } from '../../use-cases/workflows/deps.js';
 import type { RolloutDeps } from '../../use-cases/rollout-deps.js';
 import { awsRoot } from '../composition-root.js';
 import { correlationIds, entryPoint } from '../kit.js';

@@ -73,7 +73,11 @@ const preflight: Handler = async (cmd, ctx) => {
   const p = parsePreflightParams(cmd.params);
   const passed: string[] = [];
   const failed: string[] = [];
-  const s = await ctx.executor.state();
+  let s = await ctx.executor.state();
+  if (s.kubernetes && !s.kubernetes.ready && p.readyTimeoutSeconds !== undefined) {
+    await ctx.result(cmd.commandId, 'progress', `Kubernetes node not Ready yet: waiting up to ${p.readyTimeoutSeconds} s`, 10);
+    s = await waitForReady(ctx, readyUntil(ctx, cmd.deadline, p.readyTimeoutSeconds).until);
+  }
   const k = s.kubernetes;
   if (!k) passed.push('not a Kubernetes node (no Ready check)');
   else if (k.ready) passed.push(`Kubernetes node ${k.nodeName ?? ctx.hostId} Ready at kubelet ${k.version ?? 'unknown'}`);

@@ -90,6 +90,8 @@ export function parseUpgradeParams(p: Params): UpgradeParams {
 export interface PreflightParams {
   readonly image: string;
   readonly requiredFreeMb: number;
+  /** Wait this long for the node to be Ready before judging it (a rollback's preflight). */
+  readonly readyTimeoutSeconds?: number;
 }
 
 export const MAX_REQUIRED_FREE_MB = 1_048_576;
@@ -99,7 +101,9 @@ export function parsePreflightParams(p: Params): PreflightParams {
   const image = validateImage(p.image);
   const mb = p.requiredFreeMb;
   if (typeof mb !== 'number' || !Number.isInteger(mb) || mb < 0 || mb > MAX_REQUIRED_FREE_MB) throw new InvalidParameter(`requiredFreeMb: must be a whole number of MB from 0 to ${MAX_REQUIRED_FREE_MB}`);
-  return { image, requiredFreeMb: mb };
+  const wait = p.readyTimeoutSeconds;
+  if (wait !== undefined && (typeof wait !== 'number' || !Number.isInteger(wait) || wait < 1 || wait > 3600)) throw new InvalidParameter('readyTimeoutSeconds: must be a whole number of seconds from 1 to 3600');
+  return { image, requiredFreeMb: mb, ...(wait !== undefined ? { readyTimeoutSeconds: wait } : {}) };
 }
 
 /** An image reference's repository and tag (Docker Hub names normalized) and digest, for identity comparison. */

@@ -81,10 +81,12 @@ export const commandType = z.enum([
  *
  * Parameters of `preflight` (before a node is touched): `image`, `requiredFreeMb` (the state
  * partition must hold active + passive + transition images). Succeeded when the Kubernetes
- * node is Ready, the state partition has the room and the image is reachable.
+ * node is Ready, the state partition has the room and the image is reachable. With
+ * `readyTimeoutSeconds` (a rollback's preflight) a node not Ready yet is waited for that long
+ * (never past the deadline) before it counts as not Ready.
  */
 export const UPGRADE_PARAMS = ['image', 'version', 'kubeletVersion', 'recovery'] as const;
-export const PREFLIGHT_PARAMS = ['image', 'requiredFreeMb'] as const;
+export const PREFLIGHT_PARAMS = ['image', 'requiredFreeMb', 'readyTimeoutSeconds'] as const;
 
 /**
  * Parameters of `apply-cloud-config` (checked again by the agent):

@@ -108,7 +108,10 @@ export function commandFor(i: CommandInputs): CommandSpec {
       return { type: 'export-kubeconfig', params: { address: controlPlaneAddressOf(cluster, task.hostId) } };
     case 'preflight': {
       const t = imageTarget(i);
-      return { type: 'preflight', params: { ...(t.image ? { image: t.image } : {}), requiredFreeMb: REQUIRED_FREE_MB } };
+      // A rollback starts right after the failed upgrade, often while the node it fell back on is still
+      // coming up: its preflight waits for Ready (within the host step's time) instead of refusing at once.
+      const waitReady: Record<string, number> = op.type === 'upgrade-cluster' && op.input.rollbackOf ? { readyTimeoutSeconds: Math.max(1, i.hostTimeoutSeconds - 30) } : {};
+      return { type: 'preflight', params: { ...(t.image ? { image: t.image } : {}), requiredFreeMb: REQUIRED_FREE_MB, ...waitReady } };
     }
     case 'wait-packs': {
       if (!i.layers) throw new ConflictError('layers-required', `the wait-packs command of operation ${op.id} needs its profile's layers`);

@@ -31,7 +31,7 @@ beforeAll(async () => {
   // Host steps here take well under a second; the timeout only bounds a stuck one (20 creates at once on 2 cores).
   h = await startHarness({ hostTimeoutSeconds: 30, commandSweepMs: 300 });
   dir = mkdtempSync(path.join(os.tmpdir(), 'edgefleet-rollouts-it-'));
-  ({ fleet } = await startFleet(h, { count: N, prefix: 'ro', stateDir: dir, kairos: { version: 'v3.5.0', image: OLD, rebootDelayMs: 100, k8sReadyDelayMs: 100 } }));
+  ({ fleet } = await startFleet(h, { count: N, prefix: 'ro', stateDir: dir, kairos: { version: 'v3.5.0', image: OLD, rebootDelayMs: 100, k8sReadyDelayMs: 1000 } }));
   await h.call('POST', '/v1/profiles', { body: { name: 'edge' } });
   expect((await h.call('POST', '/v1/profiles/edge/versions', { body: { version: '1.0.0', layers: layers(OLD, '1.30.4'), publish: true } })).status).toBe(201);
   expect((await h.call('POST', '/v1/profiles/edge/versions', { body: { version: '2.0.0', layers: layers(NEW, '1.31.2'), publish: true } })).status).toBe(201);
@@ -168,6 +168,24 @@ describe('fleet rollouts', () => {
     // The audit trail names the rollout's actions.
     const audit = (await h.call('GET', `/v1/audit-events?resource=rollout/${id}`)).body.items.map((e: any) => e.action);
     expect(audit).toEqual(expect.arrayContaining(['rollout.create', 'rollout.pause', 'rollout.promote', 'rollout.resume', 'rollout.incomplete']));
+  }, 300_000);
+
+  it('cancel: the canary finishes, nothing else starts, the rollout ends cancelled naming what was not started', async () => {
+    // Clusters the abort test left untouched (still on 1.0.0).
+    const group = ids.slice(3, 8);
+    const r = await h.call('POST', '/v1/rollouts', { body: {
+      targets: { clusterIds: group.map((x) => clusterOf.get(x)) }, to: { name: 'edge', version: '2.0.0' },
+      policy: { waves: { canary: { clusters: 1 }, promotion: 'manual' }, upgrade: { acknowledgeDowntime: true }, tickSeconds: 1 },
+    } });
+    expect(r.status).toBe(202);
+    await eventually('waiting for promotion', async () => /waiting for promotion/.test((await h.call('GET', `/v1/rollouts/${r.body.id}`)).body.reason), 120_000, 200);
+    const cancelled = await h.call('POST', `/v1/rollouts/${r.body.id}/cancel`, { body: { reason: 'wrong version' } });
+    expect(cancelled.status).toBe(200);
+    const done = await rolloutEnded(r.body.id);
+    expect(done.status).toBe('cancelled');
+    expect(done.reason).toMatch(/1 of 5 clusters upgraded, 0 failed, 0 skipped, 4 not started/);
+    expect(group.slice(1).filter((x) => upgradeCalls(x) > 0)).toEqual([]);
+    expect((await h.call('POST', `/v1/rollouts/${r.body.id}/resume`, { body: {} })).status).toBe(409);
   }, 300_000);
 
   it('bad input on every rollout route is a 4xx problem and changes nothing', async () => {

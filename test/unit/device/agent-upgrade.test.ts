@@ -133,6 +133,16 @@ describe('preflight', () => {
     expect(r.detail).toContain('(passed: ');
   });
 
+  test('readyTimeoutSeconds (a rollback): a node not Ready yet is waited for, then passes; without it, the same node is refused at once', async () => {
+    const k = node({ failures: { neverReady: true } });
+    const a = await online(k);
+    expect((await a.run('p-now', 'preflight', params)).detail).toMatch(/^preflight failed: Kubernetes node host-1 is not Ready/);
+    setTimeout(() => k.setFailures({ neverReady: undefined }), 300);
+    const r = await a.run('p-wait', 'preflight', { ...params, readyTimeoutSeconds: 30 });
+    expect(r.phases).toEqual(['accepted', 'progress', 'succeeded']);
+    expect(r.detail).toMatch(/^preflight passed: Kubernetes node host-1 Ready/);
+  });
+
   test('not a cluster node: the Ready check is skipped and said so', async () => {
     const a = await online(new SimulatedKairos());
     expect((await a.run('p-plain', 'preflight', params)).detail).toMatch(/^preflight passed: not a Kubernetes node \(no Ready check\); state partition/);
@@ -141,7 +151,9 @@ describe('preflight', () => {
   test.each([
     [{ image: NEW }, 'invalid parameter: requiredFreeMb: must be a whole number of MB from 0 to 1048576'],
     [{ image: '-x', requiredFreeMb: 1 }, 'invalid parameter: image: must not start with "-"'],
-    [{ ...params, path: '/' }, 'invalid parameter: unknown parameter "path" (allowed: image, requiredFreeMb)'],
+    [{ ...params, path: '/' }, 'invalid parameter: unknown parameter "path" (allowed: image, requiredFreeMb, readyTimeoutSeconds)'],
+    [{ ...params, readyTimeoutSeconds: 0 }, 'invalid parameter: readyTimeoutSeconds: must be a whole number of seconds from 1 to 3600'],
+    [{ ...params, readyTimeoutSeconds: '30' }, 'invalid parameter: readyTimeoutSeconds: must be a whole number of seconds from 1 to 3600'],
   ])('refuses %j', async (p, detail) => {
     const k = node();
     const a = await online(k);

@@ -44,6 +44,7 @@ describe('commandFor(): the command of each step', () => {
     ['reset', create, { hostId: 'w1', step: 'reset' }, { type: 'reset', params: {} }],
     ['export the kubeconfig from the init node, pointed at the control-plane address (no VIP: the init node\'s recorded address)', create, { hostId: 'c1', step: 'export-kubeconfig' }, { type: 'export-kubeconfig', params: { address: '192.0.2.10' } }],
     ['preflight checks the image and room for three images', upgrade(), { hostId: 'w1', step: 'preflight' }, { type: 'preflight', params: { image: 'img:v2', requiredFreeMb: REQUIRED_FREE_MB } }],
+    ['a rollback\'s preflight waits for Ready within the host step (the node may just have fallen back)', upgrade({ rollbackOf: 'op-failed' }), { hostId: 'w1', step: 'preflight' }, { type: 'preflight', params: { image: 'img:v2', requiredFreeMb: REQUIRED_FREE_MB, readyTimeoutSeconds: 570 } }],
     ['preflight of a Kubernetes-only upgrade has no image to check', upgrade({}, { kubeletVersion: 'v1.33.0+k3s1' }), { hostId: 'w1', step: 'preflight' }, { type: 'preflight', params: { requiredFreeMb: REQUIRED_FREE_MB } }],
     ['upgrade to the planned image and versions', upgrade(), { hostId: 'w1', step: 'upgrade' }, { type: 'upgrade', params: { image: 'img:v2', version: 'v3.5.0', kubeletVersion: 'v1.32.3+k3s1' } }],
     ['a create\'s repave: preflight of the profile\'s os image', create, { hostId: 'w1', step: 'preflight' }, { type: 'preflight', params: { image: OS_IMAGE, requiredFreeMb: REQUIRED_FREE_MB } }],

@@ -9,6 +9,11 @@ import { planTargets, rolloutDefaults, type RolloutDeps } from '../rollout-deps.
 
 /** A rollout execution continues as a new one after this many ticks (about 10 history events each: far below 25,000). */
 export const TICKS_PER_EXECUTION = 500;
+/**
+ * One tick settles and starts clusters one at a time for at most this long, then returns to come
+ * back in a second: far inside the step function's 30 s timeout however large a wave is.
+ */
+export const TICK_BUDGET_MS = 15_000;
 /** Earlier waves whose deferred or waiting clusters are retried in one tick. */
 const RETRY_WAVES_PER_TICK = 3;
 
@@ -27,13 +32,14 @@ export async function tickRollout(deps: RolloutDeps, id: string, execution: stri
   const r = await deps.rollouts.get(id);
   if (!r || ROLLOUT_ENDED.includes(r.status) || r.execution !== execution) return DONE;
   const now = deps.clock.now();
+  const budget = { until: Date.now() + TICK_BUDGET_MS, spent: false };
   const wait = { done: false, waitSeconds: r.policy.tickSeconds ?? rolloutDefaults.tickSeconds };
   if (r.status === 'planning') {
     await planTargets(deps, r, now);
     return { done: false, waitSeconds: 1 };
   }
   let waves = await deps.rollouts.waves(id);
-  const settled = await settleRunning(deps, r, waves, now);
+  const settled = await settleRunning(deps, r, waves, now, budget);
   waves = await deps.rollouts.waves(id);
   let current: RolloutRecord = r;
   let counts = sumCounts(waves.map((w) => w.counts));
@@ -45,7 +51,7 @@ export async function tickRollout(deps: RolloutDeps, id: string, execution: stri
   }
   if (current.status === 'running') {
     current = await advanceWave(deps, current, waves, now);
-    await startTargets(deps, current, waves, now);
+    if (!budget.spent) await startTargets(deps, current, waves, now, budget);
     waves = await deps.rollouts.waves(id);
     counts = sumCounts(waves.map((w) => w.counts));
   }
@@ -70,16 +76,22 @@ export async function tickRollout(deps: RolloutDeps, id: string, execution: stri
   }
   if ((current.ticks + 1) % TICKS_PER_EXECUTION === 0) return continueAsNew(deps, current, bookkeeping, now);
   await deps.rollouts.update(id, bookkeeping, { statusIn: [current.status], execution }, now.toISOString());
-  return wait;
+  // Work left over (the time budget ran out): the next tick comes at once.
+  return budget.spent ? { done: false, waitSeconds: 1 } : wait;
 }
 
 /** The wave of a target from its position (waves are contiguous position ranges). */
 const withWave = (t: RolloutTarget, sizes: readonly number[]): RolloutTarget => ({ ...t, wave: waveOf(t.position, sizes) });
 
-async function settleRunning(deps: RolloutDeps, r: RolloutRecord, waves: readonly RolloutWaveRecord[], now: Date): Promise<{ durations: number[] }> {
+/** Wall-clock budget of one tick (not the injected clock: it bounds the Lambda's own run time). */
+interface Budget { readonly until: number; spent: boolean }
+const over = (b: Budget) => (b.spent ||= Date.now() > b.until);
+
+async function settleRunning(deps: RolloutDeps, r: RolloutRecord, waves: readonly RolloutWaveRecord[], now: Date, budget: Budget): Promise<{ durations: number[] }> {
   const durations: number[] = [];
   for (const w of waves.filter((x) => x.counts.running > 0)) {
     for (const t of (await deps.rollouts.targetsBetween(r.id, w.start, w.start + w.size)).filter((x) => x.state === 'running')) {
+      if (over(budget)) return { durations };
       const target = withWave(t, r.waveSizes);
       if (!target.operationId) continue;
       const op = await deps.operations.get(target.operationId);
@@ -127,7 +139,7 @@ async function advanceWave(deps: RolloutDeps, r: RolloutRecord, waves: readonly 
 }
 
 /** Starts the current wave's pending clusters, and retries due deferred or waiting ones of earlier waves, within the concurrency cap. */
-async function startTargets(deps: RolloutDeps, r: RolloutRecord, waves: readonly RolloutWaveRecord[], now: Date): Promise<void> {
+async function startTargets(deps: RolloutDeps, r: RolloutRecord, waves: readonly RolloutWaveRecord[], now: Date, budget: Budget): Promise<void> {
   const cap = r.policy.waves?.maxConcurrent ?? rolloutDefaults.maxConcurrent;
   let capacity = cap - sumCounts(waves.map((w) => w.counts)).running;
   const giveUpMs = (r.policy.deferral?.giveUpMinutes ?? rolloutDefaults.giveUpMinutes) * 60_000;
@@ -143,6 +155,7 @@ async function startTargets(deps: RolloutDeps, r: RolloutRecord, waves: readonly
   const window = r.policy.maintenanceWindow ?? (fromTemplate.success ? fromTemplate.data : undefined);
   const zones = new Map<string, string>();
   for (const raw of candidates) {
+    if (over(budget)) return;
     const t = withWave(raw, r.waveSizes);
     const due = t.state === 'pending' || ((t.state === 'deferred' || t.state === 'waiting') && (!t.retryAt || Date.parse(t.retryAt) <= now.getTime()));
     if (!due) continue;

@@ -200,11 +200,21 @@ try {
       && abortProof.nodesInspected === laterTargets.length && abortProof.nodesWithUpgradeCall === 0 && abortProof.nodesNotOnOldImage === 0;
   }
   const failedFacts = await fleet.inspect(failing);
+  const failedTargets = (await observe(() => rt.deps.rollouts.listTargets(id, { state: 'failed' }, { limit: 100 }))).items;
+  const rollbacks = await Promise.all(failedTargets.map((x) => (x.rollbackOperationId ? observe(() => rt.deps.operations.get(x.rollbackOperationId!)) : undefined)));
   const perCluster = (n: number) => +(n / N).toFixed(2);
-  const waveRows = waveRecords.map((w) => ({
+  const startedClusters = counts.succeeded + counts.failed;
+  const perStarted = (n: number) => +(n / Math.max(1, startedClusters)).toFixed(2);
+  // A wave's end: its last target's end (an aborted wave is never marked ended).
+  const lastEnd = await Promise.all(waveRecords.map(async (w) => {
+    if (!w.startedAt) return undefined;
+    const ends = (await observe(() => rt.deps.rollouts.targetsBetween(id, w.start, w.start + w.size))).flatMap((x) => (x.endedAt ? [Date.parse(x.endedAt)] : []));
+    return ends.length ? Math.max(...ends) : undefined;
+  }));
+  const waveRows = waveRecords.map((w, i) => ({
     wave: w.index + 1, size: w.size, succeeded: w.counts.succeeded, failed: w.counts.failed, pending: w.counts.pending + w.counts.deferred + w.counts.waiting, skipped: w.counts.skipped,
     startS: w.startedAt ? +((Date.parse(w.startedAt) - started) / 1000).toFixed(1) : null,
-    endS: w.endedAt ? +((Date.parse(w.endedAt) - started) / 1000).toFixed(1) : null,
+    endS: lastEnd[i] !== undefined ? +((lastEnd[i]! - started) / 1000).toFixed(1) : null,
   }));
   const waveSeconds = waveRows.filter((w) => w.startS !== null && w.endS !== null).map((w) => w.endS! - w.startS!);
   const result = {
@@ -216,11 +226,18 @@ try {
     waveSeconds: { p50: +pct(waveSeconds, 50).toFixed(1), max: +Math.max(...waveSeconds).toFixed(1) },
     counts, waves: waveRows,
     failedClustersRolledBack: [...failedFacts.values()].filter((f) => f.boot === 'active' && f.kairosVersion === 'v3.5.0').length,
+    failedClusters: failedTargets.map((x, i) => ({
+      position: x.position, host: uid(x.position), reason: x.reason, rollback: rollbacks[i] ? `${rollbacks[i]!.id} ${rollbacks[i]!.status}` : 'none', node: failedFacts.get(uid(x.position)) ?? null,
+    })),
     perCluster: {
       stateTransitions: perCluster(transitions), lambdaInvocations: perCluster(tasks + ruleCalls + 1),
       workflowTaskInvocations: perCluster(tasks), iotRuleInvocations: perCluster(ruleCalls), executions: perCluster(rt.workflows.stats.executions - before.executions),
       rcu: perCluster(measured.read), wcu: perCluster(measured.write), writeCalls: perCluster(measured.writeCalls),
       wcuByKind: Object.fromEntries(Object.entries(measured.byKind).sort((x, y) => y[1] - x[1]).slice(0, 12).map(([k, v]) => [k, perCluster(v)])),
+    },
+    perStartedCluster: {
+      clusters: startedClusters, stateTransitions: perStarted(transitions), lambdaInvocations: perStarted(tasks + ruleCalls + 1),
+      rcu: perStarted(measured.read), wcu: perStarted(measured.write),
     },
     abortProof: abortProof ?? null,
     machine: { cpus: os.cpus().length, node: process.version },
@@ -233,6 +250,7 @@ try {
     'failed clusters rolled back to 1.0.0 image': `${result.failedClustersRolledBack} of ${failing.length}`,
     'state transitions per cluster': result.perCluster.stateTransitions, 'Lambda invocations per cluster': result.perCluster.lambdaInvocations,
     'RCU / WCU per cluster': `${result.perCluster.rcu} / ${result.perCluster.wcu}`,
+    ...(startedClusters < N ? { 'per started cluster: transitions, invocations, RCU / WCU': `${result.perStartedCluster.stateTransitions}, ${result.perStartedCluster.lambdaInvocations}, ${result.perStartedCluster.rcu} / ${result.perStartedCluster.wcu}` } : {}),
     'abort proof': abortProof ? `${abortProof.holds ? 'holds' : 'BROKEN'}: ${abortProof.laterClusters} later clusters, ${abortProof.notPending} not pending, ${abortProof.withUpgradeOperation} with an upgrade operation, ${abortProof.nodesWithUpgradeCall} nodes with an upgrade call` : 'no abort',
   });
   mkdirSync('bench/results', { recursive: true });

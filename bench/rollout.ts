@@ -205,16 +205,20 @@ try {
   const perCluster = (n: number) => +(n / N).toFixed(2);
   const startedClusters = counts.succeeded + counts.failed;
   const perStarted = (n: number) => +(n / Math.max(1, startedClusters)).toFixed(2);
-  // A wave's end: its last target's end (an aborted wave is never marked ended).
-  const lastEnd = await Promise.all(waveRecords.map(async (w) => {
+  // A wave's end: its last target's end (an aborted wave is never marked ended); its start spread: first to last cluster started.
+  const spans = await Promise.all(waveRecords.map(async (w) => {
     if (!w.startedAt) return undefined;
-    const ends = (await observe(() => rt.deps.rollouts.targetsBetween(id, w.start, w.start + w.size))).flatMap((x) => (x.endedAt ? [Date.parse(x.endedAt)] : []));
-    return ends.length ? Math.max(...ends) : undefined;
+    const ts = await observe(() => rt.deps.rollouts.targetsBetween(id, w.start, w.start + w.size));
+    const ends = ts.flatMap((x) => (x.endedAt ? [Date.parse(x.endedAt)] : []));
+    const starts = ts.flatMap((x) => (x.startedAt ? [Date.parse(x.startedAt)] : []));
+    return { end: ends.length ? Math.max(...ends) : undefined, spread: starts.length ? (Math.max(...starts) - Math.min(...starts)) / 1000 : undefined };
   }));
+  const lastEnd = spans.map((x) => x?.end);
   const waveRows = waveRecords.map((w, i) => ({
     wave: w.index + 1, size: w.size, succeeded: w.counts.succeeded, failed: w.counts.failed, pending: w.counts.pending + w.counts.deferred + w.counts.waiting, skipped: w.counts.skipped,
     startS: w.startedAt ? +((Date.parse(w.startedAt) - started) / 1000).toFixed(1) : null,
     endS: lastEnd[i] !== undefined ? +((lastEnd[i]! - started) / 1000).toFixed(1) : null,
+    startSpreadS: spans[i]?.spread !== undefined ? +spans[i]!.spread!.toFixed(1) : null,
   }));
   const waveSeconds = waveRows.filter((w) => w.startS !== null && w.endS !== null).map((w) => w.endS! - w.startS!);
   const result = {

@@ -120,14 +120,27 @@ try {
   }
   const clusterOf = new Map<string, string>();
   const createStart = Date.now();
+  const online = async (hs: readonly string[]) => {
+    for (const h of hs) if ((await rt.deps.hosts.get(h))?.presence !== 'online') return undefined;
+    return true;
+  };
   for (let from = 0; from <= N; from += batch) {
-    const made = await Promise.all(hostIds.slice(from, from + batch).map((h) => api('POST', '/v1/clusters', { name: `rb-${h}`, profile: { name: 'bench', version: '1.0.0' }, controlPlane: { hostIds: [h] } })));
-    const refused = made.filter((r) => r.status !== 202);
-    if (refused.length) throw new Error(`${refused.length} cluster creates refused: ${JSON.stringify(refused[0]!.body)}`);
-    made.forEach((r, i) => clusterOf.set(hostIds[from + i]!, r.body.id as string));
-    const ops = await until('clusters created', () => endedOps(made.map((r) => r.body.operationId as string)), timeoutMs, 500);
-    const bad = ops.filter((o) => o.status !== 'succeeded');
-    if (bad.length) throw new Error(`${bad.length} cluster creates did not succeed: ${bad[0]!.reason}`);
+    // A loaded machine can drop an agent's MQTT session for a moment (keep-alive missed): a create
+    // that found its host offline is tried again, under a new name, once the host is back (3 tries).
+    let todo = hostIds.slice(from, from + batch);
+    for (let attempt = 1; todo.length > 0; attempt++) {
+      await until('batch hosts online', () => online(todo), 300_000, 1000);
+      const made = await Promise.all(todo.map((h) => api('POST', '/v1/clusters', { name: `rb-${h}${attempt > 1 ? `-try${attempt}` : ''}`, profile: { name: 'bench', version: '1.0.0' }, controlPlane: { hostIds: [h] } })));
+      const refused = made.filter((r) => r.status !== 202);
+      if (refused.length) throw new Error(`${refused.length} cluster creates refused: ${JSON.stringify(refused[0]!.body)}`);
+      made.forEach((r, i) => clusterOf.set(todo[i]!, r.body.id as string));
+      const ops = await until('clusters created', () => endedOps(made.map((r) => r.body.operationId as string)), timeoutMs, 500);
+      const bad = ops.flatMap((o, i) => (o.status === 'succeeded' ? [] : [{ host: todo[i]!, reason: String(o.reason) }]));
+      if (bad.length && (attempt >= 3 || !bad.every((b) => /is offline/.test(b.reason)))) throw new Error(`${bad.length} cluster creates did not succeed: ${bad[0]!.reason}`);
+      if (bad.length) log(`${bad.length} creates found their host offline (${bad.map((b) => b.host).join(', ')}): trying again`);
+      phases.createRetries = (phases.createRetries ?? 0) + bad.length;
+      todo = bad.map((b) => b.host);
+    }
     log(`clusters created: ${Math.min(from + batch, N + 1)} of ${N + 1}`);
   }
   phases.createSeconds = (Date.now() - createStart) / 1000;

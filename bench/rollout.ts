@@ -218,12 +218,14 @@ try {
   const perCluster = (n: number) => +(n / N).toFixed(2);
   const startedClusters = counts.succeeded + counts.failed;
   const perStarted = (n: number) => +(n / Math.max(1, startedClusters)).toFixed(2);
-  // A wave's end: its last target's end (an aborted wave is never marked ended); its start spread: first to last cluster started.
+  // A wave's end: its last target's end (an aborted wave is never marked ended); its start spread: first to last upgrade operation started.
   const spans = await Promise.all(waveRecords.map(async (w) => {
     if (!w.startedAt) return undefined;
     const ts = await observe(() => rt.deps.rollouts.targetsBetween(id, w.start, w.start + w.size));
     const ends = ts.flatMap((x) => (x.endedAt ? [Date.parse(x.endedAt)] : []));
-    const starts = ts.flatMap((x) => (x.startedAt ? [Date.parse(x.startedAt)] : []));
+    // Targets carry their tick's clock as startedAt (all of a wave alike): the upgrade operations say when each really started.
+    const ops = await Promise.all(ts.map((x) => (x.operationId ? observe(() => rt.deps.operations.get(x.operationId!)) : undefined)));
+    const starts = ops.flatMap((o) => (o ? [Date.parse(o.startedAt)] : []));
     return { end: ends.length ? Math.max(...ends) : undefined, spread: starts.length ? (Math.max(...starts) - Math.min(...starts)) / 1000 : undefined };
   }));
   const lastEnd = spans.map((x) => x?.end);

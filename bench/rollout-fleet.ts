@@ -10,16 +10,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { startSimulatedAgents, type SimulatedFleet } from '../simulator/index.js';
+import { stopWorkers } from '../simulator/process-fleet.js';
+import { workerStart } from '../simulator/process-fleet-messages.js';
 
-export const rolloutWorkerStart = z.object({
-  type: z.literal('start'),
-  apiUrl: z.string(),
-  registrationToken: z.string(),
-  project: z.string(),
-  count: z.number().int().min(0),
-  firstIndex: z.number().int().min(1),
-  stateDir: z.string(),
-  uidPrefix: z.string(),
+/** The simulator's worker start (simulator/process-fleet-messages.ts) with the OS image and the failures to inject. */
+export const rolloutWorkerStart = workerStart.omit({ site: true, tunnelEndpoint: true, checkIntervalMs: true }).extend({
   kairos: z.object({ version: z.string(), image: z.string(), rebootDelayMs: z.number(), k8sReadyDelayMs: z.number() }),
   failing: z.array(z.string()),
   failImage: z.string(),
@@ -132,15 +127,6 @@ export async function startBenchFleet(o: BenchFleetOptions): Promise<BenchFleet>
       })));
       return new Map(parts.flatMap((p) => Object.entries(p)));
     },
-    async stop() {
-      await Promise.all(workers.map(async (w) => {
-        if (w.child.exitCode !== null || w.child.signalCode !== null) return;
-        if (w.child.connected) w.child.send({ type: 'stop' });
-        else w.child.kill('SIGTERM');
-        const timer = setTimeout(() => w.child.kill('SIGKILL'), 15_000);
-        await w.exited;
-        clearTimeout(timer);
-      }));
-    },
+    stop: () => stopWorkers(workers),
   };
 }

@@ -91,16 +91,18 @@ export async function startProcessFleet(o: ProcessFleetOptions): Promise<Process
         agentRssBytes: s.reduce((n, x) => n + Math.max(0, (x?.rss ?? 0) - (x?.baselineRss ?? 0)), 0),
       };
     },
-    async stop() {
-      await Promise.all(workers.map(async (w) => {
-        if (w.child.exitCode !== null || w.child.signalCode !== null) return;
-        if (w.child.connected) w.child.send({ type: 'stop' });
-        else w.child.kill('SIGTERM');
-        // Agents close their MQTT sessions cleanly; one that does not within 15 s is killed.
-        const timer = setTimeout(() => w.child.kill('SIGKILL'), 15_000);
-        await w.exited;
-        clearTimeout(timer);
-      }));
-    },
+    stop: () => stopWorkers(workers),
   };
+}
+
+/** Asks every worker to stop (its agents close their MQTT sessions cleanly); one that has not exited within 15 s is killed. */
+export async function stopWorkers(workers: readonly { readonly child: ChildProcess; readonly exited: Promise<void> }[]): Promise<void> {
+  await Promise.all(workers.map(async (w) => {
+    if (w.child.exitCode !== null || w.child.signalCode !== null) return;
+    if (w.child.connected) w.child.send({ type: 'stop' });
+    else w.child.kill('SIGTERM');
+    const timer = setTimeout(() => w.child.kill('SIGKILL'), 15_000);
+    await w.exited;
+    clearTimeout(timer);
+  }));
 }

@@ -4,6 +4,8 @@ import type { Context } from 'aws-lambda';
 import { API_ROUTES, routeKey, type ApiRoute, type ApiGroup } from '../lib/api-routes.js';
 import type { ApiEvent, ApiResponse } from '../lambdas/handlers/http/framework.js';
 import type { LocalIssuer } from './local-issuer.js';
+import { syntheticContext } from '../lambdas/handlers/kit.js';
+import { FunctionTimedOutError } from './lambda-invocation.js';
 
 /** API Gateway's payload limit. */
 const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
@@ -40,15 +42,10 @@ function gatewayError(res: http.ServerResponse, status: number, message: string)
   res.end(JSON.stringify({ message }));
 }
 
-function lambdaContext(group: ApiGroup, requestId: string): Context {
-  const functionName = `edgefleet-local-${group}`;
-  return {
-    callbackWaitsForEmptyEventLoop: false, functionName, functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`, memoryLimitInMB: '512',
-    awsRequestId: requestId, logGroupName: `/aws/lambda/${functionName}`, logStreamName: 'local',
-    getRemainingTimeInMillis: () => 29_000, done: () => undefined, fail: () => undefined, succeed: () => undefined,
-  };
-}
+/** Calls a route group's function as one Lambda invocation (local/lambda-invocation.ts: its timeout, its freeze). */
+export type GroupInvoker = (group: ApiGroup, requestId: string, call: (context: Context) => Promise<ApiResponse>) => Promise<ApiResponse>;
+
+const plainCall: GroupInvoker = (group, requestId, call) => call(syntheticContext(`edgefleet-api-${group}`, requestId));
 
 /**
  * A node:http server that behaves like the deployed HTTP API: the same route table, the JWT
@@ -59,6 +56,7 @@ export function createApiGateway(
   handlers: Readonly<Record<ApiGroup, GroupHandler>>, issuer: LocalIssuer,
   /** Other services on the same port (e.g. the local bundle bucket); true when it took the request. */
   intercept?: (req: http.IncomingMessage, res: http.ServerResponse) => boolean,
+  invoke: GroupInvoker = plainCall,
 ): http.Server {
   const compiled = compile(API_ROUTES);
   return http.createServer((req, res) => {
@@ -77,8 +75,13 @@ export function createApiGateway(
     req.on('end', () => {
       if (refused) return;
       handle(req, Buffer.concat(chunks).toString('utf8'), res).catch((e: unknown) => {
+        // What an HTTP API answers when its Lambda integration fails, a timeout included.
         if (!res.headersSent) gatewayError(res, 500, 'Internal Server Error');
-        process.stderr.write(`${JSON.stringify({ level: 'ERROR', message: 'local gateway failure', error: String((e as Error)?.stack ?? e) })}\n`);
+        const timedOut = e instanceof FunctionTimedOutError;
+        process.stderr.write(`${JSON.stringify({
+          level: 'ERROR', message: timedOut ? 'the route\'s function timed out: the caller got 500 {"message":"Internal Server Error"}, as from API Gateway' : 'local gateway failure',
+          error: timedOut ? (e as Error).message : String((e as Error)?.stack ?? e),
+        })}\n`);
       });
     });
     req.on('error', () => undefined);
@@ -136,7 +139,7 @@ export function createApiGateway(
         ...(claims ? { authorizer: { jwt: { claims, scopes: null } } } : {}),
       },
     } as unknown as ApiEvent;
-    const out = await handlers[route.group](event, lambdaContext(route.group, requestId));
+    const out = await invoke(route.group, requestId, (context) => handlers[route.group](event, context));
     res.writeHead(out.statusCode ?? 200, { 'x-amzn-requestid': requestId, ...(out.headers as Record<string, string> | undefined) });
     res.end(out.body ?? '');
   }

@@ -7,6 +7,8 @@ import * as presence from '../lambdas/handlers/iot/presence.js';
 import * as results from '../lambdas/handlers/iot/results.js';
 import * as status from '../lambdas/handlers/iot/status.js';
 import { getLogger } from '../lambdas/handlers/observability.js';
+import { syntheticContext } from '../lambdas/handlers/kit.js';
+import type { Context } from 'aws-lambda';
 import type { CommandEnvelope, CommandPublisher } from '../lambdas/ports/device-plane.js';
 import { issueCommand, type DeviceDeps } from '../lambdas/use-cases/device-messages.js';
 import { loadOrCreateCa, type LocalCa } from './local-ca.js';
@@ -31,6 +33,11 @@ export interface IotRuntimeOptions {
   readonly sweepIntervalMs?: number;
   /** When given, the sweep also ends operations past their deadline and starts lost ones. */
   readonly workflowDeps?: () => WorkflowDeps;
+  /**
+   * Runs one rule or schedule handler call as a Lambda invocation of the named function (its
+   * timeout; local/lambda-invocation.ts). @default - a plain call
+   */
+  readonly invoke?: <R>(functionName: string, call: (context: Context) => Promise<R>) => Promise<R>;
 }
 
 export interface LocalIot {
@@ -70,16 +77,20 @@ export async function startIot(opts: IotRuntimeOptions): Promise<LocalIot> {
   opts.bindPublisher(publisher);
   const { deps } = opts;
   const depsFn = () => deps;
-  const handlers: Record<IotRuleName, RuleHandler> = {
+  const invoke = opts.invoke ?? (<R>(_name: string, call: (context: Context) => Promise<R>) => call(syntheticContext(_name)));
+  const made = {
     status: status.makeHandler(depsFn), results: results.makeHandler(depsFn),
     'pending-commands': pendingCommands.makeHandler(depsFn), presence: presence.makeHandler(depsFn),
   };
+  // Each rule's Lambda action is its own function (edgefleet-iot-<rule>), invoked asynchronously.
+  const handlers = Object.fromEntries((Object.entries(made) as [IotRuleName, (event: never, context?: Context) => ReturnType<RuleHandler>][])
+    .map(([rule, h]) => [rule, (event: unknown) => invoke(`edgefleet-iot-${rule}`, (context) => h(event as never, context))])) as Record<IotRuleName, RuleHandler>;
   const logger = getLogger();
   const router = createIotRouter(handlers, (level, message, detail) => logger[level](message, detail));
   broker.onMessage((topic, payload) => router.route(topic, payload));
   // The deadline sweep (an EventBridge schedule on AWS): the same scheduled handler on a timer.
   const sweep = expireCommands.makeHandler(depsFn, opts.workflowDeps);
-  const deadlines = startSchedule({ name: 'command deadline sweep', everyMs: opts.sweepIntervalMs ?? 10_000, run: () => sweep({}), overlap: 'allowed' });
+  const deadlines = startSchedule({ name: 'command deadline sweep', everyMs: opts.sweepIntervalMs ?? 10_000, run: () => invoke('edgefleet-command-sweeper', (context) => sweep({}, context)), overlap: 'allowed' });
 
   return {
     port: broker.port, mqttUrl: broker.url, ca, deps, publisher,

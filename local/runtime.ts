@@ -44,6 +44,9 @@ import { startSchedule } from './schedule.js';
 import { localTunnelService } from './local-tunnel-service.js';
 import { startTunnelRelay, type TunnelRelay } from './tunnel-relay.js';
 import { LocalWorkflowEngine } from './step-functions.js';
+import { FunctionTimeouts } from './function-timeouts.js';
+import { invokeLocal, refuseAfterTimeout, refuseSdkCallsAfterTimeout } from './lambda-invocation.js';
+import type { Context } from 'aws-lambda';
 import * as hostCommand from '../lambdas/handlers/workflow/host-command.js';
 import * as workflowStep from '../lambdas/handlers/workflow/workflow-step.js';
 import { getLogger } from '../lambdas/handlers/observability.js';
@@ -88,6 +91,12 @@ export interface LocalOptions {
   readonly alertTimeScale?: number;
   /** How often the tunnel sweep runs (EventBridge rate(1 minute) on AWS). @default 60000 */
   readonly tunnelSweepMs?: number;
+  /**
+   * Shorter Lambda timeouts on this machine, in seconds by function (service name, e.g.
+   * `{ 'edgefleet-api-hosts': 1 }`), for tests of what a timeout does. @default - each
+   * function's timeout in the synthesized template, as on AWS
+   */
+  readonly functionTimeoutSeconds?: Readonly<Record<string, number>>;
 }
 
 export interface LocalRuntime {
@@ -210,6 +219,11 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
       await starting.catch(() => undefined);
     }
     const db: DynamoLocal = await starting;
+    // Lambda's timeouts: every handler call below is an invocation of its function (the
+    // template's timeout), and once one timed out, nothing it tries afterwards happens.
+    const timeouts = new FunctionTimeouts(template, opts.functionTimeoutSeconds);
+    const invoke = <R>(name: string, call: (context: Context) => Promise<R>, requestId?: string) => invokeLocal(timeouts.named(name), call, requestId);
+    refuseSdkCallsAfterTimeout(db.client, 'DynamoDB');
     await ensureTables(db.client, [tables.state, tables.audit]);
 
     let url = '';
@@ -260,16 +274,21 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
     const tunnelService = { ...service, open: (thing: string, services: readonly string[], minutes: number) => service.open(thing, services, minutes * scale) };
     const events = new LocalEventBus();
     cleanups.push(() => events.idle());
+    // The stand-ins of the AWS services the functions call refuse the calls of a timed-out invocation.
     const root = composeRoot(config, {
-      db: db.client, publisher, registry, workflows, secrets, tunnelService, bundles, events,
+      db: db.client, publisher: refuseAfterTimeout(publisher, 'IoT Publish'), registry: refuseAfterTimeout(registry, 'IoT registry'),
+      workflows: refuseAfterTimeout(workflows, 'Step Functions'), secrets: refuseAfterTimeout(secrets, 'Secrets Manager'),
+      tunnelService: refuseAfterTimeout(tunnelService, 'Secure Tunneling'), bundles: refuseAfterTimeout(bundles, 'S3'),
+      events: refuseAfterTimeout(events, 'EventBridge PutEvents'),
       // Locally the runtime delivers webhooks itself, to loopback receivers too; there is no SNS.
-      notify: { webhooks: new HttpWebhookSender({ allowLoopback: true }), allowLoopbackWebhooks: true },
+      notify: { webhooks: refuseAfterTimeout(new HttpWebhookSender({ allowLoopback: true }), 'webhook delivery'), allowLoopbackWebhooks: true },
     });
     // EventBridge's rule on one machine: every health event goes to the same dispatcher use case;
     // the re-notify schedule is a timer (local/alert-sweep.ts).
     const alerting = startAlerting(root, { sweepMs: opts.alertSweepMs ?? 60_000, timeScale: opts.alertTimeScale ?? 1 });
     cleanups.push(() => alerting.stop());
-    events.subscribe(async (e) => { await dispatchHealthEvent(alerting.dispatch, e); });
+    // The rule's target is its own function: each event is one invocation of the dispatcher.
+    events.subscribe(async (e) => { await invoke('edgefleet-alert-dispatcher', () => dispatchHealthEvent(alerting.dispatch, e)); });
     // The approval wait scales with the tunnels' lifetimes (tests use short ones).
     const deps: HttpDeps = { ...root.http, tunnels: { ...root.http.tunnels, approvalWaitMs: APPROVAL_WAIT_MINUTES * 60_000 * scale } };
     const getDeps = (): HttpDeps => ({ ...deps, config: { ...deps.config, apiUrl: url } });
@@ -283,7 +302,8 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
     };
     // Other local-only services on the same port: the bundle bucket, and what `addLocalRoute` adds (the simulator's controls).
     const localRoutes: LocalRoute[] = [(req, res) => bundles.handle(req, res)];
-    const server = createApiGateway(handlers, issuer, (req, res) => localRoutes.some((route) => route(req, res)));
+    const server = createApiGateway(handlers, issuer, (req, res) => localRoutes.some((route) => route(req, res)),
+      (group, requestId, call) => invoke(`edgefleet-api-${group}`, call, requestId));
     await new Promise<void>((resolve, reject) => {
       server.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'EADDRINUSE'
         ? new Error(`port ${opts.port ?? 8080} is already in use; stop what is using it or start with --port <another>`)
@@ -303,6 +323,7 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
       deps: root.device, bindPublisher: (p) => { bound.publisher = p; },
       ...(opts.commandSweepMs ? { sweepIntervalMs: opts.commandSweepMs } : {}),
       workflowDeps: () => workflowDeps,
+      invoke,
       // The policy's iot:Connection.Thing.IsAttached: the certificate must be the one the host
       // record holds (a re-registered host's old certificate no longer is), and the host must
       // not be retired.
@@ -327,6 +348,7 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
       template,
       handlers: { step: workflowStep.makeHandler(() => workflowDeps), hostCommand: hostCommand.makeHandler(() => workflowDeps) },
       log: (level, message, fields) => wfLogger[level](message, fields),
+      ...(opts.functionTimeoutSeconds ? { functionTimeoutSeconds: opts.functionTimeoutSeconds } : {}),
     });
     bound.engine = engine;
     cleanups.push(() => engine.close());
@@ -341,7 +363,7 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
     // The tunnel sweep (EventBridge rate(1 minute) on AWS): one run at a time, as its audits of
     // connection changes are not claimed conditionally.
     const sweepTunnels = tunnelSweep.makeHandler(() => deps.tunnels);
-    const tunnelSchedule = startSchedule({ name: 'the tunnel sweep', everyMs: opts.tunnelSweepMs ?? 60_000, run: () => sweepTunnels({}), overlap: 'skip' });
+    const tunnelSchedule = startSchedule({ name: 'the tunnel sweep', everyMs: opts.tunnelSweepMs ?? 60_000, run: () => invoke('edgefleet-tunnel-sweeper', (context) => sweepTunnels({}, context)), overlap: 'skip' });
     cleanups.push(() => tunnelSchedule.stop());
 
     // On first start the local admin is granted remote shell in the default project (a stored

@@ -9,6 +9,9 @@ import type { WorkflowEngine } from '../lambdas/ports/workflow.js';
 import {
   ACCOUNT, collectTasks, lambdaFunctions, localizeTimeoutPaths, PARTITION, REGION, resolveIntrinsics, type AslNode, type CfnResource, type TaskTarget,
 } from './step-functions-template.js';
+import type { Context } from 'aws-lambda';
+import { FunctionTimeouts } from './function-timeouts.js';
+import { FunctionTimedOutError, invokeLocal, type LocalFunction } from './lambda-invocation.js';
 import { ExecutionClosedError, ExecutionGuard, guardContext, installGuard, type GuardFrame, type GuardTrace } from './step-functions-guard.js';
 
 // aws-local-stepfunctions 3 uses Promise.withResolvers (Node 22); Node 20 lacks it.
@@ -25,7 +28,7 @@ if (!(Promise as WithResolvers).withResolvers) {
 export { resolveIntrinsics };
 
 export type WorkflowLogLevel = 'debug' | 'info' | 'warn' | 'error';
-export type WorkflowHandler = (payload: unknown) => Promise<unknown>;
+export type WorkflowHandler = (payload: unknown, context?: Context) => Promise<unknown>;
 
 export interface ExecutionOutcome {
   readonly status: 'SUCCEEDED' | 'FAILED' | 'ABORTED';
@@ -43,6 +46,8 @@ export interface LocalWorkflowEngineOptions {
   readonly onEnd?: (kind: MachineKind, executionName: string, outcome: ExecutionOutcome) => void;
   /** Every state entered, retried or refused (after the execution died), in order; for tests and debugging. */
   readonly trace?: (executionName: string, event: GuardTrace) => void;
+  /** Shorter function timeouts on this machine, in seconds by service name (tests); the template's otherwise. */
+  readonly functionTimeoutSeconds?: Readonly<Record<string, number>>;
 }
 
 /** What AWS answers SendTaskSuccess/SendTaskFailure with; the port ignores both refusals, as the AWS adapter does. */
@@ -70,6 +75,8 @@ const namedError = (name: string, message: string): Error => Object.assign(new E
 export class LocalWorkflowEngine implements WorkflowEngine {
   private readonly machines = new Map<MachineKind, { definition: StateMachineDefinition; arn: string; tasks: Map<string, TaskTarget> }>();
   private readonly running = new Map<string, Running>();
+  /** Each task function as Lambda runs it: its timeout from the template. */
+  private readonly functions = new Map<WorkflowFunction, LocalFunction>();
   private readonly ended = new Set<string>();
   private readonly tokens = new Map<string, Pending>();
   /** Tokens whose task closed (completed, failed, or its execution/iteration died) → the execution. */
@@ -90,6 +97,11 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     installGuard();
     const resources = (opts.template?.Resources ?? {}) as Record<string, CfnResource>;
     const functions = lambdaFunctions(resources);
+    const timeouts = new FunctionTimeouts(opts.template, opts.functionTimeoutSeconds);
+    for (const [arn, fn] of functions) {
+      const local = timeouts.resource(arn.split(':').pop()!);
+      if (local) this.functions.set(fn, local);
+    }
     const specs: [MachineKind, { readonly constructId: string }][] = [...(Object.entries(WORKFLOWS) as [WorkflowKind, (typeof WORKFLOWS)[WorkflowKind]][]), ['rollout', ROLLOUT_MACHINE]];
     for (const [kind, spec] of specs) {
       const suffix = `/Workflows/${spec.constructId}/Resource`;
@@ -219,7 +231,10 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     const frame = guard.frameOf(stateName);
     const why = guard.whyDead(frame);
     if (why !== undefined) throw new ExecutionClosedError(stateName, why);
-    const handler = this.opts.handlers[target.fn];
+    const fn = this.functions.get(target.fn);
+    if (!fn) throw new Error(`the template has no Lambda function (with a Timeout and POWERTOOLS_SERVICE_NAME) for workflow function '${target.fn}'; synthesize the stack again`);
+    const h = this.opts.handlers[target.fn];
+    const handler: WorkflowHandler = (payload) => invokeLocal(fn, (context) => h(payload, context));
     this.stats.lambdaInvocations++;
     const began = performance.now();
     const timed = async <T>(p: Promise<T>): Promise<T> => {
@@ -322,11 +337,21 @@ export class LocalWorkflowEngine implements WorkflowEngine {
   }
 }
 
+/**
+ * The error of a lambda:invoke task whose function timed out: "Unhandled errors in Lambda are
+ * reported as Lambda.Unknown ... These include out-of-memory errors and function timeouts"
+ * (Step Functions developer guide, "Handle Lambda service exceptions"). States.ALL and
+ * States.TaskFailed match it; CDK's retryOnServiceExceptions does not (it is not transient).
+ */
+export const LAMBDA_TIMEOUT_ERROR = 'Lambda.Unknown';
+
 /** A handler failure becomes a Lambda task error: Error = its name, Cause = its message. */
 async function invoke(handler: WorkflowHandler, payload: unknown): Promise<unknown> {
   try {
     return await handler(payload);
   } catch (e) {
+    // A timed-out function: Step Functions reports Lambda's unhandled errors, timeouts included, as Lambda.Unknown.
+    if (e instanceof FunctionTimedOutError) throw namedError(LAMBDA_TIMEOUT_ERROR, e.message);
     const err = e instanceof Error ? e : new Error(String(e));
     throw namedError(err.name || 'Error', err.message);
   }

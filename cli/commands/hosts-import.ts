@@ -44,11 +44,31 @@ ${examples('edgefleet hosts import fleet.csv', 'edgefleet hosts import fleet.jso
     .action(
       action<{ idempotencyKey?: string }, [string]>(rt, async (s, o, file) => {
         const hosts = parseHostsFile(file, readInputFile(s.path(file), file));
-        const res = await s.client.post<BatchResult>('/v1/hosts/batch', {
-          what: `import ${hosts.length} hosts from ${file}`,
-          body: { hosts },
-          idempotencyKey: s.idempotencyKey(o.idempotencyKey),
-        });
+        const key = s.idempotencyKey(o.idempotencyKey);
+        // The API writes what fits in one request's time and hands the rest back as `unprocessed`:
+        // send those rows again (each follow-up under its own key derived from this one) while it makes progress.
+        const res: BatchResult = { created: 0, existing: 0, failed: [], unprocessed: [] };
+        let rows = hosts;
+        for (let round = 1; rows.length > 0; round++) {
+          const part = await s.client.post<BatchResult>('/v1/hosts/batch', {
+            what: `import ${rows.length} hosts from ${file}`,
+            body: { hosts: rows },
+            idempotencyKey: round === 1 ? key : `${key.slice(0, 120)}.${round}`,
+          });
+          res.created += part.created;
+          res.existing += part.existing;
+          res.failed.push(...part.failed);
+          const left = new Set(part.unprocessed ?? []);
+          if (left.size === 0 || left.size === rows.length) {
+            res.unprocessed = [...left];
+            break;
+          }
+          rows = rows.filter((h) => left.has(h.uid));
+        }
+        if (res.unprocessed.length > 0) {
+          s.out.note(`${res.unprocessed.length} host(s) were not imported: the control plane had no time left for them (it is busy). Import the same file again later; hosts already imported count as existing.`);
+          s.fail(EXIT.unavailable);
+        }
         if (res.failed.length > 0) s.fail(EXIT.invalid);
         if (s.out.isJson) return s.out.json(res);
         s.out.line(`Imported ${file}: ${res.created} created, ${res.existing} already existed, ${res.failed.length} failed.`);

@@ -76,6 +76,11 @@ export const batchHostsResult = z.object({
   created: z.number().int(),
   existing: z.number().int(),
   failed: z.array(z.object({ uid: z.string(), code: z.string(), detail: z.string() })),
+  /**
+   * Hosts this request had no time left for (a large batch on a slow moment): nothing of them
+   * was written; send them again in another request (`edgefleet hosts import` does).
+   */
+  unprocessed: z.array(z.string()),
 });
 export const patchHostBody = z.strictObject({
   version: resourceVersion,

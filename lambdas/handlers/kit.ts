@@ -50,13 +50,17 @@ function flushMetrics<E, R>(metrics: Metrics): middy.MiddlewareObj<E, R, Error, 
   return { after: flush, onError: flush };
 }
 
-/** A Lambda context for runtimes that call a handler directly (as the local runtime's API gateway does). */
-export function syntheticContext(functionName: string, awsRequestId: string = randomUUID()): Context {
+/**
+ * A Lambda context for runtimes that call a handler directly (the local runtime, tests): as
+ * Lambda's, its remaining time counts down from the function's timeout, from this call on.
+ */
+export function syntheticContext(functionName: string, awsRequestId: string = randomUUID(), timeoutMs = 30_000): Context {
+  const deadline = Date.now() + timeoutMs;
   return {
     callbackWaitsForEmptyEventLoop: false, functionName, functionVersion: '$LATEST',
     invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`, memoryLimitInMB: '512',
     awsRequestId, logGroupName: `/aws/lambda/${functionName}`, logStreamName: 'local',
-    getRemainingTimeInMillis: () => 30_000, done: () => undefined, fail: () => undefined, succeed: () => undefined,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()), done: () => undefined, fail: () => undefined, succeed: () => undefined,
   };
 }
 

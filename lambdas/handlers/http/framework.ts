@@ -1,3 +1,4 @@
+import type { Context } from 'aws-lambda';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
@@ -23,6 +24,8 @@ export interface ApiRequest<B = unknown, Q = Record<string, unknown>> {
   readonly query: Q;
   readonly body: B;
   readonly headers: Readonly<Record<string, string | undefined>>;
+  /** Milliseconds left before the function's timeout (Lambda's `getRemainingTimeInMillis`). */
+  readonly remainingMs: () => number;
 }
 
 export interface ApiResult {
@@ -156,7 +159,7 @@ export function createHttpHandler(group: ApiGroup, routes: RouteTable, getDeps: 
   for (const key of Object.keys(routes)) {
     if (!known.has(key)) throw new Error(`route ${key} of group ${group} is not in the route table`);
   }
-  const core = async (event: ApiEvent): Promise<ApiResponse> => {
+  const core = async (event: ApiEvent, context: Context): Promise<ApiResponse> => {
     const requestId = event.requestContext.requestId;
     const def = known.get(event.routeKey);
     const spec = routes[event.routeKey];
@@ -173,6 +176,7 @@ export function createHttpHandler(group: ApiGroup, routes: RouteTable, getDeps: 
     if (!query.success) throw validationError(query.error, 'query');
     const exec = async () => toResponse(await spec.run({
       ctx, params: (event.pathParameters ?? {}) as Record<string, string>, query: query.data, body: body.success ? body.data : undefined, headers: event.headers ?? {},
+      remainingMs: () => context.getRemainingTimeInMillis(),
     }, deps), requestId);
     return spec.idempotent && def.auth === 'jwt' ? withIdempotency(event, ctx, deps, exec, spec.oneTimeSecret) : exec();
   };

@@ -29,7 +29,7 @@ export const routes: RouteTable = {
   'POST /v1/hosts/batch': route({
     action: 'hosts:create',
     body: batchHostsBody, idempotent: true,
-    run: async (req, deps) => ({ status: 200, body: await importHosts(deps, req.ctx, req.body) }),
+    run: async (req, deps) => ({ status: 200, body: await importHosts(deps, req.ctx, req.body, { timeLeftMs: req.remainingMs }) }),
   }),
   'GET /v1/hosts': route({
     query: listHostsQuery,

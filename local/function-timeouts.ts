@@ -1,0 +1,45 @@
+import type { LocalFunction } from './lambda-invocation.js';
+
+interface FunctionResource {
+  readonly Type?: string;
+  readonly Properties?: { readonly Timeout?: unknown; readonly Environment?: { readonly Variables?: Record<string, unknown> } };
+}
+
+/**
+ * The timeout of every function of the synthesized template, by its Powertools service name
+ * (`POWERTOOLS_SERVICE_NAME`, e.g. `edgefleet-api-hosts`) and by logical id: what Lambda would
+ * enforce, declared once in lib/ (EdgeFunction `timeoutSeconds`). `overrides` (seconds, by
+ * service name) shorten a timeout on this machine only (tests); the product's values stay.
+ */
+export class FunctionTimeouts {
+  private readonly byName = new Map<string, LocalFunction>();
+  private readonly byLogicalId = new Map<string, LocalFunction>();
+
+  constructor(template: Readonly<Record<string, unknown>>, overrides: Readonly<Record<string, number>> = {}) {
+    const resources = (template.Resources ?? {}) as Record<string, FunctionResource>;
+    for (const [logicalId, r] of Object.entries(resources)) {
+      if (r?.Type !== 'AWS::Lambda::Function') continue;
+      const name = r.Properties?.Environment?.Variables?.POWERTOOLS_SERVICE_NAME;
+      const seconds = r.Properties?.Timeout;
+      if (typeof name !== 'string') continue;
+      if (typeof seconds !== 'number') throw new Error(`function ${logicalId} (${name}) has no Timeout in the synthesized template; synthesize the stack again`);
+      const fn = { name, timeoutMs: (overrides[name] ?? seconds) * 1000 };
+      this.byName.set(name, fn);
+      this.byLogicalId.set(logicalId, fn);
+    }
+    const unknown = Object.keys(overrides).filter((n) => !this.byName.has(n));
+    if (unknown.length > 0) throw new Error(`functionTimeoutSeconds names no function of the template: ${unknown.join(', ')} (known: ${[...this.byName.keys()].sort().join(', ')})`);
+  }
+
+  /** The function with this service name; throws when the template has none (a local handler with no deployed function). */
+  named(name: string): LocalFunction {
+    const fn = this.byName.get(name);
+    if (!fn) throw new Error(`the synthesized template has no function with POWERTOOLS_SERVICE_NAME ${name}; the local runtime calls one, so lib/ must deploy it`);
+    return fn;
+  }
+
+  /** The function of this logical id (the Step Functions tasks name their functions so). */
+  resource(logicalId: string): LocalFunction | undefined {
+    return this.byLogicalId.get(logicalId);
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * Lambda's timeout on one machine. Every local call of a handler (API route, IoT rule, workflow
+ * task, event target) is one invocation: its context counts `getRemainingTimeInMillis` down from
+ * the function's own timeout (read from the synthesized template, local/function-timeouts.ts),
+ * and at that timeout the caller gets what Lambda reports (`FunctionTimedOutError`) while the
+ * invocation is frozen, as Lambda stops it: every side effect it tries afterwards — a DynamoDB
+ * call through the SDK client, an IoT publish, the local CA, a workflow start, an event — fails
+ * with `InvocationFrozenError` instead of happening. In-process that is an AsyncLocalStorage
+ * scope the local adapters and an SDK middleware check (`assertLive`), added only by the local
+ * runtime; the Lambda code is unchanged.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
+import type { Context } from 'aws-lambda';
+import { syntheticContext } from '../lambdas/handlers/kit.js';
+import type { DocClient } from '../lambdas/adapters/dynamodb/client.js';
+
+export interface LocalFunction {
+  /** The function's Powertools service name (`edgefleet-api-hosts`), as in the template. */
+  readonly name: string;
+  readonly timeoutMs: number;
+}
+
+interface Invocation {
+  readonly fn: LocalFunction;
+  readonly requestId: string;
+  /** Set when the timeout passed: nothing of this invocation may happen any more. */
+  timedOut: boolean;
+}
+
+const current = new AsyncLocalStorage<Invocation>();
+
+/** What Lambda reports for an invocation that ran past its timeout ("Task timed out after 29.00 seconds"). */
+export class FunctionTimedOutError extends Error {
+  constructor(readonly functionName: string, readonly timeoutMs: number, readonly requestId: string) {
+    super(`RequestId: ${requestId} Error: Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds (function ${functionName})`);
+    this.name = 'FunctionTimedOutError';
+  }
+}
+
+/** A side effect tried by an invocation after its timeout: refused, as Lambda has stopped that invocation. */
+export class InvocationFrozenError extends Error {
+  constructor(what: string, inv: Invocation) {
+    super(`${what} refused: invocation ${inv.requestId} of ${inv.fn.name} timed out after ${inv.fn.timeoutMs / 1000} s, `
+      + 'and Lambda stops a timed-out invocation, so nothing it does afterwards happens (the caller already got the timeout)');
+    this.name = 'InvocationFrozenError';
+  }
+}
+
+/** Throws InvocationFrozenError when called from an invocation past its timeout; anything else passes. */
+export function assertLive(what: string): void {
+  const inv = current.getStore();
+  if (inv?.timedOut) throw new InvocationFrozenError(what, inv);
+}
+
+/**
+ * Runs `handler` as one invocation of `fn`: it gets a context whose remaining time counts down
+ * from the function's timeout; the result is the handler's, or FunctionTimedOutError once the
+ * timeout passed first (the handler's later outcome is dropped, and its side effects refused).
+ */
+export async function invokeLocal<R>(fn: LocalFunction, handler: (context: Context) => Promise<R>, requestId: string = randomUUID()): Promise<R> {
+  const inv: Invocation = { fn, requestId, timedOut: false };
+  const context = syntheticContext(fn.name, requestId, fn.timeoutMs);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      inv.timedOut = true;
+      reject(new FunctionTimedOutError(fn.name, fn.timeoutMs, requestId));
+    }, fn.timeoutMs);
+  });
+  const run = current.run(inv, async () => handler(context));
+  run.catch(() => undefined); // after a timeout nobody waits for it
+  try {
+    return await Promise.race([run, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A port whose every method first checks that the calling invocation is still alive (`service` names it in the refusal). */
+export function refuseAfterTimeout<T extends object>(port: T, service: string): T {
+  return new Proxy(port, {
+    get(target, prop) {
+      const value: unknown = Reflect.get(target, prop, target);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        assertLive(`${service}.${String(prop)}`);
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+}
+
+/** An AWS SDK client (the DynamoDB Local one) that refuses every request attempt of a timed-out invocation. */
+export function refuseSdkCallsAfterTimeout(client: DocClient, service: string): void {
+  client.middlewareStack.add((next, context) => async (args) => {
+    assertLive(`${service} ${String(context.commandName ?? 'call')}`);
+    return next(args);
+  }, { step: 'finalizeRequest', priority: 'low', name: 'edgefleetLocalLambdaTimeout' });
+}

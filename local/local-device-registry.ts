@@ -49,6 +49,22 @@ export class LocalDeviceRegistry implements DeviceRegistry {
     this.broker.closeSessions?.({ certificateId });
   }
 
+  /** Revokes (closing their sessions) and forgets every certificate of the thing but `keep`. */
+  async retireOtherCertificates(thingName: string, keep: string): Promise<string[]> {
+    const certs = this.things.get(thingName);
+    const retired = [...(certs ?? [])].filter((id) => id !== keep);
+    for (const id of retired) {
+      await this.revoke(id);
+      certs!.delete(id);
+    }
+    return retired;
+  }
+
+  /** The certificates attached to a thing (ListThingPrincipals), for tests and diagnosis. */
+  certificatesOf(thingName: string): string[] {
+    return [...(this.things.get(thingName) ?? [])];
+  }
+
   /** Closes the thing's live session (a rejected host); its certificate stays valid. */
   async disconnect(thingName: string): Promise<void> {
     this.broker.closeSessions?.({ thing: thingName });

@@ -160,6 +160,9 @@ const PROVISION: readonly AwsCall[] = [
   { action: 'iot:AttachThingPrincipal', resource: `${ARN}:iot:{region}:{account}:cert/c0ffee`, via: 'iot/device-registry' },
   { action: 'iot:UpdateCertificate', resource: `${ARN}:iot:{region}:{account}:cert/c0ffee`, via: 'iot/device-registry' },
   { action: 'iot:DescribeEndpoint', resource: '*', via: 'iot/device-registry' },
+  // Retiring the certificates a retried registration left (revoked with UpdateCertificate above).
+  { action: 'iot:ListThingPrincipals', resource: `${ARN}:iot:{region}:{account}:thing/h-1`, via: 'iot/device-registry' },
+  { action: 'iot:DetachThingPrincipal', resource: `${ARN}:iot:{region}:{account}:cert/c0ffee`, via: 'iot/device-registry' },
 ];
 
 /** The HTTP API functions, by POWERTOOLS_SERVICE_NAME. */

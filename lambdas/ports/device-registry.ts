@@ -25,6 +25,13 @@ export interface DeviceRegistry {
   /** Where devices connect and what they trust (for a repeat call of an already provisioned device). */
   connection(): Promise<Pick<ProvisionedDevice, 'caPem' | 'endpoint' | 'port'>>;
   revoke(certificateId: string): Promise<void>;
+  /**
+   * Revokes and detaches every certificate of the thing except `keepCertificateId` (the one its
+   * host record names): a registration retried after an earlier call provisioned a certificate
+   * but never recorded it leaves no second valid certificate. Revoked before detached, so a
+   * failure half-way leaves nothing valid that is no longer listed. Returns the ids retired.
+   */
+  retireOtherCertificates(thingName: string, keepCertificateId: string): Promise<string[]>;
   /** Detaches the certificate (when given) and deletes the thing. */
   deprovision(thingName: string, certificateId?: string): Promise<void>;
   /**

@@ -59,7 +59,7 @@ async function admit(deps: RegisterDeviceDeps, hostId: string): Promise<void> {
 
 const pairingCode = (deps: RegisterDeviceDeps) => pairingCodeFrom(Buffer.from(deps.ids.secret(6), 'base64url'));
 
-async function issueCertificate(deps: RegisterDeviceDeps, host: HostWithPresence | HostRecord, csrPem: string): Promise<DeviceRegisterResponse> {
+async function issueCertificate(deps: RegisterDeviceDeps, host: HostWithPresence | HostRecord, csrPem: string, requestId: string): Promise<DeviceRegisterResponse> {
   const p = await deps.registry.provision(host.id, csrPem, { project: host.project, ...(host.site ? { site: host.site } : {}) });
   try {
     await deps.hosts.update(host.id, host.version, { certificateId: p.certificateId, certificatePem: p.certificatePem }, deps.clock.now().toISOString());
@@ -68,6 +68,12 @@ async function issueCertificate(deps: RegisterDeviceDeps, host: HostWithPresence
     await deps.registry.revoke(p.certificateId);
     // 429: transient, the agent retries (with backoff) and then receives the stored certificate.
     throw new ThrottledError('registration-in-progress', `another registration call for host ${host.id} is being processed; retry in a few seconds`, { cause: e });
+  }
+  // The host record names this certificate now: any other of the thing (an earlier call that
+  // provisioned one but never recorded it, e.g. it timed out) must not stay valid.
+  const retired = await deps.registry.retireOtherCertificates(host.id, p.certificateId);
+  if (retired.length > 0) {
+    await auditDevice(deps, host.project, host.id, requestId, 'device.certificate-retired', 'success', `revoked and detached ${retired.length} certificate(s) the host record does not name: ${retired.join(', ')}`);
   }
   return approved(host.id, p.certificatePem, p.caPem, p.endpoint, p.port);
 }
@@ -113,7 +119,7 @@ export async function registerDevice(deps: RegisterDeviceDeps, requestId: string
       return approved(hostId, host!.certificatePem!, p.caPem, p.endpoint, p.port);
     }
     await admit(deps, hostId);
-    const out = await issueCertificate(deps, host!, body.csr);
+    const out = await issueCertificate(deps, host!, body.csr, requestId);
     await audit('device.certificate', 'success', 'certificate issued after approval');
     return out;
   }
@@ -173,7 +179,7 @@ export async function registerDevice(deps: RegisterDeviceDeps, requestId: string
     await audit(action, 'success', 'pending approval');
     return pending(hostId, record.pairingCode!);
   }
-  const out = await issueCertificate(deps, { ...record }, body.csr);
+  const out = await issueCertificate(deps, { ...record }, body.csr, requestId);
   await audit(action, 'success', `approved (${decision.kind === 'claim-pre-registered' ? 'pre-registered' : decision.kind === 'reregister' ? 're-registration' : 'token auto-approve'}); certificate issued`);
   return out;
 }

@@ -45,10 +45,11 @@ export class DeviceIdentity extends Construct {
    */
   grantProvision(fn: EdgeFunction): void {
     fn.function.addEnvironment(HANDLER_ENV.iotPolicyName, this.policyName);
-    fn.role.addToPrincipalPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['iot:CreateThing'], resources: [this.arn('thing')] }));
+    // ListThingPrincipals and DetachThingPrincipal: a retried registration retires the certificates the host record does not name.
+    fn.role.addToPrincipalPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['iot:CreateThing', 'iot:ListThingPrincipals'], resources: [this.arn('thing')] }));
     fn.role.addToPrincipalPolicy(new PolicyStatement({
       effect: Effect.ALLOW,
-      actions: ['iot:AttachPolicy', 'iot:AttachThingPrincipal', 'iot:UpdateCertificate'],
+      actions: ['iot:AttachPolicy', 'iot:AttachThingPrincipal', 'iot:DetachThingPrincipal', 'iot:UpdateCertificate'],
       resources: [this.arn('cert')],
     }));
     fn.role.addToPrincipalPolicy(new PolicyStatement({

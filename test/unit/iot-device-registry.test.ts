@@ -104,6 +104,33 @@ describe('IotDeviceRegistry', () => {
     await expect(registry().deprovision('h1')).resolves.toBeUndefined();
   });
 
+  it('retireOtherCertificates revokes (first) and detaches every certificate of the thing but the recorded one, over every page', async () => {
+    const arn = (id: string) => `arn:aws:iot:eu-west-1:123456789012:cert/${id}`;
+    iot.on(UpdateCertificateCommand).resolves({});
+    iot.on(DetachThingPrincipalCommand).resolves({});
+    iot.on(ListThingPrincipalsCommand, { thingName: 'h1' }).resolves({ principals: [arn('aaa1'), arn('abc')], nextToken: 'p2' });
+    iot.on(ListThingPrincipalsCommand, { thingName: 'h1', nextToken: 'p2' }).resolves({ principals: [arn('bbb2')] });
+    expect(await registry().retireOtherCertificates('h1', 'abc')).toEqual(['aaa1', 'bbb2']);
+    expect(iot.commandCalls(UpdateCertificateCommand).map((c) => c.args[0].input)).toEqual([
+      { certificateId: 'aaa1', newStatus: 'REVOKED' }, { certificateId: 'bbb2', newStatus: 'REVOKED' },
+    ]);
+    expect(iot.commandCalls(DetachThingPrincipalCommand).map((c) => c.args[0].input)).toEqual([
+      { thingName: 'h1', principal: arn('aaa1') }, { thingName: 'h1', principal: arn('bbb2') },
+    ]);
+    // Revoked before detached: a failed detach never leaves a valid certificate that is no longer listed.
+    const order = iot.calls().map((c) => (c.args[0] as object).constructor.name).filter((n) => n !== 'ListThingPrincipalsCommand');
+    expect(order).toEqual(['UpdateCertificateCommand', 'DetachThingPrincipalCommand', 'UpdateCertificateCommand', 'DetachThingPrincipalCommand']);
+  });
+
+  it('retireOtherCertificates keeps the recorded certificate untouched, and a thing already gone is nothing to retire', async () => {
+    iot.on(ListThingPrincipalsCommand).resolves({ principals: [CERT_ARN] });
+    expect(await registry().retireOtherCertificates('h1', 'abc')).toEqual([]);
+    expect(iot.commandCalls(UpdateCertificateCommand)).toHaveLength(0);
+    expect(iot.commandCalls(DetachThingPrincipalCommand)).toHaveLength(0);
+    iot.on(ListThingPrincipalsCommand).rejects(err('ResourceNotFoundException'));
+    expect(await registry().retireOtherCertificates('h1', 'abc')).toEqual([]);
+  });
+
   it('sends exactly the IoT actions listed for it in ADAPTER_ACTIONS (the IAM proof\'s adapter column)', async () => {
     iot.on(UpdateCertificateCommand).resolves({});
     iot.on(ListThingPrincipalsCommand).resolves({ principals: [CERT_ARN] });

@@ -91,6 +91,26 @@ export class IotDeviceRegistry implements DeviceRegistry {
       ['ResourceNotFoundException'], `revoking certificate ${certificateId}`);
   }
 
+  async retireOtherCertificates(thingName: string, keepCertificateId: string): Promise<string[]> {
+    const retired: string[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await tolerate(() => this.iot.send(new ListThingPrincipalsCommand({ thingName, ...(nextToken ? { nextToken } : {}) })),
+        ['ResourceNotFoundException'], `listing ${thingName}'s certificates`);
+      for (const principal of page?.principals ?? []) {
+        const certificateId = /:cert\/([0-9a-f]+)$/.exec(principal)?.[1];
+        if (!certificateId || certificateId === keepCertificateId) continue;
+        // Revoked first: if the detach fails, the certificate is already unusable.
+        await this.revoke(certificateId);
+        await tolerate(() => this.iot.send(new DetachThingPrincipalCommand({ thingName, principal })), ['ResourceNotFoundException'],
+          `detaching certificate ${certificateId} from ${thingName}`);
+        retired.push(certificateId);
+      }
+      nextToken = page?.nextToken;
+    } while (nextToken);
+    return retired;
+  }
+
   async deprovision(thingName: string, certificateId?: string): Promise<void> {
     if (certificateId) await this.revoke(certificateId);
     // Every principal ever attached (old certificates of re-registrations too) is detached.

@@ -108,6 +108,8 @@ export class MemoryDeviceRegistry implements DeviceRegistry {
   }
   async connection() { return { ...this.where }; }
   async revoke(certificateId: string): Promise<void> { this.revoked.add(certificateId); }
+  /** A thing here holds one certificate (a repeat provision returns it): nothing else to retire. */
+  async retireOtherCertificates(): Promise<string[]> { return []; }
   async deprovision(thingName: string): Promise<void> { this.things.delete(thingName); }
   async disconnect(thingName: string): Promise<void> { this.disconnected.push(thingName); }
 }

@@ -1,0 +1,177 @@
+import 'reflect-metadata';
+import { webcrypto } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import * as x509 from '@peculiar/x509';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { WORKFLOW_FUNCTIONS, WORKFLOWS } from '../../lambdas/contracts/workflows.js';
+import { createApiGateway, type GroupHandler } from '../../local/api-gateway.js';
+import { certificateIdOf } from '../../local/local-ca.js';
+import { invokeLocal } from '../../local/lambda-invocation.js';
+import { LAMBDA_TIMEOUT_ERROR, LocalWorkflowEngine, type ExecutionOutcome } from '../../local/step-functions.js';
+import { cachedTemplate, CHECKOUT_TEMPLATE_CACHE } from '../../local/template-cache.js';
+import { startHarness, type Harness } from './harness.js';
+
+/*
+ * Lambda's timeout on the local runtime, as AWS documents it: the caller gets the timeout
+ * (HTTP API: 500 {"message":"Internal Server Error"}; Step Functions: Lambda.Unknown), and the
+ * timed-out invocation does nothing more (Lambda stops it): its later DynamoDB writes, registry
+ * calls... are refused. Short timeouts come from `functionTimeoutSeconds` (this runtime only).
+ */
+x509.cryptoProvider.set(webcrypto as never);
+const EC = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
+const INVENTORY = { arch: 'amd64', cpus: 4, memoryMb: 8192, disks: [], nics: [], os: { name: 'ubuntu', version: '24.04' }, agentVersion: '0.1.0' };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({ functionTimeoutSeconds: { 'edgefleet-api-tokens': 2, 'edgefleet-api-device': 3, 'edgefleet-api-hosts': 6 } });
+});
+afterAll(async () => { await h?.stop(); });
+
+/** Holds the first DynamoDB request whose command and input match for `ms` before it goes on (to the freeze check). */
+function delayOnce(command: string, match: (input: string) => boolean, ms: number): { readonly hit: () => boolean } {
+  let hit = false;
+  h.rt.dynamo.middlewareStack.add((next, context) => async (args) => {
+    if (!hit && context.commandName === command && match(JSON.stringify(args.input))) {
+      hit = true;
+      await sleep(ms);
+    }
+    return next(args);
+  }, { step: 'initialize', name: `testDelay${Math.random().toString(36).slice(2)}` });
+  return { hit: () => hit };
+}
+
+describe('local Lambda timeouts', () => {
+  it('the gateway answers a function that runs past its timeout as the HTTP API does: 500 {"message":"Internal Server Error"}', async () => {
+    let finished = false;
+    const slow: GroupHandler = async () => { await sleep(400); finished = true; return { statusCode: 200, body: 'late' }; };
+    const server = createApiGateway({ meta: slow } as unknown as Parameters<typeof createApiGateway>[0], h.rt.issuer, undefined,
+      (_group, requestId, call) => invokeLocal({ name: 'edgefleet-api-meta', timeoutMs: 100 }, call, requestId));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    try {
+      const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/healthz`);
+      expect(res.status).toBe(500);
+      expect(await res.json()).toEqual({ message: 'Internal Server Error' });
+      expect(finished).toBe(false);
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+
+  it('a route that times out answers 500, and its DynamoDB write after the timeout never happens', async () => {
+    const delay = delayOnce('PutCommand', (i) => i.includes('"slow-token"'), 3_000);
+    const res = await h.call('POST', '/v1/registration-tokens', { body: { name: 'slow-token' } });
+    expect(res.status).toBe(500);
+    expect(delay.hit()).toBe(true);
+    await sleep(1_500); // past the held write: it was refused, not late
+    const list = await h.call('GET', '/v1/registration-tokens');
+    expect(list.status).toBe(200);
+    expect(JSON.stringify(list.body)).not.toContain('slow-token');
+  });
+
+  it('a registration that timed out after its certificate was provisioned: the retry ends with exactly one valid certificate, the recorded one', async () => {
+    const keys = await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify']) as webcrypto.CryptoKeyPair;
+    const uid = 'timeout-box-1';
+    const csr = (await x509.Pkcs10CertificateRequestGenerator.create({ name: `CN=${uid}`, keys, signingAlgorithm: EC })).toString('pem');
+    const proof = async () => {
+      const at = new Date().toISOString();
+      const sig = await webcrypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, keys.privateKey, Buffer.from(`${uid}|${at}`));
+      return { at, signature: Buffer.from(sig).toString('base64') };
+    };
+    const t = await h.call('POST', '/v1/registration-tokens', { body: { name: 'storm', autoApprove: true } });
+    expect(t.status).toBe(201);
+    // The write that records the certificate on the host is held past the device function's timeout.
+    const delay = delayOnce('PutCommand', (i) => i.includes(uid) && i.includes('certificateId'), 4_000);
+    const first = await h.call('POST', '/v1/device/register', { token: null, body: { token: t.body.token, uid, csr, inventory: INVENTORY } });
+    expect(first.status).toBe(500);
+    expect(delay.hit()).toBe(true);
+    await sleep(1_500);
+    // What the storm left: a certificate provisioned, never recorded, and (frozen) never revoked.
+    const orphans = h.rt.registry.certificatesOf(uid);
+    expect(orphans).toHaveLength(1);
+    expect(h.rt.ca.isRevoked(orphans[0]!)).toBe(false);
+    expect((await h.call('GET', `/v1/hosts/${uid}`)).body.certificateId).toBeUndefined();
+
+    const retry = await h.call('POST', '/v1/device/register', { token: null, body: { token: t.body.token, uid, csr, inventory: INVENTORY, proof: await proof() } });
+    expect(retry.status).toBe(200);
+    const recorded = certificateIdOf(retry.body.certificatePem);
+    expect((await h.call('GET', `/v1/hosts/${uid}`)).body.certificateId).toBe(recorded);
+    expect(recorded).not.toBe(orphans[0]);
+    expect(h.rt.registry.certificatesOf(uid)).toEqual([recorded]);
+    expect(h.rt.ca.isRevoked(orphans[0]!)).toBe(true);
+    expect(h.rt.ca.isRevoked(recorded)).toBe(false);
+    const audit = await h.call('GET', `/v1/audit-events?actor=${encodeURIComponent(`device:${uid}`)}`);
+    expect(audit.body.items.map((e: { action: string }) => e.action)).toContain('device.certificate-retired');
+  });
+
+  it('a workflow task whose function times out fails with Lambda.Unknown (caught, not retried as a service error), and its later write never happens', async () => {
+    const template = structuredClone(cachedTemplate(CHECKOUT_TEMPLATE_CACHE)) as { Resources: Record<string, { Type?: string; Metadata?: Record<string, unknown>; Properties?: Record<string, unknown> }> };
+    const find = (type: string, part: string) => Object.entries(template.Resources).find(([, r]) => r.Type === type && String(r.Metadata?.['aws:cdk:path'] ?? '').includes(part))![0];
+    const stepArn = `arn:aws:lambda:local-1:000000000000:function:${find('AWS::Lambda::Function', `/Workflows/${WORKFLOW_FUNCTIONS.step.constructId}/`)}`;
+    const machine = find('AWS::StepFunctions::StateMachine', `/Workflows/${WORKFLOWS['scale-out'].constructId}/Resource`);
+    template.Resources[machine]!.Properties!.DefinitionString = JSON.stringify({
+      StartAt: 'Slow',
+      States: {
+        Slow: {
+          Type: 'Task', Resource: stepArn, Parameters: { name: 'slow' },
+          // What CDK's LambdaInvoke adds (retryOnServiceExceptions): a timeout is not one of them.
+          Retry: [{ ErrorEquals: ['Lambda.ClientExecutionTimeoutException', 'Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException'], MaxAttempts: 2, IntervalSeconds: 0 }],
+          Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Caught' }],
+          End: true,
+        },
+        Caught: { Type: 'Pass', End: true },
+      },
+    });
+    let calls = 0;
+    const ends: ExecutionOutcome[] = [];
+    const key = { pk: 'TEST#workflow-timeout', sk: 'late-write' };
+    const engine = new LocalWorkflowEngine({
+      template,
+      functionTimeoutSeconds: { 'edgefleet-workflow-step': 1 },
+      handlers: {
+        step: async () => {
+          calls++;
+          await sleep(1_500);
+          await h.rt.dynamo.send(new PutCommand({ TableName: h.rt.deps.config.stateTable, Item: { ...key, kind: 'test' } }));
+          return { ok: true };
+        },
+        hostCommand: async () => ({}),
+      },
+      onEnd: (_k, _n, outcome) => ends.push(outcome),
+    });
+    await engine.start('scale-out', 'timeout-1', { operationId: 'timeout-1' } as never);
+    await engine.whenQuiet();
+    expect(ends).toEqual([{ status: 'SUCCEEDED' }]);
+    expect(calls).toBe(1);
+    await sleep(1_000); // past the handler's write
+    const item = await h.rt.dynamo.send(new GetCommand({ TableName: h.rt.deps.config.stateTable, Key: key, ConsistentRead: true }));
+    expect(item.Item).toBeUndefined();
+    expect(LAMBDA_TIMEOUT_ERROR).toBe('Lambda.Unknown');
+  });
+});
+
+describe('POST /v1/hosts/batch: bounded by the function\'s time, never a 5xx', () => {
+  it('1,200 hosts on a 6 s function: each answer is 200, what did not fit comes back as unprocessed (not written), and sending those again finishes the import', async () => {
+    const hosts = Array.from({ length: 1_200 }, (_, i) => ({ uid: `batch-${String(i).padStart(4, '0')}`, site: `shop-${i % 40}`, tags: { env: 'prod' } }));
+    let rows = hosts;
+    let created = 0;
+    for (let round = 0; rows.length > 0; round++) {
+      expect(round).toBeLessThan(30);
+      const res = await h.call('POST', '/v1/hosts/batch', { body: { hosts: rows } });
+      expect(res.status).toBe(200);
+      expect(res.body.failed).toEqual([]);
+      expect(res.body.created + res.body.existing + res.body.unprocessed.length).toBe(rows.length);
+      created += res.body.created;
+      const left = new Set<string>(res.body.unprocessed);
+      if (left.size > 0) {
+        // Nothing of an unprocessed host was written.
+        const sample = [...left][0]!;
+        expect((await h.call('GET', `/v1/hosts/${sample}`)).status).toBe(404);
+      }
+      rows = rows.filter((r) => left.has(r.uid));
+    }
+    expect(created).toBe(1_200);
+    const last = await h.call('GET', '/v1/hosts/batch-1199');
+    expect(last.body).toMatchObject({ status: 'pre-registered', site: 'shop-39' });
+  });
+});

@@ -78,8 +78,18 @@ describe('hosts', () => {
     const project = 'batch';
     const first = await h.call('POST', '/v1/hosts/batch', { project, body: { hosts: [...hosts, { uid: 'batch-00000' }] } });
     expect(first.status).toBe(200);
-    expect(first.body.created).toBe(1200);
     expect(first.body.failed).toEqual([expect.objectContaining({ uid: 'batch-00000', code: 'duplicate-in-batch' })]);
+    // What did not fit in the function's time (a busy machine) comes back as unprocessed: sent again, never a 5xx.
+    let created = first.body.created;
+    let left: string[] = first.body.unprocessed;
+    for (let round = 0; left.length > 0; round++) {
+      expect(round).toBeLessThan(20);
+      const next = await h.call('POST', '/v1/hosts/batch', { project, body: { hosts: hosts.filter((x) => left.includes(x.uid)) } });
+      expect(next.status).toBe(200);
+      created += next.body.created;
+      left = next.body.unprocessed;
+    }
+    expect(created).toBe(1200);
     const again = await h.call('POST', '/v1/hosts/batch', { project, body: { hosts: hosts.slice(0, 100) } });
     expect(again.body).toMatchObject({ created: 0, existing: 100, failed: [] });
 

@@ -1,0 +1,195 @@
+/**
+ * The web console in a real browser against the real local runtime (DynamoDB Local, the broker,
+ * simulated hosts registering through the real paths): sign in with the link `npm start`
+ * prints, the fleet overview and the hosts grid (server-side paging: one API page per view), a
+ * host page, approving a pending host with its pairing code on a phone-sized screen, and a
+ * viewer who sees no mutating control and whom the API refuses anyway. axe-core on every page.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { startLocal, type LocalRuntime } from '../../local/runtime.js';
+import { CHECKOUT_TEMPLATE_CACHE } from '../../local/template-cache.js';
+import { ensureConsoleBuilt } from '../../local/console-site.js';
+import { startSimulatedAgents, type SimulatedFleet } from '../../simulator/index.js';
+import { eventually } from '../integration/harness.js';
+import { axeSerious, launchChromium, screenshot } from './browser.js';
+
+let rt: LocalRuntime;
+let browser: Browser;
+let dir: string;
+const fleets: SimulatedFleet[] = [];
+const contexts: BrowserContext[] = [];
+const pairing = new Map<string, string>();
+/** Everything the pages logged as an error (a CSP violation shows up here). */
+const pageErrors: string[] = [];
+
+async function call(method: string, p: string, body?: unknown, token = rt.adminToken) {
+  const res = await fetch(`${rt.url}${p}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}
+
+async function newPage(viewport = { width: 1280, height: 800 }): Promise<Page> {
+  const ctx = await browser.newContext({ viewport });
+  contexts.push(ctx);
+  const page = await ctx.newPage();
+  page.on('console', (m) => { if (m.type() === 'error') pageErrors.push(m.text()); });
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
+  return page;
+}
+
+async function expectAccessible(page: Page, name: string): Promise<void> {
+  await screenshot(page, name);
+  expect({ page: name, serious: await axeSerious(page) }).toEqual({ page: name, serious: [] });
+}
+
+beforeAll(async () => {
+  // Always the current sources: the console is built before the runtime serves it.
+  ensureConsoleBuilt({ force: true });
+  dir = mkdtempSync(path.join(os.tmpdir(), 'edgefleet-browser-'));
+  rt = await startLocal({ port: 0, inMemory: true, logLevel: 'CRITICAL', templateCache: CHECKOUT_TEMPLATE_CACHE, dataDir: dir });
+  const auto = await call('POST', '/v1/registration-tokens', { name: 'simulated', autoApprove: true, site: 'shop-1', maxUses: 10 });
+  const walkIn = await call('POST', '/v1/registration-tokens', { name: 'walk-in', site: 'shop-2' });
+  const common = { apiUrl: rt.url, project: 'default', tunnelEndpoint: rt.tunnelRelay.endpoint };
+  fleets.push(startSimulatedAgents({ ...common, registrationToken: auto.body.token, count: 2, stateDir: path.join(dir, 'sim'), site: 'shop-1' }));
+  fleets.push(startSimulatedAgents({
+    ...common, registrationToken: walkIn.body.token, count: 1, uidPrefix: 'walkin', stateDir: path.join(dir, 'walkin'), site: 'shop-2',
+    log: (_level, message) => { const m = /^(\S+): waiting for approval of host (\S+), pairing code (\S+)/.exec(message); if (m) pairing.set(m[2]!, m[3]!); },
+  }));
+  // 60 pre-registered hosts: more than one page of the grid (50).
+  const batch = await call('POST', '/v1/hosts/batch', { hosts: Array.from({ length: 60 }, (_, i) => ({ uid: `PRE-${String(i).padStart(3, '0')}`, site: 'warehouse', tags: { lane: String(i % 3) } })) });
+  expect(batch.status).toBe(200);
+  await eventually('two simulated hosts online', async () => (await call('GET', '/v1/hosts?status=approved')).body.items.filter((h: { presence: string }) => h.presence === 'online').length === 2, 60_000);
+  await eventually('the walk-in host pending with its pairing code', async () => pairing.get('walkin-1') && (await call('GET', '/v1/hosts/walkin-1')).body?.status === 'pending', 60_000);
+  browser = await launchChromium();
+}, 240_000);
+
+afterAll(async () => {
+  for (const c of contexts) await c.close().catch(() => undefined);
+  await browser?.close();
+  for (const f of fleets) await f.stop();
+  await rt?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('web console (Chromium, local runtime, simulated hosts)', () => {
+  let admin: Page;
+
+  it('serves the app with its security headers, and signs in once with the printed link', async () => {
+    const res = await fetch(`${rt.url}/`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-security-policy')).toMatch(/script-src 'self';/);
+    expect(res.headers.get('x-frame-options')).toBe('DENY');
+
+    admin = await newPage();
+    await admin.goto(rt.consoleUrl);
+    await admin.getByRole('heading', { name: 'Fleet overview' }).waitFor();
+    expect(await admin.getByTestId('role').textContent()).toBe('admin');
+    expect(admin.url()).not.toContain('code='); // the code leaves the address bar
+
+    const again = await newPage();
+    await again.goto(rt.consoleUrl);
+    await again.getByRole('alert').filter({ hasText: 'already used' }).waitFor();
+  }, 120_000);
+
+  it('fleet overview: hosts by lifecycle link to the filtered grid', async () => {
+    const approved = admin.getByRole('link', { name: /approved$/ }).first();
+    await eventually('the approved tile counts the simulated hosts', async () => (await approved.textContent()) === '2approved');
+    await admin.getByRole('link', { name: /pre-registered$/ }).waitFor();
+    expect(await admin.getByRole('link', { name: /pre-registered$/ }).textContent()).toBe('60pre-registered');
+    await expectAccessible(admin, 'fleet-overview');
+    await approved.click();
+    await admin.getByRole('cell', { name: 'sim-1' }).waitFor();
+    expect(admin.url()).toContain('#/hosts?status=approved');
+    await admin.getByRole('cell', { name: '2', exact: true }).first().waitFor(); // CPUs from the inventory
+    await expectAccessible(admin, 'hosts-grid-simulated');
+  }, 120_000);
+
+  it('hosts grid: server-side filters and paging, one API page per view', async () => {
+    const requests: string[] = [];
+    admin.on('request', (r) => { if (new URL(r.url()).pathname === '/v1/hosts') requests.push(new URL(r.url()).search); });
+    await admin.goto(`${rt.url}/#/hosts?site=warehouse`);
+    await admin.getByText('50 hosts on this page (more on the next page)').waitFor();
+    await expectAccessible(admin, 'hosts-grid');
+    expect(requests).toEqual(['?site=warehouse&limit=50']);
+    await admin.getByRole('button', { name: 'Next page' }).click();
+    await admin.getByText('10 hosts on this page').waitFor();
+    expect(requests).toHaveLength(2);
+    expect(requests[1]).toMatch(/^\?site=warehouse&limit=50&cursor=/);
+    await admin.getByRole('button', { name: 'Previous page' }).click();
+    await admin.getByText('50 hosts on this page').waitFor();
+
+    await admin.getByLabel('Tag (key=value)').fill('lane=1');
+    await admin.getByRole('button', { name: 'Apply filters' }).click();
+    await admin.waitForURL(/tag=lane%3D1/);
+    await admin.getByRole('cell', { name: 'lane=1' }).first().waitFor();
+    // The API filters on the server: every row of the page has the tag (a page may hold fewer than 50).
+    expect(await admin.getByRole('cell', { name: /^lane=/ }).allTextContents()).toEqual(expect.arrayContaining(['lane=1']));
+    expect((await admin.getByRole('cell', { name: /^lane=/ }).allTextContents()).filter((t) => t !== 'lane=1')).toEqual([]);
+    expect(requests.at(-1)).toMatch(/^\?site=warehouse&tag=lane%3D1&limit=50$/);
+  }, 120_000);
+
+  it('host page: inventory, reported state and audit trail', async () => {
+    await admin.goto(`${rt.url}/#/hosts/sim-1`);
+    await admin.getByRole('heading', { name: 'Host sim-1' }).waitFor();
+    await admin.getByRole('heading', { name: 'Inventory' }).waitFor();
+    await admin.getByText('Architecture').waitFor();
+    // The registration is in its audit trail (actor, action, outcome).
+    await admin.getByRole('table', { name: /Audit events of host sim-1/ }).getByRole('cell', { name: 'succeeded' }).first().waitFor();
+    await expectAccessible(admin, 'host-page');
+  }, 120_000);
+
+  it('pending approvals on a phone: a wrong code shows the API\'s detail, the right one approves the host', async () => {
+    const phone = await newPage({ width: 390, height: 844 });
+    await phone.goto(rt.consoleUrl.replace(/#.*/, '#/sign-in'));
+    await phone.getByLabel('Access token').fill(rt.adminToken);
+    await phone.getByRole('button', { name: 'Sign in' }).click();
+    await phone.getByRole('link', { name: 'Pending approvals' }).click();
+    const card = phone.getByRole('listitem').filter({ hasText: 'walkin-1' });
+    await card.getByLabel('Pairing code shown on the host').fill('WRONG9');
+    await card.getByRole('button', { name: 'Approve' }).click();
+    const refusal = await card.getByRole('alert').textContent();
+    expect(refusal).toMatch(/pairing/i);
+    await expectAccessible(phone, 'pending-approvals-phone');
+    // Nothing overflows sideways on a 390 px screen.
+    expect(await phone.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
+
+    await card.getByLabel('Pairing code shown on the host').fill(pairing.get('walkin-1')!.toLowerCase());
+    await card.getByRole('button', { name: 'Approve' }).click();
+    await phone.getByRole('status').filter({ hasText: 'Host walkin-1 approved' }).waitFor();
+    await eventually('walkin-1 approved and online', async () => { const h = (await call('GET', '/v1/hosts/walkin-1')).body; return h.status === 'approved' && h.presence === 'online'; }, 60_000);
+  }, 120_000);
+
+  it('a viewer sees no mutating control, and the API refuses them anyway', async () => {
+    await call('POST', '/v1/hosts', { uid: 'LATE-1' });
+    const token = await rt.issuer.sign('vera-viewer', ['default:viewer'], 3600);
+    const viewer = await newPage();
+    await viewer.goto(`${rt.url}/#/sign-in`);
+    await viewer.getByLabel('Access token').fill(token);
+    await viewer.getByRole('button', { name: 'Sign in' }).click();
+    await viewer.getByRole('heading', { name: 'Fleet overview' }).waitFor();
+    expect(await viewer.getByTestId('role').textContent()).toBe('viewer');
+    await expectAccessible(viewer, 'viewer-overview');
+
+    await viewer.goto(`${rt.url}/#/hosts`);
+    await viewer.getByRole('cell', { name: 'sim-1' }).waitFor();
+    expect(await viewer.getByRole('checkbox').count()).toBe(0);
+    expect(await viewer.getByRole('button', { name: /Approve/ }).count()).toBe(0);
+
+    await viewer.goto(`${rt.url}/#/approvals`);
+    await viewer.getByRole('heading', { name: 'Pending approvals' }).waitFor();
+    await viewer.getByText(/No host is waiting|walkin|late/i).first().waitFor();
+    expect(await viewer.getByRole('button', { name: /Approve/ }).count()).toBe(0);
+    expect(await viewer.getByRole('textbox').count()).toBe(0);
+    await expectAccessible(viewer, 'viewer-approvals');
+
+    const refused = await call('POST', '/v1/hosts/late-1/approve', {}, token);
+    expect(refused.status).toBe(403);
+  }, 120_000);
+
+  it('no page logged an error (a CSP violation would)', () => {
+    expect(pageErrors.filter((e) => !/401|403|409|Failed to load resource/.test(e))).toEqual([]);
+  }, 120_000);
+});

@@ -189,6 +189,14 @@ describe('web console (Chromium, local runtime, simulated hosts)', () => {
     expect(refused.status).toBe(403);
   }, 120_000);
 
+  it('axe-core reports a serious finding when there is one (the accessibility check can fail)', async () => {
+    const p = await newPage();
+    await p.goto(`${rt.url}/#/sign-in`);
+    await p.getByLabel('Access token').waitFor();
+    await p.evaluate("document.querySelector('label[for=token]').remove()");
+    expect((await axeSerious(p)).map((f) => f.id)).toContain('label');
+  }, 120_000);
+
   it('no page logged an error (a CSP violation would)', () => {
     expect(pageErrors.filter((e) => !/401|403|409|Failed to load resource/.test(e))).toEqual([]);
   }, 120_000);

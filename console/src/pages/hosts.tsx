@@ -94,10 +94,10 @@ export function Hosts({ params, canOperate }: { params: URLSearchParams; canOper
             {(data?.items ?? []).map((h) => (
               <tr key={h.id}>
                 {canOperate ? <td>{h.status === 'pending' ? <input type="checkbox" aria-label={`Select ${h.id}`} checked={selected.has(h.id)} onChange={() => toggle(h.id)} /> : null}</td> : null}
-                <td><a href={`#/hosts/${encodeURIComponent(h.id)}`}>{h.id}</a></td>
+                <td className="nowrap"><a href={`#/hosts/${encodeURIComponent(h.id)}`}>{h.id}</a></td>
                 <td><Badge value={h.status} /> <Badge value={h.presence} /></td>
                 <td><Badge value={h.health.state} /></td>
-                <td>{h.site ?? '—'}</td>
+                <td className="nowrap">{h.site ?? '—'}</td>
                 <td>{tagText(h)}</td>
                 <td>{h.clusterId ?? '—'}</td>
                 <td>{h.inventory?.cpus ?? '—'}</td>

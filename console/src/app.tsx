@@ -8,6 +8,9 @@ import { Hosts } from './pages/hosts.js';
 import { HostPage } from './pages/host.js';
 import { Approvals } from './pages/approvals.js';
 import { SignIn } from './pages/sign-in.js';
+import { Clusters } from './pages/clusters.js';
+import { ClusterPage } from './pages/cluster.js';
+import { Audit } from './pages/audit.js';
 
 const STORE = 'edgefleet.token';
 const PROJECT = 'default';
@@ -48,6 +51,9 @@ export function App() {
   else if (route.page === 'hosts') page = <Hosts params={route.params} canOperate={can.operate} />;
   else if (route.page === 'host') page = <HostPage hostId={route.hostId} />;
   else if (route.page === 'approvals') page = <Approvals canOperate={can.operate} />;
+  else if (route.page === 'clusters') page = <Clusters canOperate={can.operate} />;
+  else if (route.page === 'cluster') page = <ClusterPage clusterId={route.clusterId} canOperate={can.operate} canAdminister={can.administer} />;
+  else if (route.page === 'audit') page = <Audit />;
   else page = <><h1>Page not found</h1><p>The console has no page {route.path}. <a href="#/">Go to the fleet overview</a>.</p></>;
   const link = (href: string, label: string, current: boolean) => <li><a href={href} aria-current={current ? 'page' : undefined}>{label}</a></li>;
   return (
@@ -62,6 +68,8 @@ export function App() {
                 {link('#/', 'Overview', route.page === 'overview')}
                 {link('#/hosts', 'Hosts', route.page === 'hosts' || route.page === 'host')}
                 {link('#/approvals', 'Pending approvals', route.page === 'approvals')}
+                {link('#/clusters', 'Clusters', route.page === 'clusters' || route.page === 'cluster')}
+                {link('#/audit', 'Audit log', route.page === 'audit')}
               </ul>
             </nav>
             <span className="who">{session.subject} · <span data-testid="role">{role ?? 'no role'}</span> in {PROJECT}{role === 'viewer' ? ' (read-only)' : ''}</span>

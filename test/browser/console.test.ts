@@ -24,6 +24,9 @@ const contexts: BrowserContext[] = [];
 const pairing = new Map<string, string>();
 /** Everything the pages logged as an error (a CSP violation shows up here). */
 const pageErrors: string[] = [];
+const image = (kairos: string, k3s: string) => `quay.io/kairos/ubuntu:24.04-standard-amd64-generic-${kairos}-k3sv${k3s}-k3s1`;
+const OLD = image('v3.5.0', '1.30.4');
+const NEW = image('v3.6.0', '1.31.2');
 
 async function call(method: string, p: string, body?: unknown, token = rt.adminToken) {
   const res = await fetch(`${rt.url}${p}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
@@ -53,7 +56,8 @@ beforeAll(async () => {
   const auto = await call('POST', '/v1/registration-tokens', { name: 'simulated', autoApprove: true, site: 'shop-1', maxUses: 10 });
   const walkIn = await call('POST', '/v1/registration-tokens', { name: 'walk-in', site: 'shop-2' });
   const common = { apiUrl: rt.url, project: 'default', tunnelEndpoint: rt.tunnelRelay.endpoint };
-  fleets.push(startSimulatedAgents({ ...common, registrationToken: auto.body.token, count: 2, stateDir: path.join(dir, 'sim'), site: 'shop-1' }));
+  // Installed with the 1.0.0 image: creating the cluster finds them at it; 2.0.0 is a rolling repave.
+  fleets.push(startSimulatedAgents({ ...common, registrationToken: auto.body.token, count: 3, stateDir: path.join(dir, 'sim'), site: 'shop-1', kairos: { version: 'v3.5.0', image: OLD, rebootDelayMs: 150, k8sReadyDelayMs: 200 } }));
   fleets.push(startSimulatedAgents({
     ...common, registrationToken: walkIn.body.token, count: 1, uidPrefix: 'walkin', stateDir: path.join(dir, 'walkin'), site: 'shop-2',
     log: (_level, message) => { const m = /^(\S+): waiting for approval of host (\S+), pairing code (\S+)/.exec(message); if (m) pairing.set(m[2]!, m[3]!); },
@@ -61,7 +65,12 @@ beforeAll(async () => {
   // 60 pre-registered hosts: more than one page of the grid (50).
   const batch = await call('POST', '/v1/hosts/batch', { hosts: Array.from({ length: 60 }, (_, i) => ({ uid: `PRE-${String(i).padStart(3, '0')}`, site: 'warehouse', tags: { lane: String(i % 3) } })) });
   expect(batch.status).toBe(200);
-  await eventually('two simulated hosts online', async () => (await call('GET', '/v1/hosts?status=approved')).body.items.filter((h: { presence: string }) => h.presence === 'online').length === 2, 60_000);
+  expect((await call('POST', '/v1/profiles', { name: 'edge' })).status).toBe(201);
+  for (const [version, img, k3s] of [['1.0.0', OLD, '1.30.4'], ['2.0.0', NEW, '1.31.2']] as const) {
+    const v = await call('POST', '/v1/profiles/edge/versions', { version, publish: true, layers: [{ type: 'os', pack: 'ubuntu', version: '24.04', image: img }, { type: 'k8s', pack: 'k3s', version: k3s }] });
+    expect(v.status).toBe(201);
+  }
+  await eventually('three simulated hosts online', async () => (await call('GET', '/v1/hosts?status=approved')).body.items.filter((h: { presence: string }) => h.presence === 'online').length === 3, 60_000);
   await eventually('the walk-in host pending with its pairing code', async () => pairing.get('walkin-1') && (await call('GET', '/v1/hosts/walkin-1')).body?.status === 'pending', 60_000);
   browser = await launchChromium();
 }, 240_000);
@@ -96,7 +105,7 @@ describe('web console (Chromium, local runtime, simulated hosts)', () => {
 
   it('fleet overview: hosts by lifecycle link to the filtered grid', async () => {
     const approved = admin.getByRole('link', { name: /approved$/ }).first();
-    await eventually('the approved tile counts the simulated hosts', async () => (await approved.textContent()) === '2approved');
+    await eventually('the approved tile counts the simulated hosts', async () => (await approved.textContent()) === '3approved');
     await admin.getByRole('link', { name: /pre-registered$/ }).waitFor();
     expect(await admin.getByRole('link', { name: /pre-registered$/ }).textContent()).toBe('60pre-registered');
     await expectAccessible(admin, 'fleet-overview');
@@ -162,6 +171,53 @@ describe('web console (Chromium, local runtime, simulated hosts)', () => {
     await eventually('walkin-1 approved and online', async () => { const h = (await call('GET', '/v1/hosts/walkin-1')).body; return h.status === 'approved' && h.presence === 'online'; }, 60_000);
   }, 120_000);
 
+  it('clusters: create a 3-node cluster and watch it reach running, then a rolling upgrade node by node', async () => {
+    await admin.goto(`${rt.url}/#/clusters`);
+    await admin.getByText('No clusters yet.').waitFor();
+    await admin.getByLabel('Name').fill('shop-1-edge');
+    await admin.getByLabel('Profile').selectOption('edge');
+    await admin.getByLabel('Published version').locator('option', { hasText: '1.0.0' }).waitFor({ state: 'attached' });
+    await admin.getByLabel('Published version').selectOption('1.0.0');
+    await admin.getByLabel('sim-1 in the control plane').check();
+    await admin.getByLabel('sim-2 as a worker').check();
+    await admin.getByLabel('sim-3 as a worker').check();
+    await expectAccessible(admin, 'clusters-create');
+    await admin.getByRole('button', { name: 'Create cluster' }).click();
+    await admin.waitForURL(/#\/clusters\/[^/]+$/);
+    const clusterId = decodeURIComponent(admin.url().split('#/clusters/')[1]!);
+    await admin.getByRole('heading', { name: /^Operation / }).waitFor();
+    await admin.getByTestId('cluster-status').filter({ hasText: /Status running/ }).waitFor({ timeout: 180_000 });
+    await expectAccessible(admin, 'cluster-running');
+
+    // The upgrade planner reads each node's reported kubelet version.
+    await eventually('every node reported its Kubernetes version', async () => {
+      const hosts = (await call('GET', `/v1/hosts?clusterId=${clusterId}`)).body.items as { reported?: { kubernetes?: { version?: string } } }[];
+      return hosts.length === 3 && hosts.every((h) => h.reported?.kubernetes?.version);
+    }, 60_000);
+    await admin.getByLabel('To version').selectOption('2.0.0');
+    await admin.getByRole('button', { name: 'Start rolling upgrade' }).click();
+    // Watch the per-node rows as the page polls: nodes go through their steps one at a time.
+    const seen = new Set<string>();
+    let shot = false;
+    await eventually('the upgrade succeeded on every node, as the page shows it', async () => {
+      const rows = await Promise.all((await admin.locator('tr[data-node]').all()).map((tr) => tr.locator('td').allTextContents()));
+      for (const [node, status, step] of rows) seen.add(`${node} ${status} ${step}`);
+      if (!shot && rows.some((r) => r[1] !== 'succeeded' && r[1] !== 'pending')) { shot = true; await screenshot(admin, 'upgrade-progress'); }
+      const header = await admin.getByRole('heading', { name: /^Operation / }).textContent();
+      return rows.length === 3 && rows.every((r) => r[1] === 'succeeded') && /upgrade-cluster/.test(await admin.locator('.operation p').first().textContent() ?? '') && header;
+    }, 200_000, 250);
+    // Seen mid-way: some node was working (not pending, not done) while the page polled.
+    expect([...seen].some((s) => !/ (succeeded|pending) /.test(s))).toBe(true);
+    await admin.getByTestId('cluster-status').filter({ hasText: /Status running.*edge 2\.0\.0/ }).waitFor({ timeout: 60_000 });
+    await expectAccessible(admin, 'cluster-upgraded');
+
+    await admin.goto(`${rt.url}/#/audit`);
+    await admin.getByLabel('Resource (e.g. host/sim-1)').fill(`cluster/${clusterId}`);
+    await admin.getByRole('button', { name: 'Apply filters' }).click();
+    await admin.getByRole('cell', { name: `cluster/${clusterId}` }).first().waitFor();
+    await expectAccessible(admin, 'audit-log');
+  }, 420_000);
+
   it('a viewer sees no mutating control, and the API refuses them anyway', async () => {
     await call('POST', '/v1/hosts', { uid: 'LATE-1' });
     const token = await rt.issuer.sign('vera-viewer', ['default:viewer'], 3600);
@@ -184,6 +240,13 @@ describe('web console (Chromium, local runtime, simulated hosts)', () => {
     expect(await viewer.getByRole('button', { name: /Approve/ }).count()).toBe(0);
     expect(await viewer.getByRole('textbox').count()).toBe(0);
     await expectAccessible(viewer, 'viewer-approvals');
+
+    await viewer.goto(`${rt.url}/#/clusters`);
+    await viewer.getByRole('link', { name: 'shop-1-edge' }).click();
+    await viewer.getByTestId('cluster-status').waitFor();
+    await viewer.getByRole('heading', { name: 'Nodes' }).waitFor();
+    expect(await viewer.getByRole('button').filter({ hasNotText: 'Sign out' }).count()).toBe(0);
+    await expectAccessible(viewer, 'viewer-cluster');
 
     const refused = await call('POST', '/v1/hosts/late-1/approve', {}, token);
     expect(refused.status).toBe(403);

@@ -4,6 +4,9 @@ export type Route =
   | { readonly page: 'hosts'; readonly params: URLSearchParams }
   | { readonly page: 'host'; readonly hostId: string }
   | { readonly page: 'approvals' }
+  | { readonly page: 'clusters' }
+  | { readonly page: 'cluster'; readonly clusterId: string }
+  | { readonly page: 'audit' }
   | { readonly page: 'sign-in'; readonly code?: string }
   | { readonly page: 'not-found'; readonly path: string };
 
@@ -14,11 +17,14 @@ export function parseRoute(hash: string): Route {
   if (path === '/' || path === '') return { page: 'overview' };
   if (path === '/hosts') return { page: 'hosts', params };
   if (path === '/approvals') return { page: 'approvals' };
+  if (path === '/clusters') return { page: 'clusters' };
+  if (path === '/audit') return { page: 'audit' };
   if (path === '/sign-in') return { page: 'sign-in', ...(params.get('code') ? { code: params.get('code')! } : {}) };
-  const host = /^\/hosts\/([^/]+)$/.exec(path);
-  if (host) {
+  const item = /^\/(hosts|clusters)\/([^/]+)$/.exec(path);
+  if (item) {
     try {
-      return { page: 'host', hostId: decodeURIComponent(host[1]!) };
+      const id = decodeURIComponent(item[2]!);
+      return item[1] === 'hosts' ? { page: 'host', hostId: id } : { page: 'cluster', clusterId: id };
     } catch {
       return { page: 'not-found', path };
     }

@@ -52,6 +52,10 @@ describe('console routes (the address fragment)', () => {
     ['#/hosts/%E0%A4%A', { page: 'not-found', path: '/hosts/%E0%A4%A' }],
     ['#/sign-in?code=xyz', { page: 'sign-in', code: 'xyz' }],
     ['#/nowhere', { page: 'not-found', path: '/nowhere' }],
+    ['#/clusters', { page: 'clusters' }],
+    ['#/clusters/c-1', { page: 'cluster', clusterId: 'c-1' }],
+    ['#/audit', { page: 'audit' }],
+    ['#/clusters/a/b', { page: 'not-found', path: '/clusters/a/b' }],
   ])('%s', (hash, route) => {
     expect(parseRoute(hash)).toEqual(route);
   });

@@ -195,11 +195,16 @@ describe('web console (Chromium, local runtime, simulated hosts)', () => {
       return hosts.length === 3 && hosts.every((h) => h.reported?.kubernetes?.version);
     }, 60_000);
     await admin.getByLabel('To version').selectOption('2.0.0');
+    // One control-plane node: the API refuses the upgrade until its downtime is accepted, and the page says so.
+    await admin.getByRole('button', { name: 'Start rolling upgrade' }).click();
+    expect(await admin.getByRole('alert').textContent()).toMatch(/cannot avoid downtime: the cluster has a single control-plane node \(sim-1\)/);
+    await admin.getByLabel(/I accept that the Kubernetes API is down/).check();
     await admin.getByRole('button', { name: 'Start rolling upgrade' }).click();
     // Watch the per-node rows as the page polls: nodes go through their steps one at a time.
     const seen = new Set<string>();
     let shot = false;
     await eventually('the upgrade succeeded on every node, as the page shows it', async () => {
+      if (await admin.getByRole('alert').count()) throw new Error(`the page shows a failure: ${await admin.getByRole('alert').first().textContent()}`);
       const rows = await Promise.all((await admin.locator('tr[data-node]').all()).map((tr) => tr.locator('td').allTextContents()));
       for (const [node, status, step] of rows) seen.add(`${node} ${status} ${step}`);
       if (!shot && rows.some((r) => r[1] !== 'succeeded' && r[1] !== 'pending')) { shot = true; await screenshot(admin, 'upgrade-progress'); }

@@ -4,21 +4,25 @@ import { api, must, type Cluster } from '../api/client.js';
 import { Badge, ErrorBanner, Field, ago, useLoad } from '../components/ui.js';
 import { OperationProgress } from './operation.js';
 
-function Upgrade({ cluster, onStarted }: { cluster: Cluster; onStarted: () => void }) {
+function Upgrade({ cluster, onStarted }: { cluster: Cluster; onStarted: (operationId: string) => void }) {
   const versions = useLoad(() => must(api.GET('/v1/profiles/{name}/versions', { params: { path: { name: cluster.profile.name }, query: { limit: 100 } } })), [cluster.profile.name]);
   const [error, setError] = useState<unknown>();
   const targets = (versions.data?.items ?? []).filter((v) => v.status === 'published' && v.version !== cluster.profile.version);
-  const single = cluster.controlPlane.hostIds.length + cluster.workers.reduce((n, w) => n + w.hostIds.length, 0) === 1;
+  const nodes = cluster.controlPlane.hostIds.length + cluster.workers.reduce((n, w) => n + w.hostIds.length, 0);
+  // The API refuses an upgrade that reboots a lone control-plane node unless the downtime is accepted.
+  const downtime = nodes === 1
+    ? 'I accept the downtime: this single-node cluster reboots (workloads and the Kubernetes API are down for one reboot)'
+    : cluster.controlPlane.hostIds.length === 1 ? 'I accept that the Kubernetes API is down while the single control-plane node reboots (workloads on workers keep running)' : undefined;
   async function submit(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
     const f = new FormData(e.currentTarget);
     setError(undefined);
     try {
-      await must(api.POST('/v1/clusters/{clusterId}/upgrades', {
+      const op = await must(api.POST('/v1/clusters/{clusterId}/upgrades', {
         params: { path: { clusterId: cluster.id } },
         body: { to: { version: String(f.get('to') ?? '') }, onFailure: f.get('onFailure') === 'pause' ? 'pause' : 'rollback', ...(f.get('ack') ? { acknowledgeDowntime: true } : {}) },
       }));
-      onStarted();
+      onStarted(op.id);
     } catch (err) { setError(err); }
   }
   if (targets.length === 0) return <p>No other published version of profile {cluster.profile.name} to upgrade to.</p>;
@@ -28,7 +32,7 @@ function Upgrade({ cluster, onStarted }: { cluster: Cluster; onStarted: () => vo
       <div className="filters">
         <Field label="To version" id="u-to"><select id="u-to" name="to">{targets.map((v) => <option key={v.version}>{v.version}</option>)}</select></Field>
         <Field label="When a node fails" id="u-fail"><select id="u-fail" name="onFailure"><option value="rollback">roll back</option><option value="pause">pause</option></select></Field>
-        {single ? <label className="check"><input type="checkbox" name="ack" /> I accept the downtime: this single-node site reboots</label> : null}
+        {downtime ? <label className="check"><input type="checkbox" name="ack" /> {downtime}</label> : null}
         <button type="submit">Start rolling upgrade</button>
       </div>
       <ErrorBanner error={error} />
@@ -60,7 +64,10 @@ export function ClusterPage({ clusterId, canOperate, canAdminister }: { clusterI
   const { data: c, error, reload } = useLoad(() => must(api.GET('/v1/clusters/{clusterId}', { params: { path: { clusterId } } })), [clusterId], 3000);
   const nodes = useLoad(() => must(api.GET('/v1/hosts', { params: { query: { clusterId, limit: 100 } } })), [clusterId, c?.status]);
   const byId = new Map((nodes.data?.items ?? []).map((h) => [h.id, h]));
-  const opId = c?.activeOperationId ?? c?.operationId;
+  // The running operation, else the newest one of this cluster (one short API page).
+  const recent = useLoad(() => must(api.GET('/v1/operations', { params: { query: { targetType: 'cluster', targetId: clusterId, limit: 5 } } })), [clusterId, c?.activeOperationId, c?.status]);
+  const [started, setStarted] = useState<string>();
+  const opId = c?.activeOperationId ?? started ?? recent.data?.items[0]?.id ?? c?.operationId;
   const pools = c ? [{ name: 'control-plane', hostIds: c.controlPlane.hostIds }, ...c.workers] : [];
   return (
     <>
@@ -94,7 +101,7 @@ export function ClusterPage({ clusterId, canOperate, canAdminister }: { clusterI
             </section>
           ) : null}
           {opId ? <OperationProgress key={opId} operationId={opId} canOperate={canOperate} /> : null}
-          {canOperate && c.status === 'running' ? <Upgrade cluster={c} onStarted={reload} /> : null}
+          {canOperate && c.status === 'running' ? <Upgrade cluster={c} onStarted={(id) => { setStarted(id); reload(); }} /> : null}
           {canAdminister && c.status !== 'deleting' ? <Delete cluster={c} /> : null}
         </>
       ) : null}

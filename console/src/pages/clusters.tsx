@@ -33,7 +33,7 @@ function CreateCluster({ onCreated }: { onCreated: (id: string) => void }) {
     <form onSubmit={(e) => void submit(e)} className="create" aria-labelledby="create-cluster">
       <h2 id="create-cluster">Create a cluster</h2>
       <div className="filters">
-        <Field label="Name" id="c-name"><input id="c-name" name="name" required pattern="[a-z0-9]([a-z0-9-]*[a-z0-9])?" maxLength={63} /></Field>
+        <Field label="Name" id="c-name"><input id="c-name" name="name" required pattern="[a-z0-9]([a-z0-9\-]*[a-z0-9])?" maxLength={63} /></Field>
         <Field label="Profile" id="c-profile">
           <select id="c-profile" value={profile} onChange={(e) => setProfile(e.target.value)} required>
             <option value="">choose…</option>{(profiles.data?.items ?? []).map((p) => <option key={p.name}>{p.name}</option>)}

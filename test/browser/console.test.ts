@@ -221,6 +221,15 @@ describe('web console (Chromium, local runtime, simulated hosts)', () => {
     await admin.getByRole('button', { name: 'Apply filters' }).click();
     await admin.getByRole('cell', { name: `cluster/${clusterId}` }).first().waitFor();
     await expectAccessible(admin, 'audit-log');
+
+    // The README's pictures: the overview with the cluster, and the grid of its hosts.
+    await admin.goto(`${rt.url}/#/`);
+    await admin.getByRole('link', { name: /^3\s?in-cluster$/ }).waitFor();
+    await admin.getByText('healthy', { exact: true }).last().waitFor();
+    await expectAccessible(admin, 'readme-fleet-overview');
+    await admin.goto(`${rt.url}/#/hosts?site=shop-1`);
+    await admin.getByRole('cell', { name: clusterId }).first().waitFor();
+    await expectAccessible(admin, 'readme-hosts-grid');
   }, 420_000);
 
   it('a viewer sees no mutating control, and the API refuses them anyway', async () => {

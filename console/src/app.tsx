@@ -11,6 +11,8 @@ import { SignIn } from './pages/sign-in.js';
 import { Clusters } from './pages/clusters.js';
 import { ClusterPage } from './pages/cluster.js';
 import { Audit } from './pages/audit.js';
+import { Profiles } from './pages/profiles.js';
+import { Tokens } from './pages/tokens.js';
 
 const STORE = 'edgefleet.token';
 const PROJECT = 'default';
@@ -54,6 +56,8 @@ export function App() {
   else if (route.page === 'clusters') page = <Clusters canOperate={can.operate} />;
   else if (route.page === 'cluster') page = <ClusterPage clusterId={route.clusterId} canOperate={can.operate} canAdminister={can.administer} />;
   else if (route.page === 'audit') page = <Audit />;
+  else if (route.page === 'profiles') page = <Profiles canOperate={can.operate} />;
+  else if (route.page === 'tokens') page = <Tokens canOperate={can.operate} canAdminister={can.administer} />;
   else page = <><h1>Page not found</h1><p>The console has no page {route.path}. <a href="#/">Go to the fleet overview</a>.</p></>;
   const link = (href: string, label: string, current: boolean) => <li><a href={href} aria-current={current ? 'page' : undefined}>{label}</a></li>;
   return (
@@ -69,6 +73,8 @@ export function App() {
                 {link('#/hosts', 'Hosts', route.page === 'hosts' || route.page === 'host')}
                 {link('#/approvals', 'Pending approvals', route.page === 'approvals')}
                 {link('#/clusters', 'Clusters', route.page === 'clusters' || route.page === 'cluster')}
+                {link('#/profiles', 'Profiles', route.page === 'profiles')}
+                {link('#/tokens', 'Tokens', route.page === 'tokens')}
                 {link('#/audit', 'Audit log', route.page === 'audit')}
               </ul>
             </nav>

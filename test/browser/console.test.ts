@@ -65,11 +65,6 @@ beforeAll(async () => {
   // 60 pre-registered hosts: more than one page of the grid (50).
   const batch = await call('POST', '/v1/hosts/batch', { hosts: Array.from({ length: 60 }, (_, i) => ({ uid: `PRE-${String(i).padStart(3, '0')}`, site: 'warehouse', tags: { lane: String(i % 3) } })) });
   expect(batch.status).toBe(200);
-  expect((await call('POST', '/v1/profiles', { name: 'edge' })).status).toBe(201);
-  for (const [version, img, k3s] of [['1.0.0', OLD, '1.30.4'], ['2.0.0', NEW, '1.31.2']] as const) {
-    const v = await call('POST', '/v1/profiles/edge/versions', { version, publish: true, layers: [{ type: 'os', pack: 'ubuntu', version: '24.04', image: img }, { type: 'k8s', pack: 'k3s', version: k3s }] });
-    expect(v.status).toBe(201);
-  }
   await eventually('three simulated hosts online', async () => (await call('GET', '/v1/hosts?status=approved')).body.items.filter((h: { presence: string }) => h.presence === 'online').length === 3, 60_000);
   await eventually('the walk-in host pending with its pairing code', async () => pairing.get('walkin-1') && (await call('GET', '/v1/hosts/walkin-1')).body?.status === 'pending', 60_000);
   browser = await launchChromium();
@@ -171,6 +166,53 @@ describe('web console (Chromium, local runtime, simulated hosts)', () => {
     await eventually('walkin-1 approved and online', async () => { const h = (await call('GET', '/v1/hosts/walkin-1')).body; return h.status === 'approved' && h.presence === 'online'; }, 60_000);
   }, 120_000);
 
+  it('profiles: create one and two versions (one a draft, then published), compared side by side', async () => {
+    await admin.goto(`${rt.url}/#/profiles`);
+    await admin.getByText('No profiles yet.').waitFor();
+    await admin.getByLabel('Profile name').fill('edge');
+    await admin.getByRole('button', { name: 'Create profile' }).click();
+    await admin.getByRole('heading', { name: 'Versions of edge' }).waitFor();
+    for (const [version, img, k3s, publish] of [['1.0.0', OLD, '1.30.4', true], ['2.0.0', NEW, '1.31.2', false]] as const) {
+      await admin.getByLabel('Version', { exact: true }).fill(version);
+      await admin.getByLabel('OS image').fill(img);
+      await admin.getByLabel('Kubernetes version').fill(k3s);
+      if (publish) await admin.getByLabel('Publish (immutable)').check();
+      else await admin.getByLabel('Publish (immutable)').uncheck();
+      await admin.getByRole('button', { name: 'Add version' }).click();
+      await admin.getByRole('listitem').filter({ hasText: new RegExp(`^${version.replace(/\./g, '\\.')} `) }).waitFor();
+    }
+    await admin.getByRole('button', { name: 'Publish 2.0.0' }).click();
+    await admin.getByRole('listitem').filter({ hasText: /^2\.0\.0 .*published/ }).waitFor();
+    const diff = admin.getByRole('table', { name: 'Layers of 1.0.0 and 2.0.0' });
+    await diff.getByRole('cell', { name: 'changed: image' }).waitFor();
+    await diff.getByRole('cell', { name: 'changed: version' }).waitFor();
+    await expectAccessible(admin, 'profiles-diff');
+    // A bad version shows the API's detail.
+    await admin.getByLabel('Version', { exact: true }).fill('v1');
+    await admin.getByRole('button', { name: 'Add version' }).click();
+    expect(await admin.getByRole('alert').textContent()).toMatch(/version/i);
+  }, 120_000);
+
+  it('registration tokens: the secret shown once, and the user-data it installs with', async () => {
+    await admin.goto(`${rt.url}/#/tokens`);
+    await admin.getByLabel('Name', { exact: true }).fill('shop-9');
+    await admin.getByLabel('Site', { exact: true }).first().fill('shop-9');
+    await admin.getByRole('button', { name: 'Create token' }).click();
+    const secret = (await admin.getByTestId('token-secret').textContent()) ?? '';
+    expect(secret.length).toBeGreaterThan(20);
+    await admin.getByRole('cell', { name: 'shop-9' }).first().waitFor();
+    await expectAccessible(admin, 'tokens');
+    // Listed without its secret: the API returns it only once.
+    expect(JSON.stringify((await call('GET', '/v1/registration-tokens')).body)).not.toContain(secret);
+    await admin.getByLabel('Registration token (secret)').fill(secret);
+    await admin.getByLabel('Site', { exact: true }).last().fill('shop-9');
+    await admin.getByRole('button', { name: 'Render' }).click();
+    const [download] = await Promise.all([admin.waitForEvent('download'), admin.getByRole('link', { name: 'Download user-data-shop-9.yaml' }).click()]);
+    const file = await download.path();
+    const { readFileSync } = await import('node:fs');
+    expect(readFileSync(file, 'utf8')).toMatch(/^#cloud-config/);
+  }, 120_000);
+
   it('clusters: create a 3-node cluster and watch it reach running, then a rolling upgrade node by node', async () => {
     await admin.goto(`${rt.url}/#/clusters`);
     await admin.getByText('No clusters yet.').waitFor();
@@ -261,6 +303,14 @@ describe('web console (Chromium, local runtime, simulated hosts)', () => {
     await viewer.getByRole('heading', { name: 'Nodes' }).waitFor();
     expect(await viewer.getByRole('button').filter({ hasNotText: 'Sign out' }).count()).toBe(0);
     await expectAccessible(viewer, 'viewer-cluster');
+
+    await viewer.goto(`${rt.url}/#/tokens`);
+    await viewer.getByRole('cell', { name: 'shop-9' }).first().waitFor();
+    expect(await viewer.getByRole('button').filter({ hasNotText: 'Sign out' }).count()).toBe(0);
+    await viewer.goto(`${rt.url}/#/profiles`);
+    await viewer.getByRole('button', { name: 'edge' }).click();
+    await viewer.getByRole('table', { name: 'Layers of 1.0.0 and 2.0.0' }).waitFor();
+    expect(await viewer.getByRole('textbox').count()).toBe(0);
 
     const refused = await call('POST', '/v1/hosts/late-1/approve', {}, token);
     expect(refused.status).toBe(403);

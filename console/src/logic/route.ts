@@ -7,6 +7,8 @@ export type Route =
   | { readonly page: 'clusters' }
   | { readonly page: 'cluster'; readonly clusterId: string }
   | { readonly page: 'audit' }
+  | { readonly page: 'profiles' }
+  | { readonly page: 'tokens' }
   | { readonly page: 'sign-in'; readonly code?: string }
   | { readonly page: 'not-found'; readonly path: string };
 
@@ -19,6 +21,8 @@ export function parseRoute(hash: string): Route {
   if (path === '/approvals') return { page: 'approvals' };
   if (path === '/clusters') return { page: 'clusters' };
   if (path === '/audit') return { page: 'audit' };
+  if (path === '/profiles') return { page: 'profiles' };
+  if (path === '/tokens') return { page: 'tokens' };
   if (path === '/sign-in') return { page: 'sign-in', ...(params.get('code') ? { code: params.get('code')! } : {}) };
   const item = /^\/(hosts|clusters)\/([^/]+)$/.exec(path);
   if (item) {

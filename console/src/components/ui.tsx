@@ -15,7 +15,7 @@ export function Notice({ children }: { children: ReactNode }) {
 const TONE: Record<string, string> = {
   healthy: 'ok', online: 'ok', approved: 'ok', 'in-cluster': 'ok', running: 'ok', succeeded: 'ok',
   unhealthy: 'bad', offline: 'bad', rejected: 'bad', failed: 'bad', degraded: 'warn', unreachable: 'bad',
-  pending: 'warn', 'pre-registered': 'neutral', provisioning: 'warn', upgrading: 'warn', updating: 'warn', paused: 'warn',
+  pending: 'warn', draft: 'warn', published: 'ok', 'pre-registered': 'neutral', provisioning: 'warn', upgrading: 'warn', updating: 'warn', paused: 'warn',
 };
 
 /** A status in words (never colour alone). */

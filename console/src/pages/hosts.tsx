@@ -99,7 +99,7 @@ export function Hosts({ params, canOperate }: { params: URLSearchParams; canOper
                 <td><Badge value={h.health.state} /></td>
                 <td className="nowrap">{h.site ?? '—'}</td>
                 <td>{tagText(h)}</td>
-                <td>{h.clusterId ?? '—'}</td>
+                <td className="nowrap">{h.clusterId ? <a href={`#/clusters/${encodeURIComponent(h.clusterId)}`}>{h.clusterId}</a> : '—'}</td>
                 <td>{h.inventory?.cpus ?? '—'}</td>
                 <td>{h.inventory ? `${Math.round(h.inventory.memoryMb / 1024)} GiB` : '—'}</td>
                 <td>{h.reported?.boot.image ?? h.inventory?.kairos?.version ?? '—'}</td>

@@ -23,7 +23,7 @@ function Versions({ name, canOperate }: { name: string; canOperate: boolean }) {
       <h2 id="versions">Versions of {name}</h2>
       <ErrorBanner error={error ?? actionError} />
       <ul>{items.map((v) => (
-        <li key={v.version}>{v.version} <Badge value={v.status === 'published' ? 'succeeded' : 'pending'} /> {v.status}
+        <li key={v.version}>{v.version} <Badge value={v.status} />
           {canOperate && v.status === 'draft' ? <> <button type="button" onClick={() => void publish(v.version)}>Publish {v.version}</button></> : null}</li>
       ))}</ul>
       {items.length > 1 && l && r ? (
@@ -103,7 +103,7 @@ export function Profiles({ canOperate }: { canOperate: boolean }) {
         ))}</ul>
       )}
       {chosen ? <Versions key={`${chosen}-${versionsKey}`} name={chosen} canOperate={canOperate} /> : null}
-      {chosen && canOperate ? <AddVersion name={chosen} onAdded={() => setVersionsKey((k) => k + 1)} /> : null}
+      {chosen && canOperate ? <AddVersion name={chosen} onAdded={() => { setVersionsKey((k) => k + 1); reload(); }} /> : null}
       {canOperate ? (
         <form onSubmit={(e) => void create(e)} aria-labelledby="create-profile" className="create">
           <h2 id="create-profile">Create a profile</h2>

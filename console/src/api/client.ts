@@ -6,6 +6,7 @@
 import createClient, { type Middleware } from 'openapi-fetch';
 import type { paths } from './schema.js';
 import { problemMessage } from '../logic/problem.js';
+import { needsIdempotencyKey } from '../logic/idempotency.js';
 
 export type { paths };
 type Json<P extends keyof paths, M extends 'get' | 'post', S extends number> =
@@ -41,10 +42,7 @@ const newKey = (): string => crypto.randomUUID();
 const auth: Middleware = {
   onRequest({ request, schemaPath }) {
     if (token) request.headers.set('authorization', `Bearer ${token}`);
-    // Creating POSTs (collection routes) are retried safely with the same key.
-    if (request.method === 'POST' && !/\{[^}]+\}\/(approve|reject|publish|pause|resume|cancel|promote|decommission|detach|scale|reconfigure)$/.test(schemaPath)) {
-      request.headers.set('idempotency-key', newKey());
-    }
+    if (needsIdempotencyKey(request.method, schemaPath)) request.headers.set('idempotency-key', newKey());
     return request;
   },
 };

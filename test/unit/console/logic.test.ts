@@ -1,6 +1,7 @@
 import { firstPage, hostFiltersFrom, hostsHref, nextPage, previousPage } from '../../../console/src/logic/host-query.js';
 import { problemMessage } from '../../../console/src/logic/problem.js';
 import { parseRoute } from '../../../console/src/logic/route.js';
+import { needsIdempotencyKey } from '../../../console/src/logic/idempotency.js';
 
 describe('hosts grid filters in the address', () => {
   it.each([
@@ -63,5 +64,21 @@ describe('console routes (the address fragment)', () => {
   it('keeps the hosts grid query', () => {
     const r = parseRoute('#/hosts?status=pending');
     expect(r.page === 'hosts' && r.params.get('status')).toBe('pending');
+  });
+});
+
+describe('Idempotency-Key on creates', () => {
+  it.each([
+    ['POST', '/v1/clusters', true],
+    ['POST', '/v1/profiles/{name}/versions', true],
+    ['POST', '/v1/clusters/{clusterId}/upgrades', true],
+    ['POST', '/v1/registration-tokens', true],
+    ['POST', '/v1/hosts/{hostId}/approve', false],
+    ['POST', '/v1/profiles/{name}/versions/{version}/publish', false],
+    ['POST', '/v1/clusters/{clusterId}/upgrades/{upgradeId}/pause', false],
+    ['GET', '/v1/clusters', false],
+    ['DELETE', '/v1/clusters/{clusterId}', false],
+  ])('%s %s → %s', (method, path, expected) => {
+    expect(needsIdempotencyKey(method, path)).toBe(expected);
   });
 });

@@ -57,7 +57,7 @@ const restrict = (files, ...groups) => ({
 });
 
 export default defineConfig(
-  globalIgnores(['node_modules/', 'cdk.out/', '.edgefleet/', 'coverage/', 'bench/results/', 'dist/']),
+  globalIgnores(['node_modules/', 'cdk.out/', '.edgefleet/', 'coverage/', 'bench/results/', 'dist/', 'console/dist/', 'test/browser/screenshots/']),
   tseslint.configs.recommended,
   {
     files: ['**/*.js', '**/*.mjs'],
@@ -104,5 +104,10 @@ export default defineConfig(
   restrict(['simulator/**'], LAMBDAS_EXCEPT_CONTRACTS, CDK, OUTSIDE_AGENT),
   restrict(['cli/**'], LAMBDAS_EXCEPT_CONTRACTS, CDK,
     group('The CLI may use only the route table from lib/ (lib/api-routes).', '**/lib/*', '!**/lib/api-routes.js', '!**/lib/api-routes')),
+  // The web console talks only to the public HTTP API through its generated client (console/src/api).
+  restrict(['console/**'],
+    group('The web console may import only its generated API client (console/src/api) and its own files: no lambdas/, lib/, local/, cli/, device/, simulator/ or bin/ (see DESIGN.md).',
+      '**/lambdas', '**/lambdas/**', '**/lib/**', '**/local/**', '**/cli/**', '**/device/**', '**/simulator/**', '**/bin/**'),
+    AWS_SDK, CDK),
   // local/, bin/, test/ and bench/ may import anything.
 );

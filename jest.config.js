@@ -1,6 +1,7 @@
 /**
- * Three projects, selectable one at a time (`npm run test:unit`, `test:integration`, `test:infra`);
- * `npm test` runs all three. Unit tests need no Java, no DynamoDB Local and no broker process.
+ * Four projects, selectable one at a time (`npm run test:unit`, `test:integration`, `test:infra`, `test:browser`);
+ * `npm test` runs all four (the browser tests drive Debian's Chromium at /usr/bin/chromium: `apt-get install chromium`).
+ * Unit tests need no Java, no DynamoDB Local and no broker process.
  */
 const shared = {
   testEnvironment: 'node',
@@ -14,7 +15,7 @@ const project = (name) => ({ ...shared, displayName: name, roots: [`<rootDir>/te
 
 /** @type {import('jest').Config} */
 export default {
-  projects: [project('unit'), project('integration'), project('infra')],
+  projects: [project('unit'), project('integration'), project('infra'), project('browser')],
   testTimeout: 60000,
   maxWorkers: 2,
   // Tags every DynamoDB Local of the run and kills what a hung, SIGKILLed worker left behind.

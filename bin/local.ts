@@ -13,6 +13,7 @@
 import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { startLocal } from '../local/runtime.js';
+import { ensureConsoleBuilt } from '../local/console-site.js';
 import { SIMULATOR_CONTROL_PREFIX, simulatorControl, startProcessFleet, startSimulatedAgents, type SimulatedFleet } from '../simulator/index.js';
 
 function fail(message: string): never {
@@ -59,9 +60,10 @@ const registerRate = values['register-rate'] === undefined ? undefined : Number(
 if (registerRate !== undefined && (!Number.isInteger(registerRate) || registerRate < 1 || registerRate > 10_000)) fail(`--register-rate must be a number of registrations per second from 1 to 10000, got "${values['register-rate']}"`);
 
 try {
+  ensureConsoleBuilt({ log: (line) => process.stdout.write(`${line}\n`) });
   const rt = await startLocal({ port, dataDir: values['data-dir'], logLevel: values['log-level'], hostTimeoutSeconds, ...(registerRate !== undefined ? { registerAdmissionPerSecond: registerRate } : {}) });
   const rel = path.relative(process.cwd(), rt.dataDir) || '.';
-  process.stdout.write(`EdgeFleet control plane is running.\n  API:        ${rt.url}\n  OpenAPI:    ${rt.url}/v1/openapi.json\n  Data:       ${rel}/\n`);
+  process.stdout.write(`EdgeFleet control plane is running.\n  Console:    ${rt.consoleUrl}\n              (the link signs you in once; after that, paste the admin token)\n  API:        ${rt.url}\n  OpenAPI:    ${rt.url}/v1/openapi.json\n  Data:       ${rel}/\n`);
   if (rt.firstStart) process.stdout.write(`  Admin token (first start; also saved in ${rel}/local.json):\n    ${rt.adminToken}\n`);
   else process.stdout.write(`  Admin token: in ${rel}/local.json (run \`npm run edgefleet -- login\`)\n`);
   process.stdout.write(`  MQTT:       ${rt.iot.mqttUrl}\n`);

@@ -43,6 +43,7 @@ import { startAlerting } from './alert-sweep.js';
 import { startSchedule } from './schedule.js';
 import { localTunnelService } from './local-tunnel-service.js';
 import { startTunnelRelay, type TunnelRelay } from './tunnel-relay.js';
+import { consoleSite } from './console-site.js';
 import { LocalWorkflowEngine } from './step-functions.js';
 import { FunctionTimeouts } from './function-timeouts.js';
 import { invokeLocal, refuseAfterTimeout, refuseSdkCallsAfterTimeout } from './lambda-invocation.js';
@@ -97,11 +98,15 @@ export interface LocalOptions {
    * function's timeout in the synthesized template, as on AWS
    */
   readonly functionTimeoutSeconds?: Readonly<Record<string, number>>;
+  /** The built web console served at `/` (tests build it elsewhere). @default console/dist of this checkout */
+  readonly consoleDir?: string;
 }
 
 export interface LocalRuntime {
   readonly url: string;
   readonly adminToken: string;
+  /** The web console, signed in once as the local admin by the one-time code in its fragment. */
+  readonly consoleUrl: string;
   readonly dataDir: string;
   readonly deps: HttpDeps;
   /** The DynamoDB Local client the handlers use (benchmarks attach capacity accounting here). */
@@ -169,6 +174,7 @@ function writeMqttPort(dir: string, port: number): void {
 /** The file the CLI reads to find a running local control plane. */
 export const LOCAL_STATE_FILE = 'local.json';
 const ADMIN_TOKEN_DAYS = 365;
+const CONSOLE_TOKEN_HOURS = 12;
 /** The subject of the admin token `npm start` prints. */
 export const LOCAL_ADMIN = 'local-admin';
 
@@ -301,7 +307,9 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
       tunnels: tunnelRoutes.makeHandler(getDeps),
     };
     // Other local-only services on the same port: the bundle bucket, and what `addLocalRoute` adds (the simulator's controls).
-    const localRoutes: LocalRoute[] = [(req, res) => bundles.handle(req, res)];
+    // The web console at `/`; its one-time sign-in link hands the browser a 12-hour admin token.
+    const site = consoleSite(() => issuer.sign(LOCAL_ADMIN, ['*:admin'], CONSOLE_TOKEN_HOURS * 3600), opts.consoleDir);
+    const localRoutes: LocalRoute[] = [(req, res) => bundles.handle(req, res), (req, res) => site.handle(req, res)];
     const server = createApiGateway(handlers, issuer, (req, res) => localRoutes.some((route) => route(req, res)),
       (group, requestId, call) => invoke(`edgefleet-api-${group}`, call, requestId));
     await new Promise<void>((resolve, reject) => {
@@ -379,7 +387,7 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
 
     let stopped = false;
     return {
-      url, adminToken, dataDir, deps: getDeps(), dynamo: db.client, issuer, ca, registry, firstStart, iot,
+      url, adminToken, consoleUrl: `${url}/#/sign-in?code=${site.newSignInCode()}`, dataDir, deps: getDeps(), dynamo: db.client, issuer, ca, registry, firstStart, iot,
       workflows: engine, workflowDeps, resumed, tunnelRelay: relay, events, server, addLocalRoute: (route) => { localRoutes.push(route); },
       stop: async () => { if (stopped) return; stopped = true; await stopAll(); },
     };

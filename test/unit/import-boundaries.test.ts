@@ -82,6 +82,11 @@ describe('import boundaries (eslint no-restricted-imports)', () => {
     ['cli/commands/hosts.ts', '../../lib/edgefleet-stack.js'],
     ['cli/program.ts', '../lib/synth.js'],
     ['cli/program.ts', 'aws-cdk-lib'],
+    // console: only its generated API client and its own files
+    ['console/src/pages/hosts.tsx', '../../../lambdas/contracts/api.js'],
+    ['console/src/app.tsx', '../../lib/api-routes.js'],
+    ['console/src/app.tsx', '../../local/console-site.js'],
+    ['console/src/api/client.ts', '@aws-sdk/client-dynamodb'],
     // Every row has all three cells: jest passes a `done` callback to a test function that
     // declares more parameters than its row has, and then waits for it forever.
   ].map(([filePath, spec, source]) => [filePath, spec, source ?? imp(spec!)]))('%s may not import %s (%#)', async (filePath, _spec, source) => {
@@ -120,6 +125,8 @@ describe('import boundaries (eslint no-restricted-imports)', () => {
     ['cli/commands/hosts.ts', '../../lambdas/contracts/api.js'],
     ['cli/program.ts', '../lib/api-routes.js'],
     ['cli/program.ts', './commands/hosts.js'],
+    ['console/src/pages/hosts.tsx', '../api/client.js'],
+    ['console/src/api/client.ts', 'openapi-fetch'],
     ['local/runtime.ts', '../lambdas/handlers/http/hosts.js'],
     ['local/runtime.ts', '../lambdas/adapters/dynamodb/client.js'],
     ['local/runtime.ts', '../lib/synth.js'],

@@ -1,0 +1,65 @@
+/**
+ * The console's only way to the control plane: a typed client generated from the API's OpenAPI
+ * document (schema.d.ts, `npm run console:client`), with the operator's token on every call, an
+ * Idempotency-Key on every creating POST, and failures turned into the problem's `detail`.
+ */
+import createClient, { type Middleware } from 'openapi-fetch';
+import type { paths } from './schema.js';
+import { problemMessage } from '../logic/problem.js';
+import { needsIdempotencyKey } from '../logic/idempotency.js';
+
+export type { paths };
+type Json<P extends keyof paths, M extends 'get' | 'post', S extends number> =
+  paths[P][M] extends { responses: { [K in S]: { content: { 'application/json': infer T } } } } ? T : never;
+
+export type Host = Json<'/v1/hosts/{hostId}', 'get', 200>;
+export type HostPage = Json<'/v1/hosts', 'get', 200>;
+export type Cluster = Json<'/v1/clusters/{clusterId}', 'get', 200>;
+export type Operation = Json<'/v1/operations/{operationId}', 'get', 200>;
+export type AuditEvent = Json<'/v1/audit-events', 'get', 200>['items'][number];
+export type Site = Json<'/v1/sites', 'get', 200>['items'][number];
+export type Rollout = Json<'/v1/rollouts', 'get', 200>['items'][number];
+export type HostQuery = NonNullable<paths['/v1/hosts']['get']['parameters']['query']>;
+
+/** A failed call, with what the operator should read. */
+export class ApiError extends Error {
+  constructor(readonly status: number, message: string, readonly code?: string) {
+    super(message);
+  }
+}
+
+let token: string | undefined;
+/** Called with the status when the API refuses the token (the app signs out). */
+let onUnauthorized: (() => void) | undefined;
+
+export function useToken(t: string | undefined, unauthorized?: () => void): void {
+  token = t;
+  onUnauthorized = unauthorized;
+}
+
+const newKey = (): string => crypto.randomUUID();
+
+const auth: Middleware = {
+  onRequest({ request, schemaPath }) {
+    if (token) request.headers.set('authorization', `Bearer ${token}`);
+    if (needsIdempotencyKey(request.method, schemaPath)) request.headers.set('idempotency-key', newKey());
+    return request;
+  },
+};
+
+export const api = createClient<paths>({ baseUrl: '' });
+api.use(auth);
+
+/** The data of a call, or an ApiError carrying the problem's detail. */
+export async function must<T>(call: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<T> {
+  let r: { data?: T; error?: unknown; response: Response };
+  try {
+    r = await call;
+  } catch {
+    throw new ApiError(0, problemMessage(0, undefined));
+  }
+  if (r.response.ok && r.data !== undefined) return r.data;
+  if (r.response.status === 401) onUnauthorized?.();
+  const code = typeof r.error === 'object' && r.error !== null && typeof (r.error as { code?: unknown }).code === 'string' ? (r.error as { code: string }).code : undefined;
+  throw new ApiError(r.response.status, problemMessage(r.response.status, r.error), code);
+}

@@ -96,7 +96,7 @@ export function rolloutHeadline(v: RolloutView): string {
 
 export function targetsText(t: RolloutView['targets']): string {
   if ('template' in t) return `the clusters of template ${terminalText(t.template)}`;
-  if ('clusterIds' in t) return t.clusterIds.length <= 3 ? `clusters ${t.clusterIds.map(terminalText).join(', ')}` : `${t.clusterIds.length} listed clusters`;
+  if ('clusterList' in t) return t.clusterList.count === 1 ? '1 listed cluster' : `${t.clusterList.count} listed clusters`;
   const parts = [t.site ? `site ${terminalText(t.site)}` : '', ...Object.entries(t.tags ?? {}).map(([k, val]) => `${terminalText(k)}=${terminalText(val)}`)].filter(Boolean);
   return `the clusters with ${parts.join(' and ')}`;
 }

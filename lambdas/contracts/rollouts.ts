@@ -17,12 +17,26 @@ export const rolloutId = z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/, '
 
 
 
-/** Which clusters: the clusters attached to a template, or a selector over the project's clusters. */
+const templateTarget = z.strictObject({ template: dnsName });
+const selectorTarget = z.strictObject({ site: z.string().max(64).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*\*?$/, 'a site name, or a prefix ending in * (shop-*)').optional(), tags: tags.optional() })
+  .refine((s) => s.site !== undefined || s.tags !== undefined, 'name a template, cluster ids, a site (prefix) or tags');
+
+/** Which clusters: the clusters attached to a template, a list of cluster ids, or a selector over the project's clusters. */
 export const rolloutTargets = z.union([
-  z.strictObject({ template: dnsName }),
-  z.strictObject({ clusterIds: z.array(clusterId).min(1).max(1000) }),
-  z.strictObject({ site: z.string().max(64).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*\*?$/, 'a site name, or a prefix ending in * (shop-*)').optional(), tags: tags.optional() })
-    .refine((s) => s.site !== undefined || s.tags !== undefined, 'name a template, cluster ids, a site (prefix) or tags'),
+  templateTarget,
+  z.strictObject({ clusterIds: z.array(clusterId).min(1).max(1000).refine((ids) => new Set(ids).size === ids.length, 'each cluster id once') }),
+  selectorTarget,
+]);
+
+/**
+ * The targets as a rollout keeps and shows them: a list of cluster ids becomes its count (the
+ * ids are kept apart and read only while planning; `GET /v1/rollouts/{id}/clusters` lists the
+ * targets), so the rollout item, rewritten on every tick, stays small however long the list.
+ */
+export const storedRolloutTargets = z.union([
+  templateTarget,
+  z.strictObject({ clusterList: z.strictObject({ count: z.number().int().min(1).max(1000) }) }),
+  selectorTarget,
 ]);
 
 export const createRolloutBody = z.strictObject({
@@ -74,12 +88,12 @@ export const rolloutTarget = z.object({
 });
 export type RolloutTarget = z.infer<typeof rolloutTarget>;
 
-/** The stored rollout (small and of constant size: counts live per wave, targets per cluster). */
+/** The stored rollout (small and of constant size: counts live per wave, targets per cluster, a list of cluster ids in an item of its own). */
 export const rolloutRecord = z.object({
   id: z.string(),
   project: z.string(),
   name: z.string().optional(),
-  targets: rolloutTargets,
+  targets: storedRolloutTargets,
   to: z.object({ name: z.string(), version: z.string() }),
   /** What was asked for (a version or a channel). */
   requested: z.string(),

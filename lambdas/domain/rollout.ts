@@ -148,7 +148,8 @@ export interface RolloutPolicyData {
   tickSeconds?: number;
 }
 
-export type RolloutTargets = { template: string } | { clusterIds: string[] } | { site?: string; tags?: Record<string, string> };
+/** A list of cluster ids is kept as its count (the ids are stored apart, read while planning). */
+export type RolloutTargets = { template: string } | { clusterList: { count: number } } | { site?: string; tags?: Record<string, string> };
 
 export interface RolloutTargetRecord {
   clusterId: string;

@@ -28,12 +28,14 @@ export interface TargetMove {
 }
 
 /**
- * Rollouts: the rollout item (constant size), one item per wave (counts), one per target
+ * Rollouts: the rollout item (constant size: a list of cluster ids is kept in an item of its own, written once), one item per wave (counts), one per target
  * cluster (state, operation, reason). Every write is conditional: a retried tick changes nothing twice.
  */
 export interface RolloutStore {
-  /** false: the id exists. */
-  create(r: RolloutRecord): Promise<boolean>;
+  /** false: the id exists. `clusterIds`: the listed targets (`targets.clusterList`), kept apart from the rollout item. */
+  create(r: RolloutRecord, clusterIds?: readonly string[]): Promise<boolean>;
+  /** The cluster ids a rollout was created with (`targets.clusterList`), in order; [] for other targets. */
+  clusterIds(id: string): Promise<string[]>;
   get(id: string): Promise<RolloutRecord | undefined>;
   list(project: string, page: PageRequest, status?: RolloutStatus): Promise<Page<RolloutRecord>>;
   /** Rollouts not ended yet, of every project, oldest first (at most `limit`): what a local restart resumes. */

@@ -82,9 +82,10 @@ async function sourcePage(deps: RolloutDeps, r: RolloutRecord): Promise<{ cluste
     const page = await deps.clusters.attachedPage(r.project, t.template, { limit: PLAN_PAGE, ...(cursor ? { cursor } : {}) });
     return { clusters: page.items.map((c) => ({ id: c.id, ...(c.site ? { site: c.site } : {}) })), ...(page.nextCursor ? { next: page.nextCursor } : {}) };
   }
-  if ('clusterIds' in t) {
+  if ('clusterList' in t) {
     const from = cursor ? Number(cursor) : 0;
-    const ids = t.clusterIds.slice(from, from + PLAN_PAGE);
+    const all = await deps.rollouts.clusterIds(r.id);
+    const ids = all.slice(from, from + PLAN_PAGE);
     const clusters: SourceCluster[] = [];
     for (const id of ids) {
       const c = await deps.clusters.get(id);
@@ -92,7 +93,7 @@ async function sourcePage(deps: RolloutDeps, r: RolloutRecord): Promise<{ cluste
       if (c && c.project === r.project && !clusters.some((x) => x.id === id)) clusters.push({ id, ...(c.site ? { site: c.site } : {}) });
     }
     const nextFrom = from + PLAN_PAGE;
-    return { clusters, ...(nextFrom < t.clusterIds.length ? { next: String(nextFrom) } : {}) };
+    return { clusters, ...(nextFrom < all.length ? { next: String(nextFrom) } : {}) };
   }
   const page = await deps.clusters.list(r.project, { limit: PLAN_PAGE, ...(cursor ? { cursor } : {}) });
   const clusters: SourceCluster[] = [];

@@ -46,11 +46,12 @@ export async function startRollout(deps: RolloutApiDeps, owner: { project: strin
   const now = deps.clock.now().toISOString();
   const id = rolloutId ?? `ro-${deps.ids.newId()}`;
   const r: RolloutRecord = {
-    id, project: owner.project, ...(body.name ? { name: body.name } : {}), targets: body.targets, to: { name: pv.name, version: pv.version },
+    id, project: owner.project, ...(body.name ? { name: body.name } : {}), to: { name: pv.name, version: pv.version },
+    targets: 'clusterIds' in body.targets ? { clusterList: { count: body.targets.clusterIds.length } } : body.targets,
     requested: body.to.version, policy, status: 'planning', reason: 'finding the target clusters', createdBy: owner.requestedBy,
     createdAt: now, updatedAt: now, total: 0, waveSizes: [], currentWave: 0, execution: firstExecution(id), ticks: 0, version: 1,
   };
-  if (!(await deps.rollouts.create(r))) throw new ConflictError('rollout-exists', `rollout ${id} exists; retry`);
+  if (!(await deps.rollouts.create(r, 'clusterIds' in body.targets ? body.targets.clusterIds : undefined))) throw new ConflictError('rollout-exists', `rollout ${id} exists; retry`);
   try {
     await deps.workflows.start('rollout', r.execution, { rolloutId: id });
   } catch (e) {

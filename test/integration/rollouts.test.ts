@@ -198,6 +198,8 @@ describe('fleet rollouts', () => {
       ['POST', '/v1/rollouts', { targets: { clusterIds: ['x'] }, to: { version: '2.0.0', name: 'edge' }, policy: { waves: { canary: { clusters: 1, percent: 5 } } } }],
       ['POST', '/v1/rollouts', { targets: { template: 'nope' }, to: { version: '2.0.0' } }],
       ['POST', '/v1/rollouts', { targets: { clusterIds: ['x'] }, to: { version: '2.0.0', name: 'edge' }, extra: 1 }],
+      ['POST', '/v1/rollouts', { targets: { clusterIds: ['x', 'x'] }, to: { version: '2.0.0', name: 'edge' } }],
+      ['POST', '/v1/rollouts', { targets: { clusterList: { count: 1 } }, to: { version: '2.0.0', name: 'edge' } }],
       ['GET', '/v1/rollouts/ro-missing', undefined],
       ['GET', '/v1/rollouts?status=bogus', undefined],
       ['GET', '/v1/rollouts?cursor=tampered', undefined],

@@ -17,7 +17,7 @@ const T2 = '2026-01-01T00:02:00.000Z';
 /** `store()` returns the store under test; every test uses its own ids and project (`unique()`). */
 export function rolloutStoreContract(store: () => RolloutStore, unique: () => string): void {
   const rollout = (id: string, project: string, over: Partial<RolloutRecord> = {}): RolloutRecord => ({
-    id, project, targets: { clusterIds: ['c1'] }, to: { name: 'edge', version: '2.0.0' }, requested: '2.0.0', policy: {},
+    id, project, targets: { clusterList: { count: 1 } }, to: { name: 'edge', version: '2.0.0' }, requested: '2.0.0', policy: {},
     status: 'planning', reason: 'finding the target clusters', createdBy: 'alice', createdAt: T0, updatedAt: T0,
     total: 0, waveSizes: [], currentWave: 0, execution: id, ticks: 0, version: 1, ...over,
   });
@@ -57,6 +57,19 @@ export function rolloutStoreContract(store: () => RolloutStore, unique: () => st
       expect(await s.create(rollout(id, 'p', { name: 'second' }))).toBe(false);
       expect(await s.get(id)).toEqual(rollout(id, 'p', { name: 'first' }));
       expect(await s.get(`${id}-absent`)).toBeUndefined();
+    });
+
+    it('keeps a list of cluster ids apart from the rollout item: written with it, read in order, the first list kept on a refused create', async () => {
+      const s = store();
+      const id = unique();
+      const ids = Array.from({ length: 1000 }, (_, i) => `cluster-${String(i).padStart(4, '0')}-${'x'.repeat(40)}`);
+      expect(await s.create(rollout(id, 'p', { targets: { clusterList: { count: ids.length } } }), ids)).toBe(true);
+      expect(await s.create(rollout(id, 'p'), ['other'])).toBe(false);
+      expect(await s.clusterIds(id)).toEqual(ids);
+      expect((await s.get(id))?.targets).toEqual({ clusterList: { count: 1000 } });
+      const other = unique();
+      await s.create(rollout(other, 'p', { targets: { template: 'shops' } }));
+      expect(await s.clusterIds(other)).toEqual([]);
     });
 
     it('updates only while the status is one of statusIn (and the execution matches when given), bumping the version', async () => {

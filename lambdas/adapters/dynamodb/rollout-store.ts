@@ -13,12 +13,16 @@ import { isConditionFailure, mapDynamoError } from './errors.js';
  * Rollouts in the state table: `ROLLOUT#<id>` holds the rollout (sk `ROLLOUT`, listed on gsi1
  * `RO#<project>` newest first), one item per wave (sk `W#<index>`: counts per state) and one per
  * target (sk `T#<position>`). A target's move and its wave's counts change in one transaction.
+ * Listed cluster ids (up to 1,000) sit in their own item (sk `IDS`, written once, read while
+ * planning): the rollout item, rewritten on every tick and copied into two indexes, stays small.
  * An open rollout is also on gsi3 `ROOPEN` (oldest first), removed when it ends: what a local
  * restart resumes.
  */
 const pk = (id: string) => `ROLLOUT#${id}`;
 const pad = (n: number) => String(n).padStart(6, '0');
 const rolloutKey = (id: string) => ({ pk: pk(id), sk: 'ROLLOUT' });
+const idsKey = (id: string) => ({ pk: pk(id), sk: 'IDS' });
+const storedIds = z.object({ clusterIds: z.array(z.string()) });
 const waveKey = (id: string, index: number) => ({ pk: pk(id), sk: `W#${pad(index)}` });
 const targetKey = (id: string, position: number) => ({ pk: pk(id), sk: `T#${pad(position)}` });
 const listKey = (project: string) => `RO#${project}`;
@@ -41,8 +45,14 @@ const strip = (item: Record<string, unknown>) => {
 export class DynamoRolloutStore implements RolloutStore {
   constructor(private readonly db: DocClient, private readonly table: string) {}
 
-  async create(r: RolloutRecord): Promise<boolean> {
+  async create(r: RolloutRecord, clusterIds?: readonly string[]): Promise<boolean> {
     try {
+      // The ids first (an existing id's item is left alone): once the rollout item exists, its ids do.
+      if (clusterIds) {
+        await this.db.send(new PutCommand({
+          TableName: this.table, Item: { ...idsKey(r.id), kind: 'rollout-ids', clusterIds: [...clusterIds] }, ConditionExpression: 'attribute_not_exists(pk)',
+        })).catch((e) => { if (!isConditionFailure(e)) throw e; });
+      }
       await this.db.send(new PutCommand({
         TableName: this.table,
         Item: { ...r, ...rolloutKey(r.id), kind: 'rollout', gsi1pk: listKey(r.project), gsi1sk: `${r.createdAt}#${r.id}`, ...(ROLLOUT_ENDED.includes(r.status) ? {} : { gsi3pk: OPEN, gsi3sk: `${r.createdAt}#${r.id}` }) },
@@ -59,6 +69,12 @@ export class DynamoRolloutStore implements RolloutStore {
     const out = await this.db.send(new GetCommand({ TableName: this.table, Key: rolloutKey(id), ConsistentRead: true }))
       .catch((e) => mapDynamoError(e, `reading rollout ${id}`));
     return out.Item ? parsed(rolloutRecord, strip(out.Item), `rollout ${id}`) : undefined;
+  }
+
+  async clusterIds(id: string): Promise<string[]> {
+    const out = await this.db.send(new GetCommand({ TableName: this.table, Key: idsKey(id) }))
+      .catch((e) => mapDynamoError(e, `reading the cluster ids of rollout ${id}`));
+    return out.Item ? parsed(storedIds, strip(out.Item), `the cluster ids of rollout ${id}`).clusterIds : [];
   }
 
   async list(project: string, page: PageRequest, status?: RolloutStatus): Promise<Page<RolloutRecord>> {

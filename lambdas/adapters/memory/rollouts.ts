@@ -12,10 +12,17 @@ export class MemoryRolloutStore implements RolloutStore {
   readonly waveItems = new Map<string, RolloutWaveRecord[]>();
   readonly targets = new Map<string, Map<number, RolloutTarget>>();
 
-  async create(r: RolloutRecord): Promise<boolean> {
+  readonly listedIds = new Map<string, string[]>();
+
+  async create(r: RolloutRecord, clusterIds?: readonly string[]): Promise<boolean> {
     if (this.rollouts.has(r.id)) return false;
+    if (clusterIds) this.listedIds.set(r.id, [...clusterIds]);
     this.rollouts.set(r.id, withoutUndefined(copy(r)));
     return true;
+  }
+
+  async clusterIds(id: string): Promise<string[]> {
+    return [...(this.listedIds.get(id) ?? [])];
   }
 
   async get(id: string): Promise<RolloutRecord | undefined> {

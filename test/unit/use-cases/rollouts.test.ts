@@ -17,6 +17,9 @@ describe('createRollout', () => {
     const x = await rolloutWorld(2);
     const r = await createRollout(x.deps, ADMIN, { targets: { clusterIds: ['c001'] }, to: { name: 'edge', version: '2.x' } });
     expect(r).toMatchObject({ status: 'planning', to: { name: 'edge', version: '2.1.0' }, requested: '2.x', total: 0, execution: r.id, createdBy: 'alice' });
+    // The listed ids are kept apart (read while planning); the rollout shows their count.
+    expect(r.targets).toEqual({ clusterList: { count: 1 } });
+    expect(await x.deps.rollouts.clusterIds(r.id)).toEqual(['c001']);
     expect(x.w.workflows.started).toEqual([{ kind: 'rollout', name: r.id, input: { rolloutId: r.id } }]);
     expect(x.w.state.audit.filter((e) => e.action === 'rollout.create')).toEqual([expect.objectContaining({ outcome: 'success', resource: `rollout/${r.id}` })]);
   });

@@ -993,6 +993,7 @@ export interface paths {
                                 code: string;
                                 detail: string;
                             }[];
+                            unprocessed: string[];
                         };
                     };
                 };
@@ -7472,7 +7473,9 @@ export interface paths {
                                 targets: {
                                     template: string;
                                 } | {
-                                    clusterIds: string[];
+                                    clusterList: {
+                                        count: number;
+                                    };
                                 } | {
                                     site?: string;
                                     tags?: {
@@ -7714,7 +7717,9 @@ export interface paths {
                             targets: {
                                 template: string;
                             } | {
-                                clusterIds: string[];
+                                clusterList: {
+                                    count: number;
+                                };
                             } | {
                                 site?: string;
                                 tags?: {
@@ -7912,7 +7917,9 @@ export interface paths {
                             targets: {
                                 template: string;
                             } | {
-                                clusterIds: string[];
+                                clusterList: {
+                                    count: number;
+                                };
                             } | {
                                 site?: string;
                                 tags?: {
@@ -8207,7 +8214,9 @@ export interface paths {
                             targets: {
                                 template: string;
                             } | {
-                                clusterIds: string[];
+                                clusterList: {
+                                    count: number;
+                                };
                             } | {
                                 site?: string;
                                 tags?: {
@@ -8413,7 +8422,9 @@ export interface paths {
                             targets: {
                                 template: string;
                             } | {
-                                clusterIds: string[];
+                                clusterList: {
+                                    count: number;
+                                };
                             } | {
                                 site?: string;
                                 tags?: {
@@ -8619,7 +8630,9 @@ export interface paths {
                             targets: {
                                 template: string;
                             } | {
-                                clusterIds: string[];
+                                clusterList: {
+                                    count: number;
+                                };
                             } | {
                                 site?: string;
                                 tags?: {
@@ -8825,7 +8838,9 @@ export interface paths {
                             targets: {
                                 template: string;
                             } | {
-                                clusterIds: string[];
+                                clusterList: {
+                                    count: number;
+                                };
                             } | {
                                 site?: string;
                                 tags?: {

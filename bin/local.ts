@@ -31,6 +31,7 @@ const { values } = (() => {
         'host-timeout': { type: 'string', default: '1800' },
         'register-rate': { type: 'string' },
         'simulate-procs': { type: 'string', default: '1' },
+        'agent-artifacts': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -41,7 +42,7 @@ const { values } = (() => {
 })();
 
 if (values.help) {
-  process.stdout.write('usage: npm start -- [--port 8080] [--data-dir .edgefleet] [--log-level WARN] [--simulate N [--simulate-procs P]] [--host-timeout 1800] [--register-rate N]\n');
+  process.stdout.write('usage: npm start -- [--port 8080] [--data-dir .edgefleet] [--log-level WARN] [--simulate N [--simulate-procs P]] [--host-timeout 1800] [--register-rate N] [--agent-artifacts dist/device]\n');
   process.exit(0);
 }
 const port = Number(values.port);
@@ -59,7 +60,7 @@ const registerRate = values['register-rate'] === undefined ? undefined : Number(
 if (registerRate !== undefined && (!Number.isInteger(registerRate) || registerRate < 1 || registerRate > 10_000)) fail(`--register-rate must be a number of registrations per second from 1 to 10000, got "${values['register-rate']}"`);
 
 try {
-  const rt = await startLocal({ port, dataDir: values['data-dir'], logLevel: values['log-level'], hostTimeoutSeconds, ...(registerRate !== undefined ? { registerAdmissionPerSecond: registerRate } : {}) });
+  const rt = await startLocal({ port, dataDir: values['data-dir'], logLevel: values['log-level'], hostTimeoutSeconds, ...(registerRate !== undefined ? { registerAdmissionPerSecond: registerRate } : {}), ...(values['agent-artifacts'] ? { agentArtifactsDir: values['agent-artifacts'] } : {}) });
   const rel = path.relative(process.cwd(), rt.dataDir) || '.';
   process.stdout.write(`EdgeFleet control plane is running.\n  API:        ${rt.url}\n  OpenAPI:    ${rt.url}/v1/openapi.json\n  Data:       ${rel}/\n`);
   if (rt.firstStart) process.stdout.write(`  Admin token (first start; also saved in ${rel}/local.json):\n    ${rt.adminToken}\n`);

@@ -23,6 +23,8 @@ import { APPROVAL_WAIT_MINUTES } from '../lambdas/domain/tunnel.js';
 import * as userData from '../lambdas/handlers/http/user-data.js';
 import * as diagnostics from '../lambdas/handlers/http/diagnostics.js';
 import { LocalBundleStore } from './local-bundle-store.js';
+import { LocalAgentArtifacts } from './local-agent-artifacts.js';
+import { fileURLToPath } from 'node:url';
 import { composeRoot, type HttpDeps } from '../lambdas/handlers/composition-root.js';
 import { loadConfig } from '../lambdas/handlers/config.js';
 import { HANDLER_ENV } from '../lambdas/contracts/routes.js';
@@ -88,7 +90,12 @@ export interface LocalOptions {
   readonly alertTimeScale?: number;
   /** How often the tunnel sweep runs (EventBridge rate(1 minute) on AWS). @default 60000 */
   readonly tunnelSweepMs?: number;
+  /** Where the agent's artifacts are (`npm run device:build` output), served under /v1/agent/. @default dist/device of this checkout */
+  readonly agentArtifactsDir?: string;
 }
+
+/** `npm run device:build`'s output in this checkout. */
+export const CHECKOUT_AGENT_ARTIFACTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'device');
 
 export interface LocalRuntime {
   readonly url: string;
@@ -249,6 +256,8 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
     await secrets.ensure(IDEMPOTENCY_KEY_SECRET, () => randomBytes(32).toString('base64url'));
     // The diagnostics bucket: presigned uploads and downloads on this server (its URL is known once it listens).
     const bundles = new LocalBundleStore(dataDir, () => url);
+    // The agent's signed artifacts (S3 + a KMS key on AWS): the manifest signed with a key in the data dir.
+    const agentArtifacts = new LocalAgentArtifacts(dataDir, path.resolve(opts.agentArtifactsDir ?? CHECKOUT_AGENT_ARTIFACTS));
     // Secure Tunneling: the relay on loopback; IoT Core's notify goes out through the broker (bound late, like commands).
     const relay = await startTunnelRelay();
     cleanups.push(() => relay.stop());
@@ -261,7 +270,7 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
     const events = new LocalEventBus();
     cleanups.push(() => events.idle());
     const root = composeRoot(config, {
-      db: db.client, publisher, registry, workflows, secrets, tunnelService, bundles, events,
+      db: db.client, publisher, registry, workflows, secrets, tunnelService, bundles, events, agentSigning: agentArtifacts,
       // Locally the runtime delivers webhooks itself, to loopback receivers too; there is no SNS.
       notify: { webhooks: new HttpWebhookSender({ allowLoopback: true }), allowLoopbackWebhooks: true },
     });
@@ -282,7 +291,7 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
       tunnels: tunnelRoutes.makeHandler(getDeps),
     };
     // Other local-only services on the same port: the bundle bucket, and what `addLocalRoute` adds (the simulator's controls).
-    const localRoutes: LocalRoute[] = [(req, res) => bundles.handle(req, res)];
+    const localRoutes: LocalRoute[] = [(req, res) => bundles.handle(req, res), (req, res) => agentArtifacts.handle(req, res)];
     const server = createApiGateway(handlers, issuer, (req, res) => localRoutes.some((route) => route(req, res)));
     await new Promise<void>((resolve, reject) => {
       server.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'EADDRINUSE'

@@ -43,7 +43,8 @@ export function installScript(i: { apiUrl: string; proxy?: string; caBundle?: bo
 # Fetches the agent from the control plane, checks the manifest's signature and every file's
 # SHA-256, then installs and starts it. Nothing downloaded runs before both checks passed.
 set -eu
-API="\${EDGEFLEET_API_URL:-${shQuote(i.apiUrl)}}"
+API=${shQuote(i.apiUrl)}
+[ -z "\${EDGEFLEET_API_URL:-}" ] || API="$EDGEFLEET_API_URL"
 KEY="\${EDGEFLEET_SIGNING_KEY:-${AGENT_SIGNING_KEY_PATH}}"
 DIR="\${EDGEFLEET_INSTALL_DIR:-${AGENT_INSTALL_DIR}}"
 UNIT_DIR="\${EDGEFLEET_UNIT_DIR:-/etc/systemd/system}"

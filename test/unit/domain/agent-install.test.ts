@@ -90,6 +90,14 @@ describe('agentInstallStages()', () => {
   });
 });
 
+/** The script's settings as sh sees them: its lines up to `fail()`, then the values printed. */
+function settings(script: string, env: Record<string, string> = {}): { API: string; PROXY: string } {
+  const head = script.slice(0, script.indexOf('fail()'));
+  const out = execFileSync('sh', ['-c', `${head}\nprintf '%s\\0%s' "$API" "$PROXY"`], { env: { PATH: process.env.PATH, ...env } }).toString();
+  const [API, PROXY] = out.split('\0') as [string, string];
+  return { API, PROXY };
+}
+
 describe('installScript()', () => {
   test('is valid sh and verifies the signature before any artifact, and each checksum before installing', () => {
     const script = installScript({ apiUrl: 'https://api.example.com' });
@@ -109,6 +117,12 @@ describe('installScript()', () => {
     expect(execFileSync('sh', ['-c', `printf %s ${shQuote(value)}`]).toString()).toBe(value);
     const script = installScript({ apiUrl: value, proxy: value });
     execFileSync('sh', ['-n', '-c', script]);
-    expect(script).toContain(`PROXY=${shQuote(value)}`);
+    expect(settings(script)).toEqual({ API: value, PROXY: value });
+  });
+
+  test('the API URL is the rendered one unless EDGEFLEET_API_URL overrides it (tests, a moved control plane)', () => {
+    const script = installScript({ apiUrl: 'https://api.example.com' });
+    expect(settings(script).API).toBe('https://api.example.com');
+    expect(settings(script, { EDGEFLEET_API_URL: 'http://127.0.0.1:1' }).API).toBe('http://127.0.0.1:1');
   });
 });

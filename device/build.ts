@@ -14,7 +14,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { renderAgentManifest, type AgentArtifact, type AgentManifest } from '../lambdas/contracts/agent-artifacts.js';
-import { AGENT_ARCHES, SEA_BANNER, buildExecutable, type AgentArch } from './build-executable.js';
+import { AGENT_ARCHES, addonHashes, buildExecutable, seaBanner, type AgentArch } from './build-executable.js';
 import { AGENT_VERSION } from './version.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -75,8 +75,10 @@ export interface BundleOptions {
   readonly outfile: string;
   /** false: nothing is written; the code comes back in `text` (for tests). @default true */
   readonly write?: boolean;
-  /** 'cjs' for a single executable (SEA runs CommonJS only; SEA_BANNER loads the addon). @default 'esm' */
+  /** 'cjs' for a single executable (SEA runs CommonJS only; seaBanner loads the addon). @default 'esm' */
   readonly format?: 'esm' | 'cjs';
+  /** With 'cjs': the addon's SHA-256 per architecture. @default the ones in node_modules */
+  readonly addonSha256?: Readonly<Record<string, string>>;
 }
 
 export interface Bundle {
@@ -88,6 +90,7 @@ export interface Bundle {
 
 /** Bundles one agent entry into one file for Node ≥ 20 (all JS dependencies included). */
 export async function bundleAgent(o: BundleOptions): Promise<Bundle> {
+  const banner = o.format === 'cjs' ? seaBanner(o.addonSha256 ?? await addonHashes(root)) : BANNER;
   const result = await build({
     entryPoints: [o.entry ?? AGENT_ENTRY],
     outfile: o.outfile,
@@ -96,7 +99,7 @@ export async function bundleAgent(o: BundleOptions): Promise<Bundle> {
     platform: 'node',
     format: o.format ?? 'esm',
     target: 'node20',
-    banner: { js: o.format === 'cjs' ? SEA_BANNER : BANNER },
+    banner: { js: banner },
     legalComments: 'none',
     logLevel: 'warning',
     metafile: true,

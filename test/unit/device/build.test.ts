@@ -1,7 +1,7 @@
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { bundleAgent, systemdUnit, type Bundle } from '../../../device/build.js';
-import { NATIVE_ASSET, SEA_BANNER } from '../../../device/build-executable.js';
+import { NATIVE_ASSET, addonHashes, seaBanner } from '../../../device/build-executable.js';
 
 describe('device build artefacts', () => {
   test('the systemd unit runs the executable itself (no Node.js on the host) and does not restart on a terminal refusal', () => {
@@ -35,10 +35,10 @@ describe('the agent bundle (esbuild, what ships to every edge host)', () => {
     expect(agent.inputs).toEqual(expect.arrayContaining(['device/main.ts', 'device/agent.ts', 'lambdas/contracts/mqtt.ts']));
   });
 
-  test('the executable\'s CommonJS bundle has the same inputs and starts with the SEA loader (real require, addon out of the blob)', () => {
+  test('the executable\'s CommonJS bundle has the same inputs and starts with the SEA loader (real require, addon out of the blob)', async () => {
     expect([...executable.inputs].sort()).toEqual([...agent.inputs].sort());
-    expect(executable.text!.startsWith(SEA_BANNER)).toBe(true);
-    expect(executable.text).toContain(`sea.getAsset('${NATIVE_ASSET}')`);
+    expect(executable.text!.startsWith(seaBanner(await addonHashes(process.cwd())))).toBe(true);
+    expect(executable.text).toContain(`sea.getRawAsset('${NATIVE_ASSET}')`);
     expect(executable.text).not.toMatch(/^import /m);
   });
 

@@ -70,7 +70,7 @@ WantedBy=multi-user.target
 export const AGENT_ENTRY = join(root, 'device', 'main.ts');
 
 export interface BundleOptions {
-  /** @default AGENT_ENTRY (bench:agent-rss bundles simulator/agent-main.ts the same way) */
+  /** @default AGENT_ENTRY (the bundle test bundles simulator/agent-main.ts the same way, as its control) */
   readonly entry?: string;
   readonly outfile: string;
   /** false: nothing is written; the code comes back in `text` (for tests). @default true */
@@ -113,7 +113,7 @@ export interface BuildOptions {
   readonly arches?: readonly AgentArch[];
   /** @default dist/device */
   readonly outDir?: string;
-  /** @default AGENT_ENTRY (bench:agent-rss builds simulator/agent-main.ts the same way) */
+  /** @default AGENT_ENTRY (e.g. simulator/agent-main.ts: an executable of a simulated host) */
   readonly entry?: string;
 }
 

@@ -32,6 +32,7 @@ const { values } = (() => {
         'host-timeout': { type: 'string', default: '1800' },
         'register-rate': { type: 'string' },
         'simulate-procs': { type: 'string', default: '1' },
+        'agent-artifacts': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -42,7 +43,7 @@ const { values } = (() => {
 })();
 
 if (values.help) {
-  process.stdout.write('usage: npm start -- [--port 8080] [--data-dir .edgefleet] [--log-level WARN] [--simulate N [--simulate-procs P]] [--host-timeout 1800] [--register-rate N]\n');
+  process.stdout.write('usage: npm start -- [--port 8080] [--data-dir .edgefleet] [--log-level WARN] [--simulate N [--simulate-procs P]] [--host-timeout 1800] [--register-rate N] [--agent-artifacts dist/device]\n');
   process.exit(0);
 }
 const port = Number(values.port);
@@ -61,7 +62,7 @@ if (registerRate !== undefined && (!Number.isInteger(registerRate) || registerRa
 
 try {
   ensureConsoleBuilt({ log: (line) => process.stdout.write(`${line}\n`) });
-  const rt = await startLocal({ port, dataDir: values['data-dir'], logLevel: values['log-level'], hostTimeoutSeconds, ...(registerRate !== undefined ? { registerAdmissionPerSecond: registerRate } : {}) });
+  const rt = await startLocal({ port, dataDir: values['data-dir'], logLevel: values['log-level'], hostTimeoutSeconds, ...(registerRate !== undefined ? { registerAdmissionPerSecond: registerRate } : {}), ...(values['agent-artifacts'] ? { agentArtifactsDir: values['agent-artifacts'] } : {}) });
   const rel = path.relative(process.cwd(), rt.dataDir) || '.';
   process.stdout.write(`EdgeFleet control plane is running.\n  Console:    ${rt.consoleUrl}\n              (the link signs you in once; after that, paste the admin token)\n  API:        ${rt.url}\n  OpenAPI:    ${rt.url}/v1/openapi.json\n  Data:       ${rel}/\n`);
   if (rt.firstStart) process.stdout.write(`  Admin token (first start; also saved in ${rel}/local.json):\n    ${rt.adminToken}\n`);

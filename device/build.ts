@@ -1,19 +1,26 @@
 /**
- * `npm run device:build`: bundles the agent into one ESM file for Node ≥ 20 and writes what a
- * Kairos host needs to run it:
- *   dist/device/edgefleet-agent.mjs         the agent (all JS dependencies bundled)
- *   dist/device/native/linux-<arch>-glibc/  the aws-crt native addon (x64 and arm64)
- *   dist/device/edgefleet-agent.service     the systemd unit
- *   dist/device/cloud-config-snippet.yaml   Kairos stages that install the above
+ * `npm run device:build [-- --arch x64,arm64]`: the agent as one self-contained executable per
+ * architecture (Node single executable application with the aws-crt addon inside; nothing is
+ * needed on the host) and what the control plane serves with it:
+ *   dist/device/edgefleet-agent-linux-<arch>   the executable (default: x64 and arm64)
+ *   dist/device/edgefleet-agent.service        the systemd unit
+ *   dist/device/manifest.json                  version, node, and per artifact arch, file, SHA-256, size
+ * The install configuration (POST /v1/user-data) fetches, verifies and installs them.
  */
-import { copyFile, mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { renderAgentManifest, type AgentArtifact, type AgentManifest } from '../lambdas/contracts/agent-artifacts.js';
+import { AGENT_ARCHES, addonHashes, buildExecutable, seaBanner, type AgentArch } from './build-executable.js';
 import { AGENT_VERSION } from './version.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const out = join(root, 'dist', 'device');
+export const DIST_DEVICE = join(root, 'dist', 'device');
+export const UNIT_FILE = 'edgefleet-agent.service';
+export const MANIFEST_FILE = 'manifest.json';
 export const INSTALL_DIR = '/usr/local/edgefleet/agent';
 
 /** ESM has no require/__dirname; aws-crt (CommonJS) needs both and the path of its addon. */
@@ -40,9 +47,10 @@ ConditionPathExists=/oem/edgefleet/agent.json
 [Service]
 Type=simple
 Environment=NODE_ENV=production
+Environment=EDGEFLEET_NATIVE_DIR=${installDir}/.native
 Environment=EDGEFLEET_AGENT_CONFIG=/oem/edgefleet/agent.json
 Environment=EDGEFLEET_STATE_DIR=/oem/edgefleet/state
-ExecStart=/usr/bin/env node ${installDir}/edgefleet-agent.mjs
+ExecStart=${installDir}/edgefleet-agent
 Restart=on-failure
 RestartSec=10s
 # 78: configuration error or a terminal registration refusal; a person must act first.
@@ -58,57 +66,19 @@ WantedBy=multi-user.target
 `;
 }
 
-/**
- * Kairos (yip) stages: the unit is written in initramfs (so systemd sees it at boot), the agent
- * files are fetched once into the persistent /usr/local. The image must provide Node.js ≥ 20.
- * Replace AGENT_BASE_URL with where dist/device is served from (or bake the files into the image).
- */
-export function cloudConfigSnippet(installDir = INSTALL_DIR): string {
-  const indent = (s: string, n: number) => s.split('\n').map((l) => (l ? ' '.repeat(n) + l : l)).join('\n');
-  return `#cloud-config
-# EdgeFleet agent ${AGENT_VERSION}: merge these stages into the host's cloud-config.
-# Requires Node.js >= 20 in the Kairos image (e.g. a derived image with "nodejs" installed).
-stages:
-  initramfs:
-    - name: EdgeFleet agent service unit
-      files:
-        - path: /etc/systemd/system/edgefleet-agent.service
-          permissions: 0644
-          content: |
-${indent(systemdUnit(installDir), 12)}
-  boot.before:
-    - name: EdgeFleet agent files
-      if: '[ ! -f ${installDir}/edgefleet-agent.mjs ]'
-      directories:
-        - path: ${installDir}
-          permissions: 0755
-      downloads:
-        - url: AGENT_BASE_URL/edgefleet-agent.mjs
-          path: ${installDir}/edgefleet-agent.mjs
-          permissions: 0644
-        - url: AGENT_BASE_URL/native/linux-x64-glibc/aws-crt-nodejs.node
-          path: ${installDir}/native/linux-x64-glibc/aws-crt-nodejs.node
-          permissions: 0644
-        - url: AGENT_BASE_URL/native/linux-arm64-glibc/aws-crt-nodejs.node
-          path: ${installDir}/native/linux-arm64-glibc/aws-crt-nodejs.node
-          permissions: 0644
-  boot:
-    - name: EdgeFleet agent service
-      systemctl:
-        enable: [edgefleet-agent]
-        start: [edgefleet-agent]
-`;
-}
-
 /** The shipped agent's entry: the only root of the bundle. */
 export const AGENT_ENTRY = join(root, 'device', 'main.ts');
 
 export interface BundleOptions {
-  /** @default AGENT_ENTRY (bench:agent-rss bundles simulator/agent-main.ts the same way) */
+  /** @default AGENT_ENTRY (the bundle test bundles simulator/agent-main.ts the same way, as its control) */
   readonly entry?: string;
   readonly outfile: string;
   /** false: nothing is written; the code comes back in `text` (for tests). @default true */
   readonly write?: boolean;
+  /** 'cjs' for a single executable (SEA runs CommonJS only; seaBanner loads the addon). @default 'esm' */
+  readonly format?: 'esm' | 'cjs';
+  /** With 'cjs': the addon's SHA-256 per architecture. @default the ones in node_modules */
+  readonly addonSha256?: Readonly<Record<string, string>>;
 }
 
 export interface Bundle {
@@ -118,17 +88,18 @@ export interface Bundle {
   readonly text?: string;
 }
 
-/** Bundles one agent entry into one ESM file for Node ≥ 20 (all JS dependencies included). */
+/** Bundles one agent entry into one file for Node ≥ 20 (all JS dependencies included). */
 export async function bundleAgent(o: BundleOptions): Promise<Bundle> {
+  const banner = o.format === 'cjs' ? seaBanner(o.addonSha256 ?? await addonHashes(root)) : BANNER;
   const result = await build({
     entryPoints: [o.entry ?? AGENT_ENTRY],
     outfile: o.outfile,
     absWorkingDir: root,
     bundle: true,
     platform: 'node',
-    format: 'esm',
+    format: o.format ?? 'esm',
     target: 'node20',
-    banner: { js: BANNER },
+    banner: { js: banner },
     legalComments: 'none',
     logLevel: 'warning',
     metafile: true,
@@ -137,24 +108,54 @@ export async function bundleAgent(o: BundleOptions): Promise<Bundle> {
   return { inputs: Object.keys(result.metafile.inputs), ...(o.write === false ? { text: result.outputFiles?.[0]?.text ?? '' } : {}) };
 }
 
-export async function buildAgent(): Promise<{ outfile: string; bytes: number }> {
-  await rm(out, { recursive: true, force: true });
-  await mkdir(out, { recursive: true });
-  const outfile = join(out, 'edgefleet-agent.mjs');
-  await bundleAgent({ outfile });
-  for (const platformDir of ['linux-x64-glibc', 'linux-arm64-glibc']) {
-    const dest = join(out, 'native', platformDir);
-    await mkdir(dest, { recursive: true });
-    await copyFile(join(root, 'node_modules', 'aws-crt', 'dist', 'bin', platformDir, 'aws-crt-nodejs.node'), join(dest, 'aws-crt-nodejs.node'));
+export interface BuildOptions {
+  /** @default AGENT_ARCHES (x64 and arm64) */
+  readonly arches?: readonly AgentArch[];
+  /** @default dist/device */
+  readonly outDir?: string;
+  /** @default AGENT_ENTRY (e.g. simulator/agent-main.ts: an executable of a simulated host) */
+  readonly entry?: string;
+}
+
+/** Builds the executables, the unit and the manifest into `outDir` (emptied first). */
+export async function buildAgent(o: BuildOptions = {}): Promise<{ outDir: string; manifest: AgentManifest }> {
+  const outDir = o.outDir ?? DIST_DEVICE;
+  await rm(outDir, { recursive: true, force: true });
+  await mkdir(outDir, { recursive: true });
+  const work = await mkdtemp(join(tmpdir(), 'edgefleet-agent-build-'));
+  try {
+    const bundle = join(work, 'edgefleet-agent.cjs');
+    await bundleAgent({ entry: o.entry ?? AGENT_ENTRY, outfile: bundle, format: 'cjs' });
+    const artifacts: AgentArtifact[] = [];
+    for (const arch of o.arches ?? AGENT_ARCHES) artifacts.push(await buildExecutable({ bundle, arch, outDir, root }));
+    const unit = systemdUnit();
+    await writeFile(join(outDir, UNIT_FILE), unit);
+    artifacts.push({ arch: 'noarch', file: UNIT_FILE, sha256: createHash('sha256').update(unit).digest('hex'), size: Buffer.byteLength(unit) });
+    const manifest: AgentManifest = { version: AGENT_VERSION, node: process.version, builtAt: new Date().toISOString(), artifacts };
+    await writeFile(join(outDir, MANIFEST_FILE), renderAgentManifest(manifest));
+    return { outDir, manifest };
+  } finally {
+    await rm(work, { recursive: true, force: true });
   }
-  await writeFile(join(out, 'edgefleet-agent.service'), systemdUnit());
-  await writeFile(join(out, 'cloud-config-snippet.yaml'), cloudConfigSnippet());
-  return { outfile, bytes: (await stat(outfile)).size };
+}
+
+/** `--arch x64,arm64` (default both). */
+function archesFromArgs(argv: readonly string[]): readonly AgentArch[] {
+  const i = argv.indexOf('--arch');
+  if (i < 0) return AGENT_ARCHES;
+  const asked = (argv[i + 1] ?? '').split(',').filter(Boolean);
+  const bad = asked.filter((a) => !AGENT_ARCHES.includes(a as AgentArch));
+  if (!asked.length || bad.length) throw new Error(`--arch takes ${AGENT_ARCHES.join(' and/or ')} separated by commas, got "${argv[i + 1] ?? ''}"`);
+  return AGENT_ARCHES.filter((a) => asked.includes(a));
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  buildAgent().then(
-    ({ outfile, bytes }) => process.stdout.write(`built ${outfile} (${(bytes / 1024).toFixed(0)} KiB) and its systemd unit and cloud-config snippet\n`),
+  const started = Date.now();
+  Promise.resolve().then(() => buildAgent({ arches: archesFromArgs(process.argv.slice(2)) })).then(
+    ({ outDir, manifest }) => {
+      for (const a of manifest.artifacts) process.stdout.write(`built ${join(outDir, a.file)} (${(a.size / 1048576).toFixed(1)} MiB, sha256 ${a.sha256})\n`);
+      process.stdout.write(`wrote ${join(outDir, MANIFEST_FILE)} (agent ${manifest.version}, node ${manifest.node}) in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+    },
     (e: unknown) => {
       process.stderr.write(`device build failed: ${(e as Error).message}\n`);
       process.exit(1);

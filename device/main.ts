@@ -1,5 +1,5 @@
 /**
- * The shipped agent's entry (bundled by build.ts into dist/device/edgefleet-agent.mjs): the
+ * The shipped agent's entry (bundled by build.ts into the single executables dist/device/edgefleet-agent-linux-<arch>): the
  * agent process on the real Kairos CLI. Simulated hosts have their own entry
  * (simulator/agent-main.ts); nothing here can select one.
  */

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isSea } from 'node:sea';
 import { consoleLog, startAgent } from './agent.js';
 import { ConfigError, loadConfig, type AgentConfig } from './config.js';
 import type { KairosExecutor } from './kairos.js';
@@ -64,7 +65,9 @@ async function relaunchWithCaBundle(stateDir: string, caBundle: string): Promise
   await mkdir(stateDir, { recursive: true, mode: 0o700 });
   const bundle = join(stateDir, 'api-ca-bundle.pem');
   await writeFileAtomic(bundle, caBundle.endsWith('\n') ? caBundle : `${caBundle}\n`);
-  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+  // A single executable is its own script (its argv[1] repeats the executable's path).
+  const args = isSea() ? process.argv.slice(2) : [...process.execArgv, ...process.argv.slice(1)];
+  const child = spawn(process.execPath, args, {
     stdio: 'inherit',
     env: { ...process.env, NODE_EXTRA_CA_CERTS: bundle, EDGEFLEET_CA_BUNDLE_APPLIED: '1' },
   });

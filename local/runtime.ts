@@ -23,6 +23,8 @@ import { APPROVAL_WAIT_MINUTES } from '../lambdas/domain/tunnel.js';
 import * as userData from '../lambdas/handlers/http/user-data.js';
 import * as diagnostics from '../lambdas/handlers/http/diagnostics.js';
 import { LocalBundleStore } from './local-bundle-store.js';
+import { LocalAgentArtifacts } from './local-agent-artifacts.js';
+import { fileURLToPath } from 'node:url';
 import { composeRoot, type HttpDeps } from '../lambdas/handlers/composition-root.js';
 import { loadConfig } from '../lambdas/handlers/config.js';
 import { HANDLER_ENV } from '../lambdas/contracts/routes.js';
@@ -100,7 +102,12 @@ export interface LocalOptions {
   readonly functionTimeoutSeconds?: Readonly<Record<string, number>>;
   /** The built web console served at `/` (tests build it elsewhere). @default console/dist of this checkout */
   readonly consoleDir?: string;
+  /** Where the agent's artifacts are (`npm run device:build` output), served under /v1/agent/. @default dist/device of this checkout */
+  readonly agentArtifactsDir?: string;
 }
+
+/** `npm run device:build`'s output in this checkout. */
+export const CHECKOUT_AGENT_ARTIFACTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'device');
 
 export interface LocalRuntime {
   readonly url: string;
@@ -269,6 +276,8 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
     await secrets.ensure(IDEMPOTENCY_KEY_SECRET, () => randomBytes(32).toString('base64url'));
     // The diagnostics bucket: presigned uploads and downloads on this server (its URL is known once it listens).
     const bundles = new LocalBundleStore(dataDir, () => url);
+    // The agent's signed artifacts (S3 + a KMS key on AWS): the manifest signed with a key in the data dir.
+    const agentArtifacts = new LocalAgentArtifacts(dataDir, path.resolve(opts.agentArtifactsDir ?? CHECKOUT_AGENT_ARTIFACTS));
     // Secure Tunneling: the relay on loopback; IoT Core's notify goes out through the broker (bound late, like commands).
     const relay = await startTunnelRelay();
     cleanups.push(() => relay.stop());
@@ -285,7 +294,7 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
       db: db.client, publisher: refuseAfterTimeout(publisher, 'IoT Publish'), registry: refuseAfterTimeout(registry, 'IoT registry'),
       workflows: refuseAfterTimeout(workflows, 'Step Functions'), secrets: refuseAfterTimeout(secrets, 'Secrets Manager'),
       tunnelService: refuseAfterTimeout(tunnelService, 'Secure Tunneling'), bundles: refuseAfterTimeout(bundles, 'S3'),
-      events: refuseAfterTimeout(events, 'EventBridge PutEvents'),
+      events: refuseAfterTimeout(events, 'EventBridge PutEvents'), agentSigning: refuseAfterTimeout(agentArtifacts, 'KMS'),
       // Locally the runtime delivers webhooks itself, to loopback receivers too; there is no SNS.
       notify: { webhooks: refuseAfterTimeout(new HttpWebhookSender({ allowLoopback: true }), 'webhook delivery'), allowLoopbackWebhooks: true },
     });
@@ -309,7 +318,7 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
     // Other local-only services on the same port: the bundle bucket, and what `addLocalRoute` adds (the simulator's controls).
     // The web console at `/`; its one-time sign-in link hands the browser a 12-hour admin token.
     const site = consoleSite(() => issuer.sign(LOCAL_ADMIN, ['*:admin'], CONSOLE_TOKEN_HOURS * 3600), opts.consoleDir);
-    const localRoutes: LocalRoute[] = [(req, res) => bundles.handle(req, res), (req, res) => site.handle(req, res)];
+    const localRoutes: LocalRoute[] = [(req, res) => bundles.handle(req, res), (req, res) => agentArtifacts.handle(req, res), (req, res) => site.handle(req, res)];
     const server = createApiGateway(handlers, issuer, (req, res) => localRoutes.some((route) => route(req, res)),
       (group, requestId, call) => invoke(`edgefleet-api-${group}`, call, requestId));
     await new Promise<void>((resolve, reject) => {

@@ -15,6 +15,7 @@ interface Opts {
   tag?: Tags;
   sshKeyFile?: string[];
   hostname?: string;
+  agentInstall?: 'download' | 'baked';
   out?: string;
 }
 
@@ -60,6 +61,7 @@ export function buildUserDataBody(o: Opts, token: string, sshKeys: string[]): z.
     tags: o.tag,
     hostname: o.hostname,
     sshAuthorizedKeys: sshKeys.length ? sshKeys : undefined,
+    agentInstall: o.agentInstall,
   };
 }
 
@@ -77,6 +79,7 @@ export function registerUserData(program: Command, rt: CliRuntime): void {
         if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(v)) throw new InvalidArgumentError('lowercase letters, digits and "-"');
         return v;
       })
+      .addOption(new Option('--agent-install <mode>', 'download: the host fetches, verifies and installs the agent from the control plane; baked: the image carries it').choices(['download', 'baked']).default('download'))
       .option('--out <file>', 'write to this file (mode 0600) instead of stdout'),
     { apiToken: false },
   )

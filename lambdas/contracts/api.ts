@@ -56,6 +56,13 @@ export const userDataBody = z.strictObject({
   installDevice: z.string().max(64).regex(/^(auto|\/dev\/[a-zA-Z0-9/_-]+)$/).optional(),
   /** false: the host refuses remote-shell tunnels entirely (the agent is told in its settings). @default true */
   remoteAccess: z.boolean().optional(),
+  /**
+   * download: the host fetches the agent from this control plane, checks the manifest's signature
+   * and the checksums, installs and starts it; baked: the image carries the agent, only checked. @default 'download'
+   */
+  agentInstall: z.enum(['download', 'baked']).optional(),
+  /** Extra CA certificates (PEM) the host trusts for the control plane and the download, e.g. a TLS-inspecting proxy's. */
+  caBundle: z.string().max(32 * 1024).regex(/^(-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]+-----END CERTIFICATE-----\s*)+$/, 'one or more PEM certificates').optional(),
 });
 
 // ---------- hosts ----------

@@ -1,4 +1,5 @@
 import { stringify } from 'yaml';
+import { agentInstallStages, type AgentInstallMode } from './agent-install.js';
 
 export interface UserDataInput {
   readonly apiUrl: string;
@@ -20,6 +21,10 @@ export interface UserDataInput {
   readonly caBundle?: string;
   /** false: the agent refuses remote-shell tunnels entirely (and says so in its status). @default true */
   readonly remoteAccess?: boolean;
+  /** download: fetch, verify and install the agent from the control plane; baked: the image has it. @default 'download' */
+  readonly agentInstall?: AgentInstallMode;
+  /** The control plane's manifest signing key (PEM), needed for `download`. */
+  readonly agentSigningKeyPem?: string;
 }
 
 /**
@@ -61,7 +66,8 @@ function defaultHostname(site: string): string {
 
 /**
  * Renders the Kairos `#cloud-config` for a site: install block, the agent's settings written
- * into /oem, network settings, users and SSH keys, and the agent service started at boot.
+ * into /oem, network settings, users and SSH keys, and the agent: downloaded, verified and
+ * installed from the control plane (or, baked into the image, checked) and started.
  * Pure: the same input always renders the same document.
  */
 export function renderUserData(i: UserDataInput): string {
@@ -70,12 +76,17 @@ export function renderUserData(i: UserDataInput): string {
     tags: i.tags ?? {}, ...(i.caBundle ? { caBundle: i.caBundle } : {}), ...(i.network?.proxy ? { proxy: i.network.proxy } : {}),
     ...(i.remoteAccess === false ? { remoteAccess: false } : {}),
   };
+  const install = agentInstallStages({
+    apiUrl: i.apiUrl, mode: i.agentInstall ?? 'download',
+    ...(i.agentSigningKeyPem ? { signingKeyPem: i.agentSigningKeyPem } : {}),
+    ...(i.network?.proxy ? { proxy: i.network.proxy } : {}), ...(i.caBundle ? { caBundle: i.caBundle } : {}),
+  });
   const boot: Record<string, unknown>[] = [
     {
       name: 'EdgeFleet agent configuration',
-      files: [{ path: AGENT_CONFIG_PATH, permissions: 0o600, content: `${JSON.stringify(agent, null, 2)}\n` }],
+      files: [{ path: AGENT_CONFIG_PATH, permissions: 0o600, content: `${JSON.stringify(agent, null, 2)}\n` }, ...install.bootFiles],
     },
-    { name: 'EdgeFleet agent service', systemctl: { enable: ['edgefleet-agent'], start: ['edgefleet-agent'] } },
+    ...install.boot,
   ];
   if (i.remoteAccess !== false) {
     boot.unshift({
@@ -94,7 +105,7 @@ export function renderUserData(i: UserDataInput): string {
     hostname: i.hostname ?? defaultHostname(i.site),
     install: { auto: true, device: i.installDevice ?? 'auto', reboot: true },
     users: [{ name: 'kairos', groups: ['admin'], ...(i.sshAuthorizedKeys?.length ? { ssh_authorized_keys: [...i.sshAuthorizedKeys] } : {}) }],
-    stages: { ...(initramfs.length ? { initramfs } : {}), boot },
+    stages: { ...(initramfs.length ? { initramfs } : {}), boot, network: install.network },
   };
   return `#cloud-config\n${stringify(doc, { lineWidth: 0 })}`;
 }

@@ -5,6 +5,7 @@
  * secret store): `awsRoot` the AWS ones, created lazily at cold start; `local/runtime.ts` its
  * own (DynamoDB Local, the local broker, the local CA, aws-local-stepfunctions, files).
  */
+import type { AgentSigningKey } from '../ports/agent-artifacts.js';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IoTClient } from '@aws-sdk/client-iot';
 import { EventBridgePublisher } from '../adapters/events/eventbridge-publisher.js';
@@ -98,6 +99,8 @@ export interface HttpDeps extends UpgradeDeps {
   readonly siteSettings: SiteSettingsStore;
   /** Registrations admitted to the IoT registry per second (POST /v1/device/register); undefined: unlimited. */
   readonly admissionPerSecond?: number;
+  /** The agent manifest's signing key (its public half goes into the user-data); absent on AWS in this release. */
+  readonly agentSigning?: AgentSigningKey;
 }
 
 /** What a runtime brings; everything else is built from the configuration. */
@@ -115,6 +118,8 @@ export interface RuntimeAdapters {
   readonly bundles?: BundleStore;
   /** AWS IoT Secure Tunneling, or the local relay; without it opening a tunnel fails (503). */
   readonly tunnelService?: TunnelService;
+  /** The key that signs the agent's manifest; without it user-data with agentInstall "download" fails (503). */
+  readonly agentSigning?: AgentSigningKey;
   readonly clock?: Clock;
   readonly ids?: IdGenerator;
 }
@@ -216,6 +221,7 @@ export function composeRoot(config: EdgeFleetConfig, adapters: RuntimeAdapters):
     config: httpConfig, registry, csr: x509CsrInspector, registrations, secrets, tunnels, diagnostics, bundles, commands, publisher, alertRules, alerting, health,
     templates, sites, rollouts, siteSettings,
     ...(config.registerAdmissionPerSecond ? { admissionPerSecond: config.registerAdmissionPerSecond } : {}),
+    ...(adapters.agentSigning ? { agentSigning: adapters.agentSigning } : {}),
   };
   const alerts: DispatchDeps = { clock, ids, alertRules, ledger, secrets, webhooks: notify.webhooks, ...(notify.sns ? { sns: notify.sns } : {}) };
   const alertSweep: AlertSweepDeps = {

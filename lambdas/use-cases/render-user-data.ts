@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { userDataBody } from '../contracts/api.js';
-import { ValidationError } from '../domain/errors.js';
+import { UnprocessableError, ValidationError } from '../domain/errors.js';
+import type { AgentSigningKey } from '../ports/agent-artifacts.js';
 import { parseToken, secretMatches, usability } from '../domain/registration-token.js';
 import { renderUserData } from '../domain/user-data.js';
 import { mutate, type Deps, type RequestContext } from './context.js';
@@ -9,7 +10,7 @@ import { mutate, type Deps, type RequestContext } from './context.js';
  * render-user-data: checks the registration token belongs to this project and is usable, then
  * renders the site's cloud-config. Audited: the document carries a credential.
  */
-export async function createUserData(deps: Deps, ctx: RequestContext, apiUrl: string, input: z.infer<typeof userDataBody>): Promise<string> {
+export async function createUserData(deps: Deps & { readonly agentSigning?: AgentSigningKey }, ctx: RequestContext, apiUrl: string, input: z.infer<typeof userDataBody>): Promise<string> {
   const parsed = parseToken(input.token);
   return mutate(deps, ctx, {
     action: 'user-data:create', audit: 'user-data.create', resource: `registration-token/${parsed?.id ?? 'invalid'}`,
@@ -20,7 +21,15 @@ export async function createUserData(deps: Deps, ctx: RequestContext, apiUrl: st
       if (!t || t.project !== ctx.project || !secretMatches(parsed.secret, t.secretHash)) throw bad('token does not match any registration token in this project');
       const u = usability(t, deps.clock.now());
       if (!u.ok) throw new ValidationError(u.code, u.reason, { errors: [{ path: 'token', message: u.reason }] });
+      // Where the deployment publishes no signed agent (AWS in this release), the default is the
+      // image's own agent (baked), as before installs existed; asking for a download there is refused.
+      const agentInstall = input.agentInstall ?? (deps.agentSigning ? 'download' : 'baked');
+      if (agentInstall === 'download' && !deps.agentSigning) {
+        throw new UnprocessableError('agent-artifacts-not-configured', 'this deployment does not publish signed agent artifacts yet, so the host could not download the agent: render the user-data with "agentInstall": "baked" (the default here) for an image that carries the agent');
+      }
+      const agentSigningKeyPem = agentInstall === 'download' ? await deps.agentSigning?.publicKeyPem() : undefined;
       return renderUserData({
+        agentInstall, ...(agentSigningKeyPem ? { agentSigningKeyPem } : {}), ...(input.caBundle ? { caBundle: input.caBundle } : {}),
         apiUrl, registrationToken: input.token, project: ctx.project, site: input.site,
         tags: { ...(t.tags ?? {}), ...(input.tags ?? {}) },
         ...(input.hostname ? { hostname: input.hostname } : {}),

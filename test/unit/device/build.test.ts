@@ -1,23 +1,16 @@
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { parse } from 'yaml';
-import { bundleAgent, cloudConfigSnippet, systemdUnit, type Bundle } from '../../../device/build.js';
+import { bundleAgent, systemdUnit, type Bundle } from '../../../device/build.js';
+import { NATIVE_ASSET, addonHashes, seaBanner } from '../../../device/build-executable.js';
 
 describe('device build artefacts', () => {
-  test('the systemd unit runs the bundle and does not restart on a terminal refusal', () => {
+  test('the systemd unit runs the executable itself (no Node.js on the host) and does not restart on a terminal refusal', () => {
     const u = systemdUnit('/opt/ef');
-    expect(u).toContain('ExecStart=/usr/bin/env node /opt/ef/edgefleet-agent.mjs');
+    expect(u).toContain('ExecStart=/opt/ef/edgefleet-agent\n');
+    expect(u).not.toMatch(/\bnode\b/);
+    expect(u).toContain('EDGEFLEET_NATIVE_DIR=/opt/ef/.native');
     expect(u).toContain('RestartPreventExitStatus=78');
     expect(u).toContain('EDGEFLEET_AGENT_CONFIG=/oem/edgefleet/agent.json');
-  });
-
-  test('the cloud-config snippet is valid YAML with Kairos stages that install the unit and the files', () => {
-    const text = cloudConfigSnippet('/opt/ef');
-    expect(text.startsWith('#cloud-config\n')).toBe(true);
-    const doc = parse(text);
-    expect(doc.stages.initramfs[0].files[0]).toMatchObject({ path: '/etc/systemd/system/edgefleet-agent.service', content: systemdUnit('/opt/ef') });
-    expect(doc.stages['boot.before'][0].downloads.map((d: any) => d.path)).toContain('/opt/ef/edgefleet-agent.mjs');
-    expect(doc.stages.boot[0].systemctl.enable).toEqual(['edgefleet-agent']);
   });
 });
 
@@ -28,15 +21,25 @@ const simulatorInputs = (b: Bundle) => b.inputs.filter((f) => f.startsWith('simu
 describe('the agent bundle (esbuild, what ships to every edge host)', () => {
   let agent: Bundle;
   let simulated: Bundle;
+  let executable: Bundle;
   beforeAll(async () => {
     const outfile = join(tmpdir(), 'edgefleet-agent-test.mjs');
     agent = await bundleAgent({ outfile, write: false });
+    // What goes into the single executable: the same inputs, CommonJS, behind the SEA loader.
+    executable = await bundleAgent({ outfile, write: false, format: 'cjs' });
     // The control: the simulator's process entry, bundled the same way, does carry them.
     simulated = await bundleAgent({ entry: 'simulator/agent-main.ts', outfile, write: false });
   }, 60_000);
 
   test('is built from the agent: its entry, the agent and the wire contracts', () => {
     expect(agent.inputs).toEqual(expect.arrayContaining(['device/main.ts', 'device/agent.ts', 'lambdas/contracts/mqtt.ts']));
+  });
+
+  test('the executable\'s CommonJS bundle has the same inputs and starts with the SEA loader (real require, addon out of the blob)', async () => {
+    expect([...executable.inputs].sort()).toEqual([...agent.inputs].sort());
+    expect(executable.text!.startsWith(seaBanner(await addonHashes(process.cwd())))).toBe(true);
+    expect(executable.text).toContain(`sea.getRawAsset('${NATIVE_ASSET}')`);
+    expect(executable.text).not.toMatch(/^import /m);
   });
 
   test('holds no simulator source file', () => {

@@ -1,4 +1,5 @@
 import { parse, stringify } from 'yaml';
+import { AGENT_SIGNING_KEY_PATH, INSTALL_SCRIPT_PATH } from '../../../lambdas/domain/agent-install.js';
 import { AGENT_CONFIG_PATH, renderUserData, SSHD_DROP_IN, TUNNEL_KEYS_DIR, type UserDataInput } from '../../../lambdas/domain/user-data.js';
 
 interface FileEntry { path: string; permissions: number; content: string }
@@ -7,7 +8,7 @@ interface CloudConfig {
   hostname: string;
   install: { auto: boolean; device: string; reboot: boolean };
   users: { name: string; groups: string[]; ssh_authorized_keys?: string[] }[];
-  stages: { initramfs?: Stage[]; boot: Stage[] };
+  stages: { initramfs?: Stage[]; boot: Stage[]; network: Stage[] };
 }
 
 const BASE: UserDataInput = {
@@ -16,6 +17,7 @@ const BASE: UserDataInput = {
   project: 'default',
   site: 'store-042',
   tags: { region: 'eu-west', tier: 'pos' },
+  agentSigningKeyPem: '-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----\n',
 };
 
 const render = (i: Partial<UserDataInput> = {}) => renderUserData({ ...BASE, ...i });
@@ -83,7 +85,7 @@ describe('renderUserData()', () => {
   it('renders a static network file only when given', () => {
     const without = doc(render());
     expect(without.stages.initramfs).toBeUndefined();
-    expect(files(without).map((f) => f.path)).toEqual([SSHD_DROP_IN, AGENT_CONFIG_PATH]);
+    expect(files(without).map((f) => f.path)).toEqual([SSHD_DROP_IN, AGENT_CONFIG_PATH, AGENT_SIGNING_KEY_PATH, INSTALL_SCRIPT_PATH]);
 
     const file = files(doc(render({ network: STATIC }))).find((f) => f.path === NETWORK_PATH)!;
     expect(file.content.split('\n')).toEqual([

@@ -1,0 +1,128 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { Ajv } from 'ajv';
+import { parse } from 'yaml';
+import {
+  AGENT_CA_BUNDLE_PATH, AGENT_INSTALL_DIR, AGENT_SIGNING_KEY_PATH, BAKED_AGENT_DIR, INSTALL_SCRIPT_PATH, agentInstallStages, installScript, shQuote,
+} from '../../../lambdas/domain/agent-install.js';
+import { renderUserData, type UserDataInput } from '../../../lambdas/domain/user-data.js';
+
+const KEY = '-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----\n';
+const CA = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+const BASE: UserDataInput = {
+  apiUrl: 'https://api.example.com', registrationToken: 'eft_0123456789abcdef_c2VjcmV0', project: 'default', site: 'store-042', agentSigningKeyPem: KEY,
+};
+
+/**
+ * Kairos' published schema (test/fixtures/kairos/ORIGIN.md) plus the `stages` rule of the
+ * current Kairos sdk (sdk/schema/root_schema.go: stage name → steps whose `commands` is a list
+ * of strings). `$schema` names Kairos' own URL, which is no meta-schema: it is left out.
+ */
+const published = JSON.parse(readFileSync(new URL('../../fixtures/kairos/cloud-config.v2.1.0-rc1.json', import.meta.url), 'utf8')) as Record<string, any>;
+const { $schema: _origin, ...kairos } = published;
+const schema = {
+  ...kairos,
+  properties: {
+    ...kairos.properties,
+    stages: { type: 'object', additionalProperties: { type: 'array', items: { type: 'object', properties: { commands: { type: 'array', items: { type: 'string' } } } } } },
+  },
+};
+const validate = new Ajv({ strict: false, allErrors: true }).compile(schema);
+
+/** The step fields yip reads (mudler/yip pkg/schema/schema.go `Stage`, plus `downloads`). */
+const YIP_STEP_KEYS = new Set(['commands', 'files', 'directories', 'if', 'ensure_entities', 'delete_entities', 'dns', 'hostname', 'name', 'sysctl',
+  'authorized_keys', 'node', 'users', 'modules', 'systemctl', 'environment', 'environment_file', 'datasource', 'layout', 'systemd_firstboot', 'timesyncd', 'downloads']);
+/** Kairos' stages (docs "Stages"), each also with .before and .after. */
+const KAIROS_STAGES = ['rootfs', 'initramfs', 'boot', 'fs', 'network', 'reconcile', 'after-install', 'after-upgrade', 'after-reset'];
+
+const MODES: [string, Partial<UserDataInput>][] = [
+  ['download (default)', {}],
+  ['download through a proxy with an extra CA', { agentInstall: 'download', network: { proxy: 'http://proxy.example.com:3128' }, caBundle: CA }],
+  ['baked', { agentInstall: 'baked', agentSigningKeyPem: undefined }],
+];
+
+describe('the user-data against the Kairos configuration schema', () => {
+  test.each(MODES)('%s: valid, with only yip step keys and Kairos stages', (_label, input) => {
+    const doc = parse(renderUserData({ ...BASE, ...input }));
+    const ok = validate(doc);
+    expect(validate.errors ?? []).toEqual([]);
+    expect(ok).toBe(true);
+    for (const [stage, steps] of Object.entries(doc.stages as Record<string, Record<string, unknown>[]>)) {
+      expect(KAIROS_STAGES).toContain(stage.replace(/\.(before|after)$/, ''));
+      for (const step of steps) expect(Object.keys(step).filter((k) => !YIP_STEP_KEYS.has(k))).toEqual([]);
+    }
+  });
+
+  test('the schema can fail: a user-data without users, or with commands that are not strings, is refused', () => {
+    expect(validate({ stages: {} })).toBe(false);
+    expect(validate({ users: [{ name: 'kairos' }], stages: { boot: [{ commands: [{ evil: true }] }] } })).toBe(false);
+    expect(validate({ users: [{ name: 'kairos' }], install: { reboot: true, poweroff: true } })).toBe(false);
+  });
+});
+
+describe('agentInstallStages()', () => {
+  test('download: the key, the installer (owner-only) and a network-stage step that runs it only when the agent is missing', () => {
+    const s = agentInstallStages({ apiUrl: 'https://api.example.com', mode: 'download', signingKeyPem: KEY });
+    expect(s.bootFiles.map((f) => f.path)).toEqual([AGENT_SIGNING_KEY_PATH, INSTALL_SCRIPT_PATH]);
+    expect(s.bootFiles[0]!.content).toBe(KEY);
+    expect(s.bootFiles[1]!.permissions).toBe(0o700);
+    expect(s.network).toEqual([expect.objectContaining({ if: `[ ! -x ${AGENT_INSTALL_DIR}/edgefleet-agent ]`, commands: [`sh ${INSTALL_SCRIPT_PATH}`] })]);
+    // /etc is not persistent on Kairos: the unit goes back every boot, once installed.
+    expect(s.boot.map((b) => b.if)).toEqual([expect.stringContaining(`-x ${AGENT_INSTALL_DIR}/edgefleet-agent`), expect.stringContaining(`-x ${AGENT_INSTALL_DIR}/edgefleet-agent`)]);
+  });
+
+  test('download with an extra CA writes it and the installer adds it to the system CAs', () => {
+    const s = agentInstallStages({ apiUrl: 'https://a', mode: 'download', signingKeyPem: KEY, caBundle: CA });
+    expect(s.bootFiles.find((f) => f.path === AGENT_CA_BUNDLE_PATH)?.content).toBe(CA);
+    expect(String(s.bootFiles[1]!.content)).toContain(`EXTRA_CA="\${EDGEFLEET_CA_BUNDLE:-${AGENT_CA_BUNDLE_PATH}}"`);
+  });
+
+  test('baked: no download, a check that names the fix, and the service started', () => {
+    const s = agentInstallStages({ apiUrl: 'https://a', mode: 'baked' });
+    expect(s.bootFiles).toEqual([]);
+    expect(JSON.stringify(s)).not.toContain('/v1/agent/');
+    expect(String((s.network[0]!.commands as string[])[0])).toContain(`test -x ${BAKED_AGENT_DIR}/edgefleet-agent`);
+    expect(s.boot[0]!.systemctl).toEqual({ enable: ['edgefleet-agent'], start: ['edgefleet-agent'] });
+  });
+
+  test('download without a signing key is a programming error, not a config that cannot verify', () => {
+    expect(() => agentInstallStages({ apiUrl: 'https://a', mode: 'download' })).toThrow(/signing key/);
+  });
+});
+
+/** The script's settings as sh sees them: its lines up to `fail()`, then the values printed. */
+function settings(script: string, env: Record<string, string> = {}): { API: string; PROXY: string } {
+  const head = script.slice(0, script.indexOf('fail()'));
+  const out = execFileSync('sh', ['-c', `${head}\nprintf '%s\\0%s' "$API" "$PROXY"`], { env: { PATH: process.env.PATH, ...env } }).toString();
+  const [API, PROXY] = out.split('\0') as [string, string];
+  return { API, PROXY };
+}
+
+describe('installScript()', () => {
+  test('is valid sh and verifies the signature before any artifact, and each checksum before installing', () => {
+    const script = installScript({ apiUrl: 'https://api.example.com' });
+    execFileSync('sh', ['-n', '-c', script]);
+    const at = (s: string) => script.indexOf(s);
+    expect(at('openssl dgst -sha256 -verify')).toBeGreaterThan(at('fetch manifest.sig'));
+    expect(at('fetch "artifacts/$1"')).toBeGreaterThan(at('openssl dgst -sha256 -verify'));
+    expect(at('cp "$W/edgefleet-agent-linux-$ARCH"')).toBeGreaterThan(at('sha256sum -c'));
+    expect(script).not.toMatch(/\bnode\b(?!-)/);
+  });
+
+  test.each([
+    ['a quote and a command', "http://p'; touch /tmp/pwned; echo '"],
+    ['command substitution', 'http://p/$(reboot)`reboot`'],
+    ['a newline', 'http://p\nreboot'],
+  ])('a hostile proxy or URL stays one literal string (%s)', (_label, value) => {
+    expect(execFileSync('sh', ['-c', `printf %s ${shQuote(value)}`]).toString()).toBe(value);
+    const script = installScript({ apiUrl: value, proxy: value });
+    execFileSync('sh', ['-n', '-c', script]);
+    expect(settings(script)).toEqual({ API: value, PROXY: value });
+  });
+
+  test('the API URL is the rendered one unless EDGEFLEET_API_URL overrides it (tests, a moved control plane)', () => {
+    const script = installScript({ apiUrl: 'https://api.example.com' });
+    expect(settings(script).API).toBe('https://api.example.com');
+    expect(settings(script, { EDGEFLEET_API_URL: 'http://127.0.0.1:1' }).API).toBe('http://127.0.0.1:1');
+  });
+});

@@ -520,6 +520,9 @@ export interface paths {
                         };
                         installDevice?: string;
                         remoteAccess?: boolean;
+                        /** @enum {string} */
+                        agentInstall?: "download" | "baked";
+                        caBundle?: string;
                     };
                 };
             };

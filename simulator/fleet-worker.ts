@@ -1,6 +1,6 @@
 /**
  * One worker process of a split simulated fleet (process-fleet.ts): runs its share of the
- * agents with startSimulatedAgents and tells the parent, once a second, how many are online
+ * agents with startSimulatedAgents and tells the parent, four times a second, how many are registered and online (and when each first was)
  * and its memory. Started by the parent over IPC; stops (agents closed cleanly) on `stop`, on
  * the parent's disconnect, or on SIGTERM.
  */
@@ -15,9 +15,26 @@ const send = (m: WorkerReport) => {
   if (process.connected) process.send?.(m);
 };
 
+const REGISTERED = new Set(['connecting', 'online', 'offline', 'rebooting']);
+const seenRegistered = new Set<number>();
+const seenOnline = new Set<number>();
+
+/** Counts, memory, and when agents were first seen registered and online (each agent once; the report interval is the resolution). */
 function report(): void {
   const hosts = fleet?.hosts ?? [];
-  send({ type: 'status', online: hosts.filter((h) => h.agent.state.phase === 'online').length, refused: hosts.filter((h) => h.agent.state.phase === 'refused' || h.agent.state.phase === 'failed').length, rss: process.memoryUsage().rss, baselineRss });
+  const now = Date.now();
+  const newlyRegisteredAt: number[] = [];
+  const newlyOnlineAt: number[] = [];
+  let online = 0;
+  let refused = 0;
+  hosts.forEach((h, i) => {
+    const phase = h.agent.state.phase;
+    if (phase === 'online') online++;
+    if (phase === 'refused' || phase === 'failed') refused++;
+    if ((REGISTERED.has(phase) || phase === 'online') && !seenRegistered.has(i)) { seenRegistered.add(i); newlyRegisteredAt.push(now); }
+    if (phase === 'online' && !seenOnline.has(i)) { seenOnline.add(i); newlyOnlineAt.push(now); }
+  });
+  send({ type: 'status', online, refused, registered: seenRegistered.size, newlyRegisteredAt, newlyOnlineAt, rss: process.memoryUsage().rss, baselineRss });
 }
 
 async function stop(): Promise<void> {
@@ -39,7 +56,7 @@ process.on('message', (raw: unknown) => {
   const o = start.data;
   fleet = startSimulatedAgents({ ...o, log: () => undefined });
   report();
-  setInterval(report, 1000).unref();
+  setInterval(report, 250).unref();
 });
 process.on('disconnect', () => void stop());
 process.on('SIGTERM', () => void stop());

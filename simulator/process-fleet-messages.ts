@@ -18,5 +18,11 @@ export type WorkerStart = z.infer<typeof workerStart>;
 
 export type WorkerReport =
   | { readonly type: 'ready' }
-  | { readonly type: 'status'; readonly online: number; readonly refused: number; readonly rss: number; readonly baselineRss: number }
+  | {
+    readonly type: 'status'; readonly online: number; readonly refused: number; readonly rss: number; readonly baselineRss: number;
+    /** Agents past registration (they hold their certificate). */
+    readonly registered: number;
+    /** When (epoch ms, to the report interval) agents were first seen registered / online, since the previous report. */
+    readonly newlyRegisteredAt: readonly number[]; readonly newlyOnlineAt: readonly number[];
+  }
   | { readonly type: 'stopped' };

@@ -17,6 +17,11 @@ export interface ProcessFleetOptions extends Omit<WorkerStart, 'type' | 'count' 
 
 export interface ProcessFleetStats {
   readonly online: number;
+  /** Agents past registration (certificate received). */
+  readonly registered: number;
+  /** When each agent was first seen registered / online (epoch ms, to the workers' 250 ms report interval), in report order. */
+  readonly registeredAt: readonly number[];
+  readonly onlineAt: readonly number[];
   /** Agents that gave up (registration refused or failed). */
   readonly refused: number;
   /** The workers' resident memory, all of it. */
@@ -27,6 +32,8 @@ export interface ProcessFleetStats {
 
 export interface ProcessFleet {
   readonly procs: number;
+  /** When the agents were dealt to the (already running) workers: the fleet's start (epoch ms). */
+  readonly startedAt: number;
   /** The worker processes' ids. */
   readonly pids: readonly number[];
   stats(): ProcessFleetStats;
@@ -39,6 +46,8 @@ const WORKER = path.join(HERE, 'fleet-worker.ts');
 interface Worker {
   readonly child: ChildProcess;
   last?: Extract<WorkerReport, { type: 'status' }>;
+  readonly registeredAt: number[];
+  readonly onlineAt: number[];
   readonly exited: Promise<void>;
 }
 
@@ -47,7 +56,7 @@ function spawnWorker(): Promise<Worker> {
   const child = fork(WORKER, [], { cwd: path.dirname(HERE), execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return new Promise((resolve, reject) => {
-    const w: Worker = { child, exited };
+    const w: Worker = { child, exited, registeredAt: [], onlineAt: [] };
     const onExit = (code: number | null) => reject(new Error(`a simulator worker process exited before it was ready (exit code ${code ?? 'none'})`));
     child.once('exit', onExit);
     child.on('message', (m: WorkerReport) => {
@@ -56,6 +65,8 @@ function spawnWorker(): Promise<Worker> {
         resolve(w);
       } else if (m.type === 'status') {
         w.last = m;
+        w.registeredAt.push(...m.newlyRegisteredAt);
+        w.onlineAt.push(...m.newlyOnlineAt);
       }
     });
   });
@@ -65,13 +76,15 @@ function spawnWorker(): Promise<Worker> {
 export async function startProcessFleet(o: ProcessFleetOptions): Promise<ProcessFleet> {
   if (!Number.isInteger(o.procs) || o.procs < 1) throw new Error(`procs must be a whole number of processes, at least 1, got ${o.procs}`);
   const { procs, count, ...common } = o;
-  const workers: Worker[] = [];
-  try {
-    for (let i = 0; i < procs; i++) workers.push(await spawnWorker());
-  } catch (e) {
+  // Started side by side (each loads the agent code): the fleet starts once all are ready.
+  const spawned = await Promise.allSettled(Array.from({ length: procs }, () => spawnWorker()));
+  const workers = spawned.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const failed = spawned.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) {
     for (const w of workers) w.child.kill('SIGKILL');
-    throw e;
+    throw failed.reason;
   }
+  const startedAt = Date.now();
   const share = Math.ceil(count / procs);
   workers.forEach((w, i) => {
     const firstIndex = i * share + 1;
@@ -81,11 +94,15 @@ export async function startProcessFleet(o: ProcessFleetOptions): Promise<Process
   });
   return {
     procs,
+    startedAt,
     pids: workers.map((w) => w.child.pid ?? -1),
     stats() {
       const s = workers.map((w) => w.last);
       return {
         online: s.reduce((n, x) => n + (x?.online ?? 0), 0),
+        registered: s.reduce((n, x) => n + (x?.registered ?? 0), 0),
+        registeredAt: workers.flatMap((w) => w.registeredAt),
+        onlineAt: workers.flatMap((w) => w.onlineAt),
         refused: s.reduce((n, x) => n + (x?.refused ?? 0), 0),
         rssBytes: s.reduce((n, x) => n + (x?.rss ?? 0), 0),
         agentRssBytes: s.reduce((n, x) => n + Math.max(0, (x?.rss ?? 0) - (x?.baselineRss ?? 0)), 0),

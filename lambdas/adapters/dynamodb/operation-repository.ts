@@ -1,6 +1,7 @@
 import { PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { operationRecord } from '../../contracts/operations.js';
 import { STATE_TABLE } from '../../contracts/tables.js';
+import { UNFINISHED } from '../../domain/command.js';
 import { InternalError } from '../../domain/errors.js';
 import type { HostProgress, OperationRecord, OperationStatus } from '../../domain/model.js';
 import type { OperationChanges, OperationRepository, Page, PageRequest } from '../../ports/index.js';
@@ -8,10 +9,29 @@ import { toRecord, type DocClient } from './client.js';
 import { decodeCursor, encodeCursor, queryFingerprint } from './cursor.js';
 import { isConditionFailure, mapDynamoError } from './errors.js';
 import { keys } from './keys.js';
+import { deviceKeys } from './device-plane-stores.js';
 
 /** Statuses that keep an operation in the open index (keys.operationsOpen). */
 export const OPEN_OPERATION_STATUSES: readonly OperationStatus[] = ['queued', 'running', 'paused'];
 export const isOpenOperation = (status: OperationStatus): boolean => OPEN_OPERATION_STATUSES.includes(status);
+
+/**
+ * Command states a host row does not store when it already points at the command (the row
+ * keeps `commandHostId` + `progress.commandId`): they are read from the command. Queued and
+ * sent never reach a row from a command change; terminal states are written (a finished row
+ * is read without touching its command).
+ */
+const DERIVED_STATES: ReadonlySet<string> = new Set(['accepted', 'progress']);
+/** Command states a pointing row takes from its command on read. */
+const LIVE_STATES: ReadonlySet<string> = new Set(['accepted', 'progress', 'succeeded', 'failed', 'timed-out', 'superseded']);
+
+/** The command an unfinished host row points at, if any. */
+function pointer(item: Record<string, unknown>): { hostId: string; commandId: string } | undefined {
+  if (typeof item.sk !== 'string' || !item.sk.startsWith('HOST#') || typeof item.commandHostId !== 'string') return undefined;
+  const progress = asMap(item.progress);
+  if (typeof progress.commandId !== 'string' || !(UNFINISHED as readonly unknown[]).includes(progress.status)) return undefined;
+  return { hostId: item.commandHostId, commandId: progress.commandId };
+}
 
 /** Operations whose items are read at the same time when a list or the open index is filled in. */
 const READ_CONCURRENCY = 10;
@@ -160,14 +180,51 @@ export class DynamoOperationRepository implements OperationRepository {
     return record;
   }
 
-  async setHost(id: string, hostId: string, progress: HostProgress): Promise<void> {
+  async setHost(id: string, hostId: string, progress: HostProgress, commandHostId?: string): Promise<void> {
+    const key = keys.operationHost(id, hostId);
+    // A command's unfinished states are read from the command (see withLiveProgress) when the
+    // row already points at it: a consistent read here (1 read unit) instead of a write.
+    if (commandHostId && progress.commandId && DERIVED_STATES.has(progress.status)) {
+      const row = await this.queryOne(key, `reading the progress of host ${hostId} in operation ${id}`);
+      if (row && pointer(row)?.commandId === progress.commandId && pointer(row)?.hostId === commandHostId) return;
+    }
     // Its own item: parallel writers for different hosts never overwrite each other, and the
     // operation's head and plan are not rewritten. A row for an operation that is gone is never
     // read (a record needs its head).
     await this.db.send(new PutCommand({
       TableName: this.table,
-      Item: { ...keys.operationHost(id, hostId), kind: 'operation-host', hostId, progress },
+      Item: { ...key, kind: 'operation-host', hostId, progress, ...(commandHostId ? { commandHostId } : {}) },
     })).catch((e) => mapDynamoError(e, `recording the progress of host ${hostId} in operation ${id}`));
+  }
+
+  /**
+   * Host rows that point at a command still unfinished in the row take that command's state
+   * when the device has moved it on (accepted, progress, or ended before its row was written):
+   * the same progress the command's change would have written (see commandChanged). A command
+   * that is gone leaves the row as written.
+   */
+  private async withLiveProgress(items: Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
+    return Promise.all(items.map(async (item) => {
+      const at = pointer(item);
+      if (!at) return item;
+      const c = await this.queryOne(deviceKeys.command(at.hostId, at.commandId), `reading command ${at.commandId} of host ${at.hostId}`);
+      if (!c || typeof c.state !== 'string' || !LIVE_STATES.has(c.state)) return item;
+      const detail = typeof c.detail === 'string' ? c.detail : c.reason === 'deadline-passed' ? `did not finish before ${String(c.deadline)}` : c.reason;
+      const progress = {
+        status: c.state, commandId: at.commandId, ...(typeof c.updatedAt === 'string' ? { at: c.updatedAt } : {}),
+        ...(typeof c.workflowStep === 'string' ? { step: c.workflowStep } : {}), ...(typeof detail === 'string' && detail ? { detail } : {}),
+      };
+      return { ...item, progress };
+    }));
+  }
+
+  /** One item by its key, read consistently (a Query, which every function reading operations may send). */
+  private async queryOne(key: { pk: string; sk: string }, what: string): Promise<Record<string, unknown> | undefined> {
+    const out = await this.db.send(new QueryCommand({
+      TableName: this.table, KeyConditionExpression: 'pk = :pk AND sk = :sk',
+      ExpressionAttributeValues: { ':pk': key.pk, ':sk': key.sk }, ConsistentRead: true,
+    })).catch((e) => mapDynamoError(e, what));
+    return out.Items?.[0];
   }
 
   async listOpen(limit: number): Promise<OperationRecord[]> {
@@ -187,7 +244,7 @@ export class DynamoOperationRepository implements OperationRepository {
     return this.complete(found);
   }
 
-  /** Every item of operation `id` (head, plan, host rows), read consistently. */
+  /** Every item of operation `id` (head, plan, host rows with their commands' live state), read consistently. */
   private async items(id: string): Promise<Record<string, unknown>[]> {
     const items: Record<string, unknown>[] = [];
     let start: Record<string, unknown> | undefined;
@@ -199,7 +256,7 @@ export class DynamoOperationRepository implements OperationRepository {
       items.push(...(out.Items ?? []));
       start = out.LastEvaluatedKey;
     } while (start);
-    return items;
+    return this.withLiveProgress(items);
   }
 
   /** Full records for heads found in an index: each read again with its plan and host rows (one that vanished in between is left out). */

@@ -79,7 +79,7 @@ export async function runHostTask(deps: WorkflowDeps, request: HostCommandInput)
     operationId: op.id, ...(input.execution ? { execution: input.execution } : {}), taskToken: input.token, workflowStep: input.task.step,
     ...(input.task.subject ? { subjectHostId: input.task.subject } : {}),
   };
-  await deps.operations.setHost(op.id, progressHost(record), { status: 'queued', step: input.task.step, commandId, at: now.toISOString() });
+  await deps.operations.setHost(op.id, progressHost(record), { status: 'queued', step: input.task.step, commandId, at: now.toISOString() }, record.hostId);
   if (!(await deps.commands.create(record))) {
     throw new ConflictError('command-exists', `command ${commandId} on ${input.task.hostId} was created concurrently; the step is retried`);
   }

@@ -183,9 +183,10 @@ export class DynamoOperationRepository implements OperationRepository {
   async setHost(id: string, hostId: string, progress: HostProgress, commandHostId?: string): Promise<void> {
     const key = keys.operationHost(id, hostId);
     // A command's unfinished states are read from the command (see withLiveProgress) when the
-    // row already points at it: a consistent read here (1 read unit) instead of a write.
+    // row already points at it: half a read unit here instead of a write. Eventually consistent
+    // is enough: a row not seen yet only means the progress is written as before.
     if (commandHostId && progress.commandId && DERIVED_STATES.has(progress.status)) {
-      const row = await this.queryOne(key, `reading the progress of host ${hostId} in operation ${id}`);
+      const row = await this.queryOne(key, `reading the progress of host ${hostId} in operation ${id}`, false);
       if (row && pointer(row)?.commandId === progress.commandId && pointer(row)?.hostId === commandHostId) return;
     }
     // Its own item: parallel writers for different hosts never overwrite each other, and the
@@ -219,10 +220,10 @@ export class DynamoOperationRepository implements OperationRepository {
   }
 
   /** One item by its key, read consistently (a Query, which every function reading operations may send). */
-  private async queryOne(key: { pk: string; sk: string }, what: string): Promise<Record<string, unknown> | undefined> {
+  private async queryOne(key: { pk: string; sk: string }, what: string, consistent = true): Promise<Record<string, unknown> | undefined> {
     const out = await this.db.send(new QueryCommand({
       TableName: this.table, KeyConditionExpression: 'pk = :pk AND sk = :sk',
-      ExpressionAttributeValues: { ':pk': key.pk, ':sk': key.sk }, ConsistentRead: true,
+      ExpressionAttributeValues: { ':pk': key.pk, ':sk': key.sk }, ConsistentRead: consistent,
     })).catch((e) => mapDynamoError(e, what));
     return out.Items?.[0];
   }

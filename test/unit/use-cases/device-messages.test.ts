@@ -49,6 +49,29 @@ describe('command results', () => {
     expect(await recordResult(w.deps, 'h1', 'unknown', { phase: 'succeeded' })).toBe('ignored');
   });
 
+  it('storing and sending a command is one write; a failed publish sets it back to queued, and the reconnect sends it', async () => {
+    const w = await world();
+    const writes: string[] = [];
+    const commands = {
+      ...w.deps.commands,
+      create: async (c: Parameters<typeof w.deps.commands.create>[0]) => { writes.push(`create ${c.state}`); return w.deps.commands.create(c); },
+      update: async (c: Parameters<typeof w.deps.commands.update>[0]) => { writes.push(`update ${c.state}`); return w.deps.commands.update(c); },
+    };
+    expect(await issueCommand({ ...w.deps, commands }, 'h1', { commandId: 'ok', type: 'reboot', params: {}, deadline: DEADLINE })).toEqual({ created: true, published: true });
+    expect(writes).toEqual(['create sent']);
+    expect(await w.commands.get('h1', 'ok')).toMatchObject({ state: 'sent', sentAt: T0, version: 1 });
+
+    writes.length = 0;
+    const down = { publish: async () => { throw new Error('endpoint unreachable'); } };
+    expect(await issueCommand({ ...w.deps, commands, publisher: down }, 'h1', { commandId: 'lost', type: 'reboot', params: {}, deadline: DEADLINE })).toEqual({ created: true, published: false });
+    expect(writes).toEqual(['create sent', 'update queued']);
+    const queued = await w.commands.get('h1', 'lost');
+    expect(queued).toMatchObject({ state: 'queued', version: 2 });
+    expect(queued).not.toHaveProperty('sentAt');
+    expect((await sendPendingCommands(w.deps, 'h1')).sent).toEqual(['ok', 'lost']);
+    expect((await w.commands.get('h1', 'lost'))?.state).toBe('sent');
+  });
+
   it('a command id is issued once', async () => {
     const w = await world();
     await issueCommand(w.deps, 'h1', { commandId: 'c1', type: 'reboot', params: {}, deadline: DEADLINE });

@@ -2,6 +2,7 @@
 import {
   expireOverdueCommands, issueCommand, recordPresence, recordResult, recordStatus, sendPendingCommands,
 } from '../../../lambdas/use-cases/device-messages.js';
+import type { CommandStore } from '../../../lambdas/ports/device-plane.js';
 import { T0, world } from './world.js';
 
 const at = (ms: number) => new Date(Date.parse(T0) + ms).toISOString();
@@ -52,8 +53,9 @@ describe('command results', () => {
   it('storing and sending a command is one write; a failed publish sets it back to queued, and the reconnect sends it', async () => {
     const w = await world();
     const writes: string[] = [];
-    const commands = {
-      ...w.deps.commands,
+    const store = w.deps.commands;
+    const commands: CommandStore = {
+      get: (h, c) => store.get(h, c), listUnfinished: (h) => store.listUnfinished(h), listOverdue: (n, l) => store.listOverdue(n, l),
       create: async (c: Parameters<typeof w.deps.commands.create>[0]) => { writes.push(`create ${c.state}`); return w.deps.commands.create(c); },
       update: async (c: Parameters<typeof w.deps.commands.update>[0]) => { writes.push(`update ${c.state}`); return w.deps.commands.update(c); },
     };

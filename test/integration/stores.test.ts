@@ -99,10 +99,10 @@ describe('open operations index', () => {
 
     const ended = await operations.update('open-a', { status: 'failed', reason: 'deadline-passed' }, ['queued', 'running', 'paused'], NOW);
     expect(ended).toMatchObject({ id: 'open-a', status: 'failed', reason: 'deadline-passed', endedAt: NOW, updatedAt: NOW });
-    expect(ended).not.toHaveProperty('gsi3pk');
+    expect(ended).not.toHaveProperty('gsi4pk');
     const item = await raw(keys.operation('open-a'));
-    expect(item?.gsi3pk).toBeUndefined();
-    expect(item?.gsi3sk).toBeUndefined();
+    expect(item?.gsi4pk).toBeUndefined();
+    expect(item?.gsi4sk).toBeUndefined();
     expect(item?.gsi1pk).toBe(keys.operationList(project)); // still listed in its project
     expect((await operations.listOpen(2)).map((o) => o.id)).toEqual(['open-b', 'open-c']);
 
@@ -404,5 +404,22 @@ describe('overdue commands (the deadline sweep)', () => {
     expect(await commands.update({ ...overdue, hostId: 'od-old', commandId: 'od-2', state: 'timed-out', version: 2, reason: 'deadline-passed' })).toBe(true);
     expect(await raw({ pk: 'HOST#od-old', sk: 'CMD#od-2' })).not.toHaveProperty('gsi2pk');
     expect((await commands.listOverdue(new Date(NOW), 100)).filter((c) => c.hostId.startsWith('od-'))).toEqual([]);
+  });
+});
+
+describe('open operations indexed before the keys-only index', () => {
+  it('are listed (oldest first, with the new ones) until they end', async () => {
+    // An open operation as the previous version stored it: OPOPEN on gsi3, nothing on gsi4.
+    const legacy = op('legacy-open', { startedAt: '1980-01-01T00:00:00.000Z', status: 'running' });
+    const [head, ...rest] = operationItems(legacy);
+    const { gsi4pk: _pk, gsi4sk: _sk, ...old } = head!;
+    await db.client.send(new PutCommand({ TableName: table, Item: { ...old, gsi3pk: 'OPOPEN', gsi3sk: `${legacy.startedAt}#${legacy.id}` } }));
+    for (const Item of rest) await db.client.send(new PutCommand({ TableName: table, Item }));
+    await putOperation(op('new-open', { startedAt: '1980-01-01T00:00:01.000Z', status: 'running' }));
+    expect((await operations.listOpen(2)).map((o) => o.id)).toEqual(['legacy-open', 'new-open']);
+    expect((await operations.listOpen(1)).map((o) => o.id)).toEqual(['legacy-open']);
+    await operations.update('legacy-open', { status: 'succeeded' }, ['running'], NOW);
+    expect(await raw(keys.operation('legacy-open'))).not.toHaveProperty('gsi3pk');
+    expect((await operations.listOpen(1)).map((o) => o.id)).toEqual(['new-open']);
   });
 });

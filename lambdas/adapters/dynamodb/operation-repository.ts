@@ -33,6 +33,16 @@ function pointer(item: Record<string, unknown>): { hostId: string; commandId: st
   return { hostId: item.commandHostId, commandId: progress.commandId };
 }
 
+/**
+ * Where open operations are listed: the KEYS_ONLY open-by-deadline index (gsi4, `OPOPEN`), so
+ * an update of an open operation's head (its step, status) does not pay an index copy there;
+ * and gsi3 for operations opened before (they leave it when they end). gsi3 can be dropped from
+ * this list once no operation started before the upgrade is open.
+ */
+const OPEN_OPERATION_INDEXES = [STATE_TABLE.openByDeadline, STATE_TABLE.byCluster] as const;
+/** Removed from the head when an operation ends (both layouts). */
+export const OPEN_INDEX_ATTRIBUTES = 'gsi4pk, gsi4sk, gsi3pk, gsi3sk';
+
 /** Operations whose items are read at the same time when a list or the open index is filled in. */
 const READ_CONCURRENCY = 10;
 
@@ -57,7 +67,7 @@ export function operationItems(op: OperationRecord): Record<string, unknown>[] {
     ...head, ...keys.operation(op.id), kind: 'operation',
     gsi1pk: keys.operationList(op.project), gsi1sk: `${op.startedAt}#${op.id}`,
     gsi2pk: keys.operationTarget(op.target.type, op.target.id), gsi2sk: `${op.startedAt}#${op.id}`,
-    ...(isOpenOperation(op.status) ? { gsi3pk: keys.operationsOpen, gsi3sk: keys.operationOpenSort(op.startedAt, op.id) } : {}),
+    ...(isOpenOperation(op.status) ? { gsi4pk: keys.operationsOpen, gsi4sk: keys.operationOpenSort(op.startedAt, op.id) } : {}),
   }, ...plan];
 }
 
@@ -149,7 +159,7 @@ export class DynamoOperationRepository implements OperationRepository {
     const head = {
       TableName: this.table,
       Key: keys.operation(id),
-      UpdateExpression: `SET ${set.join(', ')}${ends ? ' REMOVE gsi3pk, gsi3sk' : ''}`,
+      UpdateExpression: `SET ${set.join(', ')}${ends ? ` REMOVE ${OPEN_INDEX_ATTRIBUTES}` : ''}`,
       ConditionExpression: `#status IN (${allowed.join(', ')})`,
       ExpressionAttributeNames: parts.names,
       ExpressionAttributeValues: parts.values,
@@ -176,7 +186,7 @@ export class DynamoOperationRepository implements OperationRepository {
     const record = operationFromItems(items);
     if (!record) return undefined;
     // Re-opened (e.g. a finished operation allowed back to running): put it back in the index.
-    if (isOpenOperation(record.status) && items.find((i) => i.sk === 'OP')?.gsi3pk === undefined) await this.reindexOpen(record);
+    if (isOpenOperation(record.status) && items.find((i) => i.sk === 'OP')?.gsi4pk === undefined) await this.reindexOpen(record);
     return record;
   }
 
@@ -230,19 +240,29 @@ export class DynamoOperationRepository implements OperationRepository {
 
   async listOpen(limit: number): Promise<OperationRecord[]> {
     if (limit <= 0) return [];
-    const found: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.db.send(new QueryCommand({
-        TableName: this.table, IndexName: STATE_TABLE.byCluster.name,
-        KeyConditionExpression: `${STATE_TABLE.byCluster.partitionKey} = :pk`,
-        ExpressionAttributeValues: { ':pk': keys.operationsOpen },
-        ScanIndexForward: true, Limit: limit - found.length, ExclusiveStartKey: start,
-      })).catch((e) => mapDynamoError(e, 'listing open operations'));
-      found.push(...(out.Items ?? []));
-      start = out.LastEvaluatedKey;
-    } while (start && found.length < limit);
-    return this.complete(found);
+    // Oldest first over both indexes (an operation is in one of them), then the first `limit`.
+    const found = new Map<string, string>();
+    for (const index of OPEN_OPERATION_INDEXES) {
+      let start: Record<string, unknown> | undefined;
+      let taken = 0;
+      do {
+        const out = await this.db.send(new QueryCommand({
+          TableName: this.table, IndexName: index.name,
+          KeyConditionExpression: `${index.partitionKey} = :pk`,
+          ExpressionAttributeValues: { ':pk': keys.operationsOpen },
+          ProjectionExpression: `pk, ${index.sortKey}`,
+          ScanIndexForward: true, Limit: limit - taken, ExclusiveStartKey: start,
+        })).catch((e) => mapDynamoError(e, 'listing open operations'));
+        for (const i of out.Items ?? []) {
+          const sort = i[index.sortKey];
+          if (typeof i.pk === 'string' && typeof sort === 'string') found.set(i.pk.slice('OP#'.length), sort);
+        }
+        taken += out.Items?.length ?? 0;
+        start = out.LastEvaluatedKey;
+      } while (start && taken < limit);
+    }
+    const oldest = [...found].sort((a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0)).slice(0, limit);
+    return this.complete(oldest.map(([id]) => ({ id })));
   }
 
   /** Every item of operation `id` (head, plan, host rows with their commands' live state), read consistently. */
@@ -278,7 +298,7 @@ export class DynamoOperationRepository implements OperationRepository {
     await this.db.send(new UpdateCommand({
       TableName: this.table,
       Key: keys.operation(op.id),
-      UpdateExpression: 'SET gsi3pk = :pk, gsi3sk = :sk',
+      UpdateExpression: 'SET gsi4pk = :pk, gsi4sk = :sk',
       ConditionExpression: '#status IN (:queued, :running, :paused)',
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: { ':pk': keys.operationsOpen, ':sk': keys.operationOpenSort(op.startedAt, op.id), ':queued': 'queued', ':running': 'running', ':paused': 'paused' },

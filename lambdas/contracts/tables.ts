@@ -13,6 +13,14 @@ export const STATE_TABLE = {
   bySecondary: { name: 'gsi2', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
   /** Hosts by cluster; open alerts by due time (`ALERTDUE#<shard>`, the re-notify sweep). */
   byCluster: { name: 'gsi3', partitionKey: 'gsi3pk', sortKey: 'gsi3sk' },
+  /**
+   * Unfinished commands by deadline (`CMDOPEN#<shard>`, the deadline sweep) and open operations
+   * oldest first (`OPOPEN`, the operation sweep and the local resume). KEYS_ONLY: an item
+   * is written to it when it enters (created) and when it leaves (finished), not on the writes
+   * in between (the other indexes project ALL, so every write of an item in them is paid again
+   * at the item's size). A reader gets keys and fetches the items it needs.
+   */
+  openByDeadline: { name: 'gsi4', partitionKey: 'gsi4pk', sortKey: 'gsi4sk', projection: 'KEYS_ONLY' },
 } as const;
 
 export const AUDIT_TABLE = {

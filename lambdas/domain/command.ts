@@ -92,6 +92,17 @@ export function markSent(c: CommandRecord, now: Date): CommandRecord | undefined
   return bump(c, now, { state: 'sent', sentAt: now.toISOString() });
 }
 
+/**
+ * A command about to be published is stored already marked sent (one write instead of a
+ * queued write and a sent write). If the publish then fails it goes back to queued (and is
+ * sent on the host's next reconnect): only a sent command that has not moved on goes back.
+ */
+export function unsend(c: CommandRecord, now: Date): CommandRecord | undefined {
+  if (c.state !== 'sent') return undefined;
+  const { sentAt: _sentAt, ...rest } = c;
+  return { ...rest, state: 'queued', version: c.version + 1, updatedAt: now.toISOString() };
+}
+
 /** Applies a device result to a stored command (or to `undefined`: an unknown command). */
 export function applyResult(c: CommandRecord | undefined, r: CommandResult, now: Date): ResultOutcome {
   if (!c) return { kind: 'ignored', reason: 'unknown-command' };

@@ -150,8 +150,13 @@ export interface OperationRepository {
    * Ending an operation (status succeeded|failed|cancelled) removes it from the open index.
    */
   update(id: string, changes: OperationChanges, ifStatusIn: readonly OperationStatus[], now: string): Promise<OperationRecord | undefined>;
-  /** Sets one host's progress (an atomic per-host write: parallel hosts never overwrite each other). */
-  setHost(id: string, hostId: string, progress: HostProgress): Promise<void>;
+  /**
+   * Sets one host's progress (an atomic per-host write: parallel hosts never overwrite each other).
+   * `commandHostId` is the host that runs `progress.commandId` (a peer for a drain): a store may
+   * then keep a pointer to that command instead of writing its unfinished states (accepted,
+   * progress) and read them from the command itself; a read returns the same progress either way.
+   */
+  setHost(id: string, hostId: string, progress: HostProgress, commandHostId?: string): Promise<void>;
   /** Operations that are queued, running or paused (any project), oldest first, up to `limit`. */
   listOpen(limit: number): Promise<OperationRecord[]>;
 }

@@ -1,5 +1,5 @@
 import { ConflictError, UnavailableError } from '../domain/errors.js';
-import { applyResult, expire, markSent, supersede, type CommandRecord, type CommandResult } from '../domain/command.js';
+import { applyResult, expire, markSent, supersede, unsend, type CommandRecord, type CommandResult } from '../domain/command.js';
 import { runEnded } from '../domain/workflow.js';
 import { canonicalJson, decideStatus, FULL_REPORT_INTERVAL_MS, type StatusDecision } from '../domain/device-status.js';
 import { nextPresence, type PresenceChange } from '../domain/presence.js';
@@ -143,7 +143,11 @@ async function envelope(deps: CommandDeps, c: CommandRecord): Promise<CommandEnv
   return { commandId: c.commandId, type: c.type, params: await withUploadForm(deps, c, params), deadline: c.deadline };
 }
 
-/** Publishes a stored command and marks it sent; a failure leaves it queued (fetched on reconnect). */
+/**
+ * Publishes a stored command and marks it sent; a failure leaves it queued (fetched on
+ * reconnect). A command stored already marked sent (`storedSent`, just created) needs no write
+ * after a publish, and goes back to queued after a failed one.
+ */
 export async function publishStored(deps: CommandDeps, c: CommandRecord): Promise<boolean> {
   try {
     await deps.publisher.publish(c.hostId, await envelope(deps, c));
@@ -153,11 +157,22 @@ export async function publishStored(deps: CommandDeps, c: CommandRecord): Promis
       message: `command ${c.commandId} (${c.type}) for host ${c.hostId} is stored but was not published; it stays queued and is sent when the host asks for pending commands on its next (re)connect`,
       action: 'if this repeats while the host is online, check the IoT data-plane endpoint and the publishing role (iot:Publish), or a missing command secret',
     });
+    const back = unsend(c, deps.clock.now());
+    // Lost race: the device already answered (it got the command after all), or the run ended it.
+    if (back) await deps.commands.update(back);
     return false;
   }
   const sent = markSent(c, deps.clock.now());
   if (sent) await deps.commands.update(sent);
   return true;
+}
+
+/**
+ * A new command that is published right after it is stored: stored already marked sent, so
+ * storing and sending cost one write (publishStored sets it back to queued if the publish fails).
+ */
+export function storedSent(c: CommandRecord, now: Date): CommandRecord {
+  return c.state === 'queued' ? { ...c, state: 'sent', sentAt: now.toISOString() } : c;
 }
 
 /**
@@ -168,7 +183,7 @@ export async function issueCommand(
   deps: CommandDeps, hostId: string, command: Pick<CommandRecord, 'commandId' | 'type' | 'params' | 'deadline'>,
 ): Promise<{ created: boolean; published: boolean }> {
   const now = deps.clock.now();
-  const record: CommandRecord = { ...command, hostId, state: 'queued', version: 1, createdAt: now.toISOString(), updatedAt: now.toISOString() };
+  const record = storedSent({ ...command, hostId, state: 'queued', version: 1, createdAt: now.toISOString(), updatedAt: now.toISOString() }, now);
   if (!(await deps.commands.create(record))) return { created: false, published: false };
   return { created: true, published: await publishStored(deps, record) };
 }

@@ -1,5 +1,5 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
-import { AttributeType, Billing, TableV2, type GlobalSecondaryIndexPropsV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, Billing, ProjectionType, TableV2, type GlobalSecondaryIndexPropsV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import { AUDIT_TABLE, STATE_TABLE } from '../../lambdas/contracts/tables.js';
 
@@ -29,6 +29,8 @@ interface IndexSpec {
   readonly name: string;
   readonly partitionKey: string;
   readonly sortKey: string;
+  /** ALL unless said (`KEYS_ONLY`: only the table and index keys are copied). */
+  readonly projection?: 'KEYS_ONLY';
 }
 
 /** The key layout of one table, as declared once in `lambdas/contracts/tables.ts`. */
@@ -43,7 +45,7 @@ const STATE_SPEC: TableSpec = {
   partitionKey: STATE_TABLE.partitionKey,
   sortKey: STATE_TABLE.sortKey,
   ttlAttribute: STATE_TABLE.ttlAttribute,
-  indexes: [STATE_TABLE.byProject, STATE_TABLE.bySecondary, STATE_TABLE.byCluster],
+  indexes: [STATE_TABLE.byProject, STATE_TABLE.bySecondary, STATE_TABLE.byCluster, STATE_TABLE.openByDeadline],
 };
 
 const AUDIT_SPEC: TableSpec = {
@@ -88,6 +90,7 @@ export class DataTables extends Construct {
       partitionKey: str(ix.partitionKey),
       sortKey: str(ix.sortKey),
       // ProjectionType.ALL is the TableV2 default; the template states it explicitly.
+      ...(ix.projection === 'KEYS_ONLY' ? { projectionType: ProjectionType.KEYS_ONLY } : {}),
     }));
     return new TableV2(this, id, {
       partitionKey: str(spec.partitionKey),

@@ -8,10 +8,10 @@ const keys = (pk: string, sk: string) => [
   { AttributeName: pk, KeyType: 'HASH' },
   { AttributeName: sk, KeyType: 'RANGE' },
 ];
-const gsi = (ix: { name: string; partitionKey: string; sortKey: string }) => ({
+const gsi = (ix: { name: string; partitionKey: string; sortKey: string; projection?: string }) => ({
   IndexName: ix.name,
   KeySchema: keys(ix.partitionKey, ix.sortKey),
-  Projection: { ProjectionType: 'ALL' },
+  Projection: { ProjectionType: ix.projection ?? 'ALL' },
 });
 const stringAttrs = (names: string[]) => names.map((n) => ({ AttributeName: n, AttributeType: 'S' }));
 
@@ -19,7 +19,7 @@ const TABLES = [
   {
     name: 'state',
     spec: STATE_TABLE,
-    indexes: [STATE_TABLE.byProject, STATE_TABLE.bySecondary, STATE_TABLE.byCluster],
+    indexes: [STATE_TABLE.byProject, STATE_TABLE.bySecondary, STATE_TABLE.byCluster, STATE_TABLE.openByDeadline],
   },
   {
     name: 'audit',
@@ -43,7 +43,7 @@ describe('DataTables', () => {
     template.allResourcesProperties('AWS::DynamoDB::GlobalTable', { BillingMode: 'PAY_PER_REQUEST' });
   });
 
-  it.each(TABLES)('$name table: String keys, GSIs (projection ALL) and TTL from tables.ts', ({ name, spec, indexes }) => {
+  it.each(TABLES)('$name table: String keys, GSIs (projection ALL unless said) and TTL from tables.ts', ({ name, spec, indexes }) => {
     const attrs = [spec.partitionKey, spec.sortKey, ...indexes.flatMap((i) => [i.partitionKey, i.sortKey])];
     const definitions = new Capture(Match.arrayWith(stringAttrs(attrs)));
     expectResource(template, 'AWS::DynamoDB::GlobalTable', tableIds[name], {
@@ -53,6 +53,20 @@ describe('DataTables', () => {
       TimeToLiveSpecification: Match.objectEquals({ AttributeName: spec.ttlAttribute, Enabled: true }),
     });
     expect(definitions.asArray()).toHaveLength(attrs.length);
+  });
+
+  it('state table: the open-by-deadline index projects keys only (a command\'s writes between entering and leaving it cost nothing there)', () => {
+    expectResource(template, 'AWS::DynamoDB::GlobalTable', tableIds.state, {
+      GlobalSecondaryIndexes: Match.arrayWith([{
+        IndexName: 'gsi4', KeySchema: keys('gsi4pk', 'gsi4sk'), Projection: Match.objectEquals({ ProjectionType: 'KEYS_ONLY' }),
+      }]),
+    });
+    // The other indexes keep ALL: their readers use the projected items as they are.
+    for (const ix of [STATE_TABLE.byProject, STATE_TABLE.bySecondary, STATE_TABLE.byCluster]) {
+      expectResource(template, 'AWS::DynamoDB::GlobalTable', tableIds.state, {
+        GlobalSecondaryIndexes: Match.arrayWith([Match.objectLike({ IndexName: ix.name, Projection: { ProjectionType: 'ALL' } })]),
+      });
+    }
   });
 
   it.each(TABLES)('$name table: PITR (35 days), deletion protection, retained', ({ name }) => {

@@ -2,7 +2,7 @@ import { AUDIT_TABLE, STATE_TABLE } from '../../lambdas/contracts/tables.js';
 import { LOCAL_STACK_NAME, synthesizeTemplate } from '../../lib/synth.js';
 import { TABLE_PATH_SUFFIX, tablesFromTemplate } from '../../lib/template-tables.js';
 
-type Ix = { name: string; partitionKey: string; sortKey: string };
+type Ix = { name: string; partitionKey: string; sortKey: string; projection?: string };
 const expected = (name: string, spec: { partitionKey: string; sortKey: string }, indexes: Ix[]) => ({
   TableName: name,
   BillingMode: 'PAY_PER_REQUEST',
@@ -15,7 +15,7 @@ const expected = (name: string, spec: { partitionKey: string; sortKey: string },
   GlobalSecondaryIndexes: indexes.map((i) => ({
     IndexName: i.name,
     KeySchema: [{ AttributeName: i.partitionKey, KeyType: 'HASH' }, { AttributeName: i.sortKey, KeyType: 'RANGE' }],
-    Projection: { ProjectionType: 'ALL' },
+    Projection: { ProjectionType: i.projection ?? 'ALL' },
   })),
 });
 
@@ -34,7 +34,7 @@ describe('synthesizeTemplate + tablesFromTemplate', () => {
 
   it('turns the synthesized tables into CreateTable inputs that match tables.ts', () => {
     const tables = tablesFromTemplate(template);
-    expect(tables.state).toEqual(expected('edgefleet-state', STATE_TABLE, [STATE_TABLE.byProject, STATE_TABLE.bySecondary, STATE_TABLE.byCluster]));
+    expect(tables.state).toEqual(expected('edgefleet-state', STATE_TABLE, [STATE_TABLE.byProject, STATE_TABLE.bySecondary, STATE_TABLE.byCluster, STATE_TABLE.openByDeadline]));
     expect(tables.audit).toEqual(expected('edgefleet-audit', AUDIT_TABLE, [AUDIT_TABLE.byActor, AUDIT_TABLE.byDay]));
   });
 

@@ -3,6 +3,7 @@
  * every conditional path of the workflow writes (busy, stale, lost claims, finished
  * operations, hosts that moved on) and the indexes they maintain.
  */
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoClusterRepository, DynamoOperationRepository, operationItems } from '../../lambdas/adapters/dynamodb/cluster-repository.js';
 import { DynamoCommandStore } from '../../lambdas/adapters/dynamodb/device-plane-stores.js';
@@ -99,10 +100,10 @@ describe('open operations index', () => {
 
     const ended = await operations.update('open-a', { status: 'failed', reason: 'deadline-passed' }, ['queued', 'running', 'paused'], NOW);
     expect(ended).toMatchObject({ id: 'open-a', status: 'failed', reason: 'deadline-passed', endedAt: NOW, updatedAt: NOW });
-    expect(ended).not.toHaveProperty('gsi3pk');
+    expect(ended).not.toHaveProperty('gsi4pk');
     const item = await raw(keys.operation('open-a'));
-    expect(item?.gsi3pk).toBeUndefined();
-    expect(item?.gsi3sk).toBeUndefined();
+    expect(item?.gsi4pk).toBeUndefined();
+    expect(item?.gsi4sk).toBeUndefined();
     expect(item?.gsi1pk).toBe(keys.operationList(project)); // still listed in its project
     expect((await operations.listOpen(2)).map((o) => o.id)).toEqual(['open-b', 'open-c']);
 
@@ -339,5 +340,105 @@ describe('command store and workflow fields', () => {
     const sent = { ...command, state: 'sent' as const, version: 2, sentAt: NOW, updatedAt: NOW };
     expect(await commands.update(sent)).toBe(true);
     expect(await commands.get('cmd-host', 'c-1')).toEqual(sent);
+  });
+});
+
+describe('host progress derived from the command it points at', () => {
+  const command = (over: Record<string, unknown> = {}) => ({
+    hostId: 'dp-peer', commandId: 'dp-c1', type: 'kube-node', params: {}, deadline: NOW, state: 'queued' as const,
+    version: 1, createdAt: T0, updatedAt: T0, operationId: 'dp-op', workflowStep: 'drain', subjectHostId: 'dp-node', ...over,
+  });
+
+  it('skips the accepted and progress writes of a pointing row and reads them from the command; a terminal state is written', async () => {
+    const commands = new DynamoCommandStore(db.client, table);
+    await putOperation(op('dp-op'));
+    expect(await commands.create(command())).toBe(true);
+    await operations.setHost('dp-op', 'dp-node', { status: 'queued', step: 'drain', commandId: 'dp-c1', at: T0 }, 'dp-peer');
+    // Sent is not a progress change: the row still says queued.
+    expect(await commands.update(command({ state: 'sent', version: 2, sentAt: T0 }))).toBe(true);
+    expect((await operations.get('dp-op'))!.hosts['dp-node']).toEqual({ status: 'queued', step: 'drain', commandId: 'dp-c1', at: T0 });
+
+    const accepted = command({ state: 'progress', version: 3, updatedAt: NOW, progress: 10, detail: 'draining dp-node' });
+    expect(await commands.update(accepted)).toBe(true);
+    await operations.setHost('dp-op', 'dp-node', { status: 'progress', step: 'drain', commandId: 'dp-c1', at: NOW, detail: 'draining dp-node' }, 'dp-peer');
+    // Not written: the stored row is still the pointer...
+    expect((await raw(keys.operationHost('dp-op', 'dp-node')))?.progress).toMatchObject({ status: 'queued' });
+    // ...and every read shows what the write would have stored.
+    const live = { status: 'progress', step: 'drain', commandId: 'dp-c1', at: NOW, detail: 'draining dp-node' };
+    expect((await operations.get('dp-op'))!.hosts['dp-node']).toEqual(live);
+    expect((await operations.list(project, { type: 'cluster', id: 'c-dp-op' }, { limit: 10 })).items[0]!.hosts['dp-node']).toEqual(live);
+
+    await operations.setHost('dp-op', 'dp-node', { status: 'succeeded', step: 'drain', commandId: 'dp-c1', at: NOW, detail: 'drained' }, 'dp-peer');
+    expect((await raw(keys.operationHost('dp-op', 'dp-node')))?.progress).toMatchObject({ status: 'succeeded', detail: 'drained' });
+    expect((await operations.get('dp-op'))!.hosts['dp-node']).toEqual({ status: 'succeeded', step: 'drain', commandId: 'dp-c1', at: NOW, detail: 'drained' });
+  });
+
+  it('writes the progress of a row that points at another command (or at none)', async () => {
+    await putOperation(op('dp-op2'));
+    await operations.setHost('dp-op2', 'dp-node', { status: 'queued', step: 'drain', commandId: 'old', at: T0 }, 'dp-peer');
+    await operations.setHost('dp-op2', 'dp-node', { status: 'accepted', step: 'drain', commandId: 'dp-c9', at: NOW }, 'dp-peer');
+    expect((await raw(keys.operationHost('dp-op2', 'dp-node')))?.progress).toMatchObject({ status: 'accepted', commandId: 'dp-c9' });
+    await operations.setHost('dp-op2', 'other', { status: 'accepted', commandId: 'dp-c9', at: NOW });
+    expect((await operations.get('dp-op2'))!.hosts.other).toEqual({ status: 'accepted', commandId: 'dp-c9', at: NOW });
+  });
+});
+
+describe('overdue commands (the deadline sweep)', () => {
+  it('finds open commands in the keys-only index, and those stored before it in gsi2; finished ones leave', async () => {
+    const commands = new DynamoCommandStore(db.client, table);
+    const overdue = {
+      hostId: 'od-host', commandId: 'od-1', type: 'reboot', params: { big: 'x'.repeat(3000) }, deadline: T0, state: 'queued' as const,
+      version: 1, createdAt: T0, updatedAt: T0,
+    };
+    expect(await commands.create(overdue)).toBe(true);
+    expect(await commands.create({ ...overdue, commandId: 'od-later', deadline: '2099-01-01T00:00:00.000Z' })).toBe(true);
+    const item = await raw({ pk: 'HOST#od-host', sk: 'CMD#od-1' });
+    expect(item).toMatchObject({ gsi4pk: expect.stringMatching(/^CMDOPEN#\d$/), gsi4sk: `${T0}#od-host#od-1` });
+    expect(item).not.toHaveProperty('gsi2pk');
+    // A command written by the previous version: open in gsi2 under the same keys.
+    await db.client.send(new PutCommand({ TableName: table, Item: { ...overdue, hostId: 'od-old', commandId: 'od-2', pk: 'HOST#od-old', sk: 'CMD#od-2', kind: 'command', gsi2pk: 'CMDOPEN#0', gsi2sk: `${T0}#od-old#od-2` } }));
+    const found = (await commands.listOverdue(new Date(NOW), 100)).filter((c) => c.hostId.startsWith('od-'));
+    expect(found.map((c) => c.commandId).sort()).toEqual(['od-1', 'od-2']);
+    expect(found.find((c) => c.commandId === 'od-1')).toEqual(overdue);
+    // Finished: out of both indexes.
+    expect(await commands.update({ ...overdue, state: 'timed-out', version: 2, reason: 'deadline-passed' })).toBe(true);
+    expect(await commands.update({ ...overdue, hostId: 'od-old', commandId: 'od-2', state: 'timed-out', version: 2, reason: 'deadline-passed' })).toBe(true);
+    expect(await raw({ pk: 'HOST#od-old', sk: 'CMD#od-2' })).not.toHaveProperty('gsi2pk');
+    expect((await commands.listOverdue(new Date(NOW), 100)).filter((c) => c.hostId.startsWith('od-'))).toEqual([]);
+  });
+});
+
+describe('open operations indexed before the keys-only index', () => {
+  it('are listed (oldest first, with the new ones) until they end', async () => {
+    // An open operation as the previous version stored it: OPOPEN on gsi3, nothing on gsi4.
+    const legacy = op('legacy-open', { startedAt: '1980-01-01T00:00:00.000Z', status: 'running' });
+    const [head, ...rest] = operationItems(legacy);
+    const { gsi4pk: _pk, gsi4sk: _sk, ...old } = head!;
+    await db.client.send(new PutCommand({ TableName: table, Item: { ...old, gsi3pk: 'OPOPEN', gsi3sk: `${legacy.startedAt}#${legacy.id}` } }));
+    for (const Item of rest) await db.client.send(new PutCommand({ TableName: table, Item }));
+    await putOperation(op('new-open', { startedAt: '1980-01-01T00:00:01.000Z', status: 'running' }));
+    expect((await operations.listOpen(2)).map((o) => o.id)).toEqual(['legacy-open', 'new-open']);
+    expect((await operations.listOpen(1)).map((o) => o.id)).toEqual(['legacy-open']);
+    await operations.update('legacy-open', { status: 'succeeded' }, ['running'], NOW);
+    expect(await raw(keys.operation('legacy-open'))).not.toHaveProperty('gsi3pk');
+    expect((await operations.listOpen(1)).map((o) => o.id)).toEqual(['new-open']);
+  });
+});
+
+describe('ensureTables on a table from an earlier version', () => {
+  it('adds the indexes the template has gained, and keeps the items', async () => {
+    const full = tablesFromTemplate(cachedTemplate(CHECKOUT_TEMPLATE_CACHE)).state;
+    const TableName = 'edgefleet-state-older';
+    const older = { ...full, TableName, GlobalSecondaryIndexes: full.GlobalSecondaryIndexes!.filter((g) => g.IndexName !== 'gsi4') };
+    older.AttributeDefinitions = full.AttributeDefinitions!.filter((a) => !a.AttributeName!.startsWith('gsi4'));
+    await ensureTables(db.client, [older]);
+    await db.client.send(new PutCommand({ TableName, Item: { pk: 'KEEP', sk: 'ME' } }));
+    await ensureTables(db.client, [{ ...full, TableName }]);
+    const described = await db.client.send(new DescribeTableCommand({ TableName }));
+    const gsi4 = described.Table?.GlobalSecondaryIndexes?.find((g) => g.IndexName === 'gsi4');
+    expect(gsi4?.Projection).toEqual({ ProjectionType: 'KEYS_ONLY' });
+    expect((await db.client.send(new GetCommand({ TableName, Key: { pk: 'KEEP', sk: 'ME' } }))).Item).toEqual({ pk: 'KEEP', sk: 'ME' });
+    // Idempotent: nothing left to add.
+    await expect(ensureTables(db.client, [{ ...full, TableName }])).resolves.toBeUndefined();
   });
 });

@@ -11,7 +11,7 @@ export function makeDocClient(config: DynamoDBClientConfig = {}, instrument: (c:
 }
 
 /** Attributes that exist only for keys and indexes; stripped when items become records. */
-const INTERNAL = new Set(['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk', 'expiresAtEpoch', 'kind']);
+const INTERNAL = new Set(['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk', 'gsi4pk', 'gsi4sk', 'expiresAtEpoch', 'kind']);
 
 export function toRecord<T>(item: Record<string, unknown>): T {
   const out: Record<string, unknown> = {};

@@ -10,7 +10,7 @@ import { toRecord, type DocClient } from './client.js';
 import { decodeCursor, pageFrom, queryFingerprint } from './cursor.js';
 import { isConditionFailure, mapDynamoError } from './errors.js';
 import { keys } from './keys.js';
-import { assign, operationItems, type ExpressionParts } from './operation-repository.js';
+import { assign, OPEN_INDEX_ATTRIBUTES, operationItems, type ExpressionParts } from './operation-repository.js';
 
 /** A cluster item as a record; its derived health is read through its schema (dropped when it does not parse). */
 function clusterFrom(item: Record<string, unknown>): ClusterRecord {
@@ -156,7 +156,7 @@ export class DynamoClusterRepository implements ClusterRepository {
           Update: {
             TableName: this.table,
             Key: keys.operation(endOperation.id),
-            UpdateExpression: 'SET #status = :cancelled, reason = :reason, endedAt = :now, updatedAt = :now, step = :step REMOVE gsi3pk, gsi3sk',
+            UpdateExpression: `SET #status = :cancelled, reason = :reason, endedAt = :now, updatedAt = :now, step = :step REMOVE ${OPEN_INDEX_ATTRIBUTES}`,
             ConditionExpression: 'attribute_exists(pk) AND #status IN (:queued, :running, :paused)',
             ExpressionAttributeNames: { '#status': 'status' },
             ExpressionAttributeValues: { ':cancelled': 'cancelled', ':reason': endOperation.reason, ':now': now, ':step': 'cancelled', ':queued': 'queued', ':running': 'running', ':paused': 'paused' },

@@ -67,9 +67,10 @@ export class DynamoStatusStore implements StatusStore {
 }
 
 /**
- * Unfinished commands are also indexed by deadline (gsi2, spread over HOST_LIST_SHARDS
- * partitions) so a sweep can time out commands whose host never comes back. A finished
- * command drops out of the index: the item is rewritten without those attributes.
+ * Unfinished commands are also indexed by deadline (the KEYS_ONLY open-by-deadline index,
+ * spread over HOST_LIST_SHARDS partitions) so a sweep can time out commands whose host never
+ * comes back. A finished command drops out of the index: the item is rewritten without those
+ * attributes. Keys only: the writes between (sent, accepted, progress) do not touch the index.
  */
 export function commandItem(c: CommandRecord): Record<string, unknown> {
   const open = (UNFINISHED as readonly string[]).includes(c.state);
@@ -78,9 +79,20 @@ export function commandItem(c: CommandRecord): Record<string, unknown> {
   return {
     ...rest, ...deviceKeys.command(c.hostId, c.commandId), kind: 'command',
     ...(Buffer.byteLength(json, 'utf8') > COMPRESS_PARAMS_BYTES ? { paramsGz: gzipSync(json) } : { params }),
-    ...(open ? { gsi2pk: `CMDOPEN#${hostShard(c.hostId)}`, gsi2sk: `${c.deadline}#${c.hostId}#${c.commandId}` } : {}),
+    ...(open ? { gsi4pk: openCommandsPartition(hostShard(c.hostId)), gsi4sk: `${c.deadline}#${c.hostId}#${c.commandId}` } : {}),
   };
 }
+
+const openCommandsPartition = (shard: number) => `CMDOPEN#${shard}`;
+
+/**
+ * Indexes that list open commands, newest layout first. Before the KEYS_ONLY index existed,
+ * open commands were in gsi2 (projection ALL) under the same keys: those are still swept (an
+ * item leaves gsi2 at its next write, which no longer carries the gsi2 keys), so an upgrade
+ * leaves no command behind. gsi2 can be dropped from this list one command deadline after the
+ * upgrade (commands written before it have ended or timed out by then).
+ */
+const OPEN_COMMAND_INDEXES = [STATE_TABLE.openByDeadline, STATE_TABLE.bySecondary] as const;
 
 /**
  * Parameters above this size (a rendered node cloud-config is ~4 KB) are stored gzipped: a
@@ -134,14 +146,27 @@ export class DynamoCommandStore implements CommandStore {
   }
 
   async listOverdue(now: Date, limit: number): Promise<CommandRecord[]> {
-    const outs = await Promise.all(Array.from({ length: HOST_LIST_SHARDS }, (_, shard) => this.db.send(new QueryCommand({
+    const queries = OPEN_COMMAND_INDEXES.flatMap((index) => Array.from({ length: HOST_LIST_SHARDS }, (_, shard) => this.db.send(new QueryCommand({
       TableName: this.table,
-      IndexName: STATE_TABLE.bySecondary.name,
-      KeyConditionExpression: 'gsi2pk = :pk AND gsi2sk < :now',
-      ExpressionAttributeValues: { ':pk': `CMDOPEN#${shard}`, ':now': now.toISOString() },
+      IndexName: index.name,
+      KeyConditionExpression: `${index.partitionKey} = :pk AND ${index.sortKey} < :now`,
+      ExpressionAttributeValues: { ':pk': openCommandsPartition(shard), ':now': now.toISOString() },
+      ProjectionExpression: 'pk, sk',
       Limit: limit,
     })).catch((e) => mapDynamoError(e, 'listing overdue commands'))));
-    return outs.flatMap((o) => (o.Items ?? []).map((i) => commandFromItem(i)));
+    const found = new Map<string, { pk: string; sk: string }>();
+    for (const out of await Promise.all(queries)) {
+      for (const i of out.Items ?? []) {
+        if (typeof i.pk === 'string' && typeof i.sk === 'string') found.set(`${i.pk}\0${i.sk}`, { pk: i.pk, sk: i.sk });
+      }
+    }
+    // The index holds keys only (and may lag the table): read each command itself, consistently.
+    const commands = await Promise.all([...found.values()].map(async (key) => {
+      const out = await this.db.send(new GetCommand({ TableName: this.table, Key: key, ConsistentRead: true }))
+        .catch((e) => mapDynamoError(e, `reading overdue command ${key.sk} of ${key.pk}`));
+      return out.Item ? commandFromItem(out.Item) : undefined;
+    }));
+    return commands.filter((c): c is CommandRecord => c !== undefined && (UNFINISHED as readonly string[]).includes(c.state));
   }
 
   async listUnfinished(hostId: string): Promise<CommandRecord[]> {

@@ -26,11 +26,12 @@ export const keys = {
   operationList: (project: string) => `O#${project}`,
   operationTarget: (type: string, id: string) => `OT#${type}#${id}`,
   /**
-   * The open-operations index (gsi3 = STATE_TABLE.byCluster, free on operation items): every
-   * queued, running or paused operation of every project carries gsi3pk `OPOPEN` and gsi3sk
+   * The open-operations index (gsi4 = STATE_TABLE.openByDeadline, KEYS_ONLY): every queued,
+   * running or paused operation of every project carries gsi4pk `OPOPEN` and gsi4sk
    * `<startedAt>#<id>` (oldest first); both are removed when the operation ends, so the index
    * only ever holds the open ones. It is written twice per operation (start, end): one
-   * partition is plenty.
+   * partition is plenty. (Before, the same keys were on gsi3: still read for operations
+   * opened then.)
    */
   operationsOpen: 'OPOPEN',
   operationOpenSort: (startedAt: string, id: string) => `${startedAt}#${id}`,

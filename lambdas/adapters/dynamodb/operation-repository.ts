@@ -1,6 +1,7 @@
 import { PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { operationRecord } from '../../contracts/operations.js';
 import { STATE_TABLE } from '../../contracts/tables.js';
+import { UNFINISHED } from '../../domain/command.js';
 import { InternalError } from '../../domain/errors.js';
 import type { HostProgress, OperationRecord, OperationStatus } from '../../domain/model.js';
 import type { OperationChanges, OperationRepository, Page, PageRequest } from '../../ports/index.js';
@@ -8,10 +9,39 @@ import { toRecord, type DocClient } from './client.js';
 import { decodeCursor, encodeCursor, queryFingerprint } from './cursor.js';
 import { isConditionFailure, mapDynamoError } from './errors.js';
 import { keys } from './keys.js';
+import { deviceKeys } from './device-plane-stores.js';
 
 /** Statuses that keep an operation in the open index (keys.operationsOpen). */
 export const OPEN_OPERATION_STATUSES: readonly OperationStatus[] = ['queued', 'running', 'paused'];
 export const isOpenOperation = (status: OperationStatus): boolean => OPEN_OPERATION_STATUSES.includes(status);
+
+/**
+ * Command states a host row does not store when it already points at the command (the row
+ * keeps `commandHostId` + `progress.commandId`): they are read from the command. Queued and
+ * sent never reach a row from a command change; terminal states are written (a finished row
+ * is read without touching its command).
+ */
+const DERIVED_STATES: ReadonlySet<string> = new Set(['accepted', 'progress']);
+/** Command states a pointing row takes from its command on read. */
+const LIVE_STATES: ReadonlySet<string> = new Set(['accepted', 'progress', 'succeeded', 'failed', 'timed-out', 'superseded']);
+
+/** The command an unfinished host row points at, if any. */
+function pointer(item: Record<string, unknown>): { hostId: string; commandId: string } | undefined {
+  if (typeof item.sk !== 'string' || !item.sk.startsWith('HOST#') || typeof item.commandHostId !== 'string') return undefined;
+  const progress = asMap(item.progress);
+  if (typeof progress.commandId !== 'string' || !(UNFINISHED as readonly unknown[]).includes(progress.status)) return undefined;
+  return { hostId: item.commandHostId, commandId: progress.commandId };
+}
+
+/**
+ * Where open operations are listed: the KEYS_ONLY open-by-deadline index (gsi4, `OPOPEN`), so
+ * an update of an open operation's head (its step, status) does not pay an index copy there;
+ * and gsi3 for operations opened before (they leave it when they end). gsi3 can be dropped from
+ * this list once no operation started before the upgrade is open.
+ */
+const OPEN_OPERATION_INDEXES = [STATE_TABLE.openByDeadline, STATE_TABLE.byCluster] as const;
+/** Removed from the head when an operation ends (both layouts). */
+export const OPEN_INDEX_ATTRIBUTES = 'gsi4pk, gsi4sk, gsi3pk, gsi3sk';
 
 /** Operations whose items are read at the same time when a list or the open index is filled in. */
 const READ_CONCURRENCY = 10;
@@ -37,7 +67,7 @@ export function operationItems(op: OperationRecord): Record<string, unknown>[] {
     ...head, ...keys.operation(op.id), kind: 'operation',
     gsi1pk: keys.operationList(op.project), gsi1sk: `${op.startedAt}#${op.id}`,
     gsi2pk: keys.operationTarget(op.target.type, op.target.id), gsi2sk: `${op.startedAt}#${op.id}`,
-    ...(isOpenOperation(op.status) ? { gsi3pk: keys.operationsOpen, gsi3sk: keys.operationOpenSort(op.startedAt, op.id) } : {}),
+    ...(isOpenOperation(op.status) ? { gsi4pk: keys.operationsOpen, gsi4sk: keys.operationOpenSort(op.startedAt, op.id) } : {}),
   }, ...plan];
 }
 
@@ -129,7 +159,7 @@ export class DynamoOperationRepository implements OperationRepository {
     const head = {
       TableName: this.table,
       Key: keys.operation(id),
-      UpdateExpression: `SET ${set.join(', ')}${ends ? ' REMOVE gsi3pk, gsi3sk' : ''}`,
+      UpdateExpression: `SET ${set.join(', ')}${ends ? ` REMOVE ${OPEN_INDEX_ATTRIBUTES}` : ''}`,
       ConditionExpression: `#status IN (${allowed.join(', ')})`,
       ExpressionAttributeNames: parts.names,
       ExpressionAttributeValues: parts.values,
@@ -156,38 +186,86 @@ export class DynamoOperationRepository implements OperationRepository {
     const record = operationFromItems(items);
     if (!record) return undefined;
     // Re-opened (e.g. a finished operation allowed back to running): put it back in the index.
-    if (isOpenOperation(record.status) && items.find((i) => i.sk === 'OP')?.gsi3pk === undefined) await this.reindexOpen(record);
+    if (isOpenOperation(record.status) && items.find((i) => i.sk === 'OP')?.gsi4pk === undefined) await this.reindexOpen(record);
     return record;
   }
 
-  async setHost(id: string, hostId: string, progress: HostProgress): Promise<void> {
+  async setHost(id: string, hostId: string, progress: HostProgress, commandHostId?: string): Promise<void> {
+    const key = keys.operationHost(id, hostId);
+    // A command's unfinished states are read from the command (see withLiveProgress) when the
+    // row already points at it: half a read unit here instead of a write. Eventually consistent
+    // is enough: a row not seen yet only means the progress is written as before.
+    if (commandHostId && progress.commandId && DERIVED_STATES.has(progress.status)) {
+      const row = await this.queryOne(key, `reading the progress of host ${hostId} in operation ${id}`, false);
+      if (row && pointer(row)?.commandId === progress.commandId && pointer(row)?.hostId === commandHostId) return;
+    }
     // Its own item: parallel writers for different hosts never overwrite each other, and the
     // operation's head and plan are not rewritten. A row for an operation that is gone is never
     // read (a record needs its head).
     await this.db.send(new PutCommand({
       TableName: this.table,
-      Item: { ...keys.operationHost(id, hostId), kind: 'operation-host', hostId, progress },
+      Item: { ...key, kind: 'operation-host', hostId, progress, ...(commandHostId ? { commandHostId } : {}) },
     })).catch((e) => mapDynamoError(e, `recording the progress of host ${hostId} in operation ${id}`));
+  }
+
+  /**
+   * Host rows that point at a command still unfinished in the row take that command's state
+   * when the device has moved it on (accepted, progress, or ended before its row was written):
+   * the same progress the command's change would have written (see commandChanged). A command
+   * that is gone leaves the row as written.
+   */
+  private async withLiveProgress(items: Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
+    return Promise.all(items.map(async (item) => {
+      const at = pointer(item);
+      if (!at) return item;
+      const c = await this.queryOne(deviceKeys.command(at.hostId, at.commandId), `reading command ${at.commandId} of host ${at.hostId}`);
+      if (!c || typeof c.state !== 'string' || !LIVE_STATES.has(c.state)) return item;
+      const detail = typeof c.detail === 'string' ? c.detail : c.reason === 'deadline-passed' ? `did not finish before ${String(c.deadline)}` : c.reason;
+      const progress = {
+        status: c.state, commandId: at.commandId, ...(typeof c.updatedAt === 'string' ? { at: c.updatedAt } : {}),
+        ...(typeof c.workflowStep === 'string' ? { step: c.workflowStep } : {}), ...(typeof detail === 'string' && detail ? { detail } : {}),
+      };
+      return { ...item, progress };
+    }));
+  }
+
+  /** One item by its key, read consistently (a Query, which every function reading operations may send). */
+  private async queryOne(key: { pk: string; sk: string }, what: string, consistent = true): Promise<Record<string, unknown> | undefined> {
+    const out = await this.db.send(new QueryCommand({
+      TableName: this.table, KeyConditionExpression: 'pk = :pk AND sk = :sk',
+      ExpressionAttributeValues: { ':pk': key.pk, ':sk': key.sk }, ConsistentRead: consistent,
+    })).catch((e) => mapDynamoError(e, what));
+    return out.Items?.[0];
   }
 
   async listOpen(limit: number): Promise<OperationRecord[]> {
     if (limit <= 0) return [];
-    const found: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.db.send(new QueryCommand({
-        TableName: this.table, IndexName: STATE_TABLE.byCluster.name,
-        KeyConditionExpression: `${STATE_TABLE.byCluster.partitionKey} = :pk`,
-        ExpressionAttributeValues: { ':pk': keys.operationsOpen },
-        ScanIndexForward: true, Limit: limit - found.length, ExclusiveStartKey: start,
-      })).catch((e) => mapDynamoError(e, 'listing open operations'));
-      found.push(...(out.Items ?? []));
-      start = out.LastEvaluatedKey;
-    } while (start && found.length < limit);
-    return this.complete(found);
+    // Oldest first over both indexes (an operation is in one of them), then the first `limit`.
+    const found = new Map<string, string>();
+    for (const index of OPEN_OPERATION_INDEXES) {
+      let start: Record<string, unknown> | undefined;
+      let taken = 0;
+      do {
+        const out = await this.db.send(new QueryCommand({
+          TableName: this.table, IndexName: index.name,
+          KeyConditionExpression: `${index.partitionKey} = :pk`,
+          ExpressionAttributeValues: { ':pk': keys.operationsOpen },
+          ProjectionExpression: `pk, ${index.sortKey}`,
+          ScanIndexForward: true, Limit: limit - taken, ExclusiveStartKey: start,
+        })).catch((e) => mapDynamoError(e, 'listing open operations'));
+        for (const i of out.Items ?? []) {
+          const sort = i[index.sortKey];
+          if (typeof i.pk === 'string' && typeof sort === 'string') found.set(i.pk.slice('OP#'.length), sort);
+        }
+        taken += out.Items?.length ?? 0;
+        start = out.LastEvaluatedKey;
+      } while (start && taken < limit);
+    }
+    const oldest = [...found].sort((a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0)).slice(0, limit);
+    return this.complete(oldest.map(([id]) => ({ id })));
   }
 
-  /** Every item of operation `id` (head, plan, host rows), read consistently. */
+  /** Every item of operation `id` (head, plan, host rows with their commands' live state), read consistently. */
   private async items(id: string): Promise<Record<string, unknown>[]> {
     const items: Record<string, unknown>[] = [];
     let start: Record<string, unknown> | undefined;
@@ -199,7 +277,7 @@ export class DynamoOperationRepository implements OperationRepository {
       items.push(...(out.Items ?? []));
       start = out.LastEvaluatedKey;
     } while (start);
-    return items;
+    return this.withLiveProgress(items);
   }
 
   /** Full records for heads found in an index: each read again with its plan and host rows (one that vanished in between is left out). */
@@ -220,7 +298,7 @@ export class DynamoOperationRepository implements OperationRepository {
     await this.db.send(new UpdateCommand({
       TableName: this.table,
       Key: keys.operation(op.id),
-      UpdateExpression: 'SET gsi3pk = :pk, gsi3sk = :sk',
+      UpdateExpression: 'SET gsi4pk = :pk, gsi4sk = :sk',
       ConditionExpression: '#status IN (:queued, :running, :paused)',
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: { ':pk': keys.operationsOpen, ':sk': keys.operationOpenSort(op.startedAt, op.id), ':queued': 'queued', ':running': 'running', ':paused': 'paused' },

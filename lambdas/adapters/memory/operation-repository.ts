@@ -38,7 +38,8 @@ export class MemoryOperationRepository implements OperationRepository {
     return copy(next);
   }
 
-  async setHost(id: string, hostId: string, progress: HostProgress): Promise<void> {
+  /** Every progress is written (in memory a write costs nothing); `commandHostId` is not needed. */
+  async setHost(id: string, hostId: string, progress: HostProgress, _commandHostId?: string): Promise<void> {
     const current = this.state.operations.get(id);
     if (!current) return; // the operation is gone: nothing to record against
     this.state.operations.set(id, { ...current, hosts: { ...current.hosts, [hostId]: withoutUndefined(progress) } });

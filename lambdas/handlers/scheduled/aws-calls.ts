@@ -4,6 +4,7 @@
  * deadline (stopping their executions, resetting hosts of a failed create), starts lost ones.
  */
 import { HANDLER_ENV } from '../../contracts/routes.js';
+import { STATE_TABLE } from '../../contracts/tables.js';
 import {
   alertSecretCalls, COMMAND_PUBLISH_CALLS, DEAD_LETTER_CALLS, indexQuery, RUNTIME_CALLS, tableCalls, TUNNEL_CALLS, workflowCalls, type AwsCall,
 } from '../aws-calls.js';
@@ -17,6 +18,12 @@ export const SCHEDULED_AWS_CALLS: Readonly<Record<string, readonly AwsCall[]>> =
   'edgefleet-command-sweeper': [
     ...RUNTIME_CALLS, ...DEAD_LETTER_CALLS, ...tableCalls(HANDLER_ENV.stateTable, WORKFLOW_STATE_ADAPTERS), ...HOST_JOIN_CALLS, ...COMMAND_PUBLISH_CALLS,
     ...workflowCalls('states:SendTaskFailure'), ...workflowCalls('states:StartExecution'), ...workflowCalls('states:StopExecution'),
+    // Overdue commands and open operations: the KEYS_ONLY open-by-deadline index, and where
+    // they were indexed before it (gsi2 for commands, gsi3 for operations).
+    indexQuery(HANDLER_ENV.stateTable, STATE_TABLE.openByDeadline.name, 'dynamodb/device-plane-stores'),
+    indexQuery(HANDLER_ENV.stateTable, STATE_TABLE.bySecondary.name, 'dynamodb/device-plane-stores'),
+    indexQuery(HANDLER_ENV.stateTable, STATE_TABLE.openByDeadline.name, 'dynamodb/operation-repository'),
+    indexQuery(HANDLER_ENV.stateTable, STATE_TABLE.byCluster.name, 'dynamodb/operation-repository'),
   ],
   // The tunnel sweep: unclosed tunnels (gsi2), their openers' grants and hosts, DescribeTunnel and
   // CloseTunnel, the remove-user command, the audit trail (connect, disconnect, close).

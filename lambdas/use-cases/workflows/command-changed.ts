@@ -18,7 +18,7 @@ export async function commandChanged(deps: DeviceDeps, c: CommandRecord): Promis
   await deps.operations?.setHost(c.operationId, progressHost(c), {
     status: c.state, commandId: c.commandId, at: c.updatedAt,
     ...(c.workflowStep ? { step: c.workflowStep } : {}), ...(detail ? { detail } : {}),
-  });
+  }, c.hostId);
   if (!c.taskToken || !isFinished(c) || !deps.workflows) return;
   await completeToken(deps, c);
 }

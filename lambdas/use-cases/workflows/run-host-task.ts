@@ -8,7 +8,7 @@ import { commandFor as decideCommand, needsLayers, profileTargetOf, type Command
 import { runEnded } from '../../domain/workflow.js';
 import { checkDrain, choosePeer, whyOut, type NodeView } from '../../domain/availability.js';
 import { clusterView } from './cluster-view.js';
-import { publishStored } from '../device-messages.js';
+import { publishStored, storedSent } from '../device-messages.js';
 import { completeToken, progressHost } from './command-changed.js';
 import { JOIN_TOKEN_PLACEHOLDER, joinTokenSecret, loadOperation, type WorkflowDeps } from './deps.js';
 
@@ -72,14 +72,16 @@ export async function runHostTask(deps: WorkflowDeps, request: HostCommandInput)
     if (!verdict.ok) throw new ConflictError('availability', `not draining: ${verdict.reason}`);
   }
   const command = await commandFor(deps, op, cluster, input.task);
-  const record: CommandRecord = {
+  // Stored already marked sent: it is published right below (publishStored sets it back to
+  // queued if that fails; superseded if the run ended meanwhile).
+  const record: CommandRecord = storedSent({
     ...command, hostId: input.task.hostId, commandId, state: 'queued', version: 1,
     deadline: new Date(now.getTime() + deps.settings.hostTimeoutSeconds * 1000).toISOString(),
     createdAt: now.toISOString(), updatedAt: now.toISOString(),
     operationId: op.id, ...(input.execution ? { execution: input.execution } : {}), taskToken: input.token, workflowStep: input.task.step,
     ...(input.task.subject ? { subjectHostId: input.task.subject } : {}),
-  };
-  await deps.operations.setHost(op.id, progressHost(record), { status: 'queued', step: input.task.step, commandId, at: now.toISOString() });
+  }, now);
+  await deps.operations.setHost(op.id, progressHost(record), { status: 'queued', step: input.task.step, commandId, at: now.toISOString() }, record.hostId);
   if (!(await deps.commands.create(record))) {
     throw new ConflictError('command-exists', `command ${commandId} on ${input.task.hostId} was created concurrently; the step is retried`);
   }

@@ -20,8 +20,11 @@ describe('command items', () => {
     expect(commandFromItem(item)).toEqual(record);
   });
 
-  it('is in the deadline index only while unfinished', () => {
-    expect(commandItem(base).gsi2pk).toMatch(/^CMDOPEN#/);
-    expect(commandItem({ ...base, state: 'succeeded' }).gsi2pk).toBeUndefined();
+  it('is in the (keys-only) deadline index only while unfinished, and never in gsi2', () => {
+    expect(commandItem(base).gsi4pk).toMatch(/^CMDOPEN#/);
+    expect(commandItem(base).gsi4sk).toBe(`${base.deadline}#${base.hostId}#${base.commandId}`);
+    expect(commandItem({ ...base, state: 'sent' }).gsi4pk).toMatch(/^CMDOPEN#/);
+    expect(commandItem({ ...base, state: 'succeeded' }).gsi4pk).toBeUndefined();
+    expect(commandItem(base).gsi2pk).toBeUndefined();
   });
 });

@@ -1,5 +1,5 @@
 import {
-  applyResult, expire, markSent, supersede, type CommandRecord, type CommandResult, type CommandState,
+  applyResult, expire, markSent, supersede, unsend, type CommandRecord, type CommandResult, type CommandState,
 } from '../../../lambdas/domain/command.js';
 
 const NOW = new Date('2026-01-01T00:00:00Z');
@@ -65,6 +65,17 @@ describe('expire and markSent', () => {
   it('marks only a queued command sent', () => {
     expect(markSent(cmd('queued'), NOW)).toMatchObject({ state: 'sent', sentAt: NOW.toISOString(), version: 4 });
     for (const s of ['sent', 'accepted', 'succeeded'] as const) expect(markSent(cmd(s), NOW)).toBeUndefined();
+  });
+});
+
+describe('unsend: a command stored as sent whose publish failed goes back to queued', () => {
+  it.each<[CommandState, boolean]>([
+    ['sent', true],
+    ['queued', false], ['accepted', false], ['progress', false], ['succeeded', false], ['failed', false], ['timed-out', false], ['superseded', false],
+  ])('%s → queued: %s', (state, changes) => {
+    const out = unsend(cmd(state, { sentAt: '2025-12-31T23:00:00Z' }), NOW);
+    if (!changes) return expect(out).toBeUndefined();
+    expect(out).toEqual(cmd('queued', { version: 4, updatedAt: NOW.toISOString() }));
   });
 });
 

@@ -2,6 +2,7 @@
 import {
   expireOverdueCommands, issueCommand, recordPresence, recordResult, recordStatus, sendPendingCommands,
 } from '../../../lambdas/use-cases/device-messages.js';
+import type { CommandStore } from '../../../lambdas/ports/device-plane.js';
 import { T0, world } from './world.js';
 
 const at = (ms: number) => new Date(Date.parse(T0) + ms).toISOString();
@@ -47,6 +48,30 @@ describe('command results', () => {
     expect(await recordResult(w.deps, 'h1', 'c1', { phase: 'succeeded', detail: 'done' })).toBe('ignored');
     expect(await w.commands.get('h1', 'c1')).toMatchObject({ state: 'succeeded', detail: 'done' });
     expect(await recordResult(w.deps, 'h1', 'unknown', { phase: 'succeeded' })).toBe('ignored');
+  });
+
+  it('storing and sending a command is one write; a failed publish sets it back to queued, and the reconnect sends it', async () => {
+    const w = await world();
+    const writes: string[] = [];
+    const store = w.deps.commands;
+    const commands: CommandStore = {
+      get: (h, c) => store.get(h, c), listUnfinished: (h) => store.listUnfinished(h), listOverdue: (n, l) => store.listOverdue(n, l),
+      create: async (c: Parameters<typeof w.deps.commands.create>[0]) => { writes.push(`create ${c.state}`); return w.deps.commands.create(c); },
+      update: async (c: Parameters<typeof w.deps.commands.update>[0]) => { writes.push(`update ${c.state}`); return w.deps.commands.update(c); },
+    };
+    expect(await issueCommand({ ...w.deps, commands }, 'h1', { commandId: 'ok', type: 'reboot', params: {}, deadline: DEADLINE })).toEqual({ created: true, published: true });
+    expect(writes).toEqual(['create sent']);
+    expect(await w.commands.get('h1', 'ok')).toMatchObject({ state: 'sent', sentAt: T0, version: 1 });
+
+    writes.length = 0;
+    const down = { publish: async () => { throw new Error('endpoint unreachable'); } };
+    expect(await issueCommand({ ...w.deps, commands, publisher: down }, 'h1', { commandId: 'lost', type: 'reboot', params: {}, deadline: DEADLINE })).toEqual({ created: true, published: false });
+    expect(writes).toEqual(['create sent', 'update queued']);
+    const queued = await w.commands.get('h1', 'lost');
+    expect(queued).toMatchObject({ state: 'queued', version: 2 });
+    expect(queued).not.toHaveProperty('sentAt');
+    expect((await sendPendingCommands(w.deps, 'h1')).sent).toEqual(['ok', 'lost']);
+    expect((await w.commands.get('h1', 'lost'))?.state).toBe('sent');
   });
 
   it('a command id is issued once', async () => {

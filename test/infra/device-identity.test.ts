@@ -37,9 +37,10 @@ describe('DeviceIdentity (IoT policy and registry grants)', () => {
   it('device handler: provisioning grants, scoped to things, certificates and the one device policy', () => {
     const st = iot('device');
     expect(st.every((s) => s.Effect === 'Allow')).toBe(true);
-    // AWS's service authorization reference: Attach/DetachThingPrincipal and AttachPolicy are on `cert`.
-    expect(actionsOn(st, ARN('thing'))).toEqual(['iot:CreateThing']);
-    expect(actionsOn(st, ARN('cert'))).toEqual(['iot:AttachPolicy', 'iot:AttachThingPrincipal', 'iot:UpdateCertificate']);
+    // AWS's service authorization reference: Attach/DetachThingPrincipal and AttachPolicy are on `cert`,
+    // ListThingPrincipals on `thing` (retiring a retried registration's other certificates).
+    expect(actionsOn(st, ARN('thing'))).toEqual(['iot:CreateThing', 'iot:ListThingPrincipals']);
+    expect(actionsOn(st, ARN('cert'))).toEqual(['iot:AttachPolicy', 'iot:AttachThingPrincipal', 'iot:DetachThingPrincipal', 'iot:UpdateCertificate']);
     expect(actionsOn(st, '*')).toEqual(['iot:CreateCertificateFromCsr', 'iot:DescribeEndpoint']);
     const all = st.flatMap((s) => [s.Action].flat());
     for (const forbidden of ['iot:*', 'iot:CreatePolicy', 'iot:DeletePolicy', 'iot:Publish', 'iot:Connect', 'iot:DeleteCertificate']) {

@@ -1,3 +1,4 @@
+import { decideSweep, grantActive } from '../domain/troubleshoot-grant.js';
 import { effectiveTunnel, type TunnelRecord, type TunnelState } from '../domain/tunnel.js';
 import { read, visible, type RequestContext } from './context.js';
 import { hostNotFound } from './hosts.js';
@@ -5,8 +6,10 @@ import { TUNNEL_LIST_LIMIT, type TunnelDeps } from './tunnel-deps.js';
 
 /**
  * list-tunnels: a host's tunnels, newest first, as of now. An open one past its expiry shows
- * closed (expired); so does an open one the Secure Tunneling service no longer has open (its
- * lifetime ran out there): a host has at most one open tunnel, so that is one DescribeTunnel,
+ * closed (expired); so does an open one the Secure Tunneling service no longer has open, with the
+ * reason the sweep records for it (decideSweep: `revoked` when its opener's grant lapsed or was
+ * revoked — the sweep closes the service's tunnel first, then its record — else `expired`, its
+ * lifetime ran out there). A host has at most one open tunnel, so that is one DescribeTunnel,
  * which also says whether each side is connected now (`sourceConnected`, `destinationConnected`).
  */
 export async function listTunnels(deps: TunnelDeps, ctx: RequestContext, hostId: string, state?: TunnelState): Promise<TunnelRecord[]> {
@@ -23,8 +26,9 @@ export async function currentTunnels(deps: TunnelDeps, hostId: string): Promise<
     const t = effectiveTunnel(stored, now);
     if (t.state !== 'open' || !t.serviceTunnelId) return t;
     const service = await deps.tunnelService.describe(t.serviceTunnelId);
-    return service?.status === 'OPEN'
-      ? { ...t, sourceConnected: service.sourceConnected, destinationConnected: service.destinationConnected }
-      : { ...t, state: 'closed' as const, closeReason: 'expired' as const, sourceConnected: false, destinationConnected: false };
+    if (service?.status === 'OPEN') return { ...t, sourceConnected: service.sourceConnected, destinationConnected: service.destinationConnected };
+    const grant = grantActive(await deps.grants.get(t.project, t.actor), now);
+    const closeReason = decideSweep(t, { now, grant, hostOnline: true, service }).close ?? 'expired';
+    return { ...t, state: 'closed' as const, closeReason, sourceConnected: false, destinationConnected: false };
   }));
 }

@@ -198,9 +198,11 @@ describe('remote shell through a secure tunnel (local runtime)', () => {
     const opened = await h.call('POST', '/v1/hosts/tn-1/tunnels', { token: dave, body: { reason: 'short grant', durationMinutes: 600, publicKey: key() } });
     expect(opened.status).toBe(201);
     await eventually('the temporary user is added', async () => host.accounts.users.length === 1, 30_000);
+    // Every look at it says why it closed: revoked (the sweep closes the service's tunnel, then records it: closedBy).
     const t = await eventually('the sweep closes it once the grant lapsed', async () => {
       const [x] = (await h.call('GET', '/v1/hosts/tn-1/tunnels')).body.items;
-      return x.id === opened.body.id && x.state === 'closed' ? x : undefined;
+      if (x.id === opened.body.id && x.state === 'closed') expect(x.closeReason).toBe('revoked');
+      return x.id === opened.body.id && x.state === 'closed' && x.closedBy ? x : undefined;
     }, 60_000);
     expect(t).toMatchObject({ closeReason: 'revoked', closedBy: 'edgefleet' });
     expect(Date.parse(t.closedAt)).toBeGreaterThanOrEqual(Date.parse(expiresAt));

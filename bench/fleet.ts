@@ -19,6 +19,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startProcessFleet, startSimulatedAgents, type ProcessFleet, type SimulatedFleet } from '../simulator/index.js';
 import { startLocal } from '../local/runtime.js';
+import { firstSeenTracker } from '../simulator/first-seen.js';
 
 const { values } = parseArgs({
   options: {
@@ -66,7 +67,7 @@ try {
   const stateDir = path.join(dataDir, 'sim');
   // The agents' own view, four times a second (no load on the control plane while they register):
   // when each was first registered (certificate in hand) and online (MQTT session up).
-  const seen = { registeredAt: [] as number[], onlineAt: [] as number[], reg: new Set<number>(), on: new Set<number>() };
+  const seen = { registeredAt: [] as number[], onlineAt: [] as number[], tracker: firstSeenTracker() };
   let started = Date.now();
   if (procs > 1) {
     split = await startProcessFleet({ apiUrl: rt.url, registrationToken: token, project: 'default', count, procs, stateDir, uidPrefix: 'sim' });
@@ -80,12 +81,9 @@ try {
       const st = split.stats();
       return { registeredAt: st.registeredAt, onlineAt: st.onlineAt };
     }
-    const now = Date.now();
-    inProcess!.hosts.forEach((h, i) => {
-      const phase = h.agent.state.phase;
-      if (['connecting', 'online', 'offline', 'rebooting'].includes(phase) && !seen.reg.has(i)) { seen.reg.add(i); seen.registeredAt.push(now); }
-      if (phase === 'online' && !seen.on.has(i)) { seen.on.add(i); seen.onlineAt.push(now); }
-    });
+    const { newlyRegisteredAt, newlyOnlineAt } = seen.tracker.look(inProcess!.hosts);
+    seen.registeredAt.push(...newlyRegisteredAt);
+    seen.onlineAt.push(...newlyOnlineAt);
     return seen;
   };
   while (progress().onlineAt.length < count && Date.now() - started < timeoutMs) await new Promise((r) => setTimeout(r, 250));

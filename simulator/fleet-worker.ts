@@ -6,6 +6,7 @@
  */
 import { startSimulatedAgents, type SimulatedFleet } from './simulated-fleet.js';
 import { workerStart, type WorkerReport } from './process-fleet-messages.js';
+import { firstSeenTracker } from './first-seen.js';
 
 let fleet: SimulatedFleet | undefined;
 let stopping = false;
@@ -15,26 +16,15 @@ const send = (m: WorkerReport) => {
   if (process.connected) process.send?.(m);
 };
 
-const REGISTERED = new Set(['connecting', 'online', 'offline', 'rebooting']);
-const seenRegistered = new Set<number>();
-const seenOnline = new Set<number>();
+const seen = firstSeenTracker();
 
 /** Counts, memory, and when agents were first seen registered and online (each agent once; the report interval is the resolution). */
 function report(): void {
   const hosts = fleet?.hosts ?? [];
-  const now = Date.now();
-  const newlyRegisteredAt: number[] = [];
-  const newlyOnlineAt: number[] = [];
-  let online = 0;
-  let refused = 0;
-  hosts.forEach((h, i) => {
-    const phase = h.agent.state.phase;
-    if (phase === 'online') online++;
-    if (phase === 'refused' || phase === 'failed') refused++;
-    if ((REGISTERED.has(phase) || phase === 'online') && !seenRegistered.has(i)) { seenRegistered.add(i); newlyRegisteredAt.push(now); }
-    if (phase === 'online' && !seenOnline.has(i)) { seenOnline.add(i); newlyOnlineAt.push(now); }
-  });
-  send({ type: 'status', online, refused, registered: seenRegistered.size, newlyRegisteredAt, newlyOnlineAt, rss: process.memoryUsage().rss, baselineRss });
+  const { newlyRegisteredAt, newlyOnlineAt } = seen.look(hosts);
+  const online = hosts.filter((h) => h.agent.state.phase === 'online').length;
+  const refused = hosts.filter((h) => h.agent.state.phase === 'refused' || h.agent.state.phase === 'failed').length;
+  send({ type: 'status', online, refused, registered: seen.registered, newlyRegisteredAt, newlyOnlineAt, rss: process.memoryUsage().rss, baselineRss });
 }
 
 async function stop(): Promise<void> {

@@ -79,7 +79,7 @@ export function registerUserData(program: Command, rt: CliRuntime): void {
         if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(v)) throw new InvalidArgumentError('lowercase letters, digits and "-"');
         return v;
       })
-      .addOption(new Option('--agent-install <mode>', 'download: the host fetches, verifies and installs the agent from the control plane; baked: the image carries it').choices(['download', 'baked']).default('download'))
+      .addOption(new Option('--agent-install <mode>', 'download: the host fetches, verifies and installs the agent from the control plane (the default where it publishes one); baked: the image carries it (the default elsewhere)').choices(['download', 'baked']))
       .option('--out <file>', 'write to this file (mode 0600) instead of stdout'),
     { apiToken: false },
   )

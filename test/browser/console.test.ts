@@ -57,7 +57,10 @@ beforeAll(async () => {
   const walkIn = await call('POST', '/v1/registration-tokens', { name: 'walk-in', site: 'shop-2' });
   const common = { apiUrl: rt.url, project: 'default', tunnelEndpoint: rt.tunnelRelay.endpoint };
   // Installed with the 1.0.0 image: creating the cluster finds them at it; 2.0.0 is a rolling repave.
-  fleets.push(startSimulatedAgents({ ...common, registrationToken: auto.body.token, count: 3, stateDir: path.join(dir, 'sim'), site: 'shop-1', kairos: { version: 'v3.5.0', image: OLD, rebootDelayMs: 150, k8sReadyDelayMs: 200 } }));
+  // A reboot takes 3 s (a real one takes minutes): longer than the page's 2 s poll, so the page shows each node
+  // mid-upgrade at least once whatever the timing (at 150 ms a node's whole upgrade could fall between two polls).
+  fleets.push(startSimulatedAgents({ ...common, registrationToken: auto.body.token, count: 3, stateDir: path.join(dir, 'sim'), site: 'shop-1',
+    kairos: { version: 'v3.5.0', image: OLD, rebootDelayMs: 3_000, k8sReadyDelayMs: 200 } }));
   fleets.push(startSimulatedAgents({
     ...common, registrationToken: walkIn.body.token, count: 1, uidPrefix: 'walkin', stateDir: path.join(dir, 'walkin'), site: 'shop-2',
     log: (_level, message) => { const m = /^(\S+): waiting for approval of host (\S+), pairing code (\S+)/.exec(message); if (m) pairing.set(m[2]!, m[3]!); },
@@ -242,19 +245,26 @@ describe('web console (Chromium, local runtime, simulated hosts)', () => {
     expect(await admin.getByRole('alert').textContent()).toMatch(/cannot avoid downtime: the cluster has a single control-plane node \(sim-1\)/);
     await admin.getByLabel(/I accept that the Kubernetes API is down/).check();
     await admin.getByRole('button', { name: 'Start rolling upgrade' }).click();
-    // Watch the per-node rows as the page polls: nodes go through their steps one at a time.
+    // Watch the per-node rows as the page polls: nodes go through their steps one at a time. The operation's
+    // section is read in one step in the page (the header, its summary and its rows from the same render):
+    // read piecewise, the rows of the create operation and the summary of the upgrade that replaced them in
+    // between could look like a finished upgrade.
     const seen = new Set<string>();
     let shot = false;
     await eventually('the upgrade succeeded on every node, as the page shows it', async () => {
       if (await admin.getByRole('alert').count()) throw new Error(`the page shows a failure: ${await admin.getByRole('alert').first().textContent()}`);
-      const rows = await Promise.all((await admin.locator('tr[data-node]').all()).map((tr) => tr.locator('td').allTextContents()));
-      for (const [node, status, step] of rows) seen.add(`${node} ${status} ${step}`);
-      if (!shot && rows.some((r) => r[1] !== 'succeeded' && r[1] !== 'pending')) { shot = true; await screenshot(admin, 'upgrade-progress'); }
-      const header = await admin.getByRole('heading', { name: /^Operation / }).textContent();
-      return rows.length === 3 && rows.every((r) => r[1] === 'succeeded') && /upgrade-cluster/.test(await admin.locator('.operation p').first().textContent() ?? '') && header;
+      const view = await admin.locator('section.operation').evaluate((section) => ({
+        summary: section.querySelector('p')?.textContent ?? '',
+        rows: [...section.querySelectorAll('tr[data-node]')].map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')),
+      }));
+      if (!/upgrade-cluster/.test(view.summary)) return false;
+      for (const [node, status, step] of view.rows) seen.add(`${node} ${status} ${step}`);
+      if (!shot && view.rows.some((r) => r[1] !== 'succeeded' && r[1] !== 'pending')) { shot = true; await screenshot(admin, 'upgrade-progress'); }
+      return view.rows.length === 3 && view.rows.every((r) => r[1] === 'succeeded');
     }, 200_000, 250);
-    // Seen mid-way: some node was working (not pending, not done) while the page polled.
-    expect([...seen].some((s) => !/ (succeeded|pending) /.test(s))).toBe(true);
+    // Seen mid-way: some node was working (not pending, not done) while the page polled (each node's reboot
+    // into 2.0.0 takes longer than the page's poll).
+    expect([...seen].filter((s) => !/ (succeeded|pending) /.test(s))).not.toEqual([]);
     await admin.getByTestId('cluster-status').filter({ hasText: /Status running.*edge 2\.0\.0/ }).waitFor({ timeout: 60_000 });
     await expectAccessible(admin, 'cluster-upgraded');
 

@@ -8,7 +8,8 @@ import { HANDLER_ENV } from './api-routes.js';
 import { grantCommandPublish, IotRules } from './constructs/iot-rules.js';
 import { TunnelSweep } from './constructs/secure-tunneling.js';
 import { DiagnosticsBucket, type DiagnosticsBucketProps } from './constructs/diagnostics-bucket.js';
-import { cliSignInEnvironment } from './constructs/operator-identity.js';
+import { cliSignInEnvironment, consoleSignInPlan } from './constructs/operator-identity.js';
+import { ConsoleSite, type ConsoleSiteProps } from './constructs/console-site.js';
 import { AUTH_ENV } from '../lambdas/contracts/auth-config.js';
 import { acknowledgeNag } from './nag.js';
 import { bindTable } from './constructs/edge-function.js';
@@ -36,6 +37,8 @@ export interface EdgeFleetStackProps extends StackProps {
   readonly workflows?: Omit<ClusterWorkflowsProps, 'stateTable' | 'auditTable'>;
   /** @default - bundles kept 7 days */
   readonly diagnostics?: DiagnosticsBucketProps;
+  /** @default - console/dist on the distribution's *.cloudfront.net name */
+  readonly console?: Omit<ConsoleSiteProps, 'apiUrl' | 'connectSrc'>;
 }
 
 /** The EdgeFleet control plane: data tables, the HTTP API, the IoT rules and the cluster workflows. */
@@ -47,6 +50,7 @@ export class EdgeFleetStack extends Stack {
   public readonly workflows: ClusterWorkflows;
   public readonly alerts: Alerts;
   public readonly diagnostics: DiagnosticsBucket;
+  public readonly console: ConsoleSite;
 
   constructor(scope: Construct, id: string, props: EdgeFleetStackProps = {}) {
     super(scope, id, {
@@ -111,6 +115,11 @@ export class EdgeFleetStack extends Stack {
     // `edgefleet login --url <ApiUrl>` reads these from GET /v1/auth/config.
     const signIn = cliSignInEnvironment(this, this.api.jwtIssuer, this.api.jwtAudience, this.api.identity);
     for (const [k, v] of Object.entries(signIn)) this.api.functions.meta.function.addEnvironment(k, v);
+    // The web console (S3 + CloudFront); it signs in with its own client (GET /v1/auth/config's `console`).
+    const consoleSignIn = consoleSignInPlan(this, this.api.jwtIssuer, signIn, this.api.identity);
+    this.console = new ConsoleSite(this, 'Console', { ...props.console, apiUrl: this.api.url, connectSrc: consoleSignIn.connectSrc });
+    this.api.functions.meta.function.addEnvironment(AUTH_ENV.console, this.toJsonString(consoleSignIn.settings(this.console.url)));
+    new CfnOutput(this, 'ConsoleUrl', { value: this.console.url, description: 'The web console (sign in with the user pool or the OIDC issuer)' });
     new CfnOutput(this, 'CliClientId', { value: signIn[AUTH_ENV.clientId]!, description: 'Public OIDC client that `edgefleet login` signs in with (PKCE, loopback redirect)' });
     new CfnOutput(this, 'LoginCommand', { value: `edgefleet login --url ${this.api.url}`, description: 'How an operator signs in' });
   }

@@ -10,20 +10,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { consoleSecurityHeaders } from '../lib/console-headers.js';
 
 export const CONSOLE_SOURCE_DIR = fileURLToPath(new URL('../console', import.meta.url));
 export const CONSOLE_DIST_DIR = path.join(CONSOLE_SOURCE_DIR, 'dist');
 export const CONSOLE_SIGN_IN_PATH = '/local/console/sign-in';
 
-/** No inline script or style, nothing from elsewhere; the API is on the same origin. */
-export const CONSOLE_HEADERS: Readonly<Record<string, string>> = {
-  'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
-  'x-content-type-options': 'nosniff',
-  'x-frame-options': 'DENY',
-  'referrer-policy': 'no-referrer',
-  'cross-origin-opener-policy': 'same-origin',
-  'permissions-policy': 'camera=(), microphone=(), geolocation=()',
-};
+/** No inline script or style, nothing from elsewhere; the API is on the same origin (lib/console-headers.ts, shared with CloudFront). */
+export const CONSOLE_HEADERS: Readonly<Record<string, string>> = consoleSecurityHeaders();
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',

@@ -1,6 +1,7 @@
+import { Duration, Lazy } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
-  CfnStage, HttpApi, HttpMethod, HttpNoneAuthorizer, HttpStage, LogGroupLogDestination,
+  CfnStage, CorsHttpMethod, HttpApi, HttpMethod, HttpNoneAuthorizer, HttpStage, LogGroupLogDestination,
   type IHttpRouteAuthorizer,
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -149,13 +150,24 @@ export class EdgeFleetApi extends Construct {
       this.jwtAudience = this.identity.audience;
     }
     this.authorizer = new HttpJwtAuthorizer('JwtAuthorizer', this.jwtIssuer, {
-      jwtAudience: [...this.jwtAudience],
+      // Lazy: the console's app client joins the pool's audience after the API exists.
+      jwtAudience: Lazy.list({ produce: () => [...this.jwtAudience] }),
       identitySource: ['$request.header.Authorization'],
     });
 
     this.httpApi = new HttpApi(this, 'HttpApi', {
       description: 'EdgeFleet control plane API',
       createDefaultStage: false,
+      // The web console (CloudFront) calls from another origin with a bearer token, never a
+      // cookie: any origin may read responses; the token is what authorizes. (Naming the
+      // console's origin here would make the API depend on the distribution, whose headers name the API.)
+      corsPreflight: {
+        allowOrigins: ['*'],
+        allowMethods: [CorsHttpMethod.ANY],
+        allowHeaders: ['authorization', 'content-type', 'idempotency-key'],
+        exposeHeaders: ['retry-after', 'location', 'etag'],
+        maxAge: Duration.hours(1),
+      },
     });
     this.accessLogGroup = new LogGroup(this, 'AccessLogs', {
       retention: props.accessLogRetention ?? RetentionDays.THREE_MONTHS,

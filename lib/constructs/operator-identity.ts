@@ -4,7 +4,7 @@ import {
   UserPoolClient, UserPoolClientIdentityProvider, UserPoolDomain, UserPoolGroup,
 } from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
-import { AUTH_ENV, CLI_CALLBACK_PATH, DEFAULT_CLI_REDIRECT_PORT } from '../../lambdas/contracts/auth-config.js';
+import { AUTH_ENV, CLI_CALLBACK_PATH, DEFAULT_CLI_REDIRECT_PORT, type ConsoleSignIn } from '../../lambdas/contracts/auth-config.js';
 import { acknowledgeNag } from '../nag.js';
 
 /** Roles, highest first; Cognito group names are `project:role` (see lambdas/domain/authz.ts). */
@@ -54,7 +54,11 @@ export class OperatorIdentity extends Construct {
   public readonly client: UserPoolClient;
   public readonly groups: readonly UserPoolGroup[];
   public readonly issuer: string;
+  /** The CLI's client id, then the console's once `addConsoleClient` made it (the API accepts both). */
   public readonly audience: readonly string[];
+  private readonly clientIds: string[] = [];
+  /** The web console's app client (`addConsoleClient`). */
+  public consoleClient?: UserPoolClient;
   public readonly domain: UserPoolDomain;
   /** Base URL of the managed login pages, e.g. `https://edgefleet-….auth.eu-west-1.amazoncognito.com`. */
   public readonly domainUrl: string;
@@ -135,8 +139,88 @@ export class OperatorIdentity extends Construct {
       precedence,
     }));
     this.issuer = `https://cognito-idp.${Stack.of(this).region}.amazonaws.com/${this.userPool.userPoolId}`;
-    this.audience = [this.client.userPoolClientId];
+    this.clientIds.push(this.client.userPoolClientId);
+    this.audience = this.clientIds;
   }
+
+  /**
+   * The web console's public app client: authorization code grant with PKCE (Cognito requires
+   * PKCE of public clients with managed login), no secret, the console's URL as its only callback
+   * and sign-out URL; its id joins `audience`. Once per pool.
+   */
+  addConsoleClient(consoleUrl: string): UserPoolClient {
+    if (this.consoleClient) throw new Error('OperatorIdentity: the console client exists already (addConsoleClient is called once)');
+    this.consoleClient = this.userPool.addClient('ConsoleClient', {
+      generateSecret: false,
+      authFlows: {},
+      oAuth: {
+        flows: { authorizationCodeGrant: true },
+        scopes: [OAuthScope.OPENID, OAuthScope.EMAIL, OAuthScope.PROFILE],
+        callbackUrls: [consoleUrl],
+        logoutUrls: [consoleUrl],
+      },
+      supportedIdentityProviders: [UserPoolClientIdentityProvider.COGNITO],
+      preventUserExistenceErrors: true,
+      enableTokenRevocation: true,
+      accessTokenValidity: Duration.hours(1),
+      idTokenValidity: Duration.hours(1),
+      refreshTokenValidity: Duration.hours(12),
+    });
+    new CfnManagedLoginBranding(this, 'ConsoleLoginBranding', {
+      userPoolId: this.userPool.userPoolId,
+      clientId: this.consoleClient.userPoolClientId,
+      useCognitoProvidedValues: true,
+    });
+    this.clientIds.push(this.consoleClient.userPoolClientId);
+    return this.consoleClient;
+  }
+}
+
+/** Context keys of the console's client at an external issuer. */
+export const CONSOLE_CONTEXT = {
+  /** Its public client id (default: the CLI's client); the API's audience must accept its tokens. */
+  clientId: 'edgefleet:consoleClientId',
+  /** Comma-separated origins besides the issuer's that the console calls (a token endpoint elsewhere). */
+  connectSrc: 'edgefleet:consoleConnectSrc',
+} as const;
+
+/** What the console signs in with, and the origins its sign-in calls (for the CSP's connect-src). */
+export interface ConsoleSignInPlan {
+  /** Origins the sign-in calls besides the API. */
+  readonly connectSrc: readonly string[];
+  /** Made once the console's URL is known (its redirect URI). */
+  readonly settings: (consoleUrl: string) => ConsoleSignIn;
+}
+
+/**
+ * The stack's Cognito: a console client, managed login's authorize/token/logout endpoints.
+ * An external issuer: the client named by `edgefleet:consoleClientId` (default the CLI's), the
+ * endpoints left to the console to discover at `<issuer>/.well-known/openid-configuration`.
+ */
+export function consoleSignInPlan(scope: Construct, issuer: string, cliSettings: Readonly<Record<string, string>>, identity?: OperatorIdentity): ConsoleSignInPlan {
+  if (identity) {
+    const base = identity.domainUrl;
+    return {
+      connectSrc: [base],
+      settings: (consoleUrl) => ({
+        clientId: identity.addConsoleClient(consoleUrl).userPoolClientId,
+        scopes: [...identity.cliScopes],
+        redirectUri: consoleUrl,
+        authorizationEndpoint: `${base}/oauth2/authorize`,
+        tokenEndpoint: `${base}/oauth2/token`,
+        endSessionEndpoint: `${base}/logout`,
+      }),
+    };
+  }
+  const named = scope.node.tryGetContext(CONSOLE_CONTEXT.clientId) as unknown;
+  const clientId = typeof named === 'string' && named.trim() !== '' ? named.trim() : cliSettings[AUTH_ENV.clientId];
+  if (!clientId) throw new Error(`Set ${CONSOLE_CONTEXT.clientId} to the public OIDC client the web console signs in with`);
+  const extra = scope.node.tryGetContext(CONSOLE_CONTEXT.connectSrc) as unknown;
+  const origins = typeof extra === 'string' ? extra.split(',').map((o) => o.trim()).filter(Boolean) : [];
+  return {
+    connectSrc: [new URL(issuer).origin, ...origins],
+    settings: (consoleUrl) => ({ clientId, scopes: ['openid', 'profile', 'email'], redirectUri: consoleUrl }),
+  };
 }
 
 /** Context key naming the CLI's public client at an external issuer (default: its first audience). */

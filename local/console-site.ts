@@ -15,6 +15,8 @@ import { consoleSecurityHeaders } from '../lib/console-headers.js';
 export const CONSOLE_SOURCE_DIR = fileURLToPath(new URL('../console', import.meta.url));
 export const CONSOLE_DIST_DIR = path.join(CONSOLE_SOURCE_DIR, 'dist');
 export const CONSOLE_SIGN_IN_PATH = '/local/console/sign-in';
+/** The console reads where the API is from here (console/src/logic/site.ts): `{}` = this origin. */
+export const CONSOLE_CONFIG_PATH = '/config.json';
 
 /** No inline script or style, nothing from elsewhere; the API is on the same origin (lib/console-headers.ts, shared with CloudFront). */
 export const CONSOLE_HEADERS: Readonly<Record<string, string>> = consoleSecurityHeaders();
@@ -84,6 +86,8 @@ export function consoleSite(mint: () => Promise<string>, distDir = CONSOLE_DIST_
       const url = new URL(req.url ?? '/', 'http://local');
       if (url.pathname === CONSOLE_SIGN_IN_PATH && req.method === 'POST') { signIn(req, res); return true; }
       if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+      // On AWS the deployment writes the API's URL here; locally the API is this origin.
+      if (url.pathname === CONSOLE_CONFIG_PATH) { send(res, 200, 'application/json', req.method === 'HEAD' ? '' : '{}'); return true; }
       if (url.pathname !== '/' && url.pathname !== '/index.html' && !url.pathname.startsWith('/assets/')) return false;
       const f = file(url.pathname);
       if (!f) {

@@ -7,7 +7,8 @@ import { Overview } from './pages/overview.js';
 import { Hosts } from './pages/hosts.js';
 import { HostPage } from './pages/host.js';
 import { Approvals } from './pages/approvals.js';
-import { SignIn } from './pages/sign-in.js';
+import { SignIn, useOidc } from './pages/sign-in.js';
+import type { SiteConfig } from './logic/site.js';
 import { Clusters } from './pages/clusters.js';
 import { ClusterPage } from './pages/cluster.js';
 import { Audit } from './pages/audit.js';
@@ -24,7 +25,7 @@ function stored(): Session | undefined {
   return 'error' in s ? undefined : s;
 }
 
-export function App() {
+export function App({ site = {} }: { site?: SiteConfig }) {
   const [route, setRoute] = useState<Route>(() => parseRoute(location.hash));
   const [session, setSession] = useState<Session | undefined>(stored);
   useEffect(() => {
@@ -43,12 +44,14 @@ export function App() {
     location.hash = '#/';
     return undefined;
   }, [signOut]);
+  const onAws = site.apiUrl !== undefined;
+  const oidc = useOidc(onAws, onToken, signOut);
   useEffect(() => { document.title = `EdgeFleet — ${route.page}`; }, [route]);
 
   const role = session ? roleIn(session, PROJECT) : undefined;
   const can = capabilities(role);
   let page;
-  if (!session || route.page === 'sign-in') page = <SignIn code={route.page === 'sign-in' ? route.code : undefined} onToken={onToken} />;
+  if (!session || route.page === 'sign-in') page = <SignIn code={route.page === 'sign-in' ? route.code : undefined} onToken={onToken} {...(onAws ? { oidc } : {})} />;
   else if (route.page === 'overview') page = <Overview />;
   else if (route.page === 'hosts') page = <Hosts params={route.params} canOperate={can.operate} />;
   else if (route.page === 'host') page = <HostPage hostId={route.hostId} />;
@@ -79,7 +82,7 @@ export function App() {
               </ul>
             </nav>
             <span className="who">{session.subject} · <span data-testid="role">{role ?? 'no role'}</span> in {PROJECT}{role === 'viewer' ? ' (read-only)' : ''}</span>
-            <button type="button" onClick={signOut}>Sign out</button>
+            <button type="button" onClick={oidc.signOut}>Sign out</button>
           </>
         ) : null}
       </header>

@@ -39,8 +39,19 @@ export function useToken(t: string | undefined, unauthorized?: () => void): void
 
 const newKey = (): string => crypto.randomUUID();
 
+/** The API's origin when it is not the console's own (AWS: config.json); set once at start. */
+let apiBase: string | undefined;
+export function setApiBase(url: string | undefined): void {
+  apiBase = url;
+}
+export const apiBaseUrl = (): string => apiBase ?? '';
+
 const auth: Middleware = {
   onRequest({ request, schemaPath }) {
+    if (apiBase) {
+      const u = new URL(request.url);
+      request = new Request(`${apiBase}${u.pathname}${u.search}`, request);
+    }
     if (token) request.headers.set('authorization', `Bearer ${token}`);
     if (needsIdempotencyKey(request.method, schemaPath)) request.headers.set('idempotency-key', newKey());
     return request;

@@ -140,6 +140,18 @@ export interface paths {
                             clientId: string;
                             scopes: string[];
                             redirectPort?: number;
+                            console?: {
+                                clientId: string;
+                                scopes: string[];
+                                /** Format: uri */
+                                redirectUri: string;
+                                /** Format: uri */
+                                authorizationEndpoint?: string;
+                                /** Format: uri */
+                                tokenEndpoint?: string;
+                                /** Format: uri */
+                                endSessionEndpoint?: string;
+                            };
                         };
                     };
                 };

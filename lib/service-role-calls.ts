@@ -39,3 +39,18 @@ export const SERVICE_ROLE_CALLS: Readonly<Record<string, readonly ServiceRoleCal
     action: `logs:${a}`, resource: `${ARN}:logs:{region}:{account}:log-group:{errorLogGroup}:log-stream:rule-errors`,
   })),
 };
+
+/**
+ * The web console's BucketDeployment handler (aws-cdk-lib's function, no POWERTOOLS_SERVICE_NAME;
+ * lib/constructs/console-site.ts): reads each source zip (`{asset}`: one call per source), syncs
+ * the console bucket (list, put, delete stale files), invalidates its distribution, logs to its
+ * own log group. Proven by test/infra/iam-simulation.test.ts.
+ */
+export const CONSOLE_DEPLOYMENT_CALLS: readonly ServiceRoleCall[] = [
+  { action: 's3:GetObject', resource: '{asset}' },
+  { action: 's3:ListBucket', resource: `${ARN}:s3:::{consoleBucket}` },
+  { action: 's3:PutObject', resource: `${ARN}:s3:::{consoleBucket}/index.html` },
+  { action: 's3:DeleteObject', resource: `${ARN}:s3:::{consoleBucket}/assets/index-old.js` },
+  ...['CreateInvalidation', 'GetInvalidation'].map((a) => ({ action: `cloudfront:${a}`, resource: `${ARN}:cloudfront::{account}:distribution/{distribution}` })),
+  ...['CreateLogStream', 'PutLogEvents'].map((a) => ({ action: `logs:${a}`, resource: `${ARN}:logs:{region}:{account}:log-group:{logGroup}:log-stream:2026/12/01/[$LATEST]abc` })),
+];

@@ -8,7 +8,7 @@ import { WORKFLOW_AWS_CALLS } from '../../lambdas/handlers/workflow/aws-calls.js
 import { EVENT_AWS_CALLS } from '../../lambdas/handlers/events/aws-calls.js';
 import { WORKFLOW_ENV } from '../../lambdas/contracts/workflows.js';
 import { EdgeFleetStack } from '../../lib/edgefleet-stack.js';
-import { SERVICE_ROLE_CALLS, serviceRoleKey } from '../../lib/service-role-calls.js';
+import { CONSOLE_DEPLOYMENT_CALLS, SERVICE_ROLE_CALLS, serviceRoleKey } from '../../lib/service-role-calls.js';
 import { TemplateResolver, type Environment } from './template-resolver.js';
 
 /**
@@ -26,7 +26,10 @@ const stack = new EdgeFleetStack(new App({ context: { 'aws:cdk:bundling-stacks':
 const template = Template.fromStack(stack).toJSON() as { Resources: Record<string, any> };
 const resolver = new TemplateResolver(template, ENV);
 const resources = Object.entries(template.Resources);
-const functions = resources.filter(([, r]) => r.Type === 'AWS::Lambda::Function');
+/** The console's BucketDeployment handler (aws-cdk-lib's): proven on its own below. */
+const deploymentResources = resources.filter(([, r]) => r.Type === 'Custom::CDKBucketDeployment');
+const deploymentFunctionIds = new Set(deploymentResources.map(([, r]) => r.Properties.ServiceToken['Fn::GetAtt'][0] as string));
+const functions = resources.filter(([id, r]) => r.Type === 'AWS::Lambda::Function' && !deploymentFunctionIds.has(id));
 const serviceName = (fn: any): string => fn.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME ?? '(none)';
 const functionArnByService = new Map(functions.map(([id, fn]) => [serviceName(fn), resolver.getAtt(id, 'Arn')]));
 
@@ -151,6 +154,33 @@ describe('IAM proven against AWS authorization data (stack for 123456789012 / eu
     const { denied, unused } = await prove(resolver.getAtt(roleId, 'Arn'), policiesOf(roleId), calls);
     expect({ roleId, denied }).toEqual({ roleId, denied: [] });
     expect({ roleId, unused }).toEqual({ roleId, unused: [] });
+  });
+
+  it('the console deployment (one BucketDeployment): reads its two source zips, syncs the console bucket, invalidates its distribution, logs', async () => {
+    expect(deploymentResources).toHaveLength(1);
+    const [, cr] = deploymentResources[0]!;
+    const [fnId] = [...deploymentFunctionIds] as [string];
+    const fn = template.Resources[fnId];
+    const roleId: string = fn.Properties.Role['Fn::GetAtt'][0];
+    const sources: string[] = (cr.Properties.SourceBucketNames as unknown[]).map((b, i) => `arn:aws:s3:::${resolver.resolve(b)}/${resolver.resolve(cr.Properties.SourceObjectKeys[i])}`);
+    expect(sources).toHaveLength(2);
+    const vars = (v: string): string => {
+      switch (v) {
+        case 'partition': return ENV.partition;
+        case 'region': return ENV.region;
+        case 'account': return ENV.account;
+        case 'consoleBucket': return resolver.resolve(cr.Properties.DestinationBucketName);
+        case 'distribution': return resolver.resolve(cr.Properties.DistributionId);
+        case 'logGroup': return resolver.nameOf(fn.Properties.LoggingConfig.LogGroup.Ref);
+        default: throw new Error(`unknown placeholder {${v}}`);
+      }
+    };
+    const calls = CONSOLE_DEPLOYMENT_CALLS.flatMap((c) => (c.resource === '{asset}' ? sources.map((resource) => ({ action: c.action, resource })) : [{ action: c.action, resource: fill(c.resource, vars) }]));
+    const { denied, unused } = await prove(resolver.getAtt(roleId, 'Arn'), policiesOf(roleId), calls);
+    expect({ denied, unused }).toEqual({ denied: [], unused: [] });
+    // Nothing else: another bucket's object or another source key is refused.
+    const other = await simulate(resolver.getAtt(roleId, 'Arn'), policiesOf(roleId), 's3:GetObject', `arn:aws:s3:::cdk-hnb659fds-assets-${ENV.account}-${ENV.region}/other.zip`);
+    expect(other).not.toBe('Allowed');
   });
 
   it('is really checking: AttachThingPrincipal on a thing ARN (the old grant) is refused by the authorization data', async () => {

@@ -9,7 +9,7 @@ import { grantCommandPublish, IotRules } from './constructs/iot-rules.js';
 import { TunnelSweep } from './constructs/secure-tunneling.js';
 import { DiagnosticsBucket, type DiagnosticsBucketProps } from './constructs/diagnostics-bucket.js';
 import { cliSignInEnvironment, consoleSignInPlan } from './constructs/operator-identity.js';
-import { ConsoleSite, type ConsoleSiteProps } from './constructs/console-site.js';
+import { ConsoleSite, consoleHosted, type ConsoleSiteProps } from './constructs/console-site.js';
 import { AUTH_ENV } from '../lambdas/contracts/auth-config.js';
 import { acknowledgeNag } from './nag.js';
 import { bindTable } from './constructs/edge-function.js';
@@ -37,8 +37,11 @@ export interface EdgeFleetStackProps extends StackProps {
   readonly workflows?: Omit<ClusterWorkflowsProps, 'stateTable' | 'auditTable'>;
   /** @default - bundles kept 7 days */
   readonly diagnostics?: DiagnosticsBucketProps;
-  /** @default - console/dist on the distribution's *.cloudfront.net name */
-  readonly console?: Omit<ConsoleSiteProps, 'apiUrl' | 'connectSrc'>;
+  /**
+   * The web console (S3 + CloudFront); `false`: none.
+   * @default - console/dist on the distribution's *.cloudfront.net name; none where CloudFront is not offered (GovCloud, ISO)
+   */
+  readonly console?: Omit<ConsoleSiteProps, 'apiUrl' | 'connectSrc'> | false;
 }
 
 /** The EdgeFleet control plane: data tables, the HTTP API, the IoT rules and the cluster workflows. */
@@ -50,7 +53,7 @@ export class EdgeFleetStack extends Stack {
   public readonly workflows: ClusterWorkflows;
   public readonly alerts: Alerts;
   public readonly diagnostics: DiagnosticsBucket;
-  public readonly console: ConsoleSite;
+  public readonly console?: ConsoleSite;
 
   constructor(scope: Construct, id: string, props: EdgeFleetStackProps = {}) {
     super(scope, id, {
@@ -116,10 +119,12 @@ export class EdgeFleetStack extends Stack {
     const signIn = cliSignInEnvironment(this, this.api.jwtIssuer, this.api.jwtAudience, this.api.identity);
     for (const [k, v] of Object.entries(signIn)) this.api.functions.meta.function.addEnvironment(k, v);
     // The web console (S3 + CloudFront); it signs in with its own client (GET /v1/auth/config's `console`).
-    const consoleSignIn = consoleSignInPlan(this, this.api.jwtIssuer, signIn, this.api.identity);
-    this.console = new ConsoleSite(this, 'Console', { ...props.console, apiUrl: this.api.url, connectSrc: consoleSignIn.connectSrc });
-    this.api.functions.meta.function.addEnvironment(AUTH_ENV.console, this.toJsonString(consoleSignIn.settings(this.console.url)));
-    new CfnOutput(this, 'ConsoleUrl', { value: this.console.url, description: 'The web console (sign in with the user pool or the OIDC issuer)' });
+    if (props.console !== false && consoleHosted(this)) {
+      const consoleSignIn = consoleSignInPlan(this, this.api.jwtIssuer, signIn, this.api.identity);
+      this.console = new ConsoleSite(this, 'Console', { ...props.console, apiUrl: this.api.url, connectSrc: consoleSignIn.connectSrc });
+      this.api.functions.meta.function.addEnvironment(AUTH_ENV.console, this.toJsonString(consoleSignIn.settings(this.console.url)));
+      new CfnOutput(this, 'ConsoleUrl', { value: this.console.url, description: 'The web console (sign in with the user pool or the OIDC issuer)' });
+    }
     new CfnOutput(this, 'CliClientId', { value: signIn[AUTH_ENV.clientId]!, description: 'Public OIDC client that `edgefleet login` signs in with (PKCE, loopback redirect)' });
     new CfnOutput(this, 'LoginCommand', { value: `edgefleet login --url ${this.api.url}`, description: 'How an operator signs in' });
   }

@@ -10,7 +10,8 @@ import {
 import { S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership, type CfnBucket } from 'aws-cdk-lib/aws-s3';
+import { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { BucketDeployment, Source, type ISource, type SourceConfig } from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
 import { consoleSecurityHeaders } from '../console-headers.js';
@@ -47,6 +48,11 @@ export interface ConsoleSiteProps {
    * @default PriceClass.PRICE_CLASS_100 (North America and Europe)
    */
   readonly priceClass?: PriceClass;
+}
+
+/** False in regions without CloudFront (AWS GovCloud, ISO); true where the region is unknown at synth. */
+export function consoleHosted(stack: Stack): boolean {
+  return Token.isUnresolved(stack.region) || !/^(us-gov-|us-iso)/.test(stack.region);
 }
 
 /** A source bound once, so its asset's bucket and key are known to grant exactly them. */
@@ -150,8 +156,8 @@ export class ConsoleSite extends Construct {
     allow(['s3:PutObject', 's3:DeleteObject'], [this.bucket.arnForObjects('*')]);
     allow(['cloudfront:CreateInvalidation', 'cloudfront:GetInvalidation'], [this.distribution.distributionArn]);
     allow(['logs:CreateLogStream', 'logs:PutLogEvents'], [logGroup.logGroupArn]);
-    acknowledgeNag(role, 'AwsSolutions-IAM5',
-      'The deployment syncs the whole console build: every key of this one bucket (put and delete stale files). The log group ARN ends in :* as CloudWatch Logs requires.');
+    acknowledgeNag(role, `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(this.bucket.node.defaultChild as CfnBucket)}.Arn>/*]`,
+      'The deployment syncs the whole console build: every key of this one bucket (put new files, delete stale ones).');
 
     const deployment = new BucketDeployment(this, 'Deployment', {
       sources: sources.map(bound),
@@ -164,7 +170,12 @@ export class ConsoleSite extends Construct {
       // Stack deletion empties the bucket (it is DESTROY: the build is redeployable).
       retainOnDelete: false,
     });
-    acknowledgeNag(deployment, 'AwsSolutions-L1', 'The runtime of the BucketDeployment handler is chosen by aws-cdk-lib and moves with its releases.');
+    // The handler is a singleton at stack level (aws-cdk-lib picks its Python runtime): found by its role.
+    for (const child of stack.node.children) {
+      if (child instanceof LambdaFunction && child.role === fixedRole) {
+        acknowledgeNag(child, 'AwsSolutions-L1', 'The runtime of the BucketDeployment handler is chosen by aws-cdk-lib and moves with its releases.');
+      }
+    }
     return deployment;
   }
 }

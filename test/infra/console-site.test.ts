@@ -29,8 +29,8 @@ function metaEnv(template: Template): Record<string, string> {
 describe('ConsoleSite in the stack (Cognito)', () => {
   const { stack, template } = synthStack({}, { env: { account: ENV.account, region: ENV.region } });
   const resolver = new TemplateResolver(template.toJSON() as any, ENV);
-  const bucketId = logicalIdOf(stack.console.bucket);
-  const distributionId = logicalIdOf(stack.console.distribution);
+  const bucketId = logicalIdOf(stack.console!.bucket);
+  const distributionId = logicalIdOf(stack.console!.distribution);
   const distributionArn = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudfront::', { Ref: 'AWS::AccountId' }, ':distribution/', { Ref: distributionId }]] };
 
   it('the bucket is private: all public access blocked, encrypted, owner-enforced, no website hosting', () => {
@@ -64,7 +64,7 @@ describe('ConsoleSite in the stack (Cognito)', () => {
       DistributionConfig: {
         Origins: [{ DomainName: { 'Fn::GetAtt': [bucketId, 'RegionalDomainName'] }, OriginAccessControlId: { 'Fn::GetAtt': [oacId, 'Id'] }, S3OriginConfig: { OriginAccessIdentity: '' }, Id: Match.anyValue() }],
         DefaultRootObject: 'index.html',
-        DefaultCacheBehavior: { ViewerProtocolPolicy: 'redirect-to-https', AllowedMethods: ['GET', 'HEAD'], ResponseHeadersPolicyId: { Ref: logicalIdOf(stack.console.headers) } },
+        DefaultCacheBehavior: { ViewerProtocolPolicy: 'redirect-to-https', AllowedMethods: ['GET', 'HEAD'], ResponseHeadersPolicyId: { Ref: logicalIdOf(stack.console!.headers) } },
         CustomErrorResponses: [403, 404].map((ErrorCode) => ({ ErrorCode, ResponseCode: 200, ResponsePagePath: '/index.html', ErrorCachingMinTTL: 0 })),
       },
     });
@@ -128,7 +128,7 @@ describe('ConsoleSite in the stack (Cognito)', () => {
       Prune: true,
       SourceMarkers: [{}, Match.objectLike({})],
     });
-    const policy = Object.values(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: logicalIdOf(stack.console.deployment.handlerRole) }] } }));
+    const policy = Object.values(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: logicalIdOf(stack.console!.deployment.handlerRole) }] } }));
     expect(policy).toHaveLength(1);
     const statements = resolver.resolve((policy[0] as any).Properties.PolicyDocument.Statement);
     const assets = `arn:aws:s3:::cdk-hnb659fds-assets-${ENV.account}-${ENV.region}/`;
@@ -139,7 +139,7 @@ describe('ConsoleSite in the stack (Cognito)', () => {
       { Effect: 'Allow', Action: ['cloudfront:CreateInvalidation', 'cloudfront:GetInvalidation'], Resource: `arn:aws:cloudfront::${ENV.account}:distribution/${distributionId}` },
       { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: expect.stringMatching(/^arn:aws:logs:eu-west-1:123456789012:log-group:ConsoleDeploymentLogs[0-9A-F]+:\*$/) },
     ]);
-    expect(template.toJSON().Resources[logicalIdOf(stack.console.deployment.handlerRole)].Properties.ManagedPolicyArns).toBeUndefined();
+    expect(template.toJSON().Resources[logicalIdOf(stack.console!.deployment.handlerRole)].Properties.ManagedPolicyArns).toBeUndefined();
   });
 
   it('the HTTP API answers the console\'s CORS preflight (bearer tokens, no cookies)', () => {
@@ -158,12 +158,29 @@ describe('ConsoleSite with an external OIDC issuer', () => {
 
   it('the console signs in with the named client, endpoints left to discovery; the issuer (and extra origins) in connect-src', () => {
     expect(authConfigFromEnv(metaEnv(template))?.console).toEqual({
-      clientId: 'console-app', scopes: ['openid', 'profile', 'email'], redirectUri: `https://${logicalIdOf(stack.console.distribution)}.DomainName`,
+      clientId: 'console-app', scopes: ['openid', 'profile', 'email'], redirectUri: `https://${logicalIdOf(stack.console!.distribution)}.DomainName`,
     });
     const [, policy] = the(template, 'AWS::CloudFront::ResponseHeadersPolicy');
     const csp: string = new TemplateResolver(template.toJSON() as any, ENV).resolve(policy.Properties.ResponseHeadersPolicyConfig.SecurityHeadersConfig.ContentSecurityPolicy.ContentSecurityPolicy);
     expect(csp).toContain(`connect-src 'self' ${logicalIdOf(stack.api.httpApi)}.ApiEndpoint https://login.example.com https://tokens.example.net;`);
     template.resourceCountIs('AWS::Cognito::UserPoolClient', 0);
+  });
+});
+
+describe('where the stack has no console', () => {
+  it.each([
+    ['console: false', {}, { console: false as const }],
+    ['a GovCloud region (no CloudFront)', {}, { env: { account: ENV.account, region: 'us-gov-west-1' } }],
+  ])('%s: no bucket, no distribution, no console client, no ConsoleUrl; the CLI sign-in unchanged', (_name, context, props) => {
+    const { stack, template } = synthStack(context, props);
+    expect(stack.console).toBeUndefined();
+    template.resourceCountIs('AWS::CloudFront::Distribution', 0);
+    template.resourceCountIs('Custom::CDKBucketDeployment', 0);
+    template.resourceCountIs('AWS::Cognito::UserPoolClient', 1);
+    expect(template.toJSON().Outputs.ConsoleUrl).toBeUndefined();
+    const env = metaEnv(template);
+    expect(env.EDGEFLEET_AUTH_CONSOLE).toBeUndefined();
+    expect(env.EDGEFLEET_AUTH_CLIENT_ID).toBeDefined();
   });
 });
 

@@ -115,8 +115,8 @@ export class ConsoleSite extends Construct {
       errorResponses: [403, 404].map((httpStatus) => ({ httpStatus, responseHttpStatus: 200, responsePagePath: '/index.html', ttl: Duration.seconds(0) })),
       httpVersion: HttpVersion.HTTP2_AND_3,
       priceClass: props.priceClass ?? PriceClass.PRICE_CLASS_100,
-      minimumProtocolVersion: SecurityPolicyProtocol.TLS_V1_2_2021,
-      ...(props.domain ? { domainNames: [...props.domain.names], certificate: props.domain.certificate } : {}),
+      // TLS 1.2+ needs a certificate of your own: the *.cloudfront.net one's policy is CloudFront's.
+      ...(props.domain ? { domainNames: [...props.domain.names], certificate: props.domain.certificate, minimumProtocolVersion: SecurityPolicyProtocol.TLS_V1_2_2021 } : {}),
     });
     acknowledgeNag(this.distribution, 'AwsSolutions-CFR1', 'Operators sign in from wherever their fleet is; the API refuses anyone without a token.');
     acknowledgeNag(this.distribution, 'AwsSolutions-CFR2', 'A static build with no server-side logic; the API behind it has its own throttles. Attach a WAF web ACL per deployment if wanted.');

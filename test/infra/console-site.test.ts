@@ -5,6 +5,7 @@
  */
 import { App, Stack } from 'aws-cdk-lib';
 import { Capture, Match, Template } from 'aws-cdk-lib/assertions';
+import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import { authConfigFromEnv } from '../../lambdas/contracts/auth-config.js';
 import { consoleCsp, consoleSecurityHeaders } from '../../lib/console-headers.js';
 import { ConsoleSite } from '../../lib/constructs/console-site.js';
@@ -200,6 +201,16 @@ describe('ConsoleSite on its own', () => {
   it.each([['http://plain.example.com'], ['https://x.example.com/path'], ["'unsafe-inline'"]])('refuses connectSrc %s', (src) => {
     const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'S');
     expect(() => new ConsoleSite(stack, 'C', { apiUrl: 'https://api.example.com', connectSrc: [src] })).toThrow(/connectSrc entries must be https origins/);
+  });
+
+  it('with a custom domain and certificate, viewers need TLS 1.2 or newer (SNI)', () => {
+    const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'S', { env: { account: ENV.account, region: 'us-east-1' } });
+    const certificate = Certificate.fromCertificateArn(stack, 'Cert', 'arn:aws:acm:us-east-1:123456789012:certificate/abc');
+    const site = new ConsoleSite(stack, 'C', { apiUrl: 'https://api.example.com', domain: { names: ['console.example.com'], certificate } });
+    expect(site.url).toBe('https://console.example.com');
+    Template.fromStack(stack).hasResourceProperties('AWS::CloudFront::Distribution', {
+      DistributionConfig: { Aliases: ['console.example.com'], ViewerCertificate: { AcmCertificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/abc', MinimumProtocolVersion: 'TLSv1.2_2021', SslSupportMethod: 'sni-only' } },
+    });
   });
 
   it('allows the API origin (not its path) in connect-src', () => {

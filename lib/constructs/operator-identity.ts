@@ -1,6 +1,6 @@
 import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import {
-  AccountRecovery, CfnManagedLoginBranding, FeaturePlan, ManagedLoginVersion, Mfa, OAuthScope, UserPool,
+  AccountRecovery, CfnManagedLoginBranding, CfnUserPoolClient, FeaturePlan, ManagedLoginVersion, Mfa, OAuthScope, UserPool,
   UserPoolClient, UserPoolClientIdentityProvider, UserPoolDomain, UserPoolGroup,
 } from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
@@ -152,7 +152,6 @@ export class OperatorIdentity extends Construct {
     if (this.consoleClient) throw new Error('OperatorIdentity: the console client exists already (addConsoleClient is called once)');
     this.consoleClient = this.userPool.addClient('ConsoleClient', {
       generateSecret: false,
-      authFlows: {},
       oAuth: {
         flows: { authorizationCodeGrant: true },
         scopes: [OAuthScope.OPENID, OAuthScope.EMAIL, OAuthScope.PROFILE],
@@ -166,6 +165,9 @@ export class OperatorIdentity extends Construct {
       idTokenValidity: Duration.hours(1),
       refreshTokenValidity: Duration.hours(12),
     });
+    // No password, SRP or custom flows of its own (Cognito's default without a list): the browser
+    // only goes through managed login, and refreshes.
+    (this.consoleClient.node.defaultChild as CfnUserPoolClient).explicitAuthFlows = ['ALLOW_REFRESH_TOKEN_AUTH'];
     new CfnManagedLoginBranding(this, 'ConsoleLoginBranding', {
       userPoolId: this.userPool.userPoolId,
       clientId: this.consoleClient.userPoolClientId,

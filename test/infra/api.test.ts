@@ -39,7 +39,8 @@ describe('EdgeFleetApi (default: Cognito issuer)', () => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
       AuthorizerType: 'JWT',
       IdentitySource: ['$request.header.Authorization'],
-      JwtConfiguration: { Audience: [{ Ref: logicalIdOf(stack.api.identity!.client) }], Issuer: issuer },
+      // The CLI's client and the web console's (lib/constructs/console-site.ts).
+      JwtConfiguration: { Audience: [{ Ref: logicalIdOf(stack.api.identity!.client) }, { Ref: logicalIdOf(stack.api.identity!.consoleClient!) }], Issuer: issuer },
     });
     expect(issuer.asObject()).toEqual({
       'Fn::Join': ['', ['https://cognito-idp.', { Ref: 'AWS::Region' }, '.amazonaws.com/', { Ref: logicalIdOf(stack.api.identity!.userPool) }]],
@@ -54,11 +55,13 @@ describe('EdgeFleetApi (default: Cognito issuer)', () => {
       EnabledMfas: ['SOFTWARE_TOKEN_MFA'],
       Policies: { PasswordPolicy: Match.objectLike({ MinimumLength: 12, RequireSymbols: true }) },
     });
-    template.resourceCountIs('AWS::Cognito::UserPoolClient', 1);
+    // The CLI's (SRP for SDKs) and the web console's (managed login only).
+    template.resourceCountIs('AWS::Cognito::UserPoolClient', 2);
     template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
       GenerateSecret: false,
       ExplicitAuthFlows: Match.arrayWith(['ALLOW_USER_SRP_AUTH']),
     });
+    template.hasResourceProperties('AWS::Cognito::UserPoolClient', { GenerateSecret: false, ExplicitAuthFlows: ['ALLOW_REFRESH_TOKEN_AUTH'], AllowedOAuthFlows: ['code'] });
     for (const role of ['admin', 'operator', 'viewer']) {
       template.hasResourceProperties('AWS::Cognito::UserPoolGroup', { GroupName: `default:${role}` });
     }

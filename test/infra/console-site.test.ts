@@ -101,6 +101,7 @@ describe('ConsoleSite in the stack (Cognito)', () => {
       LogoutURLs: [url],
       AllowedOAuthScopes: ['openid', 'email', 'profile'],
       SupportedIdentityProviders: ['COGNITO'],
+      ExplicitAuthFlows: ['ALLOW_REFRESH_TOKEN_AUTH'],
     });
     const client = logicalIdOf(stack.api.identity!.consoleClient!);
     // Managed login shows its page to the console client too, and the API accepts its tokens.

@@ -11,6 +11,8 @@
  * approved with its certificate, and online) is checked once they all are, and decides the
  * failures. The DynamoDB calls per host during the storm are listed by command.
  * `--rate` turns on registration admission at that many per second (default: off, as locally).
+ * `--function-concurrency` sets the local bound on each function's concurrent invocations
+ * (default: the runtime's, 16).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,13 +20,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startProcessFleet, startSimulatedAgents, type ProcessFleet, type SimulatedFleet } from '../simulator/index.js';
-import { startLocal } from '../local/runtime.js';
+import { DEFAULT_FUNCTION_CONCURRENCY, startLocal } from '../local/runtime.js';
 import { firstSeenTracker } from '../simulator/first-seen.js';
 
 const { values } = parseArgs({
   options: {
     hosts: { type: 'string', default: '200' }, procs: { type: 'string', default: '1' }, idle: { type: 'string', default: '60' },
-    timeout: { type: 'string', default: '900' }, rate: { type: 'string' }, 'log-level': { type: 'string', default: 'CRITICAL' },
+    timeout: { type: 'string', default: '900' }, rate: { type: 'string' }, 'function-concurrency': { type: 'string' }, 'log-level': { type: 'string', default: 'CRITICAL' },
   },
 });
 const count = Number(values.hosts);
@@ -32,9 +34,10 @@ const procs = Number(values.procs);
 const idleSeconds = Number(values.idle);
 const timeoutMs = Number(values.timeout) * 1000;
 const rate = values.rate === undefined ? undefined : Number(values.rate);
+const functionConcurrency = values['function-concurrency'] === undefined ? undefined : Number(values['function-concurrency']);
 
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'edgefleet-bench-fleet-'));
-const rt = await startLocal({ port: 0, mqttPort: 0, dataDir, inMemory: true, logLevel: values['log-level'], ...(rate ? { registerAdmissionPerSecond: rate } : {}) });
+const rt = await startLocal({ port: 0, mqttPort: 0, dataDir, inMemory: true, logLevel: values['log-level'], ...(rate ? { registerAdmissionPerSecond: rate } : {}), ...(functionConcurrency ? { functionConcurrency } : {}) });
 let writes = 0;
 // Every DynamoDB call during the storm, by command (the observer's own listing excluded): the control plane's work per registration.
 const calls = new Map<string, number>();
@@ -123,6 +126,7 @@ try {
     hosts: count,
     procs,
     admissionPerSecond: rate ?? 'off',
+    functionConcurrency: functionConcurrency ?? DEFAULT_FUNCTION_CONCURRENCY,
     online: view.online,
     approved: view.approved,
     failures: count - Math.min(view.online, view.approved) + gaveUp,

@@ -143,9 +143,9 @@ export function registerImages(program: Command, rt: CliRuntime): void {
   images
     .command('build-context')
     .description('write an EdgeForge-style image build context: a Dockerfile FROM the Kairos provider image with the agent baked in, plus build and ISO commands')
-    .requiredOption('--os <pack>', 'OS pack of the compatibility matrix (ubuntu, opensuse, rocky, debian)')
+    .requiredOption('--os <pack>', 'OS pack of the compatibility matrix, e.g. ubuntu (a systemd OS: the agent runs as a systemd service)')
     .requiredOption('--os-version <release>', 'OS release, e.g. 24.04')
-    .requiredOption('--k8s <distribution>', 'Kubernetes distribution (k3s, rke2, kubeadm)')
+    .requiredOption('--k8s <distribution>', 'Kubernetes distribution of the compatibility matrix, e.g. k3s')
     .requiredOption('--k8s-version <version>', 'Kubernetes version, e.g. 1.31.2 (or 1.31.2+k3s2 for another release build)')
     .requiredOption('--out <dir>', 'directory to write the context into (new or empty)')
     .addOption(new Option('--arch <arch>', 'image architecture').choices(['amd64', 'arm64']).default('amd64'))

@@ -126,14 +126,15 @@ function writeContext(s: Session, o: Opts): void {
     s.out.json({ dir: out, baseImage: ctx.baseImage, image: ctx.image, agentVersion: agent.version, files: written });
     return;
   }
-  s.out.line(`Wrote the build context for ${ctx.image} to ${o.out}:`);
+  const shown = o.out.replace(/(.)\/+$/, '$1');
+  s.out.line(`Wrote the build context for ${ctx.image} to ${shown}:`);
   for (const f of written) s.out.line(`  ${f}`);
   s.out.line(`Base image: ${ctx.baseImage}`);
   s.out.line('');
   s.out.line('Next:');
-  s.out.line(`  cd ${o.out} && ./build.sh         # docker build -t ${ctx.image} .`);
+  s.out.line(`  cd ${shown} && ./build.sh         # docker build -t ${ctx.image} .`);
   s.out.line(`  ./build.sh push                   # push it (tag it for your registry with --registry)`);
-  s.out.line(`  ./build.sh iso                    # installer ISO into ${o.out}/build/ with AuroraBoot`);
+  s.out.line(`  ./build.sh iso                    # installer ISO into ${shown}/build/ with AuroraBoot`);
   s.out.line(`  edgefleet user-data --site <site> --agent-install baked --out user-data.yaml`);
   s.out.line(`  use image ${ctx.image} in the os layer of a cluster profile (README.md in the context shows the layers)`);
 }

@@ -22,6 +22,7 @@ import { parseArgs } from 'node:util';
 import { startProcessFleet, startSimulatedAgents, type ProcessFleet, type SimulatedFleet } from '../simulator/index.js';
 import { DEFAULT_FUNCTION_CONCURRENCY, startLocal } from '../local/runtime.js';
 import { firstSeenTracker } from '../simulator/first-seen.js';
+import { kindOf } from './capacity.js';
 
 const { values } = parseArgs({
   options: {
@@ -41,10 +42,16 @@ const rt = await startLocal({ port: 0, mqttPort: 0, dataDir, inMemory: true, log
 let writes = 0;
 // Every DynamoDB call during the storm, by command (the observer's own listing excluded): the control plane's work per registration.
 const calls = new Map<string, number>();
+// The same calls by what they are about (key prefixes, index): where the per-host calls go.
+const callsByKind = new Map<string, number>();
 const observer = new AsyncLocalStorage<true>();
 rt.dynamo.middlewareStack.add((next, context) => async (args) => {
   if (/Put|Update|Delete|Write/.test(context.commandName ?? '')) writes++;
-  if (observer.getStore() !== true) calls.set(context.commandName ?? '?', (calls.get(context.commandName ?? '?') ?? 0) + 1);
+  if (observer.getStore() !== true) {
+    calls.set(context.commandName ?? '?', (calls.get(context.commandName ?? '?') ?? 0) + 1);
+    const kind = kindOf(context.commandName ?? '?', args.input as Record<string, unknown>);
+    callsByKind.set(kind, (callsByKind.get(kind) ?? 0) + 1);
+  }
   return next(args);
 }, { step: 'initialize', name: 'benchWrites' });
 const answers = new Map<number, number>();
@@ -92,7 +99,9 @@ try {
   while (progress().onlineAt.length < count && Date.now() - started < timeoutMs) await new Promise((r) => setTimeout(r, 250));
   const { registeredAt, onlineAt } = progress();
   const lastRegistered = registeredAt.length ? Math.max(...registeredAt) - started : NaN;
-  const stormCalls = Object.fromEntries([...calls].sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, +(v / count).toFixed(2)]));
+  const perHost = (m: Map<string, number>) => Object.fromEntries([...m].sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, +(v / count).toFixed(2)]));
+  const stormCalls = perHost(calls);
+  const stormCallsByKind = perHost(callsByKind);
   // Then the control plane's view (the truth): every host approved, with its certificate, and online.
   const controlPlane = async () => observer.run(true, async () => {
     let approved = 0;
@@ -147,8 +156,8 @@ try {
   const outDir = path.join(path.dirname(new URL(import.meta.url).pathname), 'results');
   mkdirSync(outDir, { recursive: true });
   const file = path.join(outDir, `fleet-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  console.log('DynamoDB calls per host while they registered and came online:', stormCalls);
-  writeFileSync(file, JSON.stringify({ when: new Date().toISOString(), node: process.version, cpus: os.cpus().length, row, dynamoCallsPerHost: stormCalls }, null, 2));
+  console.log('DynamoDB calls per host while they registered and came online:', stormCalls, stormCallsByKind);
+  writeFileSync(file, JSON.stringify({ when: new Date().toISOString(), node: process.version, cpus: os.cpus().length, row, dynamoCallsPerHost: stormCalls, dynamoCallsPerHostByKind: stormCallsByKind }, null, 2));
   console.log(`results written to ${path.relative(process.cwd(), file)}`);
 } finally {
   await split?.stop();

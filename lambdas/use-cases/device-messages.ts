@@ -12,6 +12,7 @@ import type { PackStatus } from '../domain/packs.js';
 import { recordClusterPacks } from './record-cluster-packs.js';
 import { refreshClusterHealth, refreshHostHealth } from './refresh-health.js';
 import { withUploadForm } from './diagnostics-upload.js';
+import { agentVersionReported } from './agent-update-progress.js';
 
 /** Re-exported: importers know it from here. */
 export type { DeviceDeps } from './device-deps.js';
@@ -78,6 +79,8 @@ export interface StatusReport {
 export async function recordStatus(deps: DeviceDeps, hostId: string, report: StatusReport): Promise<StatusDecision> {
   const decision = await recordHostStatus(deps, hostId, report);
   if (decision.store) await healthAfterWrite(deps, hostId);
+  // An agent update waiting for this host to report its new version ends when it does.
+  if (decision.store && typeof report.agentVersion === 'string') await agentVersionReported({ clock: deps.clock, operations: deps.agentUpdates }, hostId, report.agentVersion);
   // Whatever the host's own decision: a redelivered report whose cluster write failed the first
   // time still reaches the cluster (the decision there is change-only and never older over newer).
   if (report.packs) {
@@ -180,7 +183,7 @@ export function storedSent(c: CommandRecord, now: Date): CommandRecord {
  * when the device asks for pending commands on its next (re)connect.
  */
 export async function issueCommand(
-  deps: CommandDeps, hostId: string, command: Pick<CommandRecord, 'commandId' | 'type' | 'params' | 'deadline'>,
+  deps: CommandDeps, hostId: string, command: Pick<CommandRecord, 'commandId' | 'type' | 'params' | 'deadline'> & Partial<Pick<CommandRecord, 'operationId'>>,
 ): Promise<{ created: boolean; published: boolean }> {
   const now = deps.clock.now();
   const record = storedSent({ ...command, hostId, state: 'queued', version: 1, createdAt: now.toISOString(), updatedAt: now.toISOString() }, now);

@@ -17,7 +17,7 @@ const sameOperation: Same<Operation, OperationRecord> = true;
 const sameHostStatus: Same<HostProgressStatus, HostProgress['status']> = true;
 type Member<K extends OperationType> = [Extract<Operation, { type: K }>, Extract<OperationRecord, { type: K }>];
 const sameMembers: { [K in OperationType]: Same<Member<K>[0], Member<K>[1]> } = {
-  'create-cluster': true, 'scale-out': true, 'scale-in': true, reconfigure: true, 'delete-cluster': true, 'upgrade-cluster': true,
+  'create-cluster': true, 'scale-out': true, 'scale-in': true, reconfigure: true, 'delete-cluster': true, 'upgrade-cluster': true, 'agent-update': true,
 };
 
 const T0 = '2026-11-24T10:00:00.000Z';

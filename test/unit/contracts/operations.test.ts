@@ -35,10 +35,10 @@ describe('operation contract', () => {
     expect([sameOperation, sameHostStatus, ...Object.values(sameMembers)].every(Boolean)).toBe(true);
   });
 
-  it('has one member per workflow kind, and every kind is one', () => {
+  it('has one member per workflow kind, plus the per-host kinds that run no workflow (agent-update)', () => {
     const members = operationRecord.options.map((o) => o.shape.type.value).sort();
-    expect(members).toEqual([...workflowKind.options].sort());
-    expect(members).toEqual([...WORKFLOW_KINDS].sort());
+    expect(members).toEqual([...workflowKind.options, 'agent-update'].sort());
+    expect(members).toEqual([...WORKFLOW_KINDS, 'agent-update'].sort());
   });
 
   it.each<[string, Record<string, unknown>]>([

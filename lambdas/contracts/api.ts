@@ -104,6 +104,10 @@ export const rejectHostBody = z.strictObject({
   reason: safeText(500).optional(),
 });
 /** POST /v1/hosts/{hostId}/decommission: revoke the certificate, delete the IoT thing, keep the record. */
+/** POST /v1/hosts/{hostId}/agent-update: the agent version to move the host to (the published manifest's). */
+export const agentUpdateBody = z.strictObject({
+  version: z.string().min(1).max(32).regex(/^\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$/, 'an agent version like 0.2.0 (GET /v1/agent/manifest says the published one)'),
+});
 export const decommissionHostBody = z.strictObject({
   version: resourceVersion.optional(),
   reason: safeText(500).optional(),

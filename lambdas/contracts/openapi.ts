@@ -43,6 +43,10 @@ export const ROUTE_DOCS: Readonly<Record<string, Doc>> = {
   'DELETE /v1/hosts/{hostId}': { summary: 'Delete a host, or decommission an approved one', response: api.host },
   'POST /v1/hosts/{hostId}/approve': { summary: 'Approve a pending host', body: api.approveHostBody, response: api.host },
   'POST /v1/hosts/{hostId}/reject': { summary: 'Reject a pending host', body: api.rejectHostBody, response: api.host },
+  'POST /v1/hosts/{hostId}/agent-update': {
+    summary: "Move a host's agent to the published version (operator): 202 with the agent-update operation; it ends succeeded when the host reports the new version, failed with the reason (refused download, fell back to the previous version and why, deadline passed)",
+    body: api.agentUpdateBody, response: api.operation, status: 202,
+  },
   'POST /v1/hosts/{hostId}/decommission': { summary: 'Decommission a host: revoke its certificate and delete its IoT thing (the record stays until DELETE)', body: api.decommissionHostBody, response: api.host },
   'POST /v1/hosts/{hostId}/tunnels': { summary: 'Open a remote-shell tunnel (AWS IoT Secure Tunneling) to a host; needs hosts:troubleshoot; the source access token is returned once (202 without it while the project requires approval)', body: tunnels.openTunnelBody, response: tunnels.openedTunnel, status: 201 },
   'GET /v1/hosts/{hostId}/tunnels': { summary: "A host's tunnels, newest first (an expired one shows closed: expired)", query: tunnels.listTunnelsQuery, response: tunnels.tunnelList },

@@ -159,6 +159,10 @@ export interface OperationRepository {
   setHost(id: string, hostId: string, progress: HostProgress, commandHostId?: string): Promise<void>;
   /** Operations that are queued, running or paused (any project), oldest first, up to `limit`. */
   listOpen(limit: number): Promise<OperationRecord[]>;
+  /** Records an operation that belongs to no cluster (a host's agent update); false if the id exists. */
+  create(op: OperationRecord): Promise<boolean>;
+  /** The newest operations on `target` (any project), up to `limit`: a device message finds its host's operations. */
+  listForTarget(target: { type: string; id: string }, limit: number): Promise<OperationRecord[]>;
 }
 
 export interface AuditFilter {

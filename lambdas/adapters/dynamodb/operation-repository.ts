@@ -238,6 +238,30 @@ export class DynamoOperationRepository implements OperationRepository {
     return out.Items?.[0];
   }
 
+  async create(op: OperationRecord): Promise<boolean> {
+    try {
+      await this.db.send(new TransactWriteCommand({
+        TransactItems: operationItems(op).map((Item) => ({ Put: { TableName: this.table, Item, ConditionExpression: 'attribute_not_exists(pk)' } })),
+      }));
+      return true;
+    } catch (e) {
+      if (isConditionFailure(e) || isCancelledByCondition(e)) return false;
+      return mapDynamoError(e, `recording operation ${op.id}`);
+    }
+  }
+
+  async listForTarget(target: { type: string; id: string }, limit: number): Promise<OperationRecord[]> {
+    if (limit <= 0) return [];
+    const index = STATE_TABLE.bySecondary;
+    const out = await this.db.send(new QueryCommand({
+      TableName: this.table, IndexName: index.name,
+      KeyConditionExpression: `${index.partitionKey} = :pk`,
+      ExpressionAttributeValues: { ':pk': keys.operationTarget(target.type, target.id) },
+      ScanIndexForward: false, Limit: limit,
+    })).catch((e) => mapDynamoError(e, `listing the operations of ${target.type} ${target.id}`));
+    return this.complete(out.Items ?? []);
+  }
+
   async listOpen(limit: number): Promise<OperationRecord[]> {
     if (limit <= 0) return [];
     // Oldest first over both indexes (an operation is in one of them), then the first `limit`.

@@ -45,6 +45,20 @@ export class MemoryOperationRepository implements OperationRepository {
     this.state.operations.set(id, { ...current, hosts: { ...current.hosts, [hostId]: withoutUndefined(progress) } });
   }
 
+  async create(op: OperationRecord): Promise<boolean> {
+    if (this.state.operations.has(op.id)) return false;
+    this.put(parseOperation(op));
+    return true;
+  }
+
+  async listForTarget(target: { type: string; id: string }, limit: number): Promise<OperationRecord[]> {
+    return [...this.state.operations.values()]
+      .filter((o) => o.target.type === target.type && o.target.id === target.id)
+      .sort((a, b) => `${b.startedAt}#${b.id}`.localeCompare(`${a.startedAt}#${a.id}`))
+      .slice(0, Math.max(0, limit))
+      .map(copy);
+  }
+
   async listOpen(limit: number): Promise<OperationRecord[]> {
     if (limit <= 0) return [];
     return [...this.state.operations.values()]

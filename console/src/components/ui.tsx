@@ -73,7 +73,7 @@ export function useLoad<T>(load: () => Promise<T>, deps: readonly unknown[], eve
 
 /** Done out of total as a labelled bar (the numbers are in the label and the text beside it). */
 export function Bar({ label, value, max }: { label: string; value: number; max: number }) {
-  return <progress className="bar" aria-label={label} value={Math.min(value, max)} max={Math.max(1, max)}>{value}/{max}</progress>;
+  return <progress className="bar" aria-label={label} value={Math.min(value, max)} max={Math.max(1, max)} />;
 }
 
 export function ago(iso: string | undefined, now = Date.now()): string {

@@ -324,7 +324,7 @@ describe('web console (Chromium, local runtime, simulated hosts)', () => {
   it('rollouts: one over the cluster shows its wave to the end; the list and the overview link to it', async () => {
     const layers = [{ type: 'os', pack: 'ubuntu', version: '24.04', image: NEW }, { type: 'k8s', pack: 'k3s', version: '1.31.2', values: 'node-label:\n  - tier=b\n' }];
     expect((await call('POST', '/v1/profiles/edge/versions', { version: '2.1.0', layers, publish: true })).status).toBe(201);
-    const ro = await call('POST', '/v1/rollouts', { name: 'tier-b', targets: { clusterIds: [clusterId] }, to: { version: '2.1.0' }, policy: { tickSeconds: 1 } });
+    const ro = await call('POST', '/v1/rollouts', { name: 'tier-b', targets: { clusterIds: [clusterId] }, to: { name: 'edge', version: '2.1.0' }, policy: { tickSeconds: 1 } });
     expect(ro.status).toBe(202);
     rolloutId = ro.body.id;
     await admin.goto(`${rt.url}/#/`);
@@ -410,7 +410,7 @@ describe('web console (Chromium, local runtime, simulated hosts)', () => {
     expect(await viewer.getByRole('button').filter({ hasNotText: 'Sign out' }).count()).toBe(0);
     await viewer.goto(`${rt.url}/#/profiles`);
     await viewer.getByRole('button', { name: 'edge' }).click();
-    await viewer.getByRole('table', { name: 'Layers of 1.0.0 and 2.0.0' }).waitFor();
+    await viewer.getByRole('table', { name: 'Layers of 2.0.0 and 2.1.0' }).waitFor(); // the two newest (2.1.0 from the rollout test)
     expect(await viewer.getByRole('textbox').count()).toBe(0);
 
     const refused = await call('POST', '/v1/hosts/late-1/approve', {}, token);

@@ -20,7 +20,7 @@ export type Preview = Omit<UpgradePreview, 'plan'> & { readonly plan?: UpgradePl
 const LIFTED_BY_ACKNOWLEDGING = new Set(['downtime-not-acknowledged', 'max-unavailable-too-high']);
 
 /** The hosts in upgrade order: control-plane nodes one at a time, then workers maxUnavailable at a time. Pure. */
-export function upgradeOrder(plan: Pick<UpgradePlan, 'controlPlane' | 'workers' | 'maxUnavailable'>): string[][] {
+export function upgradeOrder(plan: { readonly controlPlane: readonly { readonly hostId: string }[]; readonly workers: readonly { readonly hostId: string }[]; readonly maxUnavailable: number }): string[][] {
   const out = plan.controlPlane.map((n) => [n.hostId]);
   const size = Math.max(1, plan.maxUnavailable);
   for (let i = 0; i < plan.workers.length; i += size) out.push(plan.workers.slice(i, i + size).map((n) => n.hostId));

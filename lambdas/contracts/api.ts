@@ -5,7 +5,7 @@ import {
 import { inventory } from './device.js';
 import { statusMessage } from './mqtt.js';
 import { chartRef, packStatus } from './packs.js';
-import { operationRecord as operation, profileRef, upgradePlan } from './operations.js';
+import { operationRecord as operation, operationStatus, profileRef, upgradePlan, type OperationType } from './operations.js';
 
 // ---------- registration tokens ----------
 export const createTokenBody = z.strictObject({
@@ -332,6 +332,10 @@ export { operationStatus, operationRecord as operation } from './operations.js';
 export const listOperationsQuery = listQuery.extend({
   targetType: z.enum(['cluster', 'host']).optional(),
   targetId: z.string().max(64).optional(),
+  /** Only operations in this status (a filtered page may hold fewer than `limit`; follow nextCursor). */
+  status: operationStatus.optional(),
+  /** Only operations of this kind. */
+  type: z.enum(['create-cluster', 'scale-out', 'scale-in', 'reconfigure', 'delete-cluster', 'upgrade-cluster'] as const satisfies readonly OperationType[]).optional(),
 });
 
 // ---------- audit ----------

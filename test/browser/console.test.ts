@@ -347,6 +347,10 @@ describe('web console (Chromium, local runtime, simulated hosts)', () => {
   it('operations: the list shows the cluster\'s create, upgrade and scale operations and opens one', async () => {
     const requests: string[] = [];
     admin.on('request', (r) => { if (new URL(r.url()).pathname === '/v1/operations') requests.push(new URL(r.url()).search); });
+    await admin.goto(`${rt.url}/#/`);
+    await admin.getByRole('link', { name: /operations running$/ }).click();
+    await admin.waitForURL(/#\/operations\?status=running$/);
+    await admin.getByText(/^No operation running on this page/).waitFor(); // every operation has ended
     await admin.goto(`${rt.url}/#/operations`);
     await admin.getByLabel('Target type').selectOption('cluster');
     await admin.getByLabel('Target id').fill(clusterId);
@@ -358,6 +362,14 @@ describe('web console (Chromium, local runtime, simulated hosts)', () => {
     expect(types).toEqual(['upgrade-cluster', 'scale-out', 'upgrade-cluster', 'create-cluster']); // newest first: the rollout's upgrade, the scale, the upgrade, the create
     expect(requests.at(-1)).toBe(`?targetType=cluster&targetId=${encodeURIComponent(clusterId)}&limit=25`);
     await expectAccessible(admin, 'operations');
+    await admin.getByLabel('Type', { exact: true }).selectOption('scale-out');
+    await admin.getByRole('button', { name: 'Apply filters' }).click();
+    await admin.waitForURL(/type=scale-out/);
+    await eventually('only the scale-out is listed', async () => (await table.locator('tbody tr td:nth-child(2)').allTextContents()).join() === 'scale-out');
+    expect(requests.at(-1)).toBe(`?targetType=cluster&targetId=${encodeURIComponent(clusterId)}&type=scale-out&limit=25`);
+    await admin.getByLabel('Type', { exact: true }).selectOption('');
+    await admin.getByRole('button', { name: 'Apply filters' }).click();
+    await table.getByRole('cell', { name: 'create-cluster' }).waitFor();
     await table.getByRole('row').filter({ hasText: 'create-cluster' }).getByRole('link').first().click();
     await admin.waitForURL(/#\/operations\/[^/?]+$/);
     const view = await admin.locator('section.operation').evaluate((section) => ({

@@ -9103,6 +9103,8 @@ export interface paths {
                     limit?: number;
                     targetType?: "cluster" | "host";
                     targetId?: string;
+                    status?: "queued" | "running" | "succeeded" | "failed" | "cancelled" | "paused";
+                    type?: "create-cluster" | "scale-out" | "scale-in" | "reconfigure" | "delete-cluster" | "upgrade-cluster";
                 };
                 header?: {
                     "x-edgefleet-project"?: string;

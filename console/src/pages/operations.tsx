@@ -1,13 +1,13 @@
 /**
- * Operations: the project's operations, newest first, one API page (25) per view, filtered on a
- * target (what the API filters on); polled while one on the page runs, at the API's pace when it
+ * Operations: the project's operations, newest first, one API page (25) per view, filtered on
+ * status, type and target (on the server: a filtered page may hold fewer than 25); polled while one on the page runs, at the API's pace when it
  * sends Retry-After. Each opens its live per-node progress (#/operations/<id>), with pause,
  * resume and cancel where the operation takes them.
  */
 import { useState, type FormEvent } from 'react';
 import { api, mustWithRetry } from '../api/client.js';
 import { firstPage, nextPage, previousPage, type PageState } from '../logic/host-query.js';
-import { OPERATION_ENDED, TARGET_TYPES, operationFiltersFrom, operationsHref } from '../logic/list-query.js';
+import { OPERATION_ENDED, OPERATION_STATUSES, OPERATION_TYPES, TARGET_TYPES, operationFiltersFrom, operationsHref } from '../logic/list-query.js';
 import { nextPollMs } from '../logic/poll.js';
 import { Badge, ErrorBanner, Field, Pager, ago, useLoad } from '../components/ui.js';
 import { OperationProgress } from './operation.js';
@@ -29,19 +29,23 @@ export function Operations({ params }: { params: URLSearchParams }) {
   const submit = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
     const f = new FormData(e.currentTarget);
-    location.hash = operationsHref(operationFiltersFrom(new URLSearchParams({ targetType: String(f.get('targetType') ?? ''), targetId: String(f.get('targetId') ?? '').trim() })));
+    const q = new URLSearchParams();
+    for (const k of ['targetType', 'targetId', 'status', 'type']) { const v = String(f.get(k) ?? '').trim(); if (v) q.set(k, v); }
+    location.hash = operationsHref(operationFiltersFrom(q));
   };
   const items = data?.data.items ?? [];
   return (
     <>
       <h1>Operations</h1>
       <form className="filters" onSubmit={submit} aria-label="Filter operations">
+        <Field label="Status" id="o-status"><select id="o-status" name="status" defaultValue={filters.status ?? ''}><option value="">any</option>{OPERATION_STATUSES.map((s) => <option key={s}>{s}</option>)}</select></Field>
+        <Field label="Type" id="o-kind"><select id="o-kind" name="type" defaultValue={filters.type ?? ''}><option value="">any</option>{OPERATION_TYPES.map((s) => <option key={s}>{s}</option>)}</select></Field>
         <Field label="Target type" id="o-type"><select id="o-type" name="targetType" defaultValue={filters.targetType ?? ''}><option value="">any</option>{TARGET_TYPES.map((t) => <option key={t}>{t}</option>)}</select></Field>
         <Field label="Target id" id="o-id" hint="a cluster or host id; the API filters on type and id together"><input id="o-id" name="targetId" defaultValue={filters.targetId ?? ''} aria-describedby="o-id-hint" /></Field>
         <button type="submit">Apply filters</button>
       </form>
       <ErrorBanner error={error} />
-      {data && items.length === 0 ? <p>No operation{filters.targetId ? ` on ${filters.targetType} ${filters.targetId}` : ''} yet.</p> : (
+      {data && items.length === 0 ? <p>No operation{filters.status ? ` ${filters.status}` : ''}{filters.type ? ` of type ${filters.type}` : ''}{filters.targetId ? ` on ${filters.targetType} ${filters.targetId}` : ''} on this page{data.data.nextCursor ? ' (the API filters after reading: try the next page)' : ''}.</p> : (
         <div className="table-scroll">
           <table>
             <caption>{items.length} operation{items.length === 1 ? '' : 's'} on this page, newest first{data?.data.nextCursor ? ' (more on the next page)' : ''}</caption>

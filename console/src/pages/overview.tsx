@@ -6,7 +6,7 @@
 import { api, must } from '../api/client.js';
 import { hostsHref, HOST_HEALTHS, HOST_STATUSES, type HostFilters } from '../logic/host-query.js';
 import { Badge, ErrorBanner, useLoad } from '../components/ui.js';
-import { rolloutsHref } from '../logic/list-query.js';
+import { operationsHref, rolloutsHref } from '../logic/list-query.js';
 
 const LIMIT = 100;
 const count = (p: { items: unknown[]; nextCursor?: string }) => (p.nextCursor ? `${LIMIT}+` : String(p.items.length));
@@ -53,7 +53,7 @@ export function Overview() {
       <section aria-labelledby="running-ops">
         <h2 id="running-ops">Running operations</h2>
         <ul className="tiles">
-          <li className="tile"><a href="#/operations"><span className="tile-number" data-testid="running-operations">{operations.error ? '!' : operations.data ? `${running.length}${operations.data.nextCursor ? '+' : ''}` : '…'}</span><span className="tile-label">operations running or paused</span></a></li>
+          <li className="tile"><a href={operationsHref({ status: 'running' })}><span className="tile-number" data-testid="running-operations">{operations.error ? '!' : operations.data ? `${running.filter((o) => o.status === 'running').length}${operations.data.nextCursor ? '+' : ''}` : '…'}</span><span className="tile-label">operations running</span></a></li>
           <li className="tile"><a href={rolloutsHref({ status: 'running' })}><span className="tile-number" data-testid="running-rollouts">{rollouts.error ? '!' : rollouts.data ? `${rollouts.data.items.length}${rollouts.data.nextCursor ? '+' : ''}` : '…'}</span><span className="tile-label">rollouts running</span></a></li>
         </ul>
         <ErrorBanner error={operations.error} />

@@ -29,6 +29,9 @@ describe('operations and rollouts filters in the address', () => {
     ['targetType=cluster', {}],
     ['targetType=site&targetId=x', {}],
     ['targetType=cluster&targetId=a%20b', {}],
+    ['status=running&type=scale-out', { status: 'running', type: 'scale-out' }],
+    ['status=done&type=nap', {}],
+    ['targetType=host&targetId=sim-1&status=failed', { targetType: 'host', targetId: 'sim-1', status: 'failed' }],
   ])('%s', (q, want) => {
     expect(operationFiltersFrom(new URLSearchParams(q))).toEqual(want);
   });
@@ -36,6 +39,7 @@ describe('operations and rollouts filters in the address', () => {
     const href = operationsHref({ targetType: 'cluster', targetId: 'c-1' });
     expect(href).toBe('#/operations?targetType=cluster&targetId=c-1');
     expect(operationsHref({})).toBe('#/operations');
+    expect(operationsHref({ status: 'running', type: 'upgrade-cluster', targetType: 'cluster' })).toBe('#/operations?status=running&type=upgrade-cluster');
     expect(rolloutsHref(rolloutFiltersFrom(new URLSearchParams('status=running')))).toBe('#/rollouts?status=running');
     expect(rolloutFiltersFrom(new URLSearchParams('status=bogus'))).toEqual({});
   });

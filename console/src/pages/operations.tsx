@@ -37,7 +37,8 @@ export function Operations({ params }: { params: URLSearchParams }) {
   return (
     <>
       <h1>Operations</h1>
-      <form className="filters" onSubmit={submit} aria-label="Filter operations">
+      {/* Keyed on the address's filters: an uncontrolled field would keep a value the address no longer has. */}
+      <form key={key} className="filters" onSubmit={submit} aria-label="Filter operations">
         <Field label="Status" id="o-status"><select id="o-status" name="status" defaultValue={filters.status ?? ''}><option value="">any</option>{OPERATION_STATUSES.map((s) => <option key={s}>{s}</option>)}</select></Field>
         <Field label="Type" id="o-kind"><select id="o-kind" name="type" defaultValue={filters.type ?? ''}><option value="">any</option>{OPERATION_TYPES.map((s) => <option key={s}>{s}</option>)}</select></Field>
         <Field label="Target type" id="o-type"><select id="o-type" name="targetType" defaultValue={filters.targetType ?? ''}><option value="">any</option>{TARGET_TYPES.map((t) => <option key={t}>{t}</option>)}</select></Field>

@@ -26,7 +26,7 @@ export function Rollouts({ params }: { params: URLSearchParams }) {
   return (
     <>
       <h1>Rollouts</h1>
-      <form className="filters" onSubmit={submit} aria-label="Filter rollouts">
+      <form key={key} className="filters" onSubmit={submit} aria-label="Filter rollouts">
         <Field label="Status" id="r-status"><select id="r-status" name="status" defaultValue={filters.status ?? ''}><option value="">any</option>{ROLLOUT_STATUSES.map((s) => <option key={s}>{s}</option>)}</select></Field>
         <button type="submit">Apply filters</button>
       </form>

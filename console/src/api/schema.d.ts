@@ -4340,7 +4340,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Start a rolling upgrade to another version of the cluster profile (per-node plan, zero downtime for ≥ 2 nodes) */
+        /** Start a rolling upgrade to another version of the cluster profile (per-node plan, zero downtime for ≥ 2 nodes); with dryRun: true, answer 200 with the plan and start nothing */
         post: {
             parameters: {
                 query?: never;
@@ -4374,10 +4374,91 @@ export interface paths {
                         variables?: {
                             [key: string]: string | number | boolean;
                         };
+                        dryRun?: boolean;
                     };
                 };
             };
             responses: {
+                /** @description The dry run: the plan, the node order and whether the upgrade would start (nothing changed) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @constant */
+                            dryRun: true;
+                            clusterId: string;
+                            from: {
+                                name: string;
+                                version: string;
+                            };
+                            to: {
+                                name: string;
+                                version: string;
+                            };
+                            wouldStart: boolean;
+                            refusal?: {
+                                code: string;
+                                message: string;
+                            };
+                            plan?: {
+                                /** @enum {string} */
+                                behaviour: "no-op" | "reload" | "service-restart" | "reboot" | "repave";
+                                changes: {
+                                    layer: string;
+                                    /** @enum {string} */
+                                    change: "added" | "removed" | "version" | "pack" | "image" | "values";
+                                    /** @enum {string} */
+                                    behaviour: "no-op" | "reload" | "service-restart" | "reboot" | "repave";
+                                    reason: string;
+                                }[];
+                                controlPlane: {
+                                    hostId: string;
+                                    /** @enum {string} */
+                                    role: "control-plane" | "worker";
+                                    pool: string;
+                                    /** @enum {string} */
+                                    behaviour: "no-op" | "reload" | "service-restart" | "reboot" | "repave";
+                                    steps: {
+                                        /** @enum {string} */
+                                        step: "preflight" | "cordon" | "drain" | "upgrade" | "reboot" | "uncordon" | "restart" | "reload";
+                                        /** @enum {string} */
+                                        on: "node" | "peer";
+                                    }[];
+                                }[];
+                                workers: {
+                                    hostId: string;
+                                    /** @enum {string} */
+                                    role: "control-plane" | "worker";
+                                    pool: string;
+                                    /** @enum {string} */
+                                    behaviour: "no-op" | "reload" | "service-restart" | "reboot" | "repave";
+                                    steps: {
+                                        /** @enum {string} */
+                                        step: "preflight" | "cordon" | "drain" | "upgrade" | "reboot" | "uncordon" | "restart" | "reload";
+                                        /** @enum {string} */
+                                        on: "node" | "peer";
+                                    }[];
+                                }[];
+                                maxUnavailable: number;
+                                target: {
+                                    image?: string;
+                                    kairosVersion?: string;
+                                    flavor?: string;
+                                    kubeletVersion: string;
+                                };
+                                downtime: {
+                                    expected: boolean;
+                                    reason?: string;
+                                    estimatedSeconds?: number;
+                                };
+                                skippedWorkers: boolean;
+                            };
+                            order: string[][];
+                        };
+                    };
+                };
                 /** @description Success */
                 202: {
                     headers: {
@@ -9232,6 +9313,8 @@ export interface paths {
                     limit?: number;
                     targetType?: "cluster" | "host";
                     targetId?: string;
+                    status?: "queued" | "running" | "succeeded" | "failed" | "cancelled" | "paused";
+                    type?: "create-cluster" | "scale-out" | "scale-in" | "reconfigure" | "delete-cluster" | "upgrade-cluster";
                 };
                 header?: {
                     "x-edgefleet-project"?: string;

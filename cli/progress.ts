@@ -279,7 +279,12 @@ const workerId = (w: unknown): string | undefined => {
 
 /** Reads the plan out of an upgrade operation's `input` with the contract's tolerant view (parts that do not fit are left out). Pure. */
 export function upgradeView(op: Operation): UpgradeView {
-  const input = upgradeInputView.parse(op.input);
+  return upgradeInputOf(op.input);
+}
+
+/** The same view of an upgrade's input (an operation's, or a dry run's from/to/plan). Pure. */
+export function upgradeInputOf(raw: unknown): UpgradeView {
+  const input = upgradeInputView.parse(raw);
   const plan = input.plan;
   const skipped = plan?.skippedWorkers ?? false;
   return {
@@ -411,7 +416,11 @@ export function renderUpgradeFrame(op: Operation, o: FrameOptions): string[] {
 
 /** The plan as printed when an upgrade starts: behaviour and steps per node, in the order they run. */
 export function describeUpgradePlan(op: Operation): string[] {
-  const v = upgradeView(op);
+  return describePlanView(upgradeView(op));
+}
+
+/** The plan's lines from its view (an upgrade's, or a dry run's). Pure. */
+export function describePlanView(v: UpgradeView): string[] {
   const out: string[] = [];
   const mu = v.maxUnavailable ? `, workers ${v.maxUnavailable} at a time` : '';
   out.push(`Plan: ${terminalText(v.from) || '?'} → ${terminalText(v.to) || '?'}, behaviour ${terminalText(v.behaviour) || '-'}${mu}${v.onFailure ? `, on failure ${terminalText(v.onFailure)}` : ''}`);

@@ -12,6 +12,16 @@ import { collectInventory, nicAddresses, type NetworkInterfaces } from './invent
 import type { KairosExecutor, KairosState } from './kairos.js';
 import { RegistrationRefused, type Log } from './registration.js';
 import { StateStore } from './state-store.js';
+import { AgentInstallation, systemdRestart } from './agent-installation.js';
+import { AgentUpdateFeature } from './features/agent-update-feature.js';
+import { AGENT_VERSION } from './version.js';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** Where the install configuration puts the agent (lambdas/domain/agent-install.ts AGENT_INSTALL_DIR). */
+export const AGENT_DIR = '/usr/local/edgefleet/agent';
+/** The control plane's manifest signing key, written by the install configuration. */
+export const AGENT_SIGNING_KEY_FILE = '/oem/edgefleet/agent-signing.pub';
 import type { TransportFactory } from './transport.js';
 
 export type { AgentPhase, AgentState } from './features/feature.js';
@@ -38,6 +48,18 @@ export interface AgentOptions {
   readonly readyPollMs?: number;
   /** Runs the remote-shell feature's programs (useradd, userdel) behind its allow-list. Default: execFile. */
   readonly tunnelRunner?: CommandRunner;
+  /**
+   * Agent updates (features/agent-update-feature.ts). Defaults are the real host's: the agent
+   * installed under config.agentDir (/usr/local/edgefleet/agent), this build's AGENT_VERSION
+   * running, the signing key from config.signingKeyFile, and a restart through systemctl (the
+   * allow-listed runner). A simulated host supplies its own.
+   */
+  readonly agentUpdate?: {
+    readonly dir?: string;
+    readonly runningVersion?: string;
+    readonly restart?: () => Promise<void>;
+    readonly signingKeyPem?: () => Promise<string>;
+  };
 }
 
 export interface AgentHandle {
@@ -133,10 +155,15 @@ class Agent {
     const interfaces = this.options.networkInterfaces;
     const inventory = (s: KairosState) => (this.options.inventory ? this.options.inventory(s) : collectInventory(s, interfaces?.()));
     const addresses = () => nicAddresses(interfaces?.());
+    const update = this.options.agentUpdate ?? {};
+    const runningVersion = update.runningVersion ?? AGENT_VERSION;
+    const agentDir = update.dir ?? config.agentDir ?? AGENT_DIR;
+    // The version reported at registration and in every status is the one that runs.
+    const inventoryOf = async (s: KairosState) => ({ ...(await inventory(s)), agentVersion: runningVersion });
     const common = { state: this.state, log: this.log, now: this.now, sleep: this.sleep };
 
     const registration = await this.begin(new RegistrationFeature({
-      ...common, config, store: this.store, readState, inventory,
+      ...common, config, store: this.store, readState, inventory: inventoryOf,
       fetch: this.options.fetch, random: this.options.random, showPairing: this.options.showPairing,
     }));
     const identity = registration.identity;
@@ -167,16 +194,23 @@ class Agent {
     });
     const publish = (topic: string, body: unknown): Promise<void> => session.publish(topic, body);
     const status: StatusReporter = new StatusReporter({
-      ...common, hostId: this.hostId, readState, inventory, addresses, publish, readPacks: () => executor.packs(),
+      ...common, hostId: this.hostId, agentVersion: runningVersion, readState, inventory: inventoryOf, addresses, publish, readPacks: () => executor.packs(),
       ...(executor.storage ? { stateFreeMb: async () => (await executor.storage!()).stateFreeMb } : {}),
       checkIntervalMs: this.options.checkIntervalMs ?? 30_000, fullReportSeconds: config.fullReportSeconds,
       remoteAccess: config.remoteAccess,
+    });
+    const updates = new AgentUpdateFeature({
+      hostId: this.hostId, apiUrl: config.apiUrl, installation: new AgentInstallation(agentDir), runningVersion,
+      signingKeyPem: update.signingKeyPem ?? (() => readFile(config.signingKeyFile ?? AGENT_SIGNING_KEY_FILE, 'utf8')),
+      restart: update.restart ?? (() => systemdRestart(new AllowListRunner(new ExecFileRunner()), agentDir)),
+      workDir: join(config.stateDir, 'downloads'), store: this.store, publish, report: () => status.report('full'),
+      log: this.log, now: this.now, ...(this.options.fetch ? { fetch: this.options.fetch } : {}),
     });
     const commands: CommandRunnerFeature = new CommandRunnerFeature({
       ...common, hostId: this.hostId, executor, store: this.store, publish,
       report: (kind): Promise<void> => status.report(kind), reportIfChanged: (): Promise<void> => status.reportIfChanged(),
       readyTimeoutMs: this.options.readyTimeoutMs ?? 10 * 60_000, readyPollMs: this.options.readyPollMs ?? 2000,
-      troubleshoot: tunnels,
+      troubleshoot: tunnels, agentUpdate: updates,
     });
 
     // The session exists (its outbox takes results) before the runner decides the command
@@ -190,6 +224,8 @@ class Agent {
     if (this.stopped) return;
     await commands.verified;
     await this.begin(status);
+    // Online, status sent: an update this agent is the result of is committed (or its fallback reported).
+    await this.begin(updates);
     await status.finished;
   }
 }

@@ -49,6 +49,13 @@ export interface CommandContext {
   readonly readyPollMs: number;
   /** The remote-shell feature (temporary users). */
   readonly troubleshoot?: TroubleshootAccess;
+  /** The agent-update feature (features/agent-update-feature.ts). */
+  readonly agentUpdate?: AgentUpdater;
+}
+
+/** Runs an `agent-update` command (its final result comes from the agent that starts next). */
+export interface AgentUpdater {
+  run(cmd: CommandMessage, ctx: CommandContext): Promise<void>;
 }
 
 type Handler = (cmd: CommandMessage, ctx: CommandContext, abandoned: Abandoned) => Promise<void>;
@@ -293,7 +300,14 @@ const troubleshootUser: Handler = async (cmd, ctx) => {
   await ctx.result(cmd.commandId, 'succeeded', detail);
 };
 
+/** Moves the agent to a new version: verified, installed next to the running one, restarted into; the next agent says how it went. */
+const agentUpdate: Handler = async (cmd, ctx) => {
+  if (!ctx.agentUpdate) throw new Error('this agent cannot update itself (no agent-update feature)');
+  await ctx.agentUpdate.run(cmd, ctx);
+};
+
 export const HANDLERS: Readonly<Record<CommandMessage['type'], Handler>> = {
+  'agent-update': agentUpdate,
   upgrade, preflight, reboot, reset, 'apply-cloud-config': applyCloudConfig, 'kube-node': kubeNode, 'report-state': reportState, 'wait-packs': waitPacks,
   'export-kubeconfig': exportKubeconfig, 'collect-diagnostics': collectDiagnostics, 'troubleshoot-user': troubleshootUser,
 };

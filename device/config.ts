@@ -35,6 +35,10 @@ export const agentConfig = z.strictObject({
   tunnelEndpoint: z.url({ protocol: /^wss?$/ }).optional(),
   /** Where the temporary users' keys go (default DEFAULT_AUTHORIZED_KEYS_DIR; sshd: `AuthorizedKeysFile .ssh/authorized_keys /run/edgefleet/authorized-keys/%u`). */
   authorizedKeysDir: z.string().min(1).optional(),
+  /** Where the agent is installed (versions/, current, previous; device/agent-installation.ts). @default /usr/local/edgefleet/agent */
+  agentDir: z.string().min(1).optional(),
+  /** The control plane's manifest signing key (written by the install configuration). @default /oem/edgefleet/agent-signing.pub */
+  signingKeyFile: z.string().min(1).optional(),
 });
 export type AgentConfig = z.infer<typeof agentConfig>;
 

@@ -39,11 +39,11 @@ export function bootReport(s: KairosState): StatusMessage['boot'] {
 }
 
 /** The status message for a host state; a full report carries the inventory; the init node's carries its packs; every report the host's addresses. */
-export function statusReport(s: KairosState, r: { kind: 'change' | 'full'; seq: number; at: Date; inventory?: Inventory; packs?: readonly PackStatus[]; addresses?: readonly NicAddresses[]; stateFreeMb?: number }): StatusMessage {
+export function statusReport(s: KairosState, r: { kind: 'change' | 'full'; seq: number; at: Date; inventory?: Inventory; packs?: readonly PackStatus[]; addresses?: readonly NicAddresses[]; stateFreeMb?: number; agentVersion?: string }): StatusMessage {
   return {
     seq: r.seq, at: r.at.toISOString(), kind: r.kind,
     boot: bootReport(s),
-    agentVersion: AGENT_VERSION,
+    agentVersion: r.agentVersion ?? AGENT_VERSION,
     ...(s.kubernetes ? {
       kubernetes: {
         ready: s.kubernetes.ready, ...(s.kubernetes.role ? { role: s.kubernetes.role } : {}), ...(s.kubernetes.version ? { version: s.kubernetes.version } : {}),

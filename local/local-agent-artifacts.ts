@@ -4,7 +4,7 @@ import { readFile, stat } from 'node:fs/promises';
 import type http from 'node:http';
 import path from 'node:path';
 import { agentArtifactFile, agentManifest, type AgentManifest } from '../lambdas/contracts/agent-artifacts.js';
-import type { AgentSigningKey } from '../lambdas/ports/agent-artifacts.js';
+import type { AgentManifestReader, AgentSigningKey } from '../lambdas/ports/agent-artifacts.js';
 
 /**
  * The agent's artifacts on one machine (what S3 + a KMS key will do on AWS), served on the API's
@@ -28,7 +28,7 @@ function problem(res: http.ServerResponse, status: number, code: string, detail:
 }
 const httpTitle = (s: number) => ({ 404: 'Not Found', 405: 'Method Not Allowed', 500: 'Internal Server Error', 503: 'Service Unavailable' } as Record<number, string>)[s] ?? 'Error';
 
-export class LocalAgentArtifacts implements AgentSigningKey {
+export class LocalAgentArtifacts implements AgentSigningKey, AgentManifestReader {
   private readonly key: KeyObject;
   private readonly publicPem: string;
 
@@ -44,6 +44,11 @@ export class LocalAgentArtifacts implements AgentSigningKey {
 
   async publicKeyPem(): Promise<string> {
     return this.publicPem;
+  }
+
+  async publishedVersion(): Promise<string | undefined> {
+    const m = await this.manifest();
+    return 'problem' in m ? undefined : m.manifest.version;
   }
 
   /** The manifest's bytes and what they say; a missing or invalid manifest is named. */

@@ -6,6 +6,8 @@ import { SimulatedAccounts } from './simulated-accounts.js';
 import { SimulatedKairos, type SimulatedKairosOptions } from './simulated-kairos.js';
 import { SimulatedKubernetes, type SimulatedKubernetesOptions } from './simulated-kubernetes.js';
 import type { TransportFactory } from '../device/transport.js';
+import { AGENT_VERSION } from '../device/version.js';
+import { installedAgentVersion, restartAgentService, seedAgentInstallation } from './simulated-agent-service.js';
 
 export interface SimulatedFleetOptions {
   readonly apiUrl: string;
@@ -39,6 +41,8 @@ export interface SimulatedFleetOptions {
   readonly sshPort?: number;
   /** The install configuration's remote-access switch, per host. @default true */
   readonly remoteAccess?: (uid: string, n: number) => boolean;
+  /** The control plane's agent signing key (PEM) the install configuration carries. @default fetched once from <apiUrl>/v1/agent/public-key.pem */
+  readonly agentSigningKeyPem?: string;
 }
 
 export interface SimulatedHost {
@@ -51,6 +55,12 @@ export interface SimulatedHost {
   readonly accounts: SimulatedAccounts;
   /** True while the agent runs (false after `stop()`). */
   readonly running: boolean;
+  /** Where the agent is installed on this host (versions/, current, previous: device/agent-installation.ts). */
+  readonly agentDir: string;
+  /** Agent versions that do not come online on this host (their executable exits at start): the guard falls back. */
+  readonly failAgentVersions: Set<string>;
+  /** Settles when the agent service restart under way (an agent update) has an agent running again. */
+  readonly serviceRestarted: Promise<void>;
   /** The host goes offline: its agent stops (the simulated disk and the agent's state stay). */
   stop(): Promise<void>;
   /** The host comes back: a new agent on the same state (no new registration). */
@@ -76,6 +86,17 @@ export function startSimulatedAgents(o: SimulatedFleetOptions): SimulatedFleet {
   const hosts: SimulatedHost[] = [];
   const kubernetes = new SimulatedKubernetes(o.kubernetes);
   const first = o.firstIndex ?? 1;
+  let fleetStopped = false;
+  let signingKey: Promise<string> | undefined;
+  const signingKeyPem = (): Promise<string> => {
+    if (o.agentSigningKeyPem) return Promise.resolve(o.agentSigningKeyPem);
+    signingKey ??= fetch(`${o.apiUrl}/v1/agent/public-key.pem`).then(async (r) => {
+      if (!r.ok) throw new Error(`the control plane's agent signing key is not available (HTTP ${r.status})`);
+      return r.text();
+    });
+    signingKey.catch(() => { signingKey = undefined; });
+    return signingKey;
+  };
   for (let n = first; n < first + o.count; n++) {
     const uid = `${prefix}-${n}`;
     const stateDir = join(o.stateDir, uid);
@@ -96,7 +117,22 @@ export function startSimulatedAgents(o: SimulatedFleetOptions): SimulatedFleet {
       onPowerOff: () => void self.host?.stop(),
     });
     const log: Log | undefined = o.log ? (level, message, fields) => o.log!(level, message, { simulated: uid, ...fields }) : undefined;
+    const agentDir = join(stateDir, 'agent');
+    seedAgentInstallation(agentDir, AGENT_VERSION);
+    const failAgentVersions = new Set<string>();
+    let serviceRestarted: Promise<void> = Promise.resolve();
     const launch = () => startAgent({
+      // The agent that runs is the one installed on the disk, and it reports that version.
+      agentUpdate: {
+        dir: agentDir, runningVersion: installedAgentVersion(agentDir), signingKeyPem,
+        restart: async () => {
+          // systemctl restart --no-block: this agent is stopped after the command handler returns.
+          setTimeout(() => {
+            serviceRestarted = restartAgentService(agentDir, { stop: () => host.stop(), start: () => host.start(), stopped: () => fleetStopped }, failAgentVersions)
+              .catch((e: unknown) => (log ?? (() => undefined))('error', `simulated agent restart failed: ${(e as Error).message}`));
+          }, 0);
+        },
+      },
       config, executor: kairos, tunnelRunner: accounts, networkInterfaces: () => kairos.networkInterfaces(), log: log ?? (() => undefined), transportFactory: o.transportFactory, checkIntervalMs: o.checkIntervalMs, readyPollMs: o.readyPollMs ?? 100,
       ...(o.readyTimeoutMs !== undefined ? { readyTimeoutMs: o.readyTimeoutMs } : {}),
       showPairing: (p) => (log ?? ((_l, m) => process.stdout.write(`${m}\n`)))('info', `${uid}: waiting for approval of host ${p.hostId}, pairing code ${p.pairingCode}`),
@@ -104,7 +140,8 @@ export function startSimulatedAgents(o: SimulatedFleetOptions): SimulatedFleet {
     let agent = launch();
     let running = true;
     const host: SimulatedHost = {
-      uid, kairos, accounts,
+      uid, kairos, accounts, agentDir, failAgentVersions,
+      get serviceRestarted() { return serviceRestarted; },
       get agent() { return agent; },
       get running() { return running; },
       async stop() {
@@ -124,6 +161,7 @@ export function startSimulatedAgents(o: SimulatedFleetOptions): SimulatedFleet {
     hosts, kubernetes,
     host: (uid) => hosts.find((h) => h.uid === uid),
     async stop() {
+      fleetStopped = true;
       for (const h of hosts) h.kairos.stop();
       await Promise.all(hosts.map((h) => h.stop()));
     },

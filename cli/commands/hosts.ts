@@ -11,6 +11,7 @@ import { registerHostsImport } from './hosts-import.js';
 import { registerHostsShell } from './hosts-shell.js';
 import { registerHostsWatch } from './hosts-watch.js';
 import { registerHostsDiagnose } from './hosts-diagnose.js';
+import { registerHostsAgentUpdate } from './hosts-agent-update.js';
 
 type Host = z.infer<typeof host>;
 
@@ -40,6 +41,7 @@ export const HOST_COLUMNS: Column<Host>[] = [
   { header: 'HEALTH', value: (h) => h.health.state, status: true },
   { header: 'ADDRESS', value: hostAddress },
   { header: 'CLUSTER', value: (h) => h.clusterId ?? h.targetClusterId },
+  { header: 'AGENT', value: (h) => h.reported?.agentVersion },
   { header: 'TAGS', value: (h) => formatTags(h.tags) },
 ];
 
@@ -163,6 +165,7 @@ export function registerHosts(program: Command, rt: CliRuntime): void {
   registerHostsImport(hosts, rt);
   registerHostsWatch(hosts, rt);
   registerHostsDiagnose(hosts, rt);
+  registerHostsAgentUpdate(hosts, rt);
   registerHostsShell(hosts, rt);
 
   addCommonOptions(addPageOptions(

@@ -15,8 +15,8 @@ import { ApiError, CliError, EXIT, UsageError, exitCodeForStatus } from '../erro
 import { collectVars, parsePositiveInt, parseProfileRef } from '../parse.js';
 import { VAR_FILE_HELP, VAR_HELP, buildVariables, type VarOpts } from '../variables.js';
 import {
-  describeOperationChange, describeUpgradePlan, diffOperation, isTerminal, outcomeExitCode, renderOutcome, renderUpgradeFrame,
-  terminalText, upgradeFollowUp, upgradeStopped, upgradeView, type Operation,
+  describeOperationChange, describePlanView, describeUpgradePlan, diffOperation, isTerminal, outcomeExitCode, renderOutcome, renderUpgradeFrame,
+  terminalText, upgradeFollowUp, upgradeInputOf, upgradeStopped, upgradeView, type Operation,
 } from '../progress.js';
 import { terminalWidth, untilInterrupted, watchView } from '../watch-view.js';
 import { INTERVAL_HELP, parseInterval, pollOperation } from './operations-watch.js';
@@ -61,6 +61,7 @@ export interface UpgradeOpts extends VarOpts {
   idempotencyKey?: string;
   watch?: boolean;
   interval?: number;
+  dryRun?: boolean;
 }
 
 /** The POST /v1/clusters/{id}/upgrades body; only what was given (the server applies the defaults). */
@@ -181,6 +182,7 @@ export function registerClusterUpgrade(clusters: Command, rt: CliRuntime): void 
       .option('--var <NAME=value>', `${VAR_HELP}; e.g. one the target version newly requires; a variable not given keeps its value`, collectVars)
       .option('--var-file <file>', VAR_FILE_HELP)
       .option('--idempotency-key <key>', IDEMPOTENCY_HELP)
+      .option('--dry-run', 'print the plan (node order, steps per node, downtime) and whether the upgrade would start; start and change nothing')
       .option('--watch', 'follow the upgrade live; exit 0 when it succeeds, 4 when it fails, is cancelled or pauses on a failure')
       .option('--interval <duration>', INTERVAL_HELP, parseInterval),
   )
@@ -192,10 +194,13 @@ go one at a time, then workers --max-unavailable at a time; each node is verifie
 (boot state active, target OS version, node Ready at the target kubelet). A refused plan says why
 (e.g. downtime needs --acknowledge-downtime or --window). With --watch: exit 0 succeeded, 4 failed,
 cancelled or paused on a failure (with the rollback upgrade id when there is one), 130 on Ctrl-C.
-${examples('edgefleet clusters upgrade c-123 --to edge-k3s@1.2.0 --watch', 'edgefleet clusters upgrade c-9 --to 1.2.0 --acknowledge-downtime', 'edgefleet clusters upgrade c-7 --to 1.2.0 --max-unavailable 2 --on-failure pause')}`,
+With --dry-run: prints the plan and whether the upgrade would start (exit 0), or why not (exit 4),
+and changes nothing.
+${examples('edgefleet clusters upgrade c-123 --to 1.2.0 --dry-run', 'edgefleet clusters upgrade c-123 --to edge-k3s@1.2.0 --watch', 'edgefleet clusters upgrade c-9 --to 1.2.0 --acknowledge-downtime', 'edgefleet clusters upgrade c-7 --to 1.2.0 --max-unavailable 2 --on-failure pause')}`,
     )
     .action(
       action<UpgradeOpts, [string]>(rt, async (s, o, id) => {
+        if (o.dryRun) return dryRun(s, id, o);
         if (o.window && o.acknowledgeDowntime) s.out.note('note: both --window and --acknowledge-downtime given; the upgrade waits for the window');
         let op: Operation;
         try {
@@ -226,6 +231,43 @@ ${examples('edgefleet clusters upgrade c-123 --to edge-k3s@1.2.0 --watch', 'edge
         await followUpgrade(s, id, op.id, { intervalMs: o.interval });
       }),
     );
+}
+
+/** The dry run's answer as the CLI reads it (the plan through the tolerant view). */
+interface PreviewAnswer {
+  readonly wouldStart?: boolean;
+  readonly refusal?: { readonly code: string; readonly message: string };
+  readonly from?: unknown;
+  readonly to?: unknown;
+  readonly plan?: unknown;
+}
+
+/** `clusters upgrade --dry-run`: the plan and whether it would start; nothing is started or recorded. */
+async function dryRun(s: Session, id: string, o: UpgradeOpts): Promise<void> {
+  let p: PreviewAnswer;
+  try {
+    p = await s.client.post<PreviewAnswer>(`/v1/clusters/${seg(id)}/upgrades`, {
+      what: `plan the upgrade of cluster "${id}" to ${target(o.to)}`,
+      body: { ...buildUpgradeBody(o), dryRun: true },
+      hints: { 404: 'check the cluster id (edgefleet clusters list) and the version (edgefleet profiles versions <name>)' },
+    });
+  } catch (err) {
+    throw (err instanceof ApiError && upgradeRefusal(id, target(o.to), err)) || err;
+  }
+  if (s.out.isJson) s.out.json(p);
+  else {
+    s.out.line(p.wouldStart ? `Dry run: the upgrade of cluster ${id} to ${target(o.to)} would start now; nothing was started.` : `Dry run: the upgrade of cluster ${id} to ${target(o.to)} would be refused; nothing was started.`);
+    if (p.refusal) {
+      s.out.line(`Refused: ${terminalText(p.refusal.message)} (code ${terminalText(p.refusal.code)})`);
+      const advice = refusalAdvice(p.refusal.code, id, target(o.to));
+      if (advice) s.out.line(`What to do: ${advice}`);
+    }
+    if (p.plan) {
+      if (p.refusal) s.out.line('Once that is lifted, it runs this plan:');
+      for (const l of describePlanView(upgradeInputOf({ from: p.from, to: p.to, onFailure: o.onFailure ?? 'rollback', plan: p.plan }))) s.out.line(l);
+    }
+  }
+  if (!p.wouldStart) s.fail(EXIT.conflict);
 }
 
 async function confirmCancel(s: Session, clusterId: string, upgradeId: string): Promise<void> {

@@ -14,6 +14,9 @@ import { ClusterPage } from './pages/cluster.js';
 import { Audit } from './pages/audit.js';
 import { Profiles } from './pages/profiles.js';
 import { Tokens } from './pages/tokens.js';
+import { OperationPage, Operations } from './pages/operations.js';
+import { Rollouts } from './pages/rollouts.js';
+import { RolloutPage } from './pages/rollout.js';
 
 const STORE = 'edgefleet.token';
 const PROJECT = 'default';
@@ -58,6 +61,10 @@ export function App({ site = {} }: { site?: SiteConfig }) {
   else if (route.page === 'approvals') page = <Approvals canOperate={can.operate} />;
   else if (route.page === 'clusters') page = <Clusters canOperate={can.operate} />;
   else if (route.page === 'cluster') page = <ClusterPage clusterId={route.clusterId} canOperate={can.operate} canAdminister={can.administer} />;
+  else if (route.page === 'operations') page = <Operations params={route.params} />;
+  else if (route.page === 'operation') page = <OperationPage operationId={route.operationId} canOperate={can.operate} />;
+  else if (route.page === 'rollouts') page = <Rollouts params={route.params} />;
+  else if (route.page === 'rollout') page = <RolloutPage rolloutId={route.rolloutId} canOperate={can.operate} />;
   else if (route.page === 'audit') page = <Audit />;
   else if (route.page === 'profiles') page = <Profiles canOperate={can.operate} />;
   else if (route.page === 'tokens') page = <Tokens canOperate={can.operate} canAdminister={can.administer} />;
@@ -76,6 +83,8 @@ export function App({ site = {} }: { site?: SiteConfig }) {
                 {link('#/hosts', 'Hosts', route.page === 'hosts' || route.page === 'host')}
                 {link('#/approvals', 'Pending approvals', route.page === 'approvals')}
                 {link('#/clusters', 'Clusters', route.page === 'clusters' || route.page === 'cluster')}
+                {link('#/operations', 'Operations', route.page === 'operations' || route.page === 'operation')}
+                {link('#/rollouts', 'Rollouts', route.page === 'rollouts' || route.page === 'rollout')}
                 {link('#/profiles', 'Profiles', route.page === 'profiles')}
                 {link('#/tokens', 'Tokens', route.page === 'tokens')}
                 {link('#/audit', 'Audit log', route.page === 'audit')}

@@ -7,7 +7,7 @@ import { InvalidParameter, type KairosExecutor } from '../kairos.js';
 import type { Log } from '../registration.js';
 import type { StateStore } from '../state-store.js';
 import type { AgentState, Feature, Publish } from './feature.js';
-import type { ResultExtra } from '../commands.js';
+import type { AgentUpdater, ResultExtra } from '../commands.js';
 
 export interface CommandRunnerOptions {
   readonly hostId: string;
@@ -28,6 +28,8 @@ export interface CommandRunnerOptions {
   readonly readyPollMs: number;
   /** The remote-shell feature, for `troubleshoot-user`. */
   readonly troubleshoot?: TroubleshootAccess;
+  /** The agent-update feature, for `agent-update`. */
+  readonly agentUpdate?: AgentUpdater;
 }
 
 class DeadlinePassed extends Error {}
@@ -104,6 +106,7 @@ export class CommandRunnerFeature implements Feature {
       readyTimeoutMs: this.o.readyTimeoutMs,
       readyPollMs: this.o.readyPollMs,
       ...(this.o.troubleshoot ? { troubleshoot: this.o.troubleshoot } : {}),
+      ...(this.o.agentUpdate ? { agentUpdate: this.o.agentUpdate } : {}),
     };
   }
 

@@ -10,6 +10,8 @@ import type { AgentState, Feature, Publish } from './feature.js';
 
 export interface StatusReporterOptions {
   readonly hostId: string;
+  /** The version of the agent that runs (default: this build's AGENT_VERSION). */
+  readonly agentVersion?: string;
   readonly readState: () => Promise<KairosState>;
   /** The packs and their states (read on the init node only, at the same cadence as the state). */
   readonly readPacks?: () => Promise<PackStatus[]>;
@@ -107,7 +109,7 @@ export class StatusReporter implements Feature {
     this.lastFingerprint = this.fingerprintOf(s, packs, addresses, freeMb);
     const seq = nextSeq(this.lastSeq, this.o.now().getTime());
     this.lastSeq = seq;
-    const msg = statusReport(s, { kind, seq, at: this.o.now(), addresses, ...(kind === 'full' ? { inventory: await this.o.inventory(s) } : {}), ...(packs ? { packs } : {}), ...(freeMb !== undefined ? { stateFreeMb: freeMb } : {}) });
+    const msg = statusReport(s, { kind, seq, at: this.o.now(), addresses, ...(kind === 'full' ? { inventory: await this.o.inventory(s) } : {}), ...(packs ? { packs } : {}), ...(freeMb !== undefined ? { stateFreeMb: freeMb } : {}), ...(this.o.agentVersion ? { agentVersion: this.o.agentVersion } : {}) });
     if (this.o.remoteAccess === false) msg.remoteAccess = false;
     if (kind === 'full') this.lastFull = this.o.now().getTime();
     this.o.state.statusSent += 1;

@@ -5,7 +5,7 @@ import {
 import { inventory } from './device.js';
 import { statusMessage } from './mqtt.js';
 import { chartRef, packStatus } from './packs.js';
-import { operationRecord as operation } from './operations.js';
+import { operationRecord as operation, operationStatus, profileRef, upgradePlan, type OperationType } from './operations.js';
 
 // ---------- registration tokens ----------
 export const createTokenBody = z.strictObject({
@@ -104,6 +104,10 @@ export const rejectHostBody = z.strictObject({
   reason: safeText(500).optional(),
 });
 /** POST /v1/hosts/{hostId}/decommission: revoke the certificate, delete the IoT thing, keep the record. */
+/** POST /v1/hosts/{hostId}/agent-update: the agent version to move the host to (the published manifest's). */
+export const agentUpdateBody = z.strictObject({
+  version: z.string().min(1).max(32).regex(/^\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$/, 'an agent version like 0.2.0 (GET /v1/agent/manifest says the published one)'),
+});
 export const decommissionHostBody = z.strictObject({
   version: resourceVersion.optional(),
   reason: safeText(500).optional(),
@@ -264,7 +268,28 @@ export const createUpgradeBody = z.strictObject({
   drainTimeoutSeconds: z.number().int().min(30).max(3600).optional(),
   /** Values of the target version's variables (e.g. one it newly requires); a variable not named keeps its value. */
   variables: variableValues.optional(),
+  /** Plan only: answer 200 with the plan (node order, per-node steps, downtime, refusal) and start, change and record nothing. */
+  dryRun: z.boolean().optional(),
 });
+
+/**
+ * The answer to an upgrade with `dryRun: true`: the plan the same request would run, and whether
+ * it would start. A refusal the operator can lift (downtime not acknowledged, maxUnavailable
+ * taking every worker out, the cluster busy) comes with the plan as it would run once lifted.
+ */
+export const upgradePreview = z.object({
+  dryRun: z.literal(true),
+  clusterId: z.string(),
+  from: profileRef,
+  to: profileRef,
+  /** Whether the same request without dryRun would start the upgrade now. */
+  wouldStart: z.boolean(),
+  refusal: z.object({ code: z.string(), message: z.string() }).optional(),
+  plan: upgradePlan.optional(),
+  /** The hosts in the order they are upgraded: control-plane nodes one by one, then worker batches of maxUnavailable. */
+  order: z.array(z.array(z.string())),
+});
+export type UpgradePreview = z.infer<typeof upgradePreview>;
 
 export const clusterHealthState = z.enum(['healthy', 'degraded', 'unreachable', 'unknown']);
 export const clusterHealth = z.object({ state: clusterHealthState, reasons: z.array(z.string()), since: isoTime.optional() });
@@ -311,6 +336,10 @@ export { operationStatus, operationRecord as operation } from './operations.js';
 export const listOperationsQuery = listQuery.extend({
   targetType: z.enum(['cluster', 'host']).optional(),
   targetId: z.string().max(64).optional(),
+  /** Only operations in this status (a filtered page may hold fewer than `limit`; follow nextCursor). */
+  status: operationStatus.optional(),
+  /** Only operations of this kind. */
+  type: z.enum(['create-cluster', 'scale-out', 'scale-in', 'reconfigure', 'delete-cluster', 'upgrade-cluster'] as const satisfies readonly OperationType[]).optional(),
 });
 
 // ---------- audit ----------

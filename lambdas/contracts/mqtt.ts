@@ -69,8 +69,25 @@ export type StatusMessage = z.infer<typeof statusMessage>;
 /** The allow-list of operations an agent will run. Anything else is refused on the device too. */
 export const commandType = z.enum([
   'upgrade', 'reboot', 'reset', 'apply-cloud-config', 'kube-node', 'preflight', 'report-state', 'wait-packs', 'export-kubeconfig', 'collect-diagnostics',
-  'troubleshoot-user',
+  'troubleshoot-user', 'agent-update',
 ]);
+
+/** An agent version as the signed manifest names it (lambdas/contracts/agent-artifacts.ts). */
+export const agentVersionString = z.string().max(32).regex(/^\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$/, 'an agent version like 0.2.0');
+
+/**
+ * Parameters of `agent-update` (device/features/agent-update-feature.ts): `version`, the agent
+ * version to move to, which must be the version of the signed manifest the control plane serves
+ * (GET /v1/agent/manifest); `commitSeconds`, how long the new agent has to come online and
+ * commit before the guard puts the previous version back (never past the command deadline).
+ * Succeeded only when the new agent runs and is online; failed with the reason otherwise
+ * (refused download, fell back to the previous version and why).
+ */
+export const agentUpdateParams = z.strictObject({
+  version: agentVersionString,
+  commitSeconds: z.number().int().min(10).max(3600),
+});
+export type AgentUpdateParams = z.infer<typeof agentUpdateParams>;
 
 /**
  * Parameters of `upgrade` (Kairos A/B): `image` (OCI reference), `version` (the Kairos version

@@ -19,6 +19,8 @@ interface Doc {
   /** A non-JSON response body: its media type (a string schema). */
   readonly text?: string;
   readonly status?: number;
+  /** Another success answer of the same route (e.g. a dry run's 200 beside the 202). */
+  readonly also?: { readonly status: number; readonly response: z.ZodType; readonly description: string };
 }
 
 /** What each route takes and returns; a test keeps this in step with the route table. */
@@ -43,6 +45,10 @@ export const ROUTE_DOCS: Readonly<Record<string, Doc>> = {
   'DELETE /v1/hosts/{hostId}': { summary: 'Delete a host, or decommission an approved one', response: api.host },
   'POST /v1/hosts/{hostId}/approve': { summary: 'Approve a pending host', body: api.approveHostBody, response: api.host },
   'POST /v1/hosts/{hostId}/reject': { summary: 'Reject a pending host', body: api.rejectHostBody, response: api.host },
+  'POST /v1/hosts/{hostId}/agent-update': {
+    summary: "Move a host's agent to the published version (operator): 202 with the agent-update operation; it ends succeeded when the host reports the new version, failed with the reason (refused download, fell back to the previous version and why, deadline passed)",
+    body: api.agentUpdateBody, response: api.operation, status: 202,
+  },
   'POST /v1/hosts/{hostId}/decommission': { summary: 'Decommission a host: revoke its certificate and delete its IoT thing (the record stays until DELETE)', body: api.decommissionHostBody, response: api.host },
   'POST /v1/hosts/{hostId}/tunnels': { summary: 'Open a remote-shell tunnel (AWS IoT Secure Tunneling) to a host; needs hosts:troubleshoot; the source access token is returned once (202 without it while the project requires approval)', body: tunnels.openTunnelBody, response: tunnels.openedTunnel, status: 201 },
   'GET /v1/hosts/{hostId}/tunnels': { summary: "A host's tunnels, newest first (an expired one shows closed: expired)", query: tunnels.listTunnelsQuery, response: tunnels.tunnelList },
@@ -71,7 +77,11 @@ export const ROUTE_DOCS: Readonly<Record<string, Doc>> = {
   'DELETE /v1/clusters/{clusterId}': { summary: 'Delete a cluster: reset every host (statereset), release the hosts, remove the cluster (follow operationId)', response: api.cluster, status: 202 },
   'POST /v1/clusters/{clusterId}/scale': { summary: 'Scale a pool out (add approved hosts) or in (drain, remove and reset hosts)', body: api.scaleClusterBody, response: api.cluster, status: 202 },
   'POST /v1/clusters/{clusterId}/reconfigure': { summary: 'Move the cluster to another profile version when every change is a restart, reload or no-op (repaves and reboots go through upgrades)', body: api.reconfigureClusterBody, response: api.cluster, status: 202 },
-  'POST /v1/clusters/{clusterId}/upgrades': { summary: 'Start a rolling upgrade to another version of the cluster profile (per-node plan, zero downtime for ≥ 2 nodes)', body: api.createUpgradeBody, response: api.operation, status: 202 },
+  'POST /v1/clusters/{clusterId}/upgrades': {
+    summary: 'Start a rolling upgrade to another version of the cluster profile (per-node plan, zero downtime for ≥ 2 nodes); with dryRun: true, answer 200 with the plan and start nothing',
+    body: api.createUpgradeBody, response: api.operation, status: 202,
+    also: { status: 200, response: api.upgradePreview, description: 'The dry run: the plan, the node order and whether the upgrade would start (nothing changed)' },
+  },
   'GET /v1/clusters/{clusterId}/upgrades/{upgradeId}': { summary: 'An upgrade: its plan and each node\'s state', response: api.operation },
   'POST /v1/clusters/{clusterId}/upgrades/{upgradeId}/pause': { summary: 'Pause an upgrade after the node in progress', response: api.operation },
   'POST /v1/clusters/{clusterId}/upgrades/{upgradeId}/resume': { summary: 'Resume a paused upgrade from each node\'s real state', response: api.operation, status: 202 },
@@ -125,6 +135,7 @@ export function buildOpenApi(version: string): Record<string, unknown> {
           ...(doc.response ? { content: { 'application/json': { schema: json(doc.response) } } } : {}),
           ...(doc.text ? { content: { [doc.text]: { schema: { type: 'string' } } } } : {}),
         },
+        ...(doc.also ? { [String(doc.also.status)]: { description: doc.also.description, content: { 'application/json': { schema: json(doc.also.response) } } } } : {}),
         default: { description: 'Problem', content: { 'application/problem+json': { schema: json(problem) } } },
       },
     };

@@ -102,6 +102,9 @@ export const upgradeInput = z.object({
   rolledBackBy: z.string().optional(),
 });
 
+/** A host's agent update (POST /v1/hosts/{hostId}/agent-update): the version asked for and the one reported before. */
+export const agentUpdateInput = z.object({ version: z.string(), from: z.string().optional(), commandId: z.string() });
+
 // ---------- the operation ----------
 
 export const operationStatus = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled', 'paused']);
@@ -138,8 +141,11 @@ export const reconfigureOperation = z.object({ ...base, type: z.literal('reconfi
 export const deleteClusterOperation = z.object({ ...base, type: z.literal('delete-cluster') });
 export const upgradeOperation = z.object({ ...base, type: z.literal('upgrade-cluster'), input: upgradeInput });
 
+/** Per host (target.type host), no workflow: it follows its one command and the host's reported agent version. */
+export const agentUpdateOperation = z.object({ ...base, type: z.literal('agent-update'), input: agentUpdateInput });
+
 export const operationRecord = z.discriminatedUnion('type', [
-  createClusterOperation, scaleOutOperation, scaleInOperation, reconfigureOperation, deleteClusterOperation, upgradeOperation,
+  createClusterOperation, scaleOutOperation, scaleInOperation, reconfigureOperation, deleteClusterOperation, upgradeOperation, agentUpdateOperation,
 ]);
 export type Operation = z.infer<typeof operationRecord>;
 export type OperationType = Operation['type'];

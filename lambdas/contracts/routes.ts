@@ -132,6 +132,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
 
   r('POST', '/v1/device/register', 'device', 'none'),
 
+  r('POST', '/v1/hosts/{hostId}/agent-update', 'hosts'),
   r('POST', '/v1/hosts/{hostId}/diagnostics', 'diagnostics'),
   r('GET', '/v1/hosts/{hostId}/diagnostics/{diagnosticsId}', 'diagnostics'),
 ];

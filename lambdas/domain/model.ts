@@ -238,13 +238,16 @@ export interface ScaleInOperation extends OperationBase { readonly type: 'scale-
 export interface ReconfigureOperation extends OperationBase { readonly type: 'reconfigure'; readonly input: ReconfigureInput }
 export interface DeleteClusterOperation extends OperationBase { readonly type: 'delete-cluster' }
 export interface UpgradeOperation extends OperationBase { readonly type: 'upgrade-cluster'; readonly input: UpgradeInput }
+/** A host's agent update: the version asked for, the one the host reported before, the command that carries it. */
+export interface AgentUpdateInput { readonly version: string; readonly from?: string; readonly commandId: string }
+export interface AgentUpdateOperation extends OperationBase { readonly type: 'agent-update'; readonly input: AgentUpdateInput }
 
 /** An operation: one member per workflow kind (`type`), each with its typed input. */
 export type OperationRecord =
-  | CreateClusterOperation | ScaleOutOperation | ScaleInOperation | ReconfigureOperation | DeleteClusterOperation | UpgradeOperation;
+  | CreateClusterOperation | ScaleOutOperation | ScaleInOperation | ReconfigureOperation | DeleteClusterOperation | UpgradeOperation | AgentUpdateOperation;
 export type OperationType = OperationRecord['type'];
 /** The input of any kind (what an update may replace). */
-export type OperationInput = ScaleOutInput | ScaleInInput | ReconfigureInput | UpgradeInput;
+export type OperationInput = ScaleOutInput | ScaleInInput | ReconfigureInput | UpgradeInput | AgentUpdateInput;
 export type OperationOf<K extends OperationType> = Extract<OperationRecord, { readonly type: K }>;
 /** A new operation's kind and input, as its use case states it. */
 export type OperationSpec = OperationRecord extends infer O ? O extends OperationRecord ? Pick<O, Extract<keyof O, 'type' | 'input'>> : never : never;

@@ -102,5 +102,7 @@ export function planPhases(op: OperationRecord, cluster: Pick<ClusterRecord, 'na
       return { ok: true, needOnline: [], joinToken: false, phases: { reset: [...cluster.controlPlane.hostIds, ...workers].filter((h) => claimed.has(h)).map((hostId) => ({ hostId, step: 'reset' })) } };
     case 'upgrade-cluster':
       return { ok: false, code: 'not-a-workflow', message: `operation ${op.id} is an upgrade, planned from its stored plan` };
+    case 'agent-update':
+      return { ok: false, code: 'not-a-workflow', message: `operation ${op.id} is a host's agent update: it follows its command, no workflow runs it` };
   }
 }

@@ -171,7 +171,11 @@ export const HTTP_AWS_CALLS: Readonly<Record<string, readonly AwsCall[]>> = {
   'edgefleet-api-tokens': [...RUNTIME_CALLS, ...tableCalls(state, HTTP_STATE_ADAPTERS), ...appendAudit, ...FINGERPRINT_KEY_CALLS],
   'edgefleet-api-user-data': [...RUNTIME_CALLS, ...tableCalls(state, HTTP_STATE_ADAPTERS, READS), ...appendAudit],
   // Create, approve, reject and decommission derive the host's health (a change is published).
-  'edgefleet-api-hosts': [...RUNTIME_CALLS, ...tableCalls(state, HTTP_STATE_ADAPTERS), ...appendAudit, ...DEPROVISION, ...FINGERPRINT_KEY_CALLS, ...HEALTH_EVENT_CALLS],
+  'edgefleet-api-hosts': [
+    ...RUNTIME_CALLS, ...tableCalls(state, HTTP_STATE_ADAPTERS), ...appendAudit, ...DEPROVISION, ...FINGERPRINT_KEY_CALLS, ...HEALTH_EVENT_CALLS,
+    // An agent update: the host's open operations (gsi2, by target), then its agent-update command.
+    indexQuery(state, 'gsi2', 'dynamodb/operation-repository'), ...COMMAND_PUBLISH_CALLS,
+  ],
   'edgefleet-api-profiles': [...RUNTIME_CALLS, ...tableCalls(state, HTTP_STATE_ADAPTERS), ...appendAudit, ...FINGERPRINT_KEY_CALLS],
   'edgefleet-api-clusters': [
     ...RUNTIME_CALLS, ...tableCalls(state, HTTP_STATE_ADAPTERS), ...appendAudit, ...FINGERPRINT_KEY_CALLS,

@@ -5,7 +5,7 @@
  * secret store): `awsRoot` the AWS ones, created lazily at cold start; `local/runtime.ts` its
  * own (DynamoDB Local, the local broker, the local CA, aws-local-stepfunctions, files).
  */
-import type { AgentSigningKey } from '../ports/agent-artifacts.js';
+import type { AgentManifestReader, AgentSigningKey } from '../ports/agent-artifacts.js';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IoTClient } from '@aws-sdk/client-iot';
 import { EventBridgePublisher } from '../adapters/events/eventbridge-publisher.js';
@@ -101,6 +101,8 @@ export interface HttpDeps extends UpgradeDeps {
   readonly admissionPerSecond?: number;
   /** The agent manifest's signing key (its public half goes into the user-data); absent on AWS in this release. */
   readonly agentSigning?: AgentSigningKey;
+  /** The published agent manifest (POST /v1/hosts/{hostId}/agent-update checks the version); absent on AWS in this release. */
+  readonly agentManifest?: AgentManifestReader;
 }
 
 /** What a runtime brings; everything else is built from the configuration. */
@@ -120,6 +122,8 @@ export interface RuntimeAdapters {
   readonly tunnelService?: TunnelService;
   /** The key that signs the agent's manifest; without it user-data with agentInstall "download" fails (503). */
   readonly agentSigning?: AgentSigningKey;
+  /** The published agent manifest; without it an agent update is refused (503). */
+  readonly agentManifest?: AgentManifestReader;
   readonly clock?: Clock;
   readonly ids?: IdGenerator;
 }
@@ -194,7 +198,7 @@ export function composeRoot(config: EdgeFleetConfig, adapters: RuntimeAdapters):
   const siteClusters: SiteClusterDeps = {
     clock, ids, tokens, hosts, profiles, clusters, operations, audit, workflows, workflowSettings: config.workflowSettings, secrets, templates, sites,
   };
-  const device: DeviceDeps = { clock, presence, status, commands, operations, publisher, hostLifecycle, secrets, workflows, clusters, diagnostics, health,
+  const device: DeviceDeps = { clock, presence, status, commands, operations, agentUpdates: operations, publisher, hostLifecycle, secrets, workflows, clusters, diagnostics, health,
     ...(config.fullReportIntervalMs ? { fullReportIntervalMs: config.fullReportIntervalMs } : {}),
     ...(adapters.bundles ? { bundles: adapters.bundles } : {}), checkSite: (hostId) => checkHostSite(siteClusters, hostId) };
   const workflow: RolloutDeps = {
@@ -222,6 +226,7 @@ export function composeRoot(config: EdgeFleetConfig, adapters: RuntimeAdapters):
     templates, sites, rollouts, siteSettings,
     ...(config.registerAdmissionPerSecond ? { admissionPerSecond: config.registerAdmissionPerSecond } : {}),
     ...(adapters.agentSigning ? { agentSigning: adapters.agentSigning } : {}),
+    ...(adapters.agentManifest ? { agentManifest: adapters.agentManifest } : {}),
   };
   const alerts: DispatchDeps = { clock, ids, alertRules, ledger, secrets, webhooks: notify.webhooks, ...(notify.sns ? { sns: notify.sns } : {}) };
   const alertSweep: AlertSweepDeps = {

@@ -8,3 +8,9 @@ export interface AgentSigningKey {
   /** The public key, PEM (SubjectPublicKeyInfo), as `openssl dgst -verify` reads it. */
   publicKeyPem(): Promise<string>;
 }
+
+/** The agent manifest the control plane publishes (GET /v1/agent/manifest). */
+export interface AgentManifestReader {
+  /** The published manifest's version; undefined when none is published. */
+  publishedVersion(): Promise<string | undefined>;
+}

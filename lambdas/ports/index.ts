@@ -141,9 +141,15 @@ export type OperationChanges = Partial<Pick<OperationRecord, 'status' | 'step' |
   readonly input?: OperationInput;
 };
 
+export interface OperationFilter {
+  readonly status?: OperationStatus;
+  readonly type?: OperationRecord['type'];
+}
+
 export interface OperationRepository {
   get(id: string): Promise<OperationRecord | undefined>;
-  list(project: string, target: { type: string; id: string } | undefined, page: PageRequest): Promise<Page<OperationRecord>>;
+  /** Newest first; `filter` keeps only operations of that status and/or type (a page may then hold fewer than `limit`). */
+  list(project: string, target: { type: string; id: string } | undefined, page: PageRequest, filter?: OperationFilter): Promise<Page<OperationRecord>>;
   /**
    * Applies `changes` (and sets updatedAt = now) if the stored status is one of `ifStatusIn`;
    * returns the updated record, or undefined when the condition failed or the operation is gone.
@@ -159,6 +165,10 @@ export interface OperationRepository {
   setHost(id: string, hostId: string, progress: HostProgress, commandHostId?: string): Promise<void>;
   /** Operations that are queued, running or paused (any project), oldest first, up to `limit`. */
   listOpen(limit: number): Promise<OperationRecord[]>;
+  /** Records an operation that belongs to no cluster (a host's agent update); false if the id exists. */
+  create(op: OperationRecord): Promise<boolean>;
+  /** The newest operations on `target` (any project), up to `limit`: a device message finds its host's operations. */
+  listForTarget(target: { type: string; id: string }, limit: number): Promise<OperationRecord[]>;
 }
 
 export interface AuditFilter {

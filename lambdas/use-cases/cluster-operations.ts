@@ -49,6 +49,8 @@ export async function startWorkflow(deps: Pick<ClusterOpsDeps, 'workflows'>, kin
  * that ended the operation succeeded.
  */
 export async function stopRun(deps: Pick<ClusterOpsDeps, 'workflows'>, op: Pick<OperationRecord, 'id' | 'type' | 'execution'>, cause: string): Promise<void> {
+  // A host's agent update has no workflow run to stop.
+  if (op.type === 'agent-update') return;
   const kind: WorkflowKind = op.type;
   try {
     await deps.workflows.stop(kind, op.execution ?? op.id, cause);
@@ -141,7 +143,7 @@ export async function start(deps: ClusterOpsDeps, cluster: ClusterRecord, op: Op
     if (out.stale) throw new ConflictError('cluster-changed', `cluster ${cluster.name} changed while this request was checked; retry`);
     throw new ConflictError('hosts-unavailable', `cluster ${cluster.name} cannot claim its new hosts: ${out.failures.map((f) => `${f.hostId} ${f.reason}`).join('; ')}; nothing was claimed`);
   }
-  if (startNow) await startWorkflow(deps, op.type, op.id);
+  if (startNow && op.type !== 'agent-update') await startWorkflow(deps, op.type, op.id);
   return { ...out.cluster, operationId: op.id };
 }
 

@@ -23,6 +23,8 @@ export interface DeviceDeps {
   readonly secrets?: Pick<SecretStore, 'get' | 'put'>;
   /** Commands sent by a workflow report their progress to its operation and complete its task token. */
   readonly operations?: Pick<OperationRepository, 'setHost' | 'get'>;
+  /** A host's agent-update operations follow their command and the agent version the host reports. */
+  readonly agentUpdates?: Pick<OperationRepository, 'get' | 'update' | 'listForTarget'>;
   readonly workflows?: Pick<WorkflowEngine, 'sendTaskSuccess' | 'sendTaskFailure'>;
   /**
    * The init node's pack reports are stored on its cluster (on change only); the cluster records

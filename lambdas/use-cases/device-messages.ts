@@ -12,6 +12,7 @@ import type { PackStatus } from '../domain/packs.js';
 import { recordClusterPacks } from './record-cluster-packs.js';
 import { refreshClusterHealth, refreshHostHealth } from './refresh-health.js';
 import { withUploadForm } from './diagnostics-upload.js';
+import { agentVersionReported } from './agent-update-progress.js';
 
 /** Re-exported: importers know it from here. */
 export type { DeviceDeps } from './device-deps.js';
@@ -76,8 +77,11 @@ export interface StatusReport {
  * node's packs go to its cluster when they differ from the cluster's (an older report never).
  */
 export async function recordStatus(deps: DeviceDeps, hostId: string, report: StatusReport): Promise<StatusDecision> {
-  const decision = await recordHostStatus(deps, hostId, report);
+  const { decision, previousAgentVersion } = await recordHostStatus(deps, hostId, report);
   if (decision.store) await healthAfterWrite(deps, hostId);
+  // An agent update waiting for this host to report its new version ends when it does (looked
+  // up only when the reported version changed: an idle fleet costs no reads here).
+  if (decision.store && typeof report.agentVersion === 'string' && report.agentVersion !== previousAgentVersion) await agentVersionReported({ clock: deps.clock, operations: deps.agentUpdates }, hostId, report.agentVersion);
   // Whatever the host's own decision: a redelivered report whose cluster write failed the first
   // time still reaches the cluster (the decision there is change-only and never older over newer).
   if (report.packs) {
@@ -87,16 +91,18 @@ export async function recordStatus(deps: DeviceDeps, hostId: string, report: Sta
   return decision;
 }
 
-async function recordHostStatus(deps: DeviceDeps, hostId: string, report: StatusReport): Promise<StatusDecision> {
+async function recordHostStatus(deps: DeviceDeps, hostId: string, report: StatusReport): Promise<{ decision: StatusDecision; previousAgentVersion?: string }> {
   const { at, seq, kind, ...content } = report;
   const atMs = Date.parse(at);
   const fingerprint = createHash('sha256').update(canonicalJson(content)).digest('base64url');
   const now = deps.clock.now().getTime();
   const stored = await deps.status.get(hostId);
   const decision = decideStatus(stored, { at: atMs, seq, kind, content }, fingerprint, now, deps.fullReportIntervalMs ?? FULL_REPORT_INTERVAL_MS);
-  if (!decision.store) return decision;
+  const previous = stored?.content.agentVersion;
+  const previousAgentVersion = typeof previous === 'string' ? previous : undefined;
+  if (!decision.store) return { decision, previousAgentVersion };
   const wrote = await deps.status.put(hostId, { at: atMs, seq, fingerprint, storedAt: now, content });
-  return wrote ? decision : { store: false, reason: 'stale' };
+  return { decision: wrote ? decision : { store: false, reason: 'stale' }, previousAgentVersion };
 }
 
 export type ResultHandling = ReturnType<typeof applyResult>['kind'] | 'ignored' | 'lost-race';
@@ -180,7 +186,7 @@ export function storedSent(c: CommandRecord, now: Date): CommandRecord {
  * when the device asks for pending commands on its next (re)connect.
  */
 export async function issueCommand(
-  deps: CommandDeps, hostId: string, command: Pick<CommandRecord, 'commandId' | 'type' | 'params' | 'deadline'>,
+  deps: CommandDeps, hostId: string, command: Pick<CommandRecord, 'commandId' | 'type' | 'params' | 'deadline'> & Partial<Pick<CommandRecord, 'operationId'>>,
 ): Promise<{ created: boolean; published: boolean }> {
   const now = deps.clock.now();
   const record = storedSent({ ...command, hostId, state: 'queued', version: 1, createdAt: now.toISOString(), updatedAt: now.toISOString() }, now);

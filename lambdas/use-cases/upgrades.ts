@@ -1,11 +1,11 @@
 import type { z } from 'zod';
 import type { createUpgradeBody } from '../contracts/api.js';
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.js';
-import type { ClusterRecord, OperationRecord, UpgradeInput, UpgradeOperation } from '../domain/model.js';
+import type { ClusterRecord, OperationRecord, ProfileVersionRecord, UpgradeInput, UpgradeOperation } from '../domain/model.js';
 import { refusalKind } from '../domain/plan-refusal.js';
-import { planUpgrade, type UpgradeNode, type UpgradePlan } from '../domain/upgrade-plan.js';
+import { planUpgrade, type PlanResult, type UpgradeNode, type UpgradePlan } from '../domain/upgrade-plan.js';
 import type { StatusStore } from '../ports/device-plane.js';
-import { moveVariables, newOperation, ownerOf, requireIdle, start, stopRun, storeSecretVariables, targetVersions, type ClusterOpsDeps, type OperationOwner } from './cluster-operations.js';
+import { moveVariables, newOperation, ownerOf, requireIdle, start, stopRun, storeSecretVariables, targetVersions, type ClusterOpsDeps, type OperationOwner, type VariablesMove } from './cluster-operations.js';
 import { mutate, read, visible, type RequestContext } from './context.js';
 import { operationDeadline } from './workflows/deps.js';
 import { reportedNode } from './workflows/node-state.js';
@@ -65,11 +65,12 @@ export async function startUpgrade(deps: UpgradeDeps, ctx: RequestContext, clust
 }
 
 /**
- * Plans a cluster's upgrade and starts it as an operation on behalf of `owner`: the request's
- * (startUpgrade) or a rollout's (rollout-tick). Refusals throw (conflict or invalid).
+ * Plans a cluster's upgrade from what its nodes report (reads only; writes nothing): the
+ * request's upgrade, or its dry run (upgrade-preview.ts). `acknowledgeDowntime` overrides the
+ * body's (a dry run plans as if the downtime were accepted, to show the plan it refused).
  */
-export async function upgradeCluster(deps: UpgradeDeps, owner: OperationOwner, cluster: ClusterRecord, body: z.infer<typeof createUpgradeBody>, id?: string): Promise<OperationRecord> {
-  requireIdle(cluster, 'upgrade it');
+export async function planClusterUpgrade(deps: UpgradeDeps, owner: Pick<OperationOwner, 'project'>, cluster: ClusterRecord, body: z.infer<typeof createUpgradeBody>, acknowledgeDowntime = body.acknowledgeDowntime):
+  Promise<{ from: ProfileVersionRecord; to: ProfileVersionRecord; move: VariablesMove; planned: PlanResult }> {
   const name = body.to.name ?? cluster.profile.name;
   const { from, to } = await targetVersions(deps, owner, cluster, { name, version: body.to.version }, 'to');
   // The target version's variables (one it newly requires needs a value here), filled in so
@@ -80,10 +81,21 @@ export async function upgradeCluster(deps: UpgradeDeps, owner: OperationOwner, c
     options: {
       ...(body.maxUnavailable !== undefined ? { maxUnavailable: body.maxUnavailable } : {}),
       ...(body.skipWorkers !== undefined ? { skipWorkers: body.skipWorkers } : {}),
-      ...(body.acknowledgeDowntime !== undefined ? { acknowledgeDowntime: body.acknowledgeDowntime } : {}),
+      ...(acknowledgeDowntime !== undefined ? { acknowledgeDowntime } : {}),
       ...(body.maintenanceWindow ? { maintenanceWindow: body.maintenanceWindow } : {}),
     },
   });
+  return { from, to, move, planned };
+}
+
+/**
+ * Plans a cluster's upgrade and starts it as an operation on behalf of `owner`: the request's
+ * (startUpgrade) or a rollout's (rollout-tick). Refusals throw (conflict or invalid).
+ */
+export async function upgradeCluster(deps: UpgradeDeps, owner: OperationOwner, cluster: ClusterRecord, body: z.infer<typeof createUpgradeBody>, id?: string): Promise<OperationRecord> {
+  requireIdle(cluster, 'upgrade it');
+  const name = body.to.name ?? cluster.profile.name;
+  const { move, planned } = await planClusterUpgrade(deps, owner, cluster, body);
   if (!planned.ok) {
     if (refusalKind(planned.code) === 'conflict') throw new ConflictError(planned.code, planned.message);
     throw new ValidationError(planned.code, planned.message, { errors: [{ path: 'to', message: planned.message }] });

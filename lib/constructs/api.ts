@@ -220,6 +220,8 @@ export class EdgeFleetApi extends Construct {
     // Remote shell: Secure Tunneling, and the troubleshoot-user command to the host.
     grantSecureTunneling(functions.tunnels);
     grantCommandPublish(functions.tunnels);
+    // A host's agent update: the agent-update command to the host.
+    grantCommandPublish(functions.hosts);
 
     const integrations = new Map<ApiGroup, HttpLambdaIntegration>();
     const integrationFor = (group: ApiGroup) => {

@@ -22,6 +22,10 @@ let dir: string;
 const fleets: SimulatedFleet[] = [];
 const contexts: BrowserContext[] = [];
 const pairing = new Map<string, string>();
+/** The auto-approve token and agent settings: the scale test starts one more simulated host with them. */
+let spareAgents: Parameters<typeof startSimulatedAgents>[0] | undefined;
+let clusterId = '';
+let rolloutId = '';
 /** Everything the pages logged as an error (a CSP violation shows up here). */
 const pageErrors: string[] = [];
 const image = (kairos: string, k3s: string) => `quay.io/kairos/ubuntu:24.04-standard-amd64-generic-${kairos}-k3sv${k3s}-k3s1`;
@@ -59,6 +63,9 @@ beforeAll(async () => {
   // Installed with the 1.0.0 image: creating the cluster finds them at it; 2.0.0 is a rolling repave.
   // A reboot takes 3 s (a real one takes minutes): longer than the page's 2 s poll, so the page shows each node
   // mid-upgrade at least once whatever the timing (at 150 ms a node's whole upgrade could fall between two polls).
+  // A spare host, started by the scale test (earlier tests count three approved hosts): installed at 2.0.0's image.
+  spareAgents = { ...common, registrationToken: auto.body.token, count: 1, uidPrefix: 'spare', stateDir: path.join(dir, 'spare'), site: 'shop-1',
+    kairos: { version: 'v3.6.0', image: NEW, rebootDelayMs: 3_000, k8sReadyDelayMs: 200 } };
   fleets.push(startSimulatedAgents({ ...common, registrationToken: auto.body.token, count: 3, stateDir: path.join(dir, 'sim'), site: 'shop-1',
     kairos: { version: 'v3.5.0', image: OLD, rebootDelayMs: 3_000, k8sReadyDelayMs: 200 } }));
   fleets.push(startSimulatedAgents({
@@ -229,7 +236,7 @@ describe('web console (Chromium, local runtime, simulated hosts)', () => {
     await expectAccessible(admin, 'clusters-create');
     await admin.getByRole('button', { name: 'Create cluster' }).click();
     await admin.waitForURL(/#\/clusters\/[^/]+$/);
-    const clusterId = decodeURIComponent(admin.url().split('#/clusters/')[1]!);
+    clusterId = decodeURIComponent(admin.url().split('#/clusters/')[1]!);
     await admin.getByRole('heading', { name: /^Operation / }).waitFor();
     await admin.getByTestId('cluster-status').filter({ hasText: /Status running/ }).waitFor({ timeout: 180_000 });
     await expectAccessible(admin, 'cluster-running');
@@ -240,10 +247,18 @@ describe('web console (Chromium, local runtime, simulated hosts)', () => {
       return hosts.length === 3 && hosts.every((h) => h.reported?.kubernetes?.version);
     }, 60_000);
     await admin.getByLabel('To version').selectOption('2.0.0');
+    // The plan preview (the API's dry run) before anything starts: the nodes in order, and why it would be refused.
+    const plan = admin.getByTestId('upgrade-plan');
+    await plan.getByTestId('plan-verdict').filter({ hasText: /Would be refused: .*\(downtime-not-acknowledged\)/ }).waitFor();
+    expect(await plan.locator('li[data-host]').evaluateAll((els) => els.map((e) => e.getAttribute('data-host')))).toEqual(['sim-1', 'sim-2', 'sim-3']);
+    expect(await plan.locator('li[data-host="sim-1"]').textContent()).toBe('1. sim-1 (control plane) repave: preflight → drain → upgrade → uncordon');
+    await expectAccessible(admin, 'upgrade-plan-preview');
+    expect((await call('GET', `/v1/operations?targetType=cluster&targetId=${clusterId}`)).body.items.map((o: { type: string }) => o.type)).toEqual(['create-cluster']);
     // One control-plane node: the API refuses the upgrade until its downtime is accepted, and the page says so.
     await admin.getByRole('button', { name: 'Start rolling upgrade' }).click();
     expect(await admin.getByRole('alert').textContent()).toMatch(/cannot avoid downtime: the cluster has a single control-plane node \(sim-1\)/);
     await admin.getByLabel(/I accept that the Kubernetes API is down/).check();
+    await plan.getByTestId('plan-verdict').filter({ hasText: /^Would start now: edge@1\.0\.0 → 2\.0\.0/ }).waitFor();
     await admin.getByRole('button', { name: 'Start rolling upgrade' }).click();
     // Watch the per-node rows as the page polls: nodes go through their steps one at a time. The operation's
     // section is read in one step in the page (the header, its summary and its rows from the same render):
@@ -284,6 +299,88 @@ describe('web console (Chromium, local runtime, simulated hosts)', () => {
     await expectAccessible(admin, 'readme-hosts-grid');
   }, 420_000);
 
+  it('scale: a spare host joins the cluster as a worker from the cluster page, with live progress', async () => {
+    fleets.push(startSimulatedAgents(spareAgents!));
+    await eventually('spare-1 approved and online', async () => { const h = (await call('GET', '/v1/hosts/spare-1')).body; return h?.status === 'approved' && h.presence === 'online'; }, 60_000);
+    await admin.goto(`${rt.url}/#/clusters/${encodeURIComponent(clusterId)}`);
+    await admin.getByLabel('Add spare-1').check();
+    await admin.getByLabel('To pool').selectOption('workers');
+    await expectAccessible(admin, 'cluster-scale');
+    await admin.getByRole('button', { name: 'Add hosts' }).click();
+    // Read in one step, as the upgrade's watch does (the scale-out's section replaces the upgrade's).
+    await eventually('the scale-out succeeded, as the page shows it', async () => {
+      if (await admin.getByRole('alert').count()) throw new Error(`the page shows a failure: ${await admin.getByRole('alert').first().textContent()}`);
+      const view = await admin.locator('section.operation').evaluate((section) => ({
+        summary: section.querySelector('p')?.textContent ?? '',
+        rows: [...section.querySelectorAll('tr[data-node]')].map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')),
+      }));
+      return /^succeeded scale-out/.test(view.summary) && view.rows.some((r) => r[0] === 'spare-1' && r[1] === 'succeeded');
+    }, 120_000, 250);
+    await admin.getByRole('table', { name: 'Nodes by pool' }).getByRole('row').filter({ hasText: 'spare-1' }).filter({ hasText: 'workers' }).waitFor();
+    const c = (await call('GET', `/v1/clusters/${clusterId}`)).body;
+    expect(c.workers).toEqual([{ name: 'workers', hostIds: ['sim-2', 'sim-3', 'spare-1'] }]);
+  }, 180_000);
+
+  it('rollouts: one over the cluster shows its wave to the end; the list and the overview link to it', async () => {
+    const layers = [{ type: 'os', pack: 'ubuntu', version: '24.04', image: NEW }, { type: 'k8s', pack: 'k3s', version: '1.31.2', values: 'node-label:\n  - tier=b\n' }];
+    expect((await call('POST', '/v1/profiles/edge/versions', { version: '2.1.0', layers, publish: true })).status).toBe(201);
+    const ro = await call('POST', '/v1/rollouts', { name: 'tier-b', targets: { clusterIds: [clusterId] }, to: { name: 'edge', version: '2.1.0' }, policy: { tickSeconds: 1 } });
+    expect(ro.status).toBe(202);
+    rolloutId = ro.body.id;
+    await admin.goto(`${rt.url}/#/`);
+    await admin.getByRole('link', { name: /rollouts running$/ }).click();
+    await admin.waitForURL(/#\/rollouts\?status=running$/);
+    await admin.goto(`${rt.url}/#/rollouts`); // it may have ended already
+    await admin.getByRole('link', { name: `tier-b (${rolloutId})` }).click();
+    await admin.getByRole('heading', { name: 'Rollout tier-b' }).waitFor();
+    await admin.locator('tr[data-wave="0"]').waitFor();
+    await expectAccessible(admin, 'rollout');
+    await admin.getByTestId('rollout-status').filter({ hasText: /^succeeded/ }).waitFor({ timeout: 90_000 });
+    const wave = await admin.locator('tr[data-wave="0"]').evaluate((tr) => [...tr.querySelectorAll('td')].map((td) => (td.textContent ?? '').trim()));
+    expect(wave.slice(0, 4)).toEqual(['1 (canary)', '1', '1/1', '1 succeeded']);
+    await admin.getByRole('table', { name: /target cluster on this page/ }).getByRole('row').filter({ hasText: clusterId }).filter({ hasText: 'succeeded' }).waitFor();
+    await admin.goto(`${rt.url}/#/rollouts`);
+    await admin.getByRole('link', { name: `tier-b (${rolloutId})` }).waitFor();
+    await expectAccessible(admin, 'rollouts');
+  }, 150_000);
+
+  it('operations: the list shows the cluster\'s create, upgrade and scale operations and opens one', async () => {
+    const requests: string[] = [];
+    admin.on('request', (r) => { if (new URL(r.url()).pathname === '/v1/operations') requests.push(new URL(r.url()).search); });
+    await admin.goto(`${rt.url}/#/`);
+    await admin.getByRole('link', { name: /operations running$/ }).click();
+    await admin.waitForURL(/#\/operations\?status=running$/);
+    await admin.getByText(/^No operation running on this page/).waitFor(); // every operation has ended
+    await admin.goto(`${rt.url}/#/operations`);
+    await admin.getByLabel('Target type').selectOption('cluster');
+    await admin.getByLabel('Target id').fill(clusterId);
+    await admin.getByRole('button', { name: 'Apply filters' }).click();
+    await admin.waitForURL(/targetId=/);
+    const table = admin.getByRole('table', { name: /operations? on this page/ });
+    await table.getByRole('cell', { name: 'scale-out' }).waitFor();
+    const types = await table.locator('tbody tr td:nth-child(2)').allTextContents();
+    expect(types).toEqual(['upgrade-cluster', 'scale-out', 'upgrade-cluster', 'create-cluster']); // newest first: the rollout's upgrade, the scale, the upgrade, the create
+    expect(requests.at(-1)).toBe(`?targetType=cluster&targetId=${encodeURIComponent(clusterId)}&limit=25`);
+    await expectAccessible(admin, 'operations');
+    await admin.getByLabel('Type', { exact: true }).selectOption('scale-out');
+    await admin.getByRole('button', { name: 'Apply filters' }).click();
+    await admin.waitForURL(/type=scale-out/);
+    await eventually('only the scale-out is listed', async () => (await table.locator('tbody tr td:nth-child(2)').allTextContents()).join() === 'scale-out');
+    expect(requests.at(-1)).toBe(`?targetType=cluster&targetId=${encodeURIComponent(clusterId)}&type=scale-out&limit=25`);
+    await admin.getByLabel('Type', { exact: true }).selectOption('');
+    await admin.getByRole('button', { name: 'Apply filters' }).click();
+    await table.getByRole('cell', { name: 'create-cluster' }).waitFor();
+    await table.getByRole('row').filter({ hasText: 'create-cluster' }).getByRole('link').first().click();
+    await admin.waitForURL(/#\/operations\/[^/?]+$/);
+    const view = await admin.locator('section.operation').evaluate((section) => ({
+      summary: section.querySelector('p')?.textContent ?? '',
+      rows: [...section.querySelectorAll('tr[data-node]')].map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')),
+    }));
+    expect(view.summary).toMatch(/^succeeded create-cluster/);
+    expect(view.rows.map((r) => `${r[0]} ${r[1]}`).sort()).toEqual(['sim-1 succeeded', 'sim-2 succeeded', 'sim-3 succeeded']);
+    await expectAccessible(admin, 'operation');
+  }, 120_000);
+
   it('a viewer sees no mutating control, and the API refuses them anyway', async () => {
     await call('POST', '/v1/hosts', { uid: 'LATE-1' });
     const token = await rt.issuer.sign('vera-viewer', ['default:viewer'], 3600);
@@ -314,12 +411,18 @@ describe('web console (Chromium, local runtime, simulated hosts)', () => {
     expect(await viewer.getByRole('button').filter({ hasNotText: 'Sign out' }).count()).toBe(0);
     await expectAccessible(viewer, 'viewer-cluster');
 
+    await viewer.getByRole('heading', { name: 'Scale' }).count().then((n) => expect(n).toBe(0));
+    await viewer.goto(`${rt.url}/#/rollouts/${encodeURIComponent(rolloutId)}`);
+    await viewer.locator('tr[data-wave="0"]').waitFor();
+    expect(await viewer.getByRole('button').filter({ hasNotText: 'Sign out' }).count()).toBe(0);
+    await expectAccessible(viewer, 'viewer-rollout');
+
     await viewer.goto(`${rt.url}/#/tokens`);
     await viewer.getByRole('cell', { name: 'shop-9' }).first().waitFor();
     expect(await viewer.getByRole('button').filter({ hasNotText: 'Sign out' }).count()).toBe(0);
     await viewer.goto(`${rt.url}/#/profiles`);
     await viewer.getByRole('button', { name: 'edge' }).click();
-    await viewer.getByRole('table', { name: 'Layers of 1.0.0 and 2.0.0' }).waitFor();
+    await viewer.getByRole('table', { name: 'Layers of 2.0.0 and 2.1.0' }).waitFor(); // the two newest (2.1.0 from the rollout test)
     expect(await viewer.getByRole('textbox').count()).toBe(0);
 
     const refused = await call('POST', '/v1/hosts/late-1/approve', {}, token);

@@ -48,11 +48,13 @@ describe('DeviceIdentity (IoT policy and registry grants)', () => {
     }
   });
 
-  it('hosts handler: only what decommissioning needs (no provisioning, no wildcard)', () => {
+  it('hosts handler: only what decommissioning and the agent-update command need (no provisioning, no wildcard)', () => {
     const st = iot('hosts');
     expect(actionsOn(st, ARN('thing'))).toEqual(['iot:DeleteThing', 'iot:ListThingPrincipals']);
     expect(actionsOn(st, ARN('cert'))).toEqual(['iot:DetachThingPrincipal', 'iot:UpdateCertificate']);
-    expect(actionsOn(st, '*')).toEqual([]);
+    // The data endpoint for publishing the agent-update command; iot:Publish only on the device command topics.
+    expect(actionsOn(st, '*')).toEqual(['iot:DescribeEndpoint']);
+    expect(JSON.stringify(st.filter((s) => [s.Action].flat().includes('iot:Publish')).map((s) => s.Resource))).toContain(':topic/edgefleet/hosts/*/commands');
     expect(st.flatMap((s) => [s.Action].flat())).not.toEqual(expect.arrayContaining(['iot:CreateThing']));
   });
 

@@ -59,14 +59,15 @@ describe('least privilege of the API handlers', () => {
     }
   });
 
-  it('every wildcard resource is X-Ray only, or the device and diagnostics handlers\' resource-less IoT actions', () => {
+  it('every wildcard resource is X-Ray only, or the device, diagnostics and hosts handlers\' resource-less IoT actions', () => {
     for (const group of GROUPS) {
       for (const s of statements(group)) {
         if ([s.Resource].flat().includes('*')) {
           const actions = [s.Action].flat().sort();
           if (group === 'device' && actions.every((a) => a.startsWith('iot:'))) {
             expect(actions).toEqual(['iot:CreateCertificateFromCsr', 'iot:DescribeEndpoint']);
-          } else if (group === 'diagnostics' && actions.every((a) => a.startsWith('iot:'))) {
+          } else if ((group === 'diagnostics' || group === 'hosts') && actions.every((a) => a.startsWith('iot:'))) {
+            // diagnostics sends collect-diagnostics, hosts sends agent-update: DescribeEndpoint has no resource-level permission.
             // It sends the host its collect-diagnostics command: DescribeEndpoint has no resource-level permission.
             expect(actions).toEqual(['iot:DescribeEndpoint']);
           } else if (group === 'tunnels' && actions.every((a) => a.startsWith('iot:'))) {

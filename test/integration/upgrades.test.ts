@@ -131,6 +131,29 @@ describe('rolling upgrades', () => {
 
   it('a single-node cluster: downtime must be acknowledged; then it upgrades through one reboot', async () => {
     const id = await cluster('single', ['up-9']);
+    // The dry run: the plan and the refusal, and nothing changes (cluster, operations, audit, Idempotency-Key records, the node).
+    const look = async () => ({
+      cluster: (({ status, profile, operationId, activeOperationId }: any) => ({ status, profile, operationId, activeOperationId }))((await h.call('GET', `/v1/clusters/${id}`)).body),
+      operations: (await h.call('GET', `/v1/operations?targetType=cluster&targetId=${id}`)).body.items.map((o: any) => `${o.id} ${o.status}`),
+      audit: (await h.call('GET', `/v1/audit-events?resource=${encodeURIComponent(`cluster/${id}`)}`)).body.items.length,
+    });
+    const before = await look();
+    const key = { 'idempotency-key': `dry-run-${id}` };
+    const dry = await upgrade(id, { to: { version: '2.0.0' }, dryRun: true }, key);
+    expect(dry.status).toBe(200);
+    expect(dry.body).toMatchObject({ dryRun: true, clusterId: id, wouldStart: false, from: { version: '1.0.0' }, to: { version: '2.0.0' }, refusal: { code: 'downtime-not-acknowledged' }, order: [['up-9']] });
+    expect(dry.body.plan).toMatchObject({ behaviour: 'repave', downtime: { expected: true }, controlPlane: [{ hostId: 'up-9', steps: expect.arrayContaining([{ step: 'upgrade', on: 'node' }]) }] });
+    const acknowledged = await upgrade(id, { to: { version: '2.0.0' }, acknowledgeDowntime: true, dryRun: true }, key);
+    expect(acknowledged.status).toBe(200);
+    expect(acknowledged.body).toMatchObject({ wouldStart: true, order: [['up-9']] });
+    expect(acknowledged.body.refusal).toBeUndefined();
+    expect(await look()).toEqual(before);
+    expect(upgrades('up-9')).toBe(0);
+    // A request that is itself wrong is refused as the upgrade would be.
+    expect((await upgrade(id, { to: { version: '9.9.9' }, dryRun: true })).status).toBe(400);
+    // The key of the dry runs was not kept: a real request with it (another body) is not a reuse.
+    const reuse = await upgrade(id, { to: { version: '2.0.0' } }, key);
+    expect(reuse.body.code).toBe('downtime-not-acknowledged');
     const refused = await upgrade(id, { to: { version: '2.0.0' } });
     expect(refused.status).toBe(409);
     expect(refused.body.code).toBe('downtime-not-acknowledged');

@@ -160,6 +160,14 @@ export function repositoryContract(repos: () => ContractRepos, unique: () => str
       const second = await operations.list(p, { type: 'cluster', id: c.id }, { limit: 2, cursor: first.nextCursor! });
       expect(second.items.map((o) => o.id)).toEqual([`${p}-op0`]);
       expect(second.nextCursor).toBeUndefined();
+      // Filtered by status (and type), on the target and over the whole project; a filter does not reuse another's cursor.
+      expect(await operations.update(`${p}-op2`, { status: 'succeeded' }, ['queued', 'running'], '2026-01-04T00:00:00.000Z')).toMatchObject({ status: 'succeeded' });
+      expect((await operations.list(p, { type: 'cluster', id: c.id }, { limit: 10 }, { status: 'succeeded' })).items.map((o) => o.id)).toEqual([`${p}-op2`]);
+      expect((await operations.list(p, undefined, { limit: 10 }, { status: 'succeeded', type: 'create-cluster' })).items.map((o) => o.id)).toEqual([`${p}-op2`]);
+      expect((await operations.list(p, undefined, { limit: 10 }, { type: 'upgrade-cluster' })).items).toEqual([]);
+      const open = await operations.list(p, { type: 'cluster', id: c.id }, { limit: 10 }, { status: 'queued' });
+      expect(open.items.map((o) => o.id)).toEqual([`${p}-op1`, `${p}-op0`]);
+      await expect(operations.list(p, { type: 'cluster', id: c.id }, { limit: 2, cursor: first.nextCursor! }, { status: 'queued' })).rejects.toThrow();
     });
   });
 

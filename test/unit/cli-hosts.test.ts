@@ -15,7 +15,7 @@ describe('edgefleet hosts: addresses', () => {
     expect(hostAddresses(h)).toBe(addresses);
   });
 
-  it('hosts list has HEALTH and ADDRESS columns after PRESENCE', () => {
-    expect(HOST_COLUMNS.map((c) => c.header)).toEqual(['ID', 'NAME', 'SITE', 'STATUS', 'PRESENCE', 'HEALTH', 'ADDRESS', 'CLUSTER', 'TAGS']);
+  it('hosts list has HEALTH and ADDRESS columns after PRESENCE, and the reported AGENT version', () => {
+    expect(HOST_COLUMNS.map((c) => c.header)).toEqual(['ID', 'NAME', 'SITE', 'STATUS', 'PRESENCE', 'HEALTH', 'ADDRESS', 'CLUSTER', 'AGENT', 'TAGS']);
   });
 });

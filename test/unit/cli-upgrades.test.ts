@@ -229,6 +229,12 @@ beforeEach(() => {
 const UP = '/v1/clusters/c-1/upgrades/up-1';
 const W = ['--interval', '250ms'];
 
+/** A dry run's plan: the three control-plane nodes of `upgrade()`. */
+const dryPlan = {
+  behaviour: 'repave', changes: [], controlPlane: [node('hw-1'), node('hw-2'), node('hw-3')], workers: [], maxUnavailable: 1,
+  target: { kubeletVersion: 'v1.31.2' }, downtime: { expected: false }, skippedWorkers: false,
+};
+
 describe('edgefleet clusters upgrade', () => {
   it('posts the body with an idempotency key and prints the upgrade id, plan and how to follow it', async () => {
     routes = [on('POST', '/v1/clusters/c-1/upgrades', { status: 202, body: upgrade() })];
@@ -255,6 +261,32 @@ describe('edgefleet clusters upgrade', () => {
     expect(r.stderr).toContain(advice);
     expect(r.stderr).toContain('request id: req-9');
     expect(r.stderr).not.toContain('\x1b');
+  });
+
+  it('--dry-run posts dryRun without an idempotency key and prints the plan and that it would start (exit 0)', async () => {
+    const plan = dryPlan;
+    routes = [on('POST', '/v1/clusters/c-1/upgrades', { status: 200, body: { dryRun: true, clusterId: 'c-1', from: { name: 'edge-k3s', version: '1.0.0' }, to: { name: 'edge-k3s', version: '1.1.0' }, wouldStart: true, plan, order: [['hw-1'], ['hw-2'], ['hw-3']] } })];
+    const r = await run(['clusters', 'upgrade', 'c-1', '--to', '1.1.0', '--dry-run']);
+    expect(r.code).toBe(EXIT.ok);
+    expect(seen[0]!.body).toEqual({ to: { version: '1.1.0' }, dryRun: true });
+    expect(seen[0]!.headers['idempotency-key']).toBeUndefined();
+    expect(r.stdout).toContain('Dry run: the upgrade of cluster c-1 to 1.1.0 would start now; nothing was started.');
+    expect(r.stdout).toContain('  3. hw-3  control plane  repave: preflight → cordon → drain → upgrade → reboot → uncordon');
+  });
+
+  it('--dry-run of a refused upgrade says why, with advice and the plan once lifted (exit 4)', async () => {
+    const plan = dryPlan;
+    routes = [on('POST', '/v1/clusters/c-1/upgrades', { status: 200, body: {
+      dryRun: true, clusterId: 'c-1', from: { name: 'edge-k3s', version: '1.0.0' }, to: { name: 'edge-k3s', version: '1.1.0' }, wouldStart: false,
+      refusal: { code: 'downtime-not-acknowledged', message: 'this upgrade cannot avoid downtime\x1b[31m' }, plan, order: [['hw-1']],
+    } })];
+    const r = await run(['clusters', 'upgrade', 'c-1', '--to', '1.1.0', '--dry-run']);
+    expect(r.code).toBe(EXIT.conflict);
+    expect(r.stdout).toContain('would be refused; nothing was started.');
+    expect(r.stdout).toContain('Refused: this upgrade cannot avoid downtime');
+    expect(r.stdout).toContain('--acknowledge-downtime');
+    expect(r.stdout).toContain('Once that is lifted, it runs this plan:');
+    expect(r.stdout).not.toContain('\x1b');
   });
 
   it('refuses a bad --to before calling the API', async () => {

@@ -19,6 +19,8 @@ export type Operation = Json<'/v1/operations/{operationId}', 'get', 200>;
 export type AuditEvent = Json<'/v1/audit-events', 'get', 200>['items'][number];
 export type Site = Json<'/v1/sites', 'get', 200>['items'][number];
 export type Rollout = Json<'/v1/rollouts', 'get', 200>['items'][number];
+export type RolloutTarget = Json<'/v1/rollouts/{rolloutId}/clusters', 'get', 200>['items'][number];
+export type UpgradePreview = Json<'/v1/clusters/{clusterId}/upgrades', 'post', 200>;
 export type HostQuery = NonNullable<paths['/v1/hosts']['get']['parameters']['query']>;
 
 /** A failed call, with what the operator should read. */
@@ -60,6 +62,13 @@ const auth: Middleware = {
 
 export const api = createClient<paths>({ baseUrl: '' });
 api.use(auth);
+
+/** The data of a call with its Retry-After header (the API's pace for polling), or an ApiError. */
+export async function mustWithRetry<T>(call: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<{ data: T; retryAfter: string | null }> {
+  let retryAfter: string | null = null;
+  const data = await must(call.then((r) => { retryAfter = r.response.headers.get('retry-after'); return r; }));
+  return { data, retryAfter };
+}
 
 /** The data of a call, or an ApiError carrying the problem's detail. */
 export async function must<T>(call: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<T> {

@@ -4352,7 +4352,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Start a rolling upgrade to another version of the cluster profile (per-node plan, zero downtime for ≥ 2 nodes) */
+        /** Start a rolling upgrade to another version of the cluster profile (per-node plan, zero downtime for ≥ 2 nodes); with dryRun: true, answer 200 with the plan and start nothing */
         post: {
             parameters: {
                 query?: never;
@@ -4386,10 +4386,91 @@ export interface paths {
                         variables?: {
                             [key: string]: string | number | boolean;
                         };
+                        dryRun?: boolean;
                     };
                 };
             };
             responses: {
+                /** @description The dry run: the plan, the node order and whether the upgrade would start (nothing changed) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @constant */
+                            dryRun: true;
+                            clusterId: string;
+                            from: {
+                                name: string;
+                                version: string;
+                            };
+                            to: {
+                                name: string;
+                                version: string;
+                            };
+                            wouldStart: boolean;
+                            refusal?: {
+                                code: string;
+                                message: string;
+                            };
+                            plan?: {
+                                /** @enum {string} */
+                                behaviour: "no-op" | "reload" | "service-restart" | "reboot" | "repave";
+                                changes: {
+                                    layer: string;
+                                    /** @enum {string} */
+                                    change: "added" | "removed" | "version" | "pack" | "image" | "values";
+                                    /** @enum {string} */
+                                    behaviour: "no-op" | "reload" | "service-restart" | "reboot" | "repave";
+                                    reason: string;
+                                }[];
+                                controlPlane: {
+                                    hostId: string;
+                                    /** @enum {string} */
+                                    role: "control-plane" | "worker";
+                                    pool: string;
+                                    /** @enum {string} */
+                                    behaviour: "no-op" | "reload" | "service-restart" | "reboot" | "repave";
+                                    steps: {
+                                        /** @enum {string} */
+                                        step: "preflight" | "cordon" | "drain" | "upgrade" | "reboot" | "uncordon" | "restart" | "reload";
+                                        /** @enum {string} */
+                                        on: "node" | "peer";
+                                    }[];
+                                }[];
+                                workers: {
+                                    hostId: string;
+                                    /** @enum {string} */
+                                    role: "control-plane" | "worker";
+                                    pool: string;
+                                    /** @enum {string} */
+                                    behaviour: "no-op" | "reload" | "service-restart" | "reboot" | "repave";
+                                    steps: {
+                                        /** @enum {string} */
+                                        step: "preflight" | "cordon" | "drain" | "upgrade" | "reboot" | "uncordon" | "restart" | "reload";
+                                        /** @enum {string} */
+                                        on: "node" | "peer";
+                                    }[];
+                                }[];
+                                maxUnavailable: number;
+                                target: {
+                                    image?: string;
+                                    kairosVersion?: string;
+                                    flavor?: string;
+                                    kubeletVersion: string;
+                                };
+                                downtime: {
+                                    expected: boolean;
+                                    reason?: string;
+                                    estimatedSeconds?: number;
+                                };
+                                skippedWorkers: boolean;
+                            };
+                            order: string[][];
+                        };
+                    };
+                };
                 /** @description Success */
                 202: {
                     headers: {
@@ -4746,6 +4827,48 @@ export interface paths {
                                     changed: string[];
                                 };
                                 rolledBackBy?: string;
+                            };
+                        } | {
+                            id: string;
+                            project: string;
+                            target: {
+                                /** @enum {string} */
+                                type: "cluster" | "host";
+                                id: string;
+                            };
+                            /** @enum {string} */
+                            status: "queued" | "running" | "succeeded" | "failed" | "cancelled" | "paused";
+                            step: string;
+                            hosts: {
+                                [key: string]: {
+                                    /** @enum {string} */
+                                    status: "pending" | "claimed" | "queued" | "sent" | "accepted" | "progress" | "succeeded" | "failed" | "timed-out" | "superseded" | "skipped" | "released";
+                                    step?: string;
+                                    detail?: string;
+                                    commandId?: string;
+                                    at?: string;
+                                };
+                            };
+                            reason?: string;
+                            startedAt: string;
+                            endedAt?: string;
+                            updatedAt?: string;
+                            deadline?: string;
+                            requestedBy?: string;
+                            execution?: string;
+                            runs?: number;
+                            ending?: string;
+                            skipped?: {
+                                hostId: string;
+                                step: string;
+                                reason: string;
+                            }[];
+                            /** @constant */
+                            type: "agent-update";
+                            input: {
+                                version: string;
+                                from?: string;
+                                commandId: string;
                             };
                         };
                     };
@@ -5157,6 +5280,48 @@ export interface paths {
                                     changed: string[];
                                 };
                                 rolledBackBy?: string;
+                            };
+                        } | {
+                            id: string;
+                            project: string;
+                            target: {
+                                /** @enum {string} */
+                                type: "cluster" | "host";
+                                id: string;
+                            };
+                            /** @enum {string} */
+                            status: "queued" | "running" | "succeeded" | "failed" | "cancelled" | "paused";
+                            step: string;
+                            hosts: {
+                                [key: string]: {
+                                    /** @enum {string} */
+                                    status: "pending" | "claimed" | "queued" | "sent" | "accepted" | "progress" | "succeeded" | "failed" | "timed-out" | "superseded" | "skipped" | "released";
+                                    step?: string;
+                                    detail?: string;
+                                    commandId?: string;
+                                    at?: string;
+                                };
+                            };
+                            reason?: string;
+                            startedAt: string;
+                            endedAt?: string;
+                            updatedAt?: string;
+                            deadline?: string;
+                            requestedBy?: string;
+                            execution?: string;
+                            runs?: number;
+                            ending?: string;
+                            skipped?: {
+                                hostId: string;
+                                step: string;
+                                reason: string;
+                            }[];
+                            /** @constant */
+                            type: "agent-update";
+                            input: {
+                                version: string;
+                                from?: string;
+                                commandId: string;
                             };
                         };
                     };
@@ -5573,6 +5738,48 @@ export interface paths {
                                 };
                                 rolledBackBy?: string;
                             };
+                        } | {
+                            id: string;
+                            project: string;
+                            target: {
+                                /** @enum {string} */
+                                type: "cluster" | "host";
+                                id: string;
+                            };
+                            /** @enum {string} */
+                            status: "queued" | "running" | "succeeded" | "failed" | "cancelled" | "paused";
+                            step: string;
+                            hosts: {
+                                [key: string]: {
+                                    /** @enum {string} */
+                                    status: "pending" | "claimed" | "queued" | "sent" | "accepted" | "progress" | "succeeded" | "failed" | "timed-out" | "superseded" | "skipped" | "released";
+                                    step?: string;
+                                    detail?: string;
+                                    commandId?: string;
+                                    at?: string;
+                                };
+                            };
+                            reason?: string;
+                            startedAt: string;
+                            endedAt?: string;
+                            updatedAt?: string;
+                            deadline?: string;
+                            requestedBy?: string;
+                            execution?: string;
+                            runs?: number;
+                            ending?: string;
+                            skipped?: {
+                                hostId: string;
+                                step: string;
+                                reason: string;
+                            }[];
+                            /** @constant */
+                            type: "agent-update";
+                            input: {
+                                version: string;
+                                from?: string;
+                                commandId: string;
+                            };
                         };
                     };
                 };
@@ -5986,6 +6193,48 @@ export interface paths {
                                 };
                                 rolledBackBy?: string;
                             };
+                        } | {
+                            id: string;
+                            project: string;
+                            target: {
+                                /** @enum {string} */
+                                type: "cluster" | "host";
+                                id: string;
+                            };
+                            /** @enum {string} */
+                            status: "queued" | "running" | "succeeded" | "failed" | "cancelled" | "paused";
+                            step: string;
+                            hosts: {
+                                [key: string]: {
+                                    /** @enum {string} */
+                                    status: "pending" | "claimed" | "queued" | "sent" | "accepted" | "progress" | "succeeded" | "failed" | "timed-out" | "superseded" | "skipped" | "released";
+                                    step?: string;
+                                    detail?: string;
+                                    commandId?: string;
+                                    at?: string;
+                                };
+                            };
+                            reason?: string;
+                            startedAt: string;
+                            endedAt?: string;
+                            updatedAt?: string;
+                            deadline?: string;
+                            requestedBy?: string;
+                            execution?: string;
+                            runs?: number;
+                            ending?: string;
+                            skipped?: {
+                                hostId: string;
+                                step: string;
+                                reason: string;
+                            }[];
+                            /** @constant */
+                            type: "agent-update";
+                            input: {
+                                version: string;
+                                from?: string;
+                                commandId: string;
+                            };
                         };
                     };
                 };
@@ -6398,6 +6647,48 @@ export interface paths {
                                     changed: string[];
                                 };
                                 rolledBackBy?: string;
+                            };
+                        } | {
+                            id: string;
+                            project: string;
+                            target: {
+                                /** @enum {string} */
+                                type: "cluster" | "host";
+                                id: string;
+                            };
+                            /** @enum {string} */
+                            status: "queued" | "running" | "succeeded" | "failed" | "cancelled" | "paused";
+                            step: string;
+                            hosts: {
+                                [key: string]: {
+                                    /** @enum {string} */
+                                    status: "pending" | "claimed" | "queued" | "sent" | "accepted" | "progress" | "succeeded" | "failed" | "timed-out" | "superseded" | "skipped" | "released";
+                                    step?: string;
+                                    detail?: string;
+                                    commandId?: string;
+                                    at?: string;
+                                };
+                            };
+                            reason?: string;
+                            startedAt: string;
+                            endedAt?: string;
+                            updatedAt?: string;
+                            deadline?: string;
+                            requestedBy?: string;
+                            execution?: string;
+                            runs?: number;
+                            ending?: string;
+                            skipped?: {
+                                hostId: string;
+                                step: string;
+                                reason: string;
+                            }[];
+                            /** @constant */
+                            type: "agent-update";
+                            input: {
+                                version: string;
+                                from?: string;
+                                commandId: string;
                             };
                         };
                     };
@@ -9034,6 +9325,8 @@ export interface paths {
                     limit?: number;
                     targetType?: "cluster" | "host";
                     targetId?: string;
+                    status?: "queued" | "running" | "succeeded" | "failed" | "cancelled" | "paused";
+                    type?: "create-cluster" | "scale-out" | "scale-in" | "reconfigure" | "delete-cluster" | "upgrade-cluster";
                 };
                 header?: {
                     "x-edgefleet-project"?: string;
@@ -9400,6 +9693,48 @@ export interface paths {
                                         changed: string[];
                                     };
                                     rolledBackBy?: string;
+                                };
+                            } | {
+                                id: string;
+                                project: string;
+                                target: {
+                                    /** @enum {string} */
+                                    type: "cluster" | "host";
+                                    id: string;
+                                };
+                                /** @enum {string} */
+                                status: "queued" | "running" | "succeeded" | "failed" | "cancelled" | "paused";
+                                step: string;
+                                hosts: {
+                                    [key: string]: {
+                                        /** @enum {string} */
+                                        status: "pending" | "claimed" | "queued" | "sent" | "accepted" | "progress" | "succeeded" | "failed" | "timed-out" | "superseded" | "skipped" | "released";
+                                        step?: string;
+                                        detail?: string;
+                                        commandId?: string;
+                                        at?: string;
+                                    };
+                                };
+                                reason?: string;
+                                startedAt: string;
+                                endedAt?: string;
+                                updatedAt?: string;
+                                deadline?: string;
+                                requestedBy?: string;
+                                execution?: string;
+                                runs?: number;
+                                ending?: string;
+                                skipped?: {
+                                    hostId: string;
+                                    step: string;
+                                    reason: string;
+                                }[];
+                                /** @constant */
+                                type: "agent-update";
+                                input: {
+                                    version: string;
+                                    from?: string;
+                                    commandId: string;
                                 };
                             })[];
                             nextCursor?: string;
@@ -9814,6 +10149,48 @@ export interface paths {
                                     changed: string[];
                                 };
                                 rolledBackBy?: string;
+                            };
+                        } | {
+                            id: string;
+                            project: string;
+                            target: {
+                                /** @enum {string} */
+                                type: "cluster" | "host";
+                                id: string;
+                            };
+                            /** @enum {string} */
+                            status: "queued" | "running" | "succeeded" | "failed" | "cancelled" | "paused";
+                            step: string;
+                            hosts: {
+                                [key: string]: {
+                                    /** @enum {string} */
+                                    status: "pending" | "claimed" | "queued" | "sent" | "accepted" | "progress" | "succeeded" | "failed" | "timed-out" | "superseded" | "skipped" | "released";
+                                    step?: string;
+                                    detail?: string;
+                                    commandId?: string;
+                                    at?: string;
+                                };
+                            };
+                            reason?: string;
+                            startedAt: string;
+                            endedAt?: string;
+                            updatedAt?: string;
+                            deadline?: string;
+                            requestedBy?: string;
+                            execution?: string;
+                            runs?: number;
+                            ending?: string;
+                            skipped?: {
+                                hostId: string;
+                                step: string;
+                                reason: string;
+                            }[];
+                            /** @constant */
+                            type: "agent-update";
+                            input: {
+                                version: string;
+                                from?: string;
+                                commandId: string;
                             };
                         };
                     };
@@ -10330,6 +10707,466 @@ export interface paths {
                             hostId: string;
                             pairingCode: string;
                             pollAfterSeconds: number;
+                        };
+                    };
+                };
+                /** @description Problem */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/hosts/{hostId}/agent-update": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Move a host's agent to the published version (operator): 202 with the agent-update operation; it ends succeeded when the host reports the new version, failed with the reason (refused download, fell back to the previous version and why, deadline passed) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    "x-edgefleet-project"?: string;
+                };
+                path: {
+                    hostId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        version: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Success */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            project: string;
+                            target: {
+                                /** @enum {string} */
+                                type: "cluster" | "host";
+                                id: string;
+                            };
+                            /** @enum {string} */
+                            status: "queued" | "running" | "succeeded" | "failed" | "cancelled" | "paused";
+                            step: string;
+                            hosts: {
+                                [key: string]: {
+                                    /** @enum {string} */
+                                    status: "pending" | "claimed" | "queued" | "sent" | "accepted" | "progress" | "succeeded" | "failed" | "timed-out" | "superseded" | "skipped" | "released";
+                                    step?: string;
+                                    detail?: string;
+                                    commandId?: string;
+                                    at?: string;
+                                };
+                            };
+                            reason?: string;
+                            startedAt: string;
+                            endedAt?: string;
+                            updatedAt?: string;
+                            deadline?: string;
+                            requestedBy?: string;
+                            execution?: string;
+                            runs?: number;
+                            ending?: string;
+                            skipped?: {
+                                hostId: string;
+                                step: string;
+                                reason: string;
+                            }[];
+                            /** @constant */
+                            type: "create-cluster";
+                        } | {
+                            id: string;
+                            project: string;
+                            target: {
+                                /** @enum {string} */
+                                type: "cluster" | "host";
+                                id: string;
+                            };
+                            /** @enum {string} */
+                            status: "queued" | "running" | "succeeded" | "failed" | "cancelled" | "paused";
+                            step: string;
+                            hosts: {
+                                [key: string]: {
+                                    /** @enum {string} */
+                                    status: "pending" | "claimed" | "queued" | "sent" | "accepted" | "progress" | "succeeded" | "failed" | "timed-out" | "superseded" | "skipped" | "released";
+                                    step?: string;
+                                    detail?: string;
+                                    commandId?: string;
+                                    at?: string;
+                                };
+                            };
+                            reason?: string;
+                            startedAt: string;
+                            endedAt?: string;
+                            updatedAt?: string;
+                            deadline?: string;
+                            requestedBy?: string;
+                            execution?: string;
+                            runs?: number;
+                            ending?: string;
+                            skipped?: {
+                                hostId: string;
+                                step: string;
+                                reason: string;
+                            }[];
+                            /** @constant */
+                            type: "scale-out";
+                            input: {
+                                pool: string;
+                                add: string[];
+                                after: {
+                                    controlPlane: {
+                                        hostIds: string[];
+                                    };
+                                    workers: {
+                                        name: string;
+                                        hostIds: string[];
+                                    }[];
+                                };
+                            };
+                        } | {
+                            id: string;
+                            project: string;
+                            target: {
+                                /** @enum {string} */
+                                type: "cluster" | "host";
+                                id: string;
+                            };
+                            /** @enum {string} */
+                            status: "queued" | "running" | "succeeded" | "failed" | "cancelled" | "paused";
+                            step: string;
+                            hosts: {
+                                [key: string]: {
+                                    /** @enum {string} */
+                                    status: "pending" | "claimed" | "queued" | "sent" | "accepted" | "progress" | "succeeded" | "failed" | "timed-out" | "superseded" | "skipped" | "released";
+                                    step?: string;
+                                    detail?: string;
+                                    commandId?: string;
+                                    at?: string;
+                                };
+                            };
+                            reason?: string;
+                            startedAt: string;
+                            endedAt?: string;
+                            updatedAt?: string;
+                            deadline?: string;
+                            requestedBy?: string;
+                            execution?: string;
+                            runs?: number;
+                            ending?: string;
+                            skipped?: {
+                                hostId: string;
+                                step: string;
+                                reason: string;
+                            }[];
+                            /** @constant */
+                            type: "scale-in";
+                            input: {
+                                pool: string;
+                                remove: string[];
+                                after: {
+                                    controlPlane: {
+                                        hostIds: string[];
+                                    };
+                                    workers: {
+                                        name: string;
+                                        hostIds: string[];
+                                    }[];
+                                };
+                            };
+                        } | {
+                            id: string;
+                            project: string;
+                            target: {
+                                /** @enum {string} */
+                                type: "cluster" | "host";
+                                id: string;
+                            };
+                            /** @enum {string} */
+                            status: "queued" | "running" | "succeeded" | "failed" | "cancelled" | "paused";
+                            step: string;
+                            hosts: {
+                                [key: string]: {
+                                    /** @enum {string} */
+                                    status: "pending" | "claimed" | "queued" | "sent" | "accepted" | "progress" | "succeeded" | "failed" | "timed-out" | "superseded" | "skipped" | "released";
+                                    step?: string;
+                                    detail?: string;
+                                    commandId?: string;
+                                    at?: string;
+                                };
+                            };
+                            reason?: string;
+                            startedAt: string;
+                            endedAt?: string;
+                            updatedAt?: string;
+                            deadline?: string;
+                            requestedBy?: string;
+                            execution?: string;
+                            runs?: number;
+                            ending?: string;
+                            skipped?: {
+                                hostId: string;
+                                step: string;
+                                reason: string;
+                            }[];
+                            /** @constant */
+                            type: "reconfigure";
+                            input: {
+                                profile: {
+                                    name: string;
+                                    version: string;
+                                };
+                                /** @enum {string} */
+                                behaviour: "no-op" | "reload" | "service-restart" | "reboot" | "repave";
+                                changes: {
+                                    layer: string;
+                                    /** @enum {string} */
+                                    change: "added" | "removed" | "version" | "pack" | "image" | "values";
+                                    /** @enum {string} */
+                                    behaviour: "no-op" | "reload" | "service-restart" | "reboot" | "repave";
+                                    reason: string;
+                                }[];
+                                variables?: {
+                                    values: {
+                                        [key: string]: string | number | boolean;
+                                    };
+                                    secrets: string[];
+                                    changed: string[];
+                                };
+                            };
+                        } | {
+                            id: string;
+                            project: string;
+                            target: {
+                                /** @enum {string} */
+                                type: "cluster" | "host";
+                                id: string;
+                            };
+                            /** @enum {string} */
+                            status: "queued" | "running" | "succeeded" | "failed" | "cancelled" | "paused";
+                            step: string;
+                            hosts: {
+                                [key: string]: {
+                                    /** @enum {string} */
+                                    status: "pending" | "claimed" | "queued" | "sent" | "accepted" | "progress" | "succeeded" | "failed" | "timed-out" | "superseded" | "skipped" | "released";
+                                    step?: string;
+                                    detail?: string;
+                                    commandId?: string;
+                                    at?: string;
+                                };
+                            };
+                            reason?: string;
+                            startedAt: string;
+                            endedAt?: string;
+                            updatedAt?: string;
+                            deadline?: string;
+                            requestedBy?: string;
+                            execution?: string;
+                            runs?: number;
+                            ending?: string;
+                            skipped?: {
+                                hostId: string;
+                                step: string;
+                                reason: string;
+                            }[];
+                            /** @constant */
+                            type: "delete-cluster";
+                        } | {
+                            id: string;
+                            project: string;
+                            target: {
+                                /** @enum {string} */
+                                type: "cluster" | "host";
+                                id: string;
+                            };
+                            /** @enum {string} */
+                            status: "queued" | "running" | "succeeded" | "failed" | "cancelled" | "paused";
+                            step: string;
+                            hosts: {
+                                [key: string]: {
+                                    /** @enum {string} */
+                                    status: "pending" | "claimed" | "queued" | "sent" | "accepted" | "progress" | "succeeded" | "failed" | "timed-out" | "superseded" | "skipped" | "released";
+                                    step?: string;
+                                    detail?: string;
+                                    commandId?: string;
+                                    at?: string;
+                                };
+                            };
+                            reason?: string;
+                            startedAt: string;
+                            endedAt?: string;
+                            updatedAt?: string;
+                            deadline?: string;
+                            requestedBy?: string;
+                            execution?: string;
+                            runs?: number;
+                            ending?: string;
+                            skipped?: {
+                                hostId: string;
+                                step: string;
+                                reason: string;
+                            }[];
+                            /** @constant */
+                            type: "upgrade-cluster";
+                            input: {
+                                to: {
+                                    name: string;
+                                    version: string;
+                                };
+                                from: {
+                                    name: string;
+                                    version: string;
+                                };
+                                /** @enum {string} */
+                                onFailure?: "rollback" | "pause" | "none";
+                                drainTimeoutSeconds?: number;
+                                notBefore?: string;
+                                window?: {
+                                    start: string;
+                                    end: string;
+                                };
+                                plan: {
+                                    /** @enum {string} */
+                                    behaviour: "no-op" | "reload" | "service-restart" | "reboot" | "repave";
+                                    changes: {
+                                        layer: string;
+                                        /** @enum {string} */
+                                        change: "added" | "removed" | "version" | "pack" | "image" | "values";
+                                        /** @enum {string} */
+                                        behaviour: "no-op" | "reload" | "service-restart" | "reboot" | "repave";
+                                        reason: string;
+                                    }[];
+                                    controlPlane: {
+                                        hostId: string;
+                                        /** @enum {string} */
+                                        role: "control-plane" | "worker";
+                                        pool: string;
+                                        /** @enum {string} */
+                                        behaviour: "no-op" | "reload" | "service-restart" | "reboot" | "repave";
+                                        steps: {
+                                            /** @enum {string} */
+                                            step: "preflight" | "cordon" | "drain" | "upgrade" | "reboot" | "uncordon" | "restart" | "reload";
+                                            /** @enum {string} */
+                                            on: "node" | "peer";
+                                        }[];
+                                    }[];
+                                    workers: {
+                                        hostId: string;
+                                        /** @enum {string} */
+                                        role: "control-plane" | "worker";
+                                        pool: string;
+                                        /** @enum {string} */
+                                        behaviour: "no-op" | "reload" | "service-restart" | "reboot" | "repave";
+                                        steps: {
+                                            /** @enum {string} */
+                                            step: "preflight" | "cordon" | "drain" | "upgrade" | "reboot" | "uncordon" | "restart" | "reload";
+                                            /** @enum {string} */
+                                            on: "node" | "peer";
+                                        }[];
+                                    }[];
+                                    maxUnavailable: number;
+                                    target: {
+                                        image?: string;
+                                        kairosVersion?: string;
+                                        flavor?: string;
+                                        kubeletVersion: string;
+                                    };
+                                    downtime: {
+                                        expected: boolean;
+                                        reason?: string;
+                                        estimatedSeconds?: number;
+                                    };
+                                    skippedWorkers: boolean;
+                                };
+                                rollbackOf?: string;
+                                variables?: {
+                                    values: {
+                                        [key: string]: string | number | boolean;
+                                    };
+                                    secrets: string[];
+                                    changed: string[];
+                                };
+                                rolledBackBy?: string;
+                            };
+                        } | {
+                            id: string;
+                            project: string;
+                            target: {
+                                /** @enum {string} */
+                                type: "cluster" | "host";
+                                id: string;
+                            };
+                            /** @enum {string} */
+                            status: "queued" | "running" | "succeeded" | "failed" | "cancelled" | "paused";
+                            step: string;
+                            hosts: {
+                                [key: string]: {
+                                    /** @enum {string} */
+                                    status: "pending" | "claimed" | "queued" | "sent" | "accepted" | "progress" | "succeeded" | "failed" | "timed-out" | "superseded" | "skipped" | "released";
+                                    step?: string;
+                                    detail?: string;
+                                    commandId?: string;
+                                    at?: string;
+                                };
+                            };
+                            reason?: string;
+                            startedAt: string;
+                            endedAt?: string;
+                            updatedAt?: string;
+                            deadline?: string;
+                            requestedBy?: string;
+                            execution?: string;
+                            runs?: number;
+                            ending?: string;
+                            skipped?: {
+                                hostId: string;
+                                step: string;
+                                reason: string;
+                            }[];
+                            /** @constant */
+                            type: "agent-update";
+                            input: {
+                                version: string;
+                                from?: string;
+                                commandId: string;
+                            };
                         };
                     };
                 };

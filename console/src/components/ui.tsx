@@ -44,18 +44,36 @@ export function Pager({ hasPrevious, hasNext, onPrevious, onNext, label }: { has
   );
 }
 
-/** Loads `load()` when `deps` change; `reload` loads again; `every` (ms) polls. */
-export function useLoad<T>(load: () => Promise<T>, deps: readonly unknown[], every?: number): { data?: T; error?: unknown; loading: boolean; reload: () => void } {
+/**
+ * Loads `load()` when `deps` change; `reload` loads again; `every` (ms) polls, or, as a function
+ * of the data just loaded (undefined after a failure), says when to look again (undefined: stop).
+ */
+export function useLoad<T>(load: () => Promise<T>, deps: readonly unknown[], every?: number | ((data: T | undefined) => number | undefined)): { data?: T; error?: unknown; loading: boolean; reload: () => void } {
   const [state, setState] = useState<{ data?: T; error?: unknown; loading: boolean }>({ loading: true });
   const [tick, setTick] = useState(0);
   useEffect(() => {
     let live = true;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const after = (ms: number | undefined) => { if (live && ms) timer = setTimeout(() => setTick((t) => t + 1), ms); };
     setState((s) => ({ ...s, loading: true }));
-    load().then((data) => { if (live) setState({ data, loading: false }); }, (error: unknown) => { if (live) setState((s) => ({ ...s, error, loading: false })); });
-    const timer = every ? setTimeout(() => setTick((t) => t + 1), every) : undefined;
+    load().then((data) => {
+      if (!live) return;
+      setState({ data, loading: false });
+      if (typeof every === 'function') after(every(data));
+    }, (error: unknown) => {
+      if (!live) return;
+      setState((s) => ({ ...s, error, loading: false }));
+      if (typeof every === 'function') after(every(undefined));
+    });
+    if (typeof every === 'number') after(every);
     return () => { live = false; if (timer) clearTimeout(timer); };
   }, [...deps, tick]);
   return { ...state, reload: () => setTick((t) => t + 1) };
+}
+
+/** Done out of total as a labelled bar (the numbers are in the label and the text beside it). */
+export function Bar({ label, value, max }: { label: string; value: number; max: number }) {
+  return <progress className="bar" aria-label={label} value={Math.min(value, max)} max={Math.max(1, max)} />;
 }
 
 export function ago(iso: string | undefined, now = Date.now()): string {

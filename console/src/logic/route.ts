@@ -6,6 +6,10 @@ export type Route =
   | { readonly page: 'approvals' }
   | { readonly page: 'clusters' }
   | { readonly page: 'cluster'; readonly clusterId: string }
+  | { readonly page: 'operations'; readonly params: URLSearchParams }
+  | { readonly page: 'operation'; readonly operationId: string }
+  | { readonly page: 'rollouts'; readonly params: URLSearchParams }
+  | { readonly page: 'rollout'; readonly rolloutId: string }
   | { readonly page: 'audit' }
   | { readonly page: 'profiles' }
   | { readonly page: 'tokens' }
@@ -21,13 +25,17 @@ export function parseRoute(hash: string): Route {
   if (path === '/approvals') return { page: 'approvals' };
   if (path === '/clusters') return { page: 'clusters' };
   if (path === '/audit') return { page: 'audit' };
+  if (path === '/operations') return { page: 'operations', params };
+  if (path === '/rollouts') return { page: 'rollouts', params };
   if (path === '/profiles') return { page: 'profiles' };
   if (path === '/tokens') return { page: 'tokens' };
   if (path === '/sign-in') return { page: 'sign-in', ...(params.get('code') ? { code: params.get('code')! } : {}) };
-  const item = /^\/(hosts|clusters)\/([^/]+)$/.exec(path);
+  const item = /^\/(hosts|clusters|operations|rollouts)\/([^/]+)$/.exec(path);
   if (item) {
     try {
       const id = decodeURIComponent(item[2]!);
+      if (item[1] === 'operations') return { page: 'operation', operationId: id };
+      if (item[1] === 'rollouts') return { page: 'rollout', rolloutId: id };
       return item[1] === 'hosts' ? { page: 'host', hostId: id } : { page: 'cluster', clusterId: id };
     } catch {
       return { page: 'not-found', path };

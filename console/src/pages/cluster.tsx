@@ -1,44 +1,10 @@
-/** One cluster: pools and per-node state, packs, the running operation's live progress, upgrade, delete. */
+/** One cluster: pools and per-node state, packs, the running operation's live progress, scale, upgrade with its plan preview, delete. */
 import { useState, type FormEvent } from 'react';
 import { api, must, type Cluster } from '../api/client.js';
 import { Badge, ErrorBanner, Field, ago, useLoad } from '../components/ui.js';
 import { OperationProgress } from './operation.js';
-
-function Upgrade({ cluster, onStarted }: { cluster: Cluster; onStarted: (operationId: string) => void }) {
-  const versions = useLoad(() => must(api.GET('/v1/profiles/{name}/versions', { params: { path: { name: cluster.profile.name }, query: { limit: 100 } } })), [cluster.profile.name]);
-  const [error, setError] = useState<unknown>();
-  const targets = (versions.data?.items ?? []).filter((v) => v.status === 'published' && v.version !== cluster.profile.version);
-  const nodes = cluster.controlPlane.hostIds.length + cluster.workers.reduce((n, w) => n + w.hostIds.length, 0);
-  // The API refuses an upgrade that reboots a lone control-plane node unless the downtime is accepted.
-  const downtime = nodes === 1
-    ? 'I accept the downtime: this single-node cluster reboots (workloads and the Kubernetes API are down for one reboot)'
-    : cluster.controlPlane.hostIds.length === 1 ? 'I accept that the Kubernetes API is down while the single control-plane node reboots (workloads on workers keep running)' : undefined;
-  async function submit(e: FormEvent<HTMLFormElement>) {
-    e.preventDefault();
-    const f = new FormData(e.currentTarget);
-    setError(undefined);
-    try {
-      const op = await must(api.POST('/v1/clusters/{clusterId}/upgrades', {
-        params: { path: { clusterId: cluster.id } },
-        body: { to: { version: String(f.get('to') ?? '') }, onFailure: f.get('onFailure') === 'pause' ? 'pause' : 'rollback', ...(f.get('ack') ? { acknowledgeDowntime: true } : {}) },
-      }));
-      onStarted(op.id);
-    } catch (err) { setError(err); }
-  }
-  if (targets.length === 0) return <p>No other published version of profile {cluster.profile.name} to upgrade to.</p>;
-  return (
-    <form onSubmit={(e) => void submit(e)} aria-labelledby="upgrade-title">
-      <h2 id="upgrade-title">Upgrade</h2>
-      <div className="filters">
-        <Field label="To version" id="u-to"><select id="u-to" name="to">{targets.map((v) => <option key={v.version}>{v.version}</option>)}</select></Field>
-        <Field label="When a node fails" id="u-fail"><select id="u-fail" name="onFailure"><option value="rollback">roll back</option><option value="pause">pause</option></select></Field>
-        {downtime ? <label className="check"><input type="checkbox" name="ack" /> {downtime}</label> : null}
-        <button type="submit">Start rolling upgrade</button>
-      </div>
-      <ErrorBanner error={error} />
-    </form>
-  );
-}
+import { Upgrade } from './cluster-upgrade.js';
+import { Scale } from './cluster-scale.js';
 
 function Delete({ cluster }: { cluster: Cluster }) {
   const [typed, setTyped] = useState('');
@@ -101,6 +67,8 @@ export function ClusterPage({ clusterId, canOperate, canAdminister }: { clusterI
             </section>
           ) : null}
           {opId ? <OperationProgress key={opId} operationId={opId} canOperate={canOperate} /> : null}
+          <p><a href={`#/operations?targetType=cluster&targetId=${encodeURIComponent(c.id)}`}>All operations of this cluster</a></p>
+          {canOperate && !c.activeOperationId && (c.status === 'running' || c.status === 'degraded') ? <Scale cluster={c} onStarted={(id) => { if (id) setStarted(id); reload(); }} /> : null}
           {canOperate && c.status === 'running' ? <Upgrade cluster={c} onStarted={(id) => { setStarted(id); reload(); }} /> : null}
           {canAdminister && c.status !== 'deleting' ? <Delete cluster={c} /> : null}
         </>

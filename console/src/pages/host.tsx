@@ -16,7 +16,7 @@ function Inventory({ host }: { host: HostView }) {
       <Row label="Memory">{Math.round(inv.memoryMb / 1024)} GiB ({inv.memoryMb} MiB)</Row>
       <Row label="OS">{inv.os.name} {inv.os.version}</Row>
       <Row label="Kairos">{inv.kairos ? `${inv.kairos.flavor} ${inv.kairos.version}` : '—'}</Row>
-      <Row label="Agent">{inv.agentVersion}</Row>
+      <Row label="Agent at registration">{inv.agentVersion}</Row>
       <Row label="Disks">{inv.disks.map((d) => `${d.name} ${d.sizeGb} GB`).join(', ') || '—'}</Row>
       <Row label="Network">{inv.nics.map((n) => `${n.name} ${n.mac}${n.ips?.length ? ` (${n.ips.join(', ')})` : ''}`).join('; ') || '—'}</Row>
     </dl>
@@ -31,6 +31,7 @@ function Reported({ host }: { host: HostView }) {
       <Row label="Reported">{ago(r.reportedAt)} ({r.reportedAt})</Row>
       <Row label="Boot">{r.boot.state}{r.boot.kairosVersion ? `, Kairos ${r.boot.kairosVersion}` : ''}</Row>
       <Row label="Running image">{r.boot.image ?? '—'}</Row>
+      <Row label="Agent">{r.agentVersion}</Row>
       <Row label="Kubernetes">{r.kubernetes ? `${r.kubernetes.role ?? 'node'} ${r.kubernetes.version ?? ''} ${r.kubernetes.ready ? 'Ready' : 'NotReady'}${r.kubernetes.cordoned ? ', cordoned' : ''}` : 'not running'}</Row>
       <Row label="State partition free">{r.storage ? `${r.storage.stateFreeMb} MiB` : '—'}</Row>
       <Row label="Addresses">{(r.addresses ?? []).map((a) => `${a.name}: ${(a.ips ?? []).join(', ')}`).join('; ') || '—'}</Row>

@@ -1,6 +1,7 @@
-/** An operation's live per-node progress (polled every 2 s while it runs), with pause/resume/cancel for upgrades. */
+/** An operation's live per-node progress (polled every 2 s, or at the API's Retry-After, while it runs), with pause/resume/cancel for upgrades. */
 import { useState } from 'react';
-import { api, must, type Operation } from '../api/client.js';
+import { api, must, mustWithRetry, type Operation } from '../api/client.js';
+import { nextPollMs } from '../logic/poll.js';
 import { Badge, ErrorBanner, ago, useLoad } from '../components/ui.js';
 
 const ENDED = new Set(['succeeded', 'failed', 'cancelled']);
@@ -30,12 +31,13 @@ function UpgradeControls({ op, canOperate, onChanged }: { op: Operation; canOper
 }
 
 export function OperationProgress({ operationId, canOperate }: { operationId: string; canOperate: boolean }) {
-  const [done, setDone] = useState(false);
-  const { data: op, error, reload } = useLoad(async () => {
-    const o = await must(api.GET('/v1/operations/{operationId}', { params: { path: { operationId } } }));
-    if (ENDED.has(o.status)) setDone(true);
-    return o;
-  }, [operationId], done ? undefined : 2000);
+  // Polled every 2 s (or at the API's Retry-After) until it ends.
+  const { data: got, error, reload } = useLoad(
+    () => mustWithRetry(api.GET('/v1/operations/{operationId}', { params: { path: { operationId } } })),
+    [operationId],
+    (d) => (d && ENDED.has(d.data.status) ? undefined : nextPollMs(d?.retryAfter, undefined, 2000)),
+  );
+  const op = got?.data;
   return (
     <section aria-labelledby={`op-${operationId}`} className="operation">
       <h2 id={`op-${operationId}`}>Operation {operationId}</h2>

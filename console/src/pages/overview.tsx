@@ -6,6 +6,7 @@
 import { api, must } from '../api/client.js';
 import { hostsHref, HOST_HEALTHS, HOST_STATUSES, type HostFilters } from '../logic/host-query.js';
 import { Badge, ErrorBanner, useLoad } from '../components/ui.js';
+import { operationsHref, rolloutsHref } from '../logic/list-query.js';
 
 const LIMIT = 100;
 const count = (p: { items: unknown[]; nextCursor?: string }) => (p.nextCursor ? `${LIMIT}+` : String(p.items.length));
@@ -51,18 +52,22 @@ export function Overview() {
       </section>
       <section aria-labelledby="running-ops">
         <h2 id="running-ops">Running operations</h2>
+        <ul className="tiles">
+          <li className="tile"><a href={operationsHref({ status: 'running' })}><span className="tile-number" data-testid="running-operations">{operations.error ? '!' : operations.data ? `${running.filter((o) => o.status === 'running').length}${operations.data.nextCursor ? '+' : ''}` : '…'}</span><span className="tile-label">operations running</span></a></li>
+          <li className="tile"><a href={rolloutsHref({ status: 'running' })}><span className="tile-number" data-testid="running-rollouts">{rollouts.error ? '!' : rollouts.data ? `${rollouts.data.items.length}${rollouts.data.nextCursor ? '+' : ''}` : '…'}</span><span className="tile-label">rollouts running</span></a></li>
+        </ul>
         <ErrorBanner error={operations.error} />
         {running.length === 0 ? <p>No operation is running.</p> : (
           <table>
             <caption className="sr-only">Operations running or paused (refreshed every 5 s)</caption>
             <thead><tr><th scope="col">Operation</th><th scope="col">Type</th><th scope="col">Target</th><th scope="col">Status</th><th scope="col">Step</th></tr></thead>
-            <tbody>{running.map((o) => <tr key={o.id}><td>{o.id}</td><td>{o.type}</td><td>{o.target.type} {o.target.id}</td><td><Badge value={o.status} /></td><td>{o.step}</td></tr>)}</tbody>
+            <tbody>{running.map((o) => <tr key={o.id}><td><a href={`#/operations/${encodeURIComponent(o.id)}`}>{o.id}</a></td><td>{o.type}</td><td>{o.target.type} {o.target.id}</td><td><Badge value={o.status} /></td><td>{o.step}</td></tr>)}</tbody>
           </table>
         )}
         <h3>Rollouts</h3>
         <ErrorBanner error={rollouts.error} />
         {(rollouts.data?.items.length ?? 0) === 0 ? <p>No rollout is running.</p> : (
-          <ul>{rollouts.data!.items.map((r) => <li key={r.id}>{r.id}: <Badge value={r.status} /> {Object.entries(r.counts).filter(([, n]) => n > 0).map(([s, n]) => `${n} ${s}`).join(", ")}</li>)}</ul>
+          <ul>{rollouts.data!.items.map((r) => <li key={r.id}><a href={`#/rollouts/${encodeURIComponent(r.id)}`}>{r.id}</a>: <Badge value={r.status} /> {Object.entries(r.counts).filter(([, n]) => n > 0).map(([s, n]) => `${n} ${s}`).join(", ")}</li>)}</ul>
         )}
       </section>
       <section aria-labelledby="sites-attention">

@@ -4,7 +4,7 @@ import { STATE_TABLE } from '../../contracts/tables.js';
 import { UNFINISHED } from '../../domain/command.js';
 import { InternalError } from '../../domain/errors.js';
 import type { HostProgress, OperationRecord, OperationStatus } from '../../domain/model.js';
-import type { OperationChanges, OperationRepository, Page, PageRequest } from '../../ports/index.js';
+import type { OperationChanges, OperationFilter, OperationRepository, Page, PageRequest } from '../../ports/index.js';
 import { toRecord, type DocClient } from './client.js';
 import { decodeCursor, encodeCursor, queryFingerprint } from './cursor.js';
 import { isConditionFailure, mapDynamoError } from './errors.js';
@@ -130,15 +130,19 @@ export class DynamoOperationRepository implements OperationRepository {
     return operationFromItems(await this.items(id));
   }
 
-  async list(project: string, target: { type: string; id: string } | undefined, page: PageRequest): Promise<Page<OperationRecord>> {
-    const f = queryFingerprint(['operations', project, target]);
+  async list(project: string, target: { type: string; id: string } | undefined, page: PageRequest, filter: OperationFilter = {}): Promise<Page<OperationRecord>> {
+    const f = queryFingerprint(['operations', project, target, filter.status, filter.type]);
     const index = target ? STATE_TABLE.bySecondary : STATE_TABLE.byProject;
+    // DynamoDB filters a page after reading it: a filtered page may hold fewer than `limit` (the cursor goes on).
     const out = await this.db.send(new QueryCommand({
       TableName: this.table, IndexName: index.name,
       KeyConditionExpression: `${index.partitionKey} = :pk`,
-      FilterExpression: '#project = :project',
-      ExpressionAttributeNames: { '#project': 'project' },
-      ExpressionAttributeValues: { ':pk': target ? keys.operationTarget(target.type, target.id) : keys.operationList(project), ':project': project },
+      FilterExpression: ['#project = :project', ...(filter.status ? ['#status = :status'] : []), ...(filter.type ? ['#type = :type'] : [])].join(' AND '),
+      ExpressionAttributeNames: { '#project': 'project', ...(filter.status ? { '#status': 'status' } : {}), ...(filter.type ? { '#type': 'type' } : {}) },
+      ExpressionAttributeValues: {
+        ':pk': target ? keys.operationTarget(target.type, target.id) : keys.operationList(project), ':project': project,
+        ...(filter.status ? { ':status': filter.status } : {}), ...(filter.type ? { ':type': filter.type } : {}),
+      },
       ScanIndexForward: false, Limit: page.limit, ExclusiveStartKey: decodeCursor(page.cursor, f),
     })).catch((e) => mapDynamoError(e, 'listing operations'));
     return {
@@ -236,6 +240,30 @@ export class DynamoOperationRepository implements OperationRepository {
       ExpressionAttributeValues: { ':pk': key.pk, ':sk': key.sk }, ConsistentRead: consistent,
     })).catch((e) => mapDynamoError(e, what));
     return out.Items?.[0];
+  }
+
+  async create(op: OperationRecord): Promise<boolean> {
+    try {
+      await this.db.send(new TransactWriteCommand({
+        TransactItems: operationItems(op).map((Item) => ({ Put: { TableName: this.table, Item, ConditionExpression: 'attribute_not_exists(pk)' } })),
+      }));
+      return true;
+    } catch (e) {
+      if (isConditionFailure(e) || isCancelledByCondition(e)) return false;
+      return mapDynamoError(e, `recording operation ${op.id}`);
+    }
+  }
+
+  async listForTarget(target: { type: string; id: string }, limit: number): Promise<OperationRecord[]> {
+    if (limit <= 0) return [];
+    const index = STATE_TABLE.bySecondary;
+    const out = await this.db.send(new QueryCommand({
+      TableName: this.table, IndexName: index.name,
+      KeyConditionExpression: `${index.partitionKey} = :pk`,
+      ExpressionAttributeValues: { ':pk': keys.operationTarget(target.type, target.id) },
+      ScanIndexForward: false, Limit: limit,
+    })).catch((e) => mapDynamoError(e, `listing the operations of ${target.type} ${target.id}`));
+    return this.complete(out.Items ?? []);
   }
 
   async listOpen(limit: number): Promise<OperationRecord[]> {

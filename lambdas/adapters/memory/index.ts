@@ -37,6 +37,7 @@ export { MemoryState } from './state.js';
 export function memoryAdapters(opts: { now?: Date | string; idPrefix?: string; auditRetentionDays?: number } = {}) {
   const clock = new ManualClock(opts.now);
   const state = new MemoryState(clock);
+  const operations = new MemoryOperationRepository(state);
   return {
     state,
     clock,
@@ -45,7 +46,8 @@ export function memoryAdapters(opts: { now?: Date | string; idPrefix?: string; a
     hosts: new MemoryHostRepository(state),
     profiles: new MemoryProfileRepository(state),
     clusters: new MemoryClusterRepository(state),
-    operations: new MemoryOperationRepository(state),
+    operations,
+    agentUpdates: operations,
     audit: new MemoryAuditLog(state, opts.auditRetentionDays),
     idempotency: new MemoryIdempotencyStore(state),
     presence: new MemoryPresenceWriter(state),

@@ -1,6 +1,6 @@
 import { parseOperation } from '../../contracts/operations.js';
 import type { HostProgress, OperationRecord, OperationStatus } from '../../domain/model.js';
-import type { OperationChanges, OperationRepository, Page, PageRequest } from '../../ports/index.js';
+import type { OperationChanges, OperationFilter, OperationRepository, Page, PageRequest } from '../../ports/index.js';
 import { fingerprint, pageOf } from './page.js';
 import { copy, withoutUndefined, type MemoryState } from './state.js';
 
@@ -20,10 +20,11 @@ export class MemoryOperationRepository implements OperationRepository {
     return op ? copy(op) : undefined;
   }
 
-  async list(project: string, target: { type: string; id: string } | undefined, page: PageRequest): Promise<Page<OperationRecord>> {
+  async list(project: string, target: { type: string; id: string } | undefined, page: PageRequest, filter: OperationFilter = {}): Promise<Page<OperationRecord>> {
     const matches = [...this.state.operations.values()].filter((o) => o.project === project
-      && (target === undefined || (o.target.type === target.type && o.target.id === target.id)));
-    const found = pageOf(matches, (o) => `${o.startedAt}#${o.id}`, page, fingerprint(['operations', project, target]), 'desc');
+      && (target === undefined || (o.target.type === target.type && o.target.id === target.id))
+      && (filter.status === undefined || o.status === filter.status) && (filter.type === undefined || o.type === filter.type));
+    const found = pageOf(matches, (o) => `${o.startedAt}#${o.id}`, page, fingerprint(['operations', project, target, filter.status, filter.type]), 'desc');
     return { ...found, items: found.items.map(copy) };
   }
 
@@ -43,6 +44,20 @@ export class MemoryOperationRepository implements OperationRepository {
     const current = this.state.operations.get(id);
     if (!current) return; // the operation is gone: nothing to record against
     this.state.operations.set(id, { ...current, hosts: { ...current.hosts, [hostId]: withoutUndefined(progress) } });
+  }
+
+  async create(op: OperationRecord): Promise<boolean> {
+    if (this.state.operations.has(op.id)) return false;
+    this.put(parseOperation(op));
+    return true;
+  }
+
+  async listForTarget(target: { type: string; id: string }, limit: number): Promise<OperationRecord[]> {
+    return [...this.state.operations.values()]
+      .filter((o) => o.target.type === target.type && o.target.id === target.id)
+      .sort((a, b) => `${b.startedAt}#${b.id}`.localeCompare(`${a.startedAt}#${a.id}`))
+      .slice(0, Math.max(0, limit))
+      .map(copy);
   }
 
   async listOpen(limit: number): Promise<OperationRecord[]> {

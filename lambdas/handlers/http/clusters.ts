@@ -1,4 +1,5 @@
 import { createClusterBody, createUpgradeBody, listClustersQuery, reconfigureClusterBody, scaleClusterBody } from '../../contracts/api.js';
+import { previewUpgrade } from '../../use-cases/upgrade-preview.js';
 import { cancelUpgrade, getUpgrade, pauseUpgrade, resumeUpgrade, startUpgrade } from '../../use-cases/upgrades.js';
 import { deleteCluster, reconfigureCluster, scaleCluster, type ClusterWithOperation } from '../../use-cases/cluster-operations.js';
 import { createCluster, getCluster, listClusters } from '../../use-cases/clusters.js';
@@ -70,8 +71,10 @@ export const routes: RouteTable = {
   }),
   'POST /v1/clusters/{clusterId}/upgrades': route({
     action: 'clusters:update',
-    body: createUpgradeBody, idempotent: true,
+    // A dry run writes nothing, not even an Idempotency-Key record.
+    body: createUpgradeBody, idempotent: (body) => body.dryRun !== true,
     run: async (req, deps) => {
+      if (req.body.dryRun) return { status: 200, body: await previewUpgrade(deps, req.ctx, req.params.clusterId!, req.body) };
       const op = await startUpgrade(deps, req.ctx, req.params.clusterId!, req.body);
       return { status: 202, body: op, headers: { location: `/v1/clusters/${op.target.id}/upgrades/${op.id}` } };
     },

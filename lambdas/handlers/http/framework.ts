@@ -39,8 +39,8 @@ export interface ApiResult {
 export interface RouteSpec<B extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType> {
   readonly body?: B;
   readonly query?: Q;
-  /** Honours the Idempotency-Key header (creating POSTs). */
-  readonly idempotent?: boolean;
+  /** Honours the Idempotency-Key header (creating POSTs); a function decides from the parsed body (a dry run keeps no record). */
+  readonly idempotent?: boolean | ((body: z.infer<B>) => boolean);
   /**
    * A top-level response field holding a secret shown only once (e.g. a registration token).
    * It is never written to the Idempotency-Key record: a replay returns the same resource
@@ -178,7 +178,8 @@ export function createHttpHandler(group: ApiGroup, routes: RouteTable, getDeps: 
       ctx, params: (event.pathParameters ?? {}) as Record<string, string>, query: query.data, body: body.success ? body.data : undefined, headers: event.headers ?? {},
       remainingMs: () => context.getRemainingTimeInMillis(),
     }, deps), requestId);
-    return spec.idempotent && def.auth === 'jwt' ? withIdempotency(event, ctx, deps, exec, spec.oneTimeSecret) : exec();
+    const idempotent = typeof spec.idempotent === 'function' ? spec.idempotent(body.success ? body.data : undefined) : spec.idempotent;
+    return idempotent && def.auth === 'jwt' ? withIdempotency(event, ctx, deps, exec, spec.oneTimeSecret) : exec();
   };
   return entryPoint<ApiEvent, ApiResponse>({
     kind: 'http',

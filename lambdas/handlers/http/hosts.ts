@@ -1,6 +1,7 @@
-import { reportedState, approveHostBody, batchHostsBody, createHostBody, decommissionHostBody, listHostsQuery, patchHostBody, rejectHostBody } from '../../contracts/api.js';
+import { reportedState, agentUpdateBody, approveHostBody, batchHostsBody, createHostBody, decommissionHostBody, listHostsQuery, patchHostBody, rejectHostBody } from '../../contracts/api.js';
 import type { HostWithPresence } from '../../domain/model.js';
 import { deriveHostHealth } from '../../domain/host-health.js';
+import { startAgentUpdate } from '../../use-cases/agent-update.js';
 import { approveHost, createHost, decommissionHost, deleteHost, getHost, listHosts, rejectHost, updateHost } from '../../use-cases/hosts.js';
 import { importHosts } from '../../use-cases/import-hosts.js';
 import type { HttpDeps } from '../composition-root.js';
@@ -67,6 +68,14 @@ export const routes: RouteTable = {
     action: 'hosts:approve',
     body: rejectHostBody,
     run: async (req, deps) => ({ status: 200, body: hostView(await rejectHost(deps, req.ctx, req.params.hostId!, req.body)) }),
+  }),
+  'POST /v1/hosts/{hostId}/agent-update': route({
+    action: 'hosts:update',
+    body: agentUpdateBody, idempotent: true,
+    run: async (req, deps) => {
+      const op = await startAgentUpdate(deps, req.ctx, req.params.hostId!, req.body);
+      return { status: 202, body: op, headers: { location: `/v1/operations/${op.id}`, 'retry-after': '5' } };
+    },
   }),
   'POST /v1/hosts/{hostId}/decommission': route({
     action: 'hosts:delete',

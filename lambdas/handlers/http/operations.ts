@@ -10,12 +10,12 @@ export const routes: RouteTable = {
   'GET /v1/operations': route({
     query: listOperationsQuery,
     run: async (req, deps) => {
-      const { targetType, targetId } = req.query;
+      const { targetType, targetId, status, type } = req.query;
       if ((targetType === undefined) !== (targetId === undefined)) {
         throw new ValidationError('validation-failed', 'targetType and targetId go together', { errors: [{ path: 'query.targetId', message: 'give both or neither' }] });
       }
       const target = targetType && targetId ? { type: targetType, id: targetId } : undefined;
-      return { status: 200, body: await listOperations(deps, req.ctx, target, pageOf(req.query)) };
+      return { status: 200, body: await listOperations(deps, req.ctx, target, pageOf(req.query), { ...(status ? { status } : {}), ...(type ? { type } : {}) }) };
     },
   }),
   'GET /v1/operations/{operationId}': route({

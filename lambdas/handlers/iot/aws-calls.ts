@@ -7,7 +7,7 @@
  */
 import { HANDLER_ENV } from '../../contracts/routes.js';
 import {
-  COMMAND_PUBLISH_CALLS, DEAD_LETTER_CALLS, HEALTH_EVENT_CALLS, kubeconfigSecretCalls, RUNTIME_CALLS, secretCalls, tableCalls, workflowCalls, type AdapterName, type AwsCall,
+  COMMAND_PUBLISH_CALLS, DEAD_LETTER_CALLS, HEALTH_EVENT_CALLS, indexQuery, kubeconfigSecretCalls, RUNTIME_CALLS, secretCalls, tableCalls, workflowCalls, type AdapterName, type AwsCall,
 } from '../aws-calls.js';
 
 export const DEVICE_PLANE_ADAPTERS: readonly AdapterName[] = [
@@ -28,7 +28,11 @@ const health: readonly AwsCall[] = [
 
 export const IOT_AWS_CALLS: Readonly<Record<string, readonly AwsCall[]>> = {
   // The init node's packs are stored on its cluster (a read and a conditional update).
-  'edgefleet-iot-status': [...base, ...health, ...tableCalls(HANDLER_ENV.stateTable, ['dynamodb/cluster-repository'], ['dynamodb:GetItem', 'dynamodb:UpdateItem'])],
+  // A reported agent version ends the host's agent update waiting for it (its operations: gsi2, by target).
+  'edgefleet-iot-status': [
+    ...base, ...health, ...tableCalls(HANDLER_ENV.stateTable, ['dynamodb/cluster-repository'], ['dynamodb:GetItem', 'dynamodb:UpdateItem']),
+    indexQuery(HANDLER_ENV.stateTable, 'gsi2', 'dynamodb/operation-repository'),
+  ],
   // Zero-touch: the site's hosts (gsi2), the project's templates and sites (gsi1), the site's
   // cluster built (one transaction) or scaled out, the workflow started, audited; the template's
   // secret variables read and written as the cluster's.

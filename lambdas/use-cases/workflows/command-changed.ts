@@ -2,6 +2,7 @@ import { WORKFLOW_ERRORS } from '../../contracts/workflows.js';
 import { isFinished, type CommandRecord } from '../../domain/command.js';
 import type { DeviceDeps } from '../device-deps.js';
 import { recordDiagnosticsProgress } from '../record-diagnostics-progress.js';
+import { followAgentUpdate } from '../agent-update-progress.js';
 
 /** The host an operation's progress row is about: the drained node for kube-node, else the command's host. */
 export const progressHost = (c: Pick<CommandRecord, 'hostId' | 'subjectHostId'>): string => c.subjectHostId ?? c.hostId;
@@ -14,6 +15,7 @@ export const progressHost = (c: Pick<CommandRecord, 'hostId' | 'subjectHostId'>)
 export async function commandChanged(deps: DeviceDeps, c: CommandRecord): Promise<void> {
   await recordDiagnosticsProgress(deps, c);
   if (!c.operationId) return;
+  await followAgentUpdate({ clock: deps.clock, operations: deps.agentUpdates, status: deps.status }, c);
   const detail = c.detail ?? (c.reason === 'deadline-passed' ? `did not finish before ${c.deadline}` : c.reason);
   await deps.operations?.setHost(c.operationId, progressHost(c), {
     status: c.state, commandId: c.commandId, at: c.updatedAt,

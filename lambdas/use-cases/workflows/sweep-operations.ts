@@ -3,6 +3,7 @@ import type { OperationRecord } from '../../domain/model.js';
 import type { WorkflowDeps } from './deps.js';
 import { failOperation } from './fail-operation.js';
 import { stopRun } from '../cluster-operations.js';
+import { sweepAgentUpdates } from '../agent-update-progress.js';
 
 /** A queued operation whose workflow has not started after this long is started (again) by the sweep. */
 export const START_GRACE_MS = 60_000;
@@ -33,6 +34,11 @@ export async function sweepOperations(deps: WorkflowDeps, limit = 100): Promise<
   const started: string[] = [];
   const expired: string[] = [];
   for (const op of await deps.operations.listOpen(limit)) {
+    // A host's agent update has no workflow: past its deadline it ends failed, saying why.
+    if (op.type === 'agent-update') {
+      expired.push(...(await sweepAgentUpdates(deps, [op])));
+      continue;
+    }
     const kind = kindOf(op);
     if (!kind) continue;
     // A paused operation waits for its operator (resume or cancel): its deadline starts again on resume.

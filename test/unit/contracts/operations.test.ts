@@ -17,7 +17,7 @@ const sameOperation: Same<Operation, OperationRecord> = true;
 const sameHostStatus: Same<HostProgressStatus, HostProgress['status']> = true;
 type Member<K extends OperationType> = [Extract<Operation, { type: K }>, Extract<OperationRecord, { type: K }>];
 const sameMembers: { [K in OperationType]: Same<Member<K>[0], Member<K>[1]> } = {
-  'create-cluster': true, 'scale-out': true, 'scale-in': true, reconfigure: true, 'delete-cluster': true, 'upgrade-cluster': true,
+  'create-cluster': true, 'scale-out': true, 'scale-in': true, reconfigure: true, 'delete-cluster': true, 'upgrade-cluster': true, 'agent-update': true,
 };
 
 const T0 = '2026-11-24T10:00:00.000Z';
@@ -35,10 +35,10 @@ describe('operation contract', () => {
     expect([sameOperation, sameHostStatus, ...Object.values(sameMembers)].every(Boolean)).toBe(true);
   });
 
-  it('has one member per workflow kind, and every kind is one', () => {
+  it('has one member per workflow kind, plus the per-host kinds that run no workflow (agent-update)', () => {
     const members = operationRecord.options.map((o) => o.shape.type.value).sort();
-    expect(members).toEqual([...workflowKind.options].sort());
-    expect(members).toEqual([...WORKFLOW_KINDS].sort());
+    expect(members).toEqual([...workflowKind.options, 'agent-update'].sort());
+    expect(members).toEqual([...WORKFLOW_KINDS, 'agent-update'].sort());
   });
 
   it.each<[string, Record<string, unknown>]>([

@@ -5,7 +5,12 @@
  * secret store): `awsRoot` the AWS ones, created lazily at cold start; `local/runtime.ts` its
  * own (DynamoDB Local, the local broker, the local CA, aws-local-stepfunctions, files).
  */
-import type { AgentSigningKey } from '../ports/agent-artifacts.js';
+import type { AgentArtifactStore, AgentSigningKey } from '../ports/agent-artifacts.js';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { KmsAgentSigningKey } from '../adapters/kms/agent-signing-key.js';
+import { S3AgentArtifactStore } from '../adapters/s3/agent-artifact-store.js';
+import { AGENT_KEY_PREFIX } from '../contracts/agent-artifacts.js';
+import type { AgentArtifactDeps } from '../use-cases/agent-artifacts.js';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IoTClient } from '@aws-sdk/client-iot';
 import { EventBridgePublisher } from '../adapters/events/eventbridge-publisher.js';
@@ -99,7 +104,7 @@ export interface HttpDeps extends UpgradeDeps {
   readonly siteSettings: SiteSettingsStore;
   /** Registrations admitted to the IoT registry per second (POST /v1/device/register); undefined: unlimited. */
   readonly admissionPerSecond?: number;
-  /** The agent manifest's signing key (its public half goes into the user-data); absent on AWS in this release. */
+  /** The agent manifest's signing key (its public half goes into the user-data); absent where the deployment publishes no agent. */
   readonly agentSigning?: AgentSigningKey;
 }
 
@@ -120,6 +125,8 @@ export interface RuntimeAdapters {
   readonly tunnelService?: TunnelService;
   /** The key that signs the agent's manifest; without it user-data with agentInstall "download" fails (503). */
   readonly agentSigning?: AgentSigningKey;
+  /** The published agent (GET /v1/agent/…); without it and agentSigning those routes answer 503. */
+  readonly agentStore?: AgentArtifactStore;
   readonly clock?: Clock;
   readonly ids?: IdGenerator;
 }
@@ -134,6 +141,8 @@ export interface Root {
   readonly alerts: DispatchDeps;
   /** The re-notify sweep of open alerts (an EventBridge schedule on AWS; a timer locally). */
   readonly alertSweep: AlertSweepDeps;
+  /** GET /v1/agent/…: the published agent and its signing key (absent where nothing is published). */
+  readonly agent: AgentArtifactDeps;
 }
 
 const systemClock: Clock = { now: () => new Date() };
@@ -227,7 +236,10 @@ export function composeRoot(config: EdgeFleetConfig, adapters: RuntimeAdapters):
   const alertSweep: AlertSweepDeps = {
     clock, ids, alertRules, ledger, secrets, webhooks: notify.webhooks, health: healthStore, clusters, ...(notify.sns ? { sns: notify.sns } : {}),
   };
-  return { config, http, device, workflow, alerts, alertSweep };
+  const agent: AgentArtifactDeps = {
+    ...(adapters.agentSigning ? { signing: adapters.agentSigning } : {}), ...(adapters.agentStore ? { store: adapters.agentStore } : {}),
+  };
+  return { config, http, device, workflow, alerts, alertSweep, agent };
 }
 
 /** Reads the fingerprint key once (a failed read is retried by the next request); a missing key is a deployment error. */
@@ -258,6 +270,9 @@ export function awsConfig(required: readonly RequiredSetting[] = []): EdgeFleetC
 export function awsRoot(required: readonly RequiredSetting[]): Root {
   if (aws) return aws;
   const config = awsConfig(required);
+  // The stack sets AGENT_PUBLISHED where it deployed a build of the agent: only then does the
+  // user-data default to (and allow) download, and do the agent routes serve anything.
+  const agent = config.agent?.published && config.agent.signingKeyArn ? config.agent : undefined;
   aws = composeRoot(config, {
     db: makeDocClient({}, (c) => getTracer().captureAWSv3Client(c)),
     publisher: new IotCommandPublisher(),
@@ -268,6 +283,8 @@ export function awsRoot(required: readonly RequiredSetting[]): Root {
     notify: { webhooks: new HttpWebhookSender({ allowLoopback: false }), sns: new AwsSnsPublisher(new SNSClient({ maxAttempts: 5 })), allowLoopbackWebhooks: false },
     ...(config.diagnosticsBucket ? { bundles: new S3BundleStore(new S3Client({ maxAttempts: 3 }), config.diagnosticsBucket) } : {}),
     tunnelService: new AwsTunnelService(new IoTSecureTunnelingClient({ maxAttempts: 3 })),
+    ...(agent?.signingKeyArn ? { agentSigning: new KmsAgentSigningKey(new KMSClient({ maxAttempts: 3 }), agent.signingKeyArn) } : {}),
+    ...(agent?.bucket ? { agentStore: new S3AgentArtifactStore(new S3Client({ maxAttempts: 3 }), agent.bucket, AGENT_KEY_PREFIX) } : {}),
   });
   return aws;
 }

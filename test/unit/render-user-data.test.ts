@@ -36,7 +36,7 @@ describe('createUserData(): the agent install mode', () => {
   const body = { token: formatToken(TOKEN.id, SECRET), site: 'shop-1' };
 
   test('download (default) puts the deployment\'s signing key and the installer into the user-data', async () => {
-    const { deps: d } = deps({ publicKeyPem: async () => KEY });
+    const { deps: d } = deps({ publicKeyPem: async () => KEY, sign: async () => new Uint8Array() });
     const doc = parse(await createUserData(d, CTX, 'https://api.example.com', body));
     const files = (doc.stages.boot as Array<{ files?: Array<{ path: string; content: string }> }>).flatMap((s) => s.files ?? []);
     expect(files.find((f) => f.path === '/oem/edgefleet/agent-signing.pub')?.content).toBe(KEY);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { Annotations, CfnOutput, Duration, Size } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, DefaultStackSynthesizer, Duration, Size, Stack, Token } from 'aws-cdk-lib';
 import { HttpMethod, HttpNoneAuthorizer, type HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
@@ -100,11 +100,7 @@ export class AgentArtifacts extends Construct {
       this.function.function.addEnvironment(HANDLER_ENV.agentPublished, 'true');
       // Serve the new build only once it is in the bucket.
       this.function.function.node.addDependency(this.deployment);
-      acknowledgeNag(this.deployment.handlerRole, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-        'CDK\'s BucketDeployment provider (runs once per deploy to copy the agent build into the bucket) writes its logs with the basic execution role.');
-      acknowledgeNag(this.deployment.handlerRole, 'AwsSolutions-IAM5',
-        'CDK\'s BucketDeployment provider copies from the CDK asset bucket and syncs (with prune) the agent prefix of this bucket: its grants are object wildcards on those two buckets.');
-      acknowledgeNag(this.deployment, 'AwsSolutions-L1', 'The runtime of CDK\'s BucketDeployment provider is chosen by aws-cdk-lib.');
+      acknowledgeDeploymentProvider(this.deployment);
       new CfnOutput(this, 'PublishedVersion', { value: this.manifest.version, description: 'Agent version published by this deployment (agent/manifest.json)' });
     } else {
       Annotations.of(this).addInfo('No agent build is published (no edgefleet:agentArtifacts context or agentArtifactsDir prop): GET /v1/agent/… answers 503 and '
@@ -141,6 +137,27 @@ export class AgentArtifacts extends Construct {
   private grantKey(fn: EdgeFunction, actions: readonly string[]): void {
     fn.function.addToRolePolicy(new PolicyStatement({ actions: [...actions], resources: [this.signingKey.keyArn] }));
   }
+}
+
+/**
+ * cdk-nag findings on CDK's BucketDeployment provider (a singleton function at stack level that
+ * runs once per deploy): its basic execution role, the object wildcards of a sync with prune
+ * from the CDK asset bucket into this bucket, and its runtime, chosen by aws-cdk-lib.
+ */
+function acknowledgeDeploymentProvider(deployment: BucketDeployment): void {
+  const role = deployment.handlerRole;
+  const stack = Stack.of(deployment);
+  const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
+  const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
+  const assets = `arn:<AWS::Partition>:s3:::cdk-${DefaultStackSynthesizer.DEFAULT_QUALIFIER}-assets-${account}-${region}/*`;
+  acknowledgeNag(role, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+    'CDK\'s BucketDeployment provider (runs once per deploy to copy the agent build into the bucket) writes its logs with the basic execution role.');
+  const why = 'CDK\'s BucketDeployment provider copies the agent build from the CDK asset bucket and syncs it (with prune) into this bucket: its grants are object wildcards on those two buckets.';
+  for (const finding of ['Action::s3:GetObject*', 'Action::s3:GetBucket*', 'Action::s3:List*', 'Action::s3:DeleteObject*', 'Action::s3:Abort*',
+    `Resource::${assets}`, 'Resource::<AgentArtifactsBucket.Arn>/*']) {
+    acknowledgeNag(role, `AwsSolutions-IAM5[${finding}]`, why);
+  }
+  if (role.node.scope) acknowledgeNag(role.node.scope, 'AwsSolutions-L1', 'The runtime of CDK\'s BucketDeployment provider is chosen by aws-cdk-lib.');
 }
 
 /**

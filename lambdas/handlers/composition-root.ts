@@ -251,6 +251,20 @@ function fingerprintKeyLoader(secrets: Pick<SecretStore, 'get'>): () => Promise<
   }).catch((e: unknown) => { loading = undefined; throw e; }));
 }
 
+/**
+ * The agent's adapters on AWS. The stack sets AGENT_PUBLISHED where it deployed a build of the
+ * agent: only then is there a signing key here, so only then does the user-data default to (and
+ * allow) download, and do the agent routes serve anything; elsewhere both stay absent (baked, 503).
+ */
+export function awsAgentAdapters(config: EdgeFleetConfig, clients: { kms?: KMSClient; s3?: S3Client } = {}): Pick<RuntimeAdapters, 'agentSigning' | 'agentStore'> {
+  const agent = config.agent;
+  if (!agent?.published || !agent.signingKeyArn) return {};
+  return {
+    agentSigning: new KmsAgentSigningKey(clients.kms ?? new KMSClient({ maxAttempts: 3 }), agent.signingKeyArn),
+    ...(agent.bucket ? { agentStore: new S3AgentArtifactStore(clients.s3 ?? new S3Client({ maxAttempts: 3 }), agent.bucket, AGENT_KEY_PREFIX) } : {}),
+  };
+}
+
 let aws: Root | undefined;
 let awsConfigCache: EdgeFleetConfig | undefined;
 
@@ -270,9 +284,6 @@ export function awsConfig(required: readonly RequiredSetting[] = []): EdgeFleetC
 export function awsRoot(required: readonly RequiredSetting[]): Root {
   if (aws) return aws;
   const config = awsConfig(required);
-  // The stack sets AGENT_PUBLISHED where it deployed a build of the agent: only then does the
-  // user-data default to (and allow) download, and do the agent routes serve anything.
-  const agent = config.agent?.published && config.agent.signingKeyArn ? config.agent : undefined;
   aws = composeRoot(config, {
     db: makeDocClient({}, (c) => getTracer().captureAWSv3Client(c)),
     publisher: new IotCommandPublisher(),
@@ -283,8 +294,7 @@ export function awsRoot(required: readonly RequiredSetting[]): Root {
     notify: { webhooks: new HttpWebhookSender({ allowLoopback: false }), sns: new AwsSnsPublisher(new SNSClient({ maxAttempts: 5 })), allowLoopbackWebhooks: false },
     ...(config.diagnosticsBucket ? { bundles: new S3BundleStore(new S3Client({ maxAttempts: 3 }), config.diagnosticsBucket) } : {}),
     tunnelService: new AwsTunnelService(new IoTSecureTunnelingClient({ maxAttempts: 3 })),
-    ...(agent?.signingKeyArn ? { agentSigning: new KmsAgentSigningKey(new KMSClient({ maxAttempts: 3 }), agent.signingKeyArn) } : {}),
-    ...(agent?.bucket ? { agentStore: new S3AgentArtifactStore(new S3Client({ maxAttempts: 3 }), agent.bucket, AGENT_KEY_PREFIX) } : {}),
+    ...awsAgentAdapters(config),
   });
   return aws;
 }

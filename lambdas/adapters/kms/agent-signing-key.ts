@@ -33,11 +33,11 @@ export class KmsAgentSigningKey implements AgentSigningKey {
     const id = digest.toString('hex');
     let signature = this.signatures.get(id);
     if (!signature) {
-      signature = this.kms.send(new SignCommand({ KeyId: this.keyId, Message: digest, MessageType: 'DIGEST', SigningAlgorithm: 'ECDSA_SHA_256' }))
-        .then((out) => {
-          if (!out.Signature || out.Signature.length === 0) throw new Error(`KMS Sign with key ${this.keyId} returned no signature`);
-          return out.Signature;
-        });
+      signature = (async () => {
+        const out = await this.kms.send(new SignCommand({ KeyId: this.keyId, Message: digest, MessageType: 'DIGEST', SigningAlgorithm: 'ECDSA_SHA_256' }));
+        if (!out.Signature || out.Signature.length === 0) throw new Error(`KMS Sign with key ${this.keyId} returned no signature`);
+        return out.Signature;
+      })();
       signature.catch(() => this.signatures.delete(id));
       // A few manifests at most are live at once (the published one, maybe its predecessor).
       if (this.signatures.size >= 8) this.signatures.clear();

@@ -101,7 +101,7 @@ export class AgentArtifacts extends Construct {
       // Serve the new build only once it is in the bucket.
       this.function.function.node.addDependency(this.deployment);
       acknowledgeDeploymentProvider(this.deployment);
-      new CfnOutput(this, 'PublishedVersion', { value: this.manifest.version, description: 'Agent version published by this deployment (agent/manifest.json)' });
+      new CfnOutput(Stack.of(this), 'AgentPublishedVersion', { value: this.manifest.version, description: 'Agent version published by this deployment (agent/manifest.json)' });
     } else {
       Annotations.of(this).addInfo('No agent build is published (no edgefleet:agentArtifacts context or agentArtifactsDir prop): GET /v1/agent/… answers 503 and '
         + 'POST /v1/user-data defaults to agentInstall "baked". To publish: npm run device:build, then cdk deploy -c edgefleet:agentArtifacts=dist/device.');
@@ -115,8 +115,8 @@ export class AgentArtifacts extends Construct {
       acknowledgeNag(created!, 'AwsSolutions-APIG4', `${key} is public by design: a host fetches the agent before it has registered; it checks the manifest's signature `
         + 'with the key from its install configuration and every file\'s SHA-256 before anything runs, and nothing served is secret.');
     }
-    new CfnOutput(this, 'BucketName', { value: this.bucket.bucketName, description: 'Agent artifacts (agent/manifest.json and the files it lists)' });
-    new CfnOutput(this, 'SigningKeyArn', { value: this.signingKey.keyArn, description: 'KMS key that signs the agent manifest (GET /v1/agent/public-key.pem is its public half)' });
+    new CfnOutput(Stack.of(this), 'AgentArtifactsBucketName', { value: this.bucket.bucketName, description: 'Agent artifacts (agent/manifest.json and the files it lists)' });
+    new CfnOutput(Stack.of(this), 'AgentSigningKeyArn', { value: this.signingKey.keyArn, description: 'KMS key that signs the agent manifest (GET /v1/agent/public-key.pem is its public half)' });
   }
 
   /** True when this deployment publishes a build (download is then the user-data's default). */

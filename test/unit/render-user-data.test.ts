@@ -43,7 +43,7 @@ describe('createUserData(): the agent install mode', () => {
     expect(doc.stages.network[0].commands).toEqual(['sh /oem/edgefleet/install-agent.sh']);
   });
 
-  test('where no signing key is wired (AWS in this release) the default is baked, and asking for download is 422 agent-artifacts-not-configured, naming baked', async () => {
+  test('where no signing key is wired (an AWS stack deployed without an agent build) the default is baked, and asking for download is 422 agent-artifacts-not-configured, naming baked', async () => {
     const { deps: d } = deps();
     expect(await createUserData(d, CTX, 'https://api.example.com', body)).not.toContain('install-agent.sh');
     const e = await createUserData(d, CTX, 'https://api.example.com', { ...body, agentInstall: 'download' }).then(() => undefined, (x: unknown) => x);

@@ -14,11 +14,26 @@ export interface Capacity {
   writeCallsByKind: Record<string, number>;
 }
 
-function kindOf(commandName: string, input: Record<string, unknown>): string {
+const prefix = (k: unknown) => (typeof k === 'string' ? /^[A-Za-z_-]*/.exec(k)![0] : '');
+
+/**
+ * What a DynamoDB call is about, by the key prefixes it names (`pk/sk`, e.g. `UpdateItem OP/HOST`);
+ * a Query by its index and the prefix of its first key value (`Query gsi1 HOSTSITE`), a batch by
+ * the prefixes of its first key.
+ */
+export function kindOf(commandName: string, input: Record<string, unknown>): string {
+  const command = commandName.replace(/Command$/, '');
+  if (command === 'Query') {
+    const values = Object.values((input.ExpressionAttributeValues ?? {}) as Record<string, unknown>);
+    return `Query ${typeof input.IndexName === 'string' ? input.IndexName : 'table'} ${prefix(values[0]) || '?'}`;
+  }
+  if (command === 'BatchGetItem') {
+    const first = Object.values((input.RequestItems ?? {}) as Record<string, { Keys?: { pk?: unknown; sk?: unknown }[] }>)[0]?.Keys?.[0];
+    return `BatchGetItem ${first ? `${prefix(first.pk)}/${prefix(first.sk)}` : 'multi'}`;
+  }
   const item = (input.Item ?? input.Key) as { pk?: unknown; sk?: unknown } | undefined;
-  const prefix = (k: unknown) => (typeof k === 'string' ? /^[A-Za-z_-]*/.exec(k)![0] : '');
   const key = typeof item?.pk === 'string' ? `${prefix(item.pk)}/${prefix(item.sk)}` : 'multi';
-  return `${commandName.replace(/Command$/, '')} ${key}`;
+  return `${command} ${key}`;
 }
 
 /**

@@ -11,6 +11,8 @@
  * approved with its certificate, and online) is checked once they all are, and decides the
  * failures. The DynamoDB calls per host during the storm are listed by command.
  * `--rate` turns on registration admission at that many per second (default: off, as locally).
+ * `--function-concurrency` sets the local bound on each function's concurrent invocations
+ * (default: the runtime's, 16).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,13 +20,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startProcessFleet, startSimulatedAgents, type ProcessFleet, type SimulatedFleet } from '../simulator/index.js';
-import { startLocal } from '../local/runtime.js';
+import { DEFAULT_FUNCTION_CONCURRENCY, startLocal } from '../local/runtime.js';
 import { firstSeenTracker } from '../simulator/first-seen.js';
+import { kindOf } from './capacity.js';
 
 const { values } = parseArgs({
   options: {
     hosts: { type: 'string', default: '200' }, procs: { type: 'string', default: '1' }, idle: { type: 'string', default: '60' },
-    timeout: { type: 'string', default: '900' }, rate: { type: 'string' }, 'log-level': { type: 'string', default: 'CRITICAL' },
+    timeout: { type: 'string', default: '900' }, rate: { type: 'string' }, 'function-concurrency': { type: 'string' }, 'log-level': { type: 'string', default: 'CRITICAL' },
   },
 });
 const count = Number(values.hosts);
@@ -32,16 +35,23 @@ const procs = Number(values.procs);
 const idleSeconds = Number(values.idle);
 const timeoutMs = Number(values.timeout) * 1000;
 const rate = values.rate === undefined ? undefined : Number(values.rate);
+const functionConcurrency = values['function-concurrency'] === undefined ? undefined : Number(values['function-concurrency']);
 
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'edgefleet-bench-fleet-'));
-const rt = await startLocal({ port: 0, mqttPort: 0, dataDir, inMemory: true, logLevel: values['log-level'], ...(rate ? { registerAdmissionPerSecond: rate } : {}) });
+const rt = await startLocal({ port: 0, mqttPort: 0, dataDir, inMemory: true, logLevel: values['log-level'], ...(rate ? { registerAdmissionPerSecond: rate } : {}), ...(functionConcurrency ? { functionConcurrency } : {}) });
 let writes = 0;
 // Every DynamoDB call during the storm, by command (the observer's own listing excluded): the control plane's work per registration.
 const calls = new Map<string, number>();
+// The same calls by what they are about (key prefixes, index): where the per-host calls go.
+const callsByKind = new Map<string, number>();
 const observer = new AsyncLocalStorage<true>();
 rt.dynamo.middlewareStack.add((next, context) => async (args) => {
   if (/Put|Update|Delete|Write/.test(context.commandName ?? '')) writes++;
-  if (observer.getStore() !== true) calls.set(context.commandName ?? '?', (calls.get(context.commandName ?? '?') ?? 0) + 1);
+  if (observer.getStore() !== true) {
+    calls.set(context.commandName ?? '?', (calls.get(context.commandName ?? '?') ?? 0) + 1);
+    const kind = kindOf(context.commandName ?? '?', args.input as Record<string, unknown>);
+    callsByKind.set(kind, (callsByKind.get(kind) ?? 0) + 1);
+  }
   return next(args);
 }, { step: 'initialize', name: 'benchWrites' });
 const answers = new Map<number, number>();
@@ -89,7 +99,9 @@ try {
   while (progress().onlineAt.length < count && Date.now() - started < timeoutMs) await new Promise((r) => setTimeout(r, 250));
   const { registeredAt, onlineAt } = progress();
   const lastRegistered = registeredAt.length ? Math.max(...registeredAt) - started : NaN;
-  const stormCalls = Object.fromEntries([...calls].sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, +(v / count).toFixed(2)]));
+  const perHost = (m: Map<string, number>) => Object.fromEntries([...m].sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, +(v / count).toFixed(2)]));
+  const stormCalls = perHost(calls);
+  const stormCallsByKind = perHost(callsByKind);
   // Then the control plane's view (the truth): every host approved, with its certificate, and online.
   const controlPlane = async () => observer.run(true, async () => {
     let approved = 0;
@@ -123,6 +135,7 @@ try {
     hosts: count,
     procs,
     admissionPerSecond: rate ?? 'off',
+    functionConcurrency: functionConcurrency ?? DEFAULT_FUNCTION_CONCURRENCY,
     online: view.online,
     approved: view.approved,
     failures: count - Math.min(view.online, view.approved) + gaveUp,
@@ -143,8 +156,8 @@ try {
   const outDir = path.join(path.dirname(new URL(import.meta.url).pathname), 'results');
   mkdirSync(outDir, { recursive: true });
   const file = path.join(outDir, `fleet-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  console.log('DynamoDB calls per host while they registered and came online:', stormCalls);
-  writeFileSync(file, JSON.stringify({ when: new Date().toISOString(), node: process.version, cpus: os.cpus().length, row, dynamoCallsPerHost: stormCalls }, null, 2));
+  console.log('DynamoDB calls per host while they registered and came online:', stormCalls, stormCallsByKind);
+  writeFileSync(file, JSON.stringify({ when: new Date().toISOString(), node: process.version, cpus: os.cpus().length, row, dynamoCallsPerHost: stormCalls, dynamoCallsPerHostByKind: stormCallsByKind }, null, 2));
   console.log(`results written to ${path.relative(process.cwd(), file)}`);
 } finally {
   await split?.stop();

@@ -1,5 +1,6 @@
-/** The `edgefleet` CLI entry point: all behaviour lives in cli/; this only binds the process. */
+/** The `edgefleet` CLI entry point: all behaviour lives in cli/; this binds the process and passes the pure image renderer (cli/ may not import lambdas/domain). */
 import { runCli } from '../cli/program.js';
+import { planImage, renderImageBuildContext } from '../lambdas/domain/image-build-context.js';
 
 // `edgefleet hosts list | head`: a closed pipe ends the command quietly, like other CLIs.
 for (const stream of [process.stdout, process.stderr]) {
@@ -15,4 +16,5 @@ process.exitCode = await runCli(process.argv.slice(2), {
   stderr: (s) => process.stderr.write(s),
   cwd: process.cwd(),
   isTTY: Boolean(process.stdout.isTTY),
+  imageBuild: { plan: planImage, render: renderImageBuildContext },
 });

@@ -9,6 +9,8 @@
  *   --simulate-procs <p> run the simulated hosts in p worker processes (default 1: in this one)
  *   --register-rate <n> registrations admitted to the registry per second (default unlimited;
  *                     the stack's default on AWS is 10, the IoT registry's rate)
+ *   --function-concurrency <n> invocations of one function at a time on this machine (default 16;
+ *                     the others wait for a slot, their timeout counting from their start)
  */
 import { parseArgs } from 'node:util';
 import path from 'node:path';
@@ -33,6 +35,7 @@ const { values } = (() => {
         'register-rate': { type: 'string' },
         'simulate-procs': { type: 'string', default: '1' },
         'agent-artifacts': { type: 'string' },
+        'function-concurrency': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -43,7 +46,7 @@ const { values } = (() => {
 })();
 
 if (values.help) {
-  process.stdout.write('usage: npm start -- [--port 8080] [--data-dir .edgefleet] [--log-level WARN] [--simulate N [--simulate-procs P]] [--host-timeout 1800] [--register-rate N] [--agent-artifacts dist/device]\n');
+  process.stdout.write('usage: npm start -- [--port 8080] [--data-dir .edgefleet] [--log-level WARN] [--simulate N [--simulate-procs P]] [--host-timeout 1800] [--register-rate N] [--function-concurrency 16] [--agent-artifacts dist/device]\n');
   process.exit(0);
 }
 const port = Number(values.port);
@@ -60,9 +63,12 @@ if (!Number.isInteger(hostTimeoutSeconds) || hostTimeoutSeconds < 10 || hostTime
 const registerRate = values['register-rate'] === undefined ? undefined : Number(values['register-rate']);
 if (registerRate !== undefined && (!Number.isInteger(registerRate) || registerRate < 1 || registerRate > 10_000)) fail(`--register-rate must be a number of registrations per second from 1 to 10000, got "${values['register-rate']}"`);
 
+const functionConcurrency = values['function-concurrency'] === undefined ? undefined : Number(values['function-concurrency']);
+if (functionConcurrency !== undefined && (!Number.isInteger(functionConcurrency) || functionConcurrency < 1 || functionConcurrency > 1000)) fail(`--function-concurrency must be a number of invocations from 1 to 1000 (Lambda's default account concurrency), got "${values['function-concurrency']}"`);
+
 try {
   ensureConsoleBuilt({ log: (line) => process.stdout.write(`${line}\n`) });
-  const rt = await startLocal({ port, dataDir: values['data-dir'], logLevel: values['log-level'], hostTimeoutSeconds, ...(registerRate !== undefined ? { registerAdmissionPerSecond: registerRate } : {}), ...(values['agent-artifacts'] ? { agentArtifactsDir: values['agent-artifacts'] } : {}) });
+  const rt = await startLocal({ port, dataDir: values['data-dir'], logLevel: values['log-level'], hostTimeoutSeconds, ...(registerRate !== undefined ? { registerAdmissionPerSecond: registerRate } : {}), ...(functionConcurrency !== undefined ? { functionConcurrency } : {}), ...(values['agent-artifacts'] ? { agentArtifactsDir: values['agent-artifacts'] } : {}) });
   const rel = path.relative(process.cwd(), rt.dataDir) || '.';
   process.stdout.write(`EdgeFleet control plane is running.\n  Console:    ${rt.consoleUrl}\n              (the link signs you in once; after that, paste the admin token)\n  API:        ${rt.url}\n  OpenAPI:    ${rt.url}/v1/openapi.json\n  Data:       ${rel}/\n`);
   if (rt.firstStart) process.stdout.write(`  Admin token (first start; also saved in ${rel}/local.json):\n    ${rt.adminToken}\n`);

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
+import type { ImageBuildRenderer } from '../lambdas/contracts/image-build.js';
 import { ApiClient, type FetchFn, type TokenRenewal } from './client.js';
 import { requireConnection, resolveConfig, type Env, type GlobalFlags, type ResolvedConfig } from './config.js';
 import { type ErrorContext, type ExitCode, EXIT } from './errors.js';
@@ -22,6 +23,8 @@ export interface CliIo {
   fetch?: FetchFn;
   /** Whether stdout is a terminal (colors). Defaults to false. */
   isTTY?: boolean;
+  /** The pure image build-context renderer (lambdas/domain, which the CLI may not import: the entry point passes it). */
+  imageBuild?: ImageBuildRenderer;
 }
 
 export interface CommonFlags extends GlobalFlags {

@@ -32,7 +32,7 @@ export const EXIT_CODE_TABLE: ReadonlyArray<readonly [ExitCode, string]> = [
   [EXIT.notFound, 'not found (HTTP 404)'],
   [EXIT.conflict, 'conflict or version mismatch (HTTP 409/412): re-read and retry; or the watched operation failed or was cancelled'],
   [EXIT.auth, 'not authenticated or forbidden (HTTP 401/403), or no API URL/token configured'],
-  [EXIT.invalid, 'invalid request (HTTP 400/413/415/422), invalid import or layers file, or rows refused by `hosts import`'],
+  [EXIT.invalid, 'invalid request (HTTP 400/413/415/422), invalid import or layers file, rows refused by `hosts import`, or an image build the compatibility matrix refuses'],
   [EXIT.unavailable, 'control plane unreachable, timed out, throttled (429) or failing (5xx)'],
   [EXIT.rolloutIncomplete, '`rollouts watch`: the rollout ended incomplete (some clusters skipped: deferred too long, deleted or detached)'],
   [EXIT.rolloutAborted, '`rollouts watch`: the rollout was aborted by its failure thresholds'],

@@ -7,6 +7,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { registerAudit } from './commands/audit.js';
 import { registerClusters } from './commands/clusters.js';
 import { registerHosts } from './commands/hosts.js';
+import { registerImages } from './commands/images.js';
 import { registerLogin } from './commands/login.js';
 import { registerOperations } from './commands/operations.js';
 import { registerProfiles } from './commands/profiles.js';
@@ -83,6 +84,7 @@ export function buildProgram(rt: CliRuntime): Command {
   registerUpgrades(program, rt);
   registerAudit(program, rt);
   registerUserData(program, rt);
+  registerImages(program, rt);
   return program;
 }
 

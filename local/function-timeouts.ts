@@ -1,4 +1,4 @@
-import type { LocalFunction } from './lambda-invocation.js';
+import { InvocationSlots, type LocalFunction } from './lambda-invocation.js';
 
 interface FunctionResource {
   readonly Type?: string;
@@ -10,12 +10,13 @@ interface FunctionResource {
  * (`POWERTOOLS_SERVICE_NAME`, e.g. `edgefleet-api-hosts`) and by logical id: what Lambda would
  * enforce, declared once in lib/ (EdgeFunction `timeoutSeconds`). `overrides` (seconds, by
  * service name) shorten a timeout on this machine only (tests); the product's values stay.
+ * `concurrency` bounds each function's concurrent invocations on this machine (lambda-invocation.ts).
  */
 export class FunctionTimeouts {
   private readonly byName = new Map<string, LocalFunction>();
   private readonly byLogicalId = new Map<string, LocalFunction>();
 
-  constructor(template: Readonly<Record<string, unknown>>, overrides: Readonly<Record<string, number>> = {}) {
+  constructor(template: Readonly<Record<string, unknown>>, overrides: Readonly<Record<string, number>> = {}, concurrency?: number) {
     const resources = (template.Resources ?? {}) as Record<string, FunctionResource>;
     for (const [logicalId, r] of Object.entries(resources)) {
       if (r?.Type !== 'AWS::Lambda::Function') continue;
@@ -23,7 +24,7 @@ export class FunctionTimeouts {
       const seconds = r.Properties?.Timeout;
       if (typeof name !== 'string') continue;
       if (typeof seconds !== 'number') throw new Error(`function ${logicalId} (${name}) has no Timeout in the synthesized template; synthesize the stack again`);
-      const fn = { name, timeoutMs: (overrides[name] ?? seconds) * 1000 };
+      const fn: LocalFunction = { name, timeoutMs: (overrides[name] ?? seconds) * 1000, ...(concurrency === undefined ? {} : { slots: new InvocationSlots(concurrency) }) };
       this.byName.set(name, fn);
       this.byLogicalId.set(logicalId, fn);
     }

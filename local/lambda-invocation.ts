@@ -8,6 +8,15 @@
  * with `InvocationFrozenError` instead of happening. In-process that is an AsyncLocalStorage
  * scope the local adapters and an SDK middleware check (`assertLive`), added only by the local
  * runtime; the Lambda code is unchanged.
+ *
+ * On AWS every concurrent invocation runs in its own execution environment, with its own CPU; here
+ * they all share one process and one DynamoDB Local. So that a storm measures the control plane
+ * and not this machine's scheduler, each function runs at most `InvocationSlots.limit`
+ * invocations at a time and the others wait, in order, before they start — and their timeout,
+ * like Lambda's, counts from the start of the invocation, not from the wait. (Unbounded, a storm
+ * of 1,000 registrations on 2 cores started 1,000 invocations that all ran past their 10 s, so
+ * Lambda's timeout threw their work away and the agents retried it.) The wait is latency the
+ * caller sees here and would not see on AWS below the account's concurrency (1,000 by default).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
@@ -19,6 +28,35 @@ export interface LocalFunction {
   /** The function's Powertools service name (`edgefleet-api-hosts`), as in the template. */
   readonly name: string;
   readonly timeoutMs: number;
+  /** This machine's bound on its concurrent invocations (none: unbounded). */
+  readonly slots?: InvocationSlots;
+}
+
+/** At most `limit` invocations of one function at a time on this machine; the others wait in order (FIFO). */
+export class InvocationSlots {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(readonly limit: number) {
+    if (!Number.isInteger(limit) || limit < 1) throw new Error(`the local concurrency of a function must be a whole number of at least 1, not ${limit}`);
+  }
+
+  /** Invocations running, and waiting for a slot. */
+  get load(): { readonly running: number; readonly waiting: number } {
+    return { running: this.active, waiting: this.waiting.length };
+  }
+
+  async acquire(): Promise<void> {
+    if (this.active < this.limit) { this.active++; return; }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  /** Hands the slot to the longest waiting invocation, or frees it. */
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.active--;
+  }
 }
 
 interface Invocation {
@@ -59,6 +97,10 @@ export function assertLive(what: string): void {
  * timeout passed first (the handler's later outcome is dropped, and its side effects refused).
  */
 export async function invokeLocal<R>(fn: LocalFunction, handler: (context: Context) => Promise<R>, requestId: string = randomUUID()): Promise<R> {
+  // Waiting for a slot is not part of the invocation: its clock starts when it runs.
+  await fn.slots?.acquire();
+  let released = false;
+  const release = () => { if (!released) { released = true; fn.slots?.release(); } };
   const inv: Invocation = { fn, requestId, timedOut: false };
   const context = syntheticContext(fn.name, requestId, fn.timeoutMs);
   // The deadline holds even when the handler answered first (middy's timeoutEarly answers 5 ms
@@ -69,10 +111,11 @@ export async function invokeLocal<R>(fn: LocalFunction, handler: (context: Conte
   timeout.catch(() => undefined);
   setTimeout(() => {
     inv.timedOut = true;
+    release(); // a timed-out invocation is stopped: its slot is free
     expire(new FunctionTimedOutError(fn.name, fn.timeoutMs, requestId));
   }, fn.timeoutMs).unref();
   const run = current.run(inv, async () => handler(context));
-  run.catch(() => undefined); // after a timeout nobody waits for it
+  run.then(release, release); // after a timeout nobody waits for it
   return Promise.race([run, timeout]);
 }
 

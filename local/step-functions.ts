@@ -48,6 +48,8 @@ export interface LocalWorkflowEngineOptions {
   readonly trace?: (executionName: string, event: GuardTrace) => void;
   /** Shorter function timeouts on this machine, in seconds by service name (tests); the template's otherwise. */
   readonly functionTimeoutSeconds?: Readonly<Record<string, number>>;
+  /** This machine's bound on each function's concurrent invocations (local/lambda-invocation.ts). @default - unbounded */
+  readonly functionConcurrency?: number;
 }
 
 /** What AWS answers SendTaskSuccess/SendTaskFailure with; the port ignores both refusals, as the AWS adapter does. */
@@ -97,7 +99,7 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     installGuard();
     const resources = (opts.template?.Resources ?? {}) as Record<string, CfnResource>;
     const functions = lambdaFunctions(resources);
-    const timeouts = new FunctionTimeouts(opts.template, opts.functionTimeoutSeconds);
+    const timeouts = new FunctionTimeouts(opts.template, opts.functionTimeoutSeconds, opts.functionConcurrency);
     for (const [arn, fn] of functions) {
       const local = timeouts.resource(arn.split(':').pop()!);
       if (local) this.functions.set(fn, local);

@@ -45,6 +45,11 @@ function releaseMatches(release: string, version: string): boolean {
   return release.includes('.') ? r[0] === v[0] && r[1] === v[1] : r[0] === v[0];
 }
 
+/** The release of `pack` that `version` names (e.g. "24.04" for ubuntu 24.04.1), or undefined. */
+export function matchRelease(pack: string, version: string): string | undefined {
+  return OS_PACKS.find((p) => p.pack === pack)?.releases.find((r) => releaseMatches(r, version));
+}
+
 export function checkCompatibility(os: { pack: string; version: string }, k8s: { pack: string; version: string }): Compatibility {
   const osPack = OS_PACKS.find((p) => p.pack === os.pack);
   if (!osPack) return { ok: false, reason: `unknown OS pack "${os.pack}"; supported: ${OS_PACKS.map((p) => p.pack).join(', ')}` };

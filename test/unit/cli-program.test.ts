@@ -47,7 +47,7 @@ describe('runCli without an API', () => {
   });
 
   it('has help with examples on every command', async () => {
-    for (const cmd of [['hosts', 'list'], ['hosts', 'import'], ['tokens', 'create'], ['clusters', 'create'], ['profiles', 'add-version'], ['user-data'], ['login'], ['audit', 'list'], ['rollouts', 'create'], ['rollouts', 'watch'], ['rollouts', 'pause'], ['sites', 'set-timezone'], ['templates', 'upgrade']]) {
+    for (const cmd of [['hosts', 'list'], ['hosts', 'import'], ['tokens', 'create'], ['clusters', 'create'], ['profiles', 'add-version'], ['user-data'], ['login'], ['audit', 'list'], ['rollouts', 'create'], ['rollouts', 'watch'], ['rollouts', 'pause'], ['sites', 'set-timezone'], ['templates', 'upgrade'], ['images', 'build-context']]) {
       const r = await run([...cmd, '--help']);
       expect(r.code).toBe(EXIT.ok);
       expect(r.stdout).toContain('Examples:');

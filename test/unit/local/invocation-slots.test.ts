@@ -1,0 +1,66 @@
+import { FunctionTimedOutError, InvocationSlots, invokeLocal, type LocalFunction } from '../../../local/lambda-invocation.js';
+
+/*
+ * This machine's bound on a function's concurrent invocations (local/lambda-invocation.ts): at
+ * most `limit` run, the others wait in order, and a waiting invocation's Lambda timeout counts
+ * from when it starts, not from when it was called.
+ */
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('InvocationSlots', () => {
+  it.each([0, -1, 1.5, Number.NaN])('refuses a limit of %p', (limit) => {
+    expect(() => new InvocationSlots(limit)).toThrow(/whole number of at least 1/);
+  });
+
+  it('lets `limit` in at once and hands each freed slot to the longest waiting, in order', async () => {
+    const slots = new InvocationSlots(2);
+    const order: number[] = [];
+    await slots.acquire(); await slots.acquire();
+    const waiters = [3, 4, 5].map((n) => slots.acquire().then(() => order.push(n)));
+    await sleep(5);
+    expect(order).toEqual([]);
+    expect(slots.load).toEqual({ running: 2, waiting: 3 });
+    slots.release();
+    await sleep(0);
+    expect(order).toEqual([3]);
+    slots.release(); slots.release();
+    await Promise.all(waiters);
+    expect(order).toEqual([3, 4, 5]);
+    expect(slots.load).toEqual({ running: 2, waiting: 0 });
+    slots.release(); slots.release();
+    expect(slots.load).toEqual({ running: 0, waiting: 0 });
+  });
+});
+
+describe('invokeLocal with slots', () => {
+  it('runs one invocation at a time at limit 1; the second waits, and its timeout starts when it runs', async () => {
+    const fn: LocalFunction = { name: 'edgefleet-test', timeoutMs: 1_000, slots: new InvocationSlots(1) };
+    let running = 0; let most = 0;
+    const work = async (ms: number) => { running++; most = Math.max(most, running); await sleep(ms); running--; return ms; };
+    const started = Date.now();
+    // Together 1.2 s: past the 1 s timeout from the call, within it from each start.
+    const results = await Promise.all([invokeLocal(fn, () => work(600)), invokeLocal(fn, () => work(600))]);
+    expect(results).toEqual([600, 600]);
+    expect(most).toBe(1);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_190);
+    expect(fn.slots!.load).toEqual({ running: 0, waiting: 0 });
+  });
+
+  it('a timed-out invocation frees its slot at its timeout, and a failed one when it fails', async () => {
+    const fn: LocalFunction = { name: 'edgefleet-test', timeoutMs: 50, slots: new InvocationSlots(1) };
+    const stuck = invokeLocal(fn, () => new Promise<never>(() => undefined));
+    const next = invokeLocal(fn, async () => 'ran');
+    await expect(stuck).rejects.toBeInstanceOf(FunctionTimedOutError);
+    await expect(next).resolves.toBe('ran');
+    await expect(invokeLocal(fn, async () => { throw new Error('boom'); })).rejects.toThrow('boom');
+    await expect(invokeLocal(fn, async () => 'again')).resolves.toBe('again');
+    expect(fn.slots!.load).toEqual({ running: 0, waiting: 0 });
+  });
+
+  it('without slots, invocations are not bounded', async () => {
+    const fn: LocalFunction = { name: 'edgefleet-test', timeoutMs: 1000 };
+    let running = 0; let most = 0;
+    await Promise.all(Array.from({ length: 20 }, () => invokeLocal(fn, async () => { running++; most = Math.max(most, running); await sleep(10); running--; })));
+    expect(most).toBe(20);
+  });
+});

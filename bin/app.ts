@@ -2,7 +2,8 @@
 /**
  * CDK app entry (`cdk.json`: `npx tsx bin/app.ts`). Context: `edgefleet:stackName` (default
  * `EdgeFleet`), `edgefleet:jwtIssuer` + `edgefleet:jwtAudience` (external issuer), and
- * `edgefleet:skipBundling=true` for a quick synth without esbuild (the CLI refuses `-c aws:…`).
+ * `edgefleet:skipBundling=true` for a quick synth without esbuild (the CLI refuses `-c aws:…`), and
+ * `edgefleet:agentArtifacts=dist/device` to publish and sign an agent build (`npm run device:build`).
  */
 import { App } from 'aws-cdk-lib';
 import { CONTEXT_KEYS, EdgeFleetStack } from '../lib/edgefleet-stack.js';

@@ -3,7 +3,8 @@
  * CDK app entry (`cdk.json`: `npx tsx bin/app.ts`). Context: `edgefleet:stackName` (default
  * `EdgeFleet`), `edgefleet:jwtIssuer` + `edgefleet:jwtAudience` (external issuer), and
  * `edgefleet:skipBundling=true` for a quick synth without esbuild and without the console build
- * (the CLI refuses `-c aws:…`). Otherwise it builds the web console first when console/dist is missing.
+ * (the CLI refuses `-c aws:…`; otherwise it builds the web console first when console/dist is missing), and
+ * `edgefleet:agentArtifacts=dist/device` to publish and sign an agent build (`npm run device:build`).
  */
 import { App } from 'aws-cdk-lib';
 import { CONTEXT_KEYS, EdgeFleetStack } from '../lib/edgefleet-stack.js';

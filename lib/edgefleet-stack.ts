@@ -14,6 +14,7 @@ import { AUTH_ENV } from '../lambdas/contracts/auth-config.js';
 import { acknowledgeNag } from './nag.js';
 import { bindTable } from './constructs/edge-function.js';
 import { WORKFLOW_ENV } from '../lambdas/contracts/workflows.js';
+import { AgentArtifacts } from './constructs/agent-artifacts.js';
 
 /** Context keys read by the stack (e.g. `cdk synth -c edgefleet:jwtIssuer=https://…`). */
 export const CONTEXT_KEYS = {
@@ -23,6 +24,8 @@ export const CONTEXT_KEYS = {
   jwtAudience: 'edgefleet:jwtAudience',
   /** `true`: synthesize without esbuild bundling (bin/app.ts). */
   skipBundling: 'edgefleet:skipBundling',
+  /** The directory of `npm run device:build`'s output to publish (e.g. `dist/device`); unset: no agent is published. */
+  agentArtifacts: 'edgefleet:agentArtifacts',
 } as const;
 
 export interface EdgeFleetStackProps extends StackProps {
@@ -42,6 +45,8 @@ export interface EdgeFleetStackProps extends StackProps {
    * @default - console/dist on the distribution's *.cloudfront.net name; none where CloudFront is not offered (GovCloud, ISO)
    */
   readonly console?: Omit<ConsoleSiteProps, 'apiUrl' | 'connectSrc'> | false;
+  /** `npm run device:build`'s output directory to publish; wins over the `edgefleet:agentArtifacts` context. @default - nothing published (user-data defaults to baked) */
+  readonly agentArtifactsDir?: string;
 }
 
 /** The EdgeFleet control plane: data tables, the HTTP API, the IoT rules and the cluster workflows. */
@@ -54,6 +59,7 @@ export class EdgeFleetStack extends Stack {
   public readonly alerts: Alerts;
   public readonly diagnostics: DiagnosticsBucket;
   public readonly console?: ConsoleSite;
+  public readonly agent: AgentArtifacts;
 
   constructor(scope: Construct, id: string, props: EdgeFleetStackProps = {}) {
     super(scope, id, {
@@ -96,6 +102,12 @@ export class EdgeFleetStack extends Stack {
     grantCommandPublish(this.api.functions.diagnostics);
     // A collect-diagnostics command re-sent on reconnect gets its upload form presigned then (never stored).
     this.diagnostics.grantPresign(this.iotRules.functions['pending-commands'], ['s3:PutObject']);
+    // The agent's signed artifacts (S3 + a KMS key) behind GET /v1/agent/…; the user-data carries the key's public half.
+    const agentDir = props.agentArtifactsDir ?? (this.node.tryGetContext(CONTEXT_KEYS.agentArtifacts) as string | undefined);
+    this.agent = new AgentArtifacts(this, 'Agent', {
+      httpApi: this.api.httpApi, logRetention: props.api?.functionLogRetention, logLevel: props.api?.logLevel, ...(agentDir ? { artifactsDir: String(agentDir) } : {}),
+    });
+    this.agent.grantPublicKey(this.api.functions['user-data']);
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the HTTP API' });
     new CfnOutput(this, 'StateTableName', { value: this.data.stateTable.tableName });

@@ -305,8 +305,7 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
       db: db.client, publisher: refuseAfterTimeout(publisher, 'IoT Publish'), registry: refuseAfterTimeout(registry, 'IoT registry'),
       workflows: refuseAfterTimeout(workflows, 'Step Functions'), secrets: refuseAfterTimeout(secrets, 'Secrets Manager'),
       tunnelService: refuseAfterTimeout(tunnelService, 'Secure Tunneling'), bundles: refuseAfterTimeout(bundles, 'S3'),
-      events: refuseAfterTimeout(events, 'EventBridge PutEvents'), agentSigning: refuseAfterTimeout(agentArtifacts, 'KMS'),
-      agentManifest: refuseAfterTimeout(agentArtifacts, 'S3'),
+      events: refuseAfterTimeout(events, 'EventBridge PutEvents'), agentSigning: refuseAfterTimeout(agentArtifacts, 'KMS'), agentStore: refuseAfterTimeout(agentArtifacts, 'S3'),
       // Locally the runtime delivers webhooks itself, to loopback receivers too; there is no SNS.
       notify: { webhooks: refuseAfterTimeout(new HttpWebhookSender({ allowLoopback: true }), 'webhook delivery'), allowLoopbackWebhooks: true },
     });

@@ -34,3 +34,10 @@ export function renderAgentManifest(m: AgentManifest): string {
   const lines = m.artifacts.map((a) => `    ${JSON.stringify({ arch: a.arch, file: a.file, sha256: a.sha256, size: a.size })}`);
   return `${head.slice(0, -1)},\n  "artifacts": [\n${lines.join(',\n')}\n  ]\n}\n`;
 }
+
+/** The device-facing routes that serve the agent (no JWT; the AgentArtifacts construct on AWS, local/local-agent-artifacts.ts locally). */
+export const AGENT_ROUTE_KEYS = [
+  'GET /v1/agent/manifest', 'GET /v1/agent/manifest.sig', 'GET /v1/agent/public-key.pem', 'GET /v1/agent/artifacts/{file}',
+] as const;
+/** Object keys of the published agent in its bucket: `agent/manifest.json`, `agent/<file>`. */
+export const AGENT_KEY_PREFIX = 'agent/';

@@ -153,4 +153,10 @@ export const HANDLER_ENV = {
   diagnosticsBucket: 'DIAGNOSTICS_BUCKET',
   /** Registrations admitted to the IoT registry per second (device group); unset: unlimited. */
   registerAdmissionPerSecond: 'REGISTER_ADMISSION_PER_SECOND',
+  /** The S3 bucket of the agent's artifacts (keys under agent/; the agent routes read and presign there). */
+  agentArtifactsBucket: 'AGENT_ARTIFACTS_BUCKET',
+  /** The KMS asymmetric key (ECC_NIST_P256, SIGN_VERIFY) that signs the agent manifest (agent routes; user-data reads its public key). */
+  agentSigningKeyArn: 'AGENT_SIGNING_KEY_ARN',
+  /** "true" when the stack published the agent (npm run device:build's output): download becomes the user-data's default. */
+  agentPublished: 'AGENT_PUBLISHED',
 } as const;

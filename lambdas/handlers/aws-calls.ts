@@ -48,6 +48,9 @@ export const ADAPTER_ACTIONS = {
   'iot/command-publisher': ['iot:DescribeEndpoint', 'iot:Publish'],
   /** Presigning signs offline (no request): the URL carries these actions of the role. */
   's3/bundle-store': ['s3:GetObject', 's3:PutObject'],
+  /** Reads agent/manifest.json; presigns artifact GETs (offline: the URL carries s3:GetObject of the role). */
+  's3/agent-artifact-store': ['s3:GetObject'],
+  'kms/agent-signing-key': ['kms:GetPublicKey', 'kms:Sign'],
   'iot/secure-tunneling': ['iot:CloseTunnel', 'iot:DescribeTunnel', 'iot:OpenTunnel'],
   'iot/device-registry': [
     'iot:AttachPolicy', 'iot:AttachThingPrincipal', 'iot:CreateCertificateFromCsr', 'iot:CreateThing', 'iot:DeleteThing',
@@ -165,11 +168,24 @@ const PROVISION: readonly AwsCall[] = [
   { action: 'iot:DetachThingPrincipal', resource: `${ARN}:iot:{region}:{account}:cert/c0ffee`, via: 'iot/device-registry' },
 ];
 
+/** Calls on the agent manifest's KMS signing key. */
+export const agentKeyCalls = (actions: readonly ('kms:Sign' | 'kms:GetPublicKey')[]): AwsCall[] => actions.map((action) => ({
+  action, resource: `{env:${HANDLER_ENV.agentSigningKeyArn}}`, via: 'kms/agent-signing-key',
+}));
+
 /** The HTTP API functions, by POWERTOOLS_SERVICE_NAME. */
 export const HTTP_AWS_CALLS: Readonly<Record<string, readonly AwsCall[]>> = {
   'edgefleet-api-meta': [...RUNTIME_CALLS],
   'edgefleet-api-tokens': [...RUNTIME_CALLS, ...tableCalls(state, HTTP_STATE_ADAPTERS), ...appendAudit, ...FINGERPRINT_KEY_CALLS],
-  'edgefleet-api-user-data': [...RUNTIME_CALLS, ...tableCalls(state, HTTP_STATE_ADAPTERS, READS), ...appendAudit],
+  // The user-data carries the agent signing key's public half (download mode).
+  'edgefleet-api-user-data': [...RUNTIME_CALLS, ...tableCalls(state, HTTP_STATE_ADAPTERS, READS), ...appendAudit, ...agentKeyCalls(['kms:GetPublicKey'])],
+  // GET /v1/agent/…: the manifest and the artifacts' presigned GETs under agent/, signed with the agent key.
+  'edgefleet-api-agent': [
+    ...RUNTIME_CALLS, ...agentKeyCalls(['kms:Sign', 'kms:GetPublicKey']),
+    ...['manifest.json', 'edgefleet-agent-linux-arm64'].map((file): AwsCall => ({
+      action: 's3:GetObject', resource: `${ARN}:s3:::{env:${HANDLER_ENV.agentArtifactsBucket}}/agent/${file}`, via: 's3/agent-artifact-store',
+    })),
+  ],
   // Create, approve, reject and decommission derive the host's health (a change is published).
   'edgefleet-api-hosts': [
     ...RUNTIME_CALLS, ...tableCalls(state, HTTP_STATE_ADAPTERS), ...appendAudit, ...DEPROVISION, ...FINGERPRINT_KEY_CALLS, ...HEALTH_EVENT_CALLS,

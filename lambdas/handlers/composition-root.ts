@@ -5,7 +5,12 @@
  * secret store): `awsRoot` the AWS ones, created lazily at cold start; `local/runtime.ts` its
  * own (DynamoDB Local, the local broker, the local CA, aws-local-stepfunctions, files).
  */
-import type { AgentManifestReader, AgentSigningKey } from '../ports/agent-artifacts.js';
+import type { AgentArtifactStore, AgentManifestReader, AgentSigningKey } from '../ports/agent-artifacts.js';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { KmsAgentSigningKey } from '../adapters/kms/agent-signing-key.js';
+import { S3AgentArtifactStore } from '../adapters/s3/agent-artifact-store.js';
+import { AGENT_KEY_PREFIX } from '../contracts/agent-artifacts.js';
+import { manifestReader, type AgentArtifactDeps } from '../use-cases/agent-artifacts.js';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IoTClient } from '@aws-sdk/client-iot';
 import { EventBridgePublisher } from '../adapters/events/eventbridge-publisher.js';
@@ -99,9 +104,9 @@ export interface HttpDeps extends UpgradeDeps {
   readonly siteSettings: SiteSettingsStore;
   /** Registrations admitted to the IoT registry per second (POST /v1/device/register); undefined: unlimited. */
   readonly admissionPerSecond?: number;
-  /** The agent manifest's signing key (its public half goes into the user-data); absent on AWS in this release. */
+  /** The agent manifest's signing key (its public half goes into the user-data); absent where the deployment publishes no agent. */
   readonly agentSigning?: AgentSigningKey;
-  /** The published agent manifest (POST /v1/hosts/{hostId}/agent-update checks the version); absent on AWS in this release. */
+  /** The published agent manifest (POST /v1/hosts/{hostId}/agent-update checks the version); absent where no agent is published to this function. */
   readonly agentManifest?: AgentManifestReader;
 }
 
@@ -122,8 +127,8 @@ export interface RuntimeAdapters {
   readonly tunnelService?: TunnelService;
   /** The key that signs the agent's manifest; without it user-data with agentInstall "download" fails (503). */
   readonly agentSigning?: AgentSigningKey;
-  /** The published agent manifest; without it an agent update is refused (503). */
-  readonly agentManifest?: AgentManifestReader;
+  /** The published agent (GET /v1/agent/…); without it and agentSigning those routes answer 503. */
+  readonly agentStore?: AgentArtifactStore;
   readonly clock?: Clock;
   readonly ids?: IdGenerator;
 }
@@ -138,6 +143,8 @@ export interface Root {
   readonly alerts: DispatchDeps;
   /** The re-notify sweep of open alerts (an EventBridge schedule on AWS; a timer locally). */
   readonly alertSweep: AlertSweepDeps;
+  /** GET /v1/agent/…: the published agent and its signing key (absent where nothing is published). */
+  readonly agent: AgentArtifactDeps;
 }
 
 const systemClock: Clock = { now: () => new Date() };
@@ -226,13 +233,16 @@ export function composeRoot(config: EdgeFleetConfig, adapters: RuntimeAdapters):
     templates, sites, rollouts, siteSettings,
     ...(config.registerAdmissionPerSecond ? { admissionPerSecond: config.registerAdmissionPerSecond } : {}),
     ...(adapters.agentSigning ? { agentSigning: adapters.agentSigning } : {}),
-    ...(adapters.agentManifest ? { agentManifest: adapters.agentManifest } : {}),
+    ...(adapters.agentStore ? { agentManifest: manifestReader(adapters.agentStore) } : {}),
   };
   const alerts: DispatchDeps = { clock, ids, alertRules, ledger, secrets, webhooks: notify.webhooks, ...(notify.sns ? { sns: notify.sns } : {}) };
   const alertSweep: AlertSweepDeps = {
     clock, ids, alertRules, ledger, secrets, webhooks: notify.webhooks, health: healthStore, clusters, ...(notify.sns ? { sns: notify.sns } : {}),
   };
-  return { config, http, device, workflow, alerts, alertSweep };
+  const agent: AgentArtifactDeps = {
+    ...(adapters.agentSigning ? { signing: adapters.agentSigning } : {}), ...(adapters.agentStore ? { store: adapters.agentStore } : {}),
+  };
+  return { config, http, device, workflow, alerts, alertSweep, agent };
 }
 
 /** Reads the fingerprint key once (a failed read is retried by the next request); a missing key is a deployment error. */
@@ -242,6 +252,20 @@ function fingerprintKeyLoader(secrets: Pick<SecretStore, 'get'>): () => Promise<
     if (!v) throw new ConfigError(`the secret ${IDEMPOTENCY_KEY_SECRET} (under the stack's secret prefix) is missing: the stack creates it; redeploy the stack`);
     return v;
   }).catch((e: unknown) => { loading = undefined; throw e; }));
+}
+
+/**
+ * The agent's adapters on AWS. The stack sets AGENT_PUBLISHED where it deployed a build of the
+ * agent: only then is there a signing key here, so only then does the user-data default to (and
+ * allow) download, and do the agent routes serve anything; elsewhere both stay absent (baked, 503).
+ */
+export function awsAgentAdapters(config: EdgeFleetConfig, clients: { kms?: KMSClient; s3?: S3Client } = {}): Pick<RuntimeAdapters, 'agentSigning' | 'agentStore'> {
+  const agent = config.agent;
+  if (!agent?.published || !agent.signingKeyArn) return {};
+  return {
+    agentSigning: new KmsAgentSigningKey(clients.kms ?? new KMSClient({ maxAttempts: 3 }), agent.signingKeyArn),
+    ...(agent.bucket ? { agentStore: new S3AgentArtifactStore(clients.s3 ?? new S3Client({ maxAttempts: 3 }), agent.bucket, AGENT_KEY_PREFIX) } : {}),
+  };
 }
 
 let aws: Root | undefined;
@@ -273,6 +297,7 @@ export function awsRoot(required: readonly RequiredSetting[]): Root {
     notify: { webhooks: new HttpWebhookSender({ allowLoopback: false }), sns: new AwsSnsPublisher(new SNSClient({ maxAttempts: 5 })), allowLoopbackWebhooks: false },
     ...(config.diagnosticsBucket ? { bundles: new S3BundleStore(new S3Client({ maxAttempts: 3 }), config.diagnosticsBucket) } : {}),
     tunnelService: new AwsTunnelService(new IoTSecureTunnelingClient({ maxAttempts: 3 })),
+    ...awsAgentAdapters(config),
   });
   return aws;
 }

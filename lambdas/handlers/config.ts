@@ -32,6 +32,8 @@ export interface EdgeFleetConfig {
   readonly diagnosticsBucket?: string;
   /** Registrations admitted to the IoT registry per second (domain/admission.ts); undefined: unlimited. */
   readonly registerAdmissionPerSecond?: number;
+  /** The agent's artifacts (bucket and signing key) where the stack deployed them; `published` when it published a build. */
+  readonly agent?: { readonly bucket?: string; readonly signingKeyArn?: string; readonly published: boolean };
   /** How often an unchanged status is refreshed (set by the local runtime for benchmarks; Lambda keeps the hourly default). */
   readonly fullReportIntervalMs?: number;
 }
@@ -75,6 +77,9 @@ const envSchema = z.object({
   [WORKFLOW_ENV.hostTimeoutSeconds]: z.coerce.number().int().min(10).max(86_400).optional(),
   [HANDLER_ENV.diagnosticsBucket]: z.string().min(3).max(63).regex(/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/, 'an S3 bucket name').optional(),
   [HANDLER_ENV.registerAdmissionPerSecond]: z.coerce.number().int().min(1).max(10_000).optional(),
+  [HANDLER_ENV.agentArtifactsBucket]: z.string().min(3).max(63).regex(/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/, 'an S3 bucket name').optional(),
+  [HANDLER_ENV.agentSigningKeyArn]: z.string().regex(/^arn:[a-z-]+:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]{1,64}$/, 'a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)').optional(),
+  [HANDLER_ENV.agentPublished]: z.enum(['true', 'false']).optional(),
 });
 
 const invalid = (problems: readonly string[]) =>
@@ -109,7 +114,15 @@ export function loadConfig(env: NodeJS.ProcessEnv, required: readonly RequiredSe
     ...(signIn ? { signIn } : {}),
     ...(e[HANDLER_ENV.diagnosticsBucket] ? { diagnosticsBucket: e[HANDLER_ENV.diagnosticsBucket] } : {}),
     ...(e[HANDLER_ENV.registerAdmissionPerSecond] ? { registerAdmissionPerSecond: e[HANDLER_ENV.registerAdmissionPerSecond] } : {}),
+    ...(e[HANDLER_ENV.agentSigningKeyArn] || e[HANDLER_ENV.agentArtifactsBucket] ? {
+      agent: {
+        ...(e[HANDLER_ENV.agentArtifactsBucket] ? { bucket: e[HANDLER_ENV.agentArtifactsBucket] } : {}),
+        ...(e[HANDLER_ENV.agentSigningKeyArn] ? { signingKeyArn: e[HANDLER_ENV.agentSigningKeyArn] } : {}),
+        published: e[HANDLER_ENV.agentPublished] === 'true',
+      },
+    } : {}),
   };
+  if (config.agent?.published && !config.agent.signingKeyArn) throw invalid([`${HANDLER_ENV.agentPublished}: is true but ${HANDLER_ENV.agentSigningKeyArn} is missing (the key that signs the published agent)`]);
   loadConfigRequirements(config, required);
   return config;
 }

@@ -21,11 +21,11 @@ export async function createUserData(deps: Deps & { readonly agentSigning?: Agen
       if (!t || t.project !== ctx.project || !secretMatches(parsed.secret, t.secretHash)) throw bad('token does not match any registration token in this project');
       const u = usability(t, deps.clock.now());
       if (!u.ok) throw new ValidationError(u.code, u.reason, { errors: [{ path: 'token', message: u.reason }] });
-      // Where the deployment publishes no signed agent (AWS in this release), the default is the
-      // image's own agent (baked), as before installs existed; asking for a download there is refused.
+      // Where the deployment publishes no signed agent (an AWS stack deployed without
+      // edgefleet:agentArtifacts), the default is the image's own agent (baked); a download there is refused.
       const agentInstall = input.agentInstall ?? (deps.agentSigning ? 'download' : 'baked');
       if (agentInstall === 'download' && !deps.agentSigning) {
-        throw new UnprocessableError('agent-artifacts-not-configured', 'this deployment does not publish signed agent artifacts yet, so the host could not download the agent: render the user-data with "agentInstall": "baked" (the default here) for an image that carries the agent');
+        throw new UnprocessableError('agent-artifacts-not-configured', 'this deployment publishes no signed agent artifacts, so the host could not download the agent: render the user-data with "agentInstall": "baked" (the default here) for an image that carries the agent, or publish the agent (npm run device:build, then deploy the stack with -c edgefleet:agentArtifacts=dist/device)');
       }
       const agentSigningKeyPem = agentInstall === 'download' ? await deps.agentSigning?.publicKeyPem() : undefined;
       return renderUserData({

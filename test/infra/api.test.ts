@@ -1,5 +1,6 @@
 import { Stack } from 'aws-cdk-lib';
 import { Capture, Match } from 'aws-cdk-lib/assertions';
+import { AGENT_ROUTE_KEYS } from '../../lambdas/contracts/agent-artifacts.js';
 import { API_GROUPS, API_ROUTES, HANDLER_ENV, routeKey, type ApiGroup } from '../../lib/api-routes.js';
 import { EdgeFleetApi } from '../../lib/constructs/api.js';
 import { DataTables } from '../../lib/constructs/data-tables.js';
@@ -11,10 +12,10 @@ const GROUPS = Object.keys(API_GROUPS) as ApiGroup[];
 describe('EdgeFleetApi (default: Cognito issuer)', () => {
   const { stack, template } = synthStack();
 
-  it('has exactly one route per API_ROUTES entry', () => {
+  it('has exactly one route per API_ROUTES entry (plus the agent routes of AgentArtifacts, their own integration)', () => {
     template.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
-    template.resourceCountIs('AWS::ApiGatewayV2::Route', API_ROUTES.length);
-    template.resourceCountIs('AWS::ApiGatewayV2::Integration', GROUPS.length);
+    template.resourceCountIs('AWS::ApiGatewayV2::Route', API_ROUTES.length + AGENT_ROUTE_KEYS.length);
+    template.resourceCountIs('AWS::ApiGatewayV2::Integration', GROUPS.length + 1);
   });
 
   it.each(API_ROUTES.map((r) => [routeKey(r), r] as const))('%s: authorization and handler group', (key, route) => {

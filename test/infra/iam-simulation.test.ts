@@ -49,10 +49,16 @@ function fill(template: string, vars: (name: string) => string): string {
   return template.replace(/\{([^}]+)\}/g, (_m, name: string) => vars(name));
 }
 
+/** KMS keys authorize through their key policy too (it must let the account's IAM policies in): each key's ARN → its resolved key policy. */
+const keyPolicies = new Map(resources.filter(([, r]) => r.Type === 'AWS::KMS::Key')
+  .map(([id, r]) => [resolver.getAtt(id, 'Arn'), resolver.resolve(r.Properties.KeyPolicy)] as const));
+
 async function simulate(principal: string, policies: ReturnType<typeof policiesOf>, action: string, resource: string): Promise<string> {
+  const keyPolicy = keyPolicies.get(resource);
   const simulation: Simulation = {
     request: { principal, action, resource: { resource, accountId: ENV.account }, contextVariables: {} },
     identityPolicies: policies, serviceControlPolicies: [], resourceControlPolicies: [],
+    ...(keyPolicy ? { resourcePolicy: keyPolicy } : {}),
   };
   const out = await runSimulation(simulation, {});
   if (out.resultType === 'error') return `error: ${out.errors.message}`;

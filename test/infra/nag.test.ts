@@ -5,6 +5,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { EdgeFleetStack } from '../../lib/edgefleet-stack.js';
 import { addNagChecks } from '../../lib/nag.js';
+import { fakeAgentBuild } from './agent-build.js';
 
 interface NagRun {
   readonly error?: Error;
@@ -55,6 +56,17 @@ describe('cdk-nag AwsSolutions', () => {
     });
     expect(summary(run)).toEqual([]);
     expect(run.error).toBeUndefined();
+  });
+
+  it('the EdgeFleet stack publishing an agent build (BucketDeployment) has zero unacknowledged findings', () => {
+    const build = fakeAgentBuild();
+    try {
+      const run = synthWithNag((app) => new EdgeFleetStack(app, 'NagStack', { env: ENVIRONMENTS[1][1] }), { 'edgefleet:agentArtifacts': build.dir });
+      expect(summary(run)).toEqual([]);
+      expect(run.error).toBeUndefined();
+    } finally {
+      rmSync(build.dir, { recursive: true, force: true });
+    }
   });
 
   it('is really running: an unacknowledged finding next to the stack fails synth', () => {

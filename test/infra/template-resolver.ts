@@ -64,6 +64,8 @@ export class TemplateResolver {
       case 'AWS::IoT::Policy.Arn': return this.arn('iot', `policy/${name}`);
       case 'AWS::IoT::TopicRule.Arn': return this.arn('iot', `rule/${name}`);
       case 'AWS::Events::Rule.Arn': return this.arn('events', `rule/${name}`);
+      // A key's id is a UUID KMS makes; the logical id stands for it.
+      case 'AWS::KMS::Key.Arn': return this.arn('kms', `key/${name}`);
       case 'AWS::S3::Bucket.Arn': return `arn:${this.env.partition}:s3:::${name}`;
       case 'AWS::StepFunctions::StateMachine.Name': return name;
       case 'AWS::StepFunctions::StateMachine.Arn': return this.arn('states', `stateMachine:${name}`);

@@ -36,14 +36,14 @@ describe('createUserData(): the agent install mode', () => {
   const body = { token: formatToken(TOKEN.id, SECRET), site: 'shop-1' };
 
   test('download (default) puts the deployment\'s signing key and the installer into the user-data', async () => {
-    const { deps: d } = deps({ publicKeyPem: async () => KEY });
+    const { deps: d } = deps({ publicKeyPem: async () => KEY, sign: async () => new Uint8Array() });
     const doc = parse(await createUserData(d, CTX, 'https://api.example.com', body));
     const files = (doc.stages.boot as Array<{ files?: Array<{ path: string; content: string }> }>).flatMap((s) => s.files ?? []);
     expect(files.find((f) => f.path === '/oem/edgefleet/agent-signing.pub')?.content).toBe(KEY);
     expect(doc.stages.network[0].commands).toEqual(['sh /oem/edgefleet/install-agent.sh']);
   });
 
-  test('where no signing key is wired (AWS in this release) the default is baked, and asking for download is 422 agent-artifacts-not-configured, naming baked', async () => {
+  test('where no signing key is wired (an AWS stack deployed without an agent build) the default is baked, and asking for download is 422 agent-artifacts-not-configured, naming baked', async () => {
     const { deps: d } = deps();
     expect(await createUserData(d, CTX, 'https://api.example.com', body)).not.toContain('install-agent.sh');
     const e = await createUserData(d, CTX, 'https://api.example.com', { ...body, agentInstall: 'download' }).then(() => undefined, (x: unknown) => x);

@@ -15,7 +15,7 @@ const SERVICE: Record<string, string> = {
   '@aws-sdk/client-dynamodb': 'dynamodb', '@aws-sdk/lib-dynamodb': 'dynamodb', '@aws-sdk/client-iot': 'iot',
   '@aws-sdk/client-iot-data-plane': 'iot', '@aws-sdk/client-sfn': 'states', '@aws-sdk/client-secrets-manager': 'secretsmanager',
   '@aws-sdk/client-eventbridge': 'events', '@aws-sdk/client-sns': 'sns',
-  '@aws-sdk/client-s3': 's3',
+  '@aws-sdk/client-s3': 's3', '@aws-sdk/client-kms': 'kms',
   // AWS IoT Secure Tunneling's actions are in the iot: namespace (iot:OpenTunnel…).
   '@aws-sdk/client-iotsecuretunneling': 'iot',
 };

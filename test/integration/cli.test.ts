@@ -108,8 +108,8 @@ describe('edgefleet CLI against the local runtime', () => {
     expect(all.nextCursor).toBeUndefined();
 
     const table = await cli(['hosts', 'list', '--site', 'shop-2']);
-    expect(table.stdout.split('\n')[0]).toMatch(/^ID\s+NAME\s+SITE\s+STATUS\s+PRESENCE\s+HEALTH\s+ADDRESS\s+CLUSTER\s+TAGS$/);
-    expect(table.stdout).toMatch(/^hw-004\s+-\s+shop-2\s+pre-registered\s+offline\s+unknown\s+-\s+-\s+env=dev$/m);
+    expect(table.stdout.split('\n')[0]).toMatch(/^ID\s+NAME\s+SITE\s+STATUS\s+PRESENCE\s+HEALTH\s+ADDRESS\s+CLUSTER\s+AGENT\s+TAGS$/);
+    expect(table.stdout).toMatch(/^hw-004\s+-\s+shop-2\s+pre-registered\s+offline\s+unknown\s+-\s+-\s+-\s+env=dev$/m);
   });
 
   it('updates a host with its current version, keeping other tags', async () => {

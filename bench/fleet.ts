@@ -12,7 +12,7 @@
  * failures. The DynamoDB calls per host during the storm are listed by command.
  * `--rate` turns on registration admission at that many per second (default: off, as locally).
  * `--function-concurrency` sets the local bound on each function's concurrent invocations
- * (default: the runtime's, 16).
+ * (default 16; the runtime's own default is unbounded).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,7 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startProcessFleet, startSimulatedAgents, type ProcessFleet, type SimulatedFleet } from '../simulator/index.js';
-import { DEFAULT_FUNCTION_CONCURRENCY, startLocal } from '../local/runtime.js';
+import { STORM_FUNCTION_CONCURRENCY, startLocal } from '../local/runtime.js';
 import { firstSeenTracker } from '../simulator/first-seen.js';
 import { kindOf } from './capacity.js';
 
@@ -35,7 +35,7 @@ const procs = Number(values.procs);
 const idleSeconds = Number(values.idle);
 const timeoutMs = Number(values.timeout) * 1000;
 const rate = values.rate === undefined ? undefined : Number(values.rate);
-const functionConcurrency = values['function-concurrency'] === undefined ? undefined : Number(values['function-concurrency']);
+const functionConcurrency = values['function-concurrency'] === undefined ? STORM_FUNCTION_CONCURRENCY : Number(values['function-concurrency']);
 
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'edgefleet-bench-fleet-'));
 const rt = await startLocal({ port: 0, mqttPort: 0, dataDir, inMemory: true, logLevel: values['log-level'], ...(rate ? { registerAdmissionPerSecond: rate } : {}), ...(functionConcurrency ? { functionConcurrency } : {}) });
@@ -135,7 +135,7 @@ try {
     hosts: count,
     procs,
     admissionPerSecond: rate ?? 'off',
-    functionConcurrency: functionConcurrency ?? DEFAULT_FUNCTION_CONCURRENCY,
+    functionConcurrency,
     online: view.online,
     approved: view.approved,
     failures: count - Math.min(view.online, view.approved) + gaveUp,

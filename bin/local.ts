@@ -9,8 +9,9 @@
  *   --simulate-procs <p> run the simulated hosts in p worker processes (default 1: in this one)
  *   --register-rate <n> registrations admitted to the registry per second (default unlimited;
  *                     the stack's default on AWS is 10, the IoT registry's rate)
- *   --function-concurrency <n> invocations of one function at a time on this machine (default 16;
- *                     the others wait for a slot, their timeout counting from their start)
+ *   --function-concurrency <n> invocations of one function at a time on this machine (default
+ *                     unbounded, as on AWS; the others wait for a slot, their timeout counting
+ *                     from their start: for a registration storm on a small machine)
  */
 import { parseArgs } from 'node:util';
 import path from 'node:path';
@@ -46,7 +47,7 @@ const { values } = (() => {
 })();
 
 if (values.help) {
-  process.stdout.write('usage: npm start -- [--port 8080] [--data-dir .edgefleet] [--log-level WARN] [--simulate N [--simulate-procs P]] [--host-timeout 1800] [--register-rate N] [--function-concurrency 16] [--agent-artifacts dist/device]\n');
+  process.stdout.write('usage: npm start -- [--port 8080] [--data-dir .edgefleet] [--log-level WARN] [--simulate N [--simulate-procs P]] [--host-timeout 1800] [--register-rate N] [--function-concurrency N] [--agent-artifacts dist/device]\n');
   process.exit(0);
 }
 const port = Number(values.port);

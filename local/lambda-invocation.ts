@@ -98,7 +98,7 @@ export function assertLive(what: string): void {
  */
 export async function invokeLocal<R>(fn: LocalFunction, handler: (context: Context) => Promise<R>, requestId: string = randomUUID()): Promise<R> {
   // Waiting for a slot is not part of the invocation: its clock starts when it runs.
-  await fn.slots?.acquire();
+  if (fn.slots) await fn.slots.acquire();
   let released = false;
   const release = () => { if (!released) { released = true; fn.slots?.release(); } };
   const inv: Invocation = { fn, requestId, timedOut: false };

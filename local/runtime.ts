@@ -104,8 +104,9 @@ export interface LocalOptions {
    * How many invocations of one function run at a time on this machine; the others wait for a
    * slot before they start (their timeout counts from the start, as Lambda's). On AWS each
    * invocation has its own execution environment; here they share two cores and one DynamoDB
-   * Local, and unbounded a registration storm timed out nearly every invocation.
-   * @default 16
+   * Local, and unbounded a registration storm timed out nearly every invocation. For storms
+   * (bench:fleet uses 16).
+   * @default - unbounded, as on AWS below the account's concurrency
    */
   readonly functionConcurrency?: number;
   /** The built web console served at `/` (tests build it elsewhere). @default console/dist of this checkout */
@@ -114,8 +115,8 @@ export interface LocalOptions {
   readonly agentArtifactsDir?: string;
 }
 
-/** Concurrent invocations of one function on this machine (LocalRuntimeOptions.functionConcurrency). */
-export const DEFAULT_FUNCTION_CONCURRENCY = 16;
+/** The bound on one function's concurrent invocations that bench:fleet uses (LocalRuntimeOptions.functionConcurrency). */
+export const STORM_FUNCTION_CONCURRENCY = 16;
 
 /** `npm run device:build`'s output in this checkout. */
 export const CHECKOUT_AGENT_ARTIFACTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'device');
@@ -245,7 +246,7 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
     const db: DynamoLocal = await starting;
     // Lambda's timeouts: every handler call below is an invocation of its function (the
     // template's timeout), and once one timed out, nothing it tries afterwards happens.
-    const timeouts = new FunctionTimeouts(template, opts.functionTimeoutSeconds, opts.functionConcurrency ?? DEFAULT_FUNCTION_CONCURRENCY);
+    const timeouts = new FunctionTimeouts(template, opts.functionTimeoutSeconds, opts.functionConcurrency);
     const invoke = <R>(name: string, call: (context: Context) => Promise<R>, requestId?: string) => invokeLocal(timeouts.named(name), call, requestId);
     refuseSdkCallsAfterTimeout(db.client, 'DynamoDB');
     await ensureTables(db.client, [tables.state, tables.audit]);
@@ -377,7 +378,7 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
       handlers: { step: workflowStep.makeHandler(() => workflowDeps), hostCommand: hostCommand.makeHandler(() => workflowDeps) },
       log: (level, message, fields) => wfLogger[level](message, fields),
       ...(opts.functionTimeoutSeconds ? { functionTimeoutSeconds: opts.functionTimeoutSeconds } : {}),
-      functionConcurrency: opts.functionConcurrency ?? DEFAULT_FUNCTION_CONCURRENCY,
+      ...(opts.functionConcurrency ? { functionConcurrency: opts.functionConcurrency } : {}),
     });
     bound.engine = engine;
     cleanups.push(() => engine.close());

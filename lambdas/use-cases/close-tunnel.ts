@@ -1,9 +1,12 @@
-import { NotFoundError } from '../domain/errors.js';
+import { ConflictError, NotFoundError } from '../domain/errors.js';
 import { canClose, effectiveTunnel, type TunnelRecord } from '../domain/tunnel.js';
 import { mutate, visible, type RequestContext } from './context.js';
 import { hostNotFound } from './hosts.js';
 import { issueCommand } from './device-messages.js';
 import type { TunnelDeps } from './tunnel-deps.js';
+
+/** Conditional writes one close tries before it answers 409 (each lost one means another writer just changed the record). */
+const CLOSE_ATTEMPTS = 5;
 
 const tunnelNotFound = (hostId: string, id: string) => new NotFoundError('tunnel-not-found', `tunnel ${id} does not exist on host ${hostId} in this project`);
 
@@ -21,16 +24,27 @@ export async function closeTunnel(deps: TunnelDeps, ctx: RequestContext, hostId:
       const stored = await deps.tunnels.get(id);
       if (!stored || stored.project !== ctx.project || stored.hostId !== hostId) throw tunnelNotFound(hostId, id);
       const now = deps.clock.now();
-      const t = effectiveTunnel(stored, now);
       if (stored.serviceTunnelId) await deps.tunnelService.close(stored.serviceTunnelId);
-      if (!canClose(t)) return t;
-      const closed: TunnelRecord = { ...stored, state: 'closed', closeReason: 'deleted', closedAt: now.toISOString(), closedBy: ctx.principal.subject, version: stored.version + 1 };
-      if (!(await deps.tunnels.update(closed))) return effectiveTunnel((await deps.tunnels.get(id)) ?? closed, now);
-      await issueCommand(deps, hostId, {
-        commandId: `tunnel-${id}-remove`, type: 'troubleshoot-user', deadline: new Date(now.getTime() + 10 * 60_000).toISOString(),
-        params: { action: 'remove', user: stored.user, tunnelId: id },
-      });
-      return closed;
+      // The record may change under the close (the host reports its user added, the tunnel is
+      // started): a lost conditional write reads it again and closes that, a bounded number of
+      // times. Answering the re-read record instead left a deleted tunnel recorded open.
+      let current = stored;
+      for (let attempt = 0; attempt < CLOSE_ATTEMPTS; attempt++) {
+        const t = effectiveTunnel(current, now);
+        if (!canClose(t)) return t;
+        const closed: TunnelRecord = { ...current, state: 'closed', closeReason: 'deleted', closedAt: now.toISOString(), closedBy: ctx.principal.subject, version: current.version + 1 };
+        if (await deps.tunnels.update(closed)) {
+          await issueCommand(deps, hostId, {
+            commandId: `tunnel-${id}-remove`, type: 'troubleshoot-user', deadline: new Date(now.getTime() + 10 * 60_000).toISOString(),
+            params: { action: 'remove', user: stored.user, tunnelId: id },
+          });
+          return closed;
+        }
+        const again = await deps.tunnels.get(id);
+        if (!again) throw tunnelNotFound(hostId, id);
+        current = again;
+      }
+      throw new ConflictError('tunnel-busy', `tunnel ${id} on host ${hostId} kept changing while it was being closed (its service side is closed); send the DELETE again`);
     },
     describe: (t) => ({ detail: `host ${hostId}; user ${t.user}; reason: ${t.reason}; open ${Math.round((Date.parse(t.closedAt ?? t.expiresAt) - Date.parse(t.createdAt)) / 60_000)} min; closed ${t.closeReason ?? 'open'}` }),
   });

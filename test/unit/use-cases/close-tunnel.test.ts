@@ -1,0 +1,65 @@
+import { memoryAdapters } from '../../../lambdas/adapters/memory/index.js';
+import type { TunnelRecord } from '../../../lambdas/domain/tunnel.js';
+import type { TunnelRepository, TunnelService } from '../../../lambdas/ports/tunnels.js';
+import { closeTunnel } from '../../../lambdas/use-cases/close-tunnel.js';
+import type { TunnelDeps } from '../../../lambdas/use-cases/tunnel-deps.js';
+import { ctxOf, PROJECT, T0 } from './world.js';
+
+/*
+ * DELETE of a tunnel while another writer changes its record (the host reports its user added,
+ * the tunnel is started): the close reads the record again and closes it; it never answers the
+ * re-read record open (a proof run saw `state: open` from a DELETE).
+ */
+const OPEN: TunnelRecord = {
+  id: 't1', project: PROJECT, hostId: 'h1', state: 'open', reason: 'disk full', actor: 'alice', durationMinutes: 60, idleTimeoutMinutes: 15,
+  user: 'ef-00000001', serviceTunnelId: 'svc-1', createdAt: T0, expiresAt: '2026-11-30T11:00:00.000Z', version: 3,
+};
+
+/** A repository where `races` other writers each bump the record just before the close's write. */
+function racingTunnels(races: number): TunnelRepository & { stored: () => TunnelRecord } {
+  let stored = OPEN;
+  let left = races;
+  return {
+    stored: () => stored,
+    create: async () => false,
+    get: async (id) => (id === stored.id ? stored : undefined),
+    listByHost: async () => [stored],
+    listUnclosed: async () => (stored.state === 'closed' ? [] : [stored]),
+    update: async (next) => {
+      if (left > 0) { left--; stored = { ...stored, destinationConnected: !stored.destinationConnected, version: stored.version + 1 }; return false; }
+      if (next.version !== stored.version + 1) return false;
+      stored = next;
+      return true;
+    },
+  };
+}
+
+async function depsWith(tunnels: TunnelRepository) {
+  const a = memoryAdapters({ now: '2026-11-30T10:10:00.000Z', idPrefix: 'n' });
+  await a.hosts.create({ id: 'h1', uid: 'h1', project: PROJECT, status: 'approved', tags: {}, version: 1, createdAt: T0, updatedAt: T0 } as never);
+  const closed: string[] = [];
+  const tunnelService: TunnelService = {
+    open: async () => { throw new Error('not here'); }, close: async (id) => { closed.push(id); }, describe: async () => undefined, endpoint: async () => 'wss://local',
+  };
+  const deps = { ...a, tunnels, tunnelService, approvalWaitMs: 60_000 } as unknown as TunnelDeps;
+  return { deps, closed };
+}
+
+describe('closeTunnel under concurrent changes', () => {
+  it.each([0, 1, 4])('closes the record after %i lost conditional writes', async (races) => {
+    const tunnels = racingTunnels(races);
+    const { deps, closed } = await depsWith(tunnels);
+    const out = await closeTunnel(deps, ctxOf('operator'), 'h1', 't1');
+    expect(out).toMatchObject({ state: 'closed', closeReason: 'deleted', closedBy: 'alice' });
+    expect(tunnels.stored()).toMatchObject({ state: 'closed', closeReason: 'deleted', version: OPEN.version + races + 1 });
+    expect(closed).toEqual(['svc-1']);
+  });
+
+  it('answers 409 tunnel-busy when the record keeps changing, with the service side closed', async () => {
+    const tunnels = racingTunnels(50);
+    const { deps, closed } = await depsWith(tunnels);
+    await expect(closeTunnel(deps, ctxOf('operator'), 'h1', 't1')).rejects.toMatchObject({ code: 'tunnel-busy' });
+    expect(tunnels.stored().state).toBe('open');
+    expect(closed).toEqual(['svc-1']);
+  });
+});

@@ -97,3 +97,6 @@ export const bundleManifest = z.strictObject({
 });
 export type BundleManifest = z.infer<typeof bundleManifest>;
 export type ManifestItem = z.infer<typeof manifestItem>;
+
+/** A host's requests, newest first (GET /v1/hosts/{hostId}/diagnostics): no download URLs; `more` when the host has more than the list reads. */
+export const diagnosticsList = z.object({ items: z.array(diagnosticsView), more: z.boolean() });

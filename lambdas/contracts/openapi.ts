@@ -8,7 +8,7 @@ import { listQuery, page, problem } from './common.js';
 import * as alerts from './alerts.js';
 import * as templates from './templates.js';
 import * as rollouts from './rollouts.js';
-import { createDiagnosticsBody, diagnosticsView } from './diagnostics.js';
+import { createDiagnosticsBody, diagnosticsList, diagnosticsView } from './diagnostics.js';
 import { API_ROUTES, routeKey } from './routes.js';
 
 interface Doc {
@@ -109,6 +109,7 @@ export const ROUTE_DOCS: Readonly<Record<string, Doc>> = {
     summary: 'Ask a host for a diagnostics bundle (journals over the window, Kairos state, disk, network, Kubernetes; secrets redacted on the host): 202, then follow GET …/diagnostics/{id}',
     body: createDiagnosticsBody, response: diagnosticsView, status: 202,
   },
+  'GET /v1/hosts/{hostId}/diagnostics': { summary: "A host's diagnostics requests with their state, newest first (at most 50; `more` when it has more); no download URL: GET one for it", response: diagnosticsList },
   'GET /v1/hosts/{hostId}/diagnostics/{diagnosticsId}': { summary: 'A diagnostics request: requested, collecting, uploaded (with a short-lived download URL, audited) or failed with the reason', response: diagnosticsView },
   'POST /v1/device/register': { summary: 'Device registration (registration token, uid, CSR): 200 approved with its certificate, 202 pending approval', body: deviceRegisterBody, response: deviceRegisterResponse },
 };

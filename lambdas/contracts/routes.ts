@@ -134,6 +134,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
 
   r('POST', '/v1/hosts/{hostId}/agent-update', 'hosts'),
   r('POST', '/v1/hosts/{hostId}/diagnostics', 'diagnostics'),
+  r('GET', '/v1/hosts/{hostId}/diagnostics', 'diagnostics'),
   r('GET', '/v1/hosts/{hostId}/diagnostics/{diagnosticsId}', 'diagnostics'),
 ];
 

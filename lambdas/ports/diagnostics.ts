@@ -5,6 +5,8 @@ export interface DiagnosticsRepository {
   /** Stores a new request; false if the id exists. */
   create(record: DiagnosticsRecord): Promise<boolean>;
   get(hostId: string, id: string): Promise<DiagnosticsRecord | undefined>;
+  /** Up to `limit` of the host's requests (in no particular order), and whether the host has more. */
+  listByHost(hostId: string, limit: number): Promise<{ items: DiagnosticsRecord[]; more: boolean }>;
   /** Replaces the record if the stored version is `next.version - 1`; false on a lost race. */
   update(next: DiagnosticsRecord): Promise<boolean>;
 }

@@ -1,5 +1,6 @@
 import { DOWNLOAD_URL_SECONDS, type DiagnosticsRecord } from '../domain/diagnostics.js';
 import { authorizeAudited, visible, type RequestContext } from './context.js';
+import { hostNotFound } from './hosts.js';
 import { diagnosticsNotFound, type DiagnosticsDeps } from './request-diagnostics.js';
 
 export interface DiagnosticsWithDownload extends DiagnosticsRecord {
@@ -22,4 +23,20 @@ export async function getDiagnostics(deps: Pick<DiagnosticsDeps, 'diagnostics' |
     action: 'host.diagnostics.download', resource, outcome: 'success', requestId: ctx.requestId, detail: `download URL valid until ${download.expiresAt}`,
   });
   return { ...record, download };
+}
+
+/** How many of a host's requests a list reads (one key query; a host keeps few). */
+export const DIAGNOSTICS_LIST_LIMIT = 50;
+
+/**
+ * list-diagnostics: a host's requests, newest first, without download URLs (GET one for its
+ * URL, which is audited). Reads at most DIAGNOSTICS_LIST_LIMIT; `more` says the host has more
+ * (which ones are left out is then arbitrary: ids are random, so the key order is not time).
+ */
+export async function listDiagnostics(deps: Pick<DiagnosticsDeps, 'diagnostics' | 'hosts' | 'audit' | 'clock' | 'ids'>, ctx: RequestContext, hostId: string): Promise<{ items: DiagnosticsRecord[]; more: boolean }> {
+  await authorizeAudited(deps, ctx, 'hosts:diagnose', 'host.diagnostics.list', `host/${hostId}`);
+  visible(ctx, await deps.hosts.get(hostId), hostNotFound(hostId));
+  const { items, more } = await deps.diagnostics.listByHost(hostId, DIAGNOSTICS_LIST_LIMIT);
+  const mine = items.filter((r) => r.project === ctx.project).sort((a, b) => b.requestedAt.localeCompare(a.requestedAt) || b.id.localeCompare(a.id));
+  return { items: mine, more };
 }

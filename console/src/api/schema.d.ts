@@ -11206,7 +11206,82 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** A host's diagnostics requests with their state, newest first (at most 50; `more` when it has more); no download URL: GET one for it */
+        get: {
+            parameters: {
+                query?: never;
+                header?: {
+                    "x-edgefleet-project"?: string;
+                };
+                path: {
+                    hostId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                hostId: string;
+                                /** @enum {string} */
+                                status: "requested" | "collecting" | "uploaded" | "failed";
+                                statusReason?: string;
+                                /** Format: date-time */
+                                since: string;
+                                window: string;
+                                reason?: string;
+                                requestedBy: string;
+                                /** Format: date-time */
+                                requestedAt: string;
+                                /** Format: date-time */
+                                updatedAt: string;
+                                /** Format: date-time */
+                                deadline: string;
+                                maxBytes: number;
+                                bundle?: {
+                                    bytes: number;
+                                    sha256: string;
+                                };
+                                id: string;
+                                download?: {
+                                    url: string;
+                                    /** Format: date-time */
+                                    expiresAt: string;
+                                };
+                            }[];
+                            more: boolean;
+                        };
+                    };
+                };
+                /** @description Problem */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
         put?: never;
         /** Ask a host for a diagnostics bundle (journals over the window, Kairos state, disk, network, Kubernetes; secrets redacted on the host): 202, then follow GET …/diagnostics/{id} */
         post: {

@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { diagnosticsRecord } from '../../contracts/diagnostics.js';
 import type { DiagnosticsRecord } from '../../domain/diagnostics.js';
 import { InternalError } from '../../domain/errors.js';
@@ -7,7 +7,7 @@ import { toRecord, type DocClient } from './client.js';
 import { isConditionFailure, mapDynamoError } from './errors.js';
 import { keys } from './keys.js';
 
-/** Under the host's partition: pk HOST#<hostId>, sk DIAG#<id> (no index: read by id only). */
+/** Under the host's partition: pk HOST#<hostId>, sk DIAG#<id> (no index: read by id, or all of one host's with a key query). */
 export const diagnosticsKey = (hostId: string, id: string) => ({ pk: keys.host(hostId).pk, sk: `DIAG#${id}` });
 
 /** A stored request, checked against its schema: an item that does not fit is named, not guessed at. */
@@ -38,6 +38,14 @@ export class DynamoDiagnosticsRepository implements DiagnosticsRepository {
     const out = await this.db.send(new GetCommand({ TableName: this.table, Key: diagnosticsKey(hostId, id), ConsistentRead: true }))
       .catch((e) => mapDynamoError(e, `reading diagnostics request ${id}`));
     return out.Item ? diagnosticsFromItem(out.Item) : undefined;
+  }
+
+  async listByHost(hostId: string, limit: number): Promise<{ items: DiagnosticsRecord[]; more: boolean }> {
+    const out = await this.db.send(new QueryCommand({
+      TableName: this.table, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sk)',
+      ExpressionAttributeValues: { ':pk': keys.host(hostId).pk, ':sk': 'DIAG#' }, Limit: limit, ConsistentRead: true,
+    })).catch((e) => mapDynamoError(e, `listing the diagnostics requests of host ${hostId}`));
+    return { items: (out.Items ?? []).map(diagnosticsFromItem), more: out.LastEvaluatedKey !== undefined };
   }
 
   async update(next: DiagnosticsRecord): Promise<boolean> {

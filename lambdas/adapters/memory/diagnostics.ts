@@ -17,6 +17,11 @@ export class MemoryDiagnosticsRepository implements DiagnosticsRepository {
     return r ? structuredClone(r) : undefined;
   }
 
+  async listByHost(hostId: string, limit: number): Promise<{ items: DiagnosticsRecord[]; more: boolean }> {
+    const all = [...this.items.values()].filter((r) => r.hostId === hostId);
+    return { items: all.slice(0, limit).map((r) => structuredClone(r)), more: all.length > limit };
+  }
+
   async update(next: DiagnosticsRecord): Promise<boolean> {
     const k = this.key(next.hostId, next.id);
     if (this.items.get(k)?.version !== next.version - 1) return false;

@@ -1,5 +1,5 @@
 import { createDiagnosticsBody, windowSeconds } from '../../contracts/diagnostics.js';
-import { getDiagnostics, type DiagnosticsWithDownload } from '../../use-cases/get-diagnostics.js';
+import { getDiagnostics, listDiagnostics, type DiagnosticsWithDownload } from '../../use-cases/get-diagnostics.js';
 import { requestDiagnostics } from '../../use-cases/request-diagnostics.js';
 import type { HttpDeps } from '../composition-root.js';
 import { lazy } from '../kit.js';
@@ -24,6 +24,12 @@ export const routes: RouteTable = {
         status: 202, body: diagnosticsView(r),
         headers: { location: `/v1/hosts/${hostId}/diagnostics/${r.id}`, 'retry-after': '5' },
       };
+    },
+  }),
+  'GET /v1/hosts/{hostId}/diagnostics': route({
+    run: async (req, deps) => {
+      const r = await listDiagnostics(deps, req.ctx, req.params.hostId!);
+      return { status: 200, body: { items: r.items.map(diagnosticsView), more: r.more } };
     },
   }),
   'GET /v1/hosts/{hostId}/diagnostics/{diagnosticsId}': route({

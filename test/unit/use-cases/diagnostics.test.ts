@@ -2,7 +2,7 @@
 import { memoryAdapters } from '../../../lambdas/adapters/memory/index.js';
 import { ForbiddenError } from '../../../lambdas/domain/errors.js';
 import { expireOverdueCommands, recordResult, sendPendingCommands } from '../../../lambdas/use-cases/device-messages.js';
-import { getDiagnostics } from '../../../lambdas/use-cases/get-diagnostics.js';
+import { getDiagnostics, listDiagnostics } from '../../../lambdas/use-cases/get-diagnostics.js';
 import { requestDiagnostics } from '../../../lambdas/use-cases/request-diagnostics.js';
 import { ctxOf } from './world.js';
 
@@ -58,6 +58,22 @@ describe('request-diagnostics', () => {
     const { deps } = await world('pending');
     await expect(requestDiagnostics(deps, operator, 'h1', REQ)).rejects.toMatchObject({ code: 'host-cannot-collect', message: expect.stringContaining('approve it first') });
     await expect(requestDiagnostics(deps, ctxOf('operator', 'bob'), 'nope', REQ)).rejects.toMatchObject({ code: 'host-not-found' });
+  });
+});
+
+describe('list-diagnostics', () => {
+  it('lists the host\'s requests newest first, without download URLs; a viewer is refused; another host\'s are not shown', async () => {
+    const { a, deps } = await world();
+    await a.hosts.create({ id: 'h2', uid: 'H2', project: PROJECT, tags: {}, status: 'approved', version: 1, createdAt: T0, updatedAt: T0 });
+    const first = await requestDiagnostics(deps, operator, 'h1', REQ);
+    a.clock.advance(60_000);
+    const second = await requestDiagnostics(deps, operator, 'h1', { window: '30m', windowSeconds: 1800 });
+    await requestDiagnostics(deps, operator, 'h2', REQ);
+    const listed = await listDiagnostics(deps, operator, 'h1');
+    expect(listed).toEqual({ items: [second, first], more: false });
+    expect(listed.items.some((r) => 'download' in r)).toBe(false);
+    await expect(listDiagnostics(deps, viewer, 'h1')).rejects.toBeInstanceOf(ForbiddenError);
+    await expect(listDiagnostics(deps, operator, 'nope')).rejects.toMatchObject({ code: 'host-not-found' });
   });
 });
 

@@ -57,7 +57,7 @@ export function App({ site = {} }: { site?: SiteConfig }) {
   if (!session || route.page === 'sign-in') page = <SignIn code={route.page === 'sign-in' ? route.code : undefined} onToken={onToken} {...(onAws ? { oidc } : {})} />;
   else if (route.page === 'overview') page = <Overview />;
   else if (route.page === 'hosts') page = <Hosts params={route.params} canOperate={can.operate} />;
-  else if (route.page === 'host') page = <HostPage hostId={route.hostId} />;
+  else if (route.page === 'host') page = <HostPage hostId={route.hostId} role={role} subject={session.subject} />;
   else if (route.page === 'approvals') page = <Approvals canOperate={can.operate} />;
   else if (route.page === 'clusters') page = <Clusters canOperate={can.operate} />;
   else if (route.page === 'cluster') page = <ClusterPage clusterId={route.clusterId} canOperate={can.operate} canAdminister={can.administer} />;

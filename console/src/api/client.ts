@@ -20,6 +20,8 @@ export type AuditEvent = Json<'/v1/audit-events', 'get', 200>['items'][number];
 export type Site = Json<'/v1/sites', 'get', 200>['items'][number];
 export type Rollout = Json<'/v1/rollouts', 'get', 200>['items'][number];
 export type RolloutTarget = Json<'/v1/rollouts/{rolloutId}/clusters', 'get', 200>['items'][number];
+export type Diagnostics = Json<'/v1/hosts/{hostId}/diagnostics/{diagnosticsId}', 'get', 200>;
+export type Tunnel = Json<'/v1/hosts/{hostId}/tunnels', 'get', 200>['items'][number];
 export type UpgradePreview = Json<'/v1/clusters/{clusterId}/upgrades', 'post', 200>;
 export type HostQuery = NonNullable<paths['/v1/hosts']['get']['parameters']['query']>;
 
@@ -39,7 +41,7 @@ export function useToken(t: string | undefined, unauthorized?: () => void): void
   onUnauthorized = unauthorized;
 }
 
-const newKey = (): string => crypto.randomUUID();
+export const newKey = (): string => crypto.randomUUID();
 
 /** The API's origin when it is not the console's own (AWS: config.json); set once at start. */
 let apiBase: string | undefined;
@@ -55,7 +57,8 @@ const auth: Middleware = {
       request = new Request(`${apiBase}${u.pathname}${u.search}`, request);
     }
     if (token) request.headers.set('authorization', `Bearer ${token}`);
-    if (needsIdempotencyKey(request.method, schemaPath)) request.headers.set('idempotency-key', newKey());
+    // A form that keeps one key per intent sends it (a double click then creates once); else a key per call.
+    if (needsIdempotencyKey(request.method, schemaPath) && !request.headers.has('idempotency-key')) request.headers.set('idempotency-key', newKey());
     return request;
   },
 };

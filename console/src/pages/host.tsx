@@ -1,6 +1,13 @@
-/** One host: lifecycle, health and why, inventory, what it last reported, and its audit trail. */
+/**
+ * One host: lifecycle, health and why, inventory, what it last reported, troubleshooting
+ * (agent update, diagnostics bundles, remote-shell tunnels) and its audit trail.
+ */
 import { api, must, type Host as HostView } from '../api/client.js';
 import { Badge, ErrorBanner, ago, useLoad } from '../components/ui.js';
+import type { Role } from '../logic/session.js';
+import { HostAgent } from './host-agent.js';
+import { HostDiagnostics } from './host-diagnostics.js';
+import { HostTunnels } from './host-tunnels.js';
 
 function Row({ label, children }: { label: string; children: React.ReactNode }) {
   return <><dt>{label}</dt><dd>{children}</dd></>;
@@ -39,7 +46,8 @@ function Reported({ host }: { host: HostView }) {
   );
 }
 
-export function HostPage({ hostId }: { hostId: string }) {
+export function HostPage({ hostId, role, subject }: { hostId: string; role: Role | undefined; subject: string }) {
+  const canOperate = role === 'operator' || role === 'admin';
   const host = useLoad(() => must(api.GET('/v1/hosts/{hostId}', { params: { path: { hostId } } })), [hostId], 10_000);
   const audit = useLoad(() => must(api.GET('/v1/audit-events', { params: { query: { resource: `host/${hostId}`, limit: 50 } } })), [hostId]);
   const h = host.data;
@@ -65,8 +73,13 @@ export function HostPage({ hostId }: { hostId: string }) {
           </section>
           <section aria-labelledby="h-inv"><h2 id="h-inv">Inventory</h2><Inventory host={h} /></section>
           <section aria-labelledby="h-rep"><h2 id="h-rep">Reported state</h2><Reported host={h} /></section>
+          <HostAgent hostId={hostId} reported={h.reported?.agentVersion} canOperate={canOperate} />
         </>
       ) : null}
+      {canOperate ? <HostDiagnostics hostId={hostId} canOperate={canOperate} /> : (
+        <section aria-labelledby="h-diag"><h2 id="h-diag">Diagnostics</h2><p>Diagnostics bundles need the operator role (they hold the host's logs).</p></section>
+      )}
+      <HostTunnels hostId={hostId} subject={subject} role={role} />
       <section aria-labelledby="h-audit">
         <h2 id="h-audit">Audit trail</h2>
         <ErrorBanner error={audit.error} />

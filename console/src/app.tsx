@@ -17,6 +17,7 @@ import { Tokens } from './pages/tokens.js';
 import { OperationPage, Operations } from './pages/operations.js';
 import { Rollouts } from './pages/rollouts.js';
 import { RolloutPage } from './pages/rollout.js';
+import { RolloutCreate } from './pages/rollout-create.js';
 
 const STORE = 'edgefleet.token';
 const PROJECT = 'default';
@@ -63,7 +64,8 @@ export function App({ site = {} }: { site?: SiteConfig }) {
   else if (route.page === 'cluster') page = <ClusterPage clusterId={route.clusterId} canOperate={can.operate} canAdminister={can.administer} />;
   else if (route.page === 'operations') page = <Operations params={route.params} />;
   else if (route.page === 'operation') page = <OperationPage operationId={route.operationId} canOperate={can.operate} />;
-  else if (route.page === 'rollouts') page = <Rollouts params={route.params} />;
+  else if (route.page === 'rollouts') page = <Rollouts params={route.params} canOperate={can.operate} />;
+  else if (route.page === 'rollout-create') page = can.operate ? <RolloutCreate /> : <><h1>New rollout</h1><p>Starting a rollout needs the operator role. <a href="#/rollouts">All rollouts</a></p></>;
   else if (route.page === 'rollout') page = <RolloutPage rolloutId={route.rolloutId} canOperate={can.operate} />;
   else if (route.page === 'audit') page = <Audit />;
   else if (route.page === 'profiles') page = <Profiles canOperate={can.operate} />;
@@ -84,7 +86,7 @@ export function App({ site = {} }: { site?: SiteConfig }) {
                 {link('#/approvals', 'Pending approvals', route.page === 'approvals')}
                 {link('#/clusters', 'Clusters', route.page === 'clusters' || route.page === 'cluster')}
                 {link('#/operations', 'Operations', route.page === 'operations' || route.page === 'operation')}
-                {link('#/rollouts', 'Rollouts', route.page === 'rollouts' || route.page === 'rollout')}
+                {link('#/rollouts', 'Rollouts', route.page === 'rollouts' || route.page === 'rollout' || route.page === 'rollout-create')}
                 {link('#/profiles', 'Profiles', route.page === 'profiles')}
                 {link('#/tokens', 'Tokens', route.page === 'tokens')}
                 {link('#/audit', 'Audit log', route.page === 'audit')}

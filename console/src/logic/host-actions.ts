@@ -72,3 +72,8 @@ export function bytesText(n: number): string {
   while (v >= 1000 && u < units.length - 1) { v /= 1000; u++; }
   return `${v.toFixed(1)} ${units[u]}`;
 }
+
+/** A count from one filtered API page: exact without a next page, else "at least" (`12+`). */
+export function atLeast(n: number, nextCursor: string | undefined | null): string {
+  return nextCursor ? `${n}+` : String(n);
+}

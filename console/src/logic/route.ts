@@ -10,6 +10,7 @@ export type Route =
   | { readonly page: 'operation'; readonly operationId: string }
   | { readonly page: 'rollouts'; readonly params: URLSearchParams }
   | { readonly page: 'rollout'; readonly rolloutId: string }
+  | { readonly page: 'rollout-create' }
   | { readonly page: 'audit' }
   | { readonly page: 'profiles' }
   | { readonly page: 'tokens' }
@@ -27,6 +28,7 @@ export function parseRoute(hash: string): Route {
   if (path === '/audit') return { page: 'audit' };
   if (path === '/operations') return { page: 'operations', params };
   if (path === '/rollouts') return { page: 'rollouts', params };
+  if (path === '/rollouts/new') return { page: 'rollout-create' };
   if (path === '/profiles') return { page: 'profiles' };
   if (path === '/tokens') return { page: 'tokens' };
   if (path === '/sign-in') return { page: 'sign-in', ...(params.get('code') ? { code: params.get('code')! } : {}) };

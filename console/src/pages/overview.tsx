@@ -1,12 +1,16 @@
 /**
  * Fleet overview: hosts by lifecycle and health, clusters by health, running operations and
  * rollouts, sites needing attention. Each number is one API page (at most 100 items; "100+"
- * beyond) and links to the filtered list: the API has no count endpoint yet.
+ * beyond) and links to the filtered list: the API has no count endpoint yet. Running operations
+ * are asked for with the API's status filter (one page of `status=running`): a filtered page
+ * may hold fewer than its limit and still have a next page, so the count then reads "N+" (at
+ * least N) and links to the filtered list, whatever the fleet's size.
  */
 import { api, must } from '../api/client.js';
 import { hostsHref, HOST_HEALTHS, HOST_STATUSES, type HostFilters } from '../logic/host-query.js';
 import { Badge, ErrorBanner, useLoad } from '../components/ui.js';
 import { operationsHref, rolloutsHref } from '../logic/list-query.js';
+import { atLeast } from '../logic/host-actions.js';
 
 const LIMIT = 100;
 const count = (p: { items: unknown[]; nextCursor?: string }) => (p.nextCursor ? `${LIMIT}+` : String(p.items.length));
@@ -25,12 +29,12 @@ function HostTile({ label, filters }: { label: string; filters: HostFilters }) {
 
 export function Overview() {
   const clusters = useLoad(() => must(api.GET('/v1/clusters', { params: { query: { limit: LIMIT } } })), []);
-  const operations = useLoad(() => must(api.GET('/v1/operations', { params: { query: { limit: LIMIT } } })), [], 5000);
+  const operations = useLoad(() => must(api.GET('/v1/operations', { params: { query: { status: 'running', limit: LIMIT } } })), [], 5000);
   const rollouts = useLoad(() => must(api.GET('/v1/rollouts', { params: { query: { status: 'running', limit: 20 } } })), [], 5000);
   const sites = useLoad(() => must(api.GET('/v1/sites', { params: { query: { limit: LIMIT } } })), []);
   const byHealth = new Map<string, number>();
   for (const c of clusters.data?.items ?? []) byHealth.set(c.health.state, (byHealth.get(c.health.state) ?? 0) + 1);
-  const running = (operations.data?.items ?? []).filter((o) => o.status === 'running' || o.status === 'paused');
+  const running = (operations.data?.items ?? []).filter((o) => o.status === 'running');
   const attention = (sites.data?.items ?? []).filter((s) => s.state === 'blocked' || s.state === 'ambiguous' || s.hosts.online < s.hosts.approved);
   return (
     <>
@@ -53,13 +57,13 @@ export function Overview() {
       <section aria-labelledby="running-ops">
         <h2 id="running-ops">Running operations</h2>
         <ul className="tiles">
-          <li className="tile"><a href={operationsHref({ status: 'running' })}><span className="tile-number" data-testid="running-operations">{operations.error ? '!' : operations.data ? `${running.filter((o) => o.status === 'running').length}${operations.data.nextCursor ? '+' : ''}` : '…'}</span><span className="tile-label">operations running</span></a></li>
-          <li className="tile"><a href={rolloutsHref({ status: 'running' })}><span className="tile-number" data-testid="running-rollouts">{rollouts.error ? '!' : rollouts.data ? `${rollouts.data.items.length}${rollouts.data.nextCursor ? '+' : ''}` : '…'}</span><span className="tile-label">rollouts running</span></a></li>
+          <li className="tile"><a href={operationsHref({ status: 'running' })}><span className="tile-number" data-testid="running-operations">{operations.error ? '!' : operations.data ? atLeast(running.length, operations.data.nextCursor) : '…'}</span><span className="tile-label">operations running</span></a></li>
+          <li className="tile"><a href={rolloutsHref({ status: 'running' })}><span className="tile-number" data-testid="running-rollouts">{rollouts.error ? '!' : rollouts.data ? atLeast(rollouts.data.items.length, rollouts.data.nextCursor) : '…'}</span><span className="tile-label">rollouts running</span></a></li>
         </ul>
         <ErrorBanner error={operations.error} />
         {running.length === 0 ? <p>No operation is running.</p> : (
           <table>
-            <caption className="sr-only">Operations running or paused (refreshed every 5 s)</caption>
+            <caption className="sr-only">Operations running (the first API page; refreshed every 5 s)</caption>
             <thead><tr><th scope="col">Operation</th><th scope="col">Type</th><th scope="col">Target</th><th scope="col">Status</th><th scope="col">Step</th></tr></thead>
             <tbody>{running.map((o) => <tr key={o.id}><td><a href={`#/operations/${encodeURIComponent(o.id)}`}>{o.id}</a></td><td>{o.type}</td><td>{o.target.type} {o.target.id}</td><td><Badge value={o.status} /></td><td>{o.step}</td></tr>)}</tbody>
           </table>

@@ -8,7 +8,7 @@ import { Badge, Bar, ErrorBanner, Field, Pager, ago, useLoad } from '../componen
 
 const PAGE = 25;
 
-export function Rollouts({ params }: { params: URLSearchParams }) {
+export function Rollouts({ params, canOperate }: { params: URLSearchParams; canOperate: boolean }) {
   const filters = rolloutFiltersFrom(params);
   const key = JSON.stringify(filters);
   const [paging, setPaging] = useState<{ key: string; page: PageState }>({ key, page: firstPage });
@@ -26,12 +26,13 @@ export function Rollouts({ params }: { params: URLSearchParams }) {
   return (
     <>
       <h1>Rollouts</h1>
+      {canOperate ? <p><a href="#/rollouts/new">Start a rollout</a></p> : null}
       <form key={key} className="filters" onSubmit={submit} aria-label="Filter rollouts">
         <Field label="Status" id="r-status"><select id="r-status" name="status" defaultValue={filters.status ?? ''}><option value="">any</option>{ROLLOUT_STATUSES.map((s) => <option key={s}>{s}</option>)}</select></Field>
         <button type="submit">Apply filters</button>
       </form>
       <ErrorBanner error={error} />
-      {data && items.length === 0 ? <p>No rollout{filters.status ? ` is ${filters.status}` : ' yet'}. Start one with <code>edgefleet rollouts create</code> or <code>POST /v1/rollouts</code>.</p> : (
+      {data && items.length === 0 ? <p>No rollout{filters.status ? ` is ${filters.status}` : ' yet'}. Start one {canOperate ? <>with <a href="#/rollouts/new">the form</a>, </> : null}with <code>edgefleet rollouts create</code> or <code>POST /v1/rollouts</code>.</p> : (
         <div className="table-scroll">
           <table>
             <caption>{items.length} rollout{items.length === 1 ? '' : 's'} on this page, newest first{data?.nextCursor ? ' (more on the next page)' : ''}</caption>

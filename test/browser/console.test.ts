@@ -5,12 +5,14 @@
  * host page, approving a pending host with its pairing code on a phone-sized screen, and a
  * viewer who sees no mutating control and whom the API refuses anyway. axe-core on every page.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createHash, generateKeyPairSync } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startLocal, type LocalRuntime } from '../../local/runtime.js';
 import { CHECKOUT_TEMPLATE_CACHE } from '../../local/template-cache.js';
+import { renderAgentManifest } from '../../lambdas/contracts/agent-artifacts.js';
 import { ensureConsoleBuilt } from '../../local/console-site.js';
 import { startSimulatedAgents, type SimulatedFleet } from '../../simulator/index.js';
 import { eventually } from '../integration/harness.js';
@@ -31,6 +33,26 @@ const pageErrors: string[] = [];
 const image = (kairos: string, k3s: string) => `quay.io/kairos/ubuntu:24.04-standard-amd64-generic-${kairos}-k3sv${k3s}-k3s1`;
 const OLD = image('v3.5.0', '1.30.4');
 const NEW = image('v3.6.0', '1.31.2');
+const AGENT_NEW = '0.2.0';
+
+/** What `npm run device:build` writes (as test/integration/agent-update.test.ts publishes it): a signed manifest of 0.2.0 and its executable. */
+function publishAgent(into: string): void {
+  mkdirSync(into, { recursive: true });
+  const file = `edgefleet-agent-linux-${process.arch}`;
+  const bytes = Buffer.from(`#!/bin/sh\n# edgefleet agent ${AGENT_NEW} (test artifact)\n${'x'.repeat(2048)}\n`);
+  writeFileSync(path.join(into, file), bytes);
+  writeFileSync(path.join(into, 'manifest.json'), renderAgentManifest({
+    version: AGENT_NEW, node: process.version, builtAt: new Date().toISOString(),
+    artifacts: [{ arch: process.arch === 'arm64' ? 'arm64' : 'x64', file, sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length }],
+  }));
+}
+
+/** A one-time OpenSSH ed25519 public key, as `edgefleet hosts shell` makes one. */
+function sshPublicKey(): string {
+  const raw = generateKeyPairSync('ed25519').publicKey.export({ format: 'der', type: 'spki' }).subarray(-32);
+  const u32 = (n: number) => { const b = Buffer.alloc(4); b.writeUInt32BE(n); return b; };
+  return `ssh-ed25519 ${Buffer.concat([u32(11), Buffer.from('ssh-ed25519'), u32(32), raw]).toString('base64')} console-test`;
+}
 
 async function call(method: string, p: string, body?: unknown, token = rt.adminToken) {
   const res = await fetch(`${rt.url}${p}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
@@ -56,7 +78,8 @@ beforeAll(async () => {
   // Always the current sources: the console is built before the runtime serves it.
   ensureConsoleBuilt({ force: true });
   dir = mkdtempSync(path.join(os.tmpdir(), 'edgefleet-browser-'));
-  rt = await startLocal({ port: 0, inMemory: true, logLevel: 'CRITICAL', templateCache: CHECKOUT_TEMPLATE_CACHE, dataDir: dir });
+  publishAgent(path.join(dir, 'agent'));
+  rt = await startLocal({ port: 0, inMemory: true, logLevel: 'CRITICAL', templateCache: CHECKOUT_TEMPLATE_CACHE, dataDir: dir, agentArtifactsDir: path.join(dir, 'agent') });
   const auto = await call('POST', '/v1/registration-tokens', { name: 'simulated', autoApprove: true, site: 'shop-1', maxUses: 10 });
   const walkIn = await call('POST', '/v1/registration-tokens', { name: 'walk-in', site: 'shop-2' });
   const common = { apiUrl: rt.url, project: 'default', tunnelEndpoint: rt.tunnelRelay.endpoint };
@@ -154,6 +177,48 @@ describe('web console (Chromium, local runtime, simulated hosts)', () => {
     await admin.getByRole('table', { name: /Audit events of host sim-1/ }).getByRole('cell', { name: 'succeeded' }).first().waitFor();
     await expectAccessible(admin, 'host-page');
   }, 120_000);
+
+  it('host troubleshooting: a diagnostics bundle to its download, a pending tunnel approved and closed', async () => {
+    // A second person asks for a shell while the project requires approval: the request waits, nothing opens.
+    expect((await call('PATCH', '/v1/troubleshoot-settings', { approval: 'required' })).status).toBe(200);
+    expect((await call('POST', '/v1/troubleshoot-grants', { subject: 'olga-operator' })).status).toBe(201);
+    const olga = await rt.issuer.sign('olga-operator', ['default:operator'], 3600);
+    const asked = await call('POST', '/v1/hosts/sim-1/tunnels', { reason: 'kubelet restarts, ticket 4711', publicKey: sshPublicKey() }, olga);
+    expect(asked).toMatchObject({ status: 202, body: { state: 'pending-approval', actor: 'olga-operator' } });
+    const tunnelId = asked.body.id as string;
+
+    await admin.goto(`${rt.url}/#/hosts/sim-1`);
+    await admin.getByRole('heading', { name: 'Diagnostics' }).waitFor();
+    expect(await admin.getByTestId('shell-command').textContent()).toMatch(/^edgefleet hosts shell sim-1 --reason '/);
+    await admin.getByLabel('Logs since (e.g. 30m, 1h, 2d)').fill('9w');
+    await admin.getByRole('button', { name: 'Request diagnostics' }).click();
+    expect(await admin.getByRole('alert').first().textContent()).toMatch(/window such as 30m/); // the API's detail
+    await admin.getByLabel('Logs since (e.g. 30m, 1h, 2d)').fill('1h');
+    await admin.getByLabel('Reason').fill('POS freezes');
+    await admin.getByRole('button', { name: 'Request diagnostics' }).dblclick();
+    await admin.getByRole('status').filter({ hasText: /^Diagnostics \S+ requested/ }).waitFor();
+    const table = admin.getByRole('table', { name: /Diagnostics requests of host sim-1/ });
+    await table.getByRole('cell', { name: 'uploaded' }).waitFor({ timeout: 90_000 });
+    // The double click created one request (one Idempotency-Key per intent).
+    expect((await call('GET', '/v1/hosts/sim-1/diagnostics')).body.items).toHaveLength(1);
+    await table.getByRole('button', { name: /^Get download link for / }).click();
+    const link = table.getByRole('link', { name: /^Download sim-1-\S+\.tar\.gz$/ });
+    await expectAccessible(admin, 'host-troubleshooting');
+    const [download] = await Promise.all([admin.waitForEvent('download'), link.click()]);
+    const bytes = readFileSync(await download.path());
+    expect([bytes[0], bytes[1]]).toEqual([0x1f, 0x8b]); // a gzip stream: the bundle itself
+
+    const row = admin.locator(`tr[data-tunnel="${tunnelId}"]`);
+    await row.getByRole('cell', { name: 'pending-approval' }).waitFor();
+    await row.getByRole('button', { name: `Approve tunnel ${tunnelId}` }).click();
+    await admin.getByRole('status').filter({ hasText: `Tunnel ${tunnelId} approved` }).waitFor();
+    await row.getByText(/approved by/).waitFor();
+    await row.getByRole('button', { name: `Close tunnel ${tunnelId}` }).click();
+    await admin.getByRole('status').filter({ hasText: `Tunnel ${tunnelId} closed` }).waitFor();
+    await row.getByText(/closed/).first().waitFor();
+    expect((await call('GET', '/v1/hosts/sim-1/tunnels')).body.items[0]).toMatchObject({ id: tunnelId, state: 'closed', approvedBy: expect.any(String) });
+    expect((await call('PATCH', '/v1/troubleshoot-settings', { approval: 'none' })).status).toBe(200);
+  }, 180_000);
 
   it('pending approvals on a phone: a wrong code shows the API\'s detail, the right one approves the host', async () => {
     const phone = await newPage({ width: 390, height: 844 });
@@ -381,6 +446,42 @@ describe('web console (Chromium, local runtime, simulated hosts)', () => {
     await expectAccessible(admin, 'operation');
   }, 120_000);
 
+  it('agent update from the host page: reported against published, started, its operation page', async () => {
+    await admin.goto(`${rt.url}/#/hosts/walkin-1`);
+    await admin.getByTestId('agent-published').filter({ hasText: AGENT_NEW }).waitFor();
+    const reported = await admin.getByTestId('agent-reported').textContent();
+    expect(reported).not.toBe(AGENT_NEW);
+    await admin.getByRole('button', { name: `Update agent to ${AGENT_NEW}` }).click();
+    await admin.getByRole('status').getByRole('link', { name: /^operation / }).click();
+    await admin.waitForURL(/#\/operations\/[^/?]+$/);
+    const opId = decodeURIComponent(admin.url().split('#/operations/')[1]!);
+    expect((await call('GET', `/v1/operations/${opId}`)).body).toMatchObject({ type: 'agent-update', target: { type: 'host', id: 'walkin-1' }, input: { version: AGENT_NEW } });
+    await eventually('the agent update ended', async () => (await call('GET', `/v1/operations/${opId}`)).body.status !== 'running', 90_000);
+    expect((await call('GET', `/v1/operations/${opId}`)).body.status).toBe('succeeded');
+  }, 150_000);
+
+  it('rollout creation: the API\'s detail on a refusal, then the new rollout\'s page', async () => {
+    await admin.goto(`${rt.url}/#/rollouts`);
+    await admin.getByRole('link', { name: 'Start a rollout' }).click();
+    await admin.getByRole('heading', { name: 'New rollout' }).waitFor();
+    await admin.getByLabel('Name (optional)').fill('from-console');
+    await admin.getByLabel('Cluster ids (comma or space separated)').fill(clusterId);
+    await admin.getByLabel('Profile (optional: the targets\' own)').fill('edge');
+    await admin.getByLabel('Version or channel (1.2.0, 1.x)').fill('9.9.9');
+    await admin.getByLabel('Canary (clusters, or 10%)').fill('1');
+    await admin.getByLabel('Abort above failure %').fill('10');
+    await expectAccessible(admin, 'rollout-create');
+    await admin.getByRole('button', { name: 'Start rollout' }).click();
+    expect(await admin.getByRole('alert').first().textContent()).toMatch(/9\.9\.9/);
+    await admin.getByLabel('Version or channel (1.2.0, 1.x)').fill('2.1.0');
+    await admin.getByRole('button', { name: 'Start rollout' }).click();
+    await admin.waitForURL(/#\/rollouts\/[^/?]+$/);
+    await admin.getByRole('heading', { name: 'Rollout from-console' }).waitFor();
+    const made = decodeURIComponent(admin.url().split('#/rollouts/')[1]!);
+    expect((await call('GET', `/v1/rollouts/${made}`)).body).toMatchObject({ name: 'from-console', to: { name: 'edge', version: '2.1.0' }, policy: { waves: { canary: { clusters: 1 } }, abort: { failurePercent: 10 } } });
+    await expectAccessible(admin, 'rollout-created');
+  }, 120_000);
+
   it('a viewer sees no mutating control, and the API refuses them anyway', async () => {
     await call('POST', '/v1/hosts', { uid: 'LATE-1' });
     const token = await rt.issuer.sign('vera-viewer', ['default:viewer'], 3600);
@@ -424,6 +525,17 @@ describe('web console (Chromium, local runtime, simulated hosts)', () => {
     await viewer.getByRole('button', { name: 'edge' }).click();
     await viewer.getByRole('table', { name: 'Layers of 2.0.0 and 2.1.0' }).waitFor(); // the two newest (2.1.0 from the rollout test)
     expect(await viewer.getByRole('textbox').count()).toBe(0);
+
+    await viewer.goto(`${rt.url}/#/hosts/sim-1`);
+    await viewer.getByRole('heading', { name: 'Remote shell' }).waitFor();
+    await viewer.getByRole('table', { name: /Tunnels to host sim-1/ }).waitFor();
+    await viewer.getByTestId('agent-published').filter({ hasText: AGENT_NEW }).waitFor();
+    expect(await viewer.getByRole('button').filter({ hasNotText: 'Sign out' }).count()).toBe(0);
+    expect(await viewer.getByRole('textbox').count()).toBe(0);
+    await expectAccessible(viewer, 'viewer-host');
+    await viewer.goto(`${rt.url}/#/rollouts`);
+    await viewer.getByRole('heading', { name: 'Rollouts' }).waitFor();
+    expect(await viewer.getByRole('link', { name: 'Start a rollout' }).count()).toBe(0);
 
     const refused = await call('POST', '/v1/hosts/late-1/approve', {}, token);
     expect(refused.status).toBe(403);

@@ -114,7 +114,10 @@ export class AgentInstallation {
     if (!st?.isFile()) {
       if (this.bakedDir && await access(join(this.bakedDir, AGENT_EXECUTABLE), constants.X_OK).then(() => true, () => false)) {
         await mkdir(this.path('versions'), { recursive: true });
-        await this.link(join('versions', running), this.bakedDir);
+        const tmp = this.path('versions', `.${running}.link.tmp`);
+        await rm(tmp, { force: true });
+        await symlink(this.bakedDir, tmp);
+        await rename(tmp, this.path('versions', running));
         return;
       }
       throw new Error(`cannot keep the running agent ${running}: neither ${this.path('versions', running, AGENT_EXECUTABLE)} nor a plain ${plain}${this.bakedDir ? ` nor a baked ${join(this.bakedDir, AGENT_EXECUTABLE)}` : ''} exists, so there would be nothing to fall back to; reinstall the agent (render the user-data again)`);

@@ -2,9 +2,6 @@ import { GetObjectCommand, NoSuchKey, S3ServiceException, type S3Client } from '
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { AgentArtifactLocation, AgentArtifactStore } from '../../ports/agent-artifacts.js';
 
-/** The manifest's name under the prefix (the contracts' AGENT_MANIFEST_KEY with the agent prefix). */
-export const MANIFEST_FILE = 'manifest.json';
-
 /** Presigned artifact URLs last this long: enough for curl to start (S3 checks the expiry when a request starts, not while it streams). */
 export const ARTIFACT_URL_SECONDS = 300;
 
@@ -23,7 +20,7 @@ export class S3AgentArtifactStore implements AgentArtifactStore {
 
   async manifest(): Promise<Uint8Array | undefined> {
     try {
-      const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: `${this.prefix}${MANIFEST_FILE}` }));
+      const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: `${this.prefix}manifest.json` }));
       return out.Body ? await out.Body.transformToByteArray() : undefined;
     } catch (e) {
       // Without s3:ListBucket a missing key reads as AccessDenied: both mean "nothing published here".

@@ -19,14 +19,12 @@
  * not start at all (crash loop: each start runs the guard first) or starts but never comes
  * online (the timer). The new agent commits by removing pending-update.env once it is online.
  */
-import { chmod, copyFile, lstat, mkdir, readFile, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { access, chmod, constants, copyFile, lstat, mkdir, readFile, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { CommandRunner } from './command-runner.js';
+import { AGENT_EXECUTABLE, FELL_BACK_FILE, GUARD_SCRIPT, PENDING_FILE, SYSTEMD_COPY_DIR, agentGuardScript, guardUnits } from '../lambdas/contracts/agent-layout.js';
 
-export const AGENT_EXECUTABLE = 'edgefleet-agent';
-export const GUARD_SCRIPT = 'guard.sh';
-export const PENDING_FILE = 'pending-update.env';
-export const FELL_BACK_FILE = 'fell-back.env';
+export { AGENT_EXECUTABLE, FELL_BACK_FILE, GUARD_SCRIPT, PENDING_FILE, agentGuardScript, guardUnits };
 
 export interface PendingUpdate {
   readonly commandId: string;
@@ -62,49 +60,10 @@ function pendingOf(e: Record<string, string>): PendingUpdate | undefined {
   return { commandId: e.COMMAND_ID, version: e.VERSION, previous: e.PREVIOUS, commitBy };
 }
 
-/** The guard (see the file's comment). Paths and the clock can be overridden by the environment (tests, the simulator). */
-export function agentGuardScript(dir: string): string {
-  return `#!/bin/sh
-# EdgeFleet agent update guard, written by the agent before it restarts into a new version.
-# Run before every start of edgefleet-agent (ExecStartPre) and by edgefleet-agent-guard.timer.
-# Once a pending update's commit deadline has passed, puts the previous version back.
-set -eu
-DIR="\${EDGEFLEET_AGENT_DIR:-${dir}}"
-NOW="\${EDGEFLEET_NOW:-$(date +%s)}"
-P="$DIR/${PENDING_FILE}"
-[ -f "$P" ] || exit 0
-COMMAND_ID=; VERSION=; PREVIOUS=; COMMIT_BY=
-while IFS='=' read -r k v; do
-  case "$k" in COMMAND_ID) COMMAND_ID=$v ;; VERSION) VERSION=$v ;; PREVIOUS) PREVIOUS=$v ;; COMMIT_BY) COMMIT_BY=$v ;; esac
-done < "$P"
-case "$COMMIT_BY" in ''|*[!0-9]*) COMMIT_BY=0 ;; esac
-[ "$NOW" -gt "$COMMIT_BY" ] || exit 0
-if [ -z "$PREVIOUS" ] || [ ! -x "$DIR/versions/$PREVIOUS/${AGENT_EXECUTABLE}" ]; then
-  echo "edgefleet agent guard: agent $VERSION did not commit in time, but the previous version ($PREVIOUS) is not installed: leaving $VERSION in place" >&2
-  exit 0
-fi
-ln -sfn "versions/$PREVIOUS" "$DIR/current"
-printf 'COMMAND_ID=%s\\nVERSION=%s\\nPREVIOUS=%s\\nCOMMIT_BY=%s\\nREASON=%s\\n' "$COMMAND_ID" "$VERSION" "$PREVIOUS" "$COMMIT_BY" \\
-  "agent $VERSION did not come online and commit by its deadline (epoch $COMMIT_BY, $((NOW - COMMIT_BY)) s ago): it did not start, or did not reach the control plane (journalctl -u edgefleet-agent)" > "$DIR/${FELL_BACK_FILE}.tmp"
-mv -f "$DIR/${FELL_BACK_FILE}.tmp" "$DIR/${FELL_BACK_FILE}"
-rm -f "$P"
-echo "edgefleet agent guard: agent $VERSION did not commit by its deadline; fell back to $PREVIOUS" >&2
-if [ "\${1:-}" = --restart ] && [ "\${EDGEFLEET_NO_SYSTEMD:-}" != 1 ]; then systemctl restart --no-block edgefleet-agent; fi
-`;
-}
-
-/** The systemd pieces that run the guard (written next to the unit; /etc is rewritten every update). */
-export function guardUnits(dir: string): Record<string, string> {
-  return {
-    'edgefleet-agent.service.d/10-update-guard.conf': `[Service]\nExecStartPre=/bin/sh ${dir}/${GUARD_SCRIPT}\n`,
-    'edgefleet-agent-guard.service': `[Unit]\nDescription=EdgeFleet agent update guard\n\n[Service]\nType=oneshot\nExecStart=/bin/sh ${dir}/${GUARD_SCRIPT} --restart\n`,
-    'edgefleet-agent-guard.timer': `[Unit]\nDescription=EdgeFleet agent update guard (every 30 s)\n\n[Timer]\nOnActiveSec=30s\nOnUnitActiveSec=30s\nAccuracySec=5s\n\n[Install]\nWantedBy=timers.target\n`,
-  };
-}
-
 /** Reads and changes the installation under `dir`. */
 export class AgentInstallation {
-  constructor(readonly dir: string) {}
+  /** `bakedDir`: where an agent baked into the image lives (BAKED_AGENT_ROOT on a host), if it may run from there. */
+  constructor(readonly dir: string, readonly bakedDir?: string) {}
 
   private path(...p: string[]): string {
     return join(this.dir, ...p);
@@ -143,14 +102,26 @@ export class AgentInstallation {
   }
 
   /**
-   * Keeps the running agent as `versions/<running>` before anything changes: a host installed
-   * by the install script has a plain executable at <dir>/edgefleet-agent.
+   * Keeps the running agent as `versions/<running>` before anything changes: installed by the
+   * install script it is there already; an older install script left a plain executable at
+   * <dir>/edgefleet-agent (copied); an agent baked into the image runs from `bakedDir`, read-only
+   * image content, which `versions/<running>` then links to (falling back goes back to it).
    */
   async keepRunning(running: string): Promise<void> {
     if (await this.hasVersion(running)) return;
     const plain = this.path(AGENT_EXECUTABLE);
     const st = await lstat(plain).catch(() => undefined);
-    if (!st?.isFile()) throw new Error(`cannot keep the running agent ${running}: neither ${this.path('versions', running, AGENT_EXECUTABLE)} nor a plain ${plain} exists, so there would be nothing to fall back to; reinstall the agent (render the user-data again)`);
+    if (!st?.isFile()) {
+      if (this.bakedDir && await access(join(this.bakedDir, AGENT_EXECUTABLE), constants.X_OK).then(() => true, () => false)) {
+        await mkdir(this.path('versions'), { recursive: true });
+        const tmp = this.path('versions', `.${running}.link.tmp`);
+        await rm(tmp, { force: true });
+        await symlink(this.bakedDir, tmp);
+        await rename(tmp, this.path('versions', running));
+        return;
+      }
+      throw new Error(`cannot keep the running agent ${running}: neither ${this.path('versions', running, AGENT_EXECUTABLE)} nor a plain ${plain}${this.bakedDir ? ` nor a baked ${join(this.bakedDir, AGENT_EXECUTABLE)}` : ''} exists, so there would be nothing to fall back to; reinstall the agent (render the user-data again)`);
+    }
     await mkdir(this.path('versions', running), { recursive: true });
     await copyFile(plain, this.path('versions', running, `${AGENT_EXECUTABLE}.tmp`));
     await chmod(this.path('versions', running, `${AGENT_EXECUTABLE}.tmp`), 0o755);
@@ -197,16 +168,27 @@ export class AgentInstallation {
 }
 
 /**
- * The real host's restart into `current`: the guard's systemd pieces go next to the unit (/etc
- * is not persistent on Kairos, so they are written before every update), then the service is
- * restarted without waiting (systemd stops this process). Through the allow-listed runner.
+ * The real host's restart into `current`: the guard's systemd pieces and the ExecStart drop-in
+ * (which also moves a baked agent's unit to <dir>/edgefleet-agent) go next to the unit and into
+ * <dir>/systemd/ (what the boot stage restores), then the service is restarted without waiting (systemd stops this process). Through the allow-listed runner.
  */
 export async function systemdRestart(runner: CommandRunner, dir: string, unitDir = '/etc/systemd/system'): Promise<void> {
-  for (const [name, content] of Object.entries(guardUnits(dir))) {
-    await mkdir(dirname(join(unitDir, name)), { recursive: true });
-    await writeFile(join(unitDir, name), content, { mode: 0o644 });
-  }
+  await writeSystemdPieces(dir, unitDir);
   await runner.run('systemctl', ['daemon-reload']);
   await runner.run('systemctl', ['start', 'edgefleet-agent-guard.timer']);
   await runner.run('systemctl', ['restart', '--no-block', 'edgefleet-agent']);
+}
+
+/**
+ * The guard's systemd pieces and the unit's ExecStart drop-in, into `unitDir` and into
+ * `<dir>/systemd/` (the persistent copy the boot stage puts back into /etc/systemd/system).
+ */
+export async function writeSystemdPieces(dir: string, unitDir: string): Promise<void> {
+  for (const [name, content] of Object.entries(guardUnits(dir))) {
+    for (const base of [join(dir, SYSTEMD_COPY_DIR), unitDir]) {
+      await mkdir(dirname(join(base, name)), { recursive: true });
+      await writeFile(join(base, `${name}.tmp`), content, { mode: 0o644 });
+      await rename(join(base, `${name}.tmp`), join(base, name));
+    }
+  }
 }

@@ -13,6 +13,7 @@ import type { KairosExecutor, KairosState } from './kairos.js';
 import { RegistrationRefused, type Log } from './registration.js';
 import { StateStore } from './state-store.js';
 import { AgentInstallation, systemdRestart } from './agent-installation.js';
+import { BAKED_AGENT_ROOT } from '../lambdas/contracts/agent-layout.js';
 import { AgentUpdateFeature } from './features/agent-update-feature.js';
 import { AGENT_VERSION } from './version.js';
 import { readFile } from 'node:fs/promises';
@@ -56,6 +57,8 @@ export interface AgentOptions {
    */
   readonly agentUpdate?: {
     readonly dir?: string;
+    /** Where an agent baked into the image runs from. @default /opt/edgefleet/agent on a real host (no `dir` given), none otherwise */
+    readonly bakedDir?: string;
     readonly runningVersion?: string;
     readonly restart?: () => Promise<void>;
     readonly signingKeyPem?: () => Promise<string>;
@@ -200,7 +203,7 @@ class Agent {
       remoteAccess: config.remoteAccess,
     });
     const updates = new AgentUpdateFeature({
-      hostId: this.hostId, apiUrl: config.apiUrl, installation: new AgentInstallation(agentDir), runningVersion,
+      hostId: this.hostId, apiUrl: config.apiUrl, installation: new AgentInstallation(agentDir, update.bakedDir ?? (update.dir ? undefined : BAKED_AGENT_ROOT)), runningVersion,
       signingKeyPem: update.signingKeyPem ?? (() => readFile(config.signingKeyFile ?? AGENT_SIGNING_KEY_FILE, 'utf8')),
       restart: update.restart ?? (() => systemdRestart(new AllowListRunner(new ExecFileRunner()), agentDir)),
       workDir: join(config.stateDir, 'downloads'), store: this.store, publish, report: () => status.report('full'),

@@ -108,6 +108,8 @@ export class EdgeFleetStack extends Stack {
       httpApi: this.api.httpApi, logRetention: props.api?.functionLogRetention, logLevel: props.api?.logLevel, ...(agentDir ? { artifactsDir: String(agentDir) } : {}),
     });
     this.agent.grantPublicKey(this.api.functions['user-data']);
+    // POST /v1/hosts/{hostId}/agent-update checks the published version: agent/manifest.json only.
+    this.agent.grantManifestRead(this.api.functions.hosts);
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the HTTP API' });
     new CfnOutput(this, 'StateTableName', { value: this.data.stateTable.tableName });

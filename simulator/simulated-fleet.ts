@@ -7,7 +7,7 @@ import { SimulatedKairos, type SimulatedKairosOptions } from './simulated-kairos
 import { SimulatedKubernetes, type SimulatedKubernetesOptions } from './simulated-kubernetes.js';
 import type { TransportFactory } from '../device/transport.js';
 import { AGENT_VERSION } from '../device/version.js';
-import { installedAgentVersion, restartAgentService, seedAgentInstallation } from './simulated-agent-service.js';
+import { installedAgentVersion, restartAgentService, seedAgentInstallation, seedBakedAgent } from './simulated-agent-service.js';
 
 export interface SimulatedFleetOptions {
   readonly apiUrl: string;
@@ -43,6 +43,12 @@ export interface SimulatedFleetOptions {
   readonly remoteAccess?: (uid: string, n: number) => boolean;
   /** The control plane's agent signing key (PEM) the install configuration carries. @default fetched once from <apiUrl>/v1/agent/public-key.pem */
   readonly agentSigningKeyPem?: string;
+  /**
+   * Hosts whose image carries the agent (`edgefleet images build-context`, user-data agentInstall
+   * baked): it runs from `<stateDir>/<uid>/baked-agent` (read-only, /opt/edgefleet/agent on a host)
+   * until an update installs one into the writable agent dir. @default none
+   */
+  readonly bakedAgent?: (uid: string, n: number) => boolean;
 }
 
 export interface SimulatedHost {
@@ -57,6 +63,8 @@ export interface SimulatedHost {
   readonly running: boolean;
   /** Where the agent is installed on this host (versions/, current, previous: device/agent-installation.ts). */
   readonly agentDir: string;
+  /** Where this host's image carries the agent (read-only), when it does. */
+  readonly bakedDir?: string;
   /** Agent versions that do not come online on this host (their executable exits at start): the guard falls back. */
   readonly failAgentVersions: Set<string>;
   /** Settles when the agent service restart under way (an agent update) has an agent running again. */
@@ -118,17 +126,19 @@ export function startSimulatedAgents(o: SimulatedFleetOptions): SimulatedFleet {
     });
     const log: Log | undefined = o.log ? (level, message, fields) => o.log!(level, message, { simulated: uid, ...fields }) : undefined;
     const agentDir = join(stateDir, 'agent');
-    seedAgentInstallation(agentDir, AGENT_VERSION);
+    const bakedDir = o.bakedAgent?.(uid, n) ? join(stateDir, 'baked-agent') : undefined;
+    if (bakedDir) seedBakedAgent(bakedDir, AGENT_VERSION);
+    else seedAgentInstallation(agentDir, AGENT_VERSION);
     const failAgentVersions = new Set<string>();
     let serviceRestarted: Promise<void> = Promise.resolve();
     const launch = () => startAgent({
       // The agent that runs is the one installed on the disk, and it reports that version.
       agentUpdate: {
-        dir: agentDir, runningVersion: installedAgentVersion(agentDir), signingKeyPem,
+        dir: agentDir, runningVersion: installedAgentVersion(agentDir, bakedDir), signingKeyPem, ...(bakedDir ? { bakedDir } : {}),
         restart: async () => {
           // systemctl restart --no-block: this agent is stopped after the command handler returns.
           setTimeout(() => {
-            serviceRestarted = restartAgentService(agentDir, { stop: () => host.stop(), start: () => host.start(), stopped: () => fleetStopped }, failAgentVersions)
+            serviceRestarted = restartAgentService(agentDir, { stop: () => host.stop(), start: () => host.start(), stopped: () => fleetStopped }, failAgentVersions, 20, bakedDir)
               .catch((e: unknown) => (log ?? (() => undefined))('error', `simulated agent restart failed: ${(e as Error).message}`));
           }, 0);
         },
@@ -140,7 +150,7 @@ export function startSimulatedAgents(o: SimulatedFleetOptions): SimulatedFleet {
     let agent = launch();
     let running = true;
     const host: SimulatedHost = {
-      uid, kairos, accounts, agentDir, failAgentVersions,
+      uid, kairos, accounts, agentDir, ...(bakedDir ? { bakedDir } : {}), failAgentVersions,
       get serviceRestarted() { return serviceRestarted; },
       get agent() { return agent; },
       get running() { return running; },

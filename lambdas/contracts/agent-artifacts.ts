@@ -41,3 +41,5 @@ export const AGENT_ROUTE_KEYS = [
 ] as const;
 /** Object keys of the published agent in its bucket: `agent/manifest.json`, `agent/<file>`. */
 export const AGENT_KEY_PREFIX = 'agent/';
+/** The manifest's key in the bucket (the one key the hosts function may read). */
+export const AGENT_MANIFEST_KEY = `${AGENT_KEY_PREFIX}manifest.json`;

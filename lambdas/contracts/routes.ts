@@ -160,4 +160,9 @@ export const HANDLER_ENV = {
   agentSigningKeyArn: 'AGENT_SIGNING_KEY_ARN',
   /** "true" when the stack published the agent (npm run device:build's output): download becomes the user-data's default. */
   agentPublished: 'AGENT_PUBLISHED',
+  /**
+   * The agent bucket whose `agent/manifest.json` this function reads, and nothing else of it (the hosts
+   * group: an agent update checks the published version). Set together with that one-key grant.
+   */
+  agentManifestBucket: 'AGENT_MANIFEST_BUCKET',
 } as const;

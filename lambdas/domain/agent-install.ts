@@ -22,10 +22,29 @@ export const AGENT_SIGNING_KEY_PATH = '/oem/edgefleet/agent-signing.pub';
 export const AGENT_CA_BUNDLE_PATH = '/oem/edgefleet/ca-bundle.pem';
 export const INSTALL_SCRIPT_PATH = '/oem/edgefleet/install-agent.sh';
 export const AGENT_UNIT = 'edgefleet-agent.service';
+export const GUARD_TIMER_UNIT = 'edgefleet-agent-guard.timer';
+const PENDING = 'pending-update.env';
+const FELL_BACK = 'fell-back.env';
+
+/**
+ * The agent-update guard as the agent writes it (lambdas/contracts/agent-layout.ts, rendered
+ * for AGENT_INSTALL_DIR by the caller): the script and its systemd pieces by path below
+ * /etc/systemd/system. The installer writes them too, so a host rebooted during its first
+ * update still has its guard.
+ */
+export interface AgentGuardFiles {
+  readonly script: string;
+  readonly units: Readonly<Record<string, string>>;
+}
+
+/** The persistent copy of the systemd pieces, under the agent dir: the boot stage puts it back into /etc/systemd/system. */
+export const SYSTEMD_COPY = `${AGENT_INSTALL_DIR}/systemd`;
 
 export interface AgentInstallInput {
   readonly apiUrl: string;
   readonly mode: AgentInstallMode;
+  /** The update guard the installer writes (download mode). */
+  readonly guard?: AgentGuardFiles;
   /** PEM public key of the control plane's manifest signing key (download mode). */
   readonly signingKeyPem?: string;
   readonly proxy?: string;
@@ -36,8 +55,19 @@ export interface AgentInstallInput {
 /** Single-quoted for sh: no expansion of anything inside. */
 export const shQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
+const HEREDOC_END = 'EDGEFLEET_FILE_END';
+
+/** sh lines that write `content` to the path held in `target` (a quoted heredoc: nothing is expanded), atomically. */
+function writeFileLines(target: string, content: string, mode: string): string {
+  if (content.split('\n').includes(HEREDOC_END)) throw new Error(`installScript: a file's content has the line ${HEREDOC_END}`);
+  const body = content.endsWith('\n') ? content : `${content}\n`;
+  return `mkdir -p "$(dirname "${target}")"\ncat > "${target}.tmp" <<'${HEREDOC_END}'\n${body}${HEREDOC_END}\nchmod ${mode} "${target}.tmp" && mv -f "${target}.tmp" "${target}"\n`;
+}
+
 /** The installer script (download mode). Every path can be overridden by the environment (tests). */
-export function installScript(i: { apiUrl: string; proxy?: string; caBundle?: boolean }): string {
+export function installScript(i: { apiUrl: string; proxy?: string; caBundle?: boolean; guard: AgentGuardFiles }): string {
+  const guardFiles = writeFileLines('$DIR/guard.sh', i.guard.script, '0755')
+    + Object.entries(i.guard.units).map(([name, content]) => writeFileLines(`$DIR/systemd/${name}`, content, '0644')).join('');
   return `#!/bin/sh
 # EdgeFleet agent installer, written by the install configuration (POST /v1/user-data).
 # Fetches the agent from the control plane, checks the manifest's signature and every file's
@@ -91,14 +121,30 @@ verified() {
 }
 verified "edgefleet-agent-linux-$ARCH"
 verified ${AGENT_UNIT}
-mkdir -p "$DIR" "$UNIT_DIR"
-cp "$W/edgefleet-agent-linux-$ARCH" "$DIR/edgefleet-agent.new" && chmod 0755 "$DIR/edgefleet-agent.new" && mv -f "$DIR/edgefleet-agent.new" "$DIR/edgefleet-agent"
+case "$VERSION" in
+  ''|*[!A-Za-z0-9._+-]*) fail "the signed agent manifest names no usable version ('$VERSION'): run npm run device:build again and publish it" ;;
+esac
+# The layout agent updates use: versions/<v>/ (with the signed manifest), current, and the
+# unit's executable as a link to current/edgefleet-agent (an older flat install is replaced).
+mkdir -p "$DIR/versions" "$UNIT_DIR"
+S="$DIR/versions/.$VERSION.tmp"
+rm -rf "$S" && mkdir -p "$S"
+cp "$W/edgefleet-agent-linux-$ARCH" "$S/edgefleet-agent" && chmod 0755 "$S/edgefleet-agent"
+cp "$W/manifest.json" "$S/manifest.json" && cp "$W/manifest.sig" "$S/manifest.json.sig"
+rm -rf "$DIR/versions/$VERSION" && mv "$S" "$DIR/versions/$VERSION"
+ln -sfn "versions/$VERSION" "$DIR/current"
+ln -sfn "current/edgefleet-agent" "$DIR/edgefleet-agent"
+# A fresh install commits nothing: no update of an earlier install is pending any more.
+rm -f "$DIR/${PENDING}" "$DIR/${FELL_BACK}"
 cp "$W/${AGENT_UNIT}" "$DIR/${AGENT_UNIT}" && chmod 0644 "$DIR/${AGENT_UNIT}"
 cp "$DIR/${AGENT_UNIT}" "$UNIT_DIR/${AGENT_UNIT}"
-echo "edgefleet install-agent: installed agent $VERSION ($ARCH) into $DIR, signature and checksums verified"
+# The update guard and its systemd pieces: kept under $DIR (persistent) and copied next to the unit.
+${guardFiles}cp -R "$DIR/systemd/." "$UNIT_DIR/"
+echo "edgefleet install-agent: installed agent $VERSION ($ARCH) into $DIR/versions/$VERSION, signature and checksums verified"
 if [ "\${EDGEFLEET_NO_SYSTEMD:-}" != 1 ]; then
   systemctl daemon-reload
   systemctl enable edgefleet-agent
+  systemctl start ${GUARD_TIMER_UNIT}
   systemctl start --no-block edgefleet-agent
 fi
 `;
@@ -109,10 +155,17 @@ fi
  * of the `network` stage (which runs once the network is up), or, baked, a check and the start.
  */
 export function agentInstallStages(i: AgentInstallInput): { bootFiles: Record<string, unknown>[]; boot: Record<string, unknown>[]; network: Record<string, unknown>[] } {
+  // /usr/local is Kairos' persistent partition; /etc is an overlay (only some of it is kept):
+  // the guard's systemd pieces, kept in the agent dir, go back next to the unit every boot,
+  // before the service starts, so a host rebooted during an uncommitted update keeps its guard.
+  const restoreGuard = { name: 'EdgeFleet agent update guard (restored every boot)', if: `[ -f ${AGENT_INSTALL_DIR}/guard.sh ] && [ -d ${SYSTEMD_COPY} ]`,
+    commands: [`cp -R ${SYSTEMD_COPY}/. /etc/systemd/system/`, 'systemctl daemon-reload'] };
+  const guardTimer = { name: 'EdgeFleet agent update guard timer', if: `[ -f /etc/systemd/system/${GUARD_TIMER_UNIT} ]`, systemctl: { start: [GUARD_TIMER_UNIT] } };
   if (i.mode === 'baked') {
     return {
       bootFiles: [],
-      boot: [{ name: 'EdgeFleet agent service', systemctl: { enable: ['edgefleet-agent'], start: ['edgefleet-agent'] } }],
+      // Updated once, the baked agent's unit starts <install dir>/edgefleet-agent (the restored drop-in).
+      boot: [restoreGuard, { name: 'EdgeFleet agent service', systemctl: { enable: ['edgefleet-agent'], start: ['edgefleet-agent'] } }, guardTimer],
       network: [{
         name: 'EdgeFleet agent (baked into the image)',
         commands: [`test -x ${BAKED_AGENT_DIR}/edgefleet-agent || { echo "edgefleet: this image has no agent at ${BAKED_AGENT_DIR}/edgefleet-agent although the user-data says agentInstall: baked; render it with agentInstall: download or use an image built with the agent" >&2; exit 1; }`],
@@ -120,9 +173,10 @@ export function agentInstallStages(i: AgentInstallInput): { bootFiles: Record<st
     };
   }
   if (!i.signingKeyPem) throw new Error('agentInstallStages: download mode needs the signing key');
+  if (!i.guard) throw new Error('agentInstallStages: download mode needs the update guard (agentGuardScript and guardUnits of lambdas/contracts/agent-layout.ts)');
   const bootFiles: Record<string, unknown>[] = [
     { path: AGENT_SIGNING_KEY_PATH, permissions: 0o644, content: i.signingKeyPem.endsWith('\n') ? i.signingKeyPem : `${i.signingKeyPem}\n` },
-    { path: INSTALL_SCRIPT_PATH, permissions: 0o700, content: installScript({ apiUrl: i.apiUrl, ...(i.proxy ? { proxy: i.proxy } : {}), caBundle: !!i.caBundle }) },
+    { path: INSTALL_SCRIPT_PATH, permissions: 0o700, content: installScript({ apiUrl: i.apiUrl, ...(i.proxy ? { proxy: i.proxy } : {}), caBundle: !!i.caBundle, guard: i.guard }) },
   ];
   if (i.caBundle) bootFiles.push({ path: AGENT_CA_BUNDLE_PATH, permissions: 0o644, content: i.caBundle.endsWith('\n') ? i.caBundle : `${i.caBundle}\n` });
   // /etc is not persistent on Kairos: the unit kept next to the executable is put back every boot.
@@ -131,7 +185,9 @@ export function agentInstallStages(i: AgentInstallInput): { bootFiles: Record<st
     bootFiles,
     boot: [
       { name: 'EdgeFleet agent service unit', if: installed, commands: [`cp ${AGENT_INSTALL_DIR}/${AGENT_UNIT} /etc/systemd/system/${AGENT_UNIT}`, 'systemctl daemon-reload'] },
+      restoreGuard,
       { name: 'EdgeFleet agent service', if: installed, systemctl: { enable: ['edgefleet-agent'], start: ['edgefleet-agent'] } },
+      guardTimer,
     ],
     network: [{
       name: 'EdgeFleet agent install (download, verify, start)',

@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import { agentInstallStages, type AgentInstallMode } from './agent-install.js';
+import { agentInstallStages, type AgentGuardFiles, type AgentInstallMode } from './agent-install.js';
 
 export interface UserDataInput {
   readonly apiUrl: string;
@@ -25,6 +25,8 @@ export interface UserDataInput {
   readonly agentInstall?: AgentInstallMode;
   /** The control plane's manifest signing key (PEM), needed for `download`. */
   readonly agentSigningKeyPem?: string;
+  /** The agent-update guard the installer writes (download mode): lambdas/contracts/agent-layout.ts rendered for AGENT_INSTALL_DIR. */
+  readonly agentGuard?: AgentGuardFiles;
 }
 
 /**
@@ -78,7 +80,7 @@ export function renderUserData(i: UserDataInput): string {
   };
   const install = agentInstallStages({
     apiUrl: i.apiUrl, mode: i.agentInstall ?? 'download',
-    ...(i.agentSigningKeyPem ? { signingKeyPem: i.agentSigningKeyPem } : {}),
+    ...(i.agentSigningKeyPem ? { signingKeyPem: i.agentSigningKeyPem } : {}), ...(i.agentGuard ? { guard: i.agentGuard } : {}),
     ...(i.network?.proxy ? { proxy: i.network.proxy } : {}), ...(i.caBundle ? { caBundle: i.caBundle } : {}),
   });
   const boot: Record<string, unknown>[] = [

@@ -48,7 +48,7 @@ export const ADAPTER_ACTIONS = {
   'iot/command-publisher': ['iot:DescribeEndpoint', 'iot:Publish'],
   /** Presigning signs offline (no request): the URL carries these actions of the role. */
   's3/bundle-store': ['s3:GetObject', 's3:PutObject'],
-  /** Reads agent/manifest.json; presigns artifact GETs (offline: the URL carries s3:GetObject of the role). */
+  /** Reads agent/manifest.json (agent and hosts functions); presigns artifact GETs (agent function; offline: the URL carries s3:GetObject of the role). */
   's3/agent-artifact-store': ['s3:GetObject'],
   'kms/agent-signing-key': ['kms:GetPublicKey', 'kms:Sign'],
   'iot/secure-tunneling': ['iot:CloseTunnel', 'iot:DescribeTunnel', 'iot:OpenTunnel'],
@@ -191,6 +191,8 @@ export const HTTP_AWS_CALLS: Readonly<Record<string, readonly AwsCall[]>> = {
     ...RUNTIME_CALLS, ...tableCalls(state, HTTP_STATE_ADAPTERS), ...appendAudit, ...DEPROVISION, ...FINGERPRINT_KEY_CALLS, ...HEALTH_EVENT_CALLS,
     // An agent update: the host's open operations (gsi2, by target), then its agent-update command.
     indexQuery(state, 'gsi2', 'dynamodb/operation-repository'), ...COMMAND_PUBLISH_CALLS,
+    // ... after checking the requested version against the published manifest (that one key of the agent bucket).
+    { action: 's3:GetObject', resource: `${ARN}:s3:::{env:${HANDLER_ENV.agentManifestBucket}}/agent/manifest.json`, via: 's3/agent-artifact-store' },
   ],
   'edgefleet-api-profiles': [...RUNTIME_CALLS, ...tableCalls(state, HTTP_STATE_ADAPTERS), ...appendAudit, ...FINGERPRINT_KEY_CALLS],
   'edgefleet-api-clusters': [

@@ -129,6 +129,11 @@ export interface RuntimeAdapters {
   readonly agentSigning?: AgentSigningKey;
   /** The published agent (GET /v1/agent/…); without it and agentSigning those routes answer 503. */
   readonly agentStore?: AgentArtifactStore;
+  /**
+   * The published manifest's version for agent updates, where it is read apart from the store
+   * (on AWS the hosts function reads agent/manifest.json and nothing else). @default read from agentStore
+   */
+  readonly agentManifest?: AgentManifestReader;
   readonly clock?: Clock;
   readonly ids?: IdGenerator;
 }
@@ -233,7 +238,7 @@ export function composeRoot(config: EdgeFleetConfig, adapters: RuntimeAdapters):
     templates, sites, rollouts, siteSettings,
     ...(config.registerAdmissionPerSecond ? { admissionPerSecond: config.registerAdmissionPerSecond } : {}),
     ...(adapters.agentSigning ? { agentSigning: adapters.agentSigning } : {}),
-    ...(adapters.agentStore ? { agentManifest: manifestReader(adapters.agentStore) } : {}),
+    ...(adapters.agentManifest ? { agentManifest: adapters.agentManifest } : adapters.agentStore ? { agentManifest: manifestReader(adapters.agentStore) } : {}),
   };
   const alerts: DispatchDeps = { clock, ids, alertRules, ledger, secrets, webhooks: notify.webhooks, ...(notify.sns ? { sns: notify.sns } : {}) };
   const alertSweep: AlertSweepDeps = {
@@ -258,11 +263,17 @@ function fingerprintKeyLoader(secrets: Pick<SecretStore, 'get'>): () => Promise<
  * The agent's adapters on AWS. The stack sets AGENT_PUBLISHED where it deployed a build of the
  * agent: only then is there a signing key here, so only then does the user-data default to (and
  * allow) download, and do the agent routes serve anything; elsewhere both stay absent (baked, 503).
+ * AGENT_MANIFEST_BUCKET (the hosts function) wires only the manifest's version, read from S3.
  */
-export function awsAgentAdapters(config: EdgeFleetConfig, clients: { kms?: KMSClient; s3?: S3Client } = {}): Pick<RuntimeAdapters, 'agentSigning' | 'agentStore'> {
+export function awsAgentAdapters(config: EdgeFleetConfig, clients: { kms?: KMSClient; s3?: S3Client } = {}): Pick<RuntimeAdapters, 'agentSigning' | 'agentStore' | 'agentManifest'> {
   const agent = config.agent;
-  if (!agent?.published || !agent.signingKeyArn) return {};
+  // The hosts function: the manifest's version only (its role may read agent/manifest.json and nothing else of the bucket).
+  const manifest = config.agentManifestBucket
+    ? { agentManifest: manifestReader(new S3AgentArtifactStore(clients.s3 ?? new S3Client({ maxAttempts: 3 }), config.agentManifestBucket, AGENT_KEY_PREFIX)) }
+    : {};
+  if (!agent?.published || !agent.signingKeyArn) return manifest;
   return {
+    ...manifest,
     agentSigning: new KmsAgentSigningKey(clients.kms ?? new KMSClient({ maxAttempts: 3 }), agent.signingKeyArn),
     ...(agent.bucket ? { agentStore: new S3AgentArtifactStore(clients.s3 ?? new S3Client({ maxAttempts: 3 }), agent.bucket, AGENT_KEY_PREFIX) } : {}),
   };

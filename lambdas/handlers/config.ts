@@ -34,6 +34,8 @@ export interface EdgeFleetConfig {
   readonly registerAdmissionPerSecond?: number;
   /** The agent's artifacts (bucket and signing key) where the stack deployed them; `published` when it published a build. */
   readonly agent?: { readonly bucket?: string; readonly signingKeyArn?: string; readonly published: boolean };
+  /** The agent bucket whose manifest (agent/manifest.json, only that key) this function reads: the published version an agent update checks. */
+  readonly agentManifestBucket?: string;
   /** How often an unchanged status is refreshed (set by the local runtime for benchmarks; Lambda keeps the hourly default). */
   readonly fullReportIntervalMs?: number;
 }
@@ -80,6 +82,7 @@ const envSchema = z.object({
   [HANDLER_ENV.agentArtifactsBucket]: z.string().min(3).max(63).regex(/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/, 'an S3 bucket name').optional(),
   [HANDLER_ENV.agentSigningKeyArn]: z.string().regex(/^arn:[a-z-]+:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]{1,64}$/, 'a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)').optional(),
   [HANDLER_ENV.agentPublished]: z.enum(['true', 'false']).optional(),
+  [HANDLER_ENV.agentManifestBucket]: z.string().min(3).max(63).regex(/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/, 'an S3 bucket name').optional(),
 });
 
 const invalid = (problems: readonly string[]) =>
@@ -121,6 +124,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, required: readonly RequiredSe
         published: e[HANDLER_ENV.agentPublished] === 'true',
       },
     } : {}),
+    ...(e[HANDLER_ENV.agentManifestBucket] ? { agentManifestBucket: e[HANDLER_ENV.agentManifestBucket] } : {}),
   };
   if (config.agent?.published && !config.agent.signingKeyArn) throw invalid([`${HANDLER_ENV.agentPublished}: is true but ${HANDLER_ENV.agentSigningKeyArn} is missing (the key that signs the published agent)`]);
   loadConfigRequirements(config, required);

@@ -10,7 +10,7 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership, type CfnBucket } from 'aws-cdk-lib/aws-s3';
 import { BucketDeployment, Source } from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
-import { AGENT_KEY_PREFIX, AGENT_ROUTE_KEYS, agentManifest, type AgentManifest } from '../../lambdas/contracts/agent-artifacts.js';
+import { AGENT_KEY_PREFIX, AGENT_MANIFEST_KEY, AGENT_ROUTE_KEYS, agentManifest, type AgentManifest } from '../../lambdas/contracts/agent-artifacts.js';
 import { HANDLER_ENV } from '../api-routes.js';
 import { acknowledgeNag } from '../nag.js';
 import { EdgeFunction, type LogLevel } from './edge-function.js';
@@ -132,6 +132,16 @@ export class AgentArtifacts extends Construct {
     this.grantKey(fn, ['kms:GetPublicKey']);
     fn.function.addEnvironment(HANDLER_ENV.agentSigningKeyArn, this.signingKey.keyArn);
     if (this.published) fn.function.addEnvironment(HANDLER_ENV.agentPublished, 'true');
+  }
+
+  /**
+   * Lets `fn` read the published manifest, `agent/manifest.json` and no other key (no write, no
+   * listing, no artifact): an agent update checks the requested version against it. Without a
+   * build the read finds nothing and the update answers 503 agent-artifacts-missing, as before.
+   */
+  grantManifestRead(fn: EdgeFunction): void {
+    fn.function.addToRolePolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: [this.bucket.arnForObjects(AGENT_MANIFEST_KEY)] }));
+    fn.function.addEnvironment(HANDLER_ENV.agentManifestBucket, this.bucket.bucketName);
   }
 
   private grantKey(fn: EdgeFunction, actions: readonly string[]): void {

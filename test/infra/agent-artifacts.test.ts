@@ -113,8 +113,22 @@ describe('AgentArtifacts with a build (-c edgefleet:agentArtifacts=<dir>)', () =
     [agentFn, 's3:PutObject', 'agent/manifest.json', 'ImplicitlyDenied'],
     [agentFn, 's3:DeleteObject', 'agent/manifest.json', 'ImplicitlyDenied'],
     ['edgefleet-api-user-data', 's3:GetObject', 'agent/manifest.json', 'ImplicitlyDenied'],
+    // Agent updates check the published version: the hosts function reads the manifest, nothing else.
+    ['edgefleet-api-hosts', 's3:GetObject', 'agent/manifest.json', 'Allowed'],
+    ['edgefleet-api-hosts', 's3:GetObject', 'agent/edgefleet-agent-linux-x64', 'ImplicitlyDenied'],
+    ['edgefleet-api-hosts', 's3:GetObject', 'agent/manifest.json.sig', 'ImplicitlyDenied'],
+    ['edgefleet-api-hosts', 's3:PutObject', 'agent/manifest.json', 'ImplicitlyDenied'],
+    ['edgefleet-api-hosts', 's3:DeleteObject', 'agent/manifest.json', 'ImplicitlyDenied'],
+    ['edgefleet-api-hosts', 's3:ListBucket', '', 'ImplicitlyDenied'], // '': the bucket itself
   ])('%s: %s on the agent bucket\'s %s is %s', async (service, action, key, expected) => {
-    expect(await decide(service, action, `${bucketArn()}/${key}`)).toBe(expected);
+    expect(await decide(service, action, key ? `${bucketArn()}/${key}` : bucketArn())).toBe(expected);
+  });
+
+  it('the hosts function is told the bucket (AGENT_MANIFEST_BUCKET) and nothing that serves or signs the agent', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({
+      POWERTOOLS_SERVICE_NAME: 'edgefleet-api-hosts', [HANDLER_ENV.agentManifestBucket]: { Ref: 'AgentArtifactsBucket' },
+      [HANDLER_ENV.agentArtifactsBucket]: Match.absent(), [HANDLER_ENV.agentSigningKeyArn]: Match.absent(), [HANDLER_ENV.agentPublished]: Match.absent(),
+    }) } });
   });
 
   it('the agent function cannot read the diagnostics bundles', async () => {

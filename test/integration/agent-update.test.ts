@@ -7,7 +7,7 @@
  * fails with the reason; a tampered artifact is refused and nothing is installed.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { renderAgentManifest } from '../../lambdas/contracts/agent-artifacts.js';
@@ -38,7 +38,10 @@ beforeAll(async () => {
   mkdirSync(artifacts);
   publish(NEW, EXECUTABLE);
   h = await startHarness({ agentArtifactsDir: artifacts, commandSweepMs: 300 });
-  ({ fleet } = await startFleet(h, { count: 3, prefix: 'au', stateDir: path.join(dir, 'hosts'), kairos: { rebootDelayMs: 50, k8sReadyDelayMs: 50 } }));
+  // au-4 and au-5 start from an image with the agent baked in (images build-context): no writable layout yet.
+  ({ fleet } = await startFleet(h, {
+    count: 5, prefix: 'au', stateDir: path.join(dir, 'hosts'), kairos: { rebootDelayMs: 50, k8sReadyDelayMs: 50 }, bakedAgent: (uid) => uid === 'au-4' || uid === 'au-5',
+  }));
 }, 120_000);
 
 afterAll(async () => {
@@ -139,4 +142,36 @@ describe('agent-update on a simulated host', () => {
     expect(lines.find((l) => l.startsWith('au-3'))).toContain(NEW);
     expect(lines.find((l) => l.startsWith('au-2'))).toContain('0.1.0');
   }, 90_000);
+
+  describe('a host whose image carries the agent (baked, read-only)', () => {
+    const baked = (hostId: string) => fleet.host(hostId)!.bakedDir!;
+
+    it('updates into the writable layout; the baked agent stays as it was, kept as the fallback', async () => {
+      expect(existsSync(path.join(fleet.host('au-4')!.agentDir, 'current'))).toBe(false);
+      expect(await reportedVersion('au-4')).toBe('0.1.0');
+      const bakedExe = readFileSync(path.join(baked('au-4'), 'edgefleet-agent'));
+      const started = await h.call('POST', '/v1/hosts/au-4/agent-update', { body: { version: NEW } });
+      expect(started.status).toBe(202);
+      expect(await ended(started.body.id)).toMatchObject({ status: 'succeeded', step: 'done' });
+      expect(await reportedVersion('au-4')).toBe(NEW);
+      expect(link('au-4', 'current')).toBe(`versions/${NEW}`);
+      expect(link('au-4', 'previous')).toBe('versions/0.1.0');
+      expect(link('au-4', path.join('versions', '0.1.0'))).toBe(baked('au-4'));
+      expect(link('au-4', 'edgefleet-agent')).toBe('current/edgefleet-agent');
+      expect(readFileSync(path.join(baked('au-4'), 'edgefleet-agent')).equals(bakedExe)).toBe(true);
+      expect(readdirSync(baked('au-4')).sort()).toEqual(['edgefleet-agent', 'manifest.json']);
+    }, 90_000);
+
+    it('a new version that does not come online falls back to the baked agent', async () => {
+      fleet.host('au-5')!.failAgentVersions.add(NEW);
+      const started = await h.call('POST', '/v1/hosts/au-5/agent-update', { body: { version: NEW } });
+      expect(started.status).toBe(202);
+      const op = await ended(started.body.id);
+      expect(op.status).toBe('failed');
+      expect(op.reason).toMatch(/fell back to agent 0\.1\.0 .*did not come online and commit by its deadline/);
+      expect(link('au-5', 'current')).toBe('versions/0.1.0');
+      expect(realpathSync(path.join(fleet.host('au-5')!.agentDir, 'edgefleet-agent'))).toBe(realpathSync(path.join(baked('au-5'), 'edgefleet-agent')));
+      await eventually('au-5 reports 0.1.0', async () => (await reportedVersion('au-5')) === '0.1.0');
+    }, 90_000);
+  });
 });

@@ -1,12 +1,14 @@
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync, sign } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { installScript } from '../../lambdas/domain/agent-install.js';
+import { installedAgentGuard } from '../../lambdas/use-cases/render-user-data.js';
 import { makeHandler } from '../../lambdas/handlers/http/agent.js';
 import type { AgentArtifactStore, AgentSigningKey } from '../../lambdas/ports/agent-artifacts.js';
 import { fakeAgentBuild } from '../infra/agent-build.js';
@@ -53,7 +55,7 @@ afterAll(async () => {
 function install(dir: string): Promise<{ code: number | null; stderr: string; stdout: string }> {
   const apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
   const script = path.join(dir, 'install-agent.sh');
-  writeFileSync(script, installScript({ apiUrl }));
+  writeFileSync(script, installScript({ apiUrl, guard: installedAgentGuard() }));
   writeFileSync(path.join(dir, 'signing.pub'), pem);
   return new Promise((resolve) => {
     const child = spawn('sh', [script], { env: {
@@ -74,6 +76,61 @@ test('the installer follows the 302 to the presigned URL, verifies signature and
   expect(r).toMatchObject({ code: 0, stdout: expect.stringMatching(/installed agent 1\.4\.0 .*signature and checksums verified/) });
   expect(readFileSync(path.join(dir, 'agent', 'edgefleet-agent'))).toEqual(readFileSync(path.join(build.dir, `edgefleet-agent-linux-${arch}`)));
 }, 30_000);
+
+describe('the layout the installer leaves (what agent updates use)', () => {
+  const agent = (dir: string, ...p: string[]) => path.join(dir, 'agent', ...p);
+  const units = installedAgentGuard().units;
+
+  test('versions/<v>/ with the signed manifest, current, the executable as a link, the guard and its systemd pieces', async () => {
+    const dir = mkdtempSync(path.join(root, 'layout-'));
+    expect((await install(dir)).code).toBe(0);
+    expect(readFileSync(agent(dir, 'versions', '1.4.0', 'edgefleet-agent'))).toEqual(readFileSync(path.join(build.dir, `edgefleet-agent-linux-${arch}`)));
+    expect(statSync(agent(dir, 'versions', '1.4.0', 'edgefleet-agent')).mode & 0o777).toBe(0o755);
+    expect(readFileSync(agent(dir, 'versions', '1.4.0', 'manifest.json'))).toEqual(readFileSync(path.join(build.dir, 'manifest.json')));
+    expect(existsSync(agent(dir, 'versions', '1.4.0', 'manifest.json.sig'))).toBe(true);
+    expect(readlinkSync(agent(dir, 'current'))).toBe('versions/1.4.0');
+    expect(readlinkSync(agent(dir, 'edgefleet-agent'))).toBe('current/edgefleet-agent');
+    expect(existsSync(agent(dir, 'previous'))).toBe(false);
+    expect(readFileSync(agent(dir, 'guard.sh'), 'utf8')).toBe(installedAgentGuard().script);
+    expect(statSync(agent(dir, 'guard.sh')).mode & 0o777).toBe(0o755);
+    for (const [name, content] of Object.entries(units)) {
+      // Kept on the persistent partition (restored by the boot stage) and next to the unit.
+      expect(readFileSync(agent(dir, 'systemd', name), 'utf8')).toBe(content);
+      expect(readFileSync(path.join(dir, 'units', name), 'utf8')).toBe(content);
+    }
+    expect(Object.keys(units).sort()).toEqual(['edgefleet-agent-guard.service', 'edgefleet-agent-guard.timer',
+      'edgefleet-agent.service.d/10-update-guard.conf', 'edgefleet-agent.service.d/20-edgefleet-agent-dir.conf']);
+  }, 30_000);
+
+  test('over an old flat install: the plain executable becomes the link, a stale pending update is dropped', async () => {
+    const dir = mkdtempSync(path.join(root, 'flat-'));
+    mkdirSync(agent(dir), { recursive: true });
+    writeFileSync(agent(dir, 'edgefleet-agent'), '#!/bin/sh\n# an agent installed by an older installer\n', { mode: 0o755 });
+    writeFileSync(agent(dir, 'pending-update.env'), 'COMMAND_ID=c1\nVERSION=0.9.0\nPREVIOUS=0.8.0\nCOMMIT_BY=1\n');
+    expect((await install(dir)).code).toBe(0);
+    expect(lstatSync(agent(dir, 'edgefleet-agent')).isSymbolicLink()).toBe(true);
+    expect(readFileSync(agent(dir, 'edgefleet-agent'))).toEqual(readFileSync(path.join(build.dir, `edgefleet-agent-linux-${arch}`)));
+    expect(existsSync(agent(dir, 'pending-update.env'))).toBe(false);
+  }, 30_000);
+
+  test('the guard the installer wrote falls back once an update misses its deadline (a reboot before the first commit)', async () => {
+    const dir = mkdtempSync(path.join(root, 'guard-'));
+    expect((await install(dir)).code).toBe(0);
+    // What an update does next (device/agent-installation.ts): 2.0.0 next to 1.4.0, pending until epoch 1000.
+    mkdirSync(agent(dir, 'versions', '2.0.0'));
+    writeFileSync(agent(dir, 'versions', '2.0.0', 'edgefleet-agent'), '#!/bin/sh\nexit 1\n', { mode: 0o755 });
+    symlinkSync('versions/1.4.0', agent(dir, 'previous'));
+    rmSync(agent(dir, 'current'));
+    symlinkSync('versions/2.0.0', agent(dir, 'current'));
+    writeFileSync(agent(dir, 'pending-update.env'), 'COMMAND_ID=c1\nVERSION=2.0.0\nPREVIOUS=1.4.0\nCOMMIT_BY=1000\n');
+    const guard = (now: number) => execFileSync('sh', [agent(dir, 'guard.sh')], { env: { PATH: process.env.PATH, EDGEFLEET_AGENT_DIR: agent(dir), EDGEFLEET_NOW: String(now) }, stdio: 'pipe' });
+    guard(999);
+    expect(readlinkSync(agent(dir, 'current'))).toBe('versions/2.0.0');
+    guard(1001);
+    expect(readlinkSync(agent(dir, 'current'))).toBe('versions/1.4.0');
+    expect(readFileSync(agent(dir, 'fell-back.env'), 'utf8')).toMatch(/REASON=agent 2\.0\.0 did not come online and commit by its deadline/);
+  }, 30_000);
+});
 
 test('a file changed behind the redirect is refused with the reason and nothing is installed', async () => {
   tamper = true;

@@ -172,6 +172,37 @@ describe('awsAgentAdapters (the AWS composition root): download is the user-data
     expect(Object.keys(awsAgentAdapters(loadConfig(vars), { kms: new KMSClient({}), s3: new S3Client({}) })).sort()).toEqual(wired);
   });
 
+  it.each([
+    ['published, and the manifest bucket (the hosts function)', { ...env, AGENT_PUBLISHED: 'true', AGENT_MANIFEST_BUCKET: BUCKET }, ['agentManifest', 'agentSigning', 'agentStore']],
+    ['only the manifest bucket (the hosts function)', { AGENT_MANIFEST_BUCKET: BUCKET }, ['agentManifest']],
+  ])('%s', (_label, vars, wired) => {
+    expect(Object.keys(awsAgentAdapters(loadConfig(vars), { kms: new KMSClient({}), s3: new S3Client({}) })).sort()).toEqual(wired);
+  });
+
+  it('the hosts function reads the published version from agent/manifest.json of its bucket, and nothing else', async () => {
+    s3.on(GetObjectCommand, { Bucket: BUCKET, Key: 'agent/manifest.json' }).callsFake(() => ({ Body: body(BYTES) }));
+    const client = new S3Client({ region: 'eu-west-1', credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' } });
+    const { agentManifest } = awsAgentAdapters(loadConfig({ AGENT_MANIFEST_BUCKET: BUCKET }), { s3: client });
+    expect(await agentManifest!.publishedVersion()).toBe('1.4.0');
+    expect(s3.calls().map((c) => c.args[0].input)).toEqual([{ Bucket: BUCKET, Key: 'agent/manifest.json' }]);
+    expect(kms.calls()).toHaveLength(0);
+  });
+
+  it('reads no manifest (AccessDenied: nothing published, or no grant) as no version, so agent-update answers 503; a throttle propagates', async () => {
+    const client = new S3Client({ region: 'eu-west-1', credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' } });
+    const { agentManifest } = awsAgentAdapters(loadConfig({ AGENT_MANIFEST_BUCKET: BUCKET }), { s3: client });
+    s3.on(GetObjectCommand).rejects(new S3ServiceException({ name: 'AccessDenied', $fault: 'client', message: 'denied', $metadata: {} }));
+    expect(await agentManifest!.publishedVersion()).toBeUndefined();
+    s3.on(GetObjectCommand).callsFake(() => ({ Body: body(Buffer.from('{"version": "not a manifest"}')) }));
+    expect(await agentManifest!.publishedVersion()).toBeUndefined();
+    s3.on(GetObjectCommand).rejects(new S3ServiceException({ name: 'SlowDown', $fault: 'server', message: 'slow down', $metadata: {} }));
+    await expect(agentManifest!.publishedVersion()).rejects.toThrow('slow down');
+  });
+
+  it('refuses a malformed AGENT_MANIFEST_BUCKET, naming the variable', () => {
+    expect(() => loadConfig({ AGENT_MANIFEST_BUCKET: 'Not_A_Bucket' })).toThrow(/AGENT_MANIFEST_BUCKET: an S3 bucket name/);
+  });
+
   it('refuses AGENT_PUBLISHED without the key, and a malformed key ARN', () => {
     expect(() => loadConfig({ AGENT_PUBLISHED: 'true', AGENT_ARTIFACTS_BUCKET: BUCKET })).toThrow(ConfigError);
     expect(() => loadConfig({ AGENT_SIGNING_KEY_ARN: 'alias/edgefleet' })).toThrow(/AGENT_SIGNING_KEY_ARN: a KMS key ARN/);

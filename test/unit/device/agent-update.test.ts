@@ -9,7 +9,9 @@ import { AgentInstallation, FELL_BACK_FILE, PENDING_FILE, parseEnv } from '../..
 import type { CommandContext } from '../../../device/commands.js';
 import { AgentUpdateFeature } from '../../../device/features/agent-update-feature.js';
 import { StateStore } from '../../../device/state-store.js';
-import { seedAgentInstallation } from '../../../simulator/simulated-agent-service.js';
+import { installedAgentVersion, seedAgentInstallation, seedBakedAgent } from '../../../simulator/simulated-agent-service.js';
+import { guardUnits } from '../../../lambdas/contracts/agent-layout.js';
+import { writeSystemdPieces } from '../../../device/agent-installation.js';
 
 const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const PEM = publicKey.export({ type: 'spki', format: 'pem' }).toString();
@@ -32,9 +34,9 @@ const fakeFetch = (async (url: string | URL | Request) => {
   return body ? new Response(body) : new Response('no', { status: 404 });
 }) as typeof fetch;
 
-function feature(running = '0.1.0'): AgentUpdateFeature {
+function feature(running = '0.1.0', bakedDir?: string): AgentUpdateFeature {
   return new AgentUpdateFeature({
-    hostId: 'h1', apiUrl: 'http://cp', installation: new AgentInstallation(join(dir, 'agent')), runningVersion: running,
+    hostId: 'h1', apiUrl: 'http://cp', installation: new AgentInstallation(join(dir, 'agent'), bakedDir), runningVersion: running,
     signingKeyPem: async () => PEM, restart: async () => { restarts += 1; }, workDir: join(dir, 'work'),
     store: new StateStore(join(dir, 'state')), publish: async (topic, body) => { published.push({ topic, body: body as never }); },
     report: async () => undefined, log: () => undefined, now: () => new Date('2026-12-01T12:00:00.000Z'), fetch: fakeFetch, arch: 'x64',
@@ -117,5 +119,41 @@ describe('agent-update on the host', () => {
     expect(readFileSync(agent('versions', '0.1.0', 'edgefleet-agent'), 'utf8')).toContain('agent 0.1.0');
     expect(readlinkSync(agent('edgefleet-agent'))).toBe('current/edgefleet-agent');
     expect(readFileSync(agent('edgefleet-agent')).equals(EXE)).toBe(true);
+  });
+
+  test('a baked agent (read-only image content) is linked as versions/<running>, not copied; falling back runs it again', async () => {
+    rmSync(agent(), { recursive: true, force: true });
+    const baked = join(dir, 'opt-agent');
+    seedBakedAgent(baked, '0.1.0');
+    const before = readFileSync(join(baked, 'edgefleet-agent'));
+    expect(installedAgentVersion(agent(), baked)).toBe('0.1.0');
+    await feature('0.1.0', baked).run(command(), ctx);
+    expect(readlinkSync(agent('versions', '0.1.0'))).toBe(baked);
+    expect(readlinkSync(agent('previous'))).toBe('versions/0.1.0');
+    expect(readlinkSync(agent('edgefleet-agent'))).toBe('current/edgefleet-agent');
+    expect(installedAgentVersion(agent(), baked)).toBe('0.2.0');
+    const commitBy = Number(parseEnv(readFileSync(agent(PENDING_FILE), 'utf8')).COMMIT_BY);
+    execFileSync('sh', [agent('guard.sh')], { env: { ...process.env, EDGEFLEET_AGENT_DIR: agent(), EDGEFLEET_NOW: String(commitBy + 1), EDGEFLEET_NO_SYSTEMD: '1' }, stdio: 'pipe' });
+    expect(readFileSync(agent('edgefleet-agent')).equals(before)).toBe(true);
+    expect(installedAgentVersion(agent(), baked)).toBe('0.1.0');
+    expect(readFileSync(join(baked, 'edgefleet-agent')).equals(before)).toBe(true);
+  });
+
+  test('without a baked agent, a plain executable or versions/<running>, nothing is changed and the error says what to do', async () => {
+    rmSync(agent(), { recursive: true, force: true });
+    mkdirSync(agent(), { recursive: true });
+    await expect(feature('0.1.0', join(dir, 'no-such-baked')).run(command(), ctx)).rejects.toThrow(/nothing to fall back to; reinstall the agent/);
+    expect(existsSync(agent('current'))).toBe(false);
+    expect(restarts).toBe(0);
+  });
+
+  test('the systemd pieces go next to the unit and into <dir>/systemd (what the boot stage restores); the ExecStart drop-in moves a baked unit', async () => {
+    const units = join(dir, 'units');
+    await writeSystemdPieces(agent(), units);
+    for (const [name, content] of Object.entries(guardUnits(agent()))) {
+      expect(readFileSync(join(units, name), 'utf8')).toBe(content);
+      expect(readFileSync(agent('systemd', name), 'utf8')).toBe(content);
+    }
+    expect(readFileSync(join(units, 'edgefleet-agent.service.d/20-edgefleet-agent-dir.conf'), 'utf8')).toBe(`[Service]\nExecStart=\nExecStart=${agent('edgefleet-agent')}\nEnvironment=EDGEFLEET_NATIVE_DIR=${agent('.native')}\n`);
   });
 });

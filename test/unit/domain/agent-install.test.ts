@@ -6,12 +6,16 @@ import {
   AGENT_CA_BUNDLE_PATH, AGENT_INSTALL_DIR, AGENT_SIGNING_KEY_PATH, BAKED_AGENT_DIR, INSTALL_SCRIPT_PATH, agentInstallStages, installScript, shQuote,
 } from '../../../lambdas/domain/agent-install.js';
 import { renderUserData, type UserDataInput } from '../../../lambdas/domain/user-data.js';
+import { AGENT_INSTALL_ROOT, BAKED_AGENT_ROOT, GUARD_SCRIPT } from '../../../lambdas/contracts/agent-layout.js';
+import { installedAgentGuard } from '../../../lambdas/use-cases/render-user-data.js';
 
 const KEY = '-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----\n';
 const CA = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
 const BASE: UserDataInput = {
   apiUrl: 'https://api.example.com', registrationToken: 'eft_0123456789abcdef_c2VjcmV0', project: 'default', site: 'store-042', agentSigningKeyPem: KEY,
+  agentGuard: installedAgentGuard(),
 };
+const guard = installedAgentGuard();
 
 /**
  * Kairos' published schema (test/fixtures/kairos/ORIGIN.md) plus the `stages` rule of the
@@ -62,17 +66,32 @@ describe('the user-data against the Kairos configuration schema', () => {
 
 describe('agentInstallStages()', () => {
   test('download: the key, the installer (owner-only) and a network-stage step that runs it only when the agent is missing', () => {
-    const s = agentInstallStages({ apiUrl: 'https://api.example.com', mode: 'download', signingKeyPem: KEY });
+    const s = agentInstallStages({ apiUrl: 'https://api.example.com', mode: 'download', signingKeyPem: KEY, guard });
     expect(s.bootFiles.map((f) => f.path)).toEqual([AGENT_SIGNING_KEY_PATH, INSTALL_SCRIPT_PATH]);
     expect(s.bootFiles[0]!.content).toBe(KEY);
     expect(s.bootFiles[1]!.permissions).toBe(0o700);
     expect(s.network).toEqual([expect.objectContaining({ if: `[ ! -x ${AGENT_INSTALL_DIR}/edgefleet-agent ]`, commands: [`sh ${INSTALL_SCRIPT_PATH}`] })]);
-    // /etc is not persistent on Kairos: the unit goes back every boot, once installed.
-    expect(s.boot.map((b) => b.if)).toEqual([expect.stringContaining(`-x ${AGENT_INSTALL_DIR}/edgefleet-agent`), expect.stringContaining(`-x ${AGENT_INSTALL_DIR}/edgefleet-agent`)]);
+    // /etc is an overlay on Kairos: the unit and the guard's pieces go back every boot, before the service starts.
+    expect(s.boot.map((b) => b.name)).toEqual([
+      'EdgeFleet agent service unit', 'EdgeFleet agent update guard (restored every boot)', 'EdgeFleet agent service', 'EdgeFleet agent update guard timer',
+    ]);
+    expect(s.boot[1]).toMatchObject({ if: `[ -f ${AGENT_INSTALL_DIR}/guard.sh ] && [ -d ${AGENT_INSTALL_DIR}/systemd ]`, commands: [`cp -R ${AGENT_INSTALL_DIR}/systemd/. /etc/systemd/system/`, 'systemctl daemon-reload'] });
+    expect(s.boot[3]).toMatchObject({ systemctl: { start: ['edgefleet-agent-guard.timer'] } });
+  });
+
+  test('the domain\'s paths are the layout contract\'s (the agent, the guard and the installer agree)', () => {
+    expect([AGENT_INSTALL_DIR, BAKED_AGENT_DIR]).toEqual([AGENT_INSTALL_ROOT, BAKED_AGENT_ROOT]);
+    expect(guard.script).toContain(`DIR="\${EDGEFLEET_AGENT_DIR:-${AGENT_INSTALL_DIR}}"`);
+    expect(guard.units['edgefleet-agent.service.d/10-update-guard.conf']).toContain(`ExecStartPre=/bin/sh ${AGENT_INSTALL_DIR}/${GUARD_SCRIPT}`);
+    expect(guard.units['edgefleet-agent.service.d/20-edgefleet-agent-dir.conf']).toContain(`ExecStart=\nExecStart=${AGENT_INSTALL_DIR}/edgefleet-agent`);
+  });
+
+  test('download without the guard is a programming error (a host could not undo its first update)', () => {
+    expect(() => agentInstallStages({ apiUrl: 'https://a', mode: 'download', signingKeyPem: KEY })).toThrow(/update guard/);
   });
 
   test('download with an extra CA writes it and the installer adds it to the system CAs', () => {
-    const s = agentInstallStages({ apiUrl: 'https://a', mode: 'download', signingKeyPem: KEY, caBundle: CA });
+    const s = agentInstallStages({ apiUrl: 'https://a', mode: 'download', signingKeyPem: KEY, caBundle: CA, guard });
     expect(s.bootFiles.find((f) => f.path === AGENT_CA_BUNDLE_PATH)?.content).toBe(CA);
     expect(String(s.bootFiles[1]!.content)).toContain(`EXTRA_CA="\${EDGEFLEET_CA_BUNDLE:-${AGENT_CA_BUNDLE_PATH}}"`);
   });
@@ -82,7 +101,10 @@ describe('agentInstallStages()', () => {
     expect(s.bootFiles).toEqual([]);
     expect(JSON.stringify(s)).not.toContain('/v1/agent/');
     expect(String((s.network[0]!.commands as string[])[0])).toContain(`test -x ${BAKED_AGENT_DIR}/edgefleet-agent`);
-    expect(s.boot[0]!.systemctl).toEqual({ enable: ['edgefleet-agent'], start: ['edgefleet-agent'] });
+    expect(s.boot.map((b) => b.name)).toEqual(['EdgeFleet agent update guard (restored every boot)', 'EdgeFleet agent service', 'EdgeFleet agent update guard timer']);
+    // Once updated, the baked agent's unit starts the writable layout: its pieces come back before the start.
+    expect(s.boot[0]!.if).toBe(`[ -f ${AGENT_INSTALL_DIR}/guard.sh ] && [ -d ${AGENT_INSTALL_DIR}/systemd ]`);
+    expect(s.boot[1]!.systemctl).toEqual({ enable: ['edgefleet-agent'], start: ['edgefleet-agent'] });
   });
 
   test('download without a signing key is a programming error, not a config that cannot verify', () => {
@@ -100,12 +122,15 @@ function settings(script: string, env: Record<string, string> = {}): { API: stri
 
 describe('installScript()', () => {
   test('is valid sh and verifies the signature before any artifact, and each checksum before installing', () => {
-    const script = installScript({ apiUrl: 'https://api.example.com' });
+    const script = installScript({ apiUrl: 'https://api.example.com', guard });
     execFileSync('sh', ['-n', '-c', script]);
     const at = (s: string) => script.indexOf(s);
     expect(at('openssl dgst -sha256 -verify')).toBeGreaterThan(at('fetch manifest.sig'));
     expect(at('fetch "artifacts/$1"')).toBeGreaterThan(at('openssl dgst -sha256 -verify'));
     expect(at('cp "$W/edgefleet-agent-linux-$ARCH"')).toBeGreaterThan(at('sha256sum -c'));
+    // The guard is written whole (a quoted heredoc: nothing of it expanded by the installer).
+    expect(script).toContain(guard.script);
+    for (const unit of Object.values(guard.units)) expect(script).toContain(unit);
     expect(script).not.toMatch(/\bnode\b(?!-)/);
   });
 
@@ -115,13 +140,13 @@ describe('installScript()', () => {
     ['a newline', 'http://p\nreboot'],
   ])('a hostile proxy or URL stays one literal string (%s)', (_label, value) => {
     expect(execFileSync('sh', ['-c', `printf %s ${shQuote(value)}`]).toString()).toBe(value);
-    const script = installScript({ apiUrl: value, proxy: value });
+    const script = installScript({ apiUrl: value, proxy: value, guard });
     execFileSync('sh', ['-n', '-c', script]);
     expect(settings(script)).toEqual({ API: value, PROXY: value });
   });
 
   test('the API URL is the rendered one unless EDGEFLEET_API_URL overrides it (tests, a moved control plane)', () => {
-    const script = installScript({ apiUrl: 'https://api.example.com' });
+    const script = installScript({ apiUrl: 'https://api.example.com', guard });
     expect(settings(script).API).toBe('https://api.example.com');
     expect(settings(script, { EDGEFLEET_API_URL: 'http://127.0.0.1:1' }).API).toBe('http://127.0.0.1:1');
   });

@@ -1,4 +1,5 @@
 import { parse, stringify } from 'yaml';
+import { installedAgentGuard } from '../../../lambdas/use-cases/render-user-data.js';
 import { AGENT_SIGNING_KEY_PATH, INSTALL_SCRIPT_PATH } from '../../../lambdas/domain/agent-install.js';
 import { AGENT_CONFIG_PATH, renderUserData, SSHD_DROP_IN, TUNNEL_KEYS_DIR, type UserDataInput } from '../../../lambdas/domain/user-data.js';
 
@@ -17,7 +18,7 @@ const BASE: UserDataInput = {
   project: 'default',
   site: 'store-042',
   tags: { region: 'eu-west', tier: 'pos' },
-  agentSigningKeyPem: '-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----\n',
+  agentSigningKeyPem: '-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----\n', agentGuard: installedAgentGuard(),
 };
 
 const render = (i: Partial<UserDataInput> = {}) => renderUserData({ ...BASE, ...i });

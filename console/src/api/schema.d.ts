@@ -7776,6 +7776,8 @@ export interface paths {
                                 id: string;
                                 project: string;
                                 name?: string;
+                                /** @enum {string} */
+                                kind?: "cluster-upgrade" | "agent-update";
                                 targets: {
                                     template: string;
                                 } | {
@@ -7787,6 +7789,13 @@ export interface paths {
                                     tags?: {
                                         [key: string]: string;
                                     };
+                                } | {
+                                    hostList: {
+                                        count: number;
+                                    };
+                                } | {
+                                    /** @constant */
+                                    all: true;
                                 };
                                 to: {
                                     name: string;
@@ -7876,6 +7885,7 @@ export interface paths {
                                 eta?: string;
                                 failed: {
                                     clusterId: string;
+                                    hostId?: string;
                                     position: number;
                                     wave: number;
                                     /** @enum {string} */
@@ -7895,6 +7905,7 @@ export interface paths {
                                 }[];
                                 deferred: {
                                     clusterId: string;
+                                    hostId?: string;
                                     position: number;
                                     wave: number;
                                     /** @enum {string} */
@@ -7955,6 +7966,8 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @constant */
+                        kind?: "cluster-upgrade";
                         name?: string;
                         targets: {
                             template: string;
@@ -8006,6 +8019,58 @@ export interface paths {
                             };
                             tickSeconds?: number;
                         };
+                    } | {
+                        /** @constant */
+                        kind: "agent-update";
+                        name?: string;
+                        targets: {
+                            hostIds: string[];
+                        } | {
+                            /** @constant */
+                            all: true;
+                        } | {
+                            site?: string;
+                            tags?: {
+                                [key: string]: string;
+                            };
+                        };
+                        version: string;
+                        policy?: {
+                            waves?: {
+                                canary?: {
+                                    clusters: number;
+                                } | {
+                                    percent: number;
+                                };
+                                soakMinutes?: number;
+                                /** @enum {string} */
+                                promotion?: "auto" | "manual";
+                                growth?: number;
+                                maxConcurrent?: number;
+                            };
+                            abort?: {
+                                failurePercent?: number;
+                                failureCount?: number;
+                                minFinished?: number;
+                            };
+                            deferral?: {
+                                retryMinutes?: number;
+                                giveUpMinutes?: number;
+                            };
+                            upgrade?: {
+                                /** @enum {string} */
+                                onFailure?: "rollback" | "pause";
+                                maxUnavailable?: number;
+                                acknowledgeDowntime?: boolean;
+                                drainTimeoutSeconds?: number;
+                            };
+                            maintenanceWindow?: {
+                                days?: ("mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun")[];
+                                start: string;
+                                durationMinutes: number;
+                            };
+                            tickSeconds?: number;
+                        };
                     };
                 };
             };
@@ -8020,6 +8085,8 @@ export interface paths {
                             id: string;
                             project: string;
                             name?: string;
+                            /** @enum {string} */
+                            kind?: "cluster-upgrade" | "agent-update";
                             targets: {
                                 template: string;
                             } | {
@@ -8031,6 +8098,13 @@ export interface paths {
                                 tags?: {
                                     [key: string]: string;
                                 };
+                            } | {
+                                hostList: {
+                                    count: number;
+                                };
+                            } | {
+                                /** @constant */
+                                all: true;
                             };
                             to: {
                                 name: string;
@@ -8120,6 +8194,7 @@ export interface paths {
                             eta?: string;
                             failed: {
                                 clusterId: string;
+                                hostId?: string;
                                 position: number;
                                 wave: number;
                                 /** @enum {string} */
@@ -8139,6 +8214,7 @@ export interface paths {
                             }[];
                             deferred: {
                                 clusterId: string;
+                                hostId?: string;
                                 position: number;
                                 wave: number;
                                 /** @enum {string} */
@@ -8220,6 +8296,8 @@ export interface paths {
                             id: string;
                             project: string;
                             name?: string;
+                            /** @enum {string} */
+                            kind?: "cluster-upgrade" | "agent-update";
                             targets: {
                                 template: string;
                             } | {
@@ -8231,6 +8309,13 @@ export interface paths {
                                 tags?: {
                                     [key: string]: string;
                                 };
+                            } | {
+                                hostList: {
+                                    count: number;
+                                };
+                            } | {
+                                /** @constant */
+                                all: true;
                             };
                             to: {
                                 name: string;
@@ -8320,6 +8405,7 @@ export interface paths {
                             eta?: string;
                             failed: {
                                 clusterId: string;
+                                hostId?: string;
                                 position: number;
                                 wave: number;
                                 /** @enum {string} */
@@ -8339,6 +8425,7 @@ export interface paths {
                             }[];
                             deferred: {
                                 clusterId: string;
+                                hostId?: string;
                                 position: number;
                                 wave: number;
                                 /** @enum {string} */
@@ -8426,6 +8513,7 @@ export interface paths {
                         "application/json": {
                             items: {
                                 clusterId: string;
+                                hostId?: string;
                                 position: number;
                                 wave: number;
                                 /** @enum {string} */
@@ -8517,6 +8605,8 @@ export interface paths {
                             id: string;
                             project: string;
                             name?: string;
+                            /** @enum {string} */
+                            kind?: "cluster-upgrade" | "agent-update";
                             targets: {
                                 template: string;
                             } | {
@@ -8528,6 +8618,13 @@ export interface paths {
                                 tags?: {
                                     [key: string]: string;
                                 };
+                            } | {
+                                hostList: {
+                                    count: number;
+                                };
+                            } | {
+                                /** @constant */
+                                all: true;
                             };
                             to: {
                                 name: string;
@@ -8617,6 +8714,7 @@ export interface paths {
                             eta?: string;
                             failed: {
                                 clusterId: string;
+                                hostId?: string;
                                 position: number;
                                 wave: number;
                                 /** @enum {string} */
@@ -8636,6 +8734,7 @@ export interface paths {
                             }[];
                             deferred: {
                                 clusterId: string;
+                                hostId?: string;
                                 position: number;
                                 wave: number;
                                 /** @enum {string} */
@@ -8725,6 +8824,8 @@ export interface paths {
                             id: string;
                             project: string;
                             name?: string;
+                            /** @enum {string} */
+                            kind?: "cluster-upgrade" | "agent-update";
                             targets: {
                                 template: string;
                             } | {
@@ -8736,6 +8837,13 @@ export interface paths {
                                 tags?: {
                                     [key: string]: string;
                                 };
+                            } | {
+                                hostList: {
+                                    count: number;
+                                };
+                            } | {
+                                /** @constant */
+                                all: true;
                             };
                             to: {
                                 name: string;
@@ -8825,6 +8933,7 @@ export interface paths {
                             eta?: string;
                             failed: {
                                 clusterId: string;
+                                hostId?: string;
                                 position: number;
                                 wave: number;
                                 /** @enum {string} */
@@ -8844,6 +8953,7 @@ export interface paths {
                             }[];
                             deferred: {
                                 clusterId: string;
+                                hostId?: string;
                                 position: number;
                                 wave: number;
                                 /** @enum {string} */
@@ -8933,6 +9043,8 @@ export interface paths {
                             id: string;
                             project: string;
                             name?: string;
+                            /** @enum {string} */
+                            kind?: "cluster-upgrade" | "agent-update";
                             targets: {
                                 template: string;
                             } | {
@@ -8944,6 +9056,13 @@ export interface paths {
                                 tags?: {
                                     [key: string]: string;
                                 };
+                            } | {
+                                hostList: {
+                                    count: number;
+                                };
+                            } | {
+                                /** @constant */
+                                all: true;
                             };
                             to: {
                                 name: string;
@@ -9033,6 +9152,7 @@ export interface paths {
                             eta?: string;
                             failed: {
                                 clusterId: string;
+                                hostId?: string;
                                 position: number;
                                 wave: number;
                                 /** @enum {string} */
@@ -9052,6 +9172,7 @@ export interface paths {
                             }[];
                             deferred: {
                                 clusterId: string;
+                                hostId?: string;
                                 position: number;
                                 wave: number;
                                 /** @enum {string} */
@@ -9141,6 +9262,8 @@ export interface paths {
                             id: string;
                             project: string;
                             name?: string;
+                            /** @enum {string} */
+                            kind?: "cluster-upgrade" | "agent-update";
                             targets: {
                                 template: string;
                             } | {
@@ -9152,6 +9275,13 @@ export interface paths {
                                 tags?: {
                                     [key: string]: string;
                                 };
+                            } | {
+                                hostList: {
+                                    count: number;
+                                };
+                            } | {
+                                /** @constant */
+                                all: true;
                             };
                             to: {
                                 name: string;
@@ -9241,6 +9371,7 @@ export interface paths {
                             eta?: string;
                             failed: {
                                 clusterId: string;
+                                hostId?: string;
                                 position: number;
                                 wave: number;
                                 /** @enum {string} */
@@ -9260,6 +9391,7 @@ export interface paths {
                             }[];
                             deferred: {
                                 clusterId: string;
+                                hostId?: string;
                                 position: number;
                                 wave: number;
                                 /** @enum {string} */

@@ -131,8 +131,8 @@ export const rolloutRecord = z.object({
   id: z.string(),
   project: z.string(),
   name: z.string().optional(),
-  /** Absent: cluster-upgrade (every rollout stored before agent updates). */
-  kind: rolloutKind.optional(),
+  /** Absent: cluster-upgrade (every rollout stored before agent updates). Not `kind`: the table's item type is `kind`. */
+  rolloutKind: rolloutKind.optional(),
   targets: storedRolloutTargets,
   to: z.object({ name: z.string(), version: z.string() }),
   /** What was asked for (a version or a channel). */
@@ -165,7 +165,9 @@ export const rolloutRecord = z.object({
 export type RolloutRecord = z.infer<typeof rolloutRecord>;
 
 /** GET /v1/rollouts/{id}: the rollout with counts overall and per wave, the ETA, and the clusters that failed or were deferred. */
-export const rolloutView = rolloutRecord.omit({ planCursor: true, execution: true, ticks: true, version: true }).extend({
+export const rolloutView = rolloutRecord.omit({ planCursor: true, execution: true, ticks: true, version: true, rolloutKind: true }).extend({
+  /** What the rollout does to each target (cluster-upgrade, or agent-update: the targets are hosts). */
+  kind: rolloutKind,
   counts: targetCounts,
   waves: z.array(rolloutWave),
   eta: isoTime.optional(),

@@ -176,7 +176,7 @@ export interface StoredRollout {
   id: string;
   project: string;
   name?: string;
-  kind?: 'cluster-upgrade' | 'agent-update';
+  rolloutKind?: 'cluster-upgrade' | 'agent-update';
   targets: RolloutTargets;
   to: { name: string; version: string };
   requested: string;

@@ -55,7 +55,7 @@ export async function planTargets(deps: RolloutDeps, r: RolloutRecord, now: Date
   const at = now.toISOString();
   if (r.planCursor !== 'done') {
     const page = await sourcePage(deps, r);
-    const hosts = r.kind === 'agent-update';
+    const hosts = r.rolloutKind === 'agent-update';
     const targets: RolloutTarget[] = page.clusters.slice(0, Math.max(0, MAX_TARGETS - r.total)).map((c, i) => ({
       clusterId: c.id, ...(hosts ? { hostId: c.id } : {}), position: r.total + i, wave: -1, state: 'pending', ...(c.site ? { site: c.site } : {}),
     }));
@@ -71,13 +71,13 @@ export async function planTargets(deps: RolloutDeps, r: RolloutRecord, now: Date
   });
   await deps.rollouts.putWaves(r.id, waves);
   if (r.total === 0) {
-    const none = r.kind === 'agent-update' ? 'no approved host matched the targets' : 'no cluster matched the targets';
+    const none = r.rolloutKind === 'agent-update' ? 'no approved host matched the targets' : 'no cluster matched the targets';
     await deps.rollouts.update(r.id, { status: 'succeeded', reason: `${none}: nothing to do`, endedAt: at, waveSizes: [] }, { statusIn: ['planning'], execution: r.execution }, at);
     return;
   }
   const out = await deps.rollouts.update(r.id, {
     status: 'running', waveSizes: sizes, currentWave: 0,
-    reason: `${r.total} ${r.kind === 'agent-update' ? 'hosts' : 'clusters'} in ${sizes.length} waves (canary ${sizes[0]}); wave 1 started`,
+    reason: `${r.total} ${r.rolloutKind === 'agent-update' ? 'hosts' : 'clusters'} in ${sizes.length} waves (canary ${sizes[0]}); wave 1 started`,
   }, { statusIn: ['planning'], execution: r.execution }, at);
   if (out) await deps.rollouts.markWave(r.id, 0, 'startedAt', at);
 }
@@ -87,7 +87,7 @@ interface SourceCluster { readonly id: string; readonly site?: string }
 async function sourcePage(deps: RolloutDeps, r: RolloutRecord): Promise<{ clusters: SourceCluster[]; next?: string }> {
   const t = r.targets;
   const cursor = r.planCursor;
-  if (r.kind === 'agent-update' || 'hostList' in t || 'all' in t) return hostSourcePage(deps, r);
+  if (r.rolloutKind === 'agent-update' || 'hostList' in t || 'all' in t) return hostSourcePage(deps, r);
   if ('template' in t) {
     const page = await deps.clusters.attachedPage(r.project, t.template, { limit: PLAN_PAGE, ...(cursor ? { cursor } : {}) });
     return { clusters: page.items.map((c) => ({ id: c.id, ...(c.site ? { site: c.site } : {}) })), ...(page.nextCursor ? { next: page.nextCursor } : {}) };

@@ -28,7 +28,7 @@ export async function createRollout(deps: RolloutApiDeps, ctx: RequestContext, b
   return mutate(deps, ctx, {
     action: 'clusters:update', audit: 'rollout.create', resource: 'rollout/new',
     run: () => startRollout(deps, { project: ctx.project, requestedBy: ctx.principal.subject }, body),
-    describe: (r) => ({ resource: `rollout/${r.id}`, detail: `${r.kind ?? 'cluster-upgrade'} to ${r.to.name}@${r.to.version}; targets ${JSON.stringify(r.targets)}` }),
+    describe: (r) => ({ resource: `rollout/${r.id}`, detail: `${r.rolloutKind ?? 'cluster-upgrade'} to ${r.to.name}@${r.to.version}; targets ${JSON.stringify(r.targets)}` }),
   });
 }
 
@@ -74,7 +74,7 @@ async function startAgentRollout(deps: RolloutApiDeps, owner: { project: string;
   const now = deps.clock.now().toISOString();
   const id = rolloutId ?? `ro-${deps.ids.newId()}`;
   const r: RolloutRecord = {
-    id, project: owner.project, ...(body.name ? { name: body.name } : {}), kind: 'agent-update', to: { name: AGENT_PROFILE_NAME, version: body.version },
+    id, project: owner.project, ...(body.name ? { name: body.name } : {}), rolloutKind: 'agent-update', to: { name: AGENT_PROFILE_NAME, version: body.version },
     targets: 'hostIds' in body.targets ? { hostList: { count: body.targets.hostIds.length } } : body.targets,
     requested: body.version, policy, status: 'planning', reason: 'finding the target hosts', createdBy: owner.requestedBy,
     createdAt: now, updatedAt: now, total: 0, waveSizes: [], currentWave: 0, execution: firstExecution(id), ticks: 0, version: 1,
@@ -155,9 +155,9 @@ async function viewOf(deps: RolloutApiDeps, r: RolloutRecord, opts: { lists: boo
   }
   const ended = ROLLOUT_ENDED.includes(r.status);
   const eta = ended ? undefined : estimateEnd({ now: deps.clock.now(), ...(r.meanClusterMs !== undefined ? { meanClusterMs: r.meanClusterMs } : {}), remainingWaves: Math.max(0, waves.length - r.currentWave) });
-  const { planCursor: _p, execution: _e, ticks: _t, ...rest } = r;
+  const { planCursor: _p, execution: _e, ticks: _t, rolloutKind, ...rest } = r;
   return {
-    ...rest, counts, failed, deferred: deferred.slice(0, LISTED), ...(eta ? { eta: eta.toISOString() } : {}),
+    ...rest, kind: rolloutKind ?? 'cluster-upgrade', counts, failed, deferred: deferred.slice(0, LISTED), ...(eta ? { eta: eta.toISOString() } : {}),
     waves: waves.map((w) => ({ index: w.index, size: w.size, counts: w.counts, ...(w.startedAt ? { startedAt: w.startedAt } : {}), ...(w.endedAt ? { endedAt: w.endedAt } : {}) })),
   };
 }

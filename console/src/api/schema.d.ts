@@ -7776,8 +7776,6 @@ export interface paths {
                                 id: string;
                                 project: string;
                                 name?: string;
-                                /** @enum {string} */
-                                kind?: "cluster-upgrade" | "agent-update";
                                 targets: {
                                     template: string;
                                 } | {
@@ -7855,6 +7853,8 @@ export interface paths {
                                 meanClusterMs?: number;
                                 finishedClusters?: number;
                                 supersededBy?: string;
+                                /** @enum {string} */
+                                kind: "cluster-upgrade" | "agent-update";
                                 counts: {
                                     pending: number;
                                     waiting: number;
@@ -8085,8 +8085,6 @@ export interface paths {
                             id: string;
                             project: string;
                             name?: string;
-                            /** @enum {string} */
-                            kind?: "cluster-upgrade" | "agent-update";
                             targets: {
                                 template: string;
                             } | {
@@ -8164,6 +8162,8 @@ export interface paths {
                             meanClusterMs?: number;
                             finishedClusters?: number;
                             supersededBy?: string;
+                            /** @enum {string} */
+                            kind: "cluster-upgrade" | "agent-update";
                             counts: {
                                 pending: number;
                                 waiting: number;
@@ -8296,8 +8296,6 @@ export interface paths {
                             id: string;
                             project: string;
                             name?: string;
-                            /** @enum {string} */
-                            kind?: "cluster-upgrade" | "agent-update";
                             targets: {
                                 template: string;
                             } | {
@@ -8375,6 +8373,8 @@ export interface paths {
                             meanClusterMs?: number;
                             finishedClusters?: number;
                             supersededBy?: string;
+                            /** @enum {string} */
+                            kind: "cluster-upgrade" | "agent-update";
                             counts: {
                                 pending: number;
                                 waiting: number;
@@ -8605,8 +8605,6 @@ export interface paths {
                             id: string;
                             project: string;
                             name?: string;
-                            /** @enum {string} */
-                            kind?: "cluster-upgrade" | "agent-update";
                             targets: {
                                 template: string;
                             } | {
@@ -8684,6 +8682,8 @@ export interface paths {
                             meanClusterMs?: number;
                             finishedClusters?: number;
                             supersededBy?: string;
+                            /** @enum {string} */
+                            kind: "cluster-upgrade" | "agent-update";
                             counts: {
                                 pending: number;
                                 waiting: number;
@@ -8824,8 +8824,6 @@ export interface paths {
                             id: string;
                             project: string;
                             name?: string;
-                            /** @enum {string} */
-                            kind?: "cluster-upgrade" | "agent-update";
                             targets: {
                                 template: string;
                             } | {
@@ -8903,6 +8901,8 @@ export interface paths {
                             meanClusterMs?: number;
                             finishedClusters?: number;
                             supersededBy?: string;
+                            /** @enum {string} */
+                            kind: "cluster-upgrade" | "agent-update";
                             counts: {
                                 pending: number;
                                 waiting: number;
@@ -9043,8 +9043,6 @@ export interface paths {
                             id: string;
                             project: string;
                             name?: string;
-                            /** @enum {string} */
-                            kind?: "cluster-upgrade" | "agent-update";
                             targets: {
                                 template: string;
                             } | {
@@ -9122,6 +9120,8 @@ export interface paths {
                             meanClusterMs?: number;
                             finishedClusters?: number;
                             supersededBy?: string;
+                            /** @enum {string} */
+                            kind: "cluster-upgrade" | "agent-update";
                             counts: {
                                 pending: number;
                                 waiting: number;
@@ -9262,8 +9262,6 @@ export interface paths {
                             id: string;
                             project: string;
                             name?: string;
-                            /** @enum {string} */
-                            kind?: "cluster-upgrade" | "agent-update";
                             targets: {
                                 template: string;
                             } | {
@@ -9341,6 +9339,8 @@ export interface paths {
                             meanClusterMs?: number;
                             finishedClusters?: number;
                             supersededBy?: string;
+                            /** @enum {string} */
+                            kind: "cluster-upgrade" | "agent-update";
                             counts: {
                                 pending: number;
                                 waiting: number;

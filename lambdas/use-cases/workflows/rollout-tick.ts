@@ -60,7 +60,7 @@ export async function tickRollout(deps: RolloutDeps, id: string, execution: stri
   const phase = current.status as RolloutPhase;
   const last = waves.length - 1;
   const allStarted = current.currentWave >= last && waves[last]?.startedAt !== undefined;
-  const judged = rolloutEnd(phase, counts, allStarted, current.reason, current.kind === 'agent-update' ? HOST_WORDS : CLUSTER_WORDS);
+  const judged = rolloutEnd(phase, counts, allStarted, current.reason, current.rolloutKind === 'agent-update' ? HOST_WORDS : CLUSTER_WORDS);
   // Cancelled because a newer version of its template superseded it.
   const end = judged.end && judged.status === 'cancelled' && current.supersededBy ? { ...judged, status: 'superseded' as const } : judged;
   const mean = settled.durations.length
@@ -104,7 +104,7 @@ async function settleRunning(deps: RolloutDeps, r: RolloutRecord, waves: readonl
       }
       const rolledBackBy = op.type === 'upgrade-cluster' ? op.input.rolledBackBy : undefined;
       const rb = rolledBackBy ? await deps.operations.get(rolledBackBy) : undefined;
-      const agent = r.kind === 'agent-update';
+      const agent = r.rolloutKind === 'agent-update';
       const s = settle({
         status: op.status, updatedAt: op.updatedAt ?? op.startedAt, ...(op.reason ? { reason: op.reason } : {}), ...(rolledBackBy ? { rolledBackBy } : {}),
         ...(rb ? { rollback: { id: rb.id, status: rb.status, ...(rb.reason ? { reason: rb.reason } : {}) } } : {}),
@@ -168,7 +168,7 @@ async function startTargets(deps: RolloutDeps, r: RolloutRecord, waves: readonly
       continue;
     }
     if (capacity <= 0) break;
-    if (r.kind === 'agent-update') {
+    if (r.rolloutKind === 'agent-update') {
       const started = await startHostTarget(deps, r, t, window, zones, now, {
         retryAt: (at) => retryAt(r, at), audit: (action, resource, detail) => audit(deps, r, action, resource, detail),
       });

@@ -91,12 +91,15 @@ function elapsed(v: RolloutView, now: number): string {
 export function rolloutHeadline(v: RolloutView): string {
   const to = `${terminalText(v.to.name)}@${terminalText(v.to.version)}`;
   const asked = v.requested && v.requested !== v.to.version ? ` (asked ${terminalText(v.requested)})` : '';
+  if (v.kind === 'agent-update') return `agent ${terminalText(v.to.version)} to ${targetsText(v.targets).replace('the clusters with', 'the hosts with')}`;
   return `${to}${asked} to ${targetsText(v.targets)}`;
 }
 
 export function targetsText(t: RolloutView['targets']): string {
   if ('template' in t) return `the clusters of template ${terminalText(t.template)}`;
   if ('clusterList' in t) return t.clusterList.count === 1 ? '1 listed cluster' : `${t.clusterList.count} listed clusters`;
+  if ('hostList' in t) return t.hostList.count === 1 ? '1 listed host' : `${t.hostList.count} listed hosts`;
+  if ('all' in t) return 'every approved host';
   const parts = [t.site ? `site ${terminalText(t.site)}` : '', ...Object.entries(t.tags ?? {}).map(([k, val]) => `${terminalText(k)}=${terminalText(val)}`)].filter(Boolean);
   return `the clusters with ${parts.join(' and ')}`;
 }

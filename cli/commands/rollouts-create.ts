@@ -5,7 +5,7 @@
 import { InvalidArgumentError } from 'commander';
 import type { z } from 'zod';
 import { semver } from '../../lambdas/contracts/common.js';
-import { createRolloutBody } from '../../lambdas/contracts/rollouts.js';
+import { agentUpdateRolloutBody, createRolloutBody, type AgentUpdateRolloutBody, type ClusterUpgradeRolloutBody } from '../../lambdas/contracts/rollouts.js';
 import { versionChannel, weekday } from '../../lambdas/contracts/templates.js';
 import { UsageError } from '../errors.js';
 import type { Tags } from '../parse.js';
@@ -81,12 +81,47 @@ export function parseOnFailure(v: string): 'rollback' | 'pause' {
   return v;
 }
 
+/** An agent version such as 0.2.0 (the server checks it is the published one). */
+export function parseAgentVersion(text: string): string {
+  const t = text.trim();
+  if (agentUpdateRolloutBody.shape.version.safeParse(t).success) return t;
+  throw new InvalidArgumentError(`expected an agent version such as 0.2.0 (GET /v1/agent/manifest names the published one; got "${text}")`);
+}
+
+/** `agent-update` or `cluster-upgrade` (the default). */
+export function parseRolloutKind(v: string): 'cluster-upgrade' | 'agent-update' {
+  if (v !== 'cluster-upgrade' && v !== 'agent-update') throw new InvalidArgumentError('expected cluster-upgrade (the default) or agent-update');
+  return v;
+}
+
+const HOST_ID = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
+
+/** `h-1,h-2` → host ids: trimmed, no empties, no duplicates, at most 1000. */
+export function parseHostIds(text: string): string[] {
+  const ids = text.split(',').map((s) => s.trim()).filter(Boolean);
+  if (!ids.length) throw new InvalidArgumentError('expected one or more host ids separated by commas, e.g. shop-1-a,shop-2-a');
+  if (ids.length > 1000) throw new InvalidArgumentError(`at most 1000 host ids (got ${ids.length}); target a site, tag or --all-hosts instead`);
+  const seen = new Set<string>();
+  for (const id of ids) {
+    if (id.length > 128 || !HOST_ID.test(id)) throw new InvalidArgumentError(`host id "${id.slice(0, 70)}": lowercase letters, digits and "-", at most 128`);
+    if (seen.has(id)) throw new InvalidArgumentError(`host id "${id}" is listed twice`);
+    seen.add(id);
+  }
+  return ids;
+}
+
 export interface RolloutCreateOpts {
+  kind?: 'cluster-upgrade' | 'agent-update';
   template?: string;
   clusters?: string[];
+  hosts?: string[];
+  allHosts?: boolean;
   site?: string;
   tag?: Tags;
-  to: string;
+  /** cluster-upgrade: the profile version or channel. */
+  to?: string;
+  /** agent-update: the published agent version. */
+  version?: string;
   profile?: string;
   name?: string;
   canary?: number;
@@ -109,8 +144,22 @@ export interface RolloutCreateOpts {
 
 const TARGET_HINT = 'choose the clusters with one of: --template <name> (its attached clusters), --clusters <id,id,...>, or --site <site|prefix*> and/or --tag <key=value>';
 
-function targets(o: RolloutCreateOpts): RolloutBody['targets'] {
+const HOST_TARGET_HINT = 'choose the hosts with one of: --hosts <id,id,...>, --site <site|prefix*> and/or --tag <key=value>, or --all-hosts (every approved host of the project)';
+
+function hostTargets(o: RolloutCreateOpts): AgentUpdateRolloutBody['targets'] {
   const bySelector = o.site !== undefined || (o.tag !== undefined && Object.keys(o.tag).length > 0);
+  const given = [o.hosts !== undefined && '--hosts', bySelector && '--site/--tag', o.allHosts && '--all-hosts'].filter((g): g is string => !!g);
+  if (!given.length) throw new UsageError('no target hosts given; nothing was sent', [HOST_TARGET_HINT]);
+  if (given.length > 1) throw new UsageError(`${given.join(' and ')} both choose the target hosts; give only one way; nothing was sent`, [HOST_TARGET_HINT]);
+  if (o.hosts !== undefined) return { hostIds: o.hosts };
+  if (o.allHosts) return { all: true };
+  return { ...(o.site !== undefined ? { site: o.site } : {}), ...(o.tag && Object.keys(o.tag).length ? { tags: o.tag } : {}) };
+}
+
+function targets(o: RolloutCreateOpts): ClusterUpgradeRolloutBody['targets'] {
+  const bySelector = o.site !== undefined || (o.tag !== undefined && Object.keys(o.tag).length > 0);
+  const hostFlags = [o.hosts !== undefined && '--hosts', o.allHosts && '--all-hosts', o.version !== undefined && '--version'].filter((g): g is string => !!g);
+  if (hostFlags.length) throw new UsageError(`${hostFlags.join(' and ')} belong to agent updates; add --kind agent-update (or leave them out to upgrade clusters); nothing was sent`);
   const given = [o.template !== undefined && '--template', o.clusters !== undefined && '--clusters', bySelector && '--site/--tag'].filter((g): g is string => !!g);
   if (!given.length) throw new UsageError('no target clusters given; nothing was sent', [TARGET_HINT]);
   if (given.length > 1) throw new UsageError(`${given.join(' and ')} both choose the target clusters; give only one way; nothing was sent`, [TARGET_HINT]);
@@ -132,7 +181,16 @@ function compact<T extends Record<string, unknown>>(o: T): T | undefined {
  * the retry time; then checks the body against the API schema.
  */
 export function buildRolloutBody(o: RolloutCreateOpts): RolloutBody {
-  const t = targets(o);
+  const agent = o.kind === 'agent-update';
+  if (agent) {
+    const clusterOnly = [o.template !== undefined && '--template', o.clusters !== undefined && '--clusters', o.to !== undefined && '--to', o.profile !== undefined && '--profile',
+      o.onFailure !== undefined && '--on-failure', o.acknowledgeDowntime && '--acknowledge-downtime'].filter((g): g is string => !!g);
+    if (clusterOnly.length) throw new UsageError(`${clusterOnly.join(', ')} ${clusterOnly.length > 1 ? 'belong' : 'belongs'} to cluster upgrades, not to --kind agent-update; nothing was sent`, ['e.g. edgefleet rollouts create --kind agent-update --version 0.2.0 --site "shop-*" --canary 1']);
+    if (o.version === undefined) throw new UsageError('--kind agent-update needs --version <V>: the published agent version (GET /v1/agent/manifest); nothing was sent');
+  } else if (o.to === undefined) {
+    throw new UsageError('--to <version|channel> is required to upgrade clusters (or --kind agent-update --version <V> to update agents); nothing was sent');
+  }
+  const t = agent ? hostTargets(o) : targets(o);
   if (o.canary !== undefined && o.canaryPercent !== undefined) {
     throw new UsageError('--canary and --canary-percent both size the canary wave; give one; nothing was sent', ['e.g. --canary 2 (two clusters) or --canary-percent 5 (5 % of the targets, rounded up)']);
   }
@@ -159,12 +217,14 @@ export function buildRolloutBody(o: RolloutCreateOpts): RolloutBody {
     ? { start: o.windowStart, durationMinutes: o.windowMinutes, ...(o.windowDays ? { days: o.windowDays } : {}) }
     : undefined;
   const policy = compact({ waves, abort, deferral, upgrade, maintenanceWindow });
-  const body = {
-    ...(o.name !== undefined ? { name: o.name } : {}),
-    targets: t,
-    to: { version: o.to, ...(o.profile !== undefined ? { name: o.profile } : {}) },
-    ...(policy ? { policy } : {}),
-  };
+  const body = agent
+    ? { kind: 'agent-update', ...(o.name !== undefined ? { name: o.name } : {}), targets: t, version: o.version, ...(policy ? { policy } : {}) }
+    : {
+      ...(o.name !== undefined ? { name: o.name } : {}),
+      targets: t,
+      to: { version: o.to, ...(o.profile !== undefined ? { name: o.profile } : {}) },
+      ...(policy ? { policy } : {}),
+    };
   const parsed = createRolloutBody.safeParse(body);
   if (!parsed.success) {
     throw new UsageError('the rollout is not valid; nothing was sent', parsed.error.issues.map((i) => `- ${i.path.join('.') || '(body)'}: ${i.message}`));

@@ -12,7 +12,7 @@ import { terminalText } from '../progress.js';
 import { clock, countsText, etaText, finished, gateNote, rolloutHeadline, targetsText } from '../rollout-progress.js';
 import { INTERVAL_HELP, parseInterval } from './operations-watch.js';
 import {
-  buildRolloutBody, parseClusterIds, parseNumber, parseOnFailure, parseRolloutVersion, parseSiteSelector, parseTimeOfDay, parseWeekdays,
+  buildRolloutBody, parseAgentVersion, parseClusterIds, parseHostIds, parseNumber, parseRolloutKind, parseOnFailure, parseRolloutVersion, parseSiteSelector, parseTimeOfDay, parseWeekdays,
   type RolloutCreateOpts,
 } from './rollouts-create.js';
 import { ROLLOUT_NOT_FOUND, followRollout, rolloutPath } from './rollouts-watch.js';
@@ -61,12 +61,13 @@ export function printRollout(s: Session, v: RolloutView): void {
   ]);
   s.out.line('');
   s.out.table(v.waves, WAVE_COLUMNS, 'No waves planned yet.');
+  const noun = v.kind === 'agent-update' ? 'hosts' : 'clusters';
   if (v.failed.length) {
-    s.out.line(`\nFailed clusters (${v.counts.failed}${v.failed.length < v.counts.failed ? `, first ${v.failed.length}` : ''}):`);
+    s.out.line(`\nFailed ${noun} (${v.counts.failed}${v.failed.length < v.counts.failed ? `, first ${v.failed.length}` : ''}):`);
     s.out.table(v.failed, TARGET_COLUMNS, '');
   }
   if (v.deferred.length) {
-    s.out.line(`\nDeferred clusters (${v.counts.deferred}${v.deferred.length < v.counts.deferred ? `, first ${v.deferred.length}` : ''}): offline or busy, tried again at RETRY AT`);
+    s.out.line(`\nDeferred ${noun} (${v.counts.deferred}${v.deferred.length < v.counts.deferred ? `, first ${v.deferred.length}` : ''}): offline or busy, tried again at RETRY AT`);
     s.out.table(v.deferred, TARGET_COLUMNS, '');
   }
   if (v.counts.failed > v.failed.length || v.counts.deferred > v.deferred.length) s.out.note(`All of them: edgefleet rollouts clusters ${v.id} --state failed|deferred`);
@@ -83,11 +84,15 @@ function registerCreate(rollouts: Command, rt: CliRuntime): void {
     rollouts
       .command('create')
       .description('roll a profile version out to many clusters: a canary wave, then growing waves, with abort thresholds')
+      .option('--kind <kind>', 'cluster-upgrade (default: a profile version to clusters) or agent-update (the agent version to hosts)', parseRolloutKind)
       .option('--template <name>', 'target the clusters attached to this cluster template', profileName)
       .option('--clusters <id,id,...>', 'target these clusters', parseClusterIds)
-      .option('--site <site|prefix*>', 'target the clusters of this site, or of every site with this prefix (shop-*)', parseSiteSelector)
-      .option('--tag <key=value>', 'target clusters whose site hosts carry this tag (repeatable; with or without --site)', collectTags)
-      .requiredOption('--to <version|channel>', 'the published version (1.2.0), or a channel (1.x: its highest published version now)', parseRolloutVersion)
+      .option('--hosts <id,id,...>', 'agent-update: target these hosts (at most 1000)', parseHostIds)
+      .option('--all-hosts', 'agent-update: target every approved host of the project')
+      .option('--site <site|prefix*>', 'target the clusters (agent-update: hosts) of this site, or of every site with this prefix (shop-*)', parseSiteSelector)
+      .option('--tag <key=value>', 'target clusters whose site hosts carry this tag (agent-update: hosts with it; repeatable; with or without --site)', collectTags)
+      .option('--to <version|channel>', 'cluster-upgrade: the published version (1.2.0), or a channel (1.x: its highest published version now)', parseRolloutVersion)
+      .option('--version <version>', 'agent-update: the published agent version (GET /v1/agent/manifest)', parseAgentVersion)
       .option('--profile <name>', 'the profile name (checked against each cluster\'s profile)', profileName)
       .option('--name <text>', 'a name for the rollout')
       .option('--canary <n>', 'clusters in the canary wave (default 1)', parsePositiveInt(10_000))
@@ -111,7 +116,8 @@ function registerCreate(rollouts: Command, rt: CliRuntime): void {
       .option('--interval <duration>', INTERVAL_HELP, parseInterval),
   )
     .addHelpText('after', `
-Targets: exactly one of --template, --clusters, or --site and/or --tag. Flags not given take the
+Targets: exactly one of --template, --clusters, or --site and/or --tag; with --kind agent-update
+exactly one of --hosts, --site and/or --tag, or --all-hosts. Flags not given take the
 server's defaults. Maintenance windows are evaluated in each site's own time zone (set it with
 \`edgefleet sites set-timezone <site> <zone>\`; sites without one use UTC). Bad values and bad
 combinations are refused before anything is sent.
@@ -119,17 +125,19 @@ ${examples(
     'edgefleet rollouts create --template shop --to 1.3.0 --canary 2 --soak 30 --acknowledge-downtime --watch',
     'edgefleet rollouts create --site "shop-*" --tag tier=edge --to 1.x --canary-percent 5 --abort-percent 10 --min-finished 10',
     'edgefleet rollouts create --clusters c-1,c-2,c-3 --to 1.3.0 --window-start 02:00 --window-minutes 180 --window-days mon,tue,wed',
+    'edgefleet rollouts create --kind agent-update --version 0.2.0 --site "shop-*" --canary 1 --abort-count 1 --watch',
   )}`)
     .action(
       action<RolloutCreateOpts & { idempotencyKey?: string; watch?: boolean; interval?: number }>(rt, async (s, o) => {
         const body = buildRolloutBody(o);
         const v = await s.client.post<RolloutView>('/v1/rollouts', {
-          what: `start a rollout of ${body.to.name ? `${body.to.name}@` : ''}${body.to.version}`,
+          what: body.kind === 'agent-update' ? `start an agent update rollout to ${body.version}` : `start a rollout of ${body.to.name ? `${body.to.name}@` : ''}${body.to.version}`,
           body,
           idempotencyKey: s.idempotencyKey(o.idempotencyKey),
           hints: {
             404: 'check the template (edgefleet templates list) and the version (edgefleet profiles versions <name>)',
             409: 'another rollout may be running over these clusters: see `edgefleet rollouts list --status running`',
+            422: 'an agent-update rollout needs the published agent version: see GET /v1/agent/manifest',
           },
         });
         if (s.out.isJson) {

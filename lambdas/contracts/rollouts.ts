@@ -6,7 +6,8 @@
  * workflow, the CLI and the OpenAPI document.
  */
 import { z } from 'zod';
-import { dnsName, isoTime, listQuery, safeText, semver, siteName, tags } from './common.js';
+import { dnsName, hostId, isoTime, listQuery, safeText, semver, siteName, tags } from './common.js';
+import { agentUpdateBody } from './api.js';
 import { versionChannel } from './templates.js';
 import { rolloutPolicy } from './rollout-policy.js';
 
@@ -37,15 +38,49 @@ export const storedRolloutTargets = z.union([
   templateTarget,
   z.strictObject({ clusterList: z.strictObject({ count: z.number().int().min(1).max(1000) }) }),
   selectorTarget,
+  /** agent-update: listed host ids (kept apart, as cluster ids are), or every approved host. */
+  z.strictObject({ hostList: z.strictObject({ count: z.number().int().min(1).max(1000) }) }),
+  z.strictObject({ all: z.literal(true) }),
 ]);
 
-export const createRolloutBody = z.strictObject({
+/** What a rollout does to each target: upgrade a cluster's profile (the default), or update a host's agent. */
+export const rolloutKind = z.enum(['cluster-upgrade', 'agent-update']);
+export type RolloutKind = z.infer<typeof rolloutKind>;
+
+/** A cluster-upgrade rollout (`kind` may be left out: the body of every rollout before agent updates). */
+export const clusterUpgradeRolloutBody = z.strictObject({
+  kind: z.literal('cluster-upgrade').optional(),
   name: safeText(100).optional(),
   targets: rolloutTargets,
   /** The profile version (or channel: its highest published version now) every target moves to. */
   to: z.strictObject({ version: z.union([semver, versionChannel]), name: dnsName.optional() }),
   policy: rolloutPolicy.optional(),
 });
+
+const hostSelectorTarget = z.strictObject({ site: selectorTarget.shape.site, tags: tags.optional() })
+  .refine((s) => s.site !== undefined || s.tags !== undefined, 'name host ids, a site (prefix), tags, or all: true');
+
+/** Which hosts an agent-update rollout updates: listed host ids, a site (prefix) / tag selector, or every approved host of the project. */
+export const hostRolloutTargets = z.union([
+  z.strictObject({ hostIds: z.array(hostId).min(1).max(1000).refine((ids) => new Set(ids).size === ids.length, 'each host id once') }),
+  z.strictObject({ all: z.literal(true) }),
+  hostSelectorTarget,
+]);
+
+/** An agent-update rollout: every target host moves to the published agent `version` through its own agent-update operation. */
+export const agentUpdateRolloutBody = z.strictObject({
+  kind: z.literal('agent-update'),
+  name: safeText(100).optional(),
+  targets: hostRolloutTargets,
+  version: agentUpdateBody.shape.version,
+  policy: rolloutPolicy.optional(),
+});
+
+/** POST /v1/rollouts: a discriminated union on `kind` (absent: cluster-upgrade). */
+export const createRolloutBody = z.discriminatedUnion('kind', [clusterUpgradeRolloutBody, agentUpdateRolloutBody]);
+export type CreateRolloutBody = z.infer<typeof createRolloutBody>;
+export type ClusterUpgradeRolloutBody = z.infer<typeof clusterUpgradeRolloutBody>;
+export type AgentUpdateRolloutBody = z.infer<typeof agentUpdateRolloutBody>;
 
 export const rolloutStatus = z.enum(['planning', 'running', 'paused', 'aborting', 'cancelling', 'succeeded', 'incomplete', 'aborted', 'cancelled', 'superseded', 'failed']);
 export type RolloutStatus = z.infer<typeof rolloutStatus>;
@@ -72,7 +107,10 @@ export const rolloutWave = z.object({
 });
 
 export const rolloutTarget = z.object({
+  /** The target's id: a cluster id, or in an agent-update rollout the host id (also in `hostId`). */
   clusterId: z.string(),
+  /** agent-update rollouts: the target host. */
+  hostId: z.string().optional(),
   position: z.number().int(),
   wave: z.number().int(),
   state: targetState,
@@ -93,6 +131,8 @@ export const rolloutRecord = z.object({
   id: z.string(),
   project: z.string(),
   name: z.string().optional(),
+  /** Absent: cluster-upgrade (every rollout stored before agent updates). Not `kind`: the table's item type is `kind`. */
+  rolloutKind: rolloutKind.optional(),
   targets: storedRolloutTargets,
   to: z.object({ name: z.string(), version: z.string() }),
   /** What was asked for (a version or a channel). */
@@ -125,7 +165,9 @@ export const rolloutRecord = z.object({
 export type RolloutRecord = z.infer<typeof rolloutRecord>;
 
 /** GET /v1/rollouts/{id}: the rollout with counts overall and per wave, the ETA, and the clusters that failed or were deferred. */
-export const rolloutView = rolloutRecord.omit({ planCursor: true, execution: true, ticks: true, version: true }).extend({
+export const rolloutView = rolloutRecord.omit({ planCursor: true, execution: true, ticks: true, version: true, rolloutKind: true }).extend({
+  /** What the rollout does to each target (cluster-upgrade, or agent-update: the targets are hosts). */
+  kind: rolloutKind,
   counts: targetCounts,
   waves: z.array(rolloutWave),
   eta: isoTime.optional(),

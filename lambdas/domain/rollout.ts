@@ -79,15 +79,15 @@ export const ROLLBACK_START_GRACE_MS = 5 * 60_000;
  * failed (once its rollback, if any, ended: failed clusters end rolled back), was cancelled, or
  * paused by its policy; still running otherwise.
  */
-export function settle(u: UpgradeFacts | undefined, now: Date): Settlement {
-  if (!u) return { kind: 'failed', reason: 'its upgrade operation is gone' };
+export function settle(u: UpgradeFacts | undefined, now: Date, what = 'upgrade'): Settlement {
+  if (!u) return { kind: 'failed', reason: `its ${what} operation is gone` };
   if (u.status === 'succeeded') return { kind: 'succeeded' };
   if (u.status === 'queued' || u.status === 'running') return { kind: 'running' };
   const why = u.reason ? `: ${u.reason}` : '';
-  if (u.status === 'paused') return { kind: 'failed', reason: `its upgrade paused on failure (policy pause)${why}` };
-  if (u.status === 'cancelled') return { kind: 'failed', reason: `its upgrade was cancelled${why}` };
+  if (u.status === 'paused') return { kind: 'failed', reason: `its ${what} paused on failure (policy pause)${why}` };
+  if (u.status === 'cancelled') return { kind: 'failed', reason: `its ${what} was cancelled${why}` };
   // failed
-  if (!u.rolledBackBy) return { kind: 'failed', reason: `its upgrade failed${why}` };
+  if (!u.rolledBackBy) return { kind: 'failed', reason: `its ${what} failed${why}` };
   if (!u.rollback) {
     if (now.getTime() - Date.parse(u.updatedAt) < ROLLBACK_START_GRACE_MS) return { kind: 'running' };
     return { kind: 'failed', reason: `its upgrade failed and the rollback ${u.rolledBackBy} never started${why}` };
@@ -111,9 +111,13 @@ export type RolloutEnd =
  * started and no target is pending, running, waiting or deferred: succeeded only when every
  * target succeeded, else incomplete with the numbers.
  */
-export function rolloutEnd(phase: RolloutPhase, counts: Counts, allWavesStarted: boolean, why: string): RolloutEnd {
+/** How a rollout's end names its targets (cluster upgrades: the default; agent updates: hosts). */
+export interface TargetWords { readonly targets: string; readonly done: string; readonly verified: string }
+export const CLUSTER_WORDS: TargetWords = { targets: 'clusters', done: 'upgraded', verified: 'upgraded and verified' };
+
+export function rolloutEnd(phase: RolloutPhase, counts: Counts, allWavesStarted: boolean, why: string, words: TargetWords = CLUSTER_WORDS): RolloutEnd {
   const total = TARGET_STATE_NAMES.reduce((t, s) => t + counts[s], 0);
-  const summary = `${counts.succeeded} of ${total} clusters upgraded, ${counts.failed} failed, ${counts.skipped} skipped`;
+  const summary = `${counts.succeeded} of ${total} ${words.targets} ${words.done}, ${counts.failed} failed, ${counts.skipped} skipped`;
   if (phase === 'aborting' || phase === 'cancelling') {
     if (counts.running > 0) return { end: false };
     const untouched = counts.pending + counts.waiting + counts.deferred;
@@ -121,7 +125,7 @@ export function rolloutEnd(phase: RolloutPhase, counts: Counts, allWavesStarted:
   }
   if (phase === 'paused' || !allWavesStarted) return { end: false };
   if (counts.pending + counts.running + counts.waiting + counts.deferred > 0) return { end: false };
-  if (counts.succeeded === total) return { end: true, status: 'succeeded', reason: `all ${total} clusters upgraded and verified` };
+  if (counts.succeeded === total) return { end: true, status: 'succeeded', reason: `all ${total} ${words.targets} ${words.verified}` };
   return { end: true, status: 'incomplete', reason: `${summary}: see edgefleet rollouts clusters <id> --state failed (and --state skipped)` };
 }
 
@@ -149,10 +153,12 @@ export interface RolloutPolicyData {
 }
 
 /** A list of cluster ids is kept as its count (the ids are stored apart, read while planning). */
-export type RolloutTargets = { template: string } | { clusterList: { count: number } } | { site?: string; tags?: Record<string, string> };
+export type RolloutTargets = { template: string } | { clusterList: { count: number } } | { site?: string; tags?: Record<string, string> }
+  | { hostList: { count: number } } | { all: true };
 
 export interface RolloutTargetRecord {
   clusterId: string;
+  hostId?: string;
   position: number;
   wave: number;
   state: TargetStateName;
@@ -170,6 +176,7 @@ export interface StoredRollout {
   id: string;
   project: string;
   name?: string;
+  rolloutKind?: 'cluster-upgrade' | 'agent-update';
   targets: RolloutTargets;
   to: { name: string; version: string };
   requested: string;

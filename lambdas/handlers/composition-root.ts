@@ -216,6 +216,8 @@ export function composeRoot(config: EdgeFleetConfig, adapters: RuntimeAdapters):
   const workflow: RolloutDeps = {
     ...device, ids, tokens, hosts, profiles, clusters, operations, audit, secrets, workflows, settings: config.workflowSettings,
     rollouts, siteSettings, templates,
+    // An agent-update rollout's host targets check the published version as POST /v1/hosts/{id}/agent-update does.
+    ...(adapters.agentStore ? { agentManifest: manifestReader(adapters.agentStore) } : {}),
   };
   const httpConfig: HttpConfig = {
     // Read when used: a function without the table never asks for its name.

@@ -1,6 +1,6 @@
-import type { z } from 'zod';
-import { ROLLOUT_ENDED, type createRolloutBody, type RolloutPolicy, type RolloutRecord, type RolloutStatus, type RolloutTarget, type RolloutView, type TargetState } from '../contracts/rollouts.js';
-import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.js';
+import { ROLLOUT_ENDED, type AgentUpdateRolloutBody, type ClusterUpgradeRolloutBody, type CreateRolloutBody, type RolloutPolicy, type RolloutRecord, type RolloutStatus, type RolloutTarget, type RolloutView, type TargetState } from '../contracts/rollouts.js';
+import { ConflictError, NotFoundError, UnavailableError, UnprocessableError, ValidationError } from '../domain/errors.js';
+import { AGENT_PROFILE_NAME } from '../domain/agent-rollout.js';
 import { sumCounts } from '../domain/rollout.js';
 import { estimateEnd, isTimeZone, planWaves, waveOf } from '../domain/rollout-rules.js';
 import type { Page, PageRequest } from '../ports/index.js';
@@ -24,17 +24,22 @@ export const firstExecution = (id: string) => id;
  * version (or channel) is resolved once, now. The policy is checked at once (wave sizes of a
  * nominal fleet), so a bad one is a 400, not a failed workflow.
  */
-export async function createRollout(deps: RolloutApiDeps, ctx: RequestContext, body: z.infer<typeof createRolloutBody>): Promise<RolloutRecord> {
+export async function createRollout(deps: RolloutApiDeps, ctx: RequestContext, body: CreateRolloutBody): Promise<RolloutRecord> {
   return mutate(deps, ctx, {
     action: 'clusters:update', audit: 'rollout.create', resource: 'rollout/new',
     run: () => startRollout(deps, { project: ctx.project, requestedBy: ctx.principal.subject }, body),
-    describe: (r) => ({ resource: `rollout/${r.id}`, detail: `to ${r.to.name}@${r.to.version}; targets ${JSON.stringify(r.targets)}` }),
+    describe: (r) => ({ resource: `rollout/${r.id}`, detail: `${r.rolloutKind ?? 'cluster-upgrade'} to ${r.to.name}@${r.to.version}; targets ${JSON.stringify(r.targets)}` }),
   });
 }
 
-export async function startRollout(deps: RolloutApiDeps, owner: { project: string; requestedBy: string }, body: z.infer<typeof createRolloutBody>, rolloutId?: string): Promise<RolloutRecord> {
+export async function startRollout(deps: RolloutApiDeps, owner: { project: string; requestedBy: string }, body: CreateRolloutBody, rolloutId?: string): Promise<RolloutRecord> {
   const policy: RolloutPolicy = body.policy ?? {};
   checkPolicy(policy);
+  if (body.kind === 'agent-update') return startAgentRollout(deps, owner, body, policy, rolloutId);
+  return startClusterRollout(deps, owner, body, policy, rolloutId);
+}
+
+async function startClusterRollout(deps: RolloutApiDeps, owner: { project: string; requestedBy: string }, body: ClusterUpgradeRolloutBody, policy: RolloutPolicy, rolloutId?: string): Promise<RolloutRecord> {
   let profileName = body.to.name;
   if ('template' in body.targets) {
     const t = await deps.templates.get(owner.project, body.targets.template);
@@ -51,7 +56,37 @@ export async function startRollout(deps: RolloutApiDeps, owner: { project: strin
     requested: body.to.version, policy, status: 'planning', reason: 'finding the target clusters', createdBy: owner.requestedBy,
     createdAt: now, updatedAt: now, total: 0, waveSizes: [], currentWave: 0, execution: firstExecution(id), ticks: 0, version: 1,
   };
-  if (!(await deps.rollouts.create(r, 'clusterIds' in body.targets ? body.targets.clusterIds : undefined))) throw new ConflictError('rollout-exists', `rollout ${id} exists; retry`);
+  return record(deps, r, 'clusterIds' in body.targets ? body.targets.clusterIds : undefined);
+}
+
+/**
+ * An agent-update rollout: the version must be the published manifest's (what every host's
+ * agent-update operation checks again); the targets are hosts, found a page at a time as clusters are.
+ */
+async function startAgentRollout(deps: RolloutApiDeps, owner: { project: string; requestedBy: string }, body: AgentUpdateRolloutBody, policy: RolloutPolicy, rolloutId?: string): Promise<RolloutRecord> {
+  const published = await deps.agentManifest?.publishedVersion();
+  if (published === undefined) {
+    throw new UnavailableError('agent-artifacts-missing', 'this control plane publishes no agent manifest, so no host can be updated: build and publish the agent (npm run device:build; locally the runtime serves dist/device or --agent-artifacts <dir>), then create the rollout again');
+  }
+  if (body.version !== published) {
+    throw new UnprocessableError('agent-version-not-published', `agent version ${body.version} is not in the published manifest, which offers ${published} (GET /v1/agent/manifest): create the rollout with version ${published}, or build and publish ${body.version} first; nothing was started`);
+  }
+  const now = deps.clock.now().toISOString();
+  const id = rolloutId ?? `ro-${deps.ids.newId()}`;
+  const r: RolloutRecord = {
+    id, project: owner.project, ...(body.name ? { name: body.name } : {}), rolloutKind: 'agent-update', to: { name: AGENT_PROFILE_NAME, version: body.version },
+    targets: 'hostIds' in body.targets ? { hostList: { count: body.targets.hostIds.length } } : body.targets,
+    requested: body.version, policy, status: 'planning', reason: 'finding the target hosts', createdBy: owner.requestedBy,
+    createdAt: now, updatedAt: now, total: 0, waveSizes: [], currentWave: 0, execution: firstExecution(id), ticks: 0, version: 1,
+  };
+  return record(deps, r, 'hostIds' in body.targets ? body.targets.hostIds : undefined);
+}
+
+/** Records the rollout (listed target ids kept apart) and starts its workflow; a start that fails ends it `failed` with the reason. */
+async function record(deps: RolloutApiDeps, r: RolloutRecord, listedIds: readonly string[] | undefined): Promise<RolloutRecord> {
+  const id = r.id;
+  const now = r.createdAt;
+  if (!(await deps.rollouts.create(r, listedIds))) throw new ConflictError('rollout-exists', `rollout ${id} exists; retry`);
   try {
     await deps.workflows.start('rollout', r.execution, { rolloutId: id });
   } catch (e) {
@@ -120,9 +155,9 @@ async function viewOf(deps: RolloutApiDeps, r: RolloutRecord, opts: { lists: boo
   }
   const ended = ROLLOUT_ENDED.includes(r.status);
   const eta = ended ? undefined : estimateEnd({ now: deps.clock.now(), ...(r.meanClusterMs !== undefined ? { meanClusterMs: r.meanClusterMs } : {}), remainingWaves: Math.max(0, waves.length - r.currentWave) });
-  const { planCursor: _p, execution: _e, ticks: _t, ...rest } = r;
+  const { planCursor: _p, execution: _e, ticks: _t, rolloutKind, ...rest } = r;
   return {
-    ...rest, counts, failed, deferred: deferred.slice(0, LISTED), ...(eta ? { eta: eta.toISOString() } : {}),
+    ...rest, kind: rolloutKind ?? 'cluster-upgrade', counts, failed, deferred: deferred.slice(0, LISTED), ...(eta ? { eta: eta.toISOString() } : {}),
     waves: waves.map((w) => ({ index: w.index, size: w.size, counts: w.counts, ...(w.startedAt ? { startedAt: w.startedAt } : {}), ...(w.endedAt ? { endedAt: w.endedAt } : {}) })),
   };
 }

@@ -13,7 +13,7 @@ export function target(clusterId: string, over: Partial<RolloutTarget> = {}): Ro
 /** A rollout of edge-k3s 1.3.0 over 20 clusters of template shop in waves 1, 2, 4, 8, 5; checked against the contract. */
 export function rollout(over: Partial<RolloutView> = {}): RolloutView {
   const v: RolloutView = {
-    id: 'ro-1', project: 'default', targets: { template: 'shop' }, to: { name: 'edge-k3s', version: '1.3.0' }, requested: '1.x',
+    id: 'ro-1', project: 'default', kind: 'cluster-upgrade', targets: { template: 'shop' }, to: { name: 'edge-k3s', version: '1.3.0' }, requested: '1.x',
     policy: { waves: { canary: { clusters: 1 } } }, status: 'running', reason: '', createdBy: 'ops', createdAt: at(0), updatedAt: at(5),
     total: 20, waveSizes: [1, 2, 4, 8, 5], currentWave: 2, version: 3,
     counts: counts({ succeeded: 3, running: 3, deferred: 1, pending: 13 }),

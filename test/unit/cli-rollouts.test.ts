@@ -17,6 +17,13 @@ describe('rollouts create: flags → body', () => {
     expect(buildRolloutBody(base)).toEqual({ targets: { template: 'shop' }, to: { version: '1.3.0' } });
   });
 
+  it.each<[string, RolloutCreateOpts, unknown]>([
+    ['listed hosts', { kind: 'agent-update', version: '0.2.0', hosts: ['h-1', 'h-2'], canary: 1, abortCount: 1 },
+      { kind: 'agent-update', version: '0.2.0', targets: { hostIds: ['h-1', 'h-2'] }, policy: { waves: { canary: { clusters: 1 } }, abort: { failureCount: 1 } } }],
+    ['a site prefix and a tag', { kind: 'agent-update', version: '0.2.0', site: 'shop-*', tag: { tier: 'edge' } }, { kind: 'agent-update', version: '0.2.0', targets: { site: 'shop-*', tags: { tier: 'edge' } } }],
+    ['every approved host', { kind: 'agent-update', version: '0.2.0', allHosts: true }, { kind: 'agent-update', version: '0.2.0', targets: { all: true } }],
+  ])('--kind agent-update: %s', (_n, o, want) => expect(buildRolloutBody(o)).toEqual(want));
+
   it('maps every flag to its place in the body', () => {
     expect(buildRolloutBody({
       site: 'shop-*', tag: { tier: 'edge', region: 'eu' }, to: '1.x', profile: 'edge-k3s', name: 'spring refresh',
@@ -159,7 +166,15 @@ describe('edgefleet rollouts create', () => {
     [['--template', 'shop', '--to', '1.3.0', '--window-start', '02:00'], '--window-start needs --window-minutes'],
     [['--template', 'shop', '--to', '1.3.0', '--window-minutes', '10', '--window-start', '02:00'], 'whole number from 30 to 1440 minutes'],
     [['--template', 'shop', '--to', 'latest'], 'a published version such as 1.2.0'],
-    [['--template', 'shop'], "required option '--to <version|channel>' not specified"],
+    [['--template', 'shop'], '--to <version|channel> is required to upgrade clusters'],
+    [['--kind', 'agent-update', '--all-hosts'], '--kind agent-update needs --version <V>'],
+    [['--kind', 'agent-update', '--version', '0.2.0'], 'no target hosts given'],
+    [['--kind', 'agent-update', '--version', '0.2.0', '--hosts', 'a', '--all-hosts'], '--hosts and --all-hosts both choose the target hosts'],
+    [['--kind', 'agent-update', '--version', '0.2.0', '--template', 'shop'], '--template belongs to cluster upgrades'],
+    [['--kind', 'agent-update', '--version', 'latest', '--all-hosts'], 'expected an agent version such as 0.2.0'],
+    [['--kind', 'agent-update', '--version', '0.2.0', '--hosts', 'a,a'], 'host id "a" is listed twice'],
+    [['--kind', 'os', '--version', '0.2.0', '--all-hosts'], 'expected cluster-upgrade (the default) or agent-update'],
+    [['--all-hosts', '--to', '1.0.0'], '--all-hosts belong to agent updates; add --kind agent-update'],
     [['--template', 'shop', '--to', '1.3.0', '--on-failure', 'ignore'], 'expected rollback or pause'],
   ])('refuses %j before any request (exit 2)', async (args, why) => {
     const r = await run(['rollouts', 'create', ...args]);

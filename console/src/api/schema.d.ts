@@ -7787,6 +7787,13 @@ export interface paths {
                                     tags?: {
                                         [key: string]: string;
                                     };
+                                } | {
+                                    hostList: {
+                                        count: number;
+                                    };
+                                } | {
+                                    /** @constant */
+                                    all: true;
                                 };
                                 to: {
                                     name: string;
@@ -7846,6 +7853,8 @@ export interface paths {
                                 meanClusterMs?: number;
                                 finishedClusters?: number;
                                 supersededBy?: string;
+                                /** @enum {string} */
+                                kind: "cluster-upgrade" | "agent-update";
                                 counts: {
                                     pending: number;
                                     waiting: number;
@@ -7876,6 +7885,7 @@ export interface paths {
                                 eta?: string;
                                 failed: {
                                     clusterId: string;
+                                    hostId?: string;
                                     position: number;
                                     wave: number;
                                     /** @enum {string} */
@@ -7895,6 +7905,7 @@ export interface paths {
                                 }[];
                                 deferred: {
                                     clusterId: string;
+                                    hostId?: string;
                                     position: number;
                                     wave: number;
                                     /** @enum {string} */
@@ -7955,6 +7966,8 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @constant */
+                        kind?: "cluster-upgrade";
                         name?: string;
                         targets: {
                             template: string;
@@ -7970,6 +7983,58 @@ export interface paths {
                             version: string;
                             name?: string;
                         };
+                        policy?: {
+                            waves?: {
+                                canary?: {
+                                    clusters: number;
+                                } | {
+                                    percent: number;
+                                };
+                                soakMinutes?: number;
+                                /** @enum {string} */
+                                promotion?: "auto" | "manual";
+                                growth?: number;
+                                maxConcurrent?: number;
+                            };
+                            abort?: {
+                                failurePercent?: number;
+                                failureCount?: number;
+                                minFinished?: number;
+                            };
+                            deferral?: {
+                                retryMinutes?: number;
+                                giveUpMinutes?: number;
+                            };
+                            upgrade?: {
+                                /** @enum {string} */
+                                onFailure?: "rollback" | "pause";
+                                maxUnavailable?: number;
+                                acknowledgeDowntime?: boolean;
+                                drainTimeoutSeconds?: number;
+                            };
+                            maintenanceWindow?: {
+                                days?: ("mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun")[];
+                                start: string;
+                                durationMinutes: number;
+                            };
+                            tickSeconds?: number;
+                        };
+                    } | {
+                        /** @constant */
+                        kind: "agent-update";
+                        name?: string;
+                        targets: {
+                            hostIds: string[];
+                        } | {
+                            /** @constant */
+                            all: true;
+                        } | {
+                            site?: string;
+                            tags?: {
+                                [key: string]: string;
+                            };
+                        };
+                        version: string;
                         policy?: {
                             waves?: {
                                 canary?: {
@@ -8031,6 +8096,13 @@ export interface paths {
                                 tags?: {
                                     [key: string]: string;
                                 };
+                            } | {
+                                hostList: {
+                                    count: number;
+                                };
+                            } | {
+                                /** @constant */
+                                all: true;
                             };
                             to: {
                                 name: string;
@@ -8090,6 +8162,8 @@ export interface paths {
                             meanClusterMs?: number;
                             finishedClusters?: number;
                             supersededBy?: string;
+                            /** @enum {string} */
+                            kind: "cluster-upgrade" | "agent-update";
                             counts: {
                                 pending: number;
                                 waiting: number;
@@ -8120,6 +8194,7 @@ export interface paths {
                             eta?: string;
                             failed: {
                                 clusterId: string;
+                                hostId?: string;
                                 position: number;
                                 wave: number;
                                 /** @enum {string} */
@@ -8139,6 +8214,7 @@ export interface paths {
                             }[];
                             deferred: {
                                 clusterId: string;
+                                hostId?: string;
                                 position: number;
                                 wave: number;
                                 /** @enum {string} */
@@ -8231,6 +8307,13 @@ export interface paths {
                                 tags?: {
                                     [key: string]: string;
                                 };
+                            } | {
+                                hostList: {
+                                    count: number;
+                                };
+                            } | {
+                                /** @constant */
+                                all: true;
                             };
                             to: {
                                 name: string;
@@ -8290,6 +8373,8 @@ export interface paths {
                             meanClusterMs?: number;
                             finishedClusters?: number;
                             supersededBy?: string;
+                            /** @enum {string} */
+                            kind: "cluster-upgrade" | "agent-update";
                             counts: {
                                 pending: number;
                                 waiting: number;
@@ -8320,6 +8405,7 @@ export interface paths {
                             eta?: string;
                             failed: {
                                 clusterId: string;
+                                hostId?: string;
                                 position: number;
                                 wave: number;
                                 /** @enum {string} */
@@ -8339,6 +8425,7 @@ export interface paths {
                             }[];
                             deferred: {
                                 clusterId: string;
+                                hostId?: string;
                                 position: number;
                                 wave: number;
                                 /** @enum {string} */
@@ -8426,6 +8513,7 @@ export interface paths {
                         "application/json": {
                             items: {
                                 clusterId: string;
+                                hostId?: string;
                                 position: number;
                                 wave: number;
                                 /** @enum {string} */
@@ -8528,6 +8616,13 @@ export interface paths {
                                 tags?: {
                                     [key: string]: string;
                                 };
+                            } | {
+                                hostList: {
+                                    count: number;
+                                };
+                            } | {
+                                /** @constant */
+                                all: true;
                             };
                             to: {
                                 name: string;
@@ -8587,6 +8682,8 @@ export interface paths {
                             meanClusterMs?: number;
                             finishedClusters?: number;
                             supersededBy?: string;
+                            /** @enum {string} */
+                            kind: "cluster-upgrade" | "agent-update";
                             counts: {
                                 pending: number;
                                 waiting: number;
@@ -8617,6 +8714,7 @@ export interface paths {
                             eta?: string;
                             failed: {
                                 clusterId: string;
+                                hostId?: string;
                                 position: number;
                                 wave: number;
                                 /** @enum {string} */
@@ -8636,6 +8734,7 @@ export interface paths {
                             }[];
                             deferred: {
                                 clusterId: string;
+                                hostId?: string;
                                 position: number;
                                 wave: number;
                                 /** @enum {string} */
@@ -8736,6 +8835,13 @@ export interface paths {
                                 tags?: {
                                     [key: string]: string;
                                 };
+                            } | {
+                                hostList: {
+                                    count: number;
+                                };
+                            } | {
+                                /** @constant */
+                                all: true;
                             };
                             to: {
                                 name: string;
@@ -8795,6 +8901,8 @@ export interface paths {
                             meanClusterMs?: number;
                             finishedClusters?: number;
                             supersededBy?: string;
+                            /** @enum {string} */
+                            kind: "cluster-upgrade" | "agent-update";
                             counts: {
                                 pending: number;
                                 waiting: number;
@@ -8825,6 +8933,7 @@ export interface paths {
                             eta?: string;
                             failed: {
                                 clusterId: string;
+                                hostId?: string;
                                 position: number;
                                 wave: number;
                                 /** @enum {string} */
@@ -8844,6 +8953,7 @@ export interface paths {
                             }[];
                             deferred: {
                                 clusterId: string;
+                                hostId?: string;
                                 position: number;
                                 wave: number;
                                 /** @enum {string} */
@@ -8944,6 +9054,13 @@ export interface paths {
                                 tags?: {
                                     [key: string]: string;
                                 };
+                            } | {
+                                hostList: {
+                                    count: number;
+                                };
+                            } | {
+                                /** @constant */
+                                all: true;
                             };
                             to: {
                                 name: string;
@@ -9003,6 +9120,8 @@ export interface paths {
                             meanClusterMs?: number;
                             finishedClusters?: number;
                             supersededBy?: string;
+                            /** @enum {string} */
+                            kind: "cluster-upgrade" | "agent-update";
                             counts: {
                                 pending: number;
                                 waiting: number;
@@ -9033,6 +9152,7 @@ export interface paths {
                             eta?: string;
                             failed: {
                                 clusterId: string;
+                                hostId?: string;
                                 position: number;
                                 wave: number;
                                 /** @enum {string} */
@@ -9052,6 +9172,7 @@ export interface paths {
                             }[];
                             deferred: {
                                 clusterId: string;
+                                hostId?: string;
                                 position: number;
                                 wave: number;
                                 /** @enum {string} */
@@ -9152,6 +9273,13 @@ export interface paths {
                                 tags?: {
                                     [key: string]: string;
                                 };
+                            } | {
+                                hostList: {
+                                    count: number;
+                                };
+                            } | {
+                                /** @constant */
+                                all: true;
                             };
                             to: {
                                 name: string;
@@ -9211,6 +9339,8 @@ export interface paths {
                             meanClusterMs?: number;
                             finishedClusters?: number;
                             supersededBy?: string;
+                            /** @enum {string} */
+                            kind: "cluster-upgrade" | "agent-update";
                             counts: {
                                 pending: number;
                                 waiting: number;
@@ -9241,6 +9371,7 @@ export interface paths {
                             eta?: string;
                             failed: {
                                 clusterId: string;
+                                hostId?: string;
                                 position: number;
                                 wave: number;
                                 /** @enum {string} */
@@ -9260,6 +9391,7 @@ export interface paths {
                             }[];
                             deferred: {
                                 clusterId: string;
+                                hostId?: string;
                                 position: number;
                                 wave: number;
                                 /** @enum {string} */

@@ -1,11 +1,13 @@
 import { ROLLOUT_ENDED, siteWindow, type RolloutRecord, type RolloutTarget } from '../../contracts/rollouts.js';
 import { EdgeFleetError } from '../../domain/errors.js';
 import type { ClusterRecord } from '../../domain/model.js';
-import { rolloutEnd, settle, startVerdict, sumCounts, waveSettled, type ClusterFacts, type RolloutPhase } from '../../domain/rollout.js';
+import { HOST_WORDS } from '../../domain/agent-rollout.js';
+import { CLUSTER_WORDS, rolloutEnd, settle, startVerdict, sumCounts, waveSettled, type ClusterFacts, type RolloutPhase } from '../../domain/rollout.js';
 import { judgeAbort, waveOf, windowState } from '../../domain/rollout-rules.js';
 import type { RolloutWaveRecord } from '../../ports/rollouts.js';
 import { upgradeCluster } from '../upgrades.js';
 import { planTargets, rolloutDefaults, type RolloutDeps } from '../rollout-deps.js';
+import { startHostTarget, targetOperationId } from './rollout-agent-targets.js';
 
 /** A rollout execution continues as a new one after this many ticks (about 10 history events each: far below 25,000). */
 export const TICKS_PER_EXECUTION = 500;
@@ -58,7 +60,7 @@ export async function tickRollout(deps: RolloutDeps, id: string, execution: stri
   const phase = current.status as RolloutPhase;
   const last = waves.length - 1;
   const allStarted = current.currentWave >= last && waves[last]?.startedAt !== undefined;
-  const judged = rolloutEnd(phase, counts, allStarted, current.reason);
+  const judged = rolloutEnd(phase, counts, allStarted, current.reason, current.rolloutKind === 'agent-update' ? HOST_WORDS : CLUSTER_WORDS);
   // Cancelled because a newer version of its template superseded it.
   const end = judged.end && judged.status === 'cancelled' && current.supersededBy ? { ...judged, status: 'superseded' as const } : judged;
   const mean = settled.durations.length
@@ -102,14 +104,16 @@ async function settleRunning(deps: RolloutDeps, r: RolloutRecord, waves: readonl
       }
       const rolledBackBy = op.type === 'upgrade-cluster' ? op.input.rolledBackBy : undefined;
       const rb = rolledBackBy ? await deps.operations.get(rolledBackBy) : undefined;
+      const agent = r.rolloutKind === 'agent-update';
       const s = settle({
         status: op.status, updatedAt: op.updatedAt ?? op.startedAt, ...(op.reason ? { reason: op.reason } : {}), ...(rolledBackBy ? { rolledBackBy } : {}),
         ...(rb ? { rollback: { id: rb.id, status: rb.status, ...(rb.reason ? { reason: rb.reason } : {}) } } : {}),
-      }, now);
+      }, now, agent ? 'agent update' : 'upgrade');
       if (s.kind === 'running') continue;
+      const done = agent ? `the host reports agent ${r.to.version}` : `upgraded to ${r.to.version} and verified`;
       const moved = await deps.rollouts.moveTarget(r.id, target, {
         from: 'running', to: s.kind,
-        set: { endedAt: now.toISOString(), ...(s.kind === 'failed' ? { reason: s.reason } : { reason: `upgraded to ${r.to.version} and verified` }), ...(rolledBackBy ? { rollbackOperationId: rolledBackBy } : {}) },
+        set: { endedAt: now.toISOString(), ...(s.kind === 'failed' ? { reason: s.reason } : { reason: done }), ...(rolledBackBy ? { rollbackOperationId: rolledBackBy } : {}) },
       }, now.toISOString());
       if (moved && target.startedAt) durations.push(now.getTime() - Date.parse(target.startedAt));
     }
@@ -164,12 +168,19 @@ async function startTargets(deps: RolloutDeps, r: RolloutRecord, waves: readonly
       continue;
     }
     if (capacity <= 0) break;
+    if (r.rolloutKind === 'agent-update') {
+      const started = await startHostTarget(deps, r, t, window, zones, now, {
+        retryAt: (at) => retryAt(r, at), audit: (action, resource, detail) => audit(deps, r, action, resource, detail),
+      });
+      if (started) capacity--;
+      continue;
+    }
     const cluster = await deps.clusters.get(t.clusterId);
     const facts = await clusterFacts(deps, r, cluster, window, zones, now);
     const v = startVerdict(facts, r.to.version);
     const at = now.toISOString();
     if (v.kind === 'start') {
-      const operationId = `op-${r.id}-${t.position}`.slice(0, 64);
+      const operationId = targetOperationId(r, t);
       const claimed = await deps.rollouts.moveTarget(r.id, t, { from: t.state, to: 'running', set: { operationId, startedAt: at, reason: `upgrading to ${r.to.version}` }, remove: ['retryAt', 'deferredSince'], whileRollout: ['running'] }, at);
       if (!claimed) continue;
       capacity--;

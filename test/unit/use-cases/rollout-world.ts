@@ -6,7 +6,7 @@
  */
 import { expect } from '@jest/globals';
 import type { z } from 'zod';
-import type { createRolloutBody, RolloutRecord, RolloutTarget } from '../../../lambdas/contracts/rollouts.js';
+import type { clusterUpgradeRolloutBody, RolloutRecord, RolloutTarget } from '../../../lambdas/contracts/rollouts.js';
 import type { ClusterRecord, HostRecord, OperationRecord, OperationStatus } from '../../../lambdas/domain/model.js';
 import { zero } from '../../../lambdas/domain/rollout.js';
 import { waveOf } from '../../../lambdas/domain/rollout-rules.js';
@@ -15,7 +15,7 @@ import { createRollout } from '../../../lambdas/use-cases/rollouts.js';
 import { tickRollout, type TickResult } from '../../../lambdas/use-cases/workflows/rollout-tick.js';
 import { ADMIN, IMG_OLD, PROJECT, REPAVE, T0, report, world } from './world.js';
 
-export type Body = z.infer<typeof createRolloutBody>;
+export type Body = z.infer<typeof clusterUpgradeRolloutBody>;
 const OPEN: OperationStatus[] = ['queued', 'running', 'paused'];
 const pad = (i: number) => String(i).padStart(3, '0');
 

@@ -110,6 +110,9 @@ export class EdgeFleetStack extends Stack {
     this.agent.grantPublicKey(this.api.functions['user-data']);
     // POST /v1/hosts/{hostId}/agent-update checks the published version: agent/manifest.json only.
     this.agent.grantManifestRead(this.api.functions.hosts);
+    // So do agent-update rollouts: at POST /v1/rollouts (clusters function) and in each tick (workflow step function).
+    this.agent.grantManifestRead(this.api.functions.clusters);
+    this.agent.grantManifestRead(this.workflows.functions.step);
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the HTTP API' });
     new CfnOutput(this, 'StateTableName', { value: this.data.stateTable.tableName });

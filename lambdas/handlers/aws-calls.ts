@@ -168,6 +168,11 @@ const PROVISION: readonly AwsCall[] = [
   { action: 'iot:DetachThingPrincipal', resource: `${ARN}:iot:{region}:{account}:cert/c0ffee`, via: 'iot/device-registry' },
 ];
 
+/** Reads the published agent manifest (that one key of the agent bucket): an agent update, or an agent-update rollout, checks the requested version. */
+export const AGENT_MANIFEST_READ: AwsCall = {
+  action: 's3:GetObject', resource: `${ARN}:s3:::{env:${HANDLER_ENV.agentManifestBucket}}/agent/manifest.json`, via: 's3/agent-artifact-store',
+};
+
 /** Calls on the agent manifest's KMS signing key. */
 export const agentKeyCalls = (actions: readonly ('kms:Sign' | 'kms:GetPublicKey')[]): AwsCall[] => actions.map((action) => ({
   action, resource: `{env:${HANDLER_ENV.agentSigningKeyArn}}`, via: 'kms/agent-signing-key',
@@ -192,7 +197,7 @@ export const HTTP_AWS_CALLS: Readonly<Record<string, readonly AwsCall[]>> = {
     // An agent update: the host's open operations (gsi2, by target), then its agent-update command.
     indexQuery(state, 'gsi2', 'dynamodb/operation-repository'), ...COMMAND_PUBLISH_CALLS,
     // ... after checking the requested version against the published manifest (that one key of the agent bucket).
-    { action: 's3:GetObject', resource: `${ARN}:s3:::{env:${HANDLER_ENV.agentManifestBucket}}/agent/manifest.json`, via: 's3/agent-artifact-store' },
+    AGENT_MANIFEST_READ,
   ],
   'edgefleet-api-profiles': [...RUNTIME_CALLS, ...tableCalls(state, HTTP_STATE_ADAPTERS), ...appendAudit, ...FINGERPRINT_KEY_CALLS],
   'edgefleet-api-clusters': [
@@ -205,6 +210,8 @@ export const HTTP_AWS_CALLS: Readonly<Record<string, readonly AwsCall[]>> = {
     ...kubeconfigSecretCalls(['secretsmanager:GetSecretValue']),
     // Deleting a cluster template finds its attached clusters (gsi2).
     { action: 'dynamodb:Query', resource: `${table(state)}/index/gsi2`, via: 'dynamodb/cluster-repository' },
+    // POST /v1/rollouts of kind agent-update checks the version against the published manifest.
+    AGENT_MANIFEST_READ,
   ],
   'edgefleet-api-operations': [...RUNTIME_CALLS, ...tableCalls(state, HTTP_STATE_ADAPTERS, READS)],
   'edgefleet-api-audit': [...RUNTIME_CALLS, ...tableCalls(audit, ['dynamodb/audit-log'], ['dynamodb:Query'])],

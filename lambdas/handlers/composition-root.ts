@@ -213,11 +213,13 @@ export function composeRoot(config: EdgeFleetConfig, adapters: RuntimeAdapters):
   const device: DeviceDeps = { clock, presence, status, commands, operations, agentUpdates: operations, publisher, hostLifecycle, secrets, workflows, clusters, diagnostics, health,
     ...(config.fullReportIntervalMs ? { fullReportIntervalMs: config.fullReportIntervalMs } : {}),
     ...(adapters.bundles ? { bundles: adapters.bundles } : {}), checkSite: (hostId) => checkHostSite(siteClusters, hostId) };
+  // The published agent manifest: read from S3 by the functions granted that one key (AWS), or from the artifact store (local).
+  const agentManifest = adapters.agentManifest ?? (adapters.agentStore ? manifestReader(adapters.agentStore) : undefined);
   const workflow: RolloutDeps = {
     ...device, ids, tokens, hosts, profiles, clusters, operations, audit, secrets, workflows, settings: config.workflowSettings,
     rollouts, siteSettings, templates,
     // An agent-update rollout's host targets check the published version as POST /v1/hosts/{id}/agent-update does.
-    ...(adapters.agentStore ? { agentManifest: manifestReader(adapters.agentStore) } : {}),
+    ...(agentManifest ? { agentManifest } : {}),
   };
   const httpConfig: HttpConfig = {
     // Read when used: a function without the table never asks for its name.
@@ -240,7 +242,7 @@ export function composeRoot(config: EdgeFleetConfig, adapters: RuntimeAdapters):
     templates, sites, rollouts, siteSettings,
     ...(config.registerAdmissionPerSecond ? { admissionPerSecond: config.registerAdmissionPerSecond } : {}),
     ...(adapters.agentSigning ? { agentSigning: adapters.agentSigning } : {}),
-    ...(adapters.agentManifest ? { agentManifest: adapters.agentManifest } : adapters.agentStore ? { agentManifest: manifestReader(adapters.agentStore) } : {}),
+    ...(agentManifest ? { agentManifest } : {}),
   };
   const alerts: DispatchDeps = { clock, ids, alertRules, ledger, secrets, webhooks: notify.webhooks, ...(notify.sns ? { sns: notify.sns } : {}) };
   const alertSweep: AlertSweepDeps = {
@@ -265,11 +267,11 @@ function fingerprintKeyLoader(secrets: Pick<SecretStore, 'get'>): () => Promise<
  * The agent's adapters on AWS. The stack sets AGENT_PUBLISHED where it deployed a build of the
  * agent: only then is there a signing key here, so only then does the user-data default to (and
  * allow) download, and do the agent routes serve anything; elsewhere both stay absent (baked, 503).
- * AGENT_MANIFEST_BUCKET (the hosts function) wires only the manifest's version, read from S3.
+ * AGENT_MANIFEST_BUCKET (the hosts and clusters functions, the workflow step function) wires only the manifest's version, read from S3.
  */
 export function awsAgentAdapters(config: EdgeFleetConfig, clients: { kms?: KMSClient; s3?: S3Client } = {}): Pick<RuntimeAdapters, 'agentSigning' | 'agentStore' | 'agentManifest'> {
   const agent = config.agent;
-  // The hosts function: the manifest's version only (its role may read agent/manifest.json and nothing else of the bucket).
+  // The functions that check a requested agent version: the manifest only (their roles may read agent/manifest.json and nothing else of the bucket).
   const manifest = config.agentManifestBucket
     ? { agentManifest: manifestReader(new S3AgentArtifactStore(clients.s3 ?? new S3Client({ maxAttempts: 3 }), config.agentManifestBucket, AGENT_KEY_PREFIX)) }
     : {};

@@ -120,13 +120,21 @@ describe('AgentArtifacts with a build (-c edgefleet:agentArtifacts=<dir>)', () =
     ['edgefleet-api-hosts', 's3:PutObject', 'agent/manifest.json', 'ImplicitlyDenied'],
     ['edgefleet-api-hosts', 's3:DeleteObject', 'agent/manifest.json', 'ImplicitlyDenied'],
     ['edgefleet-api-hosts', 's3:ListBucket', '', 'ImplicitlyDenied'], // '': the bucket itself
+    // Agent-update rollouts check it too: at create (clusters function) and in each tick (workflow step).
+    ['edgefleet-api-clusters', 's3:GetObject', 'agent/manifest.json', 'Allowed'],
+    ['edgefleet-api-clusters', 's3:GetObject', 'agent/edgefleet-agent-linux-x64', 'ImplicitlyDenied'],
+    ['edgefleet-api-clusters', 's3:PutObject', 'agent/manifest.json', 'ImplicitlyDenied'],
+    ['edgefleet-workflow-step', 's3:GetObject', 'agent/manifest.json', 'Allowed'],
+    ['edgefleet-workflow-step', 's3:GetObject', 'agent/edgefleet-agent-linux-x64', 'ImplicitlyDenied'],
+    ['edgefleet-workflow-step', 's3:PutObject', 'agent/manifest.json', 'ImplicitlyDenied'],
+    ['edgefleet-workflow-host-command', 's3:GetObject', 'agent/manifest.json', 'ImplicitlyDenied'],
   ])('%s: %s on the agent bucket\'s %s is %s', async (service, action, key, expected) => {
     expect(await decide(service, action, key ? `${bucketArn()}/${key}` : bucketArn())).toBe(expected);
   });
 
-  it('the hosts function is told the bucket (AGENT_MANIFEST_BUCKET) and nothing that serves or signs the agent', () => {
+  it.each(['edgefleet-api-hosts', 'edgefleet-api-clusters', 'edgefleet-workflow-step'])('%s is told the bucket (AGENT_MANIFEST_BUCKET) and nothing that serves or signs the agent', (service) => {
     template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({
-      POWERTOOLS_SERVICE_NAME: 'edgefleet-api-hosts', [HANDLER_ENV.agentManifestBucket]: { Ref: 'AgentArtifactsBucket' },
+      POWERTOOLS_SERVICE_NAME: service, [HANDLER_ENV.agentManifestBucket]: { Ref: 'AgentArtifactsBucket' },
       [HANDLER_ENV.agentArtifactsBucket]: Match.absent(), [HANDLER_ENV.agentSigningKeyArn]: Match.absent(), [HANDLER_ENV.agentPublished]: Match.absent(),
     }) } });
   });

@@ -5,7 +5,7 @@
  */
 import { HANDLER_ENV } from '../../contracts/routes.js';
 import {
-  COMMAND_PUBLISH_CALLS, RUNTIME_CALLS, secretCalls, tableCalls, workflowCalls, type AdapterName, type AwsCall,
+  AGENT_MANIFEST_READ, COMMAND_PUBLISH_CALLS, RUNTIME_CALLS, secretCalls, tableCalls, workflowCalls, type AdapterName, type AwsCall,
 } from '../aws-calls.js';
 import { DEVICE_PLANE_ADAPTERS } from '../iot/aws-calls.js';
 
@@ -28,6 +28,8 @@ export const WORKFLOW_AWS_CALLS: Readonly<Record<string, readonly AwsCall[]>> = 
     ...secretCalls(['secretsmanager:CreateSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:DeleteSecret']),
     // A failed upgrade starts its rollback; a rollout tick starts cluster upgrades and continues the rollout as a new execution.
     ...workflowCalls('states:StartExecution', ['upgrade-cluster', 'rollout']),
+    // An agent-update rollout's tick checks each host's version against the published manifest.
+    AGENT_MANIFEST_READ,
   ],
   // Sends one host its command (join token from the secret) and may complete its own task.
   'edgefleet-workflow-host-command': [

@@ -375,7 +375,7 @@ describe('host progress derived from the command it points at', () => {
     expect((await operations.get('dp-op'))!.hosts['dp-node']).toEqual(live);
     expect((await operations.list(project, { type: 'cluster', id: 'c-dp-op' }, { limit: 10 })).items[0]!.hosts['dp-node']).toEqual(live);
 
-    const done = { status: 'succeeded', step: 'drain', commandId: 'dp-c1', at: NOW, detail: 'drained' };
+    const done = { status: 'succeeded' as const, step: 'drain', commandId: 'dp-c1', at: NOW, detail: 'drained' };
     expect(await commands.update(command({ state: 'succeeded', version: 4, updatedAt: NOW, progress: 100, detail: 'drained', endedAt: NOW }))).toBe(true);
     await operations.setHost('dp-op', 'dp-node', done, 'dp-peer');
     // The operation is open: the row still points, a read shows the command's end.
@@ -395,7 +395,7 @@ describe('host progress derived from the command it points at', () => {
     expect((await operations.update('dp-op3', { status: 'failed', reason: 'test' }, ['queued'], NOW))!.hosts['dp-node']).toMatchObject({ status: 'accepted' });
     expect((await raw(keys.operationHost('dp-op3', 'dp-node')))?.progress).toMatchObject({ status: 'queued' });
     // The command ends later: its end is written (the head says the operation is over).
-    const failed = { status: 'failed', step: 'drain', commandId: 'dp-c3', at: NOW, detail: 'disk full' };
+    const failed = { status: 'failed' as const, step: 'drain', commandId: 'dp-c3', at: NOW, detail: 'disk full' };
     expect(await commands.update(command({ operationId: 'dp-op3', commandId: 'dp-c3', state: 'failed', version: 2, updatedAt: NOW, detail: 'disk full', endedAt: NOW }))).toBe(true);
     await operations.setHost('dp-op3', 'dp-node', failed, 'dp-peer');
     expect((await raw(keys.operationHost('dp-op3', 'dp-node')))?.progress).toEqual(failed);

@@ -180,6 +180,7 @@ describe('ClusterRepository.startOperation', () => {
     expect(await clusters.get(cluster.id)).toEqual(expected);
     expect(await operations.get(scale.id)).toEqual(scale);
     expect((await operations.listOpen(1000)).map((o) => o.id)).toContain(scale.id);
+    expect((await operations.list(project, { type: 'cluster', id: cluster.id }, { limit: 5 })).items.map((o) => o.id)).toEqual([scale.id]);
     expect(await listed({ clusterId: cluster.id })).toEqual(['so-ok-cp', 'so-ok-w1', 'so-ok-w2']);
     expect((await hosts.get('so-ok-w1'))).toMatchObject({ clusterId: cluster.id, status: 'approved', version: 2, updatedAt: NOW });
   });
@@ -193,6 +194,9 @@ describe('ClusterRepository.startOperation', () => {
     expect(second).toEqual({ ok: false, busy: true, stale: false, failures: [] });
     expect(await clusters.get(cluster.id)).toEqual(first.cluster);
     expect(await operations.get('so-busy-2')).toBeUndefined();
+    // Its listing item (written before the transaction) is gone too; the first one's stays.
+    expect(await raw(keys.operationListing('so-busy-2'))).toBeUndefined();
+    expect(await raw(keys.operationListing('so-busy-1'))).toMatchObject({ id: 'so-busy-1' });
     expect((await hosts.get('so-busy-w'))).toMatchObject({ version: 1 });
     expect((await hosts.get('so-busy-w'))?.clusterId).toBeUndefined();
   });

@@ -10,7 +10,7 @@ import { toRecord, type DocClient } from './client.js';
 import { decodeCursor, pageFrom, queryFingerprint } from './cursor.js';
 import { isConditionFailure, mapDynamoError } from './errors.js';
 import { keys } from './keys.js';
-import { assign, OPEN_INDEX_ATTRIBUTES, operationItems, type ExpressionParts } from './operation-repository.js';
+import { assign, dropListing, OPEN_INDEX_ATTRIBUTES, putListing, transactedOperationItems, type ExpressionParts } from './operation-repository.js';
 
 /** A cluster item as a record; its derived health is read through its schema (dropped when it does not parse). */
 function clusterFrom(item: Record<string, unknown>): ClusterRecord {
@@ -83,7 +83,7 @@ export class DynamoClusterRepository implements ClusterRepository {
   async createWithClaims(cluster: ClusterRecord, operation: OperationRecord, expected: Readonly<Record<string, number>>):
     Promise<{ ok: true } | { ok: false; nameTaken?: boolean; failures: ClaimFailure[] }> {
     const hostIds = Object.keys(expected);
-    const opItems = operationItems(operation).map((Item) => ({ Put: { TableName: this.table, Item, ConditionExpression: 'attribute_not_exists(pk)' } }));
+    const opItems = transactedOperationItems(operation).map((Item) => ({ Put: { TableName: this.table, Item, ConditionExpression: 'attribute_not_exists(pk)' } }));
     const items: TransactItems = [
       {
         Put: {
@@ -105,11 +105,15 @@ export class DynamoClusterRepository implements ClusterRepository {
       ...opItems,
       ...hostIds.map((id) => claimItem(this.table, id, cluster, expected[id], cluster.createdAt)),
     ];
+    await putListing(this.db, this.table, operation);
     try {
       await this.db.send(new TransactWriteCommand({ TransactItems: items }));
       return { ok: true };
     } catch (e) {
+      // Cancelled (nothing written; the operation id is new): its listing goes too. Any other
+      // error may hide a write that happened, so the listing stays.
       const reasons = cancellationReasons(e);
+      if (reasons) await dropListing(this.db, this.table, operation);
       if (!reasons) mapDynamoError(e, `creating cluster ${cluster.name}`);
       return { ok: false, nameTaken: failed(reasons[1]), failures: claimFailures(hostIds, reasons, 2 + opItems.length, 'this cluster was being created') };
     }
@@ -206,7 +210,7 @@ export class DynamoClusterRepository implements ClusterRepository {
     const fields = defined({ ...changes, operationId: operation.id, activeOperationId: operation.id, updatedAt: now });
     const parts: ExpressionParts = { names: {}, values: { ':v': cluster.version, ':one': 1 } };
     const set = assign(fields, parts, 'c');
-    const opItems = operationItems(operation).map((Item) => ({ Put: { TableName: this.table, Item, ConditionExpression: 'attribute_not_exists(pk)' } }));
+    const opItems = transactedOperationItems(operation).map((Item) => ({ Put: { TableName: this.table, Item, ConditionExpression: 'attribute_not_exists(pk)' } }));
     const items: TransactItems = [
       {
         Update: {
@@ -221,10 +225,14 @@ export class DynamoClusterRepository implements ClusterRepository {
       ...opItems,
       ...hostIds.map((id) => claimItem(this.table, id, cluster, claim[id], now)),
     ];
+    await putListing(this.db, this.table, operation);
     try {
       await this.db.send(new TransactWriteCommand({ TransactItems: items }));
     } catch (e) {
+      // Cancelled (nothing written; the operation id is new): its listing goes too. Any other
+      // error may hide a write that happened, so the listing stays.
       const reasons = cancellationReasons(e);
+      if (reasons && !failed(reasons[1])) await dropListing(this.db, this.table, operation);
       if (!reasons) mapDynamoError(e, `starting ${operation.type} on cluster ${cluster.id}`);
       const failures = claimFailures(hostIds, reasons, 1 + opItems.length, `this ${operation.type} was being started`);
       if (failed(reasons[0])) {

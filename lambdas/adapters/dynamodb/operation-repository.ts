@@ -1,4 +1,4 @@
-import { PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { operationRecord } from '../../contracts/operations.js';
 import { STATE_TABLE } from '../../contracts/tables.js';
 import { UNFINISHED } from '../../domain/command.js';
@@ -78,13 +78,34 @@ export function operationItems(op: OperationRecord): Record<string, unknown>[] {
  * more writes. A listing reads the ids from here and each operation from its partition.
  * (Operations created before carry these keys on the head; they are listed the same way.)
  */
-function listingItem(op: OperationRecord): Record<string, unknown> {
+export function listingItem(op: OperationRecord): Record<string, unknown> {
   return {
     ...keys.operationListing(op.id), kind: 'operation-listing', id: op.id, project: op.project, type: op.type,
     gsi1pk: keys.operationList(op.project), gsi1sk: `${op.startedAt}#${op.id}`,
     gsi2pk: keys.operationTarget(op.target.type, op.target.id), gsi2sk: `${op.startedAt}#${op.id}`,
   };
 }
+
+/**
+ * Writes the listing item of an operation about to be created by a transaction, before it: a
+ * transaction pays each of its items twice, index copies included. Until the head exists a
+ * listing skips the id (a record needs its head); a refused creation removes it again
+ * (`dropListing`), and one left by a crash in between is never shown. Unconditional: the
+ * operation id is new, and a repeat writes the same item.
+ */
+export async function putListing(db: DocClient, table: string, op: OperationRecord): Promise<void> {
+  await db.send(new PutCommand({ TableName: table, Item: listingItem(op) }))
+    .catch((e) => mapDynamoError(e, `listing operation ${op.id}`));
+}
+
+/** Removes the listing item of an operation whose creation was refused (best effort: a left-over is never shown). */
+export async function dropListing(db: DocClient, table: string, op: OperationRecord): Promise<void> {
+  await db.send(new DeleteCommand({ TableName: table, Key: keys.operationListing(op.id), ConditionExpression: 'attribute_exists(pk)' })).catch(() => undefined);
+}
+
+/** The items of `op` a creating transaction writes: all but the listing item (see putListing). */
+export const transactedOperationItems = (op: OperationRecord): Record<string, unknown>[] =>
+  operationItems(op).filter((i) => i.sk !== keys.operationListing(op.id).sk);
 
 const asMap = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? { ...v } : {});
 

@@ -180,7 +180,7 @@ describe('ClusterRepository.startOperation', () => {
     expect(await clusters.get(cluster.id)).toEqual(expected);
     expect(await operations.get(scale.id)).toEqual(scale);
     expect((await operations.listOpen(1000)).map((o) => o.id)).toContain(scale.id);
-    expect((await operations.list(project, { type: 'cluster', id: cluster.id }, { limit: 5 })).items.map((o) => o.id)).toEqual([scale.id]);
+    expect((await operations.list(project, { type: 'cluster', id: cluster.id }, { limit: 5 })).items.map((o) => o.id)).toEqual([scale.id, 'so-ok-create']);
     expect(await listed({ clusterId: cluster.id })).toEqual(['so-ok-cp', 'so-ok-w1', 'so-ok-w2']);
     expect((await hosts.get('so-ok-w1'))).toMatchObject({ clusterId: cluster.id, status: 'approved', version: 2, updatedAt: NOW });
   });

@@ -1,4 +1,4 @@
-import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { STATE_TABLE } from '../../contracts/tables.js';
 import { ConflictError } from '../../domain/errors.js';
 import type { HostStatus } from '../../domain/host-lifecycle.js';
@@ -10,7 +10,7 @@ import { toRecord, type DocClient } from './client.js';
 import { decodeCursor, pageFrom, queryFingerprint } from './cursor.js';
 import { isConditionFailure, mapDynamoError } from './errors.js';
 import { keys } from './keys.js';
-import { assign, dropListing, OPEN_INDEX_ATTRIBUTES, putListing, transactedOperationItems, type ExpressionParts } from './operation-repository.js';
+import { assign, listingItem, OPEN_INDEX_ATTRIBUTES, transactedOperationItems, type ExpressionParts } from './operation-repository.js';
 
 /** A cluster item as a record; its derived health is read through its schema (dropped when it does not parse). */
 function clusterFrom(item: Record<string, unknown>): ClusterRecord {
@@ -64,6 +64,23 @@ function claimFailures(hostIds: readonly string[], reasons: readonly Cancellatio
     return hostIds.map((hostId) => ({ hostId, reason: 'another request was changing the same hosts at the same moment' }));
   }
   return lost;
+}
+
+/**
+ * Writes the listing item of an operation about to be created by a transaction, before it: a
+ * transaction pays each of its items twice, index copies included. Until the head exists a
+ * listing skips the id (a record needs its head); a refused creation removes it again
+ * (`dropListing`), and one left by a crash in between is never shown. Unconditional: the
+ * operation id is new, and a repeat writes the same item.
+ */
+async function putListing(db: DocClient, table: string, op: OperationRecord): Promise<void> {
+  await db.send(new PutCommand({ TableName: table, Item: listingItem(op) }))
+    .catch((e) => mapDynamoError(e, `listing operation ${op.id}`));
+}
+
+/** Removes the listing item of an operation whose creation was refused (best effort: a left-over is never shown). */
+async function dropListing(db: DocClient, table: string, op: OperationRecord): Promise<void> {
+  await db.send(new DeleteCommand({ TableName: table, Key: keys.operationListing(op.id), ConditionExpression: 'attribute_exists(pk)' })).catch(() => undefined);
 }
 
 /** The status-dependent index keys of a host item (see hostItem in host-repository.ts). */

@@ -1,4 +1,4 @@
-import { DeleteCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { operationRecord } from '../../contracts/operations.js';
 import { STATE_TABLE } from '../../contracts/tables.js';
 import { UNFINISHED } from '../../domain/command.js';
@@ -84,23 +84,6 @@ export function listingItem(op: OperationRecord): Record<string, unknown> {
     gsi1pk: keys.operationList(op.project), gsi1sk: `${op.startedAt}#${op.id}`,
     gsi2pk: keys.operationTarget(op.target.type, op.target.id), gsi2sk: `${op.startedAt}#${op.id}`,
   };
-}
-
-/**
- * Writes the listing item of an operation about to be created by a transaction, before it: a
- * transaction pays each of its items twice, index copies included. Until the head exists a
- * listing skips the id (a record needs its head); a refused creation removes it again
- * (`dropListing`), and one left by a crash in between is never shown. Unconditional: the
- * operation id is new, and a repeat writes the same item.
- */
-export async function putListing(db: DocClient, table: string, op: OperationRecord): Promise<void> {
-  await db.send(new PutCommand({ TableName: table, Item: listingItem(op) }))
-    .catch((e) => mapDynamoError(e, `listing operation ${op.id}`));
-}
-
-/** Removes the listing item of an operation whose creation was refused (best effort: a left-over is never shown). */
-export async function dropListing(db: DocClient, table: string, op: OperationRecord): Promise<void> {
-  await db.send(new DeleteCommand({ TableName: table, Key: keys.operationListing(op.id), ConditionExpression: 'attribute_exists(pk)' })).catch(() => undefined);
 }
 
 /** The items of `op` a creating transaction writes: all but the listing item (see putListing). */

@@ -104,7 +104,14 @@ describe('open operations index', () => {
     const item = await raw(keys.operation('open-a'));
     expect(item?.gsi4pk).toBeUndefined();
     expect(item?.gsi4sk).toBeUndefined();
-    expect(item?.gsi1pk).toBe(keys.operationList(project)); // still listed in its project
+    // Listed in its project and under its target by its listing item, which an update never touches.
+    expect(item).not.toHaveProperty('gsi1pk');
+    expect(item).not.toHaveProperty('gsi2pk');
+    expect(await raw(keys.operationListing('open-a'))).toMatchObject({ gsi1pk: keys.operationList(project), gsi2pk: 'OT#cluster#c-open-a', id: 'open-a', project });
+    const failedOnes = (await operations.list(project, undefined, { limit: 50 }, { status: 'failed' })).items;
+    expect(failedOnes.map((o) => o.id)).toContain('open-a');
+    expect(failedOnes.every((o) => o.status === 'failed')).toBe(true);
+    expect((await operations.list(project, { type: 'cluster', id: 'c-open-a' }, { limit: 5 })).items.map((o) => o.status)).toEqual(['failed']);
     expect((await operations.listOpen(2)).map((o) => o.id)).toEqual(['open-b', 'open-c']);
 
     // Paused → running stays open; an explicit endedAt is kept.
@@ -173,6 +180,7 @@ describe('ClusterRepository.startOperation', () => {
     expect(await clusters.get(cluster.id)).toEqual(expected);
     expect(await operations.get(scale.id)).toEqual(scale);
     expect((await operations.listOpen(1000)).map((o) => o.id)).toContain(scale.id);
+    expect((await operations.list(project, { type: 'cluster', id: cluster.id }, { limit: 5 })).items.map((o) => o.id)).toEqual([scale.id, 'so-ok-create']);
     expect(await listed({ clusterId: cluster.id })).toEqual(['so-ok-cp', 'so-ok-w1', 'so-ok-w2']);
     expect((await hosts.get('so-ok-w1'))).toMatchObject({ clusterId: cluster.id, status: 'approved', version: 2, updatedAt: NOW });
   });
@@ -186,6 +194,9 @@ describe('ClusterRepository.startOperation', () => {
     expect(second).toEqual({ ok: false, busy: true, stale: false, failures: [] });
     expect(await clusters.get(cluster.id)).toEqual(first.cluster);
     expect(await operations.get('so-busy-2')).toBeUndefined();
+    // Its listing item (written before the transaction) is gone too; the first one's stays.
+    expect(await raw(keys.operationListing('so-busy-2'))).toBeUndefined();
+    expect(await raw(keys.operationListing('so-busy-1'))).toMatchObject({ id: 'so-busy-1' });
     expect((await hosts.get('so-busy-w'))).toMatchObject({ version: 1 });
     expect((await hosts.get('so-busy-w'))?.clusterId).toBeUndefined();
   });
@@ -349,7 +360,7 @@ describe('host progress derived from the command it points at', () => {
     version: 1, createdAt: T0, updatedAt: T0, operationId: 'dp-op', workflowStep: 'drain', subjectHostId: 'dp-node', ...over,
   });
 
-  it('skips the accepted and progress writes of a pointing row and reads them from the command; a terminal state is written', async () => {
+  it('skips the accepted, progress and (while the operation is open) ended writes of a pointing row and reads them from the command', async () => {
     const commands = new DynamoCommandStore(db.client, table);
     await putOperation(op('dp-op'));
     expect(await commands.create(command())).toBe(true);
@@ -368,9 +379,30 @@ describe('host progress derived from the command it points at', () => {
     expect((await operations.get('dp-op'))!.hosts['dp-node']).toEqual(live);
     expect((await operations.list(project, { type: 'cluster', id: 'c-dp-op' }, { limit: 10 })).items[0]!.hosts['dp-node']).toEqual(live);
 
-    await operations.setHost('dp-op', 'dp-node', { status: 'succeeded', step: 'drain', commandId: 'dp-c1', at: NOW, detail: 'drained' }, 'dp-peer');
-    expect((await raw(keys.operationHost('dp-op', 'dp-node')))?.progress).toMatchObject({ status: 'succeeded', detail: 'drained' });
-    expect((await operations.get('dp-op'))!.hosts['dp-node']).toEqual({ status: 'succeeded', step: 'drain', commandId: 'dp-c1', at: NOW, detail: 'drained' });
+    const done = { status: 'succeeded' as const, step: 'drain', commandId: 'dp-c1', at: NOW, detail: 'drained' };
+    expect(await commands.update(command({ state: 'succeeded', version: 4, updatedAt: NOW, progress: 100, detail: 'drained', endedAt: NOW }))).toBe(true);
+    await operations.setHost('dp-op', 'dp-node', done, 'dp-peer');
+    // The operation is open: the row still points, a read shows the command's end.
+    expect((await raw(keys.operationHost('dp-op', 'dp-node')))?.progress).toMatchObject({ status: 'queued' });
+    expect((await operations.get('dp-op'))!.hosts['dp-node']).toEqual(done);
+    // The operation ends: the row takes the command's end and is read without the command.
+    expect((await operations.update('dp-op', { status: 'succeeded' }, ['queued'], NOW))!.hosts['dp-node']).toEqual(done);
+    expect((await raw(keys.operationHost('dp-op', 'dp-node')))?.progress).toEqual(done);
+  });
+
+  it('writes an ended state of a pointing row when the operation has already ended', async () => {
+    const commands = new DynamoCommandStore(db.client, table);
+    await putOperation(op('dp-op3'));
+    expect(await commands.create(command({ operationId: 'dp-op3', commandId: 'dp-c3', state: 'accepted' }))).toBe(true);
+    await operations.setHost('dp-op3', 'dp-node', { status: 'queued', step: 'drain', commandId: 'dp-c3', at: T0 }, 'dp-peer');
+    // Ended while the device still runs the command: the row stays as it was.
+    expect((await operations.update('dp-op3', { status: 'failed', reason: 'test' }, ['queued'], NOW))!.hosts['dp-node']).toMatchObject({ status: 'accepted' });
+    expect((await raw(keys.operationHost('dp-op3', 'dp-node')))?.progress).toMatchObject({ status: 'queued' });
+    // The command ends later: its end is written (the head says the operation is over).
+    const failed = { status: 'failed' as const, step: 'drain', commandId: 'dp-c3', at: NOW, detail: 'disk full' };
+    expect(await commands.update(command({ operationId: 'dp-op3', commandId: 'dp-c3', state: 'failed', version: 2, updatedAt: NOW, detail: 'disk full', endedAt: NOW }))).toBe(true);
+    await operations.setHost('dp-op3', 'dp-node', failed, 'dp-peer');
+    expect((await raw(keys.operationHost('dp-op3', 'dp-node')))?.progress).toEqual(failed);
   });
 
   it('writes the progress of a row that points at another command (or at none)', async () => {

@@ -1,4 +1,4 @@
-import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { STATE_TABLE } from '../../contracts/tables.js';
 import { ConflictError } from '../../domain/errors.js';
 import type { HostStatus } from '../../domain/host-lifecycle.js';
@@ -10,7 +10,7 @@ import { toRecord, type DocClient } from './client.js';
 import { decodeCursor, pageFrom, queryFingerprint } from './cursor.js';
 import { isConditionFailure, mapDynamoError } from './errors.js';
 import { keys } from './keys.js';
-import { assign, OPEN_INDEX_ATTRIBUTES, operationItems, type ExpressionParts } from './operation-repository.js';
+import { assign, listingItem, OPEN_INDEX_ATTRIBUTES, transactedOperationItems, type ExpressionParts } from './operation-repository.js';
 
 /** A cluster item as a record; its derived health is read through its schema (dropped when it does not parse). */
 function clusterFrom(item: Record<string, unknown>): ClusterRecord {
@@ -66,6 +66,23 @@ function claimFailures(hostIds: readonly string[], reasons: readonly Cancellatio
   return lost;
 }
 
+/**
+ * Writes the listing item of an operation about to be created by a transaction, before it: a
+ * transaction pays each of its items twice, index copies included. Until the head exists a
+ * listing skips the id (a record needs its head); a refused creation removes it again
+ * (`dropListing`), and one left by a crash in between is never shown. Unconditional: the
+ * operation id is new, and a repeat writes the same item.
+ */
+async function putListing(db: DocClient, table: string, op: OperationRecord): Promise<void> {
+  await db.send(new PutCommand({ TableName: table, Item: listingItem(op) }))
+    .catch((e) => mapDynamoError(e, `listing operation ${op.id}`));
+}
+
+/** Removes the listing item of an operation whose creation was refused (best effort: a left-over is never shown). */
+async function dropListing(db: DocClient, table: string, op: OperationRecord): Promise<void> {
+  await db.send(new DeleteCommand({ TableName: table, Key: keys.operationListing(op.id), ConditionExpression: 'attribute_exists(pk)' })).catch(() => undefined);
+}
+
 /** The status-dependent index keys of a host item (see hostItem in host-repository.ts). */
 function hostStatusKeys(hostId: string, status: HostStatus): { status: HostStatus; gsi1sk: string } {
   return { status, gsi1sk: `${status}#${hostId}` };
@@ -83,7 +100,7 @@ export class DynamoClusterRepository implements ClusterRepository {
   async createWithClaims(cluster: ClusterRecord, operation: OperationRecord, expected: Readonly<Record<string, number>>):
     Promise<{ ok: true } | { ok: false; nameTaken?: boolean; failures: ClaimFailure[] }> {
     const hostIds = Object.keys(expected);
-    const opItems = operationItems(operation).map((Item) => ({ Put: { TableName: this.table, Item, ConditionExpression: 'attribute_not_exists(pk)' } }));
+    const opItems = transactedOperationItems(operation).map((Item) => ({ Put: { TableName: this.table, Item, ConditionExpression: 'attribute_not_exists(pk)' } }));
     const items: TransactItems = [
       {
         Put: {
@@ -105,11 +122,15 @@ export class DynamoClusterRepository implements ClusterRepository {
       ...opItems,
       ...hostIds.map((id) => claimItem(this.table, id, cluster, expected[id], cluster.createdAt)),
     ];
+    await putListing(this.db, this.table, operation);
     try {
       await this.db.send(new TransactWriteCommand({ TransactItems: items }));
       return { ok: true };
     } catch (e) {
+      // Cancelled (nothing written; the operation id is new): its listing goes too. Any other
+      // error may hide a write that happened, so the listing stays.
       const reasons = cancellationReasons(e);
+      if (reasons) await dropListing(this.db, this.table, operation);
       if (!reasons) mapDynamoError(e, `creating cluster ${cluster.name}`);
       return { ok: false, nameTaken: failed(reasons[1]), failures: claimFailures(hostIds, reasons, 2 + opItems.length, 'this cluster was being created') };
     }
@@ -206,7 +227,7 @@ export class DynamoClusterRepository implements ClusterRepository {
     const fields = defined({ ...changes, operationId: operation.id, activeOperationId: operation.id, updatedAt: now });
     const parts: ExpressionParts = { names: {}, values: { ':v': cluster.version, ':one': 1 } };
     const set = assign(fields, parts, 'c');
-    const opItems = operationItems(operation).map((Item) => ({ Put: { TableName: this.table, Item, ConditionExpression: 'attribute_not_exists(pk)' } }));
+    const opItems = transactedOperationItems(operation).map((Item) => ({ Put: { TableName: this.table, Item, ConditionExpression: 'attribute_not_exists(pk)' } }));
     const items: TransactItems = [
       {
         Update: {
@@ -221,10 +242,14 @@ export class DynamoClusterRepository implements ClusterRepository {
       ...opItems,
       ...hostIds.map((id) => claimItem(this.table, id, cluster, claim[id], now)),
     ];
+    await putListing(this.db, this.table, operation);
     try {
       await this.db.send(new TransactWriteCommand({ TransactItems: items }));
     } catch (e) {
+      // Cancelled (nothing written; the operation id is new): its listing goes too. Any other
+      // error may hide a write that happened, so the listing stays.
       const reasons = cancellationReasons(e);
+      if (reasons && !failed(reasons[1])) await dropListing(this.db, this.table, operation);
       if (!reasons) mapDynamoError(e, `starting ${operation.type} on cluster ${cluster.id}`);
       const failures = claimFailures(hostIds, reasons, 1 + opItems.length, `this ${operation.type} was being started`);
       if (failed(reasons[0])) {

@@ -23,6 +23,8 @@ export const keys = {
   operationPlan: (id: string) => ({ pk: `OP#${id}`, sk: 'PLAN' }),
   /** One host's progress in an operation: a small item, so a progress write is one write unit. */
   operationHost: (id: string, hostId: string) => ({ pk: `OP#${id}`, sk: `HOST#${hostId}` }),
+  /** Lists an operation in gsi1 (project) and gsi2 (target): written once, never updated. */
+  operationListing: (id: string) => ({ pk: `OP#${id}`, sk: 'LIST' }),
   operationList: (project: string) => `O#${project}`,
   operationTarget: (type: string, id: string) => `OT#${type}#${id}`,
   /**

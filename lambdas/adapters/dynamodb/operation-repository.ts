@@ -18,8 +18,10 @@ export const isOpenOperation = (status: OperationStatus): boolean => OPEN_OPERAT
 /**
  * Command states a host row does not store when it already points at the command (the row
  * keeps `commandHostId` + `progress.commandId`): they are read from the command. Queued and
- * sent never reach a row from a command change; terminal states are written (a finished row
- * is read without touching its command).
+ * sent never reach a row from a command change. Ended states (LIVE_STATES less these) are
+ * read from the command too while the operation is open, and written into the row when it
+ * ends (settleHostRows) or, for a command that ends later, then: a finished operation is read
+ * without touching its commands.
  */
 const DERIVED_STATES: ReadonlySet<string> = new Set(['accepted', 'progress']);
 /** Command states a pointing row takes from its command on read. */
@@ -65,11 +67,28 @@ export function operationItems(op: OperationRecord): Record<string, unknown>[] {
     : [];
   return [{
     ...head, ...keys.operation(op.id), kind: 'operation',
+    ...(isOpenOperation(op.status) ? { gsi4pk: keys.operationsOpen, gsi4sk: keys.operationOpenSort(op.startedAt, op.id) } : {}),
+  }, listingItem(op), ...plan];
+}
+
+/**
+ * The item that lists an operation in its project (gsi1) and under its target (gsi2): written
+ * once with the head and never updated, with only what a listing filters on. Both indexes
+ * project ALL, so index keys on the head made every head update (status, step, reason) pay two
+ * more writes. A listing reads the ids from here and each operation from its partition.
+ * (Operations created before carry these keys on the head; they are listed the same way.)
+ */
+export function listingItem(op: OperationRecord): Record<string, unknown> {
+  return {
+    ...keys.operationListing(op.id), kind: 'operation-listing', id: op.id, project: op.project, type: op.type,
     gsi1pk: keys.operationList(op.project), gsi1sk: `${op.startedAt}#${op.id}`,
     gsi2pk: keys.operationTarget(op.target.type, op.target.id), gsi2sk: `${op.startedAt}#${op.id}`,
-    ...(isOpenOperation(op.status) ? { gsi4pk: keys.operationsOpen, gsi4sk: keys.operationOpenSort(op.startedAt, op.id) } : {}),
-  }, ...plan];
+  };
 }
+
+/** The items of `op` a creating transaction writes: all but the listing item (see putListing). */
+export const transactedOperationItems = (op: OperationRecord): Record<string, unknown>[] =>
+  operationItems(op).filter((i) => i.sk !== keys.operationListing(op.id).sk);
 
 const asMap = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? { ...v } : {});
 
@@ -134,19 +153,22 @@ export class DynamoOperationRepository implements OperationRepository {
     const f = queryFingerprint(['operations', project, target, filter.status, filter.type]);
     const index = target ? STATE_TABLE.bySecondary : STATE_TABLE.byProject;
     // DynamoDB filters a page after reading it: a filtered page may hold fewer than `limit` (the cursor goes on).
+    // The listing item does not carry the status (it is never updated): a status filter is
+    // applied the same way, to the page's operations once read.
     const out = await this.db.send(new QueryCommand({
       TableName: this.table, IndexName: index.name,
       KeyConditionExpression: `${index.partitionKey} = :pk`,
-      FilterExpression: ['#project = :project', ...(filter.status ? ['#status = :status'] : []), ...(filter.type ? ['#type = :type'] : [])].join(' AND '),
-      ExpressionAttributeNames: { '#project': 'project', ...(filter.status ? { '#status': 'status' } : {}), ...(filter.type ? { '#type': 'type' } : {}) },
+      FilterExpression: ['#project = :project', ...(filter.type ? ['#type = :type'] : [])].join(' AND '),
+      ExpressionAttributeNames: { '#project': 'project', ...(filter.type ? { '#type': 'type' } : {}) },
       ExpressionAttributeValues: {
         ':pk': target ? keys.operationTarget(target.type, target.id) : keys.operationList(project), ':project': project,
-        ...(filter.status ? { ':status': filter.status } : {}), ...(filter.type ? { ':type': filter.type } : {}),
+        ...(filter.type ? { ':type': filter.type } : {}),
       },
       ScanIndexForward: false, Limit: page.limit, ExclusiveStartKey: decodeCursor(page.cursor, f),
     })).catch((e) => mapDynamoError(e, 'listing operations'));
+    const items = await this.complete(out.Items ?? []);
     return {
-      items: await this.complete(out.Items ?? []),
+      items: filter.status ? items.filter((o) => o.status === filter.status) : items,
       nextCursor: out.LastEvaluatedKey ? encodeCursor(f, out.LastEvaluatedKey) : undefined,
     };
   }
@@ -186,7 +208,9 @@ export class DynamoOperationRepository implements OperationRepository {
       if (isConditionFailure(e) || isCancelledByCondition(e)) return undefined;
       mapDynamoError(e, `updating operation ${id}`);
     }
-    const items = await this.items(id);
+    const raw = await this.rawItems(id);
+    const items = await this.withLiveProgress(raw);
+    if (ends) await this.settleHostRows(id, raw, items);
     const record = operationFromItems(items);
     if (!record) return undefined;
     // Re-opened (e.g. a finished operation allowed back to running): put it back in the index.
@@ -196,20 +220,55 @@ export class DynamoOperationRepository implements OperationRepository {
 
   async setHost(id: string, hostId: string, progress: HostProgress, commandHostId?: string): Promise<void> {
     const key = keys.operationHost(id, hostId);
-    // A command's unfinished states are read from the command (see withLiveProgress) when the
-    // row already points at it: half a read unit here instead of a write. Eventually consistent
-    // is enough: a row not seen yet only means the progress is written as before.
-    if (commandHostId && progress.commandId && DERIVED_STATES.has(progress.status)) {
+    // A command's states are read from the command (see withLiveProgress) when the row already
+    // points at it: half a read unit here instead of a write. Eventually consistent is enough:
+    // a row not seen yet only means the progress is written as before.
+    const derived = DERIVED_STATES.has(progress.status);
+    if (commandHostId && progress.commandId && (derived || LIVE_STATES.has(progress.status))) {
       const row = await this.queryOne(key, `reading the progress of host ${hostId} in operation ${id}`, false);
-      if (row && pointer(row)?.commandId === progress.commandId && pointer(row)?.hostId === commandHostId) return;
+      const at = row ? pointer(row) : undefined;
+      // An ended state is written only once the operation has ended (settleHostRows writes the
+      // ones that ended before): while it is open, the host's next command replaces the row
+      // anyway. The head is read consistently after the command's write, so an operation that
+      // ends after this read settles the row itself.
+      if (at?.commandId === progress.commandId && at.hostId === commandHostId && (derived || await this.isOpen(id))) return;
     }
-    // Its own item: parallel writers for different hosts never overwrite each other, and the
-    // operation's head and plan are not rewritten. A row for an operation that is gone is never
-    // read (a record needs its head).
+    await this.putHostRow(id, hostId, progress, commandHostId);
+  }
+
+  /**
+   * Its own item: parallel writers for different hosts never overwrite each other, and the
+   * operation's head and plan are not rewritten. A row for an operation that is gone is never
+   * read (a record needs its head).
+   */
+  private async putHostRow(id: string, hostId: string, progress: unknown, commandHostId?: string): Promise<void> {
     await this.db.send(new PutCommand({
       TableName: this.table,
-      Item: { ...key, kind: 'operation-host', hostId, progress, ...(commandHostId ? { commandHostId } : {}) },
+      Item: { ...keys.operationHost(id, hostId), kind: 'operation-host', hostId, progress, ...(commandHostId ? { commandHostId } : {}) },
     })).catch((e) => mapDynamoError(e, `recording the progress of host ${hostId} in operation ${id}`));
+  }
+
+  /** Whether the operation's head says it is open (read consistently; a missing head is not open). */
+  private async isOpen(id: string): Promise<boolean> {
+    const head = await this.queryOne(keys.operation(id), `reading operation ${id}`);
+    return typeof head?.status === 'string' && (OPEN_OPERATION_STATUSES as readonly string[]).includes(head.status);
+  }
+
+  /**
+   * An ended operation's host rows that still point at a command the device has finished take
+   * its final state now (one write each, the same a command's end used to write): a finished
+   * operation is read without reading its commands. `items` are as read after the end (with
+   * the commands' live state). Idempotent; a concurrent command end writes the same row.
+   */
+  private async settleHostRows(id: string, raw: readonly Record<string, unknown>[], live: readonly Record<string, unknown>[]): Promise<void> {
+    await Promise.all(raw.map(async (item, i) => {
+      const at = pointer(item);
+      const now = live[i];
+      if (!at || !now || typeof now.hostId !== 'string') return;
+      const progress = asMap(now.progress);
+      if (typeof progress.status !== 'string' || (UNFINISHED as readonly string[]).includes(progress.status)) return;
+      await this.putHostRow(id, now.hostId, progress, at.hostId);
+    }));
   }
 
   /**
@@ -295,6 +354,11 @@ export class DynamoOperationRepository implements OperationRepository {
 
   /** Every item of operation `id` (head, plan, host rows with their commands' live state), read consistently. */
   private async items(id: string): Promise<Record<string, unknown>[]> {
+    return this.withLiveProgress(await this.rawItems(id));
+  }
+
+  /** Every item of operation `id` as stored, read consistently. */
+  private async rawItems(id: string): Promise<Record<string, unknown>[]> {
     const items: Record<string, unknown>[] = [];
     let start: Record<string, unknown> | undefined;
     do {
@@ -305,7 +369,7 @@ export class DynamoOperationRepository implements OperationRepository {
       items.push(...(out.Items ?? []));
       start = out.LastEvaluatedKey;
     } while (start);
-    return this.withLiveProgress(items);
+    return items;
   }
 
   /** Full records for heads found in an index: each read again with its plan and host rows (one that vanished in between is left out). */

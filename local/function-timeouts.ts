@@ -1,8 +1,29 @@
+import { LAMBDA_ASYNC_DEFAULTS, type AsyncRetryPolicy } from './async-invoke.js';
 import { InvocationSlots, type LocalFunction } from './lambda-invocation.js';
 
 interface FunctionResource {
   readonly Type?: string;
-  readonly Properties?: { readonly Timeout?: unknown; readonly Environment?: { readonly Variables?: Record<string, unknown> } };
+  readonly Properties?: {
+    readonly Timeout?: unknown; readonly Environment?: { readonly Variables?: Record<string, unknown> };
+    // AWS::Lambda::EventInvokeConfig
+    readonly FunctionName?: unknown; readonly MaximumRetryAttempts?: unknown; readonly MaximumEventAgeInSeconds?: unknown;
+  };
+}
+
+/** Each function's asynchronous retry settings (`AWS::Lambda::EventInvokeConfig` on `$LATEST`), by the function's logical id. */
+function asyncRetryByFunction(resources: Readonly<Record<string, FunctionResource>>): Map<string, AsyncRetryPolicy> {
+  const out = new Map<string, AsyncRetryPolicy>();
+  for (const r of Object.values(resources)) {
+    if (r?.Type !== 'AWS::Lambda::EventInvokeConfig') continue;
+    const p = r.Properties ?? {};
+    const ref = p.FunctionName !== null && typeof p.FunctionName === 'object' && 'Ref' in p.FunctionName ? p.FunctionName.Ref : undefined;
+    if (typeof ref !== 'string') continue;
+    out.set(ref, {
+      retries: typeof p.MaximumRetryAttempts === 'number' ? p.MaximumRetryAttempts : LAMBDA_ASYNC_DEFAULTS.retries,
+      maxAgeMs: typeof p.MaximumEventAgeInSeconds === 'number' ? p.MaximumEventAgeInSeconds * 1000 : LAMBDA_ASYNC_DEFAULTS.maxAgeMs,
+    });
+  }
+  return out;
 }
 
 /**
@@ -11,6 +32,8 @@ interface FunctionResource {
  * enforce, declared once in lib/ (EdgeFunction `timeoutSeconds`). `overrides` (seconds, by
  * service name) shorten a timeout on this machine only (tests); the product's values stay.
  * `concurrency` bounds each function's concurrent invocations on this machine (lambda-invocation.ts).
+ * Each function also carries Lambda's retry settings for its asynchronous invocations (its
+ * EventInvokeConfig, or Lambda's defaults), which local/async-invoke.ts applies.
  */
 export class FunctionTimeouts {
   private readonly byName = new Map<string, LocalFunction>();
@@ -18,13 +41,17 @@ export class FunctionTimeouts {
 
   constructor(template: Readonly<Record<string, unknown>>, overrides: Readonly<Record<string, number>> = {}, concurrency?: number) {
     const resources = (template.Resources ?? {}) as Record<string, FunctionResource>;
+    const retries = asyncRetryByFunction(resources);
     for (const [logicalId, r] of Object.entries(resources)) {
       if (r?.Type !== 'AWS::Lambda::Function') continue;
       const name = r.Properties?.Environment?.Variables?.POWERTOOLS_SERVICE_NAME;
       const seconds = r.Properties?.Timeout;
       if (typeof name !== 'string') continue;
       if (typeof seconds !== 'number') throw new Error(`function ${logicalId} (${name}) has no Timeout in the synthesized template; synthesize the stack again`);
-      const fn: LocalFunction = { name, timeoutMs: (overrides[name] ?? seconds) * 1000, ...(concurrency === undefined ? {} : { slots: new InvocationSlots(concurrency) }) };
+      const fn: LocalFunction = {
+        name, timeoutMs: (overrides[name] ?? seconds) * 1000, asyncRetry: retries.get(logicalId) ?? LAMBDA_ASYNC_DEFAULTS,
+        ...(concurrency === undefined ? {} : { slots: new InvocationSlots(concurrency) }),
+      };
       this.byName.set(name, fn);
       this.byLogicalId.set(logicalId, fn);
     }

@@ -6,7 +6,7 @@ export type RuleHandler = (event: unknown) => Promise<IotOutcome>;
 export interface RuleStats {
   accepted: number;
   rejected: number;
-  /** The handler threw (e.g. the database failed); IoT would retry the invoke. */
+  /** The handler's first attempt failed (e.g. the database failed, or it timed out); Lambda runs it again later (local/async-invoke.ts). */
   failed: number;
   /** Time spent in the handler, all invocations (what Lambda would bill as duration, measured in-process). */
   durationMs: number;

@@ -34,8 +34,9 @@ export interface IotRuntimeOptions {
   /** When given, the sweep also ends operations past their deadline and starts lost ones. */
   readonly workflowDeps?: () => WorkflowDeps;
   /**
-   * Runs one rule or schedule handler call as a Lambda invocation of the named function (its
-   * timeout; local/lambda-invocation.ts). @default - a plain call
+   * Runs one rule or schedule handler call as an asynchronous Lambda invocation of the named
+   * function (its timeout, local/lambda-invocation.ts; Lambda's retries of a failed one,
+   * local/async-invoke.ts). @default - a plain call
    */
   readonly invoke?: <R>(functionName: string, call: (context: Context) => Promise<R>) => Promise<R>;
 }

@@ -23,6 +23,7 @@ import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import { syntheticContext } from '../lambdas/handlers/kit.js';
 import type { DocClient } from '../lambdas/adapters/dynamodb/client.js';
+import type { AsyncRetryPolicy } from './async-invoke.js';
 
 export interface LocalFunction {
   /** The function's Powertools service name (`edgefleet-api-hosts`), as in the template. */
@@ -30,6 +31,8 @@ export interface LocalFunction {
   readonly timeoutMs: number;
   /** This machine's bound on its concurrent invocations (none: unbounded). */
   readonly slots?: InvocationSlots;
+  /** Lambda's retries of a failed asynchronous invocation (its EventInvokeConfig; local/async-invoke.ts). */
+  readonly asyncRetry?: AsyncRetryPolicy;
 }
 
 /** At most `limit` invocations of one function at a time on this machine; the others wait in order (FIFO). */

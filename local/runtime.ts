@@ -49,6 +49,7 @@ import { consoleSite } from './console-site.js';
 import { LocalWorkflowEngine } from './step-functions.js';
 import { FunctionTimeouts } from './function-timeouts.js';
 import { invokeLocal, refuseAfterTimeout, refuseSdkCallsAfterTimeout } from './lambda-invocation.js';
+import { AsyncInvoker } from './async-invoke.js';
 import type { Context } from 'aws-lambda';
 import * as hostCommand from '../lambdas/handlers/workflow/host-command.js';
 import * as workflowStep from '../lambdas/handlers/workflow/workflow-step.js';
@@ -109,6 +110,12 @@ export interface LocalOptions {
    * @default - unbounded, as on AWS below the account's concurrency
    */
   readonly functionConcurrency?: number;
+  /**
+   * Multiplies the waits before Lambda runs a failed asynchronous invocation again (IoT rules,
+   * the alert dispatcher, the sweeps: one minute, then two; local/async-invoke.ts). Tests shorten them.
+   * @default 1
+   */
+  readonly asyncRetryScale?: number;
   /** The built web console served at `/` (tests build it elsewhere). @default console/dist of this checkout */
   readonly consoleDir?: string;
   /** Where the agent's artifacts are (`npm run device:build` output), served under /v1/agent/. @default dist/device of this checkout */
@@ -151,6 +158,8 @@ export interface LocalRuntime {
   addLocalRoute(route: LocalRoute): void;
   /** The API's HTTP server (benchmarks count its answers by status). */
   readonly server: Server;
+  /** Lambda's retries of failed asynchronous invocations: how many ran, how many events were dropped, how many wait. */
+  readonly asyncRetries: { readonly stats: Readonly<AsyncInvoker['stats']>; readonly pending: number };
   stop(): Promise<void>;
 }
 
@@ -229,7 +238,12 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
     throw e;
   }
   const cleanups: (() => Promise<void> | void)[] = [releaseLock];
-  const stopAll = async () => { for (const c of cleanups.reverse()) await c(); };
+  // Lambda's retries of failed asynchronous invocations (IoT rules, EventBridge targets): none runs once the runtime stops.
+  const retries = new AsyncInvoker({
+    delayScale: opts.asyncRetryScale ?? 1,
+    log: (level, message, detail) => getLogger()[level](message, detail),
+  });
+  const stopAll = async () => { retries.stop(); for (const c of cleanups.reverse()) await c(); };
   try {
     const issuer = await loadOrCreateIssuer(path.join(dataDir, 'jwt-key.json'));
     // Java starts in its own process while this one synthesizes.
@@ -248,6 +262,8 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
     // template's timeout), and once one timed out, nothing it tries afterwards happens.
     const timeouts = new FunctionTimeouts(template, opts.functionTimeoutSeconds, opts.functionConcurrency);
     const invoke = <R>(name: string, call: (context: Context) => Promise<R>, requestId?: string) => invokeLocal(timeouts.named(name), call, requestId);
+    // An asynchronous invocation (an IoT rule's action, an EventBridge target): a failed one runs again later, as Lambda does.
+    const invokeAsync = <R>(name: string, call: (context: Context) => Promise<R>) => retries.invoke(timeouts.named(name), () => invoke(name, call));
     refuseSdkCallsAfterTimeout(db.client, 'DynamoDB');
     await ensureTables(db.client, [tables.state, tables.audit]);
 
@@ -315,7 +331,7 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
     const alerting = startAlerting(root, { sweepMs: opts.alertSweepMs ?? 60_000, timeScale: opts.alertTimeScale ?? 1 });
     cleanups.push(() => alerting.stop());
     // The rule's target is its own function: each event is one invocation of the dispatcher.
-    events.subscribe(async (e) => { await invoke('edgefleet-alert-dispatcher', () => dispatchHealthEvent(alerting.dispatch, e)); });
+    events.subscribe(async (e) => { await invokeAsync('edgefleet-alert-dispatcher', () => dispatchHealthEvent(alerting.dispatch, e)); });
     // The approval wait scales with the tunnels' lifetimes (tests use short ones).
     const deps: HttpDeps = { ...root.http, tunnels: { ...root.http.tunnels, approvalWaitMs: APPROVAL_WAIT_MINUTES * 60_000 * scale } };
     const getDeps = (): HttpDeps => ({ ...deps, config: { ...deps.config, apiUrl: url } });
@@ -352,7 +368,7 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
       deps: root.device, bindPublisher: (p) => { bound.publisher = p; },
       ...(opts.commandSweepMs ? { sweepIntervalMs: opts.commandSweepMs } : {}),
       workflowDeps: () => workflowDeps,
-      invoke,
+      invoke: invokeAsync,
       // The policy's iot:Connection.Thing.IsAttached: the certificate must be the one the host
       // record holds (a re-registered host's old certificate no longer is), and the host must
       // not be retired.
@@ -393,7 +409,7 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
     // The tunnel sweep (EventBridge rate(1 minute) on AWS): one run at a time, as its audits of
     // connection changes are not claimed conditionally.
     const sweepTunnels = tunnelSweep.makeHandler(() => deps.tunnels);
-    const tunnelSchedule = startSchedule({ name: 'the tunnel sweep', everyMs: opts.tunnelSweepMs ?? 60_000, run: () => invoke('edgefleet-tunnel-sweeper', (context) => sweepTunnels({}, context)), overlap: 'skip' });
+    const tunnelSchedule = startSchedule({ name: 'the tunnel sweep', everyMs: opts.tunnelSweepMs ?? 60_000, run: () => invokeAsync('edgefleet-tunnel-sweeper', (context) => sweepTunnels({}, context)), overlap: 'skip' });
     cleanups.push(() => tunnelSchedule.stop());
 
     // On first start the local admin is granted remote shell in the default project (a stored
@@ -411,6 +427,7 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
     return {
       url, adminToken, consoleUrl: `${url}/#/sign-in?code=${site.newSignInCode()}`, dataDir, deps: getDeps(), dynamo: db.client, issuer, ca, registry, firstStart, iot,
       workflows: engine, workflowDeps, resumed, tunnelRelay: relay, events, server, addLocalRoute: (route) => { localRoutes.push(route); },
+      asyncRetries: retries,
       stop: async () => { if (stopped) return; stopped = true; await stopAll(); },
     };
   } catch (e) {

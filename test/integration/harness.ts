@@ -125,9 +125,15 @@ export async function startFleet(h: Harness, o: { count: number; prefix: string;
     ...rest,
   });
   const ids = Array.from({ length: count }, (_, i) => `${prefix}-${i + 1}`);
-  await eventually('all simulated hosts online', async () => {
-    for (const id of ids) if ((await h.rt.deps.hosts.get(id))?.presence !== 'online') return false;
-    return true;
-  }, 60_000);
+  try {
+    await eventually('all simulated hosts online', async () => {
+      for (const id of ids) if ((await h.rt.deps.hosts.get(id))?.presence !== 'online') return false;
+      return true;
+    }, 60_000);
+  } catch (e) {
+    // The caller never gets the fleet to stop: stop it here, or its agents keep the test process alive.
+    await fleet.stop();
+    throw e;
+  }
   return { fleet, ids };
 }

@@ -80,6 +80,8 @@ beforeAll(async () => {
   rt = await startLocal({
     port: 0, dataDir, inMemory: true, logLevel: 'CRITICAL',
     templateCache: CHECKOUT_TEMPLATE_CACHE,
+    // Lambda retries a failed asynchronous invocation after 1 min, then 2: here after 300 and 600 ms.
+    asyncRetryScale: 0.005,
   });
   rt.dynamo.middlewareStack.add((next, context) => async (args) => {
     if (/Put|Update|Delete|Write/.test(context.commandName ?? '')) {
@@ -232,6 +234,34 @@ describe('convergence', () => {
     await rt.iot.publish(TOPICS.presence('disconnected', 'conv-1'), presenceEvent('disconnected', t + 400));
     await settle();
     expect(await item(keys.hostPresence('conv-1'))).toMatchObject({ presence: 'offline', at: t + 400 });
+  });
+
+  it('a rule\'s invocation that failed runs again with the same event, as Lambda retries an asynchronous one; nothing is lost', async () => {
+    await attach('retry-1', 'cert-of-retry-1');
+    // The presence function's first write of retry-1's presence fails (DynamoDB unavailable, say): its invocation fails.
+    let failures = 1;
+    rt.dynamo.middlewareStack.add((next) => async (args) => {
+      const input = args.input as { Item?: { pk?: string; sk?: string }; Key?: { pk?: string; sk?: string } };
+      const key = input.Item ?? input.Key;
+      if (key?.pk === 'HOST#retry-1' && key.sk === 'PRESENCE' && failures > 0) {
+        failures--;
+        throw Object.assign(new Error('injected: the table is unavailable'), { name: 'InternalServerError' });
+      }
+      return next(args);
+    }, { step: 'initialize', name: 'failRetry1Presence' });
+    const failedBefore = rt.iot.ruleStats.presence.failed;
+    const retriedBefore = rt.asyncRetries.stats.retries;
+    const at = Date.now();
+    await rt.iot.publish(TOPICS.presence('connected', 'retry-1'), JSON.stringify({ clientId: 'retry-1', timestamp: at, eventType: 'connected', sessionIdentifier: 's-1', versionNumber: 1 }));
+    await settle();
+    expect(rt.iot.ruleStats.presence.failed).toBe(failedBefore + 1);
+    expect(await item(keys.hostPresence('retry-1'))).toBeUndefined();
+    // The retry (the same event) records it.
+    const stored = await eventually(() => item(keys.hostPresence('retry-1')), (i) => i !== undefined, 5000);
+    expect(stored).toMatchObject({ presence: 'online', at });
+    expect(rt.asyncRetries.stats.retries).toBe(retriedBefore + 1);
+    expect(failures).toBe(0);
+    rt.dynamo.middlewareStack.remove('failRetry1Presence');
   });
 
   it('a thing that connects again (the old session is kicked) ends online', async () => {

@@ -179,7 +179,7 @@ describe('changes nothing on bad input', () => {
             : r.path.endsWith('/scale') ? { pool: 'edge', add: ['h-1'] }
               : r.path.endsWith('/reconfigure') ? { profile: { name: 'p', version: '1.0.0' } }
                 : r.path.endsWith('/upgrades') ? { to: { version: '1.0.0' } }
-                  : r.path.endsWith('/diagnostics') ? { since: '1h' }
+                  : r.path.endsWith('/diagnostics') && r.method === 'POST' ? { since: '1h' }
                     : r.path.endsWith('/agent-update') ? { version: '0.1.0' } : undefined;
         const res = await h.call(r.method, fill(r.path), { token: attacker, project: 'attacker', body });
         expect(res.status).toBe(404);

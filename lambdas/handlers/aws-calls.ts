@@ -31,7 +31,7 @@ export const ADAPTER_ACTIONS = {
   'dynamodb/audit-log': ['dynamodb:PutItem', 'dynamodb:Query'],
   'dynamodb/cluster-repository': ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
   'dynamodb/device-plane-stores': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
-  'dynamodb/diagnostics-repository': ['dynamodb:GetItem', 'dynamodb:PutItem'],
+  'dynamodb/diagnostics-repository': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
   'dynamodb/host-lifecycle-reader': ['dynamodb:GetItem'],
   'dynamodb/health-store': ['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
   'dynamodb/host-repository': ['dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:Query'],

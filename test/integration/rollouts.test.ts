@@ -28,12 +28,8 @@ const node = (id: string) => fleet.host(id)!.kairos;
 const upgradeCalls = (id: string) => node(id).calls.filter((c) => c.startsWith('upgrade ')).length;
 
 beforeAll(async () => {
-  // Host steps here take well under a second alone; the timeout only bounds a stuck one. An operation's
-  // deadline is (its sequential host steps + 2) × this timeout, which assumes hosts work side by side as
-  // on real machines; here 20 creates at once share 2 cores with the rest of the suite, and at 30 s one
-  // create passed its deadline at the kubeconfig step in full runs (2026-12-01, with and without the
-  // local concurrency bound), so this bound is 60 s.
-  h = await startHarness({ hostTimeoutSeconds: 60, commandSweepMs: 300 });
+  // Host steps here take well under a second; the timeout only bounds a stuck one (20 creates at once on 2 cores).
+  h = await startHarness({ hostTimeoutSeconds: 30, commandSweepMs: 300 });
   dir = mkdtempSync(path.join(os.tmpdir(), 'edgefleet-rollouts-it-'));
   ({ fleet } = await startFleet(h, { count: N, prefix: 'ro', stateDir: dir, kairos: { version: 'v3.5.0', image: OLD, rebootDelayMs: 100, k8sReadyDelayMs: 1000 } }));
   await h.call('POST', '/v1/profiles', { body: { name: 'edge' } });

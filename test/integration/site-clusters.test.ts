@@ -27,9 +27,7 @@ const site = async () => (await h.call('GET', '/v1/sites')).body.items.find((s: 
 const siteClusters = async () => (await h.call('GET', '/v1/clusters?limit=100')).body.items.filter((c: { site?: string }) => c.site === SITE);
 
 beforeAll(async () => {
-  // An operation's deadline is (its sequential host steps + 2) × this timeout: at 8 s a full run on a
-  // loaded 2-core machine once had the site's upgrade miss it (the rollout aborted); it bounds a stuck host only.
-  h = await startHarness({ hostTimeoutSeconds: 20, commandSweepMs: 300 });
+  h = await startHarness({ hostTimeoutSeconds: 8, commandSweepMs: 300 });
   dir = mkdtempSync(path.join(os.tmpdir(), 'edgefleet-sites-it-'));
   expect((await h.call('POST', '/v1/profiles', { body: { name: 'edge' } })).status).toBe(201);
   expect((await h.call('POST', '/v1/profiles/edge/versions', { body: { version: '1.0.0', layers: LAYERS, publish: true } })).status).toBe(201);

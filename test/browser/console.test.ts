@@ -134,8 +134,10 @@ describe('web console (Chromium, local runtime, simulated hosts)', () => {
   it('fleet overview: hosts by lifecycle link to the filtered grid', async () => {
     const approved = admin.getByRole('link', { name: /approved$/ }).first();
     await eventually('the approved tile counts the simulated hosts', async () => (await approved.textContent()) === '3approved');
-    await admin.getByRole('link', { name: /pre-registered$/ }).waitFor();
-    expect(await admin.getByRole('link', { name: /pre-registered$/ }).textContent()).toBe('60pre-registered');
+    // Each tile loads on its own: wait until this one has left its loading state ('…') before reading it.
+    const preRegistered = admin.getByRole('link', { name: /pre-registered$/ });
+    await eventually('the pre-registered tile has loaded', async () => !(await preRegistered.textContent())?.startsWith('…'));
+    expect(await preRegistered.textContent()).toBe('60pre-registered');
     await expectAccessible(admin, 'fleet-overview');
     await approved.click();
     await admin.getByRole('cell', { name: 'sim-1' }).waitFor();

@@ -57,7 +57,13 @@ export interface CommandResult {
 export type ResultOutcome =
   | { readonly kind: 'applied'; readonly next: CommandRecord }
   | { readonly kind: 'timed-out'; readonly next: CommandRecord }
-  | { readonly kind: 'ignored'; readonly reason: 'unknown-command' | 'finished' | 'duplicate' | 'out-of-order' };
+  | { readonly kind: 'ignored'; readonly reason: 'unknown-command' | 'finished' | 'duplicate' | 'out-of-order' }
+  /**
+   * The result that finished the command, delivered again: Lambda retries an invocation that
+   * failed or timed out after it stored the result but before its follow-ups (the workflow's task
+   * token, the operation's host row) were done; the caller runs those again, idempotently.
+   */
+  | { readonly kind: 'redelivered'; readonly current: CommandRecord };
 
 const RANK: Record<CommandState, number> = {
   queued: 0, sent: 1, accepted: 2, progress: 3, succeeded: 4, failed: 4, 'timed-out': 4, superseded: 4,
@@ -106,7 +112,7 @@ export function unsend(c: CommandRecord, now: Date): CommandRecord | undefined {
 /** Applies a device result to a stored command (or to `undefined`: an unknown command). */
 export function applyResult(c: CommandRecord | undefined, r: CommandResult, now: Date): ResultOutcome {
   if (!c) return { kind: 'ignored', reason: 'unknown-command' };
-  if (isFinished(c)) return { kind: 'ignored', reason: 'finished' };
+  if (isFinished(c)) return c.state === r.phase ? { kind: 'redelivered', current: c } : { kind: 'ignored', reason: 'finished' };
   const timedOut = expire(c, now);
   if (timedOut) return { kind: 'timed-out', next: timedOut };
   const target: CommandState = r.phase;

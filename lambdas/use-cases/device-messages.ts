@@ -3,7 +3,7 @@ import { applyResult, expire, markSent, supersede, unsend, type CommandRecord, t
 import { runEnded } from '../domain/workflow.js';
 import { canonicalJson, decideStatus, FULL_REPORT_INTERVAL_MS, type StatusDecision } from '../domain/device-status.js';
 import { nextPresence, type PresenceChange } from '../domain/presence.js';
-import { commandChanged } from './workflows/command-changed.js';
+import { commandChanged, commandRedelivered } from './workflows/command-changed.js';
 import type { CommandEnvelope } from '../ports/device-plane.js';
 import { createHash } from 'node:crypto';
 import { reportSwallowed } from './swallowed-failure.js';
@@ -107,15 +107,23 @@ async function recordHostStatus(deps: DeviceDeps, hostId: string, report: Status
 
 export type ResultHandling = ReturnType<typeof applyResult>['kind'] | 'ignored' | 'lost-race';
 
-/** Applies a device result; idempotent, and retried on a concurrent update of the same command. */
 /** Results of one command arrive within milliseconds of each other and are applied concurrently. */
 const RESULT_ATTEMPTS = 12;
 
-export async function recordResult(deps: DeviceDeps, hostId: string, commandId: string, result: CommandResult): Promise<ResultHandling> {
+/**
+ * Applies a device result; idempotent, and retried on a concurrent update of the same command.
+ * `read` is the command as the caller read it (saves the first read; the update is conditional
+ * on its version, so a stale one only costs a retry).
+ */
+export async function recordResult(deps: DeviceDeps, hostId: string, commandId: string, result: CommandResult, read?: CommandRecord): Promise<ResultHandling> {
   for (let attempt = 0; attempt < RESULT_ATTEMPTS; attempt++) {
-    const current = await deps.commands.get(hostId, commandId);
+    const current = attempt === 0 && read ? read : await deps.commands.get(hostId, commandId);
     const outcome = applyResult(current, result, deps.clock.now());
     if (outcome.kind === 'ignored') return 'ignored';
+    if (outcome.kind === 'redelivered') {
+      await commandRedelivered(deps, outcome.current);
+      return 'redelivered';
+    }
     if (await deps.commands.update(outcome.next)) {
       await commandChanged(deps, outcome.next);
       return outcome.kind;

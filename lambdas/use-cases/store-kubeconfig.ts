@@ -1,4 +1,4 @@
-import type { CommandResult } from '../domain/command.js';
+import { isFinished, type CommandResult } from '../domain/command.js';
 import { recordResult, type DeviceDeps, type ResultHandling } from './device-messages.js';
 import { reportSwallowed } from './swallowed-failure.js';
 import { kubeconfigSecret } from './workflows/deps.js';
@@ -15,15 +15,16 @@ export async function recordResultWithSecrets(
 ): Promise<ResultHandling> {
   if (result.phase !== 'succeeded') return recordResult(deps, hostId, commandId, result);
   const command = await deps.commands.get(hostId, commandId);
-  if (command?.type !== 'export-kubeconfig') return recordResult(deps, hostId, commandId, result);
+  // A finished command stored its kubeconfig before it finished: a redelivery only re-runs the follow-ups.
+  if (command?.type !== 'export-kubeconfig' || isFinished(command)) return recordResult(deps, hostId, commandId, result, command);
   const op = command.operationId ? await deps.operations?.get(command.operationId) : undefined;
   const clusterId = op?.target.type === 'cluster' ? op.target.id : undefined;
-  if (!clusterId) return recordResult(deps, hostId, commandId, result);
+  if (!clusterId) return recordResult(deps, hostId, commandId, result, command);
   if (!secret.kubeconfig) {
     return recordResult(deps, hostId, commandId, {
       phase: 'failed',
       detail: `host ${hostId} reported the kubeconfig exported but did not send it (a repeated result after an agent restart?); run the create again or delete and re-create the cluster`,
-    });
+    }, command);
   }
   if (!deps.secrets) throw new Error('this function has no secret store: the kubeconfig cannot be stored');
   const now = deps.clock.now().toISOString();
@@ -37,5 +38,5 @@ export async function recordResultWithSecrets(
       action: 'GET /v1/clusters/{id}/kubeconfig answers 409 until a create stores it again; delete the cluster to remove the secret',
     });
   }
-  return recordResult(deps, hostId, commandId, { ...result, detail: `kubeconfig stored at ${now}${result.detail ? ` (${result.detail})` : ''}`.slice(0, 4096) });
+  return recordResult(deps, hostId, commandId, { ...result, detail: `kubeconfig stored at ${now}${result.detail ? ` (${result.detail})` : ''}`.slice(0, 4096) }, command);
 }

@@ -39,6 +39,10 @@ export async function startHarness(options: Partial<LocalOptions> = {}): Promise
   const dataDir = options.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'edgefleet-it-'));
   const rt = await startLocal({
     port: 0, inMemory: true, logLevel: 'CRITICAL',
+    // Tests bound a host step at seconds instead of the product's 30 minutes; Lambda's retry of
+    // a timed-out asynchronous invocation (60 s, then 120 s) is compressed with them, or one
+    // result handler timing out on a loaded machine outlives the test's deadline.
+    asyncRetryScale: 0.05,
     templateCache: CHECKOUT_TEMPLATE_CACHE,
     ...options, dataDir,
   });

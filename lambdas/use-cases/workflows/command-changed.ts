@@ -25,6 +25,20 @@ export async function commandChanged(deps: DeviceDeps, c: CommandRecord): Promis
   await completeToken(deps, c);
 }
 
+/**
+ * The result that finished a command came again (Lambda retrying an invocation that timed out
+ * after storing it): what follows from the stored command runs again — the diagnostics request,
+ * the agent update, the task token (a closed token is ignored). The operation's host row is left
+ * alone: by now the host may be on its next command, and a row still pointing at this one
+ * already reads its final state from it.
+ */
+export async function commandRedelivered(deps: DeviceDeps, c: CommandRecord): Promise<void> {
+  await recordDiagnosticsProgress(deps, c);
+  if (!c.operationId) return;
+  await followAgentUpdate({ clock: deps.clock, operations: deps.agentUpdates, status: deps.status }, c);
+  if (isFinished(c)) await completeToken(deps, c);
+}
+
 /** Completes the task token of a finished command (also used when a resumed workflow finds it done). */
 export async function completeToken(deps: DeviceDeps, c: CommandRecord): Promise<void> {
   if (!c.taskToken || !deps.workflows) return;

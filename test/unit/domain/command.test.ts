@@ -22,15 +22,17 @@ describe('applyResult', () => {
     ['sent → failed', cmd('sent'), r('failed'), 'applied:failed'],
     ['accepted again (duplicate)', cmd('accepted'), r('accepted'), 'ignored:duplicate'],
     ['accepted after progress (out of order)', cmd('progress'), r('accepted'), 'ignored:out-of-order'],
-    ['succeeded again', cmd('succeeded'), r('succeeded'), 'ignored:finished'],
+    ['succeeded again (a redelivery: its follow-ups run again)', cmd('succeeded'), r('succeeded'), 'redelivered:succeeded'],
+    ['failed again (a redelivery)', cmd('failed'), r('failed'), 'redelivered:failed'],
     ['failed after succeeded', cmd('succeeded'), r('failed'), 'ignored:finished'],
     ['anything after timed-out', cmd('timed-out'), r('succeeded'), 'ignored:finished'],
     ['result past the deadline', cmd('progress', { deadline: '2025-12-31T23:59:59Z' }), r('succeeded'), 'timed-out:timed-out'],
   ])('%s', (_n, c, result, expected) => {
     const out = applyResult(c, result, NOW);
-    const label = out.kind === 'ignored' ? `ignored:${out.reason}` : `${out.kind}:${out.next.state}`;
+    const label = out.kind === 'ignored' ? `ignored:${out.reason}` : out.kind === 'redelivered' ? `redelivered:${out.current.state}` : `${out.kind}:${out.next.state}`;
     expect(label).toBe(expected);
-    if (out.kind !== 'ignored') {
+    if (out.kind === 'redelivered') expect(out.current).toBe(c); // nothing to write
+    if (out.kind === 'applied' || out.kind === 'timed-out') {
       expect(out.next.version).toBe(c!.version + 1);
       expect(out.next.updatedAt).toBe(NOW.toISOString());
       if (['succeeded', 'failed', 'timed-out'].includes(out.next.state)) expect(out.next.endedAt).toBe(NOW.toISOString());
@@ -42,7 +44,7 @@ describe('applyResult', () => {
     c = markSent(c, NOW)!;
     for (const res of [r('accepted'), r('accepted'), r('progress', 30), r('progress', 30), r('succeeded'), r('failed')]) {
       const out = applyResult(c, res, NOW);
-      if (out.kind !== 'ignored') c = out.next;
+      if (out.kind === 'applied' || out.kind === 'timed-out') c = out.next;
     }
     expect(c).toMatchObject({ state: 'succeeded', progress: 100, version: 3 + 1 + 3 });
   });

@@ -45,7 +45,8 @@ describe('command results', () => {
     expect(await w.commands.get('h1', 'c1')).toMatchObject({ state: 'progress', progress: 40 });
     await recordResult(w.deps, 'h1', 'c1', { phase: 'succeeded', detail: 'done' });
     expect(await recordResult(w.deps, 'h1', 'c1', { phase: 'progress', progress: 90 })).toBe('ignored');
-    expect(await recordResult(w.deps, 'h1', 'c1', { phase: 'succeeded', detail: 'done' })).toBe('ignored');
+    expect(await recordResult(w.deps, 'h1', 'c1', { phase: 'succeeded', detail: 'done' })).toBe('redelivered');
+    expect(await recordResult(w.deps, 'h1', 'c1', { phase: 'failed', detail: 'late' })).toBe('ignored');
     expect(await w.commands.get('h1', 'c1')).toMatchObject({ state: 'succeeded', detail: 'done' });
     expect(await recordResult(w.deps, 'h1', 'unknown', { phase: 'succeeded' })).toBe('ignored');
   });

@@ -42,6 +42,20 @@ describe('recordResultWithSecrets (results of export-kubeconfig)', () => {
     expect(stored(w)).not.toContain('c2VjcmV0LWtleQ==');
   });
 
+  it('a delivery that stored the result but died before completing the task (a Lambda timeout) is finished by the redelivery', async () => {
+    const w = await creating();
+    const down = { sendTaskSuccess: async () => { throw new Error('Task timed out after 10.00 seconds'); }, sendTaskFailure: w.workflows.sendTaskFailure.bind(w.workflows) };
+    await expect(recordResultWithSecrets({ ...w, workflows: down }, CP, 'wf-k1', { phase: 'succeeded' }, { kubeconfig: KUBECONFIG })).rejects.toThrow(/timed out/);
+    expect((await w.commands.get(CP, 'wf-k1'))!.state).toBe('succeeded');
+    expect(w.workflows.completed).toEqual([]); // without the redelivery the create would wait until its deadline
+    expect(await recordResultWithSecrets(w, CP, 'wf-k1', { phase: 'succeeded' }, { kubeconfig: KUBECONFIG })).toBe('redelivered');
+    expect(w.workflows.completed).toEqual([expect.objectContaining({ token: 'tok-1', output: expect.objectContaining({ detail: expect.stringMatching(/^kubeconfig stored at /) }) })]);
+    expect(await w.secrets.get(kubeconfigSecret(CLUSTER_ID))).toBe(KUBECONFIG);
+    // Delivered a third time (the token is closed by now): nothing changes, nothing fails.
+    expect(await recordResultWithSecrets(w, CP, 'wf-k1', { phase: 'succeeded' }, { kubeconfig: KUBECONFIG })).toBe('redelivered');
+    expect(w.workflows.completed).toHaveLength(1);
+  });
+
   it('fails the step, saying why, when a success carries no kubeconfig', async () => {
     const w = await creating();
     await recordResultWithSecrets(w, CP, 'wf-k1', { phase: 'succeeded', detail: 'admin kubeconfig exported' });

@@ -27,7 +27,10 @@ const site = async () => (await h.call('GET', '/v1/sites')).body.items.find((s: 
 const siteClusters = async () => (await h.call('GET', '/v1/clusters?limit=100')).body.items.filter((c: { site?: string }) => c.site === SITE);
 
 beforeAll(async () => {
-  h = await startHarness({ hostTimeoutSeconds: 8, commandSweepMs: 300 });
+  // No host here is meant to time out. A step's bound must outlive one result invocation timing
+  // out on a loaded machine (the results function's 10 s, then Lambda's retry, compressed to 3 s):
+  // at 8 s, one did, and the site's upgrade rollout aborted in a full run.
+  h = await startHarness({ hostTimeoutSeconds: 20, commandSweepMs: 300 });
   dir = mkdtempSync(path.join(os.tmpdir(), 'edgefleet-sites-it-'));
   expect((await h.call('POST', '/v1/profiles', { body: { name: 'edge' } })).status).toBe(201);
   expect((await h.call('POST', '/v1/profiles/edge/versions', { body: { version: '1.0.0', layers: LAYERS, publish: true } })).status).toBe(201);

@@ -28,8 +28,10 @@ const node = (id: string) => fleet.host(id)!.kairos;
 const upgradeCalls = (id: string) => node(id).calls.filter((c) => c.startsWith('upgrade ')).length;
 
 beforeAll(async () => {
-  // Host steps here take well under a second; the timeout only bounds a stuck one (20 creates at once on 2 cores).
-  h = await startHarness({ hostTimeoutSeconds: 30, commandSweepMs: 300 });
+  // Host steps here take well under a second on a quiet machine; the timeout only bounds a stuck
+  // one, and no host here is meant to get stuck (failures are injected as failed images). With 20
+  // creates at once beside another test file on 2 cores, an init step took over 30 s.
+  h = await startHarness({ hostTimeoutSeconds: 60, commandSweepMs: 300 });
   dir = mkdtempSync(path.join(os.tmpdir(), 'edgefleet-rollouts-it-'));
   ({ fleet } = await startFleet(h, { count: N, prefix: 'ro', stateDir: dir, kairos: { version: 'v3.5.0', image: OLD, rebootDelayMs: 100, k8sReadyDelayMs: 1000 } }));
   await h.call('POST', '/v1/profiles', { body: { name: 'edge' } });

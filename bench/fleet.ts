@@ -9,7 +9,10 @@
  * start→online are the agents' own view, read four times a second without touching the control
  * plane (a poll of 10,000 hosts would be a load of its own); the control plane's view (every host
  * approved with its certificate, and online) is checked once they all are, and decides the
- * failures. The DynamoDB calls per host during the storm are listed by command.
+ * failures. The DynamoDB calls per host during the storm are listed by command. When the storm
+ * ends (or times out), every agent's own phase is counted (simulator/agent-census.ts: not started,
+ * registering, backing off with its retries, awaiting approval, MQTT connecting or backing off,
+ * connected but not online in the control plane, online, gave up) and written as `agentPhasesAtEnd`.
  * `--rate` turns on registration admission at that many per second (default: off, as locally).
  * `--function-concurrency` sets the local bound on each function's concurrent invocations
  * (default 16; the runtime's own default is unbounded).
@@ -22,6 +25,7 @@ import { parseArgs } from 'node:util';
 import { startProcessFleet, startSimulatedAgents, type ProcessFleet, type SimulatedFleet } from '../simulator/index.js';
 import { STORM_FUNCTION_CONCURRENCY, startLocal } from '../local/runtime.js';
 import { firstSeenTracker } from '../simulator/first-seen.js';
+import { census, CENSUS_PLACES, snapshotOf } from '../simulator/agent-census.js';
 import { kindOf } from './capacity.js';
 
 const { values } = parseArgs({
@@ -98,6 +102,9 @@ try {
   };
   while (progress().onlineAt.length < count && Date.now() - started < timeoutMs) await new Promise((r) => setTimeout(r, 250));
   const { registeredAt, onlineAt } = progress();
+  const timedOut = onlineAt.length < count;
+  // Every agent's own phase now (the end of the storm, or its timeout), before the control plane's view is read.
+  const snapshots = split ? await split.census() : inProcess!.hosts.map((h) => snapshotOf(h.uid, h.agent.state));
   const lastRegistered = registeredAt.length ? Math.max(...registeredAt) - started : NaN;
   const perHost = (m: Map<string, number>) => Object.fromEntries([...m].sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, +(v / count).toFixed(2)]));
   const stormCalls = perHost(calls);
@@ -106,18 +113,21 @@ try {
   const controlPlane = async () => observer.run(true, async () => {
     let approved = 0;
     let online = 0;
+    const onlineIds = new Set<string>();
     let cursor: string | undefined;
     do {
       const page = await rt.deps.hosts.list('default', {}, { limit: 100, ...(cursor ? { cursor } : {}) });
       for (const h of page.items) {
         if (h.status === 'approved' && h.certificateId) approved++;
-        if (h.presence === 'online') online++;
+        if (h.presence === 'online') { online++; onlineIds.add(h.id); }
       }
       cursor = page.nextCursor;
     } while (cursor);
-    return { approved, online };
+    return { approved, online, onlineIds };
   });
   let view = await controlPlane();
+  // Where each agent was when the storm ended, crossed with the hosts the control plane reported online just after.
+  const phases = census(snapshots, view.onlineIds);
   for (let i = 0; i < 30 && (view.approved < count || view.online < count); i++) {
     await new Promise((r) => setTimeout(r, 2000));
     view = await controlPlane();
@@ -153,11 +163,14 @@ try {
     writesPerHostPerIdleHour: +((idleWrites / count) * (3600 / idleSeconds)).toFixed(3),
   };
   console.table([row]);
+  console.log(`Agents by phase when the storm ${timedOut ? `timed out (${values.timeout} s)` : 'ended (all online in their own view)'}, crossed with the control plane's online hosts:`);
+  console.table([Object.fromEntries(CENSUS_PLACES.map((p) => [p, phases.places[p]]))]);
+  console.log(`retries: registration ${phases.registrationRetries.total} by ${phases.registrationRetries.agents} agents (max ${phases.registrationRetries.max}), MQTT connect ${phases.mqttRetries.total} by ${phases.mqttRetries.agents} agents (max ${phases.mqttRetries.max})`);
   const outDir = path.join(path.dirname(new URL(import.meta.url).pathname), 'results');
   mkdirSync(outDir, { recursive: true });
   const file = path.join(outDir, `fleet-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   console.log('DynamoDB calls per host while they registered and came online:', stormCalls, stormCallsByKind);
-  writeFileSync(file, JSON.stringify({ when: new Date().toISOString(), node: process.version, cpus: os.cpus().length, row, dynamoCallsPerHost: stormCalls, dynamoCallsPerHostByKind: stormCallsByKind }, null, 2));
+  writeFileSync(file, JSON.stringify({ when: new Date().toISOString(), node: process.version, cpus: os.cpus().length, row, agentPhasesAtEnd: { timedOut, ...phases }, dynamoCallsPerHost: stormCalls, dynamoCallsPerHostByKind: stormCallsByKind }, null, 2));
   console.log(`results written to ${path.relative(process.cwd(), file)}`);
 } finally {
   await split?.stop();

@@ -176,6 +176,7 @@ class Agent {
     if (this.stopped) return;
 
     this.state.phase = 'connecting';
+    delete this.state.step;
     const transportFactory = this.options.transportFactory ?? (await import('./transport-sdk.js')).sdkTransportFactory;
     // Wired before anything starts; each reaches the others only through these closures
     // (called once the session connects, when all three exist).

@@ -55,6 +55,8 @@ export interface RegistrationDeps {
   readonly signal?: AbortSignal;
   readonly baseDelayMs?: number;
   readonly maxDelayMs?: number;
+  /** Told when a request goes out, a backoff starts, or the host waits for approval; `retries` counts the backoffs so far. */
+  readonly onProgress?: (p: { readonly step: 'request' | 'backoff' | 'pending'; readonly retries: number }) => void;
 }
 
 export function printPairing(p: { hostId: string; pairingCode: string; qrText: string }, write: (s: string) => void = (s) => void process.stdout.write(s)): void {
@@ -109,6 +111,8 @@ export async function register(input: RegistrationInput, deps: RegistrationDeps 
   const backoff = new Backoff({ baseMs: deps.baseDelayMs ?? 1000, capMs: deps.maxDelayMs ?? 5 * 60_000, random });
   const url = `${input.apiUrl.replace(/\/+$/, '')}/v1/device/register`;
   let shownCode: string | undefined;
+  let retries = 0;
+  const progress = (step: 'request' | 'backoff' | 'pending') => deps.onProgress?.({ step, retries });
 
   const wait = async (ms: number) => {
     await doSleep(ms, deps.signal);
@@ -120,6 +124,8 @@ export async function register(input: RegistrationInput, deps: RegistrationDeps 
     const ra = res ? retryAfterMs(res) : undefined;
     const delay = Math.round(Math.max(backoff.next(), ra === undefined ? 0 : ra + random() * ra));
     log('warn', `registration: ${reason}; retrying in ${Math.round(delay / 1000)} s`, { attempt: backoff.attempts, delayMs: delay });
+    retries++;
+    progress('backoff');
     await wait(delay);
   };
 
@@ -132,6 +138,7 @@ export async function register(input: RegistrationInput, deps: RegistrationDeps 
         proof: signProof(input.keyPem, input.uid, now().toISOString()),
       };
       let res: Response;
+      progress('request');
       try {
         res = await doFetch(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify(body), signal: deps.signal });
       } catch (e) {
@@ -183,6 +190,7 @@ export async function register(input: RegistrationInput, deps: RegistrationDeps 
       }
       // Spread the polls of hosts that started together by up to 10 %.
       const poll = Math.max(1, r.pollAfterSeconds) * 1000;
+      progress('pending');
       await wait(Math.round(poll + random() * poll * 0.1));
     }
   } catch (e) {

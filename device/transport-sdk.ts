@@ -24,6 +24,7 @@ export class SdkMqttTransport implements MqttTransport {
   private readonly disconnectedHandlers: Array<(reason: string) => void> = [];
   private readonly backoff: Backoff;
   private readonly abort = new AbortController();
+  private retries = 0;
 
   constructor(private readonly settings: TransportSettings) {
     this.backoff = new Backoff({ baseMs: settings.minReconnectMs ?? 1000, capMs: settings.maxReconnectMs ?? 120_000, random: settings.random });
@@ -78,6 +79,7 @@ export class SdkMqttTransport implements MqttTransport {
         while (!this.stopped && !this.connected) {
           let c: mqtt.MqttClientConnection | undefined;
           try {
+            this.settings.onProgress?.({ step: 'connecting', retries: this.retries });
             c = this.build();
             const sessionPresent = await c.connect();
             if (this.stopped) {
@@ -99,6 +101,8 @@ export class SdkMqttTransport implements MqttTransport {
             this.connected = false;
             if (this.stopped) return;
             const delay = this.backoff.next();
+            this.retries++;
+            this.settings.onProgress?.({ step: 'backoff', retries: this.retries });
             this.log('warn', `mqtt connect failed: ${(e as Error).message}; retrying in ${Math.round(delay / 1000)} s`, { attempt: this.backoff.attempts });
             await sleep(delay, this.abort.signal);
           }

@@ -23,6 +23,8 @@ export interface TransportSettings {
   readonly random?: () => number;
   readonly minReconnectMs?: number;
   readonly maxReconnectMs?: number;
+  /** Told when a connect attempt (TLS handshake, MQTT CONNECT) starts and when a backoff after a failed one starts; `retries` counts the failed attempts so far. */
+  readonly onProgress?: (p: { readonly step: 'connecting' | 'backoff'; readonly retries: number }) => void;
 }
 
 export type TransportFactory = (settings: TransportSettings) => MqttTransport;

@@ -1,12 +1,13 @@
 /**
  * One worker process of a split simulated fleet (process-fleet.ts): runs its share of the
  * agents with startSimulatedAgents and tells the parent, four times a second, how many are registered and online (and when each first was)
- * and its memory. Started by the parent over IPC; stops (agents closed cleanly) on `stop`, on
+ * and its memory; on `census`, every agent's phase (agent-census.ts). Started by the parent over IPC; stops (agents closed cleanly) on `stop`, on
  * the parent's disconnect, or on SIGTERM.
  */
 import { startSimulatedAgents, type SimulatedFleet } from './simulated-fleet.js';
 import { workerStart, type WorkerReport } from './process-fleet-messages.js';
 import { firstSeenTracker } from './first-seen.js';
+import { snapshotOf } from './agent-census.js';
 
 let fleet: SimulatedFleet | undefined;
 let stopping = false;
@@ -37,8 +38,13 @@ async function stop(): Promise<void> {
 }
 
 process.on('message', (raw: unknown) => {
-  if (raw && typeof raw === 'object' && (raw as { type?: unknown }).type === 'stop') {
+  const type = raw && typeof raw === 'object' && 'type' in raw ? raw.type : undefined;
+  if (type === 'stop') {
     void stop();
+    return;
+  }
+  if (type === 'census') {
+    send({ type: 'census', agents: (fleet?.hosts ?? []).map((h) => snapshotOf(h.uid, h.agent.state)) });
     return;
   }
   const start = workerStart.safeParse(raw);

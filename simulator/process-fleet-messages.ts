@@ -1,5 +1,6 @@
 /** What a split fleet's parent and its worker processes say to each other over IPC. */
 import { z } from 'zod';
+import type { AgentSnapshot } from './agent-census.js';
 
 export const workerStart = z.object({
   type: z.literal('start'),
@@ -25,4 +26,6 @@ export type WorkerReport =
     /** When (epoch ms, to the report interval) agents were first seen registered / online, since the previous report. */
     readonly newlyRegisteredAt: readonly number[]; readonly newlyOnlineAt: readonly number[];
   }
+  /** The answer to `{ type: 'census' }`: every agent of the worker as it is now. */
+  | { readonly type: 'census'; readonly agents: readonly AgentSnapshot[] }
   | { readonly type: 'stopped' };

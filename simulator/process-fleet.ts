@@ -7,6 +7,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { AgentSnapshot } from './agent-census.js';
 import type { WorkerReport, WorkerStart } from './process-fleet-messages.js';
 
 export interface ProcessFleetOptions extends Omit<WorkerStart, 'type' | 'count' | 'firstIndex'> {
@@ -37,6 +38,8 @@ export interface ProcessFleet {
   /** The worker processes' ids. */
   readonly pids: readonly number[];
   stats(): ProcessFleetStats;
+  /** Every agent of every worker as it is now (agent-census.ts); rejects when a worker does not answer within 30 s. */
+  census(): Promise<AgentSnapshot[]>;
   stop(): Promise<void>;
 }
 
@@ -49,11 +52,15 @@ interface Worker {
   readonly registeredAt: number[];
   readonly onlineAt: number[];
   readonly exited: Promise<void>;
+  /** Waiting for this worker's census answer (one request at a time). */
+  onCensus?: (agents: readonly AgentSnapshot[]) => void;
 }
 
 function spawnWorker(): Promise<Worker> {
   // tsx is resolved from the repository root, as `npm start` and the benchmarks run it.
-  const child = fork(WORKER, [], { cwd: path.dirname(HERE), execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // A profiled parent (`node --cpu-prof …`) profiles its workers too, each into its own file.
+  const profiling = process.execArgv.filter((a) => a.startsWith('--cpu-prof'));
+  const child = fork(WORKER, [], { cwd: path.dirname(HERE), execArgv: ['--import', 'tsx', ...profiling], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return new Promise((resolve, reject) => {
     const w: Worker = { child, exited, registeredAt: [], onlineAt: [] };
@@ -67,6 +74,9 @@ function spawnWorker(): Promise<Worker> {
         w.last = m;
         w.registeredAt.push(...m.newlyRegisteredAt);
         w.onlineAt.push(...m.newlyOnlineAt);
+      } else if (m.type === 'census') {
+        w.onCensus?.(m.agents);
+        w.onCensus = undefined;
       }
     });
   });
@@ -108,8 +118,24 @@ export async function startProcessFleet(o: ProcessFleetOptions): Promise<Process
         agentRssBytes: s.reduce((n, x) => n + Math.max(0, (x?.rss ?? 0) - (x?.baselineRss ?? 0)), 0),
       };
     },
+    census: async () => (await Promise.all(workers.map((w, i) => askCensus(w, i)))).flat(),
     stop: () => stopWorkers(workers),
   };
+}
+
+function askCensus(w: Worker, i: number): Promise<readonly AgentSnapshot[]> {
+  return new Promise((resolve, reject) => {
+    if (!w.child.connected) return reject(new Error(`simulator worker ${i + 1} (pid ${w.child.pid ?? '?'}) has exited: its agents' phases cannot be counted`));
+    const timer = setTimeout(() => {
+      w.onCensus = undefined;
+      reject(new Error(`simulator worker ${i + 1} (pid ${w.child.pid ?? '?'}) did not report its agents' phases within 30 s (overloaded or stuck)`));
+    }, 30_000);
+    w.onCensus = (agents) => {
+      clearTimeout(timer);
+      resolve(agents);
+    };
+    w.child.send({ type: 'census' });
+  });
 }
 
 /** Asks every worker to stop (its agents close their MQTT sessions cleanly); one that has not exited within 15 s is killed. */

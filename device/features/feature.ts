@@ -17,8 +17,23 @@ export interface Feature {
 /** A live view of the agent, for the local runtime and tests. */
 export type AgentPhase = 'starting' | 'registering' | 'connecting' | 'online' | 'offline' | 'rebooting' | 'refused' | 'failed' | 'stopped';
 
+/**
+ * What the agent is doing within its phase, for observers (the simulator's census, bench:fleet):
+ * `identity` reading or making its key and CSR; `register-request` a registration request in
+ * flight; `register-backoff` waiting after a 408/429/5xx, an unreachable control plane or a
+ * retryable refusal; `awaiting-approval` polling while pending; `mqtt-connecting` a TLS handshake
+ * and MQTT CONNECT under way; `mqtt-backoff` waiting before the next connect attempt;
+ * `connected` the MQTT session is up.
+ */
+export type AgentStep = 'identity' | 'register-request' | 'register-backoff' | 'awaiting-approval' | 'mqtt-connecting' | 'mqtt-backoff' | 'connected';
+
 export interface AgentState {
   phase: AgentPhase;
+  step?: AgentStep;
+  /** Registration requests retried so far (after a 408/429/5xx, a network error or a retryable refusal). */
+  registrationRetries?: number;
+  /** MQTT connect attempts that failed so far (each followed by a backoff). */
+  mqttRetries?: number;
   hostId?: string;
   /** Set when registration was refused for good or the agent failed: what to tell the technician. */
   message?: string;

@@ -45,7 +45,8 @@ export class RegistrationFeature implements Feature {
   }
 
   async start(): Promise<void> {
-    const { config, store, log } = this.o;
+    const { config, store, log, state } = this.o;
+    state.step = 'identity';
     await store.init();
     let keyPem = await store.readKey();
     if (!keyPem) {
@@ -62,11 +63,15 @@ export class RegistrationFeature implements Feature {
     let registration = await store.readRegistration();
     let credentials = await store.readCredentials();
     if (!registration || !credentials) {
-      this.o.state.phase = 'registering';
+      state.phase = 'registering';
       const inventory = await this.o.inventory(await this.o.readState());
       const approved = await register(
         { apiUrl: config.apiUrl, token: config.registrationToken, uid: config.uid, keyPem, csrPem, inventory, project: config.project, site: config.site, tags: config.tags },
-        { fetch: this.o.fetch, sleep: this.o.sleep, random: this.o.random, now: this.o.now, log, showPairing: this.o.showPairing, signal: this.abort.signal },
+        { fetch: this.o.fetch, sleep: this.o.sleep, random: this.o.random, now: this.o.now, log, showPairing: this.o.showPairing, signal: this.abort.signal,
+          onProgress: ({ step, retries }) => {
+            state.step = step === 'request' ? 'register-request' : step === 'backoff' ? 'register-backoff' : 'awaiting-approval';
+            state.registrationRetries = retries;
+          } },
       );
       if (!approved) return;
       credentials = { certificatePem: approved.certificatePem, caPem: approved.caPem };

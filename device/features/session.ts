@@ -47,6 +47,10 @@ export class SessionFeature implements Feature {
     this.transport = o.transportFactory({
       endpoint: registration.mqtt.endpoint, port: registration.mqtt.port, clientId: registration.thingName,
       certificatePem: credentials.certificatePem, keyPem, caPem: credentials.caPem, log: o.log, random: o.random,
+      onProgress: ({ step, retries }) => {
+        o.state.step = step === 'connecting' ? 'mqtt-connecting' : 'mqtt-backoff';
+        o.state.mqttRetries = retries;
+      },
     });
     this.notifyTopic = tunnelNotifyTopic(registration.thingName);
     this.transport.onMessage((topic, payload) => {
@@ -55,6 +59,7 @@ export class SessionFeature implements Feature {
     });
     this.transport.onConnected(async ({ reconnect }) => {
       o.state.phase = o.connectedPhase();
+      o.state.step = 'connected';
       await this.transport.subscribe(TOPICS.commands(this.hostId));
       if (o.onTunnelNotify) await this.transport.subscribe(this.notifyTopic);
       void this.publish(TOPICS.pendingCommands(this.hostId), { at: o.now().toISOString() });

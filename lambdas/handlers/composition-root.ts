@@ -64,7 +64,7 @@ import type { DeviceDeps } from '../use-cases/device-deps.js';
 import type { UpgradeDeps } from '../use-cases/upgrades.js';
 import { awsSecretStore, awsWorkflowEngine, cryptoIds } from './aws-building-blocks.js';
 import { ConfigError, loadConfig, loadConfigRequirements, setting, SETTING_ENV, type EdgeFleetConfig, type RequiredSetting } from './config.js';
-import { getTracer } from './observability.js';
+import { currentTracer } from './observability.js';
 import { UnavailableError } from '../domain/errors.js';
 
 export interface HttpConfig {
@@ -303,7 +303,7 @@ export function awsRoot(required: readonly RequiredSetting[]): Root {
   if (aws) return aws;
   const config = awsConfig(required);
   aws = composeRoot(config, {
-    db: makeDocClient({}, (c) => getTracer().captureAWSv3Client(c)),
+    db: makeDocClient({}, (c) => currentTracer()?.captureAWSv3Client(c) ?? c),
     publisher: new IotCommandPublisher(),
     registry: new IotDeviceRegistry(new IoTClient({ maxAttempts: 5 }), { policyName: config.iotPolicyName ?? '' }),
     workflows: awsWorkflowEngine(config),

@@ -10,10 +10,9 @@ import { randomUUID } from 'node:crypto';
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { Context } from 'aws-lambda';
 import { setFailureContext } from '../use-cases/swallowed-failure.js';
-import { correlation, getLogger, getMetrics, getTracer, withCorrelation } from './observability.js';
+import { correlation, getLogger, getMetrics, loadTracer, withCorrelation } from './observability.js';
 
 export type EntryKind = 'http' | 'iot' | 'workflow' | 'schedule' | 'event';
 
@@ -64,12 +63,30 @@ export function syntheticContext(functionName: string, awsRequestId: string = ra
   };
 }
 
+type Request = middy.Request<unknown, unknown, Error, Context>;
+interface TracingMiddleware { before?: (r: Request) => unknown; after?: (r: Request) => unknown; onError?: (r: Request) => unknown }
+
+/**
+ * Powertools' captureLambdaHandler, loaded (with the tracer and the X-Ray SDK) on the first
+ * invocation and only when tracing is on (observability.ts `loadTracer`): with tracing off nothing
+ * of X-Ray is loaded and no async hook slows the process.
+ */
+function tracing(): middy.MiddlewareObj<unknown, unknown, Error, Context> {
+  let real: Promise<TracingMiddleware | undefined> | undefined;
+  const load = () => (real ??= loadTracer().then(async (t) => (t ? (await import('@aws-lambda-powertools/tracer/middleware')).captureLambdaHandler(t) : undefined)));
+  return {
+    before: async (r) => (await load())?.before?.(r),
+    after: async (r) => (await load())?.after?.(r),
+    onError: async (r) => (await load())?.onError?.(r),
+  };
+}
+
 /** Builds one entry point. The returned function takes the context Lambda passes, or none. */
 export function entryPoint<E, R>(spec: EntrySpec<E, R>, core: (event: E, context: Context) => Promise<R>): (event: E, context?: Context) => Promise<R> {
   // Swallowed failures (use cases) carry the invocation's keys too.
   setFailureContext(correlation);
   const chain = middy<E, R, Error, Context>()
-    .use(captureLambdaHandler(getTracer()))
+    .use(tracing())
     .use(injectLambdaContext(getLogger()))
     .use(flushMetrics(getMetrics()));
   for (const m of spec.middlewares ?? []) chain.use(m);

@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { LogFormatter, LogItem, Logger } from '@aws-lambda-powertools/logger';
 import type { LogAttributes, UnformattedAttributes } from '@aws-lambda-powertools/logger/types';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { Tracer } from '@aws-lambda-powertools/tracer';
+import type { Tracer } from '@aws-lambda-powertools/tracer';
 
 /**
  * The one logger, metrics sink and tracer (Powertools): structured JSON to stdout, CloudWatch EMF for
@@ -57,7 +57,8 @@ class CorrelatedFormatter extends LogFormatter {
 
 let logger: Logger | undefined;
 let metrics: Metrics | undefined;
-let tracer: Tracer | undefined;
+let tracer: Promise<Tracer | undefined> | undefined;
+let loadedTracer: Tracer | undefined;
 
 export function getLogger(): Logger {
   logger ??= new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'edgefleet', logFormatter: new CorrelatedFormatter() });
@@ -69,8 +70,26 @@ export function getMetrics(): Metrics {
   return metrics;
 }
 
-/** X-Ray through Powertools; off outside Lambda and when POWERTOOLS_TRACE_ENABLED=false (local runtime). */
-export function getTracer(): Tracer {
-  tracer ??= new Tracer({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'edgefleet' });
+/** Whether this process traces: in Lambda, unless POWERTOOLS_TRACE_ENABLED=false (as Powertools decides; the local runtime sets it false). */
+export function tracingEnabled(env: Readonly<Record<string, string | undefined>> = process.env): boolean {
+  return env.POWERTOOLS_TRACE_ENABLED?.toLowerCase() !== 'false' && Boolean(env.AWS_LAMBDA_FUNCTION_NAME);
+}
+
+/**
+ * X-Ray through Powertools, loaded only when tracing is on: importing the tracer loads the X-Ray
+ * SDK, whose automatic mode enables a cls-hooked async hook (init/before/after/destroy) on every
+ * promise and callback of the process for as long as it runs — on one machine serving a
+ * registration storm that was a tenth of the control plane's CPU, with tracing off
+ * (BENCHMARKS.md "Where a registration's CPU goes"). Undefined when tracing is off.
+ */
+export function loadTracer(): Promise<Tracer | undefined> {
+  tracer ??= tracingEnabled()
+    ? import('@aws-lambda-powertools/tracer').then((m) => (loadedTracer = new m.Tracer({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'edgefleet' })))
+    : Promise.resolve(undefined);
   return tracer;
+}
+
+/** The tracer once `loadTracer()` settled with one (every entry point loads it before its handler runs), else undefined. */
+export function currentTracer(): Tracer | undefined {
+  return loadedTracer;
 }

@@ -71,6 +71,16 @@ function run(f: Fake, extra: { random?: () => number } = {}) {
 }
 
 describe('device registration', () => {
+  test('tells its progress: each request, each backoff with the retries so far, the wait for approval', async () => {
+    fake = await fakeServer([{ status: 429, body: { code: 'throttled' } }, { status: 503 }, { status: 200, body: pending() }, { status: 200, body: approved }]);
+    const steps: string[] = [];
+    await register(
+      { apiUrl: fake.url, token: 'tok', uid: 'host-1', keyPem: KEY, csrPem: CSR, inventory },
+      { sleep: async () => undefined, random: () => 0.5, showPairing: () => undefined, onProgress: (p) => steps.push(`${p.step}:${p.retries}`) },
+    );
+    expect(steps).toEqual(['request:0', 'backoff:1', 'request:1', 'backoff:2', 'request:2', 'pending:2', 'request:2']);
+  });
+
   test('approved at once: one valid contract call with a verifying proof', async () => {
     fake = await fakeServer([{ status: 200, body: approved }]);
     const r = run(fake);

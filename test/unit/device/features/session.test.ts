@@ -50,6 +50,16 @@ describe('session feature', () => {
     expect(x.connects).toEqual([false]);
   });
 
+  test('its step follows the transport: connecting, backing off with the failed attempts, connected', async () => {
+    const x = session();
+    x.t().settings.onProgress?.({ step: 'connecting', retries: 0 });
+    expect(x.state).toMatchObject({ step: 'mqtt-connecting', mqttRetries: 0 });
+    x.t().settings.onProgress?.({ step: 'backoff', retries: 1 });
+    expect(x.state).toMatchObject({ phase: 'connecting', step: 'mqtt-backoff', mqttRetries: 1 });
+    await x.s.start();
+    expect(x.state).toMatchObject({ phase: 'online', step: 'connected', mqttRetries: 1 });
+  });
+
   test('on every reconnect it asks for pending commands again and tells the others it is a reconnect', async () => {
     const x = session();
     await x.s.start();

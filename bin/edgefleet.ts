@@ -1,5 +1,6 @@
 /** The `edgefleet` CLI entry point: all behaviour lives in cli/; this binds the process and passes the pure image renderer (cli/ may not import lambdas/domain). */
 import { runCli } from '../cli/program.js';
+import { AGENT_LAYOUT } from '../lambdas/contracts/agent-layout.js';
 import { planImage, renderImageBuildContext } from '../lambdas/domain/image-build-context.js';
 
 // `edgefleet hosts list | head`: a closed pipe ends the command quietly, like other CLIs.
@@ -16,5 +17,5 @@ process.exitCode = await runCli(process.argv.slice(2), {
   stderr: (s) => process.stderr.write(s),
   cwd: process.cwd(),
   isTTY: Boolean(process.stdout.isTTY),
-  imageBuild: { plan: planImage, render: renderImageBuildContext },
+  imageBuild: { plan: planImage, render: (input) => renderImageBuildContext(input, AGENT_LAYOUT) },
 });

@@ -13,16 +13,12 @@ import type { KairosExecutor, KairosState } from './kairos.js';
 import { RegistrationRefused, type Log } from './registration.js';
 import { StateStore } from './state-store.js';
 import { AgentInstallation, systemdRestart } from './agent-installation.js';
-import { BAKED_AGENT_ROOT } from '../lambdas/contracts/agent-layout.js';
+import { AGENT_INSTALL_ROOT, AGENT_SIGNING_KEY_FILE, BAKED_AGENT_ROOT } from '../lambdas/contracts/agent-layout.js';
 import { AgentUpdateFeature } from './features/agent-update-feature.js';
 import { AGENT_VERSION } from './version.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-/** Where the install configuration puts the agent (lambdas/domain/agent-install.ts AGENT_INSTALL_DIR). */
-export const AGENT_DIR = '/usr/local/edgefleet/agent';
-/** The control plane's manifest signing key, written by the install configuration. */
-export const AGENT_SIGNING_KEY_FILE = '/oem/edgefleet/agent-signing.pub';
 import type { TransportFactory } from './transport.js';
 
 export type { AgentPhase, AgentState } from './features/feature.js';
@@ -160,7 +156,7 @@ class Agent {
     const addresses = () => nicAddresses(interfaces?.());
     const update = this.options.agentUpdate ?? {};
     const runningVersion = update.runningVersion ?? AGENT_VERSION;
-    const agentDir = update.dir ?? config.agentDir ?? AGENT_DIR;
+    const agentDir = update.dir ?? config.agentDir ?? AGENT_INSTALL_ROOT;
     // The version reported at registration and in every status is the one that runs.
     const inventoryOf = async (s: KairosState) => ({ ...(await inventory(s)), agentVersion: runningVersion });
     const common = { state: this.state, log: this.log, now: this.now, sleep: this.sleep };

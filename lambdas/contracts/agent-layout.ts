@@ -23,6 +23,19 @@ export const GUARD_TIMER = 'edgefleet-agent-guard.timer';
 export const AGENT_INSTALL_ROOT = '/usr/local/edgefleet/agent';
 /** Where a baked image carries the agent (read-only image content). */
 export const BAKED_AGENT_ROOT = '/opt/edgefleet/agent';
+/** The control plane's manifest signing key (PEM), written by the install configuration (/oem is kept across upgrades). */
+export const AGENT_SIGNING_KEY_FILE = '/oem/edgefleet/agent-signing.pub';
+
+/**
+ * The layout as one value, for code that is handed it rather than importing it: the domain
+ * renders the installer, the boot stages and the image build context from it (the use case or
+ * the CLI passes it), so every path and name above has one definition.
+ */
+export const AGENT_LAYOUT = {
+  installDir: AGENT_INSTALL_ROOT, bakedDir: BAKED_AGENT_ROOT, executable: AGENT_EXECUTABLE, unit: AGENT_UNIT_NAME,
+  guardScript: GUARD_SCRIPT, guardTimer: GUARD_TIMER, pendingFile: PENDING_FILE, fellBackFile: FELL_BACK_FILE, systemdDir: SYSTEMD_COPY_DIR,
+  signingKey: AGENT_SIGNING_KEY_FILE,
+} as const;
 
 /** The guard (device/agent-installation.ts describes what it does). Paths and the clock can be overridden by the environment (tests, the simulator). */
 export function agentGuardScript(dir: string): string {

@@ -15,20 +15,34 @@
  */
 export type AgentInstallMode = 'download' | 'baked';
 
-export const AGENT_INSTALL_DIR = '/usr/local/edgefleet/agent';
-/** Where a baked image keeps the agent (read-only image content; /usr/local is the persistent partition). */
-export const BAKED_AGENT_DIR = '/opt/edgefleet/agent';
-export const AGENT_SIGNING_KEY_PATH = '/oem/edgefleet/agent-signing.pub';
+/**
+ * The agent's on-disk layout, as the agent itself uses it (lambdas/contracts/agent-layout.ts
+ * `AGENT_LAYOUT`, handed in by the caller: the domain imports nothing outside itself).
+ */
+export interface AgentLayout {
+  /** The writable install (the persistent partition on Kairos: /usr/local). */
+  readonly installDir: string;
+  /** Where a baked image keeps the agent (read-only image content). */
+  readonly bakedDir: string;
+  /** The executable's name in a version directory and, as a link, in installDir. */
+  readonly executable: string;
+  readonly unit: string;
+  readonly guardScript: string;
+  readonly guardTimer: string;
+  readonly pendingFile: string;
+  readonly fellBackFile: string;
+  /** Under installDir: the systemd pieces the boot stage copies into /etc/systemd/system. */
+  readonly systemdDir: string;
+  /** Where the install configuration writes the control plane's manifest signing key. */
+  readonly signingKey: string;
+}
+
 export const AGENT_CA_BUNDLE_PATH = '/oem/edgefleet/ca-bundle.pem';
 export const INSTALL_SCRIPT_PATH = '/oem/edgefleet/install-agent.sh';
-export const AGENT_UNIT = 'edgefleet-agent.service';
-export const GUARD_TIMER_UNIT = 'edgefleet-agent-guard.timer';
-const PENDING = 'pending-update.env';
-const FELL_BACK = 'fell-back.env';
 
 /**
  * The agent-update guard as the agent writes it (lambdas/contracts/agent-layout.ts, rendered
- * for AGENT_INSTALL_DIR by the caller): the script and its systemd pieces by path below
+ * for the layout's installDir by the caller): the script and its systemd pieces by path below
  * /etc/systemd/system. The installer writes them too, so a host rebooted during its first
  * update still has its guard.
  */
@@ -37,12 +51,10 @@ export interface AgentGuardFiles {
   readonly units: Readonly<Record<string, string>>;
 }
 
-/** The persistent copy of the systemd pieces, under the agent dir: the boot stage puts it back into /etc/systemd/system. */
-export const SYSTEMD_COPY = `${AGENT_INSTALL_DIR}/systemd`;
-
 export interface AgentInstallInput {
   readonly apiUrl: string;
   readonly mode: AgentInstallMode;
+  readonly layout: AgentLayout;
   /** The update guard the installer writes (download mode). */
   readonly guard?: AgentGuardFiles;
   /** PEM public key of the control plane's manifest signing key (download mode). */
@@ -65,9 +77,10 @@ function writeFileLines(target: string, content: string, mode: string): string {
 }
 
 /** The installer script (download mode). Every path can be overridden by the environment (tests). */
-export function installScript(i: { apiUrl: string; proxy?: string; caBundle?: boolean; guard: AgentGuardFiles }): string {
-  const guardFiles = writeFileLines('$DIR/guard.sh', i.guard.script, '0755')
-    + Object.entries(i.guard.units).map(([name, content]) => writeFileLines(`$DIR/systemd/${name}`, content, '0644')).join('');
+export function installScript(i: { apiUrl: string; proxy?: string; caBundle?: boolean; guard: AgentGuardFiles; layout: AgentLayout }): string {
+  const l = i.layout;
+  const guardFiles = writeFileLines(`$DIR/${l.guardScript}`, i.guard.script, '0755')
+    + Object.entries(i.guard.units).map(([name, content]) => writeFileLines(`$DIR/${l.systemdDir}/${name}`, content, '0644')).join('');
   return `#!/bin/sh
 # EdgeFleet agent installer, written by the install configuration (POST /v1/user-data).
 # Fetches the agent from the control plane, checks the manifest's signature and every file's
@@ -75,8 +88,8 @@ export function installScript(i: { apiUrl: string; proxy?: string; caBundle?: bo
 set -eu
 API=${shQuote(i.apiUrl)}
 [ -z "\${EDGEFLEET_API_URL:-}" ] || API="$EDGEFLEET_API_URL"
-KEY="\${EDGEFLEET_SIGNING_KEY:-${AGENT_SIGNING_KEY_PATH}}"
-DIR="\${EDGEFLEET_INSTALL_DIR:-${AGENT_INSTALL_DIR}}"
+KEY="\${EDGEFLEET_SIGNING_KEY:-${l.signingKey}}"
+DIR="\${EDGEFLEET_INSTALL_DIR:-${l.installDir}}"
 UNIT_DIR="\${EDGEFLEET_UNIT_DIR:-/etc/systemd/system}"
 EXTRA_CA="\${EDGEFLEET_CA_BUNDLE:-${i.caBundle ? AGENT_CA_BUNDLE_PATH : ''}}"
 PROXY=${shQuote(i.proxy ?? '')}
@@ -120,7 +133,7 @@ verified() {
     || fail "$1 from $API does not match the SHA-256 in the signed manifest (expected $sha, got $(sha256sum "$W/$1" | cut -d' ' -f1)): refusing to install it. Something between the host and the control plane changed it"
 }
 verified "edgefleet-agent-linux-$ARCH"
-verified ${AGENT_UNIT}
+verified ${l.unit}
 case "$VERSION" in
   ''|*[!A-Za-z0-9._+-]*) fail "the signed agent manifest names no usable version ('$VERSION'): run npm run device:build again and publish it" ;;
 esac
@@ -129,22 +142,22 @@ esac
 mkdir -p "$DIR/versions" "$UNIT_DIR"
 S="$DIR/versions/.$VERSION.tmp"
 rm -rf "$S" && mkdir -p "$S"
-cp "$W/edgefleet-agent-linux-$ARCH" "$S/edgefleet-agent" && chmod 0755 "$S/edgefleet-agent"
+cp "$W/edgefleet-agent-linux-$ARCH" "$S/${l.executable}" && chmod 0755 "$S/${l.executable}"
 cp "$W/manifest.json" "$S/manifest.json" && cp "$W/manifest.sig" "$S/manifest.json.sig"
 rm -rf "$DIR/versions/$VERSION" && mv "$S" "$DIR/versions/$VERSION"
 ln -sfn "versions/$VERSION" "$DIR/current"
-ln -sfn "current/edgefleet-agent" "$DIR/edgefleet-agent"
+ln -sfn "current/${l.executable}" "$DIR/${l.executable}"
 # A fresh install commits nothing: no update of an earlier install is pending any more.
-rm -f "$DIR/${PENDING}" "$DIR/${FELL_BACK}"
-cp "$W/${AGENT_UNIT}" "$DIR/${AGENT_UNIT}" && chmod 0644 "$DIR/${AGENT_UNIT}"
-cp "$DIR/${AGENT_UNIT}" "$UNIT_DIR/${AGENT_UNIT}"
+rm -f "$DIR/${l.pendingFile}" "$DIR/${l.fellBackFile}"
+cp "$W/${l.unit}" "$DIR/${l.unit}" && chmod 0644 "$DIR/${l.unit}"
+cp "$DIR/${l.unit}" "$UNIT_DIR/${l.unit}"
 # The update guard and its systemd pieces: kept under $DIR (persistent) and copied next to the unit.
-${guardFiles}cp -R "$DIR/systemd/." "$UNIT_DIR/"
+${guardFiles}cp -R "$DIR/${l.systemdDir}/." "$UNIT_DIR/"
 echo "edgefleet install-agent: installed agent $VERSION ($ARCH) into $DIR/versions/$VERSION, signature and checksums verified"
 if [ "\${EDGEFLEET_NO_SYSTEMD:-}" != 1 ]; then
   systemctl daemon-reload
   systemctl enable edgefleet-agent
-  systemctl start ${GUARD_TIMER_UNIT}
+  systemctl start ${l.guardTimer}
   systemctl start --no-block edgefleet-agent
 fi
 `;
@@ -158,9 +171,12 @@ export function agentInstallStages(i: AgentInstallInput): { bootFiles: Record<st
   // /usr/local is Kairos' persistent partition; /etc is an overlay (only some of it is kept):
   // the guard's systemd pieces, kept in the agent dir, go back next to the unit every boot,
   // before the service starts, so a host rebooted during an uncommitted update keeps its guard.
-  const restoreGuard = { name: 'EdgeFleet agent update guard (restored every boot)', if: `[ -f ${AGENT_INSTALL_DIR}/guard.sh ] && [ -d ${SYSTEMD_COPY} ]`,
-    commands: [`cp -R ${SYSTEMD_COPY}/. /etc/systemd/system/`, 'systemctl daemon-reload'] };
-  const guardTimer = { name: 'EdgeFleet agent update guard timer', if: `[ -f /etc/systemd/system/${GUARD_TIMER_UNIT} ]`, systemctl: { start: [GUARD_TIMER_UNIT] } };
+  const l = i.layout;
+  const dir = l.installDir;
+  const systemdCopy = `${dir}/${l.systemdDir}`;
+  const restoreGuard = { name: 'EdgeFleet agent update guard (restored every boot)', if: `[ -f ${dir}/${l.guardScript} ] && [ -d ${systemdCopy} ]`,
+    commands: [`cp -R ${systemdCopy}/. /etc/systemd/system/`, 'systemctl daemon-reload'] };
+  const guardTimer = { name: 'EdgeFleet agent update guard timer', if: `[ -f /etc/systemd/system/${l.guardTimer} ]`, systemctl: { start: [l.guardTimer] } };
   if (i.mode === 'baked') {
     return {
       bootFiles: [],
@@ -168,30 +184,30 @@ export function agentInstallStages(i: AgentInstallInput): { bootFiles: Record<st
       boot: [restoreGuard, { name: 'EdgeFleet agent service', systemctl: { enable: ['edgefleet-agent'], start: ['edgefleet-agent'] } }, guardTimer],
       network: [{
         name: 'EdgeFleet agent (baked into the image)',
-        commands: [`test -x ${BAKED_AGENT_DIR}/edgefleet-agent || { echo "edgefleet: this image has no agent at ${BAKED_AGENT_DIR}/edgefleet-agent although the user-data says agentInstall: baked; render it with agentInstall: download or use an image built with the agent" >&2; exit 1; }`],
+        commands: [`test -x ${l.bakedDir}/${l.executable} || { echo "edgefleet: this image has no agent at ${l.bakedDir}/${l.executable} although the user-data says agentInstall: baked; render it with agentInstall: download or use an image built with the agent" >&2; exit 1; }`],
       }],
     };
   }
   if (!i.signingKeyPem) throw new Error('agentInstallStages: download mode needs the signing key');
   if (!i.guard) throw new Error('agentInstallStages: download mode needs the update guard (agentGuardScript and guardUnits of lambdas/contracts/agent-layout.ts)');
   const bootFiles: Record<string, unknown>[] = [
-    { path: AGENT_SIGNING_KEY_PATH, permissions: 0o644, content: i.signingKeyPem.endsWith('\n') ? i.signingKeyPem : `${i.signingKeyPem}\n` },
-    { path: INSTALL_SCRIPT_PATH, permissions: 0o700, content: installScript({ apiUrl: i.apiUrl, ...(i.proxy ? { proxy: i.proxy } : {}), caBundle: !!i.caBundle, guard: i.guard }) },
+    { path: l.signingKey, permissions: 0o644, content: i.signingKeyPem.endsWith('\n') ? i.signingKeyPem : `${i.signingKeyPem}\n` },
+    { path: INSTALL_SCRIPT_PATH, permissions: 0o700, content: installScript({ apiUrl: i.apiUrl, ...(i.proxy ? { proxy: i.proxy } : {}), caBundle: !!i.caBundle, guard: i.guard, layout: l }) },
   ];
   if (i.caBundle) bootFiles.push({ path: AGENT_CA_BUNDLE_PATH, permissions: 0o644, content: i.caBundle.endsWith('\n') ? i.caBundle : `${i.caBundle}\n` });
   // /etc is not persistent on Kairos: the unit kept next to the executable is put back every boot.
-  const installed = `[ -x ${AGENT_INSTALL_DIR}/edgefleet-agent ] && [ -f ${AGENT_INSTALL_DIR}/${AGENT_UNIT} ]`;
+  const installed = `[ -x ${dir}/${l.executable} ] && [ -f ${dir}/${l.unit} ]`;
   return {
     bootFiles,
     boot: [
-      { name: 'EdgeFleet agent service unit', if: installed, commands: [`cp ${AGENT_INSTALL_DIR}/${AGENT_UNIT} /etc/systemd/system/${AGENT_UNIT}`, 'systemctl daemon-reload'] },
+      { name: 'EdgeFleet agent service unit', if: installed, commands: [`cp ${dir}/${l.unit} /etc/systemd/system/${l.unit}`, 'systemctl daemon-reload'] },
       restoreGuard,
       { name: 'EdgeFleet agent service', if: installed, systemctl: { enable: ['edgefleet-agent'], start: ['edgefleet-agent'] } },
       guardTimer,
     ],
     network: [{
       name: 'EdgeFleet agent install (download, verify, start)',
-      if: `[ ! -x ${AGENT_INSTALL_DIR}/edgefleet-agent ]`,
+      if: `[ ! -x ${dir}/${l.executable} ]`,
       commands: [`sh ${INSTALL_SCRIPT_PATH}`],
     }],
   };

@@ -2,7 +2,7 @@
  * EdgeForge-style image build context (issue 16, Build 4): a Dockerfile FROM the Kairos provider
  * image for an OS × Kubernetes pair of the compatibility matrix, with the agent executable, its
  * systemd unit and its native library baked in where `agentInstall: baked` user-data looks
- * (agent-install.ts BAKED_AGENT_DIR), plus a build script and the AuroraBoot command that turns
+ * (the agent layout's bakedDir), plus a build script and the AuroraBoot command that turns
  * the image into an installer ISO. Pure: the CLI validates the input (contracts/image-build.ts),
  * calls this and writes the files.
  *
@@ -17,7 +17,7 @@
  * elsewhere (CanvOS) is given with `baseImage` and must name the same distribution and version.
  */
 import { OS_PACKS, checkCompatibility, matchRelease } from './compatibility.js';
-import { AGENT_UNIT, BAKED_AGENT_DIR } from './agent-install.js';
+import type { AgentLayout } from './agent-install.js';
 import { parseImageTag } from './image-tag.js';
 import { compareVersions, parseVersion } from './versions.js';
 
@@ -70,16 +70,20 @@ const DEFAULT_SUFFIX: Readonly<Record<string, string | undefined>> = { k3s: 'k3s
 const SUFFIX_SHAPE: Readonly<Record<string, RegExp>> = { k3s: /^k3s\d+$/, rke2: /^rke2r\d+$/ };
 
 /** Where the baked image keeps things. The agent directory is the one baked user-data checks. */
-export const BAKED = {
-  agentDir: BAKED_AGENT_DIR,
-  executable: `${BAKED_AGENT_DIR}/edgefleet-agent`,
-  nativeDir: `${BAKED_AGENT_DIR}/.native`,
-  /** The vendor unit directory is image content (/etc/systemd is persistent state on Kairos). */
-  unitDir: '/usr/lib/systemd/system',
-  dropIn: `/usr/lib/systemd/system/${AGENT_UNIT}.d/10-edgefleet-baked.conf`,
-} as const;
+export function bakedPaths(l: AgentLayout) {
+  return {
+    agentDir: l.bakedDir,
+    executable: `${l.bakedDir}/${l.executable}`,
+    nativeDir: `${l.bakedDir}/.native`,
+    unit: l.unit,
+    /** The vendor unit directory is image content (/etc/systemd is persistent state on Kairos). */
+    unitDir: '/usr/lib/systemd/system',
+    dropIn: `/usr/lib/systemd/system/${l.unit}.d/10-edgefleet-baked.conf`,
+  } as const;
+}
 
-const CONTEXT = { executable: 'agent/edgefleet-agent', unit: `agent/${AGENT_UNIT}`, dropIn: 'systemd/10-edgefleet-baked.conf' } as const;
+/** Where the build context holds the agent's files. */
+const contextPaths = (l: AgentLayout) => ({ executable: `agent/${l.executable}`, unit: `agent/${l.unit}`, dropIn: 'systemd/10-edgefleet-baked.conf' }) as const;
 
 function k8sTagPart(k8s: string, version: string, suffix: string | undefined, kairosVersion: string): string {
   const dashed = k8s === 'k3s' && compareVersions(parseVersion(kairosVersion) ?? [0, 0, 0], [3, 5, 0]) >= 0;
@@ -125,25 +129,25 @@ function outputImage(f: ImageFlags, baseImage: string, agentVersion: string): { 
   return { image: `${f.registry ?? `edgefleet/kairos-${f.os}`}:${tag}`, tag };
 }
 
-/** The Dockerfile, build script, README and systemd drop-in of the context, or the refusal. */
-export function renderImageBuildContext(s: ImageBuildSpec): BuildContext {
+/** The Dockerfile, build script, README and systemd drop-in of the context, or the refusal; `layout` is the agent's (lambdas/contracts/agent-layout.ts AGENT_LAYOUT). */
+export function renderImageBuildContext(s: ImageBuildSpec, layout: AgentLayout): BuildContext {
   const plan = planImage(s);
   if (!plan.ok) return plan;
   const { image, tag } = outputImage(s, plan.baseImage, s.agent.version);
-  const facts: Facts = { ...s, version: /^v?(\d+\.\d+\.\d+)/.exec(s.k8sVersion)![1]!, baseImage: plan.baseImage, image, tag };
+  const facts: Facts = { ...s, version: /^v?(\d+\.\d+\.\d+)/.exec(s.k8sVersion)![1]!, baseImage: plan.baseImage, image, tag, baked: bakedPaths(layout), context: contextPaths(layout) };
   return {
     ok: true, baseImage: plan.baseImage, image,
     files: [
       { path: 'Dockerfile', content: dockerfile(facts), mode: 0o644 },
-      { path: CONTEXT.dropIn, content: dropIn(), mode: 0o644 },
+      { path: facts.context.dropIn, content: dropIn(facts), mode: 0o644 },
       { path: 'build.sh', content: buildScript(facts), mode: 0o755 },
       { path: 'README.md', content: readme(facts), mode: 0o644 },
     ],
-    agentFiles: [{ from: s.agent.executable, to: CONTEXT.executable }, { from: s.agent.unit, to: CONTEXT.unit }],
+    agentFiles: [{ from: s.agent.executable, to: facts.context.executable }, { from: s.agent.unit, to: facts.context.unit }],
   };
 }
 
-type Facts = ImageBuildSpec & { version: string; baseImage: string; image: string; tag: string };
+type Facts = ImageBuildSpec & { version: string; baseImage: string; image: string; tag: string; baked: ReturnType<typeof bakedPaths>; context: ReturnType<typeof contextPaths> };
 
 /** Image labels: the same facts as the tag (which is what profile validation reads, image-tag.ts). */
 export function imageLabels(f: Facts): Record<string, string> {
@@ -157,7 +161,7 @@ export function imageLabels(f: Facts): Record<string, string> {
     'io.edgefleet.kubernetes.version': f.version,
     'io.edgefleet.agent.version': f.agent.version,
     'io.edgefleet.agent.sha256': f.agent.sha256,
-    'io.edgefleet.agent.path': BAKED.executable,
+    'io.edgefleet.agent.path': f.baked.executable,
   };
 }
 
@@ -170,31 +174,31 @@ function dockerfile(f: Facts): string {
 FROM ${f.baseImage}
 
 # The agent where \`agentInstall: baked\` user-data looks for it, its unit in the image's vendor unit
-# directory (image content, replaced by an OS upgrade), and a drop-in pointing the unit at ${BAKED.agentDir}.
-COPY ${CONTEXT.executable} ${CONTEXT.unit} ${BAKED.agentDir}/
-COPY ${CONTEXT.dropIn} ${BAKED.dropIn}
-RUN echo "${f.agent.sha256}  ${BAKED.executable}" | sha256sum -c - \\
- && chmod 0755 ${BAKED.executable} \\
- && chmod 0644 ${BAKED.agentDir}/${AGENT_UNIT} ${BAKED.dropIn} \\
- && cp ${BAKED.agentDir}/${AGENT_UNIT} ${BAKED.unitDir}/${AGENT_UNIT} \\
- && mkdir -p ${BAKED.unitDir}/multi-user.target.wants \\
- && ln -sf ../${AGENT_UNIT} ${BAKED.unitDir}/multi-user.target.wants/${AGENT_UNIT}
+# directory (image content, replaced by an OS upgrade), and a drop-in pointing the unit at ${f.baked.agentDir}.
+COPY ${f.context.executable} ${f.context.unit} ${f.baked.agentDir}/
+COPY ${f.context.dropIn} ${f.baked.dropIn}
+RUN echo "${f.agent.sha256}  ${f.baked.executable}" | sha256sum -c - \\
+ && chmod 0755 ${f.baked.executable} \\
+ && chmod 0644 ${f.baked.agentDir}/${f.baked.unit} ${f.baked.dropIn} \\
+ && cp ${f.baked.agentDir}/${f.baked.unit} ${f.baked.unitDir}/${f.baked.unit} \\
+ && mkdir -p ${f.baked.unitDir}/multi-user.target.wants \\
+ && ln -sf ../${f.baked.unit} ${f.baked.unitDir}/multi-user.target.wants/${f.baked.unit}
 
 # The executable writes its aws-crt library out of itself on first start: do it now, so the
 # read-only image already has it. Without a configuration the agent then stops with 78.
-RUN EDGEFLEET_NATIVE_DIR=${BAKED.nativeDir} EDGEFLEET_AGENT_CONFIG=/nonexistent/agent.json ${BAKED.executable} >/dev/null 2>&1 || [ $? -eq 78 ] \\
- && ls ${BAKED.nativeDir}/aws-crt-nodejs-*.node
+RUN EDGEFLEET_NATIVE_DIR=${f.baked.nativeDir} EDGEFLEET_AGENT_CONFIG=/nonexistent/agent.json ${f.baked.executable} >/dev/null 2>&1 || [ $? -eq 78 ] \\
+ && ls ${f.baked.nativeDir}/aws-crt-nodejs-*.node
 
 LABEL ${labels.join(' \\\n      ')}
 `;
 }
 
-function dropIn(): string {
-  return `# EdgeFleet: the agent is baked into this image at ${BAKED.agentDir} (edgefleet images build-context).
+function dropIn(f: Facts): string {
+  return `# EdgeFleet: the agent is baked into this image at ${f.baked.agentDir} (edgefleet images build-context).
 [Service]
 ExecStart=
-ExecStart=${BAKED.executable}
-Environment=EDGEFLEET_NATIVE_DIR=${BAKED.nativeDir}
+ExecStart=${f.baked.executable}
+Environment=EDGEFLEET_NATIVE_DIR=${f.baked.nativeDir}
 `;
 }
 
@@ -229,8 +233,8 @@ function readme(f: Facts): string {
   return `# EdgeFleet OS image: ${f.os} ${f.osVersion} + ${f.k8s} ${f.version} (${f.arch}), agent ${f.agent.version}
 
 Written by \`edgefleet images build-context\`. The image is the Kairos provider image
-\`${f.baseImage}\` with the EdgeFleet agent baked in at \`${BAKED.executable}\` (unit
-\`${AGENT_UNIT}\`, enabled).
+\`${f.baseImage}\` with the EdgeFleet agent baked in at \`${f.baked.executable}\` (unit
+\`${f.baked.unit}\`, enabled).
 
 ## Build
 

@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import { agentInstallStages, type AgentGuardFiles, type AgentInstallMode } from './agent-install.js';
+import { agentInstallStages, type AgentGuardFiles, type AgentInstallMode, type AgentLayout } from './agent-install.js';
 
 export interface UserDataInput {
   readonly apiUrl: string;
@@ -25,8 +25,10 @@ export interface UserDataInput {
   readonly agentInstall?: AgentInstallMode;
   /** The control plane's manifest signing key (PEM), needed for `download`. */
   readonly agentSigningKeyPem?: string;
-  /** The agent-update guard the installer writes (download mode): lambdas/contracts/agent-layout.ts rendered for AGENT_INSTALL_DIR. */
+  /** The agent-update guard the installer writes (download mode): lambdas/contracts/agent-layout.ts rendered for the layout's installDir. */
   readonly agentGuard?: AgentGuardFiles;
+  /** The agent's on-disk layout (lambdas/contracts/agent-layout.ts AGENT_LAYOUT). */
+  readonly agentLayout: AgentLayout;
 }
 
 /**
@@ -79,7 +81,7 @@ export function renderUserData(i: UserDataInput): string {
     ...(i.remoteAccess === false ? { remoteAccess: false } : {}),
   };
   const install = agentInstallStages({
-    apiUrl: i.apiUrl, mode: i.agentInstall ?? 'download',
+    apiUrl: i.apiUrl, mode: i.agentInstall ?? 'download', layout: i.agentLayout,
     ...(i.agentSigningKeyPem ? { signingKeyPem: i.agentSigningKeyPem } : {}), ...(i.agentGuard ? { guard: i.agentGuard } : {}),
     ...(i.network?.proxy ? { proxy: i.network.proxy } : {}), ...(i.caBundle ? { caBundle: i.caBundle } : {}),
   });

@@ -4,8 +4,8 @@ import { UnprocessableError, ValidationError } from '../domain/errors.js';
 import type { AgentSigningKey } from '../ports/agent-artifacts.js';
 import { parseToken, secretMatches, usability } from '../domain/registration-token.js';
 import { renderUserData } from '../domain/user-data.js';
-import { AGENT_INSTALL_DIR, type AgentGuardFiles } from '../domain/agent-install.js';
-import { agentGuardScript, guardUnits } from '../contracts/agent-layout.js';
+import type { AgentGuardFiles } from '../domain/agent-install.js';
+import { AGENT_LAYOUT, agentGuardScript, guardUnits } from '../contracts/agent-layout.js';
 import { mutate, type Deps, type RequestContext } from './context.js';
 
 /**
@@ -31,7 +31,7 @@ export async function createUserData(deps: Deps & { readonly agentSigning?: Agen
       }
       const agentSigningKeyPem = agentInstall === 'download' ? await deps.agentSigning?.publicKeyPem() : undefined;
       return renderUserData({
-        agentInstall, ...(agentSigningKeyPem ? { agentSigningKeyPem, agentGuard: installedAgentGuard() } : {}), ...(input.caBundle ? { caBundle: input.caBundle } : {}),
+        agentInstall, agentLayout: AGENT_LAYOUT, ...(agentSigningKeyPem ? { agentSigningKeyPem, agentGuard: installedAgentGuard() } : {}), ...(input.caBundle ? { caBundle: input.caBundle } : {}),
         apiUrl, registrationToken: input.token, project: ctx.project, site: input.site,
         tags: { ...(t.tags ?? {}), ...(input.tags ?? {}) },
         ...(input.hostname ? { hostname: input.hostname } : {}),
@@ -47,5 +47,5 @@ export async function createUserData(deps: Deps & { readonly agentSigning?: Agen
 
 /** The guard the agent writes before an update (one definition, contracts/agent-layout.ts), for the installer to write at install. */
 export function installedAgentGuard(): AgentGuardFiles {
-  return { script: agentGuardScript(AGENT_INSTALL_DIR), units: guardUnits(AGENT_INSTALL_DIR) };
+  return { script: agentGuardScript(AGENT_LAYOUT.installDir), units: guardUnits(AGENT_LAYOUT.installDir) };
 }

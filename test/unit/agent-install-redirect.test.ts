@@ -12,6 +12,7 @@ import { installedAgentGuard } from '../../lambdas/use-cases/render-user-data.js
 import { makeHandler } from '../../lambdas/handlers/http/agent.js';
 import type { AgentArtifactStore, AgentSigningKey } from '../../lambdas/ports/agent-artifacts.js';
 import { fakeAgentBuild } from '../infra/agent-build.js';
+import { AGENT_LAYOUT } from '../../lambdas/contracts/agent-layout.js';
 
 /**
  * The AWS shape of a download, end to end on this machine: the agent Lambda handler (behind a
@@ -55,7 +56,7 @@ afterAll(async () => {
 function install(dir: string): Promise<{ code: number | null; stderr: string; stdout: string }> {
   const apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
   const script = path.join(dir, 'install-agent.sh');
-  writeFileSync(script, installScript({ apiUrl, guard: installedAgentGuard() }));
+  writeFileSync(script, installScript({ apiUrl, guard: installedAgentGuard(), layout: AGENT_LAYOUT }));
   writeFileSync(path.join(dir, 'signing.pub'), pem);
   return new Promise((resolve) => {
     const child = spawn('sh', [script], { env: {

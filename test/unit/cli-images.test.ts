@@ -9,6 +9,7 @@ import { runCli } from '../../cli/program.js';
 import { EXIT } from '../../cli/errors.js';
 import { renderAgentManifest } from '../../lambdas/contracts/agent-artifacts.js';
 import { planImage, renderImageBuildContext } from '../../lambdas/domain/image-build-context.js';
+import { AGENT_LAYOUT } from '../../lambdas/contracts/agent-layout.js';
 
 let cwd: string;
 const sha = (b: string | Buffer) => createHash('sha256').update(b).digest('hex');
@@ -34,7 +35,7 @@ async function run(args: string[]) {
   let stderr = '';
   const code = await runCli(args, {
     env: {}, cwd, stdout: (s) => { stdout += s; }, stderr: (s) => { stderr += s; },
-    imageBuild: { plan: planImage, render: renderImageBuildContext },
+    imageBuild: { plan: planImage, render: (input) => renderImageBuildContext(input, AGENT_LAYOUT) },
   });
   return { code, stdout, stderr };
 }

@@ -3,17 +3,23 @@ import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import { parse } from 'yaml';
 import {
-  AGENT_CA_BUNDLE_PATH, AGENT_INSTALL_DIR, AGENT_SIGNING_KEY_PATH, BAKED_AGENT_DIR, INSTALL_SCRIPT_PATH, agentInstallStages, installScript, shQuote,
+  AGENT_CA_BUNDLE_PATH, INSTALL_SCRIPT_PATH, agentInstallStages as stagesWith, installScript as scriptWith, shQuote,
 } from '../../../lambdas/domain/agent-install.js';
 import { renderUserData, type UserDataInput } from '../../../lambdas/domain/user-data.js';
-import { AGENT_INSTALL_ROOT, BAKED_AGENT_ROOT, GUARD_SCRIPT } from '../../../lambdas/contracts/agent-layout.js';
+import { AGENT_LAYOUT, GUARD_SCRIPT } from '../../../lambdas/contracts/agent-layout.js';
 import { installedAgentGuard } from '../../../lambdas/use-cases/render-user-data.js';
 
+const AGENT_INSTALL_DIR = AGENT_LAYOUT.installDir;
+const BAKED_AGENT_DIR = AGENT_LAYOUT.bakedDir;
+const AGENT_SIGNING_KEY_PATH = AGENT_LAYOUT.signingKey;
+/** The domain's renderers with the agent's own layout, as the use case passes it. */
+const agentInstallStages = (i: Omit<Parameters<typeof stagesWith>[0], 'layout'>) => stagesWith({ ...i, layout: AGENT_LAYOUT });
+const installScript = (i: Omit<Parameters<typeof scriptWith>[0], 'layout'>) => scriptWith({ ...i, layout: AGENT_LAYOUT });
 const KEY = '-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----\n';
 const CA = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
 const BASE: UserDataInput = {
   apiUrl: 'https://api.example.com', registrationToken: 'eft_0123456789abcdef_c2VjcmV0', project: 'default', site: 'store-042', agentSigningKeyPem: KEY,
-  agentGuard: installedAgentGuard(),
+  agentGuard: installedAgentGuard(), agentLayout: AGENT_LAYOUT,
 };
 const guard = installedAgentGuard();
 
@@ -79,8 +85,11 @@ describe('agentInstallStages()', () => {
     expect(s.boot[3]).toMatchObject({ systemctl: { start: ['edgefleet-agent-guard.timer'] } });
   });
 
-  test('the domain\'s paths are the layout contract\'s (the agent, the guard and the installer agree)', () => {
-    expect([AGENT_INSTALL_DIR, BAKED_AGENT_DIR]).toEqual([AGENT_INSTALL_ROOT, BAKED_AGENT_ROOT]);
+  test('the installer, the boot stages and the guard use the one layout (the persistent partition; the image content when baked)', () => {
+    expect([AGENT_INSTALL_DIR, BAKED_AGENT_DIR]).toEqual(['/usr/local/edgefleet/agent', '/opt/edgefleet/agent']);
+    const script = installScript({ apiUrl: 'https://api.example.com', guard });
+    expect(script).toContain(`DIR="\${EDGEFLEET_INSTALL_DIR:-${AGENT_INSTALL_DIR}}"`);
+    expect(script).toContain(`cat > "$DIR/${GUARD_SCRIPT}.tmp"`);
     expect(guard.script).toContain(`DIR="\${EDGEFLEET_AGENT_DIR:-${AGENT_INSTALL_DIR}}"`);
     expect(guard.units['edgefleet-agent.service.d/10-update-guard.conf']).toContain(`ExecStartPre=/bin/sh ${AGENT_INSTALL_DIR}/${GUARD_SCRIPT}`);
     expect(guard.units['edgefleet-agent.service.d/20-edgefleet-agent-dir.conf']).toContain(`ExecStart=\nExecStart=${AGENT_INSTALL_DIR}/edgefleet-agent`);

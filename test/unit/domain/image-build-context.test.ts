@@ -1,10 +1,14 @@
 import { DockerfileParser, Label } from 'dockerfile-ast';
 import { validate } from 'dockerfile-utils';
-import { BAKED_AGENT_DIR } from '../../../lambdas/domain/agent-install.js';
+import { AGENT_LAYOUT } from '../../../lambdas/contracts/agent-layout.js';
 import { K8S_PACKS, OS_PACKS, checkCompatibility } from '../../../lambdas/domain/compatibility.js';
-import { BAKED, planImage, renderImageBuildContext, type ImageArch, type ImageBuildSpec } from '../../../lambdas/domain/image-build-context.js';
+import { bakedPaths, planImage, renderImageBuildContext as renderWith, type ImageArch, type ImageBuildSpec } from '../../../lambdas/domain/image-build-context.js';
 import { parseImageTag } from '../../../lambdas/domain/image-tag.js';
 import { validateLayers } from '../../../lambdas/domain/profile.js';
+
+const BAKED = bakedPaths(AGENT_LAYOUT);
+const BAKED_AGENT_DIR = AGENT_LAYOUT.bakedDir;
+const renderImageBuildContext = (s: ImageBuildSpec) => renderWith(s, AGENT_LAYOUT);
 
 const agent = { version: '0.1.0', executable: 'edgefleet-agent-linux-x64', unit: 'edgefleet-agent.service', sha256: 'a'.repeat(64) };
 const spec = (o: Partial<ImageBuildSpec> = {}): ImageBuildSpec => ({

@@ -1,6 +1,7 @@
 import { parse, stringify } from 'yaml';
 import { installedAgentGuard } from '../../../lambdas/use-cases/render-user-data.js';
-import { AGENT_SIGNING_KEY_PATH, INSTALL_SCRIPT_PATH } from '../../../lambdas/domain/agent-install.js';
+import { AGENT_LAYOUT } from '../../../lambdas/contracts/agent-layout.js';
+import { INSTALL_SCRIPT_PATH } from '../../../lambdas/domain/agent-install.js';
 import { AGENT_CONFIG_PATH, renderUserData, SSHD_DROP_IN, TUNNEL_KEYS_DIR, type UserDataInput } from '../../../lambdas/domain/user-data.js';
 
 interface FileEntry { path: string; permissions: number; content: string }
@@ -18,7 +19,7 @@ const BASE: UserDataInput = {
   project: 'default',
   site: 'store-042',
   tags: { region: 'eu-west', tier: 'pos' },
-  agentSigningKeyPem: '-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----\n', agentGuard: installedAgentGuard(),
+  agentSigningKeyPem: '-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----\n', agentGuard: installedAgentGuard(), agentLayout: AGENT_LAYOUT,
 };
 
 const render = (i: Partial<UserDataInput> = {}) => renderUserData({ ...BASE, ...i });
@@ -86,7 +87,7 @@ describe('renderUserData()', () => {
   it('renders a static network file only when given', () => {
     const without = doc(render());
     expect(without.stages.initramfs).toBeUndefined();
-    expect(files(without).map((f) => f.path)).toEqual([SSHD_DROP_IN, AGENT_CONFIG_PATH, AGENT_SIGNING_KEY_PATH, INSTALL_SCRIPT_PATH]);
+    expect(files(without).map((f) => f.path)).toEqual([SSHD_DROP_IN, AGENT_CONFIG_PATH, AGENT_LAYOUT.signingKey, INSTALL_SCRIPT_PATH]);
 
     const file = files(doc(render({ network: STATIC }))).find((f) => f.path === NETWORK_PATH)!;
     expect(file.content.split('\n')).toEqual([

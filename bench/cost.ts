@@ -15,6 +15,7 @@
  * bench/prices-us-east-1.json. Prints cost per 1,000 hosts per month idle, per upgraded node
  * and per registration; writes JSON under bench/results/.
  */
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -106,9 +107,20 @@ function price(c: Counters, connectedMinutes = 0): Record<string, number> {
 const round = (o: Record<string, number>, digits = 4) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, +v.toFixed(digits)]));
 const image = (kairos: string, k3s: string) => `quay.io/kairos/ubuntu:24.04-standard-amd64-generic-${kairos}-k3sv${k3s}-k3s1`;
 const auth = { authorization: `Bearer ${rt.adminToken}`, 'content-type': 'application/json' };
+/**
+ * One API call as a careful client makes it: a POST carries an Idempotency-Key, and a 5xx or 429
+ * (a function timing out on this loaded machine: the create may or may not have happened) is
+ * retried with the same key, so it is done exactly once. A call that still fails stops the run.
+ */
 const api = async (method: string, p: string, body?: unknown) => {
-  const r = await fetch(`${rt.url}${p}`, { method, headers: auth, ...(body ? { body: JSON.stringify(body) } : {}) });
-  return { status: r.status, body: (await r.json().catch(() => undefined)) as Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const headers = method === 'POST' ? { ...auth, 'idempotency-key': randomUUID() } : auth;
+  for (let attempt = 1; ; attempt++) {
+    const r = await fetch(`${rt.url}${p}`, { method, headers, ...(body ? { body: JSON.stringify(body) } : {}) });
+    const parsed = (await r.json().catch(() => undefined)) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    if (r.status < 500 && r.status !== 429) return { status: r.status, body: parsed };
+    if (attempt === 5) throw new Error(`${method} ${p} answered ${r.status} ${attempt} times: ${JSON.stringify(parsed)}`);
+    await sleep(2000 * attempt);
+  }
 };
 /** The benchmark's own reads while it waits (not the product's): left out of every count. */
 let ownReads = 0;

@@ -44,6 +44,12 @@ export interface CommandRecord {
   readonly secrets?: Readonly<Record<string, string>>;
   /** `collect-diagnostics`: the uploaded bundle's size and sha256, from the succeeded result. */
   readonly bundle?: { readonly bytes: number; readonly sha256: string };
+  /**
+   * Set by the store when the parameters live in their own write-once item (large ones: a
+   * rendered cloud-config), so the command's own writes stay small: `params` is then empty in
+   * the record read, and `CommandStore.withParams` reads them (only publishing needs them).
+   */
+  readonly paramsRef?: string;
 }
 
 export interface CommandResult {

@@ -26,6 +26,11 @@ export interface CommandStore {
   update(next: CommandRecord): Promise<boolean>;
   /** Commands of the host that are not finished (queued, sent, accepted, progress), oldest first. */
   listUnfinished(hostId: string): Promise<CommandRecord[]>;
+  /**
+   * The command with its parameters: `c` itself, unless they are stored apart (`paramsRef`),
+   * then read. Throws if that item is gone (it outlives the command's deadline by days).
+   */
+  withParams(c: CommandRecord): Promise<CommandRecord>;
   /** Unfinished commands of any host whose deadline is before `now` (up to `limit` per index shard). */
   listOverdue(now: Date, limit: number): Promise<CommandRecord[]>;
 }

@@ -145,7 +145,9 @@ export type CommandDeps = Pick<DeviceDeps, 'clock' | 'commands' | 'publisher' | 
 /** Kept for the diagnostics use case: the same as CommandDeps. */
 export type IssueDeps = CommandDeps;
 
-async function envelope(deps: CommandDeps, c: CommandRecord): Promise<CommandEnvelope> {
+async function envelope(deps: CommandDeps, stored: CommandRecord): Promise<CommandEnvelope> {
+  // Large parameters are stored in their own item (read only here, when the command goes out).
+  const c = await deps.commands.withParams(stored);
   let params = c.params;
   for (const [placeholder, name] of Object.entries(c.secrets ?? {})) {
     const value = deps.secrets ? await deps.secrets.get(name) : undefined;

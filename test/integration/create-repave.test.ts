@@ -60,7 +60,11 @@ const create = (name: string, version: string, controlPlane: string[], workers: 
   body: { name, profile: { name: 'edge', version }, controlPlane: { hostIds: controlPlane }, ...(workers.length ? { workers: [{ name: 'pos', hostIds: workers }] } : {}) },
 });
 const kairos = (id: string) => fleet.host(id)!.kairos;
-const command = (hostId: string, opId: string, phase: string, step: string) => h.rt.iot.deps.commands.get(hostId, taskCommandId(opId, phase, { hostId, step } as never));
+/** A workflow's stored command, with its parameters (large ones are stored apart: read as publishing does). */
+const command = async (hostId: string, opId: string, phase: string, step: string) => {
+  const c = await h.rt.iot.deps.commands.get(hostId, taskCommandId(opId, phase, { hostId, step } as never));
+  return c ? h.rt.iot.deps.commands.withParams(c) : undefined;
+};
 /** The host's reported address, as its agent reads it (the first IPv4 of eth0). */
 const addressOf = (id: string) => nicAddresses(kairos(id).networkInterfaces())[0]!.ips[0]!;
 const workerConfig = (id: string) => parse(kairos(id).snapshot.cloudConfig!.replace(/^#cloud-config\n/, '')) as { cluster: { control_plane_host: string; role: string } };

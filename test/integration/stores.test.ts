@@ -431,7 +431,10 @@ describe('overdue commands (the deadline sweep)', () => {
     await db.client.send(new PutCommand({ TableName: table, Item: { ...overdue, hostId: 'od-old', commandId: 'od-2', pk: 'HOST#od-old', sk: 'CMD#od-2', kind: 'command', gsi2pk: 'CMDOPEN#0', gsi2sk: `${T0}#od-old#od-2` } }));
     const found = (await commands.listOverdue(new Date(NOW), 100)).filter((c) => c.hostId.startsWith('od-'));
     expect(found.map((c) => c.commandId).sort()).toEqual(['od-1', 'od-2']);
-    expect(found.find((c) => c.commandId === 'od-1')).toEqual(overdue);
+    // Its large parameters are stored apart: the record names them, withParams reads them.
+    const od1 = found.find((c) => c.commandId === 'od-1')!;
+    expect(od1).toEqual({ ...overdue, params: {}, paramsRef: expect.stringMatching(/^od-1#/) });
+    expect(await commands.withParams(od1)).toEqual({ ...overdue, paramsRef: od1.paramsRef });
     // Finished: out of both indexes.
     expect(await commands.update({ ...overdue, state: 'timed-out', version: 2, reason: 'deadline-passed' })).toBe(true);
     expect(await commands.update({ ...overdue, hostId: 'od-old', commandId: 'od-2', state: 'timed-out', version: 2, reason: 'deadline-passed' })).toBe(true);

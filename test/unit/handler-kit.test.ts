@@ -69,7 +69,7 @@ function deviceDeps(overrides: Partial<DeviceDeps> = {}): DeviceDeps {
     clock: { now: () => new Date('2026-01-01T00:00:00Z') },
     presence: { apply: async () => true },
     status: { get: async () => undefined, put: async () => { getLogger().info('status stored'); return true; } },
-    commands: { create: async () => true, get: async () => undefined, update: async () => true, listUnfinished: async () => [], listOverdue: async () => [] },
+    commands: { create: async () => true, get: async () => undefined, update: async () => true, listUnfinished: async () => [], listOverdue: async () => [], withParams: async (c) => c },
     publisher: { publish: async () => undefined },
     hostLifecycle: { lifecycle: async () => ({ status: 'approved' }) },
     ...overrides,
@@ -122,7 +122,7 @@ describe('correlation keys on every line of an invocation', () => {
       commandId: 'cmd-1', hostId: 'h-1', type: 'reboot', params: {}, deadline: '2025-12-31T00:00:00Z', state: 'sent', version: 1,
       createdAt: '2025-12-31T00:00:00Z', updatedAt: '2025-12-31T00:00:00Z',
     };
-    const deps = deviceDeps({ commands: { create: async () => true, get: async () => undefined, update: async () => true, listUnfinished: async () => [], listOverdue: async () => [overdue] } });
+    const deps = deviceDeps({ commands: { create: async () => true, get: async () => undefined, update: async () => true, listUnfinished: async () => [], listOverdue: async () => [overdue], withParams: async (c) => c } });
     await sweeper.makeHandler(() => deps)({}, context('lambda-5'));
     expect(line('commands timed out: their hosts did not finish them before the deadline')).toMatchObject({ requestId: 'lambda-5', count: 1 });
     await sweeper.makeHandler(() => deps)({});

@@ -14,7 +14,7 @@ function fakeDeps() {
     clock: { now: () => new Date('2026-01-01T00:00:00Z') },
     presence: { apply: async (h, s) => { calls.push(`presence ${h} ${s.presence} ${s.at}`); return true; } },
     status: { get: async () => undefined, put: async (h, s) => { calls.push(`status ${h} ${s.seq}`); return true; } },
-    commands: { create: async () => true, get: async () => undefined, update: async () => true, listUnfinished: async () => [], listOverdue: async () => [] },
+    commands: { create: async () => true, get: async () => undefined, update: async () => true, listUnfinished: async () => [], listOverdue: async () => [], withParams: async (c) => c },
     publisher: { publish: async () => undefined },
     hostLifecycle: { lifecycle: async (h) => (h.startsWith('gone') ? { status: 'decommissioned' } : h.startsWith('nobody') ? undefined : { status: 'approved' }) },
   };

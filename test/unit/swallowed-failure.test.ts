@@ -19,7 +19,7 @@ describe('failures swallowed by design leave a structured line and a metric', ()
       clock: { now: () => new Date('2026-01-01T00:00:00Z') },
       presence: { apply: async () => true },
       status: { get: async () => undefined, put: async () => true },
-      commands: { create: async () => true, get: async () => undefined, update: async (c) => { updates.push(c); return true; }, listUnfinished: async () => [], listOverdue: async () => [] },
+      commands: { create: async () => true, get: async () => undefined, update: async (c) => { updates.push(c); return true; }, listUnfinished: async () => [], listOverdue: async () => [], withParams: async (c) => c },
       publisher: { publish: async () => { throw new Error('endpoint unreachable'); } },
       hostLifecycle: { lifecycle: async () => ({ status: 'approved' }) },
     };

@@ -1,18 +1,25 @@
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { createHash } from 'node:crypto';
+import { brotliCompressSync, brotliDecompressSync, constants as zlib, gunzipSync, gzipSync } from 'node:zlib';
+import { z } from 'zod';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { UNFINISHED, type CommandRecord } from '../../domain/command.js';
 import type { StoredStatus } from '../../domain/device-status.js';
 import type { PresenceState } from '../../domain/presence.js';
+import { UnavailableError } from '../../domain/errors.js';
 import type { CommandStore, PresenceWriter, StatusStore } from '../../ports/device-plane.js';
 import { toRecord, type DocClient } from './client.js';
 import { isConditionFailure, mapDynamoError } from './errors.js';
 import { hostShard, keys } from './keys.js';
 import { HOST_LIST_SHARDS, STATE_TABLE } from '../../contracts/tables.js';
 
-/** Items under the host's partition (pk HOST#<id>): sk STATUS, and sk CMD#<commandId>. */
+/**
+ * Items under the host's partition (pk HOST#<id>): sk STATUS, sk CMD#<commandId>, and a large
+ * command's parameters, sk CMDP#<paramsRef> (outside the `CMD#` prefix the command queries read).
+ */
 export const deviceKeys = {
   status: (hostId: string) => ({ pk: keys.host(hostId).pk, sk: 'STATUS' }),
   command: (hostId: string, commandId: string) => ({ pk: keys.host(hostId).pk, sk: `CMD#${commandId}` }),
+  commandParams: (hostId: string, paramsRef: string) => ({ pk: keys.host(hostId).pk, sk: `CMDP#${paramsRef}` }),
 };
 
 /** Presence item (sk PRESENCE, read by the host repository as `presence`), guarded by `at`. */
@@ -76,9 +83,10 @@ export function commandItem(c: CommandRecord): Record<string, unknown> {
   const open = (UNFINISHED as readonly string[]).includes(c.state);
   const { params, ...rest } = c;
   const json = JSON.stringify(params);
+  // Parameters stored apart stay there (a record read back carries `params: {}` and the reference).
+  const inline = c.paramsRef ? {} : Buffer.byteLength(json, 'utf8') > COMPRESS_PARAMS_BYTES ? { paramsGz: gzipSync(json) } : { params };
   return {
-    ...rest, ...deviceKeys.command(c.hostId, c.commandId), kind: 'command',
-    ...(Buffer.byteLength(json, 'utf8') > COMPRESS_PARAMS_BYTES ? { paramsGz: gzipSync(json) } : { params }),
+    ...rest, ...deviceKeys.command(c.hostId, c.commandId), kind: 'command', ...inline,
     ...(open ? { gsi4pk: openCommandsPartition(hostShard(c.hostId)), gsi4sk: `${c.deadline}#${c.hostId}#${c.commandId}` } : {}),
   };
 }
@@ -101,8 +109,41 @@ const OPEN_COMMAND_INDEXES = [STATE_TABLE.openByDeadline, STATE_TABLE.bySecondar
  */
 export const COMPRESS_PARAMS_BYTES = 1024;
 
+/**
+ * A new command's parameters above COMPRESS_PARAMS_BYTES are written once, brotli-compressed,
+ * in their own item, and the command item keeps only a reference (`paramsRef`): the command is
+ * written four or five times (stored sent, accepted, progress…, finished) and every write is
+ * billed by its size, so each write of a cloud-config command costs one unit instead of two.
+ * The reference names the command and the content (sha256), so re-writing it on a retry is
+ * idempotent and never changes another command's parameters. Only publishing reads them. The
+ * item expires (TTL) PARAMS_KEEP_SECONDS after the command's deadline: by then the command has
+ * ended (a command past its deadline is timed out before it is ever sent again).
+ */
+export const PARAMS_KEEP_SECONDS = 7 * 86_400;
+
+export function paramsItem(c: CommandRecord): { ref: string; item: Record<string, unknown> } | undefined {
+  const json = JSON.stringify(c.params);
+  if (c.paramsRef || Buffer.byteLength(json, 'utf8') <= COMPRESS_PARAMS_BYTES) return undefined;
+  const ref = `${c.commandId}#${createHash('sha256').update(json).digest('base64url').slice(0, 16)}`;
+  const br = brotliCompressSync(json, { params: { [zlib.BROTLI_PARAM_QUALITY]: 11, [zlib.BROTLI_PARAM_SIZE_HINT]: json.length } });
+  return { ref, item: { ...deviceKeys.commandParams(c.hostId, ref), br, expiresAtEpoch: Math.floor(Date.parse(c.deadline) / 1000) + PARAMS_KEEP_SECONDS } };
+}
+
+const storedParams = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]));
+
+/** The parameters of a params item (`br`, brotli JSON), checked against the command params' shape. */
+export function paramsFromItem(item: Record<string, unknown>, what: string): CommandRecord['params'] {
+  const br = item.br;
+  if (!(br instanceof Uint8Array)) throw new UnavailableError('command-params-unreadable', `the stored parameters of ${what} have no readable content; the command cannot be sent: issue the step again`);
+  const parsed = storedParams.safeParse(JSON.parse(brotliDecompressSync(br).toString('utf8')));
+  if (!parsed.success) throw new UnavailableError('command-params-unreadable', `the stored parameters of ${what} are not a parameter map; the command cannot be sent: issue the step again`);
+  return parsed.data;
+}
+
 export function commandFromItem(item: Record<string, unknown>): CommandRecord {
   const { paramsGz, ...rest } = toRecord<Record<string, unknown>>(item);
+  // Stored apart: the record carries the reference and empty params (withParams reads them).
+  if (typeof rest.paramsRef === 'string') return { ...rest, params: {} } as unknown as CommandRecord;
   if (!(paramsGz instanceof Uint8Array)) return rest as unknown as CommandRecord;
   return { ...rest, params: JSON.parse(gunzipSync(paramsGz).toString('utf8')) as CommandRecord['params'] } as unknown as CommandRecord;
 }
@@ -111,10 +152,16 @@ export class DynamoCommandStore implements CommandStore {
   constructor(private readonly db: DocClient, private readonly table: string) {}
 
   async create(command: CommandRecord): Promise<boolean> {
+    const apart = paramsItem(command);
+    // The parameters first: a command item never names parameters that are not stored.
+    if (apart) {
+      await this.db.send(new PutCommand({ TableName: this.table, Item: apart.item }))
+        .catch((e) => mapDynamoError(e, `storing the parameters of command ${command.commandId} for host ${command.hostId}`));
+    }
     try {
       await this.db.send(new PutCommand({
         TableName: this.table,
-        Item: commandItem(command),
+        Item: commandItem(apart ? { ...command, params: {}, paramsRef: apart.ref } : command),
         ConditionExpression: 'attribute_not_exists(pk)',
       }));
       return true;
@@ -128,6 +175,17 @@ export class DynamoCommandStore implements CommandStore {
     const out = await this.db.send(new GetCommand({ TableName: this.table, Key: deviceKeys.command(hostId, commandId), ConsistentRead: true }))
       .catch((e) => mapDynamoError(e, `reading command ${commandId}`));
     return out.Item ? commandFromItem(out.Item) : undefined;
+  }
+
+  async withParams(c: CommandRecord): Promise<CommandRecord> {
+    if (!c.paramsRef) return c;
+    const what = `command ${c.commandId} (${c.type}) for host ${c.hostId}`;
+    const out = await this.db.send(new GetCommand({ TableName: this.table, Key: deviceKeys.commandParams(c.hostId, c.paramsRef), ConsistentRead: true }))
+      .catch((e) => mapDynamoError(e, `reading the parameters of ${what}`));
+    if (!out.Item) {
+      throw new UnavailableError('command-params-missing', `the parameters of ${what} (item ${deviceKeys.commandParams(c.hostId, c.paramsRef).sk}) are gone; it cannot be sent. They are kept ${PARAMS_KEEP_SECONDS / 86_400} days past its deadline ${c.deadline}: a command that old times out instead; if it is not past its deadline, issue the step again`);
+    }
+    return { ...c, params: paramsFromItem(out.Item, what) };
   }
 
   async update(next: CommandRecord): Promise<boolean> {

@@ -61,6 +61,11 @@ export class MemoryCommandStore implements CommandStore {
     return true;
   }
 
+  /** Parameters are never stored apart here. */
+  async withParams(c: CommandRecord): Promise<CommandRecord> {
+    return c;
+  }
+
   async listUnfinished(hostId: string): Promise<CommandRecord[]> {
     return [...this.state.commands.values()]
       .filter((c) => c.hostId === hostId && unfinished(c))

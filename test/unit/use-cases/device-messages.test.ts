@@ -56,7 +56,7 @@ describe('command results', () => {
     const writes: string[] = [];
     const store = w.deps.commands;
     const commands: CommandStore = {
-      get: (h, c) => store.get(h, c), listUnfinished: (h) => store.listUnfinished(h), listOverdue: (n, l) => store.listOverdue(n, l),
+      get: (h, c) => store.get(h, c), listUnfinished: (h) => store.listUnfinished(h), listOverdue: (n, l) => store.listOverdue(n, l), withParams: (c) => store.withParams(c),
       create: async (c: Parameters<typeof w.deps.commands.create>[0]) => { writes.push(`create ${c.state}`); return w.deps.commands.create(c); },
       update: async (c: Parameters<typeof w.deps.commands.update>[0]) => { writes.push(`update ${c.state}`); return w.deps.commands.update(c); },
     };

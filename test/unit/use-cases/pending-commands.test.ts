@@ -24,6 +24,7 @@ function world(op: Partial<CreateClusterOperation> | undefined, command: Partial
       update: async (next) => { stored.set(next.commandId, next); return true; },
       listUnfinished: async () => [...stored.values()].filter((x) => ['queued', 'sent', 'accepted', 'progress'].includes(x.state)),
       listOverdue: async () => [],
+      withParams: async (c) => c,
     },
     publisher: { publish: async (_h, e) => { published.push(e.commandId); } },
     hostLifecycle: { lifecycle: async () => ({ status: 'in-cluster' }) },

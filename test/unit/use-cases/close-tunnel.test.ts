@@ -2,6 +2,7 @@ import { memoryAdapters } from '../../../lambdas/adapters/memory/index.js';
 import type { TunnelRecord } from '../../../lambdas/domain/tunnel.js';
 import type { TunnelRepository, TunnelService } from '../../../lambdas/ports/tunnels.js';
 import { closeTunnel } from '../../../lambdas/use-cases/close-tunnel.js';
+import { endTunnel } from '../../../lambdas/use-cases/end-tunnel.js';
 import type { TunnelDeps } from '../../../lambdas/use-cases/tunnel-deps.js';
 import { ctxOf, PROJECT, T0 } from './world.js';
 
@@ -42,7 +43,7 @@ async function depsWith(tunnels: TunnelRepository) {
     open: async () => { throw new Error('not here'); }, close: async (id) => { closed.push(id); }, describe: async () => undefined, endpoint: async () => 'wss://local',
   };
   const deps = { ...a, tunnels, tunnelService, approvalWaitMs: 60_000 } as unknown as TunnelDeps;
-  return { deps, closed };
+  return { deps, closed, state: a.state };
 }
 
 describe('closeTunnel under concurrent changes', () => {
@@ -59,6 +60,27 @@ describe('closeTunnel under concurrent changes', () => {
     const tunnels = racingTunnels(50);
     const { deps, closed } = await depsWith(tunnels);
     await expect(closeTunnel(deps, ctxOf('operator'), 'h1', 't1')).rejects.toMatchObject({ code: 'tunnel-busy' });
+    expect(tunnels.stored().state).toBe('open');
+    expect(closed).toEqual(['svc-1']);
+  });
+});
+
+describe('endTunnel (grant revoked, sweep) under concurrent changes', () => {
+  it.each([0, 1, 4])('closes the record after %i lost conditional writes, audits once, tells the host once', async (races) => {
+    const tunnels = racingTunnels(races);
+    const { deps, closed, state } = await depsWith(tunnels);
+    const out = await endTunnel(deps, OPEN, 'revoked', { subject: 'root', requestId: 'r1' });
+    expect(out).toMatchObject({ state: 'closed', closeReason: 'revoked', closedBy: 'root' });
+    expect(tunnels.stored()).toMatchObject({ state: 'closed', closeReason: 'revoked', version: OPEN.version + races + 1 });
+    expect(closed).toEqual(['svc-1']);
+    expect(state.audit.filter((e) => e.action === 'tunnel.close')).toHaveLength(1);
+    expect((await deps.commands.listUnfinished('h1')).map((c) => c.commandId)).toEqual(['tunnel-t1-remove']);
+  });
+
+  it('gives up (undefined) when the record keeps changing, the service side closed', async () => {
+    const tunnels = racingTunnels(50);
+    const { deps, closed } = await depsWith(tunnels);
+    expect(await endTunnel(deps, OPEN, 'revoked', { subject: 'root', requestId: 'r1' })).toBeUndefined();
     expect(tunnels.stored().state).toBe('open');
     expect(closed).toEqual(['svc-1']);
   });

@@ -4,11 +4,14 @@ import { MAX_OUTBOX, type MqttTransport, type TransportSettings } from './transp
 
 type Connected = Parameters<MqttTransport['onConnected']>[0];
 
+/** The SDK rejects with plain strings ("Failed to connect: aws-c-io: AWS_IO_TLS_NEGOTIATION_TIMEOUT, …"), not Errors. */
+export const reasonOf = (e: unknown): string => (e instanceof Error ? e.message : typeof e === 'string' ? e : JSON.stringify(e) ?? String(e));
+
 /**
  * aws-iot-device-sdk-v2 MQTT 3.1.1 over mTLS (IoT Core, and aedes locally), persistent session.
  * Reconnects are ours, not the SDK's: exponential backoff with full jitter, so that thousands
  * of hosts losing the same uplink do not come back in lockstep. Each attempt uses a fresh
- * native connection (the SDK's disconnect() frees it for good).
+ * native connection (the SDK's disconnect() frees it for good) over the one TLS context.
  */
 export class SdkMqttTransport implements MqttTransport {
   private readonly client = new mqtt.MqttClient();
@@ -34,26 +37,34 @@ export class SdkMqttTransport implements MqttTransport {
     this.settings.log?.(level, message, fields);
   }
 
+  /**
+   * One builder for the transport's life: its first build() makes the TLS context (parsing the
+   * certificate, key and CA, and loading the trust store: tens of milliseconds of CPU) and every
+   * later build() reuses it, so a reconnect attempt costs a connection, not a TLS context.
+   */
+  private builder: iot.AwsIotMqttConnectionConfigBuilder | undefined;
+
   private build(): mqtt.MqttClientConnection {
     const s = this.settings;
-    const config = iot.AwsIotMqttConnectionConfigBuilder.new_mtls_builder(s.certificatePem, s.keyPem)
+    this.builder ??= iot.AwsIotMqttConnectionConfigBuilder.new_mtls_builder(s.certificatePem, s.keyPem)
       .with_certificate_authority(s.caPem)
       .with_endpoint(s.endpoint)
       .with_port(s.port)
       .with_client_id(s.clientId)
       .with_clean_session(false)
-      .with_keep_alive_seconds(300)
-      .build();
-    const c = this.client.new_connection(config);
+      .with_keep_alive_seconds(300);
+    const c = this.client.new_connection(this.builder.build());
     c.on('message', (topic, payload) => {
       const text = Buffer.from(payload).toString('utf8');
       for (const h of this.messageHandlers) h(topic, text);
     });
     c.on('interrupt', (error) => {
       if (this.connection !== c) return;
-      this.lost(`connection interrupted: ${error?.message ?? error}`);
+      this.lost(`connection interrupted: ${reasonOf(error)}`);
     });
-    c.on('error', (error) => this.log('warn', `mqtt error: ${error?.message ?? error}`));
+    // An attempt's own failure is logged once by the loop (the SDK also emits it, and the
+    // disconnect that frees a failed attempt emits "not connected"): only a live connection's.
+    c.on('error', (error) => { if (this.connection === c) this.log('warn', `mqtt error: ${reasonOf(error)}`); });
     return c;
   }
 
@@ -103,7 +114,7 @@ export class SdkMqttTransport implements MqttTransport {
             const delay = this.backoff.next();
             this.retries++;
             this.settings.onProgress?.({ step: 'backoff', retries: this.retries });
-            this.log('warn', `mqtt connect failed: ${(e as Error).message}; retrying in ${Math.round(delay / 1000)} s`, { attempt: this.backoff.attempts });
+            this.log('warn', `mqtt connect to ${this.settings.endpoint}:${this.settings.port} failed: ${reasonOf(e)}; retrying in ${Math.round(delay / 1000)} s`, { attempt: this.backoff.attempts });
             await sleep(delay, this.abort.signal);
           }
         }
@@ -130,7 +141,7 @@ export class SdkMqttTransport implements MqttTransport {
         this.outbox.shift();
         m.resolve();
       } catch (e) {
-        this.log('warn', `mqtt publish failed, kept for the next connection: ${(e as Error).message}`);
+        this.log('warn', `mqtt publish failed, kept for the next connection: ${reasonOf(e)}`);
         return;
       }
     }

@@ -70,10 +70,14 @@ async function publish(deps: HealthDeps, event: Parameters<EventPublisher['publi
  * After a status or presence write: derive the host's health, store it when it changed
  * (conditional on `rev`), publish the change, then refresh its cluster. An unchanged health
  * writes nothing. Returns the new health when it changed.
+ *
+ * `known`: the caller's complete view of the host's inputs, used instead of the first read —
+ * only where nothing else can exist yet (a host just created, with no presence, status or
+ * health). Were one written meanwhile, the health write's condition fails and the loop reads.
  */
-export async function refreshHostHealth(deps: HealthDeps, hostId: string): Promise<HostHealth | undefined> {
+export async function refreshHostHealth(deps: HealthDeps, hostId: string, known?: HostHealthSnapshot): Promise<HostHealth | undefined> {
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-    const snap = await deps.store.hostSnapshot(hostId);
+    const snap = attempt === 0 && known ? known : await deps.store.hostSnapshot(hostId);
     if (!snap) return undefined;
     const derived = healthOf(snap);
     const online = snap.presence?.presence === 'online';
@@ -100,9 +104,9 @@ export async function refreshHostHealth(deps: HealthDeps, hostId: string): Promi
  * Best effort: the change itself is done; a failed derivation is reported, and the next presence
  * or status write derives it again.
  */
-export async function refreshAfterLifecycle(deps: HealthDeps | undefined, hostId: string): Promise<void> {
+export async function refreshAfterLifecycle(deps: HealthDeps | undefined, hostId: string, known?: HostHealthSnapshot): Promise<void> {
   if (!deps) return;
-  await refreshHostHealth(deps, hostId).catch((error: unknown) => reportSwallowed({
+  await refreshHostHealth(deps, hostId, known).catch((error: unknown) => reportSwallowed({
     metric: 'HealthNotDerived', message: `the health of host ${hostId} was not derived after its lifecycle change`,
     action: 'none needed: the host\'s next status report or connection derives it again', error, hostId,
   }));

@@ -59,8 +59,22 @@ async function admit(deps: RegisterDeviceDeps, hostId: string): Promise<void> {
 
 const pairingCode = (deps: RegisterDeviceDeps) => pairingCodeFrom(Buffer.from(deps.ids.secret(6), 'base64url'));
 
-async function issueCertificate(deps: RegisterDeviceDeps, host: HostWithPresence | HostRecord, csrPem: string, requestId: string): Promise<DeviceRegisterResponse> {
-  const p = await deps.registry.provision(host.id, csrPem, { project: host.project, ...(host.site ? { site: host.site } : {}) });
+const registryAttributes = (host: HostRecord): Record<string, string> => ({ project: host.project, ...(host.site ? { site: host.site } : {}) });
+
+/**
+ * The host record names this certificate now: any other of the thing (an earlier call that
+ * provisioned one but never recorded it, e.g. it timed out) must not stay valid.
+ */
+async function retireOthers(deps: RegisterDeviceDeps, host: HostRecord, certificateId: string, requestId: string): Promise<void> {
+  const retired = await deps.registry.retireOtherCertificates(host.id, certificateId);
+  if (retired.length > 0) {
+    await auditDevice(deps, host.project, host.id, requestId, 'device.certificate-retired', 'success', `revoked and detached ${retired.length} certificate(s) the host record does not name: ${retired.join(', ')}`);
+  }
+}
+
+/** A host approved after it registered (by an operator) gets its certificate on its next poll. */
+async function issueCertificate(deps: RegisterDeviceDeps, host: HostWithPresence, csrPem: string, requestId: string): Promise<DeviceRegisterResponse> {
+  const p = await deps.registry.provision(host.id, csrPem, registryAttributes(host));
   try {
     await deps.hosts.update(host.id, host.version, { certificateId: p.certificateId, certificatePem: p.certificatePem }, deps.clock.now().toISOString());
   } catch (e) {
@@ -69,12 +83,7 @@ async function issueCertificate(deps: RegisterDeviceDeps, host: HostWithPresence
     // 429: transient, the agent retries (with backoff) and then receives the stored certificate.
     throw new ThrottledError('registration-in-progress', `another registration call for host ${host.id} is being processed; retry in a few seconds`, { cause: e });
   }
-  // The host record names this certificate now: any other of the thing (an earlier call that
-  // provisioned one but never recorded it, e.g. it timed out) must not stay valid.
-  const retired = await deps.registry.retireOtherCertificates(host.id, p.certificateId);
-  if (retired.length > 0) {
-    await auditDevice(deps, host.project, host.id, requestId, 'device.certificate-retired', 'success', `revoked and detached ${retired.length} certificate(s) the host record does not name: ${retired.join(', ')}`);
-  }
+  await retireOthers(deps, host, p.certificateId, requestId);
   return approved(host.id, p.certificatePem, p.caPem, p.endpoint, p.port);
 }
 
@@ -151,19 +160,20 @@ export async function registerDevice(deps: RegisterDeviceDeps, requestId: string
     // Before the write: once the host forgets the old certificate id, a failed revoke could not be retried.
     await deps.registry.revoke(decision.revokeCertificateId);
   }
+  // An approved host is written once, naming its certificate: the certificate is provisioned
+  // first (a lost write revokes it below; a call that dies in between leaves one the host never
+  // names, which the next registration of the host retires).
+  const provisioned = record.status === 'approved' ? await deps.registry.provision(hostId, body.csr, registryAttributes(record)) : undefined;
+  const stored: HostRecord = provisioned ? { ...record, certificateId: provisioned.certificateId, certificatePem: provisioned.certificatePem } : record;
   const expectedVersion = decision.kind === 'create' ? undefined : host!.version;
   // Only a limited token is part of the write (its last use can be raced for); an unlimited one
   // is counted afterwards, so a storm on one token never contends on its item.
   const written = token.maxUses === undefined
-    ? await deps.registrations.putHost(record, expectedVersion)
-    : await deps.registrations.consumeTokenAndPutHost(token.id, iso, record, expectedVersion);
-  if (written.ok && token.maxUses === undefined) {
-    await deps.registrations.countUse(token.id).catch((error: unknown) => reportSwallowed({
-      metric: 'TokenUseNotCounted', message: `host ${hostId} registered, but the use of registration token ${token.id} was not counted`,
-      action: 'none needed: the count of an unlimited token is a statistic; the host is registered', error, hostId,
-    }));
-  }
+    ? await deps.registrations.putHost(stored, expectedVersion)
+    : await deps.registrations.consumeTokenAndPutHost(token.id, iso, stored, expectedVersion);
   if (!written.ok) {
+    // This call's certificate is named by no host: it must not stay valid.
+    if (provisioned) await deps.registry.revoke(provisioned.certificateId);
     if (written.reason === 'token') {
       const again = await deps.tokens.get(token.id);
       const d = again ? decideRegistration(again, host, publicKeyPem, now) : undefined;
@@ -173,13 +183,20 @@ export async function registerDevice(deps: RegisterDeviceDeps, requestId: string
     }
     throw new ThrottledError('registration-in-progress', `host ${hostId} changed while registering (another registration of this uid?); retry in a few seconds`);
   }
-  await refreshAfterLifecycle(deps.health, hostId);
+  if (token.maxUses === undefined) {
+    await deps.registrations.countUse(token.id).catch((error: unknown) => reportSwallowed({
+      metric: 'TokenUseNotCounted', message: `host ${hostId} registered, but the use of registration token ${token.id} was not counted`,
+      action: 'none needed: the count of an unlimited token is a statistic; the host is registered', error, hostId,
+    }));
+  }
+  // A new host has nothing but its record yet: its health inputs need no read.
+  await refreshAfterLifecycle(deps.health, hostId, decision.kind === 'create' ? { host: stored } : undefined);
   const action = decision.kind === 'reregister' ? 'device.reregister' : 'device.register';
-  if (record.status === 'pending') {
+  if (!provisioned) {
     await audit(action, 'success', 'pending approval');
     return pending(hostId, record.pairingCode!);
   }
-  const out = await issueCertificate(deps, { ...record }, body.csr, requestId);
+  await retireOthers(deps, stored, provisioned.certificateId, requestId);
   await audit(action, 'success', `approved (${decision.kind === 'claim-pre-registered' ? 'pre-registered' : decision.kind === 'reregister' ? 're-registration' : 'token auto-approve'}); certificate issued`);
-  return out;
+  return approved(hostId, provisioned.certificatePem, provisioned.caPem, provisioned.endpoint, provisioned.port);
 }

@@ -8,6 +8,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { jest } from '@jest/globals';
+import { iot } from 'aws-iot-device-sdk-v2';
 import { TOPICS } from '../../lambdas/contracts/mqtt.js';
 import { createCsr, generateDeviceKey } from '../../device/identity.js';
 import { SdkMqttTransport } from '../../device/transport-sdk.js';
@@ -44,6 +46,8 @@ it('connects over mTLS, exchanges messages, reconnects after the broker restarts
   const listen = (b: LocalBroker) => b.onMessage((topic, payload, clientId) => { if (clientId) received.push({ topic, payload: payload.toString(), clientId }); });
   listen(broker);
 
+  // Counts the TLS contexts made: one builder makes one, reused by every later attempt.
+  const builders = jest.spyOn(iot.AwsIotMqttConnectionConfigBuilder, 'new_mtls_builder');
   const keyPem = generateDeviceKey();
   const { certificatePem } = await ca.signCsr(await createCsr(keyPem, 'uid-t1'), 'thing-t1');
   const logs: string[] = [];
@@ -81,4 +85,12 @@ it('connects over mTLS, exchanges messages, reconnects after the broker restarts
   await broker.publish(TOPICS.commands('thing-t1'), JSON.stringify({ hello: 2 }), 1);
   await eventually('command after reconnect', () => messages.length === 2);
   expect(logs.some((l) => l.includes('mqtt reconnected'))).toBe(true);
+  // Every attempt while the broker was away and the reconnect used the first TLS context.
+  const failed = logs.filter((l) => l.startsWith(`mqtt connect to localhost:${port} failed: `));
+  expect(failed.length).toBeGreaterThan(0);
+  // Each failed attempt is one line naming the SDK's reason (it rejects with a string, not an Error).
+  for (const l of failed) expect(l).toMatch(/failed: Failed to connect: aws-c-io: AWS_IO_\w+, .+; retrying in \d+ s$/);
+  expect(logs.filter((l) => l.startsWith('mqtt error'))).toEqual([]);
+  expect(builders).toHaveBeenCalledTimes(1);
+  builders.mockRestore();
 }, 60_000);

@@ -202,7 +202,7 @@ describe('POST /v1/device/register', () => {
     const d = await device('DECOM-EXPLICIT');
     const certId = await expectApprovedWithCert(await register(t.token, d), d, 'decom-explicit');
     const current = (await h.call('GET', '/v1/hosts/decom-explicit')).body;
-    const stale = await h.call('POST', '/v1/hosts/decom-explicit/decommission', { body: { version: current.version - 1 } });
+    const stale = await h.call('POST', '/v1/hosts/decom-explicit/decommission', { body: { version: current.version + 1 } });
     expect([stale.status, stale.body.code]).toEqual([412, 'version-mismatch']);
     expect(h.rt.ca.isRevoked(certId)).toBe(false);
     const viewer = await h.token('viewer-1', ['default:viewer']);

@@ -92,24 +92,35 @@ export class MemorySecretStore implements SecretStore {
 }
 
 /**
- * A device registry without a CA: provisioning returns a placeholder certificate named after
- * the thing; every call is idempotent, as the port requires.
+ * A device registry without a CA: each provisioning issues a new placeholder certificate (as
+ * CreateCertificateFromCsr does) attached to the thing; every call is idempotent where the
+ * port requires it (a thing is created once, a revoke or deprovision repeats harmlessly).
  */
 export class MemoryDeviceRegistry implements DeviceRegistry {
-  readonly things = new Map<string, { certificateId: string; attributes: Readonly<Record<string, string>> }>();
+  readonly things = new Map<string, { certificates: Set<string>; attributes: Readonly<Record<string, string>> }>();
   readonly revoked = new Set<string>();
   readonly disconnected: string[] = [];
+  private issued = 0;
   private readonly where = { caPem: '', endpoint: 'localhost', port: 8883 };
 
   async provision(thingName: string, _csrPem: string, attributes: Readonly<Record<string, string>>): Promise<ProvisionedDevice> {
-    const certificateId = this.things.get(thingName)?.certificateId ?? `cert-${thingName}-${this.things.size + 1}`;
-    this.things.set(thingName, { certificateId, attributes: { ...attributes } });
+    const certificateId = `cert-${thingName}-${++this.issued}`;
+    const thing = this.things.get(thingName) ?? { certificates: new Set<string>(), attributes: { ...attributes } };
+    thing.certificates.add(certificateId);
+    this.things.set(thingName, { ...thing, attributes: { ...attributes } });
     return { ...this.where, certificateId, certificatePem: `-----BEGIN CERTIFICATE-----\n${certificateId}\n-----END CERTIFICATE-----\n` };
   }
   async connection() { return { ...this.where }; }
   async revoke(certificateId: string): Promise<void> { this.revoked.add(certificateId); }
-  /** A thing here holds one certificate (a repeat provision returns it): nothing else to retire. */
-  async retireOtherCertificates(): Promise<string[]> { return []; }
+  async retireOtherCertificates(thingName: string, keep: string): Promise<string[]> {
+    const certs = this.things.get(thingName)?.certificates;
+    const retired = [...(certs ?? [])].filter((id) => id !== keep);
+    for (const id of retired) {
+      this.revoked.add(id);
+      certs!.delete(id);
+    }
+    return retired;
+  }
   async deprovision(thingName: string): Promise<void> { this.things.delete(thingName); }
   async disconnect(thingName: string): Promise<void> { this.disconnected.push(thingName); }
 }

@@ -30,6 +30,27 @@ describe('refreshHostHealth', () => {
     expect(w.events.events).toEqual([]);
   });
 
+  it('a caller\'s complete view of a new host saves the first read; a stale view loses the conditional write and is read again', async () => {
+    const { w, health } = await healthWorld();
+    let reads = 0;
+    const store = w.healthStore;
+    const counting: HealthDeps = { ...health, store: { ...store, putHostHealth: store.putHostHealth.bind(store), hostHealths: store.hostHealths.bind(store), putClusterHealth: store.putClusterHealth.bind(store), hostSnapshot: (id) => { reads++; return store.hostSnapshot(id); } } };
+    // Stale: CP is online, Ready and stored healthy; a view without any of that must not win.
+    const cp = (await w.hosts.get(CP))!;
+    const { presence: _p, health: _h, reported: _r, ...cpRecord } = cp;
+    const before = structuredClone(w.state.health.get(CP));
+    expect(await refreshHostHealth(counting, CP, { host: cpRecord })).toBeUndefined();
+    expect(reads).toBe(1);
+    expect(w.state.health.get(CP)).toEqual(before);
+    // Fresh: a host with nothing but its record is stored unknown without a read.
+    const created = { ...cpRecord, id: 'new-1', uid: 'new-1', clusterId: undefined, status: 'approved' as const };
+    await w.hosts.create(created);
+    reads = 0;
+    expect(await refreshHostHealth(counting, 'new-1', { host: created })).toMatchObject({ state: 'unknown', reasons: ['never connected'] });
+    expect(reads).toBe(0);
+    expect(w.state.health.get('new-1')).toMatchObject({ state: 'unknown', rev: 1 });
+  });
+
   it('a worker that goes offline: its health and its cluster change and are published once each; a repeated event changes nothing', async () => {
     const { w, deps } = await healthWorld();
     expect(await recordPresence(deps, WORKERS[0]!, { eventType: 'disconnected', at: at(60_000) })).toBe(true);

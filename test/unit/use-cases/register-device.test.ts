@@ -3,6 +3,7 @@ import type { Inventory } from '../../../lambdas/contracts/device.js';
 import { ForbiddenError, ThrottledError, UnauthenticatedError } from '../../../lambdas/domain/errors.js';
 import { createRegistrationToken } from '../../../lambdas/use-cases/registration-tokens.js';
 import { registerDevice } from '../../../lambdas/use-cases/register-device.js';
+import type { HostRepository } from '../../../lambdas/ports/index.js';
 import { ADMIN, world, type World } from './world.js';
 
 const inventory: Inventory = { arch: 'amd64', cpus: 4, memoryMb: 8192, disks: [], nics: [], os: { name: 'ubuntu', version: '24.04' }, agentVersion: '1.0.0' };
@@ -30,9 +31,41 @@ describe('registerDevice', () => {
     const w = await world();
     const out = await registerDevice(w.deps, 'r1', { token: await token(w, { autoApprove: true }), uid: 'box-1', csr: CSR, inventory });
     expect(out).toMatchObject({ status: 'approved', hostId: 'box-1', thingName: 'box-1' });
-    const cert = w.registry.things.get('box-1')?.certificateId;
-    expect(cert).toBeDefined();
-    expect(await w.hosts.get('box-1')).toMatchObject({ status: 'approved', certificateId: cert });
+    const certs = [...(w.registry.things.get('box-1')?.certificates ?? [])];
+    expect(certs).toHaveLength(1);
+    expect(await w.hosts.get('box-1')).toMatchObject({ status: 'approved', certificateId: certs[0] });
+    expect(w.registry.revoked.size).toBe(0);
+  });
+
+  it('an approved host is written once, already naming its certificate (no second host write)', async () => {
+    const w = await world();
+    const writes: string[] = [];
+    const r = w.deps.registrations;
+    const registrations = {
+      putHost: (...a: Parameters<typeof r.putHost>) => { writes.push(`putHost ${a[0].certificateId ?? 'no certificate'}`); return r.putHost(...a); },
+      countUse: r.countUse.bind(r), consumeTokenAndPutHost: r.consumeTokenAndPutHost.bind(r), takeAdmissionPlace: r.takeAdmissionPlace.bind(r),
+    };
+    const h = w.deps.hosts;
+    const hosts: HostRepository = {
+      create: h.create.bind(h), get: h.get.bind(h), list: h.list.bind(h), delete: h.delete.bind(h),
+      update: async () => { writes.push('hosts.update'); throw new Error('not expected'); },
+    };
+    const out = await registerDevice({ ...w.deps, registrations, hosts }, 'r1', { token: await token(w, { autoApprove: true }), uid: 'box-3', csr: CSR, inventory });
+    expect(out).toMatchObject({ status: 'approved', hostId: 'box-3' });
+    const cert = (await w.hosts.get('box-3'))?.certificateId;
+    expect(writes).toEqual([`putHost ${cert}`]);
+  });
+
+  it('a registration whose host write loses revokes the certificate it provisioned: only a recorded certificate stays valid', async () => {
+    const w = await world();
+    const r = w.deps.registrations;
+    const registrations = { countUse: r.countUse.bind(r), consumeTokenAndPutHost: r.consumeTokenAndPutHost.bind(r), takeAdmissionPlace: r.takeAdmissionPlace.bind(r), putHost: async () => ({ ok: false as const, reason: 'host' as const }) };
+    await expect(registerDevice({ ...w.deps, registrations }, 'r1', { token: await token(w, { autoApprove: true }), uid: 'box-4', csr: CSR, inventory }))
+      .rejects.toMatchObject({ code: 'registration-in-progress' });
+    const certs = [...(w.registry.things.get('box-4')?.certificates ?? [])];
+    expect(certs).toHaveLength(1);
+    expect([...w.registry.revoked]).toEqual(certs);
+    expect(await w.hosts.get('box-4')).toBeUndefined();
   });
 
   it.each<[string, (w: World) => Promise<string>, new (...a: never[]) => Error]>([
@@ -88,6 +121,11 @@ describe('registerDevice', () => {
     const lost = both.find((b) => b.status === 'rejected') as PromiseRejectedResult;
     expect(lost.reason).toMatchObject({ code: 'registration-in-progress' });
     expect([...w.state.tokens.values()][0]?.uses).toBe(1);
+    // The winner's certificate (the one the host names) is valid, the loser's revoked.
+    const named = (await w.hosts.get('twin'))?.certificateId;
+    const certs = [...(w.registry.things.get('twin')?.certificates ?? [])];
+    expect(certs).toContain(named);
+    expect(certs.filter((c) => !w.registry.revoked.has(c))).toEqual([named]);
   });
   describe('admission at a configured rate (the IoT registry\'s)', () => {
     it('past the rate in one second: 429 with the Retry-After of its place, nothing written, no registry call; the next second admits it', async () => {

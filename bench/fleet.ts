@@ -19,6 +19,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -82,6 +83,10 @@ try {
   // The agents' own view, four times a second (no load on the control plane while they register):
   // when each was first registered (certificate in hand) and online (MQTT session up).
   const seen = { registeredAt: [] as number[], onlineAt: [] as number[], tracker: firstSeenTracker() };
+  // The control plane's event-loop delay during the storm: the local broker's TLS handshakes and
+  // every function share this loop, so a long delay here times out the agents' handshakes.
+  const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+  loopDelay.enable();
   let started = Date.now();
   if (procs > 1) {
     split = await startProcessFleet({ apiUrl: rt.url, registrationToken: token, project: 'default', count, procs, stateDir, uidPrefix: 'sim' });
@@ -102,6 +107,9 @@ try {
   };
   while (progress().onlineAt.length < count && Date.now() - started < timeoutMs) await new Promise((r) => setTimeout(r, 250));
   const { registeredAt, onlineAt } = progress();
+  loopDelay.disable();
+  const ms = (ns: number) => +(ns / 1e6).toFixed(0);
+  const eventLoopDelayMs = { p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max) };
   const timedOut = onlineAt.length < count;
   // Every agent's own phase now (the end of the storm, or its timeout), before the control plane's view is read.
   const snapshots = split ? await split.census() : inProcess!.hosts.map((h) => snapshotOf(h.uid, h.agent.state));
@@ -169,8 +177,9 @@ try {
   const outDir = path.join(path.dirname(new URL(import.meta.url).pathname), 'results');
   mkdirSync(outDir, { recursive: true });
   const file = path.join(outDir, `fleet-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  console.log(`control plane event-loop delay during the storm: p50 ${eventLoopDelayMs.p50} ms, p99 ${eventLoopDelayMs.p99} ms, max ${eventLoopDelayMs.max} ms`);
   console.log('DynamoDB calls per host while they registered and came online:', stormCalls, stormCallsByKind);
-  writeFileSync(file, JSON.stringify({ when: new Date().toISOString(), node: process.version, cpus: os.cpus().length, row, agentPhasesAtEnd: { timedOut, ...phases }, dynamoCallsPerHost: stormCalls, dynamoCallsPerHostByKind: stormCallsByKind }, null, 2));
+  writeFileSync(file, JSON.stringify({ when: new Date().toISOString(), node: process.version, cpus: os.cpus().length, row, agentPhasesAtEnd: { timedOut, ...phases }, eventLoopDelayMs, dynamoCallsPerHost: stormCalls, dynamoCallsPerHostByKind: stormCallsByKind }, null, 2));
   console.log(`results written to ${path.relative(process.cwd(), file)}`);
 } finally {
   await split?.stop();

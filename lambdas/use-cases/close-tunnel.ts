@@ -3,10 +3,8 @@ import { canClose, effectiveTunnel, type TunnelRecord } from '../domain/tunnel.j
 import { mutate, visible, type RequestContext } from './context.js';
 import { hostNotFound } from './hosts.js';
 import { issueCommand } from './device-messages.js';
+import { writeClosed } from './end-tunnel.js';
 import type { TunnelDeps } from './tunnel-deps.js';
-
-/** Conditional writes one close tries before it answers 409 (each lost one means another writer just changed the record). */
-const CLOSE_ATTEMPTS = 5;
 
 const tunnelNotFound = (hostId: string, id: string) => new NotFoundError('tunnel-not-found', `tunnel ${id} does not exist on host ${hostId} in this project`);
 
@@ -25,24 +23,17 @@ export async function closeTunnel(deps: TunnelDeps, ctx: RequestContext, hostId:
       if (!stored || stored.project !== ctx.project || stored.hostId !== hostId) throw tunnelNotFound(hostId, id);
       const now = deps.clock.now();
       if (stored.serviceTunnelId) await deps.tunnelService.close(stored.serviceTunnelId);
-      // The record may change under the close (the host reports its user added, the tunnel is
-      // started): a lost conditional write reads it again and closes that, a bounded number of
-      // times. Answering the re-read record instead left a deleted tunnel recorded open.
-      let current = stored;
-      for (let attempt = 0; attempt < CLOSE_ATTEMPTS; attempt++) {
-        const t = effectiveTunnel(current, now);
-        if (!canClose(t)) return t;
-        const closed: TunnelRecord = { ...current, state: 'closed', closeReason: 'deleted', closedAt: now.toISOString(), closedBy: ctx.principal.subject, version: current.version + 1 };
-        if (await deps.tunnels.update(closed)) {
-          await issueCommand(deps, hostId, {
-            commandId: `tunnel-${id}-remove`, type: 'troubleshoot-user', deadline: new Date(now.getTime() + 10 * 60_000).toISOString(),
-            params: { action: 'remove', user: stored.user, tunnelId: id },
-          });
-          return closed;
-        }
-        const again = await deps.tunnels.get(id);
-        if (!again) throw tunnelNotFound(hostId, id);
-        current = again;
+      const write = await writeClosed(deps.tunnels, stored, (current) => (canClose(effectiveTunnel(current, now)) ? {
+        ...current, state: 'closed', closeReason: 'deleted', closedAt: now.toISOString(), closedBy: ctx.principal.subject, version: current.version + 1,
+      } : undefined));
+      if (write.kind === 'nothing-to-close') return effectiveTunnel(write.current, now);
+      if (write.kind === 'gone') throw tunnelNotFound(hostId, id);
+      if (write.kind === 'closed') {
+        await issueCommand(deps, hostId, {
+          commandId: `tunnel-${id}-remove`, type: 'troubleshoot-user', deadline: new Date(now.getTime() + 10 * 60_000).toISOString(),
+          params: { action: 'remove', user: stored.user, tunnelId: id },
+        });
+        return write.closed;
       }
       throw new ConflictError('tunnel-busy', `tunnel ${id} on host ${hostId} kept changing while it was being closed (its service side is closed); send the DELETE again`);
     },

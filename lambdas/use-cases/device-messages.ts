@@ -3,7 +3,7 @@ import { applyResult, expire, markSent, supersede, unsend, type CommandRecord, t
 import { runEnded } from '../domain/workflow.js';
 import { canonicalJson, decideStatus, FULL_REPORT_INTERVAL_MS, type StatusDecision } from '../domain/device-status.js';
 import { nextPresence, type PresenceChange } from '../domain/presence.js';
-import { commandChanged, commandRedelivered } from './workflows/command-changed.js';
+import { commandChanged } from './workflows/command-changed.js';
 import type { CommandEnvelope } from '../ports/device-plane.js';
 import { createHash } from 'node:crypto';
 import { reportSwallowed } from './swallowed-failure.js';
@@ -121,7 +121,7 @@ export async function recordResult(deps: DeviceDeps, hostId: string, commandId: 
     const outcome = applyResult(current, result, deps.clock.now());
     if (outcome.kind === 'ignored') return 'ignored';
     if (outcome.kind === 'redelivered') {
-      await commandRedelivered(deps, outcome.current);
+      await commandChanged(deps, outcome.current, { hostRow: false });
       return 'redelivered';
     }
     if (await deps.commands.update(outcome.next)) {

@@ -1,4 +1,5 @@
 import type { TunnelCloseReason, TunnelRecord } from '../domain/tunnel.js';
+import type { TunnelRepository } from '../ports/tunnels.js';
 import { issueCommand } from './device-messages.js';
 import type { TunnelDeps } from './tunnel-deps.js';
 
@@ -9,7 +10,40 @@ export const minutesBetween = (from: string, to: string) => Math.max(0, Math.rou
 export const closeDetail = (t: TunnelRecord) =>
   `host ${t.hostId}; user ${t.user}; opened by ${t.actor}; reason: ${t.reason}; open ${minutesBetween(t.createdAt, t.closedAt ?? t.expiresAt)} min; closed ${t.closeReason ?? 'open'}`;
 
-const END_ATTEMPTS = 5;
+/** Conditional writes one close tries (each lost one means another writer just changed the record). */
+const CLOSE_ATTEMPTS = 5;
+
+/** How writing a tunnel closed went. */
+export type ClosedWrite =
+  | { readonly kind: 'closed'; readonly closed: TunnelRecord; readonly was: TunnelRecord }
+  /** The record as last read has nothing left to close (another writer closed it, or it expired). */
+  | { readonly kind: 'nothing-to-close'; readonly current: TunnelRecord }
+  | { readonly kind: 'gone' }
+  /** Still changing after CLOSE_ATTEMPTS writes. */
+  | { readonly kind: 'busy' };
+
+/**
+ * Writes the closed record `close` makes of the tunnel, conditional on its version. Other writers
+ * change the record meanwhile (the host reports its user added, the service a side connected, the
+ * tunnel is started): a lost write reads the record again and closes that, a bounded number of
+ * times. (Answering the re-read record instead left a deleted tunnel recorded open; skipping it
+ * left a revoked holder's tunnel recorded open.) `close` answers undefined when the record as read
+ * has nothing left to close.
+ */
+export async function writeClosed(
+  tunnels: TunnelRepository, stored: TunnelRecord, close: (current: TunnelRecord) => TunnelRecord | undefined,
+): Promise<ClosedWrite> {
+  let current = stored;
+  for (let attempt = 0; attempt < CLOSE_ATTEMPTS; attempt++) {
+    const closed = close(current);
+    if (!closed) return { kind: 'nothing-to-close', current };
+    if (await tunnels.update(closed)) return { kind: 'closed', closed, was: current };
+    const again = await tunnels.get(current.id);
+    if (!again) return { kind: 'gone' };
+    current = again;
+  }
+  return { kind: 'busy' };
+}
 
 /**
  * Ends a tunnel the control plane decided to close (grant revoked, expiry, idleness, a
@@ -25,31 +59,22 @@ export async function endTunnel(
 ): Promise<TunnelRecord | undefined> {
   const now = deps.clock.now();
   if (stored.serviceTunnelId) await deps.tunnelService.close(stored.serviceTunnelId);
-  // Other writers change the record meanwhile (the host reports its user added, the service a side
-  // connected): a lost conditional write reads it again and closes that, a bounded number of times.
-  // Skipping it instead left a revoked holder's tunnel recorded open (a full test run saw it).
-  let current: TunnelRecord | undefined = stored;
-  for (let attempt = 0; current && current.state !== 'closed' && attempt < END_ATTEMPTS; attempt++) {
-    const closed: TunnelRecord = {
-      ...current, state: 'closed', closeReason: reason, closedAt: now.toISOString(), closedBy: actor.subject,
-      sourceConnected: false, destinationConnected: false, version: current.version + 1,
-    };
-    if (!(await deps.tunnels.update(closed))) {
-      current = await deps.tunnels.get(current.id);
-      continue;
-    }
-    // A request that never opened (pending approval, approved, not started) added no user.
-    if (current.state === 'open' || current.state === 'requested') await issueCommand(deps, current.hostId, {
-      commandId: `tunnel-${current.id}-remove`, type: 'troubleshoot-user', deadline: new Date(now.getTime() + 10 * 60_000).toISOString(),
-      params: { action: 'remove', user: current.user, tunnelId: current.id },
-    });
-    await deps.audit.record({
-      id: deps.ids.newId(), project: current.project, time: now.toISOString(), actor: actor.subject, action: 'tunnel.close',
-      resource: `tunnel/${current.id}`, outcome: 'success', requestId: actor.requestId, detail: closeDetail(closed),
-    });
-    return closed;
-  }
-  // Closed by another writer first, gone, or still changing after END_ATTEMPTS writes (its service
-  // side is closed already; the sweep closes the record on its next run).
-  return undefined;
+  const write = await writeClosed(deps.tunnels, stored, (current) => (current.state === 'closed' ? undefined : {
+    ...current, state: 'closed', closeReason: reason, closedAt: now.toISOString(), closedBy: actor.subject,
+    sourceConnected: false, destinationConnected: false, version: current.version + 1,
+  }));
+  // Closed by another writer first, gone, or still changing (its service side is closed already;
+  // the sweep closes the record on its next run).
+  if (write.kind !== 'closed') return undefined;
+  const { closed, was } = write;
+  // A request that never opened (pending approval, approved, not started) added no user.
+  if (was.state === 'open' || was.state === 'requested') await issueCommand(deps, was.hostId, {
+    commandId: `tunnel-${was.id}-remove`, type: 'troubleshoot-user', deadline: new Date(now.getTime() + 10 * 60_000).toISOString(),
+    params: { action: 'remove', user: was.user, tunnelId: was.id },
+  });
+  await deps.audit.record({
+    id: deps.ids.newId(), project: was.project, time: now.toISOString(), actor: actor.subject, action: 'tunnel.close',
+    resource: `tunnel/${was.id}`, outcome: 'success', requestId: actor.requestId, detail: closeDetail(closed),
+  });
+  return closed;
 }

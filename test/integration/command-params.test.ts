@@ -12,9 +12,8 @@ import { deviceKeys, DynamoCommandStore, PARAMS_KEEP_SECONDS } from '../../lambd
 import type { CommandRecord } from '../../lambdas/domain/command.js';
 import type { CommandEnvelope } from '../../lambdas/ports/device-plane.js';
 import { publishStored, recordResult, sendPendingCommands, type DeviceDeps } from '../../lambdas/use-cases/device-messages.js';
-import { tablesFromTemplate } from '../../lib/template-tables.js';
-import { ensureTables, startDynamoLocal, type DynamoLocal } from '../../local/dynamodb-local.js';
-import { CHECKOUT_TEMPLATE_CACHE, cachedTemplate } from '../../local/template-cache.js';
+import type { DynamoLocal } from '../../local/dynamodb-local.js';
+import { startStateTable } from './state-table.js';
 
 let db: DynamoLocal;
 let table: string;
@@ -23,11 +22,7 @@ const NOW = new Date();
 const DEADLINE = new Date(NOW.getTime() + 600_000).toISOString();
 
 beforeAll(async () => {
-  const starting = startDynamoLocal(undefined);
-  const tables = tablesFromTemplate(cachedTemplate(CHECKOUT_TEMPLATE_CACHE));
-  db = await starting;
-  await ensureTables(db.client, [tables.state]);
-  table = tables.state.TableName!;
+  ({ db, table } = await startStateTable());
   store = new DynamoCommandStore(db.client, table);
 });
 afterAll(async () => { await db?.stop(); });

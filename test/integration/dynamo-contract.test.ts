@@ -8,22 +8,19 @@ import { DynamoPresenceWriter } from '../../lambdas/adapters/dynamodb/device-pla
 import { DynamoHostRepository } from '../../lambdas/adapters/dynamodb/host-repository.js';
 import { DynamoRolloutStore } from '../../lambdas/adapters/dynamodb/rollout-store.js';
 import type { RolloutStore } from '../../lambdas/ports/rollouts.js';
-import { tablesFromTemplate } from '../../lib/template-tables.js';
-import { ensureTables, startDynamoLocal, type DynamoLocal } from '../../local/dynamodb-local.js';
-import { CHECKOUT_TEMPLATE_CACHE, cachedTemplate } from '../../local/template-cache.js';
+import type { DynamoLocal } from '../../local/dynamodb-local.js';
 import { repositoryContract, type ContractRepos } from '../support/repository-contract.js';
 import { rolloutStoreContract } from '../support/rollout-store-contract.js';
+import { startStateTable } from './state-table.js';
 
 let db: DynamoLocal;
 let repos: ContractRepos;
 let rollouts: RolloutStore;
 
 beforeAll(async () => {
-  const starting = startDynamoLocal(undefined);
-  const tables = tablesFromTemplate(cachedTemplate(CHECKOUT_TEMPLATE_CACHE));
-  db = await starting;
-  await ensureTables(db.client, [tables.state]);
-  const table = tables.state.TableName!;
+  const started = await startStateTable();
+  db = started.db;
+  const table = started.table;
   repos = {
     hosts: new DynamoHostRepository(db.client, table),
     operations: new DynamoOperationRepository(db.client, table),

@@ -3,19 +3,19 @@
  * every conditional path of the workflow writes (busy, stale, lost claims, finished
  * operations, hosts that moved on) and the indexes they maintain.
  */
-import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoClusterRepository, DynamoOperationRepository, operationItems } from '../../lambdas/adapters/dynamodb/cluster-repository.js';
 import { DynamoCommandStore } from '../../lambdas/adapters/dynamodb/device-plane-stores.js';
 import { DynamoHostRepository } from '../../lambdas/adapters/dynamodb/host-repository.js';
 import { keys } from '../../lambdas/adapters/dynamodb/keys.js';
 import type { ClusterRecord, CreateClusterOperation, OperationRecord, ScaleOutOperation } from '../../lambdas/domain/model.js';
-import { tablesFromTemplate } from '../../lib/template-tables.js';
-import { ensureTables, startDynamoLocal, type DynamoLocal } from '../../local/dynamodb-local.js';
-import { CHECKOUT_TEMPLATE_CACHE, cachedTemplate } from '../../local/template-cache.js';
+import { ensureTables, type DynamoLocal } from '../../local/dynamodb-local.js';
+import { startStateTable } from './state-table.js';
 
 let db: DynamoLocal;
 let table: string;
+let stateTable: CreateTableCommandInput;
 let clusters: DynamoClusterRepository;
 let operations: DynamoOperationRepository;
 let hosts: DynamoHostRepository;
@@ -25,11 +25,7 @@ const T0 = '2026-01-01T00:00:00.000Z';
 const NOW = '2026-01-02T00:00:00.000Z';
 
 beforeAll(async () => {
-  const starting = startDynamoLocal(undefined);
-  const tables = tablesFromTemplate(cachedTemplate(CHECKOUT_TEMPLATE_CACHE));
-  db = await starting;
-  await ensureTables(db.client, [tables.state]);
-  table = tables.state.TableName!;
+  ({ db, table, definition: stateTable } = await startStateTable());
   clusters = new DynamoClusterRepository(db.client, table);
   operations = new DynamoOperationRepository(db.client, table);
   hosts = new DynamoHostRepository(db.client, table);
@@ -462,7 +458,7 @@ describe('open operations indexed before the keys-only index', () => {
 
 describe('ensureTables on a table from an earlier version', () => {
   it('adds the indexes the template has gained, and keeps the items', async () => {
-    const full = tablesFromTemplate(cachedTemplate(CHECKOUT_TEMPLATE_CACHE)).state;
+    const full = stateTable;
     const TableName = 'edgefleet-state-older';
     const older = { ...full, TableName, GlobalSecondaryIndexes: full.GlobalSecondaryIndexes!.filter((g) => g.IndexName !== 'gsi4') };
     older.AttributeDefinitions = full.AttributeDefinitions!.filter((a) => !a.AttributeName!.startsWith('gsi4'));

@@ -11,31 +11,24 @@ export const progressHost = (c: Pick<CommandRecord, 'hostId' | 'subjectHostId'>)
  * A workflow's command changed state: its operation's per-host progress follows, and when it
  * finished, the waiting task token is completed — success, or a failure whose cause says what
  * happened to which host and what to do.
+ *
+ * `hostRow: false` is for a result that finished the command coming again (Lambda retrying an
+ * invocation that timed out after storing it): what follows from the stored command runs again —
+ * the diagnostics request, the agent update, the task token (a closed token is ignored) — but the
+ * operation's host row is left alone: by now the host may be on its next command, and a row still
+ * pointing at this one already reads its final state from it.
  */
-export async function commandChanged(deps: DeviceDeps, c: CommandRecord): Promise<void> {
+export async function commandChanged(deps: DeviceDeps, c: CommandRecord, { hostRow = true }: { readonly hostRow?: boolean } = {}): Promise<void> {
   await recordDiagnosticsProgress(deps, c);
   if (!c.operationId) return;
   await followAgentUpdate({ clock: deps.clock, operations: deps.agentUpdates, status: deps.status }, c);
-  const detail = c.detail ?? (c.reason === 'deadline-passed' ? `did not finish before ${c.deadline}` : c.reason);
-  await deps.operations?.setHost(c.operationId, progressHost(c), {
-    status: c.state, commandId: c.commandId, at: c.updatedAt,
-    ...(c.workflowStep ? { step: c.workflowStep } : {}), ...(detail ? { detail } : {}),
-  }, c.hostId);
-  if (!c.taskToken || !isFinished(c) || !deps.workflows) return;
-  await completeToken(deps, c);
-}
-
-/**
- * The result that finished a command came again (Lambda retrying an invocation that timed out
- * after storing it): what follows from the stored command runs again — the diagnostics request,
- * the agent update, the task token (a closed token is ignored). The operation's host row is left
- * alone: by now the host may be on its next command, and a row still pointing at this one
- * already reads its final state from it.
- */
-export async function commandRedelivered(deps: DeviceDeps, c: CommandRecord): Promise<void> {
-  await recordDiagnosticsProgress(deps, c);
-  if (!c.operationId) return;
-  await followAgentUpdate({ clock: deps.clock, operations: deps.agentUpdates, status: deps.status }, c);
+  if (hostRow) {
+    const detail = c.detail ?? (c.reason === 'deadline-passed' ? `did not finish before ${c.deadline}` : c.reason);
+    await deps.operations?.setHost(c.operationId, progressHost(c), {
+      status: c.state, commandId: c.commandId, at: c.updatedAt,
+      ...(c.workflowStep ? { step: c.workflowStep } : {}), ...(detail ? { detail } : {}),
+    }, c.hostId);
+  }
   if (isFinished(c)) await completeToken(deps, c);
 }
 

@@ -3,7 +3,7 @@ import {
   expireOverdueCommands, issueCommand, recordPresence, recordResult, recordStatus, sendPendingCommands,
 } from '../../../lambdas/use-cases/device-messages.js';
 import type { CommandStore } from '../../../lambdas/ports/device-plane.js';
-import { T0, world } from './world.js';
+import { T0, upgrading, world } from './world.js';
 
 const at = (ms: number) => new Date(Date.parse(T0) + ms).toISOString();
 const DEADLINE = at(3_600_000);
@@ -92,6 +92,30 @@ describe('command results', () => {
     expect((await sendPendingCommands(w.deps, 'h1')).sent).toEqual(['c1']);
     expect(w.publisher.to('h1')[0]?.params).toEqual({ cloudConfig: 'token: abcdef.0123456789abcdef' });
     expect((await w.commands.get('h1', 'c1'))?.params).toEqual({ cloudConfig: 'token: @@T@@' });
+  });
+});
+
+describe('a redelivered final result (Lambda retrying an invocation that stored it)', () => {
+  it('completes the task token the first delivery could not, and leaves the operation\'s host row on the host\'s next command', async () => {
+    const { w, op } = await upgrading();
+    const step = (commandId: string, taskToken: string) => w.commands.create({
+      hostId: 'h1', commandId, type: 'reboot', params: {}, deadline: DEADLINE, state: 'sent', version: 1, createdAt: T0, updatedAt: T0,
+      operationId: op.id, workflowStep: 'reboot', taskToken,
+    });
+    const row = () => w.state.operations.get(op.id)!.hosts['h1'];
+    await step('old', 'tok-old');
+    const down = { sendTaskSuccess: async () => { throw new Error('Task timed out after 10.00 seconds'); }, sendTaskFailure: w.workflows.sendTaskFailure.bind(w.workflows) };
+    await expect(recordResult({ ...w.deps, workflows: down }, 'h1', 'old', { phase: 'succeeded', detail: 'rebooted' })).rejects.toThrow(/timed out/);
+    expect(row()).toMatchObject({ commandId: 'old', status: 'succeeded' });
+    expect(w.workflows.completed).toEqual([]);
+
+    await step('next', 'tok-next');
+    await recordResult(w.deps, 'h1', 'next', { phase: 'accepted' });
+    expect(row()).toMatchObject({ commandId: 'next', status: 'accepted' });
+
+    expect(await recordResult(w.deps, 'h1', 'old', { phase: 'succeeded', detail: 'rebooted' })).toBe('redelivered');
+    expect(w.workflows.completed).toEqual([expect.objectContaining({ token: 'tok-old', output: expect.objectContaining({ commandId: 'old' }) })]);
+    expect(row()).toMatchObject({ commandId: 'next', status: 'accepted' });
   });
 });
 

@@ -7,7 +7,8 @@ import { keys } from './keys.js';
  * The host's last stored status report: one item per host (pk HOST#<id>, sk STATUS), replaced by
  * every stored report. Its content (boot, Kubernetes, inventory, addresses, packs…) is JSON,
  * brotli-compressed, in the binary attribute `contentBr`: a full report of a cluster node is
- * ~1.1 KB as a plain map, so every write cost two write units; compressed the item stays under
+ * 1–1.5 KB as a plain map, so every write cost two write units (a put is billed on the larger of
+ * the old and the new item: even a small report after a full one); compressed the item stays under
  * 1 KB (one unit). The ordering and change-detection fields (`at`, `seq`, `fingerprint`,
  * `storedAt`) stay plain: the conditional write compares `at` and `seq`.
  *

@@ -87,7 +87,10 @@ it('reads a status item stored by the previous release (plain content) the same,
   // The conditional write compares the plain at/seq of the old item: an older report loses, a newer one wins.
   expect(await store.put(id, report(old.at - 1000, 99, { agentVersion: 'older' }))).toBe(false);
   expect(await store.put(id, report(old.at, 7, { agentVersion: 'same seq' }))).toBe(false);
-  const next = report(old.at, 8, { ...fullReportContent(), agentVersion: '0.2.0' });
+  const rewrite = report(old.at, 8, { ...fullReportContent(), agentVersion: '0.2.0' });
+  // A put is billed on the larger of the old and the new item: replacing the plain one costs 2 once.
+  expect(await statusUnits(() => store.put(id, rewrite))).toBe(2);
+  const next = report(old.at + 1000, 9, { ...fullReportContent(), agentVersion: '0.2.1' });
   expect(await statusUnits(() => store.put(id, next))).toBe(1);
   const item = (await raw(id))!;
   expect(item.content).toBeUndefined();

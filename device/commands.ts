@@ -169,6 +169,11 @@ async function verdict(cmd: CommandMessage, ctx: CommandContext, p: { readyTimeo
     s = await ctx.executor.state();
   }
   if (ctx.stopped()) return;
+  // The node changed (Kubernetes up, or not): the status report says so before the verdict, so
+  // the cloud derives the host's health from it when the workflow moves on (it would otherwise
+  // wait for the next periodic check, up to 30 s, and the host would pass through "in a cluster
+  // but reports no Kubernetes node" when the operation ends first).
+  await ctx.reportIfChanged().catch(() => undefined);
   if (passes(s)) return ctx.result(cmd.commandId, 'succeeded', `${prefix}${readyDetail(s, ctx.hostId)}`);
   if (s.kubernetes?.ready && want) {
     const name = s.kubernetes.nodeName ?? ctx.hostId;

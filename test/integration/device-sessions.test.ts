@@ -8,6 +8,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import mqtt, { type MqttClient } from 'mqtt';
 import { TOPICS } from '../../lambdas/contracts/mqtt.js';
 import { deviceKeys } from '../../lambdas/adapters/dynamodb/device-plane-stores.js';
+import { statusFromItem } from '../../lambdas/adapters/dynamodb/status-item.js';
 import { startLocal, type LocalRuntime } from '../../local/runtime.js';
 import { CHECKOUT_TEMPLATE_CACHE } from '../../local/template-cache.js';
 import { eventually } from './harness.js';
@@ -51,7 +52,7 @@ function connect(d: Device): Promise<MqttClient> {
 const closed = (c: MqttClient) => new Promise<true>((r) => (c.connected ? c.once('close', () => r(true)) : r(true)));
 const status = (seq: number, agentVersion = '0.1.0') => JSON.stringify({ seq, at: new Date().toISOString(), kind: 'change', boot: { state: 'active' }, agentVersion });
 const storedStatus = async (hostId: string) =>
-  (await rt.dynamo.send(new GetCommand({ TableName: rt.deps.config.stateTable, Key: deviceKeys.status(hostId), ConsistentRead: true }))).Item;
+  statusFromItem((await rt.dynamo.send(new GetCommand({ TableName: rt.deps.config.stateTable, Key: deviceKeys.status(hostId), ConsistentRead: true }))).Item);
 const online = (id: string) => eventually(`${id} online`, async () => (await rt.deps.hosts.get(id))?.presence === 'online');
 async function api(method: string, p: string, body?: unknown) {
   const res = await fetch(`${rt.url}${p}`, { method, headers: { authorization: `Bearer ${rt.adminToken}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });

@@ -9,6 +9,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { TOPICS } from '../../lambdas/contracts/mqtt.js';
 import { keys } from '../../lambdas/adapters/dynamodb/keys.js';
 import { deviceKeys } from '../../lambdas/adapters/dynamodb/device-plane-stores.js';
+import { statusFromItem } from '../../lambdas/adapters/dynamodb/status-item.js';
 import { loadOrCreateCa, type LocalCa } from '../../local/local-ca.js';
 import { startLocal, type LocalRuntime } from '../../local/runtime.js';
 import { CHECKOUT_TEMPLATE_CACHE } from '../../local/template-cache.js';
@@ -288,10 +289,10 @@ describe('convergence', () => {
     await c.publishAsync(TOPICS.status('conv-2'), statusBody(3, iso(t0 + 1000), { agentVersion: '2.0.0' }), { qos: 1 });
     await settle();
     expect(writes.filter((w) => w.sk === 'STATUS')).toEqual([]);
-    expect(await item(deviceKeys.status('conv-2'))).toMatchObject({ seq: 2, content: { agentVersion: '2.0.0' } });
+    expect(statusFromItem(await item(deviceKeys.status('conv-2')))).toMatchObject({ seq: 2, content: { agentVersion: '2.0.0' } });
     await c.publishAsync(TOPICS.status('conv-2'), statusBody(4, iso(t0 + 2000), { agentVersion: '2.1.0' }), { qos: 1 });
     await settle();
-    expect(await item(deviceKeys.status('conv-2'))).toMatchObject({ seq: 4, content: { agentVersion: '2.1.0' } });
+    expect(statusFromItem(await item(deviceKeys.status('conv-2')))).toMatchObject({ seq: 4, content: { agentVersion: '2.1.0' } });
   });
 });
 

@@ -10,6 +10,7 @@ import type { CommandStore, PresenceWriter, StatusStore } from '../../ports/devi
 import { toRecord, type DocClient } from './client.js';
 import { isConditionFailure, mapDynamoError } from './errors.js';
 import { hostShard, keys } from './keys.js';
+import { statusFromItem, statusItem, statusKey } from './status-item.js';
 import { HOST_LIST_SHARDS, STATE_TABLE } from '../../contracts/tables.js';
 
 /**
@@ -17,7 +18,7 @@ import { HOST_LIST_SHARDS, STATE_TABLE } from '../../contracts/tables.js';
  * command's parameters, sk CMDP#<paramsRef> (outside the `CMD#` prefix the command queries read).
  */
 export const deviceKeys = {
-  status: (hostId: string) => ({ pk: keys.host(hostId).pk, sk: 'STATUS' }),
+  status: statusKey,
   command: (hostId: string, commandId: string) => ({ pk: keys.host(hostId).pk, sk: `CMD#${commandId}` }),
   commandParams: (hostId: string, paramsRef: string) => ({ pk: keys.host(hostId).pk, sk: `CMDP#${paramsRef}` }),
 };
@@ -53,14 +54,14 @@ export class DynamoStatusStore implements StatusStore {
   async get(hostId: string): Promise<StoredStatus | undefined> {
     const out = await this.db.send(new GetCommand({ TableName: this.table, Key: deviceKeys.status(hostId), ConsistentRead: true }))
       .catch((e) => mapDynamoError(e, `reading the status of host ${hostId}`));
-    return out.Item ? toRecord<StoredStatus>(out.Item) : undefined;
+    return statusFromItem(out.Item);
   }
 
   async put(hostId: string, status: StoredStatus): Promise<boolean> {
     try {
       await this.db.send(new PutCommand({
         TableName: this.table,
-        Item: { ...status, ...deviceKeys.status(hostId), kind: 'status' },
+        Item: statusItem(hostId, status),
         ConditionExpression: 'attribute_not_exists(#at) OR #at < :at OR (#at = :at AND seq < :seq)',
         ExpressionAttributeNames: { '#at': 'at' },
         ExpressionAttributeValues: { ':at': status.at, ':seq': status.seq },

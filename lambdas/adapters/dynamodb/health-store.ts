@@ -1,12 +1,12 @@
 import { BatchGetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { storedClusterHealth, storedHostHealth } from '../../contracts/health.js';
-import type { StoredStatus } from '../../domain/device-status.js';
 import type { ClusterRecord, HostRecord } from '../../domain/model.js';
 import type { PresenceState } from '../../domain/presence.js';
 import type { HealthStore, HostHealthSnapshot, StoredClusterHealth, StoredHostHealth } from '../../ports/health.js';
 import { toRecord, type DocClient } from './client.js';
 import { isConditionFailure, mapDynamoError } from './errors.js';
 import { hostShard, keys } from './keys.js';
+import { statusFromItem, statusKey } from './status-item.js';
 
 /**
  * Why health is STORED (and not derived when read): `GET /v1/hosts?health=unhealthy` must stay
@@ -62,19 +62,19 @@ export class DynamoHealthStore implements HealthStore {
   constructor(private readonly db: DocClient, private readonly table: string) {}
 
   async hostSnapshot(hostId: string): Promise<HostHealthSnapshot | undefined> {
-    const items = await batchGet(this.db, this.table, [keys.host(hostId), keys.hostPresence(hostId), { pk: `HOST#${hostId}`, sk: 'STATUS' }, healthKeys.host(hostId)],
+    const items = await batchGet(this.db, this.table, [keys.host(hostId), keys.hostPresence(hostId), statusKey(hostId), healthKeys.host(hostId)],
       `reading the health inputs of host ${hostId}`);
     const by = (sk: string) => items.find((i) => i.sk === sk);
     const host = by('HOST');
     if (!host) return undefined;
     const presence = by('PRESENCE');
-    const status = by('STATUS');
+    const status = statusFromItem(by('STATUS'));
     const health = parseHostHealth(by('HEALTH'));
     return {
       host: toRecord<HostRecord>(host),
       ...(presence && (presence.presence === 'online' || presence.presence === 'offline') && typeof presence.at === 'number'
         ? { presence: { presence: presence.presence, at: presence.at } satisfies PresenceState } : {}),
-      ...(status ? { status: toRecord<StoredStatus>(status) } : {}),
+      ...(status ? { status } : {}),
       ...(health ? { health } : {}),
     };
   }

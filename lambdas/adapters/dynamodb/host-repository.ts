@@ -8,6 +8,7 @@ import { toRecord, type DocClient } from './client.js';
 import { decodeCursor, encodeCursor, pageFrom, queryFingerprint, shardCursor } from './cursor.js';
 import { isConditionFailure, mapDynamoError } from './errors.js';
 import { hostShard, keys } from './keys.js';
+import { statusFromItem, statusKey } from './status-item.js';
 
 type Key = Record<string, unknown>;
 /** Per shard: the key to resume after, or `null` when that shard is exhausted. */
@@ -81,7 +82,7 @@ export class DynamoHostRepository implements HostRepository {
       await this.db.send(new DeleteCommand({ TableName: this.table, Key: keys.hostPresence(id) }));
       // Its derived health and last report go with it (a deleted host must not stay in a health listing).
       await this.db.send(new DeleteCommand({ TableName: this.table, Key: healthKeys.host(id) }));
-      await this.db.send(new DeleteCommand({ TableName: this.table, Key: { pk: keys.host(id).pk, sk: 'STATUS' } }));
+      await this.db.send(new DeleteCommand({ TableName: this.table, Key: statusKey(id) }));
     } catch (e) {
       if (isConditionFailure(e)) throw new VersionMismatchError(`host ${id}`, expectedVersion, { cause: e });
       mapDynamoError(e, `deleting host ${id}`);
@@ -208,7 +209,7 @@ export class DynamoHostRepository implements HostRepository {
   private async withPresence(hosts: HostRecord[]): Promise<HostWithPresence[]> {
     if (hosts.length === 0) return [];
     const items = await batchGet(this.db, this.table,
-      hosts.flatMap((h) => [keys.hostPresence(h.id), healthKeys.host(h.id), { pk: keys.host(h.id).pk, sk: 'STATUS' }]), 'reading host presence and health');
+      hosts.flatMap((h) => [keys.hostPresence(h.id), healthKeys.host(h.id), statusKey(h.id)]), 'reading host presence and health');
     const bySk = new Map(items.map((i) => [`${String(i.pk)}|${String(i.sk)}`, i]));
     return hosts.map((h) => joined(h, (sk) => bySk.get(`${keys.host(h.id).pk}|${sk}`)));
   }
@@ -218,13 +219,11 @@ export class DynamoHostRepository implements HostRepository {
 function joined(host: HostRecord, item: (sk: string) => Record<string, unknown> | undefined): HostWithPresence {
   const presence = item('PRESENCE')?.presence;
   const health = parseHostHealth(item('HEALTH'));
-  const status = item('STATUS');
-  const content = status?.content;
+  const status = statusFromItem(item('STATUS'));
   return {
     ...host, presence: presence === 'online' ? 'online' : 'offline',
     ...(health ? { health } : {}),
-    ...(status && typeof status.at === 'number' && content !== null && typeof content === 'object' && !Array.isArray(content)
-      ? { reported: { at: status.at, content: Object.fromEntries(Object.entries(content)) } } : {}),
+    ...(status ? { reported: { at: status.at, content: { ...status.content } } } : {}),
   };
 }
 

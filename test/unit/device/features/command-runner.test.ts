@@ -48,6 +48,27 @@ async function runner(host: FakeHost = fakeHost()) {
 }
 
 describe('command runner feature', () => {
+  test.each([
+    ['bootstrap Ready', { ready: true }, 'succeeded'],
+    ['bootstrap never Ready', { ready: false }, 'failed'],
+  ])('%s: a status report (if anything changed) goes out before the verdict, not at the next periodic check', async (_name, k8s, verdict) => {
+    const host = fakeHost({ boot: 'active', kairosVersion: 'v3.4.2', kubernetes: { ...k8s, role: 'init', version: 'v1.32.3+k3s1' } });
+    const store = new StateStore(dir);
+    await store.init();
+    const events: string[] = [];
+    const r = new CommandRunnerFeature({
+      hostId: 'host-1', executor: host, store, state: agentState(), log: () => undefined, now: () => new Date(), sleep,
+      publish: async (_t, body) => void events.push(`result ${(body as { phase: string }).phase}`),
+      report: async (kind) => void events.push(`report ${kind}`), reportIfChanged: async () => void events.push('report if-changed'),
+      readyTimeoutMs: 1000, readyPollMs: 10,
+    });
+    runners.push(r);
+    await r.start();
+    r.accept(JSON.stringify({ commandId: 'b-1', type: 'apply-cloud-config', params: { cloudConfig: 'cluster:\n  cluster_token: t0k3n\n  role: init\n', mode: 'bootstrap', readyTimeoutSeconds: 1 }, deadline: future() }));
+    await waitFor(() => events.includes(`result ${verdict}`), 'the verdict');
+    expect(events.slice(-2)).toEqual(['report if-changed', `result ${verdict}`]);
+  });
+
   test('runs a command id at most once: a redelivery repeats the stored result and runs nothing', async () => {
     const x = await runner();
     x.r.accept(cmd('r-1', 'report-state'));

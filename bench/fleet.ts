@@ -84,7 +84,7 @@ try {
   // when each was first registered (certificate in hand) and online (MQTT session up).
   const seen = { registeredAt: [] as number[], onlineAt: [] as number[], tracker: firstSeenTracker() };
   // The control plane's event-loop delay during the storm: the local broker's TLS handshakes and
-  // every function share this loop, so a long delay here times out the agents' handshakes.
+  // every function share this loop (a delay of seconds here would time out agents' handshakes).
   const loopDelay = monitorEventLoopDelay({ resolution: 20 });
   loopDelay.enable();
   let started = Date.now();

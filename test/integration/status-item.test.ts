@@ -11,11 +11,10 @@ import { DynamoHealthStore } from '../../lambdas/adapters/dynamodb/health-store.
 import { DynamoHostRepository } from '../../lambdas/adapters/dynamodb/host-repository.js';
 import { statusKey } from '../../lambdas/adapters/dynamodb/status-item.js';
 import type { StoredStatus } from '../../lambdas/domain/device-status.js';
-import { tablesFromTemplate } from '../../lib/template-tables.js';
-import { ensureTables, startDynamoLocal, type DynamoLocal } from '../../local/dynamodb-local.js';
-import { CHECKOUT_TEMPLATE_CACHE, cachedTemplate } from '../../local/template-cache.js';
+import type { DynamoLocal } from '../../local/dynamodb-local.js';
 import { trackCapacity, type Capacity } from '../../bench/capacity.js';
 import { fullReportContent } from '../fixtures/status-content.js';
+import { startStateTable } from './state-table.js';
 
 let db: DynamoLocal;
 let table: string;
@@ -28,11 +27,7 @@ const project = 'status-items';
 const T0 = '2026-01-01T00:00:00.000Z';
 
 beforeAll(async () => {
-  const starting = startDynamoLocal(undefined);
-  const tables = tablesFromTemplate(cachedTemplate(CHECKOUT_TEMPLATE_CACHE));
-  db = await starting;
-  await ensureTables(db.client, [tables.state]);
-  table = tables.state.TableName!;
+  ({ db, table } = await startStateTable());
   store = new DynamoStatusStore(db.client, table);
   health = new DynamoHealthStore(db.client, table);
   hosts = new DynamoHostRepository(db.client, table);

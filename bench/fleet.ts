@@ -173,6 +173,7 @@ try {
   console.table([row]);
   console.log(`Agents by phase when the storm ${timedOut ? `timed out (${values.timeout} s)` : 'ended (all online in their own view)'}, crossed with the control plane's online hosts:`);
   console.table([Object.fromEntries(CENSUS_PLACES.map((p) => [p, phases.places[p]]))]);
+  console.log('failed attempts by reason:', phases.retryReasons);
   console.log(`retries: registration ${phases.registrationRetries.total} by ${phases.registrationRetries.agents} agents (max ${phases.registrationRetries.max}), MQTT connect ${phases.mqttRetries.total} by ${phases.mqttRetries.agents} agents (max ${phases.mqttRetries.max})`);
   const outDir = path.join(path.dirname(new URL(import.meta.url).pathname), 'results');
   mkdirSync(outDir, { recursive: true });

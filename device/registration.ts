@@ -55,8 +55,8 @@ export interface RegistrationDeps {
   readonly signal?: AbortSignal;
   readonly baseDelayMs?: number;
   readonly maxDelayMs?: number;
-  /** Told when a request goes out, a backoff starts, or the host waits for approval; `retries` counts the backoffs so far. */
-  readonly onProgress?: (p: { readonly step: 'request' | 'backoff' | 'pending'; readonly retries: number }) => void;
+  /** Told when a request goes out, a backoff starts (`reason`: why), or the host waits for approval; `retries` counts the backoffs so far. */
+  readonly onProgress?: (p: { readonly step: 'request' | 'backoff' | 'pending'; readonly retries: number; readonly reason?: string }) => void;
 }
 
 export function printPairing(p: { hostId: string; pairingCode: string; qrText: string }, write: (s: string) => void = (s) => void process.stdout.write(s)): void {
@@ -112,7 +112,7 @@ export async function register(input: RegistrationInput, deps: RegistrationDeps 
   const url = `${input.apiUrl.replace(/\/+$/, '')}/v1/device/register`;
   let shownCode: string | undefined;
   let retries = 0;
-  const progress = (step: 'request' | 'backoff' | 'pending') => deps.onProgress?.({ step, retries });
+  const progress = (step: 'request' | 'backoff' | 'pending', reason?: string) => deps.onProgress?.({ step, retries, ...(reason === undefined ? {} : { reason }) });
 
   const wait = async (ms: number) => {
     await doSleep(ms, deps.signal);
@@ -125,7 +125,7 @@ export async function register(input: RegistrationInput, deps: RegistrationDeps 
     const delay = Math.round(Math.max(backoff.next(), ra === undefined ? 0 : ra + random() * ra));
     log('warn', `registration: ${reason}; retrying in ${Math.round(delay / 1000)} s`, { attempt: backoff.attempts, delayMs: delay });
     retries++;
-    progress('backoff');
+    progress('backoff', reason);
     await wait(delay);
   };
 

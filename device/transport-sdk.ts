@@ -112,9 +112,10 @@ export class SdkMqttTransport implements MqttTransport {
             this.connected = false;
             if (this.stopped) return;
             const delay = this.backoff.next();
+            const reason = reasonOf(e);
             this.retries++;
-            this.settings.onProgress?.({ step: 'backoff', retries: this.retries });
-            this.log('warn', `mqtt connect to ${this.settings.endpoint}:${this.settings.port} failed: ${reasonOf(e)}; retrying in ${Math.round(delay / 1000)} s`, { attempt: this.backoff.attempts });
+            this.settings.onProgress?.({ step: 'backoff', retries: this.retries, reason });
+            this.log('warn', `mqtt connect to ${this.settings.endpoint}:${this.settings.port} failed: ${reason}; retrying in ${Math.round(delay / 1000)} s`, { attempt: this.backoff.attempts });
             await sleep(delay, this.abort.signal);
           }
         }

@@ -23,8 +23,11 @@ export interface TransportSettings {
   readonly random?: () => number;
   readonly minReconnectMs?: number;
   readonly maxReconnectMs?: number;
-  /** Told when a connect attempt (TLS handshake, MQTT CONNECT) starts and when a backoff after a failed one starts; `retries` counts the failed attempts so far. */
-  readonly onProgress?: (p: { readonly step: 'connecting' | 'backoff'; readonly retries: number }) => void;
+  /**
+   * Told when a connect attempt (TLS handshake, MQTT CONNECT) starts and when a backoff after a
+   * failed one starts; `retries` counts the failed attempts so far, `reason` says why the last failed.
+   */
+  readonly onProgress?: (p: { readonly step: 'connecting' | 'backoff'; readonly retries: number; readonly reason?: string }) => void;
 }
 
 export type TransportFactory = (settings: TransportSettings) => MqttTransport;

@@ -6,6 +6,7 @@ import { devicePolicyDocument } from '../lambdas/contracts/iot.js';
 import { MAX_DEVICE_PAYLOAD_BYTES, TOPICS } from '../lambdas/contracts/mqtt.js';
 import { certificateIdOf, type LocalCa } from './local-ca.js';
 import { isAllowed, type IotAction } from './iot-policy.js';
+import { LISTEN_BACKLOG } from './listen-backlog.js';
 
 export interface BrokerOptions {
   readonly ca: LocalCa;
@@ -186,7 +187,7 @@ export async function startBroker(opts: BrokerOptions): Promise<LocalBroker> {
     server.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'EADDRINUSE'
       ? new Error(`MQTT port ${opts.port ?? 8883} is already in use; stop what is using it or choose another MQTT port`)
       : e));
-    server.listen(opts.port ?? 8883, host, () => resolve());
+    server.listen({ port: opts.port ?? 8883, host, backlog: LISTEN_BACKLOG }, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
 

@@ -24,6 +24,7 @@ import * as userData from '../lambdas/handlers/http/user-data.js';
 import * as diagnostics from '../lambdas/handlers/http/diagnostics.js';
 import { LocalBundleStore } from './local-bundle-store.js';
 import { LocalAgentArtifacts } from './local-agent-artifacts.js';
+import { LISTEN_BACKLOG } from './listen-backlog.js';
 import { fileURLToPath } from 'node:url';
 import { composeRoot, type HttpDeps } from '../lambdas/handlers/composition-root.js';
 import { loadConfig } from '../lambdas/handlers/config.js';
@@ -353,7 +354,7 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
       server.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'EADDRINUSE'
         ? new Error(`port ${opts.port ?? 8080} is already in use; stop what is using it or start with --port <another>`)
         : e));
-      server.listen(opts.port ?? 8080, '127.0.0.1', () => resolve());
+      server.listen({ port: opts.port ?? 8080, host: '127.0.0.1', backlog: LISTEN_BACKLOG }, () => resolve());
     });
     cleanups.push(() => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

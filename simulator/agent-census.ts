@@ -15,6 +15,8 @@ export interface AgentSnapshot {
   readonly step?: AgentStep;
   readonly registrationRetries: number;
   readonly mqttRetries: number;
+  /** Its failed attempts by kind of reason (device/features/feature.ts `countRetry`). */
+  readonly retryReasons?: Readonly<Record<string, number>>;
 }
 
 /**
@@ -50,11 +52,14 @@ export interface Census {
   readonly places: Record<CensusPlace, number>;
   readonly registrationRetries: RetryCount;
   readonly mqttRetries: RetryCount;
+  /** Every agent's failed attempts summed by kind of reason, most frequent first. */
+  readonly retryReasons: Record<string, number>;
 }
 
 export function snapshotOf(uid: string, s: Readonly<AgentState>): AgentSnapshot {
   return {
     uid, phase: s.phase, registrationRetries: s.registrationRetries ?? 0, mqttRetries: s.mqttRetries ?? 0,
+    ...(s.retryReasons ? { retryReasons: { ...s.retryReasons } } : {}),
     ...(s.hostId ? { hostId: s.hostId } : {}), ...(s.step ? { step: s.step } : {}),
   };
 }
@@ -92,10 +97,15 @@ export function census(agents: readonly AgentSnapshot[], onlineInControlPlane?: 
     'not-started': 0, registering: 0, 'register-backoff': 0, 'awaiting-approval': 0, 'registered-not-connecting': 0,
     'mqtt-connecting': 0, 'mqtt-backoff': 0, 'connected-not-online': 0, online: 0, 'gave-up': 0, stopped: 0,
   };
-  for (const a of agents) places[placeOf(a, onlineInControlPlane)]++;
+  const reasons = new Map<string, number>();
+  for (const a of agents) {
+    places[placeOf(a, onlineInControlPlane)]++;
+    for (const [kind, n] of Object.entries(a.retryReasons ?? {})) reasons.set(kind, (reasons.get(kind) ?? 0) + n);
+  }
   return {
     agents: agents.length, places,
     registrationRetries: retries(agents.map((a) => a.registrationRetries)),
     mqttRetries: retries(agents.map((a) => a.mqttRetries)),
+    retryReasons: Object.fromEntries([...reasons].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))),
   };
 }

@@ -34,11 +34,31 @@ export interface AgentState {
   registrationRetries?: number;
   /** MQTT connect attempts that failed so far (each followed by a backoff). */
   mqttRetries?: number;
+  /** Why those retries happened: failed attempts by kind (`countRetry`), for observers such as the simulator's census. */
+  retryReasons?: Record<string, number>;
   hostId?: string;
   /** Set when registration was refused for good or the agent failed: what to tell the technician. */
   message?: string;
   commandsRun: number;
   statusSent: number;
+}
+
+/** At most this many kinds of retry reason are kept; later kinds count as `<what>: other`. */
+export const MAX_RETRY_REASONS = 20;
+
+/**
+ * The kind of a failed attempt's reason, to count like ones together: aws-c-io's error name when
+ * there is one ("Failed to connect: aws-c-io: AWS_IO_TLS_NEGOTIATION_TIMEOUT, …"), otherwise the
+ * reason's first 80 characters with numbers as `#` ("retrying in 3 s", ports, statuses).
+ */
+export const retryReasonKind = (reason: string): string => /\bAWS_[A-Z0-9_]+/.exec(reason)?.[0] ?? reason.replace(/\d+/g, '#').slice(0, 80);
+
+/** Counts one failed attempt of `what` ('registration' or 'mqtt') under its reason's kind, in the agent's state. */
+export function countRetry(state: AgentState, what: 'registration' | 'mqtt', reason: string | undefined): void {
+  const reasons = (state.retryReasons ??= {});
+  let key = `${what}: ${reason === undefined ? 'unknown' : retryReasonKind(reason)}`;
+  if (!(key in reasons) && Object.keys(reasons).length >= MAX_RETRY_REASONS) key = `${what}: other`;
+  reasons[key] = (reasons[key] ?? 0) + 1;
 }
 
 /** Sends one message on the agent's MQTT session (the session logs a failed publish; this never rejects). */

@@ -5,7 +5,7 @@ import { createCsr, generateDeviceKey } from '../identity.js';
 import type { KairosState } from '../kairos.js';
 import { register, type Log } from '../registration.js';
 import type { StateStore } from '../state-store.js';
-import type { AgentState, Feature } from './feature.js';
+import { countRetry, type AgentState, type Feature } from './feature.js';
 import type { Identity } from './session.js';
 
 export interface RegistrationOptions {
@@ -68,9 +68,10 @@ export class RegistrationFeature implements Feature {
       const approved = await register(
         { apiUrl: config.apiUrl, token: config.registrationToken, uid: config.uid, keyPem, csrPem, inventory, project: config.project, site: config.site, tags: config.tags },
         { fetch: this.o.fetch, sleep: this.o.sleep, random: this.o.random, now: this.o.now, log, showPairing: this.o.showPairing, signal: this.abort.signal,
-          onProgress: ({ step, retries }) => {
+          onProgress: ({ step, retries, reason }) => {
             state.step = step === 'request' ? 'register-request' : step === 'backoff' ? 'register-backoff' : 'awaiting-approval';
             state.registrationRetries = retries;
+            if (step === 'backoff') countRetry(state, 'registration', reason);
           } },
       );
       if (!approved) return;

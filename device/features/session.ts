@@ -3,7 +3,7 @@ import { tunnelNotifyTopic } from '../../lambdas/contracts/tunnels.js';
 import type { Log } from '../registration.js';
 import type { Credentials, Registration } from '../state-store.js';
 import type { MqttTransport, TransportFactory } from '../transport.js';
-import type { AgentPhase, AgentState, Feature } from './feature.js';
+import { countRetry, type AgentPhase, type AgentState, type Feature } from './feature.js';
 
 /** What registration leaves for the session: who the host is and how it connects. */
 export interface Identity {
@@ -47,9 +47,10 @@ export class SessionFeature implements Feature {
     this.transport = o.transportFactory({
       endpoint: registration.mqtt.endpoint, port: registration.mqtt.port, clientId: registration.thingName,
       certificatePem: credentials.certificatePem, keyPem, caPem: credentials.caPem, log: o.log, random: o.random,
-      onProgress: ({ step, retries }) => {
+      onProgress: ({ step, retries, reason }) => {
         o.state.step = step === 'connecting' ? 'mqtt-connecting' : 'mqtt-backoff';
         o.state.mqttRetries = retries;
+        if (step === 'backoff') countRetry(o.state, 'mqtt', reason);
       },
     });
     this.notifyTopic = tunnelNotifyTopic(registration.thingName);

@@ -76,9 +76,9 @@ describe('device registration', () => {
     const steps: string[] = [];
     await register(
       { apiUrl: fake.url, token: 'tok', uid: 'host-1', keyPem: KEY, csrPem: CSR, inventory },
-      { sleep: async () => undefined, random: () => 0.5, showPairing: () => undefined, onProgress: (p) => steps.push(`${p.step}:${p.retries}`) },
+      { sleep: async () => undefined, random: () => 0.5, showPairing: () => undefined, onProgress: (p) => steps.push(`${p.step}:${p.retries}${p.reason ? `:${p.reason}` : ''}`) },
     );
-    expect(steps).toEqual(['request:0', 'backoff:1', 'request:1', 'backoff:2', 'request:2', 'pending:2', 'request:2']);
+    expect(steps).toEqual(['request:0', 'backoff:1:the control plane answered 429 (throttled)', 'request:1', 'backoff:2:the control plane answered 503', 'request:2', 'pending:2', 'request:2']);
   });
 
   test('approved at once: one valid contract call with a verifying proof', async () => {

@@ -49,14 +49,32 @@ describe('agent census: the fleet by count', () => {
     expect(c.mqttRetries).toEqual({ agents: 1, total: 2, max: 2 });
   });
 
+  it('sums every agent\'s failed attempts by kind of reason, most frequent first', () => {
+    const c = census([
+      agent({ uid: 'a', phase: 'online', mqttRetries: 3, retryReasons: { 'mqtt: AWS_IO_TLS_NEGOTIATION_TIMEOUT': 2, 'mqtt: AWS_IO_SOCKET_TIMEOUT': 1 } }),
+      agent({ uid: 'b', phase: 'online', mqttRetries: 2, registrationRetries: 1, retryReasons: { 'mqtt: AWS_IO_TLS_NEGOTIATION_TIMEOUT': 2, 'registration: the control plane answered #': 1 } }),
+      agent({ uid: 'c', phase: 'online' }),
+    ]);
+    expect(c.retryReasons).toEqual({ 'mqtt: AWS_IO_TLS_NEGOTIATION_TIMEOUT': 4, 'mqtt: AWS_IO_SOCKET_TIMEOUT': 1, 'registration: the control plane answered #': 1 });
+    expect(Object.keys(c.retryReasons)[0]).toBe('mqtt: AWS_IO_TLS_NEGOTIATION_TIMEOUT');
+  });
+
   it('an empty fleet has no agent anywhere and no retries', () => {
     const c = census([]);
     expect(Object.values(c.places).every((n) => n === 0)).toBe(true);
     expect(c.registrationRetries).toEqual({ agents: 0, total: 0, max: 0 });
+    expect(c.retryReasons).toEqual({});
   });
 
   it('snapshots an agent state without its counters as 0 retries', () => {
     const s: AgentState = { phase: 'registering', step: 'register-backoff', commandsRun: 0, statusSent: 0 };
     expect(snapshotOf('sim-3', s)).toEqual({ uid: 'sim-3', phase: 'registering', step: 'register-backoff', registrationRetries: 0, mqttRetries: 0 });
+  });
+
+  it('snapshots the retry reasons as a copy (the agent keeps counting)', () => {
+    const s: AgentState = { phase: 'connecting', commandsRun: 0, statusSent: 0, mqttRetries: 1, retryReasons: { 'mqtt: AWS_IO_SOCKET_TIMEOUT': 1 } };
+    const snap = snapshotOf('sim-4', s);
+    s.retryReasons!['mqtt: AWS_IO_SOCKET_TIMEOUT'] = 2;
+    expect(snap.retryReasons).toEqual({ 'mqtt: AWS_IO_SOCKET_TIMEOUT': 1 });
   });
 });

@@ -54,8 +54,8 @@ describe('session feature', () => {
     const x = session();
     x.t().settings.onProgress?.({ step: 'connecting', retries: 0 });
     expect(x.state).toMatchObject({ step: 'mqtt-connecting', mqttRetries: 0 });
-    x.t().settings.onProgress?.({ step: 'backoff', retries: 1 });
-    expect(x.state).toMatchObject({ phase: 'connecting', step: 'mqtt-backoff', mqttRetries: 1 });
+    x.t().settings.onProgress?.({ step: 'backoff', retries: 1, reason: 'Failed to connect: aws-c-io: AWS_IO_TLS_NEGOTIATION_TIMEOUT, Channel shutdown due to tls negotiation timeout' });
+    expect(x.state).toMatchObject({ phase: 'connecting', step: 'mqtt-backoff', mqttRetries: 1, retryReasons: { 'mqtt: AWS_IO_TLS_NEGOTIATION_TIMEOUT': 1 } });
     await x.s.start();
     expect(x.state).toMatchObject({ phase: 'online', step: 'connected', mqttRetries: 1 });
   });

@@ -169,7 +169,6 @@ export interface SimulatedKairosOptions {
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
-const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
  * A Kairos host in memory: A/B (active/passive) and recovery partitions, upgrades that write
@@ -200,7 +199,7 @@ export class SimulatedKairos implements KairosExecutor {
     this.failures = { ...options.failures };
     this.nics = options.nics;
     this.now = options.now ?? Date.now;
-    this.sleep = options.sleep ?? defaultSleep;
+    this.sleep = options.sleep ?? ((ms) => this.stoppableSleep(ms));
     this.bootedAt = this.now();
     const version = options.version ?? 'v3.4.2';
     const baseImage = options.image ?? `quay.io/kairos/${options.flavor ?? 'ubuntu'}:24.04-standard-amd64-generic-${version}-k3sv1.32.3-k3s1`;
@@ -588,8 +587,27 @@ export class SimulatedKairos implements KairosExecutor {
     });
   }
 
-  /** Ends a hanging upgrade or a dark reboot (as a process kill would). */
+  /** Waits in flight (a reboot's or bootstrap's delay, a node's readiness): stop() ends them. */
+  private readonly waits = new Set<{ timer: NodeJS.Timeout; reject: (e: Error) => void }>();
+
+  /**
+   * The default sleep: a real timer that stop() clears. A reboot still waiting its delay when the
+   * fleet stops would otherwise hold the process (a jest worker then fails to exit gracefully).
+   */
+  private stoppableSleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const wait = { timer: setTimeout(() => { this.waits.delete(wait); resolve(); }, ms), reject };
+      this.waits.add(wait);
+    });
+  }
+
+  /** Ends a hanging upgrade, a dark reboot or a delay in flight (as a process kill would). */
   stop(): void {
+    for (const w of this.waits) {
+      clearTimeout(w.timer);
+      w.reject(new Error('the simulated host was stopped while it waited (a reboot, bootstrap or node start in flight)'));
+    }
+    this.waits.clear();
     this.hangRelease?.();
     this.hangRelease = undefined;
     this.darkRelease?.();

@@ -42,6 +42,16 @@ describe('simulated Kairos', () => {
     expect(settled).toBe(true);
   });
 
+  test('stop() ends a reboot still waiting its delay and leaves no timer behind', async () => {
+    const k = new SimulatedKairos({ rebootDelayMs: 60_000 });
+    const before = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const p = k.reboot();
+    expect(process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length).toBe(before + 1);
+    k.stop();
+    await expect(p).rejects.toThrow(/stopped while it waited/);
+    expect(process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length).toBe(before);
+  });
+
   test('reset goes through the statereset entry and wipes the applied config', async () => {
     const k = new SimulatedKairos();
     await k.applyCloudConfig('a: 1');

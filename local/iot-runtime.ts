@@ -57,8 +57,8 @@ export interface LocalIot {
   /** Stores the command, then publishes it (the issueCommand use case). */
   sendCommand(hostId: string, command: CommandEnvelope): Promise<{ created: boolean; published: boolean }>;
   readonly brokerStats: Readonly<BrokerStats>;
-  /** Closes live device sessions (a revoked certificate, a retired thing); returns how many. */
-  closeSessions(match: SessionMatch): number;
+  /** Closes live device sessions (a revoked certificate, a retired thing), asynchronously as IoT Core does. */
+  closeSessions(match: SessionMatch): void;
   readonly ruleStats: Readonly<Record<IotRuleName, RuleStats>>;
   /** Resolves when every message received so far went through its rule handler. */
   whenIdle(): Promise<void>;

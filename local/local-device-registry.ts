@@ -9,7 +9,7 @@ export interface LocalBrokerAddress {
   readonly endpoint: string;
   readonly port: number;
   /** Closes live sessions of a revoked certificate or a deleted thing (the local broker). */
-  readonly closeSessions?: (match: { thing: string } | { certificateId: string }) => number;
+  readonly closeSessions?: (match: { thing: string } | { certificateId: string }) => void;
 }
 
 /**

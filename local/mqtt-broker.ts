@@ -1,12 +1,14 @@
-import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
-import tls, { type TLSSocket } from 'node:tls';
-import { Aedes, type AedesPublishPacket, type AuthenticateError, type Client } from 'aedes';
-import { devicePolicyDocument } from '../lambdas/contracts/iot.js';
-import { MAX_DEVICE_PAYLOAD_BYTES, TOPICS } from '../lambdas/contracts/mqtt.js';
-import { certificateIdOf, type LocalCa } from './local-ca.js';
-import { isAllowed, type IotAction } from './iot-policy.js';
-import { LISTEN_BACKLOG } from './listen-backlog.js';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { MAX_DEVICE_PAYLOAD_BYTES } from '../lambdas/contracts/mqtt.js';
+import type { LocalCa } from './local-ca.js';
+import type { BrokerStats, MessageListener, SessionMatch } from './mqtt-broker-core.js';
+import type { BrokerThreadStart, FromBroker, ToBroker } from './mqtt-broker-messages.js';
+
+export { meteredUnits, type BrokerStats, type MessageListener, type SessionMatch } from './mqtt-broker-core.js';
 
 export interface BrokerOptions {
   readonly ca: LocalCa;
@@ -23,193 +25,133 @@ export interface BrokerOptions {
   readonly maxPayloadBytes?: number;
 }
 
-export interface BrokerStats {
-  connected: number;
-  refusedConnections: number;
-  deniedPublishes: number;
-  deniedSubscribes: number;
-  droppedForwards: number;
-  oversizedPublishes: number;
-  /** Live sessions closed because their certificate was revoked or their thing retired. */
-  closedSessions: number;
-  /**
-   * What AWS IoT Core would meter as messages (its "additional metering details": 5 KB units of
-   * topic + payload): PUBLISH received from devices, PUBLISH sent by the service (commands,
-   * tunnel notifications, lifecycle events), PUBACKs received from devices (MQTT 3.1.1: one
-   * 5 KB message each), CONNECTs and SUBSCRIBEs. PINGREQ/PINGRESP, CONNACK, SUBACK, DISCONNECT
-   * and the service's PUBACKs are free.
-   */
-  metered: { publishesIn: number; publishesOut: number; pubacksIn: number; connects: number; subscribes: number };
-}
-
-/** IoT Core meters a message in 5 KB units of its topic and payload. */
-export const meteredUnits = (topic: string, payload: Buffer | string): number => Math.max(1, Math.ceil((Buffer.byteLength(topic) + Buffer.byteLength(payload)) / 5120));
-
-/** Which live sessions to close: a thing's, or every one using a certificate. */
-export type SessionMatch = { readonly thing: string } | { readonly certificateId: string };
-
-/** A message that reached the broker: from a device (clientId) or from the broker itself. */
-export type MessageListener = (topic: string, payload: Buffer, clientId: string | undefined) => void;
-
 export interface LocalBroker {
   readonly port: number;
   readonly url: string;
+  /** The broker's counters, as of the last message or change it reported (its thread counts them). */
   readonly stats: Readonly<BrokerStats>;
   onMessage(listener: MessageListener): void;
   /** Server-side publish (the cloud's side of IoT Core: commands, lifecycle events). */
   publish(topic: string, payload: string | Buffer, qos?: 0 | 1): Promise<void>;
   /**
-   * Closes matching live sessions now (IoT Core drops the connections of a revoked
-   * certificate within minutes, and DeleteConnection closes one at once); returns how many.
+   * Closes matching live sessions (IoT Core drops the connections of a revoked certificate
+   * within minutes, and DeleteConnection closes one at once). Asynchronous, as on AWS:
+   * `stats.closedSessions` counts them once closed.
    */
-  closeSessions(match: SessionMatch): number;
+  closeSessions(match: SessionMatch): void;
   stop(): Promise<void>;
 }
 
-const THING_VAR = 'iot:Connection.Thing.ThingName';
-const ATTACHED = 'iot:Connection.Thing.IsAttached';
+const THREAD = new URL('./mqtt-broker-thread.ts', import.meta.url).href;
+/** tsx's loader, registered inside the thread (a worker does not inherit the main thread's `--import tsx`, nor jest's transform). */
+const TSX_API = (() => {
+  const manifest = createRequire(import.meta.url).resolve('tsx/package.json');
+  const pkg = JSON.parse(readFileSync(manifest, 'utf8')) as { exports: Record<string, { import: { default: string } }> };
+  return pathToFileURL(path.join(path.dirname(manifest), pkg.exports['./esm/api']!.import.default)).href;
+})();
+const BOOT = `const { parentPort, workerData } = require('node:worker_threads');
+import(workerData.tsx).then(({ register }) => { register(); return import(workerData.thread); })
+  .catch((e) => parentPort.postMessage({ type: 'failed', message: 'the broker thread did not load: ' + (e && e.message) }));`;
 
-const authError = (message: string): AuthenticateError => Object.assign(new Error(message), { returnCode: 5 as const }) as AuthenticateError;
-
-const derToPem = (der: Buffer): string =>
-  `-----BEGIN CERTIFICATE-----\n${der.toString('base64').match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----\n`;
+const zeroStats = (): BrokerStats => ({ connected: 0, refusedConnections: 0, deniedPublishes: 0, deniedSubscribes: 0, droppedForwards: 0, oversizedPublishes: 0, closedSessions: 0, metered: { publishesIn: 0, publishesOut: 0, pubacksIn: 0, connects: 0, subscribes: 0 } });
 
 /**
- * The local stand-in for IoT Core's broker: aedes (MQTT 3.1.1) on mutual TLS against the local
- * CA. A device connects only as the thing named in its certificate (CN = clientId), with a
- * certificate that is not revoked and is attached to the thing, and may then only do what
- * devicePolicyDocument() allows it (evaluated with its thing name). Lifecycle events go to
- * $aws/events/presence/... in IoT's shape.
+ * The local stand-in for IoT Core's broker (mqtt-broker-core.ts), run in its own thread
+ * (mqtt-broker-thread.ts): it accepts connections and does TLS handshakes on its own event loop,
+ * as IoT Core's gateway does beside the Lambda functions, and asks this thread whether a
+ * connecting certificate is revoked or attached (the local CA and the device registry live here).
  */
 export async function startBroker(opts: BrokerOptions): Promise<LocalBroker> {
-  const policy = devicePolicyDocument();
-  const maxPayload = opts.maxPayloadBytes ?? MAX_DEVICE_PAYLOAD_BYTES;
-  const stats: BrokerStats = { connected: 0, refusedConnections: 0, deniedPublishes: 0, deniedSubscribes: 0, droppedForwards: 0, oversizedPublishes: 0, closedSessions: 0, metered: { publishesIn: 0, publishesOut: 0, pubacksIn: 0, connects: 0, subscribes: 0 } };
-  const identities = new WeakMap<Client, { thing: string; session: string; certificateId: string }>();
-  const versions = new Map<string, number>();
-  /** Connected clients (aedes keeps its own map, but does not type it). */
-  const live = new Set<Client>();
-  const lastEventAt = new Map<string, number>();
-  const listeners: MessageListener[] = [];
-
-  const allowed = (client: Client | null, action: IotAction, resource: string): boolean => {
-    const id = client ? identities.get(client) : undefined;
-    if (!id) return false;
-    return isAllowed(policy, { action, resource, variables: { [THING_VAR]: id.thing }, context: { [ATTACHED]: 'true' } });
-  };
-
-  const aedes = await Aedes.createBroker({
-    maxClientsIdLength: 128,
-    authenticate: (client, _username, _password, done) => {
-      void (async () => {
-        const socket = client.conn as unknown as TLSSocket;
-        const cert = typeof socket.getPeerCertificate === 'function' ? socket.getPeerCertificate() : undefined;
-        const cn = cert?.subject?.CN;
-        if (!cert?.raw || typeof cn !== 'string') throw authError('no client certificate');
-        if (cn !== client.id) throw authError(`clientId ${client.id} is not the certificate's thing ${cn}`);
-        const certificateId = certificateIdOf(derToPem(cert.raw));
-        if (opts.ca.isRevoked(certificateId)) throw authError('the certificate is revoked');
-        const attached = opts.isAttached ? await opts.isAttached(cn, certificateId) : true;
-        const ok = isAllowed(policy, {
-          action: 'iot:Connect', resource: `client/${client.id}`, variables: { [THING_VAR]: cn }, context: { [ATTACHED]: String(attached) },
-        });
-        if (!ok) throw authError('iot:Connect is not allowed');
-        identities.set(client, { thing: cn, session: randomUUID(), certificateId });
-      })().then(() => done(null, true), (e: Error) => {
-        stats.refusedConnections++;
-        done(authError(e.message), false);
-      });
-    },
-    authorizePublish: (client, packet, done) => {
-      if (!client) return done(null);
-      if (packet.payload.length > maxPayload) {
-        stats.oversizedPublishes++;
-        return done(new Error(`payload of ${packet.payload.length} bytes exceeds ${maxPayload}`));
-      }
-      if (!allowed(client, 'iot:Publish', `topic/${packet.topic}`)) {
-        stats.deniedPublishes++;
-        return done(new Error(`iot:Publish to ${packet.topic} is not allowed`));
-      }
-      done(null);
-    },
-    authorizeSubscribe: (client, sub, done) => {
-      if (!allowed(client, 'iot:Subscribe', `topicfilter/${sub.topic}`)) {
-        stats.deniedSubscribes++;
-        return done(null, null); // SUBACK 0x80 for this filter
-      }
-      done(null, sub);
-    },
-    authorizeForward: (client, packet) => {
-      if (allowed(client, 'iot:Receive', `topic/${packet.topic}`)) return packet;
-      stats.droppedForwards++;
-      return null;
-    },
-  });
-
-  const publish = (topic: string, payload: string | Buffer, qos: 0 | 1 = 1) => new Promise<void>((resolve, reject) => {
-    aedes.publish({ cmd: 'publish', topic, payload: Buffer.from(payload), qos, retain: false, dup: false }, (err) => (err ? reject(err) : resolve()));
-  });
-
-  const lifecycle = (client: Client, eventType: 'connected' | 'disconnected') => {
-    const id = identities.get(client);
-    if (!id) return;
-    // Strictly increasing per client, so connect/disconnect in the same millisecond keep their order.
-    const timestamp = Math.max(Date.now(), (lastEventAt.get(client.id) ?? 0) + 1);
-    lastEventAt.set(client.id, timestamp);
-    if (eventType === 'connected') versions.set(client.id, (versions.get(client.id) ?? 0) + 1);
-    const event = {
-      clientId: client.id, timestamp, eventType, sessionIdentifier: id.session, principalIdentifier: id.thing,
-      versionNumber: versions.get(client.id) ?? 0,
-      ...(eventType === 'disconnected' ? { clientInitiatedDisconnect: false, disconnectReason: 'CONNECTION_LOST' } : {}),
-    };
-    publish(TOPICS.presence(eventType, client.id), JSON.stringify(event), 1).catch(() => undefined);
-  };
-  aedes.on('clientReady', (client) => { live.add(client); stats.connected++; stats.metered.connects++; lifecycle(client, 'connected'); });
-  aedes.on('subscribe', (subscriptions) => { stats.metered.subscribes += subscriptions.length; });
-  aedes.on('ack', (_packet, client) => { if (client) stats.metered.pubacksIn++; });
-  aedes.on('clientDisconnect', (client) => { live.delete(client); stats.connected = Math.max(0, stats.connected - 1); lifecycle(client, 'disconnected'); });
-  aedes.on('publish', (packet: AedesPublishPacket, client: Client | null) => {
-    if (packet.topic.startsWith('$SYS/')) return;
-    const units = meteredUnits(packet.topic, packet.payload as Buffer);
-    if (client) stats.metered.publishesIn += units;
-    else stats.metered.publishesOut += units;
-    for (const l of listeners) l(packet.topic, packet.payload as Buffer, client?.id);
-  });
-
   const { keyPem, certPem } = await opts.ca.serverCertificate(['localhost', '127.0.0.1']);
-  const server = tls.createServer({
-    key: keyPem, cert: certPem, ca: [opts.ca.caPem], requestCert: true, rejectUnauthorized: true,
-    ALPNProtocols: ['x-amzn-mqtt-ca', 'mqtt'], minVersion: 'TLSv1.2',
-  }, (socket) => aedes.handle(socket as never));
-  server.on('tlsClientError', () => { stats.refusedConnections++; });
   const host = opts.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'EADDRINUSE'
-      ? new Error(`MQTT port ${opts.port ?? 8883} is already in use; stop what is using it or choose another MQTT port`)
-      : e));
-    server.listen({ port: opts.port ?? 8883, host, backlog: LISTEN_BACKLOG }, () => resolve());
+  const start: BrokerThreadStart = { keyPem, certPem, caPem: opts.ca.caPem, port: opts.port ?? 8883, host, maxPayloadBytes: opts.maxPayloadBytes ?? MAX_DEVICE_PAYLOAD_BYTES };
+  const worker = new Worker(BOOT, { eval: true, execArgv: [], workerData: { ...start, tsx: TSX_API, thread: THREAD } });
+  const stats = zeroStats();
+  const mirror = (s: BrokerStats) => {
+    const { metered, ...counters } = s;
+    Object.assign(stats, counters);
+    Object.assign(stats.metered, metered);
+  };
+  const listeners: MessageListener[] = [];
+  const published = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  let nextPublish = 0;
+  let stopped: (() => void) | undefined;
+  let dead: Error | undefined;
+  const post = (m: ToBroker) => worker.postMessage(m);
+
+  const ready = new Promise<number>((resolve, reject) => {
+    const die = (e: Error) => {
+      dead ??= new Error(`the local MQTT broker (the IoT Core stand-in) stopped: ${e.message}; devices cannot connect until the runtime is restarted`);
+      for (const p of published.values()) p.reject(dead);
+      published.clear();
+      reject(dead);
+      stopped?.();
+    };
+    worker.on('error', die);
+    worker.on('exit', (code) => { if (!stopped) die(new Error(`its thread exited (code ${code})`)); else stopped(); });
+    worker.on('message', (m: FromBroker) => {
+      switch (m.type) {
+        case 'ready':
+          mirror(m.stats);
+          return resolve(m.port);
+        case 'failed':
+          return die(new Error(m.message));
+        case 'admit':
+          void (async () => {
+            const revoked = opts.ca.isRevoked(m.certificateId);
+            const attached = revoked ? false : opts.isAttached ? await opts.isAttached(m.thing, m.certificateId) : true;
+            post({ type: 'admitted', id: m.id, revoked, attached });
+          })().catch(() => post({ type: 'admitted', id: m.id, revoked: false, attached: false }));
+          return;
+        case 'message': {
+          mirror(m.stats);
+          const payload = Buffer.from(m.payload.buffer, m.payload.byteOffset, m.payload.byteLength);
+          for (const l of listeners) l(m.topic, payload, m.clientId);
+          return;
+        }
+        case 'stats':
+          return mirror(m.stats);
+        case 'published': {
+          const p = published.get(m.id);
+          published.delete(m.id);
+          if (m.error === undefined) p?.resolve();
+          else p?.reject(new Error(m.error));
+          return;
+        }
+        case 'stopped':
+          mirror(m.stats);
+          stopped?.();
+          return;
+      }
+    });
   });
-  const port = (server.address() as AddressInfo).port;
+  let port: number;
+  try {
+    port = await ready;
+  } catch (e) {
+    await worker.terminate();
+    throw e;
+  }
 
   return {
     port, url: `mqtts://${host}:${port}`, stats,
     onMessage: (l) => { listeners.push(l); },
-    publish,
-    closeSessions: (match) => {
-      let closed = 0;
-      for (const client of [...live]) {
-        const id = identities.get(client);
-        if (!id) continue;
-        if ('thing' in match ? id.thing !== match.thing : id.certificateId !== match.certificateId) continue;
-        client.close();
-        closed++;
-      }
-      stats.closedSessions += closed;
-      return closed;
-    },
+    publish: (topic, payload, qos = 1) => new Promise<void>((resolve, reject) => {
+      if (dead) return reject(dead);
+      const id = nextPublish++;
+      published.set(id, { resolve, reject });
+      post({ type: 'publish', id, topic, payload: typeof payload === 'string' ? payload : new Uint8Array(payload), qos });
+    }),
+    closeSessions: (match) => { if (!dead) post({ type: 'close-sessions', match }); },
     stop: async () => {
-      await new Promise<void>((r) => aedes.close(() => r()));
-      await new Promise<void>((r) => server.close(() => r()));
+      if (!dead) {
+        const done = new Promise<void>((r) => { stopped = r; });
+        post({ type: 'stop' });
+        // Lifecycle events of the last disconnects arrive before 'stopped' (one channel, in order).
+        await Promise.race([done, new Promise((r) => setTimeout(r, 10_000).unref())]);
+      }
+      stopped ??= () => undefined;
+      await worker.terminate();
     },
   };
 }

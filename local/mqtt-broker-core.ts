@@ -35,8 +35,8 @@ export type SessionMatch = { readonly thing: string } | { readonly certificateId
 /** A message that reached the broker: from a device (clientId) or from the broker itself. */
 export type MessageListener = (topic: string, payload: Buffer, clientId: string | undefined) => void;
 
-/** What the broker needs, all of it transferable to its thread. */
-export interface BrokerCoreOptions {
+/** Where and how the broker listens: plain data, handed to its thread as is. */
+export interface BrokerEndpoint {
   /** The broker's TLS key and certificate (signed by the local CA), and the CA that device certificates must chain to. */
   readonly keyPem: string;
   readonly certPem: string;
@@ -45,6 +45,10 @@ export interface BrokerCoreOptions {
   readonly port: number;
   readonly host: string;
   readonly maxPayloadBytes: number;
+}
+
+/** What the broker needs: its endpoint, and the main thread's answers and listeners. */
+export interface BrokerCoreOptions extends BrokerEndpoint {
   /** Is this certificate revoked, and is it attached to this thing (`iot:Connection.Thing.IsAttached`)? */
   readonly admit: (thing: string, certificateId: string) => Promise<{ readonly revoked: boolean; readonly attached: boolean }>;
   /** Every PUBLISH that reached the broker, in order. */

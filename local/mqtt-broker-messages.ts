@@ -3,17 +3,10 @@
  * sides are ours and in one process (structured clone, no parsing): the device's bytes are
  * checked by the broker itself, as before.
  */
-import type { BrokerStats, SessionMatch } from './mqtt-broker-core.js';
+import type { BrokerEndpoint, BrokerStats, SessionMatch } from './mqtt-broker-core.js';
 
 /** The broker thread's `workerData`. */
-export interface BrokerThreadStart {
-  readonly keyPem: string;
-  readonly certPem: string;
-  readonly caPem: string;
-  readonly port: number;
-  readonly host: string;
-  readonly maxPayloadBytes: number;
-}
+export type BrokerThreadStart = BrokerEndpoint;
 
 /** From the main thread to the broker. */
 export type ToBroker =

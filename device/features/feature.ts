@@ -47,11 +47,13 @@ export interface AgentState {
 export const MAX_RETRY_REASONS = 20;
 
 /**
- * The kind of a failed attempt's reason, to count like ones together: aws-c-io's error name when
- * there is one ("Failed to connect: aws-c-io: AWS_IO_TLS_NEGOTIATION_TIMEOUT, …"), otherwise the
- * reason's first 80 characters with numbers as `#` ("retrying in 3 s", ports, statuses).
+ * The kind of a failed attempt's reason, to count like ones together: the error's code when there
+ * is one — aws-c-io's ("Failed to connect: aws-c-io: AWS_IO_TLS_NEGOTIATION_TIMEOUT, …"), undici's
+ * ("cannot reach …: fetch failed (UND_ERR_HEADERS_TIMEOUT)") or the system's ("(ECONNRESET)") —
+ * otherwise the reason's first 80 characters with numbers as `#` ("answered 503", ports).
  */
-export const retryReasonKind = (reason: string): string => /\bAWS_[A-Z0-9_]+/.exec(reason)?.[0] ?? reason.replace(/\d+/g, '#').slice(0, 80);
+export const retryReasonKind = (reason: string): string =>
+  /\b(?:AWS_[A-Z0-9_]+|UND_ERR_[A-Z0-9_]+|E[A-Z]{4,})\b/.exec(reason)?.[0] ?? reason.replace(/\d+/g, '#').slice(0, 80);
 
 /** Counts one failed attempt of `what` ('registration' or 'mqtt') under its reason's kind, in the agent's state. */
 export function countRetry(state: AgentState, what: 'registration' | 'mqtt', reason: string | undefined): void {

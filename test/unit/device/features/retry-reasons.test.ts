@@ -5,7 +5,9 @@ describe('retry reasons: what kind of failure an agent retried after', () => {
     ['Failed to connect: aws-c-io: AWS_IO_TLS_NEGOTIATION_TIMEOUT, Channel shutdown due to tls negotiation timeout', 'AWS_IO_TLS_NEGOTIATION_TIMEOUT'],
     ['Failed to connect: aws-c-io: AWS_IO_SOCKET_CONNECTION_REFUSED, socket connection refused.', 'AWS_IO_SOCKET_CONNECTION_REFUSED'],
     ['the control plane answered 503 (unavailable)', 'the control plane answered # (unavailable)'],
-    ['cannot reach http://127.0.0.1:40155/v1/device/register: fetch failed (ECONNRESET)', 'cannot reach http://#.#.#.#:#/v#/device/register: fetch failed (ECONNRESET)'],
+    ['cannot reach http://127.0.0.1:40155/v1/device/register: fetch failed (ECONNRESET)', 'ECONNRESET'],
+    ['cannot reach http://127.0.0.1:40155/v1/device/register: fetch failed (UND_ERR_HEADERS_TIMEOUT)', 'UND_ERR_HEADERS_TIMEOUT'],
+    ['refused for now (proof-expired): proof.at must be within 5 minutes of the server', 'refused for now (proof-expired): proof.at must be within # minutes of the server'],
     ['x'.repeat(200), 'x'.repeat(80)],
   ])('%s → %s', (reason, kind) => {
     expect(retryReasonKind(reason)).toBe(kind);

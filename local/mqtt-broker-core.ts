@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import tls, { type TLSSocket } from 'node:tls';
 import { Aedes, type AedesPublishPacket, type AuthenticateError, type Client } from 'aedes';
 import { devicePolicyDocument } from '../lambdas/contracts/iot.js';
@@ -185,8 +185,12 @@ export async function serveBroker(opts: BrokerCoreOptions): Promise<BrokerCore> 
   const server = tls.createServer({
     key: opts.keyPem, cert: opts.certPem, ca: [opts.caPem], requestCert: true, rejectUnauthorized: true,
     ALPNProtocols: ['x-amzn-mqtt-ca', 'mqtt'], minVersion: 'TLSv1.2',
-  }, (socket) => aedes.handle(socket as never));
+  }, (socket) => { if (stopping) socket.destroy(); else aedes.handle(socket as never); });
   server.on('tlsClientError', () => { stats.refusedConnections++; opts.onStats(); });
+  // Every accepted connection, handshaking or not: a stopping broker closes them all.
+  const sockets = new Set<Socket>();
+  server.on('connection', (s: Socket) => { sockets.add(s); s.once('close', () => sockets.delete(s)); });
+  let stopping = false;
   const host = opts.host;
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'EADDRINUSE'
@@ -212,9 +216,15 @@ export async function serveBroker(opts: BrokerCoreOptions): Promise<BrokerCore> 
       if (closed) opts.onStats();
       return closed;
     },
+    // A broker that is going away accepts nothing more (a connect is refused, not left without a
+    // CONNACK), closes its sessions (their lifecycle events are published), then drops what was
+    // still handshaking or had not sent CONNECT.
     stop: async () => {
+      stopping = true;
+      const unlistened = new Promise<void>((r) => server.close(() => r()));
       await new Promise<void>((r) => aedes.close(() => r()));
-      await new Promise<void>((r) => server.close(() => r()));
+      for (const s of sockets) s.destroy();
+      await unlistened;
     },
   };
 }

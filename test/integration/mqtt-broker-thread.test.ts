@@ -6,11 +6,13 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import { connect, createServer, type AddressInfo } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import os from 'node:os';
 import path from 'node:path';
 import { createCsr, generateDeviceKey } from '../../device/identity.js';
 import { loadOrCreateCa, type LocalCa } from '../../local/local-ca.js';
+import { serveBroker } from '../../local/mqtt-broker-core.js';
 import { startBroker, type LocalBroker } from '../../local/mqtt-broker.js';
 
 let dir: string;
@@ -71,4 +73,39 @@ it('a port in use is refused with the port named', async () => {
   } finally {
     await new Promise<void>((r) => taken.close(() => r()));
   }
+});
+
+describe('a stopping broker', () => {
+  const core = async () => {
+    const { keyPem, certPem } = await ca.serverCertificate(['localhost', '127.0.0.1']);
+    return serveBroker({
+      keyPem, certPem, caPem: ca.caPem, port: 0, host: '127.0.0.1', maxPayloadBytes: 1024,
+      admit: async () => ({ revoked: false, attached: true }), onMessage: () => undefined, onStats: () => undefined,
+    });
+  };
+
+  it('refuses a connection made once stop began (before, one was accepted and never answered: the device waited for its CONNACK)', async () => {
+    const b = await core();
+    const stopping = b.stop();
+    const refused = await new Promise<string>((resolve) => {
+      const s = connect({ host: '127.0.0.1', port: b.port });
+      s.once('connect', () => { s.destroy(); resolve('accepted'); });
+      s.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+    });
+    await stopping;
+    expect(refused).toBe('ECONNREFUSED');
+  });
+
+  it('closes a connection that finished its TLS handshake but sent no CONNECT, and stops (before, stop waited for it)', async () => {
+    const b = await core();
+    const keyPem = generateDeviceKey();
+    const { certificatePem } = await ca.signCsr(await createCsr(keyPem, 'uid-bt2'), 'thing-bt2');
+    const device = tlsConnect({ host: '127.0.0.1', port: b.port, servername: 'localhost', key: keyPem, cert: certificatePem, ca: ca.caPem, ALPNProtocols: ['mqtt'] });
+    device.on('error', () => undefined);
+    await new Promise<void>((r) => device.once('secureConnect', () => r()));
+    const closed = new Promise<void>((r) => device.once('close', () => r()));
+    await b.stop();
+    await closed;
+    expect(device.destroyed).toBe(true);
+  }, 10_000); // before, stop waited for aedes's 30 s connect timeout
 });

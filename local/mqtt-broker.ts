@@ -1,10 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { MAX_DEVICE_PAYLOAD_BYTES } from '../lambdas/contracts/mqtt.js';
 import type { LocalCa } from './local-ca.js';
+import { startTsWorker } from './ts-worker.js';
 import type { BrokerStats, MessageListener, SessionMatch } from './mqtt-broker-core.js';
 import type { BrokerThreadStart, FromBroker, ToBroker } from './mqtt-broker-messages.js';
 
@@ -42,16 +38,7 @@ export interface LocalBroker {
   stop(): Promise<void>;
 }
 
-const THREAD = new URL('./mqtt-broker-thread.ts', import.meta.url).href;
-/** tsx's loader, registered inside the thread (a worker does not inherit the main thread's `--import tsx`, nor jest's transform). */
-const TSX_API = (() => {
-  const manifest = createRequire(import.meta.url).resolve('tsx/package.json');
-  const pkg = JSON.parse(readFileSync(manifest, 'utf8')) as { exports: Record<string, { import: { default: string } }> };
-  return pathToFileURL(path.join(path.dirname(manifest), pkg.exports['./esm/api']!.import.default)).href;
-})();
-const BOOT = `const { parentPort, workerData } = require('node:worker_threads');
-import(workerData.tsx).then(({ register }) => { register(); return import(workerData.thread); })
-  .catch((e) => parentPort.postMessage({ type: 'failed', message: 'the broker thread did not load: ' + (e && e.message) }));`;
+const THREAD = new URL('./mqtt-broker-thread.ts', import.meta.url);
 
 const zeroStats = (): BrokerStats => ({ connected: 0, refusedConnections: 0, deniedPublishes: 0, deniedSubscribes: 0, droppedForwards: 0, oversizedPublishes: 0, closedSessions: 0, metered: { publishesIn: 0, publishesOut: 0, pubacksIn: 0, connects: 0, subscribes: 0 } });
 
@@ -65,7 +52,7 @@ export async function startBroker(opts: BrokerOptions): Promise<LocalBroker> {
   const { keyPem, certPem } = await opts.ca.serverCertificate(['localhost', '127.0.0.1']);
   const host = opts.host ?? '127.0.0.1';
   const start: BrokerThreadStart = { keyPem, certPem, caPem: opts.ca.caPem, port: opts.port ?? 8883, host, maxPayloadBytes: opts.maxPayloadBytes ?? MAX_DEVICE_PAYLOAD_BYTES };
-  const worker = new Worker(BOOT, { eval: true, execArgv: [], workerData: { ...start, tsx: TSX_API, thread: THREAD } });
+  const worker = startTsWorker(THREAD, start);
   const stats = zeroStats();
   const mirror = (s: BrokerStats) => {
     const { metered, ...counters } = s;

@@ -25,6 +25,7 @@ import * as diagnostics from '../lambdas/handlers/http/diagnostics.js';
 import { LocalBundleStore } from './local-bundle-store.js';
 import { LocalAgentArtifacts } from './local-agent-artifacts.js';
 import { LISTEN_BACKLOG } from './listen-backlog.js';
+import { startApiFront } from './api-front.js';
 import { fileURLToPath } from 'node:url';
 import { composeRoot, type HttpDeps } from '../lambdas/handlers/composition-root.js';
 import { loadConfig } from '../lambdas/handlers/config.js';
@@ -157,7 +158,7 @@ export interface LocalRuntime {
   readonly tunnelRelay: TunnelRelay;
   /** Serves a local-only route on the API's port (not an API route: no JWT, not on AWS), e.g. the simulator's controls. */
   addLocalRoute(route: LocalRoute): void;
-  /** The API's HTTP server (benchmarks count its answers by status). */
+  /** The functions' HTTP server, behind the API's front thread (benchmarks count its answers by status). */
   readonly server: Server;
   /** Lambda's retries of failed asynchronous invocations: how many ran, how many events were dropped, how many wait. */
   readonly asyncRetries: { readonly stats: Readonly<AsyncInvoker['stats']>; readonly pending: number };
@@ -350,14 +351,17 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
     const localRoutes: LocalRoute[] = [(req, res) => bundles.handle(req, res), (req, res) => agentArtifacts.handle(req, res), (req, res) => site.handle(req, res)];
     const server = createApiGateway(handlers, issuer, (req, res) => localRoutes.some((route) => route(req, res)),
       (group, requestId, call) => invoke(`edgefleet-api-${group}`, call, requestId));
+    // The functions' server listens on loopback for the front thread only, which keeps its
+    // connections open (no idle timeout here) and accepts the callers on the API's port.
+    server.keepAliveTimeout = 0;
     await new Promise<void>((resolve, reject) => {
-      server.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'EADDRINUSE'
-        ? new Error(`port ${opts.port ?? 8080} is already in use; stop what is using it or start with --port <another>`)
-        : e));
-      server.listen({ port: opts.port ?? 8080, host: '127.0.0.1', backlog: LISTEN_BACKLOG }, () => resolve());
+      server.once('error', reject);
+      server.listen({ port: 0, host: '127.0.0.1', backlog: LISTEN_BACKLOG }, () => resolve());
     });
     cleanups.push(() => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const front = await startApiFront({ port: opts.port ?? 8080, host: '127.0.0.1', upstreamPort: (server.address() as AddressInfo).port });
+    cleanups.push(() => front.stop());
+    url = `http://127.0.0.1:${front.port}`;
 
     // ---- MQTT plane (IoT Core on one machine): TLS broker + topic rules, stopped before DynamoDB ----
     // Nobody is connected yet: hosts left online by the last run are offline until they reconnect.

@@ -1,0 +1,69 @@
+/**
+ * API Gateway's front door on its own thread: it accepts the callers' connections and reads their
+ * requests on its own event loop, and forwards each request, as it arrives, over a few kept-open
+ * loopback connections to the main thread's server (api-gateway.ts: routes, authorizer, the
+ * functions). Node 20's libuv accepts one connection per listening socket per loop iteration; on
+ * the main thread, whose iterations carry every function's work, a registration storm's
+ * connections waited in the accept queue past the agents' 300 s header timeout. Here the loop only
+ * moves bytes. Started by startApiFront (api-front.ts).
+ */
+import http from 'node:http';
+import { parentPort, workerData } from 'node:worker_threads';
+import { LISTEN_BACKLOG } from './listen-backlog.js';
+import type { ApiFrontStart, FromApiFront, ToApiFront } from './api-front-messages.js';
+
+const main = parentPort!;
+const start = workerData as ApiFrontStart;
+const send = (m: FromApiFront) => main.postMessage(m);
+
+/** Each connection's own headers (RFC 9110 §7.6.1), never forwarded; `expect` is answered here. */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authenticate', 'proxy-authorization', 'expect']);
+
+const upstream = new http.Agent({ keepAlive: true, maxSockets: start.upstreamSockets, maxFreeSockets: start.upstreamSockets, scheduling: 'fifo' });
+
+/** What API Gateway answers when it cannot reach its integration. */
+function unavailable(res: http.ServerResponse): void {
+  res.writeHead(503, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({ message: 'Service Unavailable' }));
+}
+
+const server = http.createServer((req, res) => {
+  const headers: http.OutgoingHttpHeaders = {};
+  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v;
+  const forward = http.request({ host: '127.0.0.1', port: start.upstreamPort, method: req.method, path: req.url, headers, agent: upstream }, (answer) => {
+    const out: string[] = [];
+    for (let i = 0; i + 1 < answer.rawHeaders.length; i += 2) {
+      if (!HOP_BY_HOP.has(answer.rawHeaders[i]!.toLowerCase())) out.push(answer.rawHeaders[i]!, answer.rawHeaders[i + 1]!);
+    }
+    // Answered before the whole body arrived (413): this connection cannot carry another request.
+    if (!req.complete) out.push('connection', 'close');
+    res.writeHead(answer.statusCode ?? 502, answer.statusMessage, out);
+    answer.pipe(res);
+    answer.once('close', () => { if (!answer.complete) res.destroy(); });
+  });
+  forward.once('error', () => {
+    req.unpipe(forward);
+    req.resume();
+    // Before any answer: the main thread's server is unreachable (stopping). After one began, the answer's own end decides.
+    if (!res.headersSent) unavailable(res);
+  });
+  req.pipe(forward);
+  // The caller went away: so does its request (the function sees an aborted request, as before).
+  res.once('close', () => { if (!res.writableFinished) forward.destroy(); });
+});
+
+main.on('message', (m: ToApiFront) => {
+  if (m.type !== 'stop') return;
+  server.close(() => send({ type: 'stopped' }));
+  server.closeAllConnections();
+  upstream.destroy();
+});
+
+server.once('error', (e: NodeJS.ErrnoException) => send({
+  type: 'failed',
+  message: e.code === 'EADDRINUSE' ? `port ${start.port} is already in use; stop what is using it or start with --port <another>` : e.message,
+}));
+server.listen({ port: start.port, host: start.host, backlog: LISTEN_BACKLOG }, () => {
+  const address = server.address();
+  send({ type: 'ready', port: typeof address === 'object' && address ? address.port : start.port });
+});

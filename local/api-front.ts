@@ -1,0 +1,60 @@
+import { startTsWorker } from './ts-worker.js';
+import type { ApiFrontStart, FromApiFront, ToApiFront } from './api-front-messages.js';
+
+/**
+ * Connections kept open from the front thread to the main thread's server. Each is accepted once
+ * (one per main-loop iteration) and then reused; more requests than this at once wait in the
+ * front thread, in order. bench:fleet runs 16 invocations per function at a time.
+ */
+export const API_FRONT_UPSTREAM_SOCKETS = 256;
+
+export interface ApiFront {
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+const THREAD = new URL('./api-front-thread.ts', import.meta.url);
+
+/**
+ * The local HTTP API's front door (api-front-thread.ts) on its own thread, listening on `port`
+ * and forwarding every request to `upstreamPort`, the main thread's server on loopback: callers
+ * are accepted as API Gateway accepts them, whatever the functions are doing.
+ */
+export async function startApiFront(opts: { readonly port: number; readonly host: string; readonly upstreamPort: number }): Promise<ApiFront> {
+  const start: ApiFrontStart = { ...opts, upstreamSockets: API_FRONT_UPSTREAM_SOCKETS };
+  const worker = startTsWorker(THREAD, start);
+  let stopping: (() => void) | undefined;
+  let up = false;
+  // After start, a failed thread leaves the API unreachable: say so where the operator looks.
+  const died = (why: string) => {
+    const message = `the local API's front thread (the API Gateway stand-in) stopped: ${why}; the API is unreachable until the runtime is restarted`;
+    if (up && !stopping) process.stderr.write(`${JSON.stringify({ level: 'ERROR', message })}\n`);
+    return new Error(message);
+  };
+  const ready = new Promise<number>((resolve, reject) => {
+    worker.on('error', (e) => reject(died(e.message)));
+    worker.on('exit', (code) => { reject(died(`its thread exited (code ${code})`)); stopping?.(); });
+    worker.on('message', (m: FromApiFront) => {
+      if (m.type === 'ready') resolve(m.port);
+      else if (m.type === 'failed') reject(new Error(m.message));
+      else stopping?.();
+    });
+  });
+  let port: number;
+  try {
+    port = await ready;
+    up = true;
+  } catch (e) {
+    await worker.terminate();
+    throw e;
+  }
+  return {
+    port,
+    stop: async () => {
+      const stopped = new Promise<void>((r) => { stopping = r; });
+      worker.postMessage({ type: 'stop' } satisfies ToApiFront);
+      await Promise.race([stopped, new Promise((r) => setTimeout(r, 5_000).unref())]);
+      await worker.terminate();
+    },
+  };
+}

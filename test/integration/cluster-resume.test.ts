@@ -50,7 +50,7 @@ it('a create interrupted by a restart of the control plane resumes and finishes;
     const o = (await h!.call('GET', `/v1/operations/${opId}`)).body;
     return ['succeeded', 'failed'].includes(o?.status) ? o : false;
   }, 90_000, 100);
-  expect(op.status).toBe('succeeded');
+  expect(op).toMatchObject({ status: 'succeeded' });
   expect((await h.call('GET', `/v1/clusters/${r.body.id}`)).body.status).toBe('running');
   for (const id of ids) {
     const bootstraps = fleet.host(id)!.kairos.calls.filter((c) => c === 'bootstrap').length;

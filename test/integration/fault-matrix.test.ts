@@ -318,7 +318,7 @@ describe('stale state from earlier operations', () => {
     const t0 = Date.now();
     const r = await upgrade(id, { to: { version: '2.0.0' } });
     const op = await settled(r.body.id);
-    expect(op.status).toBe('succeeded');
+    expect(op).toMatchObject({ status: 'succeeded' });
     // fm-24 was out from t0: with at most one node out over the whole run (the invariant), no
     // other node went out before fm-24 was upgraded and uncordoned.
     await invariants({ id, cp, t0 });

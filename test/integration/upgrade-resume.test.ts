@@ -59,7 +59,7 @@ it('an upgrade interrupted by a restart of the control plane resumes and finishe
     const o = (await h!.call('GET', `/v1/operations/${opId}`)).body;
     return ['succeeded', 'failed', 'paused'].includes(o?.status) ? o : false;
   }, 120_000, 100);
-  expect(op.status).toBe('succeeded');
+  expect(op).toMatchObject({ status: 'succeeded' });
   expect((await h.call('GET', `/v1/clusters/${c.body.id}`)).body).toMatchObject({ status: 'running', profile: { version: '2.0.0' } });
   for (const id of ids) {
     const k = fleet.host(id)!.kairos;

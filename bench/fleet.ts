@@ -83,8 +83,8 @@ try {
   // The agents' own view, four times a second (no load on the control plane while they register):
   // when each was first registered (certificate in hand) and online (MQTT session up).
   const seen = { registeredAt: [] as number[], onlineAt: [] as number[], tracker: firstSeenTracker() };
-  // The control plane's event-loop delay during the storm: the local broker's TLS handshakes and
-  // every function share this loop (a delay of seconds here would time out agents' handshakes).
+  // The control plane's event-loop delay during the storm: every function runs on this loop (the
+  // broker and the API's front door accept connections on their own threads).
   const loopDelay = monitorEventLoopDelay({ resolution: 20 });
   loopDelay.enable();
   let started = Date.now();

@@ -39,6 +39,7 @@ const server = http.createServer((req, res) => {
     if (!req.complete) out.push('connection', 'close');
     res.writeHead(answer.statusCode ?? 502, answer.statusMessage, out);
     answer.pipe(res);
+    answer.on('error', () => res.destroy());
     answer.once('close', () => { if (!answer.complete) res.destroy(); });
   });
   forward.once('error', () => {
@@ -47,6 +48,8 @@ const server = http.createServer((req, res) => {
     // Before any answer: the main thread's server is unreachable (stopping). After one began, the answer's own end decides.
     if (!res.headersSent) unavailable(res);
   });
+  // The caller reset its connection mid-body: the forwarded request is cut off too.
+  req.on('error', () => forward.destroy());
   req.pipe(forward);
   // The caller went away: so does its request (the function sees an aborted request, as before).
   res.once('close', () => { if (!res.writableFinished) forward.destroy(); });

@@ -23,21 +23,22 @@ const THREAD = new URL('./api-front-thread.ts', import.meta.url);
 export async function startApiFront(opts: { readonly port: number; readonly host: string; readonly upstreamPort: number }): Promise<ApiFront> {
   const start: ApiFrontStart = { ...opts, upstreamSockets: API_FRONT_UPSTREAM_SOCKETS };
   const worker = startTsWorker(THREAD, start);
-  let stopping: (() => void) | undefined;
+  let stopRequested = false;
+  let onStopped: (() => void) | undefined;
   let up = false;
   // After start, a failed thread leaves the API unreachable: say so where the operator looks.
   const died = (why: string) => {
     const message = `the local API's front thread (the API Gateway stand-in) stopped: ${why}; the API is unreachable until the runtime is restarted`;
-    if (up && !stopping) process.stderr.write(`${JSON.stringify({ level: 'ERROR', message })}\n`);
+    if (up && !stopRequested) process.stderr.write(`${JSON.stringify({ level: 'ERROR', message })}\n`);
     return new Error(message);
   };
   const ready = new Promise<number>((resolve, reject) => {
     worker.on('error', (e) => reject(died(e.message)));
-    worker.on('exit', (code) => { reject(died(`its thread exited (code ${code})`)); stopping?.(); });
+    worker.on('exit', (code) => { reject(died(`its thread exited (code ${code})`)); onStopped?.(); });
     worker.on('message', (m: FromApiFront) => {
       if (m.type === 'ready') resolve(m.port);
       else if (m.type === 'failed') reject(new Error(m.message));
-      else stopping?.();
+      else onStopped?.();
     });
   });
   let port: number;
@@ -51,7 +52,8 @@ export async function startApiFront(opts: { readonly port: number; readonly host
   return {
     port,
     stop: async () => {
-      const stopped = new Promise<void>((r) => { stopping = r; });
+      stopRequested = true;
+      const stopped = new Promise<void>((r) => { onStopped = r; });
       worker.postMessage({ type: 'stop' } satisfies ToApiFront);
       await Promise.race([stopped, new Promise((r) => setTimeout(r, 5_000).unref())]);
       await worker.terminate();

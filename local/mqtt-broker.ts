@@ -62,7 +62,8 @@ export async function startBroker(opts: BrokerOptions): Promise<LocalBroker> {
   const listeners: MessageListener[] = [];
   const published = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
   let nextPublish = 0;
-  let stopped: (() => void) | undefined;
+  let stopRequested = false;
+  let onStopped: (() => void) | undefined;
   let dead: Error | undefined;
   const post = (m: ToBroker) => worker.postMessage(m);
 
@@ -72,10 +73,10 @@ export async function startBroker(opts: BrokerOptions): Promise<LocalBroker> {
       for (const p of published.values()) p.reject(dead);
       published.clear();
       reject(dead);
-      stopped?.();
+      onStopped?.();
     };
     worker.on('error', die);
-    worker.on('exit', (code) => { if (!stopped) die(new Error(`its thread exited (code ${code})`)); else stopped(); });
+    worker.on('exit', (code) => { if (!stopRequested) die(new Error(`its thread exited (code ${code})`)); else onStopped?.(); });
     worker.on('message', (m: FromBroker) => {
       switch (m.type) {
         case 'ready':
@@ -107,7 +108,7 @@ export async function startBroker(opts: BrokerOptions): Promise<LocalBroker> {
         }
         case 'stopped':
           mirror(m.stats);
-          stopped?.();
+          onStopped?.();
           return;
       }
     });
@@ -131,13 +132,13 @@ export async function startBroker(opts: BrokerOptions): Promise<LocalBroker> {
     }),
     closeSessions: (match) => { if (!dead) post({ type: 'close-sessions', match }); },
     stop: async () => {
+      stopRequested = true;
       if (!dead) {
-        const done = new Promise<void>((r) => { stopped = r; });
+        const done = new Promise<void>((r) => { onStopped = r; });
         post({ type: 'stop' });
         // Lifecycle events of the last disconnects arrive before 'stopped' (one channel, in order).
         await Promise.race([done, new Promise((r) => setTimeout(r, 10_000).unref())]);
       }
-      stopped ??= () => undefined;
       await worker.terminate();
     },
   };

@@ -138,3 +138,19 @@ it('a port in use is refused with the port named and what to do', async () => {
   await expect(startApiFront({ port: front!.port, host: '127.0.0.1', upstreamPort })).rejects
     .toThrow(`port ${front!.port} is already in use; stop what is using it or start with --port <another>`);
 });
+
+it('a caller that resets its connection mid-body cuts off its request, and the front keeps serving', async () => {
+  const { connect } = await import('node:net');
+  const before = seen.length;
+  await new Promise<void>((resolve) => {
+    const s = connect(front!.port, '127.0.0.1', () => {
+      s.write('POST /half HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{"a":');
+      setTimeout(() => { s.resetAndDestroy(); resolve(); }, 100);
+    });
+    s.on('error', () => undefined);
+  });
+  const res = await fetch(`http://127.0.0.1:${front!.port}/after`);
+  expect(await res.text()).toBe('ok /after');
+  // The cut-off request never reached the functions as a whole request.
+  expect(seen.slice(before).map((r) => r.url)).toEqual(['/after']);
+});

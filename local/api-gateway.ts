@@ -5,7 +5,7 @@ import { API_ROUTES, routeKey, type ApiRoute, type ApiGroup } from '../lib/api-r
 import type { ApiEvent, ApiResponse } from '../lambdas/handlers/http/framework.js';
 import type { LocalIssuer } from './local-issuer.js';
 import { syntheticContext } from '../lambdas/handlers/kit.js';
-import { FunctionTimedOutError } from './lambda-invocation.js';
+import { CallerGoneError, FunctionTimedOutError } from './lambda-invocation.js';
 
 /** API Gateway's payload limit. */
 const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
@@ -43,7 +43,11 @@ function gatewayError(res: http.ServerResponse, status: number, message: string)
 }
 
 /** Calls a route group's function as one Lambda invocation (local/lambda-invocation.ts: its timeout, its freeze). */
-export type GroupInvoker = (group: ApiGroup, requestId: string, call: (context: Context) => Promise<ApiResponse>) => Promise<ApiResponse>;
+export type GroupInvoker = (
+  group: ApiGroup, requestId: string, call: (context: Context) => Promise<ApiResponse>,
+  /** True once the caller closed its connection (the invocation may then not run at all). */
+  callerGone: () => boolean,
+) => Promise<ApiResponse>;
 
 const plainCall: GroupInvoker = (group, requestId, call) => call(syntheticContext(`edgefleet-api-${group}`, requestId));
 
@@ -75,6 +79,7 @@ export function createApiGateway(
     req.on('end', () => {
       if (refused) return;
       handle(req, Buffer.concat(chunks).toString('utf8'), res).catch((e: unknown) => {
+        if (e instanceof CallerGoneError) return; // nobody to answer, nothing ran
         // What an HTTP API answers when its Lambda integration fails, a timeout included.
         if (!res.headersSent) gatewayError(res, 500, 'Internal Server Error');
         const timedOut = e instanceof FunctionTimedOutError;
@@ -139,7 +144,7 @@ export function createApiGateway(
         ...(claims ? { authorizer: { jwt: { claims, scopes: null } } } : {}),
       },
     } as unknown as ApiEvent;
-    const out = await invoke(route.group, requestId, (context) => handlers[route.group](event, context));
+    const out = await invoke(route.group, requestId, (context) => handlers[route.group](event, context), () => req.socket.destroyed);
     res.writeHead(out.statusCode ?? 200, { 'x-amzn-requestid': requestId, ...(out.headers as Record<string, string> | undefined) });
     res.end(out.body ?? '');
   }

@@ -79,6 +79,18 @@ export class FunctionTimedOutError extends Error {
   }
 }
 
+/**
+ * A caller that went away while its invocation waited for a slot on this machine: nothing runs.
+ * The wait exists only here (on AWS the invocation would have started at once), so the work
+ * of a request nobody waits for any more is not done.
+ */
+export class CallerGoneError extends Error {
+  constructor(readonly functionName: string, readonly requestId: string) {
+    super(`invocation ${requestId} of ${functionName} did not run: its caller closed the connection while it waited for a local concurrency slot`);
+    this.name = 'CallerGoneError';
+  }
+}
+
 /** A side effect tried by an invocation after its timeout: refused, as Lambda has stopped that invocation. */
 export class InvocationFrozenError extends Error {
   constructor(what: string, inv: Invocation) {
@@ -97,11 +109,22 @@ export function assertLive(what: string): void {
 /**
  * Runs `handler` as one invocation of `fn`: it gets a context whose remaining time counts down
  * from the function's timeout; the result is the handler's, or FunctionTimedOutError once the
- * timeout passed first (the handler's later outcome is dropped, and its side effects refused).
+ * timeout passed first (the handler's later outcome is dropped, and its side effects refused),
+ * or CallerGoneError when `callerGone` says so after it waited for a slot.
  */
-export async function invokeLocal<R>(fn: LocalFunction, handler: (context: Context) => Promise<R>, requestId: string = randomUUID()): Promise<R> {
+export async function invokeLocal<R>(
+  fn: LocalFunction, handler: (context: Context) => Promise<R>, requestId: string = randomUUID(),
+  /** True once nobody waits for the result (an HTTP caller closed its connection): checked after a slot wait. */
+  callerGone?: () => boolean,
+): Promise<R> {
   // Waiting for a slot is not part of the invocation: its clock starts when it runs.
-  if (fn.slots) await fn.slots.acquire();
+  if (fn.slots) {
+    await fn.slots.acquire();
+    if (callerGone?.()) {
+      fn.slots.release();
+      throw new CallerGoneError(fn.name, requestId);
+    }
+  }
   let released = false;
   const release = () => { if (!released) { released = true; fn.slots?.release(); } };
   const inv: Invocation = { fn, requestId, timedOut: false };

@@ -350,7 +350,7 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
     const site = consoleSite(() => issuer.sign(LOCAL_ADMIN, ['*:admin'], CONSOLE_TOKEN_HOURS * 3600), opts.consoleDir);
     const localRoutes: LocalRoute[] = [(req, res) => bundles.handle(req, res), (req, res) => agentArtifacts.handle(req, res), (req, res) => site.handle(req, res)];
     const server = createApiGateway(handlers, issuer, (req, res) => localRoutes.some((route) => route(req, res)),
-      (group, requestId, call) => invoke(`edgefleet-api-${group}`, call, requestId));
+      (group, requestId, call, callerGone) => invokeLocal(timeouts.named(`edgefleet-api-${group}`), call, requestId, callerGone));
     // The functions' server listens on loopback for the front thread only, which keeps its
     // connections open (no idle timeout here) and accepts the callers on the API's port.
     server.keepAliveTimeout = 0;

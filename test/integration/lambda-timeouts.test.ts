@@ -6,7 +6,7 @@ import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { WORKFLOW_FUNCTIONS, WORKFLOWS } from '../../lambdas/contracts/workflows.js';
 import { createApiGateway, type GroupHandler } from '../../local/api-gateway.js';
 import { certificateIdOf } from '../../local/local-ca.js';
-import { invokeLocal } from '../../local/lambda-invocation.js';
+import { InvocationSlots, invokeLocal } from '../../local/lambda-invocation.js';
 import { LAMBDA_TIMEOUT_ERROR, LocalWorkflowEngine, type ExecutionOutcome } from '../../local/step-functions.js';
 import { cachedTemplate, CHECKOUT_TEMPLATE_CACHE } from '../../local/template-cache.js';
 import { startHarness, type Harness } from './harness.js';
@@ -54,6 +54,38 @@ describe('local Lambda timeouts', () => {
       expect(await res.json()).toEqual({ message: 'Internal Server Error' });
       expect(finished).toBe(false);
     } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+
+  it('a request whose caller hung up while it waited for a local concurrency slot is not invoked', async () => {
+    const ran: string[] = [];
+    let release!: () => void;
+    const held = new Promise<void>((r) => { release = r; });
+    const meta: GroupHandler = async (event) => { ran.push(event.rawPath); if (event.rawPath === '/healthz') await held; return { statusCode: 200, body: 'ok' }; };
+    const fn = { name: 'edgefleet-api-meta', timeoutMs: 10_000, slots: new InvocationSlots(1) };
+    const server = createApiGateway({ meta } as unknown as Parameters<typeof createApiGateway>[0], h.rt.issuer, undefined,
+      (_group, requestId, call, callerGone) => invokeLocal(fn, call, requestId, callerGone));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const first = fetch(`${base}/healthz`);
+      await sleep(50);
+      const hangUp = new AbortController();
+      const second = fetch(`${base}/healthz?second`, { signal: hangUp.signal });
+      await sleep(50);
+      expect(fn.slots.load).toEqual({ running: 1, waiting: 1 });
+      hangUp.abort();
+      await expect(second).rejects.toThrow();
+      await sleep(50);
+      release();
+      expect((await first).status).toBe(200);
+      await sleep(50);
+      // Only the first ran; the slot is free again for the next caller.
+      expect(ran).toEqual(['/healthz']);
+      expect(fn.slots.load).toEqual({ running: 0, waiting: 0 });
+    } finally {
+      server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
     }
   });

@@ -1,4 +1,4 @@
-import { FunctionTimedOutError, InvocationSlots, invokeLocal, type LocalFunction } from '../../../local/lambda-invocation.js';
+import { CallerGoneError, FunctionTimedOutError, InvocationSlots, invokeLocal, type LocalFunction } from '../../../local/lambda-invocation.js';
 
 /*
  * This machine's bound on a function's concurrent invocations (local/lambda-invocation.ts): at
@@ -62,5 +62,26 @@ describe('invokeLocal with slots', () => {
     let running = 0; let most = 0;
     await Promise.all(Array.from({ length: 20 }, () => invokeLocal(fn, async () => { running++; most = Math.max(most, running); await sleep(10); running--; })));
     expect(most).toBe(20);
+  });
+});
+
+describe('invokeLocal with a caller that went away', () => {
+  it('does not run an invocation whose caller left while it waited for a slot, and frees the slot', async () => {
+    const fn: LocalFunction = { name: 'edgefleet-test', timeoutMs: 1_000, slots: new InvocationSlots(1) };
+    let release!: () => void;
+    const first = invokeLocal(fn, () => new Promise<string>((r) => { release = () => r('first'); }));
+    let gone = false;
+    const ran: string[] = [];
+    const waiting = invokeLocal(fn, async () => { ran.push('second'); return 'second'; }, 'req-2', () => gone);
+    await sleep(5);
+    gone = true; // the caller hung up while it waited
+    release();
+    await expect(first).resolves.toBe('first');
+    await expect(waiting).rejects.toBeInstanceOf(CallerGoneError);
+    await expect(waiting).rejects.toThrow('invocation req-2 of edgefleet-test did not run: its caller closed the connection while it waited for a local concurrency slot');
+    expect(ran).toEqual([]);
+    expect(fn.slots!.load).toEqual({ running: 0, waiting: 0 });
+    // A caller still there runs as before.
+    await expect(invokeLocal(fn, async () => 'third', 'req-3', () => false)).resolves.toBe('third');
   });
 });

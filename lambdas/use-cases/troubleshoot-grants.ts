@@ -40,7 +40,11 @@ export async function listTroubleshootGrants(deps: TunnelDeps, ctx: RequestConte
 
 /**
  * revoke-troubleshoot-grant (admin): removes the grant and closes, at once, every tunnel its
- * holder opened in the project (reason `revoked`; the temporary users are removed). A grant
+ * holder opened in the project (reason `revoked`, closed by the revoking admin; the temporary
+ * users are removed). The tunnels are closed *before* the grant is deleted: the tunnel sweep
+ * closes any tunnel whose opener has no grant, and with the grant gone first it raced this close
+ * (one proof run answered `closedTunnels: []` for a tunnel the sweep had just closed). A tunnel the
+ * holder opens meanwhile is closed by a second pass after the delete (or by the sweep). A grant
  * that lapses by its expiry is closed by the sweep within a minute instead.
  */
 export async function revokeTroubleshootGrant(deps: TunnelDeps, ctx: RequestContext, id: string): Promise<TroubleshootGrant & { closedTunnels: string[] }> {
@@ -50,17 +54,24 @@ export async function revokeTroubleshootGrant(deps: TunnelDeps, ctx: RequestCont
       const subject = subjectOfGrantId(id);
       const grant = subject === undefined ? undefined : await deps.grants.get(ctx.project, subject);
       if (!grant || subject === undefined) throw grantNotFound(id);
+      const closedTunnels = await endTunnelsOf(deps, ctx, subject);
       if (!(await deps.grants.delete(ctx.project, subject))) throw grantNotFound(id);
-      const closedTunnels: string[] = [];
-      for (const t of await deps.tunnels.listUnclosed(TUNNEL_SWEEP_LIMIT)) {
-        if (t.project !== ctx.project || t.actor !== subject) continue;
-        const fresh = await deps.tunnels.get(t.id);
-        if (fresh && await endTunnel(deps, fresh, 'revoked', { subject: ctx.principal.subject, requestId: ctx.requestId })) closedTunnels.push(t.id);
-      }
+      closedTunnels.push(...await endTunnelsOf(deps, ctx, subject));
       return { ...grant, closedTunnels };
     },
     describe: (g) => ({ detail: `revoked the remote-shell grant of ${g.subject}; tunnels closed: ${g.closedTunnels.length ? g.closedTunnels.join(', ') : 'none'}` }),
   });
+}
+
+/** Closes (reason `revoked`) every tunnel `subject` opened in the project that is not closed yet; answers their ids. */
+async function endTunnelsOf(deps: TunnelDeps, ctx: RequestContext, subject: string): Promise<string[]> {
+  const closed: string[] = [];
+  for (const t of await deps.tunnels.listUnclosed(TUNNEL_SWEEP_LIMIT)) {
+    if (t.project !== ctx.project || t.actor !== subject) continue;
+    const fresh = await deps.tunnels.get(t.id);
+    if (fresh && await endTunnel(deps, fresh, 'revoked', { subject: ctx.principal.subject, requestId: ctx.requestId })) closed.push(t.id);
+  }
+  return closed;
 }
 
 /** Throws 403 naming the missing grant (the caller's role was checked by the route). */

@@ -3,6 +3,9 @@ import type { TunnelRecord } from '../../../lambdas/domain/tunnel.js';
 import type { TunnelRepository, TunnelService } from '../../../lambdas/ports/tunnels.js';
 import { closeTunnel } from '../../../lambdas/use-cases/close-tunnel.js';
 import { endTunnel } from '../../../lambdas/use-cases/end-tunnel.js';
+import { sweepTunnels } from '../../../lambdas/use-cases/sweep-tunnels.js';
+import { revokeTroubleshootGrant } from '../../../lambdas/use-cases/troubleshoot-grants.js';
+import { grantIdFor } from '../../../lambdas/domain/troubleshoot-grant.js';
 import type { TunnelDeps } from '../../../lambdas/use-cases/tunnel-deps.js';
 import { ctxOf, PROJECT, T0 } from './world.js';
 
@@ -83,5 +86,25 @@ describe('endTunnel (grant revoked, sweep) under concurrent changes', () => {
     expect(await endTunnel(deps, OPEN, 'revoked', { subject: 'root', requestId: 'r1' })).toBeUndefined();
     expect(tunnels.stored().state).toBe('open');
     expect(closed).toEqual(['svc-1']);
+  });
+});
+
+describe('revoking a grant while the tunnel sweep runs', () => {
+  it('closes the holder\'s tunnel itself (closed by the revoking admin, listed in the answer) even when the sweep runs the moment the grant is gone', async () => {
+    const tunnels = racingTunnels(0);
+    const { deps } = await depsWith(tunnels);
+    const grant = { id: 'alice', project: PROJECT, subject: 'alice', createdAt: T0, createdBy: 'root' };
+    let held: typeof grant | undefined = grant;
+    let swept: Awaited<ReturnType<typeof sweepTunnels>> | undefined;
+    const grants = {
+      get: async (_p: string, s: string) => (held && s === held.subject ? held : undefined),
+      // The sweep's timer fires right after the delete, before the revoke goes on.
+      delete: async () => { const had = !!held; held = undefined; swept = await sweepTunnels(racingDeps, 'sweep-1'); return had; },
+    };
+    const racingDeps = { ...deps, grants, tunnelService: { ...deps.tunnelService, describe: async () => ({ status: 'OPEN', sourceConnected: false, destinationConnected: false }) } } as unknown as TunnelDeps;
+    const out = await revokeTroubleshootGrant(racingDeps, ctxOf('admin', 'root'), grantIdFor('alice'));
+    expect(out.closedTunnels).toEqual(['t1']);
+    expect(tunnels.stored()).toMatchObject({ state: 'closed', closeReason: 'revoked', closedBy: 'root' });
+    expect(swept?.closed).toEqual([]);
   });
 });

@@ -263,7 +263,7 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
     // Lambda's timeouts: every handler call below is an invocation of its function (the
     // template's timeout), and once one timed out, nothing it tries afterwards happens.
     const timeouts = new FunctionTimeouts(template, opts.functionTimeoutSeconds, opts.functionConcurrency);
-    const invoke = <R>(name: string, call: (context: Context) => Promise<R>, requestId?: string) => invokeLocal(timeouts.named(name), call, requestId);
+    const invoke = <R>(name: string, call: (context: Context) => Promise<R>, requestId?: string, callerGone?: () => boolean) => invokeLocal(timeouts.named(name), call, requestId, callerGone);
     // An asynchronous invocation (an IoT rule's action, an EventBridge target): a failed one runs again later, as Lambda does.
     const invokeAsync = <R>(name: string, call: (context: Context) => Promise<R>) => retries.invoke(timeouts.named(name), () => invoke(name, call));
     refuseSdkCallsAfterTimeout(db.client, 'DynamoDB');
@@ -350,7 +350,7 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
     const site = consoleSite(() => issuer.sign(LOCAL_ADMIN, ['*:admin'], CONSOLE_TOKEN_HOURS * 3600), opts.consoleDir);
     const localRoutes: LocalRoute[] = [(req, res) => bundles.handle(req, res), (req, res) => agentArtifacts.handle(req, res), (req, res) => site.handle(req, res)];
     const server = createApiGateway(handlers, issuer, (req, res) => localRoutes.some((route) => route(req, res)),
-      (group, requestId, call, callerGone) => invokeLocal(timeouts.named(`edgefleet-api-${group}`), call, requestId, callerGone));
+      (group, requestId, call, callerGone) => invoke(`edgefleet-api-${group}`, call, requestId, callerGone));
     // The functions' server listens on loopback for the front thread only, which keeps its
     // connections open (no idle timeout here) and accepts the callers on the API's port.
     server.keepAliveTimeout = 0;

@@ -11,7 +11,8 @@ import { snapshotOf } from './agent-census.js';
 
 let fleet: SimulatedFleet | undefined;
 let stopping = false;
-const baselineRss = process.memoryUsage().rss;
+// memoryUsage.rss(): memoryUsage() also walks the heap's spaces, which cost a worker of 500 agents ~4 % of its CPU at 4 reports a second.
+const baselineRss = process.memoryUsage.rss();
 
 const send = (m: WorkerReport) => {
   if (process.connected) process.send?.(m);
@@ -25,7 +26,7 @@ function report(): void {
   const { newlyRegisteredAt, newlyOnlineAt } = seen.look(hosts);
   const online = hosts.filter((h) => h.agent.state.phase === 'online').length;
   const refused = hosts.filter((h) => h.agent.state.phase === 'refused' || h.agent.state.phase === 'failed').length;
-  send({ type: 'status', online, refused, registered: seen.registered, newlyRegisteredAt, newlyOnlineAt, rss: process.memoryUsage().rss, baselineRss });
+  send({ type: 'status', online, refused, registered: seen.registered, newlyRegisteredAt, newlyOnlineAt, rss: process.memoryUsage.rss(), baselineRss });
 }
 
 async function stop(): Promise<void> {

@@ -5,6 +5,7 @@
  * event loop of agents. The parent sees how many are online and the memory they take.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AgentSnapshot } from './agent-census.js';
@@ -56,11 +57,30 @@ interface Worker {
   onCensus?: (agents: readonly AgentSnapshot[]) => void;
 }
 
-function spawnWorker(): Promise<Worker> {
+/**
+ * The simulated hosts' OS trust store: an empty bundle (`SSL_CERT_FILE` of their worker process).
+ * aws-crt's TLS (s2n) loads the system's CA bundle — Debian's 140-odd certificates, about 9 ms —
+ * for every TLS context it makes, then discards it: the agent trusts only the CA the control
+ * plane gave it at registration (`with_certificate_authority`). A real host makes one context per
+ * agent process and pays that once; a worker makes one per simulated host, so with the system
+ * bundle a 10,000-host storm spent 90 CPU seconds of the machine it measures on certificates
+ * nobody uses. What the agents trust, and so what they connect to, is unchanged.
+ */
+export function simulatedTrustStore(stateDir: string): string {
+  mkdirSync(stateDir, { recursive: true });
+  const file = path.join(stateDir, 'simulated-os-trust-store.pem');
+  writeFileSync(file, '');
+  return file;
+}
+
+function spawnWorker(trustStore: string): Promise<Worker> {
   // tsx is resolved from the repository root, as `npm start` and the benchmarks run it.
   // A profiled parent (`node --cpu-prof …`) profiles its workers too, each into its own file.
   const profiling = process.execArgv.filter((a) => a.startsWith('--cpu-prof'));
-  const child = fork(WORKER, [], { cwd: path.dirname(HERE), execArgv: ['--import', 'tsx', ...profiling], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(WORKER, [], {
+    cwd: path.dirname(HERE), execArgv: ['--import', 'tsx', ...profiling], stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, SSL_CERT_FILE: trustStore },
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return new Promise((resolve, reject) => {
     const w: Worker = { child, exited, registeredAt: [], onlineAt: [] };
@@ -87,7 +107,8 @@ export async function startProcessFleet(o: ProcessFleetOptions): Promise<Process
   if (!Number.isInteger(o.procs) || o.procs < 1) throw new Error(`procs must be a whole number of processes, at least 1, got ${o.procs}`);
   const { procs, count, ...common } = o;
   // Started side by side (each loads the agent code): the fleet starts once all are ready.
-  const spawned = await Promise.allSettled(Array.from({ length: procs }, () => spawnWorker()));
+  const trustStore = simulatedTrustStore(o.stateDir);
+  const spawned = await Promise.allSettled(Array.from({ length: procs }, () => spawnWorker(trustStore)));
   const workers = spawned.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   const failed = spawned.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (failed) {

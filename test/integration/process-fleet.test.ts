@@ -4,7 +4,7 @@
  * online and their memory; stop() closes every agent cleanly (each host goes offline) and no
  * worker process is left.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startProcessFleet, type ProcessFleet } from '../../simulator/index.js';
@@ -41,6 +41,14 @@ it('5 hosts in 2 worker processes: all registered once and online, memory report
   expect(listed.body.items.map((x: { id: string }) => x.id).filter((id: string) => id.startsWith('pf-')).sort()).toEqual(IDS);
   const pids = fleet.pids;
   expect(pids).toHaveLength(2);
+  // Each worker's simulated hosts have an empty OS trust store (aws-crt would load the system's CA
+  // bundle for every TLS context), and they still connected above: they trust the CA they were given.
+  for (const pid of pids) {
+    const env = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+    const trustStore = env.find((e) => e.startsWith('SSL_CERT_FILE='))?.slice('SSL_CERT_FILE='.length);
+    expect(trustStore).toBe(path.join(dir, 'simulated-os-trust-store.pem'));
+    expect(statSync(trustStore!).size).toBe(0);
+  }
   await fleet.stop();
   fleet = undefined;
   const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };

@@ -13,13 +13,15 @@
  * ends (or times out), every agent's own phase is counted (simulator/agent-census.ts: not started,
  * registering, backing off with its retries, awaiting approval, MQTT connecting or backing off,
  * connected but not online in the control plane, online, gave up) and written as `agentPhasesAtEnd`.
+ * The control plane's main thread (where every function runs) is measured during the storm: its
+ * event-loop delay, and its busy time per host (event-loop utilization), the bound on the rate.
  * `--rate` turns on registration admission at that many per second (default: off, as locally).
  * `--function-concurrency` sets the local bound on each function's concurrent invocations
  * (default 16; the runtime's own default is unbounded).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -87,6 +89,10 @@ try {
   // broker and the API's front door accept connections on their own threads).
   const loopDelay = monitorEventLoopDelay({ resolution: 20 });
   loopDelay.enable();
+  // How busy that loop was (its utilization, as busy ms), and this process's CPU on all its threads
+  // (the functions, the broker, the front door; with --procs > 1 the agents are elsewhere).
+  const eluAtStart = performance.eventLoopUtilization();
+  const cpuAtStart = process.cpuUsage();
   let started = Date.now();
   if (procs > 1) {
     split = await startProcessFleet({ apiUrl: rt.url, registrationToken: token, project: 'default', count, procs, stateDir, uidPrefix: 'sim' });
@@ -108,6 +114,12 @@ try {
   while (progress().onlineAt.length < count && Date.now() - started < timeoutMs) await new Promise((r) => setTimeout(r, 250));
   const { registeredAt, onlineAt } = progress();
   loopDelay.disable();
+  const elu = performance.eventLoopUtilization(eluAtStart);
+  const cpu = process.cpuUsage(cpuAtStart);
+  const controlPlaneMsPerHost = {
+    mainThreadBusy: +(elu.active / count).toFixed(1), mainThreadUtilization: +elu.utilization.toFixed(3),
+    ...(procs > 1 ? { processCpu: +((cpu.user + cpu.system) / 1000 / count).toFixed(1) } : {}),
+  };
   const ms = (ns: number) => +(ns / 1e6).toFixed(0);
   const eventLoopDelayMs = { p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max) };
   const timedOut = onlineAt.length < count;
@@ -179,8 +191,9 @@ try {
   mkdirSync(outDir, { recursive: true });
   const file = path.join(outDir, `fleet-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   console.log(`control plane event-loop delay during the storm: p50 ${eventLoopDelayMs.p50} ms, p99 ${eventLoopDelayMs.p99} ms, max ${eventLoopDelayMs.max} ms`);
+  console.log(`control plane per host during the storm: main thread busy ${controlPlaneMsPerHost.mainThreadBusy} ms (utilization ${controlPlaneMsPerHost.mainThreadUtilization})${'processCpu' in controlPlaneMsPerHost ? `, process CPU (all its threads) ${controlPlaneMsPerHost.processCpu} ms` : ''}`);
   console.log('DynamoDB calls per host while they registered and came online:', stormCalls, stormCallsByKind);
-  writeFileSync(file, JSON.stringify({ when: new Date().toISOString(), node: process.version, cpus: os.cpus().length, row, agentPhasesAtEnd: { timedOut, ...phases }, eventLoopDelayMs, dynamoCallsPerHost: stormCalls, dynamoCallsPerHostByKind: stormCallsByKind }, null, 2));
+  writeFileSync(file, JSON.stringify({ when: new Date().toISOString(), node: process.version, cpus: os.cpus().length, row, agentPhasesAtEnd: { timedOut, ...phases }, eventLoopDelayMs, controlPlaneMsPerHost, dynamoCallsPerHost: stormCalls, dynamoCallsPerHostByKind: stormCallsByKind }, null, 2));
   console.log(`results written to ${path.relative(process.cwd(), file)}`);
 } finally {
   await split?.stop();

@@ -8,7 +8,7 @@ import type { AgentPhase, AgentState, Feature } from './features/feature.js';
 import { RegistrationFeature } from './features/registration-feature.js';
 import { SessionFeature } from './features/session.js';
 import { StatusReporter } from './features/status-reporter.js';
-import { collectInventory, nicAddresses, type NetworkInterfaces } from './inventory.js';
+import { collectInventory, nicAddresses, type Hardware, type NetworkInterfaces } from './inventory.js';
 import type { KairosExecutor, KairosState } from './kairos.js';
 import { RegistrationRefused, type Log } from './registration.js';
 import { StateStore } from './state-store.js';
@@ -33,6 +33,8 @@ export interface AgentOptions {
   readonly inventory?: (state: KairosState) => Promise<Inventory>;
   /** The host's network interfaces (os.networkInterfaces() by default; a simulated host supplies its own). */
   readonly networkInterfaces?: () => NetworkInterfaces;
+  /** The host's hardware (this machine's by default: CPUs, memory, /sys/block; a simulated host supplies its own). */
+  readonly hardware?: () => Promise<Hardware>;
   readonly showPairing?: (p: { hostId: string; pairingCode: string; qrText: string }) => void;
   readonly random?: () => number;
   readonly sleep?: Sleep;
@@ -152,7 +154,7 @@ class Agent {
     const { config, executor } = this.options;
     const readState = () => executor.state();
     const interfaces = this.options.networkInterfaces;
-    const inventory = (s: KairosState) => (this.options.inventory ? this.options.inventory(s) : collectInventory(s, interfaces?.()));
+    const inventory = (s: KairosState) => (this.options.inventory ? this.options.inventory(s) : collectInventory(s, interfaces?.(), this.options.hardware));
     const addresses = () => nicAddresses(interfaces?.());
     const update = this.options.agentUpdate ?? {};
     const runningVersion = update.runningVersion ?? AGENT_VERSION;

@@ -51,14 +51,23 @@ function nics(interfaces: NetworkInterfaces): Inventory['nics'] {
   return [...seen].slice(0, 64).map(([name, mac]) => ({ name: name.slice(0, 32), mac, ...(ips.get(name.slice(0, 32)) ? { ips: ips.get(name.slice(0, 32))! } : {}) }));
 }
 
-/** What this machine is, in the contract's shape. */
-export async function collectInventory(state?: KairosState, interfaces: NetworkInterfaces = networkInterfaces()): Promise<Inventory> {
-  const a = arch();
+/** The host's hardware, as the inventory reports it. */
+export type Hardware = Pick<Inventory, 'arch' | 'cpus' | 'memoryMb' | 'disks'>;
+
+/** This machine's hardware (CPUs, memory, whole disks from /sys/block). */
+export async function machineHardware(): Promise<Hardware> {
   return {
-    arch: a === 'arm64' ? 'arm64' : 'amd64',
+    arch: arch() === 'arm64' ? 'arm64' : 'amd64',
     cpus: Math.max(1, cpus().length),
     memoryMb: Math.max(1, Math.round(totalmem() / 1024 / 1024)),
     disks: await disks(),
+  };
+}
+
+/** What this host is, in the contract's shape: its hardware (this machine's by default), NICs, OS and agent. */
+export async function collectInventory(state?: KairosState, interfaces: NetworkInterfaces = networkInterfaces(), hardware: () => Promise<Hardware> = machineHardware): Promise<Inventory> {
+  return {
+    ...(await hardware()),
     nics: nics(interfaces),
     os: { name: (state?.flavor ?? type()).slice(0, 64), version: (state?.osRelease ?? release()).slice(0, 64) },
     ...(state?.kairosVersion ? { kairos: { version: state.kairosVersion, flavor: state.flavor ?? 'unknown' } } : {}),

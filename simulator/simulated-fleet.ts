@@ -143,7 +143,7 @@ export function startSimulatedAgents(o: SimulatedFleetOptions): SimulatedFleet {
           }, 0);
         },
       },
-      config, executor: kairos, tunnelRunner: accounts, networkInterfaces: () => kairos.networkInterfaces(), log: log ?? (() => undefined), transportFactory: o.transportFactory, checkIntervalMs: o.checkIntervalMs, readyPollMs: o.readyPollMs ?? 100,
+      config, executor: kairos, tunnelRunner: accounts, networkInterfaces: () => kairos.networkInterfaces(), hardware: () => kairos.hardware(), log: log ?? (() => undefined), transportFactory: o.transportFactory, checkIntervalMs: o.checkIntervalMs, readyPollMs: o.readyPollMs ?? 100,
       ...(o.readyTimeoutMs !== undefined ? { readyTimeoutMs: o.readyTimeoutMs } : {}),
       showPairing: (p) => (log ?? ((_l, m) => process.stdout.write(`${m}\n`)))('info', `${uid}: waiting for approval of host ${p.hostId}, pairing code ${p.pairingCode}`),
     });

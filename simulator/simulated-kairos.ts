@@ -10,7 +10,7 @@ import { clusterStanza, isControlPlane, serviceFor, validateNodeName, type Distr
 import { SimulatedKubernetes } from './simulated-kubernetes.js';
 import { packRelevant, runsAtBoot, simulatedPackStates, stageFiles, type PackRecord, type WrittenFiles } from './simulated-packs.js';
 import { kubernetesFromImage } from '../device/upgrade.js';
-import type { NetworkInterfaces } from '../device/inventory.js';
+import type { Hardware, NetworkInterfaces } from '../device/inventory.js';
 import type { DiagnosticsSource } from '../device/diagnostics/collect.js';
 import { simulatedDiagnostics, type JournalEntry } from './simulated-diagnostics.js';
 
@@ -159,6 +159,11 @@ export interface SimulatedKairosOptions {
    * reported strings, no traffic goes anywhere). `[]`: a host without any address.
    */
   readonly nics?: readonly SimulatedNic[];
+  /**
+   * The host's hardware, as its agent's inventory reports it (a simulated host's own, not the
+   * machine's it runs on). @default 4 amd64 CPUs, 8,192 MB, one 128 GB disk `sda`
+   */
+  readonly hardware?: Partial<Hardware>;
   /** How long a pack installs on the init node (from its file written and the API up) before ready or error. @default 300 */
   readonly packInstallDelayMs?: number;
   /** Free space on the state partition, in MB. @default 20000 */
@@ -228,6 +233,11 @@ export class SimulatedKairos implements KairosExecutor {
   private kubeOf(slot: Slot): { distribution: Distribution; kubeletVersion: string } | undefined {
     if (slot.kubeletVersion && slot.distribution) return { distribution: slot.distribution, kubeletVersion: slot.kubeletVersion };
     return imageKubernetes(slot.image, this.options.images);
+  }
+
+  /** The host's hardware (what the agent reads from the OS and /sys/block on a real host). */
+  async hardware(): Promise<Hardware> {
+    return { arch: 'amd64', cpus: 4, memoryMb: 8192, disks: [{ name: 'sda', sizeGb: 128 }], ...this.options.hardware };
   }
 
   /** The host's interfaces, in the shape of os.networkInterfaces() (what the agent reads on a real host). */

@@ -107,6 +107,8 @@ describe('create: the profile\'s OS image on every host before it joins', () => 
     // The host view shows the addresses the host reported.
     const host = await h.call('GET', '/v1/hosts/rp-2');
     expect(host.body.inventory.nics[0]).toMatchObject({ name: 'eth0', ips: [addressOf('rp-2')] });
+    // And the simulated host's own hardware, not the hardware of the machine the test runs on.
+    expect(host.body.inventory).toMatchObject({ arch: 'amd64', cpus: 4, memoryMb: 8192, disks: [{ name: 'sda', sizeGb: 128 }] });
   }, 120_000);
 
   it('a host already at the profile\'s image is not repaved: the operation records it as skipped with the reason', async () => {

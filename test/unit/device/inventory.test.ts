@@ -1,7 +1,9 @@
 import type { NetworkInterfaceInfo } from 'node:os';
 import { inventory as inventorySchema } from '../../../lambdas/contracts/device.js';
 import { statusMessage } from '../../../lambdas/contracts/mqtt.js';
-import { collectInventory, nicAddresses, type NetworkInterfaces } from '../../../device/inventory.js';
+import { cpus } from 'node:os';
+import { collectInventory, machineHardware, nicAddresses, type NetworkInterfaces } from '../../../device/inventory.js';
+import { SimulatedKairos } from '../../../simulator/simulated-kairos.js';
 
 const v4 = (address: string, over: Partial<NetworkInterfaceInfo> = {}): NetworkInterfaceInfo =>
   ({ address, netmask: '255.255.255.0', family: 'IPv4', mac: '52:54:00:12:34:56', internal: false, cidr: `${address}/24`, ...over }) as NetworkInterfaceInfo;
@@ -29,5 +31,17 @@ describe('the host\'s addresses (os.networkInterfaces())', () => {
     ]);
     expect(inventorySchema.parse(inv)).toEqual(inv);
     expect(statusMessage.shape.addresses.parse(nicAddresses(HOST))).toEqual(nicAddresses(HOST));
+  });
+
+  it('reports this machine\'s hardware by default, and a host\'s own when it supplies it (a simulated host)', async () => {
+    const machine = await collectInventory(undefined, HOST);
+    expect(machine.cpus).toBe(cpus().length);
+    expect(machine).toMatchObject(await machineHardware());
+
+    const kairos = new SimulatedKairos({ hardware: { cpus: 8, disks: [{ name: 'nvme0n1', sizeGb: 512 }] } });
+    const simulated = await collectInventory(undefined, HOST, () => kairos.hardware());
+    expect(simulated).toMatchObject({ arch: 'amd64', cpus: 8, memoryMb: 8192, disks: [{ name: 'nvme0n1', sizeGb: 512 }] });
+    expect(await collectInventory(undefined, HOST, () => new SimulatedKairos().hardware())).toMatchObject({ cpus: 4, memoryMb: 8192, disks: [{ name: 'sda', sizeGb: 128 }] });
+    expect(inventorySchema.parse(simulated)).toEqual(simulated);
   });
 });

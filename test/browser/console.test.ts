@@ -142,7 +142,7 @@ describe('web console (Chromium, local runtime, simulated hosts)', () => {
     await approved.click();
     await admin.getByRole('cell', { name: 'sim-1' }).waitFor();
     expect(admin.url()).toContain('#/hosts?status=approved');
-    await admin.getByRole('cell', { name: '2', exact: true }).first().waitFor(); // CPUs from the inventory
+    await admin.getByRole('cell', { name: '4', exact: true }).first().waitFor(); // CPUs from the inventory (the simulated host's own 4)
     await expectAccessible(admin, 'hosts-grid-simulated');
   }, 120_000);
 

@@ -37,7 +37,8 @@ const VARIABLES = [
 ];
 
 beforeAll(async () => {
-  h = await startHarness({ hostTimeoutSeconds: 8, commandSweepMs: 300 });
+  // 15 s: a host step's deadline, which no test here waits for (a service restart under a loaded CI must not miss it).
+  h = await startHarness({ hostTimeoutSeconds: 15, commandSweepMs: 300 });
   dir = mkdtempSync(path.join(os.tmpdir(), 'edgefleet-vars-it-'));
   ({ fleet } = await startFleet(h, { count: 2, prefix: 'va', stateDir: dir, kairos: { rebootDelayMs: 100, k8sReadyDelayMs: 150 } }));
   expect((await h.call('POST', '/v1/profiles', { body: { name: 'shop' } })).status).toBe(201);
@@ -123,6 +124,7 @@ describe('profile variables', () => {
     const r = await h.call('POST', `/v1/clusters/${clusterId}/reconfigure`, { body: { variables: { REPLICAS: 3, DB_PASSWORD: NEW_SECRET } } });
     expect(r.status).toBe(202);
     const op = await finished(r.body.operationId);
+    expect(op.reason ?? '').toBe('');
     expect(op).toMatchObject({ status: 'succeeded', input: { behaviour: 'reload', variables: { changed: ['DB_PASSWORD', 'REPLICAS'] } } });
     expect(op.input.changes.map((c: { layer: string }) => c.layer)).toEqual(['addon:shop-app']);
     expect(valueOf('va-1', 'password')).toEqual([NEW_SECRET]);
@@ -134,6 +136,7 @@ describe('profile variables', () => {
 
     const restart = await h.call('POST', `/v1/clusters/${clusterId}/reconfigure`, { body: { variables: { SITE: 'shop-1b' } } });
     const op2 = await finished(restart.body.operationId);
+    expect(op2.reason ?? '').toBe('');
     expect(op2).toMatchObject({ status: 'succeeded', input: { behaviour: 'service-restart', variables: { changed: ['SITE'] } } });
     expect(applied('va-1')).toContain('site=shop-1b');
     expect(valueOf('va-1', 'password')).toEqual([NEW_SECRET]);

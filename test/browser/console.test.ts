@@ -439,6 +439,8 @@ describe('web console (Chromium, local runtime, simulated hosts)', () => {
     await table.getByRole('cell', { name: 'create-cluster' }).waitFor();
     await table.getByRole('row').filter({ hasText: 'create-cluster' }).getByRole('link').first().click();
     await admin.waitForURL(/#\/operations\/[^/?]+$/);
+    // The section is there before the operation loads (heading only): wait for its summary line.
+    await admin.locator('section.operation p').first().waitFor();
     const view = await admin.locator('section.operation').evaluate((section) => ({
       summary: section.querySelector('p')?.textContent ?? '',
       rows: [...section.querySelectorAll('tr[data-node]')].map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')),

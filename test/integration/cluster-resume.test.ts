@@ -57,4 +57,7 @@ it('a create interrupted by a restart of the control plane resumes and finishes;
     expect(bootstraps).toBe(1);
     expect(await h.rt.deps.hosts.get(id)).toMatchObject({ status: 'in-cluster' });
   }
-}, 180_000);
+  // 300 s: above the sum of the waits' own limits (fleet online 60 s, join 60 s, end 90 s) and two
+  // starts, so a step that does not happen fails with its own label, not with jest's timeout (a
+  // proof run on a loaded machine hit 180 s with no step named).
+}, 300_000);

@@ -212,7 +212,7 @@ export function composeRoot(config: EdgeFleetConfig, adapters: RuntimeAdapters):
   };
   const device: DeviceDeps = { clock, presence, status, commands, operations, agentUpdates: operations, publisher, hostLifecycle, secrets, workflows, clusters, diagnostics, health,
     ...(config.fullReportIntervalMs ? { fullReportIntervalMs: config.fullReportIntervalMs } : {}),
-    ...(adapters.bundles ? { bundles: adapters.bundles } : {}), checkSite: (hostId, host) => checkHostSite(siteClusters, hostId, host) };
+    ...(adapters.bundles ? { bundles: adapters.bundles } : {}), checkSite: (hostId) => checkHostSite(siteClusters, hostId) };
   // The published agent manifest: read from S3 by the functions granted that one key (AWS), or from the artifact store (local).
   const agentManifest = adapters.agentManifest ?? (adapters.agentStore ? manifestReader(adapters.agentStore) : undefined);
   const workflow: RolloutDeps = {

@@ -1,4 +1,3 @@
-import type { HostRecord } from '../domain/model.js';
 import type { HostLifecycleReader } from '../domain/device-admission.js';
 import type { Clock, ClusterRepository, OperationRepository } from '../ports/index.js';
 import type { CommandPublisher, CommandStore, PresenceWriter, StatusStore } from '../ports/device-plane.js';
@@ -38,10 +37,6 @@ export interface DeviceDeps {
   readonly diagnostics?: Pick<DiagnosticsRepository, 'get' | 'update'>;
   /** Presigns a collect-diagnostics command's upload form when it is published (never stored). */
   readonly bundles?: Pick<BundleStore, 'presignUpload'>;
-  /**
-   * Zero-touch: a site host's connect or disconnect checks its site (absent: not wired, e.g. other
-   * rules' functions). `host`: the host's record as read right after the presence write, when the
-   * caller has it (the site check then does not read it again).
-   */
-  readonly checkSite?: (hostId: string, host?: HostRecord) => Promise<unknown>;
+  /** Zero-touch: a site host's connect or disconnect checks its site (absent: not wired, e.g. other rules' functions). */
+  readonly checkSite?: (hostId: string) => Promise<unknown>;
 }

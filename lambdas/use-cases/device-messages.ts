@@ -8,8 +8,6 @@ import type { CommandEnvelope } from '../ports/device-plane.js';
 import { createHash } from 'node:crypto';
 import { reportSwallowed } from './swallowed-failure.js';
 import type { DeviceDeps } from './device-deps.js';
-import type { HostHealthSnapshot } from '../ports/health.js';
-import type { HostRecord } from '../domain/model.js';
 import type { PackStatus } from '../domain/packs.js';
 import { recordClusterPacks } from './record-cluster-packs.js';
 import { refreshClusterHealth, refreshHostHealth } from './refresh-health.js';
@@ -19,38 +17,13 @@ import { agentVersionReported } from './agent-update-progress.js';
 /** Re-exported: importers know it from here. */
 export type { DeviceDeps } from './device-deps.js';
 
-/**
- * A lifecycle event: written only if newer than the stored one (the store re-checks atomically).
- * Then the host is read once (its health inputs, record included) for both follow-ups: its
- * derived health and its site's zero-touch check.
- */
+/** A lifecycle event: written only if newer than the stored one (the store re-checks atomically). */
 export async function recordPresence(deps: DeviceDeps, hostId: string, event: PresenceChange): Promise<boolean> {
   const next = nextPresence(undefined, event);
   const wrote = next ? await deps.presence.apply(hostId, next) : false;
-  if (!wrote) return false;
-  const snap = await readAfterWrite(deps, hostId);
-  await healthAfterWrite(deps, hostId, undefined, snap);
-  await siteAfterPresence(deps, hostId, snap?.host);
-  return true;
-}
-
-/**
- * The host's health inputs as they are after a presence write, or undefined when health is not
- * tracked or the read failed (reported: the write is done; health and site then read for
- * themselves, and fail or not on their own).
- */
-async function readAfterWrite(deps: DeviceDeps, hostId: string): Promise<HostHealthSnapshot | undefined> {
-  if (!deps.health) return undefined;
-  try {
-    return await deps.health.store.hostSnapshot(hostId);
-  } catch (error) {
-    reportSwallowed({
-      metric: 'HealthRefreshFailed', error, hostId,
-      message: `the presence of host ${hostId} was stored but the host could not be read back for its derived health and site check`,
-      action: 'check the state table\'s availability and the function\'s permissions; the next status or presence change of the host derives it again',
-    });
-    return undefined;
-  }
+  if (wrote) await healthAfterWrite(deps, hostId);
+  if (wrote) await siteAfterPresence(deps, hostId);
+  return wrote;
 }
 
 /**
@@ -58,10 +31,10 @@ async function readAfterWrite(deps: DeviceDeps, hostId: string): Promise<HostHea
  * hosts added). A failure is reported, not thrown: the presence is stored, and the site's next
  * connect or disconnect checks it again.
  */
-async function siteAfterPresence(deps: DeviceDeps, hostId: string, host?: HostRecord): Promise<void> {
+async function siteAfterPresence(deps: DeviceDeps, hostId: string): Promise<void> {
   if (!deps.checkSite) return;
   try {
-    await deps.checkSite(hostId, host);
+    await deps.checkSite(hostId);
   } catch (error) {
     reportSwallowed({
       metric: 'SiteCheckFailed', error, hostId,
@@ -74,14 +47,13 @@ async function siteAfterPresence(deps: DeviceDeps, hostId: string, host?: HostRe
 /**
  * After a presence or status write: the host's (and its cluster's) derived health, stored and
  * published when it changed. A failure here is reported, not thrown: the write it follows is
- * done, and the next change derives the health again. `known`: the host's inputs read after the
- * write, when the caller has them.
+ * done, and the next change derives the health again.
  */
-async function healthAfterWrite(deps: DeviceDeps, hostId: string, clusterOnly?: string, known?: HostHealthSnapshot): Promise<void> {
+async function healthAfterWrite(deps: DeviceDeps, hostId: string, clusterOnly?: string): Promise<void> {
   if (!deps.health) return;
   try {
     if (clusterOnly) await refreshClusterHealth(deps.health, clusterOnly);
-    else await refreshHostHealth(deps.health, hostId, known);
+    else await refreshHostHealth(deps.health, hostId);
   } catch (error) {
     reportSwallowed({
       metric: 'HealthRefreshFailed', error, hostId,

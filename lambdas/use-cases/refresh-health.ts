@@ -71,10 +71,9 @@ async function publish(deps: HealthDeps, event: Parameters<EventPublisher['publi
  * (conditional on `rev`), publish the change, then refresh its cluster. An unchanged health
  * writes nothing. Returns the new health when it changed.
  *
- * `known`: the caller's complete view of the host's inputs, used instead of the first read: one
- * it read after its own write (a presence), or a host just created (no presence, status or
- * health can exist yet). A health written meanwhile fails the health write's condition, and the
- * loop reads again.
+ * `known`: the caller's complete view of the host's inputs, used instead of the first read —
+ * only where nothing else can exist yet (a host just created, with no presence, status or
+ * health). Were one written meanwhile, the health write's condition fails and the loop reads.
  */
 export async function refreshHostHealth(deps: HealthDeps, hostId: string, known?: HostHealthSnapshot): Promise<HostHealth | undefined> {
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {

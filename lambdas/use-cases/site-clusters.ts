@@ -1,5 +1,5 @@
 import { ConflictError, EdgeFleetError } from '../domain/errors.js';
-import type { HostRecord, HostWithPresence } from '../domain/model.js';
+import type { HostWithPresence } from '../domain/model.js';
 import { DEFAULT_WORKER_POOL, matchesSelector, planSite, siteClusterId, siteClusterName, templateSecretName, type SiteHost, type TemplateRecord } from '../domain/templates.js';
 import type { Page, PageRequest } from '../ports/index.js';
 import type { SecretStore } from '../ports/workflow.js';
@@ -39,11 +39,10 @@ const asSiteHost = (h: HostWithPresence): SiteHost => ({
  * Zero-touch builds clusters only from templates, so in a project without any template a
  * presence event reads no site and writes no site status (one template read instead of up to
  * SITE_HOSTS_READ hosts and a write). A host pre-registered for a cluster and not yet in it
- * still checks its site: that is how it joins its cluster, templates or not. `known`: the host's
- * record as the caller just read it (a presence event reads it once for its health and this).
+ * still checks its site: that is how it joins its cluster, templates or not.
  */
-export async function checkHostSite(deps: SiteClusterDeps, hostId: string, known?: HostRecord): Promise<SiteStatusRecord | undefined> {
-  const host = known ?? await deps.hosts.get(hostId);
+export async function checkHostSite(deps: SiteClusterDeps, hostId: string): Promise<SiteStatusRecord | undefined> {
+  const host = await deps.hosts.get(hostId);
   if (!host?.site || !ACTIVE.has(host.status)) return undefined;
   const joining = !!host.targetClusterId && !host.clusterId;
   if (!joining && (await deps.templates.listAll(host.project, 1)).length === 0) return undefined;

@@ -4,7 +4,6 @@ import { siteClusterId } from '../../../lambdas/domain/templates.js';
 import { createTemplate, deleteTemplate, detachCluster, getTemplate } from '../../../lambdas/use-cases/cluster-templates.js';
 import { checkHostSite, checkSite } from '../../../lambdas/use-cases/site-clusters.js';
 import { recordPresence } from '../../../lambdas/use-cases/device-messages.js';
-import { setFailureSink } from '../../../lambdas/use-cases/swallowed-failure.js';
 import { ADMIN, CLUSTER_ID, PROJECT, T0, world } from './world.js';
 
 const template = {
@@ -83,45 +82,6 @@ describe('zero-touch site clusters (checkSite)', () => {
     await expect(detachCluster(w.deps, ADMIN, clusterId, {})).rejects.toMatchObject({ code: 'cluster-not-attached' });
     expect(await deleteTemplate(w.deps, ADMIN, 'shop', { detach: false })).toEqual({ detached: [] });
     await expect(getTemplate(w.deps, ADMIN, 'shop')).rejects.toMatchObject({ code: 'cluster-template-not-found' });
-  });
-
-  it('a presence event reads the host once, for its health and its site check; without health deps the site check reads it', async () => {
-    const { w, host, online } = await siteWorld();
-    await host('s1'); await online('s1');
-    await host('s2');
-    const health = { clock: w.clock, store: w.healthStore, events: w.events, clusters: w.clusters };
-    const snapshots = jest.spyOn(w.healthStore, 'hostSnapshot');
-    const gets = jest.spyOn(w.deps.hosts, 'get');
-    const checkSiteOf = (id: string, known?: HostRecord) => checkHostSite(w.deps, id, known);
-    expect(await recordPresence({ ...w, health, checkSite: checkSiteOf }, 's2', { eventType: 'connected', at: Date.parse(T0) + 5 })).toBe(true);
-    expect(snapshots).toHaveBeenCalledTimes(1);
-    expect(gets).not.toHaveBeenCalled();
-    // Both follow-ups saw the host as it is after the write: its health stored online, its site counted it online.
-    expect(w.state.health.get('s2')).toMatchObject({ online: true });
-    expect(await w.sites.get(PROJECT, 'shop-7')).toMatchObject({ hosts: { seen: 2, online: 2 } });
-
-    snapshots.mockClear();
-    await recordPresence({ ...w, checkSite: checkSiteOf }, 's1', { eventType: 'disconnected', at: Date.parse(T0) + 6 });
-    expect(snapshots).not.toHaveBeenCalled();
-    expect(gets).toHaveBeenCalledWith('s1');
-    expect(await w.sites.get(PROJECT, 'shop-7')).toMatchObject({ hosts: { seen: 2, online: 1 } });
-  });
-
-  it('a presence event whose read-back fails still checks the site, with its own read', async () => {
-    const { w, host } = await siteWorld();
-    await host('s1');
-    const health = { clock: w.clock, store: w.healthStore, events: w.events, clusters: w.clusters };
-    jest.spyOn(w.healthStore, 'hostSnapshot').mockRejectedValue(new Error('ProvisionedThroughputExceededException'));
-    const gets = jest.spyOn(w.deps.hosts, 'get');
-    const lines: string[] = [];
-    const previous = setFailureSink((line) => lines.push(line));
-    expect(await recordPresence({ ...w, health, checkSite: (id: string, known?: HostRecord) => checkHostSite(w.deps, id, known) }, 's1', { eventType: 'connected', at: Date.parse(T0) + 5 })).toBe(true);
-    expect(gets).toHaveBeenCalledWith('s1');
-    expect(await w.sites.get(PROJECT, 'shop-7')).toMatchObject({ hosts: { seen: 1, online: 1 } });
-    setFailureSink(previous);
-    expect(lines.map((l) => JSON.parse(l))).toContainEqual(expect.objectContaining({
-      hostId: 's1', HealthRefreshFailed: 1, message: expect.stringContaining('could not be read back'),
-    }));
   });
 
   it('costs a project without templates no site read and no site status write on a presence event', async () => {

@@ -18,6 +18,11 @@ export default {
   projects: [project('unit'), project('integration'), project('infra'), project('browser')],
   testTimeout: 60000,
   maxWorkers: 2,
+  // A worker is replaced once its heap holds more than this after a test file. Each file loads
+  // the AWS SDK, aws-crt and the runtime into a fresh module registry, and not all of it is
+  // released: without a limit a worker grew to 5 GB over a full run (V8's heap limit is ~4 GB),
+  // and the runtimes it hosted late in the run ran slower for it.
+  workerIdleMemoryLimit: '1GB',
   // Tags every DynamoDB Local of the run and kills what a hung, SIGKILLed worker left behind.
   globalSetup: '<rootDir>/test/global-setup.js',
   globalTeardown: '<rootDir>/test/global-teardown.js',

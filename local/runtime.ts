@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import path from 'node:path';
 import type { ApiGroup } from '../lib/api-routes.js';
@@ -25,6 +25,7 @@ import * as diagnostics from '../lambdas/handlers/http/diagnostics.js';
 import { LocalBundleStore } from './local-bundle-store.js';
 import { LocalAgentArtifacts } from './local-agent-artifacts.js';
 import { LISTEN_BACKLOG } from './listen-backlog.js';
+import { canListen, stablePort } from './stable-port.js';
 import { startApiFront } from './api-front.js';
 import { fileURLToPath } from 'node:url';
 import { composeRoot, type HttpDeps } from '../lambdas/handlers/composition-root.js';
@@ -190,11 +191,7 @@ const mqttPortTaken = (port: number, file: string) => new Error(`MQTT port ${por
 async function ensureMqttPortFree(dir: string, explicit: number | undefined): Promise<void> {
   const kept = explicit === undefined ? readMqttPort(dir) : undefined;
   if (kept === undefined) return;
-  await new Promise<void>((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'EADDRINUSE' ? mqttPortTaken(kept, path.join(dir, MQTT_PORT_FILE)) : e));
-    probe.listen(kept, '127.0.0.1', () => probe.close(() => resolve()));
-  });
+  if (!(await canListen(kept, '127.0.0.1'))) throw mqttPortTaken(kept, path.join(dir, MQTT_PORT_FILE));
 }
 
 function writeMqttPort(dir: string, port: number): void {
@@ -369,7 +366,8 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
     if (offline.length > 0) getLogger().info('hosts marked offline until they reconnect (local restart)', { hosts: offline.length });
     const keptMqttPort = readMqttPort(dataDir);
     const iot = await startIot({
-      dataDir, ca, port: opts.mqttPort ?? keptMqttPort ?? (opts.port === 0 ? 0 : 8883),
+      dataDir, ca, // With --port 0 the MQTT port is chosen below the ephemeral range, where no outgoing connection can take it before a restart.
+      port: opts.mqttPort ?? keptMqttPort ?? (opts.port === 0 ? await stablePort() : 8883),
       deps: root.device, bindPublisher: (p) => { bound.publisher = p; },
       ...(opts.commandSweepMs ? { sweepIntervalMs: opts.commandSweepMs } : {}),
       workflowDeps: () => workflowDeps,

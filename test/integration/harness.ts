@@ -1,12 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createServer } from 'node:net';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { startSimulatedAgents, type SimulatedFleet, type SimulatedFleetOptions } from '../../simulator/index.js';
 import { sdkTransportFactory } from '../../device/transport-sdk.js';
 import { startLocal, type LocalOptions, type LocalRuntime } from '../../local/runtime.js';
 import { CHECKOUT_TEMPLATE_CACHE } from '../../local/template-cache.js';
+import { ephemeralLow, stablePort } from '../../local/stable-port.js';
 
 export interface Call {
   readonly token?: string | null;
@@ -102,16 +102,19 @@ export async function eventually<T>(what: string, probe: () => Promise<T | undef
   }
 }
 
-/** A free loopback port (for a runtime that must come back on the same ports after a restart). */
+/**
+ * A free loopback port for a runtime that must come back on the same ports after a restart:
+ * below the kernel's ephemeral range (stable-port.ts), where no outgoing connection of the
+ * machine can take it while the runtime is stopped (a CI run saw the restart fail with the MQTT
+ * port "already in use" when it came from listen(0)), and in a slice of its own per jest worker,
+ * so that two suites running side by side never pick the same one.
+ */
 export function freePort(): Promise<number> {
-  return new Promise<number>((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
+  const worker = Number(process.env.JEST_WORKER_ID ?? 1);
+  const low = ephemeralLow();
+  const slice = Math.floor((low - 10_000) / 8);
+  const from = 10_000 + ((worker - 1) % 8) * slice;
+  return stablePort({ from, to: from + slice });
 }
 
 /**

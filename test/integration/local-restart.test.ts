@@ -7,6 +7,7 @@ import { keys } from '../../lambdas/adapters/dynamodb/keys.js';
 import type { SimulatedFleet } from '../../simulator/index.js';
 import { MQTT_PORT_FILE, startLocal } from '../../local/runtime.js';
 import { CHECKOUT_TEMPLATE_CACHE } from '../../local/template-cache.js';
+import { ephemeralLow } from '../../local/stable-port.js';
 import { eventually, seedApprovedHosts, startFleet, startHarness, type Harness } from './harness.js';
 
 /**
@@ -39,6 +40,8 @@ it('with --port 0 the MQTT port survives a restart; the agent reconnects and pre
   const hostId = started.ids[0]!;
   const firstPort = h.rt.iot.port;
   expect(JSON.parse(readFileSync(path.join(dataDir, MQTT_PORT_FILE), 'utf8'))).toEqual({ port: firstPort });
+  // Chosen below the ephemeral range: no outgoing connection can take it while the runtime is down.
+  expect(firstPort).toBeLessThan(ephemeralLow());
   // A host the last run believed online, with no session behind it (what a killed run leaves).
   await seedApprovedHosts(h, 'default', ['ghost-1']);
   await h.rt.iot.deps.presence.apply('ghost-1', { presence: 'online', at: Date.now() });

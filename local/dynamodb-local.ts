@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import net from 'node:net';
+import { stablePort } from './stable-port.js';
 import path from 'node:path';
 import { CreateTableCommand, DescribeTableCommand, ListTablesCommand, UpdateTableCommand, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { makeDocClient, type DocClient } from '../lambdas/adapters/dynamodb/client.js';
@@ -13,16 +13,6 @@ function jarDir(): string {
   return path.join(pkg, 'lib', 'dynamodb_local_2026-01-16');
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export interface DynamoLocal {
   readonly endpoint: string;
@@ -37,7 +27,10 @@ const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
  * (or in memory), telemetry off, and waits until it answers.
  */
 export async function startDynamoLocal(dbDir: string | undefined): Promise<DynamoLocal> {
-  const port = await freePort();
+  // Below the ephemeral range (stable-port.ts): a port listen(0) picks is also one the kernel gives
+  // outgoing connections, and Java binds it a second or more later, on every interface. From
+  // 20000: the ports under it are where restarted listeners are kept (test/integration/harness.ts).
+  const port = await stablePort({ host: '0.0.0.0', from: 20_000 });
   const dir = jarDir();
   // A test run's tag (test/java-reaper.js): its teardown kills what a killed worker left behind.
   const tag = process.env.EDGEFLEET_JAVA_TAG;

@@ -111,10 +111,9 @@ export async function eventually<T>(what: string, probe: () => Promise<T | undef
  */
 export function freePort(): Promise<number> {
   const worker = Number(process.env.JEST_WORKER_ID ?? 1);
-  const low = ephemeralLow();
-  const slice = Math.floor((low - 10_000) / 8);
-  const from = 10_000 + ((worker - 1) % 8) * slice;
-  return stablePort({ from, to: from + slice });
+  // [10000, 20000): DynamoDB Local's ports are chosen from 20000 up (local/dynamodb-local.ts).
+  const from = 10_000 + ((worker - 1) % 8) * 1250;
+  return stablePort({ from, to: Math.min(from + 1250, ephemeralLow()) });
 }
 
 /**

@@ -11,6 +11,7 @@ import { DynamoHostRepository } from '../../lambdas/adapters/dynamodb/host-repos
 import { keys } from '../../lambdas/adapters/dynamodb/keys.js';
 import type { ClusterRecord, CreateClusterOperation, OperationRecord, ScaleOutOperation } from '../../lambdas/domain/model.js';
 import { ensureTables, type DynamoLocal } from '../../local/dynamodb-local.js';
+import { ephemeralLow } from '../../local/stable-port.js';
 import { startStateTable } from './state-table.js';
 
 let db: DynamoLocal;
@@ -78,6 +79,12 @@ async function listed(filter: Parameters<DynamoHostRepository['list']>[1]): Prom
   } while (cursor);
   return ids.sort();
 }
+
+it("DynamoDB Local listens on a port from 20000 up and below the kernel's ephemeral range (no outgoing connection can take it before Java binds it)", () => {
+  const port = Number(new URL(db.endpoint).port);
+  expect(port).toBeGreaterThanOrEqual(20_000);
+  expect(port).toBeLessThan(ephemeralLow());
+});
 
 describe('open operations index', () => {
   it('lists queued, running and paused operations of every project oldest first, and drops an operation when it ends', async () => {

@@ -6,6 +6,7 @@ import type { ApiEvent, ApiResponse } from '../lambdas/handlers/http/framework.j
 import type { LocalIssuer } from './local-issuer.js';
 import { syntheticContext } from '../lambdas/handlers/kit.js';
 import { CallerGoneError, FunctionTimedOutError } from './lambda-invocation.js';
+import { HTTP_API_INTEGRATION_TIMEOUT_MS } from './function-timeouts.js';
 
 /** API Gateway's payload limit. */
 const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
@@ -45,7 +46,7 @@ function gatewayError(res: http.ServerResponse, status: number, message: string)
 /** Calls a route group's function as one Lambda invocation (local/lambda-invocation.ts: its timeout, its freeze). */
 export type GroupInvoker = (
   group: ApiGroup, requestId: string, call: (context: Context) => Promise<ApiResponse>,
-  /** True once the caller closed its connection (the invocation may then not run at all). */
+  /** True once nobody waits for the answer: the caller closed its connection, or the integration timeout passed (the invocation may then not run at all). */
   callerGone: () => boolean,
 ) => Promise<ApiResponse>;
 
@@ -61,6 +62,8 @@ export function createApiGateway(
   /** Other services on the same port (e.g. the local bundle bucket); true when it took the request. */
   intercept?: (req: http.IncomingMessage, res: http.ServerResponse) => boolean,
   invoke: GroupInvoker = plainCall,
+  /** How long the API waits for a route group's function (its integration's timeout), in ms. */
+  integrationTimeoutMs: (group: ApiGroup) => number = () => HTTP_API_INTEGRATION_TIMEOUT_MS,
 ): http.Server {
   const compiled = compile(API_ROUTES);
   return http.createServer((req, res) => {
@@ -144,7 +147,25 @@ export function createApiGateway(
         ...(claims ? { authorizer: { jwt: { claims, scopes: null } } } : {}),
       },
     } as unknown as ApiEvent;
-    const out = await invoke(route.group, requestId, (context) => handlers[route.group](event, context), () => req.socket.destroyed);
+    // API Gateway waits for its integration at most its timeout, then answers 503 whatever the
+    // function is doing (Lambda lets a running invocation go on; its answer goes nowhere). Here
+    // the wait includes this machine's wait for a concurrency slot, and an invocation still
+    // waiting for one when the API gave up does not run.
+    let gaveUp = false;
+    const limitMs = integrationTimeoutMs(route.group);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), limitMs); });
+    const running = invoke(route.group, requestId, (context) => handlers[route.group](event, context), () => gaveUp || req.socket.destroyed);
+    const out = await Promise.race([running, deadline]).finally(() => clearTimeout(timer));
+    if (out === 'timeout') {
+      gaveUp = true;
+      running.catch(() => undefined); // its outcome has nobody to go to
+      process.stderr.write(`${JSON.stringify({
+        level: 'WARN', requestId, routeKey: routeKey(route),
+        message: `the route's function did not answer within the HTTP API's integration timeout (${limitMs / 1000} s): the caller got 503 {"message":"Service Unavailable"}, as from API Gateway; on this machine the wait includes the function's queue for a local concurrency slot`,
+      })}\n`);
+      return gatewayError(res, 503, 'Service Unavailable');
+    }
     res.writeHead(out.statusCode ?? 200, { 'x-amzn-requestid': requestId, ...(out.headers as Record<string, string> | undefined) });
     res.end(out.body ?? '');
   }

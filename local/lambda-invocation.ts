@@ -33,6 +33,8 @@ export interface LocalFunction {
   readonly slots?: InvocationSlots;
   /** Lambda's retries of a failed asynchronous invocation (its EventInvokeConfig; local/async-invoke.ts). */
   readonly asyncRetry?: AsyncRetryPolicy;
+  /** Behind an HTTP API: how long the API waits for its answer (the integration's timeout), in ms. */
+  readonly integrationTimeoutMs?: number;
 }
 
 /** At most `limit` invocations of one function at a time on this machine; the others wait in order (FIFO). */
@@ -80,13 +82,14 @@ export class FunctionTimedOutError extends Error {
 }
 
 /**
- * A caller that went away while its invocation waited for a slot on this machine: nothing runs.
- * The wait exists only here (on AWS the invocation would have started at once), so the work
- * of a request nobody waits for any more is not done.
+ * Nobody waits for an invocation any more (its caller went away, or the HTTP API answered 503 at
+ * its integration timeout) while it waited for a slot on this machine: nothing runs. The wait
+ * exists only here (on AWS the invocation would have started at once), so the work of a request
+ * nobody waits for any more is not done.
  */
 export class CallerGoneError extends Error {
   constructor(readonly functionName: string, readonly requestId: string) {
-    super(`invocation ${requestId} of ${functionName} did not run: its caller closed the connection while it waited for a local concurrency slot`);
+    super(`invocation ${requestId} of ${functionName} did not run: nobody waited for its answer any more (its caller closed the connection, or the API's integration timeout passed) while it waited for a local concurrency slot`);
     this.name = 'CallerGoneError';
   }
 }

@@ -50,7 +50,7 @@ import { localTunnelService } from './local-tunnel-service.js';
 import { startTunnelRelay, type TunnelRelay } from './tunnel-relay.js';
 import { consoleSite } from './console-site.js';
 import { LocalWorkflowEngine } from './step-functions.js';
-import { FunctionTimeouts } from './function-timeouts.js';
+import { FunctionTimeouts, HTTP_API_INTEGRATION_TIMEOUT_MS } from './function-timeouts.js';
 import { invokeLocal, refuseAfterTimeout, refuseSdkCallsAfterTimeout } from './lambda-invocation.js';
 import { AsyncInvoker } from './async-invoke.js';
 import type { Context } from 'aws-lambda';
@@ -347,7 +347,9 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
     const site = consoleSite(() => issuer.sign(LOCAL_ADMIN, ['*:admin'], CONSOLE_TOKEN_HOURS * 3600), opts.consoleDir);
     const localRoutes: LocalRoute[] = [(req, res) => bundles.handle(req, res), (req, res) => agentArtifacts.handle(req, res), (req, res) => site.handle(req, res)];
     const server = createApiGateway(handlers, issuer, (req, res) => localRoutes.some((route) => route(req, res)),
-      (group, requestId, call, callerGone) => invoke(`edgefleet-api-${group}`, call, requestId, callerGone));
+      (group, requestId, call, callerGone) => invoke(`edgefleet-api-${group}`, call, requestId, callerGone),
+      // Each route's integration timeout, from the synthesized template, as API Gateway applies it.
+      (group) => timeouts.named(`edgefleet-api-${group}`).integrationTimeoutMs ?? HTTP_API_INTEGRATION_TIMEOUT_MS);
     // The functions' server listens on loopback for the front thread only, which keeps its
     // connections open (no idle timeout here) and accepts the callers on the API's port.
     server.keepAliveTimeout = 0;

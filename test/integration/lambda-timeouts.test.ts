@@ -7,6 +7,8 @@ import { WORKFLOW_FUNCTIONS, WORKFLOWS } from '../../lambdas/contracts/workflows
 import { createApiGateway, type GroupHandler } from '../../local/api-gateway.js';
 import { certificateIdOf } from '../../local/local-ca.js';
 import { InvocationSlots, invokeLocal } from '../../local/lambda-invocation.js';
+import { FunctionTimeouts } from '../../local/function-timeouts.js';
+import { API_GROUPS } from '../../lambdas/contracts/routes.js';
 import { LAMBDA_TIMEOUT_ERROR, LocalWorkflowEngine, type ExecutionOutcome } from '../../local/step-functions.js';
 import { cachedTemplate, CHECKOUT_TEMPLATE_CACHE } from '../../local/template-cache.js';
 import { startHarness, type Harness } from './harness.js';
@@ -87,6 +89,69 @@ describe('local Lambda timeouts', () => {
     } finally {
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+
+  it('the gateway answers a function that has not answered within its integration timeout as the HTTP API does: 503 {"message":"Service Unavailable"}, and the invocation goes on', async () => {
+    let finished = false;
+    const slow: GroupHandler = async () => { await sleep(600); finished = true; return { statusCode: 200, body: 'late' }; };
+    const server = createApiGateway({ meta: slow } as unknown as Parameters<typeof createApiGateway>[0], h.rt.issuer, undefined,
+      (_group, requestId, call) => invokeLocal({ name: 'edgefleet-api-meta', timeoutMs: 5_000 }, call, requestId), () => 200);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    try {
+      const started = Date.now();
+      const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/healthz`);
+      expect(res.status).toBe(503);
+      expect(await res.json()).toEqual({ message: 'Service Unavailable' });
+      expect(Date.now() - started).toBeLessThan(550);
+      // Lambda does not stop an invocation because API Gateway stopped waiting for it.
+      expect(finished).toBe(false);
+      await sleep(600);
+      expect(finished).toBe(true);
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+
+  it('a request still waiting for a local concurrency slot at its integration timeout gets 503 and is never invoked; the slot goes to the next caller', async () => {
+    const ran: string[] = [];
+    let release!: () => void;
+    const held = new Promise<void>((r) => { release = r; });
+    const meta: GroupHandler = async (event) => { ran.push(event.rawQueryString); if (event.rawQueryString === 'first') await held; return { statusCode: 200, body: 'ok' }; };
+    const fn = { name: 'edgefleet-api-meta', timeoutMs: 10_000, slots: new InvocationSlots(1) };
+    const server = createApiGateway({ meta } as unknown as Parameters<typeof createApiGateway>[0], h.rt.issuer, undefined,
+      (_group, requestId, call, callerGone) => invokeLocal(fn, call, requestId, callerGone), () => 300);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const first = fetch(`${base}/healthz?first`);
+      await sleep(50);
+      const second = await fetch(`${base}/healthz?second`);
+      expect(second.status).toBe(503);
+      expect(await second.json()).toEqual({ message: 'Service Unavailable' });
+      // The first still holds the slot past its own 300 ms: its answer was a 503 too, and it runs on.
+      expect((await first).status).toBe(503);
+      expect(fn.slots.load).toEqual({ running: 1, waiting: 1 });
+      release();
+      await sleep(50);
+      expect(ran).toEqual(['first']);
+      expect(fn.slots.load).toEqual({ running: 0, waiting: 0 });
+      const third = await fetch(`${base}/healthz?third`);
+      expect(third.status).toBe(200);
+      expect(ran).toEqual(['first', 'third']);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+
+  it('the local runtime waits for each route group as the synthesized integrations say: their TimeoutInMillis, else the HTTP API default, within its limits', () => {
+    const timeouts = new FunctionTimeouts(cachedTemplate(CHECKOUT_TEMPLATE_CACHE));
+    for (const group of Object.keys(API_GROUPS)) {
+      const ms = timeouts.named(`edgefleet-api-${group}`).integrationTimeoutMs;
+      expect([group, typeof ms]).toEqual([group, 'number']);
+      expect(ms).toBeGreaterThanOrEqual(50);
+      expect(ms).toBeLessThanOrEqual(30_000);
     }
   });
 

@@ -78,7 +78,7 @@ describe('invokeLocal with a caller that went away', () => {
     release();
     await expect(first).resolves.toBe('first');
     await expect(waiting).rejects.toBeInstanceOf(CallerGoneError);
-    await expect(waiting).rejects.toThrow('invocation req-2 of edgefleet-test did not run: its caller closed the connection while it waited for a local concurrency slot');
+    await expect(waiting).rejects.toThrow('invocation req-2 of edgefleet-test did not run: nobody waited for its answer any more (its caller closed the connection, or the API\'s integration timeout passed) while it waited for a local concurrency slot');
     expect(ran).toEqual([]);
     expect(fn.slots!.load).toEqual({ running: 0, waiting: 0 });
     // A caller still there runs as before.

@@ -172,6 +172,8 @@ try {
     duplicates: [...provisions.values()].reduce((s, n) => s + Math.max(0, n - 1), 0),
     answered429: answers.get(429) ?? 0,
     answered5xx: [...answers].filter(([s]) => s >= 500).reduce((n, [, c]) => n + c, 0),
+    // Of those, the API's integration timeout (30 s, as API Gateway's): requests that waited too long for the device function.
+    answered503: answers.get(503) ?? 0,
     allRegisteredSeconds: +(lastRegistered / 1000).toFixed(1),
     registrationsPerSecond: registeredAt.length === count ? +(count / (lastRegistered / 1000)).toFixed(1) : 0,
     startToRegisteredP50s: +(pct(registeredAt.map((t) => t - started), 50) / 1000).toFixed(1),

@@ -24,11 +24,11 @@ describe('FunctionTimeouts: the HTTP API integration timeout of each function', 
     },
   };
 
-  it.each([
+  it.each<[string, number | undefined, string]>([
     ['edgefleet-api-hosts', HTTP_API_INTEGRATION_TIMEOUT_MS, 'no TimeoutInMillis: the HTTP API default'],
     ['edgefleet-api-device', 12_000, 'its TimeoutInMillis'],
     ['edgefleet-command-sweeper', undefined, 'behind no API'],
-  ])('%s: %p ms (%s)', (name, ms) => {
+  ])('%s: %p ms (%s)', (name, ms, _why) => {
     expect(new FunctionTimeouts(template).named(name).integrationTimeoutMs).toBe(ms);
   });
 

@@ -1,5 +1,12 @@
 /** What the main thread and the API's front thread (api-front-thread.ts) tell each other. */
 
+/**
+ * Set by the front thread on every request it forwards (any value a caller sent is replaced): when
+ * the front received it, in epoch milliseconds. API Gateway's integration timeout counts from
+ * there (api-gateway.ts), so a request's wait for a connection to the main thread counts too.
+ */
+export const GATEWAY_RECEIVED_HEADER = 'x-edgefleet-gateway-received';
+
 /** The front thread's `workerData`. */
 export interface ApiFrontStart {
   /** The API's public port (0 picks a free one) and address. */
@@ -9,6 +16,12 @@ export interface ApiFrontStart {
   readonly upstreamPort: number;
   /** Connections kept open to it (requests beyond them wait, in order, for one to be free). */
   readonly upstreamSockets: number;
+  /**
+   * A request still waiting for one of them this long after it arrived is answered 503
+   * {"message":"Service Unavailable"} and never forwarded: past the HTTP API's longest integration
+   * timeout, API Gateway would have answered so whatever the route.
+   */
+  readonly queueLimitMs: number;
 }
 
 export type ToApiFront = { readonly type: 'stop' };

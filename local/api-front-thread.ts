@@ -10,7 +10,7 @@
 import http from 'node:http';
 import { parentPort, workerData } from 'node:worker_threads';
 import { LISTEN_BACKLOG } from './listen-backlog.js';
-import type { ApiFrontStart, FromApiFront, ToApiFront } from './api-front-messages.js';
+import { GATEWAY_RECEIVED_HEADER, type ApiFrontStart, type FromApiFront, type ToApiFront } from './api-front-messages.js';
 
 const main = parentPort!;
 const start = workerData as ApiFrontStart;
@@ -28,8 +28,10 @@ function unavailable(res: http.ServerResponse): void {
 }
 
 const server = http.createServer((req, res) => {
+  const received = Date.now();
   const headers: http.OutgoingHttpHeaders = {};
   for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v;
+  headers[GATEWAY_RECEIVED_HEADER] = String(received);
   const forward = http.request({ host: '127.0.0.1', port: start.upstreamPort, method: req.method, path: req.url, headers, agent: upstream }, (answer) => {
     const out: string[] = [];
     for (let i = 0; i + 1 < answer.rawHeaders.length; i += 2) {
@@ -52,7 +54,23 @@ const server = http.createServer((req, res) => {
   req.on('error', () => forward.destroy());
   req.pipe(forward);
   // The caller went away: so does its request (the function sees an aborted request, as before).
-  res.once('close', () => { if (!res.writableFinished) forward.destroy(); });
+  res.once('close', () => { clearTimeout(queueTimer); if (!res.writableFinished) forward.destroy(); });
+  // Still waiting for a connection to the main thread at the HTTP API's longest integration
+  // timeout: API Gateway would have answered 503 by now whatever the route, so do, and never
+  // forward it. Once forwarded, the main thread applies the route's own timeout, counted from
+  // `received` (api-gateway.ts).
+  const queueTimer = setTimeout(() => {
+    if (forward.socket || res.headersSent) return;
+    process.stderr.write(`${JSON.stringify({
+      level: 'WARN', method: req.method, path: req.url?.split('?')[0],
+      message: `the request waited ${start.queueLimitMs / 1000} s in the local API's front door for a connection to the functions, the HTTP API's longest integration timeout: the caller got 503 {"message":"Service Unavailable"}, as from API Gateway, and the request was not run; the machine has more requests than its functions can take (see --function-concurrency)`,
+    })}\n`);
+    unavailable(res);
+    req.unpipe(forward);
+    req.resume();
+    forward.destroy();
+  }, start.queueLimitMs);
+  forward.once('socket', () => clearTimeout(queueTimer));
 });
 
 main.on('message', (m: ToApiFront) => {

@@ -1,4 +1,5 @@
 import { startTsWorker } from './ts-worker.js';
+import { HTTP_API_INTEGRATION_TIMEOUT_MS } from './function-timeouts.js';
 import type { ApiFrontStart, FromApiFront, ToApiFront } from './api-front-messages.js';
 
 /**
@@ -20,8 +21,18 @@ const THREAD = new URL('./api-front-thread.ts', import.meta.url);
  * and forwarding every request to `upstreamPort`, the main thread's server on loopback: callers
  * are accepted as API Gateway accepts them, whatever the functions are doing.
  */
-export async function startApiFront(opts: { readonly port: number; readonly host: string; readonly upstreamPort: number }): Promise<ApiFront> {
-  const start: ApiFrontStart = { ...opts, upstreamSockets: API_FRONT_UPSTREAM_SOCKETS };
+export async function startApiFront(opts: {
+  readonly port: number; readonly host: string; readonly upstreamPort: number;
+  /** @default API_FRONT_UPSTREAM_SOCKETS */
+  readonly upstreamSockets?: number;
+  /** @default HTTP_API_INTEGRATION_TIMEOUT_MS (the HTTP API's longest integration timeout, and its default) */
+  readonly queueLimitMs?: number;
+}): Promise<ApiFront> {
+  const start: ApiFrontStart = {
+    port: opts.port, host: opts.host, upstreamPort: opts.upstreamPort,
+    upstreamSockets: opts.upstreamSockets ?? API_FRONT_UPSTREAM_SOCKETS,
+    queueLimitMs: opts.queueLimitMs ?? HTTP_API_INTEGRATION_TIMEOUT_MS,
+  };
   const worker = startTsWorker(THREAD, start);
   let stopRequested = false;
   let onStopped: (() => void) | undefined;

@@ -7,6 +7,7 @@ import type { LocalIssuer } from './local-issuer.js';
 import { syntheticContext } from '../lambdas/handlers/kit.js';
 import { CallerGoneError, FunctionTimedOutError } from './lambda-invocation.js';
 import { HTTP_API_INTEGRATION_TIMEOUT_MS } from './function-timeouts.js';
+import { GATEWAY_RECEIVED_HEADER } from './api-front-messages.js';
 
 /** API Gateway's payload limit. */
 const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
@@ -114,6 +115,9 @@ export function createApiGateway(
     }
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(',') : v;
+    // When the front door received the request (it waited there for a connection); not the function's to see.
+    const receivedAt = Number(headers[GATEWAY_RECEIVED_HEADER]);
+    delete headers[GATEWAY_RECEIVED_HEADER];
 
     let claims: Record<string, string> | undefined;
     if (route.auth === 'jwt') {
@@ -151,20 +155,26 @@ export function createApiGateway(
     // function is doing (Lambda lets a running invocation go on; its answer goes nowhere). Here
     // the wait includes this machine's wait for a concurrency slot, and an invocation still
     // waiting for one when the API gave up does not run.
+    // The timeout counts from the front door's receipt: its wait for a connection here counts too.
     let gaveUp = false;
     const limitMs = integrationTimeoutMs(route.group);
+    const waitedMs = Number.isFinite(receivedAt) ? Math.max(0, Date.now() - receivedAt) : 0;
+    const unavailable = () => {
+      process.stderr.write(`${JSON.stringify({
+        level: 'WARN', requestId, routeKey: routeKey(route),
+        message: `the route's function did not answer within the HTTP API's integration timeout (${limitMs / 1000} s): the caller got 503 {"message":"Service Unavailable"}, as from API Gateway; on this machine the wait includes the request's wait in the API's front door and the function's queue for a local concurrency slot`,
+      })}\n`);
+      gatewayError(res, 503, 'Service Unavailable');
+    };
+    if (waitedMs >= limitMs) return unavailable(); // never run: nobody waits for its answer
     let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), limitMs); });
+    const deadline = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), limitMs - waitedMs); });
     const running = invoke(route.group, requestId, (context) => handlers[route.group](event, context), () => gaveUp || req.socket.destroyed);
     const out = await Promise.race([running, deadline]).finally(() => clearTimeout(timer));
     if (out === 'timeout') {
       gaveUp = true;
       running.catch(() => undefined); // its outcome has nobody to go to
-      process.stderr.write(`${JSON.stringify({
-        level: 'WARN', requestId, routeKey: routeKey(route),
-        message: `the route's function did not answer within the HTTP API's integration timeout (${limitMs / 1000} s): the caller got 503 {"message":"Service Unavailable"}, as from API Gateway; on this machine the wait includes the function's queue for a local concurrency slot`,
-      })}\n`);
-      return gatewayError(res, 503, 'Service Unavailable');
+      return unavailable();
     }
     res.writeHead(out.statusCode ?? 200, { 'x-amzn-requestid': requestId, ...(out.headers as Record<string, string> | undefined) });
     res.end(out.body ?? '');

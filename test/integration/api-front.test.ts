@@ -9,11 +9,13 @@ import { spawn } from 'node:child_process';
 import http from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { startApiFront, type ApiFront } from '../../local/api-front.js';
+import { GATEWAY_RECEIVED_HEADER } from '../../local/api-front-messages.js';
 
 let upstream: http.Server;
 let upstreamPort: number;
 let front: ApiFront | undefined;
 let held: { size: number; waiting: Array<() => void> } | undefined;
+const hanging: Array<() => void> = [];
 const seen: Array<{ method: string; url: string; headers: http.IncomingHttpHeaders; body: string }> = [];
 
 beforeAll(async () => {
@@ -27,6 +29,8 @@ beforeAll(async () => {
         return res.end('{"title":"short and stout"}');
       }
       const answer = () => { res.writeHead(200, { 'content-type': 'text/plain' }); res.end(`ok ${req.url}`); };
+      // Held until the test releases it.
+      if (req.url!.startsWith('/hang')) return void hanging.push(answer);
       // Held until `held.size` of them are in flight at once (each on its own connection).
       if (held && req.url!.startsWith('/held')) {
         held.waiting.push(answer);
@@ -153,4 +157,36 @@ it('a caller that resets its connection mid-body cuts off its request, and the f
   expect(await res.text()).toBe('ok /after');
   // The cut-off request never reached the functions as a whole request.
   expect(seen.slice(before).map((r) => r.url)).toEqual(['/after']);
+});
+
+it('stamps each forwarded request with when it arrived, replacing any value a caller sent', async () => {
+  const before = Date.now();
+  await (await fetch(`http://127.0.0.1:${front!.port}/stamped`, { headers: { [GATEWAY_RECEIVED_HEADER]: '1' } })).text();
+  const stamp = Number(seen.at(-1)!.headers[GATEWAY_RECEIVED_HEADER]);
+  expect(seen.at(-1)!.url).toBe('/stamped');
+  expect(stamp).toBeGreaterThanOrEqual(before);
+  expect(stamp).toBeLessThanOrEqual(Date.now());
+});
+
+it('a request still waiting for a connection to the functions at the longest integration timeout gets 503 and is never forwarded; the next one is', async () => {
+  const narrow = await startApiFront({ port: 0, host: '127.0.0.1', upstreamPort, upstreamSockets: 1, queueLimitMs: 300 });
+  const base = `http://127.0.0.1:${narrow.port}`;
+  try {
+    const first = fetch(`${base}/hang-first`);
+    while (!seen.some((r) => r.url === '/hang-first')) await new Promise((r) => setTimeout(r, 10));
+    // The one connection is taken: the second waits in the front, and is answered at 300 ms.
+    const started = Date.now();
+    const second = await fetch(`${base}/queued-second`);
+    expect(second.status).toBe(503);
+    expect(await second.json()).toEqual({ message: 'Service Unavailable' });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+    // The first, forwarded in time, is the main thread's to answer (it applies the route's timeout).
+    hanging.splice(0).forEach((a) => a());
+    expect(await (await first).text()).toBe('ok /hang-first');
+    expect(await (await fetch(`${base}/third`)).text()).toBe('ok /third');
+    expect(seen.map((r) => r.url)).not.toContain('/queued-second');
+  } finally {
+    hanging.splice(0).forEach((a) => a());
+    await narrow.stop();
+  }
 });

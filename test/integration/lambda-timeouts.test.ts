@@ -5,6 +5,7 @@ import * as x509 from '@peculiar/x509';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { WORKFLOW_FUNCTIONS, WORKFLOWS } from '../../lambdas/contracts/workflows.js';
 import { createApiGateway, type GroupHandler } from '../../local/api-gateway.js';
+import { GATEWAY_RECEIVED_HEADER } from '../../local/api-front-messages.js';
 import { certificateIdOf } from '../../local/local-ca.js';
 import { InvocationSlots, invokeLocal } from '../../local/lambda-invocation.js';
 import { FunctionTimeouts } from '../../local/function-timeouts.js';
@@ -139,6 +140,29 @@ describe('local Lambda timeouts', () => {
       const third = await fetch(`${base}/healthz?third`);
       expect(third.status).toBe(200);
       expect(ran).toEqual(['first', 'third']);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+
+  it('the integration timeout counts from the front door\'s receipt: a request that waited there its whole timeout is answered 503 unrun, one that waited part of it gets the rest', async () => {
+    const ran: string[] = [];
+    const meta: GroupHandler = async (event) => { ran.push(`${event.rawQueryString} ${event.headers[GATEWAY_RECEIVED_HEADER] ?? 'unstamped'}`); await sleep(1_000); return { statusCode: 200, body: 'late' }; };
+    const server = createApiGateway({ meta } as unknown as Parameters<typeof createApiGateway>[0], h.rt.issuer, undefined,
+      (_group, requestId, call) => invokeLocal({ name: 'edgefleet-api-meta', timeoutMs: 5_000 }, call, requestId), () => 600);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const spent = await fetch(`${base}/healthz?spent`, { headers: { [GATEWAY_RECEIVED_HEADER]: String(Date.now() - 600) } });
+      expect(spent.status).toBe(503);
+      expect(await spent.json()).toEqual({ message: 'Service Unavailable' });
+      expect(ran).toEqual([]);
+      const started = Date.now();
+      const half = await fetch(`${base}/healthz?half`, { headers: { [GATEWAY_RECEIVED_HEADER]: String(started - 400) } });
+      expect(half.status).toBe(503);
+      expect(Date.now() - started).toBeLessThan(550); // 200 ms left of 600, not a fresh 600
+      expect(ran).toEqual(['half unstamped']); // the stamp is the gateway's, not the function's to see
     } finally {
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));

@@ -50,10 +50,12 @@ export const MAX_RETRY_REASONS = 20;
  * The kind of a failed attempt's reason, to count like ones together: the error's code when there
  * is one — aws-c-io's ("Failed to connect: aws-c-io: AWS_IO_TLS_NEGOTIATION_TIMEOUT, …"), undici's
  * ("cannot reach …: fetch failed (UND_ERR_HEADERS_TIMEOUT)") or the system's ("(ECONNRESET)") —
- * otherwise the reason's first 80 characters with numbers as `#` ("answered 503", ports).
+ * otherwise the reason's first 80 characters with numbers as `#` (ports, minutes) but an answer's
+ * HTTP status ("answered 503": a 503 and a 429 are different stories).
  */
 export const retryReasonKind = (reason: string): string =>
-  /\b(?:AWS_[A-Z0-9_]+|UND_ERR_[A-Z0-9_]+|E[A-Z]{4,})\b/.exec(reason)?.[0] ?? reason.replace(/\d+/g, '#').slice(0, 80);
+  /\b(?:AWS_[A-Z0-9_]+|UND_ERR_[A-Z0-9_]+|E[A-Z]{4,})\b/.exec(reason)?.[0]
+    ?? reason.replace(/(answered [1-5]\d\d)\b|\d+/g, (digits, status?: string) => status ?? '#').slice(0, 80);
 
 /** Counts one failed attempt of `what` ('registration' or 'mqtt') under its reason's kind, in the agent's state. */
 export function countRetry(state: AgentState, what: 'registration' | 'mqtt', reason: string | undefined): void {

@@ -4,7 +4,9 @@ describe('retry reasons: what kind of failure an agent retried after', () => {
   it.each([
     ['Failed to connect: aws-c-io: AWS_IO_TLS_NEGOTIATION_TIMEOUT, Channel shutdown due to tls negotiation timeout', 'AWS_IO_TLS_NEGOTIATION_TIMEOUT'],
     ['Failed to connect: aws-c-io: AWS_IO_SOCKET_CONNECTION_REFUSED, socket connection refused.', 'AWS_IO_SOCKET_CONNECTION_REFUSED'],
-    ['the control plane answered 503 (unavailable)', 'the control plane answered # (unavailable)'],
+    ['the control plane answered 503 (unavailable)', 'the control plane answered 503 (unavailable)'],
+    ['the control plane answered 429 (registration-in-progress)', 'the control plane answered 429 (registration-in-progress)'],
+    ['the control plane answered 503 with a body that is not JSON, port 40155', 'the control plane answered 503 with a body that is not JSON, port #'],
     ['cannot reach http://127.0.0.1:40155/v1/device/register: fetch failed (ECONNRESET)', 'ECONNRESET'],
     ['cannot reach http://127.0.0.1:40155/v1/device/register: fetch failed (UND_ERR_HEADERS_TIMEOUT)', 'UND_ERR_HEADERS_TIMEOUT'],
     ['refused for now (proof-expired): proof.at must be within 5 minutes of the server', 'refused for now (proof-expired): proof.at must be within # minutes of the server'],
@@ -19,7 +21,7 @@ describe('retry reasons: what kind of failure an agent retried after', () => {
     countRetry(s, 'mqtt', 'Failed to connect: aws-c-io: AWS_IO_TLS_NEGOTIATION_TIMEOUT, y');
     countRetry(s, 'registration', 'the control plane answered 429');
     countRetry(s, 'mqtt', undefined);
-    expect(s.retryReasons).toEqual({ 'mqtt: AWS_IO_TLS_NEGOTIATION_TIMEOUT': 2, 'registration: the control plane answered #': 1, 'mqtt: unknown': 1 });
+    expect(s.retryReasons).toEqual({ 'mqtt: AWS_IO_TLS_NEGOTIATION_TIMEOUT': 2, 'registration: the control plane answered 429': 1, 'mqtt: unknown': 1 });
   });
 
   it(`keeps at most ${MAX_RETRY_REASONS} kinds: later kinds count as other, known kinds still count`, () => {

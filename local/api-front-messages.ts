@@ -1,4 +1,5 @@
 /** What the main thread and the API's front thread (api-front-thread.ts) tell each other. */
+import type { StageThrottles } from './api-throttle.js';
 
 /**
  * Set by the front thread on every request it forwards (any value a caller sent is replaced): when
@@ -22,6 +23,8 @@ export interface ApiFrontStart {
    * timeout, API Gateway would have answered so whatever the route.
    */
   readonly queueLimitMs: number;
+  /** The stage's throttles (api-throttle.ts), applied per route before a request is forwarded. */
+  readonly throttles: StageThrottles;
 }
 
 export type ToApiFront = { readonly type: 'stop' };

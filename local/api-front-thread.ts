@@ -11,6 +11,9 @@ import http from 'node:http';
 import { parentPort, workerData } from 'node:worker_threads';
 import { LISTEN_BACKLOG } from './listen-backlog.js';
 import { GATEWAY_RECEIVED_HEADER, type ApiFrontStart, type FromApiFront, type ToApiFront } from './api-front-messages.js';
+import { API_ROUTES, routeKey } from '../lib/api-routes.js';
+import { TokenBucket } from './api-throttle.js';
+import { compileRoutes, matchRoute } from './route-match.js';
 
 const main = parentPort!;
 const start = workerData as ApiFrontStart;
@@ -21,6 +24,27 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'tra
 
 const upstream = new http.Agent({ keepAlive: true, maxSockets: start.upstreamSockets, maxFreeSockets: start.upstreamSockets, scheduling: 'fifo' });
 
+/** Each route's token bucket, as the stage says (api-throttle.ts); a route with no limit has none. */
+const routes = compileRoutes(API_ROUTES);
+const buckets = new Map<string, TokenBucket>();
+for (const { route } of routes) {
+  const key = routeKey(route);
+  const limit = start.throttles.routes[key] ?? start.throttles.default;
+  if (limit) buckets.set(key, new TokenBucket(limit, Date.now()));
+}
+
+/** False when the request's route is out of tokens: API Gateway answers it 429 before anything runs. */
+function admitted(req: http.IncomingMessage): boolean {
+  let pathname: string;
+  try {
+    pathname = new URL(req.url ?? '/', 'http://front').pathname;
+  } catch {
+    return true; // the functions' server answers what it cannot parse
+  }
+  const match = matchRoute(routes, (req.method ?? 'GET').toUpperCase(), pathname);
+  return !match || (buckets.get(routeKey(match.c.route))?.take(Date.now()) ?? true);
+}
+
 /** What API Gateway answers when it cannot reach its integration. */
 function unavailable(res: http.ServerResponse): void {
   res.writeHead(503, { 'content-type': 'application/json' });
@@ -28,6 +52,12 @@ function unavailable(res: http.ServerResponse): void {
 }
 
 const server = http.createServer((req, res) => {
+  if (!admitted(req)) {
+    req.resume();
+    res.writeHead(429, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ message: 'Too Many Requests' }));
+    return;
+  }
   const received = Date.now();
   const headers: http.OutgoingHttpHeaders = {};
   for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v;

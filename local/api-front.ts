@@ -1,6 +1,7 @@
 import { startTsWorker } from './ts-worker.js';
 import { HTTP_API_INTEGRATION_TIMEOUT_MS } from './function-timeouts.js';
 import type { ApiFrontStart, FromApiFront, ToApiFront } from './api-front-messages.js';
+import type { StageThrottles } from './api-throttle.js';
 
 /**
  * Connections kept open from the front thread to the main thread's server. Each is accepted once
@@ -27,11 +28,14 @@ export async function startApiFront(opts: {
   readonly upstreamSockets?: number;
   /** @default HTTP_API_INTEGRATION_TIMEOUT_MS (the HTTP API's longest integration timeout, and its default) */
   readonly queueLimitMs?: number;
+  /** The stage's throttles, from the synthesized template (`stageThrottles`). @default none */
+  readonly throttles?: StageThrottles;
 }): Promise<ApiFront> {
   const start: ApiFrontStart = {
     port: opts.port, host: opts.host, upstreamPort: opts.upstreamPort,
     upstreamSockets: opts.upstreamSockets ?? API_FRONT_UPSTREAM_SOCKETS,
     queueLimitMs: opts.queueLimitMs ?? HTTP_API_INTEGRATION_TIMEOUT_MS,
+    throttles: opts.throttles ?? { routes: {} },
   };
   const worker = startTsWorker(THREAD, start);
   let stopRequested = false;

@@ -1,35 +1,19 @@
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
-import { API_ROUTES, routeKey, type ApiRoute, type ApiGroup } from '../lib/api-routes.js';
+import { API_ROUTES, routeKey, type ApiGroup } from '../lib/api-routes.js';
 import type { ApiEvent, ApiResponse } from '../lambdas/handlers/http/framework.js';
 import type { LocalIssuer } from './local-issuer.js';
 import { syntheticContext } from '../lambdas/handlers/kit.js';
 import { CallerGoneError, FunctionTimedOutError } from './lambda-invocation.js';
 import { HTTP_API_INTEGRATION_TIMEOUT_MS } from './function-timeouts.js';
 import { GATEWAY_RECEIVED_HEADER } from './api-front-messages.js';
+import { compileRoutes, matchRoute } from './route-match.js';
 
 /** API Gateway's payload limit. */
 const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
 
 export type GroupHandler = (event: ApiEvent, context: Context) => Promise<ApiResponse>;
-
-interface CompiledRoute {
-  readonly route: ApiRoute;
-  readonly pattern: RegExp;
-  readonly params: string[];
-}
-
-/** Literal segments win over `{param}` segments, as in API Gateway. */
-function compile(routes: readonly ApiRoute[]): CompiledRoute[] {
-  return routes
-    .map((route) => {
-      const params: string[] = [];
-      const pattern = new RegExp(`^${route.path.replace(/\{(\w+)\}/g, (_m, name: string) => { params.push(name); return '([^/]+)'; })}$`);
-      return { route, pattern, params };
-    })
-    .sort((a, b) => a.params.length - b.params.length);
-}
 
 /** API Gateway HTTP APIs hand claims to Lambda as strings; arrays become "[a b]". */
 function flattenClaims(claims: Record<string, unknown>): Record<string, string> {
@@ -66,7 +50,7 @@ export function createApiGateway(
   /** How long the API waits for a route group's function (its integration's timeout), in ms. */
   integrationTimeoutMs: (group: ApiGroup) => number = () => HTTP_API_INTEGRATION_TIMEOUT_MS,
 ): http.Server {
-  const compiled = compile(API_ROUTES);
+  const compiled = compileRoutes(API_ROUTES);
   return http.createServer((req, res) => {
     if (intercept?.(req, res)) return;
     const chunks: Buffer[] = [];
@@ -99,12 +83,7 @@ export function createApiGateway(
   async function handle(req: http.IncomingMessage, body: string, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://local');
     const method = (req.method ?? 'GET').toUpperCase();
-    let match: { c: CompiledRoute; values: string[] } | undefined;
-    for (const c of compiled) {
-      if (c.route.method !== method) continue;
-      const m = c.pattern.exec(url.pathname);
-      if (m) { match = { c, values: m.slice(1) }; break; }
-    }
+    const match = matchRoute(compiled, method, url.pathname);
     if (!match) return gatewayError(res, 404, 'Not Found');
     const { route } = match.c;
     const pathParameters: Record<string, string> = {};

@@ -27,6 +27,7 @@ import { LocalAgentArtifacts } from './local-agent-artifacts.js';
 import { LISTEN_BACKLOG } from './listen-backlog.js';
 import { canListen, stablePort } from './stable-port.js';
 import { startApiFront } from './api-front.js';
+import { stageThrottles } from './api-throttle.js';
 import { fileURLToPath } from 'node:url';
 import { composeRoot, type HttpDeps } from '../lambdas/handlers/composition-root.js';
 import { loadConfig } from '../lambdas/handlers/config.js';
@@ -113,6 +114,14 @@ export interface LocalOptions {
    * @default - unbounded, as on AWS below the account's concurrency
    */
   readonly functionConcurrency?: number;
+  /**
+   * API Gateway's stage throttles, as the synthesized stage declares them (local/api-throttle.ts:
+   * each route's token bucket, 429 past it). `false` turns them off on this machine, for a
+   * benchmark of the handlers behind them (bench:api drives one route faster than its 200/s);
+   * on AWS the same is done by raising the stack's `throttlingRateLimit`/`throttlingBurstLimit`.
+   * @default true
+   */
+  readonly apiThrottling?: boolean;
   /**
    * Multiplies the waits before Lambda runs a failed asynchronous invocation again (IoT rules,
    * the alert dispatcher, the sweeps: one minute, then two; local/async-invoke.ts). Tests shorten them.
@@ -358,7 +367,8 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
       server.listen({ port: 0, host: '127.0.0.1', backlog: LISTEN_BACKLOG }, () => resolve());
     });
     cleanups.push(() => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }));
-    const front = await startApiFront({ port: opts.port ?? 8080, host: '127.0.0.1', upstreamPort: (server.address() as AddressInfo).port });
+    // API Gateway's stage throttles, as the template says (the register route's own, lower one included).
+    const front = await startApiFront({ port: opts.port ?? 8080, host: '127.0.0.1', upstreamPort: (server.address() as AddressInfo).port, throttles: opts.apiThrottling === false ? { routes: {} } : stageThrottles(template) });
     cleanups.push(() => front.stop());
     url = `http://127.0.0.1:${front.port}`;
 

@@ -190,3 +190,24 @@ it('a request still waiting for a connection to the functions at the longest int
     await narrow.stop();
   }
 });
+
+it('throttles each route as API Gateway\'s stage does: past its bucket, 429 {"message":"Too Many Requests"} at once and never forwarded; other routes go on', async () => {
+  const throttled = await startApiFront({ port: 0, host: '127.0.0.1', upstreamPort, throttles: { routes: { 'GET /healthz': { rateLimit: 1, burstLimit: 2 } } } });
+  const base = `http://127.0.0.1:${throttled.port}`;
+  try {
+    const before = seen.length;
+    const answers = [];
+    for (let i = 0; i < 3; i++) answers.push(await fetch(`${base}/healthz?n=${i}`));
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 429]);
+    expect(await answers[2]!.json()).toEqual({ message: 'Too Many Requests' });
+    // Another route, and a path no route has, have buckets of their own (or none).
+    expect((await fetch(`${base}/v1/hosts`)).status).toBe(200);
+    expect((await fetch(`${base}/teapot`)).status).toBe(418);
+    expect(seen.slice(before).map((r) => r.url)).toEqual(['/healthz?n=0', '/healthz?n=1', '/v1/hosts', '/teapot']);
+    // A second later the route has a token again.
+    await new Promise((r) => setTimeout(r, 1_050));
+    expect((await fetch(`${base}/healthz?n=3`)).status).toBe(200);
+  } finally {
+    await throttled.stop();
+  }
+});

@@ -15,8 +15,10 @@ export interface ApiFrontStart {
   readonly host: string;
   /** The main thread's server, on loopback, where the route's function runs. */
   readonly upstreamPort: number;
-  /** Connections kept open to it (requests beyond them wait, in order, for one to be free). */
+  /** Connections kept open to it (requests beyond them wait for one to be free, in wait-queue.ts's order). */
   readonly upstreamSockets: number;
+  /** Waiting requests go in order until the oldest has waited this long, then newest first (wait-queue.ts). */
+  readonly lifoAfterMs: number;
   /**
    * A request still waiting for one of them this long after it arrived is answered 503
    * {"message":"Service Unavailable"} and never forwarded: past the HTTP API's longest integration

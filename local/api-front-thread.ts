@@ -14,6 +14,7 @@ import { GATEWAY_RECEIVED_HEADER, type ApiFrontStart, type FromApiFront, type To
 import { API_ROUTES, routeKey } from '../lib/api-routes.js';
 import { TokenBucket } from './api-throttle.js';
 import { compileRoutes, matchRoute } from './route-match.js';
+import { WaitQueue } from './wait-queue.js';
 
 const main = parentPort!;
 const start = workerData as ApiFrontStart;
@@ -51,18 +52,36 @@ function unavailable(res: http.ServerResponse): void {
   res.end(JSON.stringify({ message: 'Service Unavailable' }));
 }
 
-const server = http.createServer((req, res) => {
-  if (!admitted(req)) {
-    req.resume();
-    res.writeHead(429, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ message: 'Too Many Requests' }));
-    return;
+/** A request waiting in the front for a connection to the main thread. */
+interface Waiting {
+  /** Its caller left, or it was answered 503 here: never forwarded. */
+  gone: boolean;
+  readonly forward: () => void;
+}
+
+/**
+ * At most `upstreamSockets` requests are forwarded at a time; the others wait here, in the
+ * order of local/wait-queue.ts (in order, newest first once the oldest has waited `lifoAfterMs`).
+ */
+const waiting = new WaitQueue<Waiting>(start.lifoAfterMs);
+let forwarded = 0;
+
+function pump(): void {
+  waiting.removeWhere((w) => w.gone);
+  while (forwarded < start.upstreamSockets) {
+    const next = waiting.take(Date.now());
+    if (!next) return;
+    next.forward();
   }
-  const received = Date.now();
+}
+
+/** Sends one request to the main thread's server and its answer back to the caller. */
+function forward(req: http.IncomingMessage, res: http.ServerResponse, received: number): void {
+  forwarded++;
   const headers: http.OutgoingHttpHeaders = {};
   for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v;
   headers[GATEWAY_RECEIVED_HEADER] = String(received);
-  const forward = http.request({ host: '127.0.0.1', port: start.upstreamPort, method: req.method, path: req.url, headers, agent: upstream }, (answer) => {
+  const upstreamRequest = http.request({ host: '127.0.0.1', port: start.upstreamPort, method: req.method, path: req.url, headers, agent: upstream }, (answer) => {
     const out: string[] = [];
     for (let i = 0; i + 1 < answer.rawHeaders.length; i += 2) {
       if (!HOP_BY_HOP.has(answer.rawHeaders[i]!.toLowerCase())) out.push(answer.rawHeaders[i]!, answer.rawHeaders[i + 1]!);
@@ -74,33 +93,51 @@ const server = http.createServer((req, res) => {
     answer.on('error', () => res.destroy());
     answer.once('close', () => { if (!answer.complete) res.destroy(); });
   });
-  forward.once('error', () => {
-    req.unpipe(forward);
+  // Done, failed or cut off: its place goes to the next waiting request.
+  upstreamRequest.once('close', () => { forwarded--; pump(); });
+  upstreamRequest.once('error', () => {
+    req.unpipe(upstreamRequest);
     req.resume();
     // Before any answer: the main thread's server is unreachable (stopping). After one began, the answer's own end decides.
     if (!res.headersSent) unavailable(res);
   });
   // The caller reset its connection mid-body: the forwarded request is cut off too.
-  req.on('error', () => forward.destroy());
-  req.pipe(forward);
+  req.on('error', () => upstreamRequest.destroy());
+  req.pipe(upstreamRequest);
   // The caller went away: so does its request (the function sees an aborted request, as before).
-  res.once('close', () => { clearTimeout(queueTimer); if (!res.writableFinished) forward.destroy(); });
+  res.once('close', () => { if (!res.writableFinished) upstreamRequest.destroy(); });
+}
+
+const server = http.createServer((req, res) => {
+  if (!admitted(req)) {
+    req.resume();
+    res.writeHead(429, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ message: 'Too Many Requests' }));
+    return;
+  }
+  const received = Date.now();
+  const me: Waiting = {
+    gone: false,
+    forward: () => { clearTimeout(queueTimer); forward(req, res, received); },
+  };
   // Still waiting for a connection to the main thread at the HTTP API's longest integration
   // timeout: API Gateway would have answered 503 by now whatever the route, so do, and never
   // forward it. Once forwarded, the main thread applies the route's own timeout, counted from
   // `received` (api-gateway.ts).
   const queueTimer = setTimeout(() => {
-    if (forward.socket || res.headersSent) return;
+    me.gone = true;
     process.stderr.write(`${JSON.stringify({
       level: 'WARN', method: req.method, path: req.url?.split('?')[0],
       message: `the request waited ${start.queueLimitMs / 1000} s in the local API's front door for a connection to the functions, the HTTP API's longest integration timeout: the caller got 503 {"message":"Service Unavailable"}, as from API Gateway, and the request was not run; the machine has more requests than its functions can take (see --function-concurrency)`,
     })}\n`);
     unavailable(res);
-    req.unpipe(forward);
     req.resume();
-    forward.destroy();
   }, start.queueLimitMs);
-  forward.once('socket', () => clearTimeout(queueTimer));
+  // The caller left before its turn: it is never forwarded.
+  res.once('close', () => { clearTimeout(queueTimer); me.gone = true; });
+  req.once('error', () => { me.gone = true; });
+  waiting.push(me, received);
+  pump();
 });
 
 main.on('message', (m: ToApiFront) => {

@@ -2,11 +2,13 @@ import { startTsWorker } from './ts-worker.js';
 import { HTTP_API_INTEGRATION_TIMEOUT_MS } from './function-timeouts.js';
 import type { ApiFrontStart, FromApiFront, ToApiFront } from './api-front-messages.js';
 import type { StageThrottles } from './api-throttle.js';
+import { LIFO_AFTER_MS } from './wait-queue.js';
 
 /**
  * Connections kept open from the front thread to the main thread's server. Each is accepted once
  * (one per main-loop iteration) and then reused; more requests than this at once wait in the
- * front thread, in order. bench:fleet runs 16 invocations per function at a time.
+ * front thread, in order, and newest first once the oldest has waited a second
+ * (local/wait-queue.ts). bench:fleet runs 16 invocations per function at a time.
  */
 export const API_FRONT_UPSTREAM_SOCKETS = 256;
 
@@ -28,6 +30,8 @@ export async function startApiFront(opts: {
   readonly upstreamSockets?: number;
   /** @default HTTP_API_INTEGRATION_TIMEOUT_MS (the HTTP API's longest integration timeout, and its default) */
   readonly queueLimitMs?: number;
+  /** @default LIFO_AFTER_MS (local/wait-queue.ts) */
+  readonly lifoAfterMs?: number;
   /** The stage's throttles, from the synthesized template (`stageThrottles`). @default none */
   readonly throttles?: StageThrottles;
 }): Promise<ApiFront> {
@@ -35,6 +39,7 @@ export async function startApiFront(opts: {
     port: opts.port, host: opts.host, upstreamPort: opts.upstreamPort,
     upstreamSockets: opts.upstreamSockets ?? API_FRONT_UPSTREAM_SOCKETS,
     queueLimitMs: opts.queueLimitMs ?? HTTP_API_INTEGRATION_TIMEOUT_MS,
+    lifoAfterMs: opts.lifoAfterMs ?? LIFO_AFTER_MS,
     throttles: opts.throttles ?? { routes: {} },
   };
   const worker = startTsWorker(THREAD, start);

@@ -12,7 +12,8 @@
  * On AWS every concurrent invocation runs in its own execution environment, with its own CPU; here
  * they all share one process and one DynamoDB Local. So that a storm measures the control plane
  * and not this machine's scheduler, each function runs at most `InvocationSlots.limit`
- * invocations at a time and the others wait, in order, before they start — and their timeout,
+ * invocations at a time and the others wait before they start (in order, then newest first under a
+ * standing overload: local/wait-queue.ts) — and their timeout,
  * like Lambda's, counts from the start of the invocation, not from the wait. (Unbounded, a storm
  * of 1,000 registrations on 2 cores started 1,000 invocations that all ran past their 10 s, so
  * Lambda's timeout threw their work away and the agents retried it.) The wait is latency the
@@ -24,6 +25,7 @@ import type { Context } from 'aws-lambda';
 import { syntheticContext } from '../lambdas/handlers/kit.js';
 import type { DocClient } from '../lambdas/adapters/dynamodb/client.js';
 import type { AsyncRetryPolicy } from './async-invoke.js';
+import { LIFO_AFTER_MS, WaitQueue } from './wait-queue.js';
 
 export interface LocalFunction {
   /** The function's Powertools service name (`edgefleet-api-hosts`), as in the template. */
@@ -37,13 +39,24 @@ export interface LocalFunction {
   readonly integrationTimeoutMs?: number;
 }
 
-/** At most `limit` invocations of one function at a time on this machine; the others wait in order (FIFO). */
+interface SlotWaiter {
+  /** True: the slot is now the waiter's; false: it left while waiting and holds none. */
+  readonly resolve: (held: boolean) => void;
+  readonly gone?: () => boolean;
+}
+
+/**
+ * At most `limit` invocations of one function at a time on this machine; the others wait, in
+ * order until the oldest has waited `lifoAfterMs`, then newest first (local/wait-queue.ts). A
+ * waiter whose caller is gone is dropped without a slot.
+ */
 export class InvocationSlots {
   private active = 0;
-  private readonly waiting: (() => void)[] = [];
+  private readonly waiting: WaitQueue<SlotWaiter>;
 
-  constructor(readonly limit: number) {
+  constructor(readonly limit: number, lifoAfterMs: number = LIFO_AFTER_MS) {
     if (!Number.isInteger(limit) || limit < 1) throw new Error(`the local concurrency of a function must be a whole number of at least 1, not ${limit}`);
+    this.waiting = new WaitQueue(lifoAfterMs);
   }
 
   /** Invocations running, and waiting for a slot. */
@@ -51,15 +64,17 @@ export class InvocationSlots {
     return { running: this.active, waiting: this.waiting.length };
   }
 
-  async acquire(): Promise<void> {
-    if (this.active < this.limit) { this.active++; return; }
-    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  /** Resolves true once a slot is the caller's, or false when `gone` said its caller left first (no slot held). */
+  async acquire(gone?: () => boolean): Promise<boolean> {
+    if (this.active < this.limit) { this.active++; return true; }
+    return new Promise<boolean>((resolve) => this.waiting.push({ resolve, ...(gone ? { gone } : {}) }, Date.now()));
   }
 
-  /** Hands the slot to the longest waiting invocation, or frees it. */
+  /** Hands the slot to the next waiter still wanted (wait-queue.ts's order), or frees it. */
   release(): void {
-    const next = this.waiting.shift();
-    if (next) next();
+    for (const w of this.waiting.removeWhere((x) => x.gone?.() ?? false)) w.resolve(false);
+    const next = this.waiting.take(Date.now());
+    if (next) next.resolve(true);
     else this.active--;
   }
 }
@@ -122,7 +137,7 @@ export async function invokeLocal<R>(
 ): Promise<R> {
   // Waiting for a slot is not part of the invocation: its clock starts when it runs.
   if (fn.slots) {
-    await fn.slots.acquire();
+    if (!await fn.slots.acquire(callerGone)) throw new CallerGoneError(fn.name, requestId);
     if (callerGone?.()) {
       fn.slots.release();
       throw new CallerGoneError(fn.name, requestId);

@@ -191,6 +191,37 @@ it('a request still waiting for a connection to the functions at the longest int
   }
 });
 
+it.each([
+  { order: 'in order while the oldest waited less than lifoAfterMs', lifoAfterMs: 60_000, forwarded: ['/q-1', '/q-2', '/q-3'] },
+  { order: 'newest first once the oldest waited lifoAfterMs', lifoAfterMs: 0, forwarded: ['/q-3', '/q-2', '/q-1'] },
+])('requests waiting for a connection to the functions are forwarded $order (local/wait-queue.ts); one whose caller left is never forwarded', async ({ lifoAfterMs, forwarded }) => {
+  const narrow = await startApiFront({ port: 0, host: '127.0.0.1', upstreamPort, upstreamSockets: 1, lifoAfterMs });
+  const base = `http://127.0.0.1:${narrow.port}`;
+  try {
+    const before = seen.length;
+    const first = fetch(`${base}/hang-order-${lifoAfterMs}`);
+    while (!seen.slice(before).some((r) => r.url.startsWith('/hang-order'))) await new Promise((r) => setTimeout(r, 10));
+    const left = new AbortController();
+    const queued: Array<Promise<string>> = [];
+    for (const path of ['/q-1', '/q-left', '/q-2', '/q-3']) {
+      const signal = path === '/q-left' ? left.signal : undefined;
+      const answer = fetch(`${base}${path}`, signal ? { signal } : {});
+      if (signal) answer.catch(() => undefined);
+      else queued.push(answer.then((a) => a.text()));
+      await new Promise((r) => setTimeout(r, 50)); // each arrives in the front before the next
+    }
+    left.abort();
+    await new Promise((r) => setTimeout(r, 50));
+    hanging.splice(0).forEach((a) => a());
+    expect(await (await first).text()).toBe(`ok /hang-order-${lifoAfterMs}`);
+    expect(await Promise.all(queued)).toEqual(['ok /q-1', 'ok /q-2', 'ok /q-3']);
+    expect(seen.slice(before + 1).map((r) => r.url)).toEqual(forwarded);
+  } finally {
+    hanging.splice(0).forEach((a) => a());
+    await narrow.stop();
+  }
+});
+
 it('throttles each route as API Gateway\'s stage does: past its bucket, 429 {"message":"Too Many Requests"} at once and never forwarded; other routes go on', async () => {
   const throttled = await startApiFront({ port: 0, host: '127.0.0.1', upstreamPort, throttles: { routes: { 'GET /healthz': { rateLimit: 1, burstLimit: 2 } } } });
   const base = `http://127.0.0.1:${throttled.port}`;

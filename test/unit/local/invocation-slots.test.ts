@@ -30,6 +30,35 @@ describe('InvocationSlots', () => {
     slots.release(); slots.release();
     expect(slots.load).toEqual({ running: 0, waiting: 0 });
   });
+
+  it('serves the newest waiter first once the oldest has waited lifoAfterMs (local/wait-queue.ts)', async () => {
+    const slots = new InvocationSlots(1, 20);
+    const order: number[] = [];
+    expect(await slots.acquire()).toBe(true);
+    const waiters = [2, 3, 4].map((n) => slots.acquire().then((held) => { order.push(n); return held; }));
+    await sleep(30);
+    slots.release(); slots.release(); slots.release();
+    expect(await Promise.all(waiters)).toEqual([true, true, true]);
+    expect(order).toEqual([4, 3, 2]);
+    slots.release();
+    expect(slots.load).toEqual({ running: 0, waiting: 0 });
+  });
+
+  it('drops a waiter whose caller is gone without giving it a slot, wherever it waits', async () => {
+    const slots = new InvocationSlots(1, 0);
+    await slots.acquire();
+    const gone = new Set<string>();
+    const outcome: string[] = [];
+    const waiters = ['old', 'middle', 'new'].map((id) => slots.acquire(() => gone.has(id)).then((held) => outcome.push(`${id}:${held}`)));
+    gone.add('old'); gone.add('new');
+    slots.release();
+    await Promise.all(waiters.slice(0, 1).concat(waiters.slice(2)));
+    await sleep(0);
+    expect(outcome.sort()).toEqual(['middle:true', 'new:false', 'old:false']);
+    expect(slots.load).toEqual({ running: 1, waiting: 0 });
+    slots.release();
+    expect(slots.load).toEqual({ running: 0, waiting: 0 });
+  });
 });
 
 describe('invokeLocal with slots', () => {

@@ -14,6 +14,9 @@ export class RegistrationRefused extends Error {
   }
 }
 
+/** undici's codes for a connection that closed under a request (`fetch failed`'s cause). */
+const CONNECTION_CLOSED = new Set(['UND_ERR_SOCKET', 'ECONNRESET']);
+
 /** Problem codes worth retrying (after a backoff): the clock may be fixed by NTP meanwhile. */
 const RETRYABLE_CODES = new Set(['proof-expired', 'proof-required', 'throttled', 'rate-limited']);
 
@@ -118,13 +121,21 @@ export async function register(input: RegistrationInput, deps: RegistrationDeps 
     await doSleep(ms, deps.signal);
     if (deps.signal?.aborted) throw new Aborted();
   };
-  const retry = async (reason: string, res?: Response) => {
+  // The last attempt was retried at once after its connection closed under it (below).
+  let retriedAtOnce = false;
+  const retry = async (reason: string, res?: Response, atOnce = false) => {
+    retriedAtOnce = atOnce;
+    retries++;
+    if (atOnce) {
+      log('warn', `registration: ${reason}; retrying at once on a new connection (the request is idempotent)`, { attempt: backoff.attempts, delayMs: 0 });
+      progress('backoff', reason);
+      return;
+    }
     // A Retry-After is a floor, spread over [RA, 2·RA) with jitter: thousands of hosts told "2 s"
     // at once must not all come back in the same instant.
     const ra = res ? retryAfterMs(res) : undefined;
     const delay = Math.round(Math.max(backoff.next(), ra === undefined ? 0 : ra + random() * ra));
     log('warn', `registration: ${reason}; retrying in ${Math.round(delay / 1000)} s`, { attempt: backoff.attempts, delayMs: delay });
-    retries++;
     progress('backoff', reason);
     await wait(delay);
   };
@@ -144,10 +155,17 @@ export async function register(input: RegistrationInput, deps: RegistrationDeps 
       } catch (e) {
         if (deps.signal?.aborted) return undefined;
         const cause = (e as Error & { cause?: { message?: string; code?: string } }).cause;
-        await retry(`cannot reach ${url}: ${(e as Error).message}${cause ? ` (${cause.code ?? cause.message ?? ''})` : ''}`);
+        // A kept-alive connection the server closed while it was idle fails the next request sent
+        // on it ("other side closed"): a race of the two sides' idle timers, likelier on a busy
+        // host, and no sign of an overloaded control plane. Registration is idempotent, so the
+        // first such failure is retried at once (HTTP clients retry idempotent requests so, RFC
+        // 9110 §9.2.2); a second in a row backs off like any other failure.
+        const closedUnder = cause?.code !== undefined && CONNECTION_CLOSED.has(cause.code) && !retriedAtOnce;
+        await retry(`cannot reach ${url}: ${(e as Error).message}${cause ? ` (${cause.code ?? cause.message ?? ''})` : ''}`, undefined, closedUnder);
         continue;
       }
 
+      retriedAtOnce = false;
       if (res.status === 408 || res.status === 429 || res.status >= 500) {
         const p = await readProblem(res);
         await retry(`the control plane answered ${res.status}${p.code ? ` (${p.code})` : ''}`, res);

@@ -15,6 +15,7 @@ import { API_ROUTES, routeKey } from '../lib/api-routes.js';
 import { TokenBucket } from './api-throttle.js';
 import { compileRoutes, matchRoute } from './route-match.js';
 import { WaitQueue } from './wait-queue.js';
+import { gatewayError } from './gateway-answer.js';
 
 const main = parentPort!;
 const start = workerData as ApiFrontStart;
@@ -47,10 +48,7 @@ function admitted(req: http.IncomingMessage): boolean {
 }
 
 /** What API Gateway answers when it cannot reach its integration. */
-function unavailable(res: http.ServerResponse): void {
-  res.writeHead(503, { 'content-type': 'application/json' });
-  res.end(JSON.stringify({ message: 'Service Unavailable' }));
-}
+const unavailable = (res: http.ServerResponse) => gatewayError(res, 503, 'Service Unavailable');
 
 /** A request waiting in the front for a connection to the main thread. */
 interface Waiting {
@@ -111,8 +109,7 @@ function forward(req: http.IncomingMessage, res: http.ServerResponse, received: 
 const server = http.createServer((req, res) => {
   if (!admitted(req)) {
     req.resume();
-    res.writeHead(429, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ message: 'Too Many Requests' }));
+    gatewayError(res, 429, 'Too Many Requests');
     return;
   }
   const received = Date.now();

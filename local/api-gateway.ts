@@ -9,6 +9,7 @@ import { CallerGoneError, FunctionTimedOutError } from './lambda-invocation.js';
 import { HTTP_API_INTEGRATION_TIMEOUT_MS } from './function-timeouts.js';
 import { GATEWAY_RECEIVED_HEADER } from './api-front-messages.js';
 import { compileRoutes, matchRoute } from './route-match.js';
+import { gatewayError } from './gateway-answer.js';
 
 /** API Gateway's payload limit. */
 const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
@@ -20,12 +21,6 @@ function flattenClaims(claims: Record<string, unknown>): Record<string, string> 
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(claims)) out[k] = Array.isArray(v) ? `[${v.join(' ')}]` : typeof v === 'string' ? v : JSON.stringify(v);
   return out;
-}
-
-function gatewayError(res: http.ServerResponse, status: number, message: string): void {
-  // API Gateway's own refusals are not problem+json; they look like this.
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify({ message }));
 }
 
 /** Calls a route group's function as one Lambda invocation (local/lambda-invocation.ts: its timeout, its freeze). */

@@ -101,12 +101,31 @@ describe('device registration', () => {
   });
 
   test('network errors, 503 and 429 are retried with growing full-jitter delays; Retry-After is honoured', async () => {
-    fake = await fakeServer(['drop', { status: 503, body: { code: 'unavailable' } }, { status: 429, body: { code: 'throttled' }, headers: { 'retry-after': '20' } }, { status: 500 }, { status: 200, body: approved }]);
+    fake = await fakeServer(['drop', 'drop', { status: 503, body: { code: 'unavailable' } }, { status: 429, body: { code: 'throttled' }, headers: { 'retry-after': '20' } }, { status: 500 }, { status: 200, body: approved }]);
     const r = run(fake, { random: () => 0.5 });
     await expect(r.promise).resolves.toMatchObject({ status: 'approved' });
-    // base 1 s, full jitter at 0.5: 500, 1000, max(2000, 20 000 + 0.5 × 20 000), 4000
+    // The first dropped connection is retried at once (below); then base 1 s, full jitter at 0.5:
+    // 500, 1000, max(2000, 20 000 + 0.5 × 20 000), 4000.
     expect(r.sleeps).toEqual([500, 1000, 30_000, 4000]);
+    expect(fake.calls).toHaveLength(6);
     expect(r.logs.some((l) => l.includes('cannot reach'))).toBe(true);
+  });
+
+  test('a connection closed under the request is retried at once, once; another in a row backs off, and an answer in between starts over', async () => {
+    fake = await fakeServer(['drop', { status: 200, body: approved }]);
+    let r = run(fake, { random: () => 0.5 });
+    await expect(r.promise).resolves.toMatchObject({ status: 'approved' });
+    expect(r.sleeps).toEqual([]);
+    expect(fake.calls).toHaveLength(2);
+    expect(r.logs.filter((l) => l.includes('retrying at once on a new connection (the request is idempotent)'))).toHaveLength(1);
+    await new Promise((done) => fake!.server.close(done));
+
+    fake = await fakeServer(['drop', 'drop', 'drop', { status: 503 }, 'drop', { status: 200, body: approved }]);
+    r = run(fake, { random: () => 0.5 });
+    await expect(r.promise).resolves.toMatchObject({ status: 'approved' });
+    // at once, 500, at once (the 500 ms wait broke the run), 1000 after the 503, at once.
+    expect(r.sleeps).toEqual([500, 1000]);
+    expect(fake.calls).toHaveLength(6);
   });
 
   test.each([[0, 2000], [0.25, 2500], [0.999, 3998]])('a 429 with Retry-After: 2 is spread over [2 s, 4 s): random %d → %d ms', async (rnd, ms) => {

@@ -1,8 +1,8 @@
 /**
  * API Gateway's front door on its own thread: it accepts the callers' connections and reads their
- * requests on its own event loop, and forwards each request, as it arrives, over a few kept-open
+ * requests on its own event loop, and forwards them over at most `upstreamSockets` kept-open
  * loopback connections to the main thread's server (api-gateway.ts: routes, authorizer, the
- * functions). Node 20's libuv accepts one connection per listening socket per loop iteration; on
+ * functions); more requests than that wait here, in local/wait-queue.ts's order. Node 20's libuv accepts one connection per listening socket per loop iteration; on
  * the main thread, whose iterations carry every function's work, a registration storm's
  * connections waited in the accept queue past the agents' 300 s header timeout. Here the loop only
  * moves bytes. Started by startApiFront (api-front.ts).

@@ -14,7 +14,7 @@ import { GATEWAY_RECEIVED_HEADER, type ApiFrontStart, type FromApiFront, type To
 import { API_ROUTES, routeKey } from '../lib/api-routes.js';
 import { TokenBucket } from './api-throttle.js';
 import { compileRoutes, matchRoute } from './route-match.js';
-import { WaitQueue } from './wait-queue.js';
+import { BoundedSlots } from './wait-queue.js';
 import { gatewayError } from './gateway-answer.js';
 
 const main = parentPort!;
@@ -50,32 +50,14 @@ function admitted(req: http.IncomingMessage): boolean {
 /** What API Gateway answers when it cannot reach its integration. */
 const unavailable = (res: http.ServerResponse) => gatewayError(res, 503, 'Service Unavailable');
 
-/** A request waiting in the front for a connection to the main thread. */
-interface Waiting {
-  /** Its caller left, or it was answered 503 here: never forwarded. */
-  gone: boolean;
-  readonly forward: () => void;
-}
-
 /**
  * At most `upstreamSockets` requests are forwarded at a time; the others wait here, in the
  * order of local/wait-queue.ts (in order, newest first once the oldest has waited `lifoAfterMs`).
  */
-const waiting = new WaitQueue<Waiting>(start.lifoAfterMs);
-let forwarded = 0;
-
-function pump(): void {
-  waiting.removeWhere((w) => w.gone);
-  while (forwarded < start.upstreamSockets) {
-    const next = waiting.take(Date.now());
-    if (!next) return;
-    next.forward();
-  }
-}
+const slots = new BoundedSlots('the API front door\'s connections to the functions', start.upstreamSockets, start.lifoAfterMs);
 
 /** Sends one request to the main thread's server and its answer back to the caller. */
 function forward(req: http.IncomingMessage, res: http.ServerResponse, received: number): void {
-  forwarded++;
   const headers: http.OutgoingHttpHeaders = {};
   for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v;
   headers[GATEWAY_RECEIVED_HEADER] = String(received);
@@ -92,7 +74,7 @@ function forward(req: http.IncomingMessage, res: http.ServerResponse, received: 
     answer.once('close', () => { if (!answer.complete) res.destroy(); });
   });
   // Done, failed or cut off: its place goes to the next waiting request.
-  upstreamRequest.once('close', () => { forwarded--; pump(); });
+  upstreamRequest.once('close', () => slots.release());
   upstreamRequest.once('error', () => {
     req.unpipe(upstreamRequest);
     req.resume();
@@ -113,16 +95,14 @@ const server = http.createServer((req, res) => {
     return;
   }
   const received = Date.now();
-  const me: Waiting = {
-    gone: false,
-    forward: () => { clearTimeout(queueTimer); forward(req, res, received); },
-  };
+  /** Its caller left, or it was answered 503 here: never forwarded. */
+  let gone = false;
   // Still waiting for a connection to the main thread at the HTTP API's longest integration
   // timeout: API Gateway would have answered 503 by now whatever the route, so do, and never
   // forward it. Once forwarded, the main thread applies the route's own timeout, counted from
   // `received` (api-gateway.ts).
   const queueTimer = setTimeout(() => {
-    me.gone = true;
+    gone = true;
     process.stderr.write(`${JSON.stringify({
       level: 'WARN', method: req.method, path: req.url?.split('?')[0],
       message: `the request waited ${start.queueLimitMs / 1000} s in the local API's front door for a connection to the functions, the HTTP API's longest integration timeout: the caller got 503 {"message":"Service Unavailable"}, as from API Gateway, and the request was not run; the machine has more requests than its functions can take (see --function-concurrency)`,
@@ -131,10 +111,15 @@ const server = http.createServer((req, res) => {
     req.resume();
   }, start.queueLimitMs);
   // The caller left before its turn: it is never forwarded.
-  res.once('close', () => { clearTimeout(queueTimer); me.gone = true; });
-  req.once('error', () => { me.gone = true; });
-  waiting.push(me, received);
-  pump();
+  res.once('close', () => { clearTimeout(queueTimer); gone = true; });
+  req.once('error', () => { gone = true; });
+  void slots.acquire(() => gone).then((held) => {
+    if (!held) return;
+    // Its caller left in the moment between the slot's hand-over and now: the slot goes on.
+    if (gone) { slots.release(); return; }
+    clearTimeout(queueTimer);
+    forward(req, res, received);
+  });
 });
 
 main.on('message', (m: ToApiFront) => {

@@ -25,7 +25,7 @@ import type { Context } from 'aws-lambda';
 import { syntheticContext } from '../lambdas/handlers/kit.js';
 import type { DocClient } from '../lambdas/adapters/dynamodb/client.js';
 import type { AsyncRetryPolicy } from './async-invoke.js';
-import { LIFO_AFTER_MS, WaitQueue } from './wait-queue.js';
+import { BoundedSlots, LIFO_AFTER_MS } from './wait-queue.js';
 
 export interface LocalFunction {
   /** The function's Powertools service name (`edgefleet-api-hosts`), as in the template. */
@@ -39,43 +39,14 @@ export interface LocalFunction {
   readonly integrationTimeoutMs?: number;
 }
 
-interface SlotWaiter {
-  /** True: the slot is now the waiter's; false: it left while waiting and holds none. */
-  readonly resolve: (held: boolean) => void;
-  readonly gone?: () => boolean;
-}
-
 /**
  * At most `limit` invocations of one function at a time on this machine; the others wait, in
  * order until the oldest has waited `lifoAfterMs`, then newest first (local/wait-queue.ts). A
  * waiter whose caller is gone is dropped without a slot.
  */
-export class InvocationSlots {
-  private active = 0;
-  private readonly waiting: WaitQueue<SlotWaiter>;
-
-  constructor(readonly limit: number, lifoAfterMs: number = LIFO_AFTER_MS) {
-    if (!Number.isInteger(limit) || limit < 1) throw new Error(`the local concurrency of a function must be a whole number of at least 1, not ${limit}`);
-    this.waiting = new WaitQueue(lifoAfterMs);
-  }
-
-  /** Invocations running, and waiting for a slot. */
-  get load(): { readonly running: number; readonly waiting: number } {
-    return { running: this.active, waiting: this.waiting.length };
-  }
-
-  /** Resolves true once a slot is the caller's, or false when `gone` said its caller left first (no slot held). */
-  async acquire(gone?: () => boolean): Promise<boolean> {
-    if (this.active < this.limit) { this.active++; return true; }
-    return new Promise<boolean>((resolve) => this.waiting.push({ resolve, ...(gone ? { gone } : {}) }, Date.now()));
-  }
-
-  /** Hands the slot to the next waiter still wanted (wait-queue.ts's order), or frees it. */
-  release(): void {
-    for (const w of this.waiting.removeWhere((x) => x.gone?.() ?? false)) w.resolve(false);
-    const next = this.waiting.take(Date.now());
-    if (next) next.resolve(true);
-    else this.active--;
+export class InvocationSlots extends BoundedSlots {
+  constructor(limit: number, lifoAfterMs: number = LIFO_AFTER_MS) {
+    super('the local concurrency of a function', limit, lifoAfterMs);
   }
 }
 

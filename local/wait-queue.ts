@@ -50,3 +50,45 @@ export class WaitQueue<T> {
     return removed;
   }
 }
+
+interface SlotWaiter {
+  /** True: the slot is now the waiter's; false: its caller left while it waited, and it holds none. */
+  readonly resolve: (held: boolean) => void;
+  readonly gone?: () => boolean;
+}
+
+/**
+ * At most `limit` holders at a time; the others wait in a WaitQueue (in order, then newest first
+ * once the oldest has waited `lifoAfterMs`). A waiter whose caller is gone is dropped without a
+ * slot. Both local waits are one of these: a function's invocations (lambda-invocation.ts's
+ * InvocationSlots) and the API front door's requests to the functions (api-front-thread.ts).
+ */
+export class BoundedSlots {
+  private active = 0;
+  private readonly waiting: WaitQueue<SlotWaiter>;
+
+  /** `what` names the bound in the error for a bad `limit` ("the local concurrency of a function"). */
+  constructor(what: string, readonly limit: number, lifoAfterMs: number = LIFO_AFTER_MS) {
+    if (!Number.isInteger(limit) || limit < 1) throw new Error(`${what} must be a whole number of at least 1, not ${limit}`);
+    this.waiting = new WaitQueue(lifoAfterMs);
+  }
+
+  /** Holders, and waiters for a slot (gone ones included until the next release drops them). */
+  get load(): { readonly running: number; readonly waiting: number } {
+    return { running: this.active, waiting: this.waiting.length };
+  }
+
+  /** Resolves true once a slot is the caller's, or false when `gone` said its caller left first (no slot held). */
+  async acquire(gone?: () => boolean): Promise<boolean> {
+    if (this.active < this.limit) { this.active++; return true; }
+    return new Promise<boolean>((resolve) => this.waiting.push({ resolve, ...(gone ? { gone } : {}) }, Date.now()));
+  }
+
+  /** Hands the slot to the next waiter still wanted (this file's order), or frees it. */
+  release(): void {
+    for (const w of this.waiting.removeWhere((x) => x.gone?.() ?? false)) w.resolve(false);
+    const next = this.waiting.take(Date.now());
+    if (next) next.resolve(true);
+    else this.active--;
+  }
+}

@@ -1,4 +1,4 @@
-import { LIFO_AFTER_MS, WaitQueue } from '../../../local/wait-queue.js';
+import { BoundedSlots, LIFO_AFTER_MS, WaitQueue } from '../../../local/wait-queue.js';
 
 /*
  * The order of this machine's local waits (local/wait-queue.ts): in order while the oldest waiter
@@ -37,5 +37,27 @@ describe('WaitQueue', () => {
     expect(q.length).toBe(2);
     expect(q.removeWhere((it) => it.gone)).toEqual([]);
     expect([q.take(5), q.take(5), q.take(5)].map((it) => it?.id)).toEqual(['b', 'd', undefined]);
+  });
+});
+
+describe('BoundedSlots', () => {
+  it.each([0, -1, 1.5, Number.NaN])('refuses a limit of %p, naming the bound', (limit) => {
+    expect(() => new BoundedSlots('the front door\'s connections', limit)).toThrow(`the front door's connections must be a whole number of at least 1, not ${limit}`);
+  });
+
+  it('hands a slot to a waiter whose caller is still there and drops the gone ones with false', async () => {
+    const slots = new BoundedSlots('a bound', 1, 1_000);
+    expect(await slots.acquire()).toBe(true);
+    let firstGone = false;
+    const first = slots.acquire(() => firstGone);
+    const second = slots.acquire(() => false);
+    expect(slots.load).toEqual({ running: 1, waiting: 2 });
+    firstGone = true;
+    slots.release();
+    expect(await first).toBe(false);
+    expect(await second).toBe(true);
+    expect(slots.load).toEqual({ running: 1, waiting: 0 });
+    slots.release();
+    expect(slots.load).toEqual({ running: 0, waiting: 0 });
   });
 });

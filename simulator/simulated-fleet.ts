@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { Agent } from 'undici';
 import { startAgent, type AgentHandle } from '../device/agent.js';
 import { agentConfig, type AgentConfig } from '../device/config.js';
 import type { Log } from '../device/registration.js';
@@ -131,7 +132,11 @@ export function startSimulatedAgents(o: SimulatedFleetOptions): SimulatedFleet {
     else seedAgentInstallation(agentDir, AGENT_VERSION);
     const failAgentVersions = new Set<string>();
     let serviceRestarted: Promise<void> = Promise.resolve();
+    // Each host its own HTTP connections, as a real host has (a shared pool would let thousands
+    // of hosts ride on a few kept-open connections); they go with its agent when it stops.
+    let connections = new Agent();
     const launch = () => startAgent({
+      fetch: (input, init) => fetch(input, { ...init, dispatcher: connections }),
       // The agent that runs is the one installed on the disk, and it reports that version.
       agentUpdate: {
         dir: agentDir, runningVersion: installedAgentVersion(agentDir, bakedDir), signingKeyPem, ...(bakedDir ? { bakedDir } : {}),
@@ -157,10 +162,12 @@ export function startSimulatedAgents(o: SimulatedFleetOptions): SimulatedFleet {
       async stop() {
         running = false;
         await agent.stop();
+        await connections.destroy();
       },
       start() {
         if (running) return;
         running = true;
+        connections = new Agent();
         agent = launch();
       },
     };

@@ -99,8 +99,8 @@ function retryAfterMs(res: Response): number | undefined {
 
 /**
  * Registers the host: POST /v1/device/register with the CSR and a fresh proof on every call,
- * until approved. Network errors, 408, 429 and 5xx back off with full jitter (a Retry-After is
- * honoured as a floor and spread with jitter over [RA, 2·RA)); while pending it polls every `pollAfterSeconds` and shows the pairing
+ * until approved. Network errors, 408, 429 and 5xx back off with full jitter, or, when the answer
+ * carries a Retry-After, wait that instead, spread with jitter over [RA, 2·RA); while pending it polls every `pollAfterSeconds` and shows the pairing
  * code once; a terminal refusal throws RegistrationRefused with a message for the technician.
  * Resolves undefined when the signal aborts.
  */
@@ -111,7 +111,8 @@ export async function register(input: RegistrationInput, deps: RegistrationDeps 
   const log: Log = deps.log ?? (() => undefined);
   const show = deps.showPairing ?? printPairing;
   const random = deps.random ?? Math.random;
-  const backoff = new Backoff({ baseMs: deps.baseDelayMs ?? 1000, capMs: deps.maxDelayMs ?? 5 * 60_000, random });
+  const maxDelayMs = deps.maxDelayMs ?? 5 * 60_000;
+  const backoff = new Backoff({ baseMs: deps.baseDelayMs ?? 1000, capMs: maxDelayMs, random });
   const url = `${input.apiUrl.replace(/\/+$/, '')}/v1/device/register`;
   let shownCode: string | undefined;
   let retries = 0;
@@ -131,10 +132,14 @@ export async function register(input: RegistrationInput, deps: RegistrationDeps 
       progress('backoff', reason);
       return;
     }
-    // A Retry-After is a floor, spread over [RA, 2·RA) with jitter: thousands of hosts told "2 s"
-    // at once must not all come back in the same instant.
-    const ra = res ? retryAfterMs(res) : undefined;
-    const delay = Math.round(Math.max(backoff.next(), ra === undefined ? 0 : ra + random() * ra));
+    // A Retry-After is the server's plan for when to come back, taken in place of this host's own
+    // doubling (a host that met a few 429s without one would otherwise keep waiting minutes after
+    // the server said "2 s"; Kubernetes' client-go also waits what the server says). It is kept
+    // within [1 s, the backoff's cap] against a broken proxy, and spread over [RA, 2·RA) with
+    // jitter: thousands of hosts told "2 s" at once must not all come back in the same instant.
+    const given = res ? retryAfterMs(res) : undefined;
+    const ra = given === undefined ? undefined : Math.min(maxDelayMs, Math.max(1000, given));
+    const delay = Math.round(ra === undefined ? backoff.next() : ra + random() * ra);
     log('warn', `registration: ${reason}; retrying in ${Math.round(delay / 1000)} s`, { attempt: backoff.attempts, delayMs: delay });
     progress('backoff', reason);
     await wait(delay);

@@ -100,13 +100,13 @@ describe('device registration', () => {
     expect(r.sleeps).toEqual([30_000, 30_000, 30_000]);
   });
 
-  test('network errors, 503 and 429 are retried with growing full-jitter delays; Retry-After is honoured', async () => {
+  test('network errors, 503 and 429 are retried with growing full-jitter delays; a Retry-After is waited instead', async () => {
     fake = await fakeServer(['drop', 'drop', { status: 503, body: { code: 'unavailable' } }, { status: 429, body: { code: 'throttled' }, headers: { 'retry-after': '20' } }, { status: 500 }, { status: 200, body: approved }]);
     const r = run(fake, { random: () => 0.5 });
     await expect(r.promise).resolves.toMatchObject({ status: 'approved' });
     // The first dropped connection is retried at once (below); then base 1 s, full jitter at 0.5:
-    // 500, 1000, max(2000, 20 000 + 0.5 × 20 000), 4000.
-    expect(r.sleeps).toEqual([500, 1000, 30_000, 4000]);
+    // 500, 1000, then the Retry-After spread (20 000 + 0.5 × 20 000) without a doubling, 2000.
+    expect(r.sleeps).toEqual([500, 1000, 30_000, 2000]);
     expect(fake.calls).toHaveLength(6);
     expect(r.logs.some((l) => l.includes('cannot reach'))).toBe(true);
   });
@@ -131,6 +131,24 @@ describe('device registration', () => {
   test.each([[0, 2000], [0.25, 2500], [0.999, 3998]])('a 429 with Retry-After: 2 is spread over [2 s, 4 s): random %d → %d ms', async (rnd, ms) => {
     fake = await fakeServer([{ status: 429, body: { code: 'throttled' }, headers: { 'retry-after': '2' } }, { status: 200, body: approved }]);
     const r = run(fake, { random: () => rnd });
+    await expect(r.promise).resolves.toMatchObject({ status: 'approved' });
+    expect(r.sleeps).toEqual([ms]);
+  });
+
+  test('a Retry-After is taken in place of a long doubled backoff, not as a floor under it', async () => {
+    // Eight 503s without one raise the ceiling to 256 s; the server then says "2 s".
+    fake = await fakeServer([...Array.from({ length: 8 }, () => ({ status: 503 })), { status: 429, body: { code: 'throttled' }, headers: { 'retry-after': '2' } }, { status: 200, body: approved }]);
+    const r = run(fake, { random: () => 0.5 });
+    await expect(r.promise).resolves.toMatchObject({ status: 'approved' });
+    expect(r.sleeps).toEqual([500, 1000, 2000, 4000, 8000, 16_000, 32_000, 64_000, 3000]);
+  });
+
+  test.each([
+    ['0', 1500], ['86400', 450_000], ['a date a day ahead', 450_000],
+  ])('a Retry-After of %p is kept within [1 s, the 5 min cap] before its spread: %d ms at random 0.5', async (header, ms) => {
+    const value = header === 'a date a day ahead' ? new Date(Date.now() + 86_400_000).toUTCString() : header;
+    fake = await fakeServer([{ status: 503, headers: { 'retry-after': value } }, { status: 200, body: approved }]);
+    const r = run(fake, { random: () => 0.5 });
     await expect(r.promise).resolves.toMatchObject({ status: 'approved' });
     expect(r.sleeps).toEqual([ms]);
   });

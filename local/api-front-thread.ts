@@ -35,8 +35,12 @@ for (const { route } of routes) {
   if (limit) buckets.set(key, new TokenBucket(limit, Date.now()));
 }
 
-/** False when the request's route is out of tokens: API Gateway answers it 429 before anything runs. */
+/** The account's bucket, shared by every route: each request takes its token here first. */
+const account = start.throttles.account ? new TokenBucket(start.throttles.account, Date.now()) : undefined;
+
+/** False when the account's or the request's route's bucket is out of tokens: API Gateway answers it 429 before anything runs. */
 function admitted(req: http.IncomingMessage): boolean {
+  if (account && !account.take(Date.now())) return false;
   let pathname: string;
   try {
     pathname = new URL(req.url ?? '/', 'http://front').pathname;

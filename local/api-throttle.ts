@@ -4,9 +4,15 @@
  * tokens refilled at `ThrottlingRateLimit` a second, from the stage's `RouteSettings` for that
  * route key or else its `DefaultRouteSettings` (API Gateway's "Throttling requests to your HTTP
  * API"). A request that finds its bucket empty is answered `429 {"message":"Too Many Requests"}`
- * before any function runs. Applied by the API's front door (api-front-thread.ts). Not applied:
- * the account-level limits (10,000 requests/s, burst 5,000, shared by every API of the account).
+ * before any function runs. Applied by the API's front door (api-front-thread.ts), together with
+ * the account's own bucket: API Gateway examines "the rate and a burst of request submissions
+ * against all APIs in your account, per Region" (10,000 requests/s, burst 5,000 by default, a
+ * quota AWS raises on request), so every request takes a token from it first, whatever its route.
+ * Here the account has this one API.
  */
+
+/** API Gateway's default account-level throttle per Region (Amazon API Gateway quotas). */
+export const ACCOUNT_API_THROTTLE: ThrottleLimit = { rateLimit: 10_000, burstLimit: 5_000 };
 
 export interface ThrottleLimit {
   /** Requests a second, steady state. */
@@ -20,6 +26,8 @@ export interface StageThrottles {
   readonly default?: ThrottleLimit;
   /** By route key ("POST /v1/device/register"). */
   readonly routes: Readonly<Record<string, ThrottleLimit>>;
+  /** The account's bucket, shared by every route and taken from first (ACCOUNT_API_THROTTLE on this machine). @default none */
+  readonly account?: ThrottleLimit;
 }
 
 /** A token bucket: full at first, refilled continuously, never above its burst. */

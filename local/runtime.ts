@@ -27,7 +27,7 @@ import { LocalAgentArtifacts } from './local-agent-artifacts.js';
 import { LISTEN_BACKLOG } from './listen-backlog.js';
 import { canListen, stablePort } from './stable-port.js';
 import { startApiFront } from './api-front.js';
-import { stageThrottles } from './api-throttle.js';
+import { ACCOUNT_API_THROTTLE, stageThrottles } from './api-throttle.js';
 import { fileURLToPath } from 'node:url';
 import { composeRoot, type HttpDeps } from '../lambdas/handlers/composition-root.js';
 import { loadConfig } from '../lambdas/handlers/config.js';
@@ -367,8 +367,9 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
       server.listen({ port: 0, host: '127.0.0.1', backlog: LISTEN_BACKLOG }, () => resolve());
     });
     cleanups.push(() => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }));
-    // API Gateway's stage throttles, as the template says (the register route's own, lower one included).
-    const front = await startApiFront({ port: opts.port ?? 8080, host: '127.0.0.1', upstreamPort: (server.address() as AddressInfo).port, throttles: opts.apiThrottling === false ? { routes: {} } : stageThrottles(template) });
+    // API Gateway's stage throttles, as the template says (the register route's own, lower one
+    // included), under the account's default bucket, which every request takes from first.
+    const front = await startApiFront({ port: opts.port ?? 8080, host: '127.0.0.1', upstreamPort: (server.address() as AddressInfo).port, throttles: opts.apiThrottling === false ? { routes: {} } : { ...stageThrottles(template), account: ACCOUNT_API_THROTTLE } });
     cleanups.push(() => front.stop());
     url = `http://127.0.0.1:${front.port}`;
 

@@ -242,3 +242,17 @@ it('throttles each route as API Gateway\'s stage does: past its bucket, 429 {"me
     await throttled.stop();
   }
 });
+
+it('takes every request\'s token from the account\'s bucket first, whatever its route: past it, 429 on every route', async () => {
+  const throttled = await startApiFront({ port: 0, host: '127.0.0.1', upstreamPort, throttles: { routes: { 'GET /healthz': { rateLimit: 100, burstLimit: 100 } }, account: { rateLimit: 1, burstLimit: 3 } } });
+  const base = `http://127.0.0.1:${throttled.port}`;
+  try {
+    const before = seen.length;
+    const statuses = [];
+    for (const path of ['/healthz', '/v1/hosts', '/teapot', '/healthz', '/v1/hosts']) statuses.push((await fetch(`${base}${path}`)).status);
+    expect(statuses).toEqual([200, 200, 418, 429, 429]);
+    expect(seen.slice(before).map((r) => r.url)).toEqual(['/healthz', '/v1/hosts', '/teapot']);
+  } finally {
+    await throttled.stop();
+  }
+});

@@ -15,10 +15,22 @@ export interface SshKeyPair {
   readonly privateKey: string;
 }
 
+/** DER lengths of an ed25519 key (RFC 8410): SPKI is 12 header bytes + the 32-byte public key, PKCS#8 is 16 + the 32-byte seed. */
+const SPKI_LENGTH = 44;
+const PKCS8_LENGTH = 48;
+
 export function generateSshKeyPair(comment: string): SshKeyPair {
   const { publicKey, privateKey } = generateKeyPairSync('ed25519');
-  const pub = Buffer.from(publicKey.export({ format: 'jwk' }).x!, 'base64url');
-  const seed = Buffer.from(privateKey.export({ format: 'jwk' }).d!, 'base64url');
+  // The raw bytes are read from DER, not JWK: Node 20's JWK export of an Ed key holds the key's
+  // mutex while it allocates, a GC then can finalize the key-generation job, whose destructor
+  // takes the same mutex, and the thread deadlocks on itself (seen hanging a test run).
+  const spki = publicKey.export({ type: 'spki', format: 'der' });
+  const pkcs8 = privateKey.export({ type: 'pkcs8', format: 'der' });
+  if (spki.length !== SPKI_LENGTH || pkcs8.length !== PKCS8_LENGTH) {
+    throw new Error(`an ed25519 key came out of OpenSSL in an unexpected DER shape (SPKI ${spki.length} bytes, PKCS#8 ${pkcs8.length} bytes): the one-time ssh key cannot be made`);
+  }
+  const pub = spki.subarray(SPKI_LENGTH - 32);
+  const seed = pkcs8.subarray(PKCS8_LENGTH - 32);
   const blob = Buffer.concat([str('ssh-ed25519'), str(pub)]);
   const check = randomBytes(4);
   let priv = Buffer.concat([check, check, str('ssh-ed25519'), str(pub), str(Buffer.concat([seed, pub])), str(comment)]);

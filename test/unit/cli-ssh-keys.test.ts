@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,4 +27,17 @@ describe('the one-time ssh key pair of `hosts shell`', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  // Node 20's JWK export of an Ed key could deadlock its own thread when a GC ran inside it (a
+  // test run hung on it). A 1 MB young generation makes such GCs frequent: the old code hung
+  // within a few hundred pairs here; this must make 2,000 pairs and exit.
+  it('makes 2,000 pairs under constant GC without hanging', () => {
+    const script = "const { generateSshKeyPair } = await import('./cli/ssh-keys.ts');"
+      + " for (let i = 0; i < 2000; i++) generateSshKeyPair('x'); console.log('made 2000');";
+    const run = spawnSync(process.execPath, ['--import', 'tsx', '--max-semi-space-size=1', '--input-type=module', '-e', script], {
+      cwd: join(import.meta.dirname, '../..'), encoding: 'utf8', timeout: 60_000, killSignal: 'SIGKILL',
+    });
+    expect({ signal: run.signal, status: run.status, stdout: run.stdout.trim(), stderr: run.stderr.trim() })
+      .toEqual({ signal: null, status: 0, stdout: 'made 2000', stderr: '' });
+  }, 70_000);
 });

@@ -90,6 +90,16 @@ export interface SimulatedFleet {
  * partitions, reboots) and the real registration and MQTT code. Pairing codes are logged
  * rather than drawn as QR codes. Used by `npm start -- --simulate N`.
  */
+/**
+ * A simulated host's HTTP connections: a new one for every request, never one kept open from
+ * the last. Thousands of simulated hosts share a process and its two cores, so a host's callbacks
+ * can run seconds late; undici would then write its next request into a kept-open connection
+ * whose close (the API's 5 s idle timeout) is waiting unread, and the request fails with
+ * `UND_ERR_SOCKET` although the API never saw it. A real host's agent, alone on its CPU, notices
+ * the close in time. (Measured at 10,000 hosts: BENCHMARKS.md, 2026-12-03 evening.)
+ */
+const hostConnections = () => new Agent({ pipelining: 0 });
+
 export function startSimulatedAgents(o: SimulatedFleetOptions): SimulatedFleet {
   const prefix = o.uidPrefix ?? 'sim';
   const hosts: SimulatedHost[] = [];
@@ -134,7 +144,7 @@ export function startSimulatedAgents(o: SimulatedFleetOptions): SimulatedFleet {
     let serviceRestarted: Promise<void> = Promise.resolve();
     // Each host its own HTTP connections, as a real host has (a shared pool would let thousands
     // of hosts ride on a few kept-open connections); they go with its agent when it stops.
-    let connections = new Agent();
+    let connections = hostConnections();
     const launch = () => startAgent({
       fetch: (input, init) => fetch(input, { ...init, dispatcher: connections }),
       // The agent that runs is the one installed on the disk, and it reports that version.
@@ -167,7 +177,7 @@ export function startSimulatedAgents(o: SimulatedFleetOptions): SimulatedFleet {
       start() {
         if (running) return;
         running = true;
-        connections = new Agent();
+        connections = hostConnections();
         agent = launch();
       },
     };

@@ -86,11 +86,6 @@ export interface SimulatedFleet {
 }
 
 /**
- * Starts `count` edge agents in this process, each with a simulated Kairos host (A/B
- * partitions, reboots) and the real registration and MQTT code. Pairing codes are logged
- * rather than drawn as QR codes. Used by `npm start -- --simulate N`.
- */
-/**
  * A simulated host's HTTP connections: a new one for every request, never one kept open from
  * the last. Thousands of simulated hosts share a process and its two cores, so a host's callbacks
  * can run seconds late; undici would then write its next request into a kept-open connection
@@ -100,6 +95,11 @@ export interface SimulatedFleet {
  */
 const hostConnections = () => new Agent({ pipelining: 0 });
 
+/**
+ * Starts `count` edge agents in this process, each with a simulated Kairos host (A/B
+ * partitions, reboots) and the real registration and MQTT code. Pairing codes are logged
+ * rather than drawn as QR codes. Used by `npm start -- --simulate N`.
+ */
 export function startSimulatedAgents(o: SimulatedFleetOptions): SimulatedFleet {
   const prefix = o.uidPrefix ?? 'sim';
   const hosts: SimulatedHost[] = [];

@@ -1,6 +1,6 @@
 import qrcode from 'qrcode-terminal';
 import { deviceRegisterResponse, type DeviceRegisterBody, type Inventory } from '../lambdas/contracts/device.js';
-import { Backoff, sleep as defaultSleep, type Sleep } from './backoff.js';
+import { Backoff, retryAfterDelay, sleep as defaultSleep, type Sleep } from './backoff.js';
 import { signProof } from './identity.js';
 
 export type Approved = Extract<import('zod').infer<typeof deviceRegisterResponse>, { status: 'approved' }>;
@@ -88,6 +88,9 @@ async function readProblem(res: Response): Promise<Problem> {
   }
 }
 
+/** The registration's backoff without a Retry-After: full jitter from 1 s, doubling up to 5 minutes. */
+export const REGISTRATION_BACKOFF = { baseMs: 1000, capMs: 5 * 60_000 } as const;
+
 function retryAfterMs(res: Response): number | undefined {
   const h = res.headers.get('retry-after');
   if (!h) return undefined;
@@ -100,7 +103,7 @@ function retryAfterMs(res: Response): number | undefined {
 /**
  * Registers the host: POST /v1/device/register with the CSR and a fresh proof on every call,
  * until approved. Network errors, 408, 429 and 5xx back off with full jitter, or, when the answer
- * carries a Retry-After, wait that instead, spread with jitter over [RA, 2·RA); while pending it polls every `pollAfterSeconds` and shows the pairing
+ * carries a Retry-After, wait that instead, plus up to 1 s of jitter; while pending it polls every `pollAfterSeconds` and shows the pairing
  * code once; a terminal refusal throws RegistrationRefused with a message for the technician.
  * Resolves undefined when the signal aborts.
  */
@@ -111,8 +114,8 @@ export async function register(input: RegistrationInput, deps: RegistrationDeps 
   const log: Log = deps.log ?? (() => undefined);
   const show = deps.showPairing ?? printPairing;
   const random = deps.random ?? Math.random;
-  const maxDelayMs = deps.maxDelayMs ?? 5 * 60_000;
-  const backoff = new Backoff({ baseMs: deps.baseDelayMs ?? 1000, capMs: maxDelayMs, random });
+  const maxDelayMs = deps.maxDelayMs ?? REGISTRATION_BACKOFF.capMs;
+  const backoff = new Backoff({ baseMs: deps.baseDelayMs ?? REGISTRATION_BACKOFF.baseMs, capMs: maxDelayMs, random });
   const url = `${input.apiUrl.replace(/\/+$/, '')}/v1/device/register`;
   let shownCode: string | undefined;
   let retries = 0;
@@ -134,12 +137,10 @@ export async function register(input: RegistrationInput, deps: RegistrationDeps 
     }
     // A Retry-After is the server's plan for when to come back, taken in place of this host's own
     // doubling (a host that met a few 429s without one would otherwise keep waiting minutes after
-    // the server said "2 s"; Kubernetes' client-go also waits what the server says). It is kept
-    // within [1 s, the backoff's cap] against a broken proxy, and spread over [RA, 2·RA) with
-    // jitter: thousands of hosts told "2 s" at once must not all come back in the same instant.
+    // the server said "2 s"; Kubernetes' client-go also waits what the server says), with up to a
+    // second of jitter (retryAfterDelay).
     const given = res ? retryAfterMs(res) : undefined;
-    const ra = given === undefined ? undefined : Math.min(maxDelayMs, Math.max(1000, given));
-    const delay = Math.round(ra === undefined ? backoff.next() : ra + random() * ra);
+    const delay = given === undefined ? backoff.next() : retryAfterDelay(given, maxDelayMs, random);
     log('warn', `registration: ${reason}; retrying in ${Math.round(delay / 1000)} s`, { attempt: backoff.attempts, delayMs: delay });
     progress('backoff', reason);
     await wait(delay);

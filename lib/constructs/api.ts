@@ -48,8 +48,12 @@ export interface EdgeFleetApiProps {
   /**
    * API Gateway's throttle of the public, unauthenticated `POST /v1/device/register` route: the
    * safety net above `registerAdmission` (its 429 carries no Retry-After; devices then back off
-   * with full jitter). At least `registerAdmission.perSecond`.
-   * @default { rateLimit: 50, burstLimit: 100 }
+   * with full jitter, doubling up to 5 minutes). At least `registerAdmission.perSecond`. Keep it
+   * well above the admission: a storm drains at the admission's rate only while most of its
+   * requests reach the admission, whose 429 says when to come back. With 50/s (burst 100) in front
+   * of 10/s, 1,000 hosts booting at once drained at about 4.6 a second, not 10 (`npm run
+   * bench:admission`, BENCHMARKS.md).
+   * @default the stage's own limits (`throttlingRateLimit`, `throttlingBurstLimit`)
    */
   readonly registerThrottle?: { readonly rateLimit: number; readonly burstLimit: number };
   /**
@@ -135,8 +139,8 @@ export class EdgeFleetApi extends Construct {
     super(scope, id);
     const burst = checkInt('throttlingBurstLimit', props.throttlingBurstLimit ?? 500, 1, 5000);
     const rate = checkInt('throttlingRateLimit', props.throttlingRateLimit ?? 200, 1, 10000);
-    const registerRate = checkInt('registerThrottle.rateLimit', props.registerThrottle?.rateLimit ?? 50, 1, rate);
-    const registerBurst = checkInt('registerThrottle.burstLimit', props.registerThrottle?.burstLimit ?? 100, 1, burst);
+    const registerRate = checkInt('registerThrottle.rateLimit', props.registerThrottle?.rateLimit ?? rate, 1, rate);
+    const registerBurst = checkInt('registerThrottle.burstLimit', props.registerThrottle?.burstLimit ?? burst, 1, burst);
     const admission = checkInt('registerAdmission.perSecond', props.registerAdmission?.perSecond ?? 10, 1, registerRate);
     const auditRetentionDays = checkInt('auditRetentionDays', props.auditRetentionDays ?? 365, 1, 3650);
 

@@ -3,14 +3,14 @@
  * the local runtime's security headers on CloudFront, the deployment of the build, and the
  * console's Cognito app client (code + PKCE, no secret, the CloudFront URL as callback).
  */
-import { App, Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import { Capture, Match, Template } from 'aws-cdk-lib/assertions';
 import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import { authConfigFromEnv } from '../../lambdas/contracts/auth-config.js';
 import { consoleCsp, consoleSecurityHeaders } from '../../lib/console-headers.js';
 import { ConsoleSite } from '../../lib/constructs/console-site.js';
 import { CONSOLE_HEADERS } from '../../local/console-site.js';
-import { logicalIdOf, synthStack } from './helpers.js';
+import { logicalIdOf, synthStack, testApp } from './helpers.js';
 import { TemplateResolver } from './template-resolver.js';
 
 const ENV = { account: '123456789012', region: 'eu-west-1', partition: 'aws' } as const;
@@ -188,24 +188,24 @@ describe('where the stack has no console', () => {
 
 describe('ConsoleSite on its own', () => {
   it('fails fast, naming npm run console:build, when the build is missing and the stack is really bundled', () => {
-    const stack = new Stack(new App(), 'S');
+    const stack = new Stack(testApp({ 'aws:cdk:bundling-stacks': ['**'] }), 'S');
     expect(() => new ConsoleSite(stack, 'C', { apiUrl: 'https://api.example.com', buildDir: '/nonexistent/console/dist' }))
       .toThrow(/the web console is not built \(\/nonexistent\/console\/dist\/index\.html is missing\); run `npm run console:build`/);
   });
 
   it('synthesizes a placeholder when bundling is skipped (tests, the local runtime)', () => {
-    const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'S');
+    const stack = new Stack(testApp(), 'S');
     new ConsoleSite(stack, 'C', { apiUrl: 'https://api.example.com', buildDir: '/nonexistent/console/dist' });
     Template.fromStack(stack).resourceCountIs('Custom::CDKBucketDeployment', 1);
   });
 
   it.each([['http://plain.example.com'], ['https://x.example.com/path'], ["'unsafe-inline'"]])('refuses connectSrc %s', (src) => {
-    const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'S');
+    const stack = new Stack(testApp(), 'S');
     expect(() => new ConsoleSite(stack, 'C', { apiUrl: 'https://api.example.com', connectSrc: [src] })).toThrow(/connectSrc entries must be https origins/);
   });
 
   it('with a custom domain and certificate, viewers need TLS 1.2 or newer (SNI)', () => {
-    const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'S', { env: { account: ENV.account, region: 'us-east-1' } });
+    const stack = new Stack(testApp(), 'S', { env: { account: ENV.account, region: 'us-east-1' } });
     const certificate = Certificate.fromCertificateArn(stack, 'Cert', 'arn:aws:acm:us-east-1:123456789012:certificate/abc');
     const site = new ConsoleSite(stack, 'C', { apiUrl: 'https://api.example.com', domain: { names: ['console.example.com'], certificate } });
     expect(site.url).toBe('https://console.example.com');
@@ -215,7 +215,7 @@ describe('ConsoleSite on its own', () => {
   });
 
   it('allows the API origin (not its path) in connect-src', () => {
-    const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'S');
+    const stack = new Stack(testApp(), 'S');
     new ConsoleSite(stack, 'C', { apiUrl: 'https://api.example.com/prod/', connectSrc: ['https://idp.example.com'] });
     Template.fromStack(stack).hasResourceProperties('AWS::CloudFront::ResponseHeadersPolicy', {
       ResponseHeadersPolicyConfig: { SecurityHeadersConfig: { ContentSecurityPolicy: { ContentSecurityPolicy: consoleCsp(['https://api.example.com', 'https://idp.example.com']) } } },

@@ -57,16 +57,28 @@ describe('deployment hardening', () => {
     expect(template.findResources('AWS::SQS::Queue', { Properties: { SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 86400 } })).toHaveProperty(queueId);
   });
 
-  it('the public registration route has its own throttle, below the stage default', () => {
+  it('the public registration route has its own throttle: the stage\'s limits by default, so storms reach the admission', () => {
     const routeId = Object.keys(template.findResources('AWS::ApiGatewayV2::Route', { Properties: { RouteKey: REGISTER_ROUTE } }))[0]!;
     const stages = template.findResources('AWS::ApiGatewayV2::Stage', {
       Properties: {
-        RouteSettings: Match.objectEquals({ [REGISTER_ROUTE]: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 } }),
+        RouteSettings: Match.objectEquals({ [REGISTER_ROUTE]: { ThrottlingRateLimit: 200, ThrottlingBurstLimit: 500 } }),
         DefaultRouteSettings: Match.objectEquals({ ThrottlingRateLimit: 200, ThrottlingBurstLimit: 500 }),
       },
       DependsOn: Match.arrayWith([routeId]),
     });
     expect(stages).toHaveProperty(logicalIdOf(stack.api.stage));
+  });
+
+  it('the registration route follows a lowered stage limit, and takes its own when given', () => {
+    const lowered = synthStack({}, { api: { throttlingRateLimit: 60, throttlingBurstLimit: 120 } }).template;
+    lowered.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      RouteSettings: Match.objectEquals({ [REGISTER_ROUTE]: { ThrottlingRateLimit: 60, ThrottlingBurstLimit: 120 } }),
+    });
+    const own = synthStack({}, { api: { registerThrottle: { rateLimit: 50, burstLimit: 100 } } }).template;
+    own.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      RouteSettings: Match.objectEquals({ [REGISTER_ROUTE]: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 } }),
+      DefaultRouteSettings: Match.objectEquals({ ThrottlingRateLimit: 200, ThrottlingBurstLimit: 500 }),
+    });
   });
 
   it('the registration function admits 10 registrations per second to the IoT registry (its rate), under the route throttle', () => {

@@ -1,5 +1,4 @@
 import { runSimulation, type Simulation } from '@cloud-copilot/iam-simulate';
-import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { HTTP_AWS_CALLS, ADAPTER_ACTIONS, type AwsCall } from '../../lambdas/handlers/aws-calls.js';
 import { IOT_AWS_CALLS } from '../../lambdas/handlers/iot/aws-calls.js';
@@ -8,6 +7,7 @@ import { WORKFLOW_AWS_CALLS } from '../../lambdas/handlers/workflow/aws-calls.js
 import { EVENT_AWS_CALLS } from '../../lambdas/handlers/events/aws-calls.js';
 import { WORKFLOW_ENV } from '../../lambdas/contracts/workflows.js';
 import { EdgeFleetStack } from '../../lib/edgefleet-stack.js';
+import { testApp } from './helpers.js';
 import { CONSOLE_DEPLOYMENT_CALLS, SERVICE_ROLE_CALLS, serviceRoleKey } from '../../lib/service-role-calls.js';
 import { TemplateResolver, type Environment } from './template-resolver.js';
 
@@ -22,7 +22,7 @@ const FUNCTION_CALLS: Readonly<Record<string, readonly AwsCall[]>> = {
   ...HTTP_AWS_CALLS, ...IOT_AWS_CALLS, ...WORKFLOW_AWS_CALLS, ...SCHEDULED_AWS_CALLS, ...EVENT_AWS_CALLS,
 };
 
-const stack = new EdgeFleetStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'EdgeFleet', { env: ENV });
+const stack = new EdgeFleetStack(testApp(), 'EdgeFleet', { env: ENV });
 const template = Template.fromStack(stack).toJSON() as { Resources: Record<string, any> };
 const resolver = new TemplateResolver(template, ENV);
 const resources = Object.entries(template.Resources);

@@ -1,9 +1,9 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { IOT_RULES, ruleSql } from '../../lambdas/contracts/iot.js';
 import { IOT_SQL_VERSION, IotRules } from '../../lib/constructs/iot-rules.js';
-import { expectResource, logicalIdOf, statementsOfFunction, synthStack, tableActions } from './helpers.js';
+import { expectResource, logicalIdOf, statementsOfFunction, synthStack, tableActions, testApp } from './helpers.js';
 
 const { stack, template } = synthStack();
 const stateId = logicalIdOf(stack.data.stateTable);
@@ -81,7 +81,7 @@ describe('IoT topic rules (from IOT_RULES)', () => {
   });
 
   it('works with an imported table and custom retentions', () => {
-    const s = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Standalone');
+    const s = new Stack(testApp(), 'Standalone');
     const table = Table.fromTableName(s, 'Imported', 'edgefleet-state');
     new IotRules(s, 'Iot', { stateTable: table, errorLogRetention: 7 as never });
     const t = Template.fromStack(s);

@@ -6,6 +6,7 @@ import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { EdgeFleetStack } from '../../lib/edgefleet-stack.js';
 import { addNagChecks } from '../../lib/nag.js';
 import { fakeAgentBuild } from './agent-build.js';
+import { testApp } from './helpers.js';
 
 interface NagRun {
   readonly error?: Error;
@@ -84,7 +85,7 @@ describe('cdk-nag AwsSolutions', () => {
 describe('acknowledgeNag', () => {
   it('demands a rule id and a real reason', async () => {
     const { acknowledgeNag } = await import('../../lib/nag.js');
-    const stack = new Stack(new App(), 'Ack');
+    const stack = new Stack(testApp(), 'Ack');
     expect(() => acknowledgeNag(stack, 'IAM5', 'a reason that is long enough')).toThrow(/bad rule id/);
     expect(() => acknowledgeNag(stack, 'AwsSolutions-L1', 'because')).toThrow(/real reason/);
     expect(() => acknowledgeNag(stack, 'AwsSolutions-IAM5[Resource::*]', 'X-Ray has no resource-level permissions')).not.toThrow();

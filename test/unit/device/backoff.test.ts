@@ -1,4 +1,4 @@
-import { Backoff, fullJitterDelay, sleep } from '../../../device/backoff.js';
+import { Backoff, fullJitterDelay, retryAfterDelay, sleep } from '../../../device/backoff.js';
 
 describe('backoff with full jitter', () => {
   test('the ceiling doubles up to the cap; delays stay within [0, ceiling)', () => {
@@ -32,5 +32,15 @@ describe('backoff with full jitter', () => {
     setTimeout(() => c.abort(), 10);
     await sleep(10_000, c.signal);
     expect(Date.now() - t0).toBeLessThan(2000);
+  });
+
+  test.each([
+    // [Retry-After ms, random, wait ms]
+    [2000, 0, 2000], [2000, 0.5, 2500], [2000, 0.999, 2999],
+    [60_000, 0.5, 60_500],
+    [0, 0, 1000], [-5, 0.5, 1500],
+    [86_400_000, 0.5, 60_500],
+  ])('a Retry-After of %d ms at random %d is waited %d ms: within [1 s, the cap], plus under a second', (ra, rnd, ms) => {
+    expect(retryAfterDelay(ra, 60_000, () => rnd)).toBe(ms);
   });
 });

@@ -4,8 +4,8 @@
  * storm. Each registration that needs the registry takes a numbered place in the current
  * second's window (one counter per second, so no item stays hot longer than a second); the
  * first `perSecond` places are admitted, the rest are told when their turn comes: a place
- * `perSecond · k` past the limit comes back about k seconds later (the agent spreads that over
- * [Retry-After, 2·Retry-After)). Pure.
+ * `perSecond · k` past the limit comes back about k seconds later (the agent adds under a second
+ * of jitter). Pure.
  */
 
 /** A device told to come back later never waits longer than this (it keeps its own backoff cap too). */

@@ -52,7 +52,8 @@ describe('stageThrottles: what the template\'s stage declares', () => {
     const keys = new Set(API_ROUTES.map(routeKey));
     expect(Object.keys(t.routes).length).toBeGreaterThan(0);
     for (const key of Object.keys(t.routes)) expect(keys).toContain(key);
-    // The public registration route is throttled below the stage's default.
-    expect(t.routes['POST /v1/device/register']!.rateLimit).toBeLessThan(t.default!.rateLimit);
+    // The public registration route has its own setting, by default the stage's limits (so a
+    // storm reaches the admission, whose 429 says when to come back: README, bench:admission).
+    expect(t.routes['POST /v1/device/register']).toEqual(t.default);
   });
 });

@@ -3,14 +3,16 @@
  * at once against API Gateway's throttle of the register route and the control plane's admission
  * (domain/admission.ts), each host retrying as the shipped agent does (device/registration.ts).
  * Every decision is the shipped code's: the local front door's token bucket (API Gateway's
- * algorithm), `decideAdmission`, the agent's `Backoff` and `retryAfterDelay`. What it leaves out:
+ * algorithm), the admission's turns (`nextTurn`, `usableTurn`, `decideTurn`, `turnEarlyMs`), the agent's
+ * `Backoff` and `retryAfterDelay`. The admission before its turns (a counter per second, each
+ * request taking a new place) is kept, labelled, for comparison. What it leaves out:
  * function and network latency (a request is answered the instant it is sent), Lambda's
  * concurrency, and anything but registration. So it gives the storm's shape — how fast the
  * admission's seconds are filled, how many attempts each host makes — not a measured time.
  */
 import { Backoff, retryAfterDelay } from '../device/backoff.js';
 import { REGISTRATION_BACKOFF } from '../device/registration.js';
-import { admissionWindow, decideAdmission } from '../lambdas/domain/admission.js';
+import { decideTurn, MAX_ADMISSION_RETRY_SECONDS, nextTurn, turnEarlyMs, turnSpacingMs, usableTurn, type AdmissionDecision } from '../lambdas/domain/admission.js';
 import { ACCOUNT_API_THROTTLE, TokenBucket, type ThrottleLimit } from '../local/api-throttle.js';
 
 export interface StormModel {
@@ -23,6 +25,8 @@ export interface StormModel {
   readonly admissionPerSecond: number;
   /** How a host waits an answer's Retry-After (ms → ms): the shipped agent's by default. */
   readonly retryAfterWait?: (retryAfterMs: number, random: () => number) => number;
+  /** `turns`: the shipped admission; `windows`: the one before it (a new place in each second's counter per request). */
+  readonly admission?: 'turns' | 'windows';
   readonly seed?: number;
 }
 
@@ -39,9 +43,12 @@ export interface StormOutcome {
   readonly throttledPerHost: number;
   /** Answered 429 by the admission (a function invocation each, with a Retry-After). */
   readonly refusedPerHost: number;
-  /** Invariants the run checks: each host admitted once, no second admitting more than its rate. */
+  /** Invariants the run checks: each host admitted once; the most admitted in one second and in any 10 s. */
   readonly admittedOnce: boolean;
   readonly maxAdmittedInASecond: number;
+  readonly maxAdmittedIn10Seconds: number;
+  /** Hosts admitted after a host that first reached the function more than 5 s after them (0: first come, first served, within the agent's jitter). */
+  readonly overtaken: number;
 }
 
 /** The previous agent's wait: Retry-After spread over [RA, 2·RA) (kept for comparison). */
@@ -98,14 +105,59 @@ class Agenda {
 
 const pct = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
+/** The admission before its turns (a counter per second, each request a new place), for comparison. */
+function windowsAdmission(perSecond: number): (host: number, at: number) => AdmissionDecision {
+  let window = -1, place = 0;
+  return (_host, at) => {
+    const w = Math.floor(at / 1000);
+    if (w !== window) { window = w; place = 0; }
+    if (++place <= perSecond) return { admitted: true };
+    const retryAfterSeconds = Math.min(MAX_ADMISSION_RETRY_SECONDS, Math.max(1, Math.ceil((place - perSecond) / perSecond)));
+    return { admitted: false, retryAfterSeconds, waitMs: retryAfterSeconds * 1000 };
+  };
+}
+
+/** The shipped admission: the clock, and each host's turn kept from its first refusal. */
+function turnsAdmission(perSecond: number, hosts: number): (host: number, at: number) => AdmissionDecision {
+  const spacing = turnSpacingMs(perSecond), early = turnEarlyMs(perSecond);
+  const turns = new Float64Array(hosts).fill(NaN);
+  let clock: number | undefined;
+  return (h, at) => {
+    const held = Number.isNaN(turns[h]!) ? undefined : usableTurn({ turnMs: turns[h]!, used: false }, at);
+    let turn = held;
+    if (turn === undefined) {
+      const next = nextTurn(clock, at, spacing);
+      clock = next.clockMs;
+      turn = next.turnMs;
+    }
+    const d = decideTurn(turn, at, early);
+    turns[h] = d.admitted ? NaN : turn;
+    return d;
+  };
+}
+
+const OVERTAKEN_MS = 5000;
+
+/** The most events in any `spanMs` (sorted times). */
+function densest(sorted: readonly number[], spanMs: number): number {
+  let best = 0;
+  for (let i = 0, j = 0; j < sorted.length; j++) {
+    while (sorted[j]! - sorted[i]! >= spanMs) i++;
+    best = Math.max(best, j - i + 1);
+  }
+  return best;
+}
+
 /** Runs one storm to its end: every host admitted. */
 export function modelStorm(m: StormModel): StormOutcome {
   const random = seeded(m.seed ?? 1);
   const wait = m.retryAfterWait ?? ((ms: number, r: () => number) => retryAfterDelay(ms, REGISTRATION_BACKOFF.capMs, r));
   const account = new TokenBucket(ACCOUNT_API_THROTTLE, 0);
   const route = new TokenBucket(m.registerThrottle, 0);
+  const admit = m.admission === 'windows' ? windowsAdmission(m.admissionPerSecond) : turnsAdmission(m.admissionPerSecond, m.hosts);
   const agenda = new Agenda();
   const startedAt = new Float64Array(m.hosts);
+  const reachedAt = new Float64Array(m.hosts).fill(NaN);
   const admittedAt = new Float64Array(m.hosts).fill(NaN);
   const backoffs: Backoff[] = [];
   for (let h = 0; h < m.hosts; h++) {
@@ -113,7 +165,8 @@ export function modelStorm(m: StormModel): StormOutcome {
     startedAt[h] = random() * m.arrivalSeconds * 1000;
     agenda.push(startedAt[h]!, h);
   }
-  let window = -1, place = 0, attempts = 0, throttled = 0, refused = 0, maxInSecond = 0, admittedTwice = false;
+  let attempts = 0, throttled = 0, refused = 0, admittedTwice = false;
+  const order: number[] = [];
   while (agenda.size) {
     const [at, h] = agenda.pop();
     attempts++;
@@ -122,18 +175,24 @@ export function modelStorm(m: StormModel): StormOutcome {
       agenda.push(at + backoffs[h]!.next(), h);
       continue;
     }
-    const w = admissionWindow(new Date(at));
-    if (w !== window) { window = w; place = 0; }
-    const d = decideAdmission(++place, m.admissionPerSecond);
+    if (Number.isNaN(reachedAt[h]!)) reachedAt[h] = at;
+    const d = admit(h, at);
     if (d.admitted) {
       if (!Number.isNaN(admittedAt[h]!)) admittedTwice = true;
       admittedAt[h] = at;
-      maxInSecond = Math.max(maxInSecond, place);
+      order.push(h);
       continue;
     }
     refused++;
     agenda.push(at + wait(d.retryAfterSeconds * 1000, random), h);
   }
+  // Overtaken: admitted after a host that first reached the function more than OVERTAKEN_MS later.
+  let overtaken = 0, latestReach = -Infinity;
+  for (const h of order) {
+    if (reachedAt[h]! < latestReach - OVERTAKEN_MS) overtaken++;
+    latestReach = Math.max(latestReach, reachedAt[h]!);
+  }
+  const admittedTimes = Array.from(admittedAt).sort((a, b) => a - b);
   const times = Array.from(admittedAt, (a, h) => (a - startedAt[h]!) / 1000).sort((a, b) => a - b);
   const first = Math.min(...startedAt), last = Math.max(...admittedAt);
   const drainSeconds = (last - first) / 1000;
@@ -142,6 +201,7 @@ export function modelStorm(m: StormModel): StormOutcome {
     hosts: m.hosts, drainSeconds: +drainSeconds.toFixed(1), registrationsPerSecond: +(m.hosts / Math.max(drainSeconds, 1e-9)).toFixed(2),
     p50Seconds: +pct(times, 50).toFixed(1), p99Seconds: +pct(times, 99).toFixed(1),
     attemptsPerHost: per(attempts), throttledPerHost: per(throttled), refusedPerHost: per(refused),
-    admittedOnce: !admittedTwice && !admittedAt.some(Number.isNaN), maxAdmittedInASecond: maxInSecond,
+    admittedOnce: !admittedTwice && !admittedAt.some(Number.isNaN),
+    maxAdmittedInASecond: densest(admittedTimes, 1000), maxAdmittedIn10Seconds: densest(admittedTimes, 10_000), overtaken,
   };
 }

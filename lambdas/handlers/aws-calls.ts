@@ -39,6 +39,7 @@ export const ADAPTER_ACTIONS = {
   'dynamodb/operation-repository': ['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
   'dynamodb/profile-repository': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
   'dynamodb/registration-store': ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+  'dynamodb/registration-turns': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
   'dynamodb/token-repository': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
   'events/eventbridge-publisher': ['events:PutEvents'],
   'dynamodb/tunnel-repository': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
@@ -142,7 +143,7 @@ export function workflowCalls(action: string, kinds: readonly MachineKind[] = KI
 /** The HTTP API's wiring (makeHttpDeps): every repository on the state table, the audit log, the IoT registry. */
 const HTTP_STATE_ADAPTERS: readonly AdapterName[] = [
   'dynamodb/token-repository', 'dynamodb/host-repository', 'dynamodb/health-store', 'dynamodb/device-plane-stores', 'dynamodb/profile-repository',
-  'dynamodb/cluster-repository', 'dynamodb/operation-repository', 'dynamodb/idempotency-store', 'dynamodb/registration-store',
+  'dynamodb/cluster-repository', 'dynamodb/operation-repository', 'dynamodb/idempotency-store', 'dynamodb/registration-store', 'dynamodb/registration-turns',
   'dynamodb/tunnel-repository', 'dynamodb/template-store', 'dynamodb/rollout-store',
 ];
 const READS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];

@@ -37,6 +37,7 @@ import { DynamoIdempotencyStore } from '../adapters/dynamodb/idempotency-store.j
 import { DynamoOperationRepository } from '../adapters/dynamodb/operation-repository.js';
 import { DynamoProfileRepository } from '../adapters/dynamodb/profile-repository.js';
 import { DynamoRegistrationStore } from '../adapters/dynamodb/registration-store.js';
+import { DynamoRegistrationTurns } from '../adapters/dynamodb/registration-turns.js';
 import { DynamoTokenRepository } from '../adapters/dynamodb/token-repository.js';
 import { DynamoTroubleshootGrantRepository } from '../adapters/dynamodb/troubleshoot-grant-repository.js';
 import { DynamoTunnelRepository } from '../adapters/dynamodb/tunnel-repository.js';
@@ -55,7 +56,7 @@ import { S3BundleStore } from '../adapters/s3/bundle-store.js';
 import type { BundleStore, DiagnosticsRepository } from '../ports/diagnostics.js';
 import type { AuditLog, Clock, IdempotencyStore, IdGenerator } from '../ports/index.js';
 import type { CommandPublisher, CommandStore } from '../ports/device-plane.js';
-import type { CsrInspector, DeviceRegistry, RegistrationStore } from '../ports/device-registry.js';
+import type { CsrInspector, DeviceRegistry, RegistrationStore, RegistrationTurns } from '../ports/device-registry.js';
 import type { SecretStore, WorkflowEngine } from '../ports/workflow.js';
 import type { TunnelService } from '../ports/tunnels.js';
 import type { TunnelDeps } from '../use-cases/tunnel-deps.js';
@@ -102,8 +103,8 @@ export interface HttpDeps extends UpgradeDeps {
   /** Fleet rollouts and the sites' settings (time zone). */
   readonly rollouts: RolloutStore;
   readonly siteSettings: SiteSettingsStore;
-  /** Registrations admitted to the IoT registry per second (POST /v1/device/register); undefined: unlimited. */
-  readonly admissionPerSecond?: number;
+  /** Registrations admitted to the IoT registry per second and their turns (POST /v1/device/register); absent: unlimited. */
+  readonly admission?: { readonly perSecond: number; readonly turns: RegistrationTurns };
   /** The agent manifest's signing key (its public half goes into the user-data); absent where the deployment publishes no agent. */
   readonly agentSigning?: AgentSigningKey;
   /** The published agent manifest (POST /v1/hosts/{hostId}/agent-update checks the version); absent where no agent is published to this function. */
@@ -240,7 +241,7 @@ export function composeRoot(config: EdgeFleetConfig, adapters: RuntimeAdapters):
     tokens, hosts, status, profiles, clusters, operations, audit, idempotency, fingerprintKey: fingerprintKeyLoader(secrets),
     config: httpConfig, registry, csr: x509CsrInspector, registrations, secrets, tunnels, diagnostics, bundles, commands, publisher, alertRules, alerting, health,
     templates, sites, rollouts, siteSettings,
-    ...(config.registerAdmissionPerSecond ? { admissionPerSecond: config.registerAdmissionPerSecond } : {}),
+    ...(config.registerAdmissionPerSecond ? { admission: { perSecond: config.registerAdmissionPerSecond, turns: onState((t) => new DynamoRegistrationTurns(db, t)) } } : {}),
     ...(adapters.agentSigning ? { agentSigning: adapters.agentSigning } : {}),
     ...(agentManifest ? { agentManifest } : {}),
   };

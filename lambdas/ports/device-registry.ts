@@ -74,9 +74,26 @@ export interface RegistrationStore {
   putHost(host: HostRecord, expectedVersion: number | undefined): Promise<RegistrationWriteResult>;
   /** Adds one to the token's `uses` (a statistic for unlimited tokens: commutative, never conditional on the count). */
   countUse(tokenId: string): Promise<void>;
-  /**
-   * Takes the next place in registration admission window `second` (epoch seconds) and returns
-   * it, 1-based (domain/admission.ts decides). Commutative: never conditional, never lost.
-   */
-  takeAdmissionPlace(second: number): Promise<number>;
+}
+
+/** A host's registration turn (domain/admission.ts): the instant it may call the IoT registry. */
+export interface RegistrationTurn {
+  readonly turnMs: number;
+  /** A registration has used it: the host's next one takes a new turn. */
+  readonly used: boolean;
+}
+
+/**
+ * The admission clock and the turns it handed out. Every move of the clock is atomic: two
+ * requests never get the same turn, and the clock never moves back.
+ */
+export interface RegistrationTurns {
+  /** The turn `hostId` holds, if any. */
+  heldBy(hostId: string): Promise<RegistrationTurn | undefined>;
+  /** Takes the next turn (domain `nextTurn`: the clock's instant or now, whichever is later) and moves the clock one step. */
+  take(nowMs: number, spacingMs: number): Promise<number>;
+  /** Keeps a turn for `hostId` until it comes back (replacing any it held). */
+  keep(hostId: string, turnMs: number): Promise<void>;
+  /** Uses the turn `hostId` holds, once: false when another request used it first. */
+  use(hostId: string): Promise<boolean>;
 }

@@ -1,5 +1,5 @@
 import type { DeviceRegisterBody, DeviceRegisterResponse } from '../contracts/device.js';
-import { admissionWindow, decideAdmission } from '../domain/admission.js';
+import { decideTurn, turnEarlyMs, turnsAhead, turnSpacingMs, usableTurn } from '../domain/admission.js';
 import { ConflictError, ForbiddenError, ThrottledError, UnauthenticatedError, ValidationError } from '../domain/errors.js';
 import { hostIdFromUid } from '../domain/host-lifecycle.js';
 import type { HostRecord, HostWithPresence, TokenRecord } from '../domain/model.js';
@@ -7,7 +7,7 @@ import {
   checkProof, decideRegistration, pairingCodeFrom, POLL_AFTER_SECONDS, type RegistrationDecision,
 } from '../domain/registration.js';
 import { parseToken, secretMatches } from '../domain/registration-token.js';
-import type { CsrInspector, DeviceRegistry, RegistrationStore } from '../ports/device-registry.js';
+import type { CsrInspector, DeviceRegistry, RegistrationStore, RegistrationTurns } from '../ports/device-registry.js';
 import type { Deps } from './context.js';
 import { refreshAfterLifecycle } from './refresh-health.js';
 import { reportSwallowed } from './swallowed-failure.js';
@@ -16,8 +16,8 @@ export interface RegisterDeviceDeps extends Deps {
   readonly registry: DeviceRegistry;
   readonly csr: CsrInspector;
   readonly registrations: RegistrationStore;
-  /** Registrations admitted to the IoT registry per second (domain/admission.ts); undefined: unlimited. */
-  readonly admissionPerSecond?: number;
+  /** Registrations admitted to the IoT registry per second, and their turns (domain/admission.ts); absent: unlimited. */
+  readonly admission?: { readonly perSecond: number; readonly turns: RegistrationTurns };
 }
 
 const invalidToken = () => new UnauthenticatedError('invalid-token', 'the registration token is not valid: check the token in the install configuration');
@@ -46,15 +46,26 @@ async function authenticate(deps: RegisterDeviceDeps, token: string): Promise<To
 }
 
 /**
- * Before anything that calls the IoT registry (and before any write): a place in this second's
- * admission window, or 429 with the Retry-After of that place. Nothing is written but the counter.
+ * Before anything that calls the IoT registry (and before any write but the turn): the host's
+ * turn, kept from an earlier refusal or taken now. A turn that is due is used; one ahead is 429
+ * with the Retry-After of its instant, and the host keeps it for when it comes back.
  */
 async function admit(deps: RegisterDeviceDeps, hostId: string): Promise<void> {
-  if (deps.admissionPerSecond === undefined) return;
-  const place = await deps.registrations.takeAdmissionPlace(admissionWindow(deps.clock.now()));
-  const d = decideAdmission(place, deps.admissionPerSecond);
-  if (d.admitted) return;
-  throw new ThrottledError('registration-rate-limited', `host ${hostId} cannot register this second: the control plane admits ${deps.admissionPerSecond} registrations per second (the AWS IoT registry's rate) and ${place - 1} came first; retry after ${d.retryAfterSeconds} s (the agent does this by itself)`, { retryAfterSeconds: d.retryAfterSeconds });
+  if (!deps.admission) return;
+  const { perSecond, turns } = deps.admission;
+  const now = deps.clock.now().getTime();
+  const spacing = turnSpacingMs(perSecond);
+  const held = usableTurn(await turns.heldBy(hostId), now);
+  const turn = held ?? await turns.take(now, spacing);
+  const d = decideTurn(turn, now, turnEarlyMs(perSecond));
+  if (!d.admitted) {
+    if (held === undefined) await turns.keep(hostId, turn);
+    throw new ThrottledError('registration-rate-limited', `host ${hostId} cannot register yet: the control plane admits ${perSecond} registrations per second (the AWS IoT registry's rate) and ${turnsAhead(d.waitMs, spacing)} host(s) are ahead of it; its turn is kept for it: retry after ${d.retryAfterSeconds} s (the agent does this by itself)`, { retryAfterSeconds: d.retryAfterSeconds });
+  }
+  // A turn kept from a refusal is used once: a second request racing with the same turn waits.
+  if (held !== undefined && !(await turns.use(hostId))) {
+    throw new ThrottledError('registration-in-progress', `another registration call for host ${hostId} used its turn; retry in a few seconds`);
+  }
 }
 
 const pairingCode = (deps: RegisterDeviceDeps) => pairingCodeFrom(Buffer.from(deps.ids.secret(6), 'base64url'));

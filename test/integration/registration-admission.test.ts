@@ -1,10 +1,10 @@
 /**
  * Registration admission (issue 14): the control plane lets at most `registerAdmissionPerSecond`
  * registrations a second through to the IoT registry and answers the rest 429 with a
- * Retry-After that spreads them; the agent honours it. Invariants over the whole run: every
- * device ends registered exactly once (one certificate, one host, one use of the token), the
- * registry was never called more often than the windows admitted, and a refused call wrote
- * nothing but its place in the window.
+ * Retry-After of the turn it keeps for them; the agent honours it. Invariants over the whole run:
+ * every device ends registered exactly once (one certificate, one host, one use of the token), the
+ * registry was never called more often than the admission clock handed out turns, every turn kept
+ * for a host was used once, and a refused call wrote nothing but its turn.
  */
 import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
@@ -53,10 +53,13 @@ async function items(): Promise<Record<string, unknown>[]> {
   return out;
 }
 
-/** Σ over the admission windows of the places they admitted: the registry may have been called at most this often. */
-async function admittedPlaces(): Promise<{ admitted: number; refused: number }> {
-  const windows = (await items()).filter((i) => String(i['pk']).startsWith('ADMIT#')).map((i) => Number(i['n']));
-  return { admitted: windows.reduce((s, n) => s + Math.min(n, RATE), 0), refused: windows.reduce((s, n) => s + Math.max(0, n - RATE), 0) };
+/** The admission clock's count of turns taken, and the turns kept for refused hosts. */
+async function admission(): Promise<{ taken: number; kept: Map<string, { turnMs: number; used: boolean }> }> {
+  const all = await items();
+  const clock = all.find((i) => i['pk'] === 'ADMIT' && i['sk'] === 'CLOCK');
+  const kept = new Map(all.filter((i) => String(i['pk']).startsWith('ADMIT#'))
+    .map((i) => [String(i['pk']).slice('ADMIT#'.length), { turnMs: Number(i['turnMs']), used: i['used'] === true }] as const));
+  return { taken: Number(clock?.['n'] ?? 0), kept };
 }
 
 async function csrFor(uid: string): Promise<string> {
@@ -65,37 +68,57 @@ async function csrFor(uid: string): Promise<string> {
 }
 
 describe('registration admission at a configured rate', () => {
-  it('a burst on one token: the first places of each second are admitted, the rest get 429 with Retry-After and change nothing', async () => {
+  it('a burst on one token: a second\'s worth admitted, the rest 429 with the Retry-After of the turn each keeps; early repeats keep their place', async () => {
     const t = await h.call('POST', '/v1/registration-tokens', { body: { name: 'burst', autoApprove: true } });
     const uids = Array.from({ length: 12 }, (_, i) => `burst-${i + 1}`);
     const csrs = await Promise.all(uids.map(csrFor));
-    const answers = await Promise.all(uids.map((uid, i) => h.call('POST', '/v1/device/register', { token: null, body: { token: t.body.token, uid, csr: csrs[i], inventory: INVENTORY } })));
+    const register = (i: number) => h.call('POST', '/v1/device/register', { token: null, body: { token: t.body.token, uid: uids[i], csr: csrs[i], inventory: INVENTORY } });
+    const answers = await Promise.all(uids.map((_, i) => register(i)));
     const ok = answers.filter((a) => a.status === 200);
     const refused = answers.filter((a) => a.status === 429);
     expect(ok.length + refused.length).toBe(uids.length);
     expect(refused.length).toBeGreaterThan(0);
     for (const r of refused) {
       expect(r.headers.get('content-type')).toBe('application/problem+json');
-      expect(r.body).toMatchObject({ code: 'registration-rate-limited', detail: expect.stringMatching(/admits 3 registrations per second .* retry after \d+ s/) });
+      expect(r.body).toMatchObject({ code: 'registration-rate-limited', detail: expect.stringMatching(/admits 3 registrations per second .* host\(s\) are ahead of it; its turn is kept for it: retry after \d+ s/) });
       expect(Number(r.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     }
-    // A refused device has no host, no certificate; an admitted one has both, once.
+    // A refused device has no host, no certificate, and a kept turn; an admitted one has both, once, and no turn kept.
+    const a = await admission();
     for (const [i, uid] of uids.entries()) {
       const host = await h.rt.deps.hosts.get(uid);
-      if (answers[i]!.status === 200) expect(host).toMatchObject({ status: 'approved', certificateId: expect.any(String) });
-      else expect(host).toBeUndefined();
+      if (answers[i]!.status === 200) {
+        expect(host).toMatchObject({ status: 'approved', certificateId: expect.any(String) });
+        expect(a.kept.has(uid)).toBe(false);
+      } else {
+        expect(host).toBeUndefined();
+        expect(a.kept.get(uid)).toMatchObject({ used: false });
+      }
     }
-    const places = await admittedPlaces();
+    // Each turn its own instant, a third of a second apart; the registry called no more often than turns were taken.
+    const kept = [...a.kept.values()].map((k) => k.turnMs).sort((x, y) => x - y);
+    for (let i = 1; i < kept.length; i++) expect(kept[i]! - kept[i - 1]!).toBeGreaterThanOrEqual(1000 / RATE - 0.01);
+    expect(a.taken).toBe(uids.length);
     expect(provisioned.length).toBe(ok.length);
-    expect(provisioned.length).toBeLessThanOrEqual(places.admitted);
-    expect(places.refused).toBe(refused.length);
     expect((await h.call('GET', `/v1/registration-tokens/${t.body.id}`)).body.uses).toBe(ok.length);
+
+    // The last refused device asks again at once: refused again, told no later a time, no new turn taken.
+    const last = uids.findLastIndex((_, i) => answers[i]!.status === 429);
+    const again = await register(last);
+    expect(again.status).toBe(429);
+    expect(Number(again.headers.get('retry-after'))).toBeLessThanOrEqual(Number(answers[last]!.headers.get('retry-after')));
+    expect((await admission()).taken).toBe(uids.length);
+    // Come back when told: admitted with the turn it kept, which is now used.
+    await new Promise((r) => setTimeout(r, Number(again.headers.get('retry-after')) * 1000));
+    expect((await register(last)).status).toBe(200);
+    expect((await admission()).kept.get(uids[last]!)).toMatchObject({ used: true });
+    expect(provisioned.filter((p) => p === uids[last])).toHaveLength(1);
   }, 60_000);
 
-  it('a fleet of agents booting at once on one unlimited token: every host online, registered exactly once, the registry never called past the admitted places', async () => {
+  it('a fleet of agents booting at once on one unlimited token: every host online, registered exactly once, the registry never called past the turns taken, every kept turn used', async () => {
     const t = await h.call('POST', '/v1/registration-tokens', { body: { name: 'storm', autoApprove: true } });
     const before = provisioned.length;
-    const refusedBefore = (await admittedPlaces()).refused;
+    const takenBefore = (await admission()).taken;
     fleet = startSimulatedAgents({ apiUrl: h.rt.url, registrationToken: t.body.token, project: 'default', count: 10, stateDir: dir, uidPrefix: 'storm', checkIntervalMs: 1000 });
     const ids = Array.from({ length: 10 }, (_, i) => `storm-${i + 1}`);
     await eventually('every storm host online', async () => {
@@ -104,10 +127,12 @@ describe('registration admission at a configured rate', () => {
     }, 90_000, 250);
     const mine = provisioned.slice(before);
     expect([...mine].sort()).toEqual([...ids].sort());
-    const places = await admittedPlaces();
-    expect(provisioned.length).toBeLessThanOrEqual(places.admitted);
-    // 10 agents at 3 a second: some were told to come back, and did.
-    expect(places.refused).toBeGreaterThan(refusedBefore);
+    const a = await admission();
+    expect(a.taken - takenBefore).toBeGreaterThanOrEqual(mine.length);
+    // 10 agents at 3 a second: some were told to come back, and each came back and used the turn kept for it.
+    const keptForStorm = [...a.kept.entries()].filter(([id]) => id.startsWith('storm-'));
+    expect(keptForStorm.length).toBeGreaterThan(0);
+    for (const [, k] of keptForStorm) expect(k.used).toBe(true);
     expect((await h.call('GET', `/v1/registration-tokens/${t.body.id}`)).body.uses).toBe(10);
     for (const id of ids) {
       const audit = await h.call('GET', `/v1/audit-events?actor=${encodeURIComponent(`device:${id}`)}`);

@@ -38,8 +38,13 @@ export const keys = {
   operationsOpen: 'OPOPEN',
   operationOpenSort: (startedAt: string, id: string) => `${startedAt}#${id}`,
   idempotency: (key: string) => ({ pk: `IDEM#${key}`, sk: 'IDEM' }),
-  /** One registration admission counter per second (its own partition: hot for one second only). */
-  admission: (second: number) => ({ pk: `ADMIT#${second}`, sk: 'ADMIT' }),
+  /**
+   * Registration admission (domain/admission.ts): the one clock (written once per turn taken, so
+   * during a storm at the rate its first attempts reach the function, which API Gateway's throttle
+   * of the register route bounds), and each waiting host's turn (its own partition).
+   */
+  admissionClock: { pk: 'ADMIT', sk: 'CLOCK' },
+  admissionTurn: (hostId: string) => ({ pk: `ADMIT#${hostId}`, sk: 'TURN' }),
 };
 
 export function hostShard(hostId: string): number {

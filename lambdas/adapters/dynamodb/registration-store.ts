@@ -39,22 +39,6 @@ export class DynamoRegistrationStore implements RegistrationStore {
     }
   }
 
-  async takeAdmissionPlace(second: number): Promise<number> {
-    try {
-      const out = await this.db.send(new UpdateCommand({
-        TableName: this.table, Key: keys.admission(second),
-        // Kept a minute past its second (DynamoDB Local never expires it; nothing reads an old window).
-        UpdateExpression: 'ADD #n :one SET kind = :kind, expiresAtEpoch = :exp',
-        ExpressionAttributeNames: { '#n': 'n' }, ExpressionAttributeValues: { ':one': 1, ':kind': 'admission', ':exp': second + 60 },
-        ReturnValues: 'UPDATED_NEW',
-      }));
-      const n = out.Attributes?.['n'];
-      return typeof n === 'number' ? n : Number.MAX_SAFE_INTEGER;
-    } catch (e) {
-      mapDynamoError(e, `admitting a registration (window ${second})`);
-    }
-  }
-
   async consumeTokenAndPutHost(tokenId: string, now: string, host: HostRecord, expectedVersion: number | undefined): Promise<RegistrationWriteResult> {
     try {
       await this.db.send(new TransactWriteCommand({

@@ -1,3 +1,4 @@
+import { nextTurn } from '../../domain/admission.js';
 import { UNFINISHED, type CommandRecord } from '../../domain/command.js';
 import type { HostLifecycleReader } from '../../domain/device-admission.js';
 import type { StoredStatus } from '../../domain/device-status.js';
@@ -5,7 +6,7 @@ import type { HostStatus } from '../../domain/host-lifecycle.js';
 import type { HostRecord } from '../../domain/model.js';
 import type { PresenceState } from '../../domain/presence.js';
 import type { CommandStore, PresenceWriter, StatusStore } from '../../ports/device-plane.js';
-import type { RegistrationStore, RegistrationWriteResult } from '../../ports/device-registry.js';
+import type { RegistrationStore, RegistrationTurn, RegistrationTurns, RegistrationWriteResult } from '../../ports/device-registry.js';
 import { commandKey, copy, withoutUndefined, type MemoryState } from './state.js';
 
 /** Presence guarded by the broker time `at`: out-of-order and duplicate events converge. */
@@ -120,10 +121,34 @@ export class MemoryRegistrationStore implements RegistrationStore {
     if (token) this.state.tokens.set(tokenId, { ...token, uses: token.uses + 1 });
   }
 
-  private readonly places = new Map<number, number>();
-  async takeAdmissionPlace(second: number): Promise<number> {
-    const place = (this.places.get(second) ?? 0) + 1;
-    this.places.set(second, place);
-    return place;
+}
+
+/** The admission clock and the turns it handed out (domain/admission.ts), as the DynamoDB adapter keeps them. */
+export class MemoryRegistrationTurns implements RegistrationTurns {
+  private clockMs: number | undefined;
+  /** Turns taken, as the clock item counts them. */
+  taken = 0;
+  readonly turns = new Map<string, RegistrationTurn>();
+
+  async heldBy(hostId: string): Promise<RegistrationTurn | undefined> {
+    return this.turns.get(hostId);
+  }
+
+  async take(nowMs: number, spacingMs: number): Promise<number> {
+    const next = nextTurn(this.clockMs, nowMs, spacingMs);
+    this.clockMs = next.clockMs;
+    this.taken++;
+    return next.turnMs;
+  }
+
+  async keep(hostId: string, turnMs: number): Promise<void> {
+    this.turns.set(hostId, { turnMs, used: false });
+  }
+
+  async use(hostId: string): Promise<boolean> {
+    const t = this.turns.get(hostId);
+    if (!t || t.used) return false;
+    this.turns.set(hostId, { ...t, used: true });
+    return true;
   }
 }

@@ -3,6 +3,7 @@ import type { Inventory } from '../../../lambdas/contracts/device.js';
 import { ForbiddenError, ThrottledError, UnauthenticatedError } from '../../../lambdas/domain/errors.js';
 import { createRegistrationToken } from '../../../lambdas/use-cases/registration-tokens.js';
 import { registerDevice } from '../../../lambdas/use-cases/register-device.js';
+import { MemoryRegistrationTurns } from '../../../lambdas/adapters/memory/device-plane-stores.js';
 import type { HostRepository } from '../../../lambdas/ports/index.js';
 import { ADMIN, world, type World } from './world.js';
 
@@ -43,7 +44,7 @@ describe('registerDevice', () => {
     const r = w.deps.registrations;
     const registrations = {
       putHost: (...a: Parameters<typeof r.putHost>) => { writes.push(`putHost ${a[0].certificateId ?? 'no certificate'}`); return r.putHost(...a); },
-      countUse: r.countUse.bind(r), consumeTokenAndPutHost: r.consumeTokenAndPutHost.bind(r), takeAdmissionPlace: r.takeAdmissionPlace.bind(r),
+      countUse: r.countUse.bind(r), consumeTokenAndPutHost: r.consumeTokenAndPutHost.bind(r),
     };
     const h = w.deps.hosts;
     const hosts: HostRepository = {
@@ -59,7 +60,7 @@ describe('registerDevice', () => {
   it('a registration whose host write loses revokes the certificate it provisioned: only a recorded certificate stays valid', async () => {
     const w = await world();
     const r = w.deps.registrations;
-    const registrations = { countUse: r.countUse.bind(r), consumeTokenAndPutHost: r.consumeTokenAndPutHost.bind(r), takeAdmissionPlace: r.takeAdmissionPlace.bind(r), putHost: async () => ({ ok: false as const, reason: 'host' as const }) };
+    const registrations = { countUse: r.countUse.bind(r), consumeTokenAndPutHost: r.consumeTokenAndPutHost.bind(r), putHost: async () => ({ ok: false as const, reason: 'host' as const }) };
     await expect(registerDevice({ ...w.deps, registrations }, 'r1', { token: await token(w, { autoApprove: true }), uid: 'box-4', csr: CSR, inventory }))
       .rejects.toMatchObject({ code: 'registration-in-progress' });
     const certs = [...(w.registry.things.get('box-4')?.certificates ?? [])];
@@ -94,7 +95,6 @@ describe('registerDevice', () => {
       putHost: (...a: Parameters<typeof r.putHost>) => { seen.push('putHost'); return r.putHost(...a); },
       countUse: (...a: Parameters<typeof r.countUse>) => { seen.push('countUse'); return r.countUse(...a); },
       consumeTokenAndPutHost: (...a: Parameters<typeof r.consumeTokenAndPutHost>) => { seen.push('consumeTokenAndPutHost'); return r.consumeTokenAndPutHost(...a); },
-      takeAdmissionPlace: r.takeAdmissionPlace.bind(r),
     };
     const t = await token(w, maxUses ? { maxUses } : {});
     await registerDevice({ ...w.deps, registrations }, 'r1', { token: t, uid: 'box-9', csr: CSR, inventory });
@@ -107,7 +107,7 @@ describe('registerDevice', () => {
     const w = await world();
     const t = await token(w);
     const r = w.deps.registrations;
-    const registrations = { consumeTokenAndPutHost: r.consumeTokenAndPutHost.bind(r), putHost: r.putHost.bind(r), countUse: async () => { throw new Error('throttled'); }, takeAdmissionPlace: r.takeAdmissionPlace.bind(r) };
+    const registrations = { consumeTokenAndPutHost: r.consumeTokenAndPutHost.bind(r), putHost: r.putHost.bind(r), countUse: async () => { throw new Error('throttled'); } };
     const out = await registerDevice({ ...w.deps, registrations }, 'r1', { token: t, uid: 'box-10', csr: CSR, inventory });
     expect(out).toMatchObject({ status: 'pending', hostId: 'box-10' });
     expect(await w.hosts.get('box-10')).toBeDefined();
@@ -128,40 +128,77 @@ describe('registerDevice', () => {
     expect(certs.filter((c) => !w.registry.revoked.has(c))).toEqual([named]);
   });
   describe('admission at a configured rate (the IoT registry\'s)', () => {
-    it('past the rate in one second: 429 with the Retry-After of its place, nothing written, no registry call; the next second admits it', async () => {
+    const admitted = (deps: Parameters<typeof registerDevice>[0], t: string, uid: string) => registerDevice(deps, 'r', { token: t, uid, csr: CSR, inventory });
+    const refusal = (deps: Parameters<typeof registerDevice>[0], t: string, uid: string) => admitted(deps, t, uid).catch((e: unknown) => e);
+
+    it('past the rate: 429 with the Retry-After of its turn, nothing written but the turn, no registry call', async () => {
       const w = await world();
-      const deps = { ...w.deps, admissionPerSecond: 2 };
+      const turns = new MemoryRegistrationTurns();
+      const deps = { ...w.deps, admission: { perSecond: 2, turns } };
       const t = await token(w, { autoApprove: true });
-      for (const uid of ['a-1', 'a-2']) expect(await registerDevice(deps, 'r', { token: t, uid, csr: CSR, inventory })).toMatchObject({ status: 'approved' });
-      const refused = await registerDevice(deps, 'r', { token: t, uid: 'a-3', csr: CSR, inventory }).catch((e: unknown) => e);
-      expect(refused).toBeInstanceOf(ThrottledError);
-      expect(refused).toMatchObject({ code: 'registration-rate-limited', retryAfterSeconds: 1, message: expect.stringMatching(/^host a-3 cannot register this second: the control plane admits 2 registrations per second .* retry after 1 s/) });
-      const far = await registerDevice(deps, 'r', { token: t, uid: 'a-9', csr: CSR, inventory }).catch((e: unknown) => e);
-      expect(far).toMatchObject({ code: 'registration-rate-limited', retryAfterSeconds: 1 });
-      for (const uid of ['a-4', 'a-5', 'a-6']) await registerDevice(deps, 'r', { token: t, uid, csr: CSR, inventory }).catch(() => undefined);
-      // Place 7 of 2 per second: its turn is ~3 s later.
-      expect(await registerDevice(deps, 'r', { token: t, uid: 'a-7', csr: CSR, inventory }).catch((e: unknown) => e)).toMatchObject({ retryAfterSeconds: 3 });
+      // Two a second: a second's worth at once (turns now and 500 ms on), the third waits.
+      for (const uid of ['a-1', 'a-2']) expect(await admitted(deps, t, uid)).toMatchObject({ status: 'approved' });
+      const third = await refusal(deps, t, 'a-3');
+      expect(third).toBeInstanceOf(ThrottledError);
+      expect(third).toMatchObject({
+        code: 'registration-rate-limited', retryAfterSeconds: 1,
+        message: expect.stringMatching(/^host a-3 cannot register yet: the control plane admits 2 registrations per second .* and 0 host\(s\) are ahead of it; its turn is kept for it: retry after 1 s/),
+      });
+      for (const uid of ['a-4', 'a-5', 'a-6']) await refusal(deps, t, uid);
+      // The 7th asks in the same instant: its turn is 3 s on, usable 500 ms early; a-3…a-6 wait ahead of it.
+      expect(await refusal(deps, t, 'a-7')).toMatchObject({ retryAfterSeconds: 3, message: expect.stringContaining('4 host(s) are ahead of it') });
       expect(await w.hosts.get('a-3')).toBeUndefined();
       expect([...w.registry.things.keys()].sort()).toEqual(['a-1', 'a-2']);
       expect([...w.state.tokens.values()][0]?.uses).toBe(2);
-      w.clock.advance(1000);
-      expect(await registerDevice(deps, 'r', { token: t, uid: 'a-3', csr: CSR, inventory })).toMatchObject({ status: 'approved', hostId: 'a-3' });
+      expect(turns.taken).toBe(7);
+      expect([...turns.turns.keys()].sort()).toEqual(['a-3', 'a-4', 'a-5', 'a-6', 'a-7']);
+      expect([...turns.turns.values()].every((x) => !x.used)).toBe(true);
     });
 
-    it('a registration that waits for approval calls no registry: it is not counted against the rate', async () => {
+    it('a refused host keeps its turn: asking again early takes no new one, and it is admitted once its turn is due', async () => {
       const w = await world();
-      const deps = { ...w.deps, admissionPerSecond: 1 };
-      const t = await token(w);
-      for (const uid of ['p-1', 'p-2', 'p-3']) expect(await registerDevice(deps, 'r', { token: t, uid, csr: CSR, inventory })).toMatchObject({ status: 'pending' });
-    });
-
-    it('unlimited (no rate configured) never takes a place', async () => {
-      const w = await world();
+      const turns = new MemoryRegistrationTurns();
+      const deps = { ...w.deps, admission: { perSecond: 1, turns } };
       const t = await token(w, { autoApprove: true });
-      const r = w.deps.registrations;
-      const never = async (): Promise<number> => { throw new Error('must not be called'); };
-      const deps = { ...w.deps, registrations: { putHost: r.putHost.bind(r), countUse: r.countUse.bind(r), consumeTokenAndPutHost: r.consumeTokenAndPutHost.bind(r), takeAdmissionPlace: never } };
-      for (const uid of ['u-1', 'u-2', 'u-3']) expect(await registerDevice(deps, 'r', { token: t, uid, csr: CSR, inventory })).toMatchObject({ status: 'approved' });
+      for (const uid of ['k-1', 'k-2', 'k-3']) await refusal(deps, t, uid);
+      expect(turns.taken).toBe(3);
+      // k-3 asks again (too early) twice: the same turn, told the time left.
+      w.clock.advance(500);
+      expect(await refusal(deps, t, 'k-3')).toMatchObject({ retryAfterSeconds: 2 });
+      expect(await refusal(deps, t, 'k-3')).toMatchObject({ retryAfterSeconds: 2 });
+      expect(turns.taken).toBe(3);
+      // A newcomer now queues behind all three.
+      expect(await refusal(deps, t, 'k-4')).toMatchObject({ retryAfterSeconds: 3 });
+      w.clock.advance(1500);
+      expect(await admitted(deps, t, 'k-3')).toMatchObject({ status: 'approved', hostId: 'k-3' });
+      expect(turns.turns.get('k-3')).toMatchObject({ used: true });
+      expect(await admitted(deps, t, 'k-2')).toMatchObject({ status: 'approved' });
+      expect(await refusal(deps, t, 'k-4')).toMatchObject({ code: 'registration-rate-limited', retryAfterSeconds: 1 });
+      expect(turns.taken).toBe(4);
+      expect([...w.registry.things.keys()].sort()).toEqual(['k-1', 'k-2', 'k-3']);
+    });
+
+    it('a turn used by a racing request of the same host is not used twice', async () => {
+      const w = await world();
+      const turns = new MemoryRegistrationTurns();
+      const deps = { ...w.deps, admission: { perSecond: 1, turns } };
+      const t = await token(w, { autoApprove: true });
+      await refusal(deps, t, 'r-0');
+      await refusal(deps, t, 'r-1');
+      w.clock.advance(2000);
+      // Both read the unused turn; the racing request uses it first.
+      const racing = { heldBy: async (id: string) => { const held = await turns.heldBy(id); await turns.use(id); return held; }, take: turns.take.bind(turns), keep: turns.keep.bind(turns), use: turns.use.bind(turns) };
+      expect(await refusal({ ...deps, admission: { perSecond: 1, turns: racing } }, t, 'r-1')).toMatchObject({ code: 'registration-in-progress' });
+      expect(w.registry.things.has('r-1')).toBe(false);
+    });
+
+    it('a registration that waits for approval calls no registry: it takes no turn', async () => {
+      const w = await world();
+      const turns = new MemoryRegistrationTurns();
+      const deps = { ...w.deps, admission: { perSecond: 1, turns } };
+      const t = await token(w);
+      for (const uid of ['p-1', 'p-2', 'p-3']) expect(await admitted(deps, t, uid)).toMatchObject({ status: 'pending' });
+      expect(turns.taken).toBe(0);
     });
   });
 });

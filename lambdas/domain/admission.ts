@@ -6,8 +6,8 @@
  * seconds per turn (a virtual-scheduling rate limiter, as GCRA, with a second's worth of burst).
  * A turn that is due is used at once; a turn ahead is kept for the host, which is told to come
  * back when it is due (the agent adds under a second of jitter) and then uses it, without taking
- * another. So a host is refused
- * about once (once more per 300 s its turn lies ahead), not once per crowded second. Pure.
+ * another. So a host is refused about once (once more per 300 s its turn lies ahead), not once
+ * per crowded second. Pure.
  */
 
 /** A device told to come back later never waits longer than this (it keeps its own backoff cap too). */

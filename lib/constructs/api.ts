@@ -59,9 +59,10 @@ export interface EdgeFleetApiProps {
   /**
    * Registrations per second the control plane lets through to the AWS IoT registry
    * (CreateThing, CreateCertificateFromCsr, AttachPolicy… have account rate limits of ~10–15
-   * requests/s): the rest are answered 429 with a Retry-After that spreads a storm of devices
-   * booting at once over the seconds it needs (domain/admission.ts). Registrations that wait for
-   * approval call no registry and are not counted.
+   * requests/s), in the order devices first asked: each takes a turn from one admission clock,
+   * and one whose turn is not yet due is answered 429 with the Retry-After of its turn, which is
+   * kept for it until it comes back (domain/admission.ts). Registrations that wait for approval
+   * call no registry and take no turn.
    * @default { perSecond: 10 }
    */
   readonly registerAdmission?: { readonly perSecond: number };

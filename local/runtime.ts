@@ -83,7 +83,7 @@ export interface LocalOptions {
   readonly hostTimeoutSeconds?: number;
   /**
    * Registrations admitted to the (local) IoT registry per second, as the stack's
-   * `registerAdmission` does on AWS; the rest get 429 with a spreading Retry-After. @default unlimited
+   * `registerAdmission` does on AWS; the rest get 429 with the Retry-After of the turn kept for them. @default unlimited
    */
   readonly registerAdmissionPerSecond?: number;
   /** How often the cloud refreshes an unchanged status (benchmarks shorten it with the agents' full-report cadence). @default hourly */

@@ -167,7 +167,9 @@ export function modelStorm(m: StormModel): StormOutcome {
   }
   let attempts = 0, throttled = 0, refused = 0, admittedTwice = false;
   const order: number[] = [];
-  while (agenda.size) {
+  // An admission that never admits someone must end the run (as a failed invariant), not loop.
+  const maxAttempts = m.hosts * 1000;
+  while (agenda.size && attempts < maxAttempts) {
     const [at, h] = agenda.pop();
     attempts++;
     if (!account.take(at) || !route.take(at)) {

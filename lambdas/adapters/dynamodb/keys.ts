@@ -39,9 +39,10 @@ export const keys = {
   operationOpenSort: (startedAt: string, id: string) => `${startedAt}#${id}`,
   idempotency: (key: string) => ({ pk: `IDEM#${key}`, sk: 'IDEM' }),
   /**
-   * Registration admission (domain/admission.ts): the one clock (written once per turn taken, so
-   * during a storm at the rate its first attempts reach the function, which API Gateway's throttle
-   * of the register route bounds), and each waiting host's turn (its own partition).
+   * Registration admission (domain/admission.ts): the one clock (written once per turn taken, twice
+   * while it runs ahead of now, i.e. during a storm: the conditional restart fails, then the step;
+   * so at up to twice the rate first attempts reach the function, which API Gateway's throttle of
+   * the register route bounds), and each waiting host's turn (its own partition).
    */
   admissionClock: { pk: 'ADMIT', sk: 'CLOCK' },
   admissionTurn: (hostId: string) => ({ pk: `ADMIT#${hostId}`, sk: 'TURN' }),

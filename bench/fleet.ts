@@ -15,7 +15,9 @@
  * registering, backing off with its retries, awaiting approval, MQTT connecting or backing off,
  * connected but not online in the control plane, online, gave up) and written as `agentPhasesAtEnd`.
  * The control plane's main thread (where every function runs) is measured during the storm: its
- * event-loop delay, and its busy time per host (event-loop utilization), the bound on the rate.
+ * event-loop delay, and its busy time per host (event-loop utilization). So is every process's CPU
+ * per host (the control plane, DynamoDB Local, the simulator workers: `cpuMsPerHost`) and the
+ * rate the machine's cores could carry at that cost, the bound on the rate here.
  * `--rate` turns on registration admission at that many per second (default: off, as locally).
  * `--function-concurrency` sets the local bound on each function's concurrent invocations
  * (default 16; the runtime's own default is unbounded).
@@ -31,6 +33,7 @@ import { STORM_FUNCTION_CONCURRENCY, startLocal } from '../local/runtime.js';
 import { firstSeenTracker } from '../simulator/first-seen.js';
 import { census, CENSUS_PLACES, snapshotOf } from '../simulator/agent-census.js';
 import { kindOf } from './capacity.js';
+import { processCpuMs } from './process-cpu.js';
 
 const { values } = parseArgs({
   options: {
@@ -94,6 +97,8 @@ try {
   // (the functions, the broker, the front door; with --procs > 1 the agents are elsewhere).
   const eluAtStart = performance.eventLoopUtilization();
   const cpuAtStart = process.cpuUsage();
+  // DynamoDB Local's JVM, a process of its own (Linux: read from /proc).
+  const dynamoCpuAtStart = processCpuMs(rt.dynamoPid);
   let started = Date.now();
   if (procs > 1) {
     split = await startProcessFleet({ apiUrl: rt.url, registrationToken: token, project: 'default', count, procs, stateDir, uidPrefix: 'sim' });
@@ -120,6 +125,22 @@ try {
   const controlPlaneMsPerHost = {
     mainThreadBusy: +(elu.active / count).toFixed(1), mainThreadUtilization: +elu.utilization.toFixed(3),
     ...(procs > 1 ? { processCpu: +((cpu.user + cpu.system) / 1000 / count).toFixed(1) } : {}),
+  };
+  // Every process of the benchmark weighed against the machine's cores: at this CPU per host, the
+  // machine cannot register faster than cores × 1000 / all, however the work is scheduled.
+  const dynamoCpu = dynamoCpuAtStart === undefined ? undefined : (processCpuMs(rt.dynamoPid) ?? NaN) - dynamoCpuAtStart;
+  const perHostMs = (v: number) => +(v / count).toFixed(1);
+  const processMs = (cpu.user + cpu.system) / 1000;
+  const workersMs = split?.stats().agentCpuMs;
+  const allMs = processMs + (dynamoCpu ?? 0) + (workersMs ?? 0);
+  const cpuMsPerHost = {
+    // With --procs 1 the agents run in the control plane's process, and are counted there.
+    [split ? 'controlPlane' : 'controlPlaneWithAgents']: perHostMs(processMs),
+    ...(dynamoCpu === undefined ? {} : { dynamoDbLocal: perHostMs(dynamoCpu) }),
+    ...(workersMs === undefined ? {} : { simulatedHosts: perHostMs(workersMs) }),
+    all: perHostMs(allMs),
+    cores: os.cpus().length,
+    machineCeilingPerSecond: +((os.cpus().length * 1000 * count) / allMs).toFixed(1),
   };
   const ms = (ns: number) => +(ns / 1e6).toFixed(0);
   const eventLoopDelayMs = { p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max) };
@@ -200,8 +221,10 @@ try {
   const file = path.join(outDir, `fleet-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   console.log(`control plane event-loop delay during the storm: p50 ${eventLoopDelayMs.p50} ms, p99 ${eventLoopDelayMs.p99} ms, max ${eventLoopDelayMs.max} ms`);
   console.log(`control plane per host during the storm: main thread busy ${controlPlaneMsPerHost.mainThreadBusy} ms (utilization ${controlPlaneMsPerHost.mainThreadUtilization})${'processCpu' in controlPlaneMsPerHost ? `, process CPU (all its threads) ${controlPlaneMsPerHost.processCpu} ms` : ''}`);
+  console.log(`CPU per host during the storm, every process: ${Object.entries(cpuMsPerHost).filter(([k]) => k !== 'cores' && k !== 'machineCeilingPerSecond').map(([k, v]) => `${k} ${v} ms`).join(', ')}`
+    + ` — on ${cpuMsPerHost.cores} cores this machine cannot register more than ${cpuMsPerHost.machineCeilingPerSecond}/s at that cost${dynamoCpu === undefined ? ' (DynamoDB Local\'s CPU not read: Linux only)' : ''}`);
   console.log('DynamoDB calls per host while they registered and came online:', stormCalls, stormCallsByKind);
-  writeFileSync(file, JSON.stringify({ when: new Date().toISOString(), node: process.version, cpus: os.cpus().length, row, agentPhasesAtEnd: { timedOut, ...phases }, eventLoopDelayMs, controlPlaneMsPerHost, dynamoCallsPerHost: stormCalls, dynamoCallsPerHostByKind: stormCallsByKind }, null, 2));
+  writeFileSync(file, JSON.stringify({ when: new Date().toISOString(), node: process.version, cpus: os.cpus().length, row, agentPhasesAtEnd: { timedOut, ...phases }, eventLoopDelayMs, controlPlaneMsPerHost, cpuMsPerHost, dynamoCallsPerHost: stormCalls, dynamoCallsPerHostByKind: stormCallsByKind }, null, 2));
   console.log(`results written to ${path.relative(process.cwd(), file)}`);
 } finally {
   await split?.stop();

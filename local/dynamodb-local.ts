@@ -17,6 +17,8 @@ function jarDir(): string {
 export interface DynamoLocal {
   readonly endpoint: string;
   readonly client: DocClient;
+  /** The JVM's process id (benchmarks read its CPU). */
+  readonly pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -76,7 +78,7 @@ export async function startDynamoLocal(dbDir: string | undefined): Promise<Dynam
       client.send(new ListTablesCommand({})).then(() => true, () => false),
       exited.then((e) => { throw e; }),
     ]);
-    if (ready) return { endpoint, client, stop };
+    if (ready) return { endpoint, client, pid: child.pid, stop };
     if (Date.now() > deadline) {
       await stop();
       throw new Error(`DynamoDB Local did not answer within 30 s on ${endpoint}. ${hint(output, dbDir)}`);

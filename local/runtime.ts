@@ -149,6 +149,8 @@ export interface LocalRuntime {
   readonly deps: HttpDeps;
   /** The DynamoDB Local client the handlers use (benchmarks attach capacity accounting here). */
   readonly dynamo: DocClient;
+  /** DynamoDB Local's process id (benchmarks read its CPU; undefined if the JVM has no pid). */
+  readonly dynamoPid: number | undefined;
   readonly issuer: LocalIssuer;
   /** The local CA under `<dataDir>/ca` that signs device certificates (DeviceRegistry). */
   readonly ca: LocalCa;
@@ -441,7 +443,7 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRuntime>
 
     let stopped = false;
     return {
-      url, adminToken, consoleUrl: `${url}/#/sign-in?code=${site.newSignInCode()}`, dataDir, deps: getDeps(), dynamo: db.client, issuer, ca, registry, firstStart, iot,
+      url, adminToken, consoleUrl: `${url}/#/sign-in?code=${site.newSignInCode()}`, dataDir, deps: getDeps(), dynamo: db.client, dynamoPid: db.pid, issuer, ca, registry, firstStart, iot,
       workflows: engine, workflowDeps, resumed, tunnelRelay: relay, events, server, addLocalRoute: (route) => { localRoutes.push(route); },
       asyncRetries: retries,
       stop: async () => { if (stopped) return; stopped = true; await stopAll(); },

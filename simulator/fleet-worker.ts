@@ -1,7 +1,7 @@
 /**
  * One worker process of a split simulated fleet (process-fleet.ts): runs its share of the
  * agents with startSimulatedAgents and tells the parent, four times a second, how many are registered and online (and when each first was)
- * and its memory; on `census`, every agent's phase (agent-census.ts). Started by the parent over IPC; stops (agents closed cleanly) on `stop`, on
+ * and its memory and CPU; on `census`, every agent's phase (agent-census.ts). Started by the parent over IPC; stops (agents closed cleanly) on `stop`, on
  * the parent's disconnect, or on SIGTERM.
  */
 import { startSimulatedAgents, type SimulatedFleet } from './simulated-fleet.js';
@@ -13,6 +13,13 @@ let fleet: SimulatedFleet | undefined;
 let stopping = false;
 // memoryUsage.rss(): memoryUsage() also walks the heap's spaces, which cost a worker of 500 agents ~4 % of its CPU at 4 reports a second.
 const baselineRss = process.memoryUsage.rss();
+// This process's CPU (every thread: the agents' JS, and aws-crt's TLS and MQTT threads) from when its agents started.
+let cpuAtStart: NodeJS.CpuUsage | undefined;
+const cpuMs = () => {
+  if (!cpuAtStart) return 0;
+  const u = process.cpuUsage(cpuAtStart);
+  return (u.user + u.system) / 1000;
+};
 
 const send = (m: WorkerReport) => {
   if (process.connected) process.send?.(m);
@@ -26,7 +33,7 @@ function report(): void {
   const { newlyRegisteredAt, newlyOnlineAt } = seen.look(hosts);
   const online = hosts.filter((h) => h.agent.state.phase === 'online').length;
   const refused = hosts.filter((h) => h.agent.state.phase === 'refused' || h.agent.state.phase === 'failed').length;
-  send({ type: 'status', online, refused, registered: seen.registered, newlyRegisteredAt, newlyOnlineAt, rss: process.memoryUsage.rss(), baselineRss });
+  send({ type: 'status', online, refused, registered: seen.registered, newlyRegisteredAt, newlyOnlineAt, rss: process.memoryUsage.rss(), baselineRss, cpuMs: cpuMs() });
 }
 
 async function stop(): Promise<void> {
@@ -51,6 +58,7 @@ process.on('message', (raw: unknown) => {
   const start = workerStart.safeParse(raw);
   if (!start.success || fleet) return;
   const o = start.data;
+  cpuAtStart = process.cpuUsage();
   fleet = startSimulatedAgents({ ...o, log: () => undefined });
   report();
   setInterval(report, 250).unref();

@@ -21,6 +21,8 @@ export type WorkerReport =
   | { readonly type: 'ready' }
   | {
     readonly type: 'status'; readonly online: number; readonly refused: number; readonly rss: number; readonly baselineRss: number;
+    /** The worker's CPU time, all its threads, since its agents started (ms). */
+    readonly cpuMs: number;
     /** Agents past registration (they hold their certificate). */
     readonly registered: number;
     /** When (epoch ms, to the report interval) agents were first seen registered / online, since the previous report. */

@@ -30,6 +30,8 @@ export interface ProcessFleetStats {
   readonly rssBytes: number;
   /** What the agents added to their workers' memory (each worker's RSS less its RSS before it started any). */
   readonly agentRssBytes: number;
+  /** The workers' CPU time (all their threads: agent code, TLS, MQTT) since their agents started, in ms. */
+  readonly agentCpuMs: number;
 }
 
 export interface ProcessFleet {
@@ -137,6 +139,7 @@ export async function startProcessFleet(o: ProcessFleetOptions): Promise<Process
         refused: s.reduce((n, x) => n + (x?.refused ?? 0), 0),
         rssBytes: s.reduce((n, x) => n + (x?.rss ?? 0), 0),
         agentRssBytes: s.reduce((n, x) => n + Math.max(0, (x?.rss ?? 0) - (x?.baselineRss ?? 0)), 0),
+        agentCpuMs: s.reduce((n, x) => n + (x?.cpuMs ?? 0), 0),
       };
     },
     census: async () => (await Promise.all(workers.map((w, i) => askCensus(w, i)))).flat(),

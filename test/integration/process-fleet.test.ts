@@ -27,7 +27,7 @@ afterAll(async () => {
 const IDS = ['pf-1', 'pf-2', 'pf-3', 'pf-4', 'pf-5'];
 const presence = async () => Promise.all(IDS.map(async (id) => (await h.rt.deps.hosts.get(id))?.presence));
 
-it('5 hosts in 2 worker processes: all registered once and online, memory reported; stop takes every one offline', async () => {
+it('5 hosts in 2 worker processes: all registered once and online, memory and CPU reported; stop takes every one offline', async () => {
   const t = await h.call('POST', '/v1/registration-tokens', { body: { name: 'procs', autoApprove: true } });
   fleet = await startProcessFleet({ apiUrl: h.rt.url, registrationToken: t.body.token, project: 'default', count: 5, procs: 2, stateDir: dir, uidPrefix: 'pf', checkIntervalMs: 1000 });
   await eventually('every host online', async () => (await presence()).every((p) => p === 'online'), 90_000, 250);
@@ -36,6 +36,8 @@ it('5 hosts in 2 worker processes: all registered once and online, memory report
   expect(s.refused).toBe(0);
   expect(s.rssBytes).toBeGreaterThan(s.agentRssBytes);
   expect(s.agentRssBytes).toBeGreaterThan(0);
+  // 5 registrations (key, CSR, TLS handshakes) cannot take less than a millisecond of the workers' CPU.
+  expect(s.agentCpuMs).toBeGreaterThan(1);
   expect((await h.call('GET', `/v1/registration-tokens/${t.body.id}`)).body.uses).toBe(5);
   const listed = await h.call('GET', '/v1/hosts?limit=100');
   expect(listed.body.items.map((x: { id: string }) => x.id).filter((id: string) => id.startsWith('pf-')).sort()).toEqual(IDS);

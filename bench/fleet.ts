@@ -128,7 +128,8 @@ try {
   };
   // Every process of the benchmark weighed against the machine's cores: at this CPU per host, the
   // machine cannot register faster than cores × 1000 / all, however the work is scheduled.
-  const dynamoCpu = dynamoCpuAtStart === undefined ? undefined : (processCpuMs(rt.dynamoPid) ?? NaN) - dynamoCpuAtStart;
+  const dynamoCpuAtEnd = processCpuMs(rt.dynamoPid);
+  const dynamoCpu = dynamoCpuAtStart === undefined || dynamoCpuAtEnd === undefined ? undefined : dynamoCpuAtEnd - dynamoCpuAtStart;
   const perHostMs = (v: number) => +(v / count).toFixed(1);
   const processMs = (cpu.user + cpu.system) / 1000;
   const workersMs = split?.stats().agentCpuMs;

@@ -46,6 +46,7 @@ const procs = Number(values.procs);
 const idleSeconds = Number(values.idle);
 const timeoutMs = Number(values.timeout) * 1000;
 const rate = values.rate === undefined ? undefined : Number(values.rate);
+const cores = os.cpus().length;
 const functionConcurrency = values['function-concurrency'] === undefined ? STORM_FUNCTION_CONCURRENCY : Number(values['function-concurrency']);
 
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'edgefleet-bench-fleet-'));
@@ -122,26 +123,29 @@ try {
   loopDelay.disable();
   const elu = performance.eventLoopUtilization(eluAtStart);
   const cpu = process.cpuUsage(cpuAtStart);
+  const processMs = (cpu.user + cpu.system) / 1000;
+  const perHostMs = (v: number) => +(v / count).toFixed(1);
   const controlPlaneMsPerHost = {
-    mainThreadBusy: +(elu.active / count).toFixed(1), mainThreadUtilization: +elu.utilization.toFixed(3),
-    ...(procs > 1 ? { processCpu: +((cpu.user + cpu.system) / 1000 / count).toFixed(1) } : {}),
+    mainThreadBusy: perHostMs(elu.active), mainThreadUtilization: +elu.utilization.toFixed(3),
+    ...(procs > 1 ? { processCpu: perHostMs(processMs) } : {}),
   };
   // Every process of the benchmark weighed against the machine's cores: at this CPU per host, the
   // machine cannot register faster than cores × 1000 / all, however the work is scheduled.
   const dynamoCpuAtEnd = processCpuMs(rt.dynamoPid);
   const dynamoCpu = dynamoCpuAtStart === undefined || dynamoCpuAtEnd === undefined ? undefined : dynamoCpuAtEnd - dynamoCpuAtStart;
-  const perHostMs = (v: number) => +(v / count).toFixed(1);
-  const processMs = (cpu.user + cpu.system) / 1000;
   const workersMs = split?.stats().agentCpuMs;
   const allMs = processMs + (dynamoCpu ?? 0) + (workersMs ?? 0);
-  const cpuMsPerHost = {
+  const cpuShares = {
     // With --procs 1 the agents run in the control plane's process, and are counted there.
     [split ? 'controlPlane' : 'controlPlaneWithAgents']: perHostMs(processMs),
     ...(dynamoCpu === undefined ? {} : { dynamoDbLocal: perHostMs(dynamoCpu) }),
     ...(workersMs === undefined ? {} : { simulatedHosts: perHostMs(workersMs) }),
     all: perHostMs(allMs),
-    cores: os.cpus().length,
-    machineCeilingPerSecond: +((os.cpus().length * 1000 * count) / allMs).toFixed(1),
+  };
+  const cpuMsPerHost = {
+    ...cpuShares,
+    cores,
+    machineCeilingPerSecond: +((cores * 1000 * count) / allMs).toFixed(1),
   };
   const ms = (ns: number) => +(ns / 1e6).toFixed(0);
   const eventLoopDelayMs = { p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max) };
@@ -222,10 +226,10 @@ try {
   const file = path.join(outDir, `fleet-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   console.log(`control plane event-loop delay during the storm: p50 ${eventLoopDelayMs.p50} ms, p99 ${eventLoopDelayMs.p99} ms, max ${eventLoopDelayMs.max} ms`);
   console.log(`control plane per host during the storm: main thread busy ${controlPlaneMsPerHost.mainThreadBusy} ms (utilization ${controlPlaneMsPerHost.mainThreadUtilization})${'processCpu' in controlPlaneMsPerHost ? `, process CPU (all its threads) ${controlPlaneMsPerHost.processCpu} ms` : ''}`);
-  console.log(`CPU per host during the storm, every process: ${Object.entries(cpuMsPerHost).filter(([k]) => k !== 'cores' && k !== 'machineCeilingPerSecond').map(([k, v]) => `${k} ${v} ms`).join(', ')}`
-    + ` — on ${cpuMsPerHost.cores} cores this machine cannot register more than ${cpuMsPerHost.machineCeilingPerSecond}/s at that cost${dynamoCpu === undefined ? ' (DynamoDB Local\'s CPU not read: Linux only)' : ''}`);
+  console.log(`CPU per host during the storm, every process: ${Object.entries(cpuShares).map(([k, v]) => `${k} ${v} ms`).join(', ')}`
+    + ` — on ${cores} cores this machine cannot register more than ${cpuMsPerHost.machineCeilingPerSecond}/s at that cost${dynamoCpu === undefined ? ' (DynamoDB Local\'s CPU not read: Linux only)' : ''}`);
   console.log('DynamoDB calls per host while they registered and came online:', stormCalls, stormCallsByKind);
-  writeFileSync(file, JSON.stringify({ when: new Date().toISOString(), node: process.version, cpus: os.cpus().length, row, agentPhasesAtEnd: { timedOut, ...phases }, eventLoopDelayMs, controlPlaneMsPerHost, cpuMsPerHost, dynamoCallsPerHost: stormCalls, dynamoCallsPerHostByKind: stormCallsByKind }, null, 2));
+  writeFileSync(file, JSON.stringify({ when: new Date().toISOString(), node: process.version, cpus: cores, row, agentPhasesAtEnd: { timedOut, ...phases }, eventLoopDelayMs, controlPlaneMsPerHost, cpuMsPerHost, dynamoCallsPerHost: stormCalls, dynamoCallsPerHostByKind: stormCallsByKind }, null, 2));
   console.log(`results written to ${path.relative(process.cwd(), file)}`);
 } finally {
   await split?.stop();
